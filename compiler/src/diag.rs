@@ -1,0 +1,119 @@
+//! User-facing diagnostics. Every error the compiler reports about a script is a
+//! [`Diagnostic`] with a span; [`render`] prints them the codespan way:
+//! `error: unknown function 'nosuchfn'` / `┌─ x.bt:3:5` / the line with a caret.
+
+use crate::front::ast::Span;
+use codespan_reporting::diagnostic::{Diagnostic as CsDiagnostic, Label};
+use codespan_reporting::files::SimpleFile;
+use codespan_reporting::term::{self, termcolor};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    Warning,
+    Error,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    pub message: String,
+    /// Where the problem is; the caret goes here.
+    pub span: Span,
+    /// Text under the caret (may be empty).
+    pub label: String,
+    /// Further `= note:` lines.
+    pub notes: Vec<String>,
+}
+
+impl Diagnostic {
+    pub fn error(span: Span, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            severity: Severity::Error,
+            message: message.into(),
+            span,
+            label: String::new(),
+            notes: Vec::new(),
+        }
+    }
+    pub fn warning(span: Span, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(span, message)
+        }
+    }
+    pub fn with_label(mut self, label: impl Into<String>) -> Diagnostic {
+        self.label = label.into();
+        self
+    }
+    pub fn with_note(mut self, note: impl Into<String>) -> Diagnostic {
+        self.notes.push(note.into());
+        self
+    }
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
+/// 1-based line and column of a byte offset (columns count characters).
+pub fn line_col(source: &str, offset: u32) -> (u32, u32) {
+    let offset = (offset as usize).min(source.len());
+    let before = &source[..floor_char_boundary(source, offset)];
+    let line = before.matches('\n').count() as u32 + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let col = before[line_start..].chars().count() as u32 + 1;
+    (line, col)
+}
+
+fn floor_char_boundary(s: &str, mut i: usize) -> usize {
+    while i > 0 && !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// Render diagnostics as text (with colors if `color`).
+pub fn render(name: &str, source: &str, diags: &[Diagnostic], color: bool) -> String {
+    let file = SimpleFile::new(name, source);
+    let config = term::Config::default();
+    let mut buf = if color {
+        termcolor::Buffer::ansi()
+    } else {
+        termcolor::Buffer::no_color()
+    };
+    for d in diags {
+        let start = floor_char_boundary(source, (d.span.start as usize).min(source.len()));
+        let end = floor_char_boundary(source, (d.span.end as usize).min(source.len())).max(start);
+        let cs = match d.severity {
+            Severity::Error => CsDiagnostic::error(),
+            Severity::Warning => CsDiagnostic::warning(),
+        }
+        .with_message(&d.message)
+        .with_labels(vec![Label::primary((), start..end).with_message(&d.label)])
+        .with_notes(d.notes.clone());
+        term::emit_to_write_style(&mut buf, &config, &file, &cs).expect("render to memory");
+    }
+    String::from_utf8_lossy(buf.as_slice()).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_and_column() {
+        let src = "BEGIN {\n  nosuchfn();\n}";
+        assert_eq!(line_col(src, 0), (1, 1));
+        assert_eq!(line_col(src, 10), (2, 3));
+        assert_eq!(line_col(src, 999), (3, 2));
+    }
+
+    #[test]
+    fn renders_location_and_caret() {
+        let src = "BEGIN {\n  nosuchfn();\n}";
+        let d = Diagnostic::error(Span::new(10, 18), "unknown function 'nosuchfn'");
+        let out = render("x.bt", src, &[d], false);
+        assert!(out.contains("error: unknown function 'nosuchfn'"), "{out}");
+        assert!(out.contains("x.bt:2:3"), "{out}");
+        assert!(out.contains("^^^^^^^^"), "{out}");
+    }
+}

@@ -1,0 +1,192 @@
+//! The syntax tree. Every node carries the byte [`Span`] it came from, so that any later
+//! pass can point a diagnostic at it.
+
+/// Byte offsets `[start, end)` into the script text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Span {
+    pub start: u32,
+    pub end: u32,
+}
+
+impl Span {
+    pub fn new(start: usize, end: usize) -> Span {
+        Span {
+            start: start as u32,
+            end: end as u32,
+        }
+    }
+    /// The smallest span that covers both.
+    pub fn to(self, other: Span) -> Span {
+        Span {
+            start: self.start.min(other.start),
+            end: self.end.max(other.end),
+        }
+    }
+    pub fn range(self) -> std::ops::Range<usize> {
+        self.start as usize..self.end as usize
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Program {
+    pub probes: Vec<Probe>,
+}
+
+/// `attach, attach /pred/ { body }`
+#[derive(Debug, Clone, PartialEq)]
+pub struct Probe {
+    pub attach_points: Vec<AttachPoint>,
+    pub predicate: Option<Expr>,
+    pub body: Block,
+    pub span: Span,
+}
+
+/// An attach point exactly as written, e.g. `tracepoint:syscalls:sys_enter_*` or
+/// `interval:s:1`. It is split on `:` by the parser; the provider decides what the
+/// parts mean (see `crate::probes`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AttachPoint {
+    /// The full text, e.g. `tracepoint:syscalls:sys_enter_openat`.
+    pub raw: String,
+    /// `raw` split on `:` (`BEGIN` gives one part).
+    pub parts: Vec<String>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Block {
+    pub stmts: Vec<Stmt>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stmt {
+    pub kind: StmtKind,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum StmtKind {
+    /// An expression evaluated for its effect: `printf(...)`, `exit()`, `count()`...
+    Expr(Expr),
+    /// `$x = e`, `@m[k] = e`, and the compound forms `$x += e` (op is `Some(Add)`).
+    Assign {
+        target: Expr,
+        op: Option<BinOp>,
+        value: Expr,
+    },
+    /// `$x++`, `@m--`, `++$x` as statements.
+    Incr { target: Expr, delta: i64 },
+    If {
+        cond: Expr,
+        then: Block,
+        /// `else { }` or `else if ...` (an `If` statement inside a block).
+        els: Option<Block>,
+    },
+    /// A nested `{ ... }`.
+    Block(Block),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Expr {
+    pub kind: ExprKind,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ExprKind {
+    Int(u64),
+    Str(String),
+    /// A bare identifier: a builtin like `pid`, `comm`, `args`.
+    Ident(String),
+    /// `$name` (without the `$`).
+    Var(String),
+    /// `@name` or `@` (name without the `@`, empty for `@`), optionally keyed.
+    Map { name: String, keys: Vec<Expr> },
+    /// `f(args)`.
+    Call { name: String, args: Vec<Expr> },
+    /// `e.field` and `e->field`.
+    Field {
+        base: Box<Expr>,
+        field: String,
+        arrow: bool,
+    },
+    /// `e[i]` on something that is not a map.
+    Index { base: Box<Expr>, index: Box<Expr> },
+    Unary { op: UnOp, expr: Box<Expr> },
+    Binary {
+        op: BinOp,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
+    Ternary {
+        cond: Box<Expr>,
+        then: Box<Expr>,
+        els: Box<Expr>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum UnOp {
+    /// `-e`
+    Neg,
+    /// `!e`
+    Not,
+    /// `~e`
+    BitNot,
+    /// `*e`
+    Deref,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BinOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Mod,
+    BitAnd,
+    BitOr,
+    BitXor,
+    Shl,
+    Shr,
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    LogAnd,
+    LogOr,
+}
+
+impl BinOp {
+    pub fn symbol(self) -> &'static str {
+        match self {
+            BinOp::Add => "+",
+            BinOp::Sub => "-",
+            BinOp::Mul => "*",
+            BinOp::Div => "/",
+            BinOp::Mod => "%",
+            BinOp::BitAnd => "&",
+            BinOp::BitOr => "|",
+            BinOp::BitXor => "^",
+            BinOp::Shl => "<<",
+            BinOp::Shr => ">>",
+            BinOp::Eq => "==",
+            BinOp::Ne => "!=",
+            BinOp::Lt => "<",
+            BinOp::Le => "<=",
+            BinOp::Gt => ">",
+            BinOp::Ge => ">=",
+            BinOp::LogAnd => "&&",
+            BinOp::LogOr => "||",
+        }
+    }
+    pub fn is_comparison(self) -> bool {
+        matches!(
+            self,
+            BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge
+        )
+    }
+}

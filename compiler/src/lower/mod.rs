@@ -1,0 +1,1 @@
+//! Lowering of the checked AST to the IR.

@@ -1,0 +1,1 @@
+//! Semantic analysis: names, types, map key/value inference, probe contexts.

@@ -1,0 +1,422 @@
+//! The contract between `tracec` (which writes objects) and `tracerun` (which runs them).
+//!
+//! Everything both binaries must agree on lives here and nowhere else:
+//!
+//! * the name and framing of the metadata section ([`SECTION`], [`encode`], [`decode`]),
+//!   including its format version;
+//! * the [`Metadata`] it carries: probes to attach, the role of every map, printf formats;
+//! * the layout of ringbuf events ([`EventKind`], [`EVENT_HEADER_SIZE`]);
+//! * the in-map layout of aggregation values ([`AggKind`]);
+//! * the names of the well-known globals in `.rodata` ([`GLOBAL_START_NS`]).
+//!
+//! The payload is JSON behind a small binary header. JSON keeps the section
+//! self-describing (`tracerun --info`, `readelf -x`), and the header lets a runtime
+//! refuse a newer major format before it tries to parse anything.
+
+use serde::{Deserialize, Serialize};
+
+/// ELF section that holds the metadata. Not a libbpf-known name, so libbpf and aya skip it.
+pub const SECTION: &str = ".tracec.meta";
+/// First four bytes of the section.
+pub const MAGIC: [u8; 4] = *b"TRCM";
+/// Bumped when an old runtime could not run a new object correctly.
+pub const FORMAT_MAJOR: u16 = 1;
+/// Bumped for additions an old runtime may safely ignore.
+pub const FORMAT_MINOR: u16 = 0;
+/// Size of the header in front of the JSON payload: magic, major, minor, payload length.
+pub const HEADER_SIZE: usize = 12;
+
+/// Every ringbuf record starts with `u32 kind` then `u32 id` (little endian).
+pub const EVENT_HEADER_SIZE: usize = 8;
+
+/// `.rodata` global holding `CLOCK_MONOTONIC` nanoseconds at runtime start; `elapsed`
+/// subtracts it. The runtime sets it before loading.
+pub const GLOBAL_START_NS: &str = "tracec_start_ns";
+
+/// The kind word of a ringbuf event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[repr(u32)]
+pub enum EventKind {
+    /// `id` indexes [`Metadata::printfs`]; payload is laid out by [`PrintfSpec::args`].
+    Printf = 1,
+    /// `id` indexes [`Metadata::joins`]; payload: `u64 count`, then `max_args` strings
+    /// of `arg_size` bytes each; only the first `count` are meaningful.
+    Join = 2,
+    /// `exit()`: stop tracing, run END, print maps.
+    Exit = 3,
+    /// `clear(@m)`: `id` indexes [`Metadata::maps`].
+    Clear = 4,
+}
+
+impl EventKind {
+    pub fn from_u32(v: u32) -> Option<EventKind> {
+        Some(match v {
+            1 => EventKind::Printf,
+            2 => EventKind::Join,
+            3 => EventKind::Exit,
+            4 => EventKind::Clear,
+            _ => return None,
+        })
+    }
+}
+
+/// The type of a value as it sits in a map key, map value or event payload.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "t", rename_all = "snake_case")]
+pub enum Ty {
+    /// Little-endian integer of `size` bytes (1, 2, 4 or 8).
+    Int { size: u8, signed: bool },
+    /// NUL-padded string buffer of `size` bytes.
+    Str { size: u32 },
+    /// A pointer, printed as hex.
+    Ptr,
+    /// Fields laid out one after another, each at its own offset.
+    Tuple { fields: Vec<Field> },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Field {
+    pub offset: u32,
+    pub ty: Ty,
+}
+
+impl Ty {
+    /// Bytes the value occupies.
+    pub fn size(&self) -> u32 {
+        match self {
+            Ty::Int { size, .. } => u32::from(*size),
+            Ty::Str { size } => *size,
+            Ty::Ptr => 8,
+            Ty::Tuple { fields } => fields
+                .iter()
+                .map(|f| f.offset + f.ty.size())
+                .max()
+                .unwrap_or(0),
+        }
+    }
+}
+
+/// How a user map's value is stored and combined.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AggKind {
+    /// `@m = expr`: a plain value of [`MapSpec::value`]'s type, in a shared hash.
+    Assign,
+    /// `count()`: per-CPU `u64`, summed.
+    Count,
+    /// `sum(x)`: per-CPU 8-byte integer (signedness from `value`), summed.
+    Sum,
+    /// `min(x)`: per-CPU `{ i64 value; u64 set; }`; the minimum over CPUs with `set != 0`.
+    Min,
+    /// `max(x)`: per-CPU `{ i64 value; u64 set; }`; the maximum over CPUs with `set != 0`.
+    Max,
+    /// `avg(x)`: per-CPU `{ i64 total; u64 count; }`; printed as `total / count`.
+    Avg,
+}
+
+impl AggKind {
+    /// Whether the map is `BPF_MAP_TYPE_PERCPU_HASH`.
+    pub fn per_cpu(self) -> bool {
+        !matches!(self, AggKind::Assign)
+    }
+    /// Bytes of one (per-CPU) value slot.
+    pub fn slot_size(self, value: &Ty) -> u32 {
+        match self {
+            AggKind::Assign => value.size(),
+            AggKind::Count | AggKind::Sum => 8,
+            AggKind::Min | AggKind::Max | AggKind::Avg => 16,
+        }
+    }
+}
+
+/// What a BPF map is for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "role", rename_all = "snake_case")]
+pub enum MapRole {
+    /// A script map such as `@name`; printed at exit.
+    User {
+        /// As written, with the `@`: `@`, `@filename`.
+        name: String,
+        /// Key type; `None` for a scalar map (stored under the `u64` key 0).
+        key: Option<Ty>,
+        /// Value type as the script sees it (for count/sum/min/max/avg: the result type).
+        value: Ty,
+        agg: AggKind,
+    },
+    /// The one ringbuf all events go through.
+    Events,
+    /// Per-CPU array of one `u64`: events dropped because the ringbuf was full.
+    Lost,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MapSpec {
+    /// The map's ELF symbol (its name for libbpf, aya and bpftool).
+    pub symbol: String,
+    #[serde(flatten)]
+    pub role: MapRole,
+}
+
+/// Where and how a program attaches.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Attach {
+    /// Run once through `BPF_PROG_TEST_RUN` before attaching anything.
+    Begin,
+    /// Run once through `BPF_PROG_TEST_RUN` at exit.
+    End,
+    Tracepoint {
+        category: String,
+        name: String,
+    },
+    /// A software cpu-clock perf event on CPU 0 every `period_ns`.
+    Interval {
+        period_ns: u64,
+    },
+    /// A software cpu-clock perf event on every CPU at `hz` samples per second.
+    Profile {
+        hz: u64,
+    },
+    Kprobe {
+        function: String,
+        offset: u64,
+        #[serde(rename = "return")]
+        ret: bool,
+    },
+    Uprobe {
+        path: String,
+        symbol: String,
+        offset: u64,
+        #[serde(rename = "return")]
+        ret: bool,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProbeSpec {
+    /// The program's ELF symbol.
+    pub program: String,
+    /// Its ELF section (libbpf SEC name).
+    pub section: String,
+    /// The attach point as bpftrace spells it, e.g. `tracepoint:syscalls:sys_enter_openat`.
+    pub name: String,
+    pub attach: Attach,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PrintfSpec {
+    /// The format string with escapes already resolved.
+    pub format: String,
+    /// One per conversion that consumes an argument, in order, at offsets from the
+    /// start of the event (after the header).
+    pub args: Vec<Field>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JoinSpec {
+    pub delimiter: String,
+    pub max_args: u32,
+    pub arg_size: u32,
+}
+
+/// The whole metadata section.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Metadata {
+    /// `tracec` version that wrote the object.
+    pub compiler_version: String,
+    /// Name of the script as given to the compiler (`-` for stdin, `<-e>` for `-e`).
+    pub source_name: String,
+    /// Hex SHA-256 of the script text.
+    pub source_hash: String,
+    /// Programs in attach order: BEGIN probes first, END probes last.
+    pub probes: Vec<ProbeSpec>,
+    pub maps: Vec<MapSpec>,
+    pub printfs: Vec<PrintfSpec>,
+    pub joins: Vec<JoinSpec>,
+    /// Whether the script used a builtin that needs `--unsafe`.
+    #[serde(default)]
+    pub unsafe_builtins: bool,
+}
+
+impl Metadata {
+    pub fn events_map(&self) -> Option<&MapSpec> {
+        self.maps.iter().find(|m| m.role == MapRole::Events)
+    }
+    pub fn lost_map(&self) -> Option<&MapSpec> {
+        self.maps.iter().find(|m| m.role == MapRole::Lost)
+    }
+}
+
+/// Why a metadata section could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DecodeError {
+    /// Not a tracec metadata section at all.
+    BadMagic,
+    /// Section shorter than its header says.
+    Truncated,
+    /// Written by a newer tracec whose objects this runtime cannot run.
+    NewerFormat { major: u16, minor: u16 },
+    /// The payload is not valid metadata.
+    Payload(String),
+}
+
+impl std::fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DecodeError::BadMagic => write!(f, "metadata section does not start with TRCM"),
+            DecodeError::Truncated => write!(f, "metadata section is truncated"),
+            DecodeError::NewerFormat { major, minor } => write!(
+                f,
+                "object uses metadata format {major}.{minor}, this runtime reads up to {FORMAT_MAJOR}.x; \
+                 upgrade tracerun or recompile the script with a matching tracec"
+            ),
+            DecodeError::Payload(e) => write!(f, "metadata is malformed: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for DecodeError {}
+
+/// Frame `meta` as the bytes of the metadata section.
+pub fn encode(meta: &Metadata) -> Vec<u8> {
+    let payload = serde_json::to_vec(meta).expect("metadata serializes");
+    let mut out = Vec::with_capacity(HEADER_SIZE + payload.len());
+    out.extend_from_slice(&MAGIC);
+    out.extend_from_slice(&FORMAT_MAJOR.to_le_bytes());
+    out.extend_from_slice(&FORMAT_MINOR.to_le_bytes());
+    out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+    out.extend_from_slice(&payload);
+    out
+}
+
+/// Read the version fields only.
+pub fn version(section: &[u8]) -> Result<(u16, u16), DecodeError> {
+    if section.len() < HEADER_SIZE {
+        return Err(if section.starts_with(&MAGIC[..section.len().min(4)]) {
+            DecodeError::Truncated
+        } else {
+            DecodeError::BadMagic
+        });
+    }
+    if section[..4] != MAGIC {
+        return Err(DecodeError::BadMagic);
+    }
+    let major = u16::from_le_bytes([section[4], section[5]]);
+    let minor = u16::from_le_bytes([section[6], section[7]]);
+    Ok((major, minor))
+}
+
+/// Parse the bytes of the metadata section, refusing newer major formats.
+pub fn decode(section: &[u8]) -> Result<Metadata, DecodeError> {
+    let (major, minor) = version(section)?;
+    if major > FORMAT_MAJOR {
+        return Err(DecodeError::NewerFormat { major, minor });
+    }
+    let len = u32::from_le_bytes([section[8], section[9], section[10], section[11]]) as usize;
+    let payload = section
+        .get(HEADER_SIZE..HEADER_SIZE.saturating_add(len))
+        .ok_or(DecodeError::Truncated)?;
+    serde_json::from_slice(payload).map_err(|e| DecodeError::Payload(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Metadata {
+        Metadata {
+            compiler_version: "0.1.0".into(),
+            source_name: "x.bt".into(),
+            source_hash: "00".into(),
+            probes: vec![ProbeSpec {
+                program: "BEGIN_0".into(),
+                section: "raw_tp".into(),
+                name: "BEGIN".into(),
+                attach: Attach::Begin,
+            }],
+            maps: vec![
+                MapSpec {
+                    symbol: "events".into(),
+                    role: MapRole::Events,
+                },
+                MapSpec {
+                    symbol: "m_x".into(),
+                    role: MapRole::User {
+                        name: "@x".into(),
+                        key: Some(Ty::Str { size: 16 }),
+                        value: Ty::Int {
+                            size: 8,
+                            signed: false,
+                        },
+                        agg: AggKind::Count,
+                    },
+                },
+            ],
+            printfs: vec![PrintfSpec {
+                format: "%d\n".into(),
+                args: vec![Field {
+                    offset: 0,
+                    ty: Ty::Int {
+                        size: 8,
+                        signed: true,
+                    },
+                }],
+            }],
+            joins: vec![],
+            unsafe_builtins: false,
+        }
+    }
+
+    #[test]
+    fn round_trips() {
+        let m = sample();
+        let bytes = encode(&m);
+        assert_eq!(&bytes[..4], b"TRCM");
+        assert_eq!(decode(&bytes).unwrap(), m);
+        assert!(m.events_map().is_some());
+        assert!(m.lost_map().is_none());
+    }
+
+    #[test]
+    fn refuses_newer_major_and_garbage() {
+        let mut bytes = encode(&sample());
+        bytes[4..6].copy_from_slice(&(FORMAT_MAJOR + 1).to_le_bytes());
+        assert!(matches!(
+            decode(&bytes),
+            Err(DecodeError::NewerFormat { .. })
+        ));
+        assert!(decode(b"ELF").is_err());
+        assert_eq!(decode(b"XXXXXXXXXXXXXXXX"), Err(DecodeError::BadMagic));
+        let good = encode(&sample());
+        assert_eq!(decode(&good[..20]), Err(DecodeError::Truncated));
+    }
+
+    #[test]
+    fn older_minor_is_accepted() {
+        let mut bytes = encode(&sample());
+        bytes[6..8].copy_from_slice(&0u16.to_le_bytes());
+        assert!(decode(&bytes).is_ok());
+    }
+
+    #[test]
+    fn sizes() {
+        let t = Ty::Tuple {
+            fields: vec![
+                Field {
+                    offset: 0,
+                    ty: Ty::Int {
+                        size: 8,
+                        signed: false,
+                    },
+                },
+                Field {
+                    offset: 8,
+                    ty: Ty::Str { size: 16 },
+                },
+            ],
+        };
+        assert_eq!(t.size(), 24);
+        assert_eq!(AggKind::Avg.slot_size(&t), 16);
+        assert!(!AggKind::Assign.per_cpu());
+    }
+}

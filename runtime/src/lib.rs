@@ -1,0 +1,1 @@
+//! tracerun library.
