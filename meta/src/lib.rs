@@ -173,9 +173,13 @@ pub enum Attach {
     Interval {
         period_ns: u64,
     },
-    /// A software cpu-clock perf event on every CPU at `hz` samples per second.
+    /// A software cpu-clock perf event on every CPU, either `hz` samples per second
+    /// or one every `period_ns` (exactly one of them is non-zero).
     Profile {
+        #[serde(default)]
         hz: u64,
+        #[serde(default)]
+        period_ns: u64,
     },
     Kprobe {
         function: String,
