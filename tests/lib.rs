@@ -1,1 +1,316 @@
-//! Shared helpers for the end-to-end tests.
+//! Shared helpers for the cross-crate and kernel end-to-end tests.
+//!
+//! The tests drive the real binaries (`tracec`, `tracerun`) the way a user does. Build them
+//! first (`cargo build --workspace`); the README's test command does.
+//!
+//! Kernel tests call [`kernel_or_skip`]: without root or BPF they print why and return,
+//! unless `TRACEC_REQUIRE_KERNEL=1`, where that is a failure.
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc::{channel, Receiver};
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+/// Root of the workspace.
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ has a parent")
+        .to_path_buf()
+}
+
+/// Path of a workspace binary in the same target profile directory as this test.
+pub fn bin(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    // target/<profile>/deps/<test> -> target/<profile>/<name>
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("test runs from target/<profile>/deps");
+    let path = dir.join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: run `cargo build --workspace` before the tests",
+        path.display()
+    );
+    path
+}
+
+/// A std-probe script by file name.
+pub fn std_probe(name: &str) -> PathBuf {
+    workspace().join("std-probes").join(name)
+}
+
+/// A fresh scratch directory for one test.
+pub fn scratch(test: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("tracec-test-{}-{}", test, std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create scratch dir");
+    dir
+}
+
+/// Whether kernel tests must run (CI sets `TRACEC_REQUIRE_KERNEL=1`).
+pub fn kernel_required() -> bool {
+    std::env::var("TRACEC_REQUIRE_KERNEL").is_ok_and(|v| v == "1")
+}
+
+/// Why BPF end-to-end tests cannot run here, if they cannot.
+pub fn kernel_unavailable() -> Option<String> {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        return Some("not running as root".into());
+    }
+    if !Path::new("/sys/kernel/btf/vmlinux").exists() && !Path::new("/sys/fs/bpf").exists() {
+        return Some("no BPF support visible (/sys/fs/bpf, /sys/kernel/btf missing)".into());
+    }
+    if !Path::new("/sys/kernel/tracing/events").exists() {
+        return Some("tracefs is not mounted (mount -t tracefs nodev /sys/kernel/tracing)".into());
+    }
+    None
+}
+
+/// Returns `None` (after printing why) when the calling test should skip; panics when it
+/// may not skip. Holds a lock so kernel tests in one binary run one at a time (teardown
+/// checks compare the kernel's program list before and after).
+pub fn kernel_or_skip(test: &str) -> Option<MutexGuard<'static, ()>> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    if let Some(why) = kernel_unavailable() {
+        if kernel_required() {
+            panic!("{test}: kernel test cannot run ({why}) and TRACEC_REQUIRE_KERNEL=1");
+        }
+        eprintln!("skipping {test}: {why}");
+        return None;
+    }
+    Some(LOCK.lock().unwrap_or_else(|e| e.into_inner()))
+}
+
+/// Run `tracec` with `args`.
+pub fn tracec(args: &[&str]) -> Output {
+    Command::new(bin("tracec"))
+        .args(args)
+        .output()
+        .expect("run tracec")
+}
+
+/// Compile a script text to `dir/name.o`, panicking with the diagnostics on failure.
+pub fn compile_text(dir: &Path, name: &str, script: &str) -> PathBuf {
+    let src = dir.join(format!("{name}.bt"));
+    std::fs::write(&src, script).expect("write script");
+    compile_file(&src, &dir.join(format!("{name}.o")))
+}
+
+/// Compile a script file to `out`, panicking with the diagnostics on failure.
+pub fn compile_file(src: &Path, out: &Path) -> PathBuf {
+    let o = tracec(&[src.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    assert!(
+        o.status.success(),
+        "tracec {} failed:\n{}",
+        src.display(),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    out.to_path_buf()
+}
+
+/// A running `tracerun`, with its stdout and stderr read line by line in the background.
+pub struct Run {
+    child: Child,
+    stdout: Receiver<String>,
+    stderr: Receiver<String>,
+    /// Every stdout line seen so far.
+    pub out_lines: Vec<String>,
+    /// Every stderr line seen so far.
+    pub err_lines: Vec<String>,
+}
+
+fn pump(r: impl Read + Send + 'static) -> Receiver<String> {
+    let (tx, rx) = channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(r).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+impl Run {
+    pub fn start(object: &Path, extra: &[&str]) -> Run {
+        let mut child = Command::new(bin("tracerun"))
+            .args(extra)
+            .arg(object)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn tracerun");
+        let stdout = pump(child.stdout.take().unwrap());
+        let stderr = pump(child.stderr.take().unwrap());
+        Run {
+            child,
+            stdout,
+            stderr,
+            out_lines: Vec::new(),
+            err_lines: Vec::new(),
+        }
+    }
+
+    fn drain(&mut self) {
+        while let Ok(l) = self.stdout.try_recv() {
+            self.out_lines.push(l);
+        }
+        while let Ok(l) = self.stderr.try_recv() {
+            self.err_lines.push(l);
+        }
+    }
+
+    /// Wait until a stderr line satisfies `pred`.
+    pub fn wait_stderr(&mut self, timeout: Duration, pred: impl Fn(&str) -> bool) -> bool {
+        let end = Instant::now() + timeout;
+        loop {
+            self.drain();
+            if self.err_lines.iter().any(|l| pred(l)) {
+                return true;
+            }
+            if Instant::now() >= end || self.exited() {
+                self.drain();
+                return self.err_lines.iter().any(|l| pred(l));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Wait until the program has attached (`Attached N probe(s)` on stderr).
+    pub fn wait_attached(&mut self) {
+        let ok = self.wait_stderr(Duration::from_secs(20), |l| l.starts_with("Attached "));
+        assert!(
+            ok,
+            "tracerun did not attach; stderr:\n{}\nstdout:\n{}",
+            self.err_lines.join("\n"),
+            self.out_lines.join("\n")
+        );
+    }
+
+    /// Wait until a stdout line satisfies `pred`.
+    pub fn wait_stdout(&mut self, timeout: Duration, pred: impl Fn(&str) -> bool) -> bool {
+        let end = Instant::now() + timeout;
+        loop {
+            self.drain();
+            if self.out_lines.iter().any(|l| pred(l)) {
+                return true;
+            }
+            if Instant::now() >= end {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn exited(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(Some(_)))
+    }
+
+    /// Send a signal.
+    pub fn signal(&mut self, sig: i32) {
+        // SAFETY: kill on our own child's pid.
+        unsafe {
+            libc::kill(self.child.id() as i32, sig);
+        }
+    }
+
+    /// Wait for exit (killing it after `timeout`) and collect the rest of the output.
+    /// Returns the exit code (`None` when killed by a signal).
+    pub fn finish(&mut self, timeout: Duration) -> Option<i32> {
+        let end = Instant::now() + timeout;
+        let status = loop {
+            if let Ok(Some(s)) = self.child.try_wait() {
+                break s;
+            }
+            if Instant::now() >= end {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                self.collect_rest();
+                panic!(
+                    "tracerun did not exit within {timeout:?}; stdout:\n{}\nstderr:\n{}",
+                    self.out_lines.join("\n"),
+                    self.err_lines.join("\n")
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        self.collect_rest();
+        status.code()
+    }
+
+    fn collect_rest(&mut self) {
+        // The pumps end when the pipes close; give them a moment.
+        let end = Instant::now() + Duration::from_secs(5);
+        loop {
+            match self.stdout.recv_timeout(Duration::from_millis(50)) {
+                Ok(l) => self.out_lines.push(l),
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+                Err(_) if Instant::now() >= end => break,
+                Err(_) => {}
+            }
+        }
+        while let Ok(l) = self.stderr.recv_timeout(Duration::from_millis(50)) {
+            self.err_lines.push(l);
+        }
+    }
+
+    /// All stdout so far as one string with a newline after each line.
+    pub fn stdout_text(&self) -> String {
+        self.out_lines.iter().map(|l| format!("{l}\n")).collect()
+    }
+}
+
+impl Drop for Run {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// Ids of the BPF programs loaded in the kernel right now (via bpftool).
+pub fn loaded_prog_ids() -> Vec<u64> {
+    ids_from_bpftool(&["prog", "show"])
+}
+
+/// Ids of the BPF maps in the kernel right now (via bpftool).
+pub fn loaded_map_ids() -> Vec<u64> {
+    ids_from_bpftool(&["map", "show"])
+}
+
+/// Ids of the BPF links in the kernel right now (via bpftool).
+pub fn loaded_link_ids() -> Vec<u64> {
+    ids_from_bpftool(&["link", "show"])
+}
+
+fn ids_from_bpftool(args: &[&str]) -> Vec<u64> {
+    let o = Command::new("bpftool")
+        .args(args)
+        .output()
+        .expect("bpftool is installed (apt-get install bpftool)");
+    assert!(o.status.success(), "bpftool {args:?} failed");
+    let text = String::from_utf8_lossy(&o.stdout);
+    let mut ids: Vec<u64> = text
+        .lines()
+        .filter(|l| !l.starts_with(char::is_whitespace))
+        .filter_map(|l| l.split(':').next()?.trim().parse().ok())
+        .collect();
+    ids.sort_unstable();
+    ids
+}
+
+/// Run a command to completion, panicking if it cannot start.
+pub fn run_cmd(cmd: &str, args: &[&str]) -> Output {
+    Command::new(cmd)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("run {cmd}: {e}"))
+}

@@ -1,0 +1,115 @@
+//! User errors give one clear message and a non-zero exit, never a panic.
+
+use std::process::Command;
+use tracec_tests::*;
+
+fn stderr(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn unknown_function_is_a_located_diagnostic() {
+    let dir = scratch("diag");
+    let src = dir.join("bad.bt");
+    std::fs::write(&src, "BEGIN\n{\n  nosuchfn(1);\n}\n").unwrap();
+    let o = tracec(&[
+        src.to_str().unwrap(),
+        "-o",
+        dir.join("bad.o").to_str().unwrap(),
+    ]);
+    let err = stderr(&o);
+    assert!(!o.status.success());
+    assert_ne!(o.status.code(), Some(101), "tracec panicked:\n{err}");
+    assert!(err.contains("unknown function 'nosuchfn'"), "{err}");
+    assert!(err.contains("bad.bt:3:3"), "{err}");
+    assert!(err.contains('^'), "{err}");
+    assert!(!dir.join("bad.o").exists());
+}
+
+#[test]
+fn syntax_error_is_a_located_diagnostic() {
+    let o = tracec(&["-e", "BEGIN { printf(\"x\" }", "-o", "/dev/null"]);
+    let err = stderr(&o);
+    assert!(!o.status.success());
+    assert_ne!(o.status.code(), Some(101), "tracec panicked:\n{err}");
+    assert!(err.contains(":1:"), "{err}");
+    assert!(err.contains('^'), "{err}");
+}
+
+#[test]
+fn tracerun_refuses_missing_and_non_bpf_files() {
+    let dir = scratch("badobj");
+    let text = dir.join("text.o");
+    std::fs::write(&text, "not an elf").unwrap();
+    for (path, want) in [
+        (dir.join("missing.o"), "missing.o"),
+        (text.clone(), "not an ELF"),
+        ("/bin/true".into(), "not a BPF object"),
+    ] {
+        let o = Command::new(bin("tracerun")).arg(&path).output().unwrap();
+        let err = stderr(&o);
+        assert!(!o.status.success(), "{path:?}");
+        assert_ne!(o.status.code(), Some(101), "tracerun panicked:\n{err}");
+        assert_eq!(
+            err.trim_end().lines().count(),
+            1,
+            "one line for {path:?}: {err}"
+        );
+        assert!(err.contains(want), "{path:?}: {err}");
+    }
+}
+
+/// Flip the metadata section's major version to one newer than this runtime knows.
+fn bump_major(object: &[u8]) -> Vec<u8> {
+    let elf = goblin::elf::Elf::parse(object).unwrap();
+    let sh = elf
+        .section_headers
+        .iter()
+        .find(|sh| elf.shdr_strtab.get_at(sh.sh_name) == Some(tracec_meta::SECTION))
+        .expect("metadata section");
+    let at = sh.sh_offset as usize + 4;
+    let mut out = object.to_vec();
+    out[at..at + 2].copy_from_slice(&(tracec_meta::FORMAT_MAJOR + 1).to_le_bytes());
+    out
+}
+
+#[test]
+fn tracerun_refuses_newer_format() {
+    let dir = scratch("newer");
+    let obj = compile_text(&dir, "newer", "BEGIN { exit(); }");
+    let newer = dir.join("newer-format.o");
+    std::fs::write(&newer, bump_major(&std::fs::read(&obj).unwrap())).unwrap();
+    let o = Command::new(bin("tracerun")).arg(&newer).output().unwrap();
+    let err = stderr(&o);
+    assert!(!o.status.success());
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(err.contains("format"), "{err}");
+}
+
+#[test]
+fn tracerun_as_non_root_says_so() {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("skipping: needs root to drop privileges");
+        return;
+    }
+    let dir = scratch("nonroot");
+    let obj = compile_text(&dir, "nonroot", "BEGIN { exit(); }");
+    let _ = std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o755));
+    let _ = std::fs::set_permissions(&obj, std::os::unix::fs::PermissionsExt::from_mode(0o644));
+    let o = Command::new("setpriv")
+        .args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "--inh-caps=-all",
+        ])
+        .arg(bin("tracerun"))
+        .arg(&obj)
+        .output()
+        .expect("setpriv (util-linux)");
+    let err = stderr(&o);
+    assert!(!o.status.success());
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(err.contains("root"), "{err}");
+}

@@ -1,0 +1,179 @@
+//! Runtime behaviour end to end on the real kernel: maps printed at exit, interval and
+//! profile probes firing, BEGIN/END order, exit(), signals, and teardown that leaves
+//! no program, map or link behind.
+
+use std::time::Duration;
+use tracec_tests::*;
+
+fn run_to_exit(name: &str, script: &str, extra: &[&str]) -> Run {
+    let dir = scratch(name);
+    let obj = compile_text(&dir, name, script);
+    let mut run = Run::start(&obj, extra);
+    let code = run.finish(Duration::from_secs(20));
+    assert_eq!(
+        code,
+        Some(0),
+        "stdout:\n{}\nstderr:\n{}",
+        run.stdout_text(),
+        run.err_lines.join("\n")
+    );
+    run
+}
+
+#[test]
+fn begin_end_and_exit_run_in_order() {
+    let Some(_k) = kernel_or_skip("begin_end") else {
+        return;
+    };
+    let run = run_to_exit(
+        "begin-end",
+        r#"BEGIN { printf("first %d\n", 1); }
+begin { printf("second\n"); exit(); }
+END { printf("end %s\n", "done"); }"#,
+        &[],
+    );
+    let lines: Vec<&str> = run
+        .out_lines
+        .iter()
+        .map(String::as_str)
+        .filter(|l| !l.is_empty())
+        .collect();
+    assert_eq!(lines, ["first 1", "second", "end done"]);
+}
+
+#[test]
+fn maps_print_at_exit() {
+    let Some(_k) = kernel_or_skip("maps_exit") else {
+        return;
+    };
+    let run = run_to_exit(
+        "maps",
+        r#"BEGIN {
+  @a = 1;
+  @b[2, "x"] = 3;
+  @c = count(); @c = count();
+  @s[1] = sum(5); @s[1] = sum(-8);
+  @mn = min(4); @mn = min(-2);
+  @mx = max(9); @mx = max(3);
+  @v = avg(7); @v = avg(2);
+  exit();
+}"#,
+        &[],
+    );
+    let out = run.stdout_text();
+    for want in [
+        "@a: 1",
+        "@b[2, x]: 3",
+        "@c: 2",
+        "@s[1]: -3",
+        "@mn: -2",
+        "@mx: 9",
+        "@v: 4",
+    ] {
+        assert!(
+            out.lines().any(|l| l == want),
+            "missing {want:?} in:\n{out}"
+        );
+    }
+}
+
+#[test]
+fn interval_fires_and_exits() {
+    let Some(_k) = kernel_or_skip("interval") else {
+        return;
+    };
+    let run = run_to_exit(
+        "interval",
+        r#"interval:ms:100 { printf("tick\n"); }
+interval:ms:550 { exit(); }"#,
+        &[],
+    );
+    let ticks = run.out_lines.iter().filter(|l| *l == "tick").count();
+    assert!(
+        (3..=7).contains(&ticks),
+        "{ticks} ticks:\n{}",
+        run.stdout_text()
+    );
+}
+
+#[test]
+fn profile_samples_every_cpu() {
+    let Some(_k) = kernel_or_skip("profile") else {
+        return;
+    };
+    let run = run_to_exit(
+        "profile",
+        r#"profile:hz:99 { @samples[cpu] = count(); }
+interval:s:1 { exit(); }"#,
+        &["-q"],
+    );
+    assert!(run.err_lines.iter().all(|l| !l.starts_with("Attached")));
+    let samples: Vec<&String> = run
+        .out_lines
+        .iter()
+        .filter(|l| l.starts_with("@samples["))
+        .collect();
+    assert!(!samples.is_empty(), "{}", run.stdout_text());
+}
+
+#[test]
+fn sigint_prints_maps_and_leaves_nothing_behind() {
+    let Some(_k) = kernel_or_skip("teardown") else {
+        return;
+    };
+    let progs = loaded_prog_ids();
+    let maps = loaded_map_ids();
+    let links = loaded_link_ids();
+    let dir = scratch("teardown");
+    let obj = compile_text(
+        &dir,
+        "teardown",
+        r#"tracepoint:syscalls:sys_enter_getpid { @calls[comm] = count(); }
+interval:ms:50 { @t = count(); }
+END { printf("bye\n"); }"#,
+    );
+    let mut run = Run::start(&obj, &[]);
+    run.wait_attached();
+    assert!(
+        run.err_lines.iter().any(|l| l == "Attached 3 probes"),
+        "{:?}",
+        run.err_lines
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    run.signal(libc::SIGINT);
+    assert_eq!(run.finish(Duration::from_secs(10)), Some(0));
+    assert!(
+        run.out_lines.iter().any(|l| l == "bye"),
+        "{}",
+        run.stdout_text()
+    );
+    assert!(
+        run.out_lines.iter().any(|l| l.starts_with("@t: ")),
+        "{}",
+        run.stdout_text()
+    );
+    assert_eq!(loaded_prog_ids(), progs, "programs left behind");
+    assert_eq!(loaded_map_ids(), maps, "maps left behind");
+    assert_eq!(loaded_link_ids(), links, "links left behind");
+}
+
+#[test]
+fn output_file_option() {
+    let Some(_k) = kernel_or_skip("output_file") else {
+        return;
+    };
+    let dir = scratch("outfile");
+    let out = dir.join("out.txt");
+    let run = run_to_exit(
+        "outfile",
+        r#"BEGIN { printf("to file %s\n", "ok"); exit(); }"#,
+        &["-o", out.to_str().unwrap()],
+    );
+    assert!(
+        run.out_lines.iter().all(|l| l.is_empty()),
+        "{:?}",
+        run.out_lines
+    );
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(text.lines().any(|l| l == "to file ok"), "{text}");
+}
