@@ -18,8 +18,10 @@ pub(super) fn classify(word: &str) -> Option<bool> {
 pub(super) fn expand(ap: &AttachPoint, begin: bool) -> Result<Vec<ExpandedProbe>, Diagnostic> {
     let word = &ap.parts[0];
     if ap.parts.len() > 1 {
-        return Err(Diagnostic::error(ap.span, format!("'{word}' takes no arguments"))
-            .with_label(format!("write just '{word}'")));
+        return Err(
+            Diagnostic::error(ap.span, format!("'{word}' takes no arguments"))
+                .with_label(format!("write just '{word}'")),
+        );
     }
     let (stem, attach) = if begin {
         ("BEGIN", Attach::Begin)

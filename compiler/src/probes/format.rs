@@ -138,7 +138,11 @@ fn classify(
             Ok(n) => n,
             Err(_) => size / elem_size.max(1),
         };
-        let elem_size = if len > 0 && size > 0 { size / len } else { elem_size };
+        let elem_size = if len > 0 && size > 0 {
+            size / len
+        } else {
+            elem_size
+        };
         return if base == "char" && !ty.contains('*') {
             TpType::CharArray { len }
         } else {
@@ -174,12 +178,13 @@ fn known_size(base: &str) -> Option<u32> {
     Some(match base {
         "char" | "signed char" | "unsigned char" | "u8" | "s8" | "__u8" | "__s8" | "bool"
         | "uint8_t" | "int8_t" => 1,
-        "short" | "unsigned short" | "u16" | "s16" | "__u16" | "__s16" | "uint16_t"
-        | "int16_t" => 2,
+        "short" | "unsigned short" | "u16" | "s16" | "__u16" | "__s16" | "uint16_t" | "int16_t" => {
+            2
+        }
         "int" | "unsigned int" | "unsigned" | "u32" | "s32" | "__u32" | "__s32" | "uint32_t"
         | "int32_t" | "pid_t" => 4,
-        "long" | "unsigned long" | "long long" | "unsigned long long" | "u64" | "s64"
-        | "__u64" | "__s64" | "uint64_t" | "int64_t" | "size_t" => 8,
+        "long" | "unsigned long" | "long long" | "unsigned long long" | "u64" | "s64" | "__u64"
+        | "__s64" | "uint64_t" | "int64_t" | "size_t" => 8,
         _ => return None,
     })
 }

@@ -101,7 +101,10 @@ fn sched_switch_char_arrays() {
         got[4],
         field("next_comm", 40, 16, TpType::CharArray { len: 16 })
     );
-    assert_eq!(got[5], field("next_pid", 56, 4, TpType::Int { signed: true }));
+    assert_eq!(
+        got[5],
+        field("next_pid", 56, 4, TpType::Int { signed: true })
+    );
     assert_eq!(parse(&text, false).unwrap()[0].c_type, "char[16]");
 }
 

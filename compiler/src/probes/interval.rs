@@ -104,8 +104,7 @@ pub(super) fn parse_rate(ap: &AttachPoint, what: &str) -> Result<Rate, Diagnosti
                     .with_note(format!("units: {}", UNITS.join(", "))));
             }
             if count.is_empty() {
-                return Err(err(format!("missing count after '{what}:{unit}:'"))
-                    .with_note(example));
+                return Err(err(format!("missing count after '{what}:{unit}:'")).with_note(example));
             }
             let n = parse_count(count).map_err(|e| err(format!("invalid {what} count: {e}")))?;
             let mult = match unit.as_str() {
@@ -118,8 +117,7 @@ pub(super) fn parse_rate(ap: &AttachPoint, what: &str) -> Result<Rate, Diagnosti
         }
         [spec] => {
             if UNITS.contains(&spec.as_str()) {
-                return Err(err(format!("missing count after '{what}:{spec}'"))
-                    .with_note(example));
+                return Err(err(format!("missing count after '{what}:{spec}'")).with_note(example));
             }
             let (num, suffix) = split_suffix(spec);
             let Some(mult) = suffix_ns(suffix) else {
@@ -139,10 +137,11 @@ pub(super) fn parse_rate(ap: &AttachPoint, what: &str) -> Result<Rate, Diagnosti
     }
     match mult_or_hz {
         None => Ok(Rate::Hz(value)),
-        Some(mult) => value
-            .checked_mul(mult)
-            .map(Rate::Period)
-            .ok_or_else(|| err(format!("{what} period is too long (overflows 64-bit nanoseconds)"))),
+        Some(mult) => value.checked_mul(mult).map(Rate::Period).ok_or_else(|| {
+            err(format!(
+                "{what} period is too long (overflows 64-bit nanoseconds)"
+            ))
+        }),
     }
 }
 

@@ -11,7 +11,10 @@ use tracec_meta::Attach;
 /// Split `name+offset` (offset decimal or hex) into its parts.
 pub(super) fn split_offset(spec: &str) -> Result<(&str, u64), String> {
     match spec.split_once('+') {
-        Some((name, off)) => Ok((name, parse_count(off).map_err(|e| format!("invalid offset: {e}"))?)),
+        Some((name, off)) => Ok((
+            name,
+            parse_count(off).map_err(|e| format!("invalid offset: {e}"))?,
+        )),
         None => Ok((spec, 0)),
     }
 }
@@ -22,8 +25,10 @@ pub(super) fn expand(ap: &AttachPoint, ret: bool) -> Result<Vec<ExpandedProbe>, 
     let spec = match &ap.parts[1..] {
         [f] if !f.is_empty() => f,
         [_, _] => {
-            return Err(err(format!("{kind} module qualifiers are not supported yet"))
-                .with_note(format!("write {kind}:FUNCTION")));
+            return Err(
+                err(format!("{kind} module qualifiers are not supported yet"))
+                    .with_note(format!("write {kind}:FUNCTION")),
+            );
         }
         _ => {
             return Err(err(format!("{kind} probe needs a kernel function"))
@@ -31,11 +36,15 @@ pub(super) fn expand(ap: &AttachPoint, ret: bool) -> Result<Vec<ExpandedProbe>, 
         }
     };
     if has_wildcard(spec) {
-        return Err(err(format!("wildcards in {kind} functions are not supported yet")));
+        return Err(err(format!(
+            "wildcards in {kind} functions are not supported yet"
+        )));
     }
     let (function, offset) = split_offset(spec).map_err(|e| err(format!("{kind}: {e}")))?;
     if function.starts_with(|c: char| c.is_ascii_digit()) {
-        return Err(err(format!("{kind} at a bare address is not supported yet")));
+        return Err(err(format!(
+            "{kind} at a bare address is not supported yet"
+        )));
     }
     if function.is_empty()
         || !function

@@ -48,7 +48,9 @@ impl<'a> Piece<'a> {
     }
 
     fn wants(&self, provider: &str) -> bool {
-        self.provider.as_deref().is_none_or(|p| matches(p, provider))
+        self.provider
+            .as_deref()
+            .is_none_or(|p| matches(p, provider))
     }
 
     fn matches_tracepoint(&self, category: &str, name: &str) -> bool {
@@ -72,10 +74,7 @@ impl<'a> Piece<'a> {
 }
 
 /// List against an explicit tracepoint source.
-pub fn list_with(
-    pattern: Option<&str>,
-    src: &dyn TracepointSource,
-) -> Result<Vec<String>, String> {
+pub fn list_with(pattern: Option<&str>, src: &dyn TracepointSource) -> Result<Vec<String>, String> {
     let pieces: Vec<Piece> = match pattern {
         Some(p) => p
             .split(',')

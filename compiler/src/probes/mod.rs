@@ -89,7 +89,11 @@ pub enum TpType {
     /// the record start and high 16 bits its length.
     DataLocString,
     /// Any other array: `elem_size` bytes per element, `len` elements.
-    Array { elem_size: u32, len: u32, signed: bool },
+    Array {
+        elem_size: u32,
+        len: u32,
+        signed: bool,
+    },
 }
 
 /// Expand an attach point into concrete probes, or explain why it names none.
@@ -225,7 +229,13 @@ fn symbol_stem(provider: &str, rest: &[String]) -> String {
 pub fn sanitize(s: &str) -> String {
     let mut out: String = s
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     if out.is_empty() || out.starts_with(|c: char| c.is_ascii_digit()) {
         out.insert(0, '_');

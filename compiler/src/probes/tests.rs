@@ -50,7 +50,9 @@ fn begin_and_end() {
         assert_eq!(p.context, Context::None);
     }
     assert!(error("BEGIN:x").message.contains("takes no arguments"));
-    assert!(error("Begin").message.contains("unknown probe type 'Begin'"));
+    assert!(error("Begin")
+        .message
+        .contains("unknown probe type 'Begin'"));
 }
 
 fn interval_ns(raw: &str) -> u64 {
@@ -97,14 +99,26 @@ fn interval_errors() {
     assert!(error("interval").message.contains("needs a rate"));
     assert!(error("interval:s").message.contains("missing count"));
     assert!(error("interval:s:").message.contains("missing count"));
-    assert!(error("interval:min:1").message.contains("invalid interval unit 'min'"));
-    assert!(error("interval:ns:1").message.contains("invalid interval unit"));
+    assert!(error("interval:min:1")
+        .message
+        .contains("invalid interval unit 'min'"));
+    assert!(error("interval:ns:1")
+        .message
+        .contains("invalid interval unit"));
     assert!(error("interval:s:abc").message.contains("not a number"));
     assert!(error("interval:s:-1").message.contains("not a number"));
-    assert!(error("interval:1fortnight").message.contains("invalid interval duration"));
-    assert!(error("interval:s:1:2").message.contains("too many arguments"));
-    assert!(error("interval:s:99999999999999999999").message.contains("too large"));
-    assert!(error("interval:s:18446744074").message.contains("overflows"));
+    assert!(error("interval:1fortnight")
+        .message
+        .contains("invalid interval duration"));
+    assert!(error("interval:s:1:2")
+        .message
+        .contains("too many arguments"));
+    assert!(error("interval:s:99999999999999999999")
+        .message
+        .contains("too large"));
+    assert!(error("interval:s:18446744074")
+        .message
+        .contains("overflows"));
     assert!(error("interval:d:1").notes[0].contains("hz, ms, s, us"));
     assert!(error("interval:hz:2000000000").message.contains("too high"));
     assert!(error("interval:s:1e30").message.contains("too large"));
@@ -116,16 +130,56 @@ fn profile_spellings() {
     assert_eq!(p.name, "profile:hz:99");
     assert_eq!(p.section, "perf_event");
     assert_eq!(p.symbol_stem, "profile_hz_99");
-    assert_eq!(p.attach, Attach::Profile { hz: 99, period_ns: 0 });
+    assert_eq!(
+        p.attach,
+        Attach::Profile {
+            hz: 99,
+            period_ns: 0
+        }
+    );
     assert_eq!(one("p:hz:599").name, "profile:hz:599");
     let period = |raw: &str| one(raw).attach;
-    assert_eq!(period("profile:ms:1000"), Attach::Profile { hz: 0, period_ns: 1_000_000_000 });
-    assert_eq!(period("profile:s:2"), Attach::Profile { hz: 0, period_ns: 2_000_000_000 });
-    assert_eq!(period("profile:us:10"), Attach::Profile { hz: 0, period_ns: 10_000 });
-    assert_eq!(period("profile:10ms"), Attach::Profile { hz: 0, period_ns: 10_000_000 });
-    assert_eq!(period("profile:1000"), Attach::Profile { hz: 0, period_ns: 1000 });
-    assert!(error("profile:hz:0").message.contains("profile rate must be non-zero"));
-    assert!(error("profile:kHz:1").message.contains("invalid profile unit"));
+    assert_eq!(
+        period("profile:ms:1000"),
+        Attach::Profile {
+            hz: 0,
+            period_ns: 1_000_000_000
+        }
+    );
+    assert_eq!(
+        period("profile:s:2"),
+        Attach::Profile {
+            hz: 0,
+            period_ns: 2_000_000_000
+        }
+    );
+    assert_eq!(
+        period("profile:us:10"),
+        Attach::Profile {
+            hz: 0,
+            period_ns: 10_000
+        }
+    );
+    assert_eq!(
+        period("profile:10ms"),
+        Attach::Profile {
+            hz: 0,
+            period_ns: 10_000_000
+        }
+    );
+    assert_eq!(
+        period("profile:1000"),
+        Attach::Profile {
+            hz: 0,
+            period_ns: 1000
+        }
+    );
+    assert!(error("profile:hz:0")
+        .message
+        .contains("profile rate must be non-zero"));
+    assert!(error("profile:kHz:1")
+        .message
+        .contains("invalid profile unit"));
 }
 
 #[test]
@@ -136,7 +190,11 @@ fn kprobe_specs() {
     assert_eq!(p.symbol_stem, "kprobe_vfs_read");
     assert_eq!(
         p.attach,
-        Attach::Kprobe { function: "vfs_read".into(), offset: 0, ret: false }
+        Attach::Kprobe {
+            function: "vfs_read".into(),
+            offset: 0,
+            ret: false
+        }
     );
     let p = one("k:do_sys_open+0x10");
     assert_eq!(p.name, "kprobe:do_sys_open+0x10");
@@ -144,23 +202,41 @@ fn kprobe_specs() {
     assert_eq!(p.symbol_stem, "kprobe_do_sys_open_0x10");
     assert_eq!(
         p.attach,
-        Attach::Kprobe { function: "do_sys_open".into(), offset: 16, ret: false }
+        Attach::Kprobe {
+            function: "do_sys_open".into(),
+            offset: 16,
+            ret: false
+        }
     );
     let p = one("kr:vfs_read");
     assert_eq!(p.name, "kretprobe:vfs_read");
     assert_eq!(p.section, "kretprobe/vfs_read");
     assert_eq!(
         p.attach,
-        Attach::Kprobe { function: "vfs_read".into(), offset: 0, ret: true }
+        Attach::Kprobe {
+            function: "vfs_read".into(),
+            offset: 0,
+            ret: true
+        }
     );
     assert_eq!(one("kprobe:foo.isra.0").section, "kprobe/foo.isra.0");
-    assert!(error("kretprobe:vfs_read+4").message.contains("does not take an offset"));
+    assert!(error("kretprobe:vfs_read+4")
+        .message
+        .contains("does not take an offset"));
     assert!(error("kprobe:tcp_*").message.contains("wildcards"));
-    assert!(error("kprobe:kvm:x86_emulate_insn").message.contains("module"));
+    assert!(error("kprobe:kvm:x86_emulate_insn")
+        .message
+        .contains("module"));
     assert!(error("kprobe:").message.contains("needs a kernel function"));
-    assert!(error("kprobe:0xffffffff81000000").message.contains("address"));
-    assert!(error("kprobe:vfs_read+xyz").message.contains("invalid offset"));
-    assert!(error("kprobe:a-b").message.contains("invalid kernel function name"));
+    assert!(error("kprobe:0xffffffff81000000")
+        .message
+        .contains("address"));
+    assert!(error("kprobe:vfs_read+xyz")
+        .message
+        .contains("invalid offset"));
+    assert!(error("kprobe:a-b")
+        .message
+        .contains("invalid kernel function name"));
 }
 
 #[test]
@@ -171,11 +247,19 @@ fn uprobe_specs() {
     assert_eq!(p.symbol_stem, "uprobe__bin_bash_readline");
     assert_eq!(
         p.attach,
-        Attach::Uprobe { path: "/bin/bash".into(), symbol: "readline".into(), offset: 0, ret: false }
+        Attach::Uprobe {
+            path: "/bin/bash".into(),
+            symbol: "readline".into(),
+            offset: 0,
+            ret: false
+        }
     );
     let p = one("u:./testprogs/uprobe_test:uprobeFunction1+8");
     assert_eq!(p.name, "uprobe:./testprogs/uprobe_test:uprobeFunction1+8");
-    assert_eq!(p.section, "uprobe/./testprogs/uprobe_test:uprobeFunction1+0x8");
+    assert_eq!(
+        p.section,
+        "uprobe/./testprogs/uprobe_test:uprobeFunction1+0x8"
+    );
     assert_eq!(
         p.attach,
         Attach::Uprobe {
@@ -189,27 +273,50 @@ fn uprobe_specs() {
     assert_eq!(p.section, "uprobe/libc:0x1234");
     assert_eq!(
         p.attach,
-        Attach::Uprobe { path: "libc".into(), symbol: String::new(), offset: 0x1234, ret: false }
+        Attach::Uprobe {
+            path: "libc".into(),
+            symbol: String::new(),
+            offset: 0x1234,
+            ret: false
+        }
     );
     let p = one("ur:/bin/bash:echo_builtin");
     assert_eq!(p.name, "uretprobe:/bin/bash:echo_builtin");
     assert_eq!(p.section, "uretprobe//bin/bash:echo_builtin");
     assert!(matches!(p.attach, Attach::Uprobe { ret: true, .. }));
-    assert!(error("uretprobe:/bin/bash:f+4").message.contains("does not take an offset"));
-    assert!(error("uprobe:/bin/bash").message.contains("needs a binary and a function"));
-    assert!(error("uprobe:/bin/bash:").message.contains("needs a binary and a function"));
-    assert!(error("uprobe:/bin/bash:read*").message.contains("wildcards"));
-    assert!(error("uprobe:/x:cpp:f").message.contains("language qualifiers"));
-    assert!(error("uprobe:./t@t.c:22").message.contains("source-location"));
+    assert!(error("uretprobe:/bin/bash:f+4")
+        .message
+        .contains("does not take an offset"));
+    assert!(error("uprobe:/bin/bash")
+        .message
+        .contains("needs a binary and a function"));
+    assert!(error("uprobe:/bin/bash:")
+        .message
+        .contains("needs a binary and a function"));
+    assert!(error("uprobe:/bin/bash:read*")
+        .message
+        .contains("wildcards"));
+    assert!(error("uprobe:/x:cpp:f")
+        .message
+        .contains("language qualifiers"));
+    assert!(error("uprobe:./t@t.c:22")
+        .message
+        .contains("source-location"));
 }
 
 #[test]
 fn unknown_and_unsupported_types() {
     let d = error("foo:bar");
     assert_eq!(d.message, "unknown probe type 'foo'");
-    assert!(d.notes.iter().any(|n| n.contains("supported probe types: BEGIN, END, tracepoint (t)")));
+    assert!(d
+        .notes
+        .iter()
+        .any(|n| n.contains("supported probe types: BEGIN, END, tracepoint (t)")));
     let d = error("tracepiont:syscalls:sys_enter_openat");
-    assert!(d.notes.iter().any(|n| n == "did you mean 'tracepoint'?"), "{d:?}");
+    assert!(
+        d.notes.iter().any(|n| n == "did you mean 'tracepoint'?"),
+        "{d:?}"
+    );
     for (raw, name) in [
         ("usdt:/bin/x:probe", "usdt"),
         ("U:/bin/x:probe", "usdt"),
@@ -225,7 +332,10 @@ fn unknown_and_unsupported_types() {
         ("iter:task", "iter"),
         ("it:task", "iter"),
     ] {
-        assert_eq!(error(raw).message, format!("probe type '{name}' is not supported yet"));
+        assert_eq!(
+            error(raw).message,
+            format!("probe type '{name}' is not supported yet")
+        );
     }
     assert!(error("").message.contains("unknown probe type ''"));
 }
@@ -233,30 +343,51 @@ fn unknown_and_unsupported_types() {
 #[test]
 fn tracepoint_without_tracefs() {
     let d = error("tracepoint:syscalls:sys_enter_openat");
-    assert!(d.message.contains("tracefs is not mounted at /nonexistent/tracefs"), "{d:?}");
-    assert!(d.notes.iter().any(|n| n.contains("mount -t tracefs nodev /nonexistent/tracefs")));
+    assert!(
+        d.message
+            .contains("tracefs is not mounted at /nonexistent/tracefs"),
+        "{d:?}"
+    );
+    assert!(d
+        .notes
+        .iter()
+        .any(|n| n.contains("mount -t tracefs nodev /nonexistent/tracefs")));
     let d = error("t:syscalls:*");
     assert!(d.message.contains("not mounted"));
     let e = list(Some("tracepoint:*"), &env()).unwrap_err();
-    assert!(e.contains("not mounted") && e.contains("mount -t tracefs"), "{e}");
+    assert!(
+        e.contains("not mounted") && e.contains("mount -t tracefs"),
+        "{e}"
+    );
 }
 
 #[test]
 fn listing_templates_needs_no_tracefs() {
     assert_eq!(
         list(Some("interval:*"), &env()).unwrap(),
-        ["interval:hz:", "interval:ms:", "interval:s:", "interval:us:"]
+        [
+            "interval:hz:",
+            "interval:ms:",
+            "interval:s:",
+            "interval:us:"
+        ]
     );
     assert_eq!(
         list(Some("p:*"), &env()).unwrap(),
         ["profile:hz:", "profile:ms:", "profile:s:", "profile:us:"]
     );
-    assert_eq!(list(Some("i:s:1,p:hz"), &env()).unwrap(), ["interval:s:", "profile:hz:"]);
+    assert_eq!(
+        list(Some("i:s:1,p:hz"), &env()).unwrap(),
+        ["interval:s:", "profile:hz:"]
+    );
 }
 
 #[test]
 fn sanitizing() {
-    assert_eq!(sanitize("tracepoint_xhci-hcd_xhci_setup"), "tracepoint_xhci_hcd_xhci_setup");
+    assert_eq!(
+        sanitize("tracepoint_xhci-hcd_xhci_setup"),
+        "tracepoint_xhci_hcd_xhci_setup"
+    );
     assert_eq!(sanitize("1abc"), "_1abc");
     assert_eq!(sanitize(""), "_");
 }

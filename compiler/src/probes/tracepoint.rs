@@ -45,10 +45,18 @@ fn context_of(
 }
 
 /// "tracepoint not found", with a suggestion when a close name exists.
-fn not_found(src: &dyn TracepointSource, ap: &AttachPoint, category: &str, name: &str) -> Diagnostic {
+fn not_found(
+    src: &dyn TracepointSource,
+    ap: &AttachPoint,
+    category: &str,
+    name: &str,
+) -> Diagnostic {
     let wanted = format!("{category}:{name}");
-    let mut d = Diagnostic::error(ap.span, format!("tracepoint not found: tracepoint:{wanted}"))
-        .with_label("no such tracepoint");
+    let mut d = Diagnostic::error(
+        ap.span,
+        format!("tracepoint not found: tracepoint:{wanted}"),
+    )
+    .with_label("no such tracepoint");
     let Ok(events) = src.events() else {
         return d;
     };

@@ -32,7 +32,9 @@ pub(super) fn expand(ap: &AttachPoint, ret: bool) -> Result<Vec<ExpandedProbe>, 
         )));
     }
     if has_wildcard(path) || has_wildcard(spec) {
-        return Err(err(format!("wildcards in {kind} probes are not supported yet")));
+        return Err(err(format!(
+            "wildcards in {kind} probes are not supported yet"
+        )));
     }
     let spec = spec
         .strip_prefix('"')
