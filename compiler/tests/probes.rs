@@ -327,3 +327,40 @@ fn live_tracefs() {
     let all = expand(&ap("tracepoint:*:*"), &env).unwrap();
     assert!(all.len() > 100, "{}", all.len());
 }
+
+#[test]
+fn verbose_listing_prints_declarations() {
+    let got = tracec::probes::list_verbose(
+        Some("t:syscalls:sys_enter_execve,t:sched:sched_switch,irq_handler_entry,i:hz"),
+        &env_at(fixture()),
+    )
+    .unwrap();
+    let lines: Vec<String> = got
+        .iter()
+        .flat_map(|(name, args)| {
+            std::iter::once(name.clone()).chain(args.iter().map(|a| format!("    {a}")))
+        })
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "interval:hz:",
+            "tracepoint:irq:irq_handler_entry",
+            "    int irq",
+            "    __data_loc char[] name",
+            "tracepoint:sched:sched_switch",
+            "    char prev_comm[16]",
+            "    pid_t prev_pid",
+            "    int prev_prio",
+            "    long prev_state",
+            "    char next_comm[16]",
+            "    pid_t next_pid",
+            "    int next_prio",
+            "tracepoint:syscalls:sys_enter_execve",
+            "    int __syscall_nr",
+            "    const char * filename",
+            "    const char *const * argv",
+            "    const char *const * envp",
+        ]
+    );
+}

@@ -13,6 +13,9 @@ pub struct FormatField {
     /// The C type as written, without the name (`const char *`, `char[16]`,
     /// `__data_loc char[]`), for verbose listings.
     pub c_type: String,
+    /// The declaration as the format file writes it (`const char * filename`,
+    /// `char prev_comm[16]`); what `-lv` prints.
+    pub declaration: String,
     pub field: TpField,
 }
 
@@ -51,7 +54,8 @@ fn parse_line(line: &str, user_pointers: bool) -> Option<FormatField> {
             _ => {}
         }
     }
-    let (c_type, name, array) = split_decl(decl?)?;
+    let decl = decl?;
+    let (c_type, name, array) = split_decl(decl)?;
     let size = size?;
     let ty = classify(&c_type, array.as_deref(), size, signed, user_pointers);
     let c_type = match array {
@@ -60,6 +64,7 @@ fn parse_line(line: &str, user_pointers: bool) -> Option<FormatField> {
     };
     Some(FormatField {
         c_type,
+        declaration: normalize_spaces(decl),
         field: TpField {
             name,
             offset: offset?,

@@ -73,6 +73,32 @@ impl<'a> Piece<'a> {
     }
 }
 
+/// [`list_with`], plus each probe's `args` as declarations (`const char * filename`),
+/// as `-lv` prints them under the probe's name. Only tracepoints have arguments.
+pub fn list_verbose_with(
+    pattern: Option<&str>,
+    src: &dyn TracepointSource,
+) -> Result<Vec<(String, Vec<String>)>, String> {
+    let mut out = Vec::new();
+    for name in list_with(pattern, src)? {
+        let args = match name
+            .strip_prefix("tracepoint:")
+            .and_then(|r| r.split_once(':'))
+        {
+            Some((c, n)) => src
+                .fields(c, n)
+                .map_err(|e| e.to_string())?
+                .unwrap_or_default()
+                .into_iter()
+                .map(|f| f.declaration)
+                .collect(),
+            None => Vec::new(),
+        };
+        out.push((name, args));
+    }
+    Ok(out)
+}
+
 /// List against an explicit tracepoint source.
 pub fn list_with(pattern: Option<&str>, src: &dyn TracepointSource) -> Result<Vec<String>, String> {
     let pieces: Vec<Piece> = match pattern {

@@ -28,7 +28,7 @@ use std::path::PathBuf;
 use tracec_meta::Attach;
 use tracefs::{Tracefs, TracepointSource};
 
-pub use list::list_with;
+pub use list::{list_verbose_with, list_with};
 
 /// Where probe information comes from.
 #[derive(Debug, Clone)]
@@ -105,6 +105,15 @@ pub fn expand(ap: &AttachPoint, env: &Env) -> Result<Vec<ExpandedProbe>, Diagnos
 /// one bpftrace-style name per entry, sorted.
 pub fn list(pattern: Option<&str>, env: &Env) -> Result<Vec<String>, String> {
     list_with(pattern, &*tracepoint_source(env))
+}
+
+/// [`list`] with each probe's arguments (declarations such as `const char * filename`),
+/// for `-lv`: `(name, args)` per probe.
+pub fn list_verbose(
+    pattern: Option<&str>,
+    env: &Env,
+) -> Result<Vec<(String, Vec<String>)>, String> {
+    list_verbose_with(pattern, &*tracepoint_source(env))
 }
 
 /// Where tracepoint formats come from for `env`. (The one place to choose another
