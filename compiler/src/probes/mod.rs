@@ -119,7 +119,28 @@ pub fn list_verbose(
 /// Where tracepoint formats come from for `env`. (The one place to choose another
 /// source, e.g. BTF when tracefs is unreadable.)
 pub fn tracepoint_source(env: &Env) -> Box<dyn TracepointSource> {
-    Box::new(Tracefs::new(env.tracefs.clone()))
+    Box::new(Tracefs::new(tracefs_root(
+        &env.tracefs,
+        std::path::Path::new(DEBUGFS_TRACING),
+    )))
+}
+
+/// The standard tracefs mount point.
+pub const DEFAULT_TRACEFS: &str = "/sys/kernel/tracing";
+/// Where older systems expose tracefs (through debugfs).
+const DEBUGFS_TRACING: &str = "/sys/kernel/debug/tracing";
+
+/// `configured`, unless it is the default mount point, has no `events/` and
+/// `fallback` (the debugfs location) has.
+fn tracefs_root(configured: &std::path::Path, fallback: &std::path::Path) -> PathBuf {
+    if configured == std::path::Path::new(DEFAULT_TRACEFS)
+        && !configured.join("events").is_dir()
+        && fallback.join("events").is_dir()
+    {
+        fallback.to_path_buf()
+    } else {
+        configured.to_path_buf()
+    }
 }
 
 /// [`expand`] with an explicit tracepoint source.

@@ -391,3 +391,23 @@ fn sanitizing() {
     assert_eq!(sanitize("1abc"), "_1abc");
     assert_eq!(sanitize(""), "_");
 }
+
+#[test]
+fn tracefs_root_falls_back_to_debugfs_only_for_the_default() {
+    let dir = std::env::temp_dir().join(format!("tracec-probes-root-{}", std::process::id()));
+    let debug = dir.join("debug/tracing");
+    std::fs::create_dir_all(debug.join("events")).unwrap();
+    let default = std::path::Path::new(DEFAULT_TRACEFS);
+    let custom = dir.join("custom");
+    // A custom root is never replaced.
+    assert_eq!(tracefs_root(&custom, &debug), custom);
+    // The default is replaced only when it has no events and the fallback has.
+    let expected = if default.join("events").is_dir() {
+        default.to_path_buf()
+    } else {
+        debug.clone()
+    };
+    assert_eq!(tracefs_root(default, &debug), expected);
+    assert_eq!(tracefs_root(default, &dir.join("nothing")), default);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
