@@ -3,11 +3,32 @@
 //!
 //! [`expand`] turns one attach point as written (`tracepoint:syscalls:sys_enter_*`)
 //! into the concrete probes it names. Each concrete probe becomes one BPF program.
+//! A wildcard attach point yields several probes, each with its own [`Context`]
+//! (tracepoints matched by one pattern need not share a record layout).
+//!
+//! Provider names and short names: `BEGIN`/`begin`, `END`/`end`, `tracepoint`/`t`,
+//! `interval`/`i`, `profile`/`p`, `kprobe`/`k`, `kretprobe`/`kr`, `uprobe`/`u`,
+//! `uretprobe`/`ur`. Tracepoint formats come from a [`TracepointSource`]; [`expand`]
+//! and [`list`] use the tracefs named by [`Env`].
+
+mod begin_end;
+pub mod format;
+pub mod glob;
+mod interval;
+mod kprobe;
+mod list;
+mod profile;
+pub mod tracefs;
+mod tracepoint;
+mod uprobe;
 
 use crate::diag::Diagnostic;
 use crate::front::ast::AttachPoint;
 use std::path::PathBuf;
 use tracec_meta::Attach;
+use tracefs::{Tracefs, TracepointSource};
+
+pub use list::{list_verbose_with, list_with};
 
 /// Where probe information comes from.
 #[derive(Debug, Clone)]
@@ -68,16 +89,189 @@ pub enum TpType {
     /// the record start and high 16 bits its length.
     DataLocString,
     /// Any other array: `elem_size` bytes per element, `len` elements.
-    Array { elem_size: u32, len: u32, signed: bool },
+    Array {
+        elem_size: u32,
+        len: u32,
+        signed: bool,
+    },
 }
 
 /// Expand an attach point into concrete probes, or explain why it names none.
-pub fn expand(_ap: &AttachPoint, _env: &Env) -> Result<Vec<ExpandedProbe>, Diagnostic> {
-    todo!("probe providers")
+pub fn expand(ap: &AttachPoint, env: &Env) -> Result<Vec<ExpandedProbe>, Diagnostic> {
+    expand_with(ap, &*tracepoint_source(env))
 }
 
 /// All probes matching `pattern` (bpftrace `-l` syntax, `*` wildcards; all if `None`),
 /// one bpftrace-style name per entry, sorted.
-pub fn list(_pattern: Option<&str>, _env: &Env) -> Result<Vec<String>, String> {
-    todo!("probe listing")
+pub fn list(pattern: Option<&str>, env: &Env) -> Result<Vec<String>, String> {
+    list_with(pattern, &*tracepoint_source(env))
 }
+
+/// [`list`] with each probe's arguments (declarations such as `const char * filename`),
+/// for `-lv`: `(name, args)` per probe.
+pub fn list_verbose(
+    pattern: Option<&str>,
+    env: &Env,
+) -> Result<Vec<(String, Vec<String>)>, String> {
+    list_verbose_with(pattern, &*tracepoint_source(env))
+}
+
+/// Where tracepoint formats come from for `env`. (The one place to choose another
+/// source, e.g. BTF when tracefs is unreadable.)
+pub fn tracepoint_source(env: &Env) -> Box<dyn TracepointSource> {
+    Box::new(Tracefs::new(tracefs_root(
+        &env.tracefs,
+        std::path::Path::new(DEBUGFS_TRACING),
+    )))
+}
+
+/// The standard tracefs mount point.
+pub const DEFAULT_TRACEFS: &str = "/sys/kernel/tracing";
+/// Where older systems expose tracefs (through debugfs).
+const DEBUGFS_TRACING: &str = "/sys/kernel/debug/tracing";
+
+/// `configured`, unless it is the default mount point, has no `events/` and
+/// `fallback` (the debugfs location) has.
+fn tracefs_root(configured: &std::path::Path, fallback: &std::path::Path) -> PathBuf {
+    if configured == std::path::Path::new(DEFAULT_TRACEFS)
+        && !configured.join("events").is_dir()
+        && fallback.join("events").is_dir()
+    {
+        fallback.to_path_buf()
+    } else {
+        configured.to_path_buf()
+    }
+}
+
+/// [`expand`] with an explicit tracepoint source.
+pub fn expand_with(
+    ap: &AttachPoint,
+    src: &dyn TracepointSource,
+) -> Result<Vec<ExpandedProbe>, Diagnostic> {
+    let first = ap.parts.first().map_or("", String::as_str);
+    if let Some(begin) = begin_end::classify(first) {
+        return begin_end::expand(ap, begin);
+    }
+    match canonical_provider(first) {
+        Some(Provider::Supported(p)) => match p {
+            "tracepoint" => tracepoint::expand(ap, src),
+            "interval" => interval::expand(ap),
+            "profile" => profile::expand(ap),
+            "kprobe" => kprobe::expand(ap, false),
+            "kretprobe" => kprobe::expand(ap, true),
+            "uprobe" => uprobe::expand(ap, false),
+            _ => uprobe::expand(ap, true),
+        },
+        Some(Provider::Unsupported(p)) => Err(Diagnostic::error(
+            ap.span,
+            format!("probe type '{p}' is not supported yet"),
+        )
+        .with_note(supported_note())),
+        None => {
+            let mut d = Diagnostic::error(ap.span, format!("unknown probe type '{first}'"))
+                .with_label("unknown probe type");
+            let names = PROVIDERS.iter().map(|&(long, _, _)| long);
+            let names = names.chain(["BEGIN", "END"]);
+            if let Some(best) = glob::closest(first, names) {
+                d = d.with_note(format!("did you mean '{best}'?"));
+            }
+            Err(d.with_note(supported_note()))
+        }
+    }
+}
+
+/// A provider name after resolving short names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Provider {
+    Supported(&'static str),
+    /// A bpftrace provider tracec does not implement yet.
+    Unsupported(&'static str),
+}
+
+/// (long name, short names, supported), as bpftrace spells them.
+const PROVIDERS: &[(&str, &[&str], bool)] = &[
+    ("tracepoint", &["t"], true),
+    ("interval", &["i"], true),
+    ("profile", &["p"], true),
+    ("kprobe", &["k"], true),
+    ("kretprobe", &["kr"], true),
+    ("uprobe", &["u"], true),
+    ("uretprobe", &["ur"], true),
+    ("usdt", &["U"], false),
+    ("fentry", &["f", "kfunc"], false),
+    ("fexit", &["fr", "kretfunc"], false),
+    ("rawtracepoint", &["rt"], false),
+    ("software", &["s"], false),
+    ("hardware", &["h"], false),
+    ("watchpoint", &["w"], false),
+    ("asyncwatchpoint", &["aw"], false),
+    ("iter", &["it"], false),
+    ("self", &[], false),
+    ("test", &[], false),
+    ("bench", &[], false),
+];
+
+/// Resolve a provider's long or short name.
+pub(crate) fn canonical_provider(word: &str) -> Option<Provider> {
+    PROVIDERS
+        .iter()
+        .find(|(long, short, _)| *long == word || short.contains(&word))
+        .map(|&(long, _, supported)| {
+            if supported {
+                Provider::Supported(long)
+            } else {
+                Provider::Unsupported(long)
+            }
+        })
+}
+
+fn supported_note() -> String {
+    let list: Vec<String> = PROVIDERS
+        .iter()
+        .filter(|p| p.2)
+        .map(|(long, short, _)| format!("{long} ({})", short.join(", ")))
+        .collect();
+    format!("supported probe types: BEGIN, END, {}", list.join(", "))
+}
+
+/// The probe's name as the `probe` builtin prints it: the provider's long name,
+/// then the rest as written (`i:ms:1` is `interval:ms:1`).
+fn canonical_name(provider: &str, ap: &AttachPoint) -> String {
+    let mut name = provider.to_string();
+    for part in &ap.parts[1..] {
+        name.push(':');
+        name.push_str(part);
+    }
+    name
+}
+
+/// A C identifier from `provider` and the attach point's parts (`interval_s_1`).
+fn symbol_stem(provider: &str, rest: &[String]) -> String {
+    let mut stem = provider.to_string();
+    for part in rest {
+        stem.push('_');
+        stem.push_str(part);
+    }
+    sanitize(&stem)
+}
+
+/// Replace everything that cannot appear in a C identifier with `_`.
+pub fn sanitize(s: &str) -> String {
+    let mut out: String = s
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if out.is_empty() || out.starts_with(|c: char| c.is_ascii_digit()) {
+        out.insert(0, '_');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,96 @@
+//! Shell-style wildcards (`*`, `?`) and "did you mean" suggestions.
+
+/// Whether `s` contains a wildcard character.
+pub fn has_wildcard(s: &str) -> bool {
+    s.contains(['*', '?'])
+}
+
+/// Whether `text` matches the glob `pattern`: `*` matches any run of characters
+/// (including none), `?` exactly one; everything else matches itself.
+pub fn matches(pattern: &str, text: &str) -> bool {
+    let p: Vec<char> = pattern.chars().collect();
+    let t: Vec<char> = text.chars().collect();
+    let (mut pi, mut ti) = (0, 0);
+    // Position after the last `*` seen, and the text position it was tried at.
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        if pi < p.len() && (p[pi] == '?' || (p[pi] != '*' && p[pi] == t[ti])) {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some((pi + 1, ti));
+            pi += 1;
+        } else if let Some((sp, st)) = star {
+            // Let the last `*` swallow one more character and retry.
+            pi = sp;
+            ti = st + 1;
+            star = Some((sp, st + 1));
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|&c| c == '*')
+}
+
+/// Levenshtein distance between two strings (by characters).
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = vec![0; b.len() + 1];
+    for (i, ca) in a.chars().enumerate() {
+        cur[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let subst = prev[j] + usize::from(ca != cb);
+            cur[j + 1] = subst.min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    prev[b.len()]
+}
+
+/// The candidate closest to `word`, if it is close enough to be a plausible typo.
+pub fn closest<'a, I>(word: &str, candidates: I) -> Option<&'a str>
+where
+    I: IntoIterator<Item = &'a str>,
+{
+    let limit = (word.chars().count() / 3).max(2);
+    candidates
+        .into_iter()
+        .map(|c| (edit_distance(word, c), c))
+        .filter(|&(d, _)| d <= limit)
+        .min()
+        .map(|(_, c)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs() {
+        assert!(matches("sys_enter_*", "sys_enter_openat"));
+        assert!(matches("*openat*", "sys_exit_openat2"));
+        assert!(matches("sys_*_nanosleep", "sys_enter_nanosleep"));
+        assert!(matches("sys_enter_open?t", "sys_enter_openat"));
+        assert!(!matches("sys_enter_open?t", "sys_enter_opent"));
+        assert!(matches("*", ""));
+        assert!(matches("a*b*c", "aXbYbZc"));
+        assert!(!matches("a*b*c", "aXbYbZ"));
+        assert!(!matches("sched", "sched_switch"));
+        assert!(matches("sched", "sched"));
+        assert!(!matches("", "x"));
+        assert!(has_wildcard("a?") && has_wildcard("*") && !has_wildcard("abc"));
+    }
+
+    #[test]
+    fn suggestions() {
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("", "abc"), 3);
+        let names = ["sys_enter_openat", "sys_enter_open", "sys_exit_openat"];
+        assert_eq!(
+            closest("sys_enter_opnat", names.iter().copied()),
+            Some("sys_enter_openat")
+        );
+        assert_eq!(closest("completely_else", names.iter().copied()), None);
+    }
+}

@@ -1,0 +1,135 @@
+//! `-l [PATTERN]`: the probes this machine offers, named as bpftrace names them.
+//!
+//! Entries are tracepoints (`tracepoint:CAT:NAME`, from the tracepoint source) and the
+//! rate templates of the timed providers (`interval:hz:`, `profile:ms:`, ...).
+//!
+//! A pattern is a comma-separated list of globs (`*`, `?`):
+//! * without `:` it matches the last component of an entry (a tracepoint's name,
+//!   a template's unit): `sys_enter_open*`;
+//! * with `:` the first part matches the provider (short names allowed: `t:...`)
+//!   and the rest matches part by part; `tracepoint:X` means `tracepoint:*:X`, and
+//!   for templates a trailing count is ignored (`interval:s:1` lists `interval:s:`).
+
+use super::glob::matches;
+use super::interval::UNITS;
+use super::tracefs::TracepointSource;
+use super::{canonical_provider, Provider};
+
+/// What one comma-separated piece of a pattern selects.
+struct Piece<'a> {
+    /// `None` for a pattern without `:`.
+    provider: Option<String>,
+    rest: Vec<&'a str>,
+    bare: &'a str,
+}
+
+impl<'a> Piece<'a> {
+    fn parse(text: &'a str) -> Piece<'a> {
+        let mut parts: Vec<&str> = text.split(':').collect();
+        if parts.len() == 1 {
+            return Piece {
+                provider: None,
+                rest: Vec::new(),
+                bare: text,
+            };
+        }
+        let first = parts.remove(0);
+        // An exact (short or long) provider name is resolved; anything else is a glob
+        // over the long names.
+        let provider = match canonical_provider(first) {
+            Some(Provider::Supported(name) | Provider::Unsupported(name)) => name.to_string(),
+            None => first.to_string(),
+        };
+        Piece {
+            provider: Some(provider),
+            rest: parts,
+            bare: text,
+        }
+    }
+
+    fn wants(&self, provider: &str) -> bool {
+        self.provider
+            .as_deref()
+            .is_none_or(|p| matches(p, provider))
+    }
+
+    fn matches_tracepoint(&self, category: &str, name: &str) -> bool {
+        match (&self.provider, self.rest.as_slice()) {
+            (None, _) => matches(self.bare, name),
+            (Some(p), [n]) => matches(p, "tracepoint") && matches(n, name),
+            (Some(p), [c, n]) => {
+                matches(p, "tracepoint") && matches(c, category) && matches(n, name)
+            }
+            _ => false,
+        }
+    }
+
+    fn matches_template(&self, provider: &str, unit: &str) -> bool {
+        match (&self.provider, self.rest.as_slice()) {
+            (None, _) => matches(self.bare, unit),
+            (Some(p), [u] | [u, _]) => matches(p, provider) && matches(u, unit),
+            _ => false,
+        }
+    }
+}
+
+/// [`list_with`], plus each probe's `args` as declarations (`const char * filename`),
+/// as `-lv` prints them under the probe's name. Only tracepoints have arguments.
+pub fn list_verbose_with(
+    pattern: Option<&str>,
+    src: &dyn TracepointSource,
+) -> Result<Vec<(String, Vec<String>)>, String> {
+    let mut out = Vec::new();
+    for name in list_with(pattern, src)? {
+        let args = match name
+            .strip_prefix("tracepoint:")
+            .and_then(|r| r.split_once(':'))
+        {
+            Some((c, n)) => src
+                .fields(c, n)
+                .map_err(|e| e.to_string())?
+                .unwrap_or_default()
+                .into_iter()
+                .map(|f| f.declaration)
+                .collect(),
+            None => Vec::new(),
+        };
+        out.push((name, args));
+    }
+    Ok(out)
+}
+
+/// List against an explicit tracepoint source.
+pub fn list_with(pattern: Option<&str>, src: &dyn TracepointSource) -> Result<Vec<String>, String> {
+    let pieces: Vec<Piece> = match pattern {
+        Some(p) => p
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(Piece::parse)
+            .collect(),
+        None => vec![Piece::parse("*")],
+    };
+    let mut out = Vec::new();
+    for provider in ["interval", "profile"] {
+        for unit in UNITS {
+            if pieces.iter().any(|p| p.matches_template(provider, unit)) {
+                out.push(format!("{provider}:{unit}:"));
+            }
+        }
+    }
+    if pieces.iter().any(|p| p.wants("tracepoint")) {
+        let events = src.events().map_err(|e| match e.hint() {
+            Some(h) => format!("{e}; {h}"),
+            None => e.to_string(),
+        })?;
+        for (c, n) in &events {
+            if pieces.iter().any(|p| p.matches_tracepoint(c, n)) {
+                out.push(format!("tracepoint:{c}:{n}"));
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}

@@ -1,0 +1,74 @@
+//! `uprobe:PATH:SYMBOL[+OFFSET]`, `uprobe:PATH:ADDRESS` and `uretprobe:PATH:SYMBOL`
+//! (short names `u`, `ur`): spec parsing only. Wildcards, language qualifiers
+//! (`uprobe:PATH:cpp:NAME`) and source locations (`uprobe:PATH@FILE:LINE`) are
+//! recognised and refused.
+
+use super::glob::has_wildcard;
+use super::interval::parse_count;
+use super::kprobe::split_offset;
+use super::{canonical_name, symbol_stem, Context, ExpandedProbe};
+use crate::diag::Diagnostic;
+use crate::front::ast::AttachPoint;
+use tracec_meta::Attach;
+
+pub(super) fn expand(ap: &AttachPoint, ret: bool) -> Result<Vec<ExpandedProbe>, Diagnostic> {
+    let kind = if ret { "uretprobe" } else { "uprobe" };
+    let err = |msg: String| Diagnostic::error(ap.span, msg);
+    let (path, spec) = match &ap.parts[1..] {
+        [path, spec] if !path.is_empty() && !spec.is_empty() => (path.as_str(), spec.as_str()),
+        [_, _, _] => {
+            return Err(err(format!(
+                "{kind} language qualifiers ({kind}:PATH:LANG:NAME) are not supported yet"
+            )));
+        }
+        _ => {
+            return Err(err(format!("{kind} probe needs a binary and a function"))
+                .with_note(format!("e.g. {kind}:/bin/bash:readline")));
+        }
+    };
+    if path.contains('@') {
+        return Err(err(format!(
+            "source-location {kind}s (PATH@FILE:LINE) are not supported yet"
+        )));
+    }
+    if has_wildcard(path) || has_wildcard(spec) {
+        return Err(err(format!(
+            "wildcards in {kind} probes are not supported yet"
+        )));
+    }
+    let spec = spec
+        .strip_prefix('"')
+        .and_then(|s| s.strip_suffix('"'))
+        .unwrap_or(spec);
+    let (symbol, offset) = if spec.starts_with(|c: char| c.is_ascii_digit()) {
+        // A bare address (file offset) in the binary.
+        let addr = parse_count(spec).map_err(|e| err(format!("invalid {kind} address: {e}")))?;
+        (String::new(), addr)
+    } else {
+        let (sym, off) = split_offset(spec).map_err(|e| err(format!("{kind}: {e}")))?;
+        if sym.is_empty() {
+            return Err(err(format!("{kind} probe needs a function name")));
+        }
+        if ret && off != 0 {
+            return Err(err("uretprobe does not take an offset".to_string()));
+        }
+        (sym.to_string(), off)
+    };
+    let target = match (symbol.is_empty(), offset) {
+        (true, addr) => format!("{addr:#x}"),
+        (false, 0) => symbol.clone(),
+        (false, off) => format!("{symbol}+{off:#x}"),
+    };
+    Ok(vec![ExpandedProbe {
+        name: canonical_name(kind, ap),
+        section: format!("{kind}/{path}:{target}"),
+        symbol_stem: symbol_stem(kind, &ap.parts[1..]),
+        attach: Attach::Uprobe {
+            path: path.to_string(),
+            symbol,
+            offset,
+            ret,
+        },
+        context: Context::None,
+    }])
+}
