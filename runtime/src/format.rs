@@ -413,11 +413,11 @@ mod tests {
     #[test]
     fn strings() {
         let s = Arg::str("hello");
-        assert_eq!(f("[%s]", &[s.clone()]), "[hello]");
-        assert_eq!(f("[%10s]", &[s.clone()]), "[     hello]");
-        assert_eq!(f("[%-10s]", &[s.clone()]), "[hello     ]");
-        assert_eq!(f("[%.2s]", &[s.clone()]), "[he]");
-        assert_eq!(f("[%5.1s]", &[s.clone()]), "[    h]");
+        assert_eq!(f("[%s]", std::slice::from_ref(&s)), "[hello]");
+        assert_eq!(f("[%10s]", std::slice::from_ref(&s)), "[     hello]");
+        assert_eq!(f("[%-10s]", std::slice::from_ref(&s)), "[hello     ]");
+        assert_eq!(f("[%.2s]", std::slice::from_ref(&s)), "[he]");
+        assert_eq!(f("[%5.1s]", std::slice::from_ref(&s)), "[    h]");
         assert_eq!(f("[%.0s]", &[s]), "[]");
         assert_eq!(f("%s", &[Arg::int(-5)]), "-5");
         assert_eq!(
