@@ -23,13 +23,20 @@ fn write_tmp(name: &str, bytes: &[u8]) -> std::path::PathBuf {
 /// Run on `path` and return the single stderr line, checking the exit status.
 fn error_line(path: &Path) -> String {
     let out = tracerun(&[path.to_str().unwrap()]);
-    assert!(!out.status.success(), "expected failure for {}", path.display());
+    assert!(
+        !out.status.success(),
+        "expected failure for {}",
+        path.display()
+    );
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8(out.stderr).unwrap();
     assert_eq!(err.lines().count(), 1, "one line expected: {err:?}");
     assert!(!err.contains("panicked"), "{err}");
     let prefix = format!("tracerun: error: {}: ", path.display());
-    assert!(err.starts_with(&prefix), "{err:?} does not start with {prefix:?}");
+    assert!(
+        err.starts_with(&prefix),
+        "{err:?} does not start with {prefix:?}"
+    );
     err
 }
 
@@ -72,7 +79,10 @@ fn bpf_object_without_metadata() {
     let bytes = common::build(&[("prog", "raw_tp", &p)], &[], None);
     let path = write_tmp("nometa.o", &bytes);
     let err = error_line(&path);
-    assert!(err.contains(".tracec.meta") && err.contains("not written by tracec"), "{err}");
+    assert!(
+        err.contains(".tracec.meta") && err.contains("not written by tracec"),
+        "{err}"
+    );
 }
 
 fn with_meta_bytes(meta_bytes: Vec<u8>) -> Vec<u8> {

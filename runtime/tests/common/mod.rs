@@ -3,7 +3,9 @@
 #![allow(dead_code)]
 
 use object::write::{Object, Relocation, SectionId, Symbol, SymbolSection};
-use object::{Architecture, BinaryFormat, Endianness, SectionKind, SymbolFlags, SymbolKind, SymbolScope};
+use object::{
+    Architecture, BinaryFormat, Endianness, SectionKind, SymbolFlags, SymbolKind, SymbolScope,
+};
 use tracec_meta::Metadata;
 
 /// One BPF instruction.
@@ -103,7 +105,8 @@ pub fn build(progs: &[(&str, &str, &Prog)], maps: &[MapDef], meta: Option<&Metad
         }
     }
     for (name, section, prog) in progs {
-        let sec: SectionId = obj.add_section(Vec::new(), section.as_bytes().to_vec(), SectionKind::Text);
+        let sec: SectionId =
+            obj.add_section(Vec::new(), section.as_bytes().to_vec(), SectionKind::Text);
         let off = obj.append_section_data(sec, &prog.code, 8);
         obj.add_symbol(Symbol {
             name: name.as_bytes().to_vec(),
@@ -131,7 +134,11 @@ pub fn build(progs: &[(&str, &str, &Prog)], maps: &[MapDef], meta: Option<&Metad
     let lic = obj.add_section(Vec::new(), b"license".to_vec(), SectionKind::Data);
     obj.append_section_data(lic, b"GPL\0", 1);
     if let Some(meta) = meta {
-        let sec = obj.add_section(Vec::new(), tracec_meta::SECTION.as_bytes().to_vec(), SectionKind::Metadata);
+        let sec = obj.add_section(
+            Vec::new(),
+            tracec_meta::SECTION.as_bytes().to_vec(),
+            SectionKind::Metadata,
+        );
         obj.append_section_data(sec, &tracec_meta::encode(meta), 1);
     }
     obj.write().unwrap()
