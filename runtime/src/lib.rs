@@ -1,1 +1,43 @@
-//! tracerun library.
+//! tracerun: runs BPF objects written by `tracec` and prints what bpftrace would print.
+//!
+//! Modules, from the outside in:
+//! * [`run`]: the session (load, BEGIN, attach, event loop, END, map printing, teardown);
+//! * [`object`]: reading and validating the ELF and its metadata section;
+//! * [`load`]: aya loading and one attach provider per probe kind;
+//! * [`events`]: decoding ringbuf records into actions;
+//! * [`format`]: C-style `printf`;
+//! * [`value`]: decoding typed bytes and printing them the way bpftrace does;
+//! * [`maps`]: reading, combining, sorting and printing user maps;
+//! * [`signals`]: SIGINT/SIGTERM as a pollable file descriptor;
+//! * [`sys`]: raw `bpf(2)` calls and other system facts.
+
+pub mod events;
+pub mod format;
+pub mod load;
+pub mod maps;
+pub mod object;
+pub mod output;
+pub mod run;
+pub mod signals;
+pub mod sys;
+pub mod value;
+
+pub use run::{run, Options};
+
+/// An error that ends the run, printed as `tracerun: error: <message>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error(pub String);
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl Error {
+    pub fn new(msg: impl Into<String>) -> Error {
+        Error(msg.into())
+    }
+}

@@ -1,0 +1,257 @@
+//! Loading the object with aya, and attaching programs: one provider per [`Attach`] kind.
+//!
+//! To add a probe kind: add the variant to `tracec_meta::Attach`, a `attach_*` function
+//! here, and its arm in [`attach`]. Links are owned by aya's program objects and are
+//! detached when the [`Ebpf`] is dropped.
+
+use crate::object::Object;
+use crate::Error;
+use aya::maps::{Map, MapData};
+use aya::programs::perf_event::{PerfEventConfig, PerfEventScope, SamplePolicy, SoftwareEvent};
+use aya::programs::uprobe::{UProbeAttachLocation, UProbeScope};
+use aya::programs::{PerfEvent, Program, ProgramError};
+use aya::{Ebpf, EbpfLoader};
+use std::collections::HashSet;
+use std::os::fd::{AsFd, AsRawFd, RawFd};
+use tracec_meta::{Attach, ProbeSpec, GLOBAL_START_NS};
+
+/// Create maps and load every program named by the metadata (each once).
+pub fn load(obj: &Object, start_ns: u64) -> Result<Ebpf, Error> {
+    let mut ebpf = EbpfLoader::new()
+        .override_global(GLOBAL_START_NS, &start_ns, false)
+        .load(&obj.bytes)
+        .map_err(|e| {
+            Error::new(format!(
+                "{}: cannot load: {}",
+                obj.path.display(),
+                chain(&e)
+            ))
+        })?;
+    let mut loaded = HashSet::new();
+    for probe in &obj.meta.probes {
+        if !loaded.insert(probe.program.as_str()) {
+            continue;
+        }
+        let prog = program(&mut ebpf, probe)?;
+        let r = match prog {
+            Program::RawTracePoint(p) => p.load(),
+            Program::TracePoint(p) => p.load(),
+            Program::PerfEvent(p) => p.load(),
+            Program::KProbe(p) => p.load(),
+            Program::UProbe(p) => p.load(),
+            other => {
+                return Err(Error::new(format!(
+                    "{}: program {} has type {:?}, which tracerun cannot run",
+                    probe.name,
+                    probe.program,
+                    other.prog_type()
+                )))
+            }
+        };
+        r.map_err(|e| {
+            Error::new(format!(
+                "{}: the kernel rejected program {}: {}",
+                probe.name,
+                probe.program,
+                chain(&e)
+            ))
+        })?;
+    }
+    Ok(ebpf)
+}
+
+fn program<'a>(ebpf: &'a mut Ebpf, probe: &ProbeSpec) -> Result<&'a mut Program, Error> {
+    ebpf.program_mut(&probe.program).ok_or_else(|| {
+        Error::new(format!(
+            "{}: program {} is not in the object (aya found none by that name)",
+            probe.name, probe.program
+        ))
+    })
+}
+
+/// The descriptor of a loaded program (to run BEGIN/END with `BPF_PROG_TEST_RUN`).
+pub fn program_fd(ebpf: &Ebpf, probe: &ProbeSpec) -> Result<RawFd, Error> {
+    let prog = ebpf.program(&probe.program).ok_or_else(|| {
+        Error::new(format!(
+            "{}: program {} is missing",
+            probe.name, probe.program
+        ))
+    })?;
+    prog.fd()
+        .map(|fd| fd.as_fd().as_raw_fd())
+        .map_err(|e| Error::new(format!("{}: {}", probe.name, chain(&e))))
+}
+
+/// The data behind any map variant.
+pub fn map_data(map: &Map) -> &MapData {
+    match map {
+        Map::Array(d)
+        | Map::ArrayOfMaps(d)
+        | Map::BloomFilter(d)
+        | Map::CgroupArray(d)
+        | Map::CgroupStorage(d)
+        | Map::CgrpStorage(d)
+        | Map::CpuMap(d)
+        | Map::DevMap(d)
+        | Map::DevMapHash(d)
+        | Map::HashMap(d)
+        | Map::HashOfMaps(d)
+        | Map::InodeStorage(d)
+        | Map::LpmTrie(d)
+        | Map::LruHashMap(d)
+        | Map::PerCpuArray(d)
+        | Map::PerCpuCgroupStorage(d)
+        | Map::PerCpuHashMap(d)
+        | Map::PerCpuLruHashMap(d)
+        | Map::PerfEventArray(d)
+        | Map::ProgramArray(d)
+        | Map::Queue(d)
+        | Map::ReusePortSockArray(d)
+        | Map::RingBuf(d)
+        | Map::SockHash(d)
+        | Map::SockMap(d)
+        | Map::SkStorage(d)
+        | Map::Stack(d)
+        | Map::StackTraceMap(d)
+        | Map::Unsupported(d)
+        | Map::XskMap(d) => d,
+    }
+}
+
+/// The descriptor of the map with ELF symbol `symbol`.
+pub fn map_fd(ebpf: &Ebpf, symbol: &str) -> Result<RawFd, Error> {
+    ebpf.map(symbol)
+        .map(|m| map_data(m).fd().as_fd().as_raw_fd())
+        .ok_or_else(|| {
+            Error::new(format!(
+                "map {symbol} was not created (aya found none by that name)"
+            ))
+        })
+}
+
+/// Attach one (non-BEGIN/END) probe.
+pub fn attach(ebpf: &mut Ebpf, probe: &ProbeSpec) -> Result<(), Error> {
+    let prog = program(ebpf, probe)?;
+    let r = match &probe.attach {
+        Attach::Begin | Attach::End => Ok(()),
+        Attach::Tracepoint { category, name } => attach_tracepoint(prog, category, name),
+        Attach::Interval { period_ns } => attach_interval(prog, *period_ns),
+        Attach::Profile { hz, period_ns } => attach_profile(prog, *hz, *period_ns),
+        Attach::Kprobe {
+            function, offset, ..
+        } => attach_kprobe(prog, function, *offset),
+        Attach::Uprobe {
+            path,
+            symbol,
+            offset,
+            ..
+        } => attach_uprobe(prog, path, symbol, *offset),
+    };
+    r.map_err(|e| Error::new(format!("cannot attach {}: {}", probe.name, e)))
+}
+
+fn wrong_type(prog: &Program, want: &str) -> String {
+    format!(
+        "its program has type {:?} but {want} needs another; recompile it with tracec",
+        prog.prog_type()
+    )
+}
+
+fn attach_tracepoint(prog: &mut Program, category: &str, name: &str) -> Result<(), String> {
+    let Program::TracePoint(tp) = prog else {
+        return Err(wrong_type(prog, "a tracepoint"));
+    };
+    tp.attach(category, name).map(drop).map_err(|e| match &e {
+        ProgramError::TracePointError(_) => format!(
+            "{} (is there a tracepoint {category}:{name} in /sys/kernel/tracing/events?)",
+            chain(&e)
+        ),
+        _ => chain(&e),
+    })
+}
+
+fn perf(prog: &mut Program) -> Result<&mut PerfEvent, String> {
+    match prog {
+        Program::PerfEvent(p) => Ok(p),
+        other => Err(wrong_type(other, "a perf event")),
+    }
+}
+
+const CPU_CLOCK: PerfEventConfig = PerfEventConfig::Software(SoftwareEvent::CpuClock);
+
+/// `interval`: a cpu-clock event on CPU 0 every `period_ns` (as bpftrace does).
+fn attach_interval(prog: &mut Program, period_ns: u64) -> Result<(), String> {
+    perf(prog)?
+        .attach(
+            CPU_CLOCK,
+            PerfEventScope::AllProcessesOneCpu { cpu: 0 },
+            SamplePolicy::Period(period_ns),
+            false,
+        )
+        .map(drop)
+        .map_err(|e| chain(&e))
+}
+
+/// `profile`: a cpu-clock event on every online CPU, by frequency or period.
+fn attach_profile(prog: &mut Program, hz: u64, period_ns: u64) -> Result<(), String> {
+    let policy = if hz != 0 {
+        SamplePolicy::Frequency(hz)
+    } else {
+        SamplePolicy::Period(period_ns)
+    };
+    let cpus = aya::util::online_cpus().map_err(|(what, e)| format!("{what}: {e}"))?;
+    let p = perf(prog)?;
+    for cpu in cpus {
+        p.attach(
+            CPU_CLOCK,
+            PerfEventScope::AllProcessesOneCpu { cpu },
+            policy,
+            false,
+        )
+        .map_err(|e| format!("on CPU {cpu}: {}", chain(&e)))?;
+    }
+    Ok(())
+}
+
+fn attach_kprobe(prog: &mut Program, function: &str, offset: u64) -> Result<(), String> {
+    let Program::KProbe(k) = prog else {
+        return Err(wrong_type(prog, "a kprobe"));
+    };
+    k.attach(function, offset).map(drop).map_err(|e| {
+        format!(
+            "{} (does this kernel have kprobes, CONFIG_KPROBE_EVENTS, and a function {function}?)",
+            chain(&e)
+        )
+    })
+}
+
+fn attach_uprobe(prog: &mut Program, path: &str, symbol: &str, offset: u64) -> Result<(), String> {
+    let Program::UProbe(u) = prog else {
+        return Err(wrong_type(prog, "a uprobe"));
+    };
+    let location = if symbol.is_empty() {
+        UProbeAttachLocation::AbsoluteOffset(offset)
+    } else if offset != 0 {
+        UProbeAttachLocation::SymbolOffset(symbol, offset)
+    } else {
+        UProbeAttachLocation::Symbol(symbol)
+    };
+    u.attach(location, path, UProbeScope::AllProcesses)
+        .map(drop)
+        .map_err(|e| chain(&e))
+}
+
+/// An error and its sources on one line.
+pub fn chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        let next = c.to_string();
+        if !s.contains(&next) {
+            s.push_str(": ");
+            s.push_str(&next);
+        }
+        cur = c.source();
+    }
+    s
+}

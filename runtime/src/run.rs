@@ -1,0 +1,323 @@
+//! One run of an object, in bpftrace's order:
+//!
+//! 1. validate the object, check privileges, BPF and tracefs;
+//! 2. load everything (setting `tracec_start_ns`);
+//! 3. run the BEGIN programs in order with `BPF_PROG_TEST_RUN`;
+//! 4. unless BEGIN called `exit()` (or a signal came), attach the other probes;
+//! 5. print `Attached N probes` to stderr (N counts every probe, BEGIN and END
+//!    included, as bpftrace does), then BEGIN's output;
+//! 6. print events until `exit()`, SIGINT or SIGTERM; records after an `exit()` are
+//!    dropped, as bpftrace drops them;
+//! 7. run the END programs, print their output, then two newlines and every non-empty
+//!    user map; drop all programs, links and maps.
+
+use crate::events::{self, Action};
+use crate::load;
+use crate::maps::UserMap;
+use crate::object::{self, Object};
+use crate::output::Output;
+use crate::signals::{self, Signals};
+use crate::sys;
+use crate::Error;
+use aya::maps::{MapData, RingBuf};
+use aya::Ebpf;
+use std::os::fd::{AsRawFd, RawFd};
+use std::path::PathBuf;
+use tracec_meta::{Attach, EventKind, MapRole, Metadata};
+
+/// Command-line options.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Options {
+    pub object: PathBuf,
+    /// `-o FILE`: program output goes there instead of stdout.
+    pub output: Option<PathBuf>,
+    /// `-q`: no `Attached N probes`.
+    pub quiet: bool,
+    /// Arguments after `--` (positional parameters; kept for later use).
+    pub args: Vec<String>,
+}
+
+/// Run the object until it exits or is interrupted.
+pub fn run(opts: &Options) -> Result<(), Error> {
+    let obj = object::read(&opts.object)
+        .map_err(|e| Error::new(format!("{}: {e}", opts.object.display())))?;
+    preconditions(&obj.meta)?;
+    let out = match &opts.output {
+        Some(p) => Output::file(p)
+            .map_err(|e| Error::new(format!("{}: cannot create output file: {e}", p.display())))?,
+        None => Output::stdout(),
+    };
+    let signals =
+        Signals::new().map_err(|e| Error::new(format!("cannot set up signal handling: {e}")))?;
+    let ebpf = load::load(&obj, sys::monotonic_ns())?;
+    let mut session = Session::new(&obj, ebpf, out)?;
+    let result = session.run(opts.quiet, &signals);
+    // Dropping the session detaches every link and closes every program and map.
+    drop(session);
+    result
+}
+
+/// Things that must hold before loading anything, each with a one-line fix.
+pub fn preconditions(meta: &Metadata) -> Result<(), Error> {
+    if !sys::has_privileges() {
+        return Err(Error::new(
+            "tracing needs root (or CAP_BPF and CAP_PERFMON); run tracerun with sudo",
+        ));
+    }
+    if let Err(e) = sys::bpf_available() {
+        return Err(Error::new(if e.raw_os_error() == Some(libc::ENOSYS) {
+            "this kernel has no BPF support (the bpf(2) system call is missing)".to_string()
+        } else {
+            format!("BPF is not permitted here ({e}); check kernel.unprivileged_bpf_disabled, seccomp and LSM policy")
+        }));
+    }
+    let needs_tracefs = meta
+        .probes
+        .iter()
+        .any(|p| matches!(p.attach, Attach::Tracepoint { .. }));
+    if needs_tracefs && sys::tracefs().is_none() {
+        return Err(Error::new(
+            "tracefs is not mounted, so tracepoints cannot be attached; mount it with: mount -t tracefs nodev /sys/kernel/tracing",
+        ));
+    }
+    Ok(())
+}
+
+/// The text of `Attached N probes`.
+pub fn attached_message(n: usize) -> String {
+    if n == 1 {
+        "Attached 1 probe".to_string()
+    } else {
+        format!("Attached {n} probes")
+    }
+}
+
+fn record_kind(record: &[u8]) -> Option<EventKind> {
+    let word = record.get(..4)?;
+    EventKind::from_u32(u32::from_le_bytes([word[0], word[1], word[2], word[3]]))
+}
+
+struct Session<'a> {
+    meta: &'a Metadata,
+    // Field order matters for drop: the ringbuf, then the Ebpf (links, programs, maps).
+    ring: Option<RingBuf<MapData>>,
+    ebpf: Ebpf,
+    lost_fd: Option<RawFd>,
+    lost_seen: u64,
+    ncpus: usize,
+    out: Output,
+    /// First output failure (e.g. a closed pipe); ends the run.
+    out_error: Option<std::io::Error>,
+}
+
+impl<'a> Session<'a> {
+    fn new(obj: &'a Object, mut ebpf: Ebpf, out: Output) -> Result<Session<'a>, Error> {
+        let meta = &obj.meta;
+        let ring = match meta.events_map() {
+            Some(spec) => {
+                let map = ebpf.take_map(&spec.symbol).ok_or_else(|| {
+                    Error::new(format!("events map {} was not created", spec.symbol))
+                })?;
+                Some(RingBuf::try_from(map).map_err(|e| {
+                    Error::new(format!("events map {}: {}", spec.symbol, load::chain(&e)))
+                })?)
+            }
+            None => None,
+        };
+        let lost_fd = match meta.lost_map() {
+            Some(spec) => Some(load::map_fd(&ebpf, &spec.symbol)?),
+            None => None,
+        };
+        let ncpus = sys::possible_cpus().map_err(|e| {
+            Error::new(format!("cannot read /sys/devices/system/cpu/possible: {e}"))
+        })?;
+        Ok(Session {
+            meta,
+            ring,
+            ebpf,
+            lost_fd,
+            lost_seen: 0,
+            ncpus,
+            out,
+            out_error: None,
+        })
+    }
+
+    fn run(&mut self, quiet: bool, signals: &Signals) -> Result<(), Error> {
+        self.run_special(Attach::Begin)?;
+        let begin_records = self.drain();
+        let begin_exited = begin_records
+            .iter()
+            .any(|r| record_kind(r) == Some(EventKind::Exit));
+        let mut stop = begin_exited || signals.take();
+        if !stop {
+            for probe in &self.meta.probes {
+                if !matches!(probe.attach, Attach::Begin | Attach::End) {
+                    load::attach(&mut self.ebpf, probe)?;
+                }
+            }
+        }
+        if !quiet {
+            eprintln!("{}", attached_message(self.meta.probes.len()));
+        }
+        stop |= self.handle(&begin_records);
+        self.check_lost();
+        while !stop && self.out_error.is_none() {
+            let mut fds = vec![signals.as_raw_fd()];
+            if let Some(r) = &self.ring {
+                fds.push(r.as_raw_fd());
+            }
+            let ready = signals::wait_readable(&fds)
+                .map_err(|e| Error::new(format!("poll failed: {e}")))?;
+            if ready[0] && signals.take() {
+                break;
+            }
+            if ready.get(1) == Some(&true) {
+                let records = self.drain();
+                stop = self.handle(&records);
+            }
+            self.check_lost();
+        }
+        self.teardown()
+    }
+
+    /// Run every BEGIN (or END) program, in metadata order.
+    fn run_special(&self, which: Attach) -> Result<(), Error> {
+        for probe in self.meta.probes.iter().filter(|p| p.attach == which) {
+            let fd = load::program_fd(&self.ebpf, probe)?;
+            sys::prog_test_run(fd).map_err(|e| {
+                Error::new(format!(
+                    "cannot run {} (BPF_PROG_TEST_RUN): {e}",
+                    probe.name
+                ))
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Take every record currently in the ringbuf.
+    fn drain(&mut self) -> Vec<Vec<u8>> {
+        let mut records = Vec::new();
+        if let Some(ring) = &mut self.ring {
+            while let Some(item) = ring.next() {
+                records.push(item.to_vec());
+            }
+        }
+        records
+    }
+
+    /// Act on records in order; returns true at `exit()` (the rest are dropped).
+    fn handle(&mut self, records: &[Vec<u8>]) -> bool {
+        for record in records {
+            match events::decode(self.meta, record) {
+                Ok(Action::Print(bytes)) => self.emit(&bytes),
+                Ok(Action::Exit) => return true,
+                Ok(Action::Clear(i)) => self.clear(i),
+                Err(e) => eprintln!("tracerun: warning: {e}"),
+            }
+        }
+        false
+    }
+
+    fn emit(&mut self, bytes: &[u8]) {
+        if self.out_error.is_none() {
+            if let Err(e) = self.out.write(bytes) {
+                self.out_error = Some(e);
+            }
+        }
+    }
+
+    fn user_map(&self, index: usize) -> Option<(UserMap, RawFd)> {
+        let spec = self.meta.maps.get(index)?;
+        let MapRole::User {
+            name,
+            key,
+            value,
+            agg,
+        } = &spec.role
+        else {
+            return None;
+        };
+        let fd = load::map_fd(&self.ebpf, &spec.symbol).ok()?;
+        let map = UserMap {
+            name: name.clone(),
+            key: key.clone(),
+            value: value.clone(),
+            agg: *agg,
+        };
+        Some((map, fd))
+    }
+
+    fn clear(&mut self, index: usize) {
+        if let Some((map, fd)) = self.user_map(index) {
+            if let Err(e) = map.clear(fd) {
+                eprintln!("tracerun: warning: cannot clear {}: {e}", map.name);
+            }
+        }
+    }
+
+    /// Print `Lost N events` when the lost-events counter grew.
+    fn check_lost(&mut self) {
+        let Some(fd) = self.lost_fd else { return };
+        let Ok(Some(value)) = sys::map_lookup(fd, &0u32.to_le_bytes(), 8 * self.ncpus) else {
+            return;
+        };
+        let total = value
+            .chunks_exact(8)
+            .map(|c| u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
+            .fold(0u64, u64::wrapping_add);
+        if total > self.lost_seen {
+            eprintln!("Lost {} events", total - self.lost_seen);
+            self.lost_seen = total;
+        }
+    }
+
+    /// END, its output, and the maps.
+    fn teardown(&mut self) -> Result<(), Error> {
+        // Whatever arrived after exit() or the signal is dropped, as bpftrace does.
+        self.drain();
+        self.run_special(Attach::End)?;
+        let records = self.drain();
+        self.handle(&records);
+        self.check_lost();
+        self.emit(b"\n\n");
+        let mut maps = Vec::new();
+        for i in 0..self.meta.maps.len() {
+            if let Some((map, fd)) = self.user_map(i) {
+                match map.read(fd, self.ncpus) {
+                    Ok(entries) => maps.push((map, entries)),
+                    Err(e) => eprintln!("tracerun: warning: cannot read {}: {e}", map.name),
+                }
+            }
+        }
+        let text = crate::maps::format_all(&maps);
+        self.emit(&text);
+        match self.out_error.take() {
+            Some(e) => Err(Error::new(format!("cannot write output: {e}"))),
+            None => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attached_wording() {
+        assert_eq!(attached_message(1), "Attached 1 probe");
+        assert_eq!(attached_message(0), "Attached 0 probes");
+        assert_eq!(attached_message(3), "Attached 3 probes");
+    }
+
+    #[test]
+    fn record_kinds() {
+        assert_eq!(
+            record_kind(&[3, 0, 0, 0, 0, 0, 0, 0]),
+            Some(EventKind::Exit)
+        );
+        assert_eq!(record_kind(&[1, 0, 0, 0]), Some(EventKind::Printf));
+        assert_eq!(record_kind(&[9, 0, 0, 0]), None);
+        assert_eq!(record_kind(&[3]), None);
+    }
+}

@@ -1,0 +1,195 @@
+//! Typed values read from map keys, map values and event payloads, and their
+//! text form as bpftrace prints them (`1`, `-4`, `abc`, `0x1000`, `(1, abc)`).
+
+use crate::format::Arg;
+use tracec_meta::Ty;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Value {
+    Int(i64),
+    UInt(u64),
+    /// String bytes up to the first NUL.
+    Str(Vec<u8>),
+    Ptr(u64),
+    Tuple(Vec<Value>),
+}
+
+/// Read a little-endian integer of `size` bytes (1, 2, 4 or 8), sign-extending if asked.
+/// Returns the 64-bit pattern.
+pub fn read_int(bytes: &[u8], size: u8, signed: bool) -> Option<u64> {
+    let size = usize::from(size);
+    if !matches!(size, 1 | 2 | 4 | 8) {
+        return None;
+    }
+    let raw = bytes.get(..size)?;
+    let mut buf = [0u8; 8];
+    buf[..size].copy_from_slice(raw);
+    let v = u64::from_le_bytes(buf);
+    if signed && size < 8 {
+        let shift = 64 - 8 * size as u32;
+        Some((((v << shift) as i64) >> shift) as u64)
+    } else {
+        Some(v)
+    }
+}
+
+/// The bytes of a NUL-padded string buffer up to its first NUL.
+pub fn c_str(bytes: &[u8]) -> &[u8] {
+    match bytes.iter().position(|&b| b == 0) {
+        Some(n) => &bytes[..n],
+        None => bytes,
+    }
+}
+
+/// Slice `len` bytes at `offset`, if they are there.
+pub fn field(bytes: &[u8], offset: u32, len: u32) -> Option<&[u8]> {
+    let start = usize::try_from(offset).ok()?;
+    let end = start.checked_add(usize::try_from(len).ok()?)?;
+    bytes.get(start..end)
+}
+
+impl Value {
+    /// Decode a value of type `ty` from the start of `bytes`; `None` if too short.
+    pub fn decode(ty: &Ty, bytes: &[u8]) -> Option<Value> {
+        Some(match ty {
+            Ty::Int { size, signed } => {
+                let bits = read_int(bytes, *size, *signed)?;
+                if *signed {
+                    Value::Int(bits as i64)
+                } else {
+                    Value::UInt(bits)
+                }
+            }
+            Ty::Str { size } => Value::Str(c_str(field(bytes, 0, *size)?).to_vec()),
+            Ty::Ptr => Value::Ptr(read_int(bytes, 8, false)?),
+            Ty::Tuple { fields } => Value::Tuple(
+                fields
+                    .iter()
+                    .map(|f| {
+                        let sub = bytes.get(usize::try_from(f.offset).ok()?..)?;
+                        Value::decode(&f.ty, sub)
+                    })
+                    .collect::<Option<Vec<_>>>()?,
+            ),
+        })
+    }
+
+    /// Append the text form bpftrace uses in map output and `print`.
+    pub fn write_text(&self, out: &mut Vec<u8>) {
+        match self {
+            Value::Int(v) => out.extend_from_slice(v.to_string().as_bytes()),
+            Value::UInt(v) => out.extend_from_slice(v.to_string().as_bytes()),
+            Value::Str(s) => out.extend_from_slice(s),
+            Value::Ptr(p) => out.extend_from_slice(format!("0x{p:x}").as_bytes()),
+            Value::Tuple(items) => {
+                out.push(b'(');
+                for (i, v) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.extend_from_slice(b", ");
+                    }
+                    v.write_text(out);
+                }
+                out.push(b')');
+            }
+        }
+    }
+
+    pub fn text(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.write_text(&mut out);
+        out
+    }
+
+    /// As a printf argument; tuples become their text.
+    pub fn to_arg(&self, ty: &Ty) -> Arg {
+        match (self, ty) {
+            (Value::Int(v), Ty::Int { size, .. }) => Arg::Int {
+                bits: *v as u64,
+                size: *size,
+                signed: true,
+            },
+            (Value::UInt(v), Ty::Int { size, .. }) => Arg::Int {
+                bits: *v,
+                size: *size,
+                signed: false,
+            },
+            (Value::Int(v), _) => Arg::int(*v),
+            (Value::UInt(v), _) => Arg::uint(*v),
+            (Value::Ptr(p), _) => Arg::Ptr(*p),
+            (Value::Str(s), _) => Arg::Str(s.clone()),
+            (Value::Tuple(_), _) => Arg::Str(self.text()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tracec_meta::Field;
+
+    #[test]
+    fn reads_ints_with_sign_extension() {
+        assert_eq!(read_int(&[0xfd], 1, true), Some((-3i64) as u64));
+        assert_eq!(read_int(&[0xfd], 1, false), Some(0xfd));
+        assert_eq!(read_int(&[0xff, 0x7f], 2, true), Some(0x7fff));
+        assert_eq!(
+            read_int(&[0, 0, 0, 0x80], 4, true),
+            Some(i64::from(i32::MIN) as u64)
+        );
+        assert_eq!(read_int(&[1, 2], 4, true), None);
+        assert_eq!(read_int(&[1, 2, 3], 3, true), None);
+    }
+
+    #[test]
+    fn decodes_and_prints_tuples() {
+        let ty = Ty::Tuple {
+            fields: vec![
+                Field {
+                    offset: 0,
+                    ty: Ty::Int {
+                        size: 4,
+                        signed: true,
+                    },
+                },
+                Field {
+                    offset: 8,
+                    ty: Ty::Str { size: 8 },
+                },
+                Field {
+                    offset: 16,
+                    ty: Ty::Ptr,
+                },
+            ],
+        };
+        let mut bytes = vec![0u8; 24];
+        bytes[..4].copy_from_slice(&(-2i32).to_le_bytes());
+        bytes[8..10].copy_from_slice(b"xy");
+        bytes[16..24].copy_from_slice(&0x1000u64.to_le_bytes());
+        let v = Value::decode(&ty, &bytes).unwrap();
+        assert_eq!(v.text(), b"(-2, xy, 0x1000)");
+        assert_eq!(Value::decode(&ty, &bytes[..20]), None);
+    }
+
+    #[test]
+    fn unterminated_strings_use_the_whole_buffer() {
+        let v = Value::decode(&Ty::Str { size: 3 }, b"abcdef").unwrap();
+        assert_eq!(v, Value::Str(b"abc".to_vec()));
+    }
+
+    #[test]
+    fn printf_args_keep_their_size() {
+        let ty = Ty::Int {
+            size: 1,
+            signed: true,
+        };
+        let v = Value::decode(&ty, &[0xff]).unwrap();
+        assert_eq!(
+            v.to_arg(&ty),
+            Arg::Int {
+                bits: u64::MAX,
+                size: 1,
+                signed: true
+            }
+        );
+    }
+}
