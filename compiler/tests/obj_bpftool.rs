@@ -405,14 +405,6 @@ fn bpftool_dumps_btf() {
     let _ = std::fs::remove_file(&path);
 }
 
-/// Keeps the fixture object for manual inspection when `TRACEC_KEEP_OBJECT` names a path.
-#[test]
-fn keep_object_if_asked() {
-    if let Ok(path) = std::env::var("TRACEC_KEEP_OBJECT") {
-        std::fs::write(path, build()).expect("write object");
-    }
-}
-
 /// Program ids whose name is one of ours.
 fn loaded_fixture_programs() -> BTreeSet<String> {
     let out = run(Command::new("bpftool").args(["prog", "show"]));

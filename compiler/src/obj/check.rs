@@ -26,11 +26,20 @@ pub fn check(input: &ObjectInput) -> Result<(), String> {
             return Err(what("max_entries is 0"));
         }
         match (m.kind, &m.key, &m.value) {
-            (MapKind::RingBuf, None, None) => {}
+            (MapKind::RingBuf, None, None) => {
+                if !m.max_entries.is_power_of_two() || m.max_entries < 4096 {
+                    return Err(what(
+                        "a ringbuf's size must be a power of two of at least 4096",
+                    ));
+                }
+            }
             (MapKind::RingBuf, _, _) => return Err(what("a ringbuf has no key or value type")),
-            (_, Some(k), Some(v)) => {
+            (kind, Some(k), Some(v)) => {
                 if k.size() == 0 || v.size() == 0 {
                     return Err(what("key and value must not be empty"));
+                }
+                if matches!(kind, MapKind::Array | MapKind::PerCpuArray) && k.size() != 4 {
+                    return Err(what("an array's key must be 4 bytes"));
                 }
             }
             _ => return Err(what("needs a key and a value type")),
