@@ -140,6 +140,13 @@ fn rejects_bad_relocations() {
     let e = err(&[f], &[], &[global("g")]);
     assert!(e.contains("8 bytes into global `g` of 8 bytes"), "{e}");
 
+    let mut f = prog("a", "raw_tp", Some(RelocTarget::Map(MapId(0))));
+    f.insns[0].imm = 4;
+    assert!(err(&[f], &[hash("m")], &[]).contains("has imm 4 (must be 0)"));
+    let mut f = prog("a", "raw_tp", Some(RelocTarget::Global(GlobalId(0))));
+    f.insns[1].imm = 4;
+    assert!(err(&[f], &[], &[global("g")]).contains("second half"));
+
     let mut f = prog("a", "raw_tp", None);
     f.insns.truncate(1);
     assert!(err(&[f], &[], &[]).contains("lacks its second half"));

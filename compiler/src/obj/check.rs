@@ -117,6 +117,13 @@ fn check_function(input: &ObjectInput, f: &CompiledFunction) -> Result<(), Strin
                 r.insn, insn.code
             ));
         }
+        let second = f.insns[r.insn + 1];
+        if (second.dst, second.src, second.off, second.imm) != (0, 0, 0, 0) {
+            return Err(format!(
+                "the second half of the ld_imm64 at instruction {} is not zero",
+                r.insn
+            ));
+        }
         if !relocated.insert(r.insn) {
             return Err(format!("two relocations at instruction {}", r.insn));
         }
@@ -124,6 +131,12 @@ fn check_function(input: &ObjectInput, f: &CompiledFunction) -> Result<(), Strin
             RelocTarget::Map(id) => {
                 if input.maps.get(id.0 as usize).is_none() {
                     return Err(format!("relocation against unknown map #{}", id.0));
+                }
+                if insn.imm != 0 {
+                    return Err(format!(
+                        "map relocation at instruction {} has imm {} (must be 0)",
+                        r.insn, insn.imm
+                    ));
                 }
             }
             RelocTarget::Global(id) => {

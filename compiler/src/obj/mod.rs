@@ -12,6 +12,15 @@
 //! relocated `ld_imm64`, against the map's symbol or the global's symbol. For a
 //! global, the instruction's `imm` is the offset within the global; libbpf and aya
 //! both compute `value address = symbol value + imm`.
+//!
+//! What the back end must emit for a relocated `ld_imm64`: code `0x18`, `src = 0`
+//! (the loader sets `BPF_PSEUDO_MAP_FD`/`BPF_PSEUDO_MAP_VALUE`), `imm = 0` for a map
+//! and `imm = offset within the global` (`0..size`) for a global, and an all-zero
+//! second slot. Line entries may not point at a second slot.
+//!
+//! `.BTF.ext` gets a func_info and a line_info record at each program's first
+//! instruction (the latter from [`CompiledFunction::loc`] unless `lines` starts at
+//! instruction 0).
 
 pub mod btf;
 pub mod btf_ext;
