@@ -246,10 +246,10 @@ fn build() -> Vec<u8> {
 }
 
 /// Writes the fixture object to a scratch file.
-fn object_file(tag: &str) -> std::path::PathBuf {
-    let path = common::scratch_file(tag, "o");
-    std::fs::write(&path, build()).expect("write object");
-    path
+fn object_file(tag: &str) -> common::ScratchFile {
+    let file = common::ScratchFile::new(tag, "o");
+    std::fs::write(&file.0, build()).expect("write object");
+    file
 }
 
 fn run(cmd: &mut Command) -> String {
@@ -365,10 +365,11 @@ fn bpftool_dumps_btf() {
     if !common::tool_available("bpftool_dumps_btf", "bpftool") {
         return;
     }
-    let path = object_file("btf_dump");
+    let file = object_file("btf_dump");
+    let path = &file.0;
     let raw = run(Command::new("bpftool")
         .args(["btf", "dump", "file"])
-        .arg(&path));
+        .arg(path));
     for want in [
         "FUNC 'objt_begin' type_id=",
         "FUNC 'objt_end' type_id=",
@@ -393,7 +394,7 @@ fn bpftool_dumps_btf() {
     }
     let c = run(Command::new("bpftool")
         .args(["btf", "dump", "file"])
-        .arg(&path)
+        .arg(path)
         .args(["format", "c"]));
     for want in [
         "struct objt_key {",
@@ -402,7 +403,6 @@ fn bpftool_dumps_btf() {
     ] {
         assert!(c.contains(want), "missing {want:?} in:\n{c}");
     }
-    let _ = std::fs::remove_file(&path);
 }
 
 /// Program ids whose name is one of ours.
@@ -425,11 +425,12 @@ fn bpftool_loads_every_program() {
     {
         return;
     }
-    let path = object_file("loadall");
+    let file = object_file("loadall");
+    let path = &file.0;
     let pins = common::PinDir::new("obj_loadall");
     let out = Command::new("bpftool")
         .args(["-d", "prog", "loadall"])
-        .arg(&path)
+        .arg(path)
         .arg(&pins.0)
         .output()
         .expect("spawn bpftool");
@@ -475,7 +476,6 @@ fn bpftool_loads_every_program() {
     let profile = xlated("objt_profile");
     assert!(profile.contains("][0]+12"), "{profile}");
     drop(pins);
-    let _ = std::fs::remove_file(&path);
     // Unpinned programs are freed asynchronously; give the kernel a moment.
     let mut left = loaded_fixture_programs();
     for _ in 0..50 {

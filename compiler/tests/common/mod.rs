@@ -94,7 +94,17 @@ impl Drop for PinDir {
     }
 }
 
-/// A scratch file path in the target's temp dir, unique per process and tag.
-pub fn scratch_file(tag: &str, ext: &str) -> PathBuf {
-    std::env::temp_dir().join(format!("tracec_{tag}_{}.{ext}", std::process::id()))
+/// A scratch file in the temp dir, unique per process and tag, removed when dropped.
+pub struct ScratchFile(pub PathBuf);
+
+impl ScratchFile {
+    pub fn new(tag: &str, ext: &str) -> ScratchFile {
+        ScratchFile(std::env::temp_dir().join(format!("tracec_{tag}_{}.{ext}", std::process::id())))
+    }
+}
+
+impl Drop for ScratchFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
 }
