@@ -5,7 +5,7 @@
 mod back_util;
 
 use back_util::interp::{Machine, POISON};
-use back_util::{sdiv, smod, Fb, Lcg};
+use back_util::{gen, sdiv, smod, Fb};
 use tracec::back::liveness::{liveness, RegSet};
 use tracec::back::mir::{AluOp, MBlock, MFunction, MInst, MTerm, Reg, Src};
 use tracec::back::{self, isel, regalloc, CompiledFunction};
@@ -268,7 +268,13 @@ fn register_pressure_across_calls_spills() {
     let ir_frame = isel::slot_layout(&f).1;
     assert!(m.frame_size > ir_frame, "expected spill slots");
     for (i, _) in m.blocks.iter().flat_map(|b| &b.insts) {
-        if let MInst::Load { base, off, width, .. } | MInst::Store { base, off, width, .. } = i {
+        if let MInst::Load {
+            base, off, width, ..
+        }
+        | MInst::Store {
+            base, off, width, ..
+        } = i
+        {
             if *base == Reg::R10 && i32::from(*off) < -(ir_frame as i32) {
                 assert_eq!(*width, Width::B8, "spills are 64-bit");
                 assert_eq!(off % 8, 0, "spills are 8-aligned");
@@ -323,7 +329,11 @@ fn signed_division_truncates_toward_zero() {
         let q0 = b.bin(BinOp::SDiv, x, Operand::Imm(0));
         let u0 = b.bin(BinOp::UMod, x, Operand::Imm(0));
         let ud = b.bin(BinOp::UDiv, x, Operand::Reg(y));
-        b.store_results(MapId(0), &[q, r, q7, r7, qm3, rm3, q0, u0, ud], Operand::Imm(0));
+        b.store_results(
+            MapId(0),
+            &[q, r, q7, r7, qm3, rm3, q0, u0, ud],
+            Operand::Imm(0),
+        );
         let (_, m) = run(&b.finish(), &[a as u64, bv as u64]);
         let got: Vec<i64> = (0..9).map(|i| m.result(0, i) as i64).collect();
         let want = vec![
@@ -445,117 +455,23 @@ fn oversized_frame_is_an_error() {
         len: 120,
     });
     let err = back::compile(&b.finish()).unwrap_err();
-    assert!(err.contains("big_frame") && err.contains("520 bytes"), "{err}");
+    assert!(
+        err.contains("big_frame") && err.contains("520 bytes"),
+        "{err}"
+    );
 }
 
 /// Random straight-line arithmetic with calls in between, against a reference
 /// evaluation: exercises isel of every operation and allocation under pressure.
 #[test]
 fn generated_arithmetic_matches_reference() {
-    const OPS: [BinOp; 13] = [
-        BinOp::Add,
-        BinOp::Sub,
-        BinOp::Mul,
-        BinOp::UDiv,
-        BinOp::SDiv,
-        BinOp::UMod,
-        BinOp::SMod,
-        BinOp::And,
-        BinOp::Or,
-        BinOp::Xor,
-        BinOp::Shl,
-        BinOp::LShr,
-        BinOp::AShr,
-    ];
-    const CONDS: [Cond; 11] = [
-        Cond::Eq,
-        Cond::Ne,
-        Cond::Ugt,
-        Cond::Uge,
-        Cond::Ult,
-        Cond::Ule,
-        Cond::Sgt,
-        Cond::Sge,
-        Cond::Slt,
-        Cond::Sle,
-        Cond::Set,
-    ];
-    let interesting = [0u64, 1, 2, 3, 7, 63, 64, u64::MAX, i64::MIN as u64, 0x8000_0000, 1 << 40];
     for seed in 0..150u64 {
-        let mut rng = Lcg(seed);
-        let mut b = Fb::new("gen");
-        let c = b.ctx();
-        let args: Vec<u64> = (0..4)
-            .map(|_| {
-                if rng.below(2) == 0 {
-                    interesting[rng.below(interesting.len() as u64) as usize]
-                } else {
-                    rng.next()
-                }
-            })
-            .collect();
-        let mut vals: Vec<(VReg, u64)> = (0..4).map(|i| (b.arg(c, i), args[i as usize])).collect();
-        let mut calls = 0u64;
-        for _ in 0..40 {
-            let pick = |rng: &mut Lcg, n: usize| rng.below(n as u64) as usize;
-            let (l, lv) = vals[pick(&mut rng, vals.len())];
-            let (rhs, rv) = if rng.below(3) == 0 {
-                let k = interesting[pick(&mut rng, interesting.len())] as i64;
-                (Operand::Imm(k), k as u64)
-            } else {
-                let (r, rv) = vals[pick(&mut rng, vals.len())];
-                (Operand::Reg(r), rv)
-            };
-            let choice = rng.below(20);
-            let (v, x) = if choice < 13 {
-                let op = OPS[choice as usize];
-                let x = match op {
-                    BinOp::Add => lv.wrapping_add(rv),
-                    BinOp::Sub => lv.wrapping_sub(rv),
-                    BinOp::Mul => lv.wrapping_mul(rv),
-                    BinOp::UDiv => lv.checked_div(rv).unwrap_or(0),
-                    BinOp::UMod => lv.checked_rem(rv).unwrap_or(lv),
-                    BinOp::SDiv => sdiv(lv as i64, rv as i64) as u64,
-                    BinOp::SMod => smod(lv as i64, rv as i64) as u64,
-                    BinOp::And => lv & rv,
-                    BinOp::Or => lv | rv,
-                    BinOp::Xor => lv ^ rv,
-                    BinOp::Shl => lv << (rv & 63),
-                    BinOp::LShr => lv >> (rv & 63),
-                    BinOp::AShr => ((lv as i64) >> (rv & 63)) as u64,
-                };
-                (b.bin(op, l, rhs), x)
-            } else if choice < 18 {
-                let cond = CONDS[pick(&mut rng, CONDS.len())];
-                let x = match cond {
-                    Cond::Eq => lv == rv,
-                    Cond::Ne => lv != rv,
-                    Cond::Ugt => lv > rv,
-                    Cond::Uge => lv >= rv,
-                    Cond::Ult => lv < rv,
-                    Cond::Ule => lv <= rv,
-                    Cond::Sgt => (lv as i64) > rv as i64,
-                    Cond::Sge => (lv as i64) >= rv as i64,
-                    Cond::Slt => (lv as i64) < (rv as i64),
-                    Cond::Sle => (lv as i64) <= rv as i64,
-                    Cond::Set => lv & rv != 0,
-                };
-                (b.cmp(cond, l, rhs), u64::from(x))
-            } else {
-                calls += 1;
-                (b.call(Helper::KtimeGetNs, vec![]), 1_000_000 * calls)
-            };
-            vals.push((v, x));
-        }
-        let tail: Vec<(VReg, u64)> = vals[vals.len() - 30..].to_vec();
-        let regs: Vec<VReg> = tail.iter().map(|t| t.0).collect();
-        b.store_results(MapId(0), &regs, Operand::Imm(1));
-        let f = b.finish();
-        allocated(&f);
-        let (r, m) = run(&f, &args);
+        let g = gen::arith(seed, 0x1234_0000_5678);
+        allocated(&g.f);
+        let (r, m) = run(&g.f, &g.args);
         assert_eq!(r, 1);
-        for (i, (_, want)) in tail.iter().enumerate() {
-            assert_eq!(m.result(0, i), *want, "seed {seed} result {i}\n{f}");
+        for (i, want) in g.expected.iter().enumerate() {
+            assert_eq!(m.result(0, i), *want, "seed {seed} result {i}\n{}", g.f);
         }
     }
 }

@@ -70,10 +70,10 @@ fn listing(
     }
     let mut i = 0;
     while i < insns.len() {
-        before(i, out);
         if let Some(l) = labels.get(&i) {
             let _ = writeln!(out, "LBB0_{l}:");
         }
+        before(i, out);
         let ins = &insns[i];
         let text = if ins.code == op::LD_IMM64 {
             ld_imm64(insns, i, relocs, name)
@@ -121,7 +121,12 @@ fn jump_target(insns: &[Insn], i: usize) -> Option<usize> {
     usize::try_from(i as i64 + 1 + off).ok()
 }
 
-fn ld_imm64(insns: &[Insn], i: usize, relocs: &[Reloc], name: &dyn Fn(&Reloc, i64) -> String) -> String {
+fn ld_imm64(
+    insns: &[Insn],
+    i: usize,
+    relocs: &[Reloc],
+    name: &dyn Fn(&Reloc, i64) -> String,
+) -> String {
     let ins = &insns[i];
     let Some(hi) = insns.get(i + 1) else {
         return format!("r{} = <truncated ld_imm64>", ins.dst);
@@ -194,11 +199,7 @@ pub fn helper_name(id: i32) -> Option<&'static str> {
 pub fn insn_text(i: &Insn) -> String {
     let (d, s, off, imm) = (i.dst, i.src, i.off, i.imm);
     let code = i.code;
-    let bad = || {
-        format!(
-            ".insn code={code:#04x} dst=r{d} src=r{s} off={off} imm={imm}"
-        )
-    };
+    let bad = || format!(".insn code={code:#04x} dst=r{d} src=r{s} off={off} imm={imm}");
     match op::class(code) {
         c @ (op::ALU | op::ALU64) => {
             let p = if c == op::ALU64 { 'r' } else { 'w' };
@@ -282,7 +283,13 @@ pub fn insn_text(i: &Insn) -> String {
         c @ (op::JMP | op::JMP32) => {
             let p = if c == op::JMP { 'r' } else { 'w' };
             let o = code & 0xf0;
-            let rel = |x: i64| if x < 0 { format!("{x}") } else { format!("+{x}") };
+            let rel = |x: i64| {
+                if x < 0 {
+                    format!("{x}")
+                } else {
+                    format!("+{x}")
+                }
+            };
             let sym = match o {
                 op::JA if c == op::JMP32 => return format!("gotol {}", rel(i64::from(imm))),
                 op::JA => return format!("goto {}", rel(i64::from(off))),

@@ -22,7 +22,11 @@ pub fn emit(f: &MFunction) -> Result<CompiledFunction, String> {
     for (k, &b) in order.iter().enumerate() {
         pos_of[b] = pos;
         let next = order.get(k + 1).copied();
-        pos += f.blocks[b].insts.iter().map(|(i, _)| i.slots()).sum::<usize>();
+        pos += f.blocks[b]
+            .insts
+            .iter()
+            .map(|(i, _)| i.slots())
+            .sum::<usize>();
         pos += term_code(&f.blocks[b].term, next, &target).len();
     }
     let mut e = Emitter {
@@ -131,7 +135,11 @@ enum Jump {
         to: usize,
     },
     /// A conditional jump over the next instruction.
-    Skip { cond: Cond, lhs: Reg, rhs: Src },
+    Skip {
+        cond: Cond,
+        lhs: Reg,
+        rhs: Src,
+    },
 }
 
 /// The jumps a terminator needs when block `next` follows it.
@@ -219,10 +227,14 @@ impl Emitter<'_> {
         };
         if self.loc != Some(loc) {
             self.loc = Some(loc);
-            self.lines.push(LineEntry {
-                insn: self.insns.len(),
-                loc,
-            });
+            let insn = self.insns.len();
+            // Instructions that emitted nothing leave no entry behind.
+            if self.lines.last().is_some_and(|l| l.insn == insn) {
+                self.lines.pop();
+            }
+            if self.lines.last().is_none_or(|l| l.loc != loc) {
+                self.lines.push(LineEntry { insn, loc });
+            }
         }
     }
 

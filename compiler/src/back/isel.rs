@@ -197,7 +197,9 @@ impl Selector<'_> {
             Base::Slot(s) => Ok((Reg::R10, self.slot_off(s, offset, len)?)),
             Base::Reg(v) => {
                 let off = i16::try_from(offset).map_err(|_| {
-                    self.err(format_args!("memory offset {offset} does not fit in 16 bits"))
+                    self.err(format_args!(
+                        "memory offset {offset} does not fit in 16 bits"
+                    ))
                 })?;
                 Ok((self.check_vreg(v)?, off))
             }
@@ -503,7 +505,9 @@ impl Selector<'_> {
                 self.mov(d, Src::Reg(l));
                 return Ok(());
             }
-            (AluOp::Div | AluOp::Mod, Operand::Imm(i)) if !(1..=i64::from(i32::MAX)).contains(&i) => {
+            (AluOp::Div | AluOp::Mod, Operand::Imm(i))
+                if !(1..=i64::from(i32::MAX)).contains(&i) =>
+            {
                 Src::Reg(self.reg(rhs)?)
             }
             (AluOp::Lsh | AluOp::Rsh | AluOp::Arsh, Operand::Imm(i)) => Src::Imm((i & 63) as i32),

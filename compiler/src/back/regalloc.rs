@@ -109,7 +109,8 @@ fn rewrite(f: &mut MFunction, g: &Graph, colours: &HashMap<u32, u8>) {
             inst.map_regs(&mut map);
         }
         b.term.map_regs(&mut map);
-        b.insts.retain(|(i, _)| !matches!(i.as_move(), Some((d, s)) if d == s));
+        b.insts
+            .retain(|(i, _)| !matches!(i.as_move(), Some((d, s)) if d == s));
     }
 }
 
@@ -320,8 +321,10 @@ impl Graph {
             .filter(|&r| self.present[r as usize] && self.find(r) == r)
             .collect();
         let unspillable: HashSet<u32> = no_spill.iter().map(|r| self.find(r.0)).collect();
-        let mut degree: HashMap<u32, usize> =
-            nodes.iter().map(|&n| (n, self.adj[n as usize].len())).collect();
+        let mut degree: HashMap<u32, usize> = nodes
+            .iter()
+            .map(|&n| (n, self.adj[n as usize].len()))
+            .collect();
         let mut removed: HashSet<u32> = HashSet::new();
         let mut stack = Vec::with_capacity(nodes.len());
         let mut low: Vec<u32> = nodes.iter().copied().filter(|n| degree[n] < K).collect();

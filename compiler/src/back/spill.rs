@@ -108,12 +108,8 @@ pub fn insert_spill_code(f: &mut MFunction, spilled: &[Vec<Reg>], no_spill: &mut
                 }
             }
         }
-        b.term.map_regs(&mut |r| {
-            temps
-                .iter()
-                .find(|(o, _)| *o == r)
-                .map_or(r, |(_, t)| *t)
-        });
+        b.term
+            .map_regs(&mut |r| temps.iter().find(|(o, _)| *o == r).map_or(r, |(_, t)| *t));
         b.insts = out;
     }
     f.next_vreg = next_vreg;

@@ -23,7 +23,12 @@ impl Display for DataType {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
         match self {
             DataType::Int { size, signed } => {
-                write!(f, "{}{}", if *signed { 'i' } else { 'u' }, u32::from(*size) * 8)
+                write!(
+                    f,
+                    "{}{}",
+                    if *signed { 'i' } else { 'u' },
+                    u32::from(*size) * 8
+                )
             }
             DataType::Str { size } => write!(f, "str[{size}]"),
             DataType::Ptr => f.write_str("ptr"),
@@ -185,14 +190,24 @@ fn write_inst(f: &mut Formatter<'_>, i: &Inst, names: &Names<'_>) -> fmt::Result
             signed,
         } => {
             let s = if *signed { "s" } else { "" };
-            write!(f, "{dst} = load.{s}{} {}", width.bytes(), addr(base, *offset))
+            write!(
+                f,
+                "{dst} = load.{s}{} {}",
+                width.bytes(),
+                addr(base, *offset)
+            )
         }
         Inst::Store {
             base,
             offset,
             width,
             value,
-        } => write!(f, "store.{} {}, {value}", width.bytes(), addr(base, *offset)),
+        } => write!(
+            f,
+            "store.{} {}, {value}",
+            width.bytes(),
+            addr(base, *offset)
+        ),
         Inst::Zero { slot, offset, len } => {
             write!(f, "zero {}, {len}", addr(&Base::Slot(*slot), *offset))
         }

@@ -169,7 +169,11 @@ impl Machine {
                     r[d] = self.read(r[s].wrapping_add(i.off as i64 as u64), size)?;
                 }
                 op::ST if i.code & 0xe0 == op::MODE_MEM => {
-                    self.write(r[d].wrapping_add(i.off as i64 as u64), size, i.imm as i64 as u64)?;
+                    self.write(
+                        r[d].wrapping_add(i.off as i64 as u64),
+                        size,
+                        i.imm as i64 as u64,
+                    )?;
                 }
                 op::STX if i.code & 0xe0 == op::MODE_MEM => {
                     self.write(r[d].wrapping_add(i.off as i64 as u64), size, r[s])?;

@@ -2,7 +2,9 @@
 //! interpreter for the instructions the back end emits.
 #![allow(dead_code)]
 
+pub mod gen;
 pub mod interp;
+pub mod kernel;
 
 use tracec::ir::*;
 
@@ -164,7 +166,10 @@ impl Fb {
         self.store(Base::Slot(key), 0, Width::B4, Operand::Imm(0));
         let m = self.map_addr(map);
         let k = self.slot_addr(key, 0);
-        let p = self.call(Helper::MapLookupElem, vec![Operand::Reg(m), Operand::Reg(k)]);
+        let p = self.call(
+            Helper::MapLookupElem,
+            vec![Operand::Reg(m), Operand::Reg(k)],
+        );
         let found = self.block();
         let done = self.block();
         self.term(Terminator::Branch {
