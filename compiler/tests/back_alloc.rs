@@ -505,3 +505,40 @@ fn sign_extending_loads_and_stores() {
     );
     assert_ne!(m.result(0, 0), POISON);
 }
+
+#[test]
+fn large_function_with_many_live_values() {
+    // 1500 operations; every value stays live until a final sum, with calls
+    // sprinkled in: forces heavy spilling (bounded by the 512-byte frame, so the
+    // values are folded into 40 running sums).
+    let mut b = Fb::new("large");
+    let c = b.ctx();
+    let a = b.arg(c, 0);
+    let mut sums: Vec<(VReg, u64)> = (0..40).map(|k| (b.imm(k), k as u64)).collect();
+    let mut x = (a, 3u64);
+    for k in 0..1500u64 {
+        let i = (k % 40) as usize;
+        let y = b.bin(BinOp::Mul, x.0, Operand::Imm(3));
+        x = (y, x.1.wrapping_mul(3));
+        b.i(Inst::Binary {
+            dst: sums[i].0,
+            op: BinOp::Add,
+            lhs: sums[i].0,
+            rhs: Operand::Reg(y),
+        });
+        sums[i].1 = sums[i].1.wrapping_add(x.1);
+        if k % 100 == 0 {
+            b.call(Helper::KtimeGetNs, vec![]);
+        }
+    }
+    let mut total = sums[0];
+    for s in &sums[1..] {
+        let t = b.bin(BinOp::Add, total.0, Operand::Reg(s.0));
+        total = (t, total.1.wrapping_add(s.1));
+    }
+    b.ret(Operand::Reg(total.0));
+    let f = b.finish();
+    let m = allocated(&f);
+    assert!(m.frame_size > 0 && m.frame_size <= 512);
+    assert_eq!(run(&f, &[3]).0, total.1);
+}

@@ -302,17 +302,17 @@ impl Graph {
         out
     }
 
-    fn partners(&self, n: u32) -> Vec<u32> {
-        let mut v = Vec::new();
+    /// For every root, the roots it is related to by a move.
+    fn partners(&self) -> HashMap<u32, Vec<u32>> {
+        let mut m: HashMap<u32, Vec<u32>> = HashMap::new();
         for &(a, b) in &self.moves {
             let (a, b) = (self.find(a), self.find(b));
-            if a == n && b != n {
-                v.push(b);
-            } else if b == n && a != n {
-                v.push(a);
+            if a != b {
+                m.entry(a).or_default().push(b);
+                m.entry(b).or_default().push(a);
             }
         }
-        v
+        m
     }
 
     /// Simplify and select.
@@ -366,6 +366,7 @@ impl Graph {
                 }
             }
         }
+        let partners = self.partners();
         let mut colours: HashMap<u32, u8> = HashMap::new();
         let mut spills = Vec::new();
         while let Some(n) = stack.pop() {
@@ -380,7 +381,7 @@ impl Graph {
                     forbidden[c as usize] = true;
                 }
             }
-            let preferred = self.partners(n).into_iter().filter_map(|p| {
+            let preferred = partners.get(&n).into_iter().flatten().filter_map(|&p| {
                 if p < Reg::FIRST_VIRT {
                     Some(p as u8)
                 } else {

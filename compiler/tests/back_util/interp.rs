@@ -46,7 +46,7 @@ impl Machine {
     fn mem(&mut self, addr: u64, len: u64) -> Result<&mut [u8], String> {
         let region = |base: u64, size: u64| addr >= base && addr + len <= base + size;
         if region(STACK_TOP - 512, 512) {
-            if addr % len != 0 {
+            if !addr.is_multiple_of(len) {
                 return Err(format!("misaligned stack access at {addr:#x}"));
             }
             let o = (addr - (STACK_TOP - 512)) as usize;
