@@ -188,7 +188,6 @@ fn map_lookup_null_check() {
     let mut b = Fb::new("lookup");
     let c = b.ctx();
     let key = b.arg(c, 0);
-    let val = b.arg(c, 1);
     let ks = b.slot(4);
     b.store(Base::Slot(ks), 0, Width::B4, Operand::Reg(key));
     let mp = b.map_addr(MapId(0));
@@ -207,6 +206,8 @@ fn map_lookup_null_check() {
         els: found,
     });
     b.switch(found);
+    // The context pointer survives the call (in r6..r9 or a spill slot).
+    let val = b.arg(c, 1);
     b.store(Base::Reg(p), 0, Width::B8, Operand::Reg(val));
     b.i(Inst::AtomicAdd {
         base: Base::Reg(p),

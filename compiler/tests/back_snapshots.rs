@@ -171,3 +171,57 @@ fn arith_asm() {
 fn spill_asm() {
     insta::assert_snapshot!(listing(&spill_module()));
 }
+
+#[test]
+fn function_text_names_maps_by_index() {
+    let mut b = Fb::new("f");
+    let s = b.slot(16);
+    let c = b.ctx();
+    let m = b.map_addr(MapId(3));
+    b.i(Inst::Copy {
+        dst: Base::Slot(s),
+        dst_offset: 8,
+        src: Base::Reg(c),
+        src_offset: -8,
+        len: 8,
+    });
+    let l = b.load(Base::Reg(m), 4, Width::B4, true);
+    b.ret(Operand::Reg(l));
+    let text = b.finish().to_string();
+    assert_eq!(
+        text,
+        "fn f section \"raw_tp\" at 1:1\n  slot s0: 16 align 8\nbb0:\n  v0 = ctx\n  \
+         v1 = map map#3\n  copy [s0+8], [v0-8], 8\n  v2 = load.s4 [v1+4]\n  ret v2\n"
+    );
+}
+
+#[test]
+fn disassembles_foreign_instructions() {
+    use tracec::back::Insn;
+    let i = |code, dst, src, off, imm| Insn {
+        code,
+        dst,
+        src,
+        off,
+        imm,
+    };
+    let prog = [
+        i(0x18, 1, 1, 0, 5), // ld_imm64 map fd
+        i(0, 0, 0, 0, 0),
+        i(0x18, 2, 2, 0, 6), // map value
+        i(0, 0, 0, 0, 16),
+        i(0x18, 3, 0, 0, -1), // 64-bit constant
+        i(0, 0, 0, 0, 0),
+        i(0x04, 1, 0, 0, 7),   // w1 += 7
+        i(0xbf, 2, 3, 8, 0),   // r2 = (s8)r3
+        i(0x91, 4, 10, -8, 0), // r4 = *(s8 *)(r10 - 8)
+        i(0x6a, 10, 0, -2, 9), // *(u16 *)(r10 - 2) = 9
+        i(0xc3, 1, 2, 0, 0),   // lock w add
+        i(0xdb, 1, 2, 8, 1),   // fetch add
+        i(0x16, 1, 0, 1, -3),  // if w1 == -3 goto +1
+        i(0x85, 0, 0, 0, 9999),
+        i(0x95, 0, 0, 0, 0),
+        i(0xff, 0, 0, 0, 0),
+    ];
+    insta::assert_snapshot!(back::asm::disassemble(&prog));
+}
