@@ -5,10 +5,27 @@
 //! Its output, [`CompiledFunction`], is what the object writer (`crate::obj`) packs
 //! into the ELF file.
 
+pub mod asm;
+pub mod emit;
 pub mod insn;
+pub mod isel;
+pub mod liveness;
+pub mod mir;
+pub mod opcode;
+pub mod regalloc;
+pub mod spill;
 
-use crate::ir::{GlobalId, Loc, MapId};
+use crate::ir::{self, GlobalId, Loc, MapId};
 pub use insn::Insn;
+
+/// Compile one IR function to BPF: instruction selection, register allocation,
+/// layout and encoding. Errors name the function (e.g. a stack frame over 512 bytes,
+/// malformed IR).
+pub fn compile(f: &ir::Function) -> Result<CompiledFunction, String> {
+    let mut m = isel::select(f)?;
+    regalloc::allocate(&mut m)?;
+    emit::emit(&m)
+}
 
 /// What an instruction must be relocated against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,0 +1,357 @@
+//! Final emission: block layout, jump offsets, encoding and line info.
+//!
+//! Blocks are laid out greedily from the entry, each followed by its preferred
+//! successor (the target of a jump, the `else` of a branch, else its `then`) when
+//! that is not placed yet, so that most edges fall through. Jumps to blocks that only
+//! jump elsewhere are threaded, and unreachable blocks are dropped (the verifier
+//! rejects unreachable instructions).
+
+use super::insn::Insn;
+use super::mir::{AluOp, MFunction, MInst, MTerm, Reg, Src};
+use super::opcode as op;
+use super::{CompiledFunction, LineEntry, Reloc, RelocTarget};
+use crate::ir::{Cond, Loc};
+
+/// Encode an allocated function (every register physical).
+pub fn emit(f: &MFunction) -> Result<CompiledFunction, String> {
+    let target = thread_jumps(f);
+    let order = layout(f, &target);
+    let mut pos_of = vec![usize::MAX; f.blocks.len()];
+    // First pass: sizes.
+    let mut pos = 0;
+    for (k, &b) in order.iter().enumerate() {
+        pos_of[b] = pos;
+        let next = order.get(k + 1).copied();
+        pos += f.blocks[b]
+            .insts
+            .iter()
+            .map(|(i, _)| i.slots())
+            .sum::<usize>();
+        pos += term_code(&f.blocks[b].term, next, &target).len();
+    }
+    let mut e = Emitter {
+        name: &f.name,
+        insns: Vec::with_capacity(pos),
+        relocs: Vec::new(),
+        lines: Vec::new(),
+        loc: None,
+    };
+    for (k, &b) in order.iter().enumerate() {
+        let block = &f.blocks[b];
+        for (inst, loc) in &block.insts {
+            e.line(*loc, f.loc);
+            e.inst(inst)?;
+        }
+        e.line(block.term_loc, f.loc);
+        let next = order.get(k + 1).copied();
+        for j in term_code(&block.term, next, &target) {
+            match j {
+                Jump::Exit => e.push(op::JMP | op::EXIT, 0, 0, 0, 0),
+                Jump::Goto(t) => {
+                    let off = e.offset(pos_of[t])?;
+                    e.push(op::JMP | op::JA, 0, 0, off, 0);
+                }
+                Jump::Cond { cond, lhs, rhs, to } => {
+                    let off = e.offset(pos_of[to])?;
+                    e.cond_jump(cond, lhs, rhs, off);
+                }
+                Jump::Skip { cond, lhs, rhs } => e.cond_jump(cond, lhs, rhs, 1),
+            }
+        }
+    }
+    Ok(CompiledFunction {
+        name: f.name.clone(),
+        section: f.section.clone(),
+        insns: e.insns,
+        relocs: e.relocs,
+        lines: e.lines,
+        loc: f.loc,
+    })
+}
+
+/// Where each block's jumps really go: through blocks that only jump on.
+fn thread_jumps(f: &MFunction) -> Vec<usize> {
+    (0..f.blocks.len())
+        .map(|mut b| {
+            for _ in 0..f.blocks.len() {
+                match &f.blocks[b].term {
+                    MTerm::Jump(t) if f.blocks[b].insts.is_empty() && *t != b => b = *t,
+                    _ => break,
+                }
+            }
+            b
+        })
+        .collect()
+}
+
+fn layout(f: &MFunction, target: &[usize]) -> Vec<usize> {
+    let n = f.blocks.len();
+    let succ = |b: usize| -> Vec<usize> {
+        f.blocks[b]
+            .term
+            .successors()
+            .into_iter()
+            .map(|s| target[s])
+            .collect()
+    };
+    // Reachable blocks (after threading).
+    let mut reach = vec![false; n];
+    let mut work = vec![0];
+    reach[0] = true;
+    while let Some(b) = work.pop() {
+        for s in succ(b) {
+            if !reach[s] {
+                reach[s] = true;
+                work.push(s);
+            }
+        }
+    }
+    let mut placed = vec![false; n];
+    let mut order = Vec::new();
+    let mut cur = Some(0);
+    while let Some(b) = cur {
+        placed[b] = true;
+        order.push(b);
+        let prefer = match &f.blocks[b].term {
+            MTerm::Jump(t) => vec![target[*t]],
+            MTerm::Branch { then, els, .. } => vec![target[*els], target[*then]],
+            MTerm::Exit => vec![],
+        };
+        cur = prefer
+            .into_iter()
+            .find(|&s| !placed[s])
+            .or_else(|| (0..n).find(|&s| reach[s] && !placed[s]));
+    }
+    order
+}
+
+enum Jump {
+    Exit,
+    Goto(usize),
+    Cond {
+        cond: Cond,
+        lhs: Reg,
+        rhs: Src,
+        to: usize,
+    },
+    /// A conditional jump over the next instruction.
+    Skip {
+        cond: Cond,
+        lhs: Reg,
+        rhs: Src,
+    },
+}
+
+/// The jumps a terminator needs when block `next` follows it.
+fn term_code(t: &MTerm, next: Option<usize>, target: &[usize]) -> Vec<Jump> {
+    match t {
+        MTerm::Exit => vec![Jump::Exit],
+        MTerm::Jump(b) if Some(target[*b]) == next => vec![],
+        MTerm::Jump(b) => vec![Jump::Goto(target[*b])],
+        MTerm::Branch {
+            cond,
+            lhs,
+            rhs,
+            then,
+            els,
+        } => {
+            let (then, els) = (target[*then], target[*els]);
+            let (cond, lhs, rhs) = (*cond, *lhs, *rhs);
+            if then == els {
+                return term_code(&MTerm::Jump(then), next, target);
+            }
+            if Some(els) == next {
+                return vec![Jump::Cond {
+                    cond,
+                    lhs,
+                    rhs,
+                    to: then,
+                }];
+            }
+            if Some(then) == next {
+                return match cond.negate() {
+                    Some(neg) => vec![Jump::Cond {
+                        cond: neg,
+                        lhs,
+                        rhs,
+                        to: els,
+                    }],
+                    // `jset` has no negation: skip over the jump to `else`.
+                    None => vec![Jump::Skip { cond, lhs, rhs }, Jump::Goto(els)],
+                };
+            }
+            vec![
+                Jump::Cond {
+                    cond,
+                    lhs,
+                    rhs,
+                    to: then,
+                },
+                Jump::Goto(els),
+            ]
+        }
+    }
+}
+
+struct Emitter<'a> {
+    name: &'a str,
+    insns: Vec<Insn>,
+    relocs: Vec<Reloc>,
+    lines: Vec<LineEntry>,
+    loc: Option<Loc>,
+}
+
+fn reg(r: Reg) -> u8 {
+    debug_assert!(r.is_phys(), "unallocated register {r}");
+    r.num()
+}
+
+impl Emitter<'_> {
+    fn push(&mut self, code: u8, dst: u8, src: u8, off: i16, imm: i32) {
+        self.insns.push(Insn {
+            code,
+            dst,
+            src,
+            off,
+            imm,
+        });
+    }
+
+    /// Record a line entry when the source location changes; unknown locations
+    /// (line 0) continue the previous one.
+    fn line(&mut self, loc: Loc, func: Loc) {
+        let loc = if loc.line == 0 {
+            self.loc.unwrap_or(func)
+        } else {
+            loc
+        };
+        if self.loc != Some(loc) {
+            self.loc = Some(loc);
+            let insn = self.insns.len();
+            // Instructions that emitted nothing leave no entry behind.
+            if self.lines.last().is_some_and(|l| l.insn == insn) {
+                self.lines.pop();
+            }
+            if self.lines.last().is_none_or(|l| l.loc != loc) {
+                self.lines.push(LineEntry { insn, loc });
+            }
+        }
+    }
+
+    /// Offset of a jump at the current position to instruction `to`.
+    fn offset(&self, to: usize) -> Result<i16, String> {
+        let rel = to as i64 - (self.insns.len() as i64 + 1);
+        i16::try_from(rel).map_err(|_| {
+            format!(
+                "function {}: jump offset {rel} out of range (program too large)",
+                self.name
+            )
+        })
+    }
+
+    fn cond_jump(&mut self, cond: Cond, lhs: Reg, rhs: Src, off: i16) {
+        let code = op::JMP | op::jump_op(cond);
+        match rhs {
+            Src::Reg(r) => self.push(code | op::SRC_X, reg(lhs), reg(r), off, 0),
+            Src::Imm(i) => self.push(code | op::SRC_K, reg(lhs), 0, off, i),
+        }
+    }
+
+    fn ld_imm64(&mut self, dst: Reg, imm: i64) {
+        self.push(op::LD_IMM64, reg(dst), 0, 0, imm as i32);
+        self.push(0, 0, 0, 0, (imm >> 32) as i32);
+    }
+
+    fn inst(&mut self, i: &MInst) -> Result<(), String> {
+        match *i {
+            MInst::Alu { op: aop, dst, src } => {
+                let code = op::ALU64 | aop.opcode();
+                match src {
+                    Src::Reg(s) => self.push(code | op::SRC_X, reg(dst), reg(s), 0, 0),
+                    Src::Imm(imm) => self.push(code | op::SRC_K, reg(dst), 0, 0, imm),
+                }
+            }
+            MInst::Neg { dst } => self.push(op::ALU64 | op::NEG, reg(dst), 0, 0, 0),
+            MInst::LdImm64 { dst, imm } => self.ld_imm64(dst, imm),
+            MInst::LdMap { dst, map } => {
+                self.relocs.push(Reloc {
+                    insn: self.insns.len(),
+                    target: RelocTarget::Map(map),
+                });
+                self.ld_imm64(dst, 0);
+            }
+            MInst::LdGlobal {
+                dst,
+                global,
+                offset,
+            } => {
+                self.relocs.push(Reloc {
+                    insn: self.insns.len(),
+                    target: RelocTarget::Global(global),
+                });
+                self.ld_imm64(dst, i64::from(offset) & 0xffff_ffff);
+            }
+            MInst::Load {
+                dst,
+                base,
+                off,
+                width,
+            } => self.push(
+                op::LDX | op::MODE_MEM | op::size_of_width(width),
+                reg(dst),
+                reg(base),
+                off,
+                0,
+            ),
+            MInst::Store {
+                base,
+                off,
+                width,
+                src,
+            } => self.push(
+                op::STX | op::MODE_MEM | op::size_of_width(width),
+                reg(base),
+                reg(src),
+                off,
+                0,
+            ),
+            MInst::StoreImm {
+                base,
+                off,
+                width,
+                imm,
+            } => self.push(
+                op::ST | op::MODE_MEM | op::size_of_width(width),
+                reg(base),
+                0,
+                off,
+                imm,
+            ),
+            MInst::AtomicAdd {
+                base,
+                off,
+                width,
+                src,
+            } => self.push(
+                op::STX | op::MODE_ATOMIC | op::size_of_width(width),
+                reg(base),
+                reg(src),
+                off,
+                op::ATOMIC_ADD,
+            ),
+            MInst::Call { helper, .. } => self.push(op::JMP | op::CALL, 0, 0, 0, helper.id()),
+            MInst::CondSet {
+                dst,
+                cond,
+                lhs,
+                rhs,
+            } => {
+                let mov = op::ALU64 | AluOp::Mov.opcode() | op::SRC_K;
+                self.push(mov, reg(dst), 0, 0, 1);
+                self.cond_jump(cond, lhs, rhs, 1);
+                self.push(mov, reg(dst), 0, 0, 0);
+            }
+        }
+        Ok(())
+    }
+}
