@@ -297,12 +297,16 @@ impl Checker {
         } else {
             keys.clone()
         };
-        let (map, tkeys) = self.map_keys(cx, name, &key_exprs, *ms);
-        if key_exprs.is_empty() && self.maps.keys(map).is_some_and(|k| !k.is_empty()) {
-            let n = self.maps.name(map).to_string();
-            self.error(span, format!("delete(): {n} has keys; say which element to delete, or use clear({n})"));
+        let idx = self.maps.get(name, *ms);
+        if key_exprs.is_empty() && self.maps.keys(idx).is_some_and(|k| !k.is_empty()) {
+            let n = self.maps.name(idx).to_string();
+            self.error(
+                span,
+                format!("delete(): {n} has keys; say which element to delete, or use clear({n})"),
+            );
             return bad;
         }
+        let (map, tkeys) = self.map_keys(cx, name, &key_exprs, *ms);
         TStmtKind::Delete { map, keys: tkeys }
     }
 

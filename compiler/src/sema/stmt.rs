@@ -131,6 +131,13 @@ impl Checker {
                         };
                     }
                 }
+                if op.is_some() {
+                    // `@m += x` / `@m++` on a map without a value yet: it starts as 0.
+                    let idx = self.maps.get(name, target.span);
+                    if self.maps.value(idx).is_none() {
+                        let _ = self.maps.assign(idx, MapValueType::Plain(Type::I64));
+                    }
+                }
                 let v = self.rhs(cx, target, op, value, span);
                 let (map, tkeys) = self.map_keys(cx, name, keys, target.span);
                 match v.ty {
