@@ -76,7 +76,8 @@ pub fn finish(
     };
     let mut functions = Vec::with_capacity(lowered.module.functions.len());
     for f in &lowered.module.functions {
-        functions.push(back::compile(f).map_err(|e| ice(&format!("back end, program {}", f.name), e))?);
+        functions
+            .push(back::compile(f).map_err(|e| ice(&format!("back end, program {}", f.name), e))?);
     }
     let metadata = tracec_meta::Metadata {
         compiler_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -94,7 +95,7 @@ pub fn finish(
         maps: &lowered.module.maps,
         globals: &lowered.module.globals,
         source_name: &options.source_name,
-        source: source,
+        source,
         metadata: &meta_bytes,
     })
     .map_err(|e| ice("object writer", e))?;

@@ -328,7 +328,9 @@ impl FunctionBuilder {
             if !reachable[i] {
                 continue;
             }
-            let (term, term_loc) = b.term.unwrap_or((Terminator::Return(Operand::Imm(0)), self.fn_loc));
+            let (term, term_loc) = b
+                .term
+                .unwrap_or((Terminator::Return(Operand::Imm(0)), self.fn_loc));
             let term = match term {
                 Terminator::Jump(t) => Terminator::Jump(remap(t)),
                 Terminator::Branch {

@@ -53,20 +53,19 @@ impl Lower<'_, '_> {
     fn count_lost(&mut self, done: BlockId) {
         let lost: MapId = self.m.lost_map();
         let key = self.b.temp_slot(8);
-        self.b
-            .store(Base::Slot(key), 0, Width::B4, Operand::Imm(0));
+        self.b.store(Base::Slot(key), 0, Width::B4, Operand::Imm(0));
         let m = self.b.map_addr(lost);
         let k = self.b.slot_addr(key, 0);
-        let p = self
-            .b
-            .call(Helper::MapLookupElem, vec![Operand::Reg(m), Operand::Reg(k)]);
+        let p = self.b.call(
+            Helper::MapLookupElem,
+            vec![Operand::Reg(m), Operand::Reg(k)],
+        );
         let inc = self.b.new_block();
         self.b.branch(Cond::Eq, p, Operand::Imm(0), done, inc);
         self.b.switch_to(inc);
         let v = self.b.load(Base::Reg(p), 0, Width::B8, false);
         let v1 = self.b.binary(BinOp::Add, v, Operand::Imm(1));
-        self.b
-            .store(Base::Reg(p), 0, Width::B8, Operand::Reg(v1));
+        self.b.store(Base::Reg(p), 0, Width::B8, Operand::Reg(v1));
         self.b.jump(done);
     }
 
@@ -115,9 +114,7 @@ impl Lower<'_, '_> {
             for i in 0..JOIN_MAX_ARGS {
                 // Read arr[i] onto the stack.
                 let t = l.b.slot_addr(tmp, 0);
-                let src = l
-                    .b
-                    .binary(BinOp::Add, arr, Operand::Imm(i64::from(i * 8)));
+                let src = l.b.binary(BinOp::Add, arr, Operand::Imm(i64::from(i * 8)));
                 let r = l.b.call(
                     read,
                     vec![Operand::Reg(t), Operand::Imm(8), Operand::Reg(src)],

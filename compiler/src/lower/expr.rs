@@ -33,7 +33,7 @@ impl StrVal {
 fn piece(off: u32, limit: u32) -> u32 {
     [8, 4, 2, 1]
         .into_iter()
-        .find(|w| off % w == 0 && off + w <= limit)
+        .find(|w| off.is_multiple_of(*w) && off + w <= limit)
         .unwrap_or(1)
 }
 
@@ -101,9 +101,7 @@ impl Lower<'_, '_> {
                 };
                 Operand::Reg(self.b.binary(op, l, r))
             }
-            TExprKind::Cmp { .. }
-            | TExprKind::StrEq { .. }
-            | TExprKind::Logic { .. } => {
+            TExprKind::Cmp { .. } | TExprKind::StrEq { .. } | TExprKind::Logic { .. } => {
                 // Materialize 0/1 through the branch form.
                 let r = self.b.new_vreg();
                 let t = self.b.new_block();
@@ -225,12 +223,9 @@ impl Lower<'_, '_> {
     fn str_piece(&mut self, s: &StrVal, off: u32, w: u32) -> Operand {
         match s {
             StrVal::Lit(bytes) => Operand::Imm(chunk(bytes, off, w)),
-            StrVal::Mem(m) if off < m.size => Operand::Reg(self.b.load(
-                m.base,
-                m.offset + off as i32,
-                width(w),
-                false,
-            )),
+            StrVal::Mem(m) if off < m.size => {
+                Operand::Reg(self.b.load(m.base, m.offset + off as i32, width(w), false))
+            }
             StrVal::Mem(_) => Operand::Imm(0),
         }
     }
@@ -280,8 +275,10 @@ impl Lower<'_, '_> {
             TExprKind::Builtin(Builtin::Comm) => {
                 let n = COMM_SIZE.min(dst.size);
                 let p = self.addr(dst.base, dst.offset);
-                self.b
-                    .call_void(Helper::GetCurrentComm, vec![Operand::Reg(p), Operand::Imm(n as i64)]);
+                self.b.call_void(
+                    Helper::GetCurrentComm,
+                    vec![Operand::Reg(p), Operand::Imm(n as i64)],
+                );
                 if pad {
                     self.zero_mem(dst.base, dst.offset + n as i32, dst.size - n);
                 }
@@ -307,9 +304,7 @@ impl Lower<'_, '_> {
                 let ctx = self.ctx();
                 let loc = self.b.load(ctx, *offset as i32, Width::B4, false);
                 let off = self.b.binary(BinOp::And, loc, Operand::Imm(0xffff));
-                let src = self
-                    .b
-                    .binary(BinOp::Add, off, Operand::Reg(self.b.ctx()));
+                let src = self.b.binary(BinOp::Add, off, Operand::Reg(self.b.ctx()));
                 let p = self.addr(dst.base, dst.offset);
                 let n = dst.size.min(MAX_STRING_SIZE) as i64;
                 self.b.call_void(
@@ -387,8 +382,11 @@ impl Lower<'_, '_> {
             let mut off = 0;
             while off < n {
                 let w = piece(src.offset as u32 + off, src.offset as u32 + n);
-                let v = self.b.load(src.base, src.offset + off as i32, width(w), false);
-                self.b.store(dst, doff + off as i32, width(w), Operand::Reg(v));
+                let v = self
+                    .b
+                    .load(src.base, src.offset + off as i32, width(w), false);
+                self.b
+                    .store(dst, doff + off as i32, width(w), Operand::Reg(v));
                 off += w;
             }
         } else {

@@ -43,8 +43,10 @@ impl Lower<'_, '_> {
     fn lookup(&mut self, map: MapIdx, key: Slot) -> VReg {
         let m = self.b.map_addr(MapId(map.0));
         let k = self.b.slot_addr(key, 0);
-        self.b
-            .call(Helper::MapLookupElem, vec![Operand::Reg(m), Operand::Reg(k)])
+        self.b.call(
+            Helper::MapLookupElem,
+            vec![Operand::Reg(m), Operand::Reg(k)],
+        )
     }
 
     /// Branch on a lookup result: `found` when non-null, `missing` otherwise.
@@ -200,8 +202,7 @@ impl Lower<'_, '_> {
     fn insert_pair(&mut self, map: MapIdx, key: Slot, x: Operand) {
         let v = self.b.temp_slot(16);
         self.b.store(Base::Slot(v), 0, Width::B8, x);
-        self.b
-            .store(Base::Slot(v), 8, Width::B8, Operand::Imm(1));
+        self.b.store(Base::Slot(v), 8, Width::B8, Operand::Imm(1));
         self.update(map, key, v);
     }
 
@@ -229,7 +230,9 @@ impl Lower<'_, '_> {
         let key = self.key(map, keys);
         let m = self.b.map_addr(MapId(map.0));
         let k = self.b.slot_addr(key, 0);
-        self.b
-            .call_void(Helper::MapDeleteElem, vec![Operand::Reg(m), Operand::Reg(k)]);
+        self.b.call_void(
+            Helper::MapDeleteElem,
+            vec![Operand::Reg(m), Operand::Reg(k)],
+        );
     }
 }

@@ -109,7 +109,10 @@ fn pair(name: &str, a: &str, b: &str) -> DataType {
 fn user_map(m: &MapInfo) -> (MapDef, MapSpec) {
     let (parts, key_size) = key_layout(&m.keys);
     let key_part = |t: Type| match t {
-        Type::Str { size } => (DataType::Str { size: align8(size) }, Ty::Str { size: align8(size) }),
+        Type::Str { size } => (
+            DataType::Str { size: align8(size) },
+            Ty::Str { size: align8(size) },
+        ),
         other => (data_type(other), other.meta()),
     };
     let (key_dt, key_ty) = match parts.as_slice() {
@@ -152,7 +155,9 @@ fn user_map(m: &MapInfo) -> (MapDef, MapSpec) {
         MapValueType::Agg { kind, signed } => {
             let int = Ty::Int { size: 8, signed };
             let dt = match kind {
-                AggKind::Min | AggKind::Max => pair(&format!("{}_minmax", m.symbol), "value", "set"),
+                AggKind::Min | AggKind::Max => {
+                    pair(&format!("{}_minmax", m.symbol), "value", "set")
+                }
                 AggKind::Avg => pair(&format!("{}_avg", m.symbol), "total", "count"),
                 _ => DataType::Int { size: 8, signed },
             };

@@ -65,7 +65,10 @@ impl Checker {
                     span,
                 },
                 _ => {
-                    self.error(span, format!("variable '${name}' is used before it is assigned"));
+                    self.error(
+                        span,
+                        format!("variable '${name}' is used before it is assigned"),
+                    );
                     poisoned(span)
                 }
             },
@@ -202,7 +205,10 @@ impl Checker {
             TpType::Int { .. } | TpType::Array { .. } => {
                 self.error(
                     span,
-                    format!("field '{field}' is an array of {} bytes, which is not supported", f.size),
+                    format!(
+                        "field '{field}' is an array of {} bytes, which is not supported",
+                        f.size
+                    ),
                 );
                 return poisoned(span);
             }
@@ -237,7 +243,13 @@ impl Checker {
         }
         let types: Vec<Type> = tkeys
             .iter()
-            .map(|t| if t.ty == Type::Void { Type::Unknown } else { t.ty })
+            .map(|t| {
+                if t.ty == Type::Void {
+                    Type::Unknown
+                } else {
+                    t.ty
+                }
+            })
             .collect();
         if let Err(m) = self.maps.use_keys(idx, &types) {
             self.error(span, m);
@@ -275,7 +287,10 @@ impl Checker {
             ast::UnOp::Not => (UnaryOp::LogNot, "!"),
             ast::UnOp::Deref => {
                 if t.ty != Type::Unknown {
-                    self.error(span, "pointer dereference ('*') is not supported; use str() for strings");
+                    self.error(
+                        span,
+                        "pointer dereference ('*') is not supported; use str() for strings",
+                    );
                 }
                 return poisoned(span);
             }
@@ -330,7 +345,11 @@ impl Checker {
             }
             let and = op == BinOp::LogAnd;
             if let (Some(a), Some(b)) = (konst(&lhs), konst(&rhs)) {
-                let v = if and { a != 0 && b != 0 } else { a != 0 || b != 0 };
+                let v = if and {
+                    a != 0 && b != 0
+                } else {
+                    a != 0 || b != 0
+                };
                 return int(v as i64, Type::U64, span);
             }
             return TExpr {
@@ -351,7 +370,11 @@ impl Checker {
             if !t.ty.is_scalar() {
                 self.error(
                     t.span,
-                    format!("cannot use {} in arithmetic ('{}')", t.ty.describe(), op.symbol()),
+                    format!(
+                        "cannot use {} in arithmetic ('{}')",
+                        t.ty.describe(),
+                        op.symbol()
+                    ),
                 );
                 return poisoned(span);
             }
@@ -381,7 +404,9 @@ impl Checker {
             | BinOp::LogOr => return poisoned(span),
         };
         let ty = match (lhs.ty, aop) {
-            (Type::Ptr { .. }, Arith::Add | Arith::Sub) if !matches!(rhs.ty, Type::Ptr { .. }) => lhs.ty,
+            (Type::Ptr { .. }, Arith::Add | Arith::Sub) if !matches!(rhs.ty, Type::Ptr { .. }) => {
+                lhs.ty
+            }
             (_, Arith::Sub) => Type::I64,
             _ => Type::Int { signed },
         };
@@ -433,7 +458,10 @@ impl Checker {
                     _ => {
                         self.error(
                             span,
-                            format!("strings can only be compared with == and !=, not '{}'", op.symbol()),
+                            format!(
+                                "strings can only be compared with == and !=, not '{}'",
+                                op.symbol()
+                            ),
                         );
                         return poisoned(span);
                     }
@@ -463,7 +491,13 @@ impl Checker {
                     (BinOp::Gt, true) => Cond::Sgt,
                     (BinOp::Gt, false) => Cond::Ugt,
                     (BinOp::Ge, true) => Cond::Sge,
-                    (_, _) => if signed { Cond::Sge } else { Cond::Uge },
+                    (_, _) => {
+                        if signed {
+                            Cond::Sge
+                        } else {
+                            Cond::Uge
+                        }
+                    }
                 };
                 if let (Some(x), Some(y)) = (konst(&lhs), konst(&rhs)) {
                     let (ux, uy) = (x as u64, y as u64);

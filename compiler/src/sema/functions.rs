@@ -97,7 +97,13 @@ impl Checker {
             Some(a) => {
                 let l = self.expr(cx, a);
                 if !matches!(l.ty, Type::Int { .. } | Type::Unknown) {
-                    self.error(l.span, format!("str(): the length must be an integer, not {}", l.ty.describe()));
+                    self.error(
+                        l.span,
+                        format!(
+                            "str(): the length must be an integer, not {}",
+                            l.ty.describe()
+                        ),
+                    );
                 }
                 Some(Box::new(l))
             }
@@ -253,7 +259,10 @@ impl Checker {
             other => {
                 self.error(
                     array.span,
-                    format!("join() needs an array of string pointers (like args->argv), not {}", other.describe()),
+                    format!(
+                        "join() needs an array of string pointers (like args->argv), not {}",
+                        other.describe()
+                    ),
                 );
                 return bad;
             }
@@ -285,12 +294,18 @@ impl Checker {
             span: ms,
         }) = args.first()
         else {
-            self.error(span, "delete() takes a map element: delete(@m[key]) or delete(@m, key)");
+            self.error(
+                span,
+                "delete() takes a map element: delete(@m[key]) or delete(@m, key)",
+            );
             return bad;
         };
         let key_exprs: Vec<ast::Expr> = if args.len() > 1 {
             if !keys.is_empty() {
-                self.error(span, "delete(): give the key either in brackets or as the second argument, not both");
+                self.error(
+                    span,
+                    "delete(): give the key either in brackets or as the second argument, not both",
+                );
                 return bad;
             }
             args[1..].to_vec()

@@ -110,7 +110,7 @@ impl MapTable {
         let e = &mut self.entries[idx.0 as usize];
         let keys: Vec<Type> = keys.iter().map(|t| key_part(*t)).collect();
         let Some(known) = &mut e.keys else {
-            if !keys.iter().any(|t| *t == Type::Unknown) {
+            if !keys.contains(&Type::Unknown) {
                 e.keys = Some(keys);
             }
             return Ok(());
@@ -172,7 +172,9 @@ impl MapTable {
         };
         match (*known, value) {
             (MapValueType::Plain(a), MapValueType::Plain(b)) => match (a, b) {
-                (Type::Str { .. }, Type::Str { .. }) => *known = MapValueType::Plain(merge_str(a, b)),
+                (Type::Str { .. }, Type::Str { .. }) => {
+                    *known = MapValueType::Plain(merge_str(a, b))
+                }
                 (a, b) if a.is_scalar() && b.is_scalar() => {}
                 _ => {
                     return Err(format!(
@@ -202,10 +204,6 @@ impl MapTable {
 
     pub fn keys(&self, idx: MapIdx) -> Option<&[Type]> {
         self.entries[idx.0 as usize].keys.as_deref()
-    }
-
-    pub fn len(&self) -> usize {
-        self.entries.len()
     }
 
     /// Resolve every map; maps never given a value are reported.

@@ -18,7 +18,7 @@ mod stmt;
 pub mod types;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 use crate::diag::Diagnostic;
 use crate::front::ast;

@@ -105,7 +105,9 @@ mod tests {
 
     #[test]
     fn errors() {
-        assert!(parse("%q").unwrap_err().contains("unsupported conversion '%q'"));
+        assert!(parse("%q")
+            .unwrap_err()
+            .contains("unsupported conversion '%q'"));
         assert!(parse("50%").unwrap_err().contains("incomplete"));
         assert!(parse("%*d").unwrap_err().contains("'*'"));
     }

@@ -143,7 +143,12 @@ pub(crate) mod test_ast {
             pointee_ptr: false,
         };
         let (attach, section, stem, context) = match ap.raw.as_str() {
-            "BEGIN" => (Attach::Begin, "raw_tp".into(), "BEGIN".into(), Context::None),
+            "BEGIN" => (
+                Attach::Begin,
+                "raw_tp".into(),
+                "BEGIN".into(),
+                Context::None,
+            ),
             "END" => (Attach::End, "raw_tp".into(), "END".into(), Context::None),
             raw if raw.starts_with("tracepoint:") => {
                 let name = ap.parts.get(2).cloned().unwrap_or_default();
@@ -173,9 +178,7 @@ pub(crate) mod test_ast {
                         field("next_comm", 36, 16, TpType::CharArray { len: 16 }),
                     ],
                     "sched_process_exec" => vec![field("filename", 8, 4, TpType::DataLocString)],
-                    _ => {
-                        return Err(Diagnostic::error(ap.span, format!("no tracepoint '{raw}'")))
-                    }
+                    _ => return Err(Diagnostic::error(ap.span, format!("no tracepoint '{raw}'"))),
                 };
                 let cat = ap.parts[1].clone();
                 (
@@ -188,7 +191,12 @@ pub(crate) mod test_ast {
                     Context::Tracepoint { fields },
                 )
             }
-            other => return Err(Diagnostic::error(ap.span, format!("unknown probe '{other}'"))),
+            other => {
+                return Err(Diagnostic::error(
+                    ap.span,
+                    format!("unknown probe '{other}'"),
+                ))
+            }
         };
         Ok(vec![ExpandedProbe {
             name: ap.raw.clone(),
@@ -307,7 +315,10 @@ fn variable_type_changes_are_errors() {
         set(var("x"), int(1)),
         set(var("x"), s("hello")),
     ]));
-    assert_eq!(errs, vec!["cannot assign a string to $x, which holds an integer"]);
+    assert_eq!(
+        errs,
+        vec!["cannot assign a string to $x, which holds an integer"]
+    );
     // Strings of different sizes merge to the largest.
     let c = chk(&begin(vec![
         set(var("s"), s("ab")),
@@ -346,9 +357,17 @@ fn map_inference_and_conflicts() {
         probe(
             "BEGIN",
             None,
-            vec![ex(bin(BinOp::Add, map("n", vec![id("pid"), s("k")]), int(1)))],
+            vec![ex(bin(
+                BinOp::Add,
+                map("n", vec![id("pid"), s("k")]),
+                int(1),
+            ))],
         ),
-        probe("END", None, vec![set(map("n", vec![int(1), id("comm")]), int(5))]),
+        probe(
+            "END",
+            None,
+            vec![set(map("n", vec![int(1), id("comm")]), int(5))],
+        ),
     ]);
     let c = chk(&p).unwrap();
     assert_eq!(c.maps[0].name, "@n");
@@ -421,7 +440,13 @@ fn aggregations() {
 fn printf_validation_and_layout() {
     let c = chk(&begin(vec![ex(call(
         "printf",
-        vec![s("%s %d %-10s %llu\n"), id("comm"), int(5), s("lit"), id("pid")],
+        vec![
+            s("%s %d %-10s %llu\n"),
+            id("comm"),
+            int(5),
+            s("lit"),
+            id("pid"),
+        ],
     ))]))
     .unwrap();
     use tracec_meta::{Field, Ty};
@@ -558,7 +583,11 @@ fn tracepoint_args() {
 fn args_errors() {
     let p = program(vec![
         probe("BEGIN", None, vec![ex(arg("x"))]),
-        probe("tracepoint:syscalls:sys_exit_openat", None, vec![ex(arg("nope"))]),
+        probe(
+            "tracepoint:syscalls:sys_exit_openat",
+            None,
+            vec![ex(arg("nope"))],
+        ),
         probe("kprobe:foo", None, vec![]),
     ]);
     let errs = errors(&p);
@@ -650,13 +679,19 @@ fn compound_assignment_and_increment() {
     .unwrap();
     match &c.probes[0].body[1].kind {
         TStmtKind::AssignVar { value, .. } => {
-            assert!(matches!(value.kind, TExprKind::Arith { op: Arith::Add, .. }))
+            assert!(matches!(
+                value.kind,
+                TExprKind::Arith { op: Arith::Add, .. }
+            ))
         }
         other => panic!("{other:?}"),
     }
     match &c.probes[0].body[2].kind {
         TStmtKind::AssignVar { value, .. } => {
-            assert!(matches!(value.kind, TExprKind::Arith { op: Arith::Sub, .. }))
+            assert!(matches!(
+                value.kind,
+                TExprKind::Arith { op: Arith::Sub, .. }
+            ))
         }
         other => panic!("{other:?}"),
     }
@@ -671,11 +706,16 @@ fn ternary_and_logic() {
     ]))
     .unwrap();
     assert_eq!(first_expr(&c, 0).ty, Type::Str { size: 16 });
-    assert!(matches!(first_expr(&c, 1).kind, TExprKind::Logic { and: true, .. }));
+    assert!(matches!(
+        first_expr(&c, 1).kind,
+        TExprKind::Logic { and: true, .. }
+    ));
     let errs = errors(&begin(vec![ex(tern(id("pid"), s("a"), int(1)))]));
     assert_eq!(
         errs,
-        vec!["the branches of '?:' must have the same kind of type, not a string[2] and an integer"]
+        vec![
+            "the branches of '?:' must have the same kind of type, not a string[2] and an integer"
+        ]
     );
 }
 

@@ -29,11 +29,18 @@ pub enum Pointee {
 /// signedness matters to the language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Type {
-    Int { signed: bool },
+    Int {
+        signed: bool,
+    },
     /// A NUL-padded string buffer of `size` bytes.
-    Str { size: u32 },
+    Str {
+        size: u32,
+    },
     /// A pointer that remembers its address space.
-    Ptr { user: bool, to: Pointee },
+    Ptr {
+        user: bool,
+        to: Pointee,
+    },
     /// The result of a function that returns nothing (`printf`).
     Void,
     /// Not known (yet): an earlier error, or a map whose type comes from a later probe.
@@ -161,20 +168,35 @@ pub enum TExprKind {
     Builtin(Builtin),
     Var(VarId),
     /// A tracepoint integer or pointer field: `size` bytes at `offset` from ctx.
-    TpField { offset: u32, size: u32, signed: bool },
+    TpField {
+        offset: u32,
+        size: u32,
+        signed: bool,
+    },
     /// A `char name[len]` tracepoint field.
-    TpCharArray { offset: u32, len: u32 },
+    TpCharArray {
+        offset: u32,
+        len: u32,
+    },
     /// A `__data_loc char[]` tracepoint field, read with `probe_read_kernel_str`.
-    TpDataLoc { offset: u32 },
+    TpDataLoc {
+        offset: u32,
+    },
     /// `@m[keys]` read as a value; missing keys read as 0 / "".
-    MapRead { map: MapIdx, keys: Vec<TExpr> },
+    MapRead {
+        map: MapIdx,
+        keys: Vec<TExpr>,
+    },
     /// `str(ptr[, len])` into a [`MAX_STRING_SIZE`] buffer.
     StrCall {
         ptr: Box<TExpr>,
         len: Option<Box<TExpr>>,
         user: bool,
     },
-    Unary { op: UnaryOp, expr: Box<TExpr> },
+    Unary {
+        op: UnaryOp,
+        expr: Box<TExpr>,
+    },
     Arith {
         op: Arith,
         lhs: Box<TExpr>,
@@ -239,18 +261,33 @@ pub struct TStmt {
 pub enum TStmtKind {
     /// An expression evaluated and dropped.
     Expr(TExpr),
-    AssignVar { var: VarId, value: TExpr },
+    AssignVar {
+        var: VarId,
+        value: TExpr,
+    },
     AssignMap {
         map: MapIdx,
         keys: Vec<TExpr>,
         value: MapValue,
     },
     /// `id` indexes [`super::Checked::printfs`].
-    Printf { id: u32, args: Vec<TExpr> },
+    Printf {
+        id: u32,
+        args: Vec<TExpr>,
+    },
     /// `id` indexes [`super::Checked::joins`]; `array` is a pointer to pointers.
-    Join { id: u32, array: TExpr, user: bool },
-    Delete { map: MapIdx, keys: Vec<TExpr> },
-    Clear { map: MapIdx },
+    Join {
+        id: u32,
+        array: TExpr,
+        user: bool,
+    },
+    Delete {
+        map: MapIdx,
+        keys: Vec<TExpr>,
+    },
+    Clear {
+        map: MapIdx,
+    },
     Exit,
     If {
         cond: TExpr,
