@@ -13,6 +13,8 @@ mod maps;
 mod stmt;
 
 #[cfg(test)]
+mod kernel_tests;
+#[cfg(test)]
 mod tests;
 
 use crate::front::ast::Span;
