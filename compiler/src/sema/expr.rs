@@ -202,7 +202,17 @@ impl Checker {
                     size: MAX_STRING_SIZE,
                 },
             ),
-            TpType::Int { .. } | TpType::Array { .. } => {
+            TpType::Int { .. } => {
+                self.error(
+                    span,
+                    format!(
+                        "field '{field}' is a {}-byte integer, which is not supported",
+                        f.size
+                    ),
+                );
+                return poisoned(span);
+            }
+            TpType::Array { .. } => {
                 self.error(
                     span,
                     format!(
