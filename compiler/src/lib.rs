@@ -51,6 +51,68 @@ pub struct Compiled {
 }
 
 /// Compile a script to a BPF object.
-pub fn compile(_source: &str, _options: &Options) -> Result<Compiled, Vec<Diagnostic>> {
-    todo!("pipeline")
+pub fn compile(source: &str, options: &Options) -> Result<Compiled, Vec<Diagnostic>> {
+    let program = front::parse(source)?;
+    let env = probes::Env {
+        tracefs: options.tracefs.clone(),
+    };
+    let checked = sema::check(&program, &env)?;
+    finish(source, options, &checked)
+}
+
+/// Lower a checked script and produce the object (everything after `sema`).
+pub fn finish(
+    source: &str,
+    options: &Options,
+    checked: &sema::Checked,
+) -> Result<Compiled, Vec<Diagnostic>> {
+    let lowered = lower::lower(checked, source);
+    let ice = |what: &str, e: String| {
+        vec![Diagnostic::error(
+            front::ast::Span::default(),
+            format!("internal compiler error: {what}: {e}"),
+        )
+        .with_note("this is a bug in tracec, not in the script; please report it")]
+    };
+    let mut functions = Vec::with_capacity(lowered.module.functions.len());
+    for f in &lowered.module.functions {
+        functions
+            .push(back::compile(f).map_err(|e| ice(&format!("back end, program {}", f.name), e))?);
+    }
+    let metadata = tracec_meta::Metadata {
+        compiler_version: env!("CARGO_PKG_VERSION").to_string(),
+        source_name: options.source_name.clone(),
+        source_hash: source_hash(source),
+        probes: lowered.probes.clone(),
+        maps: lowered.maps.clone(),
+        printfs: lowered.printfs.clone(),
+        joins: lowered.joins.clone(),
+        unsafe_builtins: false,
+    };
+    let meta_bytes = tracec_meta::encode(&metadata);
+    let object = obj::write(&obj::ObjectInput {
+        functions: &functions,
+        maps: &lowered.module.maps,
+        globals: &lowered.module.globals,
+        source_name: &options.source_name,
+        source,
+        metadata: &meta_bytes,
+    })
+    .map_err(|e| ice("object writer", e))?;
+    Ok(Compiled {
+        object,
+        ir: lowered.module,
+        functions,
+        metadata,
+        warnings: checked.warnings.clone(),
+    })
+}
+
+/// Hex SHA-256 of the script text.
+pub fn source_hash(source: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(source.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }

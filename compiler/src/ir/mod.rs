@@ -18,6 +18,7 @@
 //!
 //! [`Module`]'s `Display` is the text form used by `tracec --emit ir` and snapshot tests.
 
+pub mod builder;
 mod display;
 pub mod types;
 

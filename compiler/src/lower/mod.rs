@@ -1,1 +1,365 @@
-//! Lowering of the checked AST to the IR.
+//! Lowering of the checked tree to the IR: one [`ir::Function`] per concrete probe,
+//! plus the maps, globals and metadata pieces they need.
+//!
+//! Values are either integers (in a virtual register or an immediate) or strings, which
+//! live in memory: a stack slot, a ctx field or a map value, always zero-padded to their
+//! size. Large payloads (printf strings, join) are written straight into the ringbuf
+//! record. Temporaries are scoped to a statement so their slots are reused.
+
+mod builtins;
+mod events;
+mod expr;
+mod maps;
+mod stmt;
+
+#[cfg(test)]
+mod kernel_tests;
+#[cfg(test)]
+mod tests;
+
+use crate::front::ast::Span;
+use crate::ir::builder::FunctionBuilder;
+use crate::ir::{self, Base, DataType, Global, GlobalId, Loc, MapDef, MapId, MapKind, Slot, VReg};
+use crate::sema::types::{align8, Type, DEFAULT_MAX_ENTRIES};
+use crate::sema::{Checked, CheckedProbe, MapInfo, MapValueType};
+use tracec_meta::{AggKind, JoinSpec, MapRole, MapSpec, PrintfSpec, ProbeSpec, Ty};
+
+/// Size of the events ringbuf.
+pub const EVENTS_SIZE: u32 = 1 << 20;
+pub const EVENTS_SYMBOL: &str = "events";
+pub const LOST_SYMBOL: &str = "lost_events";
+
+/// The IR module and the metadata that describes it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Lowered {
+    pub module: ir::Module,
+    /// One per function of `module`, in the same order (attach order).
+    pub probes: Vec<ProbeSpec>,
+    /// One per map of `module`, in the same order (`MapId` = index).
+    pub maps: Vec<MapSpec>,
+    pub printfs: Vec<PrintfSpec>,
+    pub joins: Vec<JoinSpec>,
+}
+
+/// Byte offset → line/column, by binary search over line starts.
+pub(crate) struct LineIndex<'s> {
+    source: &'s str,
+    starts: Vec<usize>,
+}
+
+impl<'s> LineIndex<'s> {
+    pub(crate) fn new(source: &'s str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(source.match_indices('\n').map(|(i, _)| i + 1));
+        LineIndex { source, starts }
+    }
+    pub(crate) fn loc(&self, span: Span) -> Loc {
+        let off = (span.start as usize).min(self.source.len());
+        let line = self.starts.partition_point(|&s| s <= off).max(1);
+        let start = self.starts[line - 1];
+        let col = self
+            .source
+            .get(start..off)
+            .map_or(off - start, |t| t.chars().count());
+        Loc {
+            line: line as u32,
+            col: col as u32 + 1,
+        }
+    }
+}
+
+/// Where a key part sits in a map key.
+pub(crate) fn key_layout(keys: &[Type]) -> (Vec<(u32, Type)>, u32) {
+    let mut off = 0;
+    let mut parts = Vec::new();
+    for k in keys {
+        parts.push((off, *k));
+        off += align8(k.storage_size());
+    }
+    (parts, off.max(8))
+}
+
+fn data_type(t: Type) -> DataType {
+    match t {
+        Type::Int { signed } => DataType::Int { size: 8, signed },
+        Type::Str { size } => DataType::Str { size },
+        Type::Ptr { .. } => DataType::Ptr,
+        Type::Void | Type::Unknown => DataType::U64,
+    }
+}
+
+fn pair(name: &str, a: &str, b: &str) -> DataType {
+    DataType::Struct {
+        name: name.into(),
+        fields: vec![
+            ir::types::StructField {
+                name: a.into(),
+                offset: 0,
+                ty: DataType::I64,
+            },
+            ir::types::StructField {
+                name: b.into(),
+                offset: 8,
+                ty: DataType::U64,
+            },
+        ],
+        size: 16,
+    }
+}
+
+/// The IR map and metadata entry of a script map.
+fn user_map(m: &MapInfo) -> (MapDef, MapSpec) {
+    let (parts, key_size) = key_layout(&m.keys);
+    let key_part = |t: Type| match t {
+        Type::Str { size } => (
+            DataType::Str { size: align8(size) },
+            Ty::Str { size: align8(size) },
+        ),
+        other => (data_type(other), other.meta()),
+    };
+    let (key_dt, key_ty) = match parts.as_slice() {
+        [] => (DataType::U64, None),
+        [(_, t)] => {
+            let (d, m) = key_part(*t);
+            (d, Some(m))
+        }
+        many => {
+            let fields = many
+                .iter()
+                .enumerate()
+                .map(|(i, (off, t))| ir::types::StructField {
+                    name: format!("k{i}"),
+                    offset: *off,
+                    ty: key_part(*t).0,
+                })
+                .collect();
+            let tuple = Ty::Tuple {
+                fields: many
+                    .iter()
+                    .map(|(off, t)| tracec_meta::Field {
+                        offset: *off,
+                        ty: key_part(*t).1,
+                    })
+                    .collect(),
+            };
+            (
+                DataType::Struct {
+                    name: format!("{}_key", m.symbol),
+                    fields,
+                    size: key_size,
+                },
+                Some(tuple),
+            )
+        }
+    };
+    let (kind, value_dt, value_ty, agg) = match m.value {
+        MapValueType::Plain(t) => (MapKind::Hash, data_type(t), t.meta(), AggKind::Assign),
+        MapValueType::Agg { kind, signed } => {
+            let int = Ty::Int { size: 8, signed };
+            let dt = match kind {
+                AggKind::Min | AggKind::Max => {
+                    pair(&format!("{}_minmax", m.symbol), "value", "set")
+                }
+                AggKind::Avg => pair(&format!("{}_avg", m.symbol), "total", "count"),
+                _ => DataType::Int { size: 8, signed },
+            };
+            (MapKind::PerCpuHash, dt, int, kind)
+        }
+    };
+    (
+        MapDef {
+            symbol: m.symbol.clone(),
+            kind,
+            max_entries: DEFAULT_MAX_ENTRIES,
+            key: Some(key_dt),
+            value: Some(value_dt),
+        },
+        MapSpec {
+            symbol: m.symbol.clone(),
+            role: MapRole::User {
+                name: m.name.clone(),
+                key: key_ty,
+                value: value_ty,
+                agg,
+            },
+        },
+    )
+}
+
+/// Module-wide state shared by all functions.
+pub(crate) struct ModuleCx<'c> {
+    pub checked: &'c Checked,
+    pub maps: Vec<MapDef>,
+    pub specs: Vec<MapSpec>,
+    pub globals: Vec<Global>,
+    events: Option<MapId>,
+    lost: Option<MapId>,
+    start_ns: Option<GlobalId>,
+}
+
+impl ModuleCx<'_> {
+    pub(crate) fn events_map(&mut self) -> MapId {
+        if let Some(m) = self.events {
+            return m;
+        }
+        let id = self.add_map(
+            MapDef {
+                symbol: EVENTS_SYMBOL.into(),
+                kind: MapKind::RingBuf,
+                max_entries: EVENTS_SIZE,
+                key: None,
+                value: None,
+            },
+            MapRole::Events,
+        );
+        self.events = Some(id);
+        id
+    }
+
+    pub(crate) fn lost_map(&mut self) -> MapId {
+        if let Some(m) = self.lost {
+            return m;
+        }
+        let id = self.add_map(
+            MapDef {
+                symbol: LOST_SYMBOL.into(),
+                kind: MapKind::PerCpuArray,
+                max_entries: 1,
+                key: Some(DataType::U32),
+                value: Some(DataType::U64),
+            },
+            MapRole::Lost,
+        );
+        self.lost = Some(id);
+        id
+    }
+
+    pub(crate) fn start_ns(&mut self) -> GlobalId {
+        if let Some(g) = self.start_ns {
+            return g;
+        }
+        let id = GlobalId(self.globals.len() as u32);
+        self.globals.push(Global {
+            symbol: tracec_meta::GLOBAL_START_NS.into(),
+            ty: DataType::U64,
+            init: vec![0; 8],
+        });
+        self.start_ns = Some(id);
+        id
+    }
+
+    fn add_map(&mut self, def: MapDef, role: MapRole) -> MapId {
+        let id = MapId(self.maps.len() as u32);
+        self.specs.push(MapSpec {
+            symbol: def.symbol.clone(),
+            role,
+        });
+        self.maps.push(def);
+        id
+    }
+}
+
+/// How a scratch variable is stored.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum VarLoc {
+    Reg(VReg),
+    Str { slot: Slot, size: u32 },
+}
+
+/// Lowering state of one function.
+pub(crate) struct Lower<'a, 'c> {
+    pub b: FunctionBuilder,
+    pub m: &'a mut ModuleCx<'c>,
+    pub lines: &'a LineIndex<'a>,
+    pub vars: Vec<VarLoc>,
+}
+
+impl Lower<'_, '_> {
+    pub(crate) fn at(&mut self, span: Span) {
+        let loc = self.lines.loc(span);
+        self.b.set_loc(loc);
+    }
+    pub(crate) fn ctx(&self) -> Base {
+        Base::Reg(self.b.ctx())
+    }
+}
+
+/// Lower a checked script. `source` gives instruction locations.
+pub fn lower(checked: &Checked, source: &str) -> Lowered {
+    let lines = LineIndex::new(source);
+    let mut m = ModuleCx {
+        checked,
+        maps: Vec::new(),
+        specs: Vec::new(),
+        globals: Vec::new(),
+        events: None,
+        lost: None,
+        start_ns: None,
+    };
+    for info in &checked.maps {
+        let (def, spec) = user_map(info);
+        m.maps.push(def);
+        m.specs.push(spec);
+    }
+    let mut functions = Vec::new();
+    let mut probes = Vec::new();
+    for p in &checked.probes {
+        functions.push(lower_probe(&mut m, p, &lines));
+        probes.push(ProbeSpec {
+            program: p.program.clone(),
+            section: p.probe.section.clone(),
+            name: p.probe.name.clone(),
+            attach: p.probe.attach.clone(),
+        });
+    }
+    Lowered {
+        module: ir::Module {
+            functions,
+            maps: m.maps,
+            globals: m.globals,
+        },
+        probes,
+        maps: m.specs,
+        printfs: checked.printfs.clone(),
+        joins: checked.joins.clone(),
+    }
+}
+
+fn lower_probe<'c>(m: &mut ModuleCx<'c>, p: &'c CheckedProbe, lines: &LineIndex) -> ir::Function {
+    let loc = lines.loc(p.span);
+    let b = FunctionBuilder::new(p.program.clone(), p.probe.section.clone(), loc);
+    let mut l = Lower {
+        b,
+        m,
+        lines,
+        vars: Vec::new(),
+    };
+    // Every variable starts as 0 / "" so that no path reads an uninitialized register
+    // or stack byte (the verifier rejects that).
+    for v in &p.vars {
+        let vl = match v.ty {
+            Type::Str { size } => {
+                let size = align8(size);
+                let slot = l.b.new_slot(size, 8);
+                l.b.zero(slot, 0, size);
+                VarLoc::Str { slot, size }
+            }
+            _ => VarLoc::Reg(l.b.imm(0)),
+        };
+        l.vars.push(vl);
+    }
+    if let Some(pred) = &p.predicate {
+        l.at(pred.span);
+        let body = l.b.new_block();
+        let skip = l.b.new_block();
+        let mark = l.b.scope();
+        l.cond_branch(pred, body, skip);
+        l.b.end_scope(mark);
+        l.b.switch_to(skip);
+        l.b.ret(0);
+        l.b.switch_to(body);
+    }
+    l.stmts(&p.body);
+    l.b.ret(0);
+    l.b.finish()
+}

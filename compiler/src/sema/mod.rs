@@ -1,1 +1,219 @@
 //! Semantic analysis: names, types, map key/value inference, probe contexts.
+//!
+//! [`check`] expands every attach point into concrete probes and checks each probe's
+//! body once per concrete probe (what `args` means differs between them). The result
+//! is a typed tree ([`types::TStmt`], [`types::TExpr`]) per program plus the script's
+//! maps, printf formats and join specs.
+//!
+//! Map types come from all uses in the script, in any probe, so the check runs twice:
+//! the first pass only learns map and variable types, the second reports errors and
+//! builds the output with everything known.
+
+pub mod builtins;
+mod expr;
+mod functions;
+pub mod maps;
+pub mod printf;
+mod stmt;
+pub mod types;
+
+#[cfg(test)]
+pub(crate) mod tests;
+
+use crate::diag::Diagnostic;
+use crate::front::ast;
+use crate::probes::{self, ExpandedProbe};
+use std::collections::HashMap;
+use tracec_meta::{Attach, JoinSpec, PrintfSpec};
+use types::{TExpr, TStmt, Type, VarId};
+
+pub use maps::{MapInfo, MapValueType};
+
+/// A scratch variable of one program.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VarInfo {
+    /// Without the `$`.
+    pub name: String,
+    pub ty: Type,
+}
+
+/// One program: a concrete probe with its checked predicate and body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckedProbe {
+    pub probe: ExpandedProbe,
+    /// ELF symbol: the probe's `symbol_stem`, `_`, a unique index.
+    pub program: String,
+    /// The AST probe's span.
+    pub span: ast::Span,
+    pub predicate: Option<TExpr>,
+    pub body: Vec<TStmt>,
+    /// Indexed by [`VarId`].
+    pub vars: Vec<VarInfo>,
+}
+
+/// The checked script.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Checked {
+    /// In attach order: BEGIN programs first, END programs last.
+    pub probes: Vec<CheckedProbe>,
+    /// Indexed by [`types::MapIdx`].
+    pub maps: Vec<MapInfo>,
+    pub printfs: Vec<PrintfSpec>,
+    pub joins: Vec<JoinSpec>,
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// Check a script, expanding attach points with the probe providers.
+pub fn check(program: &ast::Program, env: &probes::Env) -> Result<Checked, Vec<Diagnostic>> {
+    check_with(program, &mut |ap| probes::expand(ap, env))
+}
+
+/// [`check`] with a custom attach point expander (tests use a fake one).
+pub fn check_with(
+    program: &ast::Program,
+    expand: &mut dyn FnMut(&ast::AttachPoint) -> Result<Vec<ExpandedProbe>, Diagnostic>,
+) -> Result<Checked, Vec<Diagnostic>> {
+    let mut diags = Vec::new();
+    // Expand every attach point; one entry per concrete probe.
+    let mut concrete: Vec<(usize, ExpandedProbe)> = Vec::new();
+    for (pi, p) in program.probes.iter().enumerate() {
+        for ap in &p.attach_points {
+            match expand(ap) {
+                Ok(list) => concrete.extend(list.into_iter().map(|e| (pi, e))),
+                Err(d) => diags.push(d),
+            }
+        }
+    }
+    let mut ck = Checker::default();
+    let mut vars: Vec<VarTable> = vec![VarTable::default(); concrete.len()];
+    let mut out: Vec<CheckedProbe> = Vec::new();
+    for pass in 0..2 {
+        ck.final_pass = pass == 1;
+        ck.diags.clear();
+        ck.printfs.clear();
+        ck.joins.clear();
+        out.clear();
+        for (ci, (pi, ep)) in concrete.iter().enumerate() {
+            let p = &program.probes[*pi];
+            let table = &mut vars[ci];
+            table.begin_pass();
+            let mut cx = ProbeCx {
+                probe: ep,
+                vars: table,
+                user_default: matches!(&ep.attach, Attach::Tracepoint { category, .. } if category == "syscalls"),
+            };
+            let predicate = p.predicate.as_ref().map(|e| ck.condition(&mut cx, e));
+            let body = ck.block(&mut cx, &p.body);
+            out.push(CheckedProbe {
+                probe: ep.clone(),
+                program: format!("{}_{}", ep.symbol_stem, ci),
+                span: p.span,
+                predicate,
+                body,
+                vars: cx.vars.infos(),
+            });
+        }
+    }
+    diags.append(&mut ck.diags);
+    let maps = match ck.maps.finish() {
+        Ok(m) => m,
+        Err(errs) => {
+            diags.extend(errs.into_iter().map(|(s, m)| Diagnostic::error(s, m)));
+            Vec::new()
+        }
+    };
+    // Deduplicate (a wildcard probe checks the same body several times).
+    let mut seen = std::collections::HashSet::new();
+    diags.retain(|d| seen.insert((d.span, d.message.clone())));
+    let (errors, warnings): (Vec<_>, Vec<_>) = diags.into_iter().partition(|d| d.is_error());
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    out.sort_by_key(|p| match p.probe.attach {
+        Attach::Begin => 0,
+        Attach::End => 2,
+        _ => 1,
+    });
+    Ok(Checked {
+        probes: out,
+        maps,
+        printfs: ck.printfs,
+        joins: ck.joins,
+        warnings,
+    })
+}
+
+/// Scratch variables of one program; kept across passes so that the second pass knows
+/// each variable's final type (strings merge to the largest size assigned).
+#[derive(Debug, Clone, Default)]
+struct VarTable {
+    vars: Vec<(String, Type)>,
+    by_name: HashMap<String, VarId>,
+    /// Assigned so far in this pass, in program order.
+    assigned: Vec<bool>,
+}
+
+impl VarTable {
+    fn begin_pass(&mut self) {
+        self.assigned = vec![false; self.vars.len()];
+    }
+    fn lookup(&self, name: &str) -> Option<VarId> {
+        self.by_name.get(name).copied()
+    }
+    fn declare(&mut self, name: &str) -> VarId {
+        if let Some(v) = self.lookup(name) {
+            return v;
+        }
+        let id = VarId(self.vars.len() as u32);
+        self.vars.push((name.to_string(), Type::Unknown));
+        self.assigned.push(false);
+        self.by_name.insert(name.to_string(), id);
+        id
+    }
+    fn ty(&self, v: VarId) -> Type {
+        self.vars[v.0 as usize].1
+    }
+    fn infos(&self) -> Vec<VarInfo> {
+        self.vars
+            .iter()
+            .map(|(name, ty)| VarInfo {
+                name: name.clone(),
+                ty: *ty,
+            })
+            .collect()
+    }
+}
+
+struct ProbeCx<'a> {
+    probe: &'a ExpandedProbe,
+    vars: &'a mut VarTable,
+    /// Whether plain integers passed to `str()` are user addresses (syscall tracepoints).
+    user_default: bool,
+}
+
+#[derive(Default)]
+struct Checker {
+    maps: maps::MapTable,
+    diags: Vec<Diagnostic>,
+    final_pass: bool,
+    printfs: Vec<PrintfSpec>,
+    joins: Vec<JoinSpec>,
+}
+
+impl Checker {
+    /// Report an error (only in the final pass; the first pass only learns types).
+    fn error(&mut self, span: ast::Span, msg: impl Into<String>) {
+        if self.final_pass {
+            self.diags.push(Diagnostic::error(span, msg));
+        }
+    }
+}
+
+/// An expression standing for an error already reported.
+fn poisoned(span: ast::Span) -> TExpr {
+    TExpr {
+        kind: types::TExprKind::Int(0),
+        ty: Type::Unknown,
+        span,
+    }
+}

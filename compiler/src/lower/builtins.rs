@@ -1,0 +1,45 @@
+//! Lowering builtins (the integer ones; `comm` is a string, see `expr::str_into`).
+
+use super::Lower;
+use crate::ir::{Base, BinOp, Helper, Operand, VReg, Width};
+use crate::sema::types::Builtin;
+
+impl Lower<'_, '_> {
+    pub(crate) fn builtin(&mut self, b: Builtin) -> VReg {
+        match b {
+            Builtin::Pid => {
+                let v = self.b.call(Helper::GetCurrentPidTgid, vec![]);
+                self.b.binary(BinOp::LShr, v, Operand::Imm(32))
+            }
+            Builtin::Tid => {
+                let v = self.b.call(Helper::GetCurrentPidTgid, vec![]);
+                self.low32(v)
+            }
+            Builtin::Uid => {
+                let v = self.b.call(Helper::GetCurrentUidGid, vec![]);
+                self.low32(v)
+            }
+            Builtin::Gid => {
+                let v = self.b.call(Helper::GetCurrentUidGid, vec![]);
+                self.b.binary(BinOp::LShr, v, Operand::Imm(32))
+            }
+            Builtin::Nsecs => self.b.call(Helper::KtimeGetNs, vec![]),
+            Builtin::Elapsed => {
+                let now = self.b.call(Helper::KtimeGetNs, vec![]);
+                let g = self.m.start_ns();
+                let p = self.b.global_addr(g, 0);
+                let start = self.b.load(Base::Reg(p), 0, Width::B8, false);
+                self.b.binary(BinOp::Sub, now, Operand::Reg(start))
+            }
+            Builtin::Cpu => self.b.call(Helper::GetSmpProcessorId, vec![]),
+            // A string; only reachable through an (impossible) integer use.
+            Builtin::Comm => self.b.imm(0),
+        }
+    }
+
+    /// The low 32 bits, by shifts (no 64-bit immediate mask needed).
+    fn low32(&mut self, v: VReg) -> VReg {
+        let hi = self.b.binary(BinOp::Shl, v, Operand::Imm(32));
+        self.b.binary(BinOp::LShr, hi, Operand::Imm(32))
+    }
+}

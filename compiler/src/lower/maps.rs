@@ -1,0 +1,238 @@
+//! Lowering map reads, assignments, aggregations and deletes.
+
+use super::expr::Mem;
+use super::{key_layout, Lower};
+use crate::ir::{Base, BinOp, BlockId, Cond, Helper, MapId, Operand, Slot, VReg, Width};
+use crate::sema::types::*;
+use crate::sema::MapValueType;
+
+/// `BPF_ANY`.
+const BPF_ANY: i64 = 0;
+
+impl Lower<'_, '_> {
+    /// Build the key of `@map[keys]` in a temporary slot.
+    fn key(&mut self, map: MapIdx, keys: &[TExpr]) -> Slot {
+        let info = &self.m.checked.maps[map.0 as usize];
+        let (parts, size) = key_layout(&info.keys);
+        let slot = self.b.temp_slot(size);
+        if parts.is_empty() {
+            self.b
+                .store(Base::Slot(slot), 0, Width::B8, Operand::Imm(0));
+            return slot;
+        }
+        for ((off, ty), k) in parts.into_iter().zip(keys) {
+            match ty {
+                Type::Str { size } => {
+                    let dst = Mem {
+                        base: Base::Slot(slot),
+                        offset: off as i32,
+                        size: align8(size),
+                    };
+                    self.str_into(k, dst, true);
+                }
+                _ => {
+                    let v = self.int(k);
+                    self.b.store(Base::Slot(slot), off as i32, Width::B8, v);
+                }
+            }
+        }
+        slot
+    }
+
+    /// `map_lookup_elem(&map, &key)`: a possibly-null pointer to the value.
+    fn lookup(&mut self, map: MapIdx, key: Slot) -> VReg {
+        let m = self.b.map_addr(MapId(map.0));
+        let k = self.b.slot_addr(key, 0);
+        self.b.call(
+            Helper::MapLookupElem,
+            vec![Operand::Reg(m), Operand::Reg(k)],
+        )
+    }
+
+    /// Branch on a lookup result: `found` when non-null, `missing` otherwise.
+    fn on_found(&mut self, p: VReg, found: BlockId, missing: BlockId) {
+        self.b.branch(Cond::Eq, p, Operand::Imm(0), missing, found);
+    }
+
+    fn update(&mut self, map: MapIdx, key: Slot, value: Slot) {
+        let m = self.b.map_addr(MapId(map.0));
+        let k = self.b.slot_addr(key, 0);
+        let v = self.b.slot_addr(value, 0);
+        self.b.call_void(
+            Helper::MapUpdateElem,
+            vec![
+                Operand::Reg(m),
+                Operand::Reg(k),
+                Operand::Reg(v),
+                Operand::Imm(BPF_ANY),
+            ],
+        );
+    }
+
+    /// `@map[keys]` as an integer; 0 when missing.
+    pub(crate) fn map_read_int(&mut self, map: MapIdx, keys: &[TExpr]) -> VReg {
+        let key = self.key(map, keys);
+        let p = self.lookup(map, key);
+        let r = self.b.imm(0);
+        let found = self.b.new_block();
+        let done = self.b.new_block();
+        self.on_found(p, found, done);
+        self.b.switch_to(found);
+        let v = self.b.load(Base::Reg(p), 0, Width::B8, false);
+        self.b.mov(r, Operand::Reg(v));
+        self.b.jump(done);
+        self.b.switch_to(done);
+        r
+    }
+
+    /// `@map[keys]` as a string in a temporary; "" when missing.
+    pub(crate) fn map_read_str(&mut self, map: MapIdx, keys: &[TExpr], size: u32) -> Mem {
+        let key = self.key(map, keys);
+        let p = self.lookup(map, key);
+        let slot = self.b.temp_slot(size);
+        let padded = align8(size);
+        self.b.zero(slot, 0, padded);
+        let found = self.b.new_block();
+        let done = self.b.new_block();
+        self.on_found(p, found, done);
+        self.b.switch_to(found);
+        self.b.copy(Base::Slot(slot), 0, Base::Reg(p), 0, size);
+        self.b.jump(done);
+        self.b.switch_to(done);
+        Mem {
+            base: Base::Slot(slot),
+            offset: 0,
+            size: padded,
+        }
+    }
+
+    /// `@map[keys] = value`.
+    pub(crate) fn map_assign(&mut self, map: MapIdx, keys: &[TExpr], value: &MapValue) {
+        let vty = self.m.checked.maps[map.0 as usize].value;
+        match value {
+            MapValue::Plain(e) => {
+                let size = match vty {
+                    MapValueType::Plain(Type::Str { size }) => size,
+                    _ => 8,
+                };
+                // Evaluate the value before the key: it may itself read maps.
+                let vslot = self.b.temp_slot(size);
+                if e.ty.is_str() {
+                    let dst = Mem {
+                        base: Base::Slot(vslot),
+                        offset: 0,
+                        size: align8(size),
+                    };
+                    self.str_into(e, dst, true);
+                } else {
+                    let v = self.int(e);
+                    self.b.store(Base::Slot(vslot), 0, Width::B8, v);
+                }
+                let key = self.key(map, keys);
+                self.update(map, key, vslot);
+            }
+            MapValue::Count => self.agg_add(map, keys, Operand::Imm(1)),
+            MapValue::Sum(e) => {
+                let x = self.int(e);
+                self.agg_add(map, keys, x);
+            }
+            MapValue::Min(e) | MapValue::Max(e) => {
+                let better = if matches!(value, MapValue::Min(_)) {
+                    Cond::Slt
+                } else {
+                    Cond::Sgt
+                };
+                let x = self.int(e);
+                let x = self.reg(x);
+                let key = self.key(map, keys);
+                let p = self.lookup(map, key);
+                let found = self.b.new_block();
+                let missing = self.b.new_block();
+                let check = self.b.new_block();
+                let set = self.b.new_block();
+                let done = self.b.new_block();
+                self.on_found(p, found, missing);
+                // Found: this CPU's slot; take x if the slot is unset or x is better.
+                self.b.switch_to(found);
+                let is_set = self.b.load(Base::Reg(p), 8, Width::B8, false);
+                self.b.branch(Cond::Eq, is_set, Operand::Imm(0), set, check);
+                self.b.switch_to(check);
+                let cur = self.b.load(Base::Reg(p), 0, Width::B8, false);
+                self.b.branch(better, x, Operand::Reg(cur), set, done);
+                self.b.switch_to(set);
+                self.b.store(Base::Reg(p), 0, Width::B8, Operand::Reg(x));
+                self.b.store(Base::Reg(p), 8, Width::B8, Operand::Imm(1));
+                self.b.jump(done);
+                // Missing: insert {x, 1}.
+                self.b.switch_to(missing);
+                self.insert_pair(map, key, Operand::Reg(x));
+                self.b.jump(done);
+                self.b.switch_to(done);
+            }
+            MapValue::Avg(e) => {
+                let x = self.int(e);
+                let x = self.reg(x);
+                let key = self.key(map, keys);
+                let p = self.lookup(map, key);
+                let found = self.b.new_block();
+                let missing = self.b.new_block();
+                let done = self.b.new_block();
+                self.on_found(p, found, missing);
+                self.b.switch_to(found);
+                self.add_at(p, 0, Operand::Reg(x));
+                self.add_at(p, 8, Operand::Imm(1));
+                self.b.jump(done);
+                self.b.switch_to(missing);
+                self.insert_pair(map, key, Operand::Reg(x));
+                self.b.jump(done);
+                self.b.switch_to(done);
+            }
+        }
+    }
+
+    /// `*(u64 *)(p + off) += v` with a plain load/add/store (per-CPU value).
+    fn add_at(&mut self, p: VReg, off: i32, v: Operand) {
+        let cur = self.b.load(Base::Reg(p), off, Width::B8, false);
+        let new = self.b.binary(BinOp::Add, cur, v);
+        self.b
+            .store(Base::Reg(p), off, Width::B8, Operand::Reg(new));
+    }
+
+    /// Insert `{x, 1}` (min/max/avg's initial value).
+    fn insert_pair(&mut self, map: MapIdx, key: Slot, x: Operand) {
+        let v = self.b.temp_slot(16);
+        self.b.store(Base::Slot(v), 0, Width::B8, x);
+        self.b.store(Base::Slot(v), 8, Width::B8, Operand::Imm(1));
+        self.update(map, key, v);
+    }
+
+    /// count()/sum(): add `x` to this CPU's slot, or insert `x`.
+    fn agg_add(&mut self, map: MapIdx, keys: &[TExpr], x: Operand) {
+        let key = self.key(map, keys);
+        let p = self.lookup(map, key);
+        let found = self.b.new_block();
+        let missing = self.b.new_block();
+        let done = self.b.new_block();
+        self.on_found(p, found, missing);
+        self.b.switch_to(found);
+        self.add_at(p, 0, x);
+        self.b.jump(done);
+        self.b.switch_to(missing);
+        let v = self.b.temp_slot(8);
+        self.b.store(Base::Slot(v), 0, Width::B8, x);
+        self.update(map, key, v);
+        self.b.jump(done);
+        self.b.switch_to(done);
+    }
+
+    /// `delete(@map[keys])`.
+    pub(crate) fn map_delete(&mut self, map: MapIdx, keys: &[TExpr]) {
+        let key = self.key(map, keys);
+        let m = self.b.map_addr(MapId(map.0));
+        let k = self.b.slot_addr(key, 0);
+        self.b.call_void(
+            Helper::MapDeleteElem,
+            vec![Operand::Reg(m), Operand::Reg(k)],
+        );
+    }
+}

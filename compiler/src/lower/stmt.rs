@@ -1,0 +1,72 @@
+//! Lowering statements.
+
+use super::expr::Mem;
+use super::{Lower, VarLoc};
+use crate::ir::Base;
+use crate::sema::types::*;
+
+impl Lower<'_, '_> {
+    pub(crate) fn stmts(&mut self, stmts: &[TStmt]) {
+        for s in stmts {
+            // Code after `exit()` is unreachable; the builder drops it.
+            let mark = self.b.scope();
+            self.at(s.span);
+            self.stmt(s);
+            self.b.end_scope(mark);
+        }
+    }
+
+    fn stmt(&mut self, s: &TStmt) {
+        match &s.kind {
+            TStmtKind::Expr(e) => {
+                if e.ty.is_str() {
+                    self.str_val(e);
+                } else {
+                    self.int(e);
+                }
+            }
+            TStmtKind::AssignVar { var, value } => match self.vars.get(var.0 as usize).copied() {
+                Some(VarLoc::Reg(r)) => {
+                    let v = self.int(value);
+                    self.b.mov(r, v);
+                }
+                Some(VarLoc::Str { slot, size }) => {
+                    let dst = Mem {
+                        base: Base::Slot(slot),
+                        offset: 0,
+                        size,
+                    };
+                    // `$s = $s` or a string built from itself: go through a temporary.
+                    if let TExprKind::Var(_) = value.kind {
+                        let v = self.str_val(value);
+                        self.write_str(&v, dst);
+                    } else {
+                        self.str_into(value, dst, true);
+                    }
+                }
+                None => {}
+            },
+            TStmtKind::AssignMap { map, keys, value } => self.map_assign(*map, keys, value),
+            TStmtKind::Printf { id, args } => self.printf(*id, args),
+            TStmtKind::Join { id, array, user } => self.join(*id, array, *user),
+            TStmtKind::Delete { map, keys } => self.map_delete(*map, keys),
+            TStmtKind::Clear { map } => self.clear(*map),
+            TStmtKind::Exit => self.exit(),
+            TStmtKind::If { cond, then, els } => {
+                let t = self.b.new_block();
+                let f = self.b.new_block();
+                let done = self.b.new_block();
+                self.cond_branch(cond, t, if els.is_empty() { done } else { f });
+                self.b.switch_to(t);
+                self.stmts(then);
+                self.b.jump(done);
+                if !els.is_empty() {
+                    self.b.switch_to(f);
+                    self.stmts(els);
+                    self.b.jump(done);
+                }
+                self.b.switch_to(done);
+            }
+        }
+    }
+}

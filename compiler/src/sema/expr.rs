@@ -1,0 +1,618 @@
+//! Checking expressions.
+
+use super::types::*;
+use super::{builtins, poisoned, Checker, MapValueType, ProbeCx};
+use crate::front::ast::{self, BinOp, ExprKind, Span};
+use crate::ir::Cond;
+use crate::probes::{Context, TpType};
+
+/// A constant non-negative integer takes the signedness of the other side
+/// (bpftrace's "positive literals are flexible").
+fn flexible(e: &TExpr) -> bool {
+    matches!(e.kind, TExprKind::Int(v) if v >= 0)
+}
+
+/// Whether an operation on `l` and `r` is signed.
+fn signed_op(l: &TExpr, r: &TExpr) -> bool {
+    match (flexible(l), flexible(r)) {
+        (true, true) => true,
+        (true, false) => r.ty.is_signed(),
+        (false, true) => l.ty.is_signed(),
+        (false, false) => l.ty.is_signed() && r.ty.is_signed(),
+    }
+}
+
+fn konst(e: &TExpr) -> Option<i64> {
+    match e.kind {
+        TExprKind::Int(v) => Some(v),
+        _ => None,
+    }
+}
+
+fn int(v: i64, ty: Type, span: Span) -> TExpr {
+    TExpr {
+        kind: TExprKind::Int(v),
+        ty,
+        span,
+    }
+}
+
+impl Checker {
+    /// An expression used for its value.
+    pub(super) fn expr(&mut self, cx: &mut ProbeCx, e: &ast::Expr) -> TExpr {
+        let span = e.span;
+        match &e.kind {
+            ExprKind::Int(v) => {
+                let ty = if *v > i64::MAX as u64 {
+                    Type::U64
+                } else {
+                    Type::I64
+                };
+                int(*v as i64, ty, span)
+            }
+            ExprKind::Str(s) => TExpr {
+                kind: TExprKind::Str(s.clone()),
+                ty: Type::Str {
+                    size: s.len() as u32 + 1,
+                },
+                span,
+            },
+            ExprKind::Ident(name) => self.ident(cx, name, span),
+            ExprKind::Var(name) => match cx.vars.lookup(name) {
+                Some(v) if cx.vars.assigned[v.0 as usize] => TExpr {
+                    kind: TExprKind::Var(v),
+                    ty: cx.vars.ty(v),
+                    span,
+                },
+                _ => {
+                    self.error(
+                        span,
+                        format!("variable '${name}' is used before it is assigned"),
+                    );
+                    poisoned(span)
+                }
+            },
+            ExprKind::Map { name, keys } => self.map_read(cx, name, keys, span),
+            ExprKind::Call { name, args } => self.call_expr(cx, name, args, span),
+            ExprKind::Field { base, field, .. } => self.field(cx, base, field, span),
+            ExprKind::Index { .. } => {
+                self.error(span, "indexing is only supported on maps (@m[key])");
+                poisoned(span)
+            }
+            ExprKind::Unary { op, expr } => self.unary(cx, *op, expr, span),
+            ExprKind::Binary { op, lhs, rhs } => self.binary(cx, *op, lhs, rhs, span),
+            ExprKind::Ternary { cond, then, els } => self.ternary(cx, cond, then, els, span),
+        }
+    }
+
+    /// An expression used as a condition: an integer or pointer.
+    pub(super) fn condition(&mut self, cx: &mut ProbeCx, e: &ast::Expr) -> TExpr {
+        let t = self.expr(cx, e);
+        self.require_scalar(&t, "a condition");
+        t
+    }
+
+    /// Report unless `t` is an integer or pointer; `what` completes "cannot use a string as ...".
+    fn require_scalar(&mut self, t: &TExpr, what: &str) -> bool {
+        match t.ty {
+            Type::Int { .. } | Type::Ptr { .. } => true,
+            Type::Unknown => false,
+            other => {
+                self.error(t.span, format!("cannot use {} as {what}", other.describe()));
+                false
+            }
+        }
+    }
+
+    fn ident(&mut self, cx: &mut ProbeCx, name: &str, span: Span) -> TExpr {
+        if let Some((b, ty)) = builtins::lookup(name) {
+            return TExpr {
+                kind: TExprKind::Builtin(b),
+                ty,
+                span,
+            };
+        }
+        match name {
+            "probe" => {
+                let n = cx.probe.name.clone();
+                TExpr {
+                    ty: Type::Str {
+                        size: n.len() as u32 + 1,
+                    },
+                    kind: TExprKind::Str(n),
+                    span,
+                }
+            }
+            "args" => {
+                self.error(span, "'args' must be followed by a field, e.g. args->name");
+                poisoned(span)
+            }
+            _ => {
+                self.error(span, format!("unknown builtin '{name}'"));
+                poisoned(span)
+            }
+        }
+    }
+
+    /// `args->field` / `args.field`.
+    fn field(&mut self, cx: &mut ProbeCx, base: &ast::Expr, field: &str, span: Span) -> TExpr {
+        if !matches!(&base.kind, ExprKind::Ident(n) if n == "args") {
+            let b = self.expr(cx, base);
+            if b.ty != Type::Unknown {
+                self.error(span, "field access is only supported on 'args'");
+            }
+            return poisoned(span);
+        }
+        let Context::Tracepoint { fields } = &cx.probe.context else {
+            self.error(
+                base.span,
+                format!("'args' is not available in probe '{}'", cx.probe.name),
+            );
+            return poisoned(span);
+        };
+        let Some(f) = fields.iter().find(|f| f.name == field) else {
+            let names: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
+            self.diag_note(
+                span,
+                format!("'{}' has no field '{field}'", cx.probe.name),
+                format!("its fields are: {}", names.join(", ")),
+            );
+            return poisoned(span);
+        };
+        let (kind, ty) = match f.ty {
+            TpType::Int { signed } if matches!(f.size, 1 | 2 | 4 | 8) => (
+                TExprKind::TpField {
+                    offset: f.offset,
+                    size: f.size,
+                    signed,
+                },
+                Type::Int { signed },
+            ),
+            TpType::Ptr {
+                user,
+                char_ptr,
+                pointee_ptr,
+            } => (
+                TExprKind::TpField {
+                    offset: f.offset,
+                    size: 8,
+                    signed: false,
+                },
+                Type::Ptr {
+                    user,
+                    to: if char_ptr {
+                        Pointee::Char
+                    } else if pointee_ptr {
+                        Pointee::Ptr
+                    } else {
+                        Pointee::Other
+                    },
+                },
+            ),
+            TpType::CharArray { len } => (
+                TExprKind::TpCharArray {
+                    offset: f.offset,
+                    len,
+                },
+                Type::Str { size: len },
+            ),
+            TpType::DataLocString => (
+                TExprKind::TpDataLoc { offset: f.offset },
+                Type::Str {
+                    size: MAX_STRING_SIZE,
+                },
+            ),
+            TpType::Int { .. } => {
+                self.error(
+                    span,
+                    format!(
+                        "field '{field}' is a {}-byte integer, which is not supported",
+                        f.size
+                    ),
+                );
+                return poisoned(span);
+            }
+            TpType::Array { .. } => {
+                self.error(
+                    span,
+                    format!(
+                        "field '{field}' is an array of {} bytes, which is not supported",
+                        f.size
+                    ),
+                );
+                return poisoned(span);
+            }
+        };
+        TExpr { kind, ty, span }
+    }
+
+    fn diag_note(&mut self, span: Span, msg: String, note: String) {
+        if self.final_pass {
+            self.diags
+                .push(crate::diag::Diagnostic::error(span, msg).with_note(note));
+        }
+    }
+
+    /// Check map keys and record their types; returns the map and checked keys.
+    pub(super) fn map_keys(
+        &mut self,
+        cx: &mut ProbeCx,
+        name: &str,
+        keys: &[ast::Expr],
+        span: Span,
+    ) -> (MapIdx, Vec<TExpr>) {
+        let idx = self.maps.get(name, span);
+        let mut tkeys = Vec::new();
+        for k in keys {
+            let t = self.expr(cx, k);
+            match t.ty {
+                Type::Int { .. } | Type::Ptr { .. } | Type::Str { .. } | Type::Unknown => {}
+                Type::Void => self.error(t.span, "a map key must be an integer or a string"),
+            }
+            tkeys.push(t);
+        }
+        let types: Vec<Type> = tkeys
+            .iter()
+            .map(|t| {
+                if t.ty == Type::Void {
+                    Type::Unknown
+                } else {
+                    t.ty
+                }
+            })
+            .collect();
+        if let Err(m) = self.maps.use_keys(idx, &types) {
+            self.error(span, m);
+        }
+        (idx, tkeys)
+    }
+
+    fn map_read(&mut self, cx: &mut ProbeCx, name: &str, keys: &[ast::Expr], span: Span) -> TExpr {
+        let (map, keys) = self.map_keys(cx, name, keys, span);
+        let ty = match self.maps.value(map) {
+            Some(MapValueType::Plain(t)) => t,
+            Some(MapValueType::Agg { .. }) => {
+                let n = self.maps.name(map).to_string();
+                self.error(
+                    span,
+                    format!("{n} holds an aggregation (count(), sum()...) and cannot be read as a value"),
+                );
+                return poisoned(span);
+            }
+            // Reported once by `MapTable::finish` if it is never assigned.
+            None => Type::Unknown,
+        };
+        TExpr {
+            kind: TExprKind::MapRead { map, keys },
+            ty,
+            span,
+        }
+    }
+
+    fn unary(&mut self, cx: &mut ProbeCx, op: ast::UnOp, e: &ast::Expr, span: Span) -> TExpr {
+        let t = self.expr(cx, e);
+        let (op, sym) = match op {
+            ast::UnOp::Neg => (UnaryOp::Neg, "-"),
+            ast::UnOp::BitNot => (UnaryOp::BitNot, "~"),
+            ast::UnOp::Not => (UnaryOp::LogNot, "!"),
+            ast::UnOp::Deref => {
+                if t.ty != Type::Unknown {
+                    self.error(
+                        span,
+                        "pointer dereference ('*') is not supported; use str() for strings",
+                    );
+                }
+                return poisoned(span);
+            }
+        };
+        if !self.require_scalar(&t, &format!("the operand of '{sym}'")) {
+            return poisoned(span);
+        }
+        let ty = match op {
+            UnaryOp::Neg => Type::I64,
+            UnaryOp::LogNot => Type::U64,
+            UnaryOp::BitNot => match t.ty {
+                Type::Ptr { .. } => Type::U64,
+                other => other,
+            },
+        };
+        if let Some(v) = konst(&t) {
+            let r = match op {
+                UnaryOp::Neg => v.wrapping_neg(),
+                UnaryOp::BitNot => !v,
+                UnaryOp::LogNot => (v == 0) as i64,
+            };
+            return int(r, ty, span);
+        }
+        TExpr {
+            kind: TExprKind::Unary {
+                op,
+                expr: Box::new(t),
+            },
+            ty,
+            span,
+        }
+    }
+
+    pub(super) fn binary(
+        &mut self,
+        cx: &mut ProbeCx,
+        op: BinOp,
+        l: &ast::Expr,
+        r: &ast::Expr,
+        span: Span,
+    ) -> TExpr {
+        let lhs = self.expr(cx, l);
+        let rhs = self.expr(cx, r);
+        if lhs.ty == Type::Unknown || rhs.ty == Type::Unknown {
+            return poisoned(span);
+        }
+        if matches!(op, BinOp::LogAnd | BinOp::LogOr) {
+            let ok = self.require_scalar(&lhs, &format!("an operand of '{}'", op.symbol()))
+                & self.require_scalar(&rhs, &format!("an operand of '{}'", op.symbol()));
+            if !ok {
+                return poisoned(span);
+            }
+            let and = op == BinOp::LogAnd;
+            if let (Some(a), Some(b)) = (konst(&lhs), konst(&rhs)) {
+                let v = if and {
+                    a != 0 && b != 0
+                } else {
+                    a != 0 || b != 0
+                };
+                return int(v as i64, Type::U64, span);
+            }
+            return TExpr {
+                kind: TExprKind::Logic {
+                    and,
+                    lhs: Box::new(lhs),
+                    rhs: Box::new(rhs),
+                },
+                ty: Type::U64,
+                span,
+            };
+        }
+        if op.is_comparison() {
+            return self.compare(op, lhs, rhs, span);
+        }
+        // Arithmetic.
+        for t in [&lhs, &rhs] {
+            if !t.ty.is_scalar() {
+                self.error(
+                    t.span,
+                    format!(
+                        "cannot use {} in arithmetic ('{}')",
+                        t.ty.describe(),
+                        op.symbol()
+                    ),
+                );
+                return poisoned(span);
+            }
+        }
+        let signed = signed_op(&lhs, &rhs);
+        let aop = match op {
+            BinOp::Add => Arith::Add,
+            BinOp::Sub => Arith::Sub,
+            BinOp::Mul => Arith::Mul,
+            BinOp::Div => Arith::Div { signed },
+            BinOp::Mod => Arith::Mod { signed },
+            BinOp::BitAnd => Arith::And,
+            BinOp::BitOr => Arith::Or,
+            BinOp::BitXor => Arith::Xor,
+            BinOp::Shl => Arith::Shl,
+            BinOp::Shr => Arith::Shr {
+                signed: lhs.ty.is_signed(),
+            },
+            // Handled above.
+            BinOp::Eq
+            | BinOp::Ne
+            | BinOp::Lt
+            | BinOp::Le
+            | BinOp::Gt
+            | BinOp::Ge
+            | BinOp::LogAnd
+            | BinOp::LogOr => return poisoned(span),
+        };
+        let ty = match (lhs.ty, aop) {
+            (Type::Ptr { .. }, Arith::Add | Arith::Sub) if !matches!(rhs.ty, Type::Ptr { .. }) => {
+                lhs.ty
+            }
+            (_, Arith::Sub) => Type::I64,
+            _ => Type::Int { signed },
+        };
+        if let (Some(a), Some(b)) = (konst(&lhs), konst(&rhs)) {
+            let v = match aop {
+                Arith::Add => Some(a.wrapping_add(b)),
+                Arith::Sub => Some(a.wrapping_sub(b)),
+                Arith::Mul => Some(a.wrapping_mul(b)),
+                Arith::Div { .. } | Arith::Mod { .. } if b == 0 => {
+                    self.error(span, "division by zero");
+                    return poisoned(span);
+                }
+                Arith::Div { signed: true } => Some(a.wrapping_div(b)),
+                Arith::Div { signed: false } => Some(((a as u64) / (b as u64)) as i64),
+                Arith::Mod { signed: true } => Some(a.wrapping_rem(b)),
+                Arith::Mod { signed: false } => Some(((a as u64) % (b as u64)) as i64),
+                Arith::And => Some(a & b),
+                Arith::Or => Some(a | b),
+                Arith::Xor => Some(a ^ b),
+                Arith::Shl => Some(if (0..64).contains(&b) { a << b } else { 0 }),
+                Arith::Shr { signed } => Some(match (signed, (0..64).contains(&b)) {
+                    (true, true) => a >> b,
+                    (false, true) => ((a as u64) >> b) as i64,
+                    (true, false) => a >> 63,
+                    (false, false) => 0,
+                }),
+            };
+            if let Some(v) = v {
+                return int(v, ty, span);
+            }
+        }
+        TExpr {
+            kind: TExprKind::Arith {
+                op: aop,
+                lhs: Box::new(lhs),
+                rhs: Box::new(rhs),
+            },
+            ty,
+            span,
+        }
+    }
+
+    fn compare(&mut self, op: BinOp, lhs: TExpr, rhs: TExpr, span: Span) -> TExpr {
+        match (lhs.ty, rhs.ty) {
+            (Type::Str { .. }, Type::Str { .. }) => {
+                let negate = match op {
+                    BinOp::Eq => false,
+                    BinOp::Ne => true,
+                    _ => {
+                        self.error(
+                            span,
+                            format!(
+                                "strings can only be compared with == and !=, not '{}'",
+                                op.symbol()
+                            ),
+                        );
+                        return poisoned(span);
+                    }
+                };
+                if let (TExprKind::Str(a), TExprKind::Str(b)) = (&lhs.kind, &rhs.kind) {
+                    return int(((a == b) != negate) as i64, Type::U64, span);
+                }
+                TExpr {
+                    kind: TExprKind::StrEq {
+                        negate,
+                        lhs: Box::new(lhs),
+                        rhs: Box::new(rhs),
+                    },
+                    ty: Type::U64,
+                    span,
+                }
+            }
+            (a, b) if a.is_scalar() && b.is_scalar() => {
+                let signed = signed_op(&lhs, &rhs);
+                let cond = match (op, signed) {
+                    (BinOp::Eq, _) => Cond::Eq,
+                    (BinOp::Ne, _) => Cond::Ne,
+                    (BinOp::Lt, true) => Cond::Slt,
+                    (BinOp::Lt, false) => Cond::Ult,
+                    (BinOp::Le, true) => Cond::Sle,
+                    (BinOp::Le, false) => Cond::Ule,
+                    (BinOp::Gt, true) => Cond::Sgt,
+                    (BinOp::Gt, false) => Cond::Ugt,
+                    (BinOp::Ge, true) => Cond::Sge,
+                    (_, _) => {
+                        if signed {
+                            Cond::Sge
+                        } else {
+                            Cond::Uge
+                        }
+                    }
+                };
+                if let (Some(x), Some(y)) = (konst(&lhs), konst(&rhs)) {
+                    let (ux, uy) = (x as u64, y as u64);
+                    let v = match cond {
+                        Cond::Eq => x == y,
+                        Cond::Ne => x != y,
+                        Cond::Slt => x < y,
+                        Cond::Sle => x <= y,
+                        Cond::Sgt => x > y,
+                        Cond::Sge => x >= y,
+                        Cond::Ult => ux < uy,
+                        Cond::Ule => ux <= uy,
+                        Cond::Ugt => ux > uy,
+                        Cond::Uge => ux >= uy,
+                        Cond::Set => x & y != 0,
+                    };
+                    return int(v as i64, Type::U64, span);
+                }
+                TExpr {
+                    kind: TExprKind::Cmp {
+                        cond,
+                        lhs: Box::new(lhs),
+                        rhs: Box::new(rhs),
+                    },
+                    ty: Type::U64,
+                    span,
+                }
+            }
+            (a, b) => {
+                self.error(
+                    span,
+                    format!("cannot compare {} with {}", a.describe(), b.describe()),
+                );
+                poisoned(span)
+            }
+        }
+    }
+
+    fn ternary(
+        &mut self,
+        cx: &mut ProbeCx,
+        c: &ast::Expr,
+        t: &ast::Expr,
+        e: &ast::Expr,
+        span: Span,
+    ) -> TExpr {
+        let cond = self.condition(cx, c);
+        let then = self.expr(cx, t);
+        let els = self.expr(cx, e);
+        let ty = match (then.ty, els.ty) {
+            (Type::Unknown, _) | (_, Type::Unknown) => return poisoned(span),
+            (Type::Str { size: a }, Type::Str { size: b }) => Type::Str { size: a.max(b) },
+            (Type::Ptr { .. }, b) if b.is_scalar() => then.ty,
+            (Type::Int { .. }, Type::Ptr { .. }) => els.ty,
+            (Type::Int { .. }, Type::Int { .. }) => Type::Int {
+                signed: signed_op(&then, &els),
+            },
+            (a, b) => {
+                self.error(
+                    span,
+                    format!(
+                        "the branches of '?:' must have the same kind of type, not {} and {}",
+                        a.describe(),
+                        b.describe()
+                    ),
+                );
+                return poisoned(span);
+            }
+        };
+        if cond.ty == Type::Unknown {
+            return poisoned(span);
+        }
+        if let Some(v) = konst(&cond) {
+            let mut pick = if v != 0 { then } else { els };
+            pick.ty = ty;
+            return pick;
+        }
+        TExpr {
+            kind: TExprKind::Ternary {
+                cond: Box::new(cond),
+                then: Box::new(then),
+                els: Box::new(els),
+            },
+            ty,
+            span,
+        }
+    }
+}
+
+#[cfg(test)]
+mod unit {
+    use super::*;
+
+    #[test]
+    fn literal_flexibility() {
+        let s = Span::default();
+        let lit = int(0, Type::I64, s);
+        let u = TExpr {
+            kind: TExprKind::Builtin(Builtin::Pid),
+            ty: Type::U64,
+            span: s,
+        };
+        let neg = int(-1, Type::I64, s);
+        assert!(!signed_op(&u, &lit));
+        assert!(!signed_op(&u, &neg));
+        assert!(signed_op(&lit, &neg));
+    }
+}

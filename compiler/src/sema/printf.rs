@@ -1,0 +1,114 @@
+//! printf format strings: parsing (shared by validation and metadata).
+
+/// What a conversion consumes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConvKind {
+    /// `%d %i %u %x %X %o %c` with any flags, width, precision and length modifier.
+    Int,
+    /// `%s`.
+    Str,
+    /// `%p`.
+    Ptr,
+}
+
+/// One argument-consuming conversion of a format.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Conversion {
+    pub kind: ConvKind,
+    /// The conversion as written, e.g. `%-10s`.
+    pub text: String,
+}
+
+/// Parse a format into its conversions (`%%` consumes nothing).
+pub fn parse(fmt: &str) -> Result<Vec<Conversion>, String> {
+    let mut out = Vec::new();
+    let chars: Vec<char> = fmt.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i] != '%' {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        i += 1;
+        if chars.get(i) == Some(&'%') {
+            i += 1;
+            continue;
+        }
+        while matches!(chars.get(i), Some('-' | '+' | ' ' | '#' | '0')) {
+            i += 1;
+        }
+        if chars.get(i) == Some(&'*') {
+            return Err("printf: '*' widths are not supported".into());
+        }
+        while chars.get(i).is_some_and(|c| c.is_ascii_digit()) {
+            i += 1;
+        }
+        if chars.get(i) == Some(&'.') {
+            i += 1;
+            if chars.get(i) == Some(&'*') {
+                return Err("printf: '*' precisions are not supported".into());
+            }
+            while chars.get(i).is_some_and(|c| c.is_ascii_digit()) {
+                i += 1;
+            }
+        }
+        while matches!(chars.get(i), Some('h' | 'l' | 'z' | 'j' | 't')) {
+            i += 1;
+        }
+        let Some(&c) = chars.get(i) else {
+            return Err(format!(
+                "printf: incomplete conversion '{}' at the end of the format",
+                chars[start..].iter().collect::<String>()
+            ));
+        };
+        i += 1;
+        let kind = match c {
+            'd' | 'i' | 'u' | 'x' | 'X' | 'o' | 'c' => ConvKind::Int,
+            's' => ConvKind::Str,
+            'p' => ConvKind::Ptr,
+            other => {
+                return Err(format!(
+                    "printf: unsupported conversion '%{other}' in '{}'",
+                    chars[start..i].iter().collect::<String>()
+                ))
+            }
+        };
+        out.push(Conversion {
+            kind,
+            text: chars[start..i].iter().collect(),
+        });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(f: &str) -> Vec<ConvKind> {
+        parse(f).unwrap().into_iter().map(|c| c.kind).collect()
+    }
+
+    #[test]
+    fn conversions() {
+        use ConvKind::*;
+        assert_eq!(kinds("no args\n"), vec![]);
+        assert_eq!(kinds("%d %s %%"), vec![Int, Str]);
+        assert_eq!(
+            kinds("%-10s %5d %llu %lx %hhu %08X %c %p %.3s"),
+            vec![Str, Int, Int, Int, Int, Int, Int, Ptr, Str]
+        );
+        let c = parse("a %-10s b").unwrap();
+        assert_eq!(c[0].text, "%-10s");
+    }
+
+    #[test]
+    fn errors() {
+        assert!(parse("%q")
+            .unwrap_err()
+            .contains("unsupported conversion '%q'"));
+        assert!(parse("50%").unwrap_err().contains("incomplete"));
+        assert!(parse("%*d").unwrap_err().contains("'*'"));
+    }
+}

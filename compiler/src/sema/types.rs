@@ -1,0 +1,297 @@
+//! The semantic types of script values and the checked (typed) tree that `lower` consumes.
+
+use crate::front::ast::Span;
+use tracec_meta::{AggKind, Ty};
+
+/// Maximum length of a string read with `str()` (bpftrace 0.17's default
+/// `BPFTRACE_STRLEN`), including the terminating NUL.
+pub const MAX_STRING_SIZE: u32 = 64;
+/// `comm` is a `char[16]`.
+pub const COMM_SIZE: u32 = 16;
+/// `join()` reads at most this many pointers from the array...
+pub const JOIN_MAX_ARGS: u32 = 16;
+/// ...and at most this many bytes of each string.
+pub const JOIN_ARG_SIZE: u32 = 64;
+/// `max_entries` of script maps.
+pub const DEFAULT_MAX_ENTRIES: u32 = 4096;
+
+/// What a pointer points to, as far as the language cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Pointee {
+    /// `char *`: `str()` reads it.
+    Char,
+    /// A pointer to pointers (`char **argv`): `join()` reads it.
+    Ptr,
+    Other,
+}
+
+/// The type of a script value. Integers are 64 bits wide in registers; only their
+/// signedness matters to the language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Type {
+    Int {
+        signed: bool,
+    },
+    /// A NUL-padded string buffer of `size` bytes.
+    Str {
+        size: u32,
+    },
+    /// A pointer that remembers its address space.
+    Ptr {
+        user: bool,
+        to: Pointee,
+    },
+    /// The result of a function that returns nothing (`printf`).
+    Void,
+    /// Not known (yet): an earlier error, or a map whose type comes from a later probe.
+    /// Never reported on, so that one mistake gives one diagnostic.
+    Unknown,
+}
+
+impl Type {
+    pub const U64: Type = Type::Int { signed: false };
+    pub const I64: Type = Type::Int { signed: true };
+
+    /// Integers and pointers: values that live in a register.
+    pub fn is_scalar(self) -> bool {
+        matches!(self, Type::Int { .. } | Type::Ptr { .. })
+    }
+    pub fn is_str(self) -> bool {
+        matches!(self, Type::Str { .. })
+    }
+    pub fn is_signed(self) -> bool {
+        matches!(self, Type::Int { signed: true })
+    }
+    /// How users see the type in messages.
+    pub fn describe(self) -> String {
+        match self {
+            Type::Int { signed: true } => "an integer".into(),
+            Type::Int { signed: false } => "an unsigned integer".into(),
+            Type::Str { size } => format!("a string[{size}]"),
+            Type::Ptr { .. } => "a pointer".into(),
+            Type::Void => "no value".into(),
+            Type::Unknown => "an unknown value".into(),
+        }
+    }
+    /// A short kind word for messages: `integer`, `string`, `pointer`.
+    pub fn kind_word(self) -> &'static str {
+        match self {
+            Type::Int { .. } => "integer",
+            Type::Str { .. } => "string",
+            Type::Ptr { .. } => "pointer",
+            Type::Void => "no value",
+            Type::Unknown => "unknown",
+        }
+    }
+    /// The type as it sits in maps and events: integers and pointers take 8 bytes.
+    pub fn meta(self) -> Ty {
+        match self {
+            Type::Int { signed } => Ty::Int { size: 8, signed },
+            Type::Str { size } => Ty::Str { size },
+            Type::Ptr { .. } => Ty::Ptr,
+            Type::Void | Type::Unknown => Ty::Int {
+                size: 8,
+                signed: false,
+            },
+        }
+    }
+    /// Bytes the value takes in a map value or event (strings unpadded).
+    pub fn storage_size(self) -> u32 {
+        match self {
+            Type::Str { size } => size,
+            _ => 8,
+        }
+    }
+}
+
+/// Round up to a multiple of 8.
+pub fn align8(n: u32) -> u32 {
+    n.div_ceil(8) * 8
+}
+
+/// A scratch variable of one concrete probe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct VarId(pub u32);
+
+/// A script map (index into [`super::Checked::maps`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct MapIdx(pub u32);
+
+/// Builtins that read something about the current task or time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Builtin {
+    Pid,
+    Tid,
+    Uid,
+    Gid,
+    Nsecs,
+    Elapsed,
+    Cpu,
+    Comm,
+}
+
+/// Integer arithmetic with signedness resolved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Arith {
+    Add,
+    Sub,
+    Mul,
+    Div { signed: bool },
+    Mod { signed: bool },
+    And,
+    Or,
+    Xor,
+    Shl,
+    Shr { signed: bool },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum UnaryOp {
+    Neg,
+    BitNot,
+    LogNot,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TExpr {
+    pub kind: TExprKind,
+    pub ty: Type,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum TExprKind {
+    /// A constant (literals and folded arithmetic).
+    Int(i64),
+    /// A string literal; its type is `Str { size: len + 1 }`.
+    Str(String),
+    Builtin(Builtin),
+    Var(VarId),
+    /// A tracepoint integer or pointer field: `size` bytes at `offset` from ctx.
+    TpField {
+        offset: u32,
+        size: u32,
+        signed: bool,
+    },
+    /// A `char name[len]` tracepoint field.
+    TpCharArray {
+        offset: u32,
+        len: u32,
+    },
+    /// A `__data_loc char[]` tracepoint field, read with `probe_read_kernel_str`.
+    TpDataLoc {
+        offset: u32,
+    },
+    /// `@m[keys]` read as a value; missing keys read as 0 / "".
+    MapRead {
+        map: MapIdx,
+        keys: Vec<TExpr>,
+    },
+    /// `str(ptr[, len])` into a [`MAX_STRING_SIZE`] buffer.
+    StrCall {
+        ptr: Box<TExpr>,
+        len: Option<Box<TExpr>>,
+        user: bool,
+    },
+    Unary {
+        op: UnaryOp,
+        expr: Box<TExpr>,
+    },
+    Arith {
+        op: Arith,
+        lhs: Box<TExpr>,
+        rhs: Box<TExpr>,
+    },
+    /// Integer comparison yielding 0 or 1.
+    Cmp {
+        cond: crate::ir::Cond,
+        lhs: Box<TExpr>,
+        rhs: Box<TExpr>,
+    },
+    /// String (in)equality yielding 0 or 1.
+    StrEq {
+        negate: bool,
+        lhs: Box<TExpr>,
+        rhs: Box<TExpr>,
+    },
+    /// Short-circuit `&&` (`and`) / `||`, yielding 0 or 1.
+    Logic {
+        and: bool,
+        lhs: Box<TExpr>,
+        rhs: Box<TExpr>,
+    },
+    Ternary {
+        cond: Box<TExpr>,
+        then: Box<TExpr>,
+        els: Box<TExpr>,
+    },
+}
+
+/// The right-hand side of a map assignment.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MapValue {
+    Plain(TExpr),
+    Count,
+    Sum(TExpr),
+    Min(TExpr),
+    Max(TExpr),
+    Avg(TExpr),
+}
+
+impl MapValue {
+    pub fn agg(&self) -> AggKind {
+        match self {
+            MapValue::Plain(_) => AggKind::Assign,
+            MapValue::Count => AggKind::Count,
+            MapValue::Sum(_) => AggKind::Sum,
+            MapValue::Min(_) => AggKind::Min,
+            MapValue::Max(_) => AggKind::Max,
+            MapValue::Avg(_) => AggKind::Avg,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TStmt {
+    pub kind: TStmtKind,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum TStmtKind {
+    /// An expression evaluated and dropped.
+    Expr(TExpr),
+    AssignVar {
+        var: VarId,
+        value: TExpr,
+    },
+    AssignMap {
+        map: MapIdx,
+        keys: Vec<TExpr>,
+        value: MapValue,
+    },
+    /// `id` indexes [`super::Checked::printfs`].
+    Printf {
+        id: u32,
+        args: Vec<TExpr>,
+    },
+    /// `id` indexes [`super::Checked::joins`]; `array` is a pointer to pointers.
+    Join {
+        id: u32,
+        array: TExpr,
+        user: bool,
+    },
+    Delete {
+        map: MapIdx,
+        keys: Vec<TExpr>,
+    },
+    Clear {
+        map: MapIdx,
+    },
+    Exit,
+    If {
+        cond: TExpr,
+        then: Vec<TStmt>,
+        els: Vec<TStmt>,
+    },
+}
