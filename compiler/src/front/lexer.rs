@@ -272,7 +272,9 @@ impl<'a> Lexer<'a> {
                 pos += 1;
             }
             if self.src[pos..].starts_with("//") {
-                pos = self.src[pos..].find('\n').map_or(self.src.len(), |i| pos + i);
+                pos = self.src[pos..]
+                    .find('\n')
+                    .map_or(self.src.len(), |i| pos + i);
             } else if self.src[pos..].starts_with("/*") {
                 match self.src[pos + 2..].find("*/") {
                     Some(i) => pos += 2 + i + 2,
@@ -390,7 +392,10 @@ impl<'a> Lexer<'a> {
             _ => self.error(
                 start,
                 start + name_start + name_len,
-                format!("unknown preprocessor directive `{}`", &line[..name_start + name_len]),
+                format!(
+                    "unknown preprocessor directive `{}`",
+                    &line[..name_start + name_len]
+                ),
             ),
         }
     }
@@ -415,7 +420,11 @@ impl<'a> Lexer<'a> {
                     let ch = self.src[start..].chars().next().unwrap_or(' ');
                     let end = start + ch.len_utf8();
                     self.pos = end;
-                    self.error(start, end, format!("invalid character `{}`", ch.escape_debug()));
+                    self.error(
+                        start,
+                        end,
+                        format!("invalid character `{}`", ch.escape_debug()),
+                    );
                 }
             }
         }

@@ -123,7 +123,10 @@ fn nested_braces_return_to_top_level_only_at_depth_zero() {
 
 #[test]
 fn predicates() {
-    let toks: Vec<Tok> = lex("k:f / $x / 2 > 1 / { }").into_iter().map(|t| t.0).collect();
+    let toks: Vec<Tok> = lex("k:f / $x / 2 > 1 / { }")
+        .into_iter()
+        .map(|t| t.0)
+        .collect();
     assert_eq!(
         toks,
         vec![
@@ -140,14 +143,20 @@ fn predicates() {
         ]
     );
     // end of predicate followed by a newline and a comment
-    let toks: Vec<Tok> = lex("k:f\n  / pid /\n // c\n{ }").into_iter().map(|t| t.0).collect();
+    let toks: Vec<Tok> = lex("k:f\n  / pid /\n // c\n{ }")
+        .into_iter()
+        .map(|t| t.0)
+        .collect();
     assert_eq!(toks[3], Tok::EndPred);
     assert_eq!(toks[4], Tok::LBrace);
 }
 
 #[test]
 fn variables_maps_and_positionals() {
-    let toks: Vec<Tok> = lex("x { $a $1 $42 $# @ @m @_x }").into_iter().map(|t| t.0).collect();
+    let toks: Vec<Tok> = lex("x { $a $1 $42 $# @ @m @_x }")
+        .into_iter()
+        .map(|t| t.0)
+        .collect();
     assert_eq!(
         &toks[2..9],
         &[
@@ -200,7 +209,10 @@ fn shebang_and_preprocessor_lines_are_skipped() {
 fn unsupported_directives_are_reported() {
     assert_eq!(
         diags("#define X 1\nBEGIN { }"),
-        vec![(0..7, "preprocessor directive `#define` is not supported yet".to_string())]
+        vec![(
+            0..7,
+            "preprocessor directive `#define` is not supported yet".to_string()
+        )]
     );
     assert_eq!(
         diags("#pragma once\nBEGIN { }"),
@@ -222,7 +234,10 @@ fn lexical_errors_have_spans() {
     );
     assert_eq!(
         diags("BEGIN { 99999999999999999999 }"),
-        vec![(8..28, "integer literal `99999999999999999999` is too large".to_string())]
+        vec![(
+            8..28,
+            "integer literal `99999999999999999999` is too large".to_string()
+        )]
     );
     assert_eq!(
         diags("BEGIN { \"a\\qb\" }"),
@@ -236,7 +251,10 @@ fn lexical_errors_have_spans() {
         diags("/* never closed"),
         vec![(0..2, "unterminated comment".to_string())]
     );
-    assert_eq!(diags("BEGIN { é }"), vec![(8..10, "invalid character `é`".to_string())]);
+    assert_eq!(
+        diags("BEGIN { é }"),
+        vec![(8..10, "invalid character `é`".to_string())]
+    );
 }
 
 #[test]

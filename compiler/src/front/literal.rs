@@ -15,7 +15,12 @@ pub type LitError = (Range<usize>, String);
 pub fn parse_int(text: &str) -> Result<u64, LitError> {
     let whole = 0..text.len();
     let digits: String = text.chars().filter(|&c| c != '_').collect();
-    let too_large = || (whole.clone(), format!("integer literal `{text}` is too large"));
+    let too_large = || {
+        (
+            whole.clone(),
+            format!("integer literal `{text}` is too large"),
+        )
+    };
 
     if let Some(hex) = digits
         .strip_prefix("0x")
@@ -253,10 +258,16 @@ mod tests {
             "integer literal `18446744073709551616` is too large"
         );
         assert_eq!(msg("1e30"), "integer literal `1e30` is too large");
-        assert_eq!(msg("1e99999999999"), "integer literal `1e99999999999` is too large");
+        assert_eq!(
+            msg("1e99999999999"),
+            "integer literal `1e99999999999` is too large"
+        );
         assert_eq!(msg("0x"), "hexadecimal literal `0x` has no digits");
         assert_eq!(msg("09"), "invalid digit `9` in octal literal `09`");
-        assert_eq!(msg("12abc"), "invalid suffix `abc` on integer literal `12abc`");
+        assert_eq!(
+            msg("12abc"),
+            "invalid suffix `abc` on integer literal `12abc`"
+        );
         assert_eq!(msg("0x1g"), "invalid suffix `g` on integer literal `0x1g`");
         assert!(msg("99999999999d").contains("too large"));
     }
@@ -285,7 +296,10 @@ mod tests {
         let s = scan_string("\"abc");
         assert_eq!(s.errors[0].1, "unterminated string literal");
         let s = scan_string(r#""a\qb""#);
-        assert_eq!(s.errors, vec![(2..4, "unknown escape sequence `\\q`".into())]);
+        assert_eq!(
+            s.errors,
+            vec![(2..4, "unknown escape sequence `\\q`".into())]
+        );
         assert_eq!(s.value, "ab");
         let s = scan_string(r#""\777""#);
         assert_eq!(s.errors[0].0, 1..5);

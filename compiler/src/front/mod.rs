@@ -30,8 +30,14 @@ pub fn parse(source: &str) -> Result<ast::Program, Vec<Diagnostic>> {
         )]);
     }
     let mut lexer = lexer::Lexer::new(source);
-    let result = grammar::ProgramParser::new().parse(&mut lexer);
+    let mut recovered = Vec::new();
+    let result = grammar::ProgramParser::new().parse(&mut recovered, &mut lexer);
     let mut diags = std::mem::take(&mut lexer.diags);
+    diags.extend(
+        recovered
+            .into_iter()
+            .map(|r| syntax_error::translate(source, r.error)),
+    );
     let program = match result {
         Ok(program) => Some(program),
         Err(e) => {
@@ -61,7 +67,8 @@ pub fn parse_expr(source: &str) -> Result<Expr, Vec<Diagnostic>> {
         d.span.end = d.span.end.saturating_sub(off);
         d
     };
-    let mut program = parse(&wrapped).map_err(|ds| ds.into_iter().map(shift).collect::<Vec<_>>())?;
+    let mut program =
+        parse(&wrapped).map_err(|ds| ds.into_iter().map(shift).collect::<Vec<_>>())?;
     let probe = program.probes.pop();
     let stmt = probe.and_then(|mut p| p.body.stmts.pop());
     match stmt.map(|s| s.kind) {

@@ -33,9 +33,10 @@ const ASSIGN_OPS: &[&str] = &[
 pub fn translate(source: &str, err: ParseError<usize, Tok, LexError>) -> Diagnostic {
     match err {
         ParseError::User { error } => error.0,
-        ParseError::InvalidToken { location } => {
-            Diagnostic::error(Span::new(location, location + 1), "syntax error: invalid token")
-        }
+        ParseError::InvalidToken { location } => Diagnostic::error(
+            Span::new(location, location + 1),
+            "syntax error: invalid token",
+        ),
         ParseError::UnrecognizedEof { location, expected } => {
             let span = Span::new(location, location);
             let mut msg = "syntax error: unexpected end of input".to_string();
@@ -49,6 +50,10 @@ pub fn translate(source: &str, err: ParseError<usize, Tok, LexError>) -> Diagnos
             let mut msg = format!("syntax error: unexpected {}", describe(source, &tok, l, r));
             append_expected(&mut msg, &expected);
             let mut d = Diagnostic::error(Span::new(l, r), msg);
+            let after_paren = source.get(..l).is_some_and(|s| s.trim_end().ends_with(')'));
+            if after_paren && starts_operand(&tok) {
+                d = d.with_note("casts such as `(int8)x` are not supported by tracec yet");
+            }
             if let Some(note) = hint(&tok, &expected) {
                 d = d.with_note(note);
             }
@@ -61,6 +66,13 @@ pub fn translate(source: &str, err: ParseError<usize, Tok, LexError>) -> Diagnos
     }
 }
 
+fn starts_operand(tok: &Tok) -> bool {
+    matches!(
+        tok,
+        Tok::Int(_) | Tok::Str(_) | Tok::Ident(_) | Tok::Var(_) | Tok::Map(_) | Tok::LParen
+    )
+}
+
 fn hint(tok: &Tok, expected: &[String]) -> Option<String> {
     let expects = |name: &str| expected.iter().any(|e| unquote(e) == name);
     match tok {
@@ -68,9 +80,7 @@ fn hint(tok: &Tok, expected: &[String]) -> Option<String> {
         Tok::AttachPoint(_) if expects("{") => {
             Some("separate the attach points of one probe with `,`".into())
         }
-        Tok::Comma if expects(")") => {
-            Some("tuples are not supported by tracec yet".into())
-        }
+        Tok::Comma if expects(")") => Some("tuples are not supported by tracec yet".into()),
         _ => None,
     }
 }
@@ -111,12 +121,13 @@ fn append_expected(msg: &mut String, expected: &[String]) {
     let has = |names: &[String], n: &str| names.iter().any(|x| x == n);
     let mut groups: Vec<String> = Vec::new();
 
-    let remove = |names: &mut Vec<String>, set: &[&str]| names.retain(|n| !set.contains(&n.as_str()));
-    if has(&names, "if") {
+    let remove =
+        |names: &mut Vec<String>, set: &[&str]| names.retain(|n| !set.contains(&n.as_str()));
+    if has(&names, "if") && has(&names, "integer") {
         groups.push("a statement".into());
         remove(&mut names, EXPR_START);
         remove(&mut names, &["if", "++", "--", "{", ";"]);
-    } else if has(&names, "integer") && has(&names, "identifier") {
+    } else if has(&names, "integer") && has(&names, "variable") {
         groups.push("an expression".into());
         remove(&mut names, EXPR_START);
     }
@@ -128,12 +139,16 @@ fn append_expected(msg: &mut String, expected: &[String]) {
     let had_assign = has(&names, "=");
     let mut rest: Vec<String> = Vec::new();
     for n in &names {
-        if (had_ops && OPERATORS.contains(&n.as_str())) || (had_assign && ASSIGN_OPS.contains(&n.as_str())) {
+        if (had_ops && OPERATORS.contains(&n.as_str()))
+            || (had_assign && ASSIGN_OPS.contains(&n.as_str()))
+        {
             continue;
         }
         rest.push(match n.as_str() {
             "end of predicate" => "`/` to end the predicate".into(),
             "/" if has(&names, "{") && has(&names, ",") => "a predicate".into(),
+            "identifier" if has(&names, "integer") => "a field name".into(),
+            "integer" if has(&names, "identifier") => continue,
             "identifier" => "an identifier".into(),
             "integer" => "an integer".into(),
             "string" => "a string".into(),
