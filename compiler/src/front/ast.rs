@@ -102,15 +102,9 @@ pub enum ExprKind {
     /// `$name` (without the `$`).
     Var(String),
     /// `@name` or `@` (name without the `@`, empty for `@`), optionally keyed.
-    Map {
-        name: String,
-        keys: Vec<Expr>,
-    },
+    Map { name: String, keys: Vec<Expr> },
     /// `f(args)`.
-    Call {
-        name: String,
-        args: Vec<Expr>,
-    },
+    Call { name: String, args: Vec<Expr> },
     /// `e.field` and `e->field`.
     Field {
         base: Box<Expr>,
@@ -118,14 +112,8 @@ pub enum ExprKind {
         arrow: bool,
     },
     /// `e[i]` on something that is not a map.
-    Index {
-        base: Box<Expr>,
-        index: Box<Expr>,
-    },
-    Unary {
-        op: UnOp,
-        expr: Box<Expr>,
-    },
+    Index { base: Box<Expr>, index: Box<Expr> },
+    Unary { op: UnOp, expr: Box<Expr> },
     Binary {
         op: BinOp,
         lhs: Box<Expr>,

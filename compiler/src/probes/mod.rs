@@ -68,11 +68,7 @@ pub enum TpType {
     /// the record start and high 16 bits its length.
     DataLocString,
     /// Any other array: `elem_size` bytes per element, `len` elements.
-    Array {
-        elem_size: u32,
-        len: u32,
-        signed: bool,
-    },
+    Array { elem_size: u32, len: u32, signed: bool },
 }
 
 /// Expand an attach point into concrete probes, or explain why it names none.
