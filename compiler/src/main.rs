@@ -1,1 +1,243 @@
-fn main() {}
+//! `tracec`: compile a bpftrace script into a BPF ELF object.
+//!
+//! ```text
+//! tracec [FILE] [-e PROGRAM] [-o OUT] [-l [PATTERN]] [--emit ir|asm]
+//! ```
+//!
+//! Exit status: 0 on success, 1 on any error in the script or in I/O, 2 on usage
+//! errors.
+
+use clap::error::ErrorKind;
+use clap::{ArgGroup, CommandFactory, Parser, ValueEnum};
+use std::io::{IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use tracec::back::CompiledFunction;
+use tracec::{diag, ir, Compiled, Diagnostic, Options};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "tracec",
+    version,
+    about = "Compile bpftrace scripts into BPF ELF objects"
+)]
+#[command(group(ArgGroup::new("input").required(true).args(["file", "program", "list"])))]
+struct Cli {
+    /// The script to compile (`-` reads standard input).
+    file: Option<PathBuf>,
+
+    /// Compile PROGRAM given on the command line instead of a file.
+    #[arg(short = 'e', value_name = "PROGRAM")]
+    program: Option<String>,
+
+    /// Where to write the object (default: FILE with the extension `.o`).
+    #[arg(short = 'o', value_name = "OUT")]
+    output: Option<PathBuf>,
+
+    /// List the available probes (those matching PATTERN, with `*` wildcards).
+    #[arg(
+        short = 'l',
+        value_name = "PATTERN",
+        num_args = 0..=1,
+        conflicts_with_all = ["program", "output", "emit"],
+    )]
+    list: Option<Option<String>>,
+
+    /// Print an intermediate form to standard output (the object is then only
+    /// written when -o is given).
+    #[arg(long, value_enum, value_name = "FORM")]
+    emit: Option<Emit>,
+
+    /// Root of tracefs, where tracepoint formats are read from.
+    #[arg(
+        long,
+        value_name = "DIR",
+        default_value = "/sys/kernel/tracing",
+        hide = true
+    )]
+    tracefs: PathBuf,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Emit {
+    /// The IR of every probe.
+    Ir,
+    /// The BPF assembly of every program.
+    Asm,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(msg) => {
+            eprintln!("tracec: {msg}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode, String> {
+    if let Some(pattern) = &cli.list {
+        if cli.file.is_some() {
+            usage_error(
+                ErrorKind::ArgumentConflict,
+                "-l takes no FILE (to filter, use -l PATTERN)",
+            );
+        }
+        return list(pattern.as_deref(), &cli.tracefs);
+    }
+
+    // Where the script comes from and where the object goes; decided before any
+    // input is read.
+    enum Input<'a> {
+        Program(&'a str),
+        Stdin,
+        File(&'a Path),
+    }
+    let input = match (&cli.program, &cli.file) {
+        (Some(_), Some(_)) => usage_error(
+            ErrorKind::ArgumentConflict,
+            "give either FILE or -e PROGRAM, not both",
+        ),
+        (Some(program), None) => Input::Program(program),
+        (None, Some(path)) if path.as_os_str() == "-" => Input::Stdin,
+        (None, Some(path)) => Input::File(path),
+        (None, None) => usage_error(
+            ErrorKind::MissingRequiredArgument,
+            "give a FILE, -e PROGRAM or -l",
+        ),
+    };
+    let output = match (&cli.output, cli.emit, &input) {
+        (Some(out), _, _) => Some(out.clone()),
+        (None, Some(_), _) => None,
+        (None, None, Input::File(path)) => Some(path.with_extension("o")),
+        (None, None, _) => usage_error(
+            ErrorKind::MissingRequiredArgument,
+            "no output file: pass -o OUT when the script comes from -e or standard input",
+        ),
+    };
+    let (source_name, source) = match input {
+        Input::Program(program) => ("<-e>".to_string(), program.to_string()),
+        Input::Stdin => ("-".to_string(), read_stdin()?),
+        Input::File(path) => {
+            let source = std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+            (path.display().to_string(), source)
+        }
+    };
+
+    let options = Options {
+        source_name: source_name.clone(),
+        tracefs: cli.tracefs.clone(),
+    };
+    let color = std::io::stderr().is_terminal();
+    let compiled = match compile_guarded(&source, &options)? {
+        Ok(c) => c,
+        Err(diags) => {
+            report(&source_name, &source, &diags, color);
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    report(&source_name, &source, &compiled.warnings, color);
+
+    if let Some(form) = cli.emit {
+        let text = match form {
+            Emit::Ir => format_ir(&compiled.ir),
+            Emit::Asm => compiled
+                .functions
+                .iter()
+                .map(|f| format_asm(f, &compiled.ir))
+                .collect::<Vec<_>>()
+                .join("\n"),
+        };
+        write_stdout(&text)?;
+    }
+    if let Some(out) = output {
+        write_object(&out, &compiled.object)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Run the compiler; a panic inside it becomes a one-line error after the panic
+/// message instead of a bare crash.
+fn compile_guarded(
+    source: &str,
+    options: &Options,
+) -> Result<Result<Compiled, Vec<Diagnostic>>, String> {
+    std::panic::catch_unwind(|| tracec::compile(source, options))
+        .map_err(|_| "internal compiler error (this is a bug in tracec; please report it)".into())
+}
+
+fn report(name: &str, source: &str, diags: &[Diagnostic], color: bool) {
+    if !diags.is_empty() {
+        eprint!("{}", diag::render(name, source, diags, color));
+    }
+}
+
+fn list(pattern: Option<&str>, tracefs: &Path) -> Result<ExitCode, String> {
+    let env = tracec::probes::Env {
+        tracefs: tracefs.to_path_buf(),
+    };
+    let probes = tracec::probes::list(pattern, &env)?;
+    let mut text = probes.join("\n");
+    if !text.is_empty() {
+        text.push('\n');
+    }
+    write_stdout(&text)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn read_stdin() -> Result<String, String> {
+    let mut source = String::new();
+    std::io::stdin()
+        .read_to_string(&mut source)
+        .map_err(|e| format!("cannot read standard input: {e}"))?;
+    Ok(source)
+}
+
+/// Write to standard output; a closed pipe (`tracec -l | head`) is not an error.
+fn write_stdout(text: &str) -> Result<(), String> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(format!("cannot write to standard output: {e}"))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn write_object(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    std::fs::write(path, bytes).map_err(|e| format!("cannot write `{}`: {e}", path.display()))
+}
+
+/// Print a usage error the way clap does and exit with status 2.
+fn usage_error(kind: ErrorKind, msg: &str) -> ! {
+    Cli::command().error(kind, msg).exit()
+}
+
+/// The text of `--emit ir`.
+// INTEGRATION: switch to `module.to_string()` once `ir::Module` implements Display.
+fn format_ir(module: &ir::Module) -> String {
+    format!("{module:#?}\n")
+}
+
+/// The text of `--emit asm` for one program.
+// INTEGRATION: replace the body with `tracec::back::asm::format(f, ir)` once the back
+// end provides it; until then this prints the raw encoded instructions.
+fn format_asm(f: &CompiledFunction, _ir: &ir::Module) -> String {
+    let mut out = format!("{} (section {}):\n", f.name, f.section);
+    for (i, insn) in f.insns.iter().enumerate() {
+        let hex: Vec<String> = insn.encode().iter().map(|b| format!("{b:02x}")).collect();
+        out.push_str(&format!(
+            "{i:5}: {}    code={:#04x} dst=r{} src=r{} off={} imm={}\n",
+            hex.join(" "),
+            insn.code,
+            insn.dst,
+            insn.src,
+            insn.off,
+            insn.imm
+        ));
+    }
+    out
+}

@@ -1,10 +1,121 @@
-//! The front end: [`lexer`] (logos) and the lalrpop grammar produce the [`ast`].
+//! The front end: [`lexer`] (logos plus a hand-written top-level scanner for attach
+//! points) and the lalrpop grammar produce the [`ast`].
+//!
+//! Entry point: [`parse`]. It never panics; every problem is a [`Diagnostic`].
 
 pub mod ast;
+mod depth;
+pub mod lexer;
+pub mod literal;
+mod syntax_error;
+
+lalrpop_util::lalrpop_mod!(
+    #[allow(clippy::all, clippy::pedantic, unused_qualifications, unused_parens)]
+    grammar,
+    "/front/grammar.rs"
+);
 
 use crate::diag::Diagnostic;
+use ast::{Expr, ExprKind, Span};
 
-/// Parse a whole script.
-pub fn parse(_source: &str) -> Result<ast::Program, Vec<Diagnostic>> {
-    todo!("front end")
+pub use depth::MAX_NESTING;
+
+/// Parse a whole script. On failure, returns every error found (lexical errors,
+/// the first syntax error, nesting limits), sorted by position.
+pub fn parse(source: &str) -> Result<ast::Program, Vec<Diagnostic>> {
+    if u32::try_from(source.len()).is_err() {
+        return Err(vec![Diagnostic::error(
+            Span::default(),
+            "script is too large (more than 4 GiB)",
+        )]);
+    }
+    let mut lexer = lexer::Lexer::new(source);
+    let mut recovered = Vec::new();
+    let result = grammar::ProgramParser::new().parse(&mut recovered, &mut lexer);
+    let mut diags = std::mem::take(&mut lexer.diags);
+    diags.extend(
+        recovered
+            .into_iter()
+            .map(|r| syntax_error::translate(source, r.error)),
+    );
+    let program = match result {
+        Ok(program) => Some(program),
+        Err(e) => {
+            diags.push(syntax_error::translate(source, e));
+            None
+        }
+    };
+    if let Some(program) = program {
+        if let Err(d) = depth::check(&program) {
+            diags.push(d);
+            depth::dismantle(program);
+        } else if diags.is_empty() {
+            return Ok(program);
+        }
+    }
+    diags.sort_by_key(|d| (d.span.start, d.span.end));
+    diags.dedup();
+    Err(diags)
 }
+
+/// Parse a single expression (used by tests and tools).
+pub fn parse_expr(source: &str) -> Result<Expr, Vec<Diagnostic>> {
+    let wrapped = format!("BEGIN {{ {source} }}");
+    let shift = |mut d: Diagnostic| {
+        let off = 8u32;
+        d.span.start = d.span.start.saturating_sub(off);
+        d.span.end = d.span.end.saturating_sub(off);
+        d
+    };
+    let mut program =
+        parse(&wrapped).map_err(|ds| ds.into_iter().map(shift).collect::<Vec<_>>())?;
+    let probe = program.probes.pop();
+    let stmt = probe.and_then(|mut p| p.body.stmts.pop());
+    match stmt.map(|s| s.kind) {
+        Some(ast::StmtKind::Expr(mut e)) => {
+            shift_spans(&mut e, 8);
+            Ok(e)
+        }
+        _ => Err(vec![Diagnostic::error(
+            Span::new(0, source.len()),
+            "not a single expression",
+        )]),
+    }
+}
+
+fn shift_spans(e: &mut Expr, off: u32) {
+    e.span.start -= off;
+    e.span.end -= off;
+    match &mut e.kind {
+        ExprKind::Map { keys: list, .. } | ExprKind::Call { args: list, .. } => {
+            list.iter_mut().for_each(|k| shift_spans(k, off))
+        }
+        ExprKind::Field { base, .. } | ExprKind::Unary { expr: base, .. } => shift_spans(base, off),
+        ExprKind::Index { base: a, index: b } | ExprKind::Binary { lhs: a, rhs: b, .. } => {
+            shift_spans(a, off);
+            shift_spans(b, off);
+        }
+        ExprKind::Ternary { cond, then, els } => {
+            shift_spans(cond, off);
+            shift_spans(then, off);
+            shift_spans(els, off);
+        }
+        ExprKind::Int(_) | ExprKind::Str(_) | ExprKind::Ident(_) | ExprKind::Var(_) => {}
+    }
+}
+
+/// `base.field` / `base->field` ending at byte `end` (grammar helper).
+fn field_expr(base: Expr, field: String, arrow: bool, end: usize) -> Expr {
+    let span = Span::new(base.span.start as usize, end);
+    Expr {
+        kind: ExprKind::Field {
+            base: Box::new(base),
+            field,
+            arrow,
+        },
+        span,
+    }
+}
+
+#[cfg(test)]
+mod tests;

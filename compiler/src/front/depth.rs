@@ -1,0 +1,134 @@
+//! A limit on how deeply the syntax tree nests. The parser itself is table driven
+//! (no recursion), but later passes walk the tree recursively; this keeps them far
+//! from the stack limit. Both functions here use explicit stacks.
+
+use super::ast::{Block, Expr, ExprKind, Program, Stmt, StmtKind};
+use crate::diag::Diagnostic;
+
+/// Deepest allowed nesting of expressions, statements and blocks.
+pub const MAX_NESTING: usize = 512;
+
+enum Node<'a> {
+    Expr(&'a Expr),
+    Stmt(&'a Stmt),
+    Block(&'a Block),
+}
+
+/// Error on the first node nested more than [`MAX_NESTING`] levels deep.
+pub fn check(program: &Program) -> Result<(), Diagnostic> {
+    let mut stack: Vec<(Node, usize)> = Vec::new();
+    for p in &program.probes {
+        stack.push((Node::Block(&p.body), 1));
+        if let Some(e) = &p.predicate {
+            stack.push((Node::Expr(e), 1));
+        }
+    }
+    while let Some((node, depth)) = stack.pop() {
+        let span = match &node {
+            Node::Expr(e) => e.span,
+            Node::Stmt(s) => s.span,
+            Node::Block(b) => b.span,
+        };
+        if depth > MAX_NESTING {
+            return Err(Diagnostic::error(
+                span,
+                format!("program is nested too deeply (more than {MAX_NESTING} levels)"),
+            )
+            .with_label("too deep here"));
+        }
+        let d = depth + 1;
+        match node {
+            Node::Block(b) => stack.extend(b.stmts.iter().map(|s| (Node::Stmt(s), d))),
+            Node::Stmt(s) => match &s.kind {
+                StmtKind::Expr(e) => stack.push((Node::Expr(e), d)),
+                StmtKind::Assign { target, value, .. } => {
+                    stack.push((Node::Expr(target), d));
+                    stack.push((Node::Expr(value), d));
+                }
+                StmtKind::Incr { target, .. } => stack.push((Node::Expr(target), d)),
+                StmtKind::If { cond, then, els } => {
+                    stack.push((Node::Expr(cond), d));
+                    stack.push((Node::Block(then), d));
+                    if let Some(b) = els {
+                        stack.push((Node::Block(b), d));
+                    }
+                }
+                StmtKind::Block(b) => stack.push((Node::Block(b), d)),
+            },
+            Node::Expr(e) => match &e.kind {
+                ExprKind::Int(_) | ExprKind::Str(_) | ExprKind::Ident(_) | ExprKind::Var(_) => {}
+                ExprKind::Map { keys: list, .. } | ExprKind::Call { args: list, .. } => {
+                    stack.extend(list.iter().map(|e| (Node::Expr(e), d)))
+                }
+                ExprKind::Field { base, .. } | ExprKind::Unary { expr: base, .. } => {
+                    stack.push((Node::Expr(base), d))
+                }
+                ExprKind::Index { base: a, index: b } | ExprKind::Binary { lhs: a, rhs: b, .. } => {
+                    stack.push((Node::Expr(a), d));
+                    stack.push((Node::Expr(b), d));
+                }
+                ExprKind::Ternary { cond, then, els } => {
+                    stack.push((Node::Expr(cond), d));
+                    stack.push((Node::Expr(then), d));
+                    stack.push((Node::Expr(els), d));
+                }
+            },
+        }
+    }
+    Ok(())
+}
+
+enum Owned {
+    Expr(Expr),
+    Block(Block),
+}
+
+/// Drop a (possibly very deep) program without recursion.
+pub fn dismantle(program: Program) {
+    let mut stack: Vec<Owned> = Vec::new();
+    for p in program.probes {
+        stack.push(Owned::Block(p.body));
+        stack.extend(p.predicate.map(Owned::Expr));
+    }
+    while let Some(node) = stack.pop() {
+        match node {
+            Owned::Block(b) => {
+                for s in b.stmts {
+                    match s.kind {
+                        StmtKind::Expr(e) | StmtKind::Incr { target: e, .. } => {
+                            stack.push(Owned::Expr(e))
+                        }
+                        StmtKind::Assign { target, value, .. } => {
+                            stack.push(Owned::Expr(target));
+                            stack.push(Owned::Expr(value));
+                        }
+                        StmtKind::If { cond, then, els } => {
+                            stack.push(Owned::Expr(cond));
+                            stack.push(Owned::Block(then));
+                            stack.extend(els.map(Owned::Block));
+                        }
+                        StmtKind::Block(b) => stack.push(Owned::Block(b)),
+                    }
+                }
+            }
+            Owned::Expr(e) => match e.kind {
+                ExprKind::Int(_) | ExprKind::Str(_) | ExprKind::Ident(_) | ExprKind::Var(_) => {}
+                ExprKind::Map { keys: list, .. } | ExprKind::Call { args: list, .. } => {
+                    stack.extend(list.into_iter().map(Owned::Expr))
+                }
+                ExprKind::Field { base, .. } | ExprKind::Unary { expr: base, .. } => {
+                    stack.push(Owned::Expr(*base))
+                }
+                ExprKind::Index { base: a, index: b } | ExprKind::Binary { lhs: a, rhs: b, .. } => {
+                    stack.push(Owned::Expr(*a));
+                    stack.push(Owned::Expr(*b));
+                }
+                ExprKind::Ternary { cond, then, els } => {
+                    stack.push(Owned::Expr(*cond));
+                    stack.push(Owned::Expr(*then));
+                    stack.push(Owned::Expr(*els));
+                }
+            },
+        }
+    }
+}
