@@ -291,6 +291,22 @@ pub fn loaded_link_ids() -> Vec<u64> {
     ids_from_bpftool(&["link", "show"])
 }
 
+/// Assert that `now()` comes back to `want` within a few seconds (the kernel releases
+/// BPF objects after an RCU grace period, not at once).
+pub fn assert_eventually_eq(now: fn() -> Vec<u64>, want: &[u64], what: &str) {
+    let end = Instant::now() + Duration::from_secs(5);
+    loop {
+        let got = now();
+        if got == want {
+            return;
+        }
+        if Instant::now() >= end {
+            panic!("{what}: now {got:?}, before {want:?}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 fn ids_from_bpftool(args: &[&str]) -> Vec<u64> {
     let o = Command::new("bpftool")
         .args(args)

@@ -44,7 +44,7 @@ fn tracerun_refuses_missing_and_non_bpf_files() {
     for (path, want) in [
         (dir.join("missing.o"), "missing.o"),
         (text.clone(), "not an ELF"),
-        ("/bin/true".into(), "not a BPF object"),
+        ("/bin/true".into(), "not BPF"),
     ] {
         let o = Command::new(bin("tracerun")).arg(&path).output().unwrap();
         let err = stderr(&o);

@@ -121,7 +121,10 @@ fn bpftool_reads_btf_and_loads_every_program() {
         );
         assert_eq!(loaded.len(), 2, "{loaded:?}");
         let file = src.to_str().unwrap();
-        assert!(linum.contains(&format!("[{file}:")), "{linum}");
+        assert!(
+            linum.contains(&format!("[file:{file} line_num:")),
+            "{linum}"
+        );
         let script = std::fs::read_to_string(&src).unwrap();
         let some_line = if name == "procs-new" {
             "join(args->argv);"

@@ -152,9 +152,10 @@ END { printf("bye\n"); }"#,
         "{}",
         run.stdout_text()
     );
-    assert_eq!(loaded_prog_ids(), progs, "programs left behind");
-    assert_eq!(loaded_map_ids(), maps, "maps left behind");
-    assert_eq!(loaded_link_ids(), links, "links left behind");
+    // The kernel frees maps after an RCU grace period: give it a moment.
+    assert_eventually_eq(loaded_prog_ids, &progs, "programs left behind");
+    assert_eventually_eq(loaded_map_ids, &maps, "maps left behind");
+    assert_eventually_eq(loaded_link_ids, &links, "links left behind");
 }
 
 #[test]
