@@ -217,27 +217,11 @@ fn usage_error(kind: ErrorKind, msg: &str) -> ! {
 }
 
 /// The text of `--emit ir`.
-// INTEGRATION: switch to `module.to_string()` once `ir::Module` implements Display.
 fn format_ir(module: &ir::Module) -> String {
-    format!("{module:#?}\n")
+    module.to_string()
 }
 
 /// The text of `--emit asm` for one program.
-// INTEGRATION: replace the body with `tracec::back::asm::format(f, ir)` once the back
-// end provides it; until then this prints the raw encoded instructions.
-fn format_asm(f: &CompiledFunction, _ir: &ir::Module) -> String {
-    let mut out = format!("{} (section {}):\n", f.name, f.section);
-    for (i, insn) in f.insns.iter().enumerate() {
-        let hex: Vec<String> = insn.encode().iter().map(|b| format!("{b:02x}")).collect();
-        out.push_str(&format!(
-            "{i:5}: {}    code={:#04x} dst=r{} src=r{} off={} imm={}\n",
-            hex.join(" "),
-            insn.code,
-            insn.dst,
-            insn.src,
-            insn.off,
-            insn.imm
-        ));
-    }
-    out
+fn format_asm(f: &CompiledFunction, ir: &ir::Module) -> String {
+    tracec::back::asm::format(f, ir)
 }

@@ -101,7 +101,6 @@ fn directory_as_file_is_an_error_not_a_panic() {
 }
 
 #[test]
-#[ignore = "needs compile()"]
 fn syntax_error_is_rendered_with_location() {
     let o = tracec(&["-e", "BEGIN { x = }", "-o", "/dev/null"]);
     assert_eq!(o.status.code(), Some(1));
@@ -114,7 +113,6 @@ fn syntax_error_is_rendered_with_location() {
 }
 
 #[test]
-#[ignore = "needs compile()"]
 fn file_writes_object_next_to_it() {
     let dir = scratch_dir("obj");
     let script = dir.join("hello.bt");
@@ -127,7 +125,6 @@ fn file_writes_object_next_to_it() {
 }
 
 #[test]
-#[ignore = "needs compile()"]
 fn stdin_with_output() {
     let dir = scratch_dir("stdin");
     let out = dir.join("out.o");
@@ -150,7 +147,6 @@ fn stdin_with_output() {
 }
 
 #[test]
-#[ignore = "needs compile()"]
 fn emit_ir_and_asm_print_without_writing() {
     for form in ["ir", "asm"] {
         let o = tracec(&["--emit", form, "-e", "BEGIN { exit(); }"]);
@@ -160,7 +156,6 @@ fn emit_ir_and_asm_print_without_writing() {
 }
 
 #[test]
-#[ignore = "needs probes::list()"]
 fn list_with_pattern() {
     let o = tracec(&["-l", "tracepoint:syscalls:sys_enter_openat"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
