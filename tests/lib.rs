@@ -276,51 +276,75 @@ impl Drop for Run {
     }
 }
 
-/// Ids of the BPF programs loaded in the kernel right now (via bpftool).
-pub fn loaded_prog_ids() -> Vec<u64> {
-    ids_from_bpftool(&["prog", "show"])
+/// One BPF object the kernel has loaded, as `bpftool <kind> show` lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KernelObject {
+    pub id: u64,
+    /// The object's name (empty for links).
+    pub name: String,
+    /// For links: the id of the program they hold.
+    pub prog: Option<u64>,
 }
 
-/// Ids of the BPF maps in the kernel right now (via bpftool).
-pub fn loaded_map_ids() -> Vec<u64> {
-    ids_from_bpftool(&["map", "show"])
+/// BPF programs loaded in the kernel right now.
+pub fn loaded_progs() -> Vec<KernelObject> {
+    from_bpftool("prog")
 }
 
-/// Ids of the BPF links in the kernel right now (via bpftool).
-pub fn loaded_link_ids() -> Vec<u64> {
-    ids_from_bpftool(&["link", "show"])
+/// BPF maps in the kernel right now.
+pub fn loaded_maps() -> Vec<KernelObject> {
+    from_bpftool("map")
 }
 
-/// Assert that `now()` comes back to `want` within a few seconds (the kernel releases
-/// BPF objects after an RCU grace period, not at once).
-pub fn assert_eventually_eq(now: fn() -> Vec<u64>, want: &[u64], what: &str) {
+/// BPF links in the kernel right now.
+pub fn loaded_links() -> Vec<KernelObject> {
+    from_bpftool("link")
+}
+
+/// Parse `bpftool KIND show`: header lines look like
+/// `1162: hash  name AT_map  flags 0x0` or `7: perf_event  prog 42`.
+fn from_bpftool(kind: &str) -> Vec<KernelObject> {
+    let o = Command::new("bpftool")
+        .args([kind, "show"])
+        .output()
+        .expect("bpftool is installed (apt-get install bpftool)");
+    assert!(o.status.success(), "bpftool {kind} show failed");
+    let text = String::from_utf8_lossy(&o.stdout);
+    text.lines()
+        .filter(|l| !l.starts_with(char::is_whitespace))
+        .filter_map(|l| {
+            let (id, rest) = l.split_once(':')?;
+            let words: Vec<&str> = rest.split_whitespace().collect();
+            let after = |key: &str| {
+                words
+                    .iter()
+                    .position(|w| *w == key)
+                    .and_then(|i| words.get(i + 1))
+                    .map(|w| w.to_string())
+            };
+            Some(KernelObject {
+                id: id.trim().parse().ok()?,
+                name: after("name").unwrap_or_default(),
+                prog: after("prog").and_then(|p| p.parse().ok()),
+            })
+        })
+        .collect()
+}
+
+/// Wait (a few seconds at most: the kernel frees BPF objects after an RCU grace period)
+/// until `left()` finds nothing, and panic with what is left otherwise.
+pub fn assert_eventually_none(left: impl Fn() -> Vec<KernelObject>, what: &str) {
     let end = Instant::now() + Duration::from_secs(5);
     loop {
-        let got = now();
-        if got == want {
+        let now = left();
+        if now.is_empty() {
             return;
         }
         if Instant::now() >= end {
-            panic!("{what}: now {got:?}, before {want:?}");
+            panic!("{what} left behind: {now:?}");
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-}
-
-fn ids_from_bpftool(args: &[&str]) -> Vec<u64> {
-    let o = Command::new("bpftool")
-        .args(args)
-        .output()
-        .expect("bpftool is installed (apt-get install bpftool)");
-    assert!(o.status.success(), "bpftool {args:?} failed");
-    let text = String::from_utf8_lossy(&o.stdout);
-    let mut ids: Vec<u64> = text
-        .lines()
-        .filter(|l| !l.starts_with(char::is_whitespace))
-        .filter_map(|l| l.split(':').next()?.trim().parse().ok())
-        .collect();
-    ids.sort_unstable();
-    ids
 }
 
 /// Run a command to completion, panicking if it cannot start.

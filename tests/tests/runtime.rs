@@ -121,9 +121,8 @@ fn sigint_prints_maps_and_leaves_nothing_behind() {
     let Some(_k) = kernel_or_skip("teardown") else {
         return;
     };
-    let progs = loaded_prog_ids();
-    let maps = loaded_map_ids();
-    let links = loaded_link_ids();
+    let progs_before: Vec<u64> = loaded_progs().iter().map(|p| p.id).collect();
+    let maps_before: Vec<u64> = loaded_maps().iter().map(|m| m.id).collect();
     let dir = scratch("teardown");
     let obj = compile_text(
         &dir,
@@ -139,6 +138,23 @@ END { printf("bye\n"); }"#,
         "{:?}",
         run.err_lines
     );
+    // What this run loaded: new programs and maps carrying our names (other BPF users on
+    // the machine may come and go meanwhile).
+    let our_maps = ["AT_calls", "AT_t", "events", "lost_events"];
+    let ours: Vec<u64> = loaded_progs()
+        .into_iter()
+        .filter(|p| !progs_before.contains(&p.id))
+        .filter(|p| p.name.starts_with("tracepoint_") || p.name.starts_with("interval_"))
+        .map(|p| p.id)
+        .collect();
+    assert_eq!(ours.len(), 2, "attached programs: {:?}", loaded_progs());
+    assert!(
+        loaded_links()
+            .iter()
+            .any(|l| l.prog.is_some_and(|p| ours.contains(&p))),
+        "no link holds our programs: {:?}",
+        loaded_links()
+    );
     std::thread::sleep(Duration::from_millis(300));
     run.signal(libc::SIGINT);
     assert_eq!(run.finish(Duration::from_secs(10)), Some(0));
@@ -152,10 +168,36 @@ END { printf("bye\n"); }"#,
         "{}",
         run.stdout_text()
     );
-    // The kernel frees maps after an RCU grace period: give it a moment.
-    assert_eventually_eq(loaded_prog_ids, &progs, "programs left behind");
-    assert_eventually_eq(loaded_map_ids, &maps, "maps left behind");
-    assert_eventually_eq(loaded_link_ids, &links, "links left behind");
+    assert_eventually_none(
+        || {
+            loaded_progs()
+                .into_iter()
+                .filter(|p| {
+                    ours.contains(&p.id)
+                        || (!progs_before.contains(&p.id) && p.name.starts_with("END_"))
+                })
+                .collect()
+        },
+        "programs",
+    );
+    assert_eventually_none(
+        || {
+            loaded_links()
+                .into_iter()
+                .filter(|l| l.prog.is_some_and(|p| ours.contains(&p)))
+                .collect()
+        },
+        "links",
+    );
+    assert_eventually_none(
+        || {
+            loaded_maps()
+                .into_iter()
+                .filter(|m| !maps_before.contains(&m.id) && our_maps.contains(&m.name.as_str()))
+                .collect()
+        },
+        "maps",
+    );
 }
 
 #[test]
