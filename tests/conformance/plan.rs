@@ -8,6 +8,7 @@ use std::path::Path;
 
 use regex::Regex;
 
+use super::check::regex_supported;
 use super::parse::{ExpectMode, Record};
 use super::scan::{attaches_nothing, probe_types, shell_words, UNATTACHABLE};
 
@@ -264,6 +265,13 @@ pub fn plan(r: &Record, host: &Host, cwd: &Path) -> Result<Plan, String> {
     };
     if !JSON_OUTPUT_SUPPORTED && r.expects.iter().any(|e| e.mode == ExpectMode::Json) {
         return Err("json: json output not supported yet".into());
+    }
+    for e in &r.expects {
+        if matches!(e.mode, ExpectMode::Regex | ExpectMode::RegexNone) {
+            regex_supported(&e.value).map_err(|why| {
+                format!("regex: Python regex the regex crate cannot evaluate ({why})")
+            })?;
+        }
     }
     for f in &r.features {
         let have = match f.as_str() {

@@ -109,33 +109,44 @@ fn skip_trivia(b: &[u8], i: usize) -> Option<usize> {
 }
 
 /// The top-level headers of a program: the text before each top-level `{`, from the end of
-/// the previous top-level block or `;`. Comments and strings are skipped.
+/// the previous top-level block or `;`. Comments are dropped; strings are kept.
 pub fn headers(src: &str) -> Vec<String> {
     let b = src.as_bytes();
     let mut out = Vec::new();
     let mut depth = 0usize;
-    let mut start = 0usize;
+    let mut cur = String::new();
     let mut i = 0usize;
     while i < b.len() {
         if let Some(next) = skip_trivia(b, i) {
             // A predicate `/.../` is not a comment; only `//` and `/*` are skipped here.
+            if depth == 0 {
+                if b[i] == b'"' {
+                    cur.push_str(&src[i..next]);
+                } else {
+                    cur.push(' ');
+                }
+            }
             i = next;
             continue;
         }
-        match b[i] {
+        let c = b[i];
+        match c {
             b'{' => {
                 if depth == 0 {
-                    out.push(src[start..i].trim().to_string());
+                    out.push(cur.trim().to_string());
+                    cur.clear();
                 }
                 depth += 1;
             }
-            b'}' => {
-                depth = depth.saturating_sub(1);
-                if depth == 0 {
-                    start = i + 1;
-                }
+            b'}' => depth = depth.saturating_sub(1),
+            b';' if depth == 0 => cur.clear(),
+            _ if depth == 0 => {
+                // Copy the whole (possibly multi-byte) character.
+                let len = src[i..].chars().next().map_or(1, char::len_utf8);
+                cur.push_str(&src[i..i + len]);
+                i += len;
+                continue;
             }
-            b';' if depth == 0 => start = i + 1,
             _ => {}
         }
         i += 1;
