@@ -128,7 +128,8 @@ pub fn check_one(
             Some(m) => Err(format!("unexpected line {:?}", one_line(m.as_str().trim()))),
         },
         ExpectMode::Regex => {
-            let re = build_regex(v).map_err(|e| format!("bad regex: {}", one_line(&e.to_string())))?;
+            let re =
+                build_regex(v).map_err(|e| format!("bad regex: {}", one_line(&e.to_string())))?;
             if re.is_match(output) {
                 Ok(())
             } else {
@@ -136,7 +137,8 @@ pub fn check_one(
             }
         }
         ExpectMode::RegexNone => {
-            let re = build_regex(v).map_err(|e| format!("bad regex: {}", one_line(&e.to_string())))?;
+            let re =
+                build_regex(v).map_err(|e| format!("bad regex: {}", one_line(&e.to_string())))?;
             match re.find(output) {
                 None => Ok(()),
                 Some(m) => Err(format!("unexpected match {:?}", one_line(m.as_str()))),

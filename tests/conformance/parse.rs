@@ -269,7 +269,10 @@ pub fn parse_record(suite: &str, lines: &[(usize, &str)]) -> Result<Record, Pars
             "NEW_PIDNS" => r.new_pidns = true,
             "SKIP_IF_ENV_HAS" => {
                 let Some((k, v)) = value.split_once('=') else {
-                    return Err(err(ln, format!("SKIP_IF_ENV_HAS {value:?} is not KEY=VALUE")));
+                    return Err(err(
+                        ln,
+                        format!("SKIP_IF_ENV_HAS {value:?} is not KEY=VALUE"),
+                    ));
                 };
                 r.skip_if_env_has = Some((k.to_string(), v.to_string()));
             }

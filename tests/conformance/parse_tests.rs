@@ -9,7 +9,10 @@ fn one(text: &str) -> Record {
 #[test]
 fn records_are_separated_by_blank_lines_and_comments_are_ignored() {
     let text = "# header comment\nNAME a\nPROG begin { exit(); }\nEXPECT x\n\n\nNAME b\n# inside\nRUN {{BPFTRACE}} -e 'begin {}'\nEXPECT y";
-    let v: Vec<Record> = parse_suite("s", text).into_iter().map(Result::unwrap).collect();
+    let v: Vec<Record> = parse_suite("s", text)
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
     assert_eq!(v.len(), 2);
     assert_eq!(v[0].name, "a");
     assert_eq!(v[0].line, 2);
@@ -25,15 +28,24 @@ fn multi_line_prog_and_expect_keep_relative_indentation() {
     let r = one(
         "NAME m\nPROG begin { printf(\"hello \") }\n       end {\n         exit();\n     }\nEXPECT hello\n       world!\nEXPECT_REGEX ^a\n             b$\nTIMEOUT 3\n",
     );
-    assert_eq!(r.prog, "begin { printf(\"hello \") }\n  end {\n    exit();\n}");
+    assert_eq!(
+        r.prog,
+        "begin { printf(\"hello \") }\n  end {\n    exit();\n}"
+    );
     assert_eq!(r.expects.len(), 2);
     assert_eq!(
         r.expects[0],
-        Expect { mode: ExpectMode::Text, value: "hello\nworld!".into() }
+        Expect {
+            mode: ExpectMode::Text,
+            value: "hello\nworld!".into()
+        }
     );
     assert_eq!(
         r.expects[1],
-        Expect { mode: ExpectMode::Regex, value: "^a\nb$".into() }
+        Expect {
+            mode: ExpectMode::Regex,
+            value: "^a\nb$".into()
+        }
     );
     assert_eq!(r.timeout, 3);
 }
@@ -66,10 +78,16 @@ fn every_directive_is_read() {
     ));
     assert_eq!(r.timeout, 7);
     assert_eq!(r.befores, ["sleep 10", "sleep 20"]);
-    assert_eq!(r.after, "echo second", "the last AFTER wins, as in the Python engine");
+    assert_eq!(
+        r.after, "echo second",
+        "the last AFTER wins, as in the Python engine"
+    );
     assert_eq!(r.setup, "touch /tmp/x");
     assert_eq!(r.cleanup, "rm -f /tmp/x");
-    assert_eq!((r.min_kernel.as_str(), r.max_kernel.as_str()), ("5.10", "7.0"));
+    assert_eq!(
+        (r.min_kernel.as_str(), r.max_kernel.as_str()),
+        ("5.10", "7.0")
+    );
     assert_eq!(r.requires, ["true", "ls /"]);
     assert_eq!(r.env.get("A").map(String::as_str), Some("1"));
     assert_eq!(r.env.get("B").map(String::as_str), Some("two"));
@@ -81,13 +99,22 @@ fn every_directive_is_read() {
     assert_eq!(r.skip_if_env_has, Some(("CI".into(), "true".into())));
     assert_eq!(r.localize_ts, Some(1_700_000_000));
     let modes: Vec<ExpectMode> = r.expects.iter().map(|e| e.mode).collect();
-    assert_eq!(modes, [ExpectMode::TextNone, ExpectMode::RegexNone, ExpectMode::Text]);
+    assert_eq!(
+        modes,
+        [
+            ExpectMode::TextNone,
+            ExpectMode::RegexNone,
+            ExpectMode::Text
+        ]
+    );
     assert!(!r.has_exact_expect());
 }
 
 #[test]
 fn defaults_and_value_trimming() {
-    let r = one("NAME  spaced name  \nPROG begin {}\nEXPECT_FILE   runtime/outputs/x.txt  \nWILL_FAIL\n");
+    let r = one(
+        "NAME  spaced name  \nPROG begin {}\nEXPECT_FILE   runtime/outputs/x.txt  \nWILL_FAIL\n",
+    );
     assert_eq!(r.name, "spaced name");
     assert_eq!(r.timeout, DEFAULT_TIMEOUT);
     assert_eq!(r.return_code, 0);
@@ -108,7 +135,11 @@ fn malformed_records_are_errors_that_do_not_hide_others() {
     let text = "NAME no expect\nPROG begin {}\n\nNAME both\nPROG begin {}\nRUN x\nEXPECT a\n\nNAME bogus\nPROG begin {}\nEXPECT a\nFROB 1\n\nNAME exact plus\nPROG begin {}\nEXPECT_JSON a.json\nEXPECT b\n\nNAME wf\nPROG begin {}\nEXPECT a\nWILL_FAIL\nRETURN_CODE 3\n\nNAME t\nPROG begin {}\nEXPECT a\nTIMEOUT soon\n\nPROG begin {}\nEXPECT a\n\nNAME good\nPROG begin {}\nEXPECT a\n";
     let v = parse_suite("s", text);
     assert_eq!(v.len(), 8);
-    let errs: Vec<String> = v.iter().filter_map(|r| r.as_ref().err()).map(|e| e.message.clone()).collect();
+    let errs: Vec<String> = v
+        .iter()
+        .filter_map(|r| r.as_ref().err())
+        .map(|e| e.message.clone())
+        .collect();
     assert_eq!(errs.len(), 7, "{errs:?}");
     assert!(errs[0].contains("EXPECT"));
     assert!(errs[1].contains("both"));

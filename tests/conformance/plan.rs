@@ -143,9 +143,14 @@ fn arch_matches(arch: &[String], host: &Host) -> bool {
 /// `pkill -SIG bpftrace`) to the `tracerun` pid. Other references cannot be translated.
 pub fn rewrite_process_refs(cmd: &str) -> Result<String, String> {
     let pidof = Regex::new(r"\$\(\s*pidof\s+bpftrace\s*\)").expect("valid regex");
-    let pkill = Regex::new(r"\bpkill((?:\s+-\S+)*)\s+bpftrace\b").expect("valid regex");
+    // `pkill -SIGINT bpftrace` -> `kill -INT PID` (sh's kill does not take `-SIGINT`).
+    let pkill =
+        Regex::new(r"\bpkill(?:\s+-(?:SIG)?([A-Z0-9]+))?\s+bpftrace\b").expect("valid regex");
     let out = pidof.replace_all(cmd, TRACERUN_PID);
-    let out = pkill.replace_all(&out, format!("kill$1 {TRACERUN_PID}").as_str());
+    let out = pkill.replace_all(&out, |c: &regex::Captures<'_>| match c.get(1) {
+        Some(sig) => format!("kill -{} {TRACERUN_PID}", sig.as_str()),
+        None => format!("kill {TRACERUN_PID}"),
+    });
     let other = Regex::new(r"\b(pidof|pgrep|pkill|killall)\b[^;&|]*\bbpftrace\b").expect("valid");
     if other.is_match(&out) {
         return Err(format!("command refers to the bpftrace process: {cmd}"));

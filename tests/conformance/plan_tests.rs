@@ -25,11 +25,29 @@ fn plan_of(text: &str) -> Result<Plan, String> {
 fn shell_words_handle_quotes_and_refuse_shell_syntax() {
     assert_eq!(
         shell_words(r#"{{BPFTRACE}} -e 'begin { printf("%d\n", 1); }' "a b" c\ d"#).unwrap(),
-        ["{{BPFTRACE}}", "-e", "begin { printf(\"%d\\n\", 1); }", "a b", "c d"]
+        [
+            "{{BPFTRACE}}",
+            "-e",
+            "begin { printf(\"%d\\n\", 1); }",
+            "a b",
+            "c d"
+        ]
     );
-    assert_eq!(shell_words(r#"x "q\"uote\n""#).unwrap(), ["x", "q\"uote\\n"]);
+    assert_eq!(
+        shell_words(r#"x "q\"uote\n""#).unwrap(),
+        ["x", "q\"uote\\n"]
+    );
     assert_eq!(shell_words("a 'it'\\''s'").unwrap(), ["a", "it's"]);
-    for bad in ["a | b", "a; b", "a > f", "a < f", "a && b", "x $(y)", "x \"$(y)\"", "x 'open"] {
+    for bad in [
+        "a | b",
+        "a; b",
+        "a > f",
+        "a < f",
+        "a && b",
+        "x $(y)",
+        "x \"$(y)\"",
+        "x 'open",
+    ] {
         assert!(shell_words(bad).is_err(), "{bad}");
     }
 }
@@ -45,11 +63,19 @@ fentry:vfs_read, kprobe:vfs_open /@a != 0/ { if (1) { printf("t:x { }"); } }
 // kretprobe:commented { }
 /* uprobe:also { } */
 end { }"#;
-    assert_eq!(probe_types(src), ["begin", "interval", "fentry", "kprobe", "end"]);
-    assert_eq!(probe_types("t:syscalls:sys_enter_openat /pid == 1/ { }"), ["tracepoint"]);
+    assert_eq!(
+        probe_types(src),
+        ["begin", "interval", "fentry", "kprobe", "end"]
+    );
+    assert_eq!(
+        probe_types("t:syscalls:sys_enter_openat /pid == 1/ { }"),
+        ["tracepoint"]
+    );
     assert_eq!(probe_types("uprobe:/bin/bash:readline { }"), ["uprobe"]);
     assert!(attaches_nothing(&probe_types("BEGIN { exit(); } END { }")));
-    assert!(!attaches_nothing(&probe_types("begin { } profile:hz:99 { }")));
+    assert!(!attaches_nothing(&probe_types(
+        "begin { } profile:hz:99 { }"
+    )));
 }
 
 #[test]
@@ -90,7 +116,15 @@ fn process_references_are_rewritten_to_the_tracerun_pid() {
     );
     assert_eq!(
         rewrite_process_refs("pkill -SIGINT bpftrace").unwrap(),
-        "kill -SIGINT {{TRACERUN_PID}}"
+        "kill -INT {{TRACERUN_PID}}"
+    );
+    assert_eq!(
+        rewrite_process_refs("pkill bpftrace").unwrap(),
+        "kill {{TRACERUN_PID}}"
+    );
+    assert_eq!(
+        rewrite_process_refs("pkill -9 bpftrace; true").unwrap(),
+        "kill -9 {{TRACERUN_PID}}; true"
     );
     assert_eq!(
         rewrite_process_refs("nft add table bpftrace").unwrap(),
@@ -117,17 +151,24 @@ fn skip_rules_name_their_reason() {
     assert!(reason(&format!("{base}ENV BPFTRACE_MAX_STRLEN=5\n")).contains("BPFTRACE_MAX_STRLEN"));
     assert!(reason(&format!("{base}REQUIRES_FEATURE dwarf\n")).starts_with("feature:"));
     assert!(reason(&format!("{base}REQUIRES_FEATURE frobnicate\n")).contains("unknown"));
-    assert!(plan_of(&format!("{base}REQUIRES_FEATURE btf lookup_percpu_elem !dwarf\n")).is_ok());
+    assert!(plan_of(&format!(
+        "{base}REQUIRES_FEATURE btf lookup_percpu_elem !dwarf\n"
+    ))
+    .is_ok());
     assert!(reason(&format!("{base}REQUIRES_FEATURE !btf\n")).starts_with("feature:"));
     assert!(reason(&format!("{base}AFTER pgrep bpftrace\n")).starts_with("process:"));
-    assert!(reason("NAME n\nPROG kretprobe:vfs_read { exit(); }\nEXPECT x\n").contains("kretprobe"));
+    assert!(
+        reason("NAME n\nPROG kretprobe:vfs_read { exit(); }\nEXPECT x\n").contains("kretprobe")
+    );
     assert!(reason("NAME n\nPROG begin {} f:vfs_read { }\nEXPECT x\n").contains("fentry"));
-    assert!(reason("NAME n\nPROG begin {}\nEXPECT_JSON runtime/outputs/a.json\n").starts_with("json:"));
+    assert!(
+        reason("NAME n\nPROG begin {}\nEXPECT_JSON runtime/outputs/a.json\n").starts_with("json:")
+    );
     assert!(reason("NAME n\nPROG begin {}\nEXPECT_REGEX a(?!b)\n").starts_with("regex:"));
     assert!(reason("NAME n\nRUN {{BPFTRACE}} -l\nEXPECT x\n").starts_with("flag:"));
     let p = plan_of("NAME n\nPROG end { }\nAFTER pkill -SIGINT bpftrace\nEXPECT x\n").unwrap();
     assert!(p.attaches_nothing);
-    assert_eq!(p.after, "kill -SIGINT {{TRACERUN_PID}}");
+    assert_eq!(p.after, "kill -INT {{TRACERUN_PID}}");
 }
 
 #[test]

@@ -137,8 +137,8 @@ fn start_befores(r: &Record, dir: &Path, limit: Duration) -> Result<Vec<Child>, 
             .map(|f| f.to_string_lossy().chars().take(15).collect())
             .unwrap_or_default();
         loop {
-            let comm = std::fs::read_to_string(format!("/proc/{}/comm", child.id()))
-                .unwrap_or_default();
+            let comm =
+                std::fs::read_to_string(format!("/proc/{}/comm", child.id())).unwrap_or_default();
             if comm.trim_end() == want {
                 break;
             }
@@ -228,7 +228,10 @@ fn execute(
     if code != 0 {
         // The compile failure is the outcome of the "bpftrace invocation".
         if !r.will_fail {
-            return Outcome::Fail(format!("tracec (exit {code}): {}", first_line(&compile_out)));
+            return Outcome::Fail(format!(
+                "tracec (exit {code}): {}",
+                first_line(&compile_out)
+            ));
         }
         return judge(r, dir, &compile_out, Some(code));
     }
@@ -255,7 +258,9 @@ fn execute(
             if !attached && is_attached_line(&text) {
                 attached = true;
                 if r.has_exact_expect() {
+                    // Exact expectations see only what follows the notice.
                     output.clear();
+                    continue;
                 }
                 if p.quiet {
                     // bpftrace -q prints no attach notice; drop ours.

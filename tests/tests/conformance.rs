@@ -108,7 +108,10 @@ fn main() -> ExitCode {
     {
         Ok(f) => f,
         Err(e) => {
-            eprintln!("conformance: cannot read floor {}: {e}", floor_file.display());
+            eprintln!(
+                "conformance: cannot read floor {}: {e}",
+                floor_file.display()
+            );
             return ExitCode::FAILURE;
         }
     };
