@@ -28,8 +28,71 @@ fn one_line(s: &str) -> String {
     }
 }
 
+/// Python's `re` reads a `{` that does not start a `{m}`, `{m,}` or `{m,n}` repetition (and
+/// a `}` that closes none) as a literal; the `regex` crate rejects them. Escape those.
+pub fn python_braces(pattern: &str) -> String {
+    let chars: Vec<char> = pattern.chars().collect();
+    let mut out = String::with_capacity(pattern.len() + 8);
+    let mut i = 0;
+    let mut in_class = false;
+    let mut open_quantifier = false;
+    while i < chars.len() {
+        let c = chars[i];
+        match c {
+            '\\' => {
+                out.push(c);
+                if let Some(&n) = chars.get(i + 1) {
+                    out.push(n);
+                }
+                i += 2;
+                continue;
+            }
+            '[' if !in_class => {
+                in_class = true;
+                out.push(c);
+                // A `]` right after `[` or `[^` is a literal member.
+                if chars.get(i + 1) == Some(&'^') {
+                    out.push('^');
+                    i += 1;
+                }
+                if chars.get(i + 1) == Some(&']') {
+                    out.push(']');
+                    i += 1;
+                }
+            }
+            ']' if in_class => {
+                in_class = false;
+                out.push(c);
+            }
+            '{' if !in_class => {
+                let rest: String = chars[i + 1..].iter().take_while(|&&c| c != '}').collect();
+                let closed = chars.len() > i + 1 + rest.len();
+                let (m, n) = rest.split_once(',').unwrap_or((rest.as_str(), ""));
+                let digits = |s: &str| s.chars().all(|c| c.is_ascii_digit());
+                if closed && !m.is_empty() && digits(m) && digits(n) {
+                    open_quantifier = true;
+                    out.push('{');
+                } else {
+                    out.push_str("\\{");
+                }
+            }
+            '}' if !in_class => {
+                if open_quantifier {
+                    open_quantifier = false;
+                    out.push('}');
+                } else {
+                    out.push_str("\\}");
+                }
+            }
+            _ => out.push(c),
+        }
+        i += 1;
+    }
+    out
+}
+
 fn build_regex(pattern: &str) -> Result<Regex, regex::Error> {
-    RegexBuilder::new(pattern)
+    RegexBuilder::new(&python_braces(pattern))
         .multi_line(true)
         .size_limit(1 << 24)
         .build()

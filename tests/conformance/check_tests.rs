@@ -145,3 +145,21 @@ fn check_all_reports_every_unmet_expectation() {
     assert_eq!(dirs, ["b", "c", "^d"]);
     assert!(check_all(&exps[..1], "a\n", Path::new("/"), None).is_empty());
 }
+
+#[test]
+fn python_literal_braces_are_escaped() {
+    assert_eq!(
+        python_braces(r"k:\* { @\[probe\] }"),
+        r"k:\* \{ @\[probe\] \}"
+    );
+    assert_eq!(python_braces(r"a{2}b{1,}c{2,3}"), r"a{2}b{1,}c{2,3}");
+    assert_eq!(python_braces(r"[{}]x\{"), r"[{}]x\{");
+    assert_eq!(python_braces("{a}"), r"\{a\}");
+    assert!(ok(
+        ExpectMode::Regex,
+        r"^begin { exit\(\); }$",
+        "begin { exit(); }\n"
+    ));
+    assert!(ok(ExpectMode::Regex, r"^\d{3}$", "123\n"));
+    assert!(!ok(ExpectMode::Regex, r"^\d{3}$", "12\n"));
+}

@@ -391,3 +391,14 @@ fn run_suites_prints_per_suite_counts_and_the_final_line() {
         "alpha: 1 passed, 0 failed, 0 skipped\n1 passed, 0 failed, 0 skipped\n"
     );
 }
+
+#[test]
+fn attach_notice_is_recognised_exactly() {
+    use super::run::is_attached_line;
+    assert!(is_attached_line("Attached 1 probe\n"));
+    assert!(is_attached_line("Attached 12 probes"));
+    assert!(!is_attached_line("Attached probes"));
+    assert!(!is_attached_line("Attached 1 probe now"));
+    assert!(!is_attached_line("xAttached 1 probe"));
+    assert!(!is_attached_line("Attaching 1 probe..."));
+}

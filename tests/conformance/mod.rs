@@ -5,6 +5,27 @@
 //! (`tests/runtime/engine/runner.py`, summarised in the suite's `TESTS-README.md`). See
 //! [`plan`] for the exact skip rules, [`run`] for timing and verdicts, [`check`] for the
 //! matchers.
+//!
+//! Semantics (as in the Python engine unless noted):
+//! - output is stdout and stderr merged, in arrival order, with `tracec`'s own output
+//!   (warnings, errors) first, as `bpftrace -e` would print them;
+//! - "attached" is the first line `Attached N probe(s)`; programs with only `begin`/`end`
+//!   probes count as attached after a short grace even without it (engine choice). `AFTER`
+//!   starts then, and the record's `TIMEOUT` (capped at 10 s) starts counting; before it,
+//!   the wait is capped at 5 s (bpftrace's engine: 10 s);
+//! - `EXPECT_FILE`/`EXPECT_JSON` see only output after the notice; with `-q` the notice is
+//!   removed from the output (tracerun is never given `-q`, the engine needs the notice);
+//! - on timeout: SIGTERM to tracerun's process group, 1 s, then SIGKILL; the exit code is
+//!   then not checked and the record passes if its expectations hold;
+//! - otherwise the exit code must equal `RETURN_CODE` (default 0), or with `WILL_FAIL` be
+//!   non-zero; a `tracec` failure is the exit code of the invocation (so `WILL_FAIL`
+//!   records may match the compiler's error text), and without `WILL_FAIL` it fails the
+//!   record as "tracec (exit N): first line";
+//! - a failing `SETUP` or `CLEANUP` fails the record; `AFTER`/`BEFORE` get 1 s after the
+//!   run, then their process groups are killed;
+//! - commands run in a per-record directory where `runtime` links to the suite directory,
+//!   so `runtime/scripts/...` and `runtime/outputs/...` resolve as in bpftrace's tree;
+//! - the program sees only `PATH`, `test=NAME` and the record's `ENV`.
 
 pub mod check;
 pub mod parse;

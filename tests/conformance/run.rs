@@ -9,8 +9,8 @@ use super::check::check_all;
 use super::parse::Record;
 use super::plan::{plan, Host, Plan, Source, TRACERUN_PID};
 use super::proc::{
-    drain_ready, drain_to_eof, exit_code, finish_helper, join_lines, run_bounded, shell,
-    signal_group, spawn_merged, spawn_quiet, wait_until,
+    drain_ready, drain_to_eof, exit_code, finish_helper, run_bounded, shell, signal_group,
+    spawn_merged, spawn_quiet, wait_until,
 };
 
 /// Where the binaries and the suite are, and the time limits.
@@ -195,6 +195,35 @@ pub fn run_record(r: &Record, cfg: &Config, host: &Host, dir: &Path) -> Outcome 
     verdict
 }
 
+/// The output of the program under test as it arrives.
+struct Output {
+    text: String,
+    /// `EXPECT_FILE`/`EXPECT_JSON`: only what follows the attach notice counts.
+    exact: bool,
+    /// bpftrace `-q` prints no attach notice; ours is dropped.
+    quiet: bool,
+    notice_seen: bool,
+}
+
+impl Output {
+    /// Add a raw line; true when it is the (first) attach notice.
+    fn push(&mut self, raw: &[u8]) -> bool {
+        let line = String::from_utf8_lossy(raw);
+        if !self.notice_seen && is_attached_line(&line) {
+            self.notice_seen = true;
+            if self.exact {
+                self.text.clear();
+            }
+            if !self.exact && !self.quiet {
+                self.text.push_str(&line);
+            }
+            return true;
+        }
+        self.text.push_str(&line);
+        false
+    }
+}
+
 /// Compile, run, and judge.
 fn execute(
     r: &Record,
@@ -244,7 +273,12 @@ fn execute(
         Err(e) => return Outcome::Fail(format!("cannot run tracerun: {e}")),
     };
     let pid = m.child.id().to_string();
-    let mut output = compile_out;
+    let mut out = Output {
+        text: compile_out,
+        exact: r.has_exact_expect(),
+        quiet: p.quiet,
+        notice_seen: false,
+    };
     let mut lines = Vec::new();
     let mut attached = false;
     let mut timer_started = false;
@@ -254,26 +288,13 @@ fn execute(
         lines.clear();
         drain_ready(&m.lines, &mut lines);
         for l in &lines {
-            let text = String::from_utf8_lossy(l);
-            if !attached && is_attached_line(&text) {
-                attached = true;
-                if r.has_exact_expect() {
-                    // Exact expectations see only what follows the notice.
-                    output.clear();
-                    continue;
-                }
-                if p.quiet {
-                    // bpftrace -q prints no attach notice; drop ours.
-                    continue;
-                }
-            }
-            output.push_str(&text);
+            attached |= out.push(l);
         }
         let now = Instant::now();
         if !attached && p.attaches_nothing && now >= start + cfg.no_probe_grace {
             attached = true;
-            if r.has_exact_expect() {
-                output.clear();
+            if out.exact {
+                out.text.clear();
             }
         }
         if attached && !timer_started {
@@ -309,8 +330,10 @@ fn execute(
     };
     lines.clear();
     drain_to_eof(&m.lines, &mut lines, Duration::from_millis(500));
-    output.push_str(&join_lines(&lines));
-    judge(r, dir, &output, code)
+    for l in &lines {
+        out.push(l);
+    }
+    judge(r, dir, &out.text, code)
 }
 
 /// The verdict for an output; `code` is `None` when the run timed out (exit codes are not
