@@ -354,3 +354,5 @@ pub fn run_cmd(cmd: &str, args: &[&str]) -> Output {
         .output()
         .unwrap_or_else(|e| panic!("run {cmd}: {e}"))
 }
+
+pub mod conformance;

@@ -1,0 +1,219 @@
+//! Conformance runner: bpftrace's runtime test suite against `tracec` + `tracerun`.
+//!
+//! Each record's program is compiled with `tracec` (`-e PROG` or a script file) and run with
+//! `tracerun`; its merged stdout/stderr is then checked like bpftrace's Python engine does
+//! (`tests/runtime/engine/runner.py`, summarised in the suite's `TESTS-README.md`). See
+//! [`plan`] for the exact skip rules, [`run`] for timing and verdicts, [`check`] for the
+//! matchers.
+//!
+//! Semantics (as in the Python engine unless noted):
+//! - output is stdout and stderr merged, in arrival order, with `tracec`'s own output
+//!   (warnings, errors) first, as `bpftrace -e` would print them;
+//! - "attached" is the first line `Attached N probe(s)`; programs with only `begin`/`end`
+//!   probes count as attached after a short grace even without it (engine choice). `AFTER`
+//!   starts then, and the record's `TIMEOUT` (capped at 10 s) starts counting; before it,
+//!   the wait is capped at 5 s (bpftrace's engine: 10 s);
+//! - `EXPECT_FILE`/`EXPECT_JSON` see only output after the notice; with `-q` the notice is
+//!   removed from the output (tracerun is never given `-q`, the engine needs the notice);
+//! - on timeout: SIGTERM to tracerun's process group, 1 s, then SIGKILL; the exit code is
+//!   then not checked and the record passes if its expectations hold;
+//! - otherwise the exit code must equal `RETURN_CODE` (default 0), or with `WILL_FAIL` be
+//!   non-zero; a `tracec` failure is the exit code of the invocation (so `WILL_FAIL`
+//!   records may match the compiler's error text), and without `WILL_FAIL` it fails the
+//!   record as "tracec (exit N): first line";
+//! - a failing `SETUP` or `CLEANUP` fails the record; `AFTER`/`BEFORE` get 1 s after the
+//!   run, then their process groups are killed;
+//! - commands run in a per-record directory where `runtime` links to the suite directory,
+//!   so `runtime/scripts/...` and `runtime/outputs/...` resolve as in bpftrace's tree;
+//! - the program sees only `PATH`, `test=NAME` and the record's `ENV`.
+
+pub mod check;
+pub mod parse;
+pub mod plan;
+pub mod proc;
+pub mod run;
+pub mod scan;
+
+#[cfg(test)]
+mod check_tests;
+#[cfg(test)]
+mod engine_tests;
+#[cfg(test)]
+mod parse_tests;
+#[cfg(test)]
+mod plan_tests;
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use regex::Regex;
+
+pub use parse::{parse_suite, Expect, ExpectMode, ParseError, Record};
+pub use plan::Host;
+pub use run::{Config, Outcome};
+
+/// Pass/fail/skip counts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub passed: usize,
+    pub failed: usize,
+    pub skipped: usize,
+}
+
+impl Counts {
+    fn add(&mut self, o: &Outcome) {
+        match o {
+            Outcome::Pass => self.passed += 1,
+            Outcome::Fail(_) => self.failed += 1,
+            Outcome::Skip(_) => self.skipped += 1,
+        }
+    }
+}
+
+impl std::fmt::Display for Counts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} passed, {} failed, {} skipped",
+            self.passed, self.failed, self.skipped
+        )
+    }
+}
+
+/// The outcome of one record, by `suite/NAME`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordResult {
+    pub id: String,
+    pub outcome: Outcome,
+}
+
+/// Everything a run produced.
+#[derive(Debug, Clone, Default)]
+pub struct Summary {
+    pub suites: Vec<(String, Counts)>,
+    pub total: Counts,
+    pub results: Vec<RecordResult>,
+}
+
+/// A suite file and its records.
+pub type Suite = (String, Vec<Result<Record, ParseError>>);
+
+/// Read every suite file of the suite directory (regular files other than the README and
+/// dot files; the `outputs/` and `scripts/` directories are data), sorted by name.
+pub fn load_suites(dir: &Path) -> std::io::Result<Vec<Suite>> {
+    let mut suites = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !entry.file_type()?.is_file() || name.starts_with('.') || name.ends_with(".md") {
+            continue;
+        }
+        let text = std::fs::read_to_string(entry.path())?;
+        suites.push((name.clone(), parse_suite(&name, &text)));
+    }
+    suites.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(suites)
+}
+
+/// Options of a whole run.
+pub struct RunOptions<'a> {
+    /// Only records whose `suite/NAME` matches.
+    pub filter: Option<&'a Regex>,
+    /// Records run at once (1 or 2: kernel programs interact and the machine is small).
+    pub jobs: usize,
+    /// Print every failure and skip with its reason.
+    pub verbose: bool,
+}
+
+fn id_of(suite: &str, r: &Result<Record, ParseError>) -> String {
+    match r {
+        Ok(r) => r.id(),
+        Err(e) => format!("{suite}/<line {}>", e.line),
+    }
+}
+
+/// Run the given suites, printing per-suite lines (and reasons when verbose) to `out`,
+/// then the skip reasons by category and the final `N passed, N failed, N skipped`.
+pub fn run_suites(
+    suites: &[Suite],
+    cfg: &Config,
+    host: &Host,
+    opts: &RunOptions<'_>,
+    out: &mut dyn Write,
+) -> std::io::Result<Summary> {
+    let mut summary = Summary::default();
+    let mut skip_categories: BTreeMap<String, usize> = BTreeMap::new();
+    let counter = AtomicUsize::new(0);
+    for (suite, records) in suites {
+        let selected: Vec<&Result<Record, ParseError>> = records
+            .iter()
+            .filter(|r| opts.filter.is_none_or(|f| f.is_match(&id_of(suite, r))))
+            .collect();
+        if selected.is_empty() {
+            continue;
+        }
+        let results: Mutex<Vec<Option<Outcome>>> = Mutex::new(vec![None; selected.len()]);
+        let next = AtomicUsize::new(0);
+        let workers = opts.jobs.clamp(1, 2).min(selected.len());
+        std::thread::scope(|s| {
+            for _ in 0..workers {
+                s.spawn(|| loop {
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    let Some(rec) = selected.get(i) else { break };
+                    let outcome = match rec {
+                        Err(e) => Outcome::Fail(format!("parse error: {e}")),
+                        Ok(r) => {
+                            let n = counter.fetch_add(1, Ordering::SeqCst);
+                            match run::record_dir(cfg, n) {
+                                Ok(dir) => {
+                                    let o = run::run_record(r, cfg, host, &dir);
+                                    let _ = std::fs::remove_dir_all(&dir);
+                                    o
+                                }
+                                Err(e) => Outcome::Fail(format!("scratch dir: {e}")),
+                            }
+                        }
+                    };
+                    results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(outcome);
+                });
+            }
+        });
+        let results = results.into_inner().unwrap_or_else(|e| e.into_inner());
+        let mut counts = Counts::default();
+        for (rec, outcome) in selected.iter().zip(results) {
+            let outcome = outcome.unwrap_or_else(|| Outcome::Fail("not run".into()));
+            counts.add(&outcome);
+            summary.total.add(&outcome);
+            let id = id_of(suite, rec);
+            match &outcome {
+                Outcome::Fail(why) if opts.verbose => writeln!(out, "  FAIL {id}: {why}")?,
+                Outcome::Skip(why) => {
+                    *skip_categories
+                        .entry(plan::category(why).to_string())
+                        .or_default() += 1;
+                    if opts.verbose {
+                        writeln!(out, "  SKIP {id}: {why}")?;
+                    }
+                }
+                _ => {}
+            }
+            summary.results.push(RecordResult { id, outcome });
+        }
+        writeln!(out, "{suite}: {counts}")?;
+        out.flush()?;
+        summary.suites.push((suite.clone(), counts));
+    }
+    if !skip_categories.is_empty() {
+        let list: Vec<String> = skip_categories
+            .iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect();
+        writeln!(out, "skipped by reason: {}", list.join(", "))?;
+    }
+    writeln!(out, "{}", summary.total)?;
+    out.flush()?;
+    Ok(summary)
+}

@@ -1,0 +1,328 @@
+//! Static skip rules and the translation of a record into a `tracec` + `tracerun` run.
+//!
+//! A record is skipped only for a reason named here (each reason starts with a short
+//! category, e.g. `probe type:`, `flag:`); everything else is run and counted. The
+//! `REQUIRES` commands are the one dynamic skip rule; the runner evaluates them after these.
+
+use std::path::Path;
+
+use regex::Regex;
+
+use super::check::regex_supported;
+use super::parse::{ExpectMode, Record};
+use super::scan::{attaches_nothing, probe_types, shell_words, UNATTACHABLE};
+
+/// Whether `tracerun` can print JSON (`-f json`). While false, `EXPECT_JSON` records and
+/// `-f json` command lines are skipped as "json output not supported yet"; the JSON
+/// checker is complete and unit-tested, so enabling it is this switch plus the flag
+/// translation in [`translate_run`].
+pub const JSON_OUTPUT_SUPPORTED: bool = false;
+
+/// `ENV` variables the toolchain honours. bpftrace's `BPFTRACE_*` settings are not
+/// supported yet, so records setting them are skipped.
+pub const SUPPORTED_ENV: &[&str] = &[];
+
+/// Features of `REQUIRES_FEATURE` (bpftrace `--info` names) that this toolchain on this
+/// kind of kernel has. `btf` is decided at run time from `/sys/kernel/btf/vmlinux`.
+pub const FEATURES_AVAILABLE: &[&str] = &[
+    "loop",
+    "probe_read_kernel",
+    "dpath",
+    "signal",
+    "iter",
+    "get_tai_ns",
+    "get_func_ip",
+    "jiffies64",
+    "lookup_percpu_elem",
+    "skboutput",
+    "uprobe_multi",
+];
+
+/// Features that are unavailable: kernel ones this machine lacks (no kprobes, hence no
+/// multi-kprobes or fentry for us), and bpftrace build options tracec has no
+/// equivalent of (DWARF, stack unwinding, blazesym, bcc library paths, bpftrace's AOT).
+pub const FEATURES_UNAVAILABLE: &[&str] = &[
+    "fentry",
+    "kprobe_multi",
+    "kprobe_session",
+    "dwarf",
+    "dwunwind",
+    "blazesym",
+    "libpath_resolv",
+    "aot",
+];
+
+/// Facts about the host the rules depend on.
+#[derive(Debug, Clone)]
+pub struct Host {
+    /// `uname -m`, lower case.
+    pub machine: String,
+    pub big_endian: bool,
+    /// `uname -r`.
+    pub kernel: String,
+    pub btf: bool,
+}
+
+impl Host {
+    /// The machine this runs on.
+    pub fn detect() -> Host {
+        // SAFETY: uname fills a plain struct.
+        let (machine, kernel) = unsafe {
+            let mut u: libc::utsname = std::mem::zeroed();
+            if libc::uname(&mut u) == 0 {
+                let s = |f: &[libc::c_char]| {
+                    std::ffi::CStr::from_ptr(f.as_ptr())
+                        .to_string_lossy()
+                        .into_owned()
+                };
+                (s(&u.machine[..]), s(&u.release[..]))
+            } else {
+                (String::new(), String::new())
+            }
+        };
+        Host {
+            machine: machine.to_lowercase(),
+            big_endian: cfg!(target_endian = "big"),
+            kernel,
+            btf: Path::new("/sys/kernel/btf/vmlinux").exists(),
+        }
+    }
+}
+
+/// What `tracec` compiles.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// `tracec -e TEXT`.
+    Inline(String),
+    /// `tracec PATH`, relative to the engine's working directory.
+    File(String),
+}
+
+/// How to run a record that is not skipped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    pub source: Source,
+    /// bpftrace `-q`: the `Attached N probes` line is removed from the output (the engine
+    /// never passes `-q` on, because it needs that line to know when probes are attached).
+    pub quiet: bool,
+    /// The program has only `begin`/`end` probes.
+    pub attaches_nothing: bool,
+    /// `AFTER` with references to the bpftrace process rewritten to `{{TRACERUN_PID}}`.
+    pub after: String,
+}
+
+/// Placeholder in `AFTER`/`BEFORE` for the pid of the `tracerun` under test.
+pub const TRACERUN_PID: &str = "{{TRACERUN_PID}}";
+
+/// Loose version comparison (Python `LooseVersion` on kernel releases): the numeric
+/// components, in order.
+pub fn version_key(v: &str) -> Vec<u64> {
+    v.split(|c: char| !c.is_ascii_digit())
+        .take_while(|s| !s.is_empty())
+        .filter_map(|s| s.parse().ok())
+        .collect()
+}
+
+fn arch_matches(arch: &[String], host: &Host) -> bool {
+    let ids = [
+        host.machine.as_str(),
+        if host.big_endian { "be" } else { "le" },
+    ];
+    let (neg, pos): (Vec<&String>, Vec<&String>) = arch.iter().partition(|a| a.starts_with('!'));
+    let mut ok = true;
+    if !pos.is_empty() {
+        ok = pos.iter().any(|a| ids.contains(&a.as_str()));
+    }
+    if ok && !neg.is_empty() {
+        ok = !neg.iter().any(|a| ids.contains(&&a[1..]));
+    }
+    ok
+}
+
+/// Rewrite references to the bpftrace process in a helper command (`$(pidof bpftrace)`,
+/// `pkill -SIG bpftrace`) to the `tracerun` pid. Other references cannot be translated.
+pub fn rewrite_process_refs(cmd: &str) -> Result<String, String> {
+    let pidof = Regex::new(r"\$\(\s*pidof\s+bpftrace\s*\)").expect("valid regex");
+    // `pkill -SIGINT bpftrace` -> `kill -INT PID` (sh's kill does not take `-SIGINT`).
+    let pkill =
+        Regex::new(r"\bpkill(?:\s+-(?:SIG)?([A-Z0-9]+))?\s+bpftrace\b").expect("valid regex");
+    let out = pidof.replace_all(cmd, TRACERUN_PID);
+    let out = pkill.replace_all(&out, |c: &regex::Captures<'_>| match c.get(1) {
+        Some(sig) => format!("kill -{} {TRACERUN_PID}", sig.as_str()),
+        None => format!("kill {TRACERUN_PID}"),
+    });
+    let other = Regex::new(r"\b(pidof|pgrep|pkill|killall)\b[^;&|]*\bbpftrace\b").expect("valid");
+    if other.is_match(&out) {
+        return Err(format!("command refers to the bpftrace process: {cmd}"));
+    }
+    Ok(out.into_owned())
+}
+
+/// Translate a `RUN` line of the form `{{BPFTRACE}} [flags] (-e PROG | FILE)` into a
+/// source; every other form is a skip reason.
+pub fn translate_run(run: &str) -> Result<(Source, bool), String> {
+    let words = shell_words(run).map_err(|e| format!("shell: RUN needs a shell ({e})"))?;
+    let mut it = words.into_iter();
+    if it.next().as_deref() != Some("{{BPFTRACE}}") {
+        return Err("shell: RUN is not a bpftrace command line".into());
+    }
+    let mut source = None;
+    let mut quiet = false;
+    let args: Vec<String> = it.collect();
+    let mut i = 0;
+    while i < args.len() {
+        let a = args[i].as_str();
+        i += 1;
+        if a == "--" {
+            return Err("args: program options after `--` not supported yet".into());
+        }
+        if a == "-" {
+            return Err("args: program on stdin not supported yet".into());
+        }
+        if let Some(flags) = a.strip_prefix('-').filter(|f| !f.starts_with('-')) {
+            // Short flags, possibly combined (`-qe PROG`).
+            for (k, f) in flags.char_indices() {
+                match f {
+                    'q' => quiet = true,
+                    'e' => {
+                        let prog = if k + 1 < flags.len() {
+                            flags[k + 1..].to_string()
+                        } else if i < args.len() {
+                            i += 1;
+                            args[i - 1].clone()
+                        } else {
+                            return Err("flag: -e without a program".into());
+                        };
+                        if source.is_some() {
+                            return Err("flag: several programs (-e) not supported yet".into());
+                        }
+                        source = Some(Source::Inline(prog));
+                        break;
+                    }
+                    'f' => {
+                        return Err(if JSON_OUTPUT_SUPPORTED {
+                            "flag: -f not supported yet".into()
+                        } else {
+                            "json: json output (-f) not supported yet".into()
+                        })
+                    }
+                    other => return Err(format!("flag: -{other} not supported yet")),
+                }
+            }
+            continue;
+        }
+        if a.starts_with("--") {
+            let name = a.split('=').next().unwrap_or(a);
+            return Err(format!("flag: {name} not supported yet"));
+        }
+        if source.is_some() {
+            return Err("args: positional parameters not supported yet".into());
+        }
+        source = Some(Source::File(a.to_string()));
+    }
+    match source {
+        Some(s) => Ok((s, quiet)),
+        None => Err("flag: command line without a program".into()),
+    }
+}
+
+fn mentions_testprogs(s: &str) -> bool {
+    s.contains("testprogs/") || s.contains("testlibs/")
+}
+
+/// Decide whether a record runs, and how. `cwd` is the engine's working directory (where
+/// `runtime/` names the suite directory), used to read script files for their probe types.
+pub fn plan(r: &Record, host: &Host, cwd: &Path) -> Result<Plan, String> {
+    if !r.arch.is_empty() && !arch_matches(&r.arch, host) {
+        return Err(format!(
+            "arch: ARCH {} does not match {}",
+            r.arch.join("|"),
+            host.machine
+        ));
+    }
+    let kernel = version_key(&host.kernel);
+    if !r.min_kernel.is_empty() && version_key(&r.min_kernel) > kernel {
+        return Err(format!("kernel: needs kernel >= {}", r.min_kernel));
+    }
+    if !r.max_kernel.is_empty() && version_key(&r.max_kernel) < kernel {
+        return Err(format!("kernel: needs kernel <= {}", r.max_kernel));
+    }
+    if let Some((k, v)) = &r.skip_if_env_has {
+        if std::env::var(k).is_ok_and(|x| &x == v) {
+            return Err(format!("env: skipped when {k}={v}"));
+        }
+    }
+    if r.new_pidns {
+        return Err("pidns: NEW_PIDNS not supported by this engine".into());
+    }
+    let helpers = r
+        .befores
+        .iter()
+        .chain([&r.after, &r.setup, &r.cleanup, &r.run, &r.prog])
+        .chain(&r.requires);
+    if helpers.clone().any(|c| mentions_testprogs(c)) {
+        return Err("testprogs: needs bpftrace's testprogs/testlibs".into());
+    }
+    let (source, quiet) = if r.prog.is_empty() {
+        translate_run(&r.run)?
+    } else {
+        (Source::Inline(r.prog.clone()), false)
+    };
+    if !JSON_OUTPUT_SUPPORTED && r.expects.iter().any(|e| e.mode == ExpectMode::Json) {
+        return Err("json: json output not supported yet".into());
+    }
+    for e in &r.expects {
+        if matches!(e.mode, ExpectMode::Regex | ExpectMode::RegexNone) {
+            regex_supported(&e.value).map_err(|why| {
+                format!("regex: Python regex the regex crate cannot evaluate ({why})")
+            })?;
+        }
+    }
+    for f in &r.features {
+        let have = match f.as_str() {
+            "btf" => host.btf,
+            f if FEATURES_AVAILABLE.contains(&f) => true,
+            f if FEATURES_UNAVAILABLE.contains(&f) => false,
+            f => return Err(format!("feature: unknown feature {f}")),
+        };
+        if !have {
+            return Err(format!("feature: {f} unavailable"));
+        }
+    }
+    for f in &r.neg_features {
+        let have = match f.as_str() {
+            "btf" => host.btf,
+            f => FEATURES_AVAILABLE.contains(&f),
+        };
+        if have {
+            return Err(format!("feature: requires !{f}"));
+        }
+    }
+    let text = match &source {
+        Source::Inline(t) => t.clone(),
+        // A missing script is the compiler's error to report, not a skip.
+        Source::File(p) => std::fs::read_to_string(cwd.join(p)).unwrap_or_default(),
+    };
+    let types = probe_types(&text);
+    if let Some(t) = types.iter().find(|t| UNATTACHABLE.contains(&t.as_str())) {
+        return Err(format!("probe type: {t} cannot attach on this kernel"));
+    }
+    if let Some(k) = r.env.keys().find(|k| !SUPPORTED_ENV.contains(&k.as_str())) {
+        return Err(format!("env: ENV {k} not supported yet"));
+    }
+    for b in &r.befores {
+        rewrite_process_refs(b).map_err(|e| format!("process: {e}"))?;
+    }
+    let after = rewrite_process_refs(&r.after).map_err(|e| format!("process: {e}"))?;
+    Ok(Plan {
+        source,
+        quiet,
+        attaches_nothing: attaches_nothing(&types),
+        after,
+    })
+}
+
+/// The category of a skip reason (text before the first `:`).
+pub fn category(reason: &str) -> &str {
+    reason.split(':').next().unwrap_or(reason)
+}

@@ -1,0 +1,179 @@
+use std::path::Path;
+
+use super::parse::parse_suite;
+use super::plan::*;
+use super::scan::*;
+
+fn host() -> Host {
+    Host {
+        machine: "x86_64".into(),
+        big_endian: false,
+        kernel: "6.18.0-1-amd64".into(),
+        btf: true,
+    }
+}
+
+fn rec(text: &str) -> super::Record {
+    parse_suite("s", text).pop().unwrap().unwrap()
+}
+
+fn plan_of(text: &str) -> Result<Plan, String> {
+    plan(&rec(text), &host(), Path::new("/nonexistent"))
+}
+
+#[test]
+fn shell_words_handle_quotes_and_refuse_shell_syntax() {
+    assert_eq!(
+        shell_words(r#"{{BPFTRACE}} -e 'begin { printf("%d\n", 1); }' "a b" c\ d"#).unwrap(),
+        [
+            "{{BPFTRACE}}",
+            "-e",
+            "begin { printf(\"%d\\n\", 1); }",
+            "a b",
+            "c d"
+        ]
+    );
+    assert_eq!(
+        shell_words(r#"x "q\"uote\n""#).unwrap(),
+        ["x", "q\"uote\\n"]
+    );
+    assert_eq!(shell_words("a 'it'\\''s'").unwrap(), ["a", "it's"]);
+    for bad in [
+        "a | b",
+        "a; b",
+        "a > f",
+        "a < f",
+        "a && b",
+        "x $(y)",
+        "x \"$(y)\"",
+        "x 'open",
+    ] {
+        assert!(shell_words(bad).is_err(), "{bad}");
+    }
+}
+
+#[test]
+fn probe_types_come_from_top_level_headers() {
+    let src = r#"#include <linux/sched.h>
+config = { missing_probes = "warn" }
+struct Foo { int a; };
+macro add(x, y) { x + y }
+BEGIN { @a = 2; } i:s:1 { exit() }
+fentry:vfs_read, kprobe:vfs_open /@a != 0/ { if (1) { printf("t:x { }"); } }
+// kretprobe:commented { }
+/* uprobe:also { } */
+end { }"#;
+    assert_eq!(
+        probe_types(src),
+        ["begin", "interval", "fentry", "kprobe", "end"]
+    );
+    assert_eq!(
+        probe_types("t:syscalls:sys_enter_openat /pid == 1/ { }"),
+        ["tracepoint"]
+    );
+    assert_eq!(probe_types("uprobe:/bin/bash:readline { }"), ["uprobe"]);
+    assert!(attaches_nothing(&probe_types("BEGIN { exit(); } END { }")));
+    assert!(!attaches_nothing(&probe_types(
+        "begin { } profile:hz:99 { }"
+    )));
+}
+
+#[test]
+fn run_lines_translate_to_sources_or_skip_reasons() {
+    assert_eq!(
+        translate_run("{{BPFTRACE}} -e 'begin { exit(); }'").unwrap(),
+        (Source::Inline("begin { exit(); }".into()), false)
+    );
+    assert_eq!(
+        translate_run("{{BPFTRACE}} -q -e 'begin { }'").unwrap(),
+        (Source::Inline("begin { }".into()), true)
+    );
+    assert_eq!(
+        translate_run("{{BPFTRACE}} -qe 'begin { }'").unwrap(),
+        (Source::Inline("begin { }".into()), true)
+    );
+    assert_eq!(
+        translate_run("{{BPFTRACE}} runtime/scripts/hello_world.bt").unwrap(),
+        (Source::File("runtime/scripts/hello_world.bt".into()), false)
+    );
+    let skip = |l: &str| translate_run(l).unwrap_err();
+    assert!(skip("{{BPFTRACE}} -q -f json -e 'begin {}'").starts_with("json:"));
+    assert!(skip("{{BPFTRACE}} --unsafe -e 'begin {}'").contains("--unsafe"));
+    assert!(skip("{{BPFTRACE}} -k -e 'begin {}'").contains("-k"));
+    assert!(skip("{{BPFTRACE}} -e 'begin {}' 1 2").starts_with("args:"));
+    assert!(skip("{{BPFTRACE}} -e 'begin {}' -- --aa=1").starts_with("args:"));
+    assert!(skip("{{BPFTRACE}} -e 'begin {}' | grep x").starts_with("shell:"));
+    assert!(skip("echo hi && {{BPFTRACE}} -e 'begin {}'").starts_with("shell:"));
+    assert!(skip("{{BPFTRACE}} -").starts_with("args:"));
+    assert!(skip("{{BPFTRACE}} --version").starts_with("flag:"));
+}
+
+#[test]
+fn process_references_are_rewritten_to_the_tracerun_pid() {
+    assert_eq!(
+        rewrite_process_refs("kill -s USR1 $(pidof bpftrace)").unwrap(),
+        "kill -s USR1 {{TRACERUN_PID}}"
+    );
+    assert_eq!(
+        rewrite_process_refs("pkill -SIGINT bpftrace").unwrap(),
+        "kill -INT {{TRACERUN_PID}}"
+    );
+    assert_eq!(
+        rewrite_process_refs("pkill bpftrace").unwrap(),
+        "kill {{TRACERUN_PID}}"
+    );
+    assert_eq!(
+        rewrite_process_refs("pkill -9 bpftrace; true").unwrap(),
+        "kill -9 {{TRACERUN_PID}}; true"
+    );
+    assert_eq!(
+        rewrite_process_refs("nft add table bpftrace").unwrap(),
+        "nft add table bpftrace",
+        "a table named bpftrace is not the process"
+    );
+    assert!(rewrite_process_refs("pgrep -f bpftrace | xargs kill").is_err());
+}
+
+#[test]
+fn skip_rules_name_their_reason() {
+    let reason = |t: &str| plan_of(t).unwrap_err();
+    let base = "NAME n\nPROG begin { exit(); }\nEXPECT x\n";
+    assert!(plan_of(base).is_ok());
+    assert!(reason(&format!("{base}ARCH aarch64\n")).starts_with("arch:"));
+    assert!(plan_of(&format!("{base}ARCH x86_64|aarch64\n")).is_ok());
+    assert!(plan_of(&format!("{base}ARCH le\n")).is_ok());
+    assert!(reason(&format!("{base}ARCH !x86_64\n")).starts_with("arch:"));
+    assert!(reason(&format!("{base}MIN_KERNEL 6.19\n")).starts_with("kernel:"));
+    assert!(plan_of(&format!("{base}MIN_KERNEL 6.12\n")).is_ok());
+    assert!(reason(&format!("{base}MAX_KERNEL 5.4\n")).starts_with("kernel:"));
+    assert!(reason(&format!("{base}NEW_PIDNS\nBEFORE sleep 1\n")).starts_with("pidns:"));
+    assert!(reason(&format!("{base}AFTER ./testprogs/syscall read\n")).starts_with("testprogs:"));
+    assert!(reason(&format!("{base}ENV BPFTRACE_MAX_STRLEN=5\n")).contains("BPFTRACE_MAX_STRLEN"));
+    assert!(reason(&format!("{base}REQUIRES_FEATURE dwarf\n")).starts_with("feature:"));
+    assert!(reason(&format!("{base}REQUIRES_FEATURE frobnicate\n")).contains("unknown"));
+    assert!(plan_of(&format!(
+        "{base}REQUIRES_FEATURE btf lookup_percpu_elem !dwarf\n"
+    ))
+    .is_ok());
+    assert!(reason(&format!("{base}REQUIRES_FEATURE !btf\n")).starts_with("feature:"));
+    assert!(reason(&format!("{base}AFTER pgrep bpftrace\n")).starts_with("process:"));
+    assert!(
+        reason("NAME n\nPROG kretprobe:vfs_read { exit(); }\nEXPECT x\n").contains("kretprobe")
+    );
+    assert!(reason("NAME n\nPROG begin {} f:vfs_read { }\nEXPECT x\n").contains("fentry"));
+    assert!(
+        reason("NAME n\nPROG begin {}\nEXPECT_JSON runtime/outputs/a.json\n").starts_with("json:")
+    );
+    assert!(reason("NAME n\nPROG begin {}\nEXPECT_REGEX a(?!b)\n").starts_with("regex:"));
+    assert!(reason("NAME n\nRUN {{BPFTRACE}} -l\nEXPECT x\n").starts_with("flag:"));
+    let p = plan_of("NAME n\nPROG end { }\nAFTER pkill -SIGINT bpftrace\nEXPECT x\n").unwrap();
+    assert!(p.attaches_nothing);
+    assert_eq!(p.after, "kill -INT {{TRACERUN_PID}}");
+}
+
+#[test]
+fn version_keys_compare_numerically() {
+    assert!(version_key("6.18.0-rc1") > version_key("6.12"));
+    assert!(version_key("6.9") < version_key("6.10"));
+    assert_eq!(version_key("5.4.0-generic"), [5, 4, 0]);
+}

@@ -1,0 +1,367 @@
+//! Running one record: REQUIRES, SETUP, BEFORE, compile, run, AFTER, TIMEOUT, CLEANUP,
+//! and the verdict, following `Runner.run_test` of bpftrace's `runner.py`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
+
+use super::check::check_all;
+use super::parse::Record;
+use super::plan::{plan, Host, Plan, Source, TRACERUN_PID};
+use super::proc::{
+    drain_ready, drain_to_eof, exit_code, finish_helper, run_bounded, shell, signal_group,
+    spawn_merged, spawn_quiet, wait_until,
+};
+
+/// Where the binaries and the suite are, and the time limits.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub tracec: PathBuf,
+    pub tracerun: PathBuf,
+    /// The suite directory (holding `basic`, `outputs/`, `scripts/`, ...).
+    pub suite_dir: PathBuf,
+    /// Per-record working directories are created under this.
+    pub scratch: PathBuf,
+    /// Longest wait for `tracec`, and for `Attached N probes` (bpftrace's engine waits 10 s
+    /// for attachment; ahead-of-time objects attach much faster).
+    pub attach_timeout: Duration,
+    /// Cap on a record's `TIMEOUT`.
+    pub max_timeout: Duration,
+    /// For programs with only `begin`/`end` probes: how long to wait for an `Attached`
+    /// line before treating the program as attached anyway.
+    pub no_probe_grace: Duration,
+    /// How long helpers (`AFTER`, `BEFORE`) get to finish after the run, and `tracerun`
+    /// after SIGTERM, before SIGKILL (1 s in bpftrace's engine).
+    pub kill_grace: Duration,
+}
+
+impl Config {
+    pub fn new(tracec: PathBuf, tracerun: PathBuf, suite_dir: PathBuf, scratch: PathBuf) -> Self {
+        Config {
+            tracec,
+            tracerun,
+            suite_dir,
+            scratch,
+            attach_timeout: Duration::from_secs(5),
+            max_timeout: Duration::from_secs(10),
+            no_probe_grace: Duration::from_millis(300),
+            kill_grace: Duration::from_secs(1),
+        }
+    }
+}
+
+/// The result of one record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Pass,
+    Fail(String),
+    Skip(String),
+}
+
+/// Whether a line is the runtime's attach notice (`Attached 1 probe`, `Attached 3 probes`).
+pub fn is_attached_line(line: &str) -> bool {
+    let l = line.trim_end();
+    let Some(rest) = l.strip_prefix("Attached ") else {
+        return false;
+    };
+    let mut parts = rest.split(' ');
+    matches!(
+        (parts.next(), parts.next(), parts.next()),
+        (Some(n), Some("probe" | "probes"), None) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())
+    )
+}
+
+fn first_line(s: &str) -> String {
+    let l = s
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("(no output)");
+    l.chars().take(160).collect()
+}
+
+/// The environment the program under test sees (the Python engine passes only PATH,
+/// `test`, and the record's ENV).
+fn test_env(cmd: &mut Command, r: &Record) {
+    cmd.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("test", &r.name)
+        .envs(&r.env);
+}
+
+/// Working directory for a record: `runtime` there names the suite directory, as in
+/// bpftrace's build tree (so `runtime/scripts/x.bt` and `runtime/outputs/y.txt` resolve).
+pub fn record_dir(cfg: &Config, index: usize) -> std::io::Result<PathBuf> {
+    let dir = cfg.scratch.join(format!("r{index}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir)?;
+    std::os::unix::fs::symlink(&cfg.suite_dir, dir.join("runtime"))?;
+    Ok(dir)
+}
+
+struct Helpers {
+    befores: Vec<Child>,
+    after: Option<Child>,
+}
+
+impl Helpers {
+    fn finish(&mut self, grace: Duration) {
+        for b in &mut self.befores {
+            finish_helper(b, grace);
+        }
+        if let Some(a) = &mut self.after {
+            finish_helper(a, grace);
+        }
+    }
+}
+
+/// Start the BEFORE commands (split on whitespace, no shell, as the Python engine does)
+/// and wait until each runs the program named by its last word.
+fn start_befores(r: &Record, dir: &Path, limit: Duration) -> Result<Vec<Child>, String> {
+    let mut children = Vec::new();
+    for b in &r.befores {
+        let words: Vec<&str> = b.split_whitespace().collect();
+        let Some((prog, args)) = words.split_first() else {
+            continue;
+        };
+        let mut cmd = Command::new(prog);
+        cmd.args(args).current_dir(dir);
+        let child = spawn_quiet(cmd).map_err(|e| format!("BEFORE {b}: {e}"))?;
+        children.push(child);
+    }
+    let end = Instant::now() + limit;
+    for (b, child) in r.befores.iter().zip(&children) {
+        let last = b.split_whitespace().last().unwrap_or("");
+        let want: String = Path::new(last)
+            .file_name()
+            .map(|f| f.to_string_lossy().chars().take(15).collect())
+            .unwrap_or_default();
+        loop {
+            let comm =
+                std::fs::read_to_string(format!("/proc/{}/comm", child.id())).unwrap_or_default();
+            if comm.trim_end() == want {
+                break;
+            }
+            if Instant::now() >= end {
+                return Err(format!("timed out waiting for BEFORE {b}"));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+    Ok(children)
+}
+
+/// Run one record (already parsed) in its own working directory `dir`.
+pub fn run_record(r: &Record, cfg: &Config, host: &Host, dir: &Path) -> Outcome {
+    let p = match plan(r, host, dir) {
+        Ok(p) => p,
+        Err(why) => return Outcome::Skip(why),
+    };
+    for req in &r.requires {
+        let mut cmd = shell(req, dir);
+        cmd.stdin(std::process::Stdio::null());
+        match run_bounded(cmd, cfg.max_timeout) {
+            Ok((Some(0), _)) => {}
+            _ => return Outcome::Skip(format!("requires: unmet condition '{req}'")),
+        }
+    }
+    if !r.setup.is_empty() {
+        match run_bounded(shell(&r.setup, dir), cfg.max_timeout) {
+            Ok((Some(0), _)) => {}
+            Ok((_, out)) => return Outcome::Fail(format!("SETUP failed: {}", first_line(&out))),
+            Err(e) => return Outcome::Fail(format!("SETUP failed: {e}")),
+        }
+    }
+    let timeout = Duration::from_secs(r.timeout).min(cfg.max_timeout);
+    let mut helpers = Helpers {
+        befores: Vec::new(),
+        after: None,
+    };
+    let verdict = match start_befores(r, dir, timeout) {
+        Ok(b) => {
+            helpers.befores = b;
+            execute(r, cfg, &p, dir, timeout, &mut helpers)
+        }
+        Err(e) => Outcome::Fail(e),
+    };
+    helpers.finish(cfg.kill_grace);
+    if !r.cleanup.is_empty() {
+        match run_bounded(shell(&r.cleanup, dir), cfg.max_timeout) {
+            Ok((Some(0), _)) => {}
+            Ok((_, out)) => return Outcome::Fail(format!("CLEANUP failed: {}", first_line(&out))),
+            Err(e) => return Outcome::Fail(format!("CLEANUP failed: {e}")),
+        }
+    }
+    verdict
+}
+
+/// The output of the program under test as it arrives.
+struct Output {
+    text: String,
+    /// `EXPECT_FILE`/`EXPECT_JSON`: only what follows the attach notice counts.
+    exact: bool,
+    /// bpftrace `-q` prints no attach notice; ours is dropped.
+    quiet: bool,
+    notice_seen: bool,
+}
+
+impl Output {
+    /// Add a raw line; true when it is the (first) attach notice.
+    fn push(&mut self, raw: &[u8]) -> bool {
+        let line = String::from_utf8_lossy(raw);
+        if !self.notice_seen && is_attached_line(&line) {
+            self.notice_seen = true;
+            if self.exact {
+                self.text.clear();
+            }
+            if !self.exact && !self.quiet {
+                self.text.push_str(&line);
+            }
+            return true;
+        }
+        self.text.push_str(&line);
+        false
+    }
+}
+
+/// Compile, run, and judge.
+fn execute(
+    r: &Record,
+    cfg: &Config,
+    p: &Plan,
+    dir: &Path,
+    timeout: Duration,
+    helpers: &mut Helpers,
+) -> Outcome {
+    let object = dir.join("prog.o");
+    let mut cc = Command::new(&cfg.tracec);
+    match &p.source {
+        Source::Inline(text) => {
+            let text = match helpers.befores.first() {
+                Some(b) => text.replace("{{BEFORE_PID}}", &b.id().to_string()),
+                None => text.clone(),
+            };
+            cc.arg("-e").arg(text)
+        }
+        Source::File(path) => cc.arg(path),
+    };
+    cc.arg("-o").arg(&object).current_dir(dir);
+    test_env(&mut cc, r);
+    let (code, compile_out) = match run_bounded(cc, cfg.attach_timeout) {
+        Ok(x) => x,
+        Err(e) => return Outcome::Fail(format!("cannot run tracec: {e}")),
+    };
+    let Some(code) = code else {
+        return Outcome::Fail(format!("tracec timed out after {:?}", cfg.attach_timeout));
+    };
+    if code != 0 {
+        // The compile failure is the outcome of the "bpftrace invocation".
+        if !r.will_fail {
+            return Outcome::Fail(format!(
+                "tracec (exit {code}): {}",
+                first_line(&compile_out)
+            ));
+        }
+        return judge(r, dir, &compile_out, Some(code));
+    }
+
+    let mut cmd = Command::new(&cfg.tracerun);
+    cmd.arg(&object).current_dir(dir);
+    test_env(&mut cmd, r);
+    let mut m = match spawn_merged(cmd) {
+        Ok(m) => m,
+        Err(e) => return Outcome::Fail(format!("cannot run tracerun: {e}")),
+    };
+    let pid = m.child.id().to_string();
+    let mut out = Output {
+        text: compile_out,
+        exact: r.has_exact_expect(),
+        quiet: p.quiet,
+        notice_seen: false,
+    };
+    let mut lines = Vec::new();
+    let mut attached = false;
+    let mut timer_started = false;
+    let start = Instant::now();
+    let mut deadline = start + cfg.attach_timeout;
+    let status = loop {
+        lines.clear();
+        drain_ready(&m.lines, &mut lines);
+        for l in &lines {
+            attached |= out.push(l);
+        }
+        let now = Instant::now();
+        if !attached && p.attaches_nothing && now >= start + cfg.no_probe_grace {
+            attached = true;
+            if out.exact {
+                out.text.clear();
+            }
+        }
+        if attached && !timer_started {
+            timer_started = true;
+            deadline = now + timeout;
+            if !p.after.is_empty() && helpers.after.is_none() {
+                let after = p.after.replace(TRACERUN_PID, &pid);
+                match spawn_quiet(shell(&after, dir)) {
+                    Ok(c) => helpers.after = Some(c),
+                    Err(e) => return Outcome::Fail(format!("cannot start AFTER: {e}")),
+                }
+            }
+        }
+        if let Ok(Some(s)) = m.child.try_wait() {
+            break Some(s);
+        }
+        if now >= deadline {
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let code = match status {
+        Some(s) => Some(exit_code(s)),
+        None => {
+            // Timeout: SIGTERM (tracerun exits cleanly, printing maps), then SIGKILL.
+            signal_group(&m.child, libc::SIGTERM);
+            if wait_until(&mut m.child, Instant::now() + cfg.kill_grace).is_none() {
+                signal_group(&m.child, libc::SIGKILL);
+                let _ = m.child.wait();
+            }
+            None
+        }
+    };
+    lines.clear();
+    drain_to_eof(&m.lines, &mut lines, Duration::from_millis(500));
+    for l in &lines {
+        out.push(l);
+    }
+    judge(r, dir, &out.text, code)
+}
+
+/// The verdict for an output; `code` is `None` when the run timed out (exit codes are not
+/// checked then, as in the Python engine: a timed-out run passes if its output does).
+pub fn judge(r: &Record, dir: &Path, output: &str, code: Option<i32>) -> Outcome {
+    if let Some(code) = code {
+        if code != r.return_code && !r.will_fail {
+            return Outcome::Fail(format!(
+                "exit code {code} (expected {}): {}",
+                r.return_code,
+                first_line(output)
+            ));
+        }
+        if code == 0 && r.will_fail {
+            return Outcome::Fail("exit code 0 but WILL_FAIL".into());
+        }
+    }
+    let ts = r.localize_ts.filter(|t| *t >= 0);
+    let unmet = check_all(&r.expects, output, dir, ts);
+    match unmet.first() {
+        None => Outcome::Pass,
+        Some(u) => {
+            let prefix = if code.is_none() {
+                format!("timed out after {}s; ", r.timeout)
+            } else {
+                String::new()
+            };
+            Outcome::Fail(format!("{prefix}{}: {}", u.expect.mode.directive(), u.why))
+        }
+    }
+}
