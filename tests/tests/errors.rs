@@ -113,3 +113,26 @@ fn tracerun_as_non_root_says_so() {
     assert_eq!(err.trim_end().lines().count(), 1, "{err}");
     assert!(err.contains("root"), "{err}");
 }
+
+/// Without tracefs (unmounted in a private mount namespace), tracerun says what to mount.
+#[test]
+fn tracerun_without_tracefs_says_how_to_mount_it() {
+    let Some(_k) = kernel_or_skip("no_tracefs") else {
+        return;
+    };
+    let dir = scratch("notracefs");
+    let obj = compile_file(&std_probe("opens-failed.bt"), &dir.join("opens-failed.o"));
+    let script = format!(
+        "umount /sys/kernel/tracing && exec {} {}",
+        bin("tracerun").display(),
+        obj.display()
+    );
+    let o = Command::new("unshare")
+        .args(["--mount", "sh", "-c", &script])
+        .output()
+        .expect("unshare (util-linux)");
+    let err = stderr(&o);
+    assert!(!o.status.success());
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(err.contains("mount -t tracefs"), "{err}");
+}
