@@ -1,4 +1,4 @@
-//! `BEGIN` / `END` (also spelled `begin` / `end`): run once by the runtime through
+//! `BEGIN` / `END` (in any case: `begin`, `End`...): run once by the runtime through
 //! `BPF_PROG_TEST_RUN`, before anything is attached and at exit.
 
 use super::{Context, ExpandedProbe};
@@ -8,10 +8,12 @@ use tracec_meta::Attach;
 
 /// Whether `word` names the begin or end probe; `Some(true)` for begin.
 pub(super) fn classify(word: &str) -> Option<bool> {
-    match word {
-        "BEGIN" | "begin" => Some(true),
-        "END" | "end" => Some(false),
-        _ => None,
+    if word.eq_ignore_ascii_case("begin") {
+        Some(true)
+    } else if word.eq_ignore_ascii_case("end") {
+        Some(false)
+    } else {
+        None
     }
 }
 

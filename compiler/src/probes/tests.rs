@@ -41,6 +41,8 @@ fn begin_and_end() {
         ("begin", Attach::Begin),
         ("END", Attach::End),
         ("end", Attach::End),
+        ("Begin", Attach::Begin),
+        ("eNd", Attach::End),
     ] {
         let p = one(raw);
         assert_eq!(p.name, raw);
@@ -50,9 +52,9 @@ fn begin_and_end() {
         assert_eq!(p.context, Context::None);
     }
     assert!(error("BEGIN:x").message.contains("takes no arguments"));
-    assert!(error("Begin")
+    assert!(error("Beginning")
         .message
-        .contains("unknown probe type 'Begin'"));
+        .contains("unknown probe type 'Beginning'"));
 }
 
 fn interval_ns(raw: &str) -> u64 {
