@@ -88,6 +88,7 @@ pub fn finish(
         printfs: lowered.printfs.clone(),
         joins: lowered.joins.clone(),
         unsafe_builtins: false,
+        source: Some(source.to_string()),
     };
     let meta_bytes = tracec_meta::encode(&metadata);
     let object = obj::write(&obj::ObjectInput {

@@ -22,7 +22,9 @@ pub const MAGIC: [u8; 4] = *b"TRCM";
 /// Bumped when an old runtime could not run a new object correctly.
 pub const FORMAT_MAJOR: u16 = 1;
 /// Bumped for additions an old runtime may safely ignore.
-pub const FORMAT_MINOR: u16 = 0;
+pub const FORMAT_MINOR: u16 = 1;
+/// ELF section holding an object's signature (see `tracec --sign`), when it is signed.
+pub const SIGNATURE_SECTION: &str = ".tracec.sig";
 /// Size of the header in front of the JSON payload: magic, major, minor, payload length.
 pub const HEADER_SIZE: usize = 12;
 
@@ -240,6 +242,10 @@ pub struct Metadata {
     /// Whether the script used a builtin that needs `--unsafe`.
     #[serde(default)]
     pub unsafe_builtins: bool,
+    /// The script text, so that tools can show source lines (verifier errors, line info)
+    /// without the script at hand. Format 1.1.
+    #[serde(default)]
+    pub source: Option<String>,
 }
 
 impl Metadata {
@@ -368,6 +374,7 @@ mod tests {
             }],
             joins: vec![],
             unsafe_builtins: false,
+            source: Some("BEGIN { exit(); }".into()),
         }
     }
 

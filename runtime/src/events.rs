@@ -148,6 +148,7 @@ mod tests {
                 arg_size: 4,
             }],
             unsafe_builtins: false,
+            source: None,
         }
     }
 

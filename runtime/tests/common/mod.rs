@@ -154,6 +154,7 @@ pub fn metadata() -> Metadata {
         printfs: vec![],
         joins: vec![],
         unsafe_builtins: false,
+        source: None,
     }
 }
 
