@@ -9,18 +9,27 @@
 //! * [`value`]: decoding typed bytes and printing them the way bpftrace does;
 //! * [`maps`]: reading, combining, sorting and printing user maps;
 //! * [`signals`]: SIGINT/SIGTERM as a pollable file descriptor;
-//! * [`sys`]: raw `bpf(2)` calls and other system facts.
+//! * [`sys`]: raw `bpf(2)` calls and other system facts;
+//! * [`verify`]: `--verify`, loading every program without attaching, with rejections
+//!   mapped to script lines ([`verifier_log`], [`elfview`], [`btf`]);
+//! * [`info`]: `--info`, what an object is and needs, from the ELF alone ([`names`]).
 
+pub mod btf;
+pub mod elfview;
 pub mod events;
 pub mod format;
+pub mod info;
 pub mod load;
 pub mod maps;
+pub mod names;
 pub mod object;
 pub mod output;
 pub mod run;
 pub mod signals;
 pub mod sys;
 pub mod value;
+pub mod verifier_log;
+pub mod verify;
 
 pub use run::{run, Options};
 

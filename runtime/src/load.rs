@@ -15,9 +15,10 @@ use std::collections::HashSet;
 use std::os::fd::{AsFd, AsRawFd, RawFd};
 use tracec_meta::{Attach, ProbeSpec, GLOBAL_START_NS};
 
-/// Create maps and load every program named by the metadata (each once).
-pub fn load(obj: &Object, start_ns: u64) -> Result<Ebpf, Error> {
-    let mut ebpf = EbpfLoader::new()
+/// Parse the object and create its maps (`tracec_start_ns` set to `start_ns`); no
+/// program is loaded yet.
+pub fn open(obj: &Object, start_ns: u64) -> Result<Ebpf, Error> {
+    EbpfLoader::new()
         .override_global(GLOBAL_START_NS, &start_ns, false)
         .load(&obj.bytes)
         .map_err(|e| {
@@ -26,29 +27,18 @@ pub fn load(obj: &Object, start_ns: u64) -> Result<Ebpf, Error> {
                 obj.path.display(),
                 chain(&e)
             ))
-        })?;
+        })
+}
+
+/// Create maps and load every program named by the metadata (each once).
+pub fn load(obj: &Object, start_ns: u64) -> Result<Ebpf, Error> {
+    let mut ebpf = open(obj, start_ns)?;
     let mut loaded = HashSet::new();
     for probe in &obj.meta.probes {
         if !loaded.insert(probe.program.as_str()) {
             continue;
         }
-        let prog = program(&mut ebpf, probe)?;
-        let r = match prog {
-            Program::RawTracePoint(p) => p.load(),
-            Program::TracePoint(p) => p.load(),
-            Program::PerfEvent(p) => p.load(),
-            Program::KProbe(p) => p.load(),
-            Program::UProbe(p) => p.load(),
-            other => {
-                return Err(Error::new(format!(
-                    "{}: program {} has type {:?}, which tracerun cannot run",
-                    probe.name,
-                    probe.program,
-                    other.prog_type()
-                )))
-            }
-        };
-        r.map_err(|e| {
+        load_program(&mut ebpf, probe)?.map_err(|e| {
             Error::new(format!(
                 "{}: the kernel rejected program {}: {}",
                 probe.name,
@@ -58,6 +48,31 @@ pub fn load(obj: &Object, start_ns: u64) -> Result<Ebpf, Error> {
         })?;
     }
     Ok(ebpf)
+}
+
+/// Load the program of `probe` into the kernel. The outer error is ours (no such
+/// program, a type tracerun cannot run); the inner one is the kernel's answer, with the
+/// verifier log when the verifier rejected it.
+pub fn load_program(
+    ebpf: &mut Ebpf,
+    probe: &ProbeSpec,
+) -> Result<Result<(), ProgramError>, Error> {
+    let prog = program(ebpf, probe)?;
+    Ok(match prog {
+        Program::RawTracePoint(p) => p.load(),
+        Program::TracePoint(p) => p.load(),
+        Program::PerfEvent(p) => p.load(),
+        Program::KProbe(p) => p.load(),
+        Program::UProbe(p) => p.load(),
+        other => {
+            return Err(Error::new(format!(
+                "{}: program {} has type {:?}, which tracerun cannot run",
+                probe.name,
+                probe.program,
+                other.prog_type()
+            )))
+        }
+    })
 }
 
 fn program<'a>(ebpf: &'a mut Ebpf, probe: &ProbeSpec) -> Result<&'a mut Program, Error> {

@@ -1,6 +1,6 @@
 //! `tracerun [OPTIONS] OBJECT [-- ARGS...]`: run a BPF object written by tracec.
 
-use clap::Parser;
+use clap::{Parser, ValueEnum};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -17,6 +17,17 @@ struct Cli {
     /// Do not print `Attached N probes`.
     #[arg(short = 'q')]
     quiet: bool,
+    /// Load every program into the kernel verifier without attaching, report each one,
+    /// and show where in the script a rejected program fails. Exits 1 if any is rejected.
+    #[arg(long, conflicts_with = "info")]
+    verify: bool,
+    /// Describe the object (probes, maps, required kernel features, signature) without
+    /// loading it; needs no privileges.
+    #[arg(long)]
+    info: bool,
+    /// Layout of the `--info` report.
+    #[arg(long, value_enum, value_name = "FORMAT", requires = "info")]
+    format: Option<Format>,
     /// The object written by `tracec`.
     #[arg(value_name = "OBJECT")]
     object: PathBuf,
@@ -25,16 +36,31 @@ struct Cli {
     args: Vec<String>,
 }
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let opts = tracerun::Options {
-        object: cli.object,
-        output: cli.output,
-        quiet: cli.quiet,
-        args: cli.args,
+    let result = if cli.info {
+        let json = cli.format == Some(Format::Json);
+        tracerun::info::run(&cli.object, json, &mut std::io::stdout().lock()).map(|()| true)
+    } else if cli.verify {
+        tracerun::verify::run(&cli.object, &mut std::io::stdout().lock())
+    } else {
+        let opts = tracerun::Options {
+            object: cli.object,
+            output: cli.output,
+            quiet: cli.quiet,
+            args: cli.args,
+        };
+        tracerun::run(&opts).map(|()| true)
     };
-    match tracerun::run(&opts) {
-        Ok(()) => ExitCode::SUCCESS,
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
         Err(e) => {
             eprintln!("tracerun: error: {e}");
             ExitCode::FAILURE

@@ -1,0 +1,459 @@
+//! `tracerun --info OBJECT`: what an object is and what it needs, read from the ELF
+//! alone (no root, no kernel): probes and their attach targets, maps (kind, key and
+//! value types), the compiler and metadata format, the script's hash, the kernel
+//! features it requires (program types, map types, helpers) and whether it is signed.
+
+use crate::btf::MapDef;
+use crate::elfview::{self, ElfView, INSN_SIZE};
+use crate::names;
+use crate::object::{self, Object};
+use crate::Error;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::path::Path;
+use tracec_meta::{AggKind, Attach, MapRole, Ty};
+
+/// Everything `--info` reports, in a form that prints as text or JSON.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Info {
+    pub path: String,
+    pub format: (u16, u16),
+    pub compiler_version: String,
+    pub source_name: String,
+    pub source_hash: String,
+    /// Lines of script text carried in the object (format 1.1), if any.
+    pub source_lines: Option<usize>,
+    pub signed: bool,
+    pub unsafe_builtins: bool,
+    pub probes: Vec<ProbeInfo>,
+    pub maps: Vec<MapInfo>,
+    pub requires: Requirements,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProbeInfo {
+    pub name: String,
+    pub program: String,
+    pub section: String,
+    pub program_type: Option<&'static str>,
+    /// Where it attaches, in words.
+    pub target: String,
+    pub instructions: usize,
+    pub helpers: Vec<i32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MapInfo {
+    pub symbol: String,
+    /// `BPF_MAP_TYPE_*` from the map's BTF definition.
+    pub map_type: Option<u32>,
+    pub max_entries: Option<u32>,
+    /// `@name` for script maps; `events` / `lost events` otherwise.
+    pub role: String,
+    pub key: Option<String>,
+    pub value: Option<String>,
+}
+
+/// What the kernel must offer. Each list holds `(name, first release)`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Requirements {
+    pub program_types: Vec<(String, Option<&'static str>)>,
+    pub map_types: Vec<(String, Option<&'static str>)>,
+    pub helpers: Vec<(i32, Option<&'static str>)>,
+    /// Other features: `(what, first release)`.
+    pub features: Vec<(String, &'static str)>,
+}
+
+impl Requirements {
+    /// The newest release among everything required.
+    pub fn minimum_kernel(&self) -> Option<&'static str> {
+        let releases = self
+            .program_types
+            .iter()
+            .map(|p| p.1)
+            .chain(self.map_types.iter().map(|m| m.1))
+            .chain(self.helpers.iter().map(|h| h.1))
+            .chain(self.features.iter().map(|f| Some(f.1)))
+            .flatten();
+        releases.max_by_key(|r| release_key(r))
+    }
+}
+
+fn release_key(r: &str) -> (u32, u32) {
+    let mut parts = r.split('.').map(|p| p.parse().unwrap_or(0));
+    (parts.next().unwrap_or(0), parts.next().unwrap_or(0))
+}
+
+/// Print the report for `path` to `out`, as text or as JSON.
+pub fn run(path: &Path, json: bool, out: &mut dyn std::io::Write) -> Result<(), Error> {
+    let obj = object::read(path).map_err(|e| Error::new(format!("{}: {e}", path.display())))?;
+    let info = collect(&obj).map_err(|e| Error::new(format!("{}: {e}", path.display())))?;
+    let text = if json {
+        let mut s = serde_json::to_string_pretty(&to_json(&info))
+            .map_err(|e| Error::new(e.to_string()))?;
+        s.push('\n');
+        s
+    } else {
+        render(&info)
+    };
+    out.write_all(text.as_bytes())
+        .map_err(|e| Error::new(format!("cannot write the report: {e}")))
+}
+
+/// Gather the report from a validated object.
+pub fn collect(obj: &Object) -> Result<Info, String> {
+    let view = ElfView::parse(&obj.bytes)?;
+    let meta = &obj.meta;
+    let format = view
+        .section(tracec_meta::SECTION)
+        .ok_or("no metadata section")
+        .and_then(|s| tracec_meta::version(s).map_err(|_| "unreadable metadata header"))?;
+    let defs: HashMap<String, MapDef> = match view.btf() {
+        Some(btf) => btf?.map_defs(),
+        None => HashMap::new(),
+    };
+
+    let mut probes = Vec::new();
+    for p in &meta.probes {
+        let code = view.program(&p.program)?;
+        probes.push(ProbeInfo {
+            name: p.name.clone(),
+            program: p.program.clone(),
+            section: p.section.clone(),
+            program_type: names::program_type(&p.section),
+            target: target(&p.attach),
+            instructions: code.code.len() / INSN_SIZE,
+            helpers: elfview::helper_calls(code.code),
+        });
+    }
+
+    let maps: Vec<MapInfo> = meta
+        .maps
+        .iter()
+        .map(|m| {
+            let def = defs.get(&m.symbol).cloned().unwrap_or_default();
+            let (role, key, value) = match &m.role {
+                MapRole::User {
+                    name,
+                    key,
+                    value,
+                    agg,
+                } => (
+                    name.clone(),
+                    Some(key.as_ref().map_or("none (scalar map)".into(), ty_name)),
+                    Some(match agg {
+                        AggKind::Assign => ty_name(value),
+                        other => format!("{} from {}()", ty_name(value), agg_name(*other)),
+                    }),
+                ),
+                MapRole::Events => ("events (printf, exit and other records)".into(), None, None),
+                MapRole::Lost => ("lost events counter".into(), None, None),
+            };
+            MapInfo {
+                symbol: m.symbol.clone(),
+                map_type: def.map_type,
+                max_entries: def.max_entries,
+                role,
+                key,
+                value,
+            }
+        })
+        .collect();
+
+    let requires = requirements(meta, &probes, &maps);
+    Ok(Info {
+        path: obj.path.display().to_string(),
+        format,
+        compiler_version: meta.compiler_version.clone(),
+        source_name: meta.source_name.clone(),
+        source_hash: meta.source_hash.clone(),
+        source_lines: meta.source.as_ref().map(|s| s.lines().count()),
+        signed: view.has_section(tracec_meta::SIGNATURE_SECTION),
+        unsafe_builtins: meta.unsafe_builtins,
+        probes,
+        maps,
+        requires,
+    })
+}
+
+fn requirements(
+    meta: &tracec_meta::Metadata,
+    probes: &[ProbeInfo],
+    maps: &[MapInfo],
+) -> Requirements {
+    let mut r = Requirements::default();
+    for p in probes {
+        let name = p.program_type.unwrap_or("unknown").to_string();
+        if !r.program_types.iter().any(|(n, _)| *n == name) {
+            let since = p.program_type.and_then(names::program_type_since);
+            r.program_types.push((name, since));
+        }
+        for &h in &p.helpers {
+            if !r.helpers.iter().any(|(id, _)| *id == h) {
+                r.helpers.push((h, names::helper_since(h)));
+            }
+        }
+    }
+    r.helpers.sort_by_key(|h| h.0);
+    for m in maps {
+        let name = map_type_name(m.map_type);
+        if !r.map_types.iter().any(|(n, _)| *n == name) {
+            r.map_types
+                .push((name, m.map_type.and_then(names::map_type_since)));
+        }
+    }
+    let attach = |f: fn(&Attach) -> bool| meta.probes.iter().any(|p| f(&p.attach));
+    if attach(|a| matches!(a, Attach::Begin | Attach::End)) {
+        r.features.push((
+            "BPF_PROG_TEST_RUN of raw_tracepoint programs (BEGIN/END)".into(),
+            "5.10",
+        ));
+    }
+    if attach(|a| matches!(a, Attach::Tracepoint { .. })) {
+        r.features
+            .push(("tracefs mounted (tracepoint ids)".into(), "4.7"));
+    }
+    if attach(|a| matches!(a, Attach::Kprobe { .. })) {
+        r.features
+            .push(("kprobes (CONFIG_KPROBE_EVENTS)".into(), "4.1"));
+    }
+    if attach(|a| matches!(a, Attach::Uprobe { .. })) {
+        r.features
+            .push(("uprobes (CONFIG_UPROBE_EVENTS)".into(), "4.1"));
+    }
+    r.features.push(("BTF for maps and line info".into(), "5.2"));
+    r
+}
+
+fn map_type_name(t: Option<u32>) -> String {
+    match t {
+        Some(t) => names::map_type(t).map_or_else(|| format!("type {t}"), str::to_owned),
+        None => "unknown".into(),
+    }
+}
+
+fn helper_name(id: i32) -> String {
+    names::helper(id).map_or_else(|| format!("helper #{id}"), |n| format!("bpf_{n}"))
+}
+
+fn agg_name(a: AggKind) -> &'static str {
+    match a {
+        AggKind::Assign => "assign",
+        AggKind::Count => "count",
+        AggKind::Sum => "sum",
+        AggKind::Min => "min",
+        AggKind::Max => "max",
+        AggKind::Avg => "avg",
+    }
+}
+
+/// A value type the way bpftrace names it.
+pub fn ty_name(t: &Ty) -> String {
+    match t {
+        Ty::Int { size, signed } => format!("{}int{}", if *signed { "" } else { "u" }, size * 8),
+        Ty::Str { size } => format!("string[{size}]"),
+        Ty::Ptr => "pointer".into(),
+        Ty::Tuple { fields } => format!(
+            "({})",
+            fields
+                .iter()
+                .map(|f| ty_name(&f.ty))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+/// Where a probe attaches, in words.
+pub fn target(a: &Attach) -> String {
+    let plus = |off: u64| {
+        if off == 0 {
+            String::new()
+        } else {
+            format!("+{off:#x}")
+        }
+    };
+    match a {
+        Attach::Begin => "runs once at start (BPF_PROG_TEST_RUN)".into(),
+        Attach::End => "runs once at exit (BPF_PROG_TEST_RUN)".into(),
+        Attach::Tracepoint { category, name } => format!("tracepoint {category}:{name}"),
+        Attach::Interval { period_ns } => {
+            format!("cpu-clock perf event on CPU 0 every {period_ns} ns")
+        }
+        Attach::Profile { hz, period_ns } if *hz != 0 => {
+            format!("cpu-clock perf event on every CPU at {hz} Hz")
+        }
+        Attach::Profile { period_ns, .. } => {
+            format!("cpu-clock perf event on every CPU every {period_ns} ns")
+        }
+        Attach::Kprobe {
+            function,
+            offset,
+            ret,
+        } => format!(
+            "{} {function}{}",
+            if *ret { "kretprobe" } else { "kprobe" },
+            plus(*offset)
+        ),
+        Attach::Uprobe {
+            path,
+            symbol,
+            offset,
+            ret,
+        } => format!(
+            "{} {path}:{}{}",
+            if *ret { "uretprobe" } else { "uprobe" },
+            if symbol.is_empty() { "" } else { symbol },
+            plus(*offset)
+        ),
+    }
+}
+
+/// The text report.
+pub fn render(info: &Info) -> String {
+    let mut s = String::new();
+    let mut line = |k: &str, v: String| s.push_str(&format!("{k:<10}{v}\n"));
+    line("object", info.path.clone());
+    line("compiler", format!("tracec {}", info.compiler_version));
+    line(
+        "format",
+        format!(
+            "{}.{} (this tracerun reads {}.x)",
+            info.format.0,
+            info.format.1,
+            tracec_meta::FORMAT_MAJOR
+        ),
+    );
+    line("source", info.source_name.clone());
+    line("sha256", info.source_hash.clone());
+    line(
+        "script",
+        match info.source_lines {
+            Some(n) => format!("embedded ({n} lines)"),
+            None => "not embedded (format 1.0)".into(),
+        },
+    );
+    line(
+        "signed",
+        if info.signed {
+            format!("yes ({} section)", tracec_meta::SIGNATURE_SECTION)
+        } else {
+            "no (unsigned)".into()
+        },
+    );
+    line(
+        "unsafe",
+        if info.unsafe_builtins {
+            "yes: uses builtins that need --unsafe".into()
+        } else {
+            "no".into()
+        },
+    );
+
+    s.push_str(&format!("\nprobes ({}):\n", info.probes.len()));
+    for p in &info.probes {
+        s.push_str(&format!("  {}\n", p.name));
+        s.push_str(&format!("    attach   {}\n", p.target));
+        s.push_str(&format!(
+            "    program  {} in section {} ({}, {} instructions)\n",
+            p.program,
+            p.section,
+            p.program_type.unwrap_or("unknown type"),
+            p.instructions
+        ));
+        if !p.helpers.is_empty() {
+            let hs: Vec<String> = p.helpers.iter().map(|&h| helper_name(h)).collect();
+            s.push_str(&format!("    helpers  {}\n", hs.join(", ")));
+        }
+    }
+
+    s.push_str(&format!("\nmaps ({}):\n", info.maps.len()));
+    for m in &info.maps {
+        let entries = m
+            .max_entries
+            .map_or(String::new(), |n| format!(", max_entries {n}"));
+        s.push_str(&format!(
+            "  {}  {}{entries}  {}\n",
+            m.symbol,
+            map_type_name(m.map_type),
+            m.role
+        ));
+        if let (Some(k), Some(v)) = (&m.key, &m.value) {
+            s.push_str(&format!("    key {k}, value {v}\n"));
+        }
+    }
+
+    let r = &info.requires;
+    let since = |v: &Option<&str>| v.map_or(String::new(), |v| format!(" ({v}+)"));
+    s.push_str("\nrequires:\n");
+    let list = |items: Vec<String>| {
+        if items.is_empty() {
+            "none".to_string()
+        } else {
+            items.join(", ")
+        }
+    };
+    s.push_str(&format!(
+        "  program types  {}\n",
+        list(r.program_types.iter().map(|(n, v)| format!("{n}{}", since(v))).collect())
+    ));
+    s.push_str(&format!(
+        "  map types      {}\n",
+        list(r.map_types.iter().map(|(n, v)| format!("{n}{}", since(v))).collect())
+    ));
+    s.push_str(&format!(
+        "  helpers        {}\n",
+        list(
+            r.helpers
+                .iter()
+                .map(|(h, v)| format!("{} #{h}{}", helper_name(*h), since(v)))
+                .collect()
+        )
+    ));
+    for (what, v) in &r.features {
+        s.push_str(&format!("  feature        {what} ({v}+)\n"));
+    }
+    if let Some(k) = r.minimum_kernel() {
+        s.push_str(&format!("  kernel         {k} or newer\n"));
+    }
+    s
+}
+
+/// The JSON report (`--info --format json`).
+pub fn to_json(info: &Info) -> Value {
+    let r = &info.requires;
+    json!({
+        "object": info.path,
+        "compiler_version": info.compiler_version,
+        "format": { "major": info.format.0, "minor": info.format.1 },
+        "source_name": info.source_name,
+        "source_hash": info.source_hash,
+        "source_embedded": info.source_lines.is_some(),
+        "signed": info.signed,
+        "unsafe_builtins": info.unsafe_builtins,
+        "probes": info.probes.iter().map(|p| json!({
+            "name": p.name,
+            "program": p.program,
+            "section": p.section,
+            "program_type": p.program_type,
+            "attach": p.target,
+            "instructions": p.instructions,
+            "helpers": p.helpers.iter().map(|&h| helper_name(h)).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+        "maps": info.maps.iter().map(|m| json!({
+            "symbol": m.symbol,
+            "type": map_type_name(m.map_type),
+            "max_entries": m.max_entries,
+            "role": m.role,
+            "key": m.key,
+            "value": m.value,
+        })).collect::<Vec<_>>(),
+        "requires": {
+            "program_types": r.program_types.iter().map(|p| &p.0).collect::<Vec<_>>(),
+            "map_types": r.map_types.iter().map(|m| &m.0).collect::<Vec<_>>(),
+            "helpers": r.helpers.iter().map(|&(h, _)| json!({"id": h, "name": names::helper(h)})).collect::<Vec<_>>(),
+            "features": r.features.iter().map(|f| &f.0).collect::<Vec<_>>(),
+            "minimum_kernel": r.minimum_kernel(),
+        },
+    })
+}

@@ -1,0 +1,235 @@
+//! `tracerun --verify OBJECT`: load every program into the kernel verifier without
+//! attaching anything, report per program whether it loaded and how many instructions
+//! the verifier processed, and map a rejection back to the script line through the
+//! object's line info.
+//!
+//! Instruction numbers: aya loads each program as its symbol's bytes, unchanged in
+//! length (map relocations rewrite `ld_imm64` in place), so the verifier's index `i`
+//! is the instruction at byte `symbol offset + 8 * i` of the program's section, which
+//! is how `.BTF.ext` line info is keyed. Everything is closed (nothing stays loaded)
+//! when this returns.
+
+use crate::elfview::{ElfView, LineTable};
+use crate::load;
+use crate::object::{self, Object};
+use crate::sys;
+use crate::verifier_log::{self, Failure};
+use crate::Error;
+use aya::programs::ProgramError;
+use aya::Ebpf;
+use std::io::Write;
+use std::path::Path;
+use tracec_meta::ProbeSpec;
+
+/// The verifier's answer for one program.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Loaded; `insns` is `bpf_prog_info.verified_insns` (kernels before 5.16: `None`).
+    Loaded { insns: Option<u32> },
+    /// Rejected: the system call's error and the verifier log.
+    Rejected { error: String, log: String },
+}
+
+/// One program of the object and what became of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    pub program: String,
+    /// The probes (attach points) that run this program.
+    pub probes: Vec<String>,
+    pub verdict: Verdict,
+}
+
+/// Verify `path`, writing the report to `out`. `Ok(true)` when every program loaded.
+pub fn run(path: &Path, out: &mut dyn Write) -> Result<bool, Error> {
+    let obj = object::read(path).map_err(|e| Error::new(format!("{}: {e}", path.display())))?;
+    if !sys::has_privileges() {
+        return Err(Error::new(
+            "loading programs needs root (or CAP_BPF and CAP_PERFMON); run tracerun --verify with sudo",
+        ));
+    }
+    if let Err(e) = sys::bpf_available() {
+        return Err(Error::new(format!("BPF is not available here: {e}")));
+    }
+    let outcomes = verify(&obj)?;
+    let view = ElfView::parse(&obj.bytes).map_err(Error::new)?;
+    let io = |e: std::io::Error| Error::new(format!("cannot write the report: {e}"));
+    let mut rejected = 0;
+    for o in &outcomes {
+        let who = format!("{} ({})", o.program, o.probes.join(", "));
+        match &o.verdict {
+            Verdict::Loaded { insns: Some(n) } => {
+                writeln!(out, "{who}: loaded, {n} instructions processed").map_err(io)?
+            }
+            Verdict::Loaded { insns: None } => writeln!(
+                out,
+                "{who}: loaded (this kernel does not report processed instructions)"
+            )
+            .map_err(io)?,
+            Verdict::Rejected { error, log } => {
+                rejected += 1;
+                writeln!(out, "{who}: rejected ({error})").map_err(io)?;
+                let lines = view.line_table(&o.program);
+                let report = render_rejection(&obj, o, &verifier_log::parse(log), lines);
+                out.write_all(report.as_bytes()).map_err(io)?;
+            }
+        }
+    }
+    let n = outcomes.len();
+    writeln!(
+        out,
+        "{n} program{}: {} loaded, {rejected} rejected",
+        if n == 1 { "" } else { "s" },
+        n - rejected
+    )
+    .map_err(io)?;
+    Ok(rejected == 0)
+}
+
+/// Load every program named by the metadata (each once) and collect the verdicts.
+/// Nothing is attached; everything is closed when the returned value is built.
+pub fn verify(obj: &Object) -> Result<Vec<Outcome>, Error> {
+    let mut ebpf = load::open(obj, sys::monotonic_ns())?;
+    let mut outcomes: Vec<Outcome> = Vec::new();
+    for probe in &obj.meta.probes {
+        if let Some(o) = outcomes.iter_mut().find(|o| o.program == probe.program) {
+            o.probes.push(probe.name.clone());
+            continue;
+        }
+        let verdict = verdict(&mut ebpf, probe)?;
+        outcomes.push(Outcome {
+            program: probe.program.clone(),
+            probes: vec![probe.name.clone()],
+            verdict,
+        });
+    }
+    drop(ebpf);
+    Ok(outcomes)
+}
+
+fn verdict(ebpf: &mut Ebpf, probe: &ProbeSpec) -> Result<Verdict, Error> {
+    match load::load_program(ebpf, probe)? {
+        Ok(()) => {
+            let insns = ebpf
+                .program(&probe.program)
+                .and_then(|p| p.info().ok())
+                .and_then(|info| info.verified_instruction_count());
+            Ok(Verdict::Loaded { insns })
+        }
+        Err(ProgramError::LoadError {
+            io_error,
+            verifier_log,
+        }) => Ok(Verdict::Rejected {
+            error: io_error.to_string(),
+            log: verifier_log.to_string(),
+        }),
+        Err(e) => Err(Error::new(format!(
+            "{}: cannot load program {}: {}",
+            probe.name,
+            probe.program,
+            load::chain(&e)
+        ))),
+    }
+}
+
+/// The diagnostic for a rejected program: the reason, the script position with the
+/// source line and a caret, the failing instruction, and the log's tail when the
+/// instruction cannot be placed in the script.
+pub fn render_rejection(
+    obj: &Object,
+    outcome: &Outcome,
+    failure: &Failure,
+    lines: Result<LineTable, String>,
+) -> String {
+    let mut s = String::new();
+    let reason = failure
+        .message
+        .first()
+        .map_or("the verifier gave no reason", String::as_str);
+    s.push_str(&format!("error: {reason}\n"));
+    let record = match (&lines, failure.insn) {
+        (Ok(table), Some(i)) => table.at(i),
+        _ => None,
+    };
+    let at_insn = match (failure.insn, &failure.insn_text) {
+        (Some(i), Some(t)) => format!("instruction {i}: {t}"),
+        (Some(i), None) => format!("instruction {i}"),
+        (None, _) => String::new(),
+    };
+    match record {
+        Some(r) => {
+            let text = obj
+                .meta
+                .source
+                .as_deref()
+                .and_then(|src| src.lines().nth((r.line as usize).checked_sub(1)?))
+                .unwrap_or(&r.text);
+            let number = r.line.to_string();
+            let pad = " ".repeat(number.len());
+            s.push_str(&format!("{pad}--> {}:{}:{}\n", r.file, r.line, r.col));
+            s.push_str(&format!("{pad} |\n"));
+            s.push_str(&format!("{number} | {}\n", text.trim_end()));
+            s.push_str(&format!("{pad} | {}^", caret_indent(text, r.col)));
+            if !at_insn.is_empty() {
+                s.push_str(&format!(" {at_insn}"));
+            }
+            s.push('\n');
+        }
+        None => {
+            if !at_insn.is_empty() {
+                s.push_str(&format!("  at {at_insn}\n"));
+            }
+            let why = match (&lines, failure.insn) {
+                (Err(e), _) => e.clone(),
+                (Ok(_), Some(_)) => "no line info covers that instruction".into(),
+                (Ok(_), None) => "the log names no instruction".into(),
+            };
+            s.push_str(&format!("  (cannot place it in the script: {why})\n"));
+        }
+    }
+    for extra in failure.message.iter().skip(1) {
+        s.push_str(&format!("  = {extra}\n"));
+    }
+    if let Some(n) = failure.processed {
+        s.push_str(&format!(
+            "  = the verifier processed {n} instructions of {} before it stopped\n",
+            outcome.program
+        ));
+    }
+    if record.is_none() {
+        let log = match &outcome.verdict {
+            Verdict::Rejected { log, .. } => log.as_str(),
+            Verdict::Loaded { .. } => "",
+        };
+        let tail: Vec<&str> = log.lines().rev().take(20).collect();
+        if !tail.is_empty() {
+            s.push_str("  verifier log (last lines):\n");
+            for l in tail.iter().rev() {
+                s.push_str(&format!("    {l}\n"));
+            }
+        }
+    }
+    s
+}
+
+/// Whitespace that puts a caret under 1-based column `col` of `text` (tabs kept, so the
+/// caret lines up however the terminal expands them).
+fn caret_indent(text: &str, col: u32) -> String {
+    text.chars()
+        .take((col as usize).saturating_sub(1))
+        .map(|c| if c == '\t' { '\t' } else { ' ' })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn caret_under_the_column() {
+        assert_eq!(caret_indent("  @x = 1;", 3), "  ");
+        assert_eq!(caret_indent("\t@x = 1;", 2), "\t");
+        assert_eq!(caret_indent("ab", 1), "");
+        assert_eq!(caret_indent("ab", 0), "");
+        assert_eq!(caret_indent("ab", 10), "  ");
+    }
+}
