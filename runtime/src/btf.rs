@@ -99,9 +99,7 @@ impl Btf {
         let hdr_len = r.u32(4)? as usize;
         let (type_off, type_len) = (r.u32(8)? as usize, r.u32(12)? as usize);
         let (str_off, str_len) = (r.u32(16)? as usize, r.u32(20)? as usize);
-        let strings = r
-            .bytes(hdr_len.saturating_add(str_off), str_len)?
-            .to_vec();
+        let strings = r.bytes(hdr_len.saturating_add(str_off), str_len)?.to_vec();
         let type_data = r.bytes(hdr_len.saturating_add(type_off), type_len)?;
         let mut btf = Btf {
             strings,
@@ -249,9 +247,9 @@ impl Btf {
         match self.resolve(id)? {
             Type::Int { size } | Type::Struct { size, .. } => Some(*size),
             Type::Ptr { .. } => Some(8),
-            Type::Array { elem, nelems } => self
-                .size_of_depth(*elem, depth + 1)?
-                .checked_mul(*nelems),
+            Type::Array { elem, nelems } => {
+                self.size_of_depth(*elem, depth + 1)?.checked_mul(*nelems)
+            }
             Type::Other { size } => *size,
             Type::Var { ty, .. } => self.size_of_depth(*ty, depth + 1),
             Type::Alias { .. } | Type::Datasec { .. } => None,

@@ -89,8 +89,8 @@ pub fn run(path: &Path, json: bool, out: &mut dyn std::io::Write) -> Result<(), 
     let obj = object::read(path).map_err(|e| Error::new(format!("{}: {e}", path.display())))?;
     let info = collect(&obj).map_err(|e| Error::new(format!("{}: {e}", path.display())))?;
     let text = if json {
-        let mut s = serde_json::to_string_pretty(&to_json(&info))
-            .map_err(|e| Error::new(e.to_string()))?;
+        let mut s =
+            serde_json::to_string_pretty(&to_json(&info)).map_err(|e| Error::new(e.to_string()))?;
         s.push('\n');
         s
     } else {
@@ -221,7 +221,8 @@ fn requirements(
         r.features
             .push(("uprobes (CONFIG_UPROBE_EVENTS)".into(), "4.1"));
     }
-    r.features.push(("BTF for maps and line info".into(), "5.2"));
+    r.features
+        .push(("BTF for maps and line info".into(), "5.2"));
     r
 }
 
@@ -395,11 +396,21 @@ pub fn render(info: &Info) -> String {
     };
     s.push_str(&format!(
         "  program types  {}\n",
-        list(r.program_types.iter().map(|(n, v)| format!("{n}{}", since(v))).collect())
+        list(
+            r.program_types
+                .iter()
+                .map(|(n, v)| format!("{n}{}", since(v)))
+                .collect()
+        )
     ));
     s.push_str(&format!(
         "  map types      {}\n",
-        list(r.map_types.iter().map(|(n, v)| format!("{n}{}", since(v))).collect())
+        list(
+            r.map_types
+                .iter()
+                .map(|(n, v)| format!("{n}{}", since(v)))
+                .collect()
+        )
     ));
     s.push_str(&format!(
         "  helpers        {}\n",

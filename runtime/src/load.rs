@@ -53,10 +53,7 @@ pub fn load(obj: &Object, start_ns: u64) -> Result<Ebpf, Error> {
 /// Load the program of `probe` into the kernel. The outer error is ours (no such
 /// program, a type tracerun cannot run); the inner one is the kernel's answer, with the
 /// verifier log when the verifier rejected it.
-pub fn load_program(
-    ebpf: &mut Ebpf,
-    probe: &ProbeSpec,
-) -> Result<Result<(), ProgramError>, Error> {
+pub fn load_program(ebpf: &mut Ebpf, probe: &ProbeSpec) -> Result<Result<(), ProgramError>, Error> {
     let prog = program(ebpf, probe)?;
     Ok(match prog {
         Program::RawTracePoint(p) => p.load(),

@@ -81,6 +81,16 @@ pub struct MapDef {
 /// Build a relocatable BPF ELF with the given programs (symbol, section, code),
 /// maps and metadata.
 pub fn build(progs: &[(&str, &str, &Prog)], maps: &[MapDef], meta: Option<&Metadata>) -> Vec<u8> {
+    build_with(progs, maps, meta, &[])
+}
+
+/// [`build`], plus extra data sections `(name, bytes)`.
+pub fn build_with(
+    progs: &[(&str, &str, &Prog)],
+    maps: &[MapDef],
+    meta: Option<&Metadata>,
+    extra: &[(&str, &[u8])],
+) -> Vec<u8> {
     let mut obj = Object::new(BinaryFormat::Elf, Architecture::Bpf, Endianness::Little);
     let mut map_syms = std::collections::HashMap::new();
     if !maps.is_empty() {
@@ -140,6 +150,10 @@ pub fn build(progs: &[(&str, &str, &Prog)], maps: &[MapDef], meta: Option<&Metad
             SectionKind::Metadata,
         );
         obj.append_section_data(sec, &tracec_meta::encode(meta), 1);
+    }
+    for (name, bytes) in extra {
+        let sec = obj.add_section(Vec::new(), name.as_bytes().to_vec(), SectionKind::Metadata);
+        obj.append_section_data(sec, bytes, 1);
     }
     obj.write().unwrap()
 }
