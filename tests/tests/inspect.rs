@@ -157,9 +157,11 @@ fn invert_last_null_check(object: &[u8], program: &str) -> Vec<u8> {
     let insn = |i: usize| &code[i * 8..i * 8 + 8];
     let imm = |i: usize| i32::from_le_bytes(insn(i)[4..8].try_into().unwrap());
     let at = (1..code.len() / 8)
-        .filter(|&i| insn(i - 1)[0] == 0x85 && imm(i - 1) == 1)
-        .filter(|&i| insn(i)[0] == 0x15 && insn(i)[1] & 0xf == 0 && imm(i) == 0)
-        .next_back()
+        .rfind(|&i| {
+            let after_lookup = insn(i - 1)[0] == 0x85 && imm(i - 1) == 1;
+            let null_check = insn(i)[0] == 0x15 && insn(i)[1] & 0xf == 0 && imm(i) == 0;
+            after_lookup && null_check
+        })
         .expect("a null check after a map lookup");
     let mut out = object.to_vec();
     out[start + at * 8] = 0x55;
