@@ -134,6 +134,12 @@ pub struct LineTable {
 }
 
 impl LineTable {
+    /// A table from `(instruction index, record)` rows in any order.
+    pub fn from_rows(mut rows: Vec<(usize, LineRecord)>) -> LineTable {
+        rows.sort_by_key(|r| r.0);
+        LineTable { rows }
+    }
+
     /// The record covering instruction `insn`: the last one starting at or before it.
     pub fn at(&self, insn: usize) -> Option<&LineRecord> {
         let n = self.rows.partition_point(|(i, _)| *i <= insn);

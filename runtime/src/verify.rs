@@ -223,6 +223,96 @@ fn caret_indent(text: &str, col: u32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::btf::LineRecord;
+
+    fn object(source: Option<&str>) -> Object {
+        Object {
+            path: "x.o".into(),
+            bytes: Vec::new(),
+            meta: tracec_meta::Metadata {
+                compiler_version: "0".into(),
+                source_name: "x.bt".into(),
+                source_hash: "0".into(),
+                probes: vec![],
+                maps: vec![],
+                printfs: vec![],
+                joins: vec![],
+                unsafe_builtins: false,
+                source: source.map(str::to_owned),
+            },
+        }
+    }
+
+    fn rejected(log: &str) -> Outcome {
+        Outcome {
+            program: "prog_1".into(),
+            probes: vec!["BEGIN".into()],
+            verdict: Verdict::Rejected {
+                error: "Permission denied".into(),
+                log: log.into(),
+            },
+        }
+    }
+
+    fn table() -> LineTable {
+        let rec = |line: u32, col: u32, text: &str| LineRecord {
+            insn_off: 0,
+            file: "x.bt".into(),
+            text: text.into(),
+            line,
+            col,
+        };
+        LineTable::from_rows(vec![
+            (5, rec(3, 5, "\t$x = @m[1];")),
+            (0, rec(2, 1, "BEGIN {")),
+        ])
+    }
+
+    const LOG: &str = "6: (79) r1 = *(u64 *)(r0 +0)\nR0 invalid mem access 'map_value_or_null'\nprocessed 7 insns\n";
+
+    #[test]
+    fn rejection_shows_the_script_line_and_a_caret() {
+        let o = rejected(LOG);
+        let f = verifier_log::parse(LOG);
+        let src = "// x\nBEGIN {\n\t$x = @m[1]; // src\n}\n";
+        let text = render_rejection(&object(Some(src)), &o, &f, Ok(table()));
+        assert_eq!(
+            text,
+            "error: R0 invalid mem access 'map_value_or_null'\n \
+             --> x.bt:3:5\n  |\n3 | \t$x = @m[1]; // src\n  | \t   ^ instruction 6: (79) r1 = *(u64 *)(r0 +0)\n  \
+             = the verifier processed 7 instructions of prog_1 before it stopped\n"
+        );
+    }
+
+    #[test]
+    fn without_embedded_source_the_line_info_text_is_used() {
+        let o = rejected(LOG);
+        let f = verifier_log::parse(LOG);
+        let text = render_rejection(&object(None), &o, &f, Ok(table()));
+        assert!(text.contains("3 | \t$x = @m[1];\n"), "{text}");
+    }
+
+    #[test]
+    fn unplaceable_failures_show_the_log_tail() {
+        let o = rejected(LOG);
+        let f = verifier_log::parse(LOG);
+        let text = render_rejection(&object(None), &o, &f, Err("no .BTF".into()));
+        assert!(text.contains("  at instruction 6: (79)"), "{text}");
+        assert!(
+            text.contains("cannot place it in the script: no .BTF"),
+            "{text}"
+        );
+        assert!(
+            text.contains("verifier log (last lines):\n    6: (79)"),
+            "{text}"
+        );
+        let empty = LineTable::default();
+        let text = render_rejection(&object(None), &o, &f, Ok(empty));
+        assert!(
+            text.contains("no line info covers that instruction"),
+            "{text}"
+        );
+    }
 
     #[test]
     fn caret_under_the_column() {
