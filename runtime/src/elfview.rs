@@ -123,7 +123,10 @@ impl<'a> ElfView<'a> {
             .filter(|r| (prog.offset..end).contains(&(r.insn_off as usize)))
             .map(|r| ((r.insn_off as usize - prog.offset) / INSN_SIZE, r))
             .collect();
-        Ok(LineTable { rows })
+        Ok(LineTable {
+            rows,
+            insns: Some(prog.code.len() / INSN_SIZE),
+        })
     }
 }
 
@@ -131,17 +134,23 @@ impl<'a> ElfView<'a> {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LineTable {
     rows: Vec<(usize, LineRecord)>,
+    /// The program's length; instructions past it (BPF functions the loader appends)
+    /// are not covered.
+    insns: Option<usize>,
 }
 
 impl LineTable {
     /// A table from `(instruction index, record)` rows in any order.
     pub fn from_rows(mut rows: Vec<(usize, LineRecord)>) -> LineTable {
         rows.sort_by_key(|r| r.0);
-        LineTable { rows }
+        LineTable { rows, insns: None }
     }
 
     /// The record covering instruction `insn`: the last one starting at or before it.
     pub fn at(&self, insn: usize) -> Option<&LineRecord> {
+        if self.insns.is_some_and(|n| insn >= n) {
+            return None;
+        }
         let n = self.rows.partition_point(|(i, _)| *i <= insn);
         n.checked_sub(1).map(|k| &self.rows[k].1)
     }
@@ -178,4 +187,52 @@ pub fn helper_calls(code: &[u8]) -> Vec<i32> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn insn(code: u8, regs: u8, imm: i32) -> [u8; 8] {
+        let mut b = [0u8; 8];
+        b[0] = code;
+        b[1] = regs;
+        b[4..].copy_from_slice(&imm.to_le_bytes());
+        b
+    }
+
+    #[test]
+    fn helper_calls_skip_bpf_to_bpf_calls_and_repeat_calls() {
+        let code: Vec<u8> = [
+            insn(0x85, 0, 131),
+            insn(0x85, 0x10, 5), // call to a BPF function (src_reg 1)
+            insn(0x18, 0x10, 0x85),
+            insn(0, 0, 0),
+            insn(0x85, 0, 1),
+            insn(0x85, 0, 131),
+            insn(0x95, 0, 0),
+        ]
+        .concat();
+        assert_eq!(helper_calls(&code), vec![131, 1]);
+        assert_eq!(helper_calls(&code[..12]), vec![131], "partial insn ignored");
+    }
+
+    #[test]
+    fn line_table_lookup() {
+        let rec = |line| LineRecord {
+            insn_off: 0,
+            file: "f".into(),
+            text: String::new(),
+            line,
+            col: 1,
+        };
+        let mut t = LineTable::from_rows(vec![(4, rec(3)), (0, rec(1))]);
+        assert_eq!(t.at(0).map(|r| r.line), Some(1));
+        assert_eq!(t.at(3).map(|r| r.line), Some(1));
+        assert_eq!(t.at(4).map(|r| r.line), Some(3));
+        assert_eq!(t.at(100).map(|r| r.line), Some(3));
+        t.insns = Some(10);
+        assert_eq!(t.at(10), None, "past the program: an appended function");
+        assert_eq!(LineTable::default().at(0), None);
+    }
 }
