@@ -224,3 +224,7 @@ impl TracepointSource for BtfSource {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "offline_tests.rs"]
+mod tests;

@@ -37,7 +37,11 @@ impl SourceError {
             )),
             SourceError::Io {
                 permission: true, ..
-            } => Some("reading tracepoint formats needs root".to_string()),
+            } => Some(
+                "reading tracepoint formats needs root (or compile offline with --btf FILE, \
+                 the kernel's BTF)"
+                    .to_string(),
+            ),
             _ => None,
         }
     }
