@@ -1,7 +1,7 @@
 //! `tracec`: compile a bpftrace script into a BPF ELF object.
 //!
 //! ```text
-//! tracec [FILE] [-e PROGRAM] [-o OUT] [-l [PATTERN]] [--emit ir|asm]
+//! tracec [FILE] [-e PROGRAM] [-o OUT] [-l [PATTERN]] [--emit ir|asm] [--btf FILE]
 //! ```
 //!
 //! Exit status: 0 on success, 1 on any error in the script or in I/O, 2 on usage
