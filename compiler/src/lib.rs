@@ -11,6 +11,7 @@ pub mod back;
 pub mod diag;
 pub mod front;
 pub mod ir;
+pub mod kbtf;
 pub mod lower;
 pub mod obj;
 pub mod probes;
@@ -27,6 +28,10 @@ pub struct Options {
     pub source_name: String,
     /// Root of tracefs, where tracepoint formats are read from.
     pub tracefs: PathBuf,
+    /// Kernel BTF for compiling without tracefs: when tracefs is unreadable,
+    /// tracepoint formats come from this file and the embedded tracepoint table.
+    /// `None` (the default): tracefs only. See [`kbtf::default_btf`].
+    pub btf: Option<PathBuf>,
 }
 
 impl Default for Options {
@@ -34,6 +39,7 @@ impl Default for Options {
         Options {
             source_name: "<script>".into(),
             tracefs: PathBuf::from("/sys/kernel/tracing"),
+            btf: None,
         }
     }
 }
@@ -55,6 +61,7 @@ pub fn compile(source: &str, options: &Options) -> Result<Compiled, Vec<Diagnost
     let program = front::parse(source)?;
     let env = probes::Env {
         tracefs: options.tracefs.clone(),
+        btf: options.btf.clone(),
     };
     let checked = sema::check(&program, &env)?;
     finish(source, options, &checked)
