@@ -60,3 +60,45 @@ pub fn check(source: &str, options: &Options) -> Vec<Diagnostic> {
     diags.sort_by_key(|d| (d.span.start, d.span.end));
     diags
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn messages(source: &str) -> Vec<String> {
+        check(source, &Options::new("t.bt").with_tracefs("/nonexistent"))
+            .into_iter()
+            .map(|d| d.message)
+            .collect()
+    }
+
+    #[test]
+    fn after_a_syntax_error_the_other_probes_are_still_checked() {
+        let msgs = messages("BEGIN { $x = ; nosuchfn(); } END { nosuchfn2(); }");
+        // The damaged probe's semantic errors are left out; the other probe's are not.
+        assert_eq!(msgs.len(), 2, "{msgs:?}");
+        assert!(msgs[0].starts_with("syntax error"), "{msgs:?}");
+        assert_eq!(msgs[1], "unknown function 'nosuchfn2'");
+    }
+
+    #[test]
+    fn maps_assigned_in_the_broken_part_are_not_reported() {
+        let msgs = messages("BEGIN { @m = (1 + ; } END { printf(\"%d\\n\", @m); }");
+        assert_eq!(msgs.len(), 1, "{msgs:?}");
+        // Without the syntax error, the same read is an error.
+        let msgs = messages("END { printf(\"%d\\n\", @m); }");
+        assert!(msgs[0].ends_with(NEVER_ASSIGNED), "{msgs:?}");
+    }
+
+    #[test]
+    fn errors_and_warnings_together_sorted() {
+        let diags = check("BEGIN { 1; nosuchfn(); }", &Options::default());
+        let kinds: Vec<bool> = diags.iter().map(|d| d.is_error()).collect();
+        assert_eq!(kinds, [false, true], "{diags:?}");
+    }
+
+    #[test]
+    fn a_clean_script_has_no_diagnostics() {
+        assert!(messages("BEGIN { printf(\"x\\n\"); exit(); }").is_empty());
+    }
+}

@@ -40,7 +40,13 @@ struct Cli {
 
     /// How --check prints diagnostics: `text` on standard error, or `json` on
     /// standard output, one object per line.
-    #[arg(long, value_enum, value_name = "FORMAT", default_value = "text", requires = "check")]
+    #[arg(
+        long,
+        value_enum,
+        value_name = "FORMAT",
+        default_value = "text",
+        requires = "check"
+    )]
     format: Format,
 
     /// Treat warnings as errors (exit status 1, no object written).

@@ -127,7 +127,10 @@ mod tests {
         assert_eq!(w["severity"], "warning");
         assert!(w.get("label").is_none() && w.get("notes").is_none(), "{w}");
         let e: serde_json::Value = serde_json::from_str(lines[1]).unwrap();
-        assert_eq!((e["column"].as_u64(), e["end_column"].as_u64()), (Some(13), Some(13)));
+        assert_eq!(
+            (e["column"].as_u64(), e["end_column"].as_u64()),
+            (Some(13), Some(13))
+        );
     }
 
     #[test]

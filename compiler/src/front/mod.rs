@@ -45,9 +45,10 @@ pub struct Partial {
 impl Partial {
     /// Whether `probe` contains an error (its placeholders would mislead later passes).
     pub fn damaged(&self, probe: &ast::Probe) -> bool {
-        self.diags
-            .iter()
-            .any(|d| d.span.start >= probe.span.start && d.span.start < probe.span.end.max(probe.span.start + 1))
+        self.diags.iter().any(|d| {
+            d.span.start >= probe.span.start
+                && d.span.start < probe.span.end.max(probe.span.start + 1)
+        })
     }
 }
 

@@ -217,10 +217,7 @@ impl MapTable {
         let mut errs = Vec::new();
         for e in &self.entries {
             let Some(value) = e.value else {
-                errs.push((
-                    e.first_span,
-                    format!("{} {NEVER_ASSIGNED}", e.name),
-                ));
+                errs.push((e.first_span, format!("{} {NEVER_ASSIGNED}", e.name)));
                 continue;
             };
             let keys = e.keys.clone().unwrap_or_default();
