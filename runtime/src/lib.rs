@@ -22,7 +22,7 @@ pub mod signals;
 pub mod sys;
 pub mod value;
 
-pub use run::{run, Options};
+pub use run::{run, run_bytes, Options};
 
 /// An error that ends the run, printed as `tracerun: error: <message>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
