@@ -2,6 +2,8 @@
 //! [`Diagnostic`] with a span; [`render`] prints them the codespan way:
 //! `error: unknown function 'nosuchfn'` / `┌─ x.bt:3:5` / the line with a caret.
 
+pub mod json;
+
 use crate::front::ast::Span;
 use codespan_reporting::diagnostic::{Diagnostic as CsDiagnostic, Label};
 use codespan_reporting::files::SimpleFile;

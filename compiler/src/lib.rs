@@ -1,5 +1,36 @@
 //! `tracec`: an ahead-of-time compiler from bpftrace scripts to BPF ELF objects.
 //!
+//! The library is what the `tracec` command runs, and it is meant to be used from
+//! other programs too, for instance a `build.rs` that compiles a script and embeds
+//! the object with `include_bytes!` (see `examples/embedded-probe/` in the
+//! repository). The API in short:
+//!
+//! * [`compile`] turns a script into a [`Compiled`]: the ELF object (`object`) and
+//!   the warnings; on failure it returns every error as a [`Diagnostic`];
+//! * [`check`] reports all diagnostics of a script (errors and warnings, as many as
+//!   it can find, even after a syntax error) without producing anything;
+//! * [`Options`] says how: the script's name (for messages and the object's
+//!   metadata) and where tracefs is (tracepoint formats are read from it; scripts
+//!   without tracepoints never touch it);
+//! * [`render`] turns diagnostics into the text the command prints, and
+//!   [`diag::json`] into JSON.
+//!
+//! ```
+//! let options = tracec::Options::new("hello.bt");
+//! let source = r#"BEGIN { printf("hello\n"); exit(); }"#;
+//! let compiled = match tracec::compile(source, &options) {
+//!     Ok(c) => c,
+//!     Err(diags) => panic!("{}", tracec::render(source, &options, &diags)),
+//! };
+//! assert_eq!(&compiled.object[..4], b"\x7fELF");
+//! assert!(compiled.warnings.is_empty());
+//!
+//! // Errors come back as diagnostics with a position in the script.
+//! let diags = tracec::compile("BEGIN { nosuchfn(); }", &options).unwrap_err();
+//! let text = tracec::render("BEGIN { nosuchfn(); }", &options, &diags);
+//! assert!(text.contains("hello.bt:1:9"), "{text}");
+//! ```
+//!
 //! The pipeline (see ARCHITECTURE.md):
 //!
 //! ```text
@@ -8,6 +39,7 @@
 //! ```
 
 pub mod back;
+mod check;
 pub mod diag;
 pub mod front;
 pub mod ir;
@@ -17,6 +49,7 @@ pub mod obj;
 pub mod probes;
 pub mod sema;
 
+pub use check::check;
 pub use diag::{Diagnostic, Severity};
 
 use std::path::PathBuf;
@@ -44,26 +77,62 @@ impl Default for Options {
     }
 }
 
+impl Options {
+    /// Where the probe providers look for tracepoints and kernel types.
+    pub fn probe_env(&self) -> probes::Env {
+        probes::Env {
+            tracefs: self.tracefs.clone(),
+            btf: self.btf.clone(),
+        }
+    }
+
+    /// Options for a script called `source_name`, with the defaults for the rest
+    /// (tracefs at `/sys/kernel/tracing`).
+    pub fn new(source_name: impl Into<String>) -> Options {
+        Options {
+            source_name: source_name.into(),
+            ..Options::default()
+        }
+    }
+
+    /// Read tracepoint formats from the tracefs mounted at `dir`.
+    pub fn with_tracefs(mut self, dir: impl Into<PathBuf>) -> Options {
+        self.tracefs = dir.into();
+        self
+    }
+}
+
+/// Render diagnostics of `source` as plain text, the way `tracec` prints them
+/// (`error: ...`, the file name from `options`, line, column, the line with a caret).
+/// Handy in a build script: `panic!("{}", tracec::render(src, &opts, &diags))`.
+pub fn render(source: &str, options: &Options, diags: &[Diagnostic]) -> String {
+    diag::render(&options.source_name, source, diags, false)
+}
+
 /// Everything compilation produced. `object` is the ELF file; the rest is for
 /// `--emit`, tests and tools.
 #[derive(Debug, Clone)]
 pub struct Compiled {
+    /// The relocatable BPF ELF object.
     pub object: Vec<u8>,
+    /// The IR of every probe (`tracec --emit ir`).
     pub ir: ir::Module,
+    /// The BPF code of every program (`tracec --emit asm`).
     pub functions: Vec<back::CompiledFunction>,
+    /// What the object's `.tracec.meta` section holds.
     pub metadata: tracec_meta::Metadata,
     /// Non-fatal diagnostics.
     pub warnings: Vec<Diagnostic>,
 }
 
 /// Compile a script to a BPF object.
+///
+/// On success, [`Compiled::object`] is the ELF file (write it to disk or embed it)
+/// and [`Compiled::warnings`] the non-fatal diagnostics. On failure, every error
+/// found, in the order of the script (render them with [`render`]).
 pub fn compile(source: &str, options: &Options) -> Result<Compiled, Vec<Diagnostic>> {
     let program = front::parse(source)?;
-    let env = probes::Env {
-        tracefs: options.tracefs.clone(),
-        btf: options.btf.clone(),
-    };
-    let checked = sema::check(&program, &env)?;
+    let checked = sema::check(&program, &options.probe_env())?;
     finish(source, options, &checked)
 }
 

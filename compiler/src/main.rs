@@ -2,10 +2,11 @@
 //!
 //! ```text
 //! tracec [FILE] [-e PROGRAM] [-o OUT] [-l [PATTERN]] [--emit ir|asm] [--btf FILE]
+//! tracec --check [--format text|json] [--deny-warnings] [--btf FILE] FILE...
 //! ```
 //!
-//! Exit status: 0 on success, 1 on any error in the script or in I/O, 2 on usage
-//! errors.
+//! Exit status: 0 on success, 1 on any error in the script or in I/O (and on any
+//! warning with `--deny-warnings`), 2 on usage errors.
 
 use clap::error::ErrorKind;
 use clap::{ArgGroup, CommandFactory, Parser, ValueEnum};
@@ -14,6 +15,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use tracec::back::CompiledFunction;
 use tracec::{diag, ir, Compiled, Diagnostic, Options};
+
+mod check_cmd;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -25,6 +28,30 @@ use tracec::{diag, ir, Compiled, Diagnostic, Options};
 struct Cli {
     /// The script to compile (`-` reads standard input).
     file: Option<PathBuf>,
+
+    /// More scripts to check (only with --check).
+    #[arg(value_name = "FILE", requires = "check")]
+    more_files: Vec<PathBuf>,
+
+    /// Only check the scripts (syntax, types, code generation) and report every
+    /// problem; no object is written. Takes several FILEs.
+    #[arg(long, conflicts_with_all = ["list", "output", "emit"])]
+    check: bool,
+
+    /// How --check prints diagnostics: `text` on standard error, or `json` on
+    /// standard output, one object per line.
+    #[arg(
+        long,
+        value_enum,
+        value_name = "FORMAT",
+        default_value = "text",
+        requires = "check"
+    )]
+    format: Format,
+
+    /// Treat warnings as errors (exit status 1, no object written).
+    #[arg(long)]
+    deny_warnings: bool,
 
     /// Compile PROGRAM given on the command line instead of a file.
     #[arg(short = 'e', value_name = "PROGRAM")]
@@ -71,6 +98,14 @@ enum Emit {
     Asm,
 }
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Format {
+    /// Rendered like compiler messages, on standard error.
+    Text,
+    /// NDJSON on standard output: one object per diagnostic and line.
+    Json,
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
@@ -91,6 +126,10 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             );
         }
         return list(pattern.as_deref(), &cli.tracefs, btf_path(&cli));
+    }
+
+    if cli.check {
+        return check_cmd::run(&cli);
     }
 
     // Where the script comes from and where the object goes; decided before any
@@ -146,6 +185,10 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         }
     };
     report(&source_name, &source, &compiled.warnings, color);
+    if cli.deny_warnings && !compiled.warnings.is_empty() {
+        eprintln!("tracec: warnings are denied (--deny-warnings); no object written");
+        return Ok(ExitCode::FAILURE);
+    }
 
     if let Some(form) = cli.emit {
         let text = match form {
@@ -171,7 +214,12 @@ fn compile_guarded(
     source: &str,
     options: &Options,
 ) -> Result<Result<Compiled, Vec<Diagnostic>>, String> {
-    std::panic::catch_unwind(|| tracec::compile(source, options))
+    compile_guarded_with(|| tracec::compile(source, options))
+}
+
+/// Run `f` (a compiler entry point), turning a panic into an error message.
+fn compile_guarded_with<T>(f: impl FnOnce() -> T + std::panic::UnwindSafe) -> Result<T, String> {
+    std::panic::catch_unwind(f)
         .map_err(|_| "internal compiler error (this is a bug in tracec; please report it)".into())
 }
 

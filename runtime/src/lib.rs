@@ -31,7 +31,7 @@ pub mod value;
 pub mod verifier_log;
 pub mod verify;
 
-pub use run::{run, Options};
+pub use run::{run, run_bytes, Options};
 
 /// An error that ends the run, printed as `tracerun: error: <message>`.
 #[derive(Debug, Clone, PartialEq, Eq)]

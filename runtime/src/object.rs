@@ -72,6 +72,17 @@ pub fn read(path: &Path) -> Result<Object, ObjectError> {
     })
 }
 
+/// Validate an object already in memory (e.g. embedded with `include_bytes!`);
+/// `path` only names it in messages.
+pub fn from_bytes(path: &Path, bytes: Vec<u8>) -> Result<Object, ObjectError> {
+    let meta = parse(&bytes)?;
+    Ok(Object {
+        path: path.to_owned(),
+        bytes,
+        meta,
+    })
+}
+
 fn io_cause(e: &std::io::Error) -> String {
     match e.kind() {
         std::io::ErrorKind::NotFound => "no such file".into(),

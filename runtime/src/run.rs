@@ -41,6 +41,18 @@ pub struct Options {
 pub fn run(opts: &Options) -> Result<(), Error> {
     let obj = object::read(&opts.object)
         .map_err(|e| Error::new(format!("{}: {e}", opts.object.display())))?;
+    run_object(&obj, opts)
+}
+
+/// [`run`] for an object in memory (e.g. embedded in a program with
+/// `include_bytes!`); `opts.object` only names it in messages.
+pub fn run_bytes(bytes: &[u8], opts: &Options) -> Result<(), Error> {
+    let obj = object::from_bytes(&opts.object, bytes.to_vec())
+        .map_err(|e| Error::new(format!("{}: {e}", opts.object.display())))?;
+    run_object(&obj, opts)
+}
+
+fn run_object(obj: &Object, opts: &Options) -> Result<(), Error> {
     preconditions(&obj.meta)?;
     let out = match &opts.output {
         Some(p) => Output::file(p)
@@ -49,8 +61,8 @@ pub fn run(opts: &Options) -> Result<(), Error> {
     };
     let signals =
         Signals::new().map_err(|e| Error::new(format!("cannot set up signal handling: {e}")))?;
-    let ebpf = load::load(&obj, sys::monotonic_ns())?;
-    let mut session = Session::new(&obj, ebpf, out)?;
+    let ebpf = load::load(obj, sys::monotonic_ns())?;
+    let mut session = Session::new(obj, ebpf, out)?;
     let result = session.run(opts.quiet, &signals);
     // Dropping the session detaches every link and closes every program and map.
     drop(session);

@@ -21,13 +21,50 @@ use ast::{Expr, ExprKind, Span};
 pub use depth::MAX_NESTING;
 
 /// Parse a whole script. On failure, returns every error found (lexical errors,
-/// the first syntax error, nesting limits), sorted by position.
+/// the syntax errors the parser recovered from, the first one it could not recover
+/// from, nesting limits), sorted by position.
 pub fn parse(source: &str) -> Result<ast::Program, Vec<Diagnostic>> {
+    let partial = parse_recovering(source);
+    match partial.program {
+        Some(program) if partial.diags.is_empty() => Ok(program),
+        _ => Err(partial.diags),
+    }
+}
+
+/// What [`parse_recovering`] found: the diagnostics, and the tree when the parser
+/// reached the end of the script.
+#[derive(Debug)]
+pub struct Partial {
+    /// The tree. With diagnostics present, statements and probe headers that did not
+    /// parse are replaced by placeholders (see [`Partial::damaged`]).
+    pub program: Option<ast::Program>,
+    /// Every error, sorted by position; empty when the script parsed cleanly.
+    pub diags: Vec<Diagnostic>,
+}
+
+impl Partial {
+    /// Whether `probe` contains an error (its placeholders would mislead later passes).
+    pub fn damaged(&self, probe: &ast::Probe) -> bool {
+        self.diags.iter().any(|d| {
+            d.span.start >= probe.span.start
+                && d.span.start < probe.span.end.max(probe.span.start + 1)
+        })
+    }
+}
+
+/// Parse a whole script, keeping the tree the parser built while recovering from
+/// syntax errors (at statement and probe level), so that a checker can still look at
+/// the probes that parsed. No tree is returned when the parser gave up before the end
+/// or when nesting is too deep.
+pub fn parse_recovering(source: &str) -> Partial {
     if u32::try_from(source.len()).is_err() {
-        return Err(vec![Diagnostic::error(
-            Span::default(),
-            "script is too large (more than 4 GiB)",
-        )]);
+        return Partial {
+            program: None,
+            diags: vec![Diagnostic::error(
+                Span::default(),
+                "script is too large (more than 4 GiB)",
+            )],
+        };
     }
     let mut lexer = lexer::Lexer::new(source);
     let mut recovered = Vec::new();
@@ -39,23 +76,22 @@ pub fn parse(source: &str) -> Result<ast::Program, Vec<Diagnostic>> {
             .map(|r| syntax_error::translate(source, r.error)),
     );
     let program = match result {
-        Ok(program) => Some(program),
+        Ok(program) => match depth::check(&program) {
+            Ok(()) => Some(program),
+            Err(d) => {
+                diags.push(d);
+                depth::dismantle(program);
+                None
+            }
+        },
         Err(e) => {
             diags.push(syntax_error::translate(source, e));
             None
         }
     };
-    if let Some(program) = program {
-        if let Err(d) = depth::check(&program) {
-            diags.push(d);
-            depth::dismantle(program);
-        } else if diags.is_empty() {
-            return Ok(program);
-        }
-    }
     diags.sort_by_key(|d| (d.span.start, d.span.end));
     diags.dedup();
-    Err(diags)
+    Partial { program, diags }
 }
 
 /// Parse a single expression (used by tests and tools).

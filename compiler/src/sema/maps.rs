@@ -7,6 +7,11 @@ use crate::front::ast::Span;
 use std::collections::HashMap;
 use tracec_meta::AggKind;
 
+/// The end of the error for a map that is read but never written (`@m is used but
+/// never assigned a value`). After a syntax error the assignment may sit in the part
+/// that did not parse, so `tracec --check` leaves such errors out then.
+pub const NEVER_ASSIGNED: &str = "is used but never assigned a value";
+
 /// What a map's values are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MapValueType {
@@ -212,10 +217,7 @@ impl MapTable {
         let mut errs = Vec::new();
         for e in &self.entries {
             let Some(value) = e.value else {
-                errs.push((
-                    e.first_span,
-                    format!("{} is used but never assigned a value", e.name),
-                ));
+                errs.push((e.first_span, format!("{} {NEVER_ASSIGNED}", e.name)));
                 continue;
             };
             let keys = e.keys.clone().unwrap_or_default();

@@ -73,6 +73,25 @@ pub fn check_with(
     program: &ast::Program,
     expand: &mut dyn FnMut(&ast::AttachPoint) -> Result<Vec<ExpandedProbe>, Diagnostic>,
 ) -> Result<Checked, Vec<Diagnostic>> {
+    let (checked, errors) = analyze(program, expand);
+    if errors.is_empty() {
+        Ok(checked)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Check a script and keep everything: the checked script (with its warnings) and
+/// the errors. The script is only fit for lowering when there are no errors; this
+/// is for tools that want the warnings too (`tracec --check`).
+pub fn check_all(program: &ast::Program, env: &probes::Env) -> (Checked, Vec<Diagnostic>) {
+    analyze(program, &mut |ap| probes::expand(ap, env))
+}
+
+fn analyze(
+    program: &ast::Program,
+    expand: &mut dyn FnMut(&ast::AttachPoint) -> Result<Vec<ExpandedProbe>, Diagnostic>,
+) -> (Checked, Vec<Diagnostic>) {
     let mut diags = Vec::new();
     // Expand every attach point; one entry per concrete probe.
     let mut concrete: Vec<(usize, ExpandedProbe)> = Vec::new();
@@ -126,21 +145,19 @@ pub fn check_with(
     let mut seen = std::collections::HashSet::new();
     diags.retain(|d| seen.insert((d.span, d.message.clone())));
     let (errors, warnings): (Vec<_>, Vec<_>) = diags.into_iter().partition(|d| d.is_error());
-    if !errors.is_empty() {
-        return Err(errors);
-    }
     out.sort_by_key(|p| match p.probe.attach {
         Attach::Begin => 0,
         Attach::End => 2,
         _ => 1,
     });
-    Ok(Checked {
+    let checked = Checked {
         probes: out,
         maps,
         printfs: ck.printfs,
         joins: ck.joins,
         warnings,
-    })
+    };
+    (checked, errors)
 }
 
 /// Scratch variables of one program; kept across passes so that the second pass knows
@@ -205,6 +222,13 @@ impl Checker {
     fn error(&mut self, span: ast::Span, msg: impl Into<String>) {
         if self.final_pass {
             self.diags.push(Diagnostic::error(span, msg));
+        }
+    }
+
+    /// Report a warning (final pass only, like [`Checker::error`]).
+    fn warning(&mut self, d: Diagnostic) {
+        if self.final_pass {
+            self.diags.push(d);
         }
     }
 }

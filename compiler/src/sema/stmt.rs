@@ -3,6 +3,7 @@
 use super::functions::{self, Func};
 use super::types::*;
 use super::{poisoned, Checker, MapValueType, ProbeCx};
+use crate::diag::Diagnostic;
 use crate::front::ast::{self, BinOp, ExprKind, Span, StmtKind};
 
 impl Checker {
@@ -31,7 +32,16 @@ impl Checker {
                         return;
                     }
                 }
-                TStmtKind::Expr(self.expr(cx, e))
+                let te = self.expr(cx, e);
+                if !matches!(te.ty, Type::Unknown | Type::Void) {
+                    // bpftrace warns about discarded expressions (language.md, "Blocks").
+                    self.warning(
+                        Diagnostic::warning(e.span, "the value of this expression is discarded")
+                            .with_label("unused value")
+                            .with_note("assign it to a variable or a map, or remove it"),
+                    );
+                }
+                TStmtKind::Expr(te)
             }
             StmtKind::Assign { target, op, value } => self.assign(cx, target, *op, value, span),
             StmtKind::Incr { target, delta } => {
