@@ -15,6 +15,7 @@ pub mod lower;
 pub mod obj;
 pub mod probes;
 pub mod sema;
+pub mod signing;
 
 pub use diag::{Diagnostic, Severity};
 
@@ -27,6 +28,9 @@ pub struct Options {
     pub source_name: String,
     /// Root of tracefs, where tracepoint formats are read from.
     pub tracefs: PathBuf,
+    /// Reserve the signature section ([`obj::write_signable`]) so that the object
+    /// can be signed with [`tracec_meta::sign::sign`].
+    pub signature_slot: bool,
 }
 
 impl Default for Options {
@@ -34,6 +38,7 @@ impl Default for Options {
         Options {
             source_name: "<script>".into(),
             tracefs: PathBuf::from("/sys/kernel/tracing"),
+            signature_slot: false,
         }
     }
 }
@@ -91,14 +96,19 @@ pub fn finish(
         source: Some(source.to_string()),
     };
     let meta_bytes = tracec_meta::encode(&metadata);
-    let object = obj::write(&obj::ObjectInput {
+    let input = obj::ObjectInput {
         functions: &functions,
         maps: &lowered.module.maps,
         globals: &lowered.module.globals,
         source_name: &options.source_name,
         source,
         metadata: &meta_bytes,
-    })
+    };
+    let object = if options.signature_slot {
+        obj::write_signable(&input)
+    } else {
+        obj::write(&input)
+    }
     .map_err(|e| ice("object writer", e))?;
     Ok(Compiled {
         object,

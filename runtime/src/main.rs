@@ -17,6 +17,10 @@ struct Cli {
     /// Do not print `Attached N probes`.
     #[arg(short = 'q')]
     quiet: bool,
+    /// Run the object only if it is signed by this public key (`tracec --keygen`
+    /// NAME writes NAME.pub); may be repeated to trust several keys.
+    #[arg(long, value_name = "KEY.pub")]
+    trust: Vec<PathBuf>,
     /// The object written by `tracec`.
     #[arg(value_name = "OBJECT")]
     object: PathBuf,
@@ -32,6 +36,7 @@ fn main() -> ExitCode {
         output: cli.output,
         quiet: cli.quiet,
         args: cli.args,
+        trust: cli.trust,
     };
     match tracerun::run(&opts) {
         Ok(()) => ExitCode::SUCCESS,

@@ -35,12 +35,24 @@ pub struct Options {
     pub quiet: bool,
     /// Arguments after `--` (positional parameters; kept for later use).
     pub args: Vec<String>,
+    /// `--trust KEY.pub`: run the object only if one of these keys signed it.
+    pub trust: Vec<PathBuf>,
 }
 
 /// Run the object until it exits or is interrupted.
 pub fn run(opts: &Options) -> Result<(), Error> {
-    let obj = object::read(&opts.object)
-        .map_err(|e| Error::new(format!("{}: {e}", opts.object.display())))?;
+    let obj = if opts.trust.is_empty() {
+        object::read(&opts.object)
+    } else {
+        let keys = opts
+            .trust
+            .iter()
+            .map(|p| object::read_public_key(p))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(Error::new)?;
+        object::read_trusted(&opts.object, &keys)
+    }
+    .map_err(|e| Error::new(format!("{}: {e}", opts.object.display())))?;
     preconditions(&obj.meta)?;
     let out = match &opts.output {
         Some(p) => Output::file(p)
