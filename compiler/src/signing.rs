@@ -145,6 +145,75 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
     }
 
+    /// A compiled object with a map, `.rodata` and two programs, signed with a fixed key.
+    fn signed_object() -> (Vec<u8>, SecretKey) {
+        let options = crate::Options {
+            tracefs: "/nonexistent".into(),
+            signature_slot: true,
+            ..Default::default()
+        };
+        let script = "BEGIN { @n = count(); printf(\"%d\\n\", elapsed); } END { exit(); }";
+        let mut object = crate::compile(script, &options).expect("compiles").object;
+        let key = SecretKey::from_seed(&[9; 32]);
+        assert_eq!(
+            tracec_meta::sign::verify(&object, &[key.public()]),
+            Err(sign::SignError::NotSigned)
+        );
+        sign_object(&mut object, &key).unwrap();
+        (object, key)
+    }
+
+    #[test]
+    fn every_section_and_header_of_a_compiled_object_is_covered() {
+        let (object, key) = signed_object();
+        let trusted = [key.public()];
+        assert_eq!(sign::verify(&object, &trusted), Ok(key.public().id()));
+        let elf = goblin::elf::Elf::parse(&object).unwrap();
+        let sig = sign::signature_range(&object).unwrap().unwrap();
+        let mut names = Vec::new();
+        let mut places = vec![0, 0x10, 0x28, 0x3c];
+        for (i, sh) in elf.section_headers.iter().enumerate() {
+            let name = elf.shdr_strtab.get_at(sh.sh_name).unwrap_or("").to_string();
+            // The section's header, and the first and last bytes of its contents.
+            places.push(elf.header.e_shoff as usize + i * 64 + 0x18);
+            if sh.sh_size > 0 && name != tracec_meta::SIGNATURE_SECTION {
+                let start = sh.sh_offset as usize;
+                places.push(start);
+                places.push(start + sh.sh_size as usize - 1);
+            }
+            names.push(name);
+        }
+        for want in ["raw_tp", ".maps", ".rodata", "license", ".BTF", ".BTF.ext"] {
+            assert!(names.iter().any(|n| n == want), "no {want} in {names:?}");
+        }
+        for want in [tracec_meta::SECTION, ".symtab", ".strtab", ".relraw_tp"] {
+            assert!(names.iter().any(|n| n == want), "no {want} in {names:?}");
+        }
+        for at in places {
+            assert!(!sig.contains(&at));
+            let mut bad = object.clone();
+            bad[at] ^= 0x04;
+            assert!(
+                sign::verify(&bad, &trusted).is_err(),
+                "byte {at:#x} is not covered"
+            );
+        }
+    }
+
+    #[test]
+    fn objects_without_a_slot_are_unchanged_and_cannot_be_signed() {
+        let options = crate::Options {
+            tracefs: "/nonexistent".into(),
+            ..Default::default()
+        };
+        let mut object = crate::compile("BEGIN { exit(); }", &options)
+            .unwrap()
+            .object;
+        assert_eq!(sign::signature_range(&object), Ok(None));
+        let err = sign_object(&mut object, &SecretKey::from_seed(&[1; 32])).unwrap_err();
+        assert!(err.contains("no .tracec.sig section"), "{err}");
+    }
+
     #[test]
     fn reading_a_public_key_as_secret_key_says_so() {
         let dir = scratch("wrongkind");
