@@ -189,6 +189,12 @@ mod tests {
         for want in [tracec_meta::SECTION, ".symtab", ".strtab", ".relraw_tp"] {
             assert!(names.iter().any(|n| n == want), "no {want} in {names:?}");
         }
+        // Every byte, then (for clearer failures) the named places.
+        for at in (0..object.len()).filter(|i| !sig.contains(i)) {
+            let mut bad = object.clone();
+            bad[at] ^= 0x01;
+            assert!(sign::verify(&bad, &trusted).is_err(), "byte {at:#x}");
+        }
         for at in places {
             assert!(!sig.contains(&at));
             let mut bad = object.clone();

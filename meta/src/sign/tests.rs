@@ -325,3 +325,19 @@ fn generated_keys_differ_and_sign() {
     assert!(verify(&file, &[a.public()]).is_ok());
     assert!(verify(&file, &[b.public()]).is_err());
 }
+
+#[test]
+fn truncated_or_scrambled_files_are_errors_not_panics() {
+    let (file, _) = signed();
+    let trusted = [key(1).public()];
+    for len in 0..file.len() {
+        assert!(signature_range(&file[..len]).is_err(), "length {len}");
+    }
+    // Every single byte of the ELF header and the section header table set to 0xff.
+    let shoff = u64::from_le_bytes(file[0x28..0x30].try_into().unwrap()) as usize;
+    for at in (0..64).chain(shoff..file.len()) {
+        let mut bad = file.clone();
+        bad[at] = 0xff;
+        assert!(verify(&bad, &trusted).is_err(), "byte {at}");
+    }
+}
