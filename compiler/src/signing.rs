@@ -29,6 +29,11 @@ pub fn keygen(name: &Path, force: bool) -> Result<(PathBuf, PathBuf, KeyId), Str
             name.display()
         ));
     }
+    if let Some(ext @ ("key" | "pub")) = name.extension().and_then(|e| e.to_str()) {
+        return Err(format!(
+            "--keygen takes a NAME without extension (it writes NAME.key and NAME.pub), not a `.{ext}` file"
+        ));
+    }
     let (secret_path, public_path) = key_paths(name);
     if !force {
         for p in [&secret_path, &public_path] {
@@ -229,6 +234,9 @@ mod tests {
         let err = read_secret_key(&dir.join("missing.key")).unwrap_err();
         assert!(err.contains("cannot read key"), "{err}");
         assert!(keygen(Path::new(""), false).is_err());
+        let err = keygen(&dir.join("ci.key"), false).unwrap_err();
+        assert!(err.contains("without extension"), "{err}");
+        assert!(!dir.join("ci.key.key").exists());
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
