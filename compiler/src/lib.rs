@@ -48,6 +48,7 @@ pub mod lower;
 pub mod obj;
 pub mod probes;
 pub mod sema;
+pub mod signing;
 
 pub use check::check;
 pub use diag::{Diagnostic, Severity};
@@ -65,6 +66,9 @@ pub struct Options {
     /// tracepoint formats come from this file and the embedded tracepoint table.
     /// `None` (the default): tracefs only. See [`kbtf::default_btf`].
     pub btf: Option<PathBuf>,
+    /// Reserve the signature section ([`obj::write_signable`]) so that the object
+    /// can be signed with [`tracec_meta::sign::sign`].
+    pub signature_slot: bool,
 }
 
 impl Default for Options {
@@ -73,6 +77,7 @@ impl Default for Options {
             source_name: "<script>".into(),
             tracefs: PathBuf::from("/sys/kernel/tracing"),
             btf: None,
+            signature_slot: false,
         }
     }
 }
@@ -167,14 +172,19 @@ pub fn finish(
         source: Some(source.to_string()),
     };
     let meta_bytes = tracec_meta::encode(&metadata);
-    let object = obj::write(&obj::ObjectInput {
+    let input = obj::ObjectInput {
         functions: &functions,
         maps: &lowered.module.maps,
         globals: &lowered.module.globals,
         source_name: &options.source_name,
         source,
         metadata: &meta_bytes,
-    })
+    };
+    let object = if options.signature_slot {
+        obj::write_signable(&input)
+    } else {
+        obj::write(&input)
+    }
     .map_err(|e| ice("object writer", e))?;
     Ok(Compiled {
         object,

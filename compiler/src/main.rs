@@ -1,8 +1,9 @@
 //! `tracec`: compile a bpftrace script into a BPF ELF object.
 //!
 //! ```text
-//! tracec [FILE] [-e PROGRAM] [-o OUT] [-l [PATTERN]] [--emit ir|asm] [--btf FILE]
+//! tracec [FILE] [-e PROGRAM] [-o OUT] [-l [PATTERN]] [--emit ir|asm] [--btf FILE] [--sign NAME.key]
 //! tracec --check [--format text|json] [--deny-warnings] [--btf FILE] FILE...
+//! tracec --keygen NAME [--force]
 //! ```
 //!
 //! Exit status: 0 on success, 1 on any error in the script or in I/O (and on any
@@ -24,7 +25,7 @@ mod check_cmd;
     version,
     about = "Compile bpftrace scripts into BPF ELF objects"
 )]
-#[command(group(ArgGroup::new("input").required(true).args(["file", "program", "list"])))]
+#[command(group(ArgGroup::new("input").required(true).args(["file", "program", "list", "keygen"])))]
 struct Cli {
     /// The script to compile (`-` reads standard input).
     file: Option<PathBuf>,
@@ -66,7 +67,7 @@ struct Cli {
         short = 'l',
         value_name = "PATTERN",
         num_args = 0..=1,
-        conflicts_with_all = ["program", "output", "emit"],
+        conflicts_with_all = ["program", "output", "emit", "sign"],
     )]
     list: Option<Option<String>>,
 
@@ -88,6 +89,23 @@ struct Cli {
     /// tracefs [default: /sys/kernel/btf/vmlinux when readable].
     #[arg(long, value_name = "FILE")]
     btf: Option<PathBuf>,
+
+    /// Sign the object with the secret key KEY (written by --keygen); `tracerun
+    /// --trust NAME.pub` then runs it only if no byte of it was changed.
+    #[arg(long, value_name = "KEY")]
+    sign: Option<PathBuf>,
+
+    /// Generate an Ed25519 key pair: NAME.key (secret, mode 0600) and NAME.pub.
+    #[arg(
+        long,
+        value_name = "NAME",
+        conflicts_with_all = ["file", "program", "output", "list", "emit", "sign", "check"],
+    )]
+    keygen: Option<PathBuf>,
+
+    /// With --keygen: replace existing key files.
+    #[arg(long, requires = "keygen")]
+    force: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -118,6 +136,15 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<ExitCode, String> {
+    if let Some(name) = &cli.keygen {
+        let (secret, public, id) = tracec::signing::keygen(name, cli.force)?;
+        write_stdout(&format!(
+            "wrote {} (secret: keep it private) and {} (key id {id})\n",
+            secret.display(),
+            public.display()
+        ))?;
+        return Ok(ExitCode::SUCCESS);
+    }
     if let Some(pattern) = &cli.list {
         if cli.file.is_some() {
             usage_error(
@@ -161,6 +188,17 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             "no output file: pass -o OUT when the script comes from -e or standard input",
         ),
     };
+    if cli.sign.is_some() && output.is_none() {
+        usage_error(
+            ErrorKind::MissingRequiredArgument,
+            "--sign signs the object file: pass -o OUT",
+        );
+    }
+    // Read the key before compiling, so a bad key fails fast.
+    let key = match &cli.sign {
+        Some(path) => Some(tracec::signing::read_secret_key(path)?),
+        None => None,
+    };
     let (source_name, source) = match input {
         Input::Program(program) => ("<-e>".to_string(), program.to_string()),
         Input::Stdin => ("-".to_string(), read_stdin()?),
@@ -175,9 +213,10 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         source_name: source_name.clone(),
         tracefs: cli.tracefs.clone(),
         btf: btf_path(&cli),
+        signature_slot: key.is_some(),
     };
     let color = std::io::stderr().is_terminal();
-    let compiled = match compile_guarded(&source, &options)? {
+    let mut compiled = match compile_guarded(&source, &options)? {
         Ok(c) => c,
         Err(diags) => {
             report(&source_name, &source, &diags, color);
@@ -201,6 +240,9 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 .join("\n"),
         };
         write_stdout(&text)?;
+    }
+    if let Some(key) = &key {
+        tracec::signing::sign_object(&mut compiled.object, key)?;
     }
     if let Some(out) = output {
         write_object(&out, &compiled.object)?;

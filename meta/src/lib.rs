@@ -15,6 +15,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod sign;
+
 /// ELF section that holds the metadata. Not a libbpf-known name, so libbpf and aya skip it.
 pub const SECTION: &str = ".tracec.meta";
 /// First four bytes of the section.

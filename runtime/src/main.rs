@@ -1,7 +1,7 @@
 //! `tracerun [OPTIONS] OBJECT [-- ARGS...]`: run a BPF object written by tracec.
 
 use clap::{Parser, ValueEnum};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Parser, Debug)]
@@ -28,6 +28,10 @@ struct Cli {
     /// Layout of the `--info` report.
     #[arg(long, value_enum, value_name = "FORMAT", requires = "info")]
     format: Option<Format>,
+    /// Run the object only if it is signed by this public key (`tracec --keygen`
+    /// NAME writes NAME.pub); may be repeated to trust several keys.
+    #[arg(long, value_name = "KEY.pub")]
+    trust: Vec<PathBuf>,
     /// The object written by `tracec`.
     #[arg(value_name = "OBJECT")]
     object: PathBuf,
@@ -48,13 +52,16 @@ fn main() -> ExitCode {
         let json = cli.format == Some(Format::Json);
         tracerun::info::run(&cli.object, json, &mut std::io::stdout().lock()).map(|()| true)
     } else if cli.verify {
-        tracerun::verify::run(&cli.object, &mut std::io::stdout().lock())
+        // With --trust, only a trusted object goes near the verifier.
+        trusted(&cli.object, &cli.trust)
+            .and_then(|()| tracerun::verify::run(&cli.object, &mut std::io::stdout().lock()))
     } else {
         let opts = tracerun::Options {
             object: cli.object,
             output: cli.output,
             quiet: cli.quiet,
             args: cli.args,
+            trust: cli.trust,
         };
         tracerun::run(&opts).map(|()| true)
     };
@@ -66,4 +73,19 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Check the signature of `object` against `keys` (nothing to check without keys).
+fn trusted(object: &Path, keys: &[PathBuf]) -> Result<(), tracerun::Error> {
+    if keys.is_empty() {
+        return Ok(());
+    }
+    let keys = keys
+        .iter()
+        .map(|k| tracerun::object::read_public_key(k))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(tracerun::Error::new)?;
+    tracerun::object::read_trusted(object, &keys)
+        .map(|_| ())
+        .map_err(|e| tracerun::Error::new(format!("{}: {e}", object.display())))
 }

@@ -23,6 +23,8 @@ pub enum ObjectError {
     NoMetadata,
     Metadata(tracec_meta::DecodeError),
     Inconsistent(String),
+    /// `--trust`: the object is unsigned, tampered with or signed by another key.
+    Signature(tracec_meta::sign::SignError),
 }
 
 impl std::fmt::Display for ObjectError {
@@ -52,6 +54,7 @@ impl std::fmt::Display for ObjectError {
             ObjectError::Inconsistent(e) => {
                 write!(f, "metadata does not match the object: {e}; recompile it with tracec")
             }
+            ObjectError::Signature(e) => write!(f, "{e}"),
         }
     }
 }
@@ -60,16 +63,38 @@ impl std::error::Error for ObjectError {}
 
 /// Read `path` and validate it.
 pub fn read(path: &Path) -> Result<Object, ObjectError> {
+    from_bytes(path, read_bytes(path)?)
+}
+
+/// Read `path`, check that it is signed by one of `trusted` (before anything in it
+/// is parsed), then validate it.
+pub fn read_trusted(
+    path: &Path,
+    trusted: &[tracec_meta::sign::PublicKey],
+) -> Result<Object, ObjectError> {
+    let bytes = read_bytes(path)?;
+    verify_signature(&bytes, trusted)?;
+    from_bytes(path, bytes)
+}
+
+/// Check that `bytes` are an object signed by one of `trusted`.
+pub fn verify_signature(
+    bytes: &[u8],
+    trusted: &[tracec_meta::sign::PublicKey],
+) -> Result<(), ObjectError> {
+    if !bytes.starts_with(b"\x7fELF") {
+        return Err(ObjectError::NotElf);
+    }
+    tracec_meta::sign::verify(bytes, trusted)
+        .map(|_| ())
+        .map_err(ObjectError::Signature)
+}
+
+fn read_bytes(path: &Path) -> Result<Vec<u8>, ObjectError> {
     if path.is_dir() {
         return Err(ObjectError::Read("is a directory".into()));
     }
-    let bytes = std::fs::read(path).map_err(|e| ObjectError::Read(io_cause(&e)))?;
-    let meta = parse(&bytes)?;
-    Ok(Object {
-        path: path.to_owned(),
-        bytes,
-        meta,
-    })
+    std::fs::read(path).map_err(|e| ObjectError::Read(io_cause(&e)))
 }
 
 /// Validate an object already in memory (e.g. embedded with `include_bytes!`);
@@ -81,6 +106,19 @@ pub fn from_bytes(path: &Path, bytes: Vec<u8>) -> Result<Object, ObjectError> {
         bytes,
         meta,
     })
+}
+
+/// Read a public key file given to `--trust`.
+pub fn read_public_key(path: &Path) -> Result<tracec_meta::sign::PublicKey, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        format!(
+            "cannot read trusted key `{}`: {}",
+            path.display(),
+            io_cause(&e)
+        )
+    })?;
+    tracec_meta::sign::PublicKey::from_file_text(&text)
+        .map_err(|e| format!("trusted key `{}`: {e}", path.display()))
 }
 
 fn io_cause(e: &std::io::Error) -> String {

@@ -35,21 +35,41 @@ pub struct Options {
     pub quiet: bool,
     /// Arguments after `--` (positional parameters; kept for later use).
     pub args: Vec<String>,
+    /// `--trust KEY.pub`: run the object only if one of these keys signed it.
+    pub trust: Vec<PathBuf>,
 }
 
 /// Run the object until it exits or is interrupted.
 pub fn run(opts: &Options) -> Result<(), Error> {
-    let obj = object::read(&opts.object)
-        .map_err(|e| Error::new(format!("{}: {e}", opts.object.display())))?;
+    let keys = trusted_keys(opts)?;
+    let obj = if keys.is_empty() {
+        object::read(&opts.object)
+    } else {
+        object::read_trusted(&opts.object, &keys)
+    }
+    .map_err(|e| Error::new(format!("{}: {e}", opts.object.display())))?;
     run_object(&obj, opts)
 }
 
 /// [`run`] for an object in memory (e.g. embedded in a program with
 /// `include_bytes!`); `opts.object` only names it in messages.
 pub fn run_bytes(bytes: &[u8], opts: &Options) -> Result<(), Error> {
-    let obj = object::from_bytes(&opts.object, bytes.to_vec())
-        .map_err(|e| Error::new(format!("{}: {e}", opts.object.display())))?;
+    let keys = trusted_keys(opts)?;
+    let named = |e: object::ObjectError| Error::new(format!("{}: {e}", opts.object.display()));
+    if !keys.is_empty() {
+        object::verify_signature(bytes, &keys).map_err(named)?;
+    }
+    let obj = object::from_bytes(&opts.object, bytes.to_vec()).map_err(named)?;
     run_object(&obj, opts)
+}
+
+/// The public keys given with `--trust`.
+fn trusted_keys(opts: &Options) -> Result<Vec<tracec_meta::sign::PublicKey>, Error> {
+    opts.trust
+        .iter()
+        .map(|p| object::read_public_key(p))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(Error::new)
 }
 
 fn run_object(obj: &Object, opts: &Options) -> Result<(), Error> {

@@ -1,5 +1,6 @@
 //! Lays out the ELF file: program sections, `.maps`, `.rodata`, `license`, `.BTF`,
-//! `.BTF.ext` and the metadata section, with symbols and `R_BPF_64_64` relocations.
+//! `.BTF.ext`, the metadata section and, when asked, an empty signature section, with
+//! symbols and `R_BPF_64_64` relocations.
 
 use std::collections::HashMap;
 
@@ -18,7 +19,7 @@ use crate::ir::{Loc, MapDef};
 /// Size of one instruction slot.
 const INSN: u32 = 8;
 
-pub fn write(input: &ObjectInput) -> Result<Vec<u8>, String> {
+pub fn write(input: &ObjectInput, signature_slot: bool) -> Result<Vec<u8>, String> {
     super::check::check(input)?;
     let mut w = Writer {
         obj: Object::new(BinaryFormat::Elf, Architecture::Bpf, Endianness::Little),
@@ -64,6 +65,14 @@ pub fn write(input: &ObjectInput) -> Result<Vec<u8>, String> {
         input.metadata.to_vec(),
         8,
     );
+    if signature_slot {
+        w.section(
+            tracec_meta::SIGNATURE_SECTION,
+            SectionKind::Other,
+            vec![0; tracec_meta::sign::SIGNATURE_SIZE],
+            tracec_meta::sign::SIGNATURE_ALIGN,
+        );
+    }
     w.obj
         .write()
         .map_err(|e| format!("writing the ELF file: {e}"))

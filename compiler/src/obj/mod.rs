@@ -21,6 +21,9 @@
 //! `.BTF.ext` gets a func_info and a line_info record at each program's first
 //! instruction (the latter from [`CompiledFunction::loc`] unless `lines` starts at
 //! instruction 0).
+//!
+//! [`write_signable`] also reserves the [`tracec_meta::SIGNATURE_SECTION`] section,
+//! zero-filled, last, for [`tracec_meta::sign::sign`] to fill in place.
 
 pub mod btf;
 pub mod btf_ext;
@@ -67,5 +70,12 @@ pub const RESERVED_SECTIONS: &[&str] = &[
 /// `ld_imm64` or name unknown maps/globals, unsorted line info, inconsistent maps or
 /// globals.
 pub fn write(input: &ObjectInput) -> Result<Vec<u8>, String> {
-    elf::write(input)
+    elf::write(input, false)
+}
+
+/// [`write`], plus a zero-filled [`tracec_meta::SIGNATURE_SECTION`] of
+/// [`tracec_meta::sign::SIGNATURE_SIZE`] bytes to be filled by
+/// [`tracec_meta::sign::sign`]. Until then the object is valid but unsigned.
+pub fn write_signable(input: &ObjectInput) -> Result<Vec<u8>, String> {
+    elf::write(input, true)
 }

@@ -81,7 +81,7 @@ fn hello_runs_through_tracerun() {
         object: "hello.o".into(),
         output: Some(out.clone()),
         quiet: true,
-        args: Vec::new(),
+        ..Default::default()
     };
     tracerun::run_bytes(embedded_probe::HELLO, &opts).expect("run the embedded object");
     let text = std::fs::read_to_string(&out).expect("tracerun output");
@@ -98,7 +98,7 @@ fn run_bytes_rejects_what_is_not_an_object() {
         object: "garbage.o".into(),
         output: None,
         quiet: true,
-        args: Vec::new(),
+        ..Default::default()
     };
     let err = tracerun::run_bytes(b"not an ELF file", &opts).unwrap_err();
     assert!(err.to_string().starts_with("garbage.o: "), "{err}");
