@@ -19,6 +19,8 @@ mod stmt;
 pub mod types;
 
 #[cfg(test)]
+mod params_tests;
+#[cfg(test)]
 pub(crate) mod tests;
 
 use crate::diag::Diagnostic;

@@ -80,10 +80,7 @@ fn c_ident(name: &str) -> String {
 
 impl ParamTable {
     fn find(&self, pred: impl Fn(&ParamSpec) -> bool) -> Option<ParamId> {
-        self.specs
-            .iter()
-            .position(pred)
-            .map(|i| ParamId(i as u32))
+        self.specs.iter().position(pred).map(|i| ParamId(i as u32))
     }
 
     fn push(&mut self, spec: ParamSpec) -> ParamId {
@@ -105,13 +102,14 @@ impl ParamTable {
     }
 
     pub fn count(&mut self) -> ParamId {
-        self.find(|p| p.kind == ParamKind::Count).unwrap_or_else(|| {
-            self.push(ParamSpec {
-                symbol: "tracec_param_count".into(),
-                kind: ParamKind::Count,
-                ty: ParamType::Int,
+        self.find(|p| p.kind == ParamKind::Count)
+            .unwrap_or_else(|| {
+                self.push(ParamSpec {
+                    symbol: "tracec_param_count".into(),
+                    kind: ParamKind::Count,
+                    ty: ParamType::Int,
+                })
             })
-        })
     }
 
     /// `getopt(name, default)`; an error if `name` was declared with another default.

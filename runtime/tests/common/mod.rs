@@ -155,6 +155,7 @@ pub fn metadata() -> Metadata {
         joins: vec![],
         unsafe_builtins: false,
         source: None,
+        params: Vec::new(),
     }
 }
 
