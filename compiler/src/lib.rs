@@ -170,6 +170,7 @@ pub fn finish(
         joins: lowered.joins.clone(),
         unsafe_builtins: false,
         source: Some(source.to_string()),
+        params: lowered.params.clone(),
     };
     let meta_bytes = tracec_meta::encode(&metadata);
     let input = obj::ObjectInput {

@@ -7,7 +7,9 @@
 //! * the [`Metadata`] it carries: probes to attach, the role of every map, printf formats;
 //! * the layout of ringbuf events ([`EventKind`], [`EVENT_HEADER_SIZE`]);
 //! * the in-map layout of aggregation values ([`AggKind`]);
-//! * the names of the well-known globals in `.rodata` ([`GLOBAL_START_NS`]).
+//! * the names of the well-known globals in `.rodata` ([`GLOBAL_START_NS`]);
+//! * the script's run-time parameters (`$1`, `$#`, `getopt`) and the layout of the
+//!   `.rodata` globals that carry them ([`ParamSpec`], [`ParamType::encode`]).
 //!
 //! The payload is JSON behind a small binary header. JSON keeps the section
 //! self-describing (`tracerun --info`, `readelf -x`), and the header lets a runtime
@@ -228,7 +230,7 @@ pub struct JoinSpec {
 }
 
 /// The whole metadata section.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Metadata {
     /// `tracec` version that wrote the object.
     pub compiler_version: String,
@@ -248,6 +250,85 @@ pub struct Metadata {
     /// without the script at hand. Format 1.1.
     #[serde(default)]
     pub source: Option<String>,
+    /// The script's parameters, one `.rodata` global each, set by the runtime from its
+    /// command line before loading. An old runtime ignores them and runs the script with
+    /// the globals' initial values (the defaults). Format 1.1.
+    #[serde(default)]
+    pub params: Vec<ParamSpec>,
+}
+
+/// A run-time parameter of the script, carried by the `.rodata` global `symbol`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParamSpec {
+    /// The global's ELF symbol; its size is [`ParamType::size`] of `ty`.
+    pub symbol: String,
+    #[serde(flatten)]
+    pub kind: ParamKind,
+    /// How the value is stored in the global.
+    pub ty: ParamType,
+}
+
+/// Which command-line value a parameter is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "param", rename_all = "snake_case")]
+pub enum ParamKind {
+    /// `$index` (1-based): the index-th positional argument; 0 / "" when missing.
+    Positional { index: u32 },
+    /// `$#`: the number of positional arguments.
+    Count,
+    /// `getopt("name", default)`: `--name=VALUE` (or `--name` for a bool).
+    Named {
+        name: String,
+        default: ParamValue,
+        #[serde(default)]
+        description: Option<String>,
+    },
+}
+
+/// The layout of a parameter's global.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "t", rename_all = "snake_case")]
+pub enum ParamType {
+    /// `i64`, little endian (values above `i64::MAX` are stored as their `u64` bits).
+    Int,
+    /// `u64` holding 0 or 1.
+    Bool,
+    /// `char[size]`: at most `size - 1` bytes of text, NUL-padded (longer text is cut).
+    Str { size: u32 },
+}
+
+/// A parameter's value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ParamValue {
+    Int(i64),
+    Bool(bool),
+    Str(String),
+}
+
+impl ParamType {
+    /// Bytes of the global.
+    pub fn size(self) -> u32 {
+        match self {
+            ParamType::Int | ParamType::Bool => 8,
+            ParamType::Str { size } => size,
+        }
+    }
+
+    /// The bytes of the global holding `v`; `None` if `v` is not of this type.
+    pub fn encode(self, v: &ParamValue) -> Option<Vec<u8>> {
+        match (self, v) {
+            (ParamType::Int, ParamValue::Int(i)) => Some(i.to_le_bytes().to_vec()),
+            (ParamType::Bool, ParamValue::Bool(b)) => Some(u64::from(*b).to_le_bytes().to_vec()),
+            (ParamType::Str { size }, ParamValue::Str(s)) => {
+                let mut out = vec![0u8; size as usize];
+                let n = s.len().min((size as usize).saturating_sub(1));
+                out[..n].copy_from_slice(&s.as_bytes()[..n]);
+                Some(out)
+            }
+            _ => None,
+        }
+    }
 }
 
 impl Metadata {
@@ -377,7 +458,47 @@ mod tests {
             joins: vec![],
             unsafe_builtins: false,
             source: Some("BEGIN { exit(); }".into()),
+            params: vec![
+                ParamSpec {
+                    symbol: "tracec_param_1_int".into(),
+                    kind: ParamKind::Positional { index: 1 },
+                    ty: ParamType::Int,
+                },
+                ParamSpec {
+                    symbol: "tracec_opt_name".into(),
+                    kind: ParamKind::Named {
+                        name: "name".into(),
+                        default: ParamValue::Str("x".into()),
+                        description: None,
+                    },
+                    ty: ParamType::Str { size: 64 },
+                },
+            ],
         }
+    }
+
+    #[test]
+    fn params_encode_and_default_to_empty() {
+        assert_eq!(
+            ParamType::Int.encode(&ParamValue::Int(-2)).unwrap(),
+            (-2i64).to_le_bytes()
+        );
+        assert_eq!(
+            ParamType::Bool.encode(&ParamValue::Bool(true)).unwrap(),
+            1u64.to_le_bytes()
+        );
+        assert_eq!(
+            ParamType::Str { size: 4 }
+                .encode(&ParamValue::Str("hello".into()))
+                .unwrap(),
+            b"hel\0"
+        );
+        assert_eq!(ParamType::Int.encode(&ParamValue::Bool(false)), None);
+        // Metadata written before parameters existed reads as "no parameters".
+        let mut json = serde_json::to_value(sample()).unwrap();
+        json.as_object_mut().unwrap().remove("params");
+        let old: Metadata = serde_json::from_value(json).unwrap();
+        assert!(old.params.is_empty());
     }
 
     #[test]

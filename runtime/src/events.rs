@@ -149,6 +149,7 @@ mod tests {
             }],
             unsafe_builtins: false,
             source: None,
+            params: Vec::new(),
         }
     }
 

@@ -3,6 +3,7 @@
 //! Modules, from the outside in:
 //! * [`run`]: the session (load, BEGIN, attach, event loop, END, map printing, teardown);
 //! * [`object`]: reading and validating the ELF and its metadata section;
+//! * [`params`]: the script's arguments (`$1`, `$#`, `getopt`) into `.rodata` values;
 //! * [`load`]: aya loading and one attach provider per probe kind;
 //! * [`events`]: decoding ringbuf records into actions;
 //! * [`format`]: C-style `printf`;
@@ -24,6 +25,7 @@ pub mod maps;
 pub mod names;
 pub mod object;
 pub mod output;
+pub mod params;
 pub mod run;
 pub mod signals;
 pub mod sys;

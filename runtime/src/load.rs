@@ -5,6 +5,7 @@
 //! detached when the [`Ebpf`] is dropped.
 
 use crate::object::Object;
+use crate::params::GlobalValue;
 use crate::Error;
 use aya::maps::{Map, MapData};
 use aya::programs::perf_event::{PerfEventConfig, PerfEventScope, SamplePolicy, SoftwareEvent};
@@ -15,24 +16,26 @@ use std::collections::HashSet;
 use std::os::fd::{AsFd, AsRawFd, RawFd};
 use tracec_meta::{Attach, ProbeSpec, GLOBAL_START_NS};
 
-/// Parse the object and create its maps (`tracec_start_ns` set to `start_ns`); no
-/// program is loaded yet.
-pub fn open(obj: &Object, start_ns: u64) -> Result<Ebpf, Error> {
-    EbpfLoader::new()
-        .override_global(GLOBAL_START_NS, &start_ns, false)
-        .load(&obj.bytes)
-        .map_err(|e| {
-            Error::new(format!(
-                "{}: cannot load: {}",
-                obj.path.display(),
-                chain(&e)
-            ))
-        })
+/// Parse the object and create its maps, with `tracec_start_ns` set to `start_ns` and
+/// the script's parameters set in `.rodata`; no program is loaded yet.
+pub fn open(obj: &Object, start_ns: u64, params: &[GlobalValue]) -> Result<Ebpf, Error> {
+    let mut loader = EbpfLoader::new();
+    loader.override_global(GLOBAL_START_NS, &start_ns, false);
+    for p in params {
+        loader.override_global(p.symbol.as_str(), p.bytes.as_slice(), true);
+    }
+    loader.load(&obj.bytes).map_err(|e| {
+        Error::new(format!(
+            "{}: cannot load: {}",
+            obj.path.display(),
+            chain(&e)
+        ))
+    })
 }
 
 /// Create maps and load every program named by the metadata (each once).
-pub fn load(obj: &Object, start_ns: u64) -> Result<Ebpf, Error> {
-    let mut ebpf = open(obj, start_ns)?;
+pub fn load(obj: &Object, start_ns: u64, params: &[GlobalValue]) -> Result<Ebpf, Error> {
+    let mut ebpf = open(obj, start_ns, params)?;
     let mut loaded = HashSet::new();
     for probe in &obj.meta.probes {
         if !loaded.insert(probe.program.as_str()) {

@@ -198,6 +198,20 @@ fn check(elf: &Elf, meta: &Metadata) -> Result<(), ObjectError> {
             return inconsistent(format!("map {} is not in the object", m.symbol));
         }
     }
+    for p in &meta.params {
+        let size = elf
+            .syms
+            .iter()
+            .find(|s| elf.strtab.get_at(s.st_name) == Some(p.symbol.as_str()))
+            .map(|s| s.st_size);
+        if size != Some(u64::from(p.ty.size())) || p.ty.size() == 0 {
+            return inconsistent(format!(
+                "parameter global {} is missing or not {} bytes",
+                p.symbol,
+                p.ty.size()
+            ));
+        }
+    }
     let count = |role: &MapRole| meta.maps.iter().filter(|m| &m.role == role).count();
     if count(&MapRole::Events) > 1 || count(&MapRole::Lost) > 1 {
         return inconsistent("more than one events or lost-events map".into());

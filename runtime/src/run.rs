@@ -1,7 +1,7 @@
 //! One run of an object, in bpftrace's order:
 //!
 //! 1. validate the object, check privileges, BPF and tracefs;
-//! 2. load everything (setting `tracec_start_ns`);
+//! 2. load everything (setting `tracec_start_ns` and the script's parameters);
 //! 3. run the BEGIN programs in order with `BPF_PROG_TEST_RUN`;
 //! 4. unless BEGIN called `exit()` (or a signal came), attach the other probes;
 //! 5. print `Attached N probes` to stderr (N counts every probe, BEGIN and END
@@ -16,6 +16,7 @@ use crate::load;
 use crate::maps::UserMap;
 use crate::object::{self, Object};
 use crate::output::Output;
+use crate::params;
 use crate::signals::{self, Signals};
 use crate::sys;
 use crate::Error;
@@ -33,7 +34,7 @@ pub struct Options {
     pub output: Option<PathBuf>,
     /// `-q`: no `Attached N probes`.
     pub quiet: bool,
-    /// Arguments after `--` (positional parameters; kept for later use).
+    /// Arguments after `--`: the script's parameters (`$1`..., `--name=value`).
     pub args: Vec<String>,
     /// `--trust KEY.pub`: run the object only if one of these keys signed it.
     pub trust: Vec<PathBuf>,
@@ -73,6 +74,7 @@ fn trusted_keys(opts: &Options) -> Result<Vec<tracec_meta::sign::PublicKey>, Err
 }
 
 fn run_object(obj: &Object, opts: &Options) -> Result<(), Error> {
+    let params = params::resolve(&obj.meta.params, &opts.args)?;
     preconditions(&obj.meta)?;
     let out = match &opts.output {
         Some(p) => Output::file(p)
@@ -81,7 +83,7 @@ fn run_object(obj: &Object, opts: &Options) -> Result<(), Error> {
     };
     let signals =
         Signals::new().map_err(|e| Error::new(format!("cannot set up signal handling: {e}")))?;
-    let ebpf = load::load(obj, sys::monotonic_ns())?;
+    let ebpf = load::load(obj, sys::monotonic_ns(), &params)?;
     let mut session = Session::new(obj, ebpf, out)?;
     let result = session.run(opts.quiet, &signals);
     // Dropping the session detaches every link and closes every program and map.

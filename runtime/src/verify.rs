@@ -88,7 +88,8 @@ pub fn run(path: &Path, out: &mut dyn Write) -> Result<bool, Error> {
 /// Load every program named by the metadata (each once) and collect the verdicts.
 /// Nothing is attached; everything is closed when the returned value is built.
 pub fn verify(obj: &Object) -> Result<Vec<Outcome>, Error> {
-    let mut ebpf = load::open(obj, sys::monotonic_ns())?;
+    // Parameters keep the defaults compiled into `.rodata`: the verifier sees the same code.
+    let mut ebpf = load::open(obj, sys::monotonic_ns(), &[])?;
     let mut outcomes: Vec<Outcome> = Vec::new();
     for probe in &obj.meta.probes {
         if let Some(o) = outcomes.iter_mut().find(|o| o.program == probe.program) {
@@ -230,15 +231,9 @@ mod tests {
             path: "x.o".into(),
             bytes: Vec::new(),
             meta: tracec_meta::Metadata {
-                compiler_version: "0".into(),
                 source_name: "x.bt".into(),
-                source_hash: "0".into(),
-                probes: vec![],
-                maps: vec![],
-                printfs: vec![],
-                joins: vec![],
-                unsafe_builtins: false,
                 source: source.map(str::to_owned),
+                ..Default::default()
             },
         }
     }

@@ -139,6 +139,24 @@ fn metadata_naming_missing_program() {
 }
 
 #[test]
+fn metadata_naming_missing_parameter_global() {
+    let mut meta = common::metadata();
+    meta.params.push(tracec_meta::ParamSpec {
+        symbol: "tracec_param_1_int".into(),
+        kind: tracec_meta::ParamKind::Positional { index: 1 },
+        ty: tracec_meta::ParamType::Int,
+    });
+    let mut p = common::Prog::default();
+    p.exit();
+    let bytes = common::build(&[("prog", "raw_tp", &p)], &[], Some(&meta));
+    let err = error_line(&write_tmp("noparam.o", &bytes));
+    assert!(
+        err.contains("parameter global tracec_param_1_int is missing") && err.contains("recompile"),
+        "{err}"
+    );
+}
+
+#[test]
 fn usage_errors_exit_non_zero() {
     let out = tracerun(&[]);
     assert!(!out.status.success());

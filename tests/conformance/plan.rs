@@ -109,6 +109,9 @@ pub struct Plan {
     pub attaches_nothing: bool,
     /// `AFTER` with references to the bpftrace process rewritten to `{{TRACERUN_PID}}`.
     pub after: String,
+    /// The program's arguments (positional parameters and `--name=value` options), passed
+    /// as `tracerun OBJECT -- ARGS`.
+    pub args: Vec<String>,
 }
 
 /// Placeholder in `AFTER`/`BEFORE` for the pid of the `tracerun` under test.
@@ -158,9 +161,11 @@ pub fn rewrite_process_refs(cmd: &str) -> Result<String, String> {
     Ok(out.into_owned())
 }
 
-/// Translate a `RUN` line of the form `{{BPFTRACE}} [flags] (-e PROG | FILE)` into a
-/// source; every other form is a skip reason.
-pub fn translate_run(run: &str) -> Result<(Source, bool), String> {
+/// Translate a `RUN` line of the form `{{BPFTRACE}} [flags] (-e PROG | FILE) [ARGS]
+/// [-- ARGS]` into a source, the `-q` flag and the program's arguments (positional ones
+/// and, after `--`, options too; `tracerun` tells them apart the same way); every other
+/// form is a skip reason.
+pub fn translate_run(run: &str) -> Result<(Source, bool, Vec<String>), String> {
     let words = shell_words(run).map_err(|e| format!("shell: RUN needs a shell ({e})"))?;
     let mut it = words.into_iter();
     if it.next().as_deref() != Some("{{BPFTRACE}}") {
@@ -168,13 +173,18 @@ pub fn translate_run(run: &str) -> Result<(Source, bool), String> {
     }
     let mut source = None;
     let mut quiet = false;
+    let mut program_args = Vec::new();
     let args: Vec<String> = it.collect();
     let mut i = 0;
     while i < args.len() {
         let a = args[i].as_str();
         i += 1;
         if a == "--" {
-            return Err("args: program options after `--` not supported yet".into());
+            if source.is_none() {
+                return Err("flag: command line without a program".into());
+            }
+            program_args.extend(args[i..].iter().cloned());
+            break;
         }
         if a == "-" {
             return Err("args: program on stdin not supported yet".into());
@@ -216,12 +226,13 @@ pub fn translate_run(run: &str) -> Result<(Source, bool), String> {
             return Err(format!("flag: {name} not supported yet"));
         }
         if source.is_some() {
-            return Err("args: positional parameters not supported yet".into());
+            program_args.push(a.to_string());
+            continue;
         }
         source = Some(Source::File(a.to_string()));
     }
     match source {
-        Some(s) => Ok((s, quiet)),
+        Some(s) => Ok((s, quiet, program_args)),
         None => Err("flag: command line without a program".into()),
     }
 }
@@ -263,10 +274,10 @@ pub fn plan(r: &Record, host: &Host, cwd: &Path) -> Result<Plan, String> {
     if helpers.clone().any(|c| mentions_testprogs(c)) {
         return Err("testprogs: needs bpftrace's testprogs/testlibs".into());
     }
-    let (source, quiet) = if r.prog.is_empty() {
+    let (source, quiet, args) = if r.prog.is_empty() {
         translate_run(&r.run)?
     } else {
-        (Source::Inline(r.prog.clone()), false)
+        (Source::Inline(r.prog.clone()), false, Vec::new())
     };
     if !JSON_OUTPUT_SUPPORTED && r.expects.iter().any(|e| e.mode == ExpectMode::Json) {
         return Err("json: json output not supported yet".into());
@@ -303,6 +314,12 @@ pub fn plan(r: &Record, host: &Host, cwd: &Path) -> Result<Plan, String> {
         // A missing script is the compiler's error to report, not a skip.
         Source::File(p) => std::fs::read_to_string(cwd.join(p)).unwrap_or_default(),
     };
+    if attach_points_use_parameters(&text) {
+        return Err(
+            "args: positional parameters in attach points need the arguments at compile time (tracec compiles ahead of time)"
+                .into(),
+        );
+    }
     let types = probe_types(&text);
     if let Some(t) = types.iter().find(|t| UNATTACHABLE.contains(&t.as_str())) {
         return Err(format!("probe type: {t} cannot attach on this kernel"));
@@ -319,7 +336,22 @@ pub fn plan(r: &Record, host: &Host, cwd: &Path) -> Result<Plan, String> {
         quiet,
         attaches_nothing: attaches_nothing(&types),
         after,
+        args,
     })
+}
+
+/// Whether a `$` appears outside every `{ }` block (in attach points, e.g. `i:ms:$1`).
+pub fn attach_points_use_parameters(text: &str) -> bool {
+    let mut depth = 0u32;
+    for c in text.chars() {
+        match c {
+            '{' => depth += 1,
+            '}' => depth = depth.saturating_sub(1),
+            '$' if depth == 0 => return true,
+            _ => {}
+        }
+    }
+    false
 }
 
 /// The category of a skip reason (text before the first `:`).

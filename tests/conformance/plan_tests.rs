@@ -82,26 +82,59 @@ end { }"#;
 fn run_lines_translate_to_sources_or_skip_reasons() {
     assert_eq!(
         translate_run("{{BPFTRACE}} -e 'begin { exit(); }'").unwrap(),
-        (Source::Inline("begin { exit(); }".into()), false)
+        (Source::Inline("begin { exit(); }".into()), false, vec![])
     );
     assert_eq!(
         translate_run("{{BPFTRACE}} -q -e 'begin { }'").unwrap(),
-        (Source::Inline("begin { }".into()), true)
+        (Source::Inline("begin { }".into()), true, vec![])
     );
     assert_eq!(
         translate_run("{{BPFTRACE}} -qe 'begin { }'").unwrap(),
-        (Source::Inline("begin { }".into()), true)
+        (Source::Inline("begin { }".into()), true, vec![])
     );
     assert_eq!(
         translate_run("{{BPFTRACE}} runtime/scripts/hello_world.bt").unwrap(),
-        (Source::File("runtime/scripts/hello_world.bt".into()), false)
+        (
+            Source::File("runtime/scripts/hello_world.bt".into()),
+            false,
+            vec![]
+        )
     );
     let skip = |l: &str| translate_run(l).unwrap_err();
     assert!(skip("{{BPFTRACE}} -q -f json -e 'begin {}'").starts_with("json:"));
     assert!(skip("{{BPFTRACE}} --unsafe -e 'begin {}'").contains("--unsafe"));
     assert!(skip("{{BPFTRACE}} -k -e 'begin {}'").contains("-k"));
-    assert!(skip("{{BPFTRACE}} -e 'begin {}' 1 2").starts_with("args:"));
-    assert!(skip("{{BPFTRACE}} -e 'begin {}' -- --aa=1").starts_with("args:"));
+    let args = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    assert_eq!(
+        translate_run("{{BPFTRACE}} -e 'begin {}' 1 \"two words\"").unwrap(),
+        (
+            Source::Inline("begin {}".into()),
+            false,
+            args(&["1", "two words"])
+        )
+    );
+    assert_eq!(
+        translate_run("{{BPFTRACE}} -e 'begin {}' pos1 -- --aa=20 pos2 --dd").unwrap(),
+        (
+            Source::Inline("begin {}".into()),
+            false,
+            args(&["pos1", "--aa=20", "pos2", "--dd"])
+        )
+    );
+    assert_eq!(
+        translate_run("{{BPFTRACE}} runtime/scripts/named_params.bt -- --aa=20").unwrap(),
+        (
+            Source::File("runtime/scripts/named_params.bt".into()),
+            false,
+            args(&["--aa=20"])
+        )
+    );
+    assert!(skip("{{BPFTRACE}} -- -e 'begin {}'").starts_with("flag:"));
+    assert!(attach_points_use_parameters("i:ms:$1 { exit(); }"));
+    assert!(attach_points_use_parameters("$1 { exit(); }"));
+    assert!(!attach_points_use_parameters(
+        "begin { printf(\"%d\", $1); }"
+    ));
     assert!(skip("{{BPFTRACE}} -e 'begin {}' | grep x").starts_with("shell:"));
     assert!(skip("echo hi && {{BPFTRACE}} -e 'begin {}'").starts_with("shell:"));
     assert!(skip("{{BPFTRACE}} -").starts_with("args:"));

@@ -267,6 +267,9 @@ fn execute(
 
     let mut cmd = Command::new(&cfg.tracerun);
     cmd.arg(&object).current_dir(dir);
+    if !p.args.is_empty() {
+        cmd.arg("--").args(&p.args);
+    }
     test_env(&mut cmd, r);
     let mut m = match spawn_merged(cmd) {
         Ok(m) => m,

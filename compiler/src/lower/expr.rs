@@ -58,6 +58,7 @@ impl Lower<'_, '_> {
         match &e.kind {
             TExprKind::Int(v) => Operand::Imm(*v),
             TExprKind::Builtin(b) => Operand::Reg(self.builtin(*b)),
+            TExprKind::Param(p) if !e.ty.is_str() => self.param_int(*p, e.ty),
             TExprKind::Var(v) => match self.vars.get(v.0 as usize) {
                 Some(super::VarLoc::Reg(r)) => Operand::Reg(*r),
                 _ => Operand::Imm(0),
@@ -136,6 +137,7 @@ impl Lower<'_, '_> {
             }
             // Strings never reach here after checking; keep lowering total anyway.
             TExprKind::Str(_)
+            | TExprKind::Param(_)
             | TExprKind::TpCharArray { .. }
             | TExprKind::TpDataLoc { .. }
             | TExprKind::StrCall { .. } => Operand::Imm(0),
@@ -253,6 +255,7 @@ impl Lower<'_, '_> {
                 size: *len,
             }),
             TExprKind::MapRead { map, keys } => StrVal::Mem(self.map_read_str(*map, keys, size)),
+            TExprKind::Param(p) if e.ty.is_str() => self.param_str(*p),
             _ => {
                 // Everything else is produced into a fresh zeroed temporary.
                 let slot = self.b.temp_slot(size);

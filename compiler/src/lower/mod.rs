@@ -10,6 +10,7 @@ mod builtins;
 mod events;
 mod expr;
 mod maps;
+mod params;
 mod stmt;
 
 #[cfg(test)]
@@ -22,7 +23,7 @@ use crate::ir::builder::FunctionBuilder;
 use crate::ir::{self, Base, DataType, Global, GlobalId, Loc, MapDef, MapId, MapKind, Slot, VReg};
 use crate::sema::types::{align8, Type, DEFAULT_MAX_ENTRIES};
 use crate::sema::{Checked, CheckedProbe, MapInfo, MapValueType};
-use tracec_meta::{AggKind, JoinSpec, MapRole, MapSpec, PrintfSpec, ProbeSpec, Ty};
+use tracec_meta::{AggKind, JoinSpec, MapRole, MapSpec, ParamSpec, PrintfSpec, ProbeSpec, Ty};
 
 /// Size of the events ringbuf.
 pub const EVENTS_SIZE: u32 = 1 << 20;
@@ -39,6 +40,8 @@ pub struct Lowered {
     pub maps: Vec<MapSpec>,
     pub printfs: Vec<PrintfSpec>,
     pub joins: Vec<JoinSpec>,
+    /// The script's parameters; their globals are in `module.globals`.
+    pub params: Vec<ParamSpec>,
 }
 
 /// Byte offset → line/column, by binary search over line starts.
@@ -195,6 +198,8 @@ pub(crate) struct ModuleCx<'c> {
     events: Option<MapId>,
     lost: Option<MapId>,
     start_ns: Option<GlobalId>,
+    /// The global of each parameter, indexed by `ParamId`.
+    pub params: Vec<GlobalId>,
 }
 
 impl ModuleCx<'_> {
@@ -295,7 +300,9 @@ pub fn lower(checked: &Checked, source: &str) -> Lowered {
         events: None,
         lost: None,
         start_ns: None,
+        params: Vec::new(),
     };
+    m.add_param_globals();
     for info in &checked.maps {
         let (def, spec) = user_map(info);
         m.maps.push(def);
@@ -322,6 +329,7 @@ pub fn lower(checked: &Checked, source: &str) -> Lowered {
         maps: m.specs,
         printfs: checked.printfs.clone(),
         joins: checked.joins.clone(),
+        params: checked.params.clone(),
     }
 }
 

@@ -1,7 +1,7 @@
 //! Checking expressions.
 
 use super::types::*;
-use super::{builtins, poisoned, Checker, MapValueType, ProbeCx};
+use super::{builtins, params, poisoned, Checker, MapValueType, ProbeCx};
 use crate::front::ast::{self, BinOp, ExprKind, Span};
 use crate::ir::Cond;
 use crate::probes::{Context, TpType};
@@ -58,6 +58,9 @@ impl Checker {
                 span,
             },
             ExprKind::Ident(name) => self.ident(cx, name, span),
+            ExprKind::Var(name) if params::special(name).is_some() => {
+                self.special_var(params::special(name), span)
+            }
             ExprKind::Var(name) => match cx.vars.lookup(name) {
                 Some(v) if cx.vars.assigned[v.0 as usize] => TExpr {
                     kind: TExprKind::Var(v),
@@ -342,8 +345,11 @@ impl Checker {
         r: &ast::Expr,
         span: Span,
     ) -> TExpr {
-        let lhs = self.expr(cx, l);
-        let rhs = self.expr(cx, r);
+        let (lhs, rhs) = if matches!(op, BinOp::Eq | BinOp::Ne) {
+            self.compare_operands(cx, l, r)
+        } else {
+            (self.expr(cx, l), self.expr(cx, r))
+        };
         if lhs.ty == Type::Unknown || rhs.ty == Type::Unknown {
             return poisoned(span);
         }

@@ -3,7 +3,7 @@
 
 use super::printf::{self, ConvKind};
 use super::types::*;
-use super::{poisoned, Checker, MapValueType, ProbeCx};
+use super::{params, poisoned, Checker, MapValueType, ProbeCx};
 use crate::front::ast::{self, ExprKind, Span};
 use tracec_meta::{AggKind, Field, JoinSpec, PrintfSpec};
 
@@ -15,6 +15,7 @@ pub enum Func {
     Clear,
     Delete,
     Str,
+    Getopt,
     Agg(AggKind),
 }
 
@@ -26,6 +27,7 @@ pub fn lookup(name: &str) -> Option<Func> {
         "clear" => Func::Clear,
         "delete" => Func::Delete,
         "str" => Func::Str,
+        "getopt" => Func::Getopt,
         "count" => Func::Agg(AggKind::Count),
         "sum" => Func::Agg(AggKind::Sum),
         "min" => Func::Agg(AggKind::Min),
@@ -57,6 +59,7 @@ impl Checker {
                 poisoned(span)
             }
             Some(Func::Str) => self.str_call(cx, args, span),
+            Some(Func::Getopt) => self.getopt(args, span),
             Some(Func::Agg(_)) => {
                 self.error(
                     span,
@@ -79,7 +82,10 @@ impl Checker {
             self.error(span, arity_error("str", "1 or 2 arguments", args.len()));
             return poisoned(span);
         }
-        let ptr = self.expr(cx, &args[0]);
+        let ptr = match self.str_param_source(cx, &args[0]) {
+            Some(p) => p,
+            None => self.expr(cx, &args[0]),
+        };
         let user = match ptr.ty {
             Type::Ptr { user, .. } => user,
             Type::Int { .. } => cx.user_default,
@@ -154,7 +160,7 @@ impl Checker {
                 TStmtKind::Clear { map }
             }
             Func::Delete => self.delete(cx, args, span),
-            Func::Str | Func::Agg(_) => return None,
+            Func::Str | Func::Getopt | Func::Agg(_) => return None,
         })
     }
 
@@ -168,7 +174,6 @@ impl Checker {
             self.error(first.span, "printf: the format must be a string literal");
             return bad;
         };
-        let targs: Vec<TExpr> = args[1..].iter().map(|a| self.expr(cx, a)).collect();
         let convs = match printf::parse(format) {
             Ok(c) => c,
             Err(m) => {
@@ -176,6 +181,17 @@ impl Checker {
                 return bad;
             }
         };
+        // `$N` given to `%s` is the parameter's text.
+        let targs: Vec<TExpr> = args[1..]
+            .iter()
+            .enumerate()
+            .map(|(i, a)| match params::positional(a) {
+                Some(n) if convs.get(i).map(|c| c.kind) == Some(ConvKind::Str) => {
+                    self.positional_str(n, a.span)
+                }
+                _ => self.expr(cx, a),
+            })
+            .collect();
         if convs.len() != targs.len() {
             self.error(
                 span,

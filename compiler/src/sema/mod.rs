@@ -13,10 +13,13 @@ pub mod builtins;
 mod expr;
 mod functions;
 pub mod maps;
+pub mod params;
 pub mod printf;
 mod stmt;
 pub mod types;
 
+#[cfg(test)]
+mod params_tests;
 #[cfg(test)]
 pub(crate) mod tests;
 
@@ -24,7 +27,7 @@ use crate::diag::Diagnostic;
 use crate::front::ast;
 use crate::probes::{self, ExpandedProbe};
 use std::collections::HashMap;
-use tracec_meta::{Attach, JoinSpec, PrintfSpec};
+use tracec_meta::{Attach, JoinSpec, ParamSpec, PrintfSpec};
 use types::{TExpr, TStmt, Type, VarId};
 
 pub use maps::{MapInfo, MapValueType};
@@ -60,6 +63,8 @@ pub struct Checked {
     pub maps: Vec<MapInfo>,
     pub printfs: Vec<PrintfSpec>,
     pub joins: Vec<JoinSpec>,
+    /// Run-time parameters (`$1`, `$#`, `getopt`), indexed by [`params::ParamId`].
+    pub params: Vec<ParamSpec>,
     pub warnings: Vec<Diagnostic>,
 }
 
@@ -97,6 +102,10 @@ fn analyze(
     let mut concrete: Vec<(usize, ExpandedProbe)> = Vec::new();
     for (pi, p) in program.probes.iter().enumerate() {
         for ap in &p.attach_points {
+            if let Some(m) = params::attach_point_error(ap) {
+                diags.push(Diagnostic::error(ap.span, m));
+                continue;
+            }
             match expand(ap) {
                 Ok(list) => concrete.extend(list.into_iter().map(|e| (pi, e))),
                 Err(d) => diags.push(d),
@@ -155,6 +164,7 @@ fn analyze(
         maps,
         printfs: ck.printfs,
         joins: ck.joins,
+        params: ck.params.specs,
         warnings,
     };
     (checked, errors)
@@ -215,6 +225,7 @@ struct Checker {
     final_pass: bool,
     printfs: Vec<PrintfSpec>,
     joins: Vec<JoinSpec>,
+    params: params::ParamTable,
 }
 
 impl Checker {

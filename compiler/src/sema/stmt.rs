@@ -95,6 +95,13 @@ impl Checker {
         span: Span,
     ) -> TStmtKind {
         match &target.kind {
+            ExprKind::Var(name) if super::params::special(name).is_some() => {
+                self.error(
+                    target.span,
+                    format!("${name} is a parameter of the script and cannot be assigned"),
+                );
+                TStmtKind::Expr(poisoned(span))
+            }
             ExprKind::Var(name) => {
                 let v = self.rhs(cx, target, op, value, span);
                 if v.ty == Type::Void {

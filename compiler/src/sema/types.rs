@@ -167,6 +167,9 @@ pub enum TExprKind {
     Str(String),
     Builtin(Builtin),
     Var(VarId),
+    /// A run-time parameter's `.rodata` global: its value (integer or string type), or
+    /// with a pointer type the address of its text (`str($1)`).
+    Param(super::params::ParamId),
     /// A tracepoint integer or pointer field: `size` bytes at `offset` from ctx.
     TpField {
         offset: u32,

@@ -169,6 +169,7 @@ pub fn metadata() -> Metadata {
         joins: vec![],
         unsafe_builtins: false,
         source: None,
+        params: Vec::new(),
     }
 }
 

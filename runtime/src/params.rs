@@ -1,0 +1,205 @@
+//! The script's run-time parameters: `tracerun OBJECT -- ARGS...` parsed against the
+//! object's [`ParamSpec`]s into the bytes of their `.rodata` globals.
+//!
+//! After `--`, `--name=VALUE` and `--name` are named options (`getopt`); every other
+//! argument is positional (`$1`, `$2`...); a second bare `--` makes all the arguments
+//! after it positional. Integers are C literals: decimal, `0x` hex, `0` octal, with an
+//! optional sign, up to `u64::MAX`. Booleans are `true`/`1`/`false`/`0` in any case,
+//! and `--name` alone is `true`. Strings longer than the global are cut.
+
+use crate::Error;
+use tracec_meta::{ParamKind, ParamSpec, ParamType, ParamValue};
+
+/// A global to set before loading: its symbol and bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GlobalValue {
+    pub symbol: String,
+    pub bytes: Vec<u8>,
+}
+
+/// The command line split into positional arguments and `(name, value)` options.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Args {
+    pub positional: Vec<String>,
+    pub named: Vec<(String, Option<String>)>,
+}
+
+/// Split the arguments after `--`.
+pub fn split(args: &[String]) -> Args {
+    let mut out = Args::default();
+    let mut only_positional = false;
+    for a in args {
+        if only_positional {
+            out.positional.push(a.clone());
+        } else if a == "--" {
+            only_positional = true;
+        } else if let Some(opt) = a.strip_prefix("--") {
+            let (name, value) = match opt.split_once('=') {
+                Some((n, v)) => (n, Some(v.to_string())),
+                None => (opt, None),
+            };
+            out.named.push((name.to_string(), value));
+        } else {
+            out.positional.push(a.clone());
+        }
+    }
+    out
+}
+
+/// A C integer literal: decimal, `0x`/`0X` hex, `0` octal, optional sign. Values above
+/// `i64::MAX` (up to `u64::MAX`) keep their bits.
+pub fn parse_int(text: &str) -> Option<i64> {
+    let t = text.trim();
+    let (neg, digits) = match t.as_bytes().first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    };
+    if digits.is_empty() || digits.starts_with(['+', '-']) {
+        return None;
+    }
+    let (radix, body) = if let Some(h) = digits
+        .strip_prefix("0x")
+        .or_else(|| digits.strip_prefix("0X"))
+    {
+        (16, h)
+    } else if digits.len() > 1 && digits.starts_with('0') {
+        (8, &digits[1..])
+    } else {
+        (10, digits)
+    };
+    let mag = u64::from_str_radix(body, radix).ok()?;
+    if neg {
+        if mag > i64::MIN.unsigned_abs() {
+            return None;
+        }
+        Some((mag as i64).wrapping_neg())
+    } else {
+        Some(mag as i64)
+    }
+}
+
+fn parse_bool(text: &str) -> Option<bool> {
+    match text.to_ascii_lowercase().as_str() {
+        "true" | "1" => Some(true),
+        "false" | "0" => Some(false),
+        _ => None,
+    }
+}
+
+/// How the script's options read in messages: `--count=INT (default 5): description`.
+pub fn describe_options(specs: &[ParamSpec]) -> Vec<String> {
+    let mut out = Vec::new();
+    for s in specs {
+        let ParamKind::Named {
+            name,
+            default,
+            description,
+        } = &s.kind
+        else {
+            continue;
+        };
+        let mut line = match (s.ty, default) {
+            (ParamType::Bool, ParamValue::Bool(false)) => format!("--{name}"),
+            (ParamType::Bool, ParamValue::Bool(true)) => {
+                format!("--{name}[=BOOL] (default true)")
+            }
+            (_, ParamValue::Int(d)) => format!("--{name}=INT (default {d})"),
+            (_, ParamValue::Str(d)) => format!("--{name}=STRING (default {d:?})"),
+            (_, ParamValue::Bool(_)) => format!("--{name}[=BOOL]"),
+        };
+        if let Some(d) = description {
+            line.push_str(": ");
+            line.push_str(d);
+        }
+        out.push(line);
+    }
+    out
+}
+
+fn options_hint(specs: &[ParamSpec]) -> String {
+    let opts = describe_options(specs);
+    if opts.is_empty() {
+        "the script takes no options".to_string()
+    } else {
+        format!("the script's options are: {}", opts.join(", "))
+    }
+}
+
+fn named_value(name: &str, ty: ParamType, value: Option<&str>) -> Result<ParamValue, Error> {
+    match (ty, value) {
+        (ParamType::Bool, None) => Ok(ParamValue::Bool(true)),
+        (ParamType::Bool, Some(v)) => parse_bool(v).map(ParamValue::Bool).ok_or_else(|| {
+            Error::new(format!(
+                "--{name}={v}: expected a boolean (true, false, 1 or 0)"
+            ))
+        }),
+        (_, None) => Err(Error::new(format!(
+            "--{name} needs a value: --{name}=VALUE"
+        ))),
+        (ParamType::Int, Some(v)) => parse_int(v)
+            .map(ParamValue::Int)
+            .ok_or_else(|| Error::new(format!("--{name}={v}: expected an integer"))),
+        (ParamType::Str { .. }, Some(v)) => Ok(ParamValue::Str(v.to_string())),
+    }
+}
+
+/// The value of every parameter from the command line, as the globals to set.
+pub fn resolve(specs: &[ParamSpec], args: &[String]) -> Result<Vec<GlobalValue>, Error> {
+    let args = split(args);
+    for (name, _) in &args.named {
+        let known = specs
+            .iter()
+            .any(|s| matches!(&s.kind, ParamKind::Named { name: n, .. } if n == name));
+        if !known {
+            let what = if name == "help" {
+                "program options".to_string()
+            } else {
+                format!("unexpected program option --{name}")
+            };
+            return Err(Error::new(format!("{what}: {}", options_hint(specs))));
+        }
+    }
+    let mut out = Vec::new();
+    for s in specs {
+        let value = match &s.kind {
+            ParamKind::Count => ParamValue::Int(args.positional.len() as i64),
+            ParamKind::Positional { index } => {
+                let arg = index
+                    .checked_sub(1)
+                    .and_then(|i| args.positional.get(i as usize));
+                match (s.ty, arg) {
+                    (ParamType::Str { .. }, a) => ParamValue::Str(a.cloned().unwrap_or_default()),
+                    (_, None) => ParamValue::Int(0),
+                    (_, Some(a)) => ParamValue::Int(parse_int(a).ok_or_else(|| {
+                        Error::new(format!(
+                            "${index} is used as a number, but its argument {a:?} is not one; use str(${index}) to read it as text"
+                        ))
+                    })?),
+                }
+            }
+            ParamKind::Named { name, default, .. } => {
+                // The last occurrence wins.
+                match args.named.iter().rev().find(|(n, _)| n == name) {
+                    Some((_, v)) => named_value(name, s.ty, v.as_deref())?,
+                    None => default.clone(),
+                }
+            }
+        };
+        let bytes = s.ty.encode(&value).ok_or_else(|| {
+            Error::new(format!(
+                "parameter {}: the object's metadata gives it type {:?}, which does not fit its value",
+                s.symbol, s.ty
+            ))
+        })?;
+        out.push(GlobalValue {
+            symbol: s.symbol.clone(),
+            bytes,
+        });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+#[path = "params_tests.rs"]
+mod tests;

@@ -1,0 +1,122 @@
+//! Run-time parameters end to end: one object, run with different arguments after `--`.
+
+use std::path::Path;
+use std::process::{Command, Output};
+use tracec_tests::*;
+
+/// `tracerun OBJECT -- args...`, bounded by `timeout(1)`.
+fn run_with(obj: &Path, args: &[&str]) -> Output {
+    Command::new("timeout")
+        .arg("30")
+        .arg(bin("tracerun"))
+        .arg(obj)
+        .arg("--")
+        .args(args)
+        .output()
+        .expect("run tracerun")
+}
+
+fn stdout(o: &Output) -> String {
+    assert!(
+        o.status.success(),
+        "tracerun failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn error_line(o: &Output) -> String {
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert_eq!(err.lines().count(), 1, "{err}");
+    err.trim_end().to_string()
+}
+
+const POSITIONAL: &str = r#"
+BEGIN
+{
+  printf("n=%d next=%d s=%s tail=%s raw=%s short=%s\n", $#, $1 + 1, str($2), str($2 + 1), $2, str($2, 3));
+  if ($2 == "hello") { printf("greeted\n"); }
+  @[$1 * 2] = count();
+  exit();
+}
+"#;
+
+#[test]
+fn positional_parameters_without_recompiling() {
+    let Some(_k) = kernel_or_skip("positional_parameters") else {
+        return;
+    };
+    let dir = scratch("params_positional");
+    let obj = compile_text(&dir, "pos", POSITIONAL);
+    assert_eq!(
+        stdout(&run_with(&obj, &["41", "hello"])),
+        "n=2 next=42 s=hello tail=ello raw=hello short=he\ngreeted\n\n\n@[82]: 1\n"
+    );
+    assert_eq!(
+        stdout(&run_with(&obj, &["-0x10", "x", "extra"])),
+        "n=3 next=-15 s=x tail= raw=x short=x\n\n\n@[-32]: 1\n"
+    );
+    // Missing parameters are 0 and "".
+    assert_eq!(
+        stdout(&run_with(&obj, &[])),
+        "n=0 next=1 s= tail= raw= short=\n\n\n@[0]: 1\n"
+    );
+    assert_eq!(
+        error_line(&run_with(&obj, &["abc"])),
+        "tracerun: error: $1 is used as a number, but its argument \"abc\" is not one; use str($1) to read it as text"
+    );
+}
+
+const NAMED: &str = r#"
+BEGIN
+{
+  printf("count=%d name=%s verbose=%d color=%d\n", getopt("count", 5), getopt("name", "bob", "who to greet"), getopt("verbose"), getopt("color", true));
+  if (getopt("verbose")) { printf("loud %d\n", $1); }
+  exit();
+}
+"#;
+
+#[test]
+fn named_parameters_with_and_without_values() {
+    let Some(_k) = kernel_or_skip("named_parameters") else {
+        return;
+    };
+    let dir = scratch("params_named");
+    let obj = compile_text(&dir, "named", NAMED);
+    assert_eq!(
+        stdout(&run_with(&obj, &[])),
+        "count=5 name=bob verbose=0 color=1\n\n\n"
+    );
+    assert_eq!(
+        stdout(&run_with(
+            &obj,
+            &["--count=-7", "--name=al", "--verbose", "3", "--color=False"]
+        )),
+        "count=-7 name=al verbose=1 color=0\nloud 3\n\n\n"
+    );
+    assert_eq!(
+        error_line(&run_with(&obj, &["--count=abc"])),
+        "tracerun: error: --count=abc: expected an integer"
+    );
+    assert_eq!(
+        error_line(&run_with(&obj, &["--name"])),
+        "tracerun: error: --name needs a value: --name=VALUE"
+    );
+    let e = error_line(&run_with(&obj, &["--colour"]));
+    assert!(
+        e.starts_with("tracerun: error: unexpected program option --colour: the script's options are: --count=INT (default 5), --name=STRING (default \"bob\"): who to greet, --verbose"),
+        "{e}"
+    );
+}
+
+#[test]
+fn attach_points_cannot_use_parameters() {
+    let o = tracec(&["-e", "interval:s:$1 { exit(); }", "-o", "/dev/null"]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("positional parameter '$1' in attach point 'interval:s:$1'"),
+        "{err}"
+    );
+}
