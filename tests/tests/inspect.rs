@@ -93,6 +93,7 @@ fn verify_loads_the_std_probes_without_attaching() {
             .map(|p| p["program"].as_str().unwrap().to_owned())
             .collect();
         let links_before = loaded_links();
+        let progs_before: Vec<u64> = loaded_progs().iter().map(|p| p.id).collect();
         let o = tracerun(&["--verify", obj.to_str().unwrap()]);
         let out = stdout(&o);
         assert!(
@@ -133,7 +134,7 @@ fn verify_loads_the_std_probes_without_attaching() {
             || {
                 loaded_progs()
                     .into_iter()
-                    .filter(|k| ours(&k.name))
+                    .filter(|k| !progs_before.contains(&k.id) && ours(&k.name))
                     .collect()
             },
             "programs after --verify",

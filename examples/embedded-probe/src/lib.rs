@@ -6,9 +6,7 @@
 //! ```no_run
 //! let opts = tracerun::Options {
 //!     object: "oncpu-comm.o".into(), // only names the object in messages
-//!     output: None,
-//!     quiet: false,
-//!     args: Vec::new(),
+//!     ..Default::default()
 //! };
 //! tracerun::run_bytes(embedded_probe::ONCPU_COMM, &opts).unwrap();
 //! ```
