@@ -79,7 +79,19 @@ pub fn finish(
         functions
             .push(back::compile(f).map_err(|e| ice(&format!("back end, program {}", f.name), e))?);
     }
+    let core_relocs = functions
+        .iter()
+        .flat_map(|f| {
+            f.core_relocs.iter().map(|r| tracec_meta::CoreRelocSpec {
+                program: f.name.clone(),
+                insn: r.insn as u32,
+                type_name: r.access.root_name(),
+                field: r.access.field_path(),
+            })
+        })
+        .collect();
     let metadata = tracec_meta::Metadata {
+        core_relocs,
         compiler_version: env!("CARGO_PKG_VERSION").to_string(),
         source_name: options.source_name.clone(),
         source_hash: source_hash(source),

@@ -429,6 +429,16 @@ impl Selector<'_> {
                     offset: *offset,
                 });
             }
+            Inst::CoreConst { dst, access } => {
+                let d = self.check_vreg(*dst)?;
+                let imm = i32::try_from(access.local_value())
+                    .map_err(|_| self.err(format_args!("relocated constant of {access} too large")))?;
+                self.push(MInst::CoreConst {
+                    dst: d,
+                    imm,
+                    access: access.clone(),
+                });
+            }
             Inst::AtomicAdd {
                 base,
                 offset,

@@ -102,6 +102,7 @@ fn describe(source: &str, tok: &Tok, l: usize, r: usize) -> String {
         Tok::Ident(_) => short("identifier "),
         Tok::AttachPoint(_) => short("attach point "),
         Tok::Reserved(_) => short("keyword "),
+        Tok::IntType(_) => short("type "),
         Tok::EndPred => "`/`".into(),
         _ => short(""),
     }
@@ -154,6 +155,7 @@ fn append_expected(msg: &mut String, expected: &[String]) {
             "string" => "a string".into(),
             "variable" => "a variable".into(),
             "map" => "a map".into(),
+            "type name" => "a type".into(),
             other => format!("`{other}`"),
         });
     }

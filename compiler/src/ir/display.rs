@@ -243,6 +243,9 @@ fn write_inst(f: &mut Formatter<'_>, i: &Inst, names: &Names<'_>) -> fmt::Result
             width.bytes(),
             addr(base, *offset)
         ),
+        Inst::CoreConst { dst, access } => {
+            write!(f, "{dst} = core {access} = {}", access.local_value())
+        }
         Inst::Call { dst, helper, args } => {
             if let Some(d) = dst {
                 write!(f, "{d} = ")?;

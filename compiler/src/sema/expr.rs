@@ -82,6 +82,7 @@ impl Checker {
             ExprKind::Unary { op, expr } => self.unary(cx, *op, expr, span),
             ExprKind::Binary { op, lhs, rhs } => self.binary(cx, *op, lhs, rhs, span),
             ExprKind::Ternary { cond, then, els } => self.ternary(cx, cond, then, els, span),
+            ExprKind::Cast { ty, expr } => self.cast(cx, ty, expr, span),
         }
     }
 
@@ -113,6 +114,7 @@ impl Checker {
             };
         }
         match name {
+            "curtask" => self.curtask(span),
             "probe" => {
                 let n = cx.probe.name.clone();
                 TExpr {
@@ -137,11 +139,7 @@ impl Checker {
     /// `args->field` / `args.field`.
     fn field(&mut self, cx: &mut ProbeCx, base: &ast::Expr, field: &str, span: Span) -> TExpr {
         if !matches!(&base.kind, ExprKind::Ident(n) if n == "args") {
-            let b = self.expr(cx, base);
-            if b.ty != Type::Unknown {
-                self.error(span, "field access is only supported on 'args'");
-            }
-            return poisoned(span);
+            return self.kernel_field(cx, base, field, span);
         }
         let Context::Tracepoint { fields } = &cx.probe.context else {
             self.error(

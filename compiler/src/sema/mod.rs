@@ -12,6 +12,7 @@
 pub mod builtins;
 mod expr;
 mod functions;
+pub mod kernel;
 pub mod maps;
 pub mod printf;
 mod stmt;
@@ -63,15 +64,29 @@ pub struct Checked {
     pub warnings: Vec<Diagnostic>,
 }
 
-/// Check a script, expanding attach points with the probe providers.
+/// Check a script, expanding attach points with the probe providers. Kernel types
+/// come from the running kernel's BTF.
 pub fn check(program: &ast::Program, env: &probes::Env) -> Result<Checked, Vec<Diagnostic>> {
-    check_with(program, &mut |ap| probes::expand(ap, env))
+    check_with_kernel(
+        program,
+        &mut |ap| probes::expand(ap, env),
+        kernel::KernelBtf::default(),
+    )
 }
 
 /// [`check`] with a custom attach point expander (tests use a fake one).
 pub fn check_with(
     program: &ast::Program,
     expand: &mut dyn FnMut(&ast::AttachPoint) -> Result<Vec<ExpandedProbe>, Diagnostic>,
+) -> Result<Checked, Vec<Diagnostic>> {
+    check_with_kernel(program, expand, kernel::KernelBtf::default())
+}
+
+/// [`check_with`], with kernel types (`curtask`, `struct` casts) from `kernel`.
+pub fn check_with_kernel(
+    program: &ast::Program,
+    expand: &mut dyn FnMut(&ast::AttachPoint) -> Result<Vec<ExpandedProbe>, Diagnostic>,
+    kernel: kernel::KernelBtf,
 ) -> Result<Checked, Vec<Diagnostic>> {
     let mut diags = Vec::new();
     // Expand every attach point; one entry per concrete probe.
@@ -84,7 +99,10 @@ pub fn check_with(
             }
         }
     }
-    let mut ck = Checker::default();
+    let mut ck = Checker {
+        kernel,
+        ..Checker::default()
+    };
     let mut vars: Vec<VarTable> = vec![VarTable::default(); concrete.len()];
     let mut out: Vec<CheckedProbe> = Vec::new();
     for pass in 0..2 {
@@ -198,6 +216,7 @@ struct Checker {
     final_pass: bool,
     printfs: Vec<PrintfSpec>,
     joins: Vec<JoinSpec>,
+    kernel: kernel::KernelBtf,
 }
 
 impl Checker {

@@ -22,6 +22,9 @@ pub enum Pointee {
     Char,
     /// A pointer to pointers (`char **argv`): `join()` reads it.
     Ptr,
+    /// A kernel struct or union (its type id in the kernel BTF the compiler reads):
+    /// `->`/`.` read its fields with CO-RE relocations.
+    Kernel { id: u32 },
     Other,
 }
 
@@ -128,6 +131,8 @@ pub enum Builtin {
     Elapsed,
     Cpu,
     Comm,
+    /// `curtask`: the current `struct task_struct *`.
+    CurTask,
 }
 
 /// Integer arithmetic with signedness resolved.
@@ -182,6 +187,13 @@ pub enum TExprKind {
     TpDataLoc {
         offset: u32,
     },
+    /// A field of a kernel struct read through a pointer with `bpf_probe_read_kernel`
+    /// at the CO-RE relocated offset `access` from `ptr`.
+    KernelField {
+        ptr: Box<TExpr>,
+        access: crate::ir::CoreAccess,
+        read: KernelRead,
+    },
     /// `@m[keys]` read as a value; missing keys read as 0 / "".
     MapRead {
         map: MapIdx,
@@ -225,6 +237,17 @@ pub enum TExprKind {
         then: Box<TExpr>,
         els: Box<TExpr>,
     },
+}
+
+/// How a kernel struct field is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum KernelRead {
+    /// An integer (or enum) of 1, 2, 4 or 8 bytes.
+    Int { size: u32, signed: bool },
+    /// A pointer.
+    Ptr,
+    /// A `char name[len]` array, read as a string.
+    Chars { len: u32 },
 }
 
 /// The right-hand side of a map assignment.

@@ -146,6 +146,7 @@ pub fn build(progs: &[(&str, &str, &Prog)], maps: &[MapDef], meta: Option<&Metad
 
 pub fn metadata() -> Metadata {
     Metadata {
+        core_relocs: Vec::new(),
         compiler_version: "test".into(),
         source_name: "test.bt".into(),
         source_hash: "0".into(),
