@@ -11,6 +11,7 @@ pub mod back;
 pub mod diag;
 pub mod front;
 pub mod ir;
+pub mod kbtf;
 pub mod lower;
 pub mod obj;
 pub mod probes;

@@ -1,0 +1,284 @@
+//! A reader for kernel BTF (`/sys/kernel/btf/vmlinux`, or the `.BTF` section of an
+//! ELF file such as a `vmlinux` image): the kernel's types, for tracepoint record
+//! layouts when tracefs is unreadable and for kernel struct access.
+//!
+//! # API
+//!
+//! * [`Btf::load`] / [`Btf::from_bytes`]: read and validate a blob. Loading walks every
+//!   type record once (bounds, string offsets, type references) and keeps only an
+//!   offset per type; nothing is decoded eagerly. The name index is built on the first
+//!   by-name lookup.
+//! * [`Btf::ty`] gives a [`Type`]: a cheap `Copy` view of one record with its
+//!   [`Kind`], name and accessors for each kind's payload ([`Type::members`],
+//!   [`Type::enum_values`], [`Type::params`], [`Type::array`], [`Type::int`], ...).
+//! * By name: [`Btf::find`] (one kind), [`Btf::find_struct`] (struct or union, a
+//!   definition rather than a forward declaration), [`Btf::find_typedef`],
+//!   [`Btf::find_enum`] (ENUM or ENUM64), [`Btf::find_all`] (every kind).
+//! * Through qualifiers: [`Btf::skip_qualifiers`] (const/volatile/restrict/type tags),
+//!   [`Btf::resolve`] (also typedefs), [`Btf::size_of`].
+//! * Members: [`Btf::member`] finds a member by name, descending into anonymous
+//!   struct/union members, with its bit offset from the outer struct and the CO-RE
+//!   access path (member indices).
+//! * [`Btf::type_name`] / [`Btf::declaration`] render C spellings
+//!   (`struct task_struct *`, `char comm[16]`).
+//!
+//! Errors are [`BtfError`]s; malformed input never panics. Split BTF (kernel
+//! modules, which need a base) is not supported.
+
+mod index;
+mod parse;
+mod render;
+#[cfg(test)]
+mod tests;
+mod types;
+
+use std::fmt;
+use std::path::Path;
+use std::sync::OnceLock;
+
+pub use types::{ArrayInfo, EnumValue, FoundMember, IntInfo, Member, Param, Type, VarSecInfo};
+
+/// A type id; 0 is `void`.
+pub type TypeId = u32;
+
+/// The default location of the running kernel's BTF.
+pub const VMLINUX_BTF: &str = "/sys/kernel/btf/vmlinux";
+
+/// What went wrong reading BTF.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BtfError(pub String);
+
+impl fmt::Display for BtfError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for BtfError {}
+
+/// `BTF_KIND_*`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    /// Only type id 0.
+    Void,
+    Int,
+    Ptr,
+    Array,
+    Struct,
+    Union,
+    Enum,
+    Fwd,
+    Typedef,
+    Volatile,
+    Const,
+    Restrict,
+    Func,
+    FuncProto,
+    Var,
+    DataSec,
+    Float,
+    DeclTag,
+    TypeTag,
+    Enum64,
+}
+
+/// A parsed BTF blob.
+pub struct Btf {
+    /// The raw `.BTF` blob (copied out of an ELF file if needed).
+    data: Vec<u8>,
+    big_endian: bool,
+    /// Absolute offset of each type record; index = type id (0 unused).
+    offsets: Vec<u32>,
+    str_start: usize,
+    str_end: usize,
+    index: OnceLock<index::NameIndex>,
+}
+
+impl fmt::Debug for Btf {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Btf")
+            .field("bytes", &self.data.len())
+            .field("types", &self.offsets.len())
+            .finish()
+    }
+}
+
+impl Btf {
+    /// Read a raw BTF file or an ELF file with a `.BTF` section.
+    pub fn load(path: &Path) -> Result<Btf, BtfError> {
+        let bytes = std::fs::read(path)
+            .map_err(|e| BtfError(format!("cannot read {}: {e}", path.display())))?;
+        Btf::from_bytes(bytes).map_err(|e| BtfError(format!("{}: {e}", path.display())))
+    }
+
+    /// Parse a raw BTF blob or an ELF file with a `.BTF` section.
+    pub fn from_bytes(bytes: Vec<u8>) -> Result<Btf, BtfError> {
+        let data = match parse::elf_btf_section(&bytes)? {
+            Some((start, end)) => bytes[start..end].to_vec(),
+            None => bytes,
+        };
+        let layout = parse::layout(&data)?;
+        std::str::from_utf8(&data[layout.str_start..layout.str_end])
+            .map_err(|_| BtfError("BTF string section is not valid UTF-8".into()))?;
+        Ok(Btf {
+            data,
+            big_endian: layout.big_endian,
+            offsets: layout.offsets,
+            str_start: layout.str_start,
+            str_end: layout.str_end,
+            index: OnceLock::new(),
+        })
+    }
+
+    /// Number of type ids, including `void` (0): valid ids are `0..len()`.
+    pub fn len(&self) -> u32 {
+        self.offsets.len() as u32
+    }
+
+    /// Whether there are no types besides `void`.
+    pub fn is_empty(&self) -> bool {
+        self.offsets.len() <= 1
+    }
+
+    /// The type with id `id`.
+    pub fn ty(&self, id: TypeId) -> Result<Type<'_>, BtfError> {
+        Type::new(self, id).ok_or_else(|| BtfError(format!("no BTF type with id {id}")))
+    }
+
+    /// Every type (id 1 up), in id order.
+    pub fn types(&self) -> impl Iterator<Item = Type<'_>> + '_ {
+        (1..self.len()).filter_map(move |id| Type::new(self, id))
+    }
+
+    /// The string at `off` in the string section (`""` if out of bounds, which
+    /// validation rules out for every offset inside a record).
+    pub fn string(&self, off: u32) -> &str {
+        let strings = &self.data[self.str_start..self.str_end];
+        let Some(tail) = strings.get(off as usize..) else {
+            return "";
+        };
+        let len = tail.iter().position(|&b| b == 0).unwrap_or(tail.len());
+        // Validated as UTF-8 at load, and `off` follows a NUL (a char boundary).
+        std::str::from_utf8(&tail[..len]).unwrap_or("")
+    }
+
+    fn reader(&self) -> parse::Reader<'_> {
+        parse::Reader {
+            bytes: &self.data,
+            big_endian: self.big_endian,
+        }
+    }
+
+    fn name_index(&self) -> &index::NameIndex {
+        self.index.get_or_init(|| index::NameIndex::build(self))
+    }
+
+    /// Every type named `name`, of any kind, in id order.
+    pub fn find_all(&self, name: &str) -> Vec<TypeId> {
+        let mut ids = self.name_index().lookup(self, name);
+        ids.sort_unstable();
+        ids
+    }
+
+    /// The first type named `name` of kind `kind`.
+    pub fn find(&self, name: &str, kind: Kind) -> Option<TypeId> {
+        self.find_all(name)
+            .into_iter()
+            .find(|&id| self.ty(id).is_ok_and(|t| t.kind() == kind))
+    }
+
+    /// `struct NAME` or `union NAME` (a definition; a forward declaration only if
+    /// there is no definition).
+    pub fn find_struct(&self, name: &str) -> Option<TypeId> {
+        let ids = self.find_all(name);
+        let of = |kinds: &[Kind]| {
+            ids.iter()
+                .copied()
+                .find(|&id| self.ty(id).is_ok_and(|t| kinds.contains(&t.kind())))
+        };
+        of(&[Kind::Struct, Kind::Union]).or_else(|| of(&[Kind::Fwd]))
+    }
+
+    /// `typedef ... NAME`.
+    pub fn find_typedef(&self, name: &str) -> Option<TypeId> {
+        self.find(name, Kind::Typedef)
+    }
+
+    /// `enum NAME` (ENUM or ENUM64).
+    pub fn find_enum(&self, name: &str) -> Option<TypeId> {
+        self.find(name, Kind::Enum)
+            .or_else(|| self.find(name, Kind::Enum64))
+    }
+
+    /// `id` without const/volatile/restrict/type tags.
+    pub fn skip_qualifiers(&self, id: TypeId) -> Result<TypeId, BtfError> {
+        self.skip(id, false)
+    }
+
+    /// `id` without typedefs, const/volatile/restrict and type tags.
+    pub fn resolve(&self, id: TypeId) -> Result<TypeId, BtfError> {
+        self.skip(id, true)
+    }
+
+    fn skip(&self, mut id: TypeId, typedefs: bool) -> Result<TypeId, BtfError> {
+        // Bounded, so that a malformed cycle of typedefs cannot hang.
+        for _ in 0..MAX_CHAIN {
+            let t = self.ty(id)?;
+            match t.kind() {
+                Kind::Const | Kind::Volatile | Kind::Restrict | Kind::TypeTag => {}
+                Kind::Typedef if typedefs => {}
+                _ => return Ok(id),
+            }
+            id = t.raw_type();
+        }
+        Err(BtfError(format!("BTF type chain too long at id {id}")))
+    }
+
+    /// Size in bytes of a value of type `id` (pointers are 8 bytes).
+    pub fn size_of(&self, id: TypeId) -> Result<u32, BtfError> {
+        let mut id = id;
+        let mut factor: u64 = 1;
+        for _ in 0..MAX_CHAIN {
+            let t = self.ty(self.resolve(id)?)?;
+            let size = match t.kind() {
+                Kind::Ptr => 8,
+                Kind::Array => {
+                    let a = t.array().unwrap_or_default();
+                    factor = factor.saturating_mul(a.nelems as u64);
+                    id = a.elem;
+                    continue;
+                }
+                Kind::Int
+                | Kind::Struct
+                | Kind::Union
+                | Kind::Enum
+                | Kind::Enum64
+                | Kind::Float
+                | Kind::DataSec => t.raw_type(),
+                k => return Err(BtfError(format!("BTF type {id} ({k:?}) has no size"))),
+            };
+            return u32::try_from(factor.saturating_mul(size as u64))
+                .map_err(|_| BtfError(format!("BTF type {id} is too large")));
+        }
+        Err(BtfError(format!("BTF array nesting too deep at id {id}")))
+    }
+
+    /// The member `name` of the struct or union `id` (typedefs and qualifiers are
+    /// looked through), searching anonymous struct/union members too.
+    pub fn member(&self, id: TypeId, name: &str) -> Result<Option<FoundMember>, BtfError> {
+        types::find_member(self, id, name, 0)
+    }
+
+    /// The C spelling of type `id` (`struct task_struct *`, `char[16]`, `pid_t`).
+    pub fn type_name(&self, id: TypeId) -> String {
+        render::declaration(self, id, "")
+    }
+
+    /// A C declaration of `name` with type `id` (`char comm[16]`, `int (*f)(int)`).
+    pub fn declaration(&self, id: TypeId, name: &str) -> String {
+        render::declaration(self, id, name)
+    }
+}
+
+/// Longest typedef/qualifier/array chain followed before giving up.
+const MAX_CHAIN: usize = 256;

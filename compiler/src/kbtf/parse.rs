@@ -1,0 +1,324 @@
+//! Reading the raw bytes: the ELF wrapper (if any), the BTF header, and one pass over
+//! the type section that records where each type starts and checks that every
+//! record, string offset and type reference is in bounds.
+
+use super::{BtfError, Kind};
+
+/// Size of the fixed part of a type record (`name_off`, `info`, `size`/`type`).
+pub(super) const RECORD_HEADER: usize = 12;
+
+/// Endianness-aware reads from a byte slice; every read is bounds-checked.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Reader<'a> {
+    pub bytes: &'a [u8],
+    pub big_endian: bool,
+}
+
+impl<'a> Reader<'a> {
+    pub fn u16(&self, at: usize) -> Option<u16> {
+        let b: [u8; 2] = self.bytes.get(at..at.checked_add(2)?)?.try_into().ok()?;
+        Some(if self.big_endian {
+            u16::from_be_bytes(b)
+        } else {
+            u16::from_le_bytes(b)
+        })
+    }
+
+    pub fn u32(&self, at: usize) -> Option<u32> {
+        let b: [u8; 4] = self.bytes.get(at..at.checked_add(4)?)?.try_into().ok()?;
+        Some(if self.big_endian {
+            u32::from_be_bytes(b)
+        } else {
+            u32::from_le_bytes(b)
+        })
+    }
+
+    pub fn u64(&self, at: usize) -> Option<u64> {
+        let b: [u8; 8] = self.bytes.get(at..at.checked_add(8)?)?.try_into().ok()?;
+        Some(if self.big_endian {
+            u64::from_be_bytes(b)
+        } else {
+            u64::from_le_bytes(b)
+        })
+    }
+}
+
+fn err(msg: impl Into<String>) -> BtfError {
+    BtfError(msg.into())
+}
+
+const ELF_MAGIC: &[u8] = b"\x7fELF";
+
+/// The `.BTF` section of an ELF file, as (start, end) within `bytes`; `None` when
+/// `bytes` is not an ELF file.
+pub(super) fn elf_btf_section(bytes: &[u8]) -> Result<Option<(usize, usize)>, BtfError> {
+    if !bytes.starts_with(ELF_MAGIC) {
+        return Ok(None);
+    }
+    let bad = || err("malformed ELF file");
+    let class64 = match bytes.get(4) {
+        Some(1) => false,
+        Some(2) => true,
+        _ => return Err(bad()),
+    };
+    let big_endian = match bytes.get(5) {
+        Some(1) => false,
+        Some(2) => true,
+        _ => return Err(bad()),
+    };
+    let r = Reader { bytes, big_endian };
+    let word = |at: usize| -> Option<usize> {
+        if class64 {
+            usize::try_from(r.u64(at)?).ok()
+        } else {
+            Some(r.u32(at)? as usize)
+        }
+    };
+    // e_shoff, e_shentsize, e_shnum, e_shstrndx.
+    let (shoff, shentsize, shnum, shstrndx) = if class64 {
+        (word(0x28), r.u16(0x3a), r.u16(0x3c), r.u16(0x3e))
+    } else {
+        (word(0x20), r.u16(0x2e), r.u16(0x30), r.u16(0x32))
+    };
+    let (shoff, shentsize, shnum, shstrndx) = (
+        shoff.ok_or_else(bad)?,
+        shentsize.ok_or_else(bad)? as usize,
+        shnum.ok_or_else(bad)? as usize,
+        shstrndx.ok_or_else(bad)? as usize,
+    );
+    let min_entsize = if class64 { 0x40 } else { 0x28 };
+    if shentsize < min_entsize {
+        return Err(bad());
+    }
+    // (sh_name, sh_offset, sh_size) of section `i`.
+    let section = |i: usize| -> Option<(u32, usize, usize)> {
+        let base = shoff.checked_add(i.checked_mul(shentsize)?)?;
+        let name = r.u32(base)?;
+        let (off, size) = if class64 {
+            (word(base + 0x18)?, word(base + 0x20)?)
+        } else {
+            (word(base + 0x10)?, word(base + 0x14)?)
+        };
+        let end = off.checked_add(size)?;
+        (end <= bytes.len()).then_some((name, off, end))
+    };
+    let (_, str_start, str_end) = section(shstrndx).ok_or_else(bad)?;
+    let names = &bytes[str_start..str_end];
+    for i in 0..shnum {
+        let (name, start, end) = section(i).ok_or_else(bad)?;
+        let name = names.get(name as usize..).unwrap_or_default();
+        if name.starts_with(b".BTF\0") {
+            return Ok(Some((start, end)));
+        }
+    }
+    Err(err("ELF file has no .BTF section"))
+}
+
+/// Where the parts of a BTF blob are, after validation.
+#[derive(Debug)]
+pub(super) struct Layout {
+    pub big_endian: bool,
+    /// Absolute offset (in the blob) of each type record; index = type id, entry 0
+    /// (`void`) is unused.
+    pub offsets: Vec<u32>,
+    /// The string section, absolute.
+    pub str_start: usize,
+    pub str_end: usize,
+}
+
+
+/// Parse the header and walk every type record of `blob` (a raw `.BTF` blob).
+pub(super) fn layout(blob: &[u8]) -> Result<Layout, BtfError> {
+    let big_endian = match blob.get(0..2) {
+        Some([0x9f, 0xeb]) => false,
+        Some([0xeb, 0x9f]) => true,
+        _ => return Err(err("not a BTF file (bad magic)")),
+    };
+    let r = Reader {
+        bytes: blob,
+        big_endian,
+    };
+    let short = || err("BTF header truncated");
+    if r.bytes.get(2) != Some(&1) {
+        return Err(err(format!(
+            "unsupported BTF version {}",
+            r.bytes.get(2).copied().unwrap_or(0)
+        )));
+    }
+    let hdr_len = r.u32(4).ok_or_else(short)? as usize;
+    if hdr_len < 24 || hdr_len > blob.len() {
+        return Err(err("bad BTF header length"));
+    }
+    let field = |at| r.u32(at).map(|v| v as usize).ok_or_else(short);
+    let (type_off, type_len, str_off, str_len) = (field(8)?, field(12)?, field(16)?, field(20)?);
+    let section = |off: usize, len: usize, what: &str| {
+        let start = hdr_len.checked_add(off);
+        let end = start.and_then(|s| s.checked_add(len));
+        match (start, end) {
+            (Some(s), Some(e)) if e <= blob.len() => Ok((s, e)),
+            _ => Err(err(format!("BTF {what} section out of bounds"))),
+        }
+    };
+    let (type_start, type_end) = section(type_off, type_len, "type")?;
+    let (str_start, str_end) = section(str_off, str_len, "string")?;
+    let strings = &blob[str_start..str_end];
+    if str_len > 0 && (strings[0] != 0 || strings[str_len - 1] != 0) {
+        return Err(err("BTF string section is not NUL-delimited"));
+    }
+    let valid_name = |off: u32| -> bool {
+        let off = off as usize;
+        off == 0 || (off < strings.len() && strings[off - 1] == 0)
+    };
+
+    // One pass: record offsets, check lengths and name offsets. Type references are
+    // checked in a second pass, once the number of types is known.
+    let mut offsets = Vec::with_capacity(type_len / 16 + 1);
+    offsets.push(0);
+    let mut at = type_start;
+    while at < type_end {
+        let id = offsets.len();
+        let bad = |what: &str| err(format!("BTF type {id}: {what}"));
+        if at + RECORD_HEADER > type_end {
+            return Err(bad("record truncated"));
+        }
+        let name_off = r.u32(at).ok_or_else(|| bad("truncated"))?;
+        let info = r.u32(at + 4).ok_or_else(|| bad("truncated"))?;
+        let kind = Kind::from_raw((info >> 24) & 0x1f).ok_or_else(|| bad("unknown kind"))?;
+        let vlen = (info & 0xffff) as usize;
+        if !valid_name(name_off) {
+            return Err(bad("name offset out of bounds"));
+        }
+        let extra = kind.extra_len(vlen);
+        let end = at + RECORD_HEADER + extra;
+        if end > type_end {
+            return Err(bad("record truncated"));
+        }
+        // Names inside the variable part: members, enumerators, parameters.
+        if let Some(stride) = kind.named_entry_stride() {
+            for i in 0..vlen {
+                let off = r.u32(at + RECORD_HEADER + i * stride).unwrap_or(u32::MAX);
+                if !valid_name(off) {
+                    return Err(bad("member name offset out of bounds"));
+                }
+            }
+        }
+        offsets.push(u32::try_from(at).map_err(|_| err("BTF file too large"))?);
+        at = end;
+    }
+    let layout = Layout {
+        big_endian,
+        offsets,
+        str_start,
+        str_end,
+    };
+    check_references(&r, &layout)?;
+    Ok(layout)
+}
+
+/// Every type id a record refers to is < the number of types.
+fn check_references(r: &Reader, layout: &Layout) -> Result<(), BtfError> {
+    let count = layout.offsets.len() as u32;
+    for (id, &at) in layout.offsets.iter().enumerate().skip(1) {
+        let at = at as usize;
+        let info = r.u32(at + 4).unwrap_or(0);
+        let Some(kind) = Kind::from_raw((info >> 24) & 0x1f) else {
+            continue;
+        };
+        let vlen = (info & 0xffff) as usize;
+        let body = at + RECORD_HEADER;
+        let check = |t: Option<u32>| -> Result<(), BtfError> {
+            match t {
+                Some(t) if t < count => Ok(()),
+                _ => Err(err(format!("BTF type {id}: reference to a missing type"))),
+            }
+        };
+        match kind {
+            Kind::Ptr
+            | Kind::Typedef
+            | Kind::Volatile
+            | Kind::Const
+            | Kind::Restrict
+            | Kind::Func
+            | Kind::FuncProto
+            | Kind::Var
+            | Kind::DeclTag
+            | Kind::TypeTag => check(r.u32(at + 8))?,
+            _ => {}
+        }
+        match kind {
+            Kind::Array => {
+                check(r.u32(body))?;
+                check(r.u32(body + 4))?;
+            }
+            Kind::Struct | Kind::Union => {
+                for i in 0..vlen {
+                    check(r.u32(body + i * 12 + 4))?;
+                }
+            }
+            Kind::FuncProto => {
+                for i in 0..vlen {
+                    check(r.u32(body + i * 8 + 4))?;
+                }
+            }
+            Kind::DataSec => {
+                for i in 0..vlen {
+                    check(r.u32(body + i * 12))?;
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+impl Kind {
+    fn from_raw(k: u32) -> Option<Kind> {
+        Some(match k {
+            1 => Kind::Int,
+            2 => Kind::Ptr,
+            3 => Kind::Array,
+            4 => Kind::Struct,
+            5 => Kind::Union,
+            6 => Kind::Enum,
+            7 => Kind::Fwd,
+            8 => Kind::Typedef,
+            9 => Kind::Volatile,
+            10 => Kind::Const,
+            11 => Kind::Restrict,
+            12 => Kind::Func,
+            13 => Kind::FuncProto,
+            14 => Kind::Var,
+            15 => Kind::DataSec,
+            16 => Kind::Float,
+            17 => Kind::DeclTag,
+            18 => Kind::TypeTag,
+            19 => Kind::Enum64,
+            _ => return None,
+        })
+    }
+
+    /// Bytes after the 12-byte record header.
+    fn extra_len(self, vlen: usize) -> usize {
+        match self {
+            Kind::Int | Kind::Var | Kind::DeclTag => 4,
+            Kind::Array => 12,
+            Kind::Struct | Kind::Union | Kind::DataSec | Kind::Enum64 => 12 * vlen,
+            Kind::Enum | Kind::FuncProto => 8 * vlen,
+            _ => 0,
+        }
+    }
+
+    /// For kinds whose variable entries start with a name offset: the entry size.
+    fn named_entry_stride(self) -> Option<usize> {
+        match self {
+            Kind::Struct | Kind::Union | Kind::Enum64 => Some(12),
+            Kind::Enum | Kind::FuncProto => Some(8),
+            _ => None,
+        }
+    }
+}
+
+/// The kind encoded in a record's `info` word.
+pub(super) fn kind_of(info: u32) -> Option<Kind> {
+    Kind::from_raw((info >> 24) & 0x1f)
+}
