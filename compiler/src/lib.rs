@@ -28,6 +28,10 @@ pub struct Options {
     pub source_name: String,
     /// Root of tracefs, where tracepoint formats are read from.
     pub tracefs: PathBuf,
+    /// Kernel BTF to compile kernel struct accesses against (raw BTF or an ELF file
+    /// with `.BTF`); `None` is the running kernel's `/sys/kernel/btf/vmlinux`. Field
+    /// offsets carry CO-RE relocations, so the object still loads on other kernels.
+    pub btf: Option<PathBuf>,
 }
 
 impl Default for Options {
@@ -35,6 +39,7 @@ impl Default for Options {
         Options {
             source_name: "<script>".into(),
             tracefs: PathBuf::from("/sys/kernel/tracing"),
+            btf: None,
         }
     }
 }
@@ -57,7 +62,8 @@ pub fn compile(source: &str, options: &Options) -> Result<Compiled, Vec<Diagnost
     let env = probes::Env {
         tracefs: options.tracefs.clone(),
     };
-    let checked = sema::check(&program, &env)?;
+    let kernel = sema::kernel::KernelBtf::new(options.btf.clone());
+    let checked = sema::check_with_kernel(&program, &mut |ap| probes::expand(ap, &env), kernel)?;
     finish(source, options, &checked)
 }
 

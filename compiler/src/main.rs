@@ -56,6 +56,11 @@ struct Cli {
         hide = true
     )]
     tracefs: PathBuf,
+
+    /// Kernel BTF to compile kernel struct accesses against (default: the running
+    /// kernel's /sys/kernel/btf/vmlinux). Accesses are relocated at load time.
+    #[arg(long, value_name = "FILE")]
+    btf: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -130,6 +135,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
     let options = Options {
         source_name: source_name.clone(),
         tracefs: cli.tracefs.clone(),
+        btf: cli.btf.clone(),
     };
     let color = std::io::stderr().is_terminal();
     let compiled = match compile_guarded(&source, &options)? {

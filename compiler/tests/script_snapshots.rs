@@ -14,6 +14,7 @@ fn compile(path: &Path) -> tracec::Compiled {
     let opts = tracec::Options {
         source_name: path.file_name().unwrap().to_string_lossy().into_owned(),
         tracefs: fixture_tracefs(),
+        btf: None,
     };
     tracec::compile(&source, &opts).unwrap_or_else(|d| {
         panic!(

@@ -431,8 +431,9 @@ impl Selector<'_> {
             }
             Inst::CoreConst { dst, access } => {
                 let d = self.check_vreg(*dst)?;
-                let imm = i32::try_from(access.local_value())
-                    .map_err(|_| self.err(format_args!("relocated constant of {access} too large")))?;
+                let imm = i32::try_from(access.local_value()).map_err(|_| {
+                    self.err(format_args!("relocated constant of {access} too large"))
+                })?;
                 self.push(MInst::CoreConst {
                     dst: d,
                     imm,

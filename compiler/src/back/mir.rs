@@ -5,7 +5,7 @@
 //! `r10`); emission encodes it. ALU instructions are two-address (`dst op= src`)
 //! like BPF itself.
 
-use crate::ir::{CoreAccess, Cond, GlobalId, Helper, Loc, MapId, Width};
+use crate::ir::{Cond, CoreAccess, GlobalId, Helper, Loc, MapId, Width};
 use std::fmt;
 
 /// A register: physical `r0`..`r10` (ids below [`Reg::FIRST_VIRT`]) or virtual.

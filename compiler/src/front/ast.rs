@@ -179,7 +179,6 @@ impl TypeName {
     }
 }
 
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum UnOp {
     /// `-e`

@@ -118,7 +118,11 @@ impl CoreAccess {
     pub fn local_value(&self) -> u64 {
         match self.kind {
             CoreKind::FieldByteOffset => {
-                self.steps.iter().map(|s| u64::from(s.bit_offset)).sum::<u64>() / 8
+                self.steps
+                    .iter()
+                    .map(|s| u64::from(s.bit_offset))
+                    .sum::<u64>()
+                    / 8
             }
             CoreKind::FieldByteSize => self.steps.last().map_or(0, |s| u64::from(s.ty.size())),
             CoreKind::FieldExists => 1,

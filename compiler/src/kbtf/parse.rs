@@ -126,7 +126,6 @@ pub(super) struct Layout {
     pub str_end: usize,
 }
 
-
 /// Parse the header and walk every type record of `blob` (a raw `.BTF` blob).
 pub(super) fn layout(blob: &[u8]) -> Result<Layout, BtfError> {
     let big_endian = match blob.get(0..2) {

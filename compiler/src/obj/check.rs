@@ -159,7 +159,9 @@ fn check_function(input: &ObjectInput, f: &CompiledFunction) -> Result<(), Strin
     for r in &f.core_relocs {
         let ok = f.insns.get(r.insn).is_some_and(|i| {
             // mov64 dst, imm holding the compile-time value
-            i.code == 0xb7 && !second_half.contains(&r.insn) && i64::from(i.imm) as u64 == r.access.local_value()
+            i.code == 0xb7
+                && !second_half.contains(&r.insn)
+                && i64::from(i.imm) as u64 == r.access.local_value()
         });
         if !ok {
             return Err(format!(

@@ -88,12 +88,14 @@ impl CoreTypes {
             let last = k + 1 == access.steps.len();
             let next = match (&step.ty, last) {
                 (CoreType::Struct(st), false) => {
-                    let existing = self.nodes[cur].members.get(&step.index).and_then(|m| {
-                        match m.ty {
-                            MemberTy::Struct(n) => Some(n),
-                            MemberTy::Other(_) => None,
-                        }
-                    });
+                    let existing =
+                        self.nodes[cur]
+                            .members
+                            .get(&step.index)
+                            .and_then(|m| match m.ty {
+                                MemberTy::Struct(n) => Some(n),
+                                MemberTy::Other(_) => None,
+                            });
                     Some(match existing {
                         Some(n) => n,
                         None if st.name.is_empty() => self.new_node(st),

@@ -170,7 +170,10 @@ impl<'a> Writer<'a> {
     }
 
     /// The CO-RE relocations of all programs: local types and `.BTF.ext` records.
-    fn core_relocs(&mut self, programs: &[(SectionId, u64, &CompiledFunction)]) -> Result<(), String> {
+    fn core_relocs(
+        &mut self,
+        programs: &[(SectionId, u64, &CompiledFunction)],
+    ) -> Result<(), String> {
         let mut types = CoreTypes::new();
         let mut records = Vec::new();
         for (_, offset, f) in programs {

@@ -224,7 +224,7 @@ impl Checker {
         TExpr { kind, ty, span }
     }
 
-    fn diag_note(&mut self, span: Span, msg: String, note: String) {
+    pub(super) fn diag_note(&mut self, span: Span, msg: String, note: String) {
         if self.final_pass {
             self.diags
                 .push(crate::diag::Diagnostic::error(span, msg).with_note(note));

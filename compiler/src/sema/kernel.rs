@@ -98,7 +98,13 @@ impl Checker {
     }
 
     /// `(type)e`.
-    pub(super) fn cast(&mut self, cx: &mut ProbeCx, ty: &TypeName, e: &ast::Expr, span: Span) -> TExpr {
+    pub(super) fn cast(
+        &mut self,
+        cx: &mut ProbeCx,
+        ty: &TypeName,
+        e: &ast::Expr,
+        span: Span,
+    ) -> TExpr {
         let inner = self.expr(cx, e);
         if inner.ty == Type::Unknown {
             return poisoned(span);
@@ -153,9 +159,10 @@ impl Checker {
     fn record(&mut self, name: &str, union: bool, span: Span) -> Option<TypeId> {
         let kw = if union { "union" } else { "struct" };
         let btf = self.btf(span, &format!("`{kw} {name}`"))?;
-        let found = btf
-            .find_struct(name)
-            .filter(|&id| btf.ty(id).is_ok_and(|t| t.kind() == if union { Kind::Union } else { Kind::Struct }));
+        let found = btf.find_struct(name).filter(|&id| {
+            btf.ty(id)
+                .is_ok_and(|t| t.kind() == if union { Kind::Union } else { Kind::Struct })
+        });
         match found {
             Some(id) => Some(id),
             None => {
@@ -191,7 +198,10 @@ impl Checker {
             span: name_span(span, field),
         }];
         let mut root = base;
-        while let ExprKind::Field { base: b, field: f, .. } = &root.kind {
+        while let ExprKind::Field {
+            base: b, field: f, ..
+        } = &root.kind
+        {
             if matches!(&b.kind, ExprKind::Ident(n) if n == "args") {
                 break;
             }
@@ -211,12 +221,17 @@ impl Checker {
             } => id,
             other => {
                 let what = match other {
-                    Type::Ptr { .. } => "a pointer to an unknown type; cast it first, e.g. (struct task_struct *)",
+                    Type::Ptr { .. } => {
+                        "a pointer to an unknown type; cast it first, e.g. (struct task_struct *)"
+                    }
                     _ => "not a pointer to a kernel struct",
                 };
                 self.error(
                     chain[0].span,
-                    format!("cannot access field `{}`: the value is {what}", chain[0].name),
+                    format!(
+                        "cannot access field `{}`: the value is {what}",
+                        chain[0].name
+                    ),
                 );
                 return poisoned(span);
             }
@@ -252,12 +267,19 @@ impl Checker {
         let mut steps: Vec<CoreStep> = Vec::new();
         for (k, acc) in chain.iter().enumerate() {
             let last = k + 1 == chain.len();
-            let Some(found) = btf.member(struct_id, acc.name).map_err(|e| berr(acc.span, e))? else {
+            let Some(found) = btf
+                .member(struct_id, acc.name)
+                .map_err(|e| berr(acc.span, e))?
+            else {
                 let names = member_names(btf, struct_id);
                 let owner = btf.type_name(struct_id);
                 let note = suggest(acc.name, names.iter().map(String::as_str))
                     .map(|s| format!("did you mean `{s}`?"));
-                return Err((acc.span, format!("`{owner}` has no field `{}`", acc.name), note));
+                return Err((
+                    acc.span,
+                    format!("`{owner}` has no field `{}`", acc.name),
+                    note,
+                ));
             };
             if found.bitfield_size != 0 {
                 return Err(bad(
@@ -271,18 +293,19 @@ impl Checker {
             }
             let ty = btf.resolve(found.ty).map_err(|e| berr(acc.span, e))?;
             let t = btf.ty(ty).map_err(|e| berr(acc.span, e))?;
-            let access = |steps: &[CoreStep]| -> Result<CoreAccess, (Span, String, Option<String>)> {
-                let r = btf.ty(root).map_err(|e| berr(acc.span, e))?;
-                Ok(CoreAccess {
-                    kind: CoreKind::FieldByteOffset,
-                    root: CoreStruct {
-                        name: r.name().to_string(),
-                        union: r.kind() == Kind::Union,
-                        size: r.size().unwrap_or(0),
-                    },
-                    steps: steps.to_vec(),
-                })
-            };
+            let access =
+                |steps: &[CoreStep]| -> Result<CoreAccess, (Span, String, Option<String>)> {
+                    let r = btf.ty(root).map_err(|e| berr(acc.span, e))?;
+                    Ok(CoreAccess {
+                        kind: CoreKind::FieldByteOffset,
+                        root: CoreStruct {
+                            name: r.name().to_string(),
+                            union: r.kind() == Kind::Union,
+                            size: r.size().unwrap_or(0),
+                        },
+                        steps: steps.to_vec(),
+                    })
+                };
             let read = match t.kind() {
                 Kind::Struct | Kind::Union => {
                     if last {
@@ -307,7 +330,10 @@ impl Checker {
                     if !matches!(size, 1 | 2 | 4 | 8) {
                         return Err(bad(
                             acc.span,
-                            format!("field `{}` is a {size}-byte integer, which is not supported", acc.name),
+                            format!(
+                                "field `{}` is a {size}-byte integer, which is not supported",
+                                acc.name
+                            ),
                         ));
                     }
                     KernelRead::Int { size, signed }
@@ -352,7 +378,13 @@ impl Checker {
                     let target = btf.resolve(target).map_err(|e| berr(acc.span, e))?;
                     let to = match btf.ty(target).map(|t| t.kind()) {
                         Ok(Kind::Struct | Kind::Union) => Pointee::Kernel { id: target },
-                        Ok(Kind::Int) if btf.ty(target).ok().and_then(|t| t.int()).is_some_and(|i| i.size == 1) => {
+                        Ok(Kind::Int)
+                            if btf
+                                .ty(target)
+                                .ok()
+                                .and_then(|t| t.int())
+                                .is_some_and(|i| i.size == 1) =>
+                        {
                             Pointee::Char
                         }
                         Ok(Kind::Ptr) => Pointee::Ptr,
@@ -375,7 +407,11 @@ impl Checker {
             }
             // Go on through the pointer just read.
             let next = &chain[k + 1];
-            let Type::Ptr { to: Pointee::Kernel { id }, .. } = field_ty else {
+            let Type::Ptr {
+                to: Pointee::Kernel { id },
+                ..
+            } = field_ty
+            else {
                 return Err(bad(
                     next.span,
                     format!(
@@ -569,7 +605,10 @@ mod tests {
     fn suggestions_are_close_names() {
         let names = ["pid", "tgid", "real_parent", "comm"];
         assert_eq!(suggest("tigd", names.into_iter()), Some("tgid".into()));
-        assert_eq!(suggest("real_parnt", names.into_iter()), Some("real_parent".into()));
+        assert_eq!(
+            suggest("real_parnt", names.into_iter()),
+            Some("real_parent".into())
+        );
         assert_eq!(suggest("xyzzy", names.into_iter()), None);
     }
 

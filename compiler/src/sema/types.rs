@@ -24,7 +24,9 @@ pub enum Pointee {
     Ptr,
     /// A kernel struct or union (its type id in the kernel BTF the compiler reads):
     /// `->`/`.` read its fields with CO-RE relocations.
-    Kernel { id: u32 },
+    Kernel {
+        id: u32,
+    },
     Other,
 }
 
