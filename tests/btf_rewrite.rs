@@ -121,8 +121,7 @@ impl BtfBlob {
     fn find_struct(&self, name: &str) -> Result<usize, String> {
         for at in self.records()? {
             let info = self.u32(at + 4);
-            if (info >> 24) & 0x1f == 4 && info & 0xffff != 0 && self.string(self.u32(at)) == name
-            {
+            if (info >> 24) & 0x1f == 4 && info & 0xffff != 0 && self.string(self.u32(at)) == name {
                 return Ok(at);
             }
         }
@@ -170,7 +169,12 @@ impl BtfBlob {
     }
 
     /// Renames `struct name`'s `member` to `new_name` (appended to the strings).
-    pub fn rename_member(&mut self, name: &str, member: &str, new_name: &str) -> Result<(), String> {
+    pub fn rename_member(
+        &mut self,
+        name: &str,
+        member: &str,
+        new_name: &str,
+    ) -> Result<(), String> {
         let m = self.member(name, member)?;
         let off = self.str_len as u32;
         self.bytes.extend_from_slice(new_name.as_bytes());

@@ -101,17 +101,26 @@ mod tests {
     #[test]
     fn names_the_field_at_the_poisoned_instruction() {
         let (meta, probe) = meta();
-        let log = "21: (bf) r3 = r0\n22: (85) call unknown#195896080\ninvalid func unknown#195896080\n";
+        let log =
+            "21: (bf) r3 = r0\n22: (85) call unknown#195896080\ninvalid func unknown#195896080\n";
         assert_eq!(poisoned_insns(log), [22]);
         let msg = explain(&meta, &probe, log).unwrap();
-        assert!(msg.starts_with("BEGIN: the running kernel has no field `no_such` of `struct task_struct`"), "{msg}");
+        assert!(
+            msg.starts_with(
+                "BEGIN: the running kernel has no field `no_such` of `struct task_struct`"
+            ),
+            "{msg}"
+        );
         assert!(!msg.contains("`pid`"), "{msg}");
     }
 
     #[test]
     fn other_failures_are_not_explained() {
         let (meta, probe) = meta();
-        assert_eq!(explain(&meta, &probe, "R1 invalid mem access 'scalar'"), None);
+        assert_eq!(
+            explain(&meta, &probe, "R1 invalid mem access 'scalar'"),
+            None
+        );
     }
 
     #[test]

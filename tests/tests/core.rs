@@ -25,7 +25,12 @@ fn rewritten_btf(
     path
 }
 
-fn compile_with_btf(dir: &std::path::Path, name: &str, script: &str, btf: &std::path::Path) -> Result<std::path::PathBuf, String> {
+fn compile_with_btf(
+    dir: &std::path::Path,
+    name: &str,
+    script: &str,
+    btf: &std::path::Path,
+) -> Result<std::path::PathBuf, String> {
     let src = dir.join(format!("{name}.bt"));
     let obj = dir.join(format!("{name}.o"));
     std::fs::write(&src, script).expect("write script");
@@ -74,7 +79,10 @@ fn fields_are_relocated_to_the_running_kernels_offsets() {
     let mut moved = Vec::new();
     let btf = rewritten_btf(&dir, "moved.btf", |b| {
         for field in ["pid", "tgid", "real_parent", "comm"] {
-            let old = b.member("task_struct", field).expect("task_struct field").byte_offset;
+            let old = b
+                .member("task_struct", field)
+                .expect("task_struct field")
+                .byte_offset;
             let new = b.move_member("task_struct", field, 64).expect("move field");
             moved.push((field, old, new));
         }
@@ -83,7 +91,13 @@ fn fields_are_relocated_to_the_running_kernels_offsets() {
 
     // The object really holds the rewritten offsets: without relocation they are wrong.
     let src = dir.join("fields.bt");
-    let asm = tracec(&[src.to_str().unwrap(), "--btf", btf.to_str().unwrap(), "--emit", "asm"]);
+    let asm = tracec(&[
+        src.to_str().unwrap(),
+        "--btf",
+        btf.to_str().unwrap(),
+        "--emit",
+        "asm",
+    ]);
     let asm = String::from_utf8_lossy(&asm.stdout);
     for (field, old, new) in &moved {
         assert!(
@@ -99,7 +113,10 @@ fn fields_are_relocated_to_the_running_kernels_offsets() {
     let me = std::process::id().to_string();
     assert_eq!(words[2], words[0], "curtask->tgid == pid");
     assert_eq!(words[3], words[1], "curtask->pid == tid");
-    assert_eq!(words[4], me, "curtask->real_parent->tgid is this test process");
+    assert_eq!(
+        words[4], me,
+        "curtask->real_parent->tgid is this test process"
+    );
     assert_eq!(words[5], "tracerun", "curtask->comm");
     assert_eq!(words[6], "tracerun", "comm");
 }
@@ -121,7 +138,11 @@ fn a_field_missing_on_the_running_kernel_is_named() {
     let errors: Vec<&str> = err.lines().filter(|l| l.contains("error")).collect();
     assert_eq!(errors.len(), 1, "one clear error, got:\n{err}");
     for want in ["BEGIN", "struct task_struct", "tracec_extra_field"] {
-        assert!(errors[0].contains(want), "`{want}` missing from: {}", errors[0]);
+        assert!(
+            errors[0].contains(want),
+            "`{want}` missing from: {}",
+            errors[0]
+        );
     }
 }
 
@@ -136,15 +157,30 @@ fn compile_errors_name_unknown_structs_and_fields() {
         return;
     }
     let btf = std::path::Path::new(VMLINUX);
-    let err = compile_with_btf(&dir, "f", "BEGIN { printf(\"%d\\n\", curtask->tigd); }", btf)
-        .unwrap_err();
+    let err = compile_with_btf(
+        &dir,
+        "f",
+        "BEGIN { printf(\"%d\\n\", curtask->tigd); }",
+        btf,
+    )
+    .unwrap_err();
     assert!(err.contains("has no field `tigd`"), "{err}");
     assert!(err.contains("did you mean `tgid`?"), "{err}");
-    let err = compile_with_btf(&dir, "s", "BEGIN { $t = (struct task_strct *)0; printf(\"%d\\n\", $t->pid); }", btf)
-        .unwrap_err();
+    let err = compile_with_btf(
+        &dir,
+        "s",
+        "BEGIN { $t = (struct task_strct *)0; printf(\"%d\\n\", $t->pid); }",
+        btf,
+    )
+    .unwrap_err();
     assert!(err.contains("unknown struct `task_strct`"), "{err}");
     assert!(err.contains("did you mean `struct task_struct`?"), "{err}");
-    let err = compile_with_btf(&dir, "n", "BEGIN { printf(\"%d\\n\", curtask->pid->x); }", btf)
-        .unwrap_err();
+    let err = compile_with_btf(
+        &dir,
+        "n",
+        "BEGIN { printf(\"%d\\n\", curtask->pid->x); }",
+        btf,
+    )
+    .unwrap_err();
     assert!(err.contains("cannot access field `x`"), "{err}");
 }

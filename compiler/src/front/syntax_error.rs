@@ -52,7 +52,9 @@ pub fn translate(source: &str, err: ParseError<usize, Tok, LexError>) -> Diagnos
             let mut d = Diagnostic::error(Span::new(l, r), msg);
             let after_paren = source.get(..l).is_some_and(|s| s.trim_end().ends_with(')'));
             if after_paren && starts_operand(&tok) {
-                d = d.with_note("casts such as `(int8)x` are not supported by tracec yet");
+                d = d.with_note(
+                    "casts name `int8`..`uint64`, `struct NAME *` or `union NAME *`; other type names are not supported",
+                );
             }
             if let Some(note) = hint(&tok, &expected) {
                 d = d.with_note(note);
