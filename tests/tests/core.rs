@@ -106,6 +106,22 @@ fn fields_are_relocated_to_the_running_kernels_offsets() {
         );
     }
 
+    // libbpf (through bpftool) applies the same relocations.
+    let pin = format!("/sys/fs/bpf/tracec-core-{}", std::process::id());
+    let o = Command::new("bpftool")
+        .args(["-d", "prog", "loadall", obj.to_str().unwrap(), &pin])
+        .output()
+        .expect("bpftool is installed");
+    let _ = std::fs::remove_dir_all(&pin);
+    let log = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "bpftool prog loadall failed:\n{log}");
+    for (field, old, new) in &moved {
+        assert!(
+            log.contains(&format!("(ALU/ALU64) imm {new} -> {old}")),
+            "{field}: libbpf did not relocate {new} to {old}:\n{log}"
+        );
+    }
+
     let (code, out, err) = run_child(&obj);
     assert_eq!(code, Some(0), "stderr: {err}");
     let words: Vec<&str> = out.split_whitespace().collect();

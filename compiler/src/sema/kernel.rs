@@ -219,6 +219,10 @@ impl Checker {
                 to: Pointee::Kernel { id },
                 ..
             } => id,
+            Type::Ptr { .. } if self.kernel.get().is_err() => {
+                self.btf(chain[0].span, &format!("field access `{}`", chain[0].name));
+                return poisoned(span);
+            }
             other => {
                 let what = match other {
                     Type::Ptr { .. } => {

@@ -13,6 +13,8 @@ pub mod builtins;
 mod expr;
 mod functions;
 pub mod kernel;
+#[cfg(test)]
+mod kernel_tests;
 pub mod maps;
 pub mod printf;
 mod stmt;
