@@ -28,9 +28,11 @@ pub struct Options {
     pub source_name: String,
     /// Root of tracefs, where tracepoint formats are read from.
     pub tracefs: PathBuf,
-    /// Kernel BTF to compile kernel struct accesses against (raw BTF or an ELF file
-    /// with `.BTF`); `None` is the running kernel's `/sys/kernel/btf/vmlinux`. Field
-    /// offsets carry CO-RE relocations, so the object still loads on other kernels.
+    /// Kernel BTF (raw, or an ELF file with `.BTF`). Kernel struct accesses
+    /// (`curtask->pid`) are compiled against it, with CO-RE relocations so the object
+    /// still loads on other kernels (`None`: `/sys/kernel/btf/vmlinux`). When tracefs is
+    /// unreadable, tracepoint formats come from it and the embedded tracepoint table
+    /// (`None`: tracefs only). See [`kbtf::default_btf`].
     pub btf: Option<PathBuf>,
 }
 
@@ -61,6 +63,7 @@ pub fn compile(source: &str, options: &Options) -> Result<Compiled, Vec<Diagnost
     let program = front::parse(source)?;
     let env = probes::Env {
         tracefs: options.tracefs.clone(),
+        btf: options.btf.clone(),
     };
     let kernel = sema::kernel::KernelBtf::new(options.btf.clone());
     let checked = sema::check_with_kernel(&program, &mut |ap| probes::expand(ap, &env), kernel)?;

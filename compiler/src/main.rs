@@ -1,7 +1,7 @@
 //! `tracec`: compile a bpftrace script into a BPF ELF object.
 //!
 //! ```text
-//! tracec [FILE] [-e PROGRAM] [-o OUT] [-l [PATTERN]] [--emit ir|asm]
+//! tracec [FILE] [-e PROGRAM] [-o OUT] [-l [PATTERN]] [--emit ir|asm] [--btf FILE]
 //! ```
 //!
 //! Exit status: 0 on success, 1 on any error in the script or in I/O, 2 on usage
@@ -57,8 +57,10 @@ struct Cli {
     )]
     tracefs: PathBuf,
 
-    /// Kernel BTF to compile kernel struct accesses against (default: the running
-    /// kernel's /sys/kernel/btf/vmlinux). Accesses are relocated at load time.
+    /// Kernel BTF (raw, or an ELF file with .BTF): kernel struct accesses are compiled
+    /// against it (and relocated for the running kernel at load), and tracepoint formats
+    /// come from it without access to tracefs [default: /sys/kernel/btf/vmlinux when
+    /// readable].
     #[arg(long, value_name = "FILE")]
     btf: Option<PathBuf>,
 }
@@ -90,7 +92,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 "-l takes no FILE (to filter, use -l PATTERN)",
             );
         }
-        return list(pattern.as_deref(), &cli.tracefs);
+        return list(pattern.as_deref(), &cli.tracefs, btf_path(&cli));
     }
 
     // Where the script comes from and where the object goes; decided before any
@@ -135,7 +137,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
     let options = Options {
         source_name: source_name.clone(),
         tracefs: cli.tracefs.clone(),
-        btf: cli.btf.clone(),
+        btf: btf_path(&cli),
     };
     let color = std::io::stderr().is_terminal();
     let compiled = match compile_guarded(&source, &options)? {
@@ -181,9 +183,15 @@ fn report(name: &str, source: &str, diags: &[Diagnostic], color: bool) {
     }
 }
 
-fn list(pattern: Option<&str>, tracefs: &Path) -> Result<ExitCode, String> {
+/// `--btf FILE`, or the running kernel's BTF when readable.
+fn btf_path(cli: &Cli) -> Option<PathBuf> {
+    cli.btf.clone().or_else(tracec::kbtf::default_btf)
+}
+
+fn list(pattern: Option<&str>, tracefs: &Path, btf: Option<PathBuf>) -> Result<ExitCode, String> {
     let env = tracec::probes::Env {
         tracefs: tracefs.to_path_buf(),
+        btf,
     };
     let probes = tracec::probes::list(pattern, &env)?;
     let mut text = probes.join("\n");

@@ -12,7 +12,7 @@ fn fixture() -> PathBuf {
 }
 
 fn env_at(tracefs: PathBuf) -> Env {
-    Env { tracefs }
+    Env { tracefs, btf: None }
 }
 
 fn ap(raw: &str) -> AttachPoint {

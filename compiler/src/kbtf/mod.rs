@@ -44,6 +44,13 @@ pub type TypeId = u32;
 /// The default location of the running kernel's BTF.
 pub const VMLINUX_BTF: &str = "/sys/kernel/btf/vmlinux";
 
+/// [`VMLINUX_BTF`] when this process can read it.
+pub fn default_btf() -> Option<std::path::PathBuf> {
+    std::fs::File::open(VMLINUX_BTF)
+        .is_ok()
+        .then(|| VMLINUX_BTF.into())
+}
+
 /// What went wrong reading BTF.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BtfError(pub String);

@@ -9,6 +9,7 @@ use std::process::Command;
 fn load(name: &str, p: &Program) {
     let env = crate::probes::Env {
         tracefs: "/sys/kernel/tracing".into(),
+        btf: None,
     };
     let checked = crate::sema::check(p, &env).unwrap_or_else(|e| panic!("{e:?}"));
     let opts = crate::Options::default();

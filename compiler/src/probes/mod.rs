@@ -17,7 +17,9 @@ pub mod glob;
 mod interval;
 mod kprobe;
 mod list;
+pub mod offline;
 mod profile;
+pub mod table;
 pub mod tracefs;
 mod tracepoint;
 mod uprobe;
@@ -35,6 +37,9 @@ pub use list::{list_verbose_with, list_with};
 pub struct Env {
     /// Root of tracefs (`/sys/kernel/tracing`): tracepoint formats and lists.
     pub tracefs: PathBuf,
+    /// Kernel BTF (`/sys/kernel/btf/vmlinux`), used with the embedded tracepoint table
+    /// when tracefs is unreadable; `None`: tracefs only.
+    pub btf: Option<PathBuf>,
 }
 
 /// One concrete probe.
@@ -116,13 +121,18 @@ pub fn list_verbose(
     list_verbose_with(pattern, &*tracepoint_source(env))
 }
 
-/// Where tracepoint formats come from for `env`. (The one place to choose another
-/// source, e.g. BTF when tracefs is unreadable.)
+/// Where tracepoint formats come from for `env`: tracefs when its `events/`
+/// directory is readable; otherwise, when `env.btf` is set, that BTF with the
+/// embedded table ([`offline::BtfSource`]); otherwise tracefs, whose errors say
+/// what is missing.
 pub fn tracepoint_source(env: &Env) -> Box<dyn TracepointSource> {
-    Box::new(Tracefs::new(tracefs_root(
-        &env.tracefs,
-        std::path::Path::new(DEBUGFS_TRACING),
-    )))
+    let root = tracefs_root(&env.tracefs, std::path::Path::new(DEBUGFS_TRACING));
+    match &env.btf {
+        Some(btf) if std::fs::read_dir(root.join("events")).is_err() => {
+            Box::new(offline::BtfSource::new(btf))
+        }
+        _ => Box::new(Tracefs::new(root)),
+    }
 }
 
 /// The standard tracefs mount point.

@@ -14,6 +14,7 @@ fn ap(raw: &str) -> AttachPoint {
 fn env() -> Env {
     Env {
         tracefs: PathBuf::from("/nonexistent/tracefs"),
+        btf: None,
     }
 }
 

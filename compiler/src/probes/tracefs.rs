@@ -22,6 +22,9 @@ pub enum SourceError {
     },
     /// A format file that does not parse.
     BadFormat { path: PathBuf, error: String },
+    /// Kernel BTF (used when tracefs is unreadable) that could not be read or does
+    /// not describe a tracepoint.
+    Btf { path: PathBuf, error: String },
 }
 
 impl SourceError {
@@ -34,7 +37,11 @@ impl SourceError {
             )),
             SourceError::Io {
                 permission: true, ..
-            } => Some("reading tracepoint formats needs root".to_string()),
+            } => Some(
+                "reading tracepoint formats needs root (or compile offline with --btf FILE, \
+                 the kernel's BTF)"
+                    .to_string(),
+            ),
             _ => None,
         }
     }
@@ -52,6 +59,9 @@ impl fmt::Display for SourceError {
                 write!(f, "cannot read {}: {error}", path.display())
             }
             SourceError::BadFormat { path, error } => write!(f, "{}: {error}", path.display()),
+            SourceError::Btf { path, error } => {
+                write!(f, "kernel BTF {}: {error}", path.display())
+            }
         }
     }
 }

@@ -104,6 +104,7 @@ fn compile(src: &str) -> Result<crate::Compiled, Vec<Diagnostic>> {
     let program = crate::front::parse(src)?;
     let env = crate::probes::Env {
         tracefs: "/nonexistent".into(),
+        btf: None,
     };
     let checked = super::check_with_kernel(
         &program,
@@ -142,7 +143,12 @@ fn core_records(object: &[u8]) -> Vec<(u32, u32, String, u32)> {
         let n = u(ext, at + 4) as usize;
         for i in 0..n {
             let r = at + 8 + 16 * i;
-            out.push((u(ext, r), u(ext, r + 4), string(u(ext, r + 8)), u(ext, r + 12)));
+            out.push((
+                u(ext, r),
+                u(ext, r + 4),
+                string(u(ext, r + 8)),
+                u(ext, r + 12),
+            ));
         }
         at += 8 + 16 * n;
     }
@@ -225,7 +231,10 @@ fn nested_pointer_and_string_fields_read_with_relocations() {
 fn casts_give_kernel_pointers() {
     let c = compile("BEGIN { $t = (struct task_struct *)curtask; printf(\"%d\\n\", $t->tgid); }")
         .unwrap_or_else(|d| panic!("{d:?}"));
-    assert!(c.ir.to_string().contains("core byte_off(struct task_struct, tgid) = 4"));
+    assert!(c
+        .ir
+        .to_string()
+        .contains("core byte_off(struct task_struct, tgid) = 4"));
 }
 
 #[test]
@@ -283,6 +292,7 @@ fn kernel_btf_errors_name_the_file() {
     let program = crate::front::parse("BEGIN { printf(\"%d\\n\", curtask->pid); }").unwrap();
     let env = crate::probes::Env {
         tracefs: "/nonexistent".into(),
+        btf: None,
     };
     let diags = super::check_with_kernel(
         &program,

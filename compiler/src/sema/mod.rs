@@ -72,7 +72,7 @@ pub fn check(program: &ast::Program, env: &probes::Env) -> Result<Checked, Vec<D
     check_with_kernel(
         program,
         &mut |ap| probes::expand(ap, env),
-        kernel::KernelBtf::default(),
+        kernel::KernelBtf::new(env.btf.clone()),
     )
 }
 
