@@ -306,6 +306,25 @@ impl Emitter<'_> {
                 let mov = op::ALU64 | AluOp::Mov.opcode() | op::SRC_K;
                 self.push(mov, reg(dst), 0, 0, imm);
             }
+            MInst::CoreLoad {
+                dst,
+                base,
+                off,
+                width,
+                ref access,
+            } => {
+                self.core_relocs.push(CoreReloc {
+                    insn: self.insns.len(),
+                    access: (**access).clone(),
+                });
+                self.push(
+                    op::LDX | op::MODE_MEM | op::size_of_width(width),
+                    reg(dst),
+                    reg(base),
+                    off,
+                    0,
+                );
+            }
             MInst::Load {
                 dst,
                 base,

@@ -123,6 +123,14 @@ pub enum MInst {
         imm: i32,
         access: Box<CoreAccess>,
     },
+    /// `dst = *(width *)(base + off)`, zero-extended, with a CO-RE relocation of `off`.
+    CoreLoad {
+        dst: Reg,
+        base: Reg,
+        off: i16,
+        width: Width,
+        access: Box<CoreAccess>,
+    },
     /// `dst = *(width *)(base + off)`, zero-extended.
     Load {
         dst: Reg,
@@ -260,6 +268,7 @@ impl MInst {
             | MInst::LdMap { dst, .. }
             | MInst::LdGlobal { dst, .. }
             | MInst::CoreConst { dst, .. }
+            | MInst::CoreLoad { dst, .. }
             | MInst::Load { dst, .. }
             | MInst::CondSet { dst, .. } => out.push(*dst),
             MInst::Store { .. } | MInst::StoreImm { .. } | MInst::AtomicAdd { .. } => {}
@@ -281,7 +290,9 @@ impl MInst {
             | MInst::LdMap { .. }
             | MInst::LdGlobal { .. }
             | MInst::CoreConst { .. } => {}
-            MInst::Load { base, .. } | MInst::StoreImm { base, .. } => out.push(*base),
+            MInst::Load { base, .. }
+            | MInst::CoreLoad { base, .. }
+            | MInst::StoreImm { base, .. } => out.push(*base),
             MInst::Store { base, src, .. } | MInst::AtomicAdd { base, src, .. } => {
                 out.push(*base);
                 out.push(*src);
@@ -316,7 +327,7 @@ impl MInst {
             | MInst::LdMap { dst, .. }
             | MInst::LdGlobal { dst, .. }
             | MInst::CoreConst { dst, .. } => *dst = f(*dst),
-            MInst::Load { dst, base, .. } => {
+            MInst::Load { dst, base, .. } | MInst::CoreLoad { dst, base, .. } => {
                 *dst = f(*dst);
                 *base = f(*base);
             }

@@ -45,7 +45,8 @@ pub struct Reloc {
     pub target: RelocTarget,
 }
 
-/// A CO-RE relocation on a `mov64 dst, imm` instruction.
+/// A CO-RE relocation on a `mov64 dst, imm` (the value is `imm`) or on a load
+/// `dst = *(base + off)` (the value is `off`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CoreReloc {
     /// Index into [`CompiledFunction::insns`].

@@ -374,6 +374,16 @@ pub enum Inst {
     /// `dst = constant`, where the constant is relocated by the loader for the running
     /// kernel (a CO-RE field offset, size or existence; see [`core`]).
     CoreConst { dst: VReg, access: Box<CoreAccess> },
+    /// `dst = *(width *)(base + offset)` where the offset is the field offset of
+    /// `access` (a CO-RE relocated load, e.g. of a tracepoint field from ctx);
+    /// zero-extended, or sign-extended if `signed`.
+    CoreLoad {
+        dst: VReg,
+        base: VReg,
+        width: Width,
+        signed: bool,
+        access: Box<CoreAccess>,
+    },
     /// `dst = helper(args...)`; at most five arguments. `dst` is `None` when the result
     /// is unused.
     Call {
@@ -421,7 +431,8 @@ impl Inst {
             | Inst::SlotAddr { dst, .. }
             | Inst::MapAddr { dst, .. }
             | Inst::GlobalAddr { dst, .. }
-            | Inst::CoreConst { dst, .. } => Some(*dst),
+            | Inst::CoreConst { dst, .. }
+            | Inst::CoreLoad { dst, .. } => Some(*dst),
             Inst::Call { dst, .. } => *dst,
             Inst::Store { .. } | Inst::Zero { .. } | Inst::Copy { .. } | Inst::AtomicAdd { .. } => {
                 None
@@ -456,6 +467,7 @@ impl Inst {
                 op(rhs, &mut out);
             }
             Inst::Load { base: b, .. } => base(b, &mut out),
+            Inst::CoreLoad { base, .. } => out.push(*base),
             Inst::Store { base: b, value, .. } => {
                 base(b, &mut out);
                 op(value, &mut out);

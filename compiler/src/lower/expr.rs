@@ -71,6 +71,11 @@ impl Lower<'_, '_> {
                 Operand::Reg(self.b.load(ctx, *offset as i32, width(*size), *signed))
             }
             TExprKind::MapRead { map, keys } => Operand::Reg(self.map_read_int(*map, keys)),
+            TExprKind::TpFieldCore {
+                size,
+                signed,
+                access,
+            } => Operand::Reg(self.tp_field_core(*size, *signed, access)),
             TExprKind::KernelField { ptr, access, read } => match read {
                 KernelRead::Int { size, signed } => {
                     Operand::Reg(self.kernel_field_int(ptr, access, *size, *signed))

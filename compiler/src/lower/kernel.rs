@@ -19,6 +19,20 @@ impl Lower<'_, '_> {
         self.b.binary(BinOp::Add, p, Operand::Reg(off))
     }
 
+    /// A tracepoint field of `size` bytes loaded from ctx at its relocated offset.
+    pub(crate) fn tp_field_core(&mut self, size: u32, signed: bool, access: &CoreAccess) -> VReg {
+        let ctx = self.b.ctx();
+        let dst = self.b.new_vreg();
+        self.b.emit(Inst::CoreLoad {
+            dst,
+            base: ctx,
+            width: Width::from_bytes(size).unwrap_or(Width::B8),
+            signed,
+            access: Box::new(access.clone()),
+        });
+        dst
+    }
+
     /// An integer or pointer field of `size` bytes (1, 2, 4 or 8).
     pub(crate) fn kernel_field_int(
         &mut self,

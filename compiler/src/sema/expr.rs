@@ -221,6 +221,20 @@ impl Checker {
                 return poisoned(span);
             }
         };
+        // Integer and pointer fields of BTF-described records read with CO-RE.
+        let kind = match kind {
+            TExprKind::TpField { size, signed, .. } => {
+                match self.tp_core_access(&cx.probe.attach, field, size) {
+                    Some(access) => TExprKind::TpFieldCore {
+                        size,
+                        signed,
+                        access,
+                    },
+                    None => kind,
+                }
+            }
+            other => other,
+        };
         TExpr { kind, ty, span }
     }
 

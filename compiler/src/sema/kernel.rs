@@ -16,18 +16,35 @@ use super::{poisoned, Checker, ProbeCx};
 use crate::front::ast::{self, ExprKind, Span, TypeBase, TypeName};
 use crate::ir::{CoreAccess, CoreKind, CoreStep, CoreStruct, CoreType};
 use crate::kbtf::{self, Kind, TypeId};
+use crate::probes::offline;
+use tracec_meta::Attach;
 
 /// Where the kernel's BTF comes from, and the BTF once read.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct KernelBtf {
     /// `None`: [`kbtf::VMLINUX_BTF`].
     pub path: Option<PathBuf>,
     loaded: Option<Result<Arc<kbtf::Btf>, String>>,
+    /// Tracepoint classes (`None` inside: no BTF to read them from).
+    tracepoints: Option<Option<offline::Loaded>>,
+}
+
+impl std::fmt::Debug for KernelBtf {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KernelBtf")
+            .field("path", &self.path)
+            .field("loaded", &self.loaded)
+            .finish()
+    }
 }
 
 impl KernelBtf {
     pub fn new(path: Option<PathBuf>) -> KernelBtf {
-        KernelBtf { path, loaded: None }
+        KernelBtf {
+            path,
+            loaded: None,
+            tracepoints: None,
+        }
     }
 
     /// Already-parsed BTF (tests).
@@ -35,15 +52,28 @@ impl KernelBtf {
         KernelBtf {
             path: None,
             loaded: Some(Ok(btf)),
+            tracepoints: None,
         }
+    }
+
+    fn path(&self) -> PathBuf {
+        self.path
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(kbtf::VMLINUX_BTF))
+    }
+
+    /// The tracepoint classes of the kernel BTF, if it can be read.
+    fn tracepoints(&mut self) -> Option<&offline::Loaded> {
+        if self.tracepoints.is_none() {
+            let btf = kbtf::Btf::load(&self.path()).ok();
+            self.tracepoints = Some(btf.map(offline::Loaded::new));
+        }
+        self.tracepoints.as_ref().and_then(Option::as_ref)
     }
 
     fn get(&mut self) -> Result<Arc<kbtf::Btf>, String> {
         if self.loaded.is_none() {
-            let path = self
-                .path
-                .clone()
-                .unwrap_or_else(|| PathBuf::from(kbtf::VMLINUX_BTF));
+            let path = self.path();
             self.loaded = Some(
                 kbtf::Btf::load(&path)
                     .map(Arc::new)
@@ -78,6 +108,47 @@ impl Checker {
                 None
             }
         }
+    }
+
+    /// The CO-RE access of tracepoint field `field` (`size` bytes) in the event's BTF
+    /// record `struct trace_event_raw_<class>`, when the kernel BTF describes it.
+    /// Syscall records are not BTF structs; they keep their tracefs offsets.
+    pub(super) fn tp_core_access(
+        &mut self,
+        attach: &Attach,
+        field: &str,
+        size: u32,
+    ) -> Option<CoreAccess> {
+        let Attach::Tracepoint { category, name } = attach else {
+            return None;
+        };
+        if category == "syscalls" {
+            return None;
+        }
+        let tp = self.kernel.tracepoints()?;
+        let btf = &tp.btf;
+        let class = tp.class_of(name)?;
+        let id = btf.find_struct(&format!("trace_event_raw_{class}"))?;
+        let found = btf.member(id, field).ok()??;
+        let ty = btf.resolve(found.ty).ok()?;
+        let t = btf.ty(ty).ok()?;
+        let sized = matches!(t.kind(), Kind::Int | Kind::Enum | Kind::Enum64 | Kind::Ptr)
+            && btf.size_of(ty).ok()? == size;
+        if found.bitfield_size != 0 || !sized {
+            return None;
+        }
+        let mut steps = Vec::new();
+        push_steps(btf, id, &found.path, &mut steps).ok()?;
+        let r = btf.ty(id).ok()?;
+        Some(CoreAccess {
+            kind: CoreKind::FieldByteOffset,
+            root: CoreStruct {
+                name: r.name().to_string(),
+                union: false,
+                size: r.size().unwrap_or(0),
+            },
+            steps,
+        })
     }
 
     /// `curtask`.

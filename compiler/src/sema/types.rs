@@ -180,6 +180,13 @@ pub enum TExprKind {
         size: u32,
         signed: bool,
     },
+    /// A tracepoint integer or pointer field of `size` bytes from ctx, at the offset
+    /// of `access` (a member of `struct trace_event_raw_<class>`), CO-RE relocated.
+    TpFieldCore {
+        size: u32,
+        signed: bool,
+        access: crate::ir::CoreAccess,
+    },
     /// A `char name[len]` tracepoint field.
     TpCharArray {
         offset: u32,
