@@ -200,3 +200,52 @@ fn compile_errors_name_unknown_structs_and_fields() {
     .unwrap_err();
     assert!(err.contains("cannot access field `x`"), "{err}");
 }
+
+#[test]
+fn tracepoint_fields_are_relocated() {
+    let Some(_k) = kernel_or_skip("core_tracepoint") else {
+        return;
+    };
+    let dir = scratch("core-tp");
+    let mut moved = 0;
+    let btf = rewritten_btf(&dir, "tp.btf", |b| {
+        moved = b
+            .move_member("trace_event_raw_sched_switch", "prev_pid", 4)
+            .expect("move prev_pid");
+    });
+    let script =
+        "tracepoint:sched:sched_switch { printf(\"%d %d\\n\", args->prev_pid, tid); exit(); }\n";
+    let obj = compile_with_btf(&dir, "tp", script, &btf).expect("compile");
+    let src = dir.join("tp.bt");
+    let ir = tracec(&[
+        src.to_str().unwrap(),
+        "--btf",
+        btf.to_str().unwrap(),
+        "--emit",
+        "ir",
+    ]);
+    let ir = String::from_utf8_lossy(&ir.stdout);
+    let want = format!("core byte_off(struct trace_event_raw_sched_switch, prev_pid) = {moved}");
+    assert!(ir.contains(&want), "`{want}` missing from\n{ir}");
+    let (code, out, err) = run_child(&obj);
+    assert_eq!(code, Some(0), "stderr: {err}");
+    let words: Vec<&str> = out.split_whitespace().collect();
+    assert_eq!(words.len(), 2, "output: {out:?}");
+    assert_eq!(
+        words[0], words[1],
+        "args->prev_pid is the switching-out task"
+    );
+}
+
+#[test]
+fn integer_casts_truncate_and_extend() {
+    let Some(_k) = kernel_or_skip("core_casts") else {
+        return;
+    };
+    let dir = scratch("core-casts");
+    let script = "BEGIN { $x = 0x1ff; $m = -2; printf(\"%d %d %d %d %d\\n\", (uint8)$x, (int8)$x, (int16)$m, (uint32)$m, (uint64)$m); exit(); }\n";
+    let obj = compile_text(&dir, "casts", script);
+    let (code, out, err) = run_child(&obj);
+    assert_eq!(code, Some(0), "stderr: {err}");
+    assert_eq!(out.trim_end(), "255 -1 -2 4294967294 -2");
+}
