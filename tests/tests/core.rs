@@ -243,11 +243,6 @@ fn tracepoint_fields_are_relocated() {
             "args->prev_pid is the switching-out task: {out:?}"
         );
     }
-    assert_eq!(words.len(), 2, "output: {out:?}");
-    assert_eq!(
-        words[0], words[1],
-        "args->prev_pid is the switching-out task"
-    );
 }
 
 #[test]
