@@ -10,6 +10,7 @@
 //! builds the output with everything known.
 
 pub mod builtins;
+mod cast;
 mod expr;
 mod functions;
 pub mod kernel;
