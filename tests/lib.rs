@@ -6,6 +6,8 @@
 //! Kernel tests call [`kernel_or_skip`]: without root or BPF they print why and return,
 //! unless `TRACEC_REQUIRE_KERNEL=1`, where that is a failure.
 
+pub mod btf_rewrite;
+
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};

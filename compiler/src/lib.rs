@@ -62,9 +62,11 @@ pub struct Options {
     pub source_name: String,
     /// Root of tracefs, where tracepoint formats are read from.
     pub tracefs: PathBuf,
-    /// Kernel BTF for compiling without tracefs: when tracefs is unreadable,
-    /// tracepoint formats come from this file and the embedded tracepoint table.
-    /// `None` (the default): tracefs only. See [`kbtf::default_btf`].
+    /// Kernel BTF (raw, or an ELF file with `.BTF`). Kernel struct accesses
+    /// (`curtask->pid`) are compiled against it, with CO-RE relocations so the object
+    /// still loads on other kernels (`None`: `/sys/kernel/btf/vmlinux`). When tracefs is
+    /// unreadable, tracepoint formats come from it and the embedded tracepoint table
+    /// (`None`: tracefs only). See [`kbtf::default_btf`].
     pub btf: Option<PathBuf>,
     /// Reserve the signature section ([`obj::write_signable`]) so that the object
     /// can be signed with [`tracec_meta::sign::sign`].
@@ -160,7 +162,19 @@ pub fn finish(
         functions
             .push(back::compile(f).map_err(|e| ice(&format!("back end, program {}", f.name), e))?);
     }
+    let core_relocs = functions
+        .iter()
+        .flat_map(|f| {
+            f.core_relocs.iter().map(|r| tracec_meta::CoreRelocSpec {
+                program: f.name.clone(),
+                insn: r.insn as u32,
+                type_name: r.access.root_name(),
+                field: r.access.field_path(),
+            })
+        })
+        .collect();
     let metadata = tracec_meta::Metadata {
+        core_relocs,
         compiler_version: env!("CARGO_PKG_VERSION").to_string(),
         source_name: options.source_name.clone(),
         source_hash: source_hash(source),

@@ -85,8 +85,10 @@ struct Cli {
     )]
     tracefs: PathBuf,
 
-    /// Kernel BTF (raw, or an ELF file with .BTF) for compiling without access to
-    /// tracefs [default: /sys/kernel/btf/vmlinux when readable].
+    /// Kernel BTF (raw, or an ELF file with .BTF): kernel struct accesses are compiled
+    /// against it (and relocated for the running kernel at load), and tracepoint formats
+    /// come from it without access to tracefs [default: /sys/kernel/btf/vmlinux when
+    /// readable].
     #[arg(long, value_name = "FILE")]
     btf: Option<PathBuf>,
 

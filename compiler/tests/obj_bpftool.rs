@@ -62,6 +62,7 @@ fn func(
         section: section.into(),
         insns,
         relocs,
+        core_relocs: Vec::new(),
         lines,
         loc: at,
     }

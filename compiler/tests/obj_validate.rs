@@ -30,6 +30,7 @@ fn prog(name: &str, section: &str, target: Option<RelocTarget>) -> CompiledFunct
         relocs: target
             .map(|target| vec![Reloc { insn: 0, target }])
             .unwrap_or_default(),
+        core_relocs: vec![],
         lines: vec![],
         loc: Loc { line: 1, col: 1 },
     }

@@ -26,7 +26,7 @@ pub const MAGIC: [u8; 4] = *b"TRCM";
 /// Bumped when an old runtime could not run a new object correctly.
 pub const FORMAT_MAJOR: u16 = 1;
 /// Bumped for additions an old runtime may safely ignore.
-pub const FORMAT_MINOR: u16 = 1;
+pub const FORMAT_MINOR: u16 = 2;
 /// ELF section holding an object's signature (see `tracec --sign`), when it is signed.
 pub const SIGNATURE_SECTION: &str = ".tracec.sig";
 /// Size of the header in front of the JSON payload: magic, major, minor, payload length.
@@ -229,6 +229,21 @@ pub struct JoinSpec {
     pub arg_size: u32,
 }
 
+/// A CO-RE relocation of a program: the loader recomputes a kernel struct field's
+/// offset for the running kernel at this instruction. Recorded so that the runtime
+/// can name the field when the running kernel lacks it. Format 1.2.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CoreRelocSpec {
+    /// The program's ELF symbol.
+    pub program: String,
+    /// Instruction index within the program (8-byte slots).
+    pub insn: u32,
+    /// The root type, e.g. `struct task_struct`.
+    pub type_name: String,
+    /// The member path, e.g. `real_parent` or `se.vruntime`.
+    pub field: String,
+}
+
 /// The whole metadata section.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Metadata {
@@ -250,9 +265,12 @@ pub struct Metadata {
     /// without the script at hand. Format 1.1.
     #[serde(default)]
     pub source: Option<String>,
+    /// CO-RE relocations of all programs. Format 1.2.
+    #[serde(default)]
+    pub core_relocs: Vec<CoreRelocSpec>,
     /// The script's parameters, one `.rodata` global each, set by the runtime from its
     /// command line before loading. An old runtime ignores them and runs the script with
-    /// the globals' initial values (the defaults). Format 1.1.
+    /// the globals' initial values (the defaults). Format 1.2.
     #[serde(default)]
     pub params: Vec<ParamSpec>,
 }
@@ -418,6 +436,7 @@ mod tests {
 
     fn sample() -> Metadata {
         Metadata {
+            core_relocs: Vec::new(),
             compiler_version: "0.1.0".into(),
             source_name: "x.bt".into(),
             source_hash: "00".into(),

@@ -9,6 +9,7 @@
 //! * [`format`]: C-style `printf`;
 //! * [`value`]: decoding typed bytes and printing them the way bpftrace does;
 //! * [`maps`]: reading, combining, sorting and printing user maps;
+//! * [`relocs`]: naming the kernel field behind a failed CO-RE relocation;
 //! * [`signals`]: SIGINT/SIGTERM as a pollable file descriptor;
 //! * [`sys`]: raw `bpf(2)` calls and other system facts;
 //! * [`verify`]: `--verify`, loading every program without attaching, with rejections
@@ -26,6 +27,7 @@ pub mod names;
 pub mod object;
 pub mod output;
 pub mod params;
+pub mod relocs;
 pub mod run;
 pub mod signals;
 pub mod sys;

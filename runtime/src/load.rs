@@ -42,12 +42,15 @@ pub fn load(obj: &Object, start_ns: u64, params: &[GlobalValue]) -> Result<Ebpf,
             continue;
         }
         load_program(&mut ebpf, probe)?.map_err(|e| {
-            Error::new(format!(
-                "{}: the kernel rejected program {}: {}",
-                probe.name,
-                probe.program,
-                chain(&e)
-            ))
+            let detail = chain(&e);
+            Error::new(
+                crate::relocs::explain(&obj.meta, probe, &detail).unwrap_or_else(|| {
+                    format!(
+                        "{}: the kernel rejected program {}: {detail}",
+                        probe.name, probe.program
+                    )
+                }),
+            )
         })?;
     }
     Ok(ebpf)

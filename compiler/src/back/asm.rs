@@ -34,9 +34,13 @@ pub fn format(f: &CompiledFunction, module: &Module) -> String {
         }
     };
     let mut lines = f.lines.iter().peekable();
+    let mut core = f.core_relocs.iter().peekable();
     listing(&f.insns, &f.relocs, &name, &mut out, &mut |i, out| {
         while let Some(l) = lines.next_if(|l| l.insn <= i) {
             let _ = writeln!(out, "; line {}:{}", l.loc.line, l.loc.col);
+        }
+        while let Some(c) = core.next_if(|c| c.insn <= i) {
+            let _ = writeln!(out, "; CO-RE {}", c.access);
         }
     });
     out
@@ -174,7 +178,7 @@ fn hex(v: i32) -> String {
 }
 
 pub fn helper_name(id: i32) -> Option<&'static str> {
-    const ALL: [Helper; 16] = [
+    const ALL: [Helper; 17] = [
         Helper::MapLookupElem,
         Helper::MapUpdateElem,
         Helper::MapDeleteElem,
@@ -183,6 +187,7 @@ pub fn helper_name(id: i32) -> Option<&'static str> {
         Helper::GetCurrentPidTgid,
         Helper::GetCurrentUidGid,
         Helper::GetCurrentComm,
+        Helper::GetCurrentTask,
         Helper::ProbeReadUser,
         Helper::ProbeReadKernel,
         Helper::ProbeReadUserStr,

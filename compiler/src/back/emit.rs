@@ -9,7 +9,7 @@
 use super::insn::Insn;
 use super::mir::{AluOp, MFunction, MInst, MTerm, Reg, Src};
 use super::opcode as op;
-use super::{CompiledFunction, LineEntry, Reloc, RelocTarget};
+use super::{CompiledFunction, CoreReloc, LineEntry, Reloc, RelocTarget};
 use crate::ir::{Cond, Loc};
 
 /// Encode an allocated function (every register physical).
@@ -33,6 +33,7 @@ pub fn emit(f: &MFunction) -> Result<CompiledFunction, String> {
         name: &f.name,
         insns: Vec::with_capacity(pos),
         relocs: Vec::new(),
+        core_relocs: Vec::new(),
         lines: Vec::new(),
         loc: None,
     };
@@ -64,6 +65,7 @@ pub fn emit(f: &MFunction) -> Result<CompiledFunction, String> {
         section: f.section.clone(),
         insns: e.insns,
         relocs: e.relocs,
+        core_relocs: e.core_relocs,
         lines: e.lines,
         loc: f.loc,
     })
@@ -197,6 +199,7 @@ struct Emitter<'a> {
     name: &'a str,
     insns: Vec<Insn>,
     relocs: Vec<Reloc>,
+    core_relocs: Vec<CoreReloc>,
     lines: Vec<LineEntry>,
     loc: Option<Loc>,
 }
@@ -290,6 +293,37 @@ impl Emitter<'_> {
                     target: RelocTarget::Global(global),
                 });
                 self.ld_imm64(dst, i64::from(offset) & 0xffff_ffff);
+            }
+            MInst::CoreConst {
+                dst,
+                imm,
+                ref access,
+            } => {
+                self.core_relocs.push(CoreReloc {
+                    insn: self.insns.len(),
+                    access: (**access).clone(),
+                });
+                let mov = op::ALU64 | AluOp::Mov.opcode() | op::SRC_K;
+                self.push(mov, reg(dst), 0, 0, imm);
+            }
+            MInst::CoreLoad {
+                dst,
+                base,
+                off,
+                width,
+                ref access,
+            } => {
+                self.core_relocs.push(CoreReloc {
+                    insn: self.insns.len(),
+                    access: (**access).clone(),
+                });
+                self.push(
+                    op::LDX | op::MODE_MEM | op::size_of_width(width),
+                    reg(dst),
+                    reg(base),
+                    off,
+                    0,
+                );
             }
             MInst::Load {
                 dst,

@@ -429,6 +429,42 @@ impl Selector<'_> {
                     offset: *offset,
                 });
             }
+            Inst::CoreLoad {
+                dst,
+                base,
+                width,
+                signed,
+                access,
+            } => {
+                let d = self.check_vreg(*dst)?;
+                let b = self.check_vreg(*base)?;
+                let off = i16::try_from(access.local_value()).map_err(|_| {
+                    self.err(format_args!("relocated load offset of {access} too large"))
+                })?;
+                self.push(MInst::CoreLoad {
+                    dst: d,
+                    base: b,
+                    off,
+                    width: *width,
+                    access: access.clone(),
+                });
+                if *signed && *width != Width::B8 {
+                    let sh = 64 - 8 * width.bytes() as i32;
+                    self.alu(AluOp::Lsh, d, Src::Imm(sh));
+                    self.alu(AluOp::Arsh, d, Src::Imm(sh));
+                }
+            }
+            Inst::CoreConst { dst, access } => {
+                let d = self.check_vreg(*dst)?;
+                let imm = i32::try_from(access.local_value()).map_err(|_| {
+                    self.err(format_args!("relocated constant of {access} too large"))
+                })?;
+                self.push(MInst::CoreConst {
+                    dst: d,
+                    imm,
+                    access: access.clone(),
+                });
+            }
             Inst::AtomicAdd {
                 base,
                 offset,

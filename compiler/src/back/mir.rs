@@ -5,7 +5,7 @@
 //! `r10`); emission encodes it. ALU instructions are two-address (`dst op= src`)
 //! like BPF itself.
 
-use crate::ir::{Cond, GlobalId, Helper, Loc, MapId, Width};
+use crate::ir::{Cond, CoreAccess, GlobalId, Helper, Loc, MapId, Width};
 use std::fmt;
 
 /// A register: physical `r0`..`r10` (ids below [`Reg::FIRST_VIRT`]) or virtual.
@@ -115,6 +115,21 @@ pub enum MInst {
         dst: Reg,
         global: GlobalId,
         offset: i32,
+    },
+    /// `dst = imm` (`mov64 dst, imm`) with a CO-RE relocation: the loader replaces
+    /// `imm`, the value on the kernel the compiler saw, by the running kernel's.
+    CoreConst {
+        dst: Reg,
+        imm: i32,
+        access: Box<CoreAccess>,
+    },
+    /// `dst = *(width *)(base + off)`, zero-extended, with a CO-RE relocation of `off`.
+    CoreLoad {
+        dst: Reg,
+        base: Reg,
+        off: i16,
+        width: Width,
+        access: Box<CoreAccess>,
     },
     /// `dst = *(width *)(base + off)`, zero-extended.
     Load {
@@ -252,6 +267,8 @@ impl MInst {
             | MInst::LdImm64 { dst, .. }
             | MInst::LdMap { dst, .. }
             | MInst::LdGlobal { dst, .. }
+            | MInst::CoreConst { dst, .. }
+            | MInst::CoreLoad { dst, .. }
             | MInst::Load { dst, .. }
             | MInst::CondSet { dst, .. } => out.push(*dst),
             MInst::Store { .. } | MInst::StoreImm { .. } | MInst::AtomicAdd { .. } => {}
@@ -269,8 +286,13 @@ impl MInst {
                 out.extend(src.reg());
             }
             MInst::Neg { dst } => out.push(*dst),
-            MInst::LdImm64 { .. } | MInst::LdMap { .. } | MInst::LdGlobal { .. } => {}
-            MInst::Load { base, .. } | MInst::StoreImm { base, .. } => out.push(*base),
+            MInst::LdImm64 { .. }
+            | MInst::LdMap { .. }
+            | MInst::LdGlobal { .. }
+            | MInst::CoreConst { .. } => {}
+            MInst::Load { base, .. }
+            | MInst::CoreLoad { base, .. }
+            | MInst::StoreImm { base, .. } => out.push(*base),
             MInst::Store { base, src, .. } | MInst::AtomicAdd { base, src, .. } => {
                 out.push(*base);
                 out.push(*src);
@@ -303,8 +325,9 @@ impl MInst {
             MInst::Neg { dst }
             | MInst::LdImm64 { dst, .. }
             | MInst::LdMap { dst, .. }
-            | MInst::LdGlobal { dst, .. } => *dst = f(*dst),
-            MInst::Load { dst, base, .. } => {
+            | MInst::LdGlobal { dst, .. }
+            | MInst::CoreConst { dst, .. } => *dst = f(*dst),
+            MInst::Load { dst, base, .. } | MInst::CoreLoad { dst, base, .. } => {
                 *dst = f(*dst);
                 *base = f(*base);
             }

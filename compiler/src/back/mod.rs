@@ -45,6 +45,15 @@ pub struct Reloc {
     pub target: RelocTarget,
 }
 
+/// A CO-RE relocation on a `mov64 dst, imm` (the value is `imm`) or on a load
+/// `dst = *(base + off)` (the value is `off`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CoreReloc {
+    /// Index into [`CompiledFunction::insns`].
+    pub insn: usize,
+    pub access: ir::CoreAccess,
+}
+
 /// A line_info record: instructions from `insn` on come from `loc`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LineEntry {
@@ -62,6 +71,8 @@ pub struct CompiledFunction {
     /// Encoded in 8-byte slots; an `ld_imm64` takes two.
     pub insns: Vec<Insn>,
     pub relocs: Vec<Reloc>,
+    /// CO-RE relocations, in instruction order.
+    pub core_relocs: Vec<CoreReloc>,
     /// Sorted by `insn`, at most one per instruction.
     pub lines: Vec<LineEntry>,
     /// Where the probe was written (func_info, and the first line_info).

@@ -136,6 +136,47 @@ pub enum ExprKind {
         then: Box<Expr>,
         els: Box<Expr>,
     },
+    /// `(type)e`.
+    Cast {
+        ty: TypeName,
+        expr: Box<Expr>,
+    },
+}
+
+/// A type as written in a cast: `uint32`, `struct task_struct *`, `int8 **`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TypeName {
+    pub base: TypeBase,
+    /// Number of `*`s.
+    pub pointers: u32,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum TypeBase {
+    /// `int8` ... `uint64`.
+    Int { bits: u8, signed: bool },
+    /// `struct name` / `union name`.
+    Record { name: String, union: bool },
+}
+
+impl TypeName {
+    /// The type as it would be written: `struct task_struct *`.
+    pub fn spelling(&self) -> String {
+        let base = match &self.base {
+            TypeBase::Int { bits, signed } => {
+                format!("{}int{bits}", if *signed { "" } else { "u" })
+            }
+            TypeBase::Record { name, union } => {
+                format!("{} {name}", if *union { "union" } else { "struct" })
+            }
+        };
+        if self.pointers == 0 {
+            base
+        } else {
+            format!("{base} {}", "*".repeat(self.pointers as usize))
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -60,9 +60,9 @@ pub fn check(program: &Program) -> Result<(), Diagnostic> {
                 ExprKind::Map { keys: list, .. } | ExprKind::Call { args: list, .. } => {
                     stack.extend(list.iter().map(|e| (Node::Expr(e), d)))
                 }
-                ExprKind::Field { base, .. } | ExprKind::Unary { expr: base, .. } => {
-                    stack.push((Node::Expr(base), d))
-                }
+                ExprKind::Field { base, .. }
+                | ExprKind::Unary { expr: base, .. }
+                | ExprKind::Cast { expr: base, .. } => stack.push((Node::Expr(base), d)),
                 ExprKind::Index { base: a, index: b } | ExprKind::Binary { lhs: a, rhs: b, .. } => {
                     stack.push((Node::Expr(a), d));
                     stack.push((Node::Expr(b), d));
@@ -116,9 +116,9 @@ pub fn dismantle(program: Program) {
                 ExprKind::Map { keys: list, .. } | ExprKind::Call { args: list, .. } => {
                     stack.extend(list.into_iter().map(Owned::Expr))
                 }
-                ExprKind::Field { base, .. } | ExprKind::Unary { expr: base, .. } => {
-                    stack.push(Owned::Expr(*base))
-                }
+                ExprKind::Field { base, .. }
+                | ExprKind::Unary { expr: base, .. }
+                | ExprKind::Cast { expr: base, .. } => stack.push(Owned::Expr(*base)),
                 ExprKind::Index { base: a, index: b } | ExprKind::Binary { lhs: a, rhs: b, .. } => {
                     stack.push(Owned::Expr(*a));
                     stack.push(Owned::Expr(*b));

@@ -46,6 +46,21 @@ pub enum Tok {
     #[token("@", |_| String::new())]
     Map(String),
 
+    #[token("struct")]
+    Struct,
+    #[token("union")]
+    Union,
+    /// A fixed-width integer type name: `int8` ... `uint64`.
+    #[token("int8", |_| "int8".to_string())]
+    #[token("int16", |_| "int16".to_string())]
+    #[token("int32", |_| "int32".to_string())]
+    #[token("int64", |_| "int64".to_string())]
+    #[token("uint8", |_| "uint8".to_string())]
+    #[token("uint16", |_| "uint16".to_string())]
+    #[token("uint32", |_| "uint32".to_string())]
+    #[token("uint64", |_| "uint64".to_string())]
+    IntType(String),
+
     #[token("if")]
     If,
     #[token("else")]

@@ -126,6 +126,11 @@ fn shift_spans(e: &mut Expr, off: u32) {
         ExprKind::Map { keys: list, .. } | ExprKind::Call { args: list, .. } => {
             list.iter_mut().for_each(|k| shift_spans(k, off))
         }
+        ExprKind::Cast { ty, expr } => {
+            ty.span.start -= off;
+            ty.span.end -= off;
+            shift_spans(expr, off);
+        }
         ExprKind::Field { base, .. } | ExprKind::Unary { expr: base, .. } => shift_spans(base, off),
         ExprKind::Index { base: a, index: b } | ExprKind::Binary { lhs: a, rhs: b, .. } => {
             shift_spans(a, off);

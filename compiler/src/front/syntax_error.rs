@@ -52,7 +52,9 @@ pub fn translate(source: &str, err: ParseError<usize, Tok, LexError>) -> Diagnos
             let mut d = Diagnostic::error(Span::new(l, r), msg);
             let after_paren = source.get(..l).is_some_and(|s| s.trim_end().ends_with(')'));
             if after_paren && starts_operand(&tok) {
-                d = d.with_note("casts such as `(int8)x` are not supported by tracec yet");
+                d = d.with_note(
+                    "casts name `int8`..`uint64`, `struct NAME *` or `union NAME *`; other type names are not supported",
+                );
             }
             if let Some(note) = hint(&tok, &expected) {
                 d = d.with_note(note);
@@ -102,6 +104,7 @@ fn describe(source: &str, tok: &Tok, l: usize, r: usize) -> String {
         Tok::Ident(_) => short("identifier "),
         Tok::AttachPoint(_) => short("attach point "),
         Tok::Reserved(_) => short("keyword "),
+        Tok::IntType(_) => short("type "),
         Tok::EndPred => "`/`".into(),
         _ => short(""),
     }
@@ -154,6 +157,7 @@ fn append_expected(msg: &mut String, expected: &[String]) {
             "string" => "a string".into(),
             "variable" => "a variable".into(),
             "map" => "a map".into(),
+            "type name" => "a type".into(),
             other => format!("`{other}`"),
         });
     }

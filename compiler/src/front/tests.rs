@@ -37,7 +37,42 @@ fn sexp(e: &Expr) -> String {
         ExprKind::Ternary { cond, then, els } => {
             format!("({} ? {} : {})", sexp(cond), sexp(then), sexp(els))
         }
+        ExprKind::Cast { ty, expr } => format!("(({}){})", ty.spelling(), sexp(expr)),
     }
+}
+
+#[test]
+fn casts() {
+    assert_eq!(
+        expr("(struct task_struct *)arg0"),
+        "((struct task_struct *)arg0)"
+    );
+    assert_eq!(expr("(union u **)$p"), "((union u **)$p)");
+    assert_eq!(expr("(uint32)$x + 1"), "(((uint32)$x) + 1)");
+    assert_eq!(expr("(int8)-1"), "((int8)(-1))");
+    assert_eq!(
+        expr("((struct task_struct *)curtask)->real_parent->pid"),
+        "((struct task_struct *)curtask)->real_parent->pid"
+    );
+    // A parenthesized identifier is an expression, never a type.
+    assert_eq!(expr("(pid) * tid"), "(pid * tid)");
+    assert_eq!(expr("(uint64)(pid)"), "((uint64)pid)");
+    let e = parse_expr("(struct task_struct *) curtask").unwrap();
+    let ExprKind::Cast { ty, .. } = &e.kind else {
+        panic!("not a cast: {e:?}");
+    };
+    assert_eq!(ty.span.range(), 1..21);
+    assert_eq!(ty.pointers, 1);
+    assert_eq!(e.span.range(), 0..30);
+}
+
+#[test]
+fn malformed_casts_are_syntax_errors() {
+    let errs = errors("BEGIN { $x = (struct)1; }");
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert!(errs[0].1.contains("unexpected `)`"), "{errs:?}");
+    let errs = errors("BEGIN { $x = (uint32 1); }");
+    assert_eq!(errs.len(), 1, "{errs:?}");
 }
 
 fn expr(src: &str) -> String {
@@ -399,8 +434,8 @@ fn notes_for_unsupported_syntax() {
         vec!["tuples are not supported by tracec yet"]
     );
     assert_eq!(
-        notes("BEGIN { $x = (int8)1 }"),
-        vec!["casts such as `(int8)x` are not supported by tracec yet"]
+        notes("BEGIN { $x = (pid_t)1 }"),
+        vec!["casts name `int8`..`uint64`, `struct NAME *` or `union NAME *`; other type names are not supported"]
     );
     assert_eq!(
         notes("BEGIN END { }"),

@@ -243,6 +243,24 @@ fn write_inst(f: &mut Formatter<'_>, i: &Inst, names: &Names<'_>) -> fmt::Result
             width.bytes(),
             addr(base, *offset)
         ),
+        Inst::CoreLoad {
+            dst,
+            base,
+            width,
+            signed,
+            access,
+        } => {
+            let s = if *signed { "s" } else { "" };
+            write!(
+                f,
+                "{dst} = load.{s}{} [{base}+core {access} = {}]",
+                width.bytes(),
+                access.local_value()
+            )
+        }
+        Inst::CoreConst { dst, access } => {
+            write!(f, "{dst} = core {access} = {}", access.local_value())
+        }
         Inst::Call { dst, helper, args } => {
             if let Some(d) = dst {
                 write!(f, "{d} = ")?;

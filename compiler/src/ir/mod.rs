@@ -19,9 +19,11 @@
 //! [`Module`]'s `Display` is the text form used by `tracec --emit ir` and snapshot tests.
 
 pub mod builder;
+pub mod core;
 mod display;
 pub mod types;
 
+pub use self::core::{CoreAccess, CoreKind, CoreStep, CoreStruct, CoreType};
 pub use types::DataType;
 
 /// A virtual register. Every register holds 64 bits.
@@ -262,6 +264,7 @@ pub enum Helper {
     GetCurrentPidTgid = 14,
     GetCurrentUidGid = 15,
     GetCurrentComm = 16,
+    GetCurrentTask = 35,
     ProbeReadUser = 112,
     ProbeReadKernel = 113,
     ProbeReadUserStr = 114,
@@ -286,6 +289,7 @@ impl Helper {
             Helper::GetCurrentPidTgid => "get_current_pid_tgid",
             Helper::GetCurrentUidGid => "get_current_uid_gid",
             Helper::GetCurrentComm => "get_current_comm",
+            Helper::GetCurrentTask => "get_current_task",
             Helper::ProbeReadUser => "probe_read_user",
             Helper::ProbeReadKernel => "probe_read_kernel",
             Helper::ProbeReadUserStr => "probe_read_user_str",
@@ -367,6 +371,19 @@ pub enum Inst {
         width: Width,
         value: VReg,
     },
+    /// `dst = constant`, where the constant is relocated by the loader for the running
+    /// kernel (a CO-RE field offset, size or existence; see [`core`]).
+    CoreConst { dst: VReg, access: Box<CoreAccess> },
+    /// `dst = *(width *)(base + offset)` where the offset is the field offset of
+    /// `access` (a CO-RE relocated load, e.g. of a tracepoint field from ctx);
+    /// zero-extended, or sign-extended if `signed`.
+    CoreLoad {
+        dst: VReg,
+        base: VReg,
+        width: Width,
+        signed: bool,
+        access: Box<CoreAccess>,
+    },
     /// `dst = helper(args...)`; at most five arguments. `dst` is `None` when the result
     /// is unused.
     Call {
@@ -413,7 +430,9 @@ impl Inst {
             | Inst::Load { dst, .. }
             | Inst::SlotAddr { dst, .. }
             | Inst::MapAddr { dst, .. }
-            | Inst::GlobalAddr { dst, .. } => Some(*dst),
+            | Inst::GlobalAddr { dst, .. }
+            | Inst::CoreConst { dst, .. }
+            | Inst::CoreLoad { dst, .. } => Some(*dst),
             Inst::Call { dst, .. } => *dst,
             Inst::Store { .. } | Inst::Zero { .. } | Inst::Copy { .. } | Inst::AtomicAdd { .. } => {
                 None
@@ -439,6 +458,7 @@ impl Inst {
             | Inst::SlotAddr { .. }
             | Inst::MapAddr { .. }
             | Inst::GlobalAddr { .. }
+            | Inst::CoreConst { .. }
             | Inst::Zero { .. } => {}
             Inst::Mov { src, .. } => op(src, &mut out),
             Inst::Unary { src, .. } => out.push(*src),
@@ -447,6 +467,7 @@ impl Inst {
                 op(rhs, &mut out);
             }
             Inst::Load { base: b, .. } => base(b, &mut out),
+            Inst::CoreLoad { base, .. } => out.push(*base),
             Inst::Store { base: b, value, .. } => {
                 base(b, &mut out);
                 op(value, &mut out);

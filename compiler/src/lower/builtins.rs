@@ -32,6 +32,7 @@ impl Lower<'_, '_> {
                 self.b.binary(BinOp::Sub, now, Operand::Reg(start))
             }
             Builtin::Cpu => self.b.call(Helper::GetSmpProcessorId, vec![]),
+            Builtin::CurTask => self.b.call(Helper::GetCurrentTask, vec![]),
             // A string; only reachable through an (impossible) integer use.
             Builtin::Comm => self.b.imm(0),
         }

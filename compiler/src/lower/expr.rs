@@ -72,6 +72,19 @@ impl Lower<'_, '_> {
                 Operand::Reg(self.b.load(ctx, *offset as i32, width(*size), *signed))
             }
             TExprKind::MapRead { map, keys } => Operand::Reg(self.map_read_int(*map, keys)),
+            TExprKind::TpFieldCore {
+                size,
+                signed,
+                access,
+            } => Operand::Reg(self.tp_field_core(*size, *signed, access)),
+            TExprKind::KernelField { ptr, access, read } => match read {
+                KernelRead::Int { size, signed } => {
+                    Operand::Reg(self.kernel_field_int(ptr, access, *size, *signed))
+                }
+                KernelRead::Ptr => Operand::Reg(self.kernel_field_int(ptr, access, 8, false)),
+                // A string; only reachable through an (impossible) integer use.
+                KernelRead::Chars { .. } => Operand::Imm(0),
+            },
             TExprKind::Unary { op, expr } => {
                 let v = self.int(expr);
                 let r = self.reg(v);
@@ -300,6 +313,11 @@ impl Lower<'_, '_> {
                 };
                 self.b.call_void(h, vec![Operand::Reg(p), n, src]);
             }
+            TExprKind::KernelField {
+                ptr,
+                access,
+                read: KernelRead::Chars { len },
+            } => self.kernel_field_chars(ptr, access, *len, dst, pad),
             TExprKind::TpDataLoc { offset } => {
                 if pad {
                     self.zero_mem(dst.base, dst.offset, dst.size);

@@ -9,6 +9,7 @@
 mod builtins;
 mod events;
 mod expr;
+mod kernel;
 mod maps;
 mod params;
 mod stmt;

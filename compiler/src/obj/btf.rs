@@ -20,6 +20,8 @@ pub mod kind {
     pub const PTR: u32 = 2;
     pub const ARRAY: u32 = 3;
     pub const STRUCT: u32 = 4;
+    pub const UNION: u32 = 5;
+    pub const ENUM: u32 = 6;
     pub const CONST: u32 = 10;
     pub const FUNC: u32 = 12;
     pub const FUNC_PROTO: u32 = 13;
@@ -93,6 +95,19 @@ pub enum BtfType {
         name: String,
         size: u32,
         members: Vec<Member>,
+    },
+    /// An empty name is an anonymous union.
+    Union {
+        name: String,
+        size: u32,
+        members: Vec<Member>,
+    },
+    /// An enum described by name and size only (no enumerators): what CO-RE matching
+    /// of a member of enum type compares.
+    Enum {
+        name: String,
+        size: u32,
+        signed: bool,
     },
     Const {
         target: u32,
@@ -324,7 +339,10 @@ impl Btf {
     /// The size in bytes of a sized type (INT, PTR, ARRAY, STRUCT, CONST of those).
     pub fn size_of(&self, id: u32) -> Option<u32> {
         match self.get(id)? {
-            BtfType::Int { size, .. } | BtfType::Struct { size, .. } => Some(*size),
+            BtfType::Int { size, .. }
+            | BtfType::Struct { size, .. }
+            | BtfType::Union { size, .. }
+            | BtfType::Enum { size, .. } => Some(*size),
             BtfType::DataSec { size, .. } => Some(*size),
             BtfType::Ptr { .. } => Some(8),
             BtfType::Array { elem, nelems, .. } => self.size_of(*elem)?.checked_mul(*nelems),
@@ -385,18 +403,26 @@ impl Btf {
                 name,
                 size,
                 members,
+            }
+            | BtfType::Union {
+                name,
+                size,
+                members,
             } => {
-                header(
-                    out,
-                    s(name),
-                    info(kind::STRUCT, members.len(), false),
-                    *size,
-                );
+                let k = if matches!(t, BtfType::Union { .. }) {
+                    kind::UNION
+                } else {
+                    kind::STRUCT
+                };
+                header(out, s(name), info(k, members.len(), false), *size);
                 for m in members {
                     put(out, s(&m.name));
                     put(out, m.ty);
                     put(out, m.bit_offset);
                 }
+            }
+            BtfType::Enum { name, size, signed } => {
+                header(out, s(name), info(kind::ENUM, 0, *signed), *size);
             }
             BtfType::FuncProto { ret, params } => {
                 header(out, 0, info(kind::FUNC_PROTO, params.len(), false), *ret);
@@ -436,10 +462,11 @@ impl Btf {
             BtfType::Int { name, .. }
             | BtfType::Func { name, .. }
             | BtfType::Var { name, .. }
-            | BtfType::DataSec { name, .. } => {
+            | BtfType::DataSec { name, .. }
+            | BtfType::Enum { name, .. } => {
                 self.strings.add(name);
             }
-            BtfType::Struct { name, members, .. } => {
+            BtfType::Struct { name, members, .. } | BtfType::Union { name, members, .. } => {
                 self.strings.add(name);
                 for m in members {
                     self.strings.add(&m.name);

@@ -156,6 +156,25 @@ fn check_function(input: &ObjectInput, f: &CompiledFunction) -> Result<(), Strin
             }
         }
     }
+    for r in &f.core_relocs {
+        let want = r.access.local_value();
+        let ok = !second_half.contains(&r.insn)
+            && f.insns.get(r.insn).is_some_and(|i| match i.code & 0x07 {
+                // mov64 dst, imm holding the compile-time value
+                0x07 => i.code == 0xb7 && i64::from(i.imm) as u64 == want,
+                // ldx dst, [src + off] at the compile-time offset
+                0x01 => i.code & 0xe0 == 0x60 && i64::from(i.off) as u64 == want,
+                _ => false,
+            });
+        if !ok {
+            return Err(format!(
+                "CO-RE relocation {} at instruction {} is not on a `mov64 reg, {}` or a load at that offset",
+                r.access,
+                r.insn,
+                r.access.local_value()
+            ));
+        }
+    }
     let mut prev = None;
     for l in &f.lines {
         if l.insn >= f.insns.len() || second_half.contains(&l.insn) {

@@ -11,7 +11,8 @@ use object::{
 };
 
 use super::btf::{Btf, BtfType, Member, VarLinkage, VarSecInfo};
-use super::btf_ext::{BtfExt, FuncInfo, LineInfo};
+use super::btf_ext::{BtfExt, CoreRelo, FuncInfo, LineInfo};
+use super::core::CoreTypes;
 use super::ObjectInput;
 use crate::back::{CompiledFunction, RelocTarget};
 use crate::ir::{Loc, MapDef};
@@ -30,6 +31,7 @@ pub fn write(input: &ObjectInput, signature_slot: bool) -> Result<Vec<u8>, Strin
     };
 
     let programs = w.programs();
+    w.core_relocs(&programs)?;
     let map_syms = w.maps()?;
     let global_syms = w.globals()?;
     w.license();
@@ -174,6 +176,39 @@ impl<'a> Writer<'a> {
             col: loc.col,
         };
         self.ext.add_line_info(sec_name, rec);
+    }
+
+    /// The CO-RE relocations of all programs: local types and `.BTF.ext` records.
+    fn core_relocs(
+        &mut self,
+        programs: &[(SectionId, u64, &CompiledFunction)],
+    ) -> Result<(), String> {
+        let mut types = CoreTypes::new();
+        let mut records = Vec::new();
+        for (_, offset, f) in programs {
+            let sec_name = self.btf.strings.add(&f.section);
+            for r in &f.core_relocs {
+                types
+                    .add(&r.access)
+                    .map_err(|e| format!("program `{}`: {e}", f.name))?;
+                let insn_off = *offset as u32 + r.insn as u32 * INSN;
+                records.push((sec_name, insn_off, r.access.kind.number()));
+            }
+        }
+        let resolved = types.finish(&mut self.btf)?;
+        for ((sec_name, insn_off, kind), (type_id, access)) in records.into_iter().zip(resolved) {
+            let access_str_off = self.btf.strings.add(&access);
+            self.ext.add_core_relo(
+                sec_name,
+                CoreRelo {
+                    insn_off,
+                    type_id,
+                    access_str_off,
+                    kind,
+                },
+            );
+        }
+        Ok(())
     }
 
     /// `.maps`: a zeroed struct per map, described by BTF. Returns the map symbols.

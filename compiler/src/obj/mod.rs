@@ -28,6 +28,7 @@
 pub mod btf;
 pub mod btf_ext;
 mod check;
+pub mod core;
 mod elf;
 
 pub use btf::{c_identifier, is_c_identifier, Btf, BtfType};

@@ -18,7 +18,7 @@ pub fn lookup(name: &str) -> Option<(Builtin, Type)> {
 }
 
 /// Builtins that are handled specially by the checker (`args`, `probe`).
-pub const SPECIAL: &[&str] = &["args", "probe"];
+pub const SPECIAL: &[&str] = &["args", "probe", "curtask"];
 
 #[cfg(test)]
 mod tests {

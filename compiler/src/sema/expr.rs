@@ -85,6 +85,7 @@ impl Checker {
             ExprKind::Unary { op, expr } => self.unary(cx, *op, expr, span),
             ExprKind::Binary { op, lhs, rhs } => self.binary(cx, *op, lhs, rhs, span),
             ExprKind::Ternary { cond, then, els } => self.ternary(cx, cond, then, els, span),
+            ExprKind::Cast { ty, expr } => self.cast(cx, ty, expr, span),
         }
     }
 
@@ -116,6 +117,7 @@ impl Checker {
             };
         }
         match name {
+            "curtask" => self.curtask(span),
             "probe" => {
                 let n = cx.probe.name.clone();
                 TExpr {
@@ -140,11 +142,7 @@ impl Checker {
     /// `args->field` / `args.field`.
     fn field(&mut self, cx: &mut ProbeCx, base: &ast::Expr, field: &str, span: Span) -> TExpr {
         if !matches!(&base.kind, ExprKind::Ident(n) if n == "args") {
-            let b = self.expr(cx, base);
-            if b.ty != Type::Unknown {
-                self.error(span, "field access is only supported on 'args'");
-            }
-            return poisoned(span);
+            return self.kernel_field(cx, base, field, span);
         }
         let Context::Tracepoint { fields } = &cx.probe.context else {
             self.error(
@@ -226,10 +224,24 @@ impl Checker {
                 return poisoned(span);
             }
         };
+        // Integer and pointer fields of BTF-described records read with CO-RE.
+        let kind = match kind {
+            TExprKind::TpField { size, signed, .. } => {
+                match self.tp_core_access(&cx.probe.attach, field, size) {
+                    Some(access) => TExprKind::TpFieldCore {
+                        size,
+                        signed,
+                        access,
+                    },
+                    None => kind,
+                }
+            }
+            other => other,
+        };
         TExpr { kind, ty, span }
     }
 
-    fn diag_note(&mut self, span: Span, msg: String, note: String) {
+    pub(super) fn diag_note(&mut self, span: Span, msg: String, note: String) {
         if self.final_pass {
             self.diags
                 .push(crate::diag::Diagnostic::error(span, msg).with_note(note));

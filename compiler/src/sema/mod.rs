@@ -10,8 +10,12 @@
 //! builds the output with everything known.
 
 pub mod builtins;
+mod cast;
 mod expr;
 mod functions;
+pub mod kernel;
+#[cfg(test)]
+mod kernel_tests;
 pub mod maps;
 pub mod params;
 pub mod printf;
@@ -68,9 +72,14 @@ pub struct Checked {
     pub warnings: Vec<Diagnostic>,
 }
 
-/// Check a script, expanding attach points with the probe providers.
+/// Check a script, expanding attach points with the probe providers. Kernel types
+/// come from the running kernel's BTF.
 pub fn check(program: &ast::Program, env: &probes::Env) -> Result<Checked, Vec<Diagnostic>> {
-    check_with(program, &mut |ap| probes::expand(ap, env))
+    check_with_kernel(
+        program,
+        &mut |ap| probes::expand(ap, env),
+        kernel::KernelBtf::new(env.btf.clone()),
+    )
 }
 
 /// [`check`] with a custom attach point expander (tests use a fake one).
@@ -78,7 +87,16 @@ pub fn check_with(
     program: &ast::Program,
     expand: &mut dyn FnMut(&ast::AttachPoint) -> Result<Vec<ExpandedProbe>, Diagnostic>,
 ) -> Result<Checked, Vec<Diagnostic>> {
-    let (checked, errors) = analyze(program, expand);
+    check_with_kernel(program, expand, kernel::KernelBtf::default())
+}
+
+/// [`check_with`], with kernel types (`curtask`, `struct` casts) from `kernel`.
+pub fn check_with_kernel(
+    program: &ast::Program,
+    expand: &mut dyn FnMut(&ast::AttachPoint) -> Result<Vec<ExpandedProbe>, Diagnostic>,
+    kernel: kernel::KernelBtf,
+) -> Result<Checked, Vec<Diagnostic>> {
+    let (checked, errors) = analyze(program, expand, kernel);
     if errors.is_empty() {
         Ok(checked)
     } else {
@@ -90,12 +108,17 @@ pub fn check_with(
 /// the errors. The script is only fit for lowering when there are no errors; this
 /// is for tools that want the warnings too (`tracec --check`).
 pub fn check_all(program: &ast::Program, env: &probes::Env) -> (Checked, Vec<Diagnostic>) {
-    analyze(program, &mut |ap| probes::expand(ap, env))
+    analyze(
+        program,
+        &mut |ap| probes::expand(ap, env),
+        kernel::KernelBtf::new(env.btf.clone()),
+    )
 }
 
 fn analyze(
     program: &ast::Program,
     expand: &mut dyn FnMut(&ast::AttachPoint) -> Result<Vec<ExpandedProbe>, Diagnostic>,
+    kernel: kernel::KernelBtf,
 ) -> (Checked, Vec<Diagnostic>) {
     let mut diags = Vec::new();
     // Expand every attach point; one entry per concrete probe.
@@ -112,7 +135,10 @@ fn analyze(
             }
         }
     }
-    let mut ck = Checker::default();
+    let mut ck = Checker {
+        kernel,
+        ..Checker::default()
+    };
     let mut vars: Vec<VarTable> = vec![VarTable::default(); concrete.len()];
     let mut out: Vec<CheckedProbe> = Vec::new();
     for pass in 0..2 {
@@ -226,6 +252,7 @@ struct Checker {
     printfs: Vec<PrintfSpec>,
     joins: Vec<JoinSpec>,
     params: params::ParamTable,
+    kernel: kernel::KernelBtf,
 }
 
 impl Checker {

@@ -22,6 +22,11 @@ pub enum Pointee {
     Char,
     /// A pointer to pointers (`char **argv`): `join()` reads it.
     Ptr,
+    /// A kernel struct or union (its type id in the kernel BTF the compiler reads):
+    /// `->`/`.` read its fields with CO-RE relocations.
+    Kernel {
+        id: u32,
+    },
     Other,
 }
 
@@ -128,6 +133,8 @@ pub enum Builtin {
     Elapsed,
     Cpu,
     Comm,
+    /// `curtask`: the current `struct task_struct *`.
+    CurTask,
 }
 
 /// Integer arithmetic with signedness resolved.
@@ -176,6 +183,13 @@ pub enum TExprKind {
         size: u32,
         signed: bool,
     },
+    /// A tracepoint integer or pointer field of `size` bytes from ctx, at the offset
+    /// of `access` (a member of `struct trace_event_raw_<class>`), CO-RE relocated.
+    TpFieldCore {
+        size: u32,
+        signed: bool,
+        access: crate::ir::CoreAccess,
+    },
     /// A `char name[len]` tracepoint field.
     TpCharArray {
         offset: u32,
@@ -184,6 +198,13 @@ pub enum TExprKind {
     /// A `__data_loc char[]` tracepoint field, read with `probe_read_kernel_str`.
     TpDataLoc {
         offset: u32,
+    },
+    /// A field of a kernel struct read through a pointer with `bpf_probe_read_kernel`
+    /// at the CO-RE relocated offset `access` from `ptr`.
+    KernelField {
+        ptr: Box<TExpr>,
+        access: crate::ir::CoreAccess,
+        read: KernelRead,
     },
     /// `@m[keys]` read as a value; missing keys read as 0 / "".
     MapRead {
@@ -228,6 +249,17 @@ pub enum TExprKind {
         then: Box<TExpr>,
         els: Box<TExpr>,
     },
+}
+
+/// How a kernel struct field is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum KernelRead {
+    /// An integer (or enum) of 1, 2, 4 or 8 bytes.
+    Int { size: u32, signed: bool },
+    /// A pointer.
+    Ptr,
+    /// A `char name[len]` array, read as a string.
+    Chars { len: u32 },
 }
 
 /// The right-hand side of a map assignment.

@@ -1,0 +1,139 @@
+//! Casts: `(uint32)x`, `(int8)x` (truncate, then extend), `(struct task_struct *)p`
+//! (a kernel struct pointer whose fields `->` reads), `(int8 *)p`.
+
+use super::types::*;
+use super::{poisoned, Checker, ProbeCx};
+use crate::front::ast::{self, Span, TypeBase, TypeName};
+
+impl Checker {
+    /// `(type)e`.
+    pub(super) fn cast(
+        &mut self,
+        cx: &mut ProbeCx,
+        ty: &TypeName,
+        e: &ast::Expr,
+        span: Span,
+    ) -> TExpr {
+        let inner = self.expr(cx, e);
+        if inner.ty == Type::Unknown {
+            return poisoned(span);
+        }
+        if !matches!(inner.ty, Type::Int { .. } | Type::Ptr { .. }) {
+            self.error(
+                span,
+                format!("cannot cast {} to {}", inner.ty.describe(), ty.spelling()),
+            );
+            return poisoned(span);
+        }
+        if ty.pointers > 0 {
+            let to = match &ty.base {
+                TypeBase::Record { name, union } if ty.pointers == 1 => {
+                    match self.record(name, *union, ty.span) {
+                        Some(id) => Pointee::Kernel { id },
+                        None => return poisoned(span),
+                    }
+                }
+                TypeBase::Record { .. } => Pointee::Ptr,
+                TypeBase::Int { bits: 8, .. } if ty.pointers == 1 => Pointee::Char,
+                TypeBase::Int { .. } if ty.pointers == 1 => Pointee::Other,
+                TypeBase::Int { .. } => Pointee::Ptr,
+            };
+            let user = match inner.ty {
+                Type::Ptr { user, .. } => user,
+                _ => false,
+            };
+            return TExpr {
+                ty: Type::Ptr { user, to },
+                span,
+                ..inner
+            };
+        }
+        match ty.base {
+            TypeBase::Record { .. } => {
+                self.error(
+                    ty.span,
+                    format!(
+                        "cannot cast to {} (a struct value); cast to a pointer, e.g. ({} *)",
+                        ty.spelling(),
+                        ty.spelling()
+                    ),
+                );
+                poisoned(span)
+            }
+            TypeBase::Int { bits, signed } => int_cast(inner, bits, signed, span),
+        }
+    }
+}
+
+/// `(intN)e` / `(uintN)e`: truncate, then sign- or zero-extend to 64 bits.
+fn int_cast(inner: TExpr, bits: u8, signed: bool, span: Span) -> TExpr {
+    let ty = Type::Int { signed };
+    let bits = u32::from(bits).clamp(8, 64);
+    if let TExprKind::Int(v) = inner.kind {
+        let shift = 64 - bits;
+        let v = if shift == 0 {
+            v
+        } else if signed {
+            (v << shift) >> shift
+        } else {
+            ((v as u64) << shift >> shift) as i64
+        };
+        return TExpr {
+            kind: TExprKind::Int(v),
+            ty,
+            span,
+        };
+    }
+    if bits == 64 {
+        return TExpr { ty, span, ..inner };
+    }
+    let konst = |v: i64| TExpr {
+        kind: TExprKind::Int(v),
+        ty: Type::I64,
+        span,
+    };
+    let shift = i64::from(64 - bits);
+    let up = TExpr {
+        kind: TExprKind::Arith {
+            op: Arith::Shl,
+            lhs: Box::new(inner),
+            rhs: Box::new(konst(shift)),
+        },
+        ty: Type::U64,
+        span,
+    };
+    TExpr {
+        kind: TExprKind::Arith {
+            op: Arith::Shr { signed },
+            lhs: Box::new(up),
+            rhs: Box::new(konst(shift)),
+        },
+        ty,
+        span,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn constant_casts_fold() {
+        let c = |v: i64, bits, signed| {
+            let e = TExpr {
+                kind: TExprKind::Int(v),
+                ty: Type::I64,
+                span: Span::default(),
+            };
+            match int_cast(e, bits, signed, Span::default()).kind {
+                TExprKind::Int(v) => v,
+                k => panic!("not folded: {k:?}"),
+            }
+        };
+        assert_eq!(c(255, 8, true), -1);
+        assert_eq!(c(-1, 8, false), 255);
+        assert_eq!(c(-1, 16, false), 65535);
+        assert_eq!(c(0x1_0000_0001, 32, false), 1);
+        assert_eq!(c(-1, 64, false), -1);
+    }
+}

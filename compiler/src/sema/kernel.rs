@@ -1,0 +1,595 @@
+//! Kernel types in scripts: `curtask`, casts (`(struct task_struct *)arg0`,
+//! `(uint32)x`) and field access through kernel struct pointers
+//! (`curtask->real_parent->tgid`, `$t->se.vruntime`, `curtask->comm`).
+//!
+//! Kernel types come from the kernel's BTF ([`crate::kbtf`]), read lazily the first
+//! time a script needs it. Every field read becomes a [`TExprKind::KernelField`]: a
+//! `bpf_probe_read_kernel` at an offset that carries a CO-RE relocation
+//! ([`crate::ir::CoreAccess`]), so the object works on kernels whose layout differs
+//! from the BTF the script was compiled against.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use super::types::*;
+use super::{poisoned, Checker, ProbeCx};
+use crate::front::ast::{self, ExprKind, Span};
+use crate::ir::{CoreAccess, CoreKind, CoreStep, CoreStruct, CoreType};
+use crate::kbtf::{self, Kind, TypeId};
+use crate::probes::offline;
+use tracec_meta::Attach;
+
+/// Where the kernel's BTF comes from, and the BTF once read.
+#[derive(Default)]
+pub struct KernelBtf {
+    /// `None`: [`kbtf::VMLINUX_BTF`].
+    pub path: Option<PathBuf>,
+    loaded: Option<Result<Arc<kbtf::Btf>, String>>,
+    /// Tracepoint classes (`None` inside: no BTF to read them from).
+    tracepoints: Option<Option<offline::Loaded>>,
+}
+
+impl std::fmt::Debug for KernelBtf {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KernelBtf")
+            .field("path", &self.path)
+            .field("loaded", &self.loaded)
+            .finish()
+    }
+}
+
+impl KernelBtf {
+    pub fn new(path: Option<PathBuf>) -> KernelBtf {
+        KernelBtf {
+            path,
+            loaded: None,
+            tracepoints: None,
+        }
+    }
+
+    /// Already-parsed BTF (tests).
+    pub fn with(btf: Arc<kbtf::Btf>) -> KernelBtf {
+        KernelBtf {
+            path: None,
+            loaded: Some(Ok(btf)),
+            tracepoints: None,
+        }
+    }
+
+    fn path(&self) -> PathBuf {
+        self.path
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(kbtf::VMLINUX_BTF))
+    }
+
+    /// The tracepoint classes of the kernel BTF, if it can be read.
+    fn tracepoints(&mut self) -> Option<&offline::Loaded> {
+        if self.tracepoints.is_none() {
+            let btf = kbtf::Btf::load(&self.path()).ok();
+            self.tracepoints = Some(btf.map(offline::Loaded::new));
+        }
+        self.tracepoints.as_ref().and_then(Option::as_ref)
+    }
+
+    fn get(&mut self) -> Result<Arc<kbtf::Btf>, String> {
+        if self.loaded.is_none() {
+            let path = self.path();
+            self.loaded = Some(
+                kbtf::Btf::load(&path)
+                    .map(Arc::new)
+                    .map_err(|e| format!("cannot read kernel BTF from {}: {e}", path.display())),
+            );
+        }
+        match &self.loaded {
+            Some(Ok(b)) => Ok(b.clone()),
+            Some(Err(e)) => Err(e.clone()),
+            None => Err("kernel BTF not loaded".into()),
+        }
+    }
+}
+
+/// A field access in a chain: its name and the span of the name.
+struct Access<'e> {
+    name: &'e str,
+    span: Span,
+}
+
+/// Nested field accesses deeper than this are refused (the loaders' limit is 64
+/// access string components).
+const MAX_STEPS: usize = 48;
+
+impl Checker {
+    /// The kernel BTF, or an error at `span` saying what needed it.
+    pub(super) fn btf(&mut self, span: Span, what: &str) -> Option<Arc<kbtf::Btf>> {
+        match self.kernel.get() {
+            Ok(b) => Some(b),
+            Err(e) => {
+                self.error(span, format!("{what} needs kernel BTF: {e}"));
+                None
+            }
+        }
+    }
+
+    /// The CO-RE access of tracepoint field `field` (`size` bytes) in the event's BTF
+    /// record `struct trace_event_raw_<class>`, when the kernel BTF describes it.
+    /// Syscall records are not BTF structs; they keep their tracefs offsets.
+    pub(super) fn tp_core_access(
+        &mut self,
+        attach: &Attach,
+        field: &str,
+        size: u32,
+    ) -> Option<CoreAccess> {
+        let Attach::Tracepoint { category, name } = attach else {
+            return None;
+        };
+        if category == "syscalls" {
+            return None;
+        }
+        let tp = self.kernel.tracepoints()?;
+        let btf = &tp.btf;
+        let class = tp.class_of(name)?;
+        let id = btf.find_struct(&format!("trace_event_raw_{class}"))?;
+        let found = btf.member(id, field).ok()??;
+        let ty = btf.resolve(found.ty).ok()?;
+        let t = btf.ty(ty).ok()?;
+        let sized = matches!(t.kind(), Kind::Int | Kind::Enum | Kind::Enum64 | Kind::Ptr)
+            && btf.size_of(ty).ok()? == size;
+        if found.bitfield_size != 0 || !sized {
+            return None;
+        }
+        let mut steps = Vec::new();
+        push_steps(btf, id, &found.path, &mut steps).ok()?;
+        let r = btf.ty(id).ok()?;
+        Some(CoreAccess {
+            kind: CoreKind::FieldByteOffset,
+            root: CoreStruct {
+                name: r.name().to_string(),
+                union: false,
+                size: r.size().unwrap_or(0),
+            },
+            steps,
+        })
+    }
+
+    /// `curtask`.
+    pub(super) fn curtask(&mut self, span: Span) -> TExpr {
+        let to = match self.kernel.get() {
+            Ok(btf) => match btf.find_struct("task_struct") {
+                Some(id) => Pointee::Kernel { id },
+                None => Pointee::Other,
+            },
+            // Without BTF, `curtask` is still a usable pointer (bpftrace: uint64).
+            Err(_) => Pointee::Other,
+        };
+        TExpr {
+            kind: TExprKind::Builtin(Builtin::CurTask),
+            ty: Type::Ptr { user: false, to },
+            span,
+        }
+    }
+
+    /// The kernel struct/union `name`, reported at `span` when unknown.
+    pub(super) fn record(&mut self, name: &str, union: bool, span: Span) -> Option<TypeId> {
+        let kw = if union { "union" } else { "struct" };
+        let btf = self.btf(span, &format!("`{kw} {name}`"))?;
+        let found = btf.find_struct(name).filter(|&id| {
+            btf.ty(id)
+                .is_ok_and(|t| t.kind() == if union { Kind::Union } else { Kind::Struct })
+        });
+        match found {
+            Some(id) => Some(id),
+            None => {
+                let note = suggest(
+                    name,
+                    btf.types()
+                        .filter(|t| matches!(t.kind(), Kind::Struct | Kind::Union))
+                        .map(|t| t.name())
+                        .filter(|n| !n.is_empty()),
+                );
+                let msg = format!("unknown {kw} `{name}` in the kernel BTF");
+                match note {
+                    Some(s) => self.diag_note(span, msg, format!("did you mean `{kw} {s}`?")),
+                    None => self.error(span, msg),
+                }
+                None
+            }
+        }
+    }
+
+    /// `base->a.b` where `base` is not `args`: a chain of field accesses on a kernel
+    /// struct pointer. `field`/`span` are the outermost access.
+    pub(super) fn kernel_field(
+        &mut self,
+        cx: &mut ProbeCx,
+        base: &ast::Expr,
+        field: &str,
+        span: Span,
+    ) -> TExpr {
+        // Flatten `((p->a).b).c` into p and [a, b, c].
+        let mut chain = vec![Access {
+            name: field,
+            span: name_span(span, field),
+        }];
+        let mut root = base;
+        while let ExprKind::Field {
+            base: b, field: f, ..
+        } = &root.kind
+        {
+            if matches!(&b.kind, ExprKind::Ident(n) if n == "args") {
+                break;
+            }
+            chain.push(Access {
+                name: f,
+                span: name_span(root.span, f),
+            });
+            root = b;
+        }
+        chain.reverse();
+        let ptr = self.expr(cx, root);
+        let struct_id = match ptr.ty {
+            Type::Unknown => return poisoned(span),
+            Type::Ptr {
+                to: Pointee::Kernel { id },
+                ..
+            } => id,
+            Type::Ptr { .. } if self.kernel.get().is_err() => {
+                self.btf(chain[0].span, &format!("field access `{}`", chain[0].name));
+                return poisoned(span);
+            }
+            other => {
+                let what = match other {
+                    Type::Ptr { .. } => {
+                        "a pointer to an unknown type; cast it first, e.g. (struct task_struct *)"
+                    }
+                    _ => "not a pointer to a kernel struct",
+                };
+                self.error(
+                    chain[0].span,
+                    format!(
+                        "cannot access field `{}`: the value is {what}",
+                        chain[0].name
+                    ),
+                );
+                return poisoned(span);
+            }
+        };
+        let Some(btf) = self.btf(span, "field access") else {
+            return poisoned(span);
+        };
+        match self.walk(&btf, ptr, struct_id, &chain, span) {
+            Ok(t) => t,
+            Err((at, msg, note)) => {
+                match note {
+                    Some(n) => self.diag_note(at, msg, n),
+                    None => self.error(at, msg),
+                }
+                poisoned(span)
+            }
+        }
+    }
+
+    /// Follows `chain` from the pointer `ptr` to struct `struct_id`.
+    fn walk(
+        &mut self,
+        btf: &kbtf::Btf,
+        mut ptr: TExpr,
+        mut struct_id: TypeId,
+        chain: &[Access<'_>],
+        span: Span,
+    ) -> Result<TExpr, (Span, String, Option<String>)> {
+        let bad = |at: Span, m: String| (at, m, None);
+        let berr = |at: Span, e: kbtf::BtfError| (at, format!("kernel BTF: {e}"), None);
+        // The CO-RE root of the current read and the steps taken inside it.
+        let mut root = struct_id;
+        let mut steps: Vec<CoreStep> = Vec::new();
+        for (k, acc) in chain.iter().enumerate() {
+            let last = k + 1 == chain.len();
+            let Some(found) = btf
+                .member(struct_id, acc.name)
+                .map_err(|e| berr(acc.span, e))?
+            else {
+                let names = member_names(btf, struct_id);
+                let owner = btf.type_name(struct_id);
+                let note = suggest(acc.name, names.iter().map(String::as_str))
+                    .map(|s| format!("did you mean `{s}`?"));
+                return Err((
+                    acc.span,
+                    format!("`{owner}` has no field `{}`", acc.name),
+                    note,
+                ));
+            };
+            if found.bitfield_size != 0 {
+                return Err(bad(
+                    acc.span,
+                    format!("field `{}` is a bitfield, which is not supported", acc.name),
+                ));
+            }
+            push_steps(btf, struct_id, &found.path, &mut steps).map_err(|e| berr(acc.span, e))?;
+            if steps.len() > MAX_STEPS {
+                return Err(bad(acc.span, "field access nested too deeply".into()));
+            }
+            let ty = btf.resolve(found.ty).map_err(|e| berr(acc.span, e))?;
+            let t = btf.ty(ty).map_err(|e| berr(acc.span, e))?;
+            let access =
+                |steps: &[CoreStep]| -> Result<CoreAccess, (Span, String, Option<String>)> {
+                    let r = btf.ty(root).map_err(|e| berr(acc.span, e))?;
+                    Ok(CoreAccess {
+                        kind: CoreKind::FieldByteOffset,
+                        root: CoreStruct {
+                            name: r.name().to_string(),
+                            union: r.kind() == Kind::Union,
+                            size: r.size().unwrap_or(0),
+                        },
+                        steps: steps.to_vec(),
+                    })
+                };
+            let read = match t.kind() {
+                Kind::Struct | Kind::Union => {
+                    if last {
+                        return Err(bad(
+                            acc.span,
+                            format!(
+                                "field `{}` is a {}, which cannot be used as a value; access one of its fields",
+                                acc.name,
+                                btf.type_name(ty)
+                            ),
+                        ));
+                    }
+                    struct_id = ty;
+                    continue;
+                }
+                Kind::Int | Kind::Enum | Kind::Enum64 => {
+                    let size = t.size().unwrap_or(0);
+                    let signed = match t.kind() {
+                        Kind::Int => t.int().is_some_and(|i| i.signed),
+                        _ => t.kind_flag(),
+                    };
+                    if !matches!(size, 1 | 2 | 4 | 8) {
+                        return Err(bad(
+                            acc.span,
+                            format!(
+                                "field `{}` is a {size}-byte integer, which is not supported",
+                                acc.name
+                            ),
+                        ));
+                    }
+                    KernelRead::Int { size, signed }
+                }
+                Kind::Ptr => KernelRead::Ptr,
+                Kind::Array => {
+                    let a = t.array().unwrap_or_default();
+                    let elem = btf.resolve(a.elem).map_err(|e| berr(acc.span, e))?;
+                    let is_char = btf
+                        .ty(elem)
+                        .ok()
+                        .and_then(|e| e.int())
+                        .is_some_and(|i| i.size == 1);
+                    if !is_char || a.nelems == 0 || a.nelems > MAX_STRING_SIZE * 4 {
+                        return Err(bad(
+                            acc.span,
+                            format!(
+                                "field `{}` is an array ({}), which is not supported; only char arrays are (as strings)",
+                                acc.name,
+                                btf.type_name(ty)
+                            ),
+                        ));
+                    }
+                    KernelRead::Chars { len: a.nelems }
+                }
+                _ => {
+                    return Err(bad(
+                        acc.span,
+                        format!(
+                            "field `{}` has type {}, which cannot be read",
+                            acc.name,
+                            btf.type_name(ty)
+                        ),
+                    ))
+                }
+            };
+            let field_ty = match read {
+                KernelRead::Int { signed, .. } => Type::Int { signed },
+                KernelRead::Chars { len } => Type::Str { size: len },
+                KernelRead::Ptr => {
+                    let target = t.raw_type();
+                    let target = btf.resolve(target).map_err(|e| berr(acc.span, e))?;
+                    let to = match btf.ty(target).map(|t| t.kind()) {
+                        Ok(Kind::Struct | Kind::Union) => Pointee::Kernel { id: target },
+                        Ok(Kind::Int)
+                            if btf
+                                .ty(target)
+                                .ok()
+                                .and_then(|t| t.int())
+                                .is_some_and(|i| i.size == 1) =>
+                        {
+                            Pointee::Char
+                        }
+                        Ok(Kind::Ptr) => Pointee::Ptr,
+                        _ => Pointee::Other,
+                    };
+                    Type::Ptr { user: false, to }
+                }
+            };
+            let read_expr = TExpr {
+                kind: TExprKind::KernelField {
+                    ptr: Box::new(ptr),
+                    access: access(&steps)?,
+                    read,
+                },
+                ty: field_ty,
+                span: Span::new(span.start as usize, acc.span.end as usize),
+            };
+            if last {
+                return Ok(TExpr { span, ..read_expr });
+            }
+            // Go on through the pointer just read.
+            let next = &chain[k + 1];
+            let Type::Ptr {
+                to: Pointee::Kernel { id },
+                ..
+            } = field_ty
+            else {
+                return Err(bad(
+                    next.span,
+                    format!(
+                        "cannot access field `{}`: `{}` is {}, not a struct",
+                        next.name,
+                        acc.name,
+                        btf.type_name(ty)
+                    ),
+                ));
+            };
+            ptr = read_expr;
+            struct_id = id;
+            root = id;
+            steps.clear();
+        }
+        Err(bad(span, "empty field access".into()))
+    }
+}
+
+/// The span of the field name at the end of a field access expression.
+fn name_span(expr: Span, name: &str) -> Span {
+    let end = expr.end as usize;
+    Span::new(end.saturating_sub(name.len()).max(expr.start as usize), end)
+}
+
+/// Adds a step per member index of `path` from struct `id`.
+fn push_steps(
+    btf: &kbtf::Btf,
+    id: TypeId,
+    path: &[u32],
+    steps: &mut Vec<CoreStep>,
+) -> Result<(), kbtf::BtfError> {
+    let mut cur = btf.resolve(id)?;
+    for &index in path {
+        let t = btf.ty(cur)?;
+        let m = t
+            .members()
+            .nth(index as usize)
+            .ok_or_else(|| kbtf::BtfError(format!("member #{index} of type {cur} is missing")))?;
+        steps.push(CoreStep {
+            name: m.name.to_string(),
+            index,
+            bit_offset: m.bit_offset,
+            ty: core_type(btf, m.ty, 0)?,
+        });
+        cur = btf.resolve(m.ty)?;
+    }
+    Ok(())
+}
+
+/// The [`CoreType`] of BTF type `id`.
+fn core_type(btf: &kbtf::Btf, id: TypeId, depth: u32) -> Result<CoreType, kbtf::BtfError> {
+    let id = btf.resolve(id)?;
+    let t = btf.ty(id)?;
+    Ok(match t.kind() {
+        Kind::Int => {
+            let i = t.int().unwrap_or_default();
+            CoreType::Int {
+                name: t.name().to_string(),
+                size: i.size,
+                signed: i.signed,
+                char: i.char,
+                bool: i.bool,
+            }
+        }
+        Kind::Enum | Kind::Enum64 => CoreType::Enum {
+            name: t.name().to_string(),
+            size: t.size().unwrap_or(4),
+            signed: t.kind_flag(),
+        },
+        Kind::Array if depth < 8 => {
+            let a = t.array().unwrap_or_default();
+            CoreType::Array {
+                elem: Box::new(core_type(btf, a.elem, depth + 1)?),
+                len: a.nelems,
+            }
+        }
+        Kind::Struct | Kind::Union => CoreType::Struct(CoreStruct {
+            name: t.name().to_string(),
+            union: t.kind() == Kind::Union,
+            size: t.size().unwrap_or(0),
+        }),
+        // Pointers, and anything else a path ends in, match as pointers: the
+        // checker only reads ints, enums, pointers and char arrays.
+        _ => CoreType::Ptr,
+    })
+}
+
+/// The field names of a struct, looking into anonymous members.
+fn member_names(btf: &kbtf::Btf, id: TypeId) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut work = vec![(id, 0)];
+    while let Some((id, depth)) = work.pop() {
+        let Ok(t) = btf.resolve(id).and_then(|id| btf.ty(id)) else {
+            continue;
+        };
+        for m in t.members() {
+            if m.name.is_empty() {
+                if depth < 8 {
+                    work.push((m.ty, depth + 1));
+                }
+            } else {
+                out.push(m.name.to_string());
+            }
+        }
+    }
+    out
+}
+
+/// The closest name to `name` among `names`, if one is close enough to be a typo.
+fn suggest<'a>(name: &str, names: impl Iterator<Item = &'a str>) -> Option<String> {
+    let limit = (name.len() / 3).max(1);
+    names
+        .map(|n| (edit_distance(name, n), n))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, n)| (*d, n.len()))
+        .map(|(_, n)| n.to_string())
+}
+
+/// Edit distance counting insertions, deletions, substitutions and transpositions of
+/// adjacent bytes (optimal string alignment).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len().abs_diff(b.len()) > 3 {
+        return usize::MAX;
+    }
+    let w = b.len() + 1;
+    let mut d = vec![0usize; (a.len() + 1) * w];
+    for (i, row) in d.chunks_mut(w).enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in d.iter_mut().take(w).enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut v = (d[(i - 1) * w + j] + 1)
+                .min(d[i * w + j - 1] + 1)
+                .min(d[(i - 1) * w + j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                v = v.min(d[(i - 2) * w + j - 2] + 1);
+            }
+            d[i * w + j] = v;
+        }
+    }
+    d[a.len() * w + b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggestions_are_close_names() {
+        let names = ["pid", "tgid", "real_parent", "comm"];
+        assert_eq!(suggest("tigd", names.into_iter()), Some("tgid".into()));
+        assert_eq!(
+            suggest("real_parnt", names.into_iter()),
+            Some("real_parent".into())
+        );
+        assert_eq!(suggest("xyzzy", names.into_iter()), None);
+    }
+}
