@@ -48,7 +48,11 @@ fn info_describes_the_std_probes() {
         "bpf_map_lookup_elem #1 (3.19+)",
         "program types  tracepoint (4.7+)",
         "signed    no (unsigned)",
-        "format    1.1",
+        &format!(
+            "format    {}.{}",
+            tracec_meta::FORMAT_MAJOR,
+            tracec_meta::FORMAT_MINOR
+        ),
         "kernel         5.8 or newer",
     ] {
         assert!(out.contains(want), "missing {want:?} in:\n{out}");
