@@ -44,8 +44,7 @@ pub(super) fn expand(
             ));
         }
     }
-    let btf = btf_funcs::for_env(env)
-        .map_err(|e| err(format!("{kind} needs kernel BTF: {e}")))?;
+    let btf = btf_funcs::for_env(env).map_err(|e| err(format!("{kind} needs kernel BTF: {e}")))?;
     let names = if has_wildcard(function) {
         let all = btf_funcs::names_with_prefix(&btf, Kind::Func, "");
         let found: Vec<String> = all.into_iter().filter(|n| matches(function, n)).collect();

@@ -29,8 +29,7 @@ pub(super) fn expand(ap: &AttachPoint, env: &Env) -> Result<Vec<ExpandedProbe>, 
         }
         return Err(d.with_note(format!("targets: {}", TARGETS.join(", "))));
     }
-    let btf = btf_funcs::for_env(env)
-        .map_err(|e| err(format!("iter needs kernel BTF: {e}")))?;
+    let btf = btf_funcs::for_env(env).map_err(|e| err(format!("iter needs kernel BTF: {e}")))?;
     if btf.find_struct(&format!("bpf_iter__{target}")).is_none() {
         return Err(err(format!(
             "this kernel has no iterator '{target}' (no struct bpf_iter__{target} in its BTF)"

@@ -34,11 +34,14 @@ pub(super) fn expand(ap: &AttachPoint, ret: bool) -> Result<Vec<ExpandedProbe>, 
     };
     if has_wildcard(spec) || module.is_some_and(has_wildcard) {
         if spec.contains('+') {
-            return Err(err(format!("{kind}: an offset cannot be used with a wildcard")));
+            return Err(err(format!(
+                "{kind}: an offset cannot be used with a wildcard"
+            )));
         }
         let all = kernel_functions().map_err(|e| {
-            err(format!("cannot expand {kind} wildcard: {e}"))
-                .with_note("the list of traceable functions is /sys/kernel/tracing/available_filter_functions")
+            err(format!("cannot expand {kind} wildcard: {e}")).with_note(
+                "the list of traceable functions is /sys/kernel/tracing/available_filter_functions",
+            )
         })?;
         let mut found: Vec<(Option<String>, String)> = all
             .into_iter()
@@ -54,7 +57,10 @@ pub(super) fn expand(ap: &AttachPoint, ret: bool) -> Result<Vec<ExpandedProbe>, 
         found.sort();
         found.dedup();
         if found.is_empty() {
-            return Err(err(format!("No matches for {kind} {}", &ap.raw[ap.parts[0].len() + 1..])));
+            return Err(err(format!(
+                "No matches for {kind} {}",
+                &ap.raw[ap.parts[0].len() + 1..]
+            )));
         }
         return found
             .iter()

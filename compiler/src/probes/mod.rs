@@ -28,8 +28,8 @@ mod self_probe;
 pub mod table;
 pub mod tracefs;
 mod tracepoint;
-mod uprobe;
 mod unsupported;
+mod uprobe;
 
 use crate::diag::Diagnostic;
 use crate::front::ast::AttachPoint;

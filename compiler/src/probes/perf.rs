@@ -61,7 +61,10 @@ pub(super) fn expand(ap: &AttachPoint, hardware: bool) -> Result<Vec<ExpandedPro
     };
     let Some((config, default)) = lookup(hardware, event) else {
         let table = if hardware { HARDWARE } else { SOFTWARE };
-        let names: Vec<&str> = table.iter().flat_map(|(n, _, _)| n.iter().copied()).collect();
+        let names: Vec<&str> = table
+            .iter()
+            .flat_map(|(n, _, _)| n.iter().copied())
+            .collect();
         let mut d = err(format!("unknown {kind} event '{event}'"));
         if let Some(best) = super::glob::closest(event, names.iter().copied()) {
             d = d.with_note(format!("did you mean '{best}'?"));

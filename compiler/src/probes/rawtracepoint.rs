@@ -18,8 +18,9 @@ pub(super) fn expand(ap: &AttachPoint, env: &Env) -> Result<Vec<ExpandedProbe>, 
         [e] if !e.is_empty() => (None, e.as_str()),
         [m, e] if !m.is_empty() && !e.is_empty() => (Some(m.as_str()), e.as_str()),
         _ => {
-            return Err(err("rawtracepoint probe needs an event".into())
-                .with_note("e.g. rawtracepoint:sched_switch or rawtracepoint:vmlinux:sched_switch"))
+            return Err(err("rawtracepoint probe needs an event".into()).with_note(
+                "e.g. rawtracepoint:sched_switch or rawtracepoint:vmlinux:sched_switch",
+            ))
         }
     };
     if let Some(m) = module {
@@ -43,10 +44,7 @@ pub(super) fn expand(ap: &AttachPoint, env: &Env) -> Result<Vec<ExpandedProbe>, 
     } else {
         vec![event.to_string()]
     };
-    names
-        .iter()
-        .map(|n| probe(ap, &btf, module, n))
-        .collect()
+    names.iter().map(|n| probe(ap, &btf, module, n)).collect()
 }
 
 fn probe(

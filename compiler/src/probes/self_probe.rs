@@ -23,12 +23,8 @@ pub(super) fn expand(ap: &AttachPoint) -> Result<Vec<ExpandedProbe>, Diagnostic>
                 .with_note("self probes: self:signal:SIGUSR1"))
         }
         _ => {
-            return Err(
-                err("self:signal probe needs a signal".into()).with_note(format!(
-                    "supported signals: {}",
-                    names.join(", ")
-                )),
-            )
+            return Err(err("self:signal probe needs a signal".into())
+                .with_note(format!("supported signals: {}", names.join(", "))))
         }
     };
     let Some(&(name, number)) = SIGNALS.iter().find(|s| s.0 == signal) else {

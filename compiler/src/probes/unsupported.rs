@@ -7,7 +7,8 @@ use crate::diag::Diagnostic;
 use crate::front::ast::AttachPoint;
 
 pub(super) fn usdt(ap: &AttachPoint) -> Diagnostic {
-    let well_formed = matches!(ap.parts.len(), 3 | 4) && ap.parts[1..].iter().all(|p| !p.is_empty());
+    let well_formed =
+        matches!(ap.parts.len(), 3 | 4) && ap.parts[1..].iter().all(|p| !p.is_empty());
     if !well_formed {
         return Diagnostic::error(ap.span, "usdt probe needs a binary and a probe name")
             .with_note("e.g. usdt:/usr/bin/python3:function__entry or usdt:PATH:PROVIDER:NAME");
@@ -23,9 +24,11 @@ pub(super) fn watchpoint(ap: &AttachPoint, kind: &str) -> Diagnostic {
         && !ap.parts[3].is_empty()
         && ap.parts[2].parse::<u32>().is_ok();
     if !well_formed {
-        return Diagnostic::error(ap.span, format!("invalid {kind} probe"))
-            .with_note(format!("write {kind}:ADDRESS:LENGTH:MODE, e.g. {kind}:0x10000000:8:rw"));
+        return Diagnostic::error(ap.span, format!("invalid {kind} probe")).with_note(format!(
+            "write {kind}:ADDRESS:LENGTH:MODE, e.g. {kind}:0x10000000:8:rw"
+        ));
     }
-    Diagnostic::error(ap.span, format!("{kind} probes are not supported"))
-        .with_note("tracec cannot set hardware breakpoints (they need a resolved address in a traced process)")
+    Diagnostic::error(ap.span, format!("{kind} probes are not supported")).with_note(
+        "tracec cannot set hardware breakpoints (they need a resolved address in a traced process)",
+    )
 }

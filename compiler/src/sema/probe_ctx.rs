@@ -149,18 +149,19 @@ impl Checker {
             (Context::Regs { function, .. }, "func", _) => Some(str_const(function, span)),
             (Context::BtfArgs(a), _, Some(i)) if a.argn => match a.args.get(i) {
                 Some(arg) => self.btf_slot(i as u32, arg.ty, span),
-                None => unavailable(
-                    self,
-                    &format!(": it has {} arguments", a.args.len()),
-                ),
+                None => unavailable(self, &format!(": it has {} arguments", a.args.len())),
             },
             (Context::BtfArgs(a), "retval", _) => match a.retval {
                 Some(ty) => self.btf_slot(a.args.len() as u32, ty, span),
                 None => unavailable(self, ""),
             },
-            (Context::BtfArgs(BtfArgs {
-                function: Some(f), ..
-            }), "func", _) => Some(str_const(f, span)),
+            (
+                Context::BtfArgs(BtfArgs {
+                    function: Some(f), ..
+                }),
+                "func",
+                _,
+            ) => Some(str_const(f, span)),
             (Context::Iter { target }, "ctx", _) => {
                 let btf = self.btf(span, "ctx")?;
                 let id = btf.find_struct(&format!("bpf_iter__{target}"))?;
