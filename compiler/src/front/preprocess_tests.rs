@@ -3,7 +3,7 @@ use super::*;
 fn pp(src: &str) -> String {
     let (out, diags) = run(src, &[]);
     assert!(diags.is_empty(), "{diags:?}");
-    assert_eq!(out.len() >= src.len(), true);
+    assert!(out.len() >= src.len());
     out
 }
 
