@@ -83,7 +83,9 @@ pub(super) fn expand(ap: &AttachPoint, ret: bool) -> Result<Vec<ExpandedProbe>, 
     if ret && offset != 0 {
         return Err(err("kretprobe does not take an offset".to_string()));
     }
-    Ok(vec![one(ap, kind, module, function, offset, ret)?])
+    let mut p = one(ap, kind, module, function, offset, ret)?;
+    p.symbol_stem = symbol_stem(kind, &ap.parts[1..]);
+    Ok(vec![p])
 }
 
 /// One concrete probe on `function` (in `module`, when given).
