@@ -270,9 +270,12 @@ fn kprobe_specs() {
         .message
         .contains("does not take an offset"));
     assert!(error("kprobe:tcp_*+4").message.contains("wildcard"));
-    assert!(error("kprobe:no_such_function_anywhere_*")
-        .message
-        .starts_with("No matches for kprobe"));
+    // No match, or (without a readable function list) a reason it cannot expand.
+    let m = error("kprobe:no_such_function_anywhere_*").message;
+    assert!(
+        m.starts_with("No matches for kprobe") || m.starts_with("cannot expand kprobe wildcard"),
+        "{m}"
+    );
     let m = one("kprobe:kvm:x86_emulate_insn");
     assert_eq!(m.name, "kprobe:kvm:x86_emulate_insn");
     assert_eq!(
