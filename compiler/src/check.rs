@@ -22,6 +22,11 @@ use crate::{finish, Options};
 ///   (lowering, the back end, the object writer), so limits such as the 512-byte
 ///   stack are reported as well.
 pub fn check(source: &str, options: &Options) -> Vec<Diagnostic> {
+    let (pp, pp_errors) = front::preprocess::run(source, &options.include_dirs);
+    if !pp_errors.is_empty() {
+        return pp_errors;
+    }
+    let source = pp.as_str();
     let partial = front::parse_recovering(source);
     let Some(program) = &partial.program else {
         return partial.diags;

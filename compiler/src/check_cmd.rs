@@ -63,6 +63,7 @@ pub fn run(cli: &Cli) -> Result<ExitCode, String> {
             source_name: name.clone(),
             tracefs: cli.tracefs.clone(),
             btf: crate::btf_path(cli),
+            include_dirs: cli.include.clone(),
             ..Options::default()
         };
         let diags = compile_guarded_with(|| tracec::check(&source, &options))?;

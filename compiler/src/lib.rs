@@ -71,6 +71,8 @@ pub struct Options {
     /// Reserve the signature section ([`obj::write_signable`]) so that the object
     /// can be signed with [`tracec_meta::sign::sign`].
     pub signature_slot: bool,
+    /// `-I DIR`: where `#include` looks for headers before the system directories.
+    pub include_dirs: Vec<PathBuf>,
 }
 
 impl Default for Options {
@@ -80,6 +82,7 @@ impl Default for Options {
             tracefs: PathBuf::from("/sys/kernel/tracing"),
             btf: None,
             signature_slot: false,
+            include_dirs: Vec::new(),
         }
     }
 }
@@ -138,6 +141,11 @@ pub struct Compiled {
 /// and [`Compiled::warnings`] the non-fatal diagnostics. On failure, every error
 /// found, in the order of the script (render them with [`render`]).
 pub fn compile(source: &str, options: &Options) -> Result<Compiled, Vec<Diagnostic>> {
+    let (pp, errors) = front::preprocess::run(source, &options.include_dirs);
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let source = pp.as_str();
     let program = front::parse(source)?;
     let checked = sema::check(&program, &options.probe_env())?;
     finish(source, options, &checked)

@@ -91,6 +91,9 @@ struct Cli {
     /// readable].
     #[arg(long, value_name = "FILE")]
     btf: Option<PathBuf>,
+    /// Add DIR to the directories `#include` searches (before /usr/include).
+    #[arg(short = 'I', value_name = "DIR")]
+    include: Vec<PathBuf>,
 
     /// Sign the object with the secret key KEY (written by --keygen); `tracerun
     /// --trust NAME.pub` then runs it only if no byte of it was changed.
@@ -216,6 +219,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         tracefs: cli.tracefs.clone(),
         btf: btf_path(&cli),
         signature_slot: key.is_some(),
+        include_dirs: cli.include.clone(),
     };
     let color = std::io::stderr().is_terminal();
     let mut compiled = match compile_guarded(&source, &options)? {

@@ -200,6 +200,40 @@ pub enum Attach {
         #[serde(rename = "return")]
         ret: bool,
     },
+    /// A raw tracepoint (`BPF_PROG_TYPE_RAW_TRACEPOINT`) by kernel tracepoint name.
+    RawTracepoint {
+        name: String,
+    },
+    /// A perf event counter on every online CPU: a sample every `period` events.
+    /// `hardware`: `PERF_TYPE_HARDWARE`, else `PERF_TYPE_SOFTWARE`; `config` is the
+    /// event id of that type (`PERF_COUNT_SW_*` / `PERF_COUNT_HW_*`); `event` its
+    /// name as written, for messages.
+    PerfCounter {
+        hardware: bool,
+        event: String,
+        config: u64,
+        period: u64,
+    },
+    /// `fentry`/`fexit` on kernel function `function` (a BPF trampoline; the program
+    /// is loaded against that function's BTF).
+    Fentry {
+        function: String,
+        #[serde(rename = "return")]
+        ret: bool,
+    },
+    /// A BPF iterator over `target` (`task`, `task_file`, `task_vma`...): run once
+    /// after BEGIN, its output read to the end; or pinned at `pin` when not empty.
+    Iter {
+        target: String,
+        #[serde(default)]
+        pin: String,
+    },
+    /// `self:signal:SIG`: run through `BPF_PROG_TEST_RUN` each time the runtime
+    /// receives signal `number` (`signal` is its name).
+    Signal {
+        signal: String,
+        number: i32,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -221,6 +221,16 @@ fn requirements(
         r.features
             .push(("uprobes (CONFIG_UPROBE_EVENTS)".into(), "4.1"));
     }
+    if attach(|a| matches!(a, Attach::RawTracepoint { .. })) {
+        r.features.push(("raw tracepoints".into(), "4.17"));
+    }
+    if attach(|a| matches!(a, Attach::Fentry { .. })) {
+        r.features
+            .push(("fentry/fexit (BPF trampolines)".into(), "5.5"));
+    }
+    if attach(|a| matches!(a, Attach::Iter { .. })) {
+        r.features.push(("BPF iterators".into(), "5.8"));
+    }
     r.features
         .push(("BTF for maps and line info".into(), "5.2"));
     r
@@ -307,6 +317,27 @@ pub fn target(a: &Attach) -> String {
             if symbol.is_empty() { "" } else { symbol },
             plus(*offset)
         ),
+        Attach::RawTracepoint { name } => format!("raw tracepoint {name}"),
+        Attach::PerfCounter {
+            hardware,
+            event,
+            period,
+            ..
+        } => format!(
+            "{} perf event {event} on every CPU every {period} events",
+            if *hardware { "hardware" } else { "software" }
+        ),
+        Attach::Fentry { function, ret } => format!(
+            "{} {function} (BPF trampoline)",
+            if *ret { "fexit" } else { "fentry" }
+        ),
+        Attach::Iter { target, pin } if pin.is_empty() => {
+            format!("iterator over {target}, run once at start")
+        }
+        Attach::Iter { target, pin } => format!("iterator over {target}, pinned at {pin}"),
+        Attach::Signal { signal, .. } => {
+            format!("runs on each {signal} to tracerun (BPF_PROG_TEST_RUN)")
+        }
     }
 }
 

@@ -60,21 +60,38 @@ pub fn load(obj: &Object, start_ns: u64, params: &[GlobalValue]) -> Result<Ebpf,
 /// program, a type tracerun cannot run); the inner one is the kernel's answer, with the
 /// verifier log when the verifier rejected it.
 pub fn load_program(ebpf: &mut Ebpf, probe: &ProbeSpec) -> Result<Result<(), ProgramError>, Error> {
-    let prog = program(ebpf, probe)?;
-    Ok(match prog {
-        Program::RawTracePoint(p) => p.load(),
-        Program::TracePoint(p) => p.load(),
-        Program::PerfEvent(p) => p.load(),
-        Program::KProbe(p) => p.load(),
-        Program::UProbe(p) => p.load(),
-        other => {
-            return Err(Error::new(format!(
-                "{}: program {} has type {:?}, which tracerun cannot run",
+    let btf_load = matches!(probe.attach, Attach::Fentry { .. } | Attach::Iter { .. });
+    let btf = if btf_load {
+        Some(aya::Btf::from_sys_fs().map_err(|e| {
+            Error::new(format!(
+                "{}: cannot read the kernel BTF (/sys/kernel/btf/vmlinux) this probe type needs: {}",
                 probe.name,
-                probe.program,
-                other.prog_type()
-            )))
-        }
+                chain(&e)
+            ))
+        })?)
+    } else {
+        None
+    };
+    let prog = program(ebpf, probe)?;
+    Ok(match (prog, &probe.attach, &btf) {
+        (Program::FEntry(p), Attach::Fentry { function, .. }, Some(btf)) => p.load(function, btf),
+        (Program::FExit(p), Attach::Fentry { function, .. }, Some(btf)) => p.load(function, btf),
+        (Program::Iter(p), Attach::Iter { target, .. }, Some(btf)) => p.load(target, btf),
+        (prog, _, _) => match prog {
+            Program::RawTracePoint(p) => p.load(),
+            Program::TracePoint(p) => p.load(),
+            Program::PerfEvent(p) => p.load(),
+            Program::KProbe(p) => p.load(),
+            Program::UProbe(p) => p.load(),
+            other => {
+                return Err(Error::new(format!(
+                    "{}: program {} has type {:?}, which tracerun cannot run",
+                    probe.name,
+                    probe.program,
+                    other.prog_type()
+                )))
+            }
+        },
     })
 }
 
@@ -163,7 +180,17 @@ pub fn attach(ebpf: &mut Ebpf, probe: &ProbeSpec) -> Result<(), Error> {
             symbol,
             offset,
             ..
-        } => attach_uprobe(prog, path, symbol, *offset),
+        } => attach_uprobe(prog, path, symbol, *offset, pid_scope()),
+        Attach::RawTracepoint { name } => crate::load_more::attach_raw_tracepoint(prog, name),
+        Attach::PerfCounter {
+            hardware,
+            config,
+            period,
+            ..
+        } => crate::load_more::attach_perf_counter(prog, *hardware, *config, *period),
+        Attach::Fentry { .. } => crate::load_more::attach_fentry(prog),
+        // Iterators are run (or pinned) by the session; signal probes run on signals.
+        Attach::Iter { .. } | Attach::Signal { .. } => Ok(()),
     };
     r.map_err(|e| Error::new(format!("cannot attach {}: {}", probe.name, e)))
 }
@@ -243,7 +270,21 @@ fn attach_kprobe(prog: &mut Program, function: &str, offset: u64) -> Result<(), 
     })
 }
 
-fn attach_uprobe(prog: &mut Program, path: &str, symbol: &str, offset: u64) -> Result<(), String> {
+/// The process uprobes are limited to (`tracerun -p PID`, `-c CMD`), if any.
+fn pid_scope() -> UProbeScope {
+    match crate::load_more::target_pid() {
+        Some(pid) => UProbeScope::OneProcess(pid),
+        None => UProbeScope::AllProcesses,
+    }
+}
+
+fn attach_uprobe(
+    prog: &mut Program,
+    path: &str,
+    symbol: &str,
+    offset: u64,
+    scope: UProbeScope,
+) -> Result<(), String> {
     let Program::UProbe(u) = prog else {
         return Err(wrong_type(prog, "a uprobe"));
     };
@@ -254,7 +295,7 @@ fn attach_uprobe(prog: &mut Program, path: &str, symbol: &str, offset: u64) -> R
     } else {
         UProbeAttachLocation::Symbol(symbol)
     };
-    u.attach(location, path, UProbeScope::AllProcesses)
+    u.attach(location, path, scope)
         .map(drop)
         .map_err(|e| chain(&e))
 }

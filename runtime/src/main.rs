@@ -32,6 +32,9 @@ struct Cli {
     /// NAME writes NAME.pub); may be repeated to trust several keys.
     #[arg(long, value_name = "KEY.pub")]
     trust: Vec<PathBuf>,
+    /// Limit uprobes and software/hardware counters to process PID.
+    #[arg(short = 'p', value_name = "PID")]
+    pid: Option<std::num::NonZeroU32>,
     /// The object written by `tracec`.
     #[arg(value_name = "OBJECT")]
     object: PathBuf,
@@ -48,6 +51,9 @@ enum Format {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(pid) = cli.pid {
+        tracerun::load_more::set_target_pid(pid);
+    }
     let result = if cli.info {
         let json = cli.format == Some(Format::Json);
         tracerun::info::run(&cli.object, json, &mut std::io::stdout().lock()).map(|()| true)

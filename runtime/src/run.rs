@@ -195,9 +195,16 @@ impl<'a> Session<'a> {
             eprintln!("{}", attached_message(self.meta.probes.len()));
         }
         stop |= self.handle(&begin_records);
+        if !stop {
+            stop |= self.run_iters()?;
+        }
         self.check_lost();
+        let user = self.user_signals()?;
         while !stop && self.out_error.is_none() {
             let mut fds = vec![signals.as_raw_fd()];
+            if let Some(u) = &user {
+                fds.push(u.as_raw_fd());
+            }
             if let Some(r) = &self.ring {
                 fds.push(r.as_raw_fd());
             }
@@ -206,7 +213,12 @@ impl<'a> Session<'a> {
             if ready[0] && signals.take() {
                 break;
             }
-            if ready.get(1) == Some(&true) {
+            if let Some(u) = user.as_ref().filter(|_| ready[1]) {
+                for number in u.take() {
+                    self.run_signal(number)?;
+                }
+            }
+            if ready.last() == Some(&true) || user.is_some() {
                 let records = self.drain();
                 stop = self.handle(&records);
             }
@@ -227,6 +239,83 @@ impl<'a> Session<'a> {
             })?;
         }
         Ok(())
+    }
+
+    /// The signals of `self:signal` probes, blocked and pollable.
+    fn user_signals(&self) -> Result<Option<crate::selfsig::UserSignals>, Error> {
+        let mut numbers: Vec<i32> = self
+            .meta
+            .probes
+            .iter()
+            .filter_map(|p| match p.attach {
+                Attach::Signal { number, .. } => Some(number),
+                _ => None,
+            })
+            .collect();
+        numbers.sort_unstable();
+        numbers.dedup();
+        crate::selfsig::UserSignals::new(&numbers)
+            .map_err(|e| Error::new(format!("cannot set up self:signal probes: {e}")))
+    }
+
+    /// Run every `self:signal` program for signal `number`, in metadata order.
+    fn run_signal(&self, number: i32) -> Result<(), Error> {
+        let probes = self
+            .meta
+            .probes
+            .iter()
+            .filter(|p| matches!(p.attach, Attach::Signal { number: n, .. } if n == number));
+        for probe in probes {
+            let fd = load::program_fd(&self.ebpf, probe)?;
+            sys::prog_test_run(fd).map_err(|e| {
+                Error::new(format!(
+                    "cannot run {} (BPF_PROG_TEST_RUN): {e}",
+                    probe.name
+                ))
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Run the iterators: read each to the end, printing its events as they come
+    /// (pinned ones are only announced). Returns whether the script is done: it
+    /// is once an iterator has run, as in bpftrace.
+    fn run_iters(&mut self) -> Result<bool, Error> {
+        use std::io::Read;
+        let mut ran = false;
+        let meta = self.meta;
+        for probe in meta.probes.iter() {
+            let Attach::Iter { pin, .. } = &probe.attach else {
+                continue;
+            };
+            let prog = self.ebpf.program_mut(&probe.program).ok_or_else(|| {
+                Error::new(format!(
+                    "{}: program {} is missing",
+                    probe.name, probe.program
+                ))
+            })?;
+            let file = crate::load_more::start_iter(prog, pin)
+                .map_err(|e| Error::new(format!("cannot run {}: {e}", probe.name)))?;
+            let Some(mut file) = file else {
+                eprintln!("Program pinned to {pin}");
+                continue;
+            };
+            ran = true;
+            let mut buf = vec![0u8; 4096];
+            loop {
+                let n = file
+                    .read(&mut buf)
+                    .map_err(|e| Error::new(format!("cannot read {}: {e}", probe.name)))?;
+                let records = self.drain();
+                if self.handle(&records) {
+                    return Ok(true);
+                }
+                if n == 0 {
+                    break;
+                }
+            }
+        }
+        Ok(ran)
     }
 
     /// Take every record currently in the ringbuf.

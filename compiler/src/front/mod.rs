@@ -5,8 +5,10 @@
 
 pub mod ast;
 mod depth;
+pub mod headers;
 pub mod lexer;
 pub mod literal;
+pub mod preprocess;
 mod syntax_error;
 
 lalrpop_util::lalrpop_mod!(

@@ -33,6 +33,7 @@ impl Lower<'_, '_> {
             }
             Builtin::Cpu => self.b.call(Helper::GetSmpProcessorId, vec![]),
             Builtin::CurTask => self.b.call(Helper::GetCurrentTask, vec![]),
+            Builtin::Ctx => self.b.ctx(),
             // A string; only reachable through an (impossible) integer use.
             Builtin::Comm => self.b.imm(0),
         }

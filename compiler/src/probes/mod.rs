@@ -12,16 +12,23 @@
 //! and [`list`] use the tracefs named by [`Env`].
 
 mod begin_end;
+mod btf_funcs;
+mod fentry;
 pub mod format;
 pub mod glob;
 mod interval;
+mod iter;
 mod kprobe;
 mod list;
 pub mod offline;
+mod perf;
 mod profile;
+mod rawtracepoint;
+mod self_probe;
 pub mod table;
 pub mod tracefs;
 mod tracepoint;
+mod unsupported;
 mod uprobe;
 
 use crate::diag::Diagnostic;
@@ -64,6 +71,36 @@ pub enum Context {
     None,
     /// A tracepoint record; `args->f` reads `fields[f]` at its offset from ctx.
     Tracepoint { fields: Vec<TpField> },
+    /// A `struct pt_regs` (kprobe, uprobe): `argN` reads the Nth argument register,
+    /// `retval` the return register (`ret` probes only), `func` is `function`.
+    Regs { ret: bool, function: String },
+    /// An array of `u64` argument slots typed by kernel BTF (rawtracepoint,
+    /// fentry/fexit): `argN` is slot N, `args.NAME` the named argument with its
+    /// type, `retval` (fexit) the slot after the arguments.
+    BtfArgs(BtfArgs),
+    /// A BPF iterator: ctx points to `struct bpf_iter__<target>` (`ctx.task`...).
+    Iter { target: String },
+}
+
+/// The arguments of a rawtracepoint or fentry/fexit probe.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BtfArgs {
+    /// In order; slot `i` of ctx holds `args[i]`.
+    pub args: Vec<BtfArg>,
+    /// The return value's kernel BTF type (fexit only).
+    pub retval: Option<u32>,
+    /// What `func` means (fentry/fexit), when the probe has one.
+    pub function: Option<String>,
+    /// Whether `argN` is available (rawtracepoint; fentry uses `args`).
+    pub argn: bool,
+}
+
+/// One argument: its name and kernel BTF type id (in the BTF of [`Env::btf`], or
+/// `/sys/kernel/btf/vmlinux`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct BtfArg {
+    pub name: String,
+    pub ty: u32,
 }
 
 /// A field of a tracepoint's format (common_* fields excluded).
@@ -103,7 +140,7 @@ pub enum TpType {
 
 /// Expand an attach point into concrete probes, or explain why it names none.
 pub fn expand(ap: &AttachPoint, env: &Env) -> Result<Vec<ExpandedProbe>, Diagnostic> {
-    expand_with(ap, &*tracepoint_source(env))
+    expand_env(ap, &*tracepoint_source(env), env)
 }
 
 /// All probes matching `pattern` (bpftrace `-l` syntax, `*` wildcards; all if `None`),
@@ -153,10 +190,24 @@ fn tracefs_root(configured: &std::path::Path, fallback: &std::path::Path) -> Pat
     }
 }
 
-/// [`expand`] with an explicit tracepoint source.
+/// [`expand`] with an explicit tracepoint source (kernel BTF from the default place).
 pub fn expand_with(
     ap: &AttachPoint,
     src: &dyn TracepointSource,
+) -> Result<Vec<ExpandedProbe>, Diagnostic> {
+    let env = Env {
+        tracefs: PathBuf::from(DEFAULT_TRACEFS),
+        btf: None,
+    };
+    expand_env(ap, src, &env)
+}
+
+/// [`expand`] with an explicit tracepoint source; `env.btf` names the kernel BTF
+/// (`None`: `/sys/kernel/btf/vmlinux`) for the providers typed by it.
+pub fn expand_env(
+    ap: &AttachPoint,
+    src: &dyn TracepointSource,
+    env: &Env,
 ) -> Result<Vec<ExpandedProbe>, Diagnostic> {
     let first = ap.parts.first().map_or("", String::as_str);
     if let Some(begin) = begin_end::classify(first) {
@@ -170,8 +221,23 @@ pub fn expand_with(
             "kprobe" => kprobe::expand(ap, false),
             "kretprobe" => kprobe::expand(ap, true),
             "uprobe" => uprobe::expand(ap, false),
-            _ => uprobe::expand(ap, true),
+            "uretprobe" => uprobe::expand(ap, true),
+            "rawtracepoint" => rawtracepoint::expand(ap, env),
+            "software" => perf::expand(ap, false),
+            "hardware" => perf::expand(ap, true),
+            "fentry" => fentry::expand(ap, env, false),
+            "fexit" => fentry::expand(ap, env, true),
+            "iter" => iter::expand(ap, env),
+            "self" => self_probe::expand(ap),
+            _ => Err(Diagnostic::error(
+                ap.span,
+                format!("probe type '{p}' is not supported yet"),
+            )),
         },
+        Some(Provider::Unsupported("usdt")) => Err(unsupported::usdt(ap)),
+        Some(Provider::Unsupported(p @ ("watchpoint" | "asyncwatchpoint"))) => {
+            Err(unsupported::watchpoint(ap, p))
+        }
         Some(Provider::Unsupported(p)) => Err(Diagnostic::error(
             ap.span,
             format!("probe type '{p}' is not supported yet"),
@@ -208,15 +274,15 @@ const PROVIDERS: &[(&str, &[&str], bool)] = &[
     ("uprobe", &["u"], true),
     ("uretprobe", &["ur"], true),
     ("usdt", &["U"], false),
-    ("fentry", &["f", "kfunc"], false),
-    ("fexit", &["fr", "kretfunc"], false),
-    ("rawtracepoint", &["rt"], false),
-    ("software", &["s"], false),
-    ("hardware", &["h"], false),
+    ("fentry", &["f", "kfunc"], true),
+    ("fexit", &["fr", "kretfunc"], true),
+    ("rawtracepoint", &["rt"], true),
+    ("software", &["s"], true),
+    ("hardware", &["h"], true),
     ("watchpoint", &["w"], false),
     ("asyncwatchpoint", &["aw"], false),
-    ("iter", &["it"], false),
-    ("self", &[], false),
+    ("iter", &["it"], true),
+    ("self", &[], true),
     ("test", &[], false),
     ("bench", &[], false),
 ];

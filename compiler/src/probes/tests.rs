@@ -186,6 +186,49 @@ fn profile_spellings() {
 }
 
 #[test]
+fn perf_counter_and_signal_specs() {
+    let p = one("s:faults");
+    assert_eq!(p.name, "software:faults");
+    assert_eq!(p.section, "perf_event");
+    assert_eq!(
+        p.attach,
+        Attach::PerfCounter {
+            hardware: false,
+            event: "faults".into(),
+            config: 2,
+            period: 100
+        }
+    );
+    let p = one("hardware:cycles:1e6");
+    assert_eq!(
+        p.attach,
+        Attach::PerfCounter {
+            hardware: true,
+            event: "cycles".into(),
+            config: 0,
+            period: 1_000_000
+        }
+    );
+    let p = one("self:signal:SIGUSR1");
+    assert_eq!(p.section, "raw_tp");
+    assert_eq!(
+        p.attach,
+        Attach::Signal {
+            signal: "SIGUSR1".into(),
+            number: 10
+        }
+    );
+    let p = one("uprobe:/bin/bash:readline");
+    assert_eq!(
+        p.context,
+        Context::Regs {
+            ret: false,
+            function: "readline".into()
+        }
+    );
+}
+
+#[test]
 fn kprobe_specs() {
     let p = one("kprobe:vfs_read");
     assert_eq!(p.name, "kprobe:vfs_read");
@@ -226,10 +269,23 @@ fn kprobe_specs() {
     assert!(error("kretprobe:vfs_read+4")
         .message
         .contains("does not take an offset"));
-    assert!(error("kprobe:tcp_*").message.contains("wildcards"));
-    assert!(error("kprobe:kvm:x86_emulate_insn")
-        .message
-        .contains("module"));
+    assert!(error("kprobe:tcp_*+4").message.contains("wildcard"));
+    // No match, or (without a readable function list) a reason it cannot expand.
+    let m = error("kprobe:no_such_function_anywhere_*").message;
+    assert!(
+        m.starts_with("No matches for kprobe") || m.starts_with("cannot expand kprobe wildcard"),
+        "{m}"
+    );
+    let m = one("kprobe:kvm:x86_emulate_insn");
+    assert_eq!(m.name, "kprobe:kvm:x86_emulate_insn");
+    assert_eq!(
+        m.attach,
+        Attach::Kprobe {
+            function: "x86_emulate_insn".into(),
+            offset: 0,
+            ret: false
+        }
+    );
     assert!(error("kprobe:").message.contains("needs a kernel function"));
     assert!(error("kprobe:0xffffffff81000000")
         .message
@@ -320,26 +376,31 @@ fn unknown_and_unsupported_types() {
         d.notes.iter().any(|n| n == "did you mean 'tracepoint'?"),
         "{d:?}"
     );
-    for (raw, name) in [
-        ("usdt:/bin/x:probe", "usdt"),
-        ("U:/bin/x:probe", "usdt"),
-        ("fentry:vfs_read", "fentry"),
-        ("kfunc:vfs_read", "fentry"),
-        ("fr:vfs_read", "fexit"),
-        ("software:faults:100", "software"),
-        ("s:cpu:1", "software"),
-        ("hardware:cache-misses:10", "hardware"),
-        ("watchpoint:0x1000:8:w", "watchpoint"),
-        ("rawtracepoint:sys_exit", "rawtracepoint"),
-        ("rt:sys_exit", "rawtracepoint"),
-        ("iter:task", "iter"),
-        ("it:task", "iter"),
-    ] {
-        assert_eq!(
-            error(raw).message,
-            format!("probe type '{name}' is not supported yet")
-        );
+    for raw in ["usdt:/bin/x:probe", "U:/bin/x:probe"] {
+        assert_eq!(error(raw).message, "usdt probes are not supported yet");
     }
+    assert_eq!(
+        error("usdt:x").message,
+        "usdt probe needs a binary and a probe name"
+    );
+    assert_eq!(
+        error("watchpoint:0x1000:8:w").message,
+        "watchpoint probes are not supported"
+    );
+    assert_eq!(error("w:0x1000:x:w").message, "invalid watchpoint probe");
+    assert_eq!(
+        error("self:signal:SIGHUP").message,
+        "signal 'SIGHUP' is not supported"
+    );
+    assert_eq!(
+        error("software:nosuch").message,
+        "unknown software event 'nosuch'"
+    );
+    assert_eq!(error("it:nosuch").message, "unknown iterator 'nosuch'");
+    assert_eq!(
+        error("bench:x").message,
+        "probe type 'bench' is not supported yet"
+    );
     assert!(error("").message.contains("unknown probe type ''"));
 }
 

@@ -65,10 +65,13 @@ pub(super) fn expand(ap: &AttachPoint, ret: bool) -> Result<Vec<ExpandedProbe>, 
         symbol_stem: symbol_stem(kind, &ap.parts[1..]),
         attach: Attach::Uprobe {
             path: path.to_string(),
-            symbol,
+            symbol: symbol.clone(),
             offset,
             ret,
         },
-        context: Context::None,
+        context: Context::Regs {
+            ret,
+            function: if symbol.is_empty() { target } else { symbol },
+        },
     }])
 }

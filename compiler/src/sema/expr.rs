@@ -116,6 +116,9 @@ impl Checker {
                 span,
             };
         }
+        if let Some(t) = self.probe_ident(cx, name, span) {
+            return t;
+        }
         match name {
             "curtask" => self.curtask(span),
             "probe" => {
@@ -143,6 +146,9 @@ impl Checker {
     fn field(&mut self, cx: &mut ProbeCx, base: &ast::Expr, field: &str, span: Span) -> TExpr {
         if !matches!(&base.kind, ExprKind::Ident(n) if n == "args") {
             return self.kernel_field(cx, base, field, span);
+        }
+        if let Context::BtfArgs(a) = &cx.probe.context {
+            return self.btf_arg_field(cx, &a.clone(), field, span);
         }
         let Context::Tracepoint { fields } = &cx.probe.context else {
             self.error(

@@ -19,6 +19,7 @@ mod kernel_tests;
 pub mod maps;
 pub mod params;
 pub mod printf;
+mod probe_ctx;
 mod stmt;
 pub mod types;
 
@@ -157,6 +158,7 @@ fn analyze(
                 user_default: matches!(&ep.attach, Attach::Tracepoint { category, .. } if category == "syscalls"),
             };
             let predicate = p.predicate.as_ref().map(|e| ck.condition(&mut cx, e));
+            let predicate = ck.probe_guard(&cx, predicate, p.span);
             let body = ck.block(&mut cx, &p.body);
             out.push(CheckedProbe {
                 probe: ep.clone(),

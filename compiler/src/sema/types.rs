@@ -135,6 +135,8 @@ pub enum Builtin {
     Comm,
     /// `curtask`: the current `struct task_struct *`.
     CurTask,
+    /// The program's context pointer (`ctx` in iterators).
+    Ctx,
 }
 
 /// Integer arithmetic with signedness resolved.

@@ -1,0 +1,277 @@
+//! Numeric object-like `#define`s of C headers (`AF_INET`, `O_RDONLY`...), for
+//! `#include` lines in scripts. Types come from kernel BTF, so only constants are
+//! read: `#define NAME 12`, `0x1f`, `(4)`, `-1`, `10UL`, or another such name.
+//! Nested `#include`s are followed (bounded); conditionals inside headers are not
+//! evaluated, so the first definition of a name wins. Not a C preprocessor:
+//! anything else in a header is ignored.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+/// Default header directories, after the `-I` ones.
+const SYSTEM_DIRS: &[&str] = &[
+    "/usr/local/include",
+    "/usr/include/x86_64-linux-gnu",
+    "/usr/include/aarch64-linux-gnu",
+    "/usr/include",
+];
+
+/// Deepest nesting of includes followed, and most headers read per script.
+const MAX_DEPTH: usize = 24;
+const MAX_FILES: usize = 2000;
+
+/// Reads headers and collects their numeric defines.
+pub struct Headers<'a> {
+    dirs: Vec<PathBuf>,
+    seen: HashSet<PathBuf>,
+    /// Raw values (resolved lazily: a define may name one defined later).
+    raw: HashMap<String, String>,
+    defs: &'a mut HashMap<String, String>,
+}
+
+impl<'a> Headers<'a> {
+    pub fn new(include_dirs: &[PathBuf], defs: &'a mut HashMap<String, String>) -> Headers<'a> {
+        let mut dirs = include_dirs.to_vec();
+        dirs.extend(SYSTEM_DIRS.iter().map(PathBuf::from));
+        Headers {
+            dirs,
+            seen: HashSet::new(),
+            raw: HashMap::new(),
+            defs,
+        }
+    }
+
+    /// Find header `name` (as in `<name>`); `Err` says where it was looked for.
+    pub fn find(&self, name: &str, from: Option<&Path>) -> Result<PathBuf, String> {
+        let local = from.and_then(Path::parent).map(|d| d.join(name));
+        local
+            .into_iter()
+            .chain(self.dirs.iter().map(|d| d.join(name)))
+            .find(|p| p.is_file())
+            .ok_or_else(|| {
+                let dirs: Vec<String> = self.dirs.iter().map(|d| d.display().to_string()).collect();
+                format!("header '{name}' not found (searched {})", dirs.join(", "))
+            })
+    }
+
+    /// Read header `path` and everything it includes; then add the numeric defines
+    /// found to the script's definitions (those it already has are kept).
+    pub fn include(&mut self, path: &Path) {
+        self.read(path, 0);
+        let names: Vec<String> = self.raw.keys().cloned().collect();
+        for n in names {
+            if self.defs.contains_key(&n) {
+                continue;
+            }
+            if let Some(v) = self.resolve(&n, 0) {
+                self.defs.insert(n, v);
+            }
+        }
+    }
+
+    fn read(&mut self, path: &Path, depth: usize) {
+        if depth > MAX_DEPTH || self.seen.len() >= MAX_FILES || !self.seen.insert(path.into()) {
+            return;
+        }
+        let Ok(bytes) = std::fs::read(path) else {
+            return;
+        };
+        let text = String::from_utf8_lossy(&bytes);
+        for line in logical_lines(&text) {
+            let Some(rest) = line.trim_start().strip_prefix('#') else {
+                continue;
+            };
+            let rest = rest.trim_start();
+            if let Some(inc) = rest.strip_prefix("include") {
+                if let Some(name) = include_target(inc) {
+                    if let Ok(p) = self.find(&name, Some(path)) {
+                        self.read(&p, depth + 1);
+                    }
+                }
+            } else if let Some(def) = rest.strip_prefix("define") {
+                if let Some((name, value)) = object_define(def) {
+                    self.raw.entry(name).or_insert(value);
+                }
+            }
+        }
+    }
+
+    /// The numeric value of `name`, following aliases.
+    fn resolve(&self, name: &str, depth: usize) -> Option<String> {
+        let v = self.raw.get(name)?;
+        if let Some(n) = numeric(v) {
+            return Some(n);
+        }
+        if depth < 16 && is_ident(v) {
+            return self.resolve(v, depth + 1);
+        }
+        None
+    }
+}
+
+/// Lines with backslash-newline continuations joined and comments removed.
+pub fn logical_lines(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut in_comment = false;
+    for raw in text.lines() {
+        let mut line = String::new();
+        let b = raw.as_bytes();
+        let mut i = 0;
+        while i < b.len() {
+            if in_comment {
+                if raw[i..].starts_with("*/") {
+                    in_comment = false;
+                    i += 2;
+                } else {
+                    i += 1;
+                }
+                continue;
+            }
+            if raw[i..].starts_with("/*") {
+                in_comment = true;
+                line.push(' ');
+                i += 2;
+            } else if raw[i..].starts_with("//") {
+                break;
+            } else {
+                let ch = raw[i..].chars().next().unwrap_or(' ');
+                line.push(ch);
+                i += ch.len_utf8();
+            }
+        }
+        if let Some(stripped) = line.strip_suffix('\\') {
+            cur.push_str(stripped);
+            cur.push(' ');
+            continue;
+        }
+        cur.push_str(&line);
+        out.push(std::mem::take(&mut cur));
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+/// `<name>` or `"name"` after `#include`.
+pub fn include_target(rest: &str) -> Option<String> {
+    let r = rest.trim();
+    let (open, close) = match r.chars().next()? {
+        '<' => ('<', '>'),
+        '"' => ('"', '"'),
+        _ => return None,
+    };
+    let inner = r.strip_prefix(open)?;
+    let end = inner.find(close)?;
+    let name = &inner[..end];
+    (!name.is_empty()).then(|| name.to_string())
+}
+
+/// `NAME VALUE` of an object-like `#define` (not `NAME(args)`).
+pub fn object_define(rest: &str) -> Option<(String, String)> {
+    if !rest.starts_with(char::is_whitespace) {
+        return None;
+    }
+    let r = rest.trim_start();
+    let end = r
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(r.len());
+    let name = &r[..end];
+    if !is_ident(name) || r[end..].starts_with('(') {
+        return None;
+    }
+    Some((name.to_string(), r[end..].trim().to_string()))
+}
+
+pub fn is_ident(s: &str) -> bool {
+    let mut c = s.chars();
+    c.next()
+        .is_some_and(|f| f.is_ascii_alphabetic() || f == '_')
+        && c.all(|ch| ch.is_ascii_alphanumeric() || ch == '_')
+}
+
+/// `v` as a script integer literal, if it is a plain C integer constant
+/// (optionally negative, parenthesized, with `U`/`L` suffixes).
+pub fn numeric(v: &str) -> Option<String> {
+    let mut s = v.trim();
+    while let Some(inner) = s.strip_prefix('(').and_then(|x| x.strip_suffix(')')) {
+        s = inner.trim();
+    }
+    let (neg, body) = match s.strip_prefix('-') {
+        Some(b) => (true, b.trim_start()),
+        None => (false, s),
+    };
+    let body = body.trim_end_matches(['u', 'U', 'l', 'L']);
+    let value: i128 = if let Some(h) = body.strip_prefix("0x").or_else(|| body.strip_prefix("0X")) {
+        i128::from_str_radix(h, 16).ok()?
+    } else if body.len() > 1 && body.starts_with('0') {
+        i128::from_str_radix(&body[1..], 8).ok()?
+    } else {
+        body.parse().ok()?
+    };
+    let value = if neg { -value } else { value };
+    if value < i64::MIN as i128 || value > u64::MAX as i128 {
+        return None;
+    }
+    Some(value.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn constants() {
+        assert_eq!(numeric("2").as_deref(), Some("2"));
+        assert_eq!(numeric("(0x10)").as_deref(), Some("16"));
+        assert_eq!(numeric("010").as_deref(), Some("8"));
+        assert_eq!(numeric("-1").as_deref(), Some("-1"));
+        assert_eq!(numeric("100UL").as_deref(), Some("100"));
+        assert_eq!(numeric("PF_INET"), None);
+        assert_eq!(numeric("(1 << 3)"), None);
+    }
+
+    #[test]
+    fn define_lines() {
+        assert_eq!(
+            object_define(" AF_INET\tPF_INET"),
+            Some(("AF_INET".into(), "PF_INET".into()))
+        );
+        assert_eq!(object_define(" F(x) x"), None);
+        assert_eq!(
+            include_target(" <linux/sched.h>").as_deref(),
+            Some("linux/sched.h")
+        );
+        assert_eq!(include_target(" \"a.h\" // c").as_deref(), Some("a.h"));
+        let lines = logical_lines("#define A \\\n 1 /* one */\nx");
+        assert_eq!(
+            lines[0].split_whitespace().collect::<Vec<_>>(),
+            ["#define", "A", "1"]
+        );
+    }
+
+    #[test]
+    fn follows_includes_and_aliases() {
+        let dir = std::env::temp_dir().join(format!("tracec-headers-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("sys")).unwrap();
+        std::fs::write(
+            dir.join("top.h"),
+            "#include <sys/inner.h>\n#define AF_INET PF_INET\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.join("sys/inner.h"),
+            "#define PF_INET 2\n#define F(x) x\n",
+        )
+        .unwrap();
+        let mut defs = HashMap::new();
+        let mut h = Headers::new(std::slice::from_ref(&dir), &mut defs);
+        let p = h.find("top.h", None).unwrap();
+        h.include(&p);
+        assert_eq!(defs.get("AF_INET").map(String::as_str), Some("2"));
+        assert_eq!(defs.get("PF_INET").map(String::as_str), Some("2"));
+        assert!(!defs.contains_key("F"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
