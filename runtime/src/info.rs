@@ -245,6 +245,9 @@ fn agg_name(a: AggKind) -> &'static str {
         AggKind::Min => "min",
         AggKind::Max => "max",
         AggKind::Avg => "avg",
+        AggKind::Stats => "stats",
+        AggKind::Hist { .. } => "hist",
+        AggKind::Lhist { .. } => "lhist",
     }
 }
 

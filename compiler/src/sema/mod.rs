@@ -17,6 +17,7 @@ pub mod kernel;
 #[cfg(test)]
 mod kernel_tests;
 pub mod maps;
+mod output;
 pub mod params;
 pub mod printf;
 mod stmt;
@@ -67,6 +68,8 @@ pub struct Checked {
     pub maps: Vec<MapInfo>,
     pub printfs: Vec<PrintfSpec>,
     pub joins: Vec<JoinSpec>,
+    /// Types of the values given to `print(value)`.
+    pub print_values: Vec<tracec_meta::Ty>,
     /// Run-time parameters (`$1`, `$#`, `getopt`), indexed by [`params::ParamId`].
     pub params: Vec<ParamSpec>,
     pub warnings: Vec<Diagnostic>,
@@ -146,6 +149,7 @@ fn analyze(
         ck.diags.clear();
         ck.printfs.clear();
         ck.joins.clear();
+        ck.print_values.clear();
         out.clear();
         for (ci, (pi, ep)) in concrete.iter().enumerate() {
             let p = &program.probes[*pi];
@@ -190,6 +194,7 @@ fn analyze(
         maps,
         printfs: ck.printfs,
         joins: ck.joins,
+        print_values: ck.print_values,
         params: ck.params.specs,
         warnings,
     };
@@ -251,6 +256,7 @@ struct Checker {
     final_pass: bool,
     printfs: Vec<PrintfSpec>,
     joins: Vec<JoinSpec>,
+    print_values: Vec<tracec_meta::Ty>,
     params: params::ParamTable,
     kernel: kernel::KernelBtf,
 }
