@@ -258,7 +258,7 @@ pub fn format_all_as(maps: &[(UserMap, Vec<Entry>)], format: print::Format) -> V
         let rendered = print::render(map, entries, 0, 0);
         out.extend_from_slice(&match format {
             print::Format::Text => print::text::map(&map.name, &rendered),
-            print::Format::Json => print::json::map(&map.name, &rendered),
+            print::Format::Json => print::json::map(&map.name, &rendered, map.agg),
         });
     }
     out

@@ -350,7 +350,7 @@ impl<'a> Session<'a> {
         let rendered = print::render_for_print(&map, &entries, top, div);
         let bytes = match self.format {
             Format::Text => print::text::map(&map.name, &rendered),
-            Format::Json => print::json::map(&map.name, &rendered),
+            Format::Json => print::json::map(&map.name, &rendered, map.agg),
         };
         self.emit(&bytes);
     }

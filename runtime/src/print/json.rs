@@ -11,6 +11,7 @@ use super::text::key_text;
 use super::{Cell, Rendered};
 use crate::value::Value;
 use std::fmt::Write;
+use tracec_meta::AggKind;
 
 /// A JSON string literal with bpftrace's escapes.
 pub fn string(s: &[u8]) -> String {
@@ -111,8 +112,9 @@ pub fn event(kind: &str, data: &str) -> Vec<u8> {
     format!("{{\"type\": \"{kind}\", \"data\": {data}}}\n").into_bytes()
 }
 
-/// A whole map as one line (nothing for a map without entries).
-pub fn map(name: &str, r: &Rendered) -> Vec<u8> {
+/// A whole map as one line (nothing for a map without entries). `avg` maps are of type
+/// `stats` too (bpftrace keeps their averages as stats values), with plain values.
+pub fn map(name: &str, r: &Rendered, agg: AggKind) -> Vec<u8> {
     let (first, data) = match r {
         Rendered::Scalar(c) => (c, cell(c)),
         Rendered::Entries(entries) => {
@@ -131,6 +133,7 @@ pub fn map(name: &str, r: &Rendered) -> Vec<u8> {
         }
     };
     let kind = match first {
+        _ if agg == AggKind::Avg => "stats",
         Cell::Stats { .. } => "stats",
         Cell::Hist(_) => "hist",
         Cell::Value(_) => "map",

@@ -40,7 +40,7 @@ fn text(m: &UserMap, r: &Rendered) -> String {
 }
 
 fn json(m: &UserMap, r: &Rendered) -> serde_json::Value {
-    let line = String::from_utf8(json::map(&m.name, r)).unwrap();
+    let line = String::from_utf8(json::map(&m.name, r, m.agg)).unwrap();
     serde_json::from_str(&line).unwrap()
 }
 
@@ -174,6 +174,10 @@ fn print_top_and_div_on_avg() {
         })
         .collect();
     assert_eq!(text(&a, &render(&a, &entries, 2, 10)), "@[c]: 3\n@[d]: 4\n");
+    assert_eq!(
+        json(&a, &render(&a, &entries, 2, 10)),
+        serde_json::json!({"type": "stats", "data": {"@": {"c": 3, "d": 4}}})
+    );
     assert_eq!(
         text(&a, &render(&a, &entries, 10, 10)),
         "@[a]: 1\n@[b]: 2\n@[c]: 3\n@[d]: 4\n"
