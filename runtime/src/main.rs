@@ -27,7 +27,13 @@ struct Cli {
     info: bool,
     /// Output format: of the program's output (`-f json`: bpftrace's NDJSON) or of
     /// the `--info` report.
-    #[arg(short = 'f', long, value_enum, value_name = "FORMAT")]
+    #[arg(
+        short = 'f',
+        long,
+        value_enum,
+        value_name = "FORMAT",
+        conflicts_with = "verify"
+    )]
     format: Option<Format>,
     /// Run the object only if it is signed by this public key (`tracec --keygen`
     /// NAME writes NAME.pub); may be repeated to trust several keys.
