@@ -193,6 +193,7 @@ pub fn finish(
         unsafe_builtins: false,
         source: Some(source.to_string()),
         params: lowered.params.clone(),
+        print_values: lowered.print_values.clone(),
     };
     let meta_bytes = tracec_meta::encode(&metadata);
     let input = obj::ObjectInput {

@@ -26,7 +26,7 @@ pub const MAGIC: [u8; 4] = *b"TRCM";
 /// Bumped when an old runtime could not run a new object correctly.
 pub const FORMAT_MAJOR: u16 = 1;
 /// Bumped for additions an old runtime may safely ignore.
-pub const FORMAT_MINOR: u16 = 2;
+pub const FORMAT_MINOR: u16 = 3;
 /// ELF section holding an object's signature (see `tracec --sign`), when it is signed.
 pub const SIGNATURE_SECTION: &str = ".tracec.sig";
 /// Size of the header in front of the JSON payload: magic, major, minor, payload length.
@@ -52,6 +52,14 @@ pub enum EventKind {
     Exit = 3,
     /// `clear(@m)`: `id` indexes [`Metadata::maps`].
     Clear = 4,
+    /// `print(@m[, top[, div]])`: `id` indexes [`Metadata::maps`]; payload: `u64 top`
+    /// (0: all entries), `u64 div` (0 or 1: values as they are). Format 1.3.
+    PrintMap = 5,
+    /// `print(value)`: `id` indexes [`Metadata::print_values`], the value's type; the
+    /// value is the payload. Format 1.3.
+    PrintValue = 6,
+    /// `zero(@m)`: set every value of map `id` to zero, keeping the keys. Format 1.3.
+    Zero = 7,
 }
 
 impl EventKind {
@@ -61,6 +69,9 @@ impl EventKind {
             2 => EventKind::Join,
             3 => EventKind::Exit,
             4 => EventKind::Clear,
+            5 => EventKind::PrintMap,
+            6 => EventKind::PrintValue,
+            7 => EventKind::Zero,
             _ => return None,
         })
     }
@@ -118,6 +129,18 @@ pub enum AggKind {
     Max,
     /// `avg(x)`: per-CPU `{ i64 total; u64 count; }`; printed as `total / count`.
     Avg,
+    /// `stats(x)`: like [`AggKind::Avg`], printed as count, average and total. Format 1.3.
+    Stats,
+    /// `hist(x[, bits])`: per-CPU `u64` counts, one map entry per bucket: the key is the
+    /// script's key (the `u64` 0 for a scalar map) padded to 8 bytes, then a `u64`
+    /// bucket index. Bucket 0 counts negative values; with `bits` = k, buckets 1..=2^k count
+    /// the values 0..2^k-1, and every power of two above is split into 2^k buckets
+    /// (bpftrace's `log2(n, k)`). Format 1.3.
+    Hist { bits: u32 },
+    /// `lhist(x, min, max, step)`: keys as for [`AggKind::Hist`]; bucket 0 counts values
+    /// below `min`, bucket `1 + (x - min) / step` the values in range, and bucket
+    /// `1 + (max - min) / step` also everything above `max`. Format 1.3.
+    Lhist { min: i64, max: i64, step: i64 },
 }
 
 impl AggKind {
@@ -129,9 +152,13 @@ impl AggKind {
     pub fn slot_size(self, value: &Ty) -> u32 {
         match self {
             AggKind::Assign => value.size(),
-            AggKind::Count | AggKind::Sum => 8,
-            AggKind::Min | AggKind::Max | AggKind::Avg => 16,
+            AggKind::Count | AggKind::Sum | AggKind::Hist { .. } | AggKind::Lhist { .. } => 8,
+            AggKind::Min | AggKind::Max | AggKind::Avg | AggKind::Stats => 16,
         }
+    }
+    /// Whether the map key ends with a `u64` bucket index (hist, lhist).
+    pub fn bucketed(self) -> bool {
+        matches!(self, AggKind::Hist { .. } | AggKind::Lhist { .. })
     }
 }
 
@@ -307,6 +334,10 @@ pub struct Metadata {
     /// the globals' initial values (the defaults). Format 1.2.
     #[serde(default)]
     pub params: Vec<ParamSpec>,
+    /// The types of the values given to `print(value)`, indexed by the id of
+    /// [`EventKind::PrintValue`] events. Format 1.3.
+    #[serde(default)]
+    pub print_values: Vec<Ty>,
 }
 
 /// A run-time parameter of the script, carried by the `.rodata` global `symbol`.
@@ -527,6 +558,7 @@ mod tests {
                     ty: ParamType::Str { size: 64 },
                 },
             ],
+            print_values: vec![Ty::Str { size: 8 }],
         }
     }
 

@@ -16,6 +16,12 @@ pub enum Action {
     Exit,
     /// `clear(@m)`: index into [`Metadata::maps`].
     Clear(usize),
+    /// `zero(@m)`: index into [`Metadata::maps`].
+    Zero(usize),
+    /// `print(@m, top, div)`: index into [`Metadata::maps`]; 0 means "all" / "as is".
+    PrintMap { map: usize, top: u64, div: u64 },
+    /// `print(value)`.
+    PrintValue(Value),
 }
 
 /// A record the runtime cannot make sense of (a compiler/runtime mismatch).
@@ -94,6 +100,36 @@ pub fn decode(meta: &Metadata, record: &[u8]) -> Result<Action, BadEvent> {
             }
             Ok(Action::Clear(id))
         }
+        Some(EventKind::Zero) => {
+            if id >= meta.maps.len() {
+                return Err(bad(format!(
+                    "zero of map {id}, which is not in the metadata"
+                )));
+            }
+            Ok(Action::Zero(id))
+        }
+        Some(EventKind::PrintMap) => {
+            if id >= meta.maps.len() {
+                return Err(bad(format!(
+                    "print of map {id}, which is not in the metadata"
+                )));
+            }
+            let top = read_int(payload, 8, false);
+            let div = payload.get(8..).and_then(|p| read_int(p, 8, false));
+            let (Some(top), Some(div)) = (top, div) else {
+                return Err(bad(format!("print of map {id} has no top and div")));
+            };
+            Ok(Action::PrintMap { map: id, top, div })
+        }
+        Some(EventKind::PrintValue) => {
+            let ty = meta
+                .print_values
+                .get(id)
+                .ok_or_else(|| bad(format!("print value id {id} is not in the metadata")))?;
+            let v = Value::decode(ty, payload)
+                .ok_or_else(|| bad(format!("print value {id} is out of bounds")))?;
+            Ok(Action::PrintValue(v))
+        }
         None => Err(bad(format!("unknown event kind {kind}"))),
     }
 }
@@ -151,6 +187,7 @@ mod tests {
             unsafe_builtins: false,
             source: None,
             params: Vec::new(),
+            print_values: Vec::new(),
         }
     }
 
@@ -201,6 +238,32 @@ mod tests {
             decode(&meta(), &record(4, 0, &[])).unwrap(),
             Action::Clear(0)
         );
+    }
+
+    #[test]
+    fn print_and_zero() {
+        let mut m = meta();
+        m.print_values = vec![Ty::Str { size: 8 }];
+        let mut p = 3u64.to_le_bytes().to_vec();
+        p.extend_from_slice(&10u64.to_le_bytes());
+        assert_eq!(
+            decode(&m, &record(5, 0, &p)).unwrap(),
+            Action::PrintMap {
+                map: 0,
+                top: 3,
+                div: 10
+            }
+        );
+        assert_eq!(
+            decode(&m, &record(6, 0, b"abc\0\0\0\0\0")).unwrap(),
+            Action::PrintValue(Value::Str(b"abc".to_vec()))
+        );
+        assert_eq!(decode(&m, &record(7, 0, &[])).unwrap(), Action::Zero(0));
+        assert!(decode(&m, &record(5, 0, &[0; 8])).is_err());
+        assert!(decode(&m, &record(5, 1, &p)).is_err());
+        assert!(decode(&m, &record(6, 1, &[0; 8])).is_err());
+        assert!(decode(&m, &record(6, 0, &[0; 4])).is_err());
+        assert!(decode(&m, &record(7, 9, &[])).is_err());
     }
 
     #[test]

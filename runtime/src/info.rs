@@ -255,6 +255,9 @@ fn agg_name(a: AggKind) -> &'static str {
         AggKind::Min => "min",
         AggKind::Max => "max",
         AggKind::Avg => "avg",
+        AggKind::Stats => "stats",
+        AggKind::Hist { .. } => "hist",
+        AggKind::Lhist { .. } => "lhist",
     }
 }
 

@@ -28,6 +28,7 @@ pub mod names;
 pub mod object;
 pub mod output;
 pub mod params;
+pub mod print;
 pub mod relocs;
 pub mod run;
 pub mod selfsig;

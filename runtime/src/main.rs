@@ -25,8 +25,15 @@ struct Cli {
     /// loading it; needs no privileges.
     #[arg(long)]
     info: bool,
-    /// Layout of the `--info` report.
-    #[arg(long, value_enum, value_name = "FORMAT", requires = "info")]
+    /// Output format: of the program's output (`-f json`: bpftrace's NDJSON) or of
+    /// the `--info` report.
+    #[arg(
+        short = 'f',
+        long,
+        value_enum,
+        value_name = "FORMAT",
+        conflicts_with = "verify"
+    )]
     format: Option<Format>,
     /// Run the object only if it is signed by this public key (`tracec --keygen`
     /// NAME writes NAME.pub); may be repeated to trust several keys.
@@ -68,6 +75,10 @@ fn main() -> ExitCode {
             quiet: cli.quiet,
             args: cli.args,
             trust: cli.trust,
+            format: match cli.format {
+                Some(Format::Json) => tracerun::print::Format::Json,
+                _ => tracerun::print::Format::Text,
+            },
         };
         tracerun::run(&opts).map(|()| true)
     };

@@ -1,17 +1,17 @@
 //! User maps: reading them from the kernel, combining per-CPU slots, sorting and
 //! printing them in bpftrace's text format.
 //!
-//! Format (bpftrace `TextOutput::map`): one line per entry, `@name[key]: value`, or
-//! `@name: value` for a scalar map; a tuple key loses its parentheses (`@b[2, x]: 3`).
-//! Maps are printed in name order, with nothing between them; empty maps print nothing.
+//! The text and JSON forms are in [`crate::print`]. Maps are printed in name order, with
+//! nothing between them; empty maps print nothing.
 //!
 //! Order within a map (bpftrace `format()` in `types_format.cpp`): maps whose value is an
-//! integer (`count`, `sum`, integer assignments, `min`, `max`, `avg`) are sorted by that
-//! value, ascending; all other maps by key: integers as signed numbers of their size,
-//! strings bytewise, tuples field by field. bpftrace's value sort is not stable; here
-//! entries are first put in key order, then stably sorted by value, so ties come out in
-//! key order (as bpftrace 0.17 prints them).
+//! integer (`count`, `sum`, integer assignments, `min`, `max`, `avg`, `stats`) are
+//! sorted by that value, ascending; all other maps by key: integers as signed numbers
+//! of their size, strings bytewise, tuples field by field. bpftrace's value sort is not
+//! stable; here entries are first put in key order, then stably sorted by value, so
+//! ties come out in key order (as bpftrace 0.17 prints them).
 
+use crate::print;
 use crate::sys;
 use crate::value::{read_int, Value};
 use std::cmp::Ordering;
@@ -77,7 +77,7 @@ impl UserMap {
         };
         match self.agg {
             AggKind::Assign => Value::decode(&self.value, raw),
-            AggKind::Count | AggKind::Sum => {
+            AggKind::Count | AggKind::Sum | AggKind::Hist { .. } | AggKind::Lhist { .. } => {
                 let mut total = 0u64;
                 for slot in slots() {
                     total = total.wrapping_add(word(slot, 0)?);
@@ -110,12 +110,8 @@ impl UserMap {
                 }
                 Some(int(best.unwrap_or(0)))
             }
-            AggKind::Avg => {
-                let (mut total, mut count) = (0u64, 0u64);
-                for slot in slots() {
-                    total = total.wrapping_add(word(slot, 0)?);
-                    count = count.wrapping_add(word(slot, 1)?);
-                }
+            AggKind::Avg | AggKind::Stats => {
+                let (total, count) = self.total_count(raw)?;
                 Some(if count == 0 {
                     int(0)
                 } else if signed {
@@ -127,6 +123,21 @@ impl UserMap {
         }
     }
 
+    /// `stats`/`avg`: the totals and counts of every CPU, summed.
+    pub fn total_count(&self, raw: &[u8]) -> Option<(u64, u64)> {
+        let (mut total, mut count) = (0u64, 0u64);
+        for slot in raw.chunks_exact(self.slot_stride()) {
+            total = total.wrapping_add(read_int(slot, 8, false)?);
+            count = count.wrapping_add(read_int(slot.get(8..)?, 8, false)?);
+        }
+        Some((total, count))
+    }
+
+    /// Whether the values are signed integers.
+    pub fn signed_values(&self) -> bool {
+        self.signed()
+    }
+
     /// Whether entries are ordered by value (else by key).
     fn sorted_by_value(&self) -> bool {
         self.agg != AggKind::Assign || matches!(self.value, Ty::Int { .. })
@@ -135,7 +146,7 @@ impl UserMap {
     /// Sort combined entries the way bpftrace prints them.
     pub fn sort(&self, entries: &mut [(Vec<u8>, Value)]) {
         if let Some(key) = &self.key {
-            sort_by_key(key, entries);
+            sort_keys(key, entries);
         }
         if self.sorted_by_value() {
             entries.sort_by_key(|(_, v)| match v {
@@ -146,43 +157,17 @@ impl UserMap {
         }
     }
 
-    /// The printed form of the whole map (empty if the map has no entries).
+    /// The printed form of the whole map at exit (empty if the map has no entries).
     pub fn format(&self, entries: &[Entry]) -> Vec<u8> {
-        let mut combined: Vec<(Vec<u8>, Value)> = entries
-            .iter()
-            .filter_map(|e| Some((e.key.clone(), self.combine(&e.value)?)))
-            .collect();
-        self.sort(&mut combined);
-        let mut out = Vec::new();
-        for (key, value) in &combined {
-            out.extend_from_slice(self.name.as_bytes());
-            if let Some(kty) = &self.key {
-                out.push(b'[');
-                let text = Value::decode(kty, key)
-                    .map(|k| k.text())
-                    .unwrap_or_default();
-                let inner = match text.as_slice() {
-                    [b'(', inner @ .., b')'] => inner,
-                    t => t,
-                };
-                out.extend_from_slice(inner);
-                out.push(b']');
-            }
-            out.extend_from_slice(b": ");
-            value.write_text(&mut out);
-            out.push(b'\n');
-            if self.key.is_none() {
-                break;
-            }
-        }
-        out
+        let rendered = print::render(self, entries, 0, 0);
+        print::text::map(&self.name, &rendered)
     }
 
     /// Read every entry from the kernel map behind `fd`.
     pub fn read(&self, fd: RawFd, ncpus: usize) -> io::Result<Vec<Entry>> {
         let size = self.lookup_size(ncpus);
         let mut entries = Vec::new();
-        for key in sys::map_keys(fd, self.key_size())? {
+        for key in sys::map_keys(fd, self.bpf_key_size())? {
             if let Some(value) = sys::map_lookup(fd, &key, size)? {
                 entries.push(Entry { key, value });
             }
@@ -190,9 +175,28 @@ impl UserMap {
         Ok(entries)
     }
 
+    /// Set every value to zero, keeping the keys (`zero(@m)`).
+    pub fn zero(&self, fd: RawFd, ncpus: usize) -> io::Result<()> {
+        let zeros = vec![0u8; self.lookup_size(ncpus)];
+        for key in sys::map_keys(fd, self.bpf_key_size())? {
+            sys::map_update_existing(fd, &key, &zeros)?;
+        }
+        Ok(())
+    }
+
+    /// Bytes of a key in the kernel map: [`UserMap::key_size`], plus the `u64` bucket
+    /// index of hist and lhist maps.
+    pub fn bpf_key_size(&self) -> usize {
+        if self.agg.bucketed() {
+            self.key_size().div_ceil(8) * 8 + 8
+        } else {
+            self.key_size()
+        }
+    }
+
     /// Delete every entry (`clear(@m)`).
     pub fn clear(&self, fd: RawFd) -> io::Result<()> {
-        for key in sys::map_keys(fd, self.key_size())? {
+        for key in sys::map_keys(fd, self.bpf_key_size())? {
             sys::map_delete(fd, &key)?;
         }
         Ok(())
@@ -215,7 +219,7 @@ fn bytes_at(bytes: &[u8], offset: u32, size: u32) -> &[u8] {
 /// bpftrace's `sort_by_key`: stable sorts, last tuple field first, so the first field
 /// ends up the primary order. Integers compare as signed values of their size, strings
 /// (the whole buffer) bytewise; pointers as unsigned addresses.
-fn sort_by_key(key: &Ty, entries: &mut [(Vec<u8>, Value)]) {
+pub fn sort_keys(key: &Ty, entries: &mut [(Vec<u8>, Value)]) {
     let sort_field = |entries: &mut [(Vec<u8>, Value)], offset: u32, ty: &Ty| match ty {
         Ty::Int { size, .. } => {
             entries.sort_by_key(|(k, _)| int_at(k, offset, *size));
@@ -242,11 +246,20 @@ fn sort_by_key(key: &Ty, entries: &mut [(Vec<u8>, Value)]) {
 
 /// Print all maps in name order, skipping empty ones.
 pub fn format_all(maps: &[(UserMap, Vec<Entry>)]) -> Vec<u8> {
+    format_all_as(maps, print::Format::Text)
+}
+
+/// [`format_all`] in either output format.
+pub fn format_all_as(maps: &[(UserMap, Vec<Entry>)], format: print::Format) -> Vec<u8> {
     let mut order: Vec<&(UserMap, Vec<Entry>)> = maps.iter().collect();
     order.sort_by(|a, b| a.0.name.cmp(&b.0.name));
     let mut out = Vec::new();
     for (map, entries) in order {
-        out.extend_from_slice(&map.format(entries));
+        let rendered = print::render(map, entries, 0, 0);
+        out.extend_from_slice(&match format {
+            print::Format::Text => print::text::map(&map.name, &rendered),
+            print::Format::Json => print::json::map(&map.name, &rendered, map.agg),
+        });
     }
     out
 }

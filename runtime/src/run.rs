@@ -17,6 +17,7 @@ use crate::maps::UserMap;
 use crate::object::{self, Object};
 use crate::output::Output;
 use crate::params;
+use crate::print::{self, Format};
 use crate::signals::{self, Signals};
 use crate::sys;
 use crate::Error;
@@ -38,6 +39,8 @@ pub struct Options {
     pub args: Vec<String>,
     /// `--trust KEY.pub`: run the object only if one of these keys signed it.
     pub trust: Vec<PathBuf>,
+    /// `-f json`: bpftrace's JSON output instead of text.
+    pub format: Format,
 }
 
 /// Run the object until it exits or is interrupted.
@@ -84,7 +87,7 @@ fn run_object(obj: &Object, opts: &Options) -> Result<(), Error> {
     let signals =
         Signals::new().map_err(|e| Error::new(format!("cannot set up signal handling: {e}")))?;
     let ebpf = load::load(obj, sys::monotonic_ns(), &params)?;
-    let mut session = Session::new(obj, ebpf, out)?;
+    let mut session = Session::new(obj, ebpf, out, opts.format)?;
     let result = session.run(opts.quiet, &signals);
     // Dropping the session detaches every link and closes every program and map.
     drop(session);
@@ -142,10 +145,16 @@ struct Session<'a> {
     out: Output,
     /// First output failure (e.g. a closed pipe); ends the run.
     out_error: Option<std::io::Error>,
+    format: Format,
 }
 
 impl<'a> Session<'a> {
-    fn new(obj: &'a Object, mut ebpf: Ebpf, out: Output) -> Result<Session<'a>, Error> {
+    fn new(
+        obj: &'a Object,
+        mut ebpf: Ebpf,
+        out: Output,
+        format: Format,
+    ) -> Result<Session<'a>, Error> {
         let meta = &obj.meta;
         let ring = match meta.events_map() {
             Some(spec) => {
@@ -174,6 +183,7 @@ impl<'a> Session<'a> {
             ncpus,
             out,
             out_error: None,
+            format,
         })
     }
 
@@ -192,7 +202,10 @@ impl<'a> Session<'a> {
             }
         }
         if !quiet {
-            eprintln!("{}", attached_message(self.meta.probes.len()));
+            match self.format {
+                Format::Text => eprintln!("{}", attached_message(self.meta.probes.len())),
+                Format::Json => self.emit(&print::json::attached(self.meta.probes.len())),
+            }
         }
         stop |= self.handle(&begin_records);
         if !stop {
@@ -333,9 +346,33 @@ impl<'a> Session<'a> {
     fn handle(&mut self, records: &[Vec<u8>]) -> bool {
         for record in records {
             match events::decode(self.meta, record) {
-                Ok(Action::Print(bytes)) => self.emit(&bytes),
+                Ok(Action::Print(bytes)) => match self.format {
+                    Format::Text => self.emit(&bytes),
+                    Format::Json => {
+                        let kind = if record_kind(record) == Some(EventKind::Join) {
+                            // Text mode's join adds the newline; JSON data does not have it.
+                            "join"
+                        } else {
+                            "printf"
+                        };
+                        let data = match kind {
+                            "join" => bytes.strip_suffix(b"\n").unwrap_or(&bytes),
+                            _ => &bytes,
+                        };
+                        self.emit(&print::json::event(kind, &print::json::string(data)));
+                    }
+                },
                 Ok(Action::Exit) => return true,
                 Ok(Action::Clear(i)) => self.clear(i),
+                Ok(Action::Zero(i)) => self.zero(i),
+                Ok(Action::PrintMap { map, top, div }) => self.print_map(map, top, div),
+                Ok(Action::PrintValue(v)) => {
+                    let bytes = match self.format {
+                        Format::Text => print::text::value(&v),
+                        Format::Json => print::json::event("value", &print::json::value(&v)),
+                    };
+                    self.emit(&bytes);
+                }
                 Err(e) => eprintln!("tracerun: warning: {e}"),
             }
         }
@@ -379,6 +416,34 @@ impl<'a> Session<'a> {
         }
     }
 
+    fn zero(&mut self, index: usize) {
+        if let Some((map, fd)) = self.user_map(index) {
+            if let Err(e) = map.zero(fd, self.ncpus) {
+                eprintln!("tracerun: warning: cannot zero {}: {e}", map.name);
+            }
+        }
+    }
+
+    /// `print(@m, top, div)`: the map as it is now.
+    fn print_map(&mut self, index: usize, top: u64, div: u64) {
+        let Some((map, fd)) = self.user_map(index) else {
+            return;
+        };
+        let entries = match map.read(fd, self.ncpus) {
+            Ok(e) => e,
+            Err(e) => {
+                eprintln!("tracerun: warning: cannot read {}: {e}", map.name);
+                return;
+            }
+        };
+        let rendered = print::render_for_print(&map, &entries, top, div);
+        let bytes = match self.format {
+            Format::Text => print::text::map(&map.name, &rendered),
+            Format::Json => print::json::map(&map.name, &rendered, map.agg),
+        };
+        self.emit(&bytes);
+    }
+
     /// Print `Lost N events` when the lost-events counter grew.
     fn check_lost(&mut self) {
         let Some(fd) = self.lost_fd else { return };
@@ -390,7 +455,11 @@ impl<'a> Session<'a> {
             .map(|c| u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
             .fold(0u64, u64::wrapping_add);
         if total > self.lost_seen {
-            eprintln!("Lost {} events", total - self.lost_seen);
+            let n = total - self.lost_seen;
+            match self.format {
+                Format::Text => eprintln!("Lost {n} events"),
+                Format::Json => self.emit(&print::json::lost(n)),
+            }
             self.lost_seen = total;
         }
     }
@@ -403,7 +472,9 @@ impl<'a> Session<'a> {
         let records = self.drain();
         self.handle(&records);
         self.check_lost();
-        self.emit(b"\n\n");
+        if self.format == Format::Text {
+            self.emit(b"\n\n");
+        }
         let mut maps = Vec::new();
         for i in 0..self.meta.maps.len() {
             if let Some((map, fd)) = self.user_map(i) {
@@ -413,7 +484,7 @@ impl<'a> Session<'a> {
                 }
             }
         }
-        let text = crate::maps::format_all(&maps);
+        let text = crate::maps::format_all_as(&maps, self.format);
         self.emit(&text);
         match self.out_error.take() {
             Some(e) => Err(Error::new(format!("cannot write output: {e}"))),

@@ -4,6 +4,7 @@ use std::io;
 use std::os::fd::RawFd;
 
 const BPF_MAP_LOOKUP_ELEM: libc::c_long = 1;
+const BPF_MAP_UPDATE_ELEM: libc::c_long = 2;
 const BPF_MAP_DELETE_ELEM: libc::c_long = 3;
 const BPF_MAP_GET_NEXT_KEY: libc::c_long = 4;
 const BPF_PROG_TEST_RUN: libc::c_long = 10;
@@ -106,6 +107,19 @@ pub fn map_lookup(map_fd: RawFd, key: &[u8], value_len: usize) -> io::Result<Opt
             Ok(Some(value))
         }
         Err(e) if e.raw_os_error() == Some(libc::ENOENT) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Set the value of an existing `key` (`BPF_EXIST`); a key that is gone meanwhile is
+/// not an error. `value` is the full size (per-CPU maps: every CPU's slot).
+pub fn map_update_existing(map_fd: RawFd, key: &[u8], value: &[u8]) -> io::Result<()> {
+    const BPF_EXIST: u64 = 2;
+    let mut attr = elem_attr(map_fd, key.as_ptr() as u64, value.as_ptr() as u64);
+    attr.u64_at(24, BPF_EXIST); // flags
+    match bpf(BPF_MAP_UPDATE_ELEM, &mut attr) {
+        Ok(_) => Ok(()),
+        Err(e) if e.raw_os_error() == Some(libc::ENOENT) => Ok(()),
         Err(e) => Err(e),
     }
 }

@@ -112,10 +112,14 @@ fn info_reports_signature_helpers_and_legacy_maps_without_privileges() {
 }
 
 #[test]
-fn format_needs_info_and_info_conflicts_with_verify() {
+fn format_and_info_conflict_with_verify() {
     let path = signed_object();
     let p = path.to_str().unwrap();
-    for args in [vec!["--format", "json", p], vec!["--info", "--verify", p]] {
+    for args in [
+        vec!["--verify", "--format", "json", p],
+        vec!["--info", "--verify", p],
+        vec!["-f", "yaml", p],
+    ] {
         let o = tracerun(&args);
         assert_eq!(o.status.code(), Some(2), "{args:?}");
     }

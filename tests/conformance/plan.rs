@@ -16,7 +16,7 @@ use super::scan::{attaches_nothing, probe_types, shell_words, UNATTACHABLE};
 /// `-f json` command lines are skipped as "json output not supported yet"; the JSON
 /// checker is complete and unit-tested, so enabling it is this switch plus the flag
 /// translation in [`translate_run`].
-pub const JSON_OUTPUT_SUPPORTED: bool = false;
+pub const JSON_OUTPUT_SUPPORTED: bool = true;
 
 /// `ENV` variables the toolchain honours. bpftrace's `BPFTRACE_*` settings are not
 /// supported yet, so records setting them are skipped.
@@ -112,6 +112,9 @@ pub struct Plan {
     /// The program's arguments (positional parameters and `--name=value` options), passed
     /// as `tracerun OBJECT -- ARGS`.
     pub args: Vec<String>,
+    /// `tracerun -f json`: the `RUN` line asks for it (`-f json`), or the record expects
+    /// JSON (`EXPECT_JSON`; bpftrace's runner adds `-q -f json` then).
+    pub json: bool,
 }
 
 /// Placeholder in `AFTER`/`BEFORE` for the pid of the `tracerun` under test.
@@ -210,11 +213,22 @@ pub fn translate_run(run: &str) -> Result<(Source, bool, Vec<String>), String> {
                         break;
                     }
                     'f' => {
-                        return Err(if JSON_OUTPUT_SUPPORTED {
-                            "flag: -f not supported yet".into()
+                        if !JSON_OUTPUT_SUPPORTED {
+                            return Err("json: json output (-f) not supported yet".into());
+                        }
+                        // `-f FORMAT` or `-fFORMAT`; only `json` (see `run_wants_json`).
+                        let value = if k + 1 < flags.len() {
+                            flags[k + 1..].to_string()
+                        } else if i < args.len() {
+                            i += 1;
+                            args[i - 1].clone()
                         } else {
-                            "json: json output (-f) not supported yet".into()
-                        })
+                            return Err("flag: -f without a format".into());
+                        };
+                        if value != "json" {
+                            return Err(format!("flag: -f {value} not supported yet"));
+                        }
+                        break;
                     }
                     other => return Err(format!("flag: -{other} not supported yet")),
                 }
@@ -331,13 +345,46 @@ pub fn plan(r: &Record, host: &Host, cwd: &Path) -> Result<Plan, String> {
         rewrite_process_refs(b).map_err(|e| format!("process: {e}"))?;
     }
     let after = rewrite_process_refs(&r.after).map_err(|e| format!("process: {e}"))?;
+    let json = run_wants_json(&r.run) || r.expects.iter().any(|e| e.mode == ExpectMode::Json);
     Ok(Plan {
         source,
-        quiet,
+        quiet: quiet
+            || r.expects
+                .first()
+                .is_some_and(|e| e.mode == ExpectMode::Json),
         attaches_nothing: attaches_nothing(&types),
         after,
         args,
+        json,
     })
+}
+
+/// Whether a `RUN` line selects JSON output (`-f json`, `-fjson`, or combined short
+/// flags such as `-qf json`).
+pub fn run_wants_json(run: &str) -> bool {
+    let Ok(words) = shell_words(run) else {
+        return false;
+    };
+    let mut prev_f = false;
+    for w in &words {
+        if prev_f {
+            return w == "json";
+        }
+        if w == "--" || w == "-e" {
+            return false;
+        }
+        if let Some(flags) = w.strip_prefix('-').filter(|f| !f.starts_with('-')) {
+            if let Some(pos) = flags.find('f') {
+                let rest = &flags[pos + 1..];
+                if rest.is_empty() {
+                    prev_f = true;
+                } else {
+                    return rest == "json";
+                }
+            }
+        }
+    }
+    false
 }
 
 /// Whether a `$` appears outside every `{ }` block (in attach points, e.g. `i:ms:$1`).

@@ -101,7 +101,13 @@ fn run_lines_translate_to_sources_or_skip_reasons() {
         )
     );
     let skip = |l: &str| translate_run(l).unwrap_err();
-    assert!(skip("{{BPFTRACE}} -q -f json -e 'begin {}'").starts_with("json:"));
+    assert!(translate_run("{{BPFTRACE}} -q -f json -e 'begin {}'").is_ok());
+    assert!(skip("{{BPFTRACE}} -f jsonx -e 'begin {}'").starts_with("flag:"));
+    assert!(run_wants_json("{{BPFTRACE}} -q -f json -e 'begin {}'"));
+    assert!(run_wants_json("{{BPFTRACE}} -qf json -e 'begin {}'"));
+    assert!(!run_wants_json(
+        "{{BPFTRACE}} -q -e 'begin { printf(\"-f json\") }'"
+    ));
     assert!(skip("{{BPFTRACE}} --unsafe -e 'begin {}'").contains("--unsafe"));
     assert!(skip("{{BPFTRACE}} -k -e 'begin {}'").contains("-k"));
     let args = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
@@ -194,9 +200,8 @@ fn skip_rules_name_their_reason() {
         reason("NAME n\nPROG kretprobe:vfs_read { exit(); }\nEXPECT x\n").contains("kretprobe")
     );
     assert!(reason("NAME n\nPROG begin {} f:vfs_read { }\nEXPECT x\n").contains("fentry"));
-    assert!(
-        reason("NAME n\nPROG begin {}\nEXPECT_JSON runtime/outputs/a.json\n").starts_with("json:")
-    );
+    let json = plan_of("NAME n\nPROG begin {}\nEXPECT_JSON runtime/outputs/a.json\n").unwrap();
+    assert!(json.json && json.quiet);
     assert!(reason("NAME n\nPROG begin {}\nEXPECT_REGEX a(?!b)\n").starts_with("regex:"));
     assert!(reason("NAME n\nRUN {{BPFTRACE}} -l\nEXPECT x\n").starts_with("flag:"));
     let p = plan_of("NAME n\nPROG end { }\nAFTER pkill -SIGINT bpftrace\nEXPECT x\n").unwrap();

@@ -61,6 +61,10 @@ pub enum Outcome {
 /// Whether a line is the runtime's attach notice (`Attached 1 probe`, `Attached 3 probes`).
 pub fn is_attached_line(line: &str) -> bool {
     let l = line.trim_end();
+    // `-f json`: {"type": "attached_probes", "count": N, "data": {"probes": N}}
+    if l.starts_with("{\"type\": \"attached_probes\"") {
+        return true;
+    }
     let Some(rest) = l.strip_prefix("Attached ") else {
         return false;
     };
@@ -267,6 +271,9 @@ fn execute(
 
     let mut cmd = Command::new(&cfg.tracerun);
     cmd.arg(&object).current_dir(dir);
+    if p.json {
+        cmd.arg("-f").arg("json");
+    }
     if !p.args.is_empty() {
         cmd.arg("--").args(&p.args);
     }

@@ -13,7 +13,7 @@ const HDR: u32 = EVENT_HEADER_SIZE as u32;
 impl Lower<'_, '_> {
     /// Reserve `HDR + payload` bytes, write the header, run `body` with the record
     /// pointer, submit. Returns with the current block after the event (both paths).
-    fn event(
+    pub(super) fn event(
         &mut self,
         kind: EventKind,
         id: u32,

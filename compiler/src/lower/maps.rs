@@ -10,11 +10,13 @@ use crate::sema::MapValueType;
 const BPF_ANY: i64 = 0;
 
 impl Lower<'_, '_> {
-    /// Build the key of `@map[keys]` in a temporary slot.
-    fn key(&mut self, map: MapIdx, keys: &[TExpr]) -> Slot {
+    /// Build the key of `@map[keys]` in a temporary slot. For a hist/lhist map the slot
+    /// has 8 more bytes at [`Lower::bucket_offset`] for the bucket index.
+    pub(super) fn key(&mut self, map: MapIdx, keys: &[TExpr]) -> Slot {
         let info = &self.m.checked.maps[map.0 as usize];
         let (parts, size) = key_layout(&info.keys);
-        let slot = self.b.temp_slot(size);
+        let bucketed = matches!(info.value, MapValueType::Agg { kind, .. } if kind.bucketed());
+        let slot = self.b.temp_slot(if bucketed { size + 8 } else { size });
         if parts.is_empty() {
             self.b
                 .store(Base::Slot(slot), 0, Width::B8, Operand::Imm(0));
@@ -37,6 +39,11 @@ impl Lower<'_, '_> {
             }
         }
         slot
+    }
+
+    /// Where the bucket index sits in the key of a hist/lhist map.
+    pub(super) fn bucket_offset(&self, map: MapIdx) -> u32 {
+        key_layout(&self.m.checked.maps[map.0 as usize].keys).1
     }
 
     /// `map_lookup_elem(&map, &key)`: a possibly-null pointer to the value.
@@ -169,7 +176,11 @@ impl Lower<'_, '_> {
                 self.b.jump(done);
                 self.b.switch_to(done);
             }
-            MapValue::Avg(e) => {
+            MapValue::Hist { x, bits } => self.hist_add(map, keys, x, *bits),
+            MapValue::Lhist { x, min, max, step } => {
+                self.lhist_add(map, keys, x, *min, *max, *step)
+            }
+            MapValue::Avg(e) | MapValue::Stats(e) => {
                 let x = self.int(e);
                 let x = self.reg(x);
                 let key = self.key(map, keys);
@@ -209,6 +220,11 @@ impl Lower<'_, '_> {
     /// count()/sum(): add `x` to this CPU's slot, or insert `x`.
     fn agg_add(&mut self, map: MapIdx, keys: &[TExpr], x: Operand) {
         let key = self.key(map, keys);
+        self.agg_add_at(map, key, x);
+    }
+
+    /// Add `x` to this CPU's slot of the entry at `key`, or insert `x`.
+    pub(super) fn agg_add_at(&mut self, map: MapIdx, key: Slot, x: Operand) {
         let p = self.lookup(map, key);
         let found = self.b.new_block();
         let missing = self.b.new_block();

@@ -11,6 +11,7 @@ mod events;
 mod expr;
 mod kernel;
 mod maps;
+mod output;
 mod params;
 mod stmt;
 
@@ -43,6 +44,8 @@ pub struct Lowered {
     pub joins: Vec<JoinSpec>,
     /// The script's parameters; their globals are in `module.globals`.
     pub params: Vec<ParamSpec>,
+    /// Types of the `print(value)` events, by id.
+    pub print_values: Vec<Ty>,
 }
 
 /// Byte offset → line/column, by binary search over line starts.
@@ -156,6 +159,12 @@ fn user_map(m: &MapInfo) -> (MapDef, MapSpec) {
             )
         }
     };
+    let key_dt = match m.value {
+        MapValueType::Agg { kind, .. } if kind.bucketed() => {
+            bucket_key(&m.symbol, key_dt, key_size)
+        }
+        _ => key_dt,
+    };
     let (kind, value_dt, value_ty, agg) = match m.value {
         MapValueType::Plain(t) => (MapKind::Hash, data_type(t), t.meta(), AggKind::Assign),
         MapValueType::Agg { kind, signed } => {
@@ -164,7 +173,10 @@ fn user_map(m: &MapInfo) -> (MapDef, MapSpec) {
                 AggKind::Min | AggKind::Max => {
                     pair(&format!("{}_minmax", m.symbol), "value", "set")
                 }
-                AggKind::Avg => pair(&format!("{}_avg", m.symbol), "total", "count"),
+                AggKind::Avg | AggKind::Stats => {
+                    pair(&format!("{}_avg", m.symbol), "total", "count")
+                }
+                AggKind::Hist { .. } | AggKind::Lhist { .. } => DataType::U64,
                 _ => DataType::Int { size: 8, signed },
             };
             (MapKind::PerCpuHash, dt, int, kind)
@@ -188,6 +200,28 @@ fn user_map(m: &MapInfo) -> (MapDef, MapSpec) {
             },
         },
     )
+}
+
+/// The key of a hist/lhist map: the script's key, then the `u64` bucket index.
+fn bucket_key(symbol: &str, key: DataType, size: u32) -> DataType {
+    let size = align8(size);
+    let fields = vec![
+        ir::types::StructField {
+            name: "key".into(),
+            offset: 0,
+            ty: key,
+        },
+        ir::types::StructField {
+            name: "bucket".into(),
+            offset: size,
+            ty: DataType::U64,
+        },
+    ];
+    DataType::Struct {
+        name: format!("{symbol}_bucket_key"),
+        fields,
+        size: size + 8,
+    }
 }
 
 /// Module-wide state shared by all functions.
@@ -331,6 +365,7 @@ pub fn lower(checked: &Checked, source: &str) -> Lowered {
         printfs: checked.printfs.clone(),
         joins: checked.joins.clone(),
         params: checked.params.clone(),
+        print_values: checked.print_values.clone(),
     }
 }
 

@@ -51,6 +51,9 @@ impl Lower<'_, '_> {
             TStmtKind::Join { id, array, user } => self.join(*id, array, *user),
             TStmtKind::Delete { map, keys } => self.map_delete(*map, keys),
             TStmtKind::Clear { map } => self.clear(*map),
+            TStmtKind::Zero { map } => self.zero(*map),
+            TStmtKind::PrintMap { map, top, div } => self.print_map(*map, top, div),
+            TStmtKind::PrintValue { id, value } => self.print_value(*id, value),
             TStmtKind::Exit => self.exit(),
             TStmtKind::If { cond, then, els } => {
                 let t = self.b.new_block();

@@ -16,6 +16,12 @@ pub enum Func {
     Delete,
     Str,
     Getopt,
+    /// `print(@m[, top, div])` / `print(value)`.
+    Print,
+    /// `zero(@m)`.
+    Zero,
+    /// An aggregation; for `hist` and `lhist` the arguments are placeholders, the
+    /// real ones come from the call (`agg_value`).
     Agg(AggKind),
 }
 
@@ -33,11 +39,20 @@ pub fn lookup(name: &str) -> Option<Func> {
         "min" => Func::Agg(AggKind::Min),
         "max" => Func::Agg(AggKind::Max),
         "avg" => Func::Agg(AggKind::Avg),
+        "stats" => Func::Agg(AggKind::Stats),
+        "hist" => Func::Agg(AggKind::Hist { bits: 0 }),
+        "lhist" => Func::Agg(AggKind::Lhist {
+            min: 0,
+            max: 0,
+            step: 0,
+        }),
+        "print" => Func::Print,
+        "zero" => Func::Zero,
         _ => return None,
     })
 }
 
-fn arity_error(name: &str, want: &str, got: usize) -> String {
+pub(super) fn arity_error(name: &str, want: &str, got: usize) -> String {
     format!(
         "{name}() takes {want}, got {got} argument{}",
         if got == 1 { "" } else { "s" }
@@ -160,6 +175,8 @@ impl Checker {
                 TStmtKind::Clear { map }
             }
             Func::Delete => self.delete(cx, args, span),
+            Func::Print => self.print_call(cx, args, span),
+            Func::Zero => self.zero_call(args, span),
             Func::Str | Func::Getopt | Func::Agg(_) => return None,
         })
     }
@@ -350,6 +367,12 @@ impl Checker {
         args: &[ast::Expr],
         span: Span,
     ) -> Option<(MapValue, MapValueType)> {
+        if matches!(
+            kind,
+            AggKind::Stats | AggKind::Hist { .. } | AggKind::Lhist { .. }
+        ) {
+            return self.agg_value_ext(cx, kind, name, args, span);
+        }
         if kind == AggKind::Count {
             if !args.is_empty() {
                 self.error(span, arity_error(name, "no arguments", args.len()));

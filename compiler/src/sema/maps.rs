@@ -71,6 +71,9 @@ fn agg_name(kind: AggKind) -> &'static str {
         AggKind::Min => "min()",
         AggKind::Max => "max()",
         AggKind::Avg => "avg()",
+        AggKind::Stats => "stats()",
+        AggKind::Hist { .. } => "hist()",
+        AggKind::Lhist { .. } => "lhist()",
     }
 }
 

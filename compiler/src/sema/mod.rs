@@ -17,6 +17,7 @@ pub mod kernel;
 #[cfg(test)]
 mod kernel_tests;
 pub mod maps;
+mod output;
 pub mod params;
 pub mod printf;
 mod probe_ctx;
@@ -68,6 +69,8 @@ pub struct Checked {
     pub maps: Vec<MapInfo>,
     pub printfs: Vec<PrintfSpec>,
     pub joins: Vec<JoinSpec>,
+    /// Types of the values given to `print(value)`.
+    pub print_values: Vec<tracec_meta::Ty>,
     /// Run-time parameters (`$1`, `$#`, `getopt`), indexed by [`params::ParamId`].
     pub params: Vec<ParamSpec>,
     pub warnings: Vec<Diagnostic>,
@@ -147,6 +150,7 @@ fn analyze(
         ck.diags.clear();
         ck.printfs.clear();
         ck.joins.clear();
+        ck.print_values.clear();
         out.clear();
         for (ci, (pi, ep)) in concrete.iter().enumerate() {
             let p = &program.probes[*pi];
@@ -192,6 +196,7 @@ fn analyze(
         maps,
         printfs: ck.printfs,
         joins: ck.joins,
+        print_values: ck.print_values,
         params: ck.params.specs,
         warnings,
     };
@@ -253,6 +258,7 @@ struct Checker {
     final_pass: bool,
     printfs: Vec<PrintfSpec>,
     joins: Vec<JoinSpec>,
+    print_values: Vec<tracec_meta::Ty>,
     params: params::ParamTable,
     kernel: kernel::KernelBtf,
 }

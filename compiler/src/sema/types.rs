@@ -273,6 +273,19 @@ pub enum MapValue {
     Min(TExpr),
     Max(TExpr),
     Avg(TExpr),
+    Stats(TExpr),
+    /// `hist(x[, bits])`.
+    Hist {
+        x: TExpr,
+        bits: u32,
+    },
+    /// `lhist(x, min, max, step)`.
+    Lhist {
+        x: TExpr,
+        min: i64,
+        max: i64,
+        step: i64,
+    },
 }
 
 impl MapValue {
@@ -284,6 +297,13 @@ impl MapValue {
             MapValue::Min(_) => AggKind::Min,
             MapValue::Max(_) => AggKind::Max,
             MapValue::Avg(_) => AggKind::Avg,
+            MapValue::Stats(_) => AggKind::Stats,
+            MapValue::Hist { bits, .. } => AggKind::Hist { bits: *bits },
+            MapValue::Lhist { min, max, step, .. } => AggKind::Lhist {
+                min: *min,
+                max: *max,
+                step: *step,
+            },
         }
     }
 }
@@ -324,6 +344,21 @@ pub enum TStmtKind {
     },
     Clear {
         map: MapIdx,
+    },
+    /// `zero(@m)`.
+    Zero {
+        map: MapIdx,
+    },
+    /// `print(@m[, top[, div]])`: the whole map; `top`/`div` are 0 when not given.
+    PrintMap {
+        map: MapIdx,
+        top: TExpr,
+        div: TExpr,
+    },
+    /// `print(value)`: `id` indexes [`super::Checked::print_values`].
+    PrintValue {
+        id: u32,
+        value: TExpr,
     },
     Exit,
     If {

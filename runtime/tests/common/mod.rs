@@ -171,6 +171,7 @@ pub fn metadata() -> Metadata {
         unsafe_builtins: false,
         source: None,
         params: Vec::new(),
+        print_values: Vec::new(),
     }
 }
 
