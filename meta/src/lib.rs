@@ -38,6 +38,9 @@ pub const EVENT_HEADER_SIZE: usize = 8;
 /// `.rodata` global holding `CLOCK_MONOTONIC` nanoseconds at runtime start; `elapsed`
 /// subtracts it. The runtime sets it before loading.
 pub const GLOBAL_START_NS: &str = "tracec_start_ns";
+/// `.rodata` global (`u64`) holding the number of possible CPUs of the host the
+/// object runs on (`ncpus`); the runtime sets it before loading.
+pub const GLOBAL_NCPUS: &str = "tracec_ncpus";
 
 /// The kind word of a ringbuf event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -48,10 +51,23 @@ pub enum EventKind {
     /// `id` indexes [`Metadata::joins`]; payload: `u64 count`, then `max_args` strings
     /// of `arg_size` bytes each; only the first `count` are meaningful.
     Join = 2,
-    /// `exit()`: stop tracing, run END, print maps.
+    /// `exit()`: stop tracing, run END, print maps. An optional payload `i64 code`
+    /// (`exit(code)`) is the runtime's exit status.
     Exit = 3,
     /// `clear(@m)`: `id` indexes [`Metadata::maps`].
     Clear = 4,
+    /// `cat(fmt, ...)`: print the contents of the file whose name is the printf
+    /// [`Metadata::printfs`] `id` formatted with the payload.
+    Cat = 5,
+    /// `system(fmt, ...)`: run the formatted command (needs `--unsafe`).
+    System = 6,
+    /// `time(fmt)`: print the local time formatted by strftime with printf `id`'s format.
+    Time = 7,
+    /// `warnf(fmt, ...)`: the formatted printf `id` on stderr (prefixed at compile time
+    /// with `LOCATION: WARNING: `).
+    Warn = 8,
+    /// `errorf(fmt, ...)`: like [`EventKind::Warn`], with `ERROR: `.
+    Error = 9,
 }
 
 impl EventKind {
@@ -61,6 +77,11 @@ impl EventKind {
             2 => EventKind::Join,
             3 => EventKind::Exit,
             4 => EventKind::Clear,
+            5 => EventKind::Cat,
+            6 => EventKind::System,
+            7 => EventKind::Time,
+            8 => EventKind::Warn,
+            9 => EventKind::Error,
             _ => return None,
         })
     }

@@ -33,6 +33,23 @@ impl Lower<'_, '_> {
             }
             Builtin::Cpu => self.b.call(Helper::GetSmpProcessorId, vec![]),
             Builtin::CurTask => self.b.call(Helper::GetCurrentTask, vec![]),
+            Builtin::NsecsBoot => self.b.call(Helper::KtimeGetBootNs, vec![]),
+            Builtin::NsecsTai => self.b.call(Helper::KtimeGetTaiNs, vec![]),
+            Builtin::Jiffies => self.b.call(Helper::Jiffies64, vec![]),
+            Builtin::Rand => {
+                let v = self.b.call(Helper::GetPrandomU32, vec![]);
+                self.low32(v)
+            }
+            Builtin::Cgroup => self.b.call(Helper::GetCurrentCgroupId, vec![]),
+            Builtin::NumaId => {
+                let v = self.b.call(Helper::GetNumaNodeId, vec![]);
+                self.low32(v)
+            }
+            Builtin::Ncpus => {
+                let g = self.m.u64_global(tracec_meta::GLOBAL_NCPUS);
+                let p = self.b.global_addr(g, 0);
+                self.b.load(Base::Reg(p), 0, Width::B8, false)
+            }
             // A string; only reachable through an (impossible) integer use.
             Builtin::Comm => self.b.imm(0),
         }

@@ -52,6 +52,8 @@ impl Lower<'_, '_> {
             TStmtKind::Delete { map, keys } => self.map_delete(*map, keys),
             TStmtKind::Clear { map } => self.clear(*map),
             TStmtKind::Exit => self.exit(),
+            TStmtKind::ExitCode(code) => self.exit_code(code),
+            TStmtKind::Async { kind, id, args } => self.formatted(*kind, *id, args),
             TStmtKind::If { cond, then, els } => {
                 let t = self.b.new_block();
                 let f = self.b.new_block();

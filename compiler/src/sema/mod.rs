@@ -10,6 +10,7 @@
 //! builds the output with everything known.
 
 pub mod builtins;
+pub mod calls;
 mod cast;
 mod expr;
 mod functions;
@@ -70,6 +71,8 @@ pub struct Checked {
     /// Run-time parameters (`$1`, `$#`, `getopt`), indexed by [`params::ParamId`].
     pub params: Vec<ParamSpec>,
     pub warnings: Vec<Diagnostic>,
+    /// Calls of functions that need `--unsafe` (`system`): name and span.
+    pub unsafe_calls: Vec<(String, ast::Span)>,
 }
 
 /// Check a script, expanding attach points with the probe providers. Kernel types
@@ -146,6 +149,7 @@ fn analyze(
         ck.diags.clear();
         ck.printfs.clear();
         ck.joins.clear();
+        ck.unsafe_calls.clear();
         out.clear();
         for (ci, (pi, ep)) in concrete.iter().enumerate() {
             let p = &program.probes[*pi];
@@ -192,6 +196,7 @@ fn analyze(
         joins: ck.joins,
         params: ck.params.specs,
         warnings,
+        unsafe_calls: ck.unsafe_calls,
     };
     (checked, errors)
 }
@@ -253,6 +258,8 @@ struct Checker {
     joins: Vec<JoinSpec>,
     params: params::ParamTable,
     kernel: kernel::KernelBtf,
+    /// See [`Checked::unsafe_calls`].
+    unsafe_calls: Vec<(String, ast::Span)>,
 }
 
 impl Checker {
