@@ -32,6 +32,10 @@ struct Cli {
     /// NAME writes NAME.pub); may be repeated to trust several keys.
     #[arg(long, value_name = "KEY.pub")]
     trust: Vec<PathBuf>,
+    /// Allow objects that use functions which can change the system (`system()`);
+    /// they must have been compiled with `tracec --unsafe`.
+    #[arg(long = "unsafe")]
+    allow_unsafe: bool,
     /// The object written by `tracec`.
     #[arg(value_name = "OBJECT")]
     object: PathBuf,
@@ -62,8 +66,13 @@ fn main() -> ExitCode {
             quiet: cli.quiet,
             args: cli.args,
             trust: cli.trust,
+            allow_unsafe: cli.allow_unsafe,
         };
-        tracerun::run(&opts).map(|()| true)
+        match tracerun::run_status(&opts) {
+            Ok(0) => Ok(true),
+            Ok(code) => return ExitCode::from(code as u8),
+            Err(e) => Err(e),
+        }
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,

@@ -26,7 +26,9 @@ impl Lower<'_, '_> {
         let x = self.reg(v);
         let acc = self.b.imm(0);
         for i in 0..bytes {
-            let shifted = self.b.binary(BinOp::LShr, x, Operand::Imm(i64::from(8 * i)));
+            let shifted = self
+                .b
+                .binary(BinOp::LShr, x, Operand::Imm(i64::from(8 * i)));
             let byte = self.b.binary(BinOp::And, shifted, Operand::Imm(0xff));
             let moved = self.b.binary(
                 BinOp::Shl,

@@ -222,7 +222,10 @@ impl Checker {
         let n = match args[2].kind {
             ExprKind::Int(n) => n.min(u64::from(u32::MAX)) as u32,
             _ => {
-                self.error(args[2].span, "strncmp(): the length must be an integer literal");
+                self.error(
+                    args[2].span,
+                    "strncmp(): the length must be an integer literal",
+                );
                 return poisoned(span);
             }
         };
@@ -302,10 +305,10 @@ impl Checker {
     ) -> Option<TStmtKind> {
         let bad = TStmtKind::Expr(poisoned(span));
         Some(match name {
-            "exit" if args.len() == 1 => {
-                let code = self.int_arg(cx, "exit", &args[0])?;
-                TStmtKind::ExitCode(code)
-            }
+            "exit" if args.len() == 1 => match self.int_arg(cx, "exit", &args[0]) {
+                Some(code) => TStmtKind::ExitCode(code),
+                None => bad,
+            },
             "time" => {
                 let format = match args {
                     [] => DEFAULT_TIME_FORMAT.to_string(),
@@ -314,7 +317,10 @@ impl Checker {
                         ..
                     }] => s.clone(),
                     _ => {
-                        self.error(span, "time() takes one string literal, e.g. time(\"%H:%M\")");
+                        self.error(
+                            span,
+                            "time() takes one string literal, e.g. time(\"%H:%M\")",
+                        );
                         return Some(bad);
                     }
                 };
@@ -385,7 +391,10 @@ mod tests {
 
     #[test]
     fn bswap_widths() {
-        assert_eq!(bswap_const(0x1122334455667788, 8), 0x8877665544332211u64 as i64);
+        assert_eq!(
+            bswap_const(0x1122334455667788, 8),
+            0x8877665544332211u64 as i64
+        );
         assert_eq!(bswap_const(0x12345678, 4), 0x78563412);
         assert_eq!(bswap_const(0x1234, 2), 0x3412);
         assert_eq!(bswap_const(0x12, 1), 0x12);

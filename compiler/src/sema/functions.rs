@@ -148,7 +148,7 @@ impl Checker {
             Func::Join => self.join(cx, args, span),
             Func::Exit => {
                 if !args.is_empty() {
-                    self.error(span, arity_error("exit", "no arguments", args.len()));
+                    self.error(span, arity_error("exit", "at most 1 argument", args.len()));
                 }
                 TStmtKind::Exit
             }
