@@ -9,7 +9,7 @@ use crate::front::ast::{self, ExprKind, Span, TypeBase};
 use tracec_meta::{EventKind, PrintfSpec};
 
 /// Functions this module checks when used for their value.
-const VALUE_FUNCS: &[&str] = &["bswap", "strncmp", "strcontains", "strlen"];
+const VALUE_FUNCS: &[&str] = &["bswap", "strncmp", "strcontains", "strlen", "ntop", "pton"];
 /// Functions this module checks when used as statements.
 const STMT_FUNCS: &[&str] = &["cat", "system", "time", "warnf", "errorf", "exit"];
 /// Functions that need `--unsafe`.
@@ -66,6 +66,40 @@ pub fn bswap_const(v: i64, bytes: u32) -> i64 {
     }
 }
 
+/// `AF_INET` and `AF_INET6` on Linux.
+const AF_INET: i64 = 2;
+const AF_INET6: i64 = 10;
+
+/// The bytes of an IPv4 (`a.b.c.d`) or IPv6 address in text form.
+pub fn pton(text: &str) -> Option<Vec<u8>> {
+    if text.contains(':') {
+        text.parse::<std::net::Ipv6Addr>()
+            .ok()
+            .map(|a| a.octets().to_vec())
+    } else {
+        text.parse::<std::net::Ipv4Addr>()
+            .ok()
+            .map(|a| a.octets().to_vec())
+    }
+}
+
+/// inet_ntop of `bytes` (4: IPv4, 16: IPv6); `af`, if given, must agree (an IPv4
+/// integer with `AF_INET6` is an error).
+pub fn ntop_text(af: Option<i64>, bytes: &[u8]) -> Option<String> {
+    let af = af.unwrap_or(if bytes.len() == 16 { AF_INET6 } else { AF_INET });
+    match (af, bytes.len()) {
+        (AF_INET, 4) => {
+            Some(std::net::Ipv4Addr::new(bytes[0], bytes[1], bytes[2], bytes[3]).to_string())
+        }
+        (AF_INET6, 16) => {
+            let mut a = [0u8; 16];
+            a.copy_from_slice(bytes);
+            Some(std::net::Ipv6Addr::from(a).to_string())
+        }
+        _ => None,
+    }
+}
+
 /// Whether `needle` occurs in `hay` (C strings: both end at their first NUL).
 pub fn contains_const(hay: &str, needle: &str) -> bool {
     let cut = |s: &str| s.split('\0').next().unwrap_or("").to_string();
@@ -104,6 +138,14 @@ impl Checker {
             "strncmp" => self.strncmp(cx, args, span),
             "strcontains" => self.strcontains(cx, args, span),
             "strlen" => self.strlen(cx, args, span),
+            "ntop" => self.ntop(cx, args, span),
+            "pton" => {
+                self.error(
+                    span,
+                    "pton() is only supported as the address of ntop(), e.g. ntop(pton(\"::1\"))",
+                );
+                poisoned(span)
+            }
             _ if STMT_FUNCS.contains(&base) => {
                 self.error(
                     span,
@@ -294,6 +336,82 @@ impl Checker {
         }
     }
 
+    /// `ntop([af,] addr)` of a constant address (an integer or `pton("...")`): the
+    /// text, folded at compile time.
+    fn ntop(&mut self, cx: &mut ProbeCx, args: &[ast::Expr], span: Span) -> TExpr {
+        let (af, addr) = match args {
+            [addr] => (None, addr),
+            [af, addr] => (Some(af), addr),
+            _ => {
+                self.error(
+                    span,
+                    format!("ntop() takes 1 or 2 arguments, got {}", args.len()),
+                );
+                return poisoned(span);
+            }
+        };
+        let af = match af {
+            None => None,
+            Some(a) => match self.expr(cx, a).kind {
+                TExprKind::Int(v) => Some(v),
+                _ => {
+                    self.error(a.span, "ntop(): the address family must be a constant");
+                    return poisoned(span);
+                }
+            },
+        };
+        let bytes: Vec<u8> = match &addr.kind {
+            ExprKind::Call { name, args: pargs } if name == "pton" => match pargs.as_slice() {
+                [ast::Expr {
+                    kind: ExprKind::Str(text),
+                    ..
+                }] => match pton(text) {
+                    Some(b) => b,
+                    None => {
+                        self.error(addr.span, format!("pton(): '{text}' is not an IP address"));
+                        return poisoned(span);
+                    }
+                },
+                _ => {
+                    self.error(addr.span, "pton() takes one string literal");
+                    return poisoned(span);
+                }
+            },
+            _ => match self.expr(cx, addr) {
+                TExpr {
+                    kind: TExprKind::Int(v),
+                    ..
+                } => (v as u32).to_le_bytes().to_vec(),
+                TExpr {
+                    ty: Type::Unknown, ..
+                } => return poisoned(span),
+                _ => {
+                    self.error(
+                        addr.span,
+                        "ntop() of a run-time address is not supported yet; only constants and pton()",
+                    );
+                    return poisoned(span);
+                }
+            },
+        };
+        match ntop_text(af, &bytes) {
+            Some(text) => TExpr {
+                ty: Type::Str {
+                    size: text.len() as u32 + 1,
+                },
+                kind: TExprKind::Str(text),
+                span,
+            },
+            None => {
+                self.error(
+                    span,
+                    "ntop(): the address family does not match the address",
+                );
+                poisoned(span)
+            }
+        }
+    }
+
     /// A call used as a statement that `functions::lookup` does not know, or
     /// `exit(code)`. `None`: not ours.
     pub(super) fn more_call_stmt(
@@ -399,6 +517,20 @@ mod tests {
         assert_eq!(bswap_const(0x1234, 2), 0x3412);
         assert_eq!(bswap_const(0x12, 1), 0x12);
         assert_eq!(bswap_const(0xff12, 1), 0x12);
+    }
+
+    #[test]
+    fn inet() {
+        let v4 = |v: u32| ntop_text(None, &v.to_le_bytes()).unwrap();
+        assert_eq!(v4(1), "1.0.0.0");
+        assert_eq!(v4(0x0100007f), "127.0.0.1");
+        assert_eq!(v4(0xffff0000), "0.0.255.255");
+        let p = pton("127.0.0.1").unwrap();
+        assert_eq!(ntop_text(Some(2), &p).unwrap(), "127.0.0.1");
+        let p = pton("::1").unwrap();
+        assert_eq!(ntop_text(Some(10), &p).unwrap(), "::1");
+        assert_eq!(ntop_text(Some(10), &[1, 2, 3, 4]), None);
+        assert_eq!(pton("1.2.3"), None);
     }
 
     #[test]
