@@ -45,6 +45,14 @@ impl Lower<'_, '_> {
                 let v = self.b.call(Helper::GetNumaNodeId, vec![]);
                 self.low32(v)
             }
+            Builtin::UserMode => {
+                // x86_64 `pt_regs.cs` (the 18th word): its low two bits are the
+                // privilege level, 3 in user mode.
+                let ctx = self.ctx();
+                let cs = self.b.load(ctx, 17 * 8, Width::B8, false);
+                let ring = self.b.binary(BinOp::And, cs, Operand::Imm(3));
+                self.b.cmp(crate::ir::Cond::Eq, ring, Operand::Imm(3))
+            }
             Builtin::Ncpus => {
                 let g = self.m.u64_global(tracec_meta::GLOBAL_NCPUS);
                 let p = self.b.global_addr(g, 0);

@@ -150,6 +150,9 @@ pub enum Builtin {
     NumaId,
     /// `ncpus`: the number of possible CPUs, set by the runtime in `.rodata`.
     Ncpus,
+    /// `usermode` where ctx starts with the interrupted `struct pt_regs` (kprobe,
+    /// uprobe, profile, interval): 1 if the CPU was in user mode.
+    UserMode,
 }
 
 /// Integer arithmetic with signedness resolved.
