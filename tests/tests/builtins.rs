@@ -48,9 +48,9 @@ fn builtins_and_functions_compute_in_bpf() {
     assert_eq!(
         run.err_lines,
         [
-            format!("{name}:19:3-22: WARNING: careful 1"),
-            format!("{name}:20:3-26: ERROR: broken x"),
             "Attached 1 probe".to_string(),
+            format!("{name}:13:3-25: WARNING: careful 1"),
+            format!("{name}:14:3-27: ERROR: broken x"),
         ]
     );
 }
