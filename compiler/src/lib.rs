@@ -73,6 +73,9 @@ pub struct Options {
     pub signature_slot: bool,
     /// `-I DIR`: where `#include` looks for headers before the system directories.
     pub include_dirs: Vec<PathBuf>,
+    /// Allow functions that can change the system (`system`, `--unsafe`); the object
+    /// records their use in [`tracec_meta::Metadata::unsafe_builtins`].
+    pub allow_unsafe: bool,
 }
 
 impl Default for Options {
@@ -83,6 +86,7 @@ impl Default for Options {
             btf: None,
             signature_slot: false,
             include_dirs: Vec::new(),
+            allow_unsafe: false,
         }
     }
 }
@@ -157,7 +161,20 @@ pub fn finish(
     options: &Options,
     checked: &sema::Checked,
 ) -> Result<Compiled, Vec<Diagnostic>> {
-    let lowered = lower::lower(checked, source);
+    if !options.allow_unsafe && !checked.unsafe_calls.is_empty() {
+        return Err(checked
+            .unsafe_calls
+            .iter()
+            .map(|(name, span)| {
+                Diagnostic::error(
+                    *span,
+                    format!("{name}() is unsafe. To use you need the --unsafe flag"),
+                )
+            })
+            .collect());
+    }
+    let mut lowered = lower::lower(checked, source);
+    locate_messages(&mut lowered.printfs, source, &options.source_name);
     let ice = |what: &str, e: String| {
         vec![Diagnostic::error(
             front::ast::Span::default(),
@@ -190,7 +207,7 @@ pub fn finish(
         maps: lowered.maps.clone(),
         printfs: lowered.printfs.clone(),
         joins: lowered.joins.clone(),
-        unsafe_builtins: false,
+        unsafe_builtins: !checked.unsafe_calls.is_empty(),
         source: Some(source.to_string()),
         params: lowered.params.clone(),
         print_values: lowered.print_values.clone(),
@@ -220,6 +237,23 @@ pub fn finish(
 }
 
 /// Hex SHA-256 of the script text.
+/// Give `warnf`/`errorf` formats their source location (see
+/// [`sema::calls::resolve_location`]); `-e` programs and stdin are called `stdin`,
+/// as bpftrace does.
+fn locate_messages(printfs: &mut [tracec_meta::PrintfSpec], source: &str, source_name: &str) {
+    let name = match source_name {
+        "<-e>" | "-" => "stdin",
+        other => other,
+    };
+    for p in printfs {
+        if let Some(f) =
+            sema::calls::resolve_location(&p.format, name, |o| diag::line_col(source, o))
+        {
+            p.format = f;
+        }
+    }
+}
+
 pub fn source_hash(source: &str) -> String {
     use sha2::{Digest, Sha256};
     Sha256::digest(source.as_bytes())

@@ -53,6 +53,10 @@ struct Cli {
     /// Treat warnings as errors (exit status 1, no object written).
     #[arg(long)]
     deny_warnings: bool,
+    /// Allow functions that can change the system (`system`); `tracerun` then needs
+    /// `--unsafe` too to run the object.
+    #[arg(long = "unsafe")]
+    allow_unsafe: bool,
 
     /// Compile PROGRAM given on the command line instead of a file.
     #[arg(short = 'e', value_name = "PROGRAM")]
@@ -220,6 +224,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         btf: btf_path(&cli),
         signature_slot: key.is_some(),
         include_dirs: cli.include.clone(),
+        allow_unsafe: cli.allow_unsafe,
     };
     let color = std::io::stderr().is_terminal();
     let mut compiled = match compile_guarded(&source, &options)? {

@@ -38,6 +38,9 @@ pub const EVENT_HEADER_SIZE: usize = 8;
 /// `.rodata` global holding `CLOCK_MONOTONIC` nanoseconds at runtime start; `elapsed`
 /// subtracts it. The runtime sets it before loading.
 pub const GLOBAL_START_NS: &str = "tracec_start_ns";
+/// `.rodata` global (`u64`) holding the number of possible CPUs of the host the
+/// object runs on (`ncpus`); the runtime sets it before loading.
+pub const GLOBAL_NCPUS: &str = "tracec_ncpus";
 
 /// The kind word of a ringbuf event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -48,7 +51,8 @@ pub enum EventKind {
     /// `id` indexes [`Metadata::joins`]; payload: `u64 count`, then `max_args` strings
     /// of `arg_size` bytes each; only the first `count` are meaningful.
     Join = 2,
-    /// `exit()`: stop tracing, run END, print maps.
+    /// `exit()`: stop tracing, run END, print maps. An optional payload `i64 code`
+    /// (`exit(code)`) is the runtime's exit status.
     Exit = 3,
     /// `clear(@m)`: `id` indexes [`Metadata::maps`].
     Clear = 4,
@@ -60,6 +64,18 @@ pub enum EventKind {
     PrintValue = 6,
     /// `zero(@m)`: set every value of map `id` to zero, keeping the keys. Format 1.3.
     Zero = 7,
+    /// `cat(fmt, ...)`: print the contents of the file whose name is the printf
+    /// [`Metadata::printfs`] `id` formatted with the payload.
+    Cat = 8,
+    /// `system(fmt, ...)`: run the formatted command (needs `--unsafe`).
+    System = 9,
+    /// `time(fmt)`: print the local time formatted by strftime with printf `id`'s format.
+    Time = 10,
+    /// `warnf(fmt, ...)`: the formatted printf `id` on stderr (prefixed at compile time
+    /// with `LOCATION: WARNING: `).
+    Warn = 11,
+    /// `errorf(fmt, ...)`: like [`EventKind::Warn`], with `ERROR: `.
+    Error = 12,
 }
 
 impl EventKind {
@@ -72,6 +88,11 @@ impl EventKind {
             5 => EventKind::PrintMap,
             6 => EventKind::PrintValue,
             7 => EventKind::Zero,
+            8 => EventKind::Cat,
+            9 => EventKind::System,
+            10 => EventKind::Time,
+            11 => EventKind::Warn,
+            12 => EventKind::Error,
             _ => return None,
         })
     }

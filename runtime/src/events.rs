@@ -22,6 +22,16 @@ pub enum Action {
     PrintMap { map: usize, top: u64, div: u64 },
     /// `print(value)`.
     PrintValue(Value),
+    /// `exit(code)`.
+    ExitCode(i32),
+    /// Bytes for stderr (`warnf`, `errorf`).
+    Eprint(Vec<u8>),
+    /// `cat(path)`: print the file.
+    Cat(String),
+    /// `system(cmd)`: run the command and print its output.
+    System(String),
+    /// `time(fmt)`: print the local time with this strftime format.
+    Time(String),
 }
 
 /// A record the runtime cannot make sense of (a compiler/runtime mismatch).
@@ -38,6 +48,30 @@ fn bad(msg: impl Into<String>) -> BadEvent {
     BadEvent(msg.into())
 }
 
+/// Printf `id` of the metadata applied to the arguments in `payload`.
+fn formatted(meta: &Metadata, id: usize, payload: &[u8]) -> Result<Vec<u8>, BadEvent> {
+    let spec = meta
+        .printfs
+        .get(id)
+        .ok_or_else(|| bad(format!("printf id {id} is not in the metadata")))?;
+    let args = spec
+        .args
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let bytes = payload.get(f.offset as usize..).unwrap_or(&[]);
+            Value::decode(&f.ty, bytes)
+                .map(|v| v.to_arg(&f.ty))
+                .ok_or_else(|| bad(format!("printf {id} argument {i} is out of bounds")))
+        })
+        .collect::<Result<Vec<Arg>, _>>()?;
+    Ok(format::format(&spec.format, &args))
+}
+
+fn text(bytes: Vec<u8>) -> String {
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
 /// Decode one ringbuf record.
 pub fn decode(meta: &Metadata, record: &[u8]) -> Result<Action, BadEvent> {
     if record.len() < EVENT_HEADER_SIZE {
@@ -50,24 +84,22 @@ pub fn decode(meta: &Metadata, record: &[u8]) -> Result<Action, BadEvent> {
     let id = read_int(&record[4..], 4, false).unwrap_or(0) as usize;
     let payload = &record[EVENT_HEADER_SIZE..];
     match EventKind::from_u32(kind) {
-        Some(EventKind::Printf) => {
+        Some(EventKind::Printf) => Ok(Action::Print(formatted(meta, id, payload)?)),
+        Some(EventKind::Warn) | Some(EventKind::Error) => {
+            Ok(Action::Eprint(formatted(meta, id, payload)?))
+        }
+        Some(EventKind::Cat) => Ok(Action::Cat(text(formatted(meta, id, payload)?))),
+        Some(EventKind::System) => Ok(Action::System(text(formatted(meta, id, payload)?))),
+        Some(EventKind::Time) => {
             let spec = meta
                 .printfs
                 .get(id)
-                .ok_or_else(|| bad(format!("printf id {id} is not in the metadata")))?;
-            let args = spec
-                .args
-                .iter()
-                .enumerate()
-                .map(|(i, f)| {
-                    let bytes = payload.get(f.offset as usize..).unwrap_or(&[]);
-                    Value::decode(&f.ty, bytes)
-                        .map(|v| v.to_arg(&f.ty))
-                        .ok_or_else(|| bad(format!("printf {id} argument {i} is out of bounds")))
-                })
-                .collect::<Result<Vec<Arg>, _>>()?;
-            Ok(Action::Print(format::format(&spec.format, &args)))
+                .ok_or_else(|| bad(format!("time id {id} is not in the metadata")))?;
+            Ok(Action::Time(spec.format.clone()))
         }
+        Some(EventKind::Exit) if payload.len() >= 8 => Ok(Action::ExitCode(
+            read_int(payload, 8, true).unwrap_or(0) as i32,
+        )),
         Some(EventKind::Join) => {
             let spec = meta
                 .joins
@@ -267,10 +299,49 @@ mod tests {
     }
 
     #[test]
+    fn async_calls_and_exit_codes() {
+        let mut m = meta();
+        m.printfs.push(PrintfSpec {
+            format: "/proc/%s".into(),
+            args: vec![Field {
+                offset: 0,
+                ty: Ty::Str { size: 8 },
+            }],
+        });
+        let p = b"uptime\0\0";
+        assert_eq!(
+            decode(&m, &record(8, 2, p)).unwrap(),
+            Action::Cat("/proc/uptime".into())
+        );
+        assert_eq!(
+            decode(&m, &record(9, 2, p)).unwrap(),
+            Action::System("/proc/uptime".into())
+        );
+        assert_eq!(
+            decode(&m, &record(11, 1, &[])).unwrap(),
+            Action::Eprint(b"hello\n".to_vec())
+        );
+        assert_eq!(
+            decode(&m, &record(12, 1, &[])).unwrap(),
+            Action::Eprint(b"hello\n".to_vec())
+        );
+        assert_eq!(
+            decode(&m, &record(10, 1, &[])).unwrap(),
+            Action::Time("hello\n".into())
+        );
+        assert_eq!(
+            decode(&m, &record(3, 0, &69u64.to_le_bytes())).unwrap(),
+            Action::ExitCode(69)
+        );
+        assert!(decode(&m, &record(8, 9, &[])).is_err());
+        assert!(decode(&m, &record(10, 9, &[])).is_err());
+    }
+
+    #[test]
     fn malformed_records_are_errors_not_panics() {
         let m = meta();
         assert!(decode(&m, &[1, 0, 0]).is_err());
-        assert!(decode(&m, &record(9, 0, &[])).is_err());
+        assert!(decode(&m, &record(99, 0, &[])).is_err());
         assert!(decode(&m, &record(1, 7, &[])).is_err());
         assert!(decode(&m, &record(1, 0, &[0; 10])).is_err());
         assert!(decode(&m, &record(2, 5, &[])).is_err());

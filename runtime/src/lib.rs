@@ -17,6 +17,7 @@
 //! * [`info`]: `--info`, what an object is and needs, from the ELF alone ([`names`]).
 
 pub mod btf;
+pub mod calls;
 pub mod elfview;
 pub mod events;
 pub mod format;
@@ -38,7 +39,7 @@ pub mod value;
 pub mod verifier_log;
 pub mod verify;
 
-pub use run::{run, run_bytes, Options};
+pub use run::{run, run_bytes, run_status, Options};
 
 /// An error that ends the run, printed as `tracerun: error: <message>`.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -14,13 +14,16 @@ use aya::programs::{PerfEvent, Program, ProgramError};
 use aya::{Ebpf, EbpfLoader};
 use std::collections::HashSet;
 use std::os::fd::{AsFd, AsRawFd, RawFd};
-use tracec_meta::{Attach, ProbeSpec, GLOBAL_START_NS};
+use tracec_meta::{Attach, ProbeSpec, GLOBAL_NCPUS, GLOBAL_START_NS};
 
 /// Parse the object and create its maps, with `tracec_start_ns` set to `start_ns` and
 /// the script's parameters set in `.rodata`; no program is loaded yet.
 pub fn open(obj: &Object, start_ns: u64, params: &[GlobalValue]) -> Result<Ebpf, Error> {
     let mut loader = EbpfLoader::new();
     loader.override_global(GLOBAL_START_NS, &start_ns, false);
+    // `ncpus`: 0 only if the possible CPUs cannot be read.
+    let ncpus = crate::sys::possible_cpus().map_or(0, |n| n as u64);
+    loader.override_global(GLOBAL_NCPUS, &ncpus, false);
     for p in params {
         loader.override_global(p.symbol.as_str(), p.bytes.as_slice(), true);
     }

@@ -42,6 +42,10 @@ struct Cli {
     /// Limit uprobes and software/hardware counters to process PID.
     #[arg(short = 'p', value_name = "PID")]
     pid: Option<std::num::NonZeroU32>,
+    /// Allow objects that use functions which can change the system (`system()`);
+    /// they must have been compiled with `tracec --unsafe`.
+    #[arg(long = "unsafe")]
+    allow_unsafe: bool,
     /// The object written by `tracec`.
     #[arg(value_name = "OBJECT")]
     object: PathBuf,
@@ -79,8 +83,13 @@ fn main() -> ExitCode {
                 Some(Format::Json) => tracerun::print::Format::Json,
                 _ => tracerun::print::Format::Text,
             },
+            allow_unsafe: cli.allow_unsafe,
         };
-        tracerun::run(&opts).map(|()| true)
+        match tracerun::run_status(&opts) {
+            Ok(0) => Ok(true),
+            Ok(code) => return ExitCode::from(code as u8),
+            Err(e) => Err(e),
+        }
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,

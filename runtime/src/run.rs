@@ -11,6 +11,7 @@
 //! 7. run the END programs, print their output, then two newlines and every non-empty
 //!    user map; drop all programs, links and maps.
 
+use crate::calls;
 use crate::events::{self, Action};
 use crate::load;
 use crate::maps::UserMap;
@@ -41,10 +42,17 @@ pub struct Options {
     pub trust: Vec<PathBuf>,
     /// `-f json`: bpftrace's JSON output instead of text.
     pub format: Format,
+    /// `--unsafe`: allow objects that use functions like `system()`.
+    pub allow_unsafe: bool,
 }
 
 /// Run the object until it exits or is interrupted.
 pub fn run(opts: &Options) -> Result<(), Error> {
+    run_status(opts).map(|_| ())
+}
+
+/// [`run`], returning the exit status the script asked for (`exit(code)`; 0 otherwise).
+pub fn run_status(opts: &Options) -> Result<i32, Error> {
     let keys = trusted_keys(opts)?;
     let obj = if keys.is_empty() {
         object::read(&opts.object)
@@ -58,6 +66,11 @@ pub fn run(opts: &Options) -> Result<(), Error> {
 /// [`run`] for an object in memory (e.g. embedded in a program with
 /// `include_bytes!`); `opts.object` only names it in messages.
 pub fn run_bytes(bytes: &[u8], opts: &Options) -> Result<(), Error> {
+    run_bytes_status(bytes, opts).map(|_| ())
+}
+
+/// [`run_bytes`], returning the script's exit status like [`run_status`].
+pub fn run_bytes_status(bytes: &[u8], opts: &Options) -> Result<i32, Error> {
     let keys = trusted_keys(opts)?;
     let named = |e: object::ObjectError| Error::new(format!("{}: {e}", opts.object.display()));
     if !keys.is_empty() {
@@ -76,7 +89,13 @@ fn trusted_keys(opts: &Options) -> Result<Vec<tracec_meta::sign::PublicKey>, Err
         .map_err(Error::new)
 }
 
-fn run_object(obj: &Object, opts: &Options) -> Result<(), Error> {
+fn run_object(obj: &Object, opts: &Options) -> Result<i32, Error> {
+    if obj.meta.unsafe_builtins && !opts.allow_unsafe {
+        return Err(Error::new(format!(
+            "{} uses functions that can change the system (like system()); run it with --unsafe to allow them",
+            opts.object.display()
+        )));
+    }
     let params = params::resolve(&obj.meta.params, &opts.args)?;
     preconditions(&obj.meta)?;
     let out = match &opts.output {
@@ -89,9 +108,10 @@ fn run_object(obj: &Object, opts: &Options) -> Result<(), Error> {
     let ebpf = load::load(obj, sys::monotonic_ns(), &params)?;
     let mut session = Session::new(obj, ebpf, out, opts.format)?;
     let result = session.run(opts.quiet, &signals);
+    let status = session.exit_status;
     // Dropping the session detaches every link and closes every program and map.
     drop(session);
-    result
+    result.map(|()| status)
 }
 
 /// Things that must hold before loading anything, each with a one-line fix.
@@ -146,6 +166,8 @@ struct Session<'a> {
     /// First output failure (e.g. a closed pipe); ends the run.
     out_error: Option<std::io::Error>,
     format: Format,
+    /// From `exit(code)`.
+    exit_status: i32,
 }
 
 impl<'a> Session<'a> {
@@ -184,6 +206,7 @@ impl<'a> Session<'a> {
             out,
             out_error: None,
             format,
+            exit_status: 0,
         })
     }
 
@@ -363,6 +386,10 @@ impl<'a> Session<'a> {
                     }
                 },
                 Ok(Action::Exit) => return true,
+                Ok(Action::ExitCode(code)) => {
+                    self.exit_status = code;
+                    return true;
+                }
                 Ok(Action::Clear(i)) => self.clear(i),
                 Ok(Action::Zero(i)) => self.zero(i),
                 Ok(Action::PrintMap { map, top, div }) => self.print_map(map, top, div),
@@ -373,6 +400,18 @@ impl<'a> Session<'a> {
                     };
                     self.emit(&bytes);
                 }
+                Ok(Action::Eprint(bytes)) => eprint!("{}", String::from_utf8_lossy(&bytes)),
+                Ok(Action::Cat(path)) => match calls::cat(&path) {
+                    Ok(bytes) => self.emit(&bytes),
+                    Err(m) => {
+                        eprint!("{m}");
+                    }
+                },
+                Ok(Action::System(cmd)) => match calls::system(&cmd) {
+                    Ok(bytes) => self.emit(&bytes),
+                    Err(m) => eprint!("{m}"),
+                },
+                Ok(Action::Time(fmt)) => self.emit(&calls::time(&fmt)),
                 Err(e) => eprintln!("tracerun: warning: {e}"),
             }
         }
@@ -511,7 +550,7 @@ mod tests {
             Some(EventKind::Exit)
         );
         assert_eq!(record_kind(&[1, 0, 0, 0]), Some(EventKind::Printf));
-        assert_eq!(record_kind(&[9, 0, 0, 0]), None);
+        assert_eq!(record_kind(&[99, 0, 0, 0]), None);
         assert_eq!(record_kind(&[3]), None);
     }
 }

@@ -178,7 +178,7 @@ fn hex(v: i32) -> String {
 }
 
 pub fn helper_name(id: i32) -> Option<&'static str> {
-    const ALL: [Helper; 17] = [
+    const ALL: &[Helper] = &[
         Helper::MapLookupElem,
         Helper::MapUpdateElem,
         Helper::MapDeleteElem,
@@ -196,6 +196,12 @@ pub fn helper_name(id: i32) -> Option<&'static str> {
         Helper::RingbufReserve,
         Helper::RingbufSubmit,
         Helper::RingbufDiscard,
+        Helper::GetPrandomU32,
+        Helper::GetNumaNodeId,
+        Helper::GetCurrentCgroupId,
+        Helper::Jiffies64,
+        Helper::KtimeGetBootNs,
+        Helper::KtimeGetTaiNs,
     ];
     ALL.iter().find(|h| h.id() == id).map(|h| h.name())
 }

@@ -34,6 +34,31 @@ impl Lower<'_, '_> {
             Builtin::Cpu => self.b.call(Helper::GetSmpProcessorId, vec![]),
             Builtin::CurTask => self.b.call(Helper::GetCurrentTask, vec![]),
             Builtin::Ctx => self.b.ctx(),
+            Builtin::NsecsBoot => self.b.call(Helper::KtimeGetBootNs, vec![]),
+            Builtin::NsecsTai => self.b.call(Helper::KtimeGetTaiNs, vec![]),
+            Builtin::Jiffies => self.b.call(Helper::Jiffies64, vec![]),
+            Builtin::Rand => {
+                let v = self.b.call(Helper::GetPrandomU32, vec![]);
+                self.low32(v)
+            }
+            Builtin::Cgroup => self.b.call(Helper::GetCurrentCgroupId, vec![]),
+            Builtin::NumaId => {
+                let v = self.b.call(Helper::GetNumaNodeId, vec![]);
+                self.low32(v)
+            }
+            Builtin::UserMode => {
+                // x86_64 `pt_regs.cs` (the 18th word): its low two bits are the
+                // privilege level, 3 in user mode.
+                let ctx = self.ctx();
+                let cs = self.b.load(ctx, 17 * 8, Width::B8, false);
+                let ring = self.b.binary(BinOp::And, cs, Operand::Imm(3));
+                self.b.cmp(crate::ir::Cond::Eq, ring, Operand::Imm(3))
+            }
+            Builtin::Ncpus => {
+                let g = self.m.u64_global(tracec_meta::GLOBAL_NCPUS);
+                let p = self.b.global_addr(g, 0);
+                self.b.load(Base::Reg(p), 0, Width::B8, false)
+            }
             // A string; only reachable through an (impossible) integer use.
             Builtin::Comm => self.b.imm(0),
         }

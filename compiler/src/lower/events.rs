@@ -13,7 +13,7 @@ const HDR: u32 = EVENT_HEADER_SIZE as u32;
 impl Lower<'_, '_> {
     /// Reserve `HDR + payload` bytes, write the header, run `body` with the record
     /// pointer, submit. Returns with the current block after the event (both paths).
-    pub(super) fn event(
+    pub(crate) fn event(
         &mut self,
         kind: EventKind,
         id: u32,
@@ -70,6 +70,11 @@ impl Lower<'_, '_> {
     }
 
     pub(crate) fn printf(&mut self, id: u32, args: &[TExpr]) {
+        self.formatted(EventKind::Printf, id, args);
+    }
+
+    /// An event whose payload is printf `id`'s arguments (`printf`, `cat`, `system`...).
+    pub(crate) fn formatted(&mut self, kind: EventKind, id: u32, args: &[TExpr]) {
         let Some(spec) = self.m.checked.printfs.get(id as usize) else {
             return;
         };
@@ -79,7 +84,7 @@ impl Lower<'_, '_> {
             .map(|f| (f.offset, align8(f.ty.size())))
             .collect();
         let payload = fields.iter().map(|(o, s)| o + s).max().unwrap_or(0);
-        self.event(EventKind::Printf, id, payload, |l, rec| {
+        self.event(kind, id, payload, |l, rec| {
             for (arg, (off, size)) in args.iter().zip(fields) {
                 let off = (HDR + off) as i32;
                 if arg.ty.is_str() {

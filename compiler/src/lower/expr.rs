@@ -148,6 +148,10 @@ impl Lower<'_, '_> {
                 self.b.switch_to(done);
                 Operand::Reg(r)
             }
+            TExprKind::Bswap { expr, bytes } => Operand::Reg(self.bswap(expr, *bytes)),
+            TExprKind::StrNcmp { lhs, rhs, n } => Operand::Reg(self.strncmp(lhs, rhs, *n)),
+            TExprKind::StrContains { hay, needle } => Operand::Reg(self.strcontains(hay, needle)),
+            TExprKind::StrLen(s) => Operand::Reg(self.strlen(s)),
             // Strings never reach here after checking; keep lowering total anyway.
             TExprKind::Str(_)
             | TExprKind::Param(_)
@@ -235,7 +239,7 @@ impl Lower<'_, '_> {
         self.b.jump(eq);
     }
 
-    fn str_piece(&mut self, s: &StrVal, off: u32, w: u32) -> Operand {
+    pub(crate) fn str_piece(&mut self, s: &StrVal, off: u32, w: u32) -> Operand {
         match s {
             StrVal::Lit(bytes) => Operand::Imm(chunk(bytes, off, w)),
             StrVal::Mem(m) if off < m.size => {

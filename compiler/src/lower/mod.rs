@@ -7,6 +7,7 @@
 //! record. Temporaries are scoped to a statement so their slots are reused.
 
 mod builtins;
+mod calls;
 mod events;
 mod expr;
 mod kernel;
@@ -285,6 +286,21 @@ impl ModuleCx<'_> {
             init: vec![0; 8],
         });
         self.start_ns = Some(id);
+        id
+    }
+
+    /// The `u64` `.rodata` global called `symbol` (created zeroed on first use); the
+    /// runtime sets well-known ones (`tracec_meta::GLOBAL_NCPUS`) before loading.
+    pub(crate) fn u64_global(&mut self, symbol: &str) -> GlobalId {
+        if let Some(i) = self.globals.iter().position(|g| g.symbol == symbol) {
+            return GlobalId(i as u32);
+        }
+        let id = GlobalId(self.globals.len() as u32);
+        self.globals.push(Global {
+            symbol: symbol.into(),
+            ty: DataType::U64,
+            init: vec![0; 8],
+        });
         id
     }
 

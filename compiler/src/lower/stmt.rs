@@ -55,6 +55,8 @@ impl Lower<'_, '_> {
             TStmtKind::PrintMap { map, top, div } => self.print_map(*map, top, div),
             TStmtKind::PrintValue { id, value } => self.print_value(*id, value),
             TStmtKind::Exit => self.exit(),
+            TStmtKind::ExitCode(code) => self.exit_code(code),
+            TStmtKind::Async { kind, id, args } => self.formatted(*kind, *id, args),
             TStmtKind::If { cond, then, els } => {
                 let t = self.b.new_block();
                 let f = self.b.new_block();

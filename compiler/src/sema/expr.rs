@@ -121,6 +121,7 @@ impl Checker {
         }
         match name {
             "curtask" => self.curtask(span),
+            "usermode" | "ppid" => self.task_builtin(cx, name, span),
             "probe" => {
                 let n = cx.probe.name.clone();
                 TExpr {

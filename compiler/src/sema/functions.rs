@@ -69,10 +69,13 @@ impl Checker {
         span: Span,
     ) -> TExpr {
         match lookup(name) {
-            None => {
-                self.error(span, format!("unknown function '{name}'"));
-                poisoned(span)
-            }
+            None => match self.more_call_expr(cx, name, args, span) {
+                Some(e) => e,
+                None => {
+                    self.error(span, format!("unknown function '{name}'"));
+                    poisoned(span)
+                }
+            },
             Some(Func::Str) => self.str_call(cx, args, span),
             Some(Func::Getopt) => self.getopt(args, span),
             Some(Func::Agg(_)) => {
@@ -151,13 +154,16 @@ impl Checker {
         args: &[ast::Expr],
         span: Span,
     ) -> Option<TStmtKind> {
+        if let Some(k) = self.more_call_stmt(cx, name, args, span) {
+            return Some(k);
+        }
         let f = lookup(name)?;
         Some(match f {
             Func::Printf => self.printf(cx, args, span),
             Func::Join => self.join(cx, args, span),
             Func::Exit => {
                 if !args.is_empty() {
-                    self.error(span, arity_error("exit", "no arguments", args.len()));
+                    self.error(span, arity_error("exit", "at most 1 argument", args.len()));
                 }
                 TStmtKind::Exit
             }
@@ -181,7 +187,7 @@ impl Checker {
         })
     }
 
-    fn printf(&mut self, cx: &mut ProbeCx, args: &[ast::Expr], span: Span) -> TStmtKind {
+    pub(super) fn printf(&mut self, cx: &mut ProbeCx, args: &[ast::Expr], span: Span) -> TStmtKind {
         let bad = TStmtKind::Expr(poisoned(span));
         let Some(first) = args.first() else {
             self.error(span, "printf() needs a format string");

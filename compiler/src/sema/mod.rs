@@ -10,6 +10,7 @@
 //! builds the output with everything known.
 
 pub mod builtins;
+pub mod calls;
 mod cast;
 mod expr;
 mod functions;
@@ -74,6 +75,8 @@ pub struct Checked {
     /// Run-time parameters (`$1`, `$#`, `getopt`), indexed by [`params::ParamId`].
     pub params: Vec<ParamSpec>,
     pub warnings: Vec<Diagnostic>,
+    /// Calls of functions that need `--unsafe` (`system`): name and span.
+    pub unsafe_calls: Vec<(String, ast::Span)>,
 }
 
 /// Check a script, expanding attach points with the probe providers. Kernel types
@@ -151,6 +154,7 @@ fn analyze(
         ck.printfs.clear();
         ck.joins.clear();
         ck.print_values.clear();
+        ck.unsafe_calls.clear();
         out.clear();
         for (ci, (pi, ep)) in concrete.iter().enumerate() {
             let p = &program.probes[*pi];
@@ -199,6 +203,7 @@ fn analyze(
         print_values: ck.print_values,
         params: ck.params.specs,
         warnings,
+        unsafe_calls: ck.unsafe_calls,
     };
     (checked, errors)
 }
@@ -261,6 +266,8 @@ struct Checker {
     print_values: Vec<tracec_meta::Ty>,
     params: params::ParamTable,
     kernel: kernel::KernelBtf,
+    /// See [`Checked::unsafe_calls`].
+    unsafe_calls: Vec<(String, ast::Span)>,
 }
 
 impl Checker {

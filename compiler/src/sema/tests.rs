@@ -649,7 +649,8 @@ fn string_comparisons() {
 fn functions_misuse() {
     let errs = errors(&begin(vec![
         set(var("x"), call("printf", vec![s("x")])),
-        ex(call("exit", vec![int(1)])),
+        ex(call("exit", vec![int(1), int(2)])),
+        ex(call("exit", vec![s("x")])),
         ex(call("clear", vec![int(1)])),
         ex(call("join", vec![id("comm")])),
         ex(un(ast::UnOp::Deref, int(1))),
@@ -659,7 +660,8 @@ fn functions_misuse() {
         errs,
         vec![
             "printf() returns no value and cannot be used in an expression",
-            "exit() takes no arguments, got 1 argument",
+            "exit() takes at most 1 argument, got 2 arguments",
+            "exit() needs an integer, not a string[2]",
             "clear() takes one map, e.g. clear(@m)",
             "join() needs an array of string pointers (like args->argv), not a string[16]",
             "pointer dereference ('*') is not supported; use str() for strings",

@@ -129,6 +129,7 @@ pub enum Builtin {
     Tid,
     Uid,
     Gid,
+    /// `nsecs(monotonic)`: `CLOCK_MONOTONIC` nanoseconds.
     Nsecs,
     Elapsed,
     Cpu,
@@ -137,6 +138,23 @@ pub enum Builtin {
     CurTask,
     /// The program's context pointer (`ctx` in iterators).
     Ctx,
+    /// `nsecs(boot)` (also plain `nsecs`): `CLOCK_BOOTTIME` nanoseconds.
+    NsecsBoot,
+    /// `nsecs(tai)`, `nsecs(sw_tai)`: `CLOCK_TAI` nanoseconds.
+    NsecsTai,
+    /// `jiffies`: `bpf_jiffies64`.
+    Jiffies,
+    /// `rand`: a pseudo-random `u32`.
+    Rand,
+    /// `cgroup`: the current task's cgroup v2 id.
+    Cgroup,
+    /// `numaid`: the NUMA node running the program.
+    NumaId,
+    /// `ncpus`: the number of possible CPUs, set by the runtime in `.rodata`.
+    Ncpus,
+    /// `usermode` where ctx starts with the interrupted `struct pt_regs` (kprobe,
+    /// uprobe, profile, interval): 1 if the CPU was in user mode.
+    UserMode,
 }
 
 /// Integer arithmetic with signedness resolved.
@@ -251,6 +269,24 @@ pub enum TExprKind {
         then: Box<TExpr>,
         els: Box<TExpr>,
     },
+    /// `bswap(expr)` of its low `bytes` bytes (1, 2, 4 or 8).
+    Bswap {
+        expr: Box<TExpr>,
+        bytes: u32,
+    },
+    /// `strncmp(lhs, rhs, n)`: 0 when equal up to `n` bytes or a shared NUL, else 1.
+    StrNcmp {
+        lhs: Box<TExpr>,
+        rhs: Box<TExpr>,
+        n: u32,
+    },
+    /// `strcontains(hay, needle)`: 1 when `needle` occurs in `hay`.
+    StrContains {
+        hay: Box<TExpr>,
+        needle: Box<TExpr>,
+    },
+    /// `strlen(s)`.
+    StrLen(Box<TExpr>),
 }
 
 /// How a kernel struct field is read.
@@ -361,6 +397,15 @@ pub enum TStmtKind {
         value: TExpr,
     },
     Exit,
+    /// `exit(code)`.
+    ExitCode(TExpr),
+    /// An event the runtime acts on (`cat`, `system`, `time`, `warnf`, `errorf`),
+    /// laid out like printf: `id` indexes [`super::Checked::printfs`].
+    Async {
+        kind: tracec_meta::EventKind,
+        id: u32,
+        args: Vec<TExpr>,
+    },
     If {
         cond: TExpr,
         then: Vec<TStmt>,
