@@ -418,3 +418,26 @@ fn kernel_enum_constants_are_integers() {
     .unwrap_err();
     assert!(err.contains("unknown builtin 'TCP_NO_SUCH_STATE'"), "{err}");
 }
+
+#[test]
+fn signed_fields_are_sign_extended_by_their_relocated_size() {
+    let Some(_k) = kernel_or_skip("core_signed") else {
+        return;
+    };
+    let dir = scratch("core-signed");
+    // `numa_preferred_nid` (an int, -1 without a preferred node) compiled as a long:
+    // unrelocated, the read would take the next field along; without sign extension
+    // by the relocated size it would print 4294967295.
+    let btf = rewritten_btf(&dir, "signed.btf", |b| {
+        let long = b.int_type("long int").expect("long int");
+        b.retype_member("task_struct", "numa_preferred_nid", long)
+            .expect("retype");
+    });
+    let script = "BEGIN { printf(\"%d\\n\", curtask->numa_preferred_nid); exit(); }\n";
+    let obj = compile_with_btf(&dir, "signed", script, &btf).expect("compile");
+    let log = libbpf_log(&obj, "signed");
+    assert!(log.contains("imm 8 -> 4"), "size not relocated:\n{log}");
+    let (code, out, err) = run_child(&obj);
+    assert_eq!(code, Some(0), "stderr: {err}");
+    assert_eq!(out.trim_end(), "-1");
+}
