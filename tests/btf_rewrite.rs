@@ -1,9 +1,11 @@
 //! Rewriting a raw BTF blob (such as `/sys/kernel/btf/vmlinux`) for CO-RE tests: move
-//! struct members to other offsets and rename them, keeping the blob valid.
+//! struct members to other offsets, rename them and change their types, keeping the
+//! blob valid.
 //!
 //! Only what the tests need: the header, a walk over the type records to find a struct
-//! and its members, in-place edits of member offsets, and names appended to the string
-//! section (which must be the last section of the blob, as the kernel writes it).
+//! and its members, in-place edits of member offsets and types, array types appended
+//! to the type section, and names appended to the string section (which must be the
+//! last section of the blob, as the kernel writes it).
 
 const HEADER_MIN: usize = 24;
 const RECORD: usize = 12;
@@ -166,6 +168,64 @@ impl BtfBlob {
         };
         self.put(m.at + 8, v);
         Ok(new as u32)
+    }
+
+    /// The type id of `struct name`'s `member`.
+    pub fn member_type(&self, name: &str, member: &str) -> Result<u32, String> {
+        let m = self.member(name, member)?;
+        Ok(self.u32(m.at + 4))
+    }
+
+    /// Makes `struct name`'s `member` of type `ty` (its offset stays).
+    pub fn retype_member(&mut self, name: &str, member: &str, ty: u32) -> Result<(), String> {
+        let m = self.member(name, member)?;
+        if ty == 0 || ty as usize > self.records()?.len() {
+            return Err(format!("no type id {ty}"));
+        }
+        self.put(m.at + 4, ty);
+        Ok(())
+    }
+
+    /// The id of the integer type `name` (`long`, `short`...).
+    pub fn int_type(&self, name: &str) -> Result<u32, String> {
+        for (i, at) in self.records()?.into_iter().enumerate() {
+            if (self.u32(at + 4) >> 24) & 0x1f == 1 && self.string(self.u32(at)) == name {
+                return Ok(i as u32 + 1);
+            }
+        }
+        Err(format!("no integer type {name}"))
+    }
+
+    /// Appends an array type with the element and index types of array `like` and
+    /// `nelems` elements; returns its id.
+    pub fn add_array_like(&mut self, like: u32, nelems: u32) -> Result<u32, String> {
+        let records = self.records()?;
+        let at = *records
+            .get((like as usize).wrapping_sub(1))
+            .ok_or_else(|| format!("no type id {like}"))?;
+        if (self.u32(at + 4) >> 24) & 0x1f != 3 {
+            return Err(format!("type {like} is not an array"));
+        }
+        let (elem, index) = (self.u32(at + RECORD), self.u32(at + RECORD + 4));
+        let mut rec = Vec::with_capacity(2 * RECORD);
+        for w in [0, 3 << 24, 0, elem, index, nelems] {
+            rec.extend_from_slice(&if self.little {
+                w.to_le_bytes()
+            } else {
+                w.to_be_bytes()
+            });
+        }
+        let end = self.type_off + self.type_len;
+        if end > self.str_off {
+            return Err("types overlap the strings".into());
+        }
+        self.bytes.splice(end..end, rec.iter().copied());
+        self.type_len += rec.len();
+        self.str_off += rec.len();
+        let (type_len, str_start) = (self.type_len as u32, (self.str_off - self.hdr_len) as u32);
+        self.put(12, type_len);
+        self.put(16, str_start);
+        Ok(records.len() as u32 + 1)
     }
 
     /// Renames `struct name`'s `member` to `new_name` (appended to the strings).

@@ -257,3 +257,187 @@ fn integer_casts_truncate_and_extend() {
     assert_eq!(code, Some(0), "stderr: {err}");
     assert_eq!(out.trim_end(), "255 -1 -2 4294967294 -2");
 }
+
+/// Runs `bpftool prog loadall` on `obj` (libbpf applies the relocations) and returns
+/// its debug log.
+fn libbpf_log(obj: &std::path::Path, tag: &str) -> String {
+    let pin = format!("/sys/fs/bpf/tracec-core-{tag}-{}", std::process::id());
+    let o = Command::new("bpftool")
+        .args(["-d", "prog", "loadall", obj.to_str().unwrap(), &pin])
+        .output()
+        .expect("bpftool is installed");
+    let _ = std::fs::remove_dir_all(&pin);
+    let log = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert!(o.status.success(), "bpftool prog loadall failed:\n{log}");
+    log
+}
+
+const SIZES: &str = r#"BEGIN
+{
+  printf("%d %d %d %d %s %s\n", pid, tid, curtask->tgid, curtask->pid, curtask->comm, comm);
+  exit();
+}
+"#;
+
+#[test]
+fn field_sizes_are_relocated_to_the_running_kernels_sizes() {
+    let Some(_k) = kernel_or_skip("core_sizes") else {
+        return;
+    };
+    let dir = scratch("core-sizes");
+    let btf = rewritten_btf(&dir, "sizes.btf", |b| {
+        // `pid` as an 8-byte long: unrelocated, the read would take `tgid` along.
+        let long = b.int_type("long int").expect("long int");
+        b.retype_member("task_struct", "pid", long).expect("pid");
+        // `tgid` as a 1-byte char: unrelocated, only its low byte would be read.
+        let ch = b.int_type("char").expect("char");
+        b.retype_member("task_struct", "tgid", ch).expect("tgid");
+        // `comm` elsewhere and 24 bytes long.
+        let arr = b.member_type("task_struct", "comm").expect("comm type");
+        let wide = b.add_array_like(arr, 24).expect("char[24]");
+        b.retype_member("task_struct", "comm", wide).expect("comm");
+        b.move_member("task_struct", "comm", 64).expect("move comm");
+    });
+    let obj = compile_with_btf(&dir, "sizes", SIZES, &btf).expect("compile");
+
+    // The object holds the rewritten sizes; libbpf relocates them back.
+    let log = libbpf_log(&obj, "sizes");
+    for (field, local, real) in [("pid", 8, 4), ("tgid", 1, 4), ("comm", 24, 16)] {
+        assert!(
+            log.contains(&format!("(ALU/ALU64) imm {local} -> {real}")),
+            "{field}: libbpf did not relocate the size {local} to {real}:\n{log}"
+        );
+    }
+
+    // aya (tracerun) too: the values are whole.
+    let (code, out, err) = run_child(&obj);
+    assert_eq!(code, Some(0), "stderr: {err}");
+    let words: Vec<&str> = out.split_whitespace().collect();
+    assert_eq!(words.len(), 6, "output: {out:?}");
+    assert_eq!(words[2], words[0], "curtask->tgid == pid: {out}");
+    assert_eq!(words[3], words[1], "curtask->pid == tid: {out}");
+    assert_eq!(words[4], "tracerun", "curtask->comm");
+    assert_eq!(words[5], "tracerun", "comm");
+}
+
+#[test]
+fn tracepoint_char_arrays_are_relocated() {
+    let Some(_k) = kernel_or_skip("core_tp_chars") else {
+        return;
+    };
+    let dir = scratch("core-tp-chars");
+    let mut moved = 0;
+    let btf = rewritten_btf(&dir, "tpc.btf", |b| {
+        let rec = "trace_event_raw_sched_switch";
+        let arr = b.member_type(rec, "prev_comm").expect("prev_comm type");
+        let wide = b.add_array_like(arr, 20).expect("char[20]");
+        b.retype_member(rec, "prev_comm", wide).expect("retype");
+        moved = b.move_member(rec, "prev_comm", 4).expect("move prev_comm");
+    });
+    let script =
+        "tracepoint:sched:sched_switch { printf(\"%s|%s\\n\", args->prev_comm, comm); exit(); }\n";
+    let obj = compile_with_btf(&dir, "tpc", script, &btf).expect("compile");
+    let src = dir.join("tpc.bt");
+    let ir = tracec(&[
+        src.to_str().unwrap(),
+        "--btf",
+        btf.to_str().unwrap(),
+        "--emit",
+        "ir",
+    ]);
+    let ir = String::from_utf8_lossy(&ir.stdout);
+    for want in [
+        format!("core byte_off(struct trace_event_raw_sched_switch, prev_comm) = {moved}"),
+        "core byte_sz(struct trace_event_raw_sched_switch, prev_comm) = 20".to_string(),
+    ] {
+        assert!(ir.contains(&want), "`{want}` missing from\n{ir}");
+    }
+    let log = libbpf_log(&obj, "tpc");
+    for want in [
+        format!("imm {moved} -> {}", moved - 4),
+        "imm 20 -> 16".into(),
+    ] {
+        assert!(log.contains(&want), "libbpf: `{want}` missing:\n{log}");
+    }
+    let (code, out, err) = run_child(&obj);
+    assert_eq!(code, Some(0), "stderr: {err}");
+    let lines: Vec<&str> = out.lines().filter(|l| !l.is_empty()).collect();
+    assert!(!lines.is_empty(), "no output");
+    for l in lines {
+        let (prev, me) = l.split_once('|').unwrap_or_else(|| panic!("{out:?}"));
+        assert_eq!(
+            prev, me,
+            "args->prev_comm is the switching-out task: {out:?}"
+        );
+    }
+}
+
+#[test]
+fn a_char_array_missing_on_the_running_kernel_is_named() {
+    let Some(_k) = kernel_or_skip("core_missing_chars") else {
+        return;
+    };
+    let dir = scratch("core-missing-chars");
+    let btf = rewritten_btf(&dir, "extra.btf", |b| {
+        b.rename_member("task_struct", "comm", "tracec_extra_comm")
+            .expect("rename");
+    });
+    let script = "BEGIN { printf(\"%s\\n\", curtask->tracec_extra_comm); exit(); }\n";
+    let obj = compile_with_btf(&dir, "missing", script, &btf).expect("compile");
+    let (code, out, err) = run_child(&obj);
+    assert_ne!(code, Some(0), "stdout: {out}");
+    let errors: Vec<&str> = err.lines().filter(|l| l.contains("error")).collect();
+    assert_eq!(errors.len(), 1, "one clear error, got:\n{err}");
+    for want in ["BEGIN", "struct task_struct", "`tracec_extra_comm`"] {
+        assert!(
+            errors[0].contains(want),
+            "`{want}` missing from: {}",
+            errors[0]
+        );
+    }
+}
+
+#[test]
+fn kernel_enum_constants_are_integers() {
+    let Some(_k) = kernel_or_skip("core_enums") else {
+        return;
+    };
+    let dir = scratch("core-enums");
+    let script = "BEGIN { $s = TCP_CLOSE; printf(\"%d %d %d\\n\", TCP_FIN_WAIT1, $s, SKB_DROP_REASON_NOT_SPECIFIED + 1); if (TCP_SYN_SENT < TCP_CLOSE) { printf(\"lt\\n\"); } exit(); }\n";
+    let obj =
+        compile_with_btf(&dir, "enums", script, std::path::Path::new(VMLINUX)).expect("compile");
+    let (code, out, err) = run_child(&obj);
+    assert_eq!(code, Some(0), "stderr: {err}");
+    assert_eq!(out.trim_end(), "4 7 3\nlt");
+    let err = compile_with_btf(
+        &dir,
+        "unknown",
+        "BEGIN { printf(\"%d\\n\", TCP_NO_SUCH_STATE); }",
+        std::path::Path::new(VMLINUX),
+    )
+    .unwrap_err();
+    assert!(err.contains("unknown builtin 'TCP_NO_SUCH_STATE'"), "{err}");
+}
+
+#[test]
+fn signed_fields_are_sign_extended_by_their_relocated_size() {
+    let Some(_k) = kernel_or_skip("core_signed") else {
+        return;
+    };
+    let dir = scratch("core-signed");
+    // `numa_preferred_nid` (an int, -1 without a preferred node) compiled as a long:
+    // unrelocated, the read would take the next field along; without sign extension
+    // by the relocated size it would print 4294967295.
+    let btf = rewritten_btf(&dir, "signed.btf", |b| {
+        let long = b.int_type("long int").expect("long int");
+        b.retype_member("task_struct", "numa_preferred_nid", long)
+            .expect("retype");
+    });
+    let script = "BEGIN { printf(\"%d\\n\", curtask->numa_preferred_nid); exit(); }\n";
+    let obj = compile_with_btf(&dir, "signed", script, &btf).expect("compile");
+    let log = libbpf_log(&obj, "signed");
+    assert!(log.contains("imm 8 -> 4"), "size not relocated:\n{log}");
+    let (code, out, err) = run_child(&obj);
+    assert_eq!(code, Some(0), "stderr: {err}");
+    assert_eq!(out.trim_end(), "-1");
+}

@@ -124,9 +124,14 @@ impl CoreAccess {
                     .sum::<u64>()
                     / 8
             }
-            CoreKind::FieldByteSize => self.steps.last().map_or(0, |s| u64::from(s.ty.size())),
+            CoreKind::FieldByteSize => u64::from(self.local_size()),
             CoreKind::FieldExists => 1,
         }
+    }
+
+    /// The size in bytes of the accessed field on the kernel the compiler saw.
+    pub fn local_size(&self) -> u32 {
+        self.steps.last().map_or(0, |s| s.ty.size())
     }
 
     /// The field as users write it, without anonymous members: `real_parent`,

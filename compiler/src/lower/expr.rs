@@ -79,9 +79,11 @@ impl Lower<'_, '_> {
             } => Operand::Reg(self.tp_field_core(*size, *signed, access)),
             TExprKind::KernelField { ptr, access, read } => match read {
                 KernelRead::Int { size, signed } => {
-                    Operand::Reg(self.kernel_field_int(ptr, access, *size, *signed))
+                    Operand::Reg(self.kernel_field_int(ptr, access, *size, *signed, true))
                 }
-                KernelRead::Ptr => Operand::Reg(self.kernel_field_int(ptr, access, 8, false)),
+                KernelRead::Ptr => {
+                    Operand::Reg(self.kernel_field_int(ptr, access, 8, false, false))
+                }
                 // A string; only reachable through an (impossible) integer use.
                 KernelRead::Chars { .. } => Operand::Imm(0),
             },
@@ -156,6 +158,7 @@ impl Lower<'_, '_> {
             TExprKind::Str(_)
             | TExprKind::Param(_)
             | TExprKind::TpCharArray { .. }
+            | TExprKind::TpCharArrayCore { .. }
             | TExprKind::TpDataLoc { .. }
             | TExprKind::StrCall { .. } => Operand::Imm(0),
         }
@@ -322,6 +325,9 @@ impl Lower<'_, '_> {
                 access,
                 read: KernelRead::Chars { len },
             } => self.kernel_field_chars(ptr, access, *len, dst, pad),
+            TExprKind::TpCharArrayCore { len, access } => {
+                self.tp_chars_core(access, *len, dst, pad)
+            }
             TExprKind::TpDataLoc { offset } => {
                 if pad {
                     self.zero_mem(dst.base, dst.offset, dst.size);

@@ -136,10 +136,13 @@ impl Checker {
                 self.error(span, "'args' must be followed by a field, e.g. args->name");
                 poisoned(span)
             }
-            _ => {
-                self.error(span, format!("unknown builtin '{name}'"));
-                poisoned(span)
-            }
+            _ => match self.enum_constant(name, span) {
+                Some(c) => c,
+                None => {
+                    self.error(span, format!("unknown builtin '{name}'"));
+                    poisoned(span)
+                }
+            },
         }
     }
 
@@ -234,12 +237,30 @@ impl Checker {
         // Integer and pointer fields of BTF-described records read with CO-RE.
         let kind = match kind {
             TExprKind::TpField { size, signed, .. } => {
-                match self.tp_core_access(&cx.probe.attach, field, size) {
+                let want = super::kernel::TpCoreField::Scalar { size };
+                match self.tp_core_access(&cx.probe.attach, field, want) {
                     Some(access) => TExprKind::TpFieldCore {
                         size,
                         signed,
                         access,
                     },
+                    None => kind,
+                }
+            }
+            // The string is as long as the BTF says (the BTF the script is compiled
+            // against may describe another kernel than the tracefs format).
+            TExprKind::TpCharArray { .. } => {
+                let want = super::kernel::TpCoreField::Chars;
+                match self.tp_core_access(&cx.probe.attach, field, want) {
+                    Some(access) => {
+                        let len = access.local_size();
+                        let kind = TExprKind::TpCharArrayCore { len, access };
+                        return TExpr {
+                            kind,
+                            ty: Type::Str { size: len },
+                            span,
+                        };
+                    }
                     None => kind,
                 }
             }

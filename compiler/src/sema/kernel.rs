@@ -8,8 +8,11 @@
 //! ([`crate::ir::CoreAccess`]), so the object works on kernels whose layout differs
 //! from the BTF the script was compiled against.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
+
+use super::kernel_enum::{enum_constants, EnumConst};
 
 use super::types::*;
 use super::{poisoned, Checker, ProbeCx};
@@ -27,6 +30,8 @@ pub struct KernelBtf {
     loaded: Option<Result<Arc<kbtf::Btf>, String>>,
     /// Tracepoint classes (`None` inside: no BTF to read them from).
     tracepoints: Option<Option<offline::Loaded>>,
+    /// Kernel enumerators by name, built on the first lookup.
+    enums: Option<HashMap<String, EnumConst>>,
 }
 
 impl std::fmt::Debug for KernelBtf {
@@ -44,6 +49,7 @@ impl KernelBtf {
             path,
             loaded: None,
             tracepoints: None,
+            enums: None,
         }
     }
 
@@ -53,6 +59,7 @@ impl KernelBtf {
             path: None,
             loaded: Some(Ok(btf)),
             tracepoints: None,
+            enums: None,
         }
     }
 
@@ -71,6 +78,15 @@ impl KernelBtf {
         self.tracepoints.as_ref().and_then(Option::as_ref)
     }
 
+    /// The kernel enumerator `name`, if the BTF can be read and has it.
+    pub(super) fn enum_constant(&mut self, name: &str) -> Option<EnumConst> {
+        if self.enums.is_none() {
+            let btf = self.get().ok()?;
+            self.enums = Some(enum_constants(&btf));
+        }
+        self.enums.as_ref()?.get(name).copied()
+    }
+
     fn get(&mut self) -> Result<Arc<kbtf::Btf>, String> {
         if self.loaded.is_none() {
             let path = self.path();
@@ -86,6 +102,15 @@ impl KernelBtf {
             None => Err("kernel BTF not loaded".into()),
         }
     }
+}
+
+/// The shape of a tracepoint field that [`Checker::tp_core_access`] relocates.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum TpCoreField {
+    /// An integer, enum or pointer of `size` bytes, loaded from ctx.
+    Scalar { size: u32 },
+    /// A `char` array (of the length the BTF gives it), copied as a string.
+    Chars,
 }
 
 /// A field access in a chain: its name and the span of the name.
@@ -110,14 +135,15 @@ impl Checker {
         }
     }
 
-    /// The CO-RE access of tracepoint field `field` (`size` bytes) in the event's BTF
-    /// record `struct trace_event_raw_<class>`, when the kernel BTF describes it.
-    /// Syscall records are not BTF structs; they keep their tracefs offsets.
+    /// The CO-RE access of tracepoint field `field` in the event's BTF record
+    /// `struct trace_event_raw_<class>`, when the kernel BTF describes it as `want`
+    /// (the shape tracefs gave it). Syscall records are not BTF structs; they keep
+    /// their tracefs offsets.
     pub(super) fn tp_core_access(
         &mut self,
         attach: &Attach,
         field: &str,
-        size: u32,
+        want: TpCoreField,
     ) -> Option<CoreAccess> {
         let Attach::Tracepoint { category, name } = attach else {
             return None;
@@ -132,9 +158,20 @@ impl Checker {
         let found = btf.member(id, field).ok()??;
         let ty = btf.resolve(found.ty).ok()?;
         let t = btf.ty(ty).ok()?;
-        let sized = matches!(t.kind(), Kind::Int | Kind::Enum | Kind::Enum64 | Kind::Ptr)
-            && btf.size_of(ty).ok()? == size;
-        if found.bitfield_size != 0 || !sized {
+        let matches = match want {
+            TpCoreField::Scalar { size } => {
+                matches!(t.kind(), Kind::Int | Kind::Enum | Kind::Enum64 | Kind::Ptr)
+                    && btf.size_of(ty).ok()? == size
+            }
+            TpCoreField::Chars => {
+                let a = t.array()?;
+                let elem = btf.resolve(a.elem).ok()?;
+                t.kind() == Kind::Array
+                    && (1..=MAX_STRING_SIZE * 4).contains(&a.nelems)
+                    && btf.ty(elem).ok()?.int().is_some_and(|i| i.size == 1)
+            }
+        };
+        if found.bitfield_size != 0 || !matches {
             return None;
         }
         let mut steps = Vec::new();

@@ -168,6 +168,8 @@ fn nested_pointer_and_string_fields_read_with_relocations() {
         "core byte_off(struct task_struct, pid) = 0",
         "core byte_off(struct task_struct, comm) = 24",
         "core byte_off(struct task_struct, in.x) = 8",
+        "core byte_sz(struct task_struct, tgid) = 4",
+        "core byte_sz(struct task_struct, comm) = 16",
         "call get_current_task()",
         "call probe_read_kernel(",
     ] {
@@ -182,10 +184,15 @@ fn nested_pointer_and_string_fields_read_with_relocations() {
     assert_eq!(
         fields,
         [
+            // Pointers: the offset; integers and char arrays: offset, then size.
             ("BEGIN_0", "struct task_struct", "real_parent"),
             ("BEGIN_0", "struct task_struct", "tgid"),
+            ("BEGIN_0", "struct task_struct", "tgid"),
+            ("BEGIN_0", "struct task_struct", "pid"),
             ("BEGIN_0", "struct task_struct", "pid"),
             ("BEGIN_0", "struct task_struct", "comm"),
+            ("BEGIN_0", "struct task_struct", "comm"),
+            ("BEGIN_0", "struct task_struct", "in.x"),
             ("BEGIN_0", "struct task_struct", "in.x"),
         ]
     );
@@ -213,18 +220,38 @@ fn nested_pointer_and_string_fields_read_with_relocations() {
     // Records: on each relocated instruction, in instruction order.
     let recs = core_records(&c.object);
     let f = &c.functions[0];
-    let mut access: Vec<&str> = recs.iter().map(|r| r.2.as_str()).collect();
+    let mut access: Vec<(&str, u32)> = recs.iter().map(|r| (r.2.as_str(), r.3)).collect();
     access.sort_unstable();
-    // The local anonymous union has only the member used (`in`).
-    assert_eq!(access, ["0:0", "0:1", "0:2:0:0", "0:3", "0:4"]);
-    for (insn_off, type_id, _, kind) in &recs {
-        assert_eq!((*type_id, *kind), (task, 0));
+    // The local anonymous union has only the member used (`in`). Kind 0 is
+    // FIELD_BYTE_OFFSET, 1 FIELD_BYTE_SIZE.
+    assert_eq!(
+        access,
+        [
+            ("0:0", 0),
+            ("0:0", 1),
+            ("0:1", 0),
+            ("0:1", 1),
+            ("0:2:0:0", 0),
+            ("0:2:0:0", 1),
+            ("0:3", 0),
+            ("0:4", 0),
+            ("0:4", 1)
+        ]
+    );
+    for (insn_off, type_id, _, _) in &recs {
+        assert_eq!(*type_id, task);
         let i = f.insns[*insn_off as usize / 8];
         assert_eq!(i.code, 0xb7, "mov64 imm at {insn_off}");
     }
-    let by_access = |a: &str| recs.iter().find(|r| r.2 == a).unwrap().0 as usize / 8;
-    assert_eq!(f.insns[by_access("0:3")].imm, 16);
-    assert_eq!(f.insns[by_access("0:2:0:0")].imm, 8);
+    let by_access = |a: &str, k: u32| {
+        let r = recs.iter().find(|r| r.2 == a && r.3 == k).unwrap();
+        f.insns[r.0 as usize / 8].imm
+    };
+    assert_eq!(by_access("0:3", 0), 16);
+    assert_eq!(by_access("0:2:0:0", 0), 8);
+    assert_eq!(by_access("0:4", 0), 24);
+    assert_eq!(by_access("0:4", 1), 16);
+    assert_eq!(by_access("0:1", 1), 4);
 }
 
 #[test]

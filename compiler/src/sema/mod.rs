@@ -15,6 +15,7 @@ mod cast;
 mod expr;
 mod functions;
 pub mod kernel;
+pub mod kernel_enum;
 #[cfg(test)]
 mod kernel_tests;
 pub mod maps;

@@ -210,6 +210,13 @@ pub enum TExprKind {
         signed: bool,
         access: crate::ir::CoreAccess,
     },
+    /// A `char name[len]` field of a BTF-described tracepoint record, copied with
+    /// `bpf_probe_read_kernel` from ctx at the CO-RE relocated offset `access`, for the
+    /// relocated size of the field (at most `len` bytes).
+    TpCharArrayCore {
+        len: u32,
+        access: crate::ir::CoreAccess,
+    },
     /// A `char name[len]` tracepoint field.
     TpCharArray {
         offset: u32,

@@ -1,0 +1,84 @@
+//! Kernel enum constants by name: an identifier that is no builtin, variable or
+//! probe-specific name (`TCP_FIN_WAIT1`, `SKB_DROP_REASON_NOT_SPECIFIED`) is looked up
+//! among the enumerators of the kernel BTF and becomes an integer constant, as in
+//! bpftrace. Macros (`TASK_RUNNING` is a `#define` in the kernel) are not in BTF;
+//! they come from `#include`d headers through the preprocessor, if at all.
+
+use std::collections::HashMap;
+
+use super::types::{TExpr, TExprKind, Type};
+use super::Checker;
+use crate::front::ast::Span;
+use crate::kbtf::{self, Kind};
+
+/// A named enumerator of the kernel BTF.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EnumConst {
+    /// The value as a 64-bit integer (two's complement for negative values).
+    pub value: i64,
+    /// Whether the value is used as signed: its enum is signed, or it is negative.
+    pub signed: bool,
+}
+
+/// Every enumerator of `btf` by name; the first enum (by type id) defining a name
+/// wins, as the kernel's BTF has one definition per enumerator in practice.
+pub fn enum_constants(btf: &kbtf::Btf) -> HashMap<String, EnumConst> {
+    let mut out = HashMap::new();
+    for t in btf.types() {
+        if !matches!(t.kind(), Kind::Enum | Kind::Enum64) {
+            continue;
+        }
+        let signed = t.kind_flag();
+        for v in t.enum_values() {
+            if v.name.is_empty() {
+                continue;
+            }
+            out.entry(v.name.to_string()).or_insert(EnumConst {
+                value: v.value as i64,
+                signed: signed || v.value < 0,
+            });
+        }
+    }
+    out
+}
+
+impl Checker {
+    /// The kernel enumerator `name` as an integer constant, if the kernel BTF can be
+    /// read and defines it.
+    pub(super) fn enum_constant(&mut self, name: &str, span: Span) -> Option<TExpr> {
+        let c = self.kernel.enum_constant(name)?;
+        Some(TExpr {
+            kind: TExprKind::Int(c.value),
+            ty: Type::Int { signed: c.signed },
+            span,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn running_kernel_enumerators_have_their_values() {
+        let Ok(btf) = kbtf::Btf::load(std::path::Path::new(kbtf::VMLINUX_BTF)) else {
+            eprintln!("skipping: no kernel BTF");
+            return;
+        };
+        let all = enum_constants(&btf);
+        // include/net/tcp_states.h and enum skb_drop_reason's first entries are ABI.
+        assert_eq!(
+            all.get("TCP_FIN_WAIT1"),
+            Some(&EnumConst {
+                value: 4,
+                signed: false
+            })
+        );
+        assert_eq!(all.get("TCP_CLOSE").map(|c| c.value), Some(7));
+        assert_eq!(
+            all.get("SKB_DROP_REASON_NOT_SPECIFIED").map(|c| c.value),
+            Some(2)
+        );
+        assert_eq!(all.get("tcp_fin_wait1"), None);
+    }
+}
