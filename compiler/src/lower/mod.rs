@@ -7,6 +7,7 @@
 //! record. Temporaries are scoped to a statement so their slots are reused.
 
 mod builtins;
+mod control;
 mod events;
 mod expr;
 mod kernel;
@@ -278,6 +279,8 @@ pub(crate) struct Lower<'a, 'c> {
     pub m: &'a mut ModuleCx<'c>,
     pub lines: &'a LineIndex<'a>,
     pub vars: Vec<VarLoc>,
+    /// Enclosing loops, innermost last: where `continue` and `break` go.
+    pub loops: Vec<control::LoopTargets>,
 }
 
 impl Lower<'_, '_> {
@@ -342,6 +345,7 @@ fn lower_probe<'c>(m: &mut ModuleCx<'c>, p: &'c CheckedProbe, lines: &LineIndex)
         m,
         lines,
         vars: Vec::new(),
+        loops: Vec::new(),
     };
     // Every variable starts as 0 / "" so that no path reads an uninitialized register
     // or stack byte (the verifier rejects that).
