@@ -185,6 +185,7 @@ pub fn finish(
         unsafe_builtins: false,
         source: Some(source.to_string()),
         params: lowered.params.clone(),
+        skip_maps_on_exit: !checked.config.print_maps_on_exit,
     };
     let meta_bytes = tracec_meta::encode(&metadata);
     let input = obj::ObjectInput {

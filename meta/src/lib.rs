@@ -273,6 +273,10 @@ pub struct Metadata {
     /// the globals' initial values (the defaults). Format 1.2.
     #[serde(default)]
     pub params: Vec<ParamSpec>,
+    /// The runtime does not print the maps at exit (the script's config set
+    /// `print_maps_on_exit` to false). Format 1.2; false when absent.
+    #[serde(default)]
+    pub skip_maps_on_exit: bool,
 }
 
 /// A run-time parameter of the script, carried by the `.rodata` global `symbol`.
@@ -493,6 +497,7 @@ mod tests {
                     ty: ParamType::Str { size: 64 },
                 },
             ],
+            skip_maps_on_exit: false,
         }
     }
 

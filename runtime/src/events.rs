@@ -151,6 +151,7 @@ mod tests {
             unsafe_builtins: false,
             source: None,
             params: Vec::new(),
+            skip_maps_on_exit: false,
         }
     }
 

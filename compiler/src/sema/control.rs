@@ -207,7 +207,24 @@ impl Checker {
         for s in stmts {
             self.stmt(cx, s, &mut out);
         }
-        let v = self.expr(cx, value);
+        // A value-less call (`{ printf("hi") }`) ends the block as a statement.
+        let stmt_call = match &value.kind {
+            ExprKind::Call { name, args } => self.call_stmt(cx, name, args, value.span),
+            _ => None,
+        };
+        let v = match stmt_call {
+            Some(kind) => {
+                out.push(TStmt {
+                    kind,
+                    span: value.span,
+                });
+                TExpr {
+                    ty: Type::Void,
+                    ..poisoned(value.span)
+                }
+            }
+            None => self.expr(cx, value),
+        };
         cx.vars.pop_scope();
         if out.is_empty() {
             return TExpr { span, ..v };

@@ -11,7 +11,9 @@
 
 pub mod builtins;
 mod cast;
+pub mod config;
 mod control;
+pub mod decls;
 mod expr;
 mod functions;
 pub mod kernel;
@@ -70,6 +72,11 @@ pub struct Checked {
     /// Run-time parameters (`$1`, `$#`, `getopt`), indexed by [`params::ParamId`].
     pub params: Vec<ParamSpec>,
     pub warnings: Vec<Diagnostic>,
+    /// The config block's settings.
+    pub config: config::ScriptConfig,
+    /// Maps declared at top level (`let @m = lruhash(100);`): kind and size, by
+    /// index into `maps`.
+    pub declared: Vec<(types::MapIdx, decls::DeclaredMap)>,
 }
 
 /// Check a script, expanding attach points with the probe providers. Kernel types
@@ -121,6 +128,8 @@ fn analyze(
     kernel: kernel::KernelBtf,
 ) -> (Checked, Vec<Diagnostic>) {
     let mut diags = Vec::new();
+    let config = config::check(&program.config, &mut diags);
+    let decls = decls::check(&program.map_decls, &mut diags);
     // Expand every attach point; one entry per concrete probe.
     let mut concrete: Vec<(usize, ExpandedProbe)> = Vec::new();
     for (pi, p) in program.probes.iter().enumerate() {
@@ -177,6 +186,7 @@ fn analyze(
             Vec::new()
         }
     };
+    let declared = decls::resolve(&decls, &maps, &mut diags);
     // Deduplicate (a wildcard probe checks the same body several times).
     let mut seen = std::collections::HashSet::new();
     diags.retain(|d| seen.insert((d.span, d.message.clone())));
@@ -193,6 +203,8 @@ fn analyze(
         joins: ck.joins,
         params: ck.params.specs,
         warnings,
+        config,
+        declared,
     };
     (checked, errors)
 }

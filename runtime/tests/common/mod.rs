@@ -171,6 +171,7 @@ pub fn metadata() -> Metadata {
         unsafe_builtins: false,
         source: None,
         params: Vec::new(),
+        skip_maps_on_exit: false,
     }
 }
 
