@@ -44,6 +44,10 @@ impl Checker {
             }
         }
         cx.vars.assigned[var.0 as usize] = true;
+        if v.is_none() && self.final_pass && cx.vars.ty(var) == Type::Unknown {
+            // Never assigned anywhere: `let $x;` is the integer 0.
+            cx.vars.vars[var.0 as usize].1 = Type::I64;
+        }
         match v {
             None => TStmtKind::ZeroVar { var },
             Some(v) => {
