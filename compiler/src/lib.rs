@@ -211,6 +211,7 @@ pub fn finish(
         source: Some(source.to_string()),
         params: lowered.params.clone(),
         print_values: lowered.print_values.clone(),
+        skip_maps_on_exit: !checked.config.print_maps_on_exit,
     };
     let meta_bytes = tracec_meta::encode(&metadata);
     let input = obj::ObjectInput {

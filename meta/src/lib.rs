@@ -359,6 +359,10 @@ pub struct Metadata {
     /// [`EventKind::PrintValue`] events. Format 1.3.
     #[serde(default)]
     pub print_values: Vec<Ty>,
+    /// The runtime does not print the maps at exit (the script's config set
+    /// `print_maps_on_exit` to false). Format 1.3; false when absent.
+    #[serde(default)]
+    pub skip_maps_on_exit: bool,
 }
 
 /// A run-time parameter of the script, carried by the `.rodata` global `symbol`.
@@ -580,6 +584,7 @@ mod tests {
                 },
             ],
             print_values: vec![Ty::Str { size: 8 }],
+            skip_maps_on_exit: false,
         }
     }
 

@@ -220,6 +220,7 @@ mod tests {
             source: None,
             params: Vec::new(),
             print_values: Vec::new(),
+            skip_maps_on_exit: false,
         }
     }
 

@@ -515,7 +515,12 @@ impl<'a> Session<'a> {
             self.emit(b"\n\n");
         }
         let mut maps = Vec::new();
-        for i in 0..self.meta.maps.len() {
+        let shown = if self.meta.skip_maps_on_exit {
+            0
+        } else {
+            self.meta.maps.len()
+        };
+        for i in 0..shown {
             if let Some((map, fd)) = self.user_map(i) {
                 match map.read(fd, self.ncpus) {
                     Ok(entries) => maps.push((map, entries)),

@@ -27,9 +27,61 @@ impl Span {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Program {
     pub probes: Vec<Probe>,
+    /// `config = { key = value; ... }` settings, in order.
+    pub config: Vec<ConfigItem>,
+    /// Top-level map declarations: `let @m = lruhash(100);`.
+    pub map_decls: Vec<MapDecl>,
+    /// `macro name(params) { body }` definitions (expanded by `front::macros`).
+    pub macros: Vec<Macro>,
+}
+
+/// One `key = value` of a config block.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConfigItem {
+    pub key: String,
+    pub value: ConfigValue,
+    /// `key = value`.
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ConfigValue {
+    Int(u64),
+    Str(String),
+    /// A bare word: `raw`, `perf`, `true`.
+    Ident(String),
+}
+
+/// `let @name = kind(max_entries);` at top level.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MapDecl {
+    /// Without the `@`.
+    pub name: String,
+    /// `hash`, `lruhash`, `percpuhash`, `percpulruhash`...
+    pub kind: String,
+    pub args: Vec<Expr>,
+    pub span: Span,
+}
+
+/// `macro name(params) { body }`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Macro {
+    pub name: String,
+    pub params: Vec<MacroParam>,
+    pub body: Block,
+    /// The header `macro name(params)`.
+    pub span: Span,
+}
+
+/// A macro parameter: `$x` (a variable), `@m` (a map), `x` (an expression).
+#[derive(Debug, Clone, PartialEq)]
+pub enum MacroParam {
+    Var(String),
+    Map(String),
+    Expr(String),
 }
 
 /// `attach, attach /pred/ { body }`
@@ -76,7 +128,10 @@ pub enum StmtKind {
         value: Expr,
     },
     /// `$x++`, `@m--`, `++$x` as statements.
-    Incr { target: Expr, delta: i64 },
+    Incr {
+        target: Expr,
+        delta: i64,
+    },
     If {
         cond: Expr,
         then: Block,
@@ -85,6 +140,41 @@ pub enum StmtKind {
     },
     /// A nested `{ ... }`.
     Block(Block),
+    /// `let $name[: type] [= value]`: a variable of the enclosing block.
+    Let {
+        name: String,
+        ty: Option<TypeName>,
+        value: Option<Expr>,
+    },
+    /// `while (cond) { body }`.
+    While {
+        cond: Expr,
+        body: Block,
+    },
+    /// `unroll(count) { body }`.
+    Unroll {
+        count: Expr,
+        body: Block,
+    },
+    /// `for ($var : iter) { body }`.
+    For {
+        var: String,
+        iter: ForIter,
+        body: Block,
+    },
+    Break,
+    Continue,
+    /// `return [value]`: leaves the probe.
+    Return(Option<Expr>),
+}
+
+/// What a `for` loop iterates over.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ForIter {
+    /// `start..end`: integers from `start` up to, not including, `end`.
+    Range { start: Expr, end: Expr },
+    /// `@map`: `(key, value)` tuples.
+    Map(Expr),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -140,6 +230,11 @@ pub enum ExprKind {
     Cast {
         ty: TypeName,
         expr: Box<Expr>,
+    },
+    /// A block expression `{ stmts; value }`.
+    Block {
+        stmts: Vec<Stmt>,
+        value: Box<Expr>,
     },
 }
 

@@ -2,7 +2,7 @@
 //! (no recursion), but later passes walk the tree recursively; this keeps them far
 //! from the stack limit. Both functions here use explicit stacks.
 
-use super::ast::{Block, Expr, ExprKind, Program, Stmt, StmtKind};
+use super::ast::{Block, Expr, ExprKind, ForIter, Program, Stmt, StmtKind};
 use crate::diag::Diagnostic;
 
 /// Deepest allowed nesting of expressions, statements and blocks.
@@ -17,6 +17,9 @@ enum Node<'a> {
 /// Error on the first node nested more than [`MAX_NESTING`] levels deep.
 pub fn check(program: &Program) -> Result<(), Diagnostic> {
     let mut stack: Vec<(Node, usize)> = Vec::new();
+    for m in &program.macros {
+        stack.push((Node::Block(&m.body), 1));
+    }
     for p in &program.probes {
         stack.push((Node::Block(&p.body), 1));
         if let Some(e) = &p.predicate {
@@ -54,6 +57,25 @@ pub fn check(program: &Program) -> Result<(), Diagnostic> {
                     }
                 }
                 StmtKind::Block(b) => stack.push((Node::Block(b), d)),
+                StmtKind::Let { value, .. } => {
+                    stack.extend(value.iter().map(|e| (Node::Expr(e), d)))
+                }
+                StmtKind::While { cond: e, body } | StmtKind::Unroll { count: e, body } => {
+                    stack.push((Node::Expr(e), d));
+                    stack.push((Node::Block(body), d));
+                }
+                StmtKind::For { iter, body, .. } => {
+                    match iter {
+                        ForIter::Range { start, end } => {
+                            stack.push((Node::Expr(start), d));
+                            stack.push((Node::Expr(end), d));
+                        }
+                        ForIter::Map(m) => stack.push((Node::Expr(m), d)),
+                    }
+                    stack.push((Node::Block(body), d));
+                }
+                StmtKind::Return(value) => stack.extend(value.iter().map(|e| (Node::Expr(e), d))),
+                StmtKind::Break | StmtKind::Continue => {}
             },
             Node::Expr(e) => match &e.kind {
                 ExprKind::Int(_) | ExprKind::Str(_) | ExprKind::Ident(_) | ExprKind::Var(_) => {}
@@ -72,6 +94,10 @@ pub fn check(program: &Program) -> Result<(), Diagnostic> {
                     stack.push((Node::Expr(then), d));
                     stack.push((Node::Expr(els), d));
                 }
+                ExprKind::Block { stmts, value } => {
+                    stack.extend(stmts.iter().map(|s| (Node::Stmt(s), d)));
+                    stack.push((Node::Expr(value), d));
+                }
             },
         }
     }
@@ -86,6 +112,7 @@ enum Owned {
 /// Drop a (possibly very deep) program without recursion.
 pub fn dismantle(program: Program) {
     let mut stack: Vec<Owned> = Vec::new();
+    stack.extend(program.macros.into_iter().map(|m| Owned::Block(m.body)));
     for p in program.probes {
         stack.push(Owned::Block(p.body));
         stack.extend(p.predicate.map(Owned::Expr));
@@ -108,6 +135,24 @@ pub fn dismantle(program: Program) {
                             stack.extend(els.map(Owned::Block));
                         }
                         StmtKind::Block(b) => stack.push(Owned::Block(b)),
+                        StmtKind::Let { value, .. } | StmtKind::Return(value) => {
+                            stack.extend(value.map(Owned::Expr))
+                        }
+                        StmtKind::While { cond: e, body } | StmtKind::Unroll { count: e, body } => {
+                            stack.push(Owned::Expr(e));
+                            stack.push(Owned::Block(body));
+                        }
+                        StmtKind::For { iter, body, .. } => {
+                            match iter {
+                                ForIter::Range { start, end } => {
+                                    stack.push(Owned::Expr(start));
+                                    stack.push(Owned::Expr(end));
+                                }
+                                ForIter::Map(m) => stack.push(Owned::Expr(m)),
+                            }
+                            stack.push(Owned::Block(body));
+                        }
+                        StmtKind::Break | StmtKind::Continue => {}
                     }
                 }
             }
@@ -127,6 +172,13 @@ pub fn dismantle(program: Program) {
                     stack.push(Owned::Expr(*cond));
                     stack.push(Owned::Expr(*then));
                     stack.push(Owned::Expr(*els));
+                }
+                ExprKind::Block { stmts, value } => {
+                    stack.push(Owned::Block(Block {
+                        stmts,
+                        span: e.span,
+                    }));
+                    stack.push(Owned::Expr(*value));
                 }
             },
         }

@@ -65,18 +65,32 @@ pub enum Tok {
     If,
     #[token("else")]
     Else,
+    #[token("let")]
+    Let,
+    #[token("macro")]
+    Macro,
+    #[token("config")]
+    Config,
+    #[token("for")]
+    For,
+    #[token("while")]
+    While,
+    #[token("unroll")]
+    Unroll,
+    #[token("break")]
+    Break,
+    #[token("continue")]
+    Continue,
+    #[token("return")]
+    Return,
     /// Keywords of the language that this compiler does not support yet.
-    #[token("break", |_| "break".to_string())]
-    #[token("config", |_| "config".to_string())]
-    #[token("continue", |_| "continue".to_string())]
-    #[token("for", |_| "for".to_string())]
     #[token("import", |_| "import".to_string())]
-    #[token("let", |_| "let".to_string())]
-    #[token("macro", |_| "macro".to_string())]
-    #[token("return", |_| "return".to_string())]
-    #[token("unroll", |_| "unroll".to_string())]
-    #[token("while", |_| "while".to_string())]
     Reserved(String),
+    /// A `{` where an expression is expected (after `(`, `=`, `,`, an operator...):
+    /// it opens a block expression `{ stmts; value }`. Produced by [`Lexer`] from `{`.
+    ExprLBrace,
+    #[token("..")]
+    DotDot,
 
     #[token("(")]
     LParen,
@@ -253,6 +267,11 @@ pub struct Lexer<'a> {
     /// `(`/`[`/`{` nesting depth, for [`MAX_BRACKET_DEPTH`].
     brackets: usize,
     in_predicate: bool,
+    /// In a top-level declaration (`config = {`, `macro f(x) {`, `let @m = hash(1);`):
+    /// logos tokens until its `{` or `;`.
+    header: bool,
+    /// The previous token, to tell a block expression's `{` from a block's.
+    prev: Option<Tok>,
     /// Tokens since the last `;`, `{` or `}`.
     run: usize,
     failed: bool,
@@ -268,6 +287,8 @@ impl<'a> Lexer<'a> {
             braces: 0,
             brackets: 0,
             in_predicate: false,
+            header: false,
+            prev: None,
             run: 0,
             failed: false,
             diags: Vec::new(),
@@ -342,6 +363,11 @@ impl<'a> Lexer<'a> {
                     self.pos = end;
                 }
                 _ => {
+                    if let Some((tok, len)) = declaration_keyword(rest) {
+                        self.pos = start + len;
+                        self.header = true;
+                        return Some((start, tok, start + len));
+                    }
                     let end = self.attach_point_end(start);
                     self.pos = end;
                     return Some((start, Tok::AttachPoint(self.src[start..end].into()), end));
@@ -449,7 +475,7 @@ impl<'a> Lexer<'a> {
         if self.failed {
             return None;
         }
-        let (start, tok, end) = if self.braces == 0 && !self.in_predicate {
+        let (start, tok, end) = if self.braces == 0 && !self.in_predicate && !self.header {
             self.top_level()?
         } else {
             self.logos_token()?
@@ -467,6 +493,15 @@ impl<'a> Lexer<'a> {
             Tok::LBrace => {
                 self.braces += 1;
                 self.in_predicate = false;
+                let declaration = std::mem::replace(&mut self.header, false);
+                if !declaration && self.prev.as_ref().is_some_and(opens_expression) {
+                    Tok::ExprLBrace
+                } else {
+                    tok
+                }
+            }
+            Tok::Semi if self.braces == 0 => {
+                self.header = false;
                 tok
             }
             Tok::RBrace => {
@@ -476,7 +511,7 @@ impl<'a> Lexer<'a> {
             tok => tok,
         };
         self.run += 1;
-        if matches!(tok, Tok::Semi | Tok::LBrace | Tok::RBrace) {
+        if matches!(tok, Tok::Semi | Tok::LBrace | Tok::ExprLBrace | Tok::RBrace) {
             self.run = 0;
         } else if self.run > MAX_STATEMENT_TOKENS {
             self.failed = true;
@@ -486,8 +521,9 @@ impl<'a> Lexer<'a> {
             );
             return Some(Err(LexError(d)));
         }
+        self.prev = Some(tok.clone());
         match tok {
-            Tok::LBrace | Tok::LParen | Tok::LBracket => {
+            Tok::LBrace | Tok::ExprLBrace | Tok::LParen | Tok::LBracket => {
                 self.brackets += 1;
                 if self.brackets > MAX_BRACKET_DEPTH {
                     self.failed = true;
@@ -505,6 +541,73 @@ impl<'a> Lexer<'a> {
         }
         Some(Ok((start, tok, end)))
     }
+}
+
+/// A top-level declaration keyword at the start of `rest` (`config`, `macro`, `let`),
+/// not followed by an identifier character: its token and length.
+fn declaration_keyword(rest: &str) -> Option<(Tok, usize)> {
+    for (word, tok) in [
+        ("config", Tok::Config),
+        ("macro", Tok::Macro),
+        ("let", Tok::Let),
+    ] {
+        if let Some(after) = rest.strip_prefix(word) {
+            let boundary = after
+                .chars()
+                .next()
+                .is_none_or(|c| !(c.is_ascii_alphanumeric() || c == '_' || c == ':'));
+            if boundary {
+                return Some((tok, word.len()));
+            }
+        }
+    }
+    None
+}
+
+/// Whether a `{` after `prev` starts an expression (a block expression) rather than
+/// a block statement.
+fn opens_expression(prev: &Tok) -> bool {
+    use Tok::*;
+    matches!(
+        prev,
+        LParen
+            | LBracket
+            | Comma
+            | Return
+            | Question
+            | Colon
+            | Plus
+            | Minus
+            | Star
+            | Slash
+            | Percent
+            | Amp
+            | Pipe
+            | Caret
+            | Tilde
+            | Bang
+            | Shl
+            | Shr
+            | EqEq
+            | Ne
+            | Lt
+            | Le
+            | Gt
+            | Ge
+            | AndAnd
+            | OrOr
+            | Assign
+            | AddAssign
+            | SubAssign
+            | MulAssign
+            | DivAssign
+            | ModAssign
+            | AndAssign
+            | OrAssign
+            | XorAssign
+            | ShlAssign
+            | ShrAssign
+    )
 }
 
 impl Iterator for Lexer<'_> {

@@ -190,7 +190,7 @@ fn keywords_and_literals() {
         &[
             Tok::If,
             Tok::Else,
-            Tok::Reserved("while".into()),
+            Tok::While,
             Tok::Ident("ifx".into()),
             Tok::Int(16),
             Tok::Int(1000),

@@ -8,6 +8,7 @@ mod depth;
 pub mod headers;
 pub mod lexer;
 pub mod literal;
+pub mod macros;
 pub mod preprocess;
 mod syntax_error;
 
@@ -78,7 +79,11 @@ pub fn parse_recovering(source: &str) -> Partial {
             .map(|r| syntax_error::translate(source, r.error)),
     );
     let program = match result {
-        Ok(program) => match depth::check(&program) {
+        Ok(mut program) => match depth::check(&program).and_then(|()| {
+            diags.extend(macros::expand(&mut program));
+            // Expansion nests macro bodies into the probes; check again.
+            depth::check(&program)
+        }) {
             Ok(()) => Some(program),
             Err(d) => {
                 diags.push(d);
@@ -143,6 +148,7 @@ fn shift_spans(e: &mut Expr, off: u32) {
             shift_spans(then, off);
             shift_spans(els, off);
         }
+        ExprKind::Block { value, .. } => shift_spans(value, off),
         ExprKind::Int(_) | ExprKind::Str(_) | ExprKind::Ident(_) | ExprKind::Var(_) => {}
     }
 }
@@ -162,3 +168,31 @@ fn field_expr(base: Expr, field: String, arrow: bool, end: usize) -> Expr {
 
 #[cfg(test)]
 mod tests;
+
+/// A top-level item as the grammar sees it (grammar helper).
+enum TopItem {
+    Probe(ast::Probe),
+    Config(Vec<ast::ConfigItem>),
+    MapDecl(ast::MapDecl),
+    Macro(ast::Macro),
+}
+
+impl TopItem {
+    fn collect(items: Vec<TopItem>) -> ast::Program {
+        let mut p = ast::Program::default();
+        for item in items {
+            match item {
+                TopItem::Probe(x) => p.probes.push(x),
+                TopItem::Config(x) => p.config.extend(x),
+                TopItem::MapDecl(x) => p.map_decls.push(x),
+                TopItem::Macro(x) => p.macros.push(x),
+            }
+        }
+        p
+    }
+}
+
+/// Whether `$name` is a positional parameter (`$1`) or `$#`, which macros do not rename.
+fn params_special(name: &str) -> bool {
+    name == "#" || (!name.is_empty() && name.bytes().all(|b| b.is_ascii_digit()))
+}

@@ -18,6 +18,7 @@ const EXPR_START: &[&str] = &[
     "!",
     "~",
     "*",
+    "expression {",
 ];
 
 /// Binary and postfix operators (what may follow a complete operand).
@@ -129,14 +130,20 @@ fn append_expected(msg: &mut String, expected: &[String]) {
     if has(&names, "if") && has(&names, "integer") {
         groups.push("a statement".into());
         remove(&mut names, EXPR_START);
-        remove(&mut names, &["if", "++", "--", "{", ";"]);
+        remove(
+            &mut names,
+            &[
+                "if", "++", "--", "{", ";", "while", "for", "unroll", "let", "break", "continue",
+                "return",
+            ],
+        );
     } else if has(&names, "integer") && has(&names, "variable") {
         groups.push("an expression".into());
         remove(&mut names, EXPR_START);
     }
     if has(&names, "attach point") {
         groups.push("a probe".into());
-        remove(&mut names, &["attach point"]);
+        remove(&mut names, &["attach point", "config", "macro", "let"]);
     }
     let had_ops = has(&names, "+") && has(&names, "==");
     let had_assign = has(&names, "=");

@@ -79,6 +79,10 @@ pub enum MapKind {
     Array,
     PerCpuArray,
     RingBuf,
+    /// `BPF_MAP_TYPE_LRU_HASH` (`let @m = lruhash(n)`).
+    LruHash,
+    /// `BPF_MAP_TYPE_LRU_PERCPU_HASH` (`let @m = percpulruhash(n)`).
+    LruPerCpuHash,
 }
 
 impl MapKind {
@@ -90,6 +94,8 @@ impl MapKind {
             MapKind::PerCpuHash => 5,
             MapKind::PerCpuArray => 6,
             MapKind::RingBuf => 27,
+            MapKind::LruHash => 9,
+            MapKind::LruPerCpuHash => 10,
         }
     }
     pub fn name(self) -> &'static str {
@@ -99,6 +105,8 @@ impl MapKind {
             MapKind::Array => "array",
             MapKind::PerCpuArray => "percpu_array",
             MapKind::RingBuf => "ringbuf",
+            MapKind::LruHash => "lru_hash",
+            MapKind::LruPerCpuHash => "lru_percpu_hash",
         }
     }
 }

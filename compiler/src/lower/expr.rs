@@ -57,6 +57,10 @@ impl Lower<'_, '_> {
         self.at(e.span);
         match &e.kind {
             TExprKind::Int(v) => Operand::Imm(*v),
+            TExprKind::Block { stmts, value } => {
+                self.stmts(stmts);
+                self.int(value)
+            }
             TExprKind::Builtin(b) => Operand::Reg(self.builtin(*b)),
             TExprKind::Param(p) if !e.ty.is_str() => self.param_int(*p, e.ty),
             TExprKind::Var(v) => match self.vars.get(v.0 as usize) {
@@ -276,6 +280,10 @@ impl Lower<'_, '_> {
             }),
             TExprKind::MapRead { map, keys } => StrVal::Mem(self.map_read_str(*map, keys, size)),
             TExprKind::Param(p) if e.ty.is_str() => self.param_str(*p),
+            TExprKind::Block { stmts, value } => {
+                self.stmts(stmts);
+                self.str_val(value)
+            }
             _ => {
                 // Everything else is produced into a fresh zeroed temporary.
                 let slot = self.b.temp_slot(size);

@@ -8,6 +8,7 @@
 
 mod builtins;
 mod calls;
+mod control;
 mod events;
 mod expr;
 mod kernel;
@@ -24,7 +25,8 @@ mod tests;
 use crate::front::ast::Span;
 use crate::ir::builder::FunctionBuilder;
 use crate::ir::{self, Base, DataType, Global, GlobalId, Loc, MapDef, MapId, MapKind, Slot, VReg};
-use crate::sema::types::{align8, Type, DEFAULT_MAX_ENTRIES};
+use crate::sema::decls::DeclaredMap;
+use crate::sema::types::{align8, Type};
 use crate::sema::{Checked, CheckedProbe, MapInfo, MapValueType};
 use tracec_meta::{AggKind, JoinSpec, MapRole, MapSpec, ParamSpec, PrintfSpec, ProbeSpec, Ty};
 
@@ -115,8 +117,10 @@ fn pair(name: &str, a: &str, b: &str) -> DataType {
     }
 }
 
-/// The IR map and metadata entry of a script map.
-fn user_map(m: &MapInfo) -> (MapDef, MapSpec) {
+/// The IR map and metadata entry of a script map; `decl` is its top-level
+/// declaration, `default_size` the `max_entries` of undeclared maps.
+fn user_map(m: &MapInfo, decl: Option<&DeclaredMap>, default_size: u32) -> (MapDef, MapSpec) {
+    let lru = decl.is_some_and(|d| d.kind.lru());
     let (parts, key_size) = key_layout(&m.keys);
     let key_part = |t: Type| match t {
         Type::Str { size } => (
@@ -167,7 +171,10 @@ fn user_map(m: &MapInfo) -> (MapDef, MapSpec) {
         _ => key_dt,
     };
     let (kind, value_dt, value_ty, agg) = match m.value {
-        MapValueType::Plain(t) => (MapKind::Hash, data_type(t), t.meta(), AggKind::Assign),
+        MapValueType::Plain(t) => {
+            let kind = if lru { MapKind::LruHash } else { MapKind::Hash };
+            (kind, data_type(t), t.meta(), AggKind::Assign)
+        }
         MapValueType::Agg { kind, signed } => {
             let int = Ty::Int { size: 8, signed };
             let dt = match kind {
@@ -180,14 +187,19 @@ fn user_map(m: &MapInfo) -> (MapDef, MapSpec) {
                 AggKind::Hist { .. } | AggKind::Lhist { .. } => DataType::U64,
                 _ => DataType::Int { size: 8, signed },
             };
-            (MapKind::PerCpuHash, dt, int, kind)
+            let map_kind = if lru {
+                MapKind::LruPerCpuHash
+            } else {
+                MapKind::PerCpuHash
+            };
+            (map_kind, dt, int, kind)
         }
     };
     (
         MapDef {
             symbol: m.symbol.clone(),
             kind,
-            max_entries: DEFAULT_MAX_ENTRIES,
+            max_entries: decl.map_or(default_size, |d| d.max_entries),
             key: Some(key_dt),
             value: Some(value_dt),
         },
@@ -328,6 +340,8 @@ pub(crate) struct Lower<'a, 'c> {
     pub m: &'a mut ModuleCx<'c>,
     pub lines: &'a LineIndex<'a>,
     pub vars: Vec<VarLoc>,
+    /// Enclosing loops, innermost last: where `continue` and `break` go.
+    pub loops: Vec<control::LoopTargets>,
 }
 
 impl Lower<'_, '_> {
@@ -354,8 +368,13 @@ pub fn lower(checked: &Checked, source: &str) -> Lowered {
         params: Vec::new(),
     };
     m.add_param_globals();
-    for info in &checked.maps {
-        let (def, spec) = user_map(info);
+    for (i, info) in checked.maps.iter().enumerate() {
+        let decl = checked
+            .declared
+            .iter()
+            .find(|(idx, _)| idx.0 as usize == i)
+            .map(|(_, d)| d);
+        let (def, spec) = user_map(info, decl, checked.config.max_map_keys);
         m.maps.push(def);
         m.specs.push(spec);
     }
@@ -393,6 +412,7 @@ fn lower_probe<'c>(m: &mut ModuleCx<'c>, p: &'c CheckedProbe, lines: &LineIndex)
         m,
         lines,
         vars: Vec::new(),
+        loops: Vec::new(),
     };
     // Every variable starts as 0 / "" so that no path reads an uninitialized register
     // or stack byte (the verifier rejects that).

@@ -72,6 +72,22 @@ impl Lower<'_, '_> {
                 }
                 self.b.switch_to(done);
             }
+            TStmtKind::ZeroVar { var } => self.zero_var(*var),
+            TStmtKind::While { cond, body } => self.while_loop(cond, body),
+            TStmtKind::Unroll { count, body } => {
+                for _ in 0..*count {
+                    self.stmts(body);
+                }
+            }
+            TStmtKind::ForRange {
+                var,
+                start,
+                end,
+                body,
+            } => self.for_range(*var, start, end, body),
+            TStmtKind::Break => self.break_loop(),
+            TStmtKind::Continue => self.continue_loop(),
+            TStmtKind::Return => self.b.ret(0),
         }
     }
 }

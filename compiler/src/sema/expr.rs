@@ -86,6 +86,7 @@ impl Checker {
             ExprKind::Binary { op, lhs, rhs } => self.binary(cx, *op, lhs, rhs, span),
             ExprKind::Ternary { cond, then, els } => self.ternary(cx, cond, then, els, span),
             ExprKind::Cast { ty, expr } => self.cast(cx, ty, expr, span),
+            ExprKind::Block { stmts, value } => self.block_expr(cx, stmts, value, span),
         }
     }
 

@@ -12,6 +12,9 @@
 pub mod builtins;
 pub mod calls;
 mod cast;
+pub mod config;
+mod control;
+pub mod decls;
 mod expr;
 mod functions;
 pub mod kernel;
@@ -34,7 +37,6 @@ pub(crate) mod tests;
 use crate::diag::Diagnostic;
 use crate::front::ast;
 use crate::probes::{self, ExpandedProbe};
-use std::collections::HashMap;
 use tracec_meta::{Attach, JoinSpec, ParamSpec, PrintfSpec};
 use types::{TExpr, TStmt, Type, VarId};
 
@@ -78,6 +80,11 @@ pub struct Checked {
     pub warnings: Vec<Diagnostic>,
     /// Calls of functions that need `--unsafe` (`system`): name and span.
     pub unsafe_calls: Vec<(String, ast::Span)>,
+    /// The config block's settings.
+    pub config: config::ScriptConfig,
+    /// Maps declared at top level (`let @m = lruhash(100);`): kind and size, by
+    /// index into `maps`.
+    pub declared: Vec<(types::MapIdx, decls::DeclaredMap)>,
 }
 
 /// Check a script, expanding attach points with the probe providers. Kernel types
@@ -129,6 +136,8 @@ fn analyze(
     kernel: kernel::KernelBtf,
 ) -> (Checked, Vec<Diagnostic>) {
     let mut diags = Vec::new();
+    let config = config::check(&program.config, &mut diags);
+    let decls = decls::check(&program.map_decls, &mut diags);
     // Expand every attach point; one entry per concrete probe.
     let mut concrete: Vec<(usize, ExpandedProbe)> = Vec::new();
     for (pi, p) in program.probes.iter().enumerate() {
@@ -165,6 +174,7 @@ fn analyze(
                 probe: ep,
                 vars: table,
                 user_default: matches!(&ep.attach, Attach::Tracepoint { category, .. } if category == "syscalls"),
+                loops: 0,
             };
             let predicate = p.predicate.as_ref().map(|e| ck.condition(&mut cx, e));
             let predicate = ck.probe_guard(&cx, predicate, p.span);
@@ -187,6 +197,7 @@ fn analyze(
             Vec::new()
         }
     };
+    let declared = decls::resolve(&decls, &maps, &mut diags);
     // Deduplicate (a wildcard probe checks the same body several times).
     let mut seen = std::collections::HashSet::new();
     diags.retain(|d| seen.insert((d.span, d.message.clone())));
@@ -205,36 +216,80 @@ fn analyze(
         params: ck.params.specs,
         warnings,
         unsafe_calls: ck.unsafe_calls,
+        config,
+        declared,
     };
     (checked, errors)
 }
 
 /// Scratch variables of one program; kept across passes so that the second pass knows
 /// each variable's final type (strings merge to the largest size assigned).
+///
+/// Variables are block scoped: a name is looked up from the innermost block outwards,
+/// and an assignment to a name not visible declares it in the innermost block. Both
+/// passes walk the same tree in the same order, so the `n`-th declaration of a pass is
+/// always variable `n`.
 #[derive(Debug, Clone, Default)]
 struct VarTable {
     vars: Vec<(String, Type)>,
-    by_name: HashMap<String, VarId>,
+    /// Declarations so far in this pass.
+    next: usize,
+    /// Visible names, innermost block last.
+    scopes: Vec<Vec<(String, VarId)>>,
     /// Assigned so far in this pass, in program order.
     assigned: Vec<bool>,
 }
 
 impl VarTable {
     fn begin_pass(&mut self) {
+        self.next = 0;
+        self.scopes = vec![Vec::new()];
         self.assigned = vec![false; self.vars.len()];
     }
     fn lookup(&self, name: &str) -> Option<VarId> {
-        self.by_name.get(name).copied()
+        self.scopes
+            .iter()
+            .rev()
+            .flat_map(|s| s.iter().rev())
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| *v)
     }
+    /// The variable `name` refers to, declared in the innermost block if not visible.
     fn declare(&mut self, name: &str) -> VarId {
-        if let Some(v) = self.lookup(name) {
-            return v;
+        match self.lookup(name) {
+            Some(v) => v,
+            None => self.declare_new(name),
         }
-        let id = VarId(self.vars.len() as u32);
-        self.vars.push((name.to_string(), Type::Unknown));
-        self.assigned.push(false);
-        self.by_name.insert(name.to_string(), id);
+    }
+    /// A new variable `name` in the innermost block.
+    fn declare_new(&mut self, name: &str) -> VarId {
+        let idx = self.next;
+        self.next += 1;
+        if idx == self.vars.len() {
+            self.vars.push((name.to_string(), Type::Unknown));
+            self.assigned.push(false);
+        } else if self.vars[idx].0 != name {
+            self.vars[idx] = (name.to_string(), Type::Unknown);
+        }
+        let id = VarId(idx as u32);
+        if let Some(s) = self.scopes.last_mut() {
+            s.push((name.to_string(), id));
+        }
         id
+    }
+    /// Whether `name` is declared in the innermost block.
+    fn in_innermost(&self, name: &str) -> bool {
+        self.scopes
+            .last()
+            .is_some_and(|s| s.iter().any(|(n, _)| n == name))
+    }
+    fn push_scope(&mut self) {
+        self.scopes.push(Vec::new());
+    }
+    fn pop_scope(&mut self) {
+        if self.scopes.len() > 1 {
+            self.scopes.pop();
+        }
     }
     fn ty(&self, v: VarId) -> Type {
         self.vars[v.0 as usize].1
@@ -255,6 +310,8 @@ struct ProbeCx<'a> {
     vars: &'a mut VarTable,
     /// Whether plain integers passed to `str()` are user addresses (syscall tracepoints).
     user_default: bool,
+    /// How many loops enclose the statement being checked (for `break`/`continue`).
+    loops: u32,
 }
 
 #[derive(Default)]

@@ -7,15 +7,33 @@ use crate::diag::Diagnostic;
 use crate::front::ast::{self, BinOp, ExprKind, Span, StmtKind};
 
 impl Checker {
+    /// A block: its own scope for variables.
     pub(super) fn block(&mut self, cx: &mut ProbeCx, b: &ast::Block) -> Vec<TStmt> {
+        self.stmts_scoped(cx, &b.stmts)
+    }
+
+    /// Statements in a scope of their own.
+    pub(super) fn stmts_scoped(&mut self, cx: &mut ProbeCx, stmts: &[ast::Stmt]) -> Vec<TStmt> {
+        cx.vars.push_scope();
         let mut out = Vec::new();
-        for s in &b.stmts {
+        let mut diverged = false;
+        for s in stmts {
+            if diverged {
+                self.warning(
+                    Diagnostic::warning(s.span, "unreachable statement")
+                        .with_label("never runs")
+                        .with_note("it follows a `break`, `continue` or `return`"),
+                );
+                diverged = false;
+            }
             self.stmt(cx, s, &mut out);
+            diverged |= super::control::diverges(&s.kind);
         }
+        cx.vars.pop_scope();
         out
     }
 
-    fn stmt(&mut self, cx: &mut ProbeCx, s: &ast::Stmt, out: &mut Vec<TStmt>) {
+    pub(super) fn stmt(&mut self, cx: &mut ProbeCx, s: &ast::Stmt, out: &mut Vec<TStmt>) {
         let span = s.span;
         let kind = match &s.kind {
             StmtKind::Expr(e) => {
@@ -67,8 +85,73 @@ impl Checker {
                 out.extend(inner);
                 return;
             }
+            StmtKind::Let { name, ty, value } => {
+                self.let_stmt(cx, name, ty.as_ref(), value.as_ref(), span)
+            }
+            StmtKind::While { cond, body } => self.while_stmt(cx, cond, body),
+            StmtKind::Unroll { count, body } => self.unroll(cx, count, body),
+            StmtKind::For { var, iter, body } => self.for_stmt(cx, var, iter, body, span),
+            StmtKind::Break | StmtKind::Continue => {
+                let brk = matches!(s.kind, StmtKind::Break);
+                if cx.loops == 0 {
+                    let word = if brk { "break" } else { "continue" };
+                    self.error(span, format!("`{word}` is only allowed inside a loop"));
+                }
+                if brk {
+                    TStmtKind::Break
+                } else {
+                    TStmtKind::Continue
+                }
+            }
+            StmtKind::Return(value) => {
+                if let Some(v) = value {
+                    // The probe's return value is not used by the programs tracec emits;
+                    // it is still checked.
+                    let _ = self.expr(cx, v);
+                }
+                TStmtKind::Return
+            }
         };
         out.push(TStmt { kind, span });
+    }
+
+    /// `$var = v` with `v` checked: the variable's type merges with the value's.
+    pub(super) fn assign_checked(
+        &mut self,
+        cx: &mut ProbeCx,
+        target: &ast::Expr,
+        var: VarId,
+        v: TExpr,
+        span: Span,
+    ) -> TStmtKind {
+        let ExprKind::Var(name) = &target.kind else {
+            return TStmtKind::Expr(poisoned(span));
+        };
+        if v.ty == Type::Void {
+            self.error(v.span, "this expression has no value to assign");
+        }
+        let old = cx.vars.ty(var);
+        let new = match (old, v.ty) {
+            (_, Type::Unknown | Type::Void) => old,
+            (Type::Unknown, t) => t,
+            (Type::Str { size: a }, Type::Str { size: b }) => Type::Str { size: a.max(b) },
+            (Type::Int { .. }, Type::Int { .. }) => old,
+            (a, b) if a.is_scalar() && b.is_scalar() => a,
+            (a, b) => {
+                self.error(
+                    span,
+                    format!(
+                        "cannot assign {} to ${name}, which holds {}",
+                        b.kind_word_article(),
+                        a.kind_word_article()
+                    ),
+                );
+                a
+            }
+        };
+        cx.vars.vars[var.0 as usize].1 = new;
+        cx.vars.assigned[var.0 as usize] = true;
+        TStmtKind::AssignVar { var, value: v }
     }
 
     /// `value`, or `target op value` for compound assignments.
@@ -104,32 +187,12 @@ impl Checker {
             }
             ExprKind::Var(name) => {
                 let v = self.rhs(cx, target, op, value, span);
-                if v.ty == Type::Void {
-                    self.error(v.span, "this expression has no value to assign");
-                }
                 let var = cx.vars.declare(name);
-                let old = cx.vars.ty(var);
-                let new = match (old, v.ty) {
-                    (_, Type::Unknown | Type::Void) => old,
-                    (Type::Unknown, t) => t,
-                    (Type::Str { size: a }, Type::Str { size: b }) => Type::Str { size: a.max(b) },
-                    (Type::Int { .. }, Type::Int { .. }) => old,
-                    (a, b) if a.is_scalar() && b.is_scalar() => a,
-                    (a, b) => {
-                        self.error(
-                            span,
-                            format!(
-                                "cannot assign {} to ${name}, which holds {}",
-                                b.kind_word_article(),
-                                a.kind_word_article()
-                            ),
-                        );
-                        a
-                    }
-                };
-                cx.vars.vars[var.0 as usize].1 = new;
-                cx.vars.assigned[var.0 as usize] = true;
-                TStmtKind::AssignVar { var, value: v }
+                self.assign_checked(cx, target, var, v, span)
+            }
+            ExprKind::Ident(name) if name == "_" && op.is_none() => {
+                // `_ = e`: evaluate and discard, without the discarded-value warning.
+                TStmtKind::Expr(self.expr(cx, value))
             }
             ExprKind::Map { name, keys } => {
                 if let (None, ExprKind::Call { name: f, args }) = (op, &value.kind) {

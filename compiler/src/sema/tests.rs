@@ -123,7 +123,10 @@ pub(crate) mod test_ast {
         }
     }
     pub fn program(probes: Vec<Probe>) -> Program {
-        Program { probes }
+        Program {
+            probes,
+            ..Program::default()
+        }
     }
 
     fn field(name: &str, offset: u32, size: u32, ty: TpType) -> TpField {

@@ -294,6 +294,11 @@ pub enum TExprKind {
     },
     /// `strlen(s)`.
     StrLen(Box<TExpr>),
+    /// A block expression: the statements, then the value.
+    Block {
+        stmts: Vec<TStmt>,
+        value: Box<TExpr>,
+    },
 }
 
 /// How a kernel struct field is read.
@@ -418,4 +423,29 @@ pub enum TStmtKind {
         then: Vec<TStmt>,
         els: Vec<TStmt>,
     },
+    /// Set a variable to zero / the empty string (`let $x;`).
+    ZeroVar {
+        var: VarId,
+    },
+    /// `while (cond) { body }`.
+    While {
+        cond: TExpr,
+        body: Vec<TStmt>,
+    },
+    /// `unroll(count) { body }`: the body repeated `count` times.
+    Unroll {
+        count: u32,
+        body: Vec<TStmt>,
+    },
+    /// `for ($var : start..end) { body }`: `start` and `end` are evaluated once.
+    ForRange {
+        var: VarId,
+        start: TExpr,
+        end: TExpr,
+        body: Vec<TStmt>,
+    },
+    Break,
+    Continue,
+    /// Leave the probe.
+    Return,
 }

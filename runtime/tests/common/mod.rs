@@ -172,6 +172,7 @@ pub fn metadata() -> Metadata {
         source: None,
         params: Vec::new(),
         print_values: Vec::new(),
+        skip_maps_on_exit: false,
     }
 }
 

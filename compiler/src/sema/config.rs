@@ -1,0 +1,165 @@
+//! The `config = { ... }` block (language.md, "Config Block" and "Config Variables").
+//!
+//! Names may be spelled as environment variables (`BPFTRACE_MAX_MAP_KEYS`), without the
+//! prefix (`MAX_MAP_KEYS`) or in lower case (`max_map_keys`). The settings that change
+//! the compiled object are applied; the ones that only matter to bpftrace's own
+//! runtime (symbolication, log sizes...) are accepted and have no effect.
+
+use crate::diag::Diagnostic;
+use crate::front::ast::{ConfigItem, ConfigValue};
+use crate::sema::types::DEFAULT_MAX_ENTRIES;
+
+/// The settings of a script's config block that tracec applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScriptConfig {
+    /// `max_map_keys`: `max_entries` of maps that are not declared with a size.
+    pub max_map_keys: u32,
+    /// `print_maps_on_exit`: whether the runtime prints the maps at exit.
+    pub print_maps_on_exit: bool,
+}
+
+impl Default for ScriptConfig {
+    fn default() -> Self {
+        ScriptConfig {
+            max_map_keys: DEFAULT_MAX_ENTRIES,
+            print_maps_on_exit: true,
+        }
+    }
+}
+
+/// Every config variable bpftrace knows, in canonical (lower-case) spelling.
+const KNOWN: &[&str] = &[
+    "cache_user_symbols",
+    "cpp_demangle",
+    "lazy_symbolication",
+    "license",
+    "log_size",
+    "max_bpf_progs",
+    "max_cat_bytes",
+    "max_map_keys",
+    "max_probes",
+    "max_strlen",
+    "missing_probes",
+    "on_stack_limit",
+    "perf_rb_pages",
+    "print_maps_on_exit",
+    "show_debug_info",
+    "stack_mode",
+    "str_trunc_trailer",
+    "unstable_dw_ustack",
+    "unstable_tseries",
+];
+
+/// `BPFTRACE_STACK_MODE` / `STACK_MODE` / `stack_mode` → `stack_mode`.
+pub fn canonical(key: &str) -> String {
+    let lower = key.to_ascii_lowercase();
+    lower
+        .strip_prefix("bpftrace_")
+        .map_or(lower.clone(), str::to_string)
+}
+
+fn boolean(v: &ConfigValue) -> Option<bool> {
+    match v {
+        ConfigValue::Int(0) => Some(false),
+        ConfigValue::Int(1) => Some(true),
+        ConfigValue::Ident(s) | ConfigValue::Str(s) => match s.as_str() {
+            "true" => Some(true),
+            "false" => Some(false),
+            _ => None,
+        },
+        ConfigValue::Int(_) => None,
+    }
+}
+
+/// Check a config block and collect the settings tracec applies.
+pub fn check(items: &[ConfigItem], diags: &mut Vec<Diagnostic>) -> ScriptConfig {
+    let mut cfg = ScriptConfig::default();
+    for item in items {
+        let key = canonical(&item.key);
+        if !KNOWN.contains(&key.as_str()) {
+            diags.push(Diagnostic::error(
+                item.span,
+                format!("{}: not a known configuration option", item.key),
+            ));
+            continue;
+        }
+        match key.as_str() {
+            "max_map_keys" => match item.value {
+                ConfigValue::Int(n) if (1..=u32::MAX as u64).contains(&n) => {
+                    cfg.max_map_keys = n as u32
+                }
+                _ => diags.push(Diagnostic::error(
+                    item.span,
+                    format!("{}: expects a positive integer", item.key),
+                )),
+            },
+            "print_maps_on_exit" => match boolean(&item.value) {
+                Some(b) => cfg.print_maps_on_exit = b,
+                None => diags.push(Diagnostic::error(
+                    item.span,
+                    format!("{}: expects true or false (or 1 or 0)", item.key),
+                )),
+            },
+            _ => {}
+        }
+    }
+    cfg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::front::ast::Span;
+
+    fn item(key: &str, value: ConfigValue) -> ConfigItem {
+        ConfigItem {
+            key: key.into(),
+            value,
+            span: Span::new(11, 25),
+        }
+    }
+
+    #[test]
+    fn spellings_are_equivalent() {
+        assert_eq!(canonical("BPFTRACE_STACK_MODE"), "stack_mode");
+        assert_eq!(canonical("STACK_MODE"), "stack_mode");
+        assert_eq!(canonical("stack_mode"), "stack_mode");
+    }
+
+    #[test]
+    fn unknown_keys_are_errors() {
+        let mut d = Vec::new();
+        check(
+            &[item("bad_config", ConfigValue::Ident("raw".into()))],
+            &mut d,
+        );
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].message, "bad_config: not a known configuration option");
+        assert_eq!(d[0].span, Span::new(11, 25));
+    }
+
+    #[test]
+    fn applied_settings() {
+        let mut d = Vec::new();
+        let cfg = check(
+            &[
+                item("print_maps_on_exit", ConfigValue::Int(0)),
+                item("BPFTRACE_MAX_MAP_KEYS", ConfigValue::Int(2)),
+                item("stack_mode", ConfigValue::Ident("raw".into())),
+            ],
+            &mut d,
+        );
+        assert!(d.is_empty());
+        assert!(!cfg.print_maps_on_exit);
+        assert_eq!(cfg.max_map_keys, 2);
+        let cfg = check(
+            &[item(
+                "print_maps_on_exit",
+                ConfigValue::Ident("maybe".into()),
+            )],
+            &mut d,
+        );
+        assert!(cfg.print_maps_on_exit);
+        assert_eq!(d.len(), 1);
+    }
+}
