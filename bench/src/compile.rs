@@ -53,7 +53,9 @@ pub fn discover(tools: &Tools, paths: &[PathBuf]) -> io::Result<(Vec<Script>, Ve
         }
         let _ = std::fs::remove_file(&theirs);
         let b = proc::run(&mut tools.bpftrace_elf(path, &theirs))?;
-        let written = std::fs::metadata(&theirs).map(|m| m.len() > 0).unwrap_or(false);
+        let written = std::fs::metadata(&theirs)
+            .map(|m| m.len() > 0)
+            .unwrap_or(false);
         if !b.success() || !written {
             skipped.push(Skipped {
                 name,
@@ -73,7 +75,12 @@ pub fn discover(tools: &Tools, paths: &[PathBuf]) -> io::Result<(Vec<Script>, Ve
 }
 
 /// Compile time and peak memory, alternating the two compilers.
-pub fn bench_compile(tools: &Tools, scripts: &[Script], runs: usize, report: &mut Report) -> io::Result<()> {
+pub fn bench_compile(
+    tools: &Tools,
+    scripts: &[Script],
+    runs: usize,
+    report: &mut Report,
+) -> io::Result<()> {
     let mut rows = Vec::new();
     let (mut sum_ours, mut sum_theirs, mut worst_rss) = (0.0, 0.0, 0.0f64);
     for s in scripts {
@@ -86,12 +93,22 @@ pub fn bench_compile(tools: &Tools, scripts: &[Script], runs: usize, report: &mu
             proc::run(&mut cmd)
         })?;
         let time = |v: usize| {
-            Summary::of(&samples[v].iter().map(|o| o.wall.as_secs_f64()).collect::<Vec<_>>())
-                .expect("runs >= 1")
+            Summary::of(
+                &samples[v]
+                    .iter()
+                    .map(|o| o.wall.as_secs_f64())
+                    .collect::<Vec<_>>(),
+            )
+            .expect("runs >= 1")
         };
         let rss = |v: usize| {
-            Summary::of(&samples[v].iter().map(|o| o.maxrss_kib as f64).collect::<Vec<_>>())
-                .expect("runs >= 1")
+            Summary::of(
+                &samples[v]
+                    .iter()
+                    .map(|o| o.maxrss_kib as f64)
+                    .collect::<Vec<_>>(),
+            )
+            .expect("runs >= 1")
         };
         let (to, tt, ro, rt) = (time(0), time(1), rss(0), rss(1));
         sum_ours += to.median;
@@ -147,7 +164,10 @@ pub fn ours_verified(text: &str) -> Option<u64> {
         .lines()
         .filter_map(|l| {
             let head = &l[..l.find(" instructions processed")?];
-            head.rsplit(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
+            head.rsplit(|c: char| !c.is_ascii_digit())
+                .next()?
+                .parse()
+                .ok()
         })
         .collect();
     (!counts.is_empty()).then(|| counts.iter().sum())
@@ -181,12 +201,11 @@ pub fn bench_code(tools: &Tools, scripts: &[Script], report: &mut Report) -> io:
     let (mut ours_sum, mut theirs_sum) = (0u64, 0u64);
     let (mut vo_sum, mut vt_sum, mut verified_all) = (0u64, 0u64, true);
     for s in scripts {
-        let ours = elfcount::programs(&std::fs::read(&s.ours)?).map_err(io::Error::other)?;
-        let theirs = elfcount::programs(&std::fs::read(&s.theirs)?).map_err(io::Error::other)?;
-        let (io_, it) = (
-            ours.iter().map(|p| p.insns).sum::<u64>(),
-            theirs.iter().map(|p| p.insns).sum::<u64>(),
-        );
+        let (ours_elf, theirs_elf) = (std::fs::read(&s.ours)?, std::fs::read(&s.theirs)?);
+        let ours = elfcount::programs(&ours_elf).map_err(io::Error::other)?;
+        let theirs = elfcount::programs(&theirs_elf).map_err(io::Error::other)?;
+        let io_ = elfcount::total(&ours_elf).map_err(io::Error::other)?;
+        let it = elfcount::total(&theirs_elf).map_err(io::Error::other)?;
         ours_sum += io_;
         theirs_sum += it;
         let mut verify = Command::new(&tools.tracerun);
@@ -252,7 +271,10 @@ pub fn bench_code(tools: &Tools, scripts: &[Script], report: &mut Report) -> io:
         report.goal(
             "generated code size",
             "<= LLVM's, summed over the scripts",
-            format!("{ours_sum} vs {theirs_sum} insns ({})", stats::ratio(ours_sum as f64, theirs_sum as f64)),
+            format!(
+                "{ours_sum} vs {theirs_sum} insns ({})",
+                stats::ratio(ours_sum as f64, theirs_sum as f64)
+            ),
             Some(ours_sum <= theirs_sum),
         );
     }
@@ -266,7 +288,13 @@ pub fn skipped_section(skipped: &[Skipped], report: &mut Report) {
     }
     let rows: Vec<Vec<String>> = skipped
         .iter()
-        .map(|s| vec![s.name.clone(), s.by.to_string(), format!("`{}`", s.reason.replace('`', "'"))])
+        .map(|s| {
+            vec![
+                s.name.clone(),
+                s.by.to_string(),
+                format!("`{}`", s.reason.replace('`', "'")),
+            ]
+        })
         .collect();
     report.section(
         "Scripts not yet supported",

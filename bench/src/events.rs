@@ -92,15 +92,26 @@ const COUNT: &str = "tracepoint:syscalls:sys_enter_getpid { @[comm] = count(); }
 
 /// Per-event overhead: ns per getpid with no tracer, the empty program and the
 /// counting program, for both tracers, in alternating rounds.
-pub fn bench_overhead(tools: &Tools, rounds: usize, calls: u64, report: &mut Report) -> io::Result<()> {
+pub fn bench_overhead(
+    tools: &Tools,
+    rounds: usize,
+    calls: u64,
+    report: &mut Report,
+) -> io::Result<()> {
     let empty = Pair::new(tools, "overhead-empty", EMPTY)?;
     let count = Pair::new(tools, "overhead-count", COUNT)?;
     let variants: [(&str, Option<(&Pair, Tracer)>); 5] = [
         ("no tracer", None),
         ("empty program, tracerun", Some((&empty, Tracer::Ours))),
         ("empty program, bpftrace", Some((&empty, Tracer::Bpftrace))),
-        ("`@[comm] = count()`, tracerun", Some((&count, Tracer::Ours))),
-        ("`@[comm] = count()`, bpftrace", Some((&count, Tracer::Bpftrace))),
+        (
+            "`@[comm] = count()`, tracerun",
+            Some((&count, Tracer::Ours)),
+        ),
+        (
+            "`@[comm] = count()`, bpftrace",
+            Some((&count, Tracer::Bpftrace)),
+        ),
     ];
     let samples = stats::alternate(rounds, variants.len(), |v| -> io::Result<f64> {
         let session = match variants[v].1 {
@@ -195,7 +206,13 @@ impl Delivery {
     }
 }
 
-fn throughput_run(tools: &Tools, pair: &Pair, tracer: Tracer, rate: u64, seconds: f64) -> io::Result<Delivery> {
+fn throughput_run(
+    tools: &Tools,
+    pair: &Pair,
+    tracer: Tracer,
+    rate: u64,
+    seconds: f64,
+) -> io::Result<Delivery> {
     // SAFETY: getpid cannot fail.
     let me = unsafe { libc::getpid() }.to_string();
     let session = pair.start(tools, tracer, std::slice::from_ref(&me), "e")?;
@@ -218,7 +235,12 @@ fn throughput_run(tools: &Tools, pair: &Pair, tracer: Tracer, rate: u64, seconds
 const PRINTF: &str = "tracepoint:syscalls:sys_enter_getpid /pid == $1/ { printf(\"e\\n\"); }\n";
 
 /// Printf events per second: delivered, reported lost, and silently lost, per rate.
-pub fn bench_throughput(tools: &Tools, rates: &[u64], seconds: f64, report: &mut Report) -> io::Result<()> {
+pub fn bench_throughput(
+    tools: &Tools,
+    rates: &[u64],
+    seconds: f64,
+    report: &mut Report,
+) -> io::Result<()> {
     let pair = Pair::new(tools, "throughput", PRINTF)?;
     let mut rows = Vec::new();
     let mut ours_silent = 0i64;
@@ -232,7 +254,11 @@ pub fn bench_throughput(tools: &Tools, rates: &[u64], seconds: f64, report: &mut
                 ours_silent += silent.max(0);
             }
             rows.push(vec![
-                if rate == 0 { "unpaced".into() } else { format!("{rate}/s") },
+                if rate == 0 {
+                    "unpaced".into()
+                } else {
+                    format!("{rate}/s")
+                },
                 name(tracer).into(),
                 d.sent.to_string(),
                 d.delivered.to_string(),
@@ -249,7 +275,8 @@ pub fn bench_throughput(tools: &Tools, rates: &[u64], seconds: f64, report: &mut
             }
         }
     }
-    let body = format!(
+    let body =
+        format!(
         "`{}` (`$1` is the harness's pid), getpid paced in 1 ms bursts for {seconds} s per run \
          (unpaced: as fast as the loop goes). Delivered counts the `e` lines read from the \
          tracer's stdout; reported is the sum of `Lost N events` lines; silent is sent minus \
@@ -273,7 +300,11 @@ pub fn bench_throughput(tools: &Tools, rates: &[u64], seconds: f64, report: &mut
         match first_bt_loss {
             Some((r, b, o)) => format!(
                 "at {}: {o} lost vs bpftrace {b}",
-                if r == 0 { "unpaced".into() } else { format!("{r}/s") }
+                if r == 0 {
+                    "unpaced".into()
+                } else {
+                    format!("{r}/s")
+                }
             ),
             None => "bpftrace lost nothing at the rates tried".into(),
         },
@@ -310,7 +341,10 @@ pub fn bench_map_print(tools: &Tools, keys: u64, report: &mut Report) -> io::Res
         format!(
             "`@[nsecs] = count()` on `{keys}` getpid calls, then SIGINT: the time from the \
              signal to exit (printing the map) and the entries printed.\n\n{}",
-            table(&["tracer", "keys", "printed", "SIGINT to exit", "peak RSS"], &rows)
+            table(
+                &["tracer", "keys", "printed", "SIGINT to exit", "peak RSS"],
+                &rows
+            )
         ),
     );
     Ok(())
@@ -352,7 +386,9 @@ pub fn bench_idle(tools: &Tools, window: Duration, report: &mut Report) -> io::R
     report.goal(
         "idle CPU",
         "zero",
-        ours.map_or("?".into(), |t| format!("{t} ticks over {}", stats::dur(window))),
+        ours.map_or("?".into(), |t| {
+            format!("{t} ticks over {}", stats::dur(window))
+        }),
         ours.map(|t| t == 0),
     );
     Ok(())

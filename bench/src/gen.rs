@@ -37,6 +37,10 @@ mod tests {
         assert_eq!(s.lines().count(), 7);
         assert!(s.contains("@m0[pid] = count();"));
         assert!(s.contains("@m6[pid] = count();"));
-        assert!(s.lines().nth(5).unwrap().starts_with("tracepoint:syscalls:sys_enter_getppid"));
+        assert!(s
+            .lines()
+            .nth(5)
+            .unwrap()
+            .starts_with("tracepoint:syscalls:sys_enter_getppid"));
     }
 }

@@ -11,11 +11,22 @@ use tracec_bench::tools::Tools;
 use tracec_bench::{compile, events, runtime, scaling};
 
 const SECTIONS: [&str; 9] = [
-    "compile", "code", "start", "size", "overhead", "throughput", "idle", "maps", "scaling",
+    "compile",
+    "code",
+    "start",
+    "size",
+    "overhead",
+    "throughput",
+    "idle",
+    "maps",
+    "scaling",
 ];
 
 #[derive(Parser, Debug)]
-#[command(name = "tracec-bench", about = "tracec and tracerun against bpftrace 0.17, side by side")]
+#[command(
+    name = "tracec-bench",
+    about = "tracec and tracerun against bpftrace 0.17, side by side"
+)]
 struct Cli {
     /// The compiler under test (default: `tracec` next to this binary).
     #[arg(long)]
@@ -41,7 +52,11 @@ struct Cli {
     #[arg(long, default_value_t = 1_000_000)]
     calls: u64,
     /// Event rates for the throughput test, per second (0: unpaced).
-    #[arg(long, value_delimiter = ',', default_value = "10000,100000,300000,1000000,0")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "10000,100000,300000,1000000,0"
+    )]
     rates: Vec<u64>,
     /// Seconds of sending per throughput run.
     #[arg(long, default_value_t = 1.0)]
@@ -163,7 +178,12 @@ fn run(cli: &Cli) -> std::io::Result<Report> {
     let work = std::env::temp_dir().join(format!("tracec-bench-{}", std::process::id()));
     std::fs::create_dir_all(&work)?;
     let tools = tools(cli, work.clone());
-    for p in [&tools.tracec, &tools.tracerun, &tools.bpftrace, &tools.aotrt] {
+    for p in [
+        &tools.tracec,
+        &tools.tracerun,
+        &tools.bpftrace,
+        &tools.aotrt,
+    ] {
         if !p.exists() {
             return Err(std::io::Error::other(format!("{} not found", p.display())));
         }

@@ -31,12 +31,18 @@ pub fn bench_start(tools: &Tools, runs: usize, report: &mut Report) -> io::Resul
         let aot = tools.path(&format!("{name}.aot"));
         let c = proc::run(&mut tools.tracec(&script, &obj))?;
         if !c.success() {
-            notes.push(format!("`{name}`: tracec failed: {}", first_error(&c.stderr)));
+            notes.push(format!(
+                "`{name}`: tracec failed: {}",
+                first_error(&c.stderr)
+            ));
             continue;
         }
         let a = proc::run(&mut tools.bpftrace_aot(&script, &aot))?;
         if !a.success() || !aot.exists() {
-            notes.push(format!("`{name}`: bpftrace --aot failed: {}", first_error(&a.stderr)));
+            notes.push(format!(
+                "`{name}`: bpftrace --aot failed: {}",
+                first_error(&a.stderr)
+            ));
             continue;
         }
         let samples = stats::alternate(runs, 3, |v| {
@@ -58,12 +64,22 @@ pub fn bench_start(tools: &Tools, runs: usize, report: &mut Report) -> io::Resul
             }
         }
         let time = |v: usize| {
-            Summary::of(&samples[v].iter().map(|o| o.wall.as_secs_f64()).collect::<Vec<_>>())
-                .expect("runs >= 1")
+            Summary::of(
+                &samples[v]
+                    .iter()
+                    .map(|o| o.wall.as_secs_f64())
+                    .collect::<Vec<_>>(),
+            )
+            .expect("runs >= 1")
         };
         let rss = |v: usize| {
-            Summary::of(&samples[v].iter().map(|o| o.maxrss_kib as f64).collect::<Vec<_>>())
-                .expect("runs >= 1")
+            Summary::of(
+                &samples[v]
+                    .iter()
+                    .map(|o| o.maxrss_kib as f64)
+                    .collect::<Vec<_>>(),
+            )
+            .expect("runs >= 1")
         };
         let s = [time(0), time(1), time(2), rss(0), rss(1), rss(2)];
         rows.push(vec![
@@ -71,8 +87,17 @@ pub fn bench_start(tools: &Tools, runs: usize, report: &mut Report) -> io::Resul
             stats::secs_summary(&s[0]),
             stats::secs_summary(&s[1]),
             stats::secs_summary(&s[2]),
-            format!("{:.1}x / {:.1}x", s[1].median / s[0].median, s[2].median / s[0].median),
-            format!("{} / {} / {}", stats::kib(s[3].median), stats::kib(s[4].median), stats::kib(s[5].median)),
+            format!(
+                "{:.1}x / {:.1}x",
+                s[1].median / s[0].median,
+                s[2].median / s[0].median
+            ),
+            format!(
+                "{} / {} / {}",
+                stats::kib(s[3].median),
+                stats::kib(s[4].median),
+                stats::kib(s[5].median)
+            ),
         ]);
         last = Some(s);
     }
@@ -100,14 +125,23 @@ pub fn bench_start(tools: &Tools, runs: usize, report: &mut Report) -> io::Resul
         report.goal(
             "tracerun start to exit",
             ">= 10x faster than bpftrace-aotrt",
-            format!("{speedup:.1}x ({} vs {})", stats::secs(s[0].median), stats::secs(s[1].median)),
+            format!(
+                "{speedup:.1}x ({} vs {})",
+                stats::secs(s[0].median),
+                stats::secs(s[1].median)
+            ),
             Some(speedup >= 10.0),
         );
         let share = s[3].median / s[4].median;
         report.goal(
             "tracerun peak RSS",
             "<= 1/3 of bpftrace-aotrt's",
-            format!("{:.2} of it ({} vs {})", share, stats::kib(s[3].median), stats::kib(s[4].median)),
+            format!(
+                "{:.2} of it ({} vs {})",
+                share,
+                stats::kib(s[3].median),
+                stats::kib(s[4].median)
+            ),
             Some(share <= 1.0 / 3.0),
         );
     }
@@ -168,7 +202,11 @@ pub fn bench_size(tools: &Tools, report: &mut Report) -> io::Result<()> {
     ] {
         let size = file_size(bin);
         let libs = shared_libs(bin)?;
-        let lib_bytes: u64 = libs.iter().filter_map(|(_, p)| p.as_deref()).map(file_size).sum();
+        let lib_bytes: u64 = libs
+            .iter()
+            .filter_map(|(_, p)| p.as_deref())
+            .map(file_size)
+            .sum();
         let names: Vec<&str> = libs
             .iter()
             .map(|(n, _)| n.as_str())
@@ -194,7 +232,10 @@ pub fn bench_size(tools: &Tools, report: &mut Report) -> io::Result<()> {
         "File sizes; libraries as resolved by `ldd` (sizes of the resolved files). \
          `x86_64-unknown-linux-musl` target installed: {}.\n\n{}",
         if musl { "yes" } else { "no" },
-        table(&["binary", "file", "libraries", "total", "libraries"], &rows)
+        table(
+            &["binary", "file", "libraries", "total", "libraries"],
+            &rows
+        )
     );
     report.section("Binary size", body);
     if let Some((size, libs)) = ours {
@@ -240,9 +281,16 @@ mod tests {
             libs[1].1.as_deref(),
             Some(Path::new("/lib/x86_64-linux-gnu/libgcc_s.so.1"))
         );
-        assert_eq!(libs[3].1.as_deref(), Some(Path::new("/lib64/ld-linux-x86-64.so.2")));
+        assert_eq!(
+            libs[3].1.as_deref(),
+            Some(Path::new("/lib64/ld-linux-x86-64.so.2"))
+        );
         assert!(!libc_only(&libs));
-        assert!(libc_only(&[libs[0].clone(), libs[2].clone(), libs[3].clone()]));
+        assert!(libc_only(&[
+            libs[0].clone(),
+            libs[2].clone(),
+            libs[3].clone()
+        ]));
         assert!(parse_ldd("\tstatically linked\n").is_empty());
         assert!(parse_ldd("\tnot a dynamic executable\n").is_empty());
     }

@@ -11,7 +11,12 @@ use std::io;
 /// bpftrace refuses more probes than this by default (`BPFTRACE_MAX_PROBES`).
 const BPFTRACE_MAX_PROBES: usize = 512;
 
-pub fn bench_scaling(tools: &Tools, sizes: &[usize], runs: usize, report: &mut Report) -> io::Result<()> {
+pub fn bench_scaling(
+    tools: &Tools,
+    sizes: &[usize],
+    runs: usize,
+    report: &mut Report,
+) -> io::Result<()> {
     let mut rows = Vec::new();
     let mut points = Vec::new();
     let mut notes = Vec::new();
@@ -30,21 +35,38 @@ pub fn bench_scaling(tools: &Tools, sizes: &[usize], runs: usize, report: &mut R
             proc::run(&mut cmd)
         })?;
         if let Some(bad) = samples[0].iter().find(|o| !o.success()) {
-            notes.push(format!("{n} probes: tracec failed: {}", first_error(&bad.stderr)));
+            notes.push(format!(
+                "{n} probes: tracec failed: {}",
+                first_error(&bad.stderr)
+            ));
             continue;
         }
         let time = |v: usize| {
-            Summary::of(&samples[v].iter().map(|o| o.wall.as_secs_f64()).collect::<Vec<_>>())
-                .expect("runs >= 1")
+            Summary::of(
+                &samples[v]
+                    .iter()
+                    .map(|o| o.wall.as_secs_f64())
+                    .collect::<Vec<_>>(),
+            )
+            .expect("runs >= 1")
         };
         let rss = |v: usize| {
-            Summary::of(&samples[v].iter().map(|o| o.maxrss_kib as f64).collect::<Vec<_>>())
-                .expect("runs >= 1")
+            Summary::of(
+                &samples[v]
+                    .iter()
+                    .map(|o| o.maxrss_kib as f64)
+                    .collect::<Vec<_>>(),
+            )
+            .expect("runs >= 1")
         };
         let (t, r) = (time(0), rss(0));
         points.push((n, t.median, r.median));
         let bpftrace = if with_bpftrace && samples[1].iter().all(|o| o.success()) {
-            format!("{} / {}", stats::secs(time(1).median), stats::kib(rss(1).median))
+            format!(
+                "{} / {}",
+                stats::secs(time(1).median),
+                stats::kib(rss(1).median)
+            )
         } else if with_bpftrace {
             "failed".into()
         } else {
@@ -62,7 +84,13 @@ pub fn bench_scaling(tools: &Tools, sizes: &[usize], runs: usize, report: &mut R
         "Generated scripts: n probes over 4 syscall tracepoints, each with its own map \
          (`count()`, `sum()`, `max()`), {runs} runs each.\n\n{}",
         table(
-            &["probes = maps", "tracec time", "per probe", "tracec peak RSS", "bpftrace time / RSS"],
+            &[
+                "probes = maps",
+                "tracec time",
+                "per probe",
+                "tracec peak RSS",
+                "bpftrace time / RSS"
+            ],
             &rows
         )
     );

@@ -115,7 +115,7 @@ mod tests {
         assert_eq!((s.median, s.min, s.max, s.n), (3.0, 1.0, 5.0, 3));
         assert_eq!(Summary::of(&[4.0, 1.0, 2.0, 3.0]).unwrap().median, 2.5);
         assert!(Summary::of(&[]).is_none());
-        assert_eq!(Summary::of(&[2.0, 4.0]).unwrap().spread(), 1.0);
+        assert_eq!(Summary::of(&[1.0, 3.0]).unwrap().spread(), 1.0);
     }
 
     #[test]
