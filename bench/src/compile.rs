@@ -188,8 +188,9 @@ pub fn theirs_verified(lines: &[String]) -> Vec<u64> {
 fn bpftrace_verified(tools: &Tools, s: &Script, programs: usize) -> io::Result<Option<u64>> {
     let mut cmd = Command::new(&tools.bpftrace);
     cmd.arg("-v").arg(&s.path);
-    let mut session = Session::start(&mut cmd, "processed ", "\u{0}never")?;
-    session.wait_ready(programs, Duration::from_secs(60));
+    // END's program is verified only after the interrupt.
+    let session = Session::start(&mut cmd, "processed ", "\u{0}never")?;
+    session.wait_markers(programs, Duration::from_secs(3), Duration::from_secs(60));
     let end = session.stop(Duration::from_secs(10))?;
     let counts = theirs_verified(&end.lines);
     Ok((counts.len() == programs).then(|| counts.iter().sum()))

@@ -177,7 +177,7 @@ pub fn paced(rate: u64, total: u64) -> Duration {
     }
     let mut sent = 0u64;
     while sent < total {
-        let due = ((t.elapsed().as_nanos() as u128 * rate as u128) / 1_000_000_000) as u64;
+        let due = ((t.elapsed().as_nanos() * rate as u128) / 1_000_000_000) as u64;
         let due = due.min(total);
         while sent < due {
             getpid();

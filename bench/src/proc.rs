@@ -15,6 +15,8 @@ pub struct Outcome {
     pub wall: Duration,
     /// `ru_maxrss` of the child (KiB on Linux).
     pub maxrss_kib: u64,
+    /// User plus system CPU time of the child.
+    pub cpu: Duration,
     /// Exit status, or `128 + signal` when killed by a signal.
     pub status: i32,
     pub stdout: String,
@@ -27,8 +29,19 @@ impl Outcome {
     }
 }
 
-/// Reap `pid` with `wait4`, returning (status, maxrss in KiB).
-fn reap(pid: libc::pid_t, options: libc::c_int) -> io::Result<Option<(i32, u64)>> {
+/// What `wait4` says about a reaped child.
+struct Reaped {
+    status: i32,
+    maxrss_kib: u64,
+    cpu: Duration,
+}
+
+fn tv(t: libc::timeval) -> Duration {
+    Duration::from_secs(t.tv_sec.max(0) as u64) + Duration::from_micros(t.tv_usec.max(0) as u64)
+}
+
+/// Reap `pid` with `wait4`; `None` if `WNOHANG` and it has not exited.
+fn reap(pid: libc::pid_t, options: libc::c_int) -> io::Result<Option<Reaped>> {
     let mut status: libc::c_int = 0;
     // SAFETY: an all-zero rusage is a valid value of this plain C struct.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
@@ -43,7 +56,11 @@ fn reap(pid: libc::pid_t, options: libc::c_int) -> io::Result<Option<(i32, u64)>
             } else {
                 -1
             };
-            return Ok(Some((code, usage.ru_maxrss.max(0) as u64)));
+            return Ok(Some(Reaped {
+                status: code,
+                maxrss_kib: usage.ru_maxrss.max(0) as u64,
+                cpu: tv(usage.ru_utime) + tv(usage.ru_stime),
+            }));
         }
         if r == 0 {
             return Ok(None);
@@ -73,13 +90,13 @@ pub fn run(cmd: &mut Command) -> io::Result<Outcome> {
     let mut child = cmd.spawn()?;
     let out = drain(child.stdout.take().expect("piped"));
     let err = drain(child.stderr.take().expect("piped"));
-    let (status, maxrss_kib) =
-        reap(child.id() as libc::pid_t, 0)?.expect("blocking wait4 returns a status");
+    let r = reap(child.id() as libc::pid_t, 0)?.expect("blocking wait4 returns a status");
     let wall = start.elapsed();
     Ok(Outcome {
         wall,
-        maxrss_kib,
-        status,
+        maxrss_kib: r.maxrss_kib,
+        cpu: r.cpu,
+        status: r.status,
         stdout: out.join().unwrap_or_default(),
         stderr: err.join().unwrap_or_default(),
     })
@@ -156,7 +173,8 @@ impl Session {
                         seen.ready_cv.notify_all();
                     }
                     let mut kept = seen.kept.lock().unwrap();
-                    if kept.len() < KEEP {
+                    // Marker and loss lines are few and always wanted.
+                    if kept.len() < KEEP || l.contains(&marker) || l.starts_with("Lost ") {
                         kept.push(l.to_string());
                     }
                 }
@@ -192,6 +210,27 @@ impl Session {
             }
         }
         true
+    }
+
+    /// Wait until `n` marker lines were seen, or at least one was and no other came
+    /// for `quiet`, or `timeout` passed.
+    pub fn wait_markers(&self, n: usize, quiet: Duration, timeout: Duration) {
+        let end = Instant::now() + timeout;
+        let mut last = 0;
+        let mut since = Instant::now();
+        while Instant::now() < end {
+            let now = *self.seen.ready.lock().unwrap();
+            if now >= n {
+                return;
+            }
+            if now != last {
+                last = now;
+                since = Instant::now();
+            } else if now > 0 && since.elapsed() >= quiet {
+                return;
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
     }
 
     /// Lines equal to `count_line` so far.
@@ -231,7 +270,7 @@ impl Session {
         let t = Instant::now();
         // SAFETY: signalling our own child, which has not been reaped yet.
         unsafe { libc::kill(pid, libc::SIGINT) };
-        let (status, maxrss_kib) = loop {
+        let r = loop {
             if let Some(r) = reap(pid, libc::WNOHANG)? {
                 break r;
             }
@@ -248,8 +287,8 @@ impl Session {
         }
         let lines = std::mem::take(&mut *self.seen.kept.lock().unwrap());
         Ok(SessionEnd {
-            outcome_status: status,
-            maxrss_kib,
+            outcome_status: r.status,
+            maxrss_kib: r.maxrss_kib,
             counted: self.seen.counted.load(Ordering::Relaxed),
             lines,
             stop_time,

@@ -81,6 +81,16 @@ pub fn bench_start(tools: &Tools, runs: usize, report: &mut Report) -> io::Resul
             )
             .expect("runs >= 1")
         };
+        let cpu = |v: usize| {
+            Summary::of(
+                &samples[v]
+                    .iter()
+                    .map(|o| o.cpu.as_secs_f64())
+                    .collect::<Vec<_>>(),
+            )
+            .expect("runs >= 1")
+            .median
+        };
         let s = [time(0), time(1), time(2), rss(0), rss(1), rss(2)];
         rows.push(vec![
             name.to_string(),
@@ -98,12 +108,19 @@ pub fn bench_start(tools: &Tools, runs: usize, report: &mut Report) -> io::Resul
                 stats::kib(s[4].median),
                 stats::kib(s[5].median)
             ),
+            format!(
+                "{} / {} / {}",
+                stats::secs(cpu(0)),
+                stats::secs(cpu(1)),
+                stats::secs(cpu(2))
+            ),
         ]);
         last = Some(s);
     }
     let mut body = format!(
         "Wall time from spawn to exit, median (min–max) of {runs} alternating runs. Speed-up is \
-         the other runtime's median over tracerun's. RSS is `ru_maxrss` (median).\n\n{}",
+         the other runtime's median over tracerun's. RSS is `ru_maxrss`, CPU is user + \
+         system time (medians); wall time well above CPU time is waiting.\n\n{}",
         table(
             &[
                 "script",
@@ -112,6 +129,7 @@ pub fn bench_start(tools: &Tools, runs: usize, report: &mut Report) -> io::Resul
                 "bpftrace",
                 "speed-up vs aotrt / bpftrace",
                 "peak RSS tracerun / aotrt / bpftrace",
+                "CPU tracerun / aotrt / bpftrace",
             ],
             &rows
         )
