@@ -264,6 +264,7 @@ pub fn bench_throughput(
                 d.delivered.to_string(),
                 d.reported_lost.to_string(),
                 silent.to_string(),
+                stats::dur(d.elapsed),
                 format!("{:.0}", d.delivered as f64 / d.elapsed.as_secs_f64()),
             ]);
             pair_result[i] = Some(d);
@@ -275,15 +276,24 @@ pub fn bench_throughput(
             }
         }
     }
-    let body =
-        format!(
+    let body = format!(
         "`{}` (`$1` is the harness's pid), getpid paced in 1 ms bursts for {seconds} s per run \
          (unpaced: as fast as the loop goes). Delivered counts the `e` lines read from the \
          tracer's stdout; reported is the sum of `Lost N events` lines; silent is sent minus \
-         both (negative: other threads' events). Rate is delivered per second of sending.\n\n{}",
+         both (negative: other threads' events). Delivered/s is per second of sending: when \
+         sending takes longer than planned, the tracer slowed the traced process down.\n\n{}",
         PRINTF.trim(),
         table(
-            &["rate", "tracer", "sent", "delivered", "reported lost", "silent", "delivered/s"],
+            &[
+                "rate",
+                "tracer",
+                "sent",
+                "delivered",
+                "reported lost",
+                "silent",
+                "sending took",
+                "delivered/s",
+            ],
             &rows
         )
     );
@@ -306,7 +316,7 @@ pub fn bench_throughput(
                     format!("{r}/s")
                 }
             ),
-            None => "bpftrace lost nothing at the rates tried".into(),
+            None => "bpftrace lost nothing at the rates tried (see the sending times)".into(),
         },
         first_bt_loss.map(|(_, b, o)| o < b),
     );
