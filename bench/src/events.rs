@@ -344,6 +344,11 @@ pub fn bench_map_print(tools: &Tools, keys: u64, report: &mut Report) -> io::Res
             printed.to_string(),
             stats::dur(end.stop_time),
             stats::kib(end.maxrss_kib as f64),
+            if end.outcome_status == 128 + libc::SIGKILL {
+                "killed after 60 s".to_string()
+            } else {
+                end.outcome_status.to_string()
+            },
         ]);
     }
     report.section(
@@ -352,7 +357,14 @@ pub fn bench_map_print(tools: &Tools, keys: u64, report: &mut Report) -> io::Res
             "`@[nsecs] = count()` on `{keys}` getpid calls, then SIGINT: the time from the \
              signal to exit (printing the map) and the entries printed.\n\n{}",
             table(
-                &["tracer", "keys", "printed", "SIGINT to exit", "peak RSS"],
+                &[
+                    "tracer",
+                    "keys",
+                    "printed",
+                    "SIGINT to exit",
+                    "peak RSS",
+                    "exit status"
+                ],
                 &rows
             )
         ),
