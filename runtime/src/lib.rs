@@ -35,6 +35,7 @@ pub mod run;
 pub mod selfsig;
 pub mod signals;
 pub mod sys;
+pub mod target_btf;
 pub mod value;
 pub mod verifier_log;
 pub mod verify;

@@ -11,15 +11,17 @@ use aya::maps::{Map, MapData};
 use aya::programs::perf_event::{PerfEventConfig, PerfEventScope, SamplePolicy, SoftwareEvent};
 use aya::programs::uprobe::{UProbeAttachLocation, UProbeScope};
 use aya::programs::{PerfEvent, Program, ProgramError};
-use aya::{Ebpf, EbpfLoader};
+use aya::Ebpf;
 use std::collections::HashSet;
 use std::os::fd::{AsFd, AsRawFd, RawFd};
 use tracec_meta::{Attach, ProbeSpec, GLOBAL_NCPUS, GLOBAL_START_NS};
 
 /// Parse the object and create its maps, with `tracec_start_ns` set to `start_ns` and
-/// the script's parameters set in `.rodata`; no program is loaded yet.
+/// the script's parameters set in `.rodata`; no program is loaded yet. The kernel BTF
+/// is read only if the object needs it ([`crate::target_btf`]).
 pub fn open(obj: &Object, start_ns: u64, params: &[GlobalValue]) -> Result<Ebpf, Error> {
-    let mut loader = EbpfLoader::new();
+    let mut loader = crate::target_btf::loader(&obj.meta, &obj.bytes)
+        .map_err(|e| Error::new(format!("{}: {e}", obj.path.display())))?;
     loader.override_global(GLOBAL_START_NS, &start_ns, false);
     // `ncpus`: 0 only if the possible CPUs cannot be read.
     let ncpus = crate::sys::possible_cpus().map_or(0, |n| n as u64);
@@ -64,17 +66,14 @@ pub fn load(obj: &Object, start_ns: u64, params: &[GlobalValue]) -> Result<Ebpf,
 /// verifier log when the verifier rejected it.
 pub fn load_program(ebpf: &mut Ebpf, probe: &ProbeSpec) -> Result<Result<(), ProgramError>, Error> {
     let btf_load = matches!(probe.attach, Attach::Fentry { .. } | Attach::Iter { .. });
-    let btf = if btf_load {
-        Some(aya::Btf::from_sys_fs().map_err(|e| {
-            Error::new(format!(
-                "{}: cannot read the kernel BTF (/sys/kernel/btf/vmlinux) this probe type needs: {}",
-                probe.name,
-                chain(&e)
-            ))
-        })?)
-    } else {
-        None
-    };
+    let btf =
+        if btf_load {
+            Some(crate::target_btf::kernel_btf().map_err(|e| {
+                Error::new(format!("{}: this probe type needs it: {e}", probe.name))
+            })?)
+        } else {
+            None
+        };
     let prog = program(ebpf, probe)?;
     Ok(match (prog, &probe.attach, &btf) {
         (Program::FEntry(p), Attach::Fentry { function, .. }, Some(btf)) => p.load(function, btf),
