@@ -275,6 +275,9 @@ impl Emitter<'_> {
                 }
             }
             MInst::Neg { dst } => self.push(op::ALU64 | op::NEG, reg(dst), 0, 0, 0),
+            MInst::Zext32 { dst, src } => {
+                self.push(op::ALU | op::MOV | op::SRC_X, reg(dst), reg(src), 0, 0)
+            }
             MInst::LdImm64 { dst, imm } => self.ld_imm64(dst, imm),
             MInst::LdMap { dst, map } => {
                 self.relocs.push(Reloc {

@@ -106,6 +106,9 @@ pub enum MInst {
     Alu { op: AluOp, dst: Reg, src: Src },
     /// `dst = -dst`.
     Neg { dst: Reg },
+    /// `dst = (u32)src`: a 32-bit `mov` (`wdst = wsrc`), which zero-extends into the
+    /// upper half. Made by the peephole pass from `dst <<= 32; dst >>= 32`.
+    Zext32 { dst: Reg, src: Reg },
     /// `dst = imm` as a two-slot `ld_imm64`.
     LdImm64 { dst: Reg, imm: i64 },
     /// `dst = &map` (`ld_imm64` with a map relocation).
@@ -270,7 +273,8 @@ impl MInst {
             | MInst::CoreConst { dst, .. }
             | MInst::CoreLoad { dst, .. }
             | MInst::Load { dst, .. }
-            | MInst::CondSet { dst, .. } => out.push(*dst),
+            | MInst::CondSet { dst, .. }
+            | MInst::Zext32 { dst, .. } => out.push(*dst),
             MInst::Store { .. } | MInst::StoreImm { .. } | MInst::AtomicAdd { .. } => {}
             MInst::Call { .. } => out.extend((0..=5).map(Reg::phys)),
         }
@@ -286,6 +290,7 @@ impl MInst {
                 out.extend(src.reg());
             }
             MInst::Neg { dst } => out.push(*dst),
+            MInst::Zext32 { src, .. } => out.push(*src),
             MInst::LdImm64 { .. }
             | MInst::LdMap { .. }
             | MInst::LdGlobal { .. }
@@ -330,6 +335,10 @@ impl MInst {
             MInst::Load { dst, base, .. } | MInst::CoreLoad { dst, base, .. } => {
                 *dst = f(*dst);
                 *base = f(*base);
+            }
+            MInst::Zext32 { dst, src } => {
+                *dst = f(*dst);
+                *src = f(*src);
             }
             MInst::StoreImm { base, .. } => *base = f(*base),
             MInst::Store { base, src, .. } | MInst::AtomicAdd { base, src, .. } => {

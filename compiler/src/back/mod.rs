@@ -1,5 +1,6 @@
 //! The BPF back end: instruction selection ([`isel`]) from the IR onto virtual
-//! registers, register allocation ([`regalloc`]) with liveness and spilling, and the
+//! registers, register allocation ([`regalloc`]) with liveness and spilling, a
+//! clean-up of the allocated code ([`peephole`]), and the
 //! final encoding ([`insn`]) plus a readable assembly form ([`asm`]).
 //!
 //! Its output, [`CompiledFunction`], is what the object writer (`crate::obj`) packs
@@ -12,6 +13,7 @@ pub mod isel;
 pub mod liveness;
 pub mod mir;
 pub mod opcode;
+pub mod peephole;
 pub mod regalloc;
 pub mod spill;
 
@@ -24,6 +26,7 @@ pub use insn::Insn;
 pub fn compile(f: &ir::Function) -> Result<CompiledFunction, String> {
     let mut m = isel::select(f)?;
     regalloc::allocate(&mut m)?;
+    peephole::run(&mut m);
     emit::emit(&m)
 }
 

@@ -153,6 +153,32 @@ impl Machine {
                         o => return Err(format!("unsupported alu op {o:#x}")),
                     };
                 }
+                op::ALU => {
+                    // 32-bit ALU: operands are the low halves; the result is
+                    // zero-extended into the 64-bit register.
+                    if d == 10 {
+                        return Err(format!("write to r10 at {}", pc - 1));
+                    }
+                    let src = if i.code & op::SRC_X != 0 {
+                        r[s] as u32
+                    } else {
+                        i.imm as u32
+                    };
+                    let x = r[d] as u32;
+                    let v = match i.code & 0xf0 {
+                        op::ADD => x.wrapping_add(src),
+                        op::SUB => x.wrapping_sub(src),
+                        op::MUL => x.wrapping_mul(src),
+                        op::OR => x | src,
+                        op::AND => x & src,
+                        op::XOR => x ^ src,
+                        op::LSH => x << (src & 31),
+                        op::RSH => x >> (src & 31),
+                        op::MOV => src,
+                        o => return Err(format!("unsupported alu32 op {o:#x}")),
+                    };
+                    r[d] = u64::from(v);
+                }
                 op::LD if i.code == op::LD_IMM64 => {
                     let hi = f.insns.get(pc).ok_or("truncated ld_imm64")?;
                     let mut v = (u64::from(hi.imm as u32) << 32) | u64::from(i.imm as u32);
