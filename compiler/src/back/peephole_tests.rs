@@ -241,3 +241,65 @@ fn sample_access() -> crate::ir::CoreAccess {
         steps: Vec::new(),
     }
 }
+
+fn stack_addr(dst: u8, off: i32) -> [MInst; 2] {
+    [
+        alu(AluOp::Mov, dst, Src::Reg(Reg::R10)),
+        alu(AluOp::Add, dst, imm(off)),
+    ]
+}
+
+fn read_call() -> MInst {
+    MInst::Call {
+        helper: Helper::ProbeReadUser,
+        nargs: 3,
+    }
+}
+
+#[test]
+fn stack_address_used_three_times_lives_in_a_free_callee_saved_register() {
+    let mut body = Vec::new();
+    for _ in 0..3 {
+        body.extend(stack_addr(1, -8));
+        body.push(alu(AluOp::Mov, 2, imm(8)));
+        body.push(alu(AluOp::Mov, 3, Src::Reg(r(6))));
+        body.push(read_call());
+    }
+    // Used twice only: stays as it is.
+    for _ in 0..2 {
+        body.extend(stack_addr(2, -16));
+        body.push(store(2, -24));
+    }
+    let mut f = func(vec![block(body, MTerm::Exit)]);
+    run(&mut f);
+    let got = insts(&f, 0);
+    // r6 is used, so the home is the highest free one, r9.
+    assert_eq!(got[..2], stack_addr(9, -8));
+    let per_use = [
+        alu(AluOp::Mov, 1, Src::Reg(r(9))),
+        alu(AluOp::Mov, 2, imm(8)),
+        alu(AluOp::Mov, 3, Src::Reg(r(6))),
+        read_call(),
+    ];
+    for k in 0..3 {
+        assert_eq!(got[2 + 4 * k..6 + 4 * k], per_use, "use {k}");
+    }
+    assert_eq!(got[14..16], stack_addr(2, -16));
+    assert_eq!(got.len(), 2 + 12 + 6);
+}
+
+#[test]
+fn stack_addresses_stay_without_a_free_callee_saved_register() {
+    let mut body = Vec::new();
+    for n in 6..=9 {
+        body.push(alu(AluOp::Mov, n, imm(1)));
+        body.push(store(n, -8));
+    }
+    for _ in 0..4 {
+        body.extend(stack_addr(1, -8));
+        body.push(store(1, -16));
+    }
+    let mut f = func(vec![block(body.clone(), MTerm::Exit)]);
+    run(&mut f);
+    assert_eq!(insts(&f, 0), body);
+}
