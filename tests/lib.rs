@@ -286,6 +286,8 @@ pub struct KernelObject {
     pub name: String,
     /// For links: the id of the program they hold.
     pub prog: Option<u64>,
+    /// For programs: the maps they use.
+    pub map_ids: Vec<u64>,
 }
 
 /// BPF programs loaded in the kernel right now.
@@ -312,25 +314,35 @@ fn from_bpftool(kind: &str) -> Vec<KernelObject> {
         .expect("bpftool is installed (apt-get install bpftool)");
     assert!(o.status.success(), "bpftool {kind} show failed");
     let text = String::from_utf8_lossy(&o.stdout);
-    text.lines()
-        .filter(|l| !l.starts_with(char::is_whitespace))
-        .filter_map(|l| {
-            let (id, rest) = l.split_once(':')?;
-            let words: Vec<&str> = rest.split_whitespace().collect();
-            let after = |key: &str| {
-                words
-                    .iter()
-                    .position(|w| *w == key)
-                    .and_then(|i| words.get(i + 1))
-                    .map(|w| w.to_string())
-            };
-            Some(KernelObject {
-                id: id.trim().parse().ok()?,
-                name: after("name").unwrap_or_default(),
-                prog: after("prog").and_then(|p| p.parse().ok()),
-            })
-        })
-        .collect()
+    let mut out: Vec<KernelObject> = Vec::new();
+    for l in text.lines() {
+        let words: Vec<&str> = l.split_whitespace().collect();
+        let after = |key: &str| {
+            words
+                .iter()
+                .position(|w| *w == key)
+                .and_then(|i| words.get(i + 1))
+                .map(|w| w.to_string())
+        };
+        if l.starts_with(char::is_whitespace) {
+            // A continuation line of the last object: `... map_ids 1,2,3`.
+            if let (Some(last), Some(ids)) = (out.last_mut(), after("map_ids")) {
+                last.map_ids = ids.split(',').filter_map(|i| i.parse().ok()).collect();
+            }
+            continue;
+        }
+        let Some((id, _)) = l.split_once(':') else {
+            continue;
+        };
+        let Ok(id) = id.trim().parse() else { continue };
+        out.push(KernelObject {
+            id,
+            name: after("name").unwrap_or_default(),
+            prog: after("prog").and_then(|p| p.parse().ok()),
+            map_ids: Vec::new(),
+        });
+    }
+    out
 }
 
 /// Wait (a few seconds at most: the kernel frees BPF objects after an RCU grace period)

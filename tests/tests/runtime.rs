@@ -122,7 +122,6 @@ fn sigint_prints_maps_and_leaves_nothing_behind() {
         return;
     };
     let progs_before: Vec<u64> = loaded_progs().iter().map(|p| p.id).collect();
-    let maps_before: Vec<u64> = loaded_maps().iter().map(|m| m.id).collect();
     let dir = scratch("teardown");
     let obj = compile_text(
         &dir,
@@ -140,14 +139,15 @@ END { printf("bye\n"); }"#,
     );
     // What this run loaded: new programs and maps carrying our names (other BPF users on
     // the machine may come and go meanwhile).
-    let our_maps = ["AT_calls", "AT_t", "events", "lost_events"];
-    let ours: Vec<u64> = loaded_progs()
+    let attached: Vec<KernelObject> = loaded_progs()
         .into_iter()
         .filter(|p| !progs_before.contains(&p.id))
         .filter(|p| p.name.starts_with("tracepoint_") || p.name.starts_with("interval_"))
-        .map(|p| p.id)
         .collect();
-    assert_eq!(ours.len(), 2, "attached programs: {:?}", loaded_progs());
+    assert_eq!(attached.len(), 2, "attached programs: {:?}", loaded_progs());
+    let ours: Vec<u64> = attached.iter().map(|p| p.id).collect();
+    let our_maps: Vec<u64> = attached.iter().flat_map(|p| p.map_ids.clone()).collect();
+    assert!(!our_maps.is_empty(), "{attached:?}");
     assert!(
         loaded_links()
             .iter()
@@ -193,7 +193,7 @@ END { printf("bye\n"); }"#,
         || {
             loaded_maps()
                 .into_iter()
-                .filter(|m| !maps_before.contains(&m.id) && our_maps.contains(&m.name.as_str()))
+                .filter(|m| our_maps.contains(&m.id))
                 .collect()
         },
         "maps",
