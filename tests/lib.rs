@@ -141,9 +141,17 @@ fn pump(r: impl Read + Send + 'static) -> Receiver<String> {
 
 impl Run {
     pub fn start(object: &Path, extra: &[&str]) -> Run {
-        let mut child = Command::new(bin("tracerun"))
-            .args(extra)
-            .arg(object)
+        Run::start_with_params(object, extra, &[])
+    }
+
+    /// Like [`Run::start`], with the script's parameters after `--`.
+    pub fn start_with_params(object: &Path, extra: &[&str], params: &[&str]) -> Run {
+        let mut cmd = Command::new(bin("tracerun"));
+        cmd.args(extra).arg(object);
+        if !params.is_empty() {
+            cmd.arg("--").args(params);
+        }
+        let mut child = cmd
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

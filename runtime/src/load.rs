@@ -197,6 +197,40 @@ pub fn attach(ebpf: &mut Ebpf, probe: &ProbeSpec) -> Result<(), Error> {
     r.map_err(|e| Error::new(format!("cannot attach {}: {}", probe.name, e)))
 }
 
+/// Detach an attached probe (and unload its program), as bpftrace does before END
+/// so that END sees maps no event changes any more. BEGIN, END, iterators and
+/// signal probes were never attached and stay loaded, as does a program that one
+/// of them shares (`END, tracepoint:x { }`).
+pub fn detach(ebpf: &mut Ebpf, probe: &ProbeSpec, all: &[ProbeSpec]) {
+    let unattached = |p: &ProbeSpec| {
+        matches!(
+            p.attach,
+            Attach::Begin | Attach::End | Attach::Iter { .. } | Attach::Signal { .. }
+        )
+    };
+    if unattached(probe)
+        || all
+            .iter()
+            .any(|p| p.program == probe.program && unattached(p))
+    {
+        return;
+    }
+    let Some(prog) = ebpf.program_mut(&probe.program) else {
+        return;
+    };
+    // Failure leaves the links to be dropped with the session, as before.
+    let _ = match prog {
+        Program::TracePoint(p) => p.unload(),
+        Program::RawTracePoint(p) => p.unload(),
+        Program::PerfEvent(p) => p.unload(),
+        Program::KProbe(p) => p.unload(),
+        Program::UProbe(p) => p.unload(),
+        Program::FEntry(p) => p.unload(),
+        Program::FExit(p) => p.unload(),
+        _ => Ok(()),
+    };
+}
+
 fn wrong_type(prog: &Program, want: &str) -> String {
     format!(
         "its program has type {:?} but {want} needs another; recompile it with tracec",

@@ -505,6 +505,10 @@ impl<'a> Session<'a> {
 
     /// END, its output, and the maps.
     fn teardown(&mut self) -> Result<(), Error> {
+        // Probes stop firing before END runs, as in bpftrace.
+        for probe in &self.meta.probes {
+            load::detach(&mut self.ebpf, probe, &self.meta.probes);
+        }
         // Whatever arrived after exit() or the signal is dropped, as bpftrace does.
         self.drain();
         self.run_special(Attach::End)?;
