@@ -39,6 +39,18 @@ fn sexp(e: &Expr) -> String {
         }
         ExprKind::Cast { ty, expr } => format!("(({}){})", ty.spelling(), sexp(expr)),
         ExprKind::Block { stmts, value } => format!("{{{} stmts; {}}}", stmts.len(), sexp(value)),
+        ExprKind::Tuple(items) => {
+            let items: Vec<String> = items.iter().map(sexp).collect();
+            format!("(tuple {})", items.join(" "))
+        }
+        ExprKind::Record { names, values } => {
+            let items: Vec<String> = names
+                .iter()
+                .zip(values)
+                .map(|(n, v)| format!("{n}={}", sexp(v)))
+                .collect();
+            format!("(record {})", items.join(" "))
+        }
     }
 }
 

@@ -27,6 +27,7 @@ pub mod params;
 pub mod printf;
 mod probe_ctx;
 mod stmt;
+pub mod tuple;
 pub mod types;
 
 #[cfg(test)]
