@@ -305,14 +305,14 @@ impl Checker {
             return poisoned(span);
         };
         if let (TExprKind::Str(x), TExprKind::Str(y)) = (&h.kind, &n.kind) {
-            return int(contains_const(x, y) as i64, Type::U64, span);
+            return int(contains_const(x, y) as i64, Type::Bool, span);
         }
         TExpr {
             kind: TExprKind::StrContains {
                 hay: Box::new(h),
                 needle: Box::new(n),
             },
-            ty: Type::U64,
+            ty: Type::Bool,
             span,
         }
     }
