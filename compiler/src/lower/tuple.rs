@@ -48,8 +48,14 @@ impl Lower<'_, '_> {
         self.at(e.span);
         if let TExprKind::Tuple(items) = &e.kind {
             self.zero_mem(dst.base, dst.offset, ty.size);
-            for (item, f) in items.iter().zip(&ty.fields) {
-                self.field_into(item, dst, f);
+            let order = match e.ty {
+                Type::Tuple(have) => ty.matching(&have),
+                _ => (0..items.len()).collect(),
+            };
+            for (item, i) in items.iter().zip(order) {
+                if let Some(f) = ty.fields.get(i) {
+                    self.field_into(item, dst, f);
+                }
             }
             return;
         }
@@ -114,7 +120,10 @@ impl Lower<'_, '_> {
 
     /// Copy the tuple at `src` (layout `from`) into `dst` (layout `to`, same shape).
     fn convert(&mut self, src: Mem, from: TupleRef, dst: Mem, to: TupleRef) {
-        for (sf, df) in from.fields.iter().zip(&to.fields) {
+        for (sf, i) in from.fields.iter().zip(to.matching(&from)) {
+            let Some(df) = to.fields.get(i) else {
+                continue;
+            };
             let s = Mem {
                 base: src.base,
                 offset: src.offset + sf.offset as i32,

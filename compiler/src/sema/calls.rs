@@ -9,7 +9,15 @@ use crate::front::ast::{self, ExprKind, Span, TypeBase};
 use tracec_meta::{EventKind, PrintfSpec};
 
 /// Functions this module checks when used for their value.
-const VALUE_FUNCS: &[&str] = &["bswap", "strncmp", "strcontains", "strlen", "ntop", "pton"];
+const VALUE_FUNCS: &[&str] = &[
+    "bswap",
+    "strncmp",
+    "strcontains",
+    "strlen",
+    "ntop",
+    "pton",
+    "sizeof",
+];
 /// Functions this module checks when used as statements.
 const STMT_FUNCS: &[&str] = &["cat", "system", "time", "warnf", "errorf", "exit"];
 /// Functions that need `--unsafe`.
@@ -138,6 +146,7 @@ impl Checker {
             "strncmp" => self.strncmp(cx, args, span),
             "strcontains" => self.strcontains(cx, args, span),
             "strlen" => self.strlen(cx, args, span),
+            "sizeof" => self.sizeof(cx, args, span),
             "ntop" => self.ntop(cx, args, span),
             "pton" => {
                 self.error(

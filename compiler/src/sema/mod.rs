@@ -17,6 +17,7 @@ mod control;
 pub mod decls;
 mod expr;
 mod functions;
+mod introspect;
 pub mod kernel;
 pub mod kernel_enum;
 #[cfg(test)]

@@ -114,6 +114,24 @@ fn field_size(ty: Type, int_size: u32) -> u32 {
 }
 
 impl TupleTy {
+    /// For each field of `other` (the same shape), the index of the matching field
+    /// here: by name in records, by position in tuples.
+    pub fn matching(&self, other: &TupleTy) -> Vec<usize> {
+        other
+            .fields
+            .iter()
+            .enumerate()
+            .map(|(i, f)| match &f.name {
+                Some(n) => self
+                    .fields
+                    .iter()
+                    .position(|g| g.name.as_ref() == Some(n))
+                    .unwrap_or(i),
+                None => i,
+            })
+            .collect()
+    }
+
     pub fn describe(&self) -> String {
         if self.record {
             "a record".into()
@@ -188,10 +206,12 @@ impl Type {
                     return None;
                 }
                 let mut fields = Vec::with_capacity(a.fields.len());
-                for (x, y) in a.fields.iter().zip(&b.fields) {
-                    if x.name != y.name {
-                        return None;
-                    }
+                for (i, x) in a.fields.iter().enumerate() {
+                    // Records match fields by name (in `self`'s order), tuples by position.
+                    let y = match &x.name {
+                        Some(n) => b.fields.iter().find(|f| f.name.as_ref() == Some(n))?,
+                        None => &b.fields[i],
+                    };
                     let ty = x.ty.merge(y.ty)?;
                     let size = match ty {
                         Type::Int { .. } => x.size.max(y.size),
@@ -211,7 +231,7 @@ impl Type {
 
 /// The size of the integer `e` would have in bpftrace: a cast's type, or the smallest
 /// signed type that holds a literal; 8 bytes otherwise.
-fn int_size(e: &ast::Expr) -> u32 {
+pub(super) fn int_size(e: &ast::Expr) -> u32 {
     let literal = |v: i128| {
         if i8::try_from(v).is_ok() {
             1
@@ -416,5 +436,20 @@ mod tests {
         let c = Type::Tuple(layout(vec![int(1, true)]));
         assert_eq!(a.merge(c), None);
         assert_eq!(Type::Bool.merge(Type::U64), None);
+    }
+
+    #[test]
+    fn records_merge_by_name() {
+        let named = |n: &str, size| (Some(n.to_string()), Type::Int { signed: true }, size);
+        let a = layout(vec![named("foo", 1), named("bar", 8)]);
+        let b = layout(vec![named("bar", 1), named("foo", 8)]);
+        let Some(Type::Tuple(m)) = Type::Tuple(a).merge(Type::Tuple(b)) else {
+            panic!("records should merge")
+        };
+        assert_eq!(m.fields[0].name.as_deref(), Some("foo"));
+        assert_eq!(m.fields[0].size, 8);
+        assert_eq!(m.matching(&b), [1, 0]);
+        let c = layout(vec![named("foo", 1), named("baz", 8)]);
+        assert_eq!(Type::Tuple(a).merge(Type::Tuple(c)), None);
     }
 }
