@@ -304,6 +304,12 @@ impl Checker {
             }
             tkeys.push(t);
         }
+        // `@m[$t]` with a tuple `$t` is `@m[$t.0, $t.1, ...]`.
+        if let [single] = tkeys.as_slice() {
+            if matches!(single.ty, Type::Tuple(t) if !t.record && t.fields.len() > 1) {
+                tkeys = super::tuple::split(tkeys.remove(0));
+            }
+        }
         let types: Vec<Type> = tkeys
             .iter()
             .map(|t| {

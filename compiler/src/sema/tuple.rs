@@ -372,6 +372,19 @@ impl Checker {
     }
 }
 
+/// The elements of tuple `e`, each read from it.
+pub(super) fn split(e: TExpr) -> Vec<TExpr> {
+    let Type::Tuple(t) = e.ty else {
+        return vec![e];
+    };
+    if let TExprKind::Tuple(items) = e.kind {
+        return items;
+    }
+    (0..t.fields.len() as u32)
+        .map(|i| get(e.clone(), t, i, e.span))
+        .collect()
+}
+
 fn get(base: TExpr, t: TupleRef, index: u32, span: Span) -> TExpr {
     // A literal's element is the element itself.
     if let TExprKind::Tuple(mut items) = base.kind {
