@@ -110,6 +110,17 @@ pub enum Ty {
     Ptr,
     /// Fields laid out one after another, each at its own offset.
     Tuple { fields: Vec<Field> },
+    /// A boolean in the low byte of `size` bytes, printed as `true`/`false`.
+    Bool { size: u8 },
+    /// Named fields (a record, `(a = 1, b = "x")`), printed as `{ .a = 1, .b = x }`.
+    Record { fields: Vec<RecordField> },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct RecordField {
+    pub name: String,
+    pub offset: u32,
+    pub ty: Ty,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -126,6 +137,12 @@ impl Ty {
             Ty::Str { size } => *size,
             Ty::Ptr => 8,
             Ty::Tuple { fields } => fields
+                .iter()
+                .map(|f| f.offset + f.ty.size())
+                .max()
+                .unwrap_or(0),
+            Ty::Bool { size } => u32::from(*size),
+            Ty::Record { fields } => fields
                 .iter()
                 .map(|f| f.offset + f.ty.size())
                 .max()

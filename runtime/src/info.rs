@@ -275,6 +275,15 @@ pub fn ty_name(t: &Ty) -> String {
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
+        Ty::Bool { .. } => "bool".into(),
+        Ty::Record { fields } => format!(
+            "{{ {} }}",
+            fields
+                .iter()
+                .map(|f| format!(".{} = {}", f.name, ty_name(&f.ty)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     }
 }
 

@@ -232,7 +232,10 @@ pub fn sort_keys(key: &Ty, entries: &mut [(Vec<u8>, Value)]) {
         Ty::Ptr => {
             entries.sort_by_key(|(k, _)| int_at(k, offset, 8) as u64);
         }
-        Ty::Tuple { .. } => {}
+        Ty::Bool { .. } => {
+            entries.sort_by_key(|(k, _)| bytes_at(k, offset, 1).first().copied());
+        }
+        Ty::Tuple { .. } | Ty::Record { .. } => {}
     };
     match key {
         Ty::Tuple { fields } => {

@@ -12,6 +12,9 @@ pub enum Value {
     Str(Vec<u8>),
     Ptr(u64),
     Tuple(Vec<Value>),
+    Bool(bool),
+    /// A record's fields with their names, in layout order.
+    Record(Vec<(String, Value)>),
 }
 
 /// Read a little-endian integer of `size` bytes (1, 2, 4 or 8), sign-extending if asked.
@@ -71,6 +74,16 @@ impl Value {
                     })
                     .collect::<Option<Vec<_>>>()?,
             ),
+            Ty::Bool { .. } => Value::Bool(*bytes.first()? != 0),
+            Ty::Record { fields } => Value::Record(
+                fields
+                    .iter()
+                    .map(|f| {
+                        let sub = bytes.get(usize::try_from(f.offset).ok()?..)?;
+                        Some((f.name.clone(), Value::decode(&f.ty, sub)?))
+                    })
+                    .collect::<Option<Vec<_>>>()?,
+            ),
         })
     }
 
@@ -90,6 +103,20 @@ impl Value {
                     v.write_text(out);
                 }
                 out.push(b')');
+            }
+            Value::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
+            Value::Record(fields) => {
+                out.extend_from_slice(b"{ ");
+                for (i, (name, v)) in fields.iter().enumerate() {
+                    if i > 0 {
+                        out.extend_from_slice(b", ");
+                    }
+                    out.push(b'.');
+                    out.extend_from_slice(name.as_bytes());
+                    out.extend_from_slice(b" = ");
+                    v.write_text(out);
+                }
+                out.extend_from_slice(b" }");
             }
         }
     }
@@ -117,7 +144,12 @@ impl Value {
             (Value::UInt(v), _) => Arg::uint(*v),
             (Value::Ptr(p), _) => Arg::Ptr(*p),
             (Value::Str(s), _) => Arg::Str(s.clone()),
-            (Value::Tuple(_), _) => Arg::Str(self.text()),
+            (Value::Bool(b), _) => Arg::Int {
+                bits: u64::from(*b),
+                size: 1,
+                signed: false,
+            },
+            (Value::Tuple(_) | Value::Record(_), _) => Arg::Str(self.text()),
         }
     }
 }

@@ -236,6 +236,13 @@ pub enum ExprKind {
         stmts: Vec<Stmt>,
         value: Box<Expr>,
     },
+    /// `(a, b, ...)`, `(a,)`, `()`.
+    Tuple(Vec<Expr>),
+    /// `(name = a, other = b, ...)`: `names[i]` names `values[i]`.
+    Record {
+        names: Vec<String>,
+        values: Vec<Expr>,
+    },
 }
 
 /// A type as written in a cast: `uint32`, `struct task_struct *`, `int8 **`.
@@ -251,6 +258,8 @@ pub struct TypeName {
 pub enum TypeBase {
     /// `int8` ... `uint64`.
     Int { bits: u8, signed: bool },
+    /// `bool`.
+    Bool,
     /// `struct name` / `union name`.
     Record { name: String, union: bool },
 }
@@ -262,6 +271,7 @@ impl TypeName {
             TypeBase::Int { bits, signed } => {
                 format!("{}int{bits}", if *signed { "" } else { "u" })
             }
+            TypeBase::Bool => "bool".into(),
             TypeBase::Record { name, union } => {
                 format!("{} {name}", if *union { "union" } else { "struct" })
             }

@@ -79,7 +79,10 @@ pub fn check(program: &Program) -> Result<(), Diagnostic> {
             },
             Node::Expr(e) => match &e.kind {
                 ExprKind::Int(_) | ExprKind::Str(_) | ExprKind::Ident(_) | ExprKind::Var(_) => {}
-                ExprKind::Map { keys: list, .. } | ExprKind::Call { args: list, .. } => {
+                ExprKind::Map { keys: list, .. }
+                | ExprKind::Call { args: list, .. }
+                | ExprKind::Tuple(list)
+                | ExprKind::Record { values: list, .. } => {
                     stack.extend(list.iter().map(|e| (Node::Expr(e), d)))
                 }
                 ExprKind::Field { base, .. }
@@ -158,7 +161,10 @@ pub fn dismantle(program: Program) {
             }
             Owned::Expr(e) => match e.kind {
                 ExprKind::Int(_) | ExprKind::Str(_) | ExprKind::Ident(_) | ExprKind::Var(_) => {}
-                ExprKind::Map { keys: list, .. } | ExprKind::Call { args: list, .. } => {
+                ExprKind::Map { keys: list, .. }
+                | ExprKind::Call { args: list, .. }
+                | ExprKind::Tuple(list)
+                | ExprKind::Record { values: list, .. } => {
                     stack.extend(list.into_iter().map(Owned::Expr))
                 }
                 ExprKind::Field { base, .. }

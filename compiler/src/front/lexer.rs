@@ -59,6 +59,7 @@ pub enum Tok {
     #[token("uint16", |_| "uint16".to_string())]
     #[token("uint32", |_| "uint32".to_string())]
     #[token("uint64", |_| "uint64".to_string())]
+    #[token("bool", |_| "bool".to_string())]
     IntType(String),
 
     #[token("if")]

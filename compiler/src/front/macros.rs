@@ -140,9 +140,10 @@ impl Expander {
     fn expr(&mut self, e: &mut Expr) {
         match &mut e.kind {
             ExprKind::Int(_) | ExprKind::Str(_) | ExprKind::Var(_) | ExprKind::Ident(_) => {}
-            ExprKind::Map { keys: list, .. } | ExprKind::Call { args: list, .. } => {
-                list.iter_mut().for_each(|a| self.expr(a))
-            }
+            ExprKind::Map { keys: list, .. }
+            | ExprKind::Call { args: list, .. }
+            | ExprKind::Tuple(list)
+            | ExprKind::Record { values: list, .. } => list.iter_mut().for_each(|a| self.expr(a)),
             ExprKind::Field { base, .. }
             | ExprKind::Unary { expr: base, .. }
             | ExprKind::Cast { expr: base, .. } => self.expr(base),
@@ -367,7 +368,9 @@ impl Subst {
                 *name = self.map(name, e.span);
                 keys.iter_mut().for_each(|k| self.expr(k));
             }
-            ExprKind::Call { args, .. } => args.iter_mut().for_each(|a| self.expr(a)),
+            ExprKind::Call { args, .. }
+            | ExprKind::Tuple(args)
+            | ExprKind::Record { values: args, .. } => args.iter_mut().for_each(|a| self.expr(a)),
             ExprKind::Field { base, .. }
             | ExprKind::Unary { expr: base, .. }
             | ExprKind::Cast { expr: base, .. } => self.expr(base),

@@ -130,7 +130,10 @@ fn shift_spans(e: &mut Expr, off: u32) {
     e.span.start -= off;
     e.span.end -= off;
     match &mut e.kind {
-        ExprKind::Map { keys: list, .. } | ExprKind::Call { args: list, .. } => {
+        ExprKind::Map { keys: list, .. }
+        | ExprKind::Call { args: list, .. }
+        | ExprKind::Tuple(list)
+        | ExprKind::Record { values: list, .. } => {
             list.iter_mut().for_each(|k| shift_spans(k, off))
         }
         ExprKind::Cast { ty, expr } => {

@@ -83,7 +83,6 @@ fn hint(tok: &Tok, expected: &[String]) -> Option<String> {
         Tok::AttachPoint(_) if expects("{") => {
             Some("separate the attach points of one probe with `,`".into())
         }
-        Tok::Comma if expects(")") => Some("tuples are not supported by tracec yet".into()),
         _ => None,
     }
 }

@@ -39,6 +39,18 @@ fn sexp(e: &Expr) -> String {
         }
         ExprKind::Cast { ty, expr } => format!("(({}){})", ty.spelling(), sexp(expr)),
         ExprKind::Block { stmts, value } => format!("{{{} stmts; {}}}", stmts.len(), sexp(value)),
+        ExprKind::Tuple(items) => {
+            let items: Vec<String> = items.iter().map(sexp).collect();
+            format!("(tuple {})", items.join(" "))
+        }
+        ExprKind::Record { names, values } => {
+            let items: Vec<String> = names
+                .iter()
+                .zip(values)
+                .map(|(n, v)| format!("{n}={}", sexp(v)))
+                .collect();
+            format!("(record {})", items.join(" "))
+        }
     }
 }
 
@@ -430,10 +442,7 @@ fn notes_for_unsupported_syntax() {
         notes("BEGIN { import x; }"),
         vec!["`import` is not supported by tracec yet"]
     );
-    assert_eq!(
-        notes("BEGIN { $x = (1, 2) }"),
-        vec!["tuples are not supported by tracec yet"]
-    );
+    assert!(parse("BEGIN { $x = (1, 2) }").is_ok());
     assert_eq!(
         notes("BEGIN { $x = (pid_t)1 }"),
         vec!["casts name `int8`..`uint64`, `struct NAME *` or `union NAME *`; other type names are not supported"]
@@ -442,6 +451,18 @@ fn notes_for_unsupported_syntax() {
         notes("BEGIN END { }"),
         vec!["separate the attach points of one probe with `,`"]
     );
+}
+
+#[test]
+fn tuples_records_and_type_arguments_parse() {
+    let one = |src: &str| sexp(&parse_expr(src).expect(src));
+    assert_eq!(one("(1, \"a\", $x)"), "(tuple 1 \"a\" $x)");
+    assert_eq!(one("(1,)"), "(tuple 1)");
+    assert_eq!(one("()"), "(tuple )");
+    assert_eq!(one("(a = 1, b = (2, 3))"), "(record a=1 b=(tuple 2 3))");
+    assert_eq!(one("(1)"), "1");
+    assert_eq!(one("sizeof(uint16)"), "sizeof(((uint16)0))");
+    assert_eq!(one("(bool)$x"), "((bool)$x)");
 }
 
 #[test]

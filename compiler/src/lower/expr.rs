@@ -158,6 +158,9 @@ impl Lower<'_, '_> {
             TExprKind::StrNcmp { lhs, rhs, n } => Operand::Reg(self.strncmp(lhs, rhs, *n)),
             TExprKind::StrContains { hay, needle } => Operand::Reg(self.strcontains(hay, needle)),
             TExprKind::StrLen(s) => Operand::Reg(self.strlen(s)),
+            TExprKind::TupleGet { base, index } => self.tuple_get_int(base, *index),
+            // A tuple is never an integer; sema does not let one through.
+            TExprKind::Tuple(_) => Operand::Imm(0),
             // Strings never reach here after checking; keep lowering total anyway.
             TExprKind::Str(_)
             | TExprKind::Param(_)
@@ -259,12 +262,10 @@ impl Lower<'_, '_> {
     /// A string expression as a value in memory (or a literal).
     pub(crate) fn str_val(&mut self, e: &TExpr) -> StrVal {
         self.at(e.span);
-        let size = match e.ty {
-            Type::Str { size } => size,
-            _ => 8,
-        };
+        let size = e.ty.storage_size();
         match &e.kind {
             TExprKind::Str(s) => StrVal::Lit(s.as_bytes().to_vec()),
+            TExprKind::TupleGet { base, index } => self.tuple_get_mem(base, *index),
             TExprKind::Var(v) => match self.vars.get(v.0 as usize) {
                 Some(super::VarLoc::Str { slot, size }) => StrVal::Mem(Mem {
                     base: Base::Slot(*slot),
@@ -302,6 +303,9 @@ impl Lower<'_, '_> {
     /// up to its terminating NUL is guaranteed, enough for ringbuf records).
     pub(crate) fn str_into(&mut self, e: &TExpr, dst: Mem, pad: bool) {
         self.at(e.span);
+        if let Type::Tuple(t) = e.ty {
+            return self.tuple_into(e, dst, t);
+        }
         match &e.kind {
             TExprKind::Builtin(Builtin::Comm) => {
                 let n = COMM_SIZE.min(dst.size);
@@ -399,8 +403,10 @@ impl Lower<'_, '_> {
         match v {
             StrVal::Lit(bytes) => {
                 let mut off = 0;
+                // Widths follow the absolute offset: tuple fields sit at any byte.
+                let start = dst.offset.max(0) as u32;
                 while off < dst.size {
-                    let w = piece(off, dst.size);
+                    let w = piece(start + off, start + dst.size);
                     let c = chunk(bytes, off, w);
                     self.b
                         .store(dst.base, dst.offset + off as i32, width(w), Operand::Imm(c));

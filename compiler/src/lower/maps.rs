@@ -32,6 +32,15 @@ impl Lower<'_, '_> {
                     };
                     self.str_into(k, dst, true);
                 }
+                Type::Tuple(t) => {
+                    let dst = Mem {
+                        base: Base::Slot(slot),
+                        offset: off as i32,
+                        size: align8(t.size),
+                    };
+                    self.zero_mem(dst.base, dst.offset, dst.size);
+                    self.tuple_into(k, dst, t);
+                }
                 _ => {
                     let v = self.int(k);
                     self.b.store(Base::Slot(slot), off as i32, Width::B8, v);
@@ -120,11 +129,19 @@ impl Lower<'_, '_> {
             MapValue::Plain(e) => {
                 let size = match vty {
                     MapValueType::Plain(Type::Str { size }) => size,
+                    MapValueType::Plain(Type::Tuple(t)) => t.size,
                     _ => 8,
                 };
                 // Evaluate the value before the key: it may itself read maps.
                 let vslot = self.b.temp_slot(size);
-                if e.ty.is_str() {
+                if let MapValueType::Plain(Type::Tuple(t)) = vty {
+                    let dst = Mem {
+                        base: Base::Slot(vslot),
+                        offset: 0,
+                        size: align8(size),
+                    };
+                    self.tuple_into(e, dst, t);
+                } else if e.ty.is_str() {
                     let dst = Mem {
                         base: Base::Slot(vslot),
                         offset: 0,

@@ -16,6 +16,7 @@ mod maps;
 mod output;
 mod params;
 mod stmt;
+mod tuple;
 
 #[cfg(test)]
 mod kernel_tests;
@@ -89,11 +90,13 @@ pub(crate) fn key_layout(keys: &[Type]) -> (Vec<(u32, Type)>, u32) {
     (parts, off.max(8))
 }
 
-fn data_type(t: Type) -> DataType {
+pub(crate) fn data_type(t: Type) -> DataType {
     match t {
         Type::Int { signed } => DataType::Int { size: 8, signed },
         Type::Str { size } => DataType::Str { size },
         Type::Ptr { .. } => DataType::Ptr,
+        Type::Bool => DataType::U64,
+        Type::Tuple(t) => tuple::data_type(&t),
         Type::Void | Type::Unknown => DataType::U64,
     }
 }
@@ -340,6 +343,8 @@ pub(crate) struct Lower<'a, 'c> {
     pub m: &'a mut ModuleCx<'c>,
     pub lines: &'a LineIndex<'a>,
     pub vars: Vec<VarLoc>,
+    /// The type of each variable (tuples are converted to it on assignment).
+    pub var_tys: Vec<Type>,
     /// Enclosing loops, innermost last: where `continue` and `break` go.
     pub loops: Vec<control::LoopTargets>,
 }
@@ -412,14 +417,15 @@ fn lower_probe<'c>(m: &mut ModuleCx<'c>, p: &'c CheckedProbe, lines: &LineIndex)
         m,
         lines,
         vars: Vec::new(),
+        var_tys: p.vars.iter().map(|v| v.ty).collect(),
         loops: Vec::new(),
     };
     // Every variable starts as 0 / "" so that no path reads an uninitialized register
     // or stack byte (the verifier rejects that).
     for v in &p.vars {
         let vl = match v.ty {
-            Type::Str { size } => {
-                let size = align8(size);
+            Type::Str { .. } | Type::Tuple(_) => {
+                let size = align8(v.ty.storage_size());
                 let slot = l.b.new_slot(size, 8);
                 l.b.zero(slot, 0, size);
                 VarLoc::Str { slot, size }

@@ -136,7 +136,7 @@ impl Lower<'_, '_> {
 
     /// `print(value)`: the value is the payload.
     pub(crate) fn print_value(&mut self, id: u32, value: &TExpr) {
-        if value.ty.is_str() {
+        if value.ty.is_mem() {
             let size = align8(value.ty.storage_size());
             self.event(EventKind::PrintValue, id, size, |l, rec| {
                 let dst = Mem {

@@ -19,7 +19,7 @@ impl Lower<'_, '_> {
     fn stmt(&mut self, s: &TStmt) {
         match &s.kind {
             TStmtKind::Expr(e) => {
-                if e.ty.is_str() {
+                if e.ty.is_mem() {
                     self.str_val(e);
                 } else {
                     self.int(e);
@@ -36,8 +36,19 @@ impl Lower<'_, '_> {
                         offset: 0,
                         size,
                     };
-                    // `$s = $s` or a string built from itself: go through a temporary.
-                    if let TExprKind::Var(_) = value.kind {
+                    let var_ty = self.var_tys.get(var.0 as usize).copied();
+                    if let Some(Type::Tuple(t)) = var_ty {
+                        // Through a temporary: the value may read the variable itself.
+                        let tmp = self.b.temp_slot(t.size);
+                        let m = Mem {
+                            base: Base::Slot(tmp),
+                            offset: 0,
+                            size: align8(t.size),
+                        };
+                        self.tuple_into(value, m, t);
+                        self.b.copy(Base::Slot(slot), 0, Base::Slot(tmp), 0, t.size);
+                    } else if let TExprKind::Var(_) = value.kind {
+                        // `$s = $s` or a string built from itself: go through a temporary.
                         let v = self.str_val(value);
                         self.write_str(&v, dst);
                     } else {

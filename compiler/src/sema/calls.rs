@@ -9,7 +9,15 @@ use crate::front::ast::{self, ExprKind, Span, TypeBase};
 use tracec_meta::{EventKind, PrintfSpec};
 
 /// Functions this module checks when used for their value.
-const VALUE_FUNCS: &[&str] = &["bswap", "strncmp", "strcontains", "strlen", "ntop", "pton"];
+const VALUE_FUNCS: &[&str] = &[
+    "bswap",
+    "strncmp",
+    "strcontains",
+    "strlen",
+    "ntop",
+    "pton",
+    "sizeof",
+];
 /// Functions this module checks when used as statements.
 const STMT_FUNCS: &[&str] = &["cat", "system", "time", "warnf", "errorf", "exit"];
 /// Functions that need `--unsafe`.
@@ -138,6 +146,7 @@ impl Checker {
             "strncmp" => self.strncmp(cx, args, span),
             "strcontains" => self.strcontains(cx, args, span),
             "strlen" => self.strlen(cx, args, span),
+            "sizeof" => self.sizeof(cx, args, span),
             "ntop" => self.ntop(cx, args, span),
             "pton" => {
                 self.error(
@@ -234,7 +243,7 @@ impl Checker {
         let bytes = match &args[0].kind {
             ExprKind::Cast { ty, .. } if ty.pointers == 0 => match ty.base {
                 TypeBase::Int { bits, .. } => u32::from(bits / 8).clamp(1, 8),
-                TypeBase::Record { .. } => 8,
+                TypeBase::Record { .. } | TypeBase::Bool => 8,
             },
             _ => 8,
         };
@@ -305,14 +314,14 @@ impl Checker {
             return poisoned(span);
         };
         if let (TExprKind::Str(x), TExprKind::Str(y)) = (&h.kind, &n.kind) {
-            return int(contains_const(x, y) as i64, Type::U64, span);
+            return int(contains_const(x, y) as i64, Type::Bool, span);
         }
         TExpr {
             kind: TExprKind::StrContains {
                 hay: Box::new(h),
                 needle: Box::new(n),
             },
-            ty: Type::U64,
+            ty: Type::Bool,
             span,
         }
     }

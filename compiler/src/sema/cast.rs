@@ -18,7 +18,7 @@ impl Checker {
         if inner.ty == Type::Unknown {
             return poisoned(span);
         }
-        if !matches!(inner.ty, Type::Int { .. } | Type::Ptr { .. }) {
+        if !matches!(inner.ty, Type::Int { .. } | Type::Ptr { .. } | Type::Bool) {
             self.error(
                 span,
                 format!("cannot cast {} to {}", inner.ty.describe(), ty.spelling()),
@@ -36,7 +36,7 @@ impl Checker {
                 TypeBase::Record { .. } => Pointee::Ptr,
                 TypeBase::Int { bits: 8, .. } if ty.pointers == 1 => Pointee::Char,
                 TypeBase::Int { .. } if ty.pointers == 1 => Pointee::Other,
-                TypeBase::Int { .. } => Pointee::Ptr,
+                TypeBase::Int { .. } | TypeBase::Bool => Pointee::Ptr,
             };
             let user = match inner.ty {
                 Type::Ptr { user, .. } => user,
@@ -61,7 +61,32 @@ impl Checker {
                 poisoned(span)
             }
             TypeBase::Int { bits, signed } => int_cast(inner, bits, signed, span),
+            TypeBase::Bool => bool_cast(inner, span),
         }
+    }
+}
+
+/// `(bool)e`: whether `e` is non-zero.
+fn bool_cast(inner: TExpr, span: Span) -> TExpr {
+    if inner.ty == Type::Bool {
+        return TExpr { span, ..inner };
+    }
+    let kind = match inner.kind {
+        TExprKind::Int(v) => TExprKind::Int(i64::from(v != 0)),
+        _ => TExprKind::Cmp {
+            cond: crate::ir::Cond::Ne,
+            lhs: Box::new(inner),
+            rhs: Box::new(TExpr {
+                kind: TExprKind::Int(0),
+                ty: Type::U64,
+                span,
+            }),
+        },
+    };
+    TExpr {
+        kind,
+        ty: Type::Bool,
+        span,
     }
 }
 

@@ -78,15 +78,14 @@ impl Checker {
             ExprKind::Map { name, keys } => self.map_read(cx, name, keys, span),
             ExprKind::Call { name, args } => self.call_expr(cx, name, args, span),
             ExprKind::Field { base, field, .. } => self.field(cx, base, field, span),
-            ExprKind::Index { .. } => {
-                self.error(span, "indexing is only supported on maps (@m[key])");
-                poisoned(span)
-            }
+            ExprKind::Index { base, index } => self.index_expr(cx, base, index, span),
             ExprKind::Unary { op, expr } => self.unary(cx, *op, expr, span),
             ExprKind::Binary { op, lhs, rhs } => self.binary(cx, *op, lhs, rhs, span),
             ExprKind::Ternary { cond, then, els } => self.ternary(cx, cond, then, els, span),
             ExprKind::Cast { ty, expr } => self.cast(cx, ty, expr, span),
             ExprKind::Block { stmts, value } => self.block_expr(cx, stmts, value, span),
+            ExprKind::Tuple(items) => self.tuple_expr(cx, items, None, span),
+            ExprKind::Record { names, values } => self.tuple_expr(cx, values, Some(names), span),
         }
     }
 
@@ -100,7 +99,7 @@ impl Checker {
     /// Report unless `t` is an integer or pointer; `what` completes "cannot use a string as ...".
     fn require_scalar(&mut self, t: &TExpr, what: &str) -> bool {
         match t.ty {
-            Type::Int { .. } | Type::Ptr { .. } => true,
+            Type::Int { .. } | Type::Ptr { .. } | Type::Bool => true,
             Type::Unknown => false,
             other => {
                 self.error(t.span, format!("cannot use {} as {what}", other.describe()));
@@ -121,6 +120,11 @@ impl Checker {
             return t;
         }
         match name {
+            "true" | "false" => TExpr {
+                kind: TExprKind::Int(i64::from(name == "true")),
+                ty: Type::Bool,
+                span,
+            },
             "curtask" => self.curtask(span),
             "usermode" | "ppid" => self.task_builtin(cx, name, span),
             "probe" => {
@@ -290,10 +294,21 @@ impl Checker {
         for k in keys {
             let t = self.expr(cx, k);
             match t.ty {
-                Type::Int { .. } | Type::Ptr { .. } | Type::Str { .. } | Type::Unknown => {}
+                Type::Int { .. }
+                | Type::Ptr { .. }
+                | Type::Str { .. }
+                | Type::Bool
+                | Type::Tuple(_)
+                | Type::Unknown => {}
                 Type::Void => self.error(t.span, "a map key must be an integer or a string"),
             }
             tkeys.push(t);
+        }
+        // `@m[$t]` with a tuple `$t` is `@m[$t.0, $t.1, ...]`.
+        if let [single] = tkeys.as_slice() {
+            if matches!(single.ty, Type::Tuple(t) if !t.record && t.fields.len() > 1) {
+                tkeys = super::tuple::split(tkeys.remove(0));
+            }
         }
         let types: Vec<Type> = tkeys
             .iter()

@@ -112,7 +112,7 @@ impl Checker {
                 return ptr;
             }
             Type::Unknown => return poisoned(span),
-            Type::Void => {
+            Type::Void | Type::Bool | Type::Tuple(_) => {
                 self.error(ptr.span, "str() needs a pointer or an integer address");
                 return poisoned(span);
             }

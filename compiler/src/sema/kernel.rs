@@ -263,6 +263,10 @@ impl Checker {
         }
         chain.reverse();
         let ptr = self.expr(cx, root);
+        if let Type::Tuple(_) = ptr.ty {
+            let path: Vec<(&str, Span)> = chain.iter().map(|a| (a.name, a.span)).collect();
+            return self.tuple_fields(ptr, &path);
+        }
         let struct_id = match ptr.ty {
             Type::Unknown => return poisoned(span),
             Type::Ptr {

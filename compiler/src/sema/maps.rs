@@ -154,6 +154,10 @@ impl MapTable {
                 (Type::Unknown, t) => *k = t,
                 (Type::Int { .. }, Type::Int { .. }) => {}
                 (Type::Str { .. }, Type::Str { .. }) => *k = merge_str(*k, t),
+                (Type::Bool, Type::Bool) => {}
+                (Type::Tuple(_), Type::Tuple(_)) if k.merge(t).is_some() => {
+                    *k = k.merge(t).unwrap_or(*k)
+                }
                 (a, b) => {
                     return Err(format!(
                         "{} key {} is {} here, but {} elsewhere",
@@ -182,6 +186,9 @@ impl MapTable {
             (MapValueType::Plain(a), MapValueType::Plain(b)) => match (a, b) {
                 (Type::Str { .. }, Type::Str { .. }) => {
                     *known = MapValueType::Plain(merge_str(a, b))
+                }
+                (Type::Tuple(_), Type::Tuple(_)) if a.merge(b).is_some() => {
+                    *known = MapValueType::Plain(a.merge(b).unwrap_or(a))
                 }
                 (a, b) if a.is_scalar() && b.is_scalar() => {}
                 _ => {

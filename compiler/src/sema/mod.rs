@@ -17,6 +17,7 @@ mod control;
 pub mod decls;
 mod expr;
 mod functions;
+mod introspect;
 pub mod kernel;
 pub mod kernel_enum;
 #[cfg(test)]
@@ -27,6 +28,7 @@ pub mod params;
 pub mod printf;
 mod probe_ctx;
 mod stmt;
+pub mod tuple;
 pub mod types;
 
 #[cfg(test)]

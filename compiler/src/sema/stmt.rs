@@ -136,6 +136,9 @@ impl Checker {
             (Type::Unknown, t) => t,
             (Type::Str { size: a }, Type::Str { size: b }) => Type::Str { size: a.max(b) },
             (Type::Int { .. }, Type::Int { .. }) => old,
+            (Type::Tuple(_), Type::Tuple(_)) if old.merge(v.ty).is_some() => {
+                old.merge(v.ty).unwrap_or(old)
+            }
             (a, b) if a.is_scalar() && b.is_scalar() => a,
             (a, b) => {
                 self.error(
@@ -256,6 +259,9 @@ impl Type {
             Type::Int { .. } => "an integer".into(),
             Type::Str { .. } => "a string".into(),
             Type::Ptr { .. } => "a pointer".into(),
+            Type::Bool => "a bool".into(),
+            Type::Tuple(t) if t.record => "a record".into(),
+            Type::Tuple(_) => "a tuple".into(),
             Type::Void => "no value".into(),
             Type::Unknown => "an unknown value".into(),
         }

@@ -46,6 +46,10 @@ pub enum Type {
         user: bool,
         to: Pointee,
     },
+    /// `true` / `false`: 0 or 1 in a register.
+    Bool,
+    /// A tuple or record: fields at fixed offsets in memory (see `sema::tuple`).
+    Tuple(super::tuple::TupleRef),
     /// The result of a function that returns nothing (`printf`).
     Void,
     /// Not known (yet): an earlier error, or a map whose type comes from a later probe.
@@ -59,7 +63,11 @@ impl Type {
 
     /// Integers and pointers: values that live in a register.
     pub fn is_scalar(self) -> bool {
-        matches!(self, Type::Int { .. } | Type::Ptr { .. })
+        matches!(self, Type::Int { .. } | Type::Ptr { .. } | Type::Bool)
+    }
+    /// Values that live in memory (strings, tuples) rather than in a register.
+    pub fn is_mem(self) -> bool {
+        matches!(self, Type::Str { .. } | Type::Tuple(_))
     }
     pub fn is_str(self) -> bool {
         matches!(self, Type::Str { .. })
@@ -74,6 +82,8 @@ impl Type {
             Type::Int { signed: false } => "an unsigned integer".into(),
             Type::Str { size } => format!("a string[{size}]"),
             Type::Ptr { .. } => "a pointer".into(),
+            Type::Bool => "a bool".into(),
+            Type::Tuple(t) => t.describe(),
             Type::Void => "no value".into(),
             Type::Unknown => "an unknown value".into(),
         }
@@ -84,6 +94,9 @@ impl Type {
             Type::Int { .. } => "integer",
             Type::Str { .. } => "string",
             Type::Ptr { .. } => "pointer",
+            Type::Bool => "bool",
+            Type::Tuple(t) if t.record => "record",
+            Type::Tuple(_) => "tuple",
             Type::Void => "no value",
             Type::Unknown => "unknown",
         }
@@ -94,6 +107,8 @@ impl Type {
             Type::Int { signed } => Ty::Int { size: 8, signed },
             Type::Str { size } => Ty::Str { size },
             Type::Ptr { .. } => Ty::Ptr,
+            Type::Bool => Ty::Bool { size: 8 },
+            Type::Tuple(t) => t.meta(),
             Type::Void | Type::Unknown => Ty::Int {
                 size: 8,
                 signed: false,
@@ -104,6 +119,7 @@ impl Type {
     pub fn storage_size(self) -> u32 {
         match self {
             Type::Str { size } => size,
+            Type::Tuple(t) => t.size,
             _ => 8,
         }
     }
@@ -294,6 +310,14 @@ pub enum TExprKind {
     },
     /// `strlen(s)`.
     StrLen(Box<TExpr>),
+    /// A tuple or record literal: the elements in field order of the expression's
+    /// [`Type::Tuple`] (records in the order written, which is their layout order).
+    Tuple(Vec<TExpr>),
+    /// Field `index` of a tuple or record value.
+    TupleGet {
+        base: Box<TExpr>,
+        index: u32,
+    },
     /// A block expression: the statements, then the value.
     Block {
         stmts: Vec<TStmt>,

@@ -62,6 +62,14 @@ pub fn value(v: &Value) -> String {
             let parts: Vec<String> = items.iter().map(value).collect();
             format!("[{}]", parts.join(","))
         }
+        Value::Bool(b) => b.to_string(),
+        Value::Record(fields) => {
+            let parts: Vec<String> = fields
+                .iter()
+                .map(|(n, v)| format!("{}: {}", string(n.as_bytes()), value(v)))
+                .collect();
+            format!("{{{}}}", parts.join(", "))
+        }
     }
 }
 
