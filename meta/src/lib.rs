@@ -26,7 +26,7 @@ pub const MAGIC: [u8; 4] = *b"TRCM";
 /// Bumped when an old runtime could not run a new object correctly.
 pub const FORMAT_MAJOR: u16 = 1;
 /// Bumped for additions an old runtime may safely ignore.
-pub const FORMAT_MINOR: u16 = 3;
+pub const FORMAT_MINOR: u16 = 4;
 /// ELF section holding an object's signature (see `tracec --sign`), when it is signed.
 pub const SIGNATURE_SECTION: &str = ".tracec.sig";
 /// Size of the header in front of the JSON payload: magic, major, minor, payload length.
@@ -110,9 +110,10 @@ pub enum Ty {
     Ptr,
     /// Fields laid out one after another, each at its own offset.
     Tuple { fields: Vec<Field> },
-    /// A boolean in the low byte of `size` bytes, printed as `true`/`false`.
+    /// A boolean in the low byte of `size` bytes, printed as `true`/`false`. Format 1.4.
     Bool { size: u8 },
     /// Named fields (a record, `(a = 1, b = "x")`), printed as `{ .a = 1, .b = x }`.
+    /// Format 1.4.
     Record { fields: Vec<RecordField> },
 }
 

@@ -236,6 +236,10 @@ impl Checker {
                     ok = false;
                     continue;
                 }
+                (ConvKind::Int, Type::Bool) => tracec_meta::Ty::Int {
+                    size: 8,
+                    signed: false,
+                },
                 (ConvKind::Int, Type::Int { .. } | Type::Ptr { .. })
                 | (ConvKind::Ptr, Type::Int { .. } | Type::Ptr { .. })
                 | (ConvKind::Str, Type::Str { .. }) => {
