@@ -202,6 +202,7 @@ pub fn helper_name(id: i32) -> Option<&'static str> {
         Helper::Jiffies64,
         Helper::KtimeGetBootNs,
         Helper::KtimeGetTaiNs,
+        Helper::MapLookupPercpuElem,
     ];
     ALL.iter().find(|h| h.id() == id).map(|h| h.name())
 }

@@ -287,6 +287,7 @@ pub enum Helper {
     RingbufSubmit = 132,
     RingbufDiscard = 133,
     KtimeGetTaiNs = 208,
+    MapLookupPercpuElem = 195,
 }
 
 impl Helper {
@@ -305,6 +306,7 @@ impl Helper {
             Helper::Jiffies64 => "jiffies64",
             Helper::KtimeGetBootNs => "ktime_get_boot_ns",
             Helper::KtimeGetTaiNs => "ktime_get_tai_ns",
+            Helper::MapLookupPercpuElem => "map_lookup_percpu_elem",
             Helper::GetSmpProcessorId => "get_smp_processor_id",
             Helper::GetCurrentPidTgid => "get_current_pid_tgid",
             Helper::GetCurrentUidGid => "get_current_uid_gid",

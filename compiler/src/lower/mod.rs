@@ -6,6 +6,7 @@
 //! size. Large payloads (printf strings, join) are written straight into the ringbuf
 //! record. Temporaries are scoped to a statement so their slots are reused.
 
+mod agg_read;
 mod builtins;
 mod calls;
 mod control;

@@ -315,6 +315,9 @@ impl Checker {
         let (map, keys) = self.map_keys(cx, name, keys, span);
         let ty = match self.maps.value(map) {
             Some(MapValueType::Plain(t)) => t,
+            Some(MapValueType::Agg { kind, signed }) if super::agg_read::readable(kind) => {
+                super::agg_read::value_type(kind, signed)
+            }
             Some(MapValueType::Agg { .. }) => {
                 let n = self.maps.name(map).to_string();
                 self.error(

@@ -9,6 +9,7 @@
 //! the first pass only learns map and variable types, the second reports errors and
 //! builds the output with everything known.
 
+mod agg_read;
 pub mod builtins;
 pub mod calls;
 mod cast;
