@@ -5,7 +5,7 @@
 //! constant, so the loop is bounded.
 
 use super::Lower;
-use crate::ir::{Base, BinOp, Cond, Helper, MapId, Operand, VReg, Width};
+use crate::ir::{Base, BinOp, Cond, Helper, MapId, Operand, Slot, VReg, Width};
 use crate::sema::types::*;
 use tracec_meta::AggKind;
 
@@ -22,6 +22,17 @@ impl Lower<'_, '_> {
         signed: bool,
     ) -> VReg {
         let key = self.key(map, keys);
+        self.agg_read_at(map, key, kind, signed)
+    }
+
+    /// The aggregation at `key` (a slot holding the whole map key), combined over CPUs.
+    pub(super) fn agg_read_at(
+        &mut self,
+        map: MapIdx,
+        key: Slot,
+        kind: AggKind,
+        signed: bool,
+    ) -> VReg {
         let g = self.m.u64_global(tracec_meta::GLOBAL_NCPUS);
         let gp = self.b.global_addr(g, 0);
         let ncpus = self.b.load(Base::Reg(gp), 0, Width::B8, false);

@@ -12,6 +12,7 @@ mod calls;
 mod control;
 mod events;
 mod expr;
+mod for_map;
 mod kernel;
 mod maps;
 mod output;
@@ -249,6 +250,11 @@ pub(crate) struct ModuleCx<'c> {
     start_ns: Option<GlobalId>,
     /// The global of each parameter, indexed by `ParamId`.
     pub params: Vec<GlobalId>,
+    /// Subprograms (map loop callbacks), `None` while being built; their `FuncId`s
+    /// follow the programs'.
+    pub subprograms: Vec<Option<ir::Function>>,
+    /// `FuncId` of the first subprogram: the number of programs.
+    pub first_subprogram: u32,
 }
 
 impl ModuleCx<'_> {
@@ -343,6 +349,10 @@ pub(crate) struct Lower<'a, 'c> {
     pub vars: Vec<VarLoc>,
     /// Enclosing loops, innermost last: where `continue` and `break` go.
     pub loops: Vec<control::LoopTargets>,
+    /// The probe's variables (types of the locals of map loop bodies).
+    pub probe_vars: &'a [crate::sema::VarInfo],
+    /// Set while lowering a map loop body (a callback subprogram).
+    pub callback: Option<for_map::Callback>,
 }
 
 impl Lower<'_, '_> {
@@ -367,6 +377,8 @@ pub fn lower(checked: &Checked, source: &str) -> Lowered {
         lost: None,
         start_ns: None,
         params: Vec::new(),
+        subprograms: Vec::new(),
+        first_subprogram: checked.probes.len() as u32,
     };
     m.add_param_globals();
     for (i, info) in checked.maps.iter().enumerate() {
@@ -390,6 +402,7 @@ pub fn lower(checked: &Checked, source: &str) -> Lowered {
             attach: p.probe.attach.clone(),
         });
     }
+    functions.extend(m.subprograms.drain(..).flatten());
     Lowered {
         module: ir::Module {
             functions,
@@ -414,6 +427,8 @@ fn lower_probe<'c>(m: &mut ModuleCx<'c>, p: &'c CheckedProbe, lines: &LineIndex)
         lines,
         vars: Vec::new(),
         loops: Vec::new(),
+        probe_vars: &p.vars,
+        callback: None,
     };
     // Every variable starts as 0 / "" so that no path reads an uninitialized register
     // or stack byte (the verifier rejects that).

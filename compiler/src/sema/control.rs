@@ -188,13 +188,7 @@ impl Checker {
                     body,
                 }
             }
-            ForIter::Map(m) => {
-                self.error(
-                    m.span,
-                    "iterating over a map with `for` is not supported by tracec yet",
-                );
-                TStmtKind::Expr(poisoned(span))
-            }
+            ForIter::Map(m) => self.for_map(cx, var, m, body, span),
         }
     }
 

@@ -149,6 +149,9 @@ impl Checker {
 
     /// `args->field` / `args.field`.
     fn field(&mut self, cx: &mut ProbeCx, base: &ast::Expr, field: &str, span: Span) -> TExpr {
+        if let Some(t) = self.loop_tuple_field(cx, base, field, span) {
+            return t;
+        }
         if !matches!(&base.kind, ExprKind::Ident(n) if n == "args") {
             return self.kernel_field(cx, base, field, span);
         }

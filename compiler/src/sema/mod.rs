@@ -17,6 +17,7 @@ pub mod config;
 mod control;
 pub mod decls;
 mod expr;
+mod for_map;
 mod functions;
 pub mod kernel;
 pub mod kernel_enum;

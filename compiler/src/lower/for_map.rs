@@ -1,0 +1,289 @@
+//! `for ($kv : @map) { body }`: the body becomes a BPF-to-BPF subprogram, the callback
+//! of `bpf_for_each_map_elem`:
+//!
+//! ```text
+//! long cb(struct bpf_map *map, const void *key, void *value, void *ctx)
+//! ```
+//!
+//! `ctx` points at a struct on the program's stack: the probe's context pointer (so the
+//! body can use builtins that need it), a flag the body sets when it leaves the probe
+//! (`return`, `exit()`), then the probe's variables visible at the loop. The callback
+//! copies those variables in when it starts and back out when it ends, and the
+//! program copies them back after the loop, so the body's writes are seen by later
+//! iterations and by the code after the loop (bpftrace's semantics). `continue` ends
+//! an iteration (the callback returns 0), `break` the loop (it returns 1).
+
+use super::control::LoopTargets;
+use super::{key_layout, Lower, VarLoc};
+use crate::ir::builder::FunctionBuilder;
+use crate::ir::{
+    Base, BlockId, Cond, FuncId, Helper, MapId, Operand, Slot, Terminator, VReg, Width,
+    SUBPROGRAM_SECTION,
+};
+use crate::sema::types::*;
+use crate::sema::MapValueType;
+
+/// Offset of the probe's context pointer in the callback context.
+const CTX_PROBE: i32 = 0;
+/// Offset of the "leave the probe" flag.
+const CTX_LEAVE: i32 = 8;
+/// Offset of the first shared variable.
+const CTX_VARS: u32 = 16;
+
+/// The state of the callback being lowered.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Callback {
+    /// The callback context (argument 4).
+    cptr: VReg,
+    /// Where leaving the probe goes once the flag is set: the callback's `break` exit.
+    stop: BlockId,
+}
+
+/// A shared variable's place in the callback context: offset, and size for strings.
+#[derive(Debug, Clone, Copy)]
+struct SharedVar {
+    var: VarId,
+    offset: u32,
+    loc: VarLoc,
+}
+
+impl Lower<'_, '_> {
+    /// `return` or `exit()`: leave the probe; from a callback, set the flag and stop
+    /// the iteration (the program returns once the loop ends).
+    pub(crate) fn leave_probe(&mut self) {
+        match self.callback {
+            Some(cb) => {
+                self.b
+                    .store(Base::Reg(cb.cptr), CTX_LEAVE, Width::B8, Operand::Imm(1));
+                self.b.jump(cb.stop);
+            }
+            None => self.b.ret(0),
+        }
+    }
+
+    pub(super) fn for_map(
+        &mut self,
+        map: MapIdx,
+        keys: &[VarId],
+        value: VarId,
+        shared: &[VarId],
+        locals: &[VarId],
+        body: &[TStmt],
+    ) {
+        let idx = self.m.subprograms.len();
+        self.m.subprograms.push(None);
+        let func = FuncId(self.m.first_subprogram + idx as u32);
+
+        // The context struct, filled from this function's variables.
+        let mut layout = Vec::new();
+        let mut size = CTX_VARS;
+        for &var in shared {
+            let Some(loc) = self.vars.get(var.0 as usize).copied() else {
+                continue;
+            };
+            layout.push(SharedVar {
+                var,
+                offset: size,
+                loc,
+            });
+            size += match loc {
+                VarLoc::Reg(_) => 8,
+                VarLoc::Str { size, .. } => align8(size),
+            };
+        }
+        let cslot = self.b.temp_slot(size);
+        let probe_ctx = self.b.ctx();
+        self.b.store(
+            Base::Slot(cslot),
+            CTX_PROBE,
+            Width::B8,
+            Operand::Reg(probe_ctx),
+        );
+        self.b
+            .store(Base::Slot(cslot), CTX_LEAVE, Width::B8, Operand::Imm(0));
+        for s in &layout {
+            copy_var(self, s.loc, Base::Slot(cslot), s.offset, true);
+        }
+
+        let name = format!("tracec_for_each_{idx}");
+        let sub = self.callback_function(name, map, keys, value, &layout, locals, body);
+        self.m.subprograms[idx] = Some(sub);
+
+        let m = self.b.map_addr(MapId(map.0));
+        let f = self.b.func_addr(func);
+        let c = self.b.slot_addr(cslot, 0);
+        self.b.call_void(
+            Helper::ForEachMapElem,
+            vec![
+                Operand::Reg(m),
+                Operand::Reg(f),
+                Operand::Reg(c),
+                Operand::Imm(0),
+            ],
+        );
+        for s in &layout {
+            copy_var(self, s.loc, Base::Slot(cslot), s.offset, false);
+        }
+        let leave = self.b.load(Base::Slot(cslot), CTX_LEAVE, Width::B8, false);
+        let stop = self.b.new_block();
+        let go_on = self.b.new_block();
+        self.b.branch(Cond::Ne, leave, Operand::Imm(0), stop, go_on);
+        self.b.switch_to(stop);
+        self.leave_probe();
+        self.b.switch_to(go_on);
+    }
+
+    /// Build the callback with this lowering state swapped out for its own.
+    #[allow(clippy::too_many_arguments)]
+    fn callback_function(
+        &mut self,
+        name: String,
+        map: MapIdx,
+        keys: &[VarId],
+        value: VarId,
+        layout: &[SharedVar],
+        locals: &[VarId],
+        body: &[TStmt],
+    ) -> crate::ir::Function {
+        let loc = self.b.loc();
+        let saved_b = std::mem::replace(
+            &mut self.b,
+            FunctionBuilder::new(name, SUBPROGRAM_SECTION, loc),
+        );
+        let saved_vars = std::mem::take(&mut self.vars);
+        let saved_loops = std::mem::take(&mut self.loops);
+        let saved_cb = self.callback.take();
+
+        let key_ptr = self.b.arg(1);
+        let value_ptr = self.b.arg(2);
+        let cptr = self.b.arg(3);
+        let probe_ctx = self.b.load(Base::Reg(cptr), CTX_PROBE, Width::B8, false);
+        self.b.set_ctx(probe_ctx);
+
+        // Variables: the shared ones, the loop variable's parts and the body's own;
+        // no other variable can be named in the body.
+        let unused = self.b.imm(0);
+        self.vars = vec![VarLoc::Reg(unused); self.probe_vars.len()];
+        let own = keys.iter().chain([&value]).chain(locals);
+        for &v in layout.iter().map(|s| &s.var).chain(own) {
+            let loc = match self.probe_vars.get(v.0 as usize).map(|i| i.ty) {
+                Some(Type::Str { size }) => {
+                    let size = align8(size);
+                    let slot = self.b.new_slot(size, 8);
+                    self.b.zero(slot, 0, size);
+                    VarLoc::Str { slot, size }
+                }
+                Some(_) => VarLoc::Reg(self.b.imm(0)),
+                None => continue,
+            };
+            self.vars[v.0 as usize] = loc;
+        }
+        for s in layout {
+            let loc = self.vars[s.var.0 as usize];
+            copy_var(self, loc, Base::Reg(cptr), s.offset, false);
+        }
+        self.load_element(map, keys, value, key_ptr, value_ptr);
+
+        let next = self.b.new_block();
+        let stop = self.b.new_block();
+        let out = self.b.new_block();
+        let ret = self.b.new_vreg();
+        self.callback = Some(super::for_map::Callback { cptr, stop });
+        self.loops.push(LoopTargets { next, exit: stop });
+        self.stmts(body);
+        self.loops.pop();
+        self.b.jump(next);
+        self.b.switch_to(next);
+        self.b.mov(ret, Operand::Imm(0));
+        self.b.jump(out);
+        self.b.switch_to(stop);
+        self.b.mov(ret, Operand::Imm(1));
+        self.b.jump(out);
+        self.b.switch_to(out);
+        for s in layout {
+            let loc = self.vars[s.var.0 as usize];
+            copy_var(self, loc, Base::Reg(cptr), s.offset, true);
+        }
+        self.b.terminate(Terminator::Return(Operand::Reg(ret)));
+
+        let sub = std::mem::replace(&mut self.b, saved_b).finish();
+        self.vars = saved_vars;
+        self.loops = saved_loops;
+        self.callback = saved_cb;
+        sub
+    }
+
+    /// Set the loop variable's parts from the element at `key_ptr` / `value_ptr`.
+    fn load_element(
+        &mut self,
+        map: MapIdx,
+        keys: &[VarId],
+        value: VarId,
+        key_ptr: VReg,
+        value_ptr: VReg,
+    ) {
+        let info = &self.m.checked.maps[map.0 as usize];
+        let (parts, key_size) = key_layout(&info.keys);
+        let value_type = info.value;
+        let parts: Vec<(u32, Type)> = if parts.is_empty() {
+            vec![(0, Type::U64)]
+        } else {
+            parts
+        };
+        for (&var, (off, ty)) in keys.iter().zip(parts) {
+            let part_size = match ty {
+                Type::Str { size } => align8(size),
+                _ => 8,
+            };
+            self.set_var_from(var, Base::Reg(key_ptr), off, part_size);
+        }
+        match value_type {
+            MapValueType::Plain(t) => {
+                let size = match t {
+                    Type::Str { size } => size,
+                    _ => 8,
+                };
+                self.set_var_from(value, Base::Reg(value_ptr), 0, size);
+            }
+            MapValueType::Agg { kind, signed } => {
+                // The callback sees this CPU's slot; combine all CPUs' instead.
+                let key: Slot = self.b.temp_slot(key_size);
+                self.b
+                    .copy(Base::Slot(key), 0, Base::Reg(key_ptr), 0, key_size);
+                let v = self.agg_read_at(map, key, kind, signed);
+                if let Some(VarLoc::Reg(r)) = self.vars.get(value.0 as usize).copied() {
+                    self.b.mov(r, Operand::Reg(v));
+                }
+            }
+        }
+    }
+
+    /// `var = *(base + off)`: an integer, or up to `size` bytes of a string.
+    fn set_var_from(&mut self, var: VarId, base: Base, off: u32, size: u32) {
+        match self.vars.get(var.0 as usize).copied() {
+            Some(VarLoc::Reg(r)) => {
+                let v = self.b.load(base, off as i32, Width::B8, false);
+                self.b.mov(r, Operand::Reg(v));
+            }
+            Some(VarLoc::Str { slot, size: vsize }) => {
+                self.b
+                    .copy(Base::Slot(slot), 0, base, off as i32, size.min(vsize));
+            }
+            None => {}
+        }
+    }
+}
+
+/// Copy a variable to (`to_mem`) or from memory at `base + offset`.
+fn copy_var(l: &mut Lower, loc: VarLoc, base: Base, offset: u32, to_mem: bool) {
+    let off = offset as i32;
+    match (loc, to_mem) {
+        (VarLoc::Reg(r), true) => l.b.store(base, off, Width::B8, Operand::Reg(r)),
+        (VarLoc::Reg(r), false) => {
+            let v = l.b.load(base, off, Width::B8, false);
+            l.b.mov(r, Operand::Reg(v));
+        }
+        (VarLoc::Str { slot, size }, true) => l.b.copy(base, off, Base::Slot(slot), 0, size),
+        (VarLoc::Str { slot, size }, false) => l.b.copy(Base::Slot(slot), 0, base, off, size),
+    }
+}
