@@ -20,6 +20,8 @@ mod params;
 mod stmt;
 
 #[cfg(test)]
+mod for_map_tests;
+#[cfg(test)]
 mod kernel_tests;
 #[cfg(test)]
 mod tests;
