@@ -162,7 +162,7 @@ fn libbpf_loads_the_callback_subprogram() {
     let o = run_cmd("bpftool", &["btf", "dump", "file", obj.to_str().unwrap()]);
     let btf = String::from_utf8_lossy(&o.stdout);
     assert!(
-        btf.contains("FUNC 'tracec_for_each_0' type_id=") && btf.contains("linkage=static"),
+        btf.contains("FUNC 'tracec_loop_0' type_id=") && btf.contains("linkage=static"),
         "{btf}"
     );
     let pin = format!("/sys/fs/bpf/tracec-test-for-map-{}", std::process::id());
@@ -172,4 +172,27 @@ fn libbpf_loads_the_callback_subprogram() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     // One program; the callbacks are linked into it, not programs of their own.
     assert_eq!(loaded, 1);
+}
+
+#[test]
+fn range_loops_with_run_time_bounds_use_bpf_loop() {
+    let Some(_k) = kernel_or_skip("for_range_callback") else {
+        return;
+    };
+    let out = run_script(
+        "for_range_callback",
+        r#"BEGIN {
+  @a = 3; $sum = 0; $s = "x";
+  for ($i : 0..@a) { $sum += $i; @a += 1; $s = "y"; }
+  printf("sum %d a %d s %s\n", $sum, @a, $s);
+  $n = 0;
+  for ($i : (-2)..1000) { if ($i == 2) { break; } if ($i == 0) { continue; } $n++; }
+  printf("n %d\n", $n);
+  $lo = 5; $hi = 2;
+  for ($i : $lo..$hi) { printf("never\n"); }
+  for ($i : 0..$lo) { for ($kv : @a) { if ($i == 1) { printf("leave %d\n", $kv.1); exit(); } } }
+  printf("not reached\n");
+}"#,
+    );
+    assert!(out.starts_with("sum 3 a 6 s y\nn 3\nleave 6\n"), "{out}");
 }

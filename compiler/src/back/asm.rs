@@ -208,6 +208,7 @@ pub fn helper_name(id: i32) -> Option<&'static str> {
         Helper::KtimeGetTaiNs,
         Helper::MapLookupPercpuElem,
         Helper::ForEachMapElem,
+        Helper::Loop,
     ];
     ALL.iter().find(|h| h.id() == id).map(|h| h.name())
 }

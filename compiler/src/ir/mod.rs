@@ -299,6 +299,7 @@ pub enum Helper {
     KtimeGetTaiNs = 208,
     MapLookupPercpuElem = 195,
     ForEachMapElem = 164,
+    Loop = 181,
 }
 
 impl Helper {
@@ -319,6 +320,7 @@ impl Helper {
             Helper::KtimeGetTaiNs => "ktime_get_tai_ns",
             Helper::MapLookupPercpuElem => "map_lookup_percpu_elem",
             Helper::ForEachMapElem => "for_each_map_elem",
+            Helper::Loop => "loop",
             Helper::GetSmpProcessorId => "get_smp_processor_id",
             Helper::GetCurrentPidTgid => "get_current_pid_tgid",
             Helper::GetCurrentUidGid => "get_current_uid_gid",

@@ -5,6 +5,9 @@
 //! long cb(struct bpf_map *map, const void *key, void *value, void *ctx)
 //! ```
 //!
+//! Range loops whose bounds are not small constants work the same way with `bpf_loop`
+//! (`long cb(u64 index, void *ctx)`; `$i` is `start + index`, the start in the context).
+//!
 //! `ctx` points at a struct on the program's stack: the probe's context pointer (so the
 //! body can use builtins that need it), a flag the body sets when it leaves the probe
 //! (`return`, `exit()`), then the probe's variables visible at the loop. The callback
@@ -17,7 +20,7 @@ use super::control::LoopTargets;
 use super::{key_layout, Lower, VarLoc};
 use crate::ir::builder::FunctionBuilder;
 use crate::ir::{
-    Base, BlockId, Cond, FuncId, Helper, MapId, Operand, Slot, Terminator, VReg, Width,
+    Base, BinOp, BlockId, Cond, FuncId, Helper, MapId, Operand, Slot, Terminator, VReg, Width,
     SUBPROGRAM_SECTION,
 };
 use crate::sema::types::*;
@@ -27,8 +30,25 @@ use crate::sema::MapValueType;
 const CTX_PROBE: i32 = 0;
 /// Offset of the "leave the probe" flag.
 const CTX_LEAVE: i32 = 8;
+/// Offset of a range loop's start value.
+const CTX_START: i32 = 16;
 /// Offset of the first shared variable.
-const CTX_VARS: u32 = 16;
+const CTX_VARS: u32 = 24;
+/// `bpf_loop` runs nothing when asked for more iterations than this.
+const BPF_LOOP_MAX: i64 = 1 << 23;
+
+/// What each iteration gets.
+#[derive(Clone, Copy)]
+enum Element<'t> {
+    /// A map element: the key parts and the value.
+    Map {
+        map: MapIdx,
+        keys: &'t [VarId],
+        value: VarId,
+    },
+    /// A range loop's variable.
+    Range { var: VarId },
+}
 
 /// The state of the callback being lowered.
 #[derive(Debug, Clone, Copy)]
@@ -70,6 +90,76 @@ impl Lower<'_, '_> {
         locals: &[VarId],
         body: &[TStmt],
     ) {
+        let el = Element::Map { map, keys, value };
+        self.callback_loop(el, None, shared, locals, body, |l, f, c| {
+            let m = l.b.map_addr(MapId(map.0));
+            vec![
+                Operand::Reg(m),
+                Operand::Reg(f),
+                Operand::Reg(c),
+                Operand::Imm(0),
+            ]
+        });
+    }
+
+    /// `for ($var : start..end) { body }` with `bpf_loop`: `end - start` iterations
+    /// (none when `end <= start`, signed), the bounds evaluated once.
+    pub(super) fn for_range_callback(
+        &mut self,
+        var: VarId,
+        start: &TExpr,
+        end: &TExpr,
+        shared: &[VarId],
+        locals: &[VarId],
+        body: &[TStmt],
+    ) {
+        let first = self.int(start);
+        let first = self.reg(first);
+        let s = self.b.new_vreg();
+        self.b.mov(s, Operand::Reg(first));
+        let last = self.int(end);
+        let last = self.reg(last);
+        let n = self.b.binary(BinOp::Sub, last, Operand::Reg(s));
+        let count = self.b.imm(0);
+        let some = self.b.new_block();
+        let capped = self.b.new_block();
+        let cap = self.b.new_block();
+        let done = self.b.new_block();
+        self.b.branch(Cond::Sgt, last, Operand::Reg(s), some, done);
+        self.b.switch_to(some);
+        self.b.mov(count, Operand::Reg(n));
+        self.b
+            .branch(Cond::Ugt, count, Operand::Imm(BPF_LOOP_MAX), cap, capped);
+        self.b.switch_to(cap);
+        self.b.mov(count, Operand::Imm(BPF_LOOP_MAX));
+        self.b.jump(done);
+        self.b.switch_to(capped);
+        self.b.jump(done);
+        self.b.switch_to(done);
+        let el = Element::Range { var };
+        self.callback_loop(el, Some(s), shared, locals, body, |_, f, c| {
+            vec![
+                Operand::Reg(count),
+                Operand::Reg(f),
+                Operand::Reg(c),
+                Operand::Imm(0),
+            ]
+        });
+    }
+
+    /// Lower a loop whose body is a callback: fill the context (with a range loop's
+    /// `start`), build the callback,
+    /// call the helper with the arguments `args(self, &callback, &context)` returns,
+    /// copy the variables back and leave the probe if the body did.
+    fn callback_loop(
+        &mut self,
+        el: Element,
+        start: Option<VReg>,
+        shared: &[VarId],
+        locals: &[VarId],
+        body: &[TStmt],
+        args: impl FnOnce(&mut Self, VReg, VReg) -> Vec<Operand>,
+    ) {
         let idx = self.m.subprograms.len();
         self.m.subprograms.push(None);
         let func = FuncId(self.m.first_subprogram + idx as u32);
@@ -101,26 +191,24 @@ impl Lower<'_, '_> {
         );
         self.b
             .store(Base::Slot(cslot), CTX_LEAVE, Width::B8, Operand::Imm(0));
+        let start = start.map_or(Operand::Imm(0), Operand::Reg);
+        self.b.store(Base::Slot(cslot), CTX_START, Width::B8, start);
         for s in &layout {
             copy_var(self, s.loc, Base::Slot(cslot), s.offset, true);
         }
 
-        let name = format!("tracec_for_each_{idx}");
-        let sub = self.callback_function(name, map, keys, value, &layout, locals, body);
+        let name = format!("tracec_loop_{idx}");
+        let sub = self.callback_function(name, el, &layout, locals, body);
         self.m.subprograms[idx] = Some(sub);
 
-        let m = self.b.map_addr(MapId(map.0));
         let f = self.b.func_addr(func);
         let c = self.b.slot_addr(cslot, 0);
-        self.b.call_void(
-            Helper::ForEachMapElem,
-            vec![
-                Operand::Reg(m),
-                Operand::Reg(f),
-                Operand::Reg(c),
-                Operand::Imm(0),
-            ],
-        );
+        let helper = match el {
+            Element::Map { .. } => Helper::ForEachMapElem,
+            Element::Range { .. } => Helper::Loop,
+        };
+        let call_args = args(self, f, c);
+        self.b.call_void(helper, call_args);
         for s in &layout {
             copy_var(self, s.loc, Base::Slot(cslot), s.offset, false);
         }
@@ -134,13 +222,10 @@ impl Lower<'_, '_> {
     }
 
     /// Build the callback with this lowering state swapped out for its own.
-    #[allow(clippy::too_many_arguments)]
     fn callback_function(
         &mut self,
         name: String,
-        map: MapIdx,
-        keys: &[VarId],
-        value: VarId,
+        el: Element,
         layout: &[SharedVar],
         locals: &[VarId],
         body: &[TStmt],
@@ -154,18 +239,30 @@ impl Lower<'_, '_> {
         let saved_loops = std::mem::take(&mut self.loops);
         let saved_cb = self.callback.take();
 
-        let key_ptr = self.b.arg(1);
-        let value_ptr = self.b.arg(2);
-        let cptr = self.b.arg(3);
+        // Map: (map, key, value, ctx); range: (index, ctx).
+        let (a, b, cptr) = match el {
+            Element::Map { .. } => {
+                let key = self.b.arg(1);
+                let value = self.b.arg(2);
+                (key, value, self.b.arg(3))
+            }
+            Element::Range { .. } => {
+                let index = self.b.arg(0);
+                (index, index, self.b.arg(1))
+            }
+        };
         let probe_ctx = self.b.load(Base::Reg(cptr), CTX_PROBE, Width::B8, false);
         self.b.set_ctx(probe_ctx);
 
-        // Variables: the shared ones, the loop variable's parts and the body's own;
+        // Variables: the shared ones, the loop variable('s parts) and the body's own;
         // no other variable can be named in the body.
         let unused = self.b.imm(0);
         self.vars = vec![VarLoc::Reg(unused); self.probe_vars.len()];
-        let own = keys.iter().chain([&value]).chain(locals);
-        for &v in layout.iter().map(|s| &s.var).chain(own) {
+        let mut own: Vec<VarId> = locals.to_vec();
+        if let Element::Map { keys, value, .. } = el {
+            own.extend(keys.iter().copied().chain([value]));
+        }
+        for &v in layout.iter().map(|s| &s.var).chain(&own) {
             let loc = match self.probe_vars.get(v.0 as usize).map(|i| i.ty) {
                 Some(Type::Str { size }) => {
                     let size = align8(size);
@@ -182,13 +279,22 @@ impl Lower<'_, '_> {
             let loc = self.vars[s.var.0 as usize];
             copy_var(self, loc, Base::Reg(cptr), s.offset, false);
         }
-        self.load_element(map, keys, value, key_ptr, value_ptr);
+        match el {
+            Element::Map { map, keys, value } => self.load_element(map, keys, value, a, b),
+            Element::Range { var } => {
+                let start = self.b.load(Base::Reg(cptr), CTX_START, Width::B8, false);
+                let i = self.b.binary(BinOp::Add, start, Operand::Reg(a));
+                if let Some(VarLoc::Reg(r)) = self.vars.get(var.0 as usize).copied() {
+                    self.b.mov(r, Operand::Reg(i));
+                }
+            }
+        }
 
         let next = self.b.new_block();
         let stop = self.b.new_block();
         let out = self.b.new_block();
         let ret = self.b.new_vreg();
-        self.callback = Some(super::for_map::Callback { cptr, stop });
+        self.callback = Some(Callback { cptr, stop });
         self.loops.push(LoopTargets { next, exit: stop });
         self.stmts(body);
         self.loops.pop();

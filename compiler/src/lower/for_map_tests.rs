@@ -93,7 +93,7 @@ fn object_has_static_text_function_and_pseudo_func_load() {
     let sym = elf
         .syms
         .iter()
-        .find(|s| elf.strtab.get_at(s.st_name) == Some("tracec_for_each_0"))
+        .find(|s| elf.strtab.get_at(s.st_name) == Some("tracec_loop_0"))
         .expect("callback symbol");
     assert_eq!(sym.st_shndx, text);
     assert_eq!(sym.st_bind(), goblin::elf::sym::STB_LOCAL);
@@ -106,4 +106,20 @@ fn object_has_static_text_function_and_pseudo_func_load() {
         .find(|r| matches!(r.target, crate::back::RelocTarget::Func(_)))
         .unwrap();
     assert_eq!((f.insns[r.insn].src, f.insns[r.insn].imm), (4, 0));
+}
+
+#[test]
+fn range_loops_inline_small_constant_bounds_only() {
+    let c = compile("BEGIN { for ($i : 0..10) { printf(\"%d\\n\", $i); } }").unwrap();
+    assert_eq!(c.ir.functions.len(), 1);
+    assert_eq!(calls(&c.ir.functions[0], Helper::Loop), 0);
+    for src in [
+        "BEGIN { $n = 10; for ($i : 0..$n) { printf(\"%d\\n\", $i); } }",
+        "BEGIN { for ($i : 0..100000) { printf(\"%d\\n\", $i); } }",
+    ] {
+        let c = compile(src).unwrap();
+        assert_eq!(c.ir.functions.len(), 2, "{src}");
+        assert_eq!(calls(&c.ir.functions[0], Helper::Loop), 1, "{src}");
+        assert_eq!(c.ir.functions[1].section, SUBPROGRAM_SECTION);
+    }
 }

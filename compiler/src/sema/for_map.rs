@@ -1,4 +1,4 @@
-//! Checking `for ($kv : @map) { body }`.
+//! Checking `for ($kv : @map) { body }` (and which range loops become callbacks).
 //!
 //! Until scripts have tuple values, the loop variable is not one variable but one per
 //! part, under names no script can spell: `kv.0` (the key, or `kv.0.0`, `kv.0.1`...
@@ -141,8 +141,20 @@ fn tuple_path(e: &ast::Expr) -> Option<String> {
     }
 }
 
+/// Most iterations of a range loop with constant bounds that is lowered inline (the
+/// verifier walks every iteration); other range loops run as `bpf_loop` callbacks.
+pub(super) const INLINE_RANGE_MAX: i64 = 64;
+
+/// Whether `start..end` has constant bounds at most [`INLINE_RANGE_MAX`] apart.
+pub(super) fn unrolls(start: &TExpr, end: &TExpr) -> bool {
+    match (&start.kind, &end.kind) {
+        (TExprKind::Int(a), TExprKind::Int(b)) => b.saturating_sub(*a) <= INLINE_RANGE_MAX,
+        _ => false,
+    }
+}
+
 /// The variables visible at this point (innermost declaration of each name).
-fn visible_vars(cx: &ProbeCx) -> Vec<VarId> {
+pub(super) fn visible_vars(cx: &ProbeCx) -> Vec<VarId> {
     let mut seen = std::collections::HashSet::new();
     let mut out = Vec::new();
     for (name, v) in cx.vars.scopes.iter().rev().flat_map(|s| s.iter().rev()) {
