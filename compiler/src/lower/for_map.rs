@@ -393,3 +393,38 @@ fn copy_var(l: &mut Lower, loc: VarLoc, base: Base, offset: u32, to_mem: bool) {
         (VarLoc::Str { slot, size }, false) => l.b.copy(Base::Slot(slot), 0, base, off, size),
     }
 }
+
+/// Variables that live only in loop callbacks (declared in their bodies or the loop
+/// variable's parts): the program itself need not give them a register or stack.
+pub(super) fn callback_only_vars(stmts: &[TStmt], out: &mut Vec<bool>) {
+    let mark = |vars: &[VarId], out: &mut Vec<bool>| {
+        for v in vars {
+            if let Some(b) = out.get_mut(v.0 as usize) {
+                *b = true;
+            }
+        }
+    };
+    for s in stmts {
+        match &s.kind {
+            TStmtKind::ForMap {
+                keys,
+                value,
+                locals,
+                ..
+            } => {
+                mark(keys, out);
+                mark(&[*value], out);
+                mark(locals, out);
+            }
+            TStmtKind::ForRangeCallback { locals, .. } => mark(locals, out),
+            TStmtKind::If { then, els, .. } => {
+                callback_only_vars(then, out);
+                callback_only_vars(els, out);
+            }
+            TStmtKind::While { body, .. }
+            | TStmtKind::Unroll { body, .. }
+            | TStmtKind::ForRange { body, .. } => callback_only_vars(body, out),
+            _ => {}
+        }
+    }
+}

@@ -123,3 +123,20 @@ fn range_loops_inline_small_constant_bounds_only() {
         assert_eq!(c.ir.functions[1].section, SUBPROGRAM_SECTION);
     }
 }
+
+#[test]
+fn callback_locals_take_no_stack_in_the_program() {
+    let c = compile(
+        &format!(
+            "BEGIN {{ @m[\"{k}\"] = \"{k}\"; for ($kv : @m) {{ $s = $kv.1; printf(\"%s %s\\n\", $s, $kv.0); }} }}",
+            k = "k".repeat(100)
+        ),
+    )
+    .unwrap();
+    let stack = |f: &crate::ir::Function| f.slots.iter().map(|s| s.size).sum::<u32>();
+    let (main, cb) = (&c.ir.functions[0], &c.ir.functions[1]);
+    // The key, the value and $s (three 101-byte strings) live in the callback only;
+    // the program has the key and value it stores and the callback context.
+    assert!(stack(cb) >= 3 * 101, "{}", stack(cb));
+    assert!(stack(main) < 3 * 101, "{}", stack(main));
+}

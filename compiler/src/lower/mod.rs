@@ -434,8 +434,11 @@ fn lower_probe<'c>(m: &mut ModuleCx<'c>, p: &'c CheckedProbe, lines: &LineIndex)
     };
     // Every variable starts as 0 / "" so that no path reads an uninitialized register
     // or stack byte (the verifier rejects that).
-    for v in &p.vars {
+    let mut callback_only = vec![false; p.vars.len()];
+    for_map::callback_only_vars(&p.body, &mut callback_only);
+    for (v, only) in p.vars.iter().zip(callback_only) {
         let vl = match v.ty {
+            _ if only => VarLoc::Reg(l.b.imm(0)),
             Type::Str { size } => {
                 let size = align8(size);
                 let slot = l.b.new_slot(size, 8);
