@@ -44,6 +44,7 @@ const HELPERS: &[(i32, &str, &str)] = &[
     (148, "copy_from_user", "5.10"),
     (158, "get_current_task_btf", "5.11"),
     (160, "ktime_get_coarse_ns", "5.11"),
+    (164, "for_each_map_elem", "5.13"),
     (165, "snprintf", "5.13"),
     (173, "get_func_ip", "5.15"),
     (174, "get_attach_cookie", "5.15"),

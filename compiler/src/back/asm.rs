@@ -21,6 +21,10 @@ pub fn format(f: &CompiledFunction, module: &Module) -> String {
             Some(d) => format!("map[{}]", d.symbol),
             None => format!("map[#{}]", m.0),
         },
+        RelocTarget::Func(id) => match module.functions.get(id.0 as usize) {
+            Some(d) => format!("func[{}]", d.name),
+            None => format!("func[#{}]", id.0),
+        },
         RelocTarget::Global(g) => {
             let sym = module
                 .globals
@@ -202,6 +206,9 @@ pub fn helper_name(id: i32) -> Option<&'static str> {
         Helper::Jiffies64,
         Helper::KtimeGetBootNs,
         Helper::KtimeGetTaiNs,
+        Helper::MapLookupPercpuElem,
+        Helper::ForEachMapElem,
+        Helper::Loop,
     ];
     ALL.iter().find(|h| h.id() == id).map(|h| h.name())
 }

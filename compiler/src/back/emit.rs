@@ -286,6 +286,14 @@ impl Emitter<'_> {
                 });
                 self.ld_imm64(dst, 0);
             }
+            MInst::LdFunc { dst, func } => {
+                self.relocs.push(Reloc {
+                    insn: self.insns.len(),
+                    target: RelocTarget::Func(func),
+                });
+                self.push(op::LD_IMM64, reg(dst), op::PSEUDO_FUNC, 0, 0);
+                self.push(0, 0, 0, 0, 0);
+            }
             MInst::LdGlobal {
                 dst,
                 global,

@@ -65,6 +65,7 @@ pub fn select(f: &Function) -> Result<MFunction, String> {
         cur: Vec::new(),
         loc: f.loc,
         ctx: None,
+        args: [None; 4],
     };
     // Machine block 0 is a prologue that is never a jump target; IR block `i` is
     // machine block `i + 1`. The context arrives in r1: keep it in a register of its
@@ -77,6 +78,17 @@ pub fn select(f: &Function) -> Result<MFunction, String> {
         dst: ctx,
         src: Src::Reg(Reg::R1),
     });
+    // A subprogram's other arguments (r2..r5), copied only when used: in a program
+    // they are not initialised, and the verifier refuses to read them.
+    for n in used_args(f) {
+        let a = s.out.new_vreg();
+        s.args[usize::from(n - 1)] = Some(a);
+        s.push(MInst::Alu {
+            op: AluOp::Mov,
+            dst: a,
+            src: Src::Reg(Reg::phys(n + 1)),
+        });
+    }
     s.out.blocks.push(MBlock {
         insts: std::mem::take(&mut s.cur),
         term: MTerm::Jump(1),
@@ -95,6 +107,21 @@ struct Selector<'a> {
     cur: Vec<(MInst, Loc)>,
     loc: Loc,
     ctx: Option<Reg>,
+    /// Where the prologue copied arguments 1..=4 (r2..r5), when used.
+    args: [Option<Reg>; 4],
+}
+
+/// The argument numbers (1..=4) that [`Inst::Arg`]s of `f` read, in order.
+fn used_args(f: &Function) -> Vec<u8> {
+    let mut used = [false; 4];
+    for b in &f.blocks {
+        for i in &b.insts {
+            if let Inst::Arg { n: n @ 1..=4, .. } = i {
+                used[usize::from(*n - 1)] = true;
+            }
+        }
+    }
+    (1..=4).filter(|n| used[usize::from(n - 1)]).collect()
 }
 
 fn vr(v: VReg) -> Reg {
@@ -261,6 +288,23 @@ impl Selector<'_> {
                 let d = self.check_vreg(*dst)?;
                 let ctx = self.ctx.unwrap_or(Reg::R1);
                 self.mov(d, Src::Reg(ctx));
+            }
+            Inst::Arg { dst, n } => {
+                let d = self.check_vreg(*dst)?;
+                let a = match n {
+                    0 => self.ctx,
+                    1..=4 => self.args[usize::from(n - 1)],
+                    _ => None,
+                }
+                .ok_or_else(|| self.err(format_args!("argument {n} out of range (0 to 4)")))?;
+                self.mov(d, Src::Reg(a));
+            }
+            Inst::FuncAddr { dst, func } => {
+                let d = self.check_vreg(*dst)?;
+                self.push(MInst::LdFunc {
+                    dst: d,
+                    func: *func,
+                });
             }
             Inst::Mov { dst, src } => {
                 let d = self.check_vreg(*dst)?;

@@ -5,7 +5,7 @@
 //! `r10`); emission encodes it. ALU instructions are two-address (`dst op= src`)
 //! like BPF itself.
 
-use crate::ir::{Cond, CoreAccess, GlobalId, Helper, Loc, MapId, Width};
+use crate::ir::{Cond, CoreAccess, FuncId, GlobalId, Helper, Loc, MapId, Width};
 use std::fmt;
 
 /// A register: physical `r0`..`r10` (ids below [`Reg::FIRST_VIRT`]) or virtual.
@@ -113,6 +113,9 @@ pub enum MInst {
     LdImm64 { dst: Reg, imm: i64 },
     /// `dst = &map` (`ld_imm64` with a map relocation).
     LdMap { dst: Reg, map: MapId },
+    /// `dst = &function` (`ld_imm64` with `BPF_PSEUDO_FUNC`, relocated against the
+    /// subprogram's symbol).
+    LdFunc { dst: Reg, func: FuncId },
     /// `dst = &global + offset` (`ld_imm64` with a `.rodata` relocation).
     LdGlobal {
         dst: Reg,
@@ -270,6 +273,7 @@ impl MInst {
             | MInst::LdImm64 { dst, .. }
             | MInst::LdMap { dst, .. }
             | MInst::LdGlobal { dst, .. }
+            | MInst::LdFunc { dst, .. }
             | MInst::CoreConst { dst, .. }
             | MInst::CoreLoad { dst, .. }
             | MInst::Load { dst, .. }
@@ -294,6 +298,7 @@ impl MInst {
             MInst::LdImm64 { .. }
             | MInst::LdMap { .. }
             | MInst::LdGlobal { .. }
+            | MInst::LdFunc { .. }
             | MInst::CoreConst { .. } => {}
             MInst::Load { base, .. }
             | MInst::CoreLoad { base, .. }
@@ -331,6 +336,7 @@ impl MInst {
             | MInst::LdImm64 { dst, .. }
             | MInst::LdMap { dst, .. }
             | MInst::LdGlobal { dst, .. }
+            | MInst::LdFunc { dst, .. }
             | MInst::CoreConst { dst, .. } => *dst = f(*dst),
             MInst::Load { dst, base, .. } | MInst::CoreLoad { dst, base, .. } => {
                 *dst = f(*dst);
@@ -357,7 +363,10 @@ impl MInst {
     /// Encoded size in 8-byte instruction slots.
     pub fn slots(&self) -> usize {
         match self {
-            MInst::LdImm64 { .. } | MInst::LdMap { .. } | MInst::LdGlobal { .. } => 2,
+            MInst::LdImm64 { .. }
+            | MInst::LdMap { .. }
+            | MInst::LdGlobal { .. }
+            | MInst::LdFunc { .. } => 2,
             MInst::CondSet { .. } => 3,
             _ => 1,
         }

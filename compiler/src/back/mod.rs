@@ -17,7 +17,7 @@ pub mod peephole;
 pub mod regalloc;
 pub mod spill;
 
-use crate::ir::{self, GlobalId, Loc, MapId};
+use crate::ir::{self, FuncId, GlobalId, Loc, MapId};
 pub use insn::Insn;
 
 /// Compile one IR function to BPF: instruction selection, register allocation,
@@ -38,6 +38,10 @@ pub enum RelocTarget {
     /// `ld_imm64` of a `.rodata` global's address; the instruction's `imm` holds the
     /// offset within the global.
     Global(GlobalId),
+    /// `ld_imm64` of a subprogram's address (`src = BPF_PSEUDO_FUNC`, `imm = 0`):
+    /// `R_BPF_64_64` against the function's symbol. Indexes the compiled functions,
+    /// which are in the order of `ir::Module::functions`.
+    Func(FuncId),
 }
 
 /// A relocation on the first half of an `ld_imm64`.

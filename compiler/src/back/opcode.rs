@@ -68,6 +68,8 @@ pub const LD_IMM64: u8 = LD | MODE_IMM | SIZE_DW;
 pub const PSEUDO_MAP_FD: u8 = 1;
 /// `src` of an `ld_imm64` whose `imm` is a map fd and the second `imm` a value offset.
 pub const PSEUDO_MAP_VALUE: u8 = 2;
+/// `ld_imm64` source register: the address of a BPF-to-BPF function (a callback).
+pub const PSEUDO_FUNC: u8 = 4;
 
 pub fn class(code: u8) -> u8 {
     code & 0x07

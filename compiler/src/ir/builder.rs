@@ -55,6 +55,26 @@ impl FunctionBuilder {
         self.ctx
     }
 
+    /// Make `ctx` the register [`FunctionBuilder::ctx`] returns: in a subprogram, the
+    /// probe's context pointer handed over by the program.
+    pub fn set_ctx(&mut self, ctx: VReg) {
+        self.ctx = ctx;
+    }
+
+    /// `dst = argument n` of a subprogram (1 to 4).
+    pub fn arg(&mut self, n: u8) -> VReg {
+        let dst = self.new_vreg();
+        self.emit(Inst::Arg { dst, n });
+        dst
+    }
+
+    /// `dst = &function` (a callback for a helper).
+    pub fn func_addr(&mut self, func: FuncId) -> VReg {
+        let dst = self.new_vreg();
+        self.emit(Inst::FuncAddr { dst, func });
+        dst
+    }
+
     /// Tag instructions emitted from now on with `loc`.
     pub fn set_loc(&mut self, loc: Loc) {
         self.loc = loc;

@@ -167,6 +167,8 @@ fn addr(base: &Base, offset: i32) -> String {
 fn write_inst(f: &mut Formatter<'_>, i: &Inst, names: &Names<'_>) -> fmt::Result {
     match i {
         Inst::Ctx { dst } => write!(f, "{dst} = ctx"),
+        Inst::Arg { dst, n } => write!(f, "{dst} = arg{n}"),
+        Inst::FuncAddr { dst, func } => write!(f, "{dst} = func #{}", func.0),
         Inst::Mov { dst, src } => write!(f, "{dst} = {src}"),
         Inst::Unary { dst, op, src } => {
             let op = match op {

@@ -46,6 +46,16 @@ pub struct MapId(pub u32);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct GlobalId(pub u32);
 
+/// A function of [`Module::functions`], by index (for [`Inst::FuncAddr`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FuncId(pub u32);
+
+/// The section of a BPF-to-BPF subprogram (e.g. a `bpf_for_each_map_elem` callback):
+/// a [`Function`] in this section is no program of its own but a static function the
+/// loader links into the programs that reference it. Subprograms come after all
+/// programs in [`Module::functions`].
+pub const SUBPROGRAM_SECTION: &str = ".text";
+
 /// A source position for line info: 1-based line and column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct Loc {
@@ -287,6 +297,9 @@ pub enum Helper {
     RingbufSubmit = 132,
     RingbufDiscard = 133,
     KtimeGetTaiNs = 208,
+    MapLookupPercpuElem = 195,
+    ForEachMapElem = 164,
+    Loop = 181,
 }
 
 impl Helper {
@@ -305,6 +318,9 @@ impl Helper {
             Helper::Jiffies64 => "jiffies64",
             Helper::KtimeGetBootNs => "ktime_get_boot_ns",
             Helper::KtimeGetTaiNs => "ktime_get_tai_ns",
+            Helper::MapLookupPercpuElem => "map_lookup_percpu_elem",
+            Helper::ForEachMapElem => "for_each_map_elem",
+            Helper::Loop => "loop",
             Helper::GetSmpProcessorId => "get_smp_processor_id",
             Helper::GetCurrentPidTgid => "get_current_pid_tgid",
             Helper::GetCurrentUidGid => "get_current_uid_gid",
@@ -331,6 +347,12 @@ pub enum Inst {
     /// `dst = ctx`: the program's context pointer (r1 on entry). Only valid in the
     /// entry block, before any call.
     Ctx { dst: VReg },
+    /// `dst = argument n` (r`n+1` on entry; `n` from 1 to 4, 0 is [`Inst::Ctx`]): the
+    /// arguments of a subprogram such as a map iteration callback.
+    Arg { dst: VReg, n: u8 },
+    /// `dst = &function` (`ld_imm64` with `BPF_PSEUDO_FUNC`, relocated against the
+    /// subprogram's symbol): a callback argument for a helper.
+    FuncAddr { dst: VReg, func: FuncId },
     /// `dst = src`.
     Mov { dst: VReg, src: Operand },
     /// `dst = op src`.
@@ -443,6 +465,8 @@ impl Inst {
     pub fn def(&self) -> Option<VReg> {
         match self {
             Inst::Ctx { dst }
+            | Inst::Arg { dst, .. }
+            | Inst::FuncAddr { dst, .. }
             | Inst::Mov { dst, .. }
             | Inst::Unary { dst, .. }
             | Inst::Binary { dst, .. }
@@ -475,6 +499,8 @@ impl Inst {
         let mut out = Vec::new();
         match self {
             Inst::Ctx { .. }
+            | Inst::Arg { .. }
+            | Inst::FuncAddr { .. }
             | Inst::SlotAddr { .. }
             | Inst::MapAddr { .. }
             | Inst::GlobalAddr { .. }

@@ -53,7 +53,7 @@ impl Lower<'_, '_> {
                 Operand::Reg(v),
             );
         });
-        self.b.ret(0);
+        self.leave_probe();
     }
 
     /// A register set to 0 in `zero` and to 1 in `one`, read after both join.

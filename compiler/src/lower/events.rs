@@ -151,7 +151,7 @@ impl Lower<'_, '_> {
 
     pub(crate) fn exit(&mut self) {
         self.event(EventKind::Exit, 0, 0, |_, _| {});
-        self.b.ret(0);
+        self.leave_probe();
     }
 
     pub(crate) fn clear(&mut self, map: MapIdx) {

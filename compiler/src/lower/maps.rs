@@ -87,6 +87,9 @@ impl Lower<'_, '_> {
 
     /// `@map[keys]` as an integer; 0 when missing.
     pub(crate) fn map_read_int(&mut self, map: MapIdx, keys: &[TExpr]) -> VReg {
+        if let MapValueType::Agg { kind, signed } = self.m.checked.maps[map.0 as usize].value {
+            return self.agg_read(map, keys, kind, signed);
+        }
         let key = self.key(map, keys);
         let p = self.lookup(map, key);
         let r = self.b.imm(0);

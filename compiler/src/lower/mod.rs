@@ -6,11 +6,13 @@
 //! size. Large payloads (printf strings, join) are written straight into the ringbuf
 //! record. Temporaries are scoped to a statement so their slots are reused.
 
+mod agg_read;
 mod builtins;
 mod calls;
 mod control;
 mod events;
 mod expr;
+mod for_map;
 mod kernel;
 mod maps;
 mod output;
@@ -18,6 +20,8 @@ mod params;
 mod stmt;
 mod tuple;
 
+#[cfg(test)]
+mod for_map_tests;
 #[cfg(test)]
 mod kernel_tests;
 #[cfg(test)]
@@ -251,6 +255,11 @@ pub(crate) struct ModuleCx<'c> {
     start_ns: Option<GlobalId>,
     /// The global of each parameter, indexed by `ParamId`.
     pub params: Vec<GlobalId>,
+    /// Subprograms (map loop callbacks), `None` while being built; their `FuncId`s
+    /// follow the programs'.
+    pub subprograms: Vec<Option<ir::Function>>,
+    /// `FuncId` of the first subprogram: the number of programs.
+    pub first_subprogram: u32,
 }
 
 impl ModuleCx<'_> {
@@ -347,6 +356,10 @@ pub(crate) struct Lower<'a, 'c> {
     pub var_tys: Vec<Type>,
     /// Enclosing loops, innermost last: where `continue` and `break` go.
     pub loops: Vec<control::LoopTargets>,
+    /// The probe's variables (types of the locals of map loop bodies).
+    pub probe_vars: &'a [crate::sema::VarInfo],
+    /// Set while lowering a map loop body (a callback subprogram).
+    pub callback: Option<for_map::Callback>,
 }
 
 impl Lower<'_, '_> {
@@ -371,6 +384,8 @@ pub fn lower(checked: &Checked, source: &str) -> Lowered {
         lost: None,
         start_ns: None,
         params: Vec::new(),
+        subprograms: Vec::new(),
+        first_subprogram: checked.probes.len() as u32,
     };
     m.add_param_globals();
     for (i, info) in checked.maps.iter().enumerate() {
@@ -394,6 +409,7 @@ pub fn lower(checked: &Checked, source: &str) -> Lowered {
             attach: p.probe.attach.clone(),
         });
     }
+    functions.extend(m.subprograms.drain(..).flatten());
     Lowered {
         module: ir::Module {
             functions,
@@ -419,11 +435,16 @@ fn lower_probe<'c>(m: &mut ModuleCx<'c>, p: &'c CheckedProbe, lines: &LineIndex)
         vars: Vec::new(),
         var_tys: p.vars.iter().map(|v| v.ty).collect(),
         loops: Vec::new(),
+        probe_vars: &p.vars,
+        callback: None,
     };
     // Every variable starts as 0 / "" so that no path reads an uninitialized register
     // or stack byte (the verifier rejects that).
-    for v in &p.vars {
+    let mut callback_only = vec![false; p.vars.len()];
+    for_map::callback_only_vars(&p.body, &mut callback_only);
+    for (v, only) in p.vars.iter().zip(callback_only) {
         let vl = match v.ty {
+            _ if only => VarLoc::Reg(l.b.imm(0)),
             Type::Str { .. } | Type::Tuple(_) => {
                 let size = align8(v.ty.storage_size());
                 let slot = l.b.new_slot(size, 8);

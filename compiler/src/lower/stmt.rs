@@ -96,9 +96,25 @@ impl Lower<'_, '_> {
                 end,
                 body,
             } => self.for_range(*var, start, end, body),
+            TStmtKind::ForMap {
+                map,
+                keys,
+                value,
+                shared,
+                locals,
+                body,
+            } => self.for_map(*map, keys, *value, shared, locals, body),
+            TStmtKind::ForRangeCallback {
+                var,
+                start,
+                end,
+                shared,
+                locals,
+                body,
+            } => self.for_range_callback(*var, start, end, shared, locals, body),
             TStmtKind::Break => self.break_loop(),
             TStmtKind::Continue => self.continue_loop(),
-            TStmtKind::Return => self.b.ret(0),
+            TStmtKind::Return => self.leave_probe(),
         }
     }
 }

@@ -266,6 +266,31 @@ impl Btf {
         })
     }
 
+    /// A static subprogram `long name(void *p0, ...)` with the named parameters.
+    pub fn subprogram_func(&mut self, name: &str, params: &[&str]) -> u32 {
+        let long = self.add(BtfType::Int {
+            name: "long".into(),
+            size: 8,
+            encoding: int_enc::SIGNED,
+        });
+        let void_ptr = self.ptr(0);
+        let proto = self.add(BtfType::FuncProto {
+            ret: long,
+            params: params
+                .iter()
+                .map(|p| Param {
+                    name: (*p).into(),
+                    ty: void_ptr,
+                })
+                .collect(),
+        });
+        self.add(BtfType::Func {
+            name: name.into(),
+            proto,
+            linkage: FuncLinkage::Static,
+        })
+    }
+
     /// The BTF type of a [`DataType`]. Fails on layouts the kernel would reject
     /// (fields outside their struct).
     pub fn data_type(&mut self, ty: &DataType) -> Result<u32, String> {

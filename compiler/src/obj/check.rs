@@ -7,10 +7,12 @@ use std::collections::{HashMap, HashSet};
 use super::btf::is_c_identifier;
 use super::{ObjectInput, LICENSE_SYMBOL, RESERVED_SECTIONS};
 use crate::back::{CompiledFunction, RelocTarget};
-use crate::ir::MapKind;
+use crate::ir::{MapKind, SUBPROGRAM_SECTION};
 
 /// `BPF_LD | BPF_IMM | BPF_DW`: the first half of an `ld_imm64`.
 pub const LD_IMM64: u8 = 0x18;
+/// `ld_imm64` source register of a function address.
+const PSEUDO_FUNC: u8 = crate::back::opcode::PSEUDO_FUNC;
 
 pub fn check(input: &ObjectInput) -> Result<(), String> {
     let mut symbols: HashMap<&str, &str> = HashMap::new();
@@ -136,6 +138,24 @@ fn check_function(input: &ObjectInput, f: &CompiledFunction) -> Result<(), Strin
                     return Err(format!(
                         "map relocation at instruction {} has imm {} (must be 0)",
                         r.insn, insn.imm
+                    ));
+                }
+            }
+            RelocTarget::Func(id) => {
+                let callee = input
+                    .functions
+                    .get(id.0 as usize)
+                    .ok_or_else(|| format!("relocation against unknown function #{}", id.0))?;
+                if callee.section != SUBPROGRAM_SECTION {
+                    return Err(format!(
+                        "function relocation at instruction {} names `{}`, which is a program, not a subprogram",
+                        r.insn, callee.name
+                    ));
+                }
+                if insn.imm != 0 || insn.src != PSEUDO_FUNC {
+                    return Err(format!(
+                        "function relocation at instruction {} needs src {PSEUDO_FUNC} and imm 0",
+                        r.insn
                     ));
                 }
             }

@@ -15,7 +15,11 @@ use super::btf_ext::{BtfExt, CoreRelo, FuncInfo, LineInfo};
 use super::core::CoreTypes;
 use super::ObjectInput;
 use crate::back::{CompiledFunction, RelocTarget};
-use crate::ir::{Loc, MapDef};
+use crate::ir::{Loc, MapDef, SUBPROGRAM_SECTION};
+
+/// Parameters of a subprogram: `bpf_for_each_map_elem`'s callback
+/// `long cb(void *map, void *key, void *value, void *ctx)`.
+const CALLBACK_PARAMS: &[&str] = &["map", "key", "value", "ctx"];
 
 /// Size of one instruction slot.
 const INSN: u32 = 8;
@@ -35,11 +39,18 @@ pub fn write(input: &ObjectInput, signature_slot: bool) -> Result<Vec<u8>, Strin
     let map_syms = w.maps()?;
     let global_syms = w.globals()?;
     w.license();
-    for (section, offset, f) in programs {
+    for &(section, offset, f) in &programs {
         for r in &f.relocs {
             let symbol = match r.target {
                 RelocTarget::Map(id) => map_syms[id.0 as usize],
                 RelocTarget::Global(id) => global_syms[id.0 as usize],
+                // Against the `.text` section symbol, the function's offset in
+                // `imm`: what clang emits for a static function, and the form libbpf
+                // (`sym_is_subprog`) and aya both resolve.
+                RelocTarget::Func(id) => {
+                    let text = programs[id.0 as usize].0;
+                    w.obj.section_symbol(text)
+                }
             };
             w.obj
                 .add_relocation(
@@ -80,6 +91,22 @@ pub fn write(input: &ObjectInput, signature_slot: bool) -> Result<Vec<u8>, Strin
         .map_err(|e| format!("writing the ELF file: {e}"))
 }
 
+/// The byte offset of each subprogram in `.text` (subprograms are concatenated in
+/// order); `None` for programs.
+fn subprogram_offsets(functions: &[CompiledFunction]) -> Vec<Option<u64>> {
+    let mut next = 0u64;
+    functions
+        .iter()
+        .map(|f| {
+            (f.section == SUBPROGRAM_SECTION).then(|| {
+                let at = next;
+                next += f.insns.len() as u64 * u64::from(INSN);
+                at
+            })
+        })
+        .collect()
+}
+
 struct Writer<'a> {
     obj: Object<'static>,
     btf: Btf,
@@ -105,12 +132,25 @@ impl<'a> Writer<'a> {
         value: u64,
         size: u64,
     ) -> SymbolId {
+        self.symbol_scoped(name, kind, section, value, size, SymbolScope::Dynamic)
+    }
+
+    /// A symbol with `scope`: `Dynamic` is `STB_GLOBAL`, `Compilation` `STB_LOCAL`.
+    fn symbol_scoped(
+        &mut self,
+        name: &str,
+        kind: SymbolKind,
+        section: SectionId,
+        value: u64,
+        size: u64,
+        scope: SymbolScope,
+    ) -> SymbolId {
         self.obj.add_symbol(Symbol {
             name: name.as_bytes().to_vec(),
             value,
             size,
             kind,
-            scope: SymbolScope::Dynamic,
+            scope,
             weak: false,
             section: SymbolSection::Section(section),
             flags: SymbolFlags::None,
@@ -118,10 +158,13 @@ impl<'a> Writer<'a> {
     }
 
     /// One executable section per distinct `section`, programs concatenated, with
-    /// their FUNC, func_info and line_info. Returns where each program landed.
+    /// their FUNC, func_info and line_info. Subprograms go to `.text` with local
+    /// symbols and static BTF linkage (what libbpf and aya link into the programs
+    /// that reference them). Returns where each function landed and its symbol.
     fn programs(&mut self) -> Vec<(SectionId, u64, &'a CompiledFunction)> {
         let mut sections: HashMap<&str, SectionId> = HashMap::new();
         let mut placed = Vec::new();
+        let text_offsets = subprogram_offsets(self.input.functions);
         for f in self.input.functions {
             let section = match sections.get(f.section.as_str()) {
                 Some(&s) => s,
@@ -135,15 +178,32 @@ impl<'a> Writer<'a> {
                     s
                 }
             };
-            let code: Vec<u8> = f.insns.iter().flat_map(|i| i.encode()).collect();
+            let mut insns = f.insns.clone();
+            for r in &f.relocs {
+                if let RelocTarget::Func(id) = r.target {
+                    let off = text_offsets.get(id.0 as usize).copied().flatten();
+                    insns[r.insn].imm = off.unwrap_or(0) as i32;
+                }
+            }
+            let code: Vec<u8> = insns.iter().flat_map(|i| i.encode()).collect();
             let size = code.len() as u64;
             let offset = self
                 .obj
                 .append_section_data(section, &code, u64::from(INSN));
-            self.symbol(&f.name, SymbolKind::Text, section, offset, size);
+            let sub = f.section == SUBPROGRAM_SECTION;
+            let scope = if sub {
+                SymbolScope::Compilation
+            } else {
+                SymbolScope::Dynamic
+            };
+            self.symbol_scoped(&f.name, SymbolKind::Text, section, offset, size, scope);
 
             let sec_name = self.btf.strings.add(&f.section);
-            let func = self.btf.program_func(&f.name);
+            let func = if sub {
+                self.btf.subprogram_func(&f.name, CALLBACK_PARAMS)
+            } else {
+                self.btf.program_func(&f.name)
+            };
             self.ext.add_func_info(
                 sec_name,
                 FuncInfo {

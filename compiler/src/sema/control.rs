@@ -173,28 +173,38 @@ impl Checker {
                         format!("loop variable ${var} is already declared; variable shadowing is not allowed"),
                     );
                 }
+                let shared = super::for_map::visible_vars(cx);
                 cx.vars.push_scope();
+                let first_local = cx.vars.next;
                 let v = cx.vars.declare_new(var);
                 cx.vars.vars[v.0 as usize].1 = Type::I64;
                 cx.vars.assigned[v.0 as usize] = true;
                 cx.loops += 1;
                 let body = self.block(cx, body);
                 cx.loops -= 1;
+                let locals = (first_local..cx.vars.next)
+                    .map(|i| VarId(i as u32))
+                    .collect();
                 cx.vars.pop_scope();
-                TStmtKind::ForRange {
-                    var: v,
-                    start,
-                    end,
-                    body,
+                if super::for_map::unrolls(&start, &end) {
+                    TStmtKind::ForRange {
+                        var: v,
+                        start,
+                        end,
+                        body,
+                    }
+                } else {
+                    TStmtKind::ForRangeCallback {
+                        var: v,
+                        start,
+                        end,
+                        shared,
+                        locals,
+                        body,
+                    }
                 }
             }
-            ForIter::Map(m) => {
-                self.error(
-                    m.span,
-                    "iterating over a map with `for` is not supported by tracec yet",
-                );
-                TStmtKind::Expr(poisoned(span))
-            }
+            ForIter::Map(m) => self.for_map(cx, var, m, body, span),
         }
     }
 

@@ -153,6 +153,9 @@ impl Checker {
 
     /// `args->field` / `args.field`.
     fn field(&mut self, cx: &mut ProbeCx, base: &ast::Expr, field: &str, span: Span) -> TExpr {
+        if let Some(t) = self.loop_tuple_field(cx, base, field, span) {
+            return t;
+        }
         if !matches!(&base.kind, ExprKind::Ident(n) if n == "args") {
             return self.kernel_field(cx, base, field, span);
         }
@@ -330,6 +333,9 @@ impl Checker {
         let (map, keys) = self.map_keys(cx, name, keys, span);
         let ty = match self.maps.value(map) {
             Some(MapValueType::Plain(t)) => t,
+            Some(MapValueType::Agg { kind, signed }) if super::agg_read::readable(kind) => {
+                super::agg_read::value_type(kind, signed)
+            }
             Some(MapValueType::Agg { .. }) => {
                 let n = self.maps.name(map).to_string();
                 self.error(

@@ -9,6 +9,7 @@
 //! the first pass only learns map and variable types, the second reports errors and
 //! builds the output with everything known.
 
+mod agg_read;
 pub mod builtins;
 pub mod calls;
 mod cast;
@@ -16,6 +17,7 @@ pub mod config;
 mod control;
 pub mod decls;
 mod expr;
+mod for_map;
 mod functions;
 mod introspect;
 pub mod kernel;

@@ -382,7 +382,7 @@ fn map_inference_and_conflicts() {
 #[test]
 fn maps_misuse() {
     let p = begin(vec![
-        set(map("c", vec![]), call("count", vec![])),
+        set(map("c", vec![]), call("hist", vec![int(1)])),
         ex(bin(BinOp::Add, map("c", vec![]), int(1))),
         ex(map("never", vec![])),
         set(map("k", vec![int(1)]), int(1)),

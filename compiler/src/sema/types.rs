@@ -468,6 +468,31 @@ pub enum TStmtKind {
         end: TExpr,
         body: Vec<TStmt>,
     },
+    /// `for ($var : start..end) { body }` whose bounds are not small constants: the
+    /// body is a `bpf_loop` callback (the verifier need not unroll the loop).
+    /// `shared` and `locals` (which include `var`) are as for [`TStmtKind::ForMap`].
+    ForRangeCallback {
+        var: VarId,
+        start: TExpr,
+        end: TExpr,
+        shared: Vec<VarId>,
+        locals: Vec<VarId>,
+        body: Vec<TStmt>,
+    },
+    /// `for ($kv : @map) { body }`: the body runs once per element, as a
+    /// `bpf_for_each_map_elem` callback. `keys` hold the key parts (`$kv.0`, or
+    /// `$kv.0.0`, `$kv.0.1`... for several keys), `value` the value (`$kv.1`; an
+    /// aggregation's value combined over CPUs). `shared` are the enclosing probe's
+    /// variables visible at the loop, which the body reads and writes through the
+    /// callback's context; `locals` the variables declared in the body.
+    ForMap {
+        map: MapIdx,
+        keys: Vec<VarId>,
+        value: VarId,
+        shared: Vec<VarId>,
+        locals: Vec<VarId>,
+        body: Vec<TStmt>,
+    },
     Break,
     Continue,
     /// Leave the probe.

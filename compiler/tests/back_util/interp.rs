@@ -186,6 +186,9 @@ impl Machine {
                         v = match rel.target {
                             RelocTarget::Map(m) => MAP_PTR + (u64::from(m.0) << 16),
                             RelocTarget::Global(g) => GLOBAL + (u64::from(g.0) << 16) + v,
+                            RelocTarget::Func(_) => {
+                                return Err("subprogram calls are not interpreted".into())
+                            }
                         };
                     }
                     r[d] = v;

@@ -151,6 +151,7 @@ pub fn load(f: &CompiledFunction, m: &Module) -> Result<Loaded, String> {
                 insns[r.insn].imm = globals[id.0 as usize].fd.as_raw_fd();
                 insns[r.insn + 1].imm = off;
             }
+            RelocTarget::Func(_) => return Err("single-function loader: no subprograms".into()),
         }
     }
     let bytes: Vec<u8> = insns.iter().flat_map(|i| i.encode()).collect();
