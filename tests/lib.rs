@@ -115,6 +115,23 @@ pub fn compile_file(src: &Path, out: &Path) -> PathBuf {
     out.to_path_buf()
 }
 
+/// Compile `script` as `name`, run it until it exits by itself (within 20 s), and
+/// check that it exited with status 0.
+pub fn run_to_exit(name: &str, script: &str, extra: &[&str]) -> Run {
+    let dir = scratch(name);
+    let obj = compile_text(&dir, name, script);
+    let mut run = Run::start(&obj, extra);
+    let code = run.finish(Duration::from_secs(20));
+    assert_eq!(
+        code,
+        Some(0),
+        "stdout:\n{}\nstderr:\n{}",
+        run.stdout_text(),
+        run.err_lines.join("\n")
+    );
+    run
+}
+
 /// A running `tracerun`, with its stdout and stderr read line by line in the background.
 pub struct Run {
     child: Child,

@@ -1,22 +1,6 @@
 //! print(), zero(), hist/lhist/stats and `tracerun -f json` end to end on the kernel.
 
-use std::time::Duration;
 use tracec_tests::*;
-
-fn run_to_exit(name: &str, script: &str, extra: &[&str]) -> Run {
-    let dir = scratch(name);
-    let obj = compile_text(&dir, name, script);
-    let mut run = Run::start(&obj, extra);
-    let code = run.finish(Duration::from_secs(20));
-    assert_eq!(
-        code,
-        Some(0),
-        "stdout:\n{}\nstderr:\n{}",
-        run.stdout_text(),
-        run.err_lines.join("\n")
-    );
-    run
-}
 
 #[test]
 fn print_runs_in_order_with_printf() {

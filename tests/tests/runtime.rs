@@ -5,21 +5,6 @@
 use std::time::Duration;
 use tracec_tests::*;
 
-fn run_to_exit(name: &str, script: &str, extra: &[&str]) -> Run {
-    let dir = scratch(name);
-    let obj = compile_text(&dir, name, script);
-    let mut run = Run::start(&obj, extra);
-    let code = run.finish(Duration::from_secs(20));
-    assert_eq!(
-        code,
-        Some(0),
-        "stdout:\n{}\nstderr:\n{}",
-        run.stdout_text(),
-        run.err_lines.join("\n")
-    );
-    run
-}
-
 #[test]
 fn begin_end_and_exit_run_in_order() {
     let Some(_k) = kernel_or_skip("begin_end") else {
