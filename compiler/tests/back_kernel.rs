@@ -362,6 +362,7 @@ fn helper_with_stack_arguments_copy_zero_and_globals() {
                 len: 2,
             },
             init,
+            writable: false,
         }],
     };
     let l = load_module(&m);

@@ -87,6 +87,7 @@ fn count_module() -> Module {
             symbol: "tracec_start_ns".into(),
             ty: DataType::U64,
             init: vec![0; 8],
+            writable: false,
         }],
     }
 }

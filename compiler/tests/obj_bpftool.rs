@@ -110,6 +110,7 @@ fn fixture() -> (Vec<CompiledFunction>, Vec<MapDef>, Vec<Global>) {
             symbol: tracec_meta::GLOBAL_START_NS.into(),
             ty: DataType::U64,
             init: vec![0; 8],
+            writable: false,
         },
         Global {
             symbol: "objt_pair".into(),
@@ -118,6 +119,14 @@ fn fixture() -> (Vec<CompiledFunction>, Vec<MapDef>, Vec<Global>) {
                 len: 2,
             },
             init: vec![1, 0, 0, 0, 2, 0, 0, 0],
+            writable: false,
+        },
+        // A writable global: `.bss`, no `const`.
+        Global {
+            symbol: "objt_count".into(),
+            ty: DataType::U64,
+            init: vec![0; 8],
+            writable: true,
         },
     ];
 
@@ -296,6 +305,13 @@ fn goblin_sees_sections_symbols_and_relocations() {
     for name in [".maps", ".rodata", "license", ".BTF", ".BTF.ext"] {
         section(name);
     }
+    let bss = &elf.section_headers[section(".bss")];
+    assert_eq!(bss.sh_type, section_header::SHT_NOBITS);
+    assert_eq!(bss.sh_size, 8);
+    assert_eq!(
+        bss.sh_flags,
+        u64::from(section_header::SHF_ALLOC | section_header::SHF_WRITE)
+    );
     let meta = &elf.section_headers[section(tracec_meta::SECTION)];
     assert_eq!(meta.sh_flags & u64::from(section_header::SHF_ALLOC), 0);
     let range = meta.sh_offset as usize..(meta.sh_offset + meta.sh_size) as usize;
@@ -327,6 +343,7 @@ fn goblin_sees_sections_symbols_and_relocations() {
         ("events", ".maps"),
         ("tracec_start_ns", ".rodata"),
         ("objt_pair", ".rodata"),
+        ("objt_count", ".bss"),
         ("_license", "license"),
     ] {
         let s = symbol(name);
@@ -336,6 +353,8 @@ fn goblin_sees_sections_symbols_and_relocations() {
     }
     assert_eq!(symbol("objt_pair").st_value, 8);
     assert_eq!(symbol("objt_pair").st_size, 8);
+    assert_eq!(symbol("objt_count").st_value, 0);
+    assert_eq!(symbol("objt_count").st_size, 8);
     assert_eq!(symbol("events").st_value, 32, "counts has 4 members");
 
     // raw_tp's relocations: begin's ld_imm64 against the global, end's (7th slot)
@@ -387,6 +406,8 @@ fn bpftool_dumps_btf() {
         "VAR 'tracec_start_ns' type_id=",
         "DATASEC '.maps' size=48 vlen=2",
         "DATASEC '.rodata' size=16 vlen=2",
+        "DATASEC '.bss' size=8 vlen=1",
+        "VAR 'objt_count' type_id=",
         "nr_elems=64",
         "nr_elems=16384",
         "CONST '(anon)'",

@@ -51,6 +51,7 @@ fn global(symbol: &str) -> Global {
         symbol: symbol.into(),
         ty: DataType::U64,
         init: vec![0; 8],
+        writable: false,
     }
 }
 

@@ -26,7 +26,7 @@ pub const MAGIC: [u8; 4] = *b"TRCM";
 /// Bumped when an old runtime could not run a new object correctly.
 pub const FORMAT_MAJOR: u16 = 1;
 /// Bumped for additions an old runtime may safely ignore.
-pub const FORMAT_MINOR: u16 = 4;
+pub const FORMAT_MINOR: u16 = 5;
 /// ELF section holding an object's signature (see `tracec --sign`), when it is signed.
 pub const SIGNATURE_SECTION: &str = ".tracec.sig";
 /// Size of the header in front of the JSON payload: magic, major, minor, payload length.
@@ -218,7 +218,13 @@ pub enum MapRole {
     /// The one ringbuf all events go through.
     Events,
     /// Per-CPU array of one `u64`: events dropped because the ringbuf was full.
+    /// Written by objects of format 1.4 and older; see [`MapRole::LostCounter`].
     Lost,
+    /// Not a map of its own: the symbol is a `u64` global variable in a writable data
+    /// section (`.bss`), which programs increment atomically for every event dropped
+    /// because the ringbuf was full. The loader makes that section a one-element
+    /// array map named after it; the runtime reads the counter at the symbol's offset.
+    LostCounter,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -463,6 +469,9 @@ impl Metadata {
     }
     pub fn lost_map(&self) -> Option<&MapSpec> {
         self.maps.iter().find(|m| m.role == MapRole::Lost)
+    }
+    pub fn lost_counter(&self) -> Option<&MapSpec> {
+        self.maps.iter().find(|m| m.role == MapRole::LostCounter)
     }
 }
 

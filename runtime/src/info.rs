@@ -131,7 +131,15 @@ pub fn collect(obj: &Object) -> Result<Info, String> {
         .maps
         .iter()
         .map(|m| {
-            let def = defs.get(&m.symbol).cloned().unwrap_or_default();
+            let def = match m.role {
+                // The loader makes `.bss` a one-element array map.
+                MapRole::LostCounter => MapDef {
+                    map_type: Some(2),
+                    max_entries: Some(1),
+                    ..MapDef::default()
+                },
+                _ => defs.get(&m.symbol).cloned().unwrap_or_default(),
+            };
             let (role, key, value) = match &m.role {
                 MapRole::User {
                     name,
@@ -148,6 +156,7 @@ pub fn collect(obj: &Object) -> Result<Info, String> {
                 ),
                 MapRole::Events => ("events (printf, exit and other records)".into(), None, None),
                 MapRole::Lost => ("lost events counter".into(), None, None),
+                MapRole::LostCounter => ("lost events counter (a u64 in .bss)".into(), None, None),
             };
             MapInfo {
                 symbol: m.symbol.clone(),

@@ -213,10 +213,55 @@ fn check(elf: &Elf, meta: &Metadata) -> Result<(), ObjectError> {
         }
     }
     let count = |role: &MapRole| meta.maps.iter().filter(|m| &m.role == role).count();
-    if count(&MapRole::Events) > 1 || count(&MapRole::Lost) > 1 {
+    if count(&MapRole::Events) > 1 || count(&MapRole::Lost) + count(&MapRole::LostCounter) > 1 {
         return inconsistent("more than one events or lost-events map".into());
     }
+    if let Some(m) = meta.lost_counter() {
+        match locate(elf, &m.symbol) {
+            Some(v) if v.size == 8 && v.offset + 8 <= v.section_size && is_bss(&v.section) => {}
+            _ => {
+                return inconsistent(format!(
+                    "lost-events counter {} is not a u64 in a .bss section",
+                    m.symbol
+                ))
+            }
+        }
+    }
     Ok(())
+}
+
+/// A global variable in a data section, which the loader turns into a one-element
+/// array map named after the section.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataVar {
+    pub section: String,
+    pub section_size: u64,
+    pub offset: u64,
+    pub size: u64,
+}
+
+/// Where the global `symbol` of the object `bytes` lives (already validated by
+/// [`parse`]).
+pub fn data_var(bytes: &[u8], symbol: &str) -> Option<DataVar> {
+    locate(&Elf::parse(bytes).ok()?, symbol)
+}
+
+fn locate(elf: &Elf, symbol: &str) -> Option<DataVar> {
+    let sym = elf
+        .syms
+        .iter()
+        .find(|s| elf.strtab.get_at(s.st_name) == Some(symbol))?;
+    let sh = elf.section_headers.get(sym.st_shndx)?;
+    Some(DataVar {
+        section: elf.shdr_strtab.get_at(sh.sh_name)?.to_string(),
+        section_size: sh.sh_size,
+        offset: sym.st_value,
+        size: sym.st_size,
+    })
+}
+
+fn is_bss(section: &str) -> bool {
+    section == ".bss" || section.starts_with(".bss.")
 }
 
 pub fn is_raw_tp(section: &str) -> bool {

@@ -154,12 +154,71 @@ fn record_kind(record: &[u8]) -> Option<EventKind> {
     EventKind::from_u32(u32::from_le_bytes([word[0], word[1], word[2], word[3]]))
 }
 
+/// Where the programs count the events the ringbuf had no room for.
+enum LostCounter {
+    /// Objects of format 1.4 and older: a per-CPU array of one `u64`.
+    PerCpu(RawFd),
+    /// A `u64` in the `.bss` map (`MapRole::LostCounter`), added to atomically.
+    Global {
+        fd: RawFd,
+        value_size: usize,
+        offset: usize,
+    },
+}
+
+impl LostCounter {
+    fn find(obj: &Object, ebpf: &Ebpf) -> Result<Option<LostCounter>, Error> {
+        if let Some(spec) = obj.meta.lost_counter() {
+            let var = crate::object::data_var(&obj.bytes, &spec.symbol).ok_or_else(|| {
+                Error::new(format!(
+                    "lost-events counter {} is not in the object",
+                    spec.symbol
+                ))
+            })?;
+            return Ok(Some(LostCounter::Global {
+                fd: load::map_fd(ebpf, &var.section)?,
+                value_size: var.section_size as usize,
+                offset: var.offset as usize,
+            }));
+        }
+        Ok(match obj.meta.lost_map() {
+            Some(spec) => Some(LostCounter::PerCpu(load::map_fd(ebpf, &spec.symbol)?)),
+            None => None,
+        })
+    }
+
+    /// The total so far; `None` if the map cannot be read.
+    fn read(&self, ncpus: usize) -> Option<u64> {
+        let key = 0u32.to_le_bytes();
+        let word = |c: &[u8]| u64::from_le_bytes(c.try_into().unwrap_or([0; 8]));
+        match *self {
+            LostCounter::PerCpu(fd) => {
+                let value = sys::map_lookup(fd, &key, 8 * ncpus).ok()??;
+                Some(
+                    value
+                        .chunks_exact(8)
+                        .map(word)
+                        .fold(0u64, u64::wrapping_add),
+                )
+            }
+            LostCounter::Global {
+                fd,
+                value_size,
+                offset,
+            } => {
+                let value = sys::map_lookup(fd, &key, value_size).ok()??;
+                value.get(offset..offset + 8).map(word)
+            }
+        }
+    }
+}
+
 struct Session<'a> {
     meta: &'a Metadata,
     // Field order matters for drop: the ringbuf, then the Ebpf (links, programs, maps).
     ring: Option<RingBuf<MapData>>,
     ebpf: Ebpf,
-    lost_fd: Option<RawFd>,
+    lost: Option<LostCounter>,
     lost_seen: u64,
     ncpus: usize,
     out: Output,
@@ -189,10 +248,7 @@ impl<'a> Session<'a> {
             }
             None => None,
         };
-        let lost_fd = match meta.lost_map() {
-            Some(spec) => Some(load::map_fd(&ebpf, &spec.symbol)?),
-            None => None,
-        };
+        let lost = LostCounter::find(obj, &ebpf)?;
         let ncpus = sys::possible_cpus().map_err(|e| {
             Error::new(format!("cannot read /sys/devices/system/cpu/possible: {e}"))
         })?;
@@ -200,7 +256,7 @@ impl<'a> Session<'a> {
             meta,
             ring,
             ebpf,
-            lost_fd,
+            lost,
             lost_seen: 0,
             ncpus,
             out,
@@ -485,14 +541,9 @@ impl<'a> Session<'a> {
 
     /// Print `Lost N events` when the lost-events counter grew.
     fn check_lost(&mut self) {
-        let Some(fd) = self.lost_fd else { return };
-        let Ok(Some(value)) = sys::map_lookup(fd, &0u32.to_le_bytes(), 8 * self.ncpus) else {
+        let Some(total) = self.lost.as_ref().and_then(|l| l.read(self.ncpus)) else {
             return;
         };
-        let total = value
-            .chunks_exact(8)
-            .map(|c| u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
-            .fold(0u64, u64::wrapping_add);
         if total > self.lost_seen {
             let n = total - self.lost_seen;
             match self.format {

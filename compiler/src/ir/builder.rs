@@ -291,6 +291,15 @@ impl FunctionBuilder {
         });
         dst
     }
+    /// `lock *(width *)(base + offset) += value`.
+    pub fn atomic_add(&mut self, base: Base, offset: i32, width: Width, value: VReg) {
+        self.emit(Inst::AtomicAdd {
+            base,
+            offset,
+            width,
+            value,
+        });
+    }
     /// Call a helper and keep its result.
     pub fn call(&mut self, helper: Helper, args: Vec<Operand>) -> VReg {
         let dst = self.new_vreg();

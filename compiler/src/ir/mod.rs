@@ -121,14 +121,18 @@ impl MapKind {
     }
 }
 
-/// A constant global in `.rodata`. The runtime may overwrite it before loading
-/// (e.g. [`tracec_meta::GLOBAL_START_NS`]).
+/// A global variable. A constant one lives in `.rodata`, and the runtime may
+/// overwrite it before loading (e.g. [`tracec_meta::GLOBAL_START_NS`]); a writable one
+/// lives in `.bss` (zero-initialised), which programs update with atomics and the
+/// runtime reads (the lost-events counter).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Global {
     pub symbol: String,
     pub ty: DataType,
-    /// Initial bytes; `ty.size()` long.
+    /// Initial bytes; `ty.size()` long (all zero for a writable global).
     pub init: Vec<u8>,
+    /// `.bss` rather than `.rodata`.
+    pub writable: bool,
 }
 
 /// One BPF program.
@@ -400,7 +404,7 @@ pub enum Inst {
     SlotAddr { dst: VReg, slot: Slot, offset: i32 },
     /// `dst = &map` (ld_imm64 with a map relocation), for helper arguments.
     MapAddr { dst: VReg, map: MapId },
-    /// `dst = &global + offset` (ld_imm64 with a `.rodata` relocation).
+    /// `dst = &global + offset` (ld_imm64 with a `.rodata`/`.bss` relocation).
     GlobalAddr {
         dst: VReg,
         global: GlobalId,

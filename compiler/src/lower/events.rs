@@ -1,10 +1,10 @@
 //! Ringbuf events: printf, join, exit, clear. Each reserves a record, writes the
 //! 8-byte header (`kind | id << 32`) and its payload, and submits it; when the ringbuf
-//! is full the per-CPU lost counter is incremented instead.
+//! is full the lost-events counter is incremented instead.
 
 use super::expr::Mem;
 use super::Lower;
-use crate::ir::{Base, BinOp, BlockId, Cond, Helper, MapId, Operand, VReg, Width};
+use crate::ir::{Base, BinOp, BlockId, Cond, Helper, Operand, VReg, Width};
 use crate::sema::types::*;
 use tracec_meta::{EventKind, EVENT_HEADER_SIZE};
 
@@ -49,23 +49,14 @@ impl Lower<'_, '_> {
         self.b.switch_to(done);
     }
 
-    /// `lost_events[0] += 1` (per-CPU, so a plain add), then jump to `done`.
+    /// `lock lost_events += 1` (an atomic add on the `.bss` counter), then jump to
+    /// `done`. Five instructions, where a per-CPU map would need a lookup and its
+    /// NULL check (eleven).
     fn count_lost(&mut self, done: BlockId) {
-        let lost: MapId = self.m.lost_map();
-        let key = self.b.temp_slot(8);
-        self.b.store(Base::Slot(key), 0, Width::B4, Operand::Imm(0));
-        let m = self.b.map_addr(lost);
-        let k = self.b.slot_addr(key, 0);
-        let p = self.b.call(
-            Helper::MapLookupElem,
-            vec![Operand::Reg(m), Operand::Reg(k)],
-        );
-        let inc = self.b.new_block();
-        self.b.branch(Cond::Eq, p, Operand::Imm(0), done, inc);
-        self.b.switch_to(inc);
-        let v = self.b.load(Base::Reg(p), 0, Width::B8, false);
-        let v1 = self.b.binary(BinOp::Add, v, Operand::Imm(1));
-        self.b.store(Base::Reg(p), 0, Width::B8, Operand::Reg(v1));
+        let lost = self.m.lost_counter();
+        let p = self.b.global_addr(lost, 0);
+        let one = self.b.imm(1);
+        self.b.atomic_add(Base::Reg(p), 0, Width::B8, one);
         self.b.jump(done);
     }
 

@@ -251,8 +251,7 @@ pub(crate) struct ModuleCx<'c> {
     pub specs: Vec<MapSpec>,
     pub globals: Vec<Global>,
     events: Option<MapId>,
-    lost: Option<MapId>,
-    start_ns: Option<GlobalId>,
+    lost: Option<GlobalId>,
     /// The global of each parameter, indexed by `ParamId`.
     pub params: Vec<GlobalId>,
     /// Subprograms (map loop callbacks), `None` while being built; their `FuncId`s
@@ -281,41 +280,31 @@ impl ModuleCx<'_> {
         id
     }
 
-    pub(crate) fn lost_map(&mut self) -> MapId {
-        if let Some(m) = self.lost {
-            return m;
+    /// The `.bss` counter of events dropped because the ringbuf was full.
+    pub(crate) fn lost_counter(&mut self) -> GlobalId {
+        if let Some(g) = self.lost {
+            return g;
         }
-        let id = self.add_map(
-            MapDef {
-                symbol: LOST_SYMBOL.into(),
-                kind: MapKind::PerCpuArray,
-                max_entries: 1,
-                key: Some(DataType::U32),
-                value: Some(DataType::U64),
-            },
-            MapRole::Lost,
-        );
+        let id = self.global_u64(LOST_SYMBOL, true);
+        self.specs.push(MapSpec {
+            symbol: LOST_SYMBOL.into(),
+            role: MapRole::LostCounter,
+        });
         self.lost = Some(id);
         id
     }
 
     pub(crate) fn start_ns(&mut self) -> GlobalId {
-        if let Some(g) = self.start_ns {
-            return g;
-        }
-        let id = GlobalId(self.globals.len() as u32);
-        self.globals.push(Global {
-            symbol: tracec_meta::GLOBAL_START_NS.into(),
-            ty: DataType::U64,
-            init: vec![0; 8],
-        });
-        self.start_ns = Some(id);
-        id
+        self.u64_global(tracec_meta::GLOBAL_START_NS)
     }
 
     /// The `u64` `.rodata` global called `symbol` (created zeroed on first use); the
     /// runtime sets well-known ones (`tracec_meta::GLOBAL_NCPUS`) before loading.
     pub(crate) fn u64_global(&mut self, symbol: &str) -> GlobalId {
+        self.global_u64(symbol, false)
+    }
+
+    fn global_u64(&mut self, symbol: &str, writable: bool) -> GlobalId {
         if let Some(i) = self.globals.iter().position(|g| g.symbol == symbol) {
             return GlobalId(i as u32);
         }
@@ -324,6 +313,7 @@ impl ModuleCx<'_> {
             symbol: symbol.into(),
             ty: DataType::U64,
             init: vec![0; 8],
+            writable,
         });
         id
     }
@@ -382,7 +372,6 @@ pub fn lower(checked: &Checked, source: &str) -> Lowered {
         globals: Vec::new(),
         events: None,
         lost: None,
-        start_ns: None,
         params: Vec::new(),
         subprograms: Vec::new(),
         first_subprogram: checked.probes.len() as u32,

@@ -36,6 +36,7 @@ pub(crate) fn global(spec: &ParamSpec) -> Global {
         symbol: spec.symbol.clone(),
         ty,
         init,
+        writable: false,
     }
 }
 

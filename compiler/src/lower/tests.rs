@@ -183,11 +183,22 @@ fn printf_reserves_header_and_args() {
         "no string on the stack"
     );
     let roles: Vec<&MapRole> = l.maps.iter().map(|m| &m.role).collect();
-    assert_eq!(roles, vec![&MapRole::Events, &MapRole::Lost]);
+    assert_eq!(roles, vec![&MapRole::Events, &MapRole::LostCounter]);
     assert_eq!(l.module.maps[0].kind, MapKind::RingBuf);
     assert_eq!(l.module.maps[0].max_entries, 1 << 20);
-    assert_eq!(l.module.maps[1].symbol, "lost_events");
-    assert_eq!(l.module.maps[1].kind, MapKind::PerCpuArray);
+    assert_eq!(
+        l.module.maps.len(),
+        1,
+        "the lost counter is no map of its own"
+    );
+    let lost = &l.module.globals[0];
+    assert_eq!((lost.symbol.as_str(), lost.writable), ("lost_events", true));
+    // The lost path adds 1 atomically to the counter.
+    assert!(f
+        .blocks
+        .iter()
+        .flat_map(|b| &b.insts)
+        .any(|i| matches!(i, crate::ir::Inst::AtomicAdd { .. })));
     assert_eq!(l.probes[0].program, "BEGIN_0");
 }
 

@@ -348,27 +348,49 @@ impl<'a> Writer<'a> {
         }))
     }
 
-    /// `.rodata`: the globals at their alignment, as `const` BTF VARs. Returns the
-    /// global symbols.
+    /// The globals: constant ones in `.rodata` (as `const` BTF VARs), writable ones in
+    /// `.bss`, each at its alignment. Returns the global symbols, in `GlobalId` order.
     fn globals(&mut self) -> Result<Vec<SymbolId>, String> {
-        if self.input.globals.is_empty() {
+        let mut syms = vec![None; self.input.globals.len()];
+        for writable in [false, true] {
+            let ids: Vec<usize> = (0..self.input.globals.len())
+                .filter(|&i| self.input.globals[i].writable == writable)
+                .collect();
+            for (i, sym) in self.data_section(&ids, writable)? {
+                syms[i] = Some(sym);
+            }
+        }
+        Ok(syms.into_iter().flatten().collect())
+    }
+
+    /// One data section holding the globals `ids`, with its BTF DATASEC.
+    fn data_section(
+        &mut self,
+        ids: &[usize],
+        writable: bool,
+    ) -> Result<Vec<(usize, SymbolId)>, String> {
+        if ids.is_empty() {
             return Ok(Vec::new());
         }
+        let name = if writable { ".bss" } else { ".rodata" };
         let mut data = Vec::new();
         let mut align = 1u32;
         let mut vars = Vec::new();
         let mut placed = Vec::new();
-        for g in self.input.globals {
+        for &i in ids {
+            let g = &self.input.globals[i];
             let a = g.ty.align().max(1);
             align = align.max(a);
             let offset = data.len().next_multiple_of(a as usize);
             data.resize(offset, 0);
             data.extend_from_slice(&g.init);
-            let ty = self
+            let mut ty = self
                 .btf
                 .data_type(&g.ty)
                 .map_err(|e| format!("global `{}`: {e}", g.symbol))?;
-            let ty = self.btf.add(BtfType::Const { target: ty });
+            if !writable {
+                ty = self.btf.add(BtfType::Const { target: ty });
+            }
             let var = self.btf.add(BtfType::Var {
                 name: g.symbol.clone(),
                 ty,
@@ -379,21 +401,33 @@ impl<'a> Writer<'a> {
                 offset: offset as u32,
                 size: g.ty.size(),
             });
-            placed.push((offset as u64, u64::from(g.ty.size())));
+            placed.push((i, offset as u64, u64::from(g.ty.size())));
         }
         let size = data.len() as u32;
-        let section = self.section(".rodata", SectionKind::ReadOnlyData, data, u64::from(align));
-        let syms = self
-            .input
-            .globals
-            .iter()
-            .zip(placed)
-            .map(|(g, (offset, size))| {
-                self.symbol(&g.symbol, SymbolKind::Data, section, offset, size)
+        let section = if writable {
+            let section = self.obj.add_section(
+                Vec::new(),
+                name.as_bytes().to_vec(),
+                SectionKind::UninitializedData,
+            );
+            self.obj
+                .append_section_bss(section, u64::from(size), u64::from(align));
+            section
+        } else {
+            self.section(name, SectionKind::ReadOnlyData, data, u64::from(align))
+        };
+        let syms = placed
+            .into_iter()
+            .map(|(i, offset, size)| {
+                let symbol = self.input.globals[i].symbol.clone();
+                (
+                    i,
+                    self.symbol(&symbol, SymbolKind::Data, section, offset, size),
+                )
             })
             .collect();
         self.btf.add(BtfType::DataSec {
-            name: ".rodata".into(),
+            name: name.into(),
             size,
             vars,
         });

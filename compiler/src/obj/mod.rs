@@ -58,6 +58,7 @@ pub const LICENSE_SYMBOL: &str = "_license";
 pub const RESERVED_SECTIONS: &[&str] = &[
     ".maps",
     ".rodata",
+    ".bss",
     "license",
     ".BTF",
     ".BTF.ext",
