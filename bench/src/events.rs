@@ -37,20 +37,48 @@ pub enum Tracer {
 pub struct Pair {
     pub script: PathBuf,
     pub object: PathBuf,
+    /// Environment for bpftrace (0.17 has no `config` block; its settings are variables).
+    pub bpftrace_env: Vec<(String, String)>,
 }
 
 impl Pair {
     pub fn new(tools: &Tools, name: &str, source: &str) -> io::Result<Pair> {
+        Pair::with_config(tools, name, source, &[])
+    }
+
+    /// The same program under settings: a `config = { ... }` block for tracec, the
+    /// `BPFTRACE_<NAME>` environment variables for bpftrace 0.17.
+    pub fn with_config(
+        tools: &Tools,
+        name: &str,
+        source: &str,
+        config: &[(&str, String)],
+    ) -> io::Result<Pair> {
         let script = tools.script(&format!("{name}.bt"), source)?;
+        let ours = if config.is_empty() {
+            script.clone()
+        } else {
+            let items: Vec<String> = config.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+            let block = format!("config = {{ {} }}\n{source}", items.join("; "));
+            tools.script(&format!("{name}.tracec.bt"), &block)?
+        };
+        let bpftrace_env = config
+            .iter()
+            .map(|(k, v)| (format!("BPFTRACE_{}", k.to_uppercase()), v.clone()))
+            .collect();
         let object = tools.path(&format!("{name}.tracec.o"));
-        let o = proc::run(&mut tools.tracec(&script, &object))?;
+        let o = proc::run(&mut tools.tracec(&ours, &object))?;
         if !o.success() {
             return Err(io::Error::other(format!(
                 "tracec rejects {name}: {}",
                 first_error(&o.stderr)
             )));
         }
-        Ok(Pair { script, object })
+        Ok(Pair {
+            script,
+            object,
+            bpftrace_env,
+        })
     }
 
     /// Start the tracer on this script and wait until it has attached (plus a
@@ -64,7 +92,11 @@ impl Pair {
     ) -> io::Result<Session> {
         let mut cmd = match tracer {
             Tracer::Ours => tools.tracerun(&self.object, args),
-            Tracer::Bpftrace => tools.bpftrace(&self.script, args),
+            Tracer::Bpftrace => {
+                let mut c = tools.bpftrace(&self.script, args);
+                c.envs(self.bpftrace_env.iter().map(|(k, v)| (k, v)));
+                c
+            }
         };
         let mut s = Session::start(&mut cmd, "Attach", count_line)?;
         if !s.wait_ready(1, Duration::from_secs(30)) {
@@ -325,10 +357,12 @@ pub fn bench_throughput(
 
 /// Time to print a map of `keys` entries at exit, and whether all were printed.
 pub fn bench_map_print(tools: &Tools, keys: u64, report: &mut Report) -> io::Result<()> {
-    let pair = Pair::new(
+    // Both default to 4,096 keys per map; raise the limit to what is printed.
+    let pair = Pair::with_config(
         tools,
         "map-print",
         "tracepoint:syscalls:sys_enter_getpid /pid == $1/ { @[nsecs] = count(); }\n",
+        &[("max_map_keys", keys.to_string())],
     )?;
     // SAFETY: getpid cannot fail.
     let me = unsafe { libc::getpid() }.to_string();

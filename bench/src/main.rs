@@ -64,8 +64,8 @@ struct Cli {
     /// Probe counts of the generated scaling scripts.
     #[arg(long, value_delimiter = ',', default_value = "10,100,1000")]
     sizes: Vec<usize>,
-    /// Keys in the map printed at exit (both tracers cap maps at 4096 entries).
-    #[arg(long, default_value_t = 4000)]
+    /// Keys in the map printed at exit (the limit is raised to it for both tracers).
+    #[arg(long, default_value_t = 100_000)]
     map_keys: u64,
     /// Only these sections (comma-separated).
     #[arg(long, value_delimiter = ',', value_parser = clap::builder::PossibleValuesParser::new(SECTIONS))]
