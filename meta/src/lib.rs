@@ -41,6 +41,9 @@ pub const GLOBAL_START_NS: &str = "tracec_start_ns";
 /// `.rodata` global (`u64`) holding the number of possible CPUs of the host the
 /// object runs on (`ncpus`); the runtime sets it before loading.
 pub const GLOBAL_NCPUS: &str = "tracec_ncpus";
+/// `.rodata` global (`u64`) holding the pid of the child started with `tracerun -c
+/// CMD` (`cpid`), 0 without one; the runtime sets it before loading.
+pub const GLOBAL_CPID: &str = "tracec_cpid";
 
 /// The kind word of a ringbuf event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -11,6 +11,7 @@
 //! * [`maps`]: reading, combining, sorting and printing user maps;
 //! * [`relocs`]: naming the kernel field behind a failed CO-RE relocation;
 //! * [`signals`]: SIGINT/SIGTERM as a pollable file descriptor;
+//! * [`child`]: the command of `-c CMD`, started once the probes are attached;
 //! * [`sys`]: raw `bpf(2)` calls and other system facts;
 //! * [`verify`]: `--verify`, loading every program without attaching, with rejections
 //!   mapped to script lines ([`verifier_log`], [`elfview`], [`btf`]);
@@ -18,6 +19,7 @@
 
 pub mod btf;
 pub mod calls;
+pub mod child;
 pub mod elfview;
 pub mod events;
 pub mod format;

@@ -14,18 +14,19 @@ use aya::programs::{PerfEvent, Program, ProgramError};
 use aya::Ebpf;
 use std::collections::HashSet;
 use std::os::fd::{AsFd, AsRawFd, RawFd};
-use tracec_meta::{Attach, ProbeSpec, GLOBAL_NCPUS, GLOBAL_START_NS};
+use tracec_meta::{Attach, ProbeSpec, GLOBAL_CPID, GLOBAL_NCPUS, GLOBAL_START_NS};
 
 /// Parse the object and create its maps, with `tracec_start_ns` set to `start_ns` and
 /// the script's parameters set in `.rodata`; no program is loaded yet. The kernel BTF
 /// is read only if the object needs it ([`crate::target_btf`]).
-pub fn open(obj: &Object, start_ns: u64, params: &[GlobalValue]) -> Result<Ebpf, Error> {
+pub fn open(obj: &Object, start_ns: u64, cpid: u64, params: &[GlobalValue]) -> Result<Ebpf, Error> {
     let mut loader = crate::target_btf::loader(&obj.meta, &obj.bytes)
         .map_err(|e| Error::new(format!("{}: {e}", obj.path.display())))?;
     loader.override_global(GLOBAL_START_NS, &start_ns, false);
     // `ncpus`: 0 only if the possible CPUs cannot be read.
     let ncpus = crate::sys::possible_cpus().map_or(0, |n| n as u64);
     loader.override_global(GLOBAL_NCPUS, &ncpus, false);
+    loader.override_global(GLOBAL_CPID, &cpid, false);
     for p in params {
         loader.override_global(p.symbol.as_str(), p.bytes.as_slice(), true);
     }
@@ -39,8 +40,8 @@ pub fn open(obj: &Object, start_ns: u64, params: &[GlobalValue]) -> Result<Ebpf,
 }
 
 /// Create maps and load every program named by the metadata (each once).
-pub fn load(obj: &Object, start_ns: u64, params: &[GlobalValue]) -> Result<Ebpf, Error> {
-    let mut ebpf = open(obj, start_ns, params)?;
+pub fn load(obj: &Object, start_ns: u64, cpid: u64, params: &[GlobalValue]) -> Result<Ebpf, Error> {
+    let mut ebpf = open(obj, start_ns, cpid, params)?;
     let mut loaded = HashSet::new();
     for probe in &obj.meta.probes {
         if !loaded.insert(probe.program.as_str()) {

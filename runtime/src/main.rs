@@ -40,8 +40,13 @@ struct Cli {
     #[arg(long, value_name = "KEY.pub")]
     trust: Vec<PathBuf>,
     /// Limit uprobes and software/hardware counters to process PID.
-    #[arg(short = 'p', value_name = "PID")]
+    #[arg(short = 'p', value_name = "PID", conflicts_with = "command")]
     pid: Option<std::num::NonZeroU32>,
+    /// Run CMD once the probes are attached and exit when it exits; its pid is the
+    /// script's `cpid`. CMD is split into words (quotes group them) and executed
+    /// directly, without a shell.
+    #[arg(short = 'c', long = "cmd", value_name = "CMD")]
+    command: Option<String>,
     /// Allow objects that use functions which can change the system (`system()`);
     /// they must have been compiled with `tracec --unsafe`.
     #[arg(long = "unsafe")]
@@ -84,6 +89,7 @@ fn main() -> ExitCode {
                 _ => tracerun::print::Format::Text,
             },
             allow_unsafe: cli.allow_unsafe,
+            command: cli.command,
         };
         match tracerun::run_status(&opts) {
             Ok(0) => Ok(true),

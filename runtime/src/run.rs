@@ -44,6 +44,9 @@ pub struct Options {
     pub format: Format,
     /// `--unsafe`: allow objects that use functions like `system()`.
     pub allow_unsafe: bool,
+    /// `-c CMD`: run CMD once the probes are attached (its pid is `cpid`); the session
+    /// ends when it exits.
+    pub command: Option<String>,
 }
 
 /// Run the object until it exits or is interrupted.
@@ -105,9 +108,16 @@ fn run_object(obj: &Object, opts: &Options) -> Result<i32, Error> {
     };
     let signals =
         Signals::new().map_err(|e| Error::new(format!("cannot set up signal handling: {e}")))?;
-    let ebpf = load::load(obj, sys::monotonic_ns(), &params)?;
+    let mut child = match &opts.command {
+        Some(cmd) => Some(
+            crate::child::Child::spawn(cmd).map_err(|e| Error::new(format!("-c {cmd:?}: {e}")))?,
+        ),
+        None => None,
+    };
+    let cpid = child.as_ref().map_or(0, |c| u64::from(c.pid()));
+    let ebpf = load::load(obj, sys::monotonic_ns(), cpid, &params)?;
     let mut session = Session::new(obj, ebpf, out, opts.format)?;
-    let result = session.run(opts.quiet, &signals);
+    let result = session.run(opts.quiet, &signals, child.as_mut());
     let status = session.exit_status;
     // Dropping the session detaches every link and closes every program and map.
     drop(session);
@@ -266,7 +276,12 @@ impl<'a> Session<'a> {
         })
     }
 
-    fn run(&mut self, quiet: bool, signals: &Signals) -> Result<(), Error> {
+    fn run(
+        &mut self,
+        quiet: bool,
+        signals: &Signals,
+        mut child: Option<&mut crate::child::Child>,
+    ) -> Result<(), Error> {
         self.run_special(Attach::Begin)?;
         let begin_records = self.drain();
         let begin_exited = begin_records
@@ -288,6 +303,9 @@ impl<'a> Session<'a> {
         }
         stop |= self.handle(&begin_records);
         if !stop {
+            if let Some(c) = child.as_deref_mut() {
+                c.start();
+            }
             stop |= self.run_iters()?;
         }
         self.check_lost();
@@ -296,6 +314,15 @@ impl<'a> Session<'a> {
             let mut fds = vec![signals.as_raw_fd()];
             if let Some(u) = &user {
                 fds.push(u.as_raw_fd());
+            }
+            // The child's exit ends the session like exit() (after its last events).
+            if let Some(c) = child.as_deref_mut() {
+                if c.try_reap() {
+                    let records = self.drain();
+                    self.handle(&records);
+                    break;
+                }
+                fds.push(c.exit_fd());
             }
             if let Some(r) = &self.ring {
                 fds.push(r.as_raw_fd());

@@ -89,7 +89,7 @@ pub fn run(path: &Path, out: &mut dyn Write) -> Result<bool, Error> {
 /// Nothing is attached; everything is closed when the returned value is built.
 pub fn verify(obj: &Object) -> Result<Vec<Outcome>, Error> {
     // Parameters keep the defaults compiled into `.rodata`: the verifier sees the same code.
-    let mut ebpf = load::open(obj, sys::monotonic_ns(), &[])?;
+    let mut ebpf = load::open(obj, sys::monotonic_ns(), 0, &[])?;
     let mut outcomes: Vec<Outcome> = Vec::new();
     for probe in &obj.meta.probes {
         if let Some(o) = outcomes.iter_mut().find(|o| o.program == probe.program) {

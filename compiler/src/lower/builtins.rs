@@ -54,10 +54,11 @@ impl Lower<'_, '_> {
                 let ring = self.b.binary(BinOp::And, cs, Operand::Imm(3));
                 self.b.cmp(crate::ir::Cond::Eq, ring, Operand::Imm(3))
             }
-            Builtin::Ncpus => {
-                let g = self.m.u64_global(tracec_meta::GLOBAL_NCPUS);
-                let p = self.b.global_addr(g, 0);
-                self.b.load(Base::Reg(p), 0, Width::B8, false)
+            Builtin::Ncpus => self.host_global(tracec_meta::GLOBAL_NCPUS),
+            Builtin::Cpid => self.host_global(tracec_meta::GLOBAL_CPID),
+            Builtin::HasCpid => {
+                let cpid = self.host_global(tracec_meta::GLOBAL_CPID);
+                self.b.cmp(crate::ir::Cond::Ne, cpid, Operand::Imm(0))
             }
             // A string; only reachable through an (impossible) integer use.
             Builtin::Comm => self.b.imm(0),
@@ -65,6 +66,13 @@ impl Lower<'_, '_> {
     }
 
     /// The low 32 bits, by shifts (no 64-bit immediate mask needed).
+    /// A `u64` `.rodata` global the runtime sets from the host before loading.
+    fn host_global(&mut self, symbol: &str) -> VReg {
+        let g = self.m.u64_global(symbol);
+        let p = self.b.global_addr(g, 0);
+        self.b.load(Base::Reg(p), 0, Width::B8, false)
+    }
+
     fn low32(&mut self, v: VReg) -> VReg {
         let hi = self.b.binary(BinOp::Shl, v, Operand::Imm(32));
         self.b.binary(BinOp::LShr, hi, Operand::Imm(32))

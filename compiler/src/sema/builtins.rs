@@ -18,6 +18,8 @@ pub fn lookup(name: &str) -> Option<(Builtin, Type)> {
         "cgroup" => (Builtin::Cgroup, Type::U64),
         "numaid" => (Builtin::NumaId, Type::U64),
         "ncpus" => (Builtin::Ncpus, Type::U64),
+        "cpid" => (Builtin::Cpid, Type::U64),
+        "has_cpid" => (Builtin::HasCpid, Type::Bool),
         "elapsed" => (Builtin::Elapsed, Type::U64),
         "cpu" => (Builtin::Cpu, Type::U64),
         "comm" => (Builtin::Comm, Type::Str { size: COMM_SIZE }),

@@ -168,6 +168,10 @@ pub enum Builtin {
     NumaId,
     /// `ncpus`: the number of possible CPUs, set by the runtime in `.rodata`.
     Ncpus,
+    /// `cpid`: the pid of the child of `tracerun -c CMD` (0 without one), in `.rodata`.
+    Cpid,
+    /// `has_cpid`: whether there is such a child.
+    HasCpid,
     /// `usermode` where ctx starts with the interrupted `struct pt_regs` (kprobe,
     /// uprobe, profile, interval): 1 if the CPU was in user mode.
     UserMode,
