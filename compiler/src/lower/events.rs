@@ -108,16 +108,14 @@ impl Lower<'_, '_> {
             let count = l.b.imm(0);
             let stop = l.b.new_block();
             for i in 0..JOIN_MAX_ARGS {
-                // Read arr[i] onto the stack.
+                // Read arr[i] onto the stack. A failed read zeroes the slot (as
+                // every bpf_probe_read_* does), so it stops the loop like a NULL.
                 let t = l.b.slot_addr(tmp, 0);
                 let src = l.b.binary(BinOp::Add, arr, Operand::Imm(i64::from(i * 8)));
-                let r = l.b.call(
+                l.b.call_void(
                     read,
                     vec![Operand::Reg(t), Operand::Imm(8), Operand::Reg(src)],
                 );
-                let got = l.b.new_block();
-                l.b.branch(Cond::Ne, r, Operand::Imm(0), stop, got);
-                l.b.switch_to(got);
                 let p = l.b.load(Base::Slot(tmp), 0, Width::B8, false);
                 let nonnull = l.b.new_block();
                 l.b.branch(Cond::Eq, p, Operand::Imm(0), stop, nonnull);
