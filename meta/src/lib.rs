@@ -26,7 +26,7 @@ pub const MAGIC: [u8; 4] = *b"TRCM";
 /// Bumped when an old runtime could not run a new object correctly.
 pub const FORMAT_MAJOR: u16 = 1;
 /// Bumped for additions an old runtime may safely ignore.
-pub const FORMAT_MINOR: u16 = 4;
+pub const FORMAT_MINOR: u16 = 5;
 /// ELF section holding an object's signature (see `tracec --sign`), when it is signed.
 pub const SIGNATURE_SECTION: &str = ".tracec.sig";
 /// Size of the header in front of the JSON payload: magic, major, minor, payload length.
@@ -115,7 +115,31 @@ pub enum Ty {
     /// Named fields (a record, `(a = 1, b = "x")`), printed as `{ .a = 1, .b = x }`.
     /// Format 1.4.
     Record { fields: Vec<RecordField> },
+    /// A kernel (`kstack`) or user (`ustack`) stack: `i64 stack id` in the
+    /// [`MapRole::Stack`] map of the same `user` and `limit` (negative: no stack),
+    /// then `u64 pid` (the process whose addresses a user stack holds). Printed as
+    /// one symbolized frame per line in `mode`. Format 1.5.
+    Stack {
+        user: bool,
+        mode: StackMode,
+        limit: u32,
+    },
 }
+
+/// How a stack is printed (bpftrace's `stack_mode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StackMode {
+    /// `func+offset`, indented.
+    Bpftrace,
+    /// `\taddress func+offset`, user frames followed by ` (path)`.
+    Perf,
+    /// The address alone, in hex.
+    Raw,
+}
+
+/// Bytes of a [`Ty::Stack`] value.
+pub const STACK_VALUE_SIZE: u32 = 16;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct RecordField {
@@ -143,6 +167,7 @@ impl Ty {
                 .max()
                 .unwrap_or(0),
             Ty::Bool { size } => u32::from(*size),
+            Ty::Stack { .. } => STACK_VALUE_SIZE,
             Ty::Record { fields } => fields
                 .iter()
                 .map(|f| f.offset + f.ty.size())
@@ -219,6 +244,9 @@ pub enum MapRole {
     Events,
     /// Per-CPU array of one `u64`: events dropped because the ringbuf was full.
     Lost,
+    /// A `BPF_MAP_TYPE_STACK_TRACE` map: `u32` stack id to `limit` `u64` addresses
+    /// (zero after the last frame), of kernel or `user` stacks. Format 1.5.
+    Stack { user: bool, limit: u32 },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -110,6 +110,7 @@ fn run_object(obj: &Object, opts: &Options) -> Result<i32, Error> {
     let result = session.run(opts.quiet, &signals);
     let status = session.exit_status;
     // Dropping the session detaches every link and closes every program and map.
+    crate::stacks::uninstall();
     drop(session);
     result.map(|()| status)
 }
@@ -193,6 +194,15 @@ impl<'a> Session<'a> {
             Some(spec) => Some(load::map_fd(&ebpf, &spec.symbol)?),
             None => None,
         };
+        let mut stacks = crate::stacks::Stacks::default();
+        for m in &meta.maps {
+            if let MapRole::Stack { user, limit } = m.role {
+                stacks
+                    .maps
+                    .push((user, limit, load::map_fd(&ebpf, &m.symbol)?));
+            }
+        }
+        crate::stacks::install(stacks);
         let ncpus = sys::possible_cpus().map_err(|e| {
             Error::new(format!("cannot read /sys/devices/system/cpu/possible: {e}"))
         })?;
