@@ -124,6 +124,10 @@ pub enum Ty {
         mode: StackMode,
         limit: u32,
     },
+    /// `ksym(addr)` / `usym(addr)`: `u64 address`, then `u64 pid` (for user
+    /// addresses), printed as the name of the function holding the address, or the
+    /// address in hex when none does. Format 1.5.
+    Sym { user: bool },
 }
 
 /// How a stack is printed (bpftrace's `stack_mode`).
@@ -167,7 +171,7 @@ impl Ty {
                 .max()
                 .unwrap_or(0),
             Ty::Bool { size } => u32::from(*size),
-            Ty::Stack { .. } => STACK_VALUE_SIZE,
+            Ty::Stack { .. } | Ty::Sym { .. } => STACK_VALUE_SIZE,
             Ty::Record { fields } => fields
                 .iter()
                 .map(|f| f.offset + f.ty.size())

@@ -286,6 +286,8 @@ pub fn ty_name(t: &Ty) -> String {
         Ty::Bool { .. } => "bool".into(),
         Ty::Stack { user: true, .. } => "ustack".into(),
         Ty::Stack { user: false, .. } => "kstack".into(),
+        Ty::Sym { user: true } => "usym".into(),
+        Ty::Sym { user: false } => "ksym".into(),
         Ty::Record { fields } => format!(
             "{{ {} }}",
             fields

@@ -99,6 +99,26 @@ pub fn decode(user: bool, mode: StackMode, limit: u32, bytes: &[u8]) -> Option<V
     })
 }
 
+/// Decode a `ksym`/`usym` value (`addr`, `pid`): the function's name, or the address
+/// in hex.
+pub fn decode_sym(user: bool, bytes: &[u8]) -> Option<Value> {
+    let addr = read_int(bytes, 8, false)?;
+    let pid = read_int(bytes.get(8..)?, 8, false)? as u32;
+    let name = STACKS.with(|s| {
+        let mut s = s.borrow_mut();
+        let sym = &mut s.get_or_insert_with(Stacks::default).symbols;
+        if user {
+            sym.user(pid, addr)
+        } else {
+            sym.kernel(addr)
+        }
+    });
+    Some(Value::Str(match name {
+        Some(r) => r.name.into_bytes(),
+        None => format!("0x{addr:x}").into_bytes(),
+    }))
+}
+
 /// The text of a stack: nothing when empty, else a newline and one line per frame,
 /// bpftrace-mode frames indented by `indent` spaces.
 pub fn text(indent: bool, lines: &[String], width: usize, out: &mut Vec<u8>) {

@@ -82,6 +82,7 @@ impl Value {
             ),
             Ty::Bool { .. } => Value::Bool(*bytes.first()? != 0),
             Ty::Stack { user, mode, limit } => crate::stacks::decode(*user, *mode, *limit, bytes)?,
+            Ty::Sym { user } => crate::stacks::decode_sym(*user, bytes)?,
             Ty::Record { fields } => Value::Record(
                 fields
                     .iter()

@@ -85,3 +85,38 @@ fn stack_argument_errors() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("kstack() takes at most 2 arguments"), "{err}");
 }
+
+#[test]
+fn symbols_of_addresses() {
+    let Some(_k) = kernel_or_skip("symbols") else {
+        return;
+    };
+    let run = run_to_exit(
+        "symbols",
+        r#"BEGIN { @ = usym(1); @k[ksym(kaddr("vfs_read") + 3)] = count(); printf("%s %s\n", ksym(kaddr("vfs_read")), usym(2)); exit(); }"#,
+        &[],
+    );
+    assert_eq!(
+        run.stdout_text(),
+        "vfs_read 0x2\n\n\n@: 0x1\n@k[vfs_read]: 1\n"
+    );
+}
+
+#[test]
+fn unknown_kernel_symbol_is_a_compile_error() {
+    if !std::path::Path::new("/proc/kallsyms").exists() {
+        return;
+    }
+    let out = tracec(&[
+        "-e",
+        r#"BEGIN { print(kaddr("asdfzzzzzzz")) }"#,
+        "-o",
+        "/dev/null",
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("error: Failed to resolve kernel symbol: asdfzzzzzzz"),
+        "{err}"
+    );
+}

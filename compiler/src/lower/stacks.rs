@@ -5,7 +5,7 @@
 use super::expr::Mem;
 use super::Lower;
 use crate::ir::{BinOp, Helper, Operand, Width};
-use crate::sema::types::StackTy;
+use crate::sema::types::{StackTy, TExpr};
 
 /// `max_entries` of every stack trace map.
 pub(crate) const STACK_MAP_ENTRIES: u32 = 4096;
@@ -32,6 +32,19 @@ impl Lower<'_, '_> {
             .store(dst.base, dst.offset, Width::B8, Operand::Reg(id));
         // Kernel stacks do not depend on the process: equal stacks are equal keys.
         let pid = if s.user {
+            let tgid = self.b.call(Helper::GetCurrentPidTgid, vec![]);
+            Operand::Reg(self.b.binary(BinOp::LShr, tgid, Operand::Imm(32)))
+        } else {
+            Operand::Imm(0)
+        };
+        self.b.store(dst.base, dst.offset + 8, Width::B8, pid);
+    }
+
+    /// `ksym(addr)` / `usym(addr)` into `dst` (16 bytes: address, pid).
+    pub(crate) fn sym_into(&mut self, user: bool, addr: &TExpr, dst: Mem) {
+        let a = self.int(addr);
+        self.b.store(dst.base, dst.offset, Width::B8, a);
+        let pid = if user {
             let tgid = self.b.call(Helper::GetCurrentPidTgid, vec![]);
             Operand::Reg(self.b.binary(BinOp::LShr, tgid, Operand::Imm(32)))
         } else {

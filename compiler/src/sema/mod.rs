@@ -31,6 +31,7 @@ pub mod printf;
 mod probe_ctx;
 pub mod stacks;
 mod stmt;
+pub mod symbols;
 pub mod tuple;
 pub mod types;
 

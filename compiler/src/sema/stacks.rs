@@ -24,6 +24,7 @@ impl Checker {
             user: name == "ustack",
             mode: self.stack_mode.unwrap_or(StackMode::Bpftrace),
             limit: MAX_STACK_FRAMES,
+            sym: false,
         };
         if args.len() > 2 {
             self.error(

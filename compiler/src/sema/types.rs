@@ -113,6 +113,7 @@ impl Type {
             Type::Ptr { .. } => Ty::Ptr,
             Type::Bool => Ty::Bool { size: 8 },
             Type::Tuple(t) => t.meta(),
+            Type::Stack(s) if s.sym => Ty::Sym { user: s.user },
             Type::Stack(s) => Ty::Stack {
                 user: s.user,
                 mode: s.mode,
@@ -145,14 +146,18 @@ pub struct StackTy {
     pub mode: StackMode,
     /// Frames kept, 1 to [`MAX_STACK_FRAMES`].
     pub limit: u32,
+    /// `ksym(addr)` / `usym(addr)`: one address (in place of the stack id), printed
+    /// as the name of its function.
+    pub sym: bool,
 }
 
 impl StackTy {
     pub fn name(self) -> &'static str {
-        if self.user {
-            "ustack"
-        } else {
-            "kstack"
+        match (self.sym, self.user) {
+            (false, true) => "ustack",
+            (false, false) => "kstack",
+            (true, true) => "usym",
+            (true, false) => "ksym",
         }
     }
 }
@@ -353,6 +358,12 @@ pub enum TExprKind {
     /// `kstack` / `ustack` of the current probe (the expression's type is
     /// [`Type::Stack`]).
     Stack(StackTy),
+    /// `ksym(addr)` / `usym(addr)` (the expression's type is a [`Type::Stack`] with
+    /// `sym` set).
+    Sym {
+        user: bool,
+        addr: Box<TExpr>,
+    },
     /// A block expression: the statements, then the value.
     Block {
         stmts: Vec<TStmt>,
