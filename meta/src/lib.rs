@@ -118,7 +118,35 @@ pub enum Ty {
     /// Named fields (a record, `(a = 1, b = "x")`), printed as `{ .a = 1, .b = x }`.
     /// Format 1.4.
     Record { fields: Vec<RecordField> },
+    /// A kernel (`kstack`) or user (`ustack`) stack: `i64 stack id` in the
+    /// [`MapRole::Stack`] map of the same `user` and `limit` (negative: no stack),
+    /// then `u64 pid` (the process whose addresses a user stack holds). Printed as
+    /// one symbolized frame per line in `mode`. Format 1.5.
+    Stack {
+        user: bool,
+        mode: StackMode,
+        limit: u32,
+    },
+    /// `ksym(addr)` / `usym(addr)`: `u64 address`, then `u64 pid` (for user
+    /// addresses), printed as the name of the function holding the address, or the
+    /// address in hex when none does. Format 1.5.
+    Sym { user: bool },
 }
+
+/// How a stack is printed (bpftrace's `stack_mode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StackMode {
+    /// `func+offset`, indented.
+    Bpftrace,
+    /// `\taddress func+offset`, user frames followed by ` (path)`.
+    Perf,
+    /// The address alone, in hex.
+    Raw,
+}
+
+/// Bytes of a [`Ty::Stack`] value.
+pub const STACK_VALUE_SIZE: u32 = 16;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct RecordField {
@@ -146,6 +174,7 @@ impl Ty {
                 .max()
                 .unwrap_or(0),
             Ty::Bool { size } => u32::from(*size),
+            Ty::Stack { .. } | Ty::Sym { .. } => STACK_VALUE_SIZE,
             Ty::Record { fields } => fields
                 .iter()
                 .map(|f| f.offset + f.ty.size())
@@ -228,6 +257,9 @@ pub enum MapRole {
     /// because the ringbuf was full. The loader makes that section a one-element
     /// array map named after it; the runtime reads the counter at the symbol's offset.
     LostCounter,
+    /// A `BPF_MAP_TYPE_STACK_TRACE` map: `u32` stack id to `limit` `u64` addresses
+    /// (zero after the last frame), of kernel or `user` stacks. Format 1.5.
+    Stack { user: bool, limit: u32 },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

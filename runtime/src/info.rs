@@ -157,6 +157,14 @@ pub fn collect(obj: &Object) -> Result<Info, String> {
                 MapRole::Events => ("events (printf, exit and other records)".into(), None, None),
                 MapRole::Lost => ("lost events counter".into(), None, None),
                 MapRole::LostCounter => ("lost events counter (a u64 in .bss)".into(), None, None),
+                MapRole::Stack { user, limit } => (
+                    format!(
+                        "{} stacks ({limit} frames)",
+                        if *user { "user" } else { "kernel" }
+                    ),
+                    None,
+                    None,
+                ),
             };
             MapInfo {
                 symbol: m.symbol.clone(),
@@ -285,6 +293,10 @@ pub fn ty_name(t: &Ty) -> String {
                 .join(", ")
         ),
         Ty::Bool { .. } => "bool".into(),
+        Ty::Stack { user: true, .. } => "ustack".into(),
+        Ty::Stack { user: false, .. } => "kstack".into(),
+        Ty::Sym { user: true } => "usym".into(),
+        Ty::Sym { user: false } => "ksym".into(),
         Ty::Record { fields } => format!(
             "{{ {} }}",
             fields

@@ -36,6 +36,8 @@ pub mod relocs;
 pub mod run;
 pub mod selfsig;
 pub mod signals;
+pub mod stacks;
+pub mod symbolize;
 pub mod sys;
 pub mod target_btf;
 pub mod value;

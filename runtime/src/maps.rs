@@ -235,6 +235,10 @@ pub fn sort_keys(key: &Ty, entries: &mut [(Vec<u8>, Value)]) {
         Ty::Bool { .. } => {
             entries.sort_by_key(|(k, _)| bytes_at(k, offset, 1).first().copied());
         }
+        // bpftrace keeps stacks in the order of their ids.
+        Ty::Stack { .. } | Ty::Sym { .. } => {
+            entries.sort_by_key(|(k, _)| int_at(k, offset, 8));
+        }
         Ty::Tuple { .. } | Ty::Record { .. } => {}
     };
     match key {

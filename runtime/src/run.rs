@@ -120,6 +120,7 @@ fn run_object(obj: &Object, opts: &Options) -> Result<i32, Error> {
     let result = session.run(opts.quiet, &signals, child.as_mut());
     let status = session.exit_status;
     // Dropping the session detaches every link and closes every program and map.
+    crate::stacks::uninstall();
     drop(session);
     result.map(|()| status)
 }
@@ -259,6 +260,15 @@ impl<'a> Session<'a> {
             None => None,
         };
         let lost = LostCounter::find(obj, &ebpf)?;
+        let mut stacks = crate::stacks::Stacks::default();
+        for m in &meta.maps {
+            if let MapRole::Stack { user, limit } = m.role {
+                stacks
+                    .maps
+                    .push((user, limit, load::map_fd(&ebpf, &m.symbol)?));
+            }
+        }
+        crate::stacks::install(stacks);
         let ncpus = sys::possible_cpus().map_err(|e| {
             Error::new(format!("cannot read /sys/devices/system/cpu/possible: {e}"))
         })?;

@@ -15,6 +15,12 @@ pub enum Value {
     Bool(bool),
     /// A record's fields with their names, in layout order.
     Record(Vec<(String, Value)>),
+    /// A symbolized `kstack`/`ustack`: one line per frame; `indent`: bpftrace mode,
+    /// whose lines are indented (8 spaces, 4 in map keys).
+    Stack {
+        indent: bool,
+        lines: Vec<String>,
+    },
 }
 
 /// Read a little-endian integer of `size` bytes (1, 2, 4 or 8), sign-extending if asked.
@@ -75,6 +81,8 @@ impl Value {
                     .collect::<Option<Vec<_>>>()?,
             ),
             Ty::Bool { .. } => Value::Bool(*bytes.first()? != 0),
+            Ty::Stack { user, mode, limit } => crate::stacks::decode(*user, *mode, *limit, bytes)?,
+            Ty::Sym { user } => crate::stacks::decode_sym(*user, bytes)?,
             Ty::Record { fields } => Value::Record(
                 fields
                     .iter()
@@ -105,6 +113,7 @@ impl Value {
                 out.push(b')');
             }
             Value::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
+            Value::Stack { indent, lines } => crate::stacks::text(*indent, lines, 8, out),
             Value::Record(fields) => {
                 out.extend_from_slice(b"{ ");
                 for (i, (name, v)) in fields.iter().enumerate() {
@@ -149,7 +158,7 @@ impl Value {
                 size: 1,
                 signed: false,
             },
-            (Value::Tuple(_) | Value::Record(_), _) => Arg::Str(self.text()),
+            (Value::Tuple(_) | Value::Record(_) | Value::Stack { .. }, _) => Arg::Str(self.text()),
         }
     }
 }

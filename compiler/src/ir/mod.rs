@@ -93,6 +93,8 @@ pub enum MapKind {
     LruHash,
     /// `BPF_MAP_TYPE_LRU_PERCPU_HASH` (`let @m = percpulruhash(n)`).
     LruPerCpuHash,
+    /// `BPF_MAP_TYPE_STACK_TRACE` (`kstack`, `ustack`): `u32` ids to address arrays.
+    StackTrace,
 }
 
 impl MapKind {
@@ -106,6 +108,7 @@ impl MapKind {
             MapKind::RingBuf => 27,
             MapKind::LruHash => 9,
             MapKind::LruPerCpuHash => 10,
+            MapKind::StackTrace => 7,
         }
     }
     pub fn name(self) -> &'static str {
@@ -117,6 +120,7 @@ impl MapKind {
             MapKind::RingBuf => "ringbuf",
             MapKind::LruHash => "lru_hash",
             MapKind::LruPerCpuHash => "lru_percpu_hash",
+            MapKind::StackTrace => "stack_trace",
         }
     }
 }
@@ -287,6 +291,7 @@ pub enum Helper {
     GetCurrentPidTgid = 14,
     GetCurrentUidGid = 15,
     GetCurrentComm = 16,
+    GetStackid = 27,
     GetCurrentTask = 35,
     GetNumaNodeId = 42,
     GetCurrentCgroupId = 80,
@@ -330,6 +335,7 @@ impl Helper {
             Helper::GetCurrentUidGid => "get_current_uid_gid",
             Helper::GetCurrentComm => "get_current_comm",
             Helper::GetCurrentTask => "get_current_task",
+            Helper::GetStackid => "get_stackid",
             Helper::ProbeReadUser => "probe_read_user",
             Helper::ProbeReadKernel => "probe_read_kernel",
             Helper::ProbeReadUserStr => "probe_read_user_str",

@@ -160,7 +160,7 @@ impl Lower<'_, '_> {
             TExprKind::StrLen(s) => Operand::Reg(self.strlen(s)),
             TExprKind::TupleGet { base, index } => self.tuple_get_int(base, *index),
             // A tuple is never an integer; sema does not let one through.
-            TExprKind::Tuple(_) => Operand::Imm(0),
+            TExprKind::Tuple(_) | TExprKind::Stack(_) | TExprKind::Sym { .. } => Operand::Imm(0),
             // Strings never reach here after checking; keep lowering total anyway.
             TExprKind::Str(_)
             | TExprKind::Param(_)
@@ -305,6 +305,12 @@ impl Lower<'_, '_> {
         self.at(e.span);
         if let Type::Tuple(t) = e.ty {
             return self.tuple_into(e, dst, t);
+        }
+        if let TExprKind::Stack(s) = &e.kind {
+            return self.stack_into(*s, dst);
+        }
+        if let TExprKind::Sym { user, addr } = &e.kind {
+            return self.sym_into(*user, addr, dst);
         }
         match &e.kind {
             TExprKind::Builtin(Builtin::Comm) => {

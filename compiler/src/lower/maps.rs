@@ -41,6 +41,14 @@ impl Lower<'_, '_> {
                     self.zero_mem(dst.base, dst.offset, dst.size);
                     self.tuple_into(k, dst, t);
                 }
+                Type::Stack(_) => {
+                    let dst = Mem {
+                        base: Base::Slot(slot),
+                        offset: off as i32,
+                        size: ty.storage_size(),
+                    };
+                    self.str_into(k, dst, true);
+                }
                 _ => {
                     let v = self.int(k);
                     self.b.store(Base::Slot(slot), off as i32, Width::B8, v);
@@ -133,6 +141,7 @@ impl Lower<'_, '_> {
                 let size = match vty {
                     MapValueType::Plain(Type::Str { size }) => size,
                     MapValueType::Plain(Type::Tuple(t)) => t.size,
+                    MapValueType::Plain(t @ Type::Stack(_)) => t.storage_size(),
                     _ => 8,
                 };
                 // Evaluate the value before the key: it may itself read maps.
@@ -144,7 +153,7 @@ impl Lower<'_, '_> {
                         size: align8(size),
                     };
                     self.tuple_into(e, dst, t);
-                } else if e.ty.is_str() {
+                } else if e.ty.is_str() || matches!(e.ty, Type::Stack(_)) {
                     let dst = Mem {
                         base: Base::Slot(vslot),
                         offset: 0,

@@ -17,6 +17,7 @@ mod kernel;
 mod maps;
 mod output;
 mod params;
+mod stacks;
 mod stmt;
 mod tuple;
 
@@ -101,6 +102,7 @@ pub(crate) fn data_type(t: Type) -> DataType {
         Type::Ptr { .. } => DataType::Ptr,
         Type::Bool => DataType::U64,
         Type::Tuple(t) => tuple::data_type(&t),
+        Type::Stack(_) => pair("stack", "id", "pid"),
         Type::Void | Type::Unknown => DataType::U64,
     }
 }
@@ -294,6 +296,28 @@ impl ModuleCx<'_> {
         id
     }
 
+    /// The stack trace map of `user` or kernel stacks `limit` frames deep (one per
+    /// kind and depth, created on first use).
+    pub(crate) fn stack_map(&mut self, user: bool, limit: u32) -> MapId {
+        let symbol = stacks::map_symbol(user, limit);
+        if let Some(i) = self.maps.iter().position(|m| m.symbol == symbol) {
+            return MapId(i as u32);
+        }
+        self.add_map(
+            MapDef {
+                symbol,
+                kind: MapKind::StackTrace,
+                max_entries: stacks::STACK_MAP_ENTRIES,
+                key: Some(DataType::U32),
+                value: Some(DataType::Array {
+                    elem: Box::new(DataType::U64),
+                    len: limit,
+                }),
+            },
+            MapRole::Stack { user, limit },
+        )
+    }
+
     pub(crate) fn start_ns(&mut self) -> GlobalId {
         self.u64_global(tracec_meta::GLOBAL_START_NS)
     }
@@ -434,7 +458,7 @@ fn lower_probe<'c>(m: &mut ModuleCx<'c>, p: &'c CheckedProbe, lines: &LineIndex)
     for (v, only) in p.vars.iter().zip(callback_only) {
         let vl = match v.ty {
             _ if only => VarLoc::Reg(l.b.imm(0)),
-            Type::Str { .. } | Type::Tuple(_) => {
+            Type::Str { .. } | Type::Tuple(_) | Type::Stack(_) => {
                 let size = align8(v.ty.storage_size());
                 let slot = l.b.new_slot(size, 8);
                 l.b.zero(slot, 0, size);

@@ -110,7 +110,7 @@ impl Lower<'_, '_> {
         };
         match f.ty {
             Type::Tuple(t) => self.tuple_into(item, at, t),
-            Type::Str { .. } => self.str_into(item, at, true),
+            Type::Str { .. } | Type::Stack(_) => self.str_into(item, at, true),
             _ => {
                 let v = self.int(item);
                 self.b.store(at.base, at.offset, width(f.size), v);
@@ -137,6 +137,9 @@ impl Lower<'_, '_> {
             match (sf.ty, df.ty) {
                 (Type::Tuple(a), Type::Tuple(b)) => self.convert(s, a, d, b),
                 (Type::Str { .. }, Type::Str { .. }) => self.write_str(&StrVal::Mem(s), d),
+                (Type::Stack(_), Type::Stack(_)) => {
+                    self.b.copy(d.base, d.offset, s.base, s.offset, d.size)
+                }
                 _ => {
                     let v = self.load_field(s, sf);
                     self.b

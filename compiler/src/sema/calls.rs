@@ -147,6 +147,9 @@ impl Checker {
             "strcontains" => self.strcontains(cx, args, span),
             "strlen" => self.strlen(cx, args, span),
             "sizeof" => self.sizeof(cx, args, span),
+            "kstack" | "ustack" => self.stack_expr(base, args, span),
+            "ksym" | "usym" => self.sym_call(cx, base, args, span),
+            "kaddr" => self.kaddr(args, span),
             "ntop" => self.ntop(cx, args, span),
             "pton" => {
                 self.error(

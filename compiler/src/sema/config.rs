@@ -16,6 +16,8 @@ pub struct ScriptConfig {
     pub max_map_keys: u32,
     /// `print_maps_on_exit`: whether the runtime prints the maps at exit.
     pub print_maps_on_exit: bool,
+    /// `stack_mode`: how `kstack`/`ustack` print unless the call names a mode.
+    pub stack_mode: Option<tracec_meta::StackMode>,
 }
 
 impl Default for ScriptConfig {
@@ -23,6 +25,7 @@ impl Default for ScriptConfig {
         ScriptConfig {
             max_map_keys: DEFAULT_MAX_ENTRIES,
             print_maps_on_exit: true,
+            stack_mode: None,
         }
     }
 }
@@ -98,6 +101,19 @@ pub fn check(items: &[ConfigItem], diags: &mut Vec<Diagnostic>) -> ScriptConfig 
                 None => diags.push(Diagnostic::error(
                     item.span,
                     format!("{}: expects true or false (or 1 or 0)", item.key),
+                )),
+            },
+            "stack_mode" => match &item.value {
+                ConfigValue::Ident(s) | ConfigValue::Str(s) => match super::stacks::stack_mode(s) {
+                    Some(m) => cfg.stack_mode = Some(m),
+                    None => diags.push(Diagnostic::error(
+                        item.span,
+                        format!("{}: expects bpftrace, perf or raw", item.key),
+                    )),
+                },
+                ConfigValue::Int(_) => diags.push(Diagnostic::error(
+                    item.span,
+                    format!("{}: expects bpftrace, perf or raw", item.key),
                 )),
             },
             _ => {}

@@ -127,6 +127,7 @@ impl Checker {
             },
             "curtask" => self.curtask(span),
             "usermode" | "ppid" => self.task_builtin(cx, name, span),
+            "kstack" | "ustack" => self.stack_expr(name, &[], span),
             "probe" => {
                 let n = cx.probe.name.clone();
                 TExpr {
@@ -302,6 +303,7 @@ impl Checker {
                 | Type::Str { .. }
                 | Type::Bool
                 | Type::Tuple(_)
+                | Type::Stack(_)
                 | Type::Unknown => {}
                 Type::Void => self.error(t.span, "a map key must be an integer or a string"),
             }

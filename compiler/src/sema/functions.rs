@@ -112,7 +112,7 @@ impl Checker {
                 return ptr;
             }
             Type::Unknown => return poisoned(span),
-            Type::Void | Type::Bool | Type::Tuple(_) => {
+            Type::Void | Type::Bool | Type::Tuple(_) | Type::Stack(_) => {
                 self.error(ptr.span, "str() needs a pointer or an integer address");
                 return poisoned(span);
             }
@@ -242,7 +242,7 @@ impl Checker {
                 },
                 (ConvKind::Int, Type::Int { .. } | Type::Ptr { .. })
                 | (ConvKind::Ptr, Type::Int { .. } | Type::Ptr { .. })
-                | (ConvKind::Str, Type::Str { .. }) => {
+                | (ConvKind::Str, Type::Str { .. } | Type::Stack(_)) => {
                     if c.kind == ConvKind::Ptr {
                         tracec_meta::Ty::Ptr
                     } else if let Type::Ptr { .. } = a.ty {

@@ -155,6 +155,7 @@ impl MapTable {
                 (Type::Int { .. }, Type::Int { .. }) => {}
                 (Type::Str { .. }, Type::Str { .. }) => *k = merge_str(*k, t),
                 (Type::Bool, Type::Bool) => {}
+                (Type::Stack(a), Type::Stack(b)) if a == b => {}
                 (Type::Tuple(_), Type::Tuple(_)) if k.merge(t).is_some() => {
                     *k = k.merge(t).unwrap_or(*k)
                 }
@@ -191,6 +192,7 @@ impl MapTable {
                     *known = MapValueType::Plain(a.merge(b).unwrap_or(a))
                 }
                 (a, b) if a.is_scalar() && b.is_scalar() => {}
+                (Type::Stack(x), Type::Stack(y)) if x == y => {}
                 _ => {
                     return Err(format!(
                         "cannot assign {} to {}, which holds {}",

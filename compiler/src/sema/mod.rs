@@ -29,7 +29,9 @@ mod output;
 pub mod params;
 pub mod printf;
 mod probe_ctx;
+pub mod stacks;
 mod stmt;
+pub mod symbols;
 pub mod tuple;
 pub mod types;
 
@@ -158,6 +160,7 @@ fn analyze(
     }
     let mut ck = Checker {
         kernel,
+        stack_mode: config.stack_mode,
         ..Checker::default()
     };
     let mut vars: Vec<VarTable> = vec![VarTable::default(); concrete.len()];
@@ -330,6 +333,8 @@ struct Checker {
     kernel: kernel::KernelBtf,
     /// See [`Checked::unsafe_calls`].
     unsafe_calls: Vec<(String, ast::Span)>,
+    /// The config block's `stack_mode` (bpftrace's default when unset).
+    stack_mode: Option<tracec_meta::StackMode>,
 }
 
 impl Checker {

@@ -136,6 +136,7 @@ impl Checker {
             (Type::Unknown, t) => t,
             (Type::Str { size: a }, Type::Str { size: b }) => Type::Str { size: a.max(b) },
             (Type::Int { .. }, Type::Int { .. }) => old,
+            (Type::Stack(a), Type::Stack(b)) if a == b => old,
             (Type::Tuple(_), Type::Tuple(_)) if old.merge(v.ty).is_some() => {
                 old.merge(v.ty).unwrap_or(old)
             }
@@ -262,6 +263,7 @@ impl Type {
             Type::Bool => "a bool".into(),
             Type::Tuple(t) if t.record => "a record".into(),
             Type::Tuple(_) => "a tuple".into(),
+            Type::Stack(s) => format!("a {}", s.name()),
             Type::Void => "no value".into(),
             Type::Unknown => "an unknown value".into(),
         }

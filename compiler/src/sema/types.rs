@@ -1,7 +1,7 @@
 //! The semantic types of script values and the checked (typed) tree that `lower` consumes.
 
 use crate::front::ast::Span;
-use tracec_meta::{AggKind, Ty};
+use tracec_meta::{AggKind, StackMode, Ty};
 
 /// Maximum length of a string read with `str()` (bpftrace 0.17's default
 /// `BPFTRACE_STRLEN`), including the terminating NUL.
@@ -50,6 +50,8 @@ pub enum Type {
     Bool,
     /// A tuple or record: fields at fixed offsets in memory (see `sema::tuple`).
     Tuple(super::tuple::TupleRef),
+    /// `kstack` / `ustack`: a stack id and a pid in memory (see `tracec_meta::Ty::Stack`).
+    Stack(StackTy),
     /// The result of a function that returns nothing (`printf`).
     Void,
     /// Not known (yet): an earlier error, or a map whose type comes from a later probe.
@@ -65,9 +67,9 @@ impl Type {
     pub fn is_scalar(self) -> bool {
         matches!(self, Type::Int { .. } | Type::Ptr { .. } | Type::Bool)
     }
-    /// Values that live in memory (strings, tuples) rather than in a register.
+    /// Values that live in memory (strings, tuples, stacks) rather than in a register.
     pub fn is_mem(self) -> bool {
-        matches!(self, Type::Str { .. } | Type::Tuple(_))
+        matches!(self, Type::Str { .. } | Type::Tuple(_) | Type::Stack(_))
     }
     pub fn is_str(self) -> bool {
         matches!(self, Type::Str { .. })
@@ -84,6 +86,7 @@ impl Type {
             Type::Ptr { .. } => "a pointer".into(),
             Type::Bool => "a bool".into(),
             Type::Tuple(t) => t.describe(),
+            Type::Stack(s) => s.name().into(),
             Type::Void => "no value".into(),
             Type::Unknown => "an unknown value".into(),
         }
@@ -97,6 +100,7 @@ impl Type {
             Type::Bool => "bool",
             Type::Tuple(t) if t.record => "record",
             Type::Tuple(_) => "tuple",
+            Type::Stack(s) => s.name(),
             Type::Void => "no value",
             Type::Unknown => "unknown",
         }
@@ -109,6 +113,12 @@ impl Type {
             Type::Ptr { .. } => Ty::Ptr,
             Type::Bool => Ty::Bool { size: 8 },
             Type::Tuple(t) => t.meta(),
+            Type::Stack(s) if s.sym => Ty::Sym { user: s.user },
+            Type::Stack(s) => Ty::Stack {
+                user: s.user,
+                mode: s.mode,
+                limit: s.limit,
+            },
             Type::Void | Type::Unknown => Ty::Int {
                 size: 8,
                 signed: false,
@@ -120,7 +130,34 @@ impl Type {
         match self {
             Type::Str { size } => size,
             Type::Tuple(t) => t.size,
+            Type::Stack(_) => tracec_meta::STACK_VALUE_SIZE,
             _ => 8,
+        }
+    }
+}
+
+/// bpftrace's default and largest stack depth (`perf_max_stack`).
+pub const MAX_STACK_FRAMES: u32 = 127;
+
+/// The type of a `kstack` / `ustack` value: which stack, printed how, how deep.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct StackTy {
+    pub user: bool,
+    pub mode: StackMode,
+    /// Frames kept, 1 to [`MAX_STACK_FRAMES`].
+    pub limit: u32,
+    /// `ksym(addr)` / `usym(addr)`: one address (in place of the stack id), printed
+    /// as the name of its function.
+    pub sym: bool,
+}
+
+impl StackTy {
+    pub fn name(self) -> &'static str {
+        match (self.sym, self.user) {
+            (false, true) => "ustack",
+            (false, false) => "kstack",
+            (true, true) => "usym",
+            (true, false) => "ksym",
         }
     }
 }
@@ -321,6 +358,15 @@ pub enum TExprKind {
     TupleGet {
         base: Box<TExpr>,
         index: u32,
+    },
+    /// `kstack` / `ustack` of the current probe (the expression's type is
+    /// [`Type::Stack`]).
+    Stack(StackTy),
+    /// `ksym(addr)` / `usym(addr)` (the expression's type is a [`Type::Stack`] with
+    /// `sym` set).
+    Sym {
+        user: bool,
+        addr: Box<TExpr>,
     },
     /// A block expression: the statements, then the value.
     Block {

@@ -63,6 +63,11 @@ pub fn value(v: &Value) -> String {
             format!("[{}]", parts.join(","))
         }
         Value::Bool(b) => b.to_string(),
+        // A stack is a list of its frames.
+        Value::Stack { lines, .. } => {
+            let parts: Vec<String> = lines.iter().map(|l| string(l.trim().as_bytes())).collect();
+            format!("[{}]", parts.join(","))
+        }
         Value::Record(fields) => {
             let parts: Vec<String> = fields
                 .iter()

@@ -27,6 +27,11 @@ fn cell(c: &Cell, out: &mut Vec<u8>) {
 
 /// A key as printed between the brackets.
 pub fn key_text(key: &Value) -> Vec<u8> {
+    if let Value::Stack { indent, lines } = key {
+        let mut out = Vec::new();
+        crate::stacks::text(*indent, lines, 4, &mut out);
+        return out;
+    }
     let text = key.text();
     match text.as_slice() {
         [b'(', inner @ .., b')'] => inner.to_vec(),

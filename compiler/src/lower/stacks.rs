@@ -1,0 +1,66 @@
+//! Lowering `kstack` / `ustack`: `bpf_get_stackid` into a stack trace map (one per
+//! kind and depth), the id stored with the current pid (see `tracec_meta::Ty::Stack`).
+//! The runtime reads the addresses back and symbolizes them.
+
+use super::expr::Mem;
+use super::Lower;
+use crate::ir::{BinOp, Helper, Operand, Width};
+use crate::sema::types::{StackTy, TExpr};
+
+/// `max_entries` of every stack trace map.
+pub(crate) const STACK_MAP_ENTRIES: u32 = 4096;
+/// `BPF_F_USER_STACK`: walk the user stack instead of the kernel's.
+const BPF_F_USER_STACK: i64 = 1 << 8;
+
+/// The ELF symbol of the stack map of `user` or kernel stacks `limit` frames deep.
+pub(crate) fn map_symbol(user: bool, limit: u32) -> String {
+    format!("stack_{}{limit}", if user { "u" } else { "k" })
+}
+
+impl Lower<'_, '_> {
+    /// Write the current stack of kind `s` into `dst` (16 bytes: id, pid).
+    pub(crate) fn stack_into(&mut self, s: StackTy, dst: Mem) {
+        let map = self.m.stack_map(s.user, s.limit);
+        let ctx = self.b.ctx();
+        let m = self.b.map_addr(map);
+        let flags = if s.user { BPF_F_USER_STACK } else { 0 };
+        let id = self.b.call(
+            Helper::GetStackid,
+            vec![Operand::Reg(ctx), Operand::Reg(m), Operand::Imm(flags)],
+        );
+        self.b
+            .store(dst.base, dst.offset, Width::B8, Operand::Reg(id));
+        // Kernel stacks do not depend on the process: equal stacks are equal keys.
+        let pid = if s.user {
+            let tgid = self.b.call(Helper::GetCurrentPidTgid, vec![]);
+            Operand::Reg(self.b.binary(BinOp::LShr, tgid, Operand::Imm(32)))
+        } else {
+            Operand::Imm(0)
+        };
+        self.b.store(dst.base, dst.offset + 8, Width::B8, pid);
+    }
+
+    /// `ksym(addr)` / `usym(addr)` into `dst` (16 bytes: address, pid).
+    pub(crate) fn sym_into(&mut self, user: bool, addr: &TExpr, dst: Mem) {
+        let a = self.int(addr);
+        self.b.store(dst.base, dst.offset, Width::B8, a);
+        let pid = if user {
+            let tgid = self.b.call(Helper::GetCurrentPidTgid, vec![]);
+            Operand::Reg(self.b.binary(BinOp::LShr, tgid, Operand::Imm(32)))
+        } else {
+            Operand::Imm(0)
+        };
+        self.b.store(dst.base, dst.offset + 8, Width::B8, pid);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn symbols_name_kind_and_depth() {
+        assert_eq!(map_symbol(false, 127), "stack_k127");
+        assert_eq!(map_symbol(true, 3), "stack_u3");
+    }
+}

@@ -1,0 +1,183 @@
+//! `kstack` / `ustack` values: a stack id into a stack trace map and a pid (see
+//! `tracec_meta::Ty::Stack`), turned into bpftrace's text. The session installs the
+//! maps' file descriptors ([`install`]) for the thread that decodes events and maps;
+//! without them (or for a negative id) a stack prints as nothing.
+
+use crate::symbolize::Symbolizer;
+use crate::sys;
+use crate::value::{read_int, Value};
+use std::cell::RefCell;
+use std::os::fd::RawFd;
+use tracec_meta::StackMode;
+
+/// The stack trace maps of a loaded object and the symbol caches.
+#[derive(Default)]
+pub struct Stacks {
+    /// `(user, limit, fd)` of every stack map.
+    pub maps: Vec<(bool, u32, RawFd)>,
+    pub symbols: Symbolizer,
+}
+
+thread_local! {
+    static STACKS: RefCell<Option<Stacks>> = const { RefCell::new(None) };
+}
+
+/// Make `stacks` the source of stack addresses on this thread.
+pub fn install(stacks: Stacks) {
+    STACKS.with(|s| *s.borrow_mut() = Some(stacks));
+}
+
+/// Forget the installed maps (before their descriptors are closed).
+pub fn uninstall() {
+    STACKS.with(|s| *s.borrow_mut() = None);
+}
+
+/// The addresses of stack `id`, up to the first zero.
+fn addresses(st: &Stacks, user: bool, limit: u32, id: i64) -> Vec<u64> {
+    let Ok(key) = u32::try_from(id) else {
+        return Vec::new();
+    };
+    let Some((_, _, fd)) = st.maps.iter().find(|m| m.0 == user && m.1 == limit) else {
+        return Vec::new();
+    };
+    let len = limit as usize * 8;
+    match sys::map_lookup(*fd, &key.to_ne_bytes(), len) {
+        Ok(Some(bytes)) => bytes
+            .chunks_exact(8)
+            .filter_map(|c| read_int(c, 8, false))
+            .take_while(|a| *a != 0)
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// One frame's line (without the indentation of bpftrace mode).
+pub fn frame_line(
+    sym: &mut Symbolizer,
+    user: bool,
+    pid: u32,
+    mode: StackMode,
+    addr: u64,
+) -> String {
+    if mode == StackMode::Raw {
+        return format!("{addr:x}");
+    }
+    let r = if user {
+        sym.user(pid, addr)
+    } else {
+        sym.kernel(addr)
+    };
+    match (mode, r) {
+        (StackMode::Perf, Some(r)) => match r.path {
+            Some(p) if user => format!("\t{addr:x} {}+{} ({})", r.name, r.offset, p.display()),
+            _ => format!("\t{addr:x} {}+{}", r.name, r.offset),
+        },
+        (StackMode::Perf, None) => format!("\t{addr:x} [unknown]"),
+        (_, Some(r)) => format!("{}+{}", r.name, r.offset),
+        (_, None) => format!("0x{addr:x}"),
+    }
+}
+
+/// Decode a stack value (`id`, `pid`) and symbolize it.
+pub fn decode(user: bool, mode: StackMode, limit: u32, bytes: &[u8]) -> Option<Value> {
+    let id = read_int(bytes, 8, true)? as i64;
+    let pid = read_int(bytes.get(8..)?, 8, false)? as u32;
+    let lines = STACKS.with(|s| {
+        let mut s = s.borrow_mut();
+        let Some(st) = s.as_mut() else {
+            return Vec::new();
+        };
+        let addrs = addresses(st, user, limit, id);
+        addrs
+            .into_iter()
+            .map(|a| frame_line(&mut st.symbols, user, pid, mode, a))
+            .collect()
+    });
+    Some(Value::Stack {
+        indent: mode == StackMode::Bpftrace,
+        lines,
+    })
+}
+
+/// Decode a `ksym`/`usym` value (`addr`, `pid`): the function's name, or the address
+/// in hex.
+pub fn decode_sym(user: bool, bytes: &[u8]) -> Option<Value> {
+    let addr = read_int(bytes, 8, false)?;
+    let pid = read_int(bytes.get(8..)?, 8, false)? as u32;
+    let name = STACKS.with(|s| {
+        let mut s = s.borrow_mut();
+        let sym = &mut s.get_or_insert_with(Stacks::default).symbols;
+        if user {
+            sym.user(pid, addr)
+        } else {
+            sym.kernel(addr)
+        }
+    });
+    Some(Value::Str(match name {
+        Some(r) => r.name.into_bytes(),
+        None => format!("0x{addr:x}").into_bytes(),
+    }))
+}
+
+/// The text of a stack: nothing when empty, else a newline and one line per frame,
+/// bpftrace-mode frames indented by `indent` spaces.
+pub fn text(indent: bool, lines: &[String], width: usize, out: &mut Vec<u8>) {
+    if lines.is_empty() {
+        return;
+    }
+    out.push(b'\n');
+    for l in lines {
+        if indent {
+            out.extend(std::iter::repeat_n(b' ', width));
+        }
+        out.extend_from_slice(l.as_bytes());
+        out.push(b'\n');
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_forms() {
+        let mut out = Vec::new();
+        text(true, &["a+1".into(), "b+2".into()], 8, &mut out);
+        assert_eq!(out, b"\n        a+1\n        b+2\n");
+        out.clear();
+        text(false, &["ffff".into()], 8, &mut out);
+        assert_eq!(out, b"\nffff\n");
+        out.clear();
+        text(true, &[], 8, &mut out);
+        assert!(out.is_empty());
+    }
+
+    #[test]
+    fn raw_and_unresolved_frames() {
+        let mut s = Symbolizer::default();
+        assert_eq!(frame_line(&mut s, false, 0, StackMode::Raw, 0xabc), "abc");
+        // No process has pid 0's maps: user frames stay addresses.
+        assert_eq!(
+            frame_line(&mut s, true, 0, StackMode::Bpftrace, 0x10),
+            "0x10"
+        );
+        assert_eq!(
+            frame_line(&mut s, true, 0, StackMode::Perf, 0x10),
+            "\t10 [unknown]"
+        );
+    }
+
+    #[test]
+    fn without_maps_a_stack_is_empty() {
+        let mut b = 5i64.to_le_bytes().to_vec();
+        b.extend_from_slice(&7u64.to_le_bytes());
+        assert_eq!(
+            decode(false, StackMode::Bpftrace, 127, &b),
+            Some(Value::Stack {
+                indent: true,
+                lines: Vec::new()
+            })
+        );
+        assert_eq!(decode(false, StackMode::Bpftrace, 127, &b[..8]), None);
+    }
+}
