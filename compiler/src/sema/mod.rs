@@ -27,6 +27,7 @@ mod kernel_tests;
 pub mod maps;
 mod output;
 pub mod params;
+mod pointer;
 pub mod printf;
 mod probe_ctx;
 mod stmt;

@@ -28,6 +28,10 @@ pub enum Pointee {
         id: u32,
     },
     Other,
+    /// Some other value of `size` bytes (`int32 *`): pointer arithmetic scales by it.
+    Sized {
+        size: u32,
+    },
 }
 
 /// The type of a script value. Integers are 64 bits wide in registers; only their
