@@ -41,3 +41,71 @@ fn pointer_arithmetic_scales_by_the_pointee() {
         "{out}"
     );
 }
+
+#[test]
+fn ternaries_of_bools_tuples_statements_and_elvis() {
+    let Some(out) = stdout_of(
+        "ternaries",
+        r#"BEGIN { $b = nsecs ? true : false; print($b);
+  nsecs ? printf("yes\n") : printf("no\n");
+  $t = nsecs ? ("long string", "a") : ("b", "long string 2"); print($t);
+  $x = 0; $y = $x ?: 7; $z = 3 ?: 9; print(($y, $z)); exit(); }"#,
+    ) else {
+        return;
+    };
+    assert!(
+        out.starts_with("true\nyes\n(long string, a)\n(7, 3)\n"),
+        "{out}"
+    );
+}
+
+#[test]
+fn unroll_count_from_a_parameter() {
+    let Some(_k) = kernel_or_skip("unroll_param") else {
+        return;
+    };
+    let dir = scratch("unroll_param");
+    let obj = compile_text(
+        &dir,
+        "unroll_param",
+        r#"BEGIN { $a = 1; unroll ($1) { $a = $a + 1; } printf("a=%d\n", $a); exit(); }"#,
+    );
+    for (arg, want) in [("10", "a=11"), ("0", "a=1"), ("500", "a=101")] {
+        let mut run = Run::start_with_params(&obj, &[], &[arg]);
+        assert_eq!(run.finish(std::time::Duration::from_secs(20)), Some(0));
+        assert_eq!(run.stdout_text().lines().next(), Some(want), "$1 = {arg}");
+    }
+}
+
+#[test]
+fn bpftrace_style_diagnostics() {
+    let o = tracec(&[
+        "--format",
+        "bpftrace",
+        "-e",
+        "BEGIN { unroll (101) { } }",
+        "-o",
+        "/dev/null",
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.starts_with("stdin:1:17-20: ERROR: unroll maximum value is 100"),
+        "{err}"
+    );
+    let o = tracec(&["--format", "bpftrace", "no_such_script.bt"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(
+        err,
+        "ERROR: failed to open file 'no_such_script.bt': No such file or directory\n"
+    );
+    let o = tracec(&[
+        "--format",
+        "bpftrace",
+        "-e",
+        "BEGIN { exit(); @a = 1; }",
+        "-o",
+        "/dev/null",
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains(": WARNING: Unreachable statement"), "{err}");
+}

@@ -645,6 +645,10 @@ impl Checker {
             (Type::Int { .. }, Type::Int { .. }) => Type::Int {
                 signed: signed_op(&then, &els),
             },
+            (Type::Bool, Type::Bool) => Type::Bool,
+            (a @ Type::Tuple(_), b @ Type::Tuple(_)) if a.merge(b).is_some() => {
+                a.merge(b).unwrap_or(a)
+            }
             (a, b) => {
                 self.error(
                     span,

@@ -33,6 +33,7 @@ mod probe_ctx;
 mod stmt;
 pub mod tuple;
 pub mod types;
+mod unroll_param;
 
 #[cfg(test)]
 mod params_tests;
