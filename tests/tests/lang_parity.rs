@@ -109,3 +109,27 @@ fn bpftrace_style_diagnostics() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains(": WARNING: Unreachable statement"), "{err}");
 }
+
+#[test]
+fn delete_returns_whether_the_element_was_there() {
+    let Some(out) = stdout_of(
+        "delete_value",
+        r#"BEGIN { @a[1] = 1; $x = delete(@a, 2); $y = delete(@a, 1);
+  printf("%d %d\n", $x, $y); if (!delete(@a[1])) { printf("gone\n"); } exit(); }"#,
+    ) else {
+        return;
+    };
+    assert!(out.starts_with("0 1\ngone\n"), "{out}");
+}
+
+#[test]
+fn string_indexing() {
+    let Some(out) = stdout_of(
+        "str_index",
+        r#"BEGIN { $a = "foo"; $i = 1; $far = (uint64)100;
+  printf("%c%c%c %d %d %d\n", $a[0], $a[$i], "xyz"[2], $a[3], $a[$far], $a[-1]); exit(); }"#,
+    ) else {
+        return;
+    };
+    assert!(out.starts_with("foz 0 0 0\n"), "{out}");
+}

@@ -31,6 +31,7 @@ mod pointer;
 pub mod printf;
 mod probe_ctx;
 mod stmt;
+mod str_index;
 pub mod tuple;
 pub mod types;
 mod unroll_param;
