@@ -50,7 +50,7 @@ pub fn run(cli: &Cli) -> Result<ExitCode, String> {
             Err(msg) => {
                 counts.errors += 1;
                 match cli.format {
-                    Format::Text => eprintln!("tracec: {msg}"),
+                    Format::Text | Format::Bpftrace => eprintln!("tracec: {msg}"),
                     Format::Json => {
                         json += &JsonDiagnostic::file_error(&name, msg).to_line();
                         json.push('\n');
@@ -73,7 +73,10 @@ pub fn run(cli: &Cli) -> Result<ExitCode, String> {
             Format::Text if !diags.is_empty() => {
                 eprint!("{}", diag::render(&name, &source, &diags, color))
             }
-            Format::Text => {}
+            Format::Bpftrace if !diags.is_empty() => {
+                eprint!("{}", diag::bpftrace::render(&name, &source, &diags))
+            }
+            Format::Text | Format::Bpftrace => {}
             Format::Json => json += &diag::json::render(&name, &source, &diags),
         }
     }
@@ -81,7 +84,7 @@ pub fn run(cli: &Cli) -> Result<ExitCode, String> {
         write_stdout(&json)?;
     }
     let failed = counts.errors > 0 || (cli.deny_warnings && counts.warnings > 0);
-    if cli.format == Format::Text && failed {
+    if cli.format != Format::Json && failed {
         eprintln!(
             "tracec: {} error{}, {} warning{}{}",
             counts.errors,

@@ -2,6 +2,7 @@
 //! [`Diagnostic`] with a span; [`render`] prints them the codespan way:
 //! `error: unknown function 'nosuchfn'` / `┌─ x.bt:3:5` / the line with a caret.
 
+pub mod bpftrace;
 pub mod json;
 
 use crate::front::ast::Span;

@@ -39,15 +39,10 @@ struct Cli {
     #[arg(long, conflicts_with_all = ["list", "output", "emit"])]
     check: bool,
 
-    /// How --check prints diagnostics: `text` on standard error, or `json` on
-    /// standard output, one object per line.
-    #[arg(
-        long,
-        value_enum,
-        value_name = "FORMAT",
-        default_value = "text",
-        requires = "check"
-    )]
+    /// How diagnostics are printed: `text` on standard error, `bpftrace` on standard
+    /// error as bpftrace prints them, or (with --check) `json` on standard output, one
+    /// object per line.
+    #[arg(long, value_enum, value_name = "FORMAT", default_value = "text")]
     format: Format,
 
     /// Treat warnings as errors (exit status 1, no object written).
@@ -129,8 +124,10 @@ enum Emit {
 enum Format {
     /// Rendered like compiler messages, on standard error.
     Text,
-    /// NDJSON on standard output: one object per diagnostic and line.
+    /// NDJSON on standard output: one object per diagnostic and line (--check only).
     Json,
+    /// As bpftrace prints them: `stdin:1:5-9: ERROR: message`, the line, `~~~~`.
+    Bpftrace,
 }
 
 fn main() -> ExitCode {
@@ -166,6 +163,12 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
 
     if cli.check {
         return check_cmd::run(&cli);
+    }
+    if cli.format == Format::Json {
+        usage_error(
+            ErrorKind::ArgumentConflict,
+            "--format json needs --check (compiling prints diagnostics as text)",
+        );
     }
 
     // Where the script comes from and where the object goes; decided before any
@@ -212,8 +215,18 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         Input::Program(program) => ("<-e>".to_string(), program.to_string()),
         Input::Stdin => ("-".to_string(), read_stdin()?),
         Input::File(path) => {
-            let source = std::fs::read_to_string(path)
-                .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+            let source = match std::fs::read_to_string(path) {
+                Ok(s) => s,
+                Err(e) if cli.format == Format::Bpftrace => {
+                    eprintln!(
+                        "ERROR: failed to open file '{}': {}",
+                        path.display(),
+                        io_reason(&e)
+                    );
+                    return Ok(ExitCode::FAILURE);
+                }
+                Err(e) => return Err(format!("cannot read `{}`: {e}", path.display())),
+            };
             (path.display().to_string(), source)
         }
     };
@@ -230,11 +243,11 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
     let mut compiled = match compile_guarded(&source, &options)? {
         Ok(c) => c,
         Err(diags) => {
-            report(&source_name, &source, &diags, color);
+            report(&source_name, &source, &diags, color, cli.format);
             return Ok(ExitCode::FAILURE);
         }
     };
-    report(&source_name, &source, &compiled.warnings, color);
+    report(&source_name, &source, &compiled.warnings, color, cli.format);
     if cli.deny_warnings && !compiled.warnings.is_empty() {
         eprintln!("tracec: warnings are denied (--deny-warnings); no object written");
         return Ok(ExitCode::FAILURE);
@@ -276,9 +289,22 @@ fn compile_guarded_with<T>(f: impl FnOnce() -> T + std::panic::UnwindSafe) -> Re
         .map_err(|_| "internal compiler error (this is a bug in tracec; please report it)".into())
 }
 
-fn report(name: &str, source: &str, diags: &[Diagnostic], color: bool) {
-    if !diags.is_empty() {
-        eprint!("{}", diag::render(name, source, diags, color));
+fn report(name: &str, source: &str, diags: &[Diagnostic], color: bool, format: Format) {
+    if diags.is_empty() {
+        return;
+    }
+    match format {
+        Format::Bpftrace => eprint!("{}", diag::bpftrace::render(name, source, diags)),
+        Format::Text | Format::Json => eprint!("{}", diag::render(name, source, diags, color)),
+    }
+}
+
+/// An I/O error's reason without Rust's ` (os error N)` suffix, as C's `strerror`.
+fn io_reason(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    match text.find(" (os error") {
+        Some(i) => text[..i].to_string(),
+        None => text,
     }
 }
 

@@ -1,12 +1,15 @@
 //! `printf` formatting with C semantics, as bpftrace's `printf` does it.
 //!
 //! Supported: flags `-+ #0`, a decimal width and precision, the length modifiers
-//! `hh h l ll j z t L q` (accepted and ignored: arguments already carry their size),
-//! and the conversions `d i u o x X c s p %`. A conversion this formatter does not
-//! know, or one with no argument left, is copied to the output as written.
+//! `hh h l ll j z t L q`, and the conversions `d i u o x X c s p %`. A conversion
+//! this formatter does not know, or one with no argument left, is copied to the
+//! output as written.
 //!
-//! Integers follow C's default argument promotions: an argument of 4 bytes or fewer
-//! is an `int` (so `%u` of an `int8` -3 prints 4294967293), an 8-byte one a `long`.
+//! Integers follow C's default argument promotions (an argument of 4 bytes or fewer
+//! is an `int`, so `%u` of an `int8` -3 prints 4294967293), and then the length
+//! modifier, as bpftrace's `printf` does: without one the conversion sees an `int`
+//! (`%x` of 0x12345678abcdef prints 78abcdef), `h` a `short`, `hh` a `char`, the
+//! others the whole 64 bits.
 
 /// One printf argument, decoded from an event payload.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,6 +55,9 @@ struct Spec {
     width: usize,
     precision: Option<usize>,
     conv: u8,
+    /// Bits the integer conversions see, from the length modifier as C's `printf`
+    /// would: none 32 (`int`), `h` 16, `hh` 8, `l`/`ll`/`j`/`z`/`t` 64.
+    int_bits: u32,
 }
 
 /// Upper bound on width and precision so a hostile format cannot allocate gigabytes.
@@ -87,9 +93,15 @@ fn parse_spec(s: &[u8]) -> Option<(Spec, usize)> {
         i += 1;
         spec.precision = Some(digits(&mut i));
     }
+    spec.int_bits = 32;
     for m in [&b"hh"[..], b"ll", b"h", b"l", b"j", b"z", b"t", b"L", b"q"] {
         if s[i..].starts_with(m) {
             i += m.len();
+            spec.int_bits = match m {
+                b"hh" => 8,
+                b"h" => 16,
+                _ => 64,
+            };
             break;
         }
     }
@@ -164,7 +176,7 @@ pub fn count_conversions(fmt: &str) -> usize {
 fn format_one(out: &mut Vec<u8>, spec: &Spec, arg: &Arg) {
     match spec.conv {
         b'd' | b'i' => {
-            let v = signed_value(arg);
+            let v = signed_value(arg, spec.int_bits);
             let sign: &[u8] = if v < 0 {
                 b"-"
             } else if spec.plus {
@@ -178,7 +190,7 @@ fn format_one(out: &mut Vec<u8>, spec: &Spec, arg: &Arg) {
             pad_number(out, spec, sign, &digits);
         }
         b'u' | b'o' | b'x' | b'X' => {
-            let v = unsigned_value(arg);
+            let v = unsigned_value(arg, spec.int_bits);
             let digits = match spec.conv {
                 b'u' => v.to_string(),
                 b'o' => format!("{v:o}"),
@@ -254,20 +266,32 @@ fn format_one(out: &mut Vec<u8>, spec: &Spec, arg: &Arg) {
 }
 
 /// The argument as C's `%d` sees it after promotion.
-fn signed_value(arg: &Arg) -> i64 {
-    match *arg {
+fn signed_value(arg: &Arg, int_bits: u32) -> i64 {
+    let v = match *arg {
         Arg::Int { bits, size, .. } if size <= 4 => i64::from(bits as u32 as i32),
         Arg::Int { bits, .. } | Arg::Ptr(bits) => bits as i64,
         Arg::Str(_) => 0,
+    };
+    match int_bits {
+        8 => i64::from(v as i8),
+        16 => i64::from(v as i16),
+        32 => i64::from(v as i32),
+        _ => v,
     }
 }
 
 /// The argument as C's `%u`/`%x`/`%o` sees it after promotion.
-fn unsigned_value(arg: &Arg) -> u64 {
-    match *arg {
+fn unsigned_value(arg: &Arg, int_bits: u32) -> u64 {
+    let v = match *arg {
         Arg::Int { bits, size, .. } if size <= 4 => u64::from(bits as u32),
         Arg::Int { bits, .. } | Arg::Ptr(bits) => bits,
         Arg::Str(_) => 0,
+    };
+    match int_bits {
+        8 => u64::from(v as u8),
+        16 => u64::from(v as u16),
+        32 => u64::from(v as u32),
+        _ => v,
     }
 }
 
@@ -359,10 +383,13 @@ mod tests {
                     for p in precisions {
                         for v in values {
                             let ours = format!("%{fl}{w}{p}{conv}");
-                            let theirs = format!("%{fl}{w}{p}l{conv}");
+                            let long = format!("%{fl}{w}{p}l{conv}");
+                            assert_eq!(f(&long, &[Arg::int(v)]), c_long(&long, v), "{long} of {v}");
+                            // Without a length modifier the value is an `int`, as in C
+                            // (and bpftrace).
                             assert_eq!(
                                 f(&ours, &[Arg::int(v)]),
-                                c_long(&theirs, v),
+                                c_int(&ours, v as i32),
                                 "{ours} of {v}"
                             );
                             let small = v as i32;
@@ -397,6 +424,7 @@ mod tests {
         };
         assert_eq!(f("%d", &[u200]), "200");
         assert_eq!(f("%d", &[Arg::uint(u64::MAX)]), "-1");
+        assert_eq!(f("%ld", &[Arg::uint(u64::MAX)]), "-1");
         assert_eq!(
             f("%lu %llx", &[Arg::int(-1), Arg::int(-1)]),
             "18446744073709551615 ffffffffffffffff"
@@ -404,10 +432,34 @@ mod tests {
     }
 
     #[test]
-    fn length_modifiers_are_ignored() {
-        for m in ["hh", "h", "l", "ll", "j", "z", "t"] {
-            assert_eq!(f(&format!("%{m}d"), &[Arg::int(300)]), "300", "{m}");
+    fn length_modifiers_narrow_like_c() {
+        for m in ["l", "ll", "j", "z", "t"] {
+            assert_eq!(
+                f(&format!("%{m}d"), &[Arg::int(5_000_000_000)]),
+                "5000000000",
+                "{m}"
+            );
         }
+        let x = Arg::int(0x12_3456_78ab_cdef);
+        assert_eq!(
+            f(
+                "%hhx %hx %x %jx %d %hd %hhd",
+                &[
+                    x.clone(),
+                    x.clone(),
+                    x.clone(),
+                    x.clone(),
+                    x.clone(),
+                    x.clone(),
+                    x
+                ]
+            ),
+            "ef cdef 78abcdef 12345678abcdef 2024525295 -12817 -17"
+        );
+        assert_eq!(
+            f("%hhd|%-3hhu|", &[Arg::int(300), Arg::int(300)]),
+            "44|44 |"
+        );
     }
 
     #[test]

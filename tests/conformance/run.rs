@@ -249,6 +249,8 @@ fn execute(
         }
         Source::File(path) => cc.arg(path),
     };
+    // Diagnostics as bpftrace prints them: records match their text.
+    cc.arg("--format").arg("bpftrace");
     cc.arg("-o").arg(&object).current_dir(dir);
     test_env(&mut cc, r);
     let (code, compile_out) = match run_bounded(cc, cfg.attach_timeout) {

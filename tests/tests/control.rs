@@ -161,5 +161,5 @@ fn control_errors_point_at_the_source() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{err}");
     assert!(err.contains("Unused map: @a"), "{err}");
-    assert!(err.contains("unreachable statement"), "{err}");
+    assert!(err.contains("Unreachable statement"), "{err}");
 }

@@ -158,6 +158,8 @@ impl Lower<'_, '_> {
             TExprKind::StrNcmp { lhs, rhs, n } => Operand::Reg(self.strncmp(lhs, rhs, *n)),
             TExprKind::StrContains { hay, needle } => Operand::Reg(self.strcontains(hay, needle)),
             TExprKind::StrLen(s) => Operand::Reg(self.strlen(s)),
+            TExprKind::StrIndex { base, index } => self.str_index(base, index),
+            TExprKind::DeleteElem { map, keys } => Operand::Reg(self.map_delete_value(*map, keys)),
             TExprKind::TupleGet { base, index } => self.tuple_get_int(base, *index),
             // A tuple is never an integer; sema does not let one through.
             TExprKind::Tuple(_) | TExprKind::Stack(_) | TExprKind::Sym { .. } => Operand::Imm(0),

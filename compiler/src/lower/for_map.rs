@@ -264,8 +264,8 @@ impl Lower<'_, '_> {
         }
         for &v in layout.iter().map(|s| &s.var).chain(&own) {
             let loc = match self.probe_vars.get(v.0 as usize).map(|i| i.ty) {
-                Some(Type::Str { size }) => {
-                    let size = align8(size);
+                Some(ty @ (Type::Str { .. } | Type::Tuple(_))) => {
+                    let size = align8(ty.storage_size());
                     let slot = self.b.new_slot(size, 8);
                     self.b.zero(slot, 0, size);
                     VarLoc::Str { slot, size }
@@ -338,7 +338,7 @@ impl Lower<'_, '_> {
         };
         for (&var, (off, ty)) in keys.iter().zip(parts) {
             let part_size = match ty {
-                Type::Str { size } => align8(size),
+                Type::Str { .. } | Type::Tuple(_) => align8(ty.storage_size()),
                 _ => 8,
             };
             self.set_var_from(var, Base::Reg(key_ptr), off, part_size);
@@ -346,7 +346,7 @@ impl Lower<'_, '_> {
         match value_type {
             MapValueType::Plain(t) => {
                 let size = match t {
-                    Type::Str { size } => size,
+                    Type::Str { .. } | Type::Tuple(_) => t.storage_size(),
                     _ => 8,
                 };
                 self.set_var_from(value, Base::Reg(value_ptr), 0, size);

@@ -73,12 +73,20 @@ fn aggregation_reads_sum_over_cpus() {
 fn map_loop_errors() {
     let e = compile("BEGIN { @h = hist(1); for ($kv : @h) { } }").unwrap_err();
     assert!(e[0].starts_with("cannot iterate over @h"), "{e:?}");
-    let e = compile("BEGIN { @m[1, 2] = 1; for ($kv : @m) { print($kv.0); } }").unwrap_err();
-    assert!(e[0].contains("tuple of several keys"), "{e:?}");
+    let e = compile("BEGIN { @m[1] = 1; for ($kv : @m) { print($kv.2); } }").unwrap_err();
+    assert!(!e.is_empty(), "{e:?}");
     let e = compile("BEGIN { @m[1] = 1; $kv = 1; for ($kv : @m) { } }").unwrap_err();
     assert!(e[0].contains("shadowing"), "{e:?}");
     let e = compile("BEGIN { @h = hist(1); print(@h + 1); }").unwrap_err();
     assert!(e[0].contains("cannot be read as a value"), "{e:?}");
+}
+
+#[test]
+fn whole_loop_variables_are_tuples() {
+    compile("BEGIN { @m[1, 2] = 1; for ($kv : @m) { print($kv.0); print($kv); $t = $kv; } }")
+        .unwrap();
+    let e = compile("BEGIN { @m[1] = 1; for ($kv : @m) { } print($kv); }").unwrap_err();
+    assert!(e[0].contains("used before it is assigned"), "{e:?}");
 }
 
 #[test]

@@ -271,6 +271,30 @@ impl Lower<'_, '_> {
     }
 
     /// `delete(@map[keys])`.
+    /// `delete(...)` as a value: 1 when the element was there (the helper returned 0).
+    pub(crate) fn map_delete_value(&mut self, map: MapIdx, keys: &[TExpr]) -> VReg {
+        let key = self.key(map, keys);
+        let m = self.b.map_addr(MapId(map.0));
+        let k = self.b.slot_addr(key, 0);
+        let r = self.b.call(
+            Helper::MapDeleteElem,
+            vec![Operand::Reg(m), Operand::Reg(k)],
+        );
+        let found = self.b.new_vreg();
+        let yes = self.b.new_block();
+        let no = self.b.new_block();
+        let done = self.b.new_block();
+        self.b.branch(Cond::Eq, r, Operand::Imm(0), yes, no);
+        self.b.switch_to(yes);
+        self.b.mov(found, Operand::Imm(1));
+        self.b.jump(done);
+        self.b.switch_to(no);
+        self.b.mov(found, Operand::Imm(0));
+        self.b.jump(done);
+        self.b.switch_to(done);
+        found
+    }
+
     pub(crate) fn map_delete(&mut self, map: MapIdx, keys: &[TExpr]) {
         let key = self.key(map, keys);
         let m = self.b.map_addr(MapId(map.0));

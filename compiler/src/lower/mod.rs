@@ -19,6 +19,7 @@ mod output;
 mod params;
 mod stacks;
 mod stmt;
+mod str_index;
 mod tuple;
 
 #[cfg(test)]

@@ -35,7 +35,10 @@ impl Checker {
                 }
                 TypeBase::Record { .. } => Pointee::Ptr,
                 TypeBase::Int { bits: 8, .. } if ty.pointers == 1 => Pointee::Char,
-                TypeBase::Int { .. } if ty.pointers == 1 => Pointee::Other,
+                TypeBase::Int { bits, .. } if ty.pointers == 1 => Pointee::Sized {
+                    size: u32::from(bits / 8).max(1),
+                },
+                TypeBase::Bool if ty.pointers == 1 => Pointee::Sized { size: 1 },
                 TypeBase::Int { .. } | TypeBase::Bool => Pointee::Ptr,
             };
             let user = match inner.ty {

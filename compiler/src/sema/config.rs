@@ -116,10 +116,39 @@ pub fn check(items: &[ConfigItem], diags: &mut Vec<Diagnostic>) -> ScriptConfig 
                     format!("{}: expects bpftrace, perf or raw", item.key),
                 )),
             },
+            "license" => check_license(item, diags),
             _ => {}
         }
     }
     cfg
+}
+
+/// The licenses bpftrace accepts (the GPL-compatible ones the kernel knows). The
+/// object's `license` section says `GPL` whichever is chosen: the kernel treats them
+/// all alike.
+const LICENSES: &[&str] = &[
+    "Dual MIT/GPL",
+    "Dual BSD/GPL",
+    "Dual MPL/GPL",
+    "GPL and additional rights",
+    "GPL v2",
+    "GPL",
+];
+
+fn check_license(item: &ConfigItem, diags: &mut Vec<Diagnostic>) {
+    let found = match &item.value {
+        ConfigValue::Str(s) | ConfigValue::Ident(s) => s.clone(),
+        ConfigValue::Int(n) => n.to_string(),
+    };
+    if !LICENSES.contains(&found.as_str()) {
+        diags.push(Diagnostic::error(
+            item.span,
+            format!(
+                "Invalid value for license. Found: {found}. Valid values: {}",
+                LICENSES.join(", ")
+            ),
+        ));
+    }
 }
 
 #[cfg(test)]
@@ -152,6 +181,25 @@ mod tests {
         assert_eq!(d.len(), 1);
         assert_eq!(d[0].message, "bad_config: not a known configuration option");
         assert_eq!(d[0].span, Span::new(11, 25));
+    }
+
+    #[test]
+    fn licenses_are_checked() {
+        let mut d = Vec::new();
+        check(
+            &[item("license", ConfigValue::Str("Dual BSD/GPL".into()))],
+            &mut d,
+        );
+        assert!(d.is_empty(), "{d:?}");
+        check(
+            &[item("license", ConfigValue::Str("Potato".into()))],
+            &mut d,
+        );
+        assert_eq!(
+            d[0].message,
+            "Invalid value for license. Found: Potato. Valid values: Dual MIT/GPL, \
+             Dual BSD/GPL, Dual MPL/GPL, GPL and additional rights, GPL v2, GPL"
+        );
     }
 
     #[test]

@@ -119,6 +119,9 @@ impl Checker {
         body: &ast::Block,
     ) -> TStmtKind {
         let c = self.expr(cx, count);
+        if super::unroll_param::is_param(&c) {
+            return self.unroll_param(cx, c, body, UNROLL_MAX);
+        }
         let n = match c.kind {
             TExprKind::Int(n) if (1..=UNROLL_MAX).contains(&n) => n as u32,
             TExprKind::Int(n) if n > UNROLL_MAX => {
@@ -257,8 +260,11 @@ impl Checker {
 /// Whether a statement never completes normally: later statements of its block are
 /// unreachable.
 pub(super) fn diverges(s: &StmtKind) -> bool {
-    matches!(
-        s,
-        StmtKind::Break | StmtKind::Continue | StmtKind::Return(_)
-    )
+    match s {
+        StmtKind::Break | StmtKind::Continue | StmtKind::Return(_) => true,
+        StmtKind::Expr(e) => {
+            matches!(&e.kind, crate::front::ast::ExprKind::Call { name, .. } if name == "exit")
+        }
+        _ => false,
+    }
 }

@@ -67,6 +67,9 @@ impl Checker {
                     ty: cx.vars.ty(v),
                     span,
                 },
+                None if cx.vars.lookup(&format!("{name}.1")).is_some() => {
+                    super::for_map::loop_var_whole(cx, name, span).unwrap_or_else(|| poisoned(span))
+                }
                 _ => {
                     self.error(
                         span,
@@ -483,6 +486,15 @@ impl Checker {
             | BinOp::LogAnd
             | BinOp::LogOr => return poisoned(span),
         };
+        let rhs = match (lhs.ty, aop) {
+            (Type::Ptr { to, .. }, Arith::Add | Arith::Sub)
+                if !matches!(rhs.ty, Type::Ptr { .. }) =>
+            {
+                let scale = self.pointee_size(to, span);
+                super::pointer::scaled(rhs, scale)
+            }
+            _ => rhs,
+        };
         let ty = match (lhs.ty, aop) {
             (Type::Ptr { .. }, Arith::Add | Arith::Sub) if !matches!(rhs.ty, Type::Ptr { .. }) => {
                 lhs.ty
@@ -635,6 +647,10 @@ impl Checker {
             (Type::Int { .. }, Type::Int { .. }) => Type::Int {
                 signed: signed_op(&then, &els),
             },
+            (Type::Bool, Type::Bool) => Type::Bool,
+            (a @ Type::Tuple(_), b @ Type::Tuple(_)) if a.merge(b).is_some() => {
+                a.merge(b).unwrap_or(a)
+            }
             (a, b) => {
                 self.error(
                     span,

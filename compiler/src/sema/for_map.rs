@@ -107,23 +107,58 @@ impl Checker {
         span: Span,
     ) -> Option<TExpr> {
         let path = format!("{}.{field}", tuple_path(base)?);
-        let Some(v) = cx.vars.lookup(&path) else {
-            // `$kv.0` of a map with several keys: the key tuple itself.
-            if cx.vars.lookup(&format!("{path}.0")).is_some() {
-                self.error(
-                    span,
-                    format!("${path} is a tuple of several keys; use its parts (${path}.0, ${path}.1, ...)"),
-                );
-                return Some(poisoned(span));
-            }
-            return None;
-        };
-        Some(TExpr {
+        loop_var_whole(cx, &path, span)
+    }
+}
+
+/// The loop variable part called `path` (`kv.0`, `kv.1`...), or, when the loop keeps it
+/// as several parts (`kv` itself, or `kv.0` of a map with several keys), the tuple of
+/// those parts. `None` if `path` names no part of a map loop variable.
+pub(super) fn loop_var_whole(cx: &ProbeCx, path: &str, span: Span) -> Option<TExpr> {
+    if let Some(v) = cx.vars.lookup(path) {
+        return Some(TExpr {
             kind: TExprKind::Var(v),
             ty: cx.vars.ty(v),
             span,
-        })
+        });
     }
+    let prefix = format!("{path}.");
+    let has_parts = cx
+        .vars
+        .scopes
+        .iter()
+        .flat_map(|s| s.iter())
+        .any(|(name, _)| name.starts_with(&prefix));
+    if !has_parts {
+        return None;
+    }
+    let first = loop_var_whole(cx, &format!("{path}.0"), span)?;
+    let mut items = vec![first];
+    for i in 1.. {
+        match loop_var_whole(cx, &format!("{path}.{i}"), span) {
+            Some(e) => items.push(e),
+            None => break,
+        }
+    }
+    if items.iter().any(|e| e.ty == Type::Unknown) {
+        return Some(poisoned(span));
+    }
+    let fields = items
+        .iter()
+        .map(|e| {
+            let size = match e.ty {
+                Type::Int { .. } => 8,
+                Type::Bool => 1,
+                other => other.storage_size(),
+            };
+            (None, e.ty, size)
+        })
+        .collect();
+    Some(TExpr {
+        ty: Type::Tuple(super::tuple::layout(fields)),
+        kind: TExprKind::Tuple(items),
+        span,
+    })
 }
 
 /// `kv`, `kv.0`... for `$kv`, `$kv.0`...; `None` for anything else.

@@ -76,6 +76,14 @@ impl Checker {
                     poisoned(span)
                 }
             },
+            Some(Func::Delete) => match self.delete(cx, args, span) {
+                TStmtKind::Delete { map, keys } => TExpr {
+                    kind: TExprKind::DeleteElem { map, keys },
+                    ty: Type::Bool,
+                    span,
+                },
+                _ => poisoned(span),
+            },
             Some(Func::Str) => self.str_call(cx, args, span),
             Some(Func::Getopt) => self.getopt(args, span),
             Some(Func::Agg(_)) => {

@@ -27,13 +27,16 @@ mod kernel_tests;
 pub mod maps;
 mod output;
 pub mod params;
+mod pointer;
 pub mod printf;
 mod probe_ctx;
 pub mod stacks;
 mod stmt;
 pub mod symbols;
+mod str_index;
 pub mod tuple;
 pub mod types;
+mod unroll_param;
 
 #[cfg(test)]
 mod params_tests;

@@ -20,9 +20,10 @@ impl Checker {
         for s in stmts {
             if diverged {
                 self.warning(
-                    Diagnostic::warning(s.span, "unreachable statement")
+                    // bpftrace's text.
+                    Diagnostic::warning(s.span, "Unreachable statement")
                         .with_label("never runs")
-                        .with_note("it follows a `break`, `continue` or `return`"),
+                        .with_note("it follows a `break`, `continue`, `return` or `exit()`"),
                 );
                 diverged = false;
             }
@@ -36,6 +37,25 @@ impl Checker {
     pub(super) fn stmt(&mut self, cx: &mut ProbeCx, s: &ast::Stmt, out: &mut Vec<TStmt>) {
         let span = s.span;
         let kind = match &s.kind {
+            StmtKind::Expr(e) if ternary_of_statements(e) => {
+                let ExprKind::Ternary { cond, then, els } = &e.kind else {
+                    return;
+                };
+                // `c ? printf(...) : exit()`: an `if` whose branches are statements.
+                let cond = self.condition(cx, cond);
+                let branch = |this: &mut Self, cx: &mut ProbeCx, b: &ast::Expr| {
+                    let mut out = Vec::new();
+                    let st = ast::Stmt {
+                        kind: StmtKind::Expr(b.clone()),
+                        span: b.span,
+                    };
+                    this.stmt(cx, &st, &mut out);
+                    out
+                };
+                let then = branch(self, cx, then);
+                let els = branch(self, cx, els);
+                TStmtKind::If { cond, then, els }
+            }
             StmtKind::Expr(e) => {
                 if let ExprKind::Call { name, args } = &e.kind {
                     if let Some(k) = self.call_stmt(cx, name, args, e.span) {
@@ -250,6 +270,17 @@ impl Checker {
                 TStmtKind::Expr(poisoned(span))
             }
         }
+    }
+}
+
+/// A ternary used as a statement with a function call in a branch (`c ? printf(...) :
+/// printf(...)`): its branches are statements, which may have no value.
+fn ternary_of_statements(e: &ast::Expr) -> bool {
+    match &e.kind {
+        ExprKind::Ternary { then, els, .. } => [then, els]
+            .iter()
+            .any(|b| matches!(b.kind, ExprKind::Call { .. }) || ternary_of_statements(b)),
+        _ => false,
     }
 }
 

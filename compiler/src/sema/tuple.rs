@@ -339,6 +339,9 @@ impl Checker {
         span: Span,
     ) -> TExpr {
         let b = self.expr(cx, base);
+        if let Type::Str { .. } = b.ty {
+            return self.str_index(cx, b, index, span);
+        }
         let Type::Tuple(t) = b.ty else {
             if b.ty != Type::Unknown {
                 self.error(span, "indexing is only supported on maps (@m[key])");

@@ -28,6 +28,10 @@ pub enum Pointee {
         id: u32,
     },
     Other,
+    /// Some other value of `size` bytes (`int32 *`): pointer arithmetic scales by it.
+    Sized {
+        size: u32,
+    },
 }
 
 /// The type of a script value. Integers are 64 bits wide in registers; only their
@@ -247,6 +251,16 @@ pub struct TExpr {
 pub enum TExprKind {
     /// A constant (literals and folded arithmetic).
     Int(i64),
+    /// `$s[i]`: the byte (a signed `char`) at index `i` of a string; 0 past its end.
+    StrIndex {
+        base: Box<TExpr>,
+        index: Box<TExpr>,
+    },
+    /// `delete(@m, key)` used for its value: true when the element was there.
+    DeleteElem {
+        map: MapIdx,
+        keys: Vec<TExpr>,
+    },
     /// A string literal; its type is `Str { size: len + 1 }`.
     Str(String),
     Builtin(Builtin),

@@ -1,0 +1,86 @@
+//! Diagnostics the way bpftrace prints them, for users and tools that expect its
+//! text: `stdin:1:25-28: ERROR: message`, then the source line and `~` under the
+//! span. `-e` programs and standard input are called `stdin`, as in bpftrace.
+
+use super::{floor_char_boundary, line_col, Diagnostic, Severity};
+
+/// The name bpftrace gives a script: `stdin` for `-e` programs and standard input.
+pub fn script_name(name: &str) -> &str {
+    match name {
+        "<-e>" | "-" => "stdin",
+        other => other,
+    }
+}
+
+/// Render `diags` in bpftrace's style.
+pub fn render(name: &str, source: &str, diags: &[Diagnostic]) -> String {
+    let name = script_name(name);
+    let mut out = String::new();
+    for d in diags {
+        let level = match d.severity {
+            Severity::Error => "ERROR",
+            Severity::Warning => "WARNING",
+        };
+        let (l1, c1) = line_col(source, d.span.start);
+        let (l2, c2) = line_col(source, d.span.end.max(d.span.start));
+        let at = if l1 == l2 {
+            format!("{l1}:{c1}-{}", c2.max(c1 + 1))
+        } else {
+            format!("{l1}-{l2}")
+        };
+        out += &format!("{name}:{at}: {level}: {}\n", d.message);
+        if l1 == l2 {
+            let line = source_line(source, d.span.start);
+            out += line;
+            out.push('\n');
+            let width = (c2.max(c1 + 1) - c1) as usize;
+            out += &" ".repeat(c1 as usize - 1);
+            out += &"~".repeat(width);
+            out.push('\n');
+        }
+        for note in &d.notes {
+            out += &format!("HINT: {note}\n");
+        }
+    }
+    out
+}
+
+/// The whole line holding byte `offset`, without its newline.
+fn source_line(source: &str, offset: u32) -> &str {
+    let at = floor_char_boundary(source, (offset as usize).min(source.len()));
+    let start = source[..at].rfind('\n').map_or(0, |i| i + 1);
+    let end = source[at..].find('\n').map_or(source.len(), |i| at + i);
+    &source[start..end]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::front::ast::Span;
+
+    #[test]
+    fn location_range_and_underline() {
+        let src = "config = { bad_config=raw } begin {}";
+        let d = Diagnostic::error(
+            Span::new(11, 25),
+            "bad_config: not a known configuration option",
+        );
+        assert_eq!(
+            render("<-e>", src, &[d]),
+            "stdin:1:12-26: ERROR: bad_config: not a known configuration option\n\
+             config = { bad_config=raw } begin {}\n           ~~~~~~~~~~~~~~\n"
+        );
+    }
+
+    #[test]
+    fn warnings_second_lines_and_files() {
+        let src = "BEGIN {\n  exit(); @a = 1;\n}";
+        let d = Diagnostic::warning(Span::new(18, 25), "Unreachable statement").with_note("n");
+        assert_eq!(
+            render("x.bt", src, &[d]),
+            "x.bt:2:11-18: WARNING: Unreachable statement\n  exit(); @a = 1;\n          ~~~~~~~\nHINT: n\n"
+        );
+        let multi = Diagnostic::error(Span::new(0, 20), "m");
+        assert!(render("-", src, &[multi]).starts_with("stdin:1-2: ERROR: m\n"));
+    }
+}

@@ -1,0 +1,83 @@
+//! Pointer arithmetic: `$p + n` and `$p - n` move by `n` elements of the pointee
+//! (`(int32 *)0x32 + 1` is `0x36`), as in C and bpftrace.
+
+use super::types::*;
+use super::Checker;
+use crate::front::ast::Span;
+
+impl Checker {
+    /// Bytes one element of a pointer's pointee takes: 1 for `char *` and for pointees
+    /// whose size is unknown, 8 for pointers to pointers.
+    pub(super) fn pointee_size(&mut self, to: Pointee, span: Span) -> u32 {
+        match to {
+            Pointee::Char | Pointee::Other => 1,
+            Pointee::Ptr => 8,
+            Pointee::Sized { size } => size.max(1),
+            Pointee::Kernel { id } => self
+                .btf(span, "pointer arithmetic on a kernel struct")
+                .and_then(|b| b.size_of(id).ok())
+                .unwrap_or(1)
+                .max(1),
+        }
+    }
+}
+
+/// `n * scale`, folded when `n` is a constant.
+pub(super) fn scaled(n: TExpr, scale: u32) -> TExpr {
+    if scale == 1 {
+        return n;
+    }
+    if let TExprKind::Int(v) = n.kind {
+        return TExpr {
+            kind: TExprKind::Int(v.wrapping_mul(i64::from(scale))),
+            ..n
+        };
+    }
+    let span = n.span;
+    let ty = n.ty;
+    TExpr {
+        kind: TExprKind::Arith {
+            op: Arith::Mul,
+            lhs: Box::new(n),
+            rhs: Box::new(TExpr {
+                kind: TExprKind::Int(i64::from(scale)),
+                ty: Type::U64,
+                span,
+            }),
+        },
+        ty: match ty {
+            Type::Bool => Type::U64,
+            t => t,
+        },
+        span,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn int(v: i64) -> TExpr {
+        TExpr {
+            kind: TExprKind::Int(v),
+            ty: Type::I64,
+            span: Span::new(0, 1),
+        }
+    }
+
+    #[test]
+    fn constants_fold_and_others_multiply() {
+        assert!(matches!(scaled(int(3), 4).kind, TExprKind::Int(12)));
+        assert!(matches!(scaled(int(-2), 8).kind, TExprKind::Int(-16)));
+        assert!(matches!(scaled(int(5), 1).kind, TExprKind::Int(5)));
+        let var = TExpr {
+            kind: TExprKind::Var(VarId(0)),
+            ..int(0)
+        };
+        let TExprKind::Arith { op, rhs, .. } = scaled(var, 2).kind else {
+            panic!("a variable is scaled at run time");
+        };
+        assert_eq!(op, Arith::Mul);
+        assert!(matches!(rhs.kind, TExprKind::Int(2)));
+    }
+}
