@@ -103,6 +103,7 @@ fn describe(source: &str, tok: &Tok, l: usize, r: usize) -> String {
         Tok::Int(_) => short("integer "),
         Tok::Ident(_) => short("identifier "),
         Tok::AttachPoint(_) => short("attach point "),
+        Tok::CDefinition(_) => short("C definition "),
         Tok::Reserved(_) => short("keyword "),
         Tok::IntType(_) => short("type "),
         Tok::EndPred => "`/`".into(),
