@@ -288,8 +288,6 @@ impl Parser {
         if self.eat_word("typedef") {
             let base = self.type_spec()?;
             let mut out = Vec::new();
-            let mut inline = Vec::new();
-            collect_inline(&base, &mut inline);
             loop {
                 let (name, ty) = self.declarator(base.clone())?;
                 let Some(name) = name else {
@@ -305,8 +303,7 @@ impl Parser {
                 }
             }
             self.expect_punct(";")?;
-            inline.extend(out);
-            return Ok(inline);
+            return Ok(out);
         }
         let ty = self.type_spec()?;
         let packed = self.attributes()?;

@@ -17,6 +17,7 @@ const VALUE_FUNCS: &[&str] = &[
     "ntop",
     "pton",
     "sizeof",
+    "offsetof",
 ];
 /// Functions this module checks when used as statements.
 const STMT_FUNCS: &[&str] = &["cat", "system", "time", "warnf", "errorf", "exit"];
@@ -147,6 +148,7 @@ impl Checker {
             "strcontains" => self.strcontains(cx, args, span),
             "strlen" => self.strlen(cx, args, span),
             "sizeof" => self.sizeof(cx, args, span),
+            "offsetof" => self.offsetof(cx, args, span),
             "ntop" => self.ntop(cx, args, span),
             "pton" => {
                 self.error(

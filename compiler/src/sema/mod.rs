@@ -29,6 +29,7 @@ mod output;
 pub mod params;
 pub mod printf;
 mod probe_ctx;
+pub mod script_types;
 mod stmt;
 pub mod tuple;
 pub mod types;
@@ -89,6 +90,9 @@ pub struct Checked {
     /// Maps declared at top level (`let @m = lruhash(100);`): kind and size, by
     /// index into `maps`.
     pub declared: Vec<(types::MapIdx, decls::DeclaredMap)>,
+    /// Structs and unions the script defines (name, is a union): not kernel types,
+    /// so their fields are read without CO-RE relocations.
+    pub local_records: Vec<(String, bool)>,
 }
 
 /// Check a script, expanding attach points with the probe providers. Kernel types
@@ -160,6 +164,7 @@ fn analyze(
         kernel,
         ..Checker::default()
     };
+    diags.extend(ck.kernel.add_script_types(&program.c_definitions));
     let mut vars: Vec<VarTable> = vec![VarTable::default(); concrete.len()];
     let mut out: Vec<CheckedProbe> = Vec::new();
     for pass in 0..2 {
@@ -222,6 +227,7 @@ fn analyze(
         unsafe_calls: ck.unsafe_calls,
         config,
         declared,
+        local_records: std::mem::take(&mut ck.kernel.local_records),
     };
     (checked, errors)
 }
