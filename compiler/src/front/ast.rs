@@ -36,6 +36,17 @@ pub struct Program {
     pub map_decls: Vec<MapDecl>,
     /// `macro name(params) { body }` definitions (expanded by `front::macros`).
     pub macros: Vec<Macro>,
+    /// Top-level C type definitions (`struct Foo { int x; }`, `enum E { A }`), in order.
+    pub c_definitions: Vec<CDefinition>,
+}
+
+/// A top-level C type definition: its text, and what [`super::ctypes::parse`] made of
+/// it (filled in by [`super::parse_recovering`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CDefinition {
+    pub text: String,
+    pub decls: Vec<super::ctypes::CDecl>,
+    pub span: Span,
 }
 
 /// One `key = value` of a config block.

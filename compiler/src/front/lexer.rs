@@ -29,6 +29,10 @@ pub enum Tok {
     AttachPoint(String),
     /// Only at the end of a predicate: the `/` before `{`.
     EndPred,
+    /// Only at top level: a C type definition (`struct Foo { int x; };`, `enum {...}`,
+    /// `typedef ...;`), its whole text up to and including a trailing `;`
+    /// (parsed by [`super::ctypes`]).
+    CDefinition(String),
 
     #[regex("[0-9][0-9A-Za-z_]*", int_literal)]
     Int(u64),
@@ -364,6 +368,11 @@ impl<'a> Lexer<'a> {
                     self.pos = end;
                 }
                 _ => {
+                    if let Some(end) = c_definition_end(self.src, start) {
+                        self.pos = end;
+                        let text = self.src[start..end].to_string();
+                        return Some((start, Tok::CDefinition(text), end));
+                    }
                     if let Some((tok, len)) = declaration_keyword(rest) {
                         self.pos = start + len;
                         self.header = true;
@@ -542,6 +551,116 @@ impl<'a> Lexer<'a> {
         }
         Some(Ok((start, tok, end)))
     }
+}
+
+/// Whether `rest` starts with the word `word` (not followed by an identifier
+/// character or `:`, which would make it an attach point).
+fn starts_with_word(rest: &str, word: &str) -> bool {
+    rest.strip_prefix(word).is_some_and(|after| {
+        after
+            .chars()
+            .next()
+            .is_none_or(|c| !(c.is_ascii_alphanumeric() || c == '_' || c == ':'))
+    })
+}
+
+/// The position after whitespace and comments from `pos` (comments may be
+/// unterminated: then the end of `src`).
+fn skip_c_trivia(src: &str, mut pos: usize) -> usize {
+    loop {
+        let rest = &src[pos..];
+        let trimmed = rest.trim_start();
+        pos += rest.len() - trimmed.len();
+        if trimmed.starts_with("//") {
+            pos = src[pos..].find('\n').map_or(src.len(), |i| pos + i);
+        } else if trimmed.starts_with("/*") {
+            pos = src[pos + 2..]
+                .find("*/")
+                .map_or(src.len(), |i| pos + 2 + i + 2);
+        } else {
+            return pos;
+        }
+    }
+}
+
+/// The end of the bracketed group opening at `open` (`{` or `(`), after its matching
+/// closer; the end of `src` when it is unterminated.
+fn balanced_end(src: &str, open: usize) -> usize {
+    let mut depth = 0usize;
+    let mut pos = open;
+    while pos < src.len() {
+        let next = skip_c_trivia(src, pos);
+        if next != pos {
+            pos = next;
+            continue;
+        }
+        let c = src.as_bytes()[pos];
+        match c {
+            b'{' | b'(' | b'[' => depth += 1,
+            b'}' | b')' | b']' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    return pos + 1;
+                }
+            }
+            _ => {}
+        }
+        pos += src[pos..].chars().next().map_or(1, char::len_utf8);
+    }
+    src.len()
+}
+
+/// If a C type definition starts at `start` (`struct`, `union`, `enum` or `typedef`
+/// at top level), the position after it: a `{...}` body followed by any
+/// `__attribute__((...))` and an optional `;`, or everything up to a `;`.
+fn c_definition_end(src: &str, start: usize) -> Option<usize> {
+    let rest = &src[start..];
+    let kw = ["struct", "union", "enum", "typedef"]
+        .into_iter()
+        .find(|w| starts_with_word(rest, w))?;
+    let mut pos = start + kw.len();
+    if kw != "typedef" {
+        // Up to the body or a `;` (a forward declaration).
+        loop {
+            pos = skip_c_trivia(src, pos);
+            match src.as_bytes().get(pos) {
+                None => return Some(src.len()),
+                Some(b'{') => break,
+                Some(b';') => return Some(pos + 1),
+                Some(_) => pos += src[pos..].chars().next().map_or(1, char::len_utf8),
+            }
+        }
+        pos = balanced_end(src, pos);
+        loop {
+            let at = skip_c_trivia(src, pos);
+            let after = &src[at..];
+            if starts_with_word(after, "__attribute__") {
+                let open = skip_c_trivia(src, at + "__attribute__".len());
+                if src.as_bytes().get(open) != Some(&b'(') {
+                    return Some(open);
+                }
+                pos = balanced_end(src, open);
+            } else if after.starts_with(';') {
+                return Some(at + 1);
+            } else {
+                return Some(pos);
+            }
+        }
+    }
+    // typedef: up to the `;` outside brackets.
+    while pos < src.len() {
+        let next = skip_c_trivia(src, pos);
+        if next != pos {
+            pos = next;
+            continue;
+        }
+        match src.as_bytes()[pos] {
+            b';' => return Some(pos + 1),
+            b'{' | b'(' | b'[' => pos = balanced_end(src, pos),
+            _ => pos += src[pos..].chars().next().map_or(1, char::len_utf8),
+        }
+    }
+    Some(src.len())
 }
 
 /// A top-level declaration keyword at the start of `rest` (`config`, `macro`, `let`),

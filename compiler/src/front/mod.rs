@@ -4,6 +4,7 @@
 //! Entry point: [`parse`]. It never panics; every problem is a [`Diagnostic`].
 
 pub mod ast;
+pub mod ctypes;
 mod depth;
 pub mod headers;
 pub mod lexer;
@@ -80,6 +81,12 @@ pub fn parse_recovering(source: &str) -> Partial {
     );
     let program = match result {
         Ok(mut program) => match depth::check(&program).and_then(|()| {
+            for def in &mut program.c_definitions {
+                match ctypes::parse(&def.text, def.span.start as usize) {
+                    Ok(decls) => def.decls = decls,
+                    Err(d) => diags.push(d),
+                }
+            }
             diags.extend(macros::expand(&mut program));
             // Expansion nests macro bodies into the probes; check again.
             depth::check(&program)
@@ -178,6 +185,7 @@ enum TopItem {
     Config(Vec<ast::ConfigItem>),
     MapDecl(ast::MapDecl),
     Macro(ast::Macro),
+    CDefinition(ast::CDefinition),
 }
 
 impl TopItem {
@@ -189,6 +197,7 @@ impl TopItem {
                 TopItem::Config(x) => p.config.extend(x),
                 TopItem::MapDecl(x) => p.map_decls.push(x),
                 TopItem::Macro(x) => p.macros.push(x),
+                TopItem::CDefinition(x) => p.c_definitions.push(x),
             }
         }
         p

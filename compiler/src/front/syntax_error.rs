@@ -103,6 +103,7 @@ fn describe(source: &str, tok: &Tok, l: usize, r: usize) -> String {
         Tok::Int(_) => short("integer "),
         Tok::Ident(_) => short("identifier "),
         Tok::AttachPoint(_) => short("attach point "),
+        Tok::CDefinition(_) => short("C definition "),
         Tok::Reserved(_) => short("keyword "),
         Tok::IntType(_) => short("type "),
         Tok::EndPred => "`/`".into(),
@@ -142,7 +143,7 @@ fn append_expected(msg: &mut String, expected: &[String]) {
     }
     if has(&names, "attach point") {
         groups.push("a probe".into());
-        remove(&mut names, &["attach point", "config", "macro", "let"]);
+        remove(&mut names, &["attach point", "C definition", "config", "macro", "let"]);
     }
     let had_ops = has(&names, "+") && has(&names, "==");
     let had_assign = has(&names, "=");

@@ -26,6 +26,7 @@
 //! modules, which need a base) is not supported.
 
 mod index;
+mod local;
 mod parse;
 mod render;
 #[cfg(test)]
@@ -36,6 +37,7 @@ use std::fmt;
 use std::path::Path;
 use std::sync::OnceLock;
 
+pub use local::LocalType;
 pub use types::{ArrayInfo, EnumValue, FoundMember, IntInfo, Member, Param, Type, VarSecInfo};
 
 /// A type id; 0 is `void`.
@@ -99,6 +101,9 @@ pub struct Btf {
     str_start: usize,
     str_end: usize,
     index: OnceLock<index::NameIndex>,
+    /// First id of the types a script appended ([`Btf::with_local`]); `u32::MAX`
+    /// when there are none.
+    local_base: u32,
 }
 
 impl fmt::Debug for Btf {
@@ -134,6 +139,7 @@ impl Btf {
             str_start: layout.str_start,
             str_end: layout.str_end,
             index: OnceLock::new(),
+            local_base: u32::MAX,
         })
     }
 
@@ -180,10 +186,11 @@ impl Btf {
         self.index.get_or_init(|| index::NameIndex::build(self))
     }
 
-    /// Every type named `name`, of any kind, in id order.
+    /// Every type named `name`, of any kind: the script's own types first, then in
+    /// id order.
     pub fn find_all(&self, name: &str) -> Vec<TypeId> {
         let mut ids = self.name_index().lookup(self, name);
-        ids.sort_unstable();
+        ids.sort_unstable_by_key(|&id| (!self.is_local(id), id));
         ids
     }
 

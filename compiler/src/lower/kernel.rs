@@ -21,8 +21,22 @@ use crate::ir::{Base, BinOp, Cond, CoreAccess, CoreKind, Helper, Inst, Operand, 
 use crate::sema::types::TExpr;
 
 impl Lower<'_, '_> {
+    /// Whether `access` starts at a struct the script defined (not a kernel type: its
+    /// layout is fixed, and the loader would find no such type to relocate against).
+    fn is_local_access(&self, access: &CoreAccess) -> bool {
+        self.m
+            .checked
+            .local_records
+            .iter()
+            .any(|(n, u)| *n == access.root.name && *u == access.root.union)
+    }
+
     /// `base + offset of the field`, the offset relocated by the loader.
     fn core_field_addr(&mut self, base: VReg, access: &CoreAccess) -> VReg {
+        if self.is_local_access(access) {
+            let off = access.local_value() as i64;
+            return self.b.binary(BinOp::Add, base, Operand::Imm(off));
+        }
         let off = self.b.new_vreg();
         self.b.emit(Inst::CoreConst {
             dst: off,
@@ -33,6 +47,9 @@ impl Lower<'_, '_> {
 
     /// The field's size on the running kernel (`FIELD_BYTE_SIZE`), at most `max`.
     fn core_field_size(&mut self, access: &CoreAccess, max: u32) -> VReg {
+        if self.is_local_access(access) {
+            return self.b.imm(i64::from(access.local_size().min(max)));
+        }
         let n = self.b.new_vreg();
         self.b.emit(Inst::CoreConst {
             dst: n,

@@ -17,6 +17,7 @@ const VALUE_FUNCS: &[&str] = &[
     "ntop",
     "pton",
     "sizeof",
+    "offsetof",
 ];
 /// Functions this module checks when used as statements.
 const STMT_FUNCS: &[&str] = &["cat", "system", "time", "warnf", "errorf", "exit"];
@@ -150,6 +151,7 @@ impl Checker {
             "kstack" | "ustack" => self.stack_expr(base, args, span),
             "ksym" | "usym" => self.sym_call(cx, base, args, span),
             "kaddr" => self.kaddr(args, span),
+            "offsetof" => self.offsetof(cx, args, span),
             "ntop" => self.ntop(cx, args, span),
             "pton" => {
                 self.error(

@@ -34,7 +34,13 @@ impl Checker {
                         self.error(arg.span, "sizeof() of an expression without a value");
                         None
                     }
-                    Type::Int { .. } => Some(super::tuple::int_size(arg)),
+                    Type::Int { .. } => Some(match t.kind {
+                        TExprKind::KernelField {
+                            read: KernelRead::Int { size, .. },
+                            ..
+                        } => size,
+                        _ => super::tuple::int_size(arg),
+                    }),
                     Type::Bool => Some(1),
                     other => Some(other.storage_size()),
                 }
@@ -47,6 +53,99 @@ impl Checker {
                 span,
             },
             None => poisoned(span),
+        }
+    }
+
+    /// `offsetof(struct T, a.b)` / `offsetof(expr, a.b)` (`expr` a struct pointer
+    /// dereference or a struct pointer): the byte offset of the field.
+    pub(super) fn offsetof(&mut self, cx: &mut ProbeCx, args: &[ast::Expr], span: Span) -> TExpr {
+        let [target, path] = args else {
+            self.error(
+                span,
+                format!("offsetof() takes 2 arguments, got {}", args.len()),
+            );
+            return poisoned(span);
+        };
+        let id = match &target.kind {
+            ExprKind::Cast { ty, .. } if ty.pointers == 0 => match &ty.base {
+                TypeBase::Record { name, union } => self.record(name, *union, ty.span),
+                _ => {
+                    self.error(ty.span, "offsetof() needs a struct or union type");
+                    None
+                }
+            },
+            _ => {
+                let inner = match &target.kind {
+                    ExprKind::Unary {
+                        op: ast::UnOp::Deref,
+                        expr,
+                    } => expr,
+                    _ => target,
+                };
+                match self.expr(cx, inner).ty {
+                    Type::Ptr {
+                        to: Pointee::Kernel { id },
+                        ..
+                    } => Some(id),
+                    Type::Unknown => None,
+                    other => {
+                        self.error(
+                            target.span,
+                            format!("offsetof() needs a struct, not {}", other.describe()),
+                        );
+                        None
+                    }
+                }
+            }
+        };
+        let Some(id) = id else {
+            return poisoned(span);
+        };
+        let mut names = Vec::new();
+        let mut e = path;
+        loop {
+            match &e.kind {
+                ExprKind::Ident(n) => {
+                    names.push(n.as_str());
+                    break;
+                }
+                ExprKind::Field {
+                    base,
+                    field,
+                    arrow: false,
+                } => {
+                    names.push(field.as_str());
+                    e = base;
+                }
+                _ => {
+                    self.error(path.span, "offsetof() needs a field name, e.g. a.b");
+                    return poisoned(span);
+                }
+            }
+        }
+        names.reverse();
+        let Some(btf) = self.btf(span, "offsetof") else {
+            return poisoned(span);
+        };
+        let mut cur = id;
+        let mut bits = 0u64;
+        for name in names {
+            match btf.member(cur, name) {
+                Ok(Some(m)) => {
+                    bits += u64::from(m.bit_offset);
+                    cur = m.ty;
+                }
+                _ => {
+                    let owner = btf.type_name(cur);
+                    self.error(path.span, format!("`{owner}` has no field `{name}`"));
+                    return poisoned(span);
+                }
+            }
+        }
+        TExpr {
+            kind: TExprKind::Int((bits / 8) as i64),
+            ty: Type::U64,
+            span,
         }
     }
 }

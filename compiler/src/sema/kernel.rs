@@ -32,6 +32,9 @@ pub struct KernelBtf {
     tracepoints: Option<Option<offline::Loaded>>,
     /// Kernel enumerators by name, built on the first lookup.
     enums: Option<HashMap<String, EnumConst>>,
+    /// Structs and unions the script defines (name, is a union): their fields are
+    /// read at fixed offsets, without CO-RE relocations.
+    pub(super) local_records: Vec<(String, bool)>,
 }
 
 impl std::fmt::Debug for KernelBtf {
@@ -50,6 +53,7 @@ impl KernelBtf {
             loaded: None,
             tracepoints: None,
             enums: None,
+            local_records: Vec::new(),
         }
     }
 
@@ -60,6 +64,7 @@ impl KernelBtf {
             loaded: Some(Ok(btf)),
             tracepoints: None,
             enums: None,
+            local_records: Vec::new(),
         }
     }
 
@@ -85,6 +90,30 @@ impl KernelBtf {
             self.enums = Some(enum_constants(&btf));
         }
         self.enums.as_ref()?.get(name).copied()
+    }
+
+    /// Adds the script's own type definitions to the types the checker knows (on top
+    /// of the kernel BTF when it can be read); the errors in them.
+    pub fn add_script_types(&mut self, defs: &[ast::CDefinition]) -> Vec<crate::diag::Diagnostic> {
+        if defs.iter().all(|d| d.decls.is_empty()) {
+            return Vec::new();
+        }
+        let base = self.get().unwrap_or_else(|_| Arc::new(kbtf::Btf::empty()));
+        match super::script_types::build(&base, defs) {
+            Ok(btf) => {
+                self.local_records = btf
+                    .types()
+                    .filter(|t| btf.is_local(t.id()))
+                    .filter(|t| matches!(t.kind(), Kind::Struct | Kind::Union))
+                    .filter(|t| !t.name().is_empty())
+                    .map(|t| (t.name().to_string(), t.kind() == Kind::Union))
+                    .collect();
+                self.loaded = Some(Ok(Arc::new(btf)));
+                self.enums = None;
+                Vec::new()
+            }
+            Err(diags) => diags,
+        }
     }
 
     fn get(&mut self) -> Result<Arc<kbtf::Btf>, String> {
@@ -262,6 +291,21 @@ impl Checker {
             root = b;
         }
         chain.reverse();
+        // `(*p).x` is `p->x`.
+        if let ExprKind::Unary {
+            op: ast::UnOp::Deref,
+            expr,
+        } = &root.kind
+        {
+            let inner = self.expr(cx, expr);
+            if let Type::Ptr {
+                to: Pointee::Kernel { .. },
+                ..
+            } = inner.ty
+            {
+                root = expr;
+            }
+        }
         let ptr = self.expr(cx, root);
         if let Type::Tuple(_) = ptr.ty {
             let path: Vec<(&str, Span)> = chain.iter().map(|a| (a.name, a.span)).collect();

@@ -33,10 +33,16 @@ pub fn enum_constants(btf: &kbtf::Btf) -> HashMap<String, EnumConst> {
             if v.name.is_empty() {
                 continue;
             }
-            out.entry(v.name.to_string()).or_insert(EnumConst {
+            let c = EnumConst {
                 value: v.value as i64,
                 signed: signed || v.value < 0,
-            });
+            };
+            // The script's own enums (appended last) win over the kernel's.
+            if btf.is_local(t.id()) {
+                out.insert(v.name.to_string(), c);
+            } else {
+                out.entry(v.name.to_string()).or_insert(c);
+            }
         }
     }
     out

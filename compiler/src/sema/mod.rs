@@ -31,6 +31,7 @@ mod pointer;
 pub mod printf;
 mod probe_ctx;
 pub mod stacks;
+pub mod script_types;
 mod stmt;
 pub mod symbols;
 mod str_index;
@@ -94,6 +95,9 @@ pub struct Checked {
     /// Maps declared at top level (`let @m = lruhash(100);`): kind and size, by
     /// index into `maps`.
     pub declared: Vec<(types::MapIdx, decls::DeclaredMap)>,
+    /// Structs and unions the script defines (name, is a union): not kernel types,
+    /// so their fields are read without CO-RE relocations.
+    pub local_records: Vec<(String, bool)>,
 }
 
 /// Check a script, expanding attach points with the probe providers. Kernel types
@@ -166,6 +170,7 @@ fn analyze(
         stack_mode: config.stack_mode,
         ..Checker::default()
     };
+    diags.extend(ck.kernel.add_script_types(&program.c_definitions));
     let mut vars: Vec<VarTable> = vec![VarTable::default(); concrete.len()];
     let mut out: Vec<CheckedProbe> = Vec::new();
     for pass in 0..2 {
@@ -228,6 +233,7 @@ fn analyze(
         unsafe_calls: ck.unsafe_calls,
         config,
         declared,
+        local_records: std::mem::take(&mut ck.kernel.local_records),
     };
     (checked, errors)
 }
