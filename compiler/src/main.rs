@@ -53,6 +53,9 @@ struct Cli {
     /// Treat warnings as errors (exit status 1, no object written).
     #[arg(long)]
     deny_warnings: bool,
+    /// Do not print warnings (bpftrace's `--no-warnings`).
+    #[arg(long, conflicts_with = "deny_warnings")]
+    no_warnings: bool,
     /// Allow functions that can change the system (`system`); `tracerun` then needs
     /// `--unsafe` too to run the object.
     #[arg(long = "unsafe")]
@@ -234,7 +237,9 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             return Ok(ExitCode::FAILURE);
         }
     };
-    report(&source_name, &source, &compiled.warnings, color);
+    if !cli.no_warnings {
+        report(&source_name, &source, &compiled.warnings, color);
+    }
     if cli.deny_warnings && !compiled.warnings.is_empty() {
         eprintln!("tracec: warnings are denied (--deny-warnings); no object written");
         return Ok(ExitCode::FAILURE);
