@@ -129,15 +129,7 @@ fn list(
     verbose: bool,
 ) -> ExitCode {
     let mut cmd = Command::new(&bins.tracec);
-    cmd.arg("-l");
-    if let Some(p) = pattern {
-        if p.ends_with(".bt") && program.is_none() {
-            eprintln!(
-                "WARNING: It appears that '{p}' is a filename but the file does not exist. Treating '{p}' as a search pattern."
-            );
-        }
-        cmd.arg(p);
-    }
+    // The program first: `-l` takes an optional value.
     if let Some(src) = program {
         match inv.effective_source(src) {
             Source::Inline(t) => {
@@ -150,6 +142,15 @@ fn list(
                 cmd.arg("-");
             }
         }
+    }
+    cmd.arg("-l");
+    if let Some(p) = pattern {
+        if p.ends_with(".bt") && program.is_none() {
+            eprintln!(
+                "WARNING: It appears that '{p}' is a filename but the file does not exist. Treating '{p}' as a search pattern."
+            );
+        }
+        cmd.arg(p);
     }
     if verbose {
         cmd.arg("-v");

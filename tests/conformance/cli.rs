@@ -208,9 +208,11 @@ pub fn parse(args: &[String]) -> Result<Invocation, CliError> {
                         'f' => match value.as_str() {
                             "json" => inv.json = true,
                             "text" => inv.json = false,
-                            other => return Err(CliError::Other(format!(
+                            other => {
+                                return Err(CliError::Other(format!(
                                 "Invalid output format \"{other}\"\nValid formats: 'text', 'json'"
-                            ))),
+                            )))
+                            }
                         },
                         other => return Err(CliError::Unsupported(format!("-{other}"))),
                     }

@@ -241,7 +241,7 @@ struct Output {
     exact: bool,
     /// bpftrace `-q` prints no attach notice; ours is dropped.
     quiet: bool,
-    /// Shell runs: the notice is [`NOTIFY_LINE`] (never part of the output) and
+    /// Shell runs: the notice is [`NOTIFY_LINE`] and
     /// `Attached N probes` is ordinary output, as with bpftrace.
     notify: bool,
     notice_seen: bool,
@@ -253,8 +253,11 @@ impl Output {
         let line = String::from_utf8_lossy(raw);
         if self.notify {
             if line.trim_end() == NOTIFY_LINE {
+                // Kept in the output, as bpftrace's engine does (and cleared with what
+                // came before it for exact expectations).
                 let first = !self.notice_seen;
                 self.notice_seen = true;
+                self.text.push_str(&line);
                 if first && self.exact {
                     self.text.clear();
                 }
