@@ -25,7 +25,7 @@ mod check_cmd;
     version,
     about = "Compile bpftrace scripts into BPF ELF objects"
 )]
-#[command(group(ArgGroup::new("input").required(true).args(["file", "program", "list", "keygen"])))]
+#[command(group(ArgGroup::new("input").required(true).multiple(true).args(["file", "program", "list", "keygen"])))]
 struct Cli {
     /// The script to compile (`-` reads standard input).
     file: Option<PathBuf>,
@@ -48,6 +48,9 @@ struct Cli {
     /// Treat warnings as errors (exit status 1, no object written).
     #[arg(long)]
     deny_warnings: bool,
+    /// Do not print warnings (bpftrace's `--no-warnings`).
+    #[arg(long, conflicts_with = "deny_warnings")]
+    no_warnings: bool,
     /// Allow functions that can change the system (`system`); `tracerun` then needs
     /// `--unsafe` too to run the object.
     #[arg(long = "unsafe")]
@@ -61,14 +64,19 @@ struct Cli {
     #[arg(short = 'o', value_name = "OUT")]
     output: Option<PathBuf>,
 
-    /// List the available probes (those matching PATTERN, with `*` wildcards).
+    /// List the available probes (those matching PATTERN, with `*` wildcards); with
+    /// -e PROGRAM or FILE (and no PATTERN), the probes that program attaches to.
     #[arg(
         short = 'l',
         value_name = "PATTERN",
         num_args = 0..=1,
-        conflicts_with_all = ["program", "output", "emit", "sign"],
+        conflicts_with_all = ["output", "emit", "sign"],
     )]
     list: Option<Option<String>>,
+
+    /// With -l: also list each probe's arguments (`args`).
+    #[arg(short = 'v', requires = "list")]
+    verbose: bool,
 
     /// Print an intermediate form to standard output (the object is then only
     /// written when -o is given).
@@ -152,13 +160,37 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         return Ok(ExitCode::SUCCESS);
     }
     if let Some(pattern) = &cli.list {
-        if cli.file.is_some() {
-            usage_error(
+        let program = match (&cli.program, &cli.file) {
+            (Some(p), None) => Some(p.clone()),
+            (None, Some(path)) if path.as_os_str() == "-" => Some(read_stdin()?),
+            (None, Some(path)) => Some(
+                std::fs::read_to_string(path)
+                    .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?,
+            ),
+            (None, None) => None,
+            (Some(_), Some(_)) => usage_error(
                 ErrorKind::ArgumentConflict,
-                "-l takes no FILE (to filter, use -l PATTERN)",
-            );
-        }
-        return list(pattern.as_deref(), &cli.tracefs, btf_path(&cli));
+                "give either FILE or -e PROGRAM, not both",
+            ),
+        };
+        let pattern = match (pattern, program) {
+            (Some(_), Some(_)) => usage_error(
+                ErrorKind::ArgumentConflict,
+                "-l takes a PATTERN or a program (-e PROGRAM, FILE), not both",
+            ),
+            (_, Some(source)) => match program_pattern(&source)? {
+                Some(p) => Some(p),
+                // Only BEGIN/END (or nothing): no probes to list.
+                None => return Ok(ExitCode::SUCCESS),
+            },
+            (p, None) => p.clone(),
+        };
+        return list(
+            pattern.as_deref(),
+            &cli.tracefs,
+            btf_path(&cli),
+            cli.verbose,
+        );
     }
 
     if cli.check {
@@ -247,7 +279,9 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             return Ok(ExitCode::FAILURE);
         }
     };
-    report(&source_name, &source, &compiled.warnings, color, cli.format);
+    if !cli.no_warnings {
+        report(&source_name, &source, &compiled.warnings, color, cli.format);
+    }
     if cli.deny_warnings && !compiled.warnings.is_empty() {
         eprintln!("tracec: warnings are denied (--deny-warnings); no object written");
         return Ok(ExitCode::FAILURE);
@@ -313,18 +347,54 @@ fn btf_path(cli: &Cli) -> Option<PathBuf> {
     cli.btf.clone().or_else(tracec::kbtf::default_btf)
 }
 
-fn list(pattern: Option<&str>, tracefs: &Path, btf: Option<PathBuf>) -> Result<ExitCode, String> {
+fn list(
+    pattern: Option<&str>,
+    tracefs: &Path,
+    btf: Option<PathBuf>,
+    verbose: bool,
+) -> Result<ExitCode, String> {
     let env = tracec::probes::Env {
         tracefs: tracefs.to_path_buf(),
         btf,
     };
-    let probes = tracec::probes::list(pattern, &env)?;
-    let mut text = probes.join("\n");
-    if !text.is_empty() {
-        text.push('\n');
+    let mut text = String::new();
+    if verbose {
+        for (name, args) in tracec::probes::list_verbose(pattern, &env)? {
+            text.push_str(&name);
+            text.push('\n');
+            for a in args {
+                text.push_str("    ");
+                text.push_str(&a);
+                text.push('\n');
+            }
+        }
+    } else {
+        for name in tracec::probes::list(pattern, &env)? {
+            text.push_str(&name);
+            text.push('\n');
+        }
     }
     write_stdout(&text)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `-l` with a program: its attach points (other than BEGIN/END) as one pattern; `None`
+/// when it has none.
+fn program_pattern(source: &str) -> Result<Option<String>, String> {
+    let program = tracec::front::parse(source)
+        .map_err(|_| "the program does not parse (compile it to see the errors)".to_string())?;
+    let points: Vec<String> = program
+        .probes
+        .iter()
+        .flat_map(|p| &p.attach_points)
+        .filter(|ap| {
+            !ap.parts
+                .first()
+                .is_some_and(|f| f.eq_ignore_ascii_case("begin") || f.eq_ignore_ascii_case("end"))
+        })
+        .map(|ap| ap.raw.clone())
+        .collect();
+    Ok((!points.is_empty()).then(|| points.join(",")))
 }
 
 fn read_stdin() -> Result<String, String> {

@@ -45,13 +45,28 @@ fn unknown_option_and_bad_emit_are_usage_errors() {
 fn file_and_program_together_is_a_usage_error() {
     let o = tracec(&["x.bt", "-e", "BEGIN {}"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("cannot be used with"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("not both"), "{}", stderr(&o));
 }
 
 #[test]
 fn list_conflicts_with_compiling() {
-    let o = tracec(&["-l", "-e", "BEGIN {}"]);
+    let o = tracec(&["-l", "-e", "BEGIN {}", "-o", "x.o"]);
     assert_eq!(o.status.code(), Some(2));
+    let o = tracec(&["-l", "i:*", "-e", "i:s:1 {}"]);
+    assert_eq!(o.status.code(), Some(2), "a pattern and a program");
+}
+
+#[test]
+fn list_of_a_program_lists_its_probes() {
+    let o = tracec(&["-e", "BEGIN {} interval:s:1 {} i:ms:5 {} END {}", "-l"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        "interval:ms:\ninterval:s:\n"
+    );
+    let o = tracec(&["-e", "BEGIN { exit(); }", "-l"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(o.stdout.is_empty(), "BEGIN/END are no probes to list");
 }
 
 #[test]

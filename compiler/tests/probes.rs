@@ -215,7 +215,20 @@ fn list_fixture(pattern: Option<&str>) -> Vec<String> {
 #[test]
 fn listing() {
     let all = list_fixture(None);
-    assert_eq!(all.len(), 16 + 8, "{all:?}");
+    // The fixture's tracepoints and the timers; the other providers (software,
+    // hardware, iterators, raw tracepoints from the kernel BTF) come from this host.
+    let fixed = all
+        .iter()
+        .filter(|p| {
+            ["tracepoint:", "interval:", "profile:"]
+                .iter()
+                .any(|k| p.starts_with(k))
+        })
+        .count();
+    assert_eq!(fixed, 16 + 8, "{all:?}");
+    for other in ["software:cpu-clock:", "hardware:cpu-cycles:", "iter:task"] {
+        assert!(all.contains(&other.to_string()), "{other}");
+    }
     assert!(all.windows(2).all(|w| w[0] < w[1]), "sorted, unique");
     assert!(all.contains(&"interval:hz:".to_string()));
     assert!(all.contains(&"tracepoint:irq:irq_handler_entry".to_string()));
@@ -251,11 +264,17 @@ fn listing() {
     );
     assert_eq!(
         list_fixture(Some("*:sys_enter")),
-        ["tracepoint:raw_syscalls:sys_enter"]
+        [
+            "rawtracepoint:vmlinux:sys_enter",
+            "tracepoint:raw_syscalls:sys_enter"
+        ]
     );
     assert_eq!(
         list_fixture(Some("irq_handler_entry, sched:sched_switch")),
-        ["tracepoint:irq:irq_handler_entry"]
+        [
+            "rawtracepoint:vmlinux:irq_handler_entry",
+            "tracepoint:irq:irq_handler_entry"
+        ]
     );
     assert_eq!(
         list_fixture(Some("t:sched:sched_switch,t:sched:sched_switch,i:hz")),
@@ -335,8 +354,15 @@ fn verbose_listing_prints_declarations() {
         &env_at(fixture()),
     )
     .unwrap();
+    // The raw tracepoint of the same name comes from this host's BTF.
+    let raw = got
+        .iter()
+        .find(|(name, _)| name == "rawtracepoint:vmlinux:irq_handler_entry")
+        .expect("the raw tracepoint is listed too");
+    assert_eq!(raw.1.first().map(String::as_str), Some("int irq"));
     let lines: Vec<String> = got
         .iter()
+        .filter(|(name, _)| !name.starts_with("rawtracepoint:"))
         .flat_map(|(name, args)| {
             std::iter::once(name.clone()).chain(args.iter().map(|a| format!("    {a}")))
         })

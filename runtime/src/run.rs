@@ -151,6 +151,18 @@ pub fn preconditions(meta: &Metadata) -> Result<(), Error> {
     Ok(())
 }
 
+/// bpftrace's hook for test harnesses: with `__BPFTRACE_NOTIFY_PROBES_ATTACHED` in the
+/// environment, print that name on its own line to stdout once the probes are attached
+/// (with `-q` too), so a harness knows when to start its workload.
+fn notify_attached() {
+    const NOTIFY: &str = "__BPFTRACE_NOTIFY_PROBES_ATTACHED";
+    if std::env::var_os(NOTIFY).is_some() {
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{NOTIFY}").and_then(|()| out.flush());
+    }
+}
+
 /// The text of `Attached N probes`.
 pub fn attached_message(n: usize) -> String {
     if n == 1 {
@@ -311,6 +323,7 @@ impl<'a> Session<'a> {
                 Format::Json => self.emit(&print::json::attached(self.meta.probes.len())),
             }
         }
+        notify_attached();
         stop |= self.handle(&begin_records);
         if !stop {
             if let Some(c) = child.as_deref_mut() {

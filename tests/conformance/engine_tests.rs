@@ -16,6 +16,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     -e) prog="$2"; shift 2;;
     -o) out="$2"; shift 2;;
+    --format) shift 2;;
     *) prog="$(cat "$1")" || exit 2; shift;;
   esac
 done

@@ -28,6 +28,7 @@
 //! - the program sees only `PATH`, `test=NAME` and the record's `ENV`.
 
 pub mod check;
+pub mod cli;
 pub mod parse;
 pub mod plan;
 pub mod proc;
@@ -36,6 +37,8 @@ pub mod scan;
 
 #[cfg(test)]
 mod check_tests;
+#[cfg(test)]
+mod cli_tests;
 #[cfg(test)]
 mod engine_tests;
 #[cfg(test)]

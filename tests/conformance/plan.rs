@@ -9,14 +9,9 @@ use std::path::Path;
 use regex::Regex;
 
 use super::check::regex_supported;
+use super::cli::Action;
 use super::parse::{ExpectMode, Record};
 use super::scan::{attaches_nothing, probe_types, shell_words, UNATTACHABLE};
-
-/// Whether `tracerun` can print JSON (`-f json`). While false, `EXPECT_JSON` records and
-/// `-f json` command lines are skipped as "json output not supported yet"; the JSON
-/// checker is complete and unit-tested, so enabling it is this switch plus the flag
-/// translation in [`translate_run`].
-pub const JSON_OUTPUT_SUPPORTED: bool = true;
 
 /// `ENV` variables the toolchain honours. bpftrace's `BPFTRACE_*` settings are not
 /// supported yet, so records setting them are skipped.
@@ -89,19 +84,27 @@ impl Host {
     }
 }
 
-/// What `tracec` compiles.
+pub use super::cli::Source;
+
+/// How a record's program is started.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Source {
-    /// `tracec -e TEXT`.
-    Inline(String),
-    /// `tracec PATH`, relative to the engine's working directory.
-    File(String),
+pub enum Exec {
+    /// `tracec` (source and flags), then `tracerun` (flags, object, `-- ARGS`), both
+    /// driven by the runner.
+    Direct {
+        source: Source,
+        tracec_flags: Vec<String>,
+        tracerun_flags: Vec<String>,
+    },
+    /// `sh -c LINE` with `{{BPFTRACE}}` replaced by the `bpftrace-shim` (a `RUN` line that
+    /// needs a shell, or asks for more than compile-and-run: `-l`, `--version`, ...).
+    Shell(String),
 }
 
 /// How to run a record that is not skipped.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Plan {
-    pub source: Source,
+    pub exec: Exec,
     /// bpftrace `-q`: the `Attached N probes` line is removed from the output (the engine
     /// never passes `-q` on, because it needs that line to know when probes are attached).
     pub quiet: bool,
@@ -164,91 +167,65 @@ pub fn rewrite_process_refs(cmd: &str) -> Result<String, String> {
     Ok(out.into_owned())
 }
 
-/// Translate a `RUN` line of the form `{{BPFTRACE}} [flags] (-e PROG | FILE) [ARGS]
-/// [-- ARGS]` into a source, the `-q` flag and the program's arguments (positional ones
-/// and, after `--`, options too; `tracerun` tells them apart the same way); every other
-/// form is a skip reason.
-pub fn translate_run(run: &str) -> Result<(Source, bool, Vec<String>), String> {
-    let words = shell_words(run).map_err(|e| format!("shell: RUN needs a shell ({e})"))?;
-    let mut it = words.into_iter();
-    if it.next().as_deref() != Some("{{BPFTRACE}}") {
-        return Err("shell: RUN is not a bpftrace command line".into());
+/// A translated `RUN` line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunLine {
+    pub exec: Exec,
+    /// bpftrace `-q` (only for [`Exec::Direct`]; the shim passes it on itself).
+    pub quiet: bool,
+    /// `-f json` (only for [`Exec::Direct`]).
+    pub json: bool,
+    /// The program's arguments (only for [`Exec::Direct`]).
+    pub args: Vec<String>,
+}
+
+/// Translate a `RUN` line. A plain `{{BPFTRACE}} [flags] (-e PROG | FILE) [ARGS] [-- ARGS]`
+/// that only compiles and runs becomes an [`Exec::Direct`] run (the flags translated by
+/// [`super::cli`]); everything else (shell syntax, `-l`, `--version`, flags tracec does
+/// not implement, `-` for standard input) runs in a shell with the shim, so that it fails
+/// or passes on its merits.
+pub fn translate_run(run: &str) -> RunLine {
+    let shell = || RunLine {
+        exec: Exec::Shell(run.to_string()),
+        quiet: false,
+        json: false,
+        args: Vec::new(),
+    };
+    let Ok(words) = shell_words(run) else {
+        return shell();
+    };
+    if words.first().map(String::as_str) != Some("{{BPFTRACE}}") {
+        return shell();
     }
-    let mut source = None;
-    let mut quiet = false;
-    let mut program_args = Vec::new();
-    let args: Vec<String> = it.collect();
-    let mut i = 0;
-    while i < args.len() {
-        let a = args[i].as_str();
-        i += 1;
-        if a == "--" {
-            if source.is_none() {
-                return Err("flag: command line without a program".into());
+    let Ok(inv) = super::cli::parse(&words[1..]) else {
+        return shell();
+    };
+    match &inv.action {
+        Action::Run(source @ (Source::Inline(_) | Source::File(_)))
+            if !inv.dry_run && !inv.verbose && inv.pid.is_none() =>
+        {
+            RunLine {
+                exec: Exec::Direct {
+                    source: inv.effective_source(source),
+                    tracec_flags: inv.tracec_flags(),
+                    tracerun_flags: inv.tracerun_flags(false),
+                },
+                quiet: inv.quiet,
+                json: inv.json,
+                args: inv.args.clone(),
             }
-            program_args.extend(args[i..].iter().cloned());
-            break;
         }
-        if a == "-" {
-            return Err("args: program on stdin not supported yet".into());
-        }
-        if let Some(flags) = a.strip_prefix('-').filter(|f| !f.starts_with('-')) {
-            // Short flags, possibly combined (`-qe PROG`).
-            for (k, f) in flags.char_indices() {
-                match f {
-                    'q' => quiet = true,
-                    'e' => {
-                        let prog = if k + 1 < flags.len() {
-                            flags[k + 1..].to_string()
-                        } else if i < args.len() {
-                            i += 1;
-                            args[i - 1].clone()
-                        } else {
-                            return Err("flag: -e without a program".into());
-                        };
-                        if source.is_some() {
-                            return Err("flag: several programs (-e) not supported yet".into());
-                        }
-                        source = Some(Source::Inline(prog));
-                        break;
-                    }
-                    'f' => {
-                        if !JSON_OUTPUT_SUPPORTED {
-                            return Err("json: json output (-f) not supported yet".into());
-                        }
-                        // `-f FORMAT` or `-fFORMAT`; only `json` (see `run_wants_json`).
-                        let value = if k + 1 < flags.len() {
-                            flags[k + 1..].to_string()
-                        } else if i < args.len() {
-                            i += 1;
-                            args[i - 1].clone()
-                        } else {
-                            return Err("flag: -f without a format".into());
-                        };
-                        if value != "json" {
-                            return Err(format!("flag: -f {value} not supported yet"));
-                        }
-                        break;
-                    }
-                    other => return Err(format!("flag: -{other} not supported yet")),
-                }
-            }
-            continue;
-        }
-        if a.starts_with("--") {
-            let name = a.split('=').next().unwrap_or(a);
-            return Err(format!("flag: {name} not supported yet"));
-        }
-        if source.is_some() {
-            program_args.push(a.to_string());
-            continue;
-        }
-        source = Some(Source::File(a.to_string()));
+        _ => shell(),
     }
-    match source {
-        Some(s) => Ok((s, quiet, program_args)),
-        None => Err("flag: command line without a program".into()),
-    }
+}
+
+/// The programs (`-e '...'`) of a shell line, for the probe-type skip rules.
+pub fn shell_programs(run: &str) -> Vec<String> {
+    let re = Regex::new(r#"-[a-zA-Z]*e\s+(?:'([^']*)'|"((?:[^"\\]|\\.)*)")"#).expect("valid regex");
+    re.captures_iter(run)
+        .filter_map(|c| c.get(1).or_else(|| c.get(2)))
+        .map(|m| m.as_str().to_string())
+        .collect()
 }
 
 fn mentions_testprogs(s: &str) -> bool {
@@ -288,14 +265,20 @@ pub fn plan(r: &Record, host: &Host, cwd: &Path) -> Result<Plan, String> {
     if helpers.clone().any(|c| mentions_testprogs(c)) {
         return Err("testprogs: needs bpftrace's testprogs/testlibs".into());
     }
-    let (source, quiet, args) = if r.prog.is_empty() {
-        translate_run(&r.run)?
+    let line = if r.prog.is_empty() {
+        translate_run(&r.run)
     } else {
-        (Source::Inline(r.prog.clone()), false, Vec::new())
+        RunLine {
+            exec: Exec::Direct {
+                source: Source::Inline(r.prog.clone()),
+                tracec_flags: Vec::new(),
+                tracerun_flags: Vec::new(),
+            },
+            quiet: false,
+            json: false,
+            args: Vec::new(),
+        }
     };
-    if !JSON_OUTPUT_SUPPORTED && r.expects.iter().any(|e| e.mode == ExpectMode::Json) {
-        return Err("json: json output not supported yet".into());
-    }
     for e in &r.expects {
         if matches!(e.mode, ExpectMode::Regex | ExpectMode::RegexNone) {
             regex_supported(&e.value).map_err(|why| {
@@ -323,12 +306,23 @@ pub fn plan(r: &Record, host: &Host, cwd: &Path) -> Result<Plan, String> {
             return Err(format!("feature: requires !{f}"));
         }
     }
-    let text = match &source {
-        Source::Inline(t) => t.clone(),
+    let text = match &line.exec {
+        Exec::Direct {
+            source: Source::Inline(t),
+            ..
+        } => t.clone(),
         // A missing script is the compiler's error to report, not a skip.
-        Source::File(p) => std::fs::read_to_string(cwd.join(p)).unwrap_or_default(),
+        Exec::Direct {
+            source: Source::File(p),
+            ..
+        } => std::fs::read_to_string(cwd.join(p)).unwrap_or_default(),
+        Exec::Direct {
+            source: Source::Stdin,
+            ..
+        } => String::new(),
+        Exec::Shell(l) => shell_programs(l).join("\n"),
     };
-    if attach_points_use_parameters(&text) {
+    if matches!(line.exec, Exec::Direct { .. }) && attach_points_use_parameters(&text) {
         return Err(
             "args: positional parameters in attach points need the arguments at compile time (tracec compiles ahead of time)"
                 .into(),
@@ -345,46 +339,18 @@ pub fn plan(r: &Record, host: &Host, cwd: &Path) -> Result<Plan, String> {
         rewrite_process_refs(b).map_err(|e| format!("process: {e}"))?;
     }
     let after = rewrite_process_refs(&r.after).map_err(|e| format!("process: {e}"))?;
-    let json = run_wants_json(&r.run) || r.expects.iter().any(|e| e.mode == ExpectMode::Json);
+    let json = line.json || r.expects.iter().any(|e| e.mode == ExpectMode::Json);
     Ok(Plan {
-        source,
-        quiet: quiet
+        exec: line.exec,
+        quiet: line.quiet
             || r.expects
                 .first()
                 .is_some_and(|e| e.mode == ExpectMode::Json),
         attaches_nothing: attaches_nothing(&types),
         after,
-        args,
+        args: line.args,
         json,
     })
-}
-
-/// Whether a `RUN` line selects JSON output (`-f json`, `-fjson`, or combined short
-/// flags such as `-qf json`).
-pub fn run_wants_json(run: &str) -> bool {
-    let Ok(words) = shell_words(run) else {
-        return false;
-    };
-    let mut prev_f = false;
-    for w in &words {
-        if prev_f {
-            return w == "json";
-        }
-        if w == "--" || w == "-e" {
-            return false;
-        }
-        if let Some(flags) = w.strip_prefix('-').filter(|f| !f.starts_with('-')) {
-            if let Some(pos) = flags.find('f') {
-                let rest = &flags[pos + 1..];
-                if rest.is_empty() {
-                    prev_f = true;
-                } else {
-                    return rest == "json";
-                }
-            }
-        }
-    }
-    false
 }
 
 /// Whether a `$` appears outside every `{ }` block (in attach points, e.g. `i:ms:$1`).

@@ -78,73 +78,114 @@ end { }"#;
     )));
 }
 
+fn direct(source: Source, quiet: bool, args: &[&str]) -> RunLine {
+    RunLine {
+        exec: Exec::Direct {
+            source,
+            tracec_flags: vec![],
+            tracerun_flags: vec![],
+        },
+        quiet,
+        json: false,
+        args: args.iter().map(|s| s.to_string()).collect(),
+    }
+}
+
+fn is_shell(line: &str) -> bool {
+    translate_run(line).exec == Exec::Shell(line.to_string())
+}
+
 #[test]
-fn run_lines_translate_to_sources_or_skip_reasons() {
+fn run_lines_translate_to_direct_runs_or_shell_runs() {
+    let inline = |t: &str| Source::Inline(t.into());
     assert_eq!(
-        translate_run("{{BPFTRACE}} -e 'begin { exit(); }'").unwrap(),
-        (Source::Inline("begin { exit(); }".into()), false, vec![])
+        translate_run("{{BPFTRACE}} -e 'begin { exit(); }'"),
+        direct(inline("begin { exit(); }"), false, &[])
     );
     assert_eq!(
-        translate_run("{{BPFTRACE}} -q -e 'begin { }'").unwrap(),
-        (Source::Inline("begin { }".into()), true, vec![])
+        translate_run("{{BPFTRACE}} -q -e 'begin { }'"),
+        direct(inline("begin { }"), true, &[])
     );
     assert_eq!(
-        translate_run("{{BPFTRACE}} -qe 'begin { }'").unwrap(),
-        (Source::Inline("begin { }".into()), true, vec![])
+        translate_run("{{BPFTRACE}} -qe 'begin { }'"),
+        direct(inline("begin { }"), true, &[])
     );
     assert_eq!(
-        translate_run("{{BPFTRACE}} runtime/scripts/hello_world.bt").unwrap(),
-        (
+        translate_run("{{BPFTRACE}} runtime/scripts/hello_world.bt"),
+        direct(
             Source::File("runtime/scripts/hello_world.bt".into()),
             false,
-            vec![]
+            &[]
         )
     );
-    let skip = |l: &str| translate_run(l).unwrap_err();
-    assert!(translate_run("{{BPFTRACE}} -q -f json -e 'begin {}'").is_ok());
-    assert!(skip("{{BPFTRACE}} -f jsonx -e 'begin {}'").starts_with("flag:"));
-    assert!(run_wants_json("{{BPFTRACE}} -q -f json -e 'begin {}'"));
-    assert!(run_wants_json("{{BPFTRACE}} -qf json -e 'begin {}'"));
-    assert!(!run_wants_json(
-        "{{BPFTRACE}} -q -e 'begin { printf(\"-f json\") }'"
-    ));
-    assert!(skip("{{BPFTRACE}} --unsafe -e 'begin {}'").contains("--unsafe"));
-    assert!(skip("{{BPFTRACE}} -k -e 'begin {}'").contains("-k"));
-    let args = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let json = translate_run("{{BPFTRACE}} -q -f json -e 'begin {}'");
+    assert!(json.json && json.quiet);
+    assert!(translate_run("{{BPFTRACE}} -qfjson -e 'begin {}'").json);
+    assert!(!translate_run("{{BPFTRACE}} -q -e 'begin { printf(\"-f json\") }'").json);
     assert_eq!(
-        translate_run("{{BPFTRACE}} -e 'begin {}' 1 \"two words\"").unwrap(),
-        (
-            Source::Inline("begin {}".into()),
+        translate_run("{{BPFTRACE}} -e 'begin {}' 1 \"two words\""),
+        direct(inline("begin {}"), false, &["1", "two words"])
+    );
+    assert_eq!(
+        translate_run("{{BPFTRACE}} -e 'begin {}' pos1 -- --aa=20 pos2 --dd"),
+        direct(
+            inline("begin {}"),
             false,
-            args(&["1", "two words"])
+            &["pos1", "--aa=20", "pos2", "--dd"]
         )
     );
     assert_eq!(
-        translate_run("{{BPFTRACE}} -e 'begin {}' pos1 -- --aa=20 pos2 --dd").unwrap(),
-        (
-            Source::Inline("begin {}".into()),
-            false,
-            args(&["pos1", "--aa=20", "pos2", "--dd"])
-        )
-    );
-    assert_eq!(
-        translate_run("{{BPFTRACE}} runtime/scripts/named_params.bt -- --aa=20").unwrap(),
-        (
+        translate_run("{{BPFTRACE}} runtime/scripts/named_params.bt -- --aa=20"),
+        direct(
             Source::File("runtime/scripts/named_params.bt".into()),
             false,
-            args(&["--aa=20"])
+            &["--aa=20"]
         )
     );
-    assert!(skip("{{BPFTRACE}} -- -e 'begin {}'").starts_with("flag:"));
+    // --unsafe and -o go to both programs / to tracerun.
+    let unsafe_run = translate_run("{{BPFTRACE}} --unsafe -e 'begin {}' -o out.txt");
+    assert_eq!(
+        unsafe_run.exec,
+        Exec::Direct {
+            source: inline("begin {}"),
+            tracec_flags: vec!["--unsafe".into()],
+            tracerun_flags: vec!["--unsafe".into(), "-o".into(), "out.txt".into()],
+        }
+    );
+    // --include becomes an #include before the program; --no-warnings goes to tracec.
+    assert_eq!(
+        translate_run("{{BPFTRACE}} --no-warnings --include \"errno.h\" -e 'begin {}'").exec,
+        Exec::Direct {
+            source: inline("#include <errno.h>\nbegin {}"),
+            tracec_flags: vec!["--no-warnings".into()],
+            tracerun_flags: vec![],
+        }
+    );
+    // Everything else runs in a shell with the shim, and fails or passes on its merits.
+    for l in [
+        "{{BPFTRACE}} -e 'begin {}' | grep x",
+        "echo hi && {{BPFTRACE}} -e 'begin {}'",
+        "{{BPFTRACE}} - < runtime/scripts/hello_world.bt",
+        "{{BPFTRACE}} --version",
+        "{{BPFTRACE}} -l 'kprobe:*'",
+        "{{BPFTRACE}} -k -e 'begin {}'",
+        "{{BPFTRACE}} -f jsonx -e 'begin {}'",
+        "{{BPFTRACE}} --probe-filter ':200' -e 'begin {}'",
+        "{{BPFTRACE}} -p 12 -e 'begin {}'",
+        "{{BPFTRACE}} --dry-run -e 'begin {}'",
+        "{{BPFTRACE}} -- -e 'begin {}'",
+    ] {
+        assert!(is_shell(l), "{l}");
+    }
+    assert_eq!(
+        shell_programs(r#"{{BPFTRACE}} -e 'i:ms:1 { }' -o x; {{BPFTRACE}} -qe "k:f { }""#),
+        ["i:ms:1 { }", "k:f { }"]
+    );
     assert!(attach_points_use_parameters("i:ms:$1 { exit(); }"));
     assert!(attach_points_use_parameters("$1 { exit(); }"));
     assert!(!attach_points_use_parameters(
         "begin { printf(\"%d\", $1); }"
     ));
-    assert!(skip("{{BPFTRACE}} -e 'begin {}' | grep x").starts_with("shell:"));
-    assert!(skip("echo hi && {{BPFTRACE}} -e 'begin {}'").starts_with("shell:"));
-    assert!(skip("{{BPFTRACE}} -").starts_with("args:"));
-    assert!(skip("{{BPFTRACE}} --version").starts_with("flag:"));
 }
 
 #[test]
@@ -203,7 +244,13 @@ fn skip_rules_name_their_reason() {
     let json = plan_of("NAME n\nPROG begin {}\nEXPECT_JSON runtime/outputs/a.json\n").unwrap();
     assert!(json.json && json.quiet);
     assert!(reason("NAME n\nPROG begin {}\nEXPECT_REGEX a(?!b)\n").starts_with("regex:"));
-    assert!(reason("NAME n\nRUN {{BPFTRACE}} -l\nEXPECT x\n").starts_with("flag:"));
+    let list = plan_of("NAME n\nRUN {{BPFTRACE}} -l\nEXPECT x\n").unwrap();
+    assert_eq!(list.exec, Exec::Shell("{{BPFTRACE}} -l".into()));
+    assert!(
+        reason("NAME n\nRUN {{BPFTRACE}} -l -e 'kprobe:f { }' | grep k\nEXPECT x\n")
+            .starts_with("probe type:"),
+        "the programs of shell lines are checked for unattachable probe types"
+    );
     let p = plan_of("NAME n\nPROG end { }\nAFTER pkill -SIGINT bpftrace\nEXPECT x\n").unwrap();
     assert!(p.attaches_nothing);
     assert_eq!(p.after, "kill -INT {{TRACERUN_PID}}");

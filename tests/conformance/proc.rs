@@ -141,3 +141,35 @@ pub fn join_lines(lines: &[Vec<u8>]) -> String {
     let bytes: Vec<u8> = lines.concat();
     String::from_utf8_lossy(&bytes).into_owned()
 }
+
+/// A process of process group `pgid` whose `comm` is `name` (the lowest pid if several).
+pub fn member_named(pgid: u32, name: &str) -> Option<u32> {
+    let mut found: Option<u32> = None;
+    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        if stat_comm_and_pgrp(&stat) == Some((name, pgid)) {
+            found = Some(found.map_or(pid, |f| f.min(pid)));
+        }
+    }
+    found
+}
+
+/// `comm` and process group of a `/proc/PID/stat` line (`pid (comm) state ppid pgrp ...`;
+/// comm may contain spaces and parentheses, so it ends at the last `)`).
+pub fn stat_comm_and_pgrp(stat: &str) -> Option<(&str, u32)> {
+    let open = stat.find('(')?;
+    let close = stat.rfind(')')?;
+    let comm = stat.get(open + 1..close)?;
+    let mut rest = stat.get(close + 1..)?.split_whitespace();
+    let pgrp = rest.nth(2)?.parse().ok()?;
+    Some((comm, pgrp))
+}

@@ -7,10 +7,10 @@ use std::time::{Duration, Instant};
 
 use super::check::check_all;
 use super::parse::Record;
-use super::plan::{plan, Host, Plan, Source, TRACERUN_PID};
+use super::plan::{plan, Exec, Host, Plan, Source, TRACERUN_PID};
 use super::proc::{
-    drain_ready, drain_to_eof, exit_code, finish_helper, run_bounded, shell, signal_group,
-    spawn_merged, spawn_quiet, wait_until,
+    drain_ready, drain_to_eof, exit_code, finish_helper, member_named, run_bounded, shell,
+    signal_group, spawn_merged, spawn_quiet, wait_until,
 };
 
 /// Where the binaries and the suite are, and the time limits.
@@ -33,6 +33,9 @@ pub struct Config {
     /// How long helpers (`AFTER`, `BEFORE`) get to finish after the run, and `tracerun`
     /// after SIGTERM, before SIGKILL (1 s in bpftrace's engine).
     pub kill_grace: Duration,
+    /// The `bpftrace-shim` executable, for `RUN` lines that need a shell (without it,
+    /// those records fail).
+    pub shim: Option<PathBuf>,
 }
 
 impl Config {
@@ -46,7 +49,35 @@ impl Config {
             max_timeout: Duration::from_secs(10),
             no_probe_grace: Duration::from_millis(300),
             kill_grace: Duration::from_secs(1),
+            shim: None,
         }
+    }
+
+    /// The directory of `bpftrace`-named links: `bpftrace` (the shim), `run/bpftrace`
+    /// (`tracerun`, so the traced process is called `bpftrace`), `tracec`, `tracerun`.
+    pub fn bin_dir(&self) -> PathBuf {
+        self.scratch.join("bin")
+    }
+
+    /// Create [`Config::bin_dir`] if needed (idempotent, safe from several threads).
+    pub fn ensure_bin_dir(&self) -> std::io::Result<PathBuf> {
+        let dir = self.bin_dir();
+        std::fs::create_dir_all(dir.join("run"))?;
+        let mut links = vec![
+            (self.tracerun.clone(), dir.join("run/bpftrace")),
+            (self.tracec.clone(), dir.join("tracec")),
+            (self.tracerun.clone(), dir.join("tracerun")),
+        ];
+        if let Some(shim) = &self.shim {
+            links.push((shim.clone(), dir.join("bpftrace")));
+        }
+        for (target, link) in links {
+            match std::os::unix::fs::symlink(&target, &link) {
+                Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => return Err(e),
+                _ => {}
+            }
+        }
+        Ok(dir)
     }
 }
 
@@ -199,6 +230,10 @@ pub fn run_record(r: &Record, cfg: &Config, host: &Host, dir: &Path) -> Outcome 
     verdict
 }
 
+/// The line bpftrace prints (with `__BPFTRACE_NOTIFY_PROBES_ATTACHED` set in its
+/// environment) once its probes are attached; `tracerun` does the same.
+pub const NOTIFY_LINE: &str = "__BPFTRACE_NOTIFY_PROBES_ATTACHED";
+
 /// The output of the program under test as it arrives.
 struct Output {
     text: String,
@@ -206,6 +241,9 @@ struct Output {
     exact: bool,
     /// bpftrace `-q` prints no attach notice; ours is dropped.
     quiet: bool,
+    /// Shell runs: the notice is [`NOTIFY_LINE`] and
+    /// `Attached N probes` is ordinary output, as with bpftrace.
+    notify: bool,
     notice_seen: bool,
 }
 
@@ -213,6 +251,21 @@ impl Output {
     /// Add a raw line; true when it is the (first) attach notice.
     fn push(&mut self, raw: &[u8]) -> bool {
         let line = String::from_utf8_lossy(raw);
+        if self.notify {
+            if line.trim_end() == NOTIFY_LINE {
+                // Kept in the output, as bpftrace's engine does (and cleared with what
+                // came before it for exact expectations).
+                let first = !self.notice_seen;
+                self.notice_seen = true;
+                self.text.push_str(&line);
+                if first && self.exact {
+                    self.text.clear();
+                }
+                return first;
+            }
+            self.text.push_str(&line);
+            return false;
+        }
         if !self.notice_seen && is_attached_line(&line) {
             self.notice_seen = true;
             if self.exact {
@@ -228,7 +281,8 @@ impl Output {
     }
 }
 
-/// Compile, run, and judge.
+/// Compile with `tracec` and start `tracerun` (through the `bpftrace` link), or start
+/// the shell line with the shim; then watch, time, and judge.
 fn execute(
     r: &Record,
     cfg: &Config,
@@ -237,58 +291,108 @@ fn execute(
     timeout: Duration,
     helpers: &mut Helpers,
 ) -> Outcome {
-    let object = dir.join("prog.o");
-    let mut cc = Command::new(&cfg.tracec);
-    match &p.source {
-        Source::Inline(text) => {
-            let text = match helpers.befores.first() {
-                Some(b) => text.replace("{{BEFORE_PID}}", &b.id().to_string()),
-                None => text.clone(),
+    let bin_dir = match cfg.ensure_bin_dir() {
+        Ok(d) => d,
+        Err(e) => return Outcome::Fail(format!("cannot create {}: {e}", cfg.bin_dir().display())),
+    };
+    let before_pid = helpers.befores.first().map(|b| b.id().to_string());
+    let (cmd, compile_out, notify) = match &p.exec {
+        Exec::Direct {
+            source,
+            tracec_flags,
+            tracerun_flags,
+        } => {
+            let object = dir.join("prog.o");
+            let mut cc = Command::new(&cfg.tracec);
+            match source {
+                Source::Inline(text) => {
+                    let text = match &before_pid {
+                        Some(pid) => text.replace("{{BEFORE_PID}}", pid),
+                        None => text.clone(),
+                    };
+                    cc.arg("-e").arg(text)
+                }
+                Source::File(path) => cc.arg(path),
+                Source::Stdin => cc.arg("-"),
             };
-            cc.arg("-e").arg(text)
+            // Diagnostics as bpftrace prints them: records match their text.
+            cc.arg("--format").arg("bpftrace");
+            cc.arg("-o")
+                .arg(&object)
+                .args(tracec_flags)
+                .current_dir(dir);
+            test_env(&mut cc, r);
+            let (code, compile_out) = match run_bounded(cc, cfg.attach_timeout) {
+                Ok(x) => x,
+                Err(e) => return Outcome::Fail(format!("cannot run tracec: {e}")),
+            };
+            let Some(code) = code else {
+                return Outcome::Fail(format!("tracec timed out after {:?}", cfg.attach_timeout));
+            };
+            if code != 0 {
+                // The compile failure is the outcome of the "bpftrace invocation".
+                if !r.will_fail {
+                    return Outcome::Fail(format!(
+                        "tracec (exit {code}): {}",
+                        first_line(&compile_out)
+                    ));
+                }
+                return judge(r, dir, &compile_out, Some(code));
+            }
+            let mut cmd = Command::new(bin_dir.join("run/bpftrace"));
+            cmd.args(tracerun_flags).arg(&object).current_dir(dir);
+            if p.json && !tracerun_flags.iter().any(|f| f == "json") {
+                cmd.arg("-f").arg("json");
+            }
+            if !p.args.is_empty() {
+                cmd.arg("--").args(&p.args);
+            }
+            test_env(&mut cmd, r);
+            (cmd, compile_out, false)
         }
-        Source::File(path) => cc.arg(path),
-    };
-    // Diagnostics as bpftrace prints them: records match their text.
-    cc.arg("--format").arg("bpftrace");
-    cc.arg("-o").arg(&object).current_dir(dir);
-    test_env(&mut cc, r);
-    let (code, compile_out) = match run_bounded(cc, cfg.attach_timeout) {
-        Ok(x) => x,
-        Err(e) => return Outcome::Fail(format!("cannot run tracec: {e}")),
-    };
-    let Some(code) = code else {
-        return Outcome::Fail(format!("tracec timed out after {:?}", cfg.attach_timeout));
-    };
-    if code != 0 {
-        // The compile failure is the outcome of the "bpftrace invocation".
-        if !r.will_fail {
-            return Outcome::Fail(format!(
-                "tracec (exit {code}): {}",
-                first_line(&compile_out)
-            ));
+        Exec::Shell(line) => {
+            if cfg.shim.is_none() {
+                return Outcome::Fail(
+                    "RUN needs a shell and no bpftrace-shim is configured".into(),
+                );
+            }
+            let shim = bin_dir.join("bpftrace");
+            let mut line = line.replace("{{BPFTRACE}}", &shim.to_string_lossy());
+            if let Some(pid) = &before_pid {
+                line = line.replace("{{BEFORE_PID}}", pid);
+            }
+            let mut cmd = shell(&line, dir);
+            test_env(&mut cmd, r);
+            cmd.env(NOTIFY_LINE, "1");
+            (cmd, String::new(), true)
         }
-        return judge(r, dir, &compile_out, Some(code));
-    }
+    };
+    watch(r, cfg, p, cmd, compile_out, notify, dir, timeout, helpers)
+}
 
-    let mut cmd = Command::new(&cfg.tracerun);
-    cmd.arg(&object).current_dir(dir);
-    if p.json {
-        cmd.arg("-f").arg("json");
-    }
-    if !p.args.is_empty() {
-        cmd.arg("--").args(&p.args);
-    }
-    test_env(&mut cmd, r);
+/// Run the program under test (`cmd`), start `AFTER` once it is attached, enforce the
+/// timeout, and judge its output (`prefix` is output that came before it).
+#[allow(clippy::too_many_arguments)]
+fn watch(
+    r: &Record,
+    cfg: &Config,
+    p: &Plan,
+    cmd: Command,
+    prefix: String,
+    notify: bool,
+    dir: &Path,
+    timeout: Duration,
+    helpers: &mut Helpers,
+) -> Outcome {
     let mut m = match spawn_merged(cmd) {
         Ok(m) => m,
-        Err(e) => return Outcome::Fail(format!("cannot run tracerun: {e}")),
+        Err(e) => return Outcome::Fail(format!("cannot run the program under test: {e}")),
     };
-    let pid = m.child.id().to_string();
     let mut out = Output {
-        text: compile_out,
+        text: prefix,
         exact: r.has_exact_expect(),
         quiet: p.quiet,
+        notify,
         notice_seen: false,
     };
     let mut lines = Vec::new();
@@ -303,7 +407,7 @@ fn execute(
             attached |= out.push(l);
         }
         let now = Instant::now();
-        if !attached && p.attaches_nothing && now >= start + cfg.no_probe_grace {
+        if !attached && p.attaches_nothing && !notify && now >= start + cfg.no_probe_grace {
             attached = true;
             if out.exact {
                 out.text.clear();
@@ -313,7 +417,15 @@ fn execute(
             timer_started = true;
             deadline = now + timeout;
             if !p.after.is_empty() && helpers.after.is_none() {
-                let after = p.after.replace(TRACERUN_PID, &pid);
+                // The traced process: the child itself, or in a shell run the `bpftrace`
+                // (tracerun) process of its group.
+                let leader = m.child.id();
+                let pid = if notify {
+                    member_named(leader, "bpftrace").unwrap_or(leader)
+                } else {
+                    leader
+                };
+                let after = p.after.replace(TRACERUN_PID, &pid.to_string());
                 match spawn_quiet(shell(&after, dir)) {
                     Ok(c) => helpers.after = Some(c),
                     Err(e) => return Outcome::Fail(format!("cannot start AFTER: {e}")),

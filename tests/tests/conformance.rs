@@ -10,7 +10,7 @@
 //! - `TRACEC_CONFORMANCE_VERBOSE=1`: every failure and skip with its reason;
 //! - `TRACEC_CONFORMANCE_JOBS=1|2`: records run at once (default 2);
 //! - `TRACEC_CONFORMANCE_SUITE_DIR`: another suite directory;
-//! - `TRACEC_BIN`, `TRACERUN_BIN`: other compiler/runtime binaries.
+//! - `TRACEC_BIN`, `TRACERUN_BIN`, `TRACEC_SHIM_BIN`: other compiler/runtime/shim binaries.
 //!
 //! The floor is only enforced on unfiltered runs.
 
@@ -70,12 +70,15 @@ fn main() -> ExitCode {
         .and_then(|j| j.parse().ok())
         .unwrap_or(2);
 
-    let cfg = Config::new(
+    let mut cfg = Config::new(
         env_path("TRACEC_BIN", || bin("tracec")),
         env_path("TRACERUN_BIN", || bin("tracerun")),
         suite_dir.clone(),
         scratch("conformance"),
     );
+    cfg.shim = Some(env_path("TRACEC_SHIM_BIN", || {
+        PathBuf::from(env!("CARGO_BIN_EXE_bpftrace-shim"))
+    }));
     let suites = match load_suites(&suite_dir) {
         Ok(s) => s,
         Err(e) => {

@@ -16,7 +16,7 @@ use super::tracefs::TracepointSource;
 use super::{canonical_provider, Provider};
 
 /// What one comma-separated piece of a pattern selects.
-struct Piece<'a> {
+pub(super) struct Piece<'a> {
     /// `None` for a pattern without `:`.
     provider: Option<String>,
     rest: Vec<&'a str>,
@@ -24,7 +24,7 @@ struct Piece<'a> {
 }
 
 impl<'a> Piece<'a> {
-    fn parse(text: &'a str) -> Piece<'a> {
+    pub(super) fn parse(text: &'a str) -> Piece<'a> {
         let mut parts: Vec<&str> = text.split(':').collect();
         if parts.len() == 1 {
             return Piece {
@@ -47,15 +47,46 @@ impl<'a> Piece<'a> {
         }
     }
 
+    /// Whether the piece names a provider matching `provider` (not a bare pattern).
+    pub(super) fn wants_provider(&self, provider: &str) -> bool {
+        self.provider
+            .as_deref()
+            .is_some_and(|p| matches(p, provider))
+    }
+
     fn wants(&self, provider: &str) -> bool {
         self.provider
             .as_deref()
             .is_none_or(|p| matches(p, provider))
     }
 
+    /// Whether the entry `provider:parts...` is selected. A pattern without `:` matches
+    /// the entry's last part or the whole entry (`kprobe*`); with `:`, the parts match
+    /// one by one, a single part matches the last one (`fentry:vfs_*` selects
+    /// `fentry:vmlinux:vfs_read`), and for a one-part entry (`software:cpu:`) a
+    /// trailing count is ignored.
+    pub(super) fn matches_entry(&self, provider: &str, parts: &[&str]) -> bool {
+        let Some(p) = &self.provider else {
+            let whole = format!("{provider}:{}", parts.join(":"));
+            return parts.last().is_some_and(|n| matches(self.bare, n))
+                || matches(self.bare, &whole);
+        };
+        if !matches(p, provider) {
+            return false;
+        }
+        let rest = self.rest.as_slice();
+        let all = |r: &[&str]| r.iter().zip(parts).all(|(a, b)| matches(a, b));
+        (rest.len() == parts.len() && all(rest))
+            || (rest.len() == 1 && parts.len() > 1 && matches(rest[0], parts[parts.len() - 1]))
+            || (parts.len() == 1 && rest.len() == 2 && all(&rest[..1]))
+    }
+
     fn matches_tracepoint(&self, category: &str, name: &str) -> bool {
         match (&self.provider, self.rest.as_slice()) {
-            (None, _) => matches(self.bare, name),
+            (None, _) => {
+                matches(self.bare, name)
+                    || matches(self.bare, &format!("tracepoint:{category}:{name}"))
+            }
             (Some(p), [n]) => matches(p, "tracepoint") && matches(n, name),
             (Some(p), [c, n]) => {
                 matches(p, "tracepoint") && matches(c, category) && matches(n, name)
@@ -99,9 +130,9 @@ pub fn list_verbose_with(
     Ok(out)
 }
 
-/// List against an explicit tracepoint source.
-pub fn list_with(pattern: Option<&str>, src: &dyn TracepointSource) -> Result<Vec<String>, String> {
-    let pieces: Vec<Piece> = match pattern {
+/// The comma-separated pieces of a pattern (everything for `None`).
+pub(super) fn pieces(pattern: Option<&str>) -> Vec<Piece<'_>> {
+    match pattern {
         Some(p) => p
             .split(',')
             .map(str::trim)
@@ -109,7 +140,12 @@ pub fn list_with(pattern: Option<&str>, src: &dyn TracepointSource) -> Result<Ve
             .map(Piece::parse)
             .collect(),
         None => vec![Piece::parse("*")],
-    };
+    }
+}
+
+/// List against an explicit tracepoint source.
+pub fn list_with(pattern: Option<&str>, src: &dyn TracepointSource) -> Result<Vec<String>, String> {
+    let pieces = pieces(pattern);
     let mut out = Vec::new();
     for provider in ["interval", "profile"] {
         for unit in UNITS {

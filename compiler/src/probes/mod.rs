@@ -20,6 +20,7 @@ mod interval;
 mod iter;
 mod kprobe;
 mod list;
+mod list_kernel;
 pub mod offline;
 mod perf;
 mod profile;
@@ -146,7 +147,10 @@ pub fn expand(ap: &AttachPoint, env: &Env) -> Result<Vec<ExpandedProbe>, Diagnos
 /// All probes matching `pattern` (bpftrace `-l` syntax, `*` wildcards; all if `None`),
 /// one bpftrace-style name per entry, sorted.
 pub fn list(pattern: Option<&str>, env: &Env) -> Result<Vec<String>, String> {
-    list_with(pattern, &*tracepoint_source(env))
+    Ok(list_verbose_opt(pattern, env, false)?
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect())
 }
 
 /// [`list`] with each probe's arguments (declarations such as `const char * filename`),
@@ -155,7 +159,33 @@ pub fn list_verbose(
     pattern: Option<&str>,
     env: &Env,
 ) -> Result<Vec<(String, Vec<String>)>, String> {
-    list_verbose_with(pattern, &*tracepoint_source(env))
+    list_verbose_opt(pattern, env, true)
+}
+
+/// Tracepoints and templates ([`list_verbose_with`]) and the kernel's other providers
+/// (`list_kernel`), sorted; arguments only when `verbose`.
+fn list_verbose_opt(
+    pattern: Option<&str>,
+    env: &Env,
+    verbose: bool,
+) -> Result<Vec<(String, Vec<String>)>, String> {
+    let pieces = list::pieces(pattern);
+    let wants_tracepoints = pieces.iter().any(|p| p.wants_provider("tracepoint"));
+    let mut out = if verbose {
+        list_verbose_with(pattern, &*tracepoint_source(env))
+    } else {
+        list_with(pattern, &*tracepoint_source(env))
+            .map(|v| v.into_iter().map(|n| (n, Vec::new())).collect())
+    };
+    // Without tracefs, the other providers are still listed when asked for.
+    if out.is_err() && !wants_tracepoints {
+        out = Ok(Vec::new());
+    }
+    let mut out = out?;
+    out.extend(list_kernel::entries(&pieces, env, verbose));
+    out.sort();
+    out.dedup();
+    Ok(out)
 }
 
 /// Where tracepoint formats come from for `env`: tracefs when its `events/`

@@ -38,6 +38,12 @@ const HARDWARE: &[(&[&str], u64, u64)] = &[
     (&["ref-cycles"], 9, 1_000_000),
 ];
 
+/// Every event name and alias of the software (or hardware) provider, as `-l` lists them.
+pub(super) fn names(hardware: bool) -> impl Iterator<Item = &'static str> {
+    let table = if hardware { HARDWARE } else { SOFTWARE };
+    table.iter().flat_map(|(names, _, _)| names.iter().copied())
+}
+
 /// The (config, default count) of event `name`.
 pub(super) fn lookup(hardware: bool, name: &str) -> Option<(u64, u64)> {
     let table = if hardware { HARDWARE } else { SOFTWARE };

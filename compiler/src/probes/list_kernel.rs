@@ -1,0 +1,195 @@
+//! The `-l` entries of the providers that come from the kernel's BTF and ftrace rather
+//! than from tracefs events: software and hardware counters (every name and alias,
+//! `software:cpu-clock:`), iterators this kernel has (`iter:task`), raw tracepoints
+//! (`rawtracepoint:vmlinux:sched_switch`, from the BTF typedefs `btf_trace_*`), and,
+//! when `available_filter_functions` is readable (dynamic ftrace), kprobes, kretprobes,
+//! and the fentry/fexit functions that have BTF. With `-v`, raw tracepoints and
+//! fentry/fexit functions list their arguments as C declarations.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use super::btf_funcs::{self, RAWTP_PREFIX};
+use super::list::Piece;
+use super::{iter, perf, Env};
+use crate::kbtf::{Btf, Kind};
+
+/// The name ftrace gives functions it cannot resolve; bpftrace never lists it.
+const FTRACE_INVALID: &str = "__ftrace_invalid_address__";
+
+/// One listed probe and, for `-v`, its arguments.
+pub(super) type Entry = (String, Vec<String>);
+
+/// Every entry of these providers selected by `pieces`.
+pub(super) fn entries(pieces: &[Piece<'_>], env: &Env, verbose: bool) -> Vec<Entry> {
+    let mut out = Vec::new();
+    let wants =
+        |provider: &str, parts: &[&str]| pieces.iter().any(|p| p.matches_entry(provider, parts));
+    for (provider, hardware) in [("software", false), ("hardware", true)] {
+        for name in perf::names(hardware) {
+            if wants(provider, &[name]) {
+                out.push((format!("{provider}:{name}:"), Vec::new()));
+            }
+        }
+    }
+    let btf = btf_funcs::for_env(env).ok();
+    if let Some(btf) = &btf {
+        for target in iter::TARGETS {
+            if wants("iter", &[target]) && btf.find_struct(&format!("bpf_iter__{target}")).is_some()
+            {
+                out.push((format!("iter:{target}"), Vec::new()));
+            }
+        }
+        for name in btf_funcs::names_with_prefix(btf, Kind::Typedef, RAWTP_PREFIX) {
+            if wants("rawtracepoint", &["vmlinux", &name]) {
+                let args = if verbose {
+                    btf_funcs::rawtp_proto(btf, &name)
+                        .map(|proto| arg_decls(btf, proto, 1))
+                        .unwrap_or_default()
+                } else {
+                    Vec::new()
+                };
+                out.push((format!("rawtracepoint:vmlinux:{name}"), args));
+            }
+        }
+    }
+    let traceable = traceable_functions(&env.tracefs);
+    for (module, name) in &traceable {
+        let parts_kprobe: Vec<&str> = match module {
+            Some(m) => vec![m.as_str(), name.as_str()],
+            None => vec![name.as_str()],
+        };
+        for provider in ["kprobe", "kretprobe"] {
+            if wants(provider, &parts_kprobe) {
+                out.push((format!("{provider}:{}", parts_kprobe.join(":")), Vec::new()));
+            }
+        }
+        let (Some(btf), None) = (&btf, module) else {
+            continue;
+        };
+        for provider in ["fentry", "fexit"] {
+            if wants(provider, &["vmlinux", name]) {
+                let Some(proto) = btf_funcs::func_proto(btf, name) else {
+                    continue;
+                };
+                let args = if verbose {
+                    arg_decls(btf, proto, 0)
+                } else {
+                    Vec::new()
+                };
+                out.push((format!("{provider}:vmlinux:{name}"), args));
+            }
+        }
+    }
+    out
+}
+
+/// The parameters of FUNC_PROTO `proto` (the first `skip` dropped) as declarations.
+fn arg_decls(btf: &Btf, proto: u32, skip: usize) -> Vec<String> {
+    btf_funcs::proto_args(btf, proto, skip)
+        .map(|(args, _)| {
+            args.iter()
+                .map(|a| btf.declaration(a.ty, &a.name))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The functions of `available_filter_functions` (`name` or `name [module]`), without
+/// ftrace's placeholder; empty when the file cannot be read (no dynamic ftrace, or
+/// access denied), as then nothing can be attached by function name either.
+fn traceable_functions(tracefs: &Path) -> BTreeSet<(Option<String>, String)> {
+    let text =
+        std::fs::read_to_string(tracefs.join("available_filter_functions")).unwrap_or_default();
+    parse_filter_functions(&text)
+}
+
+/// Parse the text of `available_filter_functions`.
+pub(super) fn parse_filter_functions(text: &str) -> BTreeSet<(Option<String>, String)> {
+    text.lines()
+        .filter_map(|l| {
+            let mut words = l.split_whitespace();
+            let name = words.next()?;
+            if name == FTRACE_INVALID || name.starts_with(FTRACE_INVALID) {
+                return None;
+            }
+            let module = words
+                .next()
+                .and_then(|m| m.strip_prefix('[')?.strip_suffix(']'))
+                .map(str::to_string);
+            Some((module, name.to_string()))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::list::pieces;
+    use super::*;
+
+    #[test]
+    fn filter_functions_skip_ftraces_placeholder_and_keep_modules() {
+        let set = parse_filter_functions(
+            "vfs_read\n__ftrace_invalid_address___123\nnft_foo [nf_tables]\n\n",
+        );
+        let v: Vec<_> = set.into_iter().collect();
+        assert_eq!(
+            v,
+            [
+                (None, "vfs_read".to_string()),
+                (Some("nf_tables".to_string()), "nft_foo".to_string())
+            ]
+        );
+    }
+
+    #[test]
+    fn entries_match_like_bpftrace_patterns() {
+        let m = |pat: &str, provider: &str, parts: &[&str]| {
+            pieces(Some(pat))
+                .iter()
+                .any(|p| p.matches_entry(provider, parts))
+        };
+        assert!(m("software:*", "software", &["cpu"]));
+        assert!(m("*ware:*", "hardware", &["cycles"]));
+        assert!(m("s:cpu:1000", "software", &["cpu"]), "a count is ignored");
+        assert!(!m("software:*", "hardware", &["cycles"]));
+        assert!(m("fentry:vfs_*", "fentry", &["vmlinux", "vfs_read"]));
+        assert!(m(
+            "rt:vmlinux:sched_*",
+            "rawtracepoint",
+            &["vmlinux", "sched_switch"]
+        ));
+        assert!(!m(
+            "rt:mod:sched_*",
+            "rawtracepoint",
+            &["vmlinux", "sched_switch"]
+        ));
+        assert!(m("*do_nanosleep*", "kprobe", &["do_nanosleep"]));
+        assert!(
+            m("kprobe*", "kprobe", &["vfs_read"]),
+            "a bare pattern matches the whole name"
+        );
+        assert!(!m("kprobe*", "iter", &["task"]));
+    }
+
+    #[test]
+    fn software_and_hardware_list_every_name() {
+        let all = pieces(Some("software:*,hardware:cpu-cycles"));
+        let env = Env {
+            tracefs: "/nonexistent".into(),
+            btf: Some("/nonexistent".into()),
+        };
+        let names: Vec<String> = entries(&all, &env, false)
+            .into_iter()
+            .map(|e| e.0)
+            .collect();
+        assert!(names.contains(&"software:cpu:".to_string()));
+        assert!(names.contains(&"software:cpu-clock:".to_string()));
+        assert!(names.contains(&"hardware:cpu-cycles:".to_string()));
+        assert!(!names.iter().any(|n| n.starts_with("hardware:cycles")));
+        assert!(
+            !names.iter().any(|n| n.starts_with("iter:")),
+            "no BTF, no iterators"
+        );
+    }
+}

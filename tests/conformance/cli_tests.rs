@@ -1,0 +1,124 @@
+use super::cli::*;
+
+fn p(args: &[&str]) -> Result<Invocation, CliError> {
+    parse(&args.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+}
+
+#[test]
+fn flags_combine_and_take_values_like_bpftrace() {
+    let inv = p(&[
+        "-qfjson", "-e", "begin {}", "--unsafe", "--pid=12", "-o", "f",
+    ])
+    .unwrap();
+    assert_eq!(inv.action, Action::Run(Source::Inline("begin {}".into())));
+    assert!(inv.quiet && inv.json && inv.allow_unsafe);
+    assert_eq!(inv.pid.as_deref(), Some("12"));
+    assert_eq!(inv.output.as_deref(), Some("f"));
+    assert_eq!(
+        inv.tracerun_flags(true),
+        ["-q", "-f", "json", "--unsafe", "-p", "12", "-o", "f"]
+    );
+    assert_eq!(
+        inv.tracerun_flags(false)[0],
+        "-f",
+        "-q stays with the runner"
+    );
+    let inv = p(&["-qe", "begin {}", "a", "--", "--x=1"]).unwrap();
+    assert_eq!(inv.args, ["a", "--x=1"]);
+    assert_eq!(inv.tracerun_args(), ["--", "a", "--x=1"]);
+    assert_eq!(p(&["-", "x"]).unwrap().action, Action::Run(Source::Stdin));
+    assert_eq!(
+        p(&["-I", "inc", "-e", "x"]).unwrap().tracec_flags(),
+        ["-I", "inc"]
+    );
+}
+
+#[test]
+fn listing_takes_a_pattern_or_a_program() {
+    assert_eq!(
+        p(&["-lv", "kprobe:*"]).unwrap().action,
+        Action::List {
+            pattern: Some("kprobe:*".into()),
+            program: None,
+            verbose: true
+        }
+    );
+    assert_eq!(
+        p(&["-l"]).unwrap().action,
+        Action::List {
+            pattern: None,
+            program: None,
+            verbose: false
+        }
+    );
+    assert_eq!(
+        p(&["-l", "-e", "i:s:1 {}"]).unwrap().action,
+        Action::List {
+            pattern: None,
+            program: Some(Source::Inline("i:s:1 {}".into())),
+            verbose: false
+        }
+    );
+    // A file that does not exist is a pattern (the shim warns about it).
+    assert_eq!(
+        p(&["-l", "no_such_file_here.bt"]).unwrap().action,
+        Action::List {
+            pattern: Some("no_such_file_here.bt".into()),
+            program: None,
+            verbose: false
+        }
+    );
+    assert_eq!(p(&["--list"]).unwrap().action, p(&["-l"]).unwrap().action);
+}
+
+#[test]
+fn bad_and_unsupported_flags_are_errors() {
+    assert!(matches!(p(&["-idonotexist"]), Err(CliError::Usage(_))));
+    assert!(matches!(
+        p(&["-e", "x", "--aa=20"]),
+        Err(CliError::Usage(_))
+    ));
+    assert!(matches!(p(&[]), Err(CliError::Usage(_))));
+    assert!(matches!(p(&["-e"]), Err(CliError::Usage(_))));
+    assert_eq!(
+        p(&["-f", "jsonx", "-e", "x"]).unwrap_err().to_string(),
+        "Invalid output format \"jsonx\"\nValid formats: 'text', 'json'"
+    );
+    assert!(matches!(
+        p(&["--probe-filter", "x", "-e", "x"]),
+        Err(CliError::Unsupported(f)) if f == "--probe-filter"
+    ));
+    assert!(matches!(
+        p(&["-k", "-e", "x"]),
+        Err(CliError::Unsupported(_))
+    ));
+    assert!(matches!(
+        p(&["-c", "ls", "-e", "x"]),
+        Err(CliError::Unsupported(_))
+    ));
+    assert_eq!(p(&["--version"]).unwrap().action, Action::Version);
+    assert_eq!(p(&["-h"]).unwrap().action, Action::Help);
+    assert_eq!(p(&["--info"]).unwrap().action, Action::Info);
+}
+
+#[test]
+fn pids_are_validated_with_bpftraces_messages() {
+    assert_eq!(parse_pid("1"), Ok(1));
+    assert_eq!(
+        parse_pid("a1111").unwrap_err(),
+        "Failed to parse pid: invalid integer: a1111"
+    );
+    assert_eq!(
+        parse_pid("111a1").unwrap_err(),
+        "Failed to parse pid: invalid trailing bytes: 111a1"
+    );
+    assert_eq!(
+        parse_pid("not_a_pid").unwrap_err(),
+        "Failed to parse pid: invalid integer: not_a_pid"
+    );
+    assert_eq!(parse_pid("0").unwrap_err(), "Pid out of range: 0");
+    assert_eq!(
+        parse_pid("99999999999").unwrap_err(),
+        "Pid out of range: 99999999999"
+    );
+}
