@@ -18,6 +18,7 @@
 use serde::{Deserialize, Serialize};
 
 pub mod sign;
+pub mod usdt;
 
 /// ELF section that holds the metadata. Not a libbpf-known name, so libbpf and aya skip it.
 pub const SECTION: &str = ".tracec.meta";
@@ -228,6 +229,9 @@ pub enum MapRole {
     /// because the ringbuf was full. The loader makes that section a one-element
     /// array map named after it; the runtime reads the counter at the symbol's offset.
     LostCounter,
+    /// Array map of [`usdt::MAX_SPECS`] USDT argument specs of [`usdt::SPEC_SIZE`]
+    /// bytes, indexed by the attach cookie; filled by the runtime before attaching.
+    UsdtSpecs,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -308,6 +312,17 @@ pub enum Attach {
     Signal {
         signal: String,
         number: i32,
+    },
+    /// A USDT probe: `provider:name` in the `.note.stapsdt` notes of `path`, attached
+    /// as a uprobe at every location of it, each with a BPF cookie indexing the
+    /// [`MapRole::UsdtSpecs`] map (see [`usdt`]). `provider` and `name` may hold `*`
+    /// wildcards when the compiler could not read the binary; an empty `provider`
+    /// matches any. An empty `path` means the binary and libraries of the traced
+    /// process (`-p`/`-c`).
+    Usdt {
+        path: String,
+        provider: String,
+        name: String,
     },
 }
 

@@ -157,6 +157,7 @@ pub fn collect(obj: &Object) -> Result<Info, String> {
                 MapRole::Events => ("events (printf, exit and other records)".into(), None, None),
                 MapRole::Lost => ("lost events counter".into(), None, None),
                 MapRole::LostCounter => ("lost events counter (a u64 in .bss)".into(), None, None),
+                MapRole::UsdtSpecs => ("usdt argument specs (filled at attach)".into(), None, None),
             };
             MapInfo {
                 symbol: m.symbol.clone(),
@@ -225,6 +226,12 @@ fn requirements(
     if attach(|a| matches!(a, Attach::Kprobe { .. })) {
         r.features
             .push(("kprobes (CONFIG_KPROBE_EVENTS)".into(), "4.1"));
+    }
+    if attach(|a| matches!(a, Attach::Usdt { .. })) {
+        r.features.push((
+            "uprobes with reference counters and BPF cookies (usdt)".into(),
+            "5.15",
+        ));
     }
     if attach(|a| matches!(a, Attach::Uprobe { .. })) {
         r.features
@@ -339,6 +346,23 @@ pub fn target(a: &Attach) -> String {
             plus(*offset)
         ),
         Attach::RawTracepoint { name } => format!("raw tracepoint {name}"),
+        Attach::Usdt {
+            path,
+            provider,
+            name,
+        } => {
+            let file = if path.is_empty() {
+                "the traced process"
+            } else {
+                path
+            };
+            let probe = if provider.is_empty() {
+                name.clone()
+            } else {
+                format!("{provider}:{name}")
+            };
+            format!("usdt {probe} in {file} (uprobes at its locations)")
+        }
         Attach::PerfCounter {
             hardware,
             event,

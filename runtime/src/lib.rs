@@ -38,6 +38,7 @@ pub mod selfsig;
 pub mod signals;
 pub mod sys;
 pub mod target_btf;
+pub mod usdt;
 pub mod value;
 pub mod verifier_log;
 pub mod verify;

@@ -19,6 +19,7 @@ mod output;
 mod params;
 mod stmt;
 mod tuple;
+mod usdt;
 
 #[cfg(test)]
 mod for_map_tests;

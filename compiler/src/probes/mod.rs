@@ -30,6 +30,7 @@ pub mod tracefs;
 mod tracepoint;
 mod unsupported;
 mod uprobe;
+mod usdt;
 
 use crate::diag::Diagnostic;
 use crate::front::ast::AttachPoint;
@@ -80,6 +81,10 @@ pub enum Context {
     BtfArgs(BtfArgs),
     /// A BPF iterator: ctx points to `struct bpf_iter__<target>` (`ctx.task`...).
     Iter { target: String },
+    /// A USDT probe (ctx is `struct pt_regs`): `argN` is read through the spec map the
+    /// runtime fills. `nargs`: the most arguments of its locations, when the compiler
+    /// could read the binary.
+    Usdt { nargs: Option<u32> },
 }
 
 /// The arguments of a rawtracepoint or fentry/fexit probe.
@@ -229,12 +234,12 @@ pub fn expand_env(
             "fexit" => fentry::expand(ap, env, true),
             "iter" => iter::expand(ap, env),
             "self" => self_probe::expand(ap),
+            "usdt" => usdt::expand(ap),
             _ => Err(Diagnostic::error(
                 ap.span,
                 format!("probe type '{p}' is not supported yet"),
             )),
         },
-        Some(Provider::Unsupported("usdt")) => Err(unsupported::usdt(ap)),
         Some(Provider::Unsupported(p @ ("watchpoint" | "asyncwatchpoint"))) => {
             Err(unsupported::watchpoint(ap, p))
         }
@@ -273,7 +278,7 @@ const PROVIDERS: &[(&str, &[&str], bool)] = &[
     ("kretprobe", &["kr"], true),
     ("uprobe", &["u"], true),
     ("uretprobe", &["ur"], true),
-    ("usdt", &["U"], false),
+    ("usdt", &["U"], true),
     ("fentry", &["f", "kfunc"], true),
     ("fexit", &["fr", "kretfunc"], true),
     ("rawtracepoint", &["rt"], true),

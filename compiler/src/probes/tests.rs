@@ -377,7 +377,10 @@ fn unknown_and_unsupported_types() {
         "{d:?}"
     );
     for raw in ["usdt:/bin/x:probe", "U:/bin/x:probe"] {
-        assert_eq!(error(raw).message, "usdt probes are not supported yet");
+        assert_eq!(
+            error(raw).message,
+            "usdt target file '/bin/x' does not exist or is not executable"
+        );
     }
     assert_eq!(
         error("usdt:x").message,

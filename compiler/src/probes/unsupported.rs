@@ -1,21 +1,9 @@
 //! Providers tracec recognises and checks the spelling of, but cannot attach:
-//! `usdt` (needs the ELF notes of the target and uprobe semaphores) and
 //! `watchpoint`/`asyncwatchpoint` (hardware breakpoints on addresses the runtime
 //! would have to resolve in a traced process).
 
 use crate::diag::Diagnostic;
 use crate::front::ast::AttachPoint;
-
-pub(super) fn usdt(ap: &AttachPoint) -> Diagnostic {
-    let well_formed =
-        matches!(ap.parts.len(), 3 | 4) && ap.parts[1..].iter().all(|p| !p.is_empty());
-    if !well_formed {
-        return Diagnostic::error(ap.span, "usdt probe needs a binary and a probe name")
-            .with_note("e.g. usdt:/usr/bin/python3:function__entry or usdt:PATH:PROVIDER:NAME");
-    }
-    Diagnostic::error(ap.span, "usdt probes are not supported yet")
-        .with_note("trace the function behind the probe with a uprobe instead")
-}
 
 pub(super) fn watchpoint(ap: &AttachPoint, kind: &str) -> Diagnostic {
     // watchpoint:ADDRESS:LENGTH:MODE or watchpoint:FUNC+ARG:LENGTH:MODE
