@@ -66,7 +66,7 @@ fn full_names_check_the_probe_and_count_arguments() {
     let bin = elf_with("full", "prog", PROBES);
     let raw = format!("usdt:{}:tracetest:testprobe", bin.display());
     let v = expand(&ap(&raw)).unwrap();
-    assert_eq!(names(&v), [raw.clone()]);
+    assert_eq!(names(&v), [raw.as_str()]);
     assert_eq!(v[0].section, "uprobe");
     assert_eq!(v[0].context, Context::Usdt { nargs: Some(3) });
     assert_eq!(
