@@ -328,6 +328,9 @@ pub fn plan(r: &Record, host: &Host, cwd: &Path) -> Result<Plan, String> {
         // A missing script is the compiler's error to report, not a skip.
         Source::File(p) => std::fs::read_to_string(cwd.join(p)).unwrap_or_default(),
     };
+    if mentions_testprogs(&text) {
+        return Err("testprogs: needs bpftrace's testprogs/testlibs".into());
+    }
     if attach_points_use_parameters(&text) {
         return Err(
             "args: positional parameters in attach points need the arguments at compile time (tracec compiles ahead of time)"

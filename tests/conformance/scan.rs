@@ -247,13 +247,13 @@ pub fn probe_types(src: &str) -> Vec<String> {
 }
 
 /// Probe providers this machine's kernel cannot attach (no kprobes, hence no fentry/fexit
-/// trampolines for our purposes, no USDT semaphores/testprogs, no hardware watchpoints).
+/// trampolines for our purposes, no hardware watchpoints). USDT probes attach; their
+/// records skip only for needing bpftrace's testprogs.
 pub const UNATTACHABLE: &[&str] = &[
     "kprobe",
     "kretprobe",
     "fentry",
     "fexit",
-    "usdt",
     "watchpoint",
     "asyncwatchpoint",
 ];
