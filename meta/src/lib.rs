@@ -324,6 +324,16 @@ pub enum Attach {
         provider: String,
         name: String,
     },
+    /// A hardware breakpoint (`PERF_TYPE_BREAKPOINT`) on `length` bytes at `address`;
+    /// `mode` is `r`, `w`, `rw` or `x`. In the `-p`/`-c` process, or on every CPU for
+    /// a kernel address. `asynchronous`: written as `asyncwatchpoint`.
+    Watchpoint {
+        address: u64,
+        length: u64,
+        mode: String,
+        #[serde(default)]
+        asynchronous: bool,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -227,6 +227,12 @@ fn requirements(
         r.features
             .push(("kprobes (CONFIG_KPROBE_EVENTS)".into(), "4.1"));
     }
+    if attach(|a| matches!(a, Attach::Watchpoint { .. })) {
+        r.features.push((
+            "hardware breakpoints (perf_event, BPF links)".into(),
+            "5.15",
+        ));
+    }
     if attach(|a| matches!(a, Attach::Usdt { .. })) {
         r.features.push((
             "uprobes with reference counters and BPF cookies (usdt)".into(),
@@ -346,6 +352,12 @@ pub fn target(a: &Attach) -> String {
             plus(*offset)
         ),
         Attach::RawTracepoint { name } => format!("raw tracepoint {name}"),
+        Attach::Watchpoint {
+            address,
+            length,
+            mode,
+            ..
+        } => format!("hardware breakpoint ({mode}) on {length} bytes at {address:#x}"),
         Attach::Usdt {
             path,
             provider,

@@ -42,6 +42,7 @@ pub mod usdt;
 pub mod value;
 pub mod verifier_log;
 pub mod verify;
+pub mod watchpoint;
 
 pub use run::{run, run_bytes, run_status, Options};
 

@@ -196,6 +196,10 @@ pub fn attach(ebpf: &mut Ebpf, probe: &ProbeSpec) -> Result<(), Error> {
             let pid = crate::load_more::target_pid().map(|p| p.get());
             crate::usdt::attach(ebpf, probe, pid)
         }
+        Attach::Watchpoint { .. } => {
+            let pid = crate::load_more::target_pid().map(|p| p.get());
+            crate::watchpoint::attach(ebpf, probe, pid)
+        }
         // Iterators are run (or pinned) by the session; signal probes run on signals.
         Attach::Iter { .. } | Attach::Signal { .. } => Ok(()),
     };
@@ -220,7 +224,7 @@ pub fn detach(ebpf: &mut Ebpf, probe: &ProbeSpec, all: &[ProbeSpec]) {
     {
         return;
     }
-    if let Attach::Usdt { .. } = probe.attach {
+    if let Attach::Usdt { .. } | Attach::Watchpoint { .. } = probe.attach {
         crate::usdt::detach(&probe.program);
     }
     let Some(prog) = ebpf.program_mut(&probe.program) else {

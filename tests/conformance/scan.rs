@@ -247,15 +247,13 @@ pub fn probe_types(src: &str) -> Vec<String> {
 }
 
 /// Probe providers this machine's kernel cannot attach (no kprobes, hence no fentry/fexit
-/// trampolines for our purposes, no hardware watchpoints). USDT probes attach; their
-/// records skip only for needing bpftrace's testprogs.
+/// trampolines for our purposes). USDT probes and watchpoints attach; their records
+/// skip only for needing bpftrace's testprogs.
 pub const UNATTACHABLE: &[&str] = &[
     "kprobe",
     "kretprobe",
     "fentry",
     "fexit",
-    "watchpoint",
-    "asyncwatchpoint",
 ];
 
 /// Whether every probe of the program runs without attaching to the kernel

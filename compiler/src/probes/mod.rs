@@ -28,9 +28,9 @@ mod self_probe;
 pub mod table;
 pub mod tracefs;
 mod tracepoint;
-mod unsupported;
 mod uprobe;
 mod usdt;
+mod watchpoint;
 
 use crate::diag::Diagnostic;
 use crate::front::ast::AttachPoint;
@@ -235,14 +235,12 @@ pub fn expand_env(
             "iter" => iter::expand(ap, env),
             "self" => self_probe::expand(ap),
             "usdt" => usdt::expand(ap),
+            "watchpoint" | "asyncwatchpoint" => watchpoint::expand(ap, p),
             _ => Err(Diagnostic::error(
                 ap.span,
                 format!("probe type '{p}' is not supported yet"),
             )),
         },
-        Some(Provider::Unsupported(p @ ("watchpoint" | "asyncwatchpoint"))) => {
-            Err(unsupported::watchpoint(ap, p))
-        }
         Some(Provider::Unsupported(p)) => Err(Diagnostic::error(
             ap.span,
             format!("probe type '{p}' is not supported yet"),
@@ -284,8 +282,8 @@ const PROVIDERS: &[(&str, &[&str], bool)] = &[
     ("rawtracepoint", &["rt"], true),
     ("software", &["s"], true),
     ("hardware", &["h"], true),
-    ("watchpoint", &["w"], false),
-    ("asyncwatchpoint", &["aw"], false),
+    ("watchpoint", &["w"], true),
+    ("asyncwatchpoint", &["aw"], true),
     ("iter", &["it"], true),
     ("self", &[], true),
     ("test", &[], false),

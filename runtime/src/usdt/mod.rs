@@ -24,14 +24,24 @@ use tracec_meta::{Attach, ProbeSpec};
 /// The next free index of the spec map.
 static NEXT_SPEC: AtomicU32 = AtomicU32::new(0);
 
-/// One attached location: the program's name, the perf event and the link.
+/// One attached perf event: the program's name, the event and the link.
 struct Link {
     program: String,
     _perf: OwnedFd,
     _link: OwnedFd,
 }
 
+/// Perf events this module (and [`crate::watchpoint`]) attached, by program.
 static LINKS: Mutex<Vec<Link>> = Mutex::new(Vec::new());
+
+/// Keep `perf` and its `link` to `program` until [`detach`] of that program.
+pub(crate) fn keep(program: &str, perf: OwnedFd, link: OwnedFd) {
+    LINKS.lock().unwrap_or_else(|p| p.into_inner()).push(Link {
+        program: program.to_string(),
+        _perf: perf,
+        _link: link,
+    });
+}
 
 /// Attach a USDT probe at every location it names; `pid`: only in that process.
 pub fn attach(ebpf: &mut Ebpf, probe: &ProbeSpec, pid: Option<u32>) -> Result<(), String> {
@@ -71,11 +81,7 @@ pub fn attach(ebpf: &mut Ebpf, probe: &ProbeSpec, pid: Option<u32>) -> Result<()
                 .map_err(|e| format!("{what}: perf_event_open: {e}"))?;
             let link = perf::link_perf_event(prog_fd, perf.as_raw_fd(), u64::from(cookie))
                 .map_err(|e| format!("{what}: cannot attach the program: {e}"))?;
-            LINKS.lock().unwrap_or_else(|p| p.into_inner()).push(Link {
-                program: probe.program.clone(),
-                _perf: perf,
-                _link: link,
-            });
+            keep(&probe.program, perf, link);
             attached += 1;
         }
     }
@@ -95,7 +101,7 @@ pub fn attach(ebpf: &mut Ebpf, probe: &ProbeSpec, pid: Option<u32>) -> Result<()
     Ok(())
 }
 
-/// Detach every location of `program`.
+/// Detach every perf event [`keep`] holds for `program`.
 pub fn detach(program: &str) {
     LINKS
         .lock()
