@@ -18,6 +18,7 @@
 use serde::{Deserialize, Serialize};
 
 pub mod sign;
+pub mod usdt;
 
 /// ELF section that holds the metadata. Not a libbpf-known name, so libbpf and aya skip it.
 pub const SECTION: &str = ".tracec.meta";
@@ -260,6 +261,9 @@ pub enum MapRole {
     /// A `BPF_MAP_TYPE_STACK_TRACE` map: `u32` stack id to `limit` `u64` addresses
     /// (zero after the last frame), of kernel or `user` stacks. Format 1.5.
     Stack { user: bool, limit: u32 },
+    /// Array map of [`usdt::MAX_SPECS`] USDT argument specs of [`usdt::SPEC_SIZE`]
+    /// bytes, indexed by the attach cookie; filled by the runtime before attaching.
+    UsdtSpecs,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -340,6 +344,27 @@ pub enum Attach {
     Signal {
         signal: String,
         number: i32,
+    },
+    /// A USDT probe: `provider:name` in the `.note.stapsdt` notes of `path`, attached
+    /// as a uprobe at every location of it, each with a BPF cookie indexing the
+    /// [`MapRole::UsdtSpecs`] map (see [`usdt`]). `provider` and `name` may hold `*`
+    /// wildcards when the compiler could not read the binary; an empty `provider`
+    /// matches any. An empty `path` means the binary and libraries of the traced
+    /// process (`-p`/`-c`).
+    Usdt {
+        path: String,
+        provider: String,
+        name: String,
+    },
+    /// A hardware breakpoint (`PERF_TYPE_BREAKPOINT`) on `length` bytes at `address`;
+    /// `mode` is `r`, `w`, `rw` or `x`. In the `-p`/`-c` process, or on every CPU for
+    /// a kernel address. `asynchronous`: written as `asyncwatchpoint`.
+    Watchpoint {
+        address: u64,
+        length: u64,
+        mode: String,
+        #[serde(default)]
+        asynchronous: bool,
     },
 }
 

@@ -165,6 +165,7 @@ pub fn collect(obj: &Object) -> Result<Info, String> {
                     None,
                     None,
                 ),
+                MapRole::UsdtSpecs => ("usdt argument specs (filled at attach)".into(), None, None),
             };
             MapInfo {
                 symbol: m.symbol.clone(),
@@ -233,6 +234,18 @@ fn requirements(
     if attach(|a| matches!(a, Attach::Kprobe { .. })) {
         r.features
             .push(("kprobes (CONFIG_KPROBE_EVENTS)".into(), "4.1"));
+    }
+    if attach(|a| matches!(a, Attach::Watchpoint { .. })) {
+        r.features.push((
+            "hardware breakpoints (perf_event, BPF links)".into(),
+            "5.15",
+        ));
+    }
+    if attach(|a| matches!(a, Attach::Usdt { .. })) {
+        r.features.push((
+            "uprobes with reference counters and BPF cookies (usdt)".into(),
+            "5.15",
+        ));
     }
     if attach(|a| matches!(a, Attach::Uprobe { .. })) {
         r.features
@@ -351,6 +364,29 @@ pub fn target(a: &Attach) -> String {
             plus(*offset)
         ),
         Attach::RawTracepoint { name } => format!("raw tracepoint {name}"),
+        Attach::Watchpoint {
+            address,
+            length,
+            mode,
+            ..
+        } => format!("hardware breakpoint ({mode}) on {length} bytes at {address:#x}"),
+        Attach::Usdt {
+            path,
+            provider,
+            name,
+        } => {
+            let file = if path.is_empty() {
+                "the traced process"
+            } else {
+                path
+            };
+            let probe = if provider.is_empty() {
+                name.clone()
+            } else {
+                format!("{provider}:{name}")
+            };
+            format!("usdt {probe} in {file} (uprobes at its locations)")
+        }
         Attach::PerfCounter {
             hardware,
             event,

@@ -40,9 +40,11 @@ pub mod stacks;
 pub mod symbolize;
 pub mod sys;
 pub mod target_btf;
+pub mod usdt;
 pub mod value;
 pub mod verifier_log;
 pub mod verify;
+pub mod watchpoint;
 
 pub use run::{run, run_bytes, run_status, Options};
 

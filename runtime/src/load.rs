@@ -192,6 +192,14 @@ pub fn attach(ebpf: &mut Ebpf, probe: &ProbeSpec) -> Result<(), Error> {
             ..
         } => crate::load_more::attach_perf_counter(prog, *hardware, *config, *period),
         Attach::Fentry { .. } => crate::load_more::attach_fentry(prog),
+        Attach::Usdt { .. } => {
+            let pid = crate::load_more::usdt_pid().map(|p| p.get());
+            crate::usdt::attach(ebpf, probe, pid)
+        }
+        Attach::Watchpoint { .. } => {
+            let pid = crate::load_more::usdt_pid().map(|p| p.get());
+            crate::watchpoint::attach(ebpf, probe, pid)
+        }
         // Iterators are run (or pinned) by the session; signal probes run on signals.
         Attach::Iter { .. } | Attach::Signal { .. } => Ok(()),
     };
@@ -215,6 +223,9 @@ pub fn detach(ebpf: &mut Ebpf, probe: &ProbeSpec, all: &[ProbeSpec]) {
             .any(|p| p.program == probe.program && unattached(p))
     {
         return;
+    }
+    if let Attach::Usdt { .. } | Attach::Watchpoint { .. } = probe.attach {
+        crate::usdt::detach(&probe.program);
     }
     let Some(prog) = ebpf.program_mut(&probe.program) else {
         return;
@@ -307,7 +318,7 @@ fn attach_kprobe(prog: &mut Program, function: &str, offset: u64) -> Result<(), 
     })
 }
 
-/// The process uprobes are limited to (`tracerun -p PID`, `-c CMD`), if any.
+/// The process uprobes are limited to (`tracerun -p PID`), if any.
 fn pid_scope() -> UProbeScope {
     match crate::load_more::target_pid() {
         Some(pid) => UProbeScope::OneProcess(pid),

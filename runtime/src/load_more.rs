@@ -14,14 +14,28 @@ use std::sync::OnceLock;
 
 static TARGET_PID: OnceLock<NonZeroU32> = OnceLock::new();
 
-/// Limit uprobes (and perf counters) to process `pid` from now on. Set once.
+/// `-p PID`: limit uprobes, USDT probes, watchpoints and perf counters to process
+/// `pid` from now on. Set once.
 pub fn set_target_pid(pid: NonZeroU32) {
     let _ = TARGET_PID.set(pid);
 }
 
-/// The process given with `-p` or started with `-c`, if any.
+/// The process given with `-p`, if any.
 pub fn target_pid() -> Option<NonZeroU32> {
     TARGET_PID.get().copied()
+}
+
+static CHILD_PID: OnceLock<NonZeroU32> = OnceLock::new();
+
+/// The child of `-c CMD`. As in bpftrace, only USDT probes (and watchpoints, which
+/// need a process for a user address) are limited to it; nothing else is filtered.
+pub fn set_child_pid(pid: NonZeroU32) {
+    let _ = CHILD_PID.set(pid);
+}
+
+/// The process USDT probes and watchpoints attach to: `-p PID`, else the `-c` child.
+pub fn usdt_pid() -> Option<NonZeroU32> {
+    target_pid().or_else(|| CHILD_PID.get().copied())
 }
 
 fn wrong(prog: &Program, want: &str) -> String {

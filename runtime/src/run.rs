@@ -115,6 +115,10 @@ fn run_object(obj: &Object, opts: &Options) -> Result<i32, Error> {
         None => None,
     };
     let cpid = child.as_ref().map_or(0, |c| u64::from(c.pid()));
+    // As in bpftrace: USDT probes (and watchpoints) attach to the child only.
+    if let Some(pid) = std::num::NonZeroU32::new(cpid as u32) {
+        crate::load_more::set_child_pid(pid);
+    }
     let ebpf = load::load(obj, sys::monotonic_ns(), cpid, &params)?;
     let mut session = Session::new(obj, ebpf, out, opts.format)?;
     let result = session.run(opts.quiet, &signals, child.as_mut());

@@ -322,6 +322,9 @@ pub fn plan(r: &Record, host: &Host, cwd: &Path) -> Result<Plan, String> {
         } => String::new(),
         Exec::Shell(l) => shell_programs(l).join("\n"),
     };
+    if mentions_testprogs(&text) {
+        return Err("testprogs: needs bpftrace's testprogs/testlibs".into());
+    }
     if matches!(line.exec, Exec::Direct { .. }) && attach_points_use_parameters(&text) {
         return Err(
             "args: positional parameters in attach points need the arguments at compile time (tracec compiles ahead of time)"

@@ -247,16 +247,9 @@ pub fn probe_types(src: &str) -> Vec<String> {
 }
 
 /// Probe providers this machine's kernel cannot attach (no kprobes, hence no fentry/fexit
-/// trampolines for our purposes, no USDT semaphores/testprogs, no hardware watchpoints).
-pub const UNATTACHABLE: &[&str] = &[
-    "kprobe",
-    "kretprobe",
-    "fentry",
-    "fexit",
-    "usdt",
-    "watchpoint",
-    "asyncwatchpoint",
-];
+/// trampolines for our purposes). USDT probes and watchpoints attach; their records
+/// skip only for needing bpftrace's testprogs.
+pub const UNATTACHABLE: &[&str] = &["kprobe", "kretprobe", "fentry", "fexit"];
 
 /// Whether every probe of the program runs without attaching to the kernel
 /// (`begin`/`end` only), so no `Attached N probes` notice needs to be awaited.

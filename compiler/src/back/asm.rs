@@ -209,6 +209,7 @@ pub fn helper_name(id: i32) -> Option<&'static str> {
         Helper::MapLookupPercpuElem,
         Helper::ForEachMapElem,
         Helper::Loop,
+        Helper::GetAttachCookie,
     ];
     ALL.iter().find(|h| h.id() == id).map(|h| h.name())
 }

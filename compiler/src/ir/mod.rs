@@ -308,6 +308,7 @@ pub enum Helper {
     KtimeGetTaiNs = 208,
     MapLookupPercpuElem = 195,
     ForEachMapElem = 164,
+    GetAttachCookie = 174,
     Loop = 181,
 }
 
@@ -330,6 +331,7 @@ impl Helper {
             Helper::MapLookupPercpuElem => "map_lookup_percpu_elem",
             Helper::ForEachMapElem => "for_each_map_elem",
             Helper::Loop => "loop",
+            Helper::GetAttachCookie => "get_attach_cookie",
             Helper::GetSmpProcessorId => "get_smp_processor_id",
             Helper::GetCurrentPidTgid => "get_current_pid_tgid",
             Helper::GetCurrentUidGid => "get_current_uid_gid",

@@ -76,6 +76,7 @@ impl Lower<'_, '_> {
                 Operand::Reg(self.b.load(ctx, *offset as i32, width(*size), *signed))
             }
             TExprKind::MapRead { map, keys } => Operand::Reg(self.map_read_int(*map, keys)),
+            TExprKind::UsdtArg { index } => Operand::Reg(self.usdt_arg(*index)),
             TExprKind::TpFieldCore {
                 size,
                 signed,

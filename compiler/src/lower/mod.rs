@@ -21,6 +21,7 @@ mod stacks;
 mod stmt;
 mod str_index;
 mod tuple;
+mod usdt;
 
 #[cfg(test)]
 mod for_map_tests;

@@ -29,8 +29,9 @@ mod self_probe;
 pub mod table;
 pub mod tracefs;
 mod tracepoint;
-mod unsupported;
 mod uprobe;
+mod usdt;
+mod watchpoint;
 
 use crate::diag::Diagnostic;
 use crate::front::ast::AttachPoint;
@@ -81,6 +82,10 @@ pub enum Context {
     BtfArgs(BtfArgs),
     /// A BPF iterator: ctx points to `struct bpf_iter__<target>` (`ctx.task`...).
     Iter { target: String },
+    /// A USDT probe (ctx is `struct pt_regs`): `argN` is read through the spec map the
+    /// runtime fills. `nargs`: the most arguments of its locations, when the compiler
+    /// could read the binary.
+    Usdt { nargs: Option<u32> },
 }
 
 /// The arguments of a rawtracepoint or fentry/fexit probe.
@@ -259,15 +264,13 @@ pub fn expand_env(
             "fexit" => fentry::expand(ap, env, true),
             "iter" => iter::expand(ap, env),
             "self" => self_probe::expand(ap),
+            "usdt" => usdt::expand(ap),
+            "watchpoint" | "asyncwatchpoint" => watchpoint::expand(ap, p),
             _ => Err(Diagnostic::error(
                 ap.span,
                 format!("probe type '{p}' is not supported yet"),
             )),
         },
-        Some(Provider::Unsupported("usdt")) => Err(unsupported::usdt(ap)),
-        Some(Provider::Unsupported(p @ ("watchpoint" | "asyncwatchpoint"))) => {
-            Err(unsupported::watchpoint(ap, p))
-        }
         Some(Provider::Unsupported(p)) => Err(Diagnostic::error(
             ap.span,
             format!("probe type '{p}' is not supported yet"),
@@ -303,14 +306,14 @@ const PROVIDERS: &[(&str, &[&str], bool)] = &[
     ("kretprobe", &["kr"], true),
     ("uprobe", &["u"], true),
     ("uretprobe", &["ur"], true),
-    ("usdt", &["U"], false),
+    ("usdt", &["U"], true),
     ("fentry", &["f", "kfunc"], true),
     ("fexit", &["fr", "kretfunc"], true),
     ("rawtracepoint", &["rt"], true),
     ("software", &["s"], true),
     ("hardware", &["h"], true),
-    ("watchpoint", &["w"], false),
-    ("asyncwatchpoint", &["aw"], false),
+    ("watchpoint", &["w"], true),
+    ("asyncwatchpoint", &["aw"], true),
     ("iter", &["it"], true),
     ("self", &[], true),
     ("test", &[], false),

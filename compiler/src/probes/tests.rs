@@ -377,17 +377,50 @@ fn unknown_and_unsupported_types() {
         "{d:?}"
     );
     for raw in ["usdt:/bin/x:probe", "U:/bin/x:probe"] {
-        assert_eq!(error(raw).message, "usdt probes are not supported yet");
+        assert_eq!(
+            error(raw).message,
+            "usdt target file '/bin/x' does not exist or is not executable"
+        );
     }
     assert_eq!(
         error("usdt:x").message,
         "usdt probe needs a binary and a probe name"
     );
+    let w = one("w:0x10000000:4:rw");
+    assert_eq!(w.name, "watchpoint:0x10000000:4:rw");
+    assert_eq!(w.section, "perf_event");
     assert_eq!(
-        error("watchpoint:0x1000:8:w").message,
-        "watchpoint probes are not supported"
+        w.attach,
+        Attach::Watchpoint {
+            address: 0x1000_0000,
+            length: 4,
+            mode: "rw".into(),
+            asynchronous: false,
+        }
     );
-    assert_eq!(error("w:0x1000:x:w").message, "invalid watchpoint probe");
+    let aw = one("asyncwatchpoint:4096:1:x");
+    assert!(matches!(
+        aw.attach,
+        Attach::Watchpoint {
+            asynchronous: true,
+            ..
+        }
+    ));
+    for (raw, why) in [
+        ("w:0x1000:x:w", "length 'x' is not a number"),
+        ("w:0x1000:3:w", "length 3 is not 1, 2, 4 or 8"),
+        ("w:0x1000:8:wx", "mode 'wx' is not one of r, w, rw, x"),
+        ("w:0x1000:8:ww", "mode 'ww' is not one of r, w, rw, x"),
+        ("w:0:8:w", "the address must not be 0"),
+        ("w:0x1000:8", "it needs an address, a length and a mode"),
+    ] {
+        assert_eq!(
+            error(raw).message,
+            format!("invalid watchpoint probe: {why}"),
+            "{raw}"
+        );
+    }
+    assert!(error("w:increment+arg1:4:w").message.contains("FUNC+ARG"));
     assert_eq!(
         error("self:signal:SIGHUP").message,
         "signal 'SIGHUP' is not supported"

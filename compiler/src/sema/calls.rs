@@ -378,6 +378,7 @@ impl Checker {
             tracec_meta::Attach::Begin | tracec_meta::Attach::End => int(1, Type::U64, span),
             tracec_meta::Attach::Kprobe { .. }
             | tracec_meta::Attach::Uprobe { .. }
+            | tracec_meta::Attach::Usdt { .. }
             | tracec_meta::Attach::Profile { .. }
             | tracec_meta::Attach::Interval { .. } => TExpr {
                 kind: TExprKind::Builtin(Builtin::UserMode),

@@ -188,7 +188,8 @@ fn analyze(
             let mut cx = ProbeCx {
                 probe: ep,
                 vars: table,
-                user_default: matches!(&ep.attach, Attach::Tracepoint { category, .. } if category == "syscalls"),
+                user_default: matches!(&ep.attach, Attach::Tracepoint { category, .. } if category == "syscalls")
+                    || matches!(&ep.attach, Attach::Usdt { .. } | Attach::Uprobe { .. }),
                 loops: 0,
             };
             let predicate = p.predicate.as_ref().map(|e| ck.condition(&mut cx, e));
@@ -324,7 +325,8 @@ impl VarTable {
 struct ProbeCx<'a> {
     probe: &'a ExpandedProbe,
     vars: &'a mut VarTable,
-    /// Whether plain integers passed to `str()` are user addresses (syscall tracepoints).
+    /// Whether plain integers passed to `str()` are user addresses (syscall
+    /// tracepoints, uprobes, usdt).
     user_default: bool,
     /// How many loops enclose the statement being checked (for `break`/`continue`).
     loops: u32,

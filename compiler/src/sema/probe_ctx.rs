@@ -143,6 +143,21 @@ impl Checker {
                     ),
                 }
             }
+            (Context::Usdt { nargs }, _, Some(i)) => {
+                let max = nargs.unwrap_or(tracec_meta::usdt::MAX_ARGS as u32);
+                if i as u32 >= max {
+                    let why = match nargs {
+                        Some(n) => format!(": it has {n} arguments"),
+                        None => format!(": usdt probes have at most {max} arguments"),
+                    };
+                    return unavailable(self, &why);
+                }
+                Some(TExpr {
+                    kind: TExprKind::UsdtArg { index: i as u32 },
+                    ty: Type::I64,
+                    span,
+                })
+            }
             (Context::Regs { ret: true, .. }, "retval", _) => {
                 Some(ctx_read(regs::RET, Type::U64, span))
             }

@@ -293,6 +293,11 @@ pub enum TExprKind {
         offset: u32,
         len: u32,
     },
+    /// Argument `index` of a USDT probe, computed from the spec the runtime stored
+    /// for the location that fired (`tracec_meta::usdt`).
+    UsdtArg {
+        index: u32,
+    },
     /// A `__data_loc char[]` tracepoint field, read with `probe_read_kernel_str`.
     TpDataLoc {
         offset: u32,

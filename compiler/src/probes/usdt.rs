@@ -1,0 +1,214 @@
+//! `usdt:PATH:[PROVIDER:]NAME` (short name `U`): user statically defined tracepoints,
+//! the `.note.stapsdt` notes `sys/sdt.h` writes into a binary or library.
+//!
+//! When the binary is readable at compile time its notes are read: the probe must
+//! exist, and wildcards in the provider and name (and in the file name of the path)
+//! expand to one program per distinct `provider:name`. Otherwise the attach point is
+//! passed on as written and the runtime finds the probes. Either way the program does
+//! not know where the arguments are: the runtime parses each location's argument
+//! specs into the spec map (`tracec_meta::usdt`), and `argN` reads through it.
+//!
+//! Programs go in section `uprobe` (what libbpf and aya know as a uprobe without an
+//! auto-attach target); the attach spec is [`Attach::Usdt`].
+
+use super::glob::{has_wildcard, matches};
+use super::{sanitize, Context, ExpandedProbe};
+use crate::diag::Diagnostic;
+use crate::front::ast::AttachPoint;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use tracec_meta::usdt::{parse_notes, Note, NOTE_SECTION};
+use tracec_meta::Attach;
+
+/// A probe's most arguments over its locations, by `(provider, name)`.
+type Found = BTreeMap<(String, String), u32>;
+
+pub(super) fn expand(ap: &AttachPoint) -> Result<Vec<ExpandedProbe>, Diagnostic> {
+    let err = |msg: String| Diagnostic::error(ap.span, msg);
+    let (path, provider, name) = match &ap.parts[1..] {
+        [path, name] if !name.is_empty() => (path.as_str(), "", name.as_str()),
+        [path, provider, name] if !name.is_empty() => {
+            (path.as_str(), provider.as_str(), name.as_str())
+        }
+        _ => {
+            return Err(
+                err("usdt probe needs a binary and a probe name".into()).with_note(
+                    "e.g. usdt:/usr/bin/python3:function__entry or usdt:PATH:PROVIDER:NAME",
+                ),
+            )
+        }
+    };
+    let name = unquote(name);
+    let provider = unquote(provider);
+    // `*` (or nothing) as the path: the traced process's binary and libraries.
+    let path = if path == "*" { "" } else { unquote(path) };
+    let files = if path.is_empty() {
+        Vec::new()
+    } else {
+        resolve(path).map_err(err)?
+    };
+    let mut probes = Vec::new();
+    let mut readable = false;
+    for (written, file) in &files {
+        let Some(notes) = read_notes(file) else {
+            continue;
+        };
+        readable = true;
+        let mut found = Found::new();
+        for n in &notes {
+            let provider_ok = provider.is_empty() || matches(provider, &n.provider);
+            if provider_ok && matches(name, &n.name) {
+                let nargs = n.args.split_whitespace().count() as u32;
+                let e = found
+                    .entry((n.provider.clone(), n.name.clone()))
+                    .or_default();
+                *e = (*e).max(nargs);
+            }
+        }
+        for ((prov, probe_name), nargs) in found {
+            probes.push(probe(written, &prov, &probe_name, Some(nargs)));
+        }
+    }
+    if readable {
+        if probes.is_empty() {
+            let what = if provider.is_empty() {
+                name.to_string()
+            } else {
+                format!("{provider}:{name}")
+            };
+            return Err(err(format!("no usdt probe matches '{what}' in '{path}'")));
+        }
+        return Ok(probes);
+    }
+    if let [(written, file)] = files.as_slice() {
+        if !has_wildcard(path) && std::fs::metadata(file).is_err() && !is_runtime_path(written) {
+            return Err(err(format!(
+                "usdt target file '{path}' does not exist or is not executable"
+            )));
+        }
+    }
+    // Unreadable here: the runtime reads the notes (and expands wildcards).
+    Ok(vec![probe(path, provider, name, None)])
+}
+
+#[cfg(test)]
+#[path = "usdt_tests.rs"]
+mod tests;
+
+/// Paths only the runtime can resolve (relative to a traced process's root).
+fn is_runtime_path(path: &str) -> bool {
+    path.starts_with("/proc/")
+}
+
+fn unquote(s: &str) -> &str {
+    s.strip_prefix('"')
+        .and_then(|s| s.strip_suffix('"'))
+        .unwrap_or(s)
+}
+
+fn probe(path: &str, provider: &str, name: &str, nargs: Option<u32>) -> ExpandedProbe {
+    let full = if provider.is_empty() {
+        format!("usdt:{path}:{name}")
+    } else {
+        format!("usdt:{path}:{provider}:{name}")
+    };
+    ExpandedProbe {
+        symbol_stem: sanitize(&format!("usdt_{path}_{provider}_{name}")),
+        name: full,
+        section: "uprobe".into(),
+        attach: Attach::Usdt {
+            path: path.into(),
+            provider: provider.into(),
+            name: name.into(),
+        },
+        context: Context::Usdt { nargs },
+    }
+}
+
+/// The files `path` names, each with its spelling in probe names: a path with a
+/// wildcard in its last component matches the files of its directory; a bare name
+/// is looked up in `$PATH` and the library directories.
+fn resolve(path: &str) -> Result<Vec<(String, PathBuf)>, String> {
+    let p = Path::new(path);
+    let file_name = p.file_name().and_then(|f| f.to_str()).unwrap_or("");
+    if has_wildcard(file_name) {
+        let dir = match p.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let shown_dir = path.strip_suffix(file_name).unwrap_or("");
+        let mut out: Vec<(String, PathBuf)> = std::fs::read_dir(&dir)
+            .map_err(|e| format!("cannot read directory '{}': {e}", dir.display()))?
+            .filter_map(Result::ok)
+            .filter_map(|e| {
+                let n = e.file_name().into_string().ok()?;
+                let is_file = e.file_type().ok()?.is_file();
+                (is_file && matches(file_name, &n)).then(|| (format!("{shown_dir}{n}"), e.path()))
+            })
+            .collect();
+        out.sort();
+        return Ok(out);
+    }
+    if has_wildcard(path) {
+        return Err(format!(
+            "wildcards in usdt paths are only supported in the file name: '{path}'"
+        ));
+    }
+    if !path.contains('/') {
+        if let Some(found) = search(path) {
+            return Ok(vec![(found.display().to_string(), found)]);
+        }
+    }
+    Ok(vec![(path.to_string(), PathBuf::from(path))])
+}
+
+/// A bare binary or library name in `$PATH` and the usual library directories
+/// (`name`, `libname.so`, `name.so`).
+fn search(name: &str) -> Option<PathBuf> {
+    let path_var = std::env::var("PATH").unwrap_or_default();
+    let bins = path_var
+        .split(':')
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from);
+    let libs = [
+        "/lib/x86_64-linux-gnu",
+        "/usr/lib/x86_64-linux-gnu",
+        "/lib64",
+        "/usr/lib64",
+        "/lib",
+        "/usr/lib",
+    ]
+    .map(PathBuf::from);
+    let candidates = [
+        name.to_string(),
+        format!("lib{name}.so"),
+        format!("{name}.so"),
+    ];
+    bins.chain(libs)
+        .find_map(|dir| candidates.iter().map(|c| dir.join(c)).find(|p| p.is_file()))
+}
+
+/// The USDT notes of an ELF file, or `None` when it cannot be read as one.
+pub(crate) fn read_notes(file: &Path) -> Option<Vec<Note>> {
+    let bytes = std::fs::read(file).ok()?;
+    notes_of(&bytes)
+}
+
+/// The USDT notes of an ELF image (none without a `.note.stapsdt` section).
+pub(crate) fn notes_of(bytes: &[u8]) -> Option<Vec<Note>> {
+    let elf = goblin::elf::Elf::parse(bytes).ok()?;
+    if !elf.little_endian {
+        return None;
+    }
+    let Some(sh) = elf
+        .section_headers
+        .iter()
+        .find(|sh| elf.shdr_strtab.get_at(sh.sh_name) == Some(NOTE_SECTION))
+    else {
+        return Some(Vec::new());
+    };
+    let start = usize::try_from(sh.sh_offset).ok()?;
+    let len = usize::try_from(sh.sh_size).ok()?;
+    let data = bytes.get(start..start.checked_add(len)?)?;
+    Some(parse_notes(data, elf.is_64))
+}

@@ -1,0 +1,256 @@
+//! USDT probes ([`Attach::Usdt`]): find the locations of `provider:name` in the
+//! target's `.note.stapsdt` notes ([`elf`]), store each location's argument specs
+//! ([`args`]) in the object's spec map at a fresh index, and attach the program as a
+//! uprobe at each location with that index as its BPF cookie ([`perf`]), with the
+//! location's semaphore as the uprobe reference counter, so the kernel activates it
+//! in every process that maps the file (or only the `-p`/`-c` process).
+//!
+//! The links are kept here, by program, until [`detach`] or the end of the process.
+
+pub mod args;
+pub mod elf;
+pub mod perf;
+
+use crate::load::{chain, map_fd};
+use aya::programs::Program;
+use aya::Ebpf;
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Mutex;
+use tracec_meta::usdt::{encode, MAX_SPECS, SPECS_SYMBOL};
+use tracec_meta::{Attach, ProbeSpec};
+
+/// The next free index of the spec map.
+static NEXT_SPEC: AtomicU32 = AtomicU32::new(0);
+
+/// One attached perf event: the program's name, the event and the link.
+struct Link {
+    program: String,
+    _perf: OwnedFd,
+    _link: OwnedFd,
+}
+
+/// Perf events this module (and [`crate::watchpoint`]) attached, by program.
+static LINKS: Mutex<Vec<Link>> = Mutex::new(Vec::new());
+
+/// Keep `perf` and its `link` to `program` until [`detach`] of that program.
+pub(crate) fn keep(program: &str, perf: OwnedFd, link: OwnedFd) {
+    LINKS.lock().unwrap_or_else(|p| p.into_inner()).push(Link {
+        program: program.to_string(),
+        _perf: perf,
+        _link: link,
+    });
+}
+
+/// Attach a USDT probe at every location it names; `pid`: only in that process.
+pub fn attach(ebpf: &mut Ebpf, probe: &ProbeSpec, pid: Option<u32>) -> Result<(), String> {
+    let Attach::Usdt {
+        path,
+        provider,
+        name,
+    } = &probe.attach
+    else {
+        return Err("not a usdt probe".into());
+    };
+    let specs = map_fd(ebpf, SPECS_SYMBOL).ok();
+    let prog = ebpf
+        .program_mut(&probe.program)
+        .ok_or_else(|| format!("program {} is not in the object", probe.program))?;
+    let Program::UProbe(u) = prog else {
+        return Err(format!(
+            "its program has type {:?} but a usdt probe needs a uprobe; recompile it with tracec",
+            prog.prog_type()
+        ));
+    };
+    let prog_fd = u.fd().map_err(|e| chain(&e))?.as_fd().as_raw_fd();
+    let mut attached = 0;
+    for file in files(path, pid)? {
+        let locations = elf::locations(&file)?;
+        for loc in locations
+            .iter()
+            .filter(|l| (provider.is_empty() || glob(provider, &l.provider)) && glob(name, &l.name))
+        {
+            let what = format!("{}:{} in {}", loc.provider, loc.name, file.display());
+            // Without a spec map the program reads no argument: any cookie will do.
+            let cookie = match specs {
+                Some(fd) => store_spec(fd, &loc.args).map_err(|e| format!("{what}: {e}"))?,
+                None => 0,
+            };
+            let perf = perf::open_uprobe(&file, loc.offset, loc.semaphore, pid)
+                .map_err(|e| format!("{what}: perf_event_open: {e}"))?;
+            let link = perf::link_perf_event(prog_fd, perf.as_raw_fd(), u64::from(cookie))
+                .map_err(|e| format!("{what}: cannot attach the program: {e}"))?;
+            keep(&probe.program, perf, link);
+            attached += 1;
+        }
+    }
+    if attached == 0 {
+        let what = if provider.is_empty() {
+            name.clone()
+        } else {
+            format!("{provider}:{name}")
+        };
+        let place = if path.is_empty() {
+            "the traced process".to_string()
+        } else {
+            format!("'{path}'")
+        };
+        return Err(format!("no usdt probe matches '{what}' in {place}"));
+    }
+    Ok(())
+}
+
+/// Detach every perf event [`keep`] holds for `program`.
+pub fn detach(program: &str) {
+    LINKS
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .retain(|l| l.program != program);
+}
+
+/// Parse `args` into a spec, store it at a fresh index of the spec map and return
+/// the index.
+fn store_spec(map: std::os::fd::RawFd, args_text: &str) -> Result<u32, String> {
+    let specs = args::parse_args(args_text)?;
+    let index = NEXT_SPEC.fetch_add(1, Ordering::Relaxed);
+    if index >= MAX_SPECS {
+        return Err(format!(
+            "more than {MAX_SPECS} usdt locations in one session are not supported"
+        ));
+    }
+    crate::sys::map_update_existing(map, &index.to_le_bytes(), &encode(&specs))
+        .map_err(|e| format!("cannot store the argument specs: {e}"))?;
+    Ok(index)
+}
+
+/// The files a usdt probe's path names: the path itself, the files matching a
+/// wildcard in its file name, or (empty path, or a bare name with `-p`/`-c`) the
+/// executable files mapped by the traced process.
+fn files(path: &str, pid: Option<u32>) -> Result<Vec<PathBuf>, String> {
+    let p = Path::new(path);
+    if path.is_empty() || (!path.contains('/') && !p.exists()) {
+        let Some(pid) = pid else {
+            return Err(if path.is_empty() {
+                "a usdt probe without a binary needs a process (-p PID or -c CMD)".into()
+            } else {
+                format!("usdt target file '{path}' does not exist")
+            });
+        };
+        let mapped = mapped_files(pid)?;
+        if path.is_empty() {
+            return Ok(mapped);
+        }
+        return Ok(mapped
+            .into_iter()
+            .filter(|f| {
+                f.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| names_library(path, n))
+            })
+            .take(1)
+            .collect());
+    }
+    let file_name = p.file_name().and_then(|f| f.to_str()).unwrap_or("");
+    if !file_name.contains(['*', '?']) {
+        return Ok(vec![p.to_path_buf()]);
+    }
+    let dir = match p.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| format!("cannot read directory {}: {e}", dir.display()))?
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .filter(|e| e.file_name().to_str().is_some_and(|n| glob(file_name, n)))
+        .map(|e| e.path())
+        .collect();
+    out.sort();
+    Ok(out)
+}
+
+/// Whether file name `file` is the library or binary `name` (`c` names `libc.so.6`).
+fn names_library(name: &str, file: &str) -> bool {
+    let stem = file.strip_prefix("lib").unwrap_or(file);
+    [file, stem].iter().any(|f| {
+        f.strip_prefix(name)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '-']))
+    })
+}
+
+/// The files process `pid` maps executable, in order of first mapping, through its
+/// root (so files of another mount namespace are found).
+fn mapped_files(pid: u32) -> Result<Vec<PathBuf>, String> {
+    let maps = std::fs::read_to_string(format!("/proc/{pid}/maps"))
+        .map_err(|e| format!("cannot read the mappings of process {pid}: {e}"))?;
+    let mut out: Vec<PathBuf> = Vec::new();
+    for line in maps.lines() {
+        let mut cols = line.split_whitespace();
+        let perms = cols.nth(1).unwrap_or("");
+        let Some(file) = cols.nth(3) else { continue };
+        if !perms.contains('x') || !file.starts_with('/') {
+            continue;
+        }
+        let rooted = PathBuf::from(format!("/proc/{pid}/root{file}"));
+        if !out.contains(&rooted) {
+            out.push(rooted);
+        }
+    }
+    Ok(out)
+}
+
+/// Shell-style `*` and `?` matching.
+pub fn glob(pattern: &str, text: &str) -> bool {
+    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
+    let (mut pi, mut ti) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        if pi < p.len() && (p[pi] == '?' || (p[pi] != '*' && p[pi] == t[ti])) {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some((pi + 1, ti));
+            pi += 1;
+        } else if let Some((sp, st)) = star {
+            pi = sp;
+            ti = st + 1;
+            star = Some((sp, st + 1));
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|&c| c == '*')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs() {
+        assert!(glob("test*", "testprobe2"));
+        assert!(glob("*probe?", "testprobe2"));
+        assert!(!glob("*probe?", "testprobe"));
+        assert!(glob("x", "x"));
+        assert!(!glob("x", "xy"));
+    }
+
+    #[test]
+    fn library_names() {
+        assert!(names_library("c", "libc.so.6"));
+        assert!(names_library("libc", "libc.so.6"));
+        assert!(names_library("python3", "python3"));
+        assert!(!names_library("c", "libcrypt.so.1"));
+    }
+
+    #[test]
+    fn without_a_path_a_process_is_needed() {
+        let e = files("", None).unwrap_err();
+        assert!(e.contains("-p PID"), "{e}");
+        assert_eq!(
+            files("/bin/true", None).unwrap(),
+            [PathBuf::from("/bin/true")]
+        );
+    }
+}
