@@ -4,7 +4,25 @@
 //! `tracerun`; its merged stdout/stderr is then checked like bpftrace's Python engine does
 //! (`tests/runtime/engine/runner.py`, summarised in the suite's `TESTS-README.md`). See
 //! [`plan`] for the exact skip rules, [`run`] for timing and verdicts, [`check`] for the
-//! matchers.
+//! matchers, [`cli`] for the translation of bpftrace's command line.
+//!
+//! Two ways to run a record:
+//! - direct: `PROG`, and `RUN` lines that are a plain `{{BPFTRACE}} [flags] (-e PROG |
+//!   FILE) [ARGS]` whose flags translate ([`cli`]: `-q`, `-f json`, `--unsafe`, `-o`,
+//!   `--include`, `-I`, `--no-warnings`): the runner runs `tracec`, then `tracerun`;
+//! - shell: every other `RUN` line (pipes, `;`, `-l`, `--version`, `-p`, flags tracec
+//!   does not implement, ...) runs with `sh -c`, `{{BPFTRACE}}` replaced by the
+//!   `bpftrace-shim` executable (`tests/shim.rs`), which parses the same command line
+//!   with [`cli`], compiles with `tracec` and execs `tracerun`; an unsupported flag is
+//!   an error it prints, so such a record runs and fails instead of being skipped. As in
+//!   bpftrace's engine, the program gets `__BPFTRACE_NOTIFY_PROBES_ATTACHED=1` and
+//!   "attached" is that line on its output (`tracerun` prints it).
+//!
+//! Adaptation of the environment to the suite: the suite assumes the traced process is
+//! called `bpftrace` (`comm == "bpftrace"` in BEGIN, `pidof bpftrace`, iterators over
+//! tasks). So `tracerun` is always started through a symlink named `bpftrace`
+//! (`SCRATCH/bin/run/bpftrace`), and the shim through `SCRATCH/bin/bpftrace`; the kernel
+//! takes `comm` from the name the program was executed by.
 //!
 //! Semantics (as in the Python engine unless noted):
 //! - output is stdout and stderr merged, in arrival order, with `tracec`'s own output

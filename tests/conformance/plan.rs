@@ -14,7 +14,8 @@ use super::parse::{ExpectMode, Record};
 use super::scan::{attaches_nothing, probe_types, shell_words, UNATTACHABLE};
 
 /// `ENV` variables the toolchain honours. bpftrace's `BPFTRACE_*` settings are not
-/// supported yet, so records setting them are skipped.
+/// supported yet (tracec does not apply `max_strlen`, `BPFTRACE_DUMMY_TS_MAP` replaces
+/// the clock of `tseries` at compile time, ...), so records setting them are skipped.
 pub const SUPPORTED_ENV: &[&str] = &[];
 
 /// Features of `REQUIRES_FEATURE` (bpftrace `--info` names) that this toolchain on this
