@@ -447,18 +447,25 @@ impl<'a> Session<'a> {
                 continue;
             };
             ran = true;
+            // The iterator visits every element within the read(2) calls, so an
+            // exit() in it ends the session only after the whole walk: everything it
+            // printed is shown (as bpftrace does), then the session stops.
+            let mut exited = false;
             let mut buf = vec![0u8; 4096];
             loop {
                 let n = file
                     .read(&mut buf)
                     .map_err(|e| Error::new(format!("cannot read {}: {e}", probe.name)))?;
                 let records = self.drain();
-                if self.handle(&records) {
-                    return Ok(true);
+                for record in &records {
+                    exited |= self.handle(std::slice::from_ref(record));
                 }
                 if n == 0 {
                     break;
                 }
+            }
+            if exited {
+                return Ok(true);
             }
         }
         Ok(ran)

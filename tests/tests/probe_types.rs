@@ -52,6 +52,18 @@ fn rawtracepoint_software_and_iter_run() {
     let o = run(&it);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), "kthreadd 2");
+    // exit() in an iterator ends the session after the whole walk, so every task is
+    // printed, down to tracerun itself.
+    let all = compile_text(
+        &dir,
+        "all",
+        "iter:task { printf(\"%d %s\\n\", ctx.task->pid, ctx.task->comm); exit(); }",
+    );
+    let o = run(&all);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.lines().any(|l| l == "2 kthreadd"), "{out}");
+    assert!(out.lines().any(|l| l.ends_with(" tracerun")), "{out}");
 }
 
 #[test]
