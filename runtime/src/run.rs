@@ -329,6 +329,13 @@ impl<'a> Session<'a> {
         }
         notify_attached();
         stop |= self.handle(&begin_records);
+        // Nothing but BEGIN/END: nothing can fire, so the session ends after BEGIN
+        // (as bpftrace does since it stopped requiring exit() there).
+        stop |= self
+            .meta
+            .probes
+            .iter()
+            .all(|p| matches!(p.attach, Attach::Begin | Attach::End));
         if !stop {
             if let Some(c) = child.as_deref_mut() {
                 c.start();

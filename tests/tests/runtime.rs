@@ -27,6 +27,21 @@ END { printf("end %s\n", "done"); }"#,
 }
 
 #[test]
+fn a_script_of_only_begin_and_end_exits_after_begin() {
+    let Some(_k) = kernel_or_skip("begin_only") else {
+        return;
+    };
+    // No exit(): with nothing to attach, the session ends after BEGIN, runs END and
+    // prints the maps (run_to_exit fails if it has not exited within 20 s).
+    let run = run_to_exit(
+        "begin-only",
+        "BEGIN { printf(\"hi\\n\"); @n = 7; } END { printf(\"bye\\n\"); }",
+        &[],
+    );
+    assert_eq!(run.stdout_text(), "hi\nbye\n\n\n@n: 7\n");
+}
+
+#[test]
 fn maps_print_at_exit() {
     let Some(_k) = kernel_or_skip("maps_exit") else {
         return;
