@@ -166,7 +166,7 @@ fn missing_tracepoints() {
     let d = expand_error("tracepoint:syscalls:sys_enter_nosuch", fixture());
     assert_eq!(
         d.message,
-        "tracepoint not found: tracepoint:syscalls:sys_enter_nosuch"
+        "No matches for tracepoint syscalls:sys_enter_nosuch."
     );
     let d = expand_error("tracepoint:syscalls:sys_enter_opnat", fixture());
     assert!(
@@ -179,10 +179,7 @@ fn missing_tracepoints() {
         .notes
         .contains(&"there is no tracepoint category 'nosuch'".to_string()));
     let d = expand_error("tracepoint:syscalls:nomatch_*", fixture());
-    assert_eq!(
-        d.message,
-        "tracepoint not found: tracepoint:syscalls:nomatch_*"
-    );
+    assert_eq!(d.message, "No matches for tracepoint syscalls:nomatch_*.");
     let d = expand_error("tracepoint:sched_switch", fixture());
     assert!(d.message.contains("needs a category and a name"));
     assert!(d
@@ -193,7 +190,7 @@ fn missing_tracepoints() {
         .contains("needs a category and a name"));
     assert!(expand_error("tracepoint:..:..", fixture())
         .message
-        .contains("not found"));
+        .starts_with("No matches for tracepoint"));
     let d = expand_error(
         "tracepoint:syscalls:sys_enter_openat",
         "/nonexistent".into(),

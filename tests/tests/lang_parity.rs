@@ -133,3 +133,23 @@ fn string_indexing() {
     };
     assert!(out.starts_with("foz 0 0 0\n"), "{out}");
 }
+
+#[test]
+fn division_by_a_run_time_zero_is_one_with_a_warning() {
+    let Some(_k) = kernel_or_skip("div_zero") else {
+        return;
+    };
+    let run = run_to_exit(
+        "div_zero",
+        "BEGIN { @z = 0; @one = 1; print(10 / @z); print(10 % @z); print(-7 / @one); clear(@z); clear(@one); exit(); }",
+        &[],
+    );
+    assert!(
+        run.stdout_text().starts_with("1\n1\n-7\n"),
+        "{}",
+        run.stdout_text()
+    );
+    let warning = "WARNING: Divide or modulo by 0 detected. This can lead to unexpected results. 1 is being used as the result.";
+    let all = format!("{}\n{}", run.stdout_text(), run.err_lines.join("\n"));
+    assert_eq!(all.matches(warning).count(), 2, "{all}");
+}

@@ -160,6 +160,9 @@ impl Lower<'_, '_> {
             TExprKind::StrContains { hay, needle } => Operand::Reg(self.strcontains(hay, needle)),
             TExprKind::StrLen(s) => Operand::Reg(self.strlen(s)),
             TExprKind::StrIndex { base, index } => self.str_index(base, index),
+            TExprKind::DivChecked { op, lhs, rhs, warn } => {
+                Operand::Reg(self.div_checked(*op, lhs, rhs, *warn))
+            }
             TExprKind::DeleteElem { map, keys } => Operand::Reg(self.map_delete_value(*map, keys)),
             TExprKind::TupleGet { base, index } => self.tuple_get_int(base, *index),
             // A tuple is never an integer; sema does not let one through.

@@ -10,6 +10,7 @@ mod agg_read;
 mod builtins;
 mod calls;
 mod control;
+mod div;
 mod events;
 mod expr;
 mod for_map;

@@ -26,7 +26,7 @@ pub(super) fn expand(ap: &AttachPoint, env: &Env) -> Result<Vec<ExpandedProbe>, 
     if let Some(m) = module {
         if !matches(m, "vmlinux") {
             return Err(
-                err(format!("No matches for rawtracepoint {m}:{event}"))
+                err(format!("No matches for rawtracepoint {m}:{event}."))
                     .with_note("tracec reads only the kernel's BTF (vmlinux); kernel module tracepoints are not supported yet"),
             );
         }
@@ -38,7 +38,7 @@ pub(super) fn expand(ap: &AttachPoint, env: &Env) -> Result<Vec<ExpandedProbe>, 
         let all = btf_funcs::names_with_prefix(&btf, Kind::Typedef, RAWTP_PREFIX);
         let found: Vec<String> = all.into_iter().filter(|n| matches(event, n)).collect();
         if found.is_empty() {
-            return Err(err(format!("No matches for rawtracepoint {event}")));
+            return Err(err(format!("No matches for rawtracepoint {event}.")));
         }
         found
     } else {
@@ -54,8 +54,10 @@ fn probe(
     name: &str,
 ) -> Result<ExpandedProbe, Diagnostic> {
     let Some(proto) = btf_funcs::rawtp_proto(btf, name) else {
-        let mut d = Diagnostic::error(ap.span, format!("unknown raw tracepoint '{name}'"))
-            .with_label("no btf_trace_ typedef in the kernel BTF");
+        // bpftrace's text; the name is in the note.
+        let mut d = Diagnostic::error(ap.span, "Probe has no valid attach points.")
+            .with_label("no btf_trace_ typedef in the kernel BTF")
+            .with_note(format!("there is no raw tracepoint '{name}'"));
         let all = btf_funcs::names_with_prefix(btf, Kind::Typedef, RAWTP_PREFIX);
         if let Some(best) = closest(name, all.iter().map(String::as_str)) {
             d = d.with_note(format!("did you mean '{best}'?"));

@@ -44,7 +44,8 @@ fn context_of(
     }))
 }
 
-/// "tracepoint not found", with a suggestion when a close name exists.
+/// bpftrace's "No matches for tracepoint C:N.", with a suggestion when a close name
+/// exists.
 fn not_found(
     src: &dyn TracepointSource,
     ap: &AttachPoint,
@@ -52,11 +53,8 @@ fn not_found(
     name: &str,
 ) -> Diagnostic {
     let wanted = format!("{category}:{name}");
-    let mut d = Diagnostic::error(
-        ap.span,
-        format!("tracepoint not found: tracepoint:{wanted}"),
-    )
-    .with_label("no such tracepoint");
+    let mut d = Diagnostic::error(ap.span, format!("No matches for tracepoint {wanted}."))
+        .with_label("no such tracepoint");
     let Ok(events) = src.events() else {
         return d;
     };

@@ -539,7 +539,7 @@ impl Checker {
 
     /// A copy of printf `id` whose format carries a [`LOCATION_MARK`] for `span`:
     /// the driver, which has the source text, turns it into `NAME:L:C-C: LEVEL: `.
-    fn locate_printf(&mut self, id: u32, span: Span, level: &str) -> u32 {
+    pub(super) fn locate_printf(&mut self, id: u32, span: Span, level: &str) -> u32 {
         let Some(spec) = self.printfs.get(id as usize).cloned() else {
             return id;
         };
@@ -553,7 +553,7 @@ impl Checker {
         self.intern_printf(PrintfSpec { format, ..spec })
     }
 
-    fn intern_printf(&mut self, spec: PrintfSpec) -> u32 {
+    pub(super) fn intern_printf(&mut self, spec: PrintfSpec) -> u32 {
         if let Some(i) = self.printfs.iter().position(|p| *p == spec) {
             return i as u32;
         }

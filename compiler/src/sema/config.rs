@@ -18,6 +18,19 @@ pub struct ScriptConfig {
     pub print_maps_on_exit: bool,
     /// `stack_mode`: how `kstack`/`ustack` print unless the call names a mode.
     pub stack_mode: Option<tracec_meta::StackMode>,
+    /// `missing_probes`: what an attach point that matches nothing is.
+    pub missing_probes: MissingProbes,
+}
+
+/// `missing_probes = error | warn | ignore`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MissingProbes {
+    /// The default: the script does not compile.
+    Error,
+    /// A warning, `... Skipping.`; the other attach points stay.
+    Warn,
+    /// Silently skipped.
+    Ignore,
 }
 
 impl Default for ScriptConfig {
@@ -26,6 +39,7 @@ impl Default for ScriptConfig {
             max_map_keys: DEFAULT_MAX_ENTRIES,
             print_maps_on_exit: true,
             stack_mode: None,
+            missing_probes: MissingProbes::Error,
         }
     }
 }
@@ -117,10 +131,46 @@ pub fn check(items: &[ConfigItem], diags: &mut Vec<Diagnostic>) -> ScriptConfig 
                 )),
             },
             "license" => check_license(item, diags),
+            "missing_probes" => {
+                let v = match &item.value {
+                    ConfigValue::Ident(s) | ConfigValue::Str(s) => s.as_str(),
+                    ConfigValue::Int(_) => "",
+                };
+                cfg.missing_probes = match v {
+                    "error" => MissingProbes::Error,
+                    "warn" => MissingProbes::Warn,
+                    "ignore" => MissingProbes::Ignore,
+                    _ => {
+                        diags.push(Diagnostic::error(
+                            item.span,
+                            format!("{}: expects error, warn or ignore", item.key),
+                        ));
+                        continue;
+                    }
+                };
+            }
             _ => {}
         }
     }
     cfg
+}
+
+/// An attach point's expansion error under `missing_probes`: an attach point that
+/// matches nothing ("No matches for ...") is an error, a warning (`... Skipping.`) or
+/// nothing; other errors stay errors.
+pub fn missing_probe(cfg: &ScriptConfig, d: Diagnostic) -> Option<Diagnostic> {
+    if !d.message.starts_with("No matches for ") {
+        return Some(d);
+    }
+    match cfg.missing_probes {
+        MissingProbes::Error => Some(d),
+        MissingProbes::Warn => Some(Diagnostic {
+            severity: crate::diag::Severity::Warning,
+            message: format!("{} Skipping.", d.message),
+            ..d
+        }),
+        MissingProbes::Ignore => None,
+    }
 }
 
 /// The licenses bpftrace accepts (the GPL-compatible ones the kernel knows). The
@@ -181,6 +231,34 @@ mod tests {
         assert_eq!(d.len(), 1);
         assert_eq!(d[0].message, "bad_config: not a known configuration option");
         assert_eq!(d[0].span, Span::new(11, 25));
+    }
+
+    #[test]
+    fn missing_probes_policy() {
+        let mut d = Vec::new();
+        let missing = Diagnostic::error(Span::new(0, 3), "No matches for tracepoint a:b.");
+        let other = Diagnostic::error(Span::new(0, 3), "tracepoint probe needs a name");
+        let warn = check(
+            &[item("missing_probes", ConfigValue::Ident("warn".into()))],
+            &mut d,
+        );
+        let w = missing_probe(&warn, missing.clone()).unwrap();
+        assert!(!w.is_error());
+        assert_eq!(w.message, "No matches for tracepoint a:b. Skipping.");
+        assert!(missing_probe(&warn, other.clone()).unwrap().is_error());
+        let ignore = check(
+            &[item("missing_probes", ConfigValue::Ident("ignore".into()))],
+            &mut d,
+        );
+        assert_eq!(missing_probe(&ignore, missing.clone()), None);
+        assert!(missing_probe(&ScriptConfig::default(), missing)
+            .unwrap()
+            .is_error());
+        check(
+            &[item("missing_probes", ConfigValue::Ident("maybe".into()))],
+            &mut d,
+        );
+        assert_eq!(d.len(), 1);
     }
 
     #[test]

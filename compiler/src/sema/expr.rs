@@ -530,6 +530,9 @@ impl Checker {
                 return int(v, ty, span);
             }
         }
+        if matches!(aop, Arith::Div { .. } | Arith::Mod { .. }) && konst(&rhs).is_none() {
+            return self.div_checked(aop, lhs, rhs, ty, span);
+        }
         TExpr {
             kind: TExprKind::Arith {
                 op: aop,

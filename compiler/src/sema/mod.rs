@@ -161,7 +161,11 @@ fn analyze(
             }
             match expand(ap) {
                 Ok(list) => concrete.extend(list.into_iter().map(|e| (pi, e))),
-                Err(d) => diags.push(d),
+                Err(d) => {
+                    if let Some(d) = config::missing_probe(&config, d) {
+                        diags.push(d);
+                    }
+                }
             }
         }
     }

@@ -1,5 +1,6 @@
-//! Pointer arithmetic: `$p + n` and `$p - n` move by `n` elements of the pointee
-//! (`(int32 *)0x32 + 1` is `0x36`), as in C and bpftrace.
+//! Arithmetic with bpftrace's own rules: pointer arithmetic (`$p + n` and `$p - n`
+//! move by `n` elements of the pointee: `(int32 *)0x32 + 1` is `0x36`), and division
+//! by a run-time zero (the result is 1, with a warning).
 
 use super::types::*;
 use super::Checker;
@@ -18,6 +19,37 @@ impl Checker {
                 .and_then(|b| b.size_of(id).ok())
                 .unwrap_or(1)
                 .max(1),
+        }
+    }
+}
+
+/// bpftrace's run-time warning for a zero divisor.
+pub(super) const DIV_ZERO_WARNING: &str = "Divide or modulo by 0 detected. This can lead to unexpected results. 1 is being used as the result.";
+
+impl Checker {
+    /// `lhs / rhs` or `lhs % rhs` whose divisor is not a constant.
+    pub(super) fn div_checked(
+        &mut self,
+        op: Arith,
+        lhs: TExpr,
+        rhs: TExpr,
+        ty: Type,
+        span: Span,
+    ) -> TExpr {
+        let id = self.intern_printf(tracec_meta::PrintfSpec {
+            format: DIV_ZERO_WARNING.to_string(),
+            args: Vec::new(),
+        });
+        let warn = self.locate_printf(id, span, "WARNING");
+        TExpr {
+            kind: TExprKind::DivChecked {
+                op,
+                lhs: Box::new(lhs),
+                rhs: Box::new(rhs),
+                warn,
+            },
+            ty,
+            span,
         }
     }
 }

@@ -299,9 +299,10 @@ fn constant_folding_and_signedness() {
             ..
         }
     ));
+    // A divisor known only at run time is checked for zero.
     assert!(matches!(
         first_expr(&c, 4).kind,
-        TExprKind::Arith {
+        TExprKind::DivChecked {
             op: Arith::Div { signed: false },
             ..
         }

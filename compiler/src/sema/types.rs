@@ -251,6 +251,14 @@ pub struct TExpr {
 pub enum TExprKind {
     /// A constant (literals and folded arithmetic).
     Int(i64),
+    /// `a / b` or `a % b` with a divisor known only at run time: when it is 0 the
+    /// result is 1 and printf `warn` (a located warning) is sent, as bpftrace does.
+    DivChecked {
+        op: Arith,
+        lhs: Box<TExpr>,
+        rhs: Box<TExpr>,
+        warn: u32,
+    },
     /// `$s[i]`: the byte (a signed `char`) at index `i` of a string; 0 past its end.
     StrIndex {
         base: Box<TExpr>,
