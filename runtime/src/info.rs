@@ -276,6 +276,7 @@ pub fn ty_name(t: &Ty) -> String {
                 .join(", ")
         ),
         Ty::Bool { .. } => "bool".into(),
+        Ty::Enum { size, .. } => format!("enum ({} bytes)", size),
         Ty::Record { fields } => format!(
             "{{ {} }}",
             fields

@@ -143,7 +143,10 @@ fn append_expected(msg: &mut String, expected: &[String]) {
     }
     if has(&names, "attach point") {
         groups.push("a probe".into());
-        remove(&mut names, &["attach point", "C definition", "config", "macro", "let"]);
+        remove(
+            &mut names,
+            &["attach point", "C definition", "config", "macro", "let"],
+        );
     }
     let had_ops = has(&names, "+") && has(&names, "==");
     let had_assign = has(&names, "=");

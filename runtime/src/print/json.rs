@@ -63,6 +63,11 @@ pub fn value(v: &Value) -> String {
             format!("[{}]", parts.join(","))
         }
         Value::Bool(b) => b.to_string(),
+        // JSON output keeps enums as numbers (bpftrace's compatibility choice).
+        Value::Enum {
+            bits, signed: true, ..
+        } => int(*bits as i64),
+        Value::Enum { bits, .. } => uint(*bits),
         Value::Record(fields) => {
             let parts: Vec<String> = fields
                 .iter()
