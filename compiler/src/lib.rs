@@ -198,7 +198,7 @@ pub fn finish(
             })
         })
         .collect();
-    let metadata = tracec_meta::Metadata {
+    let mut metadata = tracec_meta::Metadata {
         core_relocs,
         compiler_version: env!("CARGO_PKG_VERSION").to_string(),
         source_name: options.source_name.clone(),
@@ -213,6 +213,7 @@ pub fn finish(
         print_values: lowered.print_values.clone(),
         skip_maps_on_exit: !checked.config.print_maps_on_exit,
     };
+    sema::enums::fill_variants(&mut metadata, &checked.enums);
     let meta_bytes = tracec_meta::encode(&metadata);
     let input = obj::ObjectInput {
         functions: &functions,

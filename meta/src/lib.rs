@@ -132,6 +132,36 @@ pub enum Ty {
     /// addresses), printed as the name of the function holding the address, or the
     /// address in hex when none does. Format 1.5.
     Sym { user: bool },
+    /// An integer of enum type (`enum Foo`): printed as the name of its enumerator
+    /// (or the number when none has the value) by `print`, in maps and by printf
+    /// `%s`; `%d` and JSON output print the number. `id` identifies the enum within
+    /// the object. Format 1.4.
+    Enum {
+        size: u8,
+        signed: bool,
+        id: u32,
+        variants: Vec<EnumVariant>,
+    },
+}
+
+/// One enumerator of a [`Ty::Enum`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct EnumVariant {
+    pub name: String,
+    pub value: i64,
+}
+
+impl Ty {
+    /// The enumerator of an enum type with value `v` (two's complement bits).
+    pub fn enum_name(&self, v: u64) -> Option<&str> {
+        match self {
+            Ty::Enum { variants, .. } => variants
+                .iter()
+                .find(|e| e.value as u64 == v)
+                .map(|e| e.name.as_str()),
+            _ => None,
+        }
+    }
 }
 
 /// How a stack is printed (bpftrace's `stack_mode`).
@@ -166,7 +196,7 @@ impl Ty {
     /// Bytes the value occupies.
     pub fn size(&self) -> u32 {
         match self {
-            Ty::Int { size, .. } => u32::from(*size),
+            Ty::Int { size, .. } | Ty::Enum { size, .. } => u32::from(*size),
             Ty::Str { size } => *size,
             Ty::Ptr => 8,
             Ty::Tuple { fields } => fields

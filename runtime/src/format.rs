@@ -23,6 +23,14 @@ pub enum Arg {
     /// String bytes, without the terminating NUL.
     Str(Vec<u8>),
     Ptr(u64),
+    /// An integer of enum type: `%s` prints `name` (the number without one), every
+    /// other conversion the number.
+    Enum {
+        bits: u64,
+        size: u8,
+        signed: bool,
+        name: Option<Vec<u8>>,
+    },
 }
 
 impl Arg {
@@ -174,6 +182,24 @@ pub fn count_conversions(fmt: &str) -> usize {
 }
 
 fn format_one(out: &mut Vec<u8>, spec: &Spec, arg: &Arg) {
+    if let Arg::Enum {
+        bits,
+        size,
+        signed,
+        name,
+    } = arg
+    {
+        let as_int = Arg::Int {
+            bits: *bits,
+            size: *size,
+            signed: *signed,
+        };
+        let shown = match name {
+            Some(n) if spec.conv == b's' => Arg::Str(n.clone()),
+            _ => as_int,
+        };
+        return format_one(out, spec, &shown);
+    }
     match spec.conv {
         b'd' | b'i' => {
             let v = signed_value(arg, spec.int_bits);
@@ -218,7 +244,7 @@ fn format_one(out: &mut Vec<u8>, spec: &Spec, arg: &Arg) {
         b'p' => {
             let v = match arg {
                 Arg::Ptr(p) => *p,
-                Arg::Int { bits, .. } => *bits,
+                Arg::Int { bits, .. } | Arg::Enum { bits, .. } => *bits,
                 Arg::Str(_) => 0,
             };
             if v == 0 {
@@ -237,7 +263,7 @@ fn format_one(out: &mut Vec<u8>, spec: &Spec, arg: &Arg) {
         }
         b'c' => {
             let byte = match arg {
-                Arg::Int { bits, .. } | Arg::Ptr(bits) => *bits as u8,
+                Arg::Int { bits, .. } | Arg::Enum { bits, .. } | Arg::Ptr(bits) => *bits as u8,
                 Arg::Str(s) => s.first().copied().unwrap_or(0),
             };
             pad(out, spec, &[byte]);
@@ -247,7 +273,7 @@ fn format_one(out: &mut Vec<u8>, spec: &Spec, arg: &Arg) {
             // for values it cannot symbolize.
             let text = match arg {
                 Arg::Str(s) => s.clone(),
-                Arg::Int { bits, signed, .. } => {
+                Arg::Int { bits, signed, .. } | Arg::Enum { bits, signed, .. } => {
                     if *signed {
                         (*bits as i64).to_string().into_bytes()
                     } else {
@@ -268,8 +294,10 @@ fn format_one(out: &mut Vec<u8>, spec: &Spec, arg: &Arg) {
 /// The argument as C's `%d` sees it after promotion.
 fn signed_value(arg: &Arg, int_bits: u32) -> i64 {
     let v = match *arg {
-        Arg::Int { bits, size, .. } if size <= 4 => i64::from(bits as u32 as i32),
-        Arg::Int { bits, .. } | Arg::Ptr(bits) => bits as i64,
+        Arg::Int { bits, size, .. } | Arg::Enum { bits, size, .. } if size <= 4 => {
+            i64::from(bits as u32 as i32)
+        }
+        Arg::Int { bits, .. } | Arg::Enum { bits, .. } | Arg::Ptr(bits) => bits as i64,
         Arg::Str(_) => 0,
     };
     match int_bits {
@@ -283,8 +311,10 @@ fn signed_value(arg: &Arg, int_bits: u32) -> i64 {
 /// The argument as C's `%u`/`%x`/`%o` sees it after promotion.
 fn unsigned_value(arg: &Arg, int_bits: u32) -> u64 {
     let v = match *arg {
-        Arg::Int { bits, size, .. } if size <= 4 => u64::from(bits as u32),
-        Arg::Int { bits, .. } | Arg::Ptr(bits) => bits,
+        Arg::Int { bits, size, .. } | Arg::Enum { bits, size, .. } if size <= 4 => {
+            u64::from(bits as u32)
+        }
+        Arg::Int { bits, .. } | Arg::Enum { bits, .. } | Arg::Ptr(bits) => bits,
         Arg::Str(_) => 0,
     };
     match int_bits {

@@ -310,6 +310,7 @@ pub fn ty_name(t: &Ty) -> String {
         Ty::Stack { user: false, .. } => "kstack".into(),
         Ty::Sym { user: true } => "usym".into(),
         Ty::Sym { user: false } => "ksym".into(),
+        Ty::Enum { size, .. } => format!("enum ({} bytes)", size),
         Ty::Record { fields } => format!(
             "{{ {} }}",
             fields

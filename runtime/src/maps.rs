@@ -221,7 +221,7 @@ fn bytes_at(bytes: &[u8], offset: u32, size: u32) -> &[u8] {
 /// (the whole buffer) bytewise; pointers as unsigned addresses.
 pub fn sort_keys(key: &Ty, entries: &mut [(Vec<u8>, Value)]) {
     let sort_field = |entries: &mut [(Vec<u8>, Value)], offset: u32, ty: &Ty| match ty {
-        Ty::Int { size, .. } => {
+        Ty::Int { size, .. } | Ty::Enum { size, .. } => {
             entries.sort_by_key(|(k, _)| int_at(k, offset, *size));
         }
         Ty::Str { size } => {

@@ -21,6 +21,13 @@ pub enum Value {
         indent: bool,
         lines: Vec<String>,
     },
+    /// An integer of enum type and the name of its enumerator, if one has the value.
+    Enum {
+        bits: u64,
+        size: u8,
+        signed: bool,
+        name: Option<String>,
+    },
 }
 
 /// Read a little-endian integer of `size` bytes (1, 2, 4 or 8), sign-extending if asked.
@@ -83,6 +90,15 @@ impl Value {
             Ty::Bool { .. } => Value::Bool(*bytes.first()? != 0),
             Ty::Stack { user, mode, limit } => crate::stacks::decode(*user, *mode, *limit, bytes)?,
             Ty::Sym { user } => crate::stacks::decode_sym(*user, bytes)?,
+            Ty::Enum { size, signed, .. } => {
+                let bits = read_int(bytes, *size, *signed)?;
+                Value::Enum {
+                    bits,
+                    size: *size,
+                    signed: *signed,
+                    name: ty.enum_name(bits).map(str::to_string),
+                }
+            }
             Ty::Record { fields } => Value::Record(
                 fields
                     .iter()
@@ -114,6 +130,11 @@ impl Value {
             }
             Value::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
             Value::Stack { indent, lines } => crate::stacks::text(*indent, lines, 8, out),
+            Value::Enum { name: Some(n), .. } => out.extend_from_slice(n.as_bytes()),
+            Value::Enum {
+                bits, signed: true, ..
+            } => out.extend_from_slice((*bits as i64).to_string().as_bytes()),
+            Value::Enum { bits, .. } => out.extend_from_slice(bits.to_string().as_bytes()),
             Value::Record(fields) => {
                 out.extend_from_slice(b"{ ");
                 for (i, (name, v)) in fields.iter().enumerate() {
@@ -159,6 +180,20 @@ impl Value {
                 signed: false,
             },
             (Value::Tuple(_) | Value::Record(_) | Value::Stack { .. }, _) => Arg::Str(self.text()),
+            (
+                Value::Enum {
+                    bits,
+                    size,
+                    signed,
+                    name,
+                },
+                _,
+            ) => Arg::Enum {
+                bits: *bits,
+                size: *size,
+                signed: *signed,
+                name: name.as_ref().map(|n| n.as_bytes().to_vec()),
+            },
         }
     }
 }

@@ -273,6 +273,8 @@ pub enum TypeBase {
     Bool,
     /// `struct name` / `union name`.
     Record { name: String, union: bool },
+    /// `enum name`.
+    Enum { name: String },
 }
 
 impl TypeName {
@@ -286,6 +288,7 @@ impl TypeName {
             TypeBase::Record { name, union } => {
                 format!("{} {name}", if *union { "union" } else { "struct" })
             }
+            TypeBase::Enum { name } => format!("enum {name}"),
         };
         if self.pointers == 0 {
             base

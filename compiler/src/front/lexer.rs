@@ -54,6 +54,8 @@ pub enum Tok {
     Struct,
     #[token("union")]
     Union,
+    #[token("enum")]
+    Enum,
     /// A fixed-width integer type name: `int8` ... `uint64`.
     #[token("int8", |_| "int8".to_string())]
     #[token("int16", |_| "int16".to_string())]

@@ -100,7 +100,7 @@ pub(crate) fn key_layout(keys: &[Type]) -> (Vec<(u32, Type)>, u32) {
 
 pub(crate) fn data_type(t: Type) -> DataType {
     match t {
-        Type::Int { signed } => DataType::Int { size: 8, signed },
+        Type::Int { signed, .. } => DataType::Int { size: 8, signed },
         Type::Str { size } => DataType::Str { size },
         Type::Ptr { .. } => DataType::Ptr,
         Type::Bool => DataType::U64,

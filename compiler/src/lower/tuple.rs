@@ -18,7 +18,7 @@ pub(super) fn data_type(t: &TupleTy) -> DataType {
             name: f.name.clone().unwrap_or_else(|| format!("f{i}")),
             offset: f.offset,
             ty: match f.ty {
-                Type::Int { signed } => DataType::Int {
+                Type::Int { signed, .. } => DataType::Int {
                     size: f.size as u8,
                     signed,
                 },

@@ -18,7 +18,7 @@ pub(super) fn readable(kind: AggKind) -> bool {
 pub(super) fn value_type(kind: AggKind, signed: bool) -> Type {
     match kind {
         AggKind::Count => Type::U64,
-        _ => Type::Int { signed },
+        _ => Type::int(signed),
     }
 }
 
@@ -38,7 +38,7 @@ mod tests {
     #[test]
     fn types() {
         assert_eq!(value_type(AggKind::Count, true), Type::U64);
-        assert_eq!(value_type(AggKind::Sum, true), Type::Int { signed: true });
-        assert_eq!(value_type(AggKind::Max, false), Type::Int { signed: false });
+        assert_eq!(value_type(AggKind::Sum, true), Type::int(true));
+        assert_eq!(value_type(AggKind::Max, false), Type::int(false));
     }
 }

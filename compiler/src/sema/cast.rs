@@ -40,6 +40,7 @@ impl Checker {
                 },
                 TypeBase::Bool if ty.pointers == 1 => Pointee::Sized { size: 1 },
                 TypeBase::Int { .. } | TypeBase::Bool => Pointee::Ptr,
+                TypeBase::Enum { .. } => Pointee::Other,
             };
             let user = match inner.ty {
                 Type::Ptr { user, .. } => user,
@@ -51,7 +52,8 @@ impl Checker {
                 ..inner
             };
         }
-        match ty.base {
+        match &ty.base {
+            TypeBase::Enum { name } => self.enum_cast(name, inner, span, ty.span),
             TypeBase::Record { .. } => {
                 self.error(
                     ty.span,
@@ -63,7 +65,7 @@ impl Checker {
                 );
                 poisoned(span)
             }
-            TypeBase::Int { bits, signed } => int_cast(inner, bits, signed, span),
+            TypeBase::Int { bits, signed } => int_cast(inner, *bits, *signed, span),
             TypeBase::Bool => bool_cast(inner, span),
         }
     }
@@ -95,7 +97,7 @@ fn bool_cast(inner: TExpr, span: Span) -> TExpr {
 
 /// `(intN)e` / `(uintN)e`: truncate, then sign- or zero-extend to 64 bits.
 fn int_cast(inner: TExpr, bits: u8, signed: bool, span: Span) -> TExpr {
-    let ty = Type::Int { signed };
+    let ty = Type::int(signed);
     let bits = u32::from(bits).clamp(8, 64);
     if let TExprKind::Int(v) = inner.kind {
         let shift = 64 - bits;

@@ -63,7 +63,7 @@ impl Checker {
     /// The type a `let` declares.
     fn declared_type(&mut self, t: &TypeName) -> Option<Type> {
         match (&t.base, t.pointers) {
-            (TypeBase::Int { signed, .. }, 0) => Some(Type::Int { signed: *signed }),
+            (TypeBase::Int { signed, .. }, 0) => Some(Type::int(*signed)),
             (TypeBase::Int { bits: 8, .. }, 1) => Some(Type::Ptr {
                 user: false,
                 to: Pointee::Char,

@@ -189,7 +189,7 @@ impl Checker {
                     size: f.size,
                     signed,
                 },
-                Type::Int { signed },
+                Type::int(signed),
             ),
             TpType::Ptr {
                 user,
@@ -500,7 +500,7 @@ impl Checker {
                 lhs.ty
             }
             (_, Arith::Sub) => Type::I64,
-            _ => Type::Int { signed },
+            _ => Type::int(signed),
         };
         if let (Some(a), Some(b)) = (konst(&lhs), konst(&rhs)) {
             let v = match aop {
@@ -647,8 +647,9 @@ impl Checker {
             (Type::Str { size: a }, Type::Str { size: b }) => Type::Str { size: a.max(b) },
             (Type::Ptr { .. }, b) if b.is_scalar() => then.ty,
             (Type::Int { .. }, Type::Ptr { .. }) => els.ty,
-            (Type::Int { .. }, Type::Int { .. }) => Type::Int {
+            (Type::Int { enum_id: a, .. }, Type::Int { enum_id: b, .. }) => Type::Int {
                 signed: signed_op(&then, &els),
+                enum_id: if a == b { a } else { None },
             },
             (Type::Bool, Type::Bool) => Type::Bool,
             (a @ Type::Tuple(_), b @ Type::Tuple(_)) if a.merge(b).is_some() => {

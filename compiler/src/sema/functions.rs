@@ -248,6 +248,12 @@ impl Checker {
                     size: 8,
                     signed: false,
                 },
+                (
+                    ConvKind::Str,
+                    Type::Int {
+                        enum_id: Some(_), ..
+                    },
+                ) => a.ty.meta(),
                 (ConvKind::Int, Type::Int { .. } | Type::Ptr { .. })
                 | (ConvKind::Ptr, Type::Int { .. } | Type::Ptr { .. })
                 | (ConvKind::Str, Type::Str { .. } | Type::Stack(_)) => {

@@ -22,6 +22,10 @@ impl Checker {
             ExprKind::Cast { ty, .. } => match &ty.base {
                 TypeBase::Int { bits, .. } => Some(u32::from(*bits / 8).clamp(1, 8)),
                 TypeBase::Bool => Some(1),
+                TypeBase::Enum { name } => {
+                    let btf = self.btf(ty.span, "sizeof");
+                    btf.and_then(|b| b.find_enum(name).and_then(|id| b.size_of(id).ok()))
+                }
                 TypeBase::Record { name, union } => self
                     .record(name, *union, ty.span)
                     .and_then(|id| self.btf(ty.span, "sizeof")?.size_of(id).ok()),

@@ -116,6 +116,14 @@ impl KernelBtf {
         }
     }
 
+    /// The BTF if it has been read already.
+    pub(super) fn loaded_btf(&self) -> Option<Arc<kbtf::Btf>> {
+        match &self.loaded {
+            Some(Ok(b)) => Some(b.clone()),
+            _ => None,
+        }
+    }
+
     fn get(&mut self) -> Result<Arc<kbtf::Btf>, String> {
         if self.loaded.is_none() {
             let path = self.path();
@@ -473,7 +481,7 @@ impl Checker {
                 }
             };
             let field_ty = match read {
-                KernelRead::Int { signed, .. } => Type::Int { signed },
+                KernelRead::Int { signed, .. } => Type::int(signed),
                 KernelRead::Chars { len } => Type::Str { size: len },
                 KernelRead::Ptr => {
                     let target = t.raw_type();

@@ -18,6 +18,8 @@ pub struct EnumConst {
     pub value: i64,
     /// Whether the value is used as signed: its enum is signed, or it is negative.
     pub signed: bool,
+    /// The BTF id of the enum.
+    pub enum_id: u32,
 }
 
 /// Every enumerator of `btf` by name; the first enum (by type id) defining a name
@@ -36,6 +38,7 @@ pub fn enum_constants(btf: &kbtf::Btf) -> HashMap<String, EnumConst> {
             let c = EnumConst {
                 value: v.value as i64,
                 signed: signed || v.value < 0,
+                enum_id: t.id(),
             };
             // The script's own enums (appended last) win over the kernel's.
             if btf.is_local(t.id()) {
@@ -53,9 +56,13 @@ impl Checker {
     /// read and defines it.
     pub(super) fn enum_constant(&mut self, name: &str, span: Span) -> Option<TExpr> {
         let c = self.kernel.enum_constant(name)?;
+        self.use_enum(c.enum_id);
         Some(TExpr {
             kind: TExprKind::Int(c.value),
-            ty: Type::Int { signed: c.signed },
+            ty: Type::Int {
+                signed: c.signed,
+                enum_id: Some(c.enum_id),
+            },
             span,
         })
     }
@@ -73,13 +80,10 @@ mod tests {
         };
         let all = enum_constants(&btf);
         // include/net/tcp_states.h and enum skb_drop_reason's first entries are ABI.
-        assert_eq!(
-            all.get("TCP_FIN_WAIT1"),
-            Some(&EnumConst {
-                value: 4,
-                signed: false
-            })
-        );
+        let fin = all.get("TCP_FIN_WAIT1").copied();
+        assert_eq!(fin.map(|c| (c.value, c.signed)), Some((4, false)));
+        let id = fin.map_or(0, |c| c.enum_id);
+        assert!(btf.ty(id).is_ok_and(|t| t.kind() == Kind::Enum));
         assert_eq!(all.get("TCP_CLOSE").map(|c| c.value), Some(7));
         assert_eq!(
             all.get("SKB_DROP_REASON_NOT_SPECIFIED").map(|c| c.value),

@@ -16,6 +16,7 @@ mod cast;
 pub mod config;
 mod control;
 pub mod decls;
+pub mod enums;
 mod expr;
 mod for_map;
 mod functions;
@@ -98,6 +99,9 @@ pub struct Checked {
     /// Structs and unions the script defines (name, is a union): not kernel types,
     /// so their fields are read without CO-RE relocations.
     pub local_records: Vec<(String, bool)>,
+    /// The enumerators of the enums used (id, enumerators), for
+    /// [`enums::fill_variants`].
+    pub enums: Vec<(u32, Vec<tracec_meta::EnumVariant>)>,
 }
 
 /// Check a script, expanding attach points with the probe providers. Kernel types
@@ -227,6 +231,7 @@ fn analyze(
         Attach::End => 2,
         _ => 1,
     });
+    let enums = ck.enum_table();
     let checked = Checked {
         probes: out,
         maps,
@@ -239,6 +244,7 @@ fn analyze(
         config,
         declared,
         local_records: std::mem::take(&mut ck.kernel.local_records),
+        enums,
     };
     (checked, errors)
 }
@@ -350,6 +356,8 @@ struct Checker {
     unsafe_calls: Vec<(String, ast::Span)>,
     /// The config block's `stack_mode` (bpftrace's default when unset).
     stack_mode: Option<tracec_meta::StackMode>,
+    /// Enums whose values may reach the runtime (see `enums.rs`).
+    used_enums: Vec<u32>,
 }
 
 impl Checker {

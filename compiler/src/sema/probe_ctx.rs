@@ -67,7 +67,7 @@ fn narrow(e: TExpr, size: u32, signed: bool) -> TExpr {
             lhs: Box::new(e),
             rhs: Box::new(shift.clone()),
         },
-        ty: Type::Int { signed },
+        ty: Type::int(signed),
         span,
     };
     TExpr {
@@ -76,7 +76,7 @@ fn narrow(e: TExpr, size: u32, signed: bool) -> TExpr {
             lhs: Box::new(up),
             rhs: Box::new(shift),
         },
-        ty: Type::Int { signed },
+        ty: Type::int(signed),
         span,
     }
 }
@@ -88,11 +88,12 @@ pub(super) fn btf_value(btf: &Btf, ty: TypeId) -> Result<(Type, u32), String> {
     match t.kind() {
         Kind::Int => {
             let i = t.int().unwrap_or_default();
-            Ok((Type::Int { signed: i.signed }, t.size().unwrap_or(8)))
+            Ok((Type::int(i.signed), t.size().unwrap_or(8)))
         }
         Kind::Enum | Kind::Enum64 => Ok((
             Type::Int {
                 signed: t.kind_flag(),
+                enum_id: Some(t.id()),
             },
             t.size().unwrap_or(8),
         )),

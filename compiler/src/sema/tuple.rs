@@ -143,7 +143,16 @@ impl TupleTy {
     /// The layout as the runtime reads it.
     pub fn meta(&self) -> Ty {
         let field_ty = |f: &TupleField| match f.ty {
-            Type::Int { signed } => Ty::Int {
+            Type::Int {
+                signed,
+                enum_id: Some(id),
+            } => Ty::Enum {
+                size: f.size as u8,
+                signed,
+                id,
+                variants: Vec::new(),
+            },
+            Type::Int { signed, .. } => Ty::Int {
                 size: f.size as u8,
                 signed,
             },
@@ -409,7 +418,7 @@ mod tests {
     use super::*;
 
     fn int(size: u32, signed: bool) -> (Option<String>, Type, u32) {
-        (None, Type::Int { signed }, size)
+        (None, Type::int(signed), size)
     }
 
     #[test]
@@ -456,7 +465,7 @@ mod tests {
 
     #[test]
     fn records_merge_by_name() {
-        let named = |n: &str, size| (Some(n.to_string()), Type::Int { signed: true }, size);
+        let named = |n: &str, size| (Some(n.to_string()), Type::int(true), size);
         let a = layout(vec![named("foo", 1), named("bar", 8)]);
         let b = layout(vec![named("bar", 1), named("foo", 8)]);
         let Some(Type::Tuple(m)) = Type::Tuple(a).merge(Type::Tuple(b)) else {

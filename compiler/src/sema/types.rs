@@ -40,16 +40,14 @@ pub enum Pointee {
 pub enum Type {
     Int {
         signed: bool,
+        /// The BTF id of its enum type (script or kernel): `%s`, `print` and map
+        /// output show the enumerator's name. Arithmetic drops it.
+        enum_id: Option<u32>,
     },
     /// A NUL-padded string buffer of `size` bytes.
-    Str {
-        size: u32,
-    },
+    Str { size: u32 },
     /// A pointer that remembers its address space.
-    Ptr {
-        user: bool,
-        to: Pointee,
-    },
+    Ptr { user: bool, to: Pointee },
     /// `true` / `false`: 0 or 1 in a register.
     Bool,
     /// A tuple or record: fields at fixed offsets in memory (see `sema::tuple`).
@@ -64,8 +62,30 @@ pub enum Type {
 }
 
 impl Type {
-    pub const U64: Type = Type::Int { signed: false };
-    pub const I64: Type = Type::Int { signed: true };
+    pub const U64: Type = Type::Int {
+        signed: false,
+        enum_id: None,
+    };
+    pub const I64: Type = Type::Int {
+        signed: true,
+        enum_id: None,
+    };
+
+    /// A plain integer of the given signedness.
+    pub const fn int(signed: bool) -> Type {
+        Type::Int {
+            signed,
+            enum_id: None,
+        }
+    }
+
+    /// The type without its enum (an enum-typed integer becomes a plain one).
+    pub fn plain(self) -> Type {
+        match self {
+            Type::Int { signed, .. } => Type::int(signed),
+            other => other,
+        }
+    }
 
     /// Integers and pointers: values that live in a register.
     pub fn is_scalar(self) -> bool {
@@ -79,13 +99,13 @@ impl Type {
         matches!(self, Type::Str { .. })
     }
     pub fn is_signed(self) -> bool {
-        matches!(self, Type::Int { signed: true })
+        matches!(self, Type::Int { signed: true, .. })
     }
     /// How users see the type in messages.
     pub fn describe(self) -> String {
         match self {
-            Type::Int { signed: true } => "an integer".into(),
-            Type::Int { signed: false } => "an unsigned integer".into(),
+            Type::Int { signed: true, .. } => "an integer".into(),
+            Type::Int { signed: false, .. } => "an unsigned integer".into(),
             Type::Str { size } => format!("a string[{size}]"),
             Type::Ptr { .. } => "a pointer".into(),
             Type::Bool => "a bool".into(),
@@ -112,7 +132,16 @@ impl Type {
     /// The type as it sits in maps and events: integers and pointers take 8 bytes.
     pub fn meta(self) -> Ty {
         match self {
-            Type::Int { signed } => Ty::Int { size: 8, signed },
+            Type::Int {
+                signed,
+                enum_id: Some(id),
+            } => Ty::Enum {
+                size: 8,
+                signed,
+                id,
+                variants: Vec::new(),
+            },
+            Type::Int { signed, .. } => Ty::Int { size: 8, signed },
             Type::Str { size } => Ty::Str { size },
             Type::Ptr { .. } => Ty::Ptr,
             Type::Bool => Ty::Bool { size: 8 },

@@ -68,6 +68,11 @@ pub fn value(v: &Value) -> String {
             let parts: Vec<String> = lines.iter().map(|l| string(l.trim().as_bytes())).collect();
             format!("[{}]", parts.join(","))
         }
+        // JSON output keeps enums as numbers (bpftrace's compatibility choice).
+        Value::Enum {
+            bits, signed: true, ..
+        } => int(*bits as i64),
+        Value::Enum { bits, .. } => uint(*bits),
         Value::Record(fields) => {
             let parts: Vec<String> = fields
                 .iter()
