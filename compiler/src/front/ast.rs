@@ -305,6 +305,8 @@ pub enum UnOp {
     BitNot,
     /// `*e`
     Deref,
+    /// `&e` (of a variable)
+    AddrOf,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

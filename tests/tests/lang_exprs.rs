@@ -1,0 +1,50 @@
+//! Language parity with bpftrace (issue #3), second round: increments and `if` as
+//! expressions, aggregations assigned from block expressions.
+
+use tracec_tests::*;
+
+fn stdout_of(name: &str, script: &str) -> Option<String> {
+    let _k = kernel_or_skip(name)?;
+    Some(run_to_exit(name, script, &[]).stdout_text())
+}
+
+#[test]
+fn increments_are_expressions() {
+    let Some(out) = stdout_of(
+        "incr_exprs",
+        r#"BEGIN { $a = 5; $b = ++$a; $c = $a--; printf("%d %d %d\n", $a, $b, $c);
+  @x = 1; $d = @x++; $e = --@x; printf("%d %d %d\n", $d, $e, @x);
+  $i = 0; while ($i <= 100) { @avg = avg($i++) } print(@avg);
+  $s = "hello"; $p = (int8 *)&$s; printf("%c %c\n", *$p, *++$p);
+  clear(@x); clear(@avg); exit(); }"#,
+    ) else {
+        return;
+    };
+    assert!(out.starts_with("5 6 6\n1 1 1\n@avg: 50\nh e\n"), "{out}");
+}
+
+#[test]
+fn if_is_an_expression() {
+    let Some(out) = stdout_of(
+        "if_exprs",
+        r#"BEGIN { let $x = 1; let $y = 0;
+  print(if ($x) { if ($y) { 10 } else { 20 } } else { 30 });
+  $v = if ($y) { 1 } else if ($x) { $x++; $x * 7 } else { 3 }; print($v);
+  exit(); }"#,
+    ) else {
+        return;
+    };
+    assert!(out.starts_with("20\n14\n"), "{out}");
+}
+
+#[test]
+fn aggregation_from_a_block_expression() {
+    let Some(out) = stdout_of(
+        "agg_block",
+        r#"BEGIN { @a = { let $v = 100; avg($v) }; @c[1] = { count() }; exit(); }"#,
+    ) else {
+        return;
+    };
+    assert!(out.contains("@a: 100\n"), "{out}");
+    assert!(out.contains("@c[1]: 1\n"), "{out}");
+}
