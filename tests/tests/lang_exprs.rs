@@ -48,3 +48,27 @@ fn aggregation_from_a_block_expression() {
     assert!(out.contains("@a: 100\n"), "{out}");
     assert!(out.contains("@c[1]: 1\n"), "{out}");
 }
+
+#[test]
+fn syscall_struct_pointer_arguments_are_read_from_user_memory() {
+    let Some(_k) = kernel_or_skip("tp_user_struct") else {
+        return;
+    };
+    let dir = scratch("tp_user_struct");
+    let obj = compile_text(
+        &dir,
+        "tp_user_struct",
+        r#"tracepoint:syscalls:sys_enter_clock_nanosleep /comm == "sleep"/ {
+  printf("%d %d\n", args.rqtp.tv_sec, args->rqtp->tv_nsec); exit(); }"#,
+    );
+    let mut run = Run::start(&obj, &[]);
+    run.wait_attached();
+    let sleeper = run_cmd("sleep", &["1.25"]);
+    assert!(sleeper.status.success());
+    run.finish(std::time::Duration::from_secs(10));
+    assert!(
+        run.stdout_text().contains("1 250000000\n"),
+        "{}",
+        run.stdout_text()
+    );
+}

@@ -212,6 +212,23 @@ impl Checker {
                     },
                 },
             ),
+            TpType::RecordPtr { user, ref name, .. } => {
+                // Typed through kernel BTF when it is there; otherwise an opaque pointer.
+                let to = match self.kernel.get() {
+                    Ok(btf) => btf
+                        .find_struct(name)
+                        .map_or(Pointee::Other, |id| Pointee::Kernel { id }),
+                    Err(_) => Pointee::Other,
+                };
+                (
+                    TExprKind::TpField {
+                        offset: f.offset,
+                        size: 8,
+                        signed: false,
+                    },
+                    Type::Ptr { user, to },
+                )
+            }
             TpType::CharArray { len } => (
                 TExprKind::TpCharArray {
                     offset: f.offset,
