@@ -72,3 +72,18 @@ fn syscall_struct_pointer_arguments_are_read_from_user_memory() {
         run.stdout_text()
     );
 }
+
+#[test]
+fn struct_casts_in_uprobes_read_user_memory() {
+    let ir = |probe: &str| {
+        let script = format!("{probe} {{ $p = (struct timespec64 *)arg0; print($p->tv_sec); }}");
+        let o = tracec(&["-e", &script, "--emit", "ir"]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    let user = ir("uprobe:/bin/sh:main");
+    assert!(user.contains("probe_read_user("), "{user}");
+    let kernel = ir("kprobe:do_nanosleep");
+    assert!(kernel.contains("probe_read_kernel("), "{kernel}");
+    assert!(!kernel.contains("probe_read_user("), "{kernel}");
+}
