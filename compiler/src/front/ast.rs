@@ -308,6 +308,8 @@ pub enum UnOp {
     BitNot,
     /// `*e`
     Deref,
+    /// `&e` (of a variable)
+    AddrOf,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

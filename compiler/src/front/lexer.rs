@@ -96,6 +96,9 @@ pub enum Tok {
     /// A `{` where an expression is expected (after `(`, `=`, `,`, an operator...):
     /// it opens a block expression `{ stmts; value }`. Produced by [`Lexer`] from `{`.
     ExprLBrace,
+    /// An `if` where an expression is expected (`print(if (c) { a } else { b })`,
+    /// `$x = if ...`): an if expression. Produced by [`Lexer`] from `if`.
+    ExprIf,
     #[token("..")]
     DotDot,
 
@@ -512,6 +515,7 @@ impl<'a> Lexer<'a> {
                     tok
                 }
             }
+            Tok::If if self.prev.as_ref().is_some_and(opens_expression) => Tok::ExprIf,
             Tok::Semi if self.braces == 0 => {
                 self.header = false;
                 tok

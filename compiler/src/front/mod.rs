@@ -11,6 +11,7 @@ pub mod lexer;
 pub mod literal;
 pub mod macros;
 pub mod preprocess;
+mod sugar;
 mod syntax_error;
 
 lalrpop_util::lalrpop_mod!(
@@ -21,6 +22,7 @@ lalrpop_util::lalrpop_mod!(
 
 use crate::diag::Diagnostic;
 use ast::{Expr, ExprKind, Span};
+use sugar::{expr_stmt, if_expr, incr_expr, incr_expr_prefix};
 
 pub use depth::MAX_NESTING;
 

@@ -18,13 +18,17 @@ const EXPR_START: &[&str] = &[
     "!",
     "~",
     "*",
+    "&",
     "expression {",
+    "expression if",
+    "++",
+    "--",
 ];
 
 /// Binary and postfix operators (what may follow a complete operand).
 const OPERATORS: &[&str] = &[
     "+", "-", "*", "/", "%", "&", "|", "^", "<<", ">>", "==", "!=", "<", "<=", ">", ">=", "&&",
-    "||", "?", ".", "->", "[", "(",
+    "||", "?", ".", "->", "[", "(", "++", "--",
 ];
 
 const ASSIGN_OPS: &[&str] = &[

@@ -28,6 +28,7 @@ fn sexp(e: &Expr) -> String {
                 UnOp::Not => "!",
                 UnOp::BitNot => "~",
                 UnOp::Deref => "*",
+                UnOp::AddrOf => "&",
             };
             format!("({op}{})", sexp(expr))
         }

@@ -77,6 +77,13 @@ impl Lower<'_, '_> {
             }
             TExprKind::MapRead { map, keys } => Operand::Reg(self.map_read_int(*map, keys)),
             TExprKind::UsdtArg { index } => Operand::Reg(self.usdt_arg(*index)),
+            TExprKind::AddrOf(v) => Operand::Reg(self.addr_of(*v)),
+            TExprKind::Deref {
+                ptr,
+                size,
+                signed,
+                user,
+            } => Operand::Reg(self.deref(ptr, *size, *signed, *user)),
             TExprKind::TpFieldCore {
                 size,
                 signed,

@@ -18,7 +18,7 @@
 use super::expr::Mem;
 use super::Lower;
 use crate::ir::{Base, BinOp, Cond, CoreAccess, CoreKind, Helper, Inst, Operand, VReg, Width};
-use crate::sema::types::TExpr;
+use crate::sema::types::{TExpr, Type};
 
 impl Lower<'_, '_> {
     /// Whether `access` starts at a struct the script defined (not a kernel type: its
@@ -95,6 +95,7 @@ impl Lower<'_, '_> {
         signed: bool,
         relocate_size: bool,
     ) -> VReg {
+        let helper = read_helper(ptr);
         let p = self.int(ptr);
         let p = self.reg(p);
         let addr = self.core_field_addr(p, access);
@@ -102,7 +103,7 @@ impl Lower<'_, '_> {
         if !relocate_size {
             let dst = self.b.slot_addr(slot, 0);
             self.b.call_void(
-                Helper::ProbeReadKernel,
+                helper,
                 vec![
                     Operand::Reg(dst),
                     Operand::Imm(i64::from(size)),
@@ -116,7 +117,7 @@ impl Lower<'_, '_> {
         let n = self.core_field_size(access, 8);
         let dst = self.b.slot_addr(slot, 0);
         self.b.call_void(
-            Helper::ProbeReadKernel,
+            helper,
             vec![Operand::Reg(dst), Operand::Reg(n), Operand::Reg(addr)],
         );
         let v = self.b.load(Base::Slot(slot), 0, Width::B8, false);
@@ -139,15 +140,16 @@ impl Lower<'_, '_> {
         dst: Mem,
         pad: bool,
     ) {
+        let helper = read_helper(ptr);
         let p = self.int(ptr);
         let p = self.reg(p);
-        self.core_chars(p, access, len, dst, pad);
+        self.core_chars(p, access, len, dst, pad, helper);
     }
 
     /// A `char[len]` field of the tracepoint record copied into `dst`.
     pub(crate) fn tp_chars_core(&mut self, access: &CoreAccess, len: u32, dst: Mem, pad: bool) {
         let ctx = self.b.ctx();
-        self.core_chars(ctx, access, len, dst, pad);
+        self.core_chars(ctx, access, len, dst, pad, Helper::ProbeReadKernel);
     }
 
     /// Copies the `char[len]` field `access` of the struct at `base` into `dst`, for
@@ -155,7 +157,15 @@ impl Lower<'_, '_> {
     /// read may leave alone are zeroed first: all of `dst` if `pad`, else the
     /// string's own part, so a field that is shorter on the running kernel still
     /// ends in NULs.
-    fn core_chars(&mut self, base: VReg, access: &CoreAccess, len: u32, dst: Mem, pad: bool) {
+    fn core_chars(
+        &mut self,
+        base: VReg,
+        access: &CoreAccess,
+        len: u32,
+        dst: Mem,
+        pad: bool,
+        helper: Helper,
+    ) {
         let n = len.min(dst.size);
         self.zero_mem(dst.base, dst.offset, if pad { dst.size } else { n });
         if n == 0 {
@@ -165,8 +175,17 @@ impl Lower<'_, '_> {
         let size = self.core_field_size(access, n);
         let p = self.addr(dst.base, dst.offset);
         self.b.call_void(
-            Helper::ProbeReadKernel,
+            helper,
             vec![Operand::Reg(p), Operand::Reg(size), Operand::Reg(addr)],
         );
+    }
+}
+
+/// The helper that reads through `ptr`: user memory for pointers into user space
+/// (syscall arguments, casts in uprobes), kernel memory otherwise.
+fn read_helper(ptr: &TExpr) -> Helper {
+    match ptr.ty {
+        Type::Ptr { user: true, .. } => Helper::ProbeReadUser,
+        _ => Helper::ProbeReadKernel,
     }
 }

@@ -160,8 +160,29 @@ fn classify(
     }
     if ty.contains('*') {
         let depth = ty.matches('*').count();
+        let user = user_pointers || ty.split_whitespace().any(|w| w == "__user");
+        let base = strip_qualifiers(ty);
+        let record = |kw: &str| {
+            base.strip_prefix(kw)
+                .filter(|n| depth == 1 && !n.is_empty() && !n.contains(' '))
+                .map(str::to_string)
+        };
+        if let Some(name) = record("struct ") {
+            return TpType::RecordPtr {
+                user,
+                name,
+                union: false,
+            };
+        }
+        if let Some(name) = record("union ") {
+            return TpType::RecordPtr {
+                user,
+                name,
+                union: true,
+            };
+        }
         return TpType::Ptr {
-            user: user_pointers || ty.split_whitespace().any(|w| w == "__user"),
+            user,
             char_ptr: strip_qualifiers(ty) == "char",
             pointee_ptr: depth >= 2,
         };

@@ -213,3 +213,57 @@ fn missing_signed_and_malformed_lines() {
     let no_offset = "\tfield:int x;\tsize:4;\tsigned:1;\n";
     assert!(parse(no_offset, false).is_err());
 }
+
+#[test]
+fn pointers_to_records_keep_their_type_name() {
+    let text = format(
+        "sys_enter_clock_nanosleep",
+        "\tfield:const struct __kernel_timespec * rqtp;\toffset:32;\tsize:8;\tsigned:0;
+\tfield:union u ** pp;\toffset:40;\tsize:8;\tsigned:0;
+\tfield:struct napi_struct * napi;\toffset:48;\tsize:8;\tsigned:0;
+",
+    );
+    assert_eq!(
+        fields(&text, true),
+        vec![
+            field(
+                "rqtp",
+                32,
+                8,
+                TpType::RecordPtr {
+                    user: true,
+                    name: "__kernel_timespec".into(),
+                    union: false,
+                }
+            ),
+            field(
+                "pp",
+                40,
+                8,
+                TpType::Ptr {
+                    user: true,
+                    char_ptr: false,
+                    pointee_ptr: true,
+                }
+            ),
+            field(
+                "napi",
+                48,
+                8,
+                TpType::RecordPtr {
+                    user: true,
+                    name: "napi_struct".into(),
+                    union: false,
+                }
+            ),
+        ]
+    );
+    assert_eq!(
+        fields(&text, false)[2].ty,
+        TpType::RecordPtr {
+            user: false,
+            name: "napi_struct".into(),
+            union: false,
+        }
+    );
+}

@@ -131,6 +131,13 @@ pub enum TpType {
         char_ptr: bool,
         pointee_ptr: bool,
     },
+    /// A pointer to `struct NAME` / `union NAME` (`struct __kernel_timespec *rqtp`):
+    /// `->`/`.` read its fields through kernel BTF; `user` as for [`TpType::Ptr`].
+    RecordPtr {
+        user: bool,
+        name: String,
+        union: bool,
+    },
     /// `char name[N]`: an inline string.
     CharArray { len: u32 },
     /// `__data_loc char[] name`: a u32 whose low 16 bits are the string's offset from

@@ -42,9 +42,14 @@ impl Checker {
                 TypeBase::Int { .. } | TypeBase::Bool => Pointee::Ptr,
                 TypeBase::Enum { .. } => Pointee::Other,
             };
+            // An integer made a pointer in a uprobe or usdt probe (`(struct X *)arg0`)
+            // points into the traced process's memory.
             let user = match inner.ty {
                 Type::Ptr { user, .. } => user,
-                _ => false,
+                _ => matches!(
+                    cx.probe.attach,
+                    tracec_meta::Attach::Uprobe { .. } | tracec_meta::Attach::Usdt { .. }
+                ),
             };
             return TExpr {
                 ty: Type::Ptr { user, to },

@@ -212,6 +212,23 @@ impl Checker {
                     },
                 },
             ),
+            TpType::RecordPtr { user, ref name, .. } => {
+                // Typed through kernel BTF when it is there; otherwise an opaque pointer.
+                let to = match self.kernel.get() {
+                    Ok(btf) => btf
+                        .find_struct(name)
+                        .map_or(Pointee::Other, |id| Pointee::Kernel { id }),
+                    Err(_) => Pointee::Other,
+                };
+                (
+                    TExprKind::TpField {
+                        offset: f.offset,
+                        size: 8,
+                        signed: false,
+                    },
+                    Type::Ptr { user, to },
+                )
+            }
             TpType::CharArray { len } => (
                 TExprKind::TpCharArray {
                     offset: f.offset,
@@ -360,20 +377,16 @@ impl Checker {
     }
 
     fn unary(&mut self, cx: &mut ProbeCx, op: ast::UnOp, e: &ast::Expr, span: Span) -> TExpr {
+        if op == ast::UnOp::AddrOf {
+            return self.addr_of(cx, e, span);
+        }
         let t = self.expr(cx, e);
         let (op, sym) = match op {
             ast::UnOp::Neg => (UnaryOp::Neg, "-"),
             ast::UnOp::BitNot => (UnaryOp::BitNot, "~"),
             ast::UnOp::Not => (UnaryOp::LogNot, "!"),
-            ast::UnOp::Deref => {
-                if t.ty != Type::Unknown {
-                    self.error(
-                        span,
-                        "pointer dereference ('*') is not supported; use str() for strings",
-                    );
-                }
-                return poisoned(span);
-            }
+            ast::UnOp::Deref => return self.deref(t, span),
+            ast::UnOp::AddrOf => return poisoned(span),
         };
         if !self.require_scalar(&t, &format!("the operand of '{sym}'")) {
             return poisoned(span);

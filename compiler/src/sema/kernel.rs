@@ -124,7 +124,7 @@ impl KernelBtf {
         }
     }
 
-    fn get(&mut self) -> Result<Arc<kbtf::Btf>, String> {
+    pub(super) fn get(&mut self) -> Result<Arc<kbtf::Btf>, String> {
         if self.loaded.is_none() {
             let path = self.path();
             self.loaded = Some(
@@ -416,6 +416,8 @@ impl Checker {
                         steps: steps.to_vec(),
                     })
                 };
+            // Pointers read through a user pointer point into user memory too.
+            let user_space = matches!(ptr.ty, Type::Ptr { user: true, .. });
             let read = match t.kind() {
                 Kind::Struct | Kind::Union => {
                     if last {
@@ -500,7 +502,10 @@ impl Checker {
                         Ok(Kind::Ptr) => Pointee::Ptr,
                         _ => Pointee::Other,
                     };
-                    Type::Ptr { user: false, to }
+                    Type::Ptr {
+                        user: user_space,
+                        to,
+                    }
                 }
             };
             let read_expr = TExpr {

@@ -16,6 +16,7 @@ mod cast;
 pub mod config;
 mod control;
 pub mod decls;
+mod deref;
 pub mod enums;
 mod expr;
 mod for_map;

@@ -81,6 +81,20 @@ impl Checker {
                 }
                 TStmtKind::Expr(te)
             }
+            StmtKind::Assign {
+                target,
+                op: None,
+                value,
+            } if agg_block(target, value).is_some() => {
+                // `@m = { let $a = 1; avg($a) }`: the block's statements, then the
+                // aggregation into the map, in the block's scope.
+                let Some(b) = agg_block(target, value) else {
+                    return;
+                };
+                let inner = self.block(cx, &b);
+                out.extend(inner);
+                return;
+            }
             StmtKind::Assign { target, op, value } => self.assign(cx, target, *op, value, span),
             StmtKind::Incr { target, delta } => {
                 let (op, mag) = if *delta < 0 {
@@ -271,6 +285,35 @@ impl Checker {
             }
         }
     }
+}
+
+/// `@m = { stmts; agg(...) }` as the block `{ stmts; @m = agg(...) }`.
+fn agg_block(target: &ast::Expr, value: &ast::Expr) -> Option<ast::Block> {
+    let ExprKind::Map { .. } = target.kind else {
+        return None;
+    };
+    let ExprKind::Block { stmts, value: v } = &value.kind else {
+        return None;
+    };
+    let ExprKind::Call { name, .. } = &v.kind else {
+        return None;
+    };
+    let Some(Func::Agg(_)) = functions::lookup(name) else {
+        return None;
+    };
+    let mut stmts = stmts.clone();
+    stmts.push(ast::Stmt {
+        kind: StmtKind::Assign {
+            target: target.clone(),
+            op: None,
+            value: (**v).clone(),
+        },
+        span: target.span.to(v.span),
+    });
+    Some(ast::Block {
+        stmts,
+        span: value.span,
+    })
 }
 
 /// A ternary used as a statement with a function call in a branch (`c ? printf(...) :

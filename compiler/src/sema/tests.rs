@@ -668,7 +668,7 @@ fn functions_misuse() {
             "exit() needs an integer, not a string[2]",
             "clear() takes one map, e.g. clear(@m)",
             "join() needs an array of string pointers (like args->argv), not a string[16]",
-            "pointer dereference ('*') is not supported; use str() for strings",
+            "cannot dereference an integer: '*' needs a pointer",
             "division by zero",
         ]
     );

@@ -346,6 +346,16 @@ pub enum TExprKind {
         access: crate::ir::CoreAccess,
         read: KernelRead,
     },
+    /// `&$var`: the address of the variable's storage on the stack.
+    AddrOf(VarId),
+    /// `*ptr` of an integer (or pointer) of `size` bytes, read with
+    /// `bpf_probe_read_user` (`user`) or `bpf_probe_read_kernel`.
+    Deref {
+        ptr: Box<TExpr>,
+        size: u32,
+        signed: bool,
+        user: bool,
+    },
     /// `@m[keys]` read as a value; missing keys read as 0 / "".
     MapRead {
         map: MapIdx,

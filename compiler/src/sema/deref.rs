@@ -1,0 +1,94 @@
+//! `&$var` (the address of a variable) and `*ptr` (reading what a typed pointer points
+//! to, from kernel or user memory as the pointer's address space says).
+
+use super::types::*;
+use super::{poisoned, Checker, ProbeCx};
+use crate::front::ast::{self, ExprKind, Span};
+
+impl Checker {
+    /// `&e`: only variables have an address; integers and pointers are put on the stack
+    /// for it, strings and tuples already live there.
+    pub(super) fn addr_of(&mut self, cx: &mut ProbeCx, e: &ast::Expr, span: Span) -> TExpr {
+        if !matches!(e.kind, ExprKind::Var(_)) {
+            self.error(
+                span,
+                "the address-of operator ('&') can only be applied to a variable, e.g. &$x",
+            );
+            return poisoned(span);
+        }
+        let t = self.expr(cx, e);
+        let TExprKind::Var(v) = t.kind else {
+            // A parameter (`$1`) or an earlier error.
+            if t.ty != Type::Unknown {
+                self.error(span, "cannot take the address of a script parameter");
+            }
+            return poisoned(span);
+        };
+        let to = match t.ty {
+            Type::Int { .. } | Type::Bool => Pointee::Sized { size: 8 },
+            Type::Ptr { .. } => Pointee::Ptr,
+            Type::Str { .. } => Pointee::Char,
+            Type::Unknown => return poisoned(span),
+            other => {
+                self.error(
+                    span,
+                    format!(
+                        "taking the address of {} is not supported by tracec yet",
+                        other.kind_word_article()
+                    ),
+                );
+                return poisoned(span);
+            }
+        };
+        TExpr {
+            kind: TExprKind::AddrOf(v),
+            ty: Type::Ptr { user: false, to },
+            span,
+        }
+    }
+
+    /// `*ptr` of an integer pointer (`int32 *`, `char *`) or a pointer to pointers.
+    pub(super) fn deref(&mut self, ptr: TExpr, span: Span) -> TExpr {
+        let Type::Ptr { user, to } = ptr.ty else {
+            if ptr.ty != Type::Unknown {
+                self.error(
+                    span,
+                    format!(
+                        "cannot dereference {}: '*' needs a pointer",
+                        ptr.ty.kind_word_article()
+                    ),
+                );
+            }
+            return poisoned(span);
+        };
+        let (size, signed, ty) = match to {
+            Pointee::Char => (1, true, Type::I64),
+            Pointee::Sized { size } => (size, true, Type::I64),
+            Pointee::Ptr => (
+                8,
+                false,
+                Type::Ptr {
+                    user,
+                    to: Pointee::Other,
+                },
+            ),
+            Pointee::Kernel { .. } | Pointee::Other => {
+                self.error(
+                    span,
+                    "cannot dereference this pointer: only integer pointers (int8 * .. int64 *) and pointers to pointers can be read with '*'; use -> for struct fields",
+                );
+                return poisoned(span);
+            }
+        };
+        TExpr {
+            kind: TExprKind::Deref {
+                ptr: Box::new(ptr),
+                size,
+                signed,
+                user,
+            },
+            ty,
+            span,
+        }
+    }
+}
