@@ -19,6 +19,7 @@ const EXPR_START: &[&str] = &[
     "~",
     "*",
     "expression {",
+    "config",
 ];
 
 /// Binary and postfix operators (what may follow a complete operand).

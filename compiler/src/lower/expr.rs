@@ -159,6 +159,7 @@ impl Lower<'_, '_> {
             TExprKind::StrNcmp { lhs, rhs, n } => Operand::Reg(self.strncmp(lhs, rhs, *n)),
             TExprKind::StrContains { hay, needle } => Operand::Reg(self.strcontains(hay, needle)),
             TExprKind::StrLen(s) => Operand::Reg(self.strlen(s)),
+            TExprKind::Stdlib(x) => self.stdlib_int(x),
             TExprKind::StrIndex { base, index } => self.str_index(base, index),
             TExprKind::DeleteElem { map, keys } => Operand::Reg(self.map_delete_value(*map, keys)),
             TExprKind::TupleGet { base, index } => self.tuple_get_int(base, *index),
@@ -377,6 +378,7 @@ impl Lower<'_, '_> {
                 self.b.jump(done);
                 self.b.switch_to(done);
             }
+            TExprKind::Stdlib(x) => self.stdlib_str_into(x, dst, pad),
             _ => {
                 let v = self.str_val(e);
                 self.write_str(&v, dst);

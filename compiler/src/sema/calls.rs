@@ -125,6 +125,9 @@ impl Checker {
         span: Span,
     ) -> Option<TExpr> {
         let base = name.strip_prefix("__builtin_").unwrap_or(name);
+        if let Some(t) = self.stdlib_call_expr(cx, base, args, span) {
+            return Some(t);
+        }
         if base == "nsecs" && args.len() == 1 {
             return Some(self.nsecs_call(&args[0], span));
         }
@@ -480,6 +483,9 @@ impl Checker {
         args: &[ast::Expr],
         span: Span,
     ) -> Option<TStmtKind> {
+        if let Some(k) = self.stdlib_call_stmt(cx, name, args, span) {
+            return Some(k);
+        }
         let bad = TStmtKind::Expr(poisoned(span));
         Some(match name {
             "exit" if args.len() == 1 => match self.int_arg(cx, "exit", &args[0]) {
@@ -553,7 +559,7 @@ impl Checker {
         self.intern_printf(PrintfSpec { format, ..spec })
     }
 
-    fn intern_printf(&mut self, spec: PrintfSpec) -> u32 {
+    pub(super) fn intern_printf(&mut self, spec: PrintfSpec) -> u32 {
         if let Some(i) = self.printfs.iter().position(|p| *p == spec) {
             return i as u32;
         }
