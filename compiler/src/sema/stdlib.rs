@@ -482,7 +482,7 @@ impl Checker {
 
     /// `ppid`, `pcomm`, `leader_comm`, `leader_tid` of `task` (default `curtask`):
     /// `task->real_parent->pid` and friends, read with CO-RE.
-    fn task_macro(
+    pub(super) fn task_macro(
         &mut self,
         cx: &mut ProbeCx,
         name: &str,
