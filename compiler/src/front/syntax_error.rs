@@ -23,6 +23,7 @@ const EXPR_START: &[&str] = &[
     "expression if",
     "++",
     "--",
+    "config",
 ];
 
 /// Binary and postfix operators (what may follow a complete operand).

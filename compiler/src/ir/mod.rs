@@ -310,6 +310,11 @@ pub enum Helper {
     ForEachMapElem = 164,
     GetAttachCookie = 174,
     Loop = 181,
+    ProbeWriteUser = 36,
+    OverrideReturn = 58,
+    SendSignal = 109,
+    SendSignalThread = 117,
+    DPath = 147,
 }
 
 impl Helper {
@@ -346,6 +351,11 @@ impl Helper {
             Helper::RingbufReserve => "ringbuf_reserve",
             Helper::RingbufSubmit => "ringbuf_submit",
             Helper::RingbufDiscard => "ringbuf_discard",
+            Helper::ProbeWriteUser => "probe_write_user",
+            Helper::OverrideReturn => "override_return",
+            Helper::SendSignal => "send_signal",
+            Helper::SendSignalThread => "send_signal_thread",
+            Helper::DPath => "d_path",
         }
     }
     /// Whether the helper returns a value in r0 worth keeping.

@@ -166,6 +166,7 @@ impl Lower<'_, '_> {
             TExprKind::StrNcmp { lhs, rhs, n } => Operand::Reg(self.strncmp(lhs, rhs, *n)),
             TExprKind::StrContains { hay, needle } => Operand::Reg(self.strcontains(hay, needle)),
             TExprKind::StrLen(s) => Operand::Reg(self.strlen(s)),
+            TExprKind::Stdlib(x) => self.stdlib_int(x),
             TExprKind::StrIndex { base, index } => self.str_index(base, index),
             TExprKind::DivChecked { op, lhs, rhs, warn } => {
                 Operand::Reg(self.div_checked(*op, lhs, rhs, *warn))
@@ -387,6 +388,7 @@ impl Lower<'_, '_> {
                 self.b.jump(done);
                 self.b.switch_to(done);
             }
+            TExprKind::Stdlib(x) => self.stdlib_str_into(x, dst, pad),
             _ => {
                 let v = self.str_val(e);
                 self.write_str(&v, dst);

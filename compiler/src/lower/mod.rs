@@ -20,6 +20,7 @@ mod maps;
 mod output;
 mod params;
 mod stacks;
+mod stdlib;
 mod stmt;
 mod str_index;
 mod tuple;

@@ -125,6 +125,9 @@ impl Checker {
         span: Span,
     ) -> Option<TExpr> {
         let base = name.strip_prefix("__builtin_").unwrap_or(name);
+        if let Some(t) = self.stdlib_call_expr(cx, base, args, span) {
+            return Some(t);
+        }
         if base == "nsecs" && args.len() == 1 {
             return Some(self.nsecs_call(&args[0], span));
         }
@@ -353,26 +356,8 @@ impl Checker {
     /// `usermode` and `ppid`, which depend on the probe or read kernel structs.
     pub(super) fn task_builtin(&mut self, cx: &mut ProbeCx, name: &str, span: Span) -> TExpr {
         if name == "ppid" {
-            // curtask->real_parent->tgid, with CO-RE relocations.
-            let e = |kind| Box::new(ast::Expr { kind, span });
-            let parent = ExprKind::Field {
-                base: e(ExprKind::Ident("curtask".into())),
-                field: "real_parent".into(),
-                arrow: true,
-            };
-            let tgid = ast::Expr {
-                kind: ExprKind::Field {
-                    base: e(parent),
-                    field: "tgid".into(),
-                    arrow: true,
-                },
-                span,
-            };
-            let mut t = self.expr(cx, &tgid);
-            if t.ty != Type::Unknown {
-                t.ty = Type::U64;
-            }
-            return t;
+            // curtask->real_parent->pid (the reference's alias), see `stdlib.rs`.
+            return self.task_macro(cx, "ppid", None, span);
         }
         match cx.probe.attach {
             tracec_meta::Attach::Begin | tracec_meta::Attach::End => int(1, Type::U64, span),
@@ -480,6 +465,9 @@ impl Checker {
         args: &[ast::Expr],
         span: Span,
     ) -> Option<TStmtKind> {
+        if let Some(k) = self.stdlib_call_stmt(cx, name, args, span) {
+            return Some(k);
+        }
         let bad = TStmtKind::Expr(poisoned(span));
         Some(match name {
             "exit" if args.len() == 1 => match self.int_arg(cx, "exit", &args[0]) {

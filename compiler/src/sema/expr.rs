@@ -145,6 +145,9 @@ impl Checker {
                 self.error(span, "'args' must be followed by a field, e.g. args->name");
                 poisoned(span)
             }
+            _ if super::stdlib::is_ident(name) => self
+                .stdlib_ident(cx, name, span)
+                .unwrap_or_else(|| poisoned(span)),
             _ => match self.enum_constant(name, span) {
                 Some(c) => c,
                 None => {
@@ -157,6 +160,9 @@ impl Checker {
 
     /// `args->field` / `args.field`.
     fn field(&mut self, cx: &mut ProbeCx, base: &ast::Expr, field: &str, span: Span) -> TExpr {
+        if super::stdlib::is_config(base) {
+            return self.config_field(field, span);
+        }
         if let Some(t) = self.loop_tuple_field(cx, base, field, span) {
             return t;
         }

@@ -34,6 +34,9 @@ pub mod printf;
 mod probe_ctx;
 pub mod script_types;
 pub mod stacks;
+pub mod stdlib;
+mod stdlib_str;
+pub mod stdlib_unsafe;
 mod stmt;
 mod str_index;
 pub mod symbols;
@@ -177,6 +180,11 @@ fn analyze(
     let mut ck = Checker {
         kernel,
         stack_mode: config.stack_mode,
+        config_items: program
+            .config
+            .iter()
+            .map(|c| (c.key.clone(), c.value.clone()))
+            .collect(),
         ..Checker::default()
     };
     diags.extend(ck.kernel.add_script_types(&program.c_definitions));
@@ -359,6 +367,8 @@ struct Checker {
     stack_mode: Option<tracec_meta::StackMode>,
     /// Enums whose values may reach the runtime (see `enums.rs`).
     used_enums: Vec<u32>,
+    /// The config block as written (key, value), for the `config` builtin.
+    config_items: Vec<(String, ast::ConfigValue)>,
 }
 
 impl Checker {

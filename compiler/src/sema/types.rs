@@ -439,6 +439,8 @@ pub enum TExprKind {
         stmts: Vec<TStmt>,
         value: Box<TExpr>,
     },
+    /// A standard-library helper (`sema/stdlib.rs`).
+    Stdlib(Box<super::stdlib::StdlibExpr>),
 }
 
 /// How a kernel struct field is read.
