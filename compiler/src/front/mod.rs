@@ -12,6 +12,7 @@ pub mod literal;
 pub mod macros;
 pub mod preprocess;
 mod syntax_error;
+pub mod typenames;
 
 lalrpop_util::lalrpop_mod!(
     #[allow(clippy::all, clippy::pedantic, unused_qualifications, unused_parens)]
@@ -23,6 +24,7 @@ use crate::diag::Diagnostic;
 use ast::{Expr, ExprKind, Span};
 
 pub use depth::MAX_NESTING;
+use typenames::type_words;
 
 /// Parse a whole script. On failure, returns every error found (lexical errors,
 /// the syntax errors the parser recovered from, the first one it could not recover

@@ -124,7 +124,7 @@ impl KernelBtf {
         }
     }
 
-    fn get(&mut self) -> Result<Arc<kbtf::Btf>, String> {
+    pub(super) fn get(&mut self) -> Result<Arc<kbtf::Btf>, String> {
         if self.loaded.is_none() {
             let path = self.path();
             self.loaded = Some(
