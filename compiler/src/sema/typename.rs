@@ -284,3 +284,75 @@ impl Checker {
         }
     }
 }
+
+impl Checker {
+    /// `ty` of tracepoint field `field` refined from the kernel BTF of its record
+    /// (`struct trace_event_raw_<class>`; syscall records have none): an enum field
+    /// keeps its enum (printed by name), a pointer to a struct points to that struct
+    /// (so that `args.napi->dev` reads it).
+    pub(super) fn tp_field_refine(
+        &mut self,
+        attach: &tracec_meta::Attach,
+        field: &str,
+        ty: Type,
+    ) -> Type {
+        let tracec_meta::Attach::Tracepoint { category, name } = attach else {
+            return ty;
+        };
+        if category == "syscalls" || !matches!(ty, Type::Int { .. } | Type::Ptr { .. }) {
+            return ty;
+        }
+        let Some(tp) = self.kernel.tracepoints() else {
+            return ty;
+        };
+        let btf = &tp.btf;
+        let member = tp
+            .class_of(name)
+            .and_then(|class| btf.find_struct(&format!("trace_event_raw_{class}")))
+            .and_then(|id| btf.member(id, field).ok().flatten());
+        let Some(m) = member else {
+            return ty;
+        };
+        let Some(t) = btf.resolve(m.ty).ok().and_then(|id| btf.ty(id).ok()) else {
+            return ty;
+        };
+        let refined = match (ty, t.kind()) {
+            (Type::Int { signed, .. }, Kind::Enum | Kind::Enum64) if m.bitfield_size == 0 => {
+                Some((
+                    Type::Int {
+                        signed,
+                        enum_id: Some(t.id()),
+                    },
+                    Some(t.id()),
+                ))
+            }
+            (Type::Ptr { user, .. }, Kind::Ptr) => btf
+                .resolve(t.raw_type())
+                .ok()
+                .and_then(|p| btf.ty(p).ok())
+                .filter(|p| matches!(p.kind(), Kind::Struct | Kind::Union) && !p.name().is_empty())
+                .map(|p| {
+                    (
+                        Type::Ptr {
+                            user,
+                            to: Pointee::Kernel { id: p.id() },
+                        },
+                        None,
+                    )
+                }),
+            _ => None,
+        };
+        match refined {
+            Some((t, used)) => {
+                if let Some(id) = used {
+                    // The enumerators are read from the kernel BTF at the end, if loaded.
+                    if self.kernel.get().is_ok() {
+                        self.use_enum(id);
+                    }
+                }
+                t
+            }
+            None => ty,
+        }
+    }
+}
