@@ -28,7 +28,14 @@ impl Checker {
             );
             return poisoned(span);
         };
-        let size = if super::typename::is_type_expr(arg) {
+        let typedef = match &arg.kind {
+            ExprKind::Ident(n) if self.is_type_name(n) => Some(n.clone()),
+            _ => None,
+        };
+        let size = if let Some(n) = typedef {
+            self.named_type(&n, arg.span)
+                .and_then(|t| self.type_size(&t))
+        } else if super::typename::is_type_expr(arg) {
             self.type_of_expr(cx, arg, 0)
                 .and_then(|t| self.type_size(&t))
         } else {

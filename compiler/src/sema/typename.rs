@@ -128,7 +128,7 @@ impl Checker {
     }
 
     /// Whether the bare word `name` names a type (`typeof(size_t)`).
-    fn is_type_name(&mut self, name: &str) -> bool {
+    pub(super) fn is_type_name(&mut self, name: &str) -> bool {
         c_int(name).is_some()
             || self
                 .kernel
@@ -137,7 +137,7 @@ impl Checker {
     }
 
     /// A type name that is no bpftrace type: a C integer spelling or a typedef.
-    fn named_type(&mut self, name: &str, span: Span) -> Option<TypeName> {
+    pub(super) fn named_type(&mut self, name: &str, span: Span) -> Option<TypeName> {
         if let Some((bits, signed)) = c_int(name) {
             return Some(named(TypeBase::Int { bits, signed }, 0, span));
         }
