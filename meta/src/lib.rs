@@ -142,6 +142,9 @@ pub enum Ty {
         id: u32,
         variants: Vec<EnumVariant>,
     },
+    /// `len` values of type `elem` one after another (an integer or bool array,
+    /// `int8[4]`), printed `[1,2,3]`.
+    Array { elem: Box<Ty>, len: u32 },
 }
 
 /// One enumerator of a [`Ty::Enum`].
@@ -211,6 +214,7 @@ impl Ty {
                 .map(|f| f.offset + f.ty.size())
                 .max()
                 .unwrap_or(0),
+            Ty::Array { elem, len } => elem.size().saturating_mul(*len),
         }
     }
 }

@@ -306,6 +306,7 @@ pub fn ty_name(t: &Ty) -> String {
                 .join(", ")
         ),
         Ty::Bool { .. } => "bool".into(),
+        Ty::Array { elem, len } => format!("{}[{len}]", ty_name(elem)),
         Ty::Stack { user: true, .. } => "ustack".into(),
         Ty::Stack { user: false, .. } => "kstack".into(),
         Ty::Sym { user: true } => "usym".into(),

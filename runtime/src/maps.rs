@@ -239,7 +239,7 @@ pub fn sort_keys(key: &Ty, entries: &mut [(Vec<u8>, Value)]) {
         Ty::Stack { .. } | Ty::Sym { .. } => {
             entries.sort_by_key(|(k, _)| int_at(k, offset, 8));
         }
-        Ty::Tuple { .. } | Ty::Record { .. } => {}
+        Ty::Tuple { .. } | Ty::Record { .. } | Ty::Array { .. } => {}
     };
     match key {
         Ty::Tuple { fields } => {

@@ -21,6 +21,8 @@ pub enum Value {
         indent: bool,
         lines: Vec<String>,
     },
+    /// An integer or bool array, printed `[1,2,3]`.
+    Array(Vec<Value>),
     /// An integer of enum type and the name of its enumerator, if one has the value.
     Enum {
         bits: u64,
@@ -99,6 +101,14 @@ impl Value {
                     name: ty.enum_name(bits).map(str::to_string),
                 }
             }
+            Ty::Array { elem, len } => {
+                let step = elem.size().max(1);
+                Value::Array(
+                    (0..*len)
+                        .map(|i| Value::decode(elem, field(bytes, i * step, step)?))
+                        .collect::<Option<Vec<_>>>()?,
+                )
+            }
             Ty::Record { fields } => Value::Record(
                 fields
                     .iter()
@@ -129,6 +139,16 @@ impl Value {
                 out.push(b')');
             }
             Value::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
+            Value::Array(items) => {
+                out.push(b'[');
+                for (i, v) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    v.write_text(out);
+                }
+                out.push(b']');
+            }
             Value::Stack { indent, lines } => crate::stacks::text(*indent, lines, 8, out),
             Value::Enum { name: Some(n), .. } => out.extend_from_slice(n.as_bytes()),
             Value::Enum {
@@ -179,7 +199,9 @@ impl Value {
                 size: 1,
                 signed: false,
             },
-            (Value::Tuple(_) | Value::Record(_) | Value::Stack { .. }, _) => Arg::Str(self.text()),
+            (Value::Tuple(_) | Value::Record(_) | Value::Array(_) | Value::Stack { .. }, _) => {
+                Arg::Str(self.text())
+            }
             (
                 Value::Enum {
                     bits,

@@ -275,6 +275,21 @@ pub enum TypeBase {
     Record { name: String, union: bool },
     /// `enum name`.
     Enum { name: String },
+    /// A C type name other than bpftrace's own: `uint64_t`, `unsigned int`, `char`,
+    /// `u32`, a typedef of the kernel or the script (`size_t`), or a macro parameter
+    /// standing for a type (`macro m(t) { sizeof(t *) }`). Several words are joined
+    /// by one space.
+    Named(String),
+    /// `void` (only behind a pointer: `void *`).
+    Void,
+    /// `typeof(expr)` / `typeof(type)` (a type argument is a cast of 0, as in
+    /// `sizeof(type)`).
+    Typeof(Box<Expr>),
+    /// `elem[len]` / `elem[]` (the length taken from the value cast).
+    Array {
+        elem: Box<TypeName>,
+        len: Option<u32>,
+    },
 }
 
 impl TypeName {
@@ -289,6 +304,13 @@ impl TypeName {
                 format!("{} {name}", if *union { "union" } else { "struct" })
             }
             TypeBase::Enum { name } => format!("enum {name}"),
+            TypeBase::Named(name) => name.clone(),
+            TypeBase::Void => "void".into(),
+            TypeBase::Typeof(_) => "typeof(...)".into(),
+            TypeBase::Array { elem, len } => match len {
+                Some(n) => format!("{}[{n}]", elem.spelling()),
+                None => format!("{}[]", elem.spelling()),
+            },
         };
         if self.pointers == 0 {
             base

@@ -524,6 +524,14 @@ impl<'a> Lexer<'a> {
                 self.braces = self.braces.saturating_sub(1);
                 tok
             }
+            // `u64`, `unsigned`, `char`...; and `name *...)`, which can only be a
+            // pointer type (a typedef, or a macro parameter standing for a type).
+            Tok::Ident(name)
+                if super::typenames::TYPE_WORDS.contains(&name.as_str())
+                    || (matches!(self.prev, Some(Tok::LParen)) && self.stars_then_rparen(end)) =>
+            {
+                Tok::IntType(name)
+            }
             tok => tok,
         };
         self.run += 1;
@@ -556,6 +564,23 @@ impl<'a> Lexer<'a> {
             _ => {}
         }
         Some(Ok((start, tok, end)))
+    }
+}
+
+impl Lexer<'_> {
+    /// Whether the text at `at` is one or more `*`, then `)` (blanks allowed between).
+    fn stars_then_rparen(&self, at: usize) -> bool {
+        let rest = self.src.get(at..).unwrap_or("");
+        let mut stars = 0;
+        for c in rest.chars() {
+            match c {
+                '*' => stars += 1,
+                ' ' | '\t' | '\n' | '\r' => {}
+                ')' => return stars > 0,
+                _ => return false,
+            }
+        }
+        false
     }
 }
 

@@ -304,6 +304,21 @@ impl Subst {
         }
     }
 
+    /// A type naming an expression parameter (`t *` in `macro m(t)`) becomes the type
+    /// of the argument (`typeof(arg)`); `typeof(e)` substitutes inside `e`.
+    fn ty(&mut self, t: &mut TypeName) {
+        match &mut t.base {
+            TypeBase::Named(name) => {
+                if let Some((_, arg)) = self.exprs.iter().find(|(p, _)| p == name) {
+                    t.base = TypeBase::Typeof(Box::new(arg.clone()));
+                }
+            }
+            TypeBase::Typeof(e) => self.expr(e),
+            TypeBase::Array { elem, .. } => self.ty(elem),
+            _ => {}
+        }
+    }
+
     fn block(&mut self, b: &mut Block) {
         for s in &mut b.stmts {
             self.stmt(s);
@@ -325,8 +340,11 @@ impl Subst {
                 }
             }
             StmtKind::Block(b) => self.block(b),
-            StmtKind::Let { name, value, .. } => {
+            StmtKind::Let { name, value, ty } => {
                 *name = self.var(name);
+                if let Some(t) = ty {
+                    self.ty(t);
+                }
                 if let Some(v) = value {
                     self.expr(v);
                 }
@@ -371,9 +389,11 @@ impl Subst {
             ExprKind::Call { args, .. }
             | ExprKind::Tuple(args)
             | ExprKind::Record { values: args, .. } => args.iter_mut().for_each(|a| self.expr(a)),
-            ExprKind::Field { base, .. }
-            | ExprKind::Unary { expr: base, .. }
-            | ExprKind::Cast { expr: base, .. } => self.expr(base),
+            ExprKind::Cast { ty, expr: base } => {
+                self.ty(ty);
+                self.expr(base);
+            }
+            ExprKind::Field { base, .. } | ExprKind::Unary { expr: base, .. } => self.expr(base),
             ExprKind::Index { base: a, index: b } | ExprKind::Binary { lhs: a, rhs: b, .. } => {
                 self.expr(a);
                 self.expr(b);

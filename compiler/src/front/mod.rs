@@ -13,6 +13,7 @@ pub mod macros;
 pub mod preprocess;
 mod sugar;
 mod syntax_error;
+pub mod typenames;
 
 lalrpop_util::lalrpop_mod!(
     #[allow(clippy::all, clippy::pedantic, unused_qualifications, unused_parens)]
@@ -25,6 +26,7 @@ use ast::{Expr, ExprKind, Span};
 use sugar::{expr_stmt, if_expr, incr_expr, incr_expr_prefix};
 
 pub use depth::MAX_NESTING;
+use typenames::type_words;
 
 /// Parse a whole script. On failure, returns every error found (lexical errors,
 /// the syntax errors the parser recovered from, the first one it could not recover

@@ -251,7 +251,7 @@ impl Checker {
         let bytes = match &args[0].kind {
             ExprKind::Cast { ty, .. } if ty.pointers == 0 => match ty.base {
                 TypeBase::Int { bits, .. } => u32::from(bits / 8).clamp(1, 8),
-                TypeBase::Record { .. } | TypeBase::Bool | TypeBase::Enum { .. } => 8,
+                _ => 8,
             },
             _ => 8,
         };

@@ -14,9 +14,16 @@ impl Checker {
         e: &ast::Expr,
         span: Span,
     ) -> TExpr {
+        let Some(resolved) = self.resolve_type(cx, ty) else {
+            return poisoned(span);
+        };
+        let ty = &resolved;
         let inner = self.expr(cx, e);
         if inner.ty == Type::Unknown {
             return poisoned(span);
+        }
+        if let (TypeBase::Array { elem, len }, 0) = (&ty.base, ty.pointers) {
+            return self.array_cast(elem, *len, inner, e, span);
         }
         if !matches!(inner.ty, Type::Int { .. } | Type::Ptr { .. } | Type::Bool) {
             self.error(
@@ -40,7 +47,11 @@ impl Checker {
                 },
                 TypeBase::Bool if ty.pointers == 1 => Pointee::Sized { size: 1 },
                 TypeBase::Int { .. } | TypeBase::Bool => Pointee::Ptr,
-                TypeBase::Enum { .. } => Pointee::Other,
+                TypeBase::Enum { .. }
+                | TypeBase::Void
+                | TypeBase::Array { .. }
+                | TypeBase::Named(_)
+                | TypeBase::Typeof(_) => Pointee::Other,
             };
             // An integer made a pointer in a uprobe or usdt probe (`(struct X *)arg0`)
             // points into the traced process's memory.
@@ -72,12 +83,16 @@ impl Checker {
             }
             TypeBase::Int { bits, signed } => int_cast(inner, *bits, *signed, span),
             TypeBase::Bool => bool_cast(inner, span),
+            TypeBase::Void | TypeBase::Array { .. } | TypeBase::Named(_) | TypeBase::Typeof(_) => {
+                self.error(ty.span, format!("cannot cast to {}", ty.spelling()));
+                poisoned(span)
+            }
         }
     }
 }
 
 /// `(bool)e`: whether `e` is non-zero.
-fn bool_cast(inner: TExpr, span: Span) -> TExpr {
+pub(super) fn bool_cast(inner: TExpr, span: Span) -> TExpr {
     if inner.ty == Type::Bool {
         return TExpr { span, ..inner };
     }
@@ -101,7 +116,7 @@ fn bool_cast(inner: TExpr, span: Span) -> TExpr {
 }
 
 /// `(intN)e` / `(uintN)e`: truncate, then sign- or zero-extend to 64 bits.
-fn int_cast(inner: TExpr, bits: u8, signed: bool, span: Span) -> TExpr {
+pub(super) fn int_cast(inner: TExpr, bits: u8, signed: bool, span: Span) -> TExpr {
     let ty = Type::int(signed);
     let bits = u32::from(bits).clamp(8, 64);
     if let TExprKind::Int(v) = inner.kind {

@@ -33,7 +33,9 @@ impl Checker {
             };
             self.error(span, msg);
         }
-        let declared = ty.and_then(|t| self.declared_type(t));
+        let declared = ty
+            .and_then(|t| self.resolve_type(cx, t))
+            .and_then(|t| self.declared_type(&t));
         // The value is checked before the name is visible: `let $x = $x` reads an
         // outer `$x` (which is an error above) rather than the new one.
         let v = value.map(|v| self.expr(cx, v));
@@ -64,6 +66,11 @@ impl Checker {
     fn declared_type(&mut self, t: &TypeName) -> Option<Type> {
         match (&t.base, t.pointers) {
             (TypeBase::Int { signed, .. }, 0) => Some(Type::int(*signed)),
+            (TypeBase::Bool, 0) => Some(Type::Bool),
+            (TypeBase::Void | TypeBase::Bool | TypeBase::Enum { .. }, 1) => Some(Type::Ptr {
+                user: false,
+                to: Pointee::Other,
+            }),
             (TypeBase::Int { bits: 8, .. }, 1) => Some(Type::Ptr {
                 user: false,
                 to: Pointee::Char,

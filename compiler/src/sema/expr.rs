@@ -301,6 +301,7 @@ impl Checker {
             }
             other => other,
         };
+        let ty = self.tp_field_refine(&cx.probe.attach, field, ty);
         TExpr { kind, ty, span }
     }
 

@@ -7,6 +7,17 @@ use super::types::*;
 use super::{poisoned, Checker, ProbeCx};
 use crate::front::ast::{self, ExprKind, Span, TypeBase};
 
+/// Whether `e` is a comparison, `&&`, `||` or `!`: a bool in bpftrace.
+fn is_boolean(e: &ast::Expr) -> bool {
+    match &e.kind {
+        ExprKind::Binary { op, .. } => {
+            op.is_comparison() || matches!(op, ast::BinOp::LogAnd | ast::BinOp::LogOr)
+        }
+        ExprKind::Unary { op, .. } => *op == ast::UnOp::Not,
+        _ => false,
+    }
+}
+
 impl Checker {
     /// `sizeof(x)`.
     pub(super) fn sizeof(&mut self, cx: &mut ProbeCx, args: &[ast::Expr], span: Span) -> TExpr {
@@ -17,20 +28,18 @@ impl Checker {
             );
             return poisoned(span);
         };
-        let size = match &arg.kind {
-            ExprKind::Cast { ty, .. } if ty.pointers > 0 => Some(8),
-            ExprKind::Cast { ty, .. } => match &ty.base {
-                TypeBase::Int { bits, .. } => Some(u32::from(*bits / 8).clamp(1, 8)),
-                TypeBase::Bool => Some(1),
-                TypeBase::Enum { name } => {
-                    let btf = self.btf(ty.span, "sizeof");
-                    btf.and_then(|b| b.find_enum(name).and_then(|id| b.size_of(id).ok()))
-                }
-                TypeBase::Record { name, union } => self
-                    .record(name, *union, ty.span)
-                    .and_then(|id| self.btf(ty.span, "sizeof")?.size_of(id).ok()),
-            },
-            _ => {
+        let typedef = match &arg.kind {
+            ExprKind::Ident(n) if self.is_type_name(n) => Some(n.clone()),
+            _ => None,
+        };
+        let size = if let Some(n) = typedef {
+            self.named_type(&n, arg.span)
+                .and_then(|t| self.type_size(&t))
+        } else if super::typename::is_type_expr(arg) {
+            self.type_of_expr(cx, arg, 0)
+                .and_then(|t| self.type_size(&t))
+        } else {
+            {
                 let t = self.expr(cx, arg);
                 match t.ty {
                     Type::Unknown => None,
@@ -38,6 +47,8 @@ impl Checker {
                         self.error(arg.span, "sizeof() of an expression without a value");
                         None
                     }
+                    // Comparisons and logical operators are bools in bpftrace.
+                    Type::Int { .. } if is_boolean(arg) => Some(1),
                     Type::Int { .. } => Some(match t.kind {
                         TExprKind::KernelField {
                             read: KernelRead::Int { size, .. },

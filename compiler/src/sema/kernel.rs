@@ -75,7 +75,7 @@ impl KernelBtf {
     }
 
     /// The tracepoint classes of the kernel BTF, if it can be read.
-    fn tracepoints(&mut self) -> Option<&offline::Loaded> {
+    pub(super) fn tracepoints(&mut self) -> Option<&offline::Loaded> {
         if self.tracepoints.is_none() {
             let btf = kbtf::Btf::load(&self.path()).ok();
             self.tracepoints = Some(btf.map(offline::Loaded::new));

@@ -10,6 +10,7 @@
 //! builds the output with everything known.
 
 mod agg_read;
+mod array;
 pub mod builtins;
 pub mod calls;
 mod cast;
@@ -41,6 +42,7 @@ mod stmt;
 mod str_index;
 pub mod symbols;
 pub mod tuple;
+mod typename;
 pub mod types;
 mod unroll_param;
 

@@ -34,6 +34,9 @@ pub struct TupleTy {
     pub align: u32,
     /// Whether the fields are named.
     pub record: bool,
+    /// An integer or bool array (`int8[4]`): fields of one type, one after another,
+    /// indexed `a[i]` and printed `[1,2,3]`.
+    pub array: bool,
 }
 
 /// An interned [`TupleTy`].
@@ -101,6 +104,27 @@ pub fn layout(fields: Vec<(Option<String>, Type, u32)>) -> TupleRef {
         size,
         align: max_align,
         record,
+        array: false,
+    })
+}
+
+/// An array of `len` elements of type `elem` (an integer or bool), `size` bytes each.
+pub fn array_layout(elem: Type, size: u32, len: u32) -> TupleRef {
+    let size = size.clamp(1, 8);
+    let fields = (0..len)
+        .map(|i| TupleField {
+            name: None,
+            ty: elem,
+            offset: i * size,
+            size,
+        })
+        .collect();
+    TupleRef::intern(TupleTy {
+        fields,
+        size: (len * size).div_ceil(size) * size,
+        align: size,
+        record: false,
+        array: true,
     })
 }
 
@@ -133,7 +157,9 @@ impl TupleTy {
     }
 
     pub fn describe(&self) -> String {
-        if self.record {
+        if self.array {
+            "an array".into()
+        } else if self.record {
             "a record".into()
         } else {
             "a tuple".into()
@@ -159,6 +185,16 @@ impl TupleTy {
             Type::Bool => Ty::Bool { size: 1 },
             other => other.meta(),
         };
+        if self.array {
+            let elem = self.fields.first().map(field_ty).unwrap_or(Ty::Int {
+                size: 1,
+                signed: true,
+            });
+            return Ty::Array {
+                elem: Box::new(elem),
+                len: self.fields.len() as u32,
+            };
+        }
         if self.record {
             Ty::Record {
                 fields: self

@@ -58,7 +58,7 @@ pub fn value(v: &Value) -> String {
         Value::UInt(u) => uint(*u),
         Value::Str(s) => string(s),
         Value::Ptr(p) => uint(*p),
-        Value::Tuple(items) => {
+        Value::Tuple(items) | Value::Array(items) => {
             let parts: Vec<String> = items.iter().map(value).collect();
             format!("[{}]", parts.join(","))
         }
