@@ -12,6 +12,7 @@ mod calls;
 mod control;
 mod events;
 mod expr;
+mod fmtvals;
 mod for_map;
 mod kernel;
 mod maps;
@@ -103,6 +104,7 @@ pub(crate) fn data_type(t: Type) -> DataType {
         Type::Bool => DataType::U64,
         Type::Tuple(t) => tuple::data_type(&t),
         Type::Stack(_) => pair("stack", "id", "pid"),
+        Type::Fmt(f) => fmtvals::data_type(f),
         Type::Void | Type::Unknown => DataType::U64,
     }
 }
@@ -458,7 +460,7 @@ fn lower_probe<'c>(m: &mut ModuleCx<'c>, p: &'c CheckedProbe, lines: &LineIndex)
     for (v, only) in p.vars.iter().zip(callback_only) {
         let vl = match v.ty {
             _ if only => VarLoc::Reg(l.b.imm(0)),
-            Type::Str { .. } | Type::Tuple(_) | Type::Stack(_) => {
+            Type::Str { .. } | Type::Tuple(_) | Type::Stack(_) | Type::Fmt(_) => {
                 let size = align8(v.ty.storage_size());
                 let slot = l.b.new_slot(size, 8);
                 l.b.zero(slot, 0, size);

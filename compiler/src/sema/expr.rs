@@ -128,6 +128,7 @@ impl Checker {
             "curtask" => self.curtask(span),
             "usermode" | "ppid" => self.task_builtin(cx, name, span),
             "kstack" | "ustack" => self.stack_expr(name, &[], span),
+            "username" => super::fmtvals::username(span),
             "probe" => {
                 let n = cx.probe.name.clone();
                 TExpr {
@@ -304,6 +305,7 @@ impl Checker {
                 | Type::Bool
                 | Type::Tuple(_)
                 | Type::Stack(_)
+                | Type::Fmt(_)
                 | Type::Unknown => {}
                 Type::Void => self.error(t.span, "a map key must be an integer or a string"),
             }

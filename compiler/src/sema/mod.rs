@@ -17,6 +17,7 @@ pub mod config;
 mod control;
 pub mod decls;
 mod expr;
+pub mod fmtvals;
 mod for_map;
 mod functions;
 mod introspect;
@@ -91,6 +92,11 @@ pub struct Checked {
     /// Maps declared at top level (`let @m = lruhash(100);`): kind and size, by
     /// index into `maps`.
     pub declared: Vec<(types::MapIdx, decls::DeclaredMap)>,
+    /// `strftime()` formats, indexed by `FmtExpr::Timestamp::format`.
+    pub strftime_formats: Vec<String>,
+    /// Symbols whose addresses the runtime resolves (`kaddr`, `uaddr`), indexed by
+    /// `TExprKind::SymbolAddr`.
+    pub symbol_globals: Vec<fmtvals::SymbolUse>,
 }
 
 /// Check a script, expanding attach points with the probe providers. Kernel types
@@ -225,6 +231,8 @@ fn analyze(
         unsafe_calls: ck.unsafe_calls,
         config,
         declared,
+        strftime_formats: ck.strftime_formats,
+        symbol_globals: ck.symbol_globals,
     };
     (checked, errors)
 }
@@ -335,6 +343,10 @@ struct Checker {
     unsafe_calls: Vec<(String, ast::Span)>,
     /// The config block's `stack_mode` (bpftrace's default when unset).
     stack_mode: Option<tracec_meta::StackMode>,
+    /// See [`Checked::strftime_formats`].
+    strftime_formats: Vec<String>,
+    /// See [`Checked::symbol_globals`].
+    symbol_globals: Vec<fmtvals::SymbolUse>,
 }
 
 impl Checker {
