@@ -165,6 +165,8 @@ impl Lower<'_, '_> {
             | TExprKind::Sym { .. }
             | TExprKind::FmtValue(_) => Operand::Imm(0),
             TExprKind::SymbolAddr(i) => Operand::Reg(self.symbol_addr(*i)),
+            TExprKind::HasKey { map, keys } => Operand::Reg(self.has_key(*map, keys)),
+            TExprKind::MapLen(map) => Operand::Reg(self.map_len(*map)),
             // Strings never reach here after checking; keep lowering total anyway.
             TExprKind::Str(_)
             | TExprKind::Param(_)

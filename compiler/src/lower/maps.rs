@@ -270,6 +270,13 @@ impl Lower<'_, '_> {
         self.b.switch_to(done);
     }
 
+    /// `has_key(@map, keys)`: 1 when the lookup finds the key.
+    pub(crate) fn has_key(&mut self, map: MapIdx, keys: &[TExpr]) -> VReg {
+        let key = self.key(map, keys);
+        let p = self.lookup(map, key);
+        self.b.cmp(Cond::Ne, p, Operand::Imm(0))
+    }
+
     /// `delete(@map[keys])`.
     pub(crate) fn map_delete(&mut self, map: MapIdx, keys: &[TExpr]) {
         let key = self.key(map, keys);

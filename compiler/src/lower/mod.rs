@@ -15,6 +15,7 @@ mod expr;
 mod fmtvals;
 mod for_map;
 mod kernel;
+mod mapfuncs;
 mod maps;
 mod output;
 mod params;

@@ -25,6 +25,7 @@ pub mod kernel;
 pub mod kernel_enum;
 #[cfg(test)]
 mod kernel_tests;
+mod mapfuncs;
 pub mod maps;
 mod output;
 pub mod params;

@@ -378,6 +378,13 @@ pub enum TExprKind {
         user: bool,
         addr: Box<TExpr>,
     },
+    /// `has_key(@map, keys)`: 1 when the map holds the key.
+    HasKey {
+        map: MapIdx,
+        keys: Vec<TExpr>,
+    },
+    /// `len(@map)`: the number of entries.
+    MapLen(MapIdx),
     /// A value the runtime formats (the expression's type is a [`Type::Fmt`]).
     FmtValue(FmtExpr),
     /// `kaddr("name")` / `uaddr("name")`: the `u64` `.rodata` global the runtime sets
