@@ -199,50 +199,51 @@ pub fn strerror(n: i32) -> String {
     }
 }
 
-const SIGNALS: [&str; 31] = [
-    "SIGHUP",
-    "SIGINT",
-    "SIGQUIT",
-    "SIGILL",
-    "SIGTRAP",
-    "SIGABRT",
-    "SIGBUS",
-    "SIGFPE",
-    "SIGKILL",
-    "SIGUSR1",
-    "SIGSEGV",
-    "SIGUSR2",
-    "SIGPIPE",
-    "SIGALRM",
-    "SIGTERM",
-    "SIGSTKFLT",
-    "SIGCHLD",
-    "SIGCONT",
-    "SIGSTOP",
-    "SIGTSTP",
-    "SIGTTIN",
-    "SIGTTOU",
-    "SIGURG",
-    "SIGXCPU",
-    "SIGXFSZ",
-    "SIGVTALRM",
-    "SIGPROF",
-    "SIGWINCH",
-    "SIGIO",
-    "SIGPWR",
-    "SIGSYS",
+/// glibc's `strsignal` texts of signals 0 to 31.
+const SIGNAL_TEXT: [&str; 32] = [
+    "Unknown signal 0",
+    "Hangup",
+    "Interrupt",
+    "Quit",
+    "Illegal instruction",
+    "Trace/breakpoint trap",
+    "Aborted",
+    "Bus error",
+    "Floating point exception",
+    "Killed",
+    "User defined signal 1",
+    "Segmentation fault",
+    "User defined signal 2",
+    "Broken pipe",
+    "Alarm clock",
+    "Terminated",
+    "Stack fault",
+    "Child exited",
+    "Continued",
+    "Stopped (signal)",
+    "Stopped",
+    "Stopped (tty input)",
+    "Stopped (tty output)",
+    "Urgent I/O condition",
+    "CPU time limit exceeded",
+    "File size limit exceeded",
+    "Virtual timer expired",
+    "Profiling timer expired",
+    "Window changed",
+    "I/O possible",
+    "Power failure",
+    "Bad system call",
 ];
 
-/// `SIGINT` for 2; real-time signals as `SIGRTMIN+N`; the number otherwise.
+/// The description of signal `n` (`strsignal(3)`: `Interrupt` for 2), `N/A` beyond
+/// the real-time signals.
 pub fn signal_name(n: i64) -> String {
     let rtmin = i64::from(libc::SIGRTMIN());
     let rtmax = i64::from(libc::SIGRTMAX());
     match n {
-        1..=31 => SIGNALS[n as usize - 1].to_string(),
-        _ if n == rtmin => "SIGRTMIN".into(),
-        _ if n == rtmax => "SIGRTMAX".into(),
-        _ if n > rtmin && n < rtmax => format!("SIGRTMIN+{}", n - rtmin),
-        _ => n.to_string(),
+        0..=31 => SIGNAL_TEXT[n as usize].to_string(),
+        _ if n >= rtmin && n <= rtmax => format!("Real-time signal {}", n - rtmin),
+        _ => "N/A".into(),
     }
 }
 
@@ -281,8 +282,9 @@ mod tests {
     #[test]
     fn names() {
         assert_eq!(strerror(1), "Operation not permitted");
-        assert_eq!(signal_name(2), "SIGINT");
-        assert_eq!(signal_name(9), "SIGKILL");
+        assert_eq!(signal_name(2), "Interrupt");
+        assert_eq!(signal_name(0), "Unknown signal 0");
+        assert_eq!(signal_name(1024), "N/A");
         assert_eq!(
             passwd_name(
                 "root:x:0:0::/root:/bin/sh\nbob:x:1000:1000::/:/bin/sh\n",

@@ -634,6 +634,9 @@ impl Checker {
             (Type::Str { size: a }, Type::Str { size: b }) => Type::Str { size: a.max(b) },
             (Type::Ptr { .. }, b) if b.is_scalar() => then.ty,
             (Type::Int { .. }, Type::Ptr { .. }) => els.ty,
+            (Type::Fmt(a), Type::Fmt(b)) if super::fmtvals::merge(a, b).is_some() => {
+                super::fmtvals::merge(a, b).map_or(then.ty, Type::Fmt)
+            }
             (Type::Int { .. }, Type::Int { .. }) => Type::Int {
                 signed: signed_op(&then, &els),
             },
