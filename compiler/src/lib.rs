@@ -212,6 +212,8 @@ pub fn finish(
         params: lowered.params.clone(),
         print_values: lowered.print_values.clone(),
         skip_maps_on_exit: !checked.config.print_maps_on_exit,
+        strftime_formats: checked.strftime_formats.clone(),
+        symbol_globals: symbol_globals(&checked.symbol_globals, source, &options.source_name),
     };
     sema::enums::fill_variants(&mut metadata, &checked.enums);
     let meta_bytes = tracec_meta::encode(&metadata);
@@ -254,6 +256,36 @@ fn locate_messages(printfs: &mut [tracec_meta::PrintfSpec], source: &str, source
             p.format = f;
         }
     }
+}
+
+/// The metadata of the symbols the runtime resolves, located as bpftrace reports an
+/// unknown one (`stdin:1:15-35`, then the line and `~` under the call).
+fn symbol_globals(
+    uses: &[sema::fmtvals::SymbolUse],
+    source: &str,
+    source_name: &str,
+) -> Vec<tracec_meta::SymbolGlobal> {
+    let name = match source_name {
+        "<-e>" | "-" => "stdin",
+        other => other,
+    };
+    uses.iter()
+        .enumerate()
+        .map(|(i, u)| {
+            let (line, col) = diag::line_col(source, u.span.start);
+            let (_, end_col) = diag::line_col(source, u.span.end);
+            let text = source.lines().nth(line as usize - 1).unwrap_or("");
+            let marks = " ".repeat(col as usize - 1)
+                + &"~".repeat((end_col.saturating_sub(col) as usize).max(1));
+            tracec_meta::SymbolGlobal {
+                symbol: sema::fmtvals::symbol_global(i as u32),
+                name: u.name.clone(),
+                path: u.path.clone(),
+                location: format!("{name}:{line}:{col}-{end_col}"),
+                context: format!("{text}\n{marks}"),
+            }
+        })
+        .collect()
 }
 
 pub fn source_hash(source: &str) -> String {

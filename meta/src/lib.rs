@@ -145,6 +145,9 @@ pub enum Ty {
     /// `len` values of type `elem` one after another (an integer or bool array,
     /// `int8[4]`), printed `[1,2,3]`.
     Array { elem: Box<Ty>, len: u32 },
+    /// A value `tracerun` turns into text when it prints it (`ntop`, `strftime`,
+    /// `buf`...); its layout is [`FmtKind`]'s. Format 1.6.
+    Fmt { fmt: FmtKind },
 }
 
 /// One enumerator of a [`Ty::Enum`].
@@ -163,6 +166,45 @@ impl Ty {
                 .find(|e| e.value as u64 == v)
                 .map(|e| e.name.as_str()),
             _ => None,
+        }
+    }
+}
+
+/// The run-time formatted values of [`Ty::Fmt`], with their layouts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum FmtKind {
+    /// `ntop()`: `u64 af` (2: `AF_INET`, 10: `AF_INET6`), then 16 address bytes (the
+    /// first 4 for IPv4), printed with `inet_ntop`.
+    Inet,
+    /// `macaddr()`: 6 bytes (padded to 8), printed as `XX:XX:XX:XX:XX:XX`.
+    MacAddr,
+    /// `strftime(fmt, ns)`: `u64` index into [`Metadata::strftime_formats`], then `u64`
+    /// nanoseconds since boot, printed as local time with `strftime(3)` (plus `%f`,
+    /// microseconds).
+    Timestamp,
+    /// `buf(ptr, len)`: `u64 length`, then `size` bytes (padded to 8); printed with
+    /// printable ASCII as is and other bytes as `\xNN`.
+    Buf { size: u32 },
+    /// `cgroup_path(id)`: `u64` cgroup id, printed as `HIERARCHY:/PATH`.
+    CgroupPath,
+    /// `username`: `u64` uid, printed as the user's name from `/etc/passwd`.
+    Username,
+    /// `strerror(n)`: `u64` errno, printed as its description.
+    Strerror,
+    /// `signal_name(n)`: `u64` signal number, printed as `SIGNAME`.
+    SignalName,
+}
+
+impl FmtKind {
+    /// Bytes the value occupies.
+    pub fn size(self) -> u32 {
+        match self {
+            FmtKind::Inet => 24,
+            FmtKind::MacAddr => 8,
+            FmtKind::Timestamp => 16,
+            FmtKind::Buf { size } => 8 + size.div_ceil(8) * 8,
+            FmtKind::CgroupPath | FmtKind::Username | FmtKind::Strerror | FmtKind::SignalName => 8,
         }
     }
 }
@@ -209,6 +251,7 @@ impl Ty {
                 .unwrap_or(0),
             Ty::Bool { size } => u32::from(*size),
             Ty::Stack { .. } | Ty::Sym { .. } => STACK_VALUE_SIZE,
+            Ty::Fmt { fmt } => fmt.size(),
             Ty::Record { fields } => fields
                 .iter()
                 .map(|f| f.offset + f.ty.size())
@@ -481,6 +524,34 @@ pub struct Metadata {
     /// `print_maps_on_exit` to false). Format 1.3; false when absent.
     #[serde(default)]
     pub skip_maps_on_exit: bool,
+    /// The formats of `strftime()`, indexed by the first word of a
+    /// [`FmtKind::Timestamp`] value. Format 1.6.
+    #[serde(default)]
+    pub strftime_formats: Vec<String>,
+    /// Addresses the runtime resolves on the host before loading (`kaddr`, `uaddr`):
+    /// each a `u64` `.rodata` global. Format 1.6.
+    #[serde(default)]
+    pub symbol_globals: Vec<SymbolGlobal>,
+}
+
+/// A `.rodata` `u64` global holding a symbol's address on the running host.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SymbolGlobal {
+    /// The global's ELF symbol.
+    pub symbol: String,
+    /// The symbol to resolve.
+    pub name: String,
+    /// `None`: a kernel symbol (`/proc/kallsyms`); otherwise the ELF file whose
+    /// symbol table holds it (`uaddr`).
+    #[serde(default)]
+    pub path: Option<String>,
+    /// Where in the script it is used (`NAME:LINE:COL-COL`), for the error when the
+    /// host lacks the symbol.
+    #[serde(default)]
+    pub location: String,
+    /// The source line of that use, a newline, and `~` under the call.
+    #[serde(default)]
+    pub context: String,
 }
 
 /// A run-time parameter of the script, carried by the `.rodata` global `symbol`.
@@ -706,6 +777,8 @@ mod tests {
             ],
             print_values: vec![Ty::Str { size: 8 }],
             skip_maps_on_exit: false,
+            strftime_formats: Vec::new(),
+            symbol_globals: Vec::new(),
         }
     }
 

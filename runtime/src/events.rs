@@ -221,6 +221,8 @@ mod tests {
             params: Vec::new(),
             print_values: Vec::new(),
             skip_maps_on_exit: false,
+            strftime_formats: Vec::new(),
+            symbol_globals: Vec::new(),
         }
     }
 

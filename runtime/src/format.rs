@@ -66,6 +66,8 @@ struct Spec {
     /// Bits the integer conversions see, from the length modifier as C's `printf`
     /// would: none 32 (`int`), `h` 16, `hh` 8, `l`/`ll`/`j`/`z`/`t` 64.
     int_bits: u32,
+    /// `%r`'s suffix: `x` (all bytes in hex), `h` (hex pairs), or 0.
+    raw: u8,
 }
 
 /// Upper bound on width and precision so a hostile format cannot allocate gigabytes.
@@ -116,11 +118,18 @@ fn parse_spec(s: &[u8]) -> Option<(Spec, usize)> {
     let conv = *s.get(i)?;
     matches!(
         conv,
-        b'd' | b'i' | b'u' | b'o' | b'x' | b'X' | b'c' | b's' | b'p'
+        b'd' | b'i' | b'u' | b'o' | b'x' | b'X' | b'c' | b's' | b'p' | b'r'
     )
     .then(|| {
         spec.conv = conv;
-        (spec, i + 1)
+        let mut used = i + 1;
+        if conv == b'r' {
+            if let Some(&m @ (b'x' | b'h')) = s.get(used) {
+                spec.raw = m;
+                used += 1;
+            }
+        }
+        (spec, used)
     })
 }
 
@@ -260,6 +269,14 @@ fn format_one(out: &mut Vec<u8>, spec: &Spec, arg: &Arg) {
                 let digits = shown_digits(spec, format!("{v:x}").into_bytes());
                 pad_number(out, spec, sign, &digits);
             }
+        }
+        b'r' => {
+            let bytes = match arg {
+                Arg::Str(s) => s.as_slice(),
+                _ => &[],
+            };
+            let text = crate::fmtvals::buf_text(bytes, spec.raw == b'x', spec.raw == b'h');
+            pad(out, spec, &text);
         }
         b'c' => {
             let byte = match arg {

@@ -312,6 +312,16 @@ pub fn ty_name(t: &Ty) -> String {
         Ty::Sym { user: true } => "usym".into(),
         Ty::Sym { user: false } => "ksym".into(),
         Ty::Enum { size, .. } => format!("enum ({} bytes)", size),
+        Ty::Fmt { fmt } => match fmt {
+            tracec_meta::FmtKind::Inet => "inet".into(),
+            tracec_meta::FmtKind::MacAddr => "macaddr_t".into(),
+            tracec_meta::FmtKind::Timestamp => "timestamp".into(),
+            tracec_meta::FmtKind::Buf { size } => format!("buffer[{size}]"),
+            tracec_meta::FmtKind::CgroupPath => "cgroup_path_t".into(),
+            tracec_meta::FmtKind::Username => "username".into(),
+            tracec_meta::FmtKind::Strerror => "strerror_t".into(),
+            tracec_meta::FmtKind::SignalName => "signal_name_t".into(),
+        },
         Ty::Record { fields } => format!(
             "{{ {} }}",
             fields

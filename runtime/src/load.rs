@@ -27,6 +27,10 @@ pub fn open(obj: &Object, start_ns: u64, cpid: u64, params: &[GlobalValue]) -> R
     let ncpus = crate::sys::possible_cpus().map_or(0, |n| n as u64);
     loader.override_global(GLOBAL_NCPUS, &ncpus, false);
     loader.override_global(GLOBAL_CPID, &cpid, false);
+    let symbols = crate::symaddr::resolve(&obj.meta)?;
+    for (symbol, addr) in &symbols {
+        loader.override_global(symbol.as_str(), addr, false);
+    }
     for p in params {
         loader.override_global(p.symbol.as_str(), p.bytes.as_slice(), true);
     }

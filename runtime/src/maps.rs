@@ -239,6 +239,11 @@ pub fn sort_keys(key: &Ty, entries: &mut [(Vec<u8>, Value)]) {
         Ty::Stack { .. } | Ty::Sym { .. } => {
             entries.sort_by_key(|(k, _)| int_at(k, offset, 8));
         }
+        Ty::Fmt { fmt } => {
+            let size = fmt.size();
+            entries
+                .sort_by(|(a, _), (b, _)| bytes_at(a, offset, size).cmp(bytes_at(b, offset, size)));
+        }
         Ty::Tuple { .. } | Ty::Record { .. } | Ty::Array { .. } => {}
     };
     match key {

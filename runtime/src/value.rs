@@ -15,6 +15,8 @@ pub enum Value {
     Bool(bool),
     /// A record's fields with their names, in layout order.
     Record(Vec<(String, Value)>),
+    /// `buf()`'s bytes, printed with non-printable bytes as `\xNN`.
+    Buf(Vec<u8>),
     /// A symbolized `kstack`/`ustack`: one line per frame; `indent`: bpftrace mode,
     /// whose lines are indented (8 spaces, 4 in map keys).
     Stack {
@@ -109,6 +111,7 @@ impl Value {
                         .collect::<Option<Vec<_>>>()?,
                 )
             }
+            Ty::Fmt { fmt } => crate::fmtvals::decode(*fmt, bytes)?,
             Ty::Record { fields } => Value::Record(
                 fields
                     .iter()
@@ -127,6 +130,7 @@ impl Value {
             Value::Int(v) => out.extend_from_slice(v.to_string().as_bytes()),
             Value::UInt(v) => out.extend_from_slice(v.to_string().as_bytes()),
             Value::Str(s) => out.extend_from_slice(s),
+            Value::Buf(b) => out.extend_from_slice(&crate::fmtvals::buf_text(b, false, false)),
             Value::Ptr(p) => out.extend_from_slice(format!("0x{p:x}").as_bytes()),
             Value::Tuple(items) => {
                 out.push(b'(');
@@ -193,7 +197,7 @@ impl Value {
             (Value::Int(v), _) => Arg::int(*v),
             (Value::UInt(v), _) => Arg::uint(*v),
             (Value::Ptr(p), _) => Arg::Ptr(*p),
-            (Value::Str(s), _) => Arg::Str(s.clone()),
+            (Value::Str(s), _) | (Value::Buf(s), _) => Arg::Str(s.clone()),
             (Value::Bool(b), _) => Arg::Int {
                 bits: u64::from(*b),
                 size: 1,

@@ -78,7 +78,7 @@ impl Lower<'_, '_> {
         self.event(kind, id, payload, |l, rec| {
             for (arg, (off, size)) in args.iter().zip(fields) {
                 let off = (HDR + off) as i32;
-                if arg.ty.is_str() || matches!(arg.ty, Type::Stack(_)) {
+                if arg.ty.is_str() || matches!(arg.ty, Type::Stack(_) | Type::Fmt(_)) {
                     let dst = Mem {
                         base: Base::Reg(rec),
                         offset: off,

@@ -174,7 +174,13 @@ impl Lower<'_, '_> {
             TExprKind::DeleteElem { map, keys } => Operand::Reg(self.map_delete_value(*map, keys)),
             TExprKind::TupleGet { base, index } => self.tuple_get_int(base, *index),
             // A tuple is never an integer; sema does not let one through.
-            TExprKind::Tuple(_) | TExprKind::Stack(_) | TExprKind::Sym { .. } => Operand::Imm(0),
+            TExprKind::Tuple(_)
+            | TExprKind::Stack(_)
+            | TExprKind::Sym { .. }
+            | TExprKind::FmtValue(_) => Operand::Imm(0),
+            TExprKind::SymbolAddr(i) => Operand::Reg(self.symbol_addr(*i)),
+            TExprKind::HasKey { map, keys } => Operand::Reg(self.has_key(*map, keys)),
+            TExprKind::MapLen(map) => Operand::Reg(self.map_len(*map)),
             // Strings never reach here after checking; keep lowering total anyway.
             TExprKind::Str(_)
             | TExprKind::Param(_)
@@ -326,6 +332,9 @@ impl Lower<'_, '_> {
         if let TExprKind::Sym { user, addr } = &e.kind {
             return self.sym_into(*user, addr, dst);
         }
+        if let TExprKind::FmtValue(f) = &e.kind {
+            return self.fmt_into(f, dst);
+        }
         match &e.kind {
             TExprKind::Builtin(Builtin::Comm) => {
                 let n = COMM_SIZE.min(dst.size);
@@ -397,7 +406,7 @@ impl Lower<'_, '_> {
     }
 
     /// The size operand of `str(p, len)`: `min(len, max)`.
-    fn str_len(&mut self, len: Option<&TExpr>, max: u32) -> Operand {
+    pub(crate) fn str_len(&mut self, len: Option<&TExpr>, max: u32) -> Operand {
         let Some(len) = len else {
             return Operand::Imm(max as i64);
         };

@@ -264,8 +264,8 @@ impl Lower<'_, '_> {
         }
         for &v in layout.iter().map(|s| &s.var).chain(&own) {
             let loc = match self.probe_vars.get(v.0 as usize).map(|i| i.ty) {
-                Some(ty @ (Type::Str { .. } | Type::Tuple(_))) => {
-                    let size = align8(ty.storage_size());
+                Some(t) if t.is_mem() => {
+                    let size = align8(t.storage_size());
                     let slot = self.b.new_slot(size, 8);
                     self.b.zero(slot, 0, size);
                     VarLoc::Str { slot, size }

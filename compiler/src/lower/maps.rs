@@ -41,7 +41,7 @@ impl Lower<'_, '_> {
                     self.zero_mem(dst.base, dst.offset, dst.size);
                     self.tuple_into(k, dst, t);
                 }
-                Type::Stack(_) => {
+                Type::Stack(_) | Type::Fmt(_) => {
                     let dst = Mem {
                         base: Base::Slot(slot),
                         offset: off as i32,
@@ -141,7 +141,7 @@ impl Lower<'_, '_> {
                 let size = match vty {
                     MapValueType::Plain(Type::Str { size }) => size,
                     MapValueType::Plain(Type::Tuple(t)) => t.size,
-                    MapValueType::Plain(t @ Type::Stack(_)) => t.storage_size(),
+                    MapValueType::Plain(t @ (Type::Stack(_) | Type::Fmt(_))) => t.storage_size(),
                     _ => 8,
                 };
                 // Evaluate the value before the key: it may itself read maps.
@@ -153,7 +153,7 @@ impl Lower<'_, '_> {
                         size: align8(size),
                     };
                     self.tuple_into(e, dst, t);
-                } else if e.ty.is_str() || matches!(e.ty, Type::Stack(_)) {
+                } else if e.ty.is_str() || matches!(e.ty, Type::Stack(_) | Type::Fmt(_)) {
                     let dst = Mem {
                         base: Base::Slot(vslot),
                         offset: 0,
@@ -268,6 +268,13 @@ impl Lower<'_, '_> {
         self.update(map, key, v);
         self.b.jump(done);
         self.b.switch_to(done);
+    }
+
+    /// `has_key(@map, keys)`: 1 when the lookup finds the key.
+    pub(crate) fn has_key(&mut self, map: MapIdx, keys: &[TExpr]) -> VReg {
+        let key = self.key(map, keys);
+        let p = self.lookup(map, key);
+        self.b.cmp(Cond::Ne, p, Operand::Imm(0))
     }
 
     /// `delete(@map[keys])`.

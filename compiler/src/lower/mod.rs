@@ -14,8 +14,10 @@ mod deref;
 mod div;
 mod events;
 mod expr;
+mod fmtvals;
 mod for_map;
 mod kernel;
+mod mapfuncs;
 mod maps;
 mod output;
 mod params;
@@ -108,6 +110,7 @@ pub(crate) fn data_type(t: Type) -> DataType {
         Type::Bool => DataType::U64,
         Type::Tuple(t) => tuple::data_type(&t),
         Type::Stack(_) => pair("stack", "id", "pid"),
+        Type::Fmt(f) => fmtvals::data_type(f),
         Type::Void | Type::Unknown => DataType::U64,
     }
 }
@@ -463,7 +466,7 @@ fn lower_probe<'c>(m: &mut ModuleCx<'c>, p: &'c CheckedProbe, lines: &LineIndex)
     for (v, only) in p.vars.iter().zip(callback_only) {
         let vl = match v.ty {
             _ if only => VarLoc::Reg(l.b.imm(0)),
-            Type::Str { .. } | Type::Tuple(_) | Type::Stack(_) => {
+            Type::Str { .. } | Type::Tuple(_) | Type::Stack(_) | Type::Fmt(_) => {
                 let size = align8(v.ty.storage_size());
                 let slot = l.b.new_slot(size, 8);
                 l.b.zero(slot, 0, size);

@@ -110,7 +110,7 @@ impl Lower<'_, '_> {
         };
         match f.ty {
             Type::Tuple(t) => self.tuple_into(item, at, t),
-            Type::Str { .. } | Type::Stack(_) => self.str_into(item, at, true),
+            Type::Str { .. } | Type::Stack(_) | Type::Fmt(_) => self.str_into(item, at, true),
             _ => {
                 let v = self.int(item);
                 self.b.store(at.base, at.offset, width(f.size), v);
@@ -137,7 +137,7 @@ impl Lower<'_, '_> {
             match (sf.ty, df.ty) {
                 (Type::Tuple(a), Type::Tuple(b)) => self.convert(s, a, d, b),
                 (Type::Str { .. }, Type::Str { .. }) => self.write_str(&StrVal::Mem(s), d),
-                (Type::Stack(_), Type::Stack(_)) => {
+                (Type::Stack(_), Type::Stack(_)) | (Type::Fmt(_), Type::Fmt(_)) => {
                     self.b.copy(d.base, d.offset, s.base, s.offset, d.size)
                 }
                 _ => {

@@ -153,9 +153,9 @@ impl Checker {
             "sizeof" => self.sizeof(cx, args, span),
             "kstack" | "ustack" => self.stack_expr(base, args, span),
             "ksym" | "usym" => self.sym_call(cx, base, args, span),
-            "kaddr" => self.kaddr(args, span),
             "offsetof" => self.offsetof(cx, args, span),
-            "ntop" => self.ntop(cx, args, span),
+            _ if super::fmtvals::known(base) => self.fmt_call(cx, base, args, span)?,
+            _ if super::mapfuncs::known(base) => self.map_func_call(cx, base, args, span)?,
             "pton" => {
                 self.error(
                     span,
@@ -374,82 +374,6 @@ impl Checker {
                 self.error(
                     span,
                     format!("usermode is not available in probe '{}'", cx.probe.name),
-                );
-                poisoned(span)
-            }
-        }
-    }
-
-    /// `ntop([af,] addr)` of a constant address (an integer or `pton("...")`): the
-    /// text, folded at compile time.
-    fn ntop(&mut self, cx: &mut ProbeCx, args: &[ast::Expr], span: Span) -> TExpr {
-        let (af, addr) = match args {
-            [addr] => (None, addr),
-            [af, addr] => (Some(af), addr),
-            _ => {
-                self.error(
-                    span,
-                    format!("ntop() takes 1 or 2 arguments, got {}", args.len()),
-                );
-                return poisoned(span);
-            }
-        };
-        let af = match af {
-            None => None,
-            Some(a) => match self.expr(cx, a).kind {
-                TExprKind::Int(v) => Some(v),
-                _ => {
-                    self.error(a.span, "ntop(): the address family must be a constant");
-                    return poisoned(span);
-                }
-            },
-        };
-        let bytes: Vec<u8> = match &addr.kind {
-            ExprKind::Call { name, args: pargs } if name == "pton" => match pargs.as_slice() {
-                [ast::Expr {
-                    kind: ExprKind::Str(text),
-                    ..
-                }] => match pton(text) {
-                    Some(b) => b,
-                    None => {
-                        self.error(addr.span, format!("pton(): '{text}' is not an IP address"));
-                        return poisoned(span);
-                    }
-                },
-                _ => {
-                    self.error(addr.span, "pton() takes one string literal");
-                    return poisoned(span);
-                }
-            },
-            _ => match self.expr(cx, addr) {
-                TExpr {
-                    kind: TExprKind::Int(v),
-                    ..
-                } => (v as u32).to_le_bytes().to_vec(),
-                TExpr {
-                    ty: Type::Unknown, ..
-                } => return poisoned(span),
-                _ => {
-                    self.error(
-                        addr.span,
-                        "ntop() of a run-time address is not supported yet; only constants and pton()",
-                    );
-                    return poisoned(span);
-                }
-            },
-        };
-        match ntop_text(af, &bytes) {
-            Some(text) => TExpr {
-                ty: Type::Str {
-                    size: text.len() as u32 + 1,
-                },
-                kind: TExprKind::Str(text),
-                span,
-            },
-            None => {
-                self.error(
-                    span,
-                    "ntop(): the address family does not match the address",
                 );
                 poisoned(span)
             }

@@ -131,6 +131,7 @@ impl Checker {
             "curtask" => self.curtask(span),
             "usermode" | "ppid" => self.task_builtin(cx, name, span),
             "kstack" | "ustack" => self.stack_expr(name, &[], span),
+            "username" => super::fmtvals::username(span),
             "probe" => {
                 let n = cx.probe.name.clone();
                 TExpr {
@@ -331,6 +332,7 @@ impl Checker {
                 | Type::Bool
                 | Type::Tuple(_)
                 | Type::Stack(_)
+                | Type::Fmt(_)
                 | Type::Unknown => {}
                 Type::Void => self.error(t.span, "a map key must be an integer or a string"),
             }
@@ -667,6 +669,9 @@ impl Checker {
             (Type::Str { size: a }, Type::Str { size: b }) => Type::Str { size: a.max(b) },
             (Type::Ptr { .. }, b) if b.is_scalar() => then.ty,
             (Type::Int { .. }, Type::Ptr { .. }) => els.ty,
+            (Type::Fmt(a), Type::Fmt(b)) if super::fmtvals::merge(a, b).is_some() => {
+                super::fmtvals::merge(a, b).map_or(then.ty, Type::Fmt)
+            }
             (Type::Int { enum_id: a, .. }, Type::Int { enum_id: b, .. }) => Type::Int {
                 signed: signed_op(&then, &els),
                 enum_id: if a == b { a } else { None },

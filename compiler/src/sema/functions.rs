@@ -120,7 +120,7 @@ impl Checker {
                 return ptr;
             }
             Type::Unknown => return poisoned(span),
-            Type::Void | Type::Bool | Type::Tuple(_) | Type::Stack(_) => {
+            Type::Void | Type::Bool | Type::Tuple(_) | Type::Stack(_) | Type::Fmt(_) => {
                 self.error(ptr.span, "str() needs a pointer or an integer address");
                 return poisoned(span);
             }
@@ -256,7 +256,8 @@ impl Checker {
                 ) => a.ty.meta(),
                 (ConvKind::Int, Type::Int { .. } | Type::Ptr { .. })
                 | (ConvKind::Ptr, Type::Int { .. } | Type::Ptr { .. })
-                | (ConvKind::Str, Type::Str { .. } | Type::Stack(_)) => {
+                | (ConvKind::Str, Type::Str { .. } | Type::Stack(_) | Type::Fmt(_))
+                | (ConvKind::Buf, Type::Fmt(tracec_meta::FmtKind::Buf { .. })) => {
                     if c.kind == ConvKind::Ptr {
                         tracec_meta::Ty::Ptr
                     } else if let Type::Ptr { .. } = a.ty {
@@ -273,6 +274,7 @@ impl Checker {
                         ConvKind::Int => "an integer",
                         ConvKind::Str => "a string",
                         ConvKind::Ptr => "a pointer",
+                        ConvKind::Buf => "a buffer (buf())",
                     };
                     self.error(
                         a.span,

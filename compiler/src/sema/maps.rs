@@ -156,6 +156,9 @@ impl MapTable {
                 (Type::Str { .. }, Type::Str { .. }) => *k = merge_str(*k, t),
                 (Type::Bool, Type::Bool) => {}
                 (Type::Stack(a), Type::Stack(b)) if a == b => {}
+                (Type::Fmt(a), Type::Fmt(b)) if super::fmtvals::merge(a, b).is_some() => {
+                    *k = super::fmtvals::merge(a, b).map_or(*k, Type::Fmt)
+                }
                 (Type::Tuple(_), Type::Tuple(_)) if k.merge(t).is_some() => {
                     *k = k.merge(t).unwrap_or(*k)
                 }
@@ -193,6 +196,9 @@ impl MapTable {
                 }
                 (a, b) if a.is_scalar() && b.is_scalar() => {}
                 (Type::Stack(x), Type::Stack(y)) if x == y => {}
+                (Type::Fmt(x), Type::Fmt(y)) if super::fmtvals::merge(x, y).is_some() => {
+                    *known = MapValueType::Plain(super::fmtvals::merge(x, y).map_or(a, Type::Fmt))
+                }
                 _ => {
                     return Err(format!(
                         "cannot assign {} to {}, which holds {}",

@@ -20,6 +20,7 @@ pub mod decls;
 mod deref;
 pub mod enums;
 mod expr;
+pub mod fmtvals;
 mod for_map;
 mod functions;
 mod introspect;
@@ -27,6 +28,7 @@ pub mod kernel;
 pub mod kernel_enum;
 #[cfg(test)]
 mod kernel_tests;
+mod mapfuncs;
 pub mod maps;
 mod output;
 pub mod params;
@@ -108,6 +110,11 @@ pub struct Checked {
     /// The enumerators of the enums used (id, enumerators), for
     /// [`enums::fill_variants`].
     pub enums: Vec<(u32, Vec<tracec_meta::EnumVariant>)>,
+    /// `strftime()` formats, indexed by `FmtExpr::Timestamp::format`.
+    pub strftime_formats: Vec<String>,
+    /// Symbols whose addresses the runtime resolves (`kaddr`, `uaddr`), indexed by
+    /// `TExprKind::SymbolAddr`.
+    pub symbol_globals: Vec<fmtvals::SymbolUse>,
 }
 
 /// Check a script, expanding attach points with the probe providers. Kernel types
@@ -256,6 +263,8 @@ fn analyze(
         declared,
         local_records: std::mem::take(&mut ck.kernel.local_records),
         enums,
+        strftime_formats: ck.strftime_formats,
+        symbol_globals: ck.symbol_globals,
     };
     (checked, errors)
 }
@@ -371,6 +380,10 @@ struct Checker {
     used_enums: Vec<u32>,
     /// The config block as written (key, value), for the `config` builtin.
     config_items: Vec<(String, ast::ConfigValue)>,
+    /// See [`Checked::strftime_formats`].
+    strftime_formats: Vec<String>,
+    /// See [`Checked::symbol_globals`].
+    symbol_globals: Vec<fmtvals::SymbolUse>,
 }
 
 impl Checker {

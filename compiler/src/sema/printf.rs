@@ -9,6 +9,8 @@ pub enum ConvKind {
     Str,
     /// `%p`.
     Ptr,
+    /// `%r`, `%rx`, `%rh`: a `buf()`.
+    Buf,
 }
 
 /// One argument-consuming conversion of a format.
@@ -67,6 +69,12 @@ pub fn parse(fmt: &str) -> Result<Vec<Conversion>, String> {
             'd' | 'i' | 'u' | 'x' | 'X' | 'o' | 'c' => ConvKind::Int,
             's' => ConvKind::Str,
             'p' => ConvKind::Ptr,
+            'r' => {
+                if matches!(chars.get(i), Some('x' | 'h')) {
+                    i += 1;
+                }
+                ConvKind::Buf
+            }
             other => {
                 return Err(format!(
                     "printf: unsupported conversion '%{other}' in '{}'",

@@ -171,6 +171,9 @@ impl Checker {
             (Type::Str { size: a }, Type::Str { size: b }) => Type::Str { size: a.max(b) },
             (Type::Int { .. }, Type::Int { .. }) => old,
             (Type::Stack(a), Type::Stack(b)) if a == b => old,
+            (Type::Fmt(a), Type::Fmt(b)) if super::fmtvals::merge(a, b).is_some() => {
+                super::fmtvals::merge(a, b).map_or(old, Type::Fmt)
+            }
             (Type::Tuple(_), Type::Tuple(_)) if old.merge(v.ty).is_some() => {
                 old.merge(v.ty).unwrap_or(old)
             }
@@ -338,6 +341,7 @@ impl Type {
             Type::Tuple(t) if t.record => "a record".into(),
             Type::Tuple(_) => "a tuple".into(),
             Type::Stack(s) => format!("a {}", s.name()),
+            Type::Fmt(f) => format!("a {}", super::fmtvals::name(f)),
             Type::Void => "no value".into(),
             Type::Unknown => "an unknown value".into(),
         }

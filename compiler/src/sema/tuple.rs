@@ -76,6 +76,8 @@ fn align_of(ty: Type, size: u32) -> u32 {
         Type::Int { .. } => size.max(1),
         Type::Ptr { .. } => 8,
         Type::Tuple(t) => t.align,
+        // Stacks and run-time formatted values start with `u64` words.
+        Type::Stack(_) | Type::Fmt(_) => 8,
         _ => 1,
     }
 }

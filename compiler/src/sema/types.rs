@@ -1,7 +1,7 @@
 //! The semantic types of script values and the checked (typed) tree that `lower` consumes.
 
 use crate::front::ast::Span;
-use tracec_meta::{AggKind, StackMode, Ty};
+use tracec_meta::{AggKind, FmtKind, StackMode, Ty};
 
 /// Maximum length of a string read with `str()` (bpftrace 0.17's default
 /// `BPFTRACE_STRLEN`), including the terminating NUL.
@@ -54,6 +54,9 @@ pub enum Type {
     Tuple(super::tuple::TupleRef),
     /// `kstack` / `ustack`: a stack id and a pid in memory (see `tracec_meta::Ty::Stack`).
     Stack(StackTy),
+    /// A value the runtime formats (`ntop`, `strftime`, `buf`...): bytes in memory
+    /// laid out as `tracec_meta::FmtKind` says (see `sema::fmtvals`).
+    Fmt(FmtKind),
     /// The result of a function that returns nothing (`printf`).
     Void,
     /// Not known (yet): an earlier error, or a map whose type comes from a later probe.
@@ -93,7 +96,10 @@ impl Type {
     }
     /// Values that live in memory (strings, tuples, stacks) rather than in a register.
     pub fn is_mem(self) -> bool {
-        matches!(self, Type::Str { .. } | Type::Tuple(_) | Type::Stack(_))
+        matches!(
+            self,
+            Type::Str { .. } | Type::Tuple(_) | Type::Stack(_) | Type::Fmt(_)
+        )
     }
     pub fn is_str(self) -> bool {
         matches!(self, Type::Str { .. })
@@ -111,6 +117,7 @@ impl Type {
             Type::Bool => "a bool".into(),
             Type::Tuple(t) => t.describe(),
             Type::Stack(s) => s.name().into(),
+            Type::Fmt(f) => format!("a {}", super::fmtvals::name(f)),
             Type::Void => "no value".into(),
             Type::Unknown => "an unknown value".into(),
         }
@@ -125,6 +132,7 @@ impl Type {
             Type::Tuple(t) if t.record => "record",
             Type::Tuple(_) => "tuple",
             Type::Stack(s) => s.name(),
+            Type::Fmt(f) => super::fmtvals::name(f),
             Type::Void => "no value",
             Type::Unknown => "unknown",
         }
@@ -152,6 +160,7 @@ impl Type {
                 mode: s.mode,
                 limit: s.limit,
             },
+            Type::Fmt(fmt) => Ty::Fmt { fmt },
             Type::Void | Type::Unknown => Ty::Int {
                 size: 8,
                 signed: false,
@@ -164,6 +173,7 @@ impl Type {
             Type::Str { size } => size,
             Type::Tuple(t) => t.size,
             Type::Stack(_) => tracec_meta::STACK_VALUE_SIZE,
+            Type::Fmt(f) => f.size(),
             _ => 8,
         }
     }
@@ -434,6 +444,18 @@ pub enum TExprKind {
         user: bool,
         addr: Box<TExpr>,
     },
+    /// `has_key(@map, keys)`: 1 when the map holds the key.
+    HasKey {
+        map: MapIdx,
+        keys: Vec<TExpr>,
+    },
+    /// `len(@map)`: the number of entries.
+    MapLen(MapIdx),
+    /// A value the runtime formats (the expression's type is a [`Type::Fmt`]).
+    FmtValue(FmtExpr),
+    /// `kaddr("name")` / `uaddr("name")`: the `u64` `.rodata` global the runtime sets
+    /// to the symbol's address on the host (index into `Checked::symbol_globals`).
+    SymbolAddr(u32),
     /// A block expression: the statements, then the value.
     Block {
         stmts: Vec<TStmt>,
@@ -615,4 +637,29 @@ pub enum TStmtKind {
     Continue,
     /// Leave the probe.
     Return,
+}
+
+/// How a [`TExprKind::FmtValue`] is computed (layouts: `tracec_meta::FmtKind`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum FmtExpr {
+    /// `ntop([af,] addr)`: `addr` is an integer (its low 4 bytes) or a string buffer of
+    /// 4 or 16 bytes (copied as they are).
+    Inet { af: Box<TExpr>, addr: Box<TExpr> },
+    /// `ntop([af,] pton("text"))`: a constant address.
+    InetBytes { af: i64, bytes: [u8; 16] },
+    /// `macaddr(addr)`: 6 bytes of a string buffer, or read from a pointer.
+    MacAddr { addr: Box<TExpr>, user: bool },
+    /// `strftime(fmt, ns)`: format index, nanoseconds.
+    Timestamp { format: u32, ns: Box<TExpr> },
+    /// `buf(data, len)`: `size` bytes at most; `data` is a string buffer (copied) or
+    /// an address (read from user memory if `user`).
+    Buf {
+        data: Box<TExpr>,
+        len: Option<Box<TExpr>>,
+        size: u32,
+        user: bool,
+    },
+    /// One `u64` word the runtime names (`cgroup_path`, `username`, `strerror`,
+    /// `signal_name`).
+    Word(Box<TExpr>),
 }

@@ -57,6 +57,7 @@ pub fn value(v: &Value) -> String {
         Value::Int(i) => int(*i),
         Value::UInt(u) => uint(*u),
         Value::Str(s) => string(s),
+        Value::Buf(b) => string(&crate::fmtvals::buf_text(b, false, false)),
         Value::Ptr(p) => uint(*p),
         Value::Tuple(items) | Value::Array(items) => {
             let parts: Vec<String> = items.iter().map(value).collect();

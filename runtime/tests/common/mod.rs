@@ -173,6 +173,8 @@ pub fn metadata() -> Metadata {
         params: Vec::new(),
         print_values: Vec::new(),
         skip_maps_on_exit: false,
+        strftime_formats: Vec::new(),
+        symbol_globals: Vec::new(),
     }
 }
 
