@@ -38,6 +38,8 @@ pub mod tuple;
 pub mod types;
 
 #[cfg(test)]
+mod fmtvals_tests;
+#[cfg(test)]
 mod params_tests;
 #[cfg(test)]
 pub(crate) mod tests;
