@@ -493,6 +493,10 @@ pub struct SymbolGlobal {
     /// The source line of that use, a newline, and `~` under the call.
     #[serde(default)]
     pub context: String,
+    /// When set, the name is the value of this string parameter's global (see
+    /// [`ParamSpec::symbol`]), e.g. `kaddr(str($1))`; `name` is then empty.
+    #[serde(default)]
+    pub name_param: Option<String>,
 }
 
 /// A run-time parameter of the script, carried by the `.rodata` global `symbol`.

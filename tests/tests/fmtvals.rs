@@ -155,6 +155,24 @@ fn kernel_symbols_are_resolved_by_the_runtime() {
         run.err_lines.iter().any(|l| l.trim() == "~".repeat(25)),
         "{err}"
     );
+    // A name given on the command line.
+    let obj = compile_text(
+        &dir,
+        "param",
+        r#"begin { printf("%d\n", kaddr(str($1)) != 0); exit(); }"#,
+    );
+    let mut run = Run::start_with_params(&obj, &[], &["vfs_read"]);
+    assert_eq!(
+        run.finish(Duration::from_secs(20)),
+        Some(0),
+        "{:?}",
+        run.err_lines
+    );
+    assert!(
+        run.out_lines.contains(&"1".to_string()),
+        "{:?}",
+        run.out_lines
+    );
     let run = run_to_exit(
         "fmt_kaddr_ok",
         r#"begin { printf("%d\n", kaddr("vfs_read") != 0); exit(); }"#,

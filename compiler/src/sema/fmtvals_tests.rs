@@ -71,6 +71,9 @@ fn symbols_wait_for_the_runtime() {
     let names: Vec<&str> = c.symbol_globals.iter().map(|s| s.name.as_str()).collect();
     assert_eq!(names, ["no_such_thing", "x"]);
     assert!(c.symbol_globals.iter().all(|s| s.path.is_none()));
+    let c = check("BEGIN { $a = kaddr(str($1)); }");
+    let g = &c.symbol_globals[0];
+    assert!(g.name.is_empty() && g.param.as_deref() == Some(c.params[0].symbol.as_str()));
     assert_eq!(
         errors("BEGIN { $a = uaddr(\"environ\"); }"),
         ["uaddr() can only be used in uprobes and USDT probes"]
@@ -99,6 +102,10 @@ fn misuse_is_reported() {
             "expects a string literal",
         ),
         ("BEGIN { printf(\"%r\", comm); }", "a buffer"),
+        (
+            "BEGIN { printf(\"%s\", buf(\"a\", 1)); }",
+            "is a buffer (print it with %r)",
+        ),
         (
             "BEGIN { @m = 1; $v = len(@m); }",
             "call to len() expects a map with explicit keys (non-scalar map)",
