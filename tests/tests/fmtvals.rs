@@ -101,13 +101,21 @@ fn map_functions() {
   if ($n > 2) { printf("len %d\n", $n); }
   printf("%d %d\n", has_key(@a, (1, "x")), has_key(@a, (1, "y")));
   for ($kv : @) { if (has_key(@, $kv.0)) { @seen++; } }
-  clear(@); clear(@a);
+  @n[ntop(0x0100007f), 2] = strftime("%Y", nsecs);
+  for ($kv : @n) { printf("k %s %d %s\n", $kv.0.0, $kv.0.1, $kv.1); }
+  clear(@); clear(@a); clear(@n);
   exit();
 }"#,
         &[],
     );
     let text = run.out_lines.join("\n");
-    for want in ["len 3", "1 0", "@seen: 3"] {
+    let year = std::process::Command::new("date")
+        .arg("+%Y")
+        .output()
+        .unwrap();
+    let year = String::from_utf8_lossy(&year.stdout).trim().to_string();
+    let key = format!("k 127.0.0.1 2 {year}");
+    for want in ["len 3", "1 0", "@seen: 3", key.as_str()] {
         assert!(run.out_lines.iter().any(|l| l == want), "{want}\n{text}");
     }
 }

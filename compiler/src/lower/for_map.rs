@@ -339,6 +339,7 @@ impl Lower<'_, '_> {
         for (&var, (off, ty)) in keys.iter().zip(parts) {
             let part_size = match ty {
                 Type::Str { size } => align8(size),
+                t if t.is_mem() => align8(t.storage_size()),
                 _ => 8,
             };
             self.set_var_from(var, Base::Reg(key_ptr), off, part_size);
@@ -347,6 +348,7 @@ impl Lower<'_, '_> {
             MapValueType::Plain(t) => {
                 let size = match t {
                     Type::Str { size } => size,
+                    t if t.is_mem() => t.storage_size(),
                     _ => 8,
                 };
                 self.set_var_from(value, Base::Reg(value_ptr), 0, size);
