@@ -192,3 +192,40 @@ fn kernel_symbols_are_resolved_by_the_runtime() {
         run.out_lines
     );
 }
+
+#[test]
+fn addresses_of_a_tracepoint_record() {
+    let Some(_k) = kernel_or_skip("fmt_tp_inet") else {
+        return;
+    };
+    let dir = scratch("fmt_tp_inet");
+    let obj = compile_text(
+        &dir,
+        "tp",
+        r#"tracepoint:sock:inet_sock_set_state /args.family == 2 && args.dport == $1/ {
+  printf("%s -> %s\n", ntop(args.saddr), ntop(args.daddr));
+  exit();
+}"#,
+    );
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let mut run = Run::start_with_params(&obj, &[], &[&port.to_string()]);
+    assert!(
+        run.wait_stderr(Duration::from_secs(20), |l| l.starts_with("Attached")),
+        "{:?}",
+        run.err_lines
+    );
+    let _c = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    assert_eq!(
+        run.finish(Duration::from_secs(20)),
+        Some(0),
+        "{:?}",
+        run.err_lines
+    );
+    assert!(
+        run.out_lines
+            .contains(&"127.0.0.1 -> 127.0.0.1".to_string()),
+        "{:?}",
+        run.out_lines
+    );
+}
