@@ -283,6 +283,7 @@ fn symbol_globals(
                 path: u.path.clone(),
                 location: format!("{name}:{line}:{col}-{end_col}"),
                 context: format!("{text}\n{marks}"),
+                name_param: u.param.clone(),
             }
         })
         .collect()

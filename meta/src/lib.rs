@@ -27,7 +27,7 @@ pub const MAGIC: [u8; 4] = *b"TRCM";
 /// Bumped when an old runtime could not run a new object correctly.
 pub const FORMAT_MAJOR: u16 = 1;
 /// Bumped for additions an old runtime may safely ignore.
-pub const FORMAT_MINOR: u16 = 5;
+pub const FORMAT_MINOR: u16 = 6;
 /// ELF section holding an object's signature (see `tracec --sign`), when it is signed.
 pub const SIGNATURE_SECTION: &str = ".tracec.sig";
 /// Size of the header in front of the JSON payload: magic, major, minor, payload length.
@@ -552,6 +552,10 @@ pub struct SymbolGlobal {
     /// The source line of that use, a newline, and `~` under the call.
     #[serde(default)]
     pub context: String,
+    /// When set, the name is the value of this string parameter's global (see
+    /// [`ParamSpec::symbol`]), e.g. `kaddr(str($1))`; `name` is then empty.
+    #[serde(default)]
+    pub name_param: Option<String>,
 }
 
 /// A run-time parameter of the script, carried by the `.rodata` global `symbol`.

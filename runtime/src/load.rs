@@ -27,7 +27,7 @@ pub fn open(obj: &Object, start_ns: u64, cpid: u64, params: &[GlobalValue]) -> R
     let ncpus = crate::sys::possible_cpus().map_or(0, |n| n as u64);
     loader.override_global(GLOBAL_NCPUS, &ncpus, false);
     loader.override_global(GLOBAL_CPID, &cpid, false);
-    let symbols = crate::symaddr::resolve(&obj.meta)?;
+    let symbols = crate::symaddr::resolve(&obj.meta, params)?;
     for (symbol, addr) in &symbols {
         loader.override_global(symbol.as_str(), addr, false);
     }

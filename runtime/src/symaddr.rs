@@ -2,6 +2,7 @@
 //! resolved on the host that runs the object (kernels differ, and KASLR moves them
 //! every boot) and stored in their `.rodata` globals before loading.
 
+use crate::params::GlobalValue;
 use crate::Error;
 use tracec_meta::{Metadata, SymbolGlobal};
 
@@ -30,7 +31,7 @@ pub fn elf_symbol(path: &str, name: &str) -> Option<u64> {
 
 /// The globals' values: `(symbol, address)`. A symbol the host lacks is reported on
 /// stderr as bpftrace does (location, message, the source line marked) and fails.
-pub fn resolve(meta: &Metadata) -> Result<Vec<(String, u64)>, Error> {
+pub fn resolve(meta: &Metadata, params: &[GlobalValue]) -> Result<Vec<(String, u64)>, Error> {
     if meta.symbol_globals.is_empty() {
         return Ok(Vec::new());
     }
@@ -41,6 +42,13 @@ pub fn resolve(meta: &Metadata) -> Result<Vec<(String, u64)>, Error> {
     };
     let mut out = Vec::new();
     for g in &meta.symbol_globals {
+        let mut g = g.clone();
+        if let Some(p) = &g.name_param {
+            let value = params.iter().find(|v| &v.symbol == p);
+            g.name = value.map_or_else(String::new, |v| {
+                String::from_utf8_lossy(crate::value::c_str(&v.bytes)).into_owned()
+            });
+        }
         let addr = match &g.path {
             None => kallsyms_addr(&kallsyms, &g.name).filter(|a| *a != 0),
             Some(path) => elf_symbol(path, &g.name),
@@ -48,7 +56,7 @@ pub fn resolve(meta: &Metadata) -> Result<Vec<(String, u64)>, Error> {
         match addr {
             Some(a) => out.push((g.symbol.clone(), a)),
             None => {
-                eprintln!("{}", message(g));
+                eprintln!("{}", message(&g));
                 return Err(Error::new(format!(
                     "cannot resolve symbol {}, which the script needs",
                     g.name
@@ -98,6 +106,7 @@ mod tests {
             path: None,
             location: "stdin:1:15-35".into(),
             context: "line\n  ~~".into(),
+            name_param: None,
         };
         assert_eq!(
             message(&g),

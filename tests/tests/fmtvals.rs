@@ -101,13 +101,21 @@ fn map_functions() {
   if ($n > 2) { printf("len %d\n", $n); }
   printf("%d %d\n", has_key(@a, (1, "x")), has_key(@a, (1, "y")));
   for ($kv : @) { if (has_key(@, $kv.0)) { @seen++; } }
-  clear(@); clear(@a);
+  @n[ntop(0x0100007f), 2] = strftime("%Y", nsecs);
+  for ($kv : @n) { printf("k %s %d %s\n", $kv.0.0, $kv.0.1, $kv.1); }
+  clear(@); clear(@a); clear(@n);
   exit();
 }"#,
         &[],
     );
     let text = run.out_lines.join("\n");
-    for want in ["len 3", "1 0", "@seen: 3"] {
+    let year = std::process::Command::new("date")
+        .arg("+%Y")
+        .output()
+        .unwrap();
+    let year = String::from_utf8_lossy(&year.stdout).trim().to_string();
+    let key = format!("k 127.0.0.1 2 {year}");
+    for want in ["len 3", "1 0", "@seen: 3", key.as_str()] {
         assert!(run.out_lines.iter().any(|l| l == want), "{want}\n{text}");
     }
 }
@@ -155,6 +163,24 @@ fn kernel_symbols_are_resolved_by_the_runtime() {
         run.err_lines.iter().any(|l| l.trim() == "~".repeat(25)),
         "{err}"
     );
+    // A name given on the command line.
+    let obj = compile_text(
+        &dir,
+        "param",
+        r#"begin { printf("%d\n", kaddr(str($1)) != 0); exit(); }"#,
+    );
+    let mut run = Run::start_with_params(&obj, &[], &["vfs_read"]);
+    assert_eq!(
+        run.finish(Duration::from_secs(20)),
+        Some(0),
+        "{:?}",
+        run.err_lines
+    );
+    assert!(
+        run.out_lines.contains(&"1".to_string()),
+        "{:?}",
+        run.out_lines
+    );
     let run = run_to_exit(
         "fmt_kaddr_ok",
         r#"begin { printf("%d\n", kaddr("vfs_read") != 0); exit(); }"#,
@@ -162,6 +188,43 @@ fn kernel_symbols_are_resolved_by_the_runtime() {
     );
     assert!(
         run.out_lines.contains(&"1".to_string()),
+        "{:?}",
+        run.out_lines
+    );
+}
+
+#[test]
+fn addresses_of_a_tracepoint_record() {
+    let Some(_k) = kernel_or_skip("fmt_tp_inet") else {
+        return;
+    };
+    let dir = scratch("fmt_tp_inet");
+    let obj = compile_text(
+        &dir,
+        "tp",
+        r#"tracepoint:sock:inet_sock_set_state /args.family == 2 && args.dport == $1/ {
+  printf("%s -> %s\n", ntop(args.saddr), ntop(args.daddr));
+  exit();
+}"#,
+    );
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let mut run = Run::start_with_params(&obj, &[], &[&port.to_string()]);
+    assert!(
+        run.wait_stderr(Duration::from_secs(20), |l| l.starts_with("Attached")),
+        "{:?}",
+        run.err_lines
+    );
+    let _c = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    assert_eq!(
+        run.finish(Duration::from_secs(20)),
+        Some(0),
+        "{:?}",
+        run.err_lines
+    );
+    assert!(
+        run.out_lines
+            .contains(&"127.0.0.1 -> 127.0.0.1".to_string()),
         "{:?}",
         run.out_lines
     );

@@ -338,7 +338,8 @@ impl Lower<'_, '_> {
         };
         for (&var, (off, ty)) in keys.iter().zip(parts) {
             let part_size = match ty {
-                Type::Str { .. } | Type::Tuple(_) => align8(ty.storage_size()),
+                Type::Str { size } => align8(size),
+                t if t.is_mem() => align8(t.storage_size()),
                 _ => 8,
             };
             self.set_var_from(var, Base::Reg(key_ptr), off, part_size);
@@ -346,7 +347,8 @@ impl Lower<'_, '_> {
         match value_type {
             MapValueType::Plain(t) => {
                 let size = match t {
-                    Type::Str { .. } | Type::Tuple(_) => t.storage_size(),
+                    Type::Str { size } => size,
+                    t if t.is_mem() => t.storage_size(),
                     _ => 8,
                 };
                 self.set_var_from(value, Base::Reg(value_ptr), 0, size);

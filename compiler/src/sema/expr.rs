@@ -259,6 +259,17 @@ impl Checker {
                 );
                 return poisoned(span);
             }
+            // Byte arrays (`__u8 saddr[4]`) are read like char arrays, as kernel struct
+            // fields are: their bytes as they are (for `ntop`, `buf`, `macaddr`).
+            TpType::Array {
+                elem_size: 1, len, ..
+            } => (
+                TExprKind::TpCharArray {
+                    offset: f.offset,
+                    len,
+                },
+                Type::Str { size: len },
+            ),
             TpType::Array { .. } => {
                 self.error(
                     span,

@@ -19,7 +19,10 @@ pub const MAX_BUF_SIZE: u32 = MAX_STRING_SIZE;
 /// A symbol the runtime resolves before loading: see `tracec_meta::SymbolGlobal`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SymbolUse {
+    /// Empty when `param` names it.
     pub name: String,
+    /// The `.rodata` global of the string parameter holding the name (`str($1)`).
+    pub param: Option<String>,
     /// `None`: a kernel symbol; otherwise the binary of the probe (`uaddr`).
     pub path: Option<String>,
     /// The first call naming it.
@@ -438,8 +441,27 @@ impl Checker {
         if !self.fmt_arity(name, args, 1..=1, span) {
             return poisoned(span);
         }
+        let mut param = None;
+        // `str($N)` (or `$N`): the name is the parameter's text.
+        let positional = match &args[0].kind {
+            ExprKind::Call { name, args: a } if name == "str" && a.len() == 1 => {
+                super::params::positional(&a[0])
+            }
+            _ => super::params::positional(&args[0]),
+        };
         let sym = match &args[0].kind {
             ExprKind::Str(s) => s.clone(),
+            _ if positional.is_some() => {
+                let t = self.positional_str(positional.unwrap_or(0), args[0].span);
+                if let TExprKind::Param(p) = t.kind {
+                    param = self
+                        .params
+                        .specs
+                        .get(p.0 as usize)
+                        .map(|s| s.symbol.clone());
+                }
+                String::new()
+            }
             _ => match self.expr(cx, &args[0]) {
                 TExpr {
                     kind: TExprKind::Str(s),
@@ -468,12 +490,13 @@ impl Checker {
         let index = match self
             .symbol_globals
             .iter()
-            .position(|s| s.name == sym && s.path == path)
+            .position(|s| s.name == sym && s.path == path && s.param == param)
         {
             Some(i) => i,
             None => {
                 self.symbol_globals.push(SymbolUse {
                     name: sym,
+                    param,
                     path,
                     span,
                 });

@@ -244,6 +244,18 @@ impl Checker {
                     ok = false;
                     continue;
                 }
+                (ConvKind::Str, Type::Fmt(tracec_meta::FmtKind::Buf { .. })) => {
+                    self.error(
+                        a.span,
+                        format!(
+                            "printf: {} expects a string, but argument {} is a buffer (print it with %r)",
+                            c.text,
+                            i + 1
+                        ),
+                    );
+                    ok = false;
+                    continue;
+                }
                 (ConvKind::Int, Type::Bool) => tracec_meta::Ty::Int {
                     size: 8,
                     signed: false,

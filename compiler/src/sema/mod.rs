@@ -49,6 +49,8 @@ pub mod types;
 mod unroll_param;
 
 #[cfg(test)]
+mod fmtvals_tests;
+#[cfg(test)]
 mod params_tests;
 #[cfg(test)]
 pub(crate) mod tests;
