@@ -107,14 +107,14 @@ pub fn run(cmd: &mut Command) -> io::Result<Outcome> {
 struct Seen {
     /// Lines equal to the session's `count_line` (not stored).
     counted: AtomicU64,
-    /// Every other line, up to `KEEP` of them.
+    /// Every other line, up to `KEEP` of them (enough for a 100k-entry map print).
     kept: Mutex<Vec<String>>,
     /// Lines containing the session's ready marker.
     ready: Mutex<usize>,
     ready_cv: Condvar,
 }
 
-const KEEP: usize = 20_000;
+const KEEP: usize = 250_000;
 
 /// A tracer running in the background.
 pub struct Session {

@@ -38,13 +38,13 @@ pub(super) fn expand(ap: &AttachPoint, ret: bool) -> Result<Vec<ExpandedProbe>, 
                 "{kind}: an offset cannot be used with a wildcard"
             )));
         }
-        let all = kernel_functions().map_err(|e| {
+        let all = kernel_functions_cached().map_err(|e| {
             err(format!("cannot expand {kind} wildcard: {e}")).with_note(
                 "the list of traceable functions is /sys/kernel/tracing/available_filter_functions",
             )
         })?;
         let mut found: Vec<(Option<String>, String)> = all
-            .into_iter()
+            .iter()
             .filter(|(m, f)| {
                 matches(spec, f)
                     && match (module, m) {
@@ -53,6 +53,7 @@ pub(super) fn expand(ap: &AttachPoint, ret: bool) -> Result<Vec<ExpandedProbe>, 
                         (Some(pat), None) => matches(pat, "vmlinux"),
                     }
             })
+            .cloned()
             .collect();
         found.sort();
         found.dedup();
@@ -133,9 +134,23 @@ fn one(
     })
 }
 
-/// Traceable kernel functions as (module, name): `available_filter_functions` in
-/// tracefs, else the text symbols of `/proc/kallsyms`.
-fn kernel_functions() -> Result<Vec<(Option<String>, String)>, String> {
+/// [`kernel_functions`], read once per process: a script with several wildcard
+/// attach points (`vfsstat.bt` has five) would otherwise read the 200k-line list once
+/// for each. Functions of modules loaded later are not seen by the same process.
+fn kernel_functions_cached() -> Result<&'static [KernelFunction], String> {
+    static LIST: std::sync::OnceLock<Result<Vec<KernelFunction>, String>> =
+        std::sync::OnceLock::new();
+    LIST.get_or_init(kernel_functions)
+        .as_deref()
+        .map_err(Clone::clone)
+}
+
+/// A traceable kernel function: (module, name).
+type KernelFunction = (Option<String>, String);
+
+/// Traceable kernel functions: `available_filter_functions` in tracefs, else the text
+/// symbols of `/proc/kallsyms`.
+fn kernel_functions() -> Result<Vec<KernelFunction>, String> {
     let parse_ftrace = |text: &str| -> Vec<(Option<String>, String)> {
         text.lines()
             .filter_map(|l| {
