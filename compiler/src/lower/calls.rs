@@ -71,7 +71,7 @@ impl Lower<'_, '_> {
     }
 
     /// Byte `i` of a string value as a register.
-    fn byte(&mut self, s: &StrVal, i: u32) -> VReg {
+    pub(crate) fn byte(&mut self, s: &StrVal, i: u32) -> VReg {
         let o = self.str_piece(s, i, 1);
         self.reg(o)
     }
@@ -97,19 +97,41 @@ impl Lower<'_, '_> {
     }
 
     pub(crate) fn strcontains(&mut self, hay: &TExpr, needle: &TExpr) -> VReg {
-        let hsize = str_size(hay);
-        let nsize = str_size(needle);
-        let h = self.str_val(hay);
-        let nd = self.str_val(needle);
         let found = self.b.new_block();
         let missing = self.b.new_block();
+        self.find_str(
+            hay,
+            str_size(hay),
+            needle,
+            str_size(needle),
+            missing,
+            |_, _| found,
+        );
+        self.bool_join(found, missing)
+    }
+
+    /// Look for `needle` (its first `nsize` bytes) in `hay` (its first `hsize`),
+    /// unrolled over every position: on a match at position `i` branch to the block
+    /// `found(i)` returns, else to `missing`. Leaves no block open.
+    pub(crate) fn find_str(
+        &mut self,
+        hay: &TExpr,
+        hsize: u32,
+        needle: &TExpr,
+        nsize: u32,
+        missing: BlockId,
+        mut found: impl FnMut(&mut Self, u32) -> BlockId,
+    ) {
+        let h = self.str_val(hay);
+        let nd = self.str_val(needle);
         for i in 0..hsize.max(1) {
+            let found_i = found(self, i);
             let next_i = self.b.new_block();
             let mut cut = false;
             for j in 0..nsize {
                 let cn = self.byte(&nd, j);
                 let more = self.b.new_block();
-                self.b.branch(Cond::Eq, cn, Operand::Imm(0), found, more);
+                self.b.branch(Cond::Eq, cn, Operand::Imm(0), found_i, more);
                 self.b.switch_to(more);
                 if i + j >= hsize {
                     // The haystack ended before the needle did.
@@ -124,7 +146,7 @@ impl Lower<'_, '_> {
             }
             if !cut {
                 // The needle fills its whole buffer and matched.
-                self.b.jump(found);
+                self.b.jump(found_i);
             }
             self.b.switch_to(next_i);
             if i < hsize {
@@ -135,7 +157,6 @@ impl Lower<'_, '_> {
             }
         }
         self.b.jump(missing);
-        self.bool_join(found, missing)
     }
 
     pub(crate) fn strlen(&mut self, s: &TExpr) -> VReg {

@@ -79,55 +79,25 @@ impl Lower<'_, '_> {
         Operand::Reg(self.addr(m.base, m.offset))
     }
 
-    fn byte_at(&mut self, s: &StrVal, i: u32) -> VReg {
-        let o = self.str_piece(s, i, 1);
-        self.reg(o)
-    }
-
     /// The index of the first occurrence of `needle` in `hay`, or -1 (0 for an
     /// empty needle).
     fn strstr(&mut self, hay: &TExpr, needle: &TExpr) -> VReg {
         let hsize = scan_size(hay, MAX_SCAN);
         let nsize = scan_size(needle, MAX_SCAN);
-        let h = self.str_val(hay);
-        let nd = self.str_val(needle);
         let r = self.b.new_vreg();
         let done = self.b.new_block();
         let missing = self.b.new_block();
-        for i in 0..hsize.max(1) {
-            let found = self.b.new_block();
-            let next_i = self.b.new_block();
-            let mut cut = false;
-            for j in 0..nsize {
-                let cn = self.byte_at(&nd, j);
-                let more = self.b.new_block();
-                self.b.branch(Cond::Eq, cn, Operand::Imm(0), found, more);
-                self.b.switch_to(more);
-                if i + j >= hsize {
-                    self.b.jump(missing);
-                    cut = true;
-                    break;
-                }
-                let ch = self.byte_at(&h, i + j);
-                let same = self.b.new_block();
-                self.b.branch(Cond::Ne, ch, Operand::Reg(cn), next_i, same);
-                self.b.switch_to(same);
-            }
-            if !cut {
-                self.b.jump(found);
-            }
-            self.b.switch_to(found);
+        let mut at = Vec::new();
+        self.find_str(hay, hsize, needle, nsize, missing, |l, i| {
+            let b = l.b.new_block();
+            at.push((i, b));
+            b
+        });
+        for (i, b) in at {
+            self.b.switch_to(b);
             self.b.mov(r, Operand::Imm(i64::from(i)));
             self.b.jump(done);
-            self.b.switch_to(next_i);
-            if i < hsize {
-                let c = self.byte_at(&h, i);
-                let go = self.b.new_block();
-                self.b.branch(Cond::Eq, c, Operand::Imm(0), missing, go);
-                self.b.switch_to(go);
-            }
         }
-        self.b.jump(missing);
         self.b.switch_to(missing);
         self.b.mov(r, Operand::Imm(-1));
         self.b.jump(done);
@@ -143,8 +113,8 @@ impl Lower<'_, '_> {
         let r = self.b.new_vreg();
         let done = self.b.new_block();
         for i in 0..count {
-            let x = self.byte_at(&a, i);
-            let y = self.byte_at(&b, i);
+            let x = self.byte(&a, i);
+            let y = self.byte(&b, i);
             let differ = self.b.new_block();
             let next = self.b.new_block();
             self.b.branch(Cond::Ne, x, Operand::Reg(y), differ, next);
@@ -171,7 +141,7 @@ impl Lower<'_, '_> {
         let second = self.b.new_block();
         for i in 0..asz {
             self.b.mov(len, Operand::Imm(i64::from(i)));
-            let c = self.byte_at(&av, i);
+            let c = self.byte(&av, i);
             let go = self.b.new_block();
             self.b.branch(Cond::Eq, c, Operand::Imm(0), second, go);
             self.b.switch_to(go);
@@ -188,7 +158,7 @@ impl Lower<'_, '_> {
         let p = self.b.binary(BinOp::Add, start, Operand::Reg(len));
         let done = self.b.new_block();
         for j in 0..bsz {
-            let c = self.byte_at(&bv, j);
+            let c = self.byte(&bv, j);
             let go = self.b.new_block();
             self.b.branch(Cond::Eq, c, Operand::Imm(0), done, go);
             self.b.switch_to(go);
