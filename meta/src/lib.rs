@@ -17,6 +17,7 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod glob;
 pub mod sign;
 pub mod usdt;
 

@@ -200,41 +200,12 @@ fn mapped_files(pid: u32) -> Result<Vec<PathBuf>, String> {
     Ok(out)
 }
 
-/// Shell-style `*` and `?` matching.
-pub fn glob(pattern: &str, text: &str) -> bool {
-    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
-    let (mut pi, mut ti) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
-    while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || (p[pi] != '*' && p[pi] == t[ti])) {
-            pi += 1;
-            ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some((pi + 1, ti));
-            pi += 1;
-        } else if let Some((sp, st)) = star {
-            pi = sp;
-            ti = st + 1;
-            star = Some((sp, st + 1));
-        } else {
-            return false;
-        }
-    }
-    p[pi..].iter().all(|&c| c == '*')
-}
+/// Shell-style `*` and `?` matching, as the compiler expands attach points.
+pub use tracec_meta::glob::matches as glob;
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn globs() {
-        assert!(glob("test*", "testprobe2"));
-        assert!(glob("*probe?", "testprobe2"));
-        assert!(!glob("*probe?", "testprobe"));
-        assert!(glob("x", "x"));
-        assert!(!glob("x", "xy"));
-    }
 
     #[test]
     fn library_names() {
