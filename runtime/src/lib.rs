@@ -66,4 +66,16 @@ impl Error {
     pub fn new(msg: impl Into<String>) -> Error {
         Error(msg.into())
     }
+
+    /// An error worded as bpftrace words it, printed as `ERROR: <message>` without the
+    /// `tracerun: error:` prefix (see [`Error::is_bpftrace`]).
+    pub fn bpftrace(msg: impl std::fmt::Display) -> Error {
+        Error(format!("ERROR: {msg}"))
+    }
+
+    /// Whether the message is already in bpftrace's form (`ERROR: ...` or `HINT: ...`,
+    /// possibly several lines) and is printed as it is.
+    pub fn is_bpftrace(&self) -> bool {
+        self.0.starts_with("ERROR: ") || self.0.starts_with("HINT: ")
+    }
 }
