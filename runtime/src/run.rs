@@ -527,20 +527,31 @@ impl<'a> Session<'a> {
                 }
                 Ok(Action::Eprint(bytes)) => eprint!("{}", String::from_utf8_lossy(&bytes)),
                 Ok(Action::Cat(path)) => match calls::cat(&path) {
-                    Ok(bytes) => self.emit(&bytes),
+                    Ok(bytes) => self.emit_text("cat", &bytes),
                     Err(m) => {
                         eprint!("{m}");
                     }
                 },
                 Ok(Action::System(cmd)) => match calls::system(&cmd) {
-                    Ok(bytes) => self.emit(&bytes),
+                    Ok(bytes) => self.emit_text("syscall", &bytes),
                     Err(m) => eprint!("{m}"),
                 },
-                Ok(Action::Time(fmt)) => self.emit(&calls::time(&fmt)),
+                Ok(Action::Time(fmt)) => self.emit_text("time", &calls::time(&fmt)),
                 Err(e) => eprintln!("tracerun: warning: {e}"),
             }
         }
         false
+    }
+
+    /// Text a function produced (`cat`, `system`, `time`): as it is, or with `-f json`
+    /// as bpftrace's `{"type": KIND, "data": TEXT}` event.
+    fn emit_text(&mut self, kind: &str, bytes: &[u8]) {
+        match self.format {
+            Format::Text => self.emit(bytes),
+            Format::Json => {
+                self.emit(&print::json::event(kind, &print::json::string(bytes)));
+            }
+        }
     }
 
     fn emit(&mut self, bytes: &[u8]) {
