@@ -47,6 +47,8 @@ pub struct Options {
     /// `-c CMD`: run CMD once the probes are attached (its pid is `cpid`); the session
     /// ends when it exits.
     pub command: Option<String>,
+    /// `--no-warnings`: do not print the script's `warnf` messages.
+    pub no_warnings: bool,
 }
 
 /// Run the object until it exits or is interrupted.
@@ -121,6 +123,7 @@ fn run_object(obj: &Object, opts: &Options) -> Result<i32, Error> {
     }
     let ebpf = load::load(obj, sys::monotonic_ns(), cpid, &params)?;
     let mut session = Session::new(obj, ebpf, out, opts.format)?;
+    session.no_warnings = opts.no_warnings;
     let result = session.run(opts.quiet, &signals, child.as_mut());
     let status = session.exit_status;
     // Dropping the session detaches every link and closes every program and map.
@@ -254,6 +257,8 @@ struct Session<'a> {
     format: Format,
     /// From `exit(code)`.
     exit_status: i32,
+    /// `--no-warnings`: `warnf` prints nothing.
+    no_warnings: bool,
 }
 
 impl<'a> Session<'a> {
@@ -300,6 +305,7 @@ impl<'a> Session<'a> {
             out_error: None,
             format,
             exit_status: 0,
+            no_warnings: false,
         })
     }
 
@@ -525,6 +531,8 @@ impl<'a> Session<'a> {
                     };
                     self.emit(&bytes);
                 }
+                Ok(Action::Eprint(_))
+                    if self.no_warnings && record_kind(record) == Some(EventKind::Warn) => {}
                 Ok(Action::Eprint(bytes)) => eprint!("{}", String::from_utf8_lossy(&bytes)),
                 Ok(Action::Cat(path)) => match calls::cat(&path) {
                     Ok(bytes) => self.emit_text("cat", &bytes),

@@ -57,3 +57,30 @@ fn system_is_a_syscall_json_event_and_goes_to_the_output_file() {
     let text = std::fs::read_to_string(&out).unwrap();
     assert!(text.starts_with("a b c\n"), "{text:?}");
 }
+
+#[test]
+fn no_warnings_silences_warnf_but_not_errorf() {
+    let Some(_k) = kernel_or_skip("rtout_no_warnings") else {
+        return;
+    };
+    let script =
+        r#"BEGIN { warnf("careful %d", 1); errorf("broken %d", 2); printf("done\n"); exit(); }"#;
+    let run = run_to_exit("rtout-warn", script, &["-q"]);
+    let warned = run
+        .err_lines
+        .iter()
+        .any(|l| l.contains("WARNING: careful 1"));
+    assert!(warned, "{:?}", run.err_lines);
+    let run = run_to_exit("rtout-nowarn", script, &["-q", "--no-warnings"]);
+    assert_eq!(run.stdout_text(), "done\n\n\n");
+    assert!(
+        !run.err_lines.iter().any(|l| l.contains("careful")),
+        "{:?}",
+        run.err_lines
+    );
+    assert!(
+        run.err_lines.iter().any(|l| l.contains("ERROR: broken 2")),
+        "{:?}",
+        run.err_lines
+    );
+}
