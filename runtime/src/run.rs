@@ -243,6 +243,21 @@ impl LostCounter {
     }
 }
 
+/// The probes to attach, in the order that makes several probes on one function run
+/// in script order: the kernel runs a uprobe's newest consumer first, so uprobes (and
+/// uretprobes) are attached last to first; every other kind runs in attach order.
+fn attach_order(probes: &[tracec_meta::ProbeSpec]) -> Vec<&tracec_meta::ProbeSpec> {
+    let attached = |p: &&tracec_meta::ProbeSpec| !matches!(p.attach, Attach::Begin | Attach::End);
+    let is_uprobe = |p: &&tracec_meta::ProbeSpec| matches!(p.attach, Attach::Uprobe { .. });
+    let mut order: Vec<_> = probes
+        .iter()
+        .filter(attached)
+        .filter(|p| !is_uprobe(p))
+        .collect();
+    order.extend(probes.iter().rev().filter(is_uprobe));
+    order
+}
+
 struct Session<'a> {
     meta: &'a Metadata,
     // Field order matters for drop: the ringbuf, then the Ebpf (links, programs, maps).
@@ -322,10 +337,8 @@ impl<'a> Session<'a> {
             .any(|r| record_kind(r) == Some(EventKind::Exit));
         let mut stop = begin_exited || signals.take();
         if !stop {
-            for probe in &self.meta.probes {
-                if !matches!(probe.attach, Attach::Begin | Attach::End) {
-                    load::attach(&mut self.ebpf, probe)?;
-                }
+            for probe in attach_order(&self.meta.probes) {
+                load::attach(&mut self.ebpf, probe)?;
             }
         }
         if !quiet {
@@ -689,6 +702,39 @@ mod tests {
         assert_eq!(attached_message(1), "Attached 1 probe");
         assert_eq!(attached_message(0), "Attached 0 probes");
         assert_eq!(attached_message(3), "Attached 3 probes");
+    }
+
+    #[test]
+    fn uprobes_attach_last_to_first() {
+        let probe = |name: &str, attach: Attach| tracec_meta::ProbeSpec {
+            program: name.into(),
+            section: String::new(),
+            name: name.into(),
+            attach,
+        };
+        let up = |name: &str| {
+            probe(
+                name,
+                Attach::Uprobe {
+                    path: "/bin/bash".into(),
+                    symbol: "f".into(),
+                    offset: 0,
+                    ret: false,
+                },
+            )
+        };
+        let probes = vec![
+            probe("begin", Attach::Begin),
+            up("u1"),
+            probe("i", Attach::Interval { period_ns: 1 }),
+            up("u2"),
+            probe("end", Attach::End),
+        ];
+        let names: Vec<&str> = attach_order(&probes)
+            .iter()
+            .map(|p| p.name.as_str())
+            .collect();
+        assert_eq!(names, ["i", "u2", "u1"]);
     }
 
     #[test]
