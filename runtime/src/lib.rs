@@ -42,6 +42,7 @@ pub mod symaddr;
 pub mod symbolize;
 pub mod sys;
 pub mod target_btf;
+pub mod uprobe_bounds;
 pub mod usdt;
 pub mod value;
 pub mod verifier_log;

@@ -337,6 +337,17 @@ impl<'a> Session<'a> {
             .any(|r| record_kind(r) == Some(EventKind::Exit));
         let mut stop = begin_exited || signals.take();
         if !stop {
+            for probe in &self.meta.probes {
+                if let Attach::Uprobe {
+                    path,
+                    symbol,
+                    offset,
+                    ..
+                } = &probe.attach
+                {
+                    crate::uprobe_bounds::check_path(path, symbol, *offset)?;
+                }
+            }
             for probe in attach_order(&self.meta.probes) {
                 load::attach(&mut self.ebpf, probe)?;
             }
