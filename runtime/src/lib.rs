@@ -42,6 +42,7 @@ pub mod symaddr;
 pub mod symbolize;
 pub mod sys;
 pub mod target_btf;
+pub mod uprobe_bounds;
 pub mod usdt;
 pub mod value;
 pub mod verifier_log;
@@ -65,5 +66,17 @@ impl std::error::Error for Error {}
 impl Error {
     pub fn new(msg: impl Into<String>) -> Error {
         Error(msg.into())
+    }
+
+    /// An error worded as bpftrace words it, printed as `ERROR: <message>` without the
+    /// `tracerun: error:` prefix (see [`Error::is_bpftrace`]).
+    pub fn bpftrace(msg: impl std::fmt::Display) -> Error {
+        Error(format!("ERROR: {msg}"))
+    }
+
+    /// Whether the message is already in bpftrace's form (`ERROR: ...` or `HINT: ...`,
+    /// possibly several lines) and is printed as it is.
+    pub fn is_bpftrace(&self) -> bool {
+        self.0.starts_with("ERROR: ") || self.0.starts_with("HINT: ")
     }
 }

@@ -51,6 +51,9 @@ struct Cli {
     /// they must have been compiled with `tracec --unsafe`.
     #[arg(long = "unsafe")]
     allow_unsafe: bool,
+    /// Do not print the script's warnings (`warnf`).
+    #[arg(long = "no-warnings")]
+    no_warnings: bool,
     /// The object written by `tracec`.
     #[arg(value_name = "OBJECT")]
     object: PathBuf,
@@ -90,6 +93,7 @@ fn main() -> ExitCode {
             },
             allow_unsafe: cli.allow_unsafe,
             command: cli.command,
+            no_warnings: cli.no_warnings,
         };
         match tracerun::run_status(&opts) {
             Ok(0) => Ok(true),
@@ -100,6 +104,10 @@ fn main() -> ExitCode {
     match result {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,
+        Err(e) if e.is_bpftrace() => {
+            eprintln!("{e}");
+            ExitCode::FAILURE
+        }
         Err(e) => {
             eprintln!("tracerun: error: {e}");
             ExitCode::FAILURE

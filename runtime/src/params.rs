@@ -87,79 +87,117 @@ fn parse_bool(text: &str) -> Option<bool> {
     }
 }
 
-/// How the script's options read in messages: `--count=INT (default 5): description`.
-pub fn describe_options(specs: &[ParamSpec]) -> Vec<String> {
-    let mut out = Vec::new();
-    for s in specs {
-        let ParamKind::Named {
-            name,
-            default,
-            description,
-        } = &s.kind
-        else {
-            continue;
-        };
-        let mut line = match (s.ty, default) {
-            (ParamType::Bool, ParamValue::Bool(false)) => format!("--{name}"),
-            (ParamType::Bool, ParamValue::Bool(true)) => {
-                format!("--{name}[=BOOL] (default true)")
-            }
-            (_, ParamValue::Int(d)) => format!("--{name}=INT (default {d})"),
-            (_, ParamValue::Str(d)) => format!("--{name}=STRING (default {d:?})"),
-            (_, ParamValue::Bool(_)) => format!("--{name}[=BOOL]"),
-        };
-        if let Some(d) = description {
-            line.push_str(": ");
-            line.push_str(d);
-        }
-        out.push(line);
-    }
-    out
+/// The names of the script's options, in declaration order.
+fn option_names(specs: &[ParamSpec]) -> Vec<&str> {
+    specs
+        .iter()
+        .filter_map(|s| match &s.kind {
+            ParamKind::Named { name, .. } => Some(name.as_str()),
+            _ => None,
+        })
+        .collect()
 }
 
+const NO_OPTIONS: &str = "HINT: no custom program options defined.";
+
+/// bpftrace's hint after an unexpected option: the options on one line.
 fn options_hint(specs: &[ParamSpec]) -> String {
-    let opts = describe_options(specs);
-    if opts.is_empty() {
-        "the script takes no options".to_string()
-    } else {
-        format!("the script's options are: {}", opts.join(", "))
+    let names = option_names(specs);
+    if names.is_empty() {
+        return NO_OPTIONS.to_string();
     }
+    let list: Vec<String> = names.iter().map(|n| format!("--{n}")).collect();
+    format!("HINT: expected program options: {}", list.join(", "))
+}
+
+/// `-- --help`: every option on its own line, with its description.
+fn options_help(specs: &[ParamSpec]) -> String {
+    let mut out = String::from("HINT: expected program options:");
+    let mut any = false;
+    for s in specs {
+        if let ParamKind::Named {
+            name, description, ..
+        } = &s.kind
+        {
+            any = true;
+            out.push_str("\n  --");
+            out.push_str(name);
+            if let Some(d) = description {
+                out.push_str(": ");
+                out.push_str(d);
+            }
+        }
+    }
+    if any {
+        out
+    } else {
+        NO_OPTIONS.to_string()
+    }
+}
+
+/// A bad option value, in bpftrace's words.
+fn option_error(name: &str, what: &str, value: &str) -> Error {
+    Error::bpftrace(format!(
+        "program command line option --{name} {what} (value: {value})"
+    ))
 }
 
 fn named_value(name: &str, ty: ParamType, value: Option<&str>) -> Result<ParamValue, Error> {
     match (ty, value) {
         (ParamType::Bool, None) => Ok(ParamValue::Bool(true)),
-        (ParamType::Bool, Some(v)) => parse_bool(v).map(ParamValue::Bool).ok_or_else(|| {
-            Error::new(format!(
-                "--{name}={v}: expected a boolean (true, false, 1 or 0)"
-            ))
-        }),
-        (_, None) => Err(Error::new(format!(
-            "--{name} needs a value: --{name}=VALUE"
+        (ParamType::Bool, Some(v)) => parse_bool(v)
+            .map(ParamValue::Bool)
+            .ok_or_else(|| option_error(name, "invalid boolean", v)),
+        (ParamType::Int, None) => Err(option_error(name, "invalid integer", "")),
+        (ParamType::Str { .. }, None) => Err(Error::bpftrace(format!(
+            "program command line option --{name} requires a value (--{name}=VALUE)"
         ))),
         (ParamType::Int, Some(v)) => parse_int(v)
             .map(ParamValue::Int)
-            .ok_or_else(|| Error::new(format!("--{name}={v}: expected an integer"))),
+            .ok_or_else(|| option_error(name, "invalid integer", v)),
         (ParamType::Str { .. }, Some(v)) => Ok(ParamValue::Str(v.to_string())),
     }
+}
+
+/// Options the script does not declare are an error; `--help` asks for the list.
+fn check_known(specs: &[ParamSpec], named: &[(String, Option<String>)]) -> Result<(), Error> {
+    let known = option_names(specs);
+    let mut unexpected: Vec<String> = Vec::new();
+    let mut help = false;
+    for (name, _) in named {
+        if known.contains(&name.as_str()) {
+            continue;
+        }
+        if name == "help" {
+            help = true;
+            continue;
+        }
+        let flag = format!("--{name}");
+        if !unexpected.contains(&flag) {
+            unexpected.push(flag);
+        }
+    }
+    let hint = if help {
+        options_help(specs)
+    } else {
+        options_hint(specs)
+    };
+    if !unexpected.is_empty() {
+        return Err(Error::new(format!(
+            "ERROR: unexpected program command line options: {}\n{hint}",
+            unexpected.join(", ")
+        )));
+    }
+    if help {
+        return Err(Error::new(hint));
+    }
+    Ok(())
 }
 
 /// The value of every parameter from the command line, as the globals to set.
 pub fn resolve(specs: &[ParamSpec], args: &[String]) -> Result<Vec<GlobalValue>, Error> {
     let args = split(args);
-    for (name, _) in &args.named {
-        let known = specs
-            .iter()
-            .any(|s| matches!(&s.kind, ParamKind::Named { name: n, .. } if n == name));
-        if !known {
-            let what = if name == "help" {
-                "program options".to_string()
-            } else {
-                format!("unexpected program option --{name}")
-            };
-            return Err(Error::new(format!("{what}: {}", options_hint(specs))));
-        }
-    }
+    check_known(specs, &args.named)?;
     let mut out = Vec::new();
     for s in specs {
         let value = match &s.kind {

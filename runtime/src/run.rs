@@ -47,6 +47,8 @@ pub struct Options {
     /// `-c CMD`: run CMD once the probes are attached (its pid is `cpid`); the session
     /// ends when it exits.
     pub command: Option<String>,
+    /// `--no-warnings`: do not print the script's `warnf` messages.
+    pub no_warnings: bool,
 }
 
 /// Run the object until it exits or is interrupted.
@@ -121,6 +123,7 @@ fn run_object(obj: &Object, opts: &Options) -> Result<i32, Error> {
     }
     let ebpf = load::load(obj, sys::monotonic_ns(), cpid, &params)?;
     let mut session = Session::new(obj, ebpf, out, opts.format)?;
+    session.no_warnings = opts.no_warnings;
     let result = session.run(opts.quiet, &signals, child.as_mut());
     let status = session.exit_status;
     // Dropping the session detaches every link and closes every program and map.
@@ -240,6 +243,21 @@ impl LostCounter {
     }
 }
 
+/// The probes to attach, in the order that makes several probes on one function run
+/// in script order: the kernel runs a uprobe's newest consumer first, so uprobes (and
+/// uretprobes) are attached last to first; every other kind runs in attach order.
+fn attach_order(probes: &[tracec_meta::ProbeSpec]) -> Vec<&tracec_meta::ProbeSpec> {
+    let attached = |p: &&tracec_meta::ProbeSpec| !matches!(p.attach, Attach::Begin | Attach::End);
+    let is_uprobe = |p: &&tracec_meta::ProbeSpec| matches!(p.attach, Attach::Uprobe { .. });
+    let mut order: Vec<_> = probes
+        .iter()
+        .filter(attached)
+        .filter(|p| !is_uprobe(p))
+        .collect();
+    order.extend(probes.iter().rev().filter(is_uprobe));
+    order
+}
+
 struct Session<'a> {
     meta: &'a Metadata,
     // Field order matters for drop: the ringbuf, then the Ebpf (links, programs, maps).
@@ -254,6 +272,8 @@ struct Session<'a> {
     format: Format,
     /// From `exit(code)`.
     exit_status: i32,
+    /// `--no-warnings`: `warnf` prints nothing.
+    no_warnings: bool,
 }
 
 impl<'a> Session<'a> {
@@ -300,6 +320,7 @@ impl<'a> Session<'a> {
             out_error: None,
             format,
             exit_status: 0,
+            no_warnings: false,
         })
     }
 
@@ -317,9 +338,18 @@ impl<'a> Session<'a> {
         let mut stop = begin_exited || signals.take();
         if !stop {
             for probe in &self.meta.probes {
-                if !matches!(probe.attach, Attach::Begin | Attach::End) {
-                    load::attach(&mut self.ebpf, probe)?;
+                if let Attach::Uprobe {
+                    path,
+                    symbol,
+                    offset,
+                    ..
+                } = &probe.attach
+                {
+                    crate::uprobe_bounds::check_path(path, symbol, *offset)?;
                 }
+            }
+            for probe in attach_order(&self.meta.probes) {
+                load::attach(&mut self.ebpf, probe)?;
             }
         }
         if !quiet {
@@ -525,22 +555,35 @@ impl<'a> Session<'a> {
                     };
                     self.emit(&bytes);
                 }
+                Ok(Action::Eprint(_))
+                    if self.no_warnings && record_kind(record) == Some(EventKind::Warn) => {}
                 Ok(Action::Eprint(bytes)) => eprint!("{}", String::from_utf8_lossy(&bytes)),
                 Ok(Action::Cat(path)) => match calls::cat(&path) {
-                    Ok(bytes) => self.emit(&bytes),
+                    Ok(bytes) => self.emit_text("cat", &bytes),
                     Err(m) => {
                         eprint!("{m}");
                     }
                 },
                 Ok(Action::System(cmd)) => match calls::system(&cmd) {
-                    Ok(bytes) => self.emit(&bytes),
+                    Ok(bytes) => self.emit_text("syscall", &bytes),
                     Err(m) => eprint!("{m}"),
                 },
-                Ok(Action::Time(fmt)) => self.emit(&calls::time(&fmt)),
+                Ok(Action::Time(fmt)) => self.emit_text("time", &calls::time(&fmt)),
                 Err(e) => eprintln!("tracerun: warning: {e}"),
             }
         }
         false
+    }
+
+    /// Text a function produced (`cat`, `system`, `time`): as it is, or with `-f json`
+    /// as bpftrace's `{"type": KIND, "data": TEXT}` event.
+    fn emit_text(&mut self, kind: &str, bytes: &[u8]) {
+        match self.format {
+            Format::Text => self.emit(bytes),
+            Format::Json => {
+                self.emit(&print::json::event(kind, &print::json::string(bytes)));
+            }
+        }
     }
 
     fn emit(&mut self, bytes: &[u8]) {
@@ -670,6 +713,39 @@ mod tests {
         assert_eq!(attached_message(1), "Attached 1 probe");
         assert_eq!(attached_message(0), "Attached 0 probes");
         assert_eq!(attached_message(3), "Attached 3 probes");
+    }
+
+    #[test]
+    fn uprobes_attach_last_to_first() {
+        let probe = |name: &str, attach: Attach| tracec_meta::ProbeSpec {
+            program: name.into(),
+            section: String::new(),
+            name: name.into(),
+            attach,
+        };
+        let up = |name: &str| {
+            probe(
+                name,
+                Attach::Uprobe {
+                    path: "/bin/bash".into(),
+                    symbol: "f".into(),
+                    offset: 0,
+                    ret: false,
+                },
+            )
+        };
+        let probes = vec![
+            probe("begin", Attach::Begin),
+            up("u1"),
+            probe("i", Attach::Interval { period_ns: 1 }),
+            up("u2"),
+            probe("end", Attach::End),
+        ];
+        let names: Vec<&str> = attach_order(&probes)
+            .iter()
+            .map(|p| p.name.as_str())
+            .collect();
+        assert_eq!(names, ["i", "u2", "u1"]);
     }
 
     #[test]

@@ -339,6 +339,9 @@ impl Invocation {
         if self.allow_unsafe {
             v.push("--unsafe".to_string());
         }
+        if self.no_warnings {
+            v.push("--no-warnings".to_string());
+        }
         if let Some(p) = &self.pid {
             v.extend(["-p".to_string(), p.clone()]);
         }

@@ -149,6 +149,14 @@ pub struct RunOptions<'a> {
     pub verbose: bool,
 }
 
+/// Whether a record's commands name a fixed path under `/tmp` (shared by the records
+/// that use it, so they cannot run at the same time).
+fn uses_fixed_tmp_file(r: &Record) -> bool {
+    [&r.run, &r.setup, &r.cleanup, &r.after]
+        .iter()
+        .any(|c| c.contains(" /tmp/"))
+}
+
 fn id_of(suite: &str, r: &Result<Record, ParseError>) -> String {
     match r {
         Ok(r) => r.id(),
@@ -177,6 +185,9 @@ pub fn run_suites(
             continue;
         }
         let results: Mutex<Vec<Option<Outcome>>> = Mutex::new(vec![None; selected.len()]);
+        // Records that write a fixed file under /tmp (file-output's
+        // `-o /tmp/bpftrace-file-output-test`) run alone: they would race on it.
+        let exclusive = std::sync::RwLock::new(());
         let next = AtomicUsize::new(0);
         let workers = opts.jobs.clamp(1, 2).min(selected.len());
         std::thread::scope(|s| {
@@ -187,6 +198,13 @@ pub fn run_suites(
                     let outcome = match rec {
                         Err(e) => Outcome::Fail(format!("parse error: {e}")),
                         Ok(r) => {
+                            let _shared;
+                            let _alone;
+                            if uses_fixed_tmp_file(r) {
+                                _alone = exclusive.write().unwrap_or_else(|e| e.into_inner());
+                            } else {
+                                _shared = exclusive.read().unwrap_or_else(|e| e.into_inner());
+                            }
                             let n = counter.fetch_add(1, Ordering::SeqCst);
                             match run::record_dir(cfg, n) {
                                 Ok(dir) => {

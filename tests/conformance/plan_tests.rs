@@ -152,13 +152,14 @@ fn run_lines_translate_to_direct_runs_or_shell_runs() {
             tracerun_flags: vec!["--unsafe".into(), "-o".into(), "out.txt".into()],
         }
     );
-    // --include becomes an #include before the program; --no-warnings goes to tracec.
+    // --include becomes an #include before the program; --no-warnings goes to tracec
+    // (compile-time warnings) and tracerun (warnf).
     assert_eq!(
         translate_run("{{BPFTRACE}} --no-warnings --include \"errno.h\" -e 'begin {}'").exec,
         Exec::Direct {
             source: inline("#include <errno.h>\nbegin {}"),
             tracec_flags: vec!["--no-warnings".into()],
-            tracerun_flags: vec![],
+            tracerun_flags: vec!["--no-warnings".into()],
         }
     );
     // Everything else runs in a shell with the shim, and fails or passes on its merits.

@@ -97,16 +97,24 @@ fn named_parameters_with_and_without_values() {
     );
     assert_eq!(
         error_line(&run_with(&obj, &["--count=abc"])),
-        "tracerun: error: --count=abc: expected an integer"
+        "ERROR: program command line option --count invalid integer (value: abc)"
     );
     assert_eq!(
         error_line(&run_with(&obj, &["--name"])),
-        "tracerun: error: --name needs a value: --name=VALUE"
+        "ERROR: program command line option --name requires a value (--name=VALUE)"
     );
-    let e = error_line(&run_with(&obj, &["--colour"]));
-    assert!(
-        e.starts_with("tracerun: error: unexpected program option --colour: the script's options are: --count=INT (default 5), --name=STRING (default \"bob\"): who to greet, --verbose"),
-        "{e}"
+    let o = run_with(&obj, &["--colour"]);
+    assert!(!o.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        "ERROR: unexpected program command line options: --colour\n\
+         HINT: expected program options: --count, --name, --verbose, --color\n"
+    );
+    let o = run_with(&obj, &["--help"]);
+    assert!(!o.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        "HINT: expected program options:\n  --count\n  --name: who to greet\n  --verbose\n  --color\n"
     );
 }
 

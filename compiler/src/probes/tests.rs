@@ -328,6 +328,17 @@ fn uprobe_specs() {
             ret: false
         }
     );
+    // A quoted name with an offset: the quotes are not part of the symbol.
+    let p = one("uprobe:/bin/bash:\"echo_builtin\"+0");
+    assert_eq!(
+        p.attach,
+        Attach::Uprobe {
+            path: "/bin/bash".into(),
+            symbol: "echo_builtin".into(),
+            offset: 0,
+            ret: false
+        }
+    );
     let p = one("uprobe:libc:0x1234");
     assert_eq!(p.section, "uprobe/libc:0x1234");
     assert_eq!(

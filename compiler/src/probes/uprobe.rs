@@ -46,6 +46,11 @@ pub(super) fn expand(ap: &AttachPoint, ret: bool) -> Result<Vec<ExpandedProbe>, 
         (String::new(), addr)
     } else {
         let (sym, off) = split_offset(spec).map_err(|e| err(format!("{kind}: {e}")))?;
+        // `"name"+OFFSET`: the quotes only delimit the name.
+        let sym = sym
+            .strip_prefix('"')
+            .and_then(|s| s.strip_suffix('"'))
+            .unwrap_or(sym);
         if sym.is_empty() {
             return Err(err(format!("{kind} probe needs a function name")));
         }

@@ -171,6 +171,22 @@ fn value_type(ty: ParamType) -> Type {
     }
 }
 
+/// The type of `getopt(...)` as bpftrace has it: a bool for a bool default (or none),
+/// `uint64` for a non-negative integer default, `int64` for a negative one.
+fn getopt_type(spec: &ParamSpec) -> Type {
+    match (&spec.kind, spec.ty) {
+        (_, ParamType::Bool) => Type::Bool,
+        (
+            ParamKind::Named {
+                default: ParamValue::Int(d),
+                ..
+            },
+            ParamType::Int,
+        ) if *d >= 0 => Type::U64,
+        (_, ty) => value_type(ty),
+    }
+}
+
 fn param_expr(id: ParamId, ty: Type, span: Span) -> TExpr {
     TExpr {
         kind: TExprKind::Param(id),
@@ -358,7 +374,7 @@ impl Checker {
         };
         match self.params.named(name, default, ty, description) {
             Ok(id) => {
-                let vt = value_type(self.params.specs[id.0 as usize].ty);
+                let vt = getopt_type(&self.params.specs[id.0 as usize]);
                 param_expr(id, vt, span)
             }
             Err(m) => {

@@ -129,13 +129,15 @@ fn getopt_types_follow_the_default() {
     let tys: Vec<Type> = v.iter().map(|e| e.ty).collect();
     assert_eq!(
         tys,
+        // As bpftrace: uint64 for a non-negative default, int64 for a negative one,
+        // bool for a bool default or none.
         vec![
-            Type::I64,
+            Type::U64,
             Type::I64,
             Type::Str { size: 64 },
-            Type::U64,
-            Type::U64,
-            Type::I64
+            Type::Bool,
+            Type::Bool,
+            Type::U64
         ]
     );
     assert_eq!(c.params[2].symbol, "tracec_opt_2_s");
