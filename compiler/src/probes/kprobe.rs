@@ -137,7 +137,7 @@ fn one(
 /// [`kernel_functions`], read once per process: a script with several wildcard
 /// attach points (`vfsstat.bt` has five) would otherwise read the 200k-line list once
 /// for each. Functions of modules loaded later are not seen by the same process.
-fn kernel_functions_cached() -> Result<&'static [KernelFunction], String> {
+pub(super) fn kernel_functions_cached() -> Result<&'static [KernelFunction], String> {
     static LIST: std::sync::OnceLock<Result<Vec<KernelFunction>, String>> =
         std::sync::OnceLock::new();
     LIST.get_or_init(kernel_functions)

@@ -21,6 +21,7 @@ mod iter;
 mod kprobe;
 mod list;
 mod list_kernel;
+mod list_types;
 pub mod offline;
 mod perf;
 mod profile;
@@ -181,6 +182,24 @@ fn list_verbose_opt(
     env: &Env,
     verbose: bool,
 ) -> Result<Vec<(String, Vec<String>)>, String> {
+    // `struct NAME` pieces list kernel types; the rest are probe patterns.
+    let (probe_pattern, type_pieces) = match pattern {
+        Some(p) => list_types::split_pattern(p),
+        None => (None, Vec::new()),
+    };
+    let mut types = Vec::new();
+    if !type_pieces.is_empty() {
+        let btf = btf_funcs::for_env(env)?;
+        types = list_types::entries(&btf, &type_pieces, verbose);
+        if probe_pattern.is_none() {
+            return Ok(types.into_iter().map(|t| (t, Vec::new())).collect());
+        }
+    }
+    let pattern = if pattern.is_some() {
+        probe_pattern.as_deref()
+    } else {
+        None
+    };
     let pieces = list::pieces(pattern);
     let wants_tracepoints = pieces.iter().any(|p| p.wants_provider("tracepoint"));
     let mut out = if verbose {
@@ -195,8 +214,10 @@ fn list_verbose_opt(
     }
     let mut out = out?;
     out.extend(list_kernel::entries(&pieces, env, verbose));
-    out.sort();
-    out.dedup();
+    // By name alone: one probe's arguments never differ between its sources.
+    out.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+    out.dedup_by(|a, b| a.0 == b.0);
+    out.extend(types.into_iter().map(|t| (t, Vec::new())));
     Ok(out)
 }
 
