@@ -33,6 +33,7 @@ pub mod object;
 pub mod output;
 pub mod params;
 pub mod print;
+pub mod probe_filter;
 pub mod relocs;
 pub mod run;
 pub mod selfsig;

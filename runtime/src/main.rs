@@ -51,6 +51,10 @@ struct Cli {
     /// they must have been compiled with `tracec --unsafe`.
     #[arg(long = "unsafe")]
     allow_unsafe: bool,
+    /// Load and attach only the probes whose name matches this regular expression
+    /// (searched for in names such as `interval:ms:200`); BEGIN and END always run.
+    #[arg(long = "probe-filter", value_name = "REGEX")]
+    probe_filter: Option<String>,
     /// The object written by `tracec`.
     #[arg(value_name = "OBJECT")]
     object: PathBuf,
@@ -90,6 +94,7 @@ fn main() -> ExitCode {
             },
             allow_unsafe: cli.allow_unsafe,
             command: cli.command,
+            probe_filter: cli.probe_filter,
         };
         match tracerun::run_status(&opts) {
             Ok(0) => Ok(true),

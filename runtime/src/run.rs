@@ -47,6 +47,8 @@ pub struct Options {
     /// `-c CMD`: run CMD once the probes are attached (its pid is `cpid`); the session
     /// ends when it exits.
     pub command: Option<String>,
+    /// `--probe-filter REGEX`: only the probes whose name matches (and BEGIN/END).
+    pub probe_filter: Option<String>,
 }
 
 /// Run the object until it exits or is interrupted.
@@ -93,6 +95,20 @@ fn trusted_keys(opts: &Options) -> Result<Vec<tracec_meta::sign::PublicKey>, Err
 }
 
 fn run_object(obj: &Object, opts: &Options) -> Result<i32, Error> {
+    let filtered;
+    let obj = match &opts.probe_filter {
+        Some(pattern) => {
+            let mut meta = obj.meta.clone();
+            crate::probe_filter::apply(&mut meta, pattern)?;
+            filtered = Object {
+                path: obj.path.clone(),
+                bytes: obj.bytes.clone(),
+                meta,
+            };
+            &filtered
+        }
+        None => obj,
+    };
     if obj.meta.unsafe_builtins && !opts.allow_unsafe {
         return Err(Error::new(format!(
             "{} uses functions that can change the system (like system()); run it with --unsafe to allow them",

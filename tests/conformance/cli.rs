@@ -62,6 +62,8 @@ pub struct Invocation {
     pub verbose: bool,
     /// The program's arguments (positional ones, and everything after `--`).
     pub args: Vec<String>,
+    /// `--probe-filter REGEX`.
+    pub probe_filter: Option<String>,
 }
 
 /// Why a command line cannot be run.
@@ -120,6 +122,7 @@ pub fn parse(args: &[String]) -> Result<Invocation, CliError> {
         dry_run: false,
         verbose: false,
         args: Vec::new(),
+        probe_filter: None,
     };
     let mut program: Option<Source> = None;
     let mut list = false;
@@ -174,6 +177,7 @@ pub fn parse(args: &[String]) -> Result<Invocation, CliError> {
                 ("--pid", Some(v)) => inv.pid = Some(v),
                 ("--output", Some(v)) => inv.output = Some(v),
                 ("--include", Some(v)) => inv.includes.push(v),
+                ("--probe-filter", Some(v)) => inv.probe_filter = Some(v),
                 (known, _) if LONG_WITH_VALUE.contains(&known) => {
                     return Err(CliError::Unsupported(known.to_string()))
                 }
@@ -344,6 +348,9 @@ impl Invocation {
         }
         if let Some(o) = &self.output {
             v.extend(["-o".to_string(), o.clone()]);
+        }
+        if let Some(f) = &self.probe_filter {
+            v.extend(["--probe-filter".to_string(), f.clone()]);
         }
         v
     }

@@ -84,9 +84,15 @@ fn bad_and_unsupported_flags_are_errors() {
         p(&["-f", "jsonx", "-e", "x"]).unwrap_err().to_string(),
         "Invalid output format \"jsonx\"\nValid formats: 'text', 'json'"
     );
+    assert_eq!(
+        p(&["--probe-filter", ":200", "-e", "x"])
+            .unwrap()
+            .probe_filter,
+        Some(":200".to_string())
+    );
     assert!(matches!(
-        p(&["--probe-filter", "x", "-e", "x"]),
-        Err(CliError::Unsupported(f)) if f == "--probe-filter"
+        p(&["--traceable-functions", "x", "-e", "x"]),
+        Err(CliError::Unsupported(f)) if f == "--traceable-functions"
     ));
     assert!(matches!(
         p(&["-k", "-e", "x"]),
