@@ -49,6 +49,8 @@ pub struct Options {
     pub command: Option<String>,
     /// `--probe-filter REGEX`: only the probes whose name matches (and BEGIN/END).
     pub probe_filter: Option<String>,
+    /// `--bench`: run the `bench:` probes after BEGIN, print their timings, run END.
+    pub bench: bool,
 }
 
 /// Run the object until it exits or is interrupted.
@@ -137,6 +139,7 @@ fn run_object(obj: &Object, opts: &Options) -> Result<i32, Error> {
     }
     let ebpf = load::load(obj, sys::monotonic_ns(), cpid, &params)?;
     let mut session = Session::new(obj, ebpf, out, opts.format)?;
+    session.bench_mode = opts.bench;
     let result = session.run(opts.quiet, &signals, child.as_mut());
     let status = session.exit_status;
     // Dropping the session detaches every link and closes every program and map.
@@ -270,6 +273,8 @@ struct Session<'a> {
     format: Format,
     /// From `exit(code)`.
     exit_status: i32,
+    /// `--bench`: run the benchmarks instead of attaching anything.
+    bench_mode: bool,
 }
 
 impl<'a> Session<'a> {
@@ -316,6 +321,7 @@ impl<'a> Session<'a> {
             out_error: None,
             format,
             exit_status: 0,
+            bench_mode: false,
         })
     }
 
@@ -331,7 +337,7 @@ impl<'a> Session<'a> {
             .iter()
             .any(|r| record_kind(r) == Some(EventKind::Exit));
         let mut stop = begin_exited || signals.take();
-        if !stop {
+        if !stop && !self.bench_mode {
             for probe in &self.meta.probes {
                 if !matches!(probe.attach, Attach::Begin | Attach::End) {
                     load::attach(&mut self.ebpf, probe)?;
@@ -346,13 +352,18 @@ impl<'a> Session<'a> {
         }
         notify_attached();
         stop |= self.handle(&begin_records);
-        // Nothing but BEGIN/END: nothing can fire, so the session ends after BEGIN
-        // (as bpftrace does since it stopped requiring exit() there).
+        // Bench mode: the benchmarks, their table, then END; nothing else runs.
+        if self.bench_mode && !stop {
+            self.run_benches()?;
+            stop = true;
+        }
+        // Nothing but BEGIN/END (and benchmarks): nothing can fire, so the session
+        // ends after BEGIN (as bpftrace does since it stopped requiring exit() there).
         stop |= self
             .meta
             .probes
             .iter()
-            .all(|p| matches!(p.attach, Attach::Begin | Attach::End));
+            .all(|p| matches!(p.attach, Attach::Begin | Attach::End | Attach::Bench { .. }));
         if !stop {
             if let Some(c) = child.as_deref_mut() {
                 c.start();
@@ -395,6 +406,29 @@ impl<'a> Session<'a> {
             self.check_lost();
         }
         self.teardown()
+    }
+
+    /// Bench mode: run every `bench:` probe in metadata order, handling its events
+    /// after it (an `exit()` skips the remaining ones), then print the results.
+    fn run_benches(&mut self) -> Result<(), Error> {
+        let stats = crate::bench::Stats::enable();
+        let mut results = Vec::new();
+        for probe in &self.meta.probes {
+            let Attach::Bench { name } = &probe.attach else {
+                continue;
+            };
+            results.push(crate::bench::run_one(&self.ebpf, probe, name, &stats)?);
+            let records = self.drain();
+            if self.handle(&records) {
+                break;
+            }
+        }
+        let text = match self.format {
+            Format::Text => crate::bench::text(&results),
+            Format::Json => crate::bench::json(&results),
+        };
+        self.emit(text.as_bytes());
+        Ok(())
     }
 
     /// Run every BEGIN (or END) program, in metadata order.

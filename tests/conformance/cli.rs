@@ -64,6 +64,8 @@ pub struct Invocation {
     pub args: Vec<String>,
     /// `--probe-filter REGEX`.
     pub probe_filter: Option<String>,
+    /// `--mode bench`.
+    pub bench: bool,
 }
 
 /// Why a command line cannot be run.
@@ -123,6 +125,7 @@ pub fn parse(args: &[String]) -> Result<Invocation, CliError> {
         verbose: false,
         args: Vec::new(),
         probe_filter: None,
+        bench: false,
     };
     let mut program: Option<Source> = None;
     let mut list = false;
@@ -178,6 +181,11 @@ pub fn parse(args: &[String]) -> Result<Invocation, CliError> {
                 ("--output", Some(v)) => inv.output = Some(v),
                 ("--include", Some(v)) => inv.includes.push(v),
                 ("--probe-filter", Some(v)) => inv.probe_filter = Some(v),
+                ("--mode", Some(v)) => match v.as_str() {
+                    "run" => inv.bench = false,
+                    "bench" => inv.bench = true,
+                    other => return Err(CliError::Unsupported(format!("--mode {other}"))),
+                },
                 (known, _) if LONG_WITH_VALUE.contains(&known) => {
                     return Err(CliError::Unsupported(known.to_string()))
                 }
@@ -351,6 +359,9 @@ impl Invocation {
         }
         if let Some(f) = &self.probe_filter {
             v.extend(["--probe-filter".to_string(), f.clone()]);
+        }
+        if self.bench {
+            v.push("--bench".to_string());
         }
         v
     }

@@ -90,6 +90,14 @@ fn bad_and_unsupported_flags_are_errors() {
             .probe_filter,
         Some(":200".to_string())
     );
+    let bench = p(&["--mode", "bench", "-e", "x"]).unwrap();
+    assert!(bench.bench);
+    assert!(bench.tracerun_flags(false).contains(&"--bench".to_string()));
+    assert!(!p(&["--mode=run", "-e", "x"]).unwrap().bench);
+    assert!(matches!(
+        p(&["--mode", "test", "-e", "x"]),
+        Err(CliError::Unsupported(f)) if f == "--mode test"
+    ));
     assert!(matches!(
         p(&["--traceable-functions", "x", "-e", "x"]),
         Err(CliError::Unsupported(f)) if f == "--traceable-functions"

@@ -12,6 +12,7 @@
 //! and [`list`] use the tracefs named by [`Env`].
 
 mod begin_end;
+mod bench;
 mod btf_funcs;
 mod fentry;
 pub mod format;
@@ -292,6 +293,7 @@ pub fn expand_env(
             "fexit" => fentry::expand(ap, env, true),
             "iter" => iter::expand(ap, env),
             "self" => self_probe::expand(ap),
+            "bench" => bench::expand(ap),
             "usdt" => usdt::expand(ap),
             "watchpoint" | "asyncwatchpoint" => watchpoint::expand(ap, p),
             _ => Err(Diagnostic::error(
@@ -345,7 +347,7 @@ const PROVIDERS: &[(&str, &[&str], bool)] = &[
     ("iter", &["it"], true),
     ("self", &[], true),
     ("test", &[], false),
-    ("bench", &[], false),
+    ("bench", &[], true),
 ];
 
 /// Resolve a provider's long or short name.
