@@ -66,6 +66,8 @@ pub struct Invocation {
     pub probe_filter: Option<String>,
     /// `--mode bench`.
     pub bench: bool,
+    /// `-k`: run-time checks of helper results.
+    pub helper_checks: bool,
 }
 
 /// Why a command line cannot be run.
@@ -126,6 +128,7 @@ pub fn parse(args: &[String]) -> Result<Invocation, CliError> {
         args: Vec::new(),
         probe_filter: None,
         bench: false,
+        helper_checks: false,
     };
     let mut program: Option<Source> = None;
     let mut list = false;
@@ -235,7 +238,7 @@ pub fn parse(args: &[String]) -> Result<Invocation, CliError> {
                     'v' => inv.verbose = true,
                     'h' => special = Some(Action::Help),
                     'V' => special = Some(Action::Version),
-                    'k' => return Err(CliError::Unsupported("-k".into())),
+                    'k' => inv.helper_checks = true,
                     other => return Err(CliError::Usage(format!("invalid option -- '{other}'"))),
                 }
             }
@@ -331,6 +334,9 @@ impl Invocation {
         }
         if self.no_warnings {
             v.push("--no-warnings".to_string());
+        }
+        if self.helper_checks {
+            v.push("-k".to_string());
         }
         for d in &self.include_dirs {
             v.push("-I".to_string());

@@ -61,3 +61,37 @@ fn bench_mode_times_each_benchmark_in_order() {
     assert_eq!(out[5], "end");
     assert!(!run.stdout_text().contains("never"));
 }
+
+#[test]
+fn helper_checks_warn_about_missing_map_elements() {
+    let Some(_guard) = kernel_or_skip("helper_checks_warn_about_missing_map_elements") else {
+        return;
+    };
+    let dir = tracec_tests::scratch("helper_checks");
+    let obj = dir.join("k.o");
+    let script = r#"i:ms:10 { @[1] = 1; printf("%d\n", @[2]); exit(); }"#;
+    let o = tracec_tests::tracec(&["-k", "-e", script, "-o", obj.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let mut run = tracec_tests::Run::start(&obj, &[]);
+    assert_eq!(run.finish(std::time::Duration::from_secs(20)), Some(0));
+    let warning = [
+        "stdin:1:36-40: WARNING: Can't lookup map element because it does not exist.",
+        "Additional Info - helper: map_lookup_elem, retcode: 0",
+        script,
+        "                                   ~~~~",
+    ];
+    let at = run
+        .err_lines
+        .iter()
+        .position(|l| l == warning[0])
+        .unwrap_or_else(|| panic!("{:?}", run.err_lines));
+    assert_eq!(run.err_lines[at..at + 4], warning);
+    assert!(
+        run.stdout_text().starts_with("0\n"),
+        "{}",
+        run.stdout_text()
+    );
+    // Without -k the same read is silent.
+    let plain = run_to_exit("helper_checks_off", script, &[]);
+    assert!(!plain.err_lines.iter().any(|l| l.contains("WARNING")));
+}

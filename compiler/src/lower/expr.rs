@@ -75,7 +75,9 @@ impl Lower<'_, '_> {
                 let ctx = self.ctx();
                 Operand::Reg(self.b.load(ctx, *offset as i32, width(*size), *signed))
             }
-            TExprKind::MapRead { map, keys } => Operand::Reg(self.map_read_int(*map, keys)),
+            TExprKind::MapRead { map, keys } => {
+                Operand::Reg(self.map_read_int_at(*map, keys, Some(e.span)))
+            }
             TExprKind::UsdtArg { index } => Operand::Reg(self.usdt_arg(*index)),
             TExprKind::AddrOf(v) => Operand::Reg(self.addr_of(*v)),
             TExprKind::Deref {
