@@ -58,8 +58,11 @@ pub(super) fn entries(pieces: &[Piece<'_>], env: &Env, verbose: bool) -> Vec<Ent
     let from_ftrace = traceable_functions(&env.tracefs);
     let kallsyms;
     let mut functions: Vec<&KernelFunction> = from_ftrace.iter().collect();
-    if functions.is_empty() && wants_functions(pieces) {
-        // As kprobe wildcards expand: the text symbols of /proc/kallsyms.
+    let host = env.tracefs == std::path::Path::new(super::DEFAULT_TRACEFS);
+    if functions.is_empty() && host && wants_functions(pieces) {
+        // This host's tracefs without a readable function list: as kprobe wildcards
+        // expand, the text symbols of /proc/kallsyms. (Another tracefs, such as a
+        // copy of a remote machine's, describes that machine, not this one.)
         if let Ok(all) = super::kprobe::kernel_functions_cached() {
             kallsyms = all;
             functions = kallsyms.iter().collect();
