@@ -301,7 +301,9 @@ impl Lower<'_, '_> {
                 offset: *offset as i32,
                 size: *len,
             }),
-            TExprKind::MapRead { map, keys } => StrVal::Mem(self.map_read_str(*map, keys, size)),
+            TExprKind::MapRead { map, keys } => {
+                StrVal::Mem(self.map_read_str(*map, keys, size, Some(e.span)))
+            }
             TExprKind::Param(p) if e.ty.is_str() => self.param_str(*p),
             TExprKind::Block { stmts, value } => {
                 self.stmts(stmts);
