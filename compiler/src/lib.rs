@@ -76,6 +76,9 @@ pub struct Options {
     /// Allow functions that can change the system (`system`, `--unsafe`); the object
     /// records their use in [`tracec_meta::Metadata::unsafe_builtins`].
     pub allow_unsafe: bool,
+    /// `-k`: bpftrace's run-time checks of helper results (a map read that finds no
+    /// element sends a located warning).
+    pub helper_checks: bool,
 }
 
 impl Default for Options {
@@ -87,6 +90,7 @@ impl Default for Options {
             signature_slot: false,
             include_dirs: Vec::new(),
             allow_unsafe: false,
+            helper_checks: false,
         }
     }
 }
@@ -173,7 +177,7 @@ pub fn finish(
             })
             .collect());
     }
-    let mut lowered = lower::lower(checked, source);
+    let mut lowered = lower::lower_with(checked, source, options.helper_checks);
     locate_messages(&mut lowered.printfs, source, &options.source_name);
     let ice = |what: &str, e: String| {
         vec![Diagnostic::error(

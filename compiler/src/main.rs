@@ -55,6 +55,10 @@ struct Cli {
     /// `--unsafe` too to run the object.
     #[arg(long = "unsafe")]
     allow_unsafe: bool,
+    /// Check helper results at run time as bpftrace's `-k` does: a map read that
+    /// finds no element prints a warning with its location.
+    #[arg(short = 'k')]
+    helper_checks: bool,
 
     /// Compile PROGRAM given on the command line instead of a file.
     #[arg(short = 'e', value_name = "PROGRAM")]
@@ -270,6 +274,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         signature_slot: key.is_some(),
         include_dirs: cli.include.clone(),
         allow_unsafe: cli.allow_unsafe,
+        helper_checks: cli.helper_checks,
     };
     let color = std::io::stderr().is_terminal();
     let mut compiled = match compile_guarded(&source, &options)? {

@@ -423,6 +423,12 @@ pub enum Attach {
         signal: String,
         number: i32,
     },
+    /// `bench:NAME`: a micro benchmark. In bench mode (`tracerun --bench`) the runtime
+    /// runs it repeatedly through `BPF_PROG_TEST_RUN` after BEGIN, in metadata order,
+    /// and reports the average time per run; otherwise it never runs.
+    Bench {
+        name: String,
+    },
     /// A USDT probe: `provider:name` in the `.note.stapsdt` notes of `path`, attached
     /// as a uprobe at every location of it, each with a BPF cookie indexing the
     /// [`MapRole::UsdtSpecs`] map (see [`usdt`]). `provider` and `name` may hold `*`

@@ -221,7 +221,7 @@ fn requirements(
         }
     }
     let attach = |f: fn(&Attach) -> bool| meta.probes.iter().any(|p| f(&p.attach));
-    if attach(|a| matches!(a, Attach::Begin | Attach::End)) {
+    if attach(|a| matches!(a, Attach::Begin | Attach::End | Attach::Bench { .. })) {
         r.features.push((
             "BPF_PROG_TEST_RUN of raw_tracepoint programs (BEGIN/END)".into(),
             "5.10",
@@ -345,6 +345,9 @@ pub fn target(a: &Attach) -> String {
     match a {
         Attach::Begin => "runs once at start (BPF_PROG_TEST_RUN)".into(),
         Attach::End => "runs once at exit (BPF_PROG_TEST_RUN)".into(),
+        Attach::Bench { .. } => {
+            "micro benchmark, run repeatedly in bench mode (BPF_PROG_TEST_RUN)".into()
+        }
         Attach::Tracepoint { category, name } => format!("tracepoint {category}:{name}"),
         Attach::Interval { period_ns } => {
             format!("cpu-clock perf event on CPU 0 every {period_ns} ns")

@@ -17,6 +17,7 @@
 //!   mapped to script lines ([`verifier_log`], [`elfview`], [`btf`]);
 //! * [`info`]: `--info`, what an object is and needs, from the ELF alone ([`names`]).
 
+pub mod bench;
 pub mod btf;
 pub mod calls;
 pub mod child;
@@ -33,6 +34,7 @@ pub mod object;
 pub mod output;
 pub mod params;
 pub mod print;
+pub mod probe_filter;
 pub mod relocs;
 pub mod run;
 pub mod selfsig;

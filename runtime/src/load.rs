@@ -205,7 +205,7 @@ pub fn attach(ebpf: &mut Ebpf, probe: &ProbeSpec) -> Result<(), Error> {
             crate::watchpoint::attach(ebpf, probe, pid)
         }
         // Iterators are run (or pinned) by the session; signal probes run on signals.
-        Attach::Iter { .. } | Attach::Signal { .. } => Ok(()),
+        Attach::Iter { .. } | Attach::Signal { .. } | Attach::Bench { .. } => Ok(()),
     };
     r.map_err(|e| Error::new(format!("cannot attach {}: {}", probe.name, e)))
 }
@@ -218,7 +218,11 @@ pub fn detach(ebpf: &mut Ebpf, probe: &ProbeSpec, all: &[ProbeSpec]) {
     let unattached = |p: &ProbeSpec| {
         matches!(
             p.attach,
-            Attach::Begin | Attach::End | Attach::Iter { .. } | Attach::Signal { .. }
+            Attach::Begin
+                | Attach::End
+                | Attach::Iter { .. }
+                | Attach::Signal { .. }
+                | Attach::Bench { .. }
         )
     };
     if unattached(probe)

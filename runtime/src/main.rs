@@ -54,6 +54,14 @@ struct Cli {
     /// Do not print the script's warnings (`warnf`).
     #[arg(long = "no-warnings")]
     no_warnings: bool,
+    /// Load and attach only the probes whose name matches this regular expression
+    /// (searched for in names such as `interval:ms:200`); BEGIN and END always run.
+    #[arg(long = "probe-filter", value_name = "REGEX")]
+    probe_filter: Option<String>,
+    /// Bench mode: run each `bench:` probe repeatedly after BEGIN and print the
+    /// average time per run (bpftrace's `--mode bench`); nothing is attached.
+    #[arg(long)]
+    bench: bool,
     /// The object written by `tracec`.
     #[arg(value_name = "OBJECT")]
     object: PathBuf,
@@ -94,6 +102,8 @@ fn main() -> ExitCode {
             allow_unsafe: cli.allow_unsafe,
             command: cli.command,
             no_warnings: cli.no_warnings,
+            probe_filter: cli.probe_filter,
+            bench: cli.bench,
         };
         match tracerun::run_status(&opts) {
             Ok(0) => Ok(true),

@@ -49,6 +49,10 @@ pub struct Options {
     pub command: Option<String>,
     /// `--no-warnings`: do not print the script's `warnf` messages.
     pub no_warnings: bool,
+    /// `--probe-filter REGEX`: only the probes whose name matches (and BEGIN/END).
+    pub probe_filter: Option<String>,
+    /// `--bench`: run the `bench:` probes after BEGIN, print their timings, run END.
+    pub bench: bool,
 }
 
 /// Run the object until it exits or is interrupted.
@@ -95,6 +99,20 @@ fn trusted_keys(opts: &Options) -> Result<Vec<tracec_meta::sign::PublicKey>, Err
 }
 
 fn run_object(obj: &Object, opts: &Options) -> Result<i32, Error> {
+    let filtered;
+    let obj = match &opts.probe_filter {
+        Some(pattern) => {
+            let mut meta = obj.meta.clone();
+            crate::probe_filter::apply(&mut meta, pattern)?;
+            filtered = Object {
+                path: obj.path.clone(),
+                bytes: obj.bytes.clone(),
+                meta,
+            };
+            &filtered
+        }
+        None => obj,
+    };
     if obj.meta.unsafe_builtins && !opts.allow_unsafe {
         return Err(Error::new(format!(
             "{} uses functions that can change the system (like system()); run it with --unsafe to allow them",
@@ -124,6 +142,7 @@ fn run_object(obj: &Object, opts: &Options) -> Result<i32, Error> {
     let ebpf = load::load(obj, sys::monotonic_ns(), cpid, &params)?;
     let mut session = Session::new(obj, ebpf, out, opts.format)?;
     session.no_warnings = opts.no_warnings;
+    session.bench_mode = opts.bench;
     let result = session.run(opts.quiet, &signals, child.as_mut());
     let status = session.exit_status;
     // Dropping the session detaches every link and closes every program and map.
@@ -274,6 +293,8 @@ struct Session<'a> {
     exit_status: i32,
     /// `--no-warnings`: `warnf` prints nothing.
     no_warnings: bool,
+    /// `--bench`: run the benchmarks instead of attaching anything.
+    bench_mode: bool,
 }
 
 impl<'a> Session<'a> {
@@ -321,6 +342,7 @@ impl<'a> Session<'a> {
             format,
             exit_status: 0,
             no_warnings: false,
+            bench_mode: false,
         })
     }
 
@@ -336,7 +358,7 @@ impl<'a> Session<'a> {
             .iter()
             .any(|r| record_kind(r) == Some(EventKind::Exit));
         let mut stop = begin_exited || signals.take();
-        if !stop {
+        if !stop && !self.bench_mode {
             for probe in &self.meta.probes {
                 if let Attach::Uprobe {
                     path,
@@ -360,13 +382,18 @@ impl<'a> Session<'a> {
         }
         notify_attached();
         stop |= self.handle(&begin_records);
-        // Nothing but BEGIN/END: nothing can fire, so the session ends after BEGIN
-        // (as bpftrace does since it stopped requiring exit() there).
+        // Bench mode: the benchmarks, their table, then END; nothing else runs.
+        if self.bench_mode && !stop {
+            self.run_benches()?;
+            stop = true;
+        }
+        // Nothing but BEGIN/END (and benchmarks): nothing can fire, so the session
+        // ends after BEGIN (as bpftrace does since it stopped requiring exit() there).
         stop |= self
             .meta
             .probes
             .iter()
-            .all(|p| matches!(p.attach, Attach::Begin | Attach::End));
+            .all(|p| matches!(p.attach, Attach::Begin | Attach::End | Attach::Bench { .. }));
         if !stop {
             if let Some(c) = child.as_deref_mut() {
                 c.start();
@@ -409,6 +436,29 @@ impl<'a> Session<'a> {
             self.check_lost();
         }
         self.teardown()
+    }
+
+    /// Bench mode: run every `bench:` probe in metadata order, handling its events
+    /// after it (an `exit()` skips the remaining ones), then print the results.
+    fn run_benches(&mut self) -> Result<(), Error> {
+        let stats = crate::bench::Stats::enable();
+        let mut results = Vec::new();
+        for probe in &self.meta.probes {
+            let Attach::Bench { name } = &probe.attach else {
+                continue;
+            };
+            results.push(crate::bench::run_one(&self.ebpf, probe, name, &stats)?);
+            let records = self.drain();
+            if self.handle(&records) {
+                break;
+            }
+        }
+        let text = match self.format {
+            Format::Text => crate::bench::text(&results),
+            Format::Json => crate::bench::json(&results),
+        };
+        self.emit(text.as_bytes());
+        Ok(())
     }
 
     /// Run every BEGIN (or END) program, in metadata order.

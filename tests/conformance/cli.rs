@@ -62,6 +62,12 @@ pub struct Invocation {
     pub verbose: bool,
     /// The program's arguments (positional ones, and everything after `--`).
     pub args: Vec<String>,
+    /// `--probe-filter REGEX`.
+    pub probe_filter: Option<String>,
+    /// `--mode bench`.
+    pub bench: bool,
+    /// `-k`: run-time checks of helper results.
+    pub helper_checks: bool,
 }
 
 /// Why a command line cannot be run.
@@ -120,6 +126,9 @@ pub fn parse(args: &[String]) -> Result<Invocation, CliError> {
         dry_run: false,
         verbose: false,
         args: Vec::new(),
+        probe_filter: None,
+        bench: false,
+        helper_checks: false,
     };
     let mut program: Option<Source> = None;
     let mut list = false;
@@ -174,6 +183,12 @@ pub fn parse(args: &[String]) -> Result<Invocation, CliError> {
                 ("--pid", Some(v)) => inv.pid = Some(v),
                 ("--output", Some(v)) => inv.output = Some(v),
                 ("--include", Some(v)) => inv.includes.push(v),
+                ("--probe-filter", Some(v)) => inv.probe_filter = Some(v),
+                ("--mode", Some(v)) => match v.as_str() {
+                    "run" => inv.bench = false,
+                    "bench" => inv.bench = true,
+                    other => return Err(CliError::Unsupported(format!("--mode {other}"))),
+                },
                 (known, _) if LONG_WITH_VALUE.contains(&known) => {
                     return Err(CliError::Unsupported(known.to_string()))
                 }
@@ -223,7 +238,7 @@ pub fn parse(args: &[String]) -> Result<Invocation, CliError> {
                     'v' => inv.verbose = true,
                     'h' => special = Some(Action::Help),
                     'V' => special = Some(Action::Version),
-                    'k' => return Err(CliError::Unsupported("-k".into())),
+                    'k' => inv.helper_checks = true,
                     other => return Err(CliError::Usage(format!("invalid option -- '{other}'"))),
                 }
             }
@@ -320,6 +335,9 @@ impl Invocation {
         if self.no_warnings {
             v.push("--no-warnings".to_string());
         }
+        if self.helper_checks {
+            v.push("-k".to_string());
+        }
         for d in &self.include_dirs {
             v.push("-I".to_string());
             v.push(d.clone());
@@ -347,6 +365,12 @@ impl Invocation {
         }
         if let Some(o) = &self.output {
             v.extend(["-o".to_string(), o.clone()]);
+        }
+        if let Some(f) = &self.probe_filter {
+            v.extend(["--probe-filter".to_string(), f.clone()]);
+        }
+        if self.bench {
+            v.push("--bench".to_string());
         }
         v
     }

@@ -84,14 +84,27 @@ fn bad_and_unsupported_flags_are_errors() {
         p(&["-f", "jsonx", "-e", "x"]).unwrap_err().to_string(),
         "Invalid output format \"jsonx\"\nValid formats: 'text', 'json'"
     );
+    assert_eq!(
+        p(&["--probe-filter", ":200", "-e", "x"])
+            .unwrap()
+            .probe_filter,
+        Some(":200".to_string())
+    );
+    let bench = p(&["--mode", "bench", "-e", "x"]).unwrap();
+    assert!(bench.bench);
+    assert!(bench.tracerun_flags(false).contains(&"--bench".to_string()));
+    assert!(!p(&["--mode=run", "-e", "x"]).unwrap().bench);
     assert!(matches!(
-        p(&["--probe-filter", "x", "-e", "x"]),
-        Err(CliError::Unsupported(f)) if f == "--probe-filter"
+        p(&["--mode", "test", "-e", "x"]),
+        Err(CliError::Unsupported(f)) if f == "--mode test"
     ));
     assert!(matches!(
-        p(&["-k", "-e", "x"]),
-        Err(CliError::Unsupported(_))
+        p(&["--traceable-functions", "x", "-e", "x"]),
+        Err(CliError::Unsupported(f)) if f == "--traceable-functions"
     ));
+    let k = p(&["-k", "-e", "x"]).unwrap();
+    assert!(k.helper_checks);
+    assert!(k.tracec_flags().contains(&"-k".to_string()));
     assert!(matches!(
         p(&["-c", "ls", "-e", "x"]),
         Err(CliError::Unsupported(_))

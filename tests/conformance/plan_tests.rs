@@ -162,6 +162,15 @@ fn run_lines_translate_to_direct_runs_or_shell_runs() {
             tracerun_flags: vec!["--no-warnings".into()],
         }
     );
+    // -k goes to tracec, --probe-filter and --mode bench to tracerun.
+    assert_eq!(
+        translate_run("{{BPFTRACE}} -k --probe-filter ':200' --mode bench -e 'begin {}'").exec,
+        Exec::Direct {
+            source: inline("begin {}"),
+            tracec_flags: vec!["-k".into()],
+            tracerun_flags: vec!["--probe-filter".into(), ":200".into(), "--bench".into()],
+        }
+    );
     // Everything else runs in a shell with the shim, and fails or passes on its merits.
     for l in [
         "{{BPFTRACE}} -e 'begin {}' | grep x",
@@ -169,9 +178,7 @@ fn run_lines_translate_to_direct_runs_or_shell_runs() {
         "{{BPFTRACE}} - < runtime/scripts/hello_world.bt",
         "{{BPFTRACE}} --version",
         "{{BPFTRACE}} -l 'kprobe:*'",
-        "{{BPFTRACE}} -k -e 'begin {}'",
         "{{BPFTRACE}} -f jsonx -e 'begin {}'",
-        "{{BPFTRACE}} --probe-filter ':200' -e 'begin {}'",
         "{{BPFTRACE}} -p 12 -e 'begin {}'",
         "{{BPFTRACE}} --dry-run -e 'begin {}'",
         "{{BPFTRACE}} -- -e 'begin {}'",

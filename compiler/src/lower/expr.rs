@@ -75,7 +75,9 @@ impl Lower<'_, '_> {
                 let ctx = self.ctx();
                 Operand::Reg(self.b.load(ctx, *offset as i32, width(*size), *signed))
             }
-            TExprKind::MapRead { map, keys } => Operand::Reg(self.map_read_int(*map, keys)),
+            TExprKind::MapRead { map, keys } => {
+                Operand::Reg(self.map_read_int_at(*map, keys, Some(e.span)))
+            }
             TExprKind::UsdtArg { index } => Operand::Reg(self.usdt_arg(*index)),
             TExprKind::AddrOf(v) => Operand::Reg(self.addr_of(*v)),
             TExprKind::Deref {
@@ -299,7 +301,9 @@ impl Lower<'_, '_> {
                 offset: *offset as i32,
                 size: *len,
             }),
-            TExprKind::MapRead { map, keys } => StrVal::Mem(self.map_read_str(*map, keys, size)),
+            TExprKind::MapRead { map, keys } => {
+                StrVal::Mem(self.map_read_str(*map, keys, size, Some(e.span)))
+            }
             TExprKind::Param(p) if e.ty.is_str() => self.param_str(*p),
             TExprKind::Block { stmts, value } => {
                 self.stmts(stmts);

@@ -2,6 +2,7 @@
 
 use super::expr::Mem;
 use super::{key_layout, Lower};
+use crate::front::ast::Span;
 use crate::ir::{Base, BinOp, BlockId, Cond, Helper, MapId, Operand, Slot, VReg, Width};
 use crate::sema::types::*;
 use crate::sema::MapValueType;
@@ -93,17 +94,25 @@ impl Lower<'_, '_> {
         );
     }
 
-    /// `@map[keys]` as an integer; 0 when missing.
-    pub(crate) fn map_read_int(&mut self, map: MapIdx, keys: &[TExpr]) -> VReg {
+    /// `@map[keys]` as an integer; 0 when missing. With `tracec -k` and the read's
+    /// `span`, a missing element also sends bpftrace's located warning
+    /// (`helper_checks.rs`).
+    pub(crate) fn map_read_int_at(
+        &mut self,
+        map: MapIdx,
+        keys: &[TExpr],
+        span: Option<Span>,
+    ) -> VReg {
         if let MapValueType::Agg { kind, signed } = self.m.checked.maps[map.0 as usize].value {
             return self.agg_read(map, keys, kind, signed);
         }
+        let warning = span.and_then(|s| self.lookup_warning(s));
         let key = self.key(map, keys);
         let p = self.lookup(map, key);
         let r = self.b.imm(0);
         let found = self.b.new_block();
         let done = self.b.new_block();
-        self.on_found(p, found, done);
+        self.on_found_or_warn(p, found, done, warning);
         self.b.switch_to(found);
         let v = self.b.load(Base::Reg(p), 0, Width::B8, false);
         self.b.mov(r, Operand::Reg(v));
@@ -112,8 +121,37 @@ impl Lower<'_, '_> {
         r
     }
 
-    /// `@map[keys]` as a string in a temporary; "" when missing.
-    pub(crate) fn map_read_str(&mut self, map: MapIdx, keys: &[TExpr], size: u32) -> Mem {
+    /// [`Lower::on_found`], sending `warning` (a `-k` lookup warning) on the way to
+    /// `missing`.
+    fn on_found_or_warn(
+        &mut self,
+        p: VReg,
+        found: BlockId,
+        missing: BlockId,
+        warning: Option<u32>,
+    ) {
+        match warning {
+            Some(id) => {
+                let warn = self.b.new_block();
+                self.on_found(p, found, warn);
+                self.b.switch_to(warn);
+                self.warn_lookup_failed(id);
+                self.b.jump(missing);
+            }
+            None => self.on_found(p, found, missing),
+        }
+    }
+
+    /// `@map[keys]` as a string in a temporary; "" when missing (with `tracec -k`
+    /// and the read's `span`, also a warning).
+    pub(crate) fn map_read_str(
+        &mut self,
+        map: MapIdx,
+        keys: &[TExpr],
+        size: u32,
+        span: Option<Span>,
+    ) -> Mem {
+        let warning = span.and_then(|s| self.lookup_warning(s));
         let key = self.key(map, keys);
         let p = self.lookup(map, key);
         let slot = self.b.temp_slot(size);
@@ -121,7 +159,7 @@ impl Lower<'_, '_> {
         self.b.zero(slot, 0, padded);
         let found = self.b.new_block();
         let done = self.b.new_block();
-        self.on_found(p, found, done);
+        self.on_found_or_warn(p, found, done, warning);
         self.b.switch_to(found);
         self.b.copy(Base::Slot(slot), 0, Base::Reg(p), 0, size);
         self.b.jump(done);

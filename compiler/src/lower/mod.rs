@@ -16,6 +16,7 @@ mod events;
 mod expr;
 mod fmtvals;
 mod for_map;
+mod helper_checks;
 mod kernel;
 mod mapfuncs;
 mod maps;
@@ -75,6 +76,10 @@ impl<'s> LineIndex<'s> {
         let mut starts = vec![0];
         starts.extend(source.match_indices('\n').map(|(i, _)| i + 1));
         LineIndex { source, starts }
+    }
+    /// The whole source text.
+    pub(crate) fn source(&self) -> &'s str {
+        self.source
     }
     pub(crate) fn loc(&self, span: Span) -> Loc {
         let off = (span.start as usize).min(self.source.len());
@@ -269,6 +274,11 @@ pub(crate) struct ModuleCx<'c> {
     pub subprograms: Vec<Option<ir::Function>>,
     /// `FuncId` of the first subprogram: the number of programs.
     pub first_subprogram: u32,
+    /// `tracec -k`: warn when a helper fails ([`helper_checks`]).
+    pub helper_checks: bool,
+    /// Printfs made while lowering (the `-k` warnings); their ids follow the
+    /// checked script's printfs.
+    pub extra_printfs: Vec<PrintfSpec>,
 }
 
 impl ModuleCx<'_> {
@@ -396,6 +406,12 @@ impl Lower<'_, '_> {
 
 /// Lower a checked script. `source` gives instruction locations.
 pub fn lower(checked: &Checked, source: &str) -> Lowered {
+    lower_with(checked, source, false)
+}
+
+/// [`lower`], with bpftrace's run-time helper checks (`tracec -k`) when
+/// `helper_checks` is set.
+pub fn lower_with(checked: &Checked, source: &str, helper_checks: bool) -> Lowered {
     let lines = LineIndex::new(source);
     let mut m = ModuleCx {
         checked,
@@ -407,6 +423,8 @@ pub fn lower(checked: &Checked, source: &str) -> Lowered {
         params: Vec::new(),
         subprograms: Vec::new(),
         first_subprogram: checked.probes.len() as u32,
+        helper_checks,
+        extra_printfs: Vec::new(),
     };
     m.add_param_globals();
     for (i, info) in checked.maps.iter().enumerate() {
@@ -439,7 +457,12 @@ pub fn lower(checked: &Checked, source: &str) -> Lowered {
         },
         probes,
         maps: m.specs,
-        printfs: checked.printfs.clone(),
+        printfs: checked
+            .printfs
+            .iter()
+            .chain(&m.extra_printfs)
+            .cloned()
+            .collect(),
         joins: checked.joins.clone(),
         params: checked.params.clone(),
         print_values: checked.print_values.clone(),

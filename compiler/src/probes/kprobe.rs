@@ -137,7 +137,7 @@ fn one(
 /// [`kernel_functions`], read once per process: a script with several wildcard
 /// attach points (`vfsstat.bt` has five) would otherwise read the 200k-line list once
 /// for each. Functions of modules loaded later are not seen by the same process.
-fn kernel_functions_cached() -> Result<&'static [KernelFunction], String> {
+pub(super) fn kernel_functions_cached() -> Result<&'static [KernelFunction], String> {
     static LIST: std::sync::OnceLock<Result<Vec<KernelFunction>, String>> =
         std::sync::OnceLock::new();
     LIST.get_or_init(kernel_functions)
@@ -178,12 +178,20 @@ fn kernel_functions() -> Result<Vec<KernelFunction>, String> {
         .filter_map(|l| {
             let mut w = l.split_whitespace();
             let (_, kind, name) = (w.next()?, w.next()?, w.next()?);
-            if !matches!(kind, "t" | "T") {
+            // Not functions kprobes can trace: ftrace's padding before each function
+            // (`__pfx_`, `__cfi_`) and the loaded BPF programs (module `[bpf]`).
+            if !matches!(kind, "t" | "T")
+                || name.starts_with("__pfx_")
+                || name.starts_with("__cfi_")
+            {
                 return None;
             }
             let module = w
                 .next()
                 .and_then(|m| m.strip_prefix('[')?.strip_suffix(']').map(str::to_string));
+            if module.as_deref() == Some("bpf") {
+                return None;
+            }
             Some((module, name.to_string()))
         })
         .collect())

@@ -21,6 +21,8 @@ pub(super) struct Piece<'a> {
     provider: Option<String>,
     rest: Vec<&'a str>,
     bare: &'a str,
+    /// The longest run of `bare` without wildcards.
+    literal: &'a str,
 }
 
 impl<'a> Piece<'a> {
@@ -31,6 +33,7 @@ impl<'a> Piece<'a> {
                 provider: None,
                 rest: Vec::new(),
                 bare: text,
+                literal: longest_literal(text),
             };
         }
         let first = parts.remove(0);
@@ -44,6 +47,7 @@ impl<'a> Piece<'a> {
             provider: Some(provider),
             rest: parts,
             bare: text,
+            literal: longest_literal(text),
         }
     }
 
@@ -52,6 +56,11 @@ impl<'a> Piece<'a> {
         self.provider
             .as_deref()
             .is_some_and(|p| matches(p, provider))
+    }
+
+    /// Whether the piece can select entries of `provider` (a bare pattern can).
+    pub(super) fn may_select(&self, provider: &str) -> bool {
+        self.wants(provider)
     }
 
     fn wants(&self, provider: &str) -> bool {
@@ -67,9 +76,23 @@ impl<'a> Piece<'a> {
     /// trailing count is ignored.
     pub(super) fn matches_entry(&self, provider: &str, parts: &[&str]) -> bool {
         let Some(p) = &self.provider else {
+            if self.bare == "*" {
+                return true;
+            }
+            // A literal run of the pattern without `:` lies inside one component:
+            // a cheap test that rejects almost every entry before any matching.
+            let lit = self.literal;
+            if !lit.contains(':')
+                && !provider.contains(lit)
+                && !parts.iter().any(|part| part.contains(lit))
+            {
+                return false;
+            }
+            if parts.last().is_some_and(|n| matches(self.bare, n)) {
+                return true;
+            }
             let whole = format!("{provider}:{}", parts.join(":"));
-            return parts.last().is_some_and(|n| matches(self.bare, n))
-                || matches(self.bare, &whole);
+            return matches(self.bare, &whole);
         };
         if !matches(p, provider) {
             return false;
@@ -102,6 +125,14 @@ impl<'a> Piece<'a> {
             _ => false,
         }
     }
+}
+
+/// The longest run of `pattern` without wildcards (`do_nanosleep` in `*do_nanosleep*`).
+fn longest_literal(pattern: &str) -> &str {
+    pattern
+        .split(['*', '?'])
+        .max_by_key(|run| run.len())
+        .unwrap_or("")
 }
 
 /// [`list_with`], plus each probe's `args` as declarations (`const char * filename`),

@@ -2,9 +2,11 @@
 //! than from tracefs events: software and hardware counters (every name and alias,
 //! `software:cpu-clock:`), iterators this kernel has (`iter:task`), raw tracepoints
 //! (`rawtracepoint:vmlinux:sched_switch`, from the BTF typedefs `btf_trace_*`), and,
-//! when `available_filter_functions` is readable (dynamic ftrace), kprobes, kretprobes,
-//! and the fentry/fexit functions that have BTF. With `-v`, raw tracepoints and
-//! fentry/fexit functions list their arguments as C declarations.
+//! kprobes and kretprobes on the traceable functions (`available_filter_functions` when
+//! readable, else the text symbols of `/proc/kallsyms`, the list kprobe wildcards expand
+//! against), and fentry/fexit on those of them that have a BTF `FUNC`. With `-v`, raw
+//! tracepoints, kprobes and fentry/fexit functions list their arguments as C
+//! declarations (kprobes when the function has BTF).
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -53,35 +55,97 @@ pub(super) fn entries(pieces: &[Piece<'_>], env: &Env, verbose: bool) -> Vec<Ent
             }
         }
     }
-    let traceable = traceable_functions(&env.tracefs);
-    for (module, name) in &traceable {
-        let parts_kprobe: Vec<&str> = match module {
-            Some(m) => vec![m.as_str(), name.as_str()],
-            None => vec![name.as_str()],
-        };
-        for provider in ["kprobe", "kretprobe"] {
-            if wants(provider, &parts_kprobe) {
-                out.push((format!("{provider}:{}", parts_kprobe.join(":")), Vec::new()));
-            }
-        }
-        let (Some(btf), None) = (&btf, module) else {
-            continue;
-        };
-        for provider in ["fentry", "fexit"] {
-            if wants(provider, &["vmlinux", name]) {
-                let Some(proto) = btf_funcs::func_proto(btf, name) else {
-                    continue;
-                };
-                let args = if verbose {
-                    arg_decls(btf, proto, 0)
-                } else {
-                    Vec::new()
-                };
-                out.push((format!("{provider}:vmlinux:{name}"), args));
-            }
+    let from_ftrace = traceable_functions(&env.tracefs);
+    let kallsyms;
+    let mut functions: Vec<&KernelFunction> = from_ftrace.iter().collect();
+    let host = env.tracefs == std::path::Path::new(super::DEFAULT_TRACEFS);
+    if functions.is_empty() && host && wants_functions(pieces) {
+        // This host's tracefs without a readable function list: as kprobe wildcards
+        // expand, the text symbols of /proc/kallsyms. (Another tracefs, such as a
+        // copy of a remote machine's, describes that machine, not this one.)
+        if let Ok(all) = super::kprobe::kernel_functions_cached() {
+            kallsyms = all;
+            functions = kallsyms.iter().collect();
+            functions.sort_unstable();
+            functions.dedup();
         }
     }
+    for (module, name) in functions {
+        function_entries(
+            &mut out,
+            pieces,
+            btf.as_deref(),
+            module.as_deref(),
+            name,
+            verbose,
+        );
+    }
     out
+}
+
+/// A traceable kernel function: (module, name).
+type KernelFunction = (Option<String>, String);
+
+/// The kprobe, kretprobe, fentry and fexit entries of one kernel function.
+fn function_entries(
+    out: &mut Vec<Entry>,
+    pieces: &[Piece<'_>],
+    btf: Option<&Btf>,
+    module: Option<&str>,
+    name: &str,
+    verbose: bool,
+) {
+    let wants =
+        |provider: &str, parts: &[&str]| pieces.iter().any(|p| p.matches_entry(provider, parts));
+    let parts_kprobe: &[&str] = match module {
+        Some(m) => &[m, name],
+        None => &[name],
+    };
+    // The BTF prototype, looked up at most once (only vmlinux functions have one here).
+    let mut proto_cache: Option<Option<u32>> = None;
+    let mut proto =
+        |btf: &Btf| *proto_cache.get_or_insert_with(|| btf_funcs::func_proto(btf, name));
+    for provider in ["kprobe", "kretprobe"] {
+        if wants(provider, parts_kprobe) {
+            let args = match (btf, module) {
+                (Some(btf), None) if verbose && provider == "kprobe" => {
+                    proto(btf).map(|p| arg_decls(btf, p, 0)).unwrap_or_default()
+                }
+                _ => Vec::new(),
+            };
+            let entry = match module {
+                Some(m) => format!("{provider}:{m}:{name}"),
+                None => format!("{provider}:{name}"),
+            };
+            out.push((entry, args));
+        }
+    }
+    let (Some(btf), None) = (btf, module) else {
+        return;
+    };
+    for provider in ["fentry", "fexit"] {
+        if wants(provider, &["vmlinux", name]) {
+            let Some(p) = proto(btf) else {
+                return;
+            };
+            let args = if verbose {
+                arg_decls(btf, p, 0)
+            } else {
+                Vec::new()
+            };
+            out.push((format!("{provider}:vmlinux:{name}"), args));
+        }
+    }
+}
+
+/// Whether any piece can select a kprobe, kretprobe, fentry or fexit entry (reading
+/// the kernel's symbols is skipped otherwise).
+fn wants_functions(pieces: &[Piece<'_>]) -> bool {
+    pieces.iter().any(|p| {
+        ["kprobe", "kretprobe", "fentry", "fexit"]
+            .iter()
+            .any(|provider| p.may_select(provider))
+    })
 }
 
 /// The parameters of FUNC_PROTO `proto` (the first `skip` dropped) as declarations.

@@ -12,6 +12,7 @@
 //! and [`list`] use the tracefs named by [`Env`].
 
 mod begin_end;
+mod bench;
 mod btf_funcs;
 mod fentry;
 pub mod format;
@@ -21,6 +22,7 @@ mod iter;
 mod kprobe;
 mod list;
 mod list_kernel;
+mod list_types;
 pub mod offline;
 mod perf;
 mod profile;
@@ -181,6 +183,24 @@ fn list_verbose_opt(
     env: &Env,
     verbose: bool,
 ) -> Result<Vec<(String, Vec<String>)>, String> {
+    // `struct NAME` pieces list kernel types; the rest are probe patterns.
+    let (probe_pattern, type_pieces) = match pattern {
+        Some(p) => list_types::split_pattern(p),
+        None => (None, Vec::new()),
+    };
+    let mut types = Vec::new();
+    if !type_pieces.is_empty() {
+        let btf = btf_funcs::for_env(env)?;
+        types = list_types::entries(&btf, &type_pieces, verbose);
+        if probe_pattern.is_none() {
+            return Ok(types.into_iter().map(|t| (t, Vec::new())).collect());
+        }
+    }
+    let pattern = if pattern.is_some() {
+        probe_pattern.as_deref()
+    } else {
+        None
+    };
     let pieces = list::pieces(pattern);
     let wants_tracepoints = pieces.iter().any(|p| p.wants_provider("tracepoint"));
     let mut out = if verbose {
@@ -195,8 +215,10 @@ fn list_verbose_opt(
     }
     let mut out = out?;
     out.extend(list_kernel::entries(&pieces, env, verbose));
-    out.sort();
-    out.dedup();
+    // By name alone: one probe's arguments never differ between its sources.
+    out.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+    out.dedup_by(|a, b| a.0 == b.0);
+    out.extend(types.into_iter().map(|t| (t, Vec::new())));
     Ok(out)
 }
 
@@ -271,6 +293,7 @@ pub fn expand_env(
             "fexit" => fentry::expand(ap, env, true),
             "iter" => iter::expand(ap, env),
             "self" => self_probe::expand(ap),
+            "bench" => bench::expand(ap),
             "usdt" => usdt::expand(ap),
             "watchpoint" | "asyncwatchpoint" => watchpoint::expand(ap, p),
             _ => Err(Diagnostic::error(
@@ -324,7 +347,7 @@ const PROVIDERS: &[(&str, &[&str], bool)] = &[
     ("iter", &["it"], true),
     ("self", &[], true),
     ("test", &[], false),
-    ("bench", &[], false),
+    ("bench", &[], true),
 ];
 
 /// Resolve a provider's long or short name.

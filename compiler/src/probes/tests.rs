@@ -442,9 +442,11 @@ fn unknown_and_unsupported_types() {
     );
     assert_eq!(error("it:nosuch").message, "unknown iterator 'nosuch'");
     assert_eq!(
-        error("bench:x").message,
-        "probe type 'bench' is not supported yet"
+        error("test:x").message,
+        "probe type 'test' is not supported yet"
     );
+    assert_eq!(error("bench:").message, "bench probe needs a name");
+    assert!(error("bench:a*").message.contains("wildcards"));
     assert!(error("").message.contains("unknown probe type ''"));
 }
 
@@ -518,4 +520,17 @@ fn tracefs_root_falls_back_to_debugfs_only_for_the_default() {
     assert_eq!(tracefs_root(default, &debug), expected);
     assert_eq!(tracefs_root(default, &dir.join("nothing")), default);
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn bench_probes_run_like_begin() {
+    let p = one("bench:my_loop");
+    assert_eq!(p.name, "bench:my_loop");
+    assert_eq!(p.section, "raw_tp");
+    assert_eq!(
+        p.attach,
+        Attach::Bench {
+            name: "my_loop".to_string()
+        }
+    );
 }
