@@ -35,6 +35,7 @@ pub mod output;
 pub mod params;
 pub mod print;
 pub mod probe_filter;
+pub mod regex;
 pub mod relocs;
 pub mod run;
 pub mod selfsig;

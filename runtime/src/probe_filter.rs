@@ -11,7 +11,7 @@ use tracec_meta::{Attach, Metadata};
 
 /// Keep the probes of `meta` that `pattern` selects.
 pub fn apply(meta: &mut Metadata, pattern: &str) -> Result<(), Error> {
-    let re = regex_lite::Regex::new(pattern)
+    let re = crate::regex::Regex::new(pattern)
         .map_err(|e| Error::new(format!("Invalid --probe-filter regex '{pattern}': {e}")))?;
     let special = |a: &Attach| matches!(a, Attach::Begin | Attach::End);
     let had_probes = meta.probes.iter().any(|p| !special(&p.attach));
