@@ -10,6 +10,7 @@ mod agg_read;
 mod builtins;
 mod calls;
 mod control;
+mod debugf;
 mod deref;
 mod div;
 mod events;

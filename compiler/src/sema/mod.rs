@@ -16,6 +16,7 @@ pub mod calls;
 mod cast;
 pub mod config;
 mod control;
+pub mod debugf;
 pub mod decls;
 mod deref;
 pub mod enums;
