@@ -99,3 +99,42 @@ fn printf_gr_names_gfp_flags() {
     let run = run_to_exit("rtout2-gfp", script, &["-q"]);
     assert_eq!(run.stdout_text(), "GFP_DMA|GFP_ATOMIC  |0\n\n\n");
 }
+
+#[test]
+fn a_full_declared_map_warns_at_each_failed_update() {
+    let Some(_k) = kernel_or_skip("rtout2_map_full") else {
+        return;
+    };
+    let script = "let @a = hash(1); let @l = lruhash(1); let @c = percpuhash(1);\nBEGIN { @a[1] = 1; @a[2] = 2; @c[1] = count(); @c[2] = count(); @l[1] = 1; @l[2] = 2; exit(); }";
+    let run = run_to_exit("rtout2-map-full", script, &[]);
+    let warnings: Vec<&String> = run
+        .err_lines
+        .iter()
+        .filter(|l| l.contains("WARNING: Map full; can't update element."))
+        .collect();
+    assert_eq!(warnings.len(), 2, "{:?}", run.err_lines);
+    assert!(
+        warnings[1].contains(".bt:2:48-63: WARNING"),
+        "{:?}",
+        run.err_lines
+    );
+    assert!(
+        warnings[0].contains("rtout2-map-full.bt:2:20-29: WARNING: Map full"),
+        "{:?}",
+        run.err_lines
+    );
+    let at = run.err_lines.iter().position(|l| l == warnings[0]).unwrap();
+    assert_eq!(
+        run.err_lines[at + 1],
+        "Additional Info - helper: map_update_elem, retcode: -7"
+    );
+    assert_eq!(
+        run.err_lines[at + 3],
+        format!("{}~~~~~~~~~", " ".repeat(19))
+    );
+    assert!(
+        run.stdout_text().contains("@a[1]: 1\n"),
+        "{}",
+        run.stdout_text()
+    );
+}

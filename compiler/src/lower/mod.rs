@@ -18,6 +18,7 @@ mod expr;
 mod fmtvals;
 mod for_map;
 mod kernel;
+mod map_full;
 mod mapfuncs;
 mod maps;
 mod output;
@@ -270,6 +271,8 @@ pub(crate) struct ModuleCx<'c> {
     pub subprograms: Vec<Option<ir::Function>>,
     /// `FuncId` of the first subprogram: the number of programs.
     pub first_subprogram: u32,
+    /// printf specs lowering adds (map-full warnings), numbered after the checked ones.
+    pub extra_printfs: Vec<PrintfSpec>,
 }
 
 impl ModuleCx<'_> {
@@ -383,6 +386,8 @@ pub(crate) struct Lower<'a, 'c> {
     pub probe_vars: &'a [crate::sema::VarInfo],
     /// Set while lowering a map loop body (a callback subprogram).
     pub callback: Option<for_map::Callback>,
+    /// The statement being lowered (where run-time warnings point).
+    pub stmt_span: Span,
 }
 
 impl Lower<'_, '_> {
@@ -408,6 +413,7 @@ pub fn lower(checked: &Checked, source: &str) -> Lowered {
         params: Vec::new(),
         subprograms: Vec::new(),
         first_subprogram: checked.probes.len() as u32,
+        extra_printfs: Vec::new(),
     };
     m.add_param_globals();
     for (i, info) in checked.maps.iter().enumerate() {
@@ -440,7 +446,12 @@ pub fn lower(checked: &Checked, source: &str) -> Lowered {
         },
         probes,
         maps: m.specs,
-        printfs: checked.printfs.clone(),
+        printfs: checked
+            .printfs
+            .iter()
+            .chain(&m.extra_printfs)
+            .cloned()
+            .collect(),
         joins: checked.joins.clone(),
         params: checked.params.clone(),
         print_values: checked.print_values.clone(),
@@ -459,6 +470,7 @@ fn lower_probe<'c>(m: &mut ModuleCx<'c>, p: &'c CheckedProbe, lines: &LineIndex)
         loops: Vec::new(),
         probe_vars: &p.vars,
         callback: None,
+        stmt_span: p.span,
     };
     // Every variable starts as 0 / "" so that no path reads an uninitialized register
     // or stack byte (the verifier rejects that).

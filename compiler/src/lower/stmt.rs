@@ -11,6 +11,7 @@ impl Lower<'_, '_> {
             // Code after `exit()` is unreachable; the builder drops it.
             let mark = self.b.scope();
             self.at(s.span);
+            self.stmt_span = s.span;
             self.stmt(s);
             self.b.end_scope(mark);
         }
