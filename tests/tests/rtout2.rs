@@ -138,3 +138,29 @@ fn a_full_declared_map_warns_at_each_failed_update() {
         run.stdout_text()
     );
 }
+
+#[test]
+fn printed_positionals_take_their_type_from_the_argument() {
+    let Some(_k) = kernel_or_skip("rtout2_text_params") else {
+        return;
+    };
+    let dir = scratch("rtout2-text-params");
+    let obj = compile_text(
+        &dir,
+        "p",
+        "BEGIN { print(($1, ($2, 3), $1 + 1)); print($3); exit(); }",
+    );
+    let mut run = Run::start_with_params(&obj, &["-q"], &["0x10", "abc"]);
+    assert_eq!(run.finish(std::time::Duration::from_secs(20)), Some(0));
+    assert_eq!(run.stdout_text(), "(16, (abc, 3), 17)\n0\n\n\n");
+    // `$1 + 1` still needs a number.
+    let mut run = Run::start_with_params(&obj, &["-q"], &["abc"]);
+    assert_eq!(run.finish(std::time::Duration::from_secs(20)), Some(1));
+    assert!(
+        run.err_lines
+            .iter()
+            .any(|l| l.contains("$1 is used as a number")),
+        "{:?}",
+        run.err_lines
+    );
+}

@@ -34,6 +34,7 @@ pub mod maps;
 mod output;
 pub mod params;
 mod pointer;
+mod print_text;
 pub mod printf;
 mod probe_ctx;
 pub mod script_types;
