@@ -584,6 +584,11 @@ pub enum ParamKind {
     Positional { index: u32 },
     /// `$#`: the number of positional arguments.
     Count,
+    /// `$index` where only its printed text matters (`print($1)`, `print(($1, x))`),
+    /// stored as text: bpftrace types `$N` by its argument, so a numeric argument is
+    /// its value in decimal (`0x10` is `16`), any other the argument as written;
+    /// `0` when missing.
+    PositionalText { index: u32 },
     /// `getopt("name", default)`: `--name=VALUE` (or `--name` for a bool).
     Named {
         name: String,

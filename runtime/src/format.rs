@@ -1,7 +1,8 @@
 //! `printf` formatting with C semantics, as bpftrace's `printf` does it.
 //!
 //! Supported: flags `-+ #0`, a decimal width and precision, the length modifiers
-//! `hh h l ll j z t L q`, and the conversions `d i u o x X c s p %`. A conversion
+//! `hh h l ll j z t L q`, and the conversions `d i u o x X c s p %`, bpftrace's
+//! `%r`/`%rx`/`%rh` (buffers) and `%gr` (GFP flags by name, padded as a string). A conversion
 //! this formatter does not know, or one with no argument left, is copied to the
 //! output as written.
 //!
@@ -116,6 +117,13 @@ fn parse_spec(s: &[u8]) -> Option<(Spec, usize)> {
         }
     }
     let conv = *s.get(i)?;
+    if conv == b'g' {
+        // Only `%gr`; a lone `%g` is no conversion.
+        return (s.get(i + 1) == Some(&b'r')).then(|| {
+            spec.conv = b'g';
+            (spec, i + 2)
+        });
+    }
     matches!(
         conv,
         b'd' | b'i' | b'u' | b'o' | b'x' | b'X' | b'c' | b's' | b'p' | b'r'
@@ -277,6 +285,18 @@ fn format_one(out: &mut Vec<u8>, spec: &Spec, arg: &Arg) {
             };
             let text = crate::fmtvals::buf_text(bytes, spec.raw == b'x', spec.raw == b'h');
             pad(out, spec, &text);
+        }
+        b'g' => {
+            let flags = match arg {
+                Arg::Int { bits, .. } | Arg::Enum { bits, .. } | Arg::Ptr(bits) => *bits,
+                Arg::Str(_) => 0,
+            };
+            let text = crate::gfp::format(flags).into_bytes();
+            let shown = match spec.precision {
+                Some(p) => &text[..p.min(text.len())],
+                None => &text[..],
+            };
+            pad(out, spec, shown);
         }
         b'c' => {
             let byte = match arg {
@@ -543,6 +563,18 @@ mod tests {
         assert_eq!(f("trailing %", &[]), "trailing %");
         assert_eq!(f("%-5", &[Arg::int(1)]), "%-5");
         assert_eq!(f("no args\n", &[]), "no args\n");
+    }
+
+    #[test]
+    fn gfp_flags() {
+        assert_eq!(f("GFPFlags: %gr\n", &[Arg::uint(1)]), "GFPFlags: GFP_DMA\n");
+        assert_eq!(
+            f("[%-9gr][%3gr]", &[Arg::uint(1), Arg::uint(0)]),
+            "[GFP_DMA  ][  0]"
+        );
+        // A lone %g is no conversion: copied, and consumes nothing.
+        assert_eq!(f("%g %d", &[Arg::int(7)]), "%g 7");
+        assert_eq!(count_conversions("%gr %g"), 1);
     }
 
     #[test]

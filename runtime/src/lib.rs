@@ -25,6 +25,7 @@ pub mod elfview;
 pub mod events;
 pub mod fmtvals;
 pub mod format;
+pub mod gfp;
 pub mod info;
 pub mod load;
 pub mod load_more;

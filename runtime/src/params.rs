@@ -194,6 +194,18 @@ fn check_known(specs: &[ParamSpec], named: &[(String, Option<String>)]) -> Resul
     Ok(())
 }
 
+/// The text of a `$N` typed by its argument (see `ParamKind::PositionalText`).
+pub fn positional_text(arg: Option<&str>) -> String {
+    match arg {
+        None => "0".into(),
+        Some(a) => match parse_int(a) {
+            Some(v) if v < 0 && !a.trim_start().starts_with('-') => (v as u64).to_string(),
+            Some(v) => v.to_string(),
+            None => a.to_string(),
+        },
+    }
+}
+
 /// The value of every parameter from the command line, as the globals to set.
 pub fn resolve(specs: &[ParamSpec], args: &[String]) -> Result<Vec<GlobalValue>, Error> {
     let args = split(args);
@@ -215,6 +227,12 @@ pub fn resolve(specs: &[ParamSpec], args: &[String]) -> Result<Vec<GlobalValue>,
                         ))
                     })?),
                 }
+            }
+            ParamKind::PositionalText { index } => {
+                let arg = index
+                    .checked_sub(1)
+                    .and_then(|i| args.positional.get(i as usize));
+                ParamValue::Str(positional_text(arg.map(String::as_str)))
             }
             ParamKind::Named { name, default, .. } => {
                 // The last occurrence wins.

@@ -174,3 +174,22 @@ fn string_positional_takes_any_text() {
     let g = resolve(&[positional(3, ParamType::Int)], &s(&["1"])).unwrap();
     assert_eq!(int_of(&g[0]), 0);
 }
+
+#[test]
+fn text_positionals_are_typed_by_their_argument() {
+    assert_eq!(positional_text(None), "0");
+    assert_eq!(positional_text(Some("pos1")), "pos1");
+    assert_eq!(positional_text(Some("0x10")), "16");
+    assert_eq!(positional_text(Some("-5")), "-5");
+    assert_eq!(
+        positional_text(Some("18446744073709551615")),
+        "18446744073709551615"
+    );
+    let spec = ParamSpec {
+        symbol: "t".into(),
+        kind: ParamKind::PositionalText { index: 2 },
+        ty: STR,
+    };
+    let g = resolve(&[spec], &s(&["1", "bye", "--", "--x"])).unwrap();
+    assert_eq!(&g[0].bytes[..4], b"bye\0");
+}

@@ -123,7 +123,8 @@ fn tracerun_without_tracefs_says_how_to_mount_it() {
     let dir = scratch("notracefs");
     let obj = compile_file(&std_probe("opens-failed.bt"), &dir.join("opens-failed.o"));
     let script = format!(
-        "umount /sys/kernel/tracing && exec {} {}",
+        // tracefs also shows under debugfs (scripts/setup mounts it): hide both.
+        "umount /sys/kernel/tracing && {{ umount /sys/kernel/debug/tracing; umount /sys/kernel/debug; true; }} 2>/dev/null && exec {} {}",
         bin("tracerun").display(),
         obj.display()
     );

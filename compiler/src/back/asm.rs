@@ -187,6 +187,7 @@ pub fn helper_name(id: i32) -> Option<&'static str> {
         Helper::MapUpdateElem,
         Helper::MapDeleteElem,
         Helper::KtimeGetNs,
+        Helper::TracePrintk,
         Helper::GetSmpProcessorId,
         Helper::GetCurrentPidTgid,
         Helper::GetCurrentUidGid,

@@ -32,15 +32,7 @@ impl Lower<'_, '_> {
             format: lookup_failed_format(self.lines.source(), span),
             args: Vec::new(),
         };
-        let base = self.m.checked.printfs.len();
-        let index = match self.m.extra_printfs.iter().position(|p| *p == spec) {
-            Some(i) => i,
-            None => {
-                self.m.extra_printfs.push(spec);
-                self.m.extra_printfs.len() - 1
-            }
-        };
-        Some((base + index) as u32)
+        Some(self.m.extra_printf(spec))
     }
 
     /// Send warning `id` (from [`Lower::lookup_warning`]).

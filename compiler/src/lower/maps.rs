@@ -83,15 +83,18 @@ impl Lower<'_, '_> {
         let m = self.b.map_addr(MapId(map.0));
         let k = self.b.slot_addr(key, 0);
         let v = self.b.slot_addr(value, 0);
-        self.b.call_void(
-            Helper::MapUpdateElem,
-            vec![
-                Operand::Reg(m),
-                Operand::Reg(k),
-                Operand::Reg(v),
-                Operand::Imm(BPF_ANY),
-            ],
-        );
+        let args = vec![
+            Operand::Reg(m),
+            Operand::Reg(k),
+            Operand::Reg(v),
+            Operand::Imm(BPF_ANY),
+        ];
+        if self.m.map_can_fill(map) {
+            let ret = self.b.call(Helper::MapUpdateElem, args);
+            self.map_full_check(ret);
+        } else {
+            self.b.call_void(Helper::MapUpdateElem, args);
+        }
     }
 
     /// `@map[keys]` as an integer; 0 when missing. With `tracec -k` and the read's

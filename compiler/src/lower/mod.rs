@@ -10,6 +10,7 @@ mod agg_read;
 mod builtins;
 mod calls;
 mod control;
+mod debugf;
 mod deref;
 mod div;
 mod events;
@@ -18,6 +19,7 @@ mod fmtvals;
 mod for_map;
 mod helper_checks;
 mod kernel;
+mod map_full;
 mod mapfuncs;
 mod maps;
 mod output;
@@ -276,12 +278,25 @@ pub(crate) struct ModuleCx<'c> {
     pub first_subprogram: u32,
     /// `tracec -k`: warn when a helper fails ([`helper_checks`]).
     pub helper_checks: bool,
-    /// Printfs made while lowering (the `-k` warnings); their ids follow the
-    /// checked script's printfs.
+    /// Printfs made while lowering (the `-k` and map-full warnings); their ids follow
+    /// the checked script's printfs. Added through [`ModuleCx::extra_printf`].
     pub extra_printfs: Vec<PrintfSpec>,
 }
 
 impl ModuleCx<'_> {
+    /// The printf id of `spec` among the printfs lowering adds (one id per distinct
+    /// spec), after the checked script's own.
+    pub(crate) fn extra_printf(&mut self, spec: PrintfSpec) -> u32 {
+        let index = match self.extra_printfs.iter().position(|p| *p == spec) {
+            Some(i) => i,
+            None => {
+                self.extra_printfs.push(spec);
+                self.extra_printfs.len() - 1
+            }
+        };
+        (self.checked.printfs.len() + index) as u32
+    }
+
     pub(crate) fn events_map(&mut self) -> MapId {
         if let Some(m) = self.events {
             return m;
@@ -392,6 +407,8 @@ pub(crate) struct Lower<'a, 'c> {
     pub probe_vars: &'a [crate::sema::VarInfo],
     /// Set while lowering a map loop body (a callback subprogram).
     pub callback: Option<for_map::Callback>,
+    /// The statement being lowered (where run-time warnings point).
+    pub stmt_span: Span,
 }
 
 impl Lower<'_, '_> {
@@ -481,6 +498,7 @@ fn lower_probe<'c>(m: &mut ModuleCx<'c>, p: &'c CheckedProbe, lines: &LineIndex)
         loops: Vec::new(),
         probe_vars: &p.vars,
         callback: None,
+        stmt_span: p.span,
     };
     // Every variable starts as 0 / "" so that no path reads an uninitialized register
     // or stack byte (the verifier rejects that).

@@ -11,6 +11,7 @@ impl Lower<'_, '_> {
             // Code after `exit()` is unreachable; the builder drops it.
             let mark = self.b.scope();
             self.at(s.span);
+            self.stmt_span = s.span;
             self.stmt(s);
             self.b.end_scope(mark);
         }
@@ -59,6 +60,7 @@ impl Lower<'_, '_> {
             },
             TStmtKind::AssignMap { map, keys, value } => self.map_assign(*map, keys, value),
             TStmtKind::Printf { id, args } => self.printf(*id, args),
+            TStmtKind::Debugf { format, args } => self.debugf(format, args),
             TStmtKind::Join { id, array, user } => self.join(*id, array, *user),
             TStmtKind::Delete { map, keys } => self.map_delete(*map, keys),
             TStmtKind::Clear { map } => self.clear(*map),

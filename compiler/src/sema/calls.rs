@@ -20,7 +20,7 @@ const VALUE_FUNCS: &[&str] = &[
     "offsetof",
 ];
 /// Functions this module checks when used as statements.
-const STMT_FUNCS: &[&str] = &["cat", "system", "time", "warnf", "errorf", "exit"];
+const STMT_FUNCS: &[&str] = &["cat", "system", "time", "warnf", "errorf", "exit", "debugf"];
 /// Functions that need `--unsafe`.
 pub const UNSAFE_FUNCS: &[&str] = &["system"];
 
@@ -394,6 +394,7 @@ impl Checker {
         }
         let bad = TStmtKind::Expr(poisoned(span));
         Some(match name {
+            "debugf" => self.debugf(cx, args, span),
             "exit" if args.len() == 1 => match self.int_arg(cx, "exit", &args[0]) {
                 Some(code) => TStmtKind::ExitCode(code),
                 None => bad,

@@ -61,7 +61,7 @@ impl Checker {
             );
             return bad;
         }
-        let value = self.expr(cx, first);
+        let value = self.print_value_expr(cx, first);
         let ty = match value.ty {
             Type::Unknown => return bad,
             Type::Void => {

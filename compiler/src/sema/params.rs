@@ -15,7 +15,14 @@
 //!   literal (decimal, `0x` hex, `0` octal, optional `-`; up to `u64::MAX`), 0 when
 //!   missing. `tracerun` refuses a non-numeric argument for an integer use.
 //!
-//! A parameter used both ways gets both globals. `$#` is an unsigned integer.
+//! * `$N` whose printed text is all that matters (an argument of `print()`, itself or
+//!   as an element of a tuple literal) is typed at run time, as bpftrace types it by
+//!   its argument: a `char[64]` holding the number in decimal when the argument is
+//!   one, else the argument as written (so `print(($1, 2))` prints `(pos1, 2)` or
+//!   `(16, 2)` for `0x10`), "0" when missing. See `print_text.rs`.
+//!
+//! A parameter used in several ways gets a global for each. `$#` is an unsigned
+//! integer.
 
 use super::types::*;
 use super::{poisoned, Checker, ProbeCx};
@@ -97,6 +104,20 @@ impl ParamTable {
                 symbol: format!("tracec_param_{index}_{suffix}"),
                 kind: ParamKind::Positional { index },
                 ty,
+            })
+        })
+    }
+
+    /// `$index` as printed text (`ParamKind::PositionalText`).
+    pub fn positional_text(&mut self, index: u32) -> ParamId {
+        let kind = ParamKind::PositionalText { index };
+        self.find(|p| p.kind == kind).unwrap_or_else(|| {
+            self.push(ParamSpec {
+                symbol: format!("tracec_param_{index}_text"),
+                kind,
+                ty: ParamType::Str {
+                    size: PARAM_STR_SIZE,
+                },
             })
         })
     }
@@ -220,6 +241,15 @@ impl Checker {
             size: PARAM_STR_SIZE,
         };
         let id = self.params.positional(n, ty);
+        param_expr(id, value_type(ty), span)
+    }
+
+    /// `$N` as printed text (see the module docs).
+    pub(super) fn positional_text(&mut self, n: u32, span: Span) -> TExpr {
+        let id = self.params.positional_text(n);
+        let ty = ParamType::Str {
+            size: PARAM_STR_SIZE,
+        };
         param_expr(id, value_type(ty), span)
     }
 

@@ -75,6 +75,11 @@ pub fn parse(fmt: &str) -> Result<Vec<Conversion>, String> {
                 }
                 ConvKind::Buf
             }
+            // `%gr`: GFP flags by name (bpftrace has no floating point, so no `%g`).
+            'g' if chars.get(i) == Some(&'r') => {
+                i += 1;
+                ConvKind::Int
+            }
             other => {
                 return Err(format!(
                     "printf: unsupported conversion '%{other}' in '{}'",
@@ -109,6 +114,8 @@ mod tests {
         );
         let c = parse("a %-10s b").unwrap();
         assert_eq!(c[0].text, "%-10s");
+        let c = parse("flags %-20gr.").unwrap();
+        assert_eq!((c[0].kind, c[0].text.as_str()), (Int, "%-20gr"));
     }
 
     #[test]
@@ -116,6 +123,7 @@ mod tests {
         assert!(parse("%q")
             .unwrap_err()
             .contains("unsupported conversion '%q'"));
+        assert!(parse("%g").unwrap_err().contains("'%g'"));
         assert!(parse("50%").unwrap_err().contains("incomplete"));
         assert!(parse("%*d").unwrap_err().contains("'*'"));
     }

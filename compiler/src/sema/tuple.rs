@@ -131,7 +131,7 @@ pub fn array_layout(elem: Type, size: u32, len: u32) -> TupleRef {
 }
 
 /// Bytes a field of type `ty` takes when its integer size is `int_size`.
-fn field_size(ty: Type, int_size: u32) -> u32 {
+pub(super) fn field_size(ty: Type, int_size: u32) -> u32 {
     match ty {
         Type::Int { .. } => int_size,
         Type::Bool => 1,

@@ -544,6 +544,11 @@ pub enum TStmtKind {
         id: u32,
         args: Vec<TExpr>,
     },
+    /// `debugf(format, args...)`: `bpf_trace_printk` with the format as written.
+    Debugf {
+        format: String,
+        args: Vec<TExpr>,
+    },
     /// `id` indexes [`super::Checked::joins`]; `array` is a pointer to pointers.
     Join {
         id: u32,
