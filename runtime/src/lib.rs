@@ -20,6 +20,7 @@
 pub mod btf;
 pub mod calls;
 pub mod child;
+pub mod cookie;
 pub mod elfview;
 pub mod events;
 pub mod fmtvals;

@@ -1,0 +1,219 @@
+//! `probe` and `func`, and one program per probe shared by its attach points.
+//!
+//! `probe` and `func` are values the runtime names ([`FmtKind::ProbeName`],
+//! [`FmtKind::FuncName`]): a `u64` index into the object's table of attach names
+//! (`Metadata::attach_names`). A probe that names one attach point stores that
+//! index as a constant. A probe whose attach points (a wildcard, a comma list) are
+//! kprobes, uprobes or tracepoints reads it from the BPF attach cookie instead, which
+//! the runtime sets per attach point; its programs then no longer differ by name, and
+//! [`share`] keeps one program for every group of them whose checked code is the
+//! same, attached to all of their attach points.
+
+use super::types::{Builtin, FmtExpr, TExpr, TExprKind, Type};
+use super::{CheckedProbe, ProbeCx};
+use crate::front::ast::Span;
+use crate::probes::{BtfArgs, Context, ExpandedProbe};
+use tracec_meta::{Attach, AttachName, FmtKind};
+
+/// The attach names of the object, each once.
+#[derive(Debug, Clone, Default)]
+pub(super) struct NameTable {
+    pub(super) names: Vec<AttachName>,
+}
+
+impl NameTable {
+    /// The index of `(probe, func)`, added if new.
+    fn intern(&mut self, probe: &str, func: &str) -> u64 {
+        let found = self
+            .names
+            .iter()
+            .position(|n| n.probe == probe && n.func == func);
+        let i = found.unwrap_or_else(|| {
+            self.names.push(AttachName {
+                probe: probe.to_string(),
+                func: func.to_string(),
+            });
+            self.names.len() - 1
+        });
+        i as u64
+    }
+}
+
+/// How a concrete probe knows its names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct NamePlan {
+    /// Its index in the [`NameTable`].
+    pub(super) index: u64,
+    /// Whether `probe`/`func` read the attach cookie (which the runtime sets to
+    /// `index`) rather than the constant `index`.
+    pub(super) cookie: bool,
+}
+
+/// What `func` prints for `ep`: the traced function (kprobe, uprobe, fentry).
+fn func_of(ep: &ExpandedProbe) -> &str {
+    match &ep.context {
+        Context::Regs { function, .. } => function,
+        Context::BtfArgs(BtfArgs {
+            function: Some(f), ..
+        }) => f,
+        _ => "",
+    }
+}
+
+/// Whether the runtime attaches `attach` through a perf event link that can carry a
+/// cookie.
+pub(super) fn cookie_capable(attach: &Attach) -> bool {
+    matches!(
+        attach,
+        Attach::Kprobe { .. } | Attach::Uprobe { .. } | Attach::Tracepoint { .. }
+    )
+}
+
+/// One plan per concrete probe (`(AST probe index, probe)`, grouped by AST probe):
+/// probes of an AST probe with several cookie-capable attach points read the cookie.
+pub(super) fn plan(concrete: &[(usize, ExpandedProbe)], table: &mut NameTable) -> Vec<NamePlan> {
+    concrete
+        .iter()
+        .map(|(pi, ep)| {
+            let siblings = concrete
+                .iter()
+                .filter(|(q, e)| q == pi && cookie_capable(&e.attach))
+                .count();
+            NamePlan {
+                index: table.intern(&ep.name, func_of(ep)),
+                cookie: siblings > 1 && cookie_capable(&ep.attach),
+            }
+        })
+        .collect()
+}
+
+/// The `u64` that indexes the current probe's names.
+fn name_index(cx: &ProbeCx, span: Span) -> TExpr {
+    let kind = if cx.names.cookie {
+        TExprKind::Builtin(Builtin::AttachCookie)
+    } else {
+        TExprKind::Int(cx.names.index as i64)
+    };
+    TExpr {
+        kind,
+        ty: Type::U64,
+        span,
+    }
+}
+
+fn named(kind: FmtKind, cx: &ProbeCx, span: Span) -> TExpr {
+    TExpr {
+        kind: TExprKind::FmtValue(FmtExpr::Word(Box::new(name_index(cx, span)))),
+        ty: Type::Fmt(kind),
+        span,
+    }
+}
+
+/// `probe`: the attach point that fired, as bpftrace spells it.
+pub(super) fn probe_expr(cx: &ProbeCx, span: Span) -> TExpr {
+    named(FmtKind::ProbeName, cx, span)
+}
+
+/// `func`: the traced function of the attach point that fired.
+pub(super) fn func_expr(cx: &ProbeCx, span: Span) -> TExpr {
+    named(FmtKind::FuncName, cx, span)
+}
+
+/// The part of a section name that decides the program type (`kprobe`, `tracepoint`).
+fn section_kind(section: &str) -> &str {
+    section.split('/').next().unwrap_or(section)
+}
+
+/// Whether `b` can run as `a`'s program: the same AST probe, both reading the
+/// cookie, the same program type and the same checked code.
+fn same_program(a: &CheckedProbe, b: &CheckedProbe) -> bool {
+    a.cookie.is_some()
+        && b.cookie.is_some()
+        && a.span == b.span
+        && section_kind(&a.probe.section) == section_kind(&b.probe.section)
+        && a.predicate == b.predicate
+        && a.body == b.body
+        && a.vars == b.vars
+}
+
+/// Fold every probe into the first earlier one it can share a program with (see
+/// [`same_program`]), which then attaches to its attach point too.
+pub(super) fn share(probes: Vec<CheckedProbe>) -> Vec<CheckedProbe> {
+    let mut out: Vec<CheckedProbe> = Vec::with_capacity(probes.len());
+    for p in probes {
+        match out.iter_mut().find(|q| same_program(q, &p)) {
+            Some(q) => {
+                let cookie = p.cookie.unwrap_or_default();
+                q.shared.push((p.probe, cookie));
+            }
+            None => out.push(p),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kprobe(f: &str) -> ExpandedProbe {
+        ExpandedProbe {
+            name: format!("kprobe:{f}"),
+            section: format!("kprobe/{f}"),
+            symbol_stem: format!("kprobe_{f}"),
+            attach: Attach::Kprobe {
+                function: f.into(),
+                offset: 0,
+                ret: false,
+            },
+            context: Context::Regs {
+                ret: false,
+                function: f.into(),
+            },
+        }
+    }
+
+    #[test]
+    fn names_are_interned_and_lists_read_the_cookie() {
+        let mut t = NameTable::default();
+        let begin = ExpandedProbe {
+            name: "BEGIN".into(),
+            section: "raw_tp".into(),
+            symbol_stem: "BEGIN".into(),
+            attach: Attach::Begin,
+            context: Context::None,
+        };
+        let concrete = vec![
+            (0, begin),
+            (1, kprobe("a")),
+            (1, kprobe("b")),
+            (2, kprobe("a")),
+        ];
+        let plans = plan(&concrete, &mut t);
+        assert_eq!(
+            plans,
+            vec![
+                NamePlan {
+                    index: 0,
+                    cookie: false
+                },
+                NamePlan {
+                    index: 1,
+                    cookie: true
+                },
+                NamePlan {
+                    index: 2,
+                    cookie: true
+                },
+                NamePlan {
+                    index: 1,
+                    cookie: false
+                },
+            ]
+        );
+        assert_eq!(t.names.len(), 3);
+        assert_eq!(t.names[2].probe, "kprobe:b");
+        assert_eq!(t.names[2].func, "b");
+        assert_eq!(t.names[0].func, "");
+    }
+}
