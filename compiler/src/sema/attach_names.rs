@@ -13,29 +13,30 @@ use super::types::{Builtin, FmtExpr, TExpr, TExprKind, Type};
 use super::{CheckedProbe, ProbeCx};
 use crate::front::ast::Span;
 use crate::probes::{BtfArgs, Context, ExpandedProbe};
+use std::collections::HashMap;
 use tracec_meta::{Attach, AttachName, FmtKind};
 
 /// The attach names of the object, each once.
 #[derive(Debug, Clone, Default)]
 pub(super) struct NameTable {
     pub(super) names: Vec<AttachName>,
+    index: HashMap<(String, String), u64>,
 }
 
 impl NameTable {
     /// The index of `(probe, func)`, added if new.
     fn intern(&mut self, probe: &str, func: &str) -> u64 {
-        let found = self
-            .names
-            .iter()
-            .position(|n| n.probe == probe && n.func == func);
-        let i = found.unwrap_or_else(|| {
-            self.names.push(AttachName {
-                probe: probe.to_string(),
-                func: func.to_string(),
-            });
-            self.names.len() - 1
+        let key = (probe.to_string(), func.to_string());
+        if let Some(&i) = self.index.get(&key) {
+            return i;
+        }
+        let i = self.names.len() as u64;
+        self.names.push(AttachName {
+            probe: key.0.clone(),
+            func: key.1.clone(),
         });
-        i as u64
+        self.index.insert(key, i);
+        i
     }
 }
 
@@ -72,17 +73,18 @@ pub(super) fn cookie_capable(attach: &Attach) -> bool {
 /// One plan per concrete probe (`(AST probe index, probe)`, grouped by AST probe):
 /// probes of an AST probe with several cookie-capable attach points read the cookie.
 pub(super) fn plan(concrete: &[(usize, ExpandedProbe)], table: &mut NameTable) -> Vec<NamePlan> {
+    // Cookie-capable attach points per AST probe.
+    let mut capable: HashMap<usize, usize> = HashMap::new();
+    for (pi, ep) in concrete {
+        if cookie_capable(&ep.attach) {
+            *capable.entry(*pi).or_default() += 1;
+        }
+    }
     concrete
         .iter()
-        .map(|(pi, ep)| {
-            let siblings = concrete
-                .iter()
-                .filter(|(q, e)| q == pi && cookie_capable(&e.attach))
-                .count();
-            NamePlan {
-                index: table.intern(&ep.name, func_of(ep)),
-                cookie: siblings > 1 && cookie_capable(&ep.attach),
-            }
+        .map(|(pi, ep)| NamePlan {
+            index: table.intern(&ep.name, func_of(ep)),
+            cookie: cookie_capable(&ep.attach) && capable.get(pi).is_some_and(|&n| n > 1),
         })
         .collect()
 }
@@ -171,6 +173,56 @@ mod tests {
                 function: f.into(),
             },
         }
+    }
+
+    /// Check `src` with every attach point a kprobe (or kretprobe) on its last part.
+    fn check(src: &str) -> crate::sema::Checked {
+        let program = crate::front::parse(src).unwrap();
+        crate::sema::check_with(&program, &mut |ap| {
+            let f = ap.parts.last().unwrap();
+            let mut p = kprobe(f);
+            if ap.parts[0] == "kretprobe" {
+                p.name = format!("kretprobe:{f}");
+                p.section = format!("kretprobe/{f}");
+                p.attach = Attach::Kprobe {
+                    function: f.clone(),
+                    offset: 0,
+                    ret: true,
+                };
+            }
+            Ok(vec![p])
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn a_list_shares_one_program_with_a_cookie_per_attach_point() {
+        let c = check(
+            "kprobe:a,kprobe:b,kprobe:c { @[func] = count(); } kprobe:d { @x[probe] = count(); }",
+        );
+        assert_eq!(c.probes.len(), 2);
+        let list = &c.probes[0];
+        assert_eq!(list.cookie, Some(0));
+        let shared: Vec<_> = list
+            .shared
+            .iter()
+            .map(|(e, cookie)| (e.name.as_str(), *cookie))
+            .collect();
+        assert_eq!(shared, [("kprobe:b", 1), ("kprobe:c", 2)]);
+        // A single attach point names itself with a constant.
+        assert_eq!(c.probes[1].cookie, None);
+        assert!(c.probes[1].shared.is_empty());
+        assert_eq!(c.attach_names[3].probe, "kprobe:d");
+        assert_eq!(c.attach_names[1].func, "b");
+    }
+
+    #[test]
+    fn different_program_types_do_not_share() {
+        let c = check("kprobe:a,kretprobe:b { @[probe] = count(); }");
+        assert_eq!(c.probes.len(), 2);
+        assert!(c.probes.iter().all(|p| p.shared.is_empty()));
+        assert_eq!(c.probes[0].cookie, Some(0));
+        assert_eq!(c.probes[1].cookie, Some(1));
     }
 
     #[test]
