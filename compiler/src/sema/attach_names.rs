@@ -9,9 +9,10 @@
 //! [`share`] keeps one program for every group of them whose checked code is the
 //! same, attached to all of their attach points.
 
-use super::types::{Builtin, FmtExpr, TExpr, TExprKind, Type};
+use super::types::{Arith, Builtin, FmtExpr, TExpr, TExprKind, Type};
 use super::{CheckedProbe, ProbeCx};
 use crate::front::ast::Span;
+use crate::ir::Cond;
 use crate::probes::{BtfArgs, Context, ExpandedProbe};
 use std::collections::HashMap;
 use tracec_meta::{Attach, AttachName, FmtKind};
@@ -121,6 +122,73 @@ pub(super) fn func_expr(cx: &ProbeCx, span: Span) -> TExpr {
     named(FmtKind::FuncName, cx, span)
 }
 
+/// `probe`/`func` compared (`==`, `!=`) with a string literal: whether the index is
+/// one of the attach names of that text, a constant when the index is. `None` when
+/// the operands are not such a pair (the caller reports what is wrong).
+pub(super) fn compare(
+    table: &NameTable,
+    negate: bool,
+    lhs: &TExpr,
+    rhs: &TExpr,
+    span: Span,
+) -> Option<TExpr> {
+    let named = |e: &TExpr| match (&e.ty, &e.kind) {
+        (
+            Type::Fmt(k @ (FmtKind::ProbeName | FmtKind::FuncName)),
+            TExprKind::FmtValue(FmtExpr::Word(i)),
+        ) => Some((*k, i.as_ref().clone())),
+        _ => None,
+    };
+    let ((kind, index), text) = match (&lhs.kind, &rhs.kind) {
+        (_, TExprKind::Str(t)) => (named(lhs)?, t),
+        (TExprKind::Str(t), _) => (named(rhs)?, t),
+        _ => return None,
+    };
+    let matching: Vec<u64> = table
+        .names
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| match kind {
+            FmtKind::ProbeName => n.probe == *text,
+            _ => n.func == *text,
+        })
+        .map(|(i, _)| i as u64)
+        .collect();
+    let u64_expr = |kind| TExpr {
+        kind,
+        ty: Type::U64,
+        span,
+    };
+    if let TExprKind::Int(k) = index.kind {
+        let hit = matching.contains(&(k as u64));
+        return Some(u64_expr(TExprKind::Int(i64::from(hit != negate))));
+    }
+    let eq = |i: u64| {
+        u64_expr(TExprKind::Cmp {
+            cond: Cond::Eq,
+            lhs: Box::new(index.clone()),
+            rhs: Box::new(u64_expr(TExprKind::Int(i as i64))),
+        })
+    };
+    // Equal to any of them: the comparisons' 0/1 results or'ed together.
+    let any = matching.iter().map(|&i| eq(i)).reduce(|a, b| {
+        u64_expr(TExprKind::Arith {
+            op: Arith::Or,
+            lhs: Box::new(a),
+            rhs: Box::new(b),
+        })
+    });
+    Some(match (any, negate) {
+        (None, _) => u64_expr(TExprKind::Int(i64::from(negate))),
+        (Some(e), false) => e,
+        (Some(e), true) => u64_expr(TExprKind::Cmp {
+            cond: Cond::Eq,
+            lhs: Box::new(e),
+            rhs: Box::new(u64_expr(TExprKind::Int(0))),
+        }),
+    })
+}
+
 /// The part of a section name that decides the program type (`kprobe`, `tracepoint`).
 fn section_kind(section: &str) -> &str {
     section.split('/').next().unwrap_or(section)
@@ -214,6 +282,71 @@ mod tests {
         assert!(c.probes[1].shared.is_empty());
         assert_eq!(c.attach_names[3].probe, "kprobe:d");
         assert_eq!(c.attach_names[1].func, "b");
+    }
+
+    #[test]
+    fn names_compare_with_string_literals() {
+        let mut t = NameTable::default();
+        t.intern("kprobe:a", "a");
+        t.intern("kretprobe:a", "a");
+        let span = Span::default();
+        let idx = |kind| TExpr {
+            kind,
+            ty: Type::U64,
+            span,
+        };
+        let value = |kind, index| TExpr {
+            kind: TExprKind::FmtValue(FmtExpr::Word(Box::new(idx(index)))),
+            ty: Type::Fmt(kind),
+            span,
+        };
+        let text = |s: &str| TExpr {
+            kind: TExprKind::Str(s.into()),
+            ty: Type::Str {
+                size: s.len() as u32 + 1,
+            },
+            span,
+        };
+        // A constant index folds.
+        let probe1 = value(FmtKind::ProbeName, TExprKind::Int(1));
+        let r = compare(&t, false, &probe1, &text("kprobe:a"), span).unwrap();
+        assert_eq!(r.kind, TExprKind::Int(0));
+        let r = compare(&t, true, &text("kprobe:a"), &probe1, span).unwrap();
+        assert_eq!(r.kind, TExprKind::Int(1));
+        // The cookie is compared with every index of that name.
+        let cookie = TExprKind::Builtin(Builtin::AttachCookie);
+        let func = value(FmtKind::FuncName, cookie.clone());
+        let r = compare(&t, false, &func, &text("a"), span).unwrap();
+        let TExprKind::Arith {
+            op: Arith::Or,
+            lhs,
+            rhs,
+        } = r.kind
+        else {
+            panic!("{r:?}");
+        };
+        for (side, want) in [(lhs, 0), (rhs, 1)] {
+            let TExprKind::Cmp { cond, lhs, rhs } = side.kind else {
+                panic!("{side:?}");
+            };
+            assert_eq!(cond, Cond::Eq);
+            assert_eq!(lhs.kind, cookie);
+            assert_eq!(rhs.kind, TExprKind::Int(want));
+        }
+        // No attach point has that name.
+        let r = compare(&t, true, &func, &text("b"), span).unwrap();
+        assert_eq!(r.kind, TExprKind::Int(1));
+        // Not a name and a literal.
+        assert!(compare(&t, false, &text("a"), &text("a"), span).is_none());
+    }
+
+    #[test]
+    fn a_comparison_keeps_the_program_shared() {
+        let c = check(
+            "kprobe:a,kprobe:b { if (probe == \"kprobe:b\") { @x = 1; } } kprobe:c { @y = func == \"c\"; }",
+        );
+        assert_eq!(c.probes.len(), 2);
+        assert_eq!(c.probes[0].shared.len(), 1);
     }
 
     #[test]

@@ -569,6 +569,13 @@ impl Checker {
     }
 
     fn compare(&mut self, op: BinOp, lhs: TExpr, rhs: TExpr, span: Span) -> TExpr {
+        if let BinOp::Eq | BinOp::Ne = op {
+            let negate = op == BinOp::Ne;
+            let names = &self.attach_names;
+            if let Some(t) = super::attach_names::compare(names, negate, &lhs, &rhs, span) {
+                return t;
+            }
+        }
         match (lhs.ty, rhs.ty) {
             (Type::Str { .. }, Type::Str { .. }) => {
                 let negate = match op {

@@ -208,8 +208,7 @@ fn analyze(
         ..Checker::default()
     };
     diags.extend(ck.kernel.add_script_types(&program.c_definitions));
-    let mut names = attach_names::NameTable::default();
-    let plans = attach_names::plan(&concrete, &mut names);
+    let plans = attach_names::plan(&concrete, &mut ck.attach_names);
     let mut vars: Vec<VarTable> = vec![VarTable::default(); concrete.len()];
     let mut out: Vec<CheckedProbe> = Vec::new();
     for pass in 0..2 {
@@ -282,7 +281,7 @@ fn analyze(
         enums,
         strftime_formats: ck.strftime_formats,
         symbol_globals: ck.symbol_globals,
-        attach_names: names.names,
+        attach_names: std::mem::take(&mut ck.attach_names.names),
     };
     (checked, errors)
 }
@@ -384,6 +383,8 @@ struct ProbeCx<'a> {
 
 #[derive(Default)]
 struct Checker {
+    /// What `probe` and `func` print, per attach point (see `attach_names`).
+    attach_names: attach_names::NameTable,
     maps: maps::MapTable,
     diags: Vec<Diagnostic>,
     final_pass: bool,
