@@ -849,6 +849,27 @@ mod tests {
     }
 
     #[test]
+    fn objects_before_attach_names_read_without_cookies() {
+        let mut m = sample();
+        m.probes[0].cookie = Some(0);
+        let mut json = serde_json::to_value(&m).unwrap();
+        assert_eq!(json["probes"][0]["cookie"], 0);
+        json.as_object_mut().unwrap().remove("attach_names");
+        json["probes"][0].as_object_mut().unwrap().remove("cookie");
+        let old: Metadata = serde_json::from_value(json).unwrap();
+        assert_eq!(old.probes[0].cookie, None);
+        assert!(old.attach_names.is_empty());
+        // No cookie: the field is left out.
+        let plain = serde_json::to_value(sample()).unwrap();
+        assert!(plain["probes"][0].get("cookie").is_none());
+        assert_eq!(FmtKind::ProbeName.size(), 8);
+        assert_eq!(
+            serde_json::to_value(FmtKind::FuncName).unwrap()["kind"],
+            "func_name"
+        );
+    }
+
+    #[test]
     fn round_trips() {
         let m = sample();
         let bytes = encode(&m);
