@@ -218,6 +218,7 @@ pub fn finish(
         skip_maps_on_exit: !checked.config.print_maps_on_exit,
         strftime_formats: checked.strftime_formats.clone(),
         symbol_globals: symbol_globals(&checked.symbol_globals, source, &options.source_name),
+        attach_names: checked.attach_names.clone(),
     };
     sema::enums::fill_variants(&mut metadata, &checked.enums);
     let meta_bytes = tracec_meta::encode(&metadata);

@@ -73,6 +73,31 @@ fn strings() {
 }
 
 #[test]
+fn shared_probe() {
+    let c = compile(&script("shared-probe.bt"));
+    // Five attach points, three programs: the wildcard's and the comma list's are shared.
+    assert_eq!(c.metadata.probes.len(), 5);
+    let programs: std::collections::BTreeSet<_> = c
+        .metadata
+        .probes
+        .iter()
+        .map(|p| p.program.as_str())
+        .collect();
+    assert_eq!(programs.len(), 3);
+    assert_eq!(c.functions.len(), 3);
+    let cookies: Vec<_> = c.metadata.probes.iter().map(|p| p.cookie).collect();
+    assert!(cookies[..4].iter().all(Option::is_some), "{cookies:?}");
+    assert_eq!(cookies[4], None);
+    for p in &c.metadata.probes {
+        let i = p.cookie.unwrap_or(0) as usize;
+        if p.cookie.is_some() {
+            assert_eq!(c.metadata.attach_names[i].probe, p.name);
+        }
+    }
+    snapshot("shared_probe", script("shared-probe.bt"));
+}
+
+#[test]
 fn begin_end() {
     snapshot("begin_end", script("begin-end.bt"));
 }

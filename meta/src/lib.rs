@@ -28,7 +28,7 @@ pub const MAGIC: [u8; 4] = *b"TRCM";
 /// Bumped when an old runtime could not run a new object correctly.
 pub const FORMAT_MAJOR: u16 = 1;
 /// Bumped for additions an old runtime may safely ignore.
-pub const FORMAT_MINOR: u16 = 6;
+pub const FORMAT_MINOR: u16 = 7;
 /// ELF section holding an object's signature (see `tracec --sign`), when it is signed.
 pub const SIGNATURE_SECTION: &str = ".tracec.sig";
 /// Size of the header in front of the JSON payload: magic, major, minor, payload length.
@@ -195,6 +195,12 @@ pub enum FmtKind {
     Strerror,
     /// `signal_name(n)`: `u64` signal number, printed as `SIGNAME`.
     SignalName,
+    /// `probe`: `u64` index into [`Metadata::attach_names`], printed as that attach
+    /// point's [`AttachName::probe`]. Format 1.7.
+    ProbeName,
+    /// `func`: `u64` index into [`Metadata::attach_names`], printed as that attach
+    /// point's [`AttachName::func`]. Format 1.7.
+    FuncName,
 }
 
 impl FmtKind {
@@ -205,7 +211,12 @@ impl FmtKind {
             FmtKind::MacAddr => 8,
             FmtKind::Timestamp => 16,
             FmtKind::Buf { size } => 8 + size.div_ceil(8) * 8,
-            FmtKind::CgroupPath | FmtKind::Username | FmtKind::Strerror | FmtKind::SignalName => 8,
+            FmtKind::CgroupPath
+            | FmtKind::Username
+            | FmtKind::Strerror
+            | FmtKind::SignalName
+            | FmtKind::ProbeName
+            | FmtKind::FuncName => 8,
         }
     }
 }
@@ -461,6 +472,22 @@ pub struct ProbeSpec {
     /// The attach point as bpftrace spells it, e.g. `tracepoint:syscalls:sys_enter_openat`.
     pub name: String,
     pub attach: Attach,
+    /// The BPF cookie to attach with (an index into [`Metadata::attach_names`]), when
+    /// the program reads it: one program shared by several attach points of a probe
+    /// (each its own [`ProbeSpec`] naming the same `program`) tells them apart by it.
+    /// Only for kprobes, uprobes and tracepoints. Format 1.7.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cookie: Option<u64>,
+}
+
+/// What `probe` and `func` print for one attach point (see [`FmtKind::ProbeName`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttachName {
+    /// The attach point as bpftrace spells it (`kprobe:vfs_read`).
+    pub probe: String,
+    /// The traced function (kprobes, uprobes, fentry), or empty.
+    #[serde(default)]
+    pub func: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -539,6 +566,11 @@ pub struct Metadata {
     /// each a `u64` `.rodata` global. Format 1.6.
     #[serde(default)]
     pub symbol_globals: Vec<SymbolGlobal>,
+    /// The names `probe` and `func` print, indexed by the values of
+    /// [`FmtKind::ProbeName`] / [`FmtKind::FuncName`] and by [`ProbeSpec::cookie`].
+    /// Format 1.7.
+    #[serde(default)]
+    pub attach_names: Vec<AttachName>,
 }
 
 /// A `.rodata` `u64` global holding a symbol's address on the running host.
@@ -743,6 +775,7 @@ mod tests {
                 section: "raw_tp".into(),
                 name: "BEGIN".into(),
                 attach: Attach::Begin,
+                cookie: None,
             }],
             maps: vec![
                 MapSpec {
@@ -795,6 +828,10 @@ mod tests {
             skip_maps_on_exit: false,
             strftime_formats: Vec::new(),
             symbol_globals: Vec::new(),
+            attach_names: vec![AttachName {
+                probe: "BEGIN".into(),
+                func: String::new(),
+            }],
         }
     }
 
@@ -820,6 +857,27 @@ mod tests {
         json.as_object_mut().unwrap().remove("params");
         let old: Metadata = serde_json::from_value(json).unwrap();
         assert!(old.params.is_empty());
+    }
+
+    #[test]
+    fn objects_before_attach_names_read_without_cookies() {
+        let mut m = sample();
+        m.probes[0].cookie = Some(0);
+        let mut json = serde_json::to_value(&m).unwrap();
+        assert_eq!(json["probes"][0]["cookie"], 0);
+        json.as_object_mut().unwrap().remove("attach_names");
+        json["probes"][0].as_object_mut().unwrap().remove("cookie");
+        let old: Metadata = serde_json::from_value(json).unwrap();
+        assert_eq!(old.probes[0].cookie, None);
+        assert!(old.attach_names.is_empty());
+        // No cookie: the field is left out.
+        let plain = serde_json::to_value(sample()).unwrap();
+        assert!(plain["probes"][0].get("cookie").is_none());
+        assert_eq!(FmtKind::ProbeName.size(), 8);
+        assert_eq!(
+            serde_json::to_value(FmtKind::FuncName).unwrap()["kind"],
+            "func_name"
+        );
     }
 
     #[test]

@@ -223,6 +223,7 @@ mod tests {
             skip_maps_on_exit: false,
             strftime_formats: Vec::new(),
             symbol_globals: Vec::new(),
+            attach_names: Vec::new(),
         }
     }
 

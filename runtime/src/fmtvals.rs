@@ -5,10 +5,16 @@
 use crate::value::{read_int, Value};
 use std::cell::RefCell;
 use std::net::{Ipv4Addr, Ipv6Addr};
-use tracec_meta::FmtKind;
+use tracec_meta::{AttachName, FmtKind};
 
 thread_local! {
     static STRFTIME_FORMATS: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+    static ATTACH_NAMES: RefCell<Vec<AttachName>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The object's attach names (`Metadata::attach_names`), what `probe` and `func` print.
+pub fn set_attach_names(names: Vec<AttachName>) {
+    ATTACH_NAMES.with(|n| *n.borrow_mut() = names);
 }
 
 /// The object's `strftime()` formats (`Metadata::strftime_formats`).
@@ -36,6 +42,18 @@ pub fn decode(f: FmtKind, bytes: &[u8]) -> Option<Value> {
         FmtKind::Username => Value::Str(username(word as u32).into_bytes()),
         FmtKind::Strerror => Value::Str(strerror(word as i64 as i32).into_bytes()),
         FmtKind::SignalName => Value::Str(signal_name(word as i64).into_bytes()),
+        FmtKind::ProbeName | FmtKind::FuncName => {
+            let name = ATTACH_NAMES.with(|n| {
+                n.borrow().get(word as usize).map(|a| {
+                    if f == FmtKind::ProbeName {
+                        a.probe.clone()
+                    } else {
+                        a.func.clone()
+                    }
+                })
+            });
+            Value::Str(name.unwrap_or_default().into_bytes())
+        }
     })
 }
 

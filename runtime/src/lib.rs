@@ -21,6 +21,7 @@ pub mod bench;
 pub mod btf;
 pub mod calls;
 pub mod child;
+pub mod cookie;
 pub mod elfview;
 pub mod events;
 pub mod fmtvals;

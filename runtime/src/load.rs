@@ -174,6 +174,10 @@ pub fn map_fd(ebpf: &Ebpf, symbol: &str) -> Result<RawFd, Error> {
 /// Attach one (non-BEGIN/END) probe.
 pub fn attach(ebpf: &mut Ebpf, probe: &ProbeSpec) -> Result<(), Error> {
     let prog = program(ebpf, probe)?;
+    if let Some(cookie) = probe.cookie {
+        return crate::cookie::attach(prog, probe, cookie, pid_scope())
+            .map_err(|e| Error::new(format!("cannot attach {}: {}", probe.name, e)));
+    }
     let r = match &probe.attach {
         Attach::Begin | Attach::End => Ok(()),
         Attach::Tracepoint { category, name } => attach_tracepoint(prog, category, name),
@@ -232,7 +236,12 @@ pub fn detach(ebpf: &mut Ebpf, probe: &ProbeSpec, all: &[ProbeSpec]) {
     {
         return;
     }
-    if let Attach::Usdt { .. } | Attach::Watchpoint { .. } = probe.attach {
+    if probe.cookie.is_some()
+        || matches!(
+            probe.attach,
+            Attach::Usdt { .. } | Attach::Watchpoint { .. }
+        )
+    {
         crate::usdt::detach(&probe.program);
     }
     let Some(prog) = ebpf.program_mut(&probe.program) else {

@@ -76,6 +76,7 @@ mod tests {
             section: "raw_tp".into(),
             name: "BEGIN".into(),
             attach: Attach::Begin,
+            cookie: None,
         };
         let reloc = |insn, field: &str| CoreRelocSpec {
             program: "BEGIN_0".into(),

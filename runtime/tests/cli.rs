@@ -130,6 +130,7 @@ fn metadata_naming_missing_program() {
         section: "raw_tp".into(),
         name: "BEGIN".into(),
         attach: tracec_meta::Attach::Begin,
+        cookie: None,
     });
     let mut p = common::Prog::default();
     p.exit();

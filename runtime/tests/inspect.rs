@@ -14,6 +14,7 @@ fn probe(program: &str, section: &str, name: &str, attach: Attach) -> ProbeSpec 
         section: section.into(),
         name: name.into(),
         attach,
+        cookie: None,
     }
 }
 

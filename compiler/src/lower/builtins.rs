@@ -60,6 +60,11 @@ impl Lower<'_, '_> {
                 let cpid = self.host_global(tracec_meta::GLOBAL_CPID);
                 self.b.cmp(crate::ir::Cond::Ne, cpid, Operand::Imm(0))
             }
+            Builtin::AttachCookie => {
+                let ctx = self.b.ctx();
+                self.b
+                    .call(Helper::GetAttachCookie, vec![Operand::Reg(ctx)])
+            }
             // A string; only reachable through an (impossible) integer use.
             Builtin::Comm => self.b.imm(0),
         }

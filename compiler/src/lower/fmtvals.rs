@@ -44,9 +44,12 @@ pub(crate) fn data_type(f: FmtKind) -> DataType {
                 field("data", 8, bytes(f.size() - 8)),
             ],
         ),
-        FmtKind::CgroupPath | FmtKind::Username | FmtKind::Strerror | FmtKind::SignalName => {
-            return DataType::U64
-        }
+        FmtKind::CgroupPath
+        | FmtKind::Username
+        | FmtKind::Strerror
+        | FmtKind::SignalName
+        | FmtKind::ProbeName
+        | FmtKind::FuncName => return DataType::U64,
     };
     DataType::Struct {
         name: name.into(),

@@ -463,7 +463,16 @@ pub fn lower_with(checked: &Checked, source: &str, helper_checks: bool) -> Lower
             section: p.probe.section.clone(),
             name: p.probe.name.clone(),
             attach: p.probe.attach.clone(),
+            cookie: p.cookie,
         });
+        // Attach points sharing this program (their own sections are not emitted).
+        probes.extend(p.shared.iter().map(|(e, cookie)| ProbeSpec {
+            program: p.program.clone(),
+            section: p.probe.section.clone(),
+            name: e.name.clone(),
+            attach: e.attach.clone(),
+            cookie: Some(*cookie),
+        }));
     }
     functions.extend(m.subprograms.drain(..).flatten());
     Lowered {

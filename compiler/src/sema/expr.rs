@@ -132,16 +132,7 @@ impl Checker {
             "usermode" | "ppid" => self.task_builtin(cx, name, span),
             "kstack" | "ustack" => self.stack_expr(name, &[], span),
             "username" => super::fmtvals::username(span),
-            "probe" => {
-                let n = cx.probe.name.clone();
-                TExpr {
-                    ty: Type::Str {
-                        size: n.len() as u32 + 1,
-                    },
-                    kind: TExprKind::Str(n),
-                    span,
-                }
-            }
+            "probe" => super::attach_names::probe_expr(cx, span),
             "args" => {
                 self.error(span, "'args' must be followed by a field, e.g. args->name");
                 poisoned(span)
@@ -578,6 +569,13 @@ impl Checker {
     }
 
     fn compare(&mut self, op: BinOp, lhs: TExpr, rhs: TExpr, span: Span) -> TExpr {
+        if let BinOp::Eq | BinOp::Ne = op {
+            let negate = op == BinOp::Ne;
+            let names = &self.attach_names;
+            if let Some(t) = super::attach_names::compare(names, negate, &lhs, &rhs, span) {
+                return t;
+            }
+        }
         match (lhs.ty, rhs.ty) {
             (Type::Str { .. }, Type::Str { .. }) => {
                 let negate = match op {

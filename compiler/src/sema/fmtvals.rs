@@ -45,6 +45,8 @@ pub fn name(f: FmtKind) -> &'static str {
         FmtKind::Username => "username",
         FmtKind::Strerror => "strerror_t",
         FmtKind::SignalName => "signal_name_t",
+        FmtKind::ProbeName => "probe",
+        FmtKind::FuncName => "func",
     }
 }
 

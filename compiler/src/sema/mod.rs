@@ -11,6 +11,7 @@
 
 mod agg_read;
 mod array;
+mod attach_names;
 pub mod builtins;
 pub mod calls;
 mod cast;
@@ -85,6 +86,12 @@ pub struct CheckedProbe {
     pub body: Vec<TStmt>,
     /// Indexed by [`VarId`].
     pub vars: Vec<VarInfo>,
+    /// The attach cookie the runtime must set (an index into
+    /// [`Checked::attach_names`]), when `probe`/`func` read it.
+    pub cookie: Option<u64>,
+    /// Further attach points that run this program, with their cookies (a probe's
+    /// attach points whose programs would be the same, see `attach_names::share`).
+    pub shared: Vec<(ExpandedProbe, u64)>,
 }
 
 /// The checked script.
@@ -119,6 +126,8 @@ pub struct Checked {
     /// Symbols whose addresses the runtime resolves (`kaddr`, `uaddr`), indexed by
     /// `TExprKind::SymbolAddr`.
     pub symbol_globals: Vec<fmtvals::SymbolUse>,
+    /// What `probe` and `func` print, indexed by their values and the cookies.
+    pub attach_names: Vec<tracec_meta::AttachName>,
 }
 
 /// Check a script, expanding attach points with the probe providers. Kernel types
@@ -201,6 +210,7 @@ fn analyze(
         ..Checker::default()
     };
     diags.extend(ck.kernel.add_script_types(&program.c_definitions));
+    let plans = attach_names::plan(&concrete, &mut ck.attach_names);
     let mut vars: Vec<VarTable> = vec![VarTable::default(); concrete.len()];
     let mut out: Vec<CheckedProbe> = Vec::new();
     for pass in 0..2 {
@@ -221,6 +231,7 @@ fn analyze(
                 user_default: matches!(&ep.attach, Attach::Tracepoint { category, .. } if category == "syscalls")
                     || matches!(&ep.attach, Attach::Usdt { .. } | Attach::Uprobe { .. }),
                 loops: 0,
+                names: plans[ci],
             };
             let predicate = p.predicate.as_ref().map(|e| ck.condition(&mut cx, e));
             let predicate = ck.probe_guard(&cx, predicate, p.span);
@@ -232,6 +243,8 @@ fn analyze(
                 predicate,
                 body,
                 vars: cx.vars.infos(),
+                cookie: plans[ci].cookie.then_some(plans[ci].index),
+                shared: Vec::new(),
             });
         }
     }
@@ -248,6 +261,7 @@ fn analyze(
     let mut seen = std::collections::HashSet::new();
     diags.retain(|d| seen.insert((d.span, d.message.clone())));
     let (errors, warnings): (Vec<_>, Vec<_>) = diags.into_iter().partition(|d| d.is_error());
+    let mut out = attach_names::share(out);
     out.sort_by_key(|p| match p.probe.attach {
         Attach::Begin => 0,
         Attach::End => 2,
@@ -269,6 +283,7 @@ fn analyze(
         enums,
         strftime_formats: ck.strftime_formats,
         symbol_globals: ck.symbol_globals,
+        attach_names: std::mem::take(&mut ck.attach_names.names),
     };
     (checked, errors)
 }
@@ -364,10 +379,14 @@ struct ProbeCx<'a> {
     user_default: bool,
     /// How many loops enclose the statement being checked (for `break`/`continue`).
     loops: u32,
+    /// Where `probe` and `func` come from.
+    names: attach_names::NamePlan,
 }
 
 #[derive(Default)]
 struct Checker {
+    /// What `probe` and `func` print, per attach point (see `attach_names`).
+    attach_names: attach_names::NameTable,
     maps: maps::MapTable,
     diags: Vec<Diagnostic>,
     final_pass: bool,

@@ -162,7 +162,7 @@ impl Checker {
             (Context::Regs { ret: true, .. }, "retval", _) => {
                 Some(ctx_read(regs::RET, Type::U64, span))
             }
-            (Context::Regs { function, .. }, "func", _) => Some(str_const(function, span)),
+            (Context::Regs { .. }, "func", _) => Some(super::attach_names::func_expr(cx, span)),
             (Context::BtfArgs(a), _, Some(i)) if a.argn => match a.args.get(i) {
                 Some(arg) => self.btf_slot(i as u32, arg.ty, span),
                 None => unavailable(self, &format!(": it has {} arguments", a.args.len())),
@@ -173,11 +173,11 @@ impl Checker {
             },
             (
                 Context::BtfArgs(BtfArgs {
-                    function: Some(f), ..
+                    function: Some(_), ..
                 }),
                 "func",
                 _,
-            ) => Some(str_const(f, span)),
+            ) => Some(super::attach_names::func_expr(cx, span)),
             (Context::Iter { target }, "ctx", _) => {
                 let btf = self.btf(span, "ctx")?;
                 let id = btf.find_struct(&format!("bpf_iter__{target}"))?;
@@ -272,16 +272,6 @@ impl Checker {
                 span,
             },
         })
-    }
-}
-
-fn str_const(s: &str, span: Span) -> TExpr {
-    TExpr {
-        ty: Type::Str {
-            size: s.len() as u32 + 1,
-        },
-        kind: TExprKind::Str(s.to_string()),
-        span,
     }
 }
 

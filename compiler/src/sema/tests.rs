@@ -245,7 +245,12 @@ fn builtin_types() {
     assert_eq!(first_expr(&c, 0).ty, Type::U64);
     assert_eq!(first_expr(&c, 1).ty, Type::Str { size: 16 });
     assert_eq!(first_expr(&c, 2).kind, TExprKind::Builtin(Builtin::Elapsed));
-    assert_eq!(first_expr(&c, 3).kind, TExprKind::Str("BEGIN".into()));
+    // `probe` is an index into the attach names, named by the runtime.
+    assert_eq!(
+        first_expr(&c, 3).ty,
+        Type::Fmt(tracec_meta::FmtKind::ProbeName)
+    );
+    assert_eq!(c.attach_names[0].probe, "BEGIN");
 }
 
 #[test]

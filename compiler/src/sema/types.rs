@@ -255,6 +255,9 @@ pub enum Builtin {
     /// `usermode` where ctx starts with the interrupted `struct pt_regs` (kprobe,
     /// uprobe, profile, interval): 1 if the CPU was in user mode.
     UserMode,
+    /// `bpf_get_attach_cookie(ctx)`: which attach point of a shared program fired
+    /// (see `attach_names`).
+    AttachCookie,
 }
 
 /// Integer arithmetic with signedness resolved.

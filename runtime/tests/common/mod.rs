@@ -175,6 +175,7 @@ pub fn metadata() -> Metadata {
         skip_maps_on_exit: false,
         strftime_formats: Vec::new(),
         symbol_globals: Vec::new(),
+        attach_names: Vec::new(),
     }
 }
 
