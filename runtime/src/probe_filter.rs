@@ -39,6 +39,7 @@ mod tests {
                 section: "s".into(),
                 name: name.to_string(),
                 attach: attach.clone(),
+                cookie: None,
             })
             .collect();
         Metadata {

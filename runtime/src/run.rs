@@ -773,6 +773,7 @@ mod tests {
             section: String::new(),
             name: name.into(),
             attach,
+            cookie: None,
         };
         let up = |name: &str| {
             probe(
