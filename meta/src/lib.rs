@@ -291,6 +291,41 @@ pub enum AggKind {
     /// below `min`, bucket `1 + (x - min) / step` the values in range, and bucket
     /// `1 + (max - min) / step` also everything above `max`. Format 1.3.
     Lhist { min: i64, max: i64, step: i64 },
+    /// `tseries(x, interval_ns, num_intervals[, agg])`: per-CPU
+    /// `{ i64 value; u64 meta; u64 epoch; }`, one map entry per bucket: the key is as
+    /// for [`AggKind::Hist`], the bucket index is `epoch % num_intervals` where `epoch`
+    /// is `bpf_ktime_get_tai_ns() / interval_ns`. `meta` is the write time (no `agg`),
+    /// the count (`avg`) or 1 once set (`min`, `max`).
+    Tseries {
+        interval_ns: u64,
+        num_intervals: u64,
+        agg: TseriesAgg,
+    },
+}
+
+/// How `tseries` combines the values written in one interval.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TseriesAgg {
+    /// The last value written.
+    Last,
+    Avg,
+    Max,
+    Min,
+    Sum,
+}
+
+impl TseriesAgg {
+    /// The aggregation named by `tseries`' fourth argument.
+    pub fn from_name(name: &str) -> Option<TseriesAgg> {
+        Some(match name {
+            "avg" => TseriesAgg::Avg,
+            "max" => TseriesAgg::Max,
+            "min" => TseriesAgg::Min,
+            "sum" => TseriesAgg::Sum,
+            _ => return None,
+        })
+    }
 }
 
 impl AggKind {
@@ -304,11 +339,15 @@ impl AggKind {
             AggKind::Assign => value.size(),
             AggKind::Count | AggKind::Sum | AggKind::Hist { .. } | AggKind::Lhist { .. } => 8,
             AggKind::Min | AggKind::Max | AggKind::Avg | AggKind::Stats => 16,
+            AggKind::Tseries { .. } => 24,
         }
     }
-    /// Whether the map key ends with a `u64` bucket index (hist, lhist).
+    /// Whether the map key ends with a `u64` bucket index (hist, lhist, tseries).
     pub fn bucketed(self) -> bool {
-        matches!(self, AggKind::Hist { .. } | AggKind::Lhist { .. })
+        matches!(
+            self,
+            AggKind::Hist { .. } | AggKind::Lhist { .. } | AggKind::Tseries { .. }
+        )
     }
 }
 

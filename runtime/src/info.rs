@@ -288,6 +288,7 @@ fn agg_name(a: AggKind) -> &'static str {
         AggKind::Stats => "stats",
         AggKind::Hist { .. } => "hist",
         AggKind::Lhist { .. } => "lhist",
+        AggKind::Tseries { .. } => "tseries",
     }
 }
 

@@ -110,6 +110,8 @@ impl UserMap {
                 }
                 Some(int(best.unwrap_or(0)))
             }
+            // A bucket of a time series is no single value (see `print::tseries`).
+            AggKind::Tseries { .. } => None,
             AggKind::Avg | AggKind::Stats => {
                 let (total, count) = self.total_count(raw)?;
                 Some(if count == 0 {

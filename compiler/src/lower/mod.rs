@@ -25,6 +25,7 @@ mod stacks;
 mod stdlib;
 mod stmt;
 mod str_index;
+mod tseries;
 mod tuple;
 mod usdt;
 
@@ -202,6 +203,7 @@ fn user_map(m: &MapInfo, decl: Option<&DeclaredMap>, default_size: u32) -> (MapD
                     pair(&format!("{}_avg", m.symbol), "total", "count")
                 }
                 AggKind::Hist { .. } | AggKind::Lhist { .. } => DataType::U64,
+                AggKind::Tseries { .. } => tseries::value_type(&m.symbol),
                 _ => DataType::Int { size: 8, signed },
             };
             let map_kind = if lru {

@@ -46,6 +46,11 @@ pub fn lookup(name: &str) -> Option<Func> {
             max: 0,
             step: 0,
         }),
+        "tseries" => Func::Agg(AggKind::Tseries {
+            interval_ns: 0,
+            num_intervals: 0,
+            agg: tracec_meta::TseriesAgg::Last,
+        }),
         "print" => Func::Print,
         "zero" => Func::Zero,
         _ => return None,
@@ -405,6 +410,9 @@ impl Checker {
         args: &[ast::Expr],
         span: Span,
     ) -> Option<(MapValue, MapValueType)> {
+        if matches!(kind, AggKind::Tseries { .. }) {
+            return self.tseries_value(cx, name, args, span);
+        }
         if matches!(
             kind,
             AggKind::Stats | AggKind::Hist { .. } | AggKind::Lhist { .. }

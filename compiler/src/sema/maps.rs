@@ -74,6 +74,7 @@ fn agg_name(kind: AggKind) -> &'static str {
         AggKind::Stats => "stats()",
         AggKind::Hist { .. } => "hist()",
         AggKind::Lhist { .. } => "lhist()",
+        AggKind::Tseries { .. } => "tseries()",
     }
 }
 

@@ -43,6 +43,7 @@ pub mod stdlib_unsafe;
 mod stmt;
 mod str_index;
 pub mod symbols;
+mod tseries;
 pub mod tuple;
 mod typename;
 pub mod types;

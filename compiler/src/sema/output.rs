@@ -97,7 +97,12 @@ impl Checker {
     }
 
     /// The aggregated integer argument of an aggregation.
-    fn agg_operand(&mut self, cx: &mut ProbeCx, name: &str, arg: &ast::Expr) -> Option<TExpr> {
+    pub(super) fn agg_operand(
+        &mut self,
+        cx: &mut ProbeCx,
+        name: &str,
+        arg: &ast::Expr,
+    ) -> Option<TExpr> {
         let x = self.expr(cx, arg);
         match x.ty {
             Type::Int { .. } | Type::Ptr { .. } => Some(x),
@@ -113,7 +118,7 @@ impl Checker {
     }
 
     /// A constant integer argument (`hist`'s bits, `lhist`'s bounds).
-    fn const_arg(
+    pub(super) fn const_arg(
         &mut self,
         cx: &mut ProbeCx,
         name: &str,

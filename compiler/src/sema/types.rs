@@ -498,6 +498,13 @@ pub enum MapValue {
         max: i64,
         step: i64,
     },
+    /// `tseries(x, interval_ns, num_intervals[, agg])`.
+    Tseries {
+        x: TExpr,
+        interval_ns: u64,
+        num_intervals: u64,
+        agg: tracec_meta::TseriesAgg,
+    },
 }
 
 impl MapValue {
@@ -515,6 +522,16 @@ impl MapValue {
                 min: *min,
                 max: *max,
                 step: *step,
+            },
+            MapValue::Tseries {
+                interval_ns,
+                num_intervals,
+                agg,
+                ..
+            } => AggKind::Tseries {
+                interval_ns: *interval_ns,
+                num_intervals: *num_intervals,
+                agg: *agg,
             },
         }
     }
