@@ -164,6 +164,9 @@ impl Lower<'_, '_> {
             }
             TExprKind::Bswap { expr, bytes } => Operand::Reg(self.bswap(expr, *bytes)),
             TExprKind::StrNcmp { lhs, rhs, n } => Operand::Reg(self.strncmp(lhs, rhs, *n)),
+            TExprKind::StrNcmpParam { lhs, rhs, n } => {
+                Operand::Reg(self.strncmp_param(lhs, rhs, n))
+            }
             TExprKind::StrContains { hay, needle } => Operand::Reg(self.strcontains(hay, needle)),
             TExprKind::StrLen(s) => Operand::Reg(self.strlen(s)),
             TExprKind::Stdlib(x) => self.stdlib_int(x),

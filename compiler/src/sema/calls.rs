@@ -281,11 +281,30 @@ impl Checker {
         let n = match args[2].kind {
             ExprKind::Int(n) => n.min(u64::from(u32::MAX)) as u32,
             _ => {
-                self.error(
-                    args[2].span,
-                    "strncmp(): the length must be an integer literal",
-                );
-                return poisoned(span);
+                // A positional parameter is known only at run time here.
+                let n = self.expr(cx, &args[2]);
+                if n.ty == Type::Unknown {
+                    return poisoned(span);
+                }
+                if !super::unroll_param::is_param(&n) {
+                    self.error(
+                        args[2].span,
+                        "strncmp(): the length must be an integer literal",
+                    );
+                    return poisoned(span);
+                }
+                let (Some(a), Some(b)) = (a, b) else {
+                    return poisoned(span);
+                };
+                return TExpr {
+                    kind: TExprKind::StrNcmpParam {
+                        lhs: Box::new(a),
+                        rhs: Box::new(b),
+                        n: Box::new(n),
+                    },
+                    ty: Type::U64,
+                    span,
+                };
             }
         };
         let (Some(a), Some(b)) = (a, b) else {

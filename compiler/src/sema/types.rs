@@ -420,6 +420,13 @@ pub enum TExprKind {
         rhs: Box<TExpr>,
         n: u32,
     },
+    /// `strncmp(lhs, rhs, $N)`: as [`TExprKind::StrNcmp`] with the length a run-time
+    /// parameter (bpftrace substitutes it when it compiles; tracec reads it at run time).
+    StrNcmpParam {
+        lhs: Box<TExpr>,
+        rhs: Box<TExpr>,
+        n: Box<TExpr>,
+    },
     /// `strcontains(hay, needle)`: 1 when `needle` occurs in `hay`.
     StrContains {
         hay: Box<TExpr>,
