@@ -301,6 +301,19 @@ pub enum AggKind {
         num_intervals: u64,
         agg: TseriesAgg,
     },
+    /// `lhist(x, min, max, step)` with bounds read from parameters (`lhist(x, $1, $2,
+    /// $3)`): stored as [`AggKind::Lhist`]; the runtime turns it into one once it knows
+    /// the parameters ([`AggKind::resolve`]).
+    LhistParam { min: Bound, max: Bound, step: Bound },
+}
+
+/// A bound of an aggregation: a constant, or the integer parameter
+/// `Metadata::params[i]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Bound {
+    Const(i64),
+    Param(u32),
 }
 
 /// How `tseries` combines the values written in one interval.
@@ -340,13 +353,33 @@ impl AggKind {
             AggKind::Count | AggKind::Sum | AggKind::Hist { .. } | AggKind::Lhist { .. } => 8,
             AggKind::Min | AggKind::Max | AggKind::Avg | AggKind::Stats => 16,
             AggKind::Tseries { .. } => 24,
+            AggKind::LhistParam { .. } => 8,
         }
+    }
+    /// [`AggKind::LhistParam`] as the [`AggKind::Lhist`] it is for the parameter values
+    /// `param` returns (`None`: not an integer parameter); other kinds unchanged.
+    pub fn resolve(self, param: impl Fn(u32) -> Option<i64>) -> Option<AggKind> {
+        let AggKind::LhistParam { min, max, step } = self else {
+            return Some(self);
+        };
+        let value = |b: Bound| match b {
+            Bound::Const(v) => Some(v),
+            Bound::Param(i) => param(i),
+        };
+        Some(AggKind::Lhist {
+            min: value(min)?,
+            max: value(max)?,
+            step: value(step)?,
+        })
     }
     /// Whether the map key ends with a `u64` bucket index (hist, lhist, tseries).
     pub fn bucketed(self) -> bool {
         matches!(
             self,
-            AggKind::Hist { .. } | AggKind::Lhist { .. } | AggKind::Tseries { .. }
+            AggKind::Hist { .. }
+                | AggKind::Lhist { .. }
+                | AggKind::Tseries { .. }
+                | AggKind::LhistParam { .. }
         )
     }
 }

@@ -287,7 +287,7 @@ fn agg_name(a: AggKind) -> &'static str {
         AggKind::Avg => "avg",
         AggKind::Stats => "stats",
         AggKind::Hist { .. } => "hist",
-        AggKind::Lhist { .. } => "lhist",
+        AggKind::Lhist { .. } | AggKind::LhistParam { .. } => "lhist",
         AggKind::Tseries { .. } => "tseries",
     }
 }

@@ -77,7 +77,11 @@ impl UserMap {
         };
         match self.agg {
             AggKind::Assign => Value::decode(&self.value, raw),
-            AggKind::Count | AggKind::Sum | AggKind::Hist { .. } | AggKind::Lhist { .. } => {
+            AggKind::Count
+            | AggKind::Sum
+            | AggKind::Hist { .. }
+            | AggKind::Lhist { .. }
+            | AggKind::LhistParam { .. } => {
                 let mut total = 0u64;
                 for slot in slots() {
                     total = total.wrapping_add(word(slot, 0)?);

@@ -100,6 +100,7 @@ fn run_object(obj: &Object, opts: &Options) -> Result<i32, Error> {
         )));
     }
     let params = params::resolve(&obj.meta.params, &opts.args)?;
+    crate::agg_bounds::install(&obj.meta, &params)?;
     preconditions(&obj.meta)?;
     let out = match &opts.output {
         Some(p) => Output::file(p)
@@ -567,7 +568,7 @@ impl<'a> Session<'a> {
             name: name.clone(),
             key: key.clone(),
             value: value.clone(),
-            agg: *agg,
+            agg: crate::agg_bounds::resolve(*agg),
         };
         Some((map, fd))
     }

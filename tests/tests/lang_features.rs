@@ -8,6 +8,17 @@ fn stdout_of(name: &str, script: &str, extra: &[&str]) -> Option<String> {
     Some(run_to_exit(name, script, extra).stdout_text())
 }
 
+/// Run `script` with the parameters `params` until it exits; its stdout.
+fn stdout_with_params(name: &str, script: &str, params: &[&str]) -> Option<String> {
+    let _k = kernel_or_skip(name)?;
+    let dir = scratch(name);
+    let obj = compile_text(&dir, name, script);
+    let mut run = Run::start_with_params(&obj, &[], params);
+    let code = run.finish(std::time::Duration::from_secs(20));
+    assert_eq!(code, Some(0), "{}", run.err_lines.join("\n"));
+    Some(run.stdout_text())
+}
+
 #[test]
 fn tseries_prints_the_current_interval() {
     let Some(out) = stdout_of(
@@ -42,4 +53,47 @@ fn tseries_json() {
         "{out}"
     );
     assert!(out.contains(r#"0000000","value":7}]}}"#), "{out}");
+}
+
+#[test]
+fn strncmp_length_from_a_parameter() {
+    let script = r#"BEGIN { if (strncmp("hello", "hell", $1) == 0) { printf("ok\n"); } else { printf("differ\n"); } exit(); }"#;
+    let Some(out) = stdout_with_params("strncmp_param_4", script, &["4"]) else {
+        return;
+    };
+    assert_eq!(out.trim_end(), "ok");
+    let Some(out) = stdout_with_params("strncmp_param_5", script, &["5"]) else {
+        return;
+    };
+    assert_eq!(out.trim_end(), "differ");
+}
+
+#[test]
+fn lhist_bounds_from_parameters() {
+    let script = r#"BEGIN { @ = lhist(2500, $1, $2, $3); exit(); }"#;
+    let Some(out) = stdout_with_params("lhist_param", script, &["0", "10000", "1000"]) else {
+        return;
+    };
+    assert!(
+        out.contains(
+            "@:\n[2000, 3000)           1 |@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@|\n"
+        ),
+        "{out}"
+    );
+    // Bounds bpftrace's compiler would refuse are refused before loading.
+    let Some(_k) = kernel_or_skip("lhist_param_bad") else {
+        return;
+    };
+    let dir = scratch("lhist_param_bad");
+    let obj = compile_text(&dir, "lhist_param_bad", script);
+    let out = run_cmd(
+        bin("tracerun").to_str().unwrap_or("tracerun"),
+        &[obj.to_str().unwrap_or(""), "--", "0", "10", "0"],
+    );
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("lhist() step must be >= 1 (0 provided)"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -209,6 +209,10 @@ impl Lower<'_, '_> {
             MapValue::Lhist { x, min, max, step } => {
                 self.lhist_add(map, keys, x, *min, *max, *step)
             }
+            MapValue::LhistParam { x, bounds } => {
+                let [min, max, step] = &**bounds;
+                self.lhist_param_add(map, keys, x, [min, max, step])
+            }
             MapValue::Tseries {
                 x,
                 interval_ns,

@@ -73,7 +73,7 @@ fn agg_name(kind: AggKind) -> &'static str {
         AggKind::Avg => "avg()",
         AggKind::Stats => "stats()",
         AggKind::Hist { .. } => "hist()",
-        AggKind::Lhist { .. } => "lhist()",
+        AggKind::Lhist { .. } | AggKind::LhistParam { .. } => "lhist()",
         AggKind::Tseries { .. } => "tseries()",
     }
 }

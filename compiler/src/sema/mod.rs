@@ -28,6 +28,7 @@ pub mod kernel;
 pub mod kernel_enum;
 #[cfg(test)]
 mod kernel_tests;
+mod lhist_param;
 mod mapfuncs;
 pub mod maps;
 mod output;

@@ -505,6 +505,12 @@ pub enum MapValue {
         max: i64,
         step: i64,
     },
+    /// `lhist(x, min, max, step)` with some bounds run-time parameters: each bound is
+    /// an integer constant or a [`TExprKind::Param`] (min, max, step).
+    LhistParam {
+        x: TExpr,
+        bounds: Box<[TExpr; 3]>,
+    },
     /// `tseries(x, interval_ns, num_intervals[, agg])`.
     Tseries {
         x: TExpr,
@@ -530,6 +536,19 @@ impl MapValue {
                 max: *max,
                 step: *step,
             },
+            MapValue::LhistParam { bounds, .. } => {
+                let [min, max, step] = &**bounds;
+                let bound = |e: &TExpr| match e.kind {
+                    TExprKind::Param(p) => tracec_meta::Bound::Param(p.0),
+                    TExprKind::Int(v) => tracec_meta::Bound::Const(v),
+                    _ => tracec_meta::Bound::Const(0),
+                };
+                AggKind::LhistParam {
+                    min: bound(min),
+                    max: bound(max),
+                    step: bound(step),
+                }
+            }
             MapValue::Tseries {
                 interval_ns,
                 num_intervals,
