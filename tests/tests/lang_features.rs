@@ -97,3 +97,16 @@ fn lhist_bounds_from_parameters() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn buffers_compare_by_length_and_bytes() {
+    let Some(out) = stdout_of(
+        "buf_eq",
+        r#"BEGIN { $a = buf("hi", 2); $b = buf("bye", 3); $c = buf("hi", 2); $d = buf("hx", 2);
+  printf("%d %d %d %d %d\n", $a == $a, $a != $b, $a == $b, $a == $c, $a == $d); exit(); }"#,
+        &[],
+    ) else {
+        return;
+    };
+    assert_eq!(out.trim_end(), "1 1 0 1 0");
+}

@@ -57,7 +57,7 @@ impl Lower<'_, '_> {
     }
 
     /// A register set to 0 in `zero` and to 1 in `one`, read after both join.
-    fn bool_join(&mut self, one: BlockId, zero: BlockId) -> VReg {
+    pub(crate) fn bool_join(&mut self, one: BlockId, zero: BlockId) -> VReg {
         let r = self.b.new_vreg();
         let done = self.b.new_block();
         self.b.switch_to(one);

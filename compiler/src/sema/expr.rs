@@ -579,6 +579,18 @@ impl Checker {
 
     fn compare(&mut self, op: BinOp, lhs: TExpr, rhs: TExpr, span: Span) -> TExpr {
         match (lhs.ty, rhs.ty) {
+            (
+                Type::Fmt(tracec_meta::FmtKind::Buf { .. }),
+                Type::Fmt(tracec_meta::FmtKind::Buf { .. }),
+            ) if matches!(op, BinOp::Eq | BinOp::Ne) => TExpr {
+                kind: TExprKind::BufEq {
+                    negate: op == BinOp::Ne,
+                    lhs: Box::new(lhs),
+                    rhs: Box::new(rhs),
+                },
+                ty: Type::U64,
+                span,
+            },
             (Type::Str { .. }, Type::Str { .. }) => {
                 let negate = match op {
                     BinOp::Eq => false,

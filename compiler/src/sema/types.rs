@@ -427,6 +427,13 @@ pub enum TExprKind {
         rhs: Box<TExpr>,
         n: Box<TExpr>,
     },
+    /// `a == b` / `a != b` (`negate`) of two `buf()` values: equal when their lengths
+    /// and their bytes up to that length are.
+    BufEq {
+        negate: bool,
+        lhs: Box<TExpr>,
+        rhs: Box<TExpr>,
+    },
     /// `strcontains(hay, needle)`: 1 when `needle` occurs in `hay`.
     StrContains {
         hay: Box<TExpr>,
