@@ -110,3 +110,24 @@ fn buffers_compare_by_length_and_bytes() {
     };
     assert_eq!(out.trim_end(), "1 1 0 1 0");
 }
+
+#[test]
+fn address_of_tuple_and_formatted_variables() {
+    let Some(out) = stdout_of(
+        "addr_of_values",
+        r#"BEGIN { $a = (1, "hello", 2); print(*(&$a)); $p = &$a; $c = *$p; print($c.1);
+  $u = username; $q = &$u; printf("user %s\n", *$q); exit(); }"#,
+        &[],
+    ) else {
+        return;
+    };
+    let mut lines = out.lines();
+    assert_eq!(lines.next(), Some("(1, hello, 2)"), "{out}");
+    assert_eq!(lines.next(), Some("hello"), "{out}");
+    assert!(
+        lines
+            .next()
+            .is_some_and(|l| l.starts_with("user ") && l.len() > 5),
+        "{out}"
+    );
+}

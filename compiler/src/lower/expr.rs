@@ -181,7 +181,8 @@ impl Lower<'_, '_> {
             TExprKind::Tuple(_)
             | TExprKind::Stack(_)
             | TExprKind::Sym { .. }
-            | TExprKind::FmtValue(_) => Operand::Imm(0),
+            | TExprKind::FmtValue(_)
+            | TExprKind::DerefMem { .. } => Operand::Imm(0),
             TExprKind::SymbolAddr(i) => Operand::Reg(self.symbol_addr(*i)),
             TExprKind::HasKey { map, keys } => Operand::Reg(self.has_key(*map, keys)),
             TExprKind::MapLen(map) => Operand::Reg(self.map_len(*map)),
@@ -304,6 +305,9 @@ impl Lower<'_, '_> {
                 size: *len,
             }),
             TExprKind::MapRead { map, keys } => StrVal::Mem(self.map_read_str(*map, keys, size)),
+            TExprKind::DerefMem { ptr, size, user } => {
+                StrVal::Mem(self.deref_mem(ptr, *size, *user))
+            }
             TExprKind::Param(p) if e.ty.is_str() => self.param_str(*p),
             TExprKind::Block { stmts, value } => {
                 self.stmts(stmts);

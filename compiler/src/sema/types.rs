@@ -32,6 +32,10 @@ pub enum Pointee {
     Sized {
         size: u32,
     },
+    /// A script variable's tuple (`&$t`): `*` reads the whole tuple.
+    Tuple(super::tuple::TupleRef),
+    /// A script variable's formatted value (`&$u` of a `username`): `*` reads it.
+    Fmt(tracec_meta::FmtKind),
 }
 
 /// The type of a script value. Integers are 64 bits wide in registers; only their
@@ -358,6 +362,14 @@ pub enum TExprKind {
     },
     /// `&$var`: the address of the variable's storage on the stack.
     AddrOf(VarId),
+    /// `*ptr` of a pointer to a tuple or formatted value (`*&$t`): its `size` bytes,
+    /// read with `bpf_probe_read_user` (`user`) or `bpf_probe_read_kernel`; the
+    /// expression's type says what they are.
+    DerefMem {
+        ptr: Box<TExpr>,
+        size: u32,
+        user: bool,
+    },
     /// `*ptr` of an integer (or pointer) of `size` bytes, read with
     /// `bpf_probe_read_user` (`user`) or `bpf_probe_read_kernel`.
     Deref {
