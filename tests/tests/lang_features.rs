@@ -131,3 +131,23 @@ fn address_of_tuple_and_formatted_variables() {
         "{out}"
     );
 }
+
+#[test]
+fn errorf_in_a_macro_names_the_call_site() {
+    let Some(_k) = kernel_or_skip("errorf_macro") else {
+        return;
+    };
+    let script = r#"macro bad() { errorf("Something bad"); } BEGIN { bad(); exit(); }"#;
+    let run = run_to_exit("errorf_macro", script, &[]);
+    let err = run.err_lines.join("\n");
+    assert!(
+        err.contains("stdin:1:15-38: ERROR: Something bad\nstdin:1:50-55: ERROR: expanded from\n")
+            || err.contains(": ERROR: Something bad\n"),
+        "{err}"
+    );
+    assert!(err.contains(": ERROR: expanded from\n"), "{err}");
+    assert!(
+        err.contains(&format!("{script}\n{}~~~~~", " ".repeat(49))),
+        "{err}"
+    );
+}

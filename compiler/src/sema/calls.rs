@@ -41,16 +41,47 @@ pub fn resolve_location(
     name: &str,
     line_col: impl Fn(u32) -> (u32, u32),
 ) -> Option<String> {
+    resolve_location_in(format, name, "", line_col)
+}
+
+/// [`resolve_location`], followed (when the call came from macro expansions and
+/// `source` is the script) by bpftrace's `NAME:L:C-C: LEVEL: expanded from` note, the
+/// source line and `~` under each macro call, innermost first.
+pub fn resolve_location_in(
+    format: &str,
+    name: &str,
+    source: &str,
+    line_col: impl Fn(u32) -> (u32, u32),
+) -> Option<String> {
     let rest = format.strip_prefix(LOCATION_MARK)?;
     let (head, body) = rest.split_once('\0')?;
     let mut parts = head.splitn(3, ':');
     let start: u32 = parts.next()?.parse().ok()?;
     let end: u32 = parts.next()?.parse().ok()?;
-    let level = parts.next()?;
+    let mut chain = parts.next()?.split('|');
+    let level = chain.next()?;
     let (line, col) = line_col(start);
     let (_, end_col) = line_col(end);
     let name = name.replace('%', "%%");
-    Some(format!("{name}:{line}:{col}-{end_col}: {level}: {body}"))
+    let mut out = format!("{name}:{line}:{col}-{end_col}: {level}: {body}");
+    for site in chain {
+        let Some((s, e)) = site.split_once('-') else {
+            continue;
+        };
+        let (Ok(s), Ok(e)) = (s.parse::<u32>(), e.parse::<u32>()) else {
+            continue;
+        };
+        let (line, col) = line_col(s);
+        let (_, end_col) = line_col(e);
+        let text = source.lines().nth(line as usize - 1).unwrap_or("");
+        let marks = " ".repeat(col as usize - 1)
+            + &"~".repeat((end_col.saturating_sub(col) as usize).max(1));
+        out.push_str(&format!(
+            "{name}:{line}:{col}-{end_col}: {level}: expanded from\n{}\n{marks}\n",
+            text.replace('%', "%%")
+        ));
+    }
+    Some(out)
 }
 
 /// The default format of `time()`.
@@ -474,8 +505,14 @@ impl Checker {
         let Some(spec) = self.printfs.get(id as usize).cloned() else {
             return id;
         };
+        let chain: String = self
+            .expansions
+            .iter()
+            .rev()
+            .map(|s| format!("|{}-{}", s.start, s.end))
+            .collect();
         let mut format = format!(
-            "{LOCATION_MARK}{}:{}:{level}\0{}",
+            "{LOCATION_MARK}{}:{}:{level}{chain}\0{}",
             span.start, span.end, spec.format
         );
         if !format.ends_with('\n') {

@@ -19,6 +19,7 @@ mod control;
 pub mod decls;
 mod deref;
 pub mod enums;
+mod expansion;
 mod expr;
 pub mod fmtvals;
 mod for_map;
@@ -388,6 +389,9 @@ struct Checker {
     strftime_formats: Vec<String>,
     /// See [`Checked::symbol_globals`].
     symbol_globals: Vec<fmtvals::SymbolUse>,
+    /// The call sites of the macro expansions being checked, outermost first (see
+    /// `expansion.rs`).
+    expansions: Vec<ast::Span>,
 }
 
 impl Checker {
