@@ -151,3 +151,15 @@ fn errorf_in_a_macro_names_the_call_site() {
         "{err}"
     );
 }
+
+#[test]
+fn printf_format_from_a_macro() {
+    let Some(out) = stdout_of(
+        "printf_macro_format",
+        r#"macro cpu() { "hi\n" } BEGIN { printf(cpu()); exit(); }"#,
+        &[],
+    ) else {
+        return;
+    };
+    assert_eq!(out.trim_end(), "hi");
+}

@@ -57,6 +57,15 @@ pub fn lookup(name: &str) -> Option<Func> {
     })
 }
 
+/// A string literal as written, or as a macro without statements expands to it
+/// (`macro fmt() { "hi" }`: `{ "hi" }`).
+fn literal_of(e: &ast::Expr) -> &ast::Expr {
+    match &e.kind {
+        ExprKind::Block { stmts, value } if stmts.is_empty() => literal_of(value),
+        _ => e,
+    }
+}
+
 pub(super) fn arity_error(name: &str, want: &str, got: usize) -> String {
     format!(
         "{name}() takes {want}, got {got} argument{}",
@@ -206,7 +215,7 @@ impl Checker {
             self.error(span, "printf() needs a format string");
             return bad;
         };
-        let ExprKind::Str(format) = &first.kind else {
+        let ExprKind::Str(format) = &literal_of(first).kind else {
             self.error(first.span, "printf: the format must be a string literal");
             return bad;
         };
