@@ -163,3 +163,71 @@ fn printf_format_from_a_macro() {
     };
     assert_eq!(out.trim_end(), "hi");
 }
+
+/// The diagnostics `tracec` prints for `script` (which must not compile).
+fn compile_errors(name: &str, script: &str) -> String {
+    let dir = scratch(name);
+    let out_path = dir.join("out.o");
+    let out = tracec(&["-e", script, "-o", out_path.to_str().unwrap_or("out.o")]);
+    assert!(!out.status.success(), "{name} compiled");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn tseries_arguments_are_checked() {
+    let err = compile_errors("tseries_interval", "BEGIN { @ = tseries(1, 0, 5); }");
+    assert!(
+        err.contains("tseries() interval_ns must be >= 1 (0 provided)"),
+        "{err}"
+    );
+    let err = compile_errors("tseries_num", "BEGIN { @ = tseries(1, 1s, 0); }");
+    assert!(
+        err.contains("tseries() num_intervals must be >= 1 (0 provided)"),
+        "{err}"
+    );
+    let err = compile_errors(
+        "tseries_agg",
+        r#"BEGIN { @ = tseries(1, 1s, 5, "median"); }"#,
+    );
+    assert!(
+        err.contains("tseries() expects one of the following aggregation functions"),
+        "{err}"
+    );
+    let err = compile_errors("tseries_arity", "BEGIN { @ = tseries(1, 1s); }");
+    assert!(
+        err.contains("tseries() takes 3 or 4 arguments, got 2"),
+        "{err}"
+    );
+    let err = compile_errors(
+        "lhist_param_var",
+        "BEGIN { $m = 5; @ = lhist(1, 0, $1, $m); }",
+    );
+    assert!(
+        err.contains("lhist(): step must be a constant integer"),
+        "{err}"
+    );
+    let err = compile_errors(
+        "strncmp_var",
+        r#"BEGIN { $n = 2; print(strncmp("a", "b", $n)); }"#,
+    );
+    assert!(
+        err.contains("strncmp(): the length must be an integer literal"),
+        "{err}"
+    );
+}
+
+#[test]
+fn comparisons_are_booleans() {
+    let Some(out) = stdout_of(
+        "cmp_bool",
+        r#"BEGIN { print({ $x = 1; print("bob"); $x > 1 }); $y = 2; print($y == 2);
+  printf("%d %d\n", $y > 1, ($y > 1) + 1); print(!$y); print(sizeof(1 == 1)); exit(); }"#,
+        &[],
+    ) else {
+        return;
+    };
+    assert!(
+        out.starts_with("bob\nfalse\ntrue\n1 2\nfalse\n1\n"),
+        "{out}"
+    );
+}

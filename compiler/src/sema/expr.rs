@@ -413,7 +413,7 @@ impl Checker {
         }
         let ty = match op {
             UnaryOp::Neg => Type::I64,
-            UnaryOp::LogNot => Type::U64,
+            UnaryOp::LogNot => Type::Bool,
             UnaryOp::BitNot => match t.ty {
                 Type::Ptr { .. } => Type::U64,
                 other => other,
@@ -466,7 +466,7 @@ impl Checker {
                 } else {
                     a != 0 || b != 0
                 };
-                return int(v as i64, Type::U64, span);
+                return int(v as i64, Type::Bool, span);
             }
             return TExpr {
                 kind: TExprKind::Logic {
@@ -474,7 +474,7 @@ impl Checker {
                     lhs: Box::new(lhs),
                     rhs: Box::new(rhs),
                 },
-                ty: Type::U64,
+                ty: Type::Bool,
                 span,
             };
         }
@@ -588,7 +588,7 @@ impl Checker {
                     lhs: Box::new(lhs),
                     rhs: Box::new(rhs),
                 },
-                ty: Type::U64,
+                ty: Type::Bool,
                 span,
             },
             (Type::Str { .. }, Type::Str { .. }) => {
@@ -607,7 +607,7 @@ impl Checker {
                     }
                 };
                 if let (TExprKind::Str(a), TExprKind::Str(b)) = (&lhs.kind, &rhs.kind) {
-                    return int(((a == b) != negate) as i64, Type::U64, span);
+                    return int(((a == b) != negate) as i64, Type::Bool, span);
                 }
                 TExpr {
                     kind: TExprKind::StrEq {
@@ -615,7 +615,7 @@ impl Checker {
                         lhs: Box::new(lhs),
                         rhs: Box::new(rhs),
                     },
-                    ty: Type::U64,
+                    ty: Type::Bool,
                     span,
                 }
             }
@@ -654,7 +654,7 @@ impl Checker {
                         Cond::Uge => ux >= uy,
                         Cond::Set => x & y != 0,
                     };
-                    return int(v as i64, Type::U64, span);
+                    return int(v as i64, Type::Bool, span);
                 }
                 TExpr {
                     kind: TExprKind::Cmp {
@@ -662,7 +662,7 @@ impl Checker {
                         lhs: Box::new(lhs),
                         rhs: Box::new(rhs),
                     },
-                    ty: Type::U64,
+                    ty: Type::Bool,
                     span,
                 }
             }
