@@ -231,3 +231,21 @@ fn comparisons_are_booleans() {
         "{out}"
     );
 }
+
+#[test]
+fn struct_values_with_bitfields() {
+    let Some(out) = stdout_of(
+        "struct_bitfields",
+        r#"struct foo { unsigned long long x_0:1; unsigned long long x_1:1; unsigned long long x_2:2; }
+struct s { int a:3; int b:5; unsigned int c:4; }
+BEGIN { $val = (uint64)0x1e; $f = *(struct foo *)(&$val); print($f);
+  $v2 = (uint64)0xf85; $g = *(struct s *)(&$v2); print($g); printf("%d\n", $g.b); exit(); }"#,
+        &[],
+    ) else {
+        return;
+    };
+    assert!(
+        out.starts_with("{ .x_0 = 0, .x_1 = 1, .x_2 = 3 }\n{ .a = -3, .b = -16, .c = 15 }\n-16\n"),
+        "{out}"
+    );
+}

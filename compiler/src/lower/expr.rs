@@ -182,7 +182,8 @@ impl Lower<'_, '_> {
             | TExprKind::Stack(_)
             | TExprKind::Sym { .. }
             | TExprKind::FmtValue(_)
-            | TExprKind::DerefMem { .. } => Operand::Imm(0),
+            | TExprKind::DerefMem { .. }
+            | TExprKind::StructValue { .. } => Operand::Imm(0),
             TExprKind::SymbolAddr(i) => Operand::Reg(self.symbol_addr(*i)),
             TExprKind::HasKey { map, keys } => Operand::Reg(self.has_key(*map, keys)),
             TExprKind::MapLen(map) => Operand::Reg(self.map_len(*map)),
@@ -305,6 +306,15 @@ impl Lower<'_, '_> {
                 size: *len,
             }),
             TExprKind::MapRead { map, keys } => StrVal::Mem(self.map_read_str(*map, keys, size)),
+            TExprKind::StructValue {
+                ptr,
+                user,
+                size,
+                members,
+            } => match e.ty {
+                Type::Tuple(t) => StrVal::Mem(self.struct_value(ptr, *user, *size, members, t)),
+                _ => StrVal::Lit(Vec::new()),
+            },
             TExprKind::DerefMem { ptr, size, user } => {
                 StrVal::Mem(self.deref_mem(ptr, *size, *user))
             }

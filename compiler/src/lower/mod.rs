@@ -26,6 +26,7 @@ mod stacks;
 mod stdlib;
 mod stmt;
 mod str_index;
+mod struct_value;
 mod tseries;
 mod tuple;
 mod usdt;

@@ -81,6 +81,7 @@ impl Lower<'_, '_> {
                 | TExprKind::TupleGet { .. }
                 | TExprKind::Block { .. }
                 | TExprKind::DerefMem { .. }
+                | TExprKind::StructValue { .. }
         );
         let src = match self.str_val(e) {
             StrVal::Mem(m) if from_mem => m,

@@ -68,6 +68,9 @@ impl Checker {
             Pointee::Fmt(f) => Some((f.size(), Type::Fmt(f))),
             _ => None,
         };
+        if let Pointee::Kernel { id } = to {
+            return self.struct_value(ptr, id, user, span);
+        }
         if let Some((size, ty)) = whole {
             return TExpr {
                 kind: TExprKind::DerefMem {

@@ -44,6 +44,7 @@ mod stdlib_str;
 pub mod stdlib_unsafe;
 mod stmt;
 mod str_index;
+pub mod struct_value;
 pub mod symbols;
 mod tseries;
 pub mod tuple;

@@ -370,6 +370,14 @@ pub enum TExprKind {
         size: u32,
         user: bool,
     },
+    /// `*ptr` of a struct pointer: the struct's `size` bytes read, then each member
+    /// (bitfields extracted) written into the record the expression's type lays out.
+    StructValue {
+        ptr: Box<TExpr>,
+        user: bool,
+        size: u32,
+        members: Vec<super::struct_value::MemberRead>,
+    },
     /// `*ptr` of an integer (or pointer) of `size` bytes, read with
     /// `bpf_probe_read_user` (`user`) or `bpf_probe_read_kernel`.
     Deref {
