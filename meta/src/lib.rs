@@ -936,3 +936,47 @@ mod tests {
         assert!(!AggKind::Assign.per_cpu());
     }
 }
+
+#[cfg(test)]
+mod agg_kind_tests {
+    use super::*;
+
+    #[test]
+    fn tseries_and_lhist_params_round_trip_and_resolve() {
+        let ts = AggKind::Tseries {
+            interval_ns: 100_000_000,
+            num_intervals: 5,
+            agg: TseriesAgg::Min,
+        };
+        let lp = AggKind::LhistParam {
+            min: Bound::Const(0),
+            max: Bound::Param(1),
+            step: Bound::Param(0),
+        };
+        for a in [ts, lp] {
+            let json = serde_json::to_string(&a).unwrap();
+            assert_eq!(serde_json::from_str::<AggKind>(&json).unwrap(), a);
+            assert!(a.bucketed());
+        }
+        assert_eq!(
+            ts.slot_size(&Ty::Int {
+                size: 8,
+                signed: true
+            }),
+            24
+        );
+        let params = [Some(10), Some(100)];
+        assert_eq!(
+            lp.resolve(|i| params[i as usize]),
+            Some(AggKind::Lhist {
+                min: 0,
+                max: 100,
+                step: 10
+            })
+        );
+        assert_eq!(lp.resolve(|_| None), None);
+        assert_eq!(ts.resolve(|_| None), Some(ts));
+        assert_eq!(TseriesAgg::from_name("avg"), Some(TseriesAgg::Avg));
+        assert_eq!(TseriesAgg::from_name("last"), None);
+    }
+}
