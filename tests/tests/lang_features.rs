@@ -193,6 +193,14 @@ fn tseries_arguments_are_checked() {
         err.contains("tseries() expects one of the following aggregation functions"),
         "{err}"
     );
+    let err = compile_errors(
+        "tseries_bounds",
+        r#"BEGIN { @ = tseries(1, 1s, 5); @ = tseries(1, 1s, 5, "avg"); }"#,
+    );
+    assert!(
+        err.contains("Different tseries bounds in a single map unsupported"),
+        "{err}"
+    );
     let err = compile_errors("tseries_arity", "BEGIN { @ = tseries(1, 1s); }");
     assert!(
         err.contains("tseries() takes 3 or 4 arguments, got 2"),
