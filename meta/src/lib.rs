@@ -220,6 +220,10 @@ pub enum StackMode {
     Perf,
     /// The address alone, in hex.
     Raw,
+    /// `ustack(build_id)`: each frame as the build id of its file (hex) and the offset
+    /// in it, or the address when the kernel found no build id. The stack lives in the
+    /// [`MapRole::BuildIdStack`] map of the same `limit`.
+    BuildId,
 }
 
 /// Bytes of a [`Ty::Stack`] value.
@@ -411,6 +415,9 @@ pub enum MapRole {
     /// A `BPF_MAP_TYPE_STACK_TRACE` map: `u32` stack id to `limit` `u64` addresses
     /// (zero after the last frame), of kernel or `user` stacks. Format 1.5.
     Stack { user: bool, limit: u32 },
+    /// The `BPF_F_STACK_BUILD_ID` stack trace map of user stacks `limit` frames deep:
+    /// `struct bpf_stack_build_id` (32 bytes) per frame.
+    BuildIdStack { limit: u32 },
     /// Array map of [`usdt::MAX_SPECS`] USDT argument specs of [`usdt::SPEC_SIZE`]
     /// bytes, indexed by the attach cookie; filled by the runtime before attaching.
     UsdtSpecs,

@@ -284,6 +284,11 @@ impl<'a> Session<'a> {
                     .maps
                     .push((user, limit, load::map_fd(&ebpf, &m.symbol)?));
             }
+            if let MapRole::BuildIdStack { limit } = m.role {
+                stacks
+                    .build_id_maps
+                    .push((limit, load::map_fd(&ebpf, &m.symbol)?));
+            }
         }
         crate::stacks::install(stacks);
         crate::fmtvals::set_strftime_formats(meta.strftime_formats.clone());

@@ -257,3 +257,21 @@ BEGIN { $val = (uint64)0x1e; $f = *(struct foo *)(&$val); print($f);
         "{out}"
     );
 }
+
+#[test]
+fn build_id_stacks() {
+    let Some(out) = stdout_of(
+        "build_id_stacks",
+        r#"BEGIN { $a = (1, ustack); $b = (1, ustack(build_id)); $c = (1, ustack(build_id, 30));
+  $d = (1, kstack); $e = (1, kstack(raw)); $f = (1, kstack(raw, 30)); printf("ok\n"); exit(); }"#,
+        &[],
+    ) else {
+        return;
+    };
+    assert!(out.contains("ok\n"), "{out}");
+    let err = compile_errors("kstack_build_id", "BEGIN { print(kstack(build_id)); }");
+    assert!(
+        err.contains("'build_id' stack mode can only be used for ustack"),
+        "{err}"
+    );
+}

@@ -330,6 +330,28 @@ impl ModuleCx<'_> {
         )
     }
 
+    /// The build-id stack trace map of user stacks `limit` frames deep (created on
+    /// first use): 32 bytes (`struct bpf_stack_build_id`) per frame.
+    pub(crate) fn build_id_stack_map(&mut self, limit: u32) -> MapId {
+        let symbol = stacks::build_id_map_symbol(limit);
+        if let Some(i) = self.maps.iter().position(|m| m.symbol == symbol) {
+            return MapId(i as u32);
+        }
+        self.add_map(
+            MapDef {
+                symbol,
+                kind: MapKind::StackTraceBuildId,
+                max_entries: stacks::STACK_MAP_ENTRIES,
+                key: Some(DataType::U32),
+                value: Some(DataType::Array {
+                    elem: Box::new(DataType::U64),
+                    len: limit * 4,
+                }),
+            },
+            MapRole::BuildIdStack { limit },
+        )
+    }
+
     pub(crate) fn start_ns(&mut self) -> GlobalId {
         self.u64_global(tracec_meta::GLOBAL_START_NS)
     }
