@@ -256,7 +256,7 @@ fn locate_messages(printfs: &mut [tracec_meta::PrintfSpec], source: &str, source
     };
     for p in printfs {
         if let Some(f) =
-            sema::calls::resolve_location(&p.format, name, |o| diag::line_col(source, o))
+            sema::calls::resolve_location_in(&p.format, name, source, |o| diag::line_col(source, o))
         {
             p.format = f;
         }

@@ -231,6 +231,10 @@ pub enum StackMode {
     Perf,
     /// The address alone, in hex.
     Raw,
+    /// `ustack(build_id)`: each frame as the build id of its file (hex) and the offset
+    /// in it, or the address when the kernel found no build id. The stack lives in the
+    /// [`MapRole::BuildIdStack`] map of the same `limit`.
+    BuildId,
 }
 
 /// Bytes of a [`Ty::Stack`] value.
@@ -302,6 +306,54 @@ pub enum AggKind {
     /// below `min`, bucket `1 + (x - min) / step` the values in range, and bucket
     /// `1 + (max - min) / step` also everything above `max`. Format 1.3.
     Lhist { min: i64, max: i64, step: i64 },
+    /// `tseries(x, interval_ns, num_intervals[, agg])`: per-CPU
+    /// `{ i64 value; u64 meta; u64 epoch; }`, one map entry per bucket: the key is as
+    /// for [`AggKind::Hist`], the bucket index is `epoch % num_intervals` where `epoch`
+    /// is `bpf_ktime_get_tai_ns() / interval_ns`. `meta` is the write time (no `agg`),
+    /// the count (`avg`) or 1 once set (`min`, `max`).
+    Tseries {
+        interval_ns: u64,
+        num_intervals: u64,
+        agg: TseriesAgg,
+    },
+    /// `lhist(x, min, max, step)` with bounds read from parameters (`lhist(x, $1, $2,
+    /// $3)`): stored as [`AggKind::Lhist`]; the runtime turns it into one once it knows
+    /// the parameters ([`AggKind::resolve`]).
+    LhistParam { min: Bound, max: Bound, step: Bound },
+}
+
+/// A bound of an aggregation: a constant, or the integer parameter
+/// `Metadata::params[i]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Bound {
+    Const(i64),
+    Param(u32),
+}
+
+/// How `tseries` combines the values written in one interval.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TseriesAgg {
+    /// The last value written.
+    Last,
+    Avg,
+    Max,
+    Min,
+    Sum,
+}
+
+impl TseriesAgg {
+    /// The aggregation named by `tseries`' fourth argument.
+    pub fn from_name(name: &str) -> Option<TseriesAgg> {
+        Some(match name {
+            "avg" => TseriesAgg::Avg,
+            "max" => TseriesAgg::Max,
+            "min" => TseriesAgg::Min,
+            "sum" => TseriesAgg::Sum,
+            _ => return None,
+        })
+    }
 }
 
 impl AggKind {
@@ -315,11 +367,35 @@ impl AggKind {
             AggKind::Assign => value.size(),
             AggKind::Count | AggKind::Sum | AggKind::Hist { .. } | AggKind::Lhist { .. } => 8,
             AggKind::Min | AggKind::Max | AggKind::Avg | AggKind::Stats => 16,
+            AggKind::Tseries { .. } => 24,
+            AggKind::LhistParam { .. } => 8,
         }
     }
-    /// Whether the map key ends with a `u64` bucket index (hist, lhist).
+    /// [`AggKind::LhistParam`] as the [`AggKind::Lhist`] it is for the parameter values
+    /// `param` returns (`None`: not an integer parameter); other kinds unchanged.
+    pub fn resolve(self, param: impl Fn(u32) -> Option<i64>) -> Option<AggKind> {
+        let AggKind::LhistParam { min, max, step } = self else {
+            return Some(self);
+        };
+        let value = |b: Bound| match b {
+            Bound::Const(v) => Some(v),
+            Bound::Param(i) => param(i),
+        };
+        Some(AggKind::Lhist {
+            min: value(min)?,
+            max: value(max)?,
+            step: value(step)?,
+        })
+    }
+    /// Whether the map key ends with a `u64` bucket index (hist, lhist, tseries).
     pub fn bucketed(self) -> bool {
-        matches!(self, AggKind::Hist { .. } | AggKind::Lhist { .. })
+        matches!(
+            self,
+            AggKind::Hist { .. }
+                | AggKind::Lhist { .. }
+                | AggKind::Tseries { .. }
+                | AggKind::LhistParam { .. }
+        )
     }
 }
 
@@ -350,6 +426,9 @@ pub enum MapRole {
     /// A `BPF_MAP_TYPE_STACK_TRACE` map: `u32` stack id to `limit` `u64` addresses
     /// (zero after the last frame), of kernel or `user` stacks. Format 1.5.
     Stack { user: bool, limit: u32 },
+    /// The `BPF_F_STACK_BUILD_ID` stack trace map of user stacks `limit` frames deep:
+    /// `struct bpf_stack_build_id` (32 bytes) per frame.
+    BuildIdStack { limit: u32 },
     /// Array map of [`usdt::MAX_SPECS`] USDT argument specs of [`usdt::SPEC_SIZE`]
     /// bytes, indexed by the attach cookie; filled by the runtime before attaching.
     UsdtSpecs,
@@ -931,5 +1010,49 @@ mod tests {
         assert_eq!(t.size(), 24);
         assert_eq!(AggKind::Avg.slot_size(&t), 16);
         assert!(!AggKind::Assign.per_cpu());
+    }
+}
+
+#[cfg(test)]
+mod agg_kind_tests {
+    use super::*;
+
+    #[test]
+    fn tseries_and_lhist_params_round_trip_and_resolve() {
+        let ts = AggKind::Tseries {
+            interval_ns: 100_000_000,
+            num_intervals: 5,
+            agg: TseriesAgg::Min,
+        };
+        let lp = AggKind::LhistParam {
+            min: Bound::Const(0),
+            max: Bound::Param(1),
+            step: Bound::Param(0),
+        };
+        for a in [ts, lp] {
+            let json = serde_json::to_string(&a).unwrap();
+            assert_eq!(serde_json::from_str::<AggKind>(&json).unwrap(), a);
+            assert!(a.bucketed());
+        }
+        assert_eq!(
+            ts.slot_size(&Ty::Int {
+                size: 8,
+                signed: true
+            }),
+            24
+        );
+        let params = [Some(10), Some(100)];
+        assert_eq!(
+            lp.resolve(|i| params[i as usize]),
+            Some(AggKind::Lhist {
+                min: 0,
+                max: 100,
+                step: 10
+            })
+        );
+        assert_eq!(lp.resolve(|_| None), None);
+        assert_eq!(ts.resolve(|_| None), Some(ts));
+        assert_eq!(TseriesAgg::from_name("avg"), Some(TseriesAgg::Avg));
+        assert_eq!(TseriesAgg::from_name("last"), None);
     }
 }

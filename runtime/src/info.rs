@@ -165,6 +165,11 @@ pub fn collect(obj: &Object) -> Result<Info, String> {
                     None,
                     None,
                 ),
+                MapRole::BuildIdStack { limit } => (
+                    format!("user stacks with build ids ({limit} frames)"),
+                    None,
+                    None,
+                ),
                 MapRole::UsdtSpecs => ("usdt argument specs (filled at attach)".into(), None, None),
             };
             MapInfo {
@@ -287,7 +292,8 @@ fn agg_name(a: AggKind) -> &'static str {
         AggKind::Avg => "avg",
         AggKind::Stats => "stats",
         AggKind::Hist { .. } => "hist",
-        AggKind::Lhist { .. } => "lhist",
+        AggKind::Lhist { .. } | AggKind::LhistParam { .. } => "lhist",
+        AggKind::Tseries { .. } => "tseries",
     }
 }
 

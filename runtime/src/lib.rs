@@ -17,6 +17,7 @@
 //!   mapped to script lines ([`verifier_log`], [`elfview`], [`btf`]);
 //! * [`info`]: `--info`, what an object is and needs, from the ELF alone ([`names`]).
 
+pub mod agg_bounds;
 pub mod bench;
 pub mod btf;
 pub mod calls;

@@ -77,7 +77,11 @@ impl UserMap {
         };
         match self.agg {
             AggKind::Assign => Value::decode(&self.value, raw),
-            AggKind::Count | AggKind::Sum | AggKind::Hist { .. } | AggKind::Lhist { .. } => {
+            AggKind::Count
+            | AggKind::Sum
+            | AggKind::Hist { .. }
+            | AggKind::Lhist { .. }
+            | AggKind::LhistParam { .. } => {
                 let mut total = 0u64;
                 for slot in slots() {
                     total = total.wrapping_add(word(slot, 0)?);
@@ -110,6 +114,8 @@ impl UserMap {
                 }
                 Some(int(best.unwrap_or(0)))
             }
+            // A bucket of a time series is no single value (see `print::tseries`).
+            AggKind::Tseries { .. } => None,
             AggKind::Avg | AggKind::Stats => {
                 let (total, count) = self.total_count(raw)?;
                 Some(if count == 0 {

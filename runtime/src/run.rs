@@ -120,6 +120,7 @@ fn run_object(obj: &Object, opts: &Options) -> Result<i32, Error> {
         )));
     }
     let params = params::resolve(&obj.meta.params, &opts.args)?;
+    crate::agg_bounds::install(&obj.meta, &params)?;
     preconditions(&obj.meta)?;
     let out = match &opts.output {
         Some(p) => Output::file(p)
@@ -323,6 +324,11 @@ impl<'a> Session<'a> {
                 stacks
                     .maps
                     .push((user, limit, load::map_fd(&ebpf, &m.symbol)?));
+            }
+            if let MapRole::BuildIdStack { limit } = m.role {
+                stacks
+                    .build_id_maps
+                    .push((limit, load::map_fd(&ebpf, &m.symbol)?));
             }
         }
         crate::stacks::install(stacks);
@@ -661,7 +667,7 @@ impl<'a> Session<'a> {
             name: name.clone(),
             key: key.clone(),
             value: value.clone(),
-            agg: *agg,
+            agg: crate::agg_bounds::resolve(*agg),
         };
         Some((map, fd))
     }

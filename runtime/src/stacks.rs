@@ -15,6 +15,8 @@ use tracec_meta::StackMode;
 pub struct Stacks {
     /// `(user, limit, fd)` of every stack map.
     pub maps: Vec<(bool, u32, RawFd)>,
+    /// `(limit, fd)` of every build-id stack map (`ustack(build_id)`).
+    pub build_id_maps: Vec<(u32, RawFd)>,
     pub symbols: Symbolizer,
 }
 
@@ -78,10 +80,57 @@ pub fn frame_line(
     }
 }
 
+/// Bytes of a `struct bpf_stack_build_id`.
+const BUILD_ID_FRAME: usize = 32;
+
+/// bpftrace's lines of a build-id stack: `BUILDID 0xOFFSET` for frames the kernel found
+/// a build id for (status 1), the address in hex for the others (status 2), up to the
+/// first empty frame (status 0).
+pub fn build_id_lines(bytes: &[u8]) -> Vec<String> {
+    let mut lines = Vec::new();
+    for f in bytes.chunks_exact(BUILD_ID_FRAME) {
+        let status = read_int(f, 4, true).unwrap_or(0) as i64;
+        let addr = read_int(&f[24..], 8, false).unwrap_or(0);
+        match status {
+            1 => {
+                let id: String = f[4..24].iter().map(|b| format!("{b:02x}")).collect();
+                lines.push(format!("{id} 0x{addr:02x}"));
+            }
+            2 => lines.push(format!("{addr:x}")),
+            _ => break,
+        }
+    }
+    lines
+}
+
+fn build_id_stack(st: &Stacks, limit: u32, id: i64) -> Vec<String> {
+    let Ok(key) = u32::try_from(id) else {
+        return Vec::new();
+    };
+    let Some((_, fd)) = st.build_id_maps.iter().find(|m| m.0 == limit) else {
+        return Vec::new();
+    };
+    match sys::map_lookup(*fd, &key.to_ne_bytes(), limit as usize * BUILD_ID_FRAME) {
+        Ok(Some(bytes)) => build_id_lines(&bytes),
+        _ => Vec::new(),
+    }
+}
+
 /// Decode a stack value (`id`, `pid`) and symbolize it.
 pub fn decode(user: bool, mode: StackMode, limit: u32, bytes: &[u8]) -> Option<Value> {
     let id = read_int(bytes, 8, true)? as i64;
     let pid = read_int(bytes.get(8..)?, 8, false)? as u32;
+    if mode == StackMode::BuildId && user {
+        let lines = STACKS.with(|s| {
+            s.borrow()
+                .as_ref()
+                .map_or_else(Vec::new, |st| build_id_stack(st, limit, id))
+        });
+        return Some(Value::Stack {
+            indent: false,
+            lines,
+        });
+    }
     let lines = STACKS.with(|s| {
         let mut s = s.borrow_mut();
         let Some(st) = s.as_mut() else {
@@ -164,6 +213,24 @@ mod tests {
         assert_eq!(
             frame_line(&mut s, true, 0, StackMode::Perf, 0x10),
             "\t10 [unknown]"
+        );
+    }
+
+    #[test]
+    fn build_id_frames() {
+        let mut bytes = Vec::new();
+        let mut frame = |status: i32, id: u8, addr: u64| {
+            bytes.extend_from_slice(&status.to_le_bytes());
+            bytes.extend_from_slice(&[id; 20]);
+            bytes.extend_from_slice(&addr.to_le_bytes());
+        };
+        frame(1, 0xab, 0x5);
+        frame(2, 0, 0xffff_1234);
+        frame(0, 0, 0);
+        frame(1, 0xcd, 0x10);
+        assert_eq!(
+            build_id_lines(&bytes),
+            vec![format!("{} 0x05", "ab".repeat(20)), "ffff1234".to_string()]
         );
     }
 

@@ -263,6 +263,8 @@ impl Expander {
         self.depth += 1;
         self.block(&mut body);
         self.depth -= 1;
+        // The expansion stands where the call was (sema reports it as "expanded from").
+        body.span = call;
         Some(body)
     }
 }

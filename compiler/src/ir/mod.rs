@@ -95,6 +95,9 @@ pub enum MapKind {
     LruPerCpuHash,
     /// `BPF_MAP_TYPE_STACK_TRACE` (`kstack`, `ustack`): `u32` ids to address arrays.
     StackTrace,
+    /// `BPF_MAP_TYPE_STACK_TRACE` with `BPF_F_STACK_BUILD_ID` (`ustack(build_id)`):
+    /// `u32` ids to arrays of `struct bpf_stack_build_id`.
+    StackTraceBuildId,
 }
 
 impl MapKind {
@@ -108,7 +111,14 @@ impl MapKind {
             MapKind::RingBuf => 27,
             MapKind::LruHash => 9,
             MapKind::LruPerCpuHash => 10,
-            MapKind::StackTrace => 7,
+            MapKind::StackTrace | MapKind::StackTraceBuildId => 7,
+        }
+    }
+    /// `map_flags` of the map definition (`BPF_F_STACK_BUILD_ID` for build-id stacks).
+    pub fn map_flags(self) -> u32 {
+        match self {
+            MapKind::StackTraceBuildId => 1 << 5,
+            _ => 0,
         }
     }
     pub fn name(self) -> &'static str {
@@ -121,6 +131,7 @@ impl MapKind {
             MapKind::LruHash => "lru_hash",
             MapKind::LruPerCpuHash => "lru_percpu_hash",
             MapKind::StackTrace => "stack_trace",
+            MapKind::StackTraceBuildId => "stack_trace (build id)",
         }
     }
 }

@@ -57,7 +57,7 @@ impl Lower<'_, '_> {
     }
 
     /// A register set to 0 in `zero` and to 1 in `one`, read after both join.
-    fn bool_join(&mut self, one: BlockId, zero: BlockId) -> VReg {
+    pub(crate) fn bool_join(&mut self, one: BlockId, zero: BlockId) -> VReg {
         let r = self.b.new_vreg();
         let done = self.b.new_block();
         self.b.switch_to(one);
@@ -83,6 +83,35 @@ impl Lower<'_, '_> {
         let ne = self.b.new_block();
         let eq = self.b.new_block();
         for i in 0..limit {
+            let ca = self.byte(&sa, i);
+            let cb = self.byte(&sb, i);
+            let same = self.b.new_block();
+            self.b.branch(Cond::Ne, ca, Operand::Reg(cb), ne, same);
+            self.b.switch_to(same);
+            let next = self.b.new_block();
+            self.b.branch(Cond::Eq, ca, Operand::Imm(0), eq, next);
+            self.b.switch_to(next);
+        }
+        self.b.jump(eq);
+        self.bool_join(ne, eq)
+    }
+
+    /// `strncmp(a, b, n)` with `n` read at run time: the bytes of the longer buffer are
+    /// compared while their index is below `n`.
+    pub(crate) fn strncmp_param(&mut self, a: &TExpr, b: &TExpr, n: &TExpr) -> VReg {
+        let limit = str_size(a).max(str_size(b));
+        let n = self.int(n);
+        let n = self.reg(n);
+        let sa = self.str_val(a);
+        let sb = self.str_val(b);
+        let ne = self.b.new_block();
+        let eq = self.b.new_block();
+        for i in 0..limit {
+            let go = self.b.new_block();
+            // Signed: a negative length compares nothing, like 0.
+            self.b
+                .branch(Cond::Sle, n, Operand::Imm(i64::from(i)), eq, go);
+            self.b.switch_to(go);
             let ca = self.byte(&sa, i);
             let cb = self.byte(&sb, i);
             let same = self.b.new_block();

@@ -1,5 +1,6 @@
 //! `&$var` and `*ptr` (see `sema::deref`).
 
+use super::expr::Mem;
 use super::{Lower, VarLoc};
 use crate::ir::{Base, Helper, Operand, VReg, Width};
 use crate::sema::types::{TExpr, VarId};
@@ -19,6 +20,35 @@ impl Lower<'_, '_> {
                 self.b.slot_addr(slot, 0)
             }
             None => self.b.imm(0),
+        }
+    }
+
+    /// `*ptr` of a tuple or formatted value: its `size` bytes copied into a zeroed
+    /// temporary (a failed read leaves zeros).
+    pub(crate) fn deref_mem(&mut self, ptr: &TExpr, size: u32, user: bool) -> Mem {
+        let p = self.int(ptr);
+        let p = self.reg(p);
+        let padded = size.div_ceil(8) * 8;
+        let slot = self.b.temp_slot(padded);
+        self.b.zero(slot, 0, padded);
+        let dst = self.b.slot_addr(slot, 0);
+        let helper = if user {
+            Helper::ProbeReadUser
+        } else {
+            Helper::ProbeReadKernel
+        };
+        self.b.call_void(
+            helper,
+            vec![
+                Operand::Reg(dst),
+                Operand::Imm(i64::from(size)),
+                Operand::Reg(p),
+            ],
+        );
+        Mem {
+            base: Base::Slot(slot),
+            offset: 0,
+            size: padded,
         }
     }
 

@@ -166,6 +166,10 @@ impl Lower<'_, '_> {
             }
             TExprKind::Bswap { expr, bytes } => Operand::Reg(self.bswap(expr, *bytes)),
             TExprKind::StrNcmp { lhs, rhs, n } => Operand::Reg(self.strncmp(lhs, rhs, *n)),
+            TExprKind::BufEq { negate, lhs, rhs } => Operand::Reg(self.buf_eq(lhs, rhs, *negate)),
+            TExprKind::StrNcmpParam { lhs, rhs, n } => {
+                Operand::Reg(self.strncmp_param(lhs, rhs, n))
+            }
             TExprKind::StrContains { hay, needle } => Operand::Reg(self.strcontains(hay, needle)),
             TExprKind::StrLen(s) => Operand::Reg(self.strlen(s)),
             TExprKind::Stdlib(x) => self.stdlib_int(x),
@@ -179,7 +183,9 @@ impl Lower<'_, '_> {
             TExprKind::Tuple(_)
             | TExprKind::Stack(_)
             | TExprKind::Sym { .. }
-            | TExprKind::FmtValue(_) => Operand::Imm(0),
+            | TExprKind::FmtValue(_)
+            | TExprKind::DerefMem { .. }
+            | TExprKind::StructValue { .. } => Operand::Imm(0),
             TExprKind::SymbolAddr(i) => Operand::Reg(self.symbol_addr(*i)),
             TExprKind::HasKey { map, keys } => Operand::Reg(self.has_key(*map, keys)),
             TExprKind::MapLen(map) => Operand::Reg(self.map_len(*map)),
@@ -303,6 +309,18 @@ impl Lower<'_, '_> {
             }),
             TExprKind::MapRead { map, keys } => {
                 StrVal::Mem(self.map_read_str(*map, keys, size, Some(e.span)))
+            }
+            TExprKind::StructValue {
+                ptr,
+                user,
+                size,
+                members,
+            } => match e.ty {
+                Type::Tuple(t) => StrVal::Mem(self.struct_value(ptr, *user, *size, members, t)),
+                _ => StrVal::Lit(Vec::new()),
+            },
+            TExprKind::DerefMem { ptr, size, user } => {
+                StrVal::Mem(self.deref_mem(ptr, *size, *user))
             }
             TExprKind::Param(p) if e.ty.is_str() => self.param_str(*p),
             TExprKind::Block { stmts, value } => {

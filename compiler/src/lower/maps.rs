@@ -65,7 +65,7 @@ impl Lower<'_, '_> {
     }
 
     /// `map_lookup_elem(&map, &key)`: a possibly-null pointer to the value.
-    fn lookup(&mut self, map: MapIdx, key: Slot) -> VReg {
+    pub(super) fn lookup(&mut self, map: MapIdx, key: Slot) -> VReg {
         let m = self.b.map_addr(MapId(map.0));
         let k = self.b.slot_addr(key, 0);
         self.b.call(
@@ -75,11 +75,11 @@ impl Lower<'_, '_> {
     }
 
     /// Branch on a lookup result: `found` when non-null, `missing` otherwise.
-    fn on_found(&mut self, p: VReg, found: BlockId, missing: BlockId) {
+    pub(super) fn on_found(&mut self, p: VReg, found: BlockId, missing: BlockId) {
         self.b.branch(Cond::Eq, p, Operand::Imm(0), missing, found);
     }
 
-    fn update(&mut self, map: MapIdx, key: Slot, value: Slot) {
+    pub(super) fn update(&mut self, map: MapIdx, key: Slot, value: Slot) {
         let m = self.b.map_addr(MapId(map.0));
         let k = self.b.slot_addr(key, 0);
         let v = self.b.slot_addr(value, 0);
@@ -250,6 +250,16 @@ impl Lower<'_, '_> {
             MapValue::Lhist { x, min, max, step } => {
                 self.lhist_add(map, keys, x, *min, *max, *step)
             }
+            MapValue::LhistParam { x, bounds } => {
+                let [min, max, step] = &**bounds;
+                self.lhist_param_add(map, keys, x, [min, max, step])
+            }
+            MapValue::Tseries {
+                x,
+                interval_ns,
+                num_intervals,
+                agg,
+            } => self.tseries_set(map, keys, x, *interval_ns, *num_intervals, *agg),
             MapValue::Avg(e) | MapValue::Stats(e) => {
                 let x = self.int(e);
                 let x = self.reg(x);

@@ -7,6 +7,7 @@
 //! record. Temporaries are scoped to a statement so their slots are reused.
 
 mod agg_read;
+mod buf_cmp;
 mod builtins;
 mod calls;
 mod control;
@@ -28,6 +29,8 @@ mod stacks;
 mod stdlib;
 mod stmt;
 mod str_index;
+mod struct_value;
+mod tseries;
 mod tuple;
 mod usdt;
 
@@ -209,6 +212,7 @@ fn user_map(m: &MapInfo, decl: Option<&DeclaredMap>, default_size: u32) -> (MapD
                     pair(&format!("{}_avg", m.symbol), "total", "count")
                 }
                 AggKind::Hist { .. } | AggKind::Lhist { .. } => DataType::U64,
+                AggKind::Tseries { .. } => tseries::value_type(&m.symbol),
                 _ => DataType::Int { size: 8, signed },
             };
             let map_kind = if lru {
@@ -348,6 +352,28 @@ impl ModuleCx<'_> {
                 }),
             },
             MapRole::Stack { user, limit },
+        )
+    }
+
+    /// The build-id stack trace map of user stacks `limit` frames deep (created on
+    /// first use): 32 bytes (`struct bpf_stack_build_id`) per frame.
+    pub(crate) fn build_id_stack_map(&mut self, limit: u32) -> MapId {
+        let symbol = stacks::build_id_map_symbol(limit);
+        if let Some(i) = self.maps.iter().position(|m| m.symbol == symbol) {
+            return MapId(i as u32);
+        }
+        self.add_map(
+            MapDef {
+                symbol,
+                kind: MapKind::StackTraceBuildId,
+                max_entries: stacks::STACK_MAP_ENTRIES,
+                key: Some(DataType::U32),
+                value: Some(DataType::Array {
+                    elem: Box::new(DataType::U64),
+                    len: limit * 4,
+                }),
+            },
+            MapRole::BuildIdStack { limit },
         )
     }
 

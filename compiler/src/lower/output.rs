@@ -34,6 +34,47 @@ impl Lower<'_, '_> {
         self.bucket_add(map, keys, bucket);
     }
 
+    /// `@m[keys] = lhist(x, min, max, step)` with bounds read at run time: the bucket
+    /// as [`Lower::linear_bucket`] computes it. A step of 0 (refused by `tracerun`
+    /// before loading) would divide by zero, which BPF defines as 0.
+    pub(crate) fn lhist_param_add(
+        &mut self,
+        map: MapIdx,
+        keys: &[TExpr],
+        x: &TExpr,
+        bounds: [&TExpr; 3],
+    ) {
+        let v = self.int(x);
+        let n = self.reg(v);
+        let [min, max, step] = bounds.map(|b| {
+            let o = self.int(b);
+            self.reg(o)
+        });
+        let r = self.b.imm(0);
+        let ge_min = self.b.new_block();
+        let above = self.b.new_block();
+        let within = self.b.new_block();
+        let done = self.b.new_block();
+        self.b.branch(Cond::Slt, n, Operand::Reg(min), done, ge_min);
+        self.b.switch_to(ge_min);
+        self.b
+            .branch(Cond::Sgt, n, Operand::Reg(max), above, within);
+        self.b.switch_to(above);
+        let span = self.b.binary(BinOp::Sub, max, Operand::Reg(min));
+        let q = self.b.binary(BinOp::UDiv, span, Operand::Reg(step));
+        let q1 = self.b.binary(BinOp::Add, q, Operand::Imm(1));
+        self.b.mov(r, Operand::Reg(q1));
+        self.b.jump(done);
+        self.b.switch_to(within);
+        let d = self.b.binary(BinOp::Sub, n, Operand::Reg(min));
+        let q = self.b.binary(BinOp::UDiv, d, Operand::Reg(step));
+        let q1 = self.b.binary(BinOp::Add, q, Operand::Imm(1));
+        self.b.mov(r, Operand::Reg(q1));
+        self.b.jump(done);
+        self.b.switch_to(done);
+        self.bucket_add(map, keys, r);
+    }
+
     /// Count one in bucket `bucket` of `@m[keys]`.
     fn bucket_add(&mut self, map: MapIdx, keys: &[TExpr], bucket: VReg) {
         let key = self.key(map, keys);

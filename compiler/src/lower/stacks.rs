@@ -17,10 +17,19 @@ pub(crate) fn map_symbol(user: bool, limit: u32) -> String {
     format!("stack_{}{limit}", if user { "u" } else { "k" })
 }
 
+/// The ELF symbol of the build-id stack map of user stacks `limit` frames deep.
+pub(crate) fn build_id_map_symbol(limit: u32) -> String {
+    format!("stack_b{limit}")
+}
+
 impl Lower<'_, '_> {
     /// Write the current stack of kind `s` into `dst` (16 bytes: id, pid).
     pub(crate) fn stack_into(&mut self, s: StackTy, dst: Mem) {
-        let map = self.m.stack_map(s.user, s.limit);
+        let map = if s.mode == tracec_meta::StackMode::BuildId && s.user {
+            self.m.build_id_stack_map(s.limit)
+        } else {
+            self.m.stack_map(s.user, s.limit)
+        };
         let ctx = self.b.ctx();
         let m = self.b.map_addr(map);
         let flags = if s.user { BPF_F_USER_STACK } else { 0 };

@@ -80,6 +80,8 @@ impl Lower<'_, '_> {
                 | TExprKind::MapRead { .. }
                 | TExprKind::TupleGet { .. }
                 | TExprKind::Block { .. }
+                | TExprKind::DerefMem { .. }
+                | TExprKind::StructValue { .. }
         );
         let src = match self.str_val(e) {
             StrVal::Mem(m) if from_mem => m,

@@ -340,6 +340,9 @@ impl<'a> Writer<'a> {
             member("value", self.btf.ptr(v));
         }
         member("max_entries", self.btf.map_attr(m.max_entries));
+        if m.kind.map_flags() != 0 {
+            member("map_flags", self.btf.map_attr(m.kind.map_flags()));
+        }
         let size = members.len() as u32 * 8;
         Ok(self.btf.add(BtfType::Struct {
             name: String::new(),

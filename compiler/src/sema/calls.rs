@@ -41,16 +41,47 @@ pub fn resolve_location(
     name: &str,
     line_col: impl Fn(u32) -> (u32, u32),
 ) -> Option<String> {
+    resolve_location_in(format, name, "", line_col)
+}
+
+/// [`resolve_location`], followed (when the call came from macro expansions and
+/// `source` is the script) by bpftrace's `NAME:L:C-C: LEVEL: expanded from` note, the
+/// source line and `~` under each macro call, innermost first.
+pub fn resolve_location_in(
+    format: &str,
+    name: &str,
+    source: &str,
+    line_col: impl Fn(u32) -> (u32, u32),
+) -> Option<String> {
     let rest = format.strip_prefix(LOCATION_MARK)?;
     let (head, body) = rest.split_once('\0')?;
     let mut parts = head.splitn(3, ':');
     let start: u32 = parts.next()?.parse().ok()?;
     let end: u32 = parts.next()?.parse().ok()?;
-    let level = parts.next()?;
+    let mut chain = parts.next()?.split('|');
+    let level = chain.next()?;
     let (line, col) = line_col(start);
     let (_, end_col) = line_col(end);
     let name = name.replace('%', "%%");
-    Some(format!("{name}:{line}:{col}-{end_col}: {level}: {body}"))
+    let mut out = format!("{name}:{line}:{col}-{end_col}: {level}: {body}");
+    for site in chain {
+        let Some((s, e)) = site.split_once('-') else {
+            continue;
+        };
+        let (Ok(s), Ok(e)) = (s.parse::<u32>(), e.parse::<u32>()) else {
+            continue;
+        };
+        let (line, col) = line_col(s);
+        let (_, end_col) = line_col(e);
+        let text = source.lines().nth(line as usize - 1).unwrap_or("");
+        let marks = " ".repeat(col as usize - 1)
+            + &"~".repeat((end_col.saturating_sub(col) as usize).max(1));
+        out.push_str(&format!(
+            "{name}:{line}:{col}-{end_col}: {level}: expanded from\n{}\n{marks}\n",
+            text.replace('%', "%%")
+        ));
+    }
+    Some(out)
 }
 
 /// The default format of `time()`.
@@ -281,11 +312,30 @@ impl Checker {
         let n = match args[2].kind {
             ExprKind::Int(n) => n.min(u64::from(u32::MAX)) as u32,
             _ => {
-                self.error(
-                    args[2].span,
-                    "strncmp(): the length must be an integer literal",
-                );
-                return poisoned(span);
+                // A positional parameter is known only at run time here.
+                let n = self.expr(cx, &args[2]);
+                if n.ty == Type::Unknown {
+                    return poisoned(span);
+                }
+                if !super::unroll_param::is_param(&n) {
+                    self.error(
+                        args[2].span,
+                        "strncmp(): the length must be an integer literal",
+                    );
+                    return poisoned(span);
+                }
+                let (Some(a), Some(b)) = (a, b) else {
+                    return poisoned(span);
+                };
+                return TExpr {
+                    kind: TExprKind::StrNcmpParam {
+                        lhs: Box::new(a),
+                        rhs: Box::new(b),
+                        n: Box::new(n),
+                    },
+                    ty: Type::U64,
+                    span,
+                };
             }
         };
         let (Some(a), Some(b)) = (a, b) else {
@@ -456,8 +506,14 @@ impl Checker {
         let Some(spec) = self.printfs.get(id as usize).cloned() else {
             return id;
         };
+        let chain: String = self
+            .expansions
+            .iter()
+            .rev()
+            .map(|s| format!("|{}-{}", s.start, s.end))
+            .collect();
         let mut format = format!(
-            "{LOCATION_MARK}{}:{}:{level}\0{}",
+            "{LOCATION_MARK}{}:{}:{level}{chain}\0{}",
             span.start, span.end, spec.format
         );
         if !format.ends_with('\n') {

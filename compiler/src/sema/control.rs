@@ -226,6 +226,19 @@ impl Checker {
         value: &ast::Expr,
         span: Span,
     ) -> TExpr {
+        let expanded = self.enter_expansion(span, stmts.iter().map(|s| s.span).chain([value.span]));
+        let v = self.block_expr_inner(cx, stmts, value, span);
+        self.leave_expansion(expanded);
+        v
+    }
+
+    fn block_expr_inner(
+        &mut self,
+        cx: &mut ProbeCx,
+        stmts: &[ast::Stmt],
+        value: &ast::Expr,
+        span: Span,
+    ) -> TExpr {
         cx.vars.push_scope();
         let mut out = Vec::new();
         for s in stmts {

@@ -28,6 +28,8 @@ impl Checker {
             Type::Int { .. } | Type::Bool => Pointee::Sized { size: 8 },
             Type::Ptr { .. } => Pointee::Ptr,
             Type::Str { .. } => Pointee::Char,
+            Type::Tuple(t) => Pointee::Tuple(t),
+            Type::Fmt(f) => Pointee::Fmt(f),
             Type::Unknown => return poisoned(span),
             other => {
                 self.error(
@@ -61,6 +63,25 @@ impl Checker {
             }
             return poisoned(span);
         };
+        let whole = match to {
+            Pointee::Tuple(t) => Some((t.size, Type::Tuple(t))),
+            Pointee::Fmt(f) => Some((f.size(), Type::Fmt(f))),
+            _ => None,
+        };
+        if let Pointee::Kernel { id } = to {
+            return self.struct_value(ptr, id, user, span);
+        }
+        if let Some((size, ty)) = whole {
+            return TExpr {
+                kind: TExprKind::DerefMem {
+                    ptr: Box::new(ptr),
+                    size,
+                    user,
+                },
+                ty,
+                span,
+            };
+        }
         let (size, signed, ty) = match to {
             Pointee::Char => (1, true, Type::I64),
             Pointee::Sized { size } => (size, true, Type::I64),
@@ -72,7 +93,7 @@ impl Checker {
                     to: Pointee::Other,
                 },
             ),
-            Pointee::Kernel { .. } | Pointee::Other => {
+            Pointee::Kernel { .. } | Pointee::Other | Pointee::Tuple(_) | Pointee::Fmt(_) => {
                 self.error(
                     span,
                     "cannot dereference this pointer: only integer pointers (int8 * .. int64 *) and pointers to pointers can be read with '*'; use -> for struct fields",

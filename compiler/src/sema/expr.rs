@@ -404,7 +404,7 @@ impl Checker {
         }
         let ty = match op {
             UnaryOp::Neg => Type::I64,
-            UnaryOp::LogNot => Type::U64,
+            UnaryOp::LogNot => Type::Bool,
             UnaryOp::BitNot => match t.ty {
                 Type::Ptr { .. } => Type::U64,
                 other => other,
@@ -457,7 +457,7 @@ impl Checker {
                 } else {
                     a != 0 || b != 0
                 };
-                return int(v as i64, Type::U64, span);
+                return int(v as i64, Type::Bool, span);
             }
             return TExpr {
                 kind: TExprKind::Logic {
@@ -465,7 +465,7 @@ impl Checker {
                     lhs: Box::new(lhs),
                     rhs: Box::new(rhs),
                 },
-                ty: Type::U64,
+                ty: Type::Bool,
                 span,
             };
         }
@@ -577,6 +577,18 @@ impl Checker {
             }
         }
         match (lhs.ty, rhs.ty) {
+            (
+                Type::Fmt(tracec_meta::FmtKind::Buf { .. }),
+                Type::Fmt(tracec_meta::FmtKind::Buf { .. }),
+            ) if matches!(op, BinOp::Eq | BinOp::Ne) => TExpr {
+                kind: TExprKind::BufEq {
+                    negate: op == BinOp::Ne,
+                    lhs: Box::new(lhs),
+                    rhs: Box::new(rhs),
+                },
+                ty: Type::Bool,
+                span,
+            },
             (Type::Str { .. }, Type::Str { .. }) => {
                 let negate = match op {
                     BinOp::Eq => false,
@@ -593,7 +605,7 @@ impl Checker {
                     }
                 };
                 if let (TExprKind::Str(a), TExprKind::Str(b)) = (&lhs.kind, &rhs.kind) {
-                    return int(((a == b) != negate) as i64, Type::U64, span);
+                    return int(((a == b) != negate) as i64, Type::Bool, span);
                 }
                 TExpr {
                     kind: TExprKind::StrEq {
@@ -601,7 +613,7 @@ impl Checker {
                         lhs: Box::new(lhs),
                         rhs: Box::new(rhs),
                     },
-                    ty: Type::U64,
+                    ty: Type::Bool,
                     span,
                 }
             }
@@ -640,7 +652,7 @@ impl Checker {
                         Cond::Uge => ux >= uy,
                         Cond::Set => x & y != 0,
                     };
-                    return int(v as i64, Type::U64, span);
+                    return int(v as i64, Type::Bool, span);
                 }
                 TExpr {
                     kind: TExprKind::Cmp {
@@ -648,7 +660,7 @@ impl Checker {
                         lhs: Box::new(lhs),
                         rhs: Box::new(rhs),
                     },
-                    ty: Type::U64,
+                    ty: Type::Bool,
                     span,
                 }
             }

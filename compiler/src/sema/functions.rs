@@ -46,10 +46,24 @@ pub fn lookup(name: &str) -> Option<Func> {
             max: 0,
             step: 0,
         }),
+        "tseries" => Func::Agg(AggKind::Tseries {
+            interval_ns: 0,
+            num_intervals: 0,
+            agg: tracec_meta::TseriesAgg::Last,
+        }),
         "print" => Func::Print,
         "zero" => Func::Zero,
         _ => return None,
     })
+}
+
+/// A string literal as written, or as a macro without statements expands to it
+/// (`macro fmt() { "hi" }`: `{ "hi" }`).
+fn literal_of(e: &ast::Expr) -> &ast::Expr {
+    match &e.kind {
+        ExprKind::Block { stmts, value } if stmts.is_empty() => literal_of(value),
+        _ => e,
+    }
 }
 
 pub(super) fn arity_error(name: &str, want: &str, got: usize) -> String {
@@ -201,7 +215,7 @@ impl Checker {
             self.error(span, "printf() needs a format string");
             return bad;
         };
-        let ExprKind::Str(format) = &first.kind else {
+        let ExprKind::Str(format) = &literal_of(first).kind else {
             self.error(first.span, "printf: the format must be a string literal");
             return bad;
         };
@@ -405,6 +419,9 @@ impl Checker {
         args: &[ast::Expr],
         span: Span,
     ) -> Option<(MapValue, MapValueType)> {
+        if matches!(kind, AggKind::Tseries { .. }) {
+            return self.tseries_value(cx, name, args, span);
+        }
         if matches!(
             kind,
             AggKind::Stats | AggKind::Hist { .. } | AggKind::Lhist { .. }

@@ -73,7 +73,8 @@ fn agg_name(kind: AggKind) -> &'static str {
         AggKind::Avg => "avg()",
         AggKind::Stats => "stats()",
         AggKind::Hist { .. } => "hist()",
-        AggKind::Lhist { .. } => "lhist()",
+        AggKind::Lhist { .. } | AggKind::LhistParam { .. } => "lhist()",
+        AggKind::Tseries { .. } => "tseries()",
     }
 }
 
@@ -209,6 +210,15 @@ impl MapTable {
                 }
             },
             (MapValueType::Agg { kind: a, .. }, MapValueType::Agg { kind: b, .. }) if a == b => {}
+            // The same function with other bounds (bpftrace's message).
+            (MapValueType::Agg { kind: a, .. }, MapValueType::Agg { kind: b, .. })
+                if agg_name(a) == agg_name(b) =>
+            {
+                return Err(format!(
+                    "Different {} bounds in a single map unsupported",
+                    agg_name(a).trim_end_matches("()")
+                ))
+            }
             (a, b) => {
                 return Err(format!(
                     "cannot assign {} to {}, which holds {}",

@@ -21,6 +21,7 @@ pub mod debugf;
 pub mod decls;
 mod deref;
 pub mod enums;
+mod expansion;
 mod expr;
 pub mod fmtvals;
 mod for_map;
@@ -30,6 +31,7 @@ pub mod kernel;
 pub mod kernel_enum;
 #[cfg(test)]
 mod kernel_tests;
+mod lhist_param;
 mod mapfuncs;
 pub mod maps;
 mod output;
@@ -45,7 +47,9 @@ mod stdlib_str;
 pub mod stdlib_unsafe;
 mod stmt;
 mod str_index;
+pub mod struct_value;
 pub mod symbols;
+mod tseries;
 pub mod tuple;
 mod typename;
 pub mod types;
@@ -407,6 +411,9 @@ struct Checker {
     strftime_formats: Vec<String>,
     /// See [`Checked::symbol_globals`].
     symbol_globals: Vec<fmtvals::SymbolUse>,
+    /// The call sites of the macro expansions being checked, outermost first (see
+    /// `expansion.rs`).
+    expansions: Vec<ast::Span>,
 }
 
 impl Checker {

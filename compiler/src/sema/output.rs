@@ -1,6 +1,7 @@
 //! Checking `print`, `zero` and the printing aggregations `stats`, `hist` and `lhist`.
 
 use super::functions::arity_error;
+use super::lhist_param::is_positional;
 use super::types::*;
 use super::{poisoned, Checker, MapValueType, ProbeCx};
 use crate::front::ast::{self, ExprKind, Span};
@@ -97,7 +98,12 @@ impl Checker {
     }
 
     /// The aggregated integer argument of an aggregation.
-    fn agg_operand(&mut self, cx: &mut ProbeCx, name: &str, arg: &ast::Expr) -> Option<TExpr> {
+    pub(super) fn agg_operand(
+        &mut self,
+        cx: &mut ProbeCx,
+        name: &str,
+        arg: &ast::Expr,
+    ) -> Option<TExpr> {
         let x = self.expr(cx, arg);
         match x.ty {
             Type::Int { .. } | Type::Ptr { .. } => Some(x),
@@ -113,7 +119,7 @@ impl Checker {
     }
 
     /// A constant integer argument (`hist`'s bits, `lhist`'s bounds).
-    fn const_arg(
+    pub(super) fn const_arg(
         &mut self,
         cx: &mut ProbeCx,
         name: &str,
@@ -176,6 +182,11 @@ impl Checker {
                     None => 0,
                 };
                 (MapValue::Hist { x: x?, bits }, AggKind::Hist { bits })
+            }
+            _ if args[1..].iter().any(is_positional) => {
+                let value = self.lhist_param(cx, x?, &args[1..])?;
+                let kind = value.agg();
+                (value, kind)
             }
             _ => {
                 let min = self.const_arg(cx, name, "min", &args[1]);

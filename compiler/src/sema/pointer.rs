@@ -14,6 +14,8 @@ impl Checker {
             Pointee::Char | Pointee::Other => 1,
             Pointee::Ptr => 8,
             Pointee::Sized { size } => size.max(1),
+            Pointee::Tuple(t) => t.size.max(1),
+            Pointee::Fmt(f) => f.size().max(1),
             Pointee::Kernel { id } => self
                 .btf(span, "pointer arithmetic on a kernel struct")
                 .and_then(|b| b.size_of(id).ok())

@@ -12,6 +12,7 @@ pub fn stack_mode(name: &str) -> Option<StackMode> {
         "bpftrace" => StackMode::Bpftrace,
         "perf" => StackMode::Perf,
         "raw" => StackMode::Raw,
+        "build_id" => StackMode::BuildId,
         _ => return None,
     })
 }
@@ -22,7 +23,11 @@ impl Checker {
     pub(super) fn stack_expr(&mut self, name: &str, args: &[ast::Expr], span: Span) -> TExpr {
         let mut st = StackTy {
             user: name == "ustack",
-            mode: self.stack_mode.unwrap_or(StackMode::Bpftrace),
+            // A `build_id` default only applies to user stacks (as in bpftrace).
+            mode: match self.stack_mode.unwrap_or(StackMode::Bpftrace) {
+                StackMode::BuildId if name != "ustack" => StackMode::Bpftrace,
+                m => m,
+            },
             limit: MAX_STACK_FRAMES,
             sym: false,
         };
@@ -46,12 +51,16 @@ impl Checker {
         if let Some(m) = mode {
             match &m.kind {
                 ExprKind::Ident(id) => match stack_mode(id) {
+                    Some(StackMode::BuildId) if !st.user => {
+                        self.error(m.span, "'build_id' stack mode can only be used for ustack");
+                        return poisoned(span);
+                    }
                     Some(sm) => st.mode = sm,
                     None => {
                         self.error(
                             m.span,
                             format!(
-                                "{name}(): unknown stack mode '{id}' (expected bpftrace, perf or raw)"
+                                "{name}(): unknown stack mode '{id}' (expected bpftrace, perf, raw or build_id)"
                             ),
                         );
                         return poisoned(span);
@@ -110,6 +119,7 @@ mod tests {
         assert_eq!(stack_mode("perf"), Some(StackMode::Perf));
         assert_eq!(stack_mode("raw"), Some(StackMode::Raw));
         assert_eq!(stack_mode("bpftrace"), Some(StackMode::Bpftrace));
-        assert_eq!(stack_mode("build_id"), None);
+        assert_eq!(stack_mode("build_id"), Some(StackMode::BuildId));
+        assert_eq!(stack_mode("build-id"), None);
     }
 }

@@ -115,7 +115,9 @@ impl Checker {
                 TStmtKind::If { cond, then, els }
             }
             StmtKind::Block(b) => {
+                let expanded = self.enter_expansion(b.span, b.stmts.iter().map(|s| s.span));
                 let inner = self.block(cx, b);
+                self.leave_expansion(expanded);
                 out.extend(inner);
                 return;
             }

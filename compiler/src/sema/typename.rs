@@ -227,7 +227,7 @@ impl Checker {
                         });
                     }
                     Pointee::Ptr => return Some(named(TypeBase::Void, 2, span)),
-                    Pointee::Other => TypeBase::Void,
+                    Pointee::Other | Pointee::Tuple(_) | Pointee::Fmt(_) => TypeBase::Void,
                 };
                 return Some(named(pointee, 1, span));
             }

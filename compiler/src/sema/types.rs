@@ -32,6 +32,10 @@ pub enum Pointee {
     Sized {
         size: u32,
     },
+    /// A script variable's tuple (`&$t`): `*` reads the whole tuple.
+    Tuple(super::tuple::TupleRef),
+    /// A script variable's formatted value (`&$u` of a `username`): `*` reads it.
+    Fmt(tracec_meta::FmtKind),
 }
 
 /// The type of a script value. Integers are 64 bits wide in registers; only their
@@ -361,6 +365,22 @@ pub enum TExprKind {
     },
     /// `&$var`: the address of the variable's storage on the stack.
     AddrOf(VarId),
+    /// `*ptr` of a pointer to a tuple or formatted value (`*&$t`): its `size` bytes,
+    /// read with `bpf_probe_read_user` (`user`) or `bpf_probe_read_kernel`; the
+    /// expression's type says what they are.
+    DerefMem {
+        ptr: Box<TExpr>,
+        size: u32,
+        user: bool,
+    },
+    /// `*ptr` of a struct pointer: the struct's `size` bytes read, then each member
+    /// (bitfields extracted) written into the record the expression's type lays out.
+    StructValue {
+        ptr: Box<TExpr>,
+        user: bool,
+        size: u32,
+        members: Vec<super::struct_value::MemberRead>,
+    },
     /// `*ptr` of an integer (or pointer) of `size` bytes, read with
     /// `bpf_probe_read_user` (`user`) or `bpf_probe_read_kernel`.
     Deref {
@@ -422,6 +442,20 @@ pub enum TExprKind {
         lhs: Box<TExpr>,
         rhs: Box<TExpr>,
         n: u32,
+    },
+    /// `strncmp(lhs, rhs, $N)`: as [`TExprKind::StrNcmp`] with the length a run-time
+    /// parameter (bpftrace substitutes it when it compiles; tracec reads it at run time).
+    StrNcmpParam {
+        lhs: Box<TExpr>,
+        rhs: Box<TExpr>,
+        n: Box<TExpr>,
+    },
+    /// `a == b` / `a != b` (`negate`) of two `buf()` values: equal when their lengths
+    /// and their bytes up to that length are.
+    BufEq {
+        negate: bool,
+        lhs: Box<TExpr>,
+        rhs: Box<TExpr>,
     },
     /// `strcontains(hay, needle)`: 1 when `needle` occurs in `hay`.
     StrContains {
@@ -501,6 +535,19 @@ pub enum MapValue {
         max: i64,
         step: i64,
     },
+    /// `lhist(x, min, max, step)` with some bounds run-time parameters: each bound is
+    /// an integer constant or a [`TExprKind::Param`] (min, max, step).
+    LhistParam {
+        x: TExpr,
+        bounds: Box<[TExpr; 3]>,
+    },
+    /// `tseries(x, interval_ns, num_intervals[, agg])`.
+    Tseries {
+        x: TExpr,
+        interval_ns: u64,
+        num_intervals: u64,
+        agg: tracec_meta::TseriesAgg,
+    },
 }
 
 impl MapValue {
@@ -518,6 +565,29 @@ impl MapValue {
                 min: *min,
                 max: *max,
                 step: *step,
+            },
+            MapValue::LhistParam { bounds, .. } => {
+                let [min, max, step] = &**bounds;
+                let bound = |e: &TExpr| match e.kind {
+                    TExprKind::Param(p) => tracec_meta::Bound::Param(p.0),
+                    TExprKind::Int(v) => tracec_meta::Bound::Const(v),
+                    _ => tracec_meta::Bound::Const(0),
+                };
+                AggKind::LhistParam {
+                    min: bound(min),
+                    max: bound(max),
+                    step: bound(step),
+                }
+            }
+            MapValue::Tseries {
+                interval_ns,
+                num_intervals,
+                agg,
+                ..
+            } => AggKind::Tseries {
+                interval_ns: *interval_ns,
+                num_intervals: *num_intervals,
+                agg: *agg,
             },
         }
     }

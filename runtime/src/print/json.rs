@@ -123,6 +123,7 @@ fn cell(c: &Cell) -> String {
             value(total)
         ),
         Cell::Hist(h) => histogram(h),
+        Cell::Tseries(ts) => super::tseries::json(ts),
     }
 }
 
@@ -155,6 +156,7 @@ pub fn map(name: &str, r: &Rendered, agg: AggKind) -> Vec<u8> {
         _ if agg == AggKind::Avg => "stats",
         Cell::Stats { .. } => "stats",
         Cell::Hist(_) => "hist",
+        Cell::Tseries(_) => "tseries",
         Cell::Value(_) => "map",
     };
     event(kind, &format!("{{{}: {data}}}", string(name.as_bytes())))

@@ -13,6 +13,7 @@
 pub mod hist;
 pub mod json;
 pub mod text;
+pub mod tseries;
 
 use crate::maps::{Entry, UserMap};
 use crate::value::{read_int, Value};
@@ -32,6 +33,8 @@ pub enum Cell {
         total: Value,
     },
     Hist(Histogram),
+    /// `tseries()`: printed as a graph over time.
+    Tseries(tseries::TimeSeries),
 }
 
 /// A whole map as printed.
@@ -111,7 +114,7 @@ impl UserMap {
         }
     }
 
-    fn key_value(&self, key: &[u8]) -> Value {
+    pub(crate) fn key_value(&self, key: &[u8]) -> Value {
         match &self.key {
             Some(k) => Value::decode(k, key).unwrap_or(Value::Str(Vec::new())),
             None => Value::Str(Vec::new()),
@@ -122,6 +125,9 @@ impl UserMap {
 /// Render a map's entries for printing; `top` 0 keeps all, `div` 0 divides by 1.
 pub fn render(map: &UserMap, entries: &[Entry], top: u64, div: u64) -> Rendered {
     let div = div.max(1);
+    if matches!(map.agg, AggKind::Tseries { .. }) {
+        return tseries::render(map, entries);
+    }
     if map.agg.bucketed() {
         return render_hist(map, entries, top, div);
     }

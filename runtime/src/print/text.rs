@@ -22,6 +22,7 @@ fn cell(c: &Cell, out: &mut Vec<u8>) {
             out.extend_from_slice(b" }");
         }
         Cell::Hist(h) => hist::text(h, out),
+        Cell::Tseries(ts) => super::tseries::text(ts, out),
     }
 }
 
@@ -43,7 +44,7 @@ pub fn key_text(key: &Value) -> Vec<u8> {
 pub fn map(name: &str, r: &Rendered) -> Vec<u8> {
     let mut out = Vec::new();
     match r {
-        Rendered::Scalar(c @ Cell::Hist(_)) => {
+        Rendered::Scalar(c @ (Cell::Hist(_) | Cell::Tseries(_))) => {
             out.extend_from_slice(name.as_bytes());
             out.extend_from_slice(b":\n");
             cell(c, &mut out);
@@ -60,7 +61,7 @@ pub fn map(name: &str, r: &Rendered) -> Vec<u8> {
                 out.extend_from_slice(name.as_bytes());
                 out.push(b'[');
                 out.extend_from_slice(&key_text(key));
-                if matches!(c, Cell::Hist(_)) {
+                if matches!(c, Cell::Hist(_) | Cell::Tseries(_)) {
                     out.extend_from_slice(b"]:\n");
                 } else {
                     out.extend_from_slice(b"]: ");

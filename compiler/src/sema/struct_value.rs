@@ -1,0 +1,132 @@
+//! `*(struct X *)p`: a whole struct read as a record value (`{ .a = 1, .b = 2 }`).
+//! Its integer, enum and pointer members become the record's fields; bitfields are
+//! extracted into fields of their declared integer type.
+
+use super::tuple;
+use super::types::*;
+use super::Checker;
+use crate::front::ast::Span;
+use crate::kbtf::{self, Kind};
+
+/// How to read one member of the struct into its record field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MemberRead {
+    /// Bit offset of the member in the struct.
+    pub bit_offset: u32,
+    /// Bitfield width; 0 for a whole member of `size` bytes.
+    pub bits: u32,
+    /// Bytes of the member's type (and of its record field).
+    pub size: u32,
+    pub signed: bool,
+}
+
+/// The value type and readable shape of a struct member, if it is a scalar.
+fn member_type(btf: &kbtf::Btf, id: u32) -> Option<(Type, u32, bool)> {
+    let rid = btf.resolve(id).ok()?;
+    let t = btf.ty(rid).ok()?;
+    match t.kind() {
+        Kind::Int => {
+            let i = t.int()?;
+            if i.bool {
+                return Some((Type::Bool, 1, false));
+            }
+            Some((
+                Type::Int {
+                    signed: i.signed,
+                    enum_id: None,
+                },
+                i.size,
+                i.signed,
+            ))
+        }
+        Kind::Enum | Kind::Enum64 => {
+            let size = btf.size_of(rid).ok()?;
+            Some((
+                Type::Int {
+                    signed: t.kind_flag(),
+                    enum_id: Some(rid),
+                },
+                size,
+                t.kind_flag(),
+            ))
+        }
+        Kind::Ptr => Some((
+            Type::Ptr {
+                user: false,
+                to: Pointee::Other,
+            },
+            8,
+            false,
+        )),
+        _ => None,
+    }
+}
+
+impl Checker {
+    /// `*ptr` of a pointer to the struct `id`.
+    pub(super) fn struct_value(&mut self, ptr: TExpr, id: u32, user: bool, span: Span) -> TExpr {
+        let Some(btf) = self.btf(span, "reading a struct") else {
+            return super::poisoned(span);
+        };
+        let Some(t) = btf.resolve(id).ok().and_then(|r| btf.ty(r).ok()) else {
+            return super::poisoned(span);
+        };
+        let name = btf.type_name(id);
+        if t.kind() != Kind::Struct {
+            self.error(
+                span,
+                format!("cannot read {name} as a value: only structs can be"),
+            );
+            return super::poisoned(span);
+        }
+        let mut fields = Vec::new();
+        let mut reads = Vec::new();
+        for m in t.members() {
+            let Some((ty, size, signed)) = member_type(&btf, m.ty) else {
+                self.error(
+                    span,
+                    format!(
+                        "cannot read {name} as a value: member '{}' is not an integer, enum or pointer",
+                        m.name
+                    ),
+                );
+                return super::poisoned(span);
+            };
+            if m.name.is_empty() {
+                self.error(
+                    span,
+                    format!("cannot read {name} as a value: it has anonymous members"),
+                );
+                return super::poisoned(span);
+            }
+            fields.push((Some(m.name.to_string()), ty, size));
+            reads.push(MemberRead {
+                bit_offset: m.bit_offset,
+                bits: m.bitfield_size,
+                size,
+                signed,
+            });
+        }
+        if fields.is_empty() {
+            self.error(
+                span,
+                format!("cannot read {name} as a value: it has no members"),
+            );
+            return super::poisoned(span);
+        }
+        let Ok(struct_size) = btf.size_of(id) else {
+            return super::poisoned(span);
+        };
+        let record = tuple::layout(fields);
+        TExpr {
+            kind: TExprKind::StructValue {
+                ptr: Box::new(ptr),
+                user,
+                size: struct_size,
+                members: reads,
+            },
+            ty: Type::Tuple(record),
+            span,
+        }
+    }
+}
