@@ -7,16 +7,37 @@ use super::{BtfError, Kind};
 /// Size of the fixed part of a type record (`name_off`, `info`, `size`/`type`).
 pub(super) const RECORD_HEADER: usize = 12;
 
-/// Endianness-aware reads from a byte slice; every read is bounds-checked.
+/// Endianness-aware reads from a byte slice; every read is bounds-checked. Positions
+/// from `ext_start` up read `ext` (the types a script appended) instead of `bytes`.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Reader<'a> {
     pub bytes: &'a [u8],
     pub big_endian: bool,
+    pub ext: &'a [u8],
+    pub ext_start: usize,
 }
 
 impl<'a> Reader<'a> {
+    /// A reader of `bytes` alone.
+    pub fn new(bytes: &'a [u8], big_endian: bool) -> Reader<'a> {
+        Reader {
+            bytes,
+            big_endian,
+            ext: &[],
+            ext_start: usize::MAX,
+        }
+    }
+
+    fn get<const N: usize>(&self, at: usize) -> Option<[u8; N]> {
+        let (bytes, at) = match at.checked_sub(self.ext_start) {
+            Some(rel) => (self.ext, rel),
+            None => (self.bytes, at),
+        };
+        bytes.get(at..at.checked_add(N)?)?.try_into().ok()
+    }
+
     pub fn u16(&self, at: usize) -> Option<u16> {
-        let b: [u8; 2] = self.bytes.get(at..at.checked_add(2)?)?.try_into().ok()?;
+        let b = self.get::<2>(at)?;
         Some(if self.big_endian {
             u16::from_be_bytes(b)
         } else {
@@ -25,7 +46,7 @@ impl<'a> Reader<'a> {
     }
 
     pub fn u32(&self, at: usize) -> Option<u32> {
-        let b: [u8; 4] = self.bytes.get(at..at.checked_add(4)?)?.try_into().ok()?;
+        let b = self.get::<4>(at)?;
         Some(if self.big_endian {
             u32::from_be_bytes(b)
         } else {
@@ -34,7 +55,7 @@ impl<'a> Reader<'a> {
     }
 
     pub fn u64(&self, at: usize) -> Option<u64> {
-        let b: [u8; 8] = self.bytes.get(at..at.checked_add(8)?)?.try_into().ok()?;
+        let b = self.get::<8>(at)?;
         Some(if self.big_endian {
             u64::from_be_bytes(b)
         } else {
@@ -66,7 +87,7 @@ pub(super) fn elf_btf_section(bytes: &[u8]) -> Result<Option<(usize, usize)>, Bt
         Some(2) => true,
         _ => return Err(bad()),
     };
-    let r = Reader { bytes, big_endian };
+    let r = Reader::new(bytes, big_endian);
     let word = |at: usize| -> Option<usize> {
         if class64 {
             usize::try_from(r.u64(at)?).ok()
@@ -133,10 +154,7 @@ pub(super) fn layout(blob: &[u8]) -> Result<Layout, BtfError> {
         Some([0xeb, 0x9f]) => true,
         _ => return Err(err("not a BTF file (bad magic)")),
     };
-    let r = Reader {
-        bytes: blob,
-        big_endian,
-    };
+    let r = Reader::new(blob, big_endian);
     let short = || err("BTF header truncated");
     if r.bytes.get(2) != Some(&1) {
         return Err(err(format!(
@@ -169,15 +187,36 @@ pub(super) fn layout(blob: &[u8]) -> Result<Layout, BtfError> {
         off == 0 || (off < strings.len() && strings[off - 1] == 0)
     };
 
-    // One pass: record offsets, check lengths and name offsets. Type references are
-    // checked in a second pass, once the number of types is known.
     let mut offsets = Vec::with_capacity(type_len / 16 + 1);
     offsets.push(0);
-    let mut at = type_start;
-    while at < type_end {
-        let id = offsets.len();
+    walk(&r, type_start, type_end, 0, &valid_name, &mut offsets)?;
+    check_references(&r, &offsets[1..], 1, offsets.len() as u32)?;
+    Ok(Layout {
+        big_endian,
+        offsets,
+        str_start,
+        str_end,
+    })
+}
+
+/// One pass over the records in `start..end` (positions of `r`): push where each
+/// starts onto `offsets` (`first_id` plus its length is the next record's id),
+/// checking lengths and
+/// name offsets. Type references are checked by [`check_references`] once the
+/// number of types is known.
+pub(super) fn walk(
+    r: &Reader,
+    start: usize,
+    end: usize,
+    first_id: usize,
+    valid_name: &dyn Fn(u32) -> bool,
+    offsets: &mut Vec<u32>,
+) -> Result<(), BtfError> {
+    let mut at = start;
+    while at < end {
+        let id = first_id + offsets.len();
         let bad = |what: &str| err(format!("BTF type {id}: {what}"));
-        if at + RECORD_HEADER > type_end {
+        if at + RECORD_HEADER > end {
             return Err(bad("record truncated"));
         }
         let name_off = r.u32(at).ok_or_else(|| bad("truncated"))?;
@@ -187,9 +226,8 @@ pub(super) fn layout(blob: &[u8]) -> Result<Layout, BtfError> {
         if !valid_name(name_off) {
             return Err(bad("name offset out of bounds"));
         }
-        let extra = kind.extra_len(vlen);
-        let end = at + RECORD_HEADER + extra;
-        if end > type_end {
+        let next = at + RECORD_HEADER + kind.extra_len(vlen);
+        if next > end {
             return Err(bad("record truncated"));
         }
         // Names inside the variable part: members, enumerators, parameters.
@@ -202,22 +240,20 @@ pub(super) fn layout(blob: &[u8]) -> Result<Layout, BtfError> {
             }
         }
         offsets.push(u32::try_from(at).map_err(|_| err("BTF file too large"))?);
-        at = end;
+        at = next;
     }
-    let layout = Layout {
-        big_endian,
-        offsets,
-        str_start,
-        str_end,
-    };
-    check_references(&r, &layout)?;
-    Ok(layout)
+    Ok(())
 }
 
-/// Every type id a record refers to is < the number of types.
-fn check_references(r: &Reader, layout: &Layout) -> Result<(), BtfError> {
-    let count = layout.offsets.len() as u32;
-    for (id, &at) in layout.offsets.iter().enumerate().skip(1) {
+/// Every type id the records at `offsets` (ids from `first_id`) refer to is < `count`.
+pub(super) fn check_references(
+    r: &Reader,
+    offsets: &[u32],
+    first_id: usize,
+    count: u32,
+) -> Result<(), BtfError> {
+    for (i, &at) in offsets.iter().enumerate() {
+        let id = first_id + i;
         let at = at as usize;
         let info = r.u32(at + 4).unwrap_or(0);
         let Some(kind) = Kind::from_raw((info >> 24) & 0x1f) else {

@@ -81,7 +81,7 @@ impl Enc {
 }
 
 /// One type of every kind; returns the blob and (name, id) pairs for the checks.
-fn sample() -> (Vec<u8>, Vec<(&'static str, u32)>) {
+pub(super) fn sample() -> (Vec<u8>, Vec<(&'static str, u32)>) {
     let mut e = Enc::new();
     let int = e.int("int", 4, true); // 1
     let uchar = e.int("unsigned char", 1, false); // 2

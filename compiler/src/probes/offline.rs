@@ -53,7 +53,7 @@ impl BtfSource {
     pub fn loaded(&self) -> Result<&Loaded, SourceError> {
         self.loaded
             .get_or_init(|| {
-                let btf = Btf::load(&self.path).map_err(|e| SourceError::Btf {
+                let btf = Btf::load_shared(&self.path).map_err(|e| SourceError::Btf {
                     path: self.path.clone(),
                     error: e.to_string(),
                 })?;

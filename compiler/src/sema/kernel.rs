@@ -77,7 +77,7 @@ impl KernelBtf {
     /// The tracepoint classes of the kernel BTF, if it can be read.
     pub(super) fn tracepoints(&mut self) -> Option<&offline::Loaded> {
         if self.tracepoints.is_none() {
-            let btf = kbtf::Btf::load(&self.path()).ok();
+            let btf = kbtf::Btf::load_shared(&self.path()).ok();
             self.tracepoints = Some(btf.map(offline::Loaded::new));
         }
         self.tracepoints.as_ref().and_then(Option::as_ref)
@@ -128,7 +128,7 @@ impl KernelBtf {
         if self.loaded.is_none() {
             let path = self.path();
             self.loaded = Some(
-                kbtf::Btf::load(&path)
+                kbtf::Btf::load_shared(&path)
                     .map(Arc::new)
                     .map_err(|e| format!("cannot read kernel BTF from {}: {e}", path.display())),
             );
