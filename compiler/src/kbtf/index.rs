@@ -53,6 +53,42 @@ pub(super) fn lookup(btf: &Btf, name: &str) -> Vec<TypeId> {
     ids
 }
 
+/// Every type id whose name starts with `prefix` (not empty), in id order.
+pub(super) fn lookup_prefix(btf: &Btf, prefix: &str) -> Vec<TypeId> {
+    let mut ids = Vec::new();
+    if prefix.is_empty() || prefix.contains('\0') {
+        return ids;
+    }
+    let mut needle = vec![0];
+    needle.extend_from_slice(prefix.as_bytes());
+    let base = btf.base_strings();
+    // Offsets (ascending) of the whole strings that start with `prefix`.
+    let mut offs: Vec<u32> = memmem::find_iter(base, &needle)
+        .filter_map(|at| u32::try_from(at + 1).ok())
+        .collect();
+    if let Some(l) = &btf.local {
+        let first = l.strings.starts_with(prefix.as_bytes()).then_some(0);
+        let rest = memmem::find_iter(&l.strings, &needle).map(|at| at + 1);
+        offs.extend(
+            first
+                .into_iter()
+                .chain(rest)
+                .filter_map(|at| u32::try_from(at + base.len()).ok()),
+        );
+    }
+    if offs.is_empty() {
+        return ids;
+    }
+    let r = btf.reader();
+    for id in 1..btf.len() {
+        let name_off = btf.offset(id).and_then(|at| r.u32(at));
+        if name_off.is_some_and(|n| offs.binary_search(&n).is_ok()) {
+            ids.push(id);
+        }
+    }
+    ids
+}
+
 /// The reference implementation [`lookup`] replaced, to check that both agree: every
 /// type id by name, from hashing every type's name.
 #[cfg(test)]

@@ -242,9 +242,11 @@ impl Btf {
             if u32::try_from(end).is_err() {
                 return Err(too_large());
             }
-            parse::walk(&r, start, end, first_id, &valid_name, &mut offsets)?;
+            let max_ref = parse::walk(&r, start, end, first_id, &valid_name, &mut offsets)?;
             let count = (first_id + offsets.len()) as u32;
-            parse::check_references(&r, &offsets[first_new..], base as usize, count)?;
+            if max_ref >= count {
+                parse::check_references(&r, &offsets[first_new..], base as usize, count)?;
+            }
         }
         Ok(Btf {
             base: self.base.clone(),

@@ -265,6 +265,11 @@ impl Btf {
         ids
     }
 
+    /// Every type whose name starts with `prefix` (not empty), in id order.
+    pub fn find_prefixed(&self, prefix: &str) -> Vec<TypeId> {
+        index::lookup_prefix(self, prefix)
+    }
+
     /// The first type named `name` of kind `kind`.
     pub fn find(&self, name: &str, kind: Kind) -> Option<TypeId> {
         self.find_all(name)

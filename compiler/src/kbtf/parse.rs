@@ -189,8 +189,10 @@ pub(super) fn layout(blob: &[u8]) -> Result<Layout, BtfError> {
 
     let mut offsets = Vec::with_capacity(type_len / 16 + 1);
     offsets.push(0);
-    walk(&r, type_start, type_end, 0, &valid_name, &mut offsets)?;
-    check_references(&r, &offsets[1..], 1, offsets.len() as u32)?;
+    let max_ref = walk(&r, type_start, type_end, 0, &valid_name, &mut offsets)?;
+    if max_ref >= offsets.len() as u32 {
+        check_references(&r, &offsets[1..], 1, offsets.len() as u32)?;
+    }
     Ok(Layout {
         big_endian,
         offsets,
@@ -202,8 +204,8 @@ pub(super) fn layout(blob: &[u8]) -> Result<Layout, BtfError> {
 /// One pass over the records in `start..end` (positions of `r`): push where each
 /// starts onto `offsets` (`first_id` plus its length is the next record's id),
 /// checking lengths and
-/// name offsets. Type references are checked by [`check_references`] once the
-/// number of types is known.
+/// name offsets. Returns the largest type id referred to, to be compared with the
+/// number of types once it is known ([`check_references`] then finds the culprit).
 pub(super) fn walk(
     r: &Reader,
     start: usize,
@@ -211,8 +213,9 @@ pub(super) fn walk(
     first_id: usize,
     valid_name: &dyn Fn(u32) -> bool,
     offsets: &mut Vec<u32>,
-) -> Result<(), BtfError> {
+) -> Result<u32, BtfError> {
     let mut at = start;
+    let mut max_ref = 0;
     while at < end {
         let id = first_id + offsets.len();
         let bad = |what: &str| err(format!("BTF type {id}: {what}"));
@@ -239,10 +242,11 @@ pub(super) fn walk(
                 }
             }
         }
+        max_ref = max_ref.max(max_reference(r, at, kind, vlen));
         offsets.push(u32::try_from(at).map_err(|_| err("BTF file too large"))?);
         at = next;
     }
-    Ok(())
+    Ok(max_ref)
 }
 
 /// Every type id the records at `offsets` (ids from `first_id`) refer to is < `count`.
@@ -253,57 +257,51 @@ pub(super) fn check_references(
     count: u32,
 ) -> Result<(), BtfError> {
     for (i, &at) in offsets.iter().enumerate() {
-        let id = first_id + i;
         let at = at as usize;
         let info = r.u32(at + 4).unwrap_or(0);
         let Some(kind) = Kind::from_raw((info >> 24) & 0x1f) else {
             continue;
         };
-        let vlen = (info & 0xffff) as usize;
-        let body = at + RECORD_HEADER;
-        let check = |t: Option<u32>| -> Result<(), BtfError> {
-            match t {
-                Some(t) if t < count => Ok(()),
-                _ => Err(err(format!("BTF type {id}: reference to a missing type"))),
-            }
-        };
-        match kind {
-            Kind::Ptr
-            | Kind::Typedef
-            | Kind::Volatile
-            | Kind::Const
-            | Kind::Restrict
-            | Kind::Func
-            | Kind::FuncProto
-            | Kind::Var
-            | Kind::DeclTag
-            | Kind::TypeTag => check(r.u32(at + 8))?,
-            _ => {}
-        }
-        match kind {
-            Kind::Array => {
-                check(r.u32(body))?;
-                check(r.u32(body + 4))?;
-            }
-            Kind::Struct | Kind::Union => {
-                for i in 0..vlen {
-                    check(r.u32(body + i * 12 + 4))?;
-                }
-            }
-            Kind::FuncProto => {
-                for i in 0..vlen {
-                    check(r.u32(body + i * 8 + 4))?;
-                }
-            }
-            Kind::DataSec => {
-                for i in 0..vlen {
-                    check(r.u32(body + i * 12))?;
-                }
-            }
-            _ => {}
+        if max_reference(r, at, kind, (info & 0xffff) as usize) >= count {
+            let id = first_id + i;
+            return Err(err(format!("BTF type {id}: reference to a missing type")));
         }
     }
     Ok(())
+}
+
+/// The largest type id the record at `at` refers to (`u32::MAX` when a reference
+/// cannot be read; 0 when there is none).
+fn max_reference(r: &Reader, at: usize, kind: Kind, vlen: usize) -> u32 {
+    let get = |p: usize| r.u32(p).unwrap_or(u32::MAX);
+    let body = at + RECORD_HEADER;
+    let entries = |first: usize, stride: usize| {
+        (0..vlen)
+            .map(|i| get(body + i * stride + first))
+            .max()
+            .unwrap_or(0)
+    };
+    let head = match kind {
+        Kind::Ptr
+        | Kind::Typedef
+        | Kind::Volatile
+        | Kind::Const
+        | Kind::Restrict
+        | Kind::Func
+        | Kind::FuncProto
+        | Kind::Var
+        | Kind::DeclTag
+        | Kind::TypeTag => get(at + 8),
+        _ => 0,
+    };
+    let tail = match kind {
+        Kind::Array => get(body).max(get(body + 4)),
+        Kind::Struct | Kind::Union => entries(4, 12),
+        Kind::FuncProto => entries(4, 8),
+        Kind::DataSec => entries(0, 12),
+        _ => 0,
+    };
+    head.max(tail)
 }
 
 impl Kind {

@@ -155,3 +155,40 @@ fn appended_types_share_the_base_and_win_lookups() {
     let bad = base.with_local(&[LocalType::Ptr { target: 9999 }]);
     assert!(bad.unwrap_err().0.contains("missing type"));
 }
+
+/// Every type whose name starts with `prefix`, the slow way.
+fn prefixed_by_scanning(btf: &Btf, prefix: &str) -> Vec<TypeId> {
+    btf.types()
+        .filter(|t| t.name().starts_with(prefix))
+        .map(|t| t.id())
+        .collect()
+}
+
+#[test]
+fn finds_names_by_prefix() {
+    let (blob, _) = sample();
+    let base = Btf::from_bytes(blob).unwrap();
+    let btf = base
+        .with_local(&[LocalType::Fwd {
+            name: "taskette".into(),
+            union: false,
+        }])
+        .unwrap();
+    for prefix in ["t", "task", "td_", "pid", "zzz", "int"] {
+        assert_eq!(
+            btf.find_prefixed(prefix),
+            prefixed_by_scanning(&btf, prefix),
+            "{prefix}"
+        );
+    }
+    assert_eq!(btf.find_prefixed("taskette"), vec![base.len()]);
+    assert!(btf.find_prefixed("").is_empty());
+    let Ok(vmlinux) = Btf::load(Path::new(VMLINUX_BTF)) else {
+        return;
+    };
+    for prefix in ["trace_event_raw_event_", "btf_trace_sched", "tcp_v4_"] {
+        let found = vmlinux.find_prefixed(prefix);
+        assert!(!found.is_empty(), "{prefix}");
+        assert_eq!(found, prefixed_by_scanning(&vmlinux, prefix), "{prefix}");
+    }
+}
