@@ -3,7 +3,8 @@
 //! `name_off` is one of them. Both are linear scans of memory, cheaper than hashing
 //! every type's name for a compile that looks up a handful of names.
 
-use super::{Btf, TypeId};
+use super::parse::RECORD_HEADER;
+use super::{Btf, Kind, TypeId};
 use memchr::memmem;
 
 /// The offsets at which `name` (a whole, NUL-terminated string) occurs in
@@ -28,18 +29,24 @@ fn offsets_in(strings: &[u8], name: &str, bias: usize, out: &mut Vec<u32>) {
     }
 }
 
-/// Every type id named `name`, in id order.
-pub(super) fn lookup(btf: &Btf, name: &str) -> Vec<TypeId> {
-    let mut ids = Vec::new();
+/// Every offset of the string `name` (not empty) in the string sections.
+fn name_offsets(btf: &Btf, name: &str) -> Vec<u32> {
+    let mut offs = Vec::new();
     if name.is_empty() || name.contains('\0') {
-        return ids;
+        return offs;
     }
     let base = btf.base_strings();
-    let mut offs = Vec::new();
     offsets_in(base, name, 0, &mut offs);
     if let Some(l) = &btf.local {
         offsets_in(&l.strings, name, base.len(), &mut offs);
     }
+    offs
+}
+
+/// Every type id named `name`, in id order.
+pub(super) fn lookup(btf: &Btf, name: &str) -> Vec<TypeId> {
+    let mut ids = Vec::new();
+    let offs = name_offsets(btf, name);
     if offs.is_empty() {
         return ids;
     }
@@ -51,6 +58,33 @@ pub(super) fn lookup(btf: &Btf, name: &str) -> Vec<TypeId> {
         }
     }
     ids
+}
+
+/// Every enumerator named `name`: (ENUM or ENUM64 type id, index of the enumerator),
+/// in id order.
+pub(super) fn lookup_enumerator(btf: &Btf, name: &str) -> Vec<(TypeId, u32)> {
+    let mut found = Vec::new();
+    let offs = name_offsets(btf, name);
+    if offs.is_empty() {
+        return found;
+    }
+    let r = btf.reader();
+    for id in 1..btf.len() {
+        let Some(at) = btf.offset(id) else { continue };
+        let Some(info) = r.u32(at + 4) else { continue };
+        let stride = match super::parse::kind_of(info) {
+            Some(Kind::Enum) => 8,
+            Some(Kind::Enum64) => 12,
+            _ => continue,
+        };
+        for i in 0..(info & 0xffff) {
+            let entry = at + RECORD_HEADER + i as usize * stride;
+            if r.u32(entry).is_some_and(|n| offs.contains(&n)) {
+                found.push((id, i));
+            }
+        }
+    }
+    found
 }
 
 /// Every type id whose name starts with `prefix` (not empty), in id order.

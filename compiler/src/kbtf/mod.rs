@@ -265,6 +265,12 @@ impl Btf {
         ids
     }
 
+    /// Every enumerator named `name`, in id order: the ENUM or ENUM64 type and the
+    /// enumerator's index in it ([`Type::enum_values`]).
+    pub fn find_enumerator(&self, name: &str) -> Vec<(TypeId, u32)> {
+        index::lookup_enumerator(self, name)
+    }
+
     /// Every type whose name starts with `prefix` (not empty), in id order.
     pub fn find_prefixed(&self, prefix: &str) -> Vec<TypeId> {
         index::lookup_prefix(self, prefix)

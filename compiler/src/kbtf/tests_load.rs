@@ -192,3 +192,37 @@ fn finds_names_by_prefix() {
         assert_eq!(found, prefixed_by_scanning(&vmlinux, prefix), "{prefix}");
     }
 }
+
+#[test]
+fn finds_enumerators_by_name() {
+    let (blob, _) = sample();
+    let base = Btf::from_bytes(blob).unwrap();
+    let btf = base
+        .with_local(&[LocalType::Enum {
+            name: "mine".into(),
+            size: 8,
+            signed: true,
+            values: vec![("MINE_A".into(), -1), ("WIDE".into(), 1 << 40)],
+        }])
+        .unwrap();
+    let mut every: Vec<(String, TypeId, u32)> = Vec::new();
+    for t in btf.types() {
+        for (i, v) in t.enum_values().enumerate() {
+            every.push((v.name.to_string(), t.id(), i as u32));
+        }
+    }
+    assert!(every.len() > 2, "the sample has enumerators");
+    for (name, _, _) in &every {
+        let expect: Vec<(TypeId, u32)> = every
+            .iter()
+            .filter(|(n, _, _)| n == name)
+            .map(|&(_, id, i)| (id, i))
+            .collect();
+        assert_eq!(btf.find_enumerator(name), expect, "{name}");
+    }
+    let (id, i) = btf.find_enumerator("WIDE")[0];
+    let v = btf.ty(id).unwrap().enum_values().nth(i as usize).unwrap();
+    assert_eq!(v.value, 1 << 40);
+    assert!(btf.find_enumerator("MINE").is_empty());
+    assert!(btf.find_enumerator("").is_empty());
+}
