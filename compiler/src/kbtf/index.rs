@@ -69,7 +69,8 @@ pub(super) fn lookup_enumerator(btf: &Btf, name: &str) -> Vec<(TypeId, u32)> {
         return found;
     }
     let r = btf.reader();
-    for id in 1..btf.len() {
+    let appended = btf.local.as_ref().map(|l| &l.enum_ids[..]);
+    for &id in btf.base.enum_ids.iter().chain(appended.unwrap_or_default()) {
         let Some(at) = btf.offset(id) else { continue };
         let Some(info) = r.u32(at + 4) else { continue };
         let stride = match super::parse::kind_of(info) {

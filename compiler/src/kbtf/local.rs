@@ -17,6 +17,8 @@ pub(super) struct Appended {
     pub strings: Vec<u8>,
     /// Reader position of each appended type's record, from id `base.offsets.len()`.
     pub offsets: Vec<u32>,
+    /// Ids of the appended ENUM and ENUM64 types.
+    pub enum_ids: Vec<u32>,
 }
 
 fn too_large() -> BtfError {
@@ -221,6 +223,7 @@ impl Btf {
         let ext_start = self.base.data.len();
         let mut offsets = old.map(|l| l.offsets.clone()).unwrap_or_default();
         let first_new = offsets.len();
+        let mut enum_ids = old.map(|l| l.enum_ids.clone()).unwrap_or_default();
         {
             let r = parse::Reader {
                 bytes: &self.base.data,
@@ -242,7 +245,15 @@ impl Btf {
             if u32::try_from(end).is_err() {
                 return Err(too_large());
             }
-            let max_ref = parse::walk(&r, start, end, first_id, &valid_name, &mut offsets)?;
+            let max_ref = parse::walk(
+                &r,
+                start,
+                end,
+                first_id,
+                &valid_name,
+                &mut offsets,
+                &mut enum_ids,
+            )?;
             let count = (first_id + offsets.len()) as u32;
             if max_ref >= count {
                 parse::check_references(&r, &offsets[first_new..], base as usize, count)?;
@@ -254,6 +265,7 @@ impl Btf {
                 types: w.types,
                 strings: w.strings,
                 offsets,
+                enum_ids,
             })),
             local_base: base,
             names: Arc::default(),

@@ -117,6 +117,8 @@ struct Base {
     big_endian: bool,
     /// Absolute offset of each type record; index = type id (0 unused).
     offsets: Vec<u32>,
+    /// Ids of the ENUM and ENUM64 types.
+    enum_ids: Vec<u32>,
     str_start: usize,
     str_end: usize,
 }
@@ -178,6 +180,7 @@ impl Btf {
                 data,
                 big_endian: layout.big_endian,
                 offsets: layout.offsets,
+                enum_ids: layout.enum_ids,
                 str_start: layout.str_start,
                 str_end: layout.str_end,
             }),
@@ -226,7 +229,8 @@ impl Btf {
     }
 
     /// The string at `off` in the string section (`""` if out of bounds, which
-    /// validation rules out for every offset inside a record, or not UTF-8).
+    /// validation rules out for every offset inside a record, or not UTF-8; the tail
+    /// of a string if `off` points inside one, which only malformed BTF does).
     pub fn string(&self, off: u32) -> &str {
         let base = self.base_strings();
         let (strings, off) = match (off as usize).checked_sub(base.len()) {

@@ -142,6 +142,8 @@ pub(super) struct Layout {
     /// Absolute offset (in the blob) of each type record; index = type id, entry 0
     /// (`void`) is unused.
     pub offsets: Vec<u32>,
+    /// Ids of the ENUM and ENUM64 types.
+    pub enum_ids: Vec<u32>,
     /// The string section, absolute.
     pub str_start: usize,
     pub str_end: usize,
@@ -182,28 +184,37 @@ pub(super) fn layout(blob: &[u8]) -> Result<Layout, BtfError> {
     if str_len > 0 && (strings[0] != 0 || strings[str_len - 1] != 0) {
         return Err(err("BTF string section is not NUL-delimited"));
     }
-    let valid_name = |off: u32| -> bool {
-        let off = off as usize;
-        off == 0 || (off < strings.len() && strings[off - 1] == 0)
-    };
+    // In bounds; that an offset starts a string is not checked (a name that does not
+    // reads as the tail of another, and a lookup by name does not find it).
+    let valid_name = |off: u32| -> bool { (off as usize) < strings.len().max(1) };
 
     let mut offsets = Vec::with_capacity(type_len / 16 + 1);
     offsets.push(0);
-    let max_ref = walk(&r, type_start, type_end, 0, &valid_name, &mut offsets)?;
+    let mut enum_ids = Vec::new();
+    let max_ref = walk(
+        &r,
+        type_start,
+        type_end,
+        0,
+        &valid_name,
+        &mut offsets,
+        &mut enum_ids,
+    )?;
     if max_ref >= offsets.len() as u32 {
         check_references(&r, &offsets[1..], 1, offsets.len() as u32)?;
     }
     Ok(Layout {
         big_endian,
         offsets,
+        enum_ids,
         str_start,
         str_end,
     })
 }
 
 /// One pass over the records in `start..end` (positions of `r`): push where each
-/// starts onto `offsets` (`first_id` plus its length is the next record's id),
-/// checking lengths and
+/// starts onto `offsets` (`first_id` plus its length is the next record's id) and
+/// the ids of enums onto `enum_ids`, checking lengths and
 /// name offsets. Returns the largest type id referred to, to be compared with the
 /// number of types once it is known ([`check_references`] then finds the culprit).
 pub(super) fn walk(
@@ -213,6 +224,7 @@ pub(super) fn walk(
     first_id: usize,
     valid_name: &dyn Fn(u32) -> bool,
     offsets: &mut Vec<u32>,
+    enum_ids: &mut Vec<u32>,
 ) -> Result<u32, BtfError> {
     let mut at = start;
     let mut max_ref = 0;
@@ -243,6 +255,9 @@ pub(super) fn walk(
             }
         }
         max_ref = max_ref.max(max_reference(r, at, kind, vlen));
+        if matches!(kind, Kind::Enum | Kind::Enum64) {
+            enum_ids.push(id as u32);
+        }
         offsets.push(u32::try_from(at).map_err(|_| err("BTF file too large"))?);
         at = next;
     }
