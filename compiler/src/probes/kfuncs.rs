@@ -18,9 +18,19 @@ pub struct KernelFunctions {
 impl KernelFunctions {
     /// Every function as `(module, name)`, in the order the kernel listed them.
     pub fn iter(&self) -> impl Iterator<Item = (Option<&str>, &str)> + '_ {
-        self.packed.lines().map(|l| match l.split_once('\t') {
-            Some((name, module)) => (Some(module), name),
-            None => (None, l),
+        let mut rest = self.packed.as_str();
+        std::iter::from_fn(move || {
+            let bytes = rest.as_bytes();
+            let end = memchr::memchr2(b'\t', b'\n', bytes)?;
+            let name = &rest[..end];
+            if bytes[end] == b'\n' {
+                rest = &rest[end + 1..];
+                return Some((None, name));
+            }
+            let line_end = memchr::memchr(b'\n', &bytes[end..]).map_or(bytes.len(), |e| end + e);
+            let module = &rest[end + 1..line_end];
+            rest = rest.get(line_end + 1..).unwrap_or("");
+            Some((Some(module), name))
         })
     }
 
