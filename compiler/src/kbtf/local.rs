@@ -245,7 +245,7 @@ impl Btf {
             if u32::try_from(end).is_err() {
                 return Err(too_large());
             }
-            let max_ref = parse::walk(
+            parse::walk(
                 &r,
                 start,
                 end,
@@ -255,9 +255,7 @@ impl Btf {
                 &mut enum_ids,
             )?;
             let count = (first_id + offsets.len()) as u32;
-            if max_ref >= count {
-                parse::check_references(&r, &offsets[first_new..], base as usize, count)?;
-            }
+            parse::check_references(&r, &offsets[first_new..], base as usize, count)?;
         }
         Ok(Btf {
             base: self.base.clone(),

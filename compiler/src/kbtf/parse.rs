@@ -1,6 +1,9 @@
 //! Reading the raw bytes: the ELF wrapper (if any), the BTF header, and one pass over
-//! the type section that records where each type starts and checks that every
-//! record, string offset and type reference is in bounds.
+//! the type section's record headers that records where each type starts and checks
+//! that every record and type name is in bounds. What lies inside a record (member
+//! names, referenced type ids) is checked when it is read: every read is
+//! bounds-checked and an id with no type is an error then ([`super::Btf::ty`]).
+//! The types a script appends are few; their references are checked at once.
 
 use super::{BtfError, Kind};
 
@@ -191,7 +194,7 @@ pub(super) fn layout(blob: &[u8]) -> Result<Layout, BtfError> {
     let mut offsets = Vec::with_capacity(type_len / 16 + 1);
     offsets.push(0);
     let mut enum_ids = Vec::new();
-    let max_ref = walk(
+    walk(
         &r,
         type_start,
         type_end,
@@ -200,9 +203,6 @@ pub(super) fn layout(blob: &[u8]) -> Result<Layout, BtfError> {
         &mut offsets,
         &mut enum_ids,
     )?;
-    if max_ref >= offsets.len() as u32 {
-        check_references(&r, &offsets[1..], 1, offsets.len() as u32)?;
-    }
     Ok(Layout {
         big_endian,
         offsets,
@@ -214,9 +214,7 @@ pub(super) fn layout(blob: &[u8]) -> Result<Layout, BtfError> {
 
 /// One pass over the records in `start..end` (positions of `r`): push where each
 /// starts onto `offsets` (`first_id` plus its length is the next record's id) and
-/// the ids of enums onto `enum_ids`, checking lengths and
-/// name offsets. Returns the largest type id referred to, to be compared with the
-/// number of types once it is known ([`check_references`] then finds the culprit).
+/// the ids of enums onto `enum_ids`, checking lengths, kinds and name offsets.
 pub(super) fn walk(
     r: &Reader,
     start: usize,
@@ -225,9 +223,8 @@ pub(super) fn walk(
     valid_name: &dyn Fn(u32) -> bool,
     offsets: &mut Vec<u32>,
     enum_ids: &mut Vec<u32>,
-) -> Result<u32, BtfError> {
+) -> Result<(), BtfError> {
     let mut at = start;
-    let mut max_ref = 0;
     while at < end {
         let id = first_id + offsets.len();
         let bad = |what: &str| err(format!("BTF type {id}: {what}"));
@@ -245,23 +242,13 @@ pub(super) fn walk(
         if next > end {
             return Err(bad("record truncated"));
         }
-        // Names inside the variable part: members, enumerators, parameters.
-        if let Some(stride) = kind.named_entry_stride() {
-            for i in 0..vlen {
-                let off = r.u32(at + RECORD_HEADER + i * stride).unwrap_or(u32::MAX);
-                if !valid_name(off) {
-                    return Err(bad("member name offset out of bounds"));
-                }
-            }
-        }
-        max_ref = max_ref.max(max_reference(r, at, kind, vlen));
         if matches!(kind, Kind::Enum | Kind::Enum64) {
             enum_ids.push(id as u32);
         }
         offsets.push(u32::try_from(at).map_err(|_| err("BTF file too large"))?);
         at = next;
     }
-    Ok(max_ref)
+    Ok(())
 }
 
 /// Every type id the records at `offsets` (ids from `first_id`) refer to is < `count`.
@@ -353,15 +340,6 @@ impl Kind {
             Kind::Struct | Kind::Union | Kind::DataSec | Kind::Enum64 => 12 * vlen,
             Kind::Enum | Kind::FuncProto => 8 * vlen,
             _ => 0,
-        }
-    }
-
-    /// For kinds whose variable entries start with a name offset: the entry size.
-    fn named_entry_stride(self) -> Option<usize> {
-        match self {
-            Kind::Struct | Kind::Union | Kind::Enum64 => Some(12),
-            Kind::Enum | Kind::FuncProto => Some(8),
-            _ => None,
         }
     }
 }
