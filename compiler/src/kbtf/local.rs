@@ -5,7 +5,25 @@
 //! (a script may redefine a kernel struct). Nothing here is a kernel type, so field
 //! reads through them need no CO-RE relocation ([`Btf::is_local`]).
 
-use super::{Btf, BtfError, TypeId};
+use super::{parse, Btf, BtfError, TypeId};
+use std::sync::Arc;
+
+/// The records and strings of appended types, as a [`parse::Reader`] sees them
+/// past the end of the base blob.
+pub(super) struct Appended {
+    /// Type records; position `p` of a reader is `types[p - base blob length]`.
+    pub types: Vec<u8>,
+    /// Strings; offset `o` is `strings[o - base string section length]`.
+    pub strings: Vec<u8>,
+    /// Reader position of each appended type's record, from id `base.offsets.len()`.
+    pub offsets: Vec<u32>,
+    /// Ids of the appended ENUM and ENUM64 types.
+    pub enum_ids: Vec<u32>,
+}
+
+fn too_large() -> BtfError {
+    BtfError("BTF file too large".into())
+}
 
 /// A script type to append; references are type ids of the combined BTF (kernel
 /// ids, or `local_base + i` for the `i`-th appended type).
@@ -186,46 +204,70 @@ impl Btf {
     }
 
     /// This BTF with `types` appended (ids from `self.len()` up), which then win
-    /// lookups by name over the types already there.
+    /// lookups by name over the types already there. The kernel's types are shared,
+    /// not copied.
     pub fn with_local(&self, types: &[LocalType]) -> Result<Btf, BtfError> {
         let base = self.len();
-        let hdr_len = self.reader().u32(4).unwrap_or(24) as usize;
-        let type_start = hdr_len + self.reader().u32(8).unwrap_or(0) as usize;
-        let type_end = type_start + self.reader().u32(12).unwrap_or(0) as usize;
-        let old_types = self
-            .data
-            .get(type_start..type_end)
-            .ok_or_else(|| BtfError("malformed BTF header".into()))?;
-        let old_strings = &self.data[self.str_start..self.str_end];
+        let base_strings = self.base_strings().len();
+        let old = self.local.as_deref();
         let mut w = Writer {
-            big_endian: self.big_endian,
-            types: old_types.to_vec(),
-            strings: Vec::new(),
-            str_base: old_strings.len() as u32,
+            big_endian: self.base.big_endian,
+            types: old.map(|l| l.types.clone()).unwrap_or_default(),
+            strings: old.map(|l| l.strings.clone()).unwrap_or_default(),
+            str_base: u32::try_from(base_strings).map_err(|_| too_large())?,
         };
+        let old_len = w.types.len();
         for t in types {
             w.ty(t);
         }
-        let mut blob = self.data[..hdr_len].to_vec();
-        let put = |blob: &mut Vec<u8>, at: usize, v: u32| {
-            let b = if self.big_endian {
-                v.to_be_bytes()
-            } else {
-                v.to_le_bytes()
+        let ext_start = self.base.data.len();
+        let mut offsets = old.map(|l| l.offsets.clone()).unwrap_or_default();
+        let first_new = offsets.len();
+        let mut enum_ids = old.map(|l| l.enum_ids.clone()).unwrap_or_default();
+        {
+            let r = parse::Reader {
+                bytes: &self.base.data,
+                big_endian: self.base.big_endian,
+                ext: &w.types,
+                ext_start,
             };
-            blob[at..at + 4].copy_from_slice(&b);
-        };
-        let type_len = w.types.len() as u32;
-        put(&mut blob, 8, 0);
-        put(&mut blob, 12, type_len);
-        put(&mut blob, 16, type_len);
-        put(&mut blob, 20, (old_strings.len() + w.strings.len()) as u32);
-        blob.extend_from_slice(&w.types);
-        blob.extend_from_slice(old_strings);
-        blob.extend_from_slice(&w.strings);
-        let mut out = Btf::from_bytes(blob)?;
-        out.local_base = base;
-        Ok(out)
+            let (strings, added) = (self.base_strings(), &w.strings);
+            let valid_name = |off: u32| -> bool {
+                let off = off as usize;
+                match off.checked_sub(strings.len()) {
+                    None => off == 0 || strings[off - 1] == 0,
+                    Some(0) => off < strings.len() + added.len(),
+                    Some(rel) => rel < added.len() && added[rel - 1] == 0,
+                }
+            };
+            let first_id = self.base.offsets.len();
+            let (start, end) = (ext_start + old_len, ext_start + w.types.len());
+            if u32::try_from(end).is_err() {
+                return Err(too_large());
+            }
+            parse::walk(
+                &r,
+                start,
+                end,
+                first_id,
+                &valid_name,
+                &mut offsets,
+                &mut enum_ids,
+            )?;
+            let count = (first_id + offsets.len()) as u32;
+            parse::check_references(&r, &offsets[first_new..], base as usize, count)?;
+        }
+        Ok(Btf {
+            base: self.base.clone(),
+            local: Some(Arc::new(Appended {
+                types: w.types,
+                strings: w.strings,
+                offsets,
+                enum_ids,
+            })),
+            local_base: base,
+            names: Arc::default(),
+        })
     }
 
     /// The first id of the script's own types (`len()` when there are none).

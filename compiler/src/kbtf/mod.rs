@@ -4,10 +4,13 @@
 //!
 //! # API
 //!
-//! * [`Btf::load`] / [`Btf::from_bytes`]: read and validate a blob. Loading walks every
-//!   type record once (bounds, string offsets, type references) and keeps only an
-//!   offset per type; nothing is decoded eagerly. The name index is built on the first
-//!   by-name lookup.
+//! * [`Btf::load`] / [`Btf::from_bytes`]: read and validate a blob. A file is mapped
+//!   into memory when it can be (`/sys/kernel/btf/vmlinux` can), read otherwise;
+//!   [`Btf::load_shared`] loads a path once per process. Loading walks every type
+//!   record once (bounds, string offsets, type references) and keeps only an offset
+//!   per type; nothing is decoded eagerly. A lookup by name finds the name in the
+//!   string section and then the records that use it (no index is built); answers
+//!   are remembered. Clones share everything.
 //! * [`Btf::ty`] gives a [`Type`]: a cheap `Copy` view of one record with its
 //!   [`Kind`], name and accessors for each kind's payload ([`Type::members`],
 //!   [`Type::enum_values`], [`Type::params`], [`Type::array`], [`Type::int`], ...).
@@ -25,17 +28,21 @@
 //! Errors are [`BtfError`]s; malformed input never panics. Split BTF (kernel
 //! modules, which need a base) is not supported.
 
+mod blob;
 mod index;
 mod local;
 mod parse;
 mod render;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_load;
 mod types;
 
+use std::collections::HashMap;
 use std::fmt;
 use std::path::Path;
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock};
 
 pub use local::LocalType;
 pub use types::{ArrayInfo, EnumValue, FoundMember, IntInfo, Member, Param, Type, VarSecInfo};
@@ -91,66 +98,124 @@ pub enum Kind {
     Enum64,
 }
 
-/// A parsed BTF blob.
+/// A parsed BTF blob. Cloning is cheap: clones share the bytes and the type offsets.
+#[derive(Clone)]
 pub struct Btf {
+    base: Arc<Base>,
+    /// Types a script appended ([`Btf::with_local`]).
+    local: Option<Arc<local::Appended>>,
+    /// First id of the types a script appended; `u32::MAX` when there are none.
+    local_base: u32,
+    /// Lookups by name already answered.
+    names: Arc<Mutex<HashMap<String, Vec<TypeId>>>>,
+}
+
+/// The blob as read from a file.
+struct Base {
     /// The raw `.BTF` blob (copied out of an ELF file if needed).
-    data: Vec<u8>,
+    data: blob::Blob,
     big_endian: bool,
     /// Absolute offset of each type record; index = type id (0 unused).
     offsets: Vec<u32>,
+    /// Ids of the ENUM and ENUM64 types.
+    enum_ids: Vec<u32>,
     str_start: usize,
     str_end: usize,
-    index: OnceLock<index::NameIndex>,
-    /// First id of the types a script appended ([`Btf::with_local`]); `u32::MAX`
-    /// when there are none.
-    local_base: u32,
 }
 
 impl fmt::Debug for Btf {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Btf")
-            .field("bytes", &self.data.len())
-            .field("types", &self.offsets.len())
+            .field("bytes", &self.base.data.len())
+            .field("mapped", &self.base.data.is_mapped())
+            .field("types", &self.len())
             .finish()
     }
 }
 
 impl Btf {
-    /// Read a raw BTF file or an ELF file with a `.BTF` section.
+    /// Read a raw BTF file or an ELF file with a `.BTF` section. The file is mapped
+    /// into memory when it supports it, read otherwise.
     pub fn load(path: &Path) -> Result<Btf, BtfError> {
-        let bytes = std::fs::read(path)
+        Btf::load_with(path, true)
+    }
+
+    /// [`Btf::load`], mapping the file only when `map`.
+    pub fn load_with(path: &Path, map: bool) -> Result<Btf, BtfError> {
+        let bytes = blob::Blob::open(path, map)
             .map_err(|e| BtfError(format!("cannot read {}: {e}", path.display())))?;
-        Btf::from_bytes(bytes).map_err(|e| BtfError(format!("{}: {e}", path.display())))
+        Btf::from_blob(bytes).map_err(|e| BtfError(format!("{}: {e}", path.display())))
+    }
+
+    /// [`Btf::load`], once per path and process: every later call for the same path
+    /// shares the first one's result.
+    pub fn load_shared(path: &Path) -> Result<Btf, BtfError> {
+        type Cache = Mutex<HashMap<std::path::PathBuf, Result<Btf, BtfError>>>;
+        static CACHE: OnceLock<Cache> = OnceLock::new();
+        let cache = CACHE.get_or_init(Default::default);
+        let mut map = cache.lock().unwrap_or_else(|p| p.into_inner());
+        map.entry(path.to_path_buf())
+            .or_insert_with(|| Btf::load(path))
+            .clone()
+    }
+
+    /// Whether the bytes are mapped from the file rather than copied.
+    pub fn is_mapped(&self) -> bool {
+        self.base.data.is_mapped()
     }
 
     /// Parse a raw BTF blob or an ELF file with a `.BTF` section.
     pub fn from_bytes(bytes: Vec<u8>) -> Result<Btf, BtfError> {
+        Btf::from_blob(blob::Blob::Owned(bytes))
+    }
+
+    fn from_blob(bytes: blob::Blob) -> Result<Btf, BtfError> {
         let data = match parse::elf_btf_section(&bytes)? {
-            Some((start, end)) => bytes[start..end].to_vec(),
+            Some((start, end)) => blob::Blob::Owned(bytes[start..end].to_vec()),
             None => bytes,
         };
         let layout = parse::layout(&data)?;
-        std::str::from_utf8(&data[layout.str_start..layout.str_end])
-            .map_err(|_| BtfError("BTF string section is not valid UTF-8".into()))?;
         Ok(Btf {
-            data,
-            big_endian: layout.big_endian,
-            offsets: layout.offsets,
-            str_start: layout.str_start,
-            str_end: layout.str_end,
-            index: OnceLock::new(),
+            base: Arc::new(Base {
+                data,
+                big_endian: layout.big_endian,
+                offsets: layout.offsets,
+                enum_ids: layout.enum_ids,
+                str_start: layout.str_start,
+                str_end: layout.str_end,
+            }),
+            local: None,
             local_base: u32::MAX,
+            names: Arc::default(),
         })
     }
 
     /// Number of type ids, including `void` (0): valid ids are `0..len()`.
     pub fn len(&self) -> u32 {
-        self.offsets.len() as u32
+        let appended = self.local.as_ref().map_or(0, |l| l.offsets.len());
+        (self.base.offsets.len() + appended) as u32
     }
 
     /// Whether there are no types besides `void`.
     pub fn is_empty(&self) -> bool {
-        self.offsets.len() <= 1
+        self.len() <= 1
+    }
+
+    /// Where the record of type `id` (not 0) starts, as a [`parse::Reader`] position.
+    fn offset(&self, id: TypeId) -> Option<usize> {
+        let id = id as usize;
+        match self.base.offsets.get(id) {
+            Some(&at) => Some(at as usize),
+            None => {
+                let l = self.local.as_ref()?;
+                Some(*l.offsets.get(id - self.base.offsets.len())? as usize)
+            }
+        }
+    }
+
+    /// The base string section.
+    fn base_strings(&self) -> &[u8] {
+        &self.base.data[self.base.str_start..self.base.str_end]
     }
 
     /// The type with id `id`.
@@ -164,34 +229,55 @@ impl Btf {
     }
 
     /// The string at `off` in the string section (`""` if out of bounds, which
-    /// validation rules out for every offset inside a record).
+    /// validation rules out for every offset inside a record, or not UTF-8; the tail
+    /// of a string if `off` points inside one, which only malformed BTF does).
     pub fn string(&self, off: u32) -> &str {
-        let strings = &self.data[self.str_start..self.str_end];
-        let Some(tail) = strings.get(off as usize..) else {
+        let base = self.base_strings();
+        let (strings, off) = match (off as usize).checked_sub(base.len()) {
+            Some(rel) => match &self.local {
+                Some(l) => (&l.strings[..], rel),
+                None => return "",
+            },
+            None => (base, off as usize),
+        };
+        let Some(tail) = strings.get(off..) else {
             return "";
         };
         let len = tail.iter().position(|&b| b == 0).unwrap_or(tail.len());
-        // Validated as UTF-8 at load, and `off` follows a NUL (a char boundary).
         std::str::from_utf8(&tail[..len]).unwrap_or("")
     }
 
     fn reader(&self) -> parse::Reader<'_> {
         parse::Reader {
-            bytes: &self.data,
-            big_endian: self.big_endian,
+            bytes: &self.base.data,
+            big_endian: self.base.big_endian,
+            ext: self.local.as_ref().map_or(&[][..], |l| &l.types[..]),
+            ext_start: self.base.data.len(),
         }
-    }
-
-    fn name_index(&self) -> &index::NameIndex {
-        self.index.get_or_init(|| index::NameIndex::build(self))
     }
 
     /// Every type named `name`, of any kind: the script's own types first, then in
     /// id order.
     pub fn find_all(&self, name: &str) -> Vec<TypeId> {
-        let mut ids = self.name_index().lookup(self, name);
+        let mut cache = self.names.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(ids) = cache.get(name) {
+            return ids.clone();
+        }
+        let mut ids = index::lookup(self, name);
         ids.sort_unstable_by_key(|&id| (!self.is_local(id), id));
+        cache.insert(name.to_string(), ids.clone());
         ids
+    }
+
+    /// Every enumerator named `name`, in id order: the ENUM or ENUM64 type and the
+    /// enumerator's index in it ([`Type::enum_values`]).
+    pub fn find_enumerator(&self, name: &str) -> Vec<(TypeId, u32)> {
+        index::lookup_enumerator(self, name)
+    }
+
+    /// Every type whose name starts with `prefix` (not empty), in id order.
+    pub fn find_prefixed(&self, prefix: &str) -> Vec<TypeId> {
+        index::lookup_prefix(self, prefix)
     }
 
     /// The first type named `name` of kind `kind`.

@@ -1,22 +1,46 @@
 //! Reading the raw bytes: the ELF wrapper (if any), the BTF header, and one pass over
-//! the type section that records where each type starts and checks that every
-//! record, string offset and type reference is in bounds.
+//! the type section's record headers that records where each type starts and checks
+//! that every record and type name is in bounds. What lies inside a record (member
+//! names, referenced type ids) is checked when it is read: every read is
+//! bounds-checked and an id with no type is an error then ([`super::Btf::ty`]).
+//! The types a script appends are few; their references are checked at once.
 
 use super::{BtfError, Kind};
 
 /// Size of the fixed part of a type record (`name_off`, `info`, `size`/`type`).
 pub(super) const RECORD_HEADER: usize = 12;
 
-/// Endianness-aware reads from a byte slice; every read is bounds-checked.
+/// Endianness-aware reads from a byte slice; every read is bounds-checked. Positions
+/// from `ext_start` up read `ext` (the types a script appended) instead of `bytes`.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Reader<'a> {
     pub bytes: &'a [u8],
     pub big_endian: bool,
+    pub ext: &'a [u8],
+    pub ext_start: usize,
 }
 
 impl<'a> Reader<'a> {
+    /// A reader of `bytes` alone.
+    pub fn new(bytes: &'a [u8], big_endian: bool) -> Reader<'a> {
+        Reader {
+            bytes,
+            big_endian,
+            ext: &[],
+            ext_start: usize::MAX,
+        }
+    }
+
+    fn get<const N: usize>(&self, at: usize) -> Option<[u8; N]> {
+        let (bytes, at) = match at.checked_sub(self.ext_start) {
+            Some(rel) => (self.ext, rel),
+            None => (self.bytes, at),
+        };
+        bytes.get(at..at.checked_add(N)?)?.try_into().ok()
+    }
+
     pub fn u16(&self, at: usize) -> Option<u16> {
-        let b: [u8; 2] = self.bytes.get(at..at.checked_add(2)?)?.try_into().ok()?;
+        let b = self.get::<2>(at)?;
         Some(if self.big_endian {
             u16::from_be_bytes(b)
         } else {
@@ -25,7 +49,7 @@ impl<'a> Reader<'a> {
     }
 
     pub fn u32(&self, at: usize) -> Option<u32> {
-        let b: [u8; 4] = self.bytes.get(at..at.checked_add(4)?)?.try_into().ok()?;
+        let b = self.get::<4>(at)?;
         Some(if self.big_endian {
             u32::from_be_bytes(b)
         } else {
@@ -34,7 +58,7 @@ impl<'a> Reader<'a> {
     }
 
     pub fn u64(&self, at: usize) -> Option<u64> {
-        let b: [u8; 8] = self.bytes.get(at..at.checked_add(8)?)?.try_into().ok()?;
+        let b = self.get::<8>(at)?;
         Some(if self.big_endian {
             u64::from_be_bytes(b)
         } else {
@@ -66,7 +90,7 @@ pub(super) fn elf_btf_section(bytes: &[u8]) -> Result<Option<(usize, usize)>, Bt
         Some(2) => true,
         _ => return Err(bad()),
     };
-    let r = Reader { bytes, big_endian };
+    let r = Reader::new(bytes, big_endian);
     let word = |at: usize| -> Option<usize> {
         if class64 {
             usize::try_from(r.u64(at)?).ok()
@@ -121,6 +145,8 @@ pub(super) struct Layout {
     /// Absolute offset (in the blob) of each type record; index = type id, entry 0
     /// (`void`) is unused.
     pub offsets: Vec<u32>,
+    /// Ids of the ENUM and ENUM64 types.
+    pub enum_ids: Vec<u32>,
     /// The string section, absolute.
     pub str_start: usize,
     pub str_end: usize,
@@ -133,10 +159,7 @@ pub(super) fn layout(blob: &[u8]) -> Result<Layout, BtfError> {
         Some([0xeb, 0x9f]) => true,
         _ => return Err(err("not a BTF file (bad magic)")),
     };
-    let r = Reader {
-        bytes: blob,
-        big_endian,
-    };
+    let r = Reader::new(blob, big_endian);
     let short = || err("BTF header truncated");
     if r.bytes.get(2) != Some(&1) {
         return Err(err(format!(
@@ -164,20 +187,48 @@ pub(super) fn layout(blob: &[u8]) -> Result<Layout, BtfError> {
     if str_len > 0 && (strings[0] != 0 || strings[str_len - 1] != 0) {
         return Err(err("BTF string section is not NUL-delimited"));
     }
-    let valid_name = |off: u32| -> bool {
-        let off = off as usize;
-        off == 0 || (off < strings.len() && strings[off - 1] == 0)
-    };
+    // In bounds; that an offset starts a string is not checked (a name that does not
+    // reads as the tail of another, and a lookup by name does not find it).
+    let valid_name = |off: u32| -> bool { (off as usize) < strings.len().max(1) };
 
-    // One pass: record offsets, check lengths and name offsets. Type references are
-    // checked in a second pass, once the number of types is known.
     let mut offsets = Vec::with_capacity(type_len / 16 + 1);
     offsets.push(0);
-    let mut at = type_start;
-    while at < type_end {
-        let id = offsets.len();
+    let mut enum_ids = Vec::new();
+    walk(
+        &r,
+        type_start,
+        type_end,
+        0,
+        &valid_name,
+        &mut offsets,
+        &mut enum_ids,
+    )?;
+    Ok(Layout {
+        big_endian,
+        offsets,
+        enum_ids,
+        str_start,
+        str_end,
+    })
+}
+
+/// One pass over the records in `start..end` (positions of `r`): push where each
+/// starts onto `offsets` (`first_id` plus its length is the next record's id) and
+/// the ids of enums onto `enum_ids`, checking lengths, kinds and name offsets.
+pub(super) fn walk(
+    r: &Reader,
+    start: usize,
+    end: usize,
+    first_id: usize,
+    valid_name: &dyn Fn(u32) -> bool,
+    offsets: &mut Vec<u32>,
+    enum_ids: &mut Vec<u32>,
+) -> Result<(), BtfError> {
+    let mut at = start;
+    while at < end {
+        let id = first_id + offsets.len();
         let bad = |what: &str| err(format!("BTF type {id}: {what}"));
-        if at + RECORD_HEADER > type_end {
+        if at + RECORD_HEADER > end {
             return Err(bad("record truncated"));
         }
         let name_off = r.u32(at).ok_or_else(|| bad("truncated"))?;
@@ -187,87 +238,72 @@ pub(super) fn layout(blob: &[u8]) -> Result<Layout, BtfError> {
         if !valid_name(name_off) {
             return Err(bad("name offset out of bounds"));
         }
-        let extra = kind.extra_len(vlen);
-        let end = at + RECORD_HEADER + extra;
-        if end > type_end {
+        let next = at + RECORD_HEADER + kind.extra_len(vlen);
+        if next > end {
             return Err(bad("record truncated"));
         }
-        // Names inside the variable part: members, enumerators, parameters.
-        if let Some(stride) = kind.named_entry_stride() {
-            for i in 0..vlen {
-                let off = r.u32(at + RECORD_HEADER + i * stride).unwrap_or(u32::MAX);
-                if !valid_name(off) {
-                    return Err(bad("member name offset out of bounds"));
-                }
-            }
+        if matches!(kind, Kind::Enum | Kind::Enum64) {
+            enum_ids.push(id as u32);
         }
         offsets.push(u32::try_from(at).map_err(|_| err("BTF file too large"))?);
-        at = end;
+        at = next;
     }
-    let layout = Layout {
-        big_endian,
-        offsets,
-        str_start,
-        str_end,
-    };
-    check_references(&r, &layout)?;
-    Ok(layout)
+    Ok(())
 }
 
-/// Every type id a record refers to is < the number of types.
-fn check_references(r: &Reader, layout: &Layout) -> Result<(), BtfError> {
-    let count = layout.offsets.len() as u32;
-    for (id, &at) in layout.offsets.iter().enumerate().skip(1) {
+/// Every type id the records at `offsets` (ids from `first_id`) refer to is < `count`.
+pub(super) fn check_references(
+    r: &Reader,
+    offsets: &[u32],
+    first_id: usize,
+    count: u32,
+) -> Result<(), BtfError> {
+    for (i, &at) in offsets.iter().enumerate() {
         let at = at as usize;
         let info = r.u32(at + 4).unwrap_or(0);
         let Some(kind) = Kind::from_raw((info >> 24) & 0x1f) else {
             continue;
         };
-        let vlen = (info & 0xffff) as usize;
-        let body = at + RECORD_HEADER;
-        let check = |t: Option<u32>| -> Result<(), BtfError> {
-            match t {
-                Some(t) if t < count => Ok(()),
-                _ => Err(err(format!("BTF type {id}: reference to a missing type"))),
-            }
-        };
-        match kind {
-            Kind::Ptr
-            | Kind::Typedef
-            | Kind::Volatile
-            | Kind::Const
-            | Kind::Restrict
-            | Kind::Func
-            | Kind::FuncProto
-            | Kind::Var
-            | Kind::DeclTag
-            | Kind::TypeTag => check(r.u32(at + 8))?,
-            _ => {}
-        }
-        match kind {
-            Kind::Array => {
-                check(r.u32(body))?;
-                check(r.u32(body + 4))?;
-            }
-            Kind::Struct | Kind::Union => {
-                for i in 0..vlen {
-                    check(r.u32(body + i * 12 + 4))?;
-                }
-            }
-            Kind::FuncProto => {
-                for i in 0..vlen {
-                    check(r.u32(body + i * 8 + 4))?;
-                }
-            }
-            Kind::DataSec => {
-                for i in 0..vlen {
-                    check(r.u32(body + i * 12))?;
-                }
-            }
-            _ => {}
+        if max_reference(r, at, kind, (info & 0xffff) as usize) >= count {
+            let id = first_id + i;
+            return Err(err(format!("BTF type {id}: reference to a missing type")));
         }
     }
     Ok(())
+}
+
+/// The largest type id the record at `at` refers to (`u32::MAX` when a reference
+/// cannot be read; 0 when there is none).
+fn max_reference(r: &Reader, at: usize, kind: Kind, vlen: usize) -> u32 {
+    let get = |p: usize| r.u32(p).unwrap_or(u32::MAX);
+    let body = at + RECORD_HEADER;
+    let entries = |first: usize, stride: usize| {
+        (0..vlen)
+            .map(|i| get(body + i * stride + first))
+            .max()
+            .unwrap_or(0)
+    };
+    let head = match kind {
+        Kind::Ptr
+        | Kind::Typedef
+        | Kind::Volatile
+        | Kind::Const
+        | Kind::Restrict
+        | Kind::Func
+        | Kind::FuncProto
+        | Kind::Var
+        | Kind::DeclTag
+        | Kind::TypeTag => get(at + 8),
+        _ => 0,
+    };
+    let tail = match kind {
+        Kind::Array => get(body).max(get(body + 4)),
+        Kind::Struct | Kind::Union => entries(4, 12),
+        Kind::FuncProto => entries(4, 8),
+        Kind::DataSec => entries(0, 12),
+        _ => 0,
+    };
+    head.max(tail)
 }
 
 impl Kind {
@@ -304,15 +340,6 @@ impl Kind {
             Kind::Struct | Kind::Union | Kind::DataSec | Kind::Enum64 => 12 * vlen,
             Kind::Enum | Kind::FuncProto => 8 * vlen,
             _ => 0,
-        }
-    }
-
-    /// For kinds whose variable entries start with a name offset: the entry size.
-    fn named_entry_stride(self) -> Option<usize> {
-        match self {
-            Kind::Struct | Kind::Union | Kind::Enum64 => Some(12),
-            Kind::Enum | Kind::FuncProto => Some(8),
-            _ => None,
         }
     }
 }

@@ -81,7 +81,7 @@ impl Enc {
 }
 
 /// One type of every kind; returns the blob and (name, id) pairs for the checks.
-fn sample() -> (Vec<u8>, Vec<(&'static str, u32)>) {
+pub(super) fn sample() -> (Vec<u8>, Vec<(&'static str, u32)>) {
     let mut e = Enc::new();
     let int = e.int("int", 4, true); // 1
     let uchar = e.int("unsigned char", 1, false); // 2
@@ -336,13 +336,20 @@ fn rejects_malformed_input_without_panicking() {
             exercise(b);
         }
     }
-    // A reference to a missing type is an error.
+    // A reference to a missing type is an error when it is followed (loading reads
+    // only record headers).
     let mut e = Enc::new();
     e.rec("p", 2, 0, false, 7);
-    assert!(Btf::from_bytes(e.finish())
+    let btf = Btf::from_bytes(e.finish()).unwrap();
+    let target = btf.ty(1).unwrap().raw_type();
+    assert_eq!(target, 7);
+    assert!(btf
+        .ty(target)
         .unwrap_err()
         .0
-        .contains("missing type"));
+        .contains("no BTF type with id 7"));
+    assert!(btf.size_of(btf.len()).is_err());
+    let _ = btf.declaration(1, "x");
     // A typedef cycle is an error, not a hang.
     let mut e = Enc::new();
     e.rec("a", 8, 0, false, 2);

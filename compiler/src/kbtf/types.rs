@@ -103,7 +103,7 @@ impl<'a> Type<'a> {
                 body: 0,
             });
         }
-        let at = *btf.offsets.get(id as usize)? as usize;
+        let at = btf.offset(id)?;
         let r = btf.reader();
         let info = r.u32(at + 4)?;
         Some(Type {

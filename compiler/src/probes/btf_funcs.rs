@@ -29,7 +29,7 @@ pub(super) fn load(path: &std::path::Path) -> Result<Arc<Btf>, String> {
     };
     map.entry(path.to_path_buf())
         .or_insert_with(|| {
-            Btf::load(path)
+            Btf::load_shared(path)
                 .map(Arc::new)
                 .map_err(|e| format!("cannot read kernel BTF: {e}"))
         })

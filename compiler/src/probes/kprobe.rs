@@ -38,14 +38,14 @@ pub(super) fn expand(ap: &AttachPoint, ret: bool) -> Result<Vec<ExpandedProbe>, 
                 "{kind}: an offset cannot be used with a wildcard"
             )));
         }
-        let all = kernel_functions_cached().map_err(|e| {
+        let all = super::kfuncs::cached().map_err(|e| {
             err(format!("cannot expand {kind} wildcard: {e}")).with_note(
                 "the list of traceable functions is /sys/kernel/tracing/available_filter_functions",
             )
         })?;
         let mut found: Vec<(Option<String>, String)> = all
             .iter()
-            .filter(|(m, f)| {
+            .filter(|&(m, f)| {
                 matches(spec, f)
                     && match (module, m) {
                         (None, _) => true,
@@ -53,7 +53,7 @@ pub(super) fn expand(ap: &AttachPoint, ret: bool) -> Result<Vec<ExpandedProbe>, 
                         (Some(pat), None) => matches(pat, "vmlinux"),
                     }
             })
-            .cloned()
+            .map(|(m, f)| (m.map(str::to_string), f.to_string()))
             .collect();
         found.sort();
         found.dedup();
@@ -132,67 +132,4 @@ fn one(
             function: function.to_string(),
         },
     })
-}
-
-/// [`kernel_functions`], read once per process: a script with several wildcard
-/// attach points (`vfsstat.bt` has five) would otherwise read the 200k-line list once
-/// for each. Functions of modules loaded later are not seen by the same process.
-pub(super) fn kernel_functions_cached() -> Result<&'static [KernelFunction], String> {
-    static LIST: std::sync::OnceLock<Result<Vec<KernelFunction>, String>> =
-        std::sync::OnceLock::new();
-    LIST.get_or_init(kernel_functions)
-        .as_deref()
-        .map_err(Clone::clone)
-}
-
-/// A traceable kernel function: (module, name).
-type KernelFunction = (Option<String>, String);
-
-/// Traceable kernel functions: `available_filter_functions` in tracefs, else the text
-/// symbols of `/proc/kallsyms`.
-fn kernel_functions() -> Result<Vec<KernelFunction>, String> {
-    let parse_ftrace = |text: &str| -> Vec<(Option<String>, String)> {
-        text.lines()
-            .filter_map(|l| {
-                let mut w = l.split_whitespace();
-                let name = w.next()?.to_string();
-                let module = w
-                    .next()
-                    .and_then(|m| m.strip_prefix('[')?.strip_suffix(']').map(str::to_string));
-                Some((module, name))
-            })
-            .collect()
-    };
-    for p in [
-        "/sys/kernel/tracing/available_filter_functions",
-        "/sys/kernel/debug/tracing/available_filter_functions",
-    ] {
-        if let Ok(text) = std::fs::read_to_string(p) {
-            return Ok(parse_ftrace(&text));
-        }
-    }
-    let text = std::fs::read_to_string("/proc/kallsyms")
-        .map_err(|e| format!("cannot read /proc/kallsyms: {e}"))?;
-    Ok(text
-        .lines()
-        .filter_map(|l| {
-            let mut w = l.split_whitespace();
-            let (_, kind, name) = (w.next()?, w.next()?, w.next()?);
-            // Not functions kprobes can trace: ftrace's padding before each function
-            // (`__pfx_`, `__cfi_`) and the loaded BPF programs (module `[bpf]`).
-            if !matches!(kind, "t" | "T")
-                || name.starts_with("__pfx_")
-                || name.starts_with("__cfi_")
-            {
-                return None;
-            }
-            let module = w
-                .next()
-                .and_then(|m| m.strip_prefix('[')?.strip_suffix(']').map(str::to_string));
-            if module.as_deref() == Some("bpf") {
-                return None;
-            }
-            Some((module, name.to_string()))
-        })
-        .collect())
 }

@@ -8,17 +8,15 @@
 //! tracepoints, kprobes and fentry/fexit functions list their arguments as C
 //! declarations (kprobes when the function has BTF).
 
-use std::collections::BTreeSet;
 use std::path::Path;
 
 use super::btf_funcs::{self, RAWTP_PREFIX};
+use super::kfuncs::KernelFunctions;
 use super::list::Piece;
 use super::{iter, perf, Env};
 use crate::kbtf::{Btf, Kind};
 
 /// The name ftrace gives functions it cannot resolve; bpftrace never lists it.
-const FTRACE_INVALID: &str = "__ftrace_invalid_address__";
-
 /// One listed probe and, for `-v`, its arguments.
 pub(super) type Entry = (String, Vec<String>);
 
@@ -56,35 +54,23 @@ pub(super) fn entries(pieces: &[Piece<'_>], env: &Env, verbose: bool) -> Vec<Ent
         }
     }
     let from_ftrace = traceable_functions(&env.tracefs);
-    let kallsyms;
-    let mut functions: Vec<&KernelFunction> = from_ftrace.iter().collect();
+    let mut functions: Vec<(Option<&str>, &str)> = from_ftrace.iter().collect();
     let host = env.tracefs == std::path::Path::new(super::DEFAULT_TRACEFS);
     if functions.is_empty() && host && wants_functions(pieces) {
         // This host's tracefs without a readable function list: as kprobe wildcards
         // expand, the text symbols of /proc/kallsyms. (Another tracefs, such as a
         // copy of a remote machine's, describes that machine, not this one.)
-        if let Ok(all) = super::kprobe::kernel_functions_cached() {
-            kallsyms = all;
-            functions = kallsyms.iter().collect();
-            functions.sort_unstable();
-            functions.dedup();
+        if let Ok(all) = super::kfuncs::cached() {
+            functions = all.iter().collect();
         }
     }
+    functions.sort_unstable();
+    functions.dedup();
     for (module, name) in functions {
-        function_entries(
-            &mut out,
-            pieces,
-            btf.as_deref(),
-            module.as_deref(),
-            name,
-            verbose,
-        );
+        function_entries(&mut out, pieces, btf.as_deref(), module, name, verbose);
     }
     out
 }
-
-/// A traceable kernel function: (module, name).
-type KernelFunction = (Option<String>, String);
 
 /// The kprobe, kretprobe, fentry and fexit entries of one kernel function.
 fn function_entries(
@@ -162,49 +148,16 @@ fn arg_decls(btf: &Btf, proto: u32, skip: usize) -> Vec<String> {
 /// The functions of `available_filter_functions` (`name` or `name [module]`), without
 /// ftrace's placeholder; empty when the file cannot be read (no dynamic ftrace, or
 /// access denied), as then nothing can be attached by function name either.
-fn traceable_functions(tracefs: &Path) -> BTreeSet<(Option<String>, String)> {
-    let text =
-        std::fs::read_to_string(tracefs.join("available_filter_functions")).unwrap_or_default();
-    parse_filter_functions(&text)
-}
-
-/// Parse the text of `available_filter_functions`.
-pub(super) fn parse_filter_functions(text: &str) -> BTreeSet<(Option<String>, String)> {
-    text.lines()
-        .filter_map(|l| {
-            let mut words = l.split_whitespace();
-            let name = words.next()?;
-            if name == FTRACE_INVALID || name.starts_with(FTRACE_INVALID) {
-                return None;
-            }
-            let module = words
-                .next()
-                .and_then(|m| m.strip_prefix('[')?.strip_suffix(']'))
-                .map(str::to_string);
-            Some((module, name.to_string()))
-        })
-        .collect()
+fn traceable_functions(tracefs: &Path) -> KernelFunctions {
+    std::fs::File::open(tracefs.join("available_filter_functions"))
+        .and_then(|f| KernelFunctions::parse(f, false))
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
 mod tests {
     use super::super::list::pieces;
     use super::*;
-
-    #[test]
-    fn filter_functions_skip_ftraces_placeholder_and_keep_modules() {
-        let set = parse_filter_functions(
-            "vfs_read\n__ftrace_invalid_address___123\nnft_foo [nf_tables]\n\n",
-        );
-        let v: Vec<_> = set.into_iter().collect();
-        assert_eq!(
-            v,
-            [
-                (None, "vfs_read".to_string()),
-                (Some("nf_tables".to_string()), "nft_foo".to_string())
-            ]
-        );
-    }
 
     #[test]
     fn entries_match_like_bpftrace_patterns() {

@@ -19,6 +19,7 @@ pub mod format;
 pub mod glob;
 mod interval;
 mod iter;
+mod kfuncs;
 mod kprobe;
 mod list;
 mod list_kernel;

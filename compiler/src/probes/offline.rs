@@ -31,8 +31,9 @@ pub struct BtfSource {
 /// The BTF and its class index, loaded on first need (listing needs neither).
 pub struct Loaded {
     pub btf: Btf,
-    /// Event classes by the parameter types of their prototype (without `__data`).
-    classes: HashMap<Vec<TypeId>, Vec<String>>,
+    /// Event classes by the parameter types of their prototype (without `__data`),
+    /// found on the first event whose class is not its own name.
+    classes: OnceLock<HashMap<Vec<TypeId>, Vec<String>>>,
 }
 
 impl BtfSource {
@@ -53,7 +54,7 @@ impl BtfSource {
     pub fn loaded(&self) -> Result<&Loaded, SourceError> {
         self.loaded
             .get_or_init(|| {
-                let btf = Btf::load(&self.path).map_err(|e| SourceError::Btf {
+                let btf = Btf::load_shared(&self.path).map_err(|e| SourceError::Btf {
                     path: self.path.clone(),
                     error: e.to_string(),
                 })?;
@@ -66,19 +67,30 @@ impl BtfSource {
 
 impl Loaded {
     pub fn new(btf: Btf) -> Loaded {
-        let mut classes: HashMap<Vec<TypeId>, Vec<String>> = HashMap::new();
-        for t in btf.types() {
-            if t.kind() != Kind::Func {
-                continue;
-            }
-            let Some(class) = t.name().strip_prefix("trace_event_raw_event_") else {
-                continue;
-            };
-            if let Some(params) = t.target().and_then(|p| params_after_data(&btf, p)) {
-                classes.entry(params).or_default().push(class.to_string());
-            }
+        Loaded {
+            btf,
+            classes: OnceLock::new(),
         }
-        Loaded { btf, classes }
+    }
+
+    fn classes(&self) -> &HashMap<Vec<TypeId>, Vec<String>> {
+        self.classes.get_or_init(|| {
+            let btf = &self.btf;
+            let mut classes: HashMap<Vec<TypeId>, Vec<String>> = HashMap::new();
+            for id in btf.find_prefixed("trace_event_raw_event_") {
+                let Ok(t) = btf.ty(id) else { continue };
+                if t.kind() != Kind::Func {
+                    continue;
+                }
+                let Some(class) = t.name().strip_prefix("trace_event_raw_event_") else {
+                    continue;
+                };
+                if let Some(params) = t.target().and_then(|p| params_after_data(btf, p)) {
+                    classes.entry(params).or_default().push(class.to_string());
+                }
+            }
+            classes
+        })
     }
 
     /// The class of tracepoint `event` (see the module documentation).
@@ -89,7 +101,7 @@ impl Loaded {
         let td = self.btf.find_typedef(&format!("btf_trace_{event}"))?;
         let ptr = self.btf.resolve(td).ok()?;
         let proto = self.btf.ty(ptr).ok()?.target()?;
-        let candidates = self.classes.get(&params_after_data(&self.btf, proto)?)?;
+        let candidates = self.classes().get(&params_after_data(&self.btf, proto)?)?;
         // Best first: a class whose name begins the event's (`block_rq` for
         // `block_rq_insert`), a class that is not also an event itself (a template
         // made by DECLARE_EVENT_CLASS), then the longest common prefix.

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use super::kernel_enum::{enum_constants, EnumConst};
+use super::kernel_enum::{enum_constant_named, EnumConst};
 
 use super::types::*;
 use super::{poisoned, Checker, ProbeCx};
@@ -30,8 +30,8 @@ pub struct KernelBtf {
     loaded: Option<Result<Arc<kbtf::Btf>, String>>,
     /// Tracepoint classes (`None` inside: no BTF to read them from).
     tracepoints: Option<Option<offline::Loaded>>,
-    /// Kernel enumerators by name, built on the first lookup.
-    enums: Option<HashMap<String, EnumConst>>,
+    /// Kernel enumerators by name, as looked up.
+    enums: HashMap<String, Option<EnumConst>>,
     /// Structs and unions the script defines (name, is a union): their fields are
     /// read at fixed offsets, without CO-RE relocations.
     pub(super) local_records: Vec<(String, bool)>,
@@ -52,7 +52,7 @@ impl KernelBtf {
             path,
             loaded: None,
             tracepoints: None,
-            enums: None,
+            enums: HashMap::new(),
             local_records: Vec::new(),
         }
     }
@@ -63,7 +63,7 @@ impl KernelBtf {
             path: None,
             loaded: Some(Ok(btf)),
             tracepoints: None,
-            enums: None,
+            enums: HashMap::new(),
             local_records: Vec::new(),
         }
     }
@@ -77,7 +77,7 @@ impl KernelBtf {
     /// The tracepoint classes of the kernel BTF, if it can be read.
     pub(super) fn tracepoints(&mut self) -> Option<&offline::Loaded> {
         if self.tracepoints.is_none() {
-            let btf = kbtf::Btf::load(&self.path()).ok();
+            let btf = kbtf::Btf::load_shared(&self.path()).ok();
             self.tracepoints = Some(btf.map(offline::Loaded::new));
         }
         self.tracepoints.as_ref().and_then(Option::as_ref)
@@ -85,11 +85,13 @@ impl KernelBtf {
 
     /// The kernel enumerator `name`, if the BTF can be read and has it.
     pub(super) fn enum_constant(&mut self, name: &str) -> Option<EnumConst> {
-        if self.enums.is_none() {
-            let btf = self.get().ok()?;
-            self.enums = Some(enum_constants(&btf));
+        if let Some(c) = self.enums.get(name) {
+            return *c;
         }
-        self.enums.as_ref()?.get(name).copied()
+        let btf = self.get().ok()?;
+        let c = enum_constant_named(&btf, name);
+        self.enums.insert(name.to_string(), c);
+        c
     }
 
     /// Adds the script's own type definitions to the types the checker knows (on top
@@ -109,7 +111,7 @@ impl KernelBtf {
                     .map(|t| (t.name().to_string(), t.kind() == Kind::Union))
                     .collect();
                 self.loaded = Some(Ok(Arc::new(btf)));
-                self.enums = None;
+                self.enums.clear();
                 Vec::new()
             }
             Err(diags) => diags,
@@ -128,7 +130,7 @@ impl KernelBtf {
         if self.loaded.is_none() {
             let path = self.path();
             self.loaded = Some(
-                kbtf::Btf::load(&path)
+                kbtf::Btf::load_shared(&path)
                     .map(Arc::new)
                     .map_err(|e| format!("cannot read kernel BTF from {}: {e}", path.display())),
             );

@@ -51,6 +51,26 @@ pub fn enum_constants(btf: &kbtf::Btf) -> HashMap<String, EnumConst> {
     out
 }
 
+/// The enumerator `name` of `btf`, chosen as [`enum_constants`] would (the script's
+/// own enums win, the last one defining it; otherwise the first kernel enum by id),
+/// without reading every enumerator.
+pub fn enum_constant_named(btf: &kbtf::Btf, name: &str) -> Option<EnumConst> {
+    let found = btf.find_enumerator(name);
+    let (id, index) = found
+        .iter()
+        .rev()
+        .find(|(id, _)| btf.is_local(*id))
+        .or(found.first())
+        .copied()?;
+    let t = btf.ty(id).ok()?;
+    let v = t.enum_values().nth(index as usize)?;
+    Some(EnumConst {
+        value: v.value as i64,
+        signed: t.kind_flag() || v.value < 0,
+        enum_id: id,
+    })
+}
+
 impl Checker {
     /// The kernel enumerator `name` as an integer constant, if the kernel BTF can be
     /// read and defines it.
@@ -90,5 +110,17 @@ mod tests {
             Some(2)
         );
         assert_eq!(all.get("tcp_fin_wait1"), None);
+        // The lookup by name agrees with the table of every enumerator.
+        let mut names: Vec<&String> = all.keys().collect();
+        names.sort();
+        for name in names.iter().step_by(names.len() / 200 + 1) {
+            assert_eq!(
+                enum_constant_named(&btf, name),
+                all.get(*name).copied(),
+                "{name}"
+            );
+        }
+        assert_eq!(enum_constant_named(&btf, "tcp_fin_wait1"), None);
+        assert_eq!(enum_constant_named(&btf, "task_struct"), None);
     }
 }
