@@ -6,6 +6,7 @@
 use super::parse::RECORD_HEADER;
 use super::{Btf, Kind, TypeId};
 use memchr::memmem;
+use std::collections::HashMap;
 
 /// The offsets at which `name` (a whole, NUL-terminated string) occurs in
 /// `strings`, plus `bias`. `strings` begins with a whole string unless `bias` is 0
@@ -130,6 +131,95 @@ pub(super) fn lookup_prefix(btf: &Btf, prefix: &str) -> Vec<TypeId> {
         }
     }
     ids
+}
+
+/// Lookups by name already answered, and after [`FULL_INDEX_AFTER`] distinct names a
+/// complete index: a compile looks up a handful of names, where a linear scan per name
+/// is cheapest, but listing every kernel function looks up tens of thousands, which
+/// would be quadratic.
+#[derive(Default)]
+pub(super) struct NameCache {
+    answered: HashMap<String, Vec<TypeId>>,
+    full: Option<FullIndex>,
+}
+
+/// Distinct names looked up by scanning before the complete index is built.
+const FULL_INDEX_AFTER: usize = 8;
+
+impl NameCache {
+    /// Every type id named `name`, in id order.
+    pub(super) fn lookup(&mut self, btf: &Btf, name: &str) -> Vec<TypeId> {
+        if let Some(ids) = self.answered.get(name) {
+            return ids.clone();
+        }
+        if self.full.is_none() && self.answered.len() >= FULL_INDEX_AFTER {
+            self.full = Some(FullIndex::build(btf));
+        }
+        let ids = match &self.full {
+            Some(full) => full.lookup(btf, name),
+            None => lookup(btf, name),
+        };
+        if self.full.is_none() {
+            self.answered.insert(name.to_string(), ids.clone());
+        }
+        ids
+    }
+}
+
+/// Every named type in an open-addressing hash table keyed by the bytes of its name
+/// (names are not copied: a probe compares against the string sections).
+struct FullIndex {
+    /// Type ids (0 = empty slot); the length is a power of two, at least twice the
+    /// number of types, so an empty slot always ends a probe.
+    slots: Vec<u32>,
+}
+
+/// FNV-1a (64 bits).
+fn hash(s: &[u8]) -> u64 {
+    s.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+impl FullIndex {
+    fn build(btf: &Btf) -> FullIndex {
+        let cap = (btf.len() as usize * 2).next_power_of_two().max(16);
+        let mask = cap - 1;
+        let mut slots = vec![0u32; cap];
+        let r = btf.reader();
+        for id in 1..btf.len() {
+            let off = btf.offset(id).and_then(|at| r.u32(at)).unwrap_or(0);
+            let name = btf.string(off);
+            if name.is_empty() {
+                continue;
+            }
+            let mut i = hash(name.as_bytes()) as usize & mask;
+            while slots[i] != 0 {
+                i = (i + 1) & mask;
+            }
+            slots[i] = id;
+        }
+        FullIndex { slots }
+    }
+
+    fn lookup(&self, btf: &Btf, name: &str) -> Vec<TypeId> {
+        let mut ids = Vec::new();
+        if name.is_empty() {
+            return ids;
+        }
+        let r = btf.reader();
+        let mask = self.slots.len() - 1;
+        let mut i = hash(name.as_bytes()) as usize & mask;
+        while let Some(&id) = self.slots.get(i).filter(|&&id| id != 0) {
+            let off = btf.offset(id).and_then(|at| r.u32(at)).unwrap_or(0);
+            if btf.string(off) == name {
+                ids.push(id);
+            }
+            i = (i + 1) & mask;
+        }
+        ids.sort_unstable();
+        ids
+    }
 }
 
 /// The reference implementation [`lookup`] replaced, to check that both agree: every

@@ -106,8 +106,8 @@ pub struct Btf {
     local: Option<Arc<local::Appended>>,
     /// First id of the types a script appended; `u32::MAX` when there are none.
     local_base: u32,
-    /// Lookups by name already answered.
-    names: Arc<Mutex<HashMap<String, Vec<TypeId>>>>,
+    /// Lookups by name already answered (and, after many, a complete index).
+    names: Arc<Mutex<index::NameCache>>,
 }
 
 /// The blob as read from a file.
@@ -260,12 +260,8 @@ impl Btf {
     /// id order.
     pub fn find_all(&self, name: &str) -> Vec<TypeId> {
         let mut cache = self.names.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(ids) = cache.get(name) {
-            return ids.clone();
-        }
-        let mut ids = index::lookup(self, name);
+        let mut ids = cache.lookup(self, name);
         ids.sort_unstable_by_key(|&id| (!self.is_local(id), id));
-        cache.insert(name.to_string(), ids.clone());
         ids
     }
 

@@ -82,6 +82,15 @@ fn lookup_matches_hashing(btf: &Btf, limit: usize) {
     for absent in ["", "no_such_type_anywhere", "task\0x"] {
         assert!(index::lookup(btf, absent).is_empty(), "{absent:?}");
     }
+    // Through the cache: the first lookups scan, later ones use the complete index
+    // (listing every kernel function looks up tens of thousands of names).
+    let mut cache = index::NameCache::default();
+    for name in names.iter().step_by(step).chain(names.iter().step_by(step)) {
+        assert_eq!(&cache.lookup(btf, name), &all[**name], "{name}");
+    }
+    for absent in ["", "no_such_type_anywhere", "task\0x"] {
+        assert!(cache.lookup(btf, absent).is_empty(), "{absent:?}");
+    }
 }
 
 #[test]
