@@ -23,57 +23,44 @@ impl Lower<'_, '_> {
         }
     }
 
-    /// `*ptr` of a tuple or formatted value: its `size` bytes copied into a zeroed
-    /// temporary (a failed read leaves zeros).
-    pub(crate) fn deref_mem(&mut self, ptr: &TExpr, size: u32, user: bool) -> Mem {
-        let p = self.int(ptr);
-        let p = self.reg(p);
-        let padded = size.div_ceil(8) * 8;
-        let slot = self.b.temp_slot(padded);
-        self.b.zero(slot, 0, padded);
-        let dst = self.b.slot_addr(slot, 0);
-        let helper = if user {
+    /// `bpf_probe_read_{user,kernel}(dst, n, ptr)`.
+    pub(crate) fn read_into(&mut self, ptr: &TExpr, user: bool, n: Operand, dst: Mem) {
+        let src = self.int(ptr);
+        let p = self.addr(dst.base, dst.offset);
+        let h = if user {
             Helper::ProbeReadUser
         } else {
             Helper::ProbeReadKernel
         };
-        self.b.call_void(
-            helper,
-            vec![
-                Operand::Reg(dst),
-                Operand::Imm(i64::from(size)),
-                Operand::Reg(p),
-            ],
-        );
-        Mem {
+        self.b.call_void(h, vec![Operand::Reg(p), n, src]);
+    }
+
+    /// `size` bytes at `ptr`, read with the helper of its address space into a zeroed
+    /// temporary of whole words (a failed read leaves zeros).
+    pub(crate) fn read_zeroed(&mut self, ptr: &TExpr, size: u32, user: bool) -> Mem {
+        let padded = (size.div_ceil(8) * 8).max(8);
+        let slot = self.b.temp_slot(padded);
+        self.b.zero(slot, 0, padded);
+        let mem = Mem {
             base: Base::Slot(slot),
             offset: 0,
             size: padded,
-        }
+        };
+        self.read_into(ptr, user, Operand::Imm(i64::from(size)), mem);
+        mem
+    }
+
+    /// `*ptr` of a tuple or formatted value: its `size` bytes copied into a zeroed
+    /// temporary (a failed read leaves zeros).
+    pub(crate) fn deref_mem(&mut self, ptr: &TExpr, size: u32, user: bool) -> Mem {
+        self.read_zeroed(ptr, size, user)
     }
 
     /// `*ptr`: `size` bytes at the pointer, read with the helper of its address space
     /// into a zeroed slot (a failed read gives 0), then sign-extended if `signed`.
     pub(crate) fn deref(&mut self, ptr: &TExpr, size: u32, signed: bool, user: bool) -> VReg {
-        let p = self.int(ptr);
-        let p = self.reg(p);
-        let slot = self.b.temp_slot(8);
-        self.b.zero(slot, 0, 8);
-        let dst = self.b.slot_addr(slot, 0);
-        let helper = if user {
-            Helper::ProbeReadUser
-        } else {
-            Helper::ProbeReadKernel
-        };
-        self.b.call_void(
-            helper,
-            vec![
-                Operand::Reg(dst),
-                Operand::Imm(i64::from(size)),
-                Operand::Reg(p),
-            ],
-        );
+        let mem = self.read_zeroed(ptr, size, user);
         let w = Width::from_bytes(size).unwrap_or(Width::B8);
-        self.b.load(Base::Slot(slot), 0, w, signed)
+        self.b.load(mem.base, 0, w, signed)
     }
 }

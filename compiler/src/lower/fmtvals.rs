@@ -5,9 +5,9 @@
 use super::expr::{Mem, StrVal};
 use super::Lower;
 use crate::ir::types::{DataType, StructField};
-use crate::ir::{Helper, Operand, VReg, Width};
+use crate::ir::{Operand, VReg, Width};
 use crate::sema::fmtvals::symbol_global;
-use crate::sema::types::{FmtExpr, TExpr, Type};
+use crate::sema::types::{FmtExpr, Type};
 use tracec_meta::FmtKind;
 
 /// The BTF shape of a value of kind `f` (map keys and values).
@@ -128,18 +128,6 @@ impl Lower<'_, '_> {
                 self.b.store(dst.base, dst.offset, Width::B8, v);
             }
         }
-    }
-
-    /// `bpf_probe_read_{user,kernel}(dst, n, ptr)`.
-    fn read_into(&mut self, ptr: &TExpr, user: bool, n: Operand, dst: Mem) {
-        let src = self.int(ptr);
-        let p = self.addr(dst.base, dst.offset);
-        let h = if user {
-            Helper::ProbeReadUser
-        } else {
-            Helper::ProbeReadKernel
-        };
-        self.b.call_void(h, vec![Operand::Reg(p), n, src]);
     }
 }
 

@@ -4,7 +4,7 @@
 
 use super::expr::Mem;
 use super::Lower;
-use crate::ir::{Base, BinOp, Helper, Operand, Width};
+use crate::ir::{Base, BinOp, Operand, Width};
 use crate::sema::struct_value::MemberRead;
 use crate::sema::tuple::TupleRef;
 use crate::sema::types::TExpr;
@@ -28,25 +28,7 @@ impl Lower<'_, '_> {
         members: &[MemberRead],
         record: TupleRef,
     ) -> Mem {
-        let p = self.int(ptr);
-        let p = self.reg(p);
-        let raw_size = size.div_ceil(8) * 8;
-        let raw = self.b.temp_slot(raw_size.max(8));
-        self.b.zero(raw, 0, raw_size.max(8));
-        let dst = self.b.slot_addr(raw, 0);
-        let helper = if user {
-            Helper::ProbeReadUser
-        } else {
-            Helper::ProbeReadKernel
-        };
-        self.b.call_void(
-            helper,
-            vec![
-                Operand::Reg(dst),
-                Operand::Imm(i64::from(size)),
-                Operand::Reg(p),
-            ],
-        );
+        let raw = self.read_zeroed(ptr, size, user);
         let out_size = record.size.div_ceil(8) * 8;
         let out = self.b.temp_slot(out_size.max(8));
         self.b.zero(out, 0, out_size.max(8));
@@ -59,13 +41,13 @@ impl Lower<'_, '_> {
             } else {
                 (m.bit_offset / unit_bits * m.size, m.bit_offset % unit_bits)
             };
-            if unit_off + m.size > raw_size {
+            if unit_off + m.size > raw.size {
                 continue;
             }
             let signed = m.signed && m.bits == 0;
             let mut v = self
                 .b
-                .load(Base::Slot(raw), unit_off as i32, width(m.size), signed);
+                .load(raw.base, unit_off as i32, width(m.size), signed);
             if m.bits != 0 {
                 // Move the field to the top of 64 bits, then back down: that drops the
                 // bits above it and extends its sign (arithmetic shift) if signed.

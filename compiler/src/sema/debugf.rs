@@ -5,7 +5,7 @@
 
 use super::printf::{self, ConvKind};
 use super::types::*;
-use super::{params, poisoned, Checker, ProbeCx};
+use super::{poisoned, Checker, ProbeCx};
 use crate::diag::Diagnostic;
 use crate::front::ast::{self, ExprKind, Span};
 
@@ -62,30 +62,10 @@ impl Checker {
             );
             return bad;
         }
-        let targs: Vec<TExpr> = args[1..]
-            .iter()
-            .enumerate()
-            .map(|(i, a)| match params::positional(a) {
-                Some(n)
-                    if convs.get(i).and_then(|c| printk_kind(&c.text)) == Some(ConvKind::Str) =>
-                {
-                    self.positional_str(n, a.span)
-                }
-                _ => self.expr(cx, a),
-            })
-            .collect();
-        if convs.len() != targs.len() {
-            self.error(
-                span,
-                format!(
-                    "debugf: expected {} argument{} for the format, got {}",
-                    convs.len(),
-                    if convs.len() == 1 { "" } else { "s" },
-                    targs.len()
-                ),
-            );
+        let kinds: Vec<_> = convs.iter().map(|c| printk_kind(&c.text)).collect();
+        let Some(targs) = self.format_args(cx, "debugf", args, &kinds, span) else {
             return bad;
-        }
+        };
         let mut ok = true;
         for (i, (c, a)) in convs.iter().zip(&targs).enumerate() {
             let Some(kind) = printk_kind(&c.text) else {

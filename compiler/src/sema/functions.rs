@@ -209,6 +209,43 @@ impl Checker {
         })
     }
 
+    /// The arguments after a format (`args[1..]`) for conversions of `kinds` (`None`:
+    /// not one this function formats), a `$N` given to a string conversion being the
+    /// parameter's text; `None`, after the error, when there are not as many as the
+    /// format's conversions.
+    pub(super) fn format_args(
+        &mut self,
+        cx: &mut ProbeCx,
+        func: &str,
+        args: &[ast::Expr],
+        kinds: &[Option<ConvKind>],
+        span: Span,
+    ) -> Option<Vec<TExpr>> {
+        let targs: Vec<TExpr> = args[1..]
+            .iter()
+            .enumerate()
+            .map(|(i, a)| match params::positional(a) {
+                Some(n) if kinds.get(i).copied().flatten() == Some(ConvKind::Str) => {
+                    self.positional_str(n, a.span)
+                }
+                _ => self.expr(cx, a),
+            })
+            .collect();
+        if kinds.len() != targs.len() {
+            self.error(
+                span,
+                format!(
+                    "{func}: expected {} argument{} for the format, got {}",
+                    kinds.len(),
+                    if kinds.len() == 1 { "" } else { "s" },
+                    targs.len()
+                ),
+            );
+            return None;
+        }
+        Some(targs)
+    }
+
     pub(super) fn printf(&mut self, cx: &mut ProbeCx, args: &[ast::Expr], span: Span) -> TStmtKind {
         let bad = TStmtKind::Expr(poisoned(span));
         let Some(first) = args.first() else {
@@ -226,29 +263,10 @@ impl Checker {
                 return bad;
             }
         };
-        // `$N` given to `%s` is the parameter's text.
-        let targs: Vec<TExpr> = args[1..]
-            .iter()
-            .enumerate()
-            .map(|(i, a)| match params::positional(a) {
-                Some(n) if convs.get(i).map(|c| c.kind) == Some(ConvKind::Str) => {
-                    self.positional_str(n, a.span)
-                }
-                _ => self.expr(cx, a),
-            })
-            .collect();
-        if convs.len() != targs.len() {
-            self.error(
-                span,
-                format!(
-                    "printf: expected {} argument{} for the format, got {}",
-                    convs.len(),
-                    if convs.len() == 1 { "" } else { "s" },
-                    targs.len()
-                ),
-            );
+        let kinds: Vec<_> = convs.iter().map(|c| Some(c.kind)).collect();
+        let Some(targs) = self.format_args(cx, "printf", args, &kinds, span) else {
             return bad;
-        }
+        };
         let mut fields = Vec::new();
         let mut offset = 0u32;
         let mut ok = true;
