@@ -1,7 +1,8 @@
 //! End to end: one program per probe. The attach points of a uprobe or tracepoint
 //! comma list and of a kprobe wildcard share one program, which tells them apart by
 //! the attach cookie; `probe` and `func` still print per attach point, as printf
-//! arguments and as map keys, in text and JSON.
+//! arguments and as map keys, in text and JSON (the call forms `probe()` and `func()`
+//! are the same values).
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -54,7 +55,7 @@ fn uprobe_comma_list_shares_a_program() {
         &dir,
         "u",
         "uprobe:/bin/bash:echo_builtin,uprobe:/bin/bash:pwd_builtin /pid == cpid/ \
-         { printf(\"<%s|%s>\\n\", probe, func); @[probe, func] = count(); @f[func] = count(); }",
+         { printf(\"<%s|%s>\\n\", probe(), func()); @[probe, func] = count(); @f[func] = count(); }",
     );
     assert_eq!(programs(&obj), (1, 2));
     let cmd = "/bin/bash -c 'echo a; pwd; echo b'";

@@ -159,6 +159,10 @@ impl Checker {
         if let Some(t) = self.stdlib_call_expr(cx, base, args, span) {
             return Some(t);
         }
+        // The call forms of builtins that depend on the probe (`func()`, `probe()`).
+        if args.is_empty() && matches!(base, "func" | "probe") {
+            return Some(self.ident(cx, base, span));
+        }
         if base == "nsecs" && args.len() == 1 {
             return Some(self.nsecs_call(&args[0], span));
         }

@@ -111,7 +111,7 @@ impl Checker {
         }
     }
 
-    fn ident(&mut self, cx: &mut ProbeCx, name: &str, span: Span) -> TExpr {
+    pub(super) fn ident(&mut self, cx: &mut ProbeCx, name: &str, span: Span) -> TExpr {
         if let Some((b, ty)) = builtins::lookup(name) {
             return TExpr {
                 kind: TExprKind::Builtin(b),
