@@ -249,6 +249,7 @@ impl Checker {
     /// An argument that must be a string.
     fn str_arg(&mut self, cx: &mut ProbeCx, f: &str, a: &ast::Expr) -> Option<TExpr> {
         let t = self.expr(cx, a);
+        let t = self.name_as_str(cx, t);
         match t.ty {
             Type::Str { .. } => Some(t),
             Type::Unknown => None,

@@ -470,6 +470,7 @@ impl Checker {
             };
         }
         if op.is_comparison() {
+            let (lhs, rhs) = self.names_compared(cx, lhs, rhs);
             return self.compare(op, lhs, rhs, span);
         }
         // Arithmetic.

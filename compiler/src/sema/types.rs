@@ -498,6 +498,9 @@ pub enum TExprKind {
         stmts: Vec<TStmt>,
         value: Box<TExpr>,
     },
+    /// `probe`/`func` as a string, read from a table by a run-time index
+    /// (`sema/name_str.rs`).
+    NameStr(Box<super::name_str::NameStr>),
     /// A standard-library helper (`sema/stdlib.rs`).
     Stdlib(Box<super::stdlib::StdlibExpr>),
 }

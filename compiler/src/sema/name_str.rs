@@ -1,0 +1,170 @@
+//! `probe` and `func` where a string is needed (`str(probe)`, `strcontains(func, "x")`,
+//! a string variable or map value, a comparison with a non-literal string).
+//!
+//! A name index ([`super::attach_names`]) is converted to a string only there, so
+//! scripts that print or key by `probe`/`func` pay nothing. A constant index becomes the
+//! name as a literal. A cookie index reads the name from a `.rodata` table of the names
+//! its program can see ([`NameStr`]), lowered in `lower/name_str.rs`.
+
+use super::types::{FmtExpr, TExpr, TExprKind, Type};
+use super::{Checker, ProbeCx};
+use crate::probes::ExpandedProbe;
+use std::collections::HashMap;
+use tracec_meta::FmtKind;
+
+/// A name read from a table indexed by a run-time index (the attach cookie).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NameStr {
+    /// The `u64` index into the object's attach names.
+    pub index: TExpr,
+    /// The attach-name index of `entries[0]`.
+    pub first: u64,
+    /// The names of the indices `first..first + entries.len()`; an index outside
+    /// reads as the first entry.
+    pub entries: Vec<String>,
+}
+
+impl NameStr {
+    /// The size of one entry: the longest name and its NUL.
+    pub fn entry_size(&self) -> u32 {
+        self.entries
+            .iter()
+            .map(|e| e.len() as u32)
+            .max()
+            .unwrap_or(0)
+            + 1
+    }
+
+    /// The table's bytes: each entry NUL-padded to [`NameStr::entry_size`].
+    pub fn table(&self) -> Vec<u8> {
+        let size = self.entry_size() as usize;
+        let mut out = vec![0u8; size * self.entries.len()];
+        for (i, e) in self.entries.iter().enumerate() {
+            out[i * size..i * size + e.len()].copy_from_slice(e.as_bytes());
+        }
+        out
+    }
+}
+
+/// Per concrete probe (grouped by AST probe as in `attach_names::plan`), the range of
+/// attach-name indices its cookie can take: those of its AST probe's cookie readers.
+pub(super) fn cookie_ranges(
+    concrete: &[(usize, ExpandedProbe)],
+    plans: &[super::attach_names::NamePlan],
+) -> Vec<(u64, u64)> {
+    let mut ranges: HashMap<usize, (u64, u64)> = HashMap::new();
+    for ((pi, _), plan) in concrete.iter().zip(plans) {
+        if plan.cookie {
+            let r = ranges.entry(*pi).or_insert((plan.index, plan.index));
+            r.0 = r.0.min(plan.index);
+            r.1 = r.1.max(plan.index);
+        }
+    }
+    concrete
+        .iter()
+        .zip(plans)
+        .map(|((pi, _), plan)| ranges.get(pi).copied().unwrap_or((plan.index, plan.index)))
+        .collect()
+}
+
+/// Whether `e` is `probe` or `func` (a name index).
+pub(super) fn is_name(e: &TExpr) -> bool {
+    matches!(
+        (&e.ty, &e.kind),
+        (
+            Type::Fmt(FmtKind::ProbeName | FmtKind::FuncName),
+            TExprKind::FmtValue(FmtExpr::Word(_))
+        )
+    )
+}
+
+/// Whether `t` is the type of `probe` or `func`.
+pub(super) fn is_name_type(t: Type) -> bool {
+    matches!(t, Type::Fmt(FmtKind::ProbeName | FmtKind::FuncName))
+}
+
+impl Checker {
+    /// `e` as a string when it is `probe` or `func`; otherwise `e` itself.
+    pub(super) fn name_as_str(&self, cx: &ProbeCx, e: TExpr) -> TExpr {
+        let (kind, index) = match (&e.ty, &e.kind) {
+            (
+                Type::Fmt(k @ (FmtKind::ProbeName | FmtKind::FuncName)),
+                TExprKind::FmtValue(FmtExpr::Word(i)),
+            ) => (*k, i.as_ref().clone()),
+            _ => return e,
+        };
+        let names = &self.attach_names.names;
+        let name_of = |i: u64| -> String {
+            names
+                .get(i as usize)
+                .map(|n| match kind {
+                    FmtKind::ProbeName => n.probe.clone(),
+                    _ => n.func.clone(),
+                })
+                .unwrap_or_default()
+        };
+        if let TExprKind::Int(k) = index.kind {
+            let s = name_of(k as u64);
+            return TExpr {
+                ty: Type::Str {
+                    size: s.len() as u32 + 1,
+                },
+                kind: TExprKind::Str(s),
+                span: e.span,
+            };
+        }
+        let (first, last) = cx.name_range;
+        let ns = NameStr {
+            index,
+            first,
+            entries: (first..=last).map(name_of).collect(),
+        };
+        TExpr {
+            ty: Type::Str {
+                size: ns.entry_size(),
+            },
+            kind: TExprKind::NameStr(Box::new(ns)),
+            span: e.span,
+        }
+    }
+}
+
+impl Checker {
+    /// The operands of a comparison, with `probe`/`func` converted to strings when
+    /// compared with a string that is not a literal (a literal is compared with the
+    /// index, see `attach_names::compare`) or with each other.
+    pub(super) fn names_compared(&self, cx: &ProbeCx, lhs: TExpr, rhs: TExpr) -> (TExpr, TExpr) {
+        let stringy =
+            |e: &TExpr| is_name(e) || (e.ty.is_str() && !matches!(e.kind, TExprKind::Str(_)));
+        if (is_name(&lhs) && stringy(&rhs)) || (is_name(&rhs) && stringy(&lhs)) {
+            (self.name_as_str(cx, lhs), self.name_as_str(cx, rhs))
+        } else {
+            (lhs, rhs)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::front::ast::Span;
+
+    #[test]
+    fn the_table_pads_each_entry_to_the_longest_name() {
+        let ns = NameStr {
+            index: TExpr {
+                kind: TExprKind::Int(0),
+                ty: Type::U64,
+                span: Span::default(),
+            },
+            first: 3,
+            entries: vec!["ab".into(), "kprobe:x".into()],
+        };
+        assert_eq!(ns.entry_size(), 9);
+        let t = ns.table();
+        assert_eq!(t.len(), 18);
+        assert_eq!(&t[..3], b"ab\0");
+        assert_eq!(&t[9..17], b"kprobe:x");
+        assert_eq!(t[17], 0);
+    }
+}
