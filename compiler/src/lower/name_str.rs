@@ -3,8 +3,9 @@
 
 use super::expr::{Mem, StrVal};
 use super::{Lower, ModuleCx};
-use crate::ir::{Base, BinOp, Cond, DataType, Global, GlobalId, Operand};
+use crate::ir::{Base, BinOp, Cond, DataType, Global, GlobalId, Operand, Width};
 use crate::sema::name_str::NameStr;
+use crate::sema::types::Type;
 
 impl ModuleCx<'_> {
     /// The `.rodata` global holding `table` (one per distinct table).
@@ -37,9 +38,16 @@ impl Lower<'_, '_> {
         let size = ns.entry_size();
         let count = ns.entries.len() as i64;
         let g = self.m.name_table_global(ns.table());
-        let index = match self.int(&ns.index) {
-            Operand::Reg(r) => r,
-            Operand::Imm(v) => self.b.imm(v),
+        let index = if let Type::Fmt(_) = ns.index.ty {
+            match self.str_val(&ns.index) {
+                StrVal::Mem(m) => self.b.load(m.base, m.offset, Width::B8, false),
+                StrVal::Lit(_) => self.b.imm(0),
+            }
+        } else {
+            match self.int(&ns.index) {
+                Operand::Reg(r) => r,
+                Operand::Imm(v) => self.b.imm(v),
+            }
         };
         let rel = self
             .b

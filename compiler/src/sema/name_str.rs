@@ -15,7 +15,8 @@ use tracec_meta::FmtKind;
 /// A name read from a table indexed by a run-time index (the attach cookie).
 #[derive(Debug, Clone, PartialEq)]
 pub struct NameStr {
-    /// The `u64` index into the object's attach names.
+    /// The `u64` index into the object's attach names, or a value of type
+    /// `Fmt(ProbeName | FuncName)` whose word is that index (a variable, a map value).
     pub index: TExpr,
     /// The attach-name index of `entries[0]`.
     pub first: u64,
@@ -91,6 +92,8 @@ impl Checker {
                 Type::Fmt(k @ (FmtKind::ProbeName | FmtKind::FuncName)),
                 TExprKind::FmtValue(FmtExpr::Word(i)),
             ) => (*k, i.as_ref().clone()),
+            // A variable or map value that holds a name: its word is the index.
+            (Type::Fmt(k @ (FmtKind::ProbeName | FmtKind::FuncName)), _) => (*k, e.clone()),
             _ => return e,
         };
         let names = &self.attach_names.names;
@@ -113,7 +116,13 @@ impl Checker {
                 span: e.span,
             };
         }
-        let (first, last) = cx.name_range;
+        // The cookie takes the indices of this probe's attach points; a stored name
+        // (a map value) may be any of the object's.
+        let (first, last) = if is_name(&e) {
+            cx.name_range
+        } else {
+            (0, names.len().saturating_sub(1) as u64)
+        };
         let ns = NameStr {
             index,
             first,
@@ -134,9 +143,13 @@ impl Checker {
     /// compared with a string that is not a literal (a literal is compared with the
     /// index, see `attach_names::compare`) or with each other.
     pub(super) fn names_compared(&self, cx: &ProbeCx, lhs: TExpr, rhs: TExpr) -> (TExpr, TExpr) {
-        let stringy =
-            |e: &TExpr| is_name(e) || (e.ty.is_str() && !matches!(e.kind, TExprKind::Str(_)));
-        if (is_name(&lhs) && stringy(&rhs)) || (is_name(&rhs) && stringy(&lhs)) {
+        let named = |e: &TExpr| is_name_type(e.ty);
+        let literal = |e: &TExpr| matches!(e.kind, TExprKind::Str(_));
+        // A name itself compared with a literal is left to `attach_names::compare`.
+        let convert = |n: &TExpr, other: &TExpr| {
+            named(n) && (named(other) || (other.ty.is_str() && !(literal(other) && is_name(n))))
+        };
+        if convert(&lhs, &rhs) || convert(&rhs, &lhs) {
             (self.name_as_str(cx, lhs), self.name_as_str(cx, rhs))
         } else {
             (lhs, rhs)
@@ -166,5 +179,72 @@ mod tests {
         assert_eq!(&t[..3], b"ab\0");
         assert_eq!(&t[9..17], b"kprobe:x");
         assert_eq!(t[17], 0);
+    }
+
+    use super::super::attach_names::tests::check;
+    use crate::sema::maps::MapValueType;
+    use crate::sema::types::{MapValue, TStmtKind};
+
+    /// The value assigned by statement `i` of probe `p`.
+    fn assigned(c: &crate::sema::Checked, p: usize, i: usize) -> TExpr {
+        match &c.probes[p].body[i].kind {
+            TStmtKind::AssignVar { value, .. } => value.clone(),
+            TStmtKind::AssignMap {
+                value: MapValue::Plain(v),
+                ..
+            } => v.clone(),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_cookie_index_reads_the_names_of_its_attach_points() {
+        let c = check("kprobe:x { @y = 1; } kprobe:a,kprobe:bcd { @n = strlen(probe); }");
+        let TExprKind::StrLen(s) = assigned(&c, 1, 0).kind else {
+            panic!()
+        };
+        let TExprKind::NameStr(ns) = &s.kind else {
+            panic!("{s:?}")
+        };
+        assert_eq!(ns.first, 1);
+        assert_eq!(ns.entries, ["kprobe:a", "kprobe:bcd"]);
+        assert_eq!(s.ty, Type::Str { size: 11 });
+    }
+
+    #[test]
+    fn a_constant_index_is_the_name_as_a_literal() {
+        let c = check("kprobe:d { $s = str(func); @c = strcontains(probe, \":d\"); }");
+        assert_eq!(assigned(&c, 0, 0).kind, TExprKind::Str("d".into()));
+        // Folded, as for any literal.
+        assert_eq!(assigned(&c, 0, 1).kind, TExprKind::Int(1));
+    }
+
+    #[test]
+    fn string_maps_and_variables_take_names_as_strings() {
+        let c = check("kprobe:a { @t = probe; @t = \"xy\"; $v = \"x\"; $v = func; }");
+        assert_eq!(assigned(&c, 0, 0).kind, TExprKind::Str("kprobe:a".into()));
+        assert_eq!(assigned(&c, 0, 3).kind, TExprKind::Str("a".into()));
+        assert_eq!(c.maps[0].value, MapValueType::Plain(Type::Str { size: 9 }));
+    }
+
+    #[test]
+    fn names_compare_with_string_values() {
+        let c = check("kprobe:a,kprobe:b { $x = \"kprobe:b\"; @eq = probe == $x; }");
+        let TExprKind::StrEq { negate, lhs, .. } = assigned(&c, 0, 1).kind else {
+            panic!()
+        };
+        assert!(!negate);
+        assert!(matches!(lhs.kind, TExprKind::NameStr(_)));
+    }
+
+    #[test]
+    fn printing_and_keys_keep_the_index() {
+        let c =
+            check("kprobe:a,kprobe:b { @[probe] = count(); printf(\"%s\\n\", func); @p = probe; }");
+        assert!(!format!("{:?}", c.probes).contains("NameStr"));
+        assert!(matches!(
+            assigned(&c, 0, 2).ty,
+            Type::Fmt(FmtKind::ProbeName)
+        ));
     }
 }
