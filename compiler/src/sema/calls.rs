@@ -163,6 +163,9 @@ impl Checker {
         if args.is_empty() && matches!(base, "func" | "probe") {
             return Some(self.ident(cx, base, span));
         }
+        if matches!(base, "pid" | "tid") && args.len() == 1 {
+            return Some(self.pid_ns_call(base == "tid", &args[0], span));
+        }
         if base == "nsecs" && args.len() == 1 {
             return Some(self.nsecs_call(&args[0], span));
         }

@@ -37,6 +37,7 @@ pub mod maps;
 pub mod name_str;
 mod output;
 pub mod params;
+mod pid_ns;
 mod pointer;
 mod print_text;
 pub mod printf;

@@ -227,6 +227,10 @@ pub struct MapIdx(pub u32);
 pub enum Builtin {
     Pid,
     Tid,
+    /// `pid(curr_ns)`: the process id in the runtime's pid namespace.
+    PidCurrNs,
+    /// `tid(curr_ns)`: the thread id in the runtime's pid namespace.
+    TidCurrNs,
     Uid,
     Gid,
     /// `nsecs(monotonic)`: `CLOCK_MONOTONIC` nanoseconds.
