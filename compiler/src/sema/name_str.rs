@@ -157,6 +157,23 @@ impl Checker {
     }
 }
 
+impl Checker {
+    /// The branches of `?:`, with `probe`/`func` converted to strings when the other
+    /// branch is a string.
+    pub(super) fn names_in_branches(
+        &self,
+        cx: &ProbeCx,
+        then: TExpr,
+        els: TExpr,
+    ) -> (TExpr, TExpr) {
+        match (is_name_type(then.ty), is_name_type(els.ty)) {
+            (true, false) if els.ty.is_str() => (self.name_as_str(cx, then), els),
+            (false, true) if then.ty.is_str() => (then, self.name_as_str(cx, els)),
+            _ => (then, els),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -235,6 +252,16 @@ mod tests {
         };
         assert!(!negate);
         assert!(matches!(lhs.kind, TExprKind::NameStr(_)));
+    }
+
+    #[test]
+    fn a_branch_with_a_string_makes_names_strings() {
+        let c = check("kprobe:a,kprobe:b { $x = pid ? probe : \"zz\"; }");
+        let TExprKind::Ternary { then, .. } = assigned(&c, 0, 0).kind else {
+            panic!()
+        };
+        assert!(matches!(then.kind, TExprKind::NameStr(_)));
+        assert_eq!(then.ty, Type::Str { size: 9 });
     }
 
     #[test]
