@@ -46,6 +46,13 @@ pub const GLOBAL_NCPUS: &str = "tracec_ncpus";
 /// `.rodata` global (`u64`) holding the pid of the child started with `tracerun -c
 /// CMD` (`cpid`), 0 without one; the runtime sets it before loading.
 pub const GLOBAL_CPID: &str = "tracec_cpid";
+/// `.rodata` global (`u64`) holding the device of the runtime's pid namespace
+/// (`/proc/self/ns/pid`), in the kernel's `dev_t` encoding, for `pid(curr_ns)` and
+/// `tid(curr_ns)`; the runtime sets it before loading.
+pub const GLOBAL_PIDNS_DEV: &str = "tracec_pidns_dev";
+/// `.rodata` global (`u64`) holding the inode of the runtime's pid namespace; see
+/// [`GLOBAL_PIDNS_DEV`].
+pub const GLOBAL_PIDNS_INO: &str = "tracec_pidns_ino";
 
 /// The kind word of a ringbuf event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -36,6 +36,7 @@ pub mod names;
 pub mod object;
 pub mod output;
 pub mod params;
+pub mod pidns;
 pub mod print;
 pub mod probe_filter;
 pub mod regex;

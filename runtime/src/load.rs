@@ -27,6 +27,9 @@ pub fn open(obj: &Object, start_ns: u64, cpid: u64, params: &[GlobalValue]) -> R
     let ncpus = crate::sys::possible_cpus().map_or(0, |n| n as u64);
     loader.override_global(GLOBAL_NCPUS, &ncpus, false);
     loader.override_global(GLOBAL_CPID, &cpid, false);
+    let (ns_dev, ns_ino) = crate::pidns::current();
+    loader.override_global(tracec_meta::GLOBAL_PIDNS_DEV, &ns_dev, false);
+    loader.override_global(tracec_meta::GLOBAL_PIDNS_INO, &ns_ino, false);
     let symbols = crate::symaddr::resolve(&obj.meta, params)?;
     for (symbol, addr) in &symbols {
         loader.override_global(symbol.as_str(), addr, false);

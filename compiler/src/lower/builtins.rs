@@ -15,6 +15,8 @@ impl Lower<'_, '_> {
                 let v = self.b.call(Helper::GetCurrentPidTgid, vec![]);
                 self.low32(v)
             }
+            Builtin::PidCurrNs => self.pid_curr_ns(false),
+            Builtin::TidCurrNs => self.pid_curr_ns(true),
             Builtin::Uid => {
                 let v = self.b.call(Helper::GetCurrentUidGid, vec![]);
                 self.low32(v)
@@ -81,5 +83,34 @@ impl Lower<'_, '_> {
     fn low32(&mut self, v: VReg) -> VReg {
         let hi = self.b.binary(BinOp::Shl, v, Operand::Imm(32));
         self.b.binary(BinOp::LShr, hi, Operand::Imm(32))
+    }
+}
+
+impl Lower<'_, '_> {
+    /// `pid(curr_ns)` / `tid(curr_ns)` (`tid`): `bpf_get_ns_current_pid_tgid` with the
+    /// runtime's pid namespace (the `.rodata` globals it sets); 0 when the current task
+    /// is not visible from there.
+    fn pid_curr_ns(&mut self, tid: bool) -> VReg {
+        let dev_g = self.m.u64_global(tracec_meta::GLOBAL_PIDNS_DEV);
+        let ino_g = self.m.u64_global(tracec_meta::GLOBAL_PIDNS_INO);
+        let p = self.b.global_addr(dev_g, 0);
+        let dev = self.b.load(Base::Reg(p), 0, Width::B8, false);
+        let p = self.b.global_addr(ino_g, 0);
+        let ino = self.b.load(Base::Reg(p), 0, Width::B8, false);
+        // struct bpf_pidns_info { u32 pid; u32 tgid; }
+        let slot = self.b.temp_slot(8);
+        self.b.zero(slot, 0, 8);
+        let info = self.b.slot_addr(slot, 0);
+        self.b.call_void(
+            Helper::GetNsCurrentPidTgid,
+            vec![
+                Operand::Reg(dev),
+                Operand::Reg(ino),
+                Operand::Reg(info),
+                Operand::Imm(8),
+            ],
+        );
+        let offset = if tid { 0 } else { 4 };
+        self.b.load(Base::Slot(slot), offset, Width::B4, false)
     }
 }

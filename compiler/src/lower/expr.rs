@@ -192,6 +192,7 @@ impl Lower<'_, '_> {
             // Strings never reach here after checking; keep lowering total anyway.
             TExprKind::Str(_)
             | TExprKind::Param(_)
+            | TExprKind::NameStr(_)
             | TExprKind::TpCharArray { .. }
             | TExprKind::TpCharArrayCore { .. }
             | TExprKind::TpDataLoc { .. }
@@ -323,6 +324,7 @@ impl Lower<'_, '_> {
                 StrVal::Mem(self.deref_mem(ptr, *size, *user))
             }
             TExprKind::Param(p) if e.ty.is_str() => self.param_str(*p),
+            TExprKind::NameStr(ns) => self.name_str(ns),
             TExprKind::Block { stmts, value } => {
                 self.stmts(stmts);
                 self.str_val(value)

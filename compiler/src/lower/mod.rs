@@ -23,6 +23,7 @@ mod kernel;
 mod map_full;
 mod mapfuncs;
 mod maps;
+mod name_str;
 mod output;
 mod params;
 mod stacks;

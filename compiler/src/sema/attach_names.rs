@@ -223,7 +223,7 @@ pub(super) fn share(probes: Vec<CheckedProbe>) -> Vec<CheckedProbe> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(in crate::sema) mod tests {
     use super::*;
 
     fn kprobe(f: &str) -> ExpandedProbe {
@@ -244,7 +244,7 @@ mod tests {
     }
 
     /// Check `src` with every attach point a kprobe (or kretprobe) on its last part.
-    fn check(src: &str) -> crate::sema::Checked {
+    pub(in crate::sema) fn check(src: &str) -> crate::sema::Checked {
         let program = crate::front::parse(src).unwrap();
         crate::sema::check_with(&program, &mut |ap| {
             let f = ap.parts.last().unwrap();

@@ -163,6 +163,9 @@ impl Checker {
         if args.is_empty() && matches!(base, "func" | "probe") {
             return Some(self.ident(cx, base, span));
         }
+        if matches!(base, "pid" | "tid") && args.len() == 1 {
+            return Some(self.pid_ns_call(base == "tid", &args[0], span));
+        }
         if base == "nsecs" && args.len() == 1 {
             return Some(self.nsecs_call(&args[0], span));
         }
@@ -249,6 +252,7 @@ impl Checker {
     /// An argument that must be a string.
     fn str_arg(&mut self, cx: &mut ProbeCx, f: &str, a: &ast::Expr) -> Option<TExpr> {
         let t = self.expr(cx, a);
+        let t = self.name_as_str(cx, t);
         match t.ty {
             Type::Str { .. } => Some(t),
             Type::Unknown => None,

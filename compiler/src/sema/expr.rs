@@ -470,6 +470,7 @@ impl Checker {
             };
         }
         if op.is_comparison() {
+            let (lhs, rhs) = self.names_compared(cx, lhs, rhs);
             return self.compare(op, lhs, rhs, span);
         }
         // Arithmetic.
@@ -685,6 +686,7 @@ impl Checker {
         let cond = self.condition(cx, c);
         let then = self.expr(cx, t);
         let els = self.expr(cx, e);
+        let (then, els) = self.names_in_branches(cx, then, els);
         let ty = match (then.ty, els.ty) {
             (Type::Unknown, _) | (_, Type::Unknown) => return poisoned(span),
             (Type::Str { size: a }, Type::Str { size: b }) => Type::Str { size: a.max(b) },

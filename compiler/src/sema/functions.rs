@@ -126,6 +126,7 @@ impl Checker {
             Some(p) => p,
             None => self.expr(cx, &args[0]),
         };
+        let ptr = self.name_as_str(cx, ptr);
         let user = match ptr.ty {
             Type::Ptr { user, .. } => user,
             Type::Int { .. } => cx.user_default,

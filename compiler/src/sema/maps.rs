@@ -192,6 +192,10 @@ impl MapTable {
                 (Type::Str { .. }, Type::Str { .. }) => {
                     *known = MapValueType::Plain(merge_str(a, b))
                 }
+                // `probe`/`func` then a string: a string map (`name_str`).
+                (t, Type::Str { .. }) if super::name_str::is_name_type(t) => {
+                    *known = MapValueType::Plain(b)
+                }
                 (Type::Tuple(_), Type::Tuple(_)) if a.merge(b).is_some() => {
                     *known = MapValueType::Plain(a.merge(b).unwrap_or(a))
                 }

@@ -34,8 +34,10 @@ mod kernel_tests;
 mod lhist_param;
 mod mapfuncs;
 pub mod maps;
+pub mod name_str;
 mod output;
 pub mod params;
+mod pid_ns;
 mod pointer;
 mod print_text;
 pub mod printf;
@@ -215,6 +217,7 @@ fn analyze(
     };
     diags.extend(ck.kernel.add_script_types(&program.c_definitions));
     let plans = attach_names::plan(&concrete, &mut ck.attach_names);
+    let name_ranges = name_str::cookie_ranges(&concrete, &plans);
     let mut vars: Vec<VarTable> = vec![VarTable::default(); concrete.len()];
     let mut out: Vec<CheckedProbe> = Vec::new();
     for pass in 0..2 {
@@ -236,6 +239,7 @@ fn analyze(
                     || matches!(&ep.attach, Attach::Usdt { .. } | Attach::Uprobe { .. }),
                 loops: 0,
                 names: plans[ci],
+                name_range: name_ranges[ci],
             };
             let predicate = p.predicate.as_ref().map(|e| ck.condition(&mut cx, e));
             let predicate = ck.probe_guard(&cx, predicate, p.span);
@@ -385,6 +389,8 @@ struct ProbeCx<'a> {
     loops: u32,
     /// Where `probe` and `func` come from.
     names: attach_names::NamePlan,
+    /// The attach-name indices the cookie can take (see `name_str`).
+    name_range: (u64, u64),
 }
 
 #[derive(Default)]

@@ -167,7 +167,13 @@ impl Checker {
             self.error(v.span, "this expression has no value to assign");
         }
         let old = cx.vars.ty(var);
+        // `probe`/`func` into a string variable become strings (`name_str`).
+        let v = match old {
+            Type::Str { .. } => self.name_as_str(cx, v),
+            _ => v,
+        };
         let new = match (old, v.ty) {
+            (t, Type::Str { .. }) if super::name_str::is_name_type(t) => v.ty,
             (_, Type::Unknown | Type::Void) => old,
             (Type::Unknown, t) => t,
             (Type::Str { size: a }, Type::Str { size: b }) => Type::Str { size: a.max(b) },
@@ -263,6 +269,10 @@ impl Checker {
                 }
                 let v = self.rhs(cx, target, op, value, span);
                 let (map, tkeys) = self.map_keys(cx, name, keys, target.span);
+                let v = match self.maps.value(map) {
+                    Some(MapValueType::Plain(Type::Str { .. })) => self.name_as_str(cx, v),
+                    _ => v,
+                };
                 match v.ty {
                     Type::Void => {
                         self.error(v.span, "this expression has no value to assign");

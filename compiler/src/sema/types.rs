@@ -227,6 +227,10 @@ pub struct MapIdx(pub u32);
 pub enum Builtin {
     Pid,
     Tid,
+    /// `pid(curr_ns)`: the process id in the runtime's pid namespace.
+    PidCurrNs,
+    /// `tid(curr_ns)`: the thread id in the runtime's pid namespace.
+    TidCurrNs,
     Uid,
     Gid,
     /// `nsecs(monotonic)`: `CLOCK_MONOTONIC` nanoseconds.
@@ -498,6 +502,9 @@ pub enum TExprKind {
         stmts: Vec<TStmt>,
         value: Box<TExpr>,
     },
+    /// `probe`/`func` as a string, read from a table by a run-time index
+    /// (`sema/name_str.rs`).
+    NameStr(Box<super::name_str::NameStr>),
     /// A standard-library helper (`sema/stdlib.rs`).
     Stdlib(Box<super::stdlib::StdlibExpr>),
 }
