@@ -120,7 +120,13 @@ pub fn compile_file(src: &Path, out: &Path) -> PathBuf {
 pub fn run_to_exit(name: &str, script: &str, extra: &[&str]) -> Run {
     let dir = scratch(name);
     let obj = compile_text(&dir, name, script);
-    let mut run = Run::start(&obj, extra);
+    run_object_to_exit(&obj, extra)
+}
+
+/// Run `obj` with `args` until it exits by itself (within 20 s), and check that it
+/// exited with status 0.
+pub fn run_object_to_exit(obj: &Path, args: &[&str]) -> Run {
+    let mut run = Run::start(obj, args);
     let code = run.finish(Duration::from_secs(20));
     assert_eq!(
         code,

@@ -4,21 +4,11 @@
 
 use std::path::Path;
 use std::process::Command;
-use std::time::Duration;
 use tracec_tests::*;
 
 /// Run `obj` with `-c CMD` to its end.
 fn run_child(obj: &Path, cmd: &str) -> Run {
-    let mut run = Run::start(obj, &["-c", cmd]);
-    let code = run.finish(Duration::from_secs(20));
-    assert_eq!(
-        code,
-        Some(0),
-        "stdout:\n{}\nstderr:\n{}",
-        run.stdout_text(),
-        run.err_lines.join("\n")
-    );
-    run
+    run_object_to_exit(obj, &["-c", cmd])
 }
 
 #[test]

@@ -7,7 +7,6 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Command;
-use std::time::Duration;
 use tracec_tests::*;
 
 fn metadata(obj: &Path) -> tracec_meta::Metadata {
@@ -33,16 +32,7 @@ fn programs(obj: &Path) -> (usize, usize) {
 fn run_child(obj: &Path, cmd: &str, extra: &[&str]) -> Run {
     let mut args = vec!["-c", cmd];
     args.extend_from_slice(extra);
-    let mut run = Run::start(obj, &args);
-    let code = run.finish(Duration::from_secs(20));
-    assert_eq!(
-        code,
-        Some(0),
-        "stdout:\n{}\nstderr:\n{}",
-        run.stdout_text(),
-        run.err_lines.join("\n")
-    );
-    run
+    run_object_to_exit(obj, &args)
 }
 
 #[test]
