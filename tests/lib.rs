@@ -123,6 +123,24 @@ pub fn run_to_exit(name: &str, script: &str, extra: &[&str]) -> Run {
     run_object_to_exit(&obj, extra)
 }
 
+/// `tracerun --verify OBJ`: load every program into the verifier without attaching;
+/// checks that it succeeded and returns its report (stdout).
+pub fn verify_ok(obj: &Path) -> String {
+    let o = Command::new(bin("tracerun"))
+        .arg("--verify")
+        .arg(obj)
+        .output()
+        .expect("run tracerun --verify");
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        o.status.success(),
+        "tracerun --verify {}:\n{out}{}",
+        obj.display(),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    out
+}
+
 /// Run `obj` with `args` until it exits by itself (within 20 s), and check that it
 /// exited with status 0.
 pub fn run_object_to_exit(obj: &Path, args: &[&str]) -> Run {

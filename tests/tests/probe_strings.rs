@@ -3,7 +3,6 @@
 //! attach point's name is a literal.
 
 use std::path::Path;
-use std::process::Command;
 use tracec_tests::*;
 
 /// Run `obj` with `-c CMD` to its end.
@@ -71,16 +70,6 @@ fn kprobe_wildcard_name_strings_load() {
         "kprobe:vfs_read*,kprobe:vfs_write* /strcontains(func, \"write\")/ \
          { @[str(probe)] = count(); $p = probe; $q = \"x\"; $q = $p; @l = strlen(func); }",
     );
-    let o = Command::new(bin("tracerun"))
-        .arg("--verify")
-        .arg(&obj)
-        .output()
-        .unwrap();
-    let out = String::from_utf8_lossy(&o.stdout);
-    assert!(
-        o.status.success(),
-        "{out}{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    let out = verify_ok(&obj);
     assert!(out.contains("1 program: 1 loaded, 0 rejected"), "{out}");
 }

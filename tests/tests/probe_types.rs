@@ -138,16 +138,7 @@ fn distro_tools_compile_and_verify() {
         }
         let obj = compile_file(&src, &dir.join(format!("{tool}.o")));
         if loads {
-            let o = Command::new(bin("tracerun"))
-                .args(["--verify".as_ref(), obj.as_os_str()])
-                .output()
-                .expect("tracerun --verify");
-            assert!(
-                o.status.success(),
-                "{tool}: {}{}",
-                String::from_utf8_lossy(&o.stdout),
-                String::from_utf8_lossy(&o.stderr)
-            );
+            verify_ok(&obj);
         }
     }
 }

@@ -6,7 +6,6 @@
 
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::process::Command;
 use tracec_tests::*;
 
 fn metadata(obj: &Path) -> tracec_meta::Metadata {
@@ -168,16 +167,6 @@ fn kprobe_wildcard_loads_one_program() {
         let func = p.name.rsplit(':').next().unwrap();
         assert_eq!(m.attach_names[i].func, func);
     }
-    let o = Command::new(bin("tracerun"))
-        .arg("--verify")
-        .arg(&obj)
-        .output()
-        .unwrap();
-    let out = String::from_utf8_lossy(&o.stdout);
-    assert!(
-        o.status.success(),
-        "{out}{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    let out = verify_ok(&obj);
     assert!(out.contains("2 programs: 2 loaded, 0 rejected"), "{out}");
 }

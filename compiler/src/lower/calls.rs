@@ -76,24 +76,10 @@ impl Lower<'_, '_> {
         self.reg(o)
     }
 
+    /// `strncmp(a, b, n)` with a constant `n`.
     pub(crate) fn strncmp(&mut self, a: &TExpr, b: &TExpr, n: u32) -> VReg {
         let limit = n.min(str_size(a).max(str_size(b)));
-        let sa = self.str_val(a);
-        let sb = self.str_val(b);
-        let ne = self.b.new_block();
-        let eq = self.b.new_block();
-        for i in 0..limit {
-            let ca = self.byte(&sa, i);
-            let cb = self.byte(&sb, i);
-            let same = self.b.new_block();
-            self.b.branch(Cond::Ne, ca, Operand::Reg(cb), ne, same);
-            self.b.switch_to(same);
-            let next = self.b.new_block();
-            self.b.branch(Cond::Eq, ca, Operand::Imm(0), eq, next);
-            self.b.switch_to(next);
-        }
-        self.b.jump(eq);
-        self.bool_join(ne, eq)
+        self.compare_bytes(a, b, limit, None)
     }
 
     /// `strncmp(a, b, n)` with `n` read at run time: the bytes of the longer buffer are
@@ -102,16 +88,24 @@ impl Lower<'_, '_> {
         let limit = str_size(a).max(str_size(b));
         let n = self.int(n);
         let n = self.reg(n);
+        self.compare_bytes(a, b, limit, Some(n))
+    }
+
+    /// 1 when the first `limit` bytes of `a` and `b` differ before a common NUL, else
+    /// 0 (bpftrace's `strncmp`); with `n`, only the bytes whose index is below the
+    /// run-time `n` (signed: a negative length compares nothing, like 0).
+    fn compare_bytes(&mut self, a: &TExpr, b: &TExpr, limit: u32, n: Option<VReg>) -> VReg {
         let sa = self.str_val(a);
         let sb = self.str_val(b);
         let ne = self.b.new_block();
         let eq = self.b.new_block();
         for i in 0..limit {
-            let go = self.b.new_block();
-            // Signed: a negative length compares nothing, like 0.
-            self.b
-                .branch(Cond::Sle, n, Operand::Imm(i64::from(i)), eq, go);
-            self.b.switch_to(go);
+            if let Some(n) = n {
+                let go = self.b.new_block();
+                self.b
+                    .branch(Cond::Sle, n, Operand::Imm(i64::from(i)), eq, go);
+                self.b.switch_to(go);
+            }
             let ca = self.byte(&sa, i);
             let cb = self.byte(&sb, i);
             let same = self.b.new_block();

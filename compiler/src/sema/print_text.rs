@@ -4,9 +4,8 @@
 //! prints `(pos1, 2)`, with `0x10` prints `(16, 2)`.
 
 use super::params;
-use super::tuple::{field_size, int_size, layout};
 use super::types::*;
-use super::{poisoned, Checker, ProbeCx};
+use super::{Checker, ProbeCx};
 use crate::front::ast::{self, ExprKind, Span};
 
 /// Whether `e` is `$N` or a tuple literal with one somewhere among its elements.
@@ -34,28 +33,6 @@ impl Checker {
 
     /// A tuple literal whose `$N` elements (also in nested tuple literals) are text.
     fn text_tuple(&mut self, cx: &mut ProbeCx, elems: &[ast::Expr], span: Span) -> TExpr {
-        let mut items = Vec::with_capacity(elems.len());
-        let mut fields = Vec::with_capacity(elems.len());
-        let mut bad = false;
-        for e in elems {
-            let t = self.print_value_expr(cx, e);
-            match t.ty {
-                Type::Unknown => bad = true,
-                Type::Void => {
-                    self.error(t.span, "this expression has no value to put in a tuple");
-                    bad = true;
-                }
-                ty => fields.push((None, ty, field_size(ty, int_size(e)))),
-            }
-            items.push(t);
-        }
-        if bad {
-            return poisoned(span);
-        }
-        TExpr {
-            kind: TExprKind::Tuple(items),
-            ty: Type::Tuple(layout(fields)),
-            span,
-        }
+        self.tuple_of(cx, elems, None, span, Checker::print_value_expr)
     }
 }

@@ -316,6 +316,18 @@ impl Checker {
         names: Option<&[String]>,
         span: Span,
     ) -> TExpr {
+        self.tuple_of(cx, elems, names, span, Checker::expr)
+    }
+
+    /// [`Checker::tuple_expr`] with each element checked by `element`.
+    pub(super) fn tuple_of(
+        &mut self,
+        cx: &mut ProbeCx,
+        elems: &[ast::Expr],
+        names: Option<&[String]>,
+        span: Span,
+        element: fn(&mut Checker, &mut ProbeCx, &ast::Expr) -> TExpr,
+    ) -> TExpr {
         let mut items = Vec::with_capacity(elems.len());
         let mut fields: Vec<(Option<String>, Type, u32)> = Vec::with_capacity(elems.len());
         let mut bad = false;
@@ -327,7 +339,7 @@ impl Checker {
                     bad = true;
                 }
             }
-            let t = self.expr(cx, e);
+            let t = element(self, cx, e);
             match t.ty {
                 Type::Unknown => bad = true,
                 Type::Void => {
