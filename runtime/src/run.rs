@@ -366,17 +366,7 @@ impl<'a> Session<'a> {
             .any(|r| record_kind(r) == Some(EventKind::Exit));
         let mut stop = begin_exited || signals.take();
         if !stop && !self.bench_mode {
-            for probe in &self.meta.probes {
-                if let Attach::Uprobe {
-                    path,
-                    symbol,
-                    offset,
-                    ..
-                } = &probe.attach
-                {
-                    crate::uprobe_bounds::check_path(path, symbol, *offset)?;
-                }
-            }
+            crate::uprobe_bounds::check_probes(&self.meta.probes)?;
             for probe in attach_order(&self.meta.probes) {
                 load::attach(&mut self.ebpf, probe)?;
             }

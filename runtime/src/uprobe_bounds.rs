@@ -5,6 +5,8 @@
 
 use crate::Error;
 use goblin::elf::{sym, Elf};
+use std::collections::HashMap;
+use tracec_meta::{Attach, ProbeSpec};
 
 /// A function symbol: start address and size.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,17 +73,42 @@ pub fn check(funcs: &[(String, Func)], path: &str, symbol: &str, offset: u64) ->
 
 /// [`check`] against the binary at `path` (found as the attach would find it: a
 /// path, or a bare name left to the attach). Unreadable binaries pass.
-pub fn check_path(path: &str, symbol: &str, offset: u64) -> Result<(), Error> {
-    if !path.contains('/') {
-        return Ok(());
+/// Check every uprobe of `probes`. Only locations with an offset (`FUNC+N`) or an
+/// address need the binary's symbols, and each binary is read once: an ordinary
+/// `uprobe:PATH:FUNC` reads nothing.
+pub fn check_probes(probes: &[ProbeSpec]) -> Result<(), Error> {
+    let mut read: HashMap<&str, Vec<(String, Func)>> = HashMap::new();
+    for probe in probes {
+        let Attach::Uprobe {
+            path,
+            symbol,
+            offset,
+            ..
+        } = &probe.attach
+        else {
+            continue;
+        };
+        if (!symbol.is_empty() && *offset == 0) || !path.contains('/') {
+            continue;
+        }
+        let funcs = read
+            .entry(path.as_str())
+            .or_insert_with(|| function_symbols(path));
+        check(funcs, path, symbol, *offset)?;
     }
+    Ok(())
+}
+
+/// The function symbols of the binary at `path`; none when it cannot be read or parsed
+/// (the attach then reports it).
+fn function_symbols(path: &str) -> Vec<(String, Func)> {
     let Ok(bytes) = std::fs::read(path) else {
-        return Ok(());
+        return Vec::new();
     };
-    let Ok(elf) = Elf::parse(&bytes) else {
-        return Ok(());
-    };
-    check(&functions(&elf), path, symbol, offset)
+    match Elf::parse(&bytes) {
+        Ok(elf) => functions(&elf),
+        Err(_) => Vec::new(),
+    }
 }
 
 #[cfg(test)]
@@ -147,6 +174,34 @@ mod tests {
             f.iter().any(|(n, f)| n == "main" && f.size > 0),
             "{}",
             f.len()
+        );
+    }
+
+    #[test]
+    fn probes_are_checked_against_the_binary_they_name() {
+        let exe = std::fs::read_link("/proc/self/exe").expect("our own path");
+        let exe = exe.to_str().expect("a UTF-8 path").to_string();
+        let uprobe = |path: &str, symbol: &str, offset: u64| ProbeSpec {
+            program: "p".into(),
+            section: "uprobe".into(),
+            name: format!("uprobe:{path}:{symbol}+{offset}"),
+            attach: Attach::Uprobe {
+                path: path.into(),
+                symbol: symbol.into(),
+                offset,
+                ret: false,
+            },
+            cookie: None,
+        };
+        // A plain FUNC is not checked (its binary is not even read).
+        assert!(check_probes(&[uprobe("/no/such/binary", "main", 0)]).is_ok());
+        assert!(check_probes(&[uprobe(&exe, "main", 1)]).is_ok());
+        let err = check_probes(&[uprobe(&exe, "main", 0), uprobe(&exe, "main", 1 << 40)])
+            .unwrap_err()
+            .0;
+        assert!(
+            err.starts_with("ERROR: Offset outside the function bounds ('main' size is"),
+            "{err}"
         );
     }
 }
