@@ -28,7 +28,7 @@ pub const MAGIC: [u8; 4] = *b"TRCM";
 /// Bumped when an old runtime could not run a new object correctly.
 pub const FORMAT_MAJOR: u16 = 1;
 /// Bumped for additions an old runtime may safely ignore.
-pub const FORMAT_MINOR: u16 = 7;
+pub const FORMAT_MINOR: u16 = 8;
 /// ELF section holding an object's signature (see `tracec --sign`), when it is signed.
 pub const SIGNATURE_SECTION: &str = ".tracec.sig";
 /// Size of the header in front of the JSON payload: magic, major, minor, payload length.
@@ -657,6 +657,24 @@ pub struct Metadata {
     /// Format 1.7.
     #[serde(default)]
     pub attach_names: Vec<AttachName>,
+    /// The script's `missing_probes` config: what tracerun does with an attach point
+    /// that does not attach on the host. Format 1.8; `error` when absent.
+    #[serde(default)]
+    pub missing_probes: MissingProbes,
+}
+
+/// `missing_probes = error | warn | ignore`: what an attach point that matches
+/// nothing (at compile time) or does not attach (on the host) is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MissingProbes {
+    /// The default: an error (the script does not compile, or tracerun stops).
+    #[default]
+    Error,
+    /// A warning, `... Skipping.`; the other attach points stay.
+    Warn,
+    /// Silently skipped.
+    Ignore,
 }
 
 /// A `.rodata` `u64` global holding a symbol's address on the running host.

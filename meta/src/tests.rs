@@ -71,6 +71,7 @@ mod metadata {
                 probe: "BEGIN".into(),
                 func: String::new(),
             }],
+            missing_probes: MissingProbes::Warn,
         }
     }
 
@@ -117,6 +118,16 @@ mod metadata {
             serde_json::to_value(FmtKind::FuncName).unwrap()["kind"],
             "func_name"
         );
+    }
+
+    #[test]
+    fn missing_probes_is_lowercase_and_defaults_to_error() {
+        let json = serde_json::to_value(sample()).unwrap();
+        assert_eq!(json["missing_probes"], "warn");
+        let mut old = json.clone();
+        old.as_object_mut().unwrap().remove("missing_probes");
+        let old: Metadata = serde_json::from_value(old).unwrap();
+        assert_eq!(old.missing_probes, MissingProbes::Error);
     }
 
     #[test]

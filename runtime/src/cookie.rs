@@ -10,7 +10,7 @@
 
 use crate::load::chain;
 use crate::usdt::perf::{link_perf_event, pmu_type, PerfAttr};
-use aya::programs::uprobe::{UProbeAttachLocation, UProbeAttachPoint, UProbeScope};
+use aya::programs::uprobe::UProbeScope;
 use aya::programs::Program;
 use std::ffi::CString;
 use std::io;
@@ -37,20 +37,7 @@ pub fn attach(
             let Program::UProbe(u) = prog else {
                 return Err(wrong_type(prog, "a uprobe"));
             };
-            let location = if symbol.is_empty() {
-                UProbeAttachLocation::AbsoluteOffset(*offset)
-            } else if *offset != 0 {
-                UProbeAttachLocation::SymbolOffset(symbol, *offset)
-            } else {
-                UProbeAttachLocation::Symbol(symbol)
-            };
-            let point = UProbeAttachPoint {
-                location,
-                cookie: Some(cookie),
-            };
-            u.attach(point, path, uprobe_scope)
-                .map(drop)
-                .map_err(|e| chain(&e))
+            crate::load::uprobe_at(u, path, symbol, *offset, Some(cookie), uprobe_scope)
         }
         Attach::Kprobe {
             function,

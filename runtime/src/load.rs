@@ -356,6 +356,22 @@ fn attach_uprobe(
     let Program::UProbe(u) = prog else {
         return Err(wrong_type(prog, "a uprobe"));
     };
+    uprobe_at(u, path, symbol, offset, None, scope)
+}
+
+/// Attach uprobe `u` to `symbol+offset` of `path` (file offset `offset` when
+/// `symbol` is empty), with a BPF cookie if given. A symbol the binary does not
+/// define is bpftrace's "Could not resolve symbol" (aya would go on to look for
+/// separate debug info and report that file missing instead).
+pub fn uprobe_at(
+    u: &mut aya::programs::UProbe,
+    path: &str,
+    symbol: &str,
+    offset: u64,
+    cookie: Option<u64>,
+    scope: UProbeScope,
+) -> Result<(), String> {
+    use aya::programs::uprobe::{UProbeAttachPoint, UProbeError};
     let location = if symbol.is_empty() {
         UProbeAttachLocation::AbsoluteOffset(offset)
     } else if offset != 0 {
@@ -363,9 +379,13 @@ fn attach_uprobe(
     } else {
         UProbeAttachLocation::Symbol(symbol)
     };
-    u.attach(location, path, scope)
-        .map(drop)
-        .map_err(|e| chain(&e))
+    match u.attach(UProbeAttachPoint { location, cookie }, path, scope) {
+        Ok(_) => Ok(()),
+        Err(aya::programs::ProgramError::UProbeError(UProbeError::SymbolError {
+            symbol, ..
+        })) => Err(format!("Could not resolve symbol: {path}:{symbol}")),
+        Err(e) => Err(chain(&e)),
+    }
 }
 
 /// An error and its sources on one line.

@@ -263,6 +263,28 @@ impl LostCounter {
     }
 }
 
+/// A probe that did not attach, under the script's `missing_probes` (bpftrace's
+/// wording): an error that stops the run, or the probe is skipped with a warning to
+/// print (`Ok(Some)`) or silently (`Ok(None)`).
+fn missing_probe(
+    policy: tracec_meta::MissingProbes,
+    probe: &tracec_meta::ProbeSpec,
+    e: Error,
+) -> Result<Option<String>, Error> {
+    use tracec_meta::MissingProbes;
+    match policy {
+        MissingProbes::Error => Err(Error::new(format!(
+            "{e}\nUnable to attach probe: {}. If this is expected, set the 'missing_probes' config variable to 'warn'.",
+            probe.name
+        ))),
+        MissingProbes::Warn => Ok(Some(format!(
+            "WARNING: {e}\nWARNING: Unable to attach probe: {}. Skipping.",
+            probe.name
+        ))),
+        MissingProbes::Ignore => Ok(None),
+    }
+}
+
 /// The probes to attach, in the order that makes several probes on one function run
 /// in script order: the kernel runs a uprobe's newest consumer first, so uprobes (and
 /// uretprobes) are attached last to first; every other kind runs in attach order.
@@ -365,16 +387,24 @@ impl<'a> Session<'a> {
             .iter()
             .any(|r| record_kind(r) == Some(EventKind::Exit));
         let mut stop = begin_exited || signals.take();
+        let mut skipped = 0;
         if !stop && !self.bench_mode {
             crate::uprobe_bounds::check_probes(&self.meta.probes)?;
             for probe in attach_order(&self.meta.probes) {
-                load::attach(&mut self.ebpf, probe)?;
+                if let Err(e) = load::attach(&mut self.ebpf, probe) {
+                    let warning = missing_probe(self.meta.missing_probes, probe, e)?;
+                    if let Some(w) = warning.filter(|_| !self.no_warnings) {
+                        eprintln!("{w}");
+                    }
+                    skipped += 1;
+                }
             }
         }
+        let attached = self.meta.probes.len() - skipped;
         if !quiet {
             match self.format {
-                Format::Text => eprintln!("{}", attached_message(self.meta.probes.len())),
-                Format::Json => self.emit(&print::json::attached(self.meta.probes.len())),
+                Format::Text => eprintln!("{}", attached_message(attached)),
+                Format::Json => self.emit(&print::json::attached(attached)),
             }
         }
         notify_attached();

@@ -142,3 +142,54 @@ fn distro_tools_compile_and_verify() {
         }
     }
 }
+
+/// A uprobe on a symbol the host's binary does not define: under `missing_probes`
+/// tracerun stops with bpftrace's hint (`error`, the default), warns and goes on
+/// (`warn`), or goes on silently (`ignore`); the attached count leaves it out.
+#[test]
+fn missing_probes_on_the_host() {
+    let Some(_g) = kernel_or_skip("missing_probes_on_the_host") else {
+        return;
+    };
+    let dir = scratch("missing_probes_host");
+    let script = |policy: &str| {
+        format!(
+            "config = {{ missing_probes = {policy} }}\n\
+             uprobe:/bin/sh:tracec_no_such_function {{ printf(\"never\\n\"); }}\n\
+             interval:ms:50 {{ printf(\"ran\\n\"); exit(); }}"
+        )
+    };
+    let err_of = |o: &std::process::Output| String::from_utf8_lossy(&o.stderr).into_owned();
+
+    let o = run(&compile_text(&dir, "error", &script("error")));
+    let err = err_of(&o);
+    assert!(!o.status.success(), "{err}");
+    assert!(
+        err.contains("Could not resolve symbol: /bin/sh:tracec_no_such_function")
+            && err.contains(
+                "Unable to attach probe: uprobe:/bin/sh:tracec_no_such_function. If this is \
+                 expected, set the 'missing_probes' config variable to 'warn'."
+            ),
+        "{err}"
+    );
+
+    let o = run(&compile_text(&dir, "warn", &script("warn")));
+    let err = err_of(&o);
+    assert!(o.status.success(), "{err}");
+    assert_lines(&o, "ran");
+    assert!(
+        err.contains(
+            "WARNING: Unable to attach probe: uprobe:/bin/sh:tracec_no_such_function. Skipping."
+        ) && err.contains("Attached 1 probe\n"),
+        "{err}"
+    );
+
+    let o = run(&compile_text(&dir, "ignore", &script("ignore")));
+    let err = err_of(&o);
+    assert!(o.status.success(), "{err}");
+    assert_lines(&o, "ran");
+    assert!(
+        !err.contains("WARNING") && err.contains("Attached 1 probe\n"),
+        "{err}"
+    );
+}

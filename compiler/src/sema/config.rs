@@ -22,16 +22,7 @@ pub struct ScriptConfig {
     pub missing_probes: MissingProbes,
 }
 
-/// `missing_probes = error | warn | ignore`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MissingProbes {
-    /// The default: the script does not compile.
-    Error,
-    /// A warning, `... Skipping.`; the other attach points stay.
-    Warn,
-    /// Silently skipped.
-    Ignore,
-}
+pub use tracec_meta::MissingProbes;
 
 impl Default for ScriptConfig {
     fn default() -> Self {
