@@ -73,7 +73,10 @@ pub fn load(obj: &Object, start_ns: u64, cpid: u64, params: &[GlobalValue]) -> R
 /// program, a type tracerun cannot run); the inner one is the kernel's answer, with the
 /// verifier log when the verifier rejected it.
 pub fn load_program(ebpf: &mut Ebpf, probe: &ProbeSpec) -> Result<Result<(), ProgramError>, Error> {
-    let btf_load = matches!(probe.attach, Attach::Fentry { .. } | Attach::Iter { .. });
+    let btf_load = matches!(
+        probe.attach,
+        Attach::Fentry { .. } | Attach::Iter { .. } | Attach::RawTracepoint { .. }
+    );
     let btf =
         if btf_load {
             Some(crate::target_btf::kernel_btf().map_err(|e| {
@@ -87,6 +90,7 @@ pub fn load_program(ebpf: &mut Ebpf, probe: &ProbeSpec) -> Result<Result<(), Pro
         (Program::FEntry(p), Attach::Fentry { function, .. }, Some(btf)) => p.load(function, btf),
         (Program::FExit(p), Attach::Fentry { function, .. }, Some(btf)) => p.load(function, btf),
         (Program::Iter(p), Attach::Iter { target, .. }, Some(btf)) => p.load(target, btf),
+        (Program::BtfTracePoint(p), Attach::RawTracepoint { name }, Some(btf)) => p.load(name, btf),
         (prog, _, _) => match prog {
             Program::RawTracePoint(p) => p.load(),
             Program::TracePoint(p) => p.load(),
@@ -254,6 +258,7 @@ pub fn detach(ebpf: &mut Ebpf, probe: &ProbeSpec, all: &[ProbeSpec]) {
     let _ = match prog {
         Program::TracePoint(p) => p.unload(),
         Program::RawTracePoint(p) => p.unload(),
+        Program::BtfTracePoint(p) => p.unload(),
         Program::PerfEvent(p) => p.unload(),
         Program::KProbe(p) => p.unload(),
         Program::UProbe(p) => p.unload(),

@@ -45,11 +45,15 @@ fn wrong(prog: &Program, want: &str) -> String {
     )
 }
 
+/// A raw tracepoint: `tp_btf` (BTF-typed arguments, what tracec writes) or, for
+/// objects of older compilers, a plain `raw_tp` program.
 pub fn attach_raw_tracepoint(prog: &mut Program, name: &str) -> Result<(), String> {
-    let Program::RawTracePoint(p) = prog else {
-        return Err(wrong(prog, "a raw tracepoint"));
+    let r = match prog {
+        Program::BtfTracePoint(p) => p.attach().map(drop),
+        Program::RawTracePoint(p) => p.attach(name).map(drop),
+        _ => return Err(wrong(prog, "a raw tracepoint")),
     };
-    p.attach(name).map(drop).map_err(|e| {
+    r.map_err(|e| {
         format!(
             "{} (is there a tracepoint {name} in this kernel?)",
             chain(&e)

@@ -193,3 +193,64 @@ fn missing_probes_on_the_host() {
         "{err}"
     );
 }
+
+/// `socket_cookie(args.sk)` in a rawtracepoint (a `tp_btf` program, so the argument
+/// is a socket the kernel knows the type of) is the cookie userspace reads with
+/// `getsockopt(SO_COOKIE)`; any other argument is refused at compile time.
+#[test]
+fn socket_cookie_matches_so_cookie() {
+    let Some(_g) = kernel_or_skip("socket_cookie_matches_so_cookie") else {
+        return;
+    };
+    let dir = scratch("socket_cookie");
+    let obj = compile_text(
+        &dir,
+        "sc",
+        "rawtracepoint:inet_sock_set_state /args.newstate == 2/ \
+         { printf(\"cookie %llu\\n\", socket_cookie(args.sk)); }",
+    );
+    let mut run = Run::start(&obj, &[]);
+    run.wait_attached();
+    // A TCP client on loopback: its socket enters SYN_SENT (2) in connect(); then
+    // print the cookie the kernel gave it.
+    let py = "import socket, struct\n\
+              l = socket.socket(); l.bind(('127.0.0.1', 0)); l.listen()\n\
+              c = socket.socket(); c.connect(l.getsockname())\n\
+              print(struct.unpack('Q', c.getsockopt(socket.SOL_SOCKET, 57, 8))[0])\n";
+    let o = run_cmd("python3", &["-c", py]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let cookie = String::from_utf8_lossy(&o.stdout).trim().to_string();
+    let want = format!("cookie {cookie}");
+    assert!(
+        run.wait_stdout(std::time::Duration::from_secs(5), |out| out
+            .lines()
+            .any(|l| l == want)),
+        "want {want:?}, got:\n{}",
+        run.stdout_text()
+    );
+    run.signal(libc::SIGINT);
+    run.finish(std::time::Duration::from_secs(10));
+
+    let bad = tracec(&[
+        "-e",
+        "rawtracepoint:inet_sock_set_state { print(socket_cookie(arg1)); }",
+        "-o",
+        dir.join("bad.o").to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        !bad.status.success() && err.contains("socket_cookie() expects a socket argument"),
+        "{err}"
+    );
+    let tp = tracec(&[
+        "-e",
+        "tracepoint:sock:inet_sock_set_state { print(socket_cookie(args.skaddr)); }",
+        "-o",
+        dir.join("tp.o").to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&tp.stderr);
+    assert!(
+        err.contains("socket_cookie() can not be used with \"tracepoint\" probes"),
+        "{err}"
+    );
+}

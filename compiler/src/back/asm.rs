@@ -212,6 +212,7 @@ pub fn helper_name(id: i32) -> Option<&'static str> {
         Helper::Loop,
         Helper::GetAttachCookie,
         Helper::GetNsCurrentPidTgid,
+        Helper::GetSocketCookie,
     ];
     ALL.iter().find(|h| h.id() == id).map(|h| h.name())
 }

@@ -328,6 +328,7 @@ pub enum Helper {
     SendSignal = 109,
     SendSignalThread = 117,
     DPath = 147,
+    GetSocketCookie = 46,
 }
 
 impl Helper {
@@ -371,6 +372,7 @@ impl Helper {
             Helper::SendSignal => "send_signal",
             Helper::SendSignalThread => "send_signal_thread",
             Helper::DPath => "d_path",
+            Helper::GetSocketCookie => "get_socket_cookie",
         }
     }
     /// Whether the helper returns a value in r0 worth keeping.

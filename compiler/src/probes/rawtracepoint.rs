@@ -1,5 +1,5 @@
-//! `rawtracepoint[:MODULE]:EVENT` (short name `rt`): a `raw_tp` program on a kernel
-//! tracepoint. Its arguments are the tracepoint's C arguments, typed by the kernel
+//! `rawtracepoint[:MODULE]:EVENT` (short name `rt`): a BTF-enabled raw tracepoint
+//! program (`tp_btf`, as bpftrace loads it) on a kernel tracepoint. Its arguments are the tracepoint's C arguments, typed by the kernel
 //! BTF typedef `btf_trace_<EVENT>`: `argN` and `args.NAME`. `*`/`?` in EVENT match
 //! every raw tracepoint the BTF describes. Only the kernel's own BTF (`vmlinux`)
 //! is read, so MODULE must be `vmlinux` (or a pattern matching it).
@@ -73,7 +73,7 @@ fn probe(
     };
     Ok(ExpandedProbe {
         name: shown,
-        section: format!("raw_tp/{name}"),
+        section: format!("tp_btf/{name}"),
         symbol_stem: sanitize(&format!("rawtracepoint_{name}")),
         attach: Attach::RawTracepoint {
             name: name.to_string(),

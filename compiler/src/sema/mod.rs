@@ -43,6 +43,7 @@ mod print_text;
 pub mod printf;
 mod probe_ctx;
 pub mod script_types;
+mod socket;
 pub mod stacks;
 pub mod stdlib;
 mod stdlib_str;

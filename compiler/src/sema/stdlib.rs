@@ -310,6 +310,9 @@ impl Checker {
         if let Some(t) = self.stdlib_str_expr(cx, base, args, span) {
             return Some(t);
         }
+        if base == "socket_cookie" {
+            return Some(self.socket_cookie(cx, args, span));
+        }
         Some(match (base, args) {
             ("ppid" | "pcomm" | "leader_comm" | "leader_tid", [task]) => {
                 self.task_macro(cx, base, Some(task), span)
