@@ -129,7 +129,7 @@ fn control_errors_point_at_the_source() {
             "variable shadowing is not allowed",
         ),
         (
-            "BEGIN { if (1) { $x = 1; } printf(\"%d\", $x); }",
+            "BEGIN { printf(\"%d\", $x); if (1) { $x = 1; } }",
             "variable '$x' is used before it is assigned",
         ),
         (
@@ -162,4 +162,30 @@ fn control_errors_point_at_the_source() {
     assert!(out.status.success(), "{err}");
     assert!(err.contains("Unused map: @a"), "{err}");
     assert!(err.contains("Unreachable statement"), "{err}");
+}
+
+/// Scripts of the probe-wide variable era (Debian's tcpconnect.bt): a variable
+/// assigned in the branches of an `if` and read after it is declared for the whole
+/// probe, with a warning, and starts as 0 / "" where no branch assigned it.
+#[test]
+fn probe_wide_variables_of_older_scripts() {
+    let Some(_g) = kernel_or_skip("probe_wide_variables_of_older_scripts") else {
+        return;
+    };
+    let dir = scratch("legacy_scope");
+    let src = "BEGIN { if (1) { $s = \"yes\"; $n = 7; } else { $s = \"no\"; } \
+               if (0) { $z = 5; } printf(\"%s %d %d\\n\", $s, $n, $z); exit(); }";
+    let out = tracec(&["-e", src, "-o", dir.join("l.o").to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    for v in ["$s", "$n", "$z"] {
+        assert!(
+            err.contains(&format!(
+                "warning: variable '{v}' is used outside the block that assigns it"
+            )),
+            "{v}: {err}"
+        );
+    }
+    let run = run_object_to_exit(&dir.join("l.o"), &[]);
+    assert_eq!(run.stdout_text().trim(), "yes 7 0");
 }

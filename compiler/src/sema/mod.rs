@@ -31,6 +31,7 @@ pub mod kernel;
 pub mod kernel_enum;
 #[cfg(test)]
 mod kernel_tests;
+mod legacy_scope;
 mod lhist_param;
 mod mapfuncs;
 pub mod maps;
@@ -186,6 +187,14 @@ fn analyze(
     kernel: kernel::KernelBtf,
 ) -> (Checked, Vec<Diagnostic>) {
     let mut diags = Vec::new();
+    let hoisted = legacy_scope::hoist(program);
+    let program = match &hoisted {
+        Some((p, warnings)) => {
+            diags.extend(warnings.iter().cloned());
+            p
+        }
+        None => program,
+    };
     let config = config::check(&program.config, &mut diags);
     let decls = decls::check(&program.map_decls, &mut diags);
     // Expand every attach point; one entry per concrete probe.
