@@ -292,6 +292,30 @@ pub enum TypeBase {
     },
 }
 
+impl Expr {
+    /// The sub-expressions evaluated directly by this one, in source order. A block
+    /// expression's statements are not expressions: only its value is listed.
+    pub fn children(&self) -> Vec<&Expr> {
+        match &self.kind {
+            ExprKind::Int(_) | ExprKind::Str(_) | ExprKind::Ident(_) | ExprKind::Var(_) => {
+                Vec::new()
+            }
+            ExprKind::Map { keys: list, .. }
+            | ExprKind::Call { args: list, .. }
+            | ExprKind::Tuple(list)
+            | ExprKind::Record { values: list, .. } => list.iter().collect(),
+            ExprKind::Field { base, .. }
+            | ExprKind::Unary { expr: base, .. }
+            | ExprKind::Cast { expr: base, .. } => vec![base],
+            ExprKind::Index { base: a, index: b } | ExprKind::Binary { lhs: a, rhs: b, .. } => {
+                vec![a, b]
+            }
+            ExprKind::Ternary { cond, then, els } => vec![cond, then, els],
+            ExprKind::Block { value, .. } => vec![value],
+        }
+    }
+}
+
 impl TypeName {
     /// The type as it would be written: `struct task_struct *`.
     pub fn spelling(&self) -> String {

@@ -77,31 +77,12 @@ pub fn check(program: &Program) -> Result<(), Diagnostic> {
                 StmtKind::Return(value) => stack.extend(value.iter().map(|e| (Node::Expr(e), d))),
                 StmtKind::Break | StmtKind::Continue => {}
             },
-            Node::Expr(e) => match &e.kind {
-                ExprKind::Int(_) | ExprKind::Str(_) | ExprKind::Ident(_) | ExprKind::Var(_) => {}
-                ExprKind::Map { keys: list, .. }
-                | ExprKind::Call { args: list, .. }
-                | ExprKind::Tuple(list)
-                | ExprKind::Record { values: list, .. } => {
-                    stack.extend(list.iter().map(|e| (Node::Expr(e), d)))
-                }
-                ExprKind::Field { base, .. }
-                | ExprKind::Unary { expr: base, .. }
-                | ExprKind::Cast { expr: base, .. } => stack.push((Node::Expr(base), d)),
-                ExprKind::Index { base: a, index: b } | ExprKind::Binary { lhs: a, rhs: b, .. } => {
-                    stack.push((Node::Expr(a), d));
-                    stack.push((Node::Expr(b), d));
-                }
-                ExprKind::Ternary { cond, then, els } => {
-                    stack.push((Node::Expr(cond), d));
-                    stack.push((Node::Expr(then), d));
-                    stack.push((Node::Expr(els), d));
-                }
-                ExprKind::Block { stmts, value } => {
+            Node::Expr(e) => {
+                if let ExprKind::Block { stmts, .. } = &e.kind {
                     stack.extend(stmts.iter().map(|s| (Node::Stmt(s), d)));
-                    stack.push((Node::Expr(value), d));
                 }
-            },
+                stack.extend(e.children().into_iter().map(|c| (Node::Expr(c), d)));
+            }
         }
     }
     Ok(())

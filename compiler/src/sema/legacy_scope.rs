@@ -168,30 +168,11 @@ impl Walk {
     fn expr(&mut self, e: &Expr) {
         match &e.kind {
             ExprKind::Var(name) => self.read(name, e.span),
-            ExprKind::Int(_) | ExprKind::Str(_) | ExprKind::Ident(_) => {}
-            ExprKind::Map { keys, .. } => keys.iter().for_each(|k| self.expr(k)),
-            ExprKind::Call { args, .. } => args.iter().for_each(|a| self.expr(a)),
-            ExprKind::Field { base, .. } => self.expr(base),
-            ExprKind::Index { base, index } => {
-                self.expr(base);
-                self.expr(index);
-            }
-            ExprKind::Unary { expr, .. } | ExprKind::Cast { expr, .. } => self.expr(expr),
-            ExprKind::Binary { lhs, rhs, .. } => {
-                self.expr(lhs);
-                self.expr(rhs);
-            }
-            ExprKind::Ternary { cond, then, els } => {
-                self.expr(cond);
-                self.expr(then);
-                self.expr(els);
-            }
             ExprKind::Block { stmts, value } => self.scoped(|w| {
                 w.stmts(stmts);
                 w.expr(value);
             }),
-            ExprKind::Tuple(items) => items.iter().for_each(|i| self.expr(i)),
-            ExprKind::Record { values, .. } => values.iter().for_each(|v| self.expr(v)),
+            _ => e.children().into_iter().for_each(|c| self.expr(c)),
         }
     }
 }

@@ -7,7 +7,7 @@
 //! `struct sock_common` (`struct sock`, `struct tcp_sock`...). Anything else would be
 //! a verifier rejection, so it is refused here.
 
-use super::stdlib::{probetype, StdlibExpr};
+use super::stdlib::StdlibExpr;
 use super::types::*;
 use super::{poisoned, Checker, ProbeCx};
 use crate::front::ast::{self, Span};
@@ -58,13 +58,7 @@ impl Checker {
             cx.probe.attach,
             Attach::Fentry { .. } | Attach::RawTracepoint { .. }
         ) {
-            self.error(
-                span,
-                format!(
-                    "socket_cookie() can not be used with \"{}\" probes",
-                    probetype(&cx.probe.attach)
-                ),
-            );
+            self.wrong_probe_type("socket_cookie()", &cx.probe.attach, span);
             return poisoned(span);
         }
         let sk = self.expr(cx, arg);

@@ -409,6 +409,18 @@ impl Checker {
         })
     }
 
+    /// bpftrace's error for a function that the probe's type cannot run (`what` as
+    /// the message names it: `reg`, `path()`...).
+    pub(super) fn wrong_probe_type(&mut self, what: &str, attach: &Attach, span: Span) {
+        self.error(
+            span,
+            format!(
+                "{what} can not be used with \"{}\" probes",
+                probetype(attach)
+            ),
+        );
+    }
+
     /// A stdlib call used as a statement; `None` when the name is not one of ours.
     pub(super) fn stdlib_call_stmt(
         &mut self,

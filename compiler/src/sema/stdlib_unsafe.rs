@@ -253,13 +253,7 @@ impl Checker {
                 | Attach::Interval { .. }
                 | Attach::PerfCounter { .. }
         ) {
-            self.error(
-                span,
-                format!(
-                    "reg can not be used with \"{}\" probes",
-                    probetype(&cx.probe.attach)
-                ),
-            );
+            self.wrong_probe_type("reg", &cx.probe.attach, span);
             return poisoned(span);
         }
         let Some(offset) = pt_regs_offset(name) else {
@@ -290,13 +284,7 @@ impl Checker {
             return poisoned(span);
         }
         if !matches!(cx.probe.attach, Attach::Fentry { .. } | Attach::Iter { .. }) {
-            self.error(
-                span,
-                format!(
-                    "path() can not be used with \"{}\" probes",
-                    probetype(&cx.probe.attach)
-                ),
-            );
+            self.wrong_probe_type("path()", &cx.probe.attach, span);
             return poisoned(span);
         }
         let p = self.expr(cx, &args[0]);
