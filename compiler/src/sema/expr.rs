@@ -442,7 +442,8 @@ impl Checker {
             (self.expr(cx, l), self.expr(cx, r))
         };
         if lhs.ty == Type::Unknown || rhs.ty == Type::Unknown {
-            return poisoned(span);
+            return super::self_ref::provisional_arith(op, &lhs, &rhs, span)
+                .unwrap_or_else(|| poisoned(span));
         }
         if matches!(op, BinOp::LogAnd | BinOp::LogOr) {
             let ok = self.require_scalar(&lhs, &format!("an operand of '{}'", op.symbol()))
