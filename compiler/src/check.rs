@@ -22,12 +22,16 @@ use crate::{finish, Options};
 ///   (lowering, the back end, the object writer), so limits such as the 512-byte
 ///   stack are reported as well.
 pub fn check(source: &str, options: &Options) -> Vec<Diagnostic> {
-    let (pp, pp_errors) = front::preprocess::run(source, &options.include_dirs);
+    let (pp, pp_errors, includes) =
+        front::preprocess::run_with_includes(source, &options.include_dirs);
     if !pp_errors.is_empty() {
         return pp_errors;
     }
     let source = pp.as_str();
-    let partial = front::parse_recovering(source);
+    let mut partial = front::parse_recovering(source);
+    if let Some(p) = &mut partial.program {
+        p.includes = includes;
+    }
     let Some(program) = &partial.program else {
         return partial.diags;
     };

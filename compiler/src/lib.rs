@@ -149,12 +149,14 @@ pub struct Compiled {
 /// and [`Compiled::warnings`] the non-fatal diagnostics. On failure, every error
 /// found, in the order of the script (render them with [`render`]).
 pub fn compile(source: &str, options: &Options) -> Result<Compiled, Vec<Diagnostic>> {
-    let (pp, errors) = front::preprocess::run(source, &options.include_dirs);
+    let (pp, errors, includes) =
+        front::preprocess::run_with_includes(source, &options.include_dirs);
     if !errors.is_empty() {
         return Err(errors);
     }
     let source = pp.as_str();
-    let program = front::parse(source)?;
+    let mut program = front::parse(source)?;
+    program.includes = includes;
     let checked = sema::check(&program, &options.probe_env())?;
     finish(source, options, &checked)
 }

@@ -211,6 +211,7 @@ pub fn helper_name(id: i32) -> Option<&'static str> {
         Helper::ForEachMapElem,
         Helper::Loop,
         Helper::GetAttachCookie,
+        Helper::GetFuncIp,
         Helper::GetNsCurrentPidTgid,
         Helper::GetSocketCookie,
     ];

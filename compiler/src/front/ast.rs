@@ -38,6 +38,11 @@ pub struct Program {
     pub macros: Vec<Macro>,
     /// Top-level C type definitions (`struct Foo { int x; }`, `enum E { A }`), in order.
     pub c_definitions: Vec<CDefinition>,
+    /// The headers named by the script's active `#include` lines, in order (set by
+    /// the driver from [`super::preprocess::run_with_includes`]). Names a header
+    /// would define that no header found defines come from the Linux ABI table
+    /// (`front::kconsts`), and script types may then use kernel types by value.
+    pub includes: Vec<String>,
 }
 
 /// A top-level C type definition: its text, and what [`super::ctypes::parse`] made of

@@ -4,9 +4,14 @@
 //! Nested `#include`s are followed (bounded); conditionals inside headers are not
 //! evaluated, so the first definition of a name wins. Not a C preprocessor:
 //! anything else in a header is ignored.
+//!
+//! Headers are searched where bpftrace's clang looks: the running kernel's header
+//! tree first (when installed, see [`kernel_include_dirs`]), then the `-I`
+//! directories, then the system include directories.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 /// Default header directories, after the `-I` ones.
 const SYSTEM_DIRS: &[&str] = &[
@@ -31,7 +36,8 @@ pub struct Headers<'a> {
 
 impl<'a> Headers<'a> {
     pub fn new(include_dirs: &[PathBuf], defs: &'a mut HashMap<String, String>) -> Headers<'a> {
-        let mut dirs = include_dirs.to_vec();
+        let mut dirs = kernel_include_dirs().to_vec();
+        dirs.extend_from_slice(include_dirs);
         dirs.extend(SYSTEM_DIRS.iter().map(PathBuf::from));
         Headers {
             dirs,
@@ -107,6 +113,77 @@ impl<'a> Headers<'a> {
         }
         None
     }
+}
+
+/// The running kernel's header directories, found once per process: bpftrace's
+/// `$BPFTRACE_KERNEL_SOURCE` / `$BPFTRACE_KERNEL_BUILD`, else
+/// `/lib/modules/$(uname -r)/source` and `build` (either standing in for the
+/// other), else `/usr/src/linux-headers-$(uname -r)`; empty when none exists.
+pub fn kernel_include_dirs() -> &'static [PathBuf] {
+    static DIRS: OnceLock<Vec<PathBuf>> = OnceLock::new();
+    DIRS.get_or_init(|| {
+        let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+        let env = |k: &str| std::env::var_os(k).map(PathBuf::from);
+        let src = env("BPFTRACE_KERNEL_SOURCE");
+        let build = env("BPFTRACE_KERNEL_BUILD");
+        kernel_dirs(Path::new("/"), release.trim(), src, build)
+            .map(|(s, o)| kernel_cflag_dirs(&s, &o, kernel_arch()))
+            .unwrap_or_default()
+    })
+}
+
+/// The kernel's name for the target architecture's directory under `arch/`.
+fn kernel_arch() -> &'static str {
+    if cfg!(target_arch = "aarch64") {
+        "arm64"
+    } else {
+        "x86"
+    }
+}
+
+/// The kernel source and build directories (`ksrc`, `kobj`) under `root`.
+fn kernel_dirs(
+    root: &Path,
+    release: &str,
+    env_src: Option<PathBuf>,
+    env_build: Option<PathBuf>,
+) -> Option<(PathBuf, PathBuf)> {
+    if let Some(src) = env_src {
+        let build = env_build.unwrap_or_else(|| src.clone());
+        return Some((src, build));
+    }
+    if release.is_empty() || release.contains('/') {
+        return None;
+    }
+    let modules = root.join("lib/modules").join(release);
+    let (src, build) = (modules.join("source"), modules.join("build"));
+    match (src.is_dir(), build.is_dir()) {
+        (true, true) => Some((src, build)),
+        (true, false) => Some((src.clone(), src)),
+        (false, true) => Some((build.clone(), build)),
+        (false, false) => {
+            let usr = root
+                .join("usr/src")
+                .join(format!("linux-headers-{release}"));
+            usr.is_dir().then(|| (usr.clone(), usr))
+        }
+    }
+}
+
+/// The include directories of a kernel build (the kernel Makefile's
+/// `LINUXINCLUDE` and `USERINCLUDE`), in bpftrace's order.
+fn kernel_cflag_dirs(src: &Path, obj: &Path, arch: &str) -> Vec<PathBuf> {
+    let a = format!("arch/{arch}");
+    vec![
+        src.join(&a).join("include"),
+        obj.join(&a).join("include/generated"),
+        src.join("include"),
+        obj.join("include"),
+        src.join(&a).join("include/uapi"),
+        obj.join(&a).join("include/generated/uapi"),
+        src.join("include/uapi"),
+        obj.join("include/generated/uapi"),
+    ]
 }
 
 /// Lines with backslash-newline continuations joined and comments removed.
@@ -249,6 +326,42 @@ mod tests {
             lines[0].split_whitespace().collect::<Vec<_>>(),
             ["#define", "A", "1"]
         );
+    }
+
+    #[test]
+    fn kernel_header_trees() {
+        let root = std::env::temp_dir().join(format!("tracec-kdirs-{}", std::process::id()));
+        let modules = root.join("lib/modules/6.1.0-test");
+        assert_eq!(kernel_dirs(&root, "6.1.0-test", None, None), None);
+        let usr = root.join("usr/src/linux-headers-6.1.0-test");
+        std::fs::create_dir_all(&usr).unwrap();
+        assert_eq!(
+            kernel_dirs(&root, "6.1.0-test", None, None),
+            Some((usr.clone(), usr))
+        );
+        std::fs::create_dir_all(modules.join("build")).unwrap();
+        let build = modules.join("build");
+        assert_eq!(
+            kernel_dirs(&root, "6.1.0-test", None, None),
+            Some((build.clone(), build.clone()))
+        );
+        std::fs::create_dir_all(modules.join("source")).unwrap();
+        assert_eq!(
+            kernel_dirs(&root, "6.1.0-test", None, None),
+            Some((modules.join("source"), build))
+        );
+        let env = PathBuf::from("/opt/linux");
+        assert_eq!(
+            kernel_dirs(&root, "6.1.0-test", Some(env.clone()), None),
+            Some((env.clone(), env))
+        );
+        assert_eq!(kernel_dirs(&root, "../x", None, None), None);
+        std::fs::remove_dir_all(&root).unwrap();
+        let dirs = kernel_cflag_dirs(Path::new("/s"), Path::new("/o"), "x86");
+        assert_eq!(dirs[0], PathBuf::from("/s/arch/x86/include"));
+        assert_eq!(dirs[1], PathBuf::from("/o/arch/x86/include/generated"));
+        assert_eq!(dirs[6], PathBuf::from("/s/include/uapi"));
+        assert_eq!(dirs.len(), 8);
     }
 
     #[test]

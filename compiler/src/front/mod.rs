@@ -7,6 +7,7 @@ pub mod ast;
 pub mod ctypes;
 mod depth;
 pub mod headers;
+pub mod kconsts;
 pub mod lexer;
 pub mod literal;
 pub mod macros;

@@ -22,7 +22,18 @@ use std::path::PathBuf;
 
 /// Preprocess `src`; returns the text to lex and the errors found.
 pub fn run(src: &str, include_dirs: &[PathBuf]) -> (String, Vec<Diagnostic>) {
+    let (text, diags, _) = run_with_includes(src, include_dirs);
+    (text, diags)
+}
+
+/// [`run`], also returning the headers named by the active `#include` lines (found
+/// or not), in order.
+pub fn run_with_includes(
+    src: &str,
+    include_dirs: &[PathBuf],
+) -> (String, Vec<Diagnostic>, Vec<String>) {
     let mut pp = Pp {
+        includes: Vec::new(),
         defs: HashMap::from([("BPFTRACE_HAVE_BTF".to_string(), "1".to_string())]),
         include_dirs,
         conds: Vec::new(),
@@ -61,7 +72,7 @@ pub fn run(src: &str, include_dirs: &[PathBuf]) -> (String, Vec<Diagnostic>) {
                 .with_note("add the matching #endif"),
         );
     }
-    (out, pp.diags)
+    (out, pp.diags, pp.includes)
 }
 
 struct Cond {
@@ -76,6 +87,8 @@ struct Cond {
 }
 
 struct Pp<'a> {
+    /// The headers of the active `#include` lines.
+    includes: Vec<String>,
     defs: HashMap<String, String>,
     include_dirs: &'a [PathBuf],
     conds: Vec<Cond>,
@@ -144,6 +157,7 @@ impl Pp<'_> {
             _ if !active => {}
             "include" => match headers::include_target(rest) {
                 Some(h) => {
+                    self.includes.push(h.clone());
                     let mut hs = Headers::new(self.include_dirs, &mut self.defs);
                     if let Ok(path) = hs.find(&h, None) {
                         hs.include(&path);

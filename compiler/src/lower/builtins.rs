@@ -62,6 +62,10 @@ impl Lower<'_, '_> {
                 let cpid = self.host_global(tracec_meta::GLOBAL_CPID);
                 self.b.cmp(crate::ir::Cond::Ne, cpid, Operand::Imm(0))
             }
+            Builtin::FuncIp => {
+                let ctx = self.b.ctx();
+                self.b.call(Helper::GetFuncIp, vec![Operand::Reg(ctx)])
+            }
             Builtin::AttachCookie => {
                 let ctx = self.b.ctx();
                 self.b

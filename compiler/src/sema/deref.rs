@@ -1,5 +1,7 @@
 //! `&$var` (the address of a variable) and `*ptr` (reading what a typed pointer points
-//! to, from kernel or user memory as the pointer's address space says).
+//! to, from kernel or user memory as the pointer's address space says). `*` of an
+//! integer (`*kaddr("avenrun")`) reads an integer of the operand's size at that
+//! kernel address, extended by the operand's signedness, typed `uint64` (bpftrace).
 
 use super::types::*;
 use super::{poisoned, Checker, ProbeCx};
@@ -51,6 +53,9 @@ impl Checker {
 
     /// `*ptr` of an integer pointer (`int32 *`, `char *`) or a pointer to pointers.
     pub(super) fn deref(&mut self, ptr: TExpr, span: Span) -> TExpr {
+        if let Type::Int { signed, .. } = ptr.ty {
+            return deref_int(ptr, signed, span);
+        }
         let Type::Ptr { user, to } = ptr.ty else {
             if ptr.ty != Type::Unknown {
                 self.error(
@@ -111,5 +116,21 @@ impl Checker {
             ty,
             span,
         }
+    }
+}
+
+/// `*n` of an integer: the operand is a kernel address; the integer of its size
+/// there (every script integer is 8 bytes) is read with `bpf_probe_read_kernel`
+/// (0 when unreadable). bpftrace types the result `uint64` whatever the operand.
+fn deref_int(ptr: TExpr, signed: bool, span: Span) -> TExpr {
+    TExpr {
+        kind: TExprKind::Deref {
+            ptr: Box::new(ptr),
+            size: 8,
+            signed,
+            user: false,
+        },
+        ty: Type::U64,
+        span,
     }
 }

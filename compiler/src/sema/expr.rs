@@ -142,10 +142,14 @@ impl Checker {
                 .unwrap_or_else(|| poisoned(span)),
             _ => match self.enum_constant(name, span) {
                 Some(c) => c,
-                None => {
-                    self.error(span, format!("unknown builtin '{name}'"));
-                    poisoned(span)
-                }
+                // A macro of a header the host lacks (see `front::kconsts`).
+                None => match crate::front::kconsts::lookup(name).filter(|_| self.abi_constants) {
+                    Some(v) => int(v, Type::I64, span),
+                    None => {
+                        self.error(span, format!("unknown builtin '{name}'"));
+                        poisoned(span)
+                    }
+                },
             },
         }
     }
@@ -442,7 +446,8 @@ impl Checker {
             (self.expr(cx, l), self.expr(cx, r))
         };
         if lhs.ty == Type::Unknown || rhs.ty == Type::Unknown {
-            return poisoned(span);
+            return super::self_ref::provisional_arith(op, &lhs, &rhs, span)
+                .unwrap_or_else(|| poisoned(span));
         }
         if matches!(op, BinOp::LogAnd | BinOp::LogOr) {
             let ok = self.require_scalar(&lhs, &format!("an operand of '{}'", op.symbol()))

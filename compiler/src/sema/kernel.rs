@@ -95,13 +95,19 @@ impl KernelBtf {
     }
 
     /// Adds the script's own type definitions to the types the checker knows (on top
-    /// of the kernel BTF when it can be read); the errors in them.
-    pub fn add_script_types(&mut self, defs: &[ast::CDefinition]) -> Vec<crate::diag::Diagnostic> {
+    /// of the kernel BTF when it can be read); the errors in them. `headers`: the
+    /// script includes headers, which would define the kernel types it names (see
+    /// `script_types::build`).
+    pub fn add_script_types(
+        &mut self,
+        defs: &[ast::CDefinition],
+        headers: bool,
+    ) -> Vec<crate::diag::Diagnostic> {
         if defs.iter().all(|d| d.decls.is_empty()) {
             return Vec::new();
         }
         let base = self.get().unwrap_or_else(|_| Arc::new(kbtf::Btf::empty()));
-        match super::script_types::build(&base, defs) {
+        match super::script_types::build(&base, defs, headers) {
             Ok(btf) => {
                 self.local_records = btf
                     .types()

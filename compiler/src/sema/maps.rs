@@ -196,6 +196,10 @@ impl MapTable {
                 (t, Type::Str { .. }) if super::name_str::is_name_type(t) => {
                     *known = MapValueType::Plain(b)
                 }
+                // `func` of kernel probes is a ksym (`func_sym`).
+                (a, b) if super::func_sym::merges_to_ksym(a, b) => {
+                    *known = MapValueType::Plain(super::func_sym::KSYM)
+                }
                 (Type::Tuple(_), Type::Tuple(_)) if a.merge(b).is_some() => {
                     *known = MapValueType::Plain(a.merge(b).unwrap_or(a))
                 }

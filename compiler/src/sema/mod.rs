@@ -25,6 +25,7 @@ mod expansion;
 mod expr;
 pub mod fmtvals;
 mod for_map;
+mod func_sym;
 mod functions;
 mod introspect;
 pub mod kernel;
@@ -45,6 +46,7 @@ pub mod printf;
 mod probe_ctx;
 pub mod script_types;
 mod socket;
+mod self_ref;
 pub mod stacks;
 pub mod stdlib;
 mod stdlib_str;
@@ -223,9 +225,13 @@ fn analyze(
             .iter()
             .map(|c| (c.key.clone(), c.value.clone()))
             .collect(),
+        abi_constants: !program.includes.is_empty(),
         ..Checker::default()
     };
-    diags.extend(ck.kernel.add_script_types(&program.c_definitions));
+    diags.extend(
+        ck.kernel
+            .add_script_types(&program.c_definitions, !program.includes.is_empty()),
+    );
     let plans = attach_names::plan(&concrete, &mut ck.attach_names);
     let name_ranges = name_str::cookie_ranges(&concrete, &plans);
     let mut vars: Vec<VarTable> = vec![VarTable::default(); concrete.len()];
@@ -430,6 +436,9 @@ struct Checker {
     /// The call sites of the macro expansions being checked, outermost first (see
     /// `expansion.rs`).
     expansions: Vec<ast::Span>,
+    /// Whether the script has `#include` lines: names that are still unknown are
+    /// then looked up among the Linux ABI constants (`front::kconsts`).
+    abi_constants: bool,
 }
 
 impl Checker {

@@ -58,11 +58,11 @@ pub fn parse(fmt: &str) -> Result<Vec<Conversion>, String> {
         while matches!(chars.get(i), Some('h' | 'l' | 'z' | 'j' | 't')) {
             i += 1;
         }
+        // A `%` that starts no conversion bpftrace knows is printed as written (its
+        // format grammar matches conversions only; the text around them is literal):
+        // `"%5s%\n"` ends in a literal `%`, and so does `"50%"`.
         let Some(&c) = chars.get(i) else {
-            return Err(format!(
-                "printf: incomplete conversion '{}' at the end of the format",
-                chars[start..].iter().collect::<String>()
-            ));
+            break;
         };
         i += 1;
         let kind = match c {
@@ -80,11 +80,16 @@ pub fn parse(fmt: &str) -> Result<Vec<Conversion>, String> {
                 i += 1;
                 ConvKind::Int
             }
-            other => {
+            // Conversions of C that bpftrace recognizes but cannot print.
+            'e' | 'E' | 'f' | 'F' | 'g' | 'G' | 'a' | 'A' | 'n' => {
                 return Err(format!(
-                    "printf: unsupported conversion '%{other}' in '{}'",
+                    "printf: unsupported conversion '%{c}' in '{}'",
                     chars[start..i].iter().collect::<String>()
                 ))
+            }
+            _ => {
+                i = start + 1;
+                continue;
             }
         };
         out.push(Conversion {
@@ -120,11 +125,21 @@ mod tests {
 
     #[test]
     fn errors() {
-        assert!(parse("%q")
+        assert!(parse("%f")
             .unwrap_err()
-            .contains("unsupported conversion '%q'"));
+            .contains("unsupported conversion '%f'"));
         assert!(parse("%g").unwrap_err().contains("'%g'"));
-        assert!(parse("50%").unwrap_err().contains("incomplete"));
         assert!(parse("%*d").unwrap_err().contains("'*'"));
+    }
+
+    #[test]
+    fn lone_percent_is_literal() {
+        use ConvKind::*;
+        assert_eq!(kinds("50%"), vec![]);
+        assert_eq!(kinds("%q|%-"), vec![]);
+        assert_eq!(kinds("%5s%\n"), vec![Str]);
+        assert_eq!(kinds("a % b %d"), vec![Int]);
+        let c = parse("%%%5s%").unwrap();
+        assert_eq!(c[0].text, "%5s");
     }
 }

@@ -15,17 +15,21 @@ use crate::probes::{BtfArgs, Context};
 
 /// Argument registers in `struct pt_regs`, as offsets, and the return register.
 #[cfg(target_arch = "aarch64")]
-mod regs {
+pub(super) mod regs {
     /// `regs[0]`..`regs[7]`.
     pub const ARGS: &[u32] = &[0, 8, 16, 24, 32, 40, 48, 56];
     pub const RET: u32 = 0;
+    /// `pc`.
+    pub const IP: u32 = 256;
 }
 #[cfg(not(target_arch = "aarch64"))]
-mod regs {
+pub(super) mod regs {
     /// x86-64: di, si, dx, cx, r8, r9.
     pub const ARGS: &[u32] = &[112, 104, 96, 88, 72, 64];
     /// ax.
     pub const RET: u32 = 80;
+    /// ip.
+    pub const IP: u32 = 128;
 }
 
 /// `argN`'s index, when `name` is one.
@@ -37,7 +41,7 @@ fn arg_index(name: &str) -> Option<usize> {
     digits.parse().ok()
 }
 
-fn ctx_read(offset: u32, ty: Type, span: Span) -> TExpr {
+pub(super) fn ctx_read(offset: u32, ty: Type, span: Span) -> TExpr {
     TExpr {
         kind: TExprKind::TpField {
             offset,

@@ -28,7 +28,11 @@ fn fixed_int(name: &str) -> Option<(u32, bool)> {
 }
 
 /// Appends the script's definitions to `base`; the combined BTF, or every error.
-pub fn build(base: &Btf, defs: &[CDefinition]) -> Result<Btf, Vec<Diagnostic>> {
+/// `headers`: the script has `#include` lines, which bpftrace hands to clang with
+/// the kernel headers, so kernel types the script names without defining them are
+/// defined even when it redefines a kernel type (`struct nameidata { struct path
+/// path; ... }` after `#include <linux/fs.h>`); tracec takes them from `base`.
+pub fn build(base: &Btf, defs: &[CDefinition], headers: bool) -> Result<Btf, Vec<Diagnostic>> {
     let mut b = Builder {
         base,
         first: base.len(),
@@ -42,15 +46,17 @@ pub fn build(base: &Btf, defs: &[CDefinition]) -> Result<Btf, Vec<Diagnostic>> {
         diags: Vec::new(),
     };
     // Redefining a kernel type cuts the script's types off from the kernel's
-    // (bpftrace: other kernel structs are then incomplete types).
-    b.redefines_kernel = defs.iter().flat_map(|d| &d.decls).any(|d| match d {
-        CDecl::Record(CRecord {
-            name: Some(n),
-            members: Some(_),
-            ..
-        }) => base.find_struct(n).is_some(),
-        _ => false,
-    });
+    // (bpftrace: other kernel structs are then incomplete types), unless headers
+    // would define them.
+    b.redefines_kernel = !headers
+        && defs.iter().flat_map(|d| &d.decls).any(|d| match d {
+            CDecl::Record(CRecord {
+                name: Some(n),
+                members: Some(_),
+                ..
+            }) => base.find_struct(n).is_some(),
+            _ => false,
+        });
     for d in defs.iter().flat_map(|d| &d.decls) {
         match d {
             CDecl::Record(r) => {

@@ -10,7 +10,7 @@ fn defs(src: &str) -> Vec<CDefinition> {
 }
 
 fn built(src: &str) -> Btf {
-    build(&Btf::empty(), &defs(src)).unwrap_or_else(|d| panic!("{:?}", d[0].message))
+    build(&Btf::empty(), &defs(src), false).unwrap_or_else(|d| panic!("{:?}", d[0].message))
 }
 
 fn size(btf: &Btf, name: &str) -> u32 {
@@ -78,17 +78,31 @@ fn enums_typedefs_and_self_reference() {
 
 #[test]
 fn incomplete_and_unknown_types_are_errors() {
-    let e = build(&Btf::empty(), &defs("struct foo { struct bar b; }")).unwrap_err();
+    let e = build(&Btf::empty(), &defs("struct foo { struct bar b; }"), false).unwrap_err();
     assert_eq!(e[0].message, "field has incomplete type 'struct bar'");
-    let e = build(&Btf::empty(), &defs("struct foo { what_t w; }")).unwrap_err();
+    let e = build(&Btf::empty(), &defs("struct foo { what_t w; }"), false).unwrap_err();
     assert_eq!(e[0].message, "unknown type name 'what_t'");
 }
 
 #[test]
 fn script_types_win_over_the_base() {
     let base = built("struct task_struct { long a; long b; }");
-    let b = build(&base, &defs("struct task_struct { int x; }")).unwrap();
+    let b = build(&base, &defs("struct task_struct { int x; }"), false).unwrap();
     let id = b.find_struct("task_struct").unwrap();
     assert!(b.is_local(id));
     assert_eq!(b.size_of(id).unwrap(), 4);
+}
+
+#[test]
+fn with_headers_a_redefinition_still_uses_base_types() {
+    let base = built("struct path { long mnt; long dentry; }; struct nameidata { int z; };");
+    let src = "struct nameidata { struct path path; int x; }";
+    let e = build(&base, &defs(src), false).unwrap_err();
+    assert_eq!(e[0].message, "field has incomplete type 'struct path'");
+    let b = build(&base, &defs(src), true).unwrap();
+    let id = b.find_struct("nameidata").unwrap();
+    assert!(b.is_local(id));
+    assert_eq!(b.size_of(id).unwrap(), 24);
+    let e = build(&base, &defs("struct nameidata { struct qstr q; }"), true).unwrap_err();
+    assert_eq!(e[0].message, "field has incomplete type 'struct qstr'");
 }

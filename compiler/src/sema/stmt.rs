@@ -271,6 +271,9 @@ impl Checker {
                 let (map, tkeys) = self.map_keys(cx, name, keys, target.span);
                 let v = match self.maps.value(map) {
                     Some(MapValueType::Plain(Type::Str { .. })) => self.name_as_str(cx, v),
+                    Some(MapValueType::Plain(super::func_sym::KSYM)) => {
+                        self.func_as_ksym(cx, map, v)
+                    }
                     _ => v,
                 };
                 match v.ty {

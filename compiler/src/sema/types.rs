@@ -266,6 +266,9 @@ pub enum Builtin {
     /// `bpf_get_attach_cookie(ctx)`: which attach point of a shared program fired
     /// (see `attach_names`).
     AttachCookie,
+    /// `bpf_get_func_ip(ctx)`: the traced function's address (kretprobe, fentry,
+    /// fexit), for `func` stored where a `ksym` is (`sema/func_sym.rs`).
+    FuncIp,
 }
 
 /// Integer arithmetic with signedness resolved.
