@@ -17,6 +17,7 @@
 
 use serde::{Deserialize, Serialize};
 
+mod decode;
 pub mod glob;
 pub mod sign;
 pub mod usdt;
@@ -843,7 +844,7 @@ pub fn decode(section: &[u8]) -> Result<Metadata, DecodeError> {
     let payload = section
         .get(HEADER_SIZE..HEADER_SIZE.saturating_add(len))
         .ok_or(DecodeError::Truncated)?;
-    serde_json::from_slice(payload).map_err(|e| DecodeError::Payload(e.to_string()))
+    decode::metadata(payload).map_err(DecodeError::Payload)
 }
 
 #[cfg(test)]
