@@ -28,7 +28,7 @@ pub const MAGIC: [u8; 4] = *b"TRCM";
 /// Bumped when an old runtime could not run a new object correctly.
 pub const FORMAT_MAJOR: u16 = 1;
 /// Bumped for additions an old runtime may safely ignore.
-pub const FORMAT_MINOR: u16 = 7;
+pub const FORMAT_MINOR: u16 = 8;
 /// ELF section holding an object's signature (see `tracec --sign`), when it is signed.
 pub const SIGNATURE_SECTION: &str = ".tracec.sig";
 /// Size of the header in front of the JSON payload: magic, major, minor, payload length.
@@ -600,6 +600,22 @@ pub struct CoreRelocSpec {
     pub field: String,
 }
 
+/// An `ld_imm64` of a kernel variable's address (`src_reg = BPF_PSEUDO_BTF_ID`, as
+/// `percpu_kaddr` uses for `bpf_this_cpu_ptr`/`bpf_per_cpu_ptr`). The object holds the
+/// instruction with both `imm`s 0; before loading, the runtime sets the first `imm` to
+/// the id of the `BTF_KIND_VAR` named `name` in the host's vmlinux BTF (the second,
+/// the BTF object fd, stays 0: vmlinux). No ELF relocation names the instruction.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KsymSpec {
+    /// The ELF symbol of the function holding the instruction (a program or a
+    /// subprogram of `.text`).
+    pub program: String,
+    /// Instruction index within the function (8-byte slots).
+    pub insn: u32,
+    /// The kernel variable, e.g. `runqueues`.
+    pub name: String,
+}
+
 /// The whole metadata section.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Metadata {
@@ -650,6 +666,10 @@ pub struct Metadata {
     /// Format 1.7.
     #[serde(default)]
     pub attach_names: Vec<AttachName>,
+    /// Kernel variables whose BTF ids the runtime patches into the code. Format 1.8;
+    /// an older runtime loads the code unpatched and the verifier refuses it.
+    #[serde(default)]
+    pub ksyms: Vec<KsymSpec>,
 }
 
 /// A `.rodata` `u64` global holding a symbol's address on the running host.

@@ -25,6 +25,7 @@ mod mapfuncs;
 mod maps;
 mod output;
 mod params;
+mod percpu;
 mod stacks;
 mod stdlib;
 mod stmt;

@@ -36,6 +36,7 @@ mod mapfuncs;
 pub mod maps;
 mod output;
 pub mod params;
+mod percpu;
 mod pointer;
 mod print_text;
 pub mod printf;
