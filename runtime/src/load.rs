@@ -34,13 +34,17 @@ pub fn open(obj: &Object, start_ns: u64, cpid: u64, params: &[GlobalValue]) -> R
     for p in params {
         loader.override_global(p.symbol.as_str(), p.bytes.as_slice(), true);
     }
-    loader.load(&obj.bytes).map_err(|e| {
-        Error::new(format!(
-            "{}: cannot load: {}",
-            obj.path.display(),
-            chain(&e)
-        ))
-    })
+    let patched = crate::ksyms::resolve(&obj.bytes, &obj.meta.ksyms)
+        .map_err(|e| Error::new(format!("{}: {e}", obj.path.display())))?;
+    loader
+        .load(patched.as_deref().unwrap_or(&obj.bytes))
+        .map_err(|e| {
+            Error::new(format!(
+                "{}: cannot load: {}",
+                obj.path.display(),
+                chain(&e)
+            ))
+        })
 }
 
 /// Create maps and load every program named by the metadata (each once).

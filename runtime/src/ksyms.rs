@@ -1,0 +1,188 @@
+//! Kernel variables named by the code (`percpu_kaddr`): the compiler leaves each
+//! `ld_imm64 BPF_PSEUDO_BTF_ID` with BTF id 0 and lists it in `Metadata::ksyms`; before
+//! loading, tracerun sets the id to that of the `BTF_KIND_VAR` of the same name in the
+//! host's vmlinux BTF (aya 0.14 does not resolve `__ksym` externs itself).
+
+use crate::elfview::{ElfView, INSN_SIZE};
+use std::collections::HashMap;
+use tracec_meta::KsymSpec;
+
+const BTF_MAGIC: u16 = 0xeb9f;
+const KIND_VAR: u32 = 14;
+const LD_IMM64: u8 = 0x18;
+const PSEUDO_BTF_ID: u8 = 3;
+
+fn u32_at(data: &[u8], at: usize) -> Option<u32> {
+    let b = data.get(at..at.checked_add(4)?)?;
+    Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+}
+
+/// The ids of the `BTF_KIND_VAR`s named in `wanted`, from a raw BTF blob (vmlinux).
+/// Walks the record headers only; names absent from the result are not in the BTF.
+pub fn var_ids(btf: &[u8], wanted: &[&str]) -> Result<HashMap<String, u32>, String> {
+    let bad = |what: &str| format!("kernel BTF: {what}");
+    if btf.len() < 24 || u16::from_le_bytes([btf[0], btf[1]]) != BTF_MAGIC {
+        return Err(bad("not little-endian BTF"));
+    }
+    let hdr_len = u32_at(btf, 4).ok_or_else(|| bad("truncated header"))? as usize;
+    let field = |i: usize| u32_at(btf, 8 + 4 * i).map(|v| v as usize);
+    let (Some(type_off), Some(type_len), Some(str_off), Some(str_len)) =
+        (field(0), field(1), field(2), field(3))
+    else {
+        return Err(bad("truncated header"));
+    };
+    let range = |off: usize, len: usize| {
+        let start = hdr_len.checked_add(off)?;
+        btf.get(start..start.checked_add(len)?)
+    };
+    let types = range(type_off, type_len).ok_or_else(|| bad("type section out of bounds"))?;
+    let strings = range(str_off, str_len).ok_or_else(|| bad("string section out of bounds"))?;
+    let name_of = |off: u32| -> Option<&[u8]> {
+        let s = strings.get(off as usize..)?;
+        Some(&s[..s.iter().position(|&c| c == 0)?])
+    };
+    let mut found = HashMap::new();
+    let mut at = 0usize;
+    let mut id = 1u32;
+    while at < types.len() {
+        let (Some(name_off), Some(info)) = (u32_at(types, at), u32_at(types, at + 4)) else {
+            return Err(bad(&format!("type {id} is truncated")));
+        };
+        let vlen = (info & 0xffff) as usize;
+        let kind = (info >> 24) & 0x1f;
+        let extra = match kind {
+            1 | 14 | 17 => 4,
+            3 => 12,
+            4 | 5 | 15 => 12 * vlen,
+            6 | 13 => 8 * vlen,
+            19 => 12 * vlen,
+            2 | 7..=12 | 16 | 18 => 0,
+            k => return Err(bad(&format!("unknown kind {k} at type {id}"))),
+        };
+        if kind == KIND_VAR {
+            if let Some(name) = name_of(name_off) {
+                if let Some(w) = wanted.iter().find(|w| w.as_bytes() == name) {
+                    found.entry((*w).to_string()).or_insert(id);
+                }
+            }
+        }
+        at += 12 + extra;
+        id += 1;
+    }
+    Ok(found)
+}
+
+/// Patch the BTF id of every `ksyms` instruction of `bytes` (an object file) with
+/// `ids`. An instruction that is not an `ld_imm64 BPF_PSEUDO_BTF_ID` is an error (the
+/// metadata does not describe this code).
+pub fn patch(
+    bytes: &mut [u8],
+    ksyms: &[KsymSpec],
+    ids: &HashMap<String, u32>,
+) -> Result<(), String> {
+    let mut at = Vec::with_capacity(ksyms.len());
+    {
+        let view = ElfView::parse(bytes)?;
+        for k in ksyms {
+            let code = view.program(&k.program)?;
+            let off = (k.insn as usize)
+                .checked_mul(INSN_SIZE)
+                .filter(|o| o + 2 * INSN_SIZE <= code.code.len())
+                .ok_or_else(|| format!("{}: instruction {} is out of range", k.program, k.insn))?;
+            let file_off = code.code.as_ptr() as usize - bytes.as_ptr() as usize + off;
+            at.push((file_off, k));
+        }
+    }
+    for (off, k) in at {
+        let insn = &mut bytes[off..off + 2 * INSN_SIZE];
+        if insn[0] != LD_IMM64 || insn[1] >> 4 != PSEUDO_BTF_ID {
+            return Err(format!(
+                "{}: instruction {} is not a kernel variable's address",
+                k.program, k.insn
+            ));
+        }
+        let id = *ids
+            .get(&k.name)
+            .ok_or_else(|| format!("Could not resolve variable \"{}\" from BTF", k.name))?;
+        insn[4..8].copy_from_slice(&id.to_le_bytes());
+    }
+    Ok(())
+}
+
+/// `bytes` with the BTF ids of `ksyms` resolved against the host's kernel BTF; `None`
+/// when there are none to resolve.
+pub fn resolve(bytes: &[u8], ksyms: &[KsymSpec]) -> Result<Option<Vec<u8>>, String> {
+    if ksyms.is_empty() {
+        return Ok(None);
+    }
+    let path = crate::target_btf::KERNEL_BTF_PATH;
+    let btf = std::fs::read(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+    let names: Vec<&str> = ksyms.iter().map(|k| k.name.as_str()).collect();
+    let ids = var_ids(&btf, &names)?;
+    let mut out = bytes.to_vec();
+    patch(&mut out, ksyms, &ids)?;
+    Ok(Some(out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A BTF blob with an INT `int`, a VAR `runqueues`, a VAR `other` and a DATASEC.
+    fn blob() -> Vec<u8> {
+        let strings = b"\0int\0runqueues\0other\0.data..percpu\0";
+        let mut types = Vec::new();
+        let mut rec = |words: &[u32]| {
+            for w in words {
+                types.extend_from_slice(&w.to_le_bytes());
+            }
+        };
+        rec(&[1, 1 << 24, 4, 32]); // [1] INT int, size 4
+        rec(&[5, 14 << 24, 1, 1]); // [2] VAR runqueues
+        rec(&[15, 14 << 24, 1, 1]); // [3] VAR other
+        rec(&[21, (15 << 24) | 2, 8, 2, 0, 4, 3, 4, 4]); // [4] DATASEC, 2 vars
+        let mut b = Vec::new();
+        b.extend_from_slice(&BTF_MAGIC.to_le_bytes());
+        b.extend_from_slice(&[1, 0]);
+        for w in [
+            24u32,
+            0,
+            types.len() as u32,
+            types.len() as u32,
+            strings.len() as u32,
+        ] {
+            b.extend_from_slice(&w.to_le_bytes());
+        }
+        b.extend_from_slice(&types);
+        b.extend_from_slice(strings);
+        b
+    }
+
+    #[test]
+    fn finds_vars_by_name() {
+        let ids = var_ids(&blob(), &["other", "runqueues", "int", "missing"]).unwrap();
+        assert_eq!(ids.get("runqueues"), Some(&2));
+        assert_eq!(ids.get("other"), Some(&3));
+        // `int` is a type, not a variable.
+        assert_eq!(ids.get("int"), None);
+        assert_eq!(ids.get("missing"), None);
+    }
+
+    #[test]
+    fn refuses_truncated_btf() {
+        let b = blob();
+        assert!(var_ids(&b[..30], &["runqueues"]).is_err());
+        assert!(var_ids(b"not btf at all, not at all", &["x"]).is_err());
+    }
+
+    #[test]
+    fn patch_refuses_non_elf() {
+        let k = KsymSpec {
+            program: "BEGIN_0".into(),
+            insn: 0,
+            name: "runqueues".into(),
+        };
+        let mut bytes = b"garbage".to_vec();
+        assert!(patch(&mut bytes, &[k], &HashMap::new()).is_err());
+    }
+}
