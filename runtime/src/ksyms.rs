@@ -124,6 +124,20 @@ pub fn resolve(bytes: &[u8], ksyms: &[KsymSpec]) -> Result<Option<Vec<u8>>, Stri
     Ok(Some(out))
 }
 
+/// What the verifier's refusal `error` of `probe`'s program means when the kernel
+/// could not find the address of a kernel variable: it looks the name up in kallsyms,
+/// which lists variables only with `CONFIG_KALLSYMS_ALL`.
+pub fn explain(probe: &tracec_meta::ProbeSpec, error: &str) -> Option<String> {
+    const MARK: &str = "failed to find the address for kernel symbol '";
+    let at = error.find(MARK)? + MARK.len();
+    let name = error[at..].split('\'').next()?;
+    Some(format!(
+        "{}: the running kernel cannot give BPF programs the address of variable \"{name}\" \
+         (percpu_kaddr): it is not in /proc/kallsyms (a kernel built without CONFIG_KALLSYMS_ALL)",
+        probe.name
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -173,6 +187,88 @@ mod tests {
         let b = blob();
         assert!(var_ids(&b[..30], &["runqueues"]).is_err());
         assert!(var_ids(b"not btf at all, not at all", &["x"]).is_err());
+    }
+
+    #[test]
+    fn explains_a_variable_missing_from_kallsyms() {
+        let probe = tracec_meta::ProbeSpec {
+            program: "BEGIN_0".into(),
+            section: "raw_tp".into(),
+            name: "BEGIN".into(),
+            attach: tracec_meta::Attach::Begin,
+            cookie: None,
+        };
+        let log =
+            "Verifier output: ldimm64 failed to find the address for kernel symbol 'runqueues'.";
+        let e = explain(&probe, log).unwrap();
+        assert!(e.starts_with("BEGIN: "), "{e}");
+        assert!(e.contains("variable \"runqueues\""), "{e}");
+        assert_eq!(explain(&probe, "R1 invalid mem access"), None);
+    }
+
+    /// A BPF ELF with function `prog` in section `raw_tp`: `mov r0, 0`, then an
+    /// `ld_imm64` with source register `src`, then `exit`.
+    fn elf(src: u8) -> Vec<u8> {
+        use object::write::{Object, Symbol, SymbolSection};
+        use object::{Architecture, BinaryFormat, Endianness, SectionKind};
+        use object::{SymbolFlags, SymbolKind, SymbolScope};
+        let mut code = vec![0xb7, 0, 0, 0, 0, 0, 0, 0];
+        code.extend_from_slice(&[LD_IMM64, 1 | (src << 4), 0, 0, 0, 0, 0, 0]);
+        code.extend_from_slice(&[0; 8]);
+        code.extend_from_slice(&[0x95, 0, 0, 0, 0, 0, 0, 0]);
+        let mut o = Object::new(BinaryFormat::Elf, Architecture::Bpf, Endianness::Little);
+        let sec = o.add_section(Vec::new(), b"raw_tp".to_vec(), SectionKind::Text);
+        let off = o.append_section_data(sec, &[0; 16], 8);
+        o.append_section_data(sec, &code, 8);
+        o.add_symbol(Symbol {
+            name: b"prog".to_vec(),
+            value: off + 16,
+            size: code.len() as u64,
+            kind: SymbolKind::Text,
+            scope: SymbolScope::Linkage,
+            weak: false,
+            section: SymbolSection::Section(sec),
+            flags: SymbolFlags::None,
+        });
+        o.write().unwrap()
+    }
+
+    fn spec(insn: u32, name: &str) -> KsymSpec {
+        KsymSpec {
+            program: "prog".into(),
+            insn,
+            name: name.into(),
+        }
+    }
+
+    #[test]
+    fn patches_the_btf_id_of_the_instruction() {
+        let before = elf(PSEUDO_BTF_ID);
+        let mut bytes = before.clone();
+        let ids = HashMap::from([("runqueues".to_string(), 0x01020304u32)]);
+        patch(&mut bytes, &[spec(1, "runqueues")], &ids).unwrap();
+        let changed: Vec<usize> = (0..bytes.len())
+            .filter(|&i| bytes[i] != before[i])
+            .collect();
+        assert_eq!(changed.len(), 4, "{changed:?}");
+        let at = changed[0];
+        assert_eq!(&bytes[at..at + 4], &0x01020304u32.to_le_bytes());
+        // The imm of the first slot of the ld_imm64: 4 bytes after its opcode.
+        assert_eq!(bytes[at - 4], LD_IMM64);
+    }
+
+    #[test]
+    fn patch_refuses_a_missing_variable_and_foreign_code() {
+        let mut bytes = elf(PSEUDO_BTF_ID);
+        let e = patch(&mut bytes, &[spec(1, "nope")], &HashMap::new()).unwrap_err();
+        assert_eq!(e, "Could not resolve variable \"nope\" from BTF");
+        let ids = HashMap::from([("x".to_string(), 7u32)]);
+        // Instruction 0 is a mov, 3 would run past the function's end.
+        assert!(patch(&mut bytes, &[spec(0, "x")], &ids).is_err());
+        assert!(patch(&mut bytes, &[spec(3, "x")], &ids).is_err());
+        // An ld_imm64 of another kind (a map fd).
+        let mut map = elf(1);
+        assert!(patch(&mut map, &[spec(1, "x")], &ids).is_err());
     }
 
     #[test]

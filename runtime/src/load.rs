@@ -58,12 +58,14 @@ pub fn load(obj: &Object, start_ns: u64, cpid: u64, params: &[GlobalValue]) -> R
         load_program(&mut ebpf, probe)?.map_err(|e| {
             let detail = chain(&e);
             Error::new(
-                crate::relocs::explain(&obj.meta, probe, &detail).unwrap_or_else(|| {
-                    format!(
-                        "{}: the kernel rejected program {}: {detail}",
-                        probe.name, probe.program
-                    )
-                }),
+                crate::relocs::explain(&obj.meta, probe, &detail)
+                    .or_else(|| crate::ksyms::explain(probe, &detail))
+                    .unwrap_or_else(|| {
+                        format!(
+                            "{}: the kernel rejected program {}: {detail}",
+                            probe.name, probe.program
+                        )
+                    }),
             )
         })?;
     }
