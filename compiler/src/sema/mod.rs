@@ -61,6 +61,8 @@ mod fmtvals_tests;
 #[cfg(test)]
 mod params_tests;
 #[cfg(test)]
+mod percpu_tests;
+#[cfg(test)]
 pub(crate) mod tests;
 
 use crate::diag::Diagnostic;
