@@ -209,6 +209,7 @@ pub fn finish(
                 program: f.name.clone(),
                 insn: k.insn as u32,
                 name: k.name.clone(),
+                kind: tracec_meta::KsymKind::Var,
             })
         })
         .collect();

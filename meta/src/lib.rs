@@ -600,11 +600,11 @@ pub struct CoreRelocSpec {
     pub field: String,
 }
 
-/// An `ld_imm64` of a kernel variable's address (`src_reg = BPF_PSEUDO_BTF_ID`, as
-/// `percpu_kaddr` uses for `bpf_this_cpu_ptr`/`bpf_per_cpu_ptr`). The object holds the
-/// instruction with both `imm`s 0; before loading, the runtime sets the first `imm` to
-/// the id of the `BTF_KIND_VAR` named `name` in the host's vmlinux BTF (the second,
-/// the BTF object fd, stays 0: vmlinux). No ELF relocation names the instruction.
+/// An instruction naming a kernel BTF object by id, which only the host knows: the
+/// object holds it with the id 0 and lists it here; before loading, the runtime sets
+/// the id to that of the object of the same name and kind in the host's vmlinux BTF.
+/// No ELF relocation names the instruction (aya 0.14 does not resolve `__ksym`
+/// externs).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KsymSpec {
     /// The ELF symbol of the function holding the instruction (a program or a
@@ -612,8 +612,24 @@ pub struct KsymSpec {
     pub program: String,
     /// Instruction index within the function (8-byte slots).
     pub insn: u32,
-    /// The kernel variable, e.g. `runqueues`.
+    /// The kernel variable or function, e.g. `runqueues`.
     pub name: String,
+    #[serde(default)]
+    pub kind: KsymKind,
+}
+
+/// What a [`KsymSpec`] names.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum KsymKind {
+    /// A `BTF_KIND_VAR` (a percpu variable, as `percpu_kaddr` uses for
+    /// `bpf_this_cpu_ptr`/`bpf_per_cpu_ptr`): the instruction is an `ld_imm64` with
+    /// `src_reg = BPF_PSEUDO_BTF_ID`; its first `imm` is the id, the second (the BTF
+    /// object fd) stays 0, vmlinux.
+    #[default]
+    Var,
+    /// A `BTF_KIND_FUNC` called as a kfunc: the instruction is a `call` with
+    /// `src_reg = BPF_PSEUDO_KFUNC_CALL`, `imm` the id, `off` 0 (vmlinux).
+    Func,
 }
 
 /// The whole metadata section.

@@ -1,25 +1,33 @@
-//! Kernel variables named by the code (`percpu_kaddr`): the compiler leaves each
-//! `ld_imm64 BPF_PSEUDO_BTF_ID` with BTF id 0 and lists it in `Metadata::ksyms`; before
-//! loading, tracerun sets the id to that of the `BTF_KIND_VAR` of the same name in the
+//! Kernel objects named by BTF id in the code: variables (`percpu_kaddr`: an `ld_imm64
+//! BPF_PSEUDO_BTF_ID`) and kfuncs (a `call BPF_PSEUDO_KFUNC_CALL`). The compiler leaves
+//! the id 0 and lists the instruction in `Metadata::ksyms`; before loading, tracerun
+//! sets it to the id of the `BTF_KIND_VAR` / `BTF_KIND_FUNC` of the same name in the
 //! host's vmlinux BTF (aya 0.14 does not resolve `__ksym` externs itself).
 
 use crate::elfview::{ElfView, INSN_SIZE};
 use std::collections::HashMap;
-use tracec_meta::KsymSpec;
+use tracec_meta::{KsymKind, KsymSpec};
 
 const BTF_MAGIC: u16 = 0xeb9f;
+const KIND_FUNC: u32 = 12;
 const KIND_VAR: u32 = 14;
 const LD_IMM64: u8 = 0x18;
 const PSEUDO_BTF_ID: u8 = 3;
+const CALL: u8 = 0x85;
+const PSEUDO_KFUNC_CALL: u8 = 2;
+
+/// The ids found, by kind and name.
+pub type Ids = HashMap<(KsymKind, String), u32>;
 
 fn u32_at(data: &[u8], at: usize) -> Option<u32> {
     let b = data.get(at..at.checked_add(4)?)?;
     Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
 }
 
-/// The ids of the `BTF_KIND_VAR`s named in `wanted`, from a raw BTF blob (vmlinux).
-/// Walks the record headers only; names absent from the result are not in the BTF.
-pub fn var_ids(btf: &[u8], wanted: &[&str]) -> Result<HashMap<String, u32>, String> {
+/// The ids of the variables and functions named in `wanted`, from a raw BTF blob
+/// (vmlinux). Walks the record headers only; names absent from the result are not in
+/// the BTF (as objects of that kind).
+pub fn btf_ids(btf: &[u8], wanted: &[(KsymKind, &str)]) -> Result<Ids, String> {
     let bad = |what: &str| format!("kernel BTF: {what}");
     if btf.len() < 24 || u16::from_le_bytes([btf[0], btf[1]]) != BTF_MAGIC {
         return Err(bad("not little-endian BTF"));
@@ -59,10 +67,18 @@ pub fn var_ids(btf: &[u8], wanted: &[&str]) -> Result<HashMap<String, u32>, Stri
             2 | 7..=12 | 16 | 18 => 0,
             k => return Err(bad(&format!("unknown kind {k} at type {id}"))),
         };
-        if kind == KIND_VAR {
+        let want = match kind {
+            KIND_VAR => Some(KsymKind::Var),
+            KIND_FUNC => Some(KsymKind::Func),
+            _ => None,
+        };
+        if let Some(want) = want {
             if let Some(name) = name_of(name_off) {
-                if let Some(w) = wanted.iter().find(|w| w.as_bytes() == name) {
-                    found.entry((*w).to_string()).or_insert(id);
+                if let Some((k, w)) = wanted
+                    .iter()
+                    .find(|(k, w)| *k == want && w.as_bytes() == name)
+                {
+                    found.entry((*k, (*w).to_string())).or_insert(id);
                 }
             }
         }
@@ -73,13 +89,9 @@ pub fn var_ids(btf: &[u8], wanted: &[&str]) -> Result<HashMap<String, u32>, Stri
 }
 
 /// Patch the BTF id of every `ksyms` instruction of `bytes` (an object file) with
-/// `ids`. An instruction that is not an `ld_imm64 BPF_PSEUDO_BTF_ID` is an error (the
-/// metadata does not describe this code).
-pub fn patch(
-    bytes: &mut [u8],
-    ksyms: &[KsymSpec],
-    ids: &HashMap<String, u32>,
-) -> Result<(), String> {
+/// `ids`. An instruction of another form than its kind's is an error (the metadata
+/// does not describe this code).
+pub fn patch(bytes: &mut [u8], ksyms: &[KsymSpec], ids: &Ids) -> Result<(), String> {
     let mut at = Vec::with_capacity(ksyms.len());
     {
         let view = ElfView::parse(bytes)?;
@@ -95,15 +107,22 @@ pub fn patch(
     }
     for (off, k) in at {
         let insn = &mut bytes[off..off + 2 * INSN_SIZE];
-        if insn[0] != LD_IMM64 || insn[1] >> 4 != PSEUDO_BTF_ID {
+        let (code, src, what) = match k.kind {
+            KsymKind::Var => (LD_IMM64, PSEUDO_BTF_ID, "a kernel variable's address"),
+            KsymKind::Func => (CALL, PSEUDO_KFUNC_CALL, "a kfunc call"),
+        };
+        if insn[0] != code || insn[1] >> 4 != src {
             return Err(format!(
-                "{}: instruction {} is not a kernel variable's address",
+                "{}: instruction {} is not {what}",
                 k.program, k.insn
             ));
         }
         let id = *ids
-            .get(&k.name)
-            .ok_or_else(|| format!("Could not resolve variable \"{}\" from BTF", k.name))?;
+            .get(&(k.kind, k.name.clone()))
+            .ok_or_else(|| match k.kind {
+                KsymKind::Var => format!("Could not resolve variable \"{}\" from BTF", k.name),
+                KsymKind::Func => format!("kernel function {} is not in the kernel BTF", k.name),
+            })?;
         insn[4..8].copy_from_slice(&id.to_le_bytes());
     }
     Ok(())
@@ -117,8 +136,8 @@ pub fn resolve(bytes: &[u8], ksyms: &[KsymSpec]) -> Result<Option<Vec<u8>>, Stri
     }
     let path = crate::target_btf::KERNEL_BTF_PATH;
     let btf = std::fs::read(path).map_err(|e| format!("cannot read {path}: {e}"))?;
-    let names: Vec<&str> = ksyms.iter().map(|k| k.name.as_str()).collect();
-    let ids = var_ids(&btf, &names)?;
+    let names: Vec<(KsymKind, &str)> = ksyms.iter().map(|k| (k.kind, k.name.as_str())).collect();
+    let ids = btf_ids(&btf, &names)?;
     let mut out = bytes.to_vec();
     patch(&mut out, ksyms, &ids)?;
     Ok(Some(out))
@@ -142,9 +161,10 @@ pub fn explain(probe: &tracec_meta::ProbeSpec, error: &str) -> Option<String> {
 mod tests {
     use super::*;
 
-    /// A BTF blob with an INT `int`, a VAR `runqueues`, a VAR `other` and a DATASEC.
+    /// A BTF blob with an INT `int`, a VAR `runqueues`, a VAR `other`, a DATASEC, a
+    /// FUNC_PROTO and a FUNC `kf`.
     fn blob() -> Vec<u8> {
-        let strings = b"\0int\0runqueues\0other\0.data..percpu\0";
+        let strings = b"\0int\0runqueues\0other\0.data..percpu\0kf\0";
         let mut types = Vec::new();
         let mut rec = |words: &[u32]| {
             for w in words {
@@ -155,6 +175,8 @@ mod tests {
         rec(&[5, 14 << 24, 1, 1]); // [2] VAR runqueues
         rec(&[15, 14 << 24, 1, 1]); // [3] VAR other
         rec(&[21, (15 << 24) | 2, 8, 2, 0, 4, 3, 4, 4]); // [4] DATASEC, 2 vars
+        rec(&[0, 13 << 24, 1]); // [5] FUNC_PROTO int (void)
+        rec(&[35, (12 << 24) | 1, 5]); // [6] FUNC kf, global
         let mut b = Vec::new();
         b.extend_from_slice(&BTF_MAGIC.to_le_bytes());
         b.extend_from_slice(&[1, 0]);
@@ -174,19 +196,29 @@ mod tests {
 
     #[test]
     fn finds_vars_by_name() {
-        let ids = var_ids(&blob(), &["other", "runqueues", "int", "missing"]).unwrap();
-        assert_eq!(ids.get("runqueues"), Some(&2));
-        assert_eq!(ids.get("other"), Some(&3));
-        // `int` is a type, not a variable.
-        assert_eq!(ids.get("int"), None);
-        assert_eq!(ids.get("missing"), None);
+        let var = |n: &'static str| (KsymKind::Var, n);
+        let func = |n: &'static str| (KsymKind::Func, n);
+        let wanted = [var("other"), var("runqueues"), var("int"), var("missing")];
+        let wanted = [&wanted[..], &[func("kf"), func("runqueues"), var("kf")]].concat();
+        let ids = btf_ids(&blob(), &wanted).unwrap();
+        let id = |(k, n): (KsymKind, &str)| ids.get(&(k, n.to_string())).copied();
+        assert_eq!(id(var("runqueues")), Some(2));
+        assert_eq!(id(var("other")), Some(3));
+        assert_eq!(id(func("kf")), Some(6));
+        // `int` is a type, not a variable; names are looked up with their kind.
+        assert_eq!(id(var("int")), None);
+        assert_eq!(id(var("missing")), None);
+        assert_eq!(id(func("runqueues")), None);
+        assert_eq!(id(var("kf")), None);
+        assert_eq!(ids.len(), 3);
     }
 
     #[test]
     fn refuses_truncated_btf() {
         let b = blob();
-        assert!(var_ids(&b[..30], &["runqueues"]).is_err());
-        assert!(var_ids(b"not btf at all, not at all", &["x"]).is_err());
+        let w = [(KsymKind::Var, "runqueues")];
+        assert!(btf_ids(&b[..30], &w).is_err());
+        assert!(btf_ids(b"not btf at all, not at all", &w).is_err());
     }
 
     #[test]
@@ -209,11 +241,16 @@ mod tests {
     /// A BPF ELF with function `prog` in section `raw_tp`: `mov r0, 0`, then an
     /// `ld_imm64` with source register `src`, then `exit`.
     fn elf(src: u8) -> Vec<u8> {
+        elf_with([LD_IMM64, 1 | (src << 4), 0, 0, 0, 0, 0, 0])
+    }
+
+    /// The same with instruction 1 being `insn` (and 2 zero).
+    fn elf_with(insn: [u8; 8]) -> Vec<u8> {
         use object::write::{Object, Symbol, SymbolSection};
         use object::{Architecture, BinaryFormat, Endianness, SectionKind};
         use object::{SymbolFlags, SymbolKind, SymbolScope};
         let mut code = vec![0xb7, 0, 0, 0, 0, 0, 0, 0];
-        code.extend_from_slice(&[LD_IMM64, 1 | (src << 4), 0, 0, 0, 0, 0, 0]);
+        code.extend_from_slice(&insn);
         code.extend_from_slice(&[0; 8]);
         code.extend_from_slice(&[0x95, 0, 0, 0, 0, 0, 0, 0]);
         let mut o = Object::new(BinaryFormat::Elf, Architecture::Bpf, Endianness::Little);
@@ -238,14 +275,51 @@ mod tests {
             program: "prog".into(),
             insn,
             name: name.into(),
+            kind: KsymKind::Var,
         }
+    }
+
+    fn ids(kind: KsymKind, name: &str, id: u32) -> Ids {
+        HashMap::from([((kind, name.to_string()), id)])
+    }
+
+    #[test]
+    fn patches_a_kfunc_call() {
+        let before = elf_with([CALL, PSEUDO_KFUNC_CALL << 4, 0, 0, 0, 0, 0, 0]);
+        let mut bytes = before.clone();
+        let k = KsymSpec {
+            kind: KsymKind::Func,
+            ..spec(1, "kf")
+        };
+        // A variable of that name is not the function.
+        let e = patch(
+            &mut bytes,
+            std::slice::from_ref(&k),
+            &ids(KsymKind::Var, "kf", 9),
+        )
+        .unwrap_err();
+        assert_eq!(e, "kernel function kf is not in the kernel BTF");
+        patch(&mut bytes, &[k], &ids(KsymKind::Func, "kf", 9)).unwrap();
+        let changed: Vec<usize> = (0..bytes.len())
+            .filter(|&i| bytes[i] != before[i])
+            .collect();
+        assert_eq!(changed.len(), 1, "{changed:?}");
+        assert_eq!(bytes[changed[0]], 9);
+        assert_eq!(bytes[changed[0] - 4], CALL);
+        // A kfunc spec on an ld_imm64 is refused.
+        let mut ld = elf(PSEUDO_BTF_ID);
+        let k = KsymSpec {
+            kind: KsymKind::Func,
+            ..spec(1, "kf")
+        };
+        assert!(patch(&mut ld, &[k], &ids(KsymKind::Func, "kf", 9)).is_err());
     }
 
     #[test]
     fn patches_the_btf_id_of_the_instruction() {
         let before = elf(PSEUDO_BTF_ID);
         let mut bytes = before.clone();
-        let ids = HashMap::from([("runqueues".to_string(), 0x01020304u32)]);
+        let ids = ids(KsymKind::Var, "runqueues", 0x01020304);
         patch(&mut bytes, &[spec(1, "runqueues")], &ids).unwrap();
         let changed: Vec<usize> = (0..bytes.len())
             .filter(|&i| bytes[i] != before[i])
@@ -262,7 +336,7 @@ mod tests {
         let mut bytes = elf(PSEUDO_BTF_ID);
         let e = patch(&mut bytes, &[spec(1, "nope")], &HashMap::new()).unwrap_err();
         assert_eq!(e, "Could not resolve variable \"nope\" from BTF");
-        let ids = HashMap::from([("x".to_string(), 7u32)]);
+        let ids = ids(KsymKind::Var, "x", 7);
         // Instruction 0 is a mov, 3 would run past the function's end.
         assert!(patch(&mut bytes, &[spec(0, "x")], &ids).is_err());
         assert!(patch(&mut bytes, &[spec(3, "x")], &ids).is_err());
@@ -273,11 +347,7 @@ mod tests {
 
     #[test]
     fn patch_refuses_non_elf() {
-        let k = KsymSpec {
-            program: "BEGIN_0".into(),
-            insn: 0,
-            name: "runqueues".into(),
-        };
+        let k = spec(0, "runqueues");
         let mut bytes = b"garbage".to_vec();
         assert!(patch(&mut bytes, &[k], &HashMap::new()).is_err());
     }
