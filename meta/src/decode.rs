@@ -188,6 +188,7 @@ impl Read for Metadata {
             strftime_formats: field_or_default(o, "strftime_formats")?,
             symbol_globals: field_or_default(o, "symbol_globals")?,
             attach_names: field_or_default(o, "attach_names")?,
+            ksyms: field_or_default(o, "ksyms")?,
         })
     }
 }
@@ -588,6 +589,28 @@ impl Read for AttachName {
         Ok(AttachName {
             probe: field(o, "probe")?,
             func: field_or_default(o, "func")?,
+        })
+    }
+}
+
+impl Read for KsymSpec {
+    fn read(v: &Value) -> R<Self> {
+        let o = object(v)?;
+        Ok(KsymSpec {
+            program: field(o, "program")?,
+            insn: field(o, "insn")?,
+            name: field(o, "name")?,
+            kind: field_or_default(o, "kind")?,
+        })
+    }
+}
+
+impl Read for KsymKind {
+    fn read(v: &Value) -> R<Self> {
+        Ok(match external(v)?.0 {
+            "Var" => KsymKind::Var,
+            "Func" => KsymKind::Func,
+            other => return unknown("kernel symbol kind", other),
         })
     }
 }

@@ -315,6 +315,20 @@ fn everything() -> Metadata {
             probe: "kprobe:f".into(),
             func: "f".into(),
         }],
+        ksyms: vec![
+            KsymSpec {
+                program: "p".into(),
+                insn: 3,
+                name: "runqueues".into(),
+                kind: KsymKind::Var,
+            },
+            KsymSpec {
+                program: ".text".into(),
+                insn: 9,
+                name: "bpf_task_from_pid".into(),
+                kind: KsymKind::Func,
+            },
+        ],
     }
 }
 
@@ -482,6 +496,7 @@ fn defaulted_fields_may_be_missing() {
         "/maps/0/value",
         "/maps/9/agg/lhist_param",
         "/attach_names/0",
+        "/ksyms/1",
     ];
     let mut checked = 0;
     for path in nested {
@@ -535,6 +550,7 @@ fn malformed_payloads_are_errors() {
         ("/probes", json!({})),
         ("/source", json!(5)),
         ("/unsafe_builtins", json!(null)),
+        ("/ksyms/0/kind", json!("var")),
     ];
     for (path, value) in edits {
         let mut v = full.clone();

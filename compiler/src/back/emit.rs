@@ -9,7 +9,7 @@
 use super::insn::Insn;
 use super::mir::{AluOp, MFunction, MInst, MTerm, Reg, Src};
 use super::opcode as op;
-use super::{CompiledFunction, CoreReloc, LineEntry, Reloc, RelocTarget};
+use super::{CompiledFunction, CoreReloc, KsymUse, LineEntry, Reloc, RelocTarget};
 use crate::ir::{Cond, Loc};
 
 /// Encode an allocated function (every register physical).
@@ -34,6 +34,7 @@ pub fn emit(f: &MFunction) -> Result<CompiledFunction, String> {
         insns: Vec::with_capacity(pos),
         relocs: Vec::new(),
         core_relocs: Vec::new(),
+        ksyms: Vec::new(),
         lines: Vec::new(),
         loc: None,
     };
@@ -66,6 +67,7 @@ pub fn emit(f: &MFunction) -> Result<CompiledFunction, String> {
         insns: e.insns,
         relocs: e.relocs,
         core_relocs: e.core_relocs,
+        ksyms: e.ksyms,
         lines: e.lines,
         loc: f.loc,
     })
@@ -200,6 +202,7 @@ struct Emitter<'a> {
     insns: Vec<Insn>,
     relocs: Vec<Reloc>,
     core_relocs: Vec<CoreReloc>,
+    ksyms: Vec<KsymUse>,
     lines: Vec<LineEntry>,
     loc: Option<Loc>,
 }
@@ -292,6 +295,14 @@ impl Emitter<'_> {
                     target: RelocTarget::Func(func),
                 });
                 self.push(op::LD_IMM64, reg(dst), op::PSEUDO_FUNC, 0, 0);
+                self.push(0, 0, 0, 0, 0);
+            }
+            MInst::LdKsym { dst, ref name } => {
+                self.ksyms.push(KsymUse {
+                    insn: self.insns.len(),
+                    name: name.clone(),
+                });
+                self.push(op::LD_IMM64, reg(dst), op::PSEUDO_BTF_ID, 0, 0);
                 self.push(0, 0, 0, 0, 0);
             }
             MInst::LdGlobal {

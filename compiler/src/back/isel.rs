@@ -306,6 +306,13 @@ impl Selector<'_> {
                     func: *func,
                 });
             }
+            Inst::KsymAddr { dst, name } => {
+                let d = self.check_vreg(*dst)?;
+                self.push(MInst::LdKsym {
+                    dst: d,
+                    name: name.clone(),
+                });
+            }
             Inst::Mov { dst, src } => {
                 let d = self.check_vreg(*dst)?;
                 match *src {

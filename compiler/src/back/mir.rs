@@ -116,6 +116,9 @@ pub enum MInst {
     /// `dst = &function` (`ld_imm64` with `BPF_PSEUDO_FUNC`, relocated against the
     /// subprogram's symbol).
     LdFunc { dst: Reg, func: FuncId },
+    /// `dst = &kernel variable` (`ld_imm64` with `BPF_PSEUDO_BTF_ID`, id set by the
+    /// runtime).
+    LdKsym { dst: Reg, name: String },
     /// `dst = &global + offset` (`ld_imm64` with a `.rodata` relocation).
     LdGlobal {
         dst: Reg,
@@ -274,6 +277,7 @@ impl MInst {
             | MInst::LdMap { dst, .. }
             | MInst::LdGlobal { dst, .. }
             | MInst::LdFunc { dst, .. }
+            | MInst::LdKsym { dst, .. }
             | MInst::CoreConst { dst, .. }
             | MInst::CoreLoad { dst, .. }
             | MInst::Load { dst, .. }
@@ -299,6 +303,7 @@ impl MInst {
             | MInst::LdMap { .. }
             | MInst::LdGlobal { .. }
             | MInst::LdFunc { .. }
+            | MInst::LdKsym { .. }
             | MInst::CoreConst { .. } => {}
             MInst::Load { base, .. }
             | MInst::CoreLoad { base, .. }
@@ -337,6 +342,7 @@ impl MInst {
             | MInst::LdMap { dst, .. }
             | MInst::LdGlobal { dst, .. }
             | MInst::LdFunc { dst, .. }
+            | MInst::LdKsym { dst, .. }
             | MInst::CoreConst { dst, .. } => *dst = f(*dst),
             MInst::Load { dst, base, .. } | MInst::CoreLoad { dst, base, .. } => {
                 *dst = f(*dst);
@@ -366,7 +372,8 @@ impl MInst {
             MInst::LdImm64 { .. }
             | MInst::LdMap { .. }
             | MInst::LdGlobal { .. }
-            | MInst::LdFunc { .. } => 2,
+            | MInst::LdFunc { .. }
+            | MInst::LdKsym { .. } => 2,
             MInst::CondSet { .. } => 3,
             _ => 1,
         }

@@ -75,6 +75,16 @@ impl FunctionBuilder {
         dst
     }
 
+    /// `dst = &kernel variable` (see [`Inst::KsymAddr`]).
+    pub fn ksym_addr(&mut self, name: &str) -> VReg {
+        let dst = self.new_vreg();
+        self.emit(Inst::KsymAddr {
+            dst,
+            name: name.to_string(),
+        });
+        dst
+    }
+
     /// Tag instructions emitted from now on with `loc`.
     pub fn set_loc(&mut self, loc: Loc) {
         self.loc = loc;

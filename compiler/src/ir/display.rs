@@ -169,6 +169,7 @@ fn write_inst(f: &mut Formatter<'_>, i: &Inst, names: &Names<'_>) -> fmt::Result
         Inst::Ctx { dst } => write!(f, "{dst} = ctx"),
         Inst::Arg { dst, n } => write!(f, "{dst} = arg{n}"),
         Inst::FuncAddr { dst, func } => write!(f, "{dst} = func #{}", func.0),
+        Inst::KsymAddr { dst, name } => write!(f, "{dst} = ksym {name}"),
         Inst::Mov { dst, src } => write!(f, "{dst} = {src}"),
         Inst::Unary { dst, op, src } => {
             let op = match op {

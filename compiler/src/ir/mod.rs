@@ -328,6 +328,8 @@ pub enum Helper {
     SendSignal = 109,
     SendSignalThread = 117,
     DPath = 147,
+    PerCpuPtr = 153,
+    ThisCpuPtr = 154,
 }
 
 impl Helper {
@@ -371,6 +373,8 @@ impl Helper {
             Helper::SendSignal => "send_signal",
             Helper::SendSignalThread => "send_signal_thread",
             Helper::DPath => "d_path",
+            Helper::PerCpuPtr => "per_cpu_ptr",
+            Helper::ThisCpuPtr => "this_cpu_ptr",
         }
     }
     /// Whether the helper returns a value in r0 worth keeping.
@@ -390,6 +394,11 @@ pub enum Inst {
     /// `dst = &function` (`ld_imm64` with `BPF_PSEUDO_FUNC`, relocated against the
     /// subprogram's symbol): a callback argument for a helper.
     FuncAddr { dst: VReg, func: FuncId },
+    /// `dst = &kernel variable name` (`ld_imm64` with `BPF_PSEUDO_BTF_ID`): the
+    /// address of a kernel (percpu) variable for `bpf_this_cpu_ptr`/`bpf_per_cpu_ptr`.
+    /// The instruction's BTF id is left 0; the runtime sets it to the variable's id
+    /// in the host's vmlinux BTF (`tracec_meta::KsymSpec`).
+    KsymAddr { dst: VReg, name: String },
     /// `dst = src`.
     Mov { dst: VReg, src: Operand },
     /// `dst = op src`.
@@ -504,6 +513,7 @@ impl Inst {
             Inst::Ctx { dst }
             | Inst::Arg { dst, .. }
             | Inst::FuncAddr { dst, .. }
+            | Inst::KsymAddr { dst, .. }
             | Inst::Mov { dst, .. }
             | Inst::Unary { dst, .. }
             | Inst::Binary { dst, .. }
@@ -538,6 +548,7 @@ impl Inst {
             Inst::Ctx { .. }
             | Inst::Arg { .. }
             | Inst::FuncAddr { .. }
+            | Inst::KsymAddr { .. }
             | Inst::SlotAddr { .. }
             | Inst::MapAddr { .. }
             | Inst::GlobalAddr { .. }

@@ -192,6 +192,7 @@ impl Checker {
             "kstack" | "ustack" => self.stack_expr(base, args, span),
             "ksym" | "usym" => self.sym_call(cx, base, args, span),
             "offsetof" => self.offsetof(cx, args, span),
+            "percpu_kaddr" => self.percpu_kaddr(cx, args, span),
             _ if super::fmtvals::known(base) => self.fmt_call(cx, base, args, span)?,
             _ if super::mapfuncs::known(base) => self.map_func_call(cx, base, args, span)?,
             "pton" => {

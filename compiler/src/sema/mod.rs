@@ -37,6 +37,7 @@ pub mod maps;
 pub mod name_str;
 mod output;
 pub mod params;
+mod percpu;
 mod pid_ns;
 mod pointer;
 mod print_text;
@@ -61,6 +62,8 @@ mod unroll_param;
 mod fmtvals_tests;
 #[cfg(test)]
 mod params_tests;
+#[cfg(test)]
+mod percpu_tests;
 #[cfg(test)]
 pub(crate) mod tests;
 
