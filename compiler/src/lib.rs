@@ -209,7 +209,7 @@ pub fn finish(
                 program: f.name.clone(),
                 insn: k.insn as u32,
                 name: k.name.clone(),
-                kind: tracec_meta::KsymKind::Var,
+                kind: k.kind,
             })
         })
         .collect();

@@ -48,7 +48,11 @@ pub fn format(f: &CompiledFunction, module: &Module) -> String {
             let _ = writeln!(out, "; CO-RE {}", c.access);
         }
         while let Some(k) = ksyms.next_if(|k| k.insn <= i) {
-            let _ = writeln!(out, "; kernel variable {} (BTF id set at load)", k.name);
+            let what = match k.kind {
+                tracec_meta::KsymKind::Var => "kernel variable",
+                tracec_meta::KsymKind::Func => "kfunc",
+            };
+            let _ = writeln!(out, "; {what} {} (BTF id set at load)", k.name);
         }
     });
     out

@@ -301,6 +301,7 @@ impl Emitter<'_> {
                 self.ksyms.push(KsymUse {
                     insn: self.insns.len(),
                     name: name.clone(),
+                    kind: tracec_meta::KsymKind::Var,
                 });
                 self.push(op::LD_IMM64, reg(dst), op::PSEUDO_BTF_ID, 0, 0);
                 self.push(0, 0, 0, 0, 0);
@@ -396,6 +397,14 @@ impl Emitter<'_> {
                 op::ATOMIC_ADD,
             ),
             MInst::Call { helper, .. } => self.push(op::JMP | op::CALL, 0, 0, 0, helper.id()),
+            MInst::CallKfunc { func, .. } => {
+                self.ksyms.push(KsymUse {
+                    insn: self.insns.len(),
+                    name: func.name().to_string(),
+                    kind: tracec_meta::KsymKind::Func,
+                });
+                self.push(op::JMP | op::CALL, 0, op::PSEUDO_KFUNC_CALL, 0, 0);
+            }
             MInst::CondSet {
                 dst,
                 cond,

@@ -67,8 +67,11 @@ pub struct CoreReloc {
 pub struct KsymUse {
     /// Index into [`CompiledFunction::insns`] (the first slot of the `ld_imm64`).
     pub insn: usize,
-    /// The variable's name (a `BTF_KIND_VAR` of vmlinux).
+    /// The variable's name (a `BTF_KIND_VAR` of vmlinux), or the kfunc's.
     pub name: String,
+    /// A kernel variable (`ld_imm64`) or a kfunc (`call` with
+    /// `src = BPF_PSEUDO_KFUNC_CALL`, its `imm` the `BTF_KIND_FUNC` id).
+    pub kind: tracec_meta::KsymKind,
 }
 
 /// A line_info record: instructions from `insn` on come from `loc`.

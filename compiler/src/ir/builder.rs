@@ -328,6 +328,24 @@ impl FunctionBuilder {
             args,
         });
     }
+    /// `dst = kfunc(args)` (see [`Inst::CallKfunc`]).
+    pub fn call_kfunc(&mut self, func: Kfunc, args: Vec<Operand>) -> VReg {
+        let dst = self.new_vreg();
+        self.emit(Inst::CallKfunc {
+            dst: Some(dst),
+            func,
+            args,
+        });
+        dst
+    }
+    /// Call a kfunc for its effect.
+    pub fn call_kfunc_void(&mut self, func: Kfunc, args: Vec<Operand>) {
+        self.emit(Inst::CallKfunc {
+            dst: None,
+            func,
+            args,
+        });
+    }
 
     /// The function. Unterminated blocks return 0; blocks unreachable from the entry
     /// are dropped and the rest renumbered in order.

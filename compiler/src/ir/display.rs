@@ -164,6 +164,26 @@ fn addr(base: &Base, offset: i32) -> String {
     }
 }
 
+/// `[dst = ]call name(args)`.
+fn write_call(
+    f: &mut Formatter<'_>,
+    dst: Option<VReg>,
+    name: &str,
+    args: &[Operand],
+) -> fmt::Result {
+    if let Some(d) = dst {
+        write!(f, "{d} = ")?;
+    }
+    write!(f, "call {name}(")?;
+    for (i, a) in args.iter().enumerate() {
+        if i > 0 {
+            f.write_str(", ")?;
+        }
+        write!(f, "{a}")?;
+    }
+    f.write_str(")")
+}
+
 fn write_inst(f: &mut Formatter<'_>, i: &Inst, names: &Names<'_>) -> fmt::Result {
     match i {
         Inst::Ctx { dst } => write!(f, "{dst} = ctx"),
@@ -264,18 +284,9 @@ fn write_inst(f: &mut Formatter<'_>, i: &Inst, names: &Names<'_>) -> fmt::Result
         Inst::CoreConst { dst, access } => {
             write!(f, "{dst} = core {access} = {}", access.local_value())
         }
-        Inst::Call { dst, helper, args } => {
-            if let Some(d) = dst {
-                write!(f, "{d} = ")?;
-            }
-            write!(f, "call {}(", helper.name())?;
-            for (i, a) in args.iter().enumerate() {
-                if i > 0 {
-                    f.write_str(", ")?;
-                }
-                write!(f, "{a}")?;
-            }
-            f.write_str(")")
+        Inst::Call { dst, helper, args } => write_call(f, *dst, helper.name(), args),
+        Inst::CallKfunc { dst, func, args } => {
+            write_call(f, *dst, &format!("kfunc {}", func.name()), args)
         }
     }
 }

@@ -479,6 +479,35 @@ pub enum Inst {
         helper: Helper,
         args: Vec<Operand>,
     },
+    /// `dst = kfunc(args...)`: a kernel function called as a kfunc (`call` with
+    /// `src = BPF_PSEUDO_KFUNC_CALL`); its BTF id is left 0 and set by the runtime
+    /// from the host's vmlinux BTF (`tracec_meta::KsymKind::Func`). Same registers as
+    /// a helper call.
+    CallKfunc {
+        dst: Option<VReg>,
+        func: Kfunc,
+        args: Vec<Operand>,
+    },
+}
+
+/// The kernel functions programs call as kfuncs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kfunc {
+    /// `struct task_struct *bpf_task_from_pid(s32 pid)`: the task with a reference
+    /// (released with [`Kfunc::TaskRelease`]), or NULL.
+    TaskFromPid,
+    /// `void bpf_task_release(struct task_struct *p)`.
+    TaskRelease,
+}
+
+impl Kfunc {
+    /// The kernel's name of the function (a `BTF_KIND_FUNC` of vmlinux).
+    pub fn name(self) -> &'static str {
+        match self {
+            Kfunc::TaskFromPid => "bpf_task_from_pid",
+            Kfunc::TaskRelease => "bpf_task_release",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -524,7 +553,7 @@ impl Inst {
             | Inst::GlobalAddr { dst, .. }
             | Inst::CoreConst { dst, .. }
             | Inst::CoreLoad { dst, .. } => Some(*dst),
-            Inst::Call { dst, .. } => *dst,
+            Inst::Call { dst, .. } | Inst::CallKfunc { dst, .. } => *dst,
             Inst::Store { .. } | Inst::Zero { .. } | Inst::Copy { .. } | Inst::AtomicAdd { .. } => {
                 None
             }
@@ -574,7 +603,9 @@ impl Inst {
                 base(b, &mut out);
                 out.push(*value);
             }
-            Inst::Call { args, .. } => args.iter().for_each(|a| op(a, &mut out)),
+            Inst::Call { args, .. } | Inst::CallKfunc { args, .. } => {
+                args.iter().for_each(|a| op(a, &mut out))
+            }
         }
         out
     }

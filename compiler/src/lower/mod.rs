@@ -32,6 +32,7 @@ mod stdlib;
 mod stmt;
 mod str_index;
 mod struct_value;
+mod task_comm;
 mod tseries;
 mod tuple;
 mod usdt;

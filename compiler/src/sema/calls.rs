@@ -166,6 +166,9 @@ impl Checker {
         if matches!(base, "pid" | "tid") && args.len() == 1 {
             return Some(self.pid_ns_call(base == "tid", &args[0], span));
         }
+        if base == "comm" && args.len() == 1 {
+            return Some(self.comm_of_pid(cx, &args[0], span));
+        }
         if base == "nsecs" && args.len() == 1 {
             return Some(self.nsecs_call(&args[0], span));
         }

@@ -52,6 +52,7 @@ mod stmt;
 mod str_index;
 pub mod struct_value;
 pub mod symbols;
+pub mod task_comm;
 mod tseries;
 pub mod tuple;
 mod typename;
