@@ -14,26 +14,30 @@ use tracec_meta::{Attach, Field, PrintfSpec, Ty};
 /// The text `comm(pid)` has when no task has the pid.
 pub const NO_TASK: &str = "N/A";
 
-/// Whether the kernel lets programs of this probe's type call `bpf_task_from_pid`:
-/// it is registered for tracing programs (fentry/fexit, iterators), tracepoints,
-/// raw tracepoints and perf events (profile, interval, software, hardware), and
-/// BEGIN/END/self probes are raw tracepoints here. kprobe programs (kprobes,
-/// uprobes, USDT) may not call it (bpftrace's `kfunc_allowed` says the same).
+/// Whether the kernel lets programs of this probe's type call `bpf_task_from_pid`
+/// (checked on 6.18 with `tracerun --verify`): tracing programs (fentry/fexit,
+/// iterators), tracepoints and perf events (profile, interval, software, hardware,
+/// watchpoints) may; kprobe programs (kprobes, uprobes, USDT) and raw tracepoints
+/// (here also BEGIN, END, `self` and `bench` probes) get "calling kernel function
+/// bpf_task_from_pid is not allowed". bpftrace asks the kernel the same question at
+/// compile time (`kfunc_allowed`) and reports the same error for a refusal.
 fn kfunc_allowed(attach: &Attach) -> bool {
     match attach {
-        Attach::Begin
-        | Attach::End
-        | Attach::Signal { .. }
-        | Attach::Bench { .. }
-        | Attach::Tracepoint { .. }
-        | Attach::RawTracepoint { .. }
+        Attach::Tracepoint { .. }
         | Attach::Interval { .. }
         | Attach::Profile { .. }
         | Attach::PerfCounter { .. }
         | Attach::Watchpoint { .. }
         | Attach::Fentry { .. }
         | Attach::Iter { .. } => true,
-        Attach::Kprobe { .. } | Attach::Uprobe { .. } | Attach::Usdt { .. } => false,
+        Attach::Begin
+        | Attach::End
+        | Attach::Signal { .. }
+        | Attach::Bench { .. }
+        | Attach::RawTracepoint { .. }
+        | Attach::Kprobe { .. }
+        | Attach::Uprobe { .. }
+        | Attach::Usdt { .. } => false,
     }
 }
 
