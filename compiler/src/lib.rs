@@ -204,7 +204,19 @@ pub fn finish(
             })
         })
         .collect();
+    let ksyms = functions
+        .iter()
+        .flat_map(|f| {
+            f.ksyms.iter().map(|k| tracec_meta::KsymSpec {
+                program: f.name.clone(),
+                insn: k.insn as u32,
+                name: k.name.clone(),
+                kind: k.kind,
+            })
+        })
+        .collect();
     let mut metadata = tracec_meta::Metadata {
+        ksyms,
         core_relocs,
         compiler_version: env!("CARGO_PKG_VERSION").to_string(),
         source_name: options.source_name.clone(),

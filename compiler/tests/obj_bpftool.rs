@@ -63,6 +63,7 @@ fn func(
         insns,
         relocs,
         core_relocs: Vec::new(),
+        ksyms: Vec::new(),
         lines,
         loc: at,
     }

@@ -31,6 +31,7 @@ fn prog(name: &str, section: &str, target: Option<RelocTarget>) -> CompiledFunct
             .map(|target| vec![Reloc { insn: 0, target }])
             .unwrap_or_default(),
         core_relocs: vec![],
+        ksyms: Vec::new(),
         lines: vec![],
         loc: Loc { line: 1, col: 1 },
     }

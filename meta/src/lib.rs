@@ -17,6 +17,7 @@
 
 use serde::{Deserialize, Serialize};
 
+mod decode;
 pub mod glob;
 pub mod sign;
 pub mod usdt;
@@ -28,7 +29,7 @@ pub const MAGIC: [u8; 4] = *b"TRCM";
 /// Bumped when an old runtime could not run a new object correctly.
 pub const FORMAT_MAJOR: u16 = 1;
 /// Bumped for additions an old runtime may safely ignore.
-pub const FORMAT_MINOR: u16 = 8;
+pub const FORMAT_MINOR: u16 = 9;
 /// ELF section holding an object's signature (see `tracec --sign`), when it is signed.
 pub const SIGNATURE_SECTION: &str = ".tracec.sig";
 /// Size of the header in front of the JSON payload: magic, major, minor, payload length.
@@ -607,6 +608,38 @@ pub struct CoreRelocSpec {
     pub field: String,
 }
 
+/// An instruction naming a kernel BTF object by id, which only the host knows: the
+/// object holds it with the id 0 and lists it here; before loading, the runtime sets
+/// the id to that of the object of the same name and kind in the host's vmlinux BTF.
+/// No ELF relocation names the instruction (aya 0.14 does not resolve `__ksym`
+/// externs).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KsymSpec {
+    /// The ELF symbol of the function holding the instruction (a program or a
+    /// subprogram of `.text`).
+    pub program: String,
+    /// Instruction index within the function (8-byte slots).
+    pub insn: u32,
+    /// The kernel variable or function, e.g. `runqueues`.
+    pub name: String,
+    #[serde(default)]
+    pub kind: KsymKind,
+}
+
+/// What a [`KsymSpec`] names.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum KsymKind {
+    /// A `BTF_KIND_VAR` (a percpu variable, as `percpu_kaddr` uses for
+    /// `bpf_this_cpu_ptr`/`bpf_per_cpu_ptr`): the instruction is an `ld_imm64` with
+    /// `src_reg = BPF_PSEUDO_BTF_ID`; its first `imm` is the id, the second (the BTF
+    /// object fd) stays 0, vmlinux.
+    #[default]
+    Var,
+    /// A `BTF_KIND_FUNC` called as a kfunc: the instruction is a `call` with
+    /// `src_reg = BPF_PSEUDO_KFUNC_CALL`, `imm` the id, `off` 0 (vmlinux).
+    Func,
+}
+
 /// The whole metadata section.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Metadata {
@@ -657,8 +690,12 @@ pub struct Metadata {
     /// Format 1.7.
     #[serde(default)]
     pub attach_names: Vec<AttachName>,
+    /// Kernel variables whose BTF ids the runtime patches into the code. Format 1.8;
+    /// an older runtime loads the code unpatched and the verifier refuses it.
+    #[serde(default)]
+    pub ksyms: Vec<KsymSpec>,
     /// The script's `missing_probes` config: what tracerun does with an attach point
-    /// that does not attach on the host. Format 1.8; `error` when absent.
+    /// that does not attach on the host. Format 1.9; `error` when absent.
     #[serde(default)]
     pub missing_probes: MissingProbes,
 }
@@ -861,7 +898,7 @@ pub fn decode(section: &[u8]) -> Result<Metadata, DecodeError> {
     let payload = section
         .get(HEADER_SIZE..HEADER_SIZE.saturating_add(len))
         .ok_or(DecodeError::Truncated)?;
-    serde_json::from_slice(payload).map_err(|e| DecodeError::Payload(e.to_string()))
+    decode::metadata(payload).map_err(DecodeError::Payload)
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@ mod metadata {
 
     fn sample() -> Metadata {
         Metadata {
+            ksyms: Vec::new(),
             core_relocs: Vec::new(),
             compiler_version: "0.1.0".into(),
             source_name: "x.bt".into(),

@@ -174,6 +174,7 @@ mod tests {
     fn meta() -> Metadata {
         Metadata {
             core_relocs: Vec::new(),
+            ksyms: Vec::new(),
             compiler_version: "t".into(),
             source_name: "t".into(),
             source_hash: "0".into(),

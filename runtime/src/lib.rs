@@ -29,6 +29,7 @@ pub mod fmtvals;
 pub mod format;
 pub mod gfp;
 pub mod info;
+pub mod ksyms;
 pub mod load;
 pub mod load_more;
 pub mod maps;

@@ -37,13 +37,17 @@ pub fn open(obj: &Object, start_ns: u64, cpid: u64, params: &[GlobalValue]) -> R
     for p in params {
         loader.override_global(p.symbol.as_str(), p.bytes.as_slice(), true);
     }
-    loader.load(&obj.bytes).map_err(|e| {
-        Error::new(format!(
-            "{}: cannot load: {}",
-            obj.path.display(),
-            chain(&e)
-        ))
-    })
+    let patched = crate::ksyms::resolve(&obj.bytes, &obj.meta.ksyms)
+        .map_err(|e| Error::new(format!("{}: {e}", obj.path.display())))?;
+    loader
+        .load(patched.as_deref().unwrap_or(&obj.bytes))
+        .map_err(|e| {
+            Error::new(format!(
+                "{}: cannot load: {}",
+                obj.path.display(),
+                chain(&e)
+            ))
+        })
 }
 
 /// Create maps and load every program named by the metadata (each once).
@@ -57,12 +61,14 @@ pub fn load(obj: &Object, start_ns: u64, cpid: u64, params: &[GlobalValue]) -> R
         load_program(&mut ebpf, probe)?.map_err(|e| {
             let detail = chain(&e);
             Error::new(
-                crate::relocs::explain(&obj.meta, probe, &detail).unwrap_or_else(|| {
-                    format!(
-                        "{}: the kernel rejected program {}: {detail}",
-                        probe.name, probe.program
-                    )
-                }),
+                crate::relocs::explain(&obj.meta, probe, &detail)
+                    .or_else(|| crate::ksyms::explain(probe, &detail))
+                    .unwrap_or_else(|| {
+                        format!(
+                            "{}: the kernel rejected program {}: {detail}",
+                            probe.name, probe.program
+                        )
+                    }),
             )
         })?;
     }

@@ -39,12 +39,20 @@ pub fn format(f: &CompiledFunction, module: &Module) -> String {
     };
     let mut lines = f.lines.iter().peekable();
     let mut core = f.core_relocs.iter().peekable();
+    let mut ksyms = f.ksyms.iter().peekable();
     listing(&f.insns, &f.relocs, &name, &mut out, &mut |i, out| {
         while let Some(l) = lines.next_if(|l| l.insn <= i) {
             let _ = writeln!(out, "; line {}:{}", l.loc.line, l.loc.col);
         }
         while let Some(c) = core.next_if(|c| c.insn <= i) {
             let _ = writeln!(out, "; CO-RE {}", c.access);
+        }
+        while let Some(k) = ksyms.next_if(|k| k.insn <= i) {
+            let what = match k.kind {
+                tracec_meta::KsymKind::Var => "kernel variable",
+                tracec_meta::KsymKind::Func => "kfunc",
+            };
+            let _ = writeln!(out, "; {what} {} (BTF id set at load)", k.name);
         }
     });
     out
@@ -148,6 +156,7 @@ fn ld_imm64(
         op::PSEUDO_MAP_FD => format!("r{} = map[fd:{}] ll", ins.dst, ins.imm),
         op::PSEUDO_MAP_VALUE => format!("r{} = map_value[fd:{}] + {} ll", ins.dst, ins.imm, hi.imm),
         0 => format!("r{} = {:#x} ll", ins.dst, value),
+        op::PSEUDO_BTF_ID => format!("r{} = btf_var[id:{}] ll", ins.dst, ins.imm),
         s => format!("r{} = pseudo{}:{:#x} ll", ins.dst, s, value),
     }
 }
@@ -214,6 +223,8 @@ pub fn helper_name(id: i32) -> Option<&'static str> {
         Helper::GetFuncIp,
         Helper::GetNsCurrentPidTgid,
         Helper::GetSocketCookie,
+        Helper::PerCpuPtr,
+        Helper::ThisCpuPtr,
     ];
     ALL.iter().find(|h| h.id() == id).map(|h| h.name())
 }

@@ -9,7 +9,7 @@
 use super::insn::Insn;
 use super::mir::{AluOp, MFunction, MInst, MTerm, Reg, Src};
 use super::opcode as op;
-use super::{CompiledFunction, CoreReloc, LineEntry, Reloc, RelocTarget};
+use super::{CompiledFunction, CoreReloc, KsymUse, LineEntry, Reloc, RelocTarget};
 use crate::ir::{Cond, Loc};
 
 /// Encode an allocated function (every register physical).
@@ -34,6 +34,7 @@ pub fn emit(f: &MFunction) -> Result<CompiledFunction, String> {
         insns: Vec::with_capacity(pos),
         relocs: Vec::new(),
         core_relocs: Vec::new(),
+        ksyms: Vec::new(),
         lines: Vec::new(),
         loc: None,
     };
@@ -66,6 +67,7 @@ pub fn emit(f: &MFunction) -> Result<CompiledFunction, String> {
         insns: e.insns,
         relocs: e.relocs,
         core_relocs: e.core_relocs,
+        ksyms: e.ksyms,
         lines: e.lines,
         loc: f.loc,
     })
@@ -200,6 +202,7 @@ struct Emitter<'a> {
     insns: Vec<Insn>,
     relocs: Vec<Reloc>,
     core_relocs: Vec<CoreReloc>,
+    ksyms: Vec<KsymUse>,
     lines: Vec<LineEntry>,
     loc: Option<Loc>,
 }
@@ -294,6 +297,15 @@ impl Emitter<'_> {
                 self.push(op::LD_IMM64, reg(dst), op::PSEUDO_FUNC, 0, 0);
                 self.push(0, 0, 0, 0, 0);
             }
+            MInst::LdKsym { dst, ref name } => {
+                self.ksyms.push(KsymUse {
+                    insn: self.insns.len(),
+                    name: name.clone(),
+                    kind: tracec_meta::KsymKind::Var,
+                });
+                self.push(op::LD_IMM64, reg(dst), op::PSEUDO_BTF_ID, 0, 0);
+                self.push(0, 0, 0, 0, 0);
+            }
             MInst::LdGlobal {
                 dst,
                 global,
@@ -385,6 +397,14 @@ impl Emitter<'_> {
                 op::ATOMIC_ADD,
             ),
             MInst::Call { helper, .. } => self.push(op::JMP | op::CALL, 0, 0, 0, helper.id()),
+            MInst::CallKfunc { func, .. } => {
+                self.ksyms.push(KsymUse {
+                    insn: self.insns.len(),
+                    name: func.name().to_string(),
+                    kind: tracec_meta::KsymKind::Func,
+                });
+                self.push(op::JMP | op::CALL, 0, op::PSEUDO_KFUNC_CALL, 0, 0);
+            }
             MInst::CondSet {
                 dst,
                 cond,

@@ -306,6 +306,13 @@ impl Selector<'_> {
                     func: *func,
                 });
             }
+            Inst::KsymAddr { dst, name } => {
+                let d = self.check_vreg(*dst)?;
+                self.push(MInst::LdKsym {
+                    dst: d,
+                    name: name.clone(),
+                });
+            }
             Inst::Mov { dst, src } => {
                 let d = self.check_vreg(*dst)?;
                 match *src {
@@ -528,32 +535,51 @@ impl Selector<'_> {
                 });
             }
             Inst::Call { dst, helper, args } => {
-                if args.len() > 5 {
-                    return Err(self.err(format_args!(
-                        "call of {} with {} arguments (at most 5)",
-                        helper.name(),
-                        args.len()
-                    )));
-                }
-                for (i, a) in args.iter().enumerate() {
-                    let r = Reg::phys(i as u8 + 1);
-                    match *a {
-                        Operand::Reg(v) => {
-                            let s = self.check_vreg(v)?;
-                            self.mov(r, Src::Reg(s));
-                        }
-                        Operand::Imm(imm) => self.load_imm(r, imm),
-                    }
-                }
+                self.call_args(helper.name(), args)?;
                 self.push(MInst::Call {
                     helper: *helper,
                     nargs: args.len() as u8,
                 });
-                if let Some(d) = dst {
-                    let d = self.check_vreg(*d)?;
-                    self.mov(d, Src::Reg(Reg::R0));
-                }
+                self.call_result(*dst)?;
             }
+            Inst::CallKfunc { dst, func, args } => {
+                self.call_args(func.name(), args)?;
+                self.push(MInst::CallKfunc {
+                    func: *func,
+                    nargs: args.len() as u8,
+                });
+                self.call_result(*dst)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Move a call's arguments into `r1`..`r5`.
+    fn call_args(&mut self, name: &str, args: &[Operand]) -> Result<(), String> {
+        if args.len() > 5 {
+            return Err(self.err(format_args!(
+                "call of {name} with {} arguments (at most 5)",
+                args.len()
+            )));
+        }
+        for (i, a) in args.iter().enumerate() {
+            let r = Reg::phys(i as u8 + 1);
+            match *a {
+                Operand::Reg(v) => {
+                    let s = self.check_vreg(v)?;
+                    self.mov(r, Src::Reg(s));
+                }
+                Operand::Imm(imm) => self.load_imm(r, imm),
+            }
+        }
+        Ok(())
+    }
+
+    /// Copy a call's `r0` into `dst`, when it is used.
+    fn call_result(&mut self, dst: Option<VReg>) -> Result<(), String> {
+        if let Some(d) = dst {
+            let d = self.check_vreg(d)?;
+            self.mov(d, Src::Reg(Reg::R0));
         }
         Ok(())
     }

@@ -5,7 +5,7 @@
 //! `r10`); emission encodes it. ALU instructions are two-address (`dst op= src`)
 //! like BPF itself.
 
-use crate::ir::{Cond, CoreAccess, FuncId, GlobalId, Helper, Loc, MapId, Width};
+use crate::ir::{Cond, CoreAccess, FuncId, GlobalId, Helper, Kfunc, Loc, MapId, Width};
 use std::fmt;
 
 /// A register: physical `r0`..`r10` (ids below [`Reg::FIRST_VIRT`]) or virtual.
@@ -116,6 +116,9 @@ pub enum MInst {
     /// `dst = &function` (`ld_imm64` with `BPF_PSEUDO_FUNC`, relocated against the
     /// subprogram's symbol).
     LdFunc { dst: Reg, func: FuncId },
+    /// `dst = &kernel variable` (`ld_imm64` with `BPF_PSEUDO_BTF_ID`, id set by the
+    /// runtime).
+    LdKsym { dst: Reg, name: String },
     /// `dst = &global + offset` (`ld_imm64` with a `.rodata` relocation).
     LdGlobal {
         dst: Reg,
@@ -167,6 +170,8 @@ pub enum MInst {
     },
     /// Helper call: reads `r1`..`r<nargs>`, writes `r0`, clobbers `r1`..`r5`.
     Call { helper: Helper, nargs: u8 },
+    /// Kfunc call (`src = BPF_PSEUDO_KFUNC_CALL`): the registers of a helper call.
+    CallKfunc { func: Kfunc, nargs: u8 },
     /// `dst = (lhs cond rhs) ? 1 : 0`, emitted as `dst = 1; if cond goto +1; dst = 0`.
     /// `dst` is written before the operands are read, so it must not share their
     /// registers.
@@ -274,13 +279,14 @@ impl MInst {
             | MInst::LdMap { dst, .. }
             | MInst::LdGlobal { dst, .. }
             | MInst::LdFunc { dst, .. }
+            | MInst::LdKsym { dst, .. }
             | MInst::CoreConst { dst, .. }
             | MInst::CoreLoad { dst, .. }
             | MInst::Load { dst, .. }
             | MInst::CondSet { dst, .. }
             | MInst::Zext32 { dst, .. } => out.push(*dst),
             MInst::Store { .. } | MInst::StoreImm { .. } | MInst::AtomicAdd { .. } => {}
-            MInst::Call { .. } => out.extend((0..=5).map(Reg::phys)),
+            MInst::Call { .. } | MInst::CallKfunc { .. } => out.extend((0..=5).map(Reg::phys)),
         }
     }
 
@@ -299,6 +305,7 @@ impl MInst {
             | MInst::LdMap { .. }
             | MInst::LdGlobal { .. }
             | MInst::LdFunc { .. }
+            | MInst::LdKsym { .. }
             | MInst::CoreConst { .. } => {}
             MInst::Load { base, .. }
             | MInst::CoreLoad { base, .. }
@@ -307,7 +314,9 @@ impl MInst {
                 out.push(*base);
                 out.push(*src);
             }
-            MInst::Call { nargs, .. } => out.extend((1..=*nargs).map(Reg::phys)),
+            MInst::Call { nargs, .. } | MInst::CallKfunc { nargs, .. } => {
+                out.extend((1..=*nargs).map(Reg::phys))
+            }
             MInst::CondSet { lhs, rhs, .. } => {
                 out.push(*lhs);
                 out.extend(rhs.reg());
@@ -337,6 +346,7 @@ impl MInst {
             | MInst::LdMap { dst, .. }
             | MInst::LdGlobal { dst, .. }
             | MInst::LdFunc { dst, .. }
+            | MInst::LdKsym { dst, .. }
             | MInst::CoreConst { dst, .. } => *dst = f(*dst),
             MInst::Load { dst, base, .. } | MInst::CoreLoad { dst, base, .. } => {
                 *dst = f(*dst);
@@ -351,7 +361,7 @@ impl MInst {
                 *base = f(*base);
                 *src = f(*src);
             }
-            MInst::Call { .. } => {}
+            MInst::Call { .. } | MInst::CallKfunc { .. } => {}
             MInst::CondSet { dst, lhs, rhs, .. } => {
                 *dst = f(*dst);
                 *lhs = f(*lhs);
@@ -366,7 +376,8 @@ impl MInst {
             MInst::LdImm64 { .. }
             | MInst::LdMap { .. }
             | MInst::LdGlobal { .. }
-            | MInst::LdFunc { .. } => 2,
+            | MInst::LdFunc { .. }
+            | MInst::LdKsym { .. } => 2,
             MInst::CondSet { .. } => 3,
             _ => 1,
         }

@@ -61,6 +61,19 @@ pub struct CoreReloc {
     pub access: ir::CoreAccess,
 }
 
+/// An `ld_imm64` of a kernel variable's address (`src = BPF_PSEUDO_BTF_ID`) whose BTF
+/// id the runtime fills in from the host's vmlinux BTF.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KsymUse {
+    /// Index into [`CompiledFunction::insns`] (the first slot of the `ld_imm64`).
+    pub insn: usize,
+    /// The variable's name (a `BTF_KIND_VAR` of vmlinux), or the kfunc's.
+    pub name: String,
+    /// A kernel variable (`ld_imm64`) or a kfunc (`call` with
+    /// `src = BPF_PSEUDO_KFUNC_CALL`, its `imm` the `BTF_KIND_FUNC` id).
+    pub kind: tracec_meta::KsymKind,
+}
+
 /// A line_info record: instructions from `insn` on come from `loc`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LineEntry {
@@ -80,6 +93,8 @@ pub struct CompiledFunction {
     pub relocs: Vec<Reloc>,
     /// CO-RE relocations, in instruction order.
     pub core_relocs: Vec<CoreReloc>,
+    /// Kernel variables whose BTF ids the runtime patches in, in instruction order.
+    pub ksyms: Vec<KsymUse>,
     /// Sorted by `insn`, at most one per instruction.
     pub lines: Vec<LineEntry>,
     /// Where the probe was written (func_info, and the first line_info).

@@ -70,6 +70,12 @@ pub const PSEUDO_MAP_FD: u8 = 1;
 pub const PSEUDO_MAP_VALUE: u8 = 2;
 /// `ld_imm64` source register: the address of a BPF-to-BPF function (a callback).
 pub const PSEUDO_FUNC: u8 = 4;
+/// `ld_imm64` source register: `imm` is a kernel BTF id (of a `VAR`), `imm` of the
+/// second slot the BTF object fd (0: vmlinux).
+pub const PSEUDO_BTF_ID: u8 = 3;
+/// `src` of a `call` whose `imm` is a kernel function's BTF id (a kfunc; `off`: the
+/// BTF object, 0 for vmlinux).
+pub const PSEUDO_KFUNC_CALL: u8 = 2;
 
 pub fn class(code: u8) -> u8 {
     code & 0x07

@@ -75,6 +75,16 @@ impl FunctionBuilder {
         dst
     }
 
+    /// `dst = &kernel variable` (see [`Inst::KsymAddr`]).
+    pub fn ksym_addr(&mut self, name: &str) -> VReg {
+        let dst = self.new_vreg();
+        self.emit(Inst::KsymAddr {
+            dst,
+            name: name.to_string(),
+        });
+        dst
+    }
+
     /// Tag instructions emitted from now on with `loc`.
     pub fn set_loc(&mut self, loc: Loc) {
         self.loc = loc;
@@ -315,6 +325,24 @@ impl FunctionBuilder {
         self.emit(Inst::Call {
             dst: None,
             helper,
+            args,
+        });
+    }
+    /// `dst = kfunc(args)` (see [`Inst::CallKfunc`]).
+    pub fn call_kfunc(&mut self, func: Kfunc, args: Vec<Operand>) -> VReg {
+        let dst = self.new_vreg();
+        self.emit(Inst::CallKfunc {
+            dst: Some(dst),
+            func,
+            args,
+        });
+        dst
+    }
+    /// Call a kfunc for its effect.
+    pub fn call_kfunc_void(&mut self, func: Kfunc, args: Vec<Operand>) {
+        self.emit(Inst::CallKfunc {
+            dst: None,
+            func,
             args,
         });
     }

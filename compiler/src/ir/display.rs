@@ -164,11 +164,32 @@ fn addr(base: &Base, offset: i32) -> String {
     }
 }
 
+/// `[dst = ]call name(args)`.
+fn write_call(
+    f: &mut Formatter<'_>,
+    dst: Option<VReg>,
+    name: &str,
+    args: &[Operand],
+) -> fmt::Result {
+    if let Some(d) = dst {
+        write!(f, "{d} = ")?;
+    }
+    write!(f, "call {name}(")?;
+    for (i, a) in args.iter().enumerate() {
+        if i > 0 {
+            f.write_str(", ")?;
+        }
+        write!(f, "{a}")?;
+    }
+    f.write_str(")")
+}
+
 fn write_inst(f: &mut Formatter<'_>, i: &Inst, names: &Names<'_>) -> fmt::Result {
     match i {
         Inst::Ctx { dst } => write!(f, "{dst} = ctx"),
         Inst::Arg { dst, n } => write!(f, "{dst} = arg{n}"),
         Inst::FuncAddr { dst, func } => write!(f, "{dst} = func #{}", func.0),
+        Inst::KsymAddr { dst, name } => write!(f, "{dst} = ksym {name}"),
         Inst::Mov { dst, src } => write!(f, "{dst} = {src}"),
         Inst::Unary { dst, op, src } => {
             let op = match op {
@@ -263,18 +284,9 @@ fn write_inst(f: &mut Formatter<'_>, i: &Inst, names: &Names<'_>) -> fmt::Result
         Inst::CoreConst { dst, access } => {
             write!(f, "{dst} = core {access} = {}", access.local_value())
         }
-        Inst::Call { dst, helper, args } => {
-            if let Some(d) = dst {
-                write!(f, "{d} = ")?;
-            }
-            write!(f, "call {}(", helper.name())?;
-            for (i, a) in args.iter().enumerate() {
-                if i > 0 {
-                    f.write_str(", ")?;
-                }
-                write!(f, "{a}")?;
-            }
-            f.write_str(")")
+        Inst::Call { dst, helper, args } => write_call(f, *dst, helper.name(), args),
+        Inst::CallKfunc { dst, func, args } => {
+            write_call(f, *dst, &format!("kfunc {}", func.name()), args)
         }
     }
 }

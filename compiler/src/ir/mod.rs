@@ -330,6 +330,8 @@ pub enum Helper {
     SendSignalThread = 117,
     DPath = 147,
     GetSocketCookie = 46,
+    PerCpuPtr = 153,
+    ThisCpuPtr = 154,
 }
 
 impl Helper {
@@ -375,6 +377,8 @@ impl Helper {
             Helper::SendSignalThread => "send_signal_thread",
             Helper::DPath => "d_path",
             Helper::GetSocketCookie => "get_socket_cookie",
+            Helper::PerCpuPtr => "per_cpu_ptr",
+            Helper::ThisCpuPtr => "this_cpu_ptr",
         }
     }
     /// Whether the helper returns a value in r0 worth keeping.
@@ -394,6 +398,11 @@ pub enum Inst {
     /// `dst = &function` (`ld_imm64` with `BPF_PSEUDO_FUNC`, relocated against the
     /// subprogram's symbol): a callback argument for a helper.
     FuncAddr { dst: VReg, func: FuncId },
+    /// `dst = &kernel variable name` (`ld_imm64` with `BPF_PSEUDO_BTF_ID`): the
+    /// address of a kernel (percpu) variable for `bpf_this_cpu_ptr`/`bpf_per_cpu_ptr`.
+    /// The instruction's BTF id is left 0; the runtime sets it to the variable's id
+    /// in the host's vmlinux BTF (`tracec_meta::KsymSpec`).
+    KsymAddr { dst: VReg, name: String },
     /// `dst = src`.
     Mov { dst: VReg, src: Operand },
     /// `dst = op src`.
@@ -474,6 +483,35 @@ pub enum Inst {
         helper: Helper,
         args: Vec<Operand>,
     },
+    /// `dst = kfunc(args...)`: a kernel function called as a kfunc (`call` with
+    /// `src = BPF_PSEUDO_KFUNC_CALL`); its BTF id is left 0 and set by the runtime
+    /// from the host's vmlinux BTF (`tracec_meta::KsymKind::Func`). Same registers as
+    /// a helper call.
+    CallKfunc {
+        dst: Option<VReg>,
+        func: Kfunc,
+        args: Vec<Operand>,
+    },
+}
+
+/// The kernel functions programs call as kfuncs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kfunc {
+    /// `struct task_struct *bpf_task_from_pid(s32 pid)`: the task with a reference
+    /// (released with [`Kfunc::TaskRelease`]), or NULL.
+    TaskFromPid,
+    /// `void bpf_task_release(struct task_struct *p)`.
+    TaskRelease,
+}
+
+impl Kfunc {
+    /// The kernel's name of the function (a `BTF_KIND_FUNC` of vmlinux).
+    pub fn name(self) -> &'static str {
+        match self {
+            Kfunc::TaskFromPid => "bpf_task_from_pid",
+            Kfunc::TaskRelease => "bpf_task_release",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -508,6 +546,7 @@ impl Inst {
             Inst::Ctx { dst }
             | Inst::Arg { dst, .. }
             | Inst::FuncAddr { dst, .. }
+            | Inst::KsymAddr { dst, .. }
             | Inst::Mov { dst, .. }
             | Inst::Unary { dst, .. }
             | Inst::Binary { dst, .. }
@@ -518,7 +557,7 @@ impl Inst {
             | Inst::GlobalAddr { dst, .. }
             | Inst::CoreConst { dst, .. }
             | Inst::CoreLoad { dst, .. } => Some(*dst),
-            Inst::Call { dst, .. } => *dst,
+            Inst::Call { dst, .. } | Inst::CallKfunc { dst, .. } => *dst,
             Inst::Store { .. } | Inst::Zero { .. } | Inst::Copy { .. } | Inst::AtomicAdd { .. } => {
                 None
             }
@@ -542,6 +581,7 @@ impl Inst {
             Inst::Ctx { .. }
             | Inst::Arg { .. }
             | Inst::FuncAddr { .. }
+            | Inst::KsymAddr { .. }
             | Inst::SlotAddr { .. }
             | Inst::MapAddr { .. }
             | Inst::GlobalAddr { .. }
@@ -567,7 +607,9 @@ impl Inst {
                 base(b, &mut out);
                 out.push(*value);
             }
-            Inst::Call { args, .. } => args.iter().for_each(|a| op(a, &mut out)),
+            Inst::Call { args, .. } | Inst::CallKfunc { args, .. } => {
+                args.iter().for_each(|a| op(a, &mut out))
+            }
         }
         out
     }

@@ -187,6 +187,9 @@ impl Lower<'_, '_> {
             | TExprKind::DerefMem { .. }
             | TExprKind::StructValue { .. } => Operand::Imm(0),
             TExprKind::SymbolAddr(i) => Operand::Reg(self.symbol_addr(*i)),
+            TExprKind::PercpuKaddr { name, cpu } => {
+                Operand::Reg(self.percpu_kaddr(name, cpu.as_deref()))
+            }
             TExprKind::HasKey { map, keys } => Operand::Reg(self.has_key(*map, keys)),
             TExprKind::MapLen(map) => Operand::Reg(self.map_len(*map)),
             // Strings never reach here after checking; keep lowering total anyway.

@@ -157,7 +157,7 @@ impl Lower<'_, '_> {
     /// read may leave alone are zeroed first: all of `dst` if `pad`, else the
     /// string's own part, so a field that is shorter on the running kernel still
     /// ends in NULs.
-    fn core_chars(
+    pub(super) fn core_chars(
         &mut self,
         base: VReg,
         access: &CoreAccess,

@@ -30,7 +30,9 @@ impl Lower<'_, '_> {
             StdlibExpr::StrStr { hay, needle } => Operand::Reg(self.strstr(hay, needle)),
             StdlibExpr::MemCmp { lhs, rhs, count } => Operand::Reg(self.memcmp(lhs, rhs, *count)),
             // Strings; only reachable through an (impossible) integer use.
-            StdlibExpr::StrConcat { .. } | StdlibExpr::DPath { .. } => Operand::Imm(0),
+            StdlibExpr::StrConcat { .. }
+            | StdlibExpr::DPath { .. }
+            | StdlibExpr::CommOfPid { .. } => Operand::Imm(0),
         }
     }
 
@@ -46,6 +48,12 @@ impl Lower<'_, '_> {
                 );
             }
             StdlibExpr::StrConcat { a, b } => self.str_concat(a, b, dst),
+            StdlibExpr::CommOfPid {
+                pid,
+                access,
+                len,
+                warn,
+            } => self.comm_of_pid(pid, access, *len, *warn, dst),
             StdlibExpr::Helper { .. } | StdlibExpr::StrStr { .. } | StdlibExpr::MemCmp { .. } => {
                 let v = self.stdlib_int(x);
                 self.zero_mem(dst.base, dst.offset, dst.size);

@@ -166,6 +166,9 @@ impl Checker {
         if matches!(base, "pid" | "tid") && args.len() == 1 {
             return Some(self.pid_ns_call(base == "tid", &args[0], span));
         }
+        if base == "comm" && args.len() == 1 {
+            return Some(self.comm_of_pid(cx, &args[0], span));
+        }
         if base == "nsecs" && args.len() == 1 {
             return Some(self.nsecs_call(&args[0], span));
         }
@@ -192,6 +195,7 @@ impl Checker {
             "kstack" | "ustack" => self.stack_expr(base, args, span),
             "ksym" | "usym" => self.sym_call(cx, base, args, span),
             "offsetof" => self.offsetof(cx, args, span),
+            "percpu_kaddr" => self.percpu_kaddr(cx, args, span),
             _ if super::fmtvals::known(base) => self.fmt_call(cx, base, args, span)?,
             _ if super::mapfuncs::known(base) => self.map_func_call(cx, base, args, span)?,
             "pton" => {

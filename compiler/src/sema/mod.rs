@@ -39,6 +39,7 @@ pub mod maps;
 pub mod name_str;
 mod output;
 pub mod params;
+mod percpu;
 mod pid_ns;
 mod pointer;
 mod print_text;
@@ -55,6 +56,7 @@ mod stmt;
 mod str_index;
 pub mod struct_value;
 pub mod symbols;
+pub mod task_comm;
 mod tseries;
 pub mod tuple;
 mod typename;
@@ -65,6 +67,8 @@ mod unroll_param;
 mod fmtvals_tests;
 #[cfg(test)]
 mod params_tests;
+#[cfg(test)]
+mod percpu_tests;
 #[cfg(test)]
 pub(crate) mod tests;
 

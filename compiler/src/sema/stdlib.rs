@@ -32,6 +32,14 @@ pub enum StdlibExpr {
     StrConcat { a: TExpr, b: TExpr },
     /// `path(p)`: `bpf_d_path` into a string of the expression's size.
     DPath { ptr: TExpr },
+    /// `comm(pid)` (`sema/task_comm.rs`): the `char[len]` field `access` of the task
+    /// `bpf_task_from_pid` finds; else `N/A` and the located warning printf `warn`.
+    CommOfPid {
+        pid: TExpr,
+        access: crate::ir::CoreAccess,
+        len: u32,
+        warn: u32,
+    },
 }
 
 /// Names this module answers as bare identifiers.

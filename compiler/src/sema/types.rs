@@ -500,6 +500,12 @@ pub enum TExprKind {
     /// `kaddr("name")` / `uaddr("name")`: the `u64` `.rodata` global the runtime sets
     /// to the symbol's address on the host (index into `Checked::symbol_globals`).
     SymbolAddr(u32),
+    /// `percpu_kaddr(name[, cpu])`: the address of this CPU's (or `cpu`'s) copy of
+    /// the kernel percpu variable `name` (`sema/percpu.rs`).
+    PercpuKaddr {
+        name: String,
+        cpu: Option<Box<TExpr>>,
+    },
     /// A block expression: the statements, then the value.
     Block {
         stmts: Vec<TStmt>,

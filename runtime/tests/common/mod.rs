@@ -161,6 +161,7 @@ pub fn build_with(
 pub fn metadata() -> Metadata {
     Metadata {
         core_relocs: Vec::new(),
+        ksyms: Vec::new(),
         compiler_version: "test".into(),
         source_name: "test.bt".into(),
         source_hash: "0".into(),
