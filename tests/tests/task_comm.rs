@@ -146,11 +146,12 @@ fn verifier_accepts_it_where_the_kernel_allows_the_kfunc() {
 profile:hz:99 { @b[comm(pid)] = count(); }
 software:cpu-clock:1000000 { @c = comm(tid); }
 iter:task { @d = comm(pid); }
+rawtracepoint:sched_switch { @e = comm(pid); }
 "#,
     );
     let report = verify_ok(&obj);
     assert!(
-        report.contains("4 programs: 4 loaded, 0 rejected"),
+        report.contains("5 programs: 5 loaded, 0 rejected"),
         "{report}"
     );
 }

@@ -16,9 +16,9 @@ pub const NO_TASK: &str = "N/A";
 
 /// Whether the kernel lets programs of this probe's type call `bpf_task_from_pid`
 /// (checked on 6.18 with `tracerun --verify`): tracing programs (fentry/fexit,
-/// iterators), tracepoints and perf events (profile, interval, software, hardware,
-/// watchpoints) may; kprobe programs (kprobes, uprobes, USDT) and raw tracepoints
-/// (here also BEGIN, END, `self` and `bench` probes) get "calling kernel function
+/// iterators, rawtracepoints), tracepoints and perf events (profile, interval,
+/// software, hardware, watchpoints) may; kprobe programs (kprobes, uprobes, USDT) and
+/// plain `raw_tp` programs (BEGIN, END, `self` and `bench` probes) get "calling kernel function
 /// bpf_task_from_pid is not allowed". bpftrace asks the kernel the same question at
 /// compile time (`kfunc_allowed`) and reports the same error for a refusal.
 fn kfunc_allowed(attach: &Attach) -> bool {
@@ -29,12 +29,12 @@ fn kfunc_allowed(attach: &Attach) -> bool {
         | Attach::PerfCounter { .. }
         | Attach::Watchpoint { .. }
         | Attach::Fentry { .. }
+        | Attach::RawTracepoint { .. }
         | Attach::Iter { .. } => true,
         Attach::Begin
         | Attach::End
         | Attach::Signal { .. }
         | Attach::Bench { .. }
-        | Attach::RawTracepoint { .. }
         | Attach::Kprobe { .. }
         | Attach::Uprobe { .. }
         | Attach::Usdt { .. } => false,
