@@ -32,8 +32,11 @@ mod self_probe;
 pub mod table;
 pub mod tracefs;
 mod tracepoint;
+mod upath;
 mod uprobe;
+mod uprobe_wild;
 mod usdt;
+mod usyms;
 mod watchpoint;
 
 use crate::diag::Diagnostic;
