@@ -26,6 +26,7 @@ mod maps;
 mod name_str;
 mod output;
 mod params;
+mod pid_plain;
 mod stacks;
 mod stdlib;
 mod stmt;
