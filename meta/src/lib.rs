@@ -54,6 +54,11 @@ pub const GLOBAL_PIDNS_DEV: &str = "tracec_pidns_dev";
 /// `.rodata` global (`u64`) holding the inode of the runtime's pid namespace; see
 /// [`GLOBAL_PIDNS_DEV`].
 pub const GLOBAL_PIDNS_INO: &str = "tracec_pidns_ino";
+/// `.rodata` global (`u64`): 1 when the runtime runs in a pid namespace other than
+/// the initial one, else 0. Plain `pid`/`tid` then read the ids seen from there
+/// (`bpf_get_ns_current_pid_tgid`); the runtime sets it before loading, and since
+/// `.rodata` is frozen the verifier follows only the branch it selects.
+pub const GLOBAL_PIDNS_CHILD: &str = "tracec_pidns_child";
 
 /// The kind word of a ringbuf event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -30,6 +30,8 @@ pub fn open(obj: &Object, start_ns: u64, cpid: u64, params: &[GlobalValue]) -> R
     let (ns_dev, ns_ino) = crate::pidns::current();
     loader.override_global(tracec_meta::GLOBAL_PIDNS_DEV, &ns_dev, false);
     loader.override_global(tracec_meta::GLOBAL_PIDNS_INO, &ns_ino, false);
+    let ns_child = u64::from(crate::pidns::is_child(ns_ino));
+    loader.override_global(tracec_meta::GLOBAL_PIDNS_CHILD, &ns_child, false);
     let symbols = crate::symaddr::resolve(&obj.meta, params)?;
     for (symbol, addr) in &symbols {
         loader.override_global(symbol.as_str(), addr, false);

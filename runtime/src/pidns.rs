@@ -20,6 +20,15 @@ pub fn current() -> (u64, u64) {
     }
 }
 
+/// The inode of the initial pid namespace (the kernel's `PROC_PID_INIT_INO`).
+pub const INIT_PIDNS_INO: u64 = 0xEFFF_FFFC;
+
+/// Whether the namespace with inode `ino` (from [`current`]) is not the initial one,
+/// so that plain `pid`/`tid` must be looked up there. Unknown (`0`): the initial one.
+pub fn is_child(ino: u64) -> bool {
+    ino != 0 && ino != INIT_PIDNS_INO
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -30,6 +39,13 @@ mod tests {
         assert_eq!(kernel_dev(libc::makedev(0, 4)), 4);
         assert_eq!(kernel_dev(libc::makedev(8, 1)), (8 << 20) | 1);
         assert_eq!(kernel_dev(libc::makedev(1, 300)), (1 << 20) | 300);
+    }
+
+    #[test]
+    fn only_other_namespaces_are_children() {
+        assert!(!is_child(INIT_PIDNS_INO));
+        assert!(!is_child(0));
+        assert!(is_child(0xF000_0123));
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! End to end: `pid(curr_ns)` / `tid(curr_ns)` see ids from tracerun's pid namespace,
-//! `pid(init)` / `tid(init)` (and plain `pid` / `tid`) from the initial one.
+//! End to end: `pid(curr_ns)` / `tid(curr_ns)` and plain `pid` / `tid` see ids from
+//! tracerun's pid namespace (as bpftrace's do), `pid(init)` / `tid(init)` from the
+//! initial one.
 
 use std::process::Command;
 use tracec_tests::*;
@@ -57,5 +58,35 @@ fn pid_namespaces_of_the_runtime_and_the_host() {
     };
     assert_eq!((pid_ns, tid_ns), (1, 1), "{v:?}");
     assert!(pid_init > 1 && tid_init == pid_init, "{v:?}");
-    assert_eq!((pid, tid), (pid_init, tid_init), "{v:?}");
+    // bpftrace's pid_namespace/pid_tid_inside: plain ids are the namespace's.
+    assert_eq!((pid, tid), (1, 1), "{v:?}");
+}
+
+/// A program reading plain `pid` verifies the same number of instructions with and
+/// without the namespace branch taken (the verifier explores only one of them).
+#[test]
+fn the_namespace_branch_is_pruned_by_the_verifier() {
+    let Some(_g) = kernel_or_skip("the_namespace_branch_is_pruned_by_the_verifier") else {
+        return;
+    };
+    let dir = scratch("pid_namespaces_verify");
+    let plain = compile_text(&dir, "plain", "BEGIN { @[pid] = count(); }");
+    let init = compile_text(&dir, "init", "BEGIN { @[pid(init)] = count(); }");
+    let count = |text: String| -> u64 {
+        let at = text.find(" instructions processed").expect(&text);
+        let digits: String = text[..at]
+            .chars()
+            .rev()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        digits.chars().rev().collect::<String>().parse().unwrap()
+    };
+    let plain_n = count(verify_ok(&plain));
+    let init_n = count(verify_ok(&init));
+    // The flag's load and test (and the join's move), never the namespace helper's
+    // argument set-up, which alone is more than that.
+    assert!(
+        plain_n > init_n && plain_n <= init_n + 5,
+        "plain {plain_n}, init {init_n}"
+    );
 }

@@ -170,3 +170,41 @@ fn kprobe_wildcard_loads_one_program() {
     let out = verify_ok(&obj);
     assert!(out.contains("2 programs: 2 loaded, 0 rejected"), "{out}");
 }
+
+#[test]
+fn uprobe_wildcard_expands_against_the_binary_symbols() {
+    let Some(_g) = kernel_or_skip("uprobe_wildcard_expands_against_the_binary_symbols") else {
+        return;
+    };
+    let dir = scratch("uprobe_wildcard");
+    let obj = compile_text(
+        &dir,
+        "w",
+        "uprobe:/bin/bash:*d_builtin /pid == cpid/ \
+         { printf(\"<%s|%s>\\n\", probe, func); @[func] = count(); }",
+    );
+    // One program for every `*d_builtin` function of bash (cd, pwd, ...).
+    let (progs, points) = programs(&obj);
+    assert_eq!(progs, 1);
+    assert!(points >= 2, "{points} attach points");
+    let run = run_child(&obj, "/bin/bash -c 'cd /; pwd; cd /tmp'", &[]);
+    let fired: Vec<&String> = run
+        .out_lines
+        .iter()
+        .filter(|l| l.starts_with('<'))
+        .collect();
+    assert_eq!(
+        fired,
+        [
+            "<uprobe:/bin/bash:cd_builtin|cd_builtin>",
+            "<uprobe:/bin/bash:pwd_builtin|pwd_builtin>",
+            "<uprobe:/bin/bash:cd_builtin|cd_builtin>",
+        ]
+    );
+    assert!(
+        run.out_lines.iter().any(|l| l == "@[cd_builtin]: 2"),
+        "{:?}",
+        run.out_lines
+    );
+    assert!(run.out_lines.iter().any(|l| l == "@[pwd_builtin]: 1"));
+}

@@ -7,14 +7,10 @@ use crate::sema::types::Builtin;
 impl Lower<'_, '_> {
     pub(crate) fn builtin(&mut self, b: Builtin) -> VReg {
         match b {
-            Builtin::Pid => {
-                let v = self.b.call(Helper::GetCurrentPidTgid, vec![]);
-                self.b.binary(BinOp::LShr, v, Operand::Imm(32))
-            }
-            Builtin::Tid => {
-                let v = self.b.call(Helper::GetCurrentPidTgid, vec![]);
-                self.low32(v)
-            }
+            Builtin::Pid => self.pid_plain(false),
+            Builtin::Tid => self.pid_plain(true),
+            Builtin::PidInit => self.pid_init(false),
+            Builtin::TidInit => self.pid_init(true),
             Builtin::PidCurrNs => self.pid_curr_ns(false),
             Builtin::TidCurrNs => self.pid_curr_ns(true),
             Builtin::Uid => {
@@ -78,13 +74,13 @@ impl Lower<'_, '_> {
 
     /// The low 32 bits, by shifts (no 64-bit immediate mask needed).
     /// A `u64` `.rodata` global the runtime sets from the host before loading.
-    fn host_global(&mut self, symbol: &str) -> VReg {
+    pub(super) fn host_global(&mut self, symbol: &str) -> VReg {
         let g = self.m.u64_global(symbol);
         let p = self.b.global_addr(g, 0);
         self.b.load(Base::Reg(p), 0, Width::B8, false)
     }
 
-    fn low32(&mut self, v: VReg) -> VReg {
+    pub(super) fn low32(&mut self, v: VReg) -> VReg {
         let hi = self.b.binary(BinOp::Shl, v, Operand::Imm(32));
         self.b.binary(BinOp::LShr, hi, Operand::Imm(32))
     }
@@ -94,7 +90,7 @@ impl Lower<'_, '_> {
     /// `pid(curr_ns)` / `tid(curr_ns)` (`tid`): `bpf_get_ns_current_pid_tgid` with the
     /// runtime's pid namespace (the `.rodata` globals it sets); 0 when the current task
     /// is not visible from there.
-    fn pid_curr_ns(&mut self, tid: bool) -> VReg {
+    pub(super) fn pid_curr_ns(&mut self, tid: bool) -> VReg {
         let dev_g = self.m.u64_global(tracec_meta::GLOBAL_PIDNS_DEV);
         let ino_g = self.m.u64_global(tracec_meta::GLOBAL_PIDNS_INO);
         let p = self.b.global_addr(dev_g, 0);

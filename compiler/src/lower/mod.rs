@@ -27,6 +27,7 @@ mod name_str;
 mod output;
 mod params;
 mod percpu;
+mod pid_plain;
 mod stacks;
 mod stdlib;
 mod stmt;

@@ -266,9 +266,15 @@ fn openat_script_lowers() {
         (MapKind::Hash, Some(DataType::U64), Some(DataType::Ptr))
     );
     let enter = &l.module.functions[0];
+    // `tid`: the initial namespace's helper, or the runtime namespace's one
+    // (lower/pid_plain.rs).
     assert_eq!(
         calls(enter),
-        vec![Helper::GetCurrentPidTgid, Helper::MapUpdateElem]
+        vec![
+            Helper::GetCurrentPidTgid,
+            Helper::GetNsCurrentPidTgid,
+            Helper::MapUpdateElem
+        ]
     );
     // args->filename is an 8-byte load from ctx at its offset.
     assert!(insts(enter).iter().any(|i| matches!(
@@ -282,7 +288,8 @@ fn openat_script_lowers() {
     let exit = &l.module.functions[1];
     let c = calls(exit);
     assert_eq!(c[0], Helper::GetCurrentPidTgid);
-    assert_eq!(c[1], Helper::MapLookupElem);
+    assert_eq!(c[1], Helper::GetNsCurrentPidTgid);
+    assert_eq!(c[2], Helper::MapLookupElem);
     assert!(c.contains(&Helper::ProbeReadUserStr));
     assert!(c.contains(&Helper::MapDeleteElem));
     // ret < 0 is a signed comparison.
@@ -302,7 +309,7 @@ fn openat_script_lowers() {
 fn predicate_false_returns_zero() {
     let l = lower_prog(&program(vec![probe(
         "BEGIN",
-        Some(bin(BinOp::Eq, id("pid"), int(1))),
+        Some(bin(BinOp::Eq, id("uid"), int(1))),
         vec![set(map("x", vec![]), int(1))],
     )]));
     let f = &l.module.functions[0];

@@ -104,6 +104,15 @@ impl<'a> Piece<'a> {
             || (parts.len() == 1 && rest.len() == 2 && all(&rest[..1]))
     }
 
+    /// For a piece `PROVIDER:PATH:FUNCTION` with a non-empty PATH (uprobe listing):
+    /// the provider glob, the path and the function pattern.
+    pub(super) fn user_target(&self) -> Option<(&str, &'a str, &'a str)> {
+        match (self.provider.as_deref(), self.rest.as_slice()) {
+            (Some(p), [path, function]) if !path.is_empty() => Some((p, *path, *function)),
+            _ => None,
+        }
+    }
+
     fn matches_tracepoint(&self, category: &str, name: &str) -> bool {
         match (&self.provider, self.rest.as_slice()) {
             (None, _) => {

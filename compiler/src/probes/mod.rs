@@ -24,6 +24,7 @@ mod kprobe;
 mod list;
 mod list_kernel;
 mod list_types;
+mod list_user;
 pub mod offline;
 mod perf;
 mod profile;
@@ -32,8 +33,11 @@ mod self_probe;
 pub mod table;
 pub mod tracefs;
 mod tracepoint;
+mod upath;
 mod uprobe;
+mod uprobe_wild;
 mod usdt;
+mod usyms;
 mod watchpoint;
 
 use crate::diag::Diagnostic;
@@ -216,6 +220,7 @@ fn list_verbose_opt(
     }
     let mut out = out?;
     out.extend(list_kernel::entries(&pieces, env, verbose));
+    out.extend(list_user::entries(&pieces));
     // By name alone: one probe's arguments never differ between its sources.
     out.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
     out.dedup_by(|a, b| a.0 == b.0);

@@ -1,5 +1,6 @@
 //! `uprobe:PATH:SYMBOL[+OFFSET]`, `uprobe:PATH:ADDRESS` and `uretprobe:PATH:SYMBOL`
-//! (short names `u`, `ur`): spec parsing only. Wildcards, language qualifiers
+//! (short names `u`, `ur`): spec parsing only. Wildcards in the function or path
+//! expand against the binary's symbols (`uprobe_wild.rs`). Language qualifiers
 //! (`uprobe:PATH:cpp:NAME`) and source locations (`uprobe:PATH@FILE:LINE`) are
 //! recognised and refused.
 
@@ -31,15 +32,17 @@ pub(super) fn expand(ap: &AttachPoint, ret: bool) -> Result<Vec<ExpandedProbe>, 
             "source-location {kind}s (PATH@FILE:LINE) are not supported yet"
         )));
     }
-    if has_wildcard(path) || has_wildcard(spec) {
-        return Err(err(format!(
-            "wildcards in {kind} probes are not supported yet"
-        )));
-    }
     let spec = spec
         .strip_prefix('"')
         .and_then(|s| s.strip_suffix('"'))
         .unwrap_or(spec);
+    if has_wildcard(path) || has_wildcard(spec) {
+        let path = path
+            .strip_prefix('"')
+            .and_then(|s| s.strip_suffix('"'))
+            .unwrap_or(path);
+        return super::uprobe_wild::expand(ap, kind, path, spec, ret);
+    }
     let (symbol, offset) = if spec.starts_with(|c: char| c.is_ascii_digit()) {
         // A bare address (file offset) in the binary.
         let addr = parse_count(spec).map_err(|e| err(format!("invalid {kind} address: {e}")))?;

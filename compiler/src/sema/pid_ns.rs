@@ -1,6 +1,7 @@
 //! `pid(curr_ns)`, `pid(init)`, `tid(curr_ns)`, `tid(init)` (stdlib.md): the process
 //! or thread id as seen from the runtime's pid namespace or from the initial one.
-//! Plain `pid`/`tid` stay the initial namespace's ids (no namespace lookup).
+//! Plain `pid`/`tid` are the ids seen from the runtime's namespace too, at no cost
+//! when the runtime runs in the initial one (`lower/pid_plain.rs`).
 
 use super::types::{Builtin, TExpr, TExprKind, Type};
 use super::{poisoned, Checker};
@@ -11,8 +12,8 @@ pub(super) fn pid_builtin(tid: bool, ns: &str) -> Option<Builtin> {
     Some(match (ns, tid) {
         ("curr_ns", false) => Builtin::PidCurrNs,
         ("curr_ns", true) => Builtin::TidCurrNs,
-        ("init", false) => Builtin::Pid,
-        ("init", true) => Builtin::Tid,
+        ("init", false) => Builtin::PidInit,
+        ("init", true) => Builtin::TidInit,
         _ => return None,
     })
 }
@@ -50,8 +51,8 @@ mod tests {
     fn namespaces_name_their_builtins() {
         assert_eq!(pid_builtin(false, "curr_ns"), Some(Builtin::PidCurrNs));
         assert_eq!(pid_builtin(true, "curr_ns"), Some(Builtin::TidCurrNs));
-        assert_eq!(pid_builtin(false, "init"), Some(Builtin::Pid));
-        assert_eq!(pid_builtin(true, "init"), Some(Builtin::Tid));
+        assert_eq!(pid_builtin(false, "init"), Some(Builtin::PidInit));
+        assert_eq!(pid_builtin(true, "init"), Some(Builtin::TidInit));
         assert_eq!(pid_builtin(true, "other"), None);
     }
 

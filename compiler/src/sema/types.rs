@@ -225,8 +225,15 @@ pub struct MapIdx(pub u32);
 /// Builtins that read something about the current task or time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Builtin {
+    /// `pid`: the process id as seen from the runtime's pid namespace (the initial
+    /// namespace's id when the runtime runs there, see `lower/pid_plain.rs`).
     Pid,
+    /// `tid`: as [`Builtin::Pid`], the thread id.
     Tid,
+    /// `pid(init)`: the process id in the initial pid namespace.
+    PidInit,
+    /// `tid(init)`: the thread id in the initial pid namespace.
+    TidInit,
     /// `pid(curr_ns)`: the process id in the runtime's pid namespace.
     PidCurrNs,
     /// `tid(curr_ns)`: the thread id in the runtime's pid namespace.

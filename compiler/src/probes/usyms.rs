@@ -1,0 +1,151 @@
+//! The function symbols of a user-space ELF file, which `uprobe` wildcards expand
+//! against and `-l uprobe:PATH:*` lists.
+//!
+//! Like bpftrace, a symbol qualifies when it is a function (`STT_FUNC`) or an indirect
+//! function (`STT_GNU_IFUNC`), is defined in the file (not `SHN_UNDEF`) at a non-zero
+//! address and has a name; `.symtab` and `.dynsym` are both read and a name present in
+//! both (or twice) counts once. Aliases (two names for one address) stay two symbols.
+//! Only the file itself is read (no separate debug file): these are the names the
+//! runtime can resolve when it attaches.
+
+use goblin::elf::section_header::SHN_UNDEF;
+use goblin::elf::sym::{STT_FUNC, STT_GNU_IFUNC};
+use goblin::elf::Elf;
+use std::collections::BTreeSet;
+use std::path::Path;
+
+/// Why a file's symbols could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum SymError {
+    /// The file could not be read (missing, a directory, no permission).
+    Unreadable(String),
+    /// The file is no ELF file goblin can parse.
+    NotElf,
+}
+
+/// The function symbols of the ELF file at `path`, sorted by name, each once.
+pub(crate) fn read(path: &Path) -> Result<Vec<String>, SymError> {
+    let bytes = std::fs::read(path).map_err(|e| SymError::Unreadable(e.to_string()))?;
+    of(&bytes).ok_or(SymError::NotElf)
+}
+
+/// Whether the file at `path` starts with the ELF magic.
+pub(crate) fn is_elf(path: &Path) -> bool {
+    use std::io::Read;
+    let mut magic = [0u8; 4];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut magic))
+        .is_ok()
+        && magic == *b"\x7fELF"
+}
+
+/// The function symbols of an ELF image, sorted by name, each once; `None` when it is
+/// no ELF file.
+pub(crate) fn of(bytes: &[u8]) -> Option<Vec<String>> {
+    let elf = Elf::parse(bytes).ok()?;
+    let mut names = BTreeSet::new();
+    let tables = [(&elf.syms, &elf.strtab), (&elf.dynsyms, &elf.dynstrtab)];
+    for (syms, strtab) in tables {
+        for sym in syms.iter() {
+            let kind = sym.st_type();
+            if kind != STT_FUNC && kind != STT_GNU_IFUNC {
+                continue;
+            }
+            if sym.st_shndx == SHN_UNDEF as usize || sym.st_value == 0 {
+                continue;
+            }
+            match strtab.get_at(sym.st_name) {
+                Some(name) if !name.is_empty() => {
+                    names.insert(name.to_string());
+                }
+                _ => {}
+            }
+        }
+    }
+    Some(names.into_iter().collect())
+}
+
+#[cfg(test)]
+/// A relocatable x86-64 ELF with the given symbols in `.text` (at offsets 16,
+/// 32, ...), plus an undefined function, a data object and an alias of the first.
+pub(crate) fn test_elf(funcs: &[&str]) -> Vec<u8> {
+    use object::write::{Object, StandardSection, Symbol, SymbolSection};
+    use object::{Architecture, BinaryFormat, Endianness, SymbolFlags, SymbolKind, SymbolScope};
+    let mut obj = Object::new(BinaryFormat::Elf, Architecture::X86_64, Endianness::Little);
+    let text = obj.section_id(StandardSection::Text);
+    obj.append_section_data(text, &[0xc3; 256], 16);
+    let data = obj.section_id(StandardSection::Data);
+    obj.append_section_data(data, &[0; 16], 8);
+    let mut add = |name: &str, value: u64, kind, section| {
+        obj.add_symbol(Symbol {
+            name: name.as_bytes().to_vec(),
+            value,
+            size: 1,
+            kind,
+            scope: SymbolScope::Linkage,
+            weak: false,
+            section,
+            flags: SymbolFlags::None,
+        });
+    };
+    for (i, f) in funcs.iter().enumerate() {
+        add(
+            f,
+            16 * (i as u64 + 1),
+            SymbolKind::Text,
+            SymbolSection::Section(text),
+        );
+    }
+    add(
+        "alias_of_first",
+        16,
+        SymbolKind::Text,
+        SymbolSection::Section(text),
+    );
+    add("at_zero", 0, SymbolKind::Text, SymbolSection::Section(text));
+    add("imported", 0, SymbolKind::Text, SymbolSection::Undefined);
+    add(
+        "a_variable",
+        8,
+        SymbolKind::Data,
+        SymbolSection::Section(data),
+    );
+    obj.write().unwrap()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn functions_only_defined_sorted_once() {
+        let bytes = test_elf(&["zeta", "alpha", "mid_fn"]);
+        let names = of(&bytes).unwrap();
+        assert_eq!(names, ["alias_of_first", "alpha", "mid_fn", "zeta"]);
+    }
+
+    #[test]
+    fn not_elf() {
+        assert_eq!(of(b"#!/bin/sh\necho hi\n"), None);
+        assert_eq!(of(&[]), None);
+    }
+
+    #[test]
+    fn files() {
+        let dir = std::env::temp_dir().join(format!("tracec-usyms-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("t.o");
+        std::fs::write(&f, test_elf(&["one"])).unwrap();
+        assert_eq!(read(&f).unwrap(), ["alias_of_first", "one"]);
+        assert!(is_elf(&f));
+        let script = dir.join("s.sh");
+        std::fs::write(&script, "#!/bin/sh\n").unwrap();
+        assert!(!is_elf(&script));
+        assert_eq!(read(&script), Err(SymError::NotElf));
+        assert!(matches!(
+            read(&dir.join("missing")),
+            Err(SymError::Unreadable(_))
+        ));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
