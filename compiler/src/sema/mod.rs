@@ -26,6 +26,7 @@ mod expr;
 pub mod fmtvals;
 mod for_map;
 mod functions;
+mod int_width;
 mod introspect;
 pub mod kernel;
 pub mod kernel_enum;
@@ -59,6 +60,8 @@ mod unroll_param;
 
 #[cfg(test)]
 mod fmtvals_tests;
+#[cfg(test)]
+mod int_width_tests;
 #[cfg(test)]
 mod params_tests;
 #[cfg(test)]
@@ -312,6 +315,9 @@ struct VarTable {
     scopes: Vec<Vec<(String, VarId)>>,
     /// Assigned so far in this pass, in program order.
     assigned: Vec<bool>,
+    /// bpftrace's integer width in bytes of each variable, the widest value assigned
+    /// in any pass (0: none yet; see `int_width.rs`).
+    widths: Vec<u32>,
 }
 
 impl VarTable {
@@ -342,8 +348,12 @@ impl VarTable {
         if idx == self.vars.len() {
             self.vars.push((name.to_string(), Type::Unknown));
             self.assigned.push(false);
+            self.widths.push(0);
         } else if self.vars[idx].0 != name {
             self.vars[idx] = (name.to_string(), Type::Unknown);
+            if let Some(w) = self.widths.get_mut(idx) {
+                *w = 0;
+            }
         }
         let id = VarId(idx as u32);
         if let Some(s) = self.scopes.last_mut() {

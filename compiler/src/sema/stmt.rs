@@ -237,7 +237,9 @@ impl Checker {
             ExprKind::Var(name) => {
                 let v = self.rhs(cx, target, op, value, span);
                 let var = cx.vars.declare(name);
-                self.assign_checked(cx, target, var, v, span)
+                let stmt = self.assign_checked(cx, target, var, v, span);
+                self.note_var_width(cx, var, op.is_none().then_some(value));
+                stmt
             }
             ExprKind::Ident(name) if name == "_" && op.is_none() => {
                 // `_ = e`: evaluate and discard, without the discarded-value warning.
