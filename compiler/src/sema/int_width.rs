@@ -85,10 +85,7 @@ impl Checker {
 
 /// A recorded width (0 or absent: nothing assigned yet) as bytes.
 fn var_width(w: Option<u32>) -> u32 {
-    match w {
-        Some(w @ 1..=8) => w,
-        _ => 8,
-    }
+    w.filter(|w| (1..=8).contains(w)).unwrap_or(8)
 }
 
 impl Checker {
