@@ -219,6 +219,11 @@ pub fn finish(
         strftime_formats: checked.strftime_formats.clone(),
         symbol_globals: symbol_globals(&checked.symbol_globals, source, &options.source_name),
         attach_names: checked.attach_names.clone(),
+        syscall_names: if checked.syscall_names {
+            sema::syscall_name::names()
+        } else {
+            Vec::new()
+        },
     };
     sema::enums::fill_variants(&mut metadata, &checked.enums);
     let meta_bytes = tracec_meta::encode(&metadata);

@@ -208,6 +208,10 @@ pub enum FmtKind {
     /// `func`: `u64` index into [`Metadata::attach_names`], printed as that attach
     /// point's [`AttachName::func`]. Format 1.7.
     FuncName,
+    /// `syscall_name(n)`: `u64` system call number, printed as its name from
+    /// [`Metadata::syscall_names`] (`Unknown syscall` for a number without one).
+    /// Format 1.7.
+    SyscallName,
 }
 
 impl FmtKind {
@@ -223,7 +227,8 @@ impl FmtKind {
             | FmtKind::Strerror
             | FmtKind::SignalName
             | FmtKind::ProbeName
-            | FmtKind::FuncName => 8,
+            | FmtKind::FuncName
+            | FmtKind::SyscallName => 8,
         }
     }
 }
@@ -657,6 +662,11 @@ pub struct Metadata {
     /// Format 1.7.
     #[serde(default)]
     pub attach_names: Vec<AttachName>,
+    /// The system call names of the target architecture, indexed by number (empty:
+    /// no call of that number), when the script uses [`FmtKind::SyscallName`];
+    /// empty otherwise. Format 1.7.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub syscall_names: Vec<String>,
 }
 
 /// A `.rodata` `u64` global holding a symbol's address on the running host.

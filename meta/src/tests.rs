@@ -71,6 +71,7 @@ mod metadata {
                 probe: "BEGIN".into(),
                 func: String::new(),
             }],
+            syscall_names: vec![String::new(), "write".into()],
         }
     }
 

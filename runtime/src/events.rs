@@ -224,6 +224,7 @@ mod tests {
             strftime_formats: Vec::new(),
             symbol_globals: Vec::new(),
             attach_names: Vec::new(),
+            syscall_names: Vec::new(),
         }
     }
 

@@ -52,6 +52,7 @@ mod stmt;
 mod str_index;
 pub mod struct_value;
 pub mod symbols;
+pub mod syscall_name;
 mod tseries;
 pub mod tuple;
 mod typename;
@@ -137,6 +138,9 @@ pub struct Checked {
     pub symbol_globals: Vec<fmtvals::SymbolUse>,
     /// What `probe` and `func` print, indexed by their values and the cookies.
     pub attach_names: Vec<tracec_meta::AttachName>,
+    /// The script calls `syscall_name()`: the object carries the names
+    /// (`syscall_name::names`).
+    pub syscall_names: bool,
 }
 
 /// Check a script, expanding attach points with the probe providers. Kernel types
@@ -295,6 +299,7 @@ fn analyze(
         strftime_formats: ck.strftime_formats,
         symbol_globals: ck.symbol_globals,
         attach_names: std::mem::take(&mut ck.attach_names.names),
+        syscall_names: ck.syscall_names,
     };
     (checked, errors)
 }
@@ -425,6 +430,8 @@ struct Checker {
     config_items: Vec<(String, ast::ConfigValue)>,
     /// See [`Checked::strftime_formats`].
     strftime_formats: Vec<String>,
+    /// See [`Checked::syscall_names`].
+    syscall_names: bool,
     /// See [`Checked::symbol_globals`].
     symbol_globals: Vec<fmtvals::SymbolUse>,
     /// The call sites of the macro expansions being checked, outermost first (see

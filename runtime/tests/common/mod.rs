@@ -176,6 +176,7 @@ pub fn metadata() -> Metadata {
         strftime_formats: Vec::new(),
         symbol_globals: Vec::new(),
         attach_names: Vec::new(),
+        syscall_names: Vec::new(),
     }
 }
 
