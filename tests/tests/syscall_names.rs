@@ -77,3 +77,33 @@ fn only_objects_that_name_syscalls_carry_the_names() {
         - std::fs::metadata(&without).unwrap().len() as i64;
     assert!(grown < 12_000, "the names cost {grown} bytes");
 }
+
+#[test]
+fn syscall_names_become_strings_where_one_is_needed() {
+    let Some(_k) = kernel_or_skip("syscall_names_str") else {
+        return;
+    };
+    let dir = scratch("syscall_names_str");
+    let obj = compile_text(
+        &dir,
+        "sysstr",
+        r#"tracepoint:raw_syscalls:sys_enter /pid == cpid/ {
+  $n = syscall_name(args.id);
+  if ($n == "exit_group") { printf("exit %s %d\n", $n, strlen($n)); }
+  if (strcontains(syscall_name(args.id), "exit_gr")) { printf("contains\n"); }
+  @s = "x"; @s = syscall_name(args.id);
+  @neg = str(syscall_name(-1));
+}"#,
+    );
+    verify_ok(&obj);
+    let run = run_object_to_exit(&obj, &["-c", "/bin/true"]);
+    let text = run.out_lines.join("\n");
+    for want in [
+        "exit exit_group 10",
+        "contains",
+        "@s: exit_group",
+        "@neg: Unknown syscall",
+    ] {
+        assert!(run.out_lines.iter().any(|l| l == want), "{want}\n{text}");
+    }
+}
