@@ -36,6 +36,7 @@ mod lhist_param;
 mod mapfuncs;
 pub mod maps;
 pub mod name_str;
+mod name_tuple;
 mod output;
 pub mod params;
 mod pid_ns;

@@ -170,6 +170,7 @@ impl Checker {
         // `probe`/`func` into a string variable become strings (`name_str`).
         let v = match old {
             Type::Str { .. } => self.name_as_str(cx, v),
+            Type::Tuple(_) => self.names_in_tuple(cx, old, v),
             _ => v,
         };
         let new = match (old, v.ty) {
@@ -273,6 +274,7 @@ impl Checker {
                 let (map, tkeys) = self.map_keys(cx, name, keys, target.span);
                 let v = match self.maps.value(map) {
                     Some(MapValueType::Plain(Type::Str { .. })) => self.name_as_str(cx, v),
+                    Some(MapValueType::Plain(t @ Type::Tuple(_))) => self.names_in_tuple(cx, t, v),
                     _ => v,
                 };
                 match v.ty {
