@@ -350,4 +350,20 @@ mod tests {
         );
         assert_eq!(decode(FmtKind::Inet, &b), None);
     }
+
+    #[test]
+    fn syscall_names_from_the_object() {
+        set_syscall_names(vec!["read".into(), String::new(), "open".into()]);
+        assert_eq!(syscall_name(0), "read");
+        assert_eq!(syscall_name(2), "open");
+        assert_eq!(syscall_name(1), "Unknown syscall");
+        assert_eq!(syscall_name(3), "Unknown syscall");
+        assert_eq!(syscall_name(u64::MAX), "Unknown syscall");
+        // Truncated to an int32, as bpftrace passes it.
+        assert_eq!(syscall_name(1 << 32), "read");
+        assert_eq!(
+            decode(FmtKind::SyscallName, &2u64.to_le_bytes()),
+            Some(Value::Str(b"open".to_vec()))
+        );
+    }
 }
