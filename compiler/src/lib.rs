@@ -234,6 +234,11 @@ pub fn finish(
         symbol_globals: symbol_globals(&checked.symbol_globals, source, &options.source_name),
         attach_names: checked.attach_names.clone(),
         missing_probes: checked.config.missing_probes,
+        syscall_names: if checked.syscall_names {
+            sema::syscall_name::names()
+        } else {
+            Vec::new()
+        },
     };
     sema::enums::fill_variants(&mut metadata, &checked.enums);
     let meta_bytes = tracec_meta::encode(&metadata);

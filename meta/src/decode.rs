@@ -188,6 +188,7 @@ impl Read for Metadata {
             strftime_formats: field_or_default(o, "strftime_formats")?,
             symbol_globals: field_or_default(o, "symbol_globals")?,
             attach_names: field_or_default(o, "attach_names")?,
+            syscall_names: field_or_default(o, "syscall_names")?,
             ksyms: field_or_default(o, "ksyms")?,
             missing_probes: field_or_default(o, "missing_probes")?,
         })
@@ -399,6 +400,7 @@ impl Read for FmtKind {
             "signal_name" => FmtKind::SignalName,
             "probe_name" => FmtKind::ProbeName,
             "func_name" => FmtKind::FuncName,
+            "syscall_name" => FmtKind::SyscallName,
             other => return unknown("formatted value", other),
         })
     }

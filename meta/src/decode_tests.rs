@@ -72,6 +72,7 @@ fn all_fmt_kinds() -> Vec<FmtKind> {
         FmtKind::SignalName,
         FmtKind::ProbeName,
         FmtKind::FuncName,
+        FmtKind::SyscallName,
     ]
 }
 
@@ -330,6 +331,7 @@ fn everything() -> Metadata {
             },
         ],
         missing_probes: MissingProbes::Ignore,
+        syscall_names: vec![String::new(), "write".into()],
     }
 }
 
@@ -415,9 +417,10 @@ fn fmt_tag(f: &FmtKind) -> usize {
         FmtKind::SignalName => 7,
         FmtKind::ProbeName => 8,
         FmtKind::FuncName => 9,
+        FmtKind::SyscallName => 10,
     }
 }
-const FMT_TAGS: usize = 10;
+const FMT_TAGS: usize = 11;
 
 fn param_tag(p: &ParamKind) -> usize {
     match p {

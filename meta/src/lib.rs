@@ -214,6 +214,10 @@ pub enum FmtKind {
     /// `func`: `u64` index into [`Metadata::attach_names`], printed as that attach
     /// point's [`AttachName::func`]. Format 1.7.
     FuncName,
+    /// `syscall_name(n)`: `u64` system call number, printed as its name from
+    /// [`Metadata::syscall_names`] (`Unknown syscall` for a number without one).
+    /// Format 1.7.
+    SyscallName,
 }
 
 impl FmtKind {
@@ -229,7 +233,8 @@ impl FmtKind {
             | FmtKind::Strerror
             | FmtKind::SignalName
             | FmtKind::ProbeName
-            | FmtKind::FuncName => 8,
+            | FmtKind::FuncName
+            | FmtKind::SyscallName => 8,
         }
     }
 }
@@ -695,6 +700,11 @@ pub struct Metadata {
     /// Format 1.7.
     #[serde(default)]
     pub attach_names: Vec<AttachName>,
+    /// The system call names of the target architecture, indexed by number (empty:
+    /// no call of that number), when the script uses [`FmtKind::SyscallName`];
+    /// empty otherwise. Format 1.9.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub syscall_names: Vec<String>,
     /// Kernel variables whose BTF ids the runtime patches into the code. Format 1.8;
     /// an older runtime loads the code unpatched and the verifier refuses it.
     #[serde(default)]

@@ -73,6 +73,7 @@ mod metadata {
                 func: String::new(),
             }],
             missing_probes: MissingProbes::Warn,
+            syscall_names: vec![String::new(), "write".into()],
         }
     }
 

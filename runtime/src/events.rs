@@ -226,6 +226,7 @@ mod tests {
             symbol_globals: Vec::new(),
             attach_names: Vec::new(),
             missing_probes: Default::default(),
+            syscall_names: Vec::new(),
         }
     }
 

@@ -10,6 +10,25 @@ use tracec_meta::{AttachName, FmtKind};
 thread_local! {
     static STRFTIME_FORMATS: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
     static ATTACH_NAMES: RefCell<Vec<AttachName>> = const { RefCell::new(Vec::new()) };
+    static SYSCALL_NAMES: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The object's system call names (`Metadata::syscall_names`).
+pub fn set_syscall_names(names: Vec<String>) {
+    SYSCALL_NAMES.with(|n| *n.borrow_mut() = names);
+}
+
+/// What `syscall_name(nr)` prints (bpftrace's text for numbers without a name).
+pub fn syscall_name(nr: u64) -> String {
+    // bpftrace passes the number as an int32.
+    let nr = nr as u32 as i32;
+    let name = usize::try_from(nr)
+        .ok()
+        .and_then(|i| SYSCALL_NAMES.with(|n| n.borrow().get(i).cloned()));
+    match name {
+        Some(n) if !n.is_empty() => n,
+        _ => "Unknown syscall".into(),
+    }
 }
 
 /// The object's attach names (`Metadata::attach_names`), what `probe` and `func` print.
@@ -42,6 +61,7 @@ pub fn decode(f: FmtKind, bytes: &[u8]) -> Option<Value> {
         FmtKind::Username => Value::Str(username(word as u32).into_bytes()),
         FmtKind::Strerror => Value::Str(strerror(word as i64 as i32).into_bytes()),
         FmtKind::SignalName => Value::Str(signal_name(word as i64).into_bytes()),
+        FmtKind::SyscallName => Value::Str(syscall_name(word).into_bytes()),
         FmtKind::ProbeName | FmtKind::FuncName => {
             let name = ATTACH_NAMES.with(|n| {
                 n.borrow().get(word as usize).map(|a| {
@@ -329,5 +349,21 @@ mod tests {
             Some(Value::Buf(b"abc".to_vec()))
         );
         assert_eq!(decode(FmtKind::Inet, &b), None);
+    }
+
+    #[test]
+    fn syscall_names_from_the_object() {
+        set_syscall_names(vec!["read".into(), String::new(), "open".into()]);
+        assert_eq!(syscall_name(0), "read");
+        assert_eq!(syscall_name(2), "open");
+        assert_eq!(syscall_name(1), "Unknown syscall");
+        assert_eq!(syscall_name(3), "Unknown syscall");
+        assert_eq!(syscall_name(u64::MAX), "Unknown syscall");
+        // Truncated to an int32, as bpftrace passes it.
+        assert_eq!(syscall_name(1 << 32), "read");
+        assert_eq!(
+            decode(FmtKind::SyscallName, &2u64.to_le_bytes()),
+            Some(Value::Str(b"open".to_vec()))
+        );
     }
 }

@@ -327,6 +327,7 @@ pub fn ty_name(t: &Ty) -> String {
             tracec_meta::FmtKind::Username => "username".into(),
             tracec_meta::FmtKind::Strerror => "strerror_t".into(),
             tracec_meta::FmtKind::SignalName => "signal_name_t".into(),
+            tracec_meta::FmtKind::SyscallName => "syscall_name_t".into(),
             tracec_meta::FmtKind::ProbeName => "probe".into(),
             tracec_meta::FmtKind::FuncName => "func".into(),
         },

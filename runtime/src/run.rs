@@ -355,6 +355,7 @@ impl<'a> Session<'a> {
         }
         crate::stacks::install(stacks);
         crate::fmtvals::set_strftime_formats(meta.strftime_formats.clone());
+        crate::fmtvals::set_syscall_names(meta.syscall_names.clone());
         crate::fmtvals::set_attach_names(meta.attach_names.clone());
         let ncpus = sys::possible_cpus().map_err(|e| {
             Error::new(format!("cannot read /sys/devices/system/cpu/possible: {e}"))

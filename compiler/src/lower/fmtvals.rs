@@ -48,6 +48,7 @@ pub(crate) fn data_type(f: FmtKind) -> DataType {
         | FmtKind::Username
         | FmtKind::Strerror
         | FmtKind::SignalName
+        | FmtKind::SyscallName
         | FmtKind::ProbeName
         | FmtKind::FuncName => return DataType::U64,
     };

@@ -53,6 +53,14 @@ impl Checker {
                 | TypeBase::Named(_)
                 | TypeBase::Typeof(_) => Pointee::Other,
             };
+            // A narrower integer becomes a pointer zero-extended (`(uint8 *)-1` is 0xff).
+            let inner = match inner.ty {
+                Type::Int { .. } => match self.int_width(cx, e) {
+                    w @ 1..=4 => int_cast(inner, (w * 8) as u8, false, span),
+                    _ => inner,
+                },
+                _ => inner,
+            };
             // An integer made a pointer in a uprobe or usdt probe (`(struct X *)arg0`)
             // points into the traced process's memory.
             let user = match inner.ty {

@@ -344,6 +344,7 @@ impl Checker {
             }
             tkeys.push(t);
         }
+        let spelling = self.keys_spelling(cx, keys, &tkeys);
         // `@m[$t]` with a tuple `$t` is `@m[$t.0, $t.1, ...]`.
         if let [single] = tkeys.as_slice() {
             if matches!(single.ty, Type::Tuple(t) if !t.record && t.fields.len() > 1) {
@@ -360,8 +361,22 @@ impl Checker {
                 }
             })
             .collect();
-        if let Err(m) = self.maps.use_keys(idx, &types) {
-            self.error(span, m);
+        match self.maps.use_keys(idx, &types) {
+            Err(m) => {
+                let m = match (self.maps.key_spelling(idx), spelling) {
+                    (Some(known), Some(here)) => format!(
+                        "Argument mismatch for {}: trying to access with arguments: '{here}' when map expects arguments: '{known}'",
+                        self.maps.name(idx)
+                    ),
+                    _ => m,
+                };
+                self.error(span, m);
+            }
+            Ok(()) => {
+                if let Some(s) = spelling {
+                    self.maps.note_key_spelling(idx, s);
+                }
+            }
         }
         (idx, tkeys)
     }

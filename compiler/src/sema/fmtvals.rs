@@ -45,6 +45,7 @@ pub fn name(f: FmtKind) -> &'static str {
         FmtKind::Username => "username",
         FmtKind::Strerror => "strerror_t",
         FmtKind::SignalName => "signal_name_t",
+        FmtKind::SyscallName => "syscall_name_t",
         FmtKind::ProbeName => "probe",
         FmtKind::FuncName => "func",
     }
@@ -73,6 +74,7 @@ pub fn known(name: &str) -> bool {
             | "username"
             | "strerror"
             | "signal_name"
+            | "syscall_name"
             | "kaddr"
             | "uaddr"
     )
@@ -111,6 +113,10 @@ impl Checker {
             "cgroup_path" => self.word_call(cx, name, args, 1..=2, FmtKind::CgroupPath, span),
             "strerror" => self.word_call(cx, name, args, 1..=1, FmtKind::Strerror, span),
             "signal_name" => self.word_call(cx, name, args, 1..=1, FmtKind::SignalName, span),
+            "syscall_name" => {
+                self.syscall_names = true;
+                self.word_call(cx, name, args, 1..=1, FmtKind::SyscallName, span)
+            }
             "username" => {
                 if !args.is_empty() {
                     self.error(

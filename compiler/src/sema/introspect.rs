@@ -54,7 +54,7 @@ impl Checker {
                             read: KernelRead::Int { size, .. },
                             ..
                         } => size,
-                        _ => super::tuple::int_size(arg),
+                        _ => self.int_width(cx, arg),
                     }),
                     Type::Bool => Some(1),
                     other => Some(other.storage_size()),

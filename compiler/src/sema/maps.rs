@@ -40,6 +40,9 @@ struct Entry {
     keys: Option<Vec<Type>>,
     value: Option<MapValueType>,
     first_span: Span,
+    /// bpftrace's spelling of the keys' type at the first use that had one (for
+    /// bpftrace's "Argument mismatch" message).
+    key_spelling: Option<String>,
 }
 
 /// All maps of a script, by name, in order of first appearance.
@@ -105,6 +108,7 @@ impl MapTable {
             keys: None,
             value: None,
             first_span: span,
+            key_spelling: None,
         });
         self.by_name.insert(name.to_string(), idx);
         idx
@@ -112,6 +116,19 @@ impl MapTable {
 
     pub fn name(&self, idx: MapIdx) -> &str {
         &self.entries[idx.0 as usize].name
+    }
+
+    /// bpftrace's spelling of the keys' type, from the first use that gave one.
+    pub fn key_spelling(&self, idx: MapIdx) -> Option<&str> {
+        self.entries[idx.0 as usize].key_spelling.as_deref()
+    }
+
+    /// Records bpftrace's spelling of the keys' type, unless an earlier use gave one.
+    pub fn note_key_spelling(&mut self, idx: MapIdx, spelling: String) {
+        let e = &mut self.entries[idx.0 as usize];
+        if e.key_spelling.is_none() {
+            e.key_spelling = Some(spelling);
+        }
     }
 
     /// Record a use with these key types (empty: no keys). Unknown parts are skipped.

@@ -27,6 +27,7 @@ pub mod fmtvals;
 mod for_map;
 mod func_sym;
 mod functions;
+mod int_width;
 mod introspect;
 pub mod kernel;
 pub mod kernel_enum;
@@ -37,6 +38,7 @@ mod lhist_param;
 mod mapfuncs;
 pub mod maps;
 pub mod name_str;
+mod name_tuple;
 mod output;
 pub mod params;
 mod percpu;
@@ -56,6 +58,7 @@ mod stmt;
 mod str_index;
 pub mod struct_value;
 pub mod symbols;
+pub mod syscall_name;
 pub mod task_comm;
 mod tseries;
 pub mod tuple;
@@ -65,6 +68,8 @@ mod unroll_param;
 
 #[cfg(test)]
 mod fmtvals_tests;
+#[cfg(test)]
+mod int_width_tests;
 #[cfg(test)]
 mod params_tests;
 #[cfg(test)]
@@ -142,6 +147,9 @@ pub struct Checked {
     pub symbol_globals: Vec<fmtvals::SymbolUse>,
     /// What `probe` and `func` print, indexed by their values and the cookies.
     pub attach_names: Vec<tracec_meta::AttachName>,
+    /// The script calls `syscall_name()`: the object carries the names
+    /// (`syscall_name::names`).
+    pub syscall_names: bool,
 }
 
 /// Check a script, expanding attach points with the probe providers. Kernel types
@@ -312,6 +320,7 @@ fn analyze(
         strftime_formats: ck.strftime_formats,
         symbol_globals: ck.symbol_globals,
         attach_names: std::mem::take(&mut ck.attach_names.names),
+        syscall_names: ck.syscall_names,
     };
     (checked, errors)
 }
@@ -332,6 +341,9 @@ struct VarTable {
     scopes: Vec<Vec<(String, VarId)>>,
     /// Assigned so far in this pass, in program order.
     assigned: Vec<bool>,
+    /// bpftrace's integer width in bytes of each variable, the widest value assigned
+    /// in any pass (0: none yet; see `int_width.rs`).
+    widths: Vec<u32>,
 }
 
 impl VarTable {
@@ -362,8 +374,12 @@ impl VarTable {
         if idx == self.vars.len() {
             self.vars.push((name.to_string(), Type::Unknown));
             self.assigned.push(false);
+            self.widths.push(0);
         } else if self.vars[idx].0 != name {
             self.vars[idx] = (name.to_string(), Type::Unknown);
+            if let Some(w) = self.widths.get_mut(idx) {
+                *w = 0;
+            }
         }
         let id = VarId(idx as u32);
         if let Some(s) = self.scopes.last_mut() {
@@ -435,6 +451,8 @@ struct Checker {
     config_items: Vec<(String, ast::ConfigValue)>,
     /// See [`Checked::strftime_formats`].
     strftime_formats: Vec<String>,
+    /// See [`Checked::syscall_names`].
+    syscall_names: bool,
     /// See [`Checked::symbol_globals`].
     symbol_globals: Vec<fmtvals::SymbolUse>,
     /// The call sites of the macro expansions being checked, outermost first (see

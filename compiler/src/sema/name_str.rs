@@ -79,14 +79,21 @@ pub(super) fn is_name(e: &TExpr) -> bool {
     )
 }
 
-/// Whether `t` is the type of `probe` or `func`.
+/// Whether `t` is the type of `probe`, `func` or `syscall_name()` (numbers that
+/// become strings where one is needed).
 pub(super) fn is_name_type(t: Type) -> bool {
-    matches!(t, Type::Fmt(FmtKind::ProbeName | FmtKind::FuncName))
+    matches!(
+        t,
+        Type::Fmt(FmtKind::ProbeName | FmtKind::FuncName | FmtKind::SyscallName)
+    )
 }
 
 impl Checker {
     /// `e` as a string when it is `probe` or `func`; otherwise `e` itself.
     pub(super) fn name_as_str(&self, cx: &ProbeCx, e: TExpr) -> TExpr {
+        if let Some(s) = self.syscall_as_str(&e) {
+            return s;
+        }
         let (kind, index) = match (&e.ty, &e.kind) {
             (
                 Type::Fmt(k @ (FmtKind::ProbeName | FmtKind::FuncName)),

@@ -170,6 +170,7 @@ impl Checker {
         // `probe`/`func` into a string variable become strings (`name_str`).
         let v = match old {
             Type::Str { .. } => self.name_as_str(cx, v),
+            Type::Tuple(_) => self.names_in_tuple(cx, old, v),
             _ => v,
         };
         let new = match (old, v.ty) {
@@ -237,7 +238,9 @@ impl Checker {
             ExprKind::Var(name) => {
                 let v = self.rhs(cx, target, op, value, span);
                 let var = cx.vars.declare(name);
-                self.assign_checked(cx, target, var, v, span)
+                let stmt = self.assign_checked(cx, target, var, v, span);
+                self.note_var_width(cx, var, op.is_none().then_some(value));
+                stmt
             }
             ExprKind::Ident(name) if name == "_" && op.is_none() => {
                 // `_ = e`: evaluate and discard, without the discarded-value warning.
@@ -274,6 +277,7 @@ impl Checker {
                     Some(MapValueType::Plain(super::func_sym::KSYM)) => {
                         self.func_as_ksym(cx, map, v)
                     }
+                    Some(MapValueType::Plain(t @ Type::Tuple(_))) => self.names_in_tuple(cx, t, v),
                     _ => v,
                 };
                 match v.ty {

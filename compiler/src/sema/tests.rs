@@ -356,7 +356,7 @@ fn map_inference_and_conflicts() {
     assert_eq!(
         errors(&p),
         vec![
-            "@x key 1 is integer here, but string elsewhere",
+            "Argument mismatch for @x: trying to access with arguments: 'int8' when map expects arguments: 'string[16]'",
             "cannot assign an integer to @y, which holds a string[2]",
             "cannot assign an integer to @z, which holds the count() aggregation",
         ]

@@ -259,7 +259,10 @@ impl Type {
                         Some(n) => b.fields.iter().find(|f| f.name.as_ref() == Some(n))?,
                         None => &b.fields[i],
                     };
-                    let ty = x.ty.merge(y.ty)?;
+                    let ty = match super::name_tuple::merge_name_field(x.ty, y.ty) {
+                        Some(t) => t,
+                        None => x.ty.merge(y.ty)?,
+                    };
                     let size = match ty {
                         Type::Int { .. } => x.size.max(y.size),
                         other => field_size(other, 8),

@@ -201,7 +201,7 @@ impl Checker {
                         read: KernelRead::Int { size, .. },
                         ..
                     } => size,
-                    _ => super::tuple::int_size(e),
+                    _ => self.int_width(cx, e),
                 };
                 TypeBase::Int {
                     bits: (bytes.clamp(1, 8) * 8) as u8,

@@ -178,6 +178,7 @@ pub fn metadata() -> Metadata {
         symbol_globals: Vec::new(),
         attach_names: Vec::new(),
         missing_probes: Default::default(),
+        syscall_names: Vec::new(),
     }
 }
 
