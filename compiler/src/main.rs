@@ -60,8 +60,9 @@ struct Cli {
     #[arg(short = 'k')]
     helper_checks: bool,
 
-    /// Compile PROGRAM given on the command line instead of a file.
-    #[arg(short = 'e', value_name = "PROGRAM")]
+    /// Compile PROGRAM given on the command line instead of a file (given twice, the
+    /// last one counts, as in bpftrace).
+    #[arg(short = 'e', value_name = "PROGRAM", overrides_with = "program")]
     program: Option<String>,
 
     /// Where to write the object (default: FILE with the extension `.o`).

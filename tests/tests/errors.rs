@@ -137,3 +137,24 @@ fn tracerun_without_tracefs_says_how_to_mount_it() {
     assert_eq!(err.trim_end().lines().count(), 1, "{err}");
     assert!(err.contains("mount -t tracefs"), "{err}");
 }
+
+/// `-e` given twice: the last program counts, as with bpftrace's getopt.
+#[test]
+fn the_last_dash_e_wins() {
+    let Some(_g) = kernel_or_skip("the_last_dash_e_wins") else {
+        return;
+    };
+    let dir = scratch("last_dash_e");
+    let obj = dir.join("e.o");
+    let o = tracec(&[
+        "-e",
+        "BEGIN { printf(\"first\\n\"); exit(); }",
+        "-e",
+        "BEGIN { printf(\"second\\n\"); exit(); }",
+        "-o",
+        obj.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let run = run_object_to_exit(&obj, &[]);
+    assert_eq!(run.stdout_text().trim(), "second");
+}

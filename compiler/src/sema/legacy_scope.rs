@@ -24,6 +24,9 @@ pub fn hoist(program: &Program) -> Option<(Program, Vec<Diagnostic>)> {
             w.expr(p);
         }
         w.block(&probe.body);
+        // A name the probe declares itself (`let`, a loop variable) is block scoped
+        // by intent: left to the ordinary checks.
+        w.hoisted.retain(|(n, _)| !w.declared.contains(n));
         if w.hoisted.is_empty() {
             continue;
         }
@@ -61,6 +64,8 @@ struct Walk {
     closed: HashSet<String>,
     /// Names to declare for the whole probe, with their first out-of-scope read.
     hoisted: Vec<(String, Span)>,
+    /// Names declared with `let` or as loop variables.
+    declared: HashSet<String>,
 }
 
 impl Walk {
@@ -131,6 +136,7 @@ impl Walk {
                 if let Some(v) = value {
                     self.expr(v);
                 }
+                self.declared.insert(name.clone());
                 if let Some(s) = self.scopes.last_mut() {
                     s.push(name.clone());
                 }
@@ -151,6 +157,7 @@ impl Walk {
                     }
                     ForIter::Map(m) => self.expr(m),
                 }
+                self.declared.insert(var.clone());
                 self.scoped(|w| {
                     w.declare(var);
                     w.stmts(&body.stmts);
@@ -222,6 +229,9 @@ mod tests {
             // Never assigned anywhere: stays the ordinary error.
             "BEGIN { print($nowhere); }",
             "BEGIN { for ($i : 0..3) { print($i); } }",
+            // Loop variables and `let`s are block scoped by intent.
+            "BEGIN { @m[1] = 1; for ($kv : @m) { } print($kv); }",
+            "BEGIN { if (1) { let $x = 1; } print($x); }",
         ] {
             assert!(hoisted(src).is_empty(), "{src}");
         }
