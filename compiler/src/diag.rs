@@ -3,6 +3,7 @@
 //! `error: unknown function 'nosuchfn'` / `┌─ x.bt:3:5` / the line with a caret.
 
 pub mod bpftrace;
+mod clang;
 pub mod json;
 
 use crate::front::ast::Span;
@@ -16,6 +17,19 @@ pub enum Severity {
     Error,
 }
 
+/// Who reports a diagnostic in bpftrace, which matters for `--format bpftrace`:
+/// bpftrace itself, or clang compiling the script's C definitions and
+/// preprocessor lines (`definitions.h:2:41: error: ...`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Reporter {
+    #[default]
+    Bpftrace,
+    /// A clang `error`.
+    Clang,
+    /// A clang `fatal error` (a header not found).
+    ClangFatal,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
     pub severity: Severity,
@@ -26,6 +40,8 @@ pub struct Diagnostic {
     pub label: String,
     /// Further `= note:` lines.
     pub notes: Vec<String>,
+    /// Who reports it in bpftrace.
+    pub reporter: Reporter,
 }
 
 impl Diagnostic {
@@ -36,6 +52,7 @@ impl Diagnostic {
             span,
             label: String::new(),
             notes: Vec::new(),
+            reporter: Reporter::Bpftrace,
         }
     }
     pub fn warning(span: Span, message: impl Into<String>) -> Diagnostic {
@@ -50,6 +67,16 @@ impl Diagnostic {
     }
     pub fn with_note(mut self, note: impl Into<String>) -> Diagnostic {
         self.notes.push(note.into());
+        self
+    }
+    /// A clang error on the script's C definitions.
+    pub fn from_clang(mut self) -> Diagnostic {
+        self.reporter = Reporter::Clang;
+        self
+    }
+    /// A clang fatal error on the script's preprocessor lines.
+    pub fn from_clang_fatal(mut self) -> Diagnostic {
+        self.reporter = Reporter::ClangFatal;
         self
     }
     pub fn is_error(&self) -> bool {

@@ -1,8 +1,12 @@
 //! Diagnostics the way bpftrace prints them, for users and tools that expect its
 //! text: `stdin:1:25-28: ERROR: message`, then the source line and `~` under the
 //! span. `-e` programs and standard input are called `stdin`, as in bpftrace.
+//! Errors that clang reports in bpftrace (on the script's C definitions and
+//! preprocessor lines) are printed as clang prints them:
+//! `definitions.h:2:41: error: field has incomplete type 'struct thread_info'`;
+//! bpftrace stops at them, so the script's other errors are then not shown.
 
-use super::{floor_char_boundary, line_col, Diagnostic, Severity};
+use super::{clang, floor_char_boundary, line_col, Diagnostic, Reporter, Severity};
 
 /// The name bpftrace gives a script: `stdin` for `-e` programs and standard input.
 pub fn script_name(name: &str) -> &str {
@@ -16,7 +20,23 @@ pub fn script_name(name: &str) -> &str {
 pub fn render(name: &str, source: &str, diags: &[Diagnostic]) -> String {
     let name = script_name(name);
     let mut out = String::new();
+    let clang_failed = diags
+        .iter()
+        .any(|d| d.is_error() && d.reporter != Reporter::Bpftrace);
     for d in diags {
+        if d.reporter != Reporter::Bpftrace {
+            if let Some((line, col)) = clang::definitions_position(source, d.span.start as usize) {
+                let level = match (d.reporter, d.severity) {
+                    (Reporter::ClangFatal, _) => "fatal error",
+                    (_, Severity::Error) => "error",
+                    (_, Severity::Warning) => "warning",
+                };
+                out += &format!("definitions.h:{line}:{col}: {level}: {}\n", d.message);
+                continue;
+            }
+        } else if clang_failed && d.is_error() {
+            continue;
+        }
         let level = match d.severity {
             Severity::Error => "ERROR",
             Severity::Warning => "WARNING",
@@ -82,5 +102,28 @@ mod tests {
         );
         let multi = Diagnostic::error(Span::new(0, 20), "m");
         assert!(render("-", src, &[multi]).starts_with("stdin:1-2: ERROR: m\n"));
+    }
+
+    #[test]
+    fn clang_errors_in_c_definitions() {
+        let src = "#include <lol/no.h>\nstruct s { struct t x; } begin { @ = 1 }";
+        let fatal =
+            Diagnostic::error(Span::new(9, 19), "'lol/no.h' file not found").from_clang_fatal();
+        let field = Diagnostic::error(Span::new(40, 41), "field has incomplete type 'struct t'")
+            .from_clang();
+        let later = Diagnostic::error(Span::new(50, 51), "not shown");
+        assert_eq!(
+            render("<-e>", src, &[fatal, field.clone(), later.clone()]),
+            "definitions.h:2:10: fatal error: 'lol/no.h' file not found\n\
+             definitions.h:3:21: error: field has incomplete type 'struct t'\n"
+        );
+        // Without a clang error, bpftrace's own are shown; a clang warning does not
+        // hide them.
+        let warn = Diagnostic::warning(Span::new(40, 41), "w").from_clang();
+        assert_eq!(
+            render("<-e>", src, &[warn, later]),
+            "definitions.h:3:21: warning: w\nstdin:2:31-32: ERROR: not shown\n\
+             struct s { struct t x; } begin { @ = 1 }\n                              ~\n"
+        );
     }
 }

@@ -45,6 +45,8 @@ pub struct CMember {
     /// Width of a bitfield.
     pub bits: Option<u32>,
     pub span: Span,
+    /// The member's name (where clang reports errors on it); `span` when anonymous.
+    pub name_span: Span,
 }
 
 /// An enum and its enumerators with their values.
@@ -476,12 +478,18 @@ impl Parser {
                         ty: base,
                         bits: None,
                         span: start,
+                        name_span: start,
                     });
                 }
                 continue;
             }
             loop {
+                let decl_pos = self.pos;
                 let (name, ty) = self.declarator(base.clone())?;
+                let name_span = self.toks[decl_pos..self.pos]
+                    .iter()
+                    .find(|(t, _)| matches!((t, &name), (CTok::Ident(i), Some(n)) if i == n))
+                    .map_or(start, |t| t.1);
                 let bits = if self.eat_punct(":") {
                     let v = self.const_expr()?;
                     Some(u32::try_from(v).unwrap_or(u32::MAX))
@@ -494,6 +502,7 @@ impl Parser {
                     ty,
                     bits,
                     span: start.to(Span::new(start.start as usize, self.prev_end())),
+                    name_span,
                 });
                 if !self.eat_punct(",") {
                     break;

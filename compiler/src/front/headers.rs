@@ -1,15 +1,17 @@
-//! Numeric object-like `#define`s of C headers (`AF_INET`, `O_RDONLY`...), for
-//! `#include` lines in scripts. Types come from kernel BTF, so only constants are
-//! read: `#define NAME 12`, `0x1f`, `(4)`, `-1`, `10UL`, or another such name.
-//! Nested `#include`s are followed (bounded); conditionals inside headers are not
-//! evaluated, so the first definition of a name wins. Not a C preprocessor:
-//! anything else in a header is ignored.
+//! The integer macros of C headers (`AF_INET`, `O_RDONLY`, `__NR_read`...), for
+//! `#include` lines in scripts. Types come from kernel BTF, so only macros are
+//! read: headers are preprocessed as clang would for the target (nested
+//! `#include`/`#include_next`, `#if`/`#ifdef`/`#ifndef`/`#elif`/`#else`/`#endif`
+//! with the expressions of [`super::cpp_expr`], `#define`, `#undef`), into the
+//! script's macro table ([`Macros`]); declarations and anything else are skipped.
 //!
 //! Headers are searched where bpftrace's clang looks: the running kernel's header
 //! tree first (when installed, see [`kernel_include_dirs`]), then the `-I`
 //! directories, then the system include directories.
 
-use std::collections::{HashMap, HashSet};
+use super::cpp::{self, Conds, Macros, Origin};
+use super::cpp_expr;
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -21,29 +23,82 @@ const SYSTEM_DIRS: &[&str] = &[
     "/usr/include",
 ];
 
+/// The top-level directories of the kernel's `include/` trees (`include/`,
+/// `include/uapi/`, `arch/*/include/`): headers under them come from the kernel.
+const KERNEL_TOP_DIRS: &[&str] = &[
+    "acpi",
+    "asm",
+    "asm-generic",
+    "clocksource",
+    "crypto",
+    "cxl",
+    "drm",
+    "dt-bindings",
+    "generated",
+    "keys",
+    "kunit",
+    "kvm",
+    "linux",
+    "math-emu",
+    "media",
+    "memory",
+    "misc",
+    "mtd",
+    "net",
+    "pcmcia",
+    "ras",
+    "rdma",
+    "rv",
+    "scsi",
+    "soc",
+    "sound",
+    "target",
+    "trace",
+    "uapi",
+    "ufs",
+    "vdso",
+    "video",
+    "xen",
+];
+
 /// Deepest nesting of includes followed, and most headers read per script.
-const MAX_DEPTH: usize = 24;
+const MAX_DEPTH: usize = 40;
 const MAX_FILES: usize = 2000;
 
-/// Reads headers and collects their numeric defines.
+/// Every directory headers are searched in, in order.
+pub fn search_dirs(include_dirs: &[PathBuf]) -> Vec<PathBuf> {
+    let mut dirs = kernel_include_dirs().to_vec();
+    dirs.extend_from_slice(include_dirs);
+    dirs.extend(SYSTEM_DIRS.iter().map(PathBuf::from));
+    dirs
+}
+
+/// Whether a script may include `name` although it is not found: a header of the
+/// kernel's tree while the kernel's headers are not installed (bpftrace would
+/// need them; tracec takes types from BTF and constants from [`super::kconsts`]).
+pub fn excused_missing(name: &str) -> bool {
+    kernel_include_dirs().is_empty() && is_kernel_header(name)
+}
+
+/// Whether `name` lies in the kernel's header tree (`linux/fs.h`, `net/sock.h`).
+pub fn is_kernel_header(name: &str) -> bool {
+    name.split_once('/')
+        .is_some_and(|(top, rest)| !rest.is_empty() && KERNEL_TOP_DIRS.contains(&top))
+}
+
+/// Reads headers into the script's macros.
 pub struct Headers<'a> {
     dirs: Vec<PathBuf>,
     seen: HashSet<PathBuf>,
-    /// Raw values (resolved lazily: a define may name one defined later).
-    raw: HashMap<String, String>,
-    defs: &'a mut HashMap<String, String>,
+    macros: &'a mut Macros,
 }
 
 impl<'a> Headers<'a> {
-    pub fn new(include_dirs: &[PathBuf], defs: &'a mut HashMap<String, String>) -> Headers<'a> {
-        let mut dirs = kernel_include_dirs().to_vec();
-        dirs.extend_from_slice(include_dirs);
-        dirs.extend(SYSTEM_DIRS.iter().map(PathBuf::from));
+    pub fn new(include_dirs: &[PathBuf], macros: &'a mut Macros) -> Headers<'a> {
         Headers {
-            dirs,
+            dirs: search_dirs(include_dirs),
             seen: HashSet::new(),
-            raw: HashMap::new(),
-            defs,
+            macros,
         }
     }
 
@@ -60,19 +115,22 @@ impl<'a> Headers<'a> {
             })
     }
 
-    /// Read header `path` and everything it includes; then add the numeric defines
-    /// found to the script's definitions (those it already has are kept).
+    /// `#include_next <name>` from `from`: the search continues after the
+    /// directory `from` was found in.
+    fn find_next(&self, name: &str, from: &Path) -> Option<PathBuf> {
+        let after = self
+            .dirs
+            .iter()
+            .position(|d| from.strip_prefix(d).is_ok_and(|r| r.ends_with(name)))?;
+        self.dirs[after + 1..]
+            .iter()
+            .map(|d| d.join(name))
+            .find(|p| p.is_file())
+    }
+
+    /// Preprocess header `path` and everything it includes into the macros.
     pub fn include(&mut self, path: &Path) {
         self.read(path, 0);
-        let names: Vec<String> = self.raw.keys().cloned().collect();
-        for n in names {
-            if self.defs.contains_key(&n) {
-                continue;
-            }
-            if let Some(v) = self.resolve(&n, 0) {
-                self.defs.insert(n, v);
-            }
-        }
     }
 
     fn read(&mut self, path: &Path, depth: usize) {
@@ -83,35 +141,69 @@ impl<'a> Headers<'a> {
             return;
         };
         let text = String::from_utf8_lossy(&bytes);
+        let mut conds = Conds::<()>::new();
         for line in logical_lines(&text) {
             let Some(rest) = line.trim_start().strip_prefix('#') else {
                 continue;
             };
-            let rest = rest.trim_start();
-            if let Some(inc) = rest.strip_prefix("include") {
-                if let Some(name) = include_target(inc) {
-                    if let Ok(p) = self.find(&name, Some(path)) {
+            let body = rest.trim_start();
+            let len = body
+                .find(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+                .unwrap_or(body.len());
+            let (name, rest) = body.split_at(len);
+            let active = conds.active();
+            // Misplaced #elif/#else/#endif are clang's errors; here they are skipped.
+            let _ = match name {
+                "ifdef" | "ifndef" => {
+                    let defined = self.macros.contains(rest.trim());
+                    conds.push(defined == (name == "ifdef"), ());
+                    Ok(())
+                }
+                "if" => {
+                    let yes = active && self.eval(rest);
+                    conds.push(yes, ());
+                    Ok(())
+                }
+                "elif" => {
+                    let yes = conds.elif_needs_eval() && self.eval(rest);
+                    conds.elif(yes)
+                }
+                "elifdef" | "elifndef" => {
+                    let defined = self.macros.contains(rest.trim());
+                    conds.elif(conds.elif_needs_eval() && defined == (name == "elifdef"))
+                }
+                "else" => conds.else_(),
+                "endif" => conds.endif(),
+                _ if !active => Ok(()),
+                "include" | "include_next" => {
+                    let found = include_target(rest).and_then(|h| match name {
+                        "include" => self.find(&h, Some(path)).ok(),
+                        _ => self.find_next(&h, path),
+                    });
+                    if let Some(p) = found {
                         self.read(&p, depth + 1);
                     }
+                    Ok(())
                 }
-            } else if let Some(def) = rest.strip_prefix("define") {
-                if let Some((name, value)) = object_define(def) {
-                    self.raw.entry(name).or_insert(value);
+                "define" => {
+                    if let Some((n, m)) = cpp::parse_define(rest) {
+                        self.macros.define(n, m, Origin::Header);
+                    }
+                    Ok(())
                 }
-            }
+                "undef" => {
+                    self.macros.undef(rest.trim());
+                    Ok(())
+                }
+                _ => Ok(()),
+            };
         }
     }
 
-    /// The numeric value of `name`, following aliases.
-    fn resolve(&self, name: &str, depth: usize) -> Option<String> {
-        let v = self.raw.get(name)?;
-        if let Some(n) = numeric(v) {
-            return Some(n);
-        }
-        if depth < 16 && is_ident(v) {
-            return self.resolve(v, depth + 1);
-        }
-        None
+    /// An `#if` condition in a header (an invalid one is false, as clang's error
+    /// would leave nothing defined).
+    fn eval(&self, expr: &str) -> bool {
+        cpp_expr::eval_if(expr, &*self.macros).is_ok_and(|v| v != 0)
     }
 }
 
@@ -378,13 +470,13 @@ mod tests {
             "#define PF_INET 2\n#define F(x) x\n",
         )
         .unwrap();
-        let mut defs = HashMap::new();
-        let mut h = Headers::new(std::slice::from_ref(&dir), &mut defs);
+        let mut macros = Macros::predefined(false);
+        let mut h = Headers::new(std::slice::from_ref(&dir), &mut macros);
         let p = h.find("top.h", None).unwrap();
         h.include(&p);
-        assert_eq!(defs.get("AF_INET").map(String::as_str), Some("2"));
-        assert_eq!(defs.get("PF_INET").map(String::as_str), Some("2"));
-        assert!(!defs.contains_key("F"));
+        assert_eq!(macros.value("AF_INET").as_deref(), Some("2"));
+        assert_eq!(macros.value("PF_INET").as_deref(), Some("2"));
+        assert_eq!(macros.value("F"), None);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

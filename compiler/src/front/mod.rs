@@ -4,6 +4,8 @@
 //! Entry point: [`parse`]. It never panics; every problem is a [`Diagnostic`].
 
 pub mod ast;
+pub mod cpp;
+pub mod cpp_expr;
 pub mod ctypes;
 mod depth;
 pub mod headers;
@@ -89,7 +91,7 @@ pub fn parse_recovering(source: &str) -> Partial {
             for def in &mut program.c_definitions {
                 match ctypes::parse(&def.text, def.span.start as usize) {
                     Ok(decls) => def.decls = decls,
-                    Err(d) => diags.push(d),
+                    Err(d) => diags.push(d.from_clang()),
                 }
             }
             diags.extend(macros::expand(&mut program));

@@ -1,23 +1,27 @@
 //! The script preprocessor, run on the text before lexing:
 //!
 //! - `#include <h>` / `"h"`: types come from kernel BTF, so a header only
-//!   contributes its numeric object-like defines (`AF_INET`), read from the header
-//!   found under the `-I` directories and the system include directories
-//!   ([`super::headers`]); a header that is not found is accepted silently (kernel
-//!   headers are usually absent and not needed);
+//!   contributes its integer object-like macros (`AF_INET`), read from the header
+//!   found in the kernel's header tree, under the `-I` directories and in the
+//!   system include directories ([`super::headers`], which evaluates the header's
+//!   own conditionals). A header that is not found is clang's fatal error
+//!   (`'lol/no.h' file not found`), except for a header of the kernel's tree
+//!   (`<linux/fs.h>`, `<net/sock.h>`) on a host without kernel headers: its types
+//!   come from BTF and its usual constants from [`super::kconsts`];
 //! - `#define NAME value` (object-like), `#undef NAME`;
-//! - `#ifdef`, `#ifndef`, `#if EXPR` (`defined`, integers, `!`, `&&`, `||`,
-//!   comparisons, `+ - * /`), `#elif`, `#else`, `#endif`;
-//! - `BPFTRACE_HAVE_BTF` is defined.
+//! - `#ifdef`, `#ifndef`, `#if EXPR`, `#elif`, `#else`, `#endif`, with the
+//!   expressions of [`super::cpp_expr`] and the target's predefined macros
+//!   ([`Macros::predefined`]); `BPFTRACE_HAVE_BTF` is defined.
 //!
 //! Directive lines and inactive lines are blanked (newlines kept), and macro
 //! names in the code are replaced by their values, padded to the name's length
 //! when shorter, so positions and line numbers stay those of the script.
 
+use super::cpp::{self, Conds, Macros, Origin};
+use super::cpp_expr::{self, Macro};
 use super::headers::{self, Headers};
 use crate::diag::Diagnostic;
 use crate::front::ast::Span;
-use std::collections::HashMap;
 use std::path::PathBuf;
 
 /// Preprocess `src`; returns the text to lex and the errors found.
@@ -32,11 +36,13 @@ pub fn run_with_includes(
     src: &str,
     include_dirs: &[PathBuf],
 ) -> (String, Vec<Diagnostic>, Vec<String>) {
+    let mut macros = Macros::predefined(!headers::kernel_include_dirs().is_empty());
+    macros.set_include_dirs(headers::search_dirs(include_dirs));
     let mut pp = Pp {
         includes: Vec::new(),
-        defs: HashMap::from([("BPFTRACE_HAVE_BTF".to_string(), "1".to_string())]),
+        macros,
         include_dirs,
-        conds: Vec::new(),
+        conds: Conds::new(),
         diags: Vec::new(),
         in_comment: false,
     };
@@ -59,39 +65,32 @@ pub fn run_with_includes(
                 let t = text.trim_end().trim_end_matches('\\').to_string();
                 text = format!("{t} {next}");
             }
-            pp.directive(text.trim(), Span::new(start, start + line.trim_end().len()));
-        } else if pp.active() {
+            let indent = line.len() - line.trim_start().len();
+            pp.directive(
+                text.trim(),
+                Span::new(start + indent, start + line.trim_end().len()),
+            );
+        } else if pp.conds.active() {
             out.push_str(&pp.substitute_line(line, 0));
         } else {
             out.push_str(&blank(line));
         }
     }
-    if let Some(c) = pp.conds.last() {
+    if let Some(span) = pp.conds.unterminated() {
         pp.diags.push(
-            Diagnostic::error(c.span, "unterminated conditional directive")
+            Diagnostic::error(span, "unterminated conditional directive")
                 .with_note("add the matching #endif"),
         );
     }
     (out, pp.diags, pp.includes)
 }
 
-struct Cond {
-    /// Whether the enclosing region is active.
-    parent: bool,
-    /// Whether some branch of this conditional was taken.
-    taken: bool,
-    /// Whether the current branch is active.
-    active: bool,
-    seen_else: bool,
-    span: Span,
-}
-
 struct Pp<'a> {
     /// The headers of the active `#include` lines.
     includes: Vec<String>,
-    defs: HashMap<String, String>,
+    macros: Macros,
     include_dirs: &'a [PathBuf],
-    conds: Vec<Cond>,
+    conds: Conds<Span>,
     diags: Vec<Diagnostic>,
     in_comment: bool,
 }
@@ -103,96 +102,91 @@ fn blank(line: &str) -> String {
 }
 
 impl Pp<'_> {
-    fn active(&self) -> bool {
-        self.conds.last().is_none_or(|c| c.active)
-    }
-
     fn error(&mut self, span: Span, msg: impl Into<String>) {
         self.diags.push(Diagnostic::error(span, msg));
     }
 
+    /// `text` is the directive (from `#`), `span` its line.
     fn directive(&mut self, text: &str, span: Span) {
         let body = text[1..].trim_start();
         let name_len = body
             .find(|c: char| !c.is_ascii_alphanumeric() && c != '_')
             .unwrap_or(body.len());
         let (name, rest) = body.split_at(name_len);
-        let active = self.active();
-        match name {
+        let active = self.conds.active();
+        let result = match name {
             "ifdef" | "ifndef" => {
-                let id = rest.trim();
-                let defined = self.defs.contains_key(id);
-                let yes = defined == (name == "ifdef");
-                self.push_cond(active, yes, span);
+                let defined = self.macros.contains(rest.trim());
+                self.conds.push(defined == (name == "ifdef"), span);
+                Ok(())
             }
             "if" => {
-                let yes = active && self.eval(rest, span) != 0;
-                self.push_cond(active, yes, span);
+                let yes = active && self.eval(rest, span);
+                self.conds.push(yes, span);
+                Ok(())
             }
             "elif" => {
-                let Some(c) = self.conds.last() else {
-                    return self.error(span, "#elif without #if");
-                };
-                let (parent, taken) = (c.parent, c.taken);
-                let yes = parent && !taken && self.eval(rest, span) != 0;
-                if let Some(c) = self.conds.last_mut() {
-                    c.active = yes;
-                    c.taken |= yes;
-                }
+                let yes = self.conds.elif_needs_eval() && self.eval(rest, span);
+                self.conds.elif(yes)
             }
-            "else" => match self.conds.last_mut() {
-                Some(c) if !c.seen_else => {
-                    c.active = c.parent && !c.taken;
-                    c.taken = true;
-                    c.seen_else = true;
-                }
-                Some(_) => self.error(span, "#else after #else"),
-                None => self.error(span, "#else without #if"),
-            },
-            "endif" => {
-                if self.conds.pop().is_none() {
-                    self.error(span, "#endif without #if");
-                }
+            "else" => self.conds.else_(),
+            "endif" => self.conds.endif(),
+            _ if !active => Ok(()),
+            "include" => {
+                self.include(text, rest, span);
+                Ok(())
             }
-            _ if !active => {}
-            "include" => match headers::include_target(rest) {
-                Some(h) => {
-                    self.includes.push(h.clone());
-                    let mut hs = Headers::new(self.include_dirs, &mut self.defs);
-                    if let Ok(path) = hs.find(&h, None) {
-                        hs.include(&path);
-                    }
+            "define" => {
+                match cpp::parse_define(rest) {
+                    Some((n, m @ Macro::Object(_))) => self.macros.define(n, m, Origin::Script),
+                    Some(_) => self.error(
+                        span,
+                        "function-like macros are not supported by the preprocessor; use a bpftrace macro",
+                    ),
+                    None => self.error(span, "#define expects a name"),
                 }
-                None => self.error(span, "#include expects <FILE> or \"FILE\""),
-            },
-            "define" => match headers::object_define(rest) {
-                Some((n, v)) => {
-                    self.defs.insert(n, v);
-                }
-                None if rest.trim_start().contains('(') => self.error(
-                    span,
-                    "function-like macros are not supported by the preprocessor; use a bpftrace macro",
-                ),
-                None => self.error(span, "#define expects a name"),
-            },
+                Ok(())
+            }
             "undef" => {
-                self.defs.remove(rest.trim());
+                self.macros.undef(rest.trim());
+                Ok(())
             }
             "pragma" | "error" | "warning" | "line" => {
-                self.error(span, format!("preprocessor directive `#{name}` is not supported"))
+                self.error(
+                    span,
+                    format!("preprocessor directive `#{name}` is not supported"),
+                );
+                Ok(())
             }
-            _ => self.error(span, format!("unknown preprocessor directive `#{name}`")),
+            _ => {
+                self.error(span, format!("unknown preprocessor directive `#{name}`"));
+                Ok(())
+            }
+        };
+        if let Err(e) = result {
+            self.error(span, e.0);
         }
     }
 
-    fn push_cond(&mut self, parent: bool, yes: bool, span: Span) {
-        self.conds.push(Cond {
-            parent,
-            taken: yes,
-            active: parent && yes,
-            seen_else: false,
-            span,
-        });
+    /// `#include`: read the header's macros, or report it missing as clang does
+    /// (at the `<`), unless it is a kernel header on a host without them.
+    fn include(&mut self, text: &str, rest: &str, span: Span) {
+        let Some(h) = headers::include_target(rest) else {
+            return self.error(span, "#include expects <FILE> or \"FILE\"");
+        };
+        self.includes.push(h.clone());
+        let mut hs = Headers::new(self.include_dirs, &mut self.macros);
+        match hs.find(&h, None) {
+            Ok(path) => hs.include(&path),
+            Err(_) if headers::excused_missing(&h) => {}
+            Err(_) => {
+                let at = span.start as usize + text.len() - rest.trim_start().len();
+                let at = Span::new(at, at + rest.trim().len());
+                self.diags.push(
+                    Diagnostic::error(at, format!("'{h}' file not found")).from_clang_fatal(),
+                );
+            }
+        }
     }
 
     /// `line` with macro names replaced (outside strings and comments; not after
@@ -238,7 +232,7 @@ impl Pp<'_> {
                 let word = &line[i..j];
                 let before = line[..i].trim_end();
                 let member = before.ends_with(['$', '@', '.']) || before.ends_with("->");
-                match self.defs.get(word).cloned() {
+                match self.macros.substitution(word) {
                     Some(v) if !member && depth < 16 => {
                         let saved = self.in_comment;
                         let v = self.substitute_line(&v, depth + 1);
@@ -260,199 +254,14 @@ impl Pp<'_> {
         out
     }
 
-    /// The value of an `#if` expression (errors count as 0).
-    fn eval(&mut self, expr: &str, span: Span) -> i64 {
-        let toks = match self.tokens(expr) {
-            Ok(t) => t,
+    /// The value of an `#if` expression (errors count as false).
+    fn eval(&mut self, expr: &str, span: Span) -> bool {
+        match cpp_expr::eval_if(expr, &self.macros) {
+            Ok(v) => v != 0,
             Err(e) => {
                 self.error(span, format!("invalid #if expression: {e}"));
-                return 0;
+                false
             }
-        };
-        let mut p = CondParser {
-            toks: &toks,
-            pos: 0,
-        };
-        match p.or() {
-            Ok(v) if p.pos == toks.len() => v,
-            Ok(_) => {
-                self.error(span, "invalid #if expression: unexpected tokens at the end");
-                0
-            }
-            Err(e) => {
-                self.error(span, format!("invalid #if expression: {e}"));
-                0
-            }
-        }
-    }
-
-    /// Tokens of an `#if` expression, with `defined` and macros resolved.
-    fn tokens(&self, expr: &str) -> Result<Vec<Tok>, String> {
-        let mut toks = Vec::new();
-        let b = expr.as_bytes();
-        let mut i = 0;
-        while i < b.len() {
-            let c = b[i];
-            if c.is_ascii_whitespace() {
-                i += 1;
-            } else if c.is_ascii_digit() {
-                let mut j = i;
-                while j < b.len() && b[j].is_ascii_alphanumeric() {
-                    j += 1;
-                }
-                let n = headers::numeric(&expr[i..j])
-                    .and_then(|s| s.parse::<i64>().ok())
-                    .ok_or_else(|| format!("bad number '{}'", &expr[i..j]))?;
-                toks.push(Tok::Num(n));
-                i = j;
-            } else if c.is_ascii_alphabetic() || c == b'_' {
-                let mut j = i;
-                while j < b.len() && (b[j].is_ascii_alphanumeric() || b[j] == b'_') {
-                    j += 1;
-                }
-                let word = &expr[i..j];
-                i = j;
-                if word == "defined" {
-                    let rest = expr[i..].trim_start();
-                    let (inner, used) = match rest.strip_prefix('(') {
-                        Some(r) => {
-                            let end = r.find(')').ok_or("missing ) after defined(")?;
-                            (r[..end].trim(), expr.len() - rest.len() + end + 2)
-                        }
-                        None => {
-                            let end = rest
-                                .find(|c: char| !c.is_ascii_alphanumeric() && c != '_')
-                                .unwrap_or(rest.len());
-                            (&rest[..end], expr.len() - rest.len() + end)
-                        }
-                    };
-                    if !headers::is_ident(inner) {
-                        return Err("defined needs a name".into());
-                    }
-                    toks.push(Tok::Num(self.defs.contains_key(inner) as i64));
-                    i = used;
-                } else {
-                    let v = self
-                        .defs
-                        .get(word)
-                        .and_then(|v| headers::numeric(v))
-                        .and_then(|s| s.parse::<i64>().ok())
-                        .unwrap_or(0);
-                    toks.push(Tok::Num(v));
-                }
-            } else {
-                let two = expr.get(i..i + 2).unwrap_or("");
-                let op = ["&&", "||", "==", "!=", "<=", ">="]
-                    .into_iter()
-                    .find(|o| *o == two);
-                match op {
-                    Some(o) => {
-                        toks.push(Tok::Op(o.to_string()));
-                        i += 2;
-                    }
-                    None if b"()!<>+-*/".contains(&c) => {
-                        toks.push(Tok::Op((c as char).to_string()));
-                        i += 1;
-                    }
-                    None => return Err(format!("unexpected '{}'", c as char)),
-                }
-            }
-        }
-        Ok(toks)
-    }
-}
-
-#[derive(Debug, Clone, PartialEq)]
-enum Tok {
-    Num(i64),
-    Op(String),
-}
-
-/// Precedence climbing over `#if` tokens.
-struct CondParser<'t> {
-    toks: &'t [Tok],
-    pos: usize,
-}
-
-impl CondParser<'_> {
-    fn peek_op(&self) -> Option<&str> {
-        match self.toks.get(self.pos) {
-            Some(Tok::Op(o)) => Some(o),
-            _ => None,
-        }
-    }
-    fn binary(
-        &mut self,
-        ops: &[&str],
-        next: fn(&mut Self) -> Result<i64, String>,
-    ) -> Result<i64, String> {
-        let mut v = next(self)?;
-        while let Some(op) = self
-            .peek_op()
-            .filter(|o| ops.contains(o))
-            .map(str::to_string)
-        {
-            self.pos += 1;
-            let r = next(self)?;
-            v = match op.as_str() {
-                "||" => ((v != 0) || (r != 0)) as i64,
-                "&&" => ((v != 0) && (r != 0)) as i64,
-                "==" => (v == r) as i64,
-                "!=" => (v != r) as i64,
-                "<" => (v < r) as i64,
-                ">" => (v > r) as i64,
-                "<=" => (v <= r) as i64,
-                ">=" => (v >= r) as i64,
-                "+" => v.wrapping_add(r),
-                "-" => v.wrapping_sub(r),
-                "*" => v.wrapping_mul(r),
-                _ => v.checked_div(r).ok_or("division by zero")?,
-            };
-        }
-        Ok(v)
-    }
-    fn or(&mut self) -> Result<i64, String> {
-        self.binary(&["||"], Self::and)
-    }
-    fn and(&mut self) -> Result<i64, String> {
-        self.binary(&["&&"], Self::eq)
-    }
-    fn eq(&mut self) -> Result<i64, String> {
-        self.binary(&["==", "!="], Self::rel)
-    }
-    fn rel(&mut self) -> Result<i64, String> {
-        self.binary(&["<", ">", "<=", ">="], Self::add)
-    }
-    fn add(&mut self) -> Result<i64, String> {
-        self.binary(&["+", "-"], Self::mul)
-    }
-    fn mul(&mut self) -> Result<i64, String> {
-        self.binary(&["*", "/"], Self::unary)
-    }
-    fn unary(&mut self) -> Result<i64, String> {
-        match self.toks.get(self.pos).cloned() {
-            Some(Tok::Num(n)) => {
-                self.pos += 1;
-                Ok(n)
-            }
-            Some(Tok::Op(o)) if o == "!" => {
-                self.pos += 1;
-                Ok((self.unary()? == 0) as i64)
-            }
-            Some(Tok::Op(o)) if o == "-" => {
-                self.pos += 1;
-                Ok(self.unary()?.wrapping_neg())
-            }
-            Some(Tok::Op(o)) if o == "(" => {
-                self.pos += 1;
-                let v = self.or()?;
-                if self.peek_op() != Some(")") {
-                    return Err("missing )".into());
-                }
-                self.pos += 1;
-                Ok(v)
-            }
-            _ => Err("expected a value".into()),
         }
     }
 }

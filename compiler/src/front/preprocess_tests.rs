@@ -55,3 +55,120 @@ fn system_header_constants() {
     let out = pp("#include <sys/socket.h>\nBEGIN { @x = AF_INET6; }\n");
     assert!(out.contains("@x = 10"), "{out}");
 }
+
+/// A header tree in a temp dir, removed on drop.
+struct TempHeaders(std::path::PathBuf);
+
+impl TempHeaders {
+    fn new(tag: &str, files: &[(&str, &str)]) -> TempHeaders {
+        let dir = std::env::temp_dir().join(format!("tracec-pp-{tag}-{}", std::process::id()));
+        for (name, text) in files {
+            let p = dir.join(name);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        }
+        TempHeaders(dir)
+    }
+}
+
+impl Drop for TempHeaders {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn pp_with(src: &str, h: &TempHeaders) -> String {
+    let (out, diags) = run(src, std::slice::from_ref(&h.0));
+    assert!(diags.is_empty(), "{diags:?}");
+    out
+}
+
+#[test]
+fn header_conditionals() {
+    let h = TempHeaders::new(
+        "cond",
+        &[
+            (
+                "t/top.h",
+                "#ifndef T_TOP_H\n#define T_TOP_H\n#include <t/arch.h>\n\
+                 #if defined(__i386__)\n# define ARCH 32\n#elif __SIZEOF_LONG__ == 8 && defined __LP64__\n\
+                 # define ARCH 64\n#else\n# define ARCH 0\n#endif\n\
+                 #ifdef SCRIPT_FLAG\n#define FLAGGED 1\n#endif\n\
+                 #define GONE 5\n#undef GONE\n\
+                 #if 0\n#include <t/missing.h>\n#define HIDDEN 1\n#endif\n\
+                 #define SHIFTED (1 << ARCH_BITS)\n#define STR \"x\"\n#endif\n",
+            ),
+            (
+                "t/arch.h",
+                "#if defined(__x86_64__) || defined(__aarch64__)\n#define ARCH_BITS 6\n#endif\n",
+            ),
+        ],
+    );
+    let out = pp_with(
+        "#define SCRIPT_FLAG\n#include <t/top.h>\n\
+         BEGIN { @a = ARCH; @f = FLAGGED; @g = GONE; @h = HIDDEN; @s = SHIFTED; @t = STR; }\n",
+        &h,
+    );
+    let code: Vec<&str> = out.lines().nth(2).unwrap().split_whitespace().collect();
+    assert_eq!(
+        code.join(" "),
+        "BEGIN { @a = 64 ; @f = 1 ; @g = GONE; @h = HIDDEN; @s = 64 ; @t = STR; }",
+        "{out}"
+    );
+}
+
+#[test]
+fn script_conditionals_use_header_macros_and_target() {
+    let h = TempHeaders::new(
+        "target",
+        &[("v.h", "#define VERSION_CODE ((5 << 16) + (19 << 8))\n")],
+    );
+    let src = "#include \"v.h\"\n#if VERSION_CODE >= (5 << 16) && defined(__linux__)\nyes\n#else\nno\n#endif\n\
+               #if __STDC_VERSION__ >= 201112L && !defined(__KERNEL__) || defined(__BPF_TRACING__)\nc11\n#endif\n";
+    let words: Vec<String> = pp_with(src, &h)
+        .split_whitespace()
+        .map(String::from)
+        .collect();
+    assert_eq!(words, ["yes", "c11"]);
+}
+
+#[test]
+fn missing_headers() {
+    // Not found and not a kernel header: clang's fatal error, at the `<`.
+    let (_, d) = run("#include <lol/no.h>\nBEGIN {}\n", &[]);
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!(d[0].message, "'lol/no.h' file not found");
+    assert_eq!(d[0].reporter, crate::diag::Reporter::ClangFatal);
+    assert_eq!((d[0].span.start, d[0].span.end), (9, 19));
+    let (_, d) = run("  #include \"nope.h\"\n", &[]);
+    assert_eq!((d[0].span.start, d[0].span.end), (11, 19), "{d:?}");
+    // In an inactive region, nothing is looked for.
+    assert!(run("#if 0\n#include <lol/no.h>\n#endif\n", &[])
+        .1
+        .is_empty());
+    // Kernel headers are excused while the kernel's header tree is not installed.
+    let kernel = "#include <net/sock.h>\n#include <linux/no_such_header.h>\n";
+    let (_, d) = run(kernel, &[]);
+    if headers::kernel_include_dirs().is_empty() {
+        assert!(d.is_empty(), "{d:?}");
+    } else {
+        assert_eq!(d.len(), 1, "{d:?}");
+    }
+}
+
+#[test]
+fn syscall_numbers_of_the_host() {
+    if !cfg!(target_arch = "x86_64")
+        || !std::path::Path::new("/usr/include/syscall.h").exists()
+        || !headers::kernel_include_dirs().is_empty()
+    {
+        return;
+    }
+    let out = pp("#include <syscall.h>\nBEGIN { @ = __NR_read + __NR_openat * 1000 + SYS_write * 1000000; }\n");
+    let code: Vec<&str> = out.split_whitespace().collect();
+    assert_eq!(
+        code.join(" "),
+        "BEGIN { @ = 0 + 257 * 1000 + 1 * 1000000; }",
+        "{out}"
+    );
+}

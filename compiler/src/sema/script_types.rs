@@ -80,7 +80,8 @@ pub fn build(base: &Btf, defs: &[CDefinition], headers: bool) -> Result<Btf, Vec
         }
     }
     if !b.diags.is_empty() {
-        return Err(b.diags);
+        // clang reports these in bpftrace (it compiles the definitions).
+        return Err(b.diags.into_iter().map(Diagnostic::from_clang).collect());
     }
     base.with_local(&b.types)
         .map_err(|e| vec![Diagnostic::error(Span::default(), e.0)])
@@ -290,7 +291,7 @@ impl Builder<'_> {
             let ty = self.resolve(&m.ty, m.span)?;
             if let Some(what) = self.incomplete(ty) {
                 self.diags.push(Diagnostic::error(
-                    m.span,
+                    m.name_span,
                     format!("field has incomplete type '{what}'"),
                 ));
                 return None;
