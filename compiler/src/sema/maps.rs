@@ -256,6 +256,15 @@ impl MapTable {
         Ok(())
     }
 
+    /// Gives a map of plain integer values the sign its values' promoted type has
+    /// (`int_promo`); other maps are left alone.
+    pub fn set_int_sign(&mut self, idx: MapIdx, signed: bool) {
+        let e = &mut self.entries[idx.0 as usize];
+        if let Some(MapValueType::Plain(Type::Int { enum_id, .. })) = e.value {
+            e.value = Some(MapValueType::Plain(Type::Int { signed, enum_id }));
+        }
+    }
+
     pub fn value(&self, idx: MapIdx) -> Option<MapValueType> {
         self.entries[idx.0 as usize].value
     }
