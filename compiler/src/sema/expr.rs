@@ -395,6 +395,13 @@ impl Checker {
                 if let Some(s) = spelling {
                     self.maps.note_key_spelling(idx, s);
                 }
+                if keys.len() == tkeys.len() {
+                    for (i, (k, t)) in keys.iter().zip(&tkeys).enumerate() {
+                        if let Some(ty) = self.value_int(cx, Some(k), t) {
+                            self.note_map_key_int(name, idx, i, ty);
+                        }
+                    }
+                }
             }
         }
         (idx, tkeys)

@@ -145,3 +145,27 @@ fn mixed_sign_operations_are_signed() {
         MapValueType::Plain(Type::I64)
     );
 }
+
+#[test]
+fn map_keys_promote_sign() {
+    let keys = |src: &str| {
+        checked(src)
+            .maps
+            .iter()
+            .find(|m| m.name == "@k")
+            .map(|m| m.keys.clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        keys("BEGIN { @k[(uint64)1] = 1; @k[-1] = 2 }"),
+        vec![Type::I64]
+    );
+    assert_eq!(
+        keys("BEGIN { @k[(uint64)1] = 1; @k[2] = 2 }"),
+        vec![Type::U64]
+    );
+    assert_eq!(
+        keys("BEGIN { @k[(uint32)1, \"a\"] = 1; @k[(int8)-2, \"b\"] = 2 }"),
+        vec![Type::I64, Type::Str { size: 2 }]
+    );
+}

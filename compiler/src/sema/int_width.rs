@@ -144,6 +144,18 @@ impl Checker {
         }
     }
 
+    /// Records that map `name` (index `map`) was used with an integer of type `key`
+    /// as key `pos`: that key's type is promoted to hold it (its sign too).
+    pub(super) fn note_map_key_int(&mut self, name: &str, map: MapIdx, pos: usize, key: IntTy) {
+        let slot = (name.to_string(), pos);
+        let promoted = self
+            .map_key_ints
+            .get(&slot)
+            .map_or(key, |old| old.promote(key));
+        self.map_key_ints.insert(slot, promoted);
+        self.maps.set_key_int_sign(map, pos, promoted.signed);
+    }
+
     /// Records that map `name` (index `map`) was assigned a plain integer of type
     /// `value`: the map's value type is promoted to hold it (its sign too).
     pub(super) fn note_map_int(&mut self, name: &str, map: MapIdx, value: Option<IntTy>) {

@@ -265,6 +265,16 @@ impl MapTable {
         }
     }
 
+    /// Gives integer key `pos` of a map the sign its keys' promoted type has.
+    pub fn set_key_int_sign(&mut self, idx: MapIdx, pos: usize, signed: bool) {
+        let e = &mut self.entries[idx.0 as usize];
+        if let Some(Type::Int { enum_id, .. }) = e.keys.as_ref().and_then(|k| k.get(pos)).copied() {
+            if let Some(k) = e.keys.as_mut().and_then(|k| k.get_mut(pos)) {
+                *k = Type::Int { signed, enum_id };
+            }
+        }
+    }
+
     pub fn value(&self, idx: MapIdx) -> Option<MapValueType> {
         self.entries[idx.0 as usize].value
     }

@@ -469,6 +469,8 @@ struct Checker {
     int_tys: std::collections::HashMap<ast::Span, int_promo::IntTy>,
     /// bpftrace's integer type of each map's plain integer values, by name.
     map_ints: std::collections::HashMap<String, int_promo::IntTy>,
+    /// bpftrace's integer type of each map's integer keys, by name and position.
+    map_key_ints: std::collections::HashMap<(String, usize), int_promo::IntTy>,
 }
 
 impl Checker {
