@@ -7,13 +7,26 @@ use crate::ir::Cond;
 use crate::probes::{Context, TpType};
 
 /// A constant non-negative integer takes the signedness of the other side
-/// (bpftrace's "positive literals are flexible").
+/// (bpftrace's "positive literals are flexible"; a cast to an unsigned type is not).
 fn flexible(e: &TExpr) -> bool {
-    matches!(e.kind, TExprKind::Int(v) if v >= 0)
+    matches!(e.kind, TExprKind::Int(v) if v >= 0) && e.ty.is_signed()
 }
 
-/// Whether an operation on `l` and `r` is signed.
+/// Whether an operation on `l` and `r` is signed: either side is once flexible
+/// literals took the other's sign (see `int_promo`).
 fn signed_op(l: &TExpr, r: &TExpr) -> bool {
+    let ty = |t: &TExpr| super::int_promo::IntTy {
+        signed: t.ty.is_signed(),
+        bytes: 8,
+        flexible: flexible(t),
+    };
+    super::int_promo::op_signed(ty(l), ty(r), false)
+}
+
+/// Whether a division or modulo of `l` by `r` is signed: only when both are (once
+/// flexible literals took the other's sign). bpftrace divides unsigned even then,
+/// and warns; mixed signs stay unsigned here as they are there.
+fn div_signed(l: &TExpr, r: &TExpr) -> bool {
     match (flexible(l), flexible(r)) {
         (true, true) => true,
         (true, false) => r.ty.is_signed(),
@@ -40,6 +53,12 @@ fn int(v: i64, ty: Type, span: Span) -> TExpr {
 impl Checker {
     /// An expression used for its value.
     pub(super) fn expr(&mut self, cx: &mut ProbeCx, e: &ast::Expr) -> TExpr {
+        let t = self.expr_kind(cx, e);
+        self.note_int(cx, e, &t);
+        t
+    }
+
+    fn expr_kind(&mut self, cx: &mut ProbeCx, e: &ast::Expr) -> TExpr {
         let span = e.span;
         match &e.kind {
             ExprKind::Int(v) => {
@@ -376,6 +395,13 @@ impl Checker {
                 if let Some(s) = spelling {
                     self.maps.note_key_spelling(idx, s);
                 }
+                if keys.len() == tkeys.len() {
+                    for (i, (k, t)) in keys.iter().zip(&tkeys).enumerate() {
+                        if let Some(ty) = self.value_int(cx, Some(k), t) {
+                            self.note_map_key_int(name, idx, i, ty);
+                        }
+                    }
+                }
             }
         }
         (idx, tkeys)
@@ -512,8 +538,12 @@ impl Checker {
             BinOp::Add => Arith::Add,
             BinOp::Sub => Arith::Sub,
             BinOp::Mul => Arith::Mul,
-            BinOp::Div => Arith::Div { signed },
-            BinOp::Mod => Arith::Mod { signed },
+            BinOp::Div => Arith::Div {
+                signed: div_signed(&lhs, &rhs),
+            },
+            BinOp::Mod => Arith::Mod {
+                signed: div_signed(&lhs, &rhs),
+            },
             BinOp::BitAnd => Arith::And,
             BinOp::BitOr => Arith::Or,
             BinOp::BitXor => Arith::Xor,
@@ -770,7 +800,15 @@ mod unit {
         };
         let neg = int(-1, Type::I64, s);
         assert!(!signed_op(&u, &lit));
-        assert!(!signed_op(&u, &neg));
+        // A negative value makes the operation signed (bpftrace's int64).
+        assert!(signed_op(&u, &neg));
         assert!(signed_op(&lit, &neg));
+        // A cast to an unsigned type is no flexible literal.
+        let cast = int(5, Type::U64, s);
+        assert!(signed_op(&cast, &neg));
+        assert!(!signed_op(&cast, &lit));
+        // Division stays unsigned unless both sides are signed.
+        assert!(!div_signed(&u, &neg));
+        assert!(div_signed(&lit, &neg));
     }
 }

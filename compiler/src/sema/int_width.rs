@@ -6,6 +6,7 @@
 //! (`$a = 1; $a = (uint64)2` makes `$a` a `uint64` from the start). The variables'
 //! widths are collected as assignments are checked; the final pass sees them all.
 
+use super::int_promo::{self, IntTy};
 use super::types::*;
 use super::{Checker, ProbeCx, VarId};
 use crate::front::ast::{self, ExprKind};
@@ -23,26 +24,150 @@ pub(super) fn int_spelling(signed: bool, bytes: u32) -> String {
 impl Checker {
     /// The width in bytes (1, 2, 4 or 8) of the integer expression `e`.
     pub(super) fn int_width(&self, cx: &ProbeCx, e: &ast::Expr) -> u32 {
+        self.int_ty(cx, e).map_or(8, |t| t.bytes)
+    }
+
+    /// bpftrace's type of the integer expression `e`, as recorded when it was
+    /// checked (a variable: all its values so far); `None` when not known.
+    pub(super) fn int_ty(&self, cx: &ProbeCx, e: &ast::Expr) -> Option<IntTy> {
         match &e.kind {
-            ExprKind::Var(name) => cx
-                .vars
-                .lookup(name)
-                .map_or(8, |v| var_width(cx.vars.widths.get(v.0 as usize).copied())),
-            ExprKind::Block { value, .. } => self.int_width(cx, value),
-            _ => super::tuple::int_size(e),
+            ExprKind::Var(name) => {
+                let v = cx.vars.lookup(name)?;
+                let signed = cx.vars.ty(v).is_signed();
+                Some(
+                    cx.vars
+                        .widths
+                        .get(v.0 as usize)
+                        .copied()
+                        .flatten()
+                        .unwrap_or(IntTy::wide(signed)),
+                )
+            }
+            ExprKind::Block { value, .. } => self.int_ty(cx, value),
+            _ => self.int_tys.get(&e.span).copied().or_else(|| {
+                let bytes = super::tuple::int_size(e);
+                (bytes < 8).then(|| IntTy::new(true, bytes))
+            }),
         }
     }
 
-    /// Records that `var` was assigned `value` (`None`: a compound assignment, whose
-    /// arithmetic is 64 bits wide).
-    pub(super) fn note_var_width(&self, cx: &mut ProbeCx, var: VarId, value: Option<&ast::Expr>) {
-        if !matches!(cx.vars.ty(var), Type::Int { .. }) {
+    /// Records bpftrace's type of `e`, checked as `t` (integers only).
+    pub(super) fn note_int(&mut self, cx: &ProbeCx, e: &ast::Expr, t: &TExpr) {
+        let Type::Int { signed, .. } = t.ty else {
             return;
+        };
+        let ty = self.compute_int(cx, e, t, signed);
+        self.int_tys.insert(e.span, ty);
+    }
+
+    fn compute_int(&self, cx: &ProbeCx, e: &ast::Expr, t: &TExpr, signed: bool) -> IntTy {
+        match &t.kind {
+            TExprKind::KernelField {
+                read: KernelRead::Int { size, .. },
+                ..
+            }
+            | TExprKind::TpField { size, .. }
+                if (1..=8).contains(size) =>
+            {
+                return IntTy::new(signed, *size);
+            }
+            _ => {}
         }
-        let w = value.map_or(8, |e| self.int_width(cx, e));
-        if let Some(slot) = cx.vars.widths.get_mut(var.0 as usize) {
-            *slot = (*slot).max(w);
+        let wide = IntTy::wide(signed);
+        match &e.kind {
+            ExprKind::Int(v) => IntTy::literal(i128::from(*v)),
+            ExprKind::Unary {
+                op: ast::UnOp::Neg,
+                expr,
+            } => match expr.kind {
+                ExprKind::Int(v) => IntTy::literal(-i128::from(v)),
+                _ => wide,
+            },
+            ExprKind::Cast { ty, .. } if ty.pointers == 0 => match ty.base {
+                ast::TypeBase::Int { bits, signed } => {
+                    IntTy::new(signed, u32::from(bits / 8).clamp(1, 8))
+                }
+                _ => wide,
+            },
+            ExprKind::Ident(name) => match super::builtins::lookup(name) {
+                Some(_) => int_promo::builtin_bytes(name).map_or(wide, |b| IntTy::new(signed, b)),
+                None => wide,
+            },
+            ExprKind::Call { name, .. } if matches!(name.as_str(), "pid" | "tid") => {
+                IntTy::new(signed, 4)
+            }
+            ExprKind::Var(_) | ExprKind::Block { .. } => self.int_ty(cx, e).unwrap_or(wide),
+            ExprKind::Map { name, .. } => self.map_ints.get(name).copied().unwrap_or(wide),
+            ExprKind::Ternary { then, els, .. } => {
+                match (self.int_ty(cx, then), self.int_ty(cx, els)) {
+                    (Some(a), Some(b)) => a.promote(b),
+                    _ => wide,
+                }
+            }
+            _ => wide,
         }
+    }
+
+    /// The type of the value `t` (the expression `e` as written; `None`: a compound
+    /// assignment's arithmetic) stored into a variable or map.
+    pub(super) fn value_int(
+        &self,
+        cx: &ProbeCx,
+        e: Option<&ast::Expr>,
+        t: &TExpr,
+    ) -> Option<IntTy> {
+        let Type::Int { signed, .. } = t.ty else {
+            return None;
+        };
+        Some(
+            e.and_then(|e| self.int_ty(cx, e))
+                .unwrap_or(IntTy::wide(signed)),
+        )
+    }
+
+    /// Records that `var` was assigned a value of type `value`: the variable's type
+    /// is promoted to hold it (its sign too).
+    pub(super) fn note_var_int(&self, cx: &mut ProbeCx, var: VarId, value: Option<IntTy>) {
+        let (Some(value), Type::Int { signed, enum_id }) = (value, cx.vars.ty(var)) else {
+            return;
+        };
+        let Some(slot) = cx.vars.widths.get_mut(var.0 as usize) else {
+            return;
+        };
+        let promoted = slot.map_or(value, |old| old.promote(value));
+        *slot = Some(promoted);
+        if promoted.signed != signed {
+            cx.vars.vars[var.0 as usize].1 = Type::Int {
+                signed: promoted.signed,
+                enum_id,
+            };
+        }
+    }
+
+    /// Records that map `name` (index `map`) was used with an integer of type `key`
+    /// as key `pos`: that key's type is promoted to hold it (its sign too).
+    pub(super) fn note_map_key_int(&mut self, name: &str, map: MapIdx, pos: usize, key: IntTy) {
+        let slot = (name.to_string(), pos);
+        let promoted = self
+            .map_key_ints
+            .get(&slot)
+            .map_or(key, |old| old.promote(key));
+        self.map_key_ints.insert(slot, promoted);
+        self.maps.set_key_int_sign(map, pos, promoted.signed);
+    }
+
+    /// Records that map `name` (index `map`) was assigned a plain integer of type
+    /// `value`: the map's value type is promoted to hold it (its sign too).
+    pub(super) fn note_map_int(&mut self, name: &str, map: MapIdx, value: Option<IntTy>) {
+        let Some(value) = value else {
+            return;
+        };
+        let promoted = self
+            .map_ints
+            .get(name)
+            .map_or(value, |old| old.promote(value));
+        self.map_ints.insert(name.to_string(), promoted);
+        self.maps.set_int_sign(map, promoted.signed);
     }
 
     /// bpftrace's spelling of the type of key expression `e` of type `ty` (`int8`,
@@ -81,11 +206,6 @@ impl Checker {
             _ => None,
         }
     }
-}
-
-/// A recorded width (0 or absent: nothing assigned yet) as bytes.
-fn var_width(w: Option<u32>) -> u32 {
-    w.filter(|w| (1..=8).contains(w)).unwrap_or(8)
 }
 
 impl Checker {

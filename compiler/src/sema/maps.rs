@@ -256,6 +256,25 @@ impl MapTable {
         Ok(())
     }
 
+    /// Gives a map of plain integer values the sign its values' promoted type has
+    /// (`int_promo`); other maps are left alone.
+    pub fn set_int_sign(&mut self, idx: MapIdx, signed: bool) {
+        let e = &mut self.entries[idx.0 as usize];
+        if let Some(MapValueType::Plain(Type::Int { enum_id, .. })) = e.value {
+            e.value = Some(MapValueType::Plain(Type::Int { signed, enum_id }));
+        }
+    }
+
+    /// Gives integer key `pos` of a map the sign its keys' promoted type has.
+    pub fn set_key_int_sign(&mut self, idx: MapIdx, pos: usize, signed: bool) {
+        let e = &mut self.entries[idx.0 as usize];
+        if let Some(Type::Int { enum_id, .. }) = e.keys.as_ref().and_then(|k| k.get(pos)).copied() {
+            if let Some(k) = e.keys.as_mut().and_then(|k| k.get_mut(pos)) {
+                *k = Type::Int { signed, enum_id };
+            }
+        }
+    }
+
     pub fn value(&self, idx: MapIdx) -> Option<MapValueType> {
         self.entries[idx.0 as usize].value
     }

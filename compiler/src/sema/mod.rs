@@ -27,6 +27,7 @@ pub mod fmtvals;
 mod for_map;
 mod func_sym;
 mod functions;
+mod int_promo;
 mod int_width;
 mod introspect;
 pub mod kernel;
@@ -68,6 +69,8 @@ mod unroll_param;
 
 #[cfg(test)]
 mod fmtvals_tests;
+#[cfg(test)]
+mod int_promo_tests;
 #[cfg(test)]
 mod int_width_tests;
 #[cfg(test)]
@@ -341,9 +344,9 @@ struct VarTable {
     scopes: Vec<Vec<(String, VarId)>>,
     /// Assigned so far in this pass, in program order.
     assigned: Vec<bool>,
-    /// bpftrace's integer width in bytes of each variable, the widest value assigned
-    /// in any pass (0: none yet; see `int_width.rs`).
-    widths: Vec<u32>,
+    /// bpftrace's integer type of each variable, all the values assigned to it in any
+    /// pass promoted together (`None`: none yet; see `int_width.rs`).
+    widths: Vec<Option<int_promo::IntTy>>,
 }
 
 impl VarTable {
@@ -374,11 +377,11 @@ impl VarTable {
         if idx == self.vars.len() {
             self.vars.push((name.to_string(), Type::Unknown));
             self.assigned.push(false);
-            self.widths.push(0);
+            self.widths.push(None);
         } else if self.vars[idx].0 != name {
             self.vars[idx] = (name.to_string(), Type::Unknown);
             if let Some(w) = self.widths.get_mut(idx) {
-                *w = 0;
+                *w = None;
             }
         }
         let id = VarId(idx as u32);
@@ -461,6 +464,13 @@ struct Checker {
     /// Whether the script has `#include` lines: names that are still unknown are
     /// then looked up among the Linux ABI constants (`front::kconsts`).
     abi_constants: bool,
+    /// bpftrace's integer type of each integer expression checked, by span (see
+    /// `int_width.rs`).
+    int_tys: std::collections::HashMap<ast::Span, int_promo::IntTy>,
+    /// bpftrace's integer type of each map's plain integer values, by name.
+    map_ints: std::collections::HashMap<String, int_promo::IntTy>,
+    /// bpftrace's integer type of each map's integer keys, by name and position.
+    map_key_ints: std::collections::HashMap<(String, usize), int_promo::IntTy>,
 }
 
 impl Checker {

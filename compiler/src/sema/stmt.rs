@@ -237,9 +237,10 @@ impl Checker {
             }
             ExprKind::Var(name) => {
                 let v = self.rhs(cx, target, op, value, span);
+                let vint = self.value_int(cx, op.is_none().then_some(value), &v);
                 let var = cx.vars.declare(name);
                 let stmt = self.assign_checked(cx, target, var, v, span);
-                self.note_var_width(cx, var, op.is_none().then_some(value));
+                self.note_var_int(cx, var, vint);
                 stmt
             }
             ExprKind::Ident(name) if name == "_" && op.is_none() => {
@@ -290,6 +291,8 @@ impl Checker {
                         if let Err(m) = self.maps.assign(map, MapValueType::Plain(t)) {
                             self.error(span, m);
                         }
+                        let vint = self.value_int(cx, op.is_none().then_some(value), &v);
+                        self.note_map_int(name, map, vint);
                     }
                 }
                 TStmtKind::AssignMap {
