@@ -76,6 +76,8 @@ mod params_tests;
 #[cfg(test)]
 mod percpu_tests;
 #[cfg(test)]
+mod skb_tests;
+#[cfg(test)]
 pub(crate) mod tests;
 
 use crate::diag::Diagnostic;
