@@ -234,6 +234,7 @@ pub fn finish(
         symbol_globals: symbol_globals(&checked.symbol_globals, source, &options.source_name),
         attach_names: checked.attach_names.clone(),
         missing_probes: checked.config.missing_probes,
+        skb_outputs: checked.skb_outputs.clone(),
         syscall_names: if checked.syscall_names {
             sema::syscall_name::names()
         } else {

@@ -191,6 +191,7 @@ impl Read for Metadata {
             syscall_names: field_or_default(o, "syscall_names")?,
             ksyms: field_or_default(o, "ksyms")?,
             missing_probes: field_or_default(o, "missing_probes")?,
+            skb_outputs: field_or_default(o, "skb_outputs")?,
         })
     }
 }
@@ -297,6 +298,7 @@ impl Read for MapSpec {
                 limit: field(o, "limit")?,
             },
             "usdt_specs" => MapRole::UsdtSpecs,
+            "skb_output" => MapRole::SkbOutput,
             other => return unknown("map role", other),
         };
         Ok(MapSpec {
@@ -582,6 +584,16 @@ impl Read for SymbolGlobal {
             location: field_or_default(o, "location")?,
             context: field_or_default(o, "context")?,
             name_param: field_or_default(o, "name_param")?,
+        })
+    }
+}
+
+impl Read for SkbOutputSpec {
+    fn read(v: &Value) -> R<Self> {
+        let o = object(v)?;
+        Ok(SkbOutputSpec {
+            path: field(o, "path")?,
+            offset: field(o, "offset")?,
         })
     }
 }

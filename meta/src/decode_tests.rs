@@ -194,6 +194,7 @@ fn all_roles() -> Vec<MapRole> {
         },
         MapRole::BuildIdStack { limit: 4 },
         MapRole::UsdtSpecs,
+        MapRole::SkbOutput,
     ]);
     roles
 }
@@ -332,6 +333,16 @@ fn everything() -> Metadata {
         ],
         missing_probes: MissingProbes::Ignore,
         syscall_names: vec![String::new(), "write".into()],
+        skb_outputs: vec![
+            SkbOutputSpec {
+                path: "a.pcap".into(),
+                offset: 14,
+            },
+            SkbOutputSpec {
+                path: "/tmp/b.pcap".into(),
+                offset: 0,
+            },
+        ],
     }
 }
 
@@ -384,9 +395,10 @@ fn role_tag(r: &MapRole) -> usize {
         MapRole::Stack { .. } => 4,
         MapRole::BuildIdStack { .. } => 5,
         MapRole::UsdtSpecs => 6,
+        MapRole::SkbOutput => 7,
     }
 }
-const ROLE_TAGS: usize = 7;
+const ROLE_TAGS: usize = 8;
 
 fn agg_tag(a: &AggKind) -> usize {
     match a {
@@ -488,6 +500,7 @@ fn defaulted_fields_may_be_missing() {
         }
     }
     assert!(missing_ok.contains(&"attach_names".to_string()));
+    assert!(missing_ok.contains(&"skb_outputs".to_string()));
     assert!(!missing_ok.contains(&"probes".to_string()));
     // JSON pointers of objects whose every field is dropped in turn.
     let nested = [
@@ -501,6 +514,7 @@ fn defaulted_fields_may_be_missing() {
         "/maps/9/agg/lhist_param",
         "/attach_names/0",
         "/ksyms/1",
+        "/skb_outputs/0",
     ];
     let mut checked = 0;
     for path in nested {
@@ -555,6 +569,8 @@ fn malformed_payloads_are_errors() {
         ("/source", json!(5)),
         ("/unsafe_builtins", json!(null)),
         ("/ksyms/0/kind", json!("var")),
+        ("/skb_outputs/0/offset", json!(-14)),
+        ("/skb_outputs/1", json!("b.pcap")),
     ];
     for (path, value) in edits {
         let mut v = full.clone();

@@ -29,7 +29,7 @@ pub const MAGIC: [u8; 4] = *b"TRCM";
 /// Bumped when an old runtime could not run a new object correctly.
 pub const FORMAT_MAJOR: u16 = 1;
 /// Bumped for additions an old runtime may safely ignore.
-pub const FORMAT_MINOR: u16 = 9;
+pub const FORMAT_MINOR: u16 = 10;
 /// ELF section holding an object's signature (see `tracec --sign`), when it is signed.
 pub const SIGNATURE_SECTION: &str = ".tracec.sig";
 /// Size of the header in front of the JSON payload: magic, major, minor, payload length.
@@ -450,6 +450,11 @@ pub enum MapRole {
     /// Array map of [`usdt::MAX_SPECS`] USDT argument specs of [`usdt::SPEC_SIZE`]
     /// bytes, indexed by the attach cookie; filled by the runtime before attaching.
     UsdtSpecs,
+    /// The `BPF_MAP_TYPE_PERF_EVENT_ARRAY` that `skboutput` sends packets through
+    /// (`bpf_skb_output`): one perf buffer per CPU, opened by the runtime. Each
+    /// sample is a [`SkbOutputHeader`]-laid-out record followed by the packet bytes.
+    /// Format 1.10.
+    SkbOutput,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -713,7 +718,32 @@ pub struct Metadata {
     /// that does not attach on the host. Format 1.9; `error` when absent.
     #[serde(default)]
     pub missing_probes: MissingProbes,
+    /// The `skboutput` calls, indexed by the id in their samples' header
+    /// ([`SKB_OUTPUT_HEADER_SIZE`]). Format 1.10; empty without `skboutput`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skb_outputs: Vec<SkbOutputSpec>,
 }
+
+/// One `skboutput(path, skb, length, offset)` call: the PCAP file its packets go to
+/// and the bytes of each captured packet the runtime skips before writing it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SkbOutputSpec {
+    pub path: String,
+    pub offset: u64,
+}
+
+/// Size of the header `skboutput` puts in front of each packet of a
+/// [`MapRole::SkbOutput`] sample: `u32` call id (index into
+/// [`Metadata::skb_outputs`]) at [`SKB_OUTPUT_ID`], `u32` captured length (the
+/// `length` argument, as `bpf_skb_output` copied it) at [`SKB_OUTPUT_LEN`], `u64`
+/// `bpf_ktime_get_boot_ns` at [`SKB_OUTPUT_NS`]. The kernel appends the packet's
+/// first `length` bytes, then padding up to 8 bytes.
+pub const SKB_OUTPUT_HEADER_SIZE: u32 = 16;
+pub const SKB_OUTPUT_ID: u32 = 0;
+pub const SKB_OUTPUT_LEN: u32 = 4;
+pub const SKB_OUTPUT_NS: u32 = 8;
+/// The symbol of the [`MapRole::SkbOutput`] map.
+pub const SKB_OUTPUT_SYMBOL: &str = "skb_output";
 
 /// `missing_probes = error | warn | ignore`: what an attach point that matches
 /// nothing (at compile time) or does not attach (on the host) is.
@@ -841,6 +871,9 @@ impl Metadata {
     }
     pub fn lost_counter(&self) -> Option<&MapSpec> {
         self.maps.iter().find(|m| m.role == MapRole::LostCounter)
+    }
+    pub fn skb_output_map(&self) -> Option<&MapSpec> {
+        self.maps.iter().find(|m| m.role == MapRole::SkbOutput)
     }
 }
 

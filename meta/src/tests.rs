@@ -74,6 +74,7 @@ mod metadata {
             }],
             missing_probes: MissingProbes::Warn,
             syscall_names: vec![String::new(), "write".into()],
+            skb_outputs: Vec::new(),
         }
     }
 

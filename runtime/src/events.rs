@@ -227,6 +227,7 @@ mod tests {
             attach_names: Vec::new(),
             missing_probes: Default::default(),
             syscall_names: Vec::new(),
+            skb_outputs: Vec::new(),
         }
     }
 

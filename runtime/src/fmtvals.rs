@@ -111,6 +111,16 @@ pub fn mac_text(b: &[u8]) -> String {
 /// `strftime(3)` of the local time `ns_since_boot` nanoseconds after boot, with
 /// bpftrace's `%f` (microseconds, 6 digits).
 pub fn strftime_boot(format: &str, ns_since_boot: u64) -> Vec<u8> {
+    let boot = boot_wall_ns();
+    let wall = boot + i128::from(ns_since_boot);
+    let secs = wall.div_euclid(1_000_000_000) as i64;
+    let nsec = wall.rem_euclid(1_000_000_000) as u64;
+    strftime_at(format, secs, nsec / 1000)
+}
+
+/// The wall-clock time of boot in nanoseconds since the epoch: what turns
+/// `bpf_ktime_get_boot_ns` values into wall-clock times.
+pub fn boot_wall_ns() -> i128 {
     let now = |clock| {
         let mut ts = libc::timespec {
             tv_sec: 0,
@@ -120,11 +130,7 @@ pub fn strftime_boot(format: &str, ns_since_boot: u64) -> Vec<u8> {
         unsafe { libc::clock_gettime(clock, &mut ts) };
         i128::from(ts.tv_sec) * 1_000_000_000 + i128::from(ts.tv_nsec)
     };
-    let boot = now(libc::CLOCK_REALTIME) - now(libc::CLOCK_BOOTTIME);
-    let wall = boot + i128::from(ns_since_boot);
-    let secs = wall.div_euclid(1_000_000_000) as i64;
-    let nsec = wall.rem_euclid(1_000_000_000) as u64;
-    strftime_at(format, secs, nsec / 1000)
+    now(libc::CLOCK_REALTIME) - now(libc::CLOCK_BOOTTIME)
 }
 
 /// `strftime(3)` of `secs` since the epoch in local time, `%f` being `micros`.

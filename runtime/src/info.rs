@@ -171,6 +171,7 @@ pub fn collect(obj: &Object) -> Result<Info, String> {
                     None,
                 ),
                 MapRole::UsdtSpecs => ("usdt argument specs (filled at attach)".into(), None, None),
+                MapRole::SkbOutput => ("skboutput packets (perf buffers)".into(), None, None),
             };
             MapInfo {
                 symbol: m.symbol.clone(),

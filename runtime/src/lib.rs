@@ -45,6 +45,7 @@ pub mod relocs;
 pub mod run;
 pub mod selfsig;
 pub mod signals;
+pub mod skb;
 pub mod stacks;
 pub mod symaddr;
 pub mod symbolize;

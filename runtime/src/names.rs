@@ -25,6 +25,7 @@ const HELPERS: &[(i32, &str, &str)] = &[
     (67, "get_stack", "4.18"),
     (80, "get_current_cgroup_id", "4.18"),
     (109, "send_signal", "5.3"),
+    (111, "skb_output", "5.5"),
     (112, "probe_read_user", "5.5"),
     (113, "probe_read_kernel", "5.5"),
     (114, "probe_read_user_str", "5.5"),

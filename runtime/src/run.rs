@@ -304,6 +304,8 @@ struct Session<'a> {
     meta: &'a Metadata,
     // Field order matters for drop: the ringbuf, then the Ebpf (links, programs, maps).
     ring: Option<RingBuf<MapData>>,
+    /// `skboutput`'s perf buffers and PCAP files.
+    skb: Option<crate::skb::SkbOutput>,
     ebpf: Ebpf,
     lost: Option<LostCounter>,
     lost_seen: u64,
@@ -340,6 +342,7 @@ impl<'a> Session<'a> {
             None => None,
         };
         let lost = LostCounter::find(obj, &ebpf)?;
+        let skb = crate::skb::SkbOutput::open(meta, &mut ebpf)?;
         let mut stacks = crate::stacks::Stacks::default();
         for m in &meta.maps {
             if let MapRole::Stack { user, limit } = m.role {
@@ -363,6 +366,7 @@ impl<'a> Session<'a> {
         Ok(Session {
             meta,
             ring,
+            skb,
             ebpf,
             lost,
             lost_seen: 0,
@@ -444,11 +448,17 @@ impl<'a> Session<'a> {
                 }
                 fds.push(c.exit_fd());
             }
+            if let Some(s) = &self.skb {
+                fds.extend(s.fds());
+            }
             if let Some(r) = &self.ring {
                 fds.push(r.as_raw_fd());
             }
             let ready = signals::wait_readable(&fds)
                 .map_err(|e| Error::new(format!("poll failed: {e}")))?;
+            if let Some(s) = &mut self.skb {
+                s.drain();
+            }
             if ready[0] && signals.take() {
                 break;
             }
@@ -731,16 +741,17 @@ impl<'a> Session<'a> {
 
     /// Print `Lost N events` when the lost-events counter grew.
     fn check_lost(&mut self) {
-        let Some(total) = self.lost.as_ref().and_then(|l| l.read(self.ncpus)) else {
-            return;
-        };
-        if total > self.lost_seen {
-            let n = total - self.lost_seen;
+        // Packets `skboutput` lost count as lost events too.
+        let mut n = self.skb.as_mut().map_or(0, |s| std::mem::take(&mut s.lost));
+        if let Some(total) = self.lost.as_ref().and_then(|l| l.read(self.ncpus)) {
+            n += total.saturating_sub(self.lost_seen);
+            self.lost_seen = self.lost_seen.max(total);
+        }
+        if n > 0 {
             match self.format {
                 Format::Text => eprintln!("Lost {n} events"),
                 Format::Json => self.emit(&print::json::lost(n)),
             }
-            self.lost_seen = total;
         }
     }
 
@@ -750,8 +761,12 @@ impl<'a> Session<'a> {
         for probe in &self.meta.probes {
             load::detach(&mut self.ebpf, probe, &self.meta.probes);
         }
-        // Whatever arrived after exit() or the signal is dropped, as bpftrace does.
+        // Whatever arrived after exit() or the signal is dropped, as bpftrace does;
+        // captured packets are written.
         self.drain();
+        if let Some(s) = &mut self.skb {
+            s.finish();
+        }
         self.run_special(Attach::End)?;
         let records = self.drain();
         self.handle(&records);

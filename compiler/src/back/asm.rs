@@ -225,6 +225,7 @@ pub fn helper_name(id: i32) -> Option<&'static str> {
         Helper::GetSocketCookie,
         Helper::PerCpuPtr,
         Helper::ThisCpuPtr,
+        Helper::SkbOutput,
     ];
     ALL.iter().find(|h| h.id() == id).map(|h| h.name())
 }

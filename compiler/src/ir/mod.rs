@@ -98,6 +98,9 @@ pub enum MapKind {
     /// `BPF_MAP_TYPE_STACK_TRACE` with `BPF_F_STACK_BUILD_ID` (`ustack(build_id)`):
     /// `u32` ids to arrays of `struct bpf_stack_build_id`.
     StackTraceBuildId,
+    /// `BPF_MAP_TYPE_PERF_EVENT_ARRAY` (`skboutput`): `u32` CPU index to a perf event
+    /// fd. `max_entries` 0: the loader makes it the number of possible CPUs.
+    PerfEventArray,
 }
 
 impl MapKind {
@@ -112,6 +115,7 @@ impl MapKind {
             MapKind::LruHash => 9,
             MapKind::LruPerCpuHash => 10,
             MapKind::StackTrace | MapKind::StackTraceBuildId => 7,
+            MapKind::PerfEventArray => 4,
         }
     }
     /// `map_flags` of the map definition (`BPF_F_STACK_BUILD_ID` for build-id stacks).
@@ -132,6 +136,7 @@ impl MapKind {
             MapKind::LruPerCpuHash => "lru_percpu_hash",
             MapKind::StackTrace => "stack_trace",
             MapKind::StackTraceBuildId => "stack_trace (build id)",
+            MapKind::PerfEventArray => "perf_event_array",
         }
     }
 }
@@ -332,6 +337,7 @@ pub enum Helper {
     GetSocketCookie = 46,
     PerCpuPtr = 153,
     ThisCpuPtr = 154,
+    SkbOutput = 111,
 }
 
 impl Helper {
@@ -379,6 +385,7 @@ impl Helper {
             Helper::GetSocketCookie => "get_socket_cookie",
             Helper::PerCpuPtr => "per_cpu_ptr",
             Helper::ThisCpuPtr => "this_cpu_ptr",
+            Helper::SkbOutput => "skb_output",
         }
     }
     /// Whether the helper returns a value in r0 worth keeping.

@@ -28,6 +28,7 @@ mod output;
 mod params;
 mod percpu;
 mod pid_plain;
+mod skb;
 mod stacks;
 mod stdlib;
 mod stmt;

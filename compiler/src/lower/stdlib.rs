@@ -29,6 +29,7 @@ impl Lower<'_, '_> {
             }
             StdlibExpr::StrStr { hay, needle } => Operand::Reg(self.strstr(hay, needle)),
             StdlibExpr::MemCmp { lhs, rhs, count } => Operand::Reg(self.memcmp(lhs, rhs, *count)),
+            StdlibExpr::SkbOutput { skb, len, id } => Operand::Reg(self.skb_output(skb, len, *id)),
             // Strings; only reachable through an (impossible) integer use.
             StdlibExpr::StrConcat { .. }
             | StdlibExpr::DPath { .. }
@@ -54,7 +55,10 @@ impl Lower<'_, '_> {
                 len,
                 warn,
             } => self.comm_of_pid(pid, access, *len, *warn, dst),
-            StdlibExpr::Helper { .. } | StdlibExpr::StrStr { .. } | StdlibExpr::MemCmp { .. } => {
+            StdlibExpr::Helper { .. }
+            | StdlibExpr::StrStr { .. }
+            | StdlibExpr::MemCmp { .. }
+            | StdlibExpr::SkbOutput { .. } => {
                 let v = self.stdlib_int(x);
                 self.zero_mem(dst.base, dst.offset, dst.size);
                 if dst.size >= 8 {

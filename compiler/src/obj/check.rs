@@ -24,7 +24,7 @@ pub fn check(input: &ObjectInput) -> Result<(), String> {
     for m in input.maps {
         add_symbol(&mut symbols, &m.symbol, "map")?;
         let what = |e: &str| format!("map `{}`: {e}", m.symbol);
-        if m.max_entries == 0 {
+        if m.max_entries == 0 && m.kind != MapKind::PerfEventArray {
             return Err(what("max_entries is 0"));
         }
         match (m.kind, &m.key, &m.value) {

@@ -50,6 +50,7 @@ pub mod printf;
 mod probe_ctx;
 pub mod script_types;
 mod self_ref;
+pub mod skb;
 mod socket;
 pub mod stacks;
 pub mod stdlib;
@@ -77,6 +78,8 @@ mod int_width_tests;
 mod params_tests;
 #[cfg(test)]
 mod percpu_tests;
+#[cfg(test)]
+mod skb_tests;
 #[cfg(test)]
 pub(crate) mod tests;
 
@@ -153,6 +156,8 @@ pub struct Checked {
     /// The script calls `syscall_name()`: the object carries the names
     /// (`syscall_name::names`).
     pub syscall_names: bool,
+    /// The `skboutput` calls, indexed by `StdlibExpr::SkbOutput::id`.
+    pub skb_outputs: Vec<tracec_meta::SkbOutputSpec>,
 }
 
 /// Check a script, expanding attach points with the probe providers. Kernel types
@@ -324,6 +329,7 @@ fn analyze(
         symbol_globals: ck.symbol_globals,
         attach_names: std::mem::take(&mut ck.attach_names.names),
         syscall_names: ck.syscall_names,
+        skb_outputs: ck.skb_calls.into_iter().map(|c| c.spec).collect(),
     };
     (checked, errors)
 }
@@ -456,6 +462,8 @@ struct Checker {
     strftime_formats: Vec<String>,
     /// See [`Checked::syscall_names`].
     syscall_names: bool,
+    /// See [`Checked::skb_outputs`].
+    skb_calls: Vec<skb::SkbCall>,
     /// See [`Checked::symbol_globals`].
     symbol_globals: Vec<fmtvals::SymbolUse>,
     /// The call sites of the macro expansions being checked, outermost first (see

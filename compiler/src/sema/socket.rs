@@ -3,9 +3,10 @@
 //!
 //! In the probes that may call it (fentry/fexit, rawtracepoint: BPF_PROG_TYPE_TRACING)
 //! the kernel only accepts a socket pointer whose BTF type it knows, i.e. a probe
-//! argument read straight from the context, of a struct that starts with
-//! `struct sock_common` (`struct sock`, `struct tcp_sock`...). Anything else would be
-//! a verifier rejection, so it is refused here.
+//! argument read straight from the context ([`ctx_arg_struct`], which `skboutput`
+//! shares), of a struct that starts with `struct sock_common` (`struct sock`,
+//! `struct tcp_sock`...). Anything else would be a verifier rejection, so it is
+//! refused here.
 
 use super::stdlib::StdlibExpr;
 use super::types::*;
@@ -13,7 +14,40 @@ use super::{poisoned, Checker, ProbeCx};
 use crate::front::ast::{self, Span};
 use crate::ir::Helper;
 use crate::kbtf::{Btf, Kind};
+use crate::probes::Context;
 use tracec_meta::Attach;
+
+/// The kernel struct that `e` points to when `e` is a pointer argument of a
+/// BTF-typed probe (fentry/fexit, rawtracepoint) read straight from the context
+/// (`args.skb`, `arg0`, or such an argument cast to another pointer type): by the
+/// argument's declared type, which is what the verifier knows, whatever the cast
+/// says. `None` for anything else.
+pub(super) fn ctx_arg_struct(btf: &Btf, cx: &ProbeCx, e: &TExpr) -> Option<u32> {
+    let TExprKind::TpField {
+        offset, size: 8, ..
+    } = e.kind
+    else {
+        return None;
+    };
+    if !matches!(e.ty, Type::Ptr { user: false, .. }) || offset % 8 != 0 {
+        return None;
+    }
+    let Context::BtfArgs(a) = &cx.probe.context else {
+        return None;
+    };
+    let slot = (offset / 8) as usize;
+    let declared = match a.args.get(slot) {
+        Some(arg) => arg.ty,
+        None if slot == a.args.len() => a.retval?,
+        None => return None,
+    };
+    let ptr = btf.ty(btf.resolve(declared).ok()?).ok()?;
+    if ptr.kind() != Kind::Ptr {
+        return None;
+    }
+    let target = btf.resolve(ptr.raw_type()).ok()?;
+    (btf.ty(target).ok()?.kind() == Kind::Struct).then_some(target)
+}
 
 /// Deepest chain of first members followed to find `struct sock_common`.
 const MAX_NESTING: usize = 8;
@@ -62,20 +96,13 @@ impl Checker {
             return poisoned(span);
         }
         let sk = self.expr(cx, arg);
-        let ok = match (&sk.kind, sk.ty) {
-            (_, Type::Unknown) => return poisoned(span),
-            (
-                TExprKind::TpField { .. },
-                Type::Ptr {
-                    user: false,
-                    to: Pointee::Kernel { id },
-                },
-            ) => match self.btf(span, "socket_cookie()") {
-                Some(btf) => is_sock_common(&btf, id),
-                None => return poisoned(span),
-            },
-            _ => false,
+        if sk.ty == Type::Unknown {
+            return poisoned(span);
+        }
+        let Some(btf) = self.btf(span, "socket_cookie()") else {
+            return poisoned(span);
         };
+        let ok = ctx_arg_struct(&btf, cx, &sk).is_some_and(|id| is_sock_common(&btf, id));
         if !ok {
             self.diag_note(
                 sk.span,

@@ -40,6 +40,10 @@ pub enum StdlibExpr {
         len: u32,
         warn: u32,
     },
+    /// `skboutput(path, skb, len, offset)` (`sema/skb.rs`): `bpf_skb_output` of the
+    /// first `len` bytes of `skb` behind a header naming call `id`
+    /// (`Checked::skb_outputs`).
+    SkbOutput { skb: TExpr, len: TExpr, id: u32 },
 }
 
 /// Names this module answers as bare identifiers.
@@ -320,6 +324,9 @@ impl Checker {
         }
         if base == "socket_cookie" {
             return Some(self.socket_cookie(cx, args, span));
+        }
+        if base == "skboutput" {
+            return Some(self.skboutput(cx, args, span));
         }
         Some(match (base, args) {
             ("ppid" | "pcomm" | "leader_comm" | "leader_tid", [task]) => {

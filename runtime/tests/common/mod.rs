@@ -179,6 +179,7 @@ pub fn metadata() -> Metadata {
         attach_names: Vec::new(),
         missing_probes: Default::default(),
         syscall_names: Vec::new(),
+        skb_outputs: Vec::new(),
     }
 }
 
