@@ -5,6 +5,7 @@
 //! * [`object`]: reading and validating the ELF and its metadata section;
 //! * [`params`]: the script's arguments (`$1`, `$#`, `getopt`) into `.rodata` values;
 //! * [`load`]: aya loading and one attach provider per probe kind;
+//! * [`attach`]: attaching every probe in order, under `missing_probes`;
 //! * [`events`]: decoding ringbuf records into actions;
 //! * [`format`]: C-style `printf`;
 //! * [`value`]: decoding typed bytes and printing them the way bpftrace does;
@@ -18,6 +19,7 @@
 //! * [`info`]: `--info`, what an object is and needs, from the ELF alone ([`names`]).
 
 pub mod agg_bounds;
+pub mod attach;
 pub mod bench;
 pub mod btf;
 pub mod calls;

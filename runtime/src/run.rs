@@ -11,6 +11,7 @@
 //! 7. run the END programs, print their output, then two newlines and every non-empty
 //!    user map; drop all programs, links and maps.
 
+use crate::attach;
 use crate::calls;
 use crate::events::{self, Action};
 use crate::load;
@@ -178,27 +179,6 @@ pub fn preconditions(meta: &Metadata) -> Result<(), Error> {
     Ok(())
 }
 
-/// bpftrace's hook for test harnesses: with `__BPFTRACE_NOTIFY_PROBES_ATTACHED` in the
-/// environment, print that name on its own line to stdout once the probes are attached
-/// (with `-q` too), so a harness knows when to start its workload.
-fn notify_attached() {
-    const NOTIFY: &str = "__BPFTRACE_NOTIFY_PROBES_ATTACHED";
-    if std::env::var_os(NOTIFY).is_some() {
-        use std::io::Write;
-        let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "{NOTIFY}").and_then(|()| out.flush());
-    }
-}
-
-/// The text of `Attached N probes`.
-pub fn attached_message(n: usize) -> String {
-    if n == 1 {
-        "Attached 1 probe".to_string()
-    } else {
-        format!("Attached {n} probes")
-    }
-}
-
 fn record_kind(record: &[u8]) -> Option<EventKind> {
     let word = record.get(..4)?;
     EventKind::from_u32(u32::from_le_bytes([word[0], word[1], word[2], word[3]]))
@@ -261,43 +241,6 @@ impl LostCounter {
             }
         }
     }
-}
-
-/// A probe that did not attach, under the script's `missing_probes` (bpftrace's
-/// wording): an error that stops the run, or the probe is skipped with a warning to
-/// print (`Ok(Some)`) or silently (`Ok(None)`).
-fn missing_probe(
-    policy: tracec_meta::MissingProbes,
-    probe: &tracec_meta::ProbeSpec,
-    e: Error,
-) -> Result<Option<String>, Error> {
-    use tracec_meta::MissingProbes;
-    match policy {
-        MissingProbes::Error => Err(Error::new(format!(
-            "{e}\nUnable to attach probe: {}. If this is expected, set the 'missing_probes' config variable to 'warn'.",
-            probe.name
-        ))),
-        MissingProbes::Warn => Ok(Some(format!(
-            "WARNING: {e}\nWARNING: Unable to attach probe: {}. Skipping.",
-            probe.name
-        ))),
-        MissingProbes::Ignore => Ok(None),
-    }
-}
-
-/// The probes to attach, in the order that makes several probes on one function run
-/// in script order: the kernel runs a uprobe's newest consumer first, so uprobes (and
-/// uretprobes) are attached last to first; every other kind runs in attach order.
-fn attach_order(probes: &[tracec_meta::ProbeSpec]) -> Vec<&tracec_meta::ProbeSpec> {
-    let attached = |p: &&tracec_meta::ProbeSpec| !matches!(p.attach, Attach::Begin | Attach::End);
-    let is_uprobe = |p: &&tracec_meta::ProbeSpec| matches!(p.attach, Attach::Uprobe { .. });
-    let mut order: Vec<_> = probes
-        .iter()
-        .filter(attached)
-        .filter(|p| !is_uprobe(p))
-        .collect();
-    order.extend(probes.iter().rev().filter(is_uprobe));
-    order
 }
 
 struct Session<'a> {
@@ -392,27 +335,18 @@ impl<'a> Session<'a> {
             .iter()
             .any(|r| record_kind(r) == Some(EventKind::Exit));
         let mut stop = begin_exited || signals.take();
-        let mut skipped = 0;
-        if !stop && !self.bench_mode {
-            crate::uprobe_bounds::check_probes(&self.meta.probes)?;
-            for probe in attach_order(&self.meta.probes) {
-                if let Err(e) = load::attach(&mut self.ebpf, probe) {
-                    let warning = missing_probe(self.meta.missing_probes, probe, e)?;
-                    if let Some(w) = warning.filter(|_| !self.no_warnings) {
-                        eprintln!("{w}");
-                    }
-                    skipped += 1;
-                }
-            }
-        }
-        let attached = self.meta.probes.len() - skipped;
+        let attached = if !stop && !self.bench_mode {
+            attach::attach_all(&mut self.ebpf, self.meta, self.no_warnings)?
+        } else {
+            self.meta.probes.len()
+        };
         if !quiet {
             match self.format {
-                Format::Text => eprintln!("{}", attached_message(attached)),
+                Format::Text => eprintln!("{}", attach::attached_message(attached)),
                 Format::Json => self.emit(&print::json::attached(attached)),
             }
         }
-        notify_attached();
+        attach::notify_attached();
         stop |= self.handle(&begin_records);
         // Bench mode: the benchmarks, their table, then END; nothing else runs.
         if self.bench_mode && !stop {
@@ -800,47 +734,6 @@ impl<'a> Session<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn attached_wording() {
-        assert_eq!(attached_message(1), "Attached 1 probe");
-        assert_eq!(attached_message(0), "Attached 0 probes");
-        assert_eq!(attached_message(3), "Attached 3 probes");
-    }
-
-    #[test]
-    fn uprobes_attach_last_to_first() {
-        let probe = |name: &str, attach: Attach| tracec_meta::ProbeSpec {
-            program: name.into(),
-            section: String::new(),
-            name: name.into(),
-            attach,
-            cookie: None,
-        };
-        let up = |name: &str| {
-            probe(
-                name,
-                Attach::Uprobe {
-                    path: "/bin/bash".into(),
-                    symbol: "f".into(),
-                    offset: 0,
-                    ret: false,
-                },
-            )
-        };
-        let probes = vec![
-            probe("begin", Attach::Begin),
-            up("u1"),
-            probe("i", Attach::Interval { period_ns: 1 }),
-            up("u2"),
-            probe("end", Attach::End),
-        ];
-        let names: Vec<&str> = attach_order(&probes)
-            .iter()
-            .map(|p| p.name.as_str())
-            .collect();
-        assert_eq!(names, ["i", "u2", "u1"]);
-    }
 
     #[test]
     fn record_kinds() {
