@@ -103,6 +103,24 @@ pub fn compile_text(dir: &Path, name: &str, script: &str) -> PathBuf {
     compile_file(&src, &dir.join(format!("{name}.o")))
 }
 
+/// Compile a script text that must be refused; returns tracec's stderr.
+pub fn compile_error(name: &str, script: &str) -> String {
+    let dir = scratch(name);
+    let src = dir.join(format!("{name}.bt"));
+    std::fs::write(&src, script).expect("write script");
+    let o = tracec(&[
+        src.to_str().unwrap(),
+        "-o",
+        dir.join("x.o").to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert!(
+        !o.status.success(),
+        "tracec accepted {name}:\n{script}\n{err}"
+    );
+    err
+}
+
 /// Compile a script file to `out`, panicking with the diagnostics on failure.
 pub fn compile_file(src: &Path, out: &Path) -> PathBuf {
     let o = tracec(&[src.to_str().unwrap(), "-o", out.to_str().unwrap()]);
@@ -416,6 +434,37 @@ pub fn run_cmd(cmd: &str, args: &[&str]) -> Output {
         .args(args)
         .output()
         .unwrap_or_else(|e| panic!("run {cmd}: {e}"))
+}
+
+/// The metadata of a compiled object's bytes (its `.tracec.meta` section).
+pub fn object_metadata(bytes: &[u8]) -> tracec_meta::Metadata {
+    let elf = goblin::elf::Elf::parse(bytes).expect("an ELF object");
+    let sh = elf
+        .section_headers
+        .iter()
+        .find(|sh| elf.shdr_strtab.get_at(sh.sh_name) == Some(tracec_meta::SECTION))
+        .expect("metadata section");
+    let start = sh.sh_offset as usize;
+    tracec_meta::decode(&bytes[start..start + sh.sh_size as usize]).expect("metadata decodes")
+}
+
+/// The `len` bytes at instruction `insn` (8-byte slots) of function `symbol` in a
+/// compiled object's bytes.
+pub fn insn_bytes<'a>(bytes: &'a [u8], symbol: &str, insn: u32, len: usize) -> &'a [u8] {
+    let elf = goblin::elf::Elf::parse(bytes).expect("an ELF object");
+    let sym = elf
+        .syms
+        .iter()
+        .find(|s| elf.strtab.get_at(s.st_name) == Some(symbol))
+        .unwrap_or_else(|| panic!("no symbol {symbol}"));
+    let sh = &elf.section_headers[sym.st_shndx];
+    let at = (sh.sh_offset + sym.st_value) as usize + 8 * insn as usize;
+    &bytes[at..at + len]
+}
+
+/// Whether the running kernel describes itself in BTF.
+pub fn has_kernel_btf() -> bool {
+    Path::new("/sys/kernel/btf/vmlinux").exists()
 }
 
 pub mod conformance;

@@ -46,16 +46,7 @@ fn std_probes_are_standard_objects() {
                 "{name}: no {want} in {names:?}"
             );
         }
-        let meta = goblin::elf::Elf::parse(&bytes).unwrap();
-        let sh = meta
-            .section_headers
-            .iter()
-            .find(|sh| meta.shdr_strtab.get_at(sh.sh_name) == Some(tracec_meta::SECTION))
-            .unwrap();
-        let m = tracec_meta::decode(
-            &bytes[sh.sh_offset as usize..(sh.sh_offset + sh.sh_size) as usize],
-        )
-        .unwrap();
+        let m = object_metadata(&bytes);
         assert_eq!(
             m.source_name,
             obj_source_name(&std_probe(&format!("{name}.bt")))

@@ -2,37 +2,8 @@
 //! patches their BTF ids, and the address reads this CPU's copy end to end (or, on a
 //! kernel whose kallsyms lists no variables, tracerun says why it cannot).
 
-use std::path::Path;
 use std::time::Duration;
 use tracec_tests::*;
-
-fn metadata(bytes: &[u8]) -> tracec_meta::Metadata {
-    let elf = goblin::elf::Elf::parse(bytes).unwrap();
-    let sh = elf
-        .section_headers
-        .iter()
-        .find(|sh| elf.shdr_strtab.get_at(sh.sh_name) == Some(tracec_meta::SECTION))
-        .unwrap();
-    tracec_meta::decode(&bytes[sh.sh_offset as usize..(sh.sh_offset + sh.sh_size) as usize])
-        .unwrap()
-}
-
-/// The 16 bytes of instruction `insn` of function `symbol`.
-fn insn_bytes<'a>(bytes: &'a [u8], symbol: &str, insn: u32) -> &'a [u8] {
-    let elf = goblin::elf::Elf::parse(bytes).unwrap();
-    let sym = elf
-        .syms
-        .iter()
-        .find(|s| elf.strtab.get_at(s.st_name) == Some(symbol))
-        .unwrap();
-    let sh = &elf.section_headers[sym.st_shndx];
-    let at = (sh.sh_offset + sym.st_value) as usize + 8 * insn as usize;
-    &bytes[at..at + 16]
-}
-
-fn has_kernel_btf() -> bool {
-    Path::new("/sys/kernel/btf/vmlinux").exists()
-}
 
 #[test]
 fn object_lists_each_kernel_variable_use() {
@@ -47,12 +18,12 @@ fn object_lists_each_kernel_variable_use() {
         r#"BEGIN { printf("%d %d\n", *percpu_kaddr("process_counts"), *percpu_kaddr("runqueues", 0)); }"#,
     );
     let bytes = std::fs::read(obj).unwrap();
-    let m = metadata(&bytes);
+    let m = object_metadata(&bytes);
     let names: Vec<&str> = m.ksyms.iter().map(|k| k.name.as_str()).collect();
     assert_eq!(names, ["process_counts", "runqueues"]);
     for k in &m.ksyms {
         assert_eq!(k.program, "BEGIN_0");
-        let i = insn_bytes(&bytes, &k.program, k.insn);
+        let i = insn_bytes(&bytes, &k.program, k.insn, 16);
         // ld_imm64, src_reg BPF_PSEUDO_BTF_ID, both imms 0 (resolved on the host).
         assert_eq!(i[0], 0x18, "{k:?}: {i:?}");
         assert_eq!(i[1] >> 4, 3, "{k:?}: {i:?}");

@@ -236,24 +236,18 @@ fn socket_cookie_matches_so_cookie() {
     run.signal(libc::SIGINT);
     run.finish(std::time::Duration::from_secs(10));
 
-    let bad = tracec(&[
-        "-e",
+    let err = compile_error(
+        "socket_cookie_bad_arg",
         "rawtracepoint:inet_sock_set_state { print(socket_cookie(arg1)); }",
-        "-o",
-        dir.join("bad.o").to_str().unwrap(),
-    ]);
-    let err = String::from_utf8_lossy(&bad.stderr);
+    );
     assert!(
-        !bad.status.success() && err.contains("socket_cookie() expects a socket argument"),
+        err.contains("socket_cookie() expects a socket argument"),
         "{err}"
     );
-    let tp = tracec(&[
-        "-e",
+    let err = compile_error(
+        "socket_cookie_tracepoint",
         "tracepoint:sock:inet_sock_set_state { print(socket_cookie(args.skaddr)); }",
-        "-o",
-        dir.join("tp.o").to_str().unwrap(),
-    ]);
-    let err = String::from_utf8_lossy(&tp.stderr);
+    );
     assert!(
         err.contains("socket_cookie() can not be used with \"tracepoint\" probes"),
         "{err}"

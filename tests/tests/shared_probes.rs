@@ -9,15 +9,7 @@ use std::path::Path;
 use tracec_tests::*;
 
 fn metadata(obj: &Path) -> tracec_meta::Metadata {
-    let bytes = std::fs::read(obj).unwrap();
-    let elf = goblin::elf::Elf::parse(&bytes).unwrap();
-    let sh = elf
-        .section_headers
-        .iter()
-        .find(|sh| elf.shdr_strtab.get_at(sh.sh_name) == Some(tracec_meta::SECTION))
-        .expect("metadata section");
-    let start = sh.sh_offset as usize;
-    tracec_meta::decode(&bytes[start..start + sh.sh_size as usize]).unwrap()
+    object_metadata(&std::fs::read(obj).unwrap())
 }
 
 /// Distinct programs of the object, and how many attach points it has.

@@ -2,36 +2,7 @@
 //! tracerun patches in, the task's name (or `N/A` and bpftrace's warning), and the
 //! compile-time refusals of bpftrace's stdlib macro.
 
-use std::path::Path;
 use tracec_tests::*;
-
-fn metadata(bytes: &[u8]) -> tracec_meta::Metadata {
-    let elf = goblin::elf::Elf::parse(bytes).unwrap();
-    let sh = elf
-        .section_headers
-        .iter()
-        .find(|sh| elf.shdr_strtab.get_at(sh.sh_name) == Some(tracec_meta::SECTION))
-        .unwrap();
-    tracec_meta::decode(&bytes[sh.sh_offset as usize..(sh.sh_offset + sh.sh_size) as usize])
-        .unwrap()
-}
-
-/// The 8 bytes of instruction `insn` of function `symbol`.
-fn insn_bytes<'a>(bytes: &'a [u8], symbol: &str, insn: u32) -> &'a [u8] {
-    let elf = goblin::elf::Elf::parse(bytes).unwrap();
-    let sym = elf
-        .syms
-        .iter()
-        .find(|s| elf.strtab.get_at(s.st_name) == Some(symbol))
-        .unwrap();
-    let sh = &elf.section_headers[sym.st_shndx];
-    let at = (sh.sh_offset + sym.st_value) as usize + 8 * insn as usize;
-    &bytes[at..at + 8]
-}
-
-fn has_kernel_btf() -> bool {
-    Path::new("/sys/kernel/btf/vmlinux").exists()
-}
 
 #[test]
 fn object_lists_the_kfunc_calls() {
@@ -46,7 +17,7 @@ fn object_lists_the_kfunc_calls() {
         r#"interval:s:1 { printf("%s\n", comm(1)); exit() }"#,
     );
     let bytes = std::fs::read(obj).unwrap();
-    let m = metadata(&bytes);
+    let m = object_metadata(&bytes);
     let calls: Vec<(&str, tracec_meta::KsymKind)> =
         m.ksyms.iter().map(|k| (k.name.as_str(), k.kind)).collect();
     assert_eq!(
@@ -57,7 +28,7 @@ fn object_lists_the_kfunc_calls() {
         ]
     );
     for k in &m.ksyms {
-        let i = insn_bytes(&bytes, &k.program, k.insn);
+        let i = insn_bytes(&bytes, &k.program, k.insn, 8);
         // call, src_reg BPF_PSEUDO_KFUNC_CALL, off 0, imm 0 (set on the host).
         assert_eq!(i[0], 0x85, "{k:?}: {i:?}");
         assert_eq!(i[1] >> 4, 2, "{k:?}: {i:?}");
