@@ -275,10 +275,9 @@ pub fn parse(args: &[String]) -> Result<Invocation, CliError> {
     Ok(inv)
 }
 
+/// The program to run: given twice (`-e A -e B`), the last one counts, as bpftrace's
+/// getopt loop keeps it.
 fn set_program(slot: &mut Option<Source>, s: Source) -> Result<(), CliError> {
-    if slot.is_some() {
-        return Err(CliError::Unsupported("several programs (-e/FILE)".into()));
-    }
     *slot = Some(s);
     Ok(())
 }
