@@ -57,3 +57,97 @@ fn integer_types_promote_like_bpftrace() {
     assert_eq!(run.finish(Duration::from_secs(20)), Some(0));
     assert_eq!(run.stdout_text(), OUT);
 }
+
+/// `>>`, `/` and `%` on negative values: literal-only operations fold signed, the
+/// program shifts logically and divides unsigned (as bpftrace's codegen does).
+const OPS: &str = r#"
+BEGIN
+{
+  $a = -8;
+  $b = (int32)-8;
+  print(-8 >> 1);
+  print($a >> 1);
+  print($b >> 1);
+  print((int32)-8 >> 1);
+  print(-8 / 3);
+  print(-8 % 3);
+  print($a / 3);
+  print($a % 3);
+  print((uint64)$b / 3);
+  $c = (uint8)200;
+  print($c >> 1);
+  exit();
+}
+"#;
+
+const OPS_OUT: &str = "-4
+9223372036854775804
+9223372036854775804
+9223372036854775804
+-2
+-2
+6148914691236517202
+2
+6148914691236517202
+100
+
+
+";
+
+#[test]
+fn shifts_and_divisions_of_negative_values_match_bpftrace() {
+    let Some(_k) = kernel_or_skip("int_ops") else {
+        return;
+    };
+    let dir = scratch("int_ops");
+    let obj = compile_text(&dir, "int_ops", OPS);
+    let mut run = Run::start(&obj, &[]);
+    assert_eq!(run.finish(Duration::from_secs(20)), Some(0));
+    assert_eq!(run.stdout_text(), OPS_OUT);
+}
+
+#[test]
+fn signed_division_and_implicit_casts_warn_like_bpftrace() {
+    let dir = scratch("int_ops_warn");
+    let src = dir.join("w.bt");
+    std::fs::write(
+        &src,
+        "BEGIN { @x = (uint64)1; @y = -1 / @x; $a = (uint64)1 + (int64)2; @z = (uint64)10 / 2; }\n",
+    )
+    .unwrap();
+    let out = dir.join("w.o");
+    let o = tracec(&[
+        src.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--format",
+        "bpftrace",
+    ]);
+    assert!(o.status.success());
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    let warn = |loc: &str, msg: &str| format!("{}:{loc}: WARNING: {msg}\n", src.display());
+    assert!(
+        stderr.contains(&warn(
+            "1:30-37",
+            "signed operands for '/' can lead to undefined behavior (cast to unsigned to silence warning)"
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&warn(
+            "1:35-37",
+            "Expression of type: uint64 being cast to type: int64. This may cause unexpected \
+             results. Use an explicit cast to suppress this warning."
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&warn(
+            "1:44-53",
+            "Expression of type: uint64 being cast to type: int64. This may cause unexpected \
+             results. Use an explicit cast to suppress this warning."
+        )),
+        "{stderr}"
+    );
+    assert_eq!(stderr.matches("WARNING").count(), 3, "{stderr}");
+}
