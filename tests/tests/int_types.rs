@@ -151,3 +151,45 @@ fn signed_division_and_implicit_casts_warn_like_bpftrace() {
     );
     assert_eq!(stderr.matches("WARNING").count(), 3, "{stderr}");
 }
+
+/// Tuples take their elements' integer types (`pid` a uint32, `1` an int8);
+/// aggregations of narrow and signed values print as bpftrace prints them.
+const TUPLES_AGGS: &str = r#"
+BEGIN
+{
+  printf("%d %d %d\n", sizeof((pid, 1)), sizeof((tid, (uint8)1, nsecs)), sizeof((1, 2)));
+  $t = (pid, 1);
+  $t = (3, -4);
+  print($t);
+  @s = sum((int8)-1);
+  @s = sum((int8)-2);
+  @x = max((uint8)200);
+  @n = min((int8)-5);
+  @a = avg((int8)-3);
+  @st = stats((uint8)255);
+  exit();
+}
+"#;
+
+const TUPLES_AGGS_OUT: &str = "8 16 2
+(3, -4)
+
+
+@a: -3
+@n: -5
+@s: -3
+@st: { .count = 1, .average = 255, .total = 255 }
+@x: 200
+";
+
+#[test]
+fn tuple_layouts_and_narrow_aggregations_match_bpftrace() {
+    let Some(_k) = kernel_or_skip("int_tuples_aggs") else {
+        return;
+    };
+    let dir = scratch("int_tuples_aggs");
+    let obj = compile_text(&dir, "int_tuples_aggs", TUPLES_AGGS);
+    let mut run = Run::start(&obj, &[]);
+    assert_eq!(run.finish(Duration::from_secs(20)), Some(0));
+    assert_eq!(run.stdout_text(), TUPLES_AGGS_OUT);
+}

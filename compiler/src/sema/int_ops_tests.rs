@@ -181,3 +181,26 @@ fn adopting_signs() {
     );
     assert_eq!(adopt_signs(one, one), (one, one));
 }
+
+/// The size of the tuple assigned to `$t` by `BEGIN { body }`.
+fn tuple_size(body: &str) -> u32 {
+    let c = checked(&format!("BEGIN {{ {body} }}"));
+    let v = c.probes[0]
+        .vars
+        .iter()
+        .find(|v| v.name == "t")
+        .expect("a $t");
+    match v.ty {
+        Type::Tuple(t) => t.size,
+        other => panic!("{body}: {other:?}"),
+    }
+}
+
+#[test]
+fn tuple_fields_take_their_elements_integer_types() {
+    // uint32 then int8, aligned to 4.
+    assert_eq!(tuple_size("$t = (pid, 1);"), 8);
+    assert_eq!(tuple_size("$t = (tid, (uint8)1, nsecs);"), 16);
+    assert_eq!(tuple_size("$t = (1, 2);"), 2);
+    assert_eq!(tuple_size("$t = (pid, 1); $t = (3, 4);"), 8);
+}
