@@ -33,7 +33,7 @@ BEGIN
 END { printf("end\n"); }
 "#;
 
-const CORE_OUT: &str = "arith 4 -3 1 -5 23
+const CORE_OUT: &str = "arith 4 0 10 -5 23
 cmp 1 1 1 7 -1
 fmt [   42] [42   ] [00042] [ff] [FF] [10] [A] [7] [%] [     hello] [ab        ]|
 long -5 5 1000 -9

@@ -23,9 +23,9 @@ fn signed_op(l: &TExpr, r: &TExpr) -> bool {
     super::int_promo::op_signed(ty(l), ty(r), false)
 }
 
-/// Whether a division or modulo of `l` by `r` is signed: only when both are (once
-/// flexible literals took the other's sign). bpftrace divides unsigned even then,
-/// and warns; mixed signs stay unsigned here as they are there.
+/// Whether a division or modulo of literals `l` by `r` (folded) is signed: when both
+/// are once flexible literals took the other's sign. Anything else divides unsigned
+/// in the program, as bpftrace's does (`int_ops`).
 fn div_signed(l: &TExpr, r: &TExpr) -> bool {
     match (flexible(l), flexible(r)) {
         (true, true) => true,
@@ -490,6 +490,7 @@ impl Checker {
             return super::self_ref::provisional_arith(op, &lhs, &rhs, span)
                 .unwrap_or_else(|| poisoned(span));
         }
+        self.int_op_warnings(cx, op, (l, &lhs), (r, &rhs), span);
         if matches!(op, BinOp::LogAnd | BinOp::LogOr) {
             let ok = self.require_scalar(&lhs, &format!("an operand of '{}'", op.symbol()))
                 & self.require_scalar(&rhs, &format!("an operand of '{}'", op.symbol()));
@@ -534,22 +535,25 @@ impl Checker {
             }
         }
         let signed = signed_op(&lhs, &rhs);
+        // Only literal-only operations are signed (bpftrace folds them before typing);
+        // the program shifts logically and divides unsigned (`int_ops`).
+        let folded = super::int_ops::is_literal(l) && super::int_ops::is_literal(r);
         let aop = match op {
             BinOp::Add => Arith::Add,
             BinOp::Sub => Arith::Sub,
             BinOp::Mul => Arith::Mul,
             BinOp::Div => Arith::Div {
-                signed: div_signed(&lhs, &rhs),
+                signed: folded && div_signed(&lhs, &rhs),
             },
             BinOp::Mod => Arith::Mod {
-                signed: div_signed(&lhs, &rhs),
+                signed: folded && div_signed(&lhs, &rhs),
             },
             BinOp::BitAnd => Arith::And,
             BinOp::BitOr => Arith::Or,
             BinOp::BitXor => Arith::Xor,
             BinOp::Shl => Arith::Shl,
             BinOp::Shr => Arith::Shr {
-                signed: lhs.ty.is_signed(),
+                signed: folded && lhs.ty.is_signed(),
             },
             // Handled above.
             BinOp::Eq

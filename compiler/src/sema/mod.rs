@@ -27,6 +27,7 @@ pub mod fmtvals;
 mod for_map;
 mod func_sym;
 mod functions;
+mod int_ops;
 mod int_promo;
 mod int_width;
 mod introspect;
@@ -70,6 +71,8 @@ mod unroll_param;
 
 #[cfg(test)]
 mod fmtvals_tests;
+#[cfg(test)]
+mod int_ops_tests;
 #[cfg(test)]
 mod int_promo_tests;
 #[cfg(test)]

@@ -349,7 +349,7 @@ impl Checker {
                     self.error(t.span, "this expression has no value to put in a tuple");
                     bad = true;
                 }
-                ty => fields.push((name, ty, field_size(ty, int_size(e)))),
+                ty => fields.push((name, ty, field_size(ty, self.int_width(cx, e)))),
             }
             items.push(t);
         }
