@@ -261,6 +261,9 @@ impl Read for Attach {
             "bench" => Attach::Bench {
                 name: field(o, "name")?,
             },
+            "test" => Attach::Test {
+                name: field(o, "name")?,
+            },
             "usdt" => Attach::Usdt {
                 path: field(o, "path")?,
                 provider: field(o, "provider")?,

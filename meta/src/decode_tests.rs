@@ -159,6 +159,7 @@ fn all_attach() -> Vec<Attach> {
             number: 10,
         },
         Attach::Bench { name: "b".into() },
+        Attach::Test { name: "t".into() },
         Attach::Usdt {
             path: "/x".into(),
             provider: "p".into(),
@@ -382,9 +383,10 @@ fn attach_tag(a: &Attach) -> usize {
         Attach::Bench { .. } => 12,
         Attach::Usdt { .. } => 13,
         Attach::Watchpoint { .. } => 14,
+        Attach::Test { .. } => 15,
     }
 }
-const ATTACH_TAGS: usize = 15;
+const ATTACH_TAGS: usize = 16;
 
 fn role_tag(r: &MapRole) -> usize {
     match r {

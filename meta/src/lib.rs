@@ -246,6 +246,13 @@ pub enum Attach {
     Bench {
         name: String,
     },
+    /// `test:NAME`: a self test. In test mode (`tracerun --test`) the runtime runs it
+    /// once through `BPF_PROG_TEST_RUN` after BEGIN, in metadata order; it passes when
+    /// it returns 0, calls no `exit` with a non-zero code and reports no error.
+    /// Otherwise it never runs. Format 1.10.
+    Test {
+        name: String,
+    },
     /// A USDT probe: `provider:name` in the `.note.stapsdt` notes of `path`, attached
     /// as a uprobe at every location of it, each with a BPF cookie indexing the
     /// [`MapRole::UsdtSpecs`] map (see [`usdt`]). `provider` and `name` may hold `*`

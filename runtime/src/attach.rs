@@ -8,7 +8,8 @@ use aya::Ebpf;
 use tracec_meta::{Attach, Metadata, MissingProbes, ProbeSpec};
 
 /// Attach every probe of `meta` but BEGIN/END; returns how many probes count as
-/// attached for `Attached N probes` (BEGIN and END included, skipped ones not).
+/// attached for `Attached N probes` (BEGIN and END included; skipped ones, and
+/// `bench:`/`test:` probes outside their modes, not).
 /// Warnings about skipped probes go to stderr unless `no_warnings`.
 pub fn attach_all(ebpf: &mut Ebpf, meta: &Metadata, no_warnings: bool) -> Result<usize, Error> {
     crate::uprobe_bounds::check_probes(&meta.probes)?;
@@ -22,7 +23,13 @@ pub fn attach_all(ebpf: &mut Ebpf, meta: &Metadata, no_warnings: bool) -> Result
             skipped += 1;
         }
     }
-    Ok(meta.probes.len() - skipped)
+    // bench: and test: probes run only in their modes.
+    let runnable = meta
+        .probes
+        .iter()
+        .filter(|p| !matches!(p.attach, Attach::Bench { .. } | Attach::Test { .. }))
+        .count();
+    Ok(runnable - skipped)
 }
 
 /// bpftrace's hook for test harnesses: with `__BPFTRACE_NOTIFY_PROBES_ATTACHED` in the

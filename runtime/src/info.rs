@@ -227,7 +227,12 @@ fn requirements(
         }
     }
     let attach = |f: fn(&Attach) -> bool| meta.probes.iter().any(|p| f(&p.attach));
-    if attach(|a| matches!(a, Attach::Begin | Attach::End | Attach::Bench { .. })) {
+    if attach(|a| {
+        matches!(
+            a,
+            Attach::Begin | Attach::End | Attach::Bench { .. } | Attach::Test { .. }
+        )
+    }) {
         r.features.push((
             "BPF_PROG_TEST_RUN of raw_tracepoint programs (BEGIN/END)".into(),
             "5.10",
@@ -358,6 +363,7 @@ pub fn target(a: &Attach) -> String {
         Attach::Bench { .. } => {
             "micro benchmark, run repeatedly in bench mode (BPF_PROG_TEST_RUN)".into()
         }
+        Attach::Test { .. } => "self test, run once in test mode (BPF_PROG_TEST_RUN)".into(),
         Attach::Tracepoint { category, name } => format!("tracepoint {category}:{name}"),
         Attach::Interval { period_ns } => {
             format!("cpu-clock perf event on CPU 0 every {period_ns} ns")

@@ -46,6 +46,7 @@ pub mod regex;
 pub mod relocs;
 pub mod run;
 pub mod selfsig;
+pub mod selftest;
 pub mod signals;
 pub mod skb;
 pub mod stacks;

@@ -224,7 +224,10 @@ pub fn attach(ebpf: &mut Ebpf, probe: &ProbeSpec) -> Result<(), Error> {
             crate::watchpoint::attach(ebpf, probe, pid)
         }
         // Iterators are run (or pinned) by the session; signal probes run on signals.
-        Attach::Iter { .. } | Attach::Signal { .. } | Attach::Bench { .. } => Ok(()),
+        Attach::Iter { .. }
+        | Attach::Signal { .. }
+        | Attach::Bench { .. }
+        | Attach::Test { .. } => Ok(()),
     };
     r.map_err(|e| Error::new(format!("cannot attach {}: {}", probe.name, e)))
 }
@@ -242,6 +245,7 @@ pub fn detach(ebpf: &mut Ebpf, probe: &ProbeSpec, all: &[ProbeSpec]) {
                 | Attach::Iter { .. }
                 | Attach::Signal { .. }
                 | Attach::Bench { .. }
+                | Attach::Test { .. }
         )
     };
     if unattached(probe)

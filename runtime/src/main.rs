@@ -60,8 +60,12 @@ struct Cli {
     probe_filter: Option<String>,
     /// Bench mode: run each `bench:` probe repeatedly after BEGIN and print the
     /// average time per run (bpftrace's `--mode bench`); nothing is attached.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "test")]
     bench: bool,
+    /// Test mode: run each `test:` probe once after BEGIN and report which passed
+    /// (bpftrace's `--test`); nothing is attached. Exit status 1 if any failed.
+    #[arg(long)]
+    test: bool,
     /// The object written by `tracec`.
     #[arg(value_name = "OBJECT")]
     object: PathBuf,
@@ -104,6 +108,7 @@ fn main() -> ExitCode {
             no_warnings: cli.no_warnings,
             probe_filter: cli.probe_filter,
             bench: cli.bench,
+            test: cli.test,
         };
         match tracerun::run_status(&opts) {
             Ok(0) => Ok(true),

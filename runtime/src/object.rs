@@ -178,7 +178,9 @@ fn check(elf: &Elf, meta: &Metadata) -> Result<(), ObjectError> {
             ));
         }
         match &p.attach {
-            Attach::Begin | Attach::End | Attach::Bench { .. } if !is_raw_tp(&p.section) => {
+            Attach::Begin | Attach::End | Attach::Bench { .. } | Attach::Test { .. }
+                if !is_raw_tp(&p.section) =>
+            {
                 return inconsistent(format!(
                     "{} must be a raw_tp program to run at start or exit, not {}",
                     p.name, p.section

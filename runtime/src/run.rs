@@ -54,6 +54,8 @@ pub struct Options {
     pub probe_filter: Option<String>,
     /// `--bench`: run the `bench:` probes after BEGIN, print their timings, run END.
     pub bench: bool,
+    /// `--test`: run the `test:` probes after BEGIN, report which passed, run END.
+    pub test: bool,
 }
 
 /// Run the object until it exits or is interrupted.
@@ -145,6 +147,7 @@ fn run_object(obj: &Object, opts: &Options) -> Result<i32, Error> {
     let mut session = Session::new(obj, ebpf, out, opts.format)?;
     session.no_warnings = opts.no_warnings;
     session.bench_mode = opts.bench;
+    session.test_mode = opts.test;
     let result = session.run(opts.quiet, &signals, child.as_mut());
     let status = session.exit_status;
     // Dropping the session detaches every link and closes every program and map.
@@ -263,6 +266,10 @@ struct Session<'a> {
     no_warnings: bool,
     /// `--bench`: run the benchmarks instead of attaching anything.
     bench_mode: bool,
+    /// `--test`: run the tests instead of attaching anything.
+    test_mode: bool,
+    /// While a test runs: what it prints (see [`crate::selftest`]).
+    capture: Option<Vec<u8>>,
 }
 
 impl<'a> Session<'a> {
@@ -320,6 +327,8 @@ impl<'a> Session<'a> {
             exit_status: 0,
             no_warnings: false,
             bench_mode: false,
+            test_mode: false,
+            capture: None,
         })
     }
 
@@ -335,7 +344,7 @@ impl<'a> Session<'a> {
             .iter()
             .any(|r| record_kind(r) == Some(EventKind::Exit));
         let mut stop = begin_exited || signals.take();
-        let attached = if !stop && !self.bench_mode {
+        let attached = if !stop && !self.bench_mode && !self.test_mode {
             attach::attach_all(&mut self.ebpf, self.meta, self.no_warnings)?
         } else {
             self.meta.probes.len()
@@ -353,13 +362,19 @@ impl<'a> Session<'a> {
             self.run_benches()?;
             stop = true;
         }
+        // Test mode: the tests and their report, then END.
+        if self.test_mode && !stop {
+            self.run_tests()?;
+            stop = true;
+        }
         // Nothing but BEGIN/END (and benchmarks): nothing can fire, so the session
         // ends after BEGIN (as bpftrace does since it stopped requiring exit() there).
-        stop |= self
-            .meta
-            .probes
-            .iter()
-            .all(|p| matches!(p.attach, Attach::Begin | Attach::End | Attach::Bench { .. }));
+        stop |= self.meta.probes.iter().all(|p| {
+            matches!(
+                p.attach,
+                Attach::Begin | Attach::End | Attach::Bench { .. } | Attach::Test { .. }
+            )
+        });
         if !stop {
             if let Some(c) = child.as_deref_mut() {
                 c.start();
@@ -430,6 +445,60 @@ impl<'a> Session<'a> {
             Format::Json => crate::bench::json(&results),
         };
         self.emit(text.as_bytes());
+        Ok(())
+    }
+
+    /// Test mode: run every `test:` probe once, in metadata order, with its output
+    /// captured; report each (bpftrace's format) and exit 1 if any failed.
+    fn run_tests(&mut self) -> Result<(), Error> {
+        use crate::selftest::{self, TestResult};
+        let tests: Vec<(tracec_meta::ProbeSpec, String)> = self
+            .meta
+            .probes
+            .iter()
+            .filter_map(|p| match &p.attach {
+                Attach::Test { name } => Some((p.clone(), name.clone())),
+                _ => None,
+            })
+            .collect();
+        let mut results: Vec<TestResult> = Vec::new();
+        for (probe, name) in &tests {
+            let fd = load::program_fd(&self.ebpf, probe)?;
+            let start = std::time::Instant::now();
+            let retval = sys::prog_test_run(fd).map_err(|e| {
+                Error::new(format!(
+                    "cannot run {} (BPF_PROG_TEST_RUN): {e}",
+                    probe.name
+                ))
+            })?;
+            let duration_ns = start.elapsed().as_nanos() as u64;
+            let records = self.drain();
+            let errors = records
+                .iter()
+                .filter(|r| record_kind(r) == Some(EventKind::Error))
+                .count();
+            let status = std::mem::take(&mut self.exit_status);
+            self.capture = Some(Vec::new());
+            // exit() ends this test only; the others still run.
+            self.handle(&records);
+            let output = self.capture.take().unwrap_or_default();
+            let passed = retval == 0 && self.exit_status == 0 && errors == 0;
+            self.exit_status = status;
+            results.push(TestResult {
+                name: name.clone(),
+                passed,
+                duration_ns,
+                output: String::from_utf8_lossy(&output).into_owned(),
+            });
+            let report = match self.format {
+                Format::Text => selftest::text(&results, tests.len()),
+                Format::Json => selftest::json_line(results.last().expect("one result")),
+            };
+            self.emit(report.as_bytes());
+        }
+        if results.iter().any(|r| !r.passed) && self.exit_status == 0 {
+            self.exit_status = 1;
+        }
         Ok(())
     }
 
@@ -579,7 +648,10 @@ impl<'a> Session<'a> {
                 }
                 Ok(Action::Eprint(_))
                     if self.no_warnings && record_kind(record) == Some(EventKind::Warn) => {}
-                Ok(Action::Eprint(bytes)) => eprint!("{}", String::from_utf8_lossy(&bytes)),
+                Ok(Action::Eprint(bytes)) => match &mut self.capture {
+                    Some(c) => c.extend_from_slice(&bytes),
+                    None => eprint!("{}", String::from_utf8_lossy(&bytes)),
+                },
                 Ok(Action::Cat(path)) => match calls::cat(&path) {
                     Ok(bytes) => self.emit_text("cat", &bytes),
                     Err(m) => {
@@ -609,6 +681,10 @@ impl<'a> Session<'a> {
     }
 
     fn emit(&mut self, bytes: &[u8]) {
+        if let Some(c) = &mut self.capture {
+            c.extend_from_slice(bytes);
+            return;
+        }
         if self.out_error.is_none() {
             if let Err(e) = self.out.write(bytes) {
                 self.out_error = Some(e);

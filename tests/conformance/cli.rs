@@ -66,6 +66,8 @@ pub struct Invocation {
     pub probe_filter: Option<String>,
     /// `--mode bench`.
     pub bench: bool,
+    /// `--test` / `--mode test`.
+    pub test: bool,
     /// `-k`: run-time checks of helper results.
     pub helper_checks: bool,
 }
@@ -128,6 +130,7 @@ pub fn parse(args: &[String]) -> Result<Invocation, CliError> {
         args: Vec::new(),
         probe_filter: None,
         bench: false,
+        test: false,
         helper_checks: false,
     };
     let mut program: Option<Source> = None;
@@ -176,6 +179,7 @@ pub fn parse(args: &[String]) -> Result<Invocation, CliError> {
                 ("--unsafe", _) => inv.allow_unsafe = true,
                 ("--no-warnings", _) => inv.no_warnings = true,
                 ("--dry-run", _) => inv.dry_run = true,
+                ("--test", None) => inv.test = true,
                 ("--help", _) => special = Some(Action::Help),
                 ("--version", _) => special = Some(Action::Version),
                 ("--info", _) => special = Some(Action::Info),
@@ -187,6 +191,7 @@ pub fn parse(args: &[String]) -> Result<Invocation, CliError> {
                 ("--mode", Some(v)) => match v.as_str() {
                     "run" => inv.bench = false,
                     "bench" => inv.bench = true,
+                    "test" => inv.test = true,
                     other => return Err(CliError::Unsupported(format!("--mode {other}"))),
                 },
                 (known, _) if LONG_WITH_VALUE.contains(&known) => {
@@ -370,6 +375,9 @@ impl Invocation {
         }
         if self.bench {
             v.push("--bench".to_string());
+        }
+        if self.test {
+            v.push("--test".to_string());
         }
         v
     }

@@ -1,8 +1,10 @@
 //! tracerun's run-time flags: `--probe-filter REGEX` (only matching probes are loaded
-//! and attached; BEGIN/END always run) and `--bench` (bench mode: `bench:` probes are
-//! timed after BEGIN and reported as bpftrace reports them).
+//! and attached; BEGIN/END always run), `--bench` (bench mode: `bench:` probes are
+//! timed after BEGIN and reported as bpftrace reports them) and `--test` (test mode:
+//! `test:` probes run once each and pass or fail).
 
-use tracec_tests::{kernel_or_skip, run_to_exit};
+use std::time::Duration;
+use tracec_tests::{compile_text, kernel_or_skip, run_to_exit, scratch, Run};
 
 #[test]
 fn probe_filter_attaches_only_matching_probes() {
@@ -94,4 +96,80 @@ fn helper_checks_warn_about_missing_map_elements() {
     // Without -k the same read is silent.
     let plain = run_to_exit("helper_checks_off", script, &[]);
     assert!(!plain.err_lines.iter().any(|l| l.contains("WARNING")));
+}
+
+/// `--test`: each `test:` probe runs once after BEGIN; a return value, an `errorf` or
+/// `exit(N)` fails it, and only a failure's output is shown; exit status 1.
+#[test]
+fn test_mode_runs_each_test_and_reports_failures() {
+    let Some(_guard) = kernel_or_skip("test_mode_runs_each_test_and_reports_failures") else {
+        return;
+    };
+    let dir = scratch("test_mode");
+    let obj = compile_text(
+        &dir,
+        "t",
+        r#"BEGIN { printf("begin\n"); @m[1] = 1; @m[2] = 2; }
+           test:okay { print("hidden"); }
+           test:returns { print("shown"); return 1; }
+           test:from_loop { for ($kv : @m) { if ($kv.0 == 2) { return 3; } } }
+           test:errs { errorf("bad %d", 5); }
+           test:exits_zero { exit(); }
+           interval:s:100 { printf("never\n"); }
+           END { printf("end\n"); clear(@m); }"#,
+    );
+    let mut run = Run::start(&obj, &["--test"]);
+    assert_eq!(run.finish(Duration::from_secs(20)), Some(1));
+    let plain = run
+        .stdout_text()
+        .replace("\x1b[32m", "")
+        .replace("\x1b[31m", "")
+        .replace("\x1b[0m", "");
+    let lines: Vec<&str> = plain.lines().collect();
+    let strip_time = |l: &str| l.split(" (").next().unwrap_or(l).to_string();
+    // errorf's location names the script file: keep the message only.
+    let got: Vec<String> = lines
+        .iter()
+        .map(|l| strip_time(l))
+        .map(|l| match l.find("ERROR: ") {
+            Some(i) => l[i..].to_string(),
+            None => l,
+        })
+        .collect();
+    assert_eq!(
+        got[..18],
+        [
+            "begin",
+            "[==========] Running 5 tests.",
+            "[ RUN      ] okay",
+            "[       OK ] okay",
+            "[ RUN      ] returns",
+            "shown",
+            "[  FAILED  ] returns",
+            "[ RUN      ] from_loop",
+            "[  FAILED  ] from_loop",
+            "[ RUN      ] errs",
+            "ERROR: bad 5",
+            "[  FAILED  ] errs",
+            "[ RUN      ] exits_zero",
+            "[       OK ] exits_zero",
+            "[==========] 5 tests ran.",
+            "[  PASSED  ] 2 tests.",
+            "[  FAILED  ] 3 tests, listed below:",
+            "[  FAILED  ] returns",
+        ]
+        .map(String::from),
+        "{plain}"
+    );
+    assert!(lines.contains(&"end"), "{plain}");
+    assert!(
+        !plain.contains("never") && !plain.contains("hidden"),
+        "{plain}"
+    );
+    // Timings in bpftrace's units.
+    assert!(
+        lines[3].ends_with(" ns)") || lines[3].ends_with(" us)") || lines[3].ends_with(" ms)"),
+        "{}",
+        lines[3]
+    );
 }

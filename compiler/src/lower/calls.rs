@@ -53,7 +53,7 @@ impl Lower<'_, '_> {
                 Operand::Reg(v),
             );
         });
-        self.leave_probe();
+        self.leave_probe(Operand::Imm(0));
     }
 
     /// A register set to 0 in `zero` and to 1 in `one`, read after both join.

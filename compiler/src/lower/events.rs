@@ -140,7 +140,7 @@ impl Lower<'_, '_> {
 
     pub(crate) fn exit(&mut self) {
         self.event(EventKind::Exit, 0, 0, |_, _| {});
-        self.leave_probe();
+        self.leave_probe(Operand::Imm(0));
     }
 
     pub(crate) fn clear(&mut self, map: MapIdx) {

@@ -28,8 +28,11 @@ use crate::sema::MapValueType;
 
 /// Offset of the probe's context pointer in the callback context.
 const CTX_PROBE: i32 = 0;
-/// Offset of the "leave the probe" flag.
+/// Offset of the "leave the probe" flag (4 bytes).
 const CTX_LEAVE: i32 = 8;
+/// Offset of the probe's return value when it leaves (4 bytes: a program returns
+/// a 32-bit value).
+const CTX_RETVAL: i32 = 12;
 /// Offset of a range loop's start value.
 const CTX_START: i32 = 16;
 /// Offset of the first shared variable.
@@ -70,14 +73,16 @@ struct SharedVar {
 impl Lower<'_, '_> {
     /// `return` or `exit()`: leave the probe; from a callback, set the flag and stop
     /// the iteration (the program returns once the loop ends).
-    pub(crate) fn leave_probe(&mut self) {
+    pub(crate) fn leave_probe(&mut self, value: Operand) {
         match self.callback {
             Some(cb) => {
                 self.b
-                    .store(Base::Reg(cb.cptr), CTX_LEAVE, Width::B8, Operand::Imm(1));
+                    .store(Base::Reg(cb.cptr), CTX_LEAVE, Width::B4, Operand::Imm(1));
+                self.b
+                    .store(Base::Reg(cb.cptr), CTX_RETVAL, Width::B4, value);
                 self.b.jump(cb.stop);
             }
-            None => self.b.ret(0),
+            None => self.b.terminate(Terminator::Return(value)),
         }
     }
 
@@ -190,7 +195,7 @@ impl Lower<'_, '_> {
             Operand::Reg(probe_ctx),
         );
         self.b
-            .store(Base::Slot(cslot), CTX_LEAVE, Width::B8, Operand::Imm(0));
+            .store(Base::Slot(cslot), CTX_LEAVE, Width::B4, Operand::Imm(0));
         let start = start.map_or(Operand::Imm(0), Operand::Reg);
         self.b.store(Base::Slot(cslot), CTX_START, Width::B8, start);
         for s in &layout {
@@ -212,12 +217,13 @@ impl Lower<'_, '_> {
         for s in &layout {
             copy_var(self, s.loc, Base::Slot(cslot), s.offset, false);
         }
-        let leave = self.b.load(Base::Slot(cslot), CTX_LEAVE, Width::B8, false);
+        let leave = self.b.load(Base::Slot(cslot), CTX_LEAVE, Width::B4, false);
         let stop = self.b.new_block();
         let go_on = self.b.new_block();
         self.b.branch(Cond::Ne, leave, Operand::Imm(0), stop, go_on);
         self.b.switch_to(stop);
-        self.leave_probe();
+        let retval = self.b.load(Base::Slot(cslot), CTX_RETVAL, Width::B4, false);
+        self.leave_probe(Operand::Reg(retval));
         self.b.switch_to(go_on);
     }
 

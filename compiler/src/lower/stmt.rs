@@ -116,7 +116,15 @@ impl Lower<'_, '_> {
             } => self.for_range_callback(*var, start, end, shared, locals, body),
             TStmtKind::Break => self.break_loop(),
             TStmtKind::Continue => self.continue_loop(),
-            TStmtKind::Return => self.leave_probe(),
+            TStmtKind::Return(value) => {
+                let v = match value {
+                    Some(v) if matches!(v.ty, Type::Int { .. } | Type::Ptr { .. } | Type::Bool) => {
+                        self.int(v)
+                    }
+                    _ => crate::ir::Operand::Imm(0),
+                };
+                self.leave_probe(v)
+            }
         }
     }
 }

@@ -299,7 +299,8 @@ pub fn expand_env(
             "fexit" => fentry::expand(ap, env, true),
             "iter" => iter::expand(ap, env),
             "self" => self_probe::expand(ap),
-            "bench" => bench::expand(ap),
+            "bench" => bench::expand(ap, false),
+            "test" => bench::expand(ap, true),
             "usdt" => usdt::expand(ap),
             "watchpoint" | "asyncwatchpoint" => watchpoint::expand(ap, p),
             _ => Err(Diagnostic::error(
@@ -352,7 +353,7 @@ const PROVIDERS: &[(&str, &[&str], bool)] = &[
     ("asyncwatchpoint", &["aw"], true),
     ("iter", &["it"], true),
     ("self", &[], true),
-    ("test", &[], false),
+    ("test", &[], true),
     ("bench", &[], true),
 ];
 

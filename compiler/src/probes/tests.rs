@@ -441,10 +441,8 @@ fn unknown_and_unsupported_types() {
         "unknown software event 'nosuch'"
     );
     assert_eq!(error("it:nosuch").message, "unknown iterator 'nosuch'");
-    assert_eq!(
-        error("test:x").message,
-        "probe type 'test' is not supported yet"
-    );
+    assert_eq!(error("test:").message, "test probe needs a name");
+    assert!(error("test:a?").message.contains("wildcards"));
     assert_eq!(error("bench:").message, "bench probe needs a name");
     assert!(error("bench:a*").message.contains("wildcards"));
     assert!(error("").message.contains("unknown probe type ''"));
@@ -520,6 +518,19 @@ fn tracefs_root_falls_back_to_debugfs_only_for_the_default() {
     assert_eq!(tracefs_root(default, &debug), expected);
     assert_eq!(tracefs_root(default, &dir.join("nothing")), default);
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn test_probes_run_like_begin() {
+    let p = one("test:sums");
+    assert_eq!(p.name, "test:sums");
+    assert_eq!(p.section, "raw_tp");
+    assert_eq!(
+        p.attach,
+        Attach::Test {
+            name: "sums".to_string()
+        }
+    );
 }
 
 #[test]

@@ -119,7 +119,7 @@ impl Checker {
     }
 
     /// Report unless `t` is an integer or pointer; `what` completes "cannot use a string as ...".
-    fn require_scalar(&mut self, t: &TExpr, what: &str) -> bool {
+    pub(super) fn require_scalar(&mut self, t: &TExpr, what: &str) -> bool {
         match t.ty {
             Type::Int { .. } | Type::Ptr { .. } | Type::Bool => true,
             Type::Unknown => false,

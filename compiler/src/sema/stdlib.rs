@@ -101,7 +101,9 @@ pub fn probetype(attach: &Attach) -> &'static str {
         Attach::Iter { .. } => "iter",
         Attach::Signal { .. } => "self",
         Attach::Usdt { .. } => "usdt",
-        _ => "watchpoint",
+        Attach::Bench { .. } => "benchmark",
+        Attach::Test { .. } => "test",
+        Attach::Watchpoint { .. } => "watchpoint",
     }
 }
 

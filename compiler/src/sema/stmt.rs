@@ -140,12 +140,11 @@ impl Checker {
                 }
             }
             StmtKind::Return(value) => {
-                if let Some(v) = value {
-                    // The probe's return value is not used by the programs tracec emits;
-                    // it is still checked.
-                    let _ = self.expr(cx, v);
+                let value = value.as_ref().map(|v| self.expr(cx, v));
+                if let Some(v) = &value {
+                    self.require_scalar(v, "a probe's return value");
                 }
-                TStmtKind::Return
+                TStmtKind::Return(value)
             }
         };
         out.push(TStmt { kind, span });

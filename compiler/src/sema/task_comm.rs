@@ -35,6 +35,7 @@ fn kfunc_allowed(attach: &Attach) -> bool {
         | Attach::End
         | Attach::Signal { .. }
         | Attach::Bench { .. }
+        | Attach::Test { .. }
         | Attach::Kprobe { .. }
         | Attach::Uprobe { .. }
         | Attach::Usdt { .. } => false,

@@ -736,8 +736,9 @@ pub enum TStmtKind {
     },
     Break,
     Continue,
-    /// Leave the probe.
-    Return,
+    /// Leave the probe, returning the value (0 without one): what `BPF_PROG_TEST_RUN`
+    /// reports for `test:` and `bench:` probes.
+    Return(Option<TExpr>),
 }
 
 /// How a [`TExprKind::FmtValue`] is computed (layouts: `tracec_meta::FmtKind`).
