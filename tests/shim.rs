@@ -209,6 +209,9 @@ fn compile_and_run(inv: &Invocation, bins: &Bins, source: &Source) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if let Some(path) = &inv.aot {
+        return write_aot(path, &bytes, bins);
+    }
     let object = match memfd_with(&bytes) {
         Ok(p) => p,
         Err(e) => {
@@ -238,6 +241,30 @@ fn compile_and_run(inv: &Invocation, bins: &Bins, source: &Source) -> ExitCode {
         .arg(&object)
         .args(inv.tracerun_args());
     exec(run)
+}
+
+/// `--aot PATH`: bpftrace writes an executable that runs the compiled script with its
+/// runtime. Ours is the object at `PATH.o` and, at `PATH`, a script running `tracerun`
+/// on it with the arguments given (`PATH -- --name=value`).
+fn write_aot(path: &str, object: &[u8], bins: &Bins) -> ExitCode {
+    use std::os::unix::fs::PermissionsExt;
+    let obj = format!("{path}.o");
+    let quote = |s: &str| format!("'{}'", s.replace('\'', "'\\''"));
+    let script = format!(
+        "#!/bin/sh\nexec {} {} \"$@\"\n",
+        quote(&bins.tracerun.to_string_lossy()),
+        quote(&obj)
+    );
+    let written = std::fs::write(&obj, object)
+        .and_then(|()| std::fs::write(path, script))
+        .and_then(|()| std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)));
+    match written {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("ERROR: cannot write {path}: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 /// A memfd (inherited across exec) holding `bytes`; returns its `/proc/self/fd` path.

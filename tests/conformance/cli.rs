@@ -68,6 +68,8 @@ pub struct Invocation {
     pub bench: bool,
     /// `--test` / `--mode test`.
     pub test: bool,
+    /// `--aot PATH`: compile only, and write an executable that runs the object.
+    pub aot: Option<String>,
     /// `-k`: run-time checks of helper results.
     pub helper_checks: bool,
 }
@@ -131,6 +133,7 @@ pub fn parse(args: &[String]) -> Result<Invocation, CliError> {
         probe_filter: None,
         bench: false,
         test: false,
+        aot: None,
         helper_checks: false,
     };
     let mut program: Option<Source> = None;
@@ -188,6 +191,7 @@ pub fn parse(args: &[String]) -> Result<Invocation, CliError> {
                 ("--output", Some(v)) => inv.output = Some(v),
                 ("--include", Some(v)) => inv.includes.push(v),
                 ("--probe-filter", Some(v)) => inv.probe_filter = Some(v),
+                ("--aot", Some(v)) => inv.aot = Some(v),
                 ("--mode", Some(v)) => match v.as_str() {
                     "run" => inv.bench = false,
                     "bench" => inv.bench = true,

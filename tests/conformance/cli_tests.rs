@@ -95,8 +95,8 @@ fn bad_and_unsupported_flags_are_errors() {
     assert!(bench.tracerun_flags(false).contains(&"--bench".to_string()));
     assert!(!p(&["--mode=run", "-e", "x"]).unwrap().bench);
     assert!(matches!(
-        p(&["--mode", "test", "-e", "x"]),
-        Err(CliError::Unsupported(f)) if f == "--mode test"
+        p(&["--mode", "nosuch", "-e", "x"]),
+        Err(CliError::Unsupported(f)) if f == "--mode nosuch"
     ));
     assert!(matches!(
         p(&["--traceable-functions", "x", "-e", "x"]),
@@ -134,4 +134,19 @@ fn pids_are_validated_with_bpftraces_messages() {
         parse_pid("99999999999").unwrap_err(),
         "Pid out of range: 99999999999"
     );
+}
+
+#[test]
+fn last_program_wins_and_aot_and_test_modes_parse() {
+    let inv = p(&["-e", "begin { 1 }", "-e", "begin { 2 }"]).unwrap();
+    assert_eq!(
+        inv.action,
+        Action::Run(Source::Inline("begin { 2 }".into()))
+    );
+    let inv = p(&["-e", "begin {}", "--aot", "/tmp/x.btaot"]).unwrap();
+    assert_eq!(inv.aot.as_deref(), Some("/tmp/x.btaot"));
+    let inv = p(&["--test", "t.bt"]).unwrap();
+    assert!(inv.test);
+    assert!(inv.tracerun_flags(true).contains(&"--test".to_string()));
+    assert!(p(&["--mode", "test", "t.bt"]).unwrap().test);
 }
