@@ -322,6 +322,9 @@ impl Checker {
         if let Some(t) = self.stdlib_str_expr(cx, base, args, span) {
             return Some(t);
         }
+        if let Some(t) = self.stdlib_more_expr(cx, base, args, span) {
+            return Some(t);
+        }
         if base == "socket_cookie" {
             return Some(self.socket_cookie(cx, args, span));
         }
@@ -445,6 +448,10 @@ impl Checker {
         span: Span,
     ) -> Option<TStmtKind> {
         if let Some(k) = self.stdlib_unsafe_stmt(cx, name, args, span) {
+            return Some(k);
+        }
+        let base = name.strip_prefix("__builtin_").unwrap_or(name);
+        if let Some(k) = self.stdlib_more_stmt(cx, base, args, span) {
             return Some(k);
         }
         let bad = TStmtKind::Expr(poisoned(span));
