@@ -85,3 +85,107 @@ fn container_of_checks_its_arguments() {
     );
     assert!(err.contains("struct or union type"), "{err}");
 }
+
+/// Where cgroup v2 is mounted, if it is.
+fn cgroup2_root() -> Option<String> {
+    let mounts = std::fs::read_to_string("/proc/mounts").ok()?;
+    mounts.lines().find_map(|l| {
+        let f: Vec<&str> = l.split_whitespace().collect();
+        (f.get(2) == Some(&"cgroup2")).then(|| f[1].to_string())
+    })
+}
+
+#[test]
+fn cgroupid_is_the_cgroup_of_a_task_in_it() {
+    let Some(_k) = kernel_or_skip("stdlib2_cgroupid") else {
+        return;
+    };
+    let Some(root) = cgroup2_root() else {
+        eprintln!("skipping: no cgroup2 mount");
+        return;
+    };
+    let dir = format!("{root}/tracec_stdlib2_{}", std::process::id());
+    if std::fs::create_dir(&dir).is_err() {
+        eprintln!("skipping: cannot create {dir}");
+        return;
+    }
+    let scratch_dir = scratch("stdlib2_cgroupid");
+    let obj = compile_text(
+        &scratch_dir,
+        "c",
+        &format!(
+            r#"BEGIN {{ printf("%d %d\n", cgroupid("{dir}") == cgroup, cgroupid("{root}")); exit(); }}"#
+        ),
+    );
+    // tracerun runs inside the new cgroup (BEGIN runs in tracerun's context).
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "echo $$ > {dir}/cgroup.procs && exec {} {}",
+            bin("tracerun").display(),
+            obj.display()
+        ))
+        .output()
+        .expect("run tracerun");
+    let _ = std::fs::remove_dir(&dir);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(stdout.trim(), "1 1");
+}
+
+#[test]
+fn cgroupid_of_a_missing_path_fails_on_the_host() {
+    let Some(_k) = kernel_or_skip("stdlib2_cgroupid_missing") else {
+        return;
+    };
+    let dir = scratch("stdlib2_cgroupid_missing");
+    let obj = compile_text(
+        &dir,
+        "c",
+        r#"BEGIN { print(cgroupid("/sys/fs/cgroup/tracec-no-such-cgroup")); exit(); }"#,
+    );
+    let out = std::process::Command::new(bin("tracerun"))
+        .arg(&obj)
+        .output()
+        .expect("run tracerun");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains(
+            "ERROR: Failed to get `cgroupid` for path: \"/sys/fs/cgroup/tracec-no-such-cgroup\": \
+             No such file or directory"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn kfunc_exist_and_kfunc_allowed_answer_for_the_host() {
+    if !has_kernel_btf() {
+        return;
+    }
+    let Some(_k) = kernel_or_skip("stdlib2_kfunc") else {
+        return;
+    };
+    let run = run_to_exit(
+        "stdlib2_kfunc",
+        r#"BEGIN { printf("%d %d %d\n", kfunc_exist("bpf_task_from_pid"),
+                kfunc_exist("tracec_no_such_kfunc"), kfunc_allowed("bpf_task_from_pid")); }
+           interval:ms:10 { printf("%d %d\n", kfunc_allowed("bpf_task_from_pid"),
+                kfunc_allowed("tracec_no_such_kfunc")); exit(); }"#,
+        &[],
+    );
+    assert_eq!(lines(&run), ["1 0 0", "1 0"], "{:?}", run.err_lines);
+    let err = compile_error(
+        "stdlib2_kfunc_literal",
+        r#"BEGIN { $k = "bpf_task_from_pid"; print(kfunc_exist($k)); }"#,
+    );
+    assert!(
+        err.contains("kfunc_exist() accepts a string literal only"),
+        "{err}"
+    );
+}

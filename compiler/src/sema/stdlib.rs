@@ -325,6 +325,9 @@ impl Checker {
         if let Some(t) = self.stdlib_more_expr(cx, base, args, span) {
             return Some(t);
         }
+        if let Some(t) = self.stdlib_host_expr(cx, base, args, span) {
+            return Some(t);
+        }
         if base == "socket_cookie" {
             return Some(self.socket_cookie(cx, args, span));
         }
