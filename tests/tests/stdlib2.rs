@@ -189,3 +189,61 @@ fn kfunc_exist_and_kfunc_allowed_answer_for_the_host() {
         "{err}"
     );
 }
+
+#[test]
+fn find_sets_the_variable_on_a_hit_only() {
+    let Some(_k) = kernel_or_skip("stdlib2_find") else {
+        return;
+    };
+    let run = run_to_exit(
+        "stdlib2_find",
+        r#"BEGIN {
+            @m[2] = 7; @s["a"] = "hello"; @t[1] = (1, "hello"); @n[1] = count();
+            $v = 0;
+            if (find(@m, 2, $v)) { printf("hit %d\n", $v); }
+            if (!find(@m, 3, $v)) { printf("miss %d\n", $v); }
+            let $s;
+            if (find(@s, "a", $s)) { printf("%s\n", $s); }
+            let $t;
+            if (find(@t, 1, $t)) { print($t); }
+            $c = 5;
+            if (find(@n, 1, $c)) { printf("count %d\n", $c); }
+            clear(@m); clear(@s); clear(@t); clear(@n);
+            exit();
+        }"#,
+        &[],
+    );
+    assert_eq!(
+        lines(&run),
+        ["hit 7", "miss 7", "hello", "(1, hello)", "count 1"],
+        "{:?}",
+        run.err_lines
+    );
+}
+
+#[test]
+fn find_is_one_lookup_of_a_keyed_map() {
+    let dir = scratch("stdlib2_find_asm");
+    let src = dir.join("f.bt");
+    std::fs::write(
+        &src,
+        r#"BEGIN { @m[2] = 7; $v = 0; if (find(@m, 2, $v)) { printf("%d\n", $v); } }"#,
+    )
+    .unwrap();
+    let asm = tracec(&[src.to_str().unwrap(), "--emit", "asm"]);
+    let asm = String::from_utf8_lossy(&asm.stdout);
+    assert_eq!(asm.matches("map_lookup_elem").count(), 1, "{asm}");
+    let err = compile_error(
+        "stdlib2_find_scalar",
+        "BEGIN { @m = 1; $v = 0; print(find(@m, 1, $v)); }",
+    );
+    assert!(
+        err.contains("call to find() expects a map with explicit keys (non-scalar map)"),
+        "{err}"
+    );
+    let err = compile_error(
+        "stdlib2_find_var",
+        "BEGIN { @m[1] = 1; print(find(@m, 1, 5)); }",
+    );
+    assert!(err.contains("find() expects a scratch variable"), "{err}");
+}

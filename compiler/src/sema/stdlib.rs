@@ -44,6 +44,16 @@ pub enum StdlibExpr {
     /// first `len` bytes of `skb` behind a header naming call `id`
     /// (`Checked::skb_outputs`).
     SkbOutput { skb: TExpr, len: TExpr, id: u32 },
+    /// `find(@map, keys, $var)` (`sema/stdlib_more.rs`): 1 and the value stored in
+    /// `var` when one lookup finds the key, else 0. `assign` is the checked
+    /// `$var = @map[keys]`, which the lowering runs in place of its own copy where
+    /// the value's layout differs from the variable's.
+    Find {
+        map: MapIdx,
+        keys: Vec<TExpr>,
+        var: VarId,
+        assign: Box<TStmt>,
+    },
 }
 
 /// Names this module answers as bare identifiers.

@@ -3,6 +3,7 @@
 //! `container_of(ptr, type, member)`. Host-resolved values (`cgroupid`,
 //! `kfunc_exist`, `kfunc_allowed`) are in `stdlib_host.rs`.
 
+use super::stdlib::StdlibExpr;
 use super::types::*;
 use super::{poisoned, Checker, ProbeCx};
 use crate::front::ast::{self, ExprKind, Span, TypeBase};
@@ -36,6 +37,7 @@ impl Checker {
         Some(match base {
             "is_err" => self.is_err(cx, args, span),
             "container_of" => self.container_of(cx, args, span),
+            "find" => self.find(cx, args, span),
             "assert_str" => {
                 self.error(
                     span,
@@ -112,6 +114,69 @@ impl Checker {
                     span,
                 }),
             },
+            ty: Type::Bool,
+            span,
+        }
+    }
+
+    /// `find(@map, key, $var)`: whether `@map` holds `key`; on a hit `$var` is set
+    /// to the value (one lookup; see [`StdlibExpr::Find`]).
+    fn find(&mut self, cx: &mut ProbeCx, args: &[ast::Expr], span: Span) -> TExpr {
+        let [map, key, var] = args else {
+            self.error(
+                span,
+                super::functions::arity_error("find", "3 arguments", args.len()),
+            );
+            return poisoned(span);
+        };
+        if !matches!(var.kind, ExprKind::Var(_)) {
+            self.error(
+                var.span,
+                "find() expects a scratch variable as its third argument, e.g. $v",
+            );
+            return poisoned(span);
+        }
+        let Some(name) = self.keyed_map("find", Some(map), span) else {
+            return poisoned(span);
+        };
+        let (idx, keys) = self.map_keys(cx, name, std::slice::from_ref(key), map.span);
+        // `$var = @map[key]`: declares and types the variable as an assignment does.
+        let read = ast::Expr {
+            kind: ExprKind::Map {
+                name: name.to_string(),
+                keys: vec![key.clone()],
+            },
+            span: map.span,
+        };
+        let assign = ast::Stmt {
+            kind: ast::StmtKind::Assign {
+                target: var.clone(),
+                op: None,
+                value: read,
+            },
+            span,
+        };
+        let mut out = Vec::new();
+        self.stmt(cx, &assign, &mut out);
+        let assign = match out.pop() {
+            Some(
+                s @ TStmt {
+                    kind: TStmtKind::AssignVar { .. },
+                    ..
+                },
+            ) if out.is_empty() => s,
+            _ => return poisoned(span),
+        };
+        let TStmtKind::AssignVar { var, .. } = assign.kind else {
+            return poisoned(span);
+        };
+        TExpr {
+            kind: TExprKind::Stdlib(Box::new(StdlibExpr::Find {
+                map: idx,
+                keys,
+                var,
+                assign: Box::new(assign),
+            })),
             ty: Type::Bool,
             span,
         }
