@@ -310,6 +310,7 @@ fn symbol_globals(
                 location: format!("{name}:{line}:{col}-{end_col}"),
                 context: format!("{text}\n{marks}"),
                 name_param: u.param.clone(),
+                kind: u.kind,
             }
         })
         .collect()

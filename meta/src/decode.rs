@@ -587,6 +587,7 @@ impl Read for SymbolGlobal {
             location: field_or_default(o, "location")?,
             context: field_or_default(o, "context")?,
             name_param: field_or_default(o, "name_param")?,
+            kind: field_or_default(o, "kind")?,
         })
     }
 }
@@ -629,6 +630,17 @@ impl Read for KsymKind {
             "Var" => KsymKind::Var,
             "Func" => KsymKind::Func,
             other => return unknown("kernel symbol kind", other),
+        })
+    }
+}
+
+impl Read for SymbolKind {
+    fn read(v: &Value) -> R<Self> {
+        Ok(match external(v)?.0 {
+            "address" => SymbolKind::Address,
+            "cgroup_id" => SymbolKind::CgroupId,
+            "kfunc_exists" => SymbolKind::KfuncExists,
+            other => return unknown("symbol global kind", other),
         })
     }
 }

@@ -304,6 +304,7 @@ fn everything() -> Metadata {
                 location: "x.bt:1:1-5".into(),
                 context: "ctx".into(),
                 name_param: None,
+                kind: SymbolKind::Address,
             },
             SymbolGlobal {
                 symbol: "h".into(),
@@ -312,6 +313,7 @@ fn everything() -> Metadata {
                 location: String::new(),
                 context: String::new(),
                 name_param: Some("p0".into()),
+                kind: SymbolKind::CgroupId,
             },
         ],
         attach_names: vec![AttachName {

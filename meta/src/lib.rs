@@ -492,6 +492,24 @@ pub struct SymbolGlobal {
     /// [`ParamSpec::symbol`]), e.g. `kaddr(str($1))`; `name` is then empty.
     #[serde(default)]
     pub name_param: Option<String>,
+    /// What the runtime stores in the global (a symbol's address by default).
+    #[serde(default)]
+    pub kind: SymbolKind,
+}
+
+/// What a [`SymbolGlobal`] holds on the host.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SymbolKind {
+    /// The address of symbol `name` (`kaddr`, `uaddr`).
+    #[default]
+    Address,
+    /// The cgroup v2 id of the directory `name` (`cgroupid(path)`), as
+    /// `name_to_handle_at` gives it; a missing path is an error.
+    CgroupId,
+    /// 1 when the kernel's BTF has a function `name` (`kfunc_exist`,
+    /// `kfunc_allowed`), else 0.
+    KfuncExists,
 }
 
 impl Metadata {

@@ -30,6 +30,7 @@ pub mod events;
 pub mod fmtvals;
 pub mod format;
 pub mod gfp;
+pub mod hostvals;
 pub mod info;
 pub mod ksyms;
 pub mod load;

@@ -4,7 +4,7 @@
 
 use crate::params::GlobalValue;
 use crate::Error;
-use tracec_meta::{Metadata, SymbolGlobal};
+use tracec_meta::{Metadata, SymbolGlobal, SymbolKind};
 
 /// The address of kernel symbol `name` in `/proc/kallsyms`-formatted `text`.
 pub fn kallsyms_addr(text: &str, name: &str) -> Option<u64> {
@@ -35,13 +35,47 @@ pub fn resolve(meta: &Metadata, params: &[GlobalValue]) -> Result<Vec<(String, u
     if meta.symbol_globals.is_empty() {
         return Ok(Vec::new());
     }
-    let kallsyms = if meta.symbol_globals.iter().any(|s| s.path.is_none()) {
+    let kallsyms = if meta
+        .symbol_globals
+        .iter()
+        .any(|s| s.path.is_none() && s.kind == SymbolKind::Address)
+    {
         std::fs::read_to_string("/proc/kallsyms").unwrap_or_default()
     } else {
         String::new()
     };
+    let btf = if meta
+        .symbol_globals
+        .iter()
+        .any(|s| s.kind == SymbolKind::KfuncExists)
+    {
+        std::fs::read(crate::target_btf::KERNEL_BTF_PATH).ok()
+    } else {
+        None
+    };
     let mut out = Vec::new();
     for g in &meta.symbol_globals {
+        match g.kind {
+            SymbolKind::Address => {}
+            SymbolKind::KfuncExists => {
+                let v = crate::hostvals::kfunc_exists(btf.as_deref(), &g.name);
+                out.push((g.symbol.clone(), v));
+                continue;
+            }
+            SymbolKind::CgroupId => match crate::hostvals::cgroup_id(&g.name) {
+                Ok(id) => {
+                    out.push((g.symbol.clone(), id));
+                    continue;
+                }
+                Err(e) => {
+                    eprintln!("ERROR: {e}");
+                    return Err(Error::new(format!(
+                        "cannot resolve cgroup {}, which the script needs",
+                        g.name
+                    )));
+                }
+            },
+        }
         let mut g = g.clone();
         if let Some(p) = &g.name_param {
             let value = params.iter().find(|v| &v.symbol == p);
@@ -107,6 +141,7 @@ mod tests {
             location: "stdin:1:15-35".into(),
             context: "line\n  ~~".into(),
             name_param: None,
+            kind: SymbolKind::Address,
         };
         assert_eq!(
             message(&g),

@@ -16,6 +16,7 @@ mod deref;
 mod div;
 mod events;
 mod expr;
+mod find;
 mod fmtvals;
 mod for_map;
 mod helper_checks;

@@ -30,6 +30,12 @@ impl Lower<'_, '_> {
             StdlibExpr::StrStr { hay, needle } => Operand::Reg(self.strstr(hay, needle)),
             StdlibExpr::MemCmp { lhs, rhs, count } => Operand::Reg(self.memcmp(lhs, rhs, *count)),
             StdlibExpr::SkbOutput { skb, len, id } => Operand::Reg(self.skb_output(skb, len, *id)),
+            StdlibExpr::Find {
+                map,
+                keys,
+                var,
+                assign,
+            } => Operand::Reg(self.find(*map, keys, *var, assign)),
             // Strings; only reachable through an (impossible) integer use.
             StdlibExpr::StrConcat { .. }
             | StdlibExpr::DPath { .. }
@@ -58,7 +64,8 @@ impl Lower<'_, '_> {
             StdlibExpr::Helper { .. }
             | StdlibExpr::StrStr { .. }
             | StdlibExpr::MemCmp { .. }
-            | StdlibExpr::SkbOutput { .. } => {
+            | StdlibExpr::SkbOutput { .. }
+            | StdlibExpr::Find { .. } => {
                 let v = self.stdlib_int(x);
                 self.zero_mem(dst.base, dst.offset, dst.size);
                 if dst.size >= 8 {

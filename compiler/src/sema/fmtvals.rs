@@ -27,6 +27,8 @@ pub struct SymbolUse {
     pub path: Option<String>,
     /// The first call naming it.
     pub span: Span,
+    /// What the runtime stores (an address unless `cgroupid`, `kfunc_exist`...).
+    pub kind: tracec_meta::SymbolKind,
 }
 
 /// The ELF symbol of the `.rodata` global of symbol address `index`.
@@ -495,11 +497,12 @@ impl Checker {
         } else {
             None
         };
-        let index = match self
-            .symbol_globals
-            .iter()
-            .position(|s| s.name == sym && s.path == path && s.param == param)
-        {
+        let index = match self.symbol_globals.iter().position(|s| {
+            s.name == sym
+                && s.path == path
+                && s.param == param
+                && s.kind == tracec_meta::SymbolKind::Address
+        }) {
             Some(i) => i,
             None => {
                 self.symbol_globals.push(SymbolUse {
@@ -507,6 +510,7 @@ impl Checker {
                     param,
                     path,
                     span,
+                    kind: tracec_meta::SymbolKind::Address,
                 });
                 self.symbol_globals.len() - 1
             }

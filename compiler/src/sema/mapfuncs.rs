@@ -27,7 +27,12 @@ impl Checker {
     }
 
     /// The map argument of `f`, if it is a keyed map (reporting otherwise).
-    fn keyed_map<'a>(&mut self, f: &str, arg: Option<&'a Expr>, span: Span) -> Option<&'a str> {
+    pub(super) fn keyed_map<'a>(
+        &mut self,
+        f: &str,
+        arg: Option<&'a Expr>,
+        span: Span,
+    ) -> Option<&'a str> {
         let Some(Expr {
             kind: ExprKind::Map { name, keys },
             span: ms,

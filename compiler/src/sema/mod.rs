@@ -55,6 +55,8 @@ pub mod skb;
 mod socket;
 pub mod stacks;
 pub mod stdlib;
+pub mod stdlib_host;
+pub mod stdlib_more;
 mod stdlib_str;
 pub mod stdlib_unsafe;
 mod stmt;

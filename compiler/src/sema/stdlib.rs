@@ -44,6 +44,16 @@ pub enum StdlibExpr {
     /// first `len` bytes of `skb` behind a header naming call `id`
     /// (`Checked::skb_outputs`).
     SkbOutput { skb: TExpr, len: TExpr, id: u32 },
+    /// `find(@map, keys, $var)` (`sema/stdlib_more.rs`): 1 and the value stored in
+    /// `var` when one lookup finds the key, else 0. `assign` is the checked
+    /// `$var = @map[keys]`, which the lowering runs in place of its own copy where
+    /// the value's layout differs from the variable's.
+    Find {
+        map: MapIdx,
+        keys: Vec<TExpr>,
+        var: VarId,
+        assign: Box<TStmt>,
+    },
 }
 
 /// Names this module answers as bare identifiers.
@@ -324,6 +334,12 @@ impl Checker {
         if let Some(t) = self.stdlib_str_expr(cx, base, args, span) {
             return Some(t);
         }
+        if let Some(t) = self.stdlib_more_expr(cx, base, args, span) {
+            return Some(t);
+        }
+        if let Some(t) = self.stdlib_host_expr(cx, base, args, span) {
+            return Some(t);
+        }
         if base == "socket_cookie" {
             return Some(self.socket_cookie(cx, args, span));
         }
@@ -447,6 +463,10 @@ impl Checker {
         span: Span,
     ) -> Option<TStmtKind> {
         if let Some(k) = self.stdlib_unsafe_stmt(cx, name, args, span) {
+            return Some(k);
+        }
+        let base = name.strip_prefix("__builtin_").unwrap_or(name);
+        if let Some(k) = self.stdlib_more_stmt(cx, base, args, span) {
             return Some(k);
         }
         let bad = TStmtKind::Expr(poisoned(span));

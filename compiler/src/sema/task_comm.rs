@@ -21,7 +21,7 @@ pub const NO_TASK: &str = "N/A";
 /// plain `raw_tp` programs (BEGIN, END, `self` and `bench` probes) get "calling kernel function
 /// bpf_task_from_pid is not allowed". bpftrace asks the kernel the same question at
 /// compile time (`kfunc_allowed`) and reports the same error for a refusal.
-fn kfunc_allowed(attach: &Attach) -> bool {
+pub(super) fn kfunc_allowed(attach: &Attach) -> bool {
     match attach {
         Attach::Tracepoint { .. }
         | Attach::Interval { .. }
