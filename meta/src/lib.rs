@@ -34,7 +34,7 @@ pub const MAGIC: [u8; 4] = *b"TRCM";
 /// Bumped when an old runtime could not run a new object correctly.
 pub const FORMAT_MAJOR: u16 = 1;
 /// Bumped for additions an old runtime may safely ignore.
-pub const FORMAT_MINOR: u16 = 10;
+pub const FORMAT_MINOR: u16 = 11;
 /// ELF section holding an object's signature (see `tracec --sign`), when it is signed.
 pub const SIGNATURE_SECTION: &str = ".tracec.sig";
 /// Size of the header in front of the JSON payload: magic, major, minor, payload length.
@@ -249,7 +249,7 @@ pub enum Attach {
     /// `test:NAME`: a self test. In test mode (`tracerun --test`) the runtime runs it
     /// once through `BPF_PROG_TEST_RUN` after BEGIN, in metadata order; it passes when
     /// it returns 0, calls no `exit` with a non-zero code and reports no error.
-    /// Otherwise it never runs. Format 1.10.
+    /// Otherwise it never runs. Format 1.11.
     Test {
         name: String,
     },
@@ -497,7 +497,8 @@ pub struct SymbolGlobal {
     pub kind: SymbolKind,
 }
 
-/// What a [`SymbolGlobal`] holds on the host.
+/// What a [`SymbolGlobal`] holds on the host. Format 1.11 (an older runtime would
+/// read every kind as an address).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SymbolKind {
