@@ -91,15 +91,23 @@ impl Lower<'_, '_> {
     /// runtime's pid namespace (the `.rodata` globals it sets); 0 when the current task
     /// is not visible from there.
     pub(super) fn pid_curr_ns(&mut self, tid: bool) -> VReg {
+        let slot = self.b.temp_slot(8);
+        self.b.zero(slot, 0, 8);
+        self.ns_pid_tgid_into(slot);
+        let offset = if tid { 0 } else { 4 };
+        self.b.load(Base::Slot(slot), offset, Width::B4, false)
+    }
+
+    /// `bpf_get_ns_current_pid_tgid` for the runtime's pid namespace into the 8 bytes
+    /// of `slot`: `struct bpf_pidns_info { u32 pid; u32 tgid; }`, laid out like a
+    /// `pid_tgid` value (left as it was when the task is in no such namespace).
+    pub(super) fn ns_pid_tgid_into(&mut self, slot: crate::ir::Slot) {
         let dev_g = self.m.u64_global(tracec_meta::GLOBAL_PIDNS_DEV);
         let ino_g = self.m.u64_global(tracec_meta::GLOBAL_PIDNS_INO);
         let p = self.b.global_addr(dev_g, 0);
         let dev = self.b.load(Base::Reg(p), 0, Width::B8, false);
         let p = self.b.global_addr(ino_g, 0);
         let ino = self.b.load(Base::Reg(p), 0, Width::B8, false);
-        // struct bpf_pidns_info { u32 pid; u32 tgid; }
-        let slot = self.b.temp_slot(8);
-        self.b.zero(slot, 0, 8);
         let info = self.b.slot_addr(slot, 0);
         self.b.call_void(
             Helper::GetNsCurrentPidTgid,
@@ -110,7 +118,5 @@ impl Lower<'_, '_> {
                 Operand::Imm(8),
             ],
         );
-        let offset = if tid { 0 } else { 4 };
-        self.b.load(Base::Slot(slot), offset, Width::B4, false)
     }
 }

@@ -441,6 +441,10 @@ pub(crate) struct Lower<'a, 'c> {
     pub callback: Option<for_map::Callback>,
     /// The statement being lowered (where run-time warnings point).
     pub stmt_span: Span,
+    /// The stack slot holding the current task's `pid_tgid` (in the runtime's pid
+    /// namespace), filled once at the program's start when plain `pid`/`tid` are used
+    /// (`pid_plain.rs`).
+    pub pid_tgid: Option<ir::Slot>,
 }
 
 impl Lower<'_, '_> {
@@ -540,6 +544,7 @@ fn lower_probe<'c>(m: &mut ModuleCx<'c>, p: &'c CheckedProbe, lines: &LineIndex)
         probe_vars: &p.vars,
         callback: None,
         stmt_span: p.span,
+        pid_tgid: None,
     };
     // Every variable starts as 0 / "" so that no path reads an uninitialized register
     // or stack byte (the verifier rejects that).
@@ -558,6 +563,14 @@ fn lower_probe<'c>(m: &mut ModuleCx<'c>, p: &'c CheckedProbe, lines: &LineIndex)
         };
         l.vars.push(vl);
     }
+    // The predicate and the body start in blocks of their own, so that what they
+    // turn out to need at the start (the current task's ids, `pid_plain.rs`) can be
+    // put before them once they are lowered: before the predicate when it needs
+    // it, else after it, so that events it filters out do not pay for it.
+    let entry = l.b.current();
+    let pred_start = l.b.new_block();
+    l.b.switch_to(pred_start);
+    let mut pred_uses_ids = false;
     if let Some(pred) = &p.predicate {
         l.at(pred.span);
         let body = l.b.new_block();
@@ -568,8 +581,23 @@ fn lower_probe<'c>(m: &mut ModuleCx<'c>, p: &'c CheckedProbe, lines: &LineIndex)
         l.b.switch_to(skip);
         l.b.ret(0);
         l.b.switch_to(body);
+        pred_uses_ids = l.pid_tgid.is_some();
     }
+    let body_entry = l.b.current();
+    let body_start = l.b.new_block();
+    l.b.switch_to(body_start);
     l.stmts(&p.body);
     l.b.ret(0);
+    l.at(p.span);
+    l.b.switch_to(entry);
+    if pred_uses_ids {
+        l.pid_tgid_prelude();
+    }
+    l.b.jump(pred_start);
+    l.b.switch_to(body_entry);
+    if !pred_uses_ids {
+        l.pid_tgid_prelude();
+    }
+    l.b.jump(body_start);
     l.b.finish()
 }
