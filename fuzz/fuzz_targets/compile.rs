@@ -1,4 +1,4 @@
-//! The whole compiler: whatever parses must compile or give diagnostics. Probes that
+//! The whole compiler: any script must compile or give diagnostics. Probes that
 //! need tracefs fail (with diagnostics) because tracefs points nowhere; BEGIN, END
 //! and interval probes compile fully. The script is compiled whether or not it
 //! parses before preprocessing (`#define`, `#include` and `#if` lines are only
