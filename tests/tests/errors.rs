@@ -158,3 +158,62 @@ fn the_last_dash_e_wins() {
     let run = run_object_to_exit(&obj, &[]);
     assert_eq!(run.stdout_text().trim(), "second");
 }
+
+/// Inputs found by fuzzing or by hand that once crashed, hung or took seconds:
+/// each is now one diagnostic (or a clean compile) and a prompt exit.
+#[test]
+fn pathological_scripts_give_diagnostics_quickly() {
+    let deep_if = format!(
+        "#if {}1{}\n#endif\nBEGIN {{ exit(); }}\n",
+        "(".repeat(5000),
+        ")".repeat(5000)
+    );
+    let mut exp_macros = String::from("#define X0 1\n");
+    for k in 1..=15 {
+        exp_macros.push_str(&format!(
+            "#define X{k} {}\n",
+            format!("X{} ", k - 1).repeat(8)
+        ));
+    }
+    exp_macros.push_str("BEGIN { X15 }\n");
+    let incr = format!("BEGIN {{ $a = {}$x; }}", "++ ".repeat(64));
+    let typo = format!("fentry:vfs_{}read {{ exit(); }}", "Q".repeat(400));
+    let cases: [(&str, &str); 5] = [
+        (&deep_if, "nested too deeply"),
+        (&exp_macros, "macro expansion too large"),
+        (
+            &incr,
+            "only variables ($x) and maps (@m[k]) can be assigned to",
+        ),
+        (&typo, "is not in the kernel BTF"),
+        (
+            "uprobe:/proc/self/status:* { exit(); }",
+            "is not an ELF file",
+        ),
+    ];
+    let btf = std::path::Path::new("/sys/kernel/btf/vmlinux").exists();
+    for (script, message) in cases {
+        if script.starts_with("fentry") && !btf {
+            continue;
+        }
+        let start = std::time::Instant::now();
+        let o = tracec(&["-e", script, "-o", "/dev/null"]);
+        let err = stderr(&o);
+        assert_ne!(o.status.code(), Some(101), "tracec panicked:\n{err}");
+        assert!(!o.status.success(), "{script}");
+        assert!(err.contains(message), "{err}");
+        assert!(start.elapsed().as_secs() < 20, "{:?}", start.elapsed());
+    }
+    // `/*` after the provider is a path glob, not a comment.
+    let o = tracec(&[
+        "-e",
+        "uprobe:/usr/bin/*sh:main { exit(); }",
+        "-o",
+        "/dev/null",
+    ]);
+    assert!(
+        !stderr(&o).contains("unterminated comment"),
+        "{}",
+        stderr(&o)
+    );
+}

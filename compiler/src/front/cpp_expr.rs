@@ -64,7 +64,7 @@ const OPS: &[&str] = &[
 /// The value of `#if`/`#elif` expression `expr`.
 pub fn eval_if(expr: &str, env: &dyn MacroEnv) -> Result<i64, String> {
     let toks = tokenize(expr, env)?;
-    let toks = expand(&toks, env, &mut Vec::new(), 0, false)?;
+    let toks = expand(&toks, env, &mut Expansion::new(), 0, false)?;
     parse_all(&toks)
 }
 
@@ -75,7 +75,7 @@ pub fn eval_strict(expr: &str, env: &dyn MacroEnv) -> Option<i64> {
     if toks.is_empty() {
         return None;
     }
-    let toks = expand(&toks, env, &mut Vec::new(), 0, true).ok()?;
+    let toks = expand(&toks, env, &mut Expansion::new(), 0, true).ok()?;
     parse_all(&toks).ok()
 }
 
@@ -83,7 +83,11 @@ fn parse_all(toks: &[Tok]) -> Result<i64, String> {
     if toks.is_empty() {
         return Err("expected a value".into());
     }
-    let mut p = Parser { toks, pos: 0 };
+    let mut p = Parser {
+        toks,
+        pos: 0,
+        depth: 0,
+    };
     let v = p.ternary()?;
     if p.pos != toks.len() {
         return Err("unexpected tokens at the end".into());
@@ -176,17 +180,42 @@ fn has_include_arg(s: &str) -> Option<(String, usize)> {
     Some((name, s.len() - t.len() + 1 + close + 1))
 }
 
-/// Expand macros in `toks`; `hide` holds the macros being expanded.
+/// Most tokens one expression's macro expansion may go through: macros whose
+/// bodies name other macros several times grow exponentially with their nesting.
+const MAX_EXPANSION: usize = 1 << 20;
+
+/// The state of one expression's expansion.
+struct Expansion {
+    /// The macros being expanded (not expanded again inside themselves).
+    hide: Vec<String>,
+    /// Tokens that may still be expanded, counting down from [`MAX_EXPANSION`].
+    budget: usize,
+}
+
+impl Expansion {
+    fn new() -> Expansion {
+        Expansion {
+            hide: Vec::new(),
+            budget: MAX_EXPANSION,
+        }
+    }
+}
+
+/// Expand macros in `toks`; `st.hide` holds the macros being expanded.
 fn expand(
     toks: &[Tok],
     env: &dyn MacroEnv,
-    hide: &mut Vec<String>,
+    st: &mut Expansion,
     depth: u32,
     strict: bool,
 ) -> Result<Vec<Tok>, String> {
     if depth > 64 {
         return Err("macro expansion too deep".into());
     }
+    st.budget = st
+        .budget
+        .checked_sub(toks.len())
+        .ok_or("macro expansion too large")?;
     let mut out = Vec::new();
     let mut i = 0;
     while i < toks.len() {
@@ -210,19 +239,19 @@ fn expand(
             i += used;
             continue;
         }
-        if FEATURE_TESTS.contains(&name.as_str()) && !hide.contains(name) {
+        if FEATURE_TESTS.contains(&name.as_str()) && !st.hide.contains(name) {
             let end = matching_paren(toks, i).ok_or_else(|| format!("bad {name}"))?;
             out.push(Tok::Known(0));
             i = end + 1;
             continue;
         }
         match env.macro_def(name) {
-            Some(_) if hide.contains(name) => out.push(unknown(name, strict)?),
+            Some(_) if st.hide.contains(name) => out.push(unknown(name, strict)?),
             Some(Macro::Object(body)) => {
                 let body = tokenize(body, env)?;
-                hide.push(name.clone());
-                let r = expand(&body, env, hide, depth + 1, strict);
-                hide.pop();
+                st.hide.push(name.clone());
+                let r = expand(&body, env, st, depth + 1, strict);
+                st.hide.pop();
                 out.extend(r?);
             }
             Some(Macro::Function { params, body }) if toks.get(i) == Some(&Tok::Op("(")) => {
@@ -243,12 +272,12 @@ fn expand(
                                 if n > k {
                                     body_toks.push(Tok::Op(","));
                                 }
-                                body_toks.extend(expand(a, env, hide, depth + 1, strict)?);
+                                body_toks.extend(expand(a, env, st, depth + 1, strict)?);
                             }
                         }
                         Some(k) => {
                             let arg = args.get(k).map(Vec::as_slice).unwrap_or(&[]);
-                            body_toks.extend(expand(arg, env, hide, depth + 1, strict)?);
+                            body_toks.extend(expand(arg, env, st, depth + 1, strict)?);
                         }
                         None if matches!(t, Tok::Op("#") | Tok::Op("##")) => {
                             return Err("# and ## are not supported in #if".into())
@@ -256,9 +285,9 @@ fn expand(
                         None => body_toks.push(t),
                     }
                 }
-                hide.push(name.clone());
-                let r = expand(&body_toks, env, hide, depth + 1, strict);
-                hide.pop();
+                st.hide.push(name.clone());
+                let r = expand(&body_toks, env, st, depth + 1, strict);
+                st.hide.pop();
                 out.extend(r?);
             }
             _ => out.push(unknown(name, strict)?),
@@ -318,10 +347,16 @@ fn split_args(toks: &[Tok]) -> Vec<Vec<Tok>> {
     args
 }
 
+/// Deepest nesting of parentheses, unary operators and `?:` in one expression
+/// (clang's default `-fbracket-depth`).
+const MAX_NESTING: u32 = 256;
+
 /// Precedence climbing over expanded tokens.
 struct Parser<'t> {
     toks: &'t [Tok],
     pos: usize,
+    /// Nesting of the operand being parsed, bounded by [`MAX_NESTING`].
+    depth: u32,
 }
 
 /// Binary operators by precedence level, loosest first (after `?:`).
@@ -346,18 +381,29 @@ impl Parser<'_> {
         }
     }
 
+    /// Parse one nested operand with `f`, refusing nesting deeper than [`MAX_NESTING`].
+    fn nested(&mut self, f: fn(&mut Self) -> Result<i64, String>) -> Result<i64, String> {
+        if self.depth >= MAX_NESTING {
+            return Err("expression nested too deeply".into());
+        }
+        self.depth += 1;
+        let v = f(self);
+        self.depth -= 1;
+        v
+    }
+
     fn ternary(&mut self) -> Result<i64, String> {
         let c = self.binary(0)?;
         if self.peek_op() != Some("?") {
             return Ok(c);
         }
         self.pos += 1;
-        let a = self.ternary()?;
+        let a = self.nested(Self::ternary)?;
         if self.peek_op() != Some(":") {
             return Err("expected ':'".into());
         }
         self.pos += 1;
-        let b = self.ternary()?;
+        let b = self.nested(Self::ternary)?;
         Ok(if c != 0 { a } else { b })
     }
 
@@ -379,12 +425,12 @@ impl Parser<'_> {
         self.pos += 1;
         match t {
             Some(Tok::Num(n) | Tok::Known(n)) => Ok(n),
-            Some(Tok::Op("!")) => Ok((self.unary()? == 0) as i64),
-            Some(Tok::Op("~")) => Ok(!self.unary()?),
-            Some(Tok::Op("-")) => Ok(self.unary()?.wrapping_neg()),
-            Some(Tok::Op("+")) => self.unary(),
+            Some(Tok::Op("!")) => Ok((self.nested(Self::unary)? == 0) as i64),
+            Some(Tok::Op("~")) => Ok(!self.nested(Self::unary)?),
+            Some(Tok::Op("-")) => Ok(self.nested(Self::unary)?.wrapping_neg()),
+            Some(Tok::Op("+")) => self.nested(Self::unary),
             Some(Tok::Op("(")) => {
-                let v = self.ternary()?;
+                let v = self.nested(Self::ternary)?;
                 if self.peek_op() != Some(")") {
                     return Err("missing )".into());
                 }
@@ -414,8 +460,10 @@ fn apply(op: &str, v: i64, r: i64) -> Result<i64, String> {
         "+" => v.wrapping_add(r),
         "-" => v.wrapping_sub(r),
         "*" => v.wrapping_mul(r),
-        "/" => v.checked_div(r).ok_or("division by zero")?,
-        _ => v.checked_rem(r).ok_or("division by zero")?,
+        // INT64_MIN / -1 overflows; clang warns and wraps.
+        "/" if r != 0 => v.wrapping_div(r),
+        "%" if r != 0 => v.wrapping_rem(r),
+        _ => return Err("division by zero".into()),
     })
 }
 

@@ -99,3 +99,53 @@ fn strict_constants() {
     assert_eq!(eval_strict("(int)1", &e), None);
     assert_eq!(eval_strict("", &e), None);
 }
+
+#[test]
+fn deep_nesting_is_an_error_not_a_stack_overflow() {
+    let e = env(&[]);
+    let ok = format!("{}1{}", "(".repeat(200), ")".repeat(200));
+    assert_eq!(eval(&e, &ok), 1);
+    for deep in [
+        format!("{}1{}", "(".repeat(5000), ")".repeat(5000)),
+        format!("{}1", "-".repeat(100_000)),
+        format!("{}1", "!".repeat(100_000)),
+        format!("{}1{}", "1?".repeat(50_000), ":1".repeat(50_000)),
+    ] {
+        let err = eval_if(&deep, &e).unwrap_err();
+        assert!(err.contains("nested too deeply"), "{err}");
+        assert_eq!(eval_strict(&deep, &e), None);
+    }
+}
+
+#[test]
+fn exponential_macro_expansion_is_bounded() {
+    // A40 names A39 twice, and so on: 2^40 tokens if expanded in full.
+    let defs: Vec<(String, String)> = (1..=40)
+        .map(|k| (format!("A{k}"), format!("A{} + A{}", k - 1, k - 1)))
+        .chain([("A0".to_string(), "1".to_string())])
+        .collect();
+    let refs: Vec<(&str, &str)> = defs.iter().map(|(n, v)| (&**n, &**v)).collect();
+    let e = env(&refs);
+    assert_eq!(eval(&e, "A10"), 1024);
+    let err = eval_if("A40", &e).unwrap_err();
+    assert!(err.contains("too large"), "{err}");
+    assert_eq!(eval_strict("A40", &e), None);
+    // Mutually recursive macros stop at themselves (0 in #if).
+    let e = env(&[("A", "B"), ("B", "A"), ("F(x)", "F(x) + A")]);
+    assert_eq!(eval(&e, "A + B"), 0);
+    // `F(1) + A` leaves `F` unexpanded: 0, then `(1)`, an error as in clang.
+    assert!(eval_if("F(1)", &e).is_err());
+    assert_eq!(eval_strict("A", &e), None);
+}
+
+#[test]
+fn overflowing_arithmetic_wraps() {
+    let e = env(&[]);
+    assert_eq!(eval(&e, "(-9223372036854775807 - 1) / -1"), i64::MIN);
+    assert_eq!(eval(&e, "(-9223372036854775807 - 1) % -1"), 0);
+    assert_eq!(eval(&e, "(1 << 63) < 0"), 1);
+    assert!(eval_if("1 / 0", &e)
+        .unwrap_err()
+        .contains("division by zero"));
+    assert!(eval_if("1 % (2 - 2)", &e).is_err());
+}

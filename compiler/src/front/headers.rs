@@ -140,9 +140,19 @@ impl<'a> Headers<'a> {
         let Ok(bytes) = std::fs::read(path) else {
             return;
         };
-        let text = String::from_utf8_lossy(&bytes);
+        self.read_text(&String::from_utf8_lossy(&bytes), path, depth);
+    }
+
+    /// Preprocess `text` as the contents of header `path` (its `#include "..."`
+    /// lines are searched next to `path`) into the macros.
+    pub fn include_text(&mut self, text: &str, path: &Path) {
+        self.seen.insert(path.into());
+        self.read_text(text, path, 0);
+    }
+
+    fn read_text(&mut self, text: &str, path: &Path, depth: usize) {
         let mut conds = Conds::<()>::new();
-        for line in logical_lines(&text) {
+        for line in logical_lines(text) {
             let Some(rest) = line.trim_start().strip_prefix('#') else {
                 continue;
             };
@@ -289,7 +299,8 @@ pub fn logical_lines(text: &str) -> Vec<String> {
         let mut i = 0;
         while i < b.len() {
             if in_comment {
-                if raw[i..].starts_with("*/") {
+                // Byte steps inside comments may stop inside a character.
+                if b[i..].starts_with(b"*/") {
                     in_comment = false;
                     i += 2;
                 } else {
@@ -297,11 +308,11 @@ pub fn logical_lines(text: &str) -> Vec<String> {
                 }
                 continue;
             }
-            if raw[i..].starts_with("/*") {
+            if b[i..].starts_with(b"/*") {
                 in_comment = true;
                 line.push(' ');
                 i += 2;
-            } else if raw[i..].starts_with("//") {
+            } else if b[i..].starts_with(b"//") {
                 break;
             } else {
                 let ch = raw[i..].chars().next().unwrap_or(' ');
@@ -477,6 +488,35 @@ mod tests {
         assert_eq!(macros.value("AF_INET").as_deref(), Some("2"));
         assert_eq!(macros.value("PF_INET").as_deref(), Some("2"));
         assert_eq!(macros.value("F"), None);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn non_ascii_in_comments() {
+        let lines = logical_lines("/* © Ünïcødé\n ☃ */#define A 1 // é\n/* ☃");
+        assert_eq!(lines[1].trim(), "#define A 1");
+        let mut macros = Macros::predefined(false);
+        let text = "/*\u{e9}\u{2603} */\n#define B /* ü */ 2\n";
+        Headers::new(&[], &mut macros).include_text(text, Path::new("/nonexistent/x.h"));
+        assert_eq!(macros.value("B").as_deref(), Some("2"));
+    }
+
+    #[test]
+    fn include_cycles_end() {
+        let dir = std::env::temp_dir().join(format!("tracec-hcycle-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("a.h"), "#include \"b.h\"\n#define A 1\n").unwrap();
+        std::fs::write(dir.join("b.h"), "#include <a.h>\n#define B 2\n").unwrap();
+        std::fs::write(dir.join("self.h"), "#include \"self.h\"\n#define S 3\n").unwrap();
+        let mut macros = Macros::predefined(false);
+        let mut h = Headers::new(std::slice::from_ref(&dir), &mut macros);
+        for name in ["a.h", "self.h"] {
+            let p = h.find(name, None).unwrap();
+            h.include(&p);
+        }
+        assert_eq!(macros.value("A").as_deref(), Some("1"));
+        assert_eq!(macros.value("B").as_deref(), Some("2"));
+        assert_eq!(macros.value("S").as_deref(), Some("3"));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

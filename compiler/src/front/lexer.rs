@@ -394,10 +394,14 @@ impl<'a> Lexer<'a> {
     fn attach_point_end(&self, start: usize) -> usize {
         let rest = &self.src[start..];
         let mut end = rest.len();
+        // After the provider's `:`, `/*` is a path glob (`uprobe:/usr/bin/*sh:main`),
+        // as in bpftrace, whose attach-point paths may hold `/` and `*`.
+        let colon = rest.find(':');
         for (i, ch) in rest.char_indices() {
-            let stop = ch.is_whitespace()
-                || matches!(ch, ',' | '{' | '}' | ';')
-                || (i > 0 && (rest[i..].starts_with("//") || rest[i..].starts_with("/*")));
+            let comment = rest[i..].starts_with("//")
+                || (rest[i..].starts_with("/*") && colon.is_none_or(|c| c > i));
+            let stop =
+                ch.is_whitespace() || matches!(ch, ',' | '{' | '}' | ';') || (i > 0 && comment);
             if stop {
                 end = i;
                 break;

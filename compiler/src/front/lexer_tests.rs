@@ -272,3 +272,17 @@ fn statement_token_limit_is_fatal() {
     assert_eq!(d.len(), 1);
     assert!(d[0].1.contains("statement is too long"), "{d:?}");
 }
+
+#[test]
+fn path_globs_with_slash_star_are_not_comments() {
+    assert_eq!(
+        attach_points("uprobe:/usr/bin/*sh:main { }"),
+        ["uprobe:/usr/bin/*sh:main"]
+    );
+    assert_eq!(
+        attach_points("uprobe:/work/*:* /* c */ { }"),
+        ["uprobe:/work/*:*"]
+    );
+    // Before any `:`, `/*` still starts a comment.
+    assert_eq!(attach_points("BEGIN/* c */{ }"), ["BEGIN"]);
+}

@@ -45,6 +45,7 @@ pub fn run_with_includes(
         conds: Conds::new(),
         diags: Vec::new(),
         in_comment: false,
+        substituted: 0,
     };
     let mut out = String::with_capacity(src.len());
     let mut lines = src.split_inclusive('\n').peekable();
@@ -71,7 +72,14 @@ pub fn run_with_includes(
                 Span::new(start + indent, start + line.trim_end().len()),
             );
         } else if pp.conds.active() {
+            let full = pp.substituted >= MAX_SUBSTITUTED;
             out.push_str(&pp.substitute_line(line, 0));
+            if !full && pp.substituted >= MAX_SUBSTITUTED {
+                pp.error(
+                    Span::new(start, start + line.trim_end().len()),
+                    "macro expansion too large",
+                );
+            }
         } else {
             out.push_str(&blank(line));
         }
@@ -93,7 +101,13 @@ struct Pp<'a> {
     conds: Conds<Span>,
     diags: Vec<Diagnostic>,
     in_comment: bool,
+    /// Bytes of macro text substituted so far, bounded by [`MAX_SUBSTITUTED`].
+    substituted: usize,
 }
+
+/// Most bytes of macro text substituted into one script: macros naming other
+/// macros several times grow exponentially with their nesting.
+const MAX_SUBSTITUTED: usize = 1 << 22;
 
 fn blank(line: &str) -> String {
     line.chars()
@@ -233,7 +247,8 @@ impl Pp<'_> {
                 let before = line[..i].trim_end();
                 let member = before.ends_with(['$', '@', '.']) || before.ends_with("->");
                 match self.macros.substitution(word) {
-                    Some(v) if !member && depth < 16 => {
+                    Some(v) if !member && depth < 16 && self.substituted < MAX_SUBSTITUTED => {
+                        self.substituted += v.len();
                         let saved = self.in_comment;
                         let v = self.substitute_line(&v, depth + 1);
                         self.in_comment = saved;

@@ -172,3 +172,21 @@ fn syscall_numbers_of_the_host() {
         "{out}"
     );
 }
+
+#[test]
+fn exponential_script_macros_are_an_error() {
+    // X15 is 8^15 copies of X0 if substituted in full.
+    let mut src = String::from("#define X0 1\n");
+    for k in 1..=15 {
+        let prev = format!("X{} ", k - 1);
+        src.push_str(&format!("#define X{k} {}\n", prev.repeat(8)));
+    }
+    src.push_str("BEGIN { X15 }\n");
+    let (out, diags) = run(&src, &[]);
+    assert_eq!(diags.len(), 1, "{diags:?}");
+    assert!(diags[0].message.contains("too large"), "{diags:?}");
+    assert!(out.len() < 64 << 20, "{}", out.len());
+    // Self-reference stops at the depth limit.
+    let (_, diags) = run("#define A B\n#define B A\nBEGIN { A }\n", &[]);
+    assert!(diags.is_empty(), "{diags:?}");
+}

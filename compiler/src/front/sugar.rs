@@ -56,7 +56,16 @@ pub(super) fn incr_expr(target: Expr, delta: i64, end: usize) -> Expr {
 /// `++target` / `--target` starting at byte `start`: `{ target++; target }`.
 pub(super) fn incr_expr_prefix(start: usize, target: Expr, delta: i64) -> Expr {
     let span = Span::new(start, target.span.end as usize);
-    let value = target.clone();
+    let value = if matches!(target.kind, ExprKind::Var(_) | ExprKind::Map { .. }) {
+        target.clone()
+    } else {
+        // No variable or map: the statement is an error, and copying the target
+        // would double the tree at each level of `++ ++ ++ ... $x`.
+        Expr {
+            kind: ExprKind::Int(0),
+            span: target.span,
+        }
+    };
     Expr {
         kind: ExprKind::Block {
             stmts: vec![incr_stmt(target, delta, span)],

@@ -97,3 +97,15 @@ fn if_expression_branch_without_value_is_an_error() {
         "{errs:?}"
     );
 }
+
+#[test]
+fn nested_prefix_increments_do_not_grow_exponentially() {
+    // Found by fuzzing: each `++` copied its operand, 2^64 nodes here.
+    let src = format!("$a = {}$x", "++ ".repeat(64));
+    let stmts = body(&src);
+    let size = format!("{:?}", assigned(&stmts[0])).len();
+    assert!(size < 100_000, "{size}");
+    // The innermost increment still is one of `$x`.
+    let src = "$a = ++ ++$x";
+    assert!(format!("{:?}", body(src)).contains("Var(\"x\")"));
+}

@@ -28,9 +28,13 @@ pub fn closest<'a, I>(word: &str, candidates: I) -> Option<&'a str>
 where
     I: IntoIterator<Item = &'a str>,
 {
-    let limit = (word.chars().count() / 3).max(2);
+    let len = word.chars().count();
+    let limit = (len / 3).max(2);
     candidates
         .into_iter()
+        // The distance is at least the difference in length: skip the quadratic
+        // computation for candidates that cannot be close enough.
+        .filter(|c| c.chars().count().abs_diff(len) <= limit)
         .map(|c| (edit_distance(word, c), c))
         .filter(|&(d, _)| d <= limit)
         .min()
@@ -67,5 +71,26 @@ mod tests {
             Some("sys_enter_openat")
         );
         assert_eq!(closest("completely_else", names.iter().copied()), None);
+    }
+
+    #[test]
+    fn suggestions_for_long_words_are_quick() {
+        // Fuzzing found 300-character names taking seconds against every kernel
+        // function; candidates too short or too long are not compared at all.
+        let names: Vec<String> = (0..100_000).map(|i| format!("vfs_fn_{i}")).collect();
+        let word = format!("vfs_{}read", "Q".repeat(100_000));
+        let start = std::time::Instant::now();
+        assert_eq!(closest(&word, names.iter().map(String::as_str)), None);
+        assert!(start.elapsed().as_secs() < 5, "{:?}", start.elapsed());
+        let long = format!("{}x", "a".repeat(30));
+        let near = ["a".repeat(30), "a".repeat(20)];
+        assert_eq!(
+            closest(&long, near.iter().map(String::as_str)),
+            Some(near[0].as_str())
+        );
+        assert_eq!(
+            closest("ünï_cødé", ["ünï_cød"].into_iter()),
+            Some("ünï_cød")
+        );
     }
 }

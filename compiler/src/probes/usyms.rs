@@ -25,6 +25,14 @@ pub(crate) enum SymError {
 
 /// The function symbols of the ELF file at `path`, sorted by name, each once.
 pub(crate) fn read(path: &Path) -> Result<Vec<String>, SymError> {
+    let meta = std::fs::metadata(path).map_err(|e| SymError::Unreadable(e.to_string()))?;
+    if !meta.is_file() {
+        return Err(SymError::Unreadable("not a regular file".into()));
+    }
+    // Empty, or a kernel file without a size (`/proc/kmsg` would block the read).
+    if meta.len() == 0 {
+        return Err(SymError::NotElf);
+    }
     let bytes = std::fs::read(path).map_err(|e| SymError::Unreadable(e.to_string()))?;
     of(&bytes).ok_or(SymError::NotElf)
 }
@@ -146,6 +154,29 @@ mod tests {
             read(&dir.join("missing")),
             Err(SymError::Unreadable(_))
         ));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn odd_files_are_errors_without_reading_forever() {
+        let dir = std::env::temp_dir().join(format!("tracec-usyms-odd-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let empty = dir.join("empty");
+        std::fs::write(&empty, b"").unwrap();
+        assert_eq!(read(&empty), Err(SymError::NotElf));
+        let elf = test_elf(&["one"]);
+        for len in [4, 16, 64, elf.len() / 2] {
+            let cut = dir.join(format!("cut{len}"));
+            std::fs::write(&cut, &elf[..len]).unwrap();
+            assert_eq!(read(&cut), Err(SymError::NotElf), "{len}");
+        }
+        assert!(matches!(read(&dir), Err(SymError::Unreadable(_))));
+        // A device would be read forever; a procfs file has no size (and may block).
+        assert!(matches!(
+            read(Path::new("/dev/zero")),
+            Err(SymError::Unreadable(_))
+        ));
+        assert_eq!(read(Path::new("/proc/self/status")), Err(SymError::NotElf));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
