@@ -438,6 +438,15 @@ pub fn lookup_for(name: &str, arch: Arch) -> Option<i64> {
         Some(rest) => format!("AF_{rest}"),
         None => name.to_string(),
     };
+    tables(arch)
+        .iter()
+        .flat_map(|t| t.iter())
+        .find(|(n, _)| *n == name)
+        .map(|&(_, v)| v)
+}
+
+/// Every table that applies to `arch`.
+fn tables(arch: Arch) -> [&'static [(&'static str, i64)]; 8] {
     let arch_flags = match arch {
         Arch::X86_64 => OPEN_FLAGS_X86_64,
         Arch::Aarch64 => OPEN_FLAGS_AARCH64,
@@ -452,10 +461,6 @@ pub fn lookup_for(name: &str, arch: Arch) -> Option<i64> {
         OPEN_FLAGS,
         arch_flags,
     ]
-    .iter()
-    .flat_map(|t| t.iter())
-    .find(|(n, _)| *n == name)
-    .map(|&(_, v)| v)
 }
 
 /// [`lookup_for`] the target architecture.
@@ -506,23 +511,10 @@ mod tests {
     #[test]
     fn each_name_once_per_architecture() {
         for arch in [Arch::X86_64, Arch::Aarch64] {
-            let arch_flags = match arch {
-                Arch::X86_64 => OPEN_FLAGS_X86_64,
-                Arch::Aarch64 => OPEN_FLAGS_AARCH64,
-            };
-            let mut names: Vec<&str> = [
-                ADDRESS_FAMILIES,
-                ERRNO,
-                FILE_TYPES,
-                TASK_STATES,
-                ICMP_TYPES,
-                SOCKETS,
-                OPEN_FLAGS,
-                arch_flags,
-            ]
-            .iter()
-            .flat_map(|t| t.iter().map(|(n, _)| *n))
-            .collect();
+            let mut names: Vec<&str> = tables(arch)
+                .iter()
+                .flat_map(|t| t.iter().map(|(n, _)| *n))
+                .collect();
             let n = names.len();
             names.sort_unstable();
             names.dedup();

@@ -1,6 +1,7 @@
 //! bpftrace's integer promotion through the checker: builtin widths, arithmetic and
 //! comparison signedness, and variables, map values and `?:` unifying their types.
 
+use super::int_width_tests::map_constants;
 use super::maps::MapValueType;
 use super::tests::test_ast::chk;
 use super::types::*;
@@ -8,24 +9,6 @@ use super::types::*;
 fn checked(src: &str) -> super::Checked {
     let p = crate::front::parse(src).expect("parses");
     chk(&p).unwrap_or_else(|d| panic!("{src}: {d:?}"))
-}
-
-/// The constants assigned to maps in the (only) probe's body, in order.
-fn map_constants(src: &str) -> Vec<i64> {
-    checked(src).probes[0]
-        .body
-        .iter()
-        .filter_map(|s| match &s.kind {
-            TStmtKind::AssignMap {
-                value: MapValue::Plain(v),
-                ..
-            } => match v.kind {
-                TExprKind::Int(n) => Some(n),
-                _ => None,
-            },
-            _ => None,
-        })
-        .collect()
 }
 
 /// The value type of map `name`.

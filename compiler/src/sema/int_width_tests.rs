@@ -5,7 +5,7 @@ use super::tests::test_ast::chk;
 use super::types::*;
 
 /// The constants assigned to maps in the (only) probe's body, in order.
-fn map_constants(src: &str) -> Vec<i64> {
+pub(super) fn map_constants(src: &str) -> Vec<i64> {
     let p = crate::front::parse(src).expect("parses");
     let c = chk(&p).unwrap_or_else(|d| panic!("{src}: {d:?}"));
     c.probes[0]
