@@ -101,6 +101,14 @@ fn kernel() -> Arc<kbtf::Btf> {
 }
 
 fn compile(src: &str) -> Result<crate::Compiled, Vec<Diagnostic>> {
+    compile_with(src, kernel())
+}
+
+/// Compile `src` with `btf` as the kernel's BTF (and no tracefs).
+pub(super) fn compile_with(
+    src: &str,
+    btf: Arc<kbtf::Btf>,
+) -> Result<crate::Compiled, Vec<Diagnostic>> {
     let program = crate::front::parse(src)?;
     let env = crate::probes::Env {
         tracefs: "/nonexistent".into(),
@@ -109,7 +117,7 @@ fn compile(src: &str) -> Result<crate::Compiled, Vec<Diagnostic>> {
     let checked = super::check_with_kernel(
         &program,
         &mut |ap| crate::probes::expand(ap, &env),
-        KernelBtf::with(kernel()),
+        KernelBtf::with(btf),
     )?;
     crate::finish(src, &crate::Options::default(), &checked)
 }

@@ -2,7 +2,6 @@
 
 use std::sync::Arc;
 
-use super::kernel::KernelBtf;
 use crate::back::insn::Insn;
 use crate::diag::Diagnostic;
 use crate::ir::{Helper, Inst};
@@ -54,17 +53,7 @@ fn kernel() -> Arc<kbtf::Btf> {
 }
 
 fn compile(src: &str) -> Result<crate::Compiled, Vec<Diagnostic>> {
-    let program = crate::front::parse(src)?;
-    let env = crate::probes::Env {
-        tracefs: "/nonexistent".into(),
-        btf: None,
-    };
-    let checked = super::check_with_kernel(
-        &program,
-        &mut |ap| crate::probes::expand(ap, &env),
-        KernelBtf::with(kernel()),
-    )?;
-    crate::finish(src, &crate::Options::default(), &checked)
+    super::kernel_tests::compile_with(src, kernel())
 }
 
 fn errors(src: &str) -> Vec<String> {
