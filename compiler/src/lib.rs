@@ -179,6 +179,22 @@ pub fn finish(
             })
             .collect());
     }
+    if !options.allow_unsafe {
+        let by_address: Vec<Diagnostic> = checked
+            .probes
+            .iter()
+            .filter(|p| {
+                probes::is_kprobe_address(&p.probe.attach)
+                    || p.shared
+                        .iter()
+                        .any(|(s, _)| probes::is_kprobe_address(&s.attach))
+            })
+            .map(|p| Diagnostic::error(p.span, "Probing by address requires --unsafe"))
+            .collect();
+        if !by_address.is_empty() {
+            return Err(by_address);
+        }
+    }
     let mut lowered = lower::lower_with(checked, source, options.helper_checks);
     locate_messages(&mut lowered.printfs, source, &options.source_name);
     let ice = |what: &str, e: String| {

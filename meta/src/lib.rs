@@ -99,6 +99,9 @@ pub enum EventKind {
     Warn = 11,
     /// `errorf(fmt, ...)`: like [`EventKind::Warn`], with `ERROR: `.
     Error = 12,
+    /// `unwatch(addr)`: detach every watchpoint on the address, which printf `id`
+    /// (`%llu`) formats from the payload; an address nothing watches is ignored.
+    Unwatch = 13,
 }
 
 impl EventKind {
@@ -116,6 +119,7 @@ impl EventKind {
             10 => EventKind::Time,
             11 => EventKind::Warn,
             12 => EventKind::Error,
+            13 => EventKind::Unwatch,
             _ => return None,
         })
     }

@@ -48,11 +48,8 @@ pub fn attach(
                 Program::KProbe(k) => k.fd().map_err(|e| chain(&e))?.as_fd().as_raw_fd(),
                 other => return Err(wrong_type(other, "a kprobe")),
             };
-            let perf = open_kprobe(function, *offset, *ret).map_err(|e| {
-                format!(
-                    "perf_event_open: {e} (does this kernel have kprobes, CONFIG_KPROBE_EVENTS, and a function {function}?)"
-                )
-            })?;
+            let perf = open_kprobe(function, *offset, *ret)
+                .map_err(|e| kprobe_error(&e, function, *offset))?;
             link(fd, perf, probe, cookie)
         }
         Attach::Tracepoint { category, name } => {
@@ -102,17 +99,54 @@ fn parse_config_bit(text: &str) -> Option<u32> {
     text.trim().strip_prefix("config:")?.parse().ok()
 }
 
-/// A kprobe (or kretprobe) on `function` + `offset`, on every CPU.
+/// Whether `attach` is a kprobe at a bare kernel address (an empty `function`, the
+/// address in `offset`).
+pub fn is_kprobe_address(attach: &Attach) -> bool {
+    matches!(attach, Attach::Kprobe { function, .. } if function.is_empty())
+}
+
+/// Whether tracerun opens `attach`'s perf event itself even without a cookie: kprobes
+/// at an address or at an offset (aya 0.14 names a symbol, and its error would hide
+/// the kernel's `EILSEQ` for an offset inside an instruction).
+pub fn opened_here(attach: &Attach) -> bool {
+    matches!(attach, Attach::Kprobe { function, offset, .. } if function.is_empty() || *offset != 0)
+}
+
+/// The message for a kprobe the kernel refused: bpftrace's for a location inside an
+/// instruction (`EILSEQ`), else the error and what the kernel needs.
+fn kprobe_error(e: &io::Error, function: &str, offset: u64) -> String {
+    if e.raw_os_error() == Some(libc::EILSEQ) {
+        return "Possible attachment attempt in the middle of an instruction, try a different offset.".into();
+    }
+    if function.is_empty() {
+        format!(
+            "perf_event_open: {e} (does this kernel have kprobes, CONFIG_KPROBE_EVENTS, and traceable code at address {offset:#x}?)"
+        )
+    } else {
+        format!(
+            "perf_event_open: {e} (does this kernel have kprobes, CONFIG_KPROBE_EVENTS, and a function {function}?)"
+        )
+    }
+}
+
+/// A kprobe (or kretprobe) on `function` + `offset`, on every CPU; with an empty
+/// `function`, at the kernel address `offset` (the kernel reads `config2` as an
+/// absolute address when `config1` names no symbol).
 fn open_kprobe(function: &str, offset: u64, ret: bool) -> io::Result<OwnedFd> {
     let ty = pmu_type("kprobe")?;
     let name = CString::new(function)
         .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "name contains a NUL byte"))?;
+    let name_ptr = if function.is_empty() {
+        0
+    } else {
+        name.as_ptr() as u64
+    };
     let mut attr = PerfAttr::new(ty);
     if ret {
         attr.config(1u64 << retprobe_bit());
     }
     attr.sample_period(1);
-    attr.config1(name.as_ptr() as u64);
+    attr.config1(name_ptr);
     attr.config2(offset);
     // Any process: the program runs wherever the probe fires.
     attr.open(-1, 0)
@@ -146,6 +180,34 @@ fn open_tracepoint(category: &str, name: &str) -> io::Result<OwnedFd> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kprobe_messages() {
+        let addr = Attach::Kprobe {
+            function: String::new(),
+            offset: 0x1000,
+            ret: false,
+        };
+        assert!(is_kprobe_address(&addr));
+        let named = Attach::Kprobe {
+            function: "vfs_read".into(),
+            offset: 3,
+            ret: false,
+        };
+        assert!(!is_kprobe_address(&named));
+        assert!(opened_here(&addr) && opened_here(&named));
+        let plain = Attach::Kprobe {
+            function: "vfs_read".into(),
+            offset: 0,
+            ret: false,
+        };
+        assert!(!opened_here(&plain));
+        let eilseq = io::Error::from_raw_os_error(libc::EILSEQ);
+        assert!(kprobe_error(&eilseq, "vfs_read", 3).starts_with("Possible attachment attempt"));
+        let enoent = io::Error::from_raw_os_error(libc::ENOENT);
+        assert!(kprobe_error(&enoent, "", 0x1000).contains("address 0x1000"));
+        assert!(kprobe_error(&enoent, "vfs_read", 0).contains("function vfs_read"));
+    }
 
     #[test]
     fn retprobe_format() {

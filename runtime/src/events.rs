@@ -32,6 +32,8 @@ pub enum Action {
     System(String),
     /// `time(fmt)`: print the local time with this strftime format.
     Time(String),
+    /// `unwatch(addr)`: remove the watchpoints on this address.
+    Unwatch(u64),
 }
 
 /// A record the runtime cannot make sense of (a compiler/runtime mismatch).
@@ -90,6 +92,13 @@ pub fn decode(meta: &Metadata, record: &[u8]) -> Result<Action, BadEvent> {
         }
         Some(EventKind::Cat) => Ok(Action::Cat(text(formatted(meta, id, payload)?))),
         Some(EventKind::System) => Ok(Action::System(text(formatted(meta, id, payload)?))),
+        Some(EventKind::Unwatch) => {
+            let t = text(formatted(meta, id, payload)?);
+            t.trim()
+                .parse()
+                .map(Action::Unwatch)
+                .map_err(|_| bad(format!("unwatch address '{t}' is not a number")))
+        }
         Some(EventKind::Time) => {
             let spec = meta
                 .printfs
@@ -316,6 +325,22 @@ mod tests {
                 ty: Ty::Str { size: 8 },
             }],
         });
+        m.printfs.push(PrintfSpec {
+            format: "%llu".into(),
+            args: vec![Field {
+                offset: 0,
+                ty: Ty::Int {
+                    size: 8,
+                    signed: false,
+                },
+            }],
+        });
+        assert_eq!(
+            decode(&m, &record(13, 3, &0x1000_0000u64.to_le_bytes())).unwrap(),
+            Action::Unwatch(0x1000_0000)
+        );
+        // Not an address: printf 2 formats a string.
+        assert!(decode(&m, &record(13, 2, b"uptime\0\0")).is_err());
         let p = b"uptime\0\0";
         assert_eq!(
             decode(&m, &record(8, 2, p)).unwrap(),

@@ -189,7 +189,9 @@ pub fn map_fd(ebpf: &Ebpf, symbol: &str) -> Result<RawFd, Error> {
 /// Attach one (non-BEGIN/END) probe.
 pub fn attach(ebpf: &mut Ebpf, probe: &ProbeSpec) -> Result<(), Error> {
     let prog = program(ebpf, probe)?;
-    if let Some(cookie) = probe.cookie {
+    // Kprobes at an address or offset: opened here (as for a cookie), with cookie 0.
+    let here = crate::cookie::opened_here(&probe.attach);
+    if let Some(cookie) = probe.cookie.or(here.then_some(0)) {
         return crate::cookie::attach(prog, probe, cookie, pid_scope())
             .map_err(|e| Error::new(format!("cannot attach {}: {}", probe.name, e)));
     }
@@ -256,6 +258,7 @@ pub fn detach(ebpf: &mut Ebpf, probe: &ProbeSpec, all: &[ProbeSpec]) {
         return;
     }
     if probe.cookie.is_some()
+        || crate::cookie::opened_here(&probe.attach)
         || matches!(
             probe.attach,
             Attach::Usdt { .. } | Attach::Watchpoint { .. }

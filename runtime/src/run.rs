@@ -663,6 +663,7 @@ impl<'a> Session<'a> {
                     Err(m) => eprint!("{m}"),
                 },
                 Ok(Action::Time(fmt)) => self.emit_text("time", &calls::time(&fmt)),
+                Ok(Action::Unwatch(addr)) => crate::watchpoint::unwatch(&self.meta.probes, addr),
                 Err(e) => eprintln!("tracerun: warning: {e}"),
             }
         }

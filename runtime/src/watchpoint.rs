@@ -95,9 +95,60 @@ pub fn attach(ebpf: &mut Ebpf, probe: &ProbeSpec, pid: Option<u32>) -> Result<()
     Ok(())
 }
 
+/// The programs of the watchpoints on `address` among `probes`.
+fn watching(probes: &[ProbeSpec], address: u64) -> Vec<&str> {
+    probes
+        .iter()
+        .filter(|p| matches!(p.attach, Attach::Watchpoint { address: a, .. } if a == address))
+        .map(|p| p.program.as_str())
+        .collect()
+}
+
+/// `unwatch(address)`: close the breakpoint events (and links) of every watchpoint
+/// on `address`, as bpftrace does; an address nothing watches is no error.
+pub fn unwatch(probes: &[ProbeSpec], address: u64) {
+    for program in watching(probes, address) {
+        crate::usdt::detach(program);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unwatch_finds_the_watchpoints_on_an_address() {
+        let spec = |program: &str, attach: Attach| ProbeSpec {
+            program: program.into(),
+            section: "perf_event".into(),
+            name: program.into(),
+            attach,
+            cookie: None,
+        };
+        let wp = |address| Attach::Watchpoint {
+            address,
+            length: 4,
+            mode: "w".into(),
+            asynchronous: false,
+        };
+        let probes = [
+            spec("a", wp(0x1000)),
+            spec("b", wp(0x2000)),
+            spec("c", wp(0x1000)),
+            spec(
+                "d",
+                Attach::Kprobe {
+                    function: String::new(),
+                    offset: 0x1000,
+                    ret: false,
+                },
+            ),
+        ];
+        assert_eq!(watching(&probes, 0x1000), ["a", "c"]);
+        assert_eq!(watching(&probes, 0x2000), ["b"]);
+        assert!(watching(&probes, 0x3000).is_empty());
+        unwatch(&probes, 0x3000);
+    }
 
     #[test]
     fn modes() {

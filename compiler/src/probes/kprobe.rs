@@ -1,7 +1,10 @@
 //! `kprobe[:MODULE]:FN[+OFFSET]` and `kretprobe[:MODULE]:FN` (short names `k`, `kr`).
 //! `*`/`?` in FN (and MODULE) expand against the kernel's traceable functions. The
-//! context is `struct pt_regs`: `argN`, `retval` (kretprobe), `func`. Bare
-//! addresses are recognised and refused.
+//! context is `struct pt_regs`: `argN`, `retval` (kretprobe), `func`.
+//! `kprobe:ADDR` / `kretprobe:ADDR` (decimal or `0x` hex) probe a bare kernel
+//! address: `Attach::Kprobe` with an empty `function` and the address in `offset`
+//! (the kernel's own convention for a kprobe without a symbol). Only `tracec
+//! --unsafe` compiles them (the driver checks, see [`is_address`]), as in bpftrace.
 
 use super::glob::{has_wildcard, matches};
 use super::interval::parse_count;
@@ -70,9 +73,14 @@ pub(super) fn expand(ap: &AttachPoint, ret: bool) -> Result<Vec<ExpandedProbe>, 
     }
     let (function, offset) = split_offset(spec).map_err(|e| err(format!("{kind}: {e}")))?;
     if function.starts_with(|c: char| c.is_ascii_digit()) {
-        return Err(err(format!(
-            "{kind} at a bare address is not supported yet"
-        )));
+        if module.is_some() || spec.contains('+') {
+            return Err(err(format!(
+                "{kind}: an address cannot take a module or an offset"
+            )));
+        }
+        let addr =
+            parse_count(function).map_err(|e| err(format!("{kind}: invalid address: {e}")))?;
+        return Ok(vec![address(ap, kind, addr, ret)]);
     }
     if function.is_empty()
         || !function
@@ -87,6 +95,30 @@ pub(super) fn expand(ap: &AttachPoint, ret: bool) -> Result<Vec<ExpandedProbe>, 
     let mut p = one(ap, kind, module, function, offset, ret)?;
     p.symbol_stem = symbol_stem(kind, &ap.parts[1..]);
     Ok(vec![p])
+}
+
+/// A probe at the bare kernel address `addr`, named as bpftrace names it (the
+/// address in decimal: `kprobe:305419896`).
+fn address(ap: &AttachPoint, kind: &str, addr: u64, ret: bool) -> ExpandedProbe {
+    ExpandedProbe {
+        name: format!("{kind}:{addr}"),
+        section: kind.to_string(),
+        symbol_stem: symbol_stem(kind, &ap.parts[1..]),
+        attach: Attach::Kprobe {
+            function: String::new(),
+            offset: addr,
+            ret,
+        },
+        context: Context::Regs {
+            ret,
+            function: String::new(),
+        },
+    }
+}
+
+/// Whether `attach` is a kprobe at a bare address (which needs `--unsafe`).
+pub fn is_address(attach: &Attach) -> bool {
+    matches!(attach, Attach::Kprobe { function, .. } if function.is_empty())
 }
 
 /// One concrete probe on `function` (in `module`, when given).

@@ -21,6 +21,7 @@ mod interval;
 mod iter;
 mod kfuncs;
 mod kprobe;
+pub use kprobe::is_address as is_kprobe_address;
 mod list;
 mod list_kernel;
 mod list_types;

@@ -287,9 +287,26 @@ fn kprobe_specs() {
         }
     );
     assert!(error("kprobe:").message.contains("needs a kernel function"));
-    assert!(error("kprobe:0xffffffff81000000")
+    let a = one("kprobe:0x12345678");
+    assert_eq!(a.name, "kprobe:305419896");
+    assert_eq!(a.section, "kprobe");
+    assert_eq!(
+        a.attach,
+        Attach::Kprobe {
+            function: String::new(),
+            offset: 0x1234_5678,
+            ret: false
+        }
+    );
+    assert!(crate::probes::is_kprobe_address(&a.attach));
+    assert!(!crate::probes::is_kprobe_address(
+        &one("kprobe:vfs_read").attach
+    ));
+    assert_eq!(one("kretprobe:4096").name, "kretprobe:4096");
+    assert!(error("kprobe:0x10+4").message.contains("address"));
+    assert!(error("kprobe:0xfffffffffffffffff")
         .message
-        .contains("address"));
+        .contains("invalid address"));
     assert!(error("kprobe:vfs_read+xyz")
         .message
         .contains("invalid offset"));

@@ -457,6 +457,7 @@ impl Checker {
         let bad = TStmtKind::Expr(poisoned(span));
         Some(match name {
             "debugf" => self.debugf(cx, args, span),
+            "unwatch" => self.unwatch(cx, args, span),
             "exit" if args.len() == 1 => match self.int_arg(cx, "exit", &args[0]) {
                 Some(code) => TStmtKind::ExitCode(code),
                 None => bad,

@@ -70,6 +70,7 @@ pub mod tuple;
 mod typename;
 pub mod types;
 mod unroll_param;
+mod unwatch;
 
 #[cfg(test)]
 mod fmtvals_tests;
