@@ -598,6 +598,7 @@ impl Read for SkbOutputSpec {
         Ok(SkbOutputSpec {
             path: field(o, "path")?,
             offset: field(o, "offset")?,
+            perf_rb_pages: field_or_default(o, "perf_rb_pages")?,
         })
     }
 }

@@ -340,10 +340,12 @@ fn everything() -> Metadata {
             SkbOutputSpec {
                 path: "a.pcap".into(),
                 offset: 14,
+                perf_rb_pages: 1024,
             },
             SkbOutputSpec {
                 path: "/tmp/b.pcap".into(),
                 offset: 0,
+                perf_rb_pages: 0,
             },
         ],
     }

@@ -445,6 +445,11 @@ pub struct Metadata {
 pub struct SkbOutputSpec {
     pub path: String,
     pub offset: u64,
+    /// The script's `perf_rb_pages` config (the same in every call; 0: not set):
+    /// the runtime sizes each CPU's perf buffer from it as bpftrace does, unless
+    /// `BPFTRACE_PERF_RB_PAGES` is set where it runs.
+    #[serde(default)]
+    pub perf_rb_pages: u64,
 }
 
 /// Size of the header `skboutput` puts in front of each packet of a

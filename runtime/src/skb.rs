@@ -17,8 +17,64 @@ use tracec_meta::{Metadata, SKB_OUTPUT_HEADER_SIZE};
 pub const LINKTYPE_RAW: u32 = 101;
 /// The snapshot length in the file header (libpcap's `pcap_open_dead(DLT_RAW, 65535)`).
 pub const SNAPLEN: u32 = 65535;
-/// Pages per CPU buffer (bpftrace's default `perf_rb_pages`).
-const PAGES: usize = 64;
+/// `perf_rb_pages` from the environment, which wins over the script's config block.
+const PAGES_ENV: &str = "BPFTRACE_PERF_RB_PAGES";
+
+/// The power of two nearest `n` (the lower one on a tie; 1 for 0).
+fn nearest_power_of_2(n: u64) -> u64 {
+    if n <= 1 {
+        return 1;
+    }
+    let low = 1u64 << (63 - n.leading_zeros());
+    let high = low.saturating_mul(2);
+    if n - low <= high.saturating_sub(n) {
+        low
+    } else {
+        high
+    }
+}
+
+/// Pages of each CPU's perf buffer, as bpftrace sizes them: `perf_rb_pages` (the
+/// whole budget, `configured`) split over the CPUs; without it, the host's available
+/// memory clamped to 256 KiB..16544 KiB, split over the CPUs; both rounded to the
+/// nearest power of two. `avail_kb` `None`: the memory is unknown (64 pages).
+pub fn pages_per_cpu(configured: u64, ncpus: u64, avail_kb: Option<u64>, page: u64) -> usize {
+    let ncpus = ncpus.max(1);
+    let pages = if configured > 0 {
+        nearest_power_of_2(configured.div_ceil(ncpus))
+    } else if let Some(kb) = avail_kb {
+        let bytes = kb.clamp(256, 16544) * 1024 / ncpus;
+        nearest_power_of_2(bytes / page.max(1))
+    } else {
+        64
+    };
+    usize::try_from(pages).unwrap_or(usize::MAX)
+}
+
+/// `MemAvailable` of `/proc/meminfo`, in KiB.
+fn available_kb() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// The configured `perf_rb_pages`: the environment's, else the script's (0: none).
+fn configured_pages(meta: &Metadata) -> Result<u64, String> {
+    match std::env::var(PAGES_ENV) {
+        Ok(v) => v
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .filter(|&n| n > 0)
+            .ok_or_else(|| format!("{PAGES_ENV}: '{v}' is not a positive integer")),
+        Err(_) => Ok(meta
+            .skb_outputs
+            .iter()
+            .map(|s| s.perf_rb_pages)
+            .max()
+            .unwrap_or(0)),
+    }
+}
 
 /// A classic PCAP file being written.
 pub struct Pcap<W: Write> {
@@ -56,16 +112,18 @@ impl<W: Write> Pcap<W> {
     }
 }
 
-/// A sample's header and packet: (call id, boot ns, packet bytes). The kernel pads a
-/// sample to 8 bytes; the header's length says how many bytes are the packet's.
+/// A sample's header and packet: (call id, boot ns, packet bytes). The packet is
+/// everything after the header, with the zeros the kernel pads a raw sample with
+/// (its 4-byte size plus data end on 8 bytes): bpftrace writes those too, and since
+/// its 24-byte header and this 16-byte one are both multiples of 8, the padding is
+/// the same length.
 pub fn parse_sample(s: &[u8]) -> Option<(usize, u64, &[u8])> {
     let h = SKB_OUTPUT_HEADER_SIZE as usize;
     let head = s.get(..h)?;
-    let word = |at: usize| u32::from_ne_bytes([head[at], head[at + 1], head[at + 2], head[at + 3]]);
+    let id = u32::from_ne_bytes([head[0], head[1], head[2], head[3]]);
     let mut ns = [0u8; 8];
     ns.copy_from_slice(&head[8..16]);
-    let len = (word(4) as usize).min(s.len() - h);
-    Some((word(0) as usize, u64::from_ne_bytes(ns), &s[h..h + len]))
+    Some((id as usize, u64::from_ne_bytes(ns), &s[h..]))
 }
 
 /// The perf buffers and the open PCAP files of a session.
@@ -107,11 +165,15 @@ impl SkbOutput {
             .ok_or_else(|| fail("map missing", &spec.symbol))?;
         let mut array = PerfEventArray::try_from(map).map_err(|e| fail(&spec.symbol, &e))?;
         let cpus = aya::util::online_cpus().map_err(|(_, e)| fail("online CPUs", &e))?;
+        let configured = configured_pages(meta).map_err(|e| fail("perf buffer size", &e))?;
+        // SAFETY: sysconf has no preconditions.
+        let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) }.max(1) as u64;
+        let pages = pages_per_cpu(configured, cpus.len() as u64, available_kb(), page);
         let mut buffers = Vec::new();
         for cpu in cpus {
             buffers.push(
                 array
-                    .open(cpu, Some(PAGES))
+                    .open(cpu, Some(pages))
                     .map_err(|e| fail("perf buffer", &e))?,
             );
         }
@@ -147,9 +209,13 @@ impl SkbOutput {
             let Some(&(file, skip)) = self.calls.get(id) else {
                 continue;
             };
+            // As bpftrace: an offset past the captured bytes writes no record.
+            let Some(data) = packet.get(skip..).filter(|d| !d.is_empty()) else {
+                continue;
+            };
             let wall = (self.boot_ns + i128::from(ns)).max(0) as u64;
             let (path, pcap) = &mut self.files[file];
-            if let Err(e) = pcap.packet(wall, packet.get(skip..).unwrap_or_default()) {
+            if let Err(e) = pcap.packet(wall, data) {
                 eprintln!("tracerun: warning: cannot write {path}: {e}");
             }
         }
@@ -214,15 +280,29 @@ mod tests {
     }
 
     #[test]
-    fn samples_drop_the_kernels_padding() {
-        let s = sample(2, 3, 99, &[1, 2, 3, 0, 0, 0, 0, 0]);
-        assert_eq!(parse_sample(&s), Some((2, 99, &[1u8, 2, 3][..])));
-    }
-
-    #[test]
-    fn short_samples_are_not_read_past_their_end() {
+    fn samples_keep_the_kernels_padding() {
+        // 3 packet bytes: 4 + 16 + 3 rounded up to 8 is 24, so 1 byte of padding.
+        let s = sample(2, 3, 99, &[1, 2, 3, 0]);
+        assert_eq!(parse_sample(&s), Some((2, 99, &[1u8, 2, 3, 0][..])));
         let s = sample(0, 100, 1, &[7, 8]);
         assert_eq!(parse_sample(&s), Some((0, 1, &[7u8, 8][..])));
         assert_eq!(parse_sample(&s[..10]), None);
+    }
+
+    #[test]
+    fn buffer_pages_follow_perf_rb_pages_as_bpftrace() {
+        assert_eq!(nearest_power_of_2(0), 1);
+        assert_eq!(nearest_power_of_2(5), 4);
+        assert_eq!(nearest_power_of_2(6), 4);
+        assert_eq!(nearest_power_of_2(7), 8);
+        assert_eq!(nearest_power_of_2(64), 64);
+        // Configured: the total over the CPUs, rounded up, then to a power of two.
+        assert_eq!(pages_per_cpu(1024, 2, Some(1), 4096), 512);
+        assert_eq!(pages_per_cpu(100, 3, None, 4096), 32);
+        assert_eq!(pages_per_cpu(1, 8, None, 4096), 1);
+        // From memory: clamped to 256..16544 KiB.
+        assert_eq!(pages_per_cpu(0, 2, Some(8_000_000), 4096), 2048);
+        assert_eq!(pages_per_cpu(0, 1, Some(10), 4096), 64);
+        assert_eq!(pages_per_cpu(0, 4, None, 4096), 64);
     }
 }

@@ -20,6 +20,9 @@ pub struct ScriptConfig {
     pub stack_mode: Option<tracec_meta::StackMode>,
     /// `missing_probes`: what an attach point that matches nothing is.
     pub missing_probes: MissingProbes,
+    /// `perf_rb_pages`: the pages of `skboutput`'s perf buffers (0: the runtime's
+    /// default, from the host's memory).
+    pub perf_rb_pages: u64,
 }
 
 pub use tracec_meta::MissingProbes;
@@ -31,6 +34,7 @@ impl Default for ScriptConfig {
             print_maps_on_exit: true,
             stack_mode: None,
             missing_probes: MissingProbes::Error,
+            perf_rb_pages: 0,
         }
     }
 }
@@ -122,6 +126,13 @@ pub fn check(items: &[ConfigItem], diags: &mut Vec<Diagnostic>) -> ScriptConfig 
                 )),
             },
             "license" => check_license(item, diags),
+            "perf_rb_pages" => match item.value {
+                ConfigValue::Int(n) if n > 0 => cfg.perf_rb_pages = n,
+                _ => diags.push(Diagnostic::error(
+                    item.span,
+                    format!("{}: expects a positive integer", item.key),
+                )),
+            },
             "missing_probes" => {
                 let v = match &item.value {
                     ConfigValue::Ident(s) | ConfigValue::Str(s) => s.as_str(),
@@ -222,6 +233,25 @@ mod tests {
         assert_eq!(d.len(), 1);
         assert_eq!(d[0].message, "bad_config: not a known configuration option");
         assert_eq!(d[0].span, Span::new(11, 25));
+    }
+
+    #[test]
+    fn perf_rb_pages_is_a_positive_integer() {
+        let mut d = Vec::new();
+        let c = check(
+            &[item("BPFTRACE_PERF_RB_PAGES", ConfigValue::Int(1024))],
+            &mut d,
+        );
+        assert_eq!(c.perf_rb_pages, 1024);
+        assert!(d.is_empty());
+        assert_eq!(ScriptConfig::default().perf_rb_pages, 0);
+        check(&[item("perf_rb_pages", ConfigValue::Int(0))], &mut d);
+        check(
+            &[item("perf_rb_pages", ConfigValue::Ident("x".into()))],
+            &mut d,
+        );
+        assert_eq!(d.len(), 2);
+        assert!(d[0].message.contains("positive integer"));
     }
 
     #[test]

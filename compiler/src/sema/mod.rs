@@ -327,7 +327,6 @@ fn analyze(
         params: ck.params.specs,
         warnings,
         unsafe_calls: ck.unsafe_calls,
-        config,
         declared,
         local_records: std::mem::take(&mut ck.kernel.local_records),
         enums,
@@ -335,7 +334,15 @@ fn analyze(
         symbol_globals: ck.symbol_globals,
         attach_names: std::mem::take(&mut ck.attach_names.names),
         syscall_names: ck.syscall_names,
-        skb_outputs: ck.skb_calls.into_iter().map(|c| c.spec).collect(),
+        config,
+        skb_outputs: ck
+            .skb_calls
+            .into_iter()
+            .map(|c| tracec_meta::SkbOutputSpec {
+                perf_rb_pages: config.perf_rb_pages,
+                ..c.spec
+            })
+            .collect(),
     };
     (checked, errors)
 }

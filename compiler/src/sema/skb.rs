@@ -98,6 +98,7 @@ impl Checker {
         let spec = SkbOutputSpec {
             path: file.clone(),
             offset,
+            perf_rb_pages: 0,
         };
         let id = match self.skb_calls.iter().position(|c| c.span == span) {
             Some(i) => i,

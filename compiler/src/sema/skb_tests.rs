@@ -21,6 +21,24 @@ fn insts(c: &crate::Compiled) -> Vec<&Inst> {
 }
 
 #[test]
+fn perf_rb_pages_reaches_every_call() {
+    let Some(c) = compile(
+        r#"config = { perf_rb_pages = 256 }
+           rawtracepoint:net_dev_start_xmit { skboutput("a.pcap", args.skb, 1, 0); skboutput("b.pcap", args.skb, 2, 0); }"#,
+    ) else {
+        return;
+    };
+    let c = c.unwrap();
+    let pages: Vec<u64> = c
+        .metadata
+        .skb_outputs
+        .iter()
+        .map(|s| s.perf_rb_pages)
+        .collect();
+    assert_eq!(pages, [256, 256]);
+}
+
+#[test]
 fn each_call_gets_an_id_and_one_perf_event_array_serves_all() {
     let Some(c) = compile(
         r#"rawtracepoint:net_dev_start_xmit { skboutput("a.pcap", args.skb, args.skb.len, 14); }
@@ -34,6 +52,7 @@ fn each_call_gets_an_id_and_one_perf_event_array_serves_all() {
     let spec = |p: &str, offset| SkbOutputSpec {
         path: p.into(),
         offset,
+        perf_rb_pages: 0,
     };
     // The second probe's two attach points share their calls' ids.
     assert_eq!(
