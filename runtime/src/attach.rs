@@ -63,7 +63,7 @@ fn missing_probe(
 ) -> Result<Option<String>, Error> {
     match policy {
         MissingProbes::Error => Err(Error::new(format!(
-            "{e}\nUnable to attach probe: {}. If this is expected, set the 'missing_probes' config variable to 'warn'.",
+            "{e}\nERROR: Unable to attach probe: {}. If this is expected, set the 'missing_probes' config variable to 'warn'.",
             probe.name
         ))),
         MissingProbes::Warn => Ok(Some(format!(

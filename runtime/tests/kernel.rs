@@ -331,11 +331,11 @@ fn kprobe_attach_failure_is_reported() {
         stderr.starts_with("tracerun: error: cannot attach kprobe:tracerun_no_such_function: "),
         "{stderr}"
     );
-    // The reason, then bpftrace's hint about `missing_probes`.
+    // The reason, then bpftrace's `ERROR:` line and hint about `missing_probes`.
     assert_eq!(stderr.lines().count(), 2, "{stderr}");
     assert!(
         stderr.lines().nth(1).is_some_and(|l| l.starts_with(
-            "Unable to attach probe: kprobe:tracerun_no_such_function. If this is expected"
+            "ERROR: Unable to attach probe: kprobe:tracerun_no_such_function. If this is expected"
         )),
         "{stderr}"
     );
