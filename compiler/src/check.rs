@@ -31,6 +31,7 @@ pub fn check(source: &str, options: &Options) -> Vec<Diagnostic> {
     let mut partial = front::parse_recovering(source);
     if let Some(p) = &mut partial.program {
         p.includes = includes;
+        options.env.apply(p);
     }
     let Some(program) = &partial.program else {
         return partial.diags;

@@ -41,6 +41,7 @@
 pub mod back;
 mod check;
 pub mod diag;
+pub mod env;
 pub mod front;
 pub mod ir;
 pub mod kbtf;
@@ -79,6 +80,10 @@ pub struct Options {
     /// `-k`: bpftrace's run-time checks of helper results (a map read that finds no
     /// element sends a located warning).
     pub helper_checks: bool,
+    /// bpftrace's settings from `BPFTRACE_*` environment variables (see [`env`]):
+    /// config variables, which take precedence over the script's config block, and
+    /// `BPFTRACE_DUMMY_TS_MAP`. `tracec` reads them with [`env::EnvSettings::from_env`].
+    pub env: env::EnvSettings,
 }
 
 impl Default for Options {
@@ -91,6 +96,7 @@ impl Default for Options {
             include_dirs: Vec::new(),
             allow_unsafe: false,
             helper_checks: false,
+            env: env::EnvSettings::default(),
         }
     }
 }
@@ -157,6 +163,7 @@ pub fn compile(source: &str, options: &Options) -> Result<Compiled, Vec<Diagnost
     let source = pp.as_str();
     let mut program = front::parse(source)?;
     program.includes = includes;
+    options.env.apply(&mut program);
     let checked = sema::check(&program, &options.probe_env())?;
     finish(source, options, &checked)
 }
@@ -179,7 +186,18 @@ pub fn finish(
             })
             .collect());
     }
-    let mut lowered = lower::lower_with(checked, source, options.helper_checks);
+    let dummy_ts = match &options.env.dummy_ts_map {
+        Some(name) => Some(
+            lower::dummy_ts_map(checked, name)
+                .map_err(|e| vec![Diagnostic::error(front::ast::Span::default(), e)])?,
+        ),
+        None => None,
+    };
+    let lower_opts = lower::LowerOptions {
+        helper_checks: options.helper_checks,
+        dummy_ts,
+    };
+    let mut lowered = lower::lower_opts(checked, source, &lower_opts);
     locate_messages(&mut lowered.printfs, source, &options.source_name);
     let ice = |what: &str, e: String| {
         vec![Diagnostic::error(

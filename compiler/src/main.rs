@@ -276,6 +276,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         include_dirs: cli.include.clone(),
         allow_unsafe: cli.allow_unsafe,
         helper_checks: cli.helper_checks,
+        env: env_settings()?,
     };
     let color = std::io::stderr().is_terminal();
     let mut compiled = match compile_guarded(&source, &options)? {
@@ -312,6 +313,15 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         write_object(&out, &compiled.object)?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// bpftrace's `BPFTRACE_*` settings from the environment; an invalid one is an error.
+fn env_settings() -> Result<tracec::env::EnvSettings, String> {
+    let env = tracec::env::EnvSettings::from_env();
+    match env.errors().first() {
+        Some(e) => Err(e.clone()),
+        None => Ok(env),
+    }
 }
 
 /// Run the compiler; a panic inside it becomes a one-line error after the panic

@@ -13,10 +13,11 @@ use super::cli::Action;
 use super::parse::{ExpectMode, Record};
 use super::scan::{attaches_nothing, probe_types, shell_words, UNATTACHABLE};
 
-/// `ENV` variables the toolchain honours. bpftrace's `BPFTRACE_*` settings are not
-/// supported yet (tracec does not apply `max_strlen`, `BPFTRACE_DUMMY_TS_MAP` replaces
-/// the clock of `tseries` at compile time, ...), so records setting them are skipped.
-pub const SUPPORTED_ENV: &[&str] = &[];
+/// `ENV` variables the toolchain honours (the runner gives them to `tracec` and
+/// `tracerun` alike; each reads its own): `BPFTRACE_DUMMY_TS_MAP` and the
+/// compile-time config variables are `tracec`'s (`compiler/src/env.rs`), the run-time
+/// ones `tracerun`'s. Records setting any other variable are skipped.
+pub const SUPPORTED_ENV: &[&str] = &["BPFTRACE_DUMMY_TS_MAP"];
 
 /// Features of `REQUIRES_FEATURE` (bpftrace `--info` names) that this toolchain on this
 /// kind of kernel has. `btf` is decided at run time from `/sys/kernel/btf/vmlinux`.

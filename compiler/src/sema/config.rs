@@ -58,6 +58,11 @@ const KNOWN: &[&str] = &[
     "unstable_tseries",
 ];
 
+/// Whether `key` (canonical spelling) is a config variable bpftrace knows.
+pub fn is_known(key: &str) -> bool {
+    KNOWN.contains(&key)
+}
+
 /// `BPFTRACE_STACK_MODE` / `STACK_MODE` / `stack_mode` → `stack_mode`.
 pub fn canonical(key: &str) -> String {
     let lower = key.to_ascii_lowercase();
