@@ -253,6 +253,8 @@ pub fn finish(
         attach_names: checked.attach_names.clone(),
         missing_probes: checked.config.missing_probes,
         skb_outputs: checked.skb_outputs.clone(),
+        runtime_config: checked.runtime_config.clone(),
+        bound_args: Vec::new(),
         syscall_names: if checked.syscall_names {
             sema::syscall_name::names()
         } else {

@@ -48,6 +48,7 @@ pub mod relocs;
 pub mod run;
 pub mod selfsig;
 pub mod selftest;
+pub mod settings;
 pub mod signals;
 pub mod skb;
 pub mod stacks;

@@ -17,7 +17,15 @@ use super::scan::{attaches_nothing, probe_types, shell_words, UNATTACHABLE};
 /// `tracerun` alike; each reads its own): `BPFTRACE_DUMMY_TS_MAP` and the
 /// compile-time config variables are `tracec`'s (`compiler/src/env.rs`), the run-time
 /// ones `tracerun`'s. Records setting any other variable are skipped.
-pub const SUPPORTED_ENV: &[&str] = &["BPFTRACE_DUMMY_TS_MAP"];
+pub const SUPPORTED_ENV: &[&str] = &[
+    "BPFTRACE_DUMMY_TS_MAP",
+    "BPFTRACE_MAX_CAT_BYTES",
+    "BPFTRACE_MAX_MAP_KEYS",
+    "BPFTRACE_MAX_STRLEN",
+    "BPFTRACE_MISSING_PROBES",
+    "BPFTRACE_PRINT_MAPS_ON_EXIT",
+    "BPFTRACE_STACK_MODE",
+];
 
 /// Features of `REQUIRES_FEATURE` (bpftrace `--info` names) that this toolchain on this
 /// kind of kernel has. `btf` is decided at run time from `/sys/kernel/btf/vmlinux`.

@@ -236,7 +236,10 @@ fn skip_rules_name_their_reason() {
     assert!(reason(&format!("{base}MAX_KERNEL 5.4\n")).starts_with("kernel:"));
     assert!(reason(&format!("{base}NEW_PIDNS\nBEFORE sleep 1\n")).starts_with("pidns:"));
     assert!(reason(&format!("{base}AFTER ./testprogs/syscall read\n")).starts_with("testprogs:"));
-    assert!(reason(&format!("{base}ENV BPFTRACE_MAX_STRLEN=5\n")).contains("BPFTRACE_MAX_STRLEN"));
+    assert!(
+        reason(&format!("{base}ENV BPFTRACE_CACHE_USER_SYMBOLS=PER_PID\n"))
+            .contains("BPFTRACE_CACHE_USER_SYMBOLS")
+    );
     assert!(reason(&format!("{base}REQUIRES_FEATURE dwarf\n")).starts_with("feature:"));
     assert!(reason(&format!("{base}REQUIRES_FEATURE frobnicate\n")).contains("unknown"));
     assert!(plan_of(&format!(

@@ -163,6 +163,8 @@ pub struct Checked {
     pub syscall_names: bool,
     /// The `skboutput` calls, indexed by `StdlibExpr::SkbOutput::id`.
     pub skb_outputs: Vec<tracec_meta::SkbOutputSpec>,
+    /// The config block's run-time settings, for `tracerun` ([`config::runtime_settings`]).
+    pub runtime_config: Vec<tracec_meta::ConfigSetting>,
 }
 
 /// Check a script, expanding attach points with the probe providers. Kernel types
@@ -335,6 +337,7 @@ fn analyze(
         attach_names: std::mem::take(&mut ck.attach_names.names),
         syscall_names: ck.syscall_names,
         skb_outputs: ck.skb_calls.into_iter().map(|c| c.spec).collect(),
+        runtime_config: config::runtime_settings(&program.config),
     };
     (checked, errors)
 }
