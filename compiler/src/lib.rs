@@ -84,6 +84,10 @@ pub struct Options {
     /// config variables, which take precedence over the script's config block, and
     /// `BPFTRACE_DUMMY_TS_MAP`. `tracec` reads them with [`env::EnvSettings::from_env`].
     pub env: env::EnvSettings,
+    /// The script's positional arguments at compile time (`tracec ... -- ARGS`):
+    /// attach points that use `$N` are bound to them ([`sema::attach_args`]) and the
+    /// object records the values. `None`: such attach points are an error.
+    pub args: Option<Vec<String>>,
 }
 
 impl Default for Options {
@@ -97,6 +101,7 @@ impl Default for Options {
             allow_unsafe: false,
             helper_checks: false,
             env: env::EnvSettings::default(),
+            args: None,
         }
     }
 }
@@ -164,8 +169,12 @@ pub fn compile(source: &str, options: &Options) -> Result<Compiled, Vec<Diagnost
     let mut program = front::parse(source)?;
     program.includes = includes;
     options.env.apply(&mut program);
+    let bound = match &options.args {
+        Some(args) => sema::attach_args::bind(&mut program, args)?,
+        None => Vec::new(),
+    };
     let checked = sema::check(&program, &options.probe_env())?;
-    finish(source, options, &checked)
+    finish_bound(source, options, &checked, bound)
 }
 
 /// Lower a checked script and produce the object (everything after `sema`).
@@ -173,6 +182,16 @@ pub fn finish(
     source: &str,
     options: &Options,
     checked: &sema::Checked,
+) -> Result<Compiled, Vec<Diagnostic>> {
+    finish_bound(source, options, checked, Vec::new())
+}
+
+/// [`finish`], recording the positional arguments bound into attach points.
+fn finish_bound(
+    source: &str,
+    options: &Options,
+    checked: &sema::Checked,
+    bound_args: Vec<tracec_meta::BoundArg>,
 ) -> Result<Compiled, Vec<Diagnostic>> {
     if !options.allow_unsafe && !checked.unsafe_calls.is_empty() {
         return Err(checked
@@ -254,7 +273,7 @@ pub fn finish(
         missing_probes: checked.config.missing_probes,
         skb_outputs: checked.skb_outputs.clone(),
         runtime_config: checked.runtime_config.clone(),
-        bound_args: Vec::new(),
+        bound_args,
         syscall_names: if checked.syscall_names {
             sema::syscall_name::names()
         } else {

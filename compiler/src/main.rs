@@ -1,7 +1,7 @@
 //! `tracec`: compile a bpftrace script into a BPF ELF object.
 //!
 //! ```text
-//! tracec [FILE] [-e PROGRAM] [-o OUT] [-l [PATTERN]] [--emit ir|asm] [--btf FILE] [--sign NAME.key]
+//! tracec [FILE] [-e PROGRAM] [-o OUT] [-l [PATTERN]] [--emit ir|asm] [--btf FILE] [--sign NAME.key] [-- ARGS]
 //! tracec --check [--format text|json] [--deny-warnings] [--btf FILE] FILE...
 //! tracec --keygen NAME [--force]
 //! ```
@@ -123,6 +123,13 @@ struct Cli {
     /// With --keygen: replace existing key files.
     #[arg(long, requires = "keygen")]
     force: bool,
+
+    /// The script's positional arguments, after `--`, for attach points that use
+    /// them (`interval:ms:$1`): they are bound at compile time and the object records
+    /// them, so run it with the same ones (`tracerun OBJECT -- ARGS`). Other uses of
+    /// `$N` stay run-time parameters.
+    #[arg(last = true, value_name = "ARGS")]
+    args: Vec<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -277,6 +284,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         allow_unsafe: cli.allow_unsafe,
         helper_checks: cli.helper_checks,
         env: env_settings()?,
+        args: (!cli.args.is_empty()).then(|| tracec::sema::attach_args::positional(&cli.args)),
     };
     let color = std::io::stderr().is_terminal();
     let mut compiled = match compile_guarded(&source, &options)? {

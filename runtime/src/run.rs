@@ -122,6 +122,7 @@ fn run_object(obj: &Object, opts: &Options) -> Result<i32, Error> {
             opts.object.display()
         )));
     }
+    crate::bound_args::check(&obj.meta.bound_args, &params::split(&opts.args).positional)?;
     let params = params::resolve(&obj.meta.params, &opts.args)?;
     let settings = crate::settings::Settings::from_env(&obj.meta)?;
     crate::agg_bounds::install(&obj.meta, &params)?;

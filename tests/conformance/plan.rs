@@ -335,12 +335,6 @@ pub fn plan(r: &Record, host: &Host, cwd: &Path) -> Result<Plan, String> {
     if mentions_testprogs(&text) {
         return Err("testprogs: needs bpftrace's testprogs/testlibs".into());
     }
-    if matches!(line.exec, Exec::Direct { .. }) && attach_points_use_parameters(&text) {
-        return Err(
-            "args: positional parameters in attach points need the arguments at compile time (tracec compiles ahead of time)"
-                .into(),
-        );
-    }
     let types = probe_types(&text);
     if let Some(t) = types.iter().find(|t| UNATTACHABLE.contains(&t.as_str())) {
         return Err(format!("probe type: {t} cannot attach on this kernel"));
@@ -364,20 +358,6 @@ pub fn plan(r: &Record, host: &Host, cwd: &Path) -> Result<Plan, String> {
         args: line.args,
         json,
     })
-}
-
-/// Whether a `$` appears outside every `{ }` block (in attach points, e.g. `i:ms:$1`).
-pub fn attach_points_use_parameters(text: &str) -> bool {
-    let mut depth = 0u32;
-    for c in text.chars() {
-        match c {
-            '{' => depth += 1,
-            '}' => depth = depth.saturating_sub(1),
-            '$' if depth == 0 => return true,
-            _ => {}
-        }
-    }
-    false
 }
 
 /// The category of a skip reason (text before the first `:`).

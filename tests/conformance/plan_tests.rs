@@ -189,11 +189,6 @@ fn run_lines_translate_to_direct_runs_or_shell_runs() {
         shell_programs(r#"{{BPFTRACE}} -e 'i:ms:1 { }' -o x; {{BPFTRACE}} -qe "k:f { }""#),
         ["i:ms:1 { }", "k:f { }"]
     );
-    assert!(attach_points_use_parameters("i:ms:$1 { exit(); }"));
-    assert!(attach_points_use_parameters("$1 { exit(); }"));
-    assert!(!attach_points_use_parameters(
-        "begin { printf(\"%d\", $1); }"
-    ));
 }
 
 #[test]

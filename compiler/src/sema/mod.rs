@@ -11,6 +11,7 @@
 
 mod agg_read;
 mod array;
+pub mod attach_args;
 mod attach_names;
 pub mod builtins;
 pub mod calls;
