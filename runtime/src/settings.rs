@@ -74,15 +74,16 @@ mod tests {
     use tracec_meta::ConfigSetting;
 
     fn meta(settings: &[(&str, &str)]) -> Metadata {
-        let mut m = Metadata::default();
-        m.runtime_config = settings
-            .iter()
-            .map(|(n, v)| ConfigSetting {
-                name: n.to_string(),
-                value: v.to_string(),
-            })
-            .collect();
-        m
+        Metadata {
+            runtime_config: settings
+                .iter()
+                .map(|(n, v)| ConfigSetting {
+                    name: n.to_string(),
+                    value: v.to_string(),
+                })
+                .collect(),
+            ..Metadata::default()
+        }
     }
 
     #[test]

@@ -97,13 +97,11 @@ pub fn check(items: &[ConfigItem], diags: &mut Vec<Diagnostic>) -> ScriptConfig 
             continue;
         }
         match key.as_str() {
-            "max_cat_bytes" | "log_size" => {
-                if !matches!(item.value, ConfigValue::Int(_)) {
-                    diags.push(Diagnostic::error(
-                        item.span,
-                        format!("{}: expects a positive integer", item.key),
-                    ));
-                }
+            "max_cat_bytes" | "log_size" if !matches!(item.value, ConfigValue::Int(1..)) => {
+                diags.push(Diagnostic::error(
+                    item.span,
+                    format!("{}: expects a positive integer", item.key),
+                ));
             }
             "max_map_keys" => match item.value {
                 ConfigValue::Int(n) if (1..=u32::MAX as u64).contains(&n) => {
