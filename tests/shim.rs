@@ -189,6 +189,8 @@ fn compile_and_run(inv: &Invocation, bins: &Bins, source: &Source) -> ExitCode {
     // Diagnostics in bpftrace's text, as the rest of this front end imitates it.
     cc.arg("--format").arg("bpftrace");
     cc.arg("-o").arg(&tmp).args(inv.tracec_flags());
+    // Attach points that use `$N` are bound at compile time: tracec gets the arguments too.
+    cc.args(inv.tracerun_args());
     let status = match cc.status() {
         Ok(s) => s,
         Err(e) => {

@@ -31,6 +31,12 @@ pub fn check(source: &str, options: &Options) -> Vec<Diagnostic> {
     let mut partial = front::parse_recovering(source);
     if let Some(p) = &mut partial.program {
         p.includes = includes;
+        options.env.apply(p);
+        if let Some(args) = &options.args {
+            if let Err(errors) = sema::attach_args::bind(p, args) {
+                return errors;
+            }
+        }
     }
     let Some(program) = &partial.program else {
         return partial.diags;

@@ -64,6 +64,8 @@ pub fn run(cli: &Cli) -> Result<ExitCode, String> {
             tracefs: cli.tracefs.clone(),
             btf: crate::btf_path(cli),
             include_dirs: cli.include.clone(),
+            env: crate::env_settings()?,
+            args: (!cli.args.is_empty()).then(|| tracec::sema::attach_args::positional(&cli.args)),
             ..Options::default()
         };
         let diags = compile_guarded_with(|| tracec::check(&source, &options))?;

@@ -41,6 +41,7 @@
 pub mod back;
 mod check;
 pub mod diag;
+pub mod env;
 pub mod front;
 pub mod ir;
 pub mod kbtf;
@@ -79,6 +80,14 @@ pub struct Options {
     /// `-k`: bpftrace's run-time checks of helper results (a map read that finds no
     /// element sends a located warning).
     pub helper_checks: bool,
+    /// bpftrace's settings from `BPFTRACE_*` environment variables (see [`env`]):
+    /// config variables, which take precedence over the script's config block, and
+    /// `BPFTRACE_DUMMY_TS_MAP`. `tracec` reads them with [`env::EnvSettings::from_env`].
+    pub env: env::EnvSettings,
+    /// The script's positional arguments at compile time (`tracec ... -- ARGS`):
+    /// attach points that use `$N` are bound to them ([`sema::attach_args`]) and the
+    /// object records the values. `None`: such attach points are an error.
+    pub args: Option<Vec<String>>,
 }
 
 impl Default for Options {
@@ -91,6 +100,8 @@ impl Default for Options {
             include_dirs: Vec::new(),
             allow_unsafe: false,
             helper_checks: false,
+            env: env::EnvSettings::default(),
+            args: None,
         }
     }
 }
@@ -157,8 +168,13 @@ pub fn compile(source: &str, options: &Options) -> Result<Compiled, Vec<Diagnost
     let source = pp.as_str();
     let mut program = front::parse(source)?;
     program.includes = includes;
+    options.env.apply(&mut program);
+    let bound = match &options.args {
+        Some(args) => sema::attach_args::bind(&mut program, args)?,
+        None => Vec::new(),
+    };
     let checked = sema::check(&program, &options.probe_env())?;
-    finish(source, options, &checked)
+    finish_bound(source, options, &checked, bound)
 }
 
 /// Lower a checked script and produce the object (everything after `sema`).
@@ -166,6 +182,16 @@ pub fn finish(
     source: &str,
     options: &Options,
     checked: &sema::Checked,
+) -> Result<Compiled, Vec<Diagnostic>> {
+    finish_bound(source, options, checked, Vec::new())
+}
+
+/// [`finish`], recording the positional arguments bound into attach points.
+fn finish_bound(
+    source: &str,
+    options: &Options,
+    checked: &sema::Checked,
+    bound_args: Vec<tracec_meta::BoundArg>,
 ) -> Result<Compiled, Vec<Diagnostic>> {
     if !options.allow_unsafe && !checked.unsafe_calls.is_empty() {
         return Err(checked
@@ -195,7 +221,18 @@ pub fn finish(
             return Err(by_address);
         }
     }
-    let mut lowered = lower::lower_with(checked, source, options.helper_checks);
+    let dummy_ts = match &options.env.dummy_ts_map {
+        Some(name) => Some(
+            lower::dummy_ts_map(checked, name)
+                .map_err(|e| vec![Diagnostic::error(front::ast::Span::default(), e)])?,
+        ),
+        None => None,
+    };
+    let lower_opts = lower::LowerOptions {
+        helper_checks: options.helper_checks,
+        dummy_ts,
+    };
+    let mut lowered = lower::lower_opts(checked, source, &lower_opts);
     locate_messages(&mut lowered.printfs, source, &options.source_name);
     let ice = |what: &str, e: String| {
         vec![Diagnostic::error(
@@ -251,6 +288,8 @@ pub fn finish(
         attach_names: checked.attach_names.clone(),
         missing_probes: checked.config.missing_probes,
         skb_outputs: checked.skb_outputs.clone(),
+        runtime_config: checked.runtime_config.clone(),
+        bound_args,
         syscall_names: if checked.syscall_names {
             sema::syscall_name::names()
         } else {

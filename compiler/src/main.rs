@@ -1,7 +1,7 @@
 //! `tracec`: compile a bpftrace script into a BPF ELF object.
 //!
 //! ```text
-//! tracec [FILE] [-e PROGRAM] [-o OUT] [-l [PATTERN]] [--emit ir|asm] [--btf FILE] [--sign NAME.key]
+//! tracec [FILE] [-e PROGRAM] [-o OUT] [-l [PATTERN]] [--emit ir|asm] [--btf FILE] [--sign NAME.key] [-- ARGS]
 //! tracec --check [--format text|json] [--deny-warnings] [--btf FILE] FILE...
 //! tracec --keygen NAME [--force]
 //! ```
@@ -123,6 +123,13 @@ struct Cli {
     /// With --keygen: replace existing key files.
     #[arg(long, requires = "keygen")]
     force: bool,
+
+    /// The script's positional arguments, after `--`, for attach points that use
+    /// them (`interval:ms:$1`): they are bound at compile time and the object records
+    /// them, so run it with the same ones (`tracerun OBJECT -- ARGS`). Other uses of
+    /// `$N` stay run-time parameters.
+    #[arg(last = true, value_name = "ARGS")]
+    args: Vec<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -276,6 +283,8 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         include_dirs: cli.include.clone(),
         allow_unsafe: cli.allow_unsafe,
         helper_checks: cli.helper_checks,
+        env: env_settings()?,
+        args: (!cli.args.is_empty()).then(|| tracec::sema::attach_args::positional(&cli.args)),
     };
     let color = std::io::stderr().is_terminal();
     let mut compiled = match compile_guarded(&source, &options)? {
@@ -312,6 +321,15 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         write_object(&out, &compiled.object)?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// bpftrace's `BPFTRACE_*` settings from the environment; an invalid one is an error.
+fn env_settings() -> Result<tracec::env::EnvSettings, String> {
+    let env = tracec::env::EnvSettings::from_env();
+    match env.errors().first() {
+        Some(e) => Err(e.clone()),
+        None => Ok(env),
+    }
 }
 
 /// Run the compiler; a panic inside it becomes a one-line error after the panic

@@ -192,6 +192,28 @@ impl Read for Metadata {
             ksyms: field_or_default(o, "ksyms")?,
             missing_probes: field_or_default(o, "missing_probes")?,
             skb_outputs: field_or_default(o, "skb_outputs")?,
+            runtime_config: field_or_default(o, "runtime_config")?,
+            bound_args: field_or_default(o, "bound_args")?,
+        })
+    }
+}
+
+impl Read for ConfigSetting {
+    fn read(v: &Value) -> R<Self> {
+        let o = object(v)?;
+        Ok(ConfigSetting {
+            name: field(o, "name")?,
+            value: field(o, "value")?,
+        })
+    }
+}
+
+impl Read for BoundArg {
+    fn read(v: &Value) -> R<Self> {
+        let o = object(v)?;
+        Ok(BoundArg {
+            index: field(o, "index")?,
+            value: field(o, "value")?,
         })
     }
 }

@@ -295,6 +295,14 @@ fn everything() -> Metadata {
         params: all_params(),
         print_values,
         skip_maps_on_exit: true,
+        runtime_config: vec![ConfigSetting {
+            name: "max_cat_bytes".into(),
+            value: "1".into(),
+        }],
+        bound_args: vec![BoundArg {
+            index: 1,
+            value: "100".into(),
+        }],
         strftime_formats: vec!["%H:%M".into()],
         symbol_globals: vec![
             SymbolGlobal {

@@ -34,7 +34,7 @@ pub const MAGIC: [u8; 4] = *b"TRCM";
 /// Bumped when an old runtime could not run a new object correctly.
 pub const FORMAT_MAJOR: u16 = 1;
 /// Bumped for additions an old runtime may safely ignore.
-pub const FORMAT_MINOR: u16 = 11;
+pub const FORMAT_MINOR: u16 = 12;
 /// ELF section holding an object's signature (see `tracec --sign`), when it is signed.
 pub const SIGNATURE_SECTION: &str = ".tracec.sig";
 /// Size of the header in front of the JSON payload: magic, major, minor, payload length.
@@ -437,6 +437,34 @@ pub struct Metadata {
     /// ([`SKB_OUTPUT_HEADER_SIZE`]). Format 1.10; empty without `skboutput`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub skb_outputs: Vec<SkbOutputSpec>,
+    /// The script's config-block settings that only matter at run time
+    /// (`max_cat_bytes`, `log_size`, ...), canonical names; the runtime applies them
+    /// unless its environment sets `BPFTRACE_<NAME>`, which takes precedence as in
+    /// bpftrace. Format 1.12; empty when absent.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub runtime_config: Vec<ConfigSetting>,
+    /// Positional parameters the compiler was given and bound into attach points
+    /// (`tracec script.bt -- ARGS`): the runtime refuses to run the object with
+    /// different values. Format 1.12; empty when absent.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bound_args: Vec<BoundArg>,
+}
+
+/// One `name = value` of the script's config block, for the runtime.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConfigSetting {
+    /// Canonical (lower-case, no `BPFTRACE_`) name: `max_cat_bytes`.
+    pub name: String,
+    /// The value as written (a number in decimal).
+    pub value: String,
+}
+
+/// A positional parameter (`$index`) bound at compile time, with the argument the
+/// compiler saw.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BoundArg {
+    pub index: u32,
+    pub value: String,
 }
 
 /// One `skboutput(path, skb, length, offset)` call: the PCAP file its packets go to

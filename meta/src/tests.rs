@@ -66,6 +66,8 @@ mod metadata {
             ],
             print_values: vec![Ty::Str { size: 8 }],
             skip_maps_on_exit: false,
+            runtime_config: Vec::new(),
+            bound_args: Vec::new(),
             strftime_formats: Vec::new(),
             symbol_globals: Vec::new(),
             attach_names: vec![AttachName {

@@ -4,12 +4,14 @@
 
 use std::io::Read;
 
-/// `cat(path)`: the file's bytes, or bpftrace's error line (for stderr).
-pub fn cat(path: &str) -> Result<Vec<u8>, String> {
-    let mut f = std::fs::File::open(path)
+/// `cat(path)`: the file's first `max_bytes` bytes (bpftrace's `max_cat_bytes`), or
+/// bpftrace's error line (for stderr).
+pub fn cat(path: &str, max_bytes: u64) -> Result<Vec<u8>, String> {
+    let f = std::fs::File::open(path)
         .map_err(|e| format!("ERROR: failed to open file '{path}' ({})\n", os_message(&e)))?;
     let mut out = Vec::new();
-    f.read_to_end(&mut out)
+    f.take(max_bytes)
+        .read_to_end(&mut out)
         .map_err(|e| format!("ERROR: failed to read file '{path}' ({})\n", os_message(&e)))?;
     Ok(out)
 }
@@ -77,9 +79,10 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let f = dir.join("x.txt");
         std::fs::write(&f, b"hello\nworld\n").unwrap();
-        assert_eq!(cat(f.to_str().unwrap()).unwrap(), b"hello\nworld\n");
+        assert_eq!(cat(f.to_str().unwrap(), 10240).unwrap(), b"hello\nworld\n");
+        assert_eq!(cat(f.to_str().unwrap(), 3).unwrap(), b"hel");
         assert_eq!(
-            cat("/does/not/exist/file").unwrap_err(),
+            cat("/does/not/exist/file", 10240).unwrap_err(),
             "ERROR: failed to open file '/does/not/exist/file' (No such file or directory)\n"
         );
         std::fs::remove_dir_all(&dir).unwrap();

@@ -237,6 +237,8 @@ mod tests {
             missing_probes: Default::default(),
             syscall_names: Vec::new(),
             skb_outputs: Vec::new(),
+            runtime_config: Vec::new(),
+            bound_args: Vec::new(),
         }
     }
 

@@ -21,6 +21,7 @@
 pub mod agg_bounds;
 pub mod attach;
 pub mod bench;
+pub mod bound_args;
 pub mod btf;
 pub mod calls;
 pub mod child;
@@ -48,6 +49,7 @@ pub mod relocs;
 pub mod run;
 pub mod selfsig;
 pub mod selftest;
+pub mod settings;
 pub mod signals;
 pub mod skb;
 pub mod stacks;

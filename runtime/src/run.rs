@@ -122,7 +122,9 @@ fn run_object(obj: &Object, opts: &Options) -> Result<i32, Error> {
             opts.object.display()
         )));
     }
+    crate::bound_args::check(&obj.meta.bound_args, &params::split(&opts.args).positional)?;
     let params = params::resolve(&obj.meta.params, &opts.args)?;
+    let settings = crate::settings::Settings::from_env(&obj.meta)?;
     crate::agg_bounds::install(&obj.meta, &params)?;
     preconditions(&obj.meta)?;
     let out = match &opts.output {
@@ -146,6 +148,7 @@ fn run_object(obj: &Object, opts: &Options) -> Result<i32, Error> {
     let ebpf = load::load(obj, sys::monotonic_ns(), cpid, &params)?;
     let mut session = Session::new(obj, ebpf, out, opts.format)?;
     session.no_warnings = opts.no_warnings;
+    session.settings = settings;
     session.bench_mode = opts.bench;
     session.test_mode = opts.test;
     let result = session.run(opts.quiet, &signals, child.as_mut());
@@ -270,6 +273,8 @@ struct Session<'a> {
     test_mode: bool,
     /// While a test runs: what it prints (see [`crate::selftest`]).
     capture: Option<Vec<u8>>,
+    /// Run-time config variables (`max_cat_bytes`).
+    settings: crate::settings::Settings,
 }
 
 impl<'a> Session<'a> {
@@ -329,6 +334,7 @@ impl<'a> Session<'a> {
             bench_mode: false,
             test_mode: false,
             capture: None,
+            settings: crate::settings::Settings::default(),
         })
     }
 
@@ -652,7 +658,7 @@ impl<'a> Session<'a> {
                     Some(c) => c.extend_from_slice(&bytes),
                     None => eprint!("{}", String::from_utf8_lossy(&bytes)),
                 },
-                Ok(Action::Cat(path)) => match calls::cat(&path) {
+                Ok(Action::Cat(path)) => match calls::cat(&path, self.settings.max_cat_bytes) {
                     Ok(bytes) => self.emit_text("cat", &bytes),
                     Err(m) => {
                         eprint!("{m}");

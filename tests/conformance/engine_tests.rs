@@ -312,21 +312,29 @@ fn requires_setup_and_cleanup() {
 
 #[test]
 fn environment_is_minimal_plus_env_directive_names() {
-    // Unsupported ENV settings are skipped before running, so only the defaults show.
+    // Unsupported ENV settings are skipped before running; supported ones reach the
+    // program.
     let f = fake(
         "env",
-        "echo \"test=$test HOME=${HOME:-unset}\"; echo 'Attached 1 probe' >&2",
+        "echo \"test=$test HOME=${HOME:-unset} CAT=${BPFTRACE_MAX_CAT_BYTES:-unset}\"; echo 'Attached 1 probe' >&2",
     );
     assert_eq!(
         run(
             &f,
-            "NAME envname\nPROG i:s:1 { }\nEXPECT test=envname HOME=unset\n"
+            "NAME envname\nPROG i:s:1 { }\nEXPECT test=envname HOME=unset CAT=unset\n"
+        ),
+        Outcome::Pass
+    );
+    assert_eq!(
+        run(
+            &f,
+            "NAME e\nPROG i:s:1 { }\nENV BPFTRACE_MAX_CAT_BYTES=1\nEXPECT test=e HOME=unset CAT=1\n"
         ),
         Outcome::Pass
     );
     let o = run(
         &f,
-        "NAME e\nPROG i:s:1 { }\nENV BPFTRACE_MAX_STRLEN=5\nEXPECT x\n",
+        "NAME e\nPROG i:s:1 { }\nENV BPFTRACE_CACHE_USER_SYMBOLS=PER_PID\nEXPECT x\n",
     );
     assert!(
         matches!(o, Outcome::Skip(ref w) if w.starts_with("env:")),

@@ -13,10 +13,19 @@ use super::cli::Action;
 use super::parse::{ExpectMode, Record};
 use super::scan::{attaches_nothing, probe_types, shell_words, UNATTACHABLE};
 
-/// `ENV` variables the toolchain honours. bpftrace's `BPFTRACE_*` settings are not
-/// supported yet (tracec does not apply `max_strlen`, `BPFTRACE_DUMMY_TS_MAP` replaces
-/// the clock of `tseries` at compile time, ...), so records setting them are skipped.
-pub const SUPPORTED_ENV: &[&str] = &[];
+/// `ENV` variables the toolchain honours (the runner gives them to `tracec` and
+/// `tracerun` alike; each reads its own): `BPFTRACE_DUMMY_TS_MAP` and the
+/// compile-time config variables are `tracec`'s (`compiler/src/env.rs`), the run-time
+/// ones `tracerun`'s. Records setting any other variable are skipped.
+pub const SUPPORTED_ENV: &[&str] = &[
+    "BPFTRACE_DUMMY_TS_MAP",
+    "BPFTRACE_MAX_CAT_BYTES",
+    "BPFTRACE_MAX_MAP_KEYS",
+    "BPFTRACE_MAX_STRLEN",
+    "BPFTRACE_MISSING_PROBES",
+    "BPFTRACE_PRINT_MAPS_ON_EXIT",
+    "BPFTRACE_STACK_MODE",
+];
 
 /// Features of `REQUIRES_FEATURE` (bpftrace `--info` names) that this toolchain on this
 /// kind of kernel has. `btf` is decided at run time from `/sys/kernel/btf/vmlinux`.
@@ -326,12 +335,6 @@ pub fn plan(r: &Record, host: &Host, cwd: &Path) -> Result<Plan, String> {
     if mentions_testprogs(&text) {
         return Err("testprogs: needs bpftrace's testprogs/testlibs".into());
     }
-    if matches!(line.exec, Exec::Direct { .. }) && attach_points_use_parameters(&text) {
-        return Err(
-            "args: positional parameters in attach points need the arguments at compile time (tracec compiles ahead of time)"
-                .into(),
-        );
-    }
     let types = probe_types(&text);
     if let Some(t) = types.iter().find(|t| UNATTACHABLE.contains(&t.as_str())) {
         return Err(format!("probe type: {t} cannot attach on this kernel"));
@@ -355,20 +358,6 @@ pub fn plan(r: &Record, host: &Host, cwd: &Path) -> Result<Plan, String> {
         args: line.args,
         json,
     })
-}
-
-/// Whether a `$` appears outside every `{ }` block (in attach points, e.g. `i:ms:$1`).
-pub fn attach_points_use_parameters(text: &str) -> bool {
-    let mut depth = 0u32;
-    for c in text.chars() {
-        match c {
-            '{' => depth += 1,
-            '}' => depth = depth.saturating_sub(1),
-            '$' if depth == 0 => return true,
-            _ => {}
-        }
-    }
-    false
 }
 
 /// The category of a skip reason (text before the first `:`).

@@ -321,6 +321,10 @@ fn execute(
                 .arg(&object)
                 .args(tracec_flags)
                 .current_dir(dir);
+            // The arguments too: attach points that use `$N` are bound at compile time.
+            if !p.args.is_empty() {
+                cc.arg("--").args(&p.args);
+            }
             test_env(&mut cc, r);
             let (code, compile_out) = match run_bounded(cc, cfg.attach_timeout) {
                 Ok(x) => x,

@@ -119,6 +119,43 @@ fn named_parameters_with_and_without_values() {
 }
 
 #[test]
+fn attach_point_parameters_are_bound_at_compile_time() {
+    let dir = scratch("attach_point_params");
+    let obj = dir.join("ap.o");
+    let o = tracec(&[
+        "-e",
+        "BEG$2 { printf(\"%s %d\\n\", str($2), $1 + 1); exit(); }",
+        "-o",
+        obj.to_str().unwrap(),
+        "--",
+        "--name=x",
+        "41",
+        "IN",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // Too few arguments for the attach point: an error naming it.
+    let o = tracec(&["-e", "i:ms:$2 { }", "-o", "/dev/null", "--", "1"]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("uses $2, but 1 positional argument was given"),
+        "{err}"
+    );
+    let Some(_guard) = kernel_or_skip("attach_point_parameters_are_bound_at_compile_time") else {
+        return;
+    };
+    let o = run_with(&obj, &["41", "IN"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.lines().any(|l| l == "IN 42"), "{out}");
+    // Another value for the bound $2 is refused before anything loads.
+    let o = run_with(&obj, &["41", "OUT"]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("compiled with $2 = 'IN'"), "{err}");
+}
+
+#[test]
 fn attach_points_cannot_use_parameters() {
     let o = tracec(&["-e", "interval:s:$1 { exit(); }", "-o", "/dev/null"]);
     assert!(!o.status.success());

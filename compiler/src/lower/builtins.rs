@@ -21,9 +21,9 @@ impl Lower<'_, '_> {
                 let v = self.b.call(Helper::GetCurrentUidGid, vec![]);
                 self.b.binary(BinOp::LShr, v, Operand::Imm(32))
             }
-            Builtin::Nsecs => self.b.call(Helper::KtimeGetNs, vec![]),
+            Builtin::Nsecs => self.now_ns(Helper::KtimeGetNs),
             Builtin::Elapsed => {
-                let now = self.b.call(Helper::KtimeGetNs, vec![]);
+                let now = self.now_ns(Helper::KtimeGetNs);
                 let g = self.m.start_ns();
                 let p = self.b.global_addr(g, 0);
                 let start = self.b.load(Base::Reg(p), 0, Width::B8, false);
@@ -32,8 +32,8 @@ impl Lower<'_, '_> {
             Builtin::Cpu => self.b.call(Helper::GetSmpProcessorId, vec![]),
             Builtin::CurTask => self.b.call(Helper::GetCurrentTask, vec![]),
             Builtin::Ctx => self.b.ctx(),
-            Builtin::NsecsBoot => self.b.call(Helper::KtimeGetBootNs, vec![]),
-            Builtin::NsecsTai => self.b.call(Helper::KtimeGetTaiNs, vec![]),
+            Builtin::NsecsBoot => self.now_ns(Helper::KtimeGetBootNs),
+            Builtin::NsecsTai => self.now_ns(Helper::KtimeGetTaiNs),
             Builtin::Jiffies => self.b.call(Helper::Jiffies64, vec![]),
             Builtin::Rand => {
                 let v = self.b.call(Helper::GetPrandomU32, vec![]);

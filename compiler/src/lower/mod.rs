@@ -10,6 +10,7 @@ mod agg_read;
 mod buf_cmp;
 mod builtins;
 mod calls;
+mod clock;
 mod control;
 mod debugf;
 mod deref;
@@ -51,7 +52,7 @@ use crate::front::ast::Span;
 use crate::ir::builder::FunctionBuilder;
 use crate::ir::{self, Base, DataType, Global, GlobalId, Loc, MapDef, MapId, MapKind, Slot, VReg};
 use crate::sema::decls::DeclaredMap;
-use crate::sema::types::{align8, Type};
+use crate::sema::types::{align8, MapIdx, Type};
 use crate::sema::{Checked, CheckedProbe, MapInfo, MapValueType};
 use tracec_meta::{AggKind, JoinSpec, MapRole, MapSpec, ParamSpec, PrintfSpec, ProbeSpec, Ty};
 
@@ -291,6 +292,8 @@ pub(crate) struct ModuleCx<'c> {
     /// Printfs made while lowering (the `-k` and map-full warnings); their ids follow
     /// the checked script's printfs. Added through [`ModuleCx::extra_printf`].
     pub extra_printfs: Vec<PrintfSpec>,
+    /// `BPFTRACE_DUMMY_TS_MAP`: the scalar map timestamps are read from ([`clock`]).
+    pub dummy_ts: Option<MapIdx>,
 }
 
 impl ModuleCx<'_> {
@@ -465,6 +468,31 @@ pub fn lower(checked: &Checked, source: &str) -> Lowered {
 /// [`lower`], with bpftrace's run-time helper checks (`tracec -k`) when
 /// `helper_checks` is set.
 pub fn lower_with(checked: &Checked, source: &str, helper_checks: bool) -> Lowered {
+    lower_opts(
+        checked,
+        source,
+        &LowerOptions {
+            helper_checks,
+            ..LowerOptions::default()
+        },
+    )
+}
+
+/// How to lower, beyond the checked script.
+#[derive(Debug, Clone, Default)]
+pub struct LowerOptions {
+    /// `tracec -k`: bpftrace's run-time helper checks.
+    pub helper_checks: bool,
+    /// `BPFTRACE_DUMMY_TS_MAP`: timestamps are this scalar map's value
+    /// ([`dummy_ts_map`] finds it).
+    pub dummy_ts: Option<MapIdx>,
+}
+
+pub use clock::dummy_ts_map;
+
+/// [`lower`] with `opts`.
+pub fn lower_opts(checked: &Checked, source: &str, opts: &LowerOptions) -> Lowered {
+    let helper_checks = opts.helper_checks;
     let lines = LineIndex::new(source);
     let mut m = ModuleCx {
         checked,
@@ -478,6 +506,7 @@ pub fn lower_with(checked: &Checked, source: &str, helper_checks: bool) -> Lower
         first_subprogram: checked.probes.len() as u32,
         helper_checks,
         extra_printfs: Vec::new(),
+        dummy_ts: opts.dummy_ts,
     };
     m.add_param_globals();
     for (i, info) in checked.maps.iter().enumerate() {

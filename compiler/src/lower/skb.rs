@@ -61,7 +61,7 @@ impl Lower<'_, '_> {
             Width::B4,
             Operand::Reg(len),
         );
-        let ns = self.b.call(Helper::KtimeGetBootNs, vec![]);
+        let ns = self.now_ns(Helper::KtimeGetBootNs);
         self.b.store(
             Base::Slot(header),
             at(SKB_OUTPUT_NS),

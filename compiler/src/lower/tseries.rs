@@ -58,7 +58,7 @@ impl Lower<'_, '_> {
         );
         let v = self.int(x);
         let x = self.reg(v);
-        let now = self.b.call(Helper::KtimeGetTaiNs, vec![]);
+        let now = self.now_ns(Helper::KtimeGetTaiNs);
         // Both bounds come from non-negative i64 constants (sema), so they fit.
         let interval = self.b.imm(interval_ns as i64);
         let epoch = self.b.binary(BinOp::UDiv, now, Operand::Reg(interval));

@@ -62,6 +62,11 @@ const KNOWN: &[&str] = &[
     "unstable_tseries",
 ];
 
+/// Whether `key` (canonical spelling) is a config variable bpftrace knows.
+pub fn is_known(key: &str) -> bool {
+    KNOWN.contains(&key)
+}
+
 /// `BPFTRACE_STACK_MODE` / `STACK_MODE` / `stack_mode` → `stack_mode`.
 pub fn canonical(key: &str) -> String {
     let lower = key.to_ascii_lowercase();
@@ -96,6 +101,12 @@ pub fn check(items: &[ConfigItem], diags: &mut Vec<Diagnostic>) -> ScriptConfig 
             continue;
         }
         match key.as_str() {
+            "max_cat_bytes" | "log_size" if !matches!(item.value, ConfigValue::Int(1..)) => {
+                diags.push(Diagnostic::error(
+                    item.span,
+                    format!("{}: expects a positive integer", item.key),
+                ));
+            }
             "max_map_keys" => match item.value {
                 ConfigValue::Int(n) if (1..=u32::MAX as u64).contains(&n) => {
                     cfg.max_map_keys = n as u32
@@ -155,6 +166,25 @@ pub fn check(items: &[ConfigItem], diags: &mut Vec<Diagnostic>) -> ScriptConfig 
         }
     }
     cfg
+}
+
+/// The settings of `items` that only the runtime applies ([`crate::env::RUNTIME_ONLY`]),
+/// in canonical spelling, the last of each name winning.
+pub fn runtime_settings(items: &[ConfigItem]) -> Vec<tracec_meta::ConfigSetting> {
+    let mut out: Vec<tracec_meta::ConfigSetting> = Vec::new();
+    for item in items {
+        let name = canonical(&item.key);
+        if !crate::env::RUNTIME_ONLY.contains(&name.as_str()) {
+            continue;
+        }
+        let value = match &item.value {
+            ConfigValue::Int(n) => n.to_string(),
+            ConfigValue::Str(s) | ConfigValue::Ident(s) => s.clone(),
+        };
+        out.retain(|s| s.name != name);
+        out.push(tracec_meta::ConfigSetting { name, value });
+    }
+    out
 }
 
 /// An attach point's expansion error under `missing_probes`: an attach point that

@@ -11,6 +11,7 @@
 
 mod agg_read;
 mod array;
+pub mod attach_args;
 mod attach_names;
 pub mod builtins;
 pub mod calls;
@@ -164,6 +165,8 @@ pub struct Checked {
     pub syscall_names: bool,
     /// The `skboutput` calls, indexed by `StdlibExpr::SkbOutput::id`.
     pub skb_outputs: Vec<tracec_meta::SkbOutputSpec>,
+    /// The config block's run-time settings, for `tracerun` ([`config::runtime_settings`]).
+    pub runtime_config: Vec<tracec_meta::ConfigSetting>,
 }
 
 /// Check a script, expanding attach points with the probe providers. Kernel types
@@ -343,6 +346,7 @@ fn analyze(
                 ..c.spec
             })
             .collect(),
+        runtime_config: config::runtime_settings(&program.config),
     };
     (checked, errors)
 }

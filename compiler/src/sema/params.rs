@@ -445,7 +445,7 @@ pub fn attach_point_error(ap: &ast::AttachPoint) -> Option<String> {
     };
     let p = &ap.raw[i..i + 1 + len];
     Some(format!(
-        "positional parameter '{p}' in attach point '{}': tracec compiles ahead of time, so attach points cannot depend on run-time arguments; write the value instead",
+        "positional parameter '{p}' in attach point '{}': tracec compiles ahead of time, so the arguments of attach points are needed at compile time: pass them after `--` (`tracec ... -- ARGS`, then `tracerun OBJECT -- ARGS`)",
         ap.raw
     ))
 }

@@ -180,6 +180,8 @@ pub fn metadata() -> Metadata {
         missing_probes: Default::default(),
         syscall_names: Vec::new(),
         skb_outputs: Vec::new(),
+        runtime_config: Vec::new(),
+        bound_args: Vec::new(),
     }
 }
 
