@@ -72,6 +72,8 @@ pub struct Invocation {
     pub aot: Option<String>,
     /// `-k`: run-time checks of helper results.
     pub helper_checks: bool,
+    /// `-c CMD` / `--cmd CMD`: the command tracerun starts once attached.
+    pub cmd: Option<String>,
 }
 
 /// Why a command line cannot be run.
@@ -135,6 +137,7 @@ pub fn parse(args: &[String]) -> Result<Invocation, CliError> {
         test: false,
         aot: None,
         helper_checks: false,
+        cmd: None,
     };
     let mut program: Option<Source> = None;
     let mut list = false;
@@ -192,6 +195,7 @@ pub fn parse(args: &[String]) -> Result<Invocation, CliError> {
                 ("--include", Some(v)) => inv.includes.push(v),
                 ("--probe-filter", Some(v)) => inv.probe_filter = Some(v),
                 ("--aot", Some(v)) => inv.aot = Some(v),
+                ("--cmd", Some(v)) => inv.cmd = Some(v),
                 ("--mode", Some(v)) => match v.as_str() {
                     "run" => inv.bench = false,
                     "bench" => inv.bench = true,
@@ -227,6 +231,7 @@ pub fn parse(args: &[String]) -> Result<Invocation, CliError> {
                     match f {
                         'e' => set_program(&mut program, Source::Inline(value))?,
                         'p' => inv.pid = Some(value),
+                        'c' => inv.cmd = Some(value),
                         'o' => inv.output = Some(value),
                         'I' => inv.include_dirs.push(value),
                         'f' => match value.as_str() {
@@ -373,6 +378,9 @@ impl Invocation {
         }
         if let Some(o) = &self.output {
             v.extend(["-o".to_string(), o.clone()]);
+        }
+        if let Some(c) = &self.cmd {
+            v.extend(["-c".to_string(), c.clone()]);
         }
         if let Some(f) = &self.probe_filter {
             v.extend(["--probe-filter".to_string(), f.clone()]);

@@ -105,10 +105,16 @@ fn bad_and_unsupported_flags_are_errors() {
     let k = p(&["-k", "-e", "x"]).unwrap();
     assert!(k.helper_checks);
     assert!(k.tracec_flags().contains(&"-k".to_string()));
-    assert!(matches!(
-        p(&["-c", "ls", "-e", "x"]),
-        Err(CliError::Unsupported(_))
-    ));
+    let c = p(&["-c", "ls -l", "-e", "x"]).unwrap();
+    assert_eq!(c.cmd.as_deref(), Some("ls -l"));
+    assert!(c
+        .tracerun_flags(false)
+        .windows(2)
+        .any(|w| w == ["-c", "ls -l"]));
+    assert_eq!(
+        p(&["--cmd=true", "-e", "x"]).unwrap().cmd.as_deref(),
+        Some("true")
+    );
     assert_eq!(p(&["--version"]).unwrap().action, Action::Version);
     assert_eq!(p(&["-h"]).unwrap().action, Action::Help);
     assert_eq!(p(&["--info"]).unwrap().action, Action::Info);

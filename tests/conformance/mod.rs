@@ -52,6 +52,7 @@ pub mod plan;
 pub mod proc;
 pub mod run;
 pub mod scan;
+pub mod testprogs;
 
 #[cfg(test)]
 mod check_tests;

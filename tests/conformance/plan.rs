@@ -4,6 +4,7 @@
 //! category, e.g. `probe type:`, `flag:`); everything else is run and counted. The
 //! `REQUIRES` commands are the one dynamic skip rule; the runner evaluates them after these.
 
+use std::collections::BTreeSet;
 use std::path::Path;
 
 use regex::Regex;
@@ -66,6 +67,8 @@ pub struct Host {
     /// `uname -r`.
     pub kernel: String,
     pub btf: bool,
+    /// The test programs built from `tests/testprogs/` (names as in `testprogs/NAME`).
+    pub testprogs: BTreeSet<String>,
 }
 
 impl Host {
@@ -90,6 +93,7 @@ impl Host {
             big_endian: cfg!(target_endian = "big"),
             kernel,
             btf: Path::new("/sys/kernel/btf/vmlinux").exists(),
+            testprogs: BTreeSet::new(),
         }
     }
 }
@@ -238,8 +242,24 @@ pub fn shell_programs(run: &str) -> Vec<String> {
         .collect()
 }
 
-fn mentions_testprogs(s: &str) -> bool {
-    s.contains("testprogs/") || s.contains("testlibs/")
+/// The first bpftrace test program or library `s` names that the host does not have:
+/// `testprogs/NAME` must be among [`Host::testprogs`]; `testlibs/` are never provided.
+fn missing_testprog(s: &str, host: &Host) -> Option<String> {
+    if let Some(i) = s.find("testlibs/") {
+        let name: String = s[i..]
+            .chars()
+            .take_while(|c| !c.is_whitespace() && *c != ':' && *c != '\'' && *c != '"')
+            .collect();
+        return Some(name);
+    }
+    super::testprogs::referenced(s)
+        .into_iter()
+        .find(|n| !host.testprogs.contains(n))
+        .map(|n| format!("testprogs/{n}"))
+}
+
+fn testprog_skip(missing: String) -> String {
+    format!("testprogs: needs bpftrace's {missing}, which tests/testprogs/ does not provide")
 }
 
 /// Decide whether a record runs, and how. `cwd` is the engine's working directory (where
@@ -272,8 +292,8 @@ pub fn plan(r: &Record, host: &Host, cwd: &Path) -> Result<Plan, String> {
         .iter()
         .chain([&r.after, &r.setup, &r.cleanup, &r.run, &r.prog])
         .chain(&r.requires);
-    if helpers.clone().any(|c| mentions_testprogs(c)) {
-        return Err("testprogs: needs bpftrace's testprogs/testlibs".into());
+    if let Some(m) = helpers.clone().find_map(|c| missing_testprog(c, host)) {
+        return Err(testprog_skip(m));
     }
     let line = if r.prog.is_empty() {
         translate_run(&r.run)
@@ -332,8 +352,8 @@ pub fn plan(r: &Record, host: &Host, cwd: &Path) -> Result<Plan, String> {
         } => String::new(),
         Exec::Shell(l) => shell_programs(l).join("\n"),
     };
-    if mentions_testprogs(&text) {
-        return Err("testprogs: needs bpftrace's testprogs/testlibs".into());
+    if let Some(m) = missing_testprog(&text, host) {
+        return Err(testprog_skip(m));
     }
     let types = probe_types(&text);
     if let Some(t) = types.iter().find(|t| UNATTACHABLE.contains(&t.as_str())) {

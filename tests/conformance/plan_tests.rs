@@ -10,6 +10,7 @@ fn host() -> Host {
         big_endian: false,
         kernel: "6.18.0-1-amd64".into(),
         btf: true,
+        testprogs: ["syscall", "true"].map(String::from).into(),
     }
 }
 
@@ -230,7 +231,13 @@ fn skip_rules_name_their_reason() {
     assert!(plan_of(&format!("{base}MIN_KERNEL 6.12\n")).is_ok());
     assert!(reason(&format!("{base}MAX_KERNEL 5.4\n")).starts_with("kernel:"));
     assert!(reason(&format!("{base}NEW_PIDNS\nBEFORE sleep 1\n")).starts_with("pidns:"));
-    assert!(reason(&format!("{base}AFTER ./testprogs/syscall read\n")).starts_with("testprogs:"));
+    assert!(plan_of(&format!("{base}AFTER ./testprogs/syscall read\n")).is_ok());
+    let missing = reason(&format!("{base}AFTER ./testprogs/uprobe_test\n"));
+    assert!(missing.starts_with("testprogs:") && missing.contains("testprogs/uprobe_test"));
+    let lib = reason(&format!(
+        "{base}BEFORE ./testprogs/true ./testlibs/libsimple.so\n"
+    ));
+    assert!(lib.contains("testlibs/libsimple.so"), "{lib}");
     assert!(
         reason(&format!("{base}ENV BPFTRACE_CACHE_USER_SYMBOLS=PER_PID\n"))
             .contains("BPFTRACE_CACHE_USER_SYMBOLS")
@@ -267,4 +274,14 @@ fn version_keys_compare_numerically() {
     assert!(version_key("6.18.0-rc1") > version_key("6.12"));
     assert!(version_key("6.9") < version_key("6.10"));
     assert_eq!(version_key("5.4.0-generic"), [5, 4, 0]);
+}
+
+#[test]
+fn testprog_names_are_read_from_commands_and_programs() {
+    use super::testprogs::referenced;
+    assert_eq!(
+        referenced("u:./testprogs/uprobe_test:f { } ./testprogs/uprobe_test-pie x testprogs/true"),
+        ["uprobe_test", "uprobe_test-pie", "true"]
+    );
+    assert!(referenced("runtime/scripts/x.bt").is_empty());
 }

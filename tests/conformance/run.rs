@@ -36,6 +36,9 @@ pub struct Config {
     /// The `bpftrace-shim` executable, for `RUN` lines that need a shell (without it,
     /// those records fail).
     pub shim: Option<PathBuf>,
+    /// The built test programs (`tests/testprogs/`), linked as `testprogs` in every record's
+    /// directory.
+    pub testprogs: Option<PathBuf>,
 }
 
 impl Config {
@@ -50,6 +53,7 @@ impl Config {
             no_probe_grace: Duration::from_millis(300),
             kill_grace: Duration::from_secs(1),
             shim: None,
+            testprogs: None,
         }
     }
 
@@ -125,12 +129,16 @@ fn test_env(cmd: &mut Command, r: &Record) {
 }
 
 /// Working directory for a record: `runtime` there names the suite directory, as in
-/// bpftrace's build tree (so `runtime/scripts/x.bt` and `runtime/outputs/y.txt` resolve).
+/// bpftrace's build tree (so `runtime/scripts/x.bt` and `runtime/outputs/y.txt` resolve),
+/// and `testprogs` the built test programs.
 pub fn record_dir(cfg: &Config, index: usize) -> std::io::Result<PathBuf> {
     let dir = cfg.scratch.join(format!("r{index}"));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir)?;
     std::os::unix::fs::symlink(&cfg.suite_dir, dir.join("runtime"))?;
+    if let Some(t) = &cfg.testprogs {
+        std::os::unix::fs::symlink(t, dir.join("testprogs"))?;
+    }
     Ok(dir)
 }
 

@@ -18,7 +18,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use regex::Regex;
-use tracec_tests::conformance::{load_suites, run_suites, Config, Host, RunOptions};
+use tracec_tests::conformance::{load_suites, run_suites, testprogs, Config, Host, RunOptions};
 use tracec_tests::{bin, kernel_or_skip, scratch, workspace};
 
 fn env_path(var: &str, default: impl FnOnce() -> PathBuf) -> PathBuf {
@@ -79,6 +79,19 @@ fn main() -> ExitCode {
     cfg.shim = Some(env_path("TRACEC_SHIM_BIN", || {
         PathBuf::from(env!("CARGO_BIN_EXE_bpftrace-shim"))
     }));
+    // bpftrace's records trace its own test programs; ours stand in for them.
+    let mut host = Host::detect();
+    let testprogs_dir = cfg.scratch.join("testprogs");
+    match testprogs::build(&workspace().join("tests/testprogs"), &testprogs_dir) {
+        Ok(built) => {
+            host.testprogs = built;
+            cfg.testprogs = Some(testprogs_dir);
+        }
+        Err(e) => {
+            eprintln!("conformance: cannot build tests/testprogs: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
     let suites = match load_suites(&suite_dir) {
         Ok(s) => s,
         Err(e) => {
@@ -92,7 +105,7 @@ fn main() -> ExitCode {
         verbose,
     };
     let mut stdout = std::io::stdout();
-    let summary = match run_suites(&suites, &cfg, &Host::detect(), &opts, &mut stdout) {
+    let summary = match run_suites(&suites, &cfg, &host, &opts, &mut stdout) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("conformance: {e}");

@@ -113,6 +113,19 @@ impl<'a> Piece<'a> {
         }
     }
 
+    /// For a piece `PROVIDER:PATH:NAME` or `PROVIDER:PATH:USDT_PROVIDER:NAME` (USDT
+    /// listing): the provider glob, the path, the USDT provider pattern (`*` when not
+    /// given) and the name pattern.
+    pub(super) fn usdt_target(&self) -> Option<(&str, &'a str, &'a str, &'a str)> {
+        match (self.provider.as_deref(), self.rest.as_slice()) {
+            (Some(p), [path, name]) if !path.is_empty() => Some((p, *path, "*", *name)),
+            (Some(p), [path, provider, name]) if !path.is_empty() => {
+                Some((p, *path, *provider, *name))
+            }
+            _ => None,
+        }
+    }
+
     fn matches_tracepoint(&self, category: &str, name: &str) -> bool {
         match (&self.provider, self.rest.as_slice()) {
             (None, _) => {

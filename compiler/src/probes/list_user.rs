@@ -1,17 +1,19 @@
 //! `-l uprobe:PATH:PATTERN` (and `uretprobe`, or a provider glob such as
 //! `*:PATH:*`): the function symbols of the files PATH names, as bpftrace lists
-//! them (`uprobe:./testprogs/uprobe_test:uprobeFunction1`). PATH may have
+//! them (`uprobe:./testprogs/uprobe_test:uprobeFunction1`); and `-l usdt:PATH:*`,
+//! `usdt:PATH:PROVIDER:NAME`: the USDT notes of those files
+//! (`usdt:./testprogs/usdt_test:tracetest:testprobe`). PATH may have
 //! wildcards and may be a bare library name; `*` (every mapped file of a process)
 //! is not listed, since the compiler knows no process.
 
 use super::glob::matches;
 use super::list::Piece;
-use super::{upath, usyms};
+use super::{upath, usdt, usyms};
 
 /// The listed uprobe/uretprobe entries of `pieces` (no arguments: symbols carry no
 /// types).
 pub(super) fn entries(pieces: &[Piece<'_>]) -> Vec<(String, Vec<String>)> {
-    let mut out = Vec::new();
+    let mut out = usdt_entries(pieces);
     for piece in pieces {
         let Some((provider, path, function)) = piece.user_target() else {
             continue;
@@ -32,6 +34,31 @@ pub(super) fn entries(pieces: &[Piece<'_>]) -> Vec<(String, Vec<String>)> {
             for sym in symbols.iter().filter(|s| matches(function, s)) {
                 for kind in &kinds {
                     out.push((format!("{kind}:{shown}:{sym}"), Vec::new()));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The listed USDT probes of `pieces`: `usdt:PATH:PATTERN` matches the probe name under
+/// any provider, `usdt:PATH:PROVIDER:NAME` both.
+fn usdt_entries(pieces: &[Piece<'_>]) -> Vec<(String, Vec<String>)> {
+    let mut out = Vec::new();
+    for piece in pieces {
+        let Some((kind, path, provider, name)) = piece.usdt_target() else {
+            continue;
+        };
+        if !matches(kind, "usdt") || path == "*" {
+            continue;
+        }
+        for (shown, file) in upath::resolve(unquote(path)) {
+            for note in usdt::read_notes(&file).unwrap_or_default() {
+                if matches(provider, &note.provider) && matches(unquote(name), &note.name) {
+                    let entry = format!("usdt:{shown}:{}:{}", note.provider, note.name);
+                    if !out.iter().any(|(e, _)| e == &entry) {
+                        out.push((entry, Vec::new()));
+                    }
                 }
             }
         }

@@ -163,3 +163,39 @@ fn malformed_attach_points() {
         e.message
     );
 }
+
+#[test]
+fn listing_names_each_probe_once_by_provider_and_name() {
+    let bin = elf_with("list", "prog", PROBES);
+    let d = bin.display();
+    let list = |pattern: &str| -> Vec<String> {
+        let pieces = crate::probes::list::pieces(Some(pattern));
+        let mut v: Vec<String> = crate::probes::list_user::entries(&pieces)
+            .into_iter()
+            .map(|(name, _)| name)
+            .filter(|l| l.starts_with("usdt:"))
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(
+        list(&format!("usdt:{d}:*")),
+        [
+            format!("usdt:{d}:tracetest2:testprobe2"),
+            format!("usdt:{d}:tracetest:testprobe"),
+            format!("usdt:{d}:tracetest:testprobe2"),
+        ]
+    );
+    assert_eq!(
+        list(&format!("usdt:{d}:tracetest2:*")),
+        [format!("usdt:{d}:tracetest2:testprobe2")]
+    );
+    assert_eq!(
+        list(&format!("*:{d}:tracetest:test*")),
+        [
+            format!("usdt:{d}:tracetest:testprobe"),
+            format!("usdt:{d}:tracetest:testprobe2"),
+        ]
+    );
+    assert!(list(&format!("usdt:{d}:other:*")).is_empty());
+}

@@ -1,0 +1,75 @@
+//! The project's stand-ins for bpftrace's `tests/testprogs/` (sources in `tests/testprogs/`,
+//! see its README): which ones a record names, and building them with the host's C compiler.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::Command;
+
+/// Flags of bpftrace's test program build: debug info, no optimisation, frame pointers.
+const CFLAGS: &[&str] = &[
+    "-g",
+    "-O0",
+    "-fno-omit-frame-pointer",
+    "-mno-omit-leaf-frame-pointer",
+];
+
+/// The program names a command or program text refers to as `testprogs/NAME`, in order of
+/// appearance, without repeats.
+pub fn referenced(text: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    for (i, _) in text.match_indices("testprogs/") {
+        let name: String = text[i + "testprogs/".len()..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+            .collect();
+        if !name.is_empty() && !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    names
+}
+
+/// Build every `*.c` of `src` into `out` twice, as bpftrace does: `NAME` (`-no-pie`) and
+/// `NAME-pie` (`-fpie -pie`). Returns the names built; any compiler failure is an error
+/// (the programs are the project's own and must build), as is a missing `cc`.
+pub fn build(src: &Path, out: &Path) -> Result<BTreeSet<String>, String> {
+    std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
+    let mut sources: Vec<_> = std::fs::read_dir(src)
+        .map_err(|e| format!("{}: {e}", src.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "c"))
+        .collect();
+    sources.sort();
+    let mut built = BTreeSet::new();
+    for source in sources {
+        let Some(stem) = source.file_stem().map(|s| s.to_string_lossy().into_owned()) else {
+            continue;
+        };
+        for (name, flags) in [
+            (stem.clone(), &["-no-pie"][..]),
+            (format!("{stem}-pie"), &["-fpie", "-pie"][..]),
+        ] {
+            let target = out.join(&name);
+            let o = Command::new("cc")
+                .args(CFLAGS)
+                .args(flags)
+                .arg("-I")
+                .arg(src)
+                .arg("-o")
+                .arg(&target)
+                .arg(&source)
+                .arg("-lpthread")
+                .output()
+                .map_err(|e| format!("cannot run cc: {e}"))?;
+            if !o.status.success() {
+                return Err(format!(
+                    "cc failed on {}:\n{}",
+                    source.display(),
+                    String::from_utf8_lossy(&o.stderr)
+                ));
+            }
+            built.insert(name);
+        }
+    }
+    Ok(built)
+}

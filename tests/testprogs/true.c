@@ -1,0 +1,2 @@
+/* Exits with status 0. */
+int main(void) { return 0; }
