@@ -80,7 +80,8 @@ impl Lexer<'_> {
                     Some(i) => self.pos += i + 4,
                     None => {
                         let sp = self.span(self.pos, self.pos + 2);
-                        self.diags.push(Diagnostic::error(sp, "unterminated comment"));
+                        self.diags
+                            .push(Diagnostic::error(sp, "unterminated comment"));
                         return;
                     }
                 }
