@@ -133,6 +133,9 @@ fn errors_name_the_imported_file() {
         dir.join("x.o").to_str().unwrap(),
     ]);
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("Unable to find suitable path for import"), "{err}");
+    assert!(
+        err.contains("Unable to find suitable path for import"),
+        "{err}"
+    );
     assert!(err.contains("m2.bt:1:1"), "{err}");
 }

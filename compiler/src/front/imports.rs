@@ -213,7 +213,11 @@ impl Resolver<'_> {
 
     /// Resolve `path` (as written at `span`) against `dir`.
     fn import(&mut self, path: &str, span: Span, dir: &Path) {
-        let full = dir.join(path);
+        let full = if dir == Path::new(".") {
+            PathBuf::from(path)
+        } else {
+            dir.join(path)
+        };
         if full.exists() {
             if world_writable(&full) {
                 self.diags.push(Diagnostic::error(
