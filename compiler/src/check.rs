@@ -27,8 +27,11 @@ pub fn check(source: &str, options: &Options) -> Vec<Diagnostic> {
     if !pp_errors.is_empty() {
         return pp_errors;
     }
-    let source = pp.as_str();
-    let mut partial = front::parse_recovering(source);
+    let imported =
+        front::imports::parse_recovering(&pp, &options.source_name, &options.include_dirs);
+    let map = imported.map;
+    let source = imported.source.as_str();
+    let mut partial = imported.partial;
     if let Some(p) = &mut partial.program {
         p.includes = includes;
         options.env.apply(p);
@@ -70,7 +73,7 @@ pub fn check(source: &str, options: &Options) -> Vec<Diagnostic> {
         diags.extend(checked.warnings.into_iter().filter(trusted));
     }
     diags.sort_by_key(|d| (d.span.start, d.span.end));
-    diags
+    map.attached(diags)
 }
 
 #[cfg(test)]

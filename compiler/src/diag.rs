@@ -10,6 +10,7 @@ use crate::front::ast::Span;
 use codespan_reporting::diagnostic::{Diagnostic as CsDiagnostic, Label};
 use codespan_reporting::files::SimpleFile;
 use codespan_reporting::term::{self, termcolor};
+use std::sync::Arc;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Severity {
@@ -42,6 +43,34 @@ pub struct Diagnostic {
     pub notes: Vec<String>,
     /// Who reports it in bpftrace.
     pub reporter: Reporter,
+    /// The imported file the span lies in (`front::imports`); `None` for the script
+    /// itself. Spans stay offsets of the combined text; [`located`] makes them local.
+    pub file: Option<Arc<SourceFile>>,
+}
+
+/// An imported file: its name, text, and where it starts in the combined text the
+/// compiler works on (the script first, then each imported file).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceFile {
+    pub name: String,
+    pub text: String,
+    pub base: u32,
+}
+
+/// The file name, text and local span a diagnostic should be shown with: the
+/// script's (`name`, `source`), or those of the imported file it lies in.
+pub fn located<'a>(name: &'a str, source: &'a str, d: &'a Diagnostic) -> (&'a str, &'a str, Span) {
+    match &d.file {
+        Some(f) => {
+            let local = |o: u32| o.saturating_sub(f.base).min(f.text.len() as u32);
+            let span = Span {
+                start: local(d.span.start),
+                end: local(d.span.end.max(d.span.start)),
+            };
+            (&f.name, &f.text, span)
+        }
+        None => (name, source, d.span),
+    }
 }
 
 impl Diagnostic {
@@ -53,6 +82,7 @@ impl Diagnostic {
             label: String::new(),
             notes: Vec::new(),
             reporter: Reporter::Bpftrace,
+            file: None,
         }
     }
     pub fn warning(span: Span, message: impl Into<String>) -> Diagnostic {
@@ -103,7 +133,6 @@ fn floor_char_boundary(s: &str, mut i: usize) -> usize {
 
 /// Render diagnostics as text (with colors if `color`).
 pub fn render(name: &str, source: &str, diags: &[Diagnostic], color: bool) -> String {
-    let file = SimpleFile::new(name, source);
     let config = term::Config::default();
     let mut buf = if color {
         termcolor::Buffer::ansi()
@@ -111,8 +140,10 @@ pub fn render(name: &str, source: &str, diags: &[Diagnostic], color: bool) -> St
         termcolor::Buffer::no_color()
     };
     for d in diags {
-        let start = floor_char_boundary(source, (d.span.start as usize).min(source.len()));
-        let end = floor_char_boundary(source, (d.span.end as usize).min(source.len())).max(start);
+        let (name, source, span) = located(name, source, d);
+        let file = SimpleFile::new(name, source);
+        let start = floor_char_boundary(source, (span.start as usize).min(source.len()));
+        let end = floor_char_boundary(source, (span.end as usize).min(source.len())).max(start);
         let cs = match d.severity {
             Severity::Error => CsDiagnostic::error(),
             Severity::Warning => CsDiagnostic::warning(),

@@ -165,16 +165,24 @@ pub fn compile(source: &str, options: &Options) -> Result<Compiled, Vec<Diagnost
     if !errors.is_empty() {
         return Err(errors);
     }
-    let source = pp.as_str();
-    let mut program = front::parse(source)?;
+    let imported =
+        front::imports::parse_recovering(&pp, &options.source_name, &options.include_dirs);
+    let map = imported.map;
+    let mut program = match imported.partial.program {
+        Some(p) if imported.partial.diags.is_empty() => p,
+        _ => return Err(imported.partial.diags),
+    };
+    let source = imported.source.as_str();
     program.includes = includes;
     options.env.apply(&mut program);
     let bound = match &options.args {
-        Some(args) => sema::attach_args::bind(&mut program, args)?,
+        Some(args) => sema::attach_args::bind(&mut program, args).map_err(|e| map.attached(e))?,
         None => Vec::new(),
     };
-    let checked = sema::check(&program, &options.probe_env())?;
-    finish_bound(source, options, &checked, bound)
+    let checked = sema::check(&program, &options.probe_env()).map_err(|e| map.attached(e))?;
+    let mut compiled = finish_bound(source, options, &checked, bound).map_err(|e| map.attached(e))?;
+    map.attach(&mut compiled.warnings);
+    Ok(compiled)
 }
 
 /// Lower a checked script and produce the object (everything after `sema`).

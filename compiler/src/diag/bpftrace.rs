@@ -23,9 +23,11 @@ pub fn render(name: &str, source: &str, diags: &[Diagnostic]) -> String {
     let clang_failed = diags
         .iter()
         .any(|d| d.is_error() && d.reporter != Reporter::Bpftrace);
+    let script = (name, source);
     for d in diags {
+        let (name, source, span) = super::located(script.0, script.1, d);
         if d.reporter != Reporter::Bpftrace {
-            if let Some((line, col)) = clang::definitions_position(source, d.span.start as usize) {
+            if let Some((line, col)) = clang::definitions_position(source, span.start as usize) {
                 let level = match (d.reporter, d.severity) {
                     (Reporter::ClangFatal, _) => "fatal error",
                     (_, Severity::Error) => "error",
@@ -41,8 +43,8 @@ pub fn render(name: &str, source: &str, diags: &[Diagnostic]) -> String {
             Severity::Error => "ERROR",
             Severity::Warning => "WARNING",
         };
-        let (l1, c1) = line_col(source, d.span.start);
-        let (l2, c2) = line_col(source, d.span.end.max(d.span.start));
+        let (l1, c1) = line_col(source, span.start);
+        let (l2, c2) = line_col(source, span.end.max(span.start));
         let at = if l1 == l2 {
             format!("{l1}:{c1}-{}", c2.max(c1 + 1))
         } else {
@@ -50,7 +52,7 @@ pub fn render(name: &str, source: &str, diags: &[Diagnostic]) -> String {
         };
         out += &format!("{name}:{at}: {level}: {}\n", d.message);
         if l1 == l2 {
-            let line = source_line(source, d.span.start);
+            let line = source_line(source, span.start);
             out += line;
             out.push('\n');
             let width = (c2.max(c1 + 1) - c1) as usize;

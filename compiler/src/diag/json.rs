@@ -42,8 +42,9 @@ pub fn severity_name(s: Severity) -> &'static str {
 impl JsonDiagnostic {
     /// A diagnostic of the script `source` in `file`.
     pub fn new(file: &str, source: &str, d: &Diagnostic) -> JsonDiagnostic {
-        let (line, column) = line_col(source, d.span.start);
-        let (end_line, end_column) = line_col(source, d.span.end.max(d.span.start));
+        let (file, source, span) = super::located(file, source, d);
+        let (line, column) = line_col(source, span.start);
+        let (end_line, end_column) = line_col(source, span.end.max(span.start));
         JsonDiagnostic {
             file: file.to_string(),
             line: Some(line),

@@ -43,6 +43,18 @@ pub struct Program {
     /// would define that no header found defines come from the Linux ABI table
     /// (`front::kconsts`), and script types may then use kernel types by value.
     pub includes: Vec<String>,
+    /// Root-level `import "path";` statements, in order (resolved and merged by
+    /// `front::imports`).
+    pub imports: Vec<Import>,
+}
+
+/// `import "path";` at top level.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Import {
+    /// The path as written (unescaped).
+    pub path: String,
+    /// `import "path";`.
+    pub span: Span,
 }
 
 /// A top-level C type definition: its text, and what [`super::ctypes::parse`] made of

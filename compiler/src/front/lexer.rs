@@ -78,6 +78,8 @@ pub enum Tok {
     Macro,
     #[token("config")]
     Config,
+    /// `import` at top level (inside blocks it is [`Tok::Reserved`]).
+    Import,
     #[token("for")]
     For,
     #[token("while")]
@@ -302,6 +304,15 @@ impl<'a> Lexer<'a> {
             run: 0,
             failed: false,
             diags: Vec::new(),
+        }
+    }
+
+    /// A lexer of `src[pos..]` (a file placed at `pos` in a combined text, see
+    /// `front::imports`): token offsets stay those of `src`.
+    pub fn starting_at(src: &'a str, pos: usize) -> Lexer<'a> {
+        Lexer {
+            pos: pos.min(src.len()),
+            ..Lexer::new(src)
         }
     }
 
@@ -705,6 +716,7 @@ fn declaration_keyword(rest: &str) -> Option<(Tok, usize)> {
         ("config", Tok::Config),
         ("macro", Tok::Macro),
         ("let", Tok::Let),
+        ("import", Tok::Import),
     ] {
         if let Some(after) = rest.strip_prefix(word) {
             let boundary = after

@@ -6,9 +6,11 @@
 pub mod ast;
 pub mod cpp;
 pub mod cpp_expr;
+pub mod csub;
 pub mod ctypes;
 mod depth;
 pub mod headers;
+pub mod imports;
 pub mod kconsts;
 pub mod lexer;
 pub mod literal;
@@ -68,16 +70,24 @@ impl Partial {
 /// the probes that parsed. No tree is returned when the parser gave up before the end
 /// or when nesting is too deep.
 pub fn parse_recovering(source: &str) -> Partial {
+    let (program, diags) = parse_raw(source, 0);
+    complete(program, diags)
+}
+
+/// Parse `source[start..]` into a tree without expanding macros or parsing C
+/// definitions (see [`complete`]); offsets are those of `source`. Imported files sit
+/// at `start > 0` of the combined text (`front::imports`).
+pub(crate) fn parse_raw(source: &str, start: usize) -> (Option<ast::Program>, Vec<Diagnostic>) {
     if u32::try_from(source.len()).is_err() {
-        return Partial {
-            program: None,
-            diags: vec![Diagnostic::error(
+        return (
+            None,
+            vec![Diagnostic::error(
                 Span::default(),
                 "script is too large (more than 4 GiB)",
             )],
-        };
+        );
     }
-    let mut lexer = lexer::Lexer::new(source);
+    let mut lexer = lexer::Lexer::starting_at(source, start);
     let mut recovered = Vec::new();
     let result = grammar::ProgramParser::new().parse(&mut recovered, &mut lexer);
     let mut diags = std::mem::take(&mut lexer.diags);
@@ -86,8 +96,19 @@ pub fn parse_recovering(source: &str) -> Partial {
             .into_iter()
             .map(|r| syntax_error::translate(source, r.error)),
     );
-    let program = match result {
-        Ok(mut program) => match depth::check(&program).and_then(|()| {
+    match result {
+        Ok(program) => (Some(program), diags),
+        Err(e) => {
+            diags.push(syntax_error::translate(source, e));
+            (None, diags)
+        }
+    }
+}
+
+/// The passes after parsing: nesting limits, the C definitions, macro expansion.
+pub(crate) fn complete(program: Option<ast::Program>, mut diags: Vec<Diagnostic>) -> Partial {
+    let program = program.and_then(|mut program| {
+        match depth::check(&program).and_then(|()| {
             for def in &mut program.c_definitions {
                 match ctypes::parse(&def.text, def.span.start as usize) {
                     Ok(decls) => def.decls = decls,
@@ -104,12 +125,8 @@ pub fn parse_recovering(source: &str) -> Partial {
                 depth::dismantle(program);
                 None
             }
-        },
-        Err(e) => {
-            diags.push(syntax_error::translate(source, e));
-            None
         }
-    };
+    });
     diags.sort_by_key(|d| (d.span.start, d.span.end));
     diags.dedup();
     Partial { program, diags }
@@ -193,6 +210,7 @@ enum TopItem {
     MapDecl(ast::MapDecl),
     Macro(ast::Macro),
     CDefinition(ast::CDefinition),
+    Import(ast::Import),
 }
 
 impl TopItem {
@@ -205,6 +223,7 @@ impl TopItem {
                 TopItem::MapDecl(x) => p.map_decls.push(x),
                 TopItem::Macro(x) => p.macros.push(x),
                 TopItem::CDefinition(x) => p.c_definitions.push(x),
+                TopItem::Import(x) => p.imports.push(x),
             }
         }
         p

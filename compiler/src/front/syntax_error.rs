@@ -150,7 +150,14 @@ fn append_expected(msg: &mut String, expected: &[String]) {
         groups.push("a probe".into());
         remove(
             &mut names,
-            &["attach point", "C definition", "config", "macro", "let"],
+            &[
+                "attach point",
+                "C definition",
+                "config",
+                "macro",
+                "let",
+                "import",
+            ],
         );
     }
     let had_ops = has(&names, "+") && has(&names, "==");

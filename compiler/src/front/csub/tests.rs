@@ -1,0 +1,161 @@
+use super::*;
+use crate::front::ast::{ExprKind, StmtKind};
+
+fn funcs(src: &str) -> Vec<CFunc> {
+    parse(src, 0).unwrap_or_else(|d| panic!("{d:?}"))
+}
+
+fn error(src: &str) -> (String, u32) {
+    let d = parse(src, 0).expect_err("an error");
+    (d[0].message.clone(), d[0].span.start)
+}
+
+#[test]
+fn functions_types_and_statements() {
+    let f = funcs(
+        "#include <linux/types.h>\n#define N 4\n\
+         static __always_inline unsigned long long f(int a, __u32 b) {\n\
+           long t = a, u;\n\
+           for (int i = 0; i < N; i++) { if (i == 2) continue; else t += (u8)b; }\n\
+           while (t > 100) t >>= 1;\n\
+           return t ? t : -1;\n\
+         }\n\
+         int g(void);\n\
+         _Bool g(void) { return f(1, 'a') != 0 && !0; }\n",
+    );
+    assert_eq!(f.len(), 2);
+    assert_eq!(f[0].name, "f");
+    assert_eq!(
+        f[0].ret,
+        CType::Int {
+            bits: 64,
+            signed: false
+        }
+    );
+    assert_eq!(
+        f[0].params[1].ty,
+        CType::Int {
+            bits: 32,
+            signed: false
+        }
+    );
+    // `long t = a, u;` declares two variables.
+    assert!(matches!(f[0].body[1].kind, CStmtKind::Decl { ref name, .. } if name == "u"));
+    let CStmtKind::For { cond: Some(c), .. } = &f[0].body[2].kind else {
+        panic!("{:?}", f[0].body[2])
+    };
+    // The #define was replaced by its value.
+    assert!(matches!(&c.kind, CExprKind::Binary { rhs, .. } if rhs.kind == CExprKind::Int(4)));
+    assert_eq!(f[1].ret, CType::Bool);
+}
+
+#[test]
+fn precedence_follows_c() {
+    let f = funcs("int f() { return 1 + 2 * 3 << 1 == 14 || 0; }");
+    let CStmtKind::Return(Some(e)) = &f[0].body[0].kind else {
+        panic!()
+    };
+    let CExprKind::Binary { op, lhs, .. } = &e.kind else {
+        panic!()
+    };
+    assert_eq!(*op, BinOp::LogOr);
+    let CExprKind::Binary { op, .. } = &lhs.kind else {
+        panic!()
+    };
+    assert_eq!(*op, BinOp::Eq);
+}
+
+#[test]
+fn constructs_outside_the_subset_are_located() {
+    let cases = [
+        ("int f(int *p) { return 0; }", "pointers", 10),
+        ("struct s { int x; };", "`struct` types", 0),
+        ("int x;", "global variables (only function definitions)", 0),
+        ("int f() { int a[2]; return 0; }", "arrays", 15),
+        (
+            "int f() { do { } while (0); return 0; }",
+            "`do` statements",
+            10,
+        ),
+        ("int f() { return sizeof(int); }", "`sizeof`", 17),
+        ("#define SQ(x) ((x)*(x))\n", "a function-like #define", 0),
+        (
+            "#ifdef X\n#endif\n",
+            "the preprocessor directive `#ifdef`",
+            0,
+        ),
+        ("int f() { float x = 1; return 0; }", "`float` types", 10),
+        ("int f() { return \"s\"; }", "a string literal", 17),
+    ];
+    for (src, what, at) in cases {
+        let (msg, start) = error(src);
+        assert_eq!(
+            msg,
+            format!("tracec does not compile this C construct: {what}"),
+            "{src}"
+        );
+        assert_eq!(start, at, "{src}");
+    }
+}
+
+#[test]
+fn syntax_errors_do_not_panic() {
+    for src in [
+        "int f(",
+        "int f() { return 1 }",
+        "int",
+        "int f() { if (",
+        "))",
+        "int f() {",
+    ] {
+        assert!(parse(src, 0).is_err(), "{src}");
+    }
+}
+
+#[test]
+fn spans_are_offsets_in_the_combined_text() {
+    let f = parse("int f() { return 1; }", 100).unwrap();
+    assert_eq!(f[0].span.start, 100);
+}
+
+fn program_calling(call: &str) -> crate::front::ast::Program {
+    crate::front::parse(&format!("BEGIN {{ print({call}); }}")).unwrap()
+}
+
+#[test]
+fn calls_become_block_expressions() {
+    let funcs = funcs(
+        "int twice(int x) { return x * 2; }\n\
+         int loop(int n) { int s = 0; for (int i = 0; i < n; i++) { if (i > 5) return -1; s += twice(i); } return s; }",
+    );
+    let mut p = program_calling("loop(3)");
+    assert!(inline(&mut p, &funcs).is_empty());
+    let StmtKind::Expr(e) = &p.probes[0].body.stmts[0].kind else {
+        panic!()
+    };
+    let ExprKind::Call { args, .. } = &e.kind else {
+        panic!()
+    };
+    let ExprKind::Block { stmts, .. } = &args[0].kind else {
+        panic!("{:?}", args[0])
+    };
+    let text = format!("{stmts:?}");
+    // Returns set the result and the flag; the nested call is inlined too.
+    assert!(text.contains("__c0_done"), "{text}");
+    assert!(text.contains("__c1_x_0"), "{text}");
+}
+
+#[test]
+fn bad_calls_are_diagnostics() {
+    let f = funcs("int r(int n) { return r(n); }\nint one(int a) { return a; }");
+    let mut p = program_calling("r(1)");
+    let d = inline(&mut p, &f);
+    assert!(d[0].message.contains("recursive calls"), "{d:?}");
+    let mut p = program_calling("one(1, 2)");
+    let d = inline(&mut p, &f);
+    assert_eq!(d[0].message, "one() takes 1 argument, not 2");
+    let f = funcs("int u() { return y; }");
+    let mut p = program_calling("u()");
+    let d = inline(&mut p, &f);
+    assert_eq!(d[0].message, "use of undeclared identifier 'y'");
+}
