@@ -17,8 +17,10 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod debugfile;
 mod decode;
 pub mod glob;
+pub mod ldcache;
 mod params;
 pub mod sign;
 pub mod usdt;
