@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 
 pub mod debugfile;
 mod decode;
+pub mod demangle;
 pub mod glob;
 pub mod ldcache;
 mod params;
