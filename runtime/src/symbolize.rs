@@ -187,8 +187,10 @@ impl Symbolizer {
         let bin = self.binary(&map.path)?;
         let vaddr = bin.vaddr(addr - map.start + map.offset)?;
         let (name, offset) = bin.syms.lookup(vaddr)?;
+        // C++ names demangled, as bpftrace's default `cpp_demangle` prints them.
+        let name = tracec_meta::demangle::demangle(name).unwrap_or_else(|| name.to_string());
         Some(Resolved {
-            name: name.to_string(),
+            name,
             offset,
             path: Some(map.path.clone()),
         })

@@ -86,3 +86,60 @@ fn attaches_to_debug_file_symbol_and_names_it() {
         );
     }
 }
+
+/// A C++ program built with g++ (skipped without it): `func` and `usym` name its
+/// functions demangled, as bpftrace does (it sleeps so that its maps can be read).
+#[test]
+fn cpp_functions_are_demangled() {
+    let Some(_g) = kernel_or_skip("cpp_functions_are_demangled") else {
+        return;
+    };
+    let dir = scratch("usyms_cpp");
+    let src = dir.join("cppprog.cpp");
+    std::fs::write(
+        &src,
+        "#include <unistd.h>\n\
+         namespace MyApp { struct Server {\n\
+         __attribute__((noinline)) int handle_request(int fd) { asm volatile(\"\"); return fd + 1; }\n\
+         }; }\n\
+         int main() { MyApp::Server s; int r = s.handle_request(2); usleep(300000); return r == 3 ? 0 : 1; }\n",
+    )
+    .unwrap();
+    let prog = dir.join("cppprog");
+    match Command::new("g++")
+        .args(["-O1", "-fno-omit-frame-pointer", "-o"])
+        .arg(&prog)
+        .arg(&src)
+        .status()
+    {
+        Ok(s) if s.success() => {}
+        _ => {
+            eprintln!("skipped: no g++ (apt install g++)");
+            return;
+        }
+    }
+    let obj = compile_text(
+        &dir,
+        "cpp",
+        &format!(
+            "uprobe:{}:_ZN5MyApp6Server14handle_requestEi {{ printf(\"%s|%s|%d\\n\", func, usym(reg(\"ip\")), arg1); exit(); }}",
+            prog.display()
+        ),
+    );
+    let mut run = Run::start(&obj, &[]);
+    run.wait_attached();
+    assert!(Command::new(&prog).status().unwrap().success());
+    assert_eq!(
+        run.finish(Duration::from_secs(10)),
+        Some(0),
+        "{:?}",
+        run.err_lines
+    );
+    assert_eq!(
+        run.out_lines
+            .iter()
+            .filter(|l| !l.is_empty())
+            .collect::<Vec<_>>(),
+        ["MyApp::Server::handle_request(int)|MyApp::Server::handle_request(int)|2"]
+    );
+}
