@@ -17,8 +17,11 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod debugfile;
 mod decode;
+pub mod demangle;
 pub mod glob;
+pub mod ldcache;
 mod params;
 pub mod sign;
 pub mod usdt;

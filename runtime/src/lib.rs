@@ -26,6 +26,7 @@ pub mod btf;
 pub mod calls;
 pub mod child;
 pub mod cookie;
+pub mod debugsyms;
 pub mod elfview;
 pub mod events;
 pub mod fmtvals;

@@ -402,8 +402,25 @@ pub fn uprobe_at(
     match u.attach(UProbeAttachPoint { location, cookie }, path, scope) {
         Ok(_) => Ok(()),
         Err(aya::programs::ProgramError::UProbeError(UProbeError::SymbolError {
-            symbol, ..
-        })) => Err(format!("Could not resolve symbol: {path}:{symbol}")),
+            symbol: name,
+            ..
+        })) => {
+            // A symbol of the binary's separate debug file only (a bare library
+            // name is found in the library cache, as aya found it).
+            let file = if path.contains('/') {
+                Some(std::path::PathBuf::from(path))
+            } else {
+                tracec_meta::ldcache::library(path)
+            };
+            let found = file.and_then(|f| Some((crate::debugsyms::file_offset(&f, symbol)?, f)));
+            let Some((at, file)) = found else {
+                return Err(format!("Could not resolve symbol: {path}:{name}"));
+            };
+            let location = UProbeAttachLocation::AbsoluteOffset(at + offset);
+            u.attach(UProbeAttachPoint { location, cookie }, &file, scope)
+                .map(drop)
+                .map_err(|e| chain(&e))
+        }
         Err(e) => Err(chain(&e)),
     }
 }

@@ -50,20 +50,25 @@ impl SymTable {
 
     /// Function symbols of an ELF file, addressed by virtual address.
     pub fn from_elf(bytes: &[u8]) -> Option<SymTable> {
-        let elf = goblin::elf::Elf::parse(bytes).ok()?;
-        let mut syms = Vec::new();
-        for (tab, strtab) in [(&elf.syms, &elf.strtab), (&elf.dynsyms, &elf.dynstrtab)] {
-            for s in tab.iter() {
-                if s.st_type() != goblin::elf::sym::STT_FUNC || s.st_value == 0 {
-                    continue;
-                }
-                if let Some(name) = strtab.get_at(s.st_name).filter(|n| !n.is_empty()) {
-                    syms.push((s.st_value, s.st_size, name.to_string()));
-                }
+        Some(SymTable::new(elf_functions(bytes)?))
+    }
+}
+
+/// The function symbols of an ELF image: address, size, name.
+fn elf_functions(bytes: &[u8]) -> Option<Vec<(u64, u64, String)>> {
+    let elf = goblin::elf::Elf::parse(bytes).ok()?;
+    let mut syms = Vec::new();
+    for (tab, strtab) in [(&elf.syms, &elf.strtab), (&elf.dynsyms, &elf.dynstrtab)] {
+        for s in tab.iter() {
+            if s.st_type() != goblin::elf::sym::STT_FUNC || s.st_value == 0 {
+                continue;
+            }
+            if let Some(name) = strtab.get_at(s.st_name).filter(|n| !n.is_empty()) {
+                syms.push((s.st_value, s.st_size, name.to_string()));
             }
         }
-        Some(SymTable::new(syms))
     }
+    Some(syms)
 }
 
 /// An ELF file's symbols and its loadable segments (file offset, size, address).
@@ -83,8 +88,13 @@ impl Binary {
             .filter(|p| p.p_type == goblin::elf::program_header::PT_LOAD)
             .map(|p| (p.p_offset, p.p_filesz, p.p_vaddr))
             .collect();
+        let mut syms = elf_functions(&bytes)?;
+        // A stripped binary's static functions are named by its debug file.
+        if let Some(debug) = crate::debugsyms::debug_file(path, &elf, &bytes) {
+            syms.extend(elf_functions(&debug).unwrap_or_default());
+        }
         Some(Binary {
-            syms: SymTable::from_elf(&bytes)?,
+            syms: SymTable::new(syms),
             segments,
         })
     }
@@ -177,8 +187,10 @@ impl Symbolizer {
         let bin = self.binary(&map.path)?;
         let vaddr = bin.vaddr(addr - map.start + map.offset)?;
         let (name, offset) = bin.syms.lookup(vaddr)?;
+        // C++ names demangled, as bpftrace's default `cpp_demangle` prints them.
+        let name = tracec_meta::demangle::demangle(name).unwrap_or_else(|| name.to_string());
         Some(Resolved {
-            name: name.to_string(),
+            name,
             offset,
             path: Some(map.path.clone()),
         })

@@ -79,7 +79,12 @@ pub(super) fn expand(ap: &AttachPoint, ret: bool) -> Result<Vec<ExpandedProbe>, 
         },
         context: Context::Regs {
             ret,
-            function: if symbol.is_empty() { target } else { symbol },
+            // `func` names a C++ function demangled, as bpftrace's symbolizer does.
+            function: if symbol.is_empty() {
+                target
+            } else {
+                tracec_meta::demangle::demangle(&symbol).unwrap_or(symbol)
+            },
         },
     }])
 }

@@ -85,7 +85,7 @@ pub(super) fn one(kind: &str, path: &str, symbol: &str, ret: bool) -> ExpandedPr
         },
         context: Context::Regs {
             ret,
-            function: symbol.to_string(),
+            function: tracec_meta::demangle::demangle(symbol).unwrap_or_else(|| symbol.to_string()),
         },
     }
 }

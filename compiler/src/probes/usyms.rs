@@ -5,8 +5,11 @@
 //! function (`STT_GNU_IFUNC`), is defined in the file (not `SHN_UNDEF`) at a non-zero
 //! address and has a name; `.symtab` and `.dynsym` are both read and a name present in
 //! both (or twice) counts once. Aliases (two names for one address) stay two symbols.
-//! Only the file itself is read (no separate debug file): these are the names the
-//! runtime can resolve when it attaches.
+//! A stripped binary's separate debug file (found by build ID or `.gnu_debuglink`,
+//! [`tracec_meta::debugfile`]) adds its `.symtab`, as bpftrace lists it (versioned
+//! names such as `_IO_fclose@@GLIBC_2.2.5` included); `tracerun` resolves those
+//! names through the same debug file when it attaches. Compiler-split fragments
+//! (`NAME.part.N`) are no function entries and are left out, as bpftrace does.
 
 use goblin::elf::section_header::SHN_UNDEF;
 use goblin::elf::sym::{STT_FUNC, STT_GNU_IFUNC};
@@ -34,7 +37,49 @@ pub(crate) fn read(path: &Path) -> Result<Vec<String>, SymError> {
         return Err(SymError::NotElf);
     }
     let bytes = std::fs::read(path).map_err(|e| SymError::Unreadable(e.to_string()))?;
-    of(&bytes).ok_or(SymError::NotElf)
+    let mut names = of(&bytes).ok_or(SymError::NotElf)?;
+    if let Some(debug) = debug_file(path, &bytes) {
+        if let Some(more) = of(&debug) {
+            names.extend(more);
+            names.sort();
+            names.dedup();
+        }
+    }
+    Ok(names)
+}
+
+/// The contents of the separate debug file of the ELF image `bytes` read from
+/// `path`, when it has one (a build ID or debug link) and the file is found.
+pub(crate) fn debug_file(path: &Path, bytes: &[u8]) -> Option<Vec<u8>> {
+    let elf = Elf::parse(bytes).ok()?;
+    // A binary with its own `.symtab` is not stripped: nothing to add.
+    if elf.syms.len() > 1 {
+        return None;
+    }
+    let notes = section(&elf, bytes, ".note.gnu.build-id");
+    let link = section(&elf, bytes, ".gnu_debuglink");
+    tracec_meta::debugfile::locate(path, notes, link, |candidate| {
+        let elf = Elf::parse(candidate).ok()?;
+        section(&elf, candidate, ".note.gnu.build-id")
+            .and_then(tracec_meta::debugfile::build_id)
+            .map(<[u8]>::to_vec)
+    })
+    .map(|(_, bytes)| bytes)
+}
+
+/// The contents of the section `name` (none for `SHT_NOBITS`).
+fn section<'a>(elf: &Elf<'_>, bytes: &'a [u8], name: &str) -> Option<&'a [u8]> {
+    use goblin::elf::section_header::SHT_NOBITS;
+    let sh = elf
+        .section_headers
+        .iter()
+        .find(|sh| elf.shdr_strtab.get_at(sh.sh_name) == Some(name))?;
+    if sh.sh_type == SHT_NOBITS {
+        return None;
+    }
+    let start = usize::try_from(sh.sh_offset).ok()?;
+    let len = usize::try_from(sh.sh_size).ok()?;
+    bytes.get(start..start.checked_add(len)?)
 }
 
 /// Whether the file at `path` starts with the ELF magic.
@@ -63,7 +108,7 @@ pub(crate) fn of(bytes: &[u8]) -> Option<Vec<String>> {
                 continue;
             }
             match strtab.get_at(sym.st_name) {
-                Some(name) if !name.is_empty() => {
+                Some(name) if !name.is_empty() && !name.contains(".part.") => {
                     names.insert(name.to_string());
                 }
                 _ => {}
@@ -136,6 +181,42 @@ mod tests {
     fn not_elf() {
         assert_eq!(of(b"#!/bin/sh\necho hi\n"), None);
         assert_eq!(of(&[]), None);
+    }
+
+    /// An ELF without symbols whose `.gnu_debuglink` names `link` with `crc`.
+    fn stripped_elf(link: &str, crc: u32) -> Vec<u8> {
+        use object::write::Object;
+        use object::{Architecture, BinaryFormat, Endianness, SectionKind};
+        let mut obj = Object::new(BinaryFormat::Elf, Architecture::X86_64, Endianness::Little);
+        let text = obj.add_section(Vec::new(), b".text".to_vec(), SectionKind::Text);
+        obj.append_section_data(text, &[0xc3; 64], 16);
+        let mut data = link.as_bytes().to_vec();
+        data.push(0);
+        data.resize(data.len().next_multiple_of(4), 0);
+        data.extend_from_slice(&crc.to_le_bytes());
+        let sec = obj.add_section(Vec::new(), b".gnu_debuglink".to_vec(), SectionKind::Other);
+        obj.append_section_data(sec, &data, 4);
+        obj.write().unwrap()
+    }
+
+    #[test]
+    fn debug_file_by_link() {
+        let dir = std::env::temp_dir().join(format!("tracec-usyms-dbg-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join(".debug")).unwrap();
+        let debug = test_elf(&["only_in_debug", "local_fn.part.0", "f.cold"]);
+        let crc = tracec_meta::debugfile::crc32(&debug);
+        std::fs::write(dir.join(".debug/prog.debug"), &debug).unwrap();
+        let bin = dir.join("prog");
+        std::fs::write(&bin, stripped_elf("prog.debug", crc)).unwrap();
+        assert_eq!(
+            read(&bin).unwrap(),
+            ["alias_of_first", "f.cold", "only_in_debug"],
+            "the debug file's functions, without `.part.` fragments"
+        );
+        // A debug file whose CRC differs is someone else's.
+        std::fs::write(&bin, stripped_elf("prog.debug", crc ^ 1)).unwrap();
+        assert_eq!(read(&bin).unwrap(), Vec::<String>::new());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
