@@ -11,6 +11,7 @@
 
 mod agg_read;
 mod array;
+mod array_index;
 mod attach_names;
 pub mod builtins;
 pub mod calls;
@@ -35,6 +36,7 @@ pub mod kernel;
 pub mod kernel_enum;
 #[cfg(test)]
 mod kernel_tests;
+mod kernel_walk;
 mod legacy_scope;
 mod lhist_param;
 mod mapfuncs;
@@ -70,6 +72,7 @@ pub mod tuple;
 mod typename;
 pub mod types;
 mod unroll_param;
+pub mod value_layout;
 
 #[cfg(test)]
 mod fmtvals_tests;
