@@ -158,3 +158,29 @@ impl Checker {
         }
     }
 }
+
+/// An integer array field of a tracepoint record (`unsigned long args[6]`): its
+/// elements, each a field of ctx (a constant index picks one; a whole array is
+/// copied element by element).
+pub(super) fn tp_array(offset: u32, elem_size: u32, len: u32, signed: bool, span: Span) -> TExpr {
+    let esize = match elem_size {
+        1 | 2 | 4 | 8 => elem_size,
+        _ => 8,
+    };
+    let items = (0..len)
+        .map(|i| TExpr {
+            kind: TExprKind::TpField {
+                offset: offset + i * esize,
+                size: esize,
+                signed,
+            },
+            ty: Type::int(signed),
+            span,
+        })
+        .collect();
+    TExpr {
+        kind: TExprKind::Tuple(items),
+        ty: Type::Tuple(super::tuple::array_layout(Type::int(signed), esize, len)),
+        span,
+    }
+}
