@@ -179,6 +179,13 @@ impl Lower<'_, '_> {
             }
             TExprKind::DeleteElem { map, keys } => Operand::Reg(self.map_delete_value(*map, keys)),
             TExprKind::TupleGet { base, index } => self.tuple_get_int(base, *index),
+            TExprKind::FieldAddr { ptr, access } => Operand::Reg(self.field_addr(ptr, access)),
+            TExprKind::IndexWarn { index, len, warn } => {
+                Operand::Reg(self.index_warn(index, *len, *warn))
+            }
+            TExprKind::ArrayElem { base, index, warn } => {
+                Operand::Reg(self.array_elem(base, index, *warn))
+            }
             // A tuple is never an integer; sema does not let one through.
             TExprKind::Tuple(_)
             | TExprKind::Stack(_)

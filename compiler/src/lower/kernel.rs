@@ -32,7 +32,7 @@ impl Lower<'_, '_> {
     }
 
     /// `base + offset of the field`, the offset relocated by the loader.
-    fn core_field_addr(&mut self, base: VReg, access: &CoreAccess) -> VReg {
+    pub(crate) fn core_field_addr(&mut self, base: VReg, access: &CoreAccess) -> VReg {
         if self.is_local_access(access) {
             let off = access.local_value() as i64;
             return self.b.binary(BinOp::Add, base, Operand::Imm(off));

@@ -73,6 +73,15 @@ impl Lower<'_, '_> {
             self.b.switch_to(done);
             return;
         }
+        // A whole struct or array read from memory goes straight into place.
+        if let TExprKind::DerefMem { ptr, size, user } = &e.kind {
+            if e.ty == Type::Tuple(ty) {
+                self.zero_mem(dst.base, dst.offset, ty.size);
+                let n = Operand::Imm(i64::from((*size).min(ty.size)));
+                self.read_into(ptr, *user, n, dst);
+                return;
+            }
+        }
         // Everything else of tuple type is a value in memory already.
         let from_mem = matches!(
             e.kind,

@@ -22,6 +22,14 @@ impl Checker {
         if inner.ty == Type::Unknown {
             return poisoned(span);
         }
+        // An array field cast to a pointer decays to its address (`(struct X *)p->cb`).
+        let inner = match inner.ty {
+            Type::Str { .. } | Type::Tuple(_) if ty.pointers > 0 => self
+                .kernel_place(cx, e, true)
+                .filter(|a| matches!(a.ty, Type::Ptr { .. }))
+                .unwrap_or(inner),
+            _ => inner,
+        };
         if let (TypeBase::Array { elem, len }, 0) = (&ty.base, ty.pointers) {
             return self.array_cast(elem, *len, inner, e, span);
         }

@@ -11,6 +11,12 @@ impl Checker {
     /// `&e`: only variables have an address; integers and pointers are put on the stack
     /// for it, strings and tuples already live there.
     pub(super) fn addr_of(&mut self, cx: &mut ProbeCx, e: &ast::Expr, span: Span) -> TExpr {
+        if matches!(e.kind, ExprKind::Field { .. } | ExprKind::Index { .. }) {
+            // `&p->a[1]`: the address of a field read through a pointer.
+            if let Some(addr) = self.kernel_place(cx, e, true) {
+                return TExpr { span, ..addr };
+            }
+        }
         if !matches!(e.kind, ExprKind::Var(_)) {
             self.error(
                 span,

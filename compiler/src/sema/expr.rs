@@ -224,10 +224,11 @@ impl Checker {
                 },
                 Type::Ptr {
                     user,
-                    to: if char_ptr {
-                        Pointee::Char
-                    } else if pointee_ptr {
+                    // `char **argv` points to pointers (`argv[0]` is a `char *`).
+                    to: if pointee_ptr {
                         Pointee::Ptr
+                    } else if char_ptr {
+                        Pointee::Char
                     } else {
                         Pointee::Other
                     },
@@ -284,16 +285,11 @@ impl Checker {
                 },
                 Type::Str { size: len },
             ),
-            TpType::Array { .. } => {
-                self.error(
-                    span,
-                    format!(
-                        "field '{field}' is an array of {} bytes, which is not supported",
-                        f.size
-                    ),
-                );
-                return poisoned(span);
-            }
+            TpType::Array {
+                elem_size,
+                len,
+                signed,
+            } => return super::array_index::tp_array(f.offset, elem_size, len, signed, span),
         };
         // Integer and pointer fields of BTF-described records read with CO-RE.
         let kind = match kind {

@@ -158,16 +158,6 @@ pub(super) enum TpCoreField {
     Chars,
 }
 
-/// A field access in a chain: its name and the span of the name.
-struct Access<'e> {
-    name: &'e str,
-    span: Span,
-}
-
-/// Nested field accesses deeper than this are refused (the loaders' limit is 64
-/// access string components).
-const MAX_STEPS: usize = 48;
-
 impl Checker {
     /// The kernel BTF, or an error at `span` saying what needed it.
     pub(super) fn btf(&mut self, span: Span, what: &str) -> Option<Arc<kbtf::Btf>> {
@@ -278,8 +268,8 @@ impl Checker {
         }
     }
 
-    /// `base->a.b` where `base` is not `args`: a chain of field accesses on a kernel
-    /// struct pointer. `field`/`span` are the outermost access.
+    /// `base->a.b` where `base` is not `args`: a chain of field accesses (and array
+    /// indexes) on a kernel struct pointer. `field`/`span` are the outermost access.
     pub(super) fn kernel_field(
         &mut self,
         cx: &mut ProbeCx,
@@ -287,26 +277,65 @@ impl Checker {
         field: &str,
         span: Span,
     ) -> TExpr {
-        // Flatten `((p->a).b).c` into p and [a, b, c].
-        let mut chain = vec![Access {
-            name: field,
-            span: name_span(span, field),
-        }];
-        let mut root = base;
-        while let ExprKind::Field {
-            base: b, field: f, ..
-        } = &root.kind
-        {
-            if matches!(&b.kind, ExprKind::Ident(n) if n == "args") {
-                break;
-            }
-            chain.push(Access {
-                name: f,
-                span: name_span(root.span, f),
-            });
-            root = b;
+        let first = (field, name_span(span, field), Vec::new());
+        let (root, chain) = flatten_chain(base, vec![first]);
+        self.kernel_chain(cx, root, chain, span, false)
+    }
+
+    /// `e` (a field access or index) as a chain on a kernel struct pointer, when it
+    /// has at least one field access: its value, or with `want_addr` its address.
+    pub(super) fn kernel_place(
+        &mut self,
+        cx: &mut ProbeCx,
+        e: &ast::Expr,
+        want_addr: bool,
+    ) -> Option<TExpr> {
+        let (root, chain) = flatten_chain(e, Vec::new());
+        if chain.is_empty() || super::stdlib::is_config(root) {
+            return None;
         }
-        chain.reverse();
+        Some(self.kernel_chain(cx, root, chain, e.span, want_addr))
+    }
+
+    fn kernel_chain(
+        &mut self,
+        cx: &mut ProbeCx,
+        root: &ast::Expr,
+        raw: Vec<RawAccess<'_>>,
+        span: Span,
+        want_addr: bool,
+    ) -> TExpr {
+        let mut root = root;
+        let mut chain = Vec::with_capacity(raw.len());
+        let mut bad = false;
+        for (name, at, indexes) in raw {
+            let mut checked = Vec::with_capacity(indexes.len());
+            for i in indexes {
+                let t = self.expr(cx, i);
+                match t.ty {
+                    Type::Int { .. } | Type::Bool => checked.push(t),
+                    Type::Unknown => bad = true,
+                    other => {
+                        self.error(
+                            i.span,
+                            format!(
+                                "an array index must be an integer, not {}",
+                                other.describe()
+                            ),
+                        );
+                        bad = true;
+                    }
+                }
+            }
+            chain.push(super::kernel_walk::Access {
+                name,
+                span: at,
+                indexes: checked,
+            });
+        }
+        if bad {
+            return poisoned(span);
+        }
         // `(*p).x` is `p->x`.
         if let ExprKind::Unary {
             op: ast::UnOp::Deref,
@@ -324,8 +353,11 @@ impl Checker {
         }
         let ptr = self.expr(cx, root);
         if let Type::Tuple(_) = ptr.ty {
-            let path: Vec<(&str, Span)> = chain.iter().map(|a| (a.name, a.span)).collect();
-            return self.tuple_fields(ptr, &path);
+            if chain.iter().all(|a| a.indexes.is_empty()) && !want_addr {
+                let path: Vec<(&str, Span)> = chain.iter().map(|a| (a.name, a.span)).collect();
+                return self.tuple_fields(ptr, &path);
+            }
+            return self.tuple_chain(ptr, &chain, span, want_addr);
         }
         let struct_id = match ptr.ty {
             Type::Unknown => return poisoned(span),
@@ -357,7 +389,7 @@ impl Checker {
         let Some(btf) = self.btf(span, "field access") else {
             return poisoned(span);
         };
-        match self.walk(&btf, ptr, struct_id, &chain, span) {
+        match self.walk(&btf, ptr, struct_id, &chain, span, want_addr) {
             Ok(t) => t,
             Err((at, msg, note)) => {
                 match note {
@@ -368,190 +400,48 @@ impl Checker {
             }
         }
     }
+}
 
-    /// Follows `chain` from the pointer `ptr` to struct `struct_id`.
-    fn walk(
-        &mut self,
-        btf: &kbtf::Btf,
-        mut ptr: TExpr,
-        mut struct_id: TypeId,
-        chain: &[Access<'_>],
-        span: Span,
-    ) -> Result<TExpr, (Span, String, Option<String>)> {
-        let bad = |at: Span, m: String| (at, m, None);
-        let berr = |at: Span, e: kbtf::BtfError| (at, format!("kernel BTF: {e}"), None);
-        // The CO-RE root of the current read and the steps taken inside it.
-        let mut root = struct_id;
-        let mut steps: Vec<CoreStep> = Vec::new();
-        for (k, acc) in chain.iter().enumerate() {
-            let last = k + 1 == chain.len();
-            let Some(found) = btf
-                .member(struct_id, acc.name)
-                .map_err(|e| berr(acc.span, e))?
-            else {
-                let names = member_names(btf, struct_id);
-                let owner = btf.type_name(struct_id);
-                let note = suggest(acc.name, names.iter().map(String::as_str))
-                    .map(|s| format!("did you mean `{s}`?"));
-                return Err((
-                    acc.span,
-                    format!("`{owner}` has no field `{}`", acc.name),
-                    note,
+/// A field name, its span and the indexes applied to the field, as written.
+type RawAccess<'e> = (&'e str, Span, Vec<&'e ast::Expr>);
+
+/// Flattens `((p->a[1]).b)[2]` into `p` and `[a[1], b[2]]` (`chain`: the accesses
+/// already taken off the outside, outermost first). Indexes applied to the root
+/// itself (`$p[1]->x`) stay in the root; `args->f` is a root.
+fn flatten_chain<'e>(
+    e: &'e ast::Expr,
+    mut chain: Vec<RawAccess<'e>>,
+) -> (&'e ast::Expr, Vec<RawAccess<'e>>) {
+    let mut root = e;
+    let mut pending: Vec<&'e ast::Expr> = Vec::new();
+    let mut pending_start = e;
+    loop {
+        match &root.kind {
+            ExprKind::Field { base, field, .. } if !matches!(&base.kind, ExprKind::Ident(n) if n == "args") =>
+            {
+                pending.reverse();
+                chain.push((
+                    field,
+                    name_span(root.span, field),
+                    std::mem::take(&mut pending),
                 ));
-            };
-            if found.bitfield_size != 0 {
-                return Err(bad(
-                    acc.span,
-                    format!("field `{}` is a bitfield, which is not supported", acc.name),
-                ));
+                root = base;
             }
-            push_steps(btf, struct_id, &found.path, &mut steps).map_err(|e| berr(acc.span, e))?;
-            if steps.len() > MAX_STEPS {
-                return Err(bad(acc.span, "field access nested too deeply".into()));
+            ExprKind::Index { base, index } => {
+                if pending.is_empty() {
+                    pending_start = root;
+                }
+                pending.push(index);
+                root = base;
             }
-            let ty = btf.resolve(found.ty).map_err(|e| berr(acc.span, e))?;
-            let t = btf.ty(ty).map_err(|e| berr(acc.span, e))?;
-            let access =
-                |steps: &[CoreStep]| -> Result<CoreAccess, (Span, String, Option<String>)> {
-                    let r = btf.ty(root).map_err(|e| berr(acc.span, e))?;
-                    Ok(CoreAccess {
-                        kind: CoreKind::FieldByteOffset,
-                        root: CoreStruct {
-                            name: r.name().to_string(),
-                            union: r.kind() == Kind::Union,
-                            size: r.size().unwrap_or(0),
-                        },
-                        steps: steps.to_vec(),
-                    })
-                };
-            // Pointers read through a user pointer point into user memory too.
-            let user_space = matches!(ptr.ty, Type::Ptr { user: true, .. });
-            let read = match t.kind() {
-                Kind::Struct | Kind::Union => {
-                    if last {
-                        return Err(bad(
-                            acc.span,
-                            format!(
-                                "field `{}` is a {}, which cannot be used as a value; access one of its fields",
-                                acc.name,
-                                btf.type_name(ty)
-                            ),
-                        ));
-                    }
-                    struct_id = ty;
-                    continue;
-                }
-                Kind::Int | Kind::Enum | Kind::Enum64 => {
-                    let size = t.size().unwrap_or(0);
-                    let signed = match t.kind() {
-                        Kind::Int => t.int().is_some_and(|i| i.signed),
-                        _ => t.kind_flag(),
-                    };
-                    if !matches!(size, 1 | 2 | 4 | 8) {
-                        return Err(bad(
-                            acc.span,
-                            format!(
-                                "field `{}` is a {size}-byte integer, which is not supported",
-                                acc.name
-                            ),
-                        ));
-                    }
-                    KernelRead::Int { size, signed }
-                }
-                Kind::Ptr => KernelRead::Ptr,
-                Kind::Array => {
-                    let a = t.array().unwrap_or_default();
-                    let elem = btf.resolve(a.elem).map_err(|e| berr(acc.span, e))?;
-                    let is_char = btf
-                        .ty(elem)
-                        .ok()
-                        .and_then(|e| e.int())
-                        .is_some_and(|i| i.size == 1);
-                    if !is_char || a.nelems == 0 || a.nelems > MAX_STRING_SIZE * 4 {
-                        return Err(bad(
-                            acc.span,
-                            format!(
-                                "field `{}` is an array ({}), which is not supported; only char arrays are (as strings)",
-                                acc.name,
-                                btf.type_name(ty)
-                            ),
-                        ));
-                    }
-                    KernelRead::Chars { len: a.nelems }
-                }
-                _ => {
-                    return Err(bad(
-                        acc.span,
-                        format!(
-                            "field `{}` has type {}, which cannot be read",
-                            acc.name,
-                            btf.type_name(ty)
-                        ),
-                    ))
-                }
-            };
-            let field_ty = match read {
-                KernelRead::Int { signed, .. } => Type::int(signed),
-                KernelRead::Chars { len } => Type::Str { size: len },
-                KernelRead::Ptr => {
-                    let target = t.raw_type();
-                    let target = btf.resolve(target).map_err(|e| berr(acc.span, e))?;
-                    let to = match btf.ty(target).map(|t| t.kind()) {
-                        Ok(Kind::Struct | Kind::Union) => Pointee::Kernel { id: target },
-                        Ok(Kind::Int)
-                            if btf
-                                .ty(target)
-                                .ok()
-                                .and_then(|t| t.int())
-                                .is_some_and(|i| i.size == 1) =>
-                        {
-                            Pointee::Char
-                        }
-                        Ok(Kind::Ptr) => Pointee::Ptr,
-                        _ => Pointee::Other,
-                    };
-                    Type::Ptr {
-                        user: user_space,
-                        to,
-                    }
-                }
-            };
-            let read_expr = TExpr {
-                kind: TExprKind::KernelField {
-                    ptr: Box::new(ptr),
-                    access: access(&steps)?,
-                    read,
-                },
-                ty: field_ty,
-                span: Span::new(span.start as usize, acc.span.end as usize),
-            };
-            if last {
-                return Ok(TExpr { span, ..read_expr });
-            }
-            // Go on through the pointer just read.
-            let next = &chain[k + 1];
-            let Type::Ptr {
-                to: Pointee::Kernel { id },
-                ..
-            } = field_ty
-            else {
-                return Err(bad(
-                    next.span,
-                    format!(
-                        "cannot access field `{}`: `{}` is {}, not a struct",
-                        next.name,
-                        acc.name,
-                        btf.type_name(ty)
-                    ),
-                ));
-            };
-            ptr = read_expr;
-            struct_id = id;
-            root = id;
-            steps.clear();
+            _ => break,
         }
-        Err(bad(span, "empty field access".into()))
     }
+    if !pending.is_empty() {
+        root = pending_start;
+    }
+    chain.reverse();
+    (root, chain)
 }
 
 /// The span of the field name at the end of a field access expression.
@@ -561,7 +451,7 @@ fn name_span(expr: Span, name: &str) -> Span {
 }
 
 /// Adds a step per member index of `path` from struct `id`.
-fn push_steps(
+pub(super) fn push_steps(
     btf: &kbtf::Btf,
     id: TypeId,
     path: &[u32],
@@ -624,7 +514,7 @@ fn core_type(btf: &kbtf::Btf, id: TypeId, depth: u32) -> Result<CoreType, kbtf::
 }
 
 /// The field names of a struct, looking into anonymous members.
-fn member_names(btf: &kbtf::Btf, id: TypeId) -> Vec<String> {
+pub(super) fn member_names(btf: &kbtf::Btf, id: TypeId) -> Vec<String> {
     let mut out = Vec::new();
     let mut work = vec![(id, 0)];
     while let Some((id, depth)) = work.pop() {
@@ -645,7 +535,7 @@ fn member_names(btf: &kbtf::Btf, id: TypeId) -> Vec<String> {
 }
 
 /// The closest name to `name` among `names`, if one is close enough to be a typo.
-fn suggest<'a>(name: &str, names: impl Iterator<Item = &'a str>) -> Option<String> {
+pub(super) fn suggest<'a>(name: &str, names: impl Iterator<Item = &'a str>) -> Option<String> {
     let limit = (name.len() / 3).max(1);
     names
         .map(|n| (edit_distance(name, n), n))

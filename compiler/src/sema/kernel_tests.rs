@@ -305,8 +305,8 @@ fn misuse_is_reported() {
             "cannot access field `x`: the value is not a pointer to a kernel struct",
         ),
         (
-            "BEGIN { printf(\"%d\\n\", curtask->in); }",
-            "field `in` is a struct inner, which cannot be used as a value; access one of its fields",
+            "BEGIN { printf(\"%d\\n\", curtask->pid[1]); }",
+            "cannot index int: only arrays and pointers can be",
         ),
         (
             "BEGIN { $x = (struct task_struct)curtask; }",

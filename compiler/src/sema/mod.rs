@@ -12,6 +12,7 @@
 mod agg_read;
 mod array;
 pub mod attach_args;
+mod array_index;
 mod attach_names;
 pub mod builtins;
 pub mod calls;
@@ -36,6 +37,7 @@ pub mod kernel;
 pub mod kernel_enum;
 #[cfg(test)]
 mod kernel_tests;
+mod kernel_walk;
 mod legacy_scope;
 mod lhist_param;
 mod mapfuncs;
@@ -72,6 +74,7 @@ mod typename;
 pub mod types;
 mod unroll_param;
 mod unwatch;
+pub mod value_layout;
 
 #[cfg(test)]
 mod fmtvals_tests;

@@ -71,6 +71,18 @@ impl Checker {
         let Some(t) = btf.resolve(id).ok().and_then(|r| btf.ty(r).ok()) else {
             return super::poisoned(span);
         };
+        // Structs laid out as a record is (no bitfields) are read as they are.
+        if let Some((ty, size)) = super::value_layout::c_value(&btf, id, user) {
+            return TExpr {
+                kind: TExprKind::DerefMem {
+                    ptr: Box::new(ptr),
+                    size,
+                    user,
+                },
+                ty,
+                span,
+            };
+        }
         let name = btf.type_name(id);
         if t.kind() != Kind::Struct {
             self.error(

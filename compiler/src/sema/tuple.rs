@@ -130,6 +130,19 @@ pub fn array_layout(elem: Type, size: u32, len: u32) -> TupleRef {
     })
 }
 
+/// A tuple, record or array whose fields sit at the given offsets (a C struct's or
+/// array's own layout, so that its bytes read from memory are the value).
+pub fn fixed_layout(fields: Vec<TupleField>, size: u32, align: u32, array: bool) -> TupleRef {
+    let record = !array && fields.first().is_some_and(|f| f.name.is_some());
+    TupleRef::intern(TupleTy {
+        fields,
+        size,
+        align: align.max(1),
+        record,
+        array,
+    })
+}
+
 /// Bytes a field of type `ty` takes when its integer size is `int_size`.
 pub(super) fn field_size(ty: Type, int_size: u32) -> u32 {
     match ty {
@@ -392,7 +405,8 @@ impl Checker {
         cur
     }
 
-    /// `base[index]`: tuples take a constant index; nothing else is indexable here.
+    /// `base[index]`: strings, arrays, tuples (a constant index), pointers, and
+    /// arrays inside kernel struct field chains (`sema::kernel_walk`).
     pub(super) fn index_expr(
         &mut self,
         cx: &mut ProbeCx,
@@ -400,40 +414,22 @@ impl Checker {
         index: &ast::Expr,
         span: Span,
     ) -> TExpr {
+        let node = ast::Expr {
+            kind: ExprKind::Index {
+                base: Box::new(base.clone()),
+                index: Box::new(index.clone()),
+            },
+            span,
+        };
+        if let Some(t) = self.kernel_place(cx, &node, false) {
+            return t;
+        }
         let b = self.expr(cx, base);
         if let Type::Str { .. } = b.ty {
             return self.str_index(cx, b, index, span);
         }
-        let Type::Tuple(t) = b.ty else {
-            if b.ty != Type::Unknown {
-                self.error(span, "indexing is only supported on maps (@m[key])");
-            }
-            return poisoned(span);
-        };
         let i = self.expr(cx, index);
-        let TExprKind::Int(v) = i.kind else {
-            if i.ty != Type::Unknown {
-                self.error(i.span, "a tuple index must be a constant integer");
-            }
-            return poisoned(span);
-        };
-        match u32::try_from(v)
-            .ok()
-            .filter(|v| (*v as usize) < t.fields.len())
-        {
-            Some(v) if !t.record => get(b, t, v, span),
-            _ => {
-                self.error(
-                    i.span,
-                    format!(
-                        "index {v} is out of range for {} of {} fields",
-                        t.describe(),
-                        t.fields.len()
-                    ),
-                );
-                poisoned(span)
-            }
-        }
+        self.value_index(b, i, span)
     }
 }
 
@@ -450,7 +446,7 @@ pub(super) fn split(e: TExpr) -> Vec<TExpr> {
         .collect()
 }
 
-fn get(base: TExpr, t: TupleRef, index: u32, span: Span) -> TExpr {
+pub(super) fn get(base: TExpr, t: TupleRef, index: u32, span: Span) -> TExpr {
     // A literal's element is the element itself.
     if let TExprKind::Tuple(mut items) = base.kind {
         let item = items.swap_remove(index as usize);

@@ -403,6 +403,26 @@ pub enum TExprKind {
         signed: bool,
         user: bool,
     },
+    /// The address of a field: `ptr` plus the CO-RE relocated offset `access` (an
+    /// array decaying to a pointer, `&p->a[1]`, the base of an element read).
+    FieldAddr {
+        ptr: Box<TExpr>,
+        access: crate::ir::CoreAccess,
+    },
+    /// An array index known only at run time: its value, after sending the located
+    /// printf `warn` when it is not below `len` (bpftrace's out-of-bounds warning).
+    IndexWarn {
+        index: Box<TExpr>,
+        len: u32,
+        warn: u32,
+    },
+    /// `a[i]` of an integer array value in memory with a run-time index: the element,
+    /// or 0 (after the located printf `warn`) when `i` is out of bounds.
+    ArrayElem {
+        base: Box<TExpr>,
+        index: Box<TExpr>,
+        warn: u32,
+    },
     /// `@m[keys]` read as a value; missing keys read as 0 / "".
     MapRead {
         map: MapIdx,
