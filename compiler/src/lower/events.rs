@@ -5,6 +5,7 @@
 use super::expr::Mem;
 use super::Lower;
 use crate::ir::{Base, BinOp, BlockId, Cond, Helper, Operand, VReg, Width};
+use crate::sema::maps::MapValueType;
 use crate::sema::types::*;
 use tracec_meta::{EventKind, EVENT_HEADER_SIZE};
 
@@ -143,7 +144,17 @@ impl Lower<'_, '_> {
         self.leave_probe(Operand::Imm(0));
     }
 
+    /// `clear(@m)`. A map without keys holds one element under key 0 (unless an
+    /// aggregation keys it by bucket): it is deleted here, at once, so the probe's next run
+    /// sees it gone (scripts reset a scalar with `clear` and read it again). Other maps are
+    /// cleared by the runtime, which walks every key, as bpftrace does.
     pub(crate) fn clear(&mut self, map: MapIdx) {
+        let info = &self.m.checked.maps[map.0 as usize];
+        let bucketed = matches!(info.value, MapValueType::Agg { kind, .. } if kind.bucketed());
+        if info.keys.is_empty() && !bucketed {
+            self.map_delete(map, &[]);
+            return;
+        }
         self.event(EventKind::Clear, map.0, 0, |_, _| {});
     }
 }

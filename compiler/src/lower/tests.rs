@@ -367,13 +367,28 @@ fn clear_sends_the_map_index() {
         None,
         vec![
             set(map("a", vec![]), int(1)),
-            set(map("b", vec![]), int(1)),
+            set(map("b", vec![int(1)]), int(1)),
             ex(call("clear", vec![map("b", vec![])])),
         ],
     )]));
     let f = &l.module.functions[0];
     assert_eq!(header_stores(f), vec![EventKind::Clear as i64 | (1 << 32)]);
     assert_eq!(l.maps[1].symbol, "AT_b");
+}
+
+#[test]
+fn clear_of_a_map_without_keys_deletes_its_element_in_the_program() {
+    let l = lower_prog(&program(vec![probe(
+        "BEGIN",
+        None,
+        vec![
+            set(map("a", vec![]), int(1)),
+            ex(call("clear", vec![map("a", vec![])])),
+        ],
+    )]));
+    let f = &l.module.functions[0];
+    assert!(header_stores(f).is_empty(), "no Clear event");
+    assert!(calls(f).contains(&Helper::MapDeleteElem));
 }
 
 #[test]
