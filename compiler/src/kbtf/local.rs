@@ -265,7 +265,8 @@ impl Btf {
                 offsets,
                 enum_ids,
             })),
-            local_base: base,
+            // A second append keeps the first one's types local.
+            local_base: if old.is_some() { self.local_base } else { base },
             names: Arc::default(),
         })
     }

@@ -92,6 +92,16 @@ pub(super) fn locations(f: &dwarf::Function) -> Vec<ArgLoc> {
         .collect()
 }
 
+/// `Pointee::Sized` for a pointer to an integer or enum of 2, 4 or 8 bytes (`int *`),
+/// which `*` reads.
+fn int_pointee(btf: &crate::kbtf::Btf, ptr: TypeId) -> Option<Pointee> {
+    let p = btf.ty(btf.resolve(ptr).ok()?).ok()?;
+    let target = btf.ty(btf.resolve(p.raw_type()).ok()?).ok()?;
+    let size = target.size()?;
+    (matches!(target.kind(), Kind::Int | Kind::Enum | Kind::Enum64) && matches!(size, 2 | 4 | 8))
+        .then_some(Pointee::Sized { size })
+}
+
 impl Checker {
     /// Reads the DWARF of every uprobe's function and appends the types of its
     /// parameters to the BTF (see the module docs).
@@ -193,7 +203,13 @@ impl Checker {
         match btf_value(&btf, arg.ty) {
             Ok((t, size)) => {
                 let t = match t {
-                    Type::Ptr { to, .. } => Type::Ptr { user: true, to },
+                    Type::Ptr { to, .. } => Type::Ptr {
+                        user: true,
+                        to: match to {
+                            Pointee::Other => int_pointee(&btf, arg.ty).unwrap_or(to),
+                            to => to,
+                        },
+                    },
                     t => t,
                 };
                 let size = if wide { 8 } else { size };
@@ -205,5 +221,67 @@ impl Checker {
                 poisoned(span)
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dwarf::{DType, Encoding, Function, Param};
+
+    fn base(name: &str, size: u32, encoding: Encoding) -> DType {
+        DType::Base {
+            name: name.to_string(),
+            size,
+            encoding,
+        }
+    }
+
+    #[test]
+    fn registers_follow_the_system_v_abi() {
+        let record = DType::Record {
+            name: "s".into(),
+            union: false,
+            size: 8,
+            members: Vec::new(),
+            declaration: false,
+        };
+        let types = vec![
+            DType::Void,
+            base("int", 4, Encoding::Signed),
+            base("__int128", 16, Encoding::Signed),
+            base("double", 8, Encoding::Float),
+            DType::Ptr(1),
+            record,
+        ];
+        let p = |name: &str, ty| Param {
+            name: name.to_string(),
+            ty,
+        };
+        let f = Function {
+            name: "f".into(),
+            params: vec![
+                p("a", 1),
+                p("wide", 2),
+                p("d", 3),
+                p("ptr", 4),
+                p("s", 5),
+                p("b", 1),
+                p("c", 1),
+                p("past", 1),
+            ],
+            ret: 1,
+            types,
+        };
+        let locs = locations(&f);
+        assert_eq!(locs[0], ArgLoc::Reg(0));
+        // The 128-bit integer takes rsi and rdx.
+        assert_eq!(locs[1], ArgLoc::Reg(1));
+        assert!(matches!(locs[2], ArgLoc::Unsupported(_)), "SSE register");
+        assert_eq!(locs[3], ArgLoc::Reg(3));
+        assert!(matches!(locs[4], ArgLoc::Unsupported(_)), "struct by value");
+        assert_eq!(locs[5], ArgLoc::Reg(4));
+        assert_eq!(locs[6], ArgLoc::Reg(5));
+        assert!(matches!(locs[7], ArgLoc::Unsupported(_)), "on the stack");
     }
 }
