@@ -265,8 +265,7 @@ impl Btf {
                 offsets,
                 enum_ids,
             })),
-            // A second append keeps the first one's types local.
-            local_base: if old.is_some() { self.local_base } else { base },
+            local_base: base,
             names: Arc::default(),
         })
     }

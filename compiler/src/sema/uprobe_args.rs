@@ -119,7 +119,16 @@ impl Checker {
                 continue;
             };
             let first = self.kernel.next_type_id();
-            let local = dwarf::to_local(&f, first);
+            // The script's own structs win over the binary's of the same name.
+            let btf = self.kernel.loaded_btf();
+            let records = self.kernel.local_records.clone();
+            let existing = |name: &str, union: bool| {
+                if !records.iter().any(|(n, u)| n == name && *u == union) {
+                    return None;
+                }
+                btf.as_ref()?.find_struct(name)
+            };
+            let local = dwarf::to_local(&f, first, &existing);
             if !self.kernel.append_local_types(&local.types) {
                 continue;
             }

@@ -13,12 +13,29 @@ pub struct LocalTypes {
 }
 
 /// Converts `f`'s type table for appending to a BTF whose next id is `first`.
-/// Qualifiers are looked through (BTF consumers here ignore them).
-pub fn to_local(f: &Function, first: TypeId) -> LocalTypes {
+/// Qualifiers are looked through (BTF consumers here ignore them). A named struct
+/// or union for which `existing(name, union)` gives an id (the script defines it) is
+/// that type, not appended.
+pub fn to_local(
+    f: &Function,
+    first: TypeId,
+    existing: &dyn Fn(&str, bool) -> Option<TypeId>,
+) -> LocalTypes {
     // Ids first: every type but void and qualifiers gets the next one.
     let mut ids: Vec<Option<TypeId>> = vec![None; f.types.len()];
+    let mut reused = vec![false; f.types.len()];
     let mut next = first;
     for (i, t) in f.types.iter().enumerate() {
+        if let DType::Record { name, union, .. } = t {
+            if let Some(id) = Some(name)
+                .filter(|n| !n.is_empty())
+                .and_then(|n| existing(n, *union))
+            {
+                ids[i] = Some(id);
+                reused[i] = true;
+                continue;
+            }
+        }
         if !matches!(t, DType::Void | DType::Qualified(..)) {
             ids[i] = Some(next);
             next += 1;
@@ -36,7 +53,10 @@ pub fn to_local(f: &Function, first: TypeId) -> LocalTypes {
     };
     let mut types = Vec::new();
     let mut uses_index = false;
-    for t in &f.types {
+    for (i, t) in f.types.iter().enumerate() {
+        if reused[i] {
+            continue;
+        }
         let lt = match t {
             DType::Void | DType::Qualified(..) => continue,
             DType::Base {

@@ -124,7 +124,7 @@ fn local_btf_ids_follow_the_table() {
         return;
     };
     let f = function(&bin, "takes").unwrap().unwrap();
-    let local = to_local(&f, 100);
+    let local = to_local(&f, 100, &|_, _| None);
     // Qualifiers and void take no id; everything else one, in order.
     assert_eq!(local.ids[VOID], 0);
     let const_char = f.strip(f.params[2].ty);
@@ -139,7 +139,7 @@ fn local_btf_ids_follow_the_table() {
     assert_eq!(local.ids[*q], local.ids[*ch]);
     let btf = crate::kbtf::Btf::empty();
     let first = btf.len();
-    let local = to_local(&f, first);
+    let local = to_local(&f, first, &|_, _| None);
     let appended = btf.with_local(&local.types).expect("valid BTF");
     let node = appended.find_struct("node").expect("struct node appended");
     assert_eq!(appended.size_of(node).unwrap(), 56);
