@@ -42,16 +42,16 @@ pub const FEATURES_AVAILABLE: &[&str] = &[
     "lookup_percpu_elem",
     "skboutput",
     "uprobe_multi",
+    "dwarf",
 ];
 
 /// Features that are unavailable: kernel ones this machine lacks (no kprobes, hence no
 /// multi-kprobes or fentry for us), and bpftrace build options tracec has no
-/// equivalent of (DWARF, stack unwinding, blazesym, bcc library paths, bpftrace's AOT).
+/// equivalent of (stack unwinding, blazesym, bcc library paths, bpftrace's AOT).
 pub const FEATURES_UNAVAILABLE: &[&str] = &[
     "fentry",
     "kprobe_multi",
     "kprobe_session",
-    "dwarf",
     "dwunwind",
     "blazesym",
     "libpath_resolv",

@@ -62,8 +62,10 @@ __uint128_t uprobeFunctionUint128(__uint128_t x, __uint128_t y, __uint128_t z, _
     return x + w;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    (void)argc;
+    (void)argv;
     for (;;) {
         int n = 13;
         uprobeFunction1(&n, 'x');

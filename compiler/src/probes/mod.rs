@@ -22,6 +22,7 @@ mod iter;
 mod kfuncs;
 mod kprobe;
 pub use kprobe::is_address as is_kprobe_address;
+pub mod dwarf;
 mod list;
 mod list_kernel;
 mod list_types;
@@ -221,7 +222,11 @@ fn list_verbose_opt(
     }
     let mut out = out?;
     out.extend(list_kernel::entries(&pieces, env, verbose));
-    out.extend(list_user::entries(&pieces));
+    let mut user = list_user::entries(&pieces);
+    if verbose {
+        dwarf::list_args(&mut user);
+    }
+    out.extend(user);
     // By name alone: one probe's arguments never differ between its sources.
     out.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
     out.dedup_by(|a, b| a.0 == b.0);

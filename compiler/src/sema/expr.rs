@@ -187,6 +187,9 @@ impl Checker {
         if let Context::BtfArgs(a) = &cx.probe.context {
             return self.btf_arg_field(cx, &a.clone(), field, span);
         }
+        if let Some(args) = self.uprobe_dwarf_args(cx) {
+            return self.uprobe_arg_field(cx, &args, field, span);
+        }
         let Context::Tracepoint { fields } = &cx.probe.context else {
             self.error(
                 base.span,

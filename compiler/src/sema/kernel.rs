@@ -124,6 +124,36 @@ impl KernelBtf {
         }
     }
 
+    /// The id the next appended local type gets.
+    pub(super) fn next_type_id(&mut self) -> TypeId {
+        self.get()
+            .unwrap_or_else(|_| Arc::new(kbtf::Btf::empty()))
+            .len()
+    }
+
+    /// Appends `types` (from [`Self::next_type_id`] on) as local types, whose records
+    /// are then read at fixed offsets like the script's; false when BTF refuses them.
+    pub(super) fn append_local_types(&mut self, types: &[kbtf::LocalType]) -> bool {
+        let base = self.get().unwrap_or_else(|_| Arc::new(kbtf::Btf::empty()));
+        let Ok(btf) = base.with_local(types) else {
+            return false;
+        };
+        for t in btf
+            .types()
+            .filter(|t| btf.is_local(t.id()) && !base.is_local(t.id()) && t.id() >= base.len())
+        {
+            if matches!(t.kind(), Kind::Struct | Kind::Union) && !t.name().is_empty() {
+                let rec = (t.name().to_string(), t.kind() == Kind::Union);
+                if !self.local_records.contains(&rec) {
+                    self.local_records.push(rec);
+                }
+            }
+        }
+        self.loaded = Some(Ok(Arc::new(btf)));
+        self.enums.clear();
+        true
+    }
+
     /// The BTF if it has been read already.
     pub(super) fn loaded_btf(&self) -> Option<Arc<kbtf::Btf>> {
         match &self.loaded {

@@ -74,6 +74,7 @@ mod typename;
 pub mod types;
 mod unroll_param;
 mod unwatch;
+mod uprobe_args;
 pub mod value_layout;
 
 #[cfg(test)]
@@ -264,6 +265,7 @@ fn analyze(
         ck.kernel
             .add_script_types(&program.c_definitions, !program.includes.is_empty()),
     );
+    diags.extend(ck.add_dwarf_types(&concrete));
     let plans = attach_names::plan(&concrete, &mut ck.attach_names);
     let name_ranges = name_str::cookie_ranges(&concrete, &plans);
     let mut vars: Vec<VarTable> = vec![VarTable::default(); concrete.len()];
@@ -499,6 +501,8 @@ struct Checker {
     map_ints: std::collections::HashMap<String, int_promo::IntTy>,
     /// bpftrace's integer type of each map's integer keys, by name and position.
     map_key_ints: std::collections::HashMap<(String, usize), int_promo::IntTy>,
+    /// The DWARF parameters of probed user functions (see `uprobe_args.rs`).
+    uprobe_args: uprobe_args::UprobeArgs,
 }
 
 impl Checker {

@@ -55,7 +55,7 @@ pub(super) fn ctx_read(offset: u32, ty: Type, span: Span) -> TExpr {
 
 /// `e` narrowed to its low `size` bytes, sign- or zero-extended: argument slots
 /// hold 64 bits, of which a narrower C argument defines only the low ones.
-fn narrow(e: TExpr, size: u32, signed: bool) -> TExpr {
+pub(super) fn narrow(e: TExpr, size: u32, signed: bool) -> TExpr {
     if size >= 8 || size == 0 {
         return e;
     }

@@ -1,0 +1,162 @@
+//! The DWARF reader on a program compiled here with `cc -g` (skipped without `cc`).
+
+use super::*;
+use crate::kbtf::LocalType;
+
+const SOURCE: &str = r#"
+typedef unsigned long ulong_t;
+enum color { RED = 1, BLUE = -2 };
+struct inner { short s; unsigned flag : 3; unsigned rest : 5; };
+struct node { int a; char name[10]; int grid[2][3]; struct node *next; struct inner in; };
+union u { int i; char c; };
+int takes(int *n, char c, const char *str, struct node *node, ulong_t big, enum color col) {
+    return *n + c + str[0] + node->a + (int)big + col;
+}
+__int128 wide(__int128 x, long y, double d, struct inner by_value) { return x + y + (long)d + by_value.s; }
+int main(int argc, char **argv) {
+    int n = 1; struct node nd = {0}; union u un = {0}; struct inner i = {0};
+    (void)argv; (void)un;
+    return takes(&n, 'x', "s", &nd, 2, RED) + (int)wide(1, 2, 3.0, i) + argc;
+}
+"#;
+
+/// Compiles [`SOURCE`] with `cc -g -O0` into a scratch directory.
+fn build(tag: &str) -> Option<std::path::PathBuf> {
+    let dir = std::env::temp_dir().join(format!("tracec-dwarf-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).ok()?;
+    let src = dir.join("prog.c");
+    let bin = dir.join("prog");
+    std::fs::write(&src, SOURCE).ok()?;
+    let ok = std::process::Command::new("cc")
+        .args(["-g", "-O0", "-o"])
+        .arg(&bin)
+        .arg(&src)
+        .status()
+        .ok()?
+        .success();
+    ok.then_some(bin)
+}
+
+#[test]
+fn parameters_and_spellings() {
+    let Some(bin) = build("params") else {
+        eprintln!("skipped: no cc");
+        return;
+    };
+    let f = function(&bin, "takes").unwrap().expect("takes has DWARF");
+    assert_eq!(
+        f.declarations(),
+        [
+            "int* n",
+            "char c",
+            "const char* str",
+            "struct node* node",
+            "ulong_t big",
+            "enum color col"
+        ]
+    );
+    assert_eq!(spell(&f, f.ret), "int");
+    let main = function(&bin, "main").unwrap().unwrap();
+    assert_eq!(main.declarations(), ["int argc", "char** argv"]);
+    assert!(function(&bin, "no_such_function").unwrap().is_none());
+    let many = functions(&bin, &|n| n == "takes" || n == "wide").unwrap();
+    assert_eq!(many.len(), 2);
+    let _ = std::fs::remove_dir_all(bin.parent().unwrap());
+}
+
+#[test]
+fn struct_layout_bitfields_and_arrays() {
+    let Some(bin) = build("layout") else {
+        return;
+    };
+    let f = function(&bin, "takes").unwrap().unwrap();
+    let node = f.strip(f.params[3].ty);
+    let DType::Ptr(target) = f.ty(node) else {
+        panic!("{:?}", f.ty(node))
+    };
+    let DType::Record {
+        name,
+        size,
+        members,
+        union,
+        ..
+    } = f.ty(*target)
+    else {
+        panic!()
+    };
+    assert_eq!((name.as_str(), *union), ("node", false));
+    let names: Vec<(&str, u32)> = members
+        .iter()
+        .map(|m| (m.name.as_str(), m.bit_offset))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("a", 0),
+            ("name", 32),
+            ("grid", 128),
+            ("next", 320),
+            ("in", 384)
+        ]
+    );
+    assert_eq!(*size, 56);
+    assert_eq!(spell(&f, members[2].ty), "int[3][2]");
+    assert_eq!(f.size_of(members[2].ty), 24);
+    // The bitfields of `struct inner`.
+    let inner = f.strip(members[4].ty);
+    let DType::Record { members: im, .. } = f.ty(inner) else {
+        panic!()
+    };
+    let bits: Vec<(u32, u32)> = im.iter().map(|m| (m.bit_offset, m.bit_size)).collect();
+    assert_eq!(bits, [(0, 0), (16, 3), (19, 5)]);
+    // The enum keeps its values.
+    let DType::Enum { values, signed, .. } = f.ty(f.strip(f.params[5].ty)) else {
+        panic!()
+    };
+    assert_eq!(values, &[("RED".to_string(), 1), ("BLUE".to_string(), -2)]);
+    assert!(*signed);
+    let _ = std::fs::remove_dir_all(bin.parent().unwrap());
+}
+
+#[test]
+fn local_btf_ids_follow_the_table() {
+    let Some(bin) = build("btf") else {
+        return;
+    };
+    let f = function(&bin, "takes").unwrap().unwrap();
+    let local = to_local(&f, 100, &|_, _| None);
+    // Qualifiers and void take no id; everything else one, in order.
+    assert_eq!(local.ids[VOID], 0);
+    let const_char = f.strip(f.params[2].ty);
+    let DType::Ptr(q) = f.ty(const_char) else {
+        panic!()
+    };
+    assert!(matches!(f.ty(*q), DType::Qualified(Qual::Const, _)));
+    // `const char` resolves to `char`'s id.
+    let DType::Qualified(_, ch) = f.ty(*q) else {
+        panic!()
+    };
+    assert_eq!(local.ids[*q], local.ids[*ch]);
+    let btf = crate::kbtf::Btf::empty();
+    let first = btf.len();
+    let local = to_local(&f, first, &|_, _| None);
+    let appended = btf.with_local(&local.types).expect("valid BTF");
+    let node = appended.find_struct("node").expect("struct node appended");
+    assert_eq!(appended.size_of(node).unwrap(), 56);
+    assert!(local
+        .types
+        .iter()
+        .any(|t| matches!(t, LocalType::Array { nelems: 2, .. })));
+    let _ = std::fs::remove_dir_all(bin.parent().unwrap());
+}
+
+#[test]
+fn no_dwarf_is_none() {
+    let dir = std::env::temp_dir().join(format!("tracec-nodwarf-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join("not-elf");
+    std::fs::write(&p, b"hello").unwrap();
+    assert_eq!(function(&p, "main").unwrap(), None);
+    assert!(function(&dir.join("missing"), "main").is_err());
+    let _ = std::fs::remove_dir_all(&dir);
+}
