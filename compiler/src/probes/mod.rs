@@ -28,6 +28,7 @@ mod list_types;
 mod list_user;
 pub mod offline;
 mod perf;
+mod proc_paths;
 mod profile;
 mod rawtracepoint;
 mod self_probe;
@@ -57,6 +58,9 @@ pub struct Env {
     /// Kernel BTF (`/sys/kernel/btf/vmlinux`), used with the embedded tracepoint table
     /// when tracefs is unreadable; `None`: tracefs only.
     pub btf: Option<PathBuf>,
+    /// The process of `-p PID`: `uprobe:*:PATTERN` expands against the files it maps,
+    /// and `-l` lists its uprobes and USDT probes. `None`: no process.
+    pub pid: Option<u32>,
 }
 
 /// One concrete probe.
@@ -221,7 +225,7 @@ fn list_verbose_opt(
     }
     let mut out = out?;
     out.extend(list_kernel::entries(&pieces, env, verbose));
-    out.extend(list_user::entries(&pieces));
+    out.extend(list_user::entries_for(&pieces, env.pid));
     // By name alone: one probe's arguments never differ between its sources.
     out.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
     out.dedup_by(|a, b| a.0 == b.0);
@@ -269,6 +273,7 @@ pub fn expand_with(
     let env = Env {
         tracefs: PathBuf::from(DEFAULT_TRACEFS),
         btf: None,
+        pid: None,
     };
     expand_env(ap, src, &env)
 }
@@ -291,8 +296,8 @@ pub fn expand_env(
             "profile" => profile::expand(ap),
             "kprobe" => kprobe::expand(ap, false),
             "kretprobe" => kprobe::expand(ap, true),
-            "uprobe" => uprobe::expand(ap, false),
-            "uretprobe" => uprobe::expand(ap, true),
+            "uprobe" => uprobe::expand(ap, false, env.pid),
+            "uretprobe" => uprobe::expand(ap, true, env.pid),
             "rawtracepoint" => rawtracepoint::expand(ap, env),
             "software" => perf::expand(ap, false),
             "hardware" => perf::expand(ap, true),

@@ -15,6 +15,7 @@ fn env() -> Env {
     Env {
         tracefs: PathBuf::from("/nonexistent/tracefs"),
         btf: None,
+        pid: None,
     }
 }
 

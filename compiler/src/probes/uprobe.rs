@@ -12,7 +12,12 @@ use crate::diag::Diagnostic;
 use crate::front::ast::AttachPoint;
 use tracec_meta::Attach;
 
-pub(super) fn expand(ap: &AttachPoint, ret: bool) -> Result<Vec<ExpandedProbe>, Diagnostic> {
+/// `pid`: the `-p` process, whose mapped files a `*` path names.
+pub(super) fn expand(
+    ap: &AttachPoint,
+    ret: bool,
+    pid: Option<u32>,
+) -> Result<Vec<ExpandedProbe>, Diagnostic> {
     let kind = if ret { "uretprobe" } else { "uprobe" };
     let err = |msg: String| Diagnostic::error(ap.span, msg);
     let (path, spec) = match &ap.parts[1..] {
@@ -41,7 +46,7 @@ pub(super) fn expand(ap: &AttachPoint, ret: bool) -> Result<Vec<ExpandedProbe>, 
             .strip_prefix('"')
             .and_then(|s| s.strip_suffix('"'))
             .unwrap_or(path);
-        return super::uprobe_wild::expand(ap, kind, path, spec, ret);
+        return super::uprobe_wild::expand(ap, kind, path, spec, ret, pid);
     }
     let (symbol, offset) = if spec.starts_with(|c: char| c.is_ascii_digit()) {
         // A bare address (file offset) in the binary.
