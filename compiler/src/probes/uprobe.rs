@@ -1,8 +1,8 @@
 //! `uprobe:PATH:SYMBOL[+OFFSET]`, `uprobe:PATH:ADDRESS` and `uretprobe:PATH:SYMBOL`
 //! (short names `u`, `ur`): spec parsing only. Wildcards in the function or path
-//! expand against the binary's symbols (`uprobe_wild.rs`). Language qualifiers
-//! (`uprobe:PATH:cpp:NAME`) and source locations (`uprobe:PATH@FILE:LINE`) are
-//! recognised and refused.
+//! expand against the binary's symbols (`uprobe_wild.rs`); so do C++ names with the
+//! `cpp` language qualifier (`uprobe:PATH:cpp:NAME`, `uprobe_cpp.rs`). Source
+//! locations (`uprobe:PATH@FILE:LINE`) are recognised and refused.
 
 use super::glob::has_wildcard;
 use super::interval::parse_count;
@@ -22,10 +22,8 @@ pub(super) fn expand(
     let err = |msg: String| Diagnostic::error(ap.span, msg);
     let (path, spec) = match &ap.parts[1..] {
         [path, spec] if !path.is_empty() && !spec.is_empty() => (path.as_str(), spec.as_str()),
-        [_, _, _] => {
-            return Err(err(format!(
-                "{kind} language qualifiers ({kind}:PATH:LANG:NAME) are not supported yet"
-            )));
+        [path, lang, _, ..] if !path.is_empty() => {
+            return super::uprobe_cpp::expand(ap, kind, path, lang, ret, pid);
         }
         _ => {
             return Err(err(format!("{kind} probe needs a binary and a function"))

@@ -32,6 +32,22 @@ pub(super) fn expand(
     if pattern.starts_with(|c: char| c.is_ascii_digit()) {
         return Err(err(format!("invalid {kind} function pattern '{pattern}'")));
     }
+    expand_matching(ap, kind, path, ret, pid, None, &|s| matches(pattern, s))
+}
+
+/// The probes on the function symbols `select` accepts in the files `path` names
+/// (`*`: those process `pid` maps). `lang` (`cpp`) is written into the probe names
+/// between the file and the symbol, as bpftrace names `cpp:` probes.
+pub(super) fn expand_matching(
+    ap: &AttachPoint,
+    kind: &str,
+    path: &str,
+    ret: bool,
+    pid: Option<u32>,
+    lang: Option<&str>,
+    select: &dyn Fn(&str) -> bool,
+) -> Result<Vec<ExpandedProbe>, Diagnostic> {
+    let err = |msg: String| Diagnostic::error(ap.span, msg);
     let files = if path == "*" {
         process_files(pid).map_err(|e| err(format!("error finding {kind} target: {e}")))?
     } else {
@@ -56,12 +72,13 @@ pub(super) fn expand(
                 return Err(err(format!("cannot read {kind} target '{shown}': {e}")))
             }
         };
-        probes.extend(
-            symbols
-                .iter()
-                .filter(|s| matches(pattern, s))
-                .map(|s| one(kind, shown, s, ret)),
-        );
+        for s in symbols.iter().filter(|s| select(s)) {
+            let mut probe = one(kind, shown, s, ret);
+            if let Some(lang) = lang {
+                probe.name = format!("{kind}:{shown}:{lang}:{s}");
+            }
+            probes.push(probe);
+        }
     }
     if probes.is_empty() {
         return Err(err(format!(
