@@ -160,8 +160,7 @@ fn list(
             eprintln!("ERROR: {e}");
             return ExitCode::FAILURE;
         }
-        eprintln!("ERROR: -p is not supported by tracec -l yet");
-        return ExitCode::FAILURE;
+        cmd.arg("-p").arg(p);
     }
     exec(cmd)
 }

@@ -66,6 +66,7 @@ pub fn run(cli: &Cli) -> Result<ExitCode, String> {
             include_dirs: cli.include.clone(),
             env: crate::env_settings()?,
             args: (!cli.args.is_empty()).then(|| tracec::sema::attach_args::positional(&cli.args)),
+            pid: cli.pid,
             ..Options::default()
         };
         let diags = compile_guarded_with(|| tracec::check(&source, &options))?;

@@ -88,6 +88,9 @@ pub struct Options {
     /// attach points that use `$N` are bound to them ([`sema::attach_args`]) and the
     /// object records the values. `None`: such attach points are an error.
     pub args: Option<Vec<String>>,
+    /// `-p PID`: the process whose mapped files `uprobe:*:PATTERN` expands against
+    /// ([`probes::Env::pid`]). `None`: every running process's.
+    pub pid: Option<u32>,
 }
 
 impl Default for Options {
@@ -102,6 +105,7 @@ impl Default for Options {
             helper_checks: false,
             env: env::EnvSettings::default(),
             args: None,
+            pid: None,
         }
     }
 }
@@ -112,6 +116,7 @@ impl Options {
         probes::Env {
             tracefs: self.tracefs.clone(),
             btf: self.btf.clone(),
+            pid: self.pid,
         }
     }
 

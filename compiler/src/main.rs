@@ -106,6 +106,10 @@ struct Cli {
     /// Add DIR to the directories `#include` searches (before /usr/include).
     #[arg(short = 'I', value_name = "DIR")]
     include: Vec<PathBuf>,
+    /// The process the object will trace (`tracerun -p PID`): `uprobe:*:PATTERN`
+    /// expands against the files it maps now, and -l lists its uprobes and USDT probes.
+    #[arg(short = 'p', long = "pid", value_name = "PID")]
+    pid: Option<u32>,
 
     /// Sign the object with the secret key KEY (written by --keygen); `tracerun
     /// --trust NAME.pub` then runs it only if no byte of it was changed.
@@ -201,6 +205,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             pattern.as_deref(),
             &cli.tracefs,
             btf_path(&cli),
+            cli.pid,
             cli.verbose,
         );
     }
@@ -285,6 +290,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         helper_checks: cli.helper_checks,
         env: env_settings()?,
         args: (!cli.args.is_empty()).then(|| tracec::sema::attach_args::positional(&cli.args)),
+        pid: cli.pid,
     };
     let color = std::io::stderr().is_terminal();
     let mut compiled = match compile_guarded(&source, &options)? {
@@ -375,11 +381,13 @@ fn list(
     pattern: Option<&str>,
     tracefs: &Path,
     btf: Option<PathBuf>,
+    pid: Option<u32>,
     verbose: bool,
 ) -> Result<ExitCode, String> {
     let env = tracec::probes::Env {
         tracefs: tracefs.to_path_buf(),
         btf,
+        pid,
     };
     let mut text = String::new();
     if verbose {

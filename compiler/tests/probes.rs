@@ -12,7 +12,11 @@ fn fixture() -> PathBuf {
 }
 
 fn env_at(tracefs: PathBuf) -> Env {
-    Env { tracefs, btf: None }
+    Env {
+        tracefs,
+        btf: None,
+        pid: None,
+    }
 }
 
 fn ap(raw: &str) -> AttachPoint {

@@ -355,6 +355,10 @@ impl Invocation {
             v.push("-I".to_string());
             v.push(d.clone());
         }
+        // `uprobe:*:PATTERN` expands against the files the process maps.
+        if let Some(p) = &self.pid {
+            v.extend(["-p".to_string(), p.clone()]);
+        }
         v
     }
 

@@ -10,6 +10,7 @@ fn load(name: &str, p: &Program) {
     let env = crate::probes::Env {
         tracefs: "/sys/kernel/tracing".into(),
         btf: None,
+        pid: None,
     };
     let checked = crate::sema::check(p, &env).unwrap_or_else(|e| panic!("{e:?}"));
     let opts = crate::Options::default();

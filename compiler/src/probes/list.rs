@@ -126,6 +126,21 @@ impl<'a> Piece<'a> {
         }
     }
 
+    /// For `-l -p PID`, a piece that targets every file of the process: the probe
+    /// type glob and the pattern over `PATH:FUNCTION` (uprobes) or
+    /// `PATH:PROVIDER:NAME` (USDT), as bpftrace builds it: `uprobe:*:f*` gives
+    /// `*:f*`, `uprobe:f*` and a bare `f*` (any type) `*:f*`. `None` when the piece
+    /// names a file (listed without the process).
+    pub(super) fn process_search(&self) -> Option<(&str, String)> {
+        let provider = self.provider.as_deref().unwrap_or("*");
+        match self.rest.as_slice() {
+            [] => Some((provider, format!("*:{}", self.bare))),
+            [one] => Some((provider, format!("*:{one}"))),
+            ["*", ..] => Some((provider, self.rest.join(":"))),
+            _ => None,
+        }
+    }
+
     fn matches_tracepoint(&self, category: &str, name: &str) -> bool {
         match (&self.provider, self.rest.as_slice()) {
             (None, _) => {

@@ -195,6 +195,7 @@ mod tests {
         let env = Env {
             tracefs: "/nonexistent".into(),
             btf: Some("/nonexistent".into()),
+            pid: None,
         };
         let names: Vec<String> = entries(&all, &env, false)
             .into_iter()

@@ -3,15 +3,68 @@
 //! them (`uprobe:./testprogs/uprobe_test:uprobeFunction1`); and `-l usdt:PATH:*`,
 //! `usdt:PATH:PROVIDER:NAME`: the USDT notes of those files
 //! (`usdt:./testprogs/usdt_test:tracetest:testprobe`). PATH may have
-//! wildcards and may be a bare library name; `*` (every mapped file of a process)
-//! is not listed, since the compiler knows no process.
+//! wildcards and may be a bare library name. `*` is every file the process of `-p`
+//! maps ([`super::proc_paths`]): with a process, pieces without a file (`uprobe:*`,
+//! `usdt:*:PROVIDER:*`, a bare pattern, no pattern) list its uprobes, uretprobes and
+//! USDT probes, with the files' full paths, as `bpftrace -l -p PID` does.
 
 use super::glob::matches;
 use super::list::Piece;
 use super::{upath, usdt, usyms};
+use std::path::PathBuf;
 
-/// The listed uprobe/uretprobe entries of `pieces` (no arguments: symbols carry no
-/// types).
+/// The listed uprobe/uretprobe and USDT entries of `pieces` (no arguments: symbols
+/// carry no types), with those of process `pid`'s files.
+pub(super) fn entries_for(pieces: &[Piece<'_>], pid: Option<u32>) -> Vec<(String, Vec<String>)> {
+    let mut out = entries(pieces);
+    if let Some(pid) = pid {
+        out.extend(process_entries(pieces, pid));
+    }
+    out
+}
+
+/// The uprobes, uretprobes and USDT probes of the files process `pid` maps that the
+/// pieces without a file select: each piece's pattern matches `PATH:FUNCTION` or
+/// `PATH:PROVIDER:NAME` as a whole.
+fn process_entries(pieces: &[Piece<'_>], pid: u32) -> Vec<(String, Vec<String>)> {
+    let searches: Vec<(&str, String)> = pieces.iter().filter_map(Piece::process_search).collect();
+    let wants = |kind: &str| searches.iter().any(|(p, _)| matches(p, kind));
+    if !["uprobe", "uretprobe", "usdt"].iter().any(|k| wants(k)) {
+        return Vec::new();
+    }
+    let files: Vec<PathBuf> = super::proc_paths::of_pid(pid)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|f| usyms::is_elf(f))
+        .collect();
+    let mut out = Vec::new();
+    let mut emit = |kind: &str, target: String| {
+        if searches
+            .iter()
+            .any(|(p, search)| matches(p, kind) && matches(search, &target))
+        {
+            out.push((format!("{kind}:{target}"), Vec::new()));
+        }
+    };
+    for file in &files {
+        let shown = file.display();
+        if wants("uprobe") || wants("uretprobe") {
+            for sym in usyms::read(file).unwrap_or_default() {
+                emit("uprobe", format!("{shown}:{sym}"));
+                emit("uretprobe", format!("{shown}:{sym}"));
+            }
+        }
+        if wants("usdt") {
+            for note in usdt::read_notes(file).unwrap_or_default() {
+                emit("usdt", format!("{shown}:{}:{}", note.provider, note.name));
+            }
+        }
+    }
+    out
+}
+
+/// The listed uprobe/uretprobe entries of `pieces` that name files (no arguments:
+/// symbols carry no types).
 pub(super) fn entries(pieces: &[Piece<'_>]) -> Vec<(String, Vec<String>)> {
     let mut out = usdt_entries(pieces);
     for piece in pieces {
@@ -85,6 +138,25 @@ mod tests {
             .collect();
         v.sort();
         v
+    }
+
+    #[test]
+    fn process_searches_as_bpftrace_builds_them() {
+        let search = |p: &str| {
+            pieces(Some(p))[0]
+                .process_search()
+                .map(|(t, s)| (t.to_string(), s))
+        };
+        assert_eq!(search("uprobe:*"), Some(("uprobe".into(), "*:*".into())));
+        assert_eq!(search("uprobe:f*"), Some(("uprobe".into(), "*:f*".into())));
+        assert_eq!(search("f*"), Some(("*".into(), "*:f*".into())));
+        assert_eq!(
+            search("usdt:*:tracetest2:*"),
+            Some(("usdt".into(), "*:tracetest2:*".into()))
+        );
+        assert_eq!(search("uprobe:./prog:f*"), None, "a named file");
+        // Without a process, nothing is added.
+        assert!(entries_for(&pieces(Some("uprobe:*")), None).is_empty());
     }
 
     #[test]

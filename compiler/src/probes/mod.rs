@@ -29,6 +29,7 @@ mod list_types;
 mod list_user;
 pub mod offline;
 mod perf;
+mod proc_paths;
 mod profile;
 mod rawtracepoint;
 mod self_probe;
@@ -37,6 +38,7 @@ pub mod tracefs;
 mod tracepoint;
 mod upath;
 mod uprobe;
+mod uprobe_cpp;
 mod uprobe_wild;
 mod usdt;
 mod usyms;
@@ -58,6 +60,9 @@ pub struct Env {
     /// Kernel BTF (`/sys/kernel/btf/vmlinux`), used with the embedded tracepoint table
     /// when tracefs is unreadable; `None`: tracefs only.
     pub btf: Option<PathBuf>,
+    /// The process of `-p PID`: `uprobe:*:PATTERN` expands against the files it maps,
+    /// and `-l` lists its uprobes and USDT probes. `None`: no process.
+    pub pid: Option<u32>,
 }
 
 /// One concrete probe.
@@ -222,7 +227,7 @@ fn list_verbose_opt(
     }
     let mut out = out?;
     out.extend(list_kernel::entries(&pieces, env, verbose));
-    let mut user = list_user::entries(&pieces);
+    let mut user = list_user::entries_for(&pieces, env.pid);
     if verbose {
         dwarf::list_args(&mut user);
     }
@@ -274,6 +279,7 @@ pub fn expand_with(
     let env = Env {
         tracefs: PathBuf::from(DEFAULT_TRACEFS),
         btf: None,
+        pid: None,
     };
     expand_env(ap, src, &env)
 }
@@ -296,8 +302,8 @@ pub fn expand_env(
             "profile" => profile::expand(ap),
             "kprobe" => kprobe::expand(ap, false),
             "kretprobe" => kprobe::expand(ap, true),
-            "uprobe" => uprobe::expand(ap, false),
-            "uretprobe" => uprobe::expand(ap, true),
+            "uprobe" => uprobe::expand(ap, false, env.pid),
+            "uretprobe" => uprobe::expand(ap, true, env.pid),
             "rawtracepoint" => rawtracepoint::expand(ap, env),
             "software" => perf::expand(ap, false),
             "hardware" => perf::expand(ap, true),

@@ -155,6 +155,7 @@ fn env_with_btf_falls_back_when_tracefs_is_missing() {
     let env = crate::probes::Env {
         tracefs: "/nonexistent/tracefs".into(),
         btf: Some(crate::kbtf::VMLINUX_BTF.into()),
+        pid: None,
     };
     let src = crate::probes::tracepoint_source(&env);
     let fields = fields_only(src.fields("sched", "sched_switch").unwrap()).unwrap();

@@ -15,6 +15,7 @@ fn env() -> Env {
     Env {
         tracefs: PathBuf::from("/nonexistent/tracefs"),
         btf: None,
+        pid: None,
     }
 }
 
@@ -383,9 +384,13 @@ fn uprobe_specs() {
     assert!(error("uprobe:/nonexistent/bash:read*")
         .message
         .contains("does not exist"));
-    assert!(error("uprobe:/x:cpp:f")
+    assert!(error("uprobe:/nonexistent/x:cpp:f")
         .message
-        .contains("language qualifiers"));
+        .contains("does not exist"));
+    assert_eq!(
+        error("uprobe:/bin/sh:rust:f").message,
+        "unsupported language type: rust"
+    );
     assert!(error("uprobe:./t@t.c:22")
         .message
         .contains("source-location"));

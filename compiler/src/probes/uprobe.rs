@@ -1,8 +1,8 @@
 //! `uprobe:PATH:SYMBOL[+OFFSET]`, `uprobe:PATH:ADDRESS` and `uretprobe:PATH:SYMBOL`
 //! (short names `u`, `ur`): spec parsing only. Wildcards in the function or path
-//! expand against the binary's symbols (`uprobe_wild.rs`). Language qualifiers
-//! (`uprobe:PATH:cpp:NAME`) and source locations (`uprobe:PATH@FILE:LINE`) are
-//! recognised and refused.
+//! expand against the binary's symbols (`uprobe_wild.rs`); so do C++ names with the
+//! `cpp` language qualifier (`uprobe:PATH:cpp:NAME`, `uprobe_cpp.rs`). Source
+//! locations (`uprobe:PATH@FILE:LINE`) are recognised and refused.
 
 use super::glob::has_wildcard;
 use super::interval::parse_count;
@@ -12,15 +12,18 @@ use crate::diag::Diagnostic;
 use crate::front::ast::AttachPoint;
 use tracec_meta::Attach;
 
-pub(super) fn expand(ap: &AttachPoint, ret: bool) -> Result<Vec<ExpandedProbe>, Diagnostic> {
+/// `pid`: the `-p` process, whose mapped files a `*` path names.
+pub(super) fn expand(
+    ap: &AttachPoint,
+    ret: bool,
+    pid: Option<u32>,
+) -> Result<Vec<ExpandedProbe>, Diagnostic> {
     let kind = if ret { "uretprobe" } else { "uprobe" };
     let err = |msg: String| Diagnostic::error(ap.span, msg);
     let (path, spec) = match &ap.parts[1..] {
         [path, spec] if !path.is_empty() && !spec.is_empty() => (path.as_str(), spec.as_str()),
-        [_, _, _] => {
-            return Err(err(format!(
-                "{kind} language qualifiers ({kind}:PATH:LANG:NAME) are not supported yet"
-            )));
+        [path, lang, _, ..] if !path.is_empty() => {
+            return super::uprobe_cpp::expand(ap, kind, path, lang, ret, pid);
         }
         _ => {
             return Err(err(format!("{kind} probe needs a binary and a function"))
@@ -41,7 +44,7 @@ pub(super) fn expand(ap: &AttachPoint, ret: bool) -> Result<Vec<ExpandedProbe>, 
             .strip_prefix('"')
             .and_then(|s| s.strip_suffix('"'))
             .unwrap_or(path);
-        return super::uprobe_wild::expand(ap, kind, path, spec, ret);
+        return super::uprobe_wild::expand(ap, kind, path, spec, ret, pid);
     }
     let (symbol, offset) = if spec.starts_with(|c: char| c.is_ascii_digit()) {
         // A bare address (file offset) in the binary.

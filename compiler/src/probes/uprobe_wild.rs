@@ -6,19 +6,22 @@
 
 use super::glob::{has_wildcard, matches};
 use super::usyms::{self, SymError};
-use super::{sanitize, upath, Context, ExpandedProbe};
+use super::{proc_paths, sanitize, upath, Context, ExpandedProbe};
 use crate::diag::Diagnostic;
 use crate::front::ast::AttachPoint;
+use std::path::PathBuf;
 use tracec_meta::Attach;
 
 /// The concrete probes of a wildcard uprobe attach point (`kind` is `uprobe` or
-/// `uretprobe`; `path` and `pattern` unquoted).
+/// `uretprobe`; `path` and `pattern` unquoted). A `*` path names every file the
+/// process `pid` maps (every running process's without one, [`proc_paths`]).
 pub(super) fn expand(
     ap: &AttachPoint,
     kind: &str,
     path: &str,
     pattern: &str,
     ret: bool,
+    pid: Option<u32>,
 ) -> Result<Vec<ExpandedProbe>, Diagnostic> {
     let err = |msg: String| Diagnostic::error(ap.span, msg);
     if pattern.contains('+') {
@@ -29,13 +32,27 @@ pub(super) fn expand(
     if pattern.starts_with(|c: char| c.is_ascii_digit()) {
         return Err(err(format!("invalid {kind} function pattern '{pattern}'")));
     }
-    if path == "*" {
-        return Err(err(format!(
-            "{kind}:*:{pattern} (every binary of a process) is not supported yet"
-        ))
-        .with_note("name the binary or library: uprobe:/path/to/binary:PATTERN"));
-    }
-    let files = upath::resolve(path);
+    expand_matching(ap, kind, path, ret, pid, None, &|s| matches(pattern, s))
+}
+
+/// The probes on the function symbols `select` accepts in the files `path` names
+/// (`*`: those process `pid` maps). `lang` (`cpp`) is written into the probe names
+/// between the file and the symbol, as bpftrace names `cpp:` probes.
+pub(super) fn expand_matching(
+    ap: &AttachPoint,
+    kind: &str,
+    path: &str,
+    ret: bool,
+    pid: Option<u32>,
+    lang: Option<&str>,
+    select: &dyn Fn(&str) -> bool,
+) -> Result<Vec<ExpandedProbe>, Diagnostic> {
+    let err = |msg: String| Diagnostic::error(ap.span, msg);
+    let files = if path == "*" {
+        process_files(pid).map_err(|e| err(format!("error finding {kind} target: {e}")))?
+    } else {
+        upath::resolve(path)
+    };
     if files.is_empty() && !has_wildcard(path) {
         return Err(err(format!(
             "{kind} target file '{path}' does not exist or is not executable"
@@ -55,12 +72,13 @@ pub(super) fn expand(
                 return Err(err(format!("cannot read {kind} target '{shown}': {e}")))
             }
         };
-        probes.extend(
-            symbols
-                .iter()
-                .filter(|s| matches(pattern, s))
-                .map(|s| one(kind, shown, s, ret)),
-        );
+        for s in symbols.iter().filter(|s| select(s)) {
+            let mut probe = one(kind, shown, s, ret);
+            if let Some(lang) = lang {
+                probe.name = format!("{kind}:{shown}:{lang}:{s}");
+            }
+            probes.push(probe);
+        }
     }
     if probes.is_empty() {
         return Err(err(format!(
@@ -69,6 +87,20 @@ pub(super) fn expand(
         )));
     }
     Ok(probes)
+}
+
+/// The ELF files of process `pid` (of every running process for `None`), each as
+/// `(spelling in probe names, file)`.
+pub(super) fn process_files(pid: Option<u32>) -> Result<Vec<(String, PathBuf)>, String> {
+    let paths = match pid {
+        Some(pid) => proc_paths::of_pid(pid)?,
+        None => proc_paths::of_all_processes(),
+    };
+    Ok(paths
+        .into_iter()
+        .filter(|p| usyms::is_elf(p))
+        .map(|p| (p.display().to_string(), p))
+        .collect())
 }
 
 /// One concrete probe on `symbol` of the file spelled `path`.

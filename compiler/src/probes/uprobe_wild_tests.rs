@@ -16,6 +16,7 @@ fn run(raw: &str) -> Result<Vec<ExpandedProbe>, Diagnostic> {
     let env = Env {
         tracefs: PathBuf::from("/nonexistent/tracefs"),
         btf: None,
+        pid: None,
     };
     expand(&ap(raw), &env)
 }
@@ -133,9 +134,57 @@ fn errors() {
     assert!(e.message.contains("not an ELF file"), "{}", e.message);
     let e = run(&format!("uprobe:{d}/prog_one:f*+4")).unwrap_err();
     assert!(e.message.contains("offset cannot be used"), "{}", e.message);
-    let e = run("uprobe:*:f*").unwrap_err();
-    assert!(e.message.contains("not supported yet"), "{}", e.message);
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+fn run_pid(raw: &str, pid: u32) -> Result<Vec<ExpandedProbe>, Diagnostic> {
+    let env = Env {
+        tracefs: PathBuf::from("/nonexistent/tracefs"),
+        btf: None,
+        pid: Some(pid),
+    };
+    expand(&ap(raw), &env)
+}
+
+#[test]
+fn star_path_names_the_files_of_the_process() {
+    let Ok(mut child) = std::process::Command::new("sleep").arg("5").spawn() else {
+        return;
+    };
+    // Wait until the child has exec'ed `sleep` and the loader has mapped libc.
+    let maps = format!("/proc/{}/maps", child.id());
+    let ready = (0..300).any(|_| {
+        let loaded = std::fs::read_to_string(&maps).is_ok_and(|m| m.contains("libc"));
+        if !loaded {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        loaded
+    });
+    assert!(ready, "sleep never mapped libc");
+    let probes = run_pid("uretprobe:*:*", child.id()).unwrap();
+    let files: std::collections::BTreeSet<&str> = probes
+        .iter()
+        .filter_map(|p| p.name.strip_prefix("uretprobe:")?.rsplit_once(':'))
+        .map(|(file, _)| file)
+        .collect();
+    // The C library the process maps is among the files, each spelled in full.
+    assert!(files.iter().any(|f| f.contains("libc")), "{files:?}");
+    assert!(files.iter().all(|f| f.starts_with('/')), "{files:?}");
+    assert!(files.len() >= 2, "{files:?}");
+    let malloc = probes.iter().find(|p| p.name.ends_with(":malloc")).unwrap();
+    assert!(
+        matches!(&malloc.attach, Attach::Uprobe { symbol, ret: true, .. } if symbol == "malloc")
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+    let e = run_pid("uprobe:*:f*", 4_000_000).unwrap_err();
+    assert!(
+        e.message.starts_with(
+            "error finding uprobe target: cannot read the mappings of process 4000000"
+        ),
+        "{}",
+        e.message
+    );
 }
 
 #[test]

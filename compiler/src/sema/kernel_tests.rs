@@ -113,6 +113,7 @@ pub(super) fn compile_with(
     let env = crate::probes::Env {
         tracefs: "/nonexistent".into(),
         btf: None,
+        pid: None,
     };
     let checked = super::check_with_kernel(
         &program,
@@ -328,6 +329,7 @@ fn kernel_btf_errors_name_the_file() {
     let env = crate::probes::Env {
         tracefs: "/nonexistent".into(),
         btf: None,
+        pid: None,
     };
     let diags = super::check_with_kernel(
         &program,
