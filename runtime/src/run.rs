@@ -58,6 +58,9 @@ pub struct Options {
     pub test: bool,
 }
 
+/// Records handled between two looks for SIGINT/SIGTERM while events keep coming.
+const SIGNAL_CHECK_BATCH: usize = 64;
+
 /// Run the object until it exits or is interrupted.
 pub fn run(opts: &Options) -> Result<(), Error> {
     run_status(opts).map(|_| ())
@@ -424,7 +427,22 @@ impl<'a> Session<'a> {
             }
             if ready.last() == Some(&true) || user.is_some() {
                 let records = self.drain();
-                stop = self.handle(&records);
+                // A signal is looked for between batches: events such as system() take
+                // milliseconds each, and a busy probe can queue thousands of them.
+                let mut interrupted = false;
+                for batch in records.chunks(SIGNAL_CHECK_BATCH) {
+                    stop = self.handle(batch);
+                    if stop {
+                        break;
+                    }
+                    if signals.take() {
+                        interrupted = true;
+                        break;
+                    }
+                }
+                if interrupted {
+                    break;
+                }
             }
             self.check_lost();
         }

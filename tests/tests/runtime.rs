@@ -200,6 +200,46 @@ END { printf("bye\n"); }"#,
     );
 }
 
+/// A probe that queues slow events (system() for every context switch, each of which
+/// switches context again) must not hold off SIGINT: tracerun looks for the signal between
+/// batches of events, drops the rest, and runs END.
+#[test]
+fn sigint_ends_a_session_flooded_with_slow_events() {
+    let Some(_k) = kernel_or_skip("sigint_flood") else {
+        return;
+    };
+    let dir = scratch("sigint_flood");
+    let src = dir.join("flood.bt");
+    std::fs::write(
+        &src,
+        r#"tracepoint:sched:sched_switch { system("echo foo"); } END { printf("end\n"); }"#,
+    )
+    .unwrap();
+    let obj = dir.join("flood.o");
+    let o = tracec(&[
+        src.to_str().unwrap(),
+        "--unsafe",
+        "-o",
+        obj.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let mut run = Run::start(&obj, &["--unsafe"]);
+    run.wait_attached();
+    std::thread::sleep(Duration::from_millis(1500));
+    run.signal(libc::SIGINT);
+    assert_eq!(
+        run.finish(Duration::from_secs(5)),
+        Some(0),
+        "{}",
+        run.stdout_text()
+    );
+    assert!(
+        run.out_lines.iter().any(|l| l == "end"),
+        "{}",
+        run.stdout_text()
+    );
+}
+
 #[test]
 fn output_file_option() {
     let Some(_k) = kernel_or_skip("output_file") else {
