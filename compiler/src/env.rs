@@ -25,6 +25,7 @@ pub const RUNTIME_ONLY: &[&str] = &[
     "max_cat_bytes",
     "perf_rb_pages",
     "show_debug_info",
+    "str_trunc_trailer",
 ];
 
 /// The environment variable of bpftrace's time series test hook.

@@ -61,6 +61,35 @@ pub fn c_str(bytes: &[u8]) -> &[u8] {
     }
 }
 
+/// bpftrace's default `str_trunc_trailer`.
+pub const DEFAULT_TRUNC_TRAILER: &str = "..";
+
+static TRUNC_TRAILER: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Set this process's `str_trunc_trailer` (once; later calls are ignored).
+pub fn set_trunc_trailer(trailer: String) {
+    let _ = TRUNC_TRAILER.set(trailer);
+}
+
+/// The text printed after a truncated string.
+pub fn trunc_trailer() -> &'static str {
+    TRUNC_TRAILER
+        .get()
+        .map_or(DEFAULT_TRUNC_TRAILER, String::as_str)
+}
+
+/// A string value's text: its bytes up to the first NUL, and bpftrace's truncation
+/// trailer when the buffer holds no NUL (the string filled it: `str()` values are
+/// read so that only a string that was cut short does).
+pub fn str_value(bytes: &[u8]) -> Vec<u8> {
+    let s = c_str(bytes);
+    let mut out = s.to_vec();
+    if !bytes.is_empty() && s.len() == bytes.len() {
+        out.extend_from_slice(trunc_trailer().as_bytes());
+    }
+    out
+}
+
 /// Slice `len` bytes at `offset`, if they are there.
 pub fn field(bytes: &[u8], offset: u32, len: u32) -> Option<&[u8]> {
     let start = usize::try_from(offset).ok()?;
@@ -80,7 +109,7 @@ impl Value {
                     Value::UInt(bits)
                 }
             }
-            Ty::Str { size } => Value::Str(c_str(field(bytes, 0, *size)?).to_vec()),
+            Ty::Str { size } => Value::Str(str_value(field(bytes, 0, *size)?)),
             Ty::Ptr => Value::Ptr(read_int(bytes, 8, false)?),
             Ty::Tuple { fields } => Value::Tuple(
                 fields
@@ -275,6 +304,8 @@ mod tests {
     #[test]
     fn unterminated_strings_use_the_whole_buffer() {
         let v = Value::decode(&Ty::Str { size: 3 }, b"abcdef").unwrap();
+        assert_eq!(v, Value::Str(b"abc..".to_vec()));
+        let v = Value::decode(&Ty::Str { size: 4 }, b"abc\0").unwrap();
         assert_eq!(v, Value::Str(b"abc".to_vec()));
     }
 

@@ -11,8 +11,8 @@
 
 mod agg_read;
 mod array;
-pub mod attach_args;
 mod array_index;
+pub mod attach_args;
 mod attach_names;
 pub mod builtins;
 pub mod calls;
@@ -64,6 +64,7 @@ mod stdlib_str;
 pub mod stdlib_unsafe;
 mod stmt;
 mod str_index;
+pub mod strlen;
 pub mod struct_value;
 pub mod symbols;
 pub mod syscall_name;
@@ -252,6 +253,7 @@ fn analyze(
     let mut ck = Checker {
         kernel,
         stack_mode: config.stack_mode,
+        max_strlen: config.max_strlen,
         config_items: program
             .config
             .iter()
@@ -474,6 +476,8 @@ struct Checker {
     unsafe_calls: Vec<(String, ast::Span)>,
     /// The config block's `stack_mode` (bpftrace's default when unset).
     stack_mode: Option<tracec_meta::StackMode>,
+    /// `max_strlen`: the size of `str()` values (and string `$N` parameters).
+    max_strlen: u32,
     /// Enums whose values may reach the runtime (see `enums.rs`).
     used_enums: Vec<u32>,
     /// The config block as written (key, value), for the `config` builtin.

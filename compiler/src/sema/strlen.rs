@@ -1,0 +1,44 @@
+//! `max_strlen` (language.md, "Config Variables"): the size of the strings `str()`
+//! reads, set by the config block or `BPFTRACE_MAX_STRLEN`.
+//!
+//! A `str()` without a length is a `string[max_strlen]` that holds up to `max_strlen`
+//! characters: when the source string is at least that long the value carries no NUL,
+//! which is how the runtime knows it was truncated and prints bpftrace's
+//! `str_trunc_trailer` after it (`lower/strlen.rs` reads the last byte back after
+//! `bpf_probe_read_str`, which always writes a NUL).
+
+use crate::front::ast::ConfigValue;
+
+/// The largest `max_strlen` tracec compiles: strings are built on the BPF stack
+/// (512 bytes) or straight in their map value or event, and the verifier refuses
+/// larger stack objects.
+pub const MAX_STRLEN_LIMIT: u32 = 200;
+
+/// The value of a `max_strlen` setting, or the reason it is refused.
+pub fn config_value(v: &ConfigValue) -> Result<u32, String> {
+    match v {
+        ConfigValue::Int(n) if *n >= 1 && *n <= u64::from(MAX_STRLEN_LIMIT) => Ok(*n as u32),
+        ConfigValue::Int(0) => Err("expects a positive integer".to_string()),
+        ConfigValue::Int(n) => Err(format!(
+            "{n} is larger than tracec supports ({MAX_STRLEN_LIMIT}): its strings live on the \
+             512-byte BPF stack"
+        )),
+        _ => Err("expects a positive integer".to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_positive_sizes_up_to_the_limit() {
+        assert_eq!(config_value(&ConfigValue::Int(8)), Ok(8));
+        assert_eq!(config_value(&ConfigValue::Int(200)), Ok(200));
+        assert!(config_value(&ConfigValue::Int(0)).is_err());
+        assert!(config_value(&ConfigValue::Int(9999))
+            .unwrap_err()
+            .contains("larger than tracec supports"));
+        assert!(config_value(&ConfigValue::Str("x".into())).is_err());
+    }
+}
