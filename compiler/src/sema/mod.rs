@@ -29,6 +29,7 @@ pub mod fmtvals;
 mod for_map;
 mod func_sym;
 mod functions;
+mod int_assign;
 mod int_ops;
 mod int_promo;
 mod int_width;
@@ -79,6 +80,8 @@ pub mod value_layout;
 
 #[cfg(test)]
 mod fmtvals_tests;
+#[cfg(test)]
+mod int_assign_tests;
 #[cfg(test)]
 mod int_ops_tests;
 #[cfg(test)]
