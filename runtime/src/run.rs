@@ -655,6 +655,13 @@ impl<'a> Session<'a> {
                     };
                     self.emit(&bytes);
                 }
+                Ok(Action::HelperError { text, json }) => match self.format {
+                    Format::Json => self.emit(&json),
+                    Format::Text => match &mut self.capture {
+                        Some(c) => c.extend_from_slice(&text),
+                        None => eprint!("{}", String::from_utf8_lossy(&text)),
+                    },
+                },
                 Ok(Action::Eprint(_))
                     if self.no_warnings && record_kind(record) == Some(EventKind::Warn) => {}
                 Ok(Action::Eprint(bytes)) => match &mut self.capture {
