@@ -125,9 +125,10 @@ fn run_object(obj: &Object, opts: &Options) -> Result<i32, Error> {
     crate::bound_args::check(&obj.meta.bound_args, &params::split(&opts.args).positional)?;
     let params = params::resolve(&obj.meta.params, &opts.args)?;
     let settings = crate::settings::Settings::from_env(&obj.meta)?;
-    crate::value::set_trunc_trailer(crate::settings::trunc_trailer(&obj.meta, |k| {
-        std::env::var(k).ok()
-    }));
+    crate::value::set_truncation(crate::value::Truncation {
+        trailer: crate::settings::trunc_trailer(&obj.meta, |k| std::env::var(k).ok()),
+        max_strlen: crate::settings::max_strlen(&obj.meta),
+    });
     crate::agg_bounds::install(&obj.meta, &params)?;
     preconditions(&obj.meta)?;
     let out = match &opts.output {

@@ -80,6 +80,17 @@ pub fn trunc_trailer(meta: &Metadata, env: impl Fn(&str) -> Option<String>) -> S
         )
 }
 
+/// The `max_strlen` the object was compiled with (tracec passes it in the run-time
+/// config; tracerun's environment cannot change it).
+pub fn max_strlen(meta: &Metadata) -> u32 {
+    meta.runtime_config
+        .iter()
+        .rev()
+        .find(|s| s.name == "max_strlen")
+        .and_then(|s| s.value.trim().parse().ok())
+        .unwrap_or(crate::value::DEFAULT_MAX_STRLEN)
+}
+
 fn positive(v: &str) -> Option<u64> {
     v.trim().parse::<u64>().ok().filter(|n| *n > 0)
 }
@@ -124,6 +135,8 @@ mod tests {
         assert_eq!(trunc_trailer(&m, none), "~");
         let env = |k: &str| (k == "BPFTRACE_STR_TRUNC_TRAILER").then(String::new);
         assert_eq!(trunc_trailer(&m, env), "");
+        assert_eq!(max_strlen(&m), crate::value::DEFAULT_MAX_STRLEN);
+        assert_eq!(max_strlen(&meta(&[("max_strlen", "8")])), 8);
     }
 
     #[test]

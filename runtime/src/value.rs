@@ -63,29 +63,42 @@ pub fn c_str(bytes: &[u8]) -> &[u8] {
 
 /// bpftrace's default `str_trunc_trailer`.
 pub const DEFAULT_TRUNC_TRAILER: &str = "..";
+/// tracec's default `max_strlen` (the size of `str()` values).
+pub const DEFAULT_MAX_STRLEN: u32 = 64;
 
-static TRUNC_TRAILER: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-
-/// Set this process's `str_trunc_trailer` (once; later calls are ignored).
-pub fn set_trunc_trailer(trailer: String) {
-    let _ = TRUNC_TRAILER.set(trailer);
+/// The truncation settings of this process: `str_trunc_trailer` and the compiled
+/// `max_strlen`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Truncation {
+    pub trailer: String,
+    pub max_strlen: u32,
 }
 
-/// The text printed after a truncated string.
-pub fn trunc_trailer() -> &'static str {
-    TRUNC_TRAILER
-        .get()
-        .map_or(DEFAULT_TRUNC_TRAILER, String::as_str)
+static TRUNCATION: std::sync::OnceLock<Truncation> = std::sync::OnceLock::new();
+
+/// Set this process's truncation settings (once; later calls are ignored).
+pub fn set_truncation(t: Truncation) {
+    let _ = TRUNCATION.set(t);
 }
 
-/// A string value's text: its bytes up to the first NUL, and bpftrace's truncation
-/// trailer when the buffer holds no NUL (the string filled it: `str()` values are
-/// read so that only a string that was cut short does).
+/// A string value's text: its bytes up to the first NUL, then bpftrace's truncation
+/// trailer when the value is a `str()` result (`max_strlen` bytes) holding no NUL:
+/// `str()` values are read so that only a string that was cut short does. Char
+/// arrays of other sizes print as they are.
 pub fn str_value(bytes: &[u8]) -> Vec<u8> {
+    let (trailer, max) = TRUNCATION
+        .get()
+        .map_or((DEFAULT_TRUNC_TRAILER, DEFAULT_MAX_STRLEN), |t| {
+            (t.trailer.as_str(), t.max_strlen)
+        });
+    with_trailer(bytes, trailer, max)
+}
+
+fn with_trailer(bytes: &[u8], trailer: &str, max_strlen: u32) -> Vec<u8> {
     let s = c_str(bytes);
     let mut out = s.to_vec();
-    if !bytes.is_empty() && s.len() == bytes.len() {
-        out.extend_from_slice(trunc_trailer().as_bytes());
+    if !bytes.is_empty() && s.len() == bytes.len() && bytes.len() == max_strlen as usize {
+        out.extend_from_slice(trailer.as_bytes());
     }
     out
 }
@@ -304,7 +317,10 @@ mod tests {
     #[test]
     fn unterminated_strings_use_the_whole_buffer() {
         let v = Value::decode(&Ty::Str { size: 3 }, b"abcdef").unwrap();
-        assert_eq!(v, Value::Str(b"abc..".to_vec()));
+        assert_eq!(v, Value::Str(b"abc".to_vec()));
+        assert_eq!(with_trailer(b"abcde", "..", 5), b"abcde..");
+        assert_eq!(with_trailer(b"abcde", "..", 8), b"abcde");
+        assert_eq!(with_trailer(b"abc\0\0", "..", 5), b"abc");
         let v = Value::decode(&Ty::Str { size: 4 }, b"abc\0").unwrap();
         assert_eq!(v, Value::Str(b"abc".to_vec()));
     }

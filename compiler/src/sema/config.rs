@@ -142,7 +142,12 @@ pub fn check(items: &[ConfigItem], diags: &mut Vec<Diagnostic>) -> ScriptConfig 
             },
             "license" => check_license(item, diags),
             "max_strlen" => match super::strlen::config_value(&item.value) {
-                Ok(n) => cfg.max_strlen = n,
+                Ok((n, warning)) => {
+                    cfg.max_strlen = n;
+                    if let Some(w) = warning {
+                        diags.push(Diagnostic::warning(item.span, format!("{}: {w}", item.key)));
+                    }
+                }
                 Err(m) => diags.push(Diagnostic::error(item.span, format!("{}: {m}", item.key))),
             },
             "perf_rb_pages" => match item.value {
@@ -182,7 +187,9 @@ pub fn runtime_settings(items: &[ConfigItem]) -> Vec<tracec_meta::ConfigSetting>
     let mut out: Vec<tracec_meta::ConfigSetting> = Vec::new();
     for item in items {
         let name = canonical(&item.key);
-        if !crate::env::RUNTIME_ONLY.contains(&name.as_str()) {
+        // `max_strlen` shapes the object; the runtime learns it to know which strings
+        // are `str()` values that may carry the truncation trailer.
+        if !crate::env::RUNTIME_ONLY.contains(&name.as_str()) && name != "max_strlen" {
             continue;
         }
         let value = match &item.value {

@@ -14,14 +14,20 @@ use crate::front::ast::ConfigValue;
 /// larger stack objects.
 pub const MAX_STRLEN_LIMIT: u32 = 200;
 
-/// The value of a `max_strlen` setting, or the reason it is refused.
-pub fn config_value(v: &ConfigValue) -> Result<u32, String> {
+/// What a `max_strlen` setting gives: the size tracec uses, and a warning when it had
+/// to lower it; `Err` for a value that is no positive integer.
+pub fn config_value(v: &ConfigValue) -> Result<(u32, Option<String>), String> {
     match v {
-        ConfigValue::Int(n) if *n >= 1 && *n <= u64::from(MAX_STRLEN_LIMIT) => Ok(*n as u32),
+        ConfigValue::Int(n) if *n >= 1 && *n <= u64::from(MAX_STRLEN_LIMIT) => {
+            Ok((*n as u32, None))
+        }
         ConfigValue::Int(0) => Err("expects a positive integer".to_string()),
-        ConfigValue::Int(n) => Err(format!(
-            "{n} is larger than tracec supports ({MAX_STRLEN_LIMIT}): its strings live on the \
-             512-byte BPF stack"
+        ConfigValue::Int(n) => Ok((
+            MAX_STRLEN_LIMIT,
+            Some(format!(
+                "{n} is larger than tracec supports: strings live on the 512-byte BPF stack, \
+                 so they are limited to {MAX_STRLEN_LIMIT} bytes"
+            )),
         )),
         _ => Err("expects a positive integer".to_string()),
     }
@@ -32,13 +38,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn accepts_positive_sizes_up_to_the_limit() {
-        assert_eq!(config_value(&ConfigValue::Int(8)), Ok(8));
-        assert_eq!(config_value(&ConfigValue::Int(200)), Ok(200));
+    fn accepts_positive_sizes_and_lowers_large_ones() {
+        assert_eq!(config_value(&ConfigValue::Int(8)), Ok((8, None)));
+        assert_eq!(config_value(&ConfigValue::Int(200)), Ok((200, None)));
         assert!(config_value(&ConfigValue::Int(0)).is_err());
-        assert!(config_value(&ConfigValue::Int(9999))
-            .unwrap_err()
-            .contains("larger than tracec supports"));
+        let (n, w) = config_value(&ConfigValue::Int(9999)).unwrap();
+        assert_eq!(n, MAX_STRLEN_LIMIT);
+        assert!(w.unwrap().contains("larger than tracec supports"));
         assert!(config_value(&ConfigValue::Str("x".into())).is_err());
     }
 }
