@@ -25,6 +25,7 @@ pub const RUNTIME_ONLY: &[&str] = &[
     "max_cat_bytes",
     "perf_rb_pages",
     "show_debug_info",
+    "str_trunc_trailer",
 ];
 
 /// The environment variable of bpftrace's time series test hook.
@@ -93,7 +94,11 @@ impl EnvSettings {
     pub fn errors(&self) -> Vec<String> {
         let mut diags: Vec<Diagnostic> = Vec::new();
         config::check(&self.items(), &mut diags);
-        diags.into_iter().map(|d| d.message).collect()
+        diags
+            .into_iter()
+            .filter(|d| d.severity == crate::diag::Severity::Error)
+            .map(|d| d.message)
+            .collect()
     }
 
     /// Put the settings into `program`'s config block: each replaces the block's

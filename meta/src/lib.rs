@@ -105,6 +105,12 @@ pub enum EventKind {
     /// `unwatch(addr)`: detach every watchpoint on the address, which printf `id`
     /// (`%llu`) formats from the payload; an address nothing watches is ignored.
     Unwatch = 13,
+    /// `tracec -k`: a helper failed. `id` indexes [`Metadata::printfs`]: a located
+    /// warning (`NAME:LINE:COL-COL: WARNING: %s` then `Additional Info - helper: NAME,
+    /// retcode: %d`, the source line and `~` marks) whose arguments are the payload's
+    /// errno (a [`FmtKind::Strerror`] word) and the helper's `i64` return code; with
+    /// `-f json` the runtime prints bpftrace's `helper_error` object instead.
+    HelperError = 14,
 }
 
 impl EventKind {
@@ -123,6 +129,7 @@ impl EventKind {
             11 => EventKind::Warn,
             12 => EventKind::Error,
             13 => EventKind::Unwatch,
+            14 => EventKind::HelperError,
             _ => return None,
         })
     }

@@ -34,6 +34,9 @@ pub enum Action {
     Time(String),
     /// `unwatch(addr)`: remove the watchpoints on this address.
     Unwatch(u64),
+    /// A helper failed (`tracec -k`): the text warning for stderr and bpftrace's
+    /// `helper_error` JSON line.
+    HelperError { text: Vec<u8>, json: Vec<u8> },
 }
 
 /// A record the runtime cannot make sense of (a compiler/runtime mismatch).
@@ -89,6 +92,14 @@ pub fn decode(meta: &Metadata, record: &[u8]) -> Result<Action, BadEvent> {
         Some(EventKind::Printf) => Ok(Action::Print(formatted(meta, id, payload)?)),
         Some(EventKind::Warn) | Some(EventKind::Error) => {
             Ok(Action::Eprint(formatted(meta, id, payload)?))
+        }
+        Some(EventKind::HelperError) => {
+            let text = formatted(meta, id, payload)?;
+            let format = meta.printfs.get(id).map_or("", |p| p.format.as_str());
+            let json =
+                crate::helper_error::json_line(format, crate::helper_error::retcode(payload))
+                    .ok_or_else(|| bad(format!("helper error {id} has no location")))?;
+            Ok(Action::HelperError { text, json })
         }
         Some(EventKind::Cat) => Ok(Action::Cat(text(formatted(meta, id, payload)?))),
         Some(EventKind::System) => Ok(Action::System(text(formatted(meta, id, payload)?))),

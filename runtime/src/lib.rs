@@ -32,6 +32,7 @@ pub mod events;
 pub mod fmtvals;
 pub mod format;
 pub mod gfp;
+pub mod helper_error;
 pub mod hostvals;
 pub mod info;
 pub mod ksyms;

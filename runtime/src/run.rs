@@ -128,6 +128,10 @@ fn run_object(obj: &Object, opts: &Options) -> Result<i32, Error> {
     crate::bound_args::check(&obj.meta.bound_args, &params::split(&opts.args).positional)?;
     let params = params::resolve(&obj.meta.params, &opts.args)?;
     let settings = crate::settings::Settings::from_env(&obj.meta)?;
+    crate::value::set_truncation(crate::value::Truncation {
+        trailer: crate::settings::trunc_trailer(&obj.meta, |k| std::env::var(k).ok()),
+        max_strlen: crate::settings::max_strlen(&obj.meta),
+    });
     crate::agg_bounds::install(&obj.meta, &params)?;
     preconditions(&obj.meta)?;
     let out = match &opts.output {
@@ -670,6 +674,13 @@ impl<'a> Session<'a> {
                     };
                     self.emit(&bytes);
                 }
+                Ok(Action::HelperError { text, json }) => match self.format {
+                    Format::Json => self.emit(&json),
+                    Format::Text => match &mut self.capture {
+                        Some(c) => c.extend_from_slice(&text),
+                        None => eprint!("{}", String::from_utf8_lossy(&text)),
+                    },
+                },
                 Ok(Action::Eprint(_))
                     if self.no_warnings && record_kind(record) == Some(EventKind::Warn) => {}
                 Ok(Action::Eprint(bytes)) => match &mut self.capture {

@@ -64,6 +64,33 @@ impl Settings {
     }
 }
 
+/// `str_trunc_trailer`: what follows a truncated string (`BPFTRACE_STR_TRUNC_TRAILER`,
+/// else the config block, else `..`; an empty value disables it).
+pub fn trunc_trailer(meta: &Metadata, env: impl Fn(&str) -> Option<String>) -> String {
+    if let Some(v) = env("BPFTRACE_STR_TRUNC_TRAILER") {
+        return v;
+    }
+    meta.runtime_config
+        .iter()
+        .rev()
+        .find(|s| s.name == "str_trunc_trailer")
+        .map_or_else(
+            || crate::value::DEFAULT_TRUNC_TRAILER.to_string(),
+            |s| s.value.clone(),
+        )
+}
+
+/// The `max_strlen` the object was compiled with (tracec passes it in the run-time
+/// config; tracerun's environment cannot change it).
+pub fn max_strlen(meta: &Metadata) -> u32 {
+    meta.runtime_config
+        .iter()
+        .rev()
+        .find(|s| s.name == "max_strlen")
+        .and_then(|s| s.value.trim().parse().ok())
+        .unwrap_or(crate::value::DEFAULT_MAX_STRLEN)
+}
+
 fn positive(v: &str) -> Option<u64> {
     v.trim().parse::<u64>().ok().filter(|n| *n > 0)
 }
@@ -98,6 +125,18 @@ mod tests {
         let env = |k: &str| (k == "BPFTRACE_MAX_CAT_BYTES").then(|| "1".to_string());
         let s = Settings::resolve(&m, env).unwrap();
         assert_eq!((s.max_cat_bytes, s.log_size), (1, DEFAULT_LOG_SIZE));
+    }
+
+    #[test]
+    fn trunc_trailer_from_environment_then_config_block() {
+        let none = |_: &str| None;
+        assert_eq!(trunc_trailer(&meta(&[]), none), "..");
+        let m = meta(&[("str_trunc_trailer", "~")]);
+        assert_eq!(trunc_trailer(&m, none), "~");
+        let env = |k: &str| (k == "BPFTRACE_STR_TRUNC_TRAILER").then(String::new);
+        assert_eq!(trunc_trailer(&m, env), "");
+        assert_eq!(max_strlen(&m), crate::value::DEFAULT_MAX_STRLEN);
+        assert_eq!(max_strlen(&meta(&[("max_strlen", "8")])), 8);
     }
 
     #[test]

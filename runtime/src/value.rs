@@ -61,6 +61,48 @@ pub fn c_str(bytes: &[u8]) -> &[u8] {
     }
 }
 
+/// bpftrace's default `str_trunc_trailer`.
+pub const DEFAULT_TRUNC_TRAILER: &str = "..";
+/// tracec's default `max_strlen` (the size of `str()` values).
+pub const DEFAULT_MAX_STRLEN: u32 = 64;
+
+/// The truncation settings of this process: `str_trunc_trailer` and the compiled
+/// `max_strlen`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Truncation {
+    pub trailer: String,
+    pub max_strlen: u32,
+}
+
+static TRUNCATION: std::sync::OnceLock<Truncation> = std::sync::OnceLock::new();
+
+/// Set this process's truncation settings (once; later calls are ignored).
+pub fn set_truncation(t: Truncation) {
+    let _ = TRUNCATION.set(t);
+}
+
+/// A string value's text: its bytes up to the first NUL, then bpftrace's truncation
+/// trailer when the value is a `str()` result (`max_strlen` bytes) holding no NUL:
+/// `str()` values are read so that only a string that was cut short does. Char
+/// arrays of other sizes print as they are.
+pub fn str_value(bytes: &[u8]) -> Vec<u8> {
+    let (trailer, max) = TRUNCATION
+        .get()
+        .map_or((DEFAULT_TRUNC_TRAILER, DEFAULT_MAX_STRLEN), |t| {
+            (t.trailer.as_str(), t.max_strlen)
+        });
+    with_trailer(bytes, trailer, max)
+}
+
+fn with_trailer(bytes: &[u8], trailer: &str, max_strlen: u32) -> Vec<u8> {
+    let s = c_str(bytes);
+    let mut out = s.to_vec();
+    if !bytes.is_empty() && s.len() == bytes.len() && bytes.len() == max_strlen as usize {
+        out.extend_from_slice(trailer.as_bytes());
+    }
+    out
+}
+
 /// Slice `len` bytes at `offset`, if they are there.
 pub fn field(bytes: &[u8], offset: u32, len: u32) -> Option<&[u8]> {
     let start = usize::try_from(offset).ok()?;
@@ -80,7 +122,7 @@ impl Value {
                     Value::UInt(bits)
                 }
             }
-            Ty::Str { size } => Value::Str(c_str(field(bytes, 0, *size)?).to_vec()),
+            Ty::Str { size } => Value::Str(str_value(field(bytes, 0, *size)?)),
             Ty::Ptr => Value::Ptr(read_int(bytes, 8, false)?),
             Ty::Tuple { fields } => Value::Tuple(
                 fields
@@ -275,6 +317,11 @@ mod tests {
     #[test]
     fn unterminated_strings_use_the_whole_buffer() {
         let v = Value::decode(&Ty::Str { size: 3 }, b"abcdef").unwrap();
+        assert_eq!(v, Value::Str(b"abc".to_vec()));
+        assert_eq!(with_trailer(b"abcde", "..", 5), b"abcde..");
+        assert_eq!(with_trailer(b"abcde", "..", 8), b"abcde");
+        assert_eq!(with_trailer(b"abc\0\0", "..", 5), b"abc");
+        let v = Value::decode(&Ty::Str { size: 4 }, b"abc\0").unwrap();
         assert_eq!(v, Value::Str(b"abc".to_vec()));
     }
 

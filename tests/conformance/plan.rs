@@ -26,6 +26,7 @@ pub const SUPPORTED_ENV: &[&str] = &[
     "BPFTRACE_MISSING_PROBES",
     "BPFTRACE_PRINT_MAPS_ON_EXIT",
     "BPFTRACE_STACK_MODE",
+    "BPFTRACE_STR_TRUNC_TRAILER",
 ];
 
 /// Features of `REQUIRES_FEATURE` (bpftrace `--info` names) that this toolchain on this

@@ -32,7 +32,7 @@ impl Lower<'_, '_> {
         } else {
             Helper::ProbeReadKernel
         };
-        self.b.call_void(h, vec![Operand::Reg(p), n, src]);
+        self.checked_read(h, vec![Operand::Reg(p), n, src], ptr.span);
     }
 
     /// `size` bytes at `ptr`, read with the helper of its address space into a zeroed

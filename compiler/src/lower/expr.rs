@@ -386,7 +386,13 @@ impl Lower<'_, '_> {
                     self.zero_mem(dst.base, dst.offset, dst.size);
                 }
                 let src = self.int(ptr);
-                let n = self.str_len(len.as_deref(), dst.size.min(MAX_STRING_SIZE));
+                let max = self.m.checked.config.max_strlen;
+                if len.is_none() {
+                    let n = dst.size.min(max);
+                    self.read_str_keeping_trunc(src, *user, &dst, n);
+                    return;
+                }
+                let n = self.str_len(len.as_deref(), dst.size.min(max));
                 let p = self.addr(dst.base, dst.offset);
                 let h = if *user {
                     Helper::ProbeReadUserStr
@@ -411,12 +417,8 @@ impl Lower<'_, '_> {
                 let loc = self.b.load(ctx, *offset as i32, Width::B4, false);
                 let off = self.b.binary(BinOp::And, loc, Operand::Imm(0xffff));
                 let src = self.b.binary(BinOp::Add, off, Operand::Reg(self.b.ctx()));
-                let p = self.addr(dst.base, dst.offset);
-                let n = dst.size.min(MAX_STRING_SIZE) as i64;
-                self.b.call_void(
-                    Helper::ProbeReadKernelStr,
-                    vec![Operand::Reg(p), Operand::Imm(n), Operand::Reg(src)],
-                );
+                let n = dst.size.min(self.m.checked.config.max_strlen);
+                self.read_str_keeping_trunc(Operand::Reg(src), false, &dst, n);
             }
             TExprKind::Ternary { cond, then, els } => {
                 let t = self.b.new_block();

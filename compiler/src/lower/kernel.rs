@@ -102,13 +102,14 @@ impl Lower<'_, '_> {
         let slot = self.b.temp_slot(8);
         if !relocate_size {
             let dst = self.b.slot_addr(slot, 0);
-            self.b.call_void(
+            self.checked_read(
                 helper,
                 vec![
                     Operand::Reg(dst),
                     Operand::Imm(i64::from(size)),
                     Operand::Reg(addr),
                 ],
+                ptr.span,
             );
             let w = Width::from_bytes(size).unwrap_or(Width::B8);
             return self.b.load(Base::Slot(slot), 0, w, signed);
@@ -116,9 +117,10 @@ impl Lower<'_, '_> {
         self.b.zero(slot, 0, 8);
         let n = self.core_field_size(access, 8);
         let dst = self.b.slot_addr(slot, 0);
-        self.b.call_void(
+        self.checked_read(
             helper,
             vec![Operand::Reg(dst), Operand::Reg(n), Operand::Reg(addr)],
+            ptr.span,
         );
         let v = self.b.load(Base::Slot(slot), 0, Width::B8, false);
         if !signed {

@@ -36,6 +36,7 @@ mod stacks;
 mod stdlib;
 mod stmt;
 mod str_index;
+mod strlen;
 mod struct_value;
 mod task_comm;
 mod tseries;

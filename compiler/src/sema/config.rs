@@ -7,7 +7,7 @@
 
 use crate::diag::Diagnostic;
 use crate::front::ast::{ConfigItem, ConfigValue};
-use crate::sema::types::DEFAULT_MAX_ENTRIES;
+use crate::sema::types::{DEFAULT_MAX_ENTRIES, MAX_STRING_SIZE};
 
 /// The settings of a script's config block that tracec applies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,6 +23,9 @@ pub struct ScriptConfig {
     /// `perf_rb_pages`: the pages of `skboutput`'s perf buffers (0: the runtime's
     /// default, from the host's memory).
     pub perf_rb_pages: u64,
+    /// `max_strlen`: the size of the strings `str()` reads (tracec's default is
+    /// [`MAX_STRING_SIZE`], bpftrace 0.17's; see `sema/strlen.rs`).
+    pub max_strlen: u32,
 }
 
 pub use tracec_meta::MissingProbes;
@@ -35,6 +38,7 @@ impl Default for ScriptConfig {
             stack_mode: None,
             missing_probes: MissingProbes::Error,
             perf_rb_pages: 0,
+            max_strlen: MAX_STRING_SIZE,
         }
     }
 }
@@ -137,6 +141,15 @@ pub fn check(items: &[ConfigItem], diags: &mut Vec<Diagnostic>) -> ScriptConfig 
                 )),
             },
             "license" => check_license(item, diags),
+            "max_strlen" => match super::strlen::config_value(&item.value) {
+                Ok((n, warning)) => {
+                    cfg.max_strlen = n;
+                    if let Some(w) = warning {
+                        diags.push(Diagnostic::warning(item.span, format!("{}: {w}", item.key)));
+                    }
+                }
+                Err(m) => diags.push(Diagnostic::error(item.span, format!("{}: {m}", item.key))),
+            },
             "perf_rb_pages" => match item.value {
                 ConfigValue::Int(n) if n > 0 => cfg.perf_rb_pages = n,
                 _ => diags.push(Diagnostic::error(
@@ -174,7 +187,9 @@ pub fn runtime_settings(items: &[ConfigItem]) -> Vec<tracec_meta::ConfigSetting>
     let mut out: Vec<tracec_meta::ConfigSetting> = Vec::new();
     for item in items {
         let name = canonical(&item.key);
-        if !crate::env::RUNTIME_ONLY.contains(&name.as_str()) {
+        // `max_strlen` shapes the object; the runtime learns it to know which strings
+        // are `str()` values that may carry the truncation trailer.
+        if !crate::env::RUNTIME_ONLY.contains(&name.as_str()) && name != "max_strlen" {
             continue;
         }
         let value = match &item.value {

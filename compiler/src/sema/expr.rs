@@ -740,6 +740,7 @@ impl Checker {
         let then = self.expr(cx, t);
         let els = self.expr(cx, e);
         let (then, els) = self.names_in_branches(cx, then, els);
+        self.ternary_warnings(cx, (t, &then), (e, &els));
         let ty = match (then.ty, els.ty) {
             (Type::Unknown, _) | (_, Type::Unknown) => return poisoned(span),
             (Type::Str { size: a }, Type::Str { size: b }) => Type::Str { size: a.max(b) },

@@ -163,7 +163,7 @@ impl Checker {
                 user,
             },
             ty: Type::Str {
-                size: MAX_STRING_SIZE,
+                size: self.max_strlen,
             },
             span,
         }

@@ -84,7 +84,7 @@ pub(super) fn implicit_cast_warning(from: IntTy, to: IntTy) -> String {
 impl Checker {
     /// Whether `t` reads an aggregation (`@s` holding `sum()`) as a value, which
     /// bpftrace converts without warnings.
-    fn reads_aggregation(&self, t: &TExpr) -> bool {
+    pub(super) fn reads_aggregation(&self, t: &TExpr) -> bool {
         matches!(t.kind, TExprKind::MapRead { map, .. }
             if matches!(self.maps.value(map), Some(MapValueType::Agg { .. })))
     }

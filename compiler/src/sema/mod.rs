@@ -29,6 +29,7 @@ pub mod fmtvals;
 mod for_map;
 mod func_sym;
 mod functions;
+mod int_assign;
 mod int_ops;
 mod int_promo;
 mod int_width;
@@ -64,6 +65,7 @@ mod stdlib_str;
 pub mod stdlib_unsafe;
 mod stmt;
 mod str_index;
+pub mod strlen;
 pub mod struct_value;
 pub mod symbols;
 pub mod syscall_name;
@@ -79,6 +81,8 @@ pub mod value_layout;
 
 #[cfg(test)]
 mod fmtvals_tests;
+#[cfg(test)]
+mod int_assign_tests;
 #[cfg(test)]
 mod int_ops_tests;
 #[cfg(test)]
@@ -253,6 +257,7 @@ fn analyze(
     let mut ck = Checker {
         kernel,
         stack_mode: config.stack_mode,
+        max_strlen: config.max_strlen,
         config_items: program
             .config
             .iter()
@@ -476,6 +481,8 @@ struct Checker {
     unsafe_calls: Vec<(String, ast::Span)>,
     /// The config block's `stack_mode` (bpftrace's default when unset).
     stack_mode: Option<tracec_meta::StackMode>,
+    /// `max_strlen`: the size of `str()` values (and string `$N` parameters).
+    max_strlen: u32,
     /// Enums whose values may reach the runtime (see `enums.rs`).
     used_enums: Vec<u32>,
     /// The config block as written (key, value), for the `config` builtin.

@@ -238,6 +238,9 @@ impl Checker {
                 let v = self.rhs(cx, target, op, value, span);
                 let vint = self.value_int(cx, op.is_none().then_some(value), &v);
                 let var = cx.vars.declare(name);
+                if op.is_none() {
+                    self.var_assign_warning(cx, var, value, &v, vint);
+                }
                 let stmt = self.assign_checked(cx, target, var, v, span);
                 self.note_var_int(cx, var, vint);
                 stmt
@@ -291,6 +294,9 @@ impl Checker {
                             self.error(span, m);
                         }
                         let vint = self.value_int(cx, op.is_none().then_some(value), &v);
+                        if op.is_none() {
+                            self.map_assign_warning(name, value, &v, vint);
+                        }
                         self.note_map_int(name, map, vint);
                     }
                 }
