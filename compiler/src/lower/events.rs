@@ -145,13 +145,16 @@ impl Lower<'_, '_> {
     }
 
     /// `clear(@m)`. A map without keys holds one element under key 0 (unless an
-    /// aggregation keys it by bucket): it is deleted here, at once, so the probe's next run
-    /// sees it gone (scripts reset a scalar with `clear` and read it again). Other maps are
-    /// cleared by the runtime, which walks every key, as bpftrace does.
+    /// aggregation keys it by bucket): unless a `print(@m)` reads it from the runtime
+    /// (whose event must see the value before the clear), it is deleted here, at once, so
+    /// the probe's next run sees it gone (scripts reset a scalar with `clear` and read it
+    /// again). Other maps are cleared by the runtime, which walks every key, as bpftrace
+    /// does.
     pub(crate) fn clear(&mut self, map: MapIdx) {
         let info = &self.m.checked.maps[map.0 as usize];
         let bucketed = matches!(info.value, MapValueType::Agg { kind, .. } if kind.bucketed());
-        if info.keys.is_empty() && !bucketed {
+        let printed = self.m.checked.printed_maps.contains(&map.0);
+        if info.keys.is_empty() && !bucketed && !printed {
             self.map_delete(map, &[]);
             return;
         }

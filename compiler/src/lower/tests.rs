@@ -392,6 +392,22 @@ fn clear_of_a_map_without_keys_deletes_its_element_in_the_program() {
 }
 
 #[test]
+fn clear_after_a_print_of_the_same_map_stays_in_order_as_an_event() {
+    let l = lower_prog(&program(vec![probe(
+        "BEGIN",
+        None,
+        vec![
+            set(map("a", vec![]), int(1)),
+            ex(call("print", vec![map("a", vec![])])),
+            ex(call("clear", vec![map("a", vec![])])),
+        ],
+    )]));
+    let f = &l.module.functions[0];
+    assert!(header_stores(f).contains(&(EventKind::Clear as i64)));
+    assert!(!calls(f).contains(&Helper::MapDeleteElem));
+}
+
+#[test]
 fn elapsed_reads_the_start_global() {
     let l = lower_prog(&program(vec![probe(
         "BEGIN",

@@ -171,6 +171,9 @@ pub struct Checked {
     /// The script calls `syscall_name()`: the object carries the names
     /// (`syscall_name::names`).
     pub syscall_names: bool,
+    /// Maps some `print(@m)` prints while the script runs (the runtime reads them when the
+    /// event arrives, so a `clear` after the print must reach them in order, as an event).
+    pub printed_maps: std::collections::BTreeSet<u32>,
     /// The `skboutput` calls, indexed by `StdlibExpr::SkbOutput::id`.
     pub skb_outputs: Vec<tracec_meta::SkbOutputSpec>,
     /// The config block's run-time settings, for `tracerun` ([`config::runtime_settings`]).
@@ -347,6 +350,7 @@ fn analyze(
         symbol_globals: ck.symbol_globals,
         attach_names: std::mem::take(&mut ck.attach_names.names),
         syscall_names: ck.syscall_names,
+        printed_maps: std::mem::take(&mut ck.printed_maps),
         config,
         skb_outputs: ck
             .skb_calls
@@ -491,6 +495,8 @@ struct Checker {
     strftime_formats: Vec<String>,
     /// See [`Checked::syscall_names`].
     syscall_names: bool,
+    /// See [`Checked::printed_maps`].
+    printed_maps: std::collections::BTreeSet<u32>,
     /// See [`Checked::skb_outputs`].
     skb_calls: Vec<skb::SkbCall>,
     /// See [`Checked::symbol_globals`].

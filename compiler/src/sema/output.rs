@@ -52,6 +52,7 @@ impl Checker {
                 };
                 let top = extra.next().unwrap_or_else(|| zero(span));
                 let div = extra.next().unwrap_or_else(|| zero(span));
+                self.printed_maps.insert(map.0);
                 return TStmtKind::PrintMap { map, top, div };
             }
         }
