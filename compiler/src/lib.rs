@@ -180,7 +180,8 @@ pub fn compile(source: &str, options: &Options) -> Result<Compiled, Vec<Diagnost
         None => Vec::new(),
     };
     let checked = sema::check(&program, &options.probe_env()).map_err(|e| map.attached(e))?;
-    let mut compiled = finish_bound(source, options, &checked, bound).map_err(|e| map.attached(e))?;
+    let mut compiled =
+        finish_bound(source, options, &checked, bound).map_err(|e| map.attached(e))?;
     map.attach(&mut compiled.warnings);
     Ok(compiled)
 }

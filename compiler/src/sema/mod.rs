@@ -11,8 +11,8 @@
 
 mod agg_read;
 mod array;
-pub mod attach_args;
 mod array_index;
+pub mod attach_args;
 mod attach_names;
 pub mod builtins;
 pub mod calls;
