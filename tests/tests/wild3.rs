@@ -64,3 +64,38 @@ fn long_jumps_reach_across_a_program_over_32767_instructions() {
         format!("{}\n\n\n", long_body_result(n, 2))
     );
 }
+
+#[test]
+fn shebang_lines_after_the_first_are_comments() {
+    let Some(_k) = kernel_or_skip("wild3_shebangs") else {
+        return;
+    };
+    // Scripts pasted one after another keep each one's `#!` line.
+    let script = "// first tool\n#!/usr/bin/env bpftrace\nBEGIN { printf(\"a\\n\"); }\n\n\
+                  #!/usr/bin/env bpftrace\nBEGIN {\n#!inside a block too\n  printf(\"b\\n\");\n  exit();\n}\n";
+    let run = run_to_exit("wild3_shebangs", script, &[]);
+    assert_eq!(run.stdout_text(), "a\nb\n\n\n");
+}
+
+#[test]
+fn an_indented_shebang_is_still_an_error() {
+    let err = compile_error("wild3_indented_shebang", "BEGIN { exit(); }\n  #!x\n");
+    assert!(err.contains("preprocessor directive"), "{err}");
+}
+
+#[test]
+fn a_trailing_comma_after_the_last_attach_point_is_allowed() {
+    let Some(_k) = kernel_or_skip("wild3_trailing_comma") else {
+        return;
+    };
+    let script = "BEGIN,\n{ printf(\"begin\\n\"); }\n\
+                  interval:ms:10, interval:ms:500,\n/@n == 0/\n{ @n = 1; printf(\"%s\\n\", probe); exit(); }\n";
+    let run = run_to_exit("wild3_trailing_comma", script, &[]);
+    assert_eq!(run.stdout_text(), "begin\ninterval:ms:10\n\n\n@n: 1\n");
+}
+
+#[test]
+fn a_comma_alone_is_no_attach_point() {
+    let err = compile_error("wild3_lone_comma", "BEGIN,, { exit(); }\n");
+    assert!(err.contains("syntax error"), "{err}");
+}
