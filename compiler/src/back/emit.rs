@@ -5,8 +5,10 @@
 //! that is not placed yet, so that most edges fall through. Jumps to blocks that only
 //! jump elsewhere are threaded, and unreachable blocks are dropped (the verifier
 //! rejects unreachable instructions).
+//! Conditional jumps out of 16-bit reach are relaxed (`jumps.rs`).
 
 use super::insn::Insn;
+use super::jumps::{self, term_code, Body, Jump};
 use super::mir::{AluOp, MFunction, MInst, MTerm, Reg, Src};
 use super::opcode as op;
 use super::{CompiledFunction, CoreReloc, KsymUse, LineEntry, Reloc, RelocTarget};
@@ -16,51 +18,79 @@ use crate::ir::{Cond, Loc};
 pub fn emit(f: &MFunction) -> Result<CompiledFunction, String> {
     let target = thread_jumps(f);
     let order = layout(f, &target);
-    let mut pos_of = vec![usize::MAX; f.blocks.len()];
-    // First pass: sizes.
-    let mut pos = 0;
-    for (k, &b) in order.iter().enumerate() {
-        pos_of[b] = pos;
-        let next = order.get(k + 1).copied();
-        pos += f.blocks[b]
-            .insts
-            .iter()
-            .map(|(i, _)| i.slots())
-            .sum::<usize>();
-        pos += term_code(&f.blocks[b].term, next, &target).len();
-    }
+    let body: Vec<Body> = order
+        .iter()
+        .map(|&b| {
+            f.blocks[b]
+                .insts
+                .iter()
+                .fold(Body::default(), |s, (i, _)| Body {
+                    slots: s.slots + i.slots(),
+                    grown: s.grown + i.slots() + i.call_growth(),
+                })
+        })
+        .collect();
+    let mut codes: Vec<Vec<Jump>> = order
+        .iter()
+        .enumerate()
+        .map(|(k, &b)| term_code(&f.blocks[b].term, order.get(k + 1).copied(), &target))
+        .collect();
+    let pos_of = jumps::relax(f.blocks.len(), &order, &body, &mut codes);
+    let total = order
+        .last()
+        .map_or(0, |&b| pos_of[b] + body[order.len() - 1].slots)
+        + codes.last().map_or(0, |c| c.iter().map(Jump::size).sum());
     let mut e = Emitter {
         name: &f.name,
-        insns: Vec::with_capacity(pos),
+        insns: Vec::with_capacity(total),
         relocs: Vec::new(),
         core_relocs: Vec::new(),
         ksyms: Vec::new(),
         lines: Vec::new(),
         loc: None,
     };
-    for (k, &b) in order.iter().enumerate() {
+    for (&b, jumps) in order.iter().zip(codes) {
         let block = &f.blocks[b];
         for (inst, loc) in &block.insts {
             e.line(*loc, f.loc);
             e.inst(inst)?;
         }
         e.line(block.term_loc, f.loc);
-        let next = order.get(k + 1).copied();
-        for j in term_code(&block.term, next, &target) {
+        for j in jumps {
             match j {
                 Jump::Exit => e.push(op::JMP | op::EXIT, 0, 0, 0, 0),
-                Jump::Goto(t) => {
-                    let off = e.offset(pos_of[t])?;
-                    e.push(op::JMP | op::JA, 0, 0, off, 0);
-                }
-                Jump::Cond { cond, lhs, rhs, to } => {
+                Jump::Goto { to, long } => e.goto(pos_of[to], long)?,
+                Jump::Cond {
+                    cond,
+                    lhs,
+                    rhs,
+                    to,
+                    long: false,
+                } => {
                     let off = e.offset(pos_of[to])?;
                     e.cond_jump(cond, lhs, rhs, off);
+                }
+                Jump::Cond {
+                    cond,
+                    lhs,
+                    rhs,
+                    to,
+                    long: true,
+                } => {
+                    match cond.negate() {
+                        Some(neg) => e.cond_jump(neg, lhs, rhs, 1),
+                        None => {
+                            e.cond_jump(cond, lhs, rhs, 1);
+                            e.push(op::JMP | op::JA, 0, 0, 1, 0);
+                        }
+                    }
+                    e.goto(pos_of[to], true)?;
                 }
                 Jump::Skip { cond, lhs, rhs } => e.cond_jump(cond, lhs, rhs, 1),
             }
         }
     }
+    debug_assert_eq!(e.insns.len(), total);
     Ok(CompiledFunction {
         name: f.name.clone(),
         section: f.section.clone(),
@@ -129,74 +159,6 @@ fn layout(f: &MFunction, target: &[usize]) -> Vec<usize> {
     order
 }
 
-enum Jump {
-    Exit,
-    Goto(usize),
-    Cond {
-        cond: Cond,
-        lhs: Reg,
-        rhs: Src,
-        to: usize,
-    },
-    /// A conditional jump over the next instruction.
-    Skip {
-        cond: Cond,
-        lhs: Reg,
-        rhs: Src,
-    },
-}
-
-/// The jumps a terminator needs when block `next` follows it.
-fn term_code(t: &MTerm, next: Option<usize>, target: &[usize]) -> Vec<Jump> {
-    match t {
-        MTerm::Exit => vec![Jump::Exit],
-        MTerm::Jump(b) if Some(target[*b]) == next => vec![],
-        MTerm::Jump(b) => vec![Jump::Goto(target[*b])],
-        MTerm::Branch {
-            cond,
-            lhs,
-            rhs,
-            then,
-            els,
-        } => {
-            let (then, els) = (target[*then], target[*els]);
-            let (cond, lhs, rhs) = (*cond, *lhs, *rhs);
-            if then == els {
-                return term_code(&MTerm::Jump(then), next, target);
-            }
-            if Some(els) == next {
-                return vec![Jump::Cond {
-                    cond,
-                    lhs,
-                    rhs,
-                    to: then,
-                }];
-            }
-            if Some(then) == next {
-                return match cond.negate() {
-                    Some(neg) => vec![Jump::Cond {
-                        cond: neg,
-                        lhs,
-                        rhs,
-                        to: els,
-                    }],
-                    // `jset` has no negation: skip over the jump to `else`.
-                    None => vec![Jump::Skip { cond, lhs, rhs }, Jump::Goto(els)],
-                };
-            }
-            vec![
-                Jump::Cond {
-                    cond,
-                    lhs,
-                    rhs,
-                    to: then,
-                },
-                Jump::Goto(els),
-            ]
-        }
-    }
-}
-
 struct Emitter<'a> {
     name: &'a str,
     insns: Vec<Insn>,
@@ -253,6 +215,25 @@ impl Emitter<'_> {
                 self.name
             )
         })
+    }
+
+    /// An unconditional jump to instruction `to`: `goto`, or when `long` `gotol`
+    /// (`JMP32 | JA`, offset in `imm`).
+    fn goto(&mut self, to: usize, long: bool) -> Result<(), String> {
+        if !long {
+            let off = self.offset(to)?;
+            self.push(op::JMP | op::JA, 0, 0, off, 0);
+            return Ok(());
+        }
+        let rel = to as i64 - (self.insns.len() as i64 + 1);
+        let imm = i32::try_from(rel).map_err(|_| {
+            format!(
+                "function {}: jump offset {rel} out of range (program too large)",
+                self.name
+            )
+        })?;
+        self.push(op::JMP32 | op::JA, 0, 0, 0, imm);
+        Ok(())
     }
 
     fn cond_jump(&mut self, cond: Cond, lhs: Reg, rhs: Src, off: i16) {

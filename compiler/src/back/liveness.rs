@@ -45,11 +45,19 @@ impl RegSet {
         changed
     }
     pub fn iter(&self) -> impl Iterator<Item = Reg> + '_ {
-        self.words.iter().enumerate().flat_map(|(i, &w)| {
-            (0..64)
-                .filter(move |b| w & (1u64 << b) != 0)
-                .map(move |b| Reg((i * 64 + b) as u32))
-        })
+        self.words
+            .iter()
+            .enumerate()
+            .filter(|(_, w)| **w != 0)
+            .flat_map(|(i, &w)| {
+                // The set bits of `w`, lowest first.
+                let mut rest = w;
+                std::iter::from_fn(move || {
+                    let bit = (rest != 0).then(|| rest.trailing_zeros())?;
+                    rest &= rest - 1;
+                    Some(Reg((i * 64) as u32 + bit))
+                })
+            })
     }
     pub fn is_empty(&self) -> bool {
         self.words.iter().all(|&w| w == 0)
@@ -144,4 +152,21 @@ pub fn liveness(f: &MFunction) -> Liveness {
         }
     }
     Liveness { live_in, live_out }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reg_set_iterates_its_members_in_order() {
+        let mut s = RegSet::new(300);
+        for r in [0u32, 5, 63, 64, 130, 299] {
+            s.insert(Reg(r));
+        }
+        s.remove(Reg(5));
+        let got: Vec<u32> = s.iter().map(|r| r.0).collect();
+        assert_eq!(got, vec![0, 63, 64, 130, 299]);
+        assert!(RegSet::new(300).iter().next().is_none());
+    }
 }

@@ -382,4 +382,12 @@ impl MInst {
             _ => 1,
         }
     }
+
+    /// Slots the kernel may add here after verification (inlined helpers).
+    pub fn call_growth(&self) -> usize {
+        match self {
+            MInst::Call { .. } | MInst::CallKfunc { .. } => super::jumps::CALL_GROWTH,
+            _ => 0,
+        }
+    }
 }

@@ -10,6 +10,7 @@ pub mod asm;
 pub mod emit;
 pub mod insn;
 pub mod isel;
+mod jumps;
 pub mod liveness;
 pub mod mir;
 pub mod opcode;

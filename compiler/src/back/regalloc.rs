@@ -204,8 +204,14 @@ impl Graph {
         }
         let key = (a.min(b), a.max(b));
         if self.edges.insert(key) {
-            self.adj[a as usize].push(b);
-            self.adj[b as usize].push(a);
+            // Only virtual registers' neighbours are ever read (physical ones have
+            // no degree to track and are never merged away); physical registers
+            // interfere with most of the function and would make `merge` slow.
+            for (x, y) in [(a, b), (b, a)] {
+                if x >= Reg::FIRST_VIRT {
+                    self.adj[x as usize].push(y);
+                }
+            }
         }
     }
 
@@ -231,14 +237,16 @@ impl Graph {
     /// Briggs: merging is safe if the merged node has fewer than K neighbours of
     /// significant degree.
     fn briggs(&self, a: u32, b: u32) -> bool {
-        let mut seen = HashSet::new();
-        let mut significant = 0;
-        for &t in self.adj[a as usize].iter().chain(&self.adj[b as usize]) {
-            if seen.insert(t) && self.degree(t) >= K {
-                significant += 1;
-            }
-        }
-        significant < K
+        // Each neighbour once: `b`'s that are not also `a`'s. Stops at K.
+        let only_b = self.adj[b as usize]
+            .iter()
+            .filter(|&&t| !self.interferes(t, a));
+        self.adj[a as usize]
+            .iter()
+            .chain(only_b)
+            .filter(|&&t| self.degree(t) >= K)
+            .nth(K - 1)
+            .is_none()
     }
 
     /// George: merging virtual `v` into physical `p` is safe if every neighbour of `v`
@@ -254,7 +262,10 @@ impl Graph {
         let neighbours = std::mem::take(&mut self.adj[gone as usize]);
         for t in neighbours {
             self.edges.remove(&(t.min(gone), t.max(gone)));
-            self.adj[t as usize].retain(|&x| x != gone);
+            let list = &mut self.adj[t as usize];
+            if let Some(i) = list.iter().position(|&x| x == gone) {
+                list.swap_remove(i);
+            }
             self.add_edge(keep, t);
         }
         self.weight[keep as usize] += self.weight[gone as usize];

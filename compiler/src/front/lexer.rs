@@ -438,8 +438,9 @@ impl<'a> Lexer<'a> {
     /// A shebang or preprocessor line `src[start..end]`.
     fn directive(&mut self, start: usize, end: usize) {
         let line = &self.src[start..end];
-        if start == 0 && line.starts_with("#!") {
-            return; // shebang
+        let at_line_start = start == 0 || self.src.as_bytes()[start - 1] == b'\n';
+        if at_line_start && line.starts_with("#!") {
+            return; // a shebang, or a `#!` comment line further down
         }
         let name_start = line[1..]
             .find(|c: char| !c.is_ascii_whitespace())
@@ -521,10 +522,14 @@ impl<'a> Lexer<'a> {
                 }
             }
             Tok::LBrace => {
+                // At the top level, `{` after a comma is a probe body: the comma
+                // ended the attach point list (`BEGIN, {`).
+                let body =
+                    self.braces == 0 && !self.in_predicate && matches!(self.prev, Some(Tok::Comma));
                 self.braces += 1;
                 self.in_predicate = false;
                 let declaration = std::mem::replace(&mut self.header, false);
-                if !declaration && self.prev.as_ref().is_some_and(opens_expression) {
+                if !declaration && !body && self.prev.as_ref().is_some_and(opens_expression) {
                     Tok::ExprLBrace
                 } else {
                     tok

@@ -218,8 +218,9 @@ fn unsupported_directives_are_reported() {
         diags("#pragma once\nBEGIN { }"),
         vec![(0..7, "unknown preprocessor directive `#pragma`".to_string())]
     );
-    // a shebang anywhere but the first line is not one
-    assert_eq!(diags("\n#!/bin/x\n").len(), 1);
+    // `#!` at the start of any line is a comment; indented it is a directive
+    assert_eq!(diags("\n#!/bin/x\nBEGIN { }"), vec![]);
+    assert_eq!(diags("\n  #!/bin/x\n").len(), 1);
 }
 
 #[test]
@@ -285,4 +286,14 @@ fn path_globs_with_slash_star_are_not_comments() {
     );
     // Before any `:`, `/*` still starts a comment.
     assert_eq!(attach_points("BEGIN/* c */{ }"), ["BEGIN"]);
+}
+
+#[test]
+fn a_brace_after_a_trailing_attach_point_comma_opens_the_body() {
+    let toks = lex("BEGIN,\n{ $x = 1; }");
+    assert_eq!(toks[1].0, Tok::Comma);
+    assert_eq!(toks[2].0, Tok::LBrace);
+    // Inside a block, `{` after a comma still opens a block expression.
+    let toks = lex("BEGIN { f(1, { 2 }); }");
+    assert!(toks.iter().any(|(t, _)| *t == Tok::ExprLBrace), "{toks:?}");
 }

@@ -13,7 +13,8 @@
 //!   expressions of [`super::cpp_expr`] and the target's predefined macros
 //!   ([`Macros::predefined`]); `BPFTRACE_HAVE_BTF` is defined.
 //!
-//! Directive lines and inactive lines are blanked (newlines kept), and macro
+//! `#!` lines at column 0 are comments, on any line (bpftrace's lexer). Directive
+//! lines and inactive lines are blanked (newlines kept), and macro
 //! names in the code are replaced by their values, padded to the name's length
 //! when shorter, so positions and line numbers stay those of the script.
 
@@ -53,10 +54,13 @@ pub fn run_with_includes(
     while let Some(line) = lines.next() {
         let start = offset;
         offset += line.len();
-        let is_directive = !pp.in_comment
-            && line.trim_start().starts_with('#')
-            && !(start == 0 && line.starts_with("#!"));
-        if is_directive {
+        // bpftrace reads a `#!` line at column 0 as a comment on any line, not
+        // only as the first line's shebang.
+        let shebang = !pp.in_comment && line.starts_with("#!");
+        let is_directive = !pp.in_comment && !shebang && line.trim_start().starts_with('#');
+        if shebang {
+            out.push_str(&blank(line));
+        } else if is_directive {
             let mut text = line.to_string();
             out.push_str(&blank(line));
             while text.trim_end().ends_with('\\') {

@@ -43,7 +43,23 @@ fn errors_are_reported() {
 #[test]
 fn shebang_and_missing_headers_are_accepted() {
     let out = pp("#!/usr/bin/env bpftrace\n#include <linux/no_such_header_here.h>\nBEGIN {}\n");
-    assert!(out.starts_with("#!/usr/bin/env bpftrace\n"));
+    assert!(out.starts_with(&format!("{}\n", " ".repeat(23))), "{out:?}");
+    assert!(out.ends_with("\nBEGIN {}\n"), "{out:?}");
+}
+
+#[test]
+fn shebang_lines_further_down_are_comments() {
+    // bpftrace's lexer takes `#!` at column 0 as a comment on any line (scripts
+    // pasted together keep their shebangs), even inside a block.
+    let src = "// header\n#!/usr/bin/env bpftrace\nBEGIN {\n#!x\n exit(); }\n";
+    let out = pp(src);
+    assert_eq!(
+        out,
+        "// header\n                       \nBEGIN {\n   \n exit(); }\n"
+    );
+    // Indented, it is a directive like any other `#` line.
+    let (_, diags) = run("BEGIN { }\n  #!x\n", &[]);
+    assert_eq!(diags.len(), 1, "{diags:?}");
 }
 
 #[test]
