@@ -165,6 +165,7 @@ pub struct Compiled {
 /// and [`Compiled::warnings`] the non-fatal diagnostics. On failure, every error
 /// found, in the order of the script (render them with [`render`]).
 pub fn compile(source: &str, options: &Options) -> Result<Compiled, Vec<Diagnostic>> {
+    let hash = source_hash(source);
     let (pp, errors, includes) =
         front::preprocess::run_with_includes(source, &options.include_dirs);
     if !errors.is_empty() {
@@ -186,7 +187,7 @@ pub fn compile(source: &str, options: &Options) -> Result<Compiled, Vec<Diagnost
     };
     let checked = sema::check(&program, &options.probe_env()).map_err(|e| map.attached(e))?;
     let mut compiled =
-        finish_bound(source, options, &checked, bound).map_err(|e| map.attached(e))?;
+        finish_bound(source, hash, options, &checked, bound).map_err(|e| map.attached(e))?;
     map.attach(&mut compiled.warnings);
     Ok(compiled)
 }
@@ -197,12 +198,15 @@ pub fn finish(
     options: &Options,
     checked: &sema::Checked,
 ) -> Result<Compiled, Vec<Diagnostic>> {
-    finish_bound(source, options, checked, Vec::new())
+    finish_bound(source, source_hash(source), options, checked, Vec::new())
 }
 
-/// [`finish`], recording the positional arguments bound into attach points.
+/// [`finish`], recording the positional arguments bound into attach points. `source` is
+/// the text the spans point into (preprocessed, with imports); `hash` is that of the
+/// script as the user wrote it, which is what `sha256sum` of the file gives.
 fn finish_bound(
     source: &str,
+    hash: String,
     options: &Options,
     checked: &sema::Checked,
     bound_args: Vec<tracec_meta::BoundArg>,
@@ -287,7 +291,7 @@ fn finish_bound(
         core_relocs,
         compiler_version: env!("CARGO_PKG_VERSION").to_string(),
         source_name: options.source_name.clone(),
-        source_hash: source_hash(source),
+        source_hash: hash,
         probes: lowered.probes.clone(),
         maps: lowered.maps.clone(),
         printfs: lowered.printfs.clone(),
