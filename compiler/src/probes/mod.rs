@@ -37,6 +37,7 @@ pub mod tracefs;
 mod tracepoint;
 mod upath;
 mod uprobe;
+mod uprobe_check;
 mod uprobe_wild;
 mod usdt;
 mod usyms;
