@@ -10,6 +10,7 @@
 //! builds the output with everything known.
 
 mod agg_read;
+mod args_record;
 mod array;
 mod array_index;
 pub mod attach_args;
