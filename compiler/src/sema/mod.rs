@@ -13,6 +13,7 @@ mod agg_read;
 mod args_record;
 mod array;
 mod array_index;
+pub mod stack_args;
 pub mod attach_args;
 mod attach_names;
 pub mod builtins;
