@@ -177,10 +177,8 @@ pub fn compile(source: &str, options: &Options) -> Result<Compiled, Vec<Diagnost
     options.env.apply(&mut program);
     let bound = match &options.args {
         Some(args) => {
-            let mut b =
-                sema::attach_args::bind(&mut program, args).map_err(|e| map.attached(e))?;
-            let stacks =
-                sema::stack_args::bind(&mut program, args).map_err(|e| map.attached(e))?;
+            let mut b = sema::attach_args::bind(&mut program, args).map_err(|e| map.attached(e))?;
+            let stacks = sema::stack_args::bind(&mut program, args).map_err(|e| map.attached(e))?;
             for s in stacks {
                 if !b.contains(&s) {
                     b.push(s);

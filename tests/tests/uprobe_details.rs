@@ -159,3 +159,61 @@ fn args_without_dwarf_needs_a_field() {
     let err = compile_error("uprobe_args_nodwarf", &script);
     assert!(err.contains("'args' must be followed by a field"), "{err}");
 }
+
+#[test]
+fn stack_length_and_positional_limit() {
+    let Some(_k) = kernel_or_skip("uprobe_stack_len") else {
+        return;
+    };
+    let dir = scratch("uprobe_details_stack");
+    let Some(bin) = test_program(&dir) else {
+        return;
+    };
+    let p = bin.to_str().unwrap();
+    let script = format!(
+        "uprobe:{p}:fn1 {{ $s = ustack(2); @two = len($s); @all = len(ustack); printf(\"<%s>\\n\", ustack($1)); exit(); }}"
+    );
+    let obj = dir.join("stack.o");
+    let out = tracec(&["-e", &script, "-o", obj.to_str().unwrap(), "--", "1"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut run = Run::start_with_params(&obj, &["-c", p], &["1"]);
+    assert_eq!(
+        run.finish(Duration::from_secs(20)),
+        Some(0),
+        "{:?}",
+        run.err_lines
+    );
+    let text = run.stdout_text();
+    assert!(text.contains("@two: 2\n"), "{text}");
+    let all: u64 = regex::Regex::new(r"@all: (\d+)")
+        .unwrap()
+        .captures(&text)
+        .and_then(|c| c[1].parse().ok())
+        .expect("@all printed");
+    assert!(all >= 2, "{text}");
+    // ustack($1) with $1 = 1: one frame, the probed function (an address when the
+    // short-lived process is gone by the time it is printed).
+    let one = regex::Regex::new(r"<\n\s+(fn1\+\d+|0x[0-9a-f]+)\n>").unwrap();
+    assert!(one.is_match(&text), "{text}");
+    // The object is bound to the argument it was compiled with.
+    let mut other = Run::start_with_params(&obj, &["-c", p], &["2"]);
+    assert_ne!(other.finish(Duration::from_secs(20)), Some(0));
+}
+
+#[test]
+fn len_of_other_values_is_refused() {
+    let err = compile_error("len_of_int", "BEGIN { @ = len(5); }");
+    assert!(
+        err.contains("len() expects a map or a stack (kstack, ustack), got"),
+        "{err}"
+    );
+    let err = compile_error("len_of_ustack_param", "BEGIN { print(ustack($1)); }");
+    assert!(
+        err.contains("needs the script's arguments at compile time"),
+        "{err}"
+    );
+}

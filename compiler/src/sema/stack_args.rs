@@ -246,8 +246,15 @@ mod tests {
     #[test]
     fn missing_or_bad_arguments() {
         let e = bound("BEGIN { print(ustack($2)); }", &["3"]).unwrap_err();
-        assert!(e[0].message.contains("1 positional argument was given"), "{}", e[0].message);
+        assert!(
+            e[0].message.contains("1 positional argument was given"),
+            "{}",
+            e[0].message
+        );
         let e = bound("BEGIN { print(ustack($1)); }", &["x"]).unwrap_err();
-        assert_eq!(e[0].message, "the stack limit $1 must be an integer, got 'x'");
+        assert_eq!(
+            e[0].message,
+            "the stack limit $1 must be an integer, got 'x'"
+        );
     }
 }
