@@ -64,4 +64,43 @@ mod tests {
     fn buffers_are_named_by_size() {
         assert_eq!(buffer_symbol(24), "stack_len_buf24");
     }
+
+    /// The helpers called by the compiled `script`'s first program.
+    fn helpers(script: &str) -> (Vec<Helper>, Vec<String>) {
+        let c = crate::compile(script, &crate::Options::default()).expect("compiles");
+        let f = &c.ir.functions[0];
+        let calls = f
+            .blocks
+            .iter()
+            .flat_map(|b| &b.insts)
+            .filter_map(|i| match i {
+                crate::ir::Inst::Call { helper, .. } => Some(*helper),
+                _ => None,
+            })
+            .collect();
+        let globals = c.ir.globals.iter().map(|g| g.symbol.clone()).collect();
+        (calls, globals)
+    }
+
+    #[test]
+    fn length_reads_the_stack_into_a_buffer() {
+        let (calls, globals) = helpers("interval:s:1 { @a = len(ustack(3)); @b = len(kstack); }");
+        assert_eq!(
+            calls.iter().filter(|h| **h == Helper::GetStack).count(),
+            2,
+            "{calls:?}"
+        );
+        assert!(globals.contains(&buffer_symbol(24)), "{globals:?}");
+        assert!(globals.contains(&buffer_symbol(127 * 8)), "{globals:?}");
+    }
+
+    #[test]
+    fn user_stacks_keep_the_pid_of_the_runtime_namespace() {
+        // The pid stored beside a user stack is plain `pid`: the namespace helper
+        // under the runtime's pid-namespace flag.
+        let (calls, _) = helpers("interval:s:1 { @[ustack] = 1; }");
+        assert!(calls.contains(&Helper::GetNsCurrentPidTgid), "{calls:?}");
+        let (calls, _) = helpers("interval:s:1 { @[kstack] = 1; }");
+        assert!(!calls.contains(&Helper::GetNsCurrentPidTgid), "{calls:?}");
+    }
 }
