@@ -66,7 +66,7 @@ pub fn check(meta: &mut Metadata, allow_unsafe: bool) -> Result<Vec<String>, Err
         };
         if named_by_script(meta, probe) {
             return Err(Error::bpftrace(format!(
-                "{}\n       Use --unsafe to force attachment. WARNING: This option could lead to data corruption in the target process.",
+                "{}\nUse --unsafe to force attachment. WARNING: This option could lead to data corruption in the target process.",
                 boundary(symbol)
             )));
         }

@@ -95,7 +95,7 @@ fn size_zero_symbol_needs_unsafe() {
         run.err_lines,
         [
             "ERROR: Could not determine boundary for _init (symbol has size 0).",
-            "       Use --unsafe to force attachment. WARNING: This option could lead to data corruption in the target process.",
+            "Use --unsafe to force attachment. WARNING: This option could lead to data corruption in the target process.",
         ]
     );
     // --unsafe attaches (the program's start runs _init).
