@@ -39,6 +39,9 @@ pub fn check(source: &str, options: &Options) -> Vec<Diagnostic> {
             if let Err(errors) = sema::attach_args::bind(p, args) {
                 return errors;
             }
+            if let Err(errors) = sema::stack_args::bind(p, args) {
+                return errors;
+            }
         }
     }
     let Some(program) = &partial.program else {

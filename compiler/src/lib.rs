@@ -182,7 +182,17 @@ pub fn compile(source: &str, options: &Options) -> Result<Compiled, Vec<Diagnost
     program.includes = includes;
     options.env.apply(&mut program);
     let bound = match &options.args {
-        Some(args) => sema::attach_args::bind(&mut program, args).map_err(|e| map.attached(e))?,
+        Some(args) => {
+            let mut b = sema::attach_args::bind(&mut program, args).map_err(|e| map.attached(e))?;
+            let stacks = sema::stack_args::bind(&mut program, args).map_err(|e| map.attached(e))?;
+            for s in stacks {
+                if !b.contains(&s) {
+                    b.push(s);
+                }
+            }
+            b.sort_by_key(|a| a.index);
+            b
+        }
         None => Vec::new(),
     };
     let checked = sema::check(&program, &options.probe_env()).map_err(|e| map.attached(e))?;

@@ -72,6 +72,23 @@ pub fn vaddr_to_offset(segments: &[(u64, u64, u64)], vaddr: u64) -> Option<u64> 
         .map(|(va, _, off)| vaddr - va + off)
 }
 
+/// The file offset of the virtual address `vaddr` in the ELF file at `path` (a bare
+/// library name is found in the library cache); `vaddr` itself when the file cannot be
+/// read or no loaded segment holds it.
+pub fn address_offset(path: &str, vaddr: u64) -> u64 {
+    let file = if path.contains('/') {
+        Some(PathBuf::from(path))
+    } else {
+        tracec_meta::ldcache::library(path)
+    };
+    let offset = file.and_then(|f| {
+        let bytes = std::fs::read(f).ok()?;
+        let elf = Elf::parse(&bytes).ok()?;
+        vaddr_to_offset(&load_segments(&elf), vaddr)
+    });
+    offset.unwrap_or(vaddr)
+}
+
 /// The contents of the separate debug file of the ELF image `bytes` (read from
 /// `path`), when the image has no `.symtab` of its own and its debug file is found.
 pub fn debug_file(path: &Path, elf: &Elf<'_>, bytes: &[u8]) -> Option<Vec<u8>> {
@@ -118,6 +135,15 @@ mod tests {
         assert_eq!(vaddr_to_offset(&segs, 0x200004), Some(0x1f0004));
         assert_eq!(vaddr_to_offset(&segs, 0x200010), None);
         assert_eq!(vaddr_to_offset(&segs, 0x1000), None);
+    }
+
+    #[test]
+    fn addresses_of_unreadable_files_stay() {
+        assert_eq!(address_offset("/no/such/binary", 0x401126), 0x401126);
+        let exe = std::fs::read_link("/proc/self/exe").expect("our own path");
+        let exe = exe.to_str().expect("a UTF-8 path");
+        // No segment of our executable holds address 1.
+        assert_eq!(address_offset(exe, 1), 1);
     }
 
     /// libc6-dbg on this host: a static function of libc is found through its

@@ -393,7 +393,9 @@ pub fn uprobe_at(
 ) -> Result<(), String> {
     use aya::programs::uprobe::{UProbeAttachPoint, UProbeError};
     let location = if symbol.is_empty() {
-        UProbeAttachLocation::AbsoluteOffset(offset)
+        // An address in the binary, as bpftrace takes it: the file offset of the
+        // `PT_LOAD` segment holding it.
+        UProbeAttachLocation::AbsoluteOffset(crate::debugsyms::address_offset(path, offset))
     } else if offset != 0 {
         UProbeAttachLocation::SymbolOffset(symbol, offset)
     } else {

@@ -106,10 +106,8 @@ fn trusted_keys(opts: &Options) -> Result<Vec<tracec_meta::sign::PublicKey>, Err
 
 fn run_object(obj: &Object, opts: &Options) -> Result<i32, Error> {
     let filtered;
-    let obj = match &opts.probe_filter {
-        Some(pattern) => {
-            let mut meta = obj.meta.clone();
-            crate::probe_filter::apply(&mut meta, pattern)?;
+    let obj = match crate::uprobe_zero::adjusted(&obj.meta, opts)? {
+        Some(meta) => {
             filtered = Object {
                 path: obj.path.clone(),
                 bytes: obj.bytes.clone(),

@@ -60,6 +60,9 @@ pub fn python_braces(pattern: &str) -> String {
                     i += 1;
                 }
             }
+            // Python takes a `[` inside a class as a member; the regex crate would
+            // open a nested class.
+            '[' => out.push_str("\\["),
             ']' if in_class => {
                 in_class = false;
                 out.push(c);

@@ -162,4 +162,11 @@ fn python_literal_braces_are_escaped() {
     ));
     assert!(ok(ExpectMode::Regex, r"^\d{3}$", "123\n"));
     assert!(!ok(ExpectMode::Regex, r"^\d{3}$", "12\n"));
+    // A `[` inside a class is a member, as in Python (not a nested class).
+    assert_eq!(python_braces("@[a[0-9]+]"), r"@[a\[0-9]+]");
+    assert!(ok(
+        ExpectMode::Regex,
+        r"@[1, { .n = 0x[0-9a-f]+, .c = 1 }]: 1",
+        "@[1, { .n = 0x1f, .c = 1 }]: 1\n"
+    ));
 }

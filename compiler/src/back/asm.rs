@@ -202,6 +202,7 @@ pub fn helper_name(id: i32) -> Option<&'static str> {
         Helper::GetCurrentUidGid,
         Helper::GetCurrentComm,
         Helper::GetCurrentTask,
+        Helper::GetStack,
         Helper::ProbeReadUser,
         Helper::ProbeReadKernel,
         Helper::ProbeReadUserStr,

@@ -199,6 +199,7 @@ impl Lower<'_, '_> {
             }
             TExprKind::HasKey { map, keys } => Operand::Reg(self.has_key(*map, keys)),
             TExprKind::MapLen(map) => Operand::Reg(self.map_len(*map)),
+            TExprKind::StackLen(s) => Operand::Reg(self.stack_len(*s)),
             // Strings never reach here after checking; keep lowering total anyway.
             TExprKind::Str(_)
             | TExprKind::Param(_)

@@ -32,6 +32,7 @@ mod params;
 mod percpu;
 mod pid_plain;
 mod skb;
+mod stack_len;
 mod stacks;
 mod stdlib;
 mod stmt;
@@ -396,6 +397,29 @@ impl ModuleCx<'_> {
     /// runtime sets well-known ones (`tracec_meta::GLOBAL_NCPUS`) before loading.
     pub(crate) fn u64_global(&mut self, symbol: &str) -> GlobalId {
         self.global_u64(symbol, false)
+    }
+
+    /// The writable global of `bytes` bytes that `len(STACK)` collects stacks into
+    /// (one per size, created on first use; see `stack_len.rs`).
+    pub(crate) fn stack_len_buffer(&mut self, bytes: u32) -> GlobalId {
+        let symbol = stack_len::buffer_symbol(bytes);
+        if let Some(i) = self.globals.iter().position(|g| g.symbol == symbol) {
+            return GlobalId(i as u32);
+        }
+        let id = GlobalId(self.globals.len() as u32);
+        self.globals.push(Global {
+            symbol,
+            ty: DataType::Array {
+                elem: Box::new(DataType::Int {
+                    size: 1,
+                    signed: false,
+                }),
+                len: bytes,
+            },
+            init: vec![0; bytes as usize],
+            writable: true,
+        });
+        id
     }
 
     fn global_u64(&mut self, symbol: &str, writable: bool) -> GlobalId {

@@ -1,10 +1,11 @@
 //! Lowering `kstack` / `ustack`: `bpf_get_stackid` into a stack trace map (one per
-//! kind and depth), the id stored with the current pid (see `tracec_meta::Ty::Stack`).
+//! kind and depth), the id stored with the current pid as plain `pid` reads it (see
+//! `tracec_meta::Ty::Stack`).
 //! The runtime reads the addresses back and symbolizes them.
 
 use super::expr::Mem;
 use super::Lower;
-use crate::ir::{BinOp, Helper, Operand, Width};
+use crate::ir::{Helper, Operand, Width};
 use crate::sema::types::{StackTy, TExpr};
 
 /// `max_entries` of every stack trace map.
@@ -40,9 +41,10 @@ impl Lower<'_, '_> {
         self.b
             .store(dst.base, dst.offset, Width::B8, Operand::Reg(id));
         // Kernel stacks do not depend on the process: equal stacks are equal keys.
+        // The pid as the runtime's namespace sees it, so that it finds the process's
+        // mappings in its own /proc.
         let pid = if s.user {
-            let tgid = self.b.call(Helper::GetCurrentPidTgid, vec![]);
-            Operand::Reg(self.b.binary(BinOp::LShr, tgid, Operand::Imm(32)))
+            Operand::Reg(self.pid_plain(false))
         } else {
             Operand::Imm(0)
         };
@@ -54,8 +56,7 @@ impl Lower<'_, '_> {
         let a = self.int(addr);
         self.b.store(dst.base, dst.offset, Width::B8, a);
         let pid = if user {
-            let tgid = self.b.call(Helper::GetCurrentPidTgid, vec![]);
-            Operand::Reg(self.b.binary(BinOp::LShr, tgid, Operand::Imm(32)))
+            Operand::Reg(self.pid_plain(false))
         } else {
             Operand::Imm(0)
         };

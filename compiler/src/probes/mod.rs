@@ -39,6 +39,7 @@ mod tracepoint;
 mod upath;
 mod uprobe;
 mod uprobe_cpp;
+mod uprobe_check;
 mod uprobe_wild;
 mod usdt;
 mod usyms;

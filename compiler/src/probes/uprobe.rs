@@ -63,6 +63,7 @@ pub(super) fn expand(
         if ret && off != 0 {
             return Err(err("uretprobe does not take an offset".to_string()));
         }
+        super::uprobe_check::symbol_exists(ap, kind, path, sym)?;
         (sym.to_string(), off)
     };
     let target = match (symbol.is_empty(), offset) {

@@ -152,10 +152,7 @@ impl Checker {
             "kstack" | "ustack" => self.stack_expr(name, &[], span),
             "username" => super::fmtvals::username(span),
             "probe" => super::attach_names::probe_expr(cx, span),
-            "args" => {
-                self.error(span, "'args' must be followed by a field, e.g. args->name");
-                poisoned(span)
-            }
+            "args" => self.whole_args(cx, span),
             _ if super::stdlib::is_ident(name) => self
                 .stdlib_ident(cx, name, span)
                 .unwrap_or_else(|| poisoned(span)),

@@ -21,7 +21,7 @@ impl Checker {
     ) -> Option<TExpr> {
         Some(match name {
             "has_key" => self.has_key(cx, args, span),
-            "len" => self.map_len(args, span),
+            "len" => self.map_len(cx, args, span),
             _ => return None,
         })
     }
@@ -77,10 +77,13 @@ impl Checker {
     }
 
     /// `len(@m)`: the number of entries.
-    fn map_len(&mut self, args: &[ast::Expr], span: Span) -> TExpr {
+    fn map_len(&mut self, cx: &mut ProbeCx, args: &[ast::Expr], span: Span) -> TExpr {
         if args.len() != 1 {
             self.error(span, format!("len() takes 1 argument, got {}", args.len()));
             return poisoned(span);
+        }
+        if let Some(t) = self.stack_len(cx, &args[0], span) {
+            return t;
         }
         let Some(name) = self.keyed_map("len", args.first(), span) else {
             return poisoned(span);

@@ -10,6 +10,7 @@
 //! builds the output with everything known.
 
 mod agg_read;
+mod args_record;
 mod array;
 mod array_index;
 pub mod attach_args;
@@ -57,6 +58,8 @@ pub mod script_types;
 mod self_ref;
 pub mod skb;
 mod socket;
+pub mod stack_args;
+mod stack_len;
 pub mod stacks;
 pub mod stdlib;
 pub mod stdlib_host;

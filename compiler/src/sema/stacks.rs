@@ -93,6 +93,15 @@ impl Checker {
                     );
                     return poisoned(span);
                 }
+                ExprKind::Var(ref v) if v.bytes().all(|b| b.is_ascii_digit()) => {
+                    self.error(
+                        l.span,
+                        format!(
+                            "{name}() limit ${v} needs the script's arguments at compile time (tracec ... -- ARGS)"
+                        ),
+                    );
+                    return poisoned(span);
+                }
                 _ => {
                     self.error(
                         l.span,

@@ -522,6 +522,9 @@ pub enum TExprKind {
     },
     /// `len(@map)`: the number of entries.
     MapLen(MapIdx),
+    /// `len(ustack(...))`: the number of frames of the current stack of this kind and
+    /// depth (`sema/stack_len.rs`, `lower/stack_len.rs`).
+    StackLen(StackTy),
     /// A value the runtime formats (the expression's type is a [`Type::Fmt`]).
     FmtValue(FmtExpr),
     /// `kaddr("name")` / `uaddr("name")`: the `u64` `.rodata` global the runtime sets
