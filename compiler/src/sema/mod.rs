@@ -52,6 +52,7 @@ mod pointer;
 mod print_text;
 pub mod printf;
 mod probe_ctx;
+pub mod ptr_to;
 pub mod script_types;
 mod self_ref;
 pub mod skb;

@@ -77,23 +77,7 @@ fn value(btf: &kbtf::Btf, id: TypeId, user: bool, depth: u32) -> Option<(Type, u
                 return Some((Type::Str { size: a.nelems }, a.nelems));
             }
             let (elem, esize) = value(btf, a.elem, user, depth + 1)?;
-            // The runtime steps through an array by its element's size.
-            if let Type::Tuple(t) = elem {
-                if t.meta().size() != esize {
-                    return None;
-                }
-            }
-            let fields = (0..a.nelems)
-                .map(|i| TupleField {
-                    name: None,
-                    ty: elem,
-                    offset: i * esize,
-                    size: esize,
-                })
-                .collect();
-            let size = esize.checked_mul(a.nelems)?;
-            let align = align(elem, esize);
-            Some((Type::Tuple(fixed_layout(fields, size, align, true)), size))
+            array_value(elem, esize, a.nelems)
         }
         Kind::Struct => {
             let size = t.size()?;
@@ -122,6 +106,30 @@ fn value(btf: &kbtf::Btf, id: TypeId, user: bool, depth: u32) -> Option<(Type, u
         }
         _ => None,
     }
+}
+
+/// The value of a C array of `len` elements of value type `elem` (`esize` bytes each).
+pub fn array_value(elem: Type, esize: u32, len: u32) -> Option<(Type, u32)> {
+    if len == 0 {
+        return None;
+    }
+    // The runtime steps through an array by its element's size.
+    if let Type::Tuple(t) = elem {
+        if t.meta().size() != esize {
+            return None;
+        }
+    }
+    let fields = (0..len)
+        .map(|i| TupleField {
+            name: None,
+            ty: elem,
+            offset: i * esize,
+            size: esize,
+        })
+        .collect();
+    let size = esize.checked_mul(len)?;
+    let align = align(elem, esize);
+    Some((Type::Tuple(fixed_layout(fields, size, align, true)), size))
 }
 
 fn align(ty: Type, size: u32) -> u32 {
