@@ -119,6 +119,8 @@ impl Lower<'_, '_> {
                 let n = self.str_len(len.as_deref(), *size);
                 if data.ty.is_str() {
                     self.str_into(data, at(8, *size), true);
+                } else if let Type::Tuple(t) = data.ty {
+                    self.array_bytes_into(data, t.size, at(8, *size));
                 } else {
                     self.read_into(data, *user, n, at(8, *size));
                 }

@@ -366,6 +366,8 @@ impl Checker {
         };
         let (user, cap) = match data.ty {
             Type::Str { size } => (false, size),
+            // An array value (`int d[4]`): its bytes as they are.
+            Type::Tuple(t) if t.array && t.size <= MAX_BUF_SIZE => (false, t.size),
             Type::Ptr { user, .. } => (user, MAX_BUF_SIZE),
             Type::Int { .. } => (cx.user_default, MAX_BUF_SIZE),
             Type::Unknown => return poisoned(span),
@@ -393,7 +395,7 @@ impl Checker {
                 (*v as u64).min(u64::from(cap.min(MAX_BUF_SIZE))) as u32
             }
             Some(_) => cap.min(MAX_BUF_SIZE),
-            None if data.ty.is_str() => cap.min(MAX_BUF_SIZE),
+            None if data.ty.is_str() || matches!(data.ty, Type::Tuple(_)) => cap.min(MAX_BUF_SIZE),
             None => {
                 self.error(span, "buf() of a pointer needs a length, e.g. buf(ptr, 16)");
                 return poisoned(span);
@@ -497,6 +499,10 @@ impl Checker {
         } else {
             None
         };
+        let uaddr_to = match &path {
+            Some(p) if param.is_none() => super::uaddr_type::pointee(p, &sym),
+            _ => Pointee::Sized { size: 8 },
+        };
         let index = match self.symbol_globals.iter().position(|s| {
             s.name == sym
                 && s.path == path
@@ -520,7 +526,7 @@ impl Checker {
             ty: if name == "uaddr" {
                 Type::Ptr {
                     user: true,
-                    to: Pointee::Other,
+                    to: uaddr_to,
                 }
             } else {
                 Type::U64

@@ -73,6 +73,7 @@ mod tseries;
 pub mod tuple;
 mod typename;
 pub mod types;
+mod uaddr_type;
 mod unroll_param;
 mod unwatch;
 mod uprobe_args;
