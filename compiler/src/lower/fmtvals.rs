@@ -81,6 +81,8 @@ impl Lower<'_, '_> {
                 self.b.store(dst.base, dst.offset, Width::B8, af);
                 if let Type::Str { size } = addr.ty {
                     self.str_into(addr, at(8, size.min(16)), true);
+                } else if let Type::Tuple(t) = addr.ty {
+                    self.array_bytes_into(addr, t.size, at(8, 16));
                 } else {
                     let v = self.int(addr);
                     self.b.store(dst.base, dst.offset + 8, Width::B4, v);

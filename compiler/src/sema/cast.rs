@@ -27,6 +27,7 @@ impl Checker {
             Type::Str { .. } | Type::Tuple(_) if ty.pointers > 0 => self
                 .kernel_place(cx, e, true)
                 .filter(|a| matches!(a.ty, Type::Ptr { .. }))
+                .or_else(|| super::tp_array_addr::tp_array_addr(&inner))
                 .unwrap_or(inner),
             _ => inner,
         };

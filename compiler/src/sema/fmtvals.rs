@@ -226,6 +226,10 @@ impl Checker {
             Type::Int { .. } | Type::Ptr { .. } => AF_INET,
             Type::Str { size: 4 } => AF_INET,
             Type::Str { size: 16 } => AF_INET6,
+            // An integer array (`__be32 u6_addr32[4]`) or an address struct value
+            // (`struct in6_addr`, `struct in_addr`) of 4 or 16 bytes.
+            Type::Tuple(t) if t.size == 4 => AF_INET,
+            Type::Tuple(t) if t.size == 16 => AF_INET6,
             Type::Unknown => return poisoned(span),
             other => {
                 self.error(
@@ -246,6 +250,7 @@ impl Checker {
         {
             let fits = match addr.ty {
                 Type::Str { size } => *v != AF_INET6 || size >= 16,
+                Type::Tuple(t) => *v != AF_INET6 || t.size >= 16,
                 _ => *v != AF_INET6,
             };
             if !matches!(*v, AF_INET | AF_INET6) || !fits {

@@ -69,6 +69,7 @@ pub mod struct_value;
 pub mod symbols;
 pub mod syscall_name;
 pub mod task_comm;
+mod tp_array_addr;
 mod tseries;
 pub mod tuple;
 mod typename;
