@@ -84,4 +84,18 @@ impl Lower<'_, '_> {
         self.b.switch_to(done);
         out
     }
+
+    /// The first `dst.size` bytes of the array value `e` (`size` bytes) copied into
+    /// `dst` (`buf($s.d)`), which the caller zeroed.
+    pub(crate) fn array_bytes_into(&mut self, e: &TExpr, size: u32, dst: Mem) {
+        match self.str_val(e) {
+            StrVal::Mem(m) => {
+                let n = size.min(m.size).min(dst.size);
+                if n > 0 {
+                    self.b.copy(dst.base, dst.offset, m.base, m.offset, n);
+                }
+            }
+            lit @ StrVal::Lit(_) => self.write_str(&lit, dst),
+        }
+    }
 }

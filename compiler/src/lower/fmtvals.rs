@@ -81,6 +81,8 @@ impl Lower<'_, '_> {
                 self.b.store(dst.base, dst.offset, Width::B8, af);
                 if let Type::Str { size } = addr.ty {
                     self.str_into(addr, at(8, size.min(16)), true);
+                } else if let Type::Tuple(t) = addr.ty {
+                    self.array_bytes_into(addr, t.size, at(8, 16));
                 } else {
                     let v = self.int(addr);
                     self.b.store(dst.base, dst.offset + 8, Width::B4, v);
@@ -119,6 +121,8 @@ impl Lower<'_, '_> {
                 let n = self.str_len(len.as_deref(), *size);
                 if data.ty.is_str() {
                     self.str_into(data, at(8, *size), true);
+                } else if let Type::Tuple(t) = data.ty {
+                    self.array_bytes_into(data, t.size, at(8, *size));
                 } else {
                     self.read_into(data, *user, n, at(8, *size));
                 }

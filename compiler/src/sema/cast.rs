@@ -27,6 +27,7 @@ impl Checker {
             Type::Str { .. } | Type::Tuple(_) if ty.pointers > 0 => self
                 .kernel_place(cx, e, true)
                 .filter(|a| matches!(a.ty, Type::Ptr { .. }))
+                .or_else(|| super::tp_array_addr::tp_array_addr(&inner))
                 .unwrap_or(inner),
             _ => inner,
         };
@@ -41,26 +42,24 @@ impl Checker {
             return poisoned(span);
         }
         if ty.pointers > 0 {
-            let to = match &ty.base {
-                TypeBase::Record { name, union } if ty.pointers == 1 => {
-                    match self.record(name, *union, ty.span) {
-                        Some(id) => Pointee::Kernel { id },
-                        None => return poisoned(span),
-                    }
-                }
-                TypeBase::Record { .. } => Pointee::Ptr,
-                TypeBase::Int { bits: 8, .. } if ty.pointers == 1 => Pointee::Char,
-                TypeBase::Int { bits, .. } if ty.pointers == 1 => Pointee::Sized {
+            // The pointee of the innermost pointer, then one level per extra `*`.
+            let base = match &ty.base {
+                TypeBase::Record { name, union } => match self.record(name, *union, ty.span) {
+                    Some(id) => Pointee::Kernel { id },
+                    None => return poisoned(span),
+                },
+                TypeBase::Int { bits: 8, .. } => Pointee::Char,
+                TypeBase::Int { bits, .. } => Pointee::Sized {
                     size: u32::from(bits / 8).max(1),
                 },
-                TypeBase::Bool if ty.pointers == 1 => Pointee::Sized { size: 1 },
-                TypeBase::Int { .. } | TypeBase::Bool => Pointee::Ptr,
+                TypeBase::Bool => Pointee::Sized { size: 1 },
                 TypeBase::Enum { .. }
                 | TypeBase::Void
                 | TypeBase::Array { .. }
                 | TypeBase::Named(_)
                 | TypeBase::Typeof(_) => Pointee::Other,
             };
+            let to = super::ptr_to::wrap(base, ty.pointers - 1);
             // A narrower integer becomes a pointer zero-extended (`(uint8 *)-1` is 0xff).
             let inner = match inner.ty {
                 Type::Int { .. } => match self.int_width(cx, e) {

@@ -35,7 +35,19 @@ impl Checker {
         }
         let declared = ty
             .and_then(|t| self.resolve_type(cx, t))
-            .and_then(|t| self.declared_type(&t));
+            .and_then(|t| self.declared_type(&t))
+            .map(|t| match t {
+                // A declared pointer in a uprobe or usdt probe points into the traced
+                // process's memory, as `(struct X *)arg0` does.
+                Type::Ptr { to, .. } => Type::Ptr {
+                    user: matches!(
+                        cx.probe.attach,
+                        tracec_meta::Attach::Uprobe { .. } | tracec_meta::Attach::Usdt { .. }
+                    ),
+                    to,
+                },
+                other => other,
+            });
         // The value is checked before the name is visible: `let $x = $x` reads an
         // outer `$x` (which is an error above) rather than the new one.
         let v = value.map(|v| self.expr(cx, v));
@@ -86,10 +98,28 @@ impl Checker {
                     to: Pointee::Kernel { id },
                 })
             }
-            (_, n) if n > 1 => Some(Type::Ptr {
-                user: false,
-                to: Pointee::Ptr,
-            }),
+            (base, n) if n > 1 => {
+                // As a cast to the type: the inner pointer keeps its pointee.
+                let inner = match base {
+                    TypeBase::Record { name, union } => Pointee::Kernel {
+                        id: self.record(name, *union, t.span)?,
+                    },
+                    TypeBase::Int { bits: 8, .. } => Pointee::Char,
+                    TypeBase::Int { bits, .. } => Pointee::Sized {
+                        size: u32::from(bits / 8).max(1),
+                    },
+                    _ => Pointee::Other,
+                };
+                Some(Type::Ptr {
+                    user: false,
+                    to: super::ptr_to::wrap(inner, n - 1),
+                })
+            }
+            (TypeBase::Record { .. } | TypeBase::Array { .. }, 0)
+                if self.declared_value(t).is_some() =>
+            {
+                self.declared_value(t)
+            }
             _ => {
                 self.error(
                     t.span,

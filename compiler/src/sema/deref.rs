@@ -104,6 +104,7 @@ impl Checker {
                     to: Pointee::Other,
                 },
             ),
+            Pointee::PtrTo(inner) => (8, false, Type::Ptr { user, to: *inner }),
             Pointee::Kernel { .. } | Pointee::Other | Pointee::Tuple(_) | Pointee::Fmt(_) => {
                 self.error(
                     span,

@@ -360,9 +360,9 @@ impl Checker {
             tkeys.push(t);
         }
         let spelling = self.keys_spelling(cx, keys, &tkeys);
-        // `@m[$t]` with a tuple `$t` is `@m[$t.0, $t.1, ...]`.
+        // `@m[$t]` with a tuple `$t` is `@m[$t.0, $t.1, ...]` (an array stays one key).
         if let [single] = tkeys.as_slice() {
-            if matches!(single.ty, Type::Tuple(t) if !t.record && t.fields.len() > 1) {
+            if matches!(single.ty, Type::Tuple(t) if !t.record && !t.array && t.fields.len() > 1) {
                 tkeys = super::tuple::split(tkeys.remove(0));
             }
         }

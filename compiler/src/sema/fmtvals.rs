@@ -226,6 +226,10 @@ impl Checker {
             Type::Int { .. } | Type::Ptr { .. } => AF_INET,
             Type::Str { size: 4 } => AF_INET,
             Type::Str { size: 16 } => AF_INET6,
+            // An integer array (`__be32 u6_addr32[4]`) or an address struct value
+            // (`struct in6_addr`, `struct in_addr`) of 4 or 16 bytes.
+            Type::Tuple(t) if t.size == 4 => AF_INET,
+            Type::Tuple(t) if t.size == 16 => AF_INET6,
             Type::Unknown => return poisoned(span),
             other => {
                 self.error(
@@ -246,6 +250,7 @@ impl Checker {
         {
             let fits = match addr.ty {
                 Type::Str { size } => *v != AF_INET6 || size >= 16,
+                Type::Tuple(t) => *v != AF_INET6 || t.size >= 16,
                 _ => *v != AF_INET6,
             };
             if !matches!(*v, AF_INET | AF_INET6) || !fits {
@@ -366,6 +371,8 @@ impl Checker {
         };
         let (user, cap) = match data.ty {
             Type::Str { size } => (false, size),
+            // An array value (`int d[4]`): its bytes as they are.
+            Type::Tuple(t) if t.array && t.size <= MAX_BUF_SIZE => (false, t.size),
             Type::Ptr { user, .. } => (user, MAX_BUF_SIZE),
             Type::Int { .. } => (cx.user_default, MAX_BUF_SIZE),
             Type::Unknown => return poisoned(span),
@@ -393,7 +400,7 @@ impl Checker {
                 (*v as u64).min(u64::from(cap.min(MAX_BUF_SIZE))) as u32
             }
             Some(_) => cap.min(MAX_BUF_SIZE),
-            None if data.ty.is_str() => cap.min(MAX_BUF_SIZE),
+            None if data.ty.is_str() || matches!(data.ty, Type::Tuple(_)) => cap.min(MAX_BUF_SIZE),
             None => {
                 self.error(span, "buf() of a pointer needs a length, e.g. buf(ptr, 16)");
                 return poisoned(span);
@@ -497,6 +504,10 @@ impl Checker {
         } else {
             None
         };
+        let uaddr_to = match &path {
+            Some(p) if param.is_none() => super::uaddr_type::pointee(p, &sym),
+            _ => Pointee::Sized { size: 8 },
+        };
         let index = match self.symbol_globals.iter().position(|s| {
             s.name == sym
                 && s.path == path
@@ -520,7 +531,7 @@ impl Checker {
             ty: if name == "uaddr" {
                 Type::Ptr {
                     user: true,
-                    to: Pointee::Other,
+                    to: uaddr_to,
                 }
             } else {
                 Type::U64

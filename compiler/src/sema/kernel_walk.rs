@@ -467,7 +467,7 @@ impl Checker {
     }
 
     /// The bitfield `m` of the struct at `base`: its storage unit read, shifted and
-    /// masked (sign-extended when its type is signed). The unit's offset is fixed at
+    /// masked (never sign-extended, as in bpftrace). The unit's offset is fixed at
     /// compile time relative to the struct (which is relocated).
     fn bitfield(
         &mut self,
@@ -499,7 +499,13 @@ impl Checker {
             ty: Type::U64,
             span,
         };
-        Ok(bitfield_extract(raw, shift, m.bitfield_size, signed, span))
+        // bpftrace masks a bitfield without extending its sign (a `short b:8` holding
+        // 0xd9 reads 217); the value keeps its declared type's signedness.
+        let v = bitfield_extract(raw, shift, m.bitfield_size, false, span);
+        Ok(TExpr {
+            ty: Type::int(signed),
+            ..v
+        })
     }
 }
 

@@ -12,7 +12,7 @@ impl Checker {
     pub(super) fn pointee_size(&mut self, to: Pointee, span: Span) -> u32 {
         match to {
             Pointee::Char | Pointee::Other => 1,
-            Pointee::Ptr => 8,
+            Pointee::Ptr | Pointee::PtrTo(_) => 8,
             Pointee::Sized { size } => size.max(1),
             Pointee::Tuple(t) => t.size.max(1),
             Pointee::Fmt(f) => f.size().max(1),

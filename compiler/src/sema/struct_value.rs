@@ -5,7 +5,7 @@
 use super::tuple;
 use super::types::*;
 use super::Checker;
-use crate::front::ast::Span;
+use crate::front::ast::{self, Span};
 use crate::kbtf::{self, Kind};
 
 /// How to read one member of the struct into its record field.
@@ -139,6 +139,45 @@ impl Checker {
             },
             ty: Type::Tuple(record),
             span,
+        }
+    }
+}
+
+impl Checker {
+    /// The value type a `let $v: T` of a struct or array type declares (`struct W`,
+    /// `struct W[10]`, `int32[4]`): the layout the same C type read from memory has,
+    /// so that the value assigned later matches it. `None` (no diagnostic) when the
+    /// type has no such value.
+    pub(super) fn declared_value(&mut self, t: &ast::TypeName) -> Option<Type> {
+        if t.pointers != 0 {
+            return None;
+        }
+        self.declared_value_sized(t).map(|(ty, _)| ty)
+    }
+
+    fn declared_value_sized(&mut self, t: &ast::TypeName) -> Option<(Type, u32)> {
+        match &t.base {
+            ast::TypeBase::Record { name, union } if t.pointers == 0 => {
+                let btf = self.kernel.get().ok()?;
+                let id = btf.find_struct(name).filter(|&id| {
+                    btf.ty(id)
+                        .is_ok_and(|r| r.kind() == if *union { Kind::Union } else { Kind::Struct })
+                })?;
+                super::value_layout::c_value(&btf, id, false)
+            }
+            ast::TypeBase::Int { bits, signed } if t.pointers == 0 => {
+                let size = u32::from(*bits / 8).clamp(1, 8);
+                Some((Type::int(*signed), size))
+            }
+            ast::TypeBase::Bool if t.pointers == 0 => Some((Type::Bool, 1)),
+            ast::TypeBase::Array {
+                elem,
+                len: Some(len),
+            } if t.pointers == 0 => {
+                let (ety, esize) = self.declared_value_sized(elem)?;
+                super::value_layout::array_value(ety, esize, *len)
+            }
+            _ => None,
         }
     }
 }

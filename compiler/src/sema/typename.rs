@@ -226,7 +226,9 @@ impl Checker {
                             ..n
                         });
                     }
-                    Pointee::Ptr => return Some(named(TypeBase::Void, 2, span)),
+                    Pointee::Ptr | Pointee::PtrTo(_) => {
+                        return Some(named(TypeBase::Void, 2, span))
+                    }
                     Pointee::Other | Pointee::Tuple(_) | Pointee::Fmt(_) => TypeBase::Void,
                 };
                 return Some(named(pointee, 1, span));

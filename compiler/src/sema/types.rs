@@ -36,6 +36,9 @@ pub enum Pointee {
     Tuple(super::tuple::TupleRef),
     /// A script variable's formatted value (`&$u` of a `username`): `*` reads it.
     Fmt(tracec_meta::FmtKind),
+    /// A pointer to a pointer to the interned pointee (`struct Foo **`, `int32 **`):
+    /// `*` reads the inner pointer with its type (see `sema::ptr_to`).
+    PtrTo(super::ptr_to::PtrRef),
 }
 
 /// The type of a script value. Integers are 64 bits wide in registers; only their

@@ -5,9 +5,12 @@
 //! Integers, enums, bools and pointers are themselves; `char[N]` is a string of `N`
 //! bytes (as a `char` field reads); other arrays are arrays of their element's value
 //! (`[1,2,3]`, nested for `int y[2][2]`); structs are records with their members at
-//! their C offsets. Unions, bitfields, anonymous members and flexible arrays have no
-//! such value ([`c_value`] gives `None`; structs with bitfields are read member by
-//! member, see `sema::struct_value`).
+//! their C offsets; unions are records whose members all sit at offset 0, and the
+//! members of an anonymous struct or union are the enclosing record's own (printed
+//! flattened, as bpftrace does). Floats and flexible arrays are left out of the record
+//! (the bytes are still copied), as are empty marker structs. Bitfields have no such value ([`c_value`] gives
+//! `None`; structs with bitfields are read member by member, see
+//! `sema::struct_value`).
 
 use super::tuple::{fixed_layout, TupleField};
 use super::types::*;
@@ -77,38 +80,46 @@ fn value(btf: &kbtf::Btf, id: TypeId, user: bool, depth: u32) -> Option<(Type, u
                 return Some((Type::Str { size: a.nelems }, a.nelems));
             }
             let (elem, esize) = value(btf, a.elem, user, depth + 1)?;
-            // The runtime steps through an array by its element's size.
-            if let Type::Tuple(t) = elem {
-                if t.meta().size() != esize {
-                    return None;
-                }
-            }
-            let fields = (0..a.nelems)
-                .map(|i| TupleField {
-                    name: None,
-                    ty: elem,
-                    offset: i * esize,
-                    size: esize,
-                })
-                .collect();
-            let size = esize.checked_mul(a.nelems)?;
-            let align = align(elem, esize);
-            Some((Type::Tuple(fixed_layout(fields, size, align, true)), size))
+            array_value(elem, esize, a.nelems)
         }
-        Kind::Struct => {
+        Kind::Struct | Kind::Union => {
             let size = t.size()?;
             let mut fields = Vec::new();
             let mut max_align = 1;
             for m in t.members() {
-                if m.name.is_empty() || m.bitfield_size != 0 || m.bit_offset % 8 != 0 {
+                if m.bitfield_size != 0 || m.bit_offset % 8 != 0 {
                     return None;
                 }
-                let (ty, fsize) = value(btf, m.ty, user, depth + 1)?;
+                let base = m.bit_offset / 8;
+                if m.name.is_empty() {
+                    // An anonymous struct or union: its members are the parent's own
+                    // (`qstr.len` of `union { struct { u32 hash; u32 len; }; u64 hash_len; }`).
+                    let (Type::Tuple(inner), _) = value(btf, m.ty, user, depth + 1)? else {
+                        return None;
+                    };
+                    if !inner.record {
+                        return None;
+                    }
+                    max_align = max_align.max(inner.align);
+                    fields.extend(inner.fields.iter().map(|f| TupleField {
+                        offset: f.offset + base,
+                        ..f.clone()
+                    }));
+                    continue;
+                }
+                let Some((ty, fsize)) = value(btf, m.ty, user, depth + 1) else {
+                    // A member without a value (a flexible array, a float) is left
+                    // out; the others keep their offsets.
+                    if member_has_size(btf, m.ty) {
+                        continue;
+                    }
+                    return None;
+                };
                 max_align = max_align.max(align(ty, fsize));
                 fields.push(TupleField {
                     name: Some(m.name.to_string()),
                     ty,
-                    offset: m.bit_offset / 8,
+                    offset: base,
                     size: fsize,
                 });
             }
@@ -121,6 +132,46 @@ fn value(btf: &kbtf::Btf, id: TypeId, user: bool, depth: u32) -> Option<(Type, u
             ))
         }
         _ => None,
+    }
+}
+
+/// The value of a C array of `len` elements of value type `elem` (`esize` bytes each).
+pub fn array_value(elem: Type, esize: u32, len: u32) -> Option<(Type, u32)> {
+    if len == 0 {
+        return None;
+    }
+    // The runtime steps through an array by its element's size.
+    if let Type::Tuple(t) = elem {
+        if t.meta().size() != esize {
+            return None;
+        }
+    }
+    let fields = (0..len)
+        .map(|i| TupleField {
+            name: None,
+            ty: elem,
+            offset: i * esize,
+            size: esize,
+        })
+        .collect();
+    let size = esize.checked_mul(len)?;
+    let align = align(elem, esize);
+    Some((Type::Tuple(fixed_layout(fields, size, align, true)), size))
+}
+
+/// Whether a member of type `id` that has no value is still plain data the struct's
+/// bytes can carry past (a float, a flexible or zero-length array), rather than
+/// something that makes the whole struct unreadable as a value.
+fn member_has_size(btf: &kbtf::Btf, id: TypeId) -> bool {
+    let Ok(t) = btf.resolve(id).and_then(|r| btf.ty(r)) else {
+        return false;
+    };
+    match t.kind() {
+        Kind::Float => true,
+        Kind::Array => t.array().is_some_and(|a| a.nelems == 0),
+        // An empty marker struct (`struct {} __nfct_hash_offsetend;`).
+        Kind::Struct | Kind::Union => t.size() == Some(0),
+        _ => false,
     }
 }
 
@@ -183,8 +234,51 @@ mod tests {
     }
 
     #[test]
-    fn bitfields_and_unions_have_no_plain_value() {
+    fn bitfields_have_no_plain_value() {
         assert!(value_of("struct C { int a:3; int b:5; } BEGIN {}", "C").is_none());
-        assert!(value_of("struct D { int x; int y[0]; } BEGIN {}", "D").is_none());
+    }
+
+    fn names_offsets(ty: Type) -> Vec<(String, u32)> {
+        let Type::Tuple(t) = ty else {
+            panic!("a record")
+        };
+        t.fields
+            .iter()
+            .map(|f| (f.name.clone().unwrap_or_default(), f.offset))
+            .collect()
+    }
+
+    #[test]
+    fn flexible_arrays_are_left_out() {
+        let (ty, size) = value_of("struct D { int x; int y[0]; } BEGIN {}", "D").unwrap();
+        assert_eq!(size, 4);
+        assert_eq!(names_offsets(ty), [("x".to_string(), 0)]);
+    }
+
+    #[test]
+    fn unions_overlap_and_anonymous_members_flatten() {
+        let src = "struct Q { union { struct { unsigned int hash; unsigned int len; }; \
+                   unsigned long hash_len; }; const char *name; } \
+                   union U { int i; char c[8]; } \
+                   struct S { int m; union U u; } BEGIN {}";
+        let (ty, size) = value_of(src, "Q").expect("a value");
+        assert_eq!(size, 16);
+        let want: Vec<(String, u32)> = [("hash", 0), ("len", 4), ("hash_len", 0), ("name", 8)]
+            .iter()
+            .map(|(n, o)| (n.to_string(), *o))
+            .collect();
+        assert_eq!(names_offsets(ty), want);
+        let (ty, size) = value_of(src, "S").expect("a value");
+        assert_eq!(size, 12);
+        let Type::Tuple(s) = ty else {
+            panic!("a record")
+        };
+        assert_eq!(s.fields[1].offset, 4);
+        assert_eq!(s.fields[1].size, 8);
+        let want: Vec<(String, u32)> = [("i", 0), ("c", 0)]
+            .iter()
+            .map(|(n, o)| (n.to_string(), *o))
+            .collect();
+        assert_eq!(names_offsets(s.fields[1].ty), want);
     }
 }
