@@ -70,6 +70,59 @@ pub fn build(src: &Path, out: &Path) -> Result<BTreeSet<String>, String> {
             }
             built.insert(name);
         }
+        if STRIPPED.contains(&stem.as_str()) {
+            strip_with_debuglink(out, &stem)?;
+            built.insert(format!("{stem}-stripped"));
+        }
     }
     Ok(built)
+}
+
+/// Programs also built as `NAME-stripped`: no symbols or DWARF of their own, a
+/// `.gnu_debuglink` to `NAME-stripped.debug` in `.debug/` beside them (bpftrace's
+/// standard separate-debug layout).
+const STRIPPED: &[&str] = &["uprobe_separate_debug"];
+
+/// `out/NAME` to `out/NAME-stripped` plus `out/.debug/NAME-stripped.debug`.
+fn strip_with_debuglink(out: &Path, stem: &str) -> Result<(), String> {
+    let debug_dir = out.join(".debug");
+    std::fs::create_dir_all(&debug_dir).map_err(|e| format!("{}: {e}", debug_dir.display()))?;
+    let full = out.join(stem);
+    let stripped = out.join(format!("{stem}-stripped"));
+    let debug = debug_dir.join(format!("{stem}-stripped.debug"));
+    let run = |tool: &str, args: &[&std::ffi::OsStr]| -> Result<(), String> {
+        let o = Command::new(tool)
+            .args(args)
+            .current_dir(out)
+            .output()
+            .map_err(|e| format!("cannot run {tool}: {e}"))?;
+        if o.status.success() {
+            Ok(())
+        } else {
+            Err(format!(
+                "{tool} failed on {stem}:\n{}",
+                String::from_utf8_lossy(&o.stderr)
+            ))
+        }
+    };
+    run(
+        "objcopy",
+        &[
+            "--only-keep-debug".as_ref(),
+            full.as_os_str(),
+            debug.as_os_str(),
+        ],
+    )?;
+    run(
+        "objcopy",
+        &[
+            "--strip-all".as_ref(),
+            "--keep-section=.note.gnu.build-id".as_ref(),
+            full.as_os_str(),
+            stripped.as_os_str(),
+        ],
+    )?;
+    // The link names the file only; the reader looks for it in `.debug/`.
+    let link = format!("--add-gnu-debuglink=.debug/{stem}-stripped.debug");
+    run("objcopy", &[link.as_ref(), stripped.as_os_str()])
 }

@@ -2,16 +2,16 @@
  *   uprobeFunction1(&n, 'x')            with n = 13,
  *   uprobeFunction2(&foo1, &foo2)       foo1 = {123, "hello", {1,2,3}, 0x123456789ABCDEF0},
  *                                       foo2 = {456, "world", {4,5,6}, 0xFEDCBA9876543210},
- *   uprobeFunctionBranching(13),
- *   uprobeFunctionBar(&bar)             bar = {42, {&foo1, &foo2}, foo1},
+ *   uprobeFunctionBranching(13), uprobeFunctionBar(&bar)  bar = {42, {&foo1, &foo2}, foo1},
  *   uprobeFunctionUint128(x, y, z, w)   with four 128-bit values.
- * The globals GLOBAL_A..GLOBAL_D have fixed values for address/symbol tests. */
+ * The dwarf suite names lines: 22 opens uprobeFunction1, 34/36/39 are statements run each
+ * round (keep them there). GLOBAL_A..GLOBAL_D have fixed values for address tests. */
 #include <unistd.h>
-
 int GLOBAL_A = 0x55555555;
 int GLOBAL_B = 0x88888888;
 int GLOBAL_C = 0x33333333;
 char GLOBAL_D = 8;
+int rounds;
 
 struct Foo {
     int a;
@@ -19,22 +19,23 @@ struct Foo {
     int c[3];
     __int128_t d;
 };
+int uprobeFunction1(int *n, char c) {
+    (void)c;
+    return *n;
+}
 
 struct Bar {
     int x;
     struct Foo *foos[2];
     struct Foo nested;
 };
-
-int uprobeFunction1(int *n, char c)
-{
-    (void)c;
-    return *n;
-}
-
 struct Foo *uprobeFunction2(struct Foo *foo1, struct Foo *foo2)
 {
-    (void)foo2;
+    rounds = rounds + 1;
+    /* the record's second probe */
+    rounds = rounds + foo2->a - foo2->a;
+
+    /* the record's third probe */
     return foo1;
 }
 

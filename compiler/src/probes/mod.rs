@@ -40,6 +40,7 @@ mod upath;
 mod uprobe;
 mod uprobe_check;
 mod uprobe_cpp;
+mod uprobe_srcline;
 mod uprobe_wild;
 mod usdt;
 mod usyms;

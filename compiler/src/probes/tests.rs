@@ -393,7 +393,14 @@ fn uprobe_specs() {
     );
     assert!(error("uprobe:./t@t.c:22")
         .message
-        .contains("source-location"));
+        .contains("could not read ./t"));
+    assert!(error("uretprobe:./t@t.c:22")
+        .message
+        .contains("uretprobe cannot attach to a source location"));
+    assert!(error("uprobe:./t@t.c:x")
+        .message
+        .contains("invalid line number"));
+    assert!(error("uprobe:./t*@t.c:1").message.contains("wildcards"));
 }
 
 #[test]

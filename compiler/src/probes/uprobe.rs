@@ -2,7 +2,7 @@
 //! (short names `u`, `ur`): spec parsing only. Wildcards in the function or path
 //! expand against the binary's symbols (`uprobe_wild.rs`); so do C++ names with the
 //! `cpp` language qualifier (`uprobe:PATH:cpp:NAME`, `uprobe_cpp.rs`). Source
-//! locations (`uprobe:PATH@FILE:LINE`) are recognised and refused.
+//! locations (`uprobe:PATH@FILE:LINE`) are resolved in `uprobe_srcline.rs`.
 
 use super::glob::has_wildcard;
 use super::interval::parse_count;
@@ -20,6 +20,9 @@ pub(super) fn expand(
 ) -> Result<Vec<ExpandedProbe>, Diagnostic> {
     let kind = if ret { "uretprobe" } else { "uprobe" };
     let err = |msg: String| Diagnostic::error(ap.span, msg);
+    if let Some(path) = ap.parts.get(1).filter(|p| p.contains('@')) {
+        return super::uprobe_srcline::expand(ap, kind, path, ret);
+    }
     let (path, spec) = match &ap.parts[1..] {
         [path, spec] if !path.is_empty() && !spec.is_empty() => (path.as_str(), spec.as_str()),
         [path, lang, _, ..] if !path.is_empty() => {
@@ -30,11 +33,6 @@ pub(super) fn expand(
                 .with_note(format!("e.g. {kind}:/bin/bash:readline")));
         }
     };
-    if path.contains('@') {
-        return Err(err(format!(
-            "source-location {kind}s (PATH@FILE:LINE) are not supported yet"
-        )));
-    }
     let spec = spec
         .strip_prefix('"')
         .and_then(|s| s.strip_suffix('"'))

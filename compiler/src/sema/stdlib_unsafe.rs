@@ -45,6 +45,8 @@ pub fn pt_regs_offset(name: &str) -> Option<u32> {
         "r15", "r14", "r13", "r12", "bp", "bx", "r11", "r10", "r9", "r8", "ax", "cx", "dx", "si",
         "di", "orig_ax", "ip", "cs", "flags", "sp", "ss",
     ];
+    // `pc` is bpftrace's architecture-neutral name of the instruction pointer.
+    let name = if name == "pc" { "ip" } else { name };
     REGS.iter().position(|r| *r == name).map(|i| i as u32 * 8)
 }
 
@@ -334,5 +336,6 @@ mod tests {
         assert_eq!(pt_regs_offset("sp"), Some(152));
         assert_eq!(pt_regs_offset("cs"), Some(136));
         assert_eq!(pt_regs_offset("rip"), None);
+        assert_eq!(pt_regs_offset("pc"), pt_regs_offset("ip"));
     }
 }

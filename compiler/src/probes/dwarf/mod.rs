@@ -9,6 +9,9 @@
 //! DWARF (`.dwo`/`.dwp`) and compressed sections are not read.
 
 mod btf;
+mod lines;
+#[cfg(test)]
+mod lines_tests;
 mod read;
 #[cfg(test)]
 mod tests;
@@ -16,6 +19,7 @@ mod tests;
 use std::path::Path;
 
 pub use btf::{spell, to_local, LocalTypes};
+pub use lines::{address as line_address, LineError, SourceLoc};
 
 /// Index of a type in [`Function::types`]; [`VOID`] is `void` (and any type that
 /// cannot be described).

@@ -16,7 +16,7 @@ type Entry<'a> = gimli::DebuggingInformationEntry<R<'a>>;
 const MAX_DEPTH: u32 = 48;
 
 /// The contents of section `name` of `elf` (empty when absent or `SHT_NOBITS`).
-fn section<'a>(elf: &Elf<'_>, bytes: &'a [u8], name: &str) -> &'a [u8] {
+pub(super) fn section<'a>(elf: &Elf<'_>, bytes: &'a [u8], name: &str) -> &'a [u8] {
     use goblin::elf::section_header::SHT_NOBITS;
     let Some(sh) = elf
         .section_headers
