@@ -31,6 +31,7 @@ mod output;
 mod params;
 mod percpu;
 mod pid_plain;
+mod scratch;
 mod skb;
 mod stacks;
 mod stdlib;
@@ -542,6 +543,7 @@ pub fn lower_opts(checked: &Checked, source: &str, opts: &LowerOptions) -> Lower
         }));
     }
     functions.extend(m.subprograms.drain(..).flatten());
+    scratch::move_big_slots(&mut functions, &mut m);
     Lowered {
         module: ir::Module {
             functions,
