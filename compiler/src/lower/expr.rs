@@ -131,7 +131,10 @@ impl Lower<'_, '_> {
                 };
                 Operand::Reg(self.b.binary(op, l, r))
             }
-            TExprKind::Cmp { .. } | TExprKind::StrEq { .. } | TExprKind::Logic { .. } => {
+            TExprKind::Cmp { .. }
+            | TExprKind::StrEq { .. }
+            | TExprKind::ArrayEq { .. }
+            | TExprKind::Logic { .. } => {
                 // Materialize 0/1 through the branch form.
                 let r = self.b.new_vreg();
                 let t = self.b.new_block();
@@ -248,7 +251,7 @@ impl Lower<'_, '_> {
                 self.b.switch_to(mid);
                 self.cond_branch(rhs, then, els);
             }
-            TExprKind::StrEq { negate, lhs, rhs } => {
+            TExprKind::StrEq { negate, lhs, rhs } | TExprKind::ArrayEq { negate, lhs, rhs } => {
                 let (t, f) = if *negate { (els, then) } else { (then, els) };
                 let a = self.str_val(lhs);
                 let b = self.str_val(rhs);

@@ -630,6 +630,10 @@ impl Checker {
                 return t;
             }
         }
+        let (lhs, rhs) = match self.array_compare(op, lhs, rhs, span) {
+            Ok(t) => return t,
+            Err(operands) => operands,
+        };
         match (lhs.ty, rhs.ty) {
             (
                 Type::Fmt(tracec_meta::FmtKind::Buf { .. }),

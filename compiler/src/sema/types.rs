@@ -491,6 +491,13 @@ pub enum TExprKind {
         lhs: Box<TExpr>,
         rhs: Box<TExpr>,
     },
+    /// `a == b` / `a != b` (`negate`) of two integer arrays of one layout: equal
+    /// when their bytes are (`sema/array_cmp.rs`).
+    ArrayEq {
+        negate: bool,
+        lhs: Box<TExpr>,
+        rhs: Box<TExpr>,
+    },
     /// `strcontains(hay, needle)`: 1 when `needle` occurs in `hay`.
     StrContains {
         hay: Box<TExpr>,
