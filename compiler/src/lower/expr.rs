@@ -169,6 +169,11 @@ impl Lower<'_, '_> {
             }
             TExprKind::Bswap { expr, bytes } => Operand::Reg(self.bswap(expr, *bytes)),
             TExprKind::StrNcmp { lhs, rhs, n } => Operand::Reg(self.strncmp(lhs, rhs, *n)),
+            TExprKind::ArrayBits {
+                array,
+                size,
+                signed,
+            } => self.array_bits(array, *size, *signed),
             TExprKind::BufEq { negate, lhs, rhs } => Operand::Reg(self.buf_eq(lhs, rhs, *negate)),
             TExprKind::StrNcmpParam { lhs, rhs, n } => {
                 Operand::Reg(self.strncmp_param(lhs, rhs, n))

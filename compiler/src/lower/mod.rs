@@ -7,6 +7,7 @@
 //! record. Temporaries are scoped to a statement so their slots are reused.
 
 mod agg_read;
+mod array_bits;
 mod arrays;
 mod buf_cmp;
 mod builtins;

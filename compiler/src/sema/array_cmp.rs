@@ -21,22 +21,15 @@ fn int_array(ty: Type) -> Option<(u32, usize)> {
     Some((first.size, t.fields.len()))
 }
 
-fn is_array(ty: Type) -> bool {
-    matches!(ty, Type::Tuple(t) if t.array)
+/// Whether both operands are arrays (then [`Checker::array_compare`] compares them).
+pub(super) fn both_arrays(lhs: &TExpr, rhs: &TExpr) -> bool {
+    let is_array = |ty: Type| matches!(ty, Type::Tuple(t) if t.array);
+    is_array(lhs.ty) && is_array(rhs.ty)
 }
 
 impl Checker {
-    /// The comparison of two arrays; the operands back when one is no array.
-    pub(super) fn array_compare(
-        &mut self,
-        op: BinOp,
-        lhs: TExpr,
-        rhs: TExpr,
-        span: Span,
-    ) -> Result<TExpr, (TExpr, TExpr)> {
-        if !is_array(lhs.ty) || !is_array(rhs.ty) {
-            return Err((lhs, rhs));
-        }
+    /// The comparison of two arrays.
+    pub(super) fn array_compare(&mut self, op: BinOp, lhs: TExpr, rhs: TExpr, span: Span) -> TExpr {
         let negate = match op {
             BinOp::Eq => false,
             BinOp::Ne => true,
@@ -45,11 +38,11 @@ impl Checker {
                     span,
                     format!("The {} operator cannot be used on arrays.", op.symbol()),
                 );
-                return Ok(poisoned(span));
+                return poisoned(span);
             }
         };
         match (int_array(lhs.ty), int_array(rhs.ty)) {
-            (Some((a, n)), Some((b, m))) if a == b && n == m && a != 0 => Ok(TExpr {
+            (Some((a, n)), Some((b, m))) if a == b && n == m && a != 0 => TExpr {
                 kind: TExprKind::ArrayEq {
                     negate,
                     lhs: Box::new(lhs),
@@ -57,13 +50,13 @@ impl Checker {
                 },
                 ty: Type::Bool,
                 span,
-            }),
+            },
             _ => {
                 self.error(
                     span,
                     "Only arrays of same sized integer support comparison operators.",
                 );
-                Ok(poisoned(span))
+                poisoned(span)
             }
         }
     }
@@ -96,8 +89,16 @@ mod tests {
     #[test]
     fn other_arrays_and_operators_are_refused() {
         for (rhs, op, msg) in [
-            ("s", "==", "Only arrays of same sized integer support comparison operators."),
-            ("z", "!=", "Only arrays of same sized integer support comparison operators."),
+            (
+                "s",
+                "==",
+                "Only arrays of same sized integer support comparison operators.",
+            ),
+            (
+                "z",
+                "!=",
+                "Only arrays of same sized integer support comparison operators.",
+            ),
             ("y", "<", "The < operator cannot be used on arrays."),
         ] {
             let src = format!(

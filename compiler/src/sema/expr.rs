@@ -630,10 +630,9 @@ impl Checker {
                 return t;
             }
         }
-        let (lhs, rhs) = match self.array_compare(op, lhs, rhs, span) {
-            Ok(t) => return t,
-            Err(operands) => operands,
-        };
+        if super::array_cmp::both_arrays(&lhs, &rhs) {
+            return self.array_compare(op, lhs, rhs, span);
+        }
         match (lhs.ty, rhs.ty) {
             (
                 Type::Fmt(tracec_meta::FmtKind::Buf { .. }),

@@ -11,6 +11,7 @@
 
 mod agg_read;
 mod array;
+mod array_bits;
 mod array_cmp;
 mod array_index;
 pub mod attach_args;
