@@ -117,6 +117,7 @@ pub fn bind(program: &mut Program, args: &[String]) -> Result<Vec<BoundArg>, Vec
             ap.raw = text;
         }
     }
+    super::literal_args::bind(program, args, &mut bound);
     bound.sort_by_key(|b| b.index);
     if errors.is_empty() {
         Ok(bound)

@@ -43,6 +43,7 @@ mod kernel_tests;
 mod kernel_walk;
 mod legacy_scope;
 mod lhist_param;
+pub mod literal_args;
 mod mapfuncs;
 pub mod maps;
 pub mod name_str;

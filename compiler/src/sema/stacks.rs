@@ -93,6 +93,17 @@ impl Checker {
                     );
                     return poisoned(span);
                 }
+                ExprKind::Var(ref v) if super::params::special(v).is_some() => {
+                    // `sema/literal_args.rs` binds it when tracec has the arguments.
+                    self.error(
+                        l.span,
+                        format!(
+                            "{name}() takes its limit when the script is compiled: pass the \
+                             arguments to tracec (tracec ... -- ARGS), with an integer as ${v}"
+                        ),
+                    );
+                    return poisoned(span);
+                }
                 _ => {
                     self.error(
                         l.span,
