@@ -44,6 +44,7 @@ mod kernel_walk;
 mod legacy_scope;
 mod lhist_param;
 pub mod literal_args;
+mod literal_fold;
 mod mapfuncs;
 pub mod maps;
 pub mod name_str;
@@ -239,6 +240,7 @@ fn analyze(
     };
     let config = config::check(&program.config, &mut diags);
     let decls = decls::check(&program.map_decls, &mut diags);
+    diags.extend(literal_fold::check(program));
     // Expand every attach point; one entry per concrete probe.
     let mut concrete: Vec<(usize, ExpandedProbe)> = Vec::new();
     for (pi, p) in program.probes.iter().enumerate() {
