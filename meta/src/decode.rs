@@ -324,6 +324,7 @@ impl Read for MapSpec {
             },
             "usdt_specs" => MapRole::UsdtSpecs,
             "skb_output" => MapRole::SkbOutput,
+            "scratch" => MapRole::Scratch,
             other => return unknown("map role", other),
         };
         Ok(MapSpec {

@@ -196,6 +196,7 @@ fn all_roles() -> Vec<MapRole> {
         MapRole::BuildIdStack { limit: 4 },
         MapRole::UsdtSpecs,
         MapRole::SkbOutput,
+        MapRole::Scratch,
     ]);
     roles
 }
@@ -410,9 +411,10 @@ fn role_tag(r: &MapRole) -> usize {
         MapRole::BuildIdStack { .. } => 5,
         MapRole::UsdtSpecs => 6,
         MapRole::SkbOutput => 7,
+        MapRole::Scratch => 8,
     }
 }
-const ROLE_TAGS: usize = 8;
+const ROLE_TAGS: usize = 9;
 
 fn agg_tag(a: &AggKind) -> usize {
     match a {

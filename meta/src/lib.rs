@@ -173,6 +173,9 @@ pub enum MapRole {
     /// sample is a [`SkbOutputHeader`]-laid-out record followed by the packet bytes.
     /// Format 1.10.
     SkbOutput,
+    /// A per-CPU array of one element whose value holds a program's values too big
+    /// for the BPF stack (strings of a large `max_strlen`); nothing for the runtime.
+    Scratch,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

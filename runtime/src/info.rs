@@ -172,6 +172,7 @@ pub fn collect(obj: &Object) -> Result<Info, String> {
                 ),
                 MapRole::UsdtSpecs => ("usdt argument specs (filled at attach)".into(), None, None),
                 MapRole::SkbOutput => ("skboutput packets (perf buffers)".into(), None, None),
+                MapRole::Scratch => ("scratch values too big for the stack".into(), None, None),
             };
             MapInfo {
                 symbol: m.symbol.clone(),

@@ -112,13 +112,23 @@ impl FunctionBuilder {
     /// A temporary 8-aligned slot of at least `size` bytes, free again when the
     /// enclosing [`FunctionBuilder::scope`] ends.
     pub fn temp_slot(&mut self, size: u32) -> Slot {
+        self.temp_slot_within(size, u32::MAX)
+    }
+
+    /// A temporary like [`FunctionBuilder::temp_slot`] that reuses no free temporary
+    /// larger than `max` bytes: memory that must stay on the stack (a callback
+    /// context) is then never a big string's slot, which may move to a scratch map.
+    pub fn temp_slot_within(&mut self, size: u32, max: u32) -> Slot {
         let size = size.max(1).div_ceil(8) * 8;
         // Best fit among free temporaries.
         let best = self
             .temps
             .iter()
             .enumerate()
-            .filter(|(_, (s, used))| !used && self.slots[s.0 as usize].size >= size)
+            .filter(|(_, (s, used))| {
+                let have = self.slots[s.0 as usize].size;
+                !used && have >= size && have <= max
+            })
             .min_by_key(|(_, (s, _))| self.slots[s.0 as usize].size)
             .map(|(i, _)| i);
         let slot = match best {

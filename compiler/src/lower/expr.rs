@@ -131,7 +131,10 @@ impl Lower<'_, '_> {
                 };
                 Operand::Reg(self.b.binary(op, l, r))
             }
-            TExprKind::Cmp { .. } | TExprKind::StrEq { .. } | TExprKind::Logic { .. } => {
+            TExprKind::Cmp { .. }
+            | TExprKind::StrEq { .. }
+            | TExprKind::ArrayEq { .. }
+            | TExprKind::Logic { .. } => {
                 // Materialize 0/1 through the branch form.
                 let r = self.b.new_vreg();
                 let t = self.b.new_block();
@@ -166,6 +169,11 @@ impl Lower<'_, '_> {
             }
             TExprKind::Bswap { expr, bytes } => Operand::Reg(self.bswap(expr, *bytes)),
             TExprKind::StrNcmp { lhs, rhs, n } => Operand::Reg(self.strncmp(lhs, rhs, *n)),
+            TExprKind::ArrayBits {
+                array,
+                size,
+                signed,
+            } => self.array_bits(array, *size, *signed),
             TExprKind::BufEq { negate, lhs, rhs } => Operand::Reg(self.buf_eq(lhs, rhs, *negate)),
             TExprKind::StrNcmpParam { lhs, rhs, n } => {
                 Operand::Reg(self.strncmp_param(lhs, rhs, n))
@@ -249,7 +257,7 @@ impl Lower<'_, '_> {
                 self.b.switch_to(mid);
                 self.cond_branch(rhs, then, els);
             }
-            TExprKind::StrEq { negate, lhs, rhs } => {
+            TExprKind::StrEq { negate, lhs, rhs } | TExprKind::ArrayEq { negate, lhs, rhs } => {
                 let (t, f) = if *negate { (els, then) } else { (then, els) };
                 let a = self.str_val(lhs);
                 let b = self.str_val(rhs);

@@ -119,7 +119,7 @@ impl Lower<'_, '_> {
             } => {
                 self.zero_mem(dst.base, dst.offset, dst.size);
                 let n = self.str_len(len.as_deref(), *size);
-                if data.ty.is_str() {
+                if data.ty.is_str() || matches!(data.ty, Type::Tuple(_)) {
                     self.str_into(data, at(8, *size), true);
                 } else if let Type::Tuple(t) = data.ty {
                     self.array_bytes_into(data, t.size, at(8, *size));

@@ -186,7 +186,8 @@ impl Lower<'_, '_> {
                 VarLoc::Str { size, .. } => align8(size),
             };
         }
-        let cslot = self.b.temp_slot(size);
+        // Must stay on the stack (`lower/scratch.rs`).
+        let cslot = self.b.temp_slot_within(size, 512);
         let probe_ctx = self.b.ctx();
         self.b.store(
             Base::Slot(cslot),

@@ -7,6 +7,7 @@
 //! record. Temporaries are scoped to a statement so their slots are reused.
 
 mod agg_read;
+mod array_bits;
 mod arrays;
 mod buf_cmp;
 mod builtins;
@@ -31,6 +32,7 @@ mod output;
 mod params;
 mod percpu;
 mod pid_plain;
+mod scratch;
 mod skb;
 mod stack_len;
 mod stacks;
@@ -566,6 +568,7 @@ pub fn lower_opts(checked: &Checked, source: &str, opts: &LowerOptions) -> Lower
         }));
     }
     functions.extend(m.subprograms.drain(..).flatten());
+    scratch::move_big_slots(&mut functions, &mut m);
     Lowered {
         module: ir::Module {
             functions,

@@ -18,6 +18,9 @@ impl Checker {
             return poisoned(span);
         };
         let ty = &resolved;
+        if let Some(t) = self.pton_int_cast(ty, e, span) {
+            return t;
+        }
         let inner = self.expr(cx, e);
         if inner.ty == Type::Unknown {
             return poisoned(span);
@@ -34,6 +37,10 @@ impl Checker {
         if let (TypeBase::Array { elem, len }, 0) = (&ty.base, ty.pointers) {
             return self.array_cast(elem, *len, inner, e, span);
         }
+        let inner = match self.array_int_cast(ty, inner, span) {
+            Ok(t) => return t,
+            Err(inner) => inner,
+        };
         if !matches!(inner.ty, Type::Int { .. } | Type::Ptr { .. } | Type::Bool) {
             self.error(
                 span,

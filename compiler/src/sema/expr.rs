@@ -627,6 +627,9 @@ impl Checker {
                 return t;
             }
         }
+        if super::array_cmp::both_arrays(&lhs, &rhs) {
+            return self.array_compare(op, lhs, rhs, span);
+        }
         match (lhs.ty, rhs.ty) {
             (
                 Type::Fmt(tracec_meta::FmtKind::Buf { .. }),

@@ -371,7 +371,7 @@ impl Checker {
         };
         let (user, cap) = match data.ty {
             Type::Str { size } => (false, size),
-            // An array value (`int d[4]`): its bytes as they are.
+            // An integer array's bytes (`uint8_t c[4]`, `int d[4]`), whole.
             Type::Tuple(t) if t.array && t.size <= MAX_BUF_SIZE => (false, t.size),
             Type::Ptr { user, .. } => (user, MAX_BUF_SIZE),
             Type::Int { .. } => (cx.user_default, MAX_BUF_SIZE),
@@ -388,6 +388,8 @@ impl Checker {
             }
         };
         let size = match &len {
+            // The array is copied whole; the length only limits what prints.
+            _ if matches!(data.ty, Type::Tuple(_)) => cap.min(MAX_BUF_SIZE),
             Some(TExpr {
                 kind: TExprKind::Int(v),
                 span: s,

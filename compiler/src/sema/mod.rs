@@ -12,6 +12,8 @@
 mod agg_read;
 mod args_record;
 mod array;
+mod array_bits;
+mod array_cmp;
 mod array_index;
 pub mod attach_args;
 mod attach_names;
@@ -42,6 +44,7 @@ mod kernel_tests;
 mod kernel_walk;
 mod legacy_scope;
 mod lhist_param;
+mod literal_fold;
 mod mapfuncs;
 pub mod maps;
 pub mod name_str;
@@ -245,6 +248,7 @@ fn analyze(
     };
     let config = config::check(&program.config, &mut diags);
     let decls = decls::check(&program.map_decls, &mut diags);
+    diags.extend(literal_fold::check(program));
     // Expand every attach point; one entry per concrete probe.
     let mut concrete: Vec<(usize, ExpandedProbe)> = Vec::new();
     for (pi, p) in program.probes.iter().enumerate() {

@@ -9,10 +9,10 @@
 
 use crate::front::ast::ConfigValue;
 
-/// The largest `max_strlen` tracec compiles: strings are built on the BPF stack
-/// (512 bytes) or straight in their map value or event, and the verifier refuses
-/// larger stack objects.
-pub const MAX_STRLEN_LIMIT: u32 = 200;
+/// The largest `max_strlen` tracec compiles. Strings too big for the 512-byte BPF
+/// stack live in per-CPU scratch map values (`lower/scratch.rs`), whose values the
+/// kernel limits to 32 KiB: a string and what holds it (a key, a tuple) must fit.
+pub const MAX_STRLEN_LIMIT: u32 = 16 * 1024;
 
 /// What a `max_strlen` setting gives: the size tracec uses, and a warning when it had
 /// to lower it; `Err` for a value that is no positive integer.
@@ -25,8 +25,8 @@ pub fn config_value(v: &ConfigValue) -> Result<(u32, Option<String>), String> {
         ConfigValue::Int(n) => Ok((
             MAX_STRLEN_LIMIT,
             Some(format!(
-                "{n} is larger than tracec supports: strings live on the 512-byte BPF stack, \
-                 so they are limited to {MAX_STRLEN_LIMIT} bytes"
+                "{n} is larger than tracec supports: strings live in per-CPU scratch maps \
+                 of at most 32 KiB, so they are limited to {MAX_STRLEN_LIMIT} bytes"
             )),
         )),
         _ => Err("expects a positive integer".to_string()),
@@ -41,8 +41,9 @@ mod tests {
     fn accepts_positive_sizes_and_lowers_large_ones() {
         assert_eq!(config_value(&ConfigValue::Int(8)), Ok((8, None)));
         assert_eq!(config_value(&ConfigValue::Int(200)), Ok((200, None)));
+        assert_eq!(config_value(&ConfigValue::Int(9999)), Ok((9999, None)));
         assert!(config_value(&ConfigValue::Int(0)).is_err());
-        let (n, w) = config_value(&ConfigValue::Int(9999)).unwrap();
+        let (n, w) = config_value(&ConfigValue::Int(99999)).unwrap();
         assert_eq!(n, MAX_STRLEN_LIMIT);
         assert!(w.unwrap().contains("larger than tracec supports"));
         assert!(config_value(&ConfigValue::Str("x".into())).is_err());

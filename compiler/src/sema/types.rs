@@ -494,6 +494,20 @@ pub enum TExprKind {
         lhs: Box<TExpr>,
         rhs: Box<TExpr>,
     },
+    /// `(intN)a` of an integer array of `size` bytes (`sema/array_bits.rs`): its
+    /// bytes as one integer, sign-extended if `signed`.
+    ArrayBits {
+        array: Box<TExpr>,
+        size: u32,
+        signed: bool,
+    },
+    /// `a == b` / `a != b` (`negate`) of two integer arrays of one layout: equal
+    /// when their bytes are (`sema/array_cmp.rs`).
+    ArrayEq {
+        negate: bool,
+        lhs: Box<TExpr>,
+        rhs: Box<TExpr>,
+    },
     /// `strcontains(hay, needle)`: 1 when `needle` occurs in `hay`.
     StrContains {
         hay: Box<TExpr>,

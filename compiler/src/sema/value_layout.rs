@@ -25,7 +25,9 @@ pub fn c_value(btf: &kbtf::Btf, id: TypeId, user: bool) -> Option<(Type, u32)> {
     value(btf, id, user, 0)
 }
 
-/// Whether `id` is an array of 1-byte integers (read as a string).
+/// Whether `id` is an array of plain `char` (read as a string). Arrays of `signed
+/// char`, `unsigned char` (`uint8_t`, `u8`) and `bool` are integer arrays, as in
+/// bpftrace, whose C parser makes strings of `char` arrays only.
 pub fn is_char_array(btf: &kbtf::Btf, id: TypeId) -> bool {
     let Ok(t) = btf.resolve(id).and_then(|r| btf.ty(r)) else {
         return false;
@@ -36,8 +38,9 @@ pub fn is_char_array(btf: &kbtf::Btf, id: TypeId) -> bool {
     btf.resolve(a.elem)
         .and_then(|e| btf.ty(e))
         .ok()
+        .filter(|e| e.name() == "char")
         .and_then(|e| e.int())
-        .is_some_and(|i| i.size == 1)
+        .is_some_and(|i| i.size == 1 && !i.bool)
 }
 
 fn value(btf: &kbtf::Btf, id: TypeId, user: bool, depth: u32) -> Option<(Type, u32)> {
