@@ -107,4 +107,9 @@ fn dw_ustack_needs_user_registers() {
         "uprobe:/bin/sh:main { print(dw_ustack(build_id)); }",
     );
     assert!(err.contains("'build_id' stack mode"), "{err}");
+    let err = compile_error(
+        "dw_ustack_len",
+        "uprobe:/bin/sh:main { print(len(dw_ustack)); }",
+    );
+    assert!(err.contains("len() of a dw_ustack"), "{err}");
 }
