@@ -360,6 +360,10 @@ impl Read for Ty {
                 mode: field(o, "mode")?,
                 limit: field(o, "limit")?,
             },
+            "dw_stack" => Ty::DwStack {
+                mode: field(o, "mode")?,
+                limit: field(o, "limit")?,
+            },
             "sym" => Ty::Sym {
                 user: field(o, "user")?,
             },

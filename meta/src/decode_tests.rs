@@ -41,6 +41,10 @@ fn all_types() -> Vec<Ty> {
             limit: 127,
         },
         Ty::Sym { user: false },
+        Ty::DwStack {
+            mode: StackMode::Raw,
+            limit: 5,
+        },
         Ty::Enum {
             size: 4,
             signed: true,
@@ -372,12 +376,13 @@ fn ty_tag(t: &Ty) -> &'static str {
         Ty::Record { .. } => "record",
         Ty::Stack { .. } => "stack",
         Ty::Sym { .. } => "sym",
+        Ty::DwStack { .. } => "dw_stack",
         Ty::Enum { .. } => "enum",
         Ty::Array { .. } => "array",
         Ty::Fmt { .. } => "fmt",
     }
 }
-const TY_TAGS: usize = 11;
+const TY_TAGS: usize = 12;
 
 fn attach_tag(a: &Attach) -> usize {
     match a {

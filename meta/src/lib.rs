@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 pub mod debugfile;
 mod decode;
 pub mod demangle;
+pub mod dwstack;
 pub mod glob;
 pub mod ldcache;
 mod params;
@@ -37,7 +38,7 @@ pub const MAGIC: [u8; 4] = *b"TRCM";
 /// Bumped when an old runtime could not run a new object correctly.
 pub const FORMAT_MAJOR: u16 = 1;
 /// Bumped for additions an old runtime may safely ignore.
-pub const FORMAT_MINOR: u16 = 12;
+pub const FORMAT_MINOR: u16 = 13;
 /// ELF section holding an object's signature (see `tracec --sign`), when it is signed.
 pub const SIGNATURE_SECTION: &str = ".tracec.sig";
 /// Size of the header in front of the JSON payload: magic, major, minor, payload length.
@@ -111,6 +112,10 @@ pub enum EventKind {
     /// errno (a [`FmtKind::Strerror`] word) and the helper's `i64` return code; with
     /// `-f json` the runtime prints bpftrace's `helper_error` object instead.
     HelperError = 14,
+    /// `dw_ustack`: a user stack snapshot (registers and stack bytes) laid out as
+    /// [`dwstack`] says; the `dw_ustack` values of the same probe run (sent after it)
+    /// name it by its id. Format 1.13.
+    DwStack = 15,
 }
 
 impl EventKind {
@@ -130,6 +135,7 @@ impl EventKind {
             12 => EventKind::Error,
             13 => EventKind::Unwatch,
             14 => EventKind::HelperError,
+            15 => EventKind::DwStack,
             _ => return None,
         })
     }

@@ -30,6 +30,11 @@ pub enum Ty {
         mode: StackMode,
         limit: u32,
     },
+    /// `dw_ustack`: `u64 snapshot id` (a [`crate::dwstack`] snapshot the program sent
+    /// as an [`crate::EventKind::DwStack`] event before the value), then `u64 pid`.
+    /// The runtime unwinds the snapshot with the process's `.eh_frame` and prints it
+    /// as a user stack in `mode`, at most `limit` frames. Format 1.13.
+    DwStack { mode: StackMode, limit: u32 },
     /// `ksym(addr)` / `usym(addr)`: `u64 address`, then `u64 pid` (for user
     /// addresses), printed as the name of the function holding the address, or the
     /// address in hex when none does. Format 1.5.
@@ -172,7 +177,7 @@ impl Ty {
                 .max()
                 .unwrap_or(0),
             Ty::Bool { size } => u32::from(*size),
-            Ty::Stack { .. } | Ty::Sym { .. } => STACK_VALUE_SIZE,
+            Ty::Stack { .. } | Ty::Sym { .. } | Ty::DwStack { .. } => STACK_VALUE_SIZE,
             Ty::Fmt { fmt } => fmt.size(),
             Ty::Record { fields } => fields
                 .iter()

@@ -93,6 +93,12 @@ pub fn decode(meta: &Metadata, record: &[u8]) -> Result<Action, BadEvent> {
         Some(EventKind::Warn) | Some(EventKind::Error) => {
             Ok(Action::Eprint(formatted(meta, id, payload)?))
         }
+        // Unwound now, while the process is there; its values print the result.
+        Some(EventKind::DwStack) => Ok(Action::Eprint(
+            crate::dwunwind::on_snapshot(payload)
+                .unwrap_or_default()
+                .into_bytes(),
+        )),
         Some(EventKind::HelperError) => {
             let text = formatted(meta, id, payload)?;
             let format = meta.printfs.get(id).map_or("", |p| p.format.as_str());

@@ -322,6 +322,7 @@ pub fn ty_name(t: &Ty) -> String {
         Ty::Array { elem, len } => format!("{}[{len}]", ty_name(elem)),
         Ty::Stack { user: true, .. } => "ustack".into(),
         Ty::Stack { user: false, .. } => "kstack".into(),
+        Ty::DwStack { .. } => "dw_ustack".into(),
         Ty::Sym { user: true } => "usym".into(),
         Ty::Sym { user: false } => "ksym".into(),
         Ty::Enum { size, .. } => format!("enum ({} bytes)", size),

@@ -66,6 +66,10 @@ struct Cli {
     /// (bpftrace's `--test`); nothing is attached. Exit status 1 if any failed.
     #[arg(long)]
     test: bool,
+    /// Read DWARF unwind data (`dw_ustack`) for this process too (besides the `-p`
+    /// and `-c` processes); may be repeated.
+    #[arg(long = "dwarf-pid", value_name = "PID")]
+    dwarf_pid: Vec<u32>,
     /// The object written by `tracec`.
     #[arg(value_name = "OBJECT")]
     object: PathBuf,
@@ -84,6 +88,10 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     if let Some(pid) = cli.pid {
         tracerun::load_more::set_target_pid(pid);
+        tracerun::dwunwind::add_dwarf_pid(pid.get());
+    }
+    for &pid in &cli.dwarf_pid {
+        tracerun::dwunwind::add_dwarf_pid(pid);
     }
     let result = if cli.info {
         let json = cli.format == Some(Format::Json);

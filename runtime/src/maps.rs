@@ -242,7 +242,7 @@ pub fn sort_keys(key: &Ty, entries: &mut [(Vec<u8>, Value)]) {
             entries.sort_by_key(|(k, _)| bytes_at(k, offset, 1).first().copied());
         }
         // bpftrace keeps stacks in the order of their ids.
-        Ty::Stack { .. } | Ty::Sym { .. } => {
+        Ty::Stack { .. } | Ty::Sym { .. } | Ty::DwStack { .. } => {
             entries.sort_by_key(|(k, _)| int_at(k, offset, 8));
         }
         Ty::Fmt { fmt } => {

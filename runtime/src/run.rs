@@ -132,6 +132,14 @@ fn run_object(obj: &Object, opts: &Options) -> Result<i32, Error> {
     });
     crate::agg_bounds::install(&obj.meta, &params)?;
     preconditions(&obj.meta)?;
+    if crate::dwunwind::uses_dw_ustack(&obj.meta)
+        && opts.command.is_none()
+        && !crate::dwunwind::has_dwarf_pids()
+    {
+        return Err(Error::bpftrace(
+            "dw_ustack requires a target process (-p PID, -c CMD or --dwarf-pid PID)",
+        ));
+    }
     let out = match &opts.output {
         Some(p) => Output::file(p)
             .map_err(|e| Error::new(format!("{}: cannot create output file: {e}", p.display())))?,
@@ -149,6 +157,7 @@ fn run_object(obj: &Object, opts: &Options) -> Result<i32, Error> {
     // As in bpftrace: USDT probes (and watchpoints) attach to the child only.
     if let Some(pid) = std::num::NonZeroU32::new(cpid as u32) {
         crate::load_more::set_child_pid(pid);
+        crate::dwunwind::add_dwarf_pid(pid.get());
     }
     let ebpf = load::load(obj, sys::monotonic_ns(), cpid, &params)?;
     let mut session = Session::new(obj, ebpf, out, opts.format)?;

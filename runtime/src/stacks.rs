@@ -148,6 +148,27 @@ pub fn decode(user: bool, mode: StackMode, limit: u32, bytes: &[u8]) -> Option<V
     })
 }
 
+/// Decode a `dw_ustack` value (snapshot id, pid): the frames the unwinder found for
+/// the snapshot (`dwunwind.rs`), symbolized as a user stack.
+pub fn decode_dw(mode: StackMode, limit: u32, bytes: &[u8]) -> Option<Value> {
+    let id = read_int(bytes, 8, false)?;
+    let pid = read_int(bytes.get(8..)?, 8, false)? as u32;
+    let frames = crate::dwunwind::frames(id);
+    let lines = STACKS.with(|s| {
+        let mut s = s.borrow_mut();
+        let sym = &mut s.get_or_insert_with(Stacks::default).symbols;
+        frames
+            .into_iter()
+            .take(limit as usize)
+            .map(|a| frame_line(sym, true, pid, mode, a))
+            .collect()
+    });
+    Some(Value::Stack {
+        indent: mode == StackMode::Bpftrace,
+        lines,
+    })
+}
+
 /// Decode a `ksym`/`usym` value (`addr`, `pid`): the function's name, or the address
 /// in hex.
 pub fn decode_sym(user: bool, bytes: &[u8]) -> Option<Value> {

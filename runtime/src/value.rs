@@ -136,6 +136,7 @@ impl Value {
             Ty::Bool { .. } => Value::Bool(*bytes.first()? != 0),
             Ty::Stack { user, mode, limit } => crate::stacks::decode(*user, *mode, *limit, bytes)?,
             Ty::Sym { user } => crate::stacks::decode_sym(*user, bytes)?,
+            Ty::DwStack { mode, limit } => crate::stacks::decode_dw(*mode, *limit, bytes)?,
             Ty::Enum { size, signed, .. } => {
                 let bits = read_int(bytes, *size, *signed)?;
                 Value::Enum {

@@ -74,6 +74,8 @@ pub struct Invocation {
     pub helper_checks: bool,
     /// `-c CMD` / `--cmd CMD`: the command tracerun starts once attached.
     pub cmd: Option<String>,
+    /// `--dwarf-pid PID` (repeatable): processes whose unwind data `dw_ustack` reads.
+    pub dwarf_pids: Vec<String>,
 }
 
 /// Why a command line cannot be run.
@@ -138,6 +140,7 @@ pub fn parse(args: &[String]) -> Result<Invocation, CliError> {
         aot: None,
         helper_checks: false,
         cmd: None,
+        dwarf_pids: Vec::new(),
     };
     let mut program: Option<Source> = None;
     let mut list = false;
@@ -196,6 +199,7 @@ pub fn parse(args: &[String]) -> Result<Invocation, CliError> {
                 ("--probe-filter", Some(v)) => inv.probe_filter = Some(v),
                 ("--aot", Some(v)) => inv.aot = Some(v),
                 ("--cmd", Some(v)) => inv.cmd = Some(v),
+                ("--dwarf-pid", Some(v)) => inv.dwarf_pids.push(v),
                 ("--mode", Some(v)) => match v.as_str() {
                     "run" => inv.bench = false,
                     "bench" => inv.bench = true,
@@ -388,6 +392,9 @@ impl Invocation {
         }
         if let Some(f) = &self.probe_filter {
             v.extend(["--probe-filter".to_string(), f.clone()]);
+        }
+        for p in &self.dwarf_pids {
+            v.extend(["--dwarf-pid".to_string(), p.clone()]);
         }
         if self.bench {
             v.push("--bench".to_string());

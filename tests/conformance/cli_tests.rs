@@ -156,3 +156,14 @@ fn last_program_wins_and_aot_and_test_modes_parse() {
     assert!(inv.tracerun_flags(true).contains(&"--test".to_string()));
     assert!(p(&["--mode", "test", "t.bt"]).unwrap().test);
 }
+
+#[test]
+fn dwarf_pids_go_to_the_runtime() {
+    let inv = p(&["--dwarf-pid", "5", "--dwarf-pid=6", "-e", "x"]).unwrap();
+    assert_eq!(inv.dwarf_pids, ["5", "6"]);
+    assert_eq!(
+        inv.tracerun_flags(false),
+        ["--dwarf-pid", "5", "--dwarf-pid", "6"]
+    );
+    assert!(inv.tracec_flags().is_empty());
+}

@@ -44,16 +44,16 @@ pub const FEATURES_AVAILABLE: &[&str] = &[
     "skboutput",
     "uprobe_multi",
     "dwarf",
+    "dwunwind",
 ];
 
 /// Features that are unavailable: kernel ones this machine lacks (no kprobes, hence no
 /// multi-kprobes or fentry for us), and bpftrace build options tracec has no
-/// equivalent of (stack unwinding, blazesym, bcc library paths, bpftrace's AOT).
+/// equivalent of (blazesym, bcc library paths, bpftrace's AOT).
 pub const FEATURES_UNAVAILABLE: &[&str] = &[
     "fentry",
     "kprobe_multi",
     "kprobe_session",
-    "dwunwind",
     "blazesym",
     "libpath_resolv",
     "aot",

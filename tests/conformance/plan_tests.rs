@@ -242,10 +242,10 @@ fn skip_rules_name_their_reason() {
         reason(&format!("{base}ENV BPFTRACE_CACHE_USER_SYMBOLS=PER_PID\n"))
             .contains("BPFTRACE_CACHE_USER_SYMBOLS")
     );
-    assert!(reason(&format!("{base}REQUIRES_FEATURE dwunwind\n")).starts_with("feature:"));
+    assert!(reason(&format!("{base}REQUIRES_FEATURE blazesym\n")).starts_with("feature:"));
     assert!(reason(&format!("{base}REQUIRES_FEATURE frobnicate\n")).contains("unknown"));
     assert!(plan_of(&format!(
-        "{base}REQUIRES_FEATURE btf lookup_percpu_elem !dwunwind\n"
+        "{base}REQUIRES_FEATURE btf lookup_percpu_elem !blazesym\n"
     ))
     .is_ok());
     assert!(reason(&format!("{base}REQUIRES_FEATURE !btf\n")).starts_with("feature:"));

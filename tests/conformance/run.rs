@@ -352,7 +352,15 @@ fn execute(
                 return judge(r, dir, &compile_out, Some(code));
             }
             let mut cmd = Command::new(bin_dir.join("run/bpftrace"));
-            cmd.args(tracerun_flags).arg(&object).current_dir(dir);
+            // `--dwarf-pid {{BEFORE_PID}}`, `-p {{BEFORE_PID}}`.
+            let tracerun_flags: Vec<String> = tracerun_flags
+                .iter()
+                .map(|f| match &before_pid {
+                    Some(pid) => f.replace("{{BEFORE_PID}}", pid),
+                    None => f.clone(),
+                })
+                .collect();
+            cmd.args(&tracerun_flags).arg(&object).current_dir(dir);
             if p.json && !tracerun_flags.iter().any(|f| f == "json") {
                 cmd.arg("-f").arg("json");
             }

@@ -13,6 +13,26 @@ const CFLAGS: &[&str] = &[
     "-mno-omit-leaf-frame-pointer",
 ];
 
+/// Programs built with their own flags instead of [`CFLAGS`]: `uprobe_nofp` has no frame
+/// pointers, for `dw_ustack` (DWARF unwinding), and keeps its calls (no tail calls).
+const CFLAGS_OVERRIDE: &[(&str, &[&str])] = &[(
+    "uprobe_nofp",
+    &[
+        "-g",
+        "-O1",
+        "-fomit-frame-pointer",
+        "-fno-optimize-sibling-calls",
+    ],
+)];
+
+/// The compiler flags of program `stem`.
+pub fn cflags(stem: &str) -> &'static [&'static str] {
+    CFLAGS_OVERRIDE
+        .iter()
+        .find(|(n, _)| *n == stem)
+        .map_or(CFLAGS, |(_, f)| f)
+}
+
 /// The program names a command or program text refers to as `testprogs/NAME`, in order of
 /// appearance, without repeats.
 pub fn referenced(text: &str) -> Vec<String> {
@@ -51,7 +71,7 @@ pub fn build(src: &Path, out: &Path) -> Result<BTreeSet<String>, String> {
         ] {
             let target = out.join(&name);
             let o = Command::new("cc")
-                .args(CFLAGS)
+                .args(cflags(&stem))
                 .args(flags)
                 .arg("-I")
                 .arg(src)

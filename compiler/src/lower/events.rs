@@ -76,10 +76,18 @@ impl Lower<'_, '_> {
             .map(|f| (f.offset, align8(f.ty.size())))
             .collect();
         let payload = fields.iter().map(|(o, s)| o + s).max().unwrap_or(0);
+        let dw = self.dw_stacks_before(args);
         self.event(kind, id, payload, |l, rec| {
-            for (arg, (off, size)) in args.iter().zip(fields) {
+            for ((arg, (off, size)), dw) in args.iter().zip(fields).zip(dw) {
                 let off = (HDR + off) as i32;
-                if arg.ty.is_str() || matches!(arg.ty, Type::Stack(_) | Type::Fmt(_)) {
+                if let Some(slot) = dw {
+                    let dst = Mem {
+                        base: Base::Reg(rec),
+                        offset: off,
+                        size,
+                    };
+                    l.dw_value_into(slot, dst);
+                } else if arg.ty.is_str() || matches!(arg.ty, Type::Stack(_) | Type::Fmt(_)) {
                     let dst = Mem {
                         base: Base::Reg(rec),
                         offset: off,

@@ -17,6 +17,7 @@ mod control;
 mod debugf;
 mod deref;
 mod div;
+mod dw_stack;
 mod events;
 mod expr;
 mod find;

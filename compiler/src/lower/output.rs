@@ -179,13 +179,17 @@ impl Lower<'_, '_> {
     pub(crate) fn print_value(&mut self, id: u32, value: &TExpr) {
         if value.ty.is_mem() {
             let size = align8(value.ty.storage_size());
+            let dw = self.dw_stacks_before(std::slice::from_ref(value));
             self.event(EventKind::PrintValue, id, size, |l, rec| {
                 let dst = Mem {
                     base: Base::Reg(rec),
                     offset: HDR,
                     size,
                 };
-                l.str_into(value, dst, true);
+                match dw.first().copied().flatten() {
+                    Some(slot) => l.dw_value_into(slot, dst),
+                    None => l.str_into(value, dst, true),
+                }
             });
         } else {
             let v = self.int(value);

@@ -26,6 +26,9 @@ pub(crate) fn build_id_map_symbol(limit: u32) -> String {
 impl Lower<'_, '_> {
     /// Write the current stack of kind `s` into `dst` (16 bytes: id, pid).
     pub(crate) fn stack_into(&mut self, s: StackTy, dst: Mem) {
+        if s.dwarf {
+            return self.dw_stack_into(dst);
+        }
         let map = if s.mode == tracec_meta::StackMode::BuildId && s.user {
             self.m.build_id_stack_map(s.limit)
         } else {

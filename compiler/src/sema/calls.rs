@@ -193,6 +193,7 @@ impl Checker {
             "strlen" => self.strlen(cx, args, span),
             "sizeof" => self.sizeof(cx, args, span),
             "kstack" | "ustack" => self.stack_expr(base, args, span),
+            "dw_ustack" => self.dw_stack_expr(cx, args, span),
             "ksym" | "usym" => self.sym_call(cx, base, args, span),
             "offsetof" => self.offsetof(cx, args, span),
             "percpu_kaddr" => self.percpu_kaddr(cx, args, span),

@@ -150,6 +150,7 @@ impl Checker {
             "curtask" => self.curtask(span),
             "usermode" | "ppid" => self.task_builtin(cx, name, span),
             "kstack" | "ustack" => self.stack_expr(name, &[], span),
+            "dw_ustack" => self.dw_stack_expr(cx, &[], span),
             "username" => super::fmtvals::username(span),
             "probe" => super::attach_names::probe_expr(cx, span),
             "args" => self.whole_args(cx, span),

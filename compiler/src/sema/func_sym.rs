@@ -18,6 +18,7 @@ pub(super) const KSYM: Type = Type::Stack(StackTy {
     mode: StackMode::Bpftrace,
     limit: 1,
     sym: true,
+    dwarf: false,
 });
 
 /// Whether `t` is `func` (an attach-name index).

@@ -25,6 +25,7 @@ mod control;
 pub mod debugf;
 pub mod decls;
 mod deref;
+mod dw_stack;
 pub mod enums;
 mod expansion;
 mod expr;

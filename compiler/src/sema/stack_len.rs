@@ -23,6 +23,11 @@ impl Checker {
         }
         let t = self.expr(cx, arg);
         Some(match t.ty {
+            // The frames of a dw_ustack are only known to the runtime.
+            Type::Stack(st) if st.dwarf => {
+                self.error(arg.span, "len() of a dw_ustack is not supported by tracec");
+                poisoned(span)
+            }
             Type::Stack(st) if !st.sym => {
                 if !matches!(
                     arg.kind,

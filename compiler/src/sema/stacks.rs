@@ -21,8 +21,9 @@ impl Checker {
     /// `kstack` / `ustack` (`name`) with the call's arguments (none for the bare
     /// builtin).
     pub(super) fn stack_expr(&mut self, name: &str, args: &[ast::Expr], span: Span) -> TExpr {
+        let dwarf = name == "dw_ustack";
         let mut st = StackTy {
-            user: name == "ustack",
+            user: name == "ustack" || dwarf,
             // A `build_id` default only applies to user stacks (as in bpftrace).
             mode: match self.stack_mode.unwrap_or(StackMode::Bpftrace) {
                 StackMode::BuildId if name != "ustack" => StackMode::Bpftrace,
@@ -30,6 +31,7 @@ impl Checker {
             },
             limit: MAX_STACK_FRAMES,
             sym: false,
+            dwarf,
         };
         if args.len() > 2 {
             self.error(
@@ -51,7 +53,7 @@ impl Checker {
         if let Some(m) = mode {
             match &m.kind {
                 ExprKind::Ident(id) => match stack_mode(id) {
-                    Some(StackMode::BuildId) if !st.user => {
+                    Some(StackMode::BuildId) if !st.user || dwarf => {
                         self.error(m.span, "'build_id' stack mode can only be used for ustack");
                         return poisoned(span);
                     }

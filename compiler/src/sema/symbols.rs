@@ -43,6 +43,7 @@ impl Checker {
             mode: StackMode::Bpftrace,
             limit: 1,
             sym: true,
+            dwarf: false,
         };
         TExpr {
             kind: TExprKind::Sym {

@@ -162,6 +162,10 @@ impl Type {
             Type::Bool => Ty::Bool { size: 8 },
             Type::Tuple(t) => t.meta(),
             Type::Stack(s) if s.sym => Ty::Sym { user: s.user },
+            Type::Stack(s) if s.dwarf => Ty::DwStack {
+                mode: s.mode,
+                limit: s.limit,
+            },
             Type::Stack(s) => Ty::Stack {
                 user: s.user,
                 mode: s.mode,
@@ -199,10 +203,16 @@ pub struct StackTy {
     /// `ksym(addr)` / `usym(addr)`: one address (in place of the stack id), printed
     /// as the name of its function.
     pub sym: bool,
+    /// `dw_ustack`: a user stack unwound by the runtime from a snapshot of the
+    /// registers and stack (`lower/dw_stack.rs`), not by frame pointers.
+    pub dwarf: bool,
 }
 
 impl StackTy {
     pub fn name(self) -> &'static str {
+        if self.dwarf {
+            return "dw_ustack";
+        }
         match (self.sym, self.user) {
             (false, true) => "ustack",
             (false, false) => "kstack",
