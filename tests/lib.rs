@@ -468,3 +468,35 @@ pub fn has_kernel_btf() -> bool {
 }
 
 pub mod conformance;
+
+/// Compile the C file `src` into `out` with `cc FLAGS`. `None`, after saying why, when
+/// there is no C compiler (a failure under `TRACEC_REQUIRE_KERNEL=1`: scripts/setup
+/// installs gcc); a program that does not compile is a bug in the test and panics.
+pub fn build_c_file(src: &Path, out: &Path, flags: &[&str]) -> Option<PathBuf> {
+    match Command::new("cc")
+        .args(flags)
+        .arg("-o")
+        .arg(out)
+        .arg(src)
+        .output()
+    {
+        Ok(o) if o.status.success() => Some(out.to_path_buf()),
+        Ok(o) => panic!(
+            "cc failed on {}:\n{}",
+            src.display(),
+            String::from_utf8_lossy(&o.stderr)
+        ),
+        Err(e) if kernel_required() => panic!("a C compiler is needed (scripts/setup): {e}"),
+        Err(e) => {
+            eprintln!("skipping: no C compiler ({e})");
+            None
+        }
+    }
+}
+
+/// [`build_c_file`] for the C text `source`, written to `dir/NAME.c` and built as `dir/NAME`.
+pub fn build_c(dir: &Path, name: &str, source: &str, flags: &[&str]) -> Option<PathBuf> {
+    let src = dir.join(format!("{name}.c"));
+    std::fs::write(&src, source).expect("write the C source");
+    build_c_file(&src, &dir.join(name), flags)
+}

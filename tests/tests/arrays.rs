@@ -4,7 +4,6 @@
 //! bounds check.
 
 use std::path::PathBuf;
-use std::process::Command;
 use tracec_tests::*;
 
 const PROG: &str = r#"
@@ -28,17 +27,7 @@ int main(void) {
 
 /// The test program, compiled once into `dir`; `None` without a C compiler.
 fn test_program(dir: &std::path::Path) -> Option<PathBuf> {
-    let src = dir.join("array_access.c");
-    std::fs::write(&src, PROG).ok()?;
-    let bin = dir.join("array_access");
-    let ok = Command::new("cc")
-        .args(["-g", "-O0", "-o"])
-        .arg(&bin)
-        .arg(&src)
-        .status()
-        .ok()?
-        .success();
-    ok.then_some(bin)
+    build_c(dir, "array_access", PROG, &["-g", "-O0"])
 }
 
 fn stdout_of(name: &str, script: &str, extra: &[&str]) -> String {

@@ -7,23 +7,15 @@ use tracec_tests::*;
 
 /// Build `tests/testprogs/uprobe_nofp.c` as the conformance runner does.
 fn nofp_program(dir: &std::path::Path) -> PathBuf {
-    let out = dir.join("uprobe_nofp");
     let src = workspace().join("tests/testprogs/uprobe_nofp.c");
-    let o = Command::new("cc")
-        .args([
-            "-g",
-            "-O1",
-            "-fomit-frame-pointer",
-            "-fno-optimize-sibling-calls",
-            "-no-pie",
-            "-o",
-        ])
-        .arg(&out)
-        .arg(&src)
-        .output()
-        .expect("run cc");
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    out
+    let flags = [
+        "-g",
+        "-O1",
+        "-fomit-frame-pointer",
+        "-fno-optimize-sibling-calls",
+        "-no-pie",
+    ];
+    build_c_file(&src, &dir.join("uprobe_nofp"), &flags).expect("a C compiler")
 }
 
 /// The function names of the indented `name+offset` lines of `text`.

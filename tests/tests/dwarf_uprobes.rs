@@ -3,7 +3,6 @@
 //! array fields), the binary's struct types in casts, and `-lv` listing the arguments.
 
 use std::path::PathBuf;
-use std::process::Command;
 use tracec_tests::*;
 
 const PROG: &str = r#"
@@ -23,17 +22,7 @@ int main(int argc, char **argv) {
 
 /// The program compiled with `cc -g -O0` into `dir`; `None` without a C compiler.
 fn test_program(dir: &std::path::Path) -> Option<PathBuf> {
-    let src = dir.join("dwarf_prog.c");
-    std::fs::write(&src, PROG).ok()?;
-    let bin = dir.join("dwarf_prog");
-    let ok = Command::new("cc")
-        .args(["-g", "-O0", "-o"])
-        .arg(&bin)
-        .arg(&src)
-        .status()
-        .ok()?
-        .success();
-    ok.then_some(bin)
+    build_c(dir, "dwarf_prog", PROG, &["-g", "-O0"])
 }
 
 #[test]

@@ -3,7 +3,6 @@
 //! at a virtual address, and `args` of a DWARF uprobe as a whole record.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 use tracec_tests::*;
 
@@ -24,17 +23,7 @@ fn test_program(dir: &Path) -> Option<PathBuf> {
 
 /// The program compiled with `cc FLAG -O0 -no-pie`.
 fn build(dir: &Path, flag: &str) -> Option<PathBuf> {
-    let src = dir.join("details_prog.c");
-    std::fs::write(&src, PROG).ok()?;
-    let bin = dir.join("details_prog");
-    let ok = Command::new("cc")
-        .args([flag, "-O0", "-no-pie", "-o"])
-        .arg(&bin)
-        .arg(&src)
-        .status()
-        .ok()?
-        .success();
-    ok.then_some(bin)
+    build_c(dir, "details_prog", PROG, &[flag, "-O0", "-no-pie"])
 }
 
 /// The address of the function symbol `name` of the ELF file `bin`.

@@ -9,26 +9,14 @@ use tracec_tests::*;
 
 /// A C program calling `tracec_pid_target` in a loop, built in `dir`; `None` without gcc.
 fn build_target(dir: &Path) -> Option<PathBuf> {
-    let src = dir.join("pidprog.c");
-    std::fs::write(
-        &src,
+    build_c(
+        dir,
+        "pidprog",
         "#include <unistd.h>\n\
          __attribute__((noinline)) int tracec_pid_target(int x) { asm volatile(\"\"); return x + 1; }\n\
          int main(void) { for (int i = 0; i < 400; i++) { tracec_pid_target(i); usleep(50000); } return 0; }\n",
+        &["-O1"],
     )
-    .unwrap();
-    let prog = dir.join("pidprog");
-    let ok = Command::new("gcc")
-        .args(["-O1", "-o"])
-        .arg(&prog)
-        .arg(&src)
-        .status()
-        .is_ok_and(|s| s.success());
-    if !ok {
-        eprintln!("skipped: no gcc");
-        return None;
-    }
-    Some(prog)
 }
 
 /// Kills the target process when the test ends, however it ends.

@@ -11,21 +11,7 @@ use tracec_tests::*;
 /// The test program, built into `dir` (`None`, after saying why, without gcc).
 fn build(dir: &Path) -> Option<PathBuf> {
     let src = workspace().join("tests/fixtures/usdt_test.c");
-    let out = dir.join("usdt_test");
-    match Command::new("gcc")
-        .args(["-O1", "-o"])
-        .arg(&out)
-        .arg(&src)
-        .output()
-    {
-        Ok(o) if o.status.success() => Some(out),
-        Ok(o) => panic!("gcc failed:\n{}", String::from_utf8_lossy(&o.stderr)),
-        Err(e) if kernel_required() => panic!("gcc is needed (scripts/setup): {e}"),
-        Err(e) => {
-            eprintln!("skipping: no gcc ({e})");
-            None
-        }
-    }
+    build_c_file(&src, &dir.join("usdt_test"), &["-O1"])
 }
 
 /// The program looping forever, 100 ms apart.

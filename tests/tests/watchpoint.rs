@@ -9,22 +9,7 @@ use tracec_tests::*;
 
 fn build(dir: &Path) -> Option<PathBuf> {
     let src = workspace().join("tests/fixtures/watchpoint_test.c");
-    let out = dir.join("watchpoint_test");
-    match Command::new("gcc")
-        .arg("-O1")
-        .arg("-o")
-        .arg(&out)
-        .arg(&src)
-        .output()
-    {
-        Ok(o) if o.status.success() => Some(out),
-        Ok(o) => panic!("gcc failed:\n{}", String::from_utf8_lossy(&o.stderr)),
-        Err(e) if kernel_required() => panic!("gcc is needed (scripts/setup): {e}"),
-        Err(e) => {
-            eprintln!("skipping: no gcc ({e})");
-            None
-        }
-    }
+    build_c_file(&src, &dir.join("watchpoint_test"), &["-O1"])
 }
 
 const SCRIPT: &str = r#"watchpoint:0x10000000:8:w { @hits = count(); if (@hits == 3) { printf("hit %s\n", probe); exit(); } }"#;
