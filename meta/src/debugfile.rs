@@ -159,6 +159,38 @@ pub fn crc32(bytes: &[u8]) -> u32 {
     })
 }
 
+/// The contents of the separate debug file of the ELF image `bytes` (read from `path`,
+/// parsed as `elf`), when the image has no `.symtab` of its own (it is stripped) and a
+/// debug file matching its build ID or debug link is found ([`locate`]).
+pub fn of_elf(path: &Path, elf: &goblin::elf::Elf<'_>, bytes: &[u8]) -> Option<Vec<u8>> {
+    if elf.syms.len() > 1 {
+        return None;
+    }
+    let notes = section(elf, bytes, ".note.gnu.build-id");
+    let link = section(elf, bytes, ".gnu_debuglink");
+    locate(path, notes, link, |candidate| {
+        let elf = goblin::elf::Elf::parse(candidate).ok()?;
+        section(&elf, candidate, ".note.gnu.build-id")
+            .and_then(build_id)
+            .map(<[u8]>::to_vec)
+    })
+    .map(|(_, bytes)| bytes)
+}
+
+/// The contents of the section `name` (none for `SHT_NOBITS`).
+fn section<'a>(elf: &goblin::elf::Elf<'_>, bytes: &'a [u8], name: &str) -> Option<&'a [u8]> {
+    let sh = elf
+        .section_headers
+        .iter()
+        .find(|sh| elf.shdr_strtab.get_at(sh.sh_name) == Some(name))?;
+    if sh.sh_type == goblin::elf::section_header::SHT_NOBITS {
+        return None;
+    }
+    let start = usize::try_from(sh.sh_offset).ok()?;
+    let len = usize::try_from(sh.sh_size).ok()?;
+    bytes.get(start..start.checked_add(len)?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

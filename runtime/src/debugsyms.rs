@@ -92,32 +92,7 @@ pub fn address_offset(path: &str, vaddr: u64) -> u64 {
 /// The contents of the separate debug file of the ELF image `bytes` (read from
 /// `path`), when the image has no `.symtab` of its own and its debug file is found.
 pub fn debug_file(path: &Path, elf: &Elf<'_>, bytes: &[u8]) -> Option<Vec<u8>> {
-    if elf.syms.len() > 1 {
-        return None;
-    }
-    let notes = section(elf, bytes, ".note.gnu.build-id");
-    let link = section(elf, bytes, ".gnu_debuglink");
-    tracec_meta::debugfile::locate(path, notes, link, |candidate| {
-        let elf = Elf::parse(candidate).ok()?;
-        section(&elf, candidate, ".note.gnu.build-id")
-            .and_then(tracec_meta::debugfile::build_id)
-            .map(<[u8]>::to_vec)
-    })
-    .map(|(_, bytes)| bytes)
-}
-
-/// The contents of the section `name` (none for `SHT_NOBITS`).
-fn section<'a>(elf: &Elf<'_>, bytes: &'a [u8], name: &str) -> Option<&'a [u8]> {
-    let sh = elf
-        .section_headers
-        .iter()
-        .find(|sh| elf.shdr_strtab.get_at(sh.sh_name) == Some(name))?;
-    if sh.sh_type == goblin::elf::section_header::SHT_NOBITS {
-        return None;
-    }
-    let start = usize::try_from(sh.sh_offset).ok()?;
-    let len = usize::try_from(sh.sh_size).ok()?;
-    bytes.get(start..start.checked_add(len)?)
+    tracec_meta::debugfile::of_elf(path, elf, bytes)
 }
 
 #[cfg(test)]

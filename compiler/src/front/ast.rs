@@ -333,6 +333,93 @@ impl Expr {
     }
 }
 
+impl Expr {
+    /// [`Expr::children`], mutably.
+    pub fn children_mut(&mut self) -> Vec<&mut Expr> {
+        match &mut self.kind {
+            ExprKind::Int(_) | ExprKind::Str(_) | ExprKind::Ident(_) | ExprKind::Var(_) => {
+                Vec::new()
+            }
+            ExprKind::Map { keys: list, .. }
+            | ExprKind::Call { args: list, .. }
+            | ExprKind::Tuple(list)
+            | ExprKind::Record { values: list, .. } => list.iter_mut().collect(),
+            ExprKind::Field { base, .. }
+            | ExprKind::Unary { expr: base, .. }
+            | ExprKind::Cast { expr: base, .. } => vec![base],
+            ExprKind::Index { base: a, index: b } | ExprKind::Binary { lhs: a, rhs: b, .. } => {
+                vec![a, b]
+            }
+            ExprKind::Ternary { cond, then, els } => vec![cond, then, els],
+            ExprKind::Block { value, .. } => vec![value],
+        }
+    }
+}
+
+/// Call `f` on every expression of the probes of `program` (predicates and bodies,
+/// nested statements and block expressions included), each before its sub-expressions,
+/// so a rewrite `f` makes is what the walk then descends into.
+pub fn visit_exprs_mut(program: &mut Program, f: &mut dyn FnMut(&mut Expr)) {
+    for probe in &mut program.probes {
+        if let Some(p) = &mut probe.predicate {
+            visit_expr_mut(p, f);
+        }
+        visit_block_mut(&mut probe.body, f);
+    }
+}
+
+fn visit_block_mut(b: &mut Block, f: &mut dyn FnMut(&mut Expr)) {
+    b.stmts.iter_mut().for_each(|s| visit_stmt_mut(s, f));
+}
+
+fn visit_expr_mut(e: &mut Expr, f: &mut dyn FnMut(&mut Expr)) {
+    f(e);
+    if let ExprKind::Block { stmts, .. } = &mut e.kind {
+        stmts.iter_mut().for_each(|s| visit_stmt_mut(s, f));
+    }
+    for c in e.children_mut() {
+        visit_expr_mut(c, f);
+    }
+}
+
+fn visit_stmt_mut(s: &mut Stmt, f: &mut dyn FnMut(&mut Expr)) {
+    match &mut s.kind {
+        StmtKind::Expr(e) | StmtKind::Incr { target: e, .. } => visit_expr_mut(e, f),
+        StmtKind::Assign { target, value, .. } => {
+            visit_expr_mut(target, f);
+            visit_expr_mut(value, f);
+        }
+        StmtKind::If { cond, then, els } => {
+            visit_expr_mut(cond, f);
+            visit_block_mut(then, f);
+            if let Some(b) = els {
+                visit_block_mut(b, f);
+            }
+        }
+        StmtKind::Block(b) => visit_block_mut(b, f),
+        StmtKind::Let { value, .. } | StmtKind::Return(value) => {
+            if let Some(v) = value {
+                visit_expr_mut(v, f);
+            }
+        }
+        StmtKind::While { cond: e, body } | StmtKind::Unroll { count: e, body } => {
+            visit_expr_mut(e, f);
+            visit_block_mut(body, f);
+        }
+        StmtKind::For { iter, body, .. } => {
+            match iter {
+                ForIter::Range { start, end } => {
+                    visit_expr_mut(start, f);
+                    visit_expr_mut(end, f);
+                }
+                ForIter::Map(m) => visit_expr_mut(m, f),
+            }
+            visit_block_mut(body, f);
+        }
+        StmtKind::Break | StmtKind::Continue => {}
+    }
+}
+
 impl TypeName {
     /// The type as it would be written: `struct task_struct *`.
     pub fn spelling(&self) -> String {

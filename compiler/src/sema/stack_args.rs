@@ -6,7 +6,7 @@
 //! ([`tracec_meta::Metadata::bound_args`]), so `tracerun` refuses other values.
 
 use crate::diag::Diagnostic;
-use crate::front::ast::{Block, Expr, ExprKind, ForIter, Program, Stmt, StmtKind};
+use crate::front::ast::{visit_exprs_mut, Expr, ExprKind, Program};
 use tracec_meta::BoundArg;
 
 /// Replace the positional parameters used as stack limits in `program` by the
@@ -18,12 +18,11 @@ pub fn bind(program: &mut Program, args: &[String]) -> Result<Vec<BoundArg>, Vec
         bound: Vec::new(),
         errors: Vec::new(),
     };
-    for probe in &mut program.probes {
-        if let Some(p) = &mut probe.predicate {
-            b.expr(p);
+    visit_exprs_mut(program, &mut |e| {
+        if let Some(l) = Binder::stack_limit(e) {
+            b.bind_limit(l);
         }
-        b.block(&mut probe.body);
-    }
+    });
     if b.errors.is_empty() {
         b.bound.sort_by_key(|a| a.index);
         Ok(b.bound)
@@ -93,77 +92,6 @@ impl Binder<'_> {
             });
         }
     }
-
-    fn expr(&mut self, e: &mut Expr) {
-        if let Some(l) = Self::stack_limit(e) {
-            self.bind_limit(l);
-        }
-        match &mut e.kind {
-            ExprKind::Int(_) | ExprKind::Str(_) | ExprKind::Ident(_) | ExprKind::Var(_) => {}
-            ExprKind::Map { keys: list, .. }
-            | ExprKind::Call { args: list, .. }
-            | ExprKind::Tuple(list)
-            | ExprKind::Record { values: list, .. } => list.iter_mut().for_each(|x| self.expr(x)),
-            ExprKind::Field { base, .. }
-            | ExprKind::Unary { expr: base, .. }
-            | ExprKind::Cast { expr: base, .. } => self.expr(base),
-            ExprKind::Index { base: a, index: b } | ExprKind::Binary { lhs: a, rhs: b, .. } => {
-                self.expr(a);
-                self.expr(b);
-            }
-            ExprKind::Ternary { cond, then, els } => {
-                self.expr(cond);
-                self.expr(then);
-                self.expr(els);
-            }
-            ExprKind::Block { stmts, value } => {
-                stmts.iter_mut().for_each(|s| self.stmt(s));
-                self.expr(value);
-            }
-        }
-    }
-
-    fn block(&mut self, b: &mut Block) {
-        b.stmts.iter_mut().for_each(|s| self.stmt(s));
-    }
-
-    fn stmt(&mut self, s: &mut Stmt) {
-        match &mut s.kind {
-            StmtKind::Expr(e) | StmtKind::Incr { target: e, .. } => self.expr(e),
-            StmtKind::Assign { target, value, .. } => {
-                self.expr(target);
-                self.expr(value);
-            }
-            StmtKind::If { cond, then, els } => {
-                self.expr(cond);
-                self.block(then);
-                if let Some(b) = els {
-                    self.block(b);
-                }
-            }
-            StmtKind::Block(b) => self.block(b),
-            StmtKind::Let { value, .. } | StmtKind::Return(value) => {
-                if let Some(v) = value {
-                    self.expr(v);
-                }
-            }
-            StmtKind::While { cond: e, body } | StmtKind::Unroll { count: e, body } => {
-                self.expr(e);
-                self.block(body);
-            }
-            StmtKind::For { iter, body, .. } => {
-                match iter {
-                    ForIter::Range { start, end } => {
-                        self.expr(start);
-                        self.expr(end);
-                    }
-                    ForIter::Map(m) => self.expr(m),
-                }
-                self.block(body);
-            }
-            StmtKind::Break | StmtKind::Continue => {}
-        }
-    }
 }
 
 /// A positional argument as an integer, as bpftrace reads one (decimal, or `0x` hex).
@@ -178,6 +106,7 @@ fn parse_int(s: &str) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::front::ast::StmtKind;
 
     fn bound(src: &str, args: &[&str]) -> Result<(Program, Vec<BoundArg>), Vec<Diagnostic>> {
         let mut p = crate::front::parse(src).expect("parses");
