@@ -64,6 +64,14 @@ pub fn load_segments(elf: &Elf<'_>) -> Vec<(u64, u64, u64)> {
         .collect()
 }
 
+/// The virtual address of the file offset `off` in `segments` (see [`load_segments`]).
+pub fn offset_to_vaddr(segments: &[(u64, u64, u64)], off: u64) -> Option<u64> {
+    segments
+        .iter()
+        .find(|(_, size, o)| off >= *o && off - o < *size)
+        .map(|(va, _, o)| off - o + va)
+}
+
 /// The file offset of the address `vaddr` in `segments` (see [`load_segments`]).
 pub fn vaddr_to_offset(segments: &[(u64, u64, u64)], vaddr: u64) -> Option<u64> {
     segments
@@ -110,6 +118,8 @@ mod tests {
         assert_eq!(vaddr_to_offset(&segs, 0x200004), Some(0x1f0004));
         assert_eq!(vaddr_to_offset(&segs, 0x200010), None);
         assert_eq!(vaddr_to_offset(&segs, 0x1000), None);
+        assert_eq!(offset_to_vaddr(&segs, 0x1f0004), Some(0x200004));
+        assert_eq!(offset_to_vaddr(&segs, 0x1f0010), None);
     }
 
     #[test]

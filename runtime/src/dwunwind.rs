@@ -64,7 +64,7 @@ pub fn uses_dw_ustack(meta: &Metadata) -> bool {
             .any(|p| p.args.iter().any(|a| has(&a.ty)))
 }
 
-/// A file's unwind table and loadable segments (file offset, size, address).
+/// A file's unwind table and loadable segments (`debugsyms::load_segments`).
 struct Unwind {
     eh: EhFrame,
     segments: Vec<(u64, u64, u64)>,
@@ -80,20 +80,12 @@ impl Unwind {
             .find(|s| elf.shdr_strtab.get_at(s.sh_name) == Some(".eh_frame"))?;
         let data = bytes.get(sh.file_range()?)?;
         let eh = EhFrame::parse(data, sh.sh_addr)?;
-        let segments = elf
-            .program_headers
-            .iter()
-            .filter(|p| p.p_type == goblin::elf::program_header::PT_LOAD)
-            .map(|p| (p.p_offset, p.p_filesz, p.p_vaddr))
-            .collect();
+        let segments = crate::debugsyms::load_segments(&elf);
         Some(Unwind { eh, segments })
     }
 
     fn vaddr(&self, off: u64) -> Option<u64> {
-        self.segments
-            .iter()
-            .find(|(o, size, _)| off >= *o && off < o + size)
-            .map(|(o, _, va)| off - o + va)
+        crate::debugsyms::offset_to_vaddr(&self.segments, off)
     }
 }
 

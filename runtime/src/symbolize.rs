@@ -71,7 +71,7 @@ fn elf_functions(bytes: &[u8]) -> Option<Vec<(u64, u64, String)>> {
     Some(syms)
 }
 
-/// An ELF file's symbols and its loadable segments (file offset, size, address).
+/// An ELF file's symbols and its loadable segments (`debugsyms::load_segments`).
 #[derive(Debug, Default)]
 struct Binary {
     syms: SymTable,
@@ -82,12 +82,7 @@ impl Binary {
     fn read(path: &Path) -> Option<Binary> {
         let bytes = std::fs::read(path).ok()?;
         let elf = goblin::elf::Elf::parse(&bytes).ok()?;
-        let segments = elf
-            .program_headers
-            .iter()
-            .filter(|p| p.p_type == goblin::elf::program_header::PT_LOAD)
-            .map(|p| (p.p_offset, p.p_filesz, p.p_vaddr))
-            .collect();
+        let segments = crate::debugsyms::load_segments(&elf);
         let mut syms = elf_functions(&bytes)?;
         // A stripped binary's static functions are named by its debug file.
         if let Some(debug) = crate::debugsyms::debug_file(path, &elf, &bytes) {
@@ -101,10 +96,7 @@ impl Binary {
 
     /// The virtual address of file offset `off`.
     fn vaddr(&self, off: u64) -> Option<u64> {
-        self.segments
-            .iter()
-            .find(|(o, size, _)| off >= *o && off < o + size)
-            .map(|(o, _, va)| off - o + va)
+        crate::debugsyms::offset_to_vaddr(&self.segments, off)
     }
 }
 
