@@ -343,17 +343,23 @@ impl Resolver<'_> {
         Some(base)
     }
 
+    /// Preprocess an imported `.bt` or `.h` file, append it to the combined text and
+    /// parse it there (its diagnostics kept, located in that file).
+    fn preprocess_and_parse(&mut self, name: &str, text: &str, span: Span) -> Option<Program> {
+        let (pp, errors, _) = preprocess::run_with_includes(text, self.include_dirs);
+        let base = self.append(name, text, &pp, span)?;
+        self.shifted(errors, base);
+        let (program, diags) = parse_raw(&self.combined, base);
+        self.diags.extend(diags);
+        program
+    }
+
     fn add(&mut self, name: &str, text: &str, kind: Kind, span: Span, dir: &Path) {
         match kind {
             Kind::Script => {
-                let (pp, errors, _) = preprocess::run_with_includes(text, self.include_dirs);
-                let Some(base) = self.append(name, text, &pp, span) else {
+                let Some(program) = self.preprocess_and_parse(name, text, span) else {
                     return;
                 };
-                self.shifted(errors, base);
-                let (program, diags) = parse_raw(&self.combined, base);
-                self.diags.extend(diags);
-                let Some(program) = program else { return };
                 if let Some(item) = program.config.first() {
                     self.diags.push(Diagnostic::error(
                         item.span,
@@ -367,14 +373,9 @@ impl Resolver<'_> {
                 self.programs.push(program);
             }
             Kind::Header => {
-                let (pp, errors, _) = preprocess::run_with_includes(text, self.include_dirs);
-                let Some(base) = self.append(name, text, &pp, span) else {
+                let Some(program) = self.preprocess_and_parse(name, text, span) else {
                     return;
                 };
-                self.shifted(errors, base);
-                let (program, diags) = parse_raw(&self.combined, base);
-                self.diags.extend(diags);
-                let Some(program) = program else { return };
                 if let Some(p) = program.probes.first() {
                     self.diags.push(Diagnostic::error(
                         p.span,
