@@ -70,6 +70,8 @@ pub struct Host {
     pub btf: bool,
     /// The test programs built from `tests/testprogs/` (names as in `testprogs/NAME`).
     pub testprogs: BTreeSet<String>,
+    /// The libraries built from `tests/testlibs/` (file names as in `testlibs/libNAME.so`).
+    pub testlibs: BTreeSet<String>,
 }
 
 impl Host {
@@ -95,6 +97,7 @@ impl Host {
             kernel,
             btf: Path::new("/sys/kernel/btf/vmlinux").exists(),
             testprogs: BTreeSet::new(),
+            testlibs: BTreeSet::new(),
         }
     }
 }
@@ -244,14 +247,17 @@ pub fn shell_programs(run: &str) -> Vec<String> {
 }
 
 /// The first bpftrace test program or library `s` names that the host does not have:
-/// `testprogs/NAME` must be among [`Host::testprogs`]; `testlibs/` are never provided.
+/// `testprogs/NAME` must be among [`Host::testprogs`], `testlibs/FILE` among
+/// [`Host::testlibs`].
 fn missing_testprog(s: &str, host: &Host) -> Option<String> {
-    if let Some(i) = s.find("testlibs/") {
-        let name: String = s[i..]
+    for (i, _) in s.match_indices("testlibs/") {
+        let name: String = s[i + "testlibs/".len()..]
             .chars()
             .take_while(|c| !c.is_whitespace() && *c != ':' && *c != '\'' && *c != '"')
             .collect();
-        return Some(name);
+        if !host.testlibs.contains(&name) {
+            return Some(format!("testlibs/{name}"));
+        }
     }
     super::testprogs::referenced(s)
         .into_iter()

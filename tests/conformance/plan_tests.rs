@@ -11,6 +11,7 @@ fn host() -> Host {
         kernel: "6.18.0-1-amd64".into(),
         btf: true,
         testprogs: ["syscall", "true"].map(String::from).into(),
+        testlibs: ["libusdt_tp.so"].map(String::from).into(),
     }
 }
 
@@ -238,6 +239,10 @@ fn skip_rules_name_their_reason() {
         "{base}BEFORE ./testprogs/true ./testlibs/libsimple.so\n"
     ));
     assert!(lib.contains("testlibs/libsimple.so"), "{lib}");
+    assert!(plan_of(&format!(
+        "{base}BEFORE ./testprogs/true ./testlibs/libusdt_tp.so\n"
+    ))
+    .is_ok());
     assert!(
         reason(&format!("{base}ENV BPFTRACE_CACHE_USER_SYMBOLS=PER_PID\n"))
             .contains("BPFTRACE_CACHE_USER_SYMBOLS")

@@ -39,6 +39,8 @@ pub struct Config {
     /// The built test programs (`tests/testprogs/`), linked as `testprogs` in every record's
     /// directory.
     pub testprogs: Option<PathBuf>,
+    /// The built test libraries (`tests/testlibs/`), linked as `testlibs`.
+    pub testlibs: Option<PathBuf>,
 }
 
 impl Config {
@@ -54,6 +56,7 @@ impl Config {
             kill_grace: Duration::from_secs(1),
             shim: None,
             testprogs: None,
+            testlibs: None,
         }
     }
 
@@ -130,7 +133,7 @@ fn test_env(cmd: &mut Command, r: &Record) {
 
 /// Working directory for a record: `runtime` there names the suite directory, as in
 /// bpftrace's build tree (so `runtime/scripts/x.bt` and `runtime/outputs/y.txt` resolve),
-/// and `testprogs` the built test programs.
+/// and `testprogs` and `testlibs` the built test programs and libraries.
 pub fn record_dir(cfg: &Config, index: usize) -> std::io::Result<PathBuf> {
     let dir = cfg.scratch.join(format!("r{index}"));
     let _ = std::fs::remove_dir_all(&dir);
@@ -138,6 +141,9 @@ pub fn record_dir(cfg: &Config, index: usize) -> std::io::Result<PathBuf> {
     std::os::unix::fs::symlink(&cfg.suite_dir, dir.join("runtime"))?;
     if let Some(t) = &cfg.testprogs {
         std::os::unix::fs::symlink(t, dir.join("testprogs"))?;
+    }
+    if let Some(t) = &cfg.testlibs {
+        std::os::unix::fs::symlink(t, dir.join("testlibs"))?;
     }
     Ok(dir)
 }

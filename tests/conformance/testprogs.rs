@@ -2,6 +2,7 @@
 //! see its README): which ones a record names, and building them with the host's C compiler.
 
 use std::collections::BTreeSet;
+use std::ffi::OsString;
 use std::path::Path;
 use std::process::Command;
 
@@ -49,19 +50,68 @@ pub fn referenced(text: &str) -> Vec<String> {
     names
 }
 
-/// Build every `*.c` of `src` into `out` twice, as bpftrace does: `NAME` (`-no-pie`) and
-/// `NAME-pie` (`-fpie -pie`). Returns the names built; any compiler failure is an error
-/// (the programs are the project's own and must build), as is a missing `cc`.
-pub fn build(src: &Path, out: &Path) -> Result<BTreeSet<String>, String> {
-    std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
-    let mut sources: Vec<_> = std::fs::read_dir(src)
-        .map_err(|e| format!("{}: {e}", src.display()))?
+/// Programs linked against libraries of `tests/testlibs/` (`libNAME.so` for `NAME`): they
+/// find them at run time in the directory they were built in (an rpath), the directory
+/// records see as `./testlibs/`.
+const LINKS: &[(&str, &[&str])] = &[];
+
+/// The `*.c` files of `dir`, sorted.
+fn c_sources(dir: &Path) -> Result<Vec<std::path::PathBuf>, String> {
+    let mut sources: Vec<_> = std::fs::read_dir(dir)
+        .map_err(|e| format!("{}: {e}", dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "c"))
         .collect();
     sources.sort();
+    Ok(sources)
+}
+
+/// Run `cc` with `args`; a failure is an error naming `source`.
+fn cc(args: &[OsString], source: &Path) -> Result<(), String> {
+    let o = Command::new("cc")
+        .args(args)
+        .output()
+        .map_err(|e| format!("cannot run cc: {e}"))?;
+    if o.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "cc failed on {}:\n{}",
+            source.display(),
+            String::from_utf8_lossy(&o.stderr)
+        ))
+    }
+}
+
+/// Build every `*.c` of `src` (bpftrace's `tests/testlibs/` stand-ins) into `out` as a shared
+/// library `libNAME.so`, with the programs' flags and `-I include` (for `usdt.h`). Returns
+/// the file names built.
+pub fn build_libs(src: &Path, include: &Path, out: &Path) -> Result<BTreeSet<String>, String> {
+    std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
     let mut built = BTreeSet::new();
-    for source in sources {
+    for source in c_sources(src)? {
+        let Some(stem) = source.file_stem().map(|s| s.to_string_lossy().into_owned()) else {
+            continue;
+        };
+        let name = format!("lib{stem}.so");
+        let mut args: Vec<OsString> = CFLAGS.iter().map(OsString::from).collect();
+        args.extend(["-shared", "-fPIC", "-I"].map(OsString::from));
+        args.extend([include.into(), "-o".into(), out.join(&name).into()]);
+        args.push(source.clone().into());
+        cc(&args, &source)?;
+        built.insert(name);
+    }
+    Ok(built)
+}
+
+/// Build every `*.c` of `src` into `out` twice, as bpftrace does: `NAME` (`-no-pie`) and
+/// `NAME-pie` (`-fpie -pie`). Programs in [`LINKS`] link against libraries already built
+/// into `libs`. Returns the names built; any compiler failure is an error (the programs are
+/// the project's own and must build), as is a missing `cc`.
+pub fn build(src: &Path, libs: &Path, out: &Path) -> Result<BTreeSet<String>, String> {
+    std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
+    let mut built = BTreeSet::new();
+    for source in c_sources(src)? {
         let Some(stem) = source.file_stem().map(|s| s.to_string_lossy().into_owned()) else {
             continue;
         };
@@ -69,25 +119,22 @@ pub fn build(src: &Path, out: &Path) -> Result<BTreeSet<String>, String> {
             (stem.clone(), &["-no-pie"][..]),
             (format!("{stem}-pie"), &["-fpie", "-pie"][..]),
         ] {
-            let target = out.join(&name);
-            let o = Command::new("cc")
-                .args(cflags(&stem))
-                .args(flags)
-                .arg("-I")
-                .arg(src)
-                .arg("-o")
-                .arg(&target)
-                .arg(&source)
-                .arg("-lpthread")
-                .output()
-                .map_err(|e| format!("cannot run cc: {e}"))?;
-            if !o.status.success() {
-                return Err(format!(
-                    "cc failed on {}:\n{}",
-                    source.display(),
-                    String::from_utf8_lossy(&o.stderr)
-                ));
+            let mut args: Vec<OsString> = cflags(&stem).iter().map(OsString::from).collect();
+            args.extend(flags.iter().map(OsString::from));
+            args.extend(["-I".into(), src.into(), "-o".into(), out.join(&name).into()]);
+            args.push(source.clone().into());
+            let linked: Vec<OsString> = LINKS
+                .iter()
+                .filter(|(n, _)| *n == stem)
+                .flat_map(|(_, l)| l.iter().map(|l| format!("-l{l}").into()))
+                .collect();
+            if !linked.is_empty() {
+                args.push(format!("-L{}", libs.display()).into());
+                args.push(format!("-Wl,-rpath,{}", libs.display()).into());
+                args.extend(linked);
             }
+            args.push("-lpthread".into());
+            cc(&args, &source)?;
             built.insert(name);
         }
         if STRIPPED.contains(&stem.as_str()) {

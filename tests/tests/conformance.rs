@@ -82,10 +82,16 @@ fn main() -> ExitCode {
     // bpftrace's records trace its own test programs; ours stand in for them.
     let mut host = Host::detect();
     let testprogs_dir = cfg.scratch.join("testprogs");
-    match testprogs::build(&workspace().join("tests/testprogs"), &testprogs_dir) {
-        Ok(built) => {
-            host.testprogs = built;
+    let testlibs_dir = cfg.scratch.join("testlibs");
+    let src = workspace().join("tests/testprogs");
+    let built = testprogs::build_libs(&workspace().join("tests/testlibs"), &src, &testlibs_dir)
+        .and_then(|libs| Ok((libs, testprogs::build(&src, &testlibs_dir, &testprogs_dir)?)));
+    match built {
+        Ok((libs, progs)) => {
+            host.testlibs = libs;
+            host.testprogs = progs;
             cfg.testprogs = Some(testprogs_dir);
+            cfg.testlibs = Some(testlibs_dir);
         }
         Err(e) => {
             eprintln!("conformance: cannot build tests/testprogs: {e}");
