@@ -312,7 +312,10 @@ impl<'a> Session<'a> {
         };
         let lost = LostCounter::find(obj, &ebpf)?;
         let skb = crate::skb::SkbOutput::open(meta, &mut ebpf)?;
-        let mut stacks = crate::stacks::Stacks::default();
+        let mut stacks = crate::stacks::Stacks {
+            debug_info: crate::settings::show_debug_info(meta, |k| std::env::var(k).ok()),
+            ..Default::default()
+        };
         for m in &meta.maps {
             if let MapRole::Stack { user, limit } = m.role {
                 stacks

@@ -18,6 +18,8 @@ pub struct Stacks {
     /// `(limit, fd)` of every build-id stack map (`ustack(build_id)`).
     pub build_id_maps: Vec<(u32, RawFd)>,
     pub symbols: Symbolizer,
+    /// `show_debug_info`: user frames with source locations and inlined functions.
+    pub debug_info: bool,
 }
 
 thread_local! {
@@ -80,6 +82,43 @@ pub fn frame_line(
     }
 }
 
+/// The lines of one frame. With `debug_info`, a user address whose file has DWARF
+/// prints the functions inlined there first, innermost first (bpftrace mode
+/// `[inlined] NAME@FILE:LINE`, perf mode `ADDR NAME (inlined)`), then its function,
+/// in bpftrace mode with the source location (`NAME+OFFSET@FILE:LINE`). The frame
+/// count of a stack limit is of addresses, so inlined functions add lines.
+pub fn frame_lines(
+    sym: &mut Symbolizer,
+    user: bool,
+    pid: u32,
+    mode: StackMode,
+    debug_info: bool,
+    addr: u64,
+    out: &mut Vec<String>,
+) {
+    let plain = !user || !debug_info || !matches!(mode, StackMode::Bpftrace | StackMode::Perf);
+    let resolved = if plain { None } else { sym.user(pid, addr) };
+    let Some(r) = resolved else {
+        out.push(frame_line(sym, user, pid, mode, addr));
+        return;
+    };
+    let src = sym.user_source(pid, addr).unwrap_or_default();
+    let at = |loc: &Option<crate::srcline::Loc>| {
+        loc.as_ref()
+            .map_or_else(String::new, |l| format!("@{}:{}", l.file, l.line))
+    };
+    for f in &src.inlined {
+        out.push(match mode {
+            StackMode::Perf => format!("\t{addr:x} {} (inlined)", f.name),
+            _ => format!("[inlined] {}{}", f.name, at(&f.loc)),
+        });
+    }
+    out.push(match mode {
+        StackMode::Perf => frame_line(sym, user, pid, mode, addr),
+        _ => format!("{}+{}{}", r.name, r.offset, at(&src.loc)),
+    });
+}
+
 /// Bytes of a `struct bpf_stack_build_id`.
 const BUILD_ID_FRAME: usize = 32;
 
@@ -136,11 +175,19 @@ pub fn decode(user: bool, mode: StackMode, limit: u32, bytes: &[u8]) -> Option<V
         let Some(st) = s.as_mut() else {
             return Vec::new();
         };
-        let addrs = addresses(st, user, limit, id);
-        addrs
-            .into_iter()
-            .map(|a| frame_line(&mut st.symbols, user, pid, mode, a))
-            .collect()
+        let mut lines = Vec::new();
+        for a in addresses(st, user, limit, id) {
+            frame_lines(
+                &mut st.symbols,
+                user,
+                pid,
+                mode,
+                st.debug_info,
+                a,
+                &mut lines,
+            );
+        }
+        lines
     });
     Some(Value::Stack {
         indent: mode == StackMode::Bpftrace,
@@ -156,12 +203,20 @@ pub fn decode_dw(mode: StackMode, limit: u32, bytes: &[u8]) -> Option<Value> {
     let frames = crate::dwunwind::frames(id);
     let lines = STACKS.with(|s| {
         let mut s = s.borrow_mut();
-        let sym = &mut s.get_or_insert_with(Stacks::default).symbols;
-        frames
-            .into_iter()
-            .take(limit as usize)
-            .map(|a| frame_line(sym, true, pid, mode, a))
-            .collect()
+        let st = s.get_or_insert_with(Stacks::default);
+        let mut lines = Vec::new();
+        for a in frames.into_iter().take(limit as usize) {
+            frame_lines(
+                &mut st.symbols,
+                true,
+                pid,
+                mode,
+                st.debug_info,
+                a,
+                &mut lines,
+            );
+        }
+        lines
     });
     Some(Value::Stack {
         indent: mode == StackMode::Bpftrace,

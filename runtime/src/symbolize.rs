@@ -3,6 +3,8 @@
 //! `/proc/PID/maps` and the ELF symbol tables (`.symtab`, `.dynsym`) of the mapped
 //! file. Symbol tables are read once per binary; kallsyms once per run.
 
+use crate::srcline::{SourceFrames, SourceInfo};
+use std::cell::OnceCell;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
@@ -71,11 +73,14 @@ fn elf_functions(bytes: &[u8]) -> Option<Vec<(u64, u64, String)>> {
     Some(syms)
 }
 
-/// An ELF file's symbols and its loadable segments (`debugsyms::load_segments`).
+/// An ELF file's symbols and its loadable segments (`debugsyms::load_segments`), and
+/// its DWARF source information, read on first use.
 #[derive(Debug, Default)]
 struct Binary {
+    path: PathBuf,
     syms: SymTable,
     segments: Vec<(u64, u64, u64)>,
+    source: OnceCell<Option<SourceInfo>>,
 }
 
 impl Binary {
@@ -89,9 +94,27 @@ impl Binary {
             syms.extend(elf_functions(&debug).unwrap_or_default());
         }
         Some(Binary {
+            path: path.to_path_buf(),
             syms: SymTable::new(syms),
             segments,
+            source: OnceCell::new(),
         })
+    }
+
+    /// The file's line tables and inline trees: its own DWARF, else its separate debug
+    /// file's.
+    fn source(&self) -> Option<&SourceInfo> {
+        self.source
+            .get_or_init(|| {
+                let bytes = std::fs::read(&self.path).ok()?;
+                if let Some(si) = SourceInfo::from_elf(&bytes) {
+                    return Some(si);
+                }
+                let elf = goblin::elf::Elf::parse(&bytes).ok()?;
+                let debug = crate::debugsyms::debug_file(&self.path, &elf, &bytes)?;
+                SourceInfo::from_elf(&debug)
+            })
+            .as_ref()
     }
 
     /// The virtual address of file offset `off`.
@@ -164,8 +187,9 @@ impl Symbolizer {
         })
     }
 
-    /// A user address of process `pid`.
-    pub fn user(&mut self, pid: u32, addr: u64) -> Option<Resolved> {
+    /// The mapped file holding user address `addr` of process `pid`, and the address
+    /// as a virtual address of that file.
+    fn locate(&mut self, pid: u32, addr: u64) -> Option<(Rc<Binary>, u64, PathBuf)> {
         let maps = match self.maps.get(&pid) {
             Some(m) => m.clone(),
             None => {
@@ -178,13 +202,26 @@ impl Symbolizer {
         let map = maps.iter().find(|m| addr >= m.start && addr < m.end)?;
         let bin = self.binary(&map.path)?;
         let vaddr = bin.vaddr(addr - map.start + map.offset)?;
+        Some((bin, vaddr, map.path.clone()))
+    }
+
+    /// The source location and inlined functions of user address `addr` of process
+    /// `pid`, from the DWARF of the file mapped there.
+    pub fn user_source(&mut self, pid: u32, addr: u64) -> Option<SourceFrames> {
+        let (bin, vaddr, _) = self.locate(pid, addr)?;
+        Some(bin.source()?.frames(vaddr))
+    }
+
+    /// A user address of process `pid`.
+    pub fn user(&mut self, pid: u32, addr: u64) -> Option<Resolved> {
+        let (bin, vaddr, path) = self.locate(pid, addr)?;
         let (name, offset) = bin.syms.lookup(vaddr)?;
         // C++ names demangled, as bpftrace's default `cpp_demangle` prints them.
         let name = tracec_meta::demangle::demangle(name).unwrap_or_else(|| name.to_string());
         Some(Resolved {
             name,
             offset,
-            path: Some(map.path.clone()),
+            path: Some(path),
         })
     }
 
