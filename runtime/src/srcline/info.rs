@@ -7,7 +7,6 @@ use super::form::{self, Encoding, Value};
 use super::line;
 use super::read::{str_at, Reader};
 use super::{Func, Inline, Sections, SourceInfo, SrcRow};
-use std::collections::HashMap;
 
 const TAG_INLINED: u64 = 0x1d;
 const TAG_SUBPROGRAM: u64 = 0x2e;
@@ -26,15 +25,27 @@ const AT_ADDR_BASE: u64 = 0x73;
 const AT_RNGLISTS_BASE: u64 = 0x74;
 
 struct Abbrev {
+    code: u64,
     tag: u64,
     children: bool,
     /// (attribute, form, implicit constant)
     attrs: Vec<(u64, u64, i64)>,
 }
 
-fn abbrevs(sec: &[u8], off: u64) -> Option<HashMap<u64, Abbrev>> {
+/// An abbreviation table (codes are usually 1, 2, 3...: [`find`] looks there first).
+type Abbrevs = Vec<Abbrev>;
+
+fn find(abbrevs: &Abbrevs, code: u64) -> Option<&Abbrev> {
+    let at = usize::try_from(code).ok()?.checked_sub(1)?;
+    match abbrevs.get(at) {
+        Some(a) if a.code == code => Some(a),
+        _ => abbrevs.iter().find(|a| a.code == code),
+    }
+}
+
+fn abbrevs(sec: &[u8], off: u64) -> Option<Abbrevs> {
     let mut r = Reader::at(sec, off);
-    let mut out = HashMap::new();
+    let mut out = Vec::new();
     loop {
         let code = r.uleb()?;
         if code == 0 {
@@ -51,14 +62,12 @@ fn abbrevs(sec: &[u8], off: u64) -> Option<HashMap<u64, Abbrev>> {
             let implicit = if f == 0x21 { r.sleb()? } else { 0 };
             attrs.push((at, f, implicit));
         }
-        out.insert(
+        out.push(Abbrev {
             code,
-            Abbrev {
-                tag,
-                children,
-                attrs,
-            },
-        );
+            tag,
+            children,
+            attrs,
+        });
     }
 }
 
@@ -221,7 +230,8 @@ enum Open {
 /// Read every compile unit of `s` into `out`.
 pub fn walk(s: &Sections<'_>, out: &mut SourceInfo) {
     let mut r = Reader::new(s.info);
-    let mut abbrev_cache: HashMap<u64, HashMap<u64, Abbrev>> = HashMap::new();
+    // Units usually share one table, or each have their own: remember the last.
+    let mut abbrev_cache: (u64, Abbrevs) = (u64::MAX, Vec::new());
     while !r.is_empty() {
         let start = r.pos as u64;
         let Some((len, dwarf64)) = r.initial_length() else {
@@ -259,9 +269,13 @@ pub fn walk(s: &Sections<'_>, out: &mut SourceInfo) {
         if !(2..=5).contains(&version) || !matches!(addr_size, 4 | 8) {
             continue;
         }
-        let abbrevs = abbrev_cache
-            .entry(abbrev_off)
-            .or_insert_with(|| abbrevs(s.abbrev, abbrev_off).unwrap_or_default());
+        if abbrev_cache.0 != abbrev_off {
+            abbrev_cache = (
+                abbrev_off,
+                abbrevs(s.abbrev, abbrev_off).unwrap_or_default(),
+            );
+        }
+        let abbrevs = &abbrev_cache.1;
         let enc = Encoding {
             addr_size,
             dwarf64,
@@ -316,12 +330,12 @@ fn unit(
     s: &Sections<'_>,
     mut r: Reader<'_>,
     enc: Encoding,
-    abbrevs: &HashMap<u64, Abbrev>,
+    abbrevs: &Abbrevs,
     out: &mut SourceInfo,
 ) -> Option<()> {
     // The root DIE: its bases first (attributes may use them before they appear).
     let code = r.uleb()?;
-    let root_ab = abbrevs.get(&code)?;
+    let root_ab = find(abbrevs, code)?;
     let [so, ab, rl] = bases(r, root_ab, enc)?;
     let header = if enc.dwarf64 { 16 } else { 8 };
     let mut cu = Unit {
@@ -379,13 +393,13 @@ fn unit(
             }
             continue;
         }
-        let ab = abbrevs.get(&code)?;
+        let ab = find(abbrevs, code)?;
         let d = read_die(&mut r, ab, enc)?;
         let open = match ab.tag {
             TAG_SUBPROGRAM => {
                 let name = d.name.and_then(|v| cu.string(s, v));
                 if name.is_some() || d.origin.is_some() {
-                    out.names.insert(die_off, (name, d.origin));
+                    out.names.push((die_off, name, d.origin));
                 }
                 let ranges = cu.ranges(s, &d);
                 if ranges.is_empty() {

@@ -14,7 +14,6 @@ mod read;
 mod tests;
 
 use goblin::elf::Elf;
-use std::collections::HashMap;
 
 /// The DWARF sections read (empty when absent).
 #[derive(Default, Clone, Copy)]
@@ -139,9 +138,9 @@ pub struct SourceInfo {
     rows: Vec<SrcRow>,
     funcs: Vec<Func>,
     inlines: Vec<Inline>,
-    /// Subprogram DIEs by offset: name, and the DIE it refers to for one
-    /// (`DW_AT_abstract_origin`, `DW_AT_specification`).
-    names: HashMap<u64, (Option<String>, Option<u64>)>,
+    /// Subprogram DIEs in offset order: offset, name, and the DIE it refers to for
+    /// one (`DW_AT_abstract_origin`, `DW_AT_specification`).
+    names: Vec<(u64, Option<String>, Option<u64>)>,
 }
 
 impl SourceInfo {
@@ -186,7 +185,8 @@ impl SourceInfo {
     /// specifications.
     fn name(&self, mut off: u64) -> Option<String> {
         for _ in 0..8 {
-            let (name, next) = self.names.get(&off)?;
+            let i = self.names.binary_search_by_key(&off, |n| n.0).ok()?;
+            let (_, name, next) = &self.names[i];
             if let Some(n) = name {
                 return Some(n.clone());
             }
