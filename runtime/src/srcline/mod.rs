@@ -106,6 +106,14 @@ pub(crate) struct Inline {
     call_line: u32,
 }
 
+/// The indices (low 32 bits of each key's second half) of `keys` in key order: one
+/// sort of `(u64, u64)` serves every table (tracerun's size).
+fn order(keys: impl Iterator<Item = (u64, u64)>) -> impl Iterator<Item = usize> {
+    let mut keys: Vec<(u64, u64)> = keys.collect();
+    keys.sort_unstable();
+    keys.into_iter().map(|k| (k.1 & 0xffff_ffff) as usize)
+}
+
 /// A source location: path (the line program's directory joined with the file name)
 /// and line.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -158,9 +166,19 @@ impl SourceInfo {
         let mut out = SourceInfo::default();
         info::walk(s, &mut out);
         // Sequence ends sort before rows starting at the same address, so that the
-        // last row at or before an address is the one that covers it.
-        out.rows.sort_by_key(|r| (r.addr, !r.end));
-        out.funcs.sort_by_key(|f| (f.lo, f.hi));
+        // last row at or before an address is the one that covers it; rows at one
+        // address keep their order.
+        let rows = &out.rows;
+        out.rows = order(rows.iter().enumerate().map(|(i, r)| {
+            let rank = (u64::from(!r.end) << 32) | i as u64;
+            (r.addr, rank)
+        }))
+        .map(|i| rows[i])
+        .collect();
+        let funcs = &out.funcs;
+        out.funcs = order(funcs.iter().enumerate().map(|(i, f)| (f.lo, i as u64)))
+            .map(|i| funcs[i])
+            .collect();
         (!out.rows.is_empty()).then_some(out)
     }
 
@@ -209,7 +227,8 @@ impl SourceInfo {
             .iter()
             .filter(|e| e.lo <= addr && addr < e.hi)
             .collect();
-        chain.sort_by_key(|e| e.depth);
+        // Entries are in DIE order, so an inlined call comes before those inside it:
+        // the chain is already outermost first.
         chain.dedup_by_key(|e| e.depth);
         chain
     }
