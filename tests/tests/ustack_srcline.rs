@@ -224,3 +224,22 @@ fn source_lines_from_a_separate_debug_file() {
     let text = stack("ustack-srcline-stripped", &stripped, "", &[]);
     check_bpftrace_mode(&text, &file);
 }
+
+#[test]
+fn config_show_debug_info_reads_the_default_on() {
+    let Some(_k) = kernel_or_skip("config_show_debug_info") else {
+        return;
+    };
+    let run = run_to_exit(
+        "config-show-debug-info",
+        "begin { print(config.show_debug_info); exit(); }",
+        &[],
+    );
+    assert_eq!(run.stdout_text().trim(), "true");
+    let run = run_to_exit(
+        "config-show-debug-info-off",
+        "config = { show_debug_info=0 } begin { print(config.show_debug_info); exit(); }",
+        &[],
+    );
+    assert_eq!(run.stdout_text().trim(), "false");
+}
