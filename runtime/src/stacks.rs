@@ -3,7 +3,8 @@
 //! maps' file descriptors ([`install`]) for the thread that decodes events and maps;
 //! without them (or for a negative id) a stack prints as nothing.
 
-use crate::symbolize::Symbolizer;
+use crate::srcline::{Loc, SourceFrames};
+use crate::symbolize::{Resolved, Symbolizer};
 use crate::sys;
 use crate::value::{read_int, Value};
 use std::cell::RefCell;
@@ -103,18 +104,33 @@ pub fn frame_lines(
         return;
     };
     let src = sym.user_source(pid, addr).unwrap_or_default();
-    let at = |loc: &Option<crate::srcline::Loc>| {
+    debug_frame_lines(mode, addr, &r, &src, out);
+}
+
+/// The lines of user address `addr`, resolved to `r`, with the source information
+/// `src` (see [`frame_lines`]).
+pub fn debug_frame_lines(
+    mode: StackMode,
+    addr: u64,
+    r: &Resolved,
+    src: &SourceFrames,
+    out: &mut Vec<String>,
+) {
+    let at = |loc: &Option<Loc>| {
         loc.as_ref()
             .map_or_else(String::new, |l| format!("@{}:{}", l.file, l.line))
     };
+    let perf = mode == StackMode::Perf;
     for f in &src.inlined {
-        out.push(match mode {
-            StackMode::Perf => format!("\t{addr:x} {} (inlined)", f.name),
-            _ => format!("[inlined] {}{}", f.name, at(&f.loc)),
+        out.push(if perf {
+            format!("\t{addr:x} {} (inlined)", f.name)
+        } else {
+            format!("[inlined] {}{}", f.name, at(&f.loc))
         });
     }
-    out.push(match mode {
-        StackMode::Perf => frame_line(sym, user, pid, mode, addr),
+    out.push(match (&r.path, perf) {
+        (Some(p), true) => format!("\t{addr:x} {}+{} ({})", r.name, r.offset, p.display()),
+        (None, true) => format!("\t{addr:x} {}+{}", r.name, r.offset),
         _ => format!("{}+{}{}", r.name, r.offset, at(&src.loc)),
     });
 }
@@ -290,6 +306,64 @@ mod tests {
             frame_line(&mut s, true, 0, StackMode::Perf, 0x10),
             "\t10 [unknown]"
         );
+    }
+
+    #[test]
+    fn debug_info_frames() {
+        let r = Resolved {
+            name: "mywrapper".into(),
+            offset: 49,
+            path: Some("/bin/prog".into()),
+        };
+        let loc = |line| {
+            Some(Loc {
+                file: "/src/p.c".into(),
+                line,
+            })
+        };
+        let src = SourceFrames {
+            inlined: vec![
+                crate::srcline::InlinedFrame {
+                    name: "myclock".into(),
+                    loc: loc(19),
+                },
+                crate::srcline::InlinedFrame {
+                    name: "mywrapper_inlined".into(),
+                    loc: None,
+                },
+            ],
+            loc: loc(29),
+        };
+        let mut out = Vec::new();
+        debug_frame_lines(StackMode::Bpftrace, 0x401136, &r, &src, &mut out);
+        assert_eq!(
+            out,
+            [
+                "[inlined] myclock@/src/p.c:19",
+                "[inlined] mywrapper_inlined",
+                "mywrapper+49@/src/p.c:29"
+            ]
+        );
+        out.clear();
+        debug_frame_lines(StackMode::Perf, 0x401136, &r, &src, &mut out);
+        assert_eq!(
+            out,
+            [
+                "\t401136 myclock (inlined)",
+                "\t401136 mywrapper_inlined (inlined)",
+                "\t401136 mywrapper+49 (/bin/prog)"
+            ]
+        );
+        // Without DWARF: the plain frame.
+        out.clear();
+        debug_frame_lines(
+            StackMode::Bpftrace,
+            1,
+            &r,
+            &SourceFrames::default(),
+            &mut out,
+        );
+        assert_eq!(out, ["mywrapper+49"]);
     }
 
     #[test]
