@@ -219,3 +219,47 @@ fn truncated_sections_do_not_panic() {
         }
     }
 }
+
+/// Manual check against a large binary: `SRCLINE_BIG=/path cargo test big_binary -- --ignored`.
+#[test]
+#[ignore]
+fn big_binary() {
+    let path = std::env::var("SRCLINE_BIG").unwrap();
+    let bytes = std::fs::read(&path).unwrap();
+    let t = std::time::Instant::now();
+    let si = SourceInfo::from_elf(&bytes).unwrap();
+    eprintln!(
+        "parsed in {:?}: {} rows, {} funcs, {} inlines",
+        t.elapsed(),
+        si.rows.len(),
+        si.funcs.len(),
+        si.inlines.len()
+    );
+    let step = (si.rows.len() / 300).max(1);
+    let addrs: Vec<u64> = si
+        .rows
+        .iter()
+        .step_by(step)
+        .filter(|r| !r.end)
+        .map(|r| r.addr)
+        .collect();
+    let expected = addr2line(Path::new(&path), &addrs).unwrap();
+    let (mut ok, mut bad) = (0, 0);
+    for (addr, exp) in addrs.iter().zip(expected) {
+        let got = si.frames(*addr);
+        let mut names: Vec<String> = got.inlined.iter().map(|f| f.name.clone()).collect();
+        names.push(String::new());
+        let mut locs: Vec<String> = got.inlined.iter().map(|f| show(&f.loc)).collect();
+        locs.push(show(&got.loc));
+        let exp_locs: Vec<String> = exp.iter().map(|e| e.1.replace(":?", ":0")).collect();
+        if locs == exp_locs {
+            ok += 1;
+        } else {
+            bad += 1;
+            if bad < 6 {
+                eprintln!("{addr:#x}: got {names:?} {locs:?}\n   want {exp:?}");
+            }
+        }
+    }
+    eprintln!("{ok} agree, {bad} differ");
+}
