@@ -111,7 +111,7 @@ impl Binary {
                     return Some(si);
                 }
                 let elf = goblin::elf::Elf::parse(&bytes).ok()?;
-                let debug = crate::debugsyms::debug_file(&self.path, &elf, &bytes)?;
+                let debug = tracec_meta::debugfile::separate(&self.path, &elf, &bytes)?;
                 SourceInfo::from_elf(&debug)
             })
             .as_ref()

@@ -217,11 +217,23 @@ fn source_lines_from_a_separate_debug_file() {
         full.as_os_str(),
         stripped.as_os_str(),
     ]);
+    // Only the DWARF stripped: the symbols stay, the lines come from the debug file.
+    let no_dwarf = dir.join("inlined_prog-nodwarf");
+    let ok = ok
+        && run(&[
+            "objcopy".as_ref(),
+            "--strip-debug".as_ref(),
+            "--add-gnu-debuglink=inlined_prog.debug".as_ref(),
+            full.as_os_str(),
+            no_dwarf.as_os_str(),
+        ]);
     if !ok {
         return;
     }
     let file = dir.join("inlined_prog.c").display().to_string();
     let text = stack("ustack-srcline-stripped", &stripped, "", &[]);
+    check_bpftrace_mode(&text, &file);
+    let text = stack("ustack-srcline-nodwarf", &no_dwarf, "", &[]);
     check_bpftrace_mode(&text, &file);
 }
 
