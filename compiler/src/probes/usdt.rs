@@ -3,8 +3,10 @@
 //!
 //! When the binary is readable at compile time its notes are read: the probe must
 //! exist, and wildcards in the provider and name (and in the file name of the path)
-//! expand to one program per distinct `provider:name`. Otherwise the attach point is
-//! passed on as written and the runtime finds the probes. Either way the program does
+//! expand to one program per distinct `provider:name`. An empty or `*` path with
+//! `tracec -p PID` means the files that process maps, expanded the same way, each
+//! probe named with the file's path. Otherwise the attach point is passed on as written and the runtime finds the
+//! probes. Quoted parts (`test:"\"probe1\""`) lose their quotes and backslash escapes. Either way the program does
 //! not know where the arguments are: the runtime parses each location's argument
 //! specs into the spec map (`tracec_meta::usdt`), and `argN` reads through it.
 //!
@@ -12,9 +14,10 @@
 //! auto-attach target); the attach spec is [`Attach::Usdt`].
 
 use super::glob::{has_wildcard, matches};
-use super::{sanitize, Context, ExpandedProbe};
+use super::{sanitize, uprobe_wild, Context, ExpandedProbe};
 use crate::diag::Diagnostic;
 use crate::front::ast::AttachPoint;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use tracec_meta::usdt::{parse_notes, Note, NOTE_SECTION};
@@ -23,7 +26,7 @@ use tracec_meta::Attach;
 /// A probe's most arguments over its locations, by `(provider, name)`.
 type Found = BTreeMap<(String, String), u32>;
 
-pub(super) fn expand(ap: &AttachPoint) -> Result<Vec<ExpandedProbe>, Diagnostic> {
+pub(super) fn expand(ap: &AttachPoint, pid: Option<u32>) -> Result<Vec<ExpandedProbe>, Diagnostic> {
     let err = |msg: String| Diagnostic::error(ap.span, msg);
     let (path, provider, name) = match &ap.parts[1..] {
         [path, name] if !name.is_empty() => (path.as_str(), "", name.as_str()),
@@ -40,10 +43,20 @@ pub(super) fn expand(ap: &AttachPoint) -> Result<Vec<ExpandedProbe>, Diagnostic>
     };
     let name = unquote(name);
     let provider = unquote(provider);
-    // `*` (or nothing) as the path: the traced process's binary and libraries.
-    let path = if path == "*" { "" } else { unquote(path) };
+    let (name, provider) = (name.as_ref(), provider.as_ref());
+    // `*` (or nothing) as the path: the traced process's binary and libraries, known
+    // here with `-p`; else the runtime finds them.
+    let path = if path == "*" {
+        Cow::Borrowed("")
+    } else {
+        unquote(path)
+    };
+    let path = path.as_ref();
     let files = if path.is_empty() {
-        Vec::new()
+        match pid {
+            Some(_) => uprobe_wild::process_files(pid).map_err(err)?,
+            None => Vec::new(),
+        }
     } else {
         resolve(path).map_err(err)?
     };
@@ -69,14 +82,18 @@ pub(super) fn expand(ap: &AttachPoint) -> Result<Vec<ExpandedProbe>, Diagnostic>
             probes.push(probe(written, &prov, &probe_name, Some(nargs)));
         }
     }
-    if readable {
+    if readable || (path.is_empty() && pid.is_some()) {
         if probes.is_empty() {
             let what = if provider.is_empty() {
                 name.to_string()
             } else {
                 format!("{provider}:{name}")
             };
-            return Err(err(format!("no usdt probe matches '{what}' in '{path}'")));
+            let place = match (path, pid) {
+                ("", Some(pid)) => format!("process {pid}"),
+                (path, _) => format!("'{path}'"),
+            };
+            return Err(err(format!("no usdt probe matches '{what}' in {place}")));
         }
         return Ok(probes);
     }
@@ -100,10 +117,27 @@ fn is_runtime_path(path: &str) -> bool {
     path.starts_with("/proc/")
 }
 
-fn unquote(s: &str) -> &str {
-    s.strip_prefix('"')
-        .and_then(|s| s.strip_suffix('"'))
-        .unwrap_or(s)
+/// A part without its surrounding double quotes, `\"` and `\\` inside them unescaped
+/// (a probe named `"probe1"`, quotes included, is written `"\"probe1\""`).
+fn unquote(s: &str) -> Cow<'_, str> {
+    let Some(inner) = s.strip_prefix('"').and_then(|s| s.strip_suffix('"')) else {
+        return Cow::Borrowed(s);
+    };
+    if !inner.contains('\\') {
+        return Cow::Borrowed(inner);
+    }
+    let mut out = String::with_capacity(inner.len());
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        match (c, chars.clone().next()) {
+            ('\\', Some(next @ ('"' | '\\'))) => {
+                out.push(next);
+                chars.next();
+            }
+            _ => out.push(c),
+        }
+    }
+    Cow::Owned(out)
 }
 
 fn probe(path: &str, provider: &str, name: &str, nargs: Option<u32>) -> ExpandedProbe {
