@@ -3,10 +3,11 @@
 //!
 //! When the binary is readable at compile time its notes are read: the probe must
 //! exist, and wildcards in the provider and name (and in the file name of the path)
-//! expand to one program per distinct `provider:name`. An empty or `*` path with
-//! `tracec -p PID` means the files that process maps, expanded the same way, each
-//! probe named with the file's path. Otherwise the attach point is passed on as written and the runtime finds the
-//! probes. Quoted parts (`test:"\"probe1\""`) lose their quotes and backslash escapes. Either way the program does
+//! expand to one program per distinct `provider:name`. So does an empty or `*` path
+//! with `tracec -p PID`, against the files that process maps (each probe named with
+//! its file's path). Otherwise the attach point is passed on as written and the
+//! runtime finds the probes. A quoted probe name loses its quotes and the backslashes
+//! of `\"` and `\\` (`test:"\"probe1\""` names `"probe1"`). Either way the program does
 //! not know where the arguments are: the runtime parses each location's argument
 //! specs into the spec map (`tracec_meta::usdt`), and `argN` reads through it.
 //!
@@ -26,7 +27,16 @@ use tracec_meta::Attach;
 /// A probe's most arguments over its locations, by `(provider, name)`.
 type Found = BTreeMap<(String, String), u32>;
 
-pub(super) fn expand(ap: &AttachPoint, pid: Option<u32>) -> Result<Vec<ExpandedProbe>, Diagnostic> {
+#[cfg(test)]
+pub(super) fn expand(ap: &AttachPoint) -> Result<Vec<ExpandedProbe>, Diagnostic> {
+    expand_for(ap, None)
+}
+
+/// `pid`: the `-p` process, whose files an empty or `*` path names.
+pub(super) fn expand_for(
+    ap: &AttachPoint,
+    pid: Option<u32>,
+) -> Result<Vec<ExpandedProbe>, Diagnostic> {
     let err = |msg: String| Diagnostic::error(ap.span, msg);
     let (path, provider, name) = match &ap.parts[1..] {
         [path, name] if !name.is_empty() => (path.as_str(), "", name.as_str()),
@@ -41,28 +51,24 @@ pub(super) fn expand(ap: &AttachPoint, pid: Option<u32>) -> Result<Vec<ExpandedP
             )
         }
     };
-    let name = unquote(name);
-    let provider = unquote(provider);
-    let (name, provider) = (name.as_ref(), provider.as_ref());
-    // `*` (or nothing) as the path: the traced process's binary and libraries, known
-    // here with `-p`; else the runtime finds them.
-    let path = if path == "*" {
-        Cow::Borrowed("")
-    } else {
-        unquote(path)
+    let unescaped = unquote_name(name);
+    let name = unescaped.as_ref();
+    // With `-p`, an empty or `*` path is the files of that process, read here.
+    let of_process = match pid {
+        Some(_) if matches!(path, "" | "*") => uprobe_wild::process_files(pid).map_err(err)?,
+        _ => Vec::new(),
     };
-    let path = path.as_ref();
+    let provider = unquote(provider);
+    // `*` (or nothing) as the path: the traced process's binary and libraries.
+    let path = if path == "*" { "" } else { unquote(path) };
     let files = if path.is_empty() {
-        match pid {
-            Some(_) => uprobe_wild::process_files(pid).map_err(err)?,
-            None => Vec::new(),
-        }
+        Vec::new()
     } else {
         resolve(path).map_err(err)?
     };
     let mut probes = Vec::new();
     let mut readable = false;
-    for (written, file) in &files {
+    for (written, file) in files.iter().chain(&of_process) {
         let Some(notes) = read_notes(file) else {
             continue;
         };
@@ -82,16 +88,16 @@ pub(super) fn expand(ap: &AttachPoint, pid: Option<u32>) -> Result<Vec<ExpandedP
             probes.push(probe(written, &prov, &probe_name, Some(nargs)));
         }
     }
-    if readable || (path.is_empty() && pid.is_some()) {
+    if readable {
         if probes.is_empty() {
             let what = if provider.is_empty() {
                 name.to_string()
             } else {
                 format!("{provider}:{name}")
             };
-            let place = match (path, pid) {
-                ("", Some(pid)) => format!("process {pid}"),
-                (path, _) => format!("'{path}'"),
+            let place = match pid {
+                Some(pid) if path.is_empty() => format!("process {pid}"),
+                _ => format!("'{path}'"),
             };
             return Err(err(format!("no usdt probe matches '{what}' in {place}")));
         }
@@ -117,13 +123,17 @@ fn is_runtime_path(path: &str) -> bool {
     path.starts_with("/proc/")
 }
 
-/// A part without its surrounding double quotes, `\"` and `\\` inside them unescaped
-/// (a probe named `"probe1"`, quotes included, is written `"\"probe1\""`).
-fn unquote(s: &str) -> Cow<'_, str> {
-    let Some(inner) = s.strip_prefix('"').and_then(|s| s.strip_suffix('"')) else {
-        return Cow::Borrowed(s);
-    };
-    if !inner.contains('\\') {
+fn unquote(s: &str) -> &str {
+    s.strip_prefix('"')
+        .and_then(|s| s.strip_suffix('"'))
+        .unwrap_or(s)
+}
+
+/// A probe name without its surrounding double quotes, with `\"` and `\\` inside them
+/// unescaped (a probe named `"probe1"`, quotes included, is written `"\"probe1\""`).
+fn unquote_name(s: &str) -> Cow<'_, str> {
+    let inner = unquote(s);
+    if inner.len() == s.len() || !inner.contains('\\') {
         return Cow::Borrowed(inner);
     }
     let mut out = String::with_capacity(inner.len());

@@ -57,11 +57,6 @@ const PROBES: &[(&str, &str, &str)] = &[
     ("tracetest", "testprobe", "-4@%edi 8@%rsi 4@$3"),
 ];
 
-/// Expand without a process (`tracec` without `-p`).
-fn expand_ap(ap: &AttachPoint) -> Result<Vec<ExpandedProbe>, Diagnostic> {
-    expand(ap, None)
-}
-
 fn names(v: &[ExpandedProbe]) -> Vec<String> {
     v.iter().map(|p| p.name.clone()).collect()
 }
@@ -70,7 +65,7 @@ fn names(v: &[ExpandedProbe]) -> Vec<String> {
 fn full_names_check_the_probe_and_count_arguments() {
     let bin = elf_with("full", "prog", PROBES);
     let raw = format!("usdt:{}:tracetest:testprobe", bin.display());
-    let v = expand_ap(&ap(&raw)).unwrap();
+    let v = expand(&ap(&raw)).unwrap();
     assert_eq!(names(&v), [raw.as_str()]);
     assert_eq!(v[0].section, "uprobe");
     assert_eq!(v[0].context, Context::Usdt { nargs: Some(3) });
@@ -82,7 +77,7 @@ fn full_names_check_the_probe_and_count_arguments() {
             name: "testprobe".into(),
         }
     );
-    let e = expand_ap(&ap(&format!("usdt:{}:tracetest:nosuch", bin.display()))).unwrap_err();
+    let e = expand(&ap(&format!("usdt:{}:tracetest:nosuch", bin.display()))).unwrap_err();
     assert_eq!(
         e.message,
         format!(
@@ -96,7 +91,7 @@ fn full_names_check_the_probe_and_count_arguments() {
 fn wildcards_expand_to_one_probe_per_provider_and_name() {
     let bin = elf_with("wild", "prog", PROBES);
     let p = bin.display();
-    let v = expand_ap(&ap(&format!("usdt:{p}:*"))).unwrap();
+    let v = expand(&ap(&format!("usdt:{p}:*"))).unwrap();
     assert_eq!(
         names(&v),
         [
@@ -106,12 +101,12 @@ fn wildcards_expand_to_one_probe_per_provider_and_name() {
         ]
     );
     // An empty provider matches any.
-    let v = expand_ap(&ap(&format!("usdt:{p}::*probe2"))).unwrap();
+    let v = expand(&ap(&format!("usdt:{p}::*probe2"))).unwrap();
     assert_eq!(v.len(), 2);
-    let v = expand_ap(&ap(&format!("usdt:{p}:tracetest2:*"))).unwrap();
+    let v = expand(&ap(&format!("usdt:{p}:tracetest2:*"))).unwrap();
     assert_eq!(names(&v), [format!("usdt:{p}:tracetest2:testprobe2")]);
     // Probe names are distinct per program symbol.
-    let v = expand_ap(&ap(&format!("usdt:{p}:*:*"))).unwrap();
+    let v = expand(&ap(&format!("usdt:{p}:*:*"))).unwrap();
     let stems: std::collections::HashSet<_> = v.iter().map(|p| &p.symbol_stem).collect();
     assert_eq!(stems.len(), 3);
 }
@@ -122,7 +117,7 @@ fn wildcards_in_the_file_name_match_files_of_the_directory() {
     elf_with("files", "usdt_b", &PROBES[2..3]);
     elf_with("files", "other", PROBES);
     let dir = a.parent().unwrap().display().to_string();
-    let v = expand_ap(&ap(&format!("usdt:{dir}/usdt_*:*:*"))).unwrap();
+    let v = expand(&ap(&format!("usdt:{dir}/usdt_*:*:*"))).unwrap();
     assert_eq!(
         names(&v),
         [
@@ -135,10 +130,10 @@ fn wildcards_in_the_file_name_match_files_of_the_directory() {
 #[test]
 fn without_a_readable_binary_the_runtime_decides() {
     // No path: the traced process's files (-p/-c), wildcards and all.
-    let v = expand_ap(&ap("usdt::tracetest:test*")).unwrap();
+    let v = expand(&ap("usdt::tracetest:test*")).unwrap();
     assert_eq!(names(&v), ["usdt::tracetest:test*"]);
     assert_eq!(v[0].context, Context::Usdt { nargs: None });
-    let v = expand_ap(&ap("usdt:*:tracetest:testprobe")).unwrap();
+    let v = expand(&ap("usdt:*:tracetest:testprobe")).unwrap();
     assert_eq!(
         v[0].attach,
         Attach::Usdt {
@@ -148,28 +143,28 @@ fn without_a_readable_binary_the_runtime_decides() {
         }
     );
     // A quoted probe name loses its quotes, and its escapes their backslashes.
-    let v = expand_ap(&ap("usdt::test:\"probe1\"")).unwrap();
+    let v = expand(&ap("usdt::test:\"probe1\"")).unwrap();
     assert!(matches!(&v[0].attach, Attach::Usdt { name, .. } if name == "probe1"));
-    let v = expand_ap(&ap(r#"usdt::test:"\"probe1\"""#)).unwrap();
+    let v = expand(&ap(r#"usdt::test:"\"probe1\"""#)).unwrap();
     assert!(matches!(&v[0].attach, Attach::Usdt { name, .. } if name == "\"probe1\""));
 }
 
 #[test]
 fn quoted_names_unescape_quotes_and_backslashes() {
-    assert_eq!(unquote("plain"), "plain");
-    assert_eq!(unquote("\"a:b\""), "a:b");
-    assert_eq!(unquote(r#""\"p\"""#), "\"p\"");
-    assert_eq!(unquote(r#""a\\b""#), r"a\b");
+    assert_eq!(unquote_name("plain"), "plain");
+    assert_eq!(unquote_name("\"a:b\""), "a:b");
+    assert_eq!(unquote_name(r#""\"p\"""#), "\"p\"");
+    assert_eq!(unquote_name(r#""a\\b""#), r"a\b");
     // Other escapes and unquoted text stay as written.
-    assert_eq!(unquote(r#""a\nb""#), r"a\nb");
-    assert_eq!(unquote(r#"\"x"#), r#"\"x"#);
+    assert_eq!(unquote_name(r#""a\nb""#), r"a\nb");
+    assert_eq!(unquote_name(r#"\"x"#), r#"\"x"#);
 }
 
 #[test]
 fn a_quoted_name_with_quotes_matches_its_note() {
     let bin = elf_with("quoted", "prog", &[("test", "\"probe1\"", "-4@%edi")]);
     let raw = format!(r#"usdt:{}:test:"\"probe1\"""#, bin.display());
-    let v = expand_ap(&ap(&raw)).unwrap();
+    let v = expand(&ap(&raw)).unwrap();
     assert_eq!(
         names(&v),
         [format!("usdt:{}:test:\"probe1\"", bin.display())]
@@ -180,12 +175,12 @@ fn a_quoted_name_with_quotes_matches_its_note() {
 fn with_a_process_an_empty_path_expands_against_its_files() {
     // This test binary maps no USDT probe of this name: nothing matches.
     let me = std::process::id();
-    let e = expand(&ap("usdt::tracec_nosuch:probe"), Some(me)).unwrap_err();
+    let e = expand_for(&ap("usdt::tracec_nosuch:probe"), Some(me)).unwrap_err();
     assert_eq!(
         e.message,
         format!("no usdt probe matches 'tracec_nosuch:probe' in process {me}")
     );
-    let e = expand(&ap("usdt:*:tracec_nosuch:probe"), Some(me)).unwrap_err();
+    let e = expand_for(&ap("usdt:*:tracec_nosuch:probe"), Some(me)).unwrap_err();
     assert!(e.message.contains("in process"), "{}", e.message);
 }
 
@@ -193,12 +188,12 @@ fn with_a_process_an_empty_path_expands_against_its_files() {
 fn malformed_attach_points() {
     for raw in ["usdt:x", "usdt:/bin/true:", "usdt:a:b:c:d"] {
         assert_eq!(
-            expand_ap(&ap(raw)).unwrap_err().message,
+            expand(&ap(raw)).unwrap_err().message,
             "usdt probe needs a binary and a probe name",
             "{raw}"
         );
     }
-    let e = expand_ap(&ap("usdt:/no*/prog:p:n")).unwrap_err();
+    let e = expand(&ap("usdt:/no*/prog:p:n")).unwrap_err();
     assert!(
         e.message.contains("only supported in the file name"),
         "{}",
