@@ -32,7 +32,8 @@ pub(super) fn expand(ap: &AttachPoint) -> Result<Vec<ExpandedProbe>, Diagnostic>
     expand_for(ap, None)
 }
 
-/// `pid`: the `-p` process, whose files an empty or `*` path names.
+/// `pid`: the `-p` process, whose binaries in another mount namespace are reached through
+/// `/proc/PID/root` (the probes keep the path as written in their names).
 pub(super) fn expand_for(
     ap: &AttachPoint,
     pid: Option<u32>,
