@@ -212,3 +212,23 @@ fn a_semaphore_is_raised_in_every_process_mapping_the_file() {
         );
     }
 }
+
+#[test]
+fn without_a_binary_a_child_is_traced_in_its_program() {
+    let Some(_k) = kernel_or_skip("usdt_progs_child") else {
+        return;
+    };
+    let dir = scratch("usdt-progs-child-bin");
+    let Some(bin) = build(&dir, "usdt_test", "-O0") else {
+        return;
+    };
+    // The child has not exec'ed when the probes attach: its program is read instead.
+    let script = "usdt::tracetest:testprobe2 { printf(\"%s\\n\", str(arg1)); exit(); }";
+    let run = run_to_exit("usdt-progs-child", script, &["-c", bin.to_str().unwrap()]);
+    assert_eq!(
+        run.out_lines.first().map(String::as_str),
+        Some("Hello World2"),
+        "{:?}",
+        run.err_lines
+    );
+}
