@@ -39,6 +39,11 @@ const CFLAGS_OVERRIDE: &[(&str, &[&str])] = &[
     ),
 ];
 
+/// Programs whose DWARF names their source as `/testprogs/NAME.c` whatever the checkout's
+/// path: their records match source locations with `[\w\/]+.c`, which a checkout path
+/// with `-` or `.` in it would not.
+const PORTABLE_DEBUG_PATHS: &[&str] = &["usdt_inlined"];
+
 /// The compiler flags of program `stem`.
 pub fn cflags(stem: &str) -> &'static [&'static str] {
     CFLAGS_OVERRIDE
@@ -134,6 +139,9 @@ pub fn build(src: &Path, libs: &Path, out: &Path) -> Result<BTreeSet<String>, St
         ] {
             let mut args: Vec<OsString> = cflags(&stem).iter().map(OsString::from).collect();
             args.extend(flags.iter().map(OsString::from));
+            if PORTABLE_DEBUG_PATHS.contains(&stem.as_str()) {
+                args.push(format!("-fdebug-prefix-map={}=/testprogs", src.display()).into());
+            }
             args.extend(["-I".into(), src.into(), "-o".into(), out.join(&name).into()]);
             args.push(source.clone().into());
             let linked: Vec<OsString> = LINKS
