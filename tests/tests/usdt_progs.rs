@@ -181,6 +181,25 @@ fn an_empty_path_with_a_process_is_one_probe_per_provider_and_name() {
     let out = run.stdout_text();
     // Named after the process's file (its path as /proc/PID/maps shows it).
     let exe = std::fs::canonicalize(&bin).unwrap();
+    // `usdt:*` is every probe of the process (its libraries' too, on hosts whose libc
+    // has some).
+    let all = compile_for_pid(&dir, "usdt:* { exit(); }", &prog.pid());
+    let meta = object_metadata(&std::fs::read(&all).unwrap());
+    for probe in [
+        "tracetest:testprobe",
+        "tracetest:testprobe2",
+        "tracetest2:testprobe2",
+    ] {
+        let name = format!("usdt:{}:{probe}", exe.display());
+        assert!(meta.probes.iter().any(|p| p.name == name), "{name}");
+    }
+    let run_all = run_object_to_exit(&all, &["-p", &prog.pid()]);
+    let attached = format!("Attached {} probes", meta.probes.len());
+    assert!(
+        run_all.err_lines.contains(&attached),
+        "{:?}",
+        run_all.err_lines
+    );
     for probe in ["tracetest:testprobe2", "tracetest2:testprobe2"] {
         let line = format!("@[usdt:{}:{probe}]: 1\n", exe.display());
         assert!(out.contains(&line), "{out}");

@@ -40,6 +40,8 @@ pub(super) fn expand_for(
 ) -> Result<Vec<ExpandedProbe>, Diagnostic> {
     let err = |msg: String| Diagnostic::error(ap.span, msg);
     let (path, provider, name) = match &ap.parts[1..] {
+        // `usdt:*`: every probe of the traced process.
+        [all] if all == "*" => ("*", "", "*"),
         [path, name] if !name.is_empty() => (path.as_str(), "", name.as_str()),
         [path, provider, name] if !name.is_empty() => {
             (path.as_str(), provider.as_str(), name.as_str())

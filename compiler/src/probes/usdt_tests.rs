@@ -182,6 +182,17 @@ fn with_a_process_an_empty_path_expands_against_its_files() {
     );
     let e = expand_for(&ap("usdt:*:tracec_nosuch:probe"), Some(me)).unwrap_err();
     assert!(e.message.contains("in process"), "{}", e.message);
+    // `usdt:*` is every probe of the process, as `usdt:*:*` (the host's libraries may
+    // have some).
+    let outcome = |raw: &str| match expand_for(&ap(raw), Some(me)) {
+        Ok(v) => Ok(names(&v)),
+        Err(e) => Err(e.message.replace("'*:*'", "'*'")),
+    };
+    assert_eq!(outcome("usdt:*"), outcome("usdt:*:*"));
+    // Without a process the runtime finds them.
+    let v = expand(&ap("usdt:*")).unwrap();
+    assert!(matches!(&v[0].attach, Attach::Usdt { path, provider, name }
+        if path.is_empty() && provider.is_empty() && name == "*"));
 }
 
 #[test]
