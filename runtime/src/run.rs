@@ -157,6 +157,9 @@ fn run_object(obj: &Object, opts: &Options) -> Result<i32, Error> {
     // As in bpftrace: USDT probes (and watchpoints) attach to the child only.
     if let Some(pid) = std::num::NonZeroU32::new(cpid as u32) {
         crate::load_more::set_child_pid(pid);
+        if let Some(c) = &child {
+            crate::load_more::set_child_program(c.program().to_path_buf());
+        }
         crate::dwunwind::add_dwarf_pid(pid.get());
     }
     let ebpf = load::load(obj, sys::monotonic_ns(), cpid, &params)?;
