@@ -101,3 +101,8 @@ fn shared_probe() {
 fn begin_end() {
     snapshot("begin_end", script("begin-end.bt"));
 }
+
+#[test]
+fn map_increments() {
+    snapshot("map_increments", script("map-increments.bt"));
+}

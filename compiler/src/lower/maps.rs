@@ -179,6 +179,10 @@ impl Lower<'_, '_> {
         let vty = self.m.checked.maps[map.0 as usize].value;
         match value {
             MapValue::Plain(e) => {
+                if let Some((x, negate)) = super::map_add::self_add(map, keys, vty, e) {
+                    self.map_add_atomic(map, keys, x, negate);
+                    return;
+                }
                 let size = match vty {
                     MapValueType::Plain(Type::Str { size }) => size,
                     MapValueType::Plain(Type::Tuple(t)) => t.size,

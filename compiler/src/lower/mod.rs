@@ -25,6 +25,7 @@ mod fmtvals;
 mod for_map;
 mod helper_checks;
 mod kernel;
+mod map_add;
 mod map_full;
 mod mapfuncs;
 mod maps;
