@@ -67,10 +67,11 @@ fn value(btf: &kbtf::Btf, id: TypeId, user: bool, depth: u32) -> Option<(Type, u
                 size,
             ))
         }
+        // The pointee is kept (`struct Foo *foos[2]`: `$x[0]->a` reads a field).
         Kind::Ptr => Some((
             Type::Ptr {
                 user,
-                to: Pointee::Other,
+                to: super::kernel_walk::pointee_of(btf, t.raw_type()),
             },
             8,
         )),
