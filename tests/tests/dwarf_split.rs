@@ -211,3 +211,28 @@ fn declared_array_of_pointers() {
     let out = run_object_to_exit(&obj, &["-c", p]).stdout_text();
     assert!(out.contains("123 456 two 456\n"), "{out}");
 }
+
+#[test]
+fn debuginfo_directories_serve_binaries_that_kept_their_symbols() {
+    let dir = scratch("dwarf_debuginfo_symbols");
+    let Some(_) = build(&dir, &[]) else {
+        return;
+    };
+    std::fs::create_dir_all(dir.join("dbg")).unwrap();
+    let steps: [&[&str]; 3] = [
+        &["--only-keep-debug", "prog", "dbg/prog-nodwarf.debug"],
+        &["--strip-debug", "prog", "prog-nodwarf"],
+        &["--add-gnu-debuglink=dbg/prog-nodwarf.debug", "prog-nodwarf"],
+    ];
+    for args in steps {
+        assert!(tool(&dir, "objcopy", args), "objcopy {args:?}");
+    }
+    let bin = dir.join("prog-nodwarf");
+    let pattern = format!("uprobe:{}:fn1", bin.display());
+    // The symbols are the binary's own; the arguments need the debug file.
+    assert_eq!(list(&pattern, &[]), format!("{pattern}\n"));
+    assert_eq!(
+        list(&pattern, &["--debuginfo=dbg"]),
+        format!("{pattern}\n    int* n\n    char c\n")
+    );
+}

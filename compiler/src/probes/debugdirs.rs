@@ -112,11 +112,12 @@ pub(crate) fn candidates(
     out
 }
 
-/// The contents of the debug file of the stripped ELF image `bytes` (read from
-/// `binary`) found in this thread's extra directories.
+/// The contents of the debug file of the ELF image `bytes` (read from `binary`) found
+/// in this thread's extra directories. The image may have kept its symbols
+/// (`strip --strip-debug`): callers look here for what the image lacks.
 pub(crate) fn find(binary: &Path, elf: &Elf<'_>, bytes: &[u8]) -> Option<Vec<u8>> {
     let entries = dirs();
-    if entries.is_empty() || elf.syms.len() > 1 {
+    if entries.is_empty() {
         return None;
     }
     let id = section(elf, bytes, ".note.gnu.build-id").and_then(debugfile::build_id);
