@@ -155,6 +155,7 @@ fn list(
     if verbose {
         cmd.arg("-v");
     }
+    cmd.args(inv.debuginfo_flags());
     if let Some(p) = &inv.pid {
         if let Err(e) = cli::parse_pid(p) {
             eprintln!("ERROR: {e}");

@@ -22,6 +22,10 @@ use crate::{finish, Options};
 ///   (lowering, the back end, the object writer), so limits such as the 512-byte
 ///   stack are reported as well.
 pub fn check(source: &str, options: &Options) -> Vec<Diagnostic> {
+    crate::probes::debugdirs::with_dirs(&options.debuginfo, || check_in(source, options))
+}
+
+fn check_in(source: &str, options: &Options) -> Vec<Diagnostic> {
     let (pp, pp_errors, includes) =
         front::preprocess::run_with_includes(source, &options.include_dirs);
     if !pp_errors.is_empty() {

@@ -67,6 +67,7 @@ pub fn run(cli: &Cli) -> Result<ExitCode, String> {
             env: crate::env_settings()?,
             args: (!cli.args.is_empty()).then(|| tracec::sema::attach_args::positional(&cli.args)),
             pid: cli.pid,
+            debuginfo: cli.debuginfo.clone(),
             ..Options::default()
         };
         let diags = compile_guarded_with(|| tracec::check(&source, &options))?;

@@ -91,6 +91,9 @@ pub struct Options {
     /// `-p PID`: the process whose mapped files `uprobe:*:PATTERN` expands against
     /// ([`probes::Env::pid`]). `None`: every running process's.
     pub pid: Option<u32>,
+    /// `--debuginfo=DIR[:DIR]`: extra directories for the separate debug files of
+    /// stripped binaries ([`probes::debugdirs`]), absolute or relative to the binary.
+    pub debuginfo: Vec<String>,
 }
 
 impl Default for Options {
@@ -106,6 +109,7 @@ impl Default for Options {
             env: env::EnvSettings::default(),
             args: None,
             pid: None,
+            debuginfo: Vec::new(),
         }
     }
 }
@@ -165,6 +169,10 @@ pub struct Compiled {
 /// and [`Compiled::warnings`] the non-fatal diagnostics. On failure, every error
 /// found, in the order of the script (render them with [`render`]).
 pub fn compile(source: &str, options: &Options) -> Result<Compiled, Vec<Diagnostic>> {
+    probes::debugdirs::with_dirs(&options.debuginfo, || compile_in(source, options))
+}
+
+fn compile_in(source: &str, options: &Options) -> Result<Compiled, Vec<Diagnostic>> {
     let hash = source_hash(source);
     let (pp, errors, includes) =
         front::preprocess::run_with_includes(source, &options.include_dirs);
@@ -325,6 +333,7 @@ fn finish_bound(
         },
     };
     sema::enums::fill_variants(&mut metadata, &checked.enums);
+    probes::debugdirs::resolve_symbols(&mut metadata.probes);
     let meta_bytes = tracec_meta::encode(&metadata);
     let input = obj::ObjectInput {
         functions: &functions,

@@ -110,6 +110,11 @@ struct Cli {
     /// expands against the files it maps now, and -l lists its uprobes and USDT probes.
     #[arg(short = 'p', long = "pid", value_name = "PID")]
     pid: Option<u32>,
+    /// Also look for the separate debug files of stripped binaries in DIR (absolute,
+    /// or relative to the binary's directory); repeatable, or DIR:DIR. A `+` before a
+    /// directory checks the debug link's CRC there when the binary has no build ID.
+    #[arg(long = "debuginfo", value_name = "DIR")]
+    debuginfo: Vec<String>,
 
     /// Sign the object with the secret key KEY (written by --keygen); `tracerun
     /// --trust NAME.pub` then runs it only if no byte of it was changed.
@@ -201,13 +206,15 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             },
             (p, None) => p.clone(),
         };
-        return list(
-            pattern.as_deref(),
-            &cli.tracefs,
-            btf_path(&cli),
-            cli.pid,
-            cli.verbose,
-        );
+        return tracec::probes::debugdirs::with_dirs(&cli.debuginfo, || {
+            list(
+                pattern.as_deref(),
+                &cli.tracefs,
+                btf_path(&cli),
+                cli.pid,
+                cli.verbose,
+            )
+        });
     }
 
     if cli.check {
@@ -291,6 +298,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         env: env_settings()?,
         args: (!cli.args.is_empty()).then(|| tracec::sema::attach_args::positional(&cli.args)),
         pid: cli.pid,
+        debuginfo: cli.debuginfo.clone(),
     };
     let color = std::io::stderr().is_terminal();
     let mut compiled = match compile_guarded(&source, &options)? {

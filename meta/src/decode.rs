@@ -433,6 +433,9 @@ impl Read for FmtKind {
             "probe_name" => FmtKind::ProbeName,
             "func_name" => FmtKind::FuncName,
             "syscall_name" => FmtKind::SyscallName,
+            "none" => FmtKind::None {
+                size: field(o, "size")?,
+            },
             other => return unknown("formatted value", other),
         })
     }

@@ -77,6 +77,7 @@ fn all_fmt_kinds() -> Vec<FmtKind> {
         FmtKind::ProbeName,
         FmtKind::FuncName,
         FmtKind::SyscallName,
+        FmtKind::None { size: 4 },
     ]
 }
 
@@ -451,9 +452,10 @@ fn fmt_tag(f: &FmtKind) -> usize {
         FmtKind::ProbeName => 8,
         FmtKind::FuncName => 9,
         FmtKind::SyscallName => 10,
+        FmtKind::None { .. } => 11,
     }
 }
-const FMT_TAGS: usize = 11;
+const FMT_TAGS: usize = 12;
 
 fn param_tag(p: &ParamKind) -> usize {
     match p {

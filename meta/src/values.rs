@@ -111,6 +111,10 @@ pub enum FmtKind {
     /// [`Metadata::syscall_names`] (`Unknown syscall` for a number without one).
     /// Format 1.7.
     SyscallName,
+    /// A value of a type the language has no value for (a `float` member of a struct
+    /// read whole): its `size` bytes are carried and it prints as `null`, as
+    /// bpftrace's "none" type does.
+    None { size: u32 },
 }
 
 impl FmtKind {
@@ -128,6 +132,7 @@ impl FmtKind {
             | FmtKind::ProbeName
             | FmtKind::FuncName
             | FmtKind::SyscallName => 8,
+            FmtKind::None { size } => size,
         }
     }
 }

@@ -44,6 +44,9 @@ pub fn set_strftime_formats(formats: Vec<String>) {
 /// Decode a value of kind `f` from the start of `bytes`; `None` if too short.
 pub fn decode(f: FmtKind, bytes: &[u8]) -> Option<Value> {
     let bytes = bytes.get(..f.size() as usize)?;
+    if let FmtKind::None { .. } = f {
+        return Some(Value::Null);
+    }
     let word = read_int(bytes, 8, false)?;
     Some(match f {
         FmtKind::Inet => Value::Str(inet_text(word, &bytes[8..24]).into_bytes()),
@@ -62,6 +65,7 @@ pub fn decode(f: FmtKind, bytes: &[u8]) -> Option<Value> {
         FmtKind::Strerror => Value::Str(strerror(word as i64 as i32).into_bytes()),
         FmtKind::SignalName => Value::Str(signal_name(word as i64).into_bytes()),
         FmtKind::SyscallName => Value::Str(syscall_name(word).into_bytes()),
+        FmtKind::None { .. } => Value::Null,
         FmtKind::ProbeName | FmtKind::FuncName => {
             let name = ATTACH_NAMES.with(|n| {
                 n.borrow().get(word as usize).map(|a| {

@@ -338,6 +338,7 @@ pub fn ty_name(t: &Ty) -> String {
             tracec_meta::FmtKind::SyscallName => "syscall_name_t".into(),
             tracec_meta::FmtKind::ProbeName => "probe".into(),
             tracec_meta::FmtKind::FuncName => "func".into(),
+            tracec_meta::FmtKind::None { .. } => "none".into(),
         },
         Ty::Record { fields } => format!(
             "{{ {} }}",

@@ -32,6 +32,9 @@ pub enum Value {
         signed: bool,
         name: Option<String>,
     },
+    /// A value of a type without a value (bpftrace's "none": a float member), printed
+    /// as `null`.
+    Null,
 }
 
 /// Read a little-endian integer of `size` bytes (1, 2, 4 or 8), sign-extending if asked.
@@ -202,6 +205,7 @@ impl Value {
                 bits, signed: true, ..
             } => out.extend_from_slice((*bits as i64).to_string().as_bytes()),
             Value::Enum { bits, .. } => out.extend_from_slice(bits.to_string().as_bytes()),
+            Value::Null => out.extend_from_slice(b"null"),
             Value::Record(fields) => {
                 out.extend_from_slice(b"{ ");
                 for (i, (name, v)) in fields.iter().enumerate() {
@@ -246,9 +250,14 @@ impl Value {
                 size: 1,
                 signed: false,
             },
-            (Value::Tuple(_) | Value::Record(_) | Value::Array(_) | Value::Stack { .. }, _) => {
-                Arg::Str(self.text())
-            }
+            (
+                Value::Tuple(_)
+                | Value::Record(_)
+                | Value::Array(_)
+                | Value::Stack { .. }
+                | Value::Null,
+                _,
+            ) => Arg::Str(self.text()),
             (
                 Value::Enum {
                     bits,
@@ -313,6 +322,32 @@ mod tests {
         let v = Value::decode(&ty, &bytes).unwrap();
         assert_eq!(v.text(), b"(-2, xy, 0x1000)");
         assert_eq!(Value::decode(&ty, &bytes[..20]), None);
+    }
+
+    #[test]
+    fn none_values_print_null() {
+        let ty = Ty::Record {
+            fields: vec![
+                tracec_meta::RecordField {
+                    name: "i".into(),
+                    offset: 0,
+                    ty: Ty::Int {
+                        size: 4,
+                        signed: true,
+                    },
+                },
+                tracec_meta::RecordField {
+                    name: "f".into(),
+                    offset: 0,
+                    ty: Ty::Fmt {
+                        fmt: tracec_meta::FmtKind::None { size: 4 },
+                    },
+                },
+            ],
+        };
+        let v = Value::decode(&ty, &5i32.to_le_bytes()).unwrap();
+        assert_eq!(v.text(), b"{ .i = 5, .f = null }");
+        assert_eq!(crate::print::json::value(&v), r#"{"i": 5, "f": null}"#);
     }
 
     #[test]

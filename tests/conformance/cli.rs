@@ -76,6 +76,8 @@ pub struct Invocation {
     pub cmd: Option<String>,
     /// `--dwarf-pid PID` (repeatable): processes whose unwind data `dw_ustack` reads.
     pub dwarf_pids: Vec<String>,
+    /// `--debuginfo DIR[:DIR]` (repeatable): where tracec also looks for debug files.
+    pub debuginfo: Vec<String>,
 }
 
 /// Why a command line cannot be run.
@@ -141,6 +143,7 @@ pub fn parse(args: &[String]) -> Result<Invocation, CliError> {
         helper_checks: false,
         cmd: None,
         dwarf_pids: Vec::new(),
+        debuginfo: Vec::new(),
     };
     let mut program: Option<Source> = None;
     let mut list = false;
@@ -200,6 +203,7 @@ pub fn parse(args: &[String]) -> Result<Invocation, CliError> {
                 ("--aot", Some(v)) => inv.aot = Some(v),
                 ("--cmd", Some(v)) => inv.cmd = Some(v),
                 ("--dwarf-pid", Some(v)) => inv.dwarf_pids.push(v),
+                ("--debuginfo", Some(v)) => inv.debuginfo.push(v),
                 ("--mode", Some(v)) => match v.as_str() {
                     "run" => inv.bench = false,
                     "bench" => inv.bench = true,
@@ -364,7 +368,17 @@ impl Invocation {
         if let Some(p) = &self.pid {
             v.extend(["-p".to_string(), p.clone()]);
         }
+        v.extend(self.debuginfo_flags());
         v
+    }
+
+    /// `--debuginfo=DIR` for each `--debuginfo` given (tracec compiles and lists with
+    /// them).
+    pub fn debuginfo_flags(&self) -> Vec<String> {
+        self.debuginfo
+            .iter()
+            .map(|d| format!("--debuginfo={d}"))
+            .collect()
     }
 
     /// `tracerun` flags (before the object); `with_quiet` passes `-q` on.

@@ -172,3 +172,11 @@ fn dwarf_pids_go_to_the_runtime() {
     );
     assert!(inv.tracec_flags().is_empty());
 }
+
+#[test]
+fn debuginfo_dirs_go_to_the_compiler() {
+    let inv = p(&["--debuginfo=./a", "--debuginfo", "/b:c", "-e", "x"]).unwrap();
+    assert_eq!(inv.debuginfo, ["./a", "/b:c"]);
+    assert_eq!(inv.tracec_flags(), ["--debuginfo=./a", "--debuginfo=/b:c"]);
+    assert!(inv.tracerun_flags(false).is_empty());
+}

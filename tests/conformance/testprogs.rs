@@ -162,8 +162,116 @@ pub fn build(src: &Path, libs: &Path, out: &Path) -> Result<BTreeSet<String>, St
             strip_with_debuglink(out, &stem)?;
             built.insert(format!("{stem}-stripped"));
         }
+        if stem == EXTERNAL_DEBUG {
+            external_debug(out, &source)?;
+            built.insert(format!("{stem}-stripped"));
+            built.insert("external_debug".to_string());
+        }
     }
     Ok(built)
+}
+
+/// The program of bpftrace's `--debuginfo` and split-DWARF records, built (besides the
+/// usual two) as `NAME-stripped` with its debug file in `external_debug/` (found only
+/// through `--debuginfo=./external_debug`, relative to the binary), and as
+/// `external_debug/dwo/NAME-split` (`-gsplit-dwarf`, the `.dwo` beside it) and
+/// `external_debug/dwp/NAME-split` (its `.dwo` packed into `NAME-split.dwp` by `dwp`).
+const EXTERNAL_DEBUG: &str = "uprobe_test";
+
+fn external_debug(out: &Path, source: &Path) -> Result<(), String> {
+    let stem = EXTERNAL_DEBUG;
+    let ext = out.join("external_debug");
+    let stripped = format!("{stem}-stripped");
+    let debug_name = format!("{stripped}.debug");
+    std::fs::create_dir_all(&ext).map_err(|e| format!("{}: {e}", ext.display()))?;
+    let full = out.join(stem);
+    let debug = ext.join(&debug_name);
+    let bin = out.join(&stripped);
+    tool(
+        "objcopy",
+        &[
+            "--only-keep-debug".as_ref(),
+            full.as_os_str(),
+            debug.as_os_str(),
+        ],
+        out,
+    )?;
+    tool(
+        "objcopy",
+        &[
+            "--strip-all".as_ref(),
+            "--keep-section=.note.gnu.build-id".as_ref(),
+            full.as_os_str(),
+            bin.as_os_str(),
+        ],
+        out,
+    )?;
+    let link = format!("--add-gnu-debuglink={}", debug.display());
+    tool("objcopy", &[link.as_ref(), bin.as_os_str()], out)?;
+
+    let split = format!("{stem}-split");
+    // Built in their own directories, so that the skeleton units' DW_AT_comp_dir and
+    // DW_AT_dwo_name name the `.dwo` there.
+    let build_split = |dir: &Path, extra: &[&str]| -> Result<(), String> {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let mut args: Vec<OsString> = CFLAGS.iter().map(OsString::from).collect();
+        args.extend(["-no-pie", "-gsplit-dwarf"].map(OsString::from));
+        args.extend(extra.iter().map(OsString::from));
+        args.extend(["-o".into(), split.clone().into(), source.into()]);
+        let o = Command::new("cc")
+            .args(&args)
+            .current_dir(dir)
+            .output()
+            .map_err(|e| format!("cannot run cc: {e}"))?;
+        if o.status.success() {
+            Ok(())
+        } else {
+            Err(format!(
+                "cc -gsplit-dwarf failed on {}:\n{}",
+                source.display(),
+                String::from_utf8_lossy(&o.stderr)
+            ))
+        }
+    };
+    build_split(&ext.join("dwo"), &[])?;
+    // binutils' `dwp` packs the GNU split DWARF of DWARF 4 (it cannot read DWARF 5's);
+    // llvm-dwp either.
+    let dwp_dir = ext.join("dwp");
+    build_split(&dwp_dir, &["-gdwarf-4"])?;
+    let package = format!("{split}.dwp");
+    let args = [
+        "-e".as_ref(),
+        split.as_ref(),
+        "-o".as_ref(),
+        package.as_ref(),
+    ];
+    tool("dwp", &args, &dwp_dir).or_else(|e| tool("llvm-dwp", &args, &dwp_dir).map_err(|_| e))?;
+    // Only the package is left to read.
+    for entry in std::fs::read_dir(&dwp_dir).map_err(|e| format!("{}: {e}", dwp_dir.display()))? {
+        let p = entry.map_err(|e| e.to_string())?.path();
+        if p.extension().is_some_and(|x| x == "dwo") {
+            std::fs::remove_file(&p).map_err(|e| format!("{}: {e}", p.display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// Run `tool` with `args` in `dir`; a failure is an error with its output.
+fn tool(tool: &str, args: &[&std::ffi::OsStr], dir: &Path) -> Result<(), String> {
+    let o = Command::new(tool)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .map_err(|e| format!("cannot run {tool}: {e}"))?;
+    if o.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{tool} {:?} failed:\n{}",
+            args,
+            String::from_utf8_lossy(&o.stderr)
+        ))
+    }
 }
 
 /// Programs also built as `NAME-stripped`: no symbols or DWARF of their own, a

@@ -19,13 +19,13 @@ fn the_command_runs_after_attach_and_its_exit_ends_the_session() {
     let run = run_to_exit(
         "command-opens",
         OPENS,
-        &["-c", "cat '/nonexistent/tracec command test'"],
+        &["-c", "cat /nonexistent/tracec-command-test"],
     );
     let out = run.stdout_text();
     assert!(out.starts_with("has_cpid=1\n"), "{out}");
     assert!(out.contains("end cpid>1=1\n"), "{out}");
     assert!(
-        out.contains("@opens[/nonexistent/tracec command test]: 1\n"),
+        out.contains("@opens[/nonexistent/tracec-command-test]: 1\n"),
         "{out}"
     );
     assert!(
@@ -76,4 +76,19 @@ fn cpid_is_zero_without_a_command_and_a_missing_command_is_one_line() {
         err,
         "tracerun: error: -c \"no-such-command-tracec\": no-such-command-tracec: command not found\n"
     );
+}
+
+#[test]
+fn the_command_is_split_at_spaces_only() {
+    let Some(_k) = kernel_or_skip("the_command_is_split_at_spaces_only") else {
+        return;
+    };
+    // As bpftrace: quotes are no shell quoting, they reach the command.
+    let run = run_to_exit(
+        "command-words",
+        "tracepoint:syscalls:sys_enter_execve /pid == cpid/ { join(args.argv, \",\"); }",
+        &["-c", "/bin/echo 'A' \"b c\""],
+    );
+    let out = run.stdout_text();
+    assert!(out.contains("/bin/echo,'A',\"b,c\"\n"), "{out}");
 }

@@ -51,6 +51,7 @@ pub(crate) fn data_type(f: FmtKind) -> DataType {
         | FmtKind::SyscallName
         | FmtKind::ProbeName
         | FmtKind::FuncName => return DataType::U64,
+        FmtKind::None { size } => return bytes(size),
     };
     DataType::Struct {
         name: name.into(),

@@ -14,6 +14,7 @@
 mod begin_end;
 mod bench;
 mod btf_funcs;
+pub mod debugdirs;
 mod fentry;
 pub mod format;
 pub mod glob;

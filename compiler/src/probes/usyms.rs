@@ -50,8 +50,11 @@ pub(crate) fn read(path: &Path) -> Result<Vec<String>, SymError> {
 
 /// The contents of the separate debug file of the ELF image `bytes` read from
 /// `path`, when it has one (a build ID or debug link) and the file is found.
+/// The directories of `--debuginfo` ([`super::debugdirs`]) are searched first.
 pub(crate) fn debug_file(path: &Path, bytes: &[u8]) -> Option<Vec<u8>> {
-    tracec_meta::debugfile::of_elf(path, &Elf::parse(bytes).ok()?, bytes)
+    let elf = Elf::parse(bytes).ok()?;
+    super::debugdirs::find(path, &elf, bytes)
+        .or_else(|| tracec_meta::debugfile::of_elf(path, &elf, bytes))
 }
 
 /// Whether the file at `path` starts with the ELF magic.

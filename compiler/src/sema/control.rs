@@ -46,6 +46,14 @@ impl Checker {
                     ),
                     to,
                 },
+                array @ Type::Tuple(_)
+                    if matches!(
+                        cx.probe.attach,
+                        tracec_meta::Attach::Uprobe { .. } | tracec_meta::Attach::Usdt { .. }
+                    ) =>
+                {
+                    super::struct_value::user_pointers(array)
+                }
                 other => other,
             });
         // The value is checked before the name is visible: `let $x = $x` reads an
@@ -75,7 +83,7 @@ impl Checker {
     }
 
     /// The type a `let` declares.
-    fn declared_type(&mut self, t: &TypeName) -> Option<Type> {
+    pub(super) fn declared_type(&mut self, t: &TypeName) -> Option<Type> {
         match (&t.base, t.pointers) {
             (TypeBase::Int { signed, .. }, 0) => Some(Type::int(*signed)),
             (TypeBase::Bool, 0) => Some(Type::Bool),

@@ -50,6 +50,7 @@ pub fn name(f: FmtKind) -> &'static str {
         FmtKind::SyscallName => "syscall_name_t",
         FmtKind::ProbeName => "probe",
         FmtKind::FuncName => "func",
+        FmtKind::None { .. } => "none",
     }
 }
 

@@ -174,10 +174,32 @@ impl Checker {
                 elem,
                 len: Some(len),
             } if t.pointers == 0 => {
-                let (ety, esize) = self.declared_value_sized(elem)?;
+                let (ety, esize) = if elem.pointers > 0 {
+                    // An array of pointers (`struct Foo *[2]`).
+                    (self.declared_type(elem)?, 8)
+                } else {
+                    self.declared_value_sized(elem)?
+                };
                 super::value_layout::array_value(ety, esize, *len)
             }
             _ => None,
         }
     }
+}
+
+/// A declared array of pointers (`let $x: struct Foo *[2]` in a uprobe) as an array of
+/// pointers into the traced process's memory, as a declared pointer there is.
+pub(super) fn user_pointers(ty: Type) -> Type {
+    let Type::Tuple(t) = ty else {
+        return ty;
+    };
+    let Some(first) = t.fields.first().filter(|_| t.array) else {
+        return ty;
+    };
+    let elem = match first.ty {
+        Type::Ptr { to, .. } => Type::Ptr { user: true, to },
+        inner @ Type::Tuple(_) => user_pointers(inner),
+        _ => return ty,
+    };
+    super::value_layout::array_value(elem, first.size, t.fields.len() as u32).map_or(ty, |v| v.0)
 }

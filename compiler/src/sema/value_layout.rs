@@ -7,8 +7,10 @@
 //! (`[1,2,3]`, nested for `int y[2][2]`); structs are records with their members at
 //! their C offsets; unions are records whose members all sit at offset 0, and the
 //! members of an anonymous struct or union are the enclosing record's own (printed
-//! flattened, as bpftrace does). Floats and flexible arrays are left out of the record
-//! (the bytes are still copied), as are empty marker structs. Bitfields have no such value ([`c_value`] gives
+//! flattened, as bpftrace does). Float members are bpftrace's "none" values (their
+//! bytes carried, printed `null`); flexible arrays are left out of the record (the
+//! bytes are still copied), as are empty marker structs. Bitfields have no such value
+//! ([`c_value`] gives
 //! `None`; structs with bitfields are read member by member, see
 //! `sema::struct_value`).
 
@@ -67,10 +69,11 @@ fn value(btf: &kbtf::Btf, id: TypeId, user: bool, depth: u32) -> Option<(Type, u
                 size,
             ))
         }
+        // The pointee is kept (`struct Foo *foos[2]`: `$x[0]->a` reads a field).
         Kind::Ptr => Some((
             Type::Ptr {
                 user,
-                to: Pointee::Other,
+                to: super::kernel_walk::pointee_of(btf, t.raw_type()),
             },
             8,
         )),
@@ -110,9 +113,11 @@ fn value(btf: &kbtf::Btf, id: TypeId, user: bool, depth: u32) -> Option<(Type, u
                     }));
                     continue;
                 }
-                let Some((ty, fsize)) = value(btf, m.ty, user, depth + 1) else {
-                    // A member without a value (a flexible array, a float) is left
-                    // out; the others keep their offsets.
+                let Some((ty, fsize)) =
+                    value(btf, m.ty, user, depth + 1).or_else(|| none_value(btf, m.ty))
+                else {
+                    // A member without a value (a flexible array) is left out; the
+                    // others keep their offsets.
                     if member_has_size(btf, m.ty) {
                         continue;
                     }
@@ -160,6 +165,17 @@ pub fn array_value(elem: Type, esize: u32, len: u32) -> Option<(Type, u32)> {
     let size = esize.checked_mul(len)?;
     let align = align(elem, esize);
     Some((Type::Tuple(fixed_layout(fields, size, align, true)), size))
+}
+
+/// A float member: bpftrace's "none" value, its bytes carried and printed as `null`.
+fn none_value(btf: &kbtf::Btf, id: TypeId) -> Option<(Type, u32)> {
+    let rid = btf.resolve(id).ok()?;
+    let t = btf.ty(rid).ok()?;
+    if t.kind() != Kind::Float {
+        return None;
+    }
+    let size = btf.size_of(rid).ok().filter(|&s| s > 0)?;
+    Some((Type::Fmt(tracec_meta::FmtKind::None { size }), size))
 }
 
 /// Whether a member of type `id` that has no value is still plain data the struct's
@@ -249,6 +265,34 @@ mod tests {
             .iter()
             .map(|f| (f.name.clone().unwrap_or_default(), f.offset))
             .collect()
+    }
+
+    #[test]
+    fn floats_are_none_values() {
+        let (ty, size) = value_of(
+            "union N { int i; float f; } struct E { int a; union N n; double d; } BEGIN {}",
+            "E",
+        )
+        .unwrap();
+        assert_eq!(size, 16);
+        assert_eq!(
+            names_offsets(ty),
+            [
+                ("a".to_string(), 0),
+                ("n".to_string(), 4),
+                ("d".to_string(), 8)
+            ]
+        );
+        let Type::Tuple(t) = ty else {
+            panic!("a record")
+        };
+        let none = |size| Type::Fmt(tracec_meta::FmtKind::None { size });
+        assert_eq!(t.fields[2].ty, none(8));
+        let Type::Tuple(n) = t.fields[1].ty else {
+            panic!("a union record")
+        };
+        assert_eq!(n.fields[1].ty, none(4));
+        assert_eq!(n.fields[1].offset, 0);
     }
 
     #[test]

@@ -58,6 +58,7 @@ pub fn value(v: &Value) -> String {
         Value::UInt(u) => uint(*u),
         Value::Str(s) => string(s),
         Value::Buf(b) => string(&crate::fmtvals::buf_text(b, false, false)),
+        Value::Null => "null".to_string(),
         Value::Ptr(p) => uint(*p),
         Value::Tuple(items) | Value::Array(items) => {
             let parts: Vec<String> = items.iter().map(value).collect();

@@ -5,14 +5,17 @@
 //! ([`to_local`]) so that fields, pointers and strings work as for kernel types.
 //!
 //! The DWARF comes from the binary itself or, when it is stripped, from its separate
-//! debug file (build ID or `.gnu_debuglink`, see `tracec_meta::debugfile`). Split
-//! DWARF (`.dwo`/`.dwp`) and compressed sections are not read.
+//! debug file (build ID or `.gnu_debuglink`, see `tracec_meta::debugfile`, and the
+//! `--debuginfo` directories of `probes::debugdirs`). Split DWARF is followed from the
+//! skeleton units to their `.dwo` files or the binary's `.dwp` package (`split.rs`).
+//! Compressed sections are not read.
 
 mod btf;
 mod lines;
 #[cfg(test)]
 mod lines_tests;
 mod read;
+mod split;
 #[cfg(test)]
 mod tests;
 
@@ -161,12 +164,12 @@ impl Function {
 /// when it has none, of its separate debug file. An unreadable file: `Err`.
 pub fn functions(path: &Path, want: &dyn Fn(&str) -> bool) -> Result<Vec<Function>, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let found = read::functions(&bytes, want)?;
+    let found = read::functions(&bytes, Some(path), want)?;
     if !found.is_empty() || read::has_dwarf(&bytes) {
         return Ok(found);
     }
     match super::usyms::debug_file(path, &bytes) {
-        Some(debug) => read::functions(&debug, want),
+        Some(debug) => read::functions(&debug, Some(path), want),
         None => Ok(found),
     }
 }

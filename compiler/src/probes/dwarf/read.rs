@@ -2,10 +2,12 @@
 //! the types they reach, into a [`Function`] with its own type table.
 
 use std::collections::HashMap;
+use std::path::Path;
 
 use gimli::{AttributeValue, EndianSlice, RunTimeEndian, UnitOffset};
 use goblin::elf::Elf;
 
+use super::split;
 use super::{DType, Encoding, Function, Member, Param, Qual, TyIdx, VOID};
 
 type R<'a> = EndianSlice<'a, RunTimeEndian>;
@@ -42,9 +44,11 @@ pub(super) fn has_dwarf(bytes: &[u8]) -> bool {
 }
 
 /// The functions described in the DWARF of the ELF image `bytes` whose names `want`
-/// accepts (the first definition of each name); empty without DWARF.
+/// accepts (the first definition of each name); empty without DWARF. `binary` is where
+/// the image was read from: split units are looked up from there ([`super::split`]).
 pub(super) fn functions(
     bytes: &[u8],
+    binary: Option<&Path>,
     want: &dyn Fn(&str) -> bool,
 ) -> Result<Vec<Function>, String> {
     let mut out: Vec<Function> = Vec::new();
@@ -63,37 +67,123 @@ pub(super) fn functions(
         Ok(EndianSlice::new(section(&elf, bytes, id.name()), endian))
     })
     .map_err(|e| format!("cannot read DWARF: {e}"))?;
+    let package_bytes = binary.and_then(split::read_package);
+    let package_elf = package_bytes.as_deref().and_then(|b| Elf::parse(b).ok());
+    let package = match (&package_bytes, &package_elf) {
+        (Some(b), Some(pelf)) => gimli::DwarfPackage::load(
+            |id| -> Result<R<'_>, gimli::Error> {
+                let name = split::dwo_section_name(id);
+                Ok(EndianSlice::new(section(pelf, b, name), endian))
+            },
+            EndianSlice::new(&[], endian),
+        )
+        .ok(),
+        _ => None,
+    };
     let mut units = dwarf.units();
     while let Ok(Some(header)) = units.next() {
         let Ok(unit) = dwarf.unit(header) else {
             continue;
         };
-        let mut entries = unit.entries();
-        while let Ok(Some(e)) = entries.next_dfs() {
-            if e.tag() != gimli::DW_TAG_subprogram
-                || e.attr_value(gimli::DW_AT_declaration).is_some()
-                || e.attr_value(gimli::DW_AT_low_pc).is_none()
-            {
-                continue;
+        match unit.dwo_id {
+            Some(id) => {
+                let from_package = package
+                    .as_ref()
+                    .and_then(|p| p.find_cu(id, &dwarf).ok().flatten());
+                if let Some(dwo) = from_package {
+                    scan_split(&dwo, &unit, id, want, &mut out);
+                    continue;
+                }
+                let Some(dwo_bytes) = dwo_file(&dwarf, &unit, binary) else {
+                    continue;
+                };
+                let Ok(dwo_elf) = Elf::parse(&dwo_bytes) else {
+                    continue;
+                };
+                let loaded = gimli::Dwarf::load(|id| -> Result<R<'_>, gimli::Error> {
+                    let name = split::dwo_section_name(id);
+                    Ok(EndianSlice::new(
+                        section(&dwo_elf, &dwo_bytes, name),
+                        endian,
+                    ))
+                });
+                if let Ok(mut dwo) = loaded {
+                    dwo.make_dwo(&dwarf);
+                    scan_split(&dwo, &unit, id, want, &mut out);
+                }
             }
-            let found = [gimli::DW_AT_linkage_name, gimli::DW_AT_name]
-                .into_iter()
-                .filter_map(|at| string(&dwarf, &unit, e, at))
-                .find(|n| want(n) && !out.iter().any(|f| &f.name == n));
-            let Some(name) = found else {
-                continue;
-            };
-            let offset = e.offset();
-            let mut tables = Tables {
-                dwarf: &dwarf,
-                unit: &unit,
-                types: vec![DType::Void],
-                seen: HashMap::new(),
-            };
-            out.push(tables.subprogram(&name, offset));
+            None => scan_unit(&dwarf, &unit, want, &mut out),
         }
     }
     Ok(out)
+}
+
+/// The contents of the `.dwo` file of the skeleton unit `unit`.
+fn dwo_file(
+    dwarf: &gimli::Dwarf<R<'_>>,
+    unit: &Unit<'_>,
+    binary: Option<&Path>,
+) -> Option<Vec<u8>> {
+    let name = unit.dwo_name().ok()??;
+    let name = dwarf.attr_string(unit, name).ok()?;
+    let name = name.to_string_lossy().into_owned();
+    let comp_dir = unit.comp_dir.map(|d| d.to_string_lossy().into_owned());
+    split::read_first(&split::dwo_candidates(&name, comp_dir.as_deref(), binary))
+}
+
+/// Scans the split unit `id` of `dwo` (a `.dwo` file or a package's contribution),
+/// whose skeleton is `skeleton`.
+fn scan_split<'a>(
+    dwo: &gimli::Dwarf<R<'a>>,
+    skeleton: &Unit<'a>,
+    id: gimli::DwoId,
+    want: &dyn Fn(&str) -> bool,
+    out: &mut Vec<Function>,
+) {
+    let mut units = dwo.units();
+    while let Ok(Some(header)) = units.next() {
+        let Ok(mut unit) = dwo.unit(header) else {
+            continue;
+        };
+        if unit.dwo_id.is_some_and(|u| u != id) {
+            continue;
+        }
+        unit.copy_relocated_attributes(skeleton);
+        scan_unit(dwo, &unit, want, out);
+    }
+}
+
+/// Adds the functions of `unit` that `want` accepts and `out` does not hold yet.
+fn scan_unit<'a>(
+    dwarf: &gimli::Dwarf<R<'a>>,
+    unit: &Unit<'a>,
+    want: &dyn Fn(&str) -> bool,
+    out: &mut Vec<Function>,
+) {
+    let mut entries = unit.entries();
+    while let Ok(Some(e)) = entries.next_dfs() {
+        if e.tag() != gimli::DW_TAG_subprogram
+            || e.attr_value(gimli::DW_AT_declaration).is_some()
+            || e.attr_value(gimli::DW_AT_low_pc).is_none()
+        {
+            continue;
+        }
+        let found = [gimli::DW_AT_linkage_name, gimli::DW_AT_name]
+            .into_iter()
+            .filter_map(|at| string(dwarf, unit, e, at))
+            .find(|n| want(n) && !out.iter().any(|f| &f.name == n));
+        let Some(name) = found else {
+            continue;
+        };
+        let offset = e.offset();
+        let mut tables = Tables {
+            dwarf,
+            unit,
+            types: vec![DType::Void],
+            seen: HashMap::new(),
+        };
+        out.push(tables.subprogram(&name, offset));
+    }
 }
 
 /// Attribute `at` of `e` as a string.

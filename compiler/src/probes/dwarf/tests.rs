@@ -22,19 +22,109 @@ int main(int argc, char **argv) {
 
 /// Compiles [`SOURCE`] with `cc -g -O0` into a scratch directory.
 fn build(tag: &str) -> Option<std::path::PathBuf> {
+    build_with(tag, &[])
+}
+
+/// [`build`] with extra compiler flags, run in the scratch directory.
+fn build_with(tag: &str, flags: &[&str]) -> Option<std::path::PathBuf> {
     let dir = std::env::temp_dir().join(format!("tracec-dwarf-{tag}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).ok()?;
     let src = dir.join("prog.c");
     let bin = dir.join("prog");
     std::fs::write(&src, SOURCE).ok()?;
     let ok = std::process::Command::new("cc")
-        .args(["-g", "-O0", "-o"])
+        .args(["-g", "-O0"])
+        .args(flags)
+        .arg("-o")
         .arg(&bin)
         .arg(&src)
+        .current_dir(&dir)
         .status()
         .ok()?
         .success();
     ok.then_some(bin)
+}
+
+/// The `.dwo` files beside `bin`.
+fn dwo_files(bin: &std::path::Path) -> Vec<std::path::PathBuf> {
+    std::fs::read_dir(bin.parent().unwrap())
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "dwo"))
+        .collect()
+}
+
+#[test]
+fn split_dwarf_from_dwo_files() {
+    let Some(bin) = build_with("dwo", &["-gsplit-dwarf"]) else {
+        eprintln!("skipped: no cc with -gsplit-dwarf");
+        return;
+    };
+    let dwos = dwo_files(&bin);
+    assert!(!dwos.is_empty(), "cc left no .dwo file");
+    let f = function(&bin, "takes")
+        .unwrap()
+        .expect("takes found through the .dwo");
+    assert_eq!(
+        f.declarations()[..3],
+        ["int* n", "char c", "const char* str"]
+    );
+    assert_eq!(spell(&f, f.ret), "int");
+    // The .dwo moved away from the compile directory, into the binary's: still found.
+    let moved = bin.parent().unwrap().join("moved");
+    std::fs::create_dir_all(&moved).unwrap();
+    let bin2 = moved.join("prog");
+    std::fs::copy(&bin, &bin2).unwrap();
+    for d in &dwos {
+        std::fs::rename(d, moved.join(d.file_name().unwrap())).unwrap();
+    }
+    let main = function(&bin2, "main")
+        .unwrap()
+        .expect("main, .dwo beside the binary");
+    assert_eq!(main.declarations(), ["int argc", "char** argv"]);
+    // Without its .dwo the skeleton describes no function.
+    assert!(function(&bin, "main").unwrap().is_none());
+    let _ = std::fs::remove_dir_all(bin.parent().unwrap());
+}
+
+#[test]
+fn split_dwarf_from_a_package() {
+    let Some(bin) = build_with("dwp", &["-gsplit-dwarf", "-gdwarf-4"]) else {
+        eprintln!("skipped: no cc with -gsplit-dwarf");
+        return;
+    };
+    let dir = bin.parent().unwrap().to_path_buf();
+    let packed = std::process::Command::new("dwp")
+        .args(["-e", "prog", "-o", "prog.dwp"])
+        .current_dir(&dir)
+        .status()
+        .is_ok_and(|s| s.success());
+    if !packed {
+        eprintln!("skipped: no dwp");
+        let _ = std::fs::remove_dir_all(&dir);
+        return;
+    }
+    for d in dwo_files(&bin) {
+        std::fs::remove_file(d).unwrap();
+    }
+    let f = function(&bin, "takes")
+        .unwrap()
+        .expect("takes found in prog.dwp");
+    assert_eq!(
+        f.declarations()[3..],
+        ["struct node* node", "ulong_t big", "enum color col"]
+    );
+    let node = f.strip(f.params[3].ty);
+    let DType::Ptr(rec) = f.ty(node) else {
+        panic!("a pointer: {:?}", f.ty(node));
+    };
+    assert_eq!(f.size_of(*rec), f.size_of(f.strip(*rec)));
+    assert!(
+        f.size_of(*rec) >= 40,
+        "struct node's size: {}",
+        f.size_of(*rec)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
