@@ -62,6 +62,7 @@ pub mod symbolize;
 pub mod sys;
 pub mod target_btf;
 pub mod uprobe_bounds;
+pub mod uprobe_multi;
 pub mod uprobe_zero;
 pub mod usdt;
 pub mod value;

@@ -1,0 +1,245 @@
+//! Wildcard uprobes through one `uprobe_multi` link, as bpftrace attaches them on
+//! kernels that have it (6.6+): a program shared by several uprobe attach points of one
+//! probe (each with its BPF cookie, which `probe` and `func` read) is loaded with
+//! expected attach type `BPF_TRACE_UPROBE_MULTI` ([`prog`]) and linked to every
+//! location of a file with one `BPF_LINK_CREATE` (path, file offsets, cookies, pid,
+//! `BPF_F_UPROBE_MULTI_RETURN` for uretprobes), one link per file.
+//!
+//! [`programs`] picks the programs; anything that fails before the link (no kernel
+//! support, a load error) leaves the program to aya and the per-probe links.
+//! The program and its links live here until [`detach`].
+
+pub mod offsets;
+pub mod prog;
+
+use crate::object::Object;
+use crate::sys::{bpf, Attr};
+use aya::Ebpf;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::ffi::CString;
+use std::io;
+use std::os::fd::{FromRawFd, OwnedFd, RawFd};
+use std::sync::{Mutex, OnceLock};
+use tracec_meta::{Attach, Metadata, ProbeSpec};
+
+const BPF_LINK_CREATE: libc::c_long = 28;
+/// `BPF_F_UPROBE_MULTI_RETURN`.
+const MULTI_RETURN: u32 = 1;
+
+/// A program loaded here, its probes' outcome once linked, and its links.
+struct Entry {
+    prog: OwnedFd,
+    probes: Vec<ProbeSpec>,
+    /// Per probe name: `Ok` once linked, or why it could not be.
+    results: Option<HashMap<String, Result<(), String>>>,
+    links: Vec<OwnedFd>,
+}
+
+static LOADED: Mutex<BTreeMap<String, Entry>> = Mutex::new(BTreeMap::new());
+
+fn loaded() -> std::sync::MutexGuard<'static, BTreeMap<String, Entry>> {
+    LOADED.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Whether the kernel creates `uprobe_multi` links (probed once, as libbpf does: a
+/// trivial program of that attach type, linked to `/`, which is no regular file, must
+/// fail with `EBADF`; a kernel without the link type says `EINVAL`).
+pub fn supported() -> bool {
+    static SUPPORTED: OnceLock<bool> = OnceLock::new();
+    *SUPPORTED.get_or_init(|| {
+        if std::env::var_os("TRACERUN_NO_UPROBE_MULTI").is_some() {
+            return false;
+        }
+        let Ok(fd) = prog::trivial(prog::ATTACH_UPROBE_MULTI) else {
+            return false;
+        };
+        let Ok(root) = CString::new("/") else {
+            return false;
+        };
+        match link(prog::raw(&fd), &root, &[0], &[0], false, 0) {
+            Ok(_) => true,
+            Err(e) => e.raw_os_error() == Some(libc::EBADF),
+        }
+    })
+}
+
+/// The programs of `meta` to attach through `uprobe_multi` links: those shared by at
+/// least two uprobe attach points (all entry or all return probes), each with a cookie.
+pub fn candidates(meta: &Metadata) -> HashSet<String> {
+    let mut by_program: BTreeMap<&str, Vec<&ProbeSpec>> = BTreeMap::new();
+    for p in &meta.probes {
+        by_program.entry(p.program.as_str()).or_default().push(p);
+    }
+    by_program
+        .into_iter()
+        .filter(|(_, specs)| {
+            let ret = |p: &ProbeSpec| match p.attach {
+                Attach::Uprobe { ret, .. } => Some(ret),
+                _ => None,
+            };
+            let first = ret(specs[0]);
+            specs.len() >= 2
+                && first.is_some()
+                && specs.iter().all(|p| p.cookie.is_some() && ret(p) == first)
+        })
+        .map(|(name, _)| name.to_string())
+        .collect()
+}
+
+/// The programs of `meta` to load here: [`candidates`], when the kernel supports it.
+pub fn programs(meta: &Metadata) -> HashSet<String> {
+    let c = candidates(meta);
+    if c.is_empty() || !supported() {
+        return HashSet::new();
+    }
+    c
+}
+
+/// Load `program` for `uprobe_multi`; `Err` leaves it to aya.
+pub fn load(ebpf: &Ebpf, obj: &Object, program: &str) -> Result<(), String> {
+    let fd = prog::load(ebpf, obj, program)?;
+    let probes = obj
+        .meta
+        .probes
+        .iter()
+        .filter(|p| p.program == program)
+        .cloned()
+        .collect();
+    loaded().insert(
+        program.to_string(),
+        Entry {
+            prog: fd,
+            probes,
+            results: None,
+            links: Vec::new(),
+        },
+    );
+    Ok(())
+}
+
+/// Whether `program` was loaded here.
+pub fn is_loaded(program: &str) -> bool {
+    loaded().contains_key(program)
+}
+
+/// Attach `probe`, a probe of a program loaded here: the first one links every probe
+/// of the program (one link per file, limited to process `pid` if not 0); each then
+/// reports its own outcome. `None`: not a program of this module.
+pub fn attach(probe: &ProbeSpec, pid: u32) -> Option<Result<(), String>> {
+    let mut all = loaded();
+    let entry = all.get_mut(&probe.program)?;
+    if entry.results.is_none() {
+        let (results, links) = link_all(prog::raw(&entry.prog), &entry.probes, pid);
+        entry.results = Some(results);
+        entry.links = links;
+    }
+    let results = entry.results.as_ref()?;
+    Some(
+        results
+            .get(&probe.name)
+            .cloned()
+            .unwrap_or_else(|| Err(format!("{} is not a probe of its program", probe.name))),
+    )
+}
+
+/// Detach and unload `program` if it was loaded here; whether it was.
+pub fn detach(program: &str) -> bool {
+    loaded().remove(program).is_some()
+}
+
+/// One location to link: the probe's name, the file, its offset there and cookie.
+struct Target<'a> {
+    name: &'a str,
+    file: String,
+    offset: u64,
+    cookie: u64,
+    ret: bool,
+}
+
+fn link_all(
+    prog_fd: RawFd,
+    probes: &[ProbeSpec],
+    pid: u32,
+) -> (HashMap<String, Result<(), String>>, Vec<OwnedFd>) {
+    let mut results = HashMap::new();
+    let mut by_file: BTreeMap<(String, bool), Vec<Target<'_>>> = BTreeMap::new();
+    for p in probes {
+        match target(p) {
+            Ok(t) => by_file.entry((t.file.clone(), t.ret)).or_default().push(t),
+            Err(e) => {
+                results.insert(p.name.clone(), Err(e));
+            }
+        }
+    }
+    let mut links = Vec::new();
+    for ((file, ret), targets) in by_file {
+        let offsets: Vec<u64> = targets.iter().map(|t| t.offset).collect();
+        let cookies: Vec<u64> = targets.iter().map(|t| t.cookie).collect();
+        let outcome = CString::new(file.as_str())
+            .map_err(|_| format!("{file}: the path contains a NUL byte"))
+            .and_then(|path| {
+                link(prog_fd, &path, &offsets, &cookies, ret, pid)
+                    .map_err(|e| format!("uprobe_multi link on {file}: {e}"))
+            });
+        let ok = match outcome {
+            Ok(fd) => {
+                links.push(fd);
+                Ok(())
+            }
+            Err(e) => Err(e),
+        };
+        for t in targets {
+            results.insert(t.name.to_string(), ok.clone());
+        }
+    }
+    (results, links)
+}
+
+fn target(p: &ProbeSpec) -> Result<Target<'_>, String> {
+    let Attach::Uprobe {
+        path,
+        symbol,
+        offset,
+        ret,
+    } = &p.attach
+    else {
+        return Err(format!("{} is not a uprobe", p.name));
+    };
+    let file = offsets::resolve_path(path);
+    let at = offsets::file_offset(&file, symbol, *offset)?;
+    Ok(Target {
+        name: &p.name,
+        file,
+        offset: at,
+        cookie: p.cookie.unwrap_or(0),
+        ret: *ret,
+    })
+}
+
+/// `BPF_LINK_CREATE` of a `uprobe_multi` link: `prog_fd` at the file offsets
+/// `offsets` of `path` with `cookies`, return probes if `ret`, in process `pid` only
+/// (0: every process).
+pub fn link(
+    prog_fd: RawFd,
+    path: &CString,
+    offsets: &[u64],
+    cookies: &[u64],
+    ret: bool,
+    pid: u32,
+) -> io::Result<OwnedFd> {
+    let mut attr = Attr::new();
+    attr.u32_at(0, prog_fd as u32)
+        .u32_at(8, prog::ATTACH_UPROBE_MULTI)
+        .u64_at(16, path.as_ptr() as u64)
+        .u64_at(24, offsets.as_ptr() as u64)
+        .u64_at(40, cookies.as_ptr() as u64)
+        .u32_at(48, offsets.len().min(cookies.len()) as u32)
+        .u32_at(52, if ret { MULTI_RETURN } else { 0 })
+        .u32_at(56, pid);
+    let fd = bpf(BPF_LINK_CREATE, &mut attr)?;
+    // SAFETY: a descriptor the kernel just returned to us.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
+}
+
+#[cfg(test)]
+mod tests;
