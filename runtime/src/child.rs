@@ -1,9 +1,14 @@
 //! `tracerun -c CMD`: the child process, as bpftrace runs it.
 //!
 //! The child is forked before the programs load, so that its pid is known to them
-//! (`cpid`), and it waits on a pipe until every probe is attached; only then does it
-//! `exec` the command, so nothing it does is missed. When it exits the session ends as
-//! if `exit()` had been called; if the session ends first, the child gets `SIGTERM`.
+//! (`cpid`). It `exec`s the command at once under `PTRACE_TRACEME`, so the kernel
+//! stops it right after the exec, before its first instruction: its executable is
+//! mapped (where a PIE landed is known before loading, for `uaddr`), and nothing it
+//! does is missed, since it is let go (`PTRACE_DETACH`) only once every probe is
+//! attached. Where `ptrace` is not allowed it stops itself before the exec instead
+//! and waits on a pipe, as before. When it exits the session ends as if `exit()` had
+//! been called; if the session ends first, the child gets `SIGTERM` (`SIGKILL` if it
+//! never ran).
 
 use std::ffi::CString;
 use std::io;
@@ -16,6 +21,8 @@ pub struct Child {
     pid: libc::pid_t,
     /// Write end of the start pipe; writing one byte lets the child exec.
     go: Option<OwnedFd>,
+    /// Stopped under ptrace right after its exec, until [`Child::start`].
+    traced: bool,
     /// A pidfd: readable once the child has exited.
     exited: OwnedFd,
     reaped: bool,
@@ -147,6 +154,17 @@ impl Child {
             unsafe { child_main(rx.as_raw_fd(), tx.as_raw_fd(), &path, &argv) }
         }
         drop(rx);
+        let traced = match wait_exec_stop(pid) {
+            Ok(t) => t,
+            Err(e) => {
+                // SAFETY: our own child; reaped here.
+                unsafe {
+                    libc::kill(pid, libc::SIGKILL);
+                    libc::waitpid(pid, std::ptr::null_mut(), 0);
+                }
+                return Err(e);
+            }
+        };
         // SAFETY: pidfd_open on our own child; -1 on failure is checked.
         let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) } as RawFd;
         if pidfd < 0 {
@@ -161,6 +179,7 @@ impl Child {
         Ok(Child {
             pid,
             go: Some(tx),
+            traced,
             // SAFETY: a new descriptor owned here.
             exited: unsafe { OwnedFd::from_raw_fd(pidfd) },
             reaped: false,
@@ -171,8 +190,15 @@ impl Child {
         self.pid as u32
     }
 
-    /// Let the child exec its command.
+    /// Let the child run its command.
     pub fn start(&mut self) {
+        if std::mem::take(&mut self.traced) {
+            // SAFETY: our own child, in its post-exec ptrace stop; detaching
+            // with signal 0 resumes it without the exec's SIGTRAP.
+            unsafe { libc::ptrace(libc::PTRACE_DETACH, self.pid, 0, 0) };
+            self.go.take();
+            return;
+        }
         if let Some(go) = self.go.take() {
             // SAFETY: writing one byte from a valid buffer to our pipe.
             unsafe { libc::write(go.as_raw_fd(), [1u8].as_ptr().cast(), 1) };
@@ -205,6 +231,15 @@ impl Drop for Child {
         if self.try_reap() {
             return;
         }
+        if self.traced {
+            // Stopped before its first instruction: it never ran.
+            // SAFETY: our own child, not yet reaped.
+            unsafe {
+                libc::kill(self.pid, libc::SIGKILL);
+                libc::waitpid(self.pid, std::ptr::null_mut(), 0);
+            }
+            return;
+        }
         // SAFETY: our own child, not yet reaped, so the pid is still ours.
         unsafe {
             libc::kill(self.pid, libc::SIGTERM);
@@ -213,13 +248,59 @@ impl Drop for Child {
     }
 }
 
-/// The forked child: wait for the go byte, then exec; never returns.
+/// Wait for the child's first stop: after its exec under ptrace (`Ok(true)`; exits
+/// with tracerun from now on), or before it, where ptrace was refused (`Ok(false)`:
+/// it is continued, to wait for the go byte). An exit is a failed exec.
+fn wait_exec_stop(pid: libc::pid_t) -> Result<bool, String> {
+    let mut status = 0;
+    loop {
+        // SAFETY: our own child; status is a valid out-pointer.
+        let r = unsafe { libc::waitpid(pid, &mut status, libc::WUNTRACED) };
+        if r == pid {
+            break;
+        }
+        let e = io::Error::last_os_error();
+        if e.raw_os_error() != Some(libc::EINTR) {
+            return Err(format!("cannot wait for the child process: {e}"));
+        }
+    }
+    if !libc::WIFSTOPPED(status) {
+        return Err("cannot execute the command".into());
+    }
+    if libc::WSTOPSIG(status) == libc::SIGSTOP {
+        // SAFETY: our own, stopped child.
+        unsafe { libc::kill(pid, libc::SIGCONT) };
+        return Ok(false);
+    }
+    // SAFETY: our own tracee, stopped: it is killed if tracerun exits first.
+    unsafe {
+        libc::ptrace(
+            libc::PTRACE_SETOPTIONS,
+            pid,
+            0,
+            libc::PTRACE_O_EXITKILL as libc::c_long,
+        )
+    };
+    Ok(true)
+}
+
+/// The forked child: exec at once under ptrace (the kernel stops it after the
+/// exec), or, where ptrace is refused, stop, wait for the go byte, then exec; never
+/// returns.
 ///
 /// # Safety
 /// Must only run in a freshly forked child; all pointers stay valid (they were
 /// allocated before fork).
 unsafe fn child_main(rx: RawFd, tx: RawFd, path: &CString, argv: &[*const libc::c_char]) -> ! {
     libc::close(tx);
+    // tracerun blocks SIGINT/SIGTERM for its signalfd; the command must not inherit it.
+    let mut set: libc::sigset_t = std::mem::zeroed();
+    libc::sigemptyset(&mut set);
+    if libc::ptrace(libc::PTRACE_TRACEME, 0, 0, 0) == 0 {
+        libc::sigprocmask(libc::SIG_SETMASK, &set, std::ptr::null_mut());
+        exec(path, argv);
+    }
+    libc::raise(libc::SIGSTOP);
     let mut byte = 0u8;
     let n = loop {
         let n = libc::read(rx, (&mut byte as *mut u8).cast(), 1);
@@ -231,10 +312,15 @@ unsafe fn child_main(rx: RawFd, tx: RawFd, path: &CString, argv: &[*const libc::
         // tracerun ended (or failed) before attaching: do not run the command.
         libc::_exit(0);
     }
-    // tracerun blocks SIGINT/SIGTERM for its signalfd; the command must not inherit it.
-    let mut set: libc::sigset_t = std::mem::zeroed();
-    libc::sigemptyset(&mut set);
     libc::sigprocmask(libc::SIG_SETMASK, &set, std::ptr::null_mut());
+    exec(path, argv)
+}
+
+/// Exec the command, or report that it could not be and exit.
+///
+/// # Safety
+/// As [`child_main`].
+unsafe fn exec(path: &CString, argv: &[*const libc::c_char]) -> ! {
     libc::execv(path.as_ptr(), argv.as_ptr());
     let msg = b"tracerun: error: cannot execute the -c command\n";
     libc::write(2, msg.as_ptr().cast(), msg.len());

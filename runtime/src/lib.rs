@@ -39,6 +39,7 @@ pub mod hostvals;
 pub mod info;
 pub mod ksyms;
 pub mod load;
+pub mod load_bias;
 pub mod load_more;
 pub mod maps;
 pub mod names;
