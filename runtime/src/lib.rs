@@ -67,6 +67,7 @@ pub mod uprobe_multi;
 pub mod uprobe_zero;
 pub mod usdt;
 pub mod value;
+pub mod verbose_load;
 pub mod verifier_log;
 pub mod verify;
 pub mod watchpoint;

@@ -61,6 +61,7 @@ pub fn load(obj: &Object, start_ns: u64, cpid: u64, params: &[GlobalValue]) -> R
         if !loaded.insert(probe.program.as_str()) {
             continue;
         }
+        crate::verbose_load::check(&ebpf, obj, probe, loaded.len())?;
         // A wildcard uprobe's program, for one uprobe_multi link; aya's otherwise.
         if multi.contains(&probe.program)
             && crate::uprobe_multi::load(&ebpf, obj, &probe.program).is_ok()

@@ -167,3 +167,11 @@ fn dwarf_pids_go_to_the_runtime() {
     );
     assert!(inv.tracec_flags().is_empty());
 }
+
+#[test]
+fn verbose_runs_pass_v_to_tracerun() {
+    let inv = p(&["-v", "-e", "begin {}"]).unwrap();
+    assert!(inv.tracerun_flags(false).contains(&"-v".to_string()));
+    let inv = p(&["-e", "begin {}"]).unwrap();
+    assert!(!inv.tracerun_flags(false).contains(&"-v".to_string()));
+}
