@@ -15,7 +15,6 @@ pub mod prog;
 use crate::object::Object;
 use crate::sys::{bpf, Attr};
 use aya::Ebpf;
-use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ffi::CString;
 use std::io;
 use std::os::fd::{FromRawFd, OwnedFd, RawFd};
@@ -26,18 +25,22 @@ const BPF_LINK_CREATE: libc::c_long = 28;
 /// `BPF_F_UPROBE_MULTI_RETURN`.
 const MULTI_RETURN: u32 = 1;
 
+/// Per probe name: `Ok` once linked, or why it could not be.
+type Outcomes = Vec<(String, Result<(), String>)>;
+
 /// A program loaded here, its probes' outcome once linked, and its links.
 struct Entry {
+    program: String,
     prog: OwnedFd,
     probes: Vec<ProbeSpec>,
-    /// Per probe name: `Ok` once linked, or why it could not be.
-    results: Option<HashMap<String, Result<(), String>>>,
+    results: Option<Outcomes>,
     links: Vec<OwnedFd>,
 }
 
-static LOADED: Mutex<BTreeMap<String, Entry>> = Mutex::new(BTreeMap::new());
+/// Few programs are loaded here: a vector is smaller code than a map.
+static LOADED: Mutex<Vec<Entry>> = Mutex::new(Vec::new());
 
-fn loaded() -> std::sync::MutexGuard<'static, BTreeMap<String, Entry>> {
+fn loaded() -> std::sync::MutexGuard<'static, Vec<Entry>> {
     LOADED.lock().unwrap_or_else(|p| p.into_inner())
 }
 
@@ -65,32 +68,34 @@ pub fn supported() -> bool {
 
 /// The programs of `meta` to attach through `uprobe_multi` links: those shared by at
 /// least two uprobe attach points (all entry or all return probes), each with a cookie.
-pub fn candidates(meta: &Metadata) -> HashSet<String> {
-    let mut by_program: BTreeMap<&str, Vec<&ProbeSpec>> = BTreeMap::new();
-    for p in &meta.probes {
-        by_program.entry(p.program.as_str()).or_default().push(p);
+pub fn candidates(meta: &Metadata) -> Vec<String> {
+    let ret = |p: &ProbeSpec| match p.attach {
+        Attach::Uprobe { ret, .. } => Some(ret),
+        _ => None,
+    };
+    let mut out: Vec<String> = Vec::new();
+    for (i, first) in meta.probes.iter().enumerate() {
+        let program = first.program.as_str();
+        if meta.probes[..i].iter().any(|p| p.program == program) {
+            continue;
+        }
+        let mut specs = meta.probes.iter().filter(|p| p.program == program);
+        let kind = ret(first);
+        if kind.is_some()
+            && specs.clone().nth(1).is_some()
+            && specs.all(|p| p.cookie.is_some() && ret(p) == kind)
+        {
+            out.push(program.to_string());
+        }
     }
-    by_program
-        .into_iter()
-        .filter(|(_, specs)| {
-            let ret = |p: &ProbeSpec| match p.attach {
-                Attach::Uprobe { ret, .. } => Some(ret),
-                _ => None,
-            };
-            let first = ret(specs[0]);
-            specs.len() >= 2
-                && first.is_some()
-                && specs.iter().all(|p| p.cookie.is_some() && ret(p) == first)
-        })
-        .map(|(name, _)| name.to_string())
-        .collect()
+    out
 }
 
 /// The programs of `meta` to load here: [`candidates`], when the kernel supports it.
-pub fn programs(meta: &Metadata) -> HashSet<String> {
+pub fn programs(meta: &Metadata) -> Vec<String> {
     let c = candidates(meta);
     if c.is_empty() || !supported() {
-        return HashSet::new();
+        return Vec::new();
     }
     c
 }
@@ -105,21 +110,19 @@ pub fn load(ebpf: &Ebpf, obj: &Object, program: &str) -> Result<(), String> {
         .filter(|p| p.program == program)
         .cloned()
         .collect();
-    loaded().insert(
-        program.to_string(),
-        Entry {
-            prog: fd,
-            probes,
-            results: None,
-            links: Vec::new(),
-        },
-    );
+    loaded().push(Entry {
+        program: program.to_string(),
+        prog: fd,
+        probes,
+        results: None,
+        links: Vec::new(),
+    });
     Ok(())
 }
 
 /// Whether `program` was loaded here.
 pub fn is_loaded(program: &str) -> bool {
-    loaded().contains_key(program)
+    loaded().iter().any(|e| e.program == program)
 }
 
 /// Attach `probe`, a probe of a program loaded here: the first one links every probe
@@ -127,7 +130,7 @@ pub fn is_loaded(program: &str) -> bool {
 /// reports its own outcome. `None`: not a program of this module.
 pub fn attach(probe: &ProbeSpec, pid: u32) -> Option<Result<(), String>> {
     let mut all = loaded();
-    let entry = all.get_mut(&probe.program)?;
+    let entry = all.iter_mut().find(|e| e.program == probe.program)?;
     if entry.results.is_none() {
         let (results, links) = link_all(prog::raw(&entry.prog), &entry.probes, pid);
         entry.results = Some(results);
@@ -136,15 +139,19 @@ pub fn attach(probe: &ProbeSpec, pid: u32) -> Option<Result<(), String>> {
     let results = entry.results.as_ref()?;
     Some(
         results
-            .get(&probe.name)
-            .cloned()
+            .iter()
+            .find(|(name, _)| *name == probe.name)
+            .map(|(_, r)| r.clone())
             .unwrap_or_else(|| Err(format!("{} is not a probe of its program", probe.name))),
     )
 }
 
 /// Detach and unload `program` if it was loaded here; whether it was.
 pub fn detach(program: &str) -> bool {
-    loaded().remove(program).is_some()
+    let mut all = loaded();
+    let before = all.len();
+    all.retain(|e| e.program != program);
+    all.len() != before
 }
 
 /// One location to link: the probe's name, the file, its offset there and cookie.
@@ -156,23 +163,25 @@ struct Target<'a> {
     ret: bool,
 }
 
-fn link_all(
-    prog_fd: RawFd,
-    probes: &[ProbeSpec],
-    pid: u32,
-) -> (HashMap<String, Result<(), String>>, Vec<OwnedFd>) {
-    let mut results = HashMap::new();
-    let mut by_file: BTreeMap<(String, bool), Vec<Target<'_>>> = BTreeMap::new();
+fn link_all(prog_fd: RawFd, probes: &[ProbeSpec], pid: u32) -> (Outcomes, Vec<OwnedFd>) {
+    let mut results = Outcomes::new();
+    // Per file and kind (entry or return): its targets.
+    let mut by_file: Vec<Vec<Target<'_>>> = Vec::new();
     for p in probes {
         match target(p) {
-            Ok(t) => by_file.entry((t.file.clone(), t.ret)).or_default().push(t),
-            Err(e) => {
-                results.insert(p.name.clone(), Err(e));
-            }
+            Ok(t) => match by_file
+                .iter_mut()
+                .find(|g| g[0].file == t.file && g[0].ret == t.ret)
+            {
+                Some(g) => g.push(t),
+                None => by_file.push(vec![t]),
+            },
+            Err(e) => results.push((p.name.clone(), Err(e))),
         }
     }
     let mut links = Vec::new();
-    for ((file, ret), targets) in by_file {
+    for targets in by_file {
+        let (file, ret) = (&targets[0].file, targets[0].ret);
         let offsets: Vec<u64> = targets.iter().map(|t| t.offset).collect();
         let cookies: Vec<u64> = targets.iter().map(|t| t.cookie).collect();
         let outcome = CString::new(file.as_str())
@@ -181,15 +190,9 @@ fn link_all(
                 link(prog_fd, &path, &offsets, &cookies, ret, pid)
                     .map_err(|e| format!("uprobe_multi link on {file}: {e}"))
             });
-        let ok = match outcome {
-            Ok(fd) => {
-                links.push(fd);
-                Ok(())
-            }
-            Err(e) => Err(e),
-        };
-        for t in targets {
-            results.insert(t.name.to_string(), ok.clone());
+        let ok = outcome.map(|fd| links.push(fd));
+        for t in &targets {
+            results.push((t.name.to_string(), ok.clone()));
         }
     }
     (results, links)

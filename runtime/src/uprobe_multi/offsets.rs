@@ -3,12 +3,12 @@
 //! separate debug file) through the `PT_LOAD` segment holding it, plus the offset.
 
 use crate::debugsyms;
-use goblin::elf::{sym, Elf};
-use std::collections::HashMap;
+use goblin::elf::Elf;
 use std::path::Path;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 
-type Symbols = HashMap<String, u64>;
+/// Function symbols and their file offsets (first definition first).
+type Symbols = Vec<(String, u64)>;
 
 /// The file a uprobe path names: itself, or a bare library name through the library
 /// cache (as aya resolves it).
@@ -28,24 +28,25 @@ pub fn file_offset(file: &str, symbol: &str, offset: u64) -> Result<u64, String>
         return Ok(debugsyms::address_offset(file, offset));
     }
     let found = symbols(file)
-        .get(symbol)
-        .copied()
+        .iter()
+        .find(|(name, _)| name == symbol)
+        .map(|(_, at)| *at)
         .or_else(|| debugsyms::file_offset(Path::new(file), symbol));
     found
         .map(|at| at + offset)
         .ok_or_else(|| format!("Could not resolve symbol: {file}:{symbol}"))
 }
 
+/// The function symbols of `file`, read once (a wildcard names many in one file).
 fn symbols(file: &str) -> Arc<Symbols> {
-    static CACHE: OnceLock<Mutex<HashMap<String, Arc<Symbols>>>> = OnceLock::new();
-    let mut cache = CACHE
-        .get_or_init(Mutex::default)
-        .lock()
-        .unwrap_or_else(|e| e.into_inner());
-    cache
-        .entry(file.to_string())
-        .or_insert_with(|| Arc::new(read(file)))
-        .clone()
+    static CACHE: Mutex<Vec<(String, Arc<Symbols>)>> = Mutex::new(Vec::new());
+    let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, s)) = cache.iter().find(|(f, _)| f == file) {
+        return s.clone();
+    }
+    let s = Arc::new(read(file));
+    cache.push((file.to_string(), s.clone()));
+    s
 }
 
 fn read(file: &str) -> Symbols {
@@ -58,24 +59,12 @@ fn read(file: &str) -> Symbols {
     }
 }
 
-/// Every defined function symbol of `elf` and its file offset (the first definition
-/// of a name wins; `.symtab` before `.dynsym`).
+/// Every defined function symbol of `elf` and its file offset (`.symtab` before
+/// `.dynsym`; the first definition of a name is the one found).
 pub fn function_offsets(elf: &Elf<'_>) -> Symbols {
     let segments = debugsyms::load_segments(elf);
-    let mut out = Symbols::new();
-    for (syms, strs) in [(&elf.syms, &elf.strtab), (&elf.dynsyms, &elf.dynstrtab)] {
-        for s in syms.iter() {
-            let func = s.st_type() == sym::STT_FUNC || s.st_type() == sym::STT_GNU_IFUNC;
-            if !func || s.st_value == 0 {
-                continue;
-            }
-            let Some(name) = strs.get_at(s.st_name).filter(|n| !n.is_empty()) else {
-                continue;
-            };
-            if let Some(off) = debugsyms::vaddr_to_offset(&segments, s.st_value) {
-                out.entry(name.to_string()).or_insert(off);
-            }
-        }
-    }
-    out
+    crate::uprobe_bounds::functions(elf)
+        .into_iter()
+        .filter_map(|(name, f)| Some((name, debugsyms::vaddr_to_offset(&segments, f.addr)?)))
+        .collect()
 }
