@@ -1,14 +1,18 @@
 //! `tracerun -c CMD`: the child process, as bpftrace runs it.
 //!
 //! The child is forked before the programs load, so that its pid is known to them
-//! (`cpid`). It `exec`s the command at once under `PTRACE_TRACEME`, so the kernel
-//! stops it right after the exec, before its first instruction: its executable is
-//! mapped (where a PIE landed is known before loading, for `uaddr`), and nothing it
-//! does is missed, since it is let go (`PTRACE_DETACH`) only once every probe is
-//! attached. Where `ptrace` is not allowed it stops itself before the exec instead
-//! and waits on a pipe, as before. When it exits the session ends as if `exit()` had
-//! been called; if the session ends first, the child gets `SIGTERM` (`SIGKILL` if it
-//! never ran).
+//! (`cpid`), and it waits on a pipe until every probe is attached; only then does it
+//! `exec` the command, so nothing it does is missed, its `execve` included.
+//!
+//! An object that needs to know where the command's executable is loaded before
+//! loading (`uaddr` of a PIE: [`crate::symaddr`]) has it spawned with
+//! [`Child::spawn_exec_stopped`] instead: it `exec`s at once under
+//! `PTRACE_TRACEME`, so the kernel stops it right after the exec, before its first
+//! instruction, and it is let go (`PTRACE_DETACH`) once every probe is attached
+//! (where `ptrace` is refused, it stops itself before the exec and waits on the pipe).
+//!
+//! When the child exits the session ends as if `exit()` had been called; if the
+//! session ends first, the child gets `SIGTERM` (`SIGKILL` if it never ran).
 
 use std::ffi::CString;
 use std::io;
@@ -122,6 +126,27 @@ fn cstring(s: &[u8]) -> Result<CString, String> {
 impl Child {
     /// Fork a child that will run `cmd` once [`Child::start`] is called.
     pub fn spawn(cmd: &str) -> Result<Child, String> {
+        Child::spawn_with(cmd, false)
+    }
+
+    /// Fork a child that execs `cmd` at once and stops right after the exec (its
+    /// executable mapped, nothing run) until [`Child::start`].
+    pub fn spawn_exec_stopped(cmd: &str) -> Result<Child, String> {
+        Child::spawn_with(cmd, true)
+    }
+
+    /// The child for `meta`'s object: stopped after its exec when the object reads
+    /// symbol addresses of user files (`uaddr`), whose load bias the runtime reads
+    /// from the process before loading; else waiting before its exec.
+    pub fn spawn_for(cmd: &str, meta: &tracec_meta::Metadata) -> Result<Child, String> {
+        let uaddr = meta
+            .symbol_globals
+            .iter()
+            .any(|g| g.path.is_some() && g.kind == tracec_meta::SymbolKind::Address);
+        Child::spawn_with(cmd, uaddr)
+    }
+
+    fn spawn_with(cmd: &str, exec_first: bool) -> Result<Child, String> {
         let words = split(cmd)?;
         let program = resolve(&words[0])?;
         // Everything the child needs is allocated before fork: after it, the child may
@@ -151,10 +176,15 @@ impl Child {
         }
         if pid == 0 {
             // SAFETY: see above; every pointer was prepared before fork.
-            unsafe { child_main(rx.as_raw_fd(), tx.as_raw_fd(), &path, &argv) }
+            unsafe { child_main(rx.as_raw_fd(), tx.as_raw_fd(), &path, &argv, exec_first) }
         }
         drop(rx);
-        let traced = match wait_exec_stop(pid) {
+        let stop = if exec_first {
+            wait_exec_stop(pid)
+        } else {
+            Ok(false)
+        };
+        let traced = match stop {
             Ok(t) => t,
             Err(e) => {
                 // SAFETY: our own child; reaped here.
@@ -284,23 +314,31 @@ fn wait_exec_stop(pid: libc::pid_t) -> Result<bool, String> {
     Ok(true)
 }
 
-/// The forked child: exec at once under ptrace (the kernel stops it after the
-/// exec), or, where ptrace is refused, stop, wait for the go byte, then exec; never
-/// returns.
+/// The forked child: wait for the go byte, then exec; with `exec_first`, exec at
+/// once under ptrace (the kernel stops it after the exec), or where ptrace is
+/// refused, stop (for [`wait_exec_stop`]) and then wait for the go byte. Never returns.
 ///
 /// # Safety
 /// Must only run in a freshly forked child; all pointers stay valid (they were
 /// allocated before fork).
-unsafe fn child_main(rx: RawFd, tx: RawFd, path: &CString, argv: &[*const libc::c_char]) -> ! {
+unsafe fn child_main(
+    rx: RawFd,
+    tx: RawFd,
+    path: &CString,
+    argv: &[*const libc::c_char],
+    exec_first: bool,
+) -> ! {
     libc::close(tx);
     // tracerun blocks SIGINT/SIGTERM for its signalfd; the command must not inherit it.
     let mut set: libc::sigset_t = std::mem::zeroed();
     libc::sigemptyset(&mut set);
-    if libc::ptrace(libc::PTRACE_TRACEME, 0, 0, 0) == 0 {
-        libc::sigprocmask(libc::SIG_SETMASK, &set, std::ptr::null_mut());
-        exec(path, argv);
+    if exec_first {
+        if libc::ptrace(libc::PTRACE_TRACEME, 0, 0, 0) == 0 {
+            libc::sigprocmask(libc::SIG_SETMASK, &set, std::ptr::null_mut());
+            exec(path, argv);
+        }
+        libc::raise(libc::SIGSTOP);
     }
-    libc::raise(libc::SIGSTOP);
     let mut byte = 0u8;
     let n = loop {
         let n = libc::read(rx, (&mut byte as *mut u8).cast(), 1);
@@ -372,5 +410,30 @@ mod tests {
         assert!(c.try_reap());
         assert_eq!(std::fs::read_to_string(&dir).unwrap(), "ran\n");
         let _ = std::fs::remove_file(&dir);
+    }
+
+    #[test]
+    fn an_exec_stopped_child_has_its_executable_mapped_and_runs_when_started() {
+        let out = std::env::temp_dir().join(format!("tracerun-child-x-{}", std::process::id()));
+        let _ = std::fs::remove_file(&out);
+        let cmd = format!("/bin/sh -c 'echo ran > {}'", out.display());
+        drop(Child::spawn_exec_stopped(&cmd).unwrap());
+        assert!(!out.exists(), "dropped before start: never ran");
+        let mut c = Child::spawn_exec_stopped(&cmd).unwrap();
+        let exe = std::fs::read_link(format!("/proc/{}/exe", c.pid())).unwrap();
+        let sh = std::fs::canonicalize("/bin/sh").unwrap();
+        assert_eq!(exe, sh, "stopped after the exec");
+        assert!(!out.exists(), "stopped before its first instruction");
+        c.start();
+        let mut fds = [libc::pollfd {
+            fd: c.exit_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        }];
+        // SAFETY: one valid pollfd.
+        assert_eq!(unsafe { libc::poll(fds.as_mut_ptr(), 1, 10_000) }, 1);
+        assert!(c.try_reap());
+        assert_eq!(std::fs::read_to_string(&out).unwrap(), "ran\n");
+        let _ = std::fs::remove_file(&out);
     }
 }

@@ -155,7 +155,8 @@ fn run_object(obj: &Object, opts: &Options) -> Result<i32, Error> {
         Signals::new().map_err(|e| Error::new(format!("cannot set up signal handling: {e}")))?;
     let mut child = match &opts.command {
         Some(cmd) => Some(
-            crate::child::Child::spawn(cmd).map_err(|e| Error::new(format!("-c {cmd:?}: {e}")))?,
+            crate::child::Child::spawn_for(cmd, &obj.meta)
+                .map_err(|e| Error::new(format!("-c {cmd:?}: {e}")))?,
         ),
         None => None,
     };
