@@ -73,19 +73,18 @@ pub fn candidates(meta: &Metadata) -> Vec<String> {
         Attach::Uprobe { ret, .. } => Some(ret),
         _ => None,
     };
+    // A shared program's attach points come in one run (wildcards make thousands).
+    let probes = &meta.probes;
     let mut out: Vec<String> = Vec::new();
-    for (i, first) in meta.probes.iter().enumerate() {
-        let program = first.program.as_str();
-        if meta.probes[..i].iter().any(|p| p.program == program) {
-            continue;
-        }
-        let mut specs = meta.probes.iter().filter(|p| p.program == program);
-        let kind = ret(first);
-        if kind.is_some()
-            && specs.clone().nth(1).is_some()
-            && specs.all(|p| p.cookie.is_some() && ret(p) == kind)
+    for run in probes.chunk_by(|a, b| a.program == b.program) {
+        let kind = ret(&run[0]);
+        let program = &run[0].program;
+        if run.len() >= 2
+            && kind.is_some()
+            && run.iter().all(|p| p.cookie.is_some() && ret(p) == kind)
+            && probes.iter().filter(|p| p.program == *program).count() == run.len()
         {
-            out.push(program.to_string());
+            out.push(program.clone());
         }
     }
     out

@@ -4,11 +4,12 @@
 
 use crate::debugsyms;
 use goblin::elf::Elf;
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-/// Function symbols and their file offsets (first definition first).
-type Symbols = Vec<(String, u64)>;
+/// Function symbols and their file offsets.
+type Symbols = HashMap<String, u64>;
 
 /// The file a uprobe path names: itself, or a bare library name through the library
 /// cache (as aya resolves it).
@@ -28,9 +29,8 @@ pub fn file_offset(file: &str, symbol: &str, offset: u64) -> Result<u64, String>
         return Ok(debugsyms::address_offset(file, offset));
     }
     let found = symbols(file)
-        .iter()
-        .find(|(name, _)| name == symbol)
-        .map(|(_, at)| *at)
+        .get(symbol)
+        .copied()
         .or_else(|| debugsyms::file_offset(Path::new(file), symbol));
     found
         .map(|at| at + offset)
@@ -60,11 +60,14 @@ fn read(file: &str) -> Symbols {
 }
 
 /// Every defined function symbol of `elf` and its file offset (`.symtab` before
-/// `.dynsym`; the first definition of a name is the one found).
+/// `.dynsym`; the first definition of a name is the one kept).
 pub fn function_offsets(elf: &Elf<'_>) -> Symbols {
     let segments = debugsyms::load_segments(elf);
-    crate::uprobe_bounds::functions(elf)
-        .into_iter()
-        .filter_map(|(name, f)| Some((name, debugsyms::vaddr_to_offset(&segments, f.addr)?)))
-        .collect()
+    let mut out = Symbols::new();
+    for (name, f) in crate::uprobe_bounds::functions(elf) {
+        if let Some(at) = debugsyms::vaddr_to_offset(&segments, f.addr) {
+            out.entry(name).or_insert(at);
+        }
+    }
+    out
 }

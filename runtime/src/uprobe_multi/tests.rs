@@ -64,8 +64,7 @@ fn symbol_offsets_follow_the_load_segments() {
         .find(|s| elf.strtab.get_at(s.st_name) == Some("main") && s.st_value != 0)
         .expect("a main symbol");
     let want = crate::debugsyms::vaddr_to_offset(&segments, main.st_value);
-    let first = syms.iter().find(|(n, _)| n == "main").map(|(_, at)| *at);
-    assert_eq!(first, want);
+    assert_eq!(syms.get("main").copied(), want);
     let file = exe.to_string_lossy();
     assert_eq!(
         offsets::file_offset(&file, "main", 4),
@@ -81,4 +80,15 @@ fn symbol_offsets_follow_the_load_segments() {
 fn bare_library_names_go_through_the_cache() {
     assert_eq!(offsets::resolve_path("./a/b"), "./a/b");
     assert_eq!(offsets::resolve_path("/bin/true"), "/bin/true");
+}
+
+#[test]
+fn a_program_split_across_runs_keeps_its_plain_links() {
+    let m = meta(vec![
+        uprobe("p1", "a", false, Some(0)),
+        uprobe("p2", "c", false, None),
+        uprobe("p1", "b", false, Some(1)),
+        uprobe("p1", "d", false, Some(2)),
+    ]);
+    assert!(candidates(&m).is_empty());
 }
