@@ -2,8 +2,17 @@
 //!
 //! The child is forked before the programs load, so that its pid is known to them
 //! (`cpid`), and it waits on a pipe until every probe is attached; only then does it
-//! `exec` the command, so nothing it does is missed. When it exits the session ends as
-//! if `exit()` had been called; if the session ends first, the child gets `SIGTERM`.
+//! `exec` the command, so nothing it does is missed, its `execve` included.
+//!
+//! An object that needs to know where the command's executable is loaded before
+//! loading (`uaddr` of a PIE: [`crate::symaddr`]) has it spawned with
+//! [`Child::spawn_exec_stopped`] instead: it `exec`s at once under
+//! `PTRACE_TRACEME`, so the kernel stops it right after the exec, before its first
+//! instruction, and it is let go (`PTRACE_DETACH`) once every probe is attached
+//! (where `ptrace` is refused, it stops itself before the exec and waits on the pipe).
+//!
+//! When the child exits the session ends as if `exit()` had been called; if the
+//! session ends first, the child gets `SIGTERM` (`SIGKILL` if it never ran).
 
 use std::ffi::CString;
 use std::io;
@@ -18,6 +27,8 @@ pub struct Child {
     program: std::path::PathBuf,
     /// Write end of the start pipe; writing one byte lets the child exec.
     go: Option<OwnedFd>,
+    /// Stopped under ptrace right after its exec, until [`Child::start`].
+    traced: bool,
     /// A pidfd: readable once the child has exited.
     exited: OwnedFd,
     reaped: bool,
@@ -75,6 +86,27 @@ fn cstring(s: &[u8]) -> Result<CString, String> {
 impl Child {
     /// Fork a child that will run `cmd` once [`Child::start`] is called.
     pub fn spawn(cmd: &str) -> Result<Child, String> {
+        Child::spawn_with(cmd, false)
+    }
+
+    /// Fork a child that execs `cmd` at once and stops right after the exec (its
+    /// executable mapped, nothing run) until [`Child::start`].
+    pub fn spawn_exec_stopped(cmd: &str) -> Result<Child, String> {
+        Child::spawn_with(cmd, true)
+    }
+
+    /// The child for `meta`'s object: stopped after its exec when the object reads
+    /// symbol addresses of user files (`uaddr`), whose load bias the runtime reads
+    /// from the process before loading; else waiting before its exec.
+    pub fn spawn_for(cmd: &str, meta: &tracec_meta::Metadata) -> Result<Child, String> {
+        let uaddr = meta
+            .symbol_globals
+            .iter()
+            .any(|g| g.path.is_some() && g.kind == tracec_meta::SymbolKind::Address);
+        Child::spawn_with(cmd, uaddr)
+    }
+
+    fn spawn_with(cmd: &str, exec_first: bool) -> Result<Child, String> {
         let words = split(cmd)?;
         let program = resolve(&words[0])?;
         // Everything the child needs is allocated before fork: after it, the child may
@@ -104,9 +136,25 @@ impl Child {
         }
         if pid == 0 {
             // SAFETY: see above; every pointer was prepared before fork.
-            unsafe { child_main(rx.as_raw_fd(), tx.as_raw_fd(), &path, &argv) }
+            unsafe { child_main(rx.as_raw_fd(), tx.as_raw_fd(), &path, &argv, exec_first) }
         }
         drop(rx);
+        let stop = if exec_first {
+            wait_exec_stop(pid)
+        } else {
+            Ok(false)
+        };
+        let traced = match stop {
+            Ok(t) => t,
+            Err(e) => {
+                // SAFETY: our own child; reaped here.
+                unsafe {
+                    libc::kill(pid, libc::SIGKILL);
+                    libc::waitpid(pid, std::ptr::null_mut(), 0);
+                }
+                return Err(e);
+            }
+        };
         // SAFETY: pidfd_open on our own child; -1 on failure is checked.
         let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) } as RawFd;
         if pidfd < 0 {
@@ -122,6 +170,7 @@ impl Child {
             pid,
             program,
             go: Some(tx),
+            traced,
             // SAFETY: a new descriptor owned here.
             exited: unsafe { OwnedFd::from_raw_fd(pidfd) },
             reaped: false,
@@ -137,8 +186,15 @@ impl Child {
         self.pid as u32
     }
 
-    /// Let the child exec its command.
+    /// Let the child run its command.
     pub fn start(&mut self) {
+        if std::mem::take(&mut self.traced) {
+            // SAFETY: our own child, in its post-exec ptrace stop; detaching
+            // with signal 0 resumes it without the exec's SIGTRAP.
+            unsafe { libc::ptrace(libc::PTRACE_DETACH, self.pid, 0, 0) };
+            self.go.take();
+            return;
+        }
         if let Some(go) = self.go.take() {
             // SAFETY: writing one byte from a valid buffer to our pipe.
             unsafe { libc::write(go.as_raw_fd(), [1u8].as_ptr().cast(), 1) };
@@ -171,6 +227,15 @@ impl Drop for Child {
         if self.try_reap() {
             return;
         }
+        if self.traced {
+            // Stopped before its first instruction: it never ran.
+            // SAFETY: our own child, not yet reaped.
+            unsafe {
+                libc::kill(self.pid, libc::SIGKILL);
+                libc::waitpid(self.pid, std::ptr::null_mut(), 0);
+            }
+            return;
+        }
         // SAFETY: our own child, not yet reaped, so the pid is still ours.
         unsafe {
             libc::kill(self.pid, libc::SIGTERM);
@@ -179,13 +244,67 @@ impl Drop for Child {
     }
 }
 
-/// The forked child: wait for the go byte, then exec; never returns.
+/// Wait for the child's first stop: after its exec under ptrace (`Ok(true)`; exits
+/// with tracerun from now on), or before it, where ptrace was refused (`Ok(false)`:
+/// it is continued, to wait for the go byte). An exit is a failed exec.
+fn wait_exec_stop(pid: libc::pid_t) -> Result<bool, String> {
+    let mut status = 0;
+    loop {
+        // SAFETY: our own child; status is a valid out-pointer.
+        let r = unsafe { libc::waitpid(pid, &mut status, libc::WUNTRACED) };
+        if r == pid {
+            break;
+        }
+        let e = io::Error::last_os_error();
+        if e.raw_os_error() != Some(libc::EINTR) {
+            return Err(format!("cannot wait for the child process: {e}"));
+        }
+    }
+    if !libc::WIFSTOPPED(status) {
+        return Err("cannot execute the command".into());
+    }
+    if libc::WSTOPSIG(status) == libc::SIGSTOP {
+        // SAFETY: our own, stopped child.
+        unsafe { libc::kill(pid, libc::SIGCONT) };
+        return Ok(false);
+    }
+    // SAFETY: our own tracee, stopped: it is killed if tracerun exits first.
+    unsafe {
+        libc::ptrace(
+            libc::PTRACE_SETOPTIONS,
+            pid,
+            0,
+            libc::PTRACE_O_EXITKILL as libc::c_long,
+        )
+    };
+    Ok(true)
+}
+
+/// The forked child: wait for the go byte, then exec; with `exec_first`, exec at
+/// once under ptrace (the kernel stops it after the exec), or where ptrace is
+/// refused, stop (for [`wait_exec_stop`]) and then wait for the go byte. Never returns.
 ///
 /// # Safety
 /// Must only run in a freshly forked child; all pointers stay valid (they were
 /// allocated before fork).
-unsafe fn child_main(rx: RawFd, tx: RawFd, path: &CString, argv: &[*const libc::c_char]) -> ! {
+unsafe fn child_main(
+    rx: RawFd,
+    tx: RawFd,
+    path: &CString,
+    argv: &[*const libc::c_char],
+    exec_first: bool,
+) -> ! {
     libc::close(tx);
+    // tracerun blocks SIGINT/SIGTERM for its signalfd; the command must not inherit it.
+    let mut set: libc::sigset_t = std::mem::zeroed();
+    libc::sigemptyset(&mut set);
+    if exec_first {
+        if libc::ptrace(libc::PTRACE_TRACEME, 0, 0, 0) == 0 {
+            libc::sigprocmask(libc::SIG_SETMASK, &set, std::ptr::null_mut());
+            exec(path, argv);
+        }
+        libc::raise(libc::SIGSTOP);
+    }
     let mut byte = 0u8;
     let n = loop {
         let n = libc::read(rx, (&mut byte as *mut u8).cast(), 1);
@@ -197,10 +316,15 @@ unsafe fn child_main(rx: RawFd, tx: RawFd, path: &CString, argv: &[*const libc::
         // tracerun ended (or failed) before attaching: do not run the command.
         libc::_exit(0);
     }
-    // tracerun blocks SIGINT/SIGTERM for its signalfd; the command must not inherit it.
-    let mut set: libc::sigset_t = std::mem::zeroed();
-    libc::sigemptyset(&mut set);
     libc::sigprocmask(libc::SIG_SETMASK, &set, std::ptr::null_mut());
+    exec(path, argv)
+}
+
+/// Exec the command, or report that it could not be and exit.
+///
+/// # Safety
+/// As [`child_main`].
+unsafe fn exec(path: &CString, argv: &[*const libc::c_char]) -> ! {
     libc::execv(path.as_ptr(), argv.as_ptr());
     let msg = b"tracerun: error: cannot execute the -c command\n";
     libc::write(2, msg.as_ptr().cast(), msg.len());
@@ -260,5 +384,30 @@ mod tests {
         assert_eq!(std::fs::read_to_string(&dir).unwrap(), "ran\n");
         let _ = std::fs::remove_file(&dir);
         let _ = std::fs::remove_file(&script);
+    }
+
+    #[test]
+    fn an_exec_stopped_child_has_its_executable_mapped_and_runs_when_started() {
+        let out = std::env::temp_dir().join(format!("tracerun-child-x-{}", std::process::id()));
+        let _ = std::fs::remove_file(&out);
+        let cmd = format!("/bin/sh -c 'echo ran > {}'", out.display());
+        drop(Child::spawn_exec_stopped(&cmd).unwrap());
+        assert!(!out.exists(), "dropped before start: never ran");
+        let mut c = Child::spawn_exec_stopped(&cmd).unwrap();
+        let exe = std::fs::read_link(format!("/proc/{}/exe", c.pid())).unwrap();
+        let sh = std::fs::canonicalize("/bin/sh").unwrap();
+        assert_eq!(exe, sh, "stopped after the exec");
+        assert!(!out.exists(), "stopped before its first instruction");
+        c.start();
+        let mut fds = [libc::pollfd {
+            fd: c.exit_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        }];
+        // SAFETY: one valid pollfd.
+        assert_eq!(unsafe { libc::poll(fds.as_mut_ptr(), 1, 10_000) }, 1);
+        assert!(c.try_reap());
+        assert_eq!(std::fs::read_to_string(&out).unwrap(), "ran\n");
+        let _ = std::fs::remove_file(&out);
     }
 }

@@ -56,8 +56,16 @@ pub fn open(obj: &Object, start_ns: u64, cpid: u64, params: &[GlobalValue]) -> R
 pub fn load(obj: &Object, start_ns: u64, cpid: u64, params: &[GlobalValue]) -> Result<Ebpf, Error> {
     let mut ebpf = open(obj, start_ns, cpid, params)?;
     let mut loaded = HashSet::new();
+    let multi = crate::uprobe_multi::programs(&obj.meta);
     for probe in &obj.meta.probes {
         if !loaded.insert(probe.program.as_str()) {
+            continue;
+        }
+        crate::verbose_load::check(&ebpf, obj, probe, loaded.len())?;
+        // A wildcard uprobe's program, for one uprobe_multi link; aya's otherwise.
+        if multi.contains(&probe.program)
+            && crate::uprobe_multi::load(&ebpf, obj, &probe.program).is_ok()
+        {
             continue;
         }
         load_program(&mut ebpf, probe)?.map_err(|e| {
@@ -188,6 +196,9 @@ pub fn map_fd(ebpf: &Ebpf, symbol: &str) -> Result<RawFd, Error> {
 
 /// Attach one (non-BEGIN/END) probe.
 pub fn attach(ebpf: &mut Ebpf, probe: &ProbeSpec) -> Result<(), Error> {
+    if let Some(r) = crate::uprobe_multi::attach(probe, pid_scope_pid()) {
+        return r.map_err(|e| Error::new(format!("cannot attach {}: {}", probe.name, e)));
+    }
     let prog = program(ebpf, probe)?;
     // Kprobes at an address or offset: opened here (as for a cookie), with cookie 0.
     let here = crate::cookie::opened_here(&probe.attach);
@@ -255,6 +266,9 @@ pub fn detach(ebpf: &mut Ebpf, probe: &ProbeSpec, all: &[ProbeSpec]) {
             .iter()
             .any(|p| p.program == probe.program && unattached(p))
     {
+        return;
+    }
+    if crate::uprobe_multi::detach(&probe.program) {
         return;
     }
     if probe.cookie.is_some()
@@ -356,6 +370,11 @@ fn attach_kprobe(prog: &mut Program, function: &str, offset: u64) -> Result<(), 
             chain(&e)
         )
     })
+}
+
+/// The process uprobes are limited to (`tracerun -p PID`), or 0.
+fn pid_scope_pid() -> u32 {
+    crate::load_more::target_pid().map_or(0, |p| p.get())
 }
 
 /// The process uprobes are limited to (`tracerun -p PID`), if any.

@@ -54,6 +54,10 @@ struct Cli {
     /// Do not print the script's warnings (`warnf`).
     #[arg(long = "no-warnings")]
     no_warnings: bool,
+    /// Verbose: load programs with a verifier log of `log_size` bytes
+    /// (BPFTRACE_LOG_SIZE); a log that does not fit fails the load, as in bpftrace.
+    #[arg(short = 'v')]
+    verbose: bool,
     /// Load and attach only the probes whose name matches this regular expression
     /// (searched for in names such as `interval:ms:200`); BEGIN and END always run.
     #[arg(long = "probe-filter", value_name = "REGEX")]
@@ -117,6 +121,7 @@ fn main() -> ExitCode {
             probe_filter: cli.probe_filter,
             bench: cli.bench,
             test: cli.test,
+            verbose: cli.verbose,
         };
         match tracerun::run_status(&opts) {
             Ok(0) => Ok(true),

@@ -56,6 +56,9 @@ pub struct Options {
     pub bench: bool,
     /// `--test`: run the `test:` probes after BEGIN, report which passed, run END.
     pub test: bool,
+    /// `-v`: load programs with a verifier log of `log_size` bytes, as bpftrace's
+    /// verbose mode does ([`crate::verbose_load`]).
+    pub verbose: bool,
 }
 
 /// Records handled between two looks for SIGINT/SIGTERM while events keep coming.
@@ -126,6 +129,9 @@ fn run_object(obj: &Object, opts: &Options) -> Result<i32, Error> {
     crate::bound_args::check(&obj.meta.bound_args, &params::split(&opts.args).positional)?;
     let params = params::resolve(&obj.meta.params, &opts.args)?;
     let settings = crate::settings::Settings::from_env(&obj.meta)?;
+    if opts.verbose {
+        crate::verbose_load::enable(settings.log_size);
+    }
     crate::value::set_truncation(crate::value::Truncation {
         trailer: crate::settings::trunc_trailer(&obj.meta, |k| std::env::var(k).ok()),
         max_strlen: crate::settings::max_strlen(&obj.meta),
@@ -149,7 +155,8 @@ fn run_object(obj: &Object, opts: &Options) -> Result<i32, Error> {
         Signals::new().map_err(|e| Error::new(format!("cannot set up signal handling: {e}")))?;
     let mut child = match &opts.command {
         Some(cmd) => Some(
-            crate::child::Child::spawn(cmd).map_err(|e| Error::new(format!("-c {cmd:?}: {e}")))?,
+            crate::child::Child::spawn_for(cmd, &obj.meta)
+                .map_err(|e| Error::new(format!("-c {cmd:?}: {e}")))?,
         ),
         None => None,
     };

@@ -85,7 +85,7 @@ pub fn resolve(meta: &Metadata, params: &[GlobalValue]) -> Result<Vec<(String, u
         }
         let addr = match &g.path {
             None => kallsyms_addr(&kallsyms, &g.name).filter(|a| *a != 0),
-            Some(path) => elf_symbol(path, &g.name),
+            Some(path) => elf_symbol(path, &g.name).map(|a| a.wrapping_add(user_bias(path))),
         };
         match addr {
             Some(a) => out.push((g.symbol.clone(), a)),
@@ -99,6 +99,14 @@ pub fn resolve(meta: &Metadata, params: &[GlobalValue]) -> Result<Vec<(String, u
         }
     }
     Ok(out)
+}
+
+/// Where the `-p`/`-c` process loaded the file at `path` (a PIE or library moves):
+/// added to the file's symbol values; 0 without such a process or mapping.
+fn user_bias(path: &str) -> u64 {
+    crate::load_more::usdt_pid()
+        .and_then(|pid| crate::load_bias::bias(path, pid.get()))
+        .unwrap_or(0)
 }
 
 /// bpftrace's error for a symbol it cannot find.

@@ -11,17 +11,17 @@ const BPF_PROG_TEST_RUN: libc::c_long = 10;
 
 /// `union bpf_attr`, as zeroed 8-byte words (the kernel wants unused tail bytes zero).
 #[repr(C, align(8))]
-struct Attr([u8; 128]);
+pub(crate) struct Attr([u8; 128]);
 
 impl Attr {
-    fn new() -> Attr {
+    pub(crate) fn new() -> Attr {
         Attr([0; 128])
     }
-    fn u32_at(&mut self, off: usize, v: u32) -> &mut Self {
+    pub(crate) fn u32_at(&mut self, off: usize, v: u32) -> &mut Self {
         self.0[off..off + 4].copy_from_slice(&v.to_ne_bytes());
         self
     }
-    fn u64_at(&mut self, off: usize, v: u64) -> &mut Self {
+    pub(crate) fn u64_at(&mut self, off: usize, v: u64) -> &mut Self {
         self.0[off..off + 8].copy_from_slice(&v.to_ne_bytes());
         self
     }
@@ -35,7 +35,7 @@ impl Attr {
     }
 }
 
-fn bpf(cmd: libc::c_long, attr: &mut Attr) -> io::Result<libc::c_long> {
+pub(crate) fn bpf(cmd: libc::c_long, attr: &mut Attr) -> io::Result<libc::c_long> {
     // SAFETY: attr points to a live, 128-byte, zero-initialised bpf_attr the kernel may
     // read and write; every pointer stored in it refers to a buffer of the stated size that
     // outlives the call.

@@ -50,6 +50,25 @@ fn attr(address: u64, length: u64, mode: &str) -> Result<PerfAttr, String> {
     Ok(a)
 }
 
+/// `perf_event_attr.inherit` (bit 1 of the flags word): threads the watched thread
+/// creates later get the breakpoint too.
+const ATTR_INHERIT: u64 = 1 << 1;
+
+/// The threads of process `pid` (`/proc/PID/task`), the process itself first; just
+/// the process when they cannot be listed.
+fn threads(pid: u32) -> Vec<i32> {
+    let mut tids: Vec<i32> = std::fs::read_dir(format!("/proc/{pid}/task"))
+        .map(|dir| {
+            dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+                .filter(|t| *t != pid as i32)
+                .collect()
+        })
+        .unwrap_or_default();
+    tids.sort_unstable();
+    tids.insert(0, pid as i32);
+    tids
+}
+
 pub fn attach(ebpf: &mut Ebpf, probe: &ProbeSpec, pid: Option<u32>) -> Result<(), String> {
     let Attach::Watchpoint {
         address,
@@ -60,7 +79,7 @@ pub fn attach(ebpf: &mut Ebpf, probe: &ProbeSpec, pid: Option<u32>) -> Result<()
     else {
         return Err("not a watchpoint".into());
     };
-    let attr = attr(*address, *length, mode)?;
+    let mut attr = attr(*address, *length, mode)?;
     let prog = ebpf
         .program_mut(&probe.program)
         .ok_or_else(|| format!("program {} is not in the object", probe.program))?;
@@ -72,7 +91,11 @@ pub fn attach(ebpf: &mut Ebpf, probe: &ProbeSpec, pid: Option<u32>) -> Result<()
     };
     let prog_fd = p.fd().map_err(|e| chain(&e))?.as_fd().as_raw_fd();
     let targets: Vec<(i32, i32)> = match pid {
-        Some(pid) => vec![(pid as i32, -1)],
+        // Every thread the process has, and (inherited) those it creates.
+        Some(pid) => {
+            attr.set_u64(40, ATTR_INHERIT);
+            threads(pid).into_iter().map(|tid| (tid, -1)).collect()
+        }
         None if *address >= KERNEL_START => aya::util::online_cpus()
             .map_err(|(what, e)| format!("{what}: {e}"))?
             .into_iter()
@@ -148,6 +171,18 @@ mod tests {
         assert_eq!(watching(&probes, 0x2000), ["b"]);
         assert!(watching(&probes, 0x3000).is_empty());
         unwatch(&probes, 0x3000);
+    }
+
+    #[test]
+    fn threads_of_this_process() {
+        let me = std::process::id();
+        let seen = std::thread::scope(|s| {
+            let h = s.spawn(|| threads(me));
+            h.join().unwrap()
+        });
+        assert_eq!(seen[0], me as i32);
+        assert!(seen.len() >= 2, "{seen:?}");
+        assert_eq!(threads(u32::MAX), [u32::MAX as i32]);
     }
 
     #[test]

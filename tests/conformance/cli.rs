@@ -396,6 +396,9 @@ impl Invocation {
         if self.no_warnings {
             v.push("--no-warnings".to_string());
         }
+        if self.verbose {
+            v.push("-v".to_string());
+        }
         if let Some(p) = &self.pid {
             v.extend(["-p".to_string(), p.clone()]);
         }

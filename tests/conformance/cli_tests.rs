@@ -180,3 +180,11 @@ fn debuginfo_dirs_go_to_the_compiler() {
     assert_eq!(inv.tracec_flags(), ["--debuginfo=./a", "--debuginfo=/b:c"]);
     assert!(inv.tracerun_flags(false).is_empty());
 }
+
+#[test]
+fn verbose_runs_pass_v_to_tracerun() {
+    let inv = p(&["-v", "-e", "begin {}"]).unwrap();
+    assert!(inv.tracerun_flags(false).contains(&"-v".to_string()));
+    let inv = p(&["-e", "begin {}"]).unwrap();
+    assert!(!inv.tracerun_flags(false).contains(&"-v".to_string()));
+}

@@ -20,6 +20,7 @@ use super::scan::{attaches_nothing, probe_types, shell_words, UNATTACHABLE};
 /// ones `tracerun`'s. Records setting any other variable are skipped.
 pub const SUPPORTED_ENV: &[&str] = &[
     "BPFTRACE_DUMMY_TS_MAP",
+    "BPFTRACE_LOG_SIZE",
     "BPFTRACE_MAX_CAT_BYTES",
     "BPFTRACE_MAX_MAP_KEYS",
     "BPFTRACE_MAX_STRLEN",
