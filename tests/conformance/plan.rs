@@ -261,7 +261,7 @@ fn missing_testprog(s: &str, host: &Host) -> Option<String> {
     }
     super::testprogs::referenced(s)
         .into_iter()
-        .find(|n| !host.testprogs.contains(n))
+        .find(|n| !super::testprogs::provides(&host.testprogs, n))
         .map(|n| format!("testprogs/{n}"))
 }
 
