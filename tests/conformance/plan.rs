@@ -45,17 +45,18 @@ pub const FEATURES_AVAILABLE: &[&str] = &[
     "uprobe_multi",
     "dwarf",
     "dwunwind",
+    // Bare library names (`uprobe:libc:fread`) resolve through `/etc/ld.so.cache`.
+    "libpath_resolv",
 ];
 
 /// Features that are unavailable: kernel ones this machine lacks (no kprobes, hence no
 /// multi-kprobes or fentry for us), and bpftrace build options tracec has no
-/// equivalent of (blazesym, bcc library paths, bpftrace's AOT).
+/// equivalent of (blazesym, bpftrace's AOT).
 pub const FEATURES_UNAVAILABLE: &[&str] = &[
     "fentry",
     "kprobe_multi",
     "kprobe_session",
     "blazesym",
-    "libpath_resolv",
     "aot",
 ];
 

@@ -315,7 +315,7 @@ pub fn expand_env(
             "self" => self_probe::expand(ap),
             "bench" => bench::expand(ap, false),
             "test" => bench::expand(ap, true),
-            "usdt" => usdt::expand(ap),
+            "usdt" => usdt::expand_for(ap, env.pid),
             "watchpoint" | "asyncwatchpoint" => watchpoint::expand(ap, p),
             _ => Err(Diagnostic::error(
                 ap.span,

@@ -23,7 +23,17 @@ use tracec_meta::Attach;
 /// A probe's most arguments over its locations, by `(provider, name)`.
 type Found = BTreeMap<(String, String), u32>;
 
+#[cfg(test)]
 pub(super) fn expand(ap: &AttachPoint) -> Result<Vec<ExpandedProbe>, Diagnostic> {
+    expand_for(ap, None)
+}
+
+/// `pid`: the `-p` process, whose binaries in another mount namespace are reached through
+/// `/proc/PID/root` (the probes keep the path as written in their names).
+pub(super) fn expand_for(
+    ap: &AttachPoint,
+    pid: Option<u32>,
+) -> Result<Vec<ExpandedProbe>, Diagnostic> {
     let err = |msg: String| Diagnostic::error(ap.span, msg);
     let (path, provider, name) = match &ap.parts[1..] {
         [path, name] if !name.is_empty() => (path.as_str(), "", name.as_str()),
@@ -42,10 +52,19 @@ pub(super) fn expand(ap: &AttachPoint) -> Result<Vec<ExpandedProbe>, Diagnostic>
     let provider = unquote(provider);
     // `*` (or nothing) as the path: the traced process's binary and libraries.
     let path = if path == "*" { "" } else { unquote(path) };
+    // The file as read from here when it lives in the `-p` process's mount namespace.
+    let mut elsewhere = None;
     let files = if path.is_empty() {
         Vec::new()
     } else {
-        resolve(path).map_err(err)?
+        let mut files = resolve(path).map_err(err)?;
+        if let [(_, file)] = files.as_mut_slice() {
+            if let Some(inside) = super::upath::through_process_root(path, pid) {
+                *file = PathBuf::from(&inside);
+                elsewhere = Some(inside);
+            }
+        }
+        files
     };
     let mut probes = Vec::new();
     let mut readable = false;
@@ -66,7 +85,11 @@ pub(super) fn expand(ap: &AttachPoint) -> Result<Vec<ExpandedProbe>, Diagnostic>
             }
         }
         for ((prov, probe_name), nargs) in found {
-            probes.push(probe(written, &prov, &probe_name, Some(nargs)));
+            let mut p = probe(written, &prov, &probe_name, Some(nargs));
+            if let (Some(inside), Attach::Usdt { path: at, .. }) = (&elsewhere, &mut p.attach) {
+                at.clone_from(inside);
+            }
+            probes.push(p);
         }
     }
     if readable {
