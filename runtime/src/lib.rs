@@ -64,6 +64,7 @@ pub mod target_btf;
 pub mod uprobe_bounds;
 pub mod uprobe_zero;
 pub mod usdt;
+pub mod usym_cache;
 pub mod value;
 pub mod verifier_log;
 pub mod verify;

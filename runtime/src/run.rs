@@ -126,6 +126,12 @@ fn run_object(obj: &Object, opts: &Options) -> Result<i32, Error> {
     crate::bound_args::check(&obj.meta.bound_args, &params::split(&opts.args).positional)?;
     let params = params::resolve(&obj.meta.params, &opts.args)?;
     let settings = crate::settings::Settings::from_env(&obj.meta)?;
+    let usym_cache = crate::usym_cache::resolve(
+        &obj.meta,
+        |k| std::env::var(k).ok(),
+        opts.command.is_some(),
+        crate::usym_cache::aslr_enabled(),
+    )?;
     crate::value::set_truncation(crate::value::Truncation {
         trailer: crate::settings::trunc_trailer(&obj.meta, |k| std::env::var(k).ok()),
         max_strlen: crate::settings::max_strlen(&obj.meta),
@@ -162,6 +168,7 @@ fn run_object(obj: &Object, opts: &Options) -> Result<i32, Error> {
     let ebpf = load::load(obj, sys::monotonic_ns(), cpid, &params)?;
     let mut session = Session::new(obj, ebpf, out, opts.format)?;
     session.no_warnings = opts.no_warnings;
+    crate::usym_cache::install(&obj.meta, usym_cache);
     session.settings = settings;
     session.bench_mode = opts.bench;
     session.test_mode = opts.test;

@@ -7,6 +7,8 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
+use crate::usym_cache::UserSymCache;
+
 /// Function symbols sorted by address: start, size (0 if unknown) and name.
 #[derive(Debug, Default)]
 pub struct SymTable {
@@ -144,6 +146,10 @@ pub struct Symbolizer {
     kernel: Option<Rc<SymTable>>,
     binaries: HashMap<PathBuf, Option<Rc<Binary>>>,
     maps: HashMap<u32, Rc<Vec<Mapping>>>,
+    /// `cache_user_symbols` (`usym_cache.rs`) and, for `PER_PROGRAM`, the binary of
+    /// processes that are gone.
+    user_cache: UserSymCache,
+    program: Option<PathBuf>,
 }
 
 impl Symbolizer {
@@ -164,14 +170,35 @@ impl Symbolizer {
         })
     }
 
+    /// Set the `cache_user_symbols` mode; `program` is the binary `PER_PROGRAM` looks
+    /// addresses up in once their process is gone.
+    pub fn set_user_cache(&mut self, mode: UserSymCache, program: Option<PathBuf>) {
+        self.user_cache = mode;
+        self.program = program;
+    }
+
+    /// Read and keep the mappings of process `pid` now (`PER_PID` at attach time).
+    pub fn preload(&mut self, pid: u32) {
+        if let Ok(text) = std::fs::read_to_string(format!("/proc/{pid}/maps")) {
+            self.maps.insert(pid, Rc::new(parse_maps(&text)));
+        }
+    }
+
     /// A user address of process `pid`.
     pub fn user(&mut self, pid: u32, addr: u64) -> Option<Resolved> {
+        if self.user_cache == UserSymCache::PerProgram {
+            if let Some(r) = self.in_program(pid, addr) {
+                return Some(r);
+            }
+        }
         let maps = match self.maps.get(&pid) {
             Some(m) => m.clone(),
             None => {
                 let text = std::fs::read_to_string(format!("/proc/{pid}/maps")).ok()?;
                 let m = Rc::new(parse_maps(&text));
-                self.maps.insert(pid, m.clone());
+                if self.user_cache != UserSymCache::None {
+                    self.maps.insert(pid, m.clone());
+                }
                 m
             }
         };
@@ -185,6 +212,22 @@ impl Symbolizer {
             name,
             offset,
             path: Some(map.path.clone()),
+        })
+    }
+
+    /// `PER_PROGRAM`: `addr` as a virtual address of the process's executable (or of
+    /// the probes' binary once the process is gone), when a symbol there holds it.
+    fn in_program(&mut self, pid: u32, addr: u64) -> Option<Resolved> {
+        let exe = std::fs::read_link(format!("/proc/{pid}/exe"))
+            .ok()
+            .or_else(|| self.program.clone())?;
+        let bin = self.binary(&exe)?;
+        let (name, offset) = bin.syms.lookup(addr)?;
+        let name = tracec_meta::demangle::demangle(name).unwrap_or_else(|| name.to_string());
+        Some(Resolved {
+            name,
+            offset,
+            path: Some(exe),
         })
     }
 

@@ -19,6 +19,7 @@ use super::scan::{attaches_nothing, probe_types, shell_words, UNATTACHABLE};
 /// compile-time config variables are `tracec`'s (`compiler/src/env.rs`), the run-time
 /// ones `tracerun`'s. Records setting any other variable are skipped.
 pub const SUPPORTED_ENV: &[&str] = &[
+    "BPFTRACE_CACHE_USER_SYMBOLS",
     "BPFTRACE_DUMMY_TS_MAP",
     "BPFTRACE_MAX_CAT_BYTES",
     "BPFTRACE_MAX_MAP_KEYS",
