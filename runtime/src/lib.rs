@@ -61,6 +61,7 @@ pub mod symaddr;
 pub mod symbolize;
 pub mod sys;
 pub mod target_btf;
+pub mod uprobe_archive;
 pub mod uprobe_bounds;
 pub mod uprobe_zero;
 pub mod usdt;

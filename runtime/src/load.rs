@@ -401,6 +401,14 @@ pub fn uprobe_at(
         Some(p) => p.to_str().unwrap_or(path),
         None => path,
     };
+    if let Some(found) = crate::uprobe_archive::locate(path, symbol, offset) {
+        let (archive, at) = found?;
+        let location = UProbeAttachLocation::AbsoluteOffset(at);
+        return u
+            .attach(UProbeAttachPoint { location, cookie }, &archive, scope)
+            .map(drop)
+            .map_err(|e| chain(&e));
+    }
     let location = if symbol.is_empty() {
         // An address in the binary, as bpftrace takes it: the file offset of the
         // `PT_LOAD` segment holding it.

@@ -20,6 +20,10 @@ pub(crate) fn resolve(path: &str) -> Vec<(String, PathBuf)> {
         return glob_files(path);
     }
     let p = Path::new(path);
+    if tracec_meta::archive::read_member(path).is_some() {
+        // A binary stored in a zip archive, read by `usyms` from there.
+        return vec![(path.to_string(), p.to_path_buf())];
+    }
     if p.exists() || path.contains('/') {
         return if p.is_file() {
             vec![(path.to_string(), p.to_path_buf())]

@@ -44,6 +44,11 @@ pub(super) fn expand(
             .unwrap_or(path);
         return super::uprobe_wild::expand(ap, kind, path, spec, ret, pid);
     }
+    // `"ARCHIVE!/MEMBER"`: the quotes only delimit the path.
+    let path = path
+        .strip_prefix('"')
+        .and_then(|s| s.strip_suffix('"'))
+        .unwrap_or(path);
     // A `-p` process's binary in another mount namespace is reached through its root.
     let resolved = super::upath::through_process_root(path, pid);
     let file = resolved.as_deref().unwrap_or(path);
