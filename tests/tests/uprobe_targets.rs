@@ -240,3 +240,25 @@ fn cache_user_symbols_for_exited_processes() {
     assert!(!none.contains("test+"), "{none}");
     assert!(none.contains("0x40"), "{none}");
 }
+
+#[test]
+fn cache_user_symbols_values_are_checked_at_compile_time() {
+    let e = compile_error(
+        "usym_cache_bad",
+        "config = { cache_user_symbols = ALL } BEGIN { exit(); }",
+    );
+    assert!(
+        e.contains(
+            "Invalid value for cache_user_symbols: valid values are PER_PID, PER_PROGRAM, and NONE."
+        ),
+        "{e}"
+    );
+    let dir = scratch("usym_cache_ok");
+    for v in ["PER_PID", "per_program", "\"NONE\"", "0"] {
+        compile_text(
+            &dir,
+            "ok",
+            &format!("config = {{ cache_user_symbols = {v} }} BEGIN {{ exit(); }}"),
+        );
+    }
+}
