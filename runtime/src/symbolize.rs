@@ -34,6 +34,14 @@ impl SymTable {
         Some((name, off))
     }
 
+    /// Like [`SymTable::lookup`], but a symbol of unknown size holds only its own
+    /// address (what a lookup in a binary that may not hold `addr` at all needs).
+    pub fn lookup_exact(&self, addr: u64) -> Option<(&str, u64)> {
+        let (name, off) = self.lookup(addr)?;
+        let i = self.syms.partition_point(|s| s.0 <= addr) - 1;
+        (off == 0 || self.syms[i].1 != 0).then_some((name, off))
+    }
+
     /// The text symbols of `/proc/kallsyms`-formatted `text` (`addr type name [mod]`).
     pub fn from_kallsyms(text: &str) -> SymTable {
         let syms = text
@@ -222,7 +230,7 @@ impl Symbolizer {
             .ok()
             .or_else(|| self.program.clone())?;
         let bin = self.binary(&exe)?;
-        let (name, offset) = bin.syms.lookup(addr)?;
+        let (name, offset) = bin.syms.lookup_exact(addr)?;
         let name = tracec_meta::demangle::demangle(name).unwrap_or_else(|| name.to_string());
         Some(Resolved {
             name,
@@ -258,6 +266,19 @@ mod tests {
         assert_eq!(t.lookup(0xffffffff81000205), Some(("helper", 0x105)));
         assert_eq!(t.lookup(0xffffffffc0000004), Some(("mod_fn", 4)));
         assert_eq!(t.lookup(0x10), None);
+    }
+
+    #[test]
+    fn exact_lookups_need_a_size() {
+        let t = SymTable::new(vec![
+            (0x100, 0x10, "sized".into()),
+            (0x200, 0, "unsized".into()),
+        ]);
+        assert_eq!(t.lookup_exact(0x104), Some(("sized", 4)));
+        assert_eq!(t.lookup_exact(0x110), None);
+        assert_eq!(t.lookup_exact(0x200), Some(("unsized", 0)));
+        assert_eq!(t.lookup_exact(0x7f00_0000_0000), None);
+        assert_eq!(t.lookup(0x7f00_0000_0000).map(|r| r.0), Some("unsized"));
     }
 
     #[test]
