@@ -81,7 +81,7 @@ fn uprobe_on_a_binary_stored_in_a_zip_archive() {
         &dir,
         "zip",
         &format!(
-            "uprobe:\"{a}!/bin/zipped\":zipped_fn {{ printf(\"zipped %d\\n\", pid); exit(); }}"
+            "uprobe:\"{a}!/bin/zipped\":zipped_fn {{ printf(\"zipped %s\\n\", probe); exit(); }}"
         ),
     );
     let mut run = Run::start(&obj, &[]);
@@ -93,7 +93,9 @@ fn uprobe_on_a_binary_stored_in_a_zip_archive() {
         .status()
         .unwrap();
     assert_eq!(status.code(), Some(7), "zipped_fn returns 7");
-    assert!(run.wait_stdout(Duration::from_secs(10), |l| l.starts_with("zipped ")));
+    // Named without the quotes, as bpftrace names it.
+    let want = format!("zipped uprobe:{a}!/bin/zipped:zipped_fn");
+    assert!(run.wait_stdout(Duration::from_secs(10), |l| l == want));
     assert_eq!(run.finish(Duration::from_secs(10)), Some(0));
 }
 

@@ -77,8 +77,11 @@ pub(super) fn expand(
         (false, 0) => symbol.clone(),
         (false, off) => format!("{symbol}+{off:#x}"),
     };
+    // Named with the path unquoted, as bpftrace prints it.
+    let mut unquoted = ap.clone();
+    unquoted.parts[1] = path.to_string();
     Ok(vec![ExpandedProbe {
-        name: canonical_name(kind, ap),
+        name: canonical_name(kind, &unquoted),
         section: format!("{kind}/{path}:{target}"),
         symbol_stem: symbol_stem(kind, &ap.parts[1..]),
         attach: Attach::Uprobe {
