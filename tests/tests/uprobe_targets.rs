@@ -172,6 +172,12 @@ fn uprobe_of_a_process_in_another_mount_namespace() {
     // directory behind, which is empty from here).
     assert!(!own_view.exists());
     let pid_s = pid.to_string();
+    // Listed under the path as written.
+    let listed = tracec(&["-l", &format!("uprobe:{private}:ns_target_*"), "-p", &pid_s]);
+    assert_eq!(
+        String::from_utf8_lossy(&listed.stdout),
+        format!("uprobe:{private}:ns_target_fn\n")
+    );
     let out = dir.join("mountns.o");
     let script =
         format!("uprobe:{private}:ns_target_fn {{ printf(\"here %d\\n\", pid); exit(); }}");
