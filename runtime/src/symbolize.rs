@@ -199,18 +199,27 @@ impl Symbolizer {
                 return Some(r);
             }
         }
+        let holds = |m: &Mapping| addr >= m.start && addr < m.end;
         let maps = match self.maps.get(&pid) {
-            Some(m) => m.clone(),
-            None => {
-                let text = std::fs::read_to_string(format!("/proc/{pid}/maps")).ok()?;
-                let m = Rc::new(parse_maps(&text));
+            // Kept mappings that miss the address are read again while the process
+            // lives (it may have mapped a library since), and stay once it is gone.
+            Some(m) if m.iter().any(holds) => m.clone(),
+            kept => {
+                let kept = kept.cloned();
+                let read = std::fs::read_to_string(format!("/proc/{pid}/maps"))
+                    .ok()
+                    .map(|text| parse_maps(&text))
+                    // A zombie's maps are empty: keep what was read while it ran.
+                    .filter(|m| !m.is_empty())
+                    .map(Rc::new);
+                let m = read.or(kept)?;
                 if self.user_cache != UserSymCache::None {
                     self.maps.insert(pid, m.clone());
                 }
                 m
             }
         };
-        let map = maps.iter().find(|m| addr >= m.start && addr < m.end)?;
+        let map = maps.iter().find(|m| holds(m))?;
         let bin = self.binary(&map.path)?;
         let vaddr = bin.vaddr(addr - map.start + map.offset)?;
         let (name, offset) = bin.syms.lookup(vaddr)?;

@@ -270,3 +270,53 @@ fn cache_user_symbols_values_are_checked_at_compile_time() {
         );
     }
 }
+
+/// Like [`stacks_after_exit`] for a process that runs before the probes attach and is
+/// traced with `-p`: it calls `test` once it sees `go` in its directory, then exits.
+fn stacks_of_traced_process(dir: &Path, name: &str, prog: &Path, cache: &str) -> String {
+    let go = dir.join("go");
+    let _ = std::fs::remove_file(&go);
+    let child = Kill(Command::new(prog).arg(&go).spawn().unwrap());
+    let pid = child.0.id().to_string();
+    let obj = compile_text(
+        dir,
+        name,
+        &format!(
+            "config = {{ cache_user_symbols = {cache} }}\n\
+             uprobe:{}:test {{ @[ustack] = count(); }}",
+            prog.display()
+        ),
+    );
+    let mut run = Run::start(&obj, &["-p", &pid]);
+    run.wait_attached();
+    std::fs::write(&go, b"").unwrap();
+    let mut child = child;
+    let status = child.0.wait().unwrap();
+    assert_eq!(status.code(), Some(42));
+    std::thread::sleep(Duration::from_millis(200));
+    run.signal(libc::SIGINT);
+    run.finish(Duration::from_secs(10));
+    run.stdout_text()
+}
+
+#[test]
+fn cache_user_symbols_per_pid_reads_mappings_at_attach() {
+    let Some(_k) = kernel_or_skip("cache_user_symbols_per_pid_reads_mappings_at_attach") else {
+        return;
+    };
+    let dir = scratch("usym_cache_pid");
+    let src = "#include <unistd.h>\n\
+               __attribute__((noinline)) int test(void) { return 42; }\n\
+               int main(int argc, char **argv) {\n\
+                 for (int i = 0; i < 1000 && access(argv[1], F_OK) != 0; i++) usleep(10000);\n\
+                 return test(); }\n";
+    // A randomized position-independent program: its own symbol table cannot name its
+    // addresses, only its mappings can.
+    let Some(prog) = build_c(&dir, "waits", src, &["-O0", "-fpie", "-pie"]) else {
+        return;
+    };
+    let per_pid = stacks_of_traced_process(&dir, "per_pid", &prog, "PER_PID");
+    assert!(per_pid.contains("test+"), "{per_pid}");
+    let none = stacks_of_traced_process(&dir, "none_pid", &prog, "NONE");
+    assert!(!none.contains("test+"), "{none}");
+}
