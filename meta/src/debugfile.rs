@@ -166,6 +166,13 @@ pub fn of_elf(path: &Path, elf: &goblin::elf::Elf<'_>, bytes: &[u8]) -> Option<V
     if elf.syms.len() > 1 {
         return None;
     }
+    separate(path, elf, bytes)
+}
+
+/// The contents of the separate debug file of the ELF image `bytes` (read from `path`,
+/// parsed as `elf`), whether or not the image kept its `.symtab` (`strip --strip-debug`
+/// keeps it): where tracerun looks for DWARF the image lacks.
+pub fn separate(path: &Path, elf: &goblin::elf::Elf<'_>, bytes: &[u8]) -> Option<Vec<u8>> {
     let notes = section(elf, bytes, ".note.gnu.build-id");
     let link = section(elf, bytes, ".gnu_debuglink");
     locate(path, notes, link, |candidate| {

@@ -76,10 +76,12 @@ fn missing_probe(
 
 /// The probes to attach, in the order that makes several probes on one function run
 /// in script order: the kernel runs a uprobe's newest consumer first, so uprobes (and
-/// uretprobes) are attached last to first; every other kind runs in attach order.
+/// uretprobes, and USDT probes, which are uprobes) are attached last to first; every
+/// other kind runs in attach order.
 fn attach_order(probes: &[ProbeSpec]) -> Vec<&ProbeSpec> {
     let attached = |p: &&ProbeSpec| !matches!(p.attach, Attach::Begin | Attach::End);
-    let is_uprobe = |p: &&ProbeSpec| matches!(p.attach, Attach::Uprobe { .. });
+    let is_uprobe =
+        |p: &&ProbeSpec| matches!(p.attach, Attach::Uprobe { .. } | Attach::Usdt { .. });
     let mut order: Vec<_> = probes
         .iter()
         .filter(attached)
@@ -120,17 +122,29 @@ mod tests {
                 },
             )
         };
+        let usdt = |name: &str| {
+            probe(
+                name,
+                Attach::Usdt {
+                    path: "/bin/prog".into(),
+                    provider: "p".into(),
+                    name: "n".into(),
+                },
+            )
+        };
         let probes = vec![
             probe("begin", Attach::Begin),
             up("u1"),
+            usdt("s1"),
             probe("i", Attach::Interval { period_ns: 1 }),
             up("u2"),
+            usdt("s2"),
             probe("end", Attach::End),
         ];
         let names: Vec<&str> = attach_order(&probes)
             .iter()
             .map(|p| p.name.as_str())
             .collect();
-        assert_eq!(names, ["i", "u2", "u1"]);
+        assert_eq!(names, ["i", "s2", "u2", "s1", "u1"]);
     }
 }

@@ -14,6 +14,8 @@ use std::path::{Path, PathBuf};
 /// A forked child waiting to exec its command.
 pub struct Child {
     pid: libc::pid_t,
+    /// The executable the child will run (the command's first word, found in `$PATH`).
+    program: std::path::PathBuf,
     /// Write end of the start pipe; writing one byte lets the child exec.
     go: Option<OwnedFd>,
     /// A pidfd: readable once the child has exited.
@@ -160,11 +162,17 @@ impl Child {
         }
         Ok(Child {
             pid,
+            program,
             go: Some(tx),
             // SAFETY: a new descriptor owned here.
             exited: unsafe { OwnedFd::from_raw_fd(pidfd) },
             reaped: false,
         })
+    }
+
+    /// The executable the child runs once started.
+    pub fn program(&self) -> &std::path::Path {
+        &self.program
     }
 
     pub fn pid(&self) -> u32 {

@@ -56,6 +56,7 @@ pub mod selftest;
 pub mod settings;
 pub mod signals;
 pub mod skb;
+pub mod srcline;
 pub mod stacks;
 pub mod symaddr;
 pub mod symbolize;

@@ -33,6 +33,22 @@ pub fn set_child_pid(pid: NonZeroU32) {
     let _ = CHILD_PID.set(pid);
 }
 
+static CHILD_PROGRAM: OnceLock<std::path::PathBuf> = OnceLock::new();
+
+/// The executable the `-c` child runs: USDT probes without a binary are looked up
+/// there, since the child has not exec'ed yet when probes are attached.
+pub fn set_child_program(program: std::path::PathBuf) {
+    let _ = CHILD_PROGRAM.set(program);
+}
+
+/// The `-c` child's executable, unless `-p` names the traced process.
+pub fn child_program() -> Option<&'static std::path::Path> {
+    match target_pid() {
+        Some(_) => None,
+        None => CHILD_PROGRAM.get().map(std::path::PathBuf::as_path),
+    }
+}
+
 /// The process USDT probes and watchpoints attach to: `-p PID`, else the `-c` child.
 pub fn usdt_pid() -> Option<NonZeroU32> {
     target_pid().or_else(|| CHILD_PID.get().copied())

@@ -163,6 +163,9 @@ fn run_object(obj: &Object, opts: &Options) -> Result<i32, Error> {
     // As in bpftrace: USDT probes (and watchpoints) attach to the child only.
     if let Some(pid) = std::num::NonZeroU32::new(cpid as u32) {
         crate::load_more::set_child_pid(pid);
+        if let Some(c) = &child {
+            crate::load_more::set_child_program(c.program().to_path_buf());
+        }
         crate::dwunwind::add_dwarf_pid(pid.get());
     }
     let ebpf = load::load(obj, sys::monotonic_ns(), cpid, &params)?;
@@ -319,7 +322,10 @@ impl<'a> Session<'a> {
         };
         let lost = LostCounter::find(obj, &ebpf)?;
         let skb = crate::skb::SkbOutput::open(meta, &mut ebpf)?;
-        let mut stacks = crate::stacks::Stacks::default();
+        let mut stacks = crate::stacks::Stacks {
+            debug_info: crate::settings::show_debug_info(meta, |k| std::env::var(k).ok()),
+            ..Default::default()
+        };
         for m in &meta.maps {
             if let MapRole::Stack { user, limit } = m.role {
                 stacks

@@ -91,6 +91,20 @@ pub fn max_strlen(meta: &Metadata) -> u32 {
         .unwrap_or(crate::value::DEFAULT_MAX_STRLEN)
 }
 
+/// `show_debug_info`: whether user stacks show source locations and inlined frames
+/// (`BPFTRACE_SHOW_DEBUG_INFO`, else the config block, else on, as in a bpftrace built
+/// with blazesym). `0`/`false` turn it off, `1`/`true` on; anything else is the default.
+pub fn show_debug_info(meta: &Metadata, env: impl Fn(&str) -> Option<String>) -> bool {
+    let value = env("BPFTRACE_SHOW_DEBUG_INFO").or_else(|| {
+        meta.runtime_config
+            .iter()
+            .rev()
+            .find(|s| s.name == "show_debug_info")
+            .map(|s| s.value.clone())
+    });
+    !matches!(value.as_deref().map(str::trim), Some("0" | "false"))
+}
+
 fn positive(v: &str) -> Option<u64> {
     v.trim().parse::<u64>().ok().filter(|n| *n > 0)
 }
@@ -137,6 +151,20 @@ mod tests {
         assert_eq!(trunc_trailer(&m, env), "");
         assert_eq!(max_strlen(&m), crate::value::DEFAULT_MAX_STRLEN);
         assert_eq!(max_strlen(&meta(&[("max_strlen", "8")])), 8);
+    }
+
+    #[test]
+    fn show_debug_info_defaults_on() {
+        let none = |_: &str| None;
+        assert!(show_debug_info(&meta(&[]), none));
+        assert!(!show_debug_info(&meta(&[("show_debug_info", "0")]), none));
+        assert!(!show_debug_info(
+            &meta(&[("show_debug_info", "false")]),
+            none
+        ));
+        assert!(show_debug_info(&meta(&[("show_debug_info", "1")]), none));
+        let env = |k: &str| (k == "BPFTRACE_SHOW_DEBUG_INFO").then(|| "1".to_string());
+        assert!(show_debug_info(&meta(&[("show_debug_info", "0")]), env));
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //! maps' file descriptors ([`install`]) for the thread that decodes events and maps;
 //! without them (or for a negative id) a stack prints as nothing.
 
-use crate::symbolize::Symbolizer;
+use crate::srcline::{Loc, SourceFrames};
+use crate::symbolize::{Resolved, Symbolizer};
 use crate::sys;
 use crate::value::{read_int, Value};
 use std::cell::RefCell;
@@ -18,6 +19,8 @@ pub struct Stacks {
     /// `(limit, fd)` of every build-id stack map (`ustack(build_id)`).
     pub build_id_maps: Vec<(u32, RawFd)>,
     pub symbols: Symbolizer,
+    /// `show_debug_info`: user frames with source locations and inlined functions.
+    pub debug_info: bool,
 }
 
 thread_local! {
@@ -85,6 +88,58 @@ pub fn frame_line(
     }
 }
 
+/// The lines of one frame. With `debug_info`, a user address whose file has DWARF
+/// prints the functions inlined there first, innermost first (bpftrace mode
+/// `[inlined] NAME@FILE:LINE`, perf mode `ADDR NAME (inlined)`), then its function,
+/// in bpftrace mode with the source location (`NAME+OFFSET@FILE:LINE`). The frame
+/// count of a stack limit is of addresses, so inlined functions add lines.
+pub fn frame_lines(
+    sym: &mut Symbolizer,
+    user: bool,
+    pid: u32,
+    mode: StackMode,
+    debug_info: bool,
+    addr: u64,
+    out: &mut Vec<String>,
+) {
+    let plain = !user || !debug_info || !matches!(mode, StackMode::Bpftrace | StackMode::Perf);
+    let resolved = if plain { None } else { sym.user(pid, addr) };
+    let Some(r) = resolved else {
+        out.push(frame_line(sym, user, pid, mode, addr));
+        return;
+    };
+    let src = sym.user_source(pid, addr).unwrap_or_default();
+    debug_frame_lines(mode, addr, &r, &src, out);
+}
+
+/// The lines of user address `addr`, resolved to `r`, with the source information
+/// `src` (see [`frame_lines`]).
+pub fn debug_frame_lines(
+    mode: StackMode,
+    addr: u64,
+    r: &Resolved,
+    src: &SourceFrames,
+    out: &mut Vec<String>,
+) {
+    let at = |loc: &Option<Loc>| {
+        loc.as_ref()
+            .map_or_else(String::new, |l| format!("@{}:{}", l.file, l.line))
+    };
+    let perf = mode == StackMode::Perf;
+    for f in &src.inlined {
+        out.push(if perf {
+            format!("\t{addr:x} {} (inlined)", f.name)
+        } else {
+            format!("[inlined] {}{}", f.name, at(&f.loc))
+        });
+    }
+    out.push(match (&r.path, perf) {
+        (Some(p), true) => format!("\t{addr:x} {}+{} ({})", r.name, r.offset, p.display()),
+        (None, true) => format!("\t{addr:x} {}+{}", r.name, r.offset),
+        _ => format!("{}+{}{}", r.name, r.offset, at(&src.loc)),
+    });
+}
+
 /// Bytes of a `struct bpf_stack_build_id`.
 const BUILD_ID_FRAME: usize = 32;
 
@@ -141,11 +196,19 @@ pub fn decode(user: bool, mode: StackMode, limit: u32, bytes: &[u8]) -> Option<V
         let Some(st) = s.as_mut() else {
             return Vec::new();
         };
-        let addrs = addresses(st, user, limit, id);
-        addrs
-            .into_iter()
-            .map(|a| frame_line(&mut st.symbols, user, pid, mode, a))
-            .collect()
+        let mut lines = Vec::new();
+        for a in addresses(st, user, limit, id) {
+            frame_lines(
+                &mut st.symbols,
+                user,
+                pid,
+                mode,
+                st.debug_info,
+                a,
+                &mut lines,
+            );
+        }
+        lines
     });
     Some(Value::Stack {
         indent: mode == StackMode::Bpftrace,
@@ -161,12 +224,20 @@ pub fn decode_dw(mode: StackMode, limit: u32, bytes: &[u8]) -> Option<Value> {
     let frames = crate::dwunwind::frames(id);
     let lines = STACKS.with(|s| {
         let mut s = s.borrow_mut();
-        let sym = &mut s.get_or_insert_with(Stacks::default).symbols;
-        frames
-            .into_iter()
-            .take(limit as usize)
-            .map(|a| frame_line(sym, true, pid, mode, a))
-            .collect()
+        let st = s.get_or_insert_with(Stacks::default);
+        let mut lines = Vec::new();
+        for a in frames.into_iter().take(limit as usize) {
+            frame_lines(
+                &mut st.symbols,
+                true,
+                pid,
+                mode,
+                st.debug_info,
+                a,
+                &mut lines,
+            );
+        }
+        lines
     });
     Some(Value::Stack {
         indent: mode == StackMode::Bpftrace,
@@ -240,6 +311,64 @@ mod tests {
             frame_line(&mut s, true, 0, StackMode::Perf, 0x10),
             "\t10 [unknown]"
         );
+    }
+
+    #[test]
+    fn debug_info_frames() {
+        let r = Resolved {
+            name: "mywrapper".into(),
+            offset: 49,
+            path: Some("/bin/prog".into()),
+        };
+        let loc = |line| {
+            Some(Loc {
+                file: "/src/p.c".into(),
+                line,
+            })
+        };
+        let src = SourceFrames {
+            inlined: vec![
+                crate::srcline::InlinedFrame {
+                    name: "myclock".into(),
+                    loc: loc(19),
+                },
+                crate::srcline::InlinedFrame {
+                    name: "mywrapper_inlined".into(),
+                    loc: None,
+                },
+            ],
+            loc: loc(29),
+        };
+        let mut out = Vec::new();
+        debug_frame_lines(StackMode::Bpftrace, 0x401136, &r, &src, &mut out);
+        assert_eq!(
+            out,
+            [
+                "[inlined] myclock@/src/p.c:19",
+                "[inlined] mywrapper_inlined",
+                "mywrapper+49@/src/p.c:29"
+            ]
+        );
+        out.clear();
+        debug_frame_lines(StackMode::Perf, 0x401136, &r, &src, &mut out);
+        assert_eq!(
+            out,
+            [
+                "\t401136 myclock (inlined)",
+                "\t401136 mywrapper_inlined (inlined)",
+                "\t401136 mywrapper+49 (/bin/prog)"
+            ]
+        );
+        // Without DWARF: the plain frame.
+        out.clear();
+        debug_frame_lines(
+            StackMode::Bpftrace,
+            1,
+            &r,
+            &SourceFrames::default(),
+            &mut out,
+        );
+        assert_eq!(out, ["mywrapper+49"]);
     }
 
     #[test]

@@ -3,6 +3,8 @@
 //! `/proc/PID/maps` and the ELF symbol tables (`.symtab`, `.dynsym`) of the mapped
 //! file. Symbol tables are read once per binary; kallsyms once per run.
 
+use crate::srcline::{SourceFrames, SourceInfo};
+use std::cell::OnceCell;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
@@ -81,11 +83,14 @@ fn elf_functions(bytes: &[u8]) -> Option<Vec<(u64, u64, String)>> {
     Some(syms)
 }
 
-/// An ELF file's symbols and its loadable segments (`debugsyms::load_segments`).
+/// An ELF file's symbols and its loadable segments (`debugsyms::load_segments`), and
+/// its DWARF source information, read on first use.
 #[derive(Debug, Default)]
 struct Binary {
+    path: PathBuf,
     syms: SymTable,
     segments: Vec<(u64, u64, u64)>,
+    source: OnceCell<Option<SourceInfo>>,
 }
 
 impl Binary {
@@ -99,9 +104,27 @@ impl Binary {
             syms.extend(elf_functions(&debug).unwrap_or_default());
         }
         Some(Binary {
+            path: path.to_path_buf(),
             syms: SymTable::new(syms),
             segments,
+            source: OnceCell::new(),
         })
+    }
+
+    /// The file's line tables and inline trees: its own DWARF, else its separate debug
+    /// file's.
+    fn source(&self) -> Option<&SourceInfo> {
+        self.source
+            .get_or_init(|| {
+                let bytes = std::fs::read(&self.path).ok()?;
+                if let Some(si) = SourceInfo::from_elf(&bytes) {
+                    return Some(si);
+                }
+                let elf = goblin::elf::Elf::parse(&bytes).ok()?;
+                let debug = tracec_meta::debugfile::separate(&self.path, &elf, &bytes)?;
+                SourceInfo::from_elf(&debug)
+            })
+            .as_ref()
     }
 
     /// The virtual address of file offset `off`.
@@ -192,11 +215,12 @@ impl Symbolizer {
         }
     }
 
-    /// A user address of process `pid`.
-    pub fn user(&mut self, pid: u32, addr: u64) -> Option<Resolved> {
+    /// The mapped file holding user address `addr` of process `pid`, and the address
+    /// as a virtual address of that file.
+    fn locate(&mut self, pid: u32, addr: u64) -> Option<(Rc<Binary>, u64, PathBuf)> {
         if self.user_cache == UserSymCache::PerProgram {
-            if let Some(r) = self.in_program(pid, addr) {
-                return Some(r);
+            if let Some(found) = self.in_program(pid, addr) {
+                return Some(found);
             }
         }
         let holds = |m: &Mapping| addr >= m.start && addr < m.end;
@@ -222,30 +246,38 @@ impl Symbolizer {
         let map = maps.iter().find(|m| holds(m))?;
         let bin = self.binary(&map.path)?;
         let vaddr = bin.vaddr(addr - map.start + map.offset)?;
+        Some((bin, vaddr, map.path.clone()))
+    }
+
+    /// The source location and inlined functions of user address `addr` of process
+    /// `pid`, from the DWARF of the file mapped there.
+    pub fn user_source(&mut self, pid: u32, addr: u64) -> Option<SourceFrames> {
+        let (bin, vaddr, _) = self.locate(pid, addr)?;
+        Some(bin.source()?.frames(vaddr))
+    }
+
+    /// A user address of process `pid`.
+    pub fn user(&mut self, pid: u32, addr: u64) -> Option<Resolved> {
+        let (bin, vaddr, path) = self.locate(pid, addr)?;
         let (name, offset) = bin.syms.lookup(vaddr)?;
         // C++ names demangled, as bpftrace's default `cpp_demangle` prints them.
         let name = tracec_meta::demangle::demangle(name).unwrap_or_else(|| name.to_string());
         Some(Resolved {
             name,
             offset,
-            path: Some(map.path.clone()),
+            path: Some(path),
         })
     }
 
     /// `PER_PROGRAM`: `addr` as a virtual address of the process's executable (or of
     /// the probes' binary once the process is gone), when a symbol there holds it.
-    fn in_program(&mut self, pid: u32, addr: u64) -> Option<Resolved> {
+    fn in_program(&mut self, pid: u32, addr: u64) -> Option<(Rc<Binary>, u64, PathBuf)> {
         let exe = std::fs::read_link(format!("/proc/{pid}/exe"))
             .ok()
             .or_else(|| self.program.clone())?;
         let bin = self.binary(&exe)?;
-        let (name, offset) = bin.syms.lookup_exact(addr)?;
-        let name = tracec_meta::demangle::demangle(name).unwrap_or_else(|| name.to_string());
-        Some(Resolved {
-            name,
-            offset,
-            path: Some(exe),
-        })
+        bin.syms.lookup_exact(addr)?;
+        Some((bin, addr, exe))
     }
 
     fn binary(&mut self, path: &Path) -> Option<Rc<Binary>> {

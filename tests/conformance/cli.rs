@@ -209,9 +209,10 @@ pub fn parse(args: &[String]) -> Result<Invocation, CliError> {
                 (known, _) if LONG_WITH_VALUE.contains(&known) => {
                     return Err(CliError::Unsupported(known.to_string()))
                 }
-                ("--usdt-file-activation", _) => {
-                    return Err(CliError::Unsupported(name.to_string()))
-                }
+                // tracerun gives every USDT semaphore to the kernel as the uprobe's
+                // reference counter, which activates it in each process mapping the
+                // file: file-based activation is what it always does.
+                ("--usdt-file-activation", _) => {}
                 (other, _) => {
                     return Err(CliError::Usage(format!("unrecognized option '{other}'")))
                 }

@@ -102,6 +102,11 @@ fn bad_and_unsupported_flags_are_errors() {
         p(&["--traceable-functions", "x", "-e", "x"]),
         Err(CliError::Unsupported(f)) if f == "--traceable-functions"
     ));
+    let file_activation = p(&["--usdt-file-activation", "-e", "x"]).unwrap();
+    assert!(!file_activation
+        .tracerun_flags(false)
+        .iter()
+        .any(|f| f.contains("usdt")));
     let k = p(&["-k", "-e", "x"]).unwrap();
     assert!(k.helper_checks);
     assert!(k.tracec_flags().contains(&"-k".to_string()));

@@ -15,16 +15,34 @@ const CFLAGS: &[&str] = &[
 ];
 
 /// Programs built with their own flags instead of [`CFLAGS`]: `uprobe_nofp` has no frame
-/// pointers, for `dw_ustack` (DWARF unwinding), and keeps its calls (no tail calls).
-const CFLAGS_OVERRIDE: &[(&str, &[&str])] = &[(
-    "uprobe_nofp",
-    &[
-        "-g",
-        "-O1",
-        "-fomit-frame-pointer",
-        "-fno-optimize-sibling-calls",
-    ],
-)];
+/// pointers, for `dw_ustack` (DWARF unwinding), and keeps its calls (no tail calls);
+/// `usdt_args` is optimised so that its USDT operands are constants, registers and
+/// memory as the compiler picks them (at -O0 every operand is a stack slot).
+const CFLAGS_OVERRIDE: &[(&str, &[&str])] = &[
+    (
+        "uprobe_nofp",
+        &[
+            "-g",
+            "-O1",
+            "-fomit-frame-pointer",
+            "-fno-optimize-sibling-calls",
+        ],
+    ),
+    (
+        "usdt_args",
+        &[
+            "-g",
+            "-O1",
+            "-fno-omit-frame-pointer",
+            "-mno-omit-leaf-frame-pointer",
+        ],
+    ),
+];
+
+/// Programs whose DWARF names their source as `/testprogs/NAME.c` whatever the checkout's
+/// path: their records match source locations with `[\w\/]+.c`, which a checkout path
+/// with `-` or `.` in it would not.
+const PORTABLE_DEBUG_PATHS: &[&str] = &["usdt_inlined"];
 
 /// The compiler flags of program `stem`.
 pub fn cflags(stem: &str) -> &'static [&'static str] {
@@ -74,7 +92,7 @@ fn glob_match(pat: &[u8], name: &[u8]) -> bool {
 /// Programs linked against libraries of `tests/testlibs/` (`libNAME.so` for `NAME`): they
 /// find them at run time in the directory they were built in (an rpath), the directory
 /// records see as `./testlibs/`.
-const LINKS: &[(&str, &[&str])] = &[];
+const LINKS: &[(&str, &[&str])] = &[("usdt_lib", &["usdt_tp"])];
 
 /// The `*.c` files of `dir`, sorted.
 fn c_sources(dir: &Path) -> Result<Vec<std::path::PathBuf>, String> {
@@ -142,6 +160,9 @@ pub fn build(src: &Path, libs: &Path, out: &Path) -> Result<BTreeSet<String>, St
         ] {
             let mut args: Vec<OsString> = cflags(&stem).iter().map(OsString::from).collect();
             args.extend(flags.iter().map(OsString::from));
+            if PORTABLE_DEBUG_PATHS.contains(&stem.as_str()) {
+                args.push(format!("-fdebug-prefix-map={}=/testprogs", src.display()).into());
+            }
             args.extend(["-I".into(), src.into(), "-o".into(), out.join(&name).into()]);
             args.push(source.clone().into());
             let linked: Vec<OsString> = LINKS

@@ -3,8 +3,11 @@
 //!
 //! When the binary is readable at compile time its notes are read: the probe must
 //! exist, and wildcards in the provider and name (and in the file name of the path)
-//! expand to one program per distinct `provider:name`. Otherwise the attach point is
-//! passed on as written and the runtime finds the probes. Either way the program does
+//! expand to one program per distinct `provider:name`. So does an empty or `*` path
+//! with `tracec -p PID`, against the files that process maps (each probe named with
+//! its file's path). Otherwise the attach point is passed on as written and the
+//! runtime finds the probes. A quoted probe name loses its quotes and the backslashes
+//! of `\"` and `\\` (`test:"\"probe1\""` names `"probe1"`). Either way the program does
 //! not know where the arguments are: the runtime parses each location's argument
 //! specs into the spec map (`tracec_meta::usdt`), and `argN` reads through it.
 //!
@@ -12,9 +15,10 @@
 //! auto-attach target); the attach spec is [`Attach::Usdt`].
 
 use super::glob::{has_wildcard, matches};
-use super::{sanitize, Context, ExpandedProbe};
+use super::{sanitize, uprobe_wild, Context, ExpandedProbe};
 use crate::diag::Diagnostic;
 use crate::front::ast::AttachPoint;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use tracec_meta::usdt::{parse_notes, Note, NOTE_SECTION};
@@ -36,6 +40,8 @@ pub(super) fn expand_for(
 ) -> Result<Vec<ExpandedProbe>, Diagnostic> {
     let err = |msg: String| Diagnostic::error(ap.span, msg);
     let (path, provider, name) = match &ap.parts[1..] {
+        // `usdt:*`: every probe of the traced process.
+        [all] if all == "*" => ("*", "", "*"),
         [path, name] if !name.is_empty() => (path.as_str(), "", name.as_str()),
         [path, provider, name] if !name.is_empty() => {
             (path.as_str(), provider.as_str(), name.as_str())
@@ -48,7 +54,13 @@ pub(super) fn expand_for(
             )
         }
     };
-    let name = unquote(name);
+    let unescaped = unquote_name(name);
+    let name = unescaped.as_ref();
+    // With `-p`, an empty or `*` path is the files of that process, read here.
+    let of_process = match pid {
+        Some(_) if matches!(path, "" | "*") => uprobe_wild::process_files(pid).map_err(err)?,
+        _ => Vec::new(),
+    };
     let provider = unquote(provider);
     // `*` (or nothing) as the path: the traced process's binary and libraries.
     let path = if path == "*" { "" } else { unquote(path) };
@@ -68,7 +80,7 @@ pub(super) fn expand_for(
     };
     let mut probes = Vec::new();
     let mut readable = false;
-    for (written, file) in &files {
+    for (written, file) in files.iter().chain(&of_process) {
         let Some(notes) = read_notes(file) else {
             continue;
         };
@@ -99,7 +111,11 @@ pub(super) fn expand_for(
             } else {
                 format!("{provider}:{name}")
             };
-            return Err(err(format!("no usdt probe matches '{what}' in '{path}'")));
+            let place = match pid {
+                Some(pid) if path.is_empty() => format!("process {pid}"),
+                _ => format!("'{path}'"),
+            };
+            return Err(err(format!("no usdt probe matches '{what}' in {place}")));
         }
         return Ok(probes);
     }
@@ -127,6 +143,27 @@ fn unquote(s: &str) -> &str {
     s.strip_prefix('"')
         .and_then(|s| s.strip_suffix('"'))
         .unwrap_or(s)
+}
+
+/// A probe name without its surrounding double quotes, with `\"` and `\\` inside them
+/// unescaped (a probe named `"probe1"`, quotes included, is written `"\"probe1\""`).
+fn unquote_name(s: &str) -> Cow<'_, str> {
+    let inner = unquote(s);
+    if inner.len() == s.len() || !inner.contains('\\') {
+        return Cow::Borrowed(inner);
+    }
+    let mut out = String::with_capacity(inner.len());
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        match (c, chars.clone().next()) {
+            ('\\', Some(next @ ('"' | '\\'))) => {
+                out.push(next);
+                chars.next();
+            }
+            _ => out.push(c),
+        }
+    }
+    Cow::Owned(out)
 }
 
 fn probe(path: &str, provider: &str, name: &str, nargs: Option<u32>) -> ExpandedProbe {

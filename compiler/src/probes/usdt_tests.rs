@@ -142,9 +142,57 @@ fn without_a_readable_binary_the_runtime_decides() {
             name: "testprobe".into(),
         }
     );
-    // A quoted probe name loses its quotes.
+    // A quoted probe name loses its quotes, and its escapes their backslashes.
     let v = expand(&ap("usdt::test:\"probe1\"")).unwrap();
     assert!(matches!(&v[0].attach, Attach::Usdt { name, .. } if name == "probe1"));
+    let v = expand(&ap(r#"usdt::test:"\"probe1\"""#)).unwrap();
+    assert!(matches!(&v[0].attach, Attach::Usdt { name, .. } if name == "\"probe1\""));
+}
+
+#[test]
+fn quoted_names_unescape_quotes_and_backslashes() {
+    assert_eq!(unquote_name("plain"), "plain");
+    assert_eq!(unquote_name("\"a:b\""), "a:b");
+    assert_eq!(unquote_name(r#""\"p\"""#), "\"p\"");
+    assert_eq!(unquote_name(r#""a\\b""#), r"a\b");
+    // Other escapes and unquoted text stay as written.
+    assert_eq!(unquote_name(r#""a\nb""#), r"a\nb");
+    assert_eq!(unquote_name(r#"\"x"#), r#"\"x"#);
+}
+
+#[test]
+fn a_quoted_name_with_quotes_matches_its_note() {
+    let bin = elf_with("quoted", "prog", &[("test", "\"probe1\"", "-4@%edi")]);
+    let raw = format!(r#"usdt:{}:test:"\"probe1\"""#, bin.display());
+    let v = expand(&ap(&raw)).unwrap();
+    assert_eq!(
+        names(&v),
+        [format!("usdt:{}:test:\"probe1\"", bin.display())]
+    );
+}
+
+#[test]
+fn with_a_process_an_empty_path_expands_against_its_files() {
+    // This test binary maps no USDT probe of this name: nothing matches.
+    let me = std::process::id();
+    let e = expand_for(&ap("usdt::tracec_nosuch:probe"), Some(me)).unwrap_err();
+    assert_eq!(
+        e.message,
+        format!("no usdt probe matches 'tracec_nosuch:probe' in process {me}")
+    );
+    let e = expand_for(&ap("usdt:*:tracec_nosuch:probe"), Some(me)).unwrap_err();
+    assert!(e.message.contains("in process"), "{}", e.message);
+    // `usdt:*` is every probe of the process, as `usdt:*:*` (the host's libraries may
+    // have some).
+    let outcome = |raw: &str| match expand_for(&ap(raw), Some(me)) {
+        Ok(v) => Ok(names(&v)),
+        Err(e) => Err(e.message.replace("'*:*'", "'*'")),
+    };
+    assert_eq!(outcome("usdt:*"), outcome("usdt:*:*"));
+    // Without a process the runtime finds them.
+    let v = expand(&ap("usdt:*")).unwrap();
+    assert!(matches!(&v[0].attach, Attach::Usdt { path, provider, name }
+        if path.is_empty() && provider.is_empty() && name == "*"));
 }
 
 #[test]

@@ -122,7 +122,10 @@ fn config_default(name: &str) -> Option<ConfigConst> {
     use ConfigConst::*;
     Some(match name {
         "cpp_demangle" | "lazy_symbolication" | "print_maps_on_exit" => Bool(true),
-        "use_blazesym" | "show_debug_info" => Bool(false),
+        // tracerun shows source locations and inlined frames, as a bpftrace built with
+        // blazesym does.
+        "show_debug_info" => Bool(true),
+        "use_blazesym" => Bool(false),
         "log_size" => Int(1_000_000),
         "max_bpf_progs" | "max_probes" | "max_strlen" => Int(1024),
         "max_cat_bytes" => Int(10240),

@@ -65,7 +65,7 @@ pub fn attach(ebpf: &mut Ebpf, probe: &ProbeSpec, pid: Option<u32>) -> Result<()
     };
     let prog_fd = u.fd().map_err(|e| chain(&e))?.as_fd().as_raw_fd();
     let mut attached = 0;
-    for file in files(path, pid)? {
+    for file in files(path, pid, crate::load_more::child_program())? {
         let locations = elf::locations(&file)?;
         for loc in locations
             .iter()
@@ -126,9 +126,13 @@ fn store_spec(map: std::os::fd::RawFd, args_text: &str) -> Result<u32, String> {
 
 /// The files a usdt probe's path names: the path itself, the files matching a
 /// wildcard in its file name, or (empty path, or a bare name with `-p`/`-c`) the
-/// executable files mapped by the traced process.
-fn files(path: &str, pid: Option<u32>) -> Result<Vec<PathBuf>, String> {
+/// executable files mapped by the traced process. An empty path with `-c` is the
+/// `child` program: the child maps nothing of its own before it execs.
+fn files(path: &str, pid: Option<u32>, child: Option<&Path>) -> Result<Vec<PathBuf>, String> {
     let p = Path::new(path);
+    if let (true, Some(program)) = (path.is_empty(), child) {
+        return Ok(vec![program.to_path_buf()]);
+    }
     if path.is_empty() || (!path.contains('/') && !p.exists()) {
         let Some(pid) = pid else {
             return Err(if path.is_empty() {
@@ -217,10 +221,24 @@ mod tests {
 
     #[test]
     fn without_a_path_a_process_is_needed() {
-        let e = files("", None).unwrap_err();
+        let e = files("", None, None).unwrap_err();
         assert!(e.contains("-p PID"), "{e}");
         assert_eq!(
-            files("/bin/true", None).unwrap(),
+            files("/bin/true", None, None).unwrap(),
+            [PathBuf::from("/bin/true")]
+        );
+    }
+
+    #[test]
+    fn without_a_path_a_child_is_its_program() {
+        let prog = Path::new("/usr/bin/prog");
+        assert_eq!(
+            files("", Some(1), Some(prog)).unwrap(),
+            [prog.to_path_buf()]
+        );
+        // A named binary stays the one named.
+        assert_eq!(
+            files("/bin/true", Some(1), Some(prog)).unwrap(),
             [PathBuf::from("/bin/true")]
         );
     }
