@@ -17,6 +17,7 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod archive;
 pub mod debugfile;
 mod decode;
 pub mod demangle;

@@ -411,6 +411,23 @@ pub fn uprobe_at(
     scope: UProbeScope,
 ) -> Result<(), String> {
     use aya::programs::uprobe::{UProbeAttachPoint, UProbeError};
+    // A bare library name (`libc`, or a soname such as `libc.so.6`, which aya's own
+    // lookup does not take) is the library cache's file, as the compiler found it.
+    let cached = (!path.contains('/'))
+        .then(|| tracec_meta::ldcache::library(path))
+        .flatten();
+    let path = match &cached {
+        Some(p) => p.to_str().unwrap_or(path),
+        None => path,
+    };
+    if let Some(found) = crate::uprobe_archive::locate(path, symbol, offset) {
+        let (archive, at) = found?;
+        let location = UProbeAttachLocation::AbsoluteOffset(at);
+        return u
+            .attach(UProbeAttachPoint { location, cookie }, &archive, scope)
+            .map(drop)
+            .map_err(|e| chain(&e));
+    }
     let location = if symbol.is_empty() {
         // An address in the binary, as bpftrace takes it: the file offset of the
         // `PT_LOAD` segment holding it.

@@ -132,6 +132,12 @@ fn run_object(obj: &Object, opts: &Options) -> Result<i32, Error> {
     if opts.verbose {
         crate::verbose_load::enable(settings.log_size);
     }
+    let usym_cache = crate::usym_cache::resolve(
+        &obj.meta,
+        |k| std::env::var(k).ok(),
+        opts.command.is_some(),
+        crate::usym_cache::aslr_enabled(),
+    )?;
     crate::value::set_truncation(crate::value::Truncation {
         trailer: crate::settings::trunc_trailer(&obj.meta, |k| std::env::var(k).ok()),
         max_strlen: crate::settings::max_strlen(&obj.meta),
@@ -172,6 +178,7 @@ fn run_object(obj: &Object, opts: &Options) -> Result<i32, Error> {
     let ebpf = load::load(obj, sys::monotonic_ns(), cpid, &params)?;
     let mut session = Session::new(obj, ebpf, out, opts.format)?;
     session.no_warnings = opts.no_warnings;
+    crate::usym_cache::install(&obj.meta, usym_cache);
     session.settings = settings;
     session.bench_mode = opts.bench;
     session.test_mode = opts.test;

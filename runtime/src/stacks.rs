@@ -32,6 +32,11 @@ pub fn install(stacks: Stacks) {
     STACKS.with(|s| *s.borrow_mut() = Some(stacks));
 }
 
+/// Apply `f` to the symbol caches of this thread's installed stacks.
+pub fn with_symbolizer(f: impl FnOnce(&mut Symbolizer)) {
+    STACKS.with(|s| f(&mut s.borrow_mut().get_or_insert_with(Stacks::default).symbols));
+}
+
 /// Forget the installed maps (before their descriptors are closed).
 pub fn uninstall() {
     STACKS.with(|s| *s.borrow_mut() = None);

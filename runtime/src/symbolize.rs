@@ -9,6 +9,8 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
+use crate::usym_cache::UserSymCache;
+
 /// Function symbols sorted by address: start, size (0 if unknown) and name.
 #[derive(Debug, Default)]
 pub struct SymTable {
@@ -32,6 +34,14 @@ impl SymTable {
             return None;
         }
         Some((name, off))
+    }
+
+    /// Like [`SymTable::lookup`], but a symbol of unknown size holds only its own
+    /// address (what a lookup in a binary that may not hold `addr` at all needs).
+    pub fn lookup_exact(&self, addr: u64) -> Option<(&str, u64)> {
+        let (name, off) = self.lookup(addr)?;
+        let i = self.syms.partition_point(|s| s.0 <= addr) - 1;
+        (off == 0 || self.syms[i].1 != 0).then_some((name, off))
     }
 
     /// The text symbols of `/proc/kallsyms`-formatted `text` (`addr type name [mod]`).
@@ -167,6 +177,10 @@ pub struct Symbolizer {
     kernel: Option<Rc<SymTable>>,
     binaries: HashMap<PathBuf, Option<Rc<Binary>>>,
     maps: HashMap<u32, Rc<Vec<Mapping>>>,
+    /// `cache_user_symbols` (`usym_cache.rs`) and, for `PER_PROGRAM`, the binary of
+    /// processes that are gone.
+    user_cache: UserSymCache,
+    program: Option<PathBuf>,
 }
 
 impl Symbolizer {
@@ -187,19 +201,49 @@ impl Symbolizer {
         })
     }
 
+    /// Set the `cache_user_symbols` mode; `program` is the binary `PER_PROGRAM` looks
+    /// addresses up in once their process is gone.
+    pub fn set_user_cache(&mut self, mode: UserSymCache, program: Option<PathBuf>) {
+        self.user_cache = mode;
+        self.program = program;
+    }
+
+    /// Read and keep the mappings of process `pid` now (`PER_PID` at attach time).
+    pub fn preload(&mut self, pid: u32) {
+        if let Ok(text) = std::fs::read_to_string(format!("/proc/{pid}/maps")) {
+            self.maps.insert(pid, Rc::new(parse_maps(&text)));
+        }
+    }
+
     /// The mapped file holding user address `addr` of process `pid`, and the address
     /// as a virtual address of that file.
     fn locate(&mut self, pid: u32, addr: u64) -> Option<(Rc<Binary>, u64, PathBuf)> {
+        if self.user_cache == UserSymCache::PerProgram {
+            if let Some(found) = self.in_program(pid, addr) {
+                return Some(found);
+            }
+        }
+        let holds = |m: &Mapping| addr >= m.start && addr < m.end;
         let maps = match self.maps.get(&pid) {
-            Some(m) => m.clone(),
-            None => {
-                let text = std::fs::read_to_string(format!("/proc/{pid}/maps")).ok()?;
-                let m = Rc::new(parse_maps(&text));
-                self.maps.insert(pid, m.clone());
+            // Kept mappings that miss the address are read again while the process
+            // lives (it may have mapped a library since), and stay once it is gone.
+            Some(m) if m.iter().any(holds) => m.clone(),
+            kept => {
+                let kept = kept.cloned();
+                let read = std::fs::read_to_string(format!("/proc/{pid}/maps"))
+                    .ok()
+                    .map(|text| parse_maps(&text))
+                    // A zombie's maps are empty: keep what was read while it ran.
+                    .filter(|m| !m.is_empty())
+                    .map(Rc::new);
+                let m = read.or(kept)?;
+                if self.user_cache != UserSymCache::None {
+                    self.maps.insert(pid, m.clone());
+                }
                 m
             }
         };
-        let map = maps.iter().find(|m| addr >= m.start && addr < m.end)?;
+        let map = maps.iter().find(|m| holds(m))?;
         let bin = self.binary(&map.path)?;
         let vaddr = bin.vaddr(addr - map.start + map.offset)?;
         Some((bin, vaddr, map.path.clone()))
@@ -223,6 +267,17 @@ impl Symbolizer {
             offset,
             path: Some(path),
         })
+    }
+
+    /// `PER_PROGRAM`: `addr` as a virtual address of the process's executable (or of
+    /// the probes' binary once the process is gone), when a symbol there holds it.
+    fn in_program(&mut self, pid: u32, addr: u64) -> Option<(Rc<Binary>, u64, PathBuf)> {
+        let exe = std::fs::read_link(format!("/proc/{pid}/exe"))
+            .ok()
+            .or_else(|| self.program.clone())?;
+        let bin = self.binary(&exe)?;
+        bin.syms.lookup_exact(addr)?;
+        Some((bin, addr, exe))
     }
 
     fn binary(&mut self, path: &Path) -> Option<Rc<Binary>> {
@@ -252,6 +307,19 @@ mod tests {
         assert_eq!(t.lookup(0xffffffff81000205), Some(("helper", 0x105)));
         assert_eq!(t.lookup(0xffffffffc0000004), Some(("mod_fn", 4)));
         assert_eq!(t.lookup(0x10), None);
+    }
+
+    #[test]
+    fn exact_lookups_need_a_size() {
+        let t = SymTable::new(vec![
+            (0x100, 0x10, "sized".into()),
+            (0x200, 0, "unsized".into()),
+        ]);
+        assert_eq!(t.lookup_exact(0x104), Some(("sized", 4)));
+        assert_eq!(t.lookup_exact(0x110), None);
+        assert_eq!(t.lookup_exact(0x200), Some(("unsized", 0)));
+        assert_eq!(t.lookup_exact(0x7f00_0000_0000), None);
+        assert_eq!(t.lookup(0x7f00_0000_0000).map(|r| r.0), Some("unsized"));
     }
 
     #[test]

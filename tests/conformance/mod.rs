@@ -52,6 +52,7 @@ pub mod plan;
 pub mod proc;
 pub mod run;
 pub mod scan;
+pub mod testprog_extras;
 pub mod testprogs;
 
 #[cfg(test)]

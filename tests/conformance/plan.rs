@@ -19,6 +19,7 @@ use super::scan::{attaches_nothing, probe_types, shell_words, UNATTACHABLE};
 /// compile-time config variables are `tracec`'s (`compiler/src/env.rs`), the run-time
 /// ones `tracerun`'s. Records setting any other variable are skipped.
 pub const SUPPORTED_ENV: &[&str] = &[
+    "BPFTRACE_CACHE_USER_SYMBOLS",
     "BPFTRACE_DUMMY_TS_MAP",
     "BPFTRACE_LOG_SIZE",
     "BPFTRACE_MAX_CAT_BYTES",
@@ -46,17 +47,18 @@ pub const FEATURES_AVAILABLE: &[&str] = &[
     "uprobe_multi",
     "dwarf",
     "dwunwind",
+    // Bare library names (`uprobe:libc:fread`) resolve through `/etc/ld.so.cache`.
+    "libpath_resolv",
 ];
 
 /// Features that are unavailable: kernel ones this machine lacks (no kprobes, hence no
 /// multi-kprobes or fentry for us), and bpftrace build options tracec has no
-/// equivalent of (blazesym, bcc library paths, bpftrace's AOT).
+/// equivalent of (blazesym, bpftrace's AOT).
 pub const FEATURES_UNAVAILABLE: &[&str] = &[
     "fentry",
     "kprobe_multi",
     "kprobe_session",
     "blazesym",
-    "libpath_resolv",
     "aot",
 ];
 
@@ -262,7 +264,7 @@ fn missing_testprog(s: &str, host: &Host) -> Option<String> {
     }
     super::testprogs::referenced(s)
         .into_iter()
-        .find(|n| !host.testprogs.contains(n))
+        .find(|n| !super::testprogs::provides(&host.testprogs, n))
         .map(|n| format!("testprogs/{n}"))
 }
 

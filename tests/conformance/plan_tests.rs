@@ -290,3 +290,32 @@ fn testprog_names_are_read_from_commands_and_programs() {
     );
     assert!(referenced("runtime/scripts/x.bt").is_empty());
 }
+
+#[test]
+fn wildcarded_testprog_names_need_one_match() {
+    use super::testprogs::{provides, referenced};
+    assert_eq!(referenced("-l 'uprobe:./testprogs/uprobe*:*'"), ["uprobe*"]);
+    let built: std::collections::BTreeSet<String> =
+        ["true", "uprobe_test"].map(String::from).into();
+    assert!(provides(&built, "uprobe*"));
+    assert!(provides(&built, "tru?"));
+    assert!(!provides(&built, "usdt*"));
+    assert!(!provides(&built, "uprobe"));
+    assert!(provides(&built, "true"));
+}
+
+#[test]
+fn stored_zip_layout() {
+    use super::testprog_extras::{crc32, stored_zip};
+    assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
+    let zip = stored_zip(&[("true", b"abc")]);
+    // Local header, name, contents at 30 + 4.
+    assert_eq!(&zip[..4], b"PK\x03\x04");
+    assert_eq!(&zip[30..34], b"true");
+    assert_eq!(&zip[34..37], b"abc");
+    // End of central directory: one entry, the directory right after the contents.
+    let end = &zip[zip.len() - 22..];
+    assert_eq!(&end[..4], b"PK\x05\x06");
+    assert_eq!(u16::from_le_bytes([end[10], end[11]]), 1);
+    assert_eq!(u32::from_le_bytes([end[16], end[17], end[18], end[19]]), 37);
+}

@@ -59,13 +59,34 @@ pub fn referenced(text: &str) -> Vec<String> {
     for (i, _) in text.match_indices("testprogs/") {
         let name: String = text[i + "testprogs/".len()..]
             .chars()
-            .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+            .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '*' | '?'))
             .collect();
         if !name.is_empty() && !names.contains(&name) {
             names.push(name);
         }
     }
     names
+}
+
+/// Whether `built` provides what a record names as `testprogs/NAME`: that program, or for a
+/// name with `*`/`?` wildcards (`testprogs/uprobe*`) at least one program it matches.
+pub fn provides(built: &BTreeSet<String>, name: &str) -> bool {
+    if !name.contains(['*', '?']) {
+        return built.contains(name);
+    }
+    built
+        .iter()
+        .any(|b| glob_match(name.as_bytes(), b.as_bytes()))
+}
+
+/// Shell-style `*`/`?` matching of a whole name.
+fn glob_match(pat: &[u8], name: &[u8]) -> bool {
+    match pat.split_first() {
+        None => name.is_empty(),
+        Some((b'*', rest)) => (0..=name.len()).any(|i| glob_match(rest, &name[i..])),
+        Some((b'?', rest)) => !name.is_empty() && glob_match(rest, &name[1..]),
+        Some((c, rest)) => name.first() == Some(c) && glob_match(rest, &name[1..]),
+    }
 }
 
 /// Programs linked against libraries of `tests/testlibs/` (`libNAME.so` for `NAME`): they
@@ -168,6 +189,7 @@ pub fn build(src: &Path, libs: &Path, out: &Path) -> Result<BTreeSet<String>, St
             built.insert("external_debug".to_string());
         }
     }
+    built.extend(super::testprog_extras::build(src, out)?);
     Ok(built)
 }
 

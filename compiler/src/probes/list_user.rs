@@ -16,7 +16,7 @@ use std::path::PathBuf;
 /// The listed uprobe/uretprobe and USDT entries of `pieces` (no arguments: symbols
 /// carry no types), with those of process `pid`'s files.
 pub(super) fn entries_for(pieces: &[Piece<'_>], pid: Option<u32>) -> Vec<(String, Vec<String>)> {
-    let mut out = entries(pieces);
+    let mut out = entries_in(pieces, pid);
     if let Some(pid) = pid {
         out.extend(process_entries(pieces, pid));
     }
@@ -65,8 +65,15 @@ fn process_entries(pieces: &[Piece<'_>], pid: u32) -> Vec<(String, Vec<String>)>
 
 /// The listed uprobe/uretprobe entries of `pieces` that name files (no arguments:
 /// symbols carry no types).
+#[cfg(test)]
 pub(super) fn entries(pieces: &[Piece<'_>]) -> Vec<(String, Vec<String>)> {
-    let mut out = usdt_entries(pieces);
+    entries_in(pieces, None)
+}
+
+/// [`entries`], where a path of the `-p` process's mount namespace is read through
+/// `/proc/PID/root` ([`upath::resolve_for`]).
+fn entries_in(pieces: &[Piece<'_>], pid: Option<u32>) -> Vec<(String, Vec<String>)> {
+    let mut out = usdt_entries(pieces, pid);
     for piece in pieces {
         let Some((provider, path, function)) = piece.user_target() else {
             continue;
@@ -80,7 +87,7 @@ pub(super) fn entries(pieces: &[Piece<'_>]) -> Vec<(String, Vec<String>)> {
         }
         let path = unquote(path);
         let function = unquote(function);
-        for (shown, file) in upath::resolve(path) {
+        for (shown, file) in upath::resolve_for(path, pid) {
             let Ok(symbols) = usyms::read(&file) else {
                 continue;
             };
@@ -96,7 +103,7 @@ pub(super) fn entries(pieces: &[Piece<'_>]) -> Vec<(String, Vec<String>)> {
 
 /// The listed USDT probes of `pieces`: `usdt:PATH:PATTERN` matches the probe name under
 /// any provider, `usdt:PATH:PROVIDER:NAME` both.
-fn usdt_entries(pieces: &[Piece<'_>]) -> Vec<(String, Vec<String>)> {
+fn usdt_entries(pieces: &[Piece<'_>], pid: Option<u32>) -> Vec<(String, Vec<String>)> {
     let mut out = Vec::new();
     for piece in pieces {
         let Some((kind, path, provider, name)) = piece.usdt_target() else {
@@ -105,7 +112,7 @@ fn usdt_entries(pieces: &[Piece<'_>]) -> Vec<(String, Vec<String>)> {
         if !matches(kind, "usdt") || path == "*" {
             continue;
         }
-        for (shown, file) in upath::resolve(unquote(path)) {
+        for (shown, file) in upath::resolve_for(unquote(path), pid) {
             for note in usdt::read_notes(&file).unwrap_or_default() {
                 if matches(provider, &note.provider) && matches(unquote(name), &note.name) {
                     let entry = format!("usdt:{shown}:{}:{}", note.provider, note.name);

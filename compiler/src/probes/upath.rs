@@ -20,6 +20,10 @@ pub(crate) fn resolve(path: &str) -> Vec<(String, PathBuf)> {
         return glob_files(path);
     }
     let p = Path::new(path);
+    if tracec_meta::archive::read_member(path).is_some() {
+        // A binary stored in a zip archive, read by `usyms` from there.
+        return vec![(path.to_string(), p.to_path_buf())];
+    }
     if p.exists() || path.contains('/') {
         return if p.is_file() {
             vec![(path.to_string(), p.to_path_buf())]
@@ -31,6 +35,35 @@ pub(crate) fn resolve(path: &str) -> Vec<(String, PathBuf)> {
     found
         .map(|f| vec![(f.display().to_string(), f)])
         .unwrap_or_default()
+}
+
+/// [`resolve`] for the binaries of process `pid` (`-p`): an absolute path without
+/// wildcards that names no file here but one through `/proc/PID/root` (the process lives
+/// in another mount namespace, as in a container) is that file, spelled as written, as
+/// bpftrace resolves a traced process's binaries.
+pub(crate) fn resolve_for(path: &str, pid: Option<u32>) -> Vec<(String, PathBuf)> {
+    let found = resolve(path);
+    if !found.is_empty() {
+        return found;
+    }
+    through_process_root(path, pid)
+        .map(|f| vec![(path.to_string(), PathBuf::from(f))])
+        .unwrap_or_default()
+}
+
+/// `/proc/PID/root/PATH` when `path` is absolute, has no wildcards, names nothing here and
+/// names a file there.
+pub(crate) fn through_process_root(path: &str, pid: Option<u32>) -> Option<String> {
+    through_root_in(Path::new("/proc"), path, pid?)
+}
+
+/// [`through_process_root`] against the proc filesystem at `proc`.
+fn through_root_in(proc: &Path, path: &str, pid: u32) -> Option<String> {
+    if !path.starts_with('/') || has_wildcard(path) || Path::new(path).exists() {
+        return None;
+    }
+    let inside = format!("{}/{pid}/root{path}", proc.display());
+    Path::new(&inside).is_file().then_some(inside)
 }
 
 /// An executable file named `name` in a directory of `$PATH`.
@@ -107,5 +140,25 @@ mod tests {
         assert!(resolve(&format!("{d}/bin")).is_empty(), "a directory");
         assert!(resolve(&format!("{d}/x*/prog_a")).is_empty());
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn paths_of_another_mount_namespace() {
+        let proc = std::env::temp_dir().join(format!("tracec-upath-proc-{}", std::process::id()));
+        // A path that exists only in process 42's root.
+        let hidden = format!("/tracec-upath-hidden-{}/prog", std::process::id());
+        let inside = proc.join(format!("42/root{hidden}"));
+        std::fs::create_dir_all(inside.parent().unwrap()).unwrap();
+        std::fs::write(&inside, b"\x7fELF").unwrap();
+        let want = format!("{}/42/root{hidden}", proc.display());
+        assert_eq!(through_root_in(&proc, &hidden, 42), Some(want));
+        assert_eq!(through_root_in(&proc, &hidden, 43), None, "another process");
+        assert_eq!(through_root_in(&proc, "relative/prog", 42), None);
+        assert_eq!(through_root_in(&proc, "/tracec-upath-*/prog", 42), None);
+        // A path that exists here is this namespace's file.
+        let here = std::env::temp_dir();
+        assert_eq!(through_root_in(&proc, here.to_str().unwrap(), 42), None);
+        assert!(resolve_for(&hidden, None).is_empty());
+        std::fs::remove_dir_all(&proc).unwrap();
     }
 }

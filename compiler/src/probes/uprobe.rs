@@ -44,6 +44,14 @@ pub(super) fn expand(
             .unwrap_or(path);
         return super::uprobe_wild::expand(ap, kind, path, spec, ret, pid);
     }
+    // `"ARCHIVE!/MEMBER"`: the quotes only delimit the path.
+    let path = path
+        .strip_prefix('"')
+        .and_then(|s| s.strip_suffix('"'))
+        .unwrap_or(path);
+    // A `-p` process's binary in another mount namespace is reached through its root.
+    let resolved = super::upath::through_process_root(path, pid);
+    let file = resolved.as_deref().unwrap_or(path);
     let (symbol, offset) = if spec.starts_with(|c: char| c.is_ascii_digit()) {
         // A bare address (file offset) in the binary.
         let addr = parse_count(spec).map_err(|e| err(format!("invalid {kind} address: {e}")))?;
@@ -61,7 +69,7 @@ pub(super) fn expand(
         if ret && off != 0 {
             return Err(err("uretprobe does not take an offset".to_string()));
         }
-        super::uprobe_check::symbol_exists(ap, kind, path, sym)?;
+        super::uprobe_check::symbol_exists(ap, kind, file, sym)?;
         (sym.to_string(), off)
     };
     let target = match (symbol.is_empty(), offset) {
@@ -69,12 +77,15 @@ pub(super) fn expand(
         (false, 0) => symbol.clone(),
         (false, off) => format!("{symbol}+{off:#x}"),
     };
+    // Named with the path unquoted, as bpftrace prints it.
+    let mut unquoted = ap.clone();
+    unquoted.parts[1] = path.to_string();
     Ok(vec![ExpandedProbe {
-        name: canonical_name(kind, ap),
+        name: canonical_name(kind, &unquoted),
         section: format!("{kind}/{path}:{target}"),
         symbol_stem: symbol_stem(kind, &ap.parts[1..]),
         attach: Attach::Uprobe {
-            path: path.to_string(),
+            path: file.to_string(),
             symbol: symbol.clone(),
             offset,
             ret,

@@ -51,7 +51,7 @@ pub(super) fn expand_matching(
     let files = if path == "*" {
         process_files(pid).map_err(|e| err(format!("error finding {kind} target: {e}")))?
     } else {
-        upath::resolve(path)
+        upath::resolve_for(path, pid)
     };
     if files.is_empty() && !has_wildcard(path) {
         return Err(err(format!(

@@ -64,10 +64,19 @@ pub(super) fn expand_for(
     let provider = unquote(provider);
     // `*` (or nothing) as the path: the traced process's binary and libraries.
     let path = if path == "*" { "" } else { unquote(path) };
+    // The file as read from here when it lives in the `-p` process's mount namespace.
+    let mut elsewhere = None;
     let files = if path.is_empty() {
         Vec::new()
     } else {
-        resolve(path).map_err(err)?
+        let mut files = resolve(path).map_err(err)?;
+        if let [(_, file)] = files.as_mut_slice() {
+            if let Some(inside) = super::upath::through_process_root(path, pid) {
+                *file = PathBuf::from(&inside);
+                elsewhere = Some(inside);
+            }
+        }
+        files
     };
     let mut probes = Vec::new();
     let mut readable = false;
@@ -88,7 +97,11 @@ pub(super) fn expand_for(
             }
         }
         for ((prov, probe_name), nargs) in found {
-            probes.push(probe(written, &prov, &probe_name, Some(nargs)));
+            let mut p = probe(written, &prov, &probe_name, Some(nargs));
+            if let (Some(inside), Attach::Usdt { path: at, .. }) = (&elsewhere, &mut p.attach) {
+                at.clone_from(inside);
+            }
+            probes.push(p);
         }
     }
     if readable {

@@ -28,6 +28,10 @@ pub(crate) enum SymError {
 
 /// The function symbols of the ELF file at `path`, sorted by name, each once.
 pub(crate) fn read(path: &Path) -> Result<Vec<String>, SymError> {
+    // A binary stored in a zip archive (`app.zip!/bin/prog`).
+    if let Some(member) = path.to_str().and_then(tracec_meta::archive::read_member) {
+        return of(&member.data).ok_or(SymError::NotElf);
+    }
     let meta = std::fs::metadata(path).map_err(|e| SymError::Unreadable(e.to_string()))?;
     if !meta.is_file() {
         return Err(SymError::Unreadable("not a regular file".into()));

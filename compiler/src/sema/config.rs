@@ -140,6 +140,21 @@ pub fn check(items: &[ConfigItem], diags: &mut Vec<Diagnostic>) -> ScriptConfig 
                     format!("{}: expects bpftrace, perf or raw", item.key),
                 )),
             },
+            "cache_user_symbols" => {
+                let ok = match &item.value {
+                    ConfigValue::Ident(s) | ConfigValue::Str(s) => {
+                        let v = s.to_ascii_lowercase();
+                        matches!(v.as_str(), "per_pid" | "per_program" | "none" | "0" | "1")
+                    }
+                    ConfigValue::Int(n) => *n <= 1,
+                };
+                if !ok {
+                    diags.push(Diagnostic::error(
+                        item.span,
+                        "Invalid value for cache_user_symbols: valid values are PER_PID, PER_PROGRAM, and NONE.",
+                    ));
+                }
+            }
             "license" => check_license(item, diags),
             "max_strlen" => match super::strlen::config_value(&item.value) {
                 Ok((n, warning)) => {
