@@ -390,7 +390,10 @@ mod tests {
     fn an_exec_stopped_child_has_its_executable_mapped_and_runs_when_started() {
         let out = std::env::temp_dir().join(format!("tracerun-child-x-{}", std::process::id()));
         let _ = std::fs::remove_file(&out);
-        let cmd = format!("/bin/sh -c 'echo ran > {}'", out.display());
+        // The command is split at spaces only (as bpftrace does): the shell runs a file.
+        let script = out.with_extension("sh");
+        std::fs::write(&script, format!("echo ran > {}\n", out.display())).unwrap();
+        let cmd = format!("/bin/sh {}", script.display());
         drop(Child::spawn_exec_stopped(&cmd).unwrap());
         assert!(!out.exists(), "dropped before start: never ran");
         let mut c = Child::spawn_exec_stopped(&cmd).unwrap();
@@ -409,5 +412,6 @@ mod tests {
         assert!(c.try_reap());
         assert_eq!(std::fs::read_to_string(&out).unwrap(), "ran\n");
         let _ = std::fs::remove_file(&out);
+        let _ = std::fs::remove_file(&script);
     }
 }

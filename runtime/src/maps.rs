@@ -155,11 +155,12 @@ impl UserMap {
             sort_keys(key, entries);
         }
         if self.sorted_by_value() {
-            entries.sort_by_key(|(_, v)| match v {
+            let value = |v: &Value| match v {
                 Value::Int(i) => i128::from(*i),
                 Value::UInt(u) => i128::from(*u),
                 _ => 0,
-            });
+            };
+            sort_entries(entries, &mut |(_, a), (_, b)| value(a).cmp(&value(b)));
         }
     }
 
@@ -222,33 +223,46 @@ fn bytes_at(bytes: &[u8], offset: u32, size: u32) -> &[u8] {
     &bytes[start..end]
 }
 
+/// A stable sort of map entries: every order goes through this one instance of the
+/// standard library's sort (a comparator behind `dyn` instead of a sort per closure,
+/// which would each be monomorphised: several KB of tracerun apiece).
+pub fn sort_entries(
+    entries: &mut [(Vec<u8>, Value)],
+    cmp: &mut dyn FnMut(&(Vec<u8>, Value), &(Vec<u8>, Value)) -> std::cmp::Ordering,
+) {
+    entries.sort_by(cmp);
+}
+
 /// bpftrace's `sort_by_key`: stable sorts, last tuple field first, so the first field
 /// ends up the primary order. Integers compare as signed values of their size, strings
 /// (the whole buffer) bytewise; pointers as unsigned addresses.
 pub fn sort_keys(key: &Ty, entries: &mut [(Vec<u8>, Value)]) {
     let sort_field = |entries: &mut [(Vec<u8>, Value)], offset: u32, ty: &Ty| match ty {
         Ty::Int { size, .. } | Ty::Enum { size, .. } => {
-            entries.sort_by_key(|(k, _)| int_at(k, offset, *size));
+            sort_entries(entries, &mut |(a, _), (b, _)| {
+                int_at(a, offset, *size).cmp(&int_at(b, offset, *size))
+            })
         }
-        Ty::Str { size } => {
-            entries.sort_by(|(a, _), (b, _)| {
-                bytes_at(a, offset, *size).cmp(bytes_at(b, offset, *size))
-            });
-        }
-        Ty::Ptr => {
-            entries.sort_by_key(|(k, _)| int_at(k, offset, 8) as u64);
-        }
-        Ty::Bool { .. } => {
-            entries.sort_by_key(|(k, _)| bytes_at(k, offset, 1).first().copied());
-        }
+        Ty::Str { size } => sort_entries(entries, &mut |(a, _), (b, _)| {
+            bytes_at(a, offset, *size).cmp(bytes_at(b, offset, *size))
+        }),
+        Ty::Ptr => sort_entries(entries, &mut |(a, _), (b, _)| {
+            (int_at(a, offset, 8) as u64).cmp(&(int_at(b, offset, 8) as u64))
+        }),
+        Ty::Bool { .. } => sort_entries(entries, &mut |(a, _), (b, _)| {
+            bytes_at(a, offset, 1).cmp(bytes_at(b, offset, 1))
+        }),
         // bpftrace keeps stacks in the order of their ids.
         Ty::Stack { .. } | Ty::Sym { .. } | Ty::DwStack { .. } => {
-            entries.sort_by_key(|(k, _)| int_at(k, offset, 8));
+            sort_entries(entries, &mut |(a, _), (b, _)| {
+                int_at(a, offset, 8).cmp(&int_at(b, offset, 8))
+            })
         }
         Ty::Fmt { fmt } => {
             let size = fmt.size();
-            entries
-                .sort_by(|(a, _), (b, _)| bytes_at(a, offset, size).cmp(bytes_at(b, offset, size)));
+            sort_entries(entries, &mut |(a, _), (b, _)| {
+                bytes_at(a, offset, size).cmp(bytes_at(b, offset, size))
+            })
         }
         Ty::Tuple { .. } | Ty::Record { .. } | Ty::Array { .. } => {}
     };

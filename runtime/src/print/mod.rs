@@ -209,9 +209,11 @@ fn render_hist(map: &UserMap, entries: &[Entry], top: u64, div: u64) -> Rendered
             .enumerate()
             .map(|(i, (k, _))| (k, i))
             .collect();
-        groups.sort_by_key(|(k, _)| order.get(k).copied().unwrap_or(usize::MAX));
+        let rank = |k: &Vec<u8>| order.get(k).copied().unwrap_or(usize::MAX);
+        sort_groups(&mut groups, &mut |(a, _), (b, _)| rank(a).cmp(&rank(b)));
     }
-    groups.sort_by_key(|(_, counts)| counts.iter().fold(0u64, |a, &c| a.wrapping_add(c)));
+    let total = |counts: &[u64]| counts.iter().fold(0u64, |a, &c| a.wrapping_add(c));
+    sort_groups(&mut groups, &mut |(_, a), (_, b)| total(a).cmp(&total(b)));
     keep_top(&mut groups, top);
     let build = |counts: &[u64]| match map.agg {
         AggKind::Lhist { min, max, step } => hist::linear(counts, min, max, step),
@@ -252,3 +254,12 @@ pub fn decode_value(ty: &Ty, payload: &[u8]) -> Option<Value> {
 #[cfg(test)]
 #[path = "tests.rs"]
 mod tests;
+
+/// A stable sort of bucketed groups with one instance of the standard sort (see
+/// [`crate::maps::sort_entries`]).
+fn sort_groups(
+    groups: &mut [(Vec<u8>, Vec<u64>)],
+    cmp: &mut dyn FnMut(&(Vec<u8>, Vec<u64>), &(Vec<u8>, Vec<u64>)) -> std::cmp::Ordering,
+) {
+    groups.sort_by(cmp);
+}
