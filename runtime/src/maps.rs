@@ -15,6 +15,7 @@ use crate::print;
 use crate::sys;
 use crate::value::{read_int, Value};
 use std::cmp::Ordering;
+use std::cmp::Ordering;
 use std::io;
 use std::os::fd::RawFd;
 use tracec_meta::{AggKind, Ty};
@@ -223,12 +224,15 @@ fn bytes_at(bytes: &[u8], offset: u32, size: u32) -> &[u8] {
     &bytes[start..end]
 }
 
+/// A map entry's key bytes and combined value.
+pub type KeyValue = (Vec<u8>, Value);
+
 /// A stable sort of map entries: every order goes through this one instance of the
 /// standard library's sort (a comparator behind `dyn` instead of a sort per closure,
 /// which would each be monomorphised: several KB of tracerun apiece).
 pub fn sort_entries(
-    entries: &mut [(Vec<u8>, Value)],
-    cmp: &mut dyn FnMut(&(Vec<u8>, Value), &(Vec<u8>, Value)) -> std::cmp::Ordering,
+    entries: &mut [KeyValue],
+    cmp: &mut dyn FnMut(&KeyValue, &KeyValue) -> Ordering,
 ) {
     entries.sort_by(cmp);
 }

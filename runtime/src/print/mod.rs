@@ -255,11 +255,11 @@ pub fn decode_value(ty: &Ty, payload: &[u8]) -> Option<Value> {
 #[path = "tests.rs"]
 mod tests;
 
+/// A key's bytes and its bucket counts.
+type Group = (Vec<u8>, Vec<u64>);
+
 /// A stable sort of bucketed groups with one instance of the standard sort (see
 /// [`crate::maps::sort_entries`]).
-fn sort_groups(
-    groups: &mut [(Vec<u8>, Vec<u64>)],
-    cmp: &mut dyn FnMut(&(Vec<u8>, Vec<u64>), &(Vec<u8>, Vec<u64>)) -> std::cmp::Ordering,
-) {
+fn sort_groups(groups: &mut [Group], cmp: &mut dyn FnMut(&Group, &Group) -> std::cmp::Ordering) {
     groups.sort_by(cmp);
 }
