@@ -15,7 +15,6 @@ use crate::print;
 use crate::sys;
 use crate::value::{read_int, Value};
 use std::cmp::Ordering;
-use std::cmp::Ordering;
 use std::io;
 use std::os::fd::RawFd;
 use tracec_meta::{AggKind, Ty};
