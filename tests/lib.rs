@@ -500,3 +500,12 @@ pub fn build_c(dir: &Path, name: &str, source: &str, flags: &[&str]) -> Option<P
     std::fs::write(&src, source).expect("write the C source");
     build_c_file(&src, &dir.join(name), flags)
 }
+
+/// A `-c` command running the shell text `script` with bash: tracerun splits `-c` at
+/// spaces only, as bpftrace does (quotes reach the command), so the text goes into a
+/// file `NAME.sh` in `dir`.
+pub fn bash_command(dir: &Path, name: &str, script: &str) -> String {
+    let path = dir.join(format!("{name}.sh"));
+    std::fs::write(&path, script).expect("write the shell script");
+    format!("/bin/bash {}", path.display())
+}

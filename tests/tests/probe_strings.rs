@@ -28,7 +28,8 @@ fn uprobe_list_filters_and_keys_by_name_strings() {
          uprobe:/bin/bash:pwd_builtin /pid == cpid/ { @last = probe; }\n\
          END { @fin = str(@last); $l = @last; @tail = strcontains($l, \"pwd\"); }",
     );
-    let run = run_child(&obj, "/bin/bash -c 'echo a; pwd; echo b; pwd'");
+    let cmd = bash_command(&dir, "cmd", "echo a; pwd; echo b; pwd\n");
+    let run = run_child(&obj, &cmd);
     let text = run.stdout_text();
     let fired: Vec<&String> = run
         .out_lines

@@ -39,8 +39,8 @@ fn uprobe_comma_list_shares_a_program() {
          { printf(\"<%s|%s>\\n\", probe(), func()); @[probe, func] = count(); @f[func] = count(); }",
     );
     assert_eq!(programs(&obj), (1, 2));
-    let cmd = "/bin/bash -c 'echo a; pwd; echo b'";
-    let run = run_child(&obj, cmd, &[]);
+    let cmd = bash_command(&dir, "cmd", "echo a; pwd; echo b\n");
+    let run = run_child(&obj, &cmd, &[]);
     let fired: Vec<&String> = run
         .out_lines
         .iter()
@@ -71,7 +71,7 @@ fn uprobe_comma_list_shares_a_program() {
         run.err_lines
     );
     // JSON names them the same way.
-    let run = run_child(&obj, cmd, &["-f", "json"]);
+    let run = run_child(&obj, &cmd, &["-f", "json"]);
     let text = run.stdout_text();
     assert!(
         text.contains(r#""@f": {"pwd_builtin": 1, "echo_builtin": 2}"#),
@@ -101,7 +101,8 @@ fn tracepoint_comma_list_shares_a_program() {
          tracepoint:syscalls:sys_exit_getppid /pid == cpid/ { @x[probe] = count(); }",
     );
     assert_eq!(programs(&obj), (2, 3));
-    let run = run_child(&obj, "/bin/bash -c 'echo $$ $PPID'", &[]);
+    let cmd = bash_command(&dir, "cmd", "echo $$ $PPID\n");
+    let run = run_child(&obj, &cmd, &[]);
     let text = run.stdout_text();
     let lines: BTreeSet<&str> = run
         .out_lines
@@ -179,7 +180,8 @@ fn uprobe_wildcard_expands_against_the_binary_symbols() {
     let (progs, points) = programs(&obj);
     assert_eq!(progs, 1);
     assert!(points >= 2, "{points} attach points");
-    let run = run_child(&obj, "/bin/bash -c 'cd /; pwd; cd /tmp'", &[]);
+    let cmd = bash_command(&dir, "cmd", "cd /; pwd; cd /tmp\n");
+    let run = run_child(&obj, &cmd, &[]);
     let fired: Vec<&String> = run
         .out_lines
         .iter()

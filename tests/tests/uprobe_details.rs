@@ -185,8 +185,9 @@ fn stack_length_and_positional_limit() {
         .expect("@all printed");
     assert!(all >= 2, "{text}");
     // ustack($1) with $1 = 1: one frame, the probed function (an address when the
-    // short-lived process is gone by the time it is printed).
-    let one = regex::Regex::new(r"<\n\s+(fn1\+\d+|0x[0-9a-f]+)\n>").unwrap();
+    // short-lived process is gone by the time it is printed), with its source line
+    // (`show_debug_info`, on by default) when the program's DWARF is read.
+    let one = regex::Regex::new(r"<\n\s+(fn1\+\d+(@\S+:\d+)?|0x[0-9a-f]+)\n>").unwrap();
     assert!(one.is_match(&text), "{text}");
     // The object is bound to the argument it was compiled with.
     let mut other = Run::start_with_params(&obj, &["-c", p], &["2"]);
