@@ -185,7 +185,7 @@ pub fn separate(path: &Path, elf: &goblin::elf::Elf<'_>, bytes: &[u8]) -> Option
 }
 
 /// The contents of the section `name` (none for `SHT_NOBITS`).
-fn section<'a>(elf: &goblin::elf::Elf<'_>, bytes: &'a [u8], name: &str) -> Option<&'a [u8]> {
+pub fn section<'a>(elf: &goblin::elf::Elf<'_>, bytes: &'a [u8], name: &str) -> Option<&'a [u8]> {
     let sh = elf
         .section_headers
         .iter()

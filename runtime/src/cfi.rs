@@ -5,6 +5,8 @@
 //! with (`dwunwind.rs`); expressions (`DW_CFA_def_cfa_expression`...) are not
 //! evaluated: a frame that needs one ends the stack.
 
+use crate::srcline::read::Reader as ByteReader;
+
 /// DWARF register numbers of x86-64.
 pub const RBP: u16 = 6;
 pub const RSP: u16 = 7;
@@ -71,71 +73,36 @@ pub struct EhFrame {
     fdes: Vec<Fde>,
 }
 
+/// The section cursor of [`crate::srcline`] plus the virtual address of its first byte
+/// (for `DW_EH_PE_pcrel` pointers).
 struct Reader<'a> {
-    data: &'a [u8],
-    pos: usize,
-    /// Virtual address of `data[0]` (for `DW_EH_PE_pcrel`).
+    r: ByteReader<'a>,
     base: u64,
 }
 
+impl<'a> Reader<'a> {
+    fn new(data: &'a [u8], pos: usize, base: u64) -> Reader<'a> {
+        Reader {
+            r: ByteReader { buf: data, pos },
+            base,
+        }
+    }
+}
+
+impl<'a> std::ops::Deref for Reader<'a> {
+    type Target = ByteReader<'a>;
+    fn deref(&self) -> &ByteReader<'a> {
+        &self.r
+    }
+}
+
+impl<'a> std::ops::DerefMut for Reader<'a> {
+    fn deref_mut(&mut self) -> &mut ByteReader<'a> {
+        &mut self.r
+    }
+}
+
 impl Reader<'_> {
-    fn u8(&mut self) -> Option<u8> {
-        let b = *self.data.get(self.pos)?;
-        self.pos += 1;
-        Some(b)
-    }
-
-    fn bytes<const N: usize>(&mut self) -> Option<[u8; N]> {
-        let s = self.data.get(self.pos..self.pos.checked_add(N)?)?;
-        self.pos += N;
-        s.try_into().ok()
-    }
-
-    fn u16(&mut self) -> Option<u16> {
-        self.bytes().map(u16::from_le_bytes)
-    }
-
-    fn u32(&mut self) -> Option<u32> {
-        self.bytes().map(u32::from_le_bytes)
-    }
-
-    fn u64(&mut self) -> Option<u64> {
-        self.bytes().map(u64::from_le_bytes)
-    }
-
-    fn uleb(&mut self) -> Option<u64> {
-        let mut v = 0u64;
-        let mut shift = 0;
-        loop {
-            let b = self.u8()?;
-            if shift < 64 {
-                v |= u64::from(b & 0x7f) << shift;
-            }
-            shift += 7;
-            if b & 0x80 == 0 {
-                return Some(v);
-            }
-        }
-    }
-
-    fn sleb(&mut self) -> Option<i64> {
-        let mut v = 0i64;
-        let mut shift = 0;
-        loop {
-            let b = self.u8()?;
-            if shift < 64 {
-                v |= i64::from(b & 0x7f) << shift;
-            }
-            shift += 7;
-            if b & 0x80 == 0 {
-                if shift < 64 && b & 0x40 != 0 {
-                    v |= -1i64 << shift;
-                }
-                return Some(v);
-            }
-        }
-    }
-
     fn reg(&mut self) -> Option<u16> {
         u16::try_from(self.uleb()?).ok()
     }
@@ -173,11 +140,7 @@ impl EhFrame {
         let mut cies: Vec<Cie> = Vec::new();
         let mut cie_at: Vec<(usize, usize)> = Vec::new();
         let mut pending: Vec<(usize, Fde)> = Vec::new();
-        let mut r = Reader {
-            data,
-            pos: 0,
-            base: addr,
-        };
+        let mut r = Reader::new(data, 0, addr);
         while r.pos + 4 <= data.len() {
             let start = r.pos;
             let mut len = u64::from(r.u32()?);
@@ -196,11 +159,7 @@ impl EhFrame {
             }
             let id_pos = r.pos;
             let id = r.u32()?;
-            let mut e = Reader {
-                data: &data[..end],
-                pos: r.pos,
-                base: addr,
-            };
+            let mut e = Reader::new(&data[..end], r.pos, addr);
             if id == 0 {
                 if let Some(c) = parse_cie(&mut e, end) {
                     cie_at.push((start, cies.len()));
@@ -217,11 +176,7 @@ impl EhFrame {
             let Some(&(_, ci)) = cie_at.iter().find(|(s, _)| *s == cie_start) else {
                 continue;
             };
-            let mut e = Reader {
-                data: &data[..f.instrs.1],
-                pos: f.instrs.0,
-                base: addr,
-            };
+            let mut e = Reader::new(&data[..f.instrs.1], f.instrs.0, addr);
             let cie = &cies[ci];
             let (Some(s), Some(n)) = (e.pointer(cie.fde_enc), e.pointer(cie.fde_enc & 0x0f)) else {
                 continue;
@@ -287,7 +242,7 @@ fn parse_cie(e: &mut Reader, end: usize) -> Option<Cie> {
     let version = e.u8()?;
     let aug_start = e.pos;
     while e.u8()? != 0 {}
-    let aug = e.data.get(aug_start..e.pos - 1)?.to_vec();
+    let aug = e.buf.get(aug_start..e.pos - 1)?.to_vec();
     if aug.starts_with(b"eh") {
         e.u64()?;
     }
@@ -390,11 +345,7 @@ impl State {
         pc: u64,
         start: u64,
     ) -> Option<()> {
-        let mut e = Reader {
-            data: eh.data.get(..range.1)?,
-            pos: range.0,
-            base: 0,
-        };
+        let mut e = Reader::new(eh.data.get(..range.1)?, range.0, 0);
         let mut loc = start;
         let ra = cie.ra_reg;
         let advance = |loc: &mut u64, delta: u64| -> bool {

@@ -75,11 +75,7 @@ fn truncated_sections_do_not_panic() {
 
 #[test]
 fn leb128() {
-    let mut r = Reader {
-        data: &[0xe5, 0x8e, 0x26, 0x7f, 0x80, 0x7f],
-        pos: 0,
-        base: 0,
-    };
+    let mut r = Reader::new(&[0xe5, 0x8e, 0x26, 0x7f, 0x80, 0x7f], 0, 0);
     assert_eq!(r.uleb(), Some(624_485));
     assert_eq!(r.sleb(), Some(-1));
     assert_eq!(r.sleb(), Some(-128));

@@ -5,7 +5,6 @@
 
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::process::Command;
 
 /// Build the extras from `src` into `out`, where the C programs were built already. Returns
 /// the names built. A missing `rustc` only leaves `hello_rust` out (with a note on stderr):
@@ -27,22 +26,7 @@ pub fn build(src: &Path, out: &Path) -> Result<BTreeSet<String>, String> {
     Ok(built)
 }
 
-/// Run `tool` with `args` in `dir`; a failure is an error naming the tool.
-fn run(tool: &str, args: &[&std::ffi::OsStr], dir: &Path) -> Result<(), String> {
-    let o = Command::new(tool)
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .map_err(|e| format!("cannot run {tool}: {e}"))?;
-    if o.status.success() {
-        Ok(())
-    } else {
-        Err(format!(
-            "{tool} failed:\n{}",
-            String::from_utf8_lossy(&o.stderr)
-        ))
-    }
-}
+use super::testprogs::tool as run;
 
 /// `false.bin`: `false.c` compiled to an object (position independent, no calls) and its
 /// `.text` copied out raw, so that its first byte is `main`'s first instruction.

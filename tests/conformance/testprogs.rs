@@ -105,23 +105,6 @@ fn c_sources(dir: &Path) -> Result<Vec<std::path::PathBuf>, String> {
     Ok(sources)
 }
 
-/// Run `cc` with `args`; a failure is an error naming `source`.
-fn cc(args: &[OsString], source: &Path) -> Result<(), String> {
-    let o = Command::new("cc")
-        .args(args)
-        .output()
-        .map_err(|e| format!("cannot run cc: {e}"))?;
-    if o.status.success() {
-        Ok(())
-    } else {
-        Err(format!(
-            "cc failed on {}:\n{}",
-            source.display(),
-            String::from_utf8_lossy(&o.stderr)
-        ))
-    }
-}
-
 /// Build every `*.c` of `src` (bpftrace's `tests/testlibs/` stand-ins) into `out` as a shared
 /// library `libNAME.so`, with the programs' flags and `-I include` (for `usdt.h`). Returns
 /// the file names built.
@@ -137,7 +120,7 @@ pub fn build_libs(src: &Path, include: &Path, out: &Path) -> Result<BTreeSet<Str
         args.extend(["-shared", "-fPIC", "-I"].map(OsString::from));
         args.extend([include.into(), "-o".into(), out.join(&name).into()]);
         args.push(source.clone().into());
-        cc(&args, &source)?;
+        tool("cc", &args, out)?;
         built.insert(name);
     }
     Ok(built)
@@ -176,7 +159,7 @@ pub fn build(src: &Path, libs: &Path, out: &Path) -> Result<BTreeSet<String>, St
                 args.extend(linked);
             }
             args.push("-lpthread".into());
-            cc(&args, &source)?;
+            tool("cc", &args, out)?;
             built.insert(name);
         }
         if STRIPPED.contains(&stem.as_str()) {
@@ -209,27 +192,8 @@ fn external_debug(out: &Path, source: &Path) -> Result<(), String> {
     let full = out.join(stem);
     let debug = ext.join(&debug_name);
     let bin = out.join(&stripped);
-    tool(
-        "objcopy",
-        &[
-            "--only-keep-debug".as_ref(),
-            full.as_os_str(),
-            debug.as_os_str(),
-        ],
-        out,
-    )?;
-    tool(
-        "objcopy",
-        &[
-            "--strip-all".as_ref(),
-            "--keep-section=.note.gnu.build-id".as_ref(),
-            full.as_os_str(),
-            bin.as_os_str(),
-        ],
-        out,
-    )?;
     let link = format!("--add-gnu-debuglink={}", debug.display());
-    tool("objcopy", &[link.as_ref(), bin.as_os_str()], out)?;
+    split_debug(&full, &debug, &bin, &link, out)?;
 
     let split = format!("{stem}-split");
     // Built in their own directories, so that the skeleton units' DW_AT_comp_dir and
@@ -240,20 +204,7 @@ fn external_debug(out: &Path, source: &Path) -> Result<(), String> {
         args.extend(["-no-pie", "-gsplit-dwarf"].map(OsString::from));
         args.extend(extra.iter().map(OsString::from));
         args.extend(["-o".into(), split.clone().into(), source.into()]);
-        let o = Command::new("cc")
-            .args(&args)
-            .current_dir(dir)
-            .output()
-            .map_err(|e| format!("cannot run cc: {e}"))?;
-        if o.status.success() {
-            Ok(())
-        } else {
-            Err(format!(
-                "cc -gsplit-dwarf failed on {}:\n{}",
-                source.display(),
-                String::from_utf8_lossy(&o.stderr)
-            ))
-        }
+        tool("cc", &args, dir)
     };
     build_split(&ext.join("dwo"), &[])?;
     // binutils' `dwp` packs the GNU split DWARF of DWARF 4 (it cannot read DWARF 5's);
@@ -261,12 +212,7 @@ fn external_debug(out: &Path, source: &Path) -> Result<(), String> {
     let dwp_dir = ext.join("dwp");
     build_split(&dwp_dir, &["-gdwarf-4"])?;
     let package = format!("{split}.dwp");
-    let args = [
-        "-e".as_ref(),
-        split.as_ref(),
-        "-o".as_ref(),
-        package.as_ref(),
-    ];
+    let args = ["-e", split.as_str(), "-o", package.as_str()];
     tool("dwp", &args, &dwp_dir).or_else(|e| tool("llvm-dwp", &args, &dwp_dir).map_err(|_| e))?;
     // Only the package is left to read.
     for entry in std::fs::read_dir(&dwp_dir).map_err(|e| format!("{}: {e}", dwp_dir.display()))? {
@@ -279,7 +225,11 @@ fn external_debug(out: &Path, source: &Path) -> Result<(), String> {
 }
 
 /// Run `tool` with `args` in `dir`; a failure is an error with its output.
-fn tool(tool: &str, args: &[&std::ffi::OsStr], dir: &Path) -> Result<(), String> {
+pub(super) fn tool<A: AsRef<std::ffi::OsStr> + std::fmt::Debug>(
+    tool: &str,
+    args: &[A],
+    dir: &Path,
+) -> Result<(), String> {
     let o = Command::new(tool)
         .args(args)
         .current_dir(dir)
@@ -308,39 +258,36 @@ fn strip_with_debuglink(out: &Path, stem: &str) -> Result<(), String> {
     let full = out.join(stem);
     let stripped = out.join(format!("{stem}-stripped"));
     let debug = debug_dir.join(format!("{stem}-stripped.debug"));
-    let run = |tool: &str, args: &[&std::ffi::OsStr]| -> Result<(), String> {
-        let o = Command::new(tool)
-            .args(args)
-            .current_dir(out)
-            .output()
-            .map_err(|e| format!("cannot run {tool}: {e}"))?;
-        if o.status.success() {
-            Ok(())
-        } else {
-            Err(format!(
-                "{tool} failed on {stem}:\n{}",
-                String::from_utf8_lossy(&o.stderr)
-            ))
-        }
-    };
-    run(
-        "objcopy",
-        &[
-            "--only-keep-debug".as_ref(),
-            full.as_os_str(),
-            debug.as_os_str(),
-        ],
-    )?;
-    run(
-        "objcopy",
-        &[
-            "--strip-all".as_ref(),
-            "--keep-section=.note.gnu.build-id".as_ref(),
-            full.as_os_str(),
-            stripped.as_os_str(),
-        ],
-    )?;
     // The link names the file only; the reader looks for it in `.debug/`.
     let link = format!("--add-gnu-debuglink=.debug/{stem}-stripped.debug");
-    run("objcopy", &[link.as_ref(), stripped.as_os_str()])
+    split_debug(&full, &debug, &stripped, &link, out)
+}
+
+/// `objcopy` `full` into its debug sections (`debug`) and the rest (`stripped`: no symbols,
+/// its build id kept), which `link` (an `--add-gnu-debuglink=` argument) points at the
+/// debug file.
+fn split_debug(
+    full: &Path,
+    debug: &Path,
+    stripped: &Path,
+    link: &str,
+    dir: &Path,
+) -> Result<(), String> {
+    let os = |p: &Path| p.as_os_str().to_owned();
+    tool(
+        "objcopy",
+        &["--only-keep-debug".into(), os(full), os(debug)],
+        dir,
+    )?;
+    tool(
+        "objcopy",
+        &[
+            "--strip-all".into(),
+            "--keep-section=.note.gnu.build-id".into(),
+            os(full),
+            os(stripped),
+        ],
+        dir,
+    )?;
+    tool("objcopy", &[OsString::from(link), os(stripped)], dir)
 }

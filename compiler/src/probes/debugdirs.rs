@@ -120,8 +120,8 @@ pub(crate) fn find(binary: &Path, elf: &Elf<'_>, bytes: &[u8]) -> Option<Vec<u8>
     if entries.is_empty() {
         return None;
     }
-    let id = section(elf, bytes, ".note.gnu.build-id").and_then(debugfile::build_id);
-    let link = section(elf, bytes, ".gnu_debuglink").and_then(debugfile::debuglink);
+    let id = debugfile::section(elf, bytes, ".note.gnu.build-id").and_then(debugfile::build_id);
+    let link = debugfile::section(elf, bytes, ".gnu_debuglink").and_then(debugfile::debuglink);
     let name = match link {
         Some((name, _)) => name.to_string(),
         None => format!("{}.debug", binary.file_name()?.to_string_lossy()),
@@ -134,7 +134,8 @@ pub(crate) fn find(binary: &Path, elf: &Elf<'_>, bytes: &[u8]) -> Option<Vec<u8>
             }
             let data = std::fs::read(&c.path).ok()?;
             let celf = Elf::parse(&data).ok()?;
-            let cid = section(&celf, &data, ".note.gnu.build-id").and_then(debugfile::build_id);
+            let cid = debugfile::section(&celf, &data, ".note.gnu.build-id")
+                .and_then(debugfile::build_id);
             let ok = match (id, cid, link) {
                 (Some(want), Some(got), _) => want == got,
                 (Some(_), None, _) => false,
@@ -200,20 +201,6 @@ fn function_address(elf: &Elf<'_>, name: &str) -> Option<u64> {
             .find(|s| s.is_function() && s.st_value != 0 && strs.get_at(s.st_name) == Some(name))
             .map(|s| s.st_value)
     })
-}
-
-/// The contents of section `name` (none for `SHT_NOBITS`).
-fn section<'a>(elf: &Elf<'_>, bytes: &'a [u8], name: &str) -> Option<&'a [u8]> {
-    let sh = elf
-        .section_headers
-        .iter()
-        .find(|sh| elf.shdr_strtab.get_at(sh.sh_name) == Some(name))?;
-    if sh.sh_type == goblin::elf::section_header::SHT_NOBITS {
-        return None;
-    }
-    let start = usize::try_from(sh.sh_offset).ok()?;
-    let len = usize::try_from(sh.sh_size).ok()?;
-    bytes.get(start..start.checked_add(len)?)
 }
 
 #[cfg(test)]

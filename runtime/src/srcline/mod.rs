@@ -9,7 +9,7 @@
 mod form;
 mod info;
 mod line;
-mod read;
+pub(crate) mod read;
 #[cfg(test)]
 mod tests;
 
