@@ -384,7 +384,7 @@ pub fn line_info(ext: &[u8], btf: &Btf) -> Result<HashMap<String, Vec<LineRecord
         }
     }
     for records in out.values_mut() {
-        records.sort_by_key(|r| r.insn_off);
+        crate::sorting::sort_by_key(records, |r| r.insn_off);
     }
     Ok(out)
 }

@@ -198,7 +198,7 @@ impl EhFrame {
         if fdes.is_empty() {
             return None;
         }
-        fdes.sort_by_key(|f| f.start);
+        crate::sorting::sort_by_key(&mut fdes, |f| f.start);
         Some(EhFrame {
             data: data.to_vec(),
             cies,

@@ -142,7 +142,7 @@ pub struct LineTable {
 impl LineTable {
     /// A table from `(instruction index, record)` rows in any order.
     pub fn from_rows(mut rows: Vec<(usize, LineRecord)>) -> LineTable {
-        rows.sort_by_key(|r| r.0);
+        crate::sorting::sort_by_key(&mut rows, |r| r.0);
         LineTable { rows, insns: None }
     }
 

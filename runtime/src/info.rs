@@ -219,7 +219,7 @@ fn requirements(
             }
         }
     }
-    r.helpers.sort_by_key(|h| h.0);
+    crate::sorting::sort_by_key(&mut r.helpers, |h| h.0);
     for m in maps {
         let name = map_type_name(m.map_type);
         if !r.map_types.iter().any(|(n, _)| *n == name) {

@@ -57,6 +57,7 @@ pub mod selftest;
 pub mod settings;
 pub mod signals;
 pub mod skb;
+pub mod sorting;
 pub mod srcline;
 pub mod stacks;
 pub mod symaddr;

@@ -233,7 +233,7 @@ pub fn sort_entries(
     entries: &mut [KeyValue],
     cmp: &mut dyn FnMut(&KeyValue, &KeyValue) -> Ordering,
 ) {
-    entries.sort_by(cmp);
+    crate::sorting::sort_by(entries, cmp);
 }
 
 /// bpftrace's `sort_by_key`: stable sorts, last tuple field first, so the first field
@@ -287,7 +287,7 @@ pub fn format_all(maps: &[(UserMap, Vec<Entry>)]) -> Vec<u8> {
 /// [`format_all`] in either output format.
 pub fn format_all_as(maps: &[(UserMap, Vec<Entry>)], format: print::Format) -> Vec<u8> {
     let mut order: Vec<&(UserMap, Vec<Entry>)> = maps.iter().collect();
-    order.sort_by(|a, b| a.0.name.cmp(&b.0.name));
+    crate::sorting::sort_by(&mut order, |a, b| a.0.name.cmp(&b.0.name));
     let mut out = Vec::new();
     for (map, entries) in order {
         let rendered = print::render(map, entries, 0, 0);

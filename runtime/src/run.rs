@@ -582,7 +582,7 @@ impl<'a> Session<'a> {
                 _ => None,
             })
             .collect();
-        numbers.sort_unstable();
+        crate::sorting::sort(&mut numbers);
         numbers.dedup();
         crate::selfsig::UserSignals::new(&numbers)
             .map_err(|e| Error::new(format!("cannot set up self:signal probes: {e}")))

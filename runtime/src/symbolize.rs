@@ -19,7 +19,7 @@ pub struct SymTable {
 
 impl SymTable {
     pub fn new(mut syms: Vec<(u64, u64, String)>) -> SymTable {
-        syms.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+        crate::sorting::sort_by(&mut syms, |a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
         syms.dedup_by_key(|s| s.0);
         SymTable { syms }
     }

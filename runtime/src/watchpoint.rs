@@ -64,7 +64,7 @@ fn threads(pid: u32) -> Vec<i32> {
                 .collect()
         })
         .unwrap_or_default();
-    tids.sort_unstable();
+    crate::sorting::sort(&mut tids);
     tids.insert(0, pid as i32);
     tids
 }

@@ -261,5 +261,5 @@ type Group = (Vec<u8>, Vec<u64>);
 /// A stable sort of bucketed groups with one instance of the standard sort (see
 /// [`crate::maps::sort_entries`]).
 fn sort_groups(groups: &mut [Group], cmp: &mut dyn FnMut(&Group, &Group) -> std::cmp::Ordering) {
-    groups.sort_by(cmp);
+    crate::sorting::sort_by(groups, cmp);
 }

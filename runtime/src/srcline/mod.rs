@@ -110,7 +110,7 @@ pub(crate) struct Inline {
 /// sort of `(u64, u64)` serves every table (tracerun's size).
 fn order(keys: impl Iterator<Item = (u64, u64)>) -> impl Iterator<Item = usize> {
     let mut keys: Vec<(u64, u64)> = keys.collect();
-    keys.sort_unstable();
+    crate::sorting::sort(&mut keys);
     keys.into_iter().map(|k| (k.1 & 0xffff_ffff) as usize)
 }
 

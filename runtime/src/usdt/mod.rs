@@ -170,7 +170,7 @@ fn files(path: &str, pid: Option<u32>, child: Option<&Path>) -> Result<Vec<PathB
         .filter(|e| e.file_name().to_str().is_some_and(|n| glob(file_name, n)))
         .map(|e| e.path())
         .collect();
-    out.sort();
+    crate::sorting::sort(&mut out);
     Ok(out)
 }
 
