@@ -4,14 +4,17 @@
 //! update. Only maps that can realistically fill get the check (a compare and a
 //! `Warn` event, about twenty instructions per update site): maps declared with a
 //! size that are not LRU (an LRU map evicts instead of failing), and undeclared
-//! maps when the config block sets `max_map_keys`.
+//! maps when the config block sets `max_map_keys`, and maps keyed by a `dw_ustack`
+//! (each sample's key holds its own snapshot id, so every sample is a new key and the
+//! map fills after `max_map_keys` samples; the runtime merges equal stacks only when
+//! printing).
 
 use super::{LineIndex, Lower, ModuleCx};
 use crate::front::ast::Span;
 use crate::ir::{Cond, Operand, VReg};
 use crate::sema::calls::LOCATION_MARK;
 use crate::sema::types::{MapIdx, DEFAULT_MAX_ENTRIES};
-use tracec_meta::{EventKind, PrintfSpec};
+use tracec_meta::{EventKind, PrintfSpec, Ty};
 
 /// `-E2BIG`: what `map_update_elem` returns when a new key does not fit.
 const E2BIG: i64 = 7;
@@ -30,6 +33,10 @@ pub(crate) fn message(line: &str, col: usize, width: usize) -> String {
 impl ModuleCx<'_> {
     /// Whether updates of `map` can fail for lack of room (see the module docs).
     pub(crate) fn map_can_fill(&self, map: MapIdx) -> bool {
+        let keys = self.checked.maps.get(map.0 as usize).map(|m| &m.keys);
+        if keys.is_some_and(|k| k.iter().any(|t| has_dw_stack(&t.meta()))) {
+            return true;
+        }
         match self.checked.declared.iter().find(|(i, _)| *i == map) {
             Some((_, d)) => !d.kind.lru(),
             None => self.checked.config.max_map_keys != DEFAULT_MAX_ENTRIES,
@@ -57,6 +64,17 @@ impl ModuleCx<'_> {
             args: Vec::new(),
         };
         self.extra_printf(spec)
+    }
+}
+
+/// Whether a key type holds a `dw_ustack` (alone or in a tuple).
+fn has_dw_stack(ty: &Ty) -> bool {
+    match ty {
+        Ty::DwStack { .. } => true,
+        Ty::Tuple { fields } => fields.iter().any(|f| has_dw_stack(&f.ty)),
+        Ty::Record { fields } => fields.iter().any(|f| has_dw_stack(&f.ty)),
+        Ty::Array { elem, .. } => has_dw_stack(elem),
+        _ => false,
     }
 }
 
