@@ -104,4 +104,25 @@ mod tests {
         assert!(m.contains("\nAdditional Info - helper: map_update_elem, retcode: -7\n"));
         assert!(m.ends_with("printf(\"%%d\") }\n        ~~~~~~~~~\n"), "{m}");
     }
+
+    /// The statements whose updates warn when the map is full.
+    fn full_warnings(script: &str) -> Vec<String> {
+        let c = crate::compile(script, &crate::Options::default()).expect("compiles");
+        c.metadata
+            .printfs
+            .iter()
+            .filter(|p| p.format.contains("Map full"))
+            .map(|p| p.format.clone())
+            .collect()
+    }
+
+    #[test]
+    fn maps_keyed_by_dw_ustack_warn_when_full() {
+        let w = full_warnings(
+            "profile:hz:99 { @a[dw_ustack] = count(); @b[tid, dw_ustack(3)] = 1; @c[tid] = count(); }",
+        );
+        assert_eq!(w.len(), 2, "{w:?}");
+        assert!(w[0].contains("@a[dw_ustack] = count()"), "{w:?}");
+        assert!(w[1].contains("@b[tid, dw_ustack(3)] = 1"), "{w:?}");
+    }
 }
