@@ -47,9 +47,6 @@ struct Merged {
     last: Vec<u64>,
 }
 
-/// The stack a snapshot stands for in a key: frames kept, the addresses, the pid.
-type StackId = (u32, Vec<u64>, u64);
-
 /// Merge the entries of `map` whose `dw_ustack` keys unwound to the same frames
 /// (`frames`: the return addresses of a snapshot id). Maps without such keys are
 /// returned as they are.
@@ -66,27 +63,32 @@ pub fn merge_with<'a>(
         return Cow::Borrowed(entries);
     }
     let word = |key: &[u8], off: usize| key.get(off..).and_then(|b| read_int(b, 8, false));
-    // Each stack's earliest snapshot id (across buckets too, so that a histogram's
-    // buckets of one stack share one key).
-    let mut cache: HashMap<u64, Vec<u64>> = HashMap::new();
-    let mut stack_of = |id: u64, limit: u32, pid: u64| -> StackId {
-        let fr = cache.entry(id).or_insert_with(|| frames(id));
-        let kept = fr[..fr.len().min(limit as usize)].to_vec();
-        (limit, kept, pid)
-    };
-    let mut earliest: HashMap<StackId, u64> = HashMap::new();
-    let mut stacks: Vec<Vec<Option<StackId>>> = Vec::with_capacity(entries.len());
+    // Each stack (limit, frames kept, pid; as bytes) numbered, with its earliest
+    // snapshot id: across buckets too, so a histogram's buckets of one stack share a key.
+    let mut numbers: HashMap<Vec<u8>, usize> = HashMap::new();
+    let mut earliest: Vec<u64> = Vec::new();
+    let mut stacks: Vec<Vec<Option<usize>>> = Vec::with_capacity(entries.len());
     for e in entries {
         let mut per_entry = Vec::with_capacity(fields.len());
         for &(off, limit) in &fields {
             let off = off as usize;
-            let found = word(&e.key, off).zip(word(&e.key, off + 8));
-            per_entry.push(found.map(|(id, pid)| {
-                let s = stack_of(id, limit, pid);
-                let min = earliest.entry(s.clone()).or_insert(id);
-                *min = (*min).min(id);
-                s
-            }));
+            let Some((id, pid)) = word(&e.key, off).zip(word(&e.key, off + 8)) else {
+                per_entry.push(None);
+                continue;
+            };
+            let fr = frames(id);
+            let mut stack = Vec::with_capacity(8 * (fr.len() + 2));
+            stack.extend_from_slice(&u64::from(limit).to_le_bytes());
+            stack.extend_from_slice(&pid.to_le_bytes());
+            for a in fr.iter().take(limit as usize) {
+                stack.extend_from_slice(&a.to_le_bytes());
+            }
+            let n = *numbers.entry(stack).or_insert_with(|| {
+                earliest.push(id);
+                earliest.len() - 1
+            });
+            earliest[n] = earliest[n].min(id);
+            per_entry.push(Some(n));
         }
         stacks.push(per_entry);
     }
@@ -100,7 +102,7 @@ pub fn merge_with<'a>(
             let Some(s) = s else { continue };
             let off = off as usize;
             ids.push(word(&key, off).unwrap_or(0));
-            if let (Some(&id), Some(slot)) = (earliest.get(&s), key.get_mut(off..off + 8)) {
+            if let (Some(&id), Some(slot)) = (earliest.get(s), key.get_mut(off..off + 8)) {
                 slot.copy_from_slice(&id.to_le_bytes());
             }
         }
