@@ -83,10 +83,14 @@ pub fn merge_with<'a>(
             for a in fr.iter().take(limit as usize) {
                 stack.extend_from_slice(&a.to_le_bytes());
             }
-            let n = *numbers.entry(stack).or_insert_with(|| {
-                earliest.push(id);
-                earliest.len() - 1
-            });
+            let n = match numbers.get(&stack) {
+                Some(&n) => n,
+                None => {
+                    numbers.insert(stack, earliest.len());
+                    earliest.push(id);
+                    earliest.len() - 1
+                }
+            };
             earliest[n] = earliest[n].min(id);
             per_entry.push(Some(n));
         }
