@@ -175,3 +175,28 @@ fn dw_ustack_needs_user_registers() {
     );
     assert!(err.contains("len() of a dw_ustack"), "{err}");
 }
+
+#[test]
+fn a_full_dw_ustack_map_warns_instead_of_dropping_samples_silently() {
+    let Some(_k) = kernel_or_skip("dw_ustack_full") else {
+        return;
+    };
+    let dir = scratch("dw_ustack_full");
+    let prog = nofp_program(&dir);
+    // Each sample is a kernel entry: five fit, the sixth and seventh warn.
+    let script = format!(
+        "config = {{ max_map_keys = 5 }}\nuprobe:{}:funcD {{ @[dw_ustack(1)] = count(); @i++; if (@i == 7) {{ exit(); }} }}",
+        prog.display()
+    );
+    let obj = compile_text(&dir, "dw_ustack_full", &script);
+    let cmd = prog.display().to_string();
+    let run = run_object_to_exit(&obj, &["-c", &cmd]);
+    let warnings = run
+        .err_lines
+        .iter()
+        .filter(|l| l.contains(":2:") && l.contains("WARNING: Map full; can't update element."))
+        .count();
+    assert_eq!(warnings, 2, "{:?}", run.err_lines);
+    let text = run.stdout_text();
+    assert_eq!(map_values(&text, "@"), ["5"], "{text}");
+}
