@@ -54,14 +54,84 @@ fn dw_ustack_unwinds_without_frame_pointers() {
         .filter(|l| l.len() >= 6 && l.chars().all(|c| c.is_ascii_hexdigit()))
         .collect();
     assert_eq!(raw.len(), 2, "{text}");
-    // The map key is a three-frame stack (each snapshot is its own key: later hits
-    // before the exit add more entries).
+    // The map key is a three-frame stack.
     let key = text.find("@[\n").expect(&text);
     assert_eq!(
         frames(&text[key..]).iter().take(3).collect::<Vec<_>>(),
         ["funcD", "funcC", "funcB"],
         "{text}"
     );
+}
+
+/// The counts printed after each `]: ` of map `name` in bpftrace's text output.
+fn map_values<'a>(text: &'a str, name: &str) -> Vec<&'a str> {
+    let Some(start) = text.find(&format!("{name}[")) else {
+        return Vec::new();
+    };
+    let rest = &text[start..];
+    let end = rest[1..].find("\n@").map_or(rest.len(), |i| i + 1);
+    rest[..end]
+        .lines()
+        .filter_map(|l| l.strip_prefix("]: "))
+        .collect()
+}
+
+#[test]
+fn dw_ustack_keys_aggregate_by_stack() {
+    let Some(_k) = kernel_or_skip("dw_ustack_agg") else {
+        return;
+    };
+    let dir = scratch("dw_ustack_agg");
+    let prog = nofp_program(&dir);
+    // Twenty samples of one stack: one entry per map, whatever the aggregation.
+    let script = format!(
+        "uprobe:{}:funcD {{ @c[dw_ustack] = count(); @s[comm, dw_ustack(3)] = sum(2); \
+         @h[dw_ustack(2)] = lhist(arg0 & 3, 0, 4, 1); @m[dw_ustack(2)] = max(arg0); \
+         @l[dw_ustack(3)] = arg0; @i++; if (@i == 20) {{ exit(); }} }}",
+        prog.display()
+    );
+    let obj = compile_text(&dir, "dw_ustack_agg", &script);
+    let cmd = prog.display().to_string();
+    let run = run_object_to_exit(&obj, &["-c", &cmd]);
+    let text = run.stdout_text();
+    assert_eq!(map_values(&text, "@c"), ["20"], "{text}");
+    assert_eq!(map_values(&text, "@s"), ["40"], "{text}");
+    // funcD's argument is 2 * (i + 3) + 1 for the i-th call: the last is 45.
+    assert_eq!(map_values(&text, "@m"), ["45"], "{text}");
+    assert_eq!(map_values(&text, "@l"), ["45"], "{text}");
+    assert_eq!(text.matches("@h[").count(), 1, "{text}");
+    assert!(text.contains("[1]                   10 |"), "{text}");
+    assert!(text.contains("[3]                   10 |"), "{text}");
+    // The merged key is still the unwound stack.
+    let key = text.find("@c[\n").expect(&text);
+    assert_eq!(
+        frames(&text[key..]).iter().take(5).collect::<Vec<_>>(),
+        ["funcD", "funcC", "funcB", "funcA", "main"],
+        "{text}"
+    );
+}
+
+#[test]
+fn dw_ustack_keys_aggregate_in_json() {
+    let Some(_k) = kernel_or_skip("dw_ustack_agg_json") else {
+        return;
+    };
+    let dir = scratch("dw_ustack_agg_json");
+    let prog = nofp_program(&dir);
+    let script = format!(
+        "uprobe:{}:funcD {{ @[dw_ustack(1)] = count(); @i++; if (@i == 10) {{ print(@); exit(); }} }}",
+        prog.display()
+    );
+    let obj = compile_text(&dir, "dw_ustack_agg_json", &script);
+    let cmd = prog.display().to_string();
+    let run = run_object_to_exit(&obj, &["-c", &cmd, "-f", "json"]);
+    let text = run.stdout_text();
+    let maps: Vec<&str> = text.lines().filter(|l| l.contains("\"@\": {")).collect();
+    assert_eq!(maps.len(), 2, "{text}");
+    for m in maps {
+        assert!(m.contains("\\nfuncD+0@"), "{m}");
+        assert!(m.ends_with("\": 10}}}"), "{m}");
+    }
 }
 
 #[test]
@@ -104,4 +174,29 @@ fn dw_ustack_needs_user_registers() {
         "uprobe:/bin/sh:main { print(len(dw_ustack)); }",
     );
     assert!(err.contains("len() of a dw_ustack"), "{err}");
+}
+
+#[test]
+fn a_full_dw_ustack_map_warns_instead_of_dropping_samples_silently() {
+    let Some(_k) = kernel_or_skip("dw_ustack_full") else {
+        return;
+    };
+    let dir = scratch("dw_ustack_full");
+    let prog = nofp_program(&dir);
+    // Each sample is a kernel entry: five fit, the sixth and seventh warn.
+    let script = format!(
+        "config = {{ max_map_keys = 5 }}\nuprobe:{}:funcD {{ @[dw_ustack(1)] = count(); @i++; if (@i == 7) {{ exit(); }} }}",
+        prog.display()
+    );
+    let obj = compile_text(&dir, "dw_ustack_full", &script);
+    let cmd = prog.display().to_string();
+    let run = run_object_to_exit(&obj, &["-c", &cmd]);
+    let warnings = run
+        .err_lines
+        .iter()
+        .filter(|l| l.contains(":2:") && l.contains("WARNING: Map full; can't update element."))
+        .count();
+    assert_eq!(warnings, 2, "{:?}", run.err_lines);
+    let text = run.stdout_text();
+    assert_eq!(map_values(&text, "@"), ["5"], "{text}");
 }

@@ -8,8 +8,10 @@
 //! average) are sorted by that value, ascending; hist and lhist maps by the total of
 //! their counts; all other maps by key. Ties keep key order. `print(@m, top)` keeps the
 //! last `top` entries of that order; `div` divides integer values, averages and
-//! `hist` counts.
+//! `hist` counts. Entries of maps keyed by `dw_ustack` are first merged by stack
+//! (`dwmerge.rs`).
 
+pub mod dwmerge;
 pub mod hist;
 pub mod json;
 pub mod text;
@@ -125,6 +127,8 @@ impl UserMap {
 /// Render a map's entries for printing; `top` 0 keeps all, `div` 0 divides by 1.
 pub fn render(map: &UserMap, entries: &[Entry], top: u64, div: u64) -> Rendered {
     let div = div.max(1);
+    let merged = dwmerge::merge(map, entries);
+    let entries = &merged[..];
     if matches!(map.agg, AggKind::Tseries { .. }) {
         return tseries::render(map, entries);
     }
