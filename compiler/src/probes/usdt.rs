@@ -6,7 +6,8 @@
 //! expand to one program per distinct `provider:name`. So does an empty or `*` path
 //! with `tracec -p PID`, against the files that process maps (each probe named with
 //! its file's path). Otherwise the attach point is passed on as written and the
-//! runtime finds the probes. A quoted probe name loses its quotes and the backslashes
+//! runtime finds the probes (a `*` path without `-p`: in the files every running
+//! process maps when it attaches, as bpftrace targets the whole host). A quoted probe name loses its quotes and the backslashes
 //! of `\"` and `\\` (`test:"\"probe1\""` names `"probe1"`). Either way the program does
 //! not know where the arguments are: the runtime parses each location's argument
 //! specs into the spec map (`tracec_meta::usdt`), and `argN` reads through it.
@@ -62,8 +63,10 @@ pub(super) fn expand_for(
         _ => Vec::new(),
     };
     let provider = unquote(provider);
-    // `*` (or nothing) as the path: the traced process's binary and libraries.
-    let path = if path == "*" { "" } else { unquote(path) };
+    // `*` (or nothing) as the path: the traced process's binary and libraries; without
+    // a process, `*` is every running process's (the runtime finds them).
+    let star = path == "*";
+    let path = if star { "" } else { unquote(path) };
     // The file as read from here when it lives in the `-p` process's mount namespace.
     let mut elsewhere = None;
     let files = if path.is_empty() {
@@ -127,6 +130,7 @@ pub(super) fn expand_for(
         }
     }
     // Unreadable here: the runtime reads the notes (and expands wildcards).
+    let path = if star { "*" } else { path };
     Ok(vec![probe(path, provider, name, None)])
 }
 

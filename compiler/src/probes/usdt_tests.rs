@@ -133,11 +133,12 @@ fn without_a_readable_binary_the_runtime_decides() {
     let v = expand(&ap("usdt::tracetest:test*")).unwrap();
     assert_eq!(names(&v), ["usdt::tracetest:test*"]);
     assert_eq!(v[0].context, Context::Usdt { nargs: None });
+    // `*` without a process: the whole host, which the runtime expands.
     let v = expand(&ap("usdt:*:tracetest:testprobe")).unwrap();
     assert_eq!(
         v[0].attach,
         Attach::Usdt {
-            path: String::new(),
+            path: "*".into(),
             provider: "tracetest".into(),
             name: "testprobe".into(),
         }
@@ -192,7 +193,7 @@ fn with_a_process_an_empty_path_expands_against_its_files() {
     // Without a process the runtime finds them.
     let v = expand(&ap("usdt:*")).unwrap();
     assert!(matches!(&v[0].attach, Attach::Usdt { path, provider, name }
-        if path.is_empty() && provider.is_empty() && name == "*"));
+        if path == "*" && provider.is_empty() && name == "*"));
 }
 
 #[test]
