@@ -213,14 +213,15 @@ fn mapped_files(pid: u32) -> Result<Vec<PathBuf>, String> {
 /// or cannot be read meanwhile are skipped).
 fn all_mapped_files() -> Vec<PathBuf> {
     use std::os::unix::fs::MetadataExt;
-    let mut seen = std::collections::BTreeSet::new();
+    let mut seen: Vec<(u64, u64)> = Vec::new();
     let mut all = Vec::new();
     let pids = std::fs::read_dir("/proc").into_iter().flatten().flatten();
     for pid in pids.filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok()) {
         for f in mapped_files(pid).unwrap_or_default() {
             // One file mapped by several processes is probed once (by inode).
             if let Ok(m) = std::fs::metadata(&f) {
-                if seen.insert((m.dev(), m.ino())) {
+                if !seen.contains(&(m.dev(), m.ino())) {
+                    seen.push((m.dev(), m.ino()));
                     all.push(f);
                 }
             }
