@@ -229,6 +229,14 @@ fn a_star_path_without_a_process_is_every_running_process() {
         "{:?}",
         meta.probes[0].attach
     );
+    // Listed the same way, each probe under its file's path.
+    let exe = std::fs::canonicalize(&bin).unwrap();
+    let listed = tracec(&["-l", "usdt:*:tracetest:*"]);
+    let listed = String::from_utf8_lossy(&listed.stdout);
+    for probe in ["testprobe", "testprobe2"] {
+        let line = format!("usdt:{}:tracetest:{probe}", exe.display());
+        assert!(listed.lines().any(|l| l == line), "{line} in {listed}");
+    }
     let run = run_object_to_exit(&obj, &[]);
     assert_eq!(
         run.out_lines.first().map(String::as_str),
