@@ -6,13 +6,15 @@
 use crate::debugsyms::{load_segments, vaddr_to_offset};
 use goblin::elf::Elf;
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use tracec_meta::archive::Member;
 
 /// Where to attach `symbol` + `offset` (or, with an empty symbol, the virtual address
 /// `offset`) of the member `path` names: the archive file and the offset in it. `None`
 /// when `path` names no archive member; an error when the member or symbol is missing.
 pub fn locate(path: &str, symbol: &str, offset: u64) -> Option<Result<(PathBuf, u64), String>> {
     tracec_meta::archive::split(path)?;
-    let Some(member) = tracec_meta::archive::read_member(path) else {
+    let Some(member) = member(path) else {
         return Some(Err(format!(
             "cannot read {path}: no such archive, or no member of it stored without compression"
         )));
@@ -29,7 +31,20 @@ pub fn locate(path: &str, symbol: &str, offset: u64) -> Option<Result<(PathBuf, 
     let Some(at) = vaddr.and_then(|v| vaddr_to_offset(&segments, v)) else {
         return Some(Err(format!("Could not resolve symbol: {path}:{symbol}")));
     };
-    Some(Ok((member.archive, member.data_offset + at)))
+    Some(Ok((member.archive.clone(), member.data_offset + at)))
+}
+
+/// The member `path` names; the last one read is kept, since the probes of a wildcard
+/// name the same member one after another (an archive can be large).
+fn member(path: &str) -> Option<Arc<Member>> {
+    static LAST: Mutex<Option<(String, Arc<Member>)>> = Mutex::new(None);
+    let mut last = LAST.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, m)) = last.as_ref().filter(|(p, _)| p == path) {
+        return Some(m.clone());
+    }
+    let m = Arc::new(tracec_meta::archive::read_member(path)?);
+    *last = Some((path.to_string(), m.clone()));
+    Some(m)
 }
 
 /// The address of function `symbol` in the member's symbol tables.

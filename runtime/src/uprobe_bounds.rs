@@ -99,10 +99,18 @@ pub fn check_probes(probes: &[ProbeSpec]) -> Result<(), Error> {
     Ok(())
 }
 
+/// The contents of the binary `path` names: the file, or a member stored in a zip
+/// archive (`app.zip!/bin/prog`).
+pub fn binary(path: &str) -> Option<Vec<u8>> {
+    std::fs::read(path)
+        .ok()
+        .or_else(|| Some(tracec_meta::archive::read_member(path)?.data))
+}
+
 /// The function symbols of the binary at `path`; none when it cannot be read or parsed
 /// (the attach then reports it).
 fn function_symbols(path: &str) -> Vec<(String, Func)> {
-    let Ok(bytes) = std::fs::read(path) else {
+    let Some(bytes) = binary(path) else {
         return Vec::new();
     };
     match Elf::parse(&bytes) {

@@ -113,7 +113,7 @@ fn named_by_script(meta: &Metadata, probe: &ProbeSpec) -> bool {
 
 /// The function symbols of the binary at `path`; none when it cannot be read.
 fn function_symbols(path: &str) -> Vec<(String, Func)> {
-    let Ok(bytes) = std::fs::read(path) else {
+    let Some(bytes) = crate::uprobe_bounds::binary(path) else {
         return Vec::new();
     };
     Elf::parse(&bytes)

@@ -81,7 +81,7 @@ pub fn program_of(meta: &Metadata) -> Option<PathBuf> {
         Attach::Uprobe { path, .. } | Attach::Usdt { path, .. } => Some(path.as_str()),
         _ => None,
     });
-    let first = paths.next().filter(|p| !p.is_empty())?;
+    let first = paths.next().filter(|p| !p.is_empty() && *p != "*")?;
     if !paths.all(|p| p == first) {
         return None;
     }

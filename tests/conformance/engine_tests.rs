@@ -334,7 +334,7 @@ fn environment_is_minimal_plus_env_directive_names() {
     );
     let o = run(
         &f,
-        "NAME e\nPROG i:s:1 { }\nENV BPFTRACE_CACHE_USER_SYMBOLS=PER_PID\nEXPECT x\n",
+        "NAME e\nPROG i:s:1 { }\nENV BPFTRACE_NO_SUCH=1\nEXPECT x\n",
     );
     assert!(
         matches!(o, Outcome::Skip(ref w) if w.starts_with("env:")),
@@ -410,4 +410,43 @@ fn attach_notice_is_recognised_exactly() {
     assert!(!is_attached_line("Attached 1 probe now"));
     assert!(!is_attached_line("xAttached 1 probe"));
     assert!(!is_attached_line("Attaching 1 probe..."));
+}
+
+#[test]
+fn new_pidns_runs_before_program_and_after_in_one_namespace() {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("skipped: creating a pid namespace needs root");
+        return;
+    }
+    // The program reports the namespace's init, the BEFORE program by the pid the
+    // record gives it (`{{BEFORE_PID}}`, copied into the object), and its own pid.
+    let f = fake(
+        "pidns",
+        "echo 'Attached 1 probe' >&2\n\
+         echo \"init=$(cat /proc/1/comm)\"\n\
+         echo \"before=$(cat /proc/$(cat \"$1\")/comm)\"\n\
+         echo \"me=$$\"\n\
+         sleep 1",
+    );
+    // BEFORE: a copy of sleep named `infinity`, so that `./infinity infinity` runs a
+    // program named by the command's last word (what the engine waits for).
+    let before = f.root.join("infinity");
+    std::fs::copy("/bin/sleep", &before).unwrap();
+    let after = f.root.join("after.txt");
+    let record = format!(
+        "NAME ns\nPROG {{{{BEFORE_PID}}}}\nBEFORE {} infinity\nNEW_PIDNS\n\
+         AFTER cat /proc/1/comm > {}\n\
+         EXPECT init=sleep\nEXPECT before=infinity\nEXPECT_REGEX ^me=[2-9]$\n",
+        before.display(),
+        after.display()
+    );
+    assert_eq!(run(&f, &record), Outcome::Pass);
+    // AFTER ran in the namespace too; and nothing of it is left running.
+    assert_eq!(std::fs::read_to_string(&after).unwrap(), "sleep\n");
+    let left = std::process::Command::new("pgrep")
+        .args(["-f", &format!("^{} infinity", before.display())])
+        .output()
+        .unwrap();
+    assert!(left.stdout.is_empty(), "{:?}", left);
 }

@@ -48,6 +48,7 @@
 pub mod check;
 pub mod cli;
 pub mod parse;
+pub mod pidns;
 pub mod plan;
 pub mod proc;
 pub mod run;
@@ -63,6 +64,8 @@ mod cli_tests;
 mod engine_tests;
 #[cfg(test)]
 mod parse_tests;
+#[cfg(test)]
+mod pidns_tests;
 #[cfg(test)]
 mod plan_tests;
 

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use super::check::check_all;
 use super::parse::Record;
+use super::pidns::{inner_pid, PidNs};
 use super::plan::{plan, Exec, Host, Plan, Source, TRACERUN_PID};
 use super::proc::{
     drain_ready, drain_to_eof, exit_code, finish_helper, member_named, run_bounded, shell,
@@ -150,6 +151,9 @@ pub fn record_dir(cfg: &Config, index: usize) -> std::io::Result<PathBuf> {
 
 struct Helpers {
     befores: Vec<Child>,
+    /// The pids of the BEFORE programs, as the program under test sees them
+    /// (`{{BEFORE_PID}}`).
+    before_pids: Vec<u32>,
     after: Option<Child>,
 }
 
@@ -164,17 +168,45 @@ impl Helpers {
     }
 }
 
+/// `program` run in `dir`, inside the record's pid namespace if it has one.
+fn command(ns: Option<&PidNs>, program: impl AsRef<std::ffi::OsStr>, dir: &Path) -> Command {
+    match ns {
+        Some(ns) => ns.command(program, dir),
+        None => {
+            let mut c = Command::new(program);
+            c.current_dir(dir);
+            c
+        }
+    }
+}
+
+/// `sh -c CMD` in `dir`, inside the record's pid namespace if it has one.
+fn ns_shell(ns: Option<&PidNs>, cmd: &str, dir: &Path) -> Command {
+    match ns {
+        Some(ns) => ns.shell(cmd, dir),
+        None => shell(cmd, dir),
+    }
+}
+
 /// Start the BEFORE commands (split on whitespace, no shell, as the Python engine does)
-/// and wait until each runs the program named by its last word.
-fn start_befores(r: &Record, dir: &Path, limit: Duration) -> Result<Vec<Child>, String> {
+/// and wait until each runs the program named by its last word. Returns the children
+/// and the programs' pids (in the pid namespace, with one: there the child is `nsenter`
+/// and the program its child).
+fn start_befores(
+    r: &Record,
+    dir: &Path,
+    limit: Duration,
+    ns: Option<&PidNs>,
+) -> Result<(Vec<Child>, Vec<u32>), String> {
     let mut children = Vec::new();
+    let mut pids = Vec::new();
     for b in &r.befores {
         let words: Vec<&str> = b.split_whitespace().collect();
         let Some((prog, args)) = words.split_first() else {
             continue;
         };
-        let mut cmd = Command::new(prog);
-        cmd.args(args).current_dir(dir);
+        let mut cmd = command(ns, prog, dir);
+        cmd.args(args);
         let child = spawn_quiet(cmd).map_err(|e| format!("BEFORE {b}: {e}"))?;
         children.push(child);
     }
@@ -186,9 +218,16 @@ fn start_befores(r: &Record, dir: &Path, limit: Duration) -> Result<Vec<Child>, 
             .map(|f| f.to_string_lossy().chars().take(15).collect())
             .unwrap_or_default();
         loop {
-            let comm =
-                std::fs::read_to_string(format!("/proc/{}/comm", child.id())).unwrap_or_default();
-            if comm.trim_end() == want {
+            let running = match ns {
+                Some(_) => member_named(child.id(), &want).and_then(inner_pid),
+                None => {
+                    let comm = std::fs::read_to_string(format!("/proc/{}/comm", child.id()))
+                        .unwrap_or_default();
+                    (comm.trim_end() == want).then(|| child.id())
+                }
+            };
+            if let Some(pid) = running {
+                pids.push(pid);
                 break;
             }
             if Instant::now() >= end {
@@ -197,7 +236,7 @@ fn start_befores(r: &Record, dir: &Path, limit: Duration) -> Result<Vec<Child>, 
             std::thread::sleep(Duration::from_millis(20));
         }
     }
-    Ok(children)
+    Ok((children, pids))
 }
 
 /// Run one record (already parsed) in its own working directory `dir`.
@@ -224,16 +263,27 @@ pub fn run_record(r: &Record, cfg: &Config, host: &Host, dir: &Path) -> Outcome 
     let timeout = Duration::from_secs(r.timeout).min(cfg.max_timeout);
     let mut helpers = Helpers {
         befores: Vec::new(),
+        before_pids: Vec::new(),
         after: None,
     };
-    let verdict = match start_befores(r, dir, timeout) {
-        Ok(b) => {
+    let ns = match r.new_pidns {
+        true => match PidNs::start(cfg.attach_timeout) {
+            Ok(ns) => Some(ns),
+            Err(e) => return Outcome::Fail(e),
+        },
+        false => None,
+    };
+    let verdict = match start_befores(r, dir, timeout, ns.as_ref()) {
+        Ok((b, pids)) => {
             helpers.befores = b;
-            execute(r, cfg, &p, dir, timeout, &mut helpers)
+            helpers.before_pids = pids;
+            execute(r, cfg, &p, dir, timeout, &mut helpers, ns.as_ref())
         }
         Err(e) => Outcome::Fail(e),
     };
     helpers.finish(cfg.kill_grace);
+    // Ends whatever is left in the namespace.
+    drop(ns);
     if !r.cleanup.is_empty() {
         match run_bounded(shell(&r.cleanup, dir), cfg.max_timeout) {
             Ok((Some(0), _)) => {}
@@ -304,12 +354,13 @@ fn execute(
     dir: &Path,
     timeout: Duration,
     helpers: &mut Helpers,
+    ns: Option<&PidNs>,
 ) -> Outcome {
     let bin_dir = match cfg.ensure_bin_dir() {
         Ok(d) => d,
         Err(e) => return Outcome::Fail(format!("cannot create {}: {e}", cfg.bin_dir().display())),
     };
-    let before_pid = helpers.befores.first().map(|b| b.id().to_string());
+    let before_pid = helpers.before_pids.first().map(|b| b.to_string());
     let (cmd, compile_out, notify) = match &p.exec {
         Exec::Direct {
             source,
@@ -317,7 +368,7 @@ fn execute(
             tracerun_flags,
         } => {
             let object = dir.join("prog.o");
-            let mut cc = Command::new(&cfg.tracec);
+            let mut cc = command(ns, &cfg.tracec, dir);
             match source {
                 Source::Inline(text) => {
                     let text = match &before_pid {
@@ -357,7 +408,7 @@ fn execute(
                 }
                 return judge(r, dir, &compile_out, Some(code));
             }
-            let mut cmd = Command::new(bin_dir.join("run/bpftrace"));
+            let mut cmd = command(ns, bin_dir.join("run/bpftrace"), dir);
             // `--dwarf-pid {{BEFORE_PID}}`, `-p {{BEFORE_PID}}`.
             let tracerun_flags: Vec<String> = tracerun_flags
                 .iter()
@@ -387,13 +438,24 @@ fn execute(
             if let Some(pid) = &before_pid {
                 line = line.replace("{{BEFORE_PID}}", pid);
             }
-            let mut cmd = shell(&line, dir);
+            let mut cmd = ns_shell(ns, &line, dir);
             test_env(&mut cmd, r);
             cmd.env(NOTIFY_LINE, "1");
             (cmd, String::new(), true)
         }
     };
-    watch(r, cfg, p, cmd, compile_out, notify, dir, timeout, helpers)
+    watch(
+        r,
+        cfg,
+        p,
+        cmd,
+        compile_out,
+        notify,
+        dir,
+        timeout,
+        helpers,
+        ns,
+    )
 }
 
 /// Run the program under test (`cmd`), start `AFTER` once it is attached, enforce the
@@ -409,6 +471,7 @@ fn watch(
     dir: &Path,
     timeout: Duration,
     helpers: &mut Helpers,
+    ns: Option<&PidNs>,
 ) -> Outcome {
     let mut m = match spawn_merged(cmd) {
         Ok(m) => m,
@@ -445,14 +508,20 @@ fn watch(
             if !p.after.is_empty() && helpers.after.is_none() {
                 // The traced process: the child itself, or in a shell run the `bpftrace`
                 // (tracerun) process of its group.
+                // In a pid namespace the child is `nsenter`, and the pid is the one
+                // inside.
                 let leader = m.child.id();
-                let pid = if notify {
+                let pid = if notify || ns.is_some() {
                     member_named(leader, "bpftrace").unwrap_or(leader)
                 } else {
                     leader
                 };
+                let pid = match ns {
+                    Some(_) => inner_pid(pid).unwrap_or(pid),
+                    None => pid,
+                };
                 let after = p.after.replace(TRACERUN_PID, &pid.to_string());
-                match spawn_quiet(shell(&after, dir)) {
+                match spawn_quiet(ns_shell(ns, &after, dir)) {
                     Ok(c) => helpers.after = Some(c),
                     Err(e) => return Outcome::Fail(format!("cannot start AFTER: {e}")),
                 }

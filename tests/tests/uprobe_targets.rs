@@ -100,6 +100,93 @@ fn uprobe_on_a_binary_stored_in_a_zip_archive() {
 }
 
 #[test]
+fn wildcards_offsets_and_size_zero_symbols_in_a_zip_member() {
+    let Some(_k) = kernel_or_skip("wildcards_offsets_and_size_zero_symbols_in_a_zip_member") else {
+        return;
+    };
+    let dir = scratch("uprobe_zip_wild");
+    // `zipped_nosize` is a function symbol of size 0 (as `_init` is).
+    let src = "__attribute__((noinline)) int zipped_fn(void) { return 7; }\n\
+               __attribute__((noinline)) int zipped_other(void) { return 8; }\n\
+               __asm__(\".globl zipped_nosize\\n.type zipped_nosize,@function\\n\
+               zipped_nosize:\\n ret\\n\");\n\
+               int main(void) { return zipped_fn() + zipped_other(); }\n";
+    let (Some(prog), Some(call_at)) = (
+        build_c(&dir, "zipped", src, &["-O0", "-no-pie"]),
+        build_c(&dir, "call_at", CALL_AT, &[]),
+    ) else {
+        return;
+    };
+    let elf = std::fs::read(&prog).unwrap();
+    let zip = stored_zip(&[("bin/zipped", &elf)]);
+    let member = tracec_meta::archive::stored_member(&zip, "bin/zipped").unwrap();
+    let archive = dir.join("app.zip");
+    std::fs::write(&archive, &zip).unwrap();
+    let a = archive.display();
+    let call = |name: &str| {
+        let at = member.start as u64 + function_offset(&elf, name);
+        Command::new(&call_at)
+            .arg(&archive)
+            .arg(at.to_string())
+            .status()
+            .unwrap()
+            .code()
+    };
+    // An attach error of the runtime, before anything is attached.
+    let refused = |name: &str, script: &str| -> String {
+        let obj = compile_text(&dir, name, script);
+        let mut run = Run::start(&obj, &[]);
+        let code = run.finish(Duration::from_secs(10));
+        assert_ne!(code, Some(0), "{script}");
+        run.err_lines.join("\n")
+    };
+
+    // A wildcard expands against the member's symbols; its probes (one uprobe_multi
+    // link, or one uprobe each) fire where the member's code runs from the archive; the
+    // size-0 symbol it matches is skipped with bpftrace's warning.
+    let obj = compile_text(
+        &dir,
+        "zip_wild",
+        &format!("uprobe:\"{a}!/bin/zipped\":zipped_* {{ printf(\"hit %s\\n\", probe); }}"),
+    );
+    let mut run = Run::start(&obj, &[]);
+    run.wait_attached();
+    assert_eq!(call("zipped_other"), Some(8));
+    let want = format!("hit uprobe:{a}!/bin/zipped:zipped_other");
+    assert!(run.wait_stdout(Duration::from_secs(10), |l| l == want));
+    assert_eq!(call("zipped_fn"), Some(7));
+    let want = format!("hit uprobe:{a}!/bin/zipped:zipped_fn");
+    assert!(run.wait_stdout(Duration::from_secs(10), |l| l == want));
+    run.signal(libc::SIGINT);
+    assert_eq!(run.finish(Duration::from_secs(10)), Some(0));
+    assert!(
+        run.err_lines.iter().any(|l| l
+            == "WARNING: Could not determine boundary for zipped_nosize (symbol has size 0). Skipping."),
+        "{:?}",
+        run.err_lines
+    );
+
+    // `+OFFSET` must stay inside the member's function, as in a plain binary.
+    let e = refused(
+        "zip_bounds",
+        &format!("uprobe:\"{a}!/bin/zipped\":zipped_fn+4096 {{ }}"),
+    );
+    assert!(
+        e.contains("Offset outside the function bounds ('zipped_fn' size is"),
+        "{e}"
+    );
+    // A size-0 symbol the script names is refused.
+    let e = refused(
+        "zip_nosize",
+        &format!("uprobe:\"{a}!/bin/zipped\":zipped_nosize {{ }}"),
+    );
+    assert!(
+        e.contains("Could not determine boundary for zipped_nosize (symbol has size 0)."),
+        "{e}"
+    );
+}
+
+#[test]
 fn uprobe_on_a_library_soname() {
     let Some(_k) = kernel_or_skip("uprobe_on_a_library_soname") else {
         return;

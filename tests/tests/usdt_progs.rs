@@ -207,6 +207,46 @@ fn an_empty_path_with_a_process_is_one_probe_per_provider_and_name() {
 }
 
 #[test]
+fn a_star_path_without_a_process_is_every_running_process() {
+    let Some(_k) = kernel_or_skip("usdt_progs_star_host") else {
+        return;
+    };
+    let dir = scratch("usdt-progs-star-host");
+    let Some(bin) = build(&dir, "usdt_test", "-O0") else {
+        return;
+    };
+    let _prog = Background::start(&bin);
+    // Compiled and run without -p: the runtime finds the probe in the files the
+    // running processes map (the test program's binary among them).
+    let obj = compile_text(
+        &dir,
+        "star",
+        "usdt:*:tracetest:testprobe { printf(\"here\\n\"); exit(); }",
+    );
+    let meta = object_metadata(&std::fs::read(&obj).unwrap());
+    assert!(
+        matches!(&meta.probes[0].attach, tracec_meta::Attach::Usdt { path, .. } if path == "*"),
+        "{:?}",
+        meta.probes[0].attach
+    );
+    // Listed the same way, each probe under its file's path.
+    let exe = std::fs::canonicalize(&bin).unwrap();
+    let listed = tracec(&["-l", "usdt:*:tracetest:*"]);
+    let listed = String::from_utf8_lossy(&listed.stdout);
+    for probe in ["testprobe", "testprobe2"] {
+        let line = format!("usdt:{}:tracetest:{probe}", exe.display());
+        assert!(listed.lines().any(|l| l == line), "{line} in {listed}");
+    }
+    let run = run_object_to_exit(&obj, &[]);
+    assert_eq!(
+        run.out_lines.first().map(String::as_str),
+        Some("here"),
+        "{:?}",
+        run.err_lines
+    );
+}
+
+#[test]
 fn a_semaphore_is_raised_in_every_process_mapping_the_file() {
     let Some(_k) = kernel_or_skip("usdt_progs_semaphore") else {
         return;

@@ -118,6 +118,8 @@ impl<'a> Piece<'a> {
     /// given) and the name pattern.
     pub(super) fn usdt_target(&self) -> Option<(&str, &'a str, &'a str, &'a str)> {
         match (self.provider.as_deref(), self.rest.as_slice()) {
+            // `usdt:*`: every probe of every file (of a process).
+            (Some(p), ["*"]) if p == "usdt" => Some((p, "*", "*", "*")),
             (Some(p), [path, name]) if !path.is_empty() => Some((p, *path, "*", *name)),
             (Some(p), [path, provider, name]) if !path.is_empty() => {
                 Some((p, *path, *provider, *name))

@@ -6,7 +6,8 @@
 //! wildcards and may be a bare library name. `*` is every file the process of `-p`
 //! maps ([`super::proc_paths`]): with a process, pieces without a file (`uprobe:*`,
 //! `usdt:*:PROVIDER:*`, a bare pattern, no pattern) list its uprobes, uretprobes and
-//! USDT probes, with the files' full paths, as `bpftrace -l -p PID` does.
+//! USDT probes, with the files' full paths, as `bpftrace -l -p PID` does. Without a
+//! process, `usdt:*:...` lists the USDT probes of every running process's files.
 
 use super::glob::matches;
 use super::list::Piece;
@@ -109,10 +110,17 @@ fn usdt_entries(pieces: &[Piece<'_>], pid: Option<u32>) -> Vec<(String, Vec<Stri
         let Some((kind, path, provider, name)) = piece.usdt_target() else {
             continue;
         };
-        if !matches(kind, "usdt") || path == "*" {
+        if !matches(kind, "usdt") || (path == "*" && (pid.is_some() || kind != "usdt")) {
             continue;
         }
-        for (shown, file) in upath::resolve_for(unquote(path), pid) {
+        // `usdt:*:...` without a process: every running process's files, as bpftrace
+        // lists them (only for `usdt` spelled out: `-l` alone does not scan them).
+        let files = if path == "*" {
+            super::uprobe_wild::process_files(None).unwrap_or_default()
+        } else {
+            upath::resolve_for(unquote(path), pid)
+        };
+        for (shown, file) in files {
             for note in usdt::read_notes(&file).unwrap_or_default() {
                 if matches(provider, &note.provider) && matches(unquote(name), &note.name) {
                     let entry = format!("usdt:{shown}:{}:{}", note.provider, note.name);

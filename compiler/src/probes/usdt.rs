@@ -6,7 +6,8 @@
 //! expand to one program per distinct `provider:name`. So does an empty or `*` path
 //! with `tracec -p PID`, against the files that process maps (each probe named with
 //! its file's path). Otherwise the attach point is passed on as written and the
-//! runtime finds the probes. A quoted probe name loses its quotes and the backslashes
+//! runtime finds the probes (a `*` path without `-p`: in the files every running
+//! process maps when it attaches, as bpftrace targets the whole host). A quoted probe name loses its quotes and the backslashes
 //! of `\"` and `\\` (`test:"\"probe1\""` names `"probe1"`). Either way the program does
 //! not know where the arguments are: the runtime parses each location's argument
 //! specs into the spec map (`tracec_meta::usdt`), and `argN` reads through it.
@@ -62,8 +63,10 @@ pub(super) fn expand_for(
         _ => Vec::new(),
     };
     let provider = unquote(provider);
-    // `*` (or nothing) as the path: the traced process's binary and libraries.
-    let path = if path == "*" { "" } else { unquote(path) };
+    // `*` (or nothing) as the path: the traced process's binary and libraries; without
+    // a process, `*` is every running process's (the runtime finds them).
+    let star = path == "*";
+    let path = if star { "" } else { unquote(path) };
     // The file as read from here when it lives in the `-p` process's mount namespace.
     let mut elsewhere = None;
     let files = if path.is_empty() {
@@ -127,6 +130,7 @@ pub(super) fn expand_for(
         }
     }
     // Unreadable here: the runtime reads the notes (and expands wildcards).
+    let path = if star { "*" } else { path };
     Ok(vec![probe(path, provider, name, None)])
 }
 
@@ -248,27 +252,48 @@ fn search(name: &str) -> Option<PathBuf> {
         .find_map(|dir| candidates.iter().map(|c| dir.join(c)).find(|p| p.is_file()))
 }
 
-/// The USDT notes of an ELF file, or `None` when it cannot be read as one.
+/// The USDT notes of an ELF file, or `None` when it cannot be read as one. Only the
+/// header, the section headers, their names and the note section are read (listing
+/// and `usdt:*` read every library a process maps).
 pub(crate) fn read_notes(file: &Path) -> Option<Vec<Note>> {
-    let bytes = std::fs::read(file).ok()?;
-    notes_of(&bytes)
-}
-
-/// The USDT notes of an ELF image (none without a `.note.stapsdt` section).
-pub(crate) fn notes_of(bytes: &[u8]) -> Option<Vec<Note>> {
-    let elf = goblin::elf::Elf::parse(bytes).ok()?;
-    if !elf.little_endian {
+    use goblin::container::{Ctx, Endian};
+    use goblin::elf::{Elf, SectionHeader};
+    use std::os::unix::fs::FileExt;
+    let f = std::fs::File::open(file).ok()?;
+    let len = f.metadata().ok()?.len();
+    // A range of the file, refused when it is not inside it.
+    let read = |offset: u64, size: u64| -> Option<Vec<u8>> {
+        if offset.checked_add(size)? > len {
+            return None;
+        }
+        let mut buf = vec![0; usize::try_from(size).ok()?];
+        f.read_exact_at(&mut buf, offset).ok()?;
+        Some(buf)
+    };
+    let header = Elf::parse_header(&read(0, 64.min(len))?).ok()?;
+    if header.endianness().ok()? != Endian::Little {
         return None;
     }
-    let Some(sh) = elf
-        .section_headers
+    let container = header.container().ok()?;
+    if header.e_shoff == 0 {
+        return Some(Vec::new());
+    }
+    let count = u64::from(header.e_shnum);
+    let table = read(header.e_shoff, count * u64::from(header.e_shentsize))?;
+    let ctx = Ctx::new(container, Endian::Little);
+    let sections = SectionHeader::parse_from(&table, 0, header.e_shnum.into(), ctx).ok()?;
+    let names = sections.get(usize::from(header.e_shstrndx))?;
+    let names = read(names.sh_offset, names.sh_size)?;
+    let name_of = |at: usize| {
+        let rest = names.get(at..)?;
+        std::str::from_utf8(&rest[..rest.iter().position(|b| *b == 0)?]).ok()
+    };
+    let Some(sh) = sections
         .iter()
-        .find(|sh| elf.shdr_strtab.get_at(sh.sh_name) == Some(NOTE_SECTION))
+        .find(|sh| name_of(sh.sh_name) == Some(NOTE_SECTION))
     else {
         return Some(Vec::new());
     };
-    let start = usize::try_from(sh.sh_offset).ok()?;
-    let len = usize::try_from(sh.sh_size).ok()?;
-    let data = bytes.get(start..start.checked_add(len)?)?;
-    Some(parse_notes(data, elf.is_64))
+    let data = read(sh.sh_offset, sh.sh_size)?;
+    Some(parse_notes(&data, container.is_big()))
 }

@@ -133,11 +133,12 @@ fn without_a_readable_binary_the_runtime_decides() {
     let v = expand(&ap("usdt::tracetest:test*")).unwrap();
     assert_eq!(names(&v), ["usdt::tracetest:test*"]);
     assert_eq!(v[0].context, Context::Usdt { nargs: None });
+    // `*` without a process: the whole host, which the runtime expands.
     let v = expand(&ap("usdt:*:tracetest:testprobe")).unwrap();
     assert_eq!(
         v[0].attach,
         Attach::Usdt {
-            path: String::new(),
+            path: "*".into(),
             provider: "tracetest".into(),
             name: "testprobe".into(),
         }
@@ -192,7 +193,7 @@ fn with_a_process_an_empty_path_expands_against_its_files() {
     // Without a process the runtime finds them.
     let v = expand(&ap("usdt:*")).unwrap();
     assert!(matches!(&v[0].attach, Attach::Usdt { path, provider, name }
-        if path.is_empty() && provider.is_empty() && name == "*"));
+        if path == "*" && provider.is_empty() && name == "*"));
 }
 
 #[test]
@@ -246,4 +247,41 @@ fn listing_names_each_probe_once_by_provider_and_name() {
         ]
     );
     assert!(list(&format!("usdt:{d}:other:*")).is_empty());
+}
+
+/// The USDT notes of an ELF image parsed whole (what [`read_notes`] must agree with).
+fn notes_of(bytes: &[u8]) -> Option<Vec<Note>> {
+    let elf = goblin::elf::Elf::parse(bytes).ok()?;
+    if !elf.little_endian {
+        return None;
+    }
+    let Some(sh) = elf
+        .section_headers
+        .iter()
+        .find(|sh| elf.shdr_strtab.get_at(sh.sh_name) == Some(NOTE_SECTION))
+    else {
+        return Some(Vec::new());
+    };
+    let start = usize::try_from(sh.sh_offset).ok()?;
+    let len = usize::try_from(sh.sh_size).ok()?;
+    let data = bytes.get(start..start.checked_add(len)?)?;
+    Some(parse_notes(data, elf.is_64))
+}
+
+#[test]
+fn notes_read_from_a_file_are_those_of_its_image() {
+    let bin = elf_with("read", "prog", PROBES);
+    let bytes = std::fs::read(&bin).unwrap();
+    let read = read_notes(&bin).unwrap();
+    assert_eq!(read.len(), PROBES.len());
+    assert_eq!(Some(read), notes_of(&bytes));
+    // A file without the section has none; a truncated or non-ELF file is no ELF file.
+    let me = std::fs::read_link("/proc/self/exe").unwrap();
+    assert_eq!(read_notes(&me), notes_of(&std::fs::read(&me).unwrap()));
+    let cut = bin.with_file_name("cut");
+    std::fs::write(&cut, &bytes[..bytes.len() - 8]).unwrap();
+    assert_eq!(read_notes(&cut), None);
+    let text = bin.with_file_name("text");
+    std::fs::write(&text, "#!/bin/sh\n").unwrap();
+    assert_eq!(read_notes(&text), None);
 }

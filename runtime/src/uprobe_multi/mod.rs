@@ -207,8 +207,15 @@ fn target(p: &ProbeSpec) -> Result<Target<'_>, String> {
     else {
         return Err(format!("{} is not a uprobe", p.name));
     };
-    let file = offsets::resolve_path(path);
-    let at = offsets::file_offset(&file, symbol, *offset)?;
+    // A member of a zip archive: the archive file at the member's offset.
+    let (file, at) = match crate::uprobe_archive::locate(path, symbol, *offset) {
+        Some(found) => found.map(|(a, at)| (a.to_string_lossy().into_owned(), at))?,
+        None => {
+            let file = offsets::resolve_path(path);
+            let at = offsets::file_offset(&file, symbol, *offset)?;
+            (file, at)
+        }
+    };
     Ok(Target {
         name: &p.name,
         file,

@@ -130,10 +130,15 @@ fn store_spec(map: std::os::fd::RawFd, args_text: &str) -> Result<u32, String> {
 /// `child` program: the child maps nothing of its own before it execs.
 fn files(path: &str, pid: Option<u32>, child: Option<&Path>) -> Result<Vec<PathBuf>, String> {
     let p = Path::new(path);
-    if let (true, Some(program)) = (path.is_empty(), child) {
+    let any = path.is_empty() || path == "*";
+    if let (true, Some(program)) = (any, child) {
         return Ok(vec![program.to_path_buf()]);
     }
-    if path.is_empty() || (!path.contains('/') && !p.exists()) {
+    // `usdt:*:...` without a process: every running process's files.
+    if let (true, None) = (path == "*", pid) {
+        return Ok(all_mapped_files());
+    }
+    if any || (!path.contains('/') && !p.exists()) {
         let Some(pid) = pid else {
             return Err(if path.is_empty() {
                 "a usdt probe without a binary needs a process (-p PID or -c CMD)".into()
@@ -142,7 +147,7 @@ fn files(path: &str, pid: Option<u32>, child: Option<&Path>) -> Result<Vec<PathB
             });
         };
         let mapped = mapped_files(pid)?;
-        if path.is_empty() {
+        if any {
             return Ok(mapped);
         }
         return Ok(mapped
@@ -204,6 +209,27 @@ fn mapped_files(pid: u32) -> Result<Vec<PathBuf>, String> {
     Ok(out)
 }
 
+/// The executable files mapped by any running process, each once (processes that end
+/// or cannot be read meanwhile are skipped).
+fn all_mapped_files() -> Vec<PathBuf> {
+    use std::os::unix::fs::MetadataExt;
+    let mut seen: Vec<(u64, u64)> = Vec::new();
+    let mut all = Vec::new();
+    let pids = std::fs::read_dir("/proc").into_iter().flatten().flatten();
+    for pid in pids.filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok()) {
+        for f in mapped_files(pid).unwrap_or_default() {
+            // One file mapped by several processes is probed once (by inode).
+            if let Ok(m) = std::fs::metadata(&f) {
+                if !seen.contains(&(m.dev(), m.ino())) {
+                    seen.push((m.dev(), m.ino()));
+                    all.push(f);
+                }
+            }
+        }
+    }
+    all
+}
+
 /// Shell-style `*` and `?` matching, as the compiler expands attach points.
 pub use tracec_meta::glob::matches as glob;
 
@@ -227,6 +253,23 @@ mod tests {
             files("/bin/true", None, None).unwrap(),
             [PathBuf::from("/bin/true")]
         );
+    }
+
+    #[test]
+    fn a_star_without_a_process_is_every_process() {
+        // This test process maps its own executable: it is among the files, once.
+        let all = files("*", None, None).unwrap();
+        let exe = std::fs::canonicalize("/proc/self/exe").unwrap();
+        let same: Vec<_> = all
+            .iter()
+            .filter(|f| std::fs::canonicalize(f).is_ok_and(|c| c == exe))
+            .collect();
+        assert_eq!(same.len(), 1, "{all:?}");
+        // With a process, `*` is that process's files; with a child, its program.
+        let me = std::process::id();
+        assert_eq!(files("*", Some(me), None), files("", Some(me), None));
+        let prog = Path::new("/usr/bin/prog");
+        assert_eq!(files("*", None, Some(prog)).unwrap(), [prog.to_path_buf()]);
     }
 
     #[test]
