@@ -335,6 +335,19 @@ unsafe fn exec(path: &CString, argv: &[*const libc::c_char]) -> ! {
 mod tests {
     use super::*;
 
+    /// Let `c` run, and wait (at most 10 s) for it to exit.
+    fn run_to_exit(c: &mut Child) {
+        c.start();
+        let mut fds = [libc::pollfd {
+            fd: c.exit_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        }];
+        // SAFETY: one valid pollfd.
+        assert_eq!(unsafe { libc::poll(fds.as_mut_ptr(), 1, 10_000) }, 1);
+        assert!(c.try_reap());
+    }
+
     #[test]
     fn splits_at_spaces_only() {
         assert_eq!(split("ls -l /tmp").unwrap(), ["ls", "-l", "/tmp"]);
@@ -372,15 +385,7 @@ mod tests {
         assert!(!dir.exists());
         let mut c = Child::spawn(&cmd).unwrap();
         assert!(c.pid() > 0);
-        c.start();
-        let mut fds = [libc::pollfd {
-            fd: c.exit_fd(),
-            events: libc::POLLIN,
-            revents: 0,
-        }];
-        // SAFETY: one valid pollfd.
-        assert_eq!(unsafe { libc::poll(fds.as_mut_ptr(), 1, 10_000) }, 1);
-        assert!(c.try_reap());
+        run_to_exit(&mut c);
         assert_eq!(std::fs::read_to_string(&dir).unwrap(), "ran\n");
         let _ = std::fs::remove_file(&dir);
         let _ = std::fs::remove_file(&script);
@@ -401,15 +406,7 @@ mod tests {
         let sh = std::fs::canonicalize("/bin/sh").unwrap();
         assert_eq!(exe, sh, "stopped after the exec");
         assert!(!out.exists(), "stopped before its first instruction");
-        c.start();
-        let mut fds = [libc::pollfd {
-            fd: c.exit_fd(),
-            events: libc::POLLIN,
-            revents: 0,
-        }];
-        // SAFETY: one valid pollfd.
-        assert_eq!(unsafe { libc::poll(fds.as_mut_ptr(), 1, 10_000) }, 1);
-        assert!(c.try_reap());
+        run_to_exit(&mut c);
         assert_eq!(std::fs::read_to_string(&out).unwrap(), "ran\n");
         let _ = std::fs::remove_file(&out);
         let _ = std::fs::remove_file(&script);

@@ -43,6 +43,45 @@ fn function_offset(bytes: &[u8], name: &str) -> u64 {
     sym.st_value - seg.p_vaddr + seg.p_offset
 }
 
+/// A program built from `src` and stored as `bin/zipped` in `DIR/app.zip`, with
+/// `call_at` to run its functions from the archive.
+struct Zipped {
+    archive: PathBuf,
+    elf: Vec<u8>,
+    /// Offset of the member's data in the archive.
+    start: u64,
+    call_at: PathBuf,
+}
+
+impl Zipped {
+    fn build(dir: &Path, src: &str) -> Option<Zipped> {
+        let prog = build_c(dir, "zipped", src, &["-O0", "-no-pie"])?;
+        let call_at = build_c(dir, "call_at", CALL_AT, &[])?;
+        let elf = std::fs::read(&prog).unwrap();
+        let zip = stored_zip(&[("bin/zipped", &elf)]);
+        let member = tracec_meta::archive::stored_member(&zip, "bin/zipped").unwrap();
+        let archive = dir.join("app.zip");
+        std::fs::write(&archive, &zip).unwrap();
+        Some(Zipped {
+            archive,
+            elf,
+            start: member.start as u64,
+            call_at,
+        })
+    }
+
+    /// Run function `name` of the member from the archive: its exit code.
+    fn call(&self, name: &str) -> Option<i32> {
+        let at = self.start + function_offset(&self.elf, name);
+        Command::new(&self.call_at)
+            .arg(&self.archive)
+            .arg(at.to_string())
+            .status()
+            .unwrap()
+            .code()
+    }
+}
+
 #[test]
 fn uprobe_on_a_binary_stored_in_a_zip_archive() {
     let Some(_k) = kernel_or_skip("uprobe_on_a_binary_stored_in_a_zip_archive") else {
@@ -51,20 +90,10 @@ fn uprobe_on_a_binary_stored_in_a_zip_archive() {
     let dir = scratch("uprobe_zip");
     let src = "__attribute__((noinline)) int zipped_fn(void) { return 7; }\n\
                int main(void) { return zipped_fn(); }\n";
-    let (Some(prog), Some(call_at)) = (
-        build_c(&dir, "zipped", src, &["-O0", "-no-pie"]),
-        build_c(&dir, "call_at", CALL_AT, &[]),
-    ) else {
+    let Some(z) = Zipped::build(&dir, src) else {
         return;
     };
-    let elf = std::fs::read(&prog).unwrap();
-    let zip = stored_zip(&[("bin/zipped", &elf)]);
-    let member = tracec_meta::archive::stored_member(&zip, "bin/zipped").unwrap();
-    let at = member.start as u64 + function_offset(&elf, "zipped_fn");
-    let archive = dir.join("app.zip");
-    std::fs::write(&archive, &zip).unwrap();
-
-    let a = archive.display();
+    let a = z.archive.display();
     // The member's symbols are checked, listed and expanded at compile time.
     let missing = compile_error(
         "zip_missing",
@@ -87,12 +116,7 @@ fn uprobe_on_a_binary_stored_in_a_zip_archive() {
     let mut run = Run::start(&obj, &[]);
     run.wait_attached();
     // Running the member's code mapped from the archive fires the probe.
-    let status = Command::new(&call_at)
-        .arg(&archive)
-        .arg(at.to_string())
-        .status()
-        .unwrap();
-    assert_eq!(status.code(), Some(7), "zipped_fn returns 7");
+    assert_eq!(z.call("zipped_fn"), Some(7), "zipped_fn returns 7");
     // Named without the quotes, as bpftrace names it.
     let want = format!("zipped uprobe:{a}!/bin/zipped:zipped_fn");
     assert!(run.wait_stdout(Duration::from_secs(10), |l| l == want));
@@ -111,27 +135,11 @@ fn wildcards_offsets_and_size_zero_symbols_in_a_zip_member() {
                __asm__(\".globl zipped_nosize\\n.type zipped_nosize,@function\\n\
                zipped_nosize:\\n ret\\n\");\n\
                int main(void) { return zipped_fn() + zipped_other(); }\n";
-    let (Some(prog), Some(call_at)) = (
-        build_c(&dir, "zipped", src, &["-O0", "-no-pie"]),
-        build_c(&dir, "call_at", CALL_AT, &[]),
-    ) else {
+    let Some(z) = Zipped::build(&dir, src) else {
         return;
     };
-    let elf = std::fs::read(&prog).unwrap();
-    let zip = stored_zip(&[("bin/zipped", &elf)]);
-    let member = tracec_meta::archive::stored_member(&zip, "bin/zipped").unwrap();
-    let archive = dir.join("app.zip");
-    std::fs::write(&archive, &zip).unwrap();
-    let a = archive.display();
-    let call = |name: &str| {
-        let at = member.start as u64 + function_offset(&elf, name);
-        Command::new(&call_at)
-            .arg(&archive)
-            .arg(at.to_string())
-            .status()
-            .unwrap()
-            .code()
-    };
+    let a = z.archive.display();
+    let call = |name: &str| z.call(name);
     // An attach error of the runtime, before anything is attached.
     let refused = |name: &str, script: &str| -> String {
         let obj = compile_text(&dir, name, script);
