@@ -220,11 +220,12 @@ fn truncated_sections_do_not_panic() {
     }
 }
 
-/// Manual check against a large binary: `SRCLINE_BIG=/path cargo test big_binary -- --ignored`.
+/// A large binary with real compilers' DWARF: this test program itself (Rust, many
+/// units, inlining everywhere). Addresses sampled across its line table resolve to the
+/// same source frames as `addr2line -i` gives.
 #[test]
-#[ignore]
-fn big_binary() {
-    let path = std::env::var("SRCLINE_BIG").unwrap();
+fn this_test_binary_agrees_with_addr2line() {
+    let path = std::env::current_exe().unwrap();
     let bytes = std::fs::read(&path).unwrap();
     let t = std::time::Instant::now();
     let si = SourceInfo::from_elf(&bytes).unwrap();
@@ -243,7 +244,10 @@ fn big_binary() {
         .filter(|r| !r.end)
         .map(|r| r.addr)
         .collect();
-    let expected = addr2line(Path::new(&path), &addrs).unwrap();
+    let Some(expected) = addr2line(&path, &addrs) else {
+        eprintln!("skipping: addr2line (binutils) is not installed");
+        return;
+    };
     let (mut ok, mut bad) = (0, 0);
     for (addr, exp) in addrs.iter().zip(expected) {
         let got = si.frames(*addr);
@@ -262,4 +266,11 @@ fn big_binary() {
         }
     }
     eprintln!("{ok} agree, {bad} differ");
+    assert!(ok > 100, "{ok} addresses compared");
+    assert_eq!(
+        bad,
+        0,
+        "{bad} of {} addresses resolve differently",
+        ok + bad
+    );
 }
