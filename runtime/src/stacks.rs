@@ -186,34 +186,48 @@ pub fn decode(user: bool, mode: StackMode, limit: u32, bytes: &[u8]) -> Option<V
                 .as_ref()
                 .map_or_else(Vec::new, |st| build_id_stack(st, limit, id))
         });
-        return Some(Value::Stack {
-            indent: false,
-            lines,
-        });
+        return Some(stack_value(mode, lines));
     }
     let lines = STACKS.with(|s| {
         let mut s = s.borrow_mut();
         let Some(st) = s.as_mut() else {
             return Vec::new();
         };
-        let mut lines = Vec::new();
-        for a in addresses(st, user, limit, id) {
-            frame_lines(
-                &mut st.symbols,
-                user,
-                pid,
-                mode,
-                st.debug_info,
-                a,
-                &mut lines,
-            );
-        }
-        lines
+        let addrs = addresses(st, user, limit, id);
+        stack_lines(st, user, pid, mode, addrs)
     });
-    Some(Value::Stack {
+    Some(stack_value(mode, lines))
+}
+
+/// The printed lines of the frames at `addrs`, in order.
+fn stack_lines(
+    st: &mut Stacks,
+    user: bool,
+    pid: u32,
+    mode: StackMode,
+    addrs: impl IntoIterator<Item = u64>,
+) -> Vec<String> {
+    let mut lines = Vec::new();
+    for a in addrs {
+        frame_lines(
+            &mut st.symbols,
+            user,
+            pid,
+            mode,
+            st.debug_info,
+            a,
+            &mut lines,
+        );
+    }
+    lines
+}
+
+/// A stack value of `lines`, indented in bpftrace's mode.
+fn stack_value(mode: StackMode, lines: Vec<String>) -> Value {
+    Value::Stack {
         indent: mode == StackMode::Bpftrace,
         lines,
-    })
+    }
 }
 
 /// Decode a `dw_ustack` value (snapshot id, pid): the frames the unwinder found for
@@ -225,24 +239,9 @@ pub fn decode_dw(mode: StackMode, limit: u32, bytes: &[u8]) -> Option<Value> {
     let lines = STACKS.with(|s| {
         let mut s = s.borrow_mut();
         let st = s.get_or_insert_with(Stacks::default);
-        let mut lines = Vec::new();
-        for a in frames.into_iter().take(limit as usize) {
-            frame_lines(
-                &mut st.symbols,
-                true,
-                pid,
-                mode,
-                st.debug_info,
-                a,
-                &mut lines,
-            );
-        }
-        lines
+        stack_lines(st, true, pid, mode, frames.into_iter().take(limit as usize))
     });
-    Some(Value::Stack {
-        indent: mode == StackMode::Bpftrace,
-        lines,
-    })
+    Some(stack_value(mode, lines))
 }
 
 /// Decode a `ksym`/`usym` value (`addr`, `pid`): the function's name, or the address

@@ -152,19 +152,9 @@ fn source_context(source: &str, span: Span) -> (&str, String) {
 /// helper and its return code, the source line and `~` under the span (all `%`
 /// doubled: it is a printf format).
 fn lookup_failed_format(source: &str, span: Span) -> String {
-    let start = (span.start as usize).min(source.len());
-    let end = (span.end as usize).clamp(start, source.len());
-    let line_start = source[..start].rfind('\n').map_or(0, |i| i + 1);
-    let line_end = source[start..]
-        .find('\n')
-        .map_or(source.len(), |i| start + i);
-    let line = &source[line_start..line_end];
-    let col = source[line_start..start].chars().count();
-    let width = source[start..end.min(line_end)].chars().count().max(1);
+    let (line, marks) = source_context(source, span);
     let body = format!(
-        "{LOOKUP_FAILED}\nAdditional Info - helper: map_lookup_elem, retcode: 0\n{line}\n{}{}\n",
-        " ".repeat(col),
-        "~".repeat(width)
+        "{LOOKUP_FAILED}\nAdditional Info - helper: map_lookup_elem, retcode: 0\n{line}\n{marks}\n"
     );
     format!(
         "{LOCATION_MARK}{}:{}:WARNING\0{}",

@@ -295,52 +295,16 @@ impl Cx<'_> {
         }
     }
 
-    fn inst(&self, inst: Inst, fresh: &mut impl FnMut() -> VReg) -> Vec<Inst> {
+    fn inst(&self, mut inst: Inst, fresh: &mut impl FnMut() -> VReg) -> Vec<Inst> {
+        // A single memory access: only its base and offset move.
+        if let Inst::Load { base, offset, .. }
+        | Inst::Store { base, offset, .. }
+        | Inst::AtomicAdd { base, offset, .. } = &mut inst
+        {
+            (*base, *offset) = self.base(*base, *offset);
+            return vec![inst];
+        }
         match inst {
-            Inst::Load {
-                dst,
-                base,
-                offset,
-                width,
-                signed,
-            } => {
-                let (base, offset) = self.base(base, offset);
-                vec![Inst::Load {
-                    dst,
-                    base,
-                    offset,
-                    width,
-                    signed,
-                }]
-            }
-            Inst::Store {
-                base,
-                offset,
-                width,
-                value,
-            } => {
-                let (base, offset) = self.base(base, offset);
-                vec![Inst::Store {
-                    base,
-                    offset,
-                    width,
-                    value,
-                }]
-            }
-            Inst::AtomicAdd {
-                base,
-                offset,
-                width,
-                value,
-            } => {
-                let (base, offset) = self.base(base, offset);
-                vec![Inst::AtomicAdd {
-                    base,
-                    offset,
-                    width,
-                    value,
-                }]
-            }
             Inst::SlotAddr { dst, slot, offset } => {
                 let (base, offset) = self.base(Base::Slot(slot), offset);
                 vec![self.addr(base, offset, dst)]
@@ -353,15 +317,7 @@ impl Cx<'_> {
                         let d = fresh();
                         vec![
                             self.addr(base, off, d),
-                            Inst::Call {
-                                dst: None,
-                                helper: Helper::ProbeReadKernel,
-                                args: vec![
-                                    Operand::Reg(d),
-                                    Operand::Imm(i64::from(len)),
-                                    Operand::Imm(0),
-                                ],
-                            },
+                            read_kernel(d, len, Operand::Imm(0)),
                         ]
                     }
                     Base::Reg(_) => zero_stores(base, off, len),
@@ -381,15 +337,7 @@ impl Cx<'_> {
                     return vec![
                         self.addr(dst, dst_offset, d),
                         self.addr(src, src_offset, s),
-                        Inst::Call {
-                            dst: None,
-                            helper: Helper::ProbeReadKernel,
-                            args: vec![
-                                Operand::Reg(d),
-                                Operand::Imm(i64::from(len)),
-                                Operand::Reg(s),
-                            ],
-                        },
+                        read_kernel(d, len, Operand::Reg(s)),
                     ];
                 }
                 vec![Inst::Copy {
@@ -402,6 +350,16 @@ impl Cx<'_> {
             }
             other => vec![other],
         }
+    }
+}
+
+/// `probe_read_kernel(dst, len, src)`: a copy of `len` bytes from `src`; from address 0
+/// it fails and zeroes `dst`, which is how large areas are cleared.
+fn read_kernel(dst: VReg, len: u32, src: Operand) -> Inst {
+    Inst::Call {
+        dst: None,
+        helper: Helper::ProbeReadKernel,
+        args: vec![Operand::Reg(dst), Operand::Imm(i64::from(len)), src],
     }
 }
 

@@ -117,16 +117,9 @@ impl Checker {
 
 #[cfg(test)]
 mod tests {
-    use super::super::tests::test_ast::chk;
     use super::le_value;
 
-    fn errors(src: &str) -> Vec<String> {
-        let p = crate::front::parse(src).expect("parses");
-        match chk(&p) {
-            Ok(_) => vec![],
-            Err(d) => d.into_iter().map(|d| d.message).collect(),
-        }
-    }
+    use super::super::tests::test_ast::src_errors as errors;
 
     #[test]
     fn bytes_are_little_endian() {

@@ -64,15 +64,8 @@ impl Checker {
 
 #[cfg(test)]
 mod tests {
-    use super::super::tests::test_ast::chk;
 
-    fn errors(src: &str) -> Vec<String> {
-        let p = crate::front::parse(src).expect("parses");
-        match chk(&p) {
-            Ok(_) => vec![],
-            Err(d) => d.into_iter().map(|d| d.message).collect(),
-        }
-    }
+    use super::super::tests::test_ast::src_errors as errors;
 
     const PRELUDE: &str = "struct A { int x[4]; int y[4]; short s[4]; int z[2]; } ";
 

@@ -24,13 +24,7 @@ pub(super) fn map_constants(src: &str) -> Vec<i64> {
         .collect()
 }
 
-fn errors(src: &str) -> Vec<String> {
-    let p = crate::front::parse(src).expect("parses");
-    match chk(&p) {
-        Ok(_) => vec![],
-        Err(d) => d.into_iter().map(|d| d.message).collect(),
-    }
-}
+use super::tests::test_ast::src_errors as errors;
 
 #[test]
 fn literals_take_the_smallest_signed_type() {

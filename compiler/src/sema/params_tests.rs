@@ -13,13 +13,7 @@ fn check(src: &str) -> Checked {
     chk(&p).unwrap_or_else(|d| panic!("{src}: {:?}", d))
 }
 
-fn errors(src: &str) -> Vec<String> {
-    let p = crate::front::parse(src).expect("parses");
-    match chk(&p) {
-        Ok(_) => vec![],
-        Err(d) => d.into_iter().map(|d| d.message).collect(),
-    }
-}
+use super::tests::test_ast::src_errors as errors;
 
 fn kinds(c: &Checked) -> Vec<(ParamKind, ParamType)> {
     c.params.iter().map(|p| (p.kind.clone(), p.ty)).collect()

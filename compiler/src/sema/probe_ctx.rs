@@ -211,6 +211,26 @@ impl Checker {
         }
     }
 
+    /// The error for `args.FIELD` where the probe's arguments are `names`.
+    pub(super) fn no_such_arg(
+        &mut self,
+        cx: &ProbeCx,
+        field: &str,
+        names: &[&str],
+        span: Span,
+    ) -> TExpr {
+        self.diag_note(
+            span,
+            format!("'{}' has no argument '{field}'", cx.probe.name),
+            if names.is_empty() {
+                "it has no arguments".to_string()
+            } else {
+                format!("its arguments are: {}", names.join(", "))
+            },
+        );
+        poisoned(span)
+    }
+
     /// `args.NAME` in a rawtracepoint or fentry/fexit probe.
     pub(super) fn btf_arg_field(
         &mut self,
@@ -225,16 +245,7 @@ impl Checker {
                 .unwrap_or_else(|| poisoned(span)),
             None => {
                 let names: Vec<&str> = args.args.iter().map(|a| a.name.as_str()).collect();
-                self.diag_note(
-                    span,
-                    format!("'{}' has no argument '{field}'", cx.probe.name),
-                    if names.is_empty() {
-                        "it has no arguments".to_string()
-                    } else {
-                        format!("its arguments are: {}", names.join(", "))
-                    },
-                );
-                poisoned(span)
+                self.no_such_arg(cx, field, &names, span)
             }
         }
     }

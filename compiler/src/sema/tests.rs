@@ -220,6 +220,11 @@ pub(crate) mod test_ast {
             Err(d) => d.into_iter().map(|d| d.message).collect(),
         }
     }
+
+    /// The messages of checking the script text `src` (which must parse).
+    pub fn src_errors(src: &str) -> Vec<String> {
+        errors(&crate::front::parse(src).expect("parses"))
+    }
 }
 
 fn begin(stmts: Vec<Stmt>) -> Program {

@@ -179,16 +179,7 @@ impl Checker {
     ) -> TExpr {
         let Some(arg) = args.iter().find(|a| a.name == field) else {
             let names: Vec<&str> = args.iter().map(|a| a.name.as_str()).collect();
-            self.diag_note(
-                span,
-                format!("'{}' has no argument '{field}'", cx.probe.name),
-                if names.is_empty() {
-                    "it has no arguments".to_string()
-                } else {
-                    format!("its arguments are: {}", names.join(", "))
-                },
-            );
-            return poisoned(span);
+            return self.no_such_arg(cx, field, &names, span);
         };
         let reg = match &arg.loc {
             ArgLoc::Reg(r) => *r,
