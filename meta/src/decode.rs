@@ -311,6 +311,7 @@ impl Read for MapSpec {
                 key: field(o, "key")?,
                 value: field(o, "value")?,
                 agg: field(o, "agg")?,
+                additive: field_or_default(o, "additive")?,
             },
             "events" => MapRole::Events,
             "lost" => MapRole::Lost,

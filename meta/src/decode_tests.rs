@@ -186,6 +186,7 @@ fn all_roles() -> Vec<MapRole> {
         .map(|(agg, value)| MapRole::User {
             name: "@m".into(),
             key: (agg != AggKind::Count).then_some(Ty::Str { size: 8 }),
+            additive: agg == AggKind::Assign,
             value,
             agg,
         })
@@ -622,4 +623,36 @@ fn errors_name_the_field() {
     v["maps"][1]["value"]["size"] = json!("big");
     let e = read(v.to_string().as_bytes()).unwrap_err();
     assert!(e.starts_with("maps: [1]: value: size:"), "{e}");
+}
+
+#[test]
+fn an_additive_map_says_so_and_an_older_one_is_not() {
+    let role = |additive| MapRole::User {
+        name: "@a".into(),
+        key: None,
+        value: Ty::Int {
+            size: 8,
+            signed: true,
+        },
+        agg: AggKind::Assign,
+        additive,
+    };
+    let spec = |role| MapSpec {
+        symbol: "m_a".into(),
+        role,
+    };
+    let mut v = serde_json::to_value(spec(role(true))).unwrap();
+    assert_eq!(v["additive"], json!(true));
+    assert_eq!(
+        <MapSpec as super::Read>::read(&v).unwrap(),
+        spec(role(true))
+    );
+    // Written as before format 1.14: not additive.
+    v.as_object_mut().unwrap().remove("additive");
+    assert_eq!(
+        <MapSpec as super::Read>::read(&v).unwrap(),
+        spec(role(false))
+    );
+    let plain = serde_json::to_value(spec(role(false))).unwrap();
+    assert!(plain.get("additive").is_none(), "{plain}");
 }

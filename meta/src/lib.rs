@@ -39,7 +39,7 @@ pub const MAGIC: [u8; 4] = *b"TRCM";
 /// Bumped when an old runtime could not run a new object correctly.
 pub const FORMAT_MAJOR: u16 = 1;
 /// Bumped for additions an old runtime may safely ignore.
-pub const FORMAT_MINOR: u16 = 13;
+pub const FORMAT_MINOR: u16 = 14;
 /// ELF section holding an object's signature (see `tracec --sign`), when it is signed.
 pub const SIGNATURE_SECTION: &str = ".tracec.sig";
 /// Size of the header in front of the JSON payload: magic, major, minor, payload length.
@@ -155,6 +155,11 @@ pub enum MapRole {
         /// Value type as the script sees it (for count/sum/min/max/avg: the result type).
         value: Ty,
         agg: AggKind,
+        /// A plain integer map whose every write adds to the element (`++`, `--`,
+        /// `+=`, `-=`): entries the runtime merges (`dw_ustack` keys) add their
+        /// values instead of keeping the latest. Format 1.14; `false` when absent.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        additive: bool,
     },
     /// The one ringbuf all events go through.
     Events,

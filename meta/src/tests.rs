@@ -32,6 +32,7 @@ mod metadata {
                             signed: false,
                         },
                         agg: AggKind::Count,
+                        additive: false,
                     },
                 },
             ],

@@ -146,6 +146,7 @@ pub fn collect(obj: &Object) -> Result<Info, String> {
                     key,
                     value,
                     agg,
+                    ..
                 } => (
                     name.clone(),
                     Some(key.as_ref().map_or("none (scalar map)".into(), ty_name)),

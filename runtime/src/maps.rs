@@ -26,6 +26,9 @@ pub struct UserMap {
     pub key: Option<Ty>,
     pub value: Ty,
     pub agg: AggKind,
+    /// Plain integer values only ever added to (`MapRole::User::additive`): merged
+    /// entries add them.
+    pub additive: bool,
 }
 
 /// One raw entry: key bytes, and value bytes (for per-CPU maps, one 8-byte-aligned

@@ -18,6 +18,7 @@ fn map(name: &str, key: Option<Ty>, value: Ty, agg: AggKind) -> UserMap {
         key,
         value,
         agg,
+        additive: false,
     }
 }
 

@@ -221,6 +221,19 @@ fn record_kind(record: &[u8]) -> Option<EventKind> {
     EventKind::from_u32(u32::from_le_bytes([word[0], word[1], word[2], word[3]]))
 }
 
+/// Unwind the `dw_ustack` snapshots among `records`, which are otherwise dropped (they
+/// came after `exit()`): the samples they belong to may have written map entries, whose
+/// keys print as the stacks these unwind to. Their warnings are output after `exit()`,
+/// dropped as the rest is.
+fn unwind_dropped(records: &[Vec<u8>]) {
+    for record in records {
+        if record_kind(record) == Some(EventKind::DwStack) {
+            let payload = record.get(tracec_meta::EVENT_HEADER_SIZE..).unwrap_or(&[]);
+            let _ = crate::dwunwind::on_snapshot(payload);
+        }
+    }
+}
+
 /// Where the programs count the events the ringbuf had no room for.
 enum LostCounter {
     /// Objects of format 1.4 and older: a per-CPU array of one `u64`.
@@ -668,7 +681,7 @@ impl<'a> Session<'a> {
 
     /// Act on records in order; returns true at `exit()` (the rest are dropped).
     fn handle(&mut self, records: &[Vec<u8>]) -> bool {
-        for record in records {
+        for (i, record) in records.iter().enumerate() {
             match events::decode(self.meta, record) {
                 Ok(Action::Print(bytes)) => match self.format {
                     Format::Text => self.emit(&bytes),
@@ -686,9 +699,13 @@ impl<'a> Session<'a> {
                         self.emit(&print::json::event(kind, &print::json::string(data)));
                     }
                 },
-                Ok(Action::Exit) => return true,
+                Ok(Action::Exit) => {
+                    unwind_dropped(records.get(i + 1..).unwrap_or(&[]));
+                    return true;
+                }
                 Ok(Action::ExitCode(code)) => {
                     self.exit_status = code;
+                    unwind_dropped(records.get(i + 1..).unwrap_or(&[]));
                     return true;
                 }
                 Ok(Action::Clear(i)) => self.clear(i),
@@ -762,6 +779,7 @@ impl<'a> Session<'a> {
             key,
             value,
             agg,
+            additive,
         } = &spec.role
         else {
             return None;
@@ -772,6 +790,7 @@ impl<'a> Session<'a> {
             key: key.clone(),
             value: value.clone(),
             agg: crate::agg_bounds::resolve(*agg),
+            additive: *additive,
         };
         Some((map, fd))
     }
@@ -834,9 +853,11 @@ impl<'a> Session<'a> {
         for probe in &self.meta.probes {
             load::detach(&mut self.ebpf, probe, &self.meta.probes);
         }
-        // Whatever arrived after exit() or the signal is dropped, as bpftrace does;
+        // Whatever arrived after exit() or the signal is dropped, as bpftrace does
+        // (but `dw_ustack` snapshots, which keys of the maps printed below name);
         // captured packets are written.
-        self.drain();
+        let dropped = self.drain();
+        unwind_dropped(&dropped);
         if let Some(s) = &mut self.skb {
             s.finish();
         }

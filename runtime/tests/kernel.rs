@@ -71,6 +71,7 @@ fn base_maps() -> (Vec<MapDef>, Vec<MapSpec>) {
                     signed: true,
                 },
                 agg: AggKind::Assign,
+                additive: false,
             },
         },
         MapSpec {
@@ -86,6 +87,7 @@ fn base_maps() -> (Vec<MapDef>, Vec<MapSpec>) {
                     signed: false,
                 },
                 agg: AggKind::Count,
+                additive: false,
             },
         },
     ];

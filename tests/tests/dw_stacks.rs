@@ -112,6 +112,72 @@ fn dw_ustack_keys_aggregate_by_stack() {
 }
 
 #[test]
+fn dw_ustack_keys_of_additive_maps_print_the_total() {
+    let Some(_k) = kernel_or_skip("dw_ustack_add") else {
+        return;
+    };
+    let dir = scratch("dw_ustack_add");
+    let prog = nofp_program(&dir);
+    // Twenty samples of one stack: adds total up, an assigned map keeps the last.
+    let script = format!(
+        "uprobe:{}:funcD {{ @a[dw_ustack]++; @b[dw_ustack(3), comm] += 3; \
+         @d[dw_ustack(2)] -= 1; @l[dw_ustack(3)] = arg0; @i++; \
+         if (@i == 20) {{ print(@a); exit(); }} }}",
+        prog.display()
+    );
+    let obj = compile_text(&dir, "dw_ustack_add", &script);
+    let cmd = prog.display().to_string();
+    let run = run_object_to_exit(&obj, &["-c", &cmd]);
+    let text = run.stdout_text();
+    // print(@a), then @a again at exit, each one entry. The program keeps calling
+    // funcD until it is detached: those samples (after exit()) count too.
+    assert_eq!(text.matches("@a[").count(), 2, "{text}");
+    let total: i64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("@i: "))
+        .and_then(|n| n.parse().ok())
+        .expect(&text);
+    assert!(total >= 20, "{text}");
+    let values = |name: &str| -> Vec<String> {
+        let Some(start) = text.rfind(&format!("\n{name}[")) else {
+            return Vec::new();
+        };
+        let rest = &text[start + 1..];
+        let end = rest[1..].find("\n@").map_or(rest.len(), |i| i + 1);
+        rest[..end]
+            .lines()
+            .filter_map(|l| l.rsplit_once("]: ").map(|(_, v)| v.to_string()))
+            .collect()
+    };
+    assert_eq!(map_values(&text, "@a"), ["20"], "{text}");
+    assert_eq!(values("@a"), [total.to_string()], "{text}");
+    assert_eq!(values("@b"), [(3 * total).to_string()], "{text}");
+    assert_eq!(values("@d"), [(-total).to_string()], "{text}");
+    // funcD's argument is 2 * (i + 3) + 1 for the i-th call.
+    assert_eq!(values("@l"), [(2 * (total + 2) + 1).to_string()], "{text}");
+    let key = text.find("@a[\n").expect(&text);
+    assert_eq!(
+        frames(&text[key..]).iter().take(3).collect::<Vec<_>>(),
+        ["funcD", "funcC", "funcB"],
+        "{text}"
+    );
+    // The same totals in JSON.
+    let run = run_object_to_exit(&obj, &["-c", &cmd, "-f", "json"]);
+    let text = run.stdout_text();
+    let a: Vec<&str> = text.lines().filter(|l| l.contains("\"@a\": {")).collect();
+    assert_eq!(a.len(), 2, "{text}");
+    assert!(a[0].ends_with("\": 20}}}"), "{text}");
+    let i = text.lines().find(|l| l.contains("\"@i\": ")).expect(&text);
+    let total: i64 = i
+        .rsplit_once(": ")
+        .and_then(|(_, n)| n.trim_end_matches("}}").parse().ok())
+        .expect(i);
+    assert!(a[1].ends_with(&format!("\": {total}}}}}}}")), "{text}");
+    let d = text.lines().find(|l| l.contains("\"@d\": {")).expect(&text);
+    assert!(d.ends_with(&format!("\": -{total}}}}}}}")), "{d}");
+}
+
+#[test]
 fn dw_ustack_keys_aggregate_in_json() {
     let Some(_k) = kernel_or_skip("dw_ustack_agg_json") else {
         return;

@@ -2,10 +2,16 @@
 //! updated in place with an atomic add, so probes firing at once on several CPUs lose no
 //! updates (a load, add and store of the element would). The key is built once.
 
+//!
+//! Lowering also records how each map's plain values are written ([`Writes`]): a map
+//! whose every write is such an add is `additive` in its metadata, so that the runtime
+//! adds the values of entries it merges (`dw_ustack` keys) instead of keeping one.
+
 use super::Lower;
 use crate::ir::{Base, BinOp, Cond, Helper, MapId, Operand, Width};
 use crate::sema::types::*;
 use crate::sema::MapValueType;
+use tracec_meta::{MapRole, MapSpec};
 
 /// `BPF_NOEXIST`: insert only if the key is not there yet.
 const BPF_NOEXIST: i64 = 1;
@@ -41,7 +47,46 @@ pub(super) fn self_add<'e>(
     }
 }
 
+/// How the program writes one map's plain values (aggregations are not counted).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) enum Writes {
+    /// No plain write (an aggregation, or a map only read, cleared or deleted from).
+    #[default]
+    None,
+    /// Only atomic adds ([`self_add`]).
+    Added,
+    /// At least one assignment of another value.
+    Assigned,
+}
+
+impl Writes {
+    /// After one more write, an add (`added`) or not.
+    pub(crate) fn and(self, added: bool) -> Writes {
+        match (self, added) {
+            (Writes::Assigned, _) | (_, false) => Writes::Assigned,
+            _ => Writes::Added,
+        }
+    }
+}
+
+/// Mark the user maps (the first specs, one per checked map) whose plain values are only
+/// ever added to.
+pub(crate) fn mark_additive(specs: &mut [MapSpec], writes: &[Writes]) {
+    for (spec, w) in specs.iter_mut().zip(writes) {
+        if let MapRole::User { additive, .. } = &mut spec.role {
+            *additive = *w == Writes::Added;
+        }
+    }
+}
+
 impl Lower<'_, '_> {
+    /// Record a plain write of `map`: an atomic add or an assignment.
+    pub(super) fn note_write(&mut self, map: MapIdx, added: bool) {
+        if let Some(w) = self.m.map_writes.get_mut(map.0 as usize) {
+            *w = w.and(added);
+        }
+    }
+
     /// Add `x` (or `-x`) to `@map[keys]` atomically: found, `lock add`; missing, insert
     /// `x` with `BPF_NOEXIST`, and when another CPU inserted the key in between, add to
     /// the element it made.
@@ -99,5 +144,60 @@ impl Lower<'_, '_> {
         self.b.jump(done);
 
         self.b.switch_to(done);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tracec_meta::MapRole;
+
+    /// `(name, additive)` of every user map of `src`.
+    fn additive(src: &str) -> Vec<(String, bool)> {
+        let c = crate::compile(src, &crate::Options::default()).expect("compiles");
+        c.metadata
+            .maps
+            .iter()
+            .filter_map(|m| match &m.role {
+                MapRole::User { name, additive, .. } => Some((name.clone(), *additive)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn is_additive(src: &str, name: &str) -> bool {
+        additive(src)
+            .into_iter()
+            .find(|(n, _)| n == name)
+            .unwrap_or_else(|| panic!("no {name} in {src}"))
+            .1
+    }
+
+    #[test]
+    fn maps_written_only_by_adds_are_additive() {
+        let src = "BEGIN { @a[1]++; @b[1] += 5; @c -= 2; @d[2]--; }";
+        for name in ["@a", "@b", "@c", "@d"] {
+            assert!(is_additive(src, name), "{name}");
+        }
+    }
+
+    #[test]
+    fn one_assignment_anywhere_makes_a_map_not_additive() {
+        let src = "BEGIN { @a[1]++; @b = 1; } END { @a[2] = 7; @b += 1; }";
+        assert!(!is_additive(src, "@a"));
+        assert!(!is_additive(src, "@b"));
+        // Also an assignment in a map loop's callback.
+        let src = "BEGIN { @m[1] = 1; @n[1]++; for ($kv : @m) { @n[$kv.0] = 0; } }";
+        assert!(!is_additive(src, "@n"));
+    }
+
+    #[test]
+    fn aggregations_are_not_additive_and_deletes_do_not_count() {
+        let src =
+            "BEGIN { @c = count(); @s = sum(2); @x[1]++; delete(@x, 1); clear(@x); @r = @x[1]; }";
+        let mut got = additive(src);
+        got.sort();
+        let want = [("@c", false), ("@r", false), ("@s", false), ("@x", true)];
+        let want: Vec<(String, bool)> = want.iter().map(|(n, a)| (n.to_string(), *a)).collect();
+        assert_eq!(got, want);
     }
 }

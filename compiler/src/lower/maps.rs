@@ -180,9 +180,11 @@ impl Lower<'_, '_> {
         match value {
             MapValue::Plain(e) => {
                 if let Some((x, negate)) = super::map_add::self_add(map, keys, vty, e) {
+                    self.note_write(map, true);
                     self.map_add_atomic(map, keys, x, negate);
                     return;
                 }
+                self.note_write(map, false);
                 let size = match vty {
                     MapValueType::Plain(Type::Str { size }) => size,
                     MapValueType::Plain(Type::Tuple(t)) => t.size,

@@ -252,6 +252,7 @@ fn user_map(m: &MapInfo, decl: Option<&DeclaredMap>, default_size: u32) -> (MapD
                 key: key_ty,
                 value: value_ty,
                 agg,
+                additive: false,
             },
         },
     )
@@ -301,6 +302,8 @@ pub(crate) struct ModuleCx<'c> {
     pub extra_printfs: Vec<PrintfSpec>,
     /// `BPFTRACE_DUMMY_TS_MAP`: the scalar map timestamps are read from ([`clock`]).
     pub dummy_ts: Option<MapIdx>,
+    /// How each user map's plain values are written (indexed by `MapIdx`).
+    pub map_writes: Vec<map_add::Writes>,
 }
 
 impl ModuleCx<'_> {
@@ -537,6 +540,7 @@ pub fn lower_opts(checked: &Checked, source: &str, opts: &LowerOptions) -> Lower
         helper_checks,
         extra_printfs: Vec::new(),
         dummy_ts: opts.dummy_ts,
+        map_writes: vec![map_add::Writes::None; checked.maps.len()],
     };
     m.add_param_globals();
     for (i, info) in checked.maps.iter().enumerate() {
@@ -570,6 +574,7 @@ pub fn lower_opts(checked: &Checked, source: &str, opts: &LowerOptions) -> Lower
         }));
     }
     functions.extend(m.subprograms.drain(..).flatten());
+    map_add::mark_additive(&mut m.specs, &m.map_writes);
     scratch::move_big_slots(&mut functions, &mut m);
     Lowered {
         module: ir::Module {

@@ -151,6 +151,7 @@ fn count_is_lookup_add_in_place_or_insert() {
                 signed: false
             },
             agg: AggKind::Count,
+            additive: false,
         }
     );
 }

@@ -7,8 +7,11 @@
 //! - per-CPU aggregations (`count`, `sum`, `min`, `max`, `avg`, `stats`, `hist`,
 //!   `lhist`, `tseries`) concatenate their per-CPU slots, so [`UserMap::combine`] and
 //!   the histogram and time-series renderers fold them exactly as they fold CPUs;
-//! - plain values keep the latest sample's (the largest snapshot id), as the last
-//!   assignment to one bpftrace key wins;
+//! - plain integers of an additive map (every write is `++`, `--`, `+=`, `-=`; see
+//!   [`UserMap::additive`]) add up (wrapping, as the kernel's atomic adds do), as
+//!   the adds to one bpftrace key would;
+//! - other plain values keep the latest sample's (the largest snapshot id), as the
+//!   last assignment to one bpftrace key wins;
 //! - the merged key keeps the earliest snapshot's id, so stack keys still sort in
 //!   the order the stacks were first seen.
 
@@ -125,6 +128,8 @@ pub fn merge_with<'a>(
                 let m = &mut merged[i];
                 if per_cpu {
                     m.entry.value.extend_from_slice(&e.value);
+                } else if map.additive {
+                    add_words(&mut m.entry.value, &e.value);
                 } else if ids > m.last {
                     m.entry.value.clone_from(&e.value);
                     m.last = ids;
@@ -133,6 +138,17 @@ pub fn merge_with<'a>(
         }
     }
     Cow::Owned(merged.into_iter().map(|m| m.entry).collect())
+}
+
+/// `sum += x`, word by word (little-endian `u64`s, wrapping; a short tail is kept).
+fn add_words(sum: &mut [u8], x: &[u8]) {
+    for (s, x) in sum.chunks_exact_mut(8).zip(x.chunks_exact(8)) {
+        let (Ok(a), Ok(b)) = (<[u8; 8]>::try_from(&*s), <[u8; 8]>::try_from(x)) else {
+            continue;
+        };
+        let total = u64::from_le_bytes(a).wrapping_add(u64::from_le_bytes(b));
+        s.copy_from_slice(&total.to_le_bytes());
+    }
 }
 
 #[cfg(test)]

@@ -19,6 +19,7 @@ fn map(key: Ty, agg: AggKind) -> UserMap {
             signed: true,
         },
         agg,
+        additive: false,
     }
 }
 
@@ -103,6 +104,101 @@ fn plain_values_keep_the_latest_sample() {
     assert_eq!(out.len(), 1);
     assert_eq!(id_of(&out[0]), 10);
     assert_eq!(m.combine(&out[0].value), Some(Value::Int(4)));
+}
+
+fn additive(key: Ty) -> UserMap {
+    UserMap {
+        additive: true,
+        ..map(key, AggKind::Assign)
+    }
+}
+
+#[test]
+fn additive_values_add_up() {
+    let m = additive(DW);
+    // 30 and 10 are one stack; -3 (a `-=`) wraps as the kernel's adds do.
+    let minus3 = (-3i64) as u64;
+    let entries = [
+        entry(30, 7, &[5]),
+        entry(20, 7, &[2]),
+        entry(10, 7, &[minus3]),
+    ];
+    let out = merged(&m, &entries);
+    assert_eq!(out.len(), 2);
+    let same = out.iter().find(|e| id_of(e) == 10).unwrap();
+    assert_eq!(m.combine(&same.value), Some(Value::Int(2)));
+    let other = out.iter().find(|e| id_of(e) == 20).unwrap();
+    assert_eq!(m.combine(&other.value), Some(Value::Int(2)));
+}
+
+#[test]
+fn additive_tuple_keys_add_per_tuple() {
+    let key = Ty::Tuple {
+        fields: vec![
+            Field { offset: 0, ty: DW },
+            Field {
+                offset: 16,
+                ty: Ty::Int {
+                    size: 8,
+                    signed: false,
+                },
+            },
+        ],
+    };
+    let m = additive(key);
+    let e = |id: u64, n: u64, v: u64| Entry {
+        key: words(&[id, 7, n]),
+        value: words(&[v]),
+    };
+    let out = merged(&m, &[e(30, 1, 2), e(10, 1, 3), e(40, 2, 4), e(20, 1, 1)]);
+    let find = |id: u64, n: u64| {
+        out.iter()
+            .find(|x| x.key == words(&[id, 7, n]))
+            .and_then(|x| m.combine(&x.value))
+    };
+    assert_eq!(out.len(), 3);
+    assert_eq!(find(10, 1), Some(Value::Int(5)));
+    // 40 unwinds to the same three frames as 10: its key takes the earlier id.
+    assert_eq!(find(10, 2), Some(Value::Int(4)));
+    assert_eq!(find(20, 1), Some(Value::Int(1)));
+}
+
+#[test]
+fn additive_totals_are_what_top_and_div_see() {
+    // Snapshots this thread's unwinder never saw: one (empty) stack, so the entries
+    // merge by the tuple's integer: 1 + 4 under 1, 2 under 2.
+    let key = Ty::Tuple {
+        fields: vec![
+            Field { offset: 0, ty: DW },
+            Field {
+                offset: 16,
+                ty: Ty::Int {
+                    size: 8,
+                    signed: false,
+                },
+            },
+        ],
+    };
+    let m = additive(key);
+    let e = |id: u64, n: u64, v: u64| Entry {
+        key: words(&[id, 7, n]),
+        value: words(&[v]),
+    };
+    let entries = [
+        e(u64::MAX - 2, 1, 1),
+        e(u64::MAX - 1, 1, 4),
+        e(u64::MAX, 2, 2),
+    ];
+    let values = |top: u64, div: u64| -> Vec<Cell> {
+        let Rendered::Entries(cells) = render(&m, &entries, top, div) else {
+            panic!("not entries");
+        };
+        cells.into_iter().map(|c| c.1).collect()
+    };
+    let int = |v: i64| Cell::Value(Value::Int(v));
+    assert_eq!(values(0, 0), [int(2), int(5)]);
+    assert_eq!(values(1, 0), [int(5)]);
+    assert_eq!(values(0, 2), [int(1), int(2)]);
 }
 
 #[test]

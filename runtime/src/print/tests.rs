@@ -19,6 +19,7 @@ fn map(name: &str, key: Option<Ty>, agg: AggKind) -> UserMap {
             signed: true,
         },
         agg,
+        additive: false,
     }
 }
 
@@ -162,6 +163,7 @@ fn print_top_and_div_on_avg() {
             signed: true,
         },
         agg: AggKind::Avg,
+        additive: false,
     };
     let entries: Vec<Entry> = [("a", 10), ("b", 20), ("c", 30), ("d", 40)]
         .iter()
@@ -194,6 +196,7 @@ fn empty_scalar_prints_zero_only_for_print() {
         key: None,
         value: Ty::Str { size: 8 },
         agg: AggKind::Assign,
+        additive: false,
     };
     assert_eq!(text(&s, &render_for_print(&s, &[], 0, 0)), "@s: \n");
 }
@@ -216,6 +219,7 @@ fn json_maps_and_values() {
         }),
         value: U64,
         agg: AggKind::Assign,
+        additive: false,
     };
     let mut key = b"bpftrace".to_vec();
     key.resize(16, 0);

@@ -15,6 +15,7 @@ fn map(key: Option<Ty>, agg: TseriesAgg, n: u64) -> UserMap {
             num_intervals: n,
             agg,
         },
+        additive: false,
     }
 }
 
