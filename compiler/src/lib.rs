@@ -403,6 +403,7 @@ fn symbol_globals(
                 context: format!("{text}\n{marks}"),
                 name_param: u.param.clone(),
                 kind: u.kind,
+                allowed_in: u.allowed_in.clone(),
             }
         })
         .collect()

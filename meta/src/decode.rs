@@ -619,6 +619,7 @@ impl Read for SymbolGlobal {
             context: field_or_default(o, "context")?,
             name_param: field_or_default(o, "name_param")?,
             kind: field_or_default(o, "kind")?,
+            allowed_in: field_or_default(o, "allowed_in")?,
         })
     }
 }

@@ -320,6 +320,7 @@ fn everything() -> Metadata {
                 context: "ctx".into(),
                 name_param: None,
                 kind: SymbolKind::Address,
+                allowed_in: None,
             },
             SymbolGlobal {
                 symbol: "h".into(),
@@ -329,6 +330,17 @@ fn everything() -> Metadata {
                 context: String::new(),
                 name_param: Some("p0".into()),
                 kind: SymbolKind::CgroupId,
+                allowed_in: None,
+            },
+            SymbolGlobal {
+                symbol: "k".into(),
+                name: "bpf_task_from_pid".into(),
+                path: None,
+                location: "x.bt:2:3-9".into(),
+                context: String::new(),
+                name_param: None,
+                kind: SymbolKind::KfuncExists,
+                allowed_in: Some("tracepoint/sched/sched_switch".into()),
             },
         ],
         attach_names: vec![AttachName {
@@ -655,4 +667,23 @@ fn an_additive_map_says_so_and_an_older_one_is_not() {
     );
     let plain = serde_json::to_value(spec(role(false))).unwrap();
     assert!(plain.get("additive").is_none(), "{plain}");
+}
+
+#[test]
+fn kfunc_allowed_names_its_program_section_and_an_older_global_none() {
+    let full = serde_json::to_value(everything()).unwrap();
+    let g = &full["symbol_globals"][2];
+    assert_eq!(g["allowed_in"], json!("tracepoint/sched/sched_switch"));
+    let read = <SymbolGlobal as super::Read>::read(g).unwrap();
+    assert_eq!(
+        read.allowed_in.as_deref(),
+        Some("tracepoint/sched/sched_switch")
+    );
+    // Before format 1.14 (and for every other global) there is none.
+    let old = &full["symbol_globals"][0];
+    assert!(old.get("allowed_in").is_none(), "{old}");
+    assert_eq!(
+        <SymbolGlobal as super::Read>::read(old).unwrap().allowed_in,
+        None
+    );
 }

@@ -557,6 +557,14 @@ pub struct SymbolGlobal {
     /// What the runtime stores in the global (a symbol's address by default).
     #[serde(default)]
     pub kind: SymbolKind,
+    /// `kfunc_allowed(name)` (kind [`SymbolKind::KfuncExists`]): the libbpf section
+    /// name of a program using it (`tracepoint/sched/sched_switch`, `fentry/vfs_read`,
+    /// `raw_tp`...). The value is then 1 only when the kernel lets programs of that
+    /// section's type (and, for tracing programs, attach type and target) call the
+    /// kfunc, which the runtime learns by loading a trial program. Format 1.14; an
+    /// older runtime answers as for `kfunc_exist`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed_in: Option<String>,
 }
 
 /// What a [`SymbolGlobal`] holds on the host. Format 1.11 (an older runtime would

@@ -37,6 +37,7 @@ pub mod gfp;
 pub mod helper_error;
 pub mod hostvals;
 pub mod info;
+pub mod kfunc_trial;
 pub mod ksyms;
 pub mod load;
 pub mod load_bias;

@@ -54,11 +54,16 @@ pub fn resolve(meta: &Metadata, params: &[GlobalValue]) -> Result<Vec<(String, u
         None
     };
     let mut out = Vec::new();
+    let mut trials = crate::kfunc_trial::Trials::default();
     for g in &meta.symbol_globals {
         match g.kind {
             SymbolKind::Address => {}
             SymbolKind::KfuncExists => {
-                let v = crate::hostvals::kfunc_exists(btf.as_deref(), &g.name);
+                let v = match &g.allowed_in {
+                    // kfunc_allowed: the kernel's answer for that program type.
+                    Some(section) => trials.allowed(btf.as_deref(), &g.name, section),
+                    None => crate::hostvals::kfunc_exists(btf.as_deref(), &g.name),
+                };
                 out.push((g.symbol.clone(), v));
                 continue;
             }
@@ -150,6 +155,7 @@ mod tests {
             context: "line\n  ~~".into(),
             name_param: None,
             kind: SymbolKind::Address,
+            allowed_in: None,
         };
         assert_eq!(
             message(&g),

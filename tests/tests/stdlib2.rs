@@ -179,6 +179,8 @@ fn kfunc_exist_and_kfunc_allowed_answer_for_the_host() {
                 kfunc_allowed("tracec_no_such_kfunc")); exit(); }"#,
         &[],
     );
+    // BEGIN is a raw_tp program, interval a perf_event one: the kernel refuses the
+    // kfunc to the first and grants it to the second.
     assert_eq!(lines(&run), ["1 0 0", "1 0"], "{:?}", run.err_lines);
     let err = compile_error(
         "stdlib2_kfunc_literal",
@@ -188,6 +190,52 @@ fn kfunc_exist_and_kfunc_allowed_answer_for_the_host() {
         err.contains("kfunc_exist() accepts a string literal only"),
         "{err}"
     );
+}
+
+/// `kfunc_allowed` as the running kernel answers for each probe's program type
+/// (`runtime/src/kfunc_trial.rs` asks it): `bpf_task_from_pid` is granted to
+/// tracepoint and perf_event programs, refused to kprobe (uprobe) and raw_tp (BEGIN)
+/// ones; a networking kfunc is refused to all of them.
+#[test]
+fn kfunc_allowed_is_the_kernels_answer_for_the_probes_program_type() {
+    if !has_kernel_btf() {
+        return;
+    }
+    let Some(_k) = kernel_or_skip("stdlib2_kfunc_allowed") else {
+        return;
+    };
+    let dir = scratch("stdlib2_kfunc_allowed");
+    let source = "int f(int x) { return x + 1; }\nint main(void) { return f(1) == 2 ? 0 : 1; }\n";
+    let prog = build_c(&dir, "kfunc_target", source, &["-O0", "-g"]).expect("a C compiler");
+    let script = format!(
+        r#"BEGIN {{ printf("begin %d\n", kfunc_allowed("bpf_task_from_pid")); }}
+           uprobe:{}:f {{ printf("uprobe %d %d\n", kfunc_allowed("bpf_task_from_pid"),
+                kfunc_exist("bpf_task_from_pid")); }}
+           tracepoint:sched:sched_process_exit /pid == cpid/ {{
+                printf("tracepoint %d %d\n", kfunc_allowed("bpf_task_from_pid"),
+                kfunc_allowed("bpf_skb_ct_lookup") && kfunc_exist("bpf_skb_ct_lookup"));
+                exit(); }}"#,
+        prog.display()
+    );
+    let obj = compile_text(&dir, "kfunc_allowed", &script);
+    let cmd = prog.display().to_string();
+    let run = run_object_to_exit(&obj, &["-c", &cmd]);
+    assert_eq!(
+        lines(&run),
+        ["begin 0", "uprobe 0 1", "tracepoint 1 0"],
+        "{:?}",
+        run.err_lines
+    );
+    // The metadata names the program section each answer is for.
+    let meta = object_metadata(&std::fs::read(&obj).unwrap());
+    let mut sections: Vec<String> = meta
+        .symbol_globals
+        .iter()
+        .filter_map(|g| g.allowed_in.clone())
+        .map(|s| s.split('/').next().unwrap_or("").to_string())
+        .collect();
+    sections.sort();
+    assert_eq!(sections, ["raw_tp", "tracepoint", "tracepoint", "uprobe"]);
 }
 
 #[test]

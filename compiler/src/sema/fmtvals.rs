@@ -29,6 +29,9 @@ pub struct SymbolUse {
     pub span: Span,
     /// What the runtime stores (an address unless `cgroupid`, `kfunc_exist`...).
     pub kind: tracec_meta::SymbolKind,
+    /// `kfunc_allowed`: the section of the first program using it
+    /// (`tracec_meta::SymbolGlobal::allowed_in`).
+    pub allowed_in: Option<String>,
 }
 
 /// The ELF symbol of the `.rodata` global of symbol address `index`.
@@ -525,6 +528,7 @@ impl Checker {
                     path,
                     span,
                     kind: tracec_meta::SymbolKind::Address,
+                    allowed_in: None,
                 });
                 self.symbol_globals.len() - 1
             }

@@ -3,7 +3,10 @@
 //! runs on another host, so each is a `.rodata` `u64` global that `tracerun` sets
 //! before loading (`tracec_meta::SymbolGlobal` of kind `CgroupId` or
 //! `KfuncExists`, resolved in `runtime/src/symaddr.rs`); the verifier then prunes
-//! the branch a frozen value cannot take. Lowering: `TExprKind::SymbolAddr`.
+//! the branch a frozen value cannot take. `kfunc_allowed` also names the section of
+//! the program calling it (`SymbolGlobal::allowed_in`): the runtime answers with a
+//! trial load of that program type (`runtime/src/kfunc_trial.rs`), as bpftrace asks
+//! the kernel. Lowering: `TExprKind::SymbolAddr`.
 
 use super::fmtvals::SymbolUse;
 use super::types::*;
@@ -44,27 +47,35 @@ impl Checker {
                 return Some(poisoned(span));
             }
         };
-        if base == "kfunc_allowed" && !super::task_comm::kfunc_allowed(&cx.probe.attach) {
-            // Programs of this type may call no kfunc at all.
-            return Some(TExpr {
-                kind: TExprKind::Int(0),
-                ty: Type::Bool,
-                span,
-            });
-        }
+        // kfunc_allowed: the runtime asks the kernel about this program's type.
+        let allowed_in = (base == "kfunc_allowed").then(|| cx.probe.section.clone());
         Some(TExpr {
-            kind: TExprKind::SymbolAddr(self.host_global(kind, name, span)),
+            kind: TExprKind::SymbolAddr(self.host_global(kind, name, allowed_in, span)),
             ty,
             span,
         })
     }
 
-    /// The index of the global holding `kind` of `name`, shared by equal uses.
-    fn host_global(&mut self, kind: SymbolKind, name: String, span: Span) -> u32 {
+    /// The index of the global holding `kind` of `name`, shared by equal uses: for
+    /// `kfunc_allowed` (`allowed_in`), by the programs of one section kind (the part
+    /// before the first `/`, which sets the program type), so that probes sharing a
+    /// program still compile to equal code.
+    fn host_global(
+        &mut self,
+        kind: SymbolKind,
+        name: String,
+        allowed_in: Option<String>,
+        span: Span,
+    ) -> u32 {
+        let section_kind = |s: &Option<String>| {
+            s.as_deref()
+                .map(|s| s.split('/').next().unwrap_or(s).to_string())
+        };
+        let class = section_kind(&allowed_in);
         let found = self
             .symbol_globals
             .iter()
-            .position(|s| s.kind == kind && s.name == name);
+            .position(|s| s.kind == kind && s.name == name && section_kind(&s.allowed_in) == class);
         let index = found.unwrap_or_else(|| {
             self.symbol_globals.push(SymbolUse {
                 name,
@@ -72,6 +83,7 @@ impl Checker {
                 path: None,
                 span,
                 kind,
+                allowed_in,
             });
             self.symbol_globals.len() - 1
         });

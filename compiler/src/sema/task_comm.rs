@@ -20,7 +20,11 @@ pub const NO_TASK: &str = "N/A";
 /// software, hardware, watchpoints) may; kprobe programs (kprobes, uprobes, USDT) and
 /// plain `raw_tp` programs (BEGIN, END, `self` and `bench` probes) get "calling kernel function
 /// bpf_task_from_pid is not allowed". bpftrace asks the kernel the same question at
-/// compile time (`kfunc_allowed`) and reports the same error for a refusal.
+/// compile time and reports the same error for a refusal; a tracec object runs on
+/// another host, so this table only serves the compile-time diagnostic of `comm(pid)`.
+/// The script function `kfunc_allowed` is not answered from it: the runtime asks the
+/// running kernel with a trial load (`runtime/src/kfunc_trial.rs`), and that answer is
+/// the authoritative one.
 pub(super) fn kfunc_allowed(attach: &Attach) -> bool {
     match attach {
         Attach::Tracepoint { .. }
