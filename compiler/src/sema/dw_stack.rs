@@ -2,6 +2,13 @@
 //! CFI instead of frame pointers. Its arguments are `ustack`'s (`stacks.rs`); the
 //! program snapshots the user registers and stack (`lower/dw_stack.rs`), which it
 //! reads from a `struct pt_regs` context, so the probe must have one.
+//!
+//! The value is a snapshot id, unwound by the runtime; the kernel never sees frames.
+//! As a map key, entries of one stack are merged only where the runtime prints the
+//! map (additive maps, `lower/map_add.rs`, add their values). In the program each
+//! `dw_ustack` takes a new snapshot, so `@m[dw_ustack]` reads, `has_key` and `delete`
+//! find no entry, and `for`/`len` see one element per sample: a limit of tracec
+//! (ARCHITECTURE.md, "dw_ustack"), not bpftrace's behaviour.
 
 use super::types::*;
 use super::{poisoned, Checker, ProbeCx};
