@@ -117,12 +117,22 @@ impl Binary {
         self.source
             .get_or_init(|| {
                 let bytes = std::fs::read(&self.path).ok()?;
-                if let Some(si) = SourceInfo::from_elf(&bytes) {
-                    return Some(si);
+                let path = Some(self.path.as_path());
+                // Read once per file, so an unreadable file is reported once.
+                let warn = |e: tracec_meta::debugsec::Error| {
+                    eprintln!("WARNING: {}: {e}", self.path.display());
+                };
+                match SourceInfo::read(&bytes, path) {
+                    Ok(Some(si)) => return Some(si),
+                    Ok(None) => {}
+                    Err(e) => warn(e),
                 }
                 let elf = goblin::elf::Elf::parse(&bytes).ok()?;
                 let debug = tracec_meta::debugfile::separate(&self.path, &elf, &bytes)?;
-                SourceInfo::from_elf(&debug)
+                SourceInfo::read(&debug, path).unwrap_or_else(|e| {
+                    warn(e);
+                    None
+                })
             })
             .as_ref()
     }

@@ -3,17 +3,25 @@
 //! and the chain of functions inlined at it (`DW_TAG_inlined_subroutine`, named by
 //! their abstract origins, located by their call sites). DWARF 2 to 5; a small reader
 //! of our own (tracerun cannot carry gimli), see `read.rs`, `form.rs`, `line.rs`,
-//! `info.rs`. Compressed debug sections are not read (the file then has no source
-//! information, and frames print without it).
+//! `info.rs`. Compressed debug sections are decompressed (`tracec_meta::debugsec`;
+//! zstd is refused); split units (`.dwo`, `.dwp`) are read for their inlined calls,
+//! `split.rs`.
 
 mod form;
 mod info;
 mod line;
 pub(crate) mod read;
+mod split;
+#[cfg(test)]
+mod split_tests;
 #[cfg(test)]
 mod tests;
 
+use std::borrow::Cow;
+use std::path::Path;
+
 use goblin::elf::Elf;
+use tracec_meta::debugsec;
 
 /// The DWARF sections read (empty when absent).
 #[derive(Default, Clone, Copy)]
@@ -29,44 +37,58 @@ pub struct Sections<'a> {
     pub rnglists: &'a [u8],
 }
 
-/// `SHF_COMPRESSED`: a section whose contents are compressed.
-const SHF_COMPRESSED: u64 = 0x800;
+/// The sections [`Sections`] holds, in the order of [`Sections::from_list`].
+pub(crate) const NAMES: [&str; 9] = [
+    ".debug_info",
+    ".debug_abbrev",
+    ".debug_line",
+    ".debug_line_str",
+    ".debug_str",
+    ".debug_str_offsets",
+    ".debug_addr",
+    ".debug_ranges",
+    ".debug_rnglists",
+];
+
+/// The contents of the [`NAMES`] sections (each name followed by `suffix`: `.dwo` in
+/// split DWARF files) of an ELF image, decompressed (empty when absent or unreadable),
+/// and the first error met (a zstd-compressed section).
+pub(crate) fn load<'a>(
+    elf: &Elf<'_>,
+    bytes: &'a [u8],
+    suffix: &str,
+) -> (Vec<Cow<'a, [u8]>>, Option<debugsec::Error>) {
+    let mut error = None;
+    let secs = NAMES
+        .iter()
+        .map(
+            |n| match debugsec::read(elf, bytes, &format!("{n}{suffix}")) {
+                Ok(s) => s.unwrap_or_default(),
+                Err(e) => {
+                    error.get_or_insert(e);
+                    Cow::Borrowed(&[][..])
+                }
+            },
+        )
+        .collect();
+    (secs, error)
+}
 
 impl<'a> Sections<'a> {
-    /// The DWARF sections of an ELF image.
-    pub fn of_elf(elf: &Elf<'_>, bytes: &'a [u8]) -> Sections<'a> {
-        let mut s = Sections::default();
-        for sh in &elf.section_headers {
-            let Some(name) = elf.shdr_strtab.get_at(sh.sh_name) else {
-                continue;
-            };
-            if sh.sh_type == goblin::elf::section_header::SHT_NOBITS
-                || sh.sh_flags & SHF_COMPRESSED != 0
-            {
-                continue;
-            }
-            let start = sh.sh_offset as usize;
-            let Some(data) = start
-                .checked_add(sh.sh_size as usize)
-                .and_then(|end| bytes.get(start..end))
-            else {
-                continue;
-            };
-            let slot = match name {
-                ".debug_info" => &mut s.info,
-                ".debug_abbrev" => &mut s.abbrev,
-                ".debug_line" => &mut s.line,
-                ".debug_line_str" => &mut s.line_str,
-                ".debug_str" => &mut s.str,
-                ".debug_str_offsets" => &mut s.str_offsets,
-                ".debug_addr" => &mut s.addr,
-                ".debug_ranges" => &mut s.ranges,
-                ".debug_rnglists" => &mut s.rnglists,
-                _ => continue,
-            };
-            *slot = data;
+    /// The sections of contents listed in [`NAMES`] order.
+    pub(crate) fn from_list(list: &[&'a [u8]]) -> Sections<'a> {
+        let at = |i: usize| list.get(i).copied().unwrap_or_default();
+        Sections {
+            info: at(0),
+            abbrev: at(1),
+            line: at(2),
+            line_str: at(3),
+            str: at(4),
+            str_offsets: at(5),
+            addr: at(6),
+            ranges: at(7),
+            rnglists: at(8),
         }
-        s
     }
 
     /// Whether there is anything to read.
@@ -153,18 +175,45 @@ pub struct SourceInfo {
 
 impl SourceInfo {
     /// The source information of an ELF image; `None` without DWARF line tables.
+    #[cfg(test)]
     pub fn from_elf(bytes: &[u8]) -> Option<SourceInfo> {
-        let elf = Elf::parse(bytes).ok()?;
-        SourceInfo::from_sections(&Sections::of_elf(&elf, bytes))
+        SourceInfo::read(bytes, None).ok().flatten()
     }
 
-    /// The source information in DWARF sections.
+    /// The source information of the ELF image `bytes`, whose split units are looked
+    /// up from `binary` (`split.rs`); `Ok(None)` without DWARF line tables, `Err` when
+    /// a debug section could not be decompressed (zstd).
+    pub fn read(
+        bytes: &[u8],
+        binary: Option<&Path>,
+    ) -> Result<Option<SourceInfo>, debugsec::Error> {
+        let Ok(elf) = Elf::parse(bytes) else {
+            return Ok(None);
+        };
+        let (secs, error) = load(&elf, bytes, "");
+        let list: Vec<&[u8]> = secs.iter().map(|c| &c[..]).collect();
+        let mut finder = split::Finder::new(binary);
+        let si = SourceInfo::walk(&Sections::from_list(&list), &mut finder);
+        // A section left unread is reported even when others gave some information.
+        match error.or(finder.error) {
+            Some(e) => Err(e),
+            None => Ok(si),
+        }
+    }
+
+    /// The source information in DWARF sections (split units looked up from the
+    /// current directory and their compilation directories).
+    #[cfg(test)]
     pub fn from_sections(s: &Sections<'_>) -> Option<SourceInfo> {
+        SourceInfo::walk(s, &mut split::Finder::new(None))
+    }
+
+    fn walk(s: &Sections<'_>, finder: &mut split::Finder<'_>) -> Option<SourceInfo> {
         if !s.has_lines() {
             return None;
         }
         let mut out = SourceInfo::default();
-        info::walk(s, &mut out);
+        info::walk(s, &mut out, finder);
         // Sequence ends sort before rows starting at the same address, so that the
         // last row at or before an address is the one that covers it; rows at one
         // address keep their order.
@@ -175,6 +224,17 @@ impl SourceInfo {
         }))
         .map(|i| rows[i])
         .collect();
+        // Split units' DIEs are keyed apart from the binary's (`info.rs`), after them.
+        let names = std::mem::take(&mut out.names);
+        let mut names: Vec<_> = names.into_iter().map(Some).collect();
+        let idx: Vec<usize> = order(
+            names
+                .iter()
+                .enumerate()
+                .map(|(i, n)| (n.as_ref().map_or(0, |n| n.0), i as u64)),
+        )
+        .collect();
+        out.names = idx.into_iter().filter_map(|i| names[i].take()).collect();
         let funcs = &out.funcs;
         out.funcs = order(funcs.iter().enumerate().map(|(i, f)| (f.lo, i as u64)))
             .map(|i| funcs[i])

@@ -7,7 +7,7 @@ use std::process::Command;
 
 /// A program shaped like bpftrace's `usdt_inlined`: always-inlined static functions
 /// calling each other inside an out-of-line function.
-const INLINED_C: &str = r#"
+pub(super) const INLINED_C: &str = r#"
 #include <time.h>
 volatile long sink;
 static inline __attribute__((always_inline)) long myclock(int n)
@@ -208,7 +208,9 @@ fn truncated_sections_do_not_panic() {
     };
     let bytes = std::fs::read(&b.bin).unwrap();
     let elf = Elf::parse(&bytes).unwrap();
-    let full = Sections::of_elf(&elf, &bytes);
+    let (secs, _) = load(&elf, &bytes, "");
+    let list: Vec<&[u8]> = secs.iter().map(|c| &c[..]).collect();
+    let full = Sections::from_list(&list);
     for cut in [1usize, 7, 40, 200, 1000] {
         let mut s = full;
         s.info = &full.info[..full.info.len().saturating_sub(cut)];
