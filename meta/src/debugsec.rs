@@ -65,6 +65,51 @@ pub fn read<'a>(
     }
 }
 
+/// Every debug section of an ELF image (`.debug_*`, `.zdebug_*`, and their `.dwo`
+/// forms) by its `.debug_*` name, decompressed: for readers that ask for sections by
+/// name one at a time (gimli's loaders).
+#[derive(Debug, Default)]
+pub struct All<'a> {
+    secs: Vec<(String, Cow<'a, [u8]>)>,
+    /// The first section that could not be read.
+    pub error: Option<Error>,
+}
+
+impl<'a> All<'a> {
+    pub fn read(elf: &Elf<'_>, bytes: &'a [u8]) -> All<'a> {
+        let mut all = All::default();
+        for sh in &elf.section_headers {
+            let Some(name) = elf.shdr_strtab.get_at(sh.sh_name) else {
+                continue;
+            };
+            let name = match name.strip_prefix(".zdebug_") {
+                Some(rest) => format!(".debug_{rest}"),
+                None if name.starts_with(".debug_") => name.to_string(),
+                None => continue,
+            };
+            if all.secs.iter().any(|(n, _)| *n == name) {
+                continue;
+            }
+            match read(elf, bytes, &name) {
+                Ok(Some(data)) => all.secs.push((name, data)),
+                Ok(None) => {}
+                Err(e) => {
+                    all.error.get_or_insert(e);
+                }
+            }
+        }
+        all
+    }
+
+    /// The contents of section `name` (empty when absent or unreadable).
+    pub fn get(&self, name: &str) -> &[u8] {
+        self.secs
+            .iter()
+            .find(|(n, _)| n == name)
+            .map_or(&[][..], |(_, d)| d)
+    }
+}
+
 /// Whether any section of `elf` is compressed with zstd (what a reader that found no
 /// DWARF reports).
 pub fn has_zstd(elf: &Elf<'_>, bytes: &[u8]) -> bool {

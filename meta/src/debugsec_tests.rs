@@ -117,6 +117,15 @@ fn objcopy_compressed_sections_read_back() {
             assert_eq!(got, Ok(want.clone()), "{kind} {name}");
             assert!(want.is_some_and(|w| !w.is_empty()), "{name}");
         }
+        let all = All::read(&elf, &bytes);
+        assert_eq!(all.error.is_some(), kind == "zstd", "{kind}");
+        if kind != "zstd" {
+            for name in DEBUG_SECTIONS {
+                let want = read(&plain_elf, &plain, name).unwrap().unwrap();
+                assert_eq!(all.get(name), &want[..], "{kind} {name}");
+            }
+        }
+        assert!(all.get(".debug_nothing").is_empty());
         if kind == "zlib" {
             let info = elf
                 .section_headers
