@@ -118,19 +118,15 @@ impl Binary {
             .get_or_init(|| {
                 let bytes = std::fs::read(&self.path).ok()?;
                 let path = Some(self.path.as_path());
-                // Read once per file, so an unreadable file is reported once.
-                let warn = |e: tracec_meta::debugsec::Error| {
-                    eprintln!("WARNING: {}: {e}", self.path.display());
+                let bytes = if SourceInfo::has_dwarf(&bytes) {
+                    bytes
+                } else {
+                    let elf = goblin::elf::Elf::parse(&bytes).ok()?;
+                    tracec_meta::debugfile::separate(&self.path, &elf, &bytes)?
                 };
-                match SourceInfo::read(&bytes, path) {
-                    Ok(Some(si)) => return Some(si),
-                    Ok(None) => {}
-                    Err(e) => warn(e),
-                }
-                let elf = goblin::elf::Elf::parse(&bytes).ok()?;
-                let debug = tracec_meta::debugfile::separate(&self.path, &elf, &bytes)?;
-                SourceInfo::read(&debug, path).unwrap_or_else(|e| {
-                    warn(e);
+                // Read once per file, so an unreadable file is reported once.
+                SourceInfo::read(bytes, path).unwrap_or_else(|e| {
+                    eprintln!("WARNING: {}: {e}", self.path.display());
                     None
                 })
             })

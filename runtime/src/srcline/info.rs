@@ -7,7 +7,8 @@ use super::form::{self, Encoding, Value};
 use super::line;
 use super::read::{str_at, Reader};
 use super::split::{Finder, SplitRef};
-use super::{Func, Inline, Sections, SourceInfo, SrcRow};
+use super::tables::Tables;
+use super::{Func, Inline, Sections, SrcRow};
 
 const TAG_INLINED: u64 = 0x1d;
 const TAG_SUBPROGRAM: u64 = 0x2e;
@@ -249,19 +250,42 @@ struct Skeleton {
     bias: u64,
 }
 
-/// Read every compile unit of `s` into `out`; skeleton units' split units are
-/// looked up with `finder`.
-pub fn walk(s: &Sections<'_>, out: &mut SourceInfo, finder: &mut Finder<'_>) {
-    units(s, out, Some(finder), None);
+/// Read the compile units of `s` whose offsets `pick` accepts into `out`; skeleton
+/// units' split units are looked up with `finder`.
+pub fn walk(
+    s: &Sections<'_>,
+    out: &mut Tables,
+    finder: &mut Finder,
+    pick: &mut dyn FnMut(u64) -> bool,
+) {
+    units(s, out, Some(finder), None, pick);
+}
+
+/// The offsets of the units of a `.debug_info` section, in order.
+pub fn unit_offsets(info: &[u8]) -> Vec<u64> {
+    let mut r = Reader::new(info);
+    let mut out = Vec::new();
+    while !r.is_empty() {
+        let start = r.pos as u64;
+        let Some((len, _)) = r.initial_length() else {
+            break;
+        };
+        if r.skip(len).is_none() {
+            break;
+        }
+        out.push(start);
+    }
+    out
 }
 
 /// The units of `s`: a binary's (with a `finder` for split units), or those of a
 /// split file matching `skeleton`.
 fn units(
     s: &Sections<'_>,
-    out: &mut SourceInfo,
-    mut finder: Option<&mut Finder<'_>>,
+    out: &mut Tables,
+    mut finder: Option<&mut Finder>,
     skeleton: Option<&Skeleton>,
+    pick: &mut dyn FnMut(u64) -> bool,
 ) {
     let mut r = Reader::new(s.info);
     // Units usually share one table, or each have their own: remember the last.
@@ -280,6 +304,9 @@ fn units(
         // DIE offsets are section offsets: the unit is read in the whole section.
         let mut u = Reader { buf, pos: r.pos };
         r.pos = end;
+        if !pick(start) {
+            continue;
+        }
         let mut header = || -> Option<(u16, u64, u8, Option<u64>)> {
             let version = u.u16()?;
             if version >= 5 {
@@ -331,9 +358,9 @@ fn units(
 }
 
 /// How a unit relates to split DWARF.
-struct Split<'f, 'p, 's> {
+struct Split<'f, 's> {
     /// Looks up the split unit of a skeleton (none while reading a split file).
-    finder: Option<&'f mut Finder<'p>>,
+    finder: Option<&'f mut Finder>,
     /// The skeleton of the split unit being read.
     skeleton: Option<&'s Skeleton>,
     /// The unit header's DWO ID (DWARF 5).
@@ -389,8 +416,8 @@ fn unit(
     mut r: Reader<'_>,
     enc: Encoding,
     abbrevs: &Abbrevs,
-    out: &mut SourceInfo,
-    split: Split<'_, '_, '_>,
+    out: &mut Tables,
+    split: Split<'_, '_>,
 ) -> Option<()> {
     // The root DIE: its bases first (attributes may use them before they appear).
     let code = r.uleb()?;
@@ -442,7 +469,7 @@ fn unit(
                     name: root.dwo_name.and_then(|v| cu.string(s, v)),
                     comp_dir: &comp_dir,
                 };
-                finder.with_unit(&at, s, |ss| units(ss, out, None, Some(&sk)));
+                finder.with_unit(&at, s, |ss| units(ss, out, None, Some(&sk), &mut |_| true));
             }
             (unit_id, 0)
         }
@@ -532,7 +559,7 @@ fn skeleton_unit(
     cu: &Unit,
     root: &Die<'_>,
     enc: Encoding,
-    out: &mut SourceInfo,
+    out: &mut Tables,
 ) -> u32 {
     let comp_dir = root
         .comp_dir

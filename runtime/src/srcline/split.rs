@@ -26,13 +26,15 @@ struct DwoFile {
 }
 
 impl DwoFile {
-    fn read(path: &Path, error: &mut Option<debugsec::Error>) -> Option<DwoFile> {
+    /// The file at `path`; a section it cannot read (zstd) is reported here, once
+    /// per file (each is read once).
+    fn read(path: &Path) -> Option<DwoFile> {
         std::fs::metadata(path).ok()?.is_file().then_some(())?;
         let bytes = std::fs::read(path).ok()?;
         let elf = goblin::elf::Elf::parse(&bytes).ok()?;
         let (secs, e) = load(&elf, &bytes, ".dwo");
-        if error.is_none() {
-            *error = e;
+        if let Some(e) = e {
+            eprintln!("WARNING: {}: {e}", path.display());
         }
         let secs: Vec<Vec<u8>> = secs.into_iter().map(Cow::into_owned).collect();
         let index = debugsec::read(&elf, &bytes, ".debug_cu_index")
@@ -122,23 +124,20 @@ pub(crate) struct SplitRef<'a> {
     pub comp_dir: &'a str,
 }
 
-/// Finds split units for the skeletons of one binary; files are read once.
-pub(crate) struct Finder<'p> {
-    binary: Option<&'p Path>,
+/// Finds split units for the skeletons of one binary; the package is read once.
+pub(crate) struct Finder {
+    binary: Option<PathBuf>,
     package: Option<Option<DwoFile>>,
     /// Split units read so far (their DIE offsets are kept apart by it).
     pub count: u64,
-    /// The first section that could not be read (zstd).
-    pub error: Option<debugsec::Error>,
 }
 
-impl<'p> Finder<'p> {
-    pub fn new(binary: Option<&'p Path>) -> Finder<'p> {
+impl Finder {
+    pub fn new(binary: Option<&Path>) -> Finder {
         Finder {
-            binary,
+            binary: binary.map(Path::to_path_buf),
             package: None,
             count: 0,
-            error: None,
         }
     }
 
@@ -150,10 +149,10 @@ impl<'p> Finder<'p> {
         f: impl FnOnce(&Sections<'_>),
     ) {
         if self.package.is_none() {
-            let pkg = self.binary.and_then(|b| {
+            let pkg = self.binary.as_ref().and_then(|b| {
                 let mut name = b.as_os_str().to_owned();
                 name.push(".dwp");
-                DwoFile::read(Path::new(&name), &mut self.error)
+                DwoFile::read(Path::new(&name))
             });
             self.package = Some(pkg);
         }
@@ -164,8 +163,8 @@ impl<'p> Finder<'p> {
         }
         let Some(name) = &r.name else { return };
         // Each unit has its own `.dwo` file: read when needed, not kept.
-        for cand in candidates(name, r.comp_dir, self.binary) {
-            if let Some(file) = DwoFile::read(&cand, &mut self.error) {
+        for cand in candidates(name, r.comp_dir, self.binary.as_deref()) {
+            if let Some(file) = DwoFile::read(&cand) {
                 if let Some(s) = file.sections(r.id, skeleton) {
                     return f(&s);
                 }

@@ -38,14 +38,14 @@ fn setup(tag: &str, flags: &[&str]) -> Option<Dir> {
 }
 
 fn info(path: &Path) -> Result<Option<SourceInfo>, debugsec::Error> {
-    SourceInfo::read(&std::fs::read(path).unwrap(), Some(path))
+    SourceInfo::read(std::fs::read(path).unwrap(), Some(path))
 }
 
 /// Every row address of `plain` resolves in `other` as in `plain`; how many inlined
 /// frames were compared.
 fn same_frames(plain: &SourceInfo, other: &SourceInfo) -> usize {
     let mut inlined = 0;
-    for row in plain.rows.iter().filter(|r| !r.end) {
+    for row in plain.rows().iter().filter(|r| !r.end) {
         for addr in [row.addr, row.addr + 1] {
             let want = plain.frames(addr);
             assert_eq!(other.frames(addr), want, "at {addr:#x}");
@@ -92,8 +92,8 @@ fn dwarf5_dwo_files_give_the_inlined_frames() {
         }
     }
     let bare = info(&moved.join("split")).unwrap().unwrap();
-    let row = plain
-        .rows
+    let rows = plain.rows();
+    let row = rows
         .iter()
         .find(|r| !plain.frames(r.addr).inlined.is_empty());
     let addr = row.unwrap().addr;
@@ -147,4 +147,49 @@ fn compressed_debug_sections_read_as_plain_ones() {
             other => panic!("{kind}: {:?}", other.map(|s| s.is_some())),
         }
     }
+}
+
+/// A large, compressed debug file with aranges (the host's libc's, when installed):
+/// an address reads only its own unit, and gives the frames a full read gives.
+#[test]
+fn units_are_read_on_demand() {
+    let libc = Path::new("/lib/x86_64-linux-gnu/libc.so.6");
+    let Ok(bytes) = std::fs::read(libc) else {
+        eprintln!("skipping: no libc here");
+        return;
+    };
+    let elf = goblin::elf::Elf::parse(&bytes).unwrap();
+    let Some(debug) = tracec_meta::debugfile::separate(libc, &elf, &bytes) else {
+        eprintln!("skipping: libc's debug file is not installed");
+        return;
+    };
+    let full = SourceInfo::read(debug.clone(), Some(libc))
+        .unwrap()
+        .unwrap();
+    let rows = full.rows();
+    let read_units = |si: &SourceInfo| si.state.borrow().units.iter().filter(|u| u.1).count();
+    let total = read_units(&full);
+    let step = (rows.len() / 40).max(1);
+    let mut compared = 0;
+    for row in rows.iter().step_by(step).filter(|r| !r.end) {
+        let t = std::time::Instant::now();
+        let lazy = SourceInfo::read(debug.clone(), Some(libc))
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            lazy.frames(row.addr),
+            full.frames(row.addr),
+            "{:#x}",
+            row.addr
+        );
+        let n = read_units(&lazy);
+        if !lazy.state.borrow().aranges.is_empty() {
+            assert!(n < total / 4, "{n} of {total} units read for one address");
+        }
+        if compared == 0 {
+            eprintln!("one address: {:?}, {n} of {total} units", t.elapsed());
+        }
+        compared += 1;
+    }
+    assert!(compared > 30);
 }
