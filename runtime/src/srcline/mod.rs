@@ -385,7 +385,9 @@ impl State {
             .take(64)
             .find(|r| addr < r.1)
             .map(|r| r.2);
-        match unit {
+        // A unit the aranges name but `.debug_info` lacks: they cannot be trusted.
+        let known = |u: &u64| self.units.binary_search_by_key(u, |x| x.0).is_ok();
+        match unit.filter(known) {
             Some(u) => self.read(s, &mut |off| off == u),
             None => self.read(s, &mut |_| true),
         };
