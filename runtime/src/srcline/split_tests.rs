@@ -193,3 +193,42 @@ fn units_are_read_on_demand() {
     }
     assert!(compared > 30);
 }
+
+/// A program of two units: an address in one reads that unit only (by the aranges),
+/// with the frames of a full read; an address no unit covers reads the rest.
+#[test]
+fn one_unit_of_two_is_read_for_its_addresses() {
+    let Some(d) = setup("two", &["-g", "-O2"]) else {
+        return;
+    };
+    std::fs::write(
+        d.0.join("other.c"),
+        "static inline __attribute__((always_inline)) int sq(int x) { return x * x; }\n\
+         __attribute__((noinline)) int other(int x) { return sq(x) + 1; }\n",
+    )
+    .unwrap();
+    let args = ["-g", "-O2", "-o", "two", "inl.c", "other.c"];
+    assert!(run(&d.0, "cc", &args), "cc two units");
+    let path = d.0.join("two");
+    let full = info(&path).unwrap().unwrap();
+    let rows = full.rows();
+    let read_units = |si: &SourceInfo| si.state.borrow().units.iter().filter(|u| u.1).count();
+    assert_eq!(read_units(&full), 2);
+    let mut per_unit = [0usize; 2];
+    for row in rows.iter().filter(|r| !r.end) {
+        let lazy = info(&path).unwrap().unwrap();
+        assert!(!lazy.state.borrow().aranges.is_empty(), "cc writes aranges");
+        assert_eq!(
+            lazy.frames(row.addr),
+            full.frames(row.addr),
+            "{:#x}",
+            row.addr
+        );
+        assert_eq!(read_units(&lazy), 1, "{:#x}", row.addr);
+        per_unit[row.unit as usize] += 1;
+        // An address outside every unit reads the other one too.
+        assert_eq!(lazy.frames(1), SourceFrames::default());
+        assert_eq!(read_units(&lazy), 2);
+    }
+    assert!(per_unit.iter().all(|n| *n > 0), "{per_unit:?}");
+}
