@@ -19,10 +19,12 @@ use serde::{Deserialize, Serialize};
 
 pub mod archive;
 pub mod debugfile;
+pub mod debugsec;
 mod decode;
 pub mod demangle;
 pub mod dwstack;
 pub mod glob;
+pub mod inflate;
 pub mod ldcache;
 mod params;
 pub mod sign;

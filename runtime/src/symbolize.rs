@@ -117,12 +117,18 @@ impl Binary {
         self.source
             .get_or_init(|| {
                 let bytes = std::fs::read(&self.path).ok()?;
-                if let Some(si) = SourceInfo::from_elf(&bytes) {
-                    return Some(si);
-                }
-                let elf = goblin::elf::Elf::parse(&bytes).ok()?;
-                let debug = tracec_meta::debugfile::separate(&self.path, &elf, &bytes)?;
-                SourceInfo::from_elf(&debug)
+                let path = Some(self.path.as_path());
+                let bytes = if SourceInfo::has_dwarf(&bytes) {
+                    bytes
+                } else {
+                    let elf = goblin::elf::Elf::parse(&bytes).ok()?;
+                    tracec_meta::debugfile::separate(&self.path, &elf, &bytes)?
+                };
+                // Read once per file, so an unreadable file is reported once.
+                SourceInfo::read(bytes, path).unwrap_or_else(|e| {
+                    eprintln!("WARNING: {}: {e}", self.path.display());
+                    None
+                })
             })
             .as_ref()
     }

@@ -6,7 +6,9 @@
 use super::form::{self, Encoding, Value};
 use super::line;
 use super::read::{str_at, Reader};
-use super::{Func, Inline, Sections, SourceInfo, SrcRow};
+use super::split::{Finder, SplitRef};
+use super::tables::Tables;
+use super::{Func, Inline, Sections, SrcRow};
 
 const TAG_INLINED: u64 = 0x1d;
 const TAG_SUBPROGRAM: u64 = 0x2e;
@@ -23,6 +25,11 @@ const AT_CALL_LINE: u64 = 0x59;
 const AT_STR_OFFSETS_BASE: u64 = 0x72;
 const AT_ADDR_BASE: u64 = 0x73;
 const AT_RNGLISTS_BASE: u64 = 0x74;
+const AT_DWO_NAME: u64 = 0x76;
+const AT_GNU_DWO_NAME: u64 = 0x2130;
+const AT_GNU_DWO_ID: u64 = 0x2131;
+const AT_GNU_RANGES_BASE: u64 = 0x2132;
+const AT_GNU_ADDR_BASE: u64 = 0x2133;
 
 struct Abbrev {
     code: u64,
@@ -83,6 +90,8 @@ struct Die<'a> {
     call_line: Option<u64>,
     stmt_list: Option<u64>,
     comp_dir: Option<Value<'a>>,
+    dwo_name: Option<Value<'a>>,
+    dwo_id: Option<u64>,
 }
 
 /// A unit's bases and encoding, to resolve indexed values.
@@ -92,6 +101,9 @@ struct Unit {
     str_offsets: u64,
     addr_base: u64,
     rnglists: u64,
+    /// Added to DWARF 4 range list offsets (a GNU split unit's skeleton's
+    /// `DW_AT_GNU_ranges_base`).
+    ranges_base: u64,
 }
 
 impl Unit {
@@ -164,7 +176,7 @@ impl Unit {
         if self.enc.version >= 5 {
             self.rnglist(s, off)
         } else {
-            self.debug_ranges(s, off)
+            self.debug_ranges(s, off.checked_add(self.ranges_base)?)
         }
     }
 
@@ -227,8 +239,54 @@ enum Open {
     Inline,
 }
 
-/// Read every compile unit of `s` into `out`.
-pub fn walk(s: &Sections<'_>, out: &mut SourceInfo) {
+/// A skeleton unit's values that its split unit uses.
+struct Skeleton {
+    id: u64,
+    unit_id: u32,
+    addr_base: u64,
+    base: u64,
+    ranges_base: u64,
+    /// Added to the split unit's DIE offsets, to keep them apart from others'.
+    bias: u64,
+}
+
+/// Read the compile units of `s` whose offsets `pick` accepts into `out`; skeleton
+/// units' split units are looked up with `finder`.
+pub fn walk(
+    s: &Sections<'_>,
+    out: &mut Tables,
+    finder: &mut Finder,
+    pick: &mut dyn FnMut(u64) -> bool,
+) {
+    units(s, out, Some(finder), None, pick);
+}
+
+/// The offsets of the units of a `.debug_info` section, in order.
+pub fn unit_offsets(info: &[u8]) -> Vec<u64> {
+    let mut r = Reader::new(info);
+    let mut out = Vec::new();
+    while !r.is_empty() {
+        let start = r.pos as u64;
+        let Some((len, _)) = r.initial_length() else {
+            break;
+        };
+        if r.skip(len).is_none() {
+            break;
+        }
+        out.push(start);
+    }
+    out
+}
+
+/// The units of `s`: a binary's (with a `finder` for split units), or those of a
+/// split file matching `skeleton`.
+fn units(
+    s: &Sections<'_>,
+    out: &mut Tables,
+    mut finder: Option<&mut Finder>,
+    skeleton: Option<&Skeleton>,
+    pick: &mut dyn FnMut(u64) -> bool,
+) {
     let mut r = Reader::new(s.info);
     // Units usually share one table, or each have their own: remember the last.
     let mut abbrev_cache: (u64, Abbrevs) = (u64::MAX, Vec::new());
@@ -246,26 +304,34 @@ pub fn walk(s: &Sections<'_>, out: &mut SourceInfo) {
         // DIE offsets are section offsets: the unit is read in the whole section.
         let mut u = Reader { buf, pos: r.pos };
         r.pos = end;
-        let mut header = || -> Option<(u16, u64, u8)> {
+        if !pick(start) {
+            continue;
+        }
+        let mut header = || -> Option<(u16, u64, u8, Option<u64>)> {
             let version = u.u16()?;
             if version >= 5 {
                 let kind = u.u8()?;
                 let addr_size = u.u8()?;
                 let abbrev = u.offset(dwarf64)?;
-                match kind {
-                    1 | 3 => {}
-                    4 | 5 => u.skip(8)?,
+                let id = match kind {
+                    1 | 3 => None,
+                    4 | 5 => Some(u.u64()?),
                     _ => return None,
-                }
-                Some((version, abbrev, addr_size))
+                };
+                Some((version, abbrev, addr_size, id))
             } else {
                 let abbrev = u.offset(dwarf64)?;
-                Some((version, abbrev, u.u8()?))
+                Some((version, abbrev, u.u8()?, None))
             }
         };
-        let Some((version, abbrev_off, addr_size)) = header() else {
+        let Some((version, abbrev_off, addr_size, dwo_id)) = header() else {
             continue;
         };
+        if let (Some(k), Some(id)) = (skeleton, dwo_id) {
+            if id != k.id {
+                continue;
+            }
+        }
         if !(2..=5).contains(&version) || !matches!(addr_size, 4 | 8) {
             continue;
         }
@@ -282,8 +348,23 @@ pub fn walk(s: &Sections<'_>, out: &mut SourceInfo) {
             version,
             unit: start,
         };
-        unit(s, u, enc, abbrevs, out);
+        let split = Split {
+            finder: finder.as_deref_mut(),
+            skeleton,
+            dwo_id,
+        };
+        unit(s, u, enc, abbrevs, out, split);
     }
+}
+
+/// How a unit relates to split DWARF.
+struct Split<'f, 's> {
+    /// Looks up the split unit of a skeleton (none while reading a split file).
+    finder: Option<&'f mut Finder>,
+    /// The skeleton of the split unit being read.
+    skeleton: Option<&'s Skeleton>,
+    /// The unit header's DWO ID (DWARF 5).
+    dwo_id: Option<u64>,
 }
 
 fn read_die<'a>(r: &mut Reader<'a>, ab: &Abbrev, enc: Encoding) -> Option<Die<'a>> {
@@ -304,22 +385,26 @@ fn read_die<'a>(r: &mut Reader<'a>, ab: &Abbrev, enc: Encoding) -> Option<Die<'a
             AT_CALL_LINE => d.call_line = v.udata(),
             AT_STMT_LIST => d.stmt_list = v.udata(),
             AT_COMP_DIR => d.comp_dir = Some(v),
+            AT_DWO_NAME | AT_GNU_DWO_NAME => d.dwo_name = Some(v),
+            AT_GNU_DWO_ID => d.dwo_id = v.udata(),
             _ => {}
         }
     }
     Some(d)
 }
 
-/// The bases a root DIE sets (`DW_AT_str_offsets_base`, `addr_base`, `rnglists_base`).
-fn bases(r: Reader<'_>, ab: &Abbrev, enc: Encoding) -> Option<[Option<u64>; 3]> {
+/// The bases a root DIE sets (`DW_AT_str_offsets_base`, `addr_base`, `rnglists_base`,
+/// GNU `ranges_base`).
+fn bases(r: Reader<'_>, ab: &Abbrev, enc: Encoding) -> Option<[Option<u64>; 4]> {
     let mut r = r;
-    let mut out = [None; 3];
+    let mut out = [None; 4];
     for &(at, f, implicit) in &ab.attrs {
         let v = form::read(&mut r, f, enc, implicit)?;
         match at {
             AT_STR_OFFSETS_BASE => out[0] = v.udata(),
-            AT_ADDR_BASE => out[1] = v.udata(),
+            AT_ADDR_BASE | AT_GNU_ADDR_BASE => out[1] = v.udata(),
             AT_RNGLISTS_BASE => out[2] = v.udata(),
+            AT_GNU_RANGES_BASE => out[3] = v.udata(),
             _ => {}
         }
     }
@@ -331,12 +416,13 @@ fn unit(
     mut r: Reader<'_>,
     enc: Encoding,
     abbrevs: &Abbrevs,
-    out: &mut SourceInfo,
+    out: &mut Tables,
+    split: Split<'_, '_>,
 ) -> Option<()> {
     // The root DIE: its bases first (attributes may use them before they appear).
     let code = r.uleb()?;
     let root_ab = find(abbrevs, code)?;
-    let [so, ab, rl] = bases(r, root_ab, enc)?;
+    let [so, ab, rl, gnu_rb] = bases(r, root_ab, enc)?;
     let header = if enc.dwarf64 { 16 } else { 8 };
     let mut cu = Unit {
         enc,
@@ -344,27 +430,50 @@ fn unit(
         str_offsets: so.unwrap_or(header),
         addr_base: ab.unwrap_or(header),
         rnglists: rl.unwrap_or(if enc.dwarf64 { 20 } else { 12 }),
+        ranges_base: 0,
     };
     let root = read_die(&mut r, root_ab, enc)?;
     cu.base = root.low.and_then(|v| cu.addr(s, v)).unwrap_or(0);
-    let comp_dir = root
-        .comp_dir
-        .and_then(|v| cu.string(s, v))
-        .unwrap_or_default();
-    let name = root.name.and_then(|v| cu.string(s, v)).unwrap_or_default();
-    let program = root
-        .stmt_list
-        .and_then(|o| line::parse(s, o, &comp_dir, &name, enc.addr_size))
-        .unwrap_or_default();
-    let unit_id = out.units.len() as u32;
-    out.rows.extend(program.rows.iter().map(|row| SrcRow {
-        addr: row.addr,
-        line: row.line,
-        file: row.file,
-        unit: unit_id,
-        end: row.end,
-    }));
-    out.units.push(program.files);
+    let (unit_id, bias) = match split.skeleton {
+        Some(k) => {
+            if root.dwo_id.is_some_and(|id| id != k.id) {
+                return Some(());
+            }
+            // A split unit: addresses, base and line table are its skeleton's.
+            cu.addr_base = k.addr_base;
+            cu.base = k.base;
+            cu.ranges_base = k.ranges_base;
+            if enc.version < 5 {
+                cu.str_offsets = so.unwrap_or(0);
+            }
+            (k.unit_id, k.bias)
+        }
+        None => {
+            let unit_id = skeleton_unit(s, &cu, &root, enc, out);
+            if let (Some(id), Some(finder)) = (split.dwo_id.or(root.dwo_id), split.finder) {
+                finder.count += 1;
+                let sk = Skeleton {
+                    id,
+                    unit_id,
+                    addr_base: cu.addr_base,
+                    base: cu.base,
+                    ranges_base: gnu_rb.unwrap_or(0),
+                    bias: finder.count << 40,
+                };
+                let comp_dir = root
+                    .comp_dir
+                    .and_then(|v| cu.string(s, v))
+                    .unwrap_or_default();
+                let at = SplitRef {
+                    id,
+                    name: root.dwo_name.and_then(|v| cu.string(s, v)),
+                    comp_dir: &comp_dir,
+                };
+                finder.with_unit(&at, s, |ss| units(ss, out, None, Some(&sk), &mut |_| true));
+            }
+            (unit_id, 0)
+        }
+    };
     if !root_ab.children {
         return Some(());
     }
@@ -374,7 +483,7 @@ fn unit(
         if r.is_empty() {
             break;
         }
-        let die_off = r.pos as u64;
+        let die_off = bias + r.pos as u64;
         let code = r.uleb()?;
         if code == 0 {
             match stack.pop() {
@@ -394,7 +503,8 @@ fn unit(
             continue;
         }
         let ab = find(abbrevs, code)?;
-        let d = read_die(&mut r, ab, enc)?;
+        let mut d = read_die(&mut r, ab, enc)?;
+        d.origin = d.origin.map(|o| o + bias);
         let open = match ab.tag {
             TAG_SUBPROGRAM => {
                 let name = d.name.and_then(|v| cu.string(s, v));
@@ -441,4 +551,33 @@ fn unit(
         }
     }
     Some(())
+}
+
+/// The line program of a (non-split) unit's root DIE into `out`: the unit's index.
+fn skeleton_unit(
+    s: &Sections<'_>,
+    cu: &Unit,
+    root: &Die<'_>,
+    enc: Encoding,
+    out: &mut Tables,
+) -> u32 {
+    let comp_dir = root
+        .comp_dir
+        .and_then(|v| cu.string(s, v))
+        .unwrap_or_default();
+    let name = root.name.and_then(|v| cu.string(s, v)).unwrap_or_default();
+    let program = root
+        .stmt_list
+        .and_then(|o| line::parse(s, o, &comp_dir, &name, enc.addr_size))
+        .unwrap_or_default();
+    let unit_id = out.units.len() as u32;
+    out.rows.extend(program.rows.iter().map(|row| SrcRow {
+        addr: row.addr,
+        line: row.line,
+        file: row.file,
+        unit: unit_id,
+        end: row.end,
+    }));
+    out.units.push(program.files);
+    unit_id
 }

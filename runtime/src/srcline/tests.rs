@@ -7,7 +7,7 @@ use std::process::Command;
 
 /// A program shaped like bpftrace's `usdt_inlined`: always-inlined static functions
 /// calling each other inside an out-of-line function.
-const INLINED_C: &str = r#"
+pub(super) const INLINED_C: &str = r#"
 #include <time.h>
 volatile long sink;
 static inline __attribute__((always_inline)) long myclock(int n)
@@ -103,7 +103,7 @@ fn agrees_with_addr2line(b: &Built) {
     let bytes = std::fs::read(&b.bin).unwrap();
     let si = SourceInfo::from_elf(&bytes).expect("line tables");
     let mut addrs: Vec<u64> = si
-        .rows
+        .rows()
         .iter()
         .filter(|r| !r.end)
         .flat_map(|r| [r.addr, r.addr + 1])
@@ -177,7 +177,7 @@ fn the_inlined_chain_of_myclock() {
     let bytes = std::fs::read(&b.bin).unwrap();
     let si = SourceInfo::from_elf(&bytes).unwrap();
     // Some address of mywrapper is inside myclock inlined into mywrapper_inlined.
-    let found = si.rows.iter().map(|r| si.frames(r.addr)).find(|f| {
+    let found = si.rows().iter().map(|r| si.frames(r.addr)).find(|f| {
         f.inlined
             .iter()
             .map(|i| i.name.as_str())
@@ -208,7 +208,9 @@ fn truncated_sections_do_not_panic() {
     };
     let bytes = std::fs::read(&b.bin).unwrap();
     let elf = Elf::parse(&bytes).unwrap();
-    let full = Sections::of_elf(&elf, &bytes);
+    let (secs, _) = load(&elf, &bytes, "");
+    let list: Vec<&[u8]> = secs.iter().map(|c| &c[..]).collect();
+    let full = Sections::from_list(&list);
     for cut in [1usize, 7, 40, 200, 1000] {
         let mut s = full;
         s.info = &full.info[..full.info.len().saturating_sub(cut)];
@@ -229,16 +231,14 @@ fn this_test_binary_agrees_with_addr2line() {
     let bytes = std::fs::read(&path).unwrap();
     let t = std::time::Instant::now();
     let si = SourceInfo::from_elf(&bytes).unwrap();
+    let (rows, funcs, inlines) = si.counts();
     eprintln!(
-        "parsed in {:?}: {} rows, {} funcs, {} inlines",
+        "parsed in {:?}: {rows} rows, {funcs} funcs, {inlines} inlines",
         t.elapsed(),
-        si.rows.len(),
-        si.funcs.len(),
-        si.inlines.len()
     );
-    let step = (si.rows.len() / 300).max(1);
+    let step = (rows / 300).max(1);
     let addrs: Vec<u64> = si
-        .rows
+        .rows()
         .iter()
         .step_by(step)
         .filter(|r| !r.end)

@@ -7,7 +7,7 @@ use std::path::Path;
 use gimli::{EndianSlice, RunTimeEndian};
 use goblin::elf::Elf;
 
-use super::read::section;
+use super::read::debug_sections;
 
 type R<'a> = EndianSlice<'a, RunTimeEndian>;
 
@@ -79,9 +79,9 @@ impl SourceLoc {
 pub fn address(path: &Path, loc: &SourceLoc) -> Result<u64, LineError> {
     let bytes =
         std::fs::read(path).map_err(|e| LineError::Read(format!("{}: {e}", path.display())))?;
-    match address_in(&bytes, loc) {
+    match address_in(&bytes, Some(path), loc) {
         Err(LineError::NoLineInfo) => match crate::probes::usyms::debug_file(path, &bytes) {
-            Some(debug) => address_in(&debug, loc),
+            Some(debug) => address_in(&debug, Some(path), loc),
             None => Err(LineError::NoLineInfo),
         },
         other => other,
@@ -89,9 +89,14 @@ pub fn address(path: &Path, loc: &SourceLoc) -> Result<u64, LineError> {
 }
 
 /// [`address`] in the ELF image `bytes`.
-pub(super) fn address_in(bytes: &[u8], loc: &SourceLoc) -> Result<u64, LineError> {
+pub(super) fn address_in(
+    bytes: &[u8],
+    path: Option<&Path>,
+    loc: &SourceLoc,
+) -> Result<u64, LineError> {
     let elf = Elf::parse(bytes).map_err(|e| LineError::Read(e.to_string()))?;
-    if section(&elf, bytes, ".debug_line").is_empty() {
+    let secs = debug_sections(&elf, bytes, path);
+    if secs.get(".debug_line").is_empty() {
         return Err(LineError::NoLineInfo);
     }
     let endian = if elf.little_endian {
@@ -100,7 +105,7 @@ pub(super) fn address_in(bytes: &[u8], loc: &SourceLoc) -> Result<u64, LineError
         RunTimeEndian::Big
     };
     let dwarf = gimli::Dwarf::load(|id| -> Result<R<'_>, gimli::Error> {
-        Ok(EndianSlice::new(section(&elf, bytes, id.name()), endian))
+        Ok(EndianSlice::new(secs.get(id.name()), endian))
     })
     .map_err(|e| LineError::Read(format!("cannot read DWARF: {e}")))?;
     let mut file_seen = false;

@@ -8,7 +8,8 @@
 //! debug file (build ID or `.gnu_debuglink`, see `tracec_meta::debugfile`, and the
 //! `--debuginfo` directories of `probes::debugdirs`). Split DWARF is followed from the
 //! skeleton units to their `.dwo` files or the binary's `.dwp` package (`split.rs`).
-//! Compressed sections are not read.
+//! Compressed sections are decompressed (`tracec_meta::debugsec`); zstd ones are
+//! reported once per file and left unread.
 
 mod btf;
 mod lines;
@@ -157,6 +158,18 @@ impl Function {
             .iter()
             .map(|p| format!("{} {}", spell(self, p.ty), p.name))
             .collect()
+    }
+}
+
+/// Prints, once per file, that a debug section of the file at `path` could not be
+/// read (zstd compression).
+fn warn_once(path: Option<&Path>, e: &tracec_meta::debugsec::Error) {
+    static SEEN: std::sync::Mutex<Vec<std::path::PathBuf>> = std::sync::Mutex::new(Vec::new());
+    let path = path.map(Path::to_path_buf).unwrap_or_default();
+    let Ok(mut seen) = SEEN.lock() else { return };
+    if !seen.contains(&path) {
+        eprintln!("WARNING: {}: {e}", path.display());
+        seen.push(path);
     }
 }
 

@@ -9,6 +9,7 @@ use goblin::elf::Elf;
 
 use super::split;
 use super::{DType, Encoding, Function, Member, Param, Qual, TyIdx, VOID};
+use tracec_meta::debugsec;
 
 type R<'a> = EndianSlice<'a, RunTimeEndian>;
 type Unit<'a> = gimli::Unit<R<'a>>;
@@ -38,9 +39,27 @@ pub(super) fn section<'a>(elf: &Elf<'_>, bytes: &'a [u8], name: &str) -> &'a [u8
         .unwrap_or(&[])
 }
 
-/// Whether the ELF image `bytes` has a `.debug_info` section.
+/// Whether the ELF image `bytes` has a `.debug_info` section (compressed or not).
 pub(super) fn has_dwarf(bytes: &[u8]) -> bool {
-    Elf::parse(bytes).is_ok_and(|elf| !section(&elf, bytes, ".debug_info").is_empty())
+    Elf::parse(bytes).is_ok_and(|elf| {
+        [".debug_info", ".zdebug_info"]
+            .iter()
+            .any(|n| !section(&elf, bytes, n).is_empty())
+    })
+}
+
+/// The debug sections of an ELF image, decompressed; a section that cannot be
+/// (zstd) is reported once for the file `path` ([`super::warn_once`]).
+pub(super) fn debug_sections<'a>(
+    elf: &Elf<'_>,
+    bytes: &'a [u8],
+    path: Option<&Path>,
+) -> debugsec::All<'a> {
+    let all = debugsec::All::read(elf, bytes);
+    if let Some(e) = &all.error {
+        super::warn_once(path, e);
+    }
+    all
 }
 
 /// The functions described in the DWARF of the ELF image `bytes` whose names `want`
@@ -60,20 +79,25 @@ pub(super) fn functions(
     } else {
         RunTimeEndian::Big
     };
-    if section(&elf, bytes, ".debug_info").is_empty() {
+    if !has_dwarf(bytes) {
         return Ok(out);
     }
+    let secs = debug_sections(&elf, bytes, binary);
     let dwarf = gimli::Dwarf::load(|id| -> Result<R<'_>, gimli::Error> {
-        Ok(EndianSlice::new(section(&elf, bytes, id.name()), endian))
+        Ok(EndianSlice::new(secs.get(id.name()), endian))
     })
     .map_err(|e| format!("cannot read DWARF: {e}"))?;
     let package_bytes = binary.and_then(split::read_package);
     let package_elf = package_bytes.as_deref().and_then(|b| Elf::parse(b).ok());
-    let package = match (&package_bytes, &package_elf) {
-        (Some(b), Some(pelf)) => gimli::DwarfPackage::load(
+    let package_secs = match (&package_bytes, &package_elf) {
+        (Some(b), Some(pelf)) => Some(debug_sections(pelf, b, binary)),
+        _ => None,
+    };
+    let package = match &package_secs {
+        Some(psecs) => gimli::DwarfPackage::load(
             |id| -> Result<R<'_>, gimli::Error> {
                 let name = split::dwo_section_name(id);
-                Ok(EndianSlice::new(section(pelf, b, name), endian))
+                Ok(EndianSlice::new(psecs.get(name), endian))
             },
             EndianSlice::new(&[], endian),
         )
@@ -100,12 +124,10 @@ pub(super) fn functions(
                 let Ok(dwo_elf) = Elf::parse(&dwo_bytes) else {
                     continue;
                 };
+                let dwo_secs = debug_sections(&dwo_elf, &dwo_bytes, binary);
                 let loaded = gimli::Dwarf::load(|id| -> Result<R<'_>, gimli::Error> {
                     let name = split::dwo_section_name(id);
-                    Ok(EndianSlice::new(
-                        section(&dwo_elf, &dwo_bytes, name),
-                        endian,
-                    ))
+                    Ok(EndianSlice::new(dwo_secs.get(name), endian))
                 });
                 if let Ok(mut dwo) = loaded {
                     dwo.make_dwo(&dwarf);

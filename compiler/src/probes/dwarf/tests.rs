@@ -250,3 +250,40 @@ fn no_dwarf_is_none() {
     assert!(function(&dir.join("missing"), "main").is_err());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `objcopy --compress-debug-sections` (zlib, and the older `.zdebug_*` form): the
+/// same functions and types as the uncompressed file; zstd describes none.
+#[test]
+fn compressed_debug_sections() {
+    let Some(bin) = build("compressed") else {
+        eprintln!("skipped: no cc");
+        return;
+    };
+    let dir = bin.parent().unwrap().to_path_buf();
+    let want = functions(&bin, &|_| true).unwrap();
+    assert!(want.iter().any(|f| f.name == "takes"));
+    for kind in ["zlib", "zlib-gnu", "zstd"] {
+        let out = dir.join(format!("prog-{kind}"));
+        let ok = std::process::Command::new("objcopy")
+            .arg(format!("--compress-debug-sections={kind}"))
+            .arg(&bin)
+            .arg(&out)
+            .status()
+            .is_ok_and(|s| s.success());
+        if !ok {
+            eprintln!("skipped {kind}: objcopy cannot");
+            continue;
+        }
+        assert_ne!(std::fs::read(&out).unwrap(), std::fs::read(&bin).unwrap());
+        let got = functions(&out, &|_| true).unwrap();
+        if kind == "zstd" {
+            assert!(got.is_empty(), "zstd is not read");
+        } else {
+            assert_eq!(got, want, "{kind}");
+            let src = lines::SourceLoc::parse("prog.c", &["8"]).unwrap();
+            assert_eq!(line_address(&out, &src), line_address(&bin, &src), "{kind}");
+            assert!(line_address(&out, &src).is_ok());
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
