@@ -39,7 +39,7 @@ pub const MAGIC: [u8; 4] = *b"TRCM";
 /// Bumped when an old runtime could not run a new object correctly.
 pub const FORMAT_MAJOR: u16 = 1;
 /// Bumped for additions an old runtime may safely ignore.
-pub const FORMAT_MINOR: u16 = 13;
+pub const FORMAT_MINOR: u16 = 14;
 /// ELF section holding an object's signature (see `tracec --sign`), when it is signed.
 pub const SIGNATURE_SECTION: &str = ".tracec.sig";
 /// Size of the header in front of the JSON payload: magic, major, minor, payload length.
@@ -233,6 +233,10 @@ pub enum Attach {
     /// A raw tracepoint (`BPF_PROG_TYPE_RAW_TRACEPOINT`) by kernel tracepoint name.
     RawTracepoint {
         name: String,
+        /// The kernel module defining the tracepoint, whose BTF the program is
+        /// loaded against; empty: the kernel itself. Format 1.14.
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        module: String,
     },
     /// A perf event counter on every online CPU: a sample every `period` events.
     /// `hardware`: `PERF_TYPE_HARDWARE`, else `PERF_TYPE_SOFTWARE`; `config` is the
@@ -248,6 +252,20 @@ pub enum Attach {
     /// is loaded against that function's BTF).
     Fentry {
         function: String,
+        #[serde(rename = "return")]
+        ret: bool,
+        /// The kernel module defining `function` (its BTF object is the attach
+        /// target); empty: the kernel itself. Format 1.14.
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        module: String,
+    },
+    /// `fentry:bpf[:ID]:PATTERN` / `fexit:...`: a BPF trampoline on running BPF
+    /// programs and subprograms, resolved when the runtime starts: every function
+    /// (in the BTF func info of the program with id `id`, or of every program when
+    /// `id` is 0) whose name matches the glob `pattern`. Format 1.14.
+    FentryBpf {
+        id: u32,
+        pattern: String,
         #[serde(rename = "return")]
         ret: bool,
     },
