@@ -437,4 +437,6 @@ pub fn sanitize(s: &str) -> String {
 }
 
 #[cfg(test)]
+mod kmod_tests;
+#[cfg(test)]
 mod tests;
