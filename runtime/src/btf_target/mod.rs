@@ -96,16 +96,46 @@ fn module_target(module: &str, name: &str, kind: u32) -> Result<Target, String> 
     let read =
         |f: &str| std::fs::read(dir.join(f)).map_err(|e| format!("{}/{f}: {e}", dir.display()));
     let (base, split) = (read("vmlinux")?, read(module)?);
-    let base = names::Blob::parse(&base).map_err(|e| format!("vmlinux BTF: {e}"))?;
-    let split = names::Blob::parse(&split).map_err(|e| format!("BTF of {module}: {e}"))?;
-    let btf_id = split
-        .find(name, kind, Some(&base))
-        .ok_or_else(|| format!("the BTF of module {module} has no {name}"))?;
+    let btf_id = split_id(&base, &split, module, name, kind)?;
     Ok(Target {
         what: format!("{module}:{name}"),
         btf_id,
         fd,
     })
+}
+
+/// The id of `name` (of BTF kind `kind`) in `split`, module `module`'s BTF on
+/// top of the kernel's `base`.
+fn split_id(base: &[u8], split: &[u8], module: &str, name: &str, kind: u32) -> Result<u32, String> {
+    let base = names::Blob::parse(&base).map_err(|e| format!("vmlinux BTF: {e}"))?;
+    let split = names::Blob::parse(&split).map_err(|e| format!("BTF of {module}: {e}"))?;
+    split
+        .find(name, kind, Some(&base))
+        .ok_or_else(|| format!("the BTF of module {module} has no {name}"))
+}
+
+type CoreCache = Mutex<Vec<(String, &'static aya::Btf)>>;
+
+/// The kernel's BTF with module `module`'s, for CO-RE relocations against the
+/// module's types: parsed once per module and kept for the life of the process.
+fn module_core(module: &str) -> Result<&'static aya::Btf, String> {
+    static CACHE: CoreCache = Mutex::new(Vec::new());
+    let mut cache = CACHE.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some((_, b)) = cache.iter().find(|(m, _)| m == module) {
+        return Ok(b);
+    }
+    let dir = std::path::Path::new(SYSFS_BTF);
+    let read =
+        |f: &str| std::fs::read(dir.join(f)).map_err(|e| format!("{}/{f}: {e}", dir.display()));
+    let (base, split) = (read("vmlinux")?, read(module)?);
+    let base = names::Blob::parse(&base).map_err(|e| format!("vmlinux BTF: {e}"))?;
+    let split = names::Blob::parse(&split).map_err(|e| format!("BTF of {module}: {e}"))?;
+    let merged = names::merge(&base, &split);
+    let btf = aya::Btf::parse(&merged, aya::Endianness::default())
+        .map_err(|e| format!("BTF of {module}: {}", crate::load::chain(&e)))?;
+    let btf: &'static aya::Btf = Box::leak(Box::new(btf));
+    cache.push((module.to_string(), btf));
+    Ok(btf)
 }
 
 /// Every function matching `pattern` of program `id` (0: of every program).
@@ -150,6 +180,14 @@ pub fn load(ebpf: &Ebpf, obj: &Object, probe: &ProbeSpec) -> Option<Result<(), E
     let fail = |m: String| Error::new(format!("{}: {m}", probe.name));
     Some((|| {
         let (attach_type, targets) = targets(&probe.attach).map_err(fail)?;
+        let core = match &probe.attach {
+            Attach::Fentry { module, .. } | Attach::RawTracepoint { module, .. }
+                if crate::target_btf::needed(&obj.meta, &obj.bytes) =>
+            {
+                Some(module_core(module).map_err(fail)?)
+            }
+            _ => None,
+        };
         let mut progs = Vec::new();
         for t in &targets {
             let how = How {
@@ -160,6 +198,7 @@ pub fn load(ebpf: &Ebpf, obj: &Object, probe: &ProbeSpec) -> Option<Result<(), E
                     btf_id: t.btf_id,
                     fd: t.fd.as_raw_fd(),
                 }),
+                core,
             };
             match load_as(ebpf, obj, &probe.program, how) {
                 Ok(Some(fd)) => progs.push(fd),

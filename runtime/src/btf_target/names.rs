@@ -13,6 +13,8 @@ pub struct Blob<'a> {
     data: &'a [u8],
     /// Offset of every record (index `i`: the blob's `i`th type).
     records: Vec<usize>,
+    /// The type section.
+    types: std::ops::Range<usize>,
     strings: &'a [u8],
 }
 
@@ -56,6 +58,9 @@ impl<'a> Blob<'a> {
         };
         let types = section(f(8)?, f(12)?)?;
         let strings = &data[section(f(16)?, f(20)?)?];
+        if u32::try_from(data.len()).is_err() {
+            return Err("BTF too large".into());
+        }
         let mut records = Vec::new();
         let mut at = types.start;
         while at < types.end {
@@ -71,6 +76,7 @@ impl<'a> Blob<'a> {
         Ok(Blob {
             data,
             records,
+            types,
             strings,
         })
     }
@@ -110,4 +116,29 @@ impl<'a> Blob<'a> {
         let bytes = self.string(u32_at(self.data, at)?, None)?;
         String::from_utf8(bytes.to_vec()).ok()
     }
+}
+
+/// One unsplit blob holding `base`'s types and strings followed by `split`'s (a
+/// module's, built on `base`): the ids and string offsets `split` uses are then
+/// those of the merged blob, which aya can relocate CO-RE accesses against.
+pub fn merge(base: &Blob<'_>, split: &Blob<'_>) -> Vec<u8> {
+    let types = [
+        &base.data[base.types.clone()],
+        &split.data[split.types.clone()],
+    ];
+    let (tl, sl) = (
+        types[0].len() + types[1].len(),
+        base.strings.len() + split.strings.len(),
+    );
+    let mut out = Vec::with_capacity(24 + tl + sl);
+    out.extend_from_slice(&[0x9f, 0xeb, 1, 0]);
+    for v in [24, 0, tl as u32, tl as u32, sl as u32] {
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+    for t in types {
+        out.extend_from_slice(t);
+    }
+    out.extend_from_slice(base.strings);
+    out.extend_from_slice(split.strings);
+    out
 }

@@ -69,6 +69,14 @@ fn finds_types_in_a_blob_and_in_split_blobs() {
     assert_eq!(s.find("btf_trace_ev", KIND_TYPEDEF, Some(&b)), Some(5));
     assert_eq!(s.find("f", KIND_FUNC, Some(&b)), Some(6));
     assert_eq!(s.find("int", KIND_FUNC, Some(&b)), None);
+    // Merged into one blob, the split ids and names stay what they were.
+    let merged = super::names::merge(&b, &s);
+    let m = Blob::parse(&merged).unwrap();
+    assert_eq!(m.count(), 7);
+    assert_eq!(m.find("m_open", KIND_FUNC, None), Some(4));
+    assert_eq!(m.find("btf_trace_ev", KIND_TYPEDEF, None), Some(5));
+    assert_eq!(m.name(2).as_deref(), Some("f"));
+    assert!(aya::Btf::parse(&merged, aya::Endianness::default()).is_ok());
 }
 
 #[test]

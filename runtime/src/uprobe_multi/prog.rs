@@ -30,6 +30,7 @@ pub fn load(ebpf: &Ebpf, obj: &Object, program: &str) -> Result<OwnedFd, String>
         attach_type: ATTACH_UPROBE_MULTI,
         log: None,
         target: None,
+        core: None,
     };
     load_as(ebpf, obj, program, how)
         .map_err(|e| match e {
@@ -47,6 +48,8 @@ pub struct How<'a> {
     pub attach_type: u32,
     pub log: Option<&'a mut [u8]>,
     pub target: Option<AttachTarget>,
+    /// The BTF CO-RE relocations are resolved against (`None`: the kernel's).
+    pub core: Option<&'a aya::Btf>,
 }
 
 /// The attach target of a tracing program: `attach_btf_id` in the BTF object or
@@ -97,7 +100,10 @@ pub fn load_as(
         None => None,
     };
     if crate::target_btf::needed(&obj.meta, bytes) {
-        let target = crate::target_btf::kernel_btf().map_err(|e| Prepare(e.to_string()))?;
+        let target = match how.core {
+            Some(b) => b,
+            None => crate::target_btf::kernel_btf().map_err(|e| Prepare(e.to_string()))?,
+        };
         o.relocate_btf(target)
             .map_err(|e| Prepare(format!("CO-RE: {}", crate::load::chain(&e))))?;
     }
