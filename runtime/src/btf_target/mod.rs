@@ -107,8 +107,8 @@ fn module_target(module: &str, name: &str, kind: u32) -> Result<Target, String> 
 /// The id of `name` (of BTF kind `kind`) in `split`, module `module`'s BTF on
 /// top of the kernel's `base`.
 fn split_id(base: &[u8], split: &[u8], module: &str, name: &str, kind: u32) -> Result<u32, String> {
-    let base = names::Blob::parse(&base).map_err(|e| format!("vmlinux BTF: {e}"))?;
-    let split = names::Blob::parse(&split).map_err(|e| format!("BTF of {module}: {e}"))?;
+    let base = names::Blob::parse(base).map_err(|e| format!("vmlinux BTF: {e}"))?;
+    let split = names::Blob::parse(split).map_err(|e| format!("BTF of {module}: {e}"))?;
     split
         .find(name, kind, Some(&base))
         .ok_or_else(|| format!("the BTF of module {module} has no {name}"))
