@@ -18,6 +18,8 @@
 use serde::{Deserialize, Serialize};
 
 pub mod archive;
+pub mod bpf_objects;
+pub mod btf_names;
 pub mod debugfile;
 mod decode;
 pub mod demangle;

@@ -250,3 +250,35 @@ fn fentry_on_bpf_programs() {
     let e = compile("fentry:bpf:abc:x { }", &Options::default()).unwrap_err();
     assert!(e[0].message.contains("Invalid program id 'abc'"), "{e:?}");
 }
+
+#[test]
+fn module_probes_are_listed() {
+    let Some(dir) = kernel_dir("list") else {
+        return;
+    };
+    let env = super::Env {
+        tracefs: "/nonexistent".into(),
+        btf: Some(dir.0.join("vmlinux")),
+        pid: None,
+    };
+    let all = super::list_verbose(Some("fentry:mymod:*,rt:mymod:*"), &env).unwrap();
+    assert_eq!(
+        all,
+        [
+            (
+                "fentry:mymod:mydev_close".to_string(),
+                vec!["struct mydev *dev".to_string()]
+            ),
+            (
+                "fentry:mymod:mydev_open".to_string(),
+                vec!["struct mydev *dev".to_string(), "int flags".to_string()]
+            ),
+            (
+                "rawtracepoint:mymod:mydev_event".to_string(),
+                vec!["struct mydev *dev".to_string(), "int len".to_string()]
+            ),
+        ]
+    );
+    let names = super::list(Some("fexit:my*:*open"), &env).unwrap();
+    assert_eq!(names, ["fexit:mymod:mydev_open"]);
+}

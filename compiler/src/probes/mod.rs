@@ -28,6 +28,7 @@ pub use kprobe::is_address as is_kprobe_address;
 pub mod dwarf;
 mod list;
 mod list_kernel;
+mod list_modules;
 mod list_types;
 mod list_user;
 pub mod offline;

@@ -8,8 +8,6 @@
 //! [`crate::uprobe_multi::prog::load_as`] (relocated like aya's), links through
 //! `BPF_RAW_TRACEPOINT_OPEN`. Programs and links live here until [`detach`].
 
-mod kobj;
-pub mod names;
 #[cfg(test)]
 mod tests;
 
@@ -20,6 +18,8 @@ use crate::Error;
 use aya::Ebpf;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::Mutex;
+use tracec_meta::bpf_objects as kobj;
+use tracec_meta::btf_names as names;
 use tracec_meta::{Attach, ProbeSpec};
 
 /// `BPF_PROG_TYPE_TRACING`.

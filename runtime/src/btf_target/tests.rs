@@ -1,8 +1,8 @@
 //! Type lookups in hand-encoded base and split blobs, and the errors of targets
 //! that do not exist on this host.
 
-use super::names::{Blob, KIND_FUNC, KIND_TYPEDEF};
 use super::*;
+use tracec_meta::btf_names::{Blob, KIND_FUNC, KIND_TYPEDEF};
 
 /// A little-endian blob: `types` records, `strings` (the caller's offsets).
 fn blob(types: &[u32], strings: &[u8]) -> Vec<u8> {
@@ -70,7 +70,7 @@ fn finds_types_in_a_blob_and_in_split_blobs() {
     assert_eq!(s.find("f", KIND_FUNC, Some(&b)), Some(6));
     assert_eq!(s.find("int", KIND_FUNC, Some(&b)), None);
     // Merged into one blob, the split ids and names stay what they were.
-    let merged = super::names::merge(&b, &s);
+    let merged = tracec_meta::btf_names::merge(&b, &s);
     let m = Blob::parse(&merged).unwrap();
     assert_eq!(m.count(), 7);
     assert_eq!(m.find("m_open", KIND_FUNC, None), Some(4));

@@ -1,10 +1,51 @@
 //! Kernel objects found by id: BTF objects (a module's, by name) and BPF programs
 //! (their name, BTF and func info), through `BPF_*_GET_NEXT_ID`,
-//! `BPF_*_GET_FD_BY_ID` and `BPF_OBJ_GET_INFO_BY_FD`.
+//! `BPF_*_GET_FD_BY_ID` and `BPF_OBJ_GET_INFO_BY_FD`. The compiler lists running
+//! programs with it (`-l 'fentry:bpf:*'`), the runtime resolves `fentry:bpf:...`
+//! targets and module BTF objects.
 
-use crate::sys::{bpf, Attr};
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+
+/// `union bpf_attr`, as zeroed bytes (the kernel wants unused tail bytes zero).
+#[repr(C, align(8))]
+struct Attr([u8; 64]);
+
+impl Attr {
+    fn new() -> Attr {
+        Attr([0; 64])
+    }
+    fn u32_at(&mut self, off: usize, v: u32) -> &mut Self {
+        self.0[off..off + 4].copy_from_slice(&v.to_ne_bytes());
+        self
+    }
+    fn u64_at(&mut self, off: usize, v: u64) -> &mut Self {
+        self.0[off..off + 8].copy_from_slice(&v.to_ne_bytes());
+        self
+    }
+    fn read_u32(&self, off: usize) -> u32 {
+        get_u32(&self.0, off)
+    }
+}
+
+fn bpf(cmd: libc::c_long, attr: &mut Attr) -> io::Result<libc::c_long> {
+    // SAFETY: attr points to a live, zero-initialised 64-byte bpf_attr prefix the
+    // kernel may read and write (it takes the size given); every pointer stored in
+    // it refers to a buffer of the stated size that outlives the call.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_bpf,
+            cmd,
+            attr.0.as_mut_ptr(),
+            std::mem::size_of::<Attr>() as libc::c_uint,
+        )
+    };
+    if r < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(r)
+    }
+}
 
 const PROG_GET_NEXT_ID: libc::c_long = 11;
 const PROG_GET_FD_BY_ID: libc::c_long = 13;
@@ -130,7 +171,7 @@ pub fn prog(id: u32) -> Option<Prog> {
     info(&fd, &mut b).ok()?;
     let btf = fd_by_id(false, btf_id).ok()?;
     let (_, _, data) = btf_info(&btf, true).ok()?;
-    let blob = super::names::Blob::parse(&data).ok()?;
+    let blob = crate::btf_names::Blob::parse(&data).ok()?;
     let funcs = recs
         .chunks(2)
         .filter_map(|r| Some((r[1], blob.name(r[1])?)))
