@@ -37,7 +37,18 @@ pub(super) fn expand(
     let mut out = Vec::new();
     let mut modules = Vec::new();
     match module {
-        None => modules.push(None),
+        None => {
+            modules.push(None);
+            // As bpftrace: a function the kernel lacks may be a module's, and a
+            // pattern matches modules' functions too.
+            let in_kernel = || {
+                btf_funcs::for_env(env)
+                    .is_ok_and(|b| find_func(&b, function, &|id| id < b.base_len()).is_some())
+            };
+            if has_wildcard(function) || !in_kernel() {
+                modules.extend(kmod::matching(env, "*").into_iter().map(Some));
+            }
+        }
         Some(m) => {
             if matches(m, "vmlinux") {
                 modules.push(None);
@@ -54,7 +65,8 @@ pub(super) fn expand(
             )),
         );
     }
-    let wild_module = module.is_some_and(has_wildcard);
+    // Only the modules that define the function are probed.
+    let wild_module = module.is_some_and(has_wildcard) || (module.is_none() && modules.len() > 1);
     for m in &modules {
         let btf = match m {
             None => btf_funcs::for_env(env).map(|b| (*b).clone()),
@@ -119,6 +131,12 @@ pub(super) fn expand(
                 None => return Err(missing(ap, kind, m.as_deref(), function, &all())),
             }
         }
+    }
+    if out.is_empty() && module.is_none() && !has_wildcard(function) {
+        let btf =
+            btf_funcs::for_env(env).map_err(|e| err(format!("{kind} needs kernel BTF: {e}")))?;
+        let all = btf_funcs::names_with_prefix(&btf, Kind::Func, "");
+        return Err(missing(ap, kind, None, function, &all));
     }
     if out.is_empty() {
         let shown = match module {

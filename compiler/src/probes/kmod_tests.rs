@@ -282,3 +282,22 @@ fn module_probes_are_listed() {
     let names = super::list(Some("fexit:my*:*open"), &env).unwrap();
     assert_eq!(names, ["fexit:mymod:mydev_open"]);
 }
+
+#[test]
+fn functions_without_a_module_are_found_in_modules() {
+    let Some(dir) = kernel_dir("nomodule") else {
+        return;
+    };
+    let c = compile_ok(&dir, "fentry:mydev_open { }");
+    let p = &c.metadata.probes[0];
+    assert_eq!(p.name, "fentry:mymod:mydev_open");
+    assert!(matches!(&p.attach, Attach::Fentry { module, .. } if module == "mymod"));
+    // A pattern covers the kernel and the modules.
+    let c = compile_ok(&dir, "fexit:mydev_cl* { }");
+    assert_eq!(c.metadata.probes[0].name, "fexit:mymod:mydev_close");
+    // The kernel's own functions stay the kernel's.
+    let c = compile_ok(&dir, "fentry:vfs_read { }");
+    assert_eq!(c.metadata.probes[0].name, "fentry:vfs_read");
+    let e = compile_err(&dir, "fentry:no_such_function_anywhere { }");
+    assert!(e.contains("is not in the kernel BTF"), "{e}");
+}
