@@ -301,3 +301,16 @@ fn functions_without_a_module_are_found_in_modules() {
     let e = compile_err(&dir, "fentry:no_such_function_anywhere { }");
     assert!(e.contains("is not in the kernel BTF"), "{e}");
 }
+
+#[test]
+fn tracepoints_without_a_module_are_found_in_modules() {
+    let Some(dir) = kernel_dir("rtnomodule") else {
+        return;
+    };
+    let c = compile_ok(&dir, "rawtracepoint:mydev_event { }");
+    assert_eq!(c.metadata.probes[0].name, "rawtracepoint:mymod:mydev_event");
+    let c = compile_ok(&dir, "rawtracepoint:sched_switch { }");
+    assert_eq!(c.metadata.probes[0].name, "rawtracepoint:sched_switch");
+    let e = compile_err(&dir, "rawtracepoint:no_such_event_anywhere { }");
+    assert!(e.contains("Probe has no valid attach points."), "{e}");
+}

@@ -27,7 +27,17 @@ pub(super) fn expand(ap: &AttachPoint, env: &Env) -> Result<Vec<ExpandedProbe>, 
     };
     let mut modules = Vec::new();
     match module {
-        None => modules.push(None),
+        None => {
+            modules.push(None);
+            // As bpftrace: a tracepoint the kernel lacks may be a module's, and a
+            // pattern matches modules' tracepoints too.
+            let in_kernel = || {
+                btf_funcs::for_env(env).is_ok_and(|b| btf_funcs::rawtp_proto(&b, event).is_some())
+            };
+            if has_wildcard(event) || !in_kernel() {
+                modules.extend(kmod::matching(env, "*").into_iter().map(Some));
+            }
+        }
         Some(m) => {
             if matches(m, "vmlinux") {
                 modules.push(None);
@@ -80,6 +90,13 @@ pub(super) fn expand(ap: &AttachPoint, env: &Env) -> Result<Vec<ExpandedProbe>, 
         for n in &names {
             out.push(probe(ap, &btf, module, m.as_deref(), n, &all)?);
         }
+    }
+    if out.is_empty() && module.is_none() && !has_wildcard(event) {
+        // The kernel's error, with its suggestions.
+        let btf = btf_funcs::for_env(env)
+            .map_err(|e| err(format!("rawtracepoint needs kernel BTF: {e}")))?;
+        let all = || btf_funcs::names_with_prefix(&btf, Kind::Typedef, RAWTP_PREFIX);
+        return probe(ap, &btf, None, None, event, &all).map(|p| vec![p]);
     }
     if out.is_empty() {
         return Err(no_match());
