@@ -314,3 +314,23 @@ fn tracepoints_without_a_module_are_found_in_modules() {
     let e = compile_err(&dir, "rawtracepoint:no_such_event_anywhere { }");
     assert!(e.contains("Probe has no valid attach points."), "{e}");
 }
+
+#[test]
+fn a_broken_module_is_an_error_only_when_named() {
+    let Some(dir) = kernel_dir("broken") else {
+        return;
+    };
+    std::fs::write(dir.0.join("badmod"), b"not BTF").unwrap();
+    let e = compile_err(&dir, "fentry:badmod:f { }");
+    assert!(
+        e.contains("cannot read the BTF of kernel module badmod"),
+        "{e}"
+    );
+    // Searching every module for a function passes over it.
+    let c = compile_ok(&dir, "fentry:mydev_open { }");
+    assert_eq!(c.metadata.probes[0].name, "fentry:mymod:mydev_open");
+    let c = compile_ok(&dir, "rawtracepoint:mydev_event { }");
+    assert_eq!(c.metadata.probes[0].name, "rawtracepoint:mymod:mydev_event");
+    let c = compile_ok(&dir, "fentry:*mod:mydev_open { }");
+    assert_eq!(c.metadata.probes[0].name, "fentry:mymod:mydev_open");
+}

@@ -60,6 +60,11 @@ pub(super) fn expand(ap: &AttachPoint, env: &Env) -> Result<Vec<ExpandedProbe>, 
     for m in &modules {
         let btf = match m {
             None => btf_funcs::for_env(env).map(|b| (*b).clone()),
+            // A module a search or pattern found is skipped if its BTF is bad.
+            Some(m) if module.is_none_or(has_wildcard) => match kmod::btf(env, m) {
+                Ok(b) => Ok(b),
+                Err(_) => continue,
+            },
             Some(m) => kmod::btf(env, m),
         }
         .map_err(|e| {
