@@ -38,6 +38,22 @@ fn fexit_on_a_running_bpf_program() {
     );
     let mut run_a = Run::start(&a, &[]);
     run_a.wait_attached();
+    // Listed as bpftrace lists running programs, by name and by id.
+    let listed = tracec(&["-l", "fexit:bpf:*sys_enter_getpgid*"]);
+    let listed = String::from_utf8_lossy(&listed.stdout).into_owned();
+    let entry =
+        Regex::new(r"(?m)^fexit:bpf:(\d+):tracepoint_syscalls_sys_enter_getpgid_0$").unwrap();
+    let id = entry
+        .captures(&listed)
+        .unwrap_or_else(|| panic!("{listed}"))[1]
+        .to_string();
+    let by_id = tracec(&["-l", &format!("fentry:bpf:{id}:*")]);
+    assert!(
+        String::from_utf8_lossy(&by_id.stdout)
+            .lines()
+            .any(|l| l == format!("fentry:bpf:{id}:tracepoint_syscalls_sys_enter_getpgid_0")),
+        "{by_id:?}"
+    );
     let by_name = compile_text(
         &dir,
         "b",
