@@ -133,7 +133,7 @@ pub(super) fn expand(
                     ret,
                     &in_scope,
                 )?),
-                None => return Err(missing(ap, kind, m.as_deref(), function, &all())),
+                None => return Err(missing(ap, m.as_deref(), function, &all())),
             }
         }
     }
@@ -141,7 +141,7 @@ pub(super) fn expand(
         let btf =
             btf_funcs::for_env(env).map_err(|e| err(format!("{kind} needs kernel BTF: {e}")))?;
         let all = btf_funcs::names_with_prefix(&btf, Kind::Func, "");
-        return Err(missing(ap, kind, None, function, &all));
+        return Err(missing(ap, None, function, &all));
     }
     if out.is_empty() {
         let shown = match module {
@@ -166,13 +166,7 @@ fn find_func(btf: &Btf, name: &str, in_scope: &dyn Fn(u32) -> bool) -> Option<u3
     })
 }
 
-fn missing(
-    ap: &AttachPoint,
-    kind: &str,
-    module: Option<&str>,
-    function: &str,
-    all: &[String],
-) -> Diagnostic {
+fn missing(ap: &AttachPoint, module: Option<&str>, function: &str, all: &[String]) -> Diagnostic {
     let (text, label) = match module {
         Some(m) => (
             format!("kernel function '{function}' is not in the BTF of module {m}"),
@@ -183,7 +177,6 @@ fn missing(
             "no BTF for this function".to_string(),
         ),
     };
-    let _ = kind;
     let mut d = Diagnostic::error(ap.span, text).with_label(label);
     if function.len() >= 4 {
         if let Some(best) = closest(function, all.iter().map(String::as_str)) {
@@ -208,7 +201,7 @@ fn probe(
 ) -> Result<ExpandedProbe, Diagnostic> {
     let proto = find_func(btf, function, in_scope)
         .and_then(|f| btf.ty(f).ok().map(|t| t.raw_type()))
-        .ok_or_else(|| missing(ap, kind, module, function, &[]))?;
+        .ok_or_else(|| missing(ap, module, function, &[]))?;
     let (args, ret_ty) = btf_funcs::proto_args(btf, proto, 0)
         .map_err(|e| Diagnostic::error(ap.span, format!("{kind}:{function}: {e}")))?;
     let shown = match (module, written) {
