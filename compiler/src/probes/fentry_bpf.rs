@@ -5,7 +5,6 @@
 //! (of every program without one) whose name matches PATTERN, and loads the
 //! program once per target. As in bpftrace, `args` is not available.
 
-use super::glob::has_wildcard;
 use super::{sanitize, BtfArgs, Context, ExpandedProbe};
 use crate::diag::Diagnostic;
 use crate::front::ast::AttachPoint;
@@ -36,9 +35,9 @@ pub(super) fn expand(
         0 => format!("{kind}:bpf:{pattern}"),
         n => format!("{kind}:bpf:{n}:{pattern}"),
     };
-    let stem = match (id, has_wildcard(pattern)) {
-        (0, _) => format!("{kind}_bpf_{pattern}"),
-        (n, _) => format!("{kind}_bpf_{n}_{pattern}"),
+    let stem = match id {
+        0 => format!("{kind}_bpf_{pattern}"),
+        n => format!("{kind}_bpf_{n}_{pattern}"),
     };
     Ok(vec![ExpandedProbe {
         name,
