@@ -334,6 +334,11 @@ impl Run {
     pub fn stdout_text(&self) -> String {
         self.out_lines.iter().map(|l| format!("{l}\n")).collect()
     }
+
+    /// All stderr so far, as [`Run::stdout_text`].
+    pub fn stderr_text(&self) -> String {
+        self.err_lines.iter().map(|l| format!("{l}\n")).collect()
+    }
 }
 
 impl Drop for Run {

@@ -100,7 +100,8 @@ struct Cli {
     /// Kernel BTF (raw, or an ELF file with .BTF): kernel struct accesses are compiled
     /// against it (and relocated for the running kernel at load), and tracepoint formats
     /// come from it without access to tracefs [default: /sys/kernel/btf/vmlinux when
-    /// readable].
+    /// readable]. Kernel modules' split BTF is read from the same directory
+    /// (DIR/MODULE), for fentry, rawtracepoint and kprobe probes on modules.
     #[arg(long, value_name = "FILE")]
     btf: Option<PathBuf>,
     /// Add DIR to the directories `#include` searches (before /usr/include).

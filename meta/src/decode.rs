@@ -261,6 +261,7 @@ impl Read for Attach {
             },
             "raw_tracepoint" => Attach::RawTracepoint {
                 name: field(o, "name")?,
+                module: field_or_default(o, "module")?,
             },
             "perf_counter" => Attach::PerfCounter {
                 hardware: field(o, "hardware")?,
@@ -270,6 +271,12 @@ impl Read for Attach {
             },
             "fentry" => Attach::Fentry {
                 function: field(o, "function")?,
+                ret: field(o, "return")?,
+                module: field_or_default(o, "module")?,
+            },
+            "fentry_bpf" => Attach::FentryBpf {
+                id: field(o, "id")?,
+                pattern: field(o, "pattern")?,
                 ret: field(o, "return")?,
             },
             "iter" => Attach::Iter {

@@ -144,6 +144,11 @@ fn all_attach() -> Vec<Attach> {
         },
         Attach::RawTracepoint {
             name: "sched_switch".into(),
+            module: String::new(),
+        },
+        Attach::RawTracepoint {
+            name: "xfs_read".into(),
+            module: "xfs".into(),
         },
         Attach::PerfCounter {
             hardware: true,
@@ -153,6 +158,17 @@ fn all_attach() -> Vec<Attach> {
         },
         Attach::Fentry {
             function: "vfs_write".into(),
+            ret: true,
+            module: String::new(),
+        },
+        Attach::Fentry {
+            function: "nf_conntrack_in".into(),
+            ret: false,
+            module: "nf_conntrack".into(),
+        },
+        Attach::FentryBpf {
+            id: 0,
+            pattern: "interval_us_*".into(),
             ret: true,
         },
         Attach::Iter {
@@ -416,9 +432,10 @@ fn attach_tag(a: &Attach) -> usize {
         Attach::Usdt { .. } => 13,
         Attach::Watchpoint { .. } => 14,
         Attach::Test { .. } => 15,
+        Attach::FentryBpf { .. } => 16,
     }
 }
-const ATTACH_TAGS: usize = 16;
+const ATTACH_TAGS: usize = 17;
 
 fn role_tag(r: &MapRole) -> usize {
     match r {
@@ -600,7 +617,9 @@ fn malformed_payloads_are_errors() {
         ("/params/3/default", json!({"float": 1})),
         ("/params/0/param", json!("positional_html")),
         ("/print_values/6/mode", json!("fancy")),
-        ("/probes/11/attach/number", json!(1u64 << 40)),
+        ("/probes/14/attach/number", json!(1u64 << 40)),
+        ("/probes/12/attach/id", json!(-1)),
+        ("/probes/11/attach/module", json!(7)),
         ("/probes", json!({})),
         ("/source", json!(5)),
         ("/unsafe_builtins", json!(null)),

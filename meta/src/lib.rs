@@ -18,6 +18,8 @@
 use serde::{Deserialize, Serialize};
 
 pub mod archive;
+pub mod bpf_objects;
+pub mod btf_names;
 pub mod debugfile;
 pub mod debugsec;
 mod decode;
@@ -240,6 +242,10 @@ pub enum Attach {
     /// A raw tracepoint (`BPF_PROG_TYPE_RAW_TRACEPOINT`) by kernel tracepoint name.
     RawTracepoint {
         name: String,
+        /// The kernel module defining the tracepoint, whose BTF the program is
+        /// loaded against; empty: the kernel itself. Format 1.14.
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        module: String,
     },
     /// A perf event counter on every online CPU: a sample every `period` events.
     /// `hardware`: `PERF_TYPE_HARDWARE`, else `PERF_TYPE_SOFTWARE`; `config` is the
@@ -255,6 +261,20 @@ pub enum Attach {
     /// is loaded against that function's BTF).
     Fentry {
         function: String,
+        #[serde(rename = "return")]
+        ret: bool,
+        /// The kernel module defining `function` (its BTF object is the attach
+        /// target); empty: the kernel itself. Format 1.14.
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        module: String,
+    },
+    /// `fentry:bpf[:ID]:PATTERN` / `fexit:...`: a BPF trampoline on running BPF
+    /// programs and subprograms, resolved when the runtime starts: every function
+    /// (in the BTF func info of the program with id `id`, or of every program when
+    /// `id` is 0) whose name matches the glob `pattern`. Format 1.14.
+    FentryBpf {
+        id: u32,
+        pattern: String,
         #[serde(rename = "return")]
         ret: bool,
     },

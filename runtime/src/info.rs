@@ -267,7 +267,7 @@ fn requirements(
     if attach(|a| matches!(a, Attach::RawTracepoint { .. })) {
         r.features.push(("raw tracepoints".into(), "4.17"));
     }
-    if attach(|a| matches!(a, Attach::Fentry { .. })) {
+    if attach(|a| matches!(a, Attach::Fentry { .. } | Attach::FentryBpf { .. })) {
         r.features
             .push(("fentry/fexit (BPF trampolines)".into(), "5.5"));
     }
@@ -398,7 +398,12 @@ pub fn target(a: &Attach) -> String {
             if symbol.is_empty() { "" } else { symbol },
             plus(*offset)
         ),
-        Attach::RawTracepoint { name } => format!("raw tracepoint {name}"),
+        Attach::RawTracepoint { name, module } if module.is_empty() => {
+            format!("raw tracepoint {name}")
+        }
+        Attach::RawTracepoint { name, module } => {
+            format!("raw tracepoint {name} of kernel module {module}")
+        }
         Attach::Watchpoint {
             address,
             length,
@@ -431,9 +436,27 @@ pub fn target(a: &Attach) -> String {
             "{} perf event {event} on every CPU every {period} events",
             if *hardware { "hardware" } else { "software" }
         ),
-        Attach::Fentry { function, ret } => format!(
-            "{} {function} (BPF trampoline)",
-            if *ret { "fexit" } else { "fentry" }
+        Attach::Fentry {
+            function,
+            ret,
+            module,
+        } => format!(
+            "{} {function}{} (BPF trampoline)",
+            if *ret { "fexit" } else { "fentry" },
+            if module.is_empty() {
+                String::new()
+            } else {
+                format!(" of kernel module {module}")
+            }
+        ),
+        Attach::FentryBpf { id, pattern, ret } => format!(
+            "{} {pattern} in {} (BPF trampolines)",
+            if *ret { "fexit" } else { "fentry" },
+            if *id == 0 {
+                "every running BPF program".to_string()
+            } else {
+                format!("BPF program {id}")
+            }
         ),
         Attach::Iter { target, pin } if pin.is_empty() => {
             format!("iterator over {target}, run once at start")

@@ -23,6 +23,7 @@ pub mod attach;
 pub mod bench;
 pub mod bound_args;
 pub mod btf;
+pub mod btf_target;
 pub mod calls;
 pub mod cfi;
 pub mod child;

@@ -62,6 +62,11 @@ pub fn load(obj: &Object, start_ns: u64, cpid: u64, params: &[GlobalValue]) -> R
             continue;
         }
         crate::verbose_load::check(&ebpf, obj, probe, loaded.len())?;
+        // Module functions and tracepoints, BPF programs: attach targets aya lacks.
+        if let Some(r) = crate::btf_target::load(&ebpf, obj, probe) {
+            r?;
+            continue;
+        }
         // A wildcard uprobe's program, for one uprobe_multi link; aya's otherwise.
         if multi.contains(&probe.program)
             && crate::uprobe_multi::load(&ebpf, obj, &probe.program).is_ok()
@@ -106,7 +111,9 @@ pub fn load_program(ebpf: &mut Ebpf, probe: &ProbeSpec) -> Result<Result<(), Pro
         (Program::FEntry(p), Attach::Fentry { function, .. }, Some(btf)) => p.load(function, btf),
         (Program::FExit(p), Attach::Fentry { function, .. }, Some(btf)) => p.load(function, btf),
         (Program::Iter(p), Attach::Iter { target, .. }, Some(btf)) => p.load(target, btf),
-        (Program::BtfTracePoint(p), Attach::RawTracepoint { name }, Some(btf)) => p.load(name, btf),
+        (Program::BtfTracePoint(p), Attach::RawTracepoint { name, .. }, Some(btf)) => {
+            p.load(name, btf)
+        }
         (prog, _, _) => match prog {
             Program::RawTracePoint(p) => p.load(),
             Program::TracePoint(p) => p.load(),
@@ -199,6 +206,9 @@ pub fn attach(ebpf: &mut Ebpf, probe: &ProbeSpec) -> Result<(), Error> {
     if let Some(r) = crate::uprobe_multi::attach(probe, pid_scope_pid()) {
         return r.map_err(|e| Error::new(format!("cannot attach {}: {}", probe.name, e)));
     }
+    if let Some(r) = crate::btf_target::attach(probe) {
+        return r.map_err(|e| Error::new(format!("cannot attach {}: {}", probe.name, e)));
+    }
     let prog = program(ebpf, probe)?;
     // Kprobes at an address or offset: opened here (as for a cookie), with cookie 0.
     let here = crate::cookie::opened_here(&probe.attach);
@@ -220,14 +230,14 @@ pub fn attach(ebpf: &mut Ebpf, probe: &ProbeSpec) -> Result<(), Error> {
             offset,
             ..
         } => attach_uprobe(prog, path, symbol, *offset, pid_scope()),
-        Attach::RawTracepoint { name } => crate::load_more::attach_raw_tracepoint(prog, name),
+        Attach::RawTracepoint { name, .. } => crate::load_more::attach_raw_tracepoint(prog, name),
         Attach::PerfCounter {
             hardware,
             config,
             period,
             ..
         } => crate::load_more::attach_perf_counter(prog, *hardware, *config, *period),
-        Attach::Fentry { .. } => crate::load_more::attach_fentry(prog),
+        Attach::Fentry { .. } | Attach::FentryBpf { .. } => crate::load_more::attach_fentry(prog),
         Attach::Usdt { .. } => {
             let pid = crate::load_more::usdt_pid().map(|p| p.get());
             crate::usdt::attach(ebpf, probe, pid)
@@ -268,7 +278,7 @@ pub fn detach(ebpf: &mut Ebpf, probe: &ProbeSpec, all: &[ProbeSpec]) {
     {
         return;
     }
-    if crate::uprobe_multi::detach(&probe.program) {
+    if crate::uprobe_multi::detach(&probe.program) || crate::btf_target::detach(&probe.program) {
         return;
     }
     if probe.cookie.is_some()

@@ -25,7 +25,7 @@ impl Attr {
         self.0[off..off + 8].copy_from_slice(&v.to_ne_bytes());
         self
     }
-    fn read_u32(&self, off: usize) -> u32 {
+    pub(crate) fn read_u32(&self, off: usize) -> u32 {
         u32::from_ne_bytes([
             self.0[off],
             self.0[off + 1],

@@ -65,6 +65,8 @@ pub fn check(ebpf: &Ebpf, obj: &Object, probe: &ProbeSpec, n: usize) -> Result<(
         prog_type: None,
         attach_type: 0,
         log: Some(&mut log),
+        target: None,
+        core: None,
     };
     match load_as(ebpf, obj, &probe.program, how) {
         Err(LoadError::Kernel(e)) if e.raw_os_error() == Some(libc::ENOSPC) => {

@@ -96,7 +96,15 @@ pub fn verify(obj: &Object) -> Result<Vec<Outcome>, Error> {
             o.probes.push(probe.name.clone());
             continue;
         }
-        let verdict = verdict(&mut ebpf, probe)?;
+        let verdict = match crate::btf_target::load(&ebpf, obj, probe) {
+            // Module functions and BPF programs: loaded (and closed) here.
+            Some(r) => {
+                crate::btf_target::detach(&probe.program);
+                r?;
+                Verdict::Loaded { insns: None }
+            }
+            None => verdict(&mut ebpf, probe)?,
+        };
         outcomes.push(Outcome {
             program: probe.program.clone(),
             probes: vec![probe.name.clone()],

@@ -11,6 +11,7 @@ use std::sync::Arc;
 /// The records and strings of appended types, as a [`parse::Reader`] sees them
 /// past the end of the base blob.
 pub(super) struct Appended {
+    // Also a kernel module's split BTF (`split.rs`): records and strings the same.
     /// Type records; position `p` of a reader is `types[p - base blob length]`.
     pub types: Vec<u8>,
     /// Strings; offset `o` is `strings[o - base string section length]`.
@@ -75,6 +76,16 @@ pub enum LocalType {
     FuncProto {
         ret: TypeId,
     },
+    /// `ret (params...)`: a function prototype with named parameters.
+    Proto {
+        ret: TypeId,
+        params: Vec<(String, TypeId)>,
+    },
+    /// A function (`BTF_KIND_FUNC`, global linkage) of prototype `proto`.
+    Func {
+        name: String,
+        proto: TypeId,
+    },
 }
 
 const KIND_INT: u32 = 1;
@@ -85,6 +96,7 @@ const KIND_UNION: u32 = 5;
 const KIND_ENUM: u32 = 6;
 const KIND_FWD: u32 = 7;
 const KIND_TYPEDEF: u32 = 8;
+const KIND_FUNC: u32 = 12;
 const KIND_FUNC_PROTO: u32 = 13;
 const KIND_FLOAT: u32 = 16;
 const KIND_ENUM64: u32 = 19;
@@ -185,6 +197,16 @@ impl Writer {
             }
             LocalType::Typedef { name, target } => self.head(name, KIND_TYPEDEF, 0, false, *target),
             LocalType::FuncProto { ret } => self.head("", KIND_FUNC_PROTO, 0, false, *ret),
+            LocalType::Proto { ret, params } => {
+                self.head("", KIND_FUNC_PROTO, params.len(), false, *ret);
+                for (pname, ty) in params {
+                    let n = self.name(pname);
+                    self.u32(n);
+                    self.u32(*ty);
+                }
+            }
+            // Linkage 1: global.
+            LocalType::Func { name, proto } => self.head(name, KIND_FUNC, 1, false, *proto),
         }
     }
 }
@@ -267,6 +289,7 @@ impl Btf {
             })),
             local_base: base,
             names: Arc::default(),
+            modules: self.modules.clone(),
         })
     }
 

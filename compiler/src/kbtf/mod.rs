@@ -25,14 +25,21 @@
 //! * [`Btf::type_name`] / [`Btf::declaration`] render C spellings
 //!   (`struct task_struct *`, `char comm[16]`).
 //!
-//! Errors are [`BtfError`]s; malformed input never panics. Split BTF (kernel
-//! modules, which need a base) is not supported.
+//! * Kernel modules: [`Btf::with_module`] adds a module's split BTF (ids and
+//!   strings continuing the kernel's, `split.rs`); [`kernel`] /
+//!   [`kernel_with_module`] share the kernel's BTF with the modules added so far
+//!   per process, so that probe expansion and the checker agree on type ids.
+//!
+//! Errors are [`BtfError`]s; malformed input never panics.
 
 mod blob;
 mod index;
 mod local;
 mod parse;
 mod render;
+mod split;
+#[cfg(test)]
+mod split_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
@@ -45,6 +52,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, OnceLock};
 
 pub use local::LocalType;
+pub use split::{module_path, valid_module_name, ModuleTypes};
 pub use types::{ArrayInfo, EnumValue, FoundMember, IntInfo, Member, Param, Type, VarSecInfo};
 
 /// A type id; 0 is `void`.
@@ -108,6 +116,8 @@ pub struct Btf {
     local_base: u32,
     /// Lookups by name already answered (and, after many, a complete index).
     names: Arc<Mutex<index::NameCache>>,
+    /// Kernel modules whose split BTF was added, with their id ranges.
+    modules: Arc<Vec<ModuleTypes>>,
 }
 
 /// The blob as read from a file.
@@ -187,6 +197,7 @@ impl Btf {
             local: None,
             local_base: u32::MAX,
             names: Arc::default(),
+            modules: Arc::default(),
         })
     }
 
@@ -374,6 +385,45 @@ impl Btf {
     pub fn declaration(&self, id: TypeId, name: &str) -> String {
         render::declaration(self, id, name)
     }
+}
+
+type KernelCache = Mutex<HashMap<std::path::PathBuf, Btf>>;
+
+/// The kernel BTF with modules, per kernel BTF path.
+fn kernels() -> &'static KernelCache {
+    static KERNELS: OnceLock<KernelCache> = OnceLock::new();
+    KERNELS.get_or_init(Default::default)
+}
+
+/// The kernel BTF at `path` ([`Btf::load_shared`]) with every module this process
+/// added to it ([`kernel_with_module`]). Modules only ever get added, so the ids
+/// of a BTF returned earlier stay valid in a later one.
+pub fn kernel(path: &Path) -> Result<Btf, BtfError> {
+    let map = kernels().lock().unwrap_or_else(|p| p.into_inner());
+    match map.get(path) {
+        Some(b) => Ok(b.clone()),
+        None => Btf::load_shared(path),
+    }
+}
+
+/// [`kernel`] with module `module`'s BTF added, read from beside `path`
+/// ([`module_path`]). `Ok(None)` when there is no BTF for that module.
+pub fn kernel_with_module(path: &Path, module: &str) -> Result<Option<Btf>, BtfError> {
+    let mut map = kernels().lock().unwrap_or_else(|p| p.into_inner());
+    let current = match map.get(path) {
+        Some(b) => b.clone(),
+        None => Btf::load_shared(path)?,
+    };
+    if current.module_ids(module).is_some() {
+        return Ok(Some(current));
+    }
+    let file = module_path(path, module);
+    if !valid_module_name(module) || module == "vmlinux" || !file.is_file() {
+        return Ok(None);
+    }
+    let btf = current.with_module_file(module, &file)?;
+    map.insert(path.to_path_buf(), btf.clone());
+    Ok(Some(btf))
 }
 
 /// Longest typedef/qualifier/array chain followed before giving up.

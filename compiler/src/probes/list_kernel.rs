@@ -69,6 +69,7 @@ pub(super) fn entries(pieces: &[Piece<'_>], env: &Env, verbose: bool) -> Vec<Ent
     for (module, name) in functions {
         function_entries(&mut out, pieces, btf.as_deref(), module, name, verbose);
     }
+    out.extend(super::list_modules::entries(pieces, env, verbose));
     out
 }
 

@@ -16,16 +16,19 @@ mod bench;
 mod btf_funcs;
 pub mod debugdirs;
 mod fentry;
+mod fentry_bpf;
 pub mod format;
 pub mod glob;
 mod interval;
 mod iter;
 mod kfuncs;
+mod kmod;
 mod kprobe;
 pub use kprobe::is_address as is_kprobe_address;
 pub mod dwarf;
 mod list;
 mod list_kernel;
+mod list_modules;
 mod list_types;
 mod list_user;
 pub mod offline;
@@ -303,8 +306,8 @@ pub fn expand_env(
             "tracepoint" => tracepoint::expand(ap, src),
             "interval" => interval::expand(ap),
             "profile" => profile::expand(ap),
-            "kprobe" => kprobe::expand(ap, false),
-            "kretprobe" => kprobe::expand(ap, true),
+            "kprobe" => kmod::kprobe_module(ap, env).and_then(|_| kprobe::expand(ap, false)),
+            "kretprobe" => kmod::kprobe_module(ap, env).and_then(|_| kprobe::expand(ap, true)),
             "uprobe" => uprobe::expand(ap, false, env.pid),
             "uretprobe" => uprobe::expand(ap, true, env.pid),
             "rawtracepoint" => rawtracepoint::expand(ap, env),
@@ -434,5 +437,7 @@ pub fn sanitize(s: &str) -> String {
     out
 }
 
+#[cfg(test)]
+mod kmod_tests;
 #[cfg(test)]
 mod tests;

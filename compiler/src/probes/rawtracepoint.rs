@@ -1,11 +1,13 @@
 //! `rawtracepoint[:MODULE]:EVENT` (short name `rt`): a BTF-enabled raw tracepoint
 //! program (`tp_btf`, as bpftrace loads it) on a kernel tracepoint. Its arguments are the tracepoint's C arguments, typed by the kernel
 //! BTF typedef `btf_trace_<EVENT>`: `argN` and `args.NAME`. `*`/`?` in EVENT match
-//! every raw tracepoint the BTF describes. Only the kernel's own BTF (`vmlinux`)
-//! is read, so MODULE must be `vmlinux` (or a pattern matching it).
+//! every raw tracepoint the BTF describes. MODULE is `vmlinux` (the kernel's own
+//! BTF) or a kernel module whose split BTF defines the typedef (`kmod.rs`); a
+//! pattern matches the kernel and the modules with BTF.
 
 use super::btf_funcs::{self, RAWTP_PREFIX};
 use super::glob::{closest, has_wildcard, matches};
+use super::kmod;
 use super::{sanitize, BtfArgs, Context, Env, ExpandedProbe};
 use crate::diag::Diagnostic;
 use crate::front::ast::AttachPoint;
@@ -23,42 +25,114 @@ pub(super) fn expand(ap: &AttachPoint, env: &Env) -> Result<Vec<ExpandedProbe>, 
             ))
         }
     };
-    if let Some(m) = module {
-        if !matches(m, "vmlinux") {
-            return Err(
-                err(format!("No matches for rawtracepoint {m}:{event}."))
-                    .with_note("tracec reads only the kernel's BTF (vmlinux); kernel module tracepoints are not supported yet"),
-            );
+    let mut modules = Vec::new();
+    match module {
+        None => {
+            modules.push(None);
+            // As bpftrace: a tracepoint the kernel lacks may be a module's, and a
+            // pattern matches modules' tracepoints too.
+            let in_kernel = || {
+                btf_funcs::for_env(env).is_ok_and(|b| btf_funcs::rawtp_proto(&b, event).is_some())
+            };
+            if has_wildcard(event) || !in_kernel() {
+                modules.extend(kmod::matching(env, "*").into_iter().map(Some));
+            }
+        }
+        Some(m) => {
+            if matches(m, "vmlinux") {
+                modules.push(None);
+            }
+            modules.extend(kmod::matching(env, m).into_iter().map(Some));
         }
     }
-    let btf = btf_funcs::for_env(env).map_err(|e| {
-        err(format!("rawtracepoint needs kernel BTF: {e}")).with_label("needed for this probe")
-    })?;
-    let names = if has_wildcard(event) {
-        let all = btf_funcs::names_with_prefix(&btf, Kind::Typedef, RAWTP_PREFIX);
-        let found: Vec<String> = all.into_iter().filter(|n| matches(event, n)).collect();
-        if found.is_empty() {
-            return Err(err(format!("No matches for rawtracepoint {event}.")));
-        }
-        found
-    } else {
-        vec![event.to_string()]
+    let no_match = || {
+        let shown = match module {
+            Some(m) => format!("{m}:{event}"),
+            None => event.to_string(),
+        };
+        err(format!("No matches for rawtracepoint {shown}."))
     };
-    names.iter().map(|n| probe(ap, &btf, module, n)).collect()
+    if modules.is_empty() {
+        return Err(no_match());
+    }
+    let several = modules.len() > 1;
+    let mut out = Vec::new();
+    for m in &modules {
+        let btf = match m {
+            None => btf_funcs::for_env(env).map(|b| (*b).clone()),
+            // A module a search or pattern found is skipped if its BTF is bad.
+            Some(m) if module.is_none_or(has_wildcard) => match kmod::btf(env, m) {
+                Ok(b) => Ok(b),
+                Err(_) => continue,
+            },
+            Some(m) => kmod::btf(env, m),
+        }
+        .map_err(|e| {
+            err(format!("rawtracepoint needs kernel BTF: {e}")).with_label("needed for this probe")
+        })?;
+        let ids = m.as_deref().and_then(|m| btf.module_ids(m));
+        let in_scope = |id: u32| match &ids {
+            Some(r) => r.contains(&id),
+            None => id < btf.base_len(),
+        };
+        let all = || -> Vec<String> {
+            let mut v: Vec<String> = btf
+                .types()
+                .filter(|t| t.kind() == Kind::Typedef && in_scope(t.id()))
+                .filter_map(|t| t.name().strip_prefix(RAWTP_PREFIX).map(str::to_string))
+                .collect();
+            v.sort();
+            v.dedup();
+            v
+        };
+        let names = if has_wildcard(event) {
+            all().into_iter().filter(|n| matches(event, n)).collect()
+        } else if several && !all().iter().any(|n| n == event) {
+            Vec::new()
+        } else {
+            vec![event.to_string()]
+        };
+        for n in &names {
+            out.push(probe(ap, &btf, module, m.as_deref(), n, &all)?);
+        }
+    }
+    if out.is_empty() && module.is_none() && !has_wildcard(event) {
+        // The kernel's error, with its suggestions.
+        let btf = btf_funcs::for_env(env)
+            .map_err(|e| err(format!("rawtracepoint needs kernel BTF: {e}")))?;
+        let all = || btf_funcs::names_with_prefix(&btf, Kind::Typedef, RAWTP_PREFIX);
+        return probe(ap, &btf, None, None, event, &all).map(|p| vec![p]);
+    }
+    if out.is_empty() {
+        return Err(no_match());
+    }
+    Ok(out)
 }
 
 fn probe(
     ap: &AttachPoint,
     btf: &Btf,
+    written: Option<&str>,
     module: Option<&str>,
     name: &str,
+    all: &dyn Fn() -> Vec<String>,
 ) -> Result<ExpandedProbe, Diagnostic> {
-    let Some(proto) = btf_funcs::rawtp_proto(btf, name) else {
+    let proto = btf_funcs::rawtp_proto(btf, name).filter(|_| match module {
+        // The typedef must be the module's own.
+        Some(m) => btf
+            .find_typedef(&format!("{RAWTP_PREFIX}{name}"))
+            .is_some_and(|id| btf.module_of(id) == Some(m)),
+        None => true,
+    });
+    let Some(proto) = proto else {
         // bpftrace's text; the name is in the note.
         let mut d = Diagnostic::error(ap.span, "Probe has no valid attach points.")
-            .with_label("no btf_trace_ typedef in the kernel BTF")
+            .with_label(match module {
+                Some(m) => format!("no btf_trace_ typedef in the BTF of module {m}"),
+                None => "no btf_trace_ typedef in the kernel BTF".to_string(),
+            })
             .with_note(format!("there is no raw tracepoint '{name}'"));
-        let all = btf_funcs::names_with_prefix(btf, Kind::Typedef, RAWTP_PREFIX);
+        let all = all();
         if let Some(best) = closest(name, all.iter().map(String::as_str)) {
             d = d.with_note(format!("did you mean '{best}'?"));
         }
@@ -66,17 +140,23 @@ fn probe(
     };
     let (args, _) = btf_funcs::proto_args(btf, proto, 1)
         .map_err(|e| Diagnostic::error(ap.span, format!("raw tracepoint '{name}': {e}")))?;
-    let shown = match module {
-        Some(m) if !has_wildcard(m) => format!("rawtracepoint:{m}:{name}"),
-        Some(_) => format!("rawtracepoint:vmlinux:{name}"),
-        None => format!("rawtracepoint:{name}"),
+    let shown = match (module, written) {
+        (Some(m), _) => format!("rawtracepoint:{m}:{name}"),
+        (None, Some(w)) if !has_wildcard(w) => format!("rawtracepoint:{w}:{name}"),
+        (None, Some(_)) => format!("rawtracepoint:vmlinux:{name}"),
+        (None, None) => format!("rawtracepoint:{name}"),
+    };
+    let target = match module {
+        Some(m) => format!("{m}:{name}"),
+        None => name.to_string(),
     };
     Ok(ExpandedProbe {
         name: shown,
-        section: format!("tp_btf/{name}"),
-        symbol_stem: sanitize(&format!("rawtracepoint_{name}")),
+        section: format!("tp_btf/{target}"),
+        symbol_stem: sanitize(&format!("rawtracepoint_{target}")),
         attach: Attach::RawTracepoint {
             name: name.to_string(),
+            module: module.unwrap_or_default().to_string(),
         },
         context: Context::BtfArgs(BtfArgs {
             args,

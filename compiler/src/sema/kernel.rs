@@ -165,8 +165,9 @@ impl KernelBtf {
     pub(super) fn get(&mut self) -> Result<Arc<kbtf::Btf>, String> {
         if self.loaded.is_none() {
             let path = self.path();
+            // With the kernel modules probe expansion added (`fentry:MODULE:...`).
             self.loaded = Some(
-                kbtf::Btf::load_shared(&path)
+                kbtf::kernel(&path)
                     .map(Arc::new)
                     .map_err(|e| format!("cannot read kernel BTF from {}: {e}", path.display())),
             );

@@ -108,6 +108,8 @@ pub fn probetype(attach: &Attach) -> &'static str {
         } => "software",
         Attach::Fentry { ret: false, .. } => "fentry",
         Attach::Fentry { ret: true, .. } => "fexit",
+        Attach::FentryBpf { ret: false, .. } => "fentry",
+        Attach::FentryBpf { ret: true, .. } => "fexit",
         Attach::Iter { .. } => "iter",
         Attach::Signal { .. } => "self",
         Attach::Usdt { .. } => "usdt",

@@ -33,6 +33,7 @@ pub(super) fn kfunc_allowed(attach: &Attach) -> bool {
         | Attach::PerfCounter { .. }
         | Attach::Watchpoint { .. }
         | Attach::Fentry { .. }
+        | Attach::FentryBpf { .. }
         | Attach::RawTracepoint { .. }
         | Attach::Iter { .. } => true,
         Attach::Begin

@@ -29,6 +29,8 @@ pub fn load(ebpf: &Ebpf, obj: &Object, program: &str) -> Result<OwnedFd, String>
         prog_type: Some(PROG_TYPE_KPROBE),
         attach_type: ATTACH_UPROBE_MULTI,
         log: None,
+        target: None,
+        core: None,
     };
     load_as(ebpf, obj, program, how)
         .map_err(|e| match e {
@@ -39,12 +41,23 @@ pub fn load(ebpf: &Ebpf, obj: &Object, program: &str) -> Result<OwnedFd, String>
 }
 
 /// How [`load_as`] loads a program: its type (`None`: the type of its section, if
-/// it needs no attach target), expected attach type, and a verifier log buffer
-/// (log level 1) if any.
+/// it needs no attach target), expected attach type, a verifier log buffer (log
+/// level 1) if any, and an attach target if any.
 pub struct How<'a> {
     pub prog_type: Option<u32>,
     pub attach_type: u32,
     pub log: Option<&'a mut [u8]>,
+    pub target: Option<AttachTarget>,
+    /// The BTF CO-RE relocations are resolved against (`None`: the kernel's).
+    pub core: Option<&'a aya::Btf>,
+}
+
+/// The attach target of a tracing program: `attach_btf_id` in the BTF object or
+/// program `fd` (`attach_btf_obj_fd` / `attach_prog_fd`; 0: the kernel's BTF).
+#[derive(Debug, Clone, Copy)]
+pub struct AttachTarget {
+    pub btf_id: u32,
+    pub fd: RawFd,
 }
 
 /// Why [`load_as`] failed: the object could not be prepared, or the kernel refused.
@@ -87,7 +100,10 @@ pub fn load_as(
         None => None,
     };
     if crate::target_btf::needed(&obj.meta, bytes) {
-        let target = crate::target_btf::kernel_btf().map_err(|e| Prepare(e.to_string()))?;
+        let target = match how.core {
+            Some(b) => b,
+            None => crate::target_btf::kernel_btf().map_err(|e| Prepare(e.to_string()))?,
+        };
         o.relocate_btf(target)
             .map_err(|e| Prepare(format!("CO-RE: {}", crate::load::chain(&e))))?;
     }
@@ -125,6 +141,7 @@ pub fn load_as(
         attach_type: how.attach_type,
         btf: info.as_ref(),
         log: how.log,
+        target: how.target,
     };
     prog_load(program, &func.instructions, &prog.license, attr)
         .map(Some)
@@ -137,6 +154,7 @@ pub struct ProgAttr<'a, 'b> {
     pub attach_type: u32,
     pub btf: Option<&'a BtfInfo<'a>>,
     pub log: Option<&'b mut [u8]>,
+    pub target: Option<AttachTarget>,
 }
 
 /// The object BTF a program's func and line info refer to.
@@ -160,6 +178,7 @@ pub fn prog_load(
         attach_type,
         btf,
         log,
+        target,
     } = how;
     let mut attr = Attr::new();
     attr.u32_at(0, prog_type)
@@ -188,6 +207,9 @@ pub fn prog_load(
                 .u64_at(96, b.line.as_ptr() as u64)
                 .u32_at(104, b.line.len() as u32);
         }
+    }
+    if let Some(t) = target {
+        attr.u32_at(108, t.btf_id).u32_at(112, t.fd as u32);
     }
     let fd = bpf(BPF_PROG_LOAD, &mut attr)?;
     // SAFETY: a descriptor the kernel just returned to us.
@@ -228,6 +250,7 @@ pub fn trivial(attach_type: u32) -> io::Result<OwnedFd> {
         attach_type,
         btf: None,
         log: None,
+        target: None,
     };
     prog_load("tracerun_probe", &insns, &license, how)
 }
