@@ -18,6 +18,7 @@
 use serde::{Deserialize, Serialize};
 
 pub mod archive;
+pub mod attach_template;
 pub mod debugfile;
 mod decode;
 pub mod demangle;
@@ -39,7 +40,7 @@ pub const MAGIC: [u8; 4] = *b"TRCM";
 /// Bumped when an old runtime could not run a new object correctly.
 pub const FORMAT_MAJOR: u16 = 1;
 /// Bumped for additions an old runtime may safely ignore.
-pub const FORMAT_MINOR: u16 = 13;
+pub const FORMAT_MINOR: u16 = 14;
 /// ELF section holding an object's signature (see `tracec --sign`), when it is signed.
 pub const SIGNATURE_SECTION: &str = ".tracec.sig";
 /// Size of the header in front of the JSON payload: magic, major, minor, payload length.
@@ -468,6 +469,11 @@ pub struct Metadata {
     /// different values. Format 1.12; empty when absent.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub bound_args: Vec<BoundArg>,
+    /// Attach points whose positional parameters the runtime substitutes from its own
+    /// arguments (`interval:ms:$1` compiled without `-- ARGS`). Format 1.14; empty when
+    /// absent.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attach_templates: Vec<attach_template::AttachTemplate>,
 }
 
 /// One `name = value` of the script's config block, for the runtime.
