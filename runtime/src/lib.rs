@@ -20,6 +20,7 @@
 
 pub mod agg_bounds;
 pub mod attach;
+pub mod attach_params;
 pub mod bench;
 pub mod bound_args;
 pub mod btf;
@@ -102,8 +103,15 @@ impl Error {
     }
 
     /// Whether the message is already in bpftrace's form (`ERROR: ...` or `HINT: ...`,
-    /// possibly several lines) and is printed as it is.
+    /// or located `stdin:1:1-8: ERROR: ...`, possibly several lines) and is printed as
+    /// it is.
     pub fn is_bpftrace(&self) -> bool {
-        self.0.starts_with("ERROR: ") || self.0.starts_with("HINT: ")
+        self.0.starts_with("ERROR: ")
+            || self.0.starts_with("HINT: ")
+            || self
+                .0
+                .lines()
+                .next()
+                .is_some_and(|l| l.contains(": ERROR: "))
     }
 }
