@@ -389,8 +389,8 @@ fn runtime_location(span: front::ast::Span, source: &str, source_name: &str) -> 
     let (line, col) = diag::line_col(source, span.start);
     let (_, end_col) = diag::line_col(source, span.end);
     let text = source.lines().nth(line as usize - 1).unwrap_or("");
-    let marks = " ".repeat(col as usize - 1)
-        + &"~".repeat((end_col.saturating_sub(col) as usize).max(1));
+    let marks =
+        " ".repeat(col as usize - 1) + &"~".repeat((end_col.saturating_sub(col) as usize).max(1));
     (
         format!("{name}:{line}:{col}-{end_col}"),
         format!("{text}\n{marks}"),

@@ -77,8 +77,10 @@ struct Cli {
     /// The object written by `tracec`.
     #[arg(value_name = "OBJECT")]
     object: PathBuf,
-    /// Positional parameters for the script.
-    #[arg(last = true, value_name = "ARGS")]
+    /// The script's arguments: positional parameters (`tracerun OBJECT 5`, as
+    /// `bpftrace script.bt 5`), and after `--` also named ones (`--name=VALUE`)
+    /// and values starting with `-`.
+    #[arg(value_name = "ARGS")]
     args: Vec<String>,
 }
 

@@ -26,6 +26,14 @@ pub fn has_params(ap: &AttachPoint) -> bool {
     !params_in(&ap.raw).is_empty()
 }
 
+/// Whether a probe name is a template the runtime completes (`uprobe:$1:f`).
+pub fn is_template(name: &str) -> bool {
+    !params_in(name).is_empty()
+}
+
+/// Why `args` is missing in a deferred uprobe.
+pub const ARGS_NOTE: &str = "the binary is a positional parameter, so its DWARF arguments are unknown when compiling: pass the arguments after `--` (`tracec ... -- ARGS`), or read argN";
+
 /// The template text of `ap`: its provider's full name, then its parts as written.
 pub fn template_text(provider: &str, ap: &AttachPoint) -> String {
     let mut text = provider.to_string();
@@ -83,10 +91,16 @@ pub fn expand_deferred(
 ) -> Result<Vec<ExpandedProbe>, Diagnostic> {
     let first = ap.parts.first().map_or("", String::as_str);
     if !params_in(first).is_empty() {
-        return Err(refuse(ap, "the probe type decides how the probe is compiled"));
+        return Err(refuse(
+            ap,
+            "the probe type decides how the probe is compiled",
+        ));
     }
     let Some(Provider::Supported(provider)) = canonical_provider(first) else {
-        return Err(refuse(ap, "this probe type is compiled from its attach point"));
+        return Err(refuse(
+            ap,
+            "this probe type is compiled from its attach point",
+        ));
     };
     let text = template_text(provider, ap);
     let rename = |mut list: Vec<ExpandedProbe>| {
@@ -104,13 +118,19 @@ pub fn expand_deferred(
         }
         "software" | "hardware" => {
             if param_at(ap, 1) {
-                return Err(refuse(ap, &format!("the event of a {provider} probe selects its counter")));
+                return Err(refuse(
+                    ap,
+                    &format!("the event of a {provider} probe selects its counter"),
+                ));
             }
             expand(&placeholder(ap, |_| "1")).map(rename)
         }
         "watchpoint" | "asyncwatchpoint" => {
             if param_at(ap, 3) {
-                return Err(refuse(ap, "the mode of a watchpoint is checked when compiling"));
+                return Err(refuse(
+                    ap,
+                    "the mode of a watchpoint is checked when compiling",
+                ));
             }
             expand(&placeholder(ap, |i| if i == 2 { "8" } else { "1" })).map(rename)
         }

@@ -61,7 +61,9 @@ fn probes_by_name_keep_their_parameters_for_the_runtime() {
     );
     let k = one("k:$1");
     assert_eq!(k.name, "kprobe:$1");
-    assert!(matches!(k.attach, Attach::Kprobe { ref function, ret: false, .. } if function == "$1"));
+    assert!(
+        matches!(k.attach, Attach::Kprobe { ref function, ret: false, .. } if function == "$1")
+    );
 }
 
 #[test]
@@ -76,9 +78,17 @@ fn what_decides_the_program_is_refused_with_the_reason() {
     ] {
         let e = deferred(src).expect_err(src);
         assert!(e.message.contains(why), "{src}: {}", e.message);
-        assert!(e.message.contains("positional parameter '$1'"), "{}", e.message);
+        assert!(
+            e.message.contains("positional parameter '$1'"),
+            "{}",
+            e.message
+        );
     }
     // The rest of the attach point is still checked.
     let e = deferred("interval:xs:$1").unwrap_err();
-    assert!(e.message.contains("invalid interval unit 'xs'"), "{}", e.message);
+    assert!(
+        e.message.contains("invalid interval unit 'xs'"),
+        "{}",
+        e.message
+    );
 }

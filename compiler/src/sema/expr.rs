@@ -189,10 +189,17 @@ impl Checker {
             return self.uprobe_arg_field(cx, &args, field, span);
         }
         let Context::Tracepoint { fields } = &cx.probe.context else {
-            self.error(
-                base.span,
-                format!("'args' is not available in probe '{}'", cx.probe.name),
-            );
+            let msg = format!("'args' is not available in probe '{}'", cx.probe.name);
+            if crate::probes::deferred::is_template(&cx.probe.name) {
+                // `uprobe:$1:f`: the binary whose DWARF types `args` is not known.
+                self.diag_note(
+                    base.span,
+                    msg,
+                    crate::probes::deferred::ARGS_NOTE.to_string(),
+                );
+            } else {
+                self.error(base.span, msg);
+            }
             return poisoned(span);
         };
         let Some(f) = fields.iter().find(|f| f.name == field) else {

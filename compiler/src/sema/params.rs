@@ -432,4 +432,3 @@ fn default_value(e: &ast::Expr) -> Option<ParamValue> {
         _ => None,
     }
 }
-
