@@ -101,7 +101,8 @@ fn main() -> ExitCode {
     }
     let result = if cli.info {
         let json = cli.format == Some(Format::Json);
-        tracerun::info::run(&cli.object, json, &mut std::io::stdout().lock()).map(|()| true)
+        tracerun::info::run_with_args(&cli.object, json, &cli.args, &mut std::io::stdout().lock())
+            .map(|()| true)
     } else if cli.verify {
         // With --trust, only a trusted object goes near the verifier.
         trusted(&cli.object, &cli.trust)

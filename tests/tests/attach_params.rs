@@ -140,3 +140,26 @@ fn uprobe_binary_and_function_from_arguments() {
         "{out}"
     );
 }
+
+#[test]
+fn listings_show_the_completed_attach_points() {
+    let dir = scratch("attach_params_listing");
+    let obj = compile_text(&dir, "ls", "i:ms:$1 { exit(); }");
+    // `tracerun --info` needs no privileges.
+    let info = ok_stdout(&run(&obj, &["--info"], &["25"]));
+    assert!(info.contains("\n  interval:ms:25\n"), "{info}");
+    assert!(info.contains("every 25000000 ns"), "{info}");
+    let info = ok_stdout(&run(&obj, &["--info"], &[]));
+    assert!(
+        info.contains("attach   set by the script's arguments (interval:ms:$1)"),
+        "{info}"
+    );
+    // `tracec -l` on a program lists its attach points with the arguments given.
+    let Some(bin) = build_c(&dir, "ls_prog", PROG, &["-O0", "-no-pie"]) else {
+        return;
+    };
+    let o = tracec(&["-l", "-e", "uprobe:$1:fn* { }", "--", bin.to_str().unwrap()]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(out, format!("uprobe:{}:fn1\n", bin.display()));
+}
