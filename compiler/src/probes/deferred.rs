@@ -106,6 +106,7 @@ pub fn expand_deferred(
     let rename = |mut list: Vec<ExpandedProbe>| {
         for p in &mut list {
             p.name = text.clone();
+            zero_placeholders(&mut p.attach);
         }
         list
     };
@@ -140,6 +141,18 @@ pub fn expand_deferred(
             ap,
             &format!("a {provider} probe's program and context come from its attach point"),
         )),
+    }
+}
+
+/// Zero the values the runtime sets: a runtime older than templates (format 1.14)
+/// then fails to attach the probe instead of running it at a placeholder rate.
+fn zero_placeholders(attach: &mut Attach) {
+    match attach {
+        Attach::Interval { period_ns } => *period_ns = 0,
+        Attach::Profile { hz, period_ns } => (*hz, *period_ns) = (0, 0),
+        Attach::PerfCounter { period, .. } => *period = 0,
+        Attach::Watchpoint { address, .. } => *address = 0,
+        _ => {}
     }
 }
 
