@@ -134,9 +134,11 @@ struct Cli {
     force: bool,
 
     /// The script's positional arguments, after `--`, for attach points that use
-    /// them (`interval:ms:$1`): they are bound at compile time and the object records
-    /// them, so run it with the same ones (`tracerun OBJECT -- ARGS`). Other uses of
-    /// `$N` stay run-time parameters.
+    /// them (`tracepoint:syscalls:$1`): they are bound at compile time and the object
+    /// records them, so run it with the same ones (`tracerun OBJECT -- ARGS`). Without
+    /// them, parameters that only set attach values (`interval:ms:$1`,
+    /// `profile:hz:$1`, counts, `uprobe:$1:$2`, `kprobe:$1`) are left to tracerun's
+    /// arguments (`tracerun OBJECT 20`). Other uses of `$N` stay run-time parameters.
     #[arg(last = true, value_name = "ARGS")]
     args: Vec<String>,
 }
