@@ -372,8 +372,16 @@ pub fn resolve(compiled: &Attach, text: &str) -> Result<Attach, String> {
             if path.is_empty() {
                 return Err(format!("{provider} probe needs a binary path"));
             }
-            let (symbol, offset) = name_offset(spec)?;
-            if symbol.is_empty() {
+            // A bare address (file offset) in the binary, as the compiler reads it.
+            let (symbol, offset) = if spec.starts_with(|c: char| c.is_ascii_digit()) {
+                let addr = parse_count(spec).map_err(|e| {
+                    format!("Invalid address of {provider} probe: {}", e.bpftrace())
+                })?;
+                (String::new(), addr)
+            } else {
+                name_offset(spec)?
+            };
+            if symbol.is_empty() && offset == 0 {
                 return Err(format!("{provider} probe needs a function name"));
             }
             if *ret && offset != 0 {
@@ -438,6 +446,8 @@ pub fn resolve(compiled: &Attach, text: &str) -> Result<Attach, String> {
 /// traced function of a uprobe or kprobe (without offset), as the compiler names it.
 pub fn func_of(attach: &Attach) -> Option<String> {
     match attach {
+        // A probe at an address keeps the address as written.
+        Attach::Uprobe { symbol, .. } if symbol.is_empty() => None,
         Attach::Uprobe { symbol, .. } => {
             Some(crate::demangle::demangle(symbol).unwrap_or_else(|| symbol.clone()))
         }

@@ -116,6 +116,18 @@ fn resolves_perf_counters_probes_and_watchpoints() {
         })
     );
     assert!(resolve(&up, "uprobe::main").is_err());
+    let at = resolve(&up, "uprobe:/bin/sh:0x1130").unwrap();
+    assert_eq!(
+        at,
+        Attach::Uprobe {
+            path: "/bin/sh".into(),
+            symbol: String::new(),
+            offset: 0x1130,
+            ret: false
+        }
+    );
+    assert_eq!(func_of(&at), None);
+    assert!(resolve(&up, "uprobe:/bin/sh:0xzz").is_err());
     let kp = Attach::Kprobe {
         function: "$1".into(),
         offset: 0,

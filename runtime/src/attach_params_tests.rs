@@ -62,6 +62,9 @@ fn missing_and_invalid_arguments_are_bpftraces_located_errors() {
         e.to_string(),
         "stdin:1:1-8: ERROR: Invalid rate of interval probe: invalid integer: \ni:ms:$1 { }\n~~~~~~~"
     );
+    // Only a location in front of `ERROR:` makes a message bpftrace's.
+    assert!(!Error::new("cannot attach x: ERROR: y").is_bpftrace());
+    assert!(Error::new("/a b/s.bt:3:1: ERROR: y").is_bpftrace());
     let e = applied(&m, &args(&["abc"])).unwrap_err().to_string();
     assert!(e.contains("invalid integer: abc"), "{e}");
 }

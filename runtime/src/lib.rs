@@ -110,8 +110,17 @@ impl Error {
             || self.0.starts_with("HINT: ")
             || self
                 .0
-                .lines()
-                .next()
-                .is_some_and(|l| l.contains(": ERROR: "))
+                .split_once(": ERROR: ")
+                .is_some_and(|(at, _)| is_location(at))
     }
+}
+
+/// Whether `text` is a script location as bpftrace prints it: `NAME:LINE:COL-COL`.
+fn is_location(text: &str) -> bool {
+    let mut parts = text.rsplitn(3, ':');
+    let cols = parts.next().unwrap_or("");
+    let line = parts.next().unwrap_or("");
+    let name = parts.next().unwrap_or("");
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    !name.is_empty() && !name.contains('\n') && digits(line) && cols.split('-').all(digits)
 }
