@@ -163,3 +163,31 @@ fn listings_show_the_completed_attach_points() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(out, format!("uprobe:{}:fn1\n", bin.display()));
 }
+
+#[test]
+fn watchpoint_address_and_length_from_arguments() {
+    let Some(_k) = kernel_or_skip("attach_params_watchpoint") else {
+        return;
+    };
+    let dir = scratch("attach_params_watchpoint");
+    let src = workspace().join("tests/fixtures/watchpoint_test.c");
+    let Some(bin) = build_c_file(&src, &dir.join("watchpoint_test"), &["-O1"]) else {
+        return;
+    };
+    let obj = compile_text(
+        &dir,
+        "wp",
+        "watchpoint:$1:$2:w { printf(\"hit %s\\n\", probe); exit(); }",
+    );
+    let cmd = format!("{} 100", bin.display());
+    let out = ok_stdout(&run(&obj, &["-q", "-c", &cmd], &["0x10000000", "8"]));
+    assert!(out.starts_with("hit watchpoint:0x10000000:8:w\n"), "{out}");
+    // A length the hardware cannot watch is refused before attaching.
+    let o = run(&obj, &["-c", &cmd], &["0x10000000", "3"]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("ERROR: Invalid length argument: 3 is not 1, 2, 4 or 8"),
+        "{err}"
+    );
+}
