@@ -630,6 +630,12 @@ impl Checker {
     fn compare(&mut self, op: BinOp, lhs: TExpr, rhs: TExpr, span: Span) -> TExpr {
         if let BinOp::Eq | BinOp::Ne = op {
             let negate = op == BinOp::Ne;
+            let literal = |e: &TExpr| matches!(e.kind, TExprKind::Str(_));
+            if (literal(&rhs) && self.runtime_name(&lhs, "compared with a string"))
+                || (literal(&lhs) && self.runtime_name(&rhs, "compared with a string"))
+            {
+                return poisoned(span);
+            }
             let names = &self.attach_names;
             if let Some(t) = super::attach_names::compare(names, negate, &lhs, &rhs, span) {
                 return t;

@@ -49,6 +49,7 @@ mod literal_fold;
 mod mapfuncs;
 pub mod maps;
 pub mod name_str;
+mod name_templates;
 mod name_tuple;
 mod output;
 pub mod params;
