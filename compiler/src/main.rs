@@ -137,7 +137,7 @@ struct Cli {
     /// them (`tracepoint:syscalls:$1`): they are bound at compile time and the object
     /// records them, so run it with the same ones (`tracerun OBJECT -- ARGS`). Without
     /// them, parameters that only set attach values (`interval:ms:$1`,
-    /// `profile:hz:$1`, counts, `uprobe:$1:$2`, `kprobe:$1`) are left to tracerun's
+    /// `profile:hz:$1`, counts, `uprobe:$1:$2`, `kprobe:$1`, `usdt:$1:p:n`) are left to tracerun's
     /// arguments (`tracerun OBJECT 20`). Other uses of `$N` stay run-time parameters.
     #[arg(last = true, value_name = "ARGS")]
     args: Vec<String>,

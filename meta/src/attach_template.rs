@@ -411,6 +411,21 @@ pub fn resolve(compiled: &Attach, text: &str) -> Result<Attach, String> {
                 ret: *ret,
             })
         }
+        Attach::Usdt { .. } => {
+            let (path, provider, name) = match rest {
+                [path, name] => (path, "", name),
+                [path, provider, name] => (path, *provider, name),
+                _ => return Err(format!("{provider} probe type requires 2 or 3 arguments")),
+            };
+            if name.is_empty() {
+                return Err(format!("{provider} probe needs a probe name"));
+            }
+            Ok(Attach::Usdt {
+                path: path.to_string(),
+                provider: provider.to_string(),
+                name: name.to_string(),
+            })
+        }
         Attach::Watchpoint {
             mode, asynchronous, ..
         } => {

@@ -161,5 +161,19 @@ fn resolves_perf_counters_probes_and_watchpoints() {
         resolve(&wp, "watchpoint:zz:4:w").unwrap_err(),
         "Invalid function/address argument: invalid integer: zz"
     );
+    let usdt = Attach::Usdt {
+        path: "$1".into(),
+        provider: "p".into(),
+        name: "$2".into(),
+    };
+    assert_eq!(
+        resolve(&usdt, "usdt:/bin/x:p:n"),
+        Ok(Attach::Usdt {
+            path: "/bin/x".into(),
+            provider: "p".into(),
+            name: "n".into()
+        })
+    );
+    assert!(resolve(&usdt, "usdt:/bin/x:p:").is_err());
     assert!(resolve(&Attach::Begin, "BEGIN").is_err());
 }

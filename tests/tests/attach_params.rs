@@ -191,3 +191,27 @@ fn watchpoint_address_and_length_from_arguments() {
         "{err}"
     );
 }
+
+#[test]
+fn usdt_binary_and_probe_from_arguments() {
+    let Some(_k) = kernel_or_skip("attach_params_usdt") else {
+        return;
+    };
+    let dir = scratch("attach_params_usdt");
+    let src = workspace().join("tests/fixtures/usdt_test.c");
+    let Some(bin) = build_c_file(&src, &dir.join("usdt_test"), &["-O1"]) else {
+        return;
+    };
+    let obj = compile_text(
+        &dir,
+        "ud",
+        "usdt:$1:tracectest:$2 { printf(\"%s %d %s\\n\", probe, arg0, str(arg3)); exit(); }",
+    );
+    let p = bin.to_str().unwrap();
+    let cmd = format!("{p} 3");
+    let out = ok_stdout(&run(&obj, &["-q", "-c", &cmd], &[p, "args"]));
+    assert!(
+        out.starts_with(&format!("usdt:{p}:tracectest:args -1 hello usdt 1\n")),
+        "{out}"
+    );
+}

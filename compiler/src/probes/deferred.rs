@@ -6,8 +6,8 @@
 //!
 //! Deferred: `interval`/`profile` rates (every unit form), `software`/`hardware`
 //! counts, `watchpoint` address and length, `uprobe`/`uretprobe` binary and function
-//! and `kprobe`/`kretprobe` function (without wildcards: nothing can be expanded at
-//! run time). Everything else (the probe type itself, tracepoints, fentry, USDT...)
+//! `kprobe`/`kretprobe` function and the parts of `usdt` probes (without wildcards:
+//! nothing can be expanded at run time). Everything else (the probe type itself, tracepoints, fentry, USDT...)
 //! decides the program's type or context at compile time, and is an error saying so.
 
 use super::{canonical_provider, symbol_stem, Context, ExpandedProbe, Provider};
@@ -137,6 +137,7 @@ pub fn expand_deferred(
         }
         "uprobe" | "uretprobe" => uprobe(ap, provider, text),
         "kprobe" | "kretprobe" => kprobe(ap, provider, text),
+        "usdt" => usdt(ap, text),
         _ => Err(refuse(
             ap,
             &format!("a {provider} probe's program and context come from its attach point"),
@@ -185,6 +186,38 @@ fn uprobe(ap: &AttachPoint, kind: &str, text: String) -> Result<Vec<ExpandedProb
             ret,
             function: spec.split('+').next().unwrap_or_default().to_string(),
         },
+    }])
+}
+
+/// `usdt:PATH:[PROVIDER:]NAME` with parameters anywhere: the runtime reads the notes
+/// of the binary, as it does for a binary the compiler cannot read.
+fn usdt(ap: &AttachPoint, text: String) -> Result<Vec<ExpandedProbe>, Diagnostic> {
+    let (path, provider, name) = match &ap.parts[1..] {
+        [path, name] => (path, "", name),
+        [path, provider, name] => (path, provider.as_str(), name),
+        _ => {
+            return Err(refuse(
+                ap,
+                "only usdt:PATH:[PROVIDER:]NAME can take its parts at run time",
+            ))
+        }
+    };
+    if pattern_like(path) || pattern_like(provider) || pattern_like(name) {
+        return Err(refuse(
+            ap,
+            "wildcards and quoted names are expanded when compiling",
+        ));
+    }
+    Ok(vec![ExpandedProbe {
+        name: text,
+        section: "uprobe".into(),
+        symbol_stem: symbol_stem("usdt", &ap.parts[1..]),
+        attach: Attach::Usdt {
+            path: path.clone(),
+            provider: provider.to_string(),
+            name: name.clone(),
+        },
+        context: Context::Usdt { nargs: None },
     }])
 }
 

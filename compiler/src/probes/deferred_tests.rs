@@ -67,6 +67,9 @@ fn probes_by_name_keep_their_parameters_for_the_runtime() {
             function: "$2".into()
         }
     );
+    let u = one("U:$1:tracetest:$2");
+    assert_eq!(u.name, "usdt:$1:tracetest:$2");
+    assert_eq!(u.context, Context::Usdt { nargs: None });
     let k = one("k:$1");
     assert_eq!(k.name, "kprobe:$1");
     assert!(
