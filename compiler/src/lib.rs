@@ -326,6 +326,7 @@ fn finish_bound(
         skb_outputs: checked.skb_outputs.clone(),
         runtime_config: checked.runtime_config.clone(),
         bound_args,
+        attach_templates: attach_templates(&checked.attach_templates, source, &options.source_name),
         syscall_names: if checked.syscall_names {
             sema::syscall_name::names()
         } else {
@@ -378,29 +379,57 @@ fn locate_messages(printfs: &mut [tracec_meta::PrintfSpec], source: &str, source
 
 /// The metadata of the symbols the runtime resolves, located as bpftrace reports an
 /// unknown one (`stdin:1:15-35`, then the line and `~` under the call).
+/// Where a span is for the runtime's messages: `NAME:LINE:COL-COL` (bpftrace's
+/// `stdin` for `-e` and standard input), and the source line with `~` under it.
+fn runtime_location(span: front::ast::Span, source: &str, source_name: &str) -> (String, String) {
+    let name = match source_name {
+        "<-e>" | "-" => "stdin",
+        other => other,
+    };
+    let (line, col) = diag::line_col(source, span.start);
+    let (_, end_col) = diag::line_col(source, span.end);
+    let text = source.lines().nth(line as usize - 1).unwrap_or("");
+    let marks =
+        " ".repeat(col as usize - 1) + &"~".repeat((end_col.saturating_sub(col) as usize).max(1));
+    (
+        format!("{name}:{line}:{col}-{end_col}"),
+        format!("{text}\n{marks}"),
+    )
+}
+
+/// The attach points the runtime completes from its arguments ([`probes::deferred`]).
+fn attach_templates(
+    uses: &[(String, front::ast::Span)],
+    source: &str,
+    source_name: &str,
+) -> Vec<tracec_meta::attach_template::AttachTemplate> {
+    uses.iter()
+        .map(|(text, span)| {
+            let (location, context) = runtime_location(*span, source, source_name);
+            tracec_meta::attach_template::AttachTemplate {
+                text: text.clone(),
+                location,
+                context,
+            }
+        })
+        .collect()
+}
+
 fn symbol_globals(
     uses: &[sema::fmtvals::SymbolUse],
     source: &str,
     source_name: &str,
 ) -> Vec<tracec_meta::SymbolGlobal> {
-    let name = match source_name {
-        "<-e>" | "-" => "stdin",
-        other => other,
-    };
     uses.iter()
         .enumerate()
         .map(|(i, u)| {
-            let (line, col) = diag::line_col(source, u.span.start);
-            let (_, end_col) = diag::line_col(source, u.span.end);
-            let text = source.lines().nth(line as usize - 1).unwrap_or("");
-            let marks = " ".repeat(col as usize - 1)
-                + &"~".repeat((end_col.saturating_sub(col) as usize).max(1));
+            let (location, context) = runtime_location(u.span, source, source_name);
             tracec_meta::SymbolGlobal {
                 symbol: sema::fmtvals::symbol_global(i as u32),
                 name: u.name.clone(),
                 path: u.path.clone(),
-                location: format!("{name}:{line}:{col}-{end_col}"),
-                context: format!("{text}\n{marks}"),
+                location,
+                context,
                 name_param: u.param.clone(),
                 kind: u.kind,
                 allowed_in: u.allowed_in.clone(),

@@ -135,9 +135,11 @@ struct Cli {
     force: bool,
 
     /// The script's positional arguments, after `--`, for attach points that use
-    /// them (`interval:ms:$1`): they are bound at compile time and the object records
-    /// them, so run it with the same ones (`tracerun OBJECT -- ARGS`). Other uses of
-    /// `$N` stay run-time parameters.
+    /// them (`tracepoint:syscalls:$1`): they are bound at compile time and the object
+    /// records them, so run it with the same ones (`tracerun OBJECT -- ARGS`). Without
+    /// them, parameters that only set attach values (`interval:ms:$1`,
+    /// `profile:hz:$1`, counts, `uprobe:$1:$2`, `kprobe:$1`, `usdt:$1:p:n`) are left to tracerun's
+    /// arguments (`tracerun OBJECT 20`). Other uses of `$N` stay run-time parameters.
     #[arg(last = true, value_name = "ARGS")]
     args: Vec<String>,
 }
@@ -200,7 +202,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 ErrorKind::ArgumentConflict,
                 "-l takes a PATTERN or a program (-e PROGRAM, FILE), not both",
             ),
-            (_, Some(source)) => match program_pattern(&source)? {
+            (_, Some(source)) => match program_pattern(&source, &cli.args)? {
                 Some(p) => Some(p),
                 // Only BEGIN/END (or nothing): no probes to list.
                 None => return Ok(ExitCode::SUCCESS),
@@ -421,9 +423,20 @@ fn list(
 
 /// `-l` with a program: its attach points (other than BEGIN/END) as one pattern; `None`
 /// when it has none.
-fn program_pattern(source: &str) -> Result<Option<String>, String> {
-    let program = tracec::front::parse(source)
+fn program_pattern(source: &str, args: &[String]) -> Result<Option<String>, String> {
+    let mut program = tracec::front::parse(source)
         .map_err(|_| "the program does not parse (compile it to see the errors)".to_string())?;
+    // Positional parameters in attach points list as the arguments complete them.
+    if !args.is_empty() {
+        let positional = tracec::sema::attach_args::positional(args);
+        if let Err(errors) = tracec::sema::attach_args::bind(&mut program, &positional) {
+            return Err(errors
+                .iter()
+                .map(|d| d.message.clone())
+                .collect::<Vec<_>>()
+                .join("\n"));
+        }
+    }
     let points: Vec<String> = program
         .probes
         .iter()

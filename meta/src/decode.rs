@@ -194,6 +194,7 @@ impl Read for Metadata {
             skb_outputs: field_or_default(o, "skb_outputs")?,
             runtime_config: field_or_default(o, "runtime_config")?,
             bound_args: field_or_default(o, "bound_args")?,
+            attach_templates: field_or_default(o, "attach_templates")?,
         })
     }
 }
@@ -214,6 +215,17 @@ impl Read for BoundArg {
         Ok(BoundArg {
             index: field(o, "index")?,
             value: field(o, "value")?,
+        })
+    }
+}
+
+impl Read for attach_template::AttachTemplate {
+    fn read(v: &Value) -> R<Self> {
+        let o = object(v)?;
+        Ok(attach_template::AttachTemplate {
+            text: field(o, "text")?,
+            location: field_or_default(o, "location")?,
+            context: field_or_default(o, "context")?,
         })
     }
 }

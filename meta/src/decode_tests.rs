@@ -326,6 +326,11 @@ fn everything() -> Metadata {
             index: 1,
             value: "100".into(),
         }],
+        attach_templates: vec![attach_template::AttachTemplate {
+            text: "interval:ms:$1".into(),
+            location: "x.bt:1:1-8".into(),
+            context: "i:ms:$1 {}\n~~~~~~~".into(),
+        }],
         strftime_formats: vec!["%H:%M".into()],
         symbol_globals: vec![
             SymbolGlobal {
@@ -554,6 +559,7 @@ fn defaulted_fields_may_be_missing() {
     }
     assert!(missing_ok.contains(&"attach_names".to_string()));
     assert!(missing_ok.contains(&"skb_outputs".to_string()));
+    assert!(missing_ok.contains(&"attach_templates".to_string()));
     assert!(!missing_ok.contains(&"probes".to_string()));
     // JSON pointers of objects whose every field is dropped in turn.
     let nested = [
@@ -568,6 +574,7 @@ fn defaulted_fields_may_be_missing() {
         "/attach_names/0",
         "/ksyms/1",
         "/skb_outputs/0",
+        "/attach_templates/0",
     ];
     let mut checked = 0;
     for path in nested {

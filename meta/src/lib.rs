@@ -18,6 +18,7 @@
 use serde::{Deserialize, Serialize};
 
 pub mod archive;
+pub mod attach_template;
 pub mod bpf_objects;
 pub mod btf_names;
 pub mod debugfile;
@@ -495,6 +496,11 @@ pub struct Metadata {
     /// different values. Format 1.12; empty when absent.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub bound_args: Vec<BoundArg>,
+    /// Attach points whose positional parameters the runtime substitutes from its own
+    /// arguments (`interval:ms:$1` compiled without `-- ARGS`). Format 1.14; empty when
+    /// absent.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attach_templates: Vec<attach_template::AttachTemplate>,
 }
 
 /// One `name = value` of the script's config block, for the runtime.

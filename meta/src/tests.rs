@@ -69,6 +69,7 @@ mod metadata {
             skip_maps_on_exit: false,
             runtime_config: Vec::new(),
             bound_args: Vec::new(),
+            attach_templates: Vec::new(),
             strftime_formats: Vec::new(),
             symbol_globals: Vec::new(),
             attach_names: vec![AttachName {

@@ -256,6 +256,7 @@ mod tests {
             skb_outputs: Vec::new(),
             runtime_config: Vec::new(),
             bound_args: Vec::new(),
+            attach_templates: Vec::new(),
         }
     }
 

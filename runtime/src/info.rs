@@ -86,7 +86,24 @@ fn release_key(r: &str) -> (u32, u32) {
 
 /// Print the report for `path` to `out`, as text or as JSON.
 pub fn run(path: &Path, json: bool, out: &mut dyn std::io::Write) -> Result<(), Error> {
-    let obj = object::read(path).map_err(|e| Error::new(format!("{}: {e}", path.display())))?;
+    run_with_args(path, json, &[], out)
+}
+
+/// [`run`], the attach points that take positional parameters completed from `args`
+/// (the script's arguments) when there are any, as a run with them would name them.
+pub fn run_with_args(
+    path: &Path,
+    json: bool,
+    args: &[String],
+    out: &mut dyn std::io::Write,
+) -> Result<(), Error> {
+    let mut obj = object::read(path).map_err(|e| Error::new(format!("{}: {e}", path.display())))?;
+    let positional = crate::params::split(args).positional;
+    if !positional.is_empty() {
+        if let Some(meta) = crate::attach_params::applied(&obj.meta, &positional)? {
+            obj.meta = meta;
+        }
+    }
     let info = collect(&obj).map_err(|e| Error::new(format!("{}: {e}", path.display())))?;
     let text = if json {
         let mut s =
@@ -121,7 +138,12 @@ pub fn collect(obj: &Object) -> Result<Info, String> {
             program: p.program.clone(),
             section: p.section.clone(),
             program_type: names::program_type(&p.section),
-            target: target(&p.attach),
+            target: if meta.attach_templates.iter().any(|t| t.text == p.name) {
+                // Placeholder values until the arguments complete them.
+                format!("set by the script's arguments ({})", p.name)
+            } else {
+                target(&p.attach)
+            },
             instructions: code.code.len() / INSN_SIZE,
             helpers: elfview::helper_calls(code.code),
         });

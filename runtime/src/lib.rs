@@ -20,6 +20,7 @@
 
 pub mod agg_bounds;
 pub mod attach;
+pub mod attach_params;
 pub mod bench;
 pub mod bound_args;
 pub mod btf;
@@ -104,8 +105,24 @@ impl Error {
     }
 
     /// Whether the message is already in bpftrace's form (`ERROR: ...` or `HINT: ...`,
-    /// possibly several lines) and is printed as it is.
+    /// or located `stdin:1:1-8: ERROR: ...`, possibly several lines) and is printed as
+    /// it is.
     pub fn is_bpftrace(&self) -> bool {
-        self.0.starts_with("ERROR: ") || self.0.starts_with("HINT: ")
+        self.0.starts_with("ERROR: ")
+            || self.0.starts_with("HINT: ")
+            || self
+                .0
+                .split_once(": ERROR: ")
+                .is_some_and(|(at, _)| is_location(at))
     }
+}
+
+/// Whether `text` is a script location as bpftrace prints it: `NAME:LINE:COL-COL`.
+fn is_location(text: &str) -> bool {
+    let mut parts = text.rsplitn(3, ':');
+    let cols = parts.next().unwrap_or("");
+    let line = parts.next().unwrap_or("");
+    let name = parts.next().unwrap_or("");
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    !name.is_empty() && !name.contains('\n') && digits(line) && cols.split('-').all(digits)
 }

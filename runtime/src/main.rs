@@ -77,8 +77,10 @@ struct Cli {
     /// The object written by `tracec`.
     #[arg(value_name = "OBJECT")]
     object: PathBuf,
-    /// Positional parameters for the script.
-    #[arg(last = true, value_name = "ARGS")]
+    /// The script's arguments: positional parameters (`tracerun OBJECT 5`, as
+    /// `bpftrace script.bt 5`), and after `--` also named ones (`--name=VALUE`)
+    /// and values starting with `-`.
+    #[arg(value_name = "ARGS")]
     args: Vec<String>,
 }
 
@@ -99,7 +101,8 @@ fn main() -> ExitCode {
     }
     let result = if cli.info {
         let json = cli.format == Some(Format::Json);
-        tracerun::info::run(&cli.object, json, &mut std::io::stdout().lock()).map(|()| true)
+        tracerun::info::run_with_args(&cli.object, json, &cli.args, &mut std::io::stdout().lock())
+            .map(|()| true)
     } else if cli.verify {
         // With --trust, only a trusted object goes near the verifier.
         trusted(&cli.object, &cli.trust)

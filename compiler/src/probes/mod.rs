@@ -15,6 +15,7 @@ mod begin_end;
 mod bench;
 mod btf_funcs;
 pub mod debugdirs;
+pub mod deferred;
 mod fentry;
 mod fentry_bpf;
 pub mod format;

@@ -8,9 +8,10 @@
 
 use crate::diag::Diagnostic;
 use crate::front::ast::{AttachPoint, Program};
+use tracec_meta::attach_template::params_in;
 use tracec_meta::BoundArg;
 
-/// One `$N` / `$#` in an attach point: its byte range and what it names.
+/// One `$N` / `$#` in an attach point: what it names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Use {
     /// `$N` (N from 1).
@@ -19,32 +20,19 @@ enum Use {
     Count,
 }
 
-/// The parameter uses in `text`, with their byte ranges.
+/// The parameter uses in `text`, with their byte ranges (the scan the runtime's
+/// templates use too, [`tracec_meta::attach_template::params_in`]).
 fn uses(text: &str) -> Vec<(std::ops::Range<usize>, Use)> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] != b'$' {
-            i += 1;
-            continue;
-        }
-        if bytes.get(i + 1) == Some(&b'#') {
-            out.push((i..i + 2, Use::Count));
-            i += 2;
-            continue;
-        }
-        let digits = bytes[i + 1..]
-            .iter()
-            .take_while(|b| b.is_ascii_digit())
-            .count();
-        let n = text[i + 1..i + 1 + digits].parse::<u32>().ok();
-        if let Some(n) = n.filter(|n| *n > 0) {
-            out.push((i..i + 1 + digits, Use::Arg(n)));
-        }
-        i += 1 + digits;
-    }
-    out
+    params_in(text)
+        .into_iter()
+        .map(|p| {
+            let u = match p.index {
+                0 => Use::Count,
+                n => Use::Arg(n),
+            };
+            (p.start..p.end, u)
+        })
+        .collect()
 }
 
 /// The positional arguments among a script's arguments, as `tracerun` splits them:

@@ -189,10 +189,17 @@ impl Checker {
             return self.uprobe_arg_field(cx, &args, field, span);
         }
         let Context::Tracepoint { fields } = &cx.probe.context else {
-            self.error(
-                base.span,
-                format!("'args' is not available in probe '{}'", cx.probe.name),
-            );
+            let msg = format!("'args' is not available in probe '{}'", cx.probe.name);
+            if crate::probes::deferred::is_template(&cx.probe.name) {
+                // `uprobe:$1:f`: the binary whose DWARF types `args` is not known.
+                self.diag_note(
+                    base.span,
+                    msg,
+                    crate::probes::deferred::ARGS_NOTE.to_string(),
+                );
+            } else {
+                self.error(base.span, msg);
+            }
             return poisoned(span);
         };
         let Some(f) = fields.iter().find(|f| f.name == field) else {
@@ -623,6 +630,12 @@ impl Checker {
     fn compare(&mut self, op: BinOp, lhs: TExpr, rhs: TExpr, span: Span) -> TExpr {
         if let BinOp::Eq | BinOp::Ne = op {
             let negate = op == BinOp::Ne;
+            let literal = |e: &TExpr| matches!(e.kind, TExprKind::Str(_));
+            if (literal(&rhs) && self.runtime_name(&lhs, "compared with a string"))
+                || (literal(&lhs) && self.runtime_name(&rhs, "compared with a string"))
+            {
+                return poisoned(span);
+            }
             let names = &self.attach_names;
             if let Some(t) = super::attach_names::compare(names, negate, &lhs, &rhs, span) {
                 return t;

@@ -49,6 +49,7 @@ mod literal_fold;
 mod mapfuncs;
 pub mod maps;
 pub mod name_str;
+mod name_templates;
 mod name_tuple;
 mod output;
 pub mod params;
@@ -188,6 +189,10 @@ pub struct Checked {
     pub skb_outputs: Vec<tracec_meta::SkbOutputSpec>,
     /// The config block's run-time settings, for `tracerun` ([`config::runtime_settings`]).
     pub runtime_config: Vec<tracec_meta::ConfigSetting>,
+    /// Attach points whose positional parameters the runtime fills in: the template
+    /// text the probes are named by and the attach point's span, each text once
+    /// (`probes::deferred`).
+    pub attach_templates: Vec<(String, ast::Span)>,
 }
 
 /// Check a script, expanding attach points with the probe providers. Kernel types
@@ -252,13 +257,22 @@ fn analyze(
     diags.extend(literal_fold::check(program));
     // Expand every attach point; one entry per concrete probe.
     let mut concrete: Vec<(usize, ExpandedProbe)> = Vec::new();
+    let mut attach_templates: Vec<(String, ast::Span)> = Vec::new();
     for (pi, p) in program.probes.iter().enumerate() {
         for ap in &p.attach_points {
-            if let Some(m) = params::attach_point_error(ap) {
-                diags.push(Diagnostic::error(ap.span, m));
-                continue;
-            }
-            match expand(ap) {
+            let expanded = if probes::deferred::has_params(ap) {
+                // Positional parameters the runtime fills in (`interval:ms:$1`).
+                let list = probes::deferred::expand_deferred(ap, expand);
+                for e in list.iter().flatten() {
+                    if !attach_templates.iter().any(|(t, _)| *t == e.name) {
+                        attach_templates.push((e.name.clone(), ap.span));
+                    }
+                }
+                list
+            } else {
+                expand(ap)
+            };
+            match expanded {
                 Ok(list) => concrete.extend(list.into_iter().map(|e| (pi, e))),
                 Err(d) => {
                     if let Some(d) = config::missing_probe(&config, d) {
@@ -372,6 +386,7 @@ fn analyze(
             })
             .collect(),
         runtime_config: config::runtime_settings(&program.config),
+        attach_templates,
     };
     (checked, errors)
 }

@@ -90,7 +90,7 @@ pub(super) fn is_name_type(t: Type) -> bool {
 
 impl Checker {
     /// `e` as a string when it is `probe` or `func`; otherwise `e` itself.
-    pub(super) fn name_as_str(&self, cx: &ProbeCx, e: TExpr) -> TExpr {
+    pub(super) fn name_as_str(&mut self, cx: &ProbeCx, e: TExpr) -> TExpr {
         if let Some(s) = self.syscall_as_str(&e) {
             return s;
         }
@@ -103,6 +103,9 @@ impl Checker {
             (Type::Fmt(k @ (FmtKind::ProbeName | FmtKind::FuncName)), _) => (*k, e.clone()),
             _ => return e,
         };
+        if self.runtime_name(&e, "used as a string") {
+            return super::poisoned(e.span);
+        }
         let names = &self.attach_names.names;
         let name_of = |i: u64| -> String {
             names
@@ -149,7 +152,12 @@ impl Checker {
     /// The operands of a comparison, with `probe`/`func` converted to strings when
     /// compared with a string that is not a literal (a literal is compared with the
     /// index, see `attach_names::compare`) or with each other.
-    pub(super) fn names_compared(&self, cx: &ProbeCx, lhs: TExpr, rhs: TExpr) -> (TExpr, TExpr) {
+    pub(super) fn names_compared(
+        &mut self,
+        cx: &ProbeCx,
+        lhs: TExpr,
+        rhs: TExpr,
+    ) -> (TExpr, TExpr) {
         let named = |e: &TExpr| is_name_type(e.ty);
         let literal = |e: &TExpr| matches!(e.kind, TExprKind::Str(_));
         // A name itself compared with a literal is left to `attach_names::compare`.
@@ -168,7 +176,7 @@ impl Checker {
     /// The branches of `?:`, with `probe`/`func` converted to strings when the other
     /// branch is a string.
     pub(super) fn names_in_branches(
-        &self,
+        &mut self,
         cx: &ProbeCx,
         then: TExpr,
         els: TExpr,

@@ -21,7 +21,7 @@ pub(super) fn merge_name_field(a: Type, b: Type) -> Option<Type> {
 impl Checker {
     /// The tuple literal `v` assigned where a value of type `known` is held, with
     /// each name element converted to a string where `known` has a string.
-    pub(super) fn names_in_tuple(&self, cx: &ProbeCx, known: Type, v: TExpr) -> TExpr {
+    pub(super) fn names_in_tuple(&mut self, cx: &ProbeCx, known: Type, v: TExpr) -> TExpr {
         let (Type::Tuple(kt), Type::Tuple(vt)) = (known, v.ty) else {
             return v;
         };

@@ -432,20 +432,3 @@ fn default_value(e: &ast::Expr) -> Option<ParamValue> {
         _ => None,
     }
 }
-
-/// Report attach points that use positional parameters (`interval:s:$1`): they would
-/// need the argument at compile time.
-pub fn attach_point_error(ap: &ast::AttachPoint) -> Option<String> {
-    let i = ap.raw.find('$')?;
-    let rest = &ap.raw[i + 1..];
-    let len = if rest.starts_with('#') {
-        1
-    } else {
-        rest.bytes().take_while(u8::is_ascii_digit).count()
-    };
-    let p = &ap.raw[i..i + 1 + len];
-    Some(format!(
-        "positional parameter '{p}' in attach point '{}': tracec compiles ahead of time, so the arguments of attach points are needed at compile time: pass them after `--` (`tracec ... -- ARGS`, then `tracerun OBJECT -- ARGS`)",
-        ap.raw
-    ))
-}

@@ -182,6 +182,7 @@ pub fn metadata() -> Metadata {
         skb_outputs: Vec::new(),
         runtime_config: Vec::new(),
         bound_args: Vec::new(),
+        attach_templates: Vec::new(),
     }
 }
 
