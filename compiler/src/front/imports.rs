@@ -388,9 +388,11 @@ impl Resolver<'_> {
                 let Some(base) = self.append(name, text, text, span) else {
                     return;
                 };
-                match csub::parse(text, base) {
-                    Ok(funcs) => {
-                        for f in funcs {
+                match csub::parse(text, base, &self.headers) {
+                    Ok(file) => {
+                        // Its types are the script's too (casts, field reads).
+                        self.headers.extend(file.defs);
+                        for f in file.funcs {
                             if self.funcs.iter().any(|g| g.name == f.name) {
                                 self.diags.push(Diagnostic::error(
                                     f.span,

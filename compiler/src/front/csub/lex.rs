@@ -278,3 +278,14 @@ impl Lexer<'_> {
         self.defines.insert(name, sub.out);
     }
 }
+
+impl Tok {
+    /// The token as written (a number in decimal).
+    pub fn text(&self) -> String {
+        match self {
+            Tok::Ident(s) => s.clone(),
+            Tok::Int(v) => v.to_string(),
+            Tok::Punct(p) => (*p).to_string(),
+        }
+    }
+}

@@ -1,0 +1,375 @@
+//! The BPF helpers and libbpf macros small BPF C libraries call, as the script's
+//! builtins and reads:
+//!
+//! | C | script |
+//! | --- | --- |
+//! | `bpf_get_current_pid_tgid()` | `pid(init) << 32 \| tid(init)` |
+//! | `bpf_get_current_uid_gid()` | `gid << 32 \| uid` |
+//! | `bpf_ktime_get_ns()`, `bpf_ktime_get_boot_ns()` | `nsecs(monotonic)`, `nsecs(boot)` |
+//! | `bpf_get_smp_processor_id()` | `cpu` |
+//! | `bpf_get_current_task()`, `bpf_get_current_task_btf()` | `(uint64)curtask`, `curtask` |
+//! | `bpf_get_current_cgroup_id()`, `bpf_get_prandom_u32()` | `cgroup`, `(uint32)rand` |
+//! | `bpf_probe_read_kernel(&dst, n, src)`, `bpf_probe_read`, `bpf_core_read` | `dst = *src` (each leaf of a struct or array) |
+//! | `BPF_CORE_READ(p, a, b.c)`, `BPF_PROBE_READ` | `p->a->b.c` |
+//! | `BPF_CORE_READ_INTO(&dst, p, a, b)` | `dst = p->a->b` |
+//!
+//! Every read is the script's, so field offsets are CO-RE relocated. The read
+//! helpers evaluate to 0 (success): a failed script read gives zeroes, as bpftrace's.
+
+use super::inline::{binary, cast, expr, int, stmt, Frame, Inliner};
+use super::places::{mem_part, Place, Seg};
+use super::{unsupported, CExpr, CExprKind, CType};
+use crate::diag::Diagnostic;
+use crate::front::ast::{BinOp, Expr, ExprKind, Span, Stmt, StmtKind, UnOp};
+
+/// The C return type of a helper.
+pub fn helper_type(name: &str) -> Option<CType> {
+    Some(match name {
+        "bpf_get_current_pid_tgid"
+        | "bpf_get_current_uid_gid"
+        | "bpf_ktime_get_ns"
+        | "bpf_ktime_get_boot_ns"
+        | "bpf_ktime_get_tai_ns"
+        | "bpf_get_current_task"
+        | "bpf_get_current_cgroup_id" => CType::U64,
+        "bpf_get_smp_processor_id" | "bpf_get_prandom_u32" => CType::Int {
+            bits: 32,
+            signed: false,
+        },
+        "bpf_get_current_task_btf" => CType::Ptr(Box::new(CType::Record {
+            name: "task_struct".into(),
+            union: false,
+        })),
+        "bpf_probe_read_kernel"
+        | "bpf_probe_read"
+        | "bpf_core_read"
+        | "BPF_CORE_READ_INTO"
+        | "BPF_PROBE_READ_INTO" => CType::S64,
+        _ => return None,
+    })
+}
+
+fn ident(name: &str, sp: Span) -> Expr {
+    expr(ExprKind::Ident(name.into()), sp)
+}
+
+fn call(name: &str, arg: &str, sp: Span) -> Expr {
+    expr(
+        ExprKind::Call {
+            name: name.into(),
+            args: vec![ident(arg, sp)],
+        },
+        sp,
+    )
+}
+
+/// `(uint64)hi << 32 | (uint64)lo`.
+fn pair(hi: Expr, lo: Expr, sp: Span) -> Expr {
+    let hi = binary(BinOp::Shl, cast(64, false, hi), int(32, sp));
+    let mut e = binary(BinOp::BitOr, hi, cast(64, false, lo));
+    e.span = sp;
+    e
+}
+
+fn block(stmts: Vec<Stmt>, sp: Span) -> Expr {
+    expr(
+        ExprKind::Block {
+            stmts,
+            value: Box::new(int(0, sp)),
+        },
+        sp,
+    )
+}
+
+impl<'a> Inliner<'a> {
+    /// A call of a helper, or `None` when `name` names none.
+    pub(super) fn helper(
+        &mut self,
+        fr: &mut Frame<'a>,
+        name: &str,
+        args: &[CExpr],
+        sp: Span,
+    ) -> Option<Expr> {
+        let arity = match name {
+            "bpf_probe_read_kernel" | "bpf_probe_read" | "bpf_core_read" => 3,
+            "BPF_CORE_READ" | "BPF_PROBE_READ" => usize::MAX,
+            "BPF_CORE_READ_INTO" | "BPF_PROBE_READ_INTO" => usize::MAX - 1,
+            n if n.starts_with("bpf_probe_read_user")
+                || n.starts_with("bpf_core_read_user")
+                || n.starts_with("BPF_CORE_READ_USER")
+                || n.starts_with("bpf_probe_read_str")
+                || n.starts_with("bpf_probe_read_kernel_str")
+                || n.starts_with("bpf_core_read_str") =>
+            {
+                self.diags.push(unsupported(
+                    sp,
+                    &format!("`{name}` (user memory and string reads)"),
+                ));
+                return Some(int(0, sp));
+            }
+            _ => 0,
+        };
+        let bad_args = match arity {
+            usize::MAX => args.len() < 2,
+            n if n == usize::MAX - 1 => args.len() < 3,
+            n => args.len() != n,
+        };
+        if bad_args && helper_type(name).is_some() | name.starts_with("BPF_") {
+            self.diags.push(Diagnostic::error(
+                sp,
+                format!("wrong number of arguments to `{name}`"),
+            ));
+            return Some(int(0, sp));
+        }
+        let none = |args: &[CExpr], d: &mut Vec<Diagnostic>| {
+            if !args.is_empty() {
+                d.push(Diagnostic::error(
+                    sp,
+                    format!("`{name}` takes no arguments"),
+                ));
+            }
+        };
+        Some(match name {
+            "bpf_get_current_pid_tgid" => {
+                none(args, &mut self.diags);
+                pair(call("pid", "init", sp), call("tid", "init", sp), sp)
+            }
+            "bpf_get_current_uid_gid" => {
+                none(args, &mut self.diags);
+                pair(ident("gid", sp), ident("uid", sp), sp)
+            }
+            "bpf_ktime_get_ns" | "bpf_ktime_get_boot_ns" | "bpf_ktime_get_tai_ns" => {
+                none(args, &mut self.diags);
+                let clock = match name {
+                    "bpf_ktime_get_ns" => "monotonic",
+                    "bpf_ktime_get_boot_ns" => "boot",
+                    _ => "tai",
+                };
+                call("nsecs", clock, sp)
+            }
+            "bpf_get_smp_processor_id" => {
+                none(args, &mut self.diags);
+                cast(32, false, ident("cpu", sp))
+            }
+            "bpf_get_prandom_u32" => {
+                none(args, &mut self.diags);
+                cast(32, false, ident("rand", sp))
+            }
+            "bpf_get_current_cgroup_id" => {
+                none(args, &mut self.diags);
+                ident("cgroup", sp)
+            }
+            "bpf_get_current_task" => {
+                none(args, &mut self.diags);
+                cast(64, false, ident("curtask", sp))
+            }
+            "bpf_get_current_task_btf" => {
+                none(args, &mut self.diags);
+                ident("curtask", sp)
+            }
+            "bpf_probe_read_kernel" | "bpf_probe_read" | "bpf_core_read" => {
+                let stmts = self.read_into(fr, &args[0], &args[2], None, sp);
+                block(stmts, sp)
+            }
+            "BPF_CORE_READ" | "BPF_PROBE_READ" => match self.chain(fr, &args[0], &args[1..]) {
+                Ok(p) => self.read(p, sp),
+                Err(d) => {
+                    self.diags.push(d);
+                    int(0, sp)
+                }
+            },
+            "BPF_CORE_READ_INTO" | "BPF_PROBE_READ_INTO" => {
+                let stmts = match self.chain(fr, &args[1], &args[2..]) {
+                    Ok(p) => self.read_into(fr, &args[0], &args[1], Some(p), sp),
+                    Err(d) => {
+                        self.diags.push(d);
+                        Vec::new()
+                    }
+                };
+                block(stmts, sp)
+            }
+            _ => return None,
+        })
+    }
+
+    /// `p->a->b.c` for `BPF_CORE_READ(p, a, b.c)`.
+    fn chain(
+        &mut self,
+        fr: &mut Frame<'a>,
+        src: &CExpr,
+        fields: &[CExpr],
+    ) -> Result<Place, Diagnostic> {
+        let mut obj = self.value(fr, src);
+        let mut last = None;
+        for f in fields {
+            let segs = designator(f)?;
+            let sp = f.span;
+            if let Some(p) = last.take() {
+                obj = p;
+            }
+            let mut cur = expr(
+                ExprKind::Unary {
+                    op: UnOp::Deref,
+                    expr: Box::new(obj.clone()),
+                },
+                sp,
+            );
+            for s in &segs {
+                cur = mem_part(cur, s, sp);
+            }
+            last = Some(cur);
+        }
+        Ok(Place::Mem {
+            expr: last.unwrap_or(obj),
+            ty: None,
+        })
+    }
+
+    /// `dst = *src` for `bpf_probe_read_kernel(&dst, size, src)` (`from`: the
+    /// place already known, for `BPF_CORE_READ_INTO`).
+    fn read_into(
+        &mut self,
+        fr: &mut Frame<'a>,
+        dst: &CExpr,
+        src: &CExpr,
+        from: Option<Place>,
+        sp: Span,
+    ) -> Vec<Stmt> {
+        // The destination: `&local`, `&local.member`, or a local array.
+        let target = match &dst.kind {
+            CExprKind::Unary {
+                op: UnOp::AddrOf,
+                expr: d,
+            } => self.place(fr, d),
+            _ => match self.place(fr, dst) {
+                Some(Ok(p @ Place::Local { .. })) => Some(Ok(p)),
+                Some(Ok(Place::Var { .. })) | None => None,
+                other => other,
+            },
+        };
+        let target = match target {
+            Some(Ok(p)) => p,
+            Some(Err(d)) => {
+                self.diags.push(d);
+                return Vec::new();
+            }
+            None => {
+                self.diags.push(unsupported(
+                    dst.span,
+                    "this destination (only `&local`, a member or element of a local, or a local array)",
+                ));
+                return Vec::new();
+            }
+        };
+        let ty = match &target {
+            Place::Var { ty, .. } | Place::Local { ty, .. } => ty.clone(),
+            Place::Dyn { .. } | Place::Mem { .. } => {
+                self.diags.push(unsupported(
+                    dst.span,
+                    "this destination (only `&local`, a member or element of a local, or a local array)",
+                ));
+                return Vec::new();
+            }
+        };
+        // The source object: `&E` is E itself; otherwise the memory `src` points to.
+        let source = match from {
+            Some(p) => p,
+            None => match &src.kind {
+                CExprKind::Unary {
+                    op: UnOp::AddrOf,
+                    expr: e,
+                } => match self.place(fr, e) {
+                    Some(Ok(p)) => p,
+                    Some(Err(d)) => {
+                        self.diags.push(d);
+                        return Vec::new();
+                    }
+                    None => {
+                        self.diags.push(Diagnostic::error(
+                            src.span,
+                            "cannot take the address of an rvalue",
+                        ));
+                        return Vec::new();
+                    }
+                },
+                _ => {
+                    let p = self.value(fr, src);
+                    // An array is read through a pointer to its elements.
+                    let (ptr_ty, obj_ty) = match &ty {
+                        CType::Array(elem, _) => ((**elem).clone(), None),
+                        t => (t.clone(), Some(t.clone())),
+                    };
+                    let Some(t) = CType::Ptr(Box::new(ptr_ty)).script_type(sp) else {
+                        self.diags
+                            .push(unsupported(sp, "reading into this destination"));
+                        return Vec::new();
+                    };
+                    let casted = expr(
+                        ExprKind::Cast {
+                            ty: t,
+                            expr: Box::new(p),
+                        },
+                        sp,
+                    );
+                    let obj = expr(
+                        ExprKind::Unary {
+                            op: UnOp::Deref,
+                            expr: Box::new(casted),
+                        },
+                        sp,
+                    );
+                    Place::Mem {
+                        expr: obj,
+                        ty: obj_ty,
+                    }
+                }
+            },
+        };
+        match target {
+            Place::Var { name, ty } => {
+                let v = self.read(source, sp);
+                vec![stmt(
+                    StmtKind::Assign {
+                        target: super::inline::var(&name, sp),
+                        op: None,
+                        value: super::inline::store(&ty, v),
+                    },
+                    sp,
+                )]
+            }
+            Place::Local { prefix, ty } => self.copy_place(&prefix, &ty, source, sp),
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// The member path of a `BPF_CORE_READ` argument: `a`, `a.b`, `a[2]`.
+fn designator(e: &CExpr) -> Result<Vec<Seg>, Diagnostic> {
+    match &e.kind {
+        CExprKind::Var(n) => Ok(vec![Seg::Field(n.clone())]),
+        CExprKind::Member {
+            base,
+            field,
+            arrow: false,
+        } => {
+            let mut v = designator(base)?;
+            v.push(Seg::Field(field.clone()));
+            Ok(v)
+        }
+        CExprKind::Index { base, index } => match index.kind {
+            CExprKind::Int(i) => {
+                let mut v = designator(base)?;
+                v.push(Seg::Index(u32::try_from(i).unwrap_or(u32::MAX)));
+                Ok(v)
+            }
+            _ => Err(unsupported(
+                index.span,
+                "an index that is not a number here",
+            )),
+        },
+        _ => Err(unsupported(
+            e.span,
+            "this argument of BPF_CORE_READ (a member name, `a.b` or `a[N]`)",
+        )),
+    }
+}
