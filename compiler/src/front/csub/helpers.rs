@@ -293,9 +293,31 @@ impl<'a> Inliner<'a> {
                     }
                 },
                 _ => {
+                    let src_ty = self.ty_of(fr, src);
                     let p = self.value(fr, src);
-                    // An array is read through a pointer to its elements.
+                    // An array is read through a pointer to its elements. A source
+                    // of a type the file does not give (a kernel field: an array or
+                    // a pointer) is indexed as it is, as the script indexes both.
                     let (ptr_ty, obj_ty) = match &ty {
+                        CType::Array(_, _) if !src_ty.as_ref().is_some_and(CType::is_ptr) => {
+                            let obj = expr(
+                                ExprKind::Unary {
+                                    op: UnOp::Deref,
+                                    expr: Box::new(p),
+                                },
+                                sp,
+                            );
+                            let source = Place::Mem {
+                                expr: obj,
+                                ty: None,
+                            };
+                            return match target {
+                                Place::Local { prefix, ty } => {
+                                    self.copy_place(&prefix, &ty, source, sp)
+                                }
+                                _ => Vec::new(),
+                            };
+                        }
                         CType::Array(elem, _) => ((**elem).clone(), None),
                         t => (t.clone(), Some(t.clone())),
                     };

@@ -55,6 +55,12 @@ pub(super) fn arith(op: BinOp, l: Expr, lt: Option<&CType>, r: Expr, rt: Option<
     let converts = !matches!(op, BinOp::Shl | BinOp::Shr | BinOp::LogAnd | BinOp::LogOr);
     if converts && !lptr && !rptr {
         if let Some(CType::Int { signed, .. }) = common(lt, rt) {
+            // The script subtracts as int64; the bits of an unsigned difference are
+            // the same.
+            if op == BinOp::Sub && !signed {
+                let d = binary(op, cast(64, true, l), cast(64, true, r));
+                return cast(64, false, d);
+            }
             l = cast(64, signed, l);
             r = cast(64, signed, r);
         }

@@ -70,16 +70,17 @@ pub fn mem_part(obj: Expr, seg: &Seg, span: Span) -> Expr {
             },
             span,
         ),
+        // An array in memory is read through (a pointer to) its elements.
         (
             Seg::Index(i),
             ExprKind::Unary {
                 op: UnOp::Deref,
                 expr: p,
             },
-        ) if *i == 0 => expr(
-            ExprKind::Unary {
-                op: UnOp::Deref,
-                expr: p,
+        ) => expr(
+            ExprKind::Index {
+                base: p,
+                index: Box::new(int(u64::from(*i), span)),
             },
             span,
         ),
