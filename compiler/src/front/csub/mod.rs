@@ -308,3 +308,5 @@ pub fn parse(text: &str, base: usize, known: &[CDefinition]) -> Result<CFile, Ve
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_ptr;
