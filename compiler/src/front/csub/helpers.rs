@@ -22,6 +22,26 @@ use super::{unsupported, CExpr, CExprKind, CType};
 use crate::diag::Diagnostic;
 use crate::front::ast::{BinOp, Expr, ExprKind, Span, Stmt, StmtKind, UnOp};
 
+/// How many arguments a helper takes (at least, and whether exactly), `None` for a
+/// name that is no helper.
+fn arity(name: &str) -> Option<(usize, bool)> {
+    Some(match name {
+        "bpf_probe_read_kernel"
+        | "bpf_probe_read"
+        | "bpf_core_read"
+        | "__builtin_memset"
+        | "__builtin_memcpy"
+        | "memset"
+        | "memcpy" => (3, true),
+        "BPF_CORE_READ" | "BPF_PROBE_READ" => (2, false),
+        "BPF_CORE_READ_INTO" | "BPF_PROBE_READ_INTO" => (3, false),
+        "READ_ONCE" | "likely" | "unlikely" => (1, true),
+        "bpf_get_current_comm" => (2, true),
+        n if helper_type(n).is_some() => (0, true),
+        _ => return None,
+    })
+}
+
 /// The C return type of a helper.
 pub fn helper_type(name: &str) -> Option<CType> {
     Some(match name {
@@ -90,56 +110,41 @@ impl<'a> Inliner<'a> {
         args: &[CExpr],
         sp: Span,
     ) -> Option<Expr> {
-        let arity = match name {
-            "bpf_probe_read_kernel" | "bpf_probe_read" | "bpf_core_read" => 3,
-            "BPF_CORE_READ" | "BPF_PROBE_READ" => usize::MAX,
-            "BPF_CORE_READ_INTO" | "BPF_PROBE_READ_INTO" => usize::MAX - 1,
-            n if n.starts_with("bpf_probe_read_user")
-                || n.starts_with("bpf_core_read_user")
-                || n.starts_with("BPF_CORE_READ_USER")
-                || n.starts_with("bpf_probe_read_str")
-                || n.starts_with("bpf_probe_read_kernel_str")
-                || n.starts_with("bpf_core_read_str") =>
-            {
-                self.diags.push(unsupported(
-                    sp,
-                    &format!("`{name}` (user memory and string reads)"),
-                ));
-                return Some(int(0, sp));
-            }
-            _ => 0,
-        };
-        let bad_args = match arity {
-            usize::MAX => args.len() < 2,
-            n if n == usize::MAX - 1 => args.len() < 3,
-            n => args.len() != n,
-        };
-        if bad_args && helper_type(name).is_some() | name.starts_with("BPF_") {
-            self.diags.push(Diagnostic::error(
+        let unsupported_family = [
+            "bpf_probe_read_user",
+            "bpf_core_read_user",
+            "BPF_CORE_READ_USER",
+            "bpf_probe_read_str",
+            "bpf_probe_read_kernel_str",
+            "bpf_core_read_str",
+            "BPF_CORE_READ_STR",
+        ];
+        if unsupported_family.iter().any(|f| name.starts_with(f)) {
+            self.diags.push(unsupported(
                 sp,
-                format!("wrong number of arguments to `{name}`"),
+                &format!("`{name}` (user memory and string reads)"),
             ));
             return Some(int(0, sp));
         }
-        let none = |args: &[CExpr], d: &mut Vec<Diagnostic>| {
-            if !args.is_empty() {
-                d.push(Diagnostic::error(
-                    sp,
-                    format!("`{name}` takes no arguments"),
-                ));
-            }
-        };
+        let (min, exact) = arity(name)?;
+        if args.len() < min || (exact && args.len() > min) {
+            let many = if args.len() < min { "few" } else { "many" };
+            self.diags.push(Diagnostic::error(
+                sp,
+                format!(
+                    "too {many} arguments to function call, expected {}{min}, have {}",
+                    if exact { "" } else { "at least " },
+                    args.len()
+                ),
+            ));
+            return Some(int(0, sp));
+        }
         Some(match name {
             "bpf_get_current_pid_tgid" => {
-                none(args, &mut self.diags);
                 pair(call("pid", "init", sp), call("tid", "init", sp), sp)
             }
-            "bpf_get_current_uid_gid" => {
-                none(args, &mut self.diags);
-                pair(ident("gid", sp), ident("uid", sp), sp)
-            }
+            "bpf_get_current_uid_gid" => pair(ident("gid", sp), ident("uid", sp), sp),
             "bpf_ktime_get_ns" | "bpf_ktime_get_boot_ns" | "bpf_ktime_get_tai_ns" => {
-                none(args, &mut self.diags);
                 let clock = match name {
                     "bpf_ktime_get_ns" => "monotonic",
                     "bpf_ktime_get_boot_ns" => "boot",
@@ -147,26 +152,11 @@ impl<'a> Inliner<'a> {
                 };
                 call("nsecs", clock, sp)
             }
-            "bpf_get_smp_processor_id" => {
-                none(args, &mut self.diags);
-                cast(32, false, ident("cpu", sp))
-            }
-            "bpf_get_prandom_u32" => {
-                none(args, &mut self.diags);
-                cast(32, false, ident("rand", sp))
-            }
-            "bpf_get_current_cgroup_id" => {
-                none(args, &mut self.diags);
-                ident("cgroup", sp)
-            }
-            "bpf_get_current_task" => {
-                none(args, &mut self.diags);
-                cast(64, false, ident("curtask", sp))
-            }
-            "bpf_get_current_task_btf" => {
-                none(args, &mut self.diags);
-                ident("curtask", sp)
-            }
+            "bpf_get_smp_processor_id" => cast(32, false, ident("cpu", sp)),
+            "bpf_get_prandom_u32" => cast(32, false, ident("rand", sp)),
+            "bpf_get_current_cgroup_id" => ident("cgroup", sp),
+            "bpf_get_current_task" => cast(64, false, ident("curtask", sp)),
+            "bpf_get_current_task_btf" => ident("curtask", sp),
             "bpf_probe_read_kernel" | "bpf_probe_read" | "bpf_core_read" => {
                 let stmts = self.read_into(fr, &args[0], &args[2], None, sp);
                 block(stmts, sp)
@@ -188,8 +178,84 @@ impl<'a> Inliner<'a> {
                 };
                 block(stmts, sp)
             }
+            "READ_ONCE" | "likely" | "unlikely" => self.value(fr, &args[0]),
+            "__builtin_memset" | "memset" => {
+                let stmts = self.zero(fr, &args[0], &args[1], sp);
+                block(stmts, sp)
+            }
+            "__builtin_memcpy" | "memcpy" => {
+                let stmts = self.read_into(fr, &args[0], &args[1], None, sp);
+                block(stmts, sp)
+            }
+            "bpf_get_current_comm" => {
+                // The `comm` builtin, indexed byte by byte.
+                let comm = expr(
+                    ExprKind::Unary {
+                        op: UnOp::Deref,
+                        expr: Box::new(ident("comm", sp)),
+                    },
+                    sp,
+                );
+                let from = Place::Mem {
+                    expr: comm,
+                    ty: None,
+                };
+                let stmts = self.read_into(fr, &args[0], &args[0], Some(from), sp);
+                block(stmts, sp)
+            }
             _ => return None,
         })
+    }
+
+    /// `memset(&local, 0, n)`: every leaf of the local set to 0.
+    fn zero(&mut self, fr: &mut Frame<'a>, dst: &CExpr, value: &CExpr, sp: Span) -> Vec<Stmt> {
+        if value.kind != CExprKind::Int(0) {
+            self.diags
+                .push(unsupported(value.span, "memset to a value other than 0"));
+            return Vec::new();
+        }
+        let target = match &dst.kind {
+            CExprKind::Unary {
+                op: UnOp::AddrOf,
+                expr: d,
+            } => self.place(fr, d),
+            _ => self.place(fr, dst),
+        };
+        match target {
+            Some(Ok(Place::Var { name, ty })) => {
+                vec![super::inline::assign(
+                    &name,
+                    super::inline::store(&ty, int(0, sp)),
+                    sp,
+                )]
+            }
+            Some(Ok(Place::Local { prefix, ty })) => match self.leaves(&ty, sp) {
+                Ok(leaves) => leaves
+                    .iter()
+                    .map(|(path, lty)| {
+                        let n = path
+                            .iter()
+                            .fold(prefix.clone(), |p, s| super::places::leaf_name(&p, s));
+                        super::inline::assign(&n, super::inline::store(lty, int(0, sp)), sp)
+                    })
+                    .collect(),
+                Err(d) => {
+                    self.diags.push(d);
+                    Vec::new()
+                }
+            },
+            Some(Err(d)) => {
+                self.diags.push(d);
+                Vec::new()
+            }
+            _ => {
+                self.diags.push(unsupported(
+                    dst.span,
+                    "this destination (only `&local`, a member or element of a local, or a local array)",
+                ));
+                Vec::new()
+            }
+        }
     }
 
     /// `p->a->b.c` for `BPF_CORE_READ(p, a, b.c)`.

@@ -46,7 +46,7 @@ pub enum Place {
     Mem { expr: Expr, ty: Option<CType> },
 }
 
-fn leaf_name(prefix: &str, seg: &Seg) -> String {
+pub fn leaf_name(prefix: &str, seg: &Seg) -> String {
     match seg {
         Seg::Field(f) => format!("{prefix}__{f}"),
         Seg::Index(i) => format!("{prefix}__{i}"),

@@ -291,3 +291,36 @@ fn errors_of_pointers_and_records() {
         assert_eq!(d.first().map(String::as_str), Some(want), "{src}");
     }
 }
+
+#[test]
+fn memset_memcpy_and_comm() {
+    let src = "struct pt { int x; int y; };\n\
+               static int f(void) {\n\
+                 struct pt a = {1, 2}, b; char c[2];\n\
+                 __builtin_memset(&b, 0, sizeof(b));\n\
+                 __builtin_memcpy(&b, &a, sizeof(a));\n\
+                 bpf_get_current_comm(&c, sizeof(c));\n\
+                 return b.y + c[1] + READ_ONCE(a.x);\n\
+               }";
+    let t = text(src, "f()");
+    assert!(
+        t.contains("{ $__c0_3_b__x = (int64)(int32)0; $__c0_3_b__y = (int64)(int32)0; }"),
+        "{t}"
+    );
+    assert!(
+        t.contains("$__c0_3_b__y = (int64)(int32)$__c0_1_a__y;"),
+        "{t}"
+    );
+    assert!(t.contains("$__c0_5_c__1 = (int64)(int8)comm[1];"), "{t}");
+    let d = errors(
+        "static int f(void) { int a; memset(&a, 1, 4); return bpf_ktime_get_ns(1); }",
+        "f()",
+    );
+    assert_eq!(
+        d,
+        [
+            "tracec does not compile this C construct: memset to a value other than 0",
+            "too many arguments to function call, expected 0, have 1"
+        ]
+    );
+}
