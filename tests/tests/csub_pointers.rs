@@ -1,7 +1,8 @@
 //! Imported `.bpf.c` helpers over pointers and structs, end to end: a script
 //! importing C that walks `curtask->real_parent->tgid` through pointers, fills and
 //! copies struct and array locals, reads with `bpf_probe_read_kernel` and
-//! `BPF_CORE_READ`, and returns integers and pointers; every line the script prints
+//! `BPF_CORE_READ`, fills a caller's struct through a pointer, and returns integers
+//! and pointers; every line the script prints
 //! holds the C helper's result beside the same logic written in the script.
 
 use std::os::unix::fs::PermissionsExt;
@@ -79,6 +80,24 @@ static long spread(struct task_struct *t)
     return -1;
   return s.hi - s.lo + sizeof(struct span);
 }
+
+/* Fills a caller's struct through a pointer. */
+static void fill(struct ids *out, struct task_struct *t)
+{
+  if (!out)
+    return;
+  out->pid = t->tgid;
+  BPF_CORE_READ_INTO(&out->ppid, t, real_parent, tgid);
+  out->sum = out->pid * 2 + out->ppid;
+}
+
+static __u64 filled(struct task_struct *t)
+{
+  struct ids v;
+  __builtin_memset(&v, 0, sizeof(v));
+  fill(&v, t);
+  return v.sum;
+}
 "#;
 
 const MAIN: &str = r#"import "types.h";
@@ -94,6 +113,7 @@ BEGIN {
   printf("%d %d\n", comm_at($task, 0), $task->comm[0]);
   printf("%d %d\n", spread($task), $task->tgid - $task->real_parent->tgid + (int64)sizeof(struct span));
   printf("%d %d\n", sizeof(struct ids), 16);
+  printf("%d %d\n", filled($task), $task->tgid * 2 + $task->real_parent->tgid);
   exit();
 }
 "#;
@@ -128,7 +148,7 @@ fn c_helpers_over_pointers_and_structs_match_the_script() {
     let run = run_object_to_exit(&out, &[]);
     let text = run.stdout_text();
     let lines: Vec<&str> = text.lines().filter(|l| !l.is_empty()).collect();
-    assert_eq!(lines.len(), 8, "{text}");
+    assert_eq!(lines.len(), 9, "{text}");
     for l in &lines {
         let (c, script) = l.split_once(' ').unwrap_or_else(|| panic!("{text}"));
         assert_eq!(c, script, "{text}");

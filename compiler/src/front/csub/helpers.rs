@@ -17,7 +17,7 @@
 //! helpers evaluate to 0 (success): a failed script read gives zeroes, as bpftrace's.
 
 use super::inline::{binary, cast, expr, int, stmt, Frame, Inliner};
-use super::places::{mem_part, Place, Seg};
+use super::places::{alias_of, mem_part, Place, Seg};
 use super::{unsupported, CExpr, CExprKind, CType};
 use crate::diag::Diagnostic;
 use crate::front::ast::{BinOp, Expr, ExprKind, Span, Stmt, StmtKind, UnOp};
@@ -215,6 +215,7 @@ impl<'a> Inliner<'a> {
             return Vec::new();
         }
         let target = match &dst.kind {
+            _ if alias_of(fr, dst).is_some() => alias_of(fr, dst).map(Ok),
             CExprKind::Unary {
                 op: UnOp::AddrOf,
                 expr: d,
@@ -301,8 +302,10 @@ impl<'a> Inliner<'a> {
         from: Option<Place>,
         sp: Span,
     ) -> Vec<Stmt> {
-        // The destination: `&local`, `&local.member`, or a local array.
+        // The destination: `&local`, `&local.member`, a local array, or a pointer
+        // to a local.
         let target = match &dst.kind {
+            _ if alias_of(fr, dst).is_some() => alias_of(fr, dst).map(Ok),
             CExprKind::Unary {
                 op: UnOp::AddrOf,
                 expr: d,

@@ -16,7 +16,7 @@
 //! a "returned" flag that guards the statements after them and ends the loops
 //! around them.
 
-use super::places::Local;
+use super::places::{Arg, Local, Place};
 use super::types::RecordTable;
 use super::{unsupported, CExpr, CFunc, CStmt, CStmtKind, CType};
 use crate::diag::Diagnostic;
@@ -268,6 +268,7 @@ impl<'a> Inliner<'a> {
                 args.iter_mut().for_each(|x| self.script_expr(x));
                 if let Some(f) = self.funcs.get(name.as_str()).copied() {
                     let args = std::mem::take(args);
+                    let args = args.into_iter().map(Arg::Value).collect();
                     if let Some(inlined) = self.call(f, args, e.span) {
                         *e = inlined;
                     }
@@ -299,7 +300,7 @@ impl<'a> Inliner<'a> {
     }
 
     /// The block expression of a call of `f` with (already translated) `args`.
-    pub(super) fn call(&mut self, f: &'a CFunc, args: Vec<Expr>, span: Span) -> Option<Expr> {
+    pub(super) fn call(&mut self, f: &'a CFunc, args: Vec<Arg>, span: Span) -> Option<Expr> {
         if args.len() != f.params.len() {
             self.diags.push(Diagnostic::error(
                 span,
@@ -351,8 +352,13 @@ impl<'a> Inliner<'a> {
         };
         let mut out = Vec::new();
         for (p, a) in f.params.iter().zip(args) {
-            let name = fr.declare(&p.name, p.ty.clone());
-            out.push(let_(name, store(&p.ty, a), p.span));
+            match a {
+                Arg::Value(a) => {
+                    let name = fr.declare(&p.name, p.ty.clone());
+                    out.push(let_(name, store(&p.ty, a), p.span));
+                }
+                Arg::Alias(target) => fr.declare_alias(&p.name, p.ty.clone(), target),
+            }
         }
         let ret_name = format!("{}ret", fr.prefix);
         let done_name = format!("{}done", fr.prefix);
@@ -459,7 +465,7 @@ impl<'a> Inliner<'a> {
                 self.assign_to(fr, target, Some(op), &one, sp)
             }
             CStmtKind::If { cond, then, els } => {
-                let cond = self.value(fr, cond);
+                let cond = self.truth(fr, cond);
                 let then = self.scoped(fr, then, sp);
                 let els = els.as_ref().map(|b| self.scoped(fr, b, sp));
                 one(StmtKind::If { cond, then, els })
@@ -567,7 +573,7 @@ impl<'a> Inliner<'a> {
     /// A loop condition, which also ends the loop once the function returned.
     fn loop_cond(&mut self, fr: &mut Frame<'a>, cond: Option<&CExpr>, sp: Span) -> Expr {
         let c = match cond {
-            Some(c) => self.value(fr, c),
+            Some(c) => self.truth(fr, c),
             None => int(1, sp),
         };
         if fr.flagged {
@@ -590,6 +596,7 @@ impl Frame<'_> {
                 Local {
                     script: script.clone(),
                     ty,
+                    alias: None,
                 },
             );
         }
@@ -601,6 +608,20 @@ impl Frame<'_> {
         let script = format!("{}{}_", self.prefix, self.count);
         self.count += 1;
         script
+    }
+
+    /// The pointer parameter `name`, standing for the caller's local `target`.
+    pub(super) fn declare_alias(&mut self, name: &str, ty: CType, target: Place) {
+        if let Some(scope) = self.scopes.last_mut() {
+            scope.insert(
+                name.to_string(),
+                Local {
+                    script: String::new(),
+                    ty,
+                    alias: Some(target),
+                },
+            );
+        }
     }
 
     pub(super) fn local(&self, name: &str) -> Option<&Local> {

@@ -2,7 +2,7 @@
 //! translation needs them (pointer differences, `sizeof`, member types).
 
 use super::inline::{binary, cast, expr, int, Frame, Inliner};
-use super::places::Place;
+use super::places::{alias_of, Arg, Place};
 use super::{unsupported, CExpr, CExprKind, CType};
 use crate::diag::Diagnostic;
 use crate::front::ast::{BinOp, Expr, ExprKind, Span, UnOp};
@@ -126,7 +126,22 @@ impl<'a> Inliner<'a> {
                 if let Some(v) = self.helper(fr, name, args, sp) {
                     return v;
                 }
-                let args: Vec<Expr> = args.iter().map(|a| self.value(fr, a)).collect();
+                let params = self.funcs.get(name.as_str()).map(|f| &f.params);
+                let mut out = Vec::new();
+                for (i, a) in args.iter().enumerate() {
+                    let ptr_param = params
+                        .and_then(|ps| ps.get(i))
+                        .is_some_and(|p| p.ty.is_ptr());
+                    out.push(match self.local_address(fr, a) {
+                        Some(Ok(target)) if ptr_param => Arg::Alias(target),
+                        Some(Err(d)) if ptr_param => {
+                            self.diags.push(d);
+                            Arg::Value(int(0, a.span))
+                        }
+                        _ => Arg::Value(self.value(fr, a)),
+                    });
+                }
+                let args = out;
                 match self.funcs.get(name.as_str()).copied() {
                     Some(f) => self.call(f, args, sp).unwrap_or_else(|| int(0, sp)),
                     None => {
@@ -137,6 +152,19 @@ impl<'a> Inliner<'a> {
                         int(0, sp)
                     }
                 }
+            }
+            CExprKind::Unary {
+                op: UnOp::Not,
+                expr: inner,
+            } => {
+                let inner = self.truth(fr, inner);
+                expr(
+                    ExprKind::Unary {
+                        op: UnOp::Not,
+                        expr: Box::new(inner),
+                    },
+                    sp,
+                )
             }
             CExprKind::Unary { op, expr: inner } => {
                 let inner = self.value(fr, inner);
@@ -150,7 +178,7 @@ impl<'a> Inliner<'a> {
             }
             CExprKind::Binary { op, lhs, rhs } => self.binary_value(fr, *op, lhs, rhs, sp),
             CExprKind::Ternary { cond, then, els } => {
-                let c = self.value(fr, cond);
+                let c = self.truth(fr, cond);
                 let t = self.value(fr, then);
                 let f = self.value(fr, els);
                 expr(
@@ -206,6 +234,42 @@ impl<'a> Inliner<'a> {
         }
     }
 
+    /// `e` tested for truth: a pointer to a local is never null.
+    pub(super) fn truth(&mut self, fr: &mut Frame<'a>, e: &CExpr) -> Expr {
+        if alias_of(fr, e).is_some() {
+            return int(1, e.span);
+        }
+        self.value(fr, e)
+    }
+
+    /// The local `e` is the address of (`&local`, `&local.member`, or a pointer to a
+    /// local passed on); `None` when `e` is no such address.
+    fn local_address(
+        &mut self,
+        fr: &mut Frame<'a>,
+        e: &CExpr,
+    ) -> Option<Result<Place, Diagnostic>> {
+        if let Some(p) = alias_of(fr, e) {
+            return Some(Ok(p));
+        }
+        let CExprKind::Unary {
+            op: UnOp::AddrOf,
+            expr: inner,
+        } = &e.kind
+        else {
+            return None;
+        };
+        match self.place(fr, inner)? {
+            Ok(p @ (Place::Local { .. } | Place::Var { .. })) => Some(Ok(p)),
+            Ok(Place::Dyn { .. }) => Some(Err(unsupported(
+                e.span,
+                "the address of an array element chosen at run time",
+            ))),
+            Ok(Place::Mem { .. }) => None,
+            Err(d) => Some(Err(d)),
+        }
+    }
+
     /// `&e`: the address of memory behind a pointer (a local has none).
     fn address(&mut self, fr: &mut Frame<'a>, inner: &CExpr, sp: Span) -> Expr {
         match self.place(fr, inner) {
@@ -257,6 +321,20 @@ impl<'a> Inliner<'a> {
         let rt = self.ty_of(fr, rhs);
         let lptr = lt.as_ref().is_some_and(CType::is_ptr);
         let rptr = rt.as_ref().is_some_and(CType::is_ptr);
+        if matches!(op, BinOp::LogAnd | BinOp::LogOr) {
+            let l = self.truth(fr, lhs);
+            let r = self.truth(fr, rhs);
+            let mut b = binary(op, l, r);
+            b.span = sp;
+            return b;
+        }
+        // A pointer to a local compared with NULL.
+        if matches!(op, BinOp::Eq | BinOp::Ne) {
+            let (a, b) = (alias_of(fr, lhs).is_some(), alias_of(fr, rhs).is_some());
+            if (a && is_null(rhs)) || (b && is_null(lhs)) {
+                return int(u64::from(op == BinOp::Ne), sp);
+            }
+        }
         // A pointer compared with a null pointer constant: with 0.
         let l = if op.is_comparison() && rptr && is_null(lhs) {
             int(0, lhs.span)

@@ -2,7 +2,9 @@
 //! variable; a struct or array local is one script variable per scalar leaf
 //! (`$__c0_3_s__a`, `$__c0_3_arr__2`), so that its members and elements can be
 //! read, assigned and initialised one by one. Memory behind a pointer is read with
-//! the script's field and element reads; it is never written.
+//! the script's field and element reads; it is never written. A pointer parameter
+//! given a local's address (`fill(&v)`) names that local: `p->f`, `*p` and `p[0]`
+//! in the callee are the caller's variables, so helpers can fill structs.
 
 use super::inline::{assign, binary, expr, int, let_, stmt, store, var, Frame, Inliner};
 use super::inline_expr::arith;
@@ -19,6 +21,16 @@ const MAX_LEAVES: usize = 256;
 pub struct Local {
     pub script: String,
     pub ty: CType,
+    /// A pointer parameter given the address of a caller's local (`fill(&v)`):
+    /// the local it points to, which `*p`, `p->f` and `p[0]` name.
+    pub alias: Option<Place>,
+}
+
+/// An argument of an inlined call.
+pub enum Arg {
+    Value(Expr),
+    /// The address of a local (for a pointer parameter).
+    Alias(Place),
 }
 
 /// A step from an aggregate to one of its parts.
@@ -178,6 +190,11 @@ impl<'a> Inliner<'a> {
         let sp = e.span;
         Some(match &e.kind {
             CExprKind::Var(name) => match fr.local(name) {
+                Some(Local { alias: Some(_), .. }) => Err(unsupported(
+                    sp,
+                    "a pointer to a local used as a value (only `*p`, `p->f`, `p[0]`, \
+                     passing it on and testing it)",
+                )),
                 Some(l) if l.ty.is_scalar() => Ok(Place::Var {
                     name: l.script.clone(),
                     ty: l.ty.clone(),
@@ -205,6 +222,9 @@ impl<'a> Inliner<'a> {
                 field,
                 arrow: true,
             } => {
+                if let Some(target) = alias_of(fr, base) {
+                    return Some(self.member(target, field, sp));
+                }
                 let bt = self.ty_of(fr, base);
                 if let Some(t) = bt.as_ref().filter(|t| !t.is_ptr()) {
                     let at = base.span.end as usize;
@@ -239,6 +259,9 @@ impl<'a> Inliner<'a> {
                 } = &inner.kind
                 {
                     return self.place(fr, x);
+                }
+                if let Some(target) = alias_of(fr, inner) {
+                    return Some(Ok(target));
                 }
                 let ty = self.ty_of(fr, inner).and_then(|t| t.pointee().cloned());
                 if ty == Some(CType::Void) {
@@ -305,6 +328,15 @@ impl<'a> Inliner<'a> {
         index: &CExpr,
         sp: Span,
     ) -> Result<Place, Diagnostic> {
+        if let Some(target) = alias_of(fr, base) {
+            return match const_value(index) {
+                Some(0) => Ok(target),
+                _ => Err(unsupported(
+                    index.span,
+                    "an index other than 0 on a pointer to a local",
+                )),
+            };
+        }
         let bp = self.place(fr, base).transpose()?;
         match bp {
             Some(Place::Local { prefix, ty }) => {
@@ -727,6 +759,15 @@ impl<'a> Inliner<'a> {
             }
             Place::Local { .. } | Place::Mem { .. } => Vec::new(),
         }
+    }
+}
+
+/// The local `e` points to, when `e` names a pointer parameter given a local's
+/// address.
+pub fn alias_of(fr: &Frame<'_>, e: &CExpr) -> Option<Place> {
+    match &e.kind {
+        CExprKind::Var(name) => fr.local(name)?.alias.clone(),
+        _ => None,
     }
 }
 

@@ -324,3 +324,40 @@ fn memset_memcpy_and_comm() {
         ]
     );
 }
+
+#[test]
+fn pointers_to_locals_passed_to_functions() {
+    let src = "struct info { int pid; int n; };\n\
+               static void fill(struct info *out, struct task_struct *t) {\n\
+                 if (!out) return;\n\
+                 out->pid = t->tgid;\n\
+                 (*out).n += 1;\n\
+               }\n\
+               static int get(struct task_struct *t) {\n\
+                 struct info i = {};\n\
+                 fill(&i, t);\n\
+                 return i.pid + i.n;\n\
+               }";
+    let t = text(src, "get(curtask)");
+    // The parameter names the caller's local: no variable of its own.
+    assert!(!t.contains("_out"), "{t}");
+    assert!(t.contains("if !1 {"), "{t}");
+    assert!(
+        t.contains("$__c0_2_i__pid = (int64)(int32)$__c1_0_t->tgid;"),
+        "{t}"
+    );
+    assert!(
+        t.contains("$__c0_2_i__n = (int64)(int32)((int64)$__c0_2_i__n + (int64)1);"),
+        "{t}"
+    );
+    let d = errors(
+        "static long addr(int *p) { return (long)p; }\n\
+         static long f(void) { int x = 0; return addr(&x); }",
+        "f()",
+    );
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert!(
+        d[0].contains("a pointer to a local used as a value"),
+        "{d:?}"
+    );
+}
