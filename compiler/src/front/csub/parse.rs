@@ -269,6 +269,11 @@ impl Parser {
             self.expect(";")?;
             return Ok(d);
         }
+        if self.at_unknown_type() {
+            if let Some(Tok::Ident(w)) = self.peek() {
+                return Err(self.unknown_type(w));
+            }
+        }
         let word = match self.peek() {
             Some(Tok::Ident(w)) => w.clone(),
             _ => String::new(),

@@ -137,11 +137,38 @@ impl Parser {
             }
         }
         if words.is_empty() {
-            return Err(self.unexpected("a type"));
+            return Err(match self.peek() {
+                Some(Tok::Ident(w)) => self.unknown_type(w),
+                _ => self.unexpected("a type"),
+            });
         }
         let span = self.since(start);
         words_type(&words)
             .ok_or_else(|| unsupported(span, &format!("the type `{}`", words.join(" "))))
+    }
+
+    /// clang's error for a name used as a type that names none here (a kernel
+    /// typedef the subset does not know: spell the type it stands for).
+    pub(super) fn unknown_type(&self, w: &str) -> crate::diag::Diagnostic {
+        crate::diag::Diagnostic::error(self.here(), format!("unknown type name '{w}'"))
+            .with_note("the C subset knows the fixed-width names (u32, __u64, pid_t...) and the typedefs of the file and imported headers")
+    }
+
+    /// Whether a declaration with an unknown type name starts here: `name name`,
+    /// `name *name =`...
+    pub(super) fn at_unknown_type(&self) -> bool {
+        let Some(Tok::Ident(w)) = self.peek() else {
+            return false;
+        };
+        if KEYWORDS.contains(&w.as_str()) {
+            return false;
+        }
+        let mut i = 1;
+        while matches!(self.peek_at(i), Some(Tok::Punct("*"))) {
+            i += 1;
+        }
+        matches!(self.peek_at(i), Some(Tok::Ident(_)))
+            && (i == 1 || matches!(self.peek_at(i + 1), Some(Tok::Punct("=" | ";" | "," | "["))))
     }
 
     /// `*`s (with their qualifiers) after a base type.
@@ -288,6 +315,12 @@ pub(super) fn const_value(e: &CExpr) -> Option<u64> {
         _ => return None,
     })
 }
+
+/// Statement keywords (never type names).
+const KEYWORDS: &[&str] = &[
+    "if", "else", "while", "for", "do", "return", "break", "continue", "switch", "case", "default",
+    "goto", "sizeof", "asm", "__asm__",
+];
 
 fn type_word(w: &str) -> bool {
     matches!(

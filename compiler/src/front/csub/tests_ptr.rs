@@ -361,3 +361,26 @@ fn pointers_to_locals_passed_to_functions() {
         "{d:?}"
     );
 }
+
+#[test]
+fn unknown_type_names_are_clangs_error() {
+    for (src, at) in [
+        ("int f(pte_t *p) { return 0; }", 6),
+        ("int f() { atomic_t *v = 0; return 0; }", 10),
+        ("int f() { my_t v; return 0; }", 10),
+    ] {
+        let d = parse(src, 0, &[]).expect_err(src);
+        assert_eq!(d[0].span.start, at, "{src}");
+        assert!(
+            d[0].message.starts_with("unknown type name '"),
+            "{src}: {d:?}"
+        );
+    }
+    // An expression statement is no declaration.
+    assert!(parse(
+        "int f(int a, int b) { a * b + 1; a = b; return a; }",
+        0,
+        &[]
+    )
+    .is_ok());
+}
