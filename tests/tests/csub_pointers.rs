@@ -157,6 +157,54 @@ fn c_helpers_over_pointers_and_structs_match_the_script() {
     }
 }
 
+const NAMES: &str = r#"
+static const char *task_name(struct task_struct *t) { return t->comm; }
+
+static const unsigned char *exe_name(struct task_struct *t)
+{
+  struct file *f = BPF_CORE_READ(t, mm, exe_file);
+  if (!f)
+    return NULL;
+  return BPF_CORE_READ(f, f_path.dentry, d_name.name);
+}
+
+static int name_len(struct task_struct *t)
+{
+  const char *s = task_name(t);
+  int n = 0;
+  for (int i = 0; i < 16; i++) {
+    if (s[i] == 0)
+      break;
+    n++;
+  }
+  return n;
+}
+"#;
+
+/// `char *` results are the script's `int8 *`, which `str()` reads.
+#[test]
+fn char_pointers_returned_to_str() {
+    let dir = tree("csub_names");
+    write(&dir, "names.bpf.c", NAMES);
+    write(
+        &dir,
+        "main.bt",
+        "import \"names.bpf.c\";\nBEGIN {\n  \
+         printf(\"%s %s\\n\", str(task_name(curtask)), comm);\n  \
+         printf(\"%s %s\\n\", str(exe_name(curtask)), str(curtask->mm->exe_file->f_path.dentry->d_name.name));\n  \
+         printf(\"%d %d\\n\", name_len(curtask), strlen(comm));\n  exit();\n}\n",
+    );
+    let obj = compile_file(&dir.join("main.bt"), &dir.join("main.o"));
+    let Some(_k) = kernel_or_skip("csub_names") else {
+        return;
+    };
+    let run = run_object_to_exit(&obj, &[]);
+    assert_eq!(
+        run.stdout_text(),
+        "tracerun tracerun\ntracerun tracerun\n8 8\n"
+    );
+}
+
 #[test]
 fn constructs_outside_the_subset_are_located_in_the_c_file() {
     let dir = tree("csub_pointers_errors");
