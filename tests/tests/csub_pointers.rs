@@ -200,8 +200,8 @@ fn char_pointers_returned_to_str() {
     };
     let run = run_object_to_exit(&obj, &[]);
     assert_eq!(
-        run.stdout_text(),
-        "tracerun tracerun\ntracerun tracerun\n8 8\n"
+        run.stdout_text().trim_end(),
+        "tracerun tracerun\ntracerun tracerun\n8 8"
     );
 }
 
