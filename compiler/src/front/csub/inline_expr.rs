@@ -372,7 +372,7 @@ impl<'a> Inliner<'a> {
             CType::Array(elem, n) => {
                 let e = self.size_of(elem, sp);
                 match e.kind {
-                    ExprKind::Int(v) => int(v * u64::from(*n), sp),
+                    ExprKind::Int(v) => int(v.saturating_mul(u64::from(*n)), sp),
                     _ => binary(BinOp::Mul, e, int(u64::from(*n), sp)),
                 }
             }

@@ -16,6 +16,9 @@ use crate::front::ast::{BinOp, Block, Expr, ExprKind, Span, Stmt, StmtKind, UnOp
 /// How many scalar leaves one local may have.
 const MAX_LEAVES: usize = 256;
 
+/// How deep records and arrays may nest in a local.
+const MAX_NESTING: usize = 16;
+
 /// A C local: its script name (the prefix of its leaves' names for an aggregate).
 #[derive(Debug, Clone)]
 pub struct Local {
@@ -133,7 +136,7 @@ impl<'a> Inliner<'a> {
         out: &mut Vec<(Vec<Seg>, CType)>,
         span: Span,
     ) -> Result<(), Diagnostic> {
-        if out.len() > MAX_LEAVES {
+        if out.len() > MAX_LEAVES || path.len() > MAX_NESTING {
             return Err(unsupported(span, "a struct or array local this large"));
         }
         match ty {

@@ -384,3 +384,42 @@ fn unknown_type_names_are_clangs_error() {
     )
     .is_ok());
 }
+
+#[test]
+fn odd_inputs_are_diagnostics() {
+    for (src, call) in [
+        (
+            "struct a { struct a x; };\nint f() { struct a v; return 0; }",
+            "f()",
+        ),
+        (
+            "struct b { int v; struct b x; };\nint f() { struct b v; return 0; }",
+            "f()",
+        ),
+        ("int f() { int a[100000]; return 0; }", "f()"),
+        (
+            "int f() { return sizeof(int[4294967295][4294967295][4294967295]); }",
+            "f()",
+        ),
+        ("int f() { int a[2][2]; return a[1][5]; }", "f()"),
+        ("int f(int *p) { return p->x; }", "f(0)"),
+        (
+            "int f(struct task_struct *t) { return BPF_CORE_READ(t, 1); }",
+            "f(0)",
+        ),
+        ("int f(int x) { int a[2]; a = x; return 0; }", "f(0)"),
+    ] {
+        let Ok(file) = parse(src, 0, &[]) else {
+            continue;
+        };
+        let mut p = crate::front::parse(&format!("BEGIN {{ print({call}); }}")).unwrap();
+        p.c_definitions = file.defs;
+        // Errors or not, never a panic.
+        let _ = inline(&mut p, &file.funcs);
+    }
+    let d = errors(
+        "struct a { struct a x; };\nint f() { struct a v; return 0; }",
+        "f()",
+    );
+    assert!(d[0].contains("a struct or array local this large"), "{d:?}");
+}
