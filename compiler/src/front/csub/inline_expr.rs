@@ -63,6 +63,18 @@ pub(super) fn arith(op: BinOp, l: Expr, lt: Option<&CType>, r: Expr, rt: Option<
             }
             l = cast(64, signed, l);
             r = cast(64, signed, r);
+        } else {
+            // Beside an operand of a type only the script knows (a kernel field),
+            // a variable is read at its C type, so the script converts the two as
+            // C would.
+            // (A literal stays one: the script gives it the other operand's sign.)
+            let own = |e: Expr, t: Option<&CType>| match t {
+                _ if matches!(e.kind, ExprKind::Int(_)) => e,
+                Some(CType::Int { bits, signed }) if *bits < 64 => cast(*bits, *signed, e),
+                _ => e,
+            };
+            l = own(l, lt);
+            r = own(r, rt);
         }
     }
     binary(op, l, r)
