@@ -423,3 +423,22 @@ fn odd_inputs_are_diagnostics() {
     );
     assert!(d[0].contains("a struct or array local this large"), "{d:?}");
 }
+
+#[test]
+fn conversions_are_explicit() {
+    let src = "static int f(struct task_struct *t, __u32 pid, __u64 big) {\n\
+                 return (t->tgid != pid) + (t->flags & 4) + (big - pid > 0);\n\
+               }";
+    let t = text(src, "f(curtask, 1, 2)");
+    // Beside a kernel field a variable is read at its C type; a literal stays one.
+    assert!(
+        t.contains("($__c0_0_t->tgid != (uint32)$__c0_1_pid)"),
+        "{t}"
+    );
+    assert!(t.contains("($__c0_0_t->flags & 4)"), "{t}");
+    // Unsigned 64-bit subtraction: the script's int64 difference, as uint64.
+    assert!(
+        t.contains("(uint64)((int64)$__c0_2_big - (int64)$__c0_1_pid)"),
+        "{t}"
+    );
+}
