@@ -18,7 +18,7 @@
 
 use super::places::{Arg, Local, Place};
 use super::types::RecordTable;
-use super::{unsupported, CExpr, CFunc, CStmt, CStmtKind, CType};
+use super::{unsupported, CConst, CExpr, CFunc, CStmt, CStmtKind, CType};
 use crate::diag::Diagnostic;
 use crate::front::ast::*;
 use std::collections::HashMap;
@@ -26,8 +26,9 @@ use std::collections::HashMap;
 /// How deep inlined calls may nest (C recursion cannot be inlined).
 const MAX_INLINE_DEPTH: usize = 16;
 
-/// Replace the calls of `funcs` in every probe of `program` by their bodies.
-pub fn inline(program: &mut Program, funcs: &[CFunc]) -> Vec<Diagnostic> {
+/// Replace the calls of `funcs` in every probe of `program` by their bodies (which
+/// read the globals `consts`).
+pub fn inline(program: &mut Program, funcs: &[CFunc], consts: &[CConst]) -> Vec<Diagnostic> {
     if funcs.is_empty() {
         return Vec::new();
     }
@@ -38,6 +39,7 @@ pub fn inline(program: &mut Program, funcs: &[CFunc]) -> Vec<Diagnostic> {
         active: Vec::new(),
         diags: Vec::new(),
         table: &table,
+        consts: consts.iter().map(|c| (c.name.as_str(), c)).collect(),
     };
     for p in &mut program.probes {
         if let Some(pred) = &mut p.predicate {
@@ -55,6 +57,7 @@ pub(super) struct Inliner<'a> {
     active: Vec<&'a str>,
     pub(super) diags: Vec<Diagnostic>,
     pub(super) table: &'a RecordTable,
+    pub(super) consts: HashMap<&'a str, &'a CConst>,
 }
 
 /// One inlined call: its variables and whether it needs the return flag.

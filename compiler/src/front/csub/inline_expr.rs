@@ -106,6 +106,14 @@ impl<'a> Inliner<'a> {
         match &e.kind {
             CExprKind::Int(v) => int(*v, sp),
             CExprKind::Var(name) if fr.local(name).is_none() => {
+                if let Some(c) = self.consts.get(name.as_str()) {
+                    let v = int(c.value, sp);
+                    return match &c.ty {
+                        CType::Int { bits, signed } => cast(*bits, *signed, v),
+                        CType::Bool => int(u64::from(c.value != 0), sp),
+                        t => super::inline::store(t, v),
+                    };
+                }
                 match self.table.enumerators.get(name) {
                     Some(v) => int(*v as u64, sp),
                     None => {
@@ -400,7 +408,13 @@ impl<'a> Inliner<'a> {
             } else {
                 CType::S32
             }),
-            CExprKind::Var(name) => Some(fr.local(name).map_or(CType::S32, |l| l.ty.clone())),
+            CExprKind::Var(name) => Some(match fr.local(name) {
+                Some(l) => l.ty.clone(),
+                None => self
+                    .consts
+                    .get(name.as_str())
+                    .map_or(CType::S32, |c| c.ty.clone()),
+            }),
             CExprKind::Cast { ty, .. } => Some(ty.clone()),
             CExprKind::Call { name, .. } => match self.funcs.get(name.as_str()) {
                 Some(f) => Some(f.ret.clone()),

@@ -5,8 +5,9 @@
 //! and `&`, casts, `sizeof`, `if`/`else`, `while`, `for`, `return`, calls between
 //! such functions, the common BPF helpers (`bpf_probe_read_kernel`, `BPF_CORE_READ`,
 //! `bpf_get_current_pid_tgid`...), integer and character literals, object-like
-//! `#define` constants, and top-level `struct`/`union`/`enum`/`typedef` definitions
-//! (which the script then knows too).
+//! `#define` constants, scalar global variables (constants: their initial values),
+//! and top-level `struct`/`union`/`enum`/`typedef` definitions (which the script
+//! then knows too).
 //!
 //! [`parse`] turns a file into a [`CFile`]; [`inline`] replaces the calls of the
 //! script by the functions' bodies, translated into block expressions of the script
@@ -147,6 +148,19 @@ pub struct CFile {
     /// Its `struct`, `union`, `enum` and `typedef` definitions, as the script's own
     /// top-level C definitions (so script casts and field reads know them too).
     pub defs: Vec<CDefinition>,
+    /// Its global variables of scalar types, which the functions may read: their
+    /// initial values, as a program reads them that nothing configured (libbpf's
+    /// `const volatile` settings keep their defaults).
+    pub consts: Vec<CConst>,
+}
+
+/// A global variable: `[const volatile] T name [= constant];`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CConst {
+    pub name: String,
+    pub ty: CType,
+    pub value: u64,
+    pub span: Span,
 }
 
 /// `ret name(params) { body }`.

@@ -3,11 +3,12 @@
 //! declarators in `parse_type.rs`).
 
 use super::lex::{Tok, Token};
+use super::parse_type::const_value;
 use super::types::add_typedefs;
-use super::CInitItem;
 use super::{
     unsupported, CExprKind, CFile, CFunc, CInit, CParam, CStmt, CStmtKind, CType, Designator,
 };
+use super::{CConst, CInitItem};
 use crate::diag::Diagnostic;
 use crate::front::ast::{BinOp, CDefinition, Span};
 use std::collections::HashMap;
@@ -24,6 +25,7 @@ pub struct Parser {
     /// Typedef names known here (imported headers, then the file's own).
     pub(super) typedefs: HashMap<String, CType>,
     pub(super) defs: Vec<CDefinition>,
+    pub(super) consts: Vec<CConst>,
 }
 
 pub type PResult<T> = Result<T, Diagnostic>;
@@ -41,6 +43,7 @@ impl Parser {
             depth: 0,
             typedefs,
             defs: Vec::new(),
+            consts: Vec::new(),
         }
     }
 
@@ -61,6 +64,7 @@ impl Parser {
         Ok(CFile {
             funcs,
             defs: self.defs,
+            consts: self.consts,
         })
     }
 
@@ -159,10 +163,8 @@ impl Parser {
         let ret = self.pointers(base)?;
         let (name, _) = self.ident()?;
         if !self.is("(") {
-            return Err(unsupported(
-                start.to(self.here()),
-                "global variables (only type and function definitions)",
-            ));
+            self.global(start, name, ret)?;
+            return Ok(None);
         }
         self.pos += 1;
         let mut params = Vec::new();
@@ -211,6 +213,38 @@ impl Parser {
             body,
             span,
         }))
+    }
+
+    /// A global variable after its name: a scalar with a constant initial value.
+    fn global(&mut self, start: Span, name: String, ty: CType) -> PResult<()> {
+        if !ty.is_scalar() || self.is("[") {
+            return Err(unsupported(
+                start.to(self.here()),
+                "global variables that are no integers, bools or pointers",
+            ));
+        }
+        let value = if self.eat("=") {
+            let e = self.expr()?;
+            const_value(&e).ok_or_else(|| {
+                unsupported(e.span, "a global's initial value that is not a constant")
+            })?
+        } else {
+            0
+        };
+        self.skip_qualifiers()?;
+        if !self.eat(";") {
+            return Err(unsupported(
+                start.to(self.here()),
+                "global variables declared together (one per declaration)",
+            ));
+        }
+        self.consts.push(CConst {
+            name,
+            ty,
+            value,
+            span: self.since(start),
+        });
+        Ok(())
     }
 
     fn block(&mut self) -> PResult<Vec<CStmt>> {

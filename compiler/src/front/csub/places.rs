@@ -688,6 +688,10 @@ impl<'a> Inliner<'a> {
             }
             None => {
                 let d = match &target.kind {
+                    CExprKind::Var(name) if self.consts.contains_key(name.as_str()) => unsupported(
+                        target.span,
+                        "writing to a global variable (globals keep their initial values)",
+                    ),
                     CExprKind::Var(name) => {
                         Diagnostic::error(sp, format!("use of undeclared identifier '{name}'"))
                     }

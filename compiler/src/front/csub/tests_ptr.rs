@@ -14,7 +14,7 @@ fn inlined(src: &str, call: &str) -> (Program, Vec<String>) {
     let f = file(src);
     let mut p = crate::front::parse(&format!("BEGIN {{ print({call}); }}")).unwrap();
     p.c_definitions = f.defs;
-    let d = inline(&mut p, &f.funcs);
+    let d = inline(&mut p, &f.funcs, &f.consts);
     (p, d.into_iter().map(|d| d.message).collect())
 }
 
@@ -415,7 +415,7 @@ fn odd_inputs_are_diagnostics() {
         let mut p = crate::front::parse(&format!("BEGIN {{ print({call}); }}")).unwrap();
         p.c_definitions = file.defs;
         // Errors or not, never a panic.
-        let _ = inline(&mut p, &file.funcs);
+        let _ = inline(&mut p, &file.funcs, &file.consts);
     }
     let d = errors(
         "struct a { struct a x; };\nint f() { struct a v; return 0; }",
@@ -440,5 +440,20 @@ fn conversions_are_explicit() {
     assert!(
         t.contains("(uint64)((int64)$__c0_2_big - (int64)$__c0_1_pid)"),
         "{t}"
+    );
+}
+
+#[test]
+fn globals_are_constants() {
+    let src = "const volatile __u32 target_tgid = 7;\n\
+               static bool verbose;\n\
+               static int f(void) { return verbose ? -1 : target_tgid + 1; }\n\
+               static int g(void) { target_tgid = 1; return 0; }";
+    let t = text(src, "f()");
+    assert!(t.contains("((uint64)(uint32)7 + (uint64)1)"), "{t}");
+    assert!(t.contains("(0 ? "), "{t}");
+    assert_eq!(
+        errors(src, "g()"),
+        ["tracec does not compile this C construct: writing to a global variable (globals keep their initial values)"]
     );
 }
