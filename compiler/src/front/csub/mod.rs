@@ -4,8 +4,8 @@
 //! declarations with initializer lists, the C operators, `->`, `.`, `[]`, unary `*`
 //! and `&`, casts, `sizeof`, `if`/`else`, `while`, `for`, `return`, calls between
 //! such functions, the common BPF helpers (`bpf_probe_read_kernel`, `BPF_CORE_READ`,
-//! `bpf_get_current_pid_tgid`...), integer and character literals, object-like
-//! `#define` constants, scalar global variables (constants: their initial values),
+//! `bpf_get_current_pid_tgid`...), integer and character literals, `#define`
+//! macros and `#if` conditionals, scalar global variables (constants: their initial values),
 //! and top-level `struct`/`union`/`enum`/`typedef` definitions (which the script
 //! then knows too).
 //!
@@ -308,7 +308,7 @@ pub fn unsupported(span: Span, what: &str) -> Diagnostic {
         span,
         format!("tracec does not compile this C construct: {what}"),
     )
-    .with_note("imported .bpf.c files may hold type definitions and functions over integers, bool, pointers, and structs and arrays in locals: declarations, operators, member and element accesses, casts, sizeof, if/else, while, for, return, calls, BPF read helpers, integer literals and #define constants")
+    .with_note("imported .bpf.c files may hold type definitions and functions over integers, bool, pointers, and structs and arrays in locals: declarations, operators, member and element accesses, casts, sizeof, if/else, while, for, return, calls, BPF read helpers, integer literals, #define macros and #if conditionals")
 }
 
 /// Parse the C file `text`, placed at byte `base` of the combined source (spans are

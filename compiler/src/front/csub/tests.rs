@@ -93,12 +93,8 @@ fn constructs_outside_the_subset_are_located() {
             "anonymous `struct`/`union`/`enum` types",
             10,
         ),
-        ("#define SQ(x) ((x)*(x))\n", "a function-like #define", 0),
-        (
-            "#ifdef X\n#endif\n",
-            "the preprocessor directive `#ifdef`",
-            0,
-        ),
+        ("#define LOG(...) 0\n", "a variadic #define", 0),
+        ("#line 3\n", "the preprocessor directive `#line`", 0),
         ("int f() { float x = 1; return 0; }", "`float` types", 10),
         ("int f() { return \"s\"; }", "a string literal", 17),
     ];
@@ -173,4 +169,51 @@ fn bad_calls_are_diagnostics() {
     let mut p = program_calling("u()");
     let d = inline(&mut p, &f, &[]);
     assert_eq!(d[0].message, "use of undeclared identifier 'y'");
+}
+
+#[test]
+fn macros_and_conditionals() {
+    let f = funcs(
+        "#ifndef NULL\n#define NULL 0\n#endif\n\
+         #define MIN(a, b) ((a) < (b) ? (a) : (b))\n\
+         #define TWICE(x) MIN(x, 100) * 2\n\
+         #if defined(__x86_64__) && LIMIT_UNSET + 1 > 0\n\
+         int f(int v) { return TWICE(v + 1); }\n\
+         #elif 1\n\
+         int g(void) { return 0; }\n\
+         #else\n\
+         syntax error here\n\
+         #endif\n\
+         #undef MIN\n\
+         int MIN(int a) { return a; }\n",
+    );
+    let names: Vec<&str> = f.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(names, ["f", "MIN"]);
+    let CStmtKind::Return(Some(e)) = &f[0].body[0].kind else {
+        panic!()
+    };
+    // (MIN(v + 1, 100)) * 2 with MIN expanded: a ternary times 2.
+    let CExprKind::Binary { op, lhs, .. } = &e.kind else {
+        panic!("{e:?}")
+    };
+    assert_eq!(*op, BinOp::Mul);
+    assert!(matches!(lhs.kind, CExprKind::Ternary { .. }), "{lhs:?}");
+    for (src, want) in [
+        (
+            "#if 1\nint f(void) { return 0; }\n",
+            "unterminated conditional directive",
+        ),
+        ("#endif\n", "#endif without #if"),
+        (
+            "#define M(a) a\nint f(void) { return M(1, 2); }",
+            "macro 'M' takes 1 argument, not 2",
+        ),
+        (
+            "#define M(a) a\nint f(void) { return M(1",
+            "unterminated function-like macro invocation",
+        ),
+        ("#error stop\n", "#error stop"),
+    ] {
+        assert_eq!(error(src).0, want, "{src}");
+    }
 }
