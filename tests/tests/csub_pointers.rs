@@ -16,6 +16,9 @@ const TASKS: &str = r#"#include <vmlinux.h>
 #include <bpf/bpf_core_read.h>
 
 #define COMM_LEN 16
+#ifndef MAX
+#define MAX(a, b) ((a) > (b) ? (a) : (b))
+#endif
 
 struct ids {
   __u32 pid;
@@ -81,6 +84,11 @@ static long spread(struct task_struct *t)
   return s.hi - s.lo + sizeof(struct span);
 }
 
+static int larger_tgid(struct task_struct *t)
+{
+  return MAX(t->tgid, BPF_CORE_READ(t, real_parent, tgid));
+}
+
 /* Fills a caller's struct through a pointer. */
 static void fill(struct ids *out, struct task_struct *t)
 {
@@ -114,6 +122,8 @@ BEGIN {
   printf("%d %d\n", spread($task), $task->tgid - $task->real_parent->tgid + (int64)sizeof(struct span));
   printf("%d %d\n", sizeof(struct ids), 16);
   printf("%d %d\n", filled($task), $task->tgid * 2 + $task->real_parent->tgid);
+  $a = $task->tgid; $b = $task->real_parent->tgid;
+  printf("%d %d\n", larger_tgid($task), $a > $b ? $a : $b);
   exit();
 }
 "#;
@@ -148,7 +158,7 @@ fn c_helpers_over_pointers_and_structs_match_the_script() {
     let run = run_object_to_exit(&out, &[]);
     let text = run.stdout_text();
     let lines: Vec<&str> = text.lines().filter(|l| !l.is_empty()).collect();
-    assert_eq!(lines.len(), 9, "{text}");
+    assert_eq!(lines.len(), 10, "{text}");
     for l in &lines {
         let (c, script) = l.split_once(' ').unwrap_or_else(|| panic!("{text}"));
         assert_eq!(c, script, "{text}");
