@@ -12,6 +12,9 @@
 //! | `bpf_probe_read_kernel(&dst, n, src)`, `bpf_probe_read`, `bpf_core_read` | `dst = *src` (each leaf of a struct or array) |
 //! | `BPF_CORE_READ(p, a, b.c)`, `BPF_PROBE_READ` | `p->a->b.c` |
 //! | `BPF_CORE_READ_INTO(&dst, p, a, b)` | `dst = p->a->b` |
+//! | `__builtin_memset(&local, 0, n)`, `__builtin_memcpy(&dst, &src, n)` | every leaf set or copied |
+//! | `bpf_get_current_comm(&buf, n)` | `buf[i] = comm[i]` |
+//! | `READ_ONCE(x)`, `likely(x)`, `unlikely(x)` | `x` |
 //!
 //! Every read is the script's, so field offsets are CO-RE relocated. The read
 //! helpers evaluate to 0 (success): a failed script read gives zeroes, as bpftrace's.

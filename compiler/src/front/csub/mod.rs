@@ -5,9 +5,16 @@
 //! and `&`, casts, `sizeof`, `if`/`else`, `while`, `for`, `return`, calls between
 //! such functions, the common BPF helpers (`bpf_probe_read_kernel`, `BPF_CORE_READ`,
 //! `bpf_get_current_pid_tgid`...), integer and character literals, `#define`
-//! macros and `#if` conditionals, scalar global variables (constants: their initial values),
-//! and top-level `struct`/`union`/`enum`/`typedef` definitions (which the script
-//! then knows too).
+//! macros and `#if` conditionals, scalar global variables (constants: their initial
+//! values), and top-level `struct`/`union`/`enum`/`typedef` definitions (which the
+//! script then knows too).
+//!
+//! Not in the subset (each a located diagnostic): unions held by value, structs as
+//! parameters or results (pass a pointer to a local instead), writes through
+//! pointers other than to a caller's local, user-memory and string read helpers,
+//! maps, floats, `switch`/`do`/`goto`, variadic macros, string literals. `#include`
+//! lines are ignored: types come from kernel BTF, the file, and the script's
+//! imported headers.
 //!
 //! [`parse`] turns a file into a [`CFile`]; [`inline`] replaces the calls of the
 //! script by the functions' bodies, translated into block expressions of the script
@@ -26,7 +33,6 @@ mod places;
 mod types;
 
 pub use inline::inline;
-pub use types::RecordTable;
 
 use crate::diag::Diagnostic;
 use crate::front::ast::{BinOp, CDefinition, Span, TypeBase, TypeName, UnOp};
