@@ -178,6 +178,13 @@ static const unsigned char *exe_name(struct task_struct *t)
   return BPF_CORE_READ(f, f_path.dentry, d_name.name);
 }
 
+/* A buffer longer than the source: the read stops at the NUL. */
+static long copied_len(struct task_struct *t)
+{
+  char buf[32];
+  return bpf_probe_read_kernel_str(&buf, sizeof(buf), t->comm) - 1 + (buf[0] == 't');
+}
+
 static int name_len(struct task_struct *t)
 {
   const char *s = task_name(t);
@@ -202,7 +209,8 @@ fn char_pointers_returned_to_str() {
         "import \"names.bpf.c\";\nBEGIN {\n  \
          printf(\"%s %s\\n\", str(task_name(curtask)), comm);\n  \
          printf(\"%s %s\\n\", str(exe_name(curtask)), str(curtask->mm->exe_file->f_path.dentry->d_name.name));\n  \
-         printf(\"%d %d\\n\", name_len(curtask), strlen(comm));\n  exit();\n}\n",
+         printf(\"%d %d\\n\", name_len(curtask), strlen(comm));\n  \
+         printf(\"%d\\n\", copied_len(curtask));\n  exit();\n}\n",
     );
     let obj = compile_file(&dir.join("main.bt"), &dir.join("main.o"));
     let Some(_k) = kernel_or_skip("csub_names") else {
@@ -211,7 +219,7 @@ fn char_pointers_returned_to_str() {
     let run = run_object_to_exit(&obj, &[]);
     assert_eq!(
         run.stdout_text().trim_end(),
-        "tracerun tracerun\ntracerun tracerun\n8 8"
+        "tracerun tracerun\ntracerun tracerun\n8 8\n9"
     );
 }
 

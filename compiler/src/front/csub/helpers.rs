@@ -14,6 +14,7 @@
 //! | `BPF_CORE_READ_INTO(&dst, p, a, b)` | `dst = p->a->b` |
 //! | `__builtin_memset(&local, 0, n)`, `__builtin_memcpy(&dst, &src, n)` | every leaf set or copied |
 //! | `bpf_get_current_comm(&buf, n)` | `buf[i] = comm[i]` |
+//! | `bpf_probe_read_kernel_str(buf, n, src)` | `buf[i] = src[i]` up to the NUL |
 //! | `READ_ONCE(x)`, `likely(x)`, `unlikely(x)` | `x` |
 //!
 //! Every read is the script's, so field offsets are CO-RE relocated. The read
@@ -32,6 +33,9 @@ fn arity(name: &str) -> Option<(usize, bool)> {
         "bpf_probe_read_kernel"
         | "bpf_probe_read"
         | "bpf_core_read"
+        | "bpf_probe_read_kernel_str"
+        | "bpf_probe_read_str"
+        | "bpf_core_read_str"
         | "__builtin_memset"
         | "__builtin_memcpy"
         | "memset"
@@ -67,7 +71,11 @@ pub fn helper_type(name: &str) -> Option<CType> {
         | "bpf_probe_read"
         | "bpf_core_read"
         | "BPF_CORE_READ_INTO"
-        | "BPF_PROBE_READ_INTO" => CType::S64,
+        | "BPF_PROBE_READ_INTO"
+        | "bpf_get_current_comm"
+        | "bpf_probe_read_kernel_str"
+        | "bpf_probe_read_str"
+        | "bpf_core_read_str" => CType::S64,
         _ => return None,
     })
 }
@@ -113,20 +121,21 @@ impl<'a> Inliner<'a> {
         args: &[CExpr],
         sp: Span,
     ) -> Option<Expr> {
-        let unsupported_family = [
+        let user = [
             "bpf_probe_read_user",
             "bpf_core_read_user",
             "BPF_CORE_READ_USER",
-            "bpf_probe_read_str",
-            "bpf_probe_read_kernel_str",
-            "bpf_core_read_str",
-            "BPF_CORE_READ_STR",
         ];
-        if unsupported_family.iter().any(|f| name.starts_with(f)) {
-            self.diags.push(unsupported(
-                sp,
-                &format!("`{name}` (user memory and string reads)"),
-            ));
+        let what = if user.iter().any(|f| name.starts_with(f)) {
+            Some("user memory reads")
+        } else if name.starts_with("BPF_CORE_READ_STR") {
+            Some("string reads through BPF_CORE_READ_STR_INTO (use bpf_probe_read_kernel_str)")
+        } else {
+            None
+        };
+        if let Some(what) = what {
+            self.diags
+                .push(unsupported(sp, &format!("`{name}` ({what})")));
             return Some(int(0, sp));
         }
         let (min, exact) = arity(name)?;
@@ -181,6 +190,9 @@ impl<'a> Inliner<'a> {
                 };
                 block(stmts, sp)
             }
+            "bpf_probe_read_kernel_str" | "bpf_probe_read_str" | "bpf_core_read_str" => {
+                self.read_str(fr, &args[0], &args[1], &args[2], sp)
+            }
             "READ_ONCE" | "likely" | "unlikely" => self.value(fr, &args[0]),
             "__builtin_memset" | "memset" => {
                 let stmts = self.zero(fr, &args[0], &args[1], sp);
@@ -208,6 +220,113 @@ impl<'a> Inliner<'a> {
             }
             _ => return None,
         })
+    }
+
+    /// `bpf_probe_read_kernel_str(buf, size, src)` into a local char array: the
+    /// bytes up to the first NUL (at most `size - 1`, then a NUL), each read only
+    /// while none ended the string; the bytes after it are left as they were. The
+    /// value is the length copied with its NUL.
+    fn read_str(
+        &mut self,
+        fr: &mut Frame<'a>,
+        dst: &CExpr,
+        size: &CExpr,
+        src: &CExpr,
+        sp: Span,
+    ) -> Expr {
+        let target = match &dst.kind {
+            CExprKind::Unary {
+                op: UnOp::AddrOf,
+                expr: d,
+            } => self.place(fr, d),
+            _ => self.place(fr, dst),
+        };
+        let (prefix, elem, n) = match target {
+            Some(Ok(Place::Local {
+                prefix,
+                ty: CType::Array(elem, n),
+            })) if matches!(*elem, CType::Int { bits: 8, .. }) => (prefix, *elem, n),
+            Some(Err(d)) => {
+                self.diags.push(d);
+                return int(0, sp);
+            }
+            _ => {
+                self.diags.push(unsupported(
+                    dst.span,
+                    "this destination of a string read (only a local char array)",
+                ));
+                return int(0, sp);
+            }
+        };
+        let limit = match super::parse_type::const_value(size) {
+            Some(v) => v.min(u64::from(n)) as u32,
+            None => n,
+        };
+        if limit == 0 {
+            return int(0, sp);
+        }
+        // Bytes are read through a `char *` (a kernel array field decays to one), so
+        // that a buffer longer than the source reads on as C would.
+        let p = self.value(fr, src);
+        let base = match CType::Ptr(Box::new(elem.clone())).script_type(sp) {
+            Some(t) => expr(
+                ExprKind::Cast {
+                    ty: t,
+                    expr: Box::new(p),
+                },
+                sp,
+            ),
+            None => p,
+        };
+        let len = fr.temp();
+        let var = |n: &str| super::inline::var(n, sp);
+        let mut stmts = vec![super::inline::let_(len.clone(), int(0, sp), sp)];
+        let if_ = |cond: Expr, then: Vec<Stmt>| {
+            stmt(
+                StmtKind::If {
+                    cond,
+                    then: crate::front::ast::Block {
+                        stmts: then,
+                        span: sp,
+                    },
+                    els: None,
+                },
+                sp,
+            )
+        };
+        let open = || binary(BinOp::Eq, var(&len), int(0, sp));
+        for i in 0..limit {
+            let b = super::places::leaf_name(&prefix, &Seg::Index(i));
+            let byte = if i + 1 == limit {
+                int(0, sp)
+            } else {
+                expr(
+                    ExprKind::Index {
+                        base: Box::new(base.clone()),
+                        index: Box::new(int(u64::from(i), sp)),
+                    },
+                    sp,
+                )
+            };
+            let ended = if_(
+                binary(BinOp::Eq, var(&b), int(0, sp)),
+                vec![super::inline::assign(&len, int(u64::from(i) + 1, sp), sp)],
+            );
+            stmts.push(if_(
+                open(),
+                vec![
+                    super::inline::assign(&b, super::inline::store(&elem, byte), sp),
+                    ended,
+                ],
+            ));
+        }
+        expr(
+            ExprKind::Block {
+                stmts,
+                value: Box::new(var(&len)),
+            },
+            sp,
+        )
     }
 
     /// `memset(&local, 0, n)`: every leaf of the local set to 0.
@@ -365,31 +484,10 @@ impl<'a> Inliner<'a> {
                     }
                 },
                 _ => {
-                    let src_ty = self.ty_of(fr, src);
                     let p = self.value(fr, src);
-                    // An array is read through a pointer to its elements. A source
-                    // of a type the file does not give (a kernel field: an array or
-                    // a pointer) is indexed as it is, as the script indexes both.
+                    // An array is read through a pointer to its elements (a kernel
+                    // array field decays to one as in C).
                     let (ptr_ty, obj_ty) = match &ty {
-                        CType::Array(_, _) if !src_ty.as_ref().is_some_and(CType::is_ptr) => {
-                            let obj = expr(
-                                ExprKind::Unary {
-                                    op: UnOp::Deref,
-                                    expr: Box::new(p),
-                                },
-                                sp,
-                            );
-                            let source = Place::Mem {
-                                expr: obj,
-                                ty: None,
-                            };
-                            return match target {
-                                Place::Local { prefix, ty } => {
-                                    self.copy_place(&prefix, &ty, source, sp)
-                                }
-                                _ => Vec::new(),
-                            };
-                        }
                         CType::Array(elem, _) => ((**elem).clone(), None),
                         t => (t.clone(), Some(t.clone())),
                     };

@@ -234,7 +234,7 @@ fn probe_read_into_locals() {
         "{t}"
     );
     assert!(
-        t.contains("$__c0_5_comm__3 = (int64)(int8)$__c0_1_t->comm[3];"),
+        t.contains("$__c0_5_comm__3 = (int64)(int8)(int8 *)$__c0_1_t->comm[3];"),
         "{t}"
     );
     assert!(
@@ -283,7 +283,7 @@ fn errors_of_pointers_and_records() {
         ),
         (
             "static int f(struct task_struct *t) { int x; return bpf_probe_read_user(&x, 4, t); }",
-            "tracec does not compile this C construct: `bpf_probe_read_user` (user memory and string reads)",
+            "tracec does not compile this C construct: `bpf_probe_read_user` (user memory reads)",
         ),
     ];
     for (src, want) in cases {
@@ -455,5 +455,24 @@ fn globals_are_constants() {
     assert_eq!(
         errors(src, "g()"),
         ["tracec does not compile this C construct: writing to a global variable (globals keep their initial values)"]
+    );
+}
+
+#[test]
+fn string_reads_stop_at_the_nul() {
+    let src = "static int f(struct task_struct *t) {\n\
+                 char buf[3];\n\
+                 long n = bpf_probe_read_kernel_str(buf, sizeof(buf), t->comm);\n\
+                 return n + buf[0];\n\
+               }";
+    let t = text(src, "f(curtask)");
+    // Each byte is read while no NUL came; the last one is the NUL.
+    assert!(
+        t.contains("if ($__c0_3_ == 0) { $__c0_2_buf__1 = (int64)(int8)(int8 *)$__c0_0_t->comm[1]; if ($__c0_2_buf__1 == 0) { $__c0_3_ = 2; } }"),
+        "{t}"
+    );
+    assert!(
+        t.contains("if ($__c0_3_ == 0) { $__c0_2_buf__2 = (int64)(int8)0; if ($__c0_2_buf__2 == 0) { $__c0_3_ = 3; } }"),
+        "{t}"
     );
 }
