@@ -11,7 +11,7 @@
 //!
 //! Not in the subset (each a located diagnostic): unions held by value, structs as
 //! parameters or results (pass a pointer to a local instead), writes through
-//! pointers other than to a caller's local, user-memory and string read helpers,
+//! pointers other than to a caller's local, user-memory reads, `BPF_CORE_READ_STR_INTO`,
 //! maps, floats, `switch`/`do`/`goto`, variadic macros, string literals. `#include`
 //! lines are ignored: types come from kernel BTF, the file, and the script's
 //! imported headers.
@@ -23,6 +23,7 @@
 //! this C construct: ...".
 
 mod helpers;
+mod init;
 mod inline;
 mod inline_expr;
 mod lex;
