@@ -13,8 +13,9 @@ use super::{unsupported, CExpr, CExprKind, CType};
 use crate::diag::Diagnostic;
 use crate::front::ast::{BinOp, Block, Expr, ExprKind, Span, Stmt, StmtKind, UnOp};
 
-/// How many scalar leaves one local may have.
-const MAX_LEAVES: usize = 256;
+/// How many scalar leaves one local may have (each is a variable of the program,
+/// whose stack is 512 bytes).
+const MAX_LEAVES: usize = 48;
 
 /// How deep records and arrays may nest in a local.
 const MAX_NESTING: usize = 16;
@@ -137,7 +138,13 @@ impl<'a> Inliner<'a> {
         span: Span,
     ) -> Result<(), Diagnostic> {
         if out.len() > MAX_LEAVES || path.len() > MAX_NESTING {
-            return Err(unsupported(span, "a struct or array local this large"));
+            return Err(unsupported(
+                span,
+                &format!(
+                    "a struct or array local of more than {MAX_LEAVES} scalars (each is a \
+                     variable of the program, whose stack is 512 bytes)"
+                ),
+            ));
         }
         match ty {
             t if t.is_scalar() => out.push((path.clone(), t.clone())),

@@ -421,7 +421,15 @@ fn odd_inputs_are_diagnostics() {
         "struct a { struct a x; };\nint f() { struct a v; return 0; }",
         "f()",
     );
-    assert!(d[0].contains("a struct or array local this large"), "{d:?}");
+    assert!(
+        d[0].contains("a struct or array local of more than 48 scalars"),
+        "{d:?}"
+    );
+    let d = errors("int f() { char buf[64]; return 0; }", "f()");
+    assert!(
+        d[0].contains("a struct or array local of more than 48 scalars"),
+        "{d:?}"
+    );
 }
 
 #[test]
