@@ -121,7 +121,7 @@ fn errors_name_the_imported_file() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(!o.status.success());
     assert!(
-        err.contains("tracec does not compile this C construct: member accesses"),
+        err.contains("member reference type 'int' is not a pointer"),
         "{err}"
     );
     assert!(err.contains("bad.bpf.c:2:11"), "{err}");

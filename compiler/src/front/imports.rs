@@ -87,6 +87,7 @@ pub fn parse_recovering(main: &str, script_name: &str, include_dirs: &[PathBuf])
         diags,
         programs: Vec::new(),
         funcs: Vec::new(),
+        consts: Vec::new(),
         headers: Vec::new(),
         include_dirs,
     };
@@ -107,7 +108,7 @@ pub fn parse_recovering(main: &str, script_name: &str, include_dirs: &[PathBuf])
     let mut partial = complete(program, std::mem::take(&mut r.diags));
     if let Some(p) = &mut partial.program {
         if !r.funcs.is_empty() {
-            partial.diags.extend(csub::inline(p, &r.funcs));
+            partial.diags.extend(csub::inline(p, &r.funcs, &r.consts));
             if let Err(d) = depth::check(p) {
                 partial.diags.push(d);
                 if let Some(p) = partial.program.take() {
@@ -177,6 +178,8 @@ struct Resolver<'a> {
     /// Imported scripts, in merge order (a file after the files it imports).
     programs: Vec<Program>,
     funcs: Vec<CFunc>,
+    /// The global variables of `.bpf.c` files (constants).
+    consts: Vec<csub::CConst>,
     headers: Vec<CDefinition>,
     include_dirs: &'a [PathBuf],
 }
@@ -388,9 +391,12 @@ impl Resolver<'_> {
                 let Some(base) = self.append(name, text, text, span) else {
                     return;
                 };
-                match csub::parse(text, base) {
-                    Ok(funcs) => {
-                        for f in funcs {
+                match csub::parse(text, base, &self.headers) {
+                    Ok(file) => {
+                        // Its types are the script's too (casts, field reads).
+                        self.headers.extend(file.defs);
+                        self.consts.extend(file.consts);
+                        for f in file.funcs {
                             if self.funcs.iter().any(|g| g.name == f.name) {
                                 self.diags.push(Diagnostic::error(
                                     f.span,

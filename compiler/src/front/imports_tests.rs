@@ -202,14 +202,17 @@ fn c_errors_are_located_in_the_c_file() {
         "cerr",
         &[
             ("main.bt", "import \"f.bpf.c\";\nBEGIN { f(); }\n"),
-            ("f.bpf.c", "int f() {\n  int *p = 0;\n  return 1;\n}\n"),
+            (
+                "f.bpf.c",
+                "int f() {\n  int x = 0;\n  do { x++; } while (x < 3);\n  return x;\n}\n",
+            ),
         ],
     );
     let r = resolve(&dir);
     let text = diag::render("main.bt", "", &r.partial.diags, false);
     assert!(
-        text.contains("tracec does not compile this C construct: pointers"),
+        text.contains("tracec does not compile this C construct: `do` statements"),
         "{text}"
     );
-    assert!(text.contains("f.bpf.c:2:7"), "{text}");
+    assert!(text.contains("f.bpf.c:3:3"), "{text}");
 }

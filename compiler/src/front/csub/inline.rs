@@ -6,13 +6,19 @@
 //!   ⇒ print({ let $__c0_a_0 = (int64)(int32)(1); ...; (int32)($__c0_a_0 + $__c0_b_1) })
 //! ```
 //!
-//! Variables are 64 bits wide and every store truncates to the declared C type
-//! first, so values wrap as in C. A function whose only `return` is its last
+//! Integer variables are 64 bits wide and every store truncates to the declared C
+//! type first, so values wrap as in C; pointer variables hold the script's pointer
+//! types, so `p->f`, `*p`, `p[i]` and `p + n` are the script's (CO-RE) reads and
+//! pointer arithmetic. A struct or array local is held as one script variable per
+//! scalar leaf (`places.rs`). The BPF helpers a C file calls become the script's
+//! builtins and reads (`helpers.rs`). A function whose only `return` is its last
 //! statement yields that value directly; otherwise returns set a result variable and
 //! a "returned" flag that guards the statements after them and ends the loops
 //! around them.
 
-use super::{unsupported, CExpr, CExprKind, CFunc, CStmt, CStmtKind, CType};
+use super::places::{Arg, Local, Place};
+use super::types::RecordTable;
+use super::{unsupported, CConst, CExpr, CFunc, CStmt, CStmtKind, CType};
 use crate::diag::Diagnostic;
 use crate::front::ast::*;
 use std::collections::HashMap;
@@ -20,17 +26,21 @@ use std::collections::HashMap;
 /// How deep inlined calls may nest (C recursion cannot be inlined).
 const MAX_INLINE_DEPTH: usize = 16;
 
-/// Replace the calls of `funcs` in every probe of `program` by their bodies.
-pub fn inline(program: &mut Program, funcs: &[CFunc]) -> Vec<Diagnostic> {
+/// Replace the calls of `funcs` in every probe of `program` by their bodies (which
+/// read the globals `consts`).
+pub fn inline(program: &mut Program, funcs: &[CFunc], consts: &[CConst]) -> Vec<Diagnostic> {
+    if funcs.is_empty() {
+        return Vec::new();
+    }
+    let table = RecordTable::new(&program.c_definitions);
     let mut cx = Inliner {
         funcs: funcs.iter().map(|f| (f.name.as_str(), f)).collect(),
         next_id: 0,
         active: Vec::new(),
         diags: Vec::new(),
+        table: &table,
+        consts: consts.iter().map(|c| (c.name.as_str(), c)).collect(),
     };
-    if funcs.is_empty() {
-        return Vec::new();
-    }
     for p in &mut program.probes {
         if let Some(pred) = &mut p.predicate {
             cx.script_expr(pred);
@@ -40,42 +50,66 @@ pub fn inline(program: &mut Program, funcs: &[CFunc]) -> Vec<Diagnostic> {
     cx.diags
 }
 
-struct Inliner<'a> {
-    funcs: HashMap<&'a str, &'a CFunc>,
+pub(super) struct Inliner<'a> {
+    pub(super) funcs: HashMap<&'a str, &'a CFunc>,
     next_id: u32,
     /// The functions being inlined (recursion check).
     active: Vec<&'a str>,
-    diags: Vec<Diagnostic>,
+    pub(super) diags: Vec<Diagnostic>,
+    pub(super) table: &'a RecordTable,
+    pub(super) consts: HashMap<&'a str, &'a CConst>,
 }
 
 /// One inlined call: its variables and whether it needs the return flag.
-struct Frame<'a> {
+pub(super) struct Frame<'a> {
     func: &'a CFunc,
     prefix: String,
-    scopes: Vec<HashMap<String, (String, CType)>>,
+    pub(super) scopes: Vec<HashMap<String, Local>>,
     count: u32,
     flagged: bool,
     /// Steps of the enclosing `for` loops (a `continue` runs them first).
     steps: Vec<Vec<CStmt>>,
 }
 
-fn expr(kind: ExprKind, span: Span) -> Expr {
+pub(super) fn expr(kind: ExprKind, span: Span) -> Expr {
     Expr { kind, span }
 }
 
-fn stmt(kind: StmtKind, span: Span) -> Stmt {
+pub(super) fn stmt(kind: StmtKind, span: Span) -> Stmt {
     Stmt { kind, span }
 }
 
-fn var(name: &str, span: Span) -> Expr {
+pub(super) fn var(name: &str, span: Span) -> Expr {
     expr(ExprKind::Var(name.to_string()), span)
 }
 
-fn int(v: u64, span: Span) -> Expr {
+pub(super) fn int(v: u64, span: Span) -> Expr {
     expr(ExprKind::Int(v), span)
 }
 
-fn cast(bits: u8, signed: bool, e: Expr) -> Expr {
+pub(super) fn let_(name: String, value: Expr, span: Span) -> Stmt {
+    stmt(
+        StmtKind::Let {
+            name,
+            ty: None,
+            value: Some(value),
+        },
+        span,
+    )
+}
+
+pub(super) fn assign(name: &str, value: Expr, span: Span) -> Stmt {
+    stmt(
+        StmtKind::Assign {
+            target: var(name, span),
+            op: None,
+            value,
+        },
+        span,
+    )
+}
+
+pub(super) fn cast(bits: u8, signed: bool, e: Expr) -> Expr {
     let span = e.span;
     expr(
         ExprKind::Cast {
@@ -90,7 +124,7 @@ fn cast(bits: u8, signed: bool, e: Expr) -> Expr {
     )
 }
 
-fn binary(op: BinOp, lhs: Expr, rhs: Expr) -> Expr {
+pub(super) fn binary(op: BinOp, lhs: Expr, rhs: Expr) -> Expr {
     let span = lhs.span.to(rhs.span);
     expr(
         ExprKind::Binary {
@@ -102,26 +136,35 @@ fn binary(op: BinOp, lhs: Expr, rhs: Expr) -> Expr {
     )
 }
 
-/// `e` as a value of type `ty`, widened to the 64-bit register the variables hold.
-fn store(ty: CType, e: Expr) -> Expr {
+/// `e` as a value of the scalar type `ty`, integers widened to the 64-bit register
+/// the variables hold.
+pub(super) fn store(ty: &CType, e: Expr) -> Expr {
+    let span = e.span;
     match ty {
-        CType::Bool | CType::Void => {
-            let span = e.span;
-            expr(
-                ExprKind::Ternary {
-                    cond: Box::new(e),
-                    then: Box::new(int(1, span)),
-                    els: Box::new(int(0, span)),
+        CType::Int { bits: 64, signed } => cast(64, *signed, e),
+        CType::Int { bits, signed } => cast(64, *signed, cast(*bits, *signed, e)),
+        CType::Ptr(_) => match ty.script_type(span) {
+            Some(t) => expr(
+                ExprKind::Cast {
+                    ty: t,
+                    expr: Box::new(e),
                 },
                 span,
-            )
-        }
-        CType::Int { bits: 64, signed } => cast(64, signed, e),
-        CType::Int { bits, signed } => cast(64, signed, cast(bits, signed, e)),
+            ),
+            None => e,
+        },
+        _ => expr(
+            ExprKind::Ternary {
+                cond: Box::new(e),
+                then: Box::new(int(1, span)),
+                els: Box::new(int(0, span)),
+            },
+            span,
+        ),
     }
 }
 
-fn wide(ty: CType) -> bool {
+fn wide(ty: &CType) -> bool {
     !matches!(
         ty,
         CType::Int {
@@ -129,6 +172,32 @@ fn wide(ty: CType) -> bool {
             signed: false
         }
     )
+}
+
+/// Whether evaluating `e` has no effect.
+fn pure(e: &Expr) -> bool {
+    match &e.kind {
+        ExprKind::Int(_) | ExprKind::Var(_) => true,
+        ExprKind::Cast { expr, .. } | ExprKind::Unary { expr, .. } => pure(expr),
+        ExprKind::Binary { lhs, rhs, .. } => pure(lhs) && pure(rhs),
+        _ => false,
+    }
+}
+
+/// The statements evaluating `e` for its effects only (an inlined call's block
+/// without its value).
+fn discard(e: Expr) -> Vec<Stmt> {
+    let span = e.span;
+    match e.kind {
+        ExprKind::Block { mut stmts, value } => {
+            if !pure(&value) {
+                stmts.push(stmt(StmtKind::Expr(*value), span));
+            }
+            vec![stmt(StmtKind::Block(Block { stmts, span }), span)]
+        }
+        _ if pure(&e) => Vec::new(),
+        kind => vec![stmt(StmtKind::Expr(expr(kind, span)), span)],
+    }
 }
 
 /// Whether a `return` occurs in `stmts`.
@@ -202,6 +271,7 @@ impl<'a> Inliner<'a> {
                 args.iter_mut().for_each(|x| self.script_expr(x));
                 if let Some(f) = self.funcs.get(name.as_str()).copied() {
                     let args = std::mem::take(args);
+                    let args = args.into_iter().map(Arg::Value).collect();
                     if let Some(inlined) = self.call(f, args, e.span) {
                         *e = inlined;
                     }
@@ -233,7 +303,7 @@ impl<'a> Inliner<'a> {
     }
 
     /// The block expression of a call of `f` with (already translated) `args`.
-    fn call(&mut self, f: &'a CFunc, args: Vec<Expr>, span: Span) -> Option<Expr> {
+    pub(super) fn call(&mut self, f: &'a CFunc, args: Vec<Arg>, span: Span) -> Option<Expr> {
         if args.len() != f.params.len() {
             self.diags.push(Diagnostic::error(
                 span,
@@ -254,6 +324,20 @@ impl<'a> Inliner<'a> {
             ));
             return None;
         }
+        if !(f.ret.is_scalar() || f.ret == CType::Void) {
+            self.diags.push(unsupported(
+                f.span,
+                &format!("returning `{}` by value", f.ret.spelling()),
+            ));
+            return None;
+        }
+        if let Some(p) = f.params.iter().find(|p| !p.ty.is_scalar()) {
+            self.diags.push(unsupported(
+                p.span,
+                &format!("a `{}` parameter (pass a pointer)", p.ty.spelling()),
+            ));
+            return None;
+        }
         self.active.push(&f.name);
         let id = self.next_id;
         self.next_id += 1;
@@ -271,15 +355,13 @@ impl<'a> Inliner<'a> {
         };
         let mut out = Vec::new();
         for (p, a) in f.params.iter().zip(args) {
-            let name = fr.declare(&p.name, p.ty);
-            out.push(stmt(
-                StmtKind::Let {
-                    name,
-                    ty: None,
-                    value: Some(store(p.ty, a)),
-                },
-                p.span,
-            ));
+            match a {
+                Arg::Value(a) => {
+                    let name = fr.declare(&p.name, p.ty.clone());
+                    out.push(let_(name, store(&p.ty, a), p.span));
+                }
+                Arg::Alias(target) => fr.declare_alias(&p.name, p.ty.clone(), target),
+            }
         }
         let ret_name = format!("{}ret", fr.prefix);
         let done_name = format!("{}done", fr.prefix);
@@ -289,27 +371,20 @@ impl<'a> Inliner<'a> {
             let CStmtKind::Return(Some(v)) = &last.kind else {
                 unreachable!("checked above")
             };
-            let v = self.expr(&mut fr, v);
+            let v = self.value(&mut fr, v);
             if f.ret == CType::Void {
                 out.push(stmt(StmtKind::Expr(v), last.span));
                 int(0, span)
             } else {
-                out.push(stmt(
-                    StmtKind::Let {
-                        name: ret_name.clone(),
-                        ty: None,
-                        value: Some(store(f.ret, v)),
-                    },
-                    last.span,
-                ));
+                out.push(let_(ret_name.clone(), store(&f.ret, v), last.span));
                 var(&ret_name, span)
             }
         } else {
             if fr.flagged {
-                let zero = if wide(f.ret) {
-                    cast(64, true, int(0, f.span))
-                } else {
-                    cast(64, false, int(0, f.span))
+                let zero = match &f.ret {
+                    CType::Ptr(_) => store(&f.ret, int(0, f.span)),
+                    t if wide(t) => cast(64, true, int(0, f.span)),
+                    _ => cast(64, false, int(0, f.span)),
                 };
                 for (name, value) in [(&ret_name, zero), (&done_name, int(0, f.span))] {
                     out.push(stmt(
@@ -344,7 +419,7 @@ impl<'a> Inliner<'a> {
         ))
     }
 
-    fn stmts(&mut self, fr: &mut Frame<'a>, stmts: &[CStmt]) -> Vec<Stmt> {
+    pub(super) fn stmts(&mut self, fr: &mut Frame<'a>, stmts: &[CStmt]) -> Vec<Stmt> {
         let mut out = Vec::new();
         for (i, s) in stmts.iter().enumerate() {
             out.extend(self.stmt(fr, s));
@@ -378,50 +453,22 @@ impl<'a> Inliner<'a> {
         let sp = s.span;
         let one = |kind| vec![stmt(kind, sp)];
         match &s.kind {
-            CStmtKind::Decl { name, ty, init } => {
-                let value = match init {
-                    Some(e) => self.expr(fr, e),
-                    None => int(0, sp),
-                };
-                let name = fr.declare(name, *ty);
-                one(StmtKind::Let {
-                    name,
-                    ty: None,
-                    value: Some(store(*ty, value)),
-                })
-            }
+            CStmtKind::Decl { name, ty, init } => self.declare(fr, name, ty, init.as_ref(), sp),
             CStmtKind::Expr(e) => {
-                let e = self.expr(fr, e);
-                one(StmtKind::Expr(e))
+                let e = self.value(fr, e);
+                discard(e)
             }
-            CStmtKind::Assign { name, op, value } => {
-                let Some((target, ty)) = self.lookup(fr, name, sp) else {
-                    return Vec::new();
-                };
-                let mut v = self.expr(fr, value);
-                if let Some(op) = op {
-                    v = binary(*op, var(&target, sp), v);
-                }
-                one(StmtKind::Assign {
-                    target: var(&target, sp),
-                    op: None,
-                    value: store(ty, v),
-                })
-            }
-            CStmtKind::Incr { name, delta } => {
-                let Some((target, ty)) = self.lookup(fr, name, sp) else {
-                    return Vec::new();
-                };
+            CStmtKind::Assign { target, op, value } => self.assign_to(fr, target, *op, value, sp),
+            CStmtKind::Incr { target, delta } => {
                 let op = if *delta > 0 { BinOp::Add } else { BinOp::Sub };
-                let v = binary(op, var(&target, sp), int(1, sp));
-                one(StmtKind::Assign {
-                    target: var(&target, sp),
-                    op: None,
-                    value: store(ty, v),
-                })
+                let one = CExpr {
+                    kind: super::CExprKind::Int(1),
+                    span: sp,
+                };
+                self.assign_to(fr, target, Some(op), &one, sp)
             }
             CStmtKind::If { cond, then, els } => {
-                let cond = self.expr(fr, cond);
+                let cond = self.truth(fr, cond);
                 let then = self.scoped(fr, then, sp);
                 let els = els.as_ref().map(|b| self.scoped(fr, b, sp));
                 one(StmtKind::If { cond, then, els })
@@ -462,7 +509,7 @@ impl<'a> Inliner<'a> {
             }
             CStmtKind::Return(value) => {
                 let func = fr.func;
-                let v = match (value, func.ret) {
+                let v = match (value, &func.ret) {
                     (Some(_), CType::Void) => {
                         self.diags.push(Diagnostic::error(
                             sp,
@@ -471,7 +518,7 @@ impl<'a> Inliner<'a> {
                         return Vec::new();
                     }
                     (None, CType::Void) => None,
-                    (Some(e), ty) => Some(store(ty, self.expr(fr, e))),
+                    (Some(e), ty) => Some(store(ty, self.value(fr, e))),
                     (None, _) => {
                         self.diags.push(Diagnostic::error(
                             sp,
@@ -529,7 +576,7 @@ impl<'a> Inliner<'a> {
     /// A loop condition, which also ends the loop once the function returned.
     fn loop_cond(&mut self, fr: &mut Frame<'a>, cond: Option<&CExpr>, sp: Span) -> Expr {
         let c = match cond {
-            Some(c) => self.expr(fr, c),
+            Some(c) => self.truth(fr, c),
             None => int(1, sp),
         };
         if fr.flagged {
@@ -539,89 +586,49 @@ impl<'a> Inliner<'a> {
             c
         }
     }
-
-    fn lookup(&mut self, fr: &Frame<'a>, name: &str, sp: Span) -> Option<(String, CType)> {
-        let found = fr.scopes.iter().rev().find_map(|s| s.get(name)).cloned();
-        if found.is_none() {
-            self.diags.push(Diagnostic::error(
-                sp,
-                format!("use of undeclared identifier '{name}'"),
-            ));
-        }
-        found
-    }
-
-    fn expr(&mut self, fr: &mut Frame<'a>, e: &CExpr) -> Expr {
-        let sp = e.span;
-        match &e.kind {
-            CExprKind::Int(v) => int(*v, sp),
-            CExprKind::Var(name) => match self.lookup(fr, name, sp) {
-                Some((v, _)) => var(&v, sp),
-                None => int(0, sp),
-            },
-            CExprKind::Call { name, args } => {
-                let args: Vec<Expr> = args.iter().map(|a| self.expr(fr, a)).collect();
-                match self.funcs.get(name.as_str()).copied() {
-                    Some(f) => self.call(f, args, sp).unwrap_or_else(|| int(0, sp)),
-                    None => {
-                        self.diags.push(unsupported(
-                            sp,
-                            &format!("a call of '{name}', which is not a function of this file"),
-                        ));
-                        int(0, sp)
-                    }
-                }
-            }
-            CExprKind::Unary { op, expr: inner } => {
-                let inner = self.expr(fr, inner);
-                expr(
-                    ExprKind::Unary {
-                        op: *op,
-                        expr: Box::new(inner),
-                    },
-                    sp,
-                )
-            }
-            CExprKind::Binary { op, lhs, rhs } => {
-                let l = self.expr(fr, lhs);
-                let r = self.expr(fr, rhs);
-                let mut b = binary(*op, l, r);
-                b.span = sp;
-                b
-            }
-            CExprKind::Ternary { cond, then, els } => {
-                let c = self.expr(fr, cond);
-                let t = self.expr(fr, then);
-                let f = self.expr(fr, els);
-                expr(
-                    ExprKind::Ternary {
-                        cond: Box::new(c),
-                        then: Box::new(t),
-                        els: Box::new(f),
-                    },
-                    sp,
-                )
-            }
-            CExprKind::Cast { ty, expr: inner } => {
-                let inner = self.expr(fr, inner);
-                match ty {
-                    CType::Int { bits, signed } => cast(*bits, *signed, inner),
-                    CType::Bool => binary(BinOp::Ne, inner, int(0, sp)),
-                    CType::Void => inner,
-                }
-            }
-        }
-    }
 }
 
 impl Frame<'_> {
-    fn declare(&mut self, name: &str, ty: CType) -> String {
-        let script = format!("{}{name}_{}", self.prefix, self.count);
+    /// A script name for the local `name` of type `ty`, visible in the current scope.
+    pub(super) fn declare(&mut self, name: &str, ty: CType) -> String {
+        let script = format!("{}{}_{name}", self.prefix, self.count);
         self.count += 1;
         if let Some(scope) = self.scopes.last_mut() {
-            scope.insert(name.to_string(), (script.clone(), ty));
+            scope.insert(
+                name.to_string(),
+                Local {
+                    script: script.clone(),
+                    ty,
+                    alias: None,
+                },
+            );
         }
         script
+    }
+
+    /// A fresh script variable for a temporary.
+    pub(super) fn temp(&mut self) -> String {
+        let script = format!("{}{}_", self.prefix, self.count);
+        self.count += 1;
+        script
+    }
+
+    /// The pointer parameter `name`, standing for the caller's local `target`.
+    pub(super) fn declare_alias(&mut self, name: &str, ty: CType, target: Place) {
+        if let Some(scope) = self.scopes.last_mut() {
+            scope.insert(
+                name.to_string(),
+                Local {
+                    script: String::new(),
+                    ty,
+                    alias: Some(target),
+                },
+            );
+        }
+    }
+
+    pub(super) fn local(&self, name: &str) -> Option<&Local> {
+        self.scopes.iter().rev().find_map(|s| s.get(name))
     }
     fn ret(&self) -> String {
         format!("{}ret", self.prefix)

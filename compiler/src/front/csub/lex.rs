@@ -1,10 +1,16 @@
 //! Tokens of the C subset, with the preprocessor lines it understands:
-//! `#include` (ignored: the subset needs no header), `#pragma`, and object-like
-//! `#define NAME tokens`, whose uses are replaced by the tokens.
+//! `#include` (ignored: the subset needs no header), `#pragma`, object-like
+//! `#define NAME tokens` and function-like `#define NAME(a, b) tokens` (whose uses
+//! are replaced by the tokens, arguments substituted), `#undef`, and the
+//! conditionals `#if`/`#ifdef`/`#ifndef`/`#elif`/`#else`/`#endif` (their
+//! expressions evaluated by the script preprocessor's `cpp_expr`, with clang's
+//! predefined macros).
 
 use super::unsupported;
 use crate::diag::Diagnostic;
 use crate::front::ast::Span;
+use crate::front::cpp::{parse_define, Conds, Macros, Origin};
+use crate::front::cpp_expr::{eval_if, Macro};
 use std::collections::HashMap;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -30,17 +36,40 @@ const PUNCTS: &[&str] = &[
 /// How deep `#define` uses may nest.
 const MAX_EXPANSION: usize = 32;
 
+/// A function-like macro: its parameters and body tokens.
+#[derive(Debug, Clone)]
+struct FuncMacro {
+    params: Vec<String>,
+    body: Vec<Token>,
+}
+
+/// A function-like macro's invocation being read.
+struct Invocation {
+    name: Token,
+    depth: usize,
+    /// Whether its `(` was seen.
+    open: bool,
+    level: usize,
+    args: Vec<Vec<Token>>,
+}
+
 pub fn lex(text: &str, base: usize) -> Result<Vec<Token>, Vec<Diagnostic>> {
-    let mut lx = Lexer {
-        text,
-        base,
-        pos: 0,
-        line_start: true,
-        defines: HashMap::new(),
-        diags: Vec::new(),
-        out: Vec::new(),
-    };
+    let mut lx = Lexer::new(text, base, true);
     lx.run();
+    if let Some(inv) = lx.invocation.take() {
+        if inv.open {
+            lx.diags.push(Diagnostic::error(
+                inv.name.span,
+                "unterminated function-like macro invocation",
+            ));
+        } else {
+            lx.out.push(inv.name);
+        }
+    }
+    if let Some(at) = lx.conds.unterminated() {
+        lx.diags
+            .push(Diagnostic::error(at, "unterminated conditional directive"));
+    }
     if lx.diags.is_empty() {
         Ok(lx.out)
     } else {
@@ -54,12 +83,36 @@ struct Lexer<'a> {
     pos: usize,
     /// Nothing but whitespace since the last newline.
     line_start: bool,
+    /// Whether names are replaced by their macros (not in a function-like body).
+    expand: bool,
     defines: HashMap<String, Vec<Token>>,
+    funcs: HashMap<String, FuncMacro>,
+    /// Every macro, for `#if` expressions.
+    macros: Macros,
+    conds: Conds<Span>,
+    invocation: Option<Invocation>,
     diags: Vec<Diagnostic>,
     out: Vec<Token>,
 }
 
-impl Lexer<'_> {
+impl<'a> Lexer<'a> {
+    fn new(text: &'a str, base: usize, expand: bool) -> Lexer<'a> {
+        Lexer {
+            text,
+            base,
+            pos: 0,
+            line_start: true,
+            expand,
+            defines: HashMap::new(),
+            funcs: HashMap::new(),
+            macros: Macros::predefined(false),
+            conds: Conds::new(),
+            invocation: None,
+            diags: Vec::new(),
+            out: Vec::new(),
+        }
+    }
+
     fn span(&self, start: usize, end: usize) -> Span {
         Span::new(self.base + start, self.base + end)
     }
@@ -87,6 +140,9 @@ impl Lexer<'_> {
                 }
             } else if c == '#' && self.line_start {
                 self.directive();
+            } else if !self.conds.active() {
+                // An excluded line.
+                self.pos += rest.find('\n').unwrap_or(rest.len());
             } else {
                 self.line_start = false;
                 let start = self.pos;
@@ -103,7 +159,25 @@ impl Lexer<'_> {
 
     /// Append `t`, replacing a defined name by its tokens (located at the use).
     fn emit(&mut self, t: Token, depth: usize) {
+        if self.invocation.is_some() {
+            self.invocation_token(t, depth);
+            return;
+        }
+        if !self.expand {
+            self.out.push(t);
+            return;
+        }
         if let Tok::Ident(name) = &t.tok {
+            if self.funcs.contains_key(name) {
+                self.invocation = Some(Invocation {
+                    name: t,
+                    depth,
+                    open: false,
+                    level: 0,
+                    args: Vec::new(),
+                });
+                return;
+            }
             if let Some(body) = self.defines.get(name).cloned() {
                 if depth >= MAX_EXPANSION {
                     self.diags.push(unsupported(t.span, "a recursive #define"));
@@ -117,6 +191,95 @@ impl Lexer<'_> {
             }
         }
         self.out.push(t);
+    }
+
+    /// A token after a function-like macro's name: its `(`, an argument's, or the
+    /// `)` that ends the invocation and expands it.
+    fn invocation_token(&mut self, t: Token, depth: usize) {
+        let Some(inv) = self.invocation.as_mut() else {
+            return;
+        };
+        if !inv.open {
+            if t.tok == Tok::Punct("(") {
+                inv.open = true;
+                inv.level = 1;
+                inv.args.push(Vec::new());
+                return;
+            }
+            // The name alone is no invocation.
+            let Some(inv) = self.invocation.take() else {
+                return;
+            };
+            self.out.push(inv.name);
+            self.emit(t, depth);
+            return;
+        }
+        match t.tok {
+            Tok::Punct("(") => inv.level += 1,
+            Tok::Punct(")") => inv.level -= 1,
+            Tok::Punct(",") if inv.level == 1 => {
+                inv.args.push(Vec::new());
+                return;
+            }
+            _ => {}
+        }
+        if inv.level > 0 {
+            if let Some(a) = inv.args.last_mut() {
+                a.push(t);
+            }
+            return;
+        }
+        let Some(inv) = self.invocation.take() else {
+            return;
+        };
+        let Tok::Ident(name) = &inv.name.tok else {
+            return;
+        };
+        let Some(m) = self.funcs.get(name).cloned() else {
+            return;
+        };
+        let span = inv.name.span.to(t.span);
+        let mut args = inv.args;
+        if m.params.is_empty() && args.len() == 1 && args[0].is_empty() {
+            args.clear();
+        }
+        if args.len() != m.params.len() {
+            self.diags.push(Diagnostic::error(
+                span,
+                format!(
+                    "macro '{name}' takes {} argument{}, not {}",
+                    m.params.len(),
+                    if m.params.len() == 1 { "" } else { "s" },
+                    args.len()
+                ),
+            ));
+            return;
+        }
+        if inv.depth >= MAX_EXPANSION {
+            self.diags.push(unsupported(span, "a recursive #define"));
+            return;
+        }
+        for b in m.body {
+            let arg = match &b.tok {
+                Tok::Ident(p) => m.params.iter().position(|q| q == p),
+                _ => None,
+            };
+            match arg {
+                Some(i) => {
+                    for mut a in args[i].clone() {
+                        a.span = span;
+                        self.emit(a, inv.depth + 1);
+                    }
+                }
+                None => self.emit(
+                    Token {
+                        tok: b.tok.clone(),
+                        span,
+                    },
+                    inv.depth + 1,
+                ),
+            }
+        }
     }
 
     /// One token at `pos`, or `None` after an error.
@@ -232,13 +395,61 @@ impl Lexer<'_> {
             .unwrap_or(line.len());
         let (name, rest) = line.split_at(name_len);
         let name_span = self.span(start, start + 1 + name_len.max(1));
+        let word = || rest.split_whitespace().next().unwrap_or("").to_string();
+        let cond = match name {
+            "ifdef" | "ifndef" => {
+                let yes = self.macros.contains(&word()) == (name == "ifdef");
+                self.conds.push(yes, name_span);
+                return;
+            }
+            "if" => {
+                let yes = self.conds.active() && self.condition(rest, name_span);
+                self.conds.push(yes, name_span);
+                return;
+            }
+            "elif" => {
+                let yes = self.conds.elif_needs_eval() && self.condition(rest, name_span);
+                self.conds.elif(yes)
+            }
+            "else" => self.conds.else_(),
+            "endif" => self.conds.endif(),
+            _ => Ok(()),
+        };
+        if let Err(e) = cond {
+            self.diags.push(Diagnostic::error(name_span, e.0));
+            return;
+        }
+        if !self.conds.active() {
+            return;
+        }
         match name {
-            "include" | "pragma" | "" => {}
+            "include" | "pragma" | "" | "elif" | "else" | "endif" | "warning" => {}
             "define" => self.define(rest, start, end),
+            "undef" => {
+                let w = word();
+                self.defines.remove(&w);
+                self.funcs.remove(&w);
+                self.macros.undef(&w);
+            }
+            "error" => self.diags.push(Diagnostic::error(
+                name_span,
+                format!("#error {}", rest.trim()),
+            )),
             other => self.diags.push(unsupported(
                 name_span,
                 &format!("the preprocessor directive `#{other}`"),
             )),
+        }
+    }
+
+    /// The value of an `#if`/`#elif` expression.
+    fn condition(&mut self, expr: &str, span: Span) -> bool {
+        match eval_if(expr, &self.macros) {
+            Ok(v) => v != 0,
+            Err(e) => {
+                self.diags.push(Diagnostic::error(span, e));
+                false
+            }
         }
     }
 
@@ -255,26 +466,57 @@ impl Lexer<'_> {
                 .push(Diagnostic::error(span, "macro name missing after #define"));
             return;
         }
-        if body[name_len..].starts_with('(') {
-            self.diags
-                .push(unsupported(span, "a function-like #define"));
+        let Some((_, mac)) = parse_define(rest) else {
+            self.diags.push(unsupported(span, "this #define"));
+            return;
+        };
+        let (params, value) = match &mac {
+            Macro::Object(v) => (None, v.clone()),
+            Macro::Function { params, body } => (Some(params.clone()), body.clone()),
+        };
+        if params
+            .as_ref()
+            .is_some_and(|p| p.iter().any(|x| x == "..."))
+        {
+            self.diags.push(unsupported(span, "a variadic #define"));
             return;
         }
-        let value = body[name_len..].trim();
-        let mut sub = Lexer {
-            text: value,
-            base: 0,
-            pos: 0,
-            line_start: false,
-            defines: self.defines.clone(),
-            diags: Vec::new(),
-            out: Vec::new(),
-        };
+        let mut sub = Lexer::new(&value, 0, params.is_none());
+        sub.line_start = false;
+        sub.defines = self.defines.clone();
+        sub.funcs = self.funcs.clone();
         sub.run();
-        if !sub.diags.is_empty() {
+        if !sub.diags.is_empty() || sub.invocation.is_some() {
             self.diags.push(unsupported(span, "this #define"));
             return;
         }
-        self.defines.insert(name, sub.out);
+        self.defines.remove(&name);
+        self.funcs.remove(&name);
+        match params {
+            None => {
+                self.defines.insert(name.clone(), sub.out);
+            }
+            Some(params) => {
+                self.funcs.insert(
+                    name.clone(),
+                    FuncMacro {
+                        params,
+                        body: sub.out,
+                    },
+                );
+            }
+        }
+        self.macros.define(name, mac, Origin::Script);
+    }
+}
+
+impl Tok {
+    /// The token as written (a number in decimal).
+    pub fn text(&self) -> String {
+        match self {
+            Tok::Ident(s) => s.clone(),
+            Tok::Int(v) => v.to_string(),
+            Tok::Punct(p) => (*p).to_string(),
+        }
     }
 }

@@ -1,48 +1,173 @@
 //! The C subset of imported `.bpf.c` files (there is no clang here): function
-//! definitions over scalar integers and `bool`, local declarations, the C operators,
-//! casts, `if`/`else`, `while`, `for`, `return`, calls between such functions,
-//! integer and character literals and object-like `#define` constants.
+//! definitions over integers, `bool`, pointers (to integers, to kernel types and to
+//! the file's own structs and unions), structs and arrays held in locals, local
+//! declarations with initializer lists, the C operators, `->`, `.`, `[]`, unary `*`
+//! and `&`, casts, `sizeof`, `if`/`else`, `while`, `for`, `return`, calls between
+//! such functions, the common BPF helpers (`bpf_probe_read_kernel`, `BPF_CORE_READ`,
+//! `bpf_get_current_pid_tgid`...), integer and character literals, `#define`
+//! macros and `#if` conditionals, scalar global variables (constants: their initial
+//! values), and top-level `struct`/`union`/`enum`/`typedef` definitions (which the
+//! script then knows too).
 //!
-//! [`parse`] turns a file into [`CFunc`]s; [`inline`] replaces the calls of the
+//! Not in the subset (each a located diagnostic): unions held by value, structs as
+//! parameters or results (pass a pointer to a local instead), writes through
+//! pointers other than to a caller's local, user-memory reads, `BPF_CORE_READ_STR_INTO`,
+//! maps, floats, `switch`/`do`/`goto`, variadic macros, string literals. `#include`
+//! lines are ignored: types come from kernel BTF, the file, and the script's
+//! imported headers.
+//!
+//! [`parse`] turns a file into a [`CFile`]; [`inline`] replaces the calls of the
 //! script by the functions' bodies, translated into block expressions of the script
-//! language. Anything outside the subset is a diagnostic at the C file's position:
-//! "tracec does not compile this C construct: ...".
+//! language (pointer walks become the script's CO-RE field reads). Anything outside
+//! the subset is a diagnostic at the C file's position: "tracec does not compile
+//! this C construct: ...".
 
+mod helpers;
+mod init;
 mod inline;
+mod inline_expr;
 mod lex;
 mod parse;
+mod parse_expr;
+mod parse_type;
+mod places;
+mod types;
 
 pub use inline::inline;
 
 use crate::diag::Diagnostic;
-use crate::front::ast::{BinOp, Span, UnOp};
+use crate::front::ast::{BinOp, CDefinition, Span, TypeBase, TypeName, UnOp};
 
-/// A scalar C type of the subset.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A C type of the subset.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CType {
     Void,
     Bool,
-    Int { bits: u8, signed: bool },
+    Int {
+        bits: u8,
+        signed: bool,
+    },
+    /// `T *`.
+    Ptr(Box<CType>),
+    /// `struct name` / `union name` (of the kernel, the file or an imported header).
+    Record {
+        name: String,
+        union: bool,
+    },
+    /// `T name[len]`.
+    Array(Box<CType>, u32),
 }
 
 impl CType {
-    /// The script type spelling of the type (`int32`, `uint64`, `bool`).
-    pub fn script_name(self) -> Option<&'static str> {
-        Some(match self {
-            CType::Void => return None,
-            CType::Bool => "bool",
-            CType::Int { bits, signed } => match (bits, signed) {
-                (8, true) => "int8",
-                (16, true) => "int16",
-                (32, true) => "int32",
-                (64, true) => "int64",
-                (8, false) => "uint8",
-                (16, false) => "uint16",
-                (32, false) => "uint32",
-                _ => "uint64",
+    pub const U64: CType = CType::Int {
+        bits: 64,
+        signed: false,
+    };
+    pub const S64: CType = CType::Int {
+        bits: 64,
+        signed: true,
+    };
+    pub const S32: CType = CType::Int {
+        bits: 32,
+        signed: true,
+    };
+
+    /// A value one script variable holds: an integer, `bool` or a pointer.
+    pub fn is_scalar(&self) -> bool {
+        matches!(self, CType::Bool | CType::Int { .. } | CType::Ptr(_))
+    }
+
+    pub fn is_ptr(&self) -> bool {
+        matches!(self, CType::Ptr(_))
+    }
+
+    /// What a pointer points to (or an array holds).
+    pub fn pointee(&self) -> Option<&CType> {
+        match self {
+            CType::Ptr(t) | CType::Array(t, _) => Some(t),
+            _ => None,
+        }
+    }
+
+    /// The script type naming this type in a cast (`None` for arrays and pointers
+    /// to arrays, which the script cannot spell).
+    pub fn script_type(&self, span: Span) -> Option<TypeName> {
+        let mut pointers = 0;
+        let mut t = self;
+        while let CType::Ptr(inner) = t {
+            pointers += 1;
+            t = inner;
+        }
+        let base = match t {
+            CType::Void => TypeBase::Void,
+            CType::Bool => TypeBase::Bool,
+            CType::Int { bits, signed } => TypeBase::Int {
+                bits: *bits,
+                signed: *signed,
             },
+            CType::Record { name, union } => TypeBase::Record {
+                name: name.clone(),
+                union: *union,
+            },
+            CType::Ptr(_) | CType::Array(..) => return None,
+        };
+        Some(TypeName {
+            base,
+            pointers,
+            span,
         })
     }
+
+    /// The C spelling, for messages: `unsigned int`, `struct task_struct *`.
+    pub fn spelling(&self) -> String {
+        match self {
+            CType::Void => "void".into(),
+            CType::Bool => "_Bool".into(),
+            CType::Int { bits, signed } => {
+                let base = match bits {
+                    8 => "char",
+                    16 => "short",
+                    32 => "int",
+                    _ => "long",
+                };
+                if *signed {
+                    base.into()
+                } else {
+                    format!("unsigned {base}")
+                }
+            }
+            CType::Record { name, union } => {
+                format!("{} {name}", if *union { "union" } else { "struct" })
+            }
+            CType::Ptr(t) => match &**t {
+                CType::Ptr(_) => format!("{}*", t.spelling()),
+                t => format!("{} *", t.spelling()),
+            },
+            CType::Array(t, n) => format!("{}[{n}]", t.spelling()),
+        }
+    }
+}
+
+/// What a `.bpf.c` file defines.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CFile {
+    pub funcs: Vec<CFunc>,
+    /// Its `struct`, `union`, `enum` and `typedef` definitions, as the script's own
+    /// top-level C definitions (so script casts and field reads know them too).
+    pub defs: Vec<CDefinition>,
+    /// Its global variables of scalar types, which the functions may read: their
+    /// initial values, as a program reads them that nothing configured (libbpf's
+    /// `const volatile` settings keep their defaults).
+    pub consts: Vec<CConst>,
+}
+
+/// A global variable: `[const volatile] T name [= constant];`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CConst {
+    pub name: String,
+    pub ty: CType,
+    pub value: u64,
+    pub span: Span,
 }
 
 /// `ret name(params) { body }`.
@@ -75,19 +200,19 @@ pub enum CStmtKind {
     Decl {
         name: String,
         ty: CType,
-        init: Option<CExpr>,
+        init: Option<CInit>,
     },
     /// An expression evaluated for its effect (a call).
     Expr(CExpr),
-    /// `name = e`, `name op= e`.
+    /// `target = e`, `target op= e` (a variable, a member or element of a local).
     Assign {
-        name: String,
+        target: CExpr,
         op: Option<BinOp>,
         value: CExpr,
     },
-    /// `name++`, `--name`...
+    /// `target++`, `--target`...
     Incr {
-        name: String,
+        target: CExpr,
         delta: i64,
     },
     If {
@@ -112,6 +237,28 @@ pub enum CStmtKind {
     Block(Vec<CStmt>),
 }
 
+/// A declaration's initializer.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CInit {
+    Expr(CExpr),
+    /// `{ a, .name = b, [2] = c, { ... } }`.
+    List(Vec<CInitItem>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CInitItem {
+    /// `.name =` or `[index] =`.
+    pub designator: Option<Designator>,
+    pub init: CInit,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Designator {
+    Field(String),
+    Index(u32),
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct CExpr {
     pub kind: CExprKind,
@@ -126,6 +273,7 @@ pub enum CExprKind {
         name: String,
         args: Vec<CExpr>,
     },
+    /// `-e`, `!e`, `~e`, `*e`, `&e`.
     Unary {
         op: UnOp,
         expr: Box<CExpr>,
@@ -144,6 +292,21 @@ pub enum CExprKind {
         ty: CType,
         expr: Box<CExpr>,
     },
+    /// `e.field`, `e->field`.
+    Member {
+        base: Box<CExpr>,
+        field: String,
+        arrow: bool,
+    },
+    /// `e[i]`.
+    Index {
+        base: Box<CExpr>,
+        index: Box<CExpr>,
+    },
+    /// `sizeof(T)`.
+    SizeofType(CType),
+    /// `sizeof e`, `sizeof(e)`.
+    SizeofExpr(Box<CExpr>),
 }
 
 /// The message of a construct outside the subset.
@@ -152,15 +315,19 @@ pub fn unsupported(span: Span, what: &str) -> Diagnostic {
         span,
         format!("tracec does not compile this C construct: {what}"),
     )
-    .with_note("imported .bpf.c files may hold functions over integers and bool: declarations, operators, casts, if/else, while, for, return, calls, integer literals and #define constants")
+    .with_note("imported .bpf.c files may hold type definitions and functions over integers, bool, pointers, and structs and arrays in locals: declarations, operators, member and element accesses, casts, sizeof, if/else, while, for, return, calls, BPF read helpers, integer literals, #define macros and #if conditionals")
 }
 
 /// Parse the C file `text`, placed at byte `base` of the combined source (spans are
-/// `base` + offset in `text`). Returns the functions defined, or every error.
-pub fn parse(text: &str, base: usize) -> Result<Vec<CFunc>, Vec<Diagnostic>> {
+/// `base` + offset in `text`); `known` are the C definitions imported before it
+/// (their typedef names are types here). Returns what the file defines, or every
+/// error.
+pub fn parse(text: &str, base: usize, known: &[CDefinition]) -> Result<CFile, Vec<Diagnostic>> {
     let tokens = lex::lex(text, base)?;
-    parse::Parser::new(tokens, base + text.len()).file()
+    parse::Parser::new(tokens, base + text.len(), known).file()
 }
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_ptr;

@@ -2,11 +2,11 @@ use super::*;
 use crate::front::ast::{ExprKind, StmtKind};
 
 fn funcs(src: &str) -> Vec<CFunc> {
-    parse(src, 0).unwrap_or_else(|d| panic!("{d:?}"))
+    parse(src, 0, &[]).unwrap_or_else(|d| panic!("{d:?}")).funcs
 }
 
 fn error(src: &str) -> (String, u32) {
-    let d = parse(src, 0).expect_err("an error");
+    let d = parse(src, 0, &[]).expect_err("an error");
     (d[0].message.clone(), d[0].span.start)
 }
 
@@ -68,22 +68,33 @@ fn precedence_follows_c() {
 #[test]
 fn constructs_outside_the_subset_are_located() {
     let cases = [
-        ("int f(int *p) { return 0; }", "pointers", 10),
-        ("struct s { int x; };", "`struct` types", 0),
-        ("int x;", "global variables (only function definitions)", 0),
-        ("int f() { int a[2]; return 0; }", "arrays", 15),
+        (
+            "int f(int (*p)(void)) { return 0; }",
+            "function pointers",
+            10,
+        ),
+        (
+            "int x[2];",
+            "global variables that are no integers, bools or pointers",
+            0,
+        ),
+        (
+            "int f() { int a[n]; return 0; }",
+            "an array length that is not a constant",
+            16,
+        ),
         (
             "int f() { do { } while (0); return 0; }",
             "`do` statements",
             10,
         ),
-        ("int f() { return sizeof(int); }", "`sizeof`", 17),
-        ("#define SQ(x) ((x)*(x))\n", "a function-like #define", 0),
         (
-            "#ifdef X\n#endif\n",
-            "the preprocessor directive `#ifdef`",
-            0,
+            "int f() { struct { int a; } s; return 0; }",
+            "anonymous `struct`/`union`/`enum` types",
+            10,
         ),
+        ("#define LOG(...) 0\n", "a variadic #define", 0),
+        ("#line 3\n", "the preprocessor directive `#line`", 0),
         ("int f() { float x = 1; return 0; }", "`float` types", 10),
         ("int f() { return \"s\"; }", "a string literal", 17),
     ];
@@ -108,13 +119,13 @@ fn syntax_errors_do_not_panic() {
         "))",
         "int f() {",
     ] {
-        assert!(parse(src, 0).is_err(), "{src}");
+        assert!(parse(src, 0, &[]).is_err(), "{src}");
     }
 }
 
 #[test]
 fn spans_are_offsets_in_the_combined_text() {
-    let f = parse("int f() { return 1; }", 100).unwrap();
+    let f = parse("int f() { return 1; }", 100, &[]).unwrap().funcs;
     assert_eq!(f[0].span.start, 100);
 }
 
@@ -129,7 +140,7 @@ fn calls_become_block_expressions() {
          int loop(int n) { int s = 0; for (int i = 0; i < n; i++) { if (i > 5) return -1; s += twice(i); } return s; }",
     );
     let mut p = program_calling("loop(3)");
-    assert!(inline(&mut p, &funcs).is_empty());
+    assert!(inline(&mut p, &funcs, &[]).is_empty());
     let StmtKind::Expr(e) = &p.probes[0].body.stmts[0].kind else {
         panic!()
     };
@@ -142,20 +153,67 @@ fn calls_become_block_expressions() {
     let text = format!("{stmts:?}");
     // Returns set the result and the flag; the nested call is inlined too.
     assert!(text.contains("__c0_done"), "{text}");
-    assert!(text.contains("__c1_x_0"), "{text}");
+    assert!(text.contains("__c1_0_x"), "{text}");
 }
 
 #[test]
 fn bad_calls_are_diagnostics() {
     let f = funcs("int r(int n) { return r(n); }\nint one(int a) { return a; }");
     let mut p = program_calling("r(1)");
-    let d = inline(&mut p, &f);
+    let d = inline(&mut p, &f, &[]);
     assert!(d[0].message.contains("recursive calls"), "{d:?}");
     let mut p = program_calling("one(1, 2)");
-    let d = inline(&mut p, &f);
+    let d = inline(&mut p, &f, &[]);
     assert_eq!(d[0].message, "one() takes 1 argument, not 2");
     let f = funcs("int u() { return y; }");
     let mut p = program_calling("u()");
-    let d = inline(&mut p, &f);
+    let d = inline(&mut p, &f, &[]);
     assert_eq!(d[0].message, "use of undeclared identifier 'y'");
+}
+
+#[test]
+fn macros_and_conditionals() {
+    let f = funcs(
+        "#ifndef NULL\n#define NULL 0\n#endif\n\
+         #define MIN(a, b) ((a) < (b) ? (a) : (b))\n\
+         #define TWICE(x) MIN(x, 100) * 2\n\
+         #if defined(__x86_64__) && LIMIT_UNSET + 1 > 0\n\
+         int f(int v) { return TWICE(v + 1); }\n\
+         #elif 1\n\
+         int g(void) { return 0; }\n\
+         #else\n\
+         syntax error here\n\
+         #endif\n\
+         #undef MIN\n\
+         int MIN(int a) { return a; }\n",
+    );
+    let names: Vec<&str> = f.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(names, ["f", "MIN"]);
+    let CStmtKind::Return(Some(e)) = &f[0].body[0].kind else {
+        panic!()
+    };
+    // (MIN(v + 1, 100)) * 2 with MIN expanded: a ternary times 2.
+    let CExprKind::Binary { op, lhs, .. } = &e.kind else {
+        panic!("{e:?}")
+    };
+    assert_eq!(*op, BinOp::Mul);
+    assert!(matches!(lhs.kind, CExprKind::Ternary { .. }), "{lhs:?}");
+    for (src, want) in [
+        (
+            "#if 1\nint f(void) { return 0; }\n",
+            "unterminated conditional directive",
+        ),
+        ("#endif\n", "#endif without #if"),
+        (
+            "#define M(a) a\nint f(void) { return M(1, 2); }",
+            "macro 'M' takes 1 argument, not 2",
+        ),
+        (
+            "#define M(a) a\nint f(void) { return M(1",
+            "unterminated function-like macro invocation",
+        ),
+        ("#error stop\n", "#error stop"),
+    ] {
+        assert_eq!(error(src).0, want, "{src}");
+    }
 }

@@ -1,0 +1,674 @@
+//! Locals and lvalues. A scalar local (an integer, `bool` or pointer) is one script
+//! variable; a struct or array local is one script variable per scalar leaf
+//! (`$__c0_3_s__a`, `$__c0_3_arr__2`), so that its members and elements can be
+//! read, assigned and initialised one by one. Memory behind a pointer is read with
+//! the script's field and element reads; it is never written. A pointer parameter
+//! given a local's address (`fill(&v)`) names that local: `p->f`, `*p` and `p[0]`
+//! in the callee are the caller's variables, so helpers can fill structs.
+
+use super::inline::{assign, binary, expr, int, let_, stmt, store, var, Frame, Inliner};
+use super::inline_expr::arith;
+use super::parse_type::const_value;
+use super::{unsupported, CExpr, CExprKind, CType};
+use crate::diag::Diagnostic;
+use crate::front::ast::{BinOp, Block, Expr, ExprKind, Span, Stmt, StmtKind, UnOp};
+
+/// How many scalar leaves one local may have (each is a variable of the program,
+/// whose stack is 512 bytes).
+const MAX_LEAVES: usize = 48;
+
+/// How deep records and arrays may nest in a local.
+const MAX_NESTING: usize = 16;
+
+/// A C local: its script name (the prefix of its leaves' names for an aggregate).
+#[derive(Debug, Clone)]
+pub struct Local {
+    pub script: String,
+    pub ty: CType,
+    /// A pointer parameter given the address of a caller's local (`fill(&v)`):
+    /// the local it points to, which `*p`, `p->f` and `p[0]` name.
+    pub alias: Option<Place>,
+}
+
+/// An argument of an inlined call.
+pub enum Arg {
+    Value(Expr),
+    /// The address of a local (for a pointer parameter).
+    Alias(Place),
+}
+
+/// A step from an aggregate to one of its parts.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Seg {
+    Field(String),
+    Index(u32),
+}
+
+/// Where an lvalue lives.
+#[derive(Debug, Clone)]
+pub enum Place {
+    /// A script variable: a scalar local or a leaf of an aggregate one.
+    Var { name: String, ty: CType },
+    /// A struct or array local, or an aggregate part of one: its leaves' prefix.
+    Local { prefix: String, ty: CType },
+    /// A scalar element of a local array chosen at run time.
+    Dyn {
+        elems: Vec<String>,
+        elem: CType,
+        index: Expr,
+    },
+    /// Memory: the script expression reading the object (`$p->f`, `*$p`, `$p[i]`),
+    /// with its C type when the file's definitions give it.
+    Mem { expr: Expr, ty: Option<CType> },
+}
+
+pub fn leaf_name(prefix: &str, seg: &Seg) -> String {
+    match seg {
+        Seg::Field(f) => format!("{prefix}__{f}"),
+        Seg::Index(i) => format!("{prefix}__{i}"),
+    }
+}
+
+/// The script expression reading part `seg` of the object `obj` in memory.
+pub fn mem_part(obj: Expr, seg: &Seg, span: Span) -> Expr {
+    match (seg, obj.kind) {
+        (
+            Seg::Field(f),
+            ExprKind::Unary {
+                op: UnOp::Deref,
+                expr: p,
+            },
+        ) => expr(
+            ExprKind::Field {
+                base: p,
+                field: f.clone(),
+                arrow: true,
+            },
+            span,
+        ),
+        // An array in memory is read through (a pointer to) its elements.
+        (
+            Seg::Index(i),
+            ExprKind::Unary {
+                op: UnOp::Deref,
+                expr: p,
+            },
+        ) => expr(
+            ExprKind::Index {
+                base: p,
+                index: Box::new(int(u64::from(*i), span)),
+            },
+            span,
+        ),
+        (Seg::Field(f), kind) => expr(
+            ExprKind::Field {
+                base: Box::new(expr(kind, obj.span)),
+                field: f.clone(),
+                arrow: false,
+            },
+            span,
+        ),
+        (Seg::Index(i), kind) => expr(
+            ExprKind::Index {
+                base: Box::new(expr(kind, obj.span)),
+                index: Box::new(int(u64::from(*i), span)),
+            },
+            span,
+        ),
+    }
+}
+
+impl<'a> Inliner<'a> {
+    /// The scalar leaves of a local of type `ty`: paths and types.
+    pub(super) fn leaves(
+        &self,
+        ty: &CType,
+        span: Span,
+    ) -> Result<Vec<(Vec<Seg>, CType)>, Diagnostic> {
+        let mut out = Vec::new();
+        self.collect_leaves(ty, &mut Vec::new(), &mut out, span)?;
+        Ok(out)
+    }
+
+    fn collect_leaves(
+        &self,
+        ty: &CType,
+        path: &mut Vec<Seg>,
+        out: &mut Vec<(Vec<Seg>, CType)>,
+        span: Span,
+    ) -> Result<(), Diagnostic> {
+        if out.len() > MAX_LEAVES || path.len() > MAX_NESTING {
+            return Err(unsupported(
+                span,
+                &format!(
+                    "a struct or array local of more than {MAX_LEAVES} scalars (each is a \
+                     variable of the program, whose stack is 512 bytes)"
+                ),
+            ));
+        }
+        match ty {
+            t if t.is_scalar() => out.push((path.clone(), t.clone())),
+            CType::Array(elem, n) => {
+                for i in 0..*n {
+                    path.push(Seg::Index(i));
+                    self.collect_leaves(elem, path, out, span)?;
+                    path.pop();
+                }
+            }
+            CType::Record { name, union: true } => {
+                return Err(unsupported(
+                    span,
+                    &format!("a local `union {name}` (unions are read through pointers)"),
+                ))
+            }
+            CType::Record { name, .. } => {
+                let members = self.table.members(name, false).ok_or_else(|| {
+                    unsupported(
+                        span,
+                        &format!(
+                            "a local `struct {name}`, which the imported C does not define \
+                             (kernel types are read through pointers)"
+                        ),
+                    )
+                })?;
+                for (m, mty) in members {
+                    let Some(mty) = mty else {
+                        return Err(unsupported(
+                            span,
+                            &format!(
+                                "a local `struct {name}`: its member `{m}` has a type \
+                                 locals cannot hold (bitfields, floats, anonymous records)"
+                            ),
+                        ));
+                    };
+                    path.push(Seg::Field(m.clone()));
+                    self.collect_leaves(mty, path, out, span)?;
+                    path.pop();
+                }
+            }
+            _ => return Err(unsupported(span, "`void` variables")),
+        }
+        Ok(())
+    }
+
+    /// Where the lvalue `e` lives; `None` when `e` is no lvalue.
+    pub(super) fn place(
+        &mut self,
+        fr: &mut Frame<'a>,
+        e: &CExpr,
+    ) -> Option<Result<Place, Diagnostic>> {
+        let sp = e.span;
+        Some(match &e.kind {
+            CExprKind::Var(name) => match fr.local(name) {
+                Some(Local { alias: Some(_), .. }) => Err(unsupported(
+                    sp,
+                    "a pointer to a local used as a value (only `*p`, `p->f`, `p[0]`, \
+                     passing it on and testing it)",
+                )),
+                Some(l) if l.ty.is_scalar() => Ok(Place::Var {
+                    name: l.script.clone(),
+                    ty: l.ty.clone(),
+                }),
+                Some(l) => Ok(Place::Local {
+                    prefix: l.script.clone(),
+                    ty: l.ty.clone(),
+                }),
+                None => return None,
+            },
+            CExprKind::Member {
+                base,
+                field,
+                arrow: false,
+            } => match self.place(fr, base) {
+                Some(Ok(p)) => self.member(p, field, sp),
+                Some(Err(d)) => Err(d),
+                None => Err(unsupported(
+                    sp,
+                    "a member of a value that is not a variable",
+                )),
+            },
+            CExprKind::Member {
+                base,
+                field,
+                arrow: true,
+            } => {
+                if let Some(target) = alias_of(fr, base) {
+                    return Some(self.member(target, field, sp));
+                }
+                let bt = self.ty_of(fr, base);
+                if let Some(t) = bt.as_ref().filter(|t| !t.is_ptr()) {
+                    let at = base.span.end as usize;
+                    return Some(Err(Diagnostic::error(
+                        Span::new(at, at + 2),
+                        format!("member reference type '{}' is not a pointer", t.spelling()),
+                    )));
+                }
+                let pointee = bt.and_then(|t| t.pointee().cloned());
+                let p = self.value(fr, base);
+                let ty = pointee.and_then(|t| self.table.member_type(&t, field));
+                Ok(Place::Mem {
+                    expr: expr(
+                        ExprKind::Field {
+                            base: Box::new(p),
+                            field: field.clone(),
+                            arrow: true,
+                        },
+                        sp,
+                    ),
+                    ty,
+                })
+            }
+            CExprKind::Index { base, index } => self.index_place(fr, base, index, sp),
+            CExprKind::Unary {
+                op: UnOp::Deref,
+                expr: inner,
+            } => {
+                if let CExprKind::Unary {
+                    op: UnOp::AddrOf,
+                    expr: x,
+                } = &inner.kind
+                {
+                    return self.place(fr, x);
+                }
+                if let Some(target) = alias_of(fr, inner) {
+                    return Some(Ok(target));
+                }
+                let ty = self.ty_of(fr, inner).and_then(|t| t.pointee().cloned());
+                if ty == Some(CType::Void) {
+                    return Some(Err(unsupported(sp, "dereferencing a `void *`")));
+                }
+                let p = self.value(fr, inner);
+                Ok(Place::Mem {
+                    expr: expr(
+                        ExprKind::Unary {
+                            op: UnOp::Deref,
+                            expr: Box::new(p),
+                        },
+                        sp,
+                    ),
+                    ty,
+                })
+            }
+            _ => return None,
+        })
+    }
+
+    fn member(&mut self, p: Place, field: &str, sp: Span) -> Result<Place, Diagnostic> {
+        let seg = Seg::Field(field.to_string());
+        match p {
+            Place::Local { prefix, ty } => {
+                let CType::Record { .. } = &ty else {
+                    return Err(not_a_record(&ty, sp));
+                };
+                let mty = self.table.member_type(&ty, field).ok_or_else(|| {
+                    Diagnostic::error(
+                        sp,
+                        format!("no member named '{field}' in '{}'", ty.spelling()),
+                    )
+                })?;
+                let name = leaf_name(&prefix, &seg);
+                Ok(if mty.is_scalar() {
+                    Place::Var { name, ty: mty }
+                } else {
+                    Place::Local {
+                        prefix: name,
+                        ty: mty,
+                    }
+                })
+            }
+            Place::Mem { expr: obj, ty } => {
+                let mty = ty.as_ref().and_then(|t| self.table.member_type(t, field));
+                Ok(Place::Mem {
+                    expr: mem_part(obj, &seg, sp),
+                    ty: mty,
+                })
+            }
+            Place::Var { ty, .. } => Err(not_a_record(&ty, sp)),
+            Place::Dyn { .. } => Err(unsupported(
+                sp,
+                "a member of an array element chosen at run time",
+            )),
+        }
+    }
+
+    fn index_place(
+        &mut self,
+        fr: &mut Frame<'a>,
+        base: &CExpr,
+        index: &CExpr,
+        sp: Span,
+    ) -> Result<Place, Diagnostic> {
+        if let Some(target) = alias_of(fr, base) {
+            return match const_value(index) {
+                Some(0) => Ok(target),
+                _ => Err(unsupported(
+                    index.span,
+                    "an index other than 0 on a pointer to a local",
+                )),
+            };
+        }
+        let bp = self.place(fr, base).transpose()?;
+        match bp {
+            Some(Place::Local { prefix, ty }) => {
+                let CType::Array(elem, n) = &ty else {
+                    return Err(Diagnostic::error(
+                        sp,
+                        format!("subscripted value '{}' is not an array", ty.spelling()),
+                    ));
+                };
+                if let Some(i) = const_value(index) {
+                    if i >= u64::from(*n) {
+                        return Err(Diagnostic::error(
+                            index.span,
+                            format!(
+                                "array index {i} is past the end of the array (of {n} elements)"
+                            ),
+                        ));
+                    }
+                    let name = leaf_name(&prefix, &Seg::Index(i as u32));
+                    return Ok(if elem.is_scalar() {
+                        Place::Var {
+                            name,
+                            ty: (**elem).clone(),
+                        }
+                    } else {
+                        Place::Local {
+                            prefix: name,
+                            ty: (**elem).clone(),
+                        }
+                    });
+                }
+                if !elem.is_scalar() {
+                    return Err(unsupported(
+                        index.span,
+                        "an index chosen at run time into an array of structs or arrays",
+                    ));
+                }
+                let elems = (0..*n)
+                    .map(|i| leaf_name(&prefix, &Seg::Index(i)))
+                    .collect();
+                let index = self.value(fr, index);
+                Ok(Place::Dyn {
+                    elems,
+                    elem: (**elem).clone(),
+                    index,
+                })
+            }
+            Some(Place::Mem { expr: obj, ty }) if !matches!(ty, Some(CType::Ptr(_))) => {
+                let i = self.value(fr, index);
+                Ok(Place::Mem {
+                    expr: expr(
+                        ExprKind::Index {
+                            base: Box::new(obj),
+                            index: Box::new(i),
+                        },
+                        sp,
+                    ),
+                    ty: ty.and_then(|t| t.pointee().cloned()),
+                })
+            }
+            _ => {
+                let ty = self.ty_of(fr, base).and_then(|t| t.pointee().cloned());
+                let b = self.value(fr, base);
+                let i = self.value(fr, index);
+                Ok(Place::Mem {
+                    expr: expr(
+                        ExprKind::Index {
+                            base: Box::new(b),
+                            index: Box::new(i),
+                        },
+                        sp,
+                    ),
+                    ty,
+                })
+            }
+        }
+    }
+
+    /// The value held at a scalar place.
+    pub(super) fn read(&mut self, p: Place, sp: Span) -> Expr {
+        match p {
+            Place::Var { name, .. } => var(&name, sp),
+            Place::Mem { expr, .. } => expr,
+            Place::Dyn { elems, index, .. } => {
+                // index == 0 ? e0 : index == 1 ? e1 : ... : 0
+                let mut out = int(0, sp);
+                for (i, e) in elems.iter().enumerate().rev() {
+                    let cond = binary(BinOp::Eq, index.clone(), int(i as u64, sp));
+                    out = expr(
+                        ExprKind::Ternary {
+                            cond: Box::new(cond),
+                            then: Box::new(var(e, sp)),
+                            els: Box::new(out),
+                        },
+                        sp,
+                    );
+                }
+                out
+            }
+            Place::Local { ty, .. } => {
+                self.diags.push(unsupported(
+                    sp,
+                    &format!("a `{}` local used as a value", ty.spelling()),
+                ));
+                int(0, sp)
+            }
+        }
+    }
+
+    /// Assignments copying the aggregate lvalue `src` into the leaves under `prefix`.
+    pub(super) fn copy_from(
+        &mut self,
+        fr: &mut Frame<'a>,
+        prefix: &str,
+        ty: &CType,
+        src: &CExpr,
+        sp: Span,
+    ) -> Vec<Stmt> {
+        match self.place(fr, src) {
+            Some(Ok(p)) => self.copy_place(prefix, ty, p, sp),
+            Some(Err(d)) => {
+                self.diags.push(d);
+                Vec::new()
+            }
+            None => {
+                self.diags.push(unsupported(
+                    src.span,
+                    &format!("this value assigned to a `{}` local", ty.spelling()),
+                ));
+                Vec::new()
+            }
+        }
+    }
+
+    /// Assignments copying the aggregate at `src` into the leaves under `prefix`.
+    pub(super) fn copy_place(
+        &mut self,
+        prefix: &str,
+        ty: &CType,
+        src: Place,
+        sp: Span,
+    ) -> Vec<Stmt> {
+        let leaves = match self.leaves(ty, sp) {
+            Ok(l) => l,
+            Err(d) => {
+                self.diags.push(d);
+                return Vec::new();
+            }
+        };
+        let read = |path: &[Seg]| -> Option<Expr> {
+            match &src {
+                Place::Local { prefix: from, .. } => Some(var(
+                    &path.iter().fold(from.clone(), |p, s| leaf_name(&p, s)),
+                    sp,
+                )),
+                Place::Mem { expr: obj, .. } => {
+                    Some(path.iter().fold(obj.clone(), |o, s| mem_part(o, s, sp)))
+                }
+                _ => None,
+            }
+        };
+        match &src {
+            Place::Local { ty: from, .. } if from != ty => {
+                self.diags.push(Diagnostic::error(
+                    sp,
+                    format!(
+                        "assigning to '{}' from incompatible type '{}'",
+                        ty.spelling(),
+                        from.spelling()
+                    ),
+                ));
+                return Vec::new();
+            }
+            Place::Mem { ty: Some(from), .. } if from != ty => {
+                self.diags.push(Diagnostic::error(
+                    sp,
+                    format!(
+                        "assigning to '{}' from incompatible type '{}'",
+                        ty.spelling(),
+                        from.spelling()
+                    ),
+                ));
+                return Vec::new();
+            }
+            Place::Var { ty: from, .. } | Place::Dyn { elem: from, .. } => {
+                self.diags.push(Diagnostic::error(
+                    sp,
+                    format!(
+                        "assigning to '{}' from incompatible type '{}'",
+                        ty.spelling(),
+                        from.spelling()
+                    ),
+                ));
+                return Vec::new();
+            }
+            _ => {}
+        }
+        leaves
+            .iter()
+            .filter_map(|(path, lty)| {
+                let v = read(path)?;
+                let n = path
+                    .iter()
+                    .fold(prefix.to_string(), |p, s| leaf_name(&p, s));
+                Some(assign(&n, store(lty, v), sp))
+            })
+            .collect()
+    }
+
+    /// `target op= value`.
+    pub(super) fn assign_to(
+        &mut self,
+        fr: &mut Frame<'a>,
+        target: &CExpr,
+        op: Option<BinOp>,
+        src: &CExpr,
+        sp: Span,
+    ) -> Vec<Stmt> {
+        let place = match self.place(fr, target) {
+            Some(Ok(p)) => p,
+            Some(Err(d)) => {
+                self.diags.push(d);
+                return Vec::new();
+            }
+            None => {
+                let d = match &target.kind {
+                    CExprKind::Var(name) if self.consts.contains_key(name.as_str()) => unsupported(
+                        target.span,
+                        "writing to a global variable (globals keep their initial values)",
+                    ),
+                    CExprKind::Var(name) => {
+                        Diagnostic::error(sp, format!("use of undeclared identifier '{name}'"))
+                    }
+                    _ => Diagnostic::error(target.span, "expression is not assignable"),
+                };
+                self.diags.push(d);
+                return Vec::new();
+            }
+        };
+        let src_ty = self.ty_of(fr, src);
+        let combine = |old: Expr, old_ty: &CType, v: Expr| match op {
+            Some(op) => arith(op, old, Some(old_ty), v, src_ty.as_ref()),
+            None => v,
+        };
+        if let Place::Local { prefix, ty } = place {
+            if op.is_some() {
+                self.diags.push(Diagnostic::error(
+                    sp,
+                    format!(
+                        "invalid operands to an arithmetic assignment ('{}')",
+                        ty.spelling()
+                    ),
+                ));
+                return Vec::new();
+            }
+            return self.copy_from(fr, &prefix, &ty, src, sp);
+        }
+        if let Place::Mem { .. } = place {
+            self.diags.push(unsupported(
+                target.span,
+                "writing to memory through a pointer (BPF tracing programs only read it)",
+            ));
+            return Vec::new();
+        }
+        let value = self.value(fr, src);
+        match place {
+            Place::Var { name, ty } => {
+                let v = combine(var(&name, sp), &ty, value);
+                vec![assign(&name, store(&ty, v), sp)]
+            }
+            Place::Dyn { elems, elem, index } => {
+                let t = fr.temp();
+                let mut out = vec![let_(t.clone(), index, sp)];
+                let old = self.read(
+                    Place::Dyn {
+                        elems: elems.clone(),
+                        elem: elem.clone(),
+                        index: var(&t, sp),
+                    },
+                    sp,
+                );
+                let v = fr.temp();
+                out.push(let_(
+                    v.clone(),
+                    store(&elem, combine(old, &elem, value)),
+                    sp,
+                ));
+                for (i, e) in elems.iter().enumerate() {
+                    out.push(stmt(
+                        StmtKind::If {
+                            cond: binary(BinOp::Eq, var(&t, sp), int(i as u64, sp)),
+                            then: Block {
+                                stmts: vec![assign(e, var(&v, sp), sp)],
+                                span: sp,
+                            },
+                            els: None,
+                        },
+                        sp,
+                    ));
+                }
+                out
+            }
+            Place::Local { .. } | Place::Mem { .. } => Vec::new(),
+        }
+    }
+}
+
+/// The local `e` points to, when `e` names a pointer parameter given a local's
+/// address.
+pub fn alias_of(fr: &Frame<'_>, e: &CExpr) -> Option<Place> {
+    match &e.kind {
+        CExprKind::Var(name) => fr.local(name)?.alias.clone(),
+        _ => None,
+    }
+}
+
+fn not_a_record(ty: &CType, sp: Span) -> Diagnostic {
+    Diagnostic::error(
+        sp,
+        format!(
+            "member reference base type '{}' is not a structure or union",
+            ty.spelling()
+        ),
+    )
+}
