@@ -51,6 +51,7 @@ pub mod parse;
 pub mod pidns;
 pub mod plan;
 pub mod proc;
+pub mod progs_busy;
 pub mod run;
 pub mod scan;
 pub mod testprog_extras;
@@ -68,6 +69,8 @@ mod parse_tests;
 mod pidns_tests;
 #[cfg(test)]
 mod plan_tests;
+#[cfg(test)]
+mod progs_busy_tests;
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -193,6 +196,7 @@ pub fn run_suites(
         // Records that write a fixed file under /tmp (file-output's
         // `-o /tmp/bpftrace-file-output-test`) run alone: they would race on it.
         let exclusive = std::sync::RwLock::new(());
+        let busy = progs_busy::Busy::default();
         let next = AtomicUsize::new(0);
         let workers = opts.jobs.clamp(1, 2).min(selected.len());
         std::thread::scope(|s| {
@@ -210,6 +214,7 @@ pub fn run_suites(
                             } else {
                                 _shared = exclusive.read().unwrap_or_else(|e| e.into_inner());
                             }
+                            let _programs = busy.claim(progs_busy::programs_of(r));
                             let n = counter.fetch_add(1, Ordering::SeqCst);
                             match run::record_dir(cfg, n) {
                                 Ok(dir) => {
