@@ -235,11 +235,12 @@ fn record_kind(record: &[u8]) -> Option<EventKind> {
 }
 
 /// How long the ring buffer must stay empty after `exit()` before the probes are
-/// detached, and the longest that wait may take. bpftrace waits for one empty poll
-/// of 100 ms with no limit; a shorter window keeps `exit()` prompt, and the limit keeps
-/// probes that print all the time (or call `exit()` at every firing) from holding
-/// the session open.
-const LINGER_QUIET_MS: i32 = 50;
+/// detached, and the longest that wait may take. A burst of firings right after
+/// `exit()` (a loop in the traced program) is still counted in the maps, as bpftrace
+/// counts it, while a probe firing every 10 ms is not run again (bpftrace gives
+/// `interval:ms:10 { @ = count(); exit(); }` a count of 1). The limit keeps probes
+/// that print all the time from holding the session open.
+const LINGER_QUIET_MS: i32 = 5;
 const LINGER_MAX: std::time::Duration = std::time::Duration::from_millis(250);
 
 /// Unwind the `dw_ustack` snapshots among `records`, which are otherwise dropped (they

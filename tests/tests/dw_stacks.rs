@@ -85,7 +85,7 @@ fn dw_ustack_keys_aggregate_by_stack() {
     let prog = nofp_program(&dir);
     // Twenty samples of one stack: one entry per map, whatever the aggregation.
     let script = format!(
-        "uprobe:{}:funcD {{ @c[dw_ustack] = count(); @s[comm, dw_ustack(3)] = sum(2); \
+        "uprobe:{}:funcD /@i < 20/ {{ @c[dw_ustack] = count(); @s[comm, dw_ustack(3)] = sum(2); \
          @h[dw_ustack(2)] = lhist(arg0 & 3, 0, 4, 1); @m[dw_ustack(2)] = max(arg0); \
          @l[dw_ustack(3)] = arg0; @i++; if (@i == 20) {{ exit(); }} }}",
         prog.display()
@@ -120,7 +120,7 @@ fn dw_ustack_keys_of_additive_maps_print_the_total() {
     let prog = nofp_program(&dir);
     // Twenty samples of one stack: adds total up, an assigned map keeps the last.
     let script = format!(
-        "uprobe:{}:funcD {{ @a[dw_ustack]++; @b[dw_ustack(3), comm] += 3; \
+        "uprobe:{}:funcD /@i < 20/ {{ @a[dw_ustack]++; @b[dw_ustack(3), comm] += 3; \
          @d[dw_ustack(2)] -= 1; @l[dw_ustack(3)] = arg0; @i++; \
          if (@i == 20) {{ print(@a); exit(); }} }}",
         prog.display()
@@ -185,7 +185,7 @@ fn dw_ustack_keys_aggregate_in_json() {
     let dir = scratch("dw_ustack_agg_json");
     let prog = nofp_program(&dir);
     let script = format!(
-        "uprobe:{}:funcD {{ @[dw_ustack(1)] = count(); @i++; if (@i == 10) {{ print(@); exit(); }} }}",
+        "uprobe:{}:funcD /@i < 10/ {{ @[dw_ustack(1)] = count(); @i++; if (@i == 10) {{ print(@); exit(); }} }}",
         prog.display()
     );
     let obj = compile_text(&dir, "dw_ustack_agg_json", &script);
@@ -251,7 +251,7 @@ fn a_full_dw_ustack_map_warns_instead_of_dropping_samples_silently() {
     let prog = nofp_program(&dir);
     // Each sample is a kernel entry: five fit, the sixth and seventh warn.
     let script = format!(
-        "config = {{ max_map_keys = 5 }}\nuprobe:{}:funcD {{ @[dw_ustack(1)] = count(); @i++; if (@i == 7) {{ exit(); }} }}",
+        "config = {{ max_map_keys = 5 }}\nuprobe:{}:funcD /@i < 7/ {{ @[dw_ustack(1)] = count(); @i++; if (@i == 7) {{ exit(); }} }}",
         prog.display()
     );
     let obj = compile_text(&dir, "dw_ustack_full", &script);
