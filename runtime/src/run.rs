@@ -234,15 +234,6 @@ fn record_kind(record: &[u8]) -> Option<EventKind> {
     EventKind::from_u32(u32::from_le_bytes([word[0], word[1], word[2], word[3]]))
 }
 
-/// How long the ring buffer must stay empty after `exit()` before the probes are
-/// detached, and the longest that wait may take. A burst of firings right after
-/// `exit()` (a loop in the traced program) is still counted in the maps, as bpftrace
-/// counts it, while a probe firing every 10 ms is not run again (bpftrace gives
-/// `interval:ms:10 { @ = count(); exit(); }` a count of 1). The limit keeps probes
-/// that print all the time from holding the session open.
-const LINGER_QUIET_MS: i32 = 5;
-const LINGER_MAX: std::time::Duration = std::time::Duration::from_millis(250);
-
 /// Unwind the `dw_ustack` snapshots among `records`, which are otherwise dropped (they
 /// came after `exit()`): the samples they belong to may have written map entries, whose
 /// keys print as the stacks these unwind to. Their warnings are output after `exit()`,
@@ -499,7 +490,6 @@ impl<'a> Session<'a> {
                 for batch in records.chunks(SIGNAL_CHECK_BATCH) {
                     stop = self.handle(batch);
                     if stop {
-                        self.linger(signals)?;
                         break;
                     }
                     if signals.take() {
@@ -514,31 +504,6 @@ impl<'a> Session<'a> {
             self.check_lost();
         }
         self.teardown()
-    }
-
-    /// After `exit()`, as bpftrace does, keep the probes attached until the ring buffer
-    /// stays empty for one poll of [`LINGER_QUIET_MS`]: the events of that time are
-    /// dropped, but the map updates of probes still firing are in the maps printed at
-    /// exit. At most [`LINGER_MAX`], so that a probe printing without pause cannot hold
-    /// the session open; a signal ends it at once.
-    fn linger(&mut self, signals: &Signals) -> Result<(), Error> {
-        let Some(ring) = self.ring.as_ref().map(|r| r.as_raw_fd()) else {
-            return Ok(());
-        };
-        let start = std::time::Instant::now();
-        while start.elapsed() < LINGER_MAX {
-            let ready = signals::wait_readable_for(&[signals.as_raw_fd(), ring], LINGER_QUIET_MS)
-                .map_err(|e| Error::new(format!("poll failed: {e}")))?;
-            if ready[0] && signals.take() {
-                break;
-            }
-            let records = self.drain();
-            if records.is_empty() {
-                break;
-            }
-            unwind_dropped(&records);
-        }
-        Ok(())
     }
 
     /// Bench mode: run every `bench:` probe in metadata order, handling its events

@@ -80,12 +80,6 @@ impl Drop for Signals {
 /// Wait until one of `fds` is readable (no timeout). Returns which are readable.
 /// EINTR is retried.
 pub fn wait_readable(fds: &[RawFd]) -> io::Result<Vec<bool>> {
-    wait_readable_for(fds, -1)
-}
-
-/// [`wait_readable`] for at most `timeout_ms` milliseconds (-1: no limit); all false
-/// when the time ran out.
-pub fn wait_readable_for(fds: &[RawFd], timeout_ms: i32) -> io::Result<Vec<bool>> {
     let mut pfds: Vec<libc::pollfd> = fds
         .iter()
         .map(|&fd| libc::pollfd {
@@ -96,7 +90,7 @@ pub fn wait_readable_for(fds: &[RawFd], timeout_ms: i32) -> io::Result<Vec<bool>
         .collect();
     loop {
         // SAFETY: pfds is a valid array of pollfd of the given length.
-        let r = unsafe { libc::poll(pfds.as_mut_ptr(), pfds.len() as libc::nfds_t, timeout_ms) };
+        let r = unsafe { libc::poll(pfds.as_mut_ptr(), pfds.len() as libc::nfds_t, -1) };
         if r >= 0 {
             return Ok(pfds.iter().map(|p| p.revents != 0).collect());
         }
