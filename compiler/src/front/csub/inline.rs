@@ -66,9 +66,12 @@ pub(super) struct Frame<'a> {
     prefix: String,
     pub(super) scopes: Vec<HashMap<String, Local>>,
     count: u32,
-    flagged: bool,
-    /// Steps of the enclosing `for` loops (a `continue` runs them first).
-    steps: Vec<Vec<CStmt>>,
+    pub(super) flagged: bool,
+    /// Steps of the enclosing loops (a `continue` runs them first).
+    pub(super) steps: Vec<Vec<CStmt>>,
+    /// What a `break` ends, innermost last: a loop (`None`) or a `switch` (the
+    /// name of its "broken" flag).
+    pub(super) breaks: Vec<Option<String>>,
 }
 
 pub(super) fn expr(kind: ExprKind, span: Span) -> Expr {
@@ -201,11 +204,14 @@ fn discard(e: Expr) -> Vec<Stmt> {
 }
 
 /// Whether a `return` occurs in `stmts`.
-fn returns(stmts: &[CStmt]) -> bool {
+pub(super) fn returns(stmts: &[CStmt]) -> bool {
     stmts.iter().any(|s| match &s.kind {
         CStmtKind::Return(_) => true,
         CStmtKind::If { then, els, .. } => returns(then) || els.as_deref().is_some_and(returns),
-        CStmtKind::While { body, .. } | CStmtKind::Block(body) => returns(body),
+        CStmtKind::While { body, .. }
+        | CStmtKind::DoWhile { body, .. }
+        | CStmtKind::Block(body) => returns(body),
+        CStmtKind::Switch { sections, .. } => sections.iter().any(|s| returns(&s.body)),
         CStmtKind::For {
             init, step, body, ..
         } => returns(init) || returns(step) || returns(body),
@@ -352,6 +358,7 @@ impl<'a> Inliner<'a> {
             count: 0,
             flagged: !last_only && returns(&f.body),
             steps: Vec::new(),
+            breaks: Vec::new(),
         };
         let mut out = Vec::new();
         for (p, a) in f.params.iter().zip(args) {
@@ -424,8 +431,22 @@ impl<'a> Inliner<'a> {
         for (i, s) in stmts.iter().enumerate() {
             out.extend(self.stmt(fr, s));
             let rest = &stmts[i + 1..];
-            if fr.flagged && !rest.is_empty() && returns(std::slice::from_ref(s)) {
-                let cond = binary(BinOp::Eq, var(&fr.done(), s.span), int(0, s.span));
+            let one = std::slice::from_ref(s);
+            let returned = fr.flagged && returns(one);
+            let broken = match fr.breaks.last() {
+                Some(Some(flag)) if super::inline_ctl::breaks_switch(one) => Some(flag.clone()),
+                _ => None,
+            };
+            if !rest.is_empty() && (returned || broken.is_some()) {
+                let not_set = |name: &str| binary(BinOp::Eq, var(name, s.span), int(0, s.span));
+                let cond = match (returned, broken) {
+                    (true, Some(flag)) => {
+                        binary(BinOp::LogAnd, not_set(&fr.done()), not_set(&flag))
+                    }
+                    (true, None) => not_set(&fr.done()),
+                    (false, Some(flag)) => not_set(&flag),
+                    (false, None) => unreachable!("checked above"),
+                };
                 let then = self.stmts(fr, rest);
                 let span = rest[0].span.to(rest[rest.len() - 1].span);
                 out.push(stmt(
@@ -442,7 +463,7 @@ impl<'a> Inliner<'a> {
         out
     }
 
-    fn scoped(&mut self, fr: &mut Frame<'a>, stmts: &[CStmt], span: Span) -> Block {
+    pub(super) fn scoped(&mut self, fr: &mut Frame<'a>, stmts: &[CStmt], span: Span) -> Block {
         fr.scopes.push(HashMap::new());
         let stmts = self.stmts(fr, stmts);
         fr.scopes.pop();
@@ -480,10 +501,14 @@ impl<'a> Inliner<'a> {
             CStmtKind::While { cond, body } => {
                 let cond = self.loop_cond(fr, Some(cond), sp);
                 fr.steps.push(Vec::new());
+                fr.breaks.push(None);
                 let body = self.scoped(fr, body, sp);
+                fr.breaks.pop();
                 fr.steps.pop();
                 one(StmtKind::While { cond, body })
             }
+            CStmtKind::DoWhile { body, cond } => self.do_while(fr, body, cond, sp),
+            CStmtKind::Switch { value, sections } => self.switch(fr, value, sections, sp),
             CStmtKind::For {
                 init,
                 cond,
@@ -494,7 +519,9 @@ impl<'a> Inliner<'a> {
                 let mut out = self.stmts(fr, init);
                 let cond = self.loop_cond(fr, cond.as_ref(), sp);
                 fr.steps.push(step.clone());
+                fr.breaks.push(None);
                 let mut inner = self.scoped(fr, body, sp);
+                fr.breaks.pop();
                 fr.steps.pop();
                 inner.stmts.extend(self.stmts(fr, step));
                 fr.scopes.pop();
@@ -551,19 +578,24 @@ impl<'a> Inliner<'a> {
                 }
                 out
             }
-            CStmtKind::Break | CStmtKind::Continue if fr.steps.is_empty() => {
-                let what = if s.kind == CStmtKind::Break {
-                    "break"
-                } else {
-                    "continue"
-                };
+            CStmtKind::Break if fr.breaks.is_empty() => {
                 self.diags.push(Diagnostic::error(
                     sp,
-                    format!("'{what}' statement not in loop statement"),
+                    "'break' statement not in loop or switch statement",
                 ));
                 Vec::new()
             }
-            CStmtKind::Break => one(StmtKind::Break),
+            CStmtKind::Continue if fr.steps.is_empty() => {
+                self.diags.push(Diagnostic::error(
+                    sp,
+                    "'continue' statement not in loop statement",
+                ));
+                Vec::new()
+            }
+            CStmtKind::Break => match fr.breaks.last() {
+                Some(Some(flag)) => vec![assign(flag, int(1, sp), sp)],
+                _ => one(StmtKind::Break),
+            },
             CStmtKind::Continue => {
                 let step = fr.steps.last().cloned().unwrap_or_default();
                 let mut out = self.stmts(fr, &step);
@@ -574,7 +606,7 @@ impl<'a> Inliner<'a> {
     }
 
     /// A loop condition, which also ends the loop once the function returned.
-    fn loop_cond(&mut self, fr: &mut Frame<'a>, cond: Option<&CExpr>, sp: Span) -> Expr {
+    pub(super) fn loop_cond(&mut self, fr: &mut Frame<'a>, cond: Option<&CExpr>, sp: Span) -> Expr {
         let c = match cond {
             Some(c) => self.truth(fr, c),
             None => int(1, sp),
@@ -633,7 +665,7 @@ impl Frame<'_> {
     fn ret(&self) -> String {
         format!("{}ret", self.prefix)
     }
-    fn done(&self) -> String {
+    pub(super) fn done(&self) -> String {
         format!("{}done", self.prefix)
     }
 }

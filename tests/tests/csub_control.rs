@@ -1,0 +1,237 @@
+//! Imported `.bpf.c` helpers using `do`/`while` and `switch` (cases, `default`,
+//! fallthrough, `break`, `continue` and `return` inside), end to end: each line the
+//! script prints holds the C helper's results, which the test compares with the
+//! same logic computed here.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use tracec_tests::*;
+
+const CONTROL: &str = r#"
+enum kind { K_NONE, K_ONE, K_TWO, K_MANY = 10 };
+
+/* Digits of n (at least one), with a do/while (bounded for the verifier). */
+static int digits(unsigned int n)
+{
+  int d = 0;
+  do {
+    d++;
+    n /= 10;
+  } while (n && d < 12);
+  return d;
+}
+
+/* A do/while whose body runs once although its test fails, and a continue that
+   goes to the test. */
+static int odd_sum(int n)
+{
+  int i = 0, s = 0;
+  do {
+    i++;
+    if (i % 2 == 0)
+      continue;
+    s += i;
+  } while (i < n);
+  return s;
+}
+
+/* Cases, fallthrough, default in the middle, enumerators as labels. */
+static int classify(int v)
+{
+  int r = 0;
+  switch (v) {
+  case K_NONE:
+    r = 100;
+    break;
+  case K_ONE:
+    r += 1;
+    /* fallthrough */
+  case K_TWO:
+    r += 2;
+    break;
+  default:
+    r = -1;
+  case K_MANY:
+  case K_MANY + 1:
+    r += 50;
+    if (v == 11)
+      break;
+    r += 7;
+  }
+  return r;
+}
+
+/* return inside switch inside a loop, continue inside a switch. */
+static long scan(int n)
+{
+  long acc = 0;
+  for (int i = 0; i < 20; i++) {
+    switch (i % 4) {
+    case 0:
+      continue;
+    case 3:
+      if (i > n)
+        return acc * 1000 + i;
+      break;
+    default:
+      acc += i;
+    }
+    acc++;
+  }
+  return acc;
+}
+
+/* A switch over an unsigned char without default, nested in a switch. */
+static int nested(unsigned char c, int w)
+{
+  int r = 3;
+  switch (w) {
+  case 1:
+    switch (c) {
+    case 'a':
+      r = 10;
+      break;
+    case 255:
+      r = 20;
+      break;
+    }
+    r++;
+    break;
+  case 2:
+    do { r *= 2; } while (r < 40);
+    break;
+  }
+  return r;
+}
+"#;
+
+fn classify(v: i64) -> i64 {
+    let mut r = 0;
+    match v {
+        0 => r = 100,
+        1 => r = 3,
+        2 => r = 2,
+        10 | 11 => {
+            r = 50;
+            if v != 11 {
+                r += 7;
+            }
+        }
+        _ => r = -1 + 50 + 7,
+    }
+    r
+}
+
+fn scan(n: i64) -> i64 {
+    let mut acc = 0;
+    for i in 0..20 {
+        match i % 4 {
+            0 => continue,
+            3 => {
+                if i > n {
+                    return acc * 1000 + i;
+                }
+            }
+            _ => acc += i,
+        }
+        acc += 1;
+    }
+    acc
+}
+
+fn write(dir: &Path, name: &str, text: &str) {
+    std::fs::write(dir.join(name), text).unwrap();
+}
+
+fn tree(test: &str) -> PathBuf {
+    let dir = scratch(test);
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    dir
+}
+
+#[test]
+fn do_while_and_switch_match_c() {
+    let dir = tree("csub_control");
+    write(&dir, "control.bpf.c", CONTROL);
+    let classify_in = [0, 1, 2, 3, 10, 11, -5];
+    let scan_in = [2, 9, 30];
+    let mut script = String::from("import \"control.bpf.c\";\nBEGIN {\n");
+    script.push_str(
+        "  printf(\"%d %d %d %d\\n\", digits(0), digits(7), digits(12345), digits(4294967295));\n",
+    );
+    script.push_str("  printf(\"%d %d %d\\n\", odd_sum(0), odd_sum(5), odd_sum(10));\n");
+    for v in classify_in {
+        script.push_str(&format!("  printf(\"%d\\n\", classify({v}));\n"));
+    }
+    for n in scan_in {
+        script.push_str(&format!("  printf(\"%d\\n\", scan({n}));\n"));
+    }
+    script.push_str(
+        "  printf(\"%d %d %d %d %d\\n\", nested(97, 1), nested(255, 1), nested(1, 1), nested(0, 2), nested(0, 3));\n",
+    );
+    script.push_str("  exit();\n}\n");
+    write(&dir, "main.bt", &script);
+    let src = dir.join("main.bt");
+    let out = dir.join("main.o");
+    let o = tracec(&[src.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert!(!err.contains("warning"), "{err}");
+    let Some(_k) = kernel_or_skip("csub_control") else {
+        return;
+    };
+    let run = run_object_to_exit(&out, &[]);
+    let mut want = String::from("1 1 5 10\n1 9 25\n");
+    for v in classify_in {
+        want.push_str(&format!("{}\n", classify(v)));
+    }
+    for n in scan_in {
+        want.push_str(&format!("{}\n", scan(n)));
+    }
+    want.push_str("11 21 4 48 3\n");
+    assert_eq!(run.stdout_text().trim_end(), want.trim_end());
+}
+
+#[test]
+fn switch_and_do_errors_are_located() {
+    let dir = tree("csub_control_errors");
+    let cases = [
+        (
+            "static int f(int v) {\n  switch (v) {\n  case 1: return 1;\n  case 1: return 2;\n  }\n  return 0;\n}\n",
+            "duplicate case value",
+            "4:8",
+        ),
+        (
+            "static int f(int v) {\n  switch (v) {\n  case v: return 1;\n  }\n  return 0;\n}\n",
+            "expression is not an integer constant expression",
+            "3:8",
+        ),
+        (
+            "static int f(int v) {\n  case 2: return 1;\n}\n",
+            "'case' statement not in switch statement",
+            "2:3",
+        ),
+        (
+            "static int f(int v) {\n  do v++; until (v);\n  return v;\n}\n",
+            "expected `while`",
+            "2:11",
+        ),
+    ];
+    for (c, what, at) in cases {
+        write(&dir, "bad.bpf.c", c);
+        write(
+            &dir,
+            "main.bt",
+            "import \"bad.bpf.c\";\nBEGIN { print(f(1)); }\n",
+        );
+        let o = tracec(&[
+            dir.join("main.bt").to_str().unwrap(),
+            "-o",
+            dir.join("x.o").to_str().unwrap(),
+        ]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success(), "{c}");
+        assert!(err.contains(what), "{c}\n{err}");
+        assert!(err.contains(&format!("bad.bpf.c:{at}")), "{c}\n{err}");
+    }
+}
