@@ -105,21 +105,16 @@ static int nested(unsigned char c, int w)
 }
 "#;
 
+/// `classify` in Rust: `case 1` falls into `case 2`, the default into `K_MANY`.
 fn classify(v: i64) -> i64 {
-    let mut r = 0;
     match v {
-        0 => r = 100,
-        1 => r = 3,
-        2 => r = 2,
-        10 | 11 => {
-            r = 50;
-            if v != 11 {
-                r += 7;
-            }
-        }
-        _ => r = -1 + 50 + 7,
+        0 => 100,
+        1 => 1 + 2,
+        2 => 2,
+        10 => 50 + 7,
+        11 => 50,
+        _ => -1 + 50 + 7,
     }
-    r
 }
 
 fn scan(n: i64) -> i64 {

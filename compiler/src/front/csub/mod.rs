@@ -354,4 +354,6 @@ pub fn parse(text: &str, base: usize, known: &[CDefinition]) -> Result<CFile, Ve
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_ctl;
+#[cfg(test)]
 mod tests_ptr;

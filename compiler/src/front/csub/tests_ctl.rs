@@ -1,0 +1,132 @@
+//! `do`/`while` and `switch` in the C subset: the parser's sections and the
+//! script code the inliner writes for them.
+
+use super::tests_ptr::{errors, text};
+use super::*;
+
+fn file(src: &str) -> CFile {
+    parse(src, 0, &[]).unwrap_or_else(|d| panic!("{d:?}"))
+}
+
+#[test]
+fn switch_sections_keep_labels_in_order() {
+    let f = file(
+        "int f(int v) { switch (v) { case 1: case 2 + 1: v++; break; default: v = 0; case -4: ; } return v; }",
+    );
+    let CStmtKind::Switch { sections, .. } = &f.funcs[0].body[0].kind else {
+        panic!("{:?}", f.funcs[0].body[0])
+    };
+    let labels: Vec<Option<u64>> = sections
+        .iter()
+        .map(|s| {
+            s.label
+                .as_ref()
+                .map(|l| parse_type::const_value(l).unwrap())
+        })
+        .collect();
+    assert_eq!(labels, [Some(1), Some(3), None, Some(4u64.wrapping_neg())]);
+    // `case 1:` is empty (it falls into `case 3:`), which holds two statements.
+    assert!(sections[0].body.is_empty());
+    assert_eq!(sections[1].body.len(), 2);
+    assert!(matches!(sections[1].body[1].kind, CStmtKind::Break));
+}
+
+#[test]
+fn do_while_runs_its_body_before_the_test() {
+    let t = text(
+        "int f(int n) { int i = 0; do i++; while (i < n); return i; }",
+        "f(3)",
+    );
+    // A first-pass flag makes the first test pass; the body clears it.
+    assert!(t.contains("let $__c0_2_ = 1;"), "{t}");
+    assert!(
+        t.contains(
+            "while (($__c0_2_ != 0) || ((int64)$__c0_1_i < (int64)$__c0_0_n)) { $__c0_2_ = 0;"
+        ),
+        "{t}"
+    );
+}
+
+#[test]
+fn switch_enters_at_the_matching_section_and_breaks_with_a_flag() {
+    let t = text(
+        "int f(int v) { int r = 0; switch (v) { case 1: r = 10; break; case 2: r = 20; default: r++; } return r; }",
+        "f(2)",
+    );
+    // The entry index: case 1 is section 0, case 2 section 1, default section 2.
+    assert!(
+        t.contains("let $__c0_3_ = (($__c0_2_ == (int64)(int32)1) ? 0 : (($__c0_2_ == (int64)(int32)2) ? 1 : 2));"),
+        "{t}"
+    );
+    assert!(t.contains("let $__c0_4_ = 0;"), "{t}");
+    assert!(
+        t.contains("if ($__c0_3_ <= 0) { $__c0_1_r = (int64)(int32)10; $__c0_4_ = 1; }"),
+        "{t}"
+    );
+    // Later sections run unless a break ended the switch; section 1 falls through.
+    assert!(t.contains("if (($__c0_4_ == 0) && ($__c0_3_ <= 1))"), "{t}");
+    assert!(t.contains("if (($__c0_4_ == 0) && ($__c0_3_ <= 2))"), "{t}");
+}
+
+#[test]
+fn a_break_in_a_loop_inside_a_switch_ends_the_loop() {
+    let t = text(
+        "int f(int v) { switch (v) { case 0: while (v < 5) { if (v == 3) break; v++; } v += 100; } return v; }",
+        "f(0)",
+    );
+    assert!(t.contains("break;"), "{t}");
+    // No flag: the only break ends the loop.
+    assert!(!t.contains("= 1; }"), "{t}");
+}
+
+#[test]
+fn statements_after_a_conditional_break_are_guarded() {
+    let t = text(
+        "int f(int v) { int r = 0; switch (v) { case 0: if (v == 0) break; r = 5; } return r; }",
+        "f(0)",
+    );
+    assert!(
+        t.contains("if ($__c0_4_ == 0) { $__c0_1_r = (int64)(int32)5; }"),
+        "{t}"
+    );
+}
+
+#[test]
+fn misplaced_labels_and_jumps_are_errors() {
+    let e = errors("int f(int v) { break; return v; }", "f(1)");
+    assert_eq!(e, ["'break' statement not in loop or switch statement"]);
+    let e = errors(
+        "int f(int v) { switch (v) { case 1: continue; } return v; }",
+        "f(1)",
+    );
+    assert_eq!(e, ["'continue' statement not in loop statement"]);
+    let e = errors(
+        "int f(int v) { int k = 2; switch (v) { case k: return 1; } return v; }",
+        "f(1)",
+    );
+    assert_eq!(
+        e,
+        ["expression is not an integer constant expression: 'k' is a variable"]
+    );
+    for (src, msg) in [
+        (
+            "int f(int v) { default: return v; }",
+            "'default' statement not in switch statement",
+        ),
+        (
+            "int f(int v) { switch (v) { default: v = 1; default: v = 2; } return v; }",
+            "multiple default labels in one switch",
+        ),
+        (
+            "int f(int v) { switch (v) { case 1: case 1: v = 2; } return v; }",
+            "duplicate case value",
+        ),
+        (
+            "int f(int v) { switch (v) { case v > 1 ? 1 : 2: v = 2; } return v; }",
+            "a `case` label that is not a constant",
+        ),
+    ] {
+        let d = parse(src, 0, &[]).expect_err(src);
+        assert!(d[0].message.contains(msg), "{src}: {:?}", d[0].message);
+    }
+}
