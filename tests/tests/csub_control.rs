@@ -1,5 +1,6 @@
-//! Imported `.bpf.c` helpers using `do`/`while` and `switch` (cases, `default`,
-//! fallthrough, `break`, `continue` and `return` inside), end to end: each line the
+//! Imported `.bpf.c` helpers using `do`/`while`, `switch` (cases, `default`,
+//! fallthrough, `break`, `continue` and `return` inside), user-memory reads and
+//! `BPF_CORE_READ_STR_INTO`, end to end: each line the
 //! script prints holds the C helper's results, which the test compares with the
 //! same logic computed here.
 
@@ -229,4 +230,110 @@ fn switch_and_do_errors_are_located() {
         assert!(err.contains(what), "{c}\n{err}");
         assert!(err.contains(&format!("bad.bpf.c:{at}")), "{c}\n{err}");
     }
+}
+
+const USER: &str = r#"
+static long name_byte(const char *filename, int i)
+{
+  char c = 0;
+  bpf_probe_read_user(&c, 1, filename + i);
+  return c;
+}
+
+static long name_copy(const char *filename)
+{
+  char buf[40];
+  long n = bpf_probe_read_user_str(buf, sizeof(buf), filename);
+  return n * 1000 + buf[1];
+}
+
+struct ts { long long sec; long long nsec; };
+
+static long sleep_ms(struct __kernel_timespec *ts)
+{
+  struct ts t = {};
+  bpf_probe_read_user(&t, sizeof(t), ts);
+  return t.sec * 1000 + t.nsec / 1000000;
+}
+
+static long sleep_ns(struct __kernel_timespec *ts)
+{
+  long ns = 0;
+  bpf_probe_read_user(&ns, sizeof(ns), &ts->tv_nsec);
+  return BPF_CORE_READ_USER(ts, tv_nsec) + ns;
+}
+"#;
+
+/// `bpf_probe_read_user[_str]` and `BPF_CORE_READ_USER` read the syscall's user
+/// memory (a file name, a timespec), as the script's `str()` and `uptr()` do.
+#[test]
+fn user_memory_reads() {
+    let dir = tree("csub_user");
+    write(&dir, "user.bpf.c", USER);
+    write(
+        &dir,
+        "main.bt",
+        "import \"user.bpf.c\";\n\
+         tracepoint:syscalls:sys_enter_openat /pid == cpid && str(args.filename) == \"/nonexistent/tracec-csub-user\"/ {\n  \
+         printf(\"%d %d\\n\", name_byte(args.filename, 1), name_copy(args.filename));\n}\n\
+         tracepoint:syscalls:sys_enter_clock_nanosleep /pid == cpid/ {\n  \
+         printf(\"%d %d\\n\", sleep_ms(args.rqtp), sleep_ns(args.rqtp));\n}\n",
+    );
+    let obj = compile_file(&dir.join("main.bt"), &dir.join("main.o"));
+    let Some(_k) = kernel_or_skip("csub_user") else {
+        return;
+    };
+    let run = run_object_to_exit(&obj, &["-c", "cat /nonexistent/tracec-csub-user"]);
+    assert_eq!(run.stdout_text().trim(), "110 30110", "{:?}", run.err_lines);
+    let run = run_object_to_exit(&obj, &["-c", "sleep 0.25"]);
+    assert_eq!(
+        run.stdout_text().trim(),
+        "250 500000000",
+        "{:?}",
+        run.err_lines
+    );
+}
+
+const STR_INTO: &str = r#"
+static long leader_comm(struct task_struct *t)
+{
+  char buf[16];
+  long n = BPF_CORE_READ_STR_INTO(&buf, t, group_leader, comm);
+  return n * 1000 + buf[0];
+}
+
+static long parent_comm(struct task_struct *t)
+{
+  char buf[4];
+  return BPF_CORE_READ_STR_INTO(&buf, t, real_parent, comm) * 1000 + buf[3];
+}
+"#;
+
+/// `BPF_CORE_READ_STR_INTO` reads the last field (a char array) as a string, up to
+/// the destination's size.
+#[test]
+fn core_read_str_into() {
+    let dir = tree("csub_str_into");
+    write(&dir, "s.bpf.c", STR_INTO);
+    write(
+        &dir,
+        "main.bt",
+        "import \"s.bpf.c\";\nBEGIN {\n  \
+         printf(\"%d %d\\n\", leader_comm(curtask), (strlen(curtask->group_leader->comm) + 1) * 1000 + curtask->group_leader->comm[0]);\n  \
+         printf(\"%d\\n\", parent_comm(curtask));\n  exit();\n}\n",
+    );
+    let obj = compile_file(&dir.join("main.bt"), &dir.join("main.o"));
+    let Some(_k) = kernel_or_skip("csub_str_into") else {
+        return;
+    };
+    let run = run_object_to_exit(&obj, &[]);
+    let text = run.stdout_text();
+    let mut lines = text.lines();
+    let first = lines.next().unwrap_or_default();
+    let (c, script) = first.split_once(' ').unwrap_or_else(|| panic!("{text}"));
+    assert_eq!(c, script, "{text}");
+    // tracerun's comm, 9 bytes with the NUL.
+    assert_eq!(c, format!("{}", 9000 + i64::from(b't')), "{text}");
+    // A 4-byte buffer: 3 bytes and the NUL.
+    assert_eq!(lines.next(), Some("4000"), "{text}");
 }

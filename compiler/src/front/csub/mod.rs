@@ -5,14 +5,14 @@
 //! and `&`, casts, `sizeof`, `if`/`else`, `while`, `do`/`while`, `for`, `switch`
 //! (cases, `default`, fallthrough), `return`, calls between
 //! such functions, the common BPF helpers (`bpf_probe_read_kernel`, `BPF_CORE_READ`,
-//! `bpf_get_current_pid_tgid`...), integer and character literals, `#define`
+//! `bpf_get_current_pid_tgid`..., user-memory reads), integer and character literals, `#define`
 //! macros and `#if` conditionals, scalar global variables (constants: their initial
 //! values), and top-level `struct`/`union`/`enum`/`typedef` definitions (which the
 //! script then knows too).
 //!
 //! Not in the subset (each a located diagnostic): unions held by value, structs as
 //! parameters or results (pass a pointer to a local instead), writes through
-//! pointers other than to a caller's local, user-memory reads, `BPF_CORE_READ_STR_INTO`,
+//! pointers other than to a caller's local,
 //! maps, floats, `goto`, variadic macros, string literals. `#include`
 //! lines are ignored: types come from kernel BTF, the file, and the script's
 //! imported headers.

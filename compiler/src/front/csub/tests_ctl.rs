@@ -130,3 +130,30 @@ fn misplaced_labels_and_jumps_are_errors() {
         assert!(d[0].message.contains(msg), "{src}: {:?}", d[0].message);
     }
 }
+
+#[test]
+fn user_reads_go_through_uptr() {
+    let t = text(
+        "long f(const char *s) { char c = 0; bpf_probe_read_user(&c, 1, s + 2); return c; }",
+        "f(0)",
+    );
+    assert!(t.contains("*uptr((int8 *)"), "{t}");
+    let t = text(
+        "struct p { int a; struct p *next; };\n\
+         int f(struct p *q) { return BPF_CORE_READ_USER(q, next, a); }",
+        "f(0)",
+    );
+    // Every step of the walk reads user memory.
+    assert!(t.contains("uptr(uptr($__c0_0_q)->next)->a"), "{t}");
+    let t = text(
+        "long f(const char *s) { char b[3]; return bpf_probe_read_user_str(b, 8, s); }",
+        "f(0)",
+    );
+    assert!(t.contains("uptr((int8 *)$__c0_0_s)[0]"), "{t}");
+    // The kernel variant reads kernel memory.
+    let t = text(
+        "long f(const char *s) { char b[3]; return bpf_probe_read_kernel_str(b, 8, s); }",
+        "f(0)",
+    );
+    assert!(!t.contains("uptr"), "{t}");
+}

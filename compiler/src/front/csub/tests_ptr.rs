@@ -288,8 +288,8 @@ fn errors_of_pointers_and_records() {
             "tracec does not compile this C construct: returning `struct p` by value",
         ),
         (
-            "static int f(struct task_struct *t) { int x; return bpf_probe_read_user(&x, 4, t); }",
-            "tracec does not compile this C construct: `bpf_probe_read_user` (user memory reads)",
+            "static int f(struct task_struct *t) { int x; return bpf_probe_read_user_str(&x, 4, t); }",
+            "tracec does not compile this C construct: this destination of a string read (only a local char array)",
         ),
     ];
     for (src, want) in cases {
