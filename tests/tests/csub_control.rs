@@ -337,3 +337,64 @@ fn core_read_str_into() {
     // A 4-byte buffer: 3 bytes and the NUL.
     assert_eq!(lines.next(), Some("4000"), "{text}");
 }
+
+const RECORDS: &str = r#"
+struct pair { long a; long b; };
+struct box { struct pair p; int tag[2]; };
+
+static struct pair make(long a, long b)
+{
+  struct pair r = { a, b };
+  if (a > b) {
+    r.a = b;
+    r.b = a;
+    return r;
+  }
+  return r;
+}
+
+static long span_of(struct pair p) { return p.b - p.a; }
+
+static struct box boxed(long a, long b)
+{
+  struct box x = {};
+  x.p = make(a, b);
+  x.tag[1] = span_of(x.p);
+  return x;
+}
+
+static long total(long a, long b)
+{
+  struct box x = boxed(a, b);
+  struct pair q;
+  q = make(x.tag[1], 1);
+  return x.p.a * 1000 + x.p.b * 100 + x.tag[1] * 10 + span_of(q);
+}
+"#;
+
+/// Structs passed and returned by value between C functions, and returned to the
+/// script as records (an array member as a tuple).
+#[test]
+fn structs_by_value() {
+    let dir = tree("csub_records");
+    write(&dir, "r.bpf.c", RECORDS);
+    write(
+        &dir,
+        "main.bt",
+        "import \"r.bpf.c\";\nBEGIN {\n  \
+         printf(\"%d %d\\n\", total(2, 7), total(9, 4));\n  \
+         $r = make(5, 3);\n  printf(\"%d %d %d\\n\", $r.a, $r.b, span_of($r));\n  \
+         print(boxed(1, 4));\n  exit();\n}\n",
+    );
+    let obj = compile_file(&dir.join("main.bt"), &dir.join("main.o"));
+    let Some(_k) = kernel_or_skip("csub_records") else {
+        return;
+    };
+    let run = run_object_to_exit(&obj, &[]);
+    // total(2, 7): p = (2, 7), tag[1] = 5, q = make(5, 1) = (1, 5), span 4.
+    // total(9, 4): p = (4, 9), tag[1] = 5, the same q.
+    assert_eq!(
+        run.stdout_text().trim_end(),
+        "2754 4954\n3 5 2\n{ .p = { .a = 1, .b = 4 }, .tag = (0, 3) }",
+    );
+}

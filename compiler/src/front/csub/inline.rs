@@ -72,6 +72,9 @@ pub(super) struct Frame<'a> {
     /// What a `break` ends, innermost last: a loop (`None`) or a `switch` (the
     /// name of its "broken" flag).
     pub(super) breaks: Vec<Option<String>>,
+    /// For a function returning a struct: the prefix of the caller's local its
+    /// `return` copies into.
+    pub(super) out: Option<String>,
 }
 
 pub(super) fn expr(kind: ExprKind, span: Span) -> Expr {
@@ -189,7 +192,7 @@ fn pure(e: &Expr) -> bool {
 
 /// The statements evaluating `e` for its effects only (an inlined call's block
 /// without its value).
-fn discard(e: Expr) -> Vec<Stmt> {
+pub(super) fn discard(e: Expr) -> Vec<Stmt> {
     let span = e.span;
     match e.kind {
         ExprKind::Block { mut stmts, value } => {
@@ -277,8 +280,29 @@ impl<'a> Inliner<'a> {
                 args.iter_mut().for_each(|x| self.script_expr(x));
                 if let Some(f) = self.funcs.get(name.as_str()).copied() {
                     let args = std::mem::take(args);
-                    let args = args.into_iter().map(Arg::Value).collect();
-                    if let Some(inlined) = self.call(f, args, e.span) {
+                    let args = args
+                        .into_iter()
+                        .zip(
+                            f.params
+                                .iter()
+                                .map(|p| p.ty.is_scalar())
+                                .chain(std::iter::repeat(true)),
+                        )
+                        .map(|(a, scalar)| {
+                            if scalar {
+                                Arg::Value(a)
+                            } else {
+                                // A struct from the script (`*$p`): its fields are read.
+                                Arg::Record(Place::Mem { expr: a, ty: None })
+                            }
+                        })
+                        .collect();
+                    let inlined = if f.ret.is_scalar() || f.ret == CType::Void {
+                        self.call(f, args, None, e.span)
+                    } else {
+                        self.script_record_call(f, args, e.span)
+                    };
+                    if let Some(inlined) = inlined {
                         *e = inlined;
                     }
                 }
@@ -309,7 +333,13 @@ impl<'a> Inliner<'a> {
     }
 
     /// The block expression of a call of `f` with (already translated) `args`.
-    pub(super) fn call(&mut self, f: &'a CFunc, args: Vec<Arg>, span: Span) -> Option<Expr> {
+    pub(super) fn call(
+        &mut self,
+        f: &'a CFunc,
+        args: Vec<Arg>,
+        out: Option<&str>,
+        span: Span,
+    ) -> Option<Expr> {
         if args.len() != f.params.len() {
             self.diags.push(Diagnostic::error(
                 span,
@@ -330,27 +360,27 @@ impl<'a> Inliner<'a> {
             ));
             return None;
         }
-        if !(f.ret.is_scalar() || f.ret == CType::Void) {
+        let record_ret = !(f.ret.is_scalar() || f.ret == CType::Void);
+        if record_ret && out.is_none() {
             self.diags.push(unsupported(
-                f.span,
-                &format!("returning `{}` by value", f.ret.spelling()),
-            ));
-            return None;
-        }
-        if let Some(p) = f.params.iter().find(|p| !p.ty.is_scalar()) {
-            self.diags.push(unsupported(
-                p.span,
-                &format!("a `{}` parameter (pass a pointer)", p.ty.spelling()),
+                span,
+                &format!(
+                    "using a `{}` returned by value other than to initialize or assign a local, or in the script",
+                    f.ret.spelling()
+                ),
             ));
             return None;
         }
         self.active.push(&f.name);
         let id = self.next_id;
         self.next_id += 1;
-        let last_only = match f.body.split_last() {
-            Some((last, rest)) => matches!(last.kind, CStmtKind::Return(Some(_))) && !returns(rest),
-            None => false,
-        };
+        let last_only = !record_ret
+            && match f.body.split_last() {
+                Some((last, rest)) => {
+                    matches!(last.kind, CStmtKind::Return(Some(_))) && !returns(rest)
+                }
+                None => false,
+            };
         let mut fr = Frame {
             func: f,
             prefix: format!("__c{id}_"),
@@ -359,15 +389,21 @@ impl<'a> Inliner<'a> {
             flagged: !last_only && returns(&f.body),
             steps: Vec::new(),
             breaks: Vec::new(),
+            out: out.map(str::to_string),
         };
         let mut out = Vec::new();
         for (p, a) in f.params.iter().zip(args) {
             match a {
+                // (An error already reported.)
+                Arg::Value(_) if !p.ty.is_scalar() => {
+                    out.extend(self.record_param(&mut fr, p, None))
+                }
                 Arg::Value(a) => {
                     let name = fr.declare(&p.name, p.ty.clone());
                     out.push(let_(name, store(&p.ty, a), p.span));
                 }
                 Arg::Alias(target) => fr.declare_alias(&p.name, p.ty.clone(), target),
+                Arg::Record(from) => out.extend(self.record_param(&mut fr, p, Some(from))),
             }
         }
         let ret_name = format!("{}ret", fr.prefix);
@@ -424,6 +460,13 @@ impl<'a> Inliner<'a> {
             },
             span,
         ))
+    }
+
+    /// A prefix for variables of no call (a struct returned to the script).
+    pub(super) fn fresh_prefix(&mut self) -> String {
+        let id = self.next_id;
+        self.next_id += 1;
+        format!("__c{id}_")
     }
 
     pub(super) fn stmts(&mut self, fr: &mut Frame<'a>, stmts: &[CStmt]) -> Vec<Stmt> {
@@ -545,6 +588,14 @@ impl<'a> Inliner<'a> {
                         return Vec::new();
                     }
                     (None, CType::Void) => None,
+                    (Some(e), ty) if !ty.is_scalar() => {
+                        let mut out = self.return_record(fr, e, sp);
+                        out.push(assign(&fr.done(), int(1, sp), sp));
+                        if !fr.steps.is_empty() {
+                            out.push(stmt(StmtKind::Break, sp));
+                        }
+                        return out;
+                    }
                     (Some(e), ty) => Some(store(ty, self.value(fr, e))),
                     (None, _) => {
                         self.diags.push(Diagnostic::error(
@@ -664,6 +715,9 @@ impl Frame<'_> {
     }
     fn ret(&self) -> String {
         format!("{}ret", self.prefix)
+    }
+    pub(super) fn func_ret(&self) -> CType {
+        self.func.ret.clone()
     }
     pub(super) fn done(&self) -> String {
         format!("{}done", self.prefix)

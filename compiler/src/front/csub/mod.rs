@@ -10,10 +10,13 @@
 //! values), and top-level `struct`/`union`/`enum`/`typedef` definitions (which the
 //! script then knows too).
 //!
-//! Not in the subset (each a located diagnostic): unions held by value, structs as
-//! parameters or results (pass a pointer to a local instead), writes through
-//! pointers other than to a caller's local,
-//! maps, floats, `goto`, variadic macros, string literals. `#include`
+//! Structs are passed and returned by value between the file's functions (a
+//! returned struct initializes or is assigned to a local, or reaches the script as
+//! a record); the script may pass a record or `*ptr` for a struct parameter.
+//!
+//! Not in the subset (each a located diagnostic): unions held by value, a returned
+//! struct used otherwise (`f().x`), writes through pointers other than to a
+//! caller's local, maps, floats, `goto`, variadic macros, string literals. `#include`
 //! lines are ignored: types come from kernel BTF, the file, and the script's
 //! imported headers.
 //!
@@ -28,6 +31,7 @@ mod init;
 mod inline;
 mod inline_ctl;
 mod inline_expr;
+mod inline_record;
 mod lex;
 mod parse;
 mod parse_expr;
@@ -339,7 +343,7 @@ pub fn unsupported(span: Span, what: &str) -> Diagnostic {
         span,
         format!("tracec does not compile this C construct: {what}"),
     )
-    .with_note("imported .bpf.c files may hold type definitions and functions over integers, bool, pointers, and structs and arrays in locals: declarations, operators, member and element accesses, casts, sizeof, if/else, while, do/while, for, switch, return, calls, BPF read helpers, integer literals, #define macros and #if conditionals")
+    .with_note("imported .bpf.c files may hold type definitions and functions over integers, bool, pointers, and structs and arrays in locals: declarations, operators, member and element accesses, casts, sizeof, if/else, while, do/while, for, switch, return, calls (structs by value too), BPF read helpers (kernel and user memory), integer literals, #define macros and #if conditionals")
 }
 
 /// Parse the C file `text`, placed at byte `base` of the combined source (spans are

@@ -1,4 +1,4 @@
-//! `do`/`while` and `switch` in the C subset: the parser's sections and the
+//! `do`/`while`, `switch`, user reads and structs by value in the C subset: the parser's sections and the
 //! script code the inliner writes for them.
 
 use super::tests_ptr::{errors, text};
@@ -156,4 +156,25 @@ fn user_reads_go_through_uptr() {
         "f(0)",
     );
     assert!(!t.contains("uptr"), "{t}");
+}
+
+#[test]
+fn structs_by_value_fill_the_callers_leaves() {
+    let src = "struct pair { int a; int b; };\n\
+               struct pair mk(int a) { struct pair r = { a, 2 }; return r; }\n\
+               int sum(struct pair p) { return p.a + p.b; }\n\
+               int f(int x) { struct pair v = mk(x); return sum(v); }";
+    let t = text(src, "f(1)");
+    // `v`'s leaves exist before the call, whose return copies `r` into them.
+    let v = t.find("let $__c0_2_v__a = (int64)(int32)0;").expect(&t);
+    let fill = t
+        .find("$__c0_2_v__a = (int64)(int32)$__c1_2_r__a;")
+        .expect(&t);
+    assert!(v < fill, "{t}");
+    // The parameter `p` is a local of `sum` copied from `v`.
+    assert!(t.contains("_p__b = (int64)(int32)$__c0_2_v__b;"), "{t}");
+    // Returned to the script: a record of the leaves.
+    let t = text(src, "mk(3)");
+    assert!(t.contains("Record"), "{t}");
+    assert!(t.contains("__c0_r__a"), "{t}");
 }

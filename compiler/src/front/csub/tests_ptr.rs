@@ -284,8 +284,9 @@ fn errors_of_pointers_and_records() {
             "member reference type 'int' is not a pointer",
         ),
         (
-            "struct p { int x; };\nstatic struct p f(struct task_struct *t) { struct p v = {}; return v; }",
-            "tracec does not compile this C construct: returning `struct p` by value",
+            "struct p { int x; };\nstatic struct p h(void) { struct p v = {}; return v; }\n\
+             static int f(struct task_struct *t) { h(); return 0; }",
+            "tracec does not compile this C construct: using a `struct p` returned by value other than to initialize or assign a local, or in the script",
         ),
         (
             "static int f(struct task_struct *t) { int x; return bpf_probe_read_user_str(&x, 4, t); }",
