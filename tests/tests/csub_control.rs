@@ -398,3 +398,53 @@ fn structs_by_value() {
         "2754 4954\n3 5 2\n{ .p = { .a = 1, .b = 4 }, .tag = (0, 3) }",
     );
 }
+
+const STRINGS: &str = r#"
+static int is_tracerun(struct task_struct *t)
+{
+  char c[16];
+  bpf_probe_read_kernel_str(c, sizeof(c), t->comm);
+  return __builtin_memcmp(c, "trace" "run", 9) == 0;
+}
+
+static int order(void)
+{
+  char a[3] = {'a', 'b', 'c'};
+  return __builtin_memcmp(a, "abd", 3) * 100 + memcmp("b", "a", 1) * 10 + memcmp(a, a, 3);
+}
+
+static int comm_is(struct task_struct *t)
+{
+  const char *name = t->comm;
+  return memcmp(name, "trac", 4) == 0 && memcmp(name, "tracd", 5) > 0 && memcmp(name, "tracx", 5) < 0;
+}
+
+static void hello(int x)
+{
+  bpf_printk("tracec-csub-printk %d\n", x);
+}
+"#;
+
+/// String literals as `bpf_printk` formats (the script's `debugf`, to the trace
+/// buffer) and `memcmp` operands.
+#[test]
+fn string_literals() {
+    let dir = tree("csub_strings");
+    write(&dir, "s.bpf.c", STRINGS);
+    write(
+        &dir,
+        "main.bt",
+        "import \"s.bpf.c\";\nBEGIN {\n  \
+         printf(\"%d %d %d\\n\", is_tracerun(curtask), order(), comm_is(curtask));\n  \
+         hello(4242);\n  exit();\n}\n",
+    );
+    let obj = compile_file(&dir.join("main.bt"), &dir.join("main.o"));
+    let Some(_k) = kernel_or_skip("csub_strings") else {
+        return;
+    };
+    let run = run_object_to_exit(&obj, &[]);
+    // memcmp("abc", "abd") is 'c' - 'd'; memcmp("b", "a") is 1; equal bytes give 0.
+    assert_eq!(run.stdout_text().trim_end(), "1 -90 1");
+    let trace = std::fs::read_to_string("/sys/kernel/tracing/trace").unwrap_or_default();
+    assert!(trace.contains("tracec-csub-printk 4242"), "{trace}");
+}

@@ -18,6 +18,8 @@
 //! | `bpf_probe_read_user(&dst, n, src)`, `bpf_probe_read_user_str`, `BPF_CORE_READ_USER[_INTO]` | the same through `uptr(src)` |
 //! | `BPF_CORE_READ_STR_INTO(&buf, p, a, b)`, `BPF_CORE_READ_USER_STR_INTO` | a string read of the char array `p->a->b` into `buf` |
 //! | `READ_ONCE(x)`, `likely(x)`, `unlikely(x)` | `x` |
+//! | `bpf_printk("fmt", args...)` | `debugf("fmt", args...)` |
+//! | `__builtin_memcmp(a, b, n)` (a constant `n`; `a`, `b` arrays, pointers or string literals) | the first byte difference |
 //!
 //! Every read is the script's, so field offsets are CO-RE relocated. The read
 //! helpers evaluate to 0 (success): a failed script read gives zeroes, as bpftrace's.
@@ -58,6 +60,8 @@ fn arity(name: &str) -> Option<(usize, bool)> {
         | "BPF_CORE_READ_USER_STR_INTO"
         | "BPF_PROBE_READ_USER_STR_INTO" => (3, false),
         "READ_ONCE" | "likely" | "unlikely" => (1, true),
+        "bpf_printk" => (1, false),
+        "__builtin_memcmp" | "memcmp" => (3, true),
         "bpf_get_current_comm" => (2, true),
         n if helper_type(n).is_some() => (0, true),
         _ => return None,
@@ -74,6 +78,8 @@ pub fn helper_type(name: &str) -> Option<CType> {
         | "bpf_ktime_get_tai_ns"
         | "bpf_get_current_task"
         | "bpf_get_current_cgroup_id" => CType::U64,
+        "__builtin_memcmp" | "memcmp" => CType::S32,
+        "bpf_printk" => CType::S64,
         "bpf_get_smp_processor_id" | "bpf_get_prandom_u32" => CType::Int {
             bits: 32,
             signed: false,
@@ -265,6 +271,8 @@ impl<'a> Inliner<'a> {
                 self.read_str(fr, &args[0], &args[1], src, true, sp)
             }
             "READ_ONCE" | "likely" | "unlikely" => self.value(fr, &args[0]),
+            "bpf_printk" => self.printk(fr, args, sp),
+            "__builtin_memcmp" | "memcmp" => self.memcmp(fr, args, sp),
             "__builtin_memset" | "memset" => {
                 let stmts = self.zero(fr, &args[0], &args[1], sp);
                 block(stmts, sp)

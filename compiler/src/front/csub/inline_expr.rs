@@ -105,6 +105,13 @@ impl<'a> Inliner<'a> {
         let sp = e.span;
         match &e.kind {
             CExprKind::Int(v) => int(*v, sp),
+            CExprKind::Str(_) => {
+                self.diags.push(unsupported(
+                    sp,
+                    "a string literal here (only as bpf_printk's format or a memcmp operand)",
+                ));
+                int(0, sp)
+            }
             CExprKind::Var(name) if fr.local(name).is_none() => {
                 if let Some(c) = self.consts.get(name.as_str()) {
                     let v = int(c.value, sp);
@@ -440,6 +447,7 @@ impl<'a> Inliner<'a> {
             },
             CExprKind::Ternary { then, .. } => self.ty_of(fr, then),
             CExprKind::SizeofType(_) | CExprKind::SizeofExpr(_) => Some(CType::U64),
+            CExprKind::Str(_) => None,
         }
     }
 }

@@ -17,6 +17,8 @@ use std::collections::HashMap;
 pub enum Tok {
     Ident(String),
     Int(u64),
+    /// A string literal, decoded.
+    Str(String),
     Punct(&'static str),
 }
 
@@ -299,6 +301,17 @@ impl<'a> Lexer<'a> {
         if c == '\'' {
             return self.char_literal();
         }
+        if c == '"' {
+            let scanned = crate::front::literal::scan_string(rest);
+            let start = self.pos;
+            self.pos += scanned.len.max(1);
+            if let Some((range, msg)) = scanned.errors.into_iter().next() {
+                let sp = self.span(start + range.start, start + range.end);
+                self.diags.push(Diagnostic::error(sp, msg));
+                return None;
+            }
+            return Some(Tok::Str(scanned.value));
+        }
         if let Some(p) = PUNCTS.iter().find(|p| rest.starts_with(**p)) {
             self.pos += p.len();
             return Some(Tok::Punct(p));
@@ -516,6 +529,7 @@ impl Tok {
         match self {
             Tok::Ident(s) => s.clone(),
             Tok::Int(v) => v.to_string(),
+            Tok::Str(s) => format!("{s:?}"),
             Tok::Punct(p) => (*p).to_string(),
         }
     }

@@ -16,7 +16,8 @@
 //!
 //! Not in the subset (each a located diagnostic): unions held by value, a returned
 //! struct used otherwise (`f().x`), writes through pointers other than to a
-//! caller's local, maps, floats, `goto`, variadic macros, string literals. `#include`
+//! caller's local, maps, floats, `goto`, variadic macros, string literals other than
+//! `bpf_printk` formats and `memcmp` operands. `#include`
 //! lines are ignored: types come from kernel BTF, the file, and the script's
 //! imported headers.
 //!
@@ -27,6 +28,7 @@
 //! this C construct: ...".
 
 mod helpers;
+mod helpers_str;
 mod init;
 mod inline;
 mod inline_ctl;
@@ -296,6 +298,8 @@ pub struct CExpr {
 #[derive(Debug, Clone, PartialEq)]
 pub enum CExprKind {
     Int(u64),
+    /// A string literal (only as `bpf_printk`'s format or a `memcmp` operand).
+    Str(String),
     Var(String),
     Call {
         name: String,
@@ -343,7 +347,7 @@ pub fn unsupported(span: Span, what: &str) -> Diagnostic {
         span,
         format!("tracec does not compile this C construct: {what}"),
     )
-    .with_note("imported .bpf.c files may hold type definitions and functions over integers, bool, pointers, and structs and arrays in locals: declarations, operators, member and element accesses, casts, sizeof, if/else, while, do/while, for, switch, return, calls (structs by value too), BPF read helpers (kernel and user memory), integer literals, #define macros and #if conditionals")
+    .with_note("imported .bpf.c files may hold type definitions and functions over integers, bool, pointers, and structs and arrays in locals: declarations, operators, member and element accesses, casts, sizeof, if/else, while, do/while, for, switch, return, calls (structs by value too), BPF read helpers (kernel and user memory), bpf_printk, memcmp, integer, character and string literals, #define macros and #if conditionals")
 }
 
 /// Parse the C file `text`, placed at byte `base` of the combined source (spans are

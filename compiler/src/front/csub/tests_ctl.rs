@@ -178,3 +178,35 @@ fn structs_by_value_fill_the_callers_leaves() {
     assert!(t.contains("Record"), "{t}");
     assert!(t.contains("__c0_r__a"), "{t}");
 }
+
+#[test]
+fn string_literals_as_printk_formats_and_memcmp_operands() {
+    let t = text(
+        "int f(int x) { bpf_printk(\"x=%d\" \"\\n\", x); return 0; }",
+        "f(1)",
+    );
+    assert!(t.contains("debugf(\"x=%d\\n\", $__c0_0_x)"), "{t}");
+    let t = text(
+        "int f(void) { char a[2] = {'o', 'k'}; return __builtin_memcmp(a, \"ok\", 2); }",
+        "f()",
+    );
+    // Each byte once, then the first difference.
+    assert!(t.contains("= (int64)111;"), "{t}");
+    assert!(t.contains("? (int32)("), "{t}");
+    let e = errors(
+        "int f(void) { const char *s = \"abc\"; return s[0]; }",
+        "f()",
+    );
+    assert_eq!(
+        e,
+        ["tracec does not compile this C construct: a string literal here (only as bpf_printk's format or a memcmp operand)"]
+    );
+    let e = errors(
+        "int f(char *p, int n) { return memcmp(p, \"abc\", n); }",
+        "f(0, 1)",
+    );
+    assert_eq!(
+        e,
+        ["tracec does not compile this C construct: a memcmp length that is not a constant"]
+    );
+}
