@@ -419,14 +419,17 @@ static int comm_is(struct task_struct *t)
   return memcmp(name, "trac", 4) == 0 && memcmp(name, "tracd", 5) > 0 && memcmp(name, "tracx", 5) < 0;
 }
 
+#define LOG(fmt, ...) bpf_printk(fmt, ##__VA_ARGS__)
+
 static void hello(int x)
 {
-  bpf_printk("tracec-csub-printk %d\n", x);
+  LOG("tracec-csub-printk\n");
+  LOG("tracec-csub-printk %d %d\n", x, x + 1);
 }
 "#;
 
 /// String literals as `bpf_printk` formats (the script's `debugf`, to the trace
-/// buffer) and `memcmp` operands.
+/// buffer; through a variadic macro) and `memcmp` operands.
 #[test]
 fn string_literals() {
     let dir = tree("csub_strings");
@@ -446,5 +449,5 @@ fn string_literals() {
     // memcmp("abc", "abd") is 'c' - 'd'; memcmp("b", "a") is 1; equal bytes give 0.
     assert_eq!(run.stdout_text().trim_end(), "1 -90 1");
     let trace = std::fs::read_to_string("/sys/kernel/tracing/trace").unwrap_or_default();
-    assert!(trace.contains("tracec-csub-printk 4242"), "{trace}");
+    assert!(trace.contains("tracec-csub-printk 4242 4243"), "{trace}");
 }

@@ -16,7 +16,7 @@
 //!
 //! Not in the subset (each a located diagnostic): unions held by value, a returned
 //! struct used otherwise (`f().x`), writes through pointers other than to a
-//! caller's local, maps, floats, `goto`, variadic macros, string literals other than
+//! caller's local, maps, floats, `goto`, `##` pasting and `#` stringizing, string literals other than
 //! `bpf_printk` formats and `memcmp` operands. `#include`
 //! lines are ignored: types come from kernel BTF, the file, and the script's
 //! imported headers.

@@ -89,7 +89,7 @@ fn constructs_outside_the_subset_are_located() {
             "anonymous `struct`/`union`/`enum` types",
             10,
         ),
-        ("#define LOG(...) 0\n", "a variadic #define", 0),
+        ("#define CAT(a, b) a ## b\n", "this #define", 0),
         ("#line 3\n", "the preprocessor directive `#line`", 0),
         ("int f() { float x = 1; return 0; }", "`float` types", 10),
     ];

@@ -210,3 +210,35 @@ fn string_literals_as_printk_formats_and_memcmp_operands() {
         ["tracec does not compile this C construct: a memcmp length that is not a constant"]
     );
 }
+
+#[test]
+fn variadic_macros() {
+    let src = "#define LOG(fmt, ...) bpf_printk(fmt, ##__VA_ARGS__)\n\
+               #define SUM(...) sum3(__VA_ARGS__)\n\
+               int sum3(int a, int b, int c) { return a + b + c; }\n\
+               int f(int x) { LOG(\"a\"); LOG(\"b %d %d\", x, sum3(1, 2, 3)); return SUM(x, 1, 2); }";
+    let f = file(src);
+    let body = &f.funcs[1].body;
+    let CStmtKind::Expr(e) = &body[0].kind else {
+        panic!("{body:?}")
+    };
+    // No variable arguments: the comma before them went.
+    assert!(
+        matches!(&e.kind, CExprKind::Call { name, args } if name == "bpf_printk" && args.len() == 1)
+    );
+    let CStmtKind::Expr(e) = &body[1].kind else {
+        panic!("{body:?}")
+    };
+    // Two variable arguments (the commas of a nested call stay inside it).
+    assert!(
+        matches!(&e.kind, CExprKind::Call { args, .. } if args.len() == 3),
+        "{e:?}"
+    );
+    let CStmtKind::Return(Some(e)) = &body[2].kind else {
+        panic!("{body:?}")
+    };
+    assert!(matches!(&e.kind, CExprKind::Call { name, args } if name == "sum3" && args.len() == 3));
+    let d =
+        parse("#define F(a, b, ...) a\nint g() { return F(1); }", 0, &[]).expect_err("an error");
+    assert_eq!(d[0].message, "macro 'F' takes 3 arguments, not 1");
+}
