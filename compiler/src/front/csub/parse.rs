@@ -51,6 +51,14 @@ impl Parser {
     pub fn file(mut self) -> Result<CFile, Vec<Diagnostic>> {
         let mut funcs = Vec::new();
         while self.pos < self.toks.len() {
+            if let Some(span) = self.map_definition() {
+                return Err(vec![unsupported(
+                    span,
+                    "BPF map definitions (`SEC(\".maps\")`): C reaches map values through \
+                     pointers it writes through, which script maps (@name) have no equivalent \
+                     of; keep the maps in the script and pass values to the C functions",
+                )]);
+            }
             let item = if self.at_definition() {
                 self.definition().map(|()| None)
             } else {
@@ -67,6 +75,32 @@ impl Parser {
             defs: self.defs,
             consts: self.consts,
         })
+    }
+
+    /// The span of the top-level declaration starting here when it defines a BPF
+    /// map (it names the section `.maps`).
+    fn map_definition(&self) -> Option<Span> {
+        let mut depth = 0usize;
+        let mut body = false;
+        let toks = &self.toks[self.pos..];
+        for (i, t) in toks.iter().enumerate() {
+            match &t.tok {
+                Tok::Punct("{") => {
+                    // A function's body (after its parameters) ends the declaration.
+                    if depth == 0 && i > 0 && toks[i - 1].tok == Tok::Punct(")") {
+                        body = true;
+                    }
+                    depth += 1;
+                }
+                Tok::Punct("(") => depth += 1,
+                Tok::Punct("}") if depth == 1 && body => return None,
+                Tok::Punct("}" | ")") => depth = depth.saturating_sub(1),
+                Tok::Punct(";") if depth == 0 => return None,
+                Tok::Str(s) if s.starts_with(".maps") => return Some(self.here().to(t.span)),
+                _ => {}
+            }
+        }
+        None
     }
 
     pub(super) fn peek(&self) -> Option<&Tok> {

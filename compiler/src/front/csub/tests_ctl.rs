@@ -242,3 +242,26 @@ fn variadic_macros() {
         parse("#define F(a, b, ...) a\nint g() { return F(1); }", 0, &[]).expect_err("an error");
     assert_eq!(d[0].message, "macro 'F' takes 3 arguments, not 1");
 }
+
+#[test]
+fn map_definitions_are_a_clear_diagnostic() {
+    let src = "struct {\n  __uint(type, BPF_MAP_TYPE_HASH);\n  __type(key, u32);\n  __type(value, u64);\n} counts SEC(\".maps\");\n";
+    let d = parse(src, 0, &[]).expect_err("an error");
+    assert!(
+        d[0].message
+            .contains("BPF map definitions (`SEC(\".maps\")`)"),
+        "{}",
+        d[0].message
+    );
+    assert_eq!(d[0].span.start, 0);
+    // A function body after a map-free declaration is not mistaken for one.
+    assert!(parse("int x = 1;\nint f(void) { return x; }", 0, &[]).is_ok());
+    // The map after a function is located at the map.
+    let d = parse(&format!("int f(void) {{ return 0; }}\n{src}"), 0, &[]).expect_err("an error");
+    assert!(
+        d[0].message.contains("BPF map definitions"),
+        "{}",
+        d[0].message
+    );
+    assert_eq!(d[0].span.start, 26);
+}
