@@ -15,7 +15,11 @@
 //! | `__builtin_memset(&local, 0, n)`, `__builtin_memcpy(&dst, &src, n)` | every leaf set or copied |
 //! | `bpf_get_current_comm(&buf, n)` | `buf[i] = comm[i]` |
 //! | `bpf_probe_read_kernel_str(buf, n, src)` | `buf[i] = src[i]` up to the NUL |
+//! | `bpf_probe_read_user(&dst, n, src)`, `bpf_probe_read_user_str`, `BPF_CORE_READ_USER[_INTO]` | the same through `uptr(src)` |
+//! | `BPF_CORE_READ_STR_INTO(&buf, p, a, b)`, `BPF_CORE_READ_USER_STR_INTO` | a string read of the char array `p->a->b` into `buf` |
 //! | `READ_ONCE(x)`, `likely(x)`, `unlikely(x)` | `x` |
+//! | `bpf_printk("fmt", args...)` | `debugf("fmt", args...)` |
+//! | `__builtin_memcmp(a, b, n)` (a constant `n`; `a`, `b` arrays, pointers or string literals) | the first byte difference |
 //!
 //! Every read is the script's, so field offsets are CO-RE relocated. The read
 //! helpers evaluate to 0 (success): a failed script read gives zeroes, as bpftrace's.
@@ -36,13 +40,28 @@ fn arity(name: &str) -> Option<(usize, bool)> {
         | "bpf_probe_read_kernel_str"
         | "bpf_probe_read_str"
         | "bpf_core_read_str"
+        | "bpf_probe_read_user"
+        | "bpf_core_read_user"
+        | "bpf_probe_read_user_str"
+        | "bpf_core_read_user_str"
         | "__builtin_memset"
         | "__builtin_memcpy"
         | "memset"
         | "memcpy" => (3, true),
-        "BPF_CORE_READ" | "BPF_PROBE_READ" => (2, false),
-        "BPF_CORE_READ_INTO" | "BPF_PROBE_READ_INTO" => (3, false),
+        "BPF_CORE_READ" | "BPF_PROBE_READ" | "BPF_CORE_READ_USER" | "BPF_PROBE_READ_USER" => {
+            (2, false)
+        }
+        "BPF_CORE_READ_INTO"
+        | "BPF_PROBE_READ_INTO"
+        | "BPF_CORE_READ_USER_INTO"
+        | "BPF_PROBE_READ_USER_INTO"
+        | "BPF_CORE_READ_STR_INTO"
+        | "BPF_PROBE_READ_STR_INTO"
+        | "BPF_CORE_READ_USER_STR_INTO"
+        | "BPF_PROBE_READ_USER_STR_INTO" => (3, false),
         "READ_ONCE" | "likely" | "unlikely" => (1, true),
+        "bpf_printk" => (1, false),
+        "__builtin_memcmp" | "memcmp" => (3, true),
         "bpf_get_current_comm" => (2, true),
         n if helper_type(n).is_some() => (0, true),
         _ => return None,
@@ -59,6 +78,8 @@ pub fn helper_type(name: &str) -> Option<CType> {
         | "bpf_ktime_get_tai_ns"
         | "bpf_get_current_task"
         | "bpf_get_current_cgroup_id" => CType::U64,
+        "__builtin_memcmp" | "memcmp" => CType::S32,
+        "bpf_printk" => CType::S64,
         "bpf_get_smp_processor_id" | "bpf_get_prandom_u32" => CType::Int {
             bits: 32,
             signed: false,
@@ -72,10 +93,20 @@ pub fn helper_type(name: &str) -> Option<CType> {
         | "bpf_core_read"
         | "BPF_CORE_READ_INTO"
         | "BPF_PROBE_READ_INTO"
+        | "BPF_CORE_READ_USER_INTO"
+        | "BPF_PROBE_READ_USER_INTO"
+        | "BPF_CORE_READ_STR_INTO"
+        | "BPF_PROBE_READ_STR_INTO"
+        | "BPF_CORE_READ_USER_STR_INTO"
+        | "BPF_PROBE_READ_USER_STR_INTO"
         | "bpf_get_current_comm"
         | "bpf_probe_read_kernel_str"
         | "bpf_probe_read_str"
-        | "bpf_core_read_str" => CType::S64,
+        | "bpf_core_read_str"
+        | "bpf_probe_read_user"
+        | "bpf_core_read_user"
+        | "bpf_probe_read_user_str"
+        | "bpf_core_read_user_str" => CType::S64,
         _ => return None,
     })
 }
@@ -102,6 +133,35 @@ fn pair(hi: Expr, lo: Expr, sp: Span) -> Expr {
     e
 }
 
+/// `uptr(e)`: a pointer into user memory, which the script reads with
+/// `bpf_probe_read_user`.
+fn uptr(e: Expr) -> Expr {
+    let sp = e.span;
+    expr(
+        ExprKind::Call {
+            name: "uptr".into(),
+            args: vec![e],
+        },
+        sp,
+    )
+}
+
+/// `sizeof(dst)` for the `*_STR_INTO` macros, which take the size from the
+/// destination array.
+fn sizeof_of(dst: &CExpr) -> CExpr {
+    let target = match &dst.kind {
+        CExprKind::Unary {
+            op: UnOp::AddrOf,
+            expr,
+        } => (**expr).clone(),
+        _ => dst.clone(),
+    };
+    CExpr {
+        kind: CExprKind::SizeofExpr(Box::new(target)),
+        span: dst.span,
+    }
+}
+
 fn block(stmts: Vec<Stmt>, sp: Span) -> Expr {
     expr(
         ExprKind::Block {
@@ -121,23 +181,6 @@ impl<'a> Inliner<'a> {
         args: &[CExpr],
         sp: Span,
     ) -> Option<Expr> {
-        let user = [
-            "bpf_probe_read_user",
-            "bpf_core_read_user",
-            "BPF_CORE_READ_USER",
-        ];
-        let what = if user.iter().any(|f| name.starts_with(f)) {
-            Some("user memory reads")
-        } else if name.starts_with("BPF_CORE_READ_STR") {
-            Some("string reads through BPF_CORE_READ_STR_INTO (use bpf_probe_read_kernel_str)")
-        } else {
-            None
-        };
-        if let Some(what) = what {
-            self.diags
-                .push(unsupported(sp, &format!("`{name}` ({what})")));
-            return Some(int(0, sp));
-        }
         let (min, exact) = arity(name)?;
         if args.len() < min || (exact && args.len() > min) {
             let many = if args.len() < min { "few" } else { "many" };
@@ -170,19 +213,30 @@ impl<'a> Inliner<'a> {
             "bpf_get_current_task" => cast(64, false, ident("curtask", sp)),
             "bpf_get_current_task_btf" => ident("curtask", sp),
             "bpf_probe_read_kernel" | "bpf_probe_read" | "bpf_core_read" => {
-                let stmts = self.read_into(fr, &args[0], &args[2], None, sp);
+                let stmts = self.read_into(fr, &args[0], &args[2], None, false, sp);
                 block(stmts, sp)
             }
-            "BPF_CORE_READ" | "BPF_PROBE_READ" => match self.chain(fr, &args[0], &args[1..]) {
-                Ok(p) => self.read(p, sp),
-                Err(d) => {
-                    self.diags.push(d);
-                    int(0, sp)
+            "bpf_probe_read_user" | "bpf_core_read_user" => {
+                let stmts = self.read_into(fr, &args[0], &args[2], None, true, sp);
+                block(stmts, sp)
+            }
+            "BPF_CORE_READ" | "BPF_PROBE_READ" | "BPF_CORE_READ_USER" | "BPF_PROBE_READ_USER" => {
+                let user = name.contains("_USER");
+                match self.chain(fr, &args[0], &args[1..], user) {
+                    Ok(p) => self.read(p, sp),
+                    Err(d) => {
+                        self.diags.push(d);
+                        int(0, sp)
+                    }
                 }
-            },
-            "BPF_CORE_READ_INTO" | "BPF_PROBE_READ_INTO" => {
-                let stmts = match self.chain(fr, &args[1], &args[2..]) {
-                    Ok(p) => self.read_into(fr, &args[0], &args[1], Some(p), sp),
+            }
+            "BPF_CORE_READ_INTO"
+            | "BPF_PROBE_READ_INTO"
+            | "BPF_CORE_READ_USER_INTO"
+            | "BPF_PROBE_READ_USER_INTO" => {
+                let user = name.contains("_USER");
+                let stmts = match self.chain(fr, &args[1], &args[2..], user) {
+                    Ok(p) => self.read_into(fr, &args[0], &args[1], Some(p), user, sp),
                     Err(d) => {
                         self.diags.push(d);
                         Vec::new()
@@ -190,16 +244,41 @@ impl<'a> Inliner<'a> {
                 };
                 block(stmts, sp)
             }
+            "BPF_CORE_READ_STR_INTO"
+            | "BPF_PROBE_READ_STR_INTO"
+            | "BPF_CORE_READ_USER_STR_INTO"
+            | "BPF_PROBE_READ_USER_STR_INTO" => {
+                // The last field is a char array, read as a string from its address.
+                let user = name.contains("_USER");
+                match self.chain(fr, &args[1], &args[2..], user) {
+                    Ok(Place::Mem { expr: field, .. }) => {
+                        let size = sizeof_of(&args[0]);
+                        self.read_str(fr, &args[0], &size, field, user, sp)
+                    }
+                    Ok(_) => int(0, sp),
+                    Err(d) => {
+                        self.diags.push(d);
+                        int(0, sp)
+                    }
+                }
+            }
             "bpf_probe_read_kernel_str" | "bpf_probe_read_str" | "bpf_core_read_str" => {
-                self.read_str(fr, &args[0], &args[1], &args[2], sp)
+                let src = self.value(fr, &args[2]);
+                self.read_str(fr, &args[0], &args[1], src, false, sp)
+            }
+            "bpf_probe_read_user_str" | "bpf_core_read_user_str" => {
+                let src = self.value(fr, &args[2]);
+                self.read_str(fr, &args[0], &args[1], src, true, sp)
             }
             "READ_ONCE" | "likely" | "unlikely" => self.value(fr, &args[0]),
+            "bpf_printk" => self.printk(fr, args, sp),
+            "__builtin_memcmp" | "memcmp" => self.memcmp(fr, args, sp),
             "__builtin_memset" | "memset" => {
                 let stmts = self.zero(fr, &args[0], &args[1], sp);
                 block(stmts, sp)
             }
             "__builtin_memcpy" | "memcpy" => {
-                let stmts = self.read_into(fr, &args[0], &args[1], None, sp);
+                let stmts = self.read_into(fr, &args[0], &args[1], None, false, sp);
                 block(stmts, sp)
             }
             "bpf_get_current_comm" => {
@@ -215,7 +294,7 @@ impl<'a> Inliner<'a> {
                     expr: comm,
                     ty: None,
                 };
-                let stmts = self.read_into(fr, &args[0], &args[0], Some(from), sp);
+                let stmts = self.read_into(fr, &args[0], &args[0], Some(from), false, sp);
                 block(stmts, sp)
             }
             _ => return None,
@@ -231,7 +310,8 @@ impl<'a> Inliner<'a> {
         fr: &mut Frame<'a>,
         dst: &CExpr,
         size: &CExpr,
-        src: &CExpr,
+        src: Expr,
+        user: bool,
         sp: Span,
     ) -> Expr {
         let target = match &dst.kind {
@@ -267,17 +347,17 @@ impl<'a> Inliner<'a> {
         }
         // Bytes are read through a `char *` (a kernel array field decays to one), so
         // that a buffer longer than the source reads on as C would.
-        let p = self.value(fr, src);
         let base = match CType::Ptr(Box::new(elem.clone())).script_type(sp) {
             Some(t) => expr(
                 ExprKind::Cast {
                     ty: t,
-                    expr: Box::new(p),
+                    expr: Box::new(src),
                 },
                 sp,
             ),
-            None => p,
+            None => src,
         };
+        let base = if user { uptr(base) } else { base };
         let len = fr.temp();
         let var = |n: &str| super::inline::var(n, sp);
         let mut stmts = vec![super::inline::let_(len.clone(), int(0, sp), sp)];
@@ -387,6 +467,7 @@ impl<'a> Inliner<'a> {
         fr: &mut Frame<'a>,
         src: &CExpr,
         fields: &[CExpr],
+        user: bool,
     ) -> Result<Place, Diagnostic> {
         let mut obj = self.value(fr, src);
         let mut last = None;
@@ -395,6 +476,9 @@ impl<'a> Inliner<'a> {
             let sp = f.span;
             if let Some(p) = last.take() {
                 obj = p;
+            }
+            if user {
+                obj = uptr(obj);
             }
             let mut cur = expr(
                 ExprKind::Unary {
@@ -422,6 +506,7 @@ impl<'a> Inliner<'a> {
         dst: &CExpr,
         src: &CExpr,
         from: Option<Place>,
+        user: bool,
         sp: Span,
     ) -> Vec<Stmt> {
         // The destination: `&local`, `&local.member`, a local array, or a pointer
@@ -466,10 +551,11 @@ impl<'a> Inliner<'a> {
         let source = match from {
             Some(p) => p,
             None => match &src.kind {
+                // (A user address is read through a pointer, below.)
                 CExprKind::Unary {
                     op: UnOp::AddrOf,
                     expr: e,
-                } => match self.place(fr, e) {
+                } if !user || alias_of(fr, src).is_some() => match self.place(fr, e) {
                     Some(Ok(p)) => p,
                     Some(Err(d)) => {
                         self.diags.push(d);
@@ -503,6 +589,7 @@ impl<'a> Inliner<'a> {
                         },
                         sp,
                     );
+                    let casted = if user { uptr(casted) } else { casted };
                     let obj = expr(
                         ExprKind::Unary {
                             op: UnOp::Deref,

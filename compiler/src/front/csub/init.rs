@@ -3,7 +3,7 @@
 
 use super::inline::{assign, int, let_, store, Frame, Inliner};
 use super::places::{leaf_name, Seg};
-use super::{unsupported, CInit, CInitItem, CType, Designator};
+use super::{unsupported, CExprKind, CInit, CInitItem, CType, Designator};
 use crate::diag::Diagnostic;
 use crate::front::ast::{ExprKind, Span, Stmt, StmtKind};
 
@@ -45,6 +45,23 @@ impl<'a> Inliner<'a> {
                 return Vec::new();
             }
         };
+        if let Some(CInit::Expr(e)) = init {
+            if let CExprKind::Call { name: f, .. } = &e.kind {
+                let returns_record = self
+                    .funcs
+                    .get(f.as_str())
+                    .is_some_and(|f| !(f.ret.is_scalar() || f.ret == CType::Void));
+                if returns_record {
+                    // The leaves exist first; the call's returns fill them.
+                    let mut out = self.declare(fr, name, ty, None, sp);
+                    let prefix = fr.local(name).map(|l| l.script.clone());
+                    if let Some(prefix) = prefix {
+                        out.extend(self.copy_from(fr, &prefix, ty, e, sp));
+                    }
+                    return out;
+                }
+            }
+        }
         // The initializer reads the names visible before this declaration.
         let mut inits = Vec::new();
         let tmp_prefix = fr.temp();

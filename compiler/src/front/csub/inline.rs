@@ -66,9 +66,15 @@ pub(super) struct Frame<'a> {
     prefix: String,
     pub(super) scopes: Vec<HashMap<String, Local>>,
     count: u32,
-    flagged: bool,
-    /// Steps of the enclosing `for` loops (a `continue` runs them first).
-    steps: Vec<Vec<CStmt>>,
+    pub(super) flagged: bool,
+    /// Steps of the enclosing loops (a `continue` runs them first).
+    pub(super) steps: Vec<Vec<CStmt>>,
+    /// What a `break` ends, innermost last: a loop (`None`) or a `switch` (the
+    /// name of its "broken" flag).
+    pub(super) breaks: Vec<Option<String>>,
+    /// For a function returning a struct: the prefix of the caller's local its
+    /// `return` copies into.
+    pub(super) out: Option<String>,
 }
 
 pub(super) fn expr(kind: ExprKind, span: Span) -> Expr {
@@ -186,7 +192,7 @@ fn pure(e: &Expr) -> bool {
 
 /// The statements evaluating `e` for its effects only (an inlined call's block
 /// without its value).
-fn discard(e: Expr) -> Vec<Stmt> {
+pub(super) fn discard(e: Expr) -> Vec<Stmt> {
     let span = e.span;
     match e.kind {
         ExprKind::Block { mut stmts, value } => {
@@ -201,11 +207,14 @@ fn discard(e: Expr) -> Vec<Stmt> {
 }
 
 /// Whether a `return` occurs in `stmts`.
-fn returns(stmts: &[CStmt]) -> bool {
+pub(super) fn returns(stmts: &[CStmt]) -> bool {
     stmts.iter().any(|s| match &s.kind {
         CStmtKind::Return(_) => true,
         CStmtKind::If { then, els, .. } => returns(then) || els.as_deref().is_some_and(returns),
-        CStmtKind::While { body, .. } | CStmtKind::Block(body) => returns(body),
+        CStmtKind::While { body, .. }
+        | CStmtKind::DoWhile { body, .. }
+        | CStmtKind::Block(body) => returns(body),
+        CStmtKind::Switch { sections, .. } => sections.iter().any(|s| returns(&s.body)),
         CStmtKind::For {
             init, step, body, ..
         } => returns(init) || returns(step) || returns(body),
@@ -271,8 +280,29 @@ impl<'a> Inliner<'a> {
                 args.iter_mut().for_each(|x| self.script_expr(x));
                 if let Some(f) = self.funcs.get(name.as_str()).copied() {
                     let args = std::mem::take(args);
-                    let args = args.into_iter().map(Arg::Value).collect();
-                    if let Some(inlined) = self.call(f, args, e.span) {
+                    let args = args
+                        .into_iter()
+                        .zip(
+                            f.params
+                                .iter()
+                                .map(|p| p.ty.is_scalar())
+                                .chain(std::iter::repeat(true)),
+                        )
+                        .map(|(a, scalar)| {
+                            if scalar {
+                                Arg::Value(a)
+                            } else {
+                                // A struct from the script (`*$p`): its fields are read.
+                                Arg::Record(Place::Mem { expr: a, ty: None })
+                            }
+                        })
+                        .collect();
+                    let inlined = if f.ret.is_scalar() || f.ret == CType::Void {
+                        self.call(f, args, None, e.span)
+                    } else {
+                        self.script_record_call(f, args, e.span)
+                    };
+                    if let Some(inlined) = inlined {
                         *e = inlined;
                     }
                 }
@@ -303,7 +333,13 @@ impl<'a> Inliner<'a> {
     }
 
     /// The block expression of a call of `f` with (already translated) `args`.
-    pub(super) fn call(&mut self, f: &'a CFunc, args: Vec<Arg>, span: Span) -> Option<Expr> {
+    pub(super) fn call(
+        &mut self,
+        f: &'a CFunc,
+        args: Vec<Arg>,
+        out: Option<&str>,
+        span: Span,
+    ) -> Option<Expr> {
         if args.len() != f.params.len() {
             self.diags.push(Diagnostic::error(
                 span,
@@ -324,27 +360,27 @@ impl<'a> Inliner<'a> {
             ));
             return None;
         }
-        if !(f.ret.is_scalar() || f.ret == CType::Void) {
+        let record_ret = !(f.ret.is_scalar() || f.ret == CType::Void);
+        if record_ret && out.is_none() {
             self.diags.push(unsupported(
-                f.span,
-                &format!("returning `{}` by value", f.ret.spelling()),
-            ));
-            return None;
-        }
-        if let Some(p) = f.params.iter().find(|p| !p.ty.is_scalar()) {
-            self.diags.push(unsupported(
-                p.span,
-                &format!("a `{}` parameter (pass a pointer)", p.ty.spelling()),
+                span,
+                &format!(
+                    "using a `{}` returned by value other than to initialize or assign a local, or in the script",
+                    f.ret.spelling()
+                ),
             ));
             return None;
         }
         self.active.push(&f.name);
         let id = self.next_id;
         self.next_id += 1;
-        let last_only = match f.body.split_last() {
-            Some((last, rest)) => matches!(last.kind, CStmtKind::Return(Some(_))) && !returns(rest),
-            None => false,
-        };
+        let last_only = !record_ret
+            && match f.body.split_last() {
+                Some((last, rest)) => {
+                    matches!(last.kind, CStmtKind::Return(Some(_))) && !returns(rest)
+                }
+                None => false,
+            };
         let mut fr = Frame {
             func: f,
             prefix: format!("__c{id}_"),
@@ -352,15 +388,22 @@ impl<'a> Inliner<'a> {
             count: 0,
             flagged: !last_only && returns(&f.body),
             steps: Vec::new(),
+            breaks: Vec::new(),
+            out: out.map(str::to_string),
         };
         let mut out = Vec::new();
         for (p, a) in f.params.iter().zip(args) {
             match a {
+                // (An error already reported.)
+                Arg::Value(_) if !p.ty.is_scalar() => {
+                    out.extend(self.record_param(&mut fr, p, None))
+                }
                 Arg::Value(a) => {
                     let name = fr.declare(&p.name, p.ty.clone());
                     out.push(let_(name, store(&p.ty, a), p.span));
                 }
                 Arg::Alias(target) => fr.declare_alias(&p.name, p.ty.clone(), target),
+                Arg::Record(from) => out.extend(self.record_param(&mut fr, p, Some(from))),
             }
         }
         let ret_name = format!("{}ret", fr.prefix);
@@ -419,13 +462,34 @@ impl<'a> Inliner<'a> {
         ))
     }
 
+    /// A prefix for variables of no call (a struct returned to the script).
+    pub(super) fn fresh_prefix(&mut self) -> String {
+        let id = self.next_id;
+        self.next_id += 1;
+        format!("__c{id}_")
+    }
+
     pub(super) fn stmts(&mut self, fr: &mut Frame<'a>, stmts: &[CStmt]) -> Vec<Stmt> {
         let mut out = Vec::new();
         for (i, s) in stmts.iter().enumerate() {
             out.extend(self.stmt(fr, s));
             let rest = &stmts[i + 1..];
-            if fr.flagged && !rest.is_empty() && returns(std::slice::from_ref(s)) {
-                let cond = binary(BinOp::Eq, var(&fr.done(), s.span), int(0, s.span));
+            let one = std::slice::from_ref(s);
+            let returned = fr.flagged && returns(one);
+            let broken = match fr.breaks.last() {
+                Some(Some(flag)) if super::inline_ctl::breaks_switch(one) => Some(flag.clone()),
+                _ => None,
+            };
+            if !rest.is_empty() && (returned || broken.is_some()) {
+                let not_set = |name: &str| binary(BinOp::Eq, var(name, s.span), int(0, s.span));
+                let cond = match (returned, broken) {
+                    (true, Some(flag)) => {
+                        binary(BinOp::LogAnd, not_set(&fr.done()), not_set(&flag))
+                    }
+                    (true, None) => not_set(&fr.done()),
+                    (false, Some(flag)) => not_set(&flag),
+                    (false, None) => unreachable!("checked above"),
+                };
                 let then = self.stmts(fr, rest);
                 let span = rest[0].span.to(rest[rest.len() - 1].span);
                 out.push(stmt(
@@ -442,7 +506,7 @@ impl<'a> Inliner<'a> {
         out
     }
 
-    fn scoped(&mut self, fr: &mut Frame<'a>, stmts: &[CStmt], span: Span) -> Block {
+    pub(super) fn scoped(&mut self, fr: &mut Frame<'a>, stmts: &[CStmt], span: Span) -> Block {
         fr.scopes.push(HashMap::new());
         let stmts = self.stmts(fr, stmts);
         fr.scopes.pop();
@@ -480,10 +544,14 @@ impl<'a> Inliner<'a> {
             CStmtKind::While { cond, body } => {
                 let cond = self.loop_cond(fr, Some(cond), sp);
                 fr.steps.push(Vec::new());
+                fr.breaks.push(None);
                 let body = self.scoped(fr, body, sp);
+                fr.breaks.pop();
                 fr.steps.pop();
                 one(StmtKind::While { cond, body })
             }
+            CStmtKind::DoWhile { body, cond } => self.do_while(fr, body, cond, sp),
+            CStmtKind::Switch { value, sections } => self.switch(fr, value, sections, sp),
             CStmtKind::For {
                 init,
                 cond,
@@ -494,7 +562,9 @@ impl<'a> Inliner<'a> {
                 let mut out = self.stmts(fr, init);
                 let cond = self.loop_cond(fr, cond.as_ref(), sp);
                 fr.steps.push(step.clone());
+                fr.breaks.push(None);
                 let mut inner = self.scoped(fr, body, sp);
+                fr.breaks.pop();
                 fr.steps.pop();
                 inner.stmts.extend(self.stmts(fr, step));
                 fr.scopes.pop();
@@ -518,6 +588,14 @@ impl<'a> Inliner<'a> {
                         return Vec::new();
                     }
                     (None, CType::Void) => None,
+                    (Some(e), ty) if !ty.is_scalar() => {
+                        let mut out = self.return_record(fr, e, sp);
+                        out.push(assign(&fr.done(), int(1, sp), sp));
+                        if !fr.steps.is_empty() {
+                            out.push(stmt(StmtKind::Break, sp));
+                        }
+                        return out;
+                    }
                     (Some(e), ty) => Some(store(ty, self.value(fr, e))),
                     (None, _) => {
                         self.diags.push(Diagnostic::error(
@@ -551,19 +629,24 @@ impl<'a> Inliner<'a> {
                 }
                 out
             }
-            CStmtKind::Break | CStmtKind::Continue if fr.steps.is_empty() => {
-                let what = if s.kind == CStmtKind::Break {
-                    "break"
-                } else {
-                    "continue"
-                };
+            CStmtKind::Break if fr.breaks.is_empty() => {
                 self.diags.push(Diagnostic::error(
                     sp,
-                    format!("'{what}' statement not in loop statement"),
+                    "'break' statement not in loop or switch statement",
                 ));
                 Vec::new()
             }
-            CStmtKind::Break => one(StmtKind::Break),
+            CStmtKind::Continue if fr.steps.is_empty() => {
+                self.diags.push(Diagnostic::error(
+                    sp,
+                    "'continue' statement not in loop statement",
+                ));
+                Vec::new()
+            }
+            CStmtKind::Break => match fr.breaks.last() {
+                Some(Some(flag)) => vec![assign(flag, int(1, sp), sp)],
+                _ => one(StmtKind::Break),
+            },
             CStmtKind::Continue => {
                 let step = fr.steps.last().cloned().unwrap_or_default();
                 let mut out = self.stmts(fr, &step);
@@ -574,7 +657,7 @@ impl<'a> Inliner<'a> {
     }
 
     /// A loop condition, which also ends the loop once the function returned.
-    fn loop_cond(&mut self, fr: &mut Frame<'a>, cond: Option<&CExpr>, sp: Span) -> Expr {
+    pub(super) fn loop_cond(&mut self, fr: &mut Frame<'a>, cond: Option<&CExpr>, sp: Span) -> Expr {
         let c = match cond {
             Some(c) => self.truth(fr, c),
             None => int(1, sp),
@@ -633,7 +716,10 @@ impl Frame<'_> {
     fn ret(&self) -> String {
         format!("{}ret", self.prefix)
     }
-    fn done(&self) -> String {
+    pub(super) fn func_ret(&self) -> CType {
+        self.func.ret.clone()
+    }
+    pub(super) fn done(&self) -> String {
         format!("{}done", self.prefix)
     }
 }

@@ -2,7 +2,7 @@
 //! translation needs them (pointer differences, `sizeof`, member types).
 
 use super::inline::{binary, cast, expr, int, Frame, Inliner};
-use super::places::{alias_of, Arg, Place};
+use super::places::{alias_of, Place};
 use super::{unsupported, CExpr, CExprKind, CType};
 use crate::diag::Diagnostic;
 use crate::front::ast::{BinOp, Expr, ExprKind, Span, UnOp};
@@ -105,6 +105,13 @@ impl<'a> Inliner<'a> {
         let sp = e.span;
         match &e.kind {
             CExprKind::Int(v) => int(*v, sp),
+            CExprKind::Str(_) => {
+                self.diags.push(unsupported(
+                    sp,
+                    "a string literal here (only as bpf_printk's format or a memcmp operand)",
+                ));
+                int(0, sp)
+            }
             CExprKind::Var(name) if fr.local(name).is_none() => {
                 if let Some(c) = self.consts.get(name.as_str()) {
                     let v = int(c.value, sp);
@@ -146,24 +153,9 @@ impl<'a> Inliner<'a> {
                 if let Some(v) = self.helper(fr, name, args, sp) {
                     return v;
                 }
-                let params = self.funcs.get(name.as_str()).map(|f| &f.params);
-                let mut out = Vec::new();
-                for (i, a) in args.iter().enumerate() {
-                    let ptr_param = params
-                        .and_then(|ps| ps.get(i))
-                        .is_some_and(|p| p.ty.is_ptr());
-                    out.push(match self.local_address(fr, a) {
-                        Some(Ok(target)) if ptr_param => Arg::Alias(target),
-                        Some(Err(d)) if ptr_param => {
-                            self.diags.push(d);
-                            Arg::Value(int(0, a.span))
-                        }
-                        _ => Arg::Value(self.value(fr, a)),
-                    });
-                }
-                let args = out;
+                let args = self.call_args(fr, name, args);
                 match self.funcs.get(name.as_str()).copied() {
-                    Some(f) => self.call(f, args, sp).unwrap_or_else(|| int(0, sp)),
+                    Some(f) => self.call(f, args, None, sp).unwrap_or_else(|| int(0, sp)),
                     None => {
                         self.diags.push(unsupported(
                             sp,
@@ -264,7 +256,7 @@ impl<'a> Inliner<'a> {
 
     /// The local `e` is the address of (`&local`, `&local.member`, or a pointer to a
     /// local passed on); `None` when `e` is no such address.
-    fn local_address(
+    pub(super) fn local_address(
         &mut self,
         fr: &mut Frame<'a>,
         e: &CExpr,
@@ -455,6 +447,7 @@ impl<'a> Inliner<'a> {
             },
             CExprKind::Ternary { then, .. } => self.ty_of(fr, then),
             CExprKind::SizeofType(_) | CExprKind::SizeofExpr(_) => Some(CType::U64),
+            CExprKind::Str(_) => None,
         }
     }
 }

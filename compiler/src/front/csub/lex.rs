@@ -17,6 +17,8 @@ use std::collections::HashMap;
 pub enum Tok {
     Ident(String),
     Int(u64),
+    /// A string literal, decoded.
+    Str(String),
     Punct(&'static str),
 }
 
@@ -41,7 +43,14 @@ const MAX_EXPANSION: usize = 32;
 struct FuncMacro {
     params: Vec<String>,
     body: Vec<Token>,
+    /// The last parameter is `__VA_ARGS__` (`...`): it takes the remaining
+    /// arguments, commas included.
+    variadic: bool,
 }
+
+const VA_ARGS: &str = "__VA_ARGS__";
+/// `##__VA_ARGS__` in a body (after a comma that goes when it is empty).
+const GNU_VA_ARGS: &str = "__tracec_gnu_va_args__";
 
 /// A function-like macro's invocation being read.
 struct Invocation {
@@ -243,6 +252,24 @@ impl<'a> Lexer<'a> {
         if m.params.is_empty() && args.len() == 1 && args[0].is_empty() {
             args.clear();
         }
+        if m.variadic && args.len() + 1 == m.params.len() {
+            args.push(Vec::new());
+        }
+        if m.variadic && args.len() > m.params.len() {
+            // The variable arguments are one, with their commas.
+            let rest = args.split_off(m.params.len() - 1);
+            let mut joined = Vec::new();
+            for (i, a) in rest.into_iter().enumerate() {
+                if i > 0 {
+                    joined.push(Token {
+                        tok: Tok::Punct(","),
+                        span,
+                    });
+                }
+                joined.extend(a);
+            }
+            args.push(joined);
+        }
         if args.len() != m.params.len() {
             self.diags.push(Diagnostic::error(
                 span,
@@ -259,26 +286,36 @@ impl<'a> Lexer<'a> {
             self.diags.push(unsupported(span, "a recursive #define"));
             return;
         }
+        let mut expanded: Vec<Token> = Vec::new();
         for b in m.body {
+            if b.tok == Tok::Ident(GNU_VA_ARGS.to_string()) {
+                let va = args.last().cloned().unwrap_or_default();
+                if va.is_empty() {
+                    if expanded.last().is_some_and(|t| t.tok == Tok::Punct(",")) {
+                        expanded.pop();
+                    }
+                } else {
+                    expanded.extend(va.into_iter().map(|a| Token { tok: a.tok, span }));
+                }
+                continue;
+            }
             let arg = match &b.tok {
                 Tok::Ident(p) => m.params.iter().position(|q| q == p),
                 _ => None,
             };
             match arg {
-                Some(i) => {
-                    for mut a in args[i].clone() {
-                        a.span = span;
-                        self.emit(a, inv.depth + 1);
-                    }
-                }
-                None => self.emit(
-                    Token {
-                        tok: b.tok.clone(),
-                        span,
-                    },
-                    inv.depth + 1,
-                ),
+                Some(i) => expanded.extend(args[i].iter().map(|a| Token {
+                    tok: a.tok.clone(),
+                    span,
+                })),
+                None => expanded.push(Token {
+                    tok: b.tok.clone(),
+                    span,
+                }),
             }
+        }
+        for t in expanded {
+            self.emit(t, inv.depth + 1);
         }
     }
 
@@ -298,6 +335,17 @@ impl<'a> Lexer<'a> {
         }
         if c == '\'' {
             return self.char_literal();
+        }
+        if c == '"' {
+            let scanned = crate::front::literal::scan_string(rest);
+            let start = self.pos;
+            self.pos += scanned.len.max(1);
+            if let Some((range, msg)) = scanned.errors.into_iter().next() {
+                let sp = self.span(start + range.start, start + range.end);
+                self.diags.push(Diagnostic::error(sp, msg));
+                return None;
+            }
+            return Some(Tok::Str(scanned.value));
         }
         if let Some(p) = PUNCTS.iter().find(|p| rest.starts_with(**p)) {
             self.pos += p.len();
@@ -474,13 +522,30 @@ impl<'a> Lexer<'a> {
             Macro::Object(v) => (None, v.clone()),
             Macro::Function { params, body } => (Some(params.clone()), body.clone()),
         };
+        // `...` is the parameter `__VA_ARGS__`; GNU's `, ##__VA_ARGS__` drops the
+        // comma when no variable arguments are given.
+        let variadic = params
+            .as_ref()
+            .is_some_and(|p| p.last().is_some_and(|x| x == "..."));
         if params
             .as_ref()
-            .is_some_and(|p| p.iter().any(|x| x == "..."))
+            .is_some_and(|p| p.iter().rev().skip(1).any(|x| x == "..."))
         {
-            self.diags.push(unsupported(span, "a variadic #define"));
+            self.diags
+                .push(unsupported(span, "`...` before a named parameter"));
             return;
         }
+        let params = params.map(|mut p| {
+            if let Some(last) = p.last_mut().filter(|x| *x == "...") {
+                *last = VA_ARGS.to_string();
+            }
+            p
+        });
+        let value = if variadic {
+            value.replace("##__VA_ARGS__", GNU_VA_ARGS)
+        } else {
+            value
+        };
         let mut sub = Lexer::new(&value, 0, params.is_none());
         sub.line_start = false;
         sub.defines = self.defines.clone();
@@ -502,6 +567,7 @@ impl<'a> Lexer<'a> {
                     FuncMacro {
                         params,
                         body: sub.out,
+                        variadic,
                     },
                 );
             }
@@ -516,6 +582,7 @@ impl Tok {
         match self {
             Tok::Ident(s) => s.clone(),
             Tok::Int(v) => v.to_string(),
+            Tok::Str(s) => format!("{s:?}"),
             Tok::Punct(p) => (*p).to_string(),
         }
     }

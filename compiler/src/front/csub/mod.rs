@@ -2,17 +2,22 @@
 //! definitions over integers, `bool`, pointers (to integers, to kernel types and to
 //! the file's own structs and unions), structs and arrays held in locals, local
 //! declarations with initializer lists, the C operators, `->`, `.`, `[]`, unary `*`
-//! and `&`, casts, `sizeof`, `if`/`else`, `while`, `for`, `return`, calls between
+//! and `&`, casts, `sizeof`, `if`/`else`, `while`, `do`/`while`, `for`, `switch`
+//! (cases, `default`, fallthrough), `return`, calls between
 //! such functions, the common BPF helpers (`bpf_probe_read_kernel`, `BPF_CORE_READ`,
-//! `bpf_get_current_pid_tgid`...), integer and character literals, `#define`
+//! `bpf_get_current_pid_tgid`..., user-memory reads), integer and character literals, `#define`
 //! macros and `#if` conditionals, scalar global variables (constants: their initial
 //! values), and top-level `struct`/`union`/`enum`/`typedef` definitions (which the
 //! script then knows too).
 //!
-//! Not in the subset (each a located diagnostic): unions held by value, structs as
-//! parameters or results (pass a pointer to a local instead), writes through
-//! pointers other than to a caller's local, user-memory reads, `BPF_CORE_READ_STR_INTO`,
-//! maps, floats, `switch`/`do`/`goto`, variadic macros, string literals. `#include`
+//! Structs are passed and returned by value between the file's functions (a
+//! returned struct initializes or is assigned to a local, or reaches the script as
+//! a record); the script may pass a record or `*ptr` for a struct parameter.
+//!
+//! Not in the subset (each a located diagnostic): unions held by value, a returned
+//! struct used otherwise (`f().x`), writes through pointers other than to a
+//! caller's local, maps, floats, `goto`, `##` pasting and `#` stringizing, string literals other than
+//! `bpf_printk` formats and `memcmp` operands. `#include`
 //! lines are ignored: types come from kernel BTF, the file, and the script's
 //! imported headers.
 //!
@@ -23,9 +28,12 @@
 //! this C construct: ...".
 
 mod helpers;
+mod helpers_str;
 mod init;
 mod inline;
+mod inline_ctl;
 mod inline_expr;
+mod inline_record;
 mod lex;
 mod parse;
 mod parse_expr;
@@ -224,6 +232,17 @@ pub enum CStmtKind {
         cond: CExpr,
         body: Vec<CStmt>,
     },
+    /// `do body while (cond);`
+    DoWhile {
+        body: Vec<CStmt>,
+        cond: CExpr,
+    },
+    /// `switch (value) { case K: ... default: ... }`: the sections in source order,
+    /// each entered by its labels and falling through into the next.
+    Switch {
+        value: CExpr,
+        sections: Vec<CSection>,
+    },
     /// `for (init; cond; step) body` (`init` may declare variables).
     For {
         init: Vec<CStmt>,
@@ -235,6 +254,17 @@ pub enum CStmtKind {
     Break,
     Continue,
     Block(Vec<CStmt>),
+}
+
+/// The statements after one `case K:` or `default:` label of a `switch`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CSection {
+    /// The label's constant expression (a number or an enumerator), `None` for
+    /// `default`.
+    pub label: Option<CExpr>,
+    pub body: Vec<CStmt>,
+    /// The label.
+    pub span: Span,
 }
 
 /// A declaration's initializer.
@@ -268,6 +298,8 @@ pub struct CExpr {
 #[derive(Debug, Clone, PartialEq)]
 pub enum CExprKind {
     Int(u64),
+    /// A string literal (only as `bpf_printk`'s format or a `memcmp` operand).
+    Str(String),
     Var(String),
     Call {
         name: String,
@@ -315,7 +347,7 @@ pub fn unsupported(span: Span, what: &str) -> Diagnostic {
         span,
         format!("tracec does not compile this C construct: {what}"),
     )
-    .with_note("imported .bpf.c files may hold type definitions and functions over integers, bool, pointers, and structs and arrays in locals: declarations, operators, member and element accesses, casts, sizeof, if/else, while, for, return, calls, BPF read helpers, integer literals, #define macros and #if conditionals")
+    .with_note("imported .bpf.c files may hold type definitions and functions over integers, bool, pointers, and structs and arrays in locals: declarations, operators, member and element accesses, casts, sizeof, if/else, while, do/while, for, switch, return, calls (structs by value too), BPF read helpers (kernel and user memory), bpf_printk, memcmp, integer, character and string literals, #define macros and #if conditionals")
 }
 
 /// Parse the C file `text`, placed at byte `base` of the combined source (spans are
@@ -329,5 +361,7 @@ pub fn parse(text: &str, base: usize, known: &[CDefinition]) -> Result<CFile, Ve
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_ctl;
 #[cfg(test)]
 mod tests_ptr;

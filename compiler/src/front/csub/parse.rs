@@ -6,7 +6,8 @@ use super::lex::{Tok, Token};
 use super::parse_type::const_value;
 use super::types::add_typedefs;
 use super::{
-    unsupported, CExprKind, CFile, CFunc, CInit, CParam, CStmt, CStmtKind, CType, Designator,
+    unsupported, CExprKind, CFile, CFunc, CInit, CParam, CSection, CStmt, CStmtKind, CType,
+    Designator,
 };
 use super::{CConst, CInitItem};
 use crate::diag::Diagnostic;
@@ -50,6 +51,14 @@ impl Parser {
     pub fn file(mut self) -> Result<CFile, Vec<Diagnostic>> {
         let mut funcs = Vec::new();
         while self.pos < self.toks.len() {
+            if let Some(span) = self.map_definition() {
+                return Err(vec![unsupported(
+                    span,
+                    "BPF map definitions (`SEC(\".maps\")`): C reaches map values through \
+                     pointers it writes through, which script maps (@name) have no equivalent \
+                     of; keep the maps in the script and pass values to the C functions",
+                )]);
+            }
             let item = if self.at_definition() {
                 self.definition().map(|()| None)
             } else {
@@ -66,6 +75,32 @@ impl Parser {
             defs: self.defs,
             consts: self.consts,
         })
+    }
+
+    /// The span of the top-level declaration starting here when it defines a BPF
+    /// map (it names the section `.maps`).
+    fn map_definition(&self) -> Option<Span> {
+        let mut depth = 0usize;
+        let mut body = false;
+        let toks = &self.toks[self.pos..];
+        for (i, t) in toks.iter().enumerate() {
+            match &t.tok {
+                Tok::Punct("{") => {
+                    // A function's body (after its parameters) ends the declaration.
+                    if depth == 0 && i > 0 && toks[i - 1].tok == Tok::Punct(")") {
+                        body = true;
+                    }
+                    depth += 1;
+                }
+                Tok::Punct("(") => depth += 1,
+                Tok::Punct("}") if depth == 1 && body => return None,
+                Tok::Punct("}" | ")") => depth = depth.saturating_sub(1),
+                Tok::Punct(";") if depth == 0 => return None,
+                Tok::Str(s) if s.starts_with(".maps") => return Some(self.here().to(t.span)),
+                _ => {}
+            }
+        }
+        None
     }
 
     pub(super) fn peek(&self) -> Option<&Tok> {
@@ -389,15 +424,94 @@ impl Parser {
                 };
                 Ok(one(kind, self.prev_end()))
             }
-            "do" | "switch" | "goto" | "case" | "default" | "asm" | "__asm__" => {
-                Err(unsupported(start, &format!("`{word}` statements")))
+            "do" => {
+                self.pos += 1;
+                let body = self.body()?;
+                if !self.is_word("while") {
+                    return Err(self.unexpected("`while`"));
+                }
+                self.pos += 1;
+                self.expect("(")?;
+                let cond = self.expr()?;
+                self.expect(")")?;
+                self.expect(";")?;
+                Ok(one(CStmtKind::DoWhile { body, cond }, self.prev_end()))
             }
+            "switch" => {
+                self.pos += 1;
+                self.expect("(")?;
+                let value = self.expr()?;
+                self.expect(")")?;
+                let sections = self.switch_body()?;
+                Ok(one(CStmtKind::Switch { value, sections }, self.prev_end()))
+            }
+            "case" | "default" => Err(Diagnostic::error(
+                start,
+                format!("'{word}' statement not in switch statement"),
+            )),
+            "goto" | "asm" | "__asm__" => Err(unsupported(start, &format!("`{word}` statements"))),
             _ => {
                 let s = self.simple_list()?;
                 self.expect(";")?;
                 Ok(s)
             }
         }
+    }
+
+    /// The braces of a `switch`: every label opens a section; statements before
+    /// the first label are never run (C jumps past them).
+    fn switch_body(&mut self) -> PResult<Vec<CSection>> {
+        self.expect("{")?;
+        let mut sections: Vec<CSection> = Vec::new();
+        while !self.eat("}") {
+            let at = self.here();
+            if self.is_word("case") {
+                self.pos += 1;
+                let e = self.expr()?;
+                if !is_label(&e) {
+                    return Err(unsupported(e.span, "a `case` label that is not a constant"));
+                }
+                self.expect(":")?;
+                let k = const_value(&e);
+                let dup = sections
+                    .iter()
+                    .filter_map(|s| s.label.as_ref())
+                    .any(|l| match k {
+                        Some(k) => const_value(l) == Some(k),
+                        None => l.kind == e.kind,
+                    });
+                if dup {
+                    return Err(Diagnostic::error(e.span, "duplicate case value"));
+                }
+                sections.push(CSection {
+                    label: Some(e),
+                    body: Vec::new(),
+                    span: self.since(at),
+                });
+            } else if self.is_word("default") {
+                self.pos += 1;
+                self.expect(":")?;
+                if sections.iter().any(|s| s.label.is_none()) {
+                    return Err(Diagnostic::error(
+                        at,
+                        "multiple default labels in one switch",
+                    ));
+                }
+                sections.push(CSection {
+                    label: None,
+                    body: Vec::new(),
+                    span: self.since(at),
+                });
+            } else if self.peek().is_none() {
+                return Err(self.unexpected("`}`"));
+            } else {
+                let stmts = self.statement()?;
+                if let Some(last) = sections.last_mut() {
+                    last.body.extend(stmts);
+                }
+            }
+        }
+        Ok(sections)
     }
 
     /// `T a = 1, *b, c[4] = {0};`
@@ -508,6 +622,23 @@ impl Parser {
             }
         }
         Ok(stmt(CStmtKind::Expr(e), self))
+    }
+}
+
+/// Whether `e` may be a `case` label: a constant, an enumerator (a name), or
+/// arithmetic over those.
+fn is_label(e: &super::CExpr) -> bool {
+    match &e.kind {
+        CExprKind::Int(_) | CExprKind::Var(_) => true,
+        CExprKind::Binary { lhs, rhs, .. } => is_label(lhs) && is_label(rhs),
+        CExprKind::Unary { op, expr } => {
+            matches!(
+                op,
+                crate::front::ast::UnOp::Neg | crate::front::ast::UnOp::BitNot
+            ) && is_label(expr)
+        }
+        CExprKind::Cast { ty, expr } => !ty.is_ptr() && is_label(expr),
+        _ => false,
     }
 }
 

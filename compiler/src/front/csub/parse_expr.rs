@@ -163,6 +163,18 @@ impl Parser {
     fn primary(&mut self) -> PResult<CExpr> {
         let start = self.here();
         match self.peek().cloned() {
+            Some(Tok::Str(mut s)) => {
+                // Adjacent literals are one string.
+                self.pos += 1;
+                while let Some(Tok::Str(more)) = self.peek() {
+                    s.push_str(more);
+                    self.pos += 1;
+                }
+                Ok(CExpr {
+                    kind: CExprKind::Str(s),
+                    span: self.since(start),
+                })
+            }
             Some(Tok::Int(v)) => {
                 self.pos += 1;
                 Ok(CExpr {

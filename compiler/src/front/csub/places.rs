@@ -35,6 +35,8 @@ pub enum Arg {
     Value(Expr),
     /// The address of a local (for a pointer parameter).
     Alias(Place),
+    /// A struct passed by value: the object copied into the parameter.
+    Record(Place),
 }
 
 /// A step from an aggregate to one of its parts.
@@ -465,6 +467,9 @@ impl<'a> Inliner<'a> {
         src: &CExpr,
         sp: Span,
     ) -> Vec<Stmt> {
+        if let Some(stmts) = self.record_call(fr, src, prefix, ty, sp) {
+            return stmts;
+        }
         match self.place(fr, src) {
             Some(Ok(p)) => self.copy_place(prefix, ty, p, sp),
             Some(Err(d)) => {

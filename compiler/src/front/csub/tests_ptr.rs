@@ -19,7 +19,7 @@ fn inlined(src: &str, call: &str) -> (Program, Vec<String>) {
 }
 
 /// The inlined call as text (a compact rendering of the script AST).
-fn text(src: &str, call: &str) -> String {
+pub(super) fn text(src: &str, call: &str) -> String {
     let (p, d) = inlined(src, call);
     assert!(d.is_empty(), "{d:?}");
     let StmtKind::Expr(e) = &p.probes[0].body.stmts[0].kind else {
@@ -31,7 +31,7 @@ fn text(src: &str, call: &str) -> String {
     show(&args[0])
 }
 
-fn errors(src: &str, call: &str) -> Vec<String> {
+pub(super) fn errors(src: &str, call: &str) -> Vec<String> {
     inlined(src, call).1
 }
 
@@ -95,6 +95,12 @@ fn show_stmt(s: &Stmt) -> String {
             let v: Vec<String> = b.stmts.iter().map(show_stmt).collect();
             format!("{{ {} }}", v.join(" "))
         }
+        StmtKind::While { cond, body } => {
+            let v: Vec<String> = body.stmts.iter().map(show_stmt).collect();
+            format!("while {} {{ {} }}", show(cond), v.join(" "))
+        }
+        StmtKind::Break => "break;".into(),
+        StmtKind::Continue => "continue;".into(),
         other => format!("{other:?}"),
     }
 }
@@ -278,12 +284,13 @@ fn errors_of_pointers_and_records() {
             "member reference type 'int' is not a pointer",
         ),
         (
-            "struct p { int x; };\nstatic struct p f(struct task_struct *t) { struct p v = {}; return v; }",
-            "tracec does not compile this C construct: returning `struct p` by value",
+            "struct p { int x; };\nstatic struct p h(void) { struct p v = {}; return v; }\n\
+             static int f(struct task_struct *t) { h(); return 0; }",
+            "tracec does not compile this C construct: using a `struct p` returned by value other than to initialize or assign a local, or in the script",
         ),
         (
-            "static int f(struct task_struct *t) { int x; return bpf_probe_read_user(&x, 4, t); }",
-            "tracec does not compile this C construct: `bpf_probe_read_user` (user memory reads)",
+            "static int f(struct task_struct *t) { int x; return bpf_probe_read_user_str(&x, 4, t); }",
+            "tracec does not compile this C construct: this destination of a string read (only a local char array)",
         ),
     ];
     for (src, want) in cases {
