@@ -19,14 +19,25 @@ pub fn cat(path: &str, max_bytes: u64) -> Result<Vec<u8>, String> {
 /// `system(cmd)`: run `cmd` with `/bin/sh -c`, returning what it wrote to stdout
 /// (its stderr goes to ours).
 pub fn system(cmd: &str) -> Result<Vec<u8>, String> {
-    std::process::Command::new("/bin/sh")
+    let fail = |e: std::io::Error| format!("ERROR: system() could not run '{cmd}' ({e})\n");
+    // Only stdout is captured, so it is read to its end and then the child reaped
+    // (`Command::output`, which reads two pipes at once, costs ~10 KB of tracerun).
+    let mut child = std::process::Command::new("/bin/sh")
         .arg("-c")
         .arg(cmd)
         .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::inherit())
-        .output()
-        .map(|o| o.stdout)
-        .map_err(|e| format!("ERROR: system() could not run '{cmd}' ({e})\n"))
+        .spawn()
+        .map_err(fail)?;
+    let mut out = Vec::new();
+    let read = match child.stdout.take() {
+        Some(mut pipe) => pipe.read_to_end(&mut out).map(drop),
+        None => Ok(()),
+    };
+    let waited = child.wait().map(drop);
+    read.and(waited).map_err(fail)?;
+    Ok(out)
 }
 
 /// `time(fmt)`: the current local time formatted by strftime(3).

@@ -43,8 +43,8 @@ struct Cli {
     #[arg(short = 'p', value_name = "PID", conflicts_with = "command")]
     pid: Option<std::num::NonZeroU32>,
     /// Run CMD once the probes are attached and exit when it exits; its pid is the
-    /// script's `cpid`. CMD is split into words (quotes group them) and executed
-    /// directly, without a shell.
+    /// script's `cpid`. CMD is split at every space, as bpftrace does (quotes are
+    /// not special), and executed directly, without a shell.
     #[arg(short = 'c', long = "cmd", value_name = "CMD")]
     command: Option<String>,
     /// Allow objects that use functions which can change the system (`system()`);
