@@ -7,31 +7,40 @@
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
-/// `union bpf_attr`, as zeroed bytes (the kernel wants unused tail bytes zero).
+/// `union bpf_attr`, as zeroed bytes (the kernel wants unused tail bytes zero): 128
+/// bytes, room for every command tracec and tracerun issue. tracerun's own commands
+/// (`runtime/src/sys.rs`) use it too.
 #[repr(C, align(8))]
-struct Attr([u8; 64]);
+pub struct Attr([u8; 128]);
 
 impl Attr {
-    fn new() -> Attr {
-        Attr([0; 64])
+    pub fn new() -> Attr {
+        Attr([0; 128])
     }
-    fn u32_at(&mut self, off: usize, v: u32) -> &mut Self {
+    pub fn u32_at(&mut self, off: usize, v: u32) -> &mut Self {
         self.0[off..off + 4].copy_from_slice(&v.to_ne_bytes());
         self
     }
-    fn u64_at(&mut self, off: usize, v: u64) -> &mut Self {
+    pub fn u64_at(&mut self, off: usize, v: u64) -> &mut Self {
         self.0[off..off + 8].copy_from_slice(&v.to_ne_bytes());
         self
     }
-    fn read_u32(&self, off: usize) -> u32 {
+    pub fn read_u32(&self, off: usize) -> u32 {
         get_u32(&self.0, off)
     }
 }
 
-fn bpf(cmd: libc::c_long, attr: &mut Attr) -> io::Result<libc::c_long> {
-    // SAFETY: attr points to a live, zero-initialised 64-byte bpf_attr prefix the
-    // kernel may read and write (it takes the size given); every pointer stored in
-    // it refers to a buffer of the stated size that outlives the call.
+impl Default for Attr {
+    fn default() -> Self {
+        Attr::new()
+    }
+}
+
+/// The `bpf(2)` command `cmd` with `attr`; its non-negative result.
+pub fn bpf(cmd: libc::c_long, attr: &mut Attr) -> io::Result<libc::c_long> {
+    // SAFETY: attr points to a live, zero-initialised 128-byte bpf_attr the kernel may
+    // read and write (it takes the size given); every pointer stored in it refers to a
+    // buffer of the stated size that outlives the call.
     let r = unsafe {
         libc::syscall(
             libc::SYS_bpf,

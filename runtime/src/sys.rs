@@ -9,50 +9,7 @@ const BPF_MAP_DELETE_ELEM: libc::c_long = 3;
 const BPF_MAP_GET_NEXT_KEY: libc::c_long = 4;
 const BPF_PROG_TEST_RUN: libc::c_long = 10;
 
-/// `union bpf_attr`, as zeroed 8-byte words (the kernel wants unused tail bytes zero).
-#[repr(C, align(8))]
-pub(crate) struct Attr([u8; 128]);
-
-impl Attr {
-    pub(crate) fn new() -> Attr {
-        Attr([0; 128])
-    }
-    pub(crate) fn u32_at(&mut self, off: usize, v: u32) -> &mut Self {
-        self.0[off..off + 4].copy_from_slice(&v.to_ne_bytes());
-        self
-    }
-    pub(crate) fn u64_at(&mut self, off: usize, v: u64) -> &mut Self {
-        self.0[off..off + 8].copy_from_slice(&v.to_ne_bytes());
-        self
-    }
-    pub(crate) fn read_u32(&self, off: usize) -> u32 {
-        u32::from_ne_bytes([
-            self.0[off],
-            self.0[off + 1],
-            self.0[off + 2],
-            self.0[off + 3],
-        ])
-    }
-}
-
-pub(crate) fn bpf(cmd: libc::c_long, attr: &mut Attr) -> io::Result<libc::c_long> {
-    // SAFETY: attr points to a live, 128-byte, zero-initialised bpf_attr the kernel may
-    // read and write; every pointer stored in it refers to a buffer of the stated size that
-    // outlives the call.
-    let r = unsafe {
-        libc::syscall(
-            libc::SYS_bpf,
-            cmd,
-            attr.0.as_mut_ptr(),
-            std::mem::size_of::<Attr>() as libc::c_uint,
-        )
-    };
-    if r < 0 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(r)
-    }
-}
+pub(crate) use tracec_meta::bpf_objects::{bpf, Attr};
 
 /// Run a program once with `BPF_PROG_TEST_RUN` (used for BEGIN and END, which are
 /// `raw_tp` programs) on a small zeroed context. Returns the program's return value.

@@ -106,6 +106,26 @@ pub enum Kind {
     Enum64,
 }
 
+impl Kind {
+    /// Whether the third word of a type of this kind (`size_or_type`) is a type id
+    /// rather than a size.
+    pub fn refers_to_type(self) -> bool {
+        matches!(
+            self,
+            Kind::Ptr
+                | Kind::Typedef
+                | Kind::Volatile
+                | Kind::Const
+                | Kind::Restrict
+                | Kind::Func
+                | Kind::FuncProto
+                | Kind::Var
+                | Kind::DeclTag
+                | Kind::TypeTag
+        )
+    }
+}
+
 /// A parsed BTF blob. Cloning is cheap: clones share the bytes and the type offsets.
 #[derive(Clone)]
 pub struct Btf {

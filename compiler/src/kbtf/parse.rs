@@ -283,18 +283,10 @@ fn max_reference(r: &Reader, at: usize, kind: Kind, vlen: usize) -> u32 {
             .max()
             .unwrap_or(0)
     };
-    let head = match kind {
-        Kind::Ptr
-        | Kind::Typedef
-        | Kind::Volatile
-        | Kind::Const
-        | Kind::Restrict
-        | Kind::Func
-        | Kind::FuncProto
-        | Kind::Var
-        | Kind::DeclTag
-        | Kind::TypeTag => get(at + 8),
-        _ => 0,
+    let head = if kind.refers_to_type() {
+        get(at + 8)
+    } else {
+        0
     };
     let tail = match kind {
         Kind::Array => get(body).max(get(body + 4)),

@@ -282,20 +282,14 @@ fn rewrite_records(
         put(out, shift.name(get(at)?));
         put(out, info);
         let head = get(at + 8)?;
-        let refers = matches!(
-            kind,
-            Kind::Ptr
-                | Kind::Typedef
-                | Kind::Volatile
-                | Kind::Const
-                | Kind::Restrict
-                | Kind::Func
-                | Kind::FuncProto
-                | Kind::Var
-                | Kind::DeclTag
-                | Kind::TypeTag
+        put(
+            out,
+            if kind.refers_to_type() {
+                shift.ty(head)
+            } else {
+                head
+            },
         );
-        put(out, if refers { shift.ty(head) } else { head });
         let body = at + RECORD_HEADER;
         // (stride, which words of an entry are names, which are type ids).
         let (count, stride, names, tys): (usize, usize, &[usize], &[usize]) = match kind {

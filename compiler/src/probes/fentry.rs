@@ -35,27 +35,12 @@ pub(super) fn expand(
         }
     };
     let mut out = Vec::new();
-    let mut modules = Vec::new();
-    match module {
-        None => {
-            modules.push(None);
-            // As bpftrace: a function the kernel lacks may be a module's, and a
-            // pattern matches modules' functions too.
-            let in_kernel = || {
-                btf_funcs::for_env(env)
-                    .is_ok_and(|b| find_func(&b, function, &|id| id < b.base_len()).is_some())
-            };
-            if has_wildcard(function) || !in_kernel() {
-                modules.extend(kmod::matching(env, "*").into_iter().map(Some));
-            }
-        }
-        Some(m) => {
-            if matches(m, "vmlinux") {
-                modules.push(None);
-            }
-            modules.extend(kmod::matching(env, m).into_iter().map(Some));
-        }
-    }
+    // As bpftrace: a function the kernel lacks may be a module's, and a pattern
+    // matches modules' functions too.
+    let modules = kmod::candidates(env, module, function, || {
+        btf_funcs::for_env(env)
+            .is_ok_and(|b| find_func(&b, function, &|id| id < b.base_len()).is_some())
+    });
     if modules.is_empty() {
         let m = module.unwrap_or_default();
         return Err(
@@ -68,16 +53,10 @@ pub(super) fn expand(
     // Only the modules that define the function are probed.
     let wild_module = module.is_some_and(has_wildcard) || (module.is_none() && modules.len() > 1);
     for m in &modules {
-        let btf = match m {
-            None => btf_funcs::for_env(env).map(|b| (*b).clone()),
-            // A module a search or pattern found is skipped if its BTF is bad.
-            Some(m) if module.is_none_or(has_wildcard) => match kmod::btf(env, m) {
-                Ok(b) => Ok(b),
-                Err(_) => continue,
-            },
-            Some(m) => kmod::btf(env, m),
-        }
-        .map_err(|e| err(format!("{kind} needs kernel BTF: {e}")))?;
+        let Some(btf) = kmod::candidate_btf(env, module, m.as_deref()) else {
+            continue;
+        };
+        let btf = btf.map_err(|e| err(format!("{kind} needs kernel BTF: {e}")))?;
         let ids = m.as_deref().and_then(|m| btf.module_ids(m));
         let in_scope = |id: u32| match &ids {
             Some(r) => r.contains(&id),

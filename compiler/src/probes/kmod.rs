@@ -9,6 +9,48 @@ use crate::diag::Diagnostic;
 use crate::front::ast::AttachPoint;
 use crate::kbtf::{self, Btf};
 
+/// The BTF objects an attach point `[module:]name` may name, as bpftrace looks them
+/// up: `None` is the kernel itself. Without a module, the kernel, and every module when
+/// `name` is a pattern or the kernel lacks it (`in_kernel`); with one, the modules its
+/// name (or pattern) matches, and the kernel for `vmlinux`.
+pub(super) fn candidates(
+    env: &Env,
+    module: Option<&str>,
+    name: &str,
+    in_kernel: impl FnOnce() -> bool,
+) -> Vec<Option<String>> {
+    let mut modules = Vec::new();
+    match module {
+        None => {
+            modules.push(None);
+            if has_wildcard(name) || !in_kernel() {
+                modules.extend(matching(env, "*").into_iter().map(Some));
+            }
+        }
+        Some(m) => {
+            if matches(m, "vmlinux") {
+                modules.push(None);
+            }
+            modules.extend(matching(env, m).into_iter().map(Some));
+        }
+    }
+    modules
+}
+
+/// The BTF of candidate `m` (see [`candidates`]): the kernel's, or the module's on top
+/// of it. `None` when a module a search or pattern found has bad BTF: it is skipped.
+pub(super) fn candidate_btf(
+    env: &Env,
+    written: Option<&str>,
+    m: Option<&str>,
+) -> Option<Result<Btf, String>> {
+    match m {
+        None => Some(btf_funcs::for_env(env).map(|b| (*b).clone())),
+        Some(m) if written.is_none_or(has_wildcard) => btf(env, m).ok().map(Ok),
+        Some(m) => Some(btf(env, m)),
+    }
+}
+
 /// The modules with BTF whose name `pattern` (a glob, or a plain name) matches, in
 /// name order; never `vmlinux`.
 pub(super) fn matching(env: &Env, pattern: &str) -> Vec<String> {

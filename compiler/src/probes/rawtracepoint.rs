@@ -25,26 +25,11 @@ pub(super) fn expand(ap: &AttachPoint, env: &Env) -> Result<Vec<ExpandedProbe>, 
             ))
         }
     };
-    let mut modules = Vec::new();
-    match module {
-        None => {
-            modules.push(None);
-            // As bpftrace: a tracepoint the kernel lacks may be a module's, and a
-            // pattern matches modules' tracepoints too.
-            let in_kernel = || {
-                btf_funcs::for_env(env).is_ok_and(|b| btf_funcs::rawtp_proto(&b, event).is_some())
-            };
-            if has_wildcard(event) || !in_kernel() {
-                modules.extend(kmod::matching(env, "*").into_iter().map(Some));
-            }
-        }
-        Some(m) => {
-            if matches(m, "vmlinux") {
-                modules.push(None);
-            }
-            modules.extend(kmod::matching(env, m).into_iter().map(Some));
-        }
-    }
+    // As bpftrace: a tracepoint the kernel lacks may be a module's, and a pattern
+    // matches modules' tracepoints too.
+    let modules = kmod::candidates(env, module, event, || {
+        btf_funcs::for_env(env).is_ok_and(|b| btf_funcs::rawtp_proto(&b, event).is_some())
+    });
     let no_match = || {
         let shown = match module {
             Some(m) => format!("{m}:{event}"),
@@ -58,16 +43,10 @@ pub(super) fn expand(ap: &AttachPoint, env: &Env) -> Result<Vec<ExpandedProbe>, 
     let several = modules.len() > 1;
     let mut out = Vec::new();
     for m in &modules {
-        let btf = match m {
-            None => btf_funcs::for_env(env).map(|b| (*b).clone()),
-            // A module a search or pattern found is skipped if its BTF is bad.
-            Some(m) if module.is_none_or(has_wildcard) => match kmod::btf(env, m) {
-                Ok(b) => Ok(b),
-                Err(_) => continue,
-            },
-            Some(m) => kmod::btf(env, m),
-        }
-        .map_err(|e| {
+        let Some(btf) = kmod::candidate_btf(env, module, m.as_deref()) else {
+            continue;
+        };
+        let btf = btf.map_err(|e| {
             err(format!("rawtracepoint needs kernel BTF: {e}")).with_label("needed for this probe")
         })?;
         let ids = m.as_deref().and_then(|m| btf.module_ids(m));
