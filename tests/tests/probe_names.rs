@@ -102,3 +102,69 @@ fn positional_parameters_are_normalised_after_substitution() {
         Some("b interval:us:20000")
     );
 }
+
+/// The attach names tracec writes for `script`.
+fn names_of(name: &str, script: &str) -> Vec<String> {
+    let dir = scratch(name);
+    let obj = compile_text(&dir, name, script);
+    let bytes = std::fs::read(&obj).expect("read the object");
+    object_metadata(&bytes)
+        .attach_names
+        .into_iter()
+        .map(|n| n.probe)
+        .collect()
+}
+
+#[test]
+fn compiled_names_follow_bpftraces_rules() {
+    let names = names_of(
+        "probe_names_compiled",
+        "BEGIN { print(probe); } k:vfs_read+0x10 { print(probe); } \
+         kr:vfs_read { print(probe); } w:0x10:8:w { print(probe); } \
+         END { print(probe); }",
+    );
+    assert_eq!(
+        names,
+        [
+            "begin",
+            "kprobe:vfs_read+16",
+            "kretprobe:vfs_read",
+            "watchpoint:16:8:w",
+            "end"
+        ]
+    );
+}
+
+#[test]
+fn kprobe_wildcards_keep_the_module_only_when_written() {
+    if !std::path::Path::new("/sys/kernel/tracing/available_filter_functions").exists() {
+        return;
+    }
+    let plain = names_of("probe_names_kwild", "kprobe:vfs_rea* { print(probe); }");
+    assert!(plain.contains(&"kprobe:vfs_read".to_string()), "{plain:?}");
+    let with = names_of(
+        "probe_names_kwild_mod",
+        "kprobe:vmlinux:vfs_rea* { print(probe); }",
+    );
+    assert!(
+        with.contains(&"kprobe:vmlinux:vfs_read".to_string()),
+        "{with:?}"
+    );
+    assert!(
+        with.iter().all(|n| n.starts_with("kprobe:vmlinux:")),
+        "{with:?}"
+    );
+}
+
+#[test]
+fn bare_uprobe_binaries_are_named_with_their_file() {
+    if !std::path::Path::new("/etc/ld.so.cache").exists() {
+        return;
+    }
+    let names = names_of("probe_names_libc", "u:libc:malloc { print(probe); }");
+    assert_eq!(names.len(), 1, "{names:?}");
+    assert!(
+        names[0].starts_with("uprobe:/") && names[0].ends_with("/libc.so.6:malloc"),
+        "{names:?}"
+    );
+}
