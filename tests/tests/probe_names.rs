@@ -168,3 +168,22 @@ fn bare_uprobe_binaries_are_named_with_their_file() {
         "{names:?}"
     );
 }
+
+#[test]
+fn source_line_uprobes_are_named_by_their_address() {
+    let dir = scratch("probe_names_srcline");
+    let src = "int f(int x)\n{\n  return x * 3;\n}\nint main(void) { return f(1); }\n";
+    let Some(bin) = build_c(&dir, "srcline", src, &["-g", "-O0"]) else {
+        return;
+    };
+    let script = format!("uprobe:{}@srcline.c:3 {{ print(probe); }}", bin.display());
+    let obj = compile_text(&dir, "s", &script);
+    let meta = object_metadata(&std::fs::read(&obj).expect("read the object"));
+    let tracec_meta::Attach::Uprobe { offset, .. } = meta.probes[0].attach else {
+        panic!("{:?}", meta.probes[0].attach);
+    };
+    assert_eq!(
+        meta.attach_names[0].probe,
+        format!("uprobe:{}:{offset}", bin.display())
+    );
+}
