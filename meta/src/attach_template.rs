@@ -230,6 +230,13 @@ fn split_suffix(text: &str) -> (&str, &str) {
     text.split_at(cut)
 }
 
+/// Nanoseconds of a duration written as one number with an optional suffix
+/// (`100ms`, `1s`, `0x10`), as in `interval:100ms`; `None` when it is no duration.
+pub fn duration_ns(text: &str) -> Option<u64> {
+    let (num, suffix) = split_suffix(text);
+    parse_count(num).ok()?.checked_mul(suffix_ns(suffix)?)
+}
+
 /// The rate named by the parts after the provider: `[UNIT, COUNT]` or `[N[SUFFIX]]`.
 pub fn parse_rate<S: AsRef<str>>(rest: &[S]) -> Result<Rate, RateError> {
     let (value, mult) = match rest {

@@ -18,6 +18,7 @@
 use serde::{Deserialize, Serialize};
 
 pub mod archive;
+pub mod attach_name;
 pub mod attach_template;
 pub mod bpf_objects;
 pub mod btf_names;

@@ -8,6 +8,7 @@
 
 use crate::Error;
 use std::path::Path;
+use tracec_meta::attach_name::normalize;
 use tracec_meta::attach_template::{func_of, params_in, resolve, substitute, AttachTemplate};
 use tracec_meta::{Attach, Metadata};
 
@@ -53,6 +54,8 @@ pub fn apply(meta: &mut Metadata, positional: &[String]) -> Result<(), Error> {
             }
             func = func_of(&attach);
             p.attach = attach;
+            // Named as bpftrace prints it (`interval:ms:0x10` is `interval:ms:16`).
+            name = normalize(&name);
             p.name = name.clone();
         }
         for n in meta.attach_names.iter_mut().filter(|n| n.probe == t.text) {

@@ -105,3 +105,29 @@ fn bare_names_are_searched_in_path() {
     std::fs::remove_dir_all(&dir).unwrap();
     assert_eq!(find_binary("/bin/sh"), None);
 }
+
+#[test]
+fn substituted_names_are_printed_as_bpftrace_prints_them() {
+    let m = meta(
+        "interval:ms:$1",
+        json!({"kind": "interval", "period_ns": 1_000_000}),
+        "",
+    );
+    let out = applied(&m, &args(&["0x10"])).unwrap().unwrap();
+    assert_eq!(out.probes[0].name, "interval:ms:16");
+    assert_eq!(out.attach_names[0].probe, "interval:ms:16");
+    assert_eq!(
+        out.probes[0].attach,
+        Attach::Interval {
+            period_ns: 16_000_000
+        }
+    );
+    let m = meta(
+        "interval:$1",
+        json!({"kind": "interval", "period_ns": 1_000_000}),
+        "",
+    );
+    let out = applied(&m, &args(&["100ms"])).unwrap().unwrap();
+    assert_eq!(out.probes[0].name, "interval:us:100000");
+    assert_eq!(out.attach_names[0].probe, "interval:us:100000");
+}

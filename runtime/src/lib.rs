@@ -21,6 +21,7 @@
 pub mod agg_bounds;
 pub mod attach;
 pub mod attach_params;
+pub mod attach_target;
 pub mod bench;
 pub mod bound_args;
 pub mod btf;

@@ -374,7 +374,10 @@ impl<'a> Session<'a> {
         crate::stacks::install(stacks);
         crate::fmtvals::set_strftime_formats(meta.strftime_formats.clone());
         crate::fmtvals::set_syscall_names(meta.syscall_names.clone());
-        crate::fmtvals::set_attach_names(meta.attach_names.clone());
+        crate::fmtvals::set_attach_names(crate::attach_target::with_target(
+            meta.attach_names.clone(),
+            crate::attach_target::watchpoint_target().as_deref(),
+        ));
         let ncpus = sys::possible_cpus().map_err(|e| {
             Error::new(format!("cannot read /sys/devices/system/cpu/possible: {e}"))
         })?;

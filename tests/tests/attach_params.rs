@@ -64,7 +64,7 @@ fn every_rate_form_and_counters_are_deferred() {
     };
     let out = ok_stdout(&run(&obj, &["-q"], &["100ms", "hz", "99", "100000"]));
     for want in [
-        "a interval:100ms",
+        "a interval:us:100000",
         "b profile:hz:99",
         "c software:cpu-clock:100000",
     ] {
@@ -181,7 +181,10 @@ fn watchpoint_address_and_length_from_arguments() {
     );
     let cmd = format!("{} 100", bin.display());
     let out = ok_stdout(&run(&obj, &["-q", "-c", &cmd], &["0x10000000", "8"]));
-    assert!(out.starts_with("hit watchpoint:0x10000000:8:w\n"), "{out}");
+    assert!(
+        out.starts_with(&format!("hit watchpoint:{}:268435456:8:w\n", bin.display())),
+        "{out}"
+    );
     // A length the hardware cannot watch is refused before attaching.
     let o = run(&obj, &["-c", &cmd], &["0x10000000", "3"]);
     assert_eq!(o.status.code(), Some(1));

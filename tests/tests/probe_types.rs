@@ -36,7 +36,7 @@ fn rawtracepoint_software_and_iter_run() {
     );
     let o = run(&rt);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    assert_lines(&o, "SUCCESS 1 rawtracepoint:sys_exit");
+    assert_lines(&o, "SUCCESS 1 rawtracepoint:vmlinux:sys_exit");
     let sw = compile_text(
         &dir,
         "sw",
@@ -105,7 +105,7 @@ fn unavailable_probe_types_fail_clearly() {
     let o = run(&f);
     assert!(!o.status.success());
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("fentry:vfs_read"), "{err}");
+    assert!(err.contains("fentry:vmlinux:vfs_read"), "{err}");
     let k = compile_text(&dir, "k", "kprobe:vfs_read { printf(\"%d\\n\", arg0); }");
     let o = run(&k);
     assert!(!o.status.success());

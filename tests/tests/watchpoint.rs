@@ -25,7 +25,7 @@ fn writes_of_a_child_hit_the_watchpoint() {
     let run = run_to_exit("watchpoint-child", SCRIPT, &["-c", &cmd]);
     assert!(
         run.stdout_text()
-            .starts_with("hit watchpoint:0x10000000:8:w\n"),
+            .starts_with(&format!("hit watchpoint:{}:268435456:8:w\n", bin.display())),
         "{}",
         run.stdout_text()
     );
@@ -49,7 +49,8 @@ fn writes_of_a_running_process_hit_the_watchpoint() {
     let _ = target.kill();
     let _ = target.wait();
     assert!(
-        run.stdout_text().starts_with("hit "),
+        run.stdout_text()
+            .starts_with(&format!("hit watchpoint:/proc/{pid}/exe:268435456:8:w\n")),
         "{}",
         run.stdout_text()
     );

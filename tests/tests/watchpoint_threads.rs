@@ -26,7 +26,10 @@ fn a_thread_created_later_hits_the_watchpoint() {
     };
     let cmd = format!("{} 1", bin.display());
     let run = run_to_exit("watchpoint-new-thread", WRITE, &["-c", &cmd]);
-    assert_eq!(run.stdout_text().trim(), "hit watchpoint:0x10000000:1:w");
+    assert_eq!(
+        run.stdout_text().trim(),
+        format!("hit watchpoint:{}:268435456:1:w", bin.display())
+    );
 }
 
 #[test]
@@ -54,7 +57,10 @@ fn an_existing_thread_hits_the_watchpoint() {
     let run = run_to_exit("watchpoint-old-thread", WRITE, &["-p", &pid]);
     let _ = target.kill();
     let _ = target.wait();
-    assert_eq!(run.stdout_text().trim(), "hit watchpoint:0x10000000:1:w");
+    assert_eq!(
+        run.stdout_text().trim(),
+        format!("hit watchpoint:/proc/{pid}/exe:268435456:1:w")
+    );
 }
 
 #[test]

@@ -186,7 +186,8 @@ fn probe(
     let shown = match (module, written) {
         (Some(m), _) => format!("{kind}:{m}:{function}"),
         (None, Some(w)) if !has_wildcard(w) => format!("{kind}:{w}:{function}"),
-        _ => format!("{kind}:{function}"),
+        // bpftrace names a kernel function's probe with its module, `vmlinux`.
+        _ => format!("{kind}:vmlinux:{function}"),
     };
     // libbpf's spelling of a module function: `fentry/MODULE:FUNCTION`.
     let target = match module {

@@ -297,7 +297,7 @@ fn functions_without_a_module_are_found_in_modules() {
     assert_eq!(c.metadata.probes[0].name, "fexit:mymod:mydev_close");
     // The kernel's own functions stay the kernel's.
     let c = compile_ok(&dir, "fentry:vfs_read { }");
-    assert_eq!(c.metadata.probes[0].name, "fentry:vfs_read");
+    assert_eq!(c.metadata.probes[0].name, "fentry:vmlinux:vfs_read");
     let e = compile_err(&dir, "fentry:no_such_function_anywhere { }");
     assert!(e.contains("is not in the kernel BTF"), "{e}");
 }
@@ -310,7 +310,10 @@ fn tracepoints_without_a_module_are_found_in_modules() {
     let c = compile_ok(&dir, "rawtracepoint:mydev_event { }");
     assert_eq!(c.metadata.probes[0].name, "rawtracepoint:mymod:mydev_event");
     let c = compile_ok(&dir, "rawtracepoint:sched_switch { }");
-    assert_eq!(c.metadata.probes[0].name, "rawtracepoint:sched_switch");
+    assert_eq!(
+        c.metadata.probes[0].name,
+        "rawtracepoint:vmlinux:sched_switch"
+    );
     let e = compile_err(&dir, "rawtracepoint:no_such_event_anywhere { }");
     assert!(e.contains("Probe has no valid attach points."), "{e}");
 }

@@ -66,9 +66,14 @@ pub(super) fn expand(ap: &AttachPoint, ret: bool) -> Result<Vec<ExpandedProbe>, 
                 &ap.raw[ap.parts[0].len() + 1..]
             )));
         }
+        // As bpftrace names them: with the module (`vmlinux` for the kernel's own
+        // functions) when the attach point names one, else the function alone.
         return found
             .iter()
-            .map(|(m, f)| one(ap, kind, m.as_deref(), f, 0, ret))
+            .map(|(m, f)| {
+                let shown = module.map(|_| m.as_deref().unwrap_or("vmlinux"));
+                one(ap, kind, shown, f, 0, ret)
+            })
             .collect();
     }
     let (function, offset) = split_offset(spec).map_err(|e| err(format!("{kind}: {e}")))?;

@@ -173,8 +173,13 @@ pub enum TpType {
 }
 
 /// Expand an attach point into concrete probes, or explain why it names none.
+/// Each probe is named as bpftrace prints it ([`tracec_meta::attach_name::normalize`]).
 pub fn expand(ap: &AttachPoint, env: &Env) -> Result<Vec<ExpandedProbe>, Diagnostic> {
-    expand_env(ap, &*tracepoint_source(env), env)
+    let mut probes = expand_env(ap, &*tracepoint_source(env), env)?;
+    for p in &mut probes {
+        p.name = tracec_meta::attach_name::normalize(&p.name);
+    }
+    Ok(probes)
 }
 
 /// All probes matching `pattern` (bpftrace `-l` syntax, `*` wildcards; all if `None`),

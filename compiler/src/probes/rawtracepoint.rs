@@ -122,8 +122,8 @@ fn probe(
     let shown = match (module, written) {
         (Some(m), _) => format!("rawtracepoint:{m}:{name}"),
         (None, Some(w)) if !has_wildcard(w) => format!("rawtracepoint:{w}:{name}"),
-        (None, Some(_)) => format!("rawtracepoint:vmlinux:{name}"),
-        (None, None) => format!("rawtracepoint:{name}"),
+        // bpftrace names a kernel raw tracepoint with its module, `vmlinux`.
+        (None, _) => format!("rawtracepoint:vmlinux:{name}"),
     };
     let target = match module {
         Some(m) => format!("{m}:{name}"),

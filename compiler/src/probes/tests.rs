@@ -47,7 +47,7 @@ fn begin_and_end() {
         ("eNd", Attach::End),
     ] {
         let p = one(raw);
-        assert_eq!(p.name, raw);
+        assert_eq!(p.name, raw.to_lowercase());
         assert_eq!(p.section, "raw_tp");
         assert_eq!(p.symbol_stem, raw.to_uppercase());
         assert_eq!(p.attach, attach);
@@ -92,7 +92,7 @@ fn interval_spellings() {
     assert_eq!(p.symbol_stem, "interval_ms_1");
     assert_eq!(p.context, Context::None);
     assert_eq!(one("interval:s:1").symbol_stem, "interval_s_1");
-    assert_eq!(one("interval:1s").name, "interval:1s");
+    assert_eq!(one("interval:1s").name, "interval:us:1000000");
     assert_eq!(one("interval:1s").symbol_stem, "interval_1s");
 }
 
@@ -244,7 +244,7 @@ fn kprobe_specs() {
         }
     );
     let p = one("k:do_sys_open+0x10");
-    assert_eq!(p.name, "kprobe:do_sys_open+0x10");
+    assert_eq!(p.name, "kprobe:do_sys_open+16");
     assert_eq!(p.section, "kprobe/do_sys_open+16");
     assert_eq!(p.symbol_stem, "kprobe_do_sys_open_0x10");
     assert_eq!(
@@ -427,7 +427,7 @@ fn unknown_and_unsupported_types() {
         "usdt probe needs a binary and a probe name"
     );
     let w = one("w:0x10000000:4:rw");
-    assert_eq!(w.name, "watchpoint:0x10000000:4:rw");
+    assert_eq!(w.name, "watchpoint:268435456:4:rw");
     assert_eq!(w.section, "perf_event");
     assert_eq!(
         w.attach,

@@ -77,9 +77,17 @@ pub(super) fn expand(
         (false, 0) => symbol.clone(),
         (false, off) => format!("{symbol}+{off:#x}"),
     };
-    // Named with the path unquoted, as bpftrace prints it.
+    // Named with the path unquoted, as bpftrace prints it; a bare name that is no file
+    // here (`bash`, `libc`) with the file it resolves to (`$PATH`, `ld.so.cache`).
     let mut unquoted = ap.clone();
-    unquoted.parts[1] = path.to_string();
+    unquoted.parts[1] = if path.contains('/') || std::path::Path::new(path).exists() {
+        path.to_string()
+    } else {
+        super::upath::resolve(path)
+            .into_iter()
+            .next()
+            .map_or_else(|| path.to_string(), |(shown, _)| shown)
+    };
     Ok(vec![ExpandedProbe {
         name: canonical_name(kind, &unquoted),
         section: format!("{kind}/{path}:{target}"),

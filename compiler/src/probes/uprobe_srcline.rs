@@ -6,7 +6,7 @@ use std::path::Path;
 
 use super::dwarf::{line_address, LineError, SourceLoc};
 use super::glob::has_wildcard;
-use super::{canonical_name, symbol_stem, Context, ExpandedProbe};
+use super::{symbol_stem, Context, ExpandedProbe};
 use crate::diag::Diagnostic;
 use crate::front::ast::AttachPoint;
 use tracec_meta::Attach;
@@ -57,7 +57,8 @@ pub(super) fn expand(
     let function =
         containing_function(Path::new(path), addr).unwrap_or_else(|| format!("{addr:#x}"));
     Ok(vec![ExpandedProbe {
-        name: canonical_name(kind, ap),
+        // bpftrace names it by the address the line resolves to.
+        name: format!("{kind}:{path}:{addr}"),
         section: format!("{kind}/{path}:{addr:#x}"),
         symbol_stem: symbol_stem(kind, &ap.parts[1..]),
         attach: Attach::Uprobe {
