@@ -3,6 +3,7 @@
 //! `warnf`/`errorf` are only printed (on stderr) and need nothing here.
 
 use std::io::Read;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
 /// `cat(path)`: the file's first `max_bytes` bytes (bpftrace's `max_cat_bytes`), or
 /// bpftrace's error line (for stderr).
@@ -17,27 +18,102 @@ pub fn cat(path: &str, max_bytes: u64) -> Result<Vec<u8>, String> {
 }
 
 /// `system(cmd)`: run `cmd` with `/bin/sh -c`, returning what it wrote to stdout
-/// (its stderr goes to ours).
+/// (its stdin is `/dev/null`, its stderr goes to ours). The shell starts with an empty
+/// signal mask and SIGPIPE at its default, whatever tracerun blocks. Spawned with
+/// posix_spawn(3) directly: std's `Command` machinery costs tracerun ~10 KB.
 pub fn system(cmd: &str) -> Result<Vec<u8>, String> {
     let fail = |e: std::io::Error| format!("ERROR: system() could not run '{cmd}' ({e})\n");
-    // Only stdout is captured, so it is read to its end and then the child reaped
-    // (`Command::output`, which reads two pipes at once, costs ~10 KB of tracerun).
-    let mut child = std::process::Command::new("/bin/sh")
-        .arg("-c")
-        .arg(cmd)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::inherit())
-        .spawn()
-        .map_err(fail)?;
+    let line = std::ffi::CString::new(cmd)
+        .map_err(|_| fail(std::io::Error::from(std::io::ErrorKind::InvalidInput)))?;
+    let (rx, tx) = pipe().map_err(fail)?;
+    let pid = spawn_shell(&line, tx).map_err(fail)?;
     let mut out = Vec::new();
-    let read = match child.stdout.take() {
-        Some(mut pipe) => pipe.read_to_end(&mut out).map(drop),
-        None => Ok(()),
-    };
-    let waited = child.wait().map(drop);
-    read.and(waited).map_err(fail)?;
+    let read = std::fs::File::from(rx).read_to_end(&mut out).map(drop);
+    let mut status = 0;
+    // SAFETY: waits for our own child; `status` is a valid int.
+    while unsafe { libc::waitpid(pid, &mut status, 0) } < 0 {
+        let e = std::io::Error::last_os_error();
+        if e.kind() != std::io::ErrorKind::Interrupted {
+            return Err(fail(e));
+        }
+    }
+    read.map_err(fail)?;
     Ok(out)
+}
+
+/// A close-on-exec pipe: (read end, write end).
+fn pipe() -> std::io::Result<(OwnedFd, OwnedFd)> {
+    let mut fds = [0; 2];
+    // SAFETY: `fds` has room for the two descriptors.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: both descriptors were just created and are owned here.
+    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+}
+
+extern "C" {
+    static environ: *const *mut libc::c_char;
+}
+
+/// Start `/bin/sh -c line` with stdout on `stdout` (closed here once the child has it).
+fn spawn_shell(line: &std::ffi::CStr, stdout: OwnedFd) -> std::io::Result<libc::pid_t> {
+    let sh = c"/bin/sh";
+    let argv = [sh.as_ptr(), c"-c".as_ptr(), line.as_ptr(), std::ptr::null()];
+    let check = |r: libc::c_int| match r {
+        0 => Ok(()),
+        e => Err(std::io::Error::from_raw_os_error(e)),
+    };
+    // SAFETY: the attribute and file-action objects are initialised before use and
+    // destroyed after; every pointer passed (paths, argv, environ) is NUL-terminated
+    // and lives across the call; `pid` receives the child's id.
+    unsafe {
+        let mut actions: libc::posix_spawn_file_actions_t = std::mem::zeroed();
+        let mut attr: libc::posix_spawnattr_t = std::mem::zeroed();
+        check(libc::posix_spawn_file_actions_init(&mut actions))?;
+        check(libc::posix_spawnattr_init(&mut attr))?;
+        let mut none: libc::sigset_t = std::mem::zeroed();
+        let mut pipe_sig: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut none);
+        libc::sigemptyset(&mut pipe_sig);
+        libc::sigaddset(&mut pipe_sig, libc::SIGPIPE);
+        let mut pid = 0;
+        let r = check(libc::posix_spawn_file_actions_addopen(
+            &mut actions,
+            0,
+            c"/dev/null".as_ptr(),
+            libc::O_RDONLY,
+            0,
+        ))
+        .and_then(|()| {
+            check(libc::posix_spawn_file_actions_adddup2(
+                &mut actions,
+                stdout.as_raw_fd(),
+                1,
+            ))
+        })
+        .and_then(|()| check(libc::posix_spawnattr_setsigmask(&mut attr, &none)))
+        .and_then(|()| check(libc::posix_spawnattr_setsigdefault(&mut attr, &pipe_sig)))
+        .and_then(|()| {
+            check(libc::posix_spawnattr_setflags(
+                &mut attr,
+                (libc::POSIX_SPAWN_SETSIGMASK | libc::POSIX_SPAWN_SETSIGDEF) as libc::c_short,
+            ))
+        })
+        .and_then(|()| {
+            check(libc::posix_spawn(
+                &mut pid,
+                sh.as_ptr(),
+                &actions,
+                &attr,
+                argv.as_ptr().cast(),
+                environ.cast(),
+            ))
+        });
+        libc::posix_spawn_file_actions_destroy(&mut actions);
+        libc::posix_spawnattr_destroy(&mut attr);
+        r.map(|()| pid)
+    }
 }
 
 /// `time(fmt)`: the current local time formatted by strftime(3).
