@@ -89,3 +89,31 @@ fn system_needs_unsafe_in_both_tools() {
     assert_eq!(run.finish(Duration::from_secs(10)), Some(0));
     assert_eq!(run.stdout_text(), "42\n\n\n");
 }
+
+/// The shell `system()` starts reads nothing (stdin is `/dev/null`), blocks no signal
+/// although tracerun blocks SIGINT and SIGTERM for its own use, and its stdout is the
+/// event's text, stderr left alone.
+#[test]
+fn system_runs_a_shell_with_no_blocked_signals() {
+    let Some(_k) = kernel_or_skip("system_shell") else {
+        return;
+    };
+    let dir = scratch("system_shell");
+    let obj = dir.join("sh.o");
+    let script =
+        r#"BEGIN { system("grep SigBlk /proc/self/status; wc -c; echo to-stderr >&2"); exit(); }"#;
+    let out = tracec(&["--unsafe", "-e", script, "-o", obj.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut run = Run::start(&obj, &["--unsafe"]);
+    assert_eq!(run.finish(Duration::from_secs(10)), Some(0));
+    assert_eq!(run.stdout_text(), "SigBlk:\t0000000000000000\n0\n\n\n");
+    assert!(
+        run.err_lines.iter().any(|l| l == "to-stderr"),
+        "{:?}",
+        run.err_lines
+    );
+}
