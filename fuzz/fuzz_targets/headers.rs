@@ -48,7 +48,10 @@ fuzz_target!(|data: &[u8]| {
     if std::fs::write(&path, header.as_bytes()).is_err() {
         return;
     }
-    let src = format!("#include \"fuzz.h\"\n#if {}\nBEGIN {{}}\n#endif\n{script}", expr.replace('\n', " "));
+    let src = format!(
+        "#include \"fuzz.h\"\n#if {}\nBEGIN {{}}\n#endif\n{script}",
+        expr.replace('\n', " ")
+    );
     let (out, diags) = preprocess::run(&src, &[dir().to_path_buf()]);
     let _ = out;
     for d in &diags {

@@ -38,6 +38,11 @@ const PUNCTS: &[&str] = &[
 /// How deep `#define` uses may nest.
 const MAX_EXPANSION: usize = 32;
 
+/// How many tokens `#define` uses may produce in one file, in all: a macro whose
+/// body uses a macro twice doubles at every level, which the depth alone does not
+/// bound (`#define i i i` makes 2^32 tokens before it is found recursive).
+const MAX_EXPANDED_TOKENS: usize = 1 << 18;
+
 /// A function-like macro: its parameters and body tokens.
 #[derive(Debug, Clone)]
 struct FuncMacro {
@@ -60,6 +65,14 @@ struct Invocation {
     open: bool,
     level: usize,
     args: Vec<Vec<Token>>,
+}
+
+/// The error of a file whose macros produce more than [`MAX_EXPANDED_TOKENS`].
+fn too_many_tokens(span: Span) -> Diagnostic {
+    Diagnostic::error(
+        span,
+        format!("macro expansion produces more than {MAX_EXPANDED_TOKENS} tokens"),
+    )
 }
 
 pub fn lex(text: &str, base: usize) -> Result<Vec<Token>, Vec<Diagnostic>> {
@@ -100,6 +113,8 @@ struct Lexer<'a> {
     macros: Macros,
     conds: Conds<Span>,
     invocation: Option<Invocation>,
+    /// Tokens produced by macro uses so far (see [`MAX_EXPANDED_TOKENS`]).
+    expanded: usize,
     diags: Vec<Diagnostic>,
     out: Vec<Token>,
 }
@@ -117,9 +132,31 @@ impl<'a> Lexer<'a> {
             macros: Macros::predefined(false),
             conds: Conds::new(),
             invocation: None,
+            expanded: 0,
             diags: Vec::new(),
             out: Vec::new(),
         }
+    }
+
+    /// A macro use nested too deep: one error, and no more expansion in this file
+    /// (every other use of a doubling macro would find the same).
+    fn recursive(&mut self, span: Span) {
+        self.diags.push(unsupported(span, "a recursive #define"));
+        self.expanded = MAX_EXPANDED_TOKENS + 1;
+    }
+
+    /// Counts one token produced by a macro use at `span`; false (after one error)
+    /// once the file's macros have produced too many.
+    fn spend(&mut self, span: Span) -> bool {
+        if self.expanded > MAX_EXPANDED_TOKENS {
+            return false;
+        }
+        self.expanded += 1;
+        if self.expanded > MAX_EXPANDED_TOKENS {
+            self.diags.push(too_many_tokens(span));
+            return false;
+        }
+        true
     }
 
     fn span(&self, start: usize, end: usize) -> Span {
@@ -189,10 +226,13 @@ impl<'a> Lexer<'a> {
             }
             if let Some(body) = self.defines.get(name).cloned() {
                 if depth >= MAX_EXPANSION {
-                    self.diags.push(unsupported(t.span, "a recursive #define"));
+                    self.recursive(t.span);
                     return;
                 }
                 for mut b in body {
+                    if !self.spend(t.span) {
+                        return;
+                    }
                     b.span = t.span;
                     self.emit(b, depth + 1);
                 }
@@ -283,11 +323,14 @@ impl<'a> Lexer<'a> {
             return;
         }
         if inv.depth >= MAX_EXPANSION {
-            self.diags.push(unsupported(span, "a recursive #define"));
+            self.recursive(span);
             return;
         }
         let mut expanded: Vec<Token> = Vec::new();
         for b in m.body {
+            if !self.spend(span) {
+                return;
+            }
             if b.tok == Tok::Ident(GNU_VA_ARGS.to_string()) {
                 let va = args.last().cloned().unwrap_or_default();
                 if va.is_empty() {
@@ -295,7 +338,12 @@ impl<'a> Lexer<'a> {
                         expanded.pop();
                     }
                 } else {
-                    expanded.extend(va.into_iter().map(|a| Token { tok: a.tok, span }));
+                    for a in va {
+                        if !self.spend(span) {
+                            return;
+                        }
+                        expanded.push(Token { tok: a.tok, span });
+                    }
                 }
                 continue;
             }
@@ -304,10 +352,17 @@ impl<'a> Lexer<'a> {
                 _ => None,
             };
             match arg {
-                Some(i) => expanded.extend(args[i].iter().map(|a| Token {
-                    tok: a.tok.clone(),
-                    span,
-                })),
+                Some(i) => {
+                    for a in &args[i] {
+                        if !self.spend(span) {
+                            return;
+                        }
+                        expanded.push(Token {
+                            tok: a.tok.clone(),
+                            span,
+                        });
+                    }
+                }
                 None => expanded.push(Token {
                     tok: b.tok.clone(),
                     span,
@@ -546,11 +601,22 @@ impl<'a> Lexer<'a> {
         } else {
             value
         };
+        // The body is expanded with the macros so far (lent, not copied: they may be
+        // large), counting against the file's budget of expanded tokens.
         let mut sub = Lexer::new(&value, 0, params.is_none());
         sub.line_start = false;
-        sub.defines = self.defines.clone();
-        sub.funcs = self.funcs.clone();
+        sub.defines = std::mem::take(&mut self.defines);
+        sub.funcs = std::mem::take(&mut self.funcs);
+        sub.expanded = self.expanded;
         sub.run();
+        self.defines = std::mem::take(&mut sub.defines);
+        self.funcs = std::mem::take(&mut sub.funcs);
+        let exhausted = sub.expanded > MAX_EXPANDED_TOKENS && self.expanded <= MAX_EXPANDED_TOKENS;
+        self.expanded = sub.expanded;
+        if exhausted {
+            self.diags.push(too_many_tokens(span));
+            return;
+        }
         if !sub.diags.is_empty() || sub.invocation.is_some() {
             self.diags.push(unsupported(span, "this #define"));
             return;

@@ -216,3 +216,37 @@ fn macros_and_conditionals() {
         assert_eq!(error(src).0, want, "{src}");
     }
 }
+
+/// Found by the `csub` fuzz target: a macro whose body uses itself twice doubled at
+/// every level of nesting (2^32 tokens, out of memory) before the depth limit.
+#[test]
+fn doubling_macros_are_bounded() {
+    let d = parse(
+        "#define i = 0; i < 100; i++) {\nint f(void) { for (int i; ; ) return 0; }\n",
+        0,
+        &[],
+    )
+    .expect_err("an error");
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert!(d[0].message.contains("a recursive #define"), "{d:?}");
+    // Without recursion: each level doubles, 2^20 tokens in all.
+    let mut src = String::from("#define M0 1 +\n");
+    for k in 1..=20 {
+        src.push_str(&format!("#define M{k} M{} M{}\n", k - 1, k - 1));
+    }
+    src.push_str("int f(void) { return M20 1; }\n");
+    let d = parse(&src, 0, &[]).expect_err("an error");
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert!(
+        d[0].message.contains("macro expansion produces more than"),
+        "{d:?}"
+    );
+    // A function-like macro doubling its argument.
+    let mut src = String::from("#define D(x) x x\nint f(void) { return ");
+    src.push_str(&"D(".repeat(24));
+    src.push('1');
+    src.push_str(&")".repeat(24));
+    src.push_str("; }\n");
+    let d = parse(&src, 0, &[]).expect_err("an error");
+    assert!(d.len() <= 2, "{d:?}");
+}

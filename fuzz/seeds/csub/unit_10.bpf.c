@@ -1,0 +1,1 @@
+int f() { struct { int a; } s; return 0; }

@@ -1,0 +1,1 @@
+int f() { float x = 1; return 0; }

@@ -1,0 +1,1 @@
+tracec does not compile this C construct: {what}

@@ -1,0 +1,2 @@
+#define M(a) a
+int f(void) { return M(1

@@ -1,0 +1,1 @@
+let $__c0_1_p = (struct task_struct *)$__c0_0_t->real_parent;

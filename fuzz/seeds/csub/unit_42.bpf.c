@@ -1,0 +1,1 @@
+$__c0_1_v = (int64)(int32)$__c0_0_t->real_parent->tgid;

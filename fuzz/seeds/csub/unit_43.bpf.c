@@ -1,0 +1,1 @@
+(((uint64)pid(init) << 32) | (uint64)tid(init))

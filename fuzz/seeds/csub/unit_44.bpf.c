@@ -1,0 +1,1 @@
+nsecs(monotonic)

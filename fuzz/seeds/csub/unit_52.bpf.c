@@ -1,0 +1,1 @@
+$__c0_3_a__y = (int64)(int32)(struct pt *)$__c0_0_p->y;

@@ -1,0 +1,1 @@
+((int64)($__c0_1_b - $__c0_0_a) / (int64)sizeof((struct task_struct)0))

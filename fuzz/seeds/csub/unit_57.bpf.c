@@ -1,0 +1,1 @@
+static int f(struct task_struct *t) { t->pid = 1; return 0; }

@@ -1,0 +1,1 @@
+static int f(struct task_struct *t) { int a[2]; return a[2]; }

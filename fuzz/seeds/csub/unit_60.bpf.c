@@ -1,0 +1,1 @@
+static int f(struct task_struct *t) { int x = 0; return x->y; }

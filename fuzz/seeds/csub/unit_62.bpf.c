@@ -1,0 +1,1 @@
+static int f(struct task_struct *t) { int x; return bpf_probe_read_user(&x, 4, t); }

@@ -1,0 +1,1 @@
+static int f(void) { int a; memset(&a, 1, 4); return bpf_ktime_get_ns(1); }

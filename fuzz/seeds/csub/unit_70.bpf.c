@@ -1,0 +1,1 @@
+int f(pte_t *p) { return 0; }

@@ -1,0 +1,1 @@
+int f() { atomic_t *v = 0; return 0; }

@@ -1,0 +1,1 @@
+int f() { my_t v; return 0; }

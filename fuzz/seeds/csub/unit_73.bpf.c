@@ -1,0 +1,1 @@
+int f(int a, int b) { a * b + 1; a = b; return a; }

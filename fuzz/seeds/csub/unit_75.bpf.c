@@ -1,0 +1,2 @@
+struct b { int v; struct b x; };
+int f() { struct b v; return 0; }

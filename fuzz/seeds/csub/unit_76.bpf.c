@@ -1,0 +1,1 @@
+int f() { int a[100000]; return 0; }

@@ -1,0 +1,1 @@
+int f() { int a[2][2]; return a[1][5]; }

@@ -1,0 +1,1 @@
+int f() { int a[n]; return 0; }

@@ -1,0 +1,1 @@
+int f(struct task_struct *t) { return BPF_CORE_READ(t, 1); }

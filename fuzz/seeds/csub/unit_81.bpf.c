@@ -1,0 +1,1 @@
+int f(int x) { int a[2]; a = x; return 0; }

@@ -1,0 +1,1 @@
+int f() { char buf[64]; return 0; }

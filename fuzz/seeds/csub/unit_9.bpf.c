@@ -1,0 +1,1 @@
+int f() { do { } while (0); return 0; }
