@@ -184,6 +184,28 @@ pub fn separate(path: &Path, elf: &goblin::elf::Elf<'_>, bytes: &[u8]) -> Option
     .map(|(_, bytes)| bytes)
 }
 
+/// Where the split-DWARF file `dwo_name` (`DW_AT_dwo_name`) of a unit compiled in
+/// `comp_dir` (empty: unknown) may be, in order: under the comp dir (or as written, when
+/// absolute or without one), then beside `binary` as written and by its file name.
+pub fn dwo_candidates(dwo_name: &str, comp_dir: &str, binary: Option<&Path>) -> Vec<PathBuf> {
+    let name = Path::new(dwo_name);
+    let mut out = vec![if name.is_absolute() || comp_dir.is_empty() {
+        name.to_path_buf()
+    } else {
+        Path::new(comp_dir).join(name)
+    }];
+    if let Some(dir) = binary.and_then(Path::parent) {
+        if !name.is_absolute() {
+            out.push(dir.join(name));
+        }
+        if let Some(file) = name.file_name() {
+            out.push(dir.join(file));
+        }
+    }
+    out.dedup();
+    out
+}
+
 /// The contents of the section `name` (none for `SHT_NOBITS`).
 pub fn section<'a>(elf: &goblin::elf::Elf<'_>, bytes: &'a [u8], name: &str) -> Option<&'a [u8]> {
     let sh = elf

@@ -163,7 +163,8 @@ impl Finder {
         }
         let Some(name) = &r.name else { return };
         // Each unit has its own `.dwo` file: read when needed, not kept.
-        for cand in candidates(name, r.comp_dir, self.binary.as_deref()) {
+        for cand in tracec_meta::debugfile::dwo_candidates(name, r.comp_dir, self.binary.as_deref())
+        {
             if let Some(file) = DwoFile::read(&cand) {
                 if let Some(s) = file.sections(r.id, skeleton) {
                     return f(&s);
@@ -171,24 +172,4 @@ impl Finder {
             }
         }
     }
-}
-
-/// Where the `.dwo` file `name` of a unit compiled in `comp_dir` may be, in order.
-pub(crate) fn candidates(name: &str, comp_dir: &str, binary: Option<&Path>) -> Vec<PathBuf> {
-    let name = Path::new(name);
-    let mut out = vec![if name.is_absolute() || comp_dir.is_empty() {
-        name.to_path_buf()
-    } else {
-        Path::new(comp_dir).join(name)
-    }];
-    if let Some(dir) = binary.and_then(Path::parent) {
-        if !name.is_absolute() {
-            out.push(dir.join(name));
-        }
-        if let Some(file) = name.file_name() {
-            out.push(dir.join(file));
-        }
-    }
-    out.dedup();
-    out
 }

@@ -16,31 +16,14 @@ pub(super) fn read_package(binary: &Path) -> Option<Vec<u8>> {
     std::fs::read(path).ok()
 }
 
-/// Where the `.dwo` file `dwo_name` of a unit compiled in `comp_dir` may be, in order.
+/// Where the `.dwo` file `dwo_name` of a unit compiled in `comp_dir` may be, in order
+/// (tracerun looks in the same places).
 pub(super) fn dwo_candidates(
     dwo_name: &str,
     comp_dir: Option<&str>,
     binary: Option<&Path>,
 ) -> Vec<PathBuf> {
-    let name = Path::new(dwo_name);
-    let mut out = Vec::new();
-    if name.is_absolute() {
-        out.push(name.to_path_buf());
-    } else if let Some(dir) = comp_dir.filter(|d| !d.is_empty()) {
-        out.push(Path::new(dir).join(name));
-    } else {
-        out.push(name.to_path_buf());
-    }
-    if let Some(dir) = binary.and_then(Path::parent) {
-        if !name.is_absolute() {
-            out.push(dir.join(name));
-        }
-        if let Some(file) = name.file_name() {
-            out.push(dir.join(file));
-        }
-    }
-    out.dedup();
-    out
+    tracec_meta::debugfile::dwo_candidates(dwo_name, comp_dir.unwrap_or(""), binary)
 }
 
 /// The contents of the first of `candidates` that is a regular file.
