@@ -53,6 +53,41 @@ pub fn scratch(test: &str) -> PathBuf {
     dir
 }
 
+/// Write `text` to `dir/name`.
+pub fn write_in(dir: &Path, name: &str, text: &str) {
+    std::fs::write(dir.join(name), text).expect("write a test file");
+}
+
+/// A scratch tree for imports, which bpftrace's permission rule accepts (mode 0755:
+/// not world-writable).
+pub fn import_tree(test: &str) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = scratch(test);
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755))
+        .expect("chmod the scratch dir");
+    dir
+}
+
+/// Compile `import "bad.bpf.c"; BEGIN { print(CALL); }` in `dir` once per case
+/// `(C source, message, "line:col")`: each must fail with the message located in the
+/// C file.
+pub fn assert_c_errors_located(dir: &Path, call: &str, cases: &[(&str, &str, &str)]) {
+    for (c, what, at) in cases {
+        std::fs::write(dir.join("bad.bpf.c"), c).expect("write the C file");
+        let main = format!("import \"bad.bpf.c\";\nBEGIN {{ print({call}); }}\n");
+        std::fs::write(dir.join("main.bt"), main).expect("write the script");
+        let o = tracec(&[
+            dir.join("main.bt").to_str().unwrap(),
+            "-o",
+            dir.join("x.o").to_str().unwrap(),
+        ]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success(), "{c}");
+        assert!(err.contains(what), "{c}\n{err}");
+        assert!(err.contains(&format!("bad.bpf.c:{at}")), "{c}\n{err}");
+    }
+}
+
 /// Whether kernel tests must run (CI sets `TRACEC_REQUIRE_KERNEL=1`).
 pub fn kernel_required() -> bool {
     std::env::var("TRACEC_REQUIRE_KERNEL").is_ok_and(|v| v == "1")

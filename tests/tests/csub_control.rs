@@ -4,8 +4,6 @@
 //! script prints holds the C helper's results, which the test compares with the
 //! same logic computed here.
 
-use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
 use tracec_tests::*;
 
 const CONTROL: &str = r#"
@@ -135,20 +133,10 @@ fn scan(n: i64) -> i64 {
     acc
 }
 
-fn write(dir: &Path, name: &str, text: &str) {
-    std::fs::write(dir.join(name), text).unwrap();
-}
-
-fn tree(test: &str) -> PathBuf {
-    let dir = scratch(test);
-    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
-    dir
-}
-
 #[test]
 fn do_while_and_switch_match_c() {
-    let dir = tree("csub_control");
-    write(&dir, "control.bpf.c", CONTROL);
+    let dir = import_tree("csub_control");
+    write_in(&dir, "control.bpf.c", CONTROL);
     let classify_in = [0, 1, 2, 3, 10, 11, -5];
     let scan_in = [2, 9, 30];
     let mut script = String::from("import \"control.bpf.c\";\nBEGIN {\n");
@@ -166,7 +154,7 @@ fn do_while_and_switch_match_c() {
         "  printf(\"%d %d %d %d %d\\n\", nested(97, 1), nested(255, 1), nested(1, 1), nested(0, 2), nested(0, 3));\n",
     );
     script.push_str("  exit();\n}\n");
-    write(&dir, "main.bt", &script);
+    write_in(&dir, "main.bt", &script);
     let src = dir.join("main.bt");
     let out = dir.join("main.o");
     let o = tracec(&[src.to_str().unwrap(), "-o", out.to_str().unwrap()]);
@@ -190,7 +178,7 @@ fn do_while_and_switch_match_c() {
 
 #[test]
 fn switch_and_do_errors_are_located() {
-    let dir = tree("csub_control_errors");
+    let dir = import_tree("csub_control_errors");
     let cases = [
         (
             "static int f(int v) {\n  switch (v) {\n  case 1: return 1;\n  case 1: return 2;\n  }\n  return 0;\n}\n",
@@ -213,23 +201,7 @@ fn switch_and_do_errors_are_located() {
             "2:11",
         ),
     ];
-    for (c, what, at) in cases {
-        write(&dir, "bad.bpf.c", c);
-        write(
-            &dir,
-            "main.bt",
-            "import \"bad.bpf.c\";\nBEGIN { print(f(1)); }\n",
-        );
-        let o = tracec(&[
-            dir.join("main.bt").to_str().unwrap(),
-            "-o",
-            dir.join("x.o").to_str().unwrap(),
-        ]);
-        let err = String::from_utf8_lossy(&o.stderr);
-        assert!(!o.status.success(), "{c}");
-        assert!(err.contains(what), "{c}\n{err}");
-        assert!(err.contains(&format!("bad.bpf.c:{at}")), "{c}\n{err}");
-    }
+    assert_c_errors_located(&dir, "f(1)", &cases);
 }
 
 const USER: &str = r#"
@@ -268,9 +240,9 @@ static long sleep_ns(struct __kernel_timespec *ts)
 /// memory (a file name, a timespec), as the script's `str()` and `uptr()` do.
 #[test]
 fn user_memory_reads() {
-    let dir = tree("csub_user");
-    write(&dir, "user.bpf.c", USER);
-    write(
+    let dir = import_tree("csub_user");
+    write_in(&dir, "user.bpf.c", USER);
+    write_in(
         &dir,
         "main.bt",
         "import \"user.bpf.c\";\n\
@@ -313,9 +285,9 @@ static long parent_comm(struct task_struct *t)
 /// the destination's size.
 #[test]
 fn core_read_str_into() {
-    let dir = tree("csub_str_into");
-    write(&dir, "s.bpf.c", STR_INTO);
-    write(
+    let dir = import_tree("csub_str_into");
+    write_in(&dir, "s.bpf.c", STR_INTO);
+    write_in(
         &dir,
         "main.bt",
         "import \"s.bpf.c\";\nBEGIN {\n  \
@@ -376,9 +348,9 @@ static long total(long a, long b)
 /// script as records (an array member as a tuple).
 #[test]
 fn structs_by_value() {
-    let dir = tree("csub_records");
-    write(&dir, "r.bpf.c", RECORDS);
-    write(
+    let dir = import_tree("csub_records");
+    write_in(&dir, "r.bpf.c", RECORDS);
+    write_in(
         &dir,
         "main.bt",
         "import \"r.bpf.c\";\nBEGIN {\n  \
@@ -432,9 +404,9 @@ static void hello(int x)
 /// buffer; through a variadic macro) and `memcmp` operands.
 #[test]
 fn string_literals() {
-    let dir = tree("csub_strings");
-    write(&dir, "s.bpf.c", STRINGS);
-    write(
+    let dir = import_tree("csub_strings");
+    write_in(&dir, "s.bpf.c", STRINGS);
+    write_in(
         &dir,
         "main.bt",
         "import \"s.bpf.c\";\nBEGIN {\n  \

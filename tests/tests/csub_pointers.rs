@@ -5,8 +5,6 @@
 //! and pointers; every line the script prints
 //! holds the C helper's result beside the same logic written in the script.
 
-use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
 use tracec_tests::*;
 
 const TYPES_H: &str = "struct span { unsigned long long lo; unsigned long long hi; };\n";
@@ -128,23 +126,12 @@ BEGIN {
 }
 "#;
 
-fn write(dir: &Path, name: &str, text: &str) {
-    std::fs::write(dir.join(name), text).unwrap();
-}
-
-/// A scratch tree that bpftrace's permission rule accepts (mode 0755).
-fn tree(test: &str) -> PathBuf {
-    let dir = scratch(test);
-    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
-    dir
-}
-
 #[test]
 fn c_helpers_over_pointers_and_structs_match_the_script() {
-    let dir = tree("csub_pointers");
-    write(&dir, "types.h", TYPES_H);
-    write(&dir, "tasks.bpf.c", TASKS);
-    write(&dir, "main.bt", MAIN);
+    let dir = import_tree("csub_pointers");
+    write_in(&dir, "types.h", TYPES_H);
+    write_in(&dir, "tasks.bpf.c", TASKS);
+    write_in(&dir, "main.bt", MAIN);
     let src = dir.join("main.bt");
     let out = dir.join("main.o");
     let o = tracec(&[src.to_str().unwrap(), "-o", out.to_str().unwrap()]);
@@ -201,9 +188,9 @@ static int name_len(struct task_struct *t)
 /// `char *` results are the script's `int8 *`, which `str()` reads.
 #[test]
 fn char_pointers_returned_to_str() {
-    let dir = tree("csub_names");
-    write(&dir, "names.bpf.c", NAMES);
-    write(
+    let dir = import_tree("csub_names");
+    write_in(&dir, "names.bpf.c", NAMES);
+    write_in(
         &dir,
         "main.bt",
         "import \"names.bpf.c\";\nBEGIN {\n  \
@@ -225,7 +212,7 @@ fn char_pointers_returned_to_str() {
 
 #[test]
 fn constructs_outside_the_subset_are_located_in_the_c_file() {
-    let dir = tree("csub_pointers_errors");
+    let dir = import_tree("csub_pointers_errors");
     let cases = [
         (
             "static int f(struct task_struct *t) {\n  t->pid = 1;\n  return 0;\n}\n",
@@ -243,21 +230,5 @@ fn constructs_outside_the_subset_are_located_in_the_c_file() {
             "3:22",
         ),
     ];
-    for (c, what, at) in cases {
-        write(&dir, "bad.bpf.c", c);
-        write(
-            &dir,
-            "main.bt",
-            "import \"bad.bpf.c\";\nBEGIN { print(f(curtask)); }\n",
-        );
-        let o = tracec(&[
-            dir.join("main.bt").to_str().unwrap(),
-            "-o",
-            dir.join("x.o").to_str().unwrap(),
-        ]);
-        let err = String::from_utf8_lossy(&o.stderr);
-        assert!(!o.status.success(), "{c}");
-        assert!(err.contains(what), "{c}\n{err}");
-        assert!(err.contains(&format!("bad.bpf.c:{at}")), "{c}\n{err}");
-    }
+    assert_c_errors_located(&dir, "f(curtask)", &cases);
 }
