@@ -756,7 +756,10 @@ impl Checker {
         let (then, els) = self.names_in_branches(cx, then, els);
         self.ternary_warnings(cx, (t, &then), (e, &els));
         let ty = match (then.ty, els.ty) {
-            (Type::Unknown, _) | (_, Type::Unknown) => return poisoned(span),
+            (Type::Unknown, _) | (_, Type::Unknown) => {
+                return super::self_ref::provisional_ternary(&then, &els, span)
+                    .unwrap_or_else(|| poisoned(span))
+            }
             (Type::Str { size: a }, Type::Str { size: b }) => Type::Str { size: a.max(b) },
             (Type::Ptr { .. }, b) if b.is_scalar() => then.ty,
             (Type::Int { .. }, Type::Ptr { .. }) => els.ty,

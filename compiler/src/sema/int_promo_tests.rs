@@ -152,3 +152,21 @@ fn map_keys_promote_sign() {
         vec![Type::I64, Type::Str { size: 2 }]
     );
 }
+
+/// A map read in its own first assignment through a comparison or a `?:` branch takes
+/// its type from the assignment (bpftrace reads 0 the first time), as arithmetic does.
+#[test]
+fn self_referencing_conditions_type_the_map() {
+    assert_eq!(
+        map_value("BEGIN { @m = cpu > @m ? cpu : @m; }", "@m"),
+        MapValueType::Plain(Type::U64)
+    );
+    assert_eq!(
+        map_value("BEGIN { @m = @m > 1 ? 1 : 2; }", "@m"),
+        MapValueType::Plain(Type::I64)
+    );
+    assert_eq!(
+        map_value("BEGIN { @m = @m + 1; }", "@m"),
+        MapValueType::Plain(Type::I64)
+    );
+}

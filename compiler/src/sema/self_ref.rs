@@ -8,12 +8,17 @@
 use super::types::{TExpr, TExprKind, Type};
 use crate::front::ast::{BinOp, Span};
 
-/// The provisional result of arithmetic `op` whose operands are `lhs` and `rhs`
-/// when one is a read of a map with no type yet and the other an integer.
+/// Whether `e` reads a map that has no value type yet.
+fn untyped_map(e: &TExpr) -> bool {
+    e.ty == Type::Unknown && matches!(e.kind, TExprKind::MapRead { .. })
+}
+
+/// The provisional result of `op` whose operands are `lhs` and `rhs` when one is a
+/// read of a map with no type yet and the other an integer: a comparison or logical
+/// operation is a bool (`@max = cpu > @max ? cpu : @max`), arithmetic the integer type
+/// the other operand gives it.
 pub(super) fn provisional_arith(op: BinOp, lhs: &TExpr, rhs: &TExpr, span: Span) -> Option<TExpr> {
     let arith = !(op.is_comparison() || matches!(op, BinOp::LogAnd | BinOp::LogOr));
-    let untyped_map =
-        |e: &TExpr| e.ty == Type::Unknown && matches!(e.kind, TExprKind::MapRead { .. });
     let other = match (untyped_map(lhs), untyped_map(rhs)) {
         (true, false) => rhs,
         (false, true) => lhs,
@@ -23,7 +28,11 @@ pub(super) fn provisional_arith(op: BinOp, lhs: &TExpr, rhs: &TExpr, span: Span)
         return None;
     };
     if !arith {
-        return None;
+        return Some(TExpr {
+            kind: TExprKind::Int(0),
+            ty: Type::Bool,
+            span,
+        });
     }
     let ty = if op == BinOp::Sub {
         Type::I64
@@ -33,6 +42,21 @@ pub(super) fn provisional_arith(op: BinOp, lhs: &TExpr, rhs: &TExpr, span: Span)
     Some(TExpr {
         kind: TExprKind::Int(0),
         ty,
+        span,
+    })
+}
+
+/// The provisional result of `cond ? then : els` when one branch reads a map with no
+/// type yet and the other is an integer: the other branch's type.
+pub(super) fn provisional_ternary(then: &TExpr, els: &TExpr, span: Span) -> Option<TExpr> {
+    let other = match (untyped_map(then), untyped_map(els)) {
+        (true, false) => els,
+        (false, true) => then,
+        _ => return None,
+    };
+    matches!(other.ty, Type::Int { .. }).then_some(TExpr {
+        kind: TExprKind::Int(0),
+        ty: other.ty,
         span,
     })
 }
