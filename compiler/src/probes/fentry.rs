@@ -72,48 +72,27 @@ pub(super) fn expand(
             v.dedup();
             v
         };
-        if has_wildcard(function) {
-            let found: Vec<String> = all().into_iter().filter(|n| matches(function, n)).collect();
-            for f in &found {
-                out.push(probe(
-                    ap,
-                    &btf,
-                    kind,
-                    m.as_deref(),
-                    module,
-                    f,
-                    ret,
-                    &in_scope,
-                )?);
-            }
+        let names: Vec<String> = if has_wildcard(function) {
+            all().into_iter().filter(|n| matches(function, n)).collect()
+        } else if find_func(&btf, function, &in_scope).is_some() {
+            vec![function.to_string()]
         } else if wild_module {
             // Only the modules that define the function.
-            if find_func(&btf, function, &in_scope).is_some() {
-                out.push(probe(
-                    ap,
-                    &btf,
-                    kind,
-                    m.as_deref(),
-                    module,
-                    function,
-                    ret,
-                    &in_scope,
-                )?);
-            }
+            Vec::new()
         } else {
-            match find_func(&btf, function, &in_scope) {
-                Some(_) => out.push(probe(
-                    ap,
-                    &btf,
-                    kind,
-                    m.as_deref(),
-                    module,
-                    function,
-                    ret,
-                    &in_scope,
-                )?),
-                None => return Err(missing(ap, m.as_deref(), function, &all())),
-            }
+            return Err(missing(ap, m.as_deref(), function, &all()));
+        };
+        for f in &names {
+            out.push(probe(
+                ap,
+                &btf,
+                kind,
+                m.as_deref(),
+                module,
+                f,
+                ret,
+                &in_scope,
+            )?);
         }
     }
     if out.is_empty() && module.is_none() && !has_wildcard(function) {

@@ -513,41 +513,23 @@ impl<'a> Inliner<'a> {
                 _ => None,
             }
         };
-        match &src {
-            Place::Local { ty: from, .. } if from != ty => {
-                self.diags.push(Diagnostic::error(
-                    sp,
-                    format!(
-                        "assigning to '{}' from incompatible type '{}'",
-                        ty.spelling(),
-                        from.spelling()
-                    ),
-                ));
-                return Vec::new();
+        let mismatch = match &src {
+            Place::Local { ty: from, .. } | Place::Mem { ty: Some(from), .. } if from != ty => {
+                Some(from)
             }
-            Place::Mem { ty: Some(from), .. } if from != ty => {
-                self.diags.push(Diagnostic::error(
-                    sp,
-                    format!(
-                        "assigning to '{}' from incompatible type '{}'",
-                        ty.spelling(),
-                        from.spelling()
-                    ),
-                ));
-                return Vec::new();
-            }
-            Place::Var { ty: from, .. } | Place::Dyn { elem: from, .. } => {
-                self.diags.push(Diagnostic::error(
-                    sp,
-                    format!(
-                        "assigning to '{}' from incompatible type '{}'",
-                        ty.spelling(),
-                        from.spelling()
-                    ),
-                ));
-                return Vec::new();
-            }
-            _ => {}
+            Place::Var { ty: from, .. } | Place::Dyn { elem: from, .. } => Some(from),
+            _ => None,
+        };
+        if let Some(from) = mismatch {
+            self.diags.push(Diagnostic::error(
+                sp,
+                format!(
+                    "assigning to '{}' from incompatible type '{}'",
+                    ty.spelling(),
+                    from.spelling()
+                ),
+            ));
+            return Vec::new();
         }
         leaves
             .iter()
