@@ -12,6 +12,25 @@ use tracec_meta::attach_name::normalize;
 use tracec_meta::attach_template::{func_of, params_in, resolve, substitute, AttachTemplate};
 use tracec_meta::{Attach, Metadata};
 
+/// `obj` as the given arguments complete it: its attach templates filled in from the
+/// positional arguments, and the values `tracec` bound at compile time checked against
+/// them. Borrowed when nothing changes. Used by running, `--verify` and `--info` alike.
+pub fn with_args<'a>(
+    obj: &'a crate::object::Object,
+    args: &[String],
+) -> Result<std::borrow::Cow<'a, crate::object::Object>, Error> {
+    let positional = crate::params::split(args).positional;
+    crate::bound_args::check(&obj.meta.bound_args, &positional)?;
+    Ok(match applied(&obj.meta, &positional)? {
+        Some(meta) => std::borrow::Cow::Owned(crate::object::Object {
+            path: obj.path.clone(),
+            bytes: obj.bytes.clone(),
+            meta,
+        }),
+        None => std::borrow::Cow::Borrowed(obj),
+    })
+}
+
 /// `meta` with its templates completed from `positional`; `None` when it has none.
 pub fn applied(meta: &Metadata, positional: &[String]) -> Result<Option<Metadata>, Error> {
     if meta.attach_templates.is_empty() {

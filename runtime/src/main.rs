@@ -106,7 +106,7 @@ fn main() -> ExitCode {
     } else if cli.verify {
         // With --trust, only a trusted object goes near the verifier.
         trusted(&cli.object, &cli.trust)
-            .and_then(|()| tracerun::verify::run(&cli.object, &mut std::io::stdout().lock()))
+            .and_then(|()| tracerun::verify::run(&cli.object, &cli.args, &mut std::io::stdout().lock()))
     } else {
         let opts = tracerun::Options {
             object: cli.object,

@@ -108,19 +108,8 @@ fn trusted_keys(opts: &Options) -> Result<Vec<tracec_meta::sign::PublicKey>, Err
 }
 
 fn run_object(obj: &Object, opts: &Options) -> Result<i32, Error> {
-    let positional = params::split(&opts.args).positional;
-    let completed;
-    let obj = match crate::attach_params::applied(&obj.meta, &positional)? {
-        Some(meta) => {
-            completed = Object {
-                path: obj.path.clone(),
-                bytes: obj.bytes.clone(),
-                meta,
-            };
-            &completed
-        }
-        None => obj,
-    };
+    let completed = crate::attach_params::with_args(obj, &opts.args)?;
+    let obj: &Object = &completed;
     let filtered;
     let obj = match crate::uprobe_zero::adjusted(&obj.meta, opts)? {
         Some(meta) => {
@@ -139,7 +128,6 @@ fn run_object(obj: &Object, opts: &Options) -> Result<i32, Error> {
             opts.object.display()
         )));
     }
-    crate::bound_args::check(&obj.meta.bound_args, &positional)?;
     let params = params::resolve(&obj.meta.params, &opts.args)?;
     let settings = crate::settings::Settings::from_env(&obj.meta)?;
     if opts.verbose {

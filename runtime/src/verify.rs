@@ -39,9 +39,16 @@ pub struct Outcome {
     pub verdict: Verdict,
 }
 
-/// Verify `path`, writing the report to `out`. `Ok(true)` when every program loaded.
-pub fn run(path: &Path, out: &mut dyn Write) -> Result<bool, Error> {
+/// Verify `path` as `tracerun path ARGS` would load it, writing the report to `out`.
+/// `Ok(true)` when every program loaded.
+pub fn run(path: &Path, args: &[String], out: &mut dyn Write) -> Result<bool, Error> {
     let obj = object::read(path).map_err(|e| Error::new(format!("{}: {e}", path.display())))?;
+    // Without arguments, attach points that take them keep their placeholders: the
+    // programs are the same whatever the values.
+    let obj = match args.is_empty() {
+        true => std::borrow::Cow::Borrowed(&obj),
+        false => crate::attach_params::with_args(&obj, args)?,
+    };
     if !sys::has_privileges() {
         return Err(Error::new(
             "loading programs needs root (or CAP_BPF and CAP_PERFMON); run tracerun --verify with sudo",
@@ -50,7 +57,8 @@ pub fn run(path: &Path, out: &mut dyn Write) -> Result<bool, Error> {
     if let Err(e) = sys::bpf_available() {
         return Err(Error::new(format!("BPF is not available here: {e}")));
     }
-    let outcomes = verify(&obj)?;
+    let params = crate::params::resolve(&obj.meta.params, args)?;
+    let outcomes = verify_with(&obj, &params)?;
     let view = ElfView::parse(&obj.bytes).map_err(Error::new)?;
     let io = |e: std::io::Error| Error::new(format!("cannot write the report: {e}"));
     let mut rejected = 0;
@@ -88,8 +96,13 @@ pub fn run(path: &Path, out: &mut dyn Write) -> Result<bool, Error> {
 /// Load every program named by the metadata (each once) and collect the verdicts.
 /// Nothing is attached; everything is closed when the returned value is built.
 pub fn verify(obj: &Object) -> Result<Vec<Outcome>, Error> {
-    // Parameters keep the defaults compiled into `.rodata`: the verifier sees the same code.
-    let mut ebpf = load::open(obj, sys::monotonic_ns(), 0, &[])?;
+    verify_with(obj, &[])
+}
+
+/// [`verify`] with the parameters' values written to `.rodata` first, as a run does: the
+/// verifier sees them as constants (a `while` bounded by `$1` is checked with its value).
+pub fn verify_with(obj: &Object, params: &[crate::params::GlobalValue]) -> Result<Vec<Outcome>, Error> {
+    let mut ebpf = load::open(obj, sys::monotonic_ns(), 0, params)?;
     let mut outcomes: Vec<Outcome> = Vec::new();
     for probe in &obj.meta.probes {
         if let Some(o) = outcomes.iter_mut().find(|o| o.program == probe.program) {

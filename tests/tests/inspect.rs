@@ -227,6 +227,28 @@ fn verify_maps_a_rejection_to_the_script_line() {
     assert!(out.ends_with("1 program: 0 loaded, 1 rejected\n"), "{out}");
 }
 
+#[test]
+fn verify_takes_the_run_arguments() {
+    let Some(_lock) = kernel_or_skip("verify_takes_the_run_arguments") else {
+        return;
+    };
+    let dir = scratch("verify-args");
+    // The loop ends only when $3 is not 0: the verifier proves that only when it sees the
+    // arguments' values, as it does when the object runs.
+    let script = "interval:ms:$1\n{\n  $x = (uint64)$2;\n  while ($x < 1000) { $x += $3; }\n  exit();\n}\n";
+    let obj = compile_text(&dir, "loop", script);
+    let path = obj.to_str().unwrap();
+    let o = tracerun(&["--verify", path, "7", "100", "50"]);
+    let out = stdout(&o);
+    assert!(o.status.success(), "{out}{}", String::from_utf8_lossy(&o.stderr));
+    assert!(out.contains("(interval:ms:7): loaded, "), "{out}");
+    let o = tracerun(&["--verify", path]);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.contains("(interval:ms:$1): rejected"), "{out}");
+    assert!(out.contains("infinite loop detected"), "{out}");
+}
+
 /// Rewrite the metadata section as format 1.0 wrote it: minor 0, no `source` field.
 /// The payload shrinks; the section keeps its size (the header's length says where the
 /// JSON ends).
