@@ -11,6 +11,11 @@
 //! 7. run the END programs, print their output, then two newlines and every non-empty
 //!    user map; drop all programs, links and maps.
 
+#[path = "run_lost.rs"]
+mod lost;
+#[path = "run_modes.rs"]
+mod modes;
+
 use crate::attach;
 use crate::calls;
 use crate::events::{self, Action};
@@ -25,6 +30,7 @@ use crate::sys;
 use crate::Error;
 use aya::maps::{MapData, RingBuf};
 use aya::Ebpf;
+use lost::LostCounter;
 use std::os::fd::{AsRawFd, RawFd};
 use std::path::PathBuf;
 use tracec_meta::{Attach, EventKind, MapRole, Metadata};
@@ -235,65 +241,6 @@ fn unwind_dropped(records: &[Vec<u8>]) {
     }
 }
 
-/// Where the programs count the events the ringbuf had no room for.
-enum LostCounter {
-    /// Objects of format 1.4 and older: a per-CPU array of one `u64`.
-    PerCpu(RawFd),
-    /// A `u64` in the `.bss` map (`MapRole::LostCounter`), added to atomically.
-    Global {
-        fd: RawFd,
-        value_size: usize,
-        offset: usize,
-    },
-}
-
-impl LostCounter {
-    fn find(obj: &Object, ebpf: &Ebpf) -> Result<Option<LostCounter>, Error> {
-        if let Some(spec) = obj.meta.lost_counter() {
-            let var = crate::object::data_var(&obj.bytes, &spec.symbol).ok_or_else(|| {
-                Error::new(format!(
-                    "lost-events counter {} is not in the object",
-                    spec.symbol
-                ))
-            })?;
-            return Ok(Some(LostCounter::Global {
-                fd: load::map_fd(ebpf, &var.section)?,
-                value_size: var.section_size as usize,
-                offset: var.offset as usize,
-            }));
-        }
-        Ok(match obj.meta.lost_map() {
-            Some(spec) => Some(LostCounter::PerCpu(load::map_fd(ebpf, &spec.symbol)?)),
-            None => None,
-        })
-    }
-
-    /// The total so far; `None` if the map cannot be read.
-    fn read(&self, ncpus: usize) -> Option<u64> {
-        let key = 0u32.to_le_bytes();
-        let word = |c: &[u8]| u64::from_le_bytes(c.try_into().unwrap_or([0; 8]));
-        match *self {
-            LostCounter::PerCpu(fd) => {
-                let value = sys::map_lookup(fd, &key, 8 * ncpus).ok()??;
-                Some(
-                    value
-                        .chunks_exact(8)
-                        .map(word)
-                        .fold(0u64, u64::wrapping_add),
-                )
-            }
-            LostCounter::Global {
-                fd,
-                value_size,
-                offset,
-            } => {
-                let value = sys::map_lookup(fd, &key, value_size).ok()??;
-                value.get(offset..offset + 8).map(word)
-            }
-        }
-    }
-}
-
 struct Session<'a> {
     meta: &'a Metadata,
     // Field order matters for drop: the ringbuf, then the Ebpf (links, programs, maps).
@@ -495,83 +442,6 @@ impl<'a> Session<'a> {
             self.check_lost();
         }
         self.teardown()
-    }
-
-    /// Bench mode: run every `bench:` probe in metadata order, handling its events
-    /// after it (an `exit()` skips the remaining ones), then print the results.
-    fn run_benches(&mut self) -> Result<(), Error> {
-        let stats = crate::bench::Stats::enable();
-        let mut results = Vec::new();
-        for probe in &self.meta.probes {
-            let Attach::Bench { name } = &probe.attach else {
-                continue;
-            };
-            results.push(crate::bench::run_one(&self.ebpf, probe, name, &stats)?);
-            let records = self.drain();
-            if self.handle(&records) {
-                break;
-            }
-        }
-        let text = match self.format {
-            Format::Text => crate::bench::text(&results),
-            Format::Json => crate::bench::json(&results),
-        };
-        self.emit(text.as_bytes());
-        Ok(())
-    }
-
-    /// Test mode: run every `test:` probe once, in metadata order, with its output
-    /// captured; report each (bpftrace's format) and exit 1 if any failed.
-    fn run_tests(&mut self) -> Result<(), Error> {
-        use crate::selftest::{self, TestResult};
-        let tests: Vec<(tracec_meta::ProbeSpec, String)> = self
-            .meta
-            .probes
-            .iter()
-            .filter_map(|p| match &p.attach {
-                Attach::Test { name } => Some((p.clone(), name.clone())),
-                _ => None,
-            })
-            .collect();
-        let mut results: Vec<TestResult> = Vec::new();
-        for (probe, name) in &tests {
-            let fd = load::program_fd(&self.ebpf, probe)?;
-            let start = std::time::Instant::now();
-            let retval = sys::prog_test_run(fd).map_err(|e| {
-                Error::new(format!(
-                    "cannot run {} (BPF_PROG_TEST_RUN): {e}",
-                    probe.name
-                ))
-            })?;
-            let duration_ns = start.elapsed().as_nanos() as u64;
-            let records = self.drain();
-            let errors = records
-                .iter()
-                .filter(|r| record_kind(r) == Some(EventKind::Error))
-                .count();
-            let status = std::mem::take(&mut self.exit_status);
-            self.capture = Some(Vec::new());
-            // exit() ends this test only; the others still run.
-            self.handle(&records);
-            let output = self.capture.take().unwrap_or_default();
-            let passed = retval == 0 && self.exit_status == 0 && errors == 0;
-            self.exit_status = status;
-            results.push(TestResult {
-                name: name.clone(),
-                passed,
-                duration_ns,
-                output: String::from_utf8_lossy(&output).into_owned(),
-            });
-            let report = match self.format {
-                Format::Text => selftest::text(&results, tests.len()),
-                Format::Json => selftest::json_line(results.last().expect("one result")),
-            };
-            self.emit(report.as_bytes());
-        }
-        if results.iter().any(|r| !r.passed) && self.exit_status == 0 {
-            self.exit_status = 1;
-        }
-        Ok(())
     }
 
     /// Run every BEGIN (or END) program, in metadata order.
