@@ -341,7 +341,10 @@ pub struct ProbeSpec {
     /// The BPF cookie to attach with (an index into [`Metadata::attach_names`]), when
     /// the program reads it: one program shared by several attach points of a probe
     /// (each its own [`ProbeSpec`] naming the same `program`) tells them apart by it.
-    /// Only for kprobes, uprobes and tracepoints. Format 1.7.
+    /// Only for kprobes, uprobes and tracepoints, and `fentry:bpf`/`fexit:bpf`, whose
+    /// program reads the cookie but whose targets tracerun names at run time (each
+    /// linked with the index of its own `fentry:bpf:ID:FUNC`, after the object's names).
+    /// Format 1.7.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cookie: Option<u64>,
 }

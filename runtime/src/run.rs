@@ -309,8 +309,10 @@ impl<'a> Session<'a> {
         crate::stacks::install(stacks);
         crate::fmtvals::set_strftime_formats(meta.strftime_formats.clone());
         crate::fmtvals::set_syscall_names(meta.syscall_names.clone());
+        let mut names = meta.attach_names.clone();
+        names.extend(crate::btf_target::run_time_names());
         crate::fmtvals::set_attach_names(crate::attach_target::with_target(
-            meta.attach_names.clone(),
+            names,
             crate::attach_target::watchpoint_target().as_deref(),
         ));
         let ncpus = sys::possible_cpus().map_err(|e| {

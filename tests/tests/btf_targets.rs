@@ -57,7 +57,7 @@ fn fexit_on_a_running_bpf_program() {
     let by_name = compile_text(
         &dir,
         "b",
-        "fexit:bpf:tracepoint_syscalls_sys_enter_getpgid_* { printf(\"bye\\n\"); exit(); }",
+        "fexit:bpf:tracepoint_syscalls_sys_enter_getpgid_* { printf(\"bye %s %s\\n\", probe, func); exit(); }",
     );
     let target = Regex::new(r"on bpf:(\d+):tracepoint_syscalls_sys_enter_getpgid_\d+:").unwrap();
     let outcome = run_b(&by_name, &target);
@@ -76,8 +76,14 @@ fn fexit_on_a_running_bpf_program() {
     }
     run_a.signal(libc::SIGINT);
     run_a.finish(Duration::from_secs(10));
+    // Named as bpftrace names the probe it expands to: the program's id and function.
     if let Ok(out) = outcome {
-        assert!(out.contains("bye"), "{out}");
+        let fired = Regex::new(
+            r"(?m)^bye fexit:bpf:(\d+):(tracepoint_syscalls_sys_enter_getpgid_\d+) (\S+)$",
+        )
+        .unwrap();
+        let c = fired.captures(&out).unwrap_or_else(|| panic!("{out}"));
+        assert_eq!(&c[2], &c[3], "func is the target function: {out}");
     }
 }
 

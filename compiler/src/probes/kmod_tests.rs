@@ -247,6 +247,16 @@ fn fentry_on_bpf_programs() {
             ret: false
         }
     );
+    // `probe` and `func` are the cookie, which tracerun sets to each target's run-time
+    // name (`fentry:bpf:ID:FUNC`).
+    let c = compile(
+        "fentry:bpf:123:handler { printf(\"%s %s\\n\", probe, func); }",
+        &Options::default(),
+    )
+    .unwrap();
+    assert!(c.metadata.probes[0].cookie.is_some());
+    let ir = c.ir.to_string();
+    assert!(ir.contains("get_attach_cookie"), "{ir}");
     let e = compile("fentry:bpf:abc:x { }", &Options::default()).unwrap_err();
     assert!(e[0].message.contains("Invalid program id 'abc'"), "{e:?}");
 }

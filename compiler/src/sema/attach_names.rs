@@ -7,7 +7,9 @@
 //! kprobes, uprobes or tracepoints reads it from the BPF attach cookie instead, which
 //! the runtime sets per attach point; its programs then no longer differ by name, and
 //! [`share`] keeps one program for every group of them whose checked code is the
-//! same, attached to all of their attach points.
+//! same, attached to all of their attach points. `fentry:bpf`/`fexit:bpf` probes always
+//! read the cookie: their targets (running BPF programs) are found by tracerun, which
+//! names each `fentry:bpf:ID:FUNC` at run time and links it with that name's index.
 
 use super::types::{Arith, Builtin, FmtExpr, TExpr, TExprKind, Type};
 use super::{CheckedProbe, ProbeCx};
@@ -85,7 +87,8 @@ pub(super) fn plan(concrete: &[(usize, ExpandedProbe)], table: &mut NameTable) -
         .iter()
         .map(|(pi, ep)| NamePlan {
             index: table.intern(&ep.name, func_of(ep)),
-            cookie: cookie_capable(&ep.attach) && capable.get(pi).is_some_and(|&n| n > 1),
+            cookie: (cookie_capable(&ep.attach) && capable.get(pi).is_some_and(|&n| n > 1))
+                || matches!(ep.attach, Attach::FentryBpf { .. }),
         })
         .collect()
 }

@@ -182,6 +182,12 @@ impl Checker {
                 "func",
                 _,
             ) => Some(super::attach_names::func_expr(cx, span)),
+            // `fentry:bpf`: the target function, named by tracerun at run time.
+            (Context::BtfArgs(_), "func", _)
+                if matches!(probe.attach, tracec_meta::Attach::FentryBpf { .. }) =>
+            {
+                Some(super::attach_names::func_expr(cx, span))
+            }
             (Context::Iter { target }, "ctx", _) => {
                 let btf = self.btf(span, "ctx")?;
                 let id = btf.find_struct(&format!("bpf_iter__{target}"))?;

@@ -6,7 +6,10 @@
 //! descriptor, and its function's id in the target's BTF; one load per matching
 //! function of every matching program). Loads go through
 //! [`crate::uprobe_multi::prog::load_as`] (relocated like aya's), links through
-//! `BPF_RAW_TRACEPOINT_OPEN`. Programs and links live here until [`detach`].
+//! `BPF_RAW_TRACEPOINT_OPEN`, except for `fentry:bpf` targets: each is named
+//! `fentry:bpf:ID:FUNC` here ([`run_time_names`], indices after the object's attach
+//! names) and linked with `BPF_LINK_CREATE` carrying that index as its cookie, which
+//! the program's `probe` and `func` read. Programs and links live here until [`detach`].
 
 #[cfg(test)]
 mod tests;
@@ -20,7 +23,7 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::Mutex;
 use tracec_meta::bpf_objects as kobj;
 use tracec_meta::btf_names as names;
-use tracec_meta::{Attach, ProbeSpec};
+use tracec_meta::{Attach, AttachName, ProbeSpec};
 
 /// `BPF_PROG_TYPE_TRACING`.
 const PROG_TYPE_TRACING: u32 = 26;
@@ -29,6 +32,7 @@ const TRACE_RAW_TP: u32 = 23;
 const TRACE_FENTRY: u32 = 24;
 const TRACE_FEXIT: u32 = 25;
 const RAW_TRACEPOINT_OPEN: libc::c_long = 17;
+const LINK_CREATE: libc::c_long = 28;
 
 /// Where kernel BTF files are.
 const SYSFS_BTF: &str = "/sys/kernel/btf";
@@ -38,10 +42,36 @@ struct Entry {
     program: String,
     probe: String,
     progs: Vec<OwnedFd>,
+    /// Per program: the cookie its link carries (`fentry:bpf` targets), and the
+    /// attach type for `BPF_LINK_CREATE`.
+    cookies: Vec<Option<(u64, u32)>>,
     links: Vec<OwnedFd>,
 }
 
 static LOADED: Mutex<Vec<Entry>> = Mutex::new(Vec::new());
+
+/// The attach names of `fentry:bpf` targets found at run time, in the order of
+/// their indices (the first is the object's `attach_names.len()`).
+static RUN_TIME_NAMES: Mutex<Vec<AttachName>> = Mutex::new(Vec::new());
+
+/// The names [`load`] gave `fentry:bpf` targets, to append to the object's attach
+/// names: what `probe` and `func` print for them.
+pub fn run_time_names() -> Vec<AttachName> {
+    RUN_TIME_NAMES
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone()
+}
+
+/// The cookie of a new run-time name: its index after the object's `base` names.
+fn name_cookie(base: usize, name: AttachName) -> u64 {
+    let mut names = RUN_TIME_NAMES.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(i) = names.iter().position(|n| *n == name) {
+        return (base + i) as u64;
+    }
+    names.push(name);
+    (base + names.len() - 1) as u64
+}
 
 fn loaded() -> std::sync::MutexGuard<'static, Vec<Entry>> {
     LOADED.lock().unwrap_or_else(|p| p.into_inner())
@@ -61,6 +91,8 @@ struct Target {
     what: String,
     btf_id: u32,
     fd: OwnedFd,
+    /// For a running BPF program's function: `probe` and `func` of this target.
+    name: Option<AttachName>,
 }
 
 /// The attach type and targets of `attach` on this host.
@@ -82,7 +114,8 @@ fn targets(attach: &Attach) -> Result<(u32, Vec<Target>), String> {
         }
         Attach::FentryBpf { id, pattern, ret } => {
             let kind = if *ret { TRACE_FEXIT } else { TRACE_FENTRY };
-            Ok((kind, bpf_targets(*id, pattern)?))
+            let provider = if *ret { "fexit" } else { "fentry" };
+            Ok((kind, bpf_targets(provider, *id, pattern)?))
         }
         _ => Err("not a targeted tracing program".into()),
     }
@@ -101,6 +134,7 @@ fn module_target(module: &str, name: &str, kind: u32) -> Result<Target, String> 
         what: format!("{module}:{name}"),
         btf_id,
         fd,
+        name: None,
     })
 }
 
@@ -138,8 +172,9 @@ fn module_core(module: &str) -> Result<&'static aya::Btf, String> {
     Ok(btf)
 }
 
-/// Every function matching `pattern` of program `id` (0: of every program).
-fn bpf_targets(id: u32, pattern: &str) -> Result<Vec<Target>, String> {
+/// Every function matching `pattern` of program `id` (0: of every program), named as
+/// bpftrace names the probes it expands to: `PROVIDER:bpf:ID:FUNC`.
+fn bpf_targets(provider: &str, id: u32, pattern: &str) -> Result<Vec<Target>, String> {
     let progs = match id {
         0 => kobj::progs(),
         n => vec![kobj::prog(n).ok_or_else(|| {
@@ -159,6 +194,7 @@ fn bpf_targets(id: u32, pattern: &str) -> Result<Vec<Target>, String> {
                 what: format!("bpf:{}:{name}", p.id),
                 btf_id: *btf_id,
                 fd,
+                name: Some(bpf_target_name(provider, p.id, name)),
             });
         }
     }
@@ -189,6 +225,7 @@ pub fn load(ebpf: &Ebpf, obj: &Object, probe: &ProbeSpec) -> Option<Result<(), E
             _ => None,
         };
         let mut progs = Vec::new();
+        let mut cookies = Vec::new();
         for t in &targets {
             let how = How {
                 prog_type: Some(PROG_TYPE_TRACING),
@@ -201,7 +238,11 @@ pub fn load(ebpf: &Ebpf, obj: &Object, probe: &ProbeSpec) -> Option<Result<(), E
                 core,
             };
             match load_as(ebpf, obj, &probe.program, how) {
-                Ok(Some(fd)) => progs.push(fd),
+                Ok(Some(fd)) => {
+                    progs.push(fd);
+                    let base = obj.meta.attach_names.len();
+                    cookies.push(t.name.clone().map(|n| (name_cookie(base, n), attach_type)));
+                }
                 Ok(None) => return Err(fail("no program type".into())),
                 Err(LoadError::Prepare(e)) => return Err(fail(e)),
                 Err(LoadError::Kernel(e)) => {
@@ -216,6 +257,7 @@ pub fn load(ebpf: &Ebpf, obj: &Object, probe: &ProbeSpec) -> Option<Result<(), E
             program: probe.program.clone(),
             probe: probe.name.clone(),
             progs,
+            cookies,
             links: Vec::new(),
         });
         Ok(())
@@ -231,10 +273,15 @@ pub fn attach(probe: &ProbeSpec) -> Option<Result<(), String>> {
     if !e.links.is_empty() {
         return Some(Ok(()));
     }
-    for p in &e.progs {
-        match open(p.as_raw_fd()) {
+    for (p, cookie) in e.progs.iter().zip(&e.cookies) {
+        let link = match cookie {
+            Some((cookie, attach_type)) => link_with_cookie(p.as_raw_fd(), *attach_type, *cookie)
+                .map_err(|err| format!("BPF_LINK_CREATE: {err}")),
+            None => open(p.as_raw_fd()).map_err(|err| format!("BPF_RAW_TRACEPOINT_OPEN: {err}")),
+        };
+        match link {
             Ok(l) => e.links.push(l),
-            Err(err) => return Some(Err(format!("BPF_RAW_TRACEPOINT_OPEN: {err}"))),
+            Err(err) => return Some(Err(err)),
         }
     }
     Some(Ok(()))
@@ -246,6 +293,28 @@ pub fn detach(program: &str) -> bool {
     let before = all.len();
     all.retain(|e| e.program != program);
     all.len() != before
+}
+
+/// `PROVIDER:bpf:ID:FUNC`, what `probe` prints for function `func` of program `id`,
+/// and `func`.
+fn bpf_target_name(provider: &str, id: u32, func: &str) -> AttachName {
+    AttachName {
+        probe: format!("{provider}:bpf:{id}:{func}"),
+        func: func.to_string(),
+    }
+}
+
+/// Link a tracing program to the target it was loaded for, with `cookie` for
+/// `bpf_get_attach_cookie` (`link_create.tracing`: the target's BTF id 0 keeps the
+/// load's target; the cookie is at offset 24).
+fn link_with_cookie(prog: RawFd, attach_type: u32, cookie: u64) -> std::io::Result<OwnedFd> {
+    let mut attr = Attr::new();
+    attr.u32_at(0, prog as u32)
+        .u32_at(8, attach_type)
+        .u64_at(24, cookie);
+    let fd = bpf(LINK_CREATE, &mut attr)?;
+    // SAFETY: a descriptor the kernel just returned to us.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
 }
 
 /// Link a tracing program to the target it was loaded for.

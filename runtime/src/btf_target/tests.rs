@@ -138,3 +138,26 @@ fn fentry_in(module: &str) -> Attach {
         module: module.into(),
     }
 }
+
+#[test]
+fn bpf_targets_are_named_with_their_program_id() {
+    let n = bpf_target_name("fexit", 42, "handle_exec");
+    assert_eq!(n.probe, "fexit:bpf:42:handle_exec");
+    assert_eq!(n.func, "handle_exec");
+}
+
+#[test]
+fn run_time_names_follow_the_objects_own() {
+    // Other tests may have named targets already: indices continue after them, and
+    // a name given twice keeps its first index.
+    let base = 1000;
+    let a = bpf_target_name("fentry", 7, "run_time_names_test_a");
+    let b = bpf_target_name("fentry", 8, "run_time_names_test_b");
+    let ia = name_cookie(base, a.clone());
+    let ib = name_cookie(base, b.clone());
+    assert_eq!(ib, ia + 1);
+    assert_eq!(name_cookie(base, a.clone()), ia);
+    let names = run_time_names();
+    assert_eq!(names[(ia - base as u64) as usize], a);
+    assert_eq!(names[(ib - base as u64) as usize], b);
+}
