@@ -25,6 +25,8 @@ pub enum Error {
     Invalid(&'static str),
     /// More output than the limit.
     TooLong,
+    /// Less output than the caller expects ([`decompress_exact`]).
+    TooShort,
     /// A frame needs a dictionary (its ID).
     Dictionary(u32),
     /// A frame's content differs from its XXH64 checksum.
@@ -37,6 +39,7 @@ impl fmt::Display for Error {
             Error::Truncated => f.write_str("truncated zstd data"),
             Error::Invalid(why) => write!(f, "invalid zstd data: {why}"),
             Error::TooLong => f.write_str("zstd data larger than its recorded size"),
+            Error::TooShort => f.write_str("zstd data smaller than its recorded size"),
             Error::Dictionary(id) => write!(f, "zstd frame needs dictionary {id}"),
             Error::Checksum => f.write_str("zstd data fails its content checksum"),
         }
@@ -129,6 +132,15 @@ pub fn decompress(input: &[u8], limit: usize) -> Result<Vec<u8>> {
             return Err(Error::Invalid("not a zstd frame"));
         }
         frame(&mut rest, &mut out, limit)?;
+    }
+    Ok(out)
+}
+
+/// Decompresses `input` ([`decompress`]), which must give exactly `size` bytes.
+pub fn decompress_exact(input: &[u8], size: usize) -> Result<Vec<u8>> {
+    let out = decompress(input, size)?;
+    if out.len() != size {
+        return Err(Error::TooShort);
     }
     Ok(out)
 }
