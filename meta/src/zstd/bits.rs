@@ -74,14 +74,15 @@ impl<'a> Backward<'a> {
             let start = (end - 64) as usize;
             let byte = start / 8;
             let shift = start % 8;
-            if let Some(b) = self.data.get(byte..byte + 8) {
-                let lo = u64::from_le_bytes(b.try_into().unwrap_or_default());
-                if shift == 0 {
-                    return lo;
-                }
-                let hi = u64::from(self.data.get(byte + 8).copied().unwrap_or(0));
-                return (lo >> shift) | (hi << (64 - shift));
+            let Some(b) = self.data.get(byte..byte + 8) else {
+                return 0; // past the end: not reached, `pos` starts inside
+            };
+            let lo = u64::from_le_bytes(b.try_into().unwrap_or_default());
+            if shift == 0 {
+                return lo;
             }
+            let hi = u64::from(self.data.get(byte + 8).copied().unwrap_or(0));
+            return (lo >> shift) | (hi << (64 - shift));
         }
         if end <= 0 {
             return 0;

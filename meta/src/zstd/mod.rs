@@ -194,7 +194,9 @@ fn frame(rest: &mut &[u8], out: &mut Vec<u8>, limit: usize) -> Result<()> {
         if c > (limit - start) as u64 {
             return Err(Error::TooLong);
         }
-        out.reserve(c as usize);
+        // Trust the header only as far as the input could plausibly expand.
+        let plausible = rest.len().saturating_mul(32).saturating_add(MAX_BLOCK);
+        out.reserve((c as usize).min(plausible));
         if single {
             window = c;
         }
