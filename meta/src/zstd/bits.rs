@@ -95,7 +95,7 @@ impl<'a> Backward<'a> {
         low << (64 - end)
     }
 
-    /// The next `n` (at most 56) bits without consuming them.
+    /// The next `n` (at most 64) bits without consuming them.
     #[inline]
     pub(super) fn peek(&self, n: u32) -> u64 {
         if n == 0 {
@@ -116,6 +116,16 @@ impl<'a> Backward<'a> {
         v
     }
 
+    /// The next 64 bits, to take several reads from ([`Window::get`]) before one
+    /// [`Backward::consume`] of what they used.
+    #[inline]
+    pub(super) fn load(&self) -> Window {
+        Window {
+            bits: self.window(self.pos),
+            used: 0,
+        }
+    }
+
     /// Whether more bits were read than the stream holds.
     pub(super) fn overflowed(&self) -> bool {
         self.pos < 0
@@ -124,6 +134,27 @@ impl<'a> Backward<'a> {
     /// Whether every bit was read, and no more.
     pub(super) fn finished(&self) -> bool {
         self.pos == 0
+    }
+}
+
+/// Bits loaded from a [`Backward`] reader, read from the top.
+pub(super) struct Window {
+    bits: u64,
+    /// Bits taken so far.
+    pub used: u32,
+}
+
+impl Window {
+    /// The next `n` (at most 63, and at most 64 in all) bits.
+    #[inline]
+    pub(super) fn get(&mut self, n: u32) -> u64 {
+        if n == 0 {
+            return 0;
+        }
+        let v = self.bits >> (64 - n);
+        self.bits <<= n;
+        self.used += n;
+        v
     }
 }
 
@@ -153,6 +184,10 @@ mod tests {
         assert!(b.finished() && !b.overflowed());
         assert_eq!(b.read(3), 0);
         assert!(b.overflowed());
+        let b = Backward::new(&data).unwrap();
+        let mut w = b.load();
+        assert_eq!((w.get(4), w.get(0), w.get(8)), (0b0101, 0, 0b1100_0011));
+        assert_eq!(w.used, 12);
         assert!(Backward::new(&[1, 0]).is_err());
         assert!(Backward::new(&[]).is_err());
     }

@@ -89,10 +89,19 @@ impl Table {
     /// Decodes one stream into `out` (exactly its length); the stream must end with it.
     fn stream(&self, data: &[u8], out: &mut [u8]) -> Result<()> {
         let mut br = Backward::new(data)?;
-        for o in out.iter_mut() {
-            let (sym, len) = self.entries[br.peek(self.bits) as usize];
-            *o = sym;
-            br.consume(u32::from(len));
+        // One load of 64 bits serves this many codes of up to MAX_BITS bits.
+        const PER_LOAD: usize = (64 / MAX_BITS) as usize;
+        let shift = 64 - self.bits;
+        for chunk in out.chunks_mut(PER_LOAD) {
+            let mut w = br.peek(64);
+            let mut used = 0;
+            for o in chunk {
+                let (sym, len) = self.entries[(w >> shift) as usize];
+                *o = sym;
+                w <<= len;
+                used += u32::from(len);
+            }
+            br.consume(used);
         }
         if !br.finished() {
             return Err(Error::Invalid("Huffman stream length mismatch"));

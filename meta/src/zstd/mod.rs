@@ -101,12 +101,17 @@ impl Sink<'_> {
             return Err(Error::Invalid("match offset beyond the frame's output"));
         }
         self.room(len)?;
-        let mut src = self.out.len() - offset;
+        let src = self.out.len() - offset;
+        if len <= offset {
+            self.out.extend_from_within(src..src + len);
+            return Ok(());
+        }
+        // The bytes from `src` on repeat with period `offset`: copy whole periods
+        // from `src`, twice as many each time.
         let mut left = len;
         while left > 0 {
-            let n = left.min(self.out.len() - src);
+            let n = left.min((self.out.len() - src) / offset * offset);
             self.out.extend_from_within(src..src + n);
-            src += n;
             left -= n;
         }
         Ok(())
@@ -219,6 +224,7 @@ fn frame(rest: &mut &[u8], out: &mut Vec<u8>, limit: usize) -> Result<()> {
         let h = le(take(rest, 3)?) as usize;
         let size = h >> 3;
         sink.end = limit.min(sink.out.len() + block_max);
+        sink.out.reserve(sink.end - sink.out.len());
         match (h >> 1) & 3 {
             0 => sink.put(take(rest, size)?)?,
             1 => sink.fill(take(rest, 1)?[0], size)?,

@@ -145,12 +145,15 @@ pub(super) fn execute(
     let rep = &mut frame.rep;
     for n in (0..count).rev() {
         let (e_ll, e_of, e_ml) = (ll.states[s_ll], of.states[s_of], ml.states[s_ml]);
+        // At most 31 + 16 + 16 bits: one load.
+        let mut w = br.load();
         let of_code = u32::from(e_of.symbol);
-        let value = (1u64 << of_code) + br.read(of_code);
+        let value = (1u64 << of_code) + w.get(of_code);
         let (ml_base, ml_bits) = match_length(e_ml.symbol);
-        let mlen = ml_base as usize + br.read(ml_bits) as usize;
+        let mlen = ml_base as usize + w.get(ml_bits) as usize;
         let (ll_base, ll_bits) = literal_length(e_ll.symbol);
-        let llen = ll_base as usize + br.read(ll_bits) as usize;
+        let llen = ll_base as usize + w.get(ll_bits) as usize;
+        br.consume(w.used);
         let offset = if value > 3 {
             let o = (value - 3) as usize;
             *rep = [o, rep[0], rep[1]];
@@ -184,9 +187,12 @@ pub(super) fn execute(
         lit += llen;
         out.copy_match(offset, mlen)?;
         if n > 0 {
-            s_ll = usize::from(e_ll.base) + br.read(u32::from(e_ll.bits)) as usize;
-            s_ml = usize::from(e_ml.base) + br.read(u32::from(e_ml.bits)) as usize;
-            s_of = usize::from(e_of.base) + br.read(u32::from(e_of.bits)) as usize;
+            // At most 9 + 9 + 8 bits.
+            let mut w = br.load();
+            s_ll = usize::from(e_ll.base) + w.get(u32::from(e_ll.bits)) as usize;
+            s_ml = usize::from(e_ml.base) + w.get(u32::from(e_ml.bits)) as usize;
+            s_of = usize::from(e_of.base) + w.get(u32::from(e_of.bits)) as usize;
+            br.consume(w.used);
         }
         if br.overflowed() {
             return Err(Error::Truncated);
