@@ -157,3 +157,46 @@ fn objcopy_compressed_sections_read_back() {
     assert_eq!(read(&plain_elf, &plain, ".debug_nothing"), Ok(None));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// `ld --compress-debug-sections=zstd` (through `cc -Wl,...`): the sections it
+/// compresses with zstd read back as in the same program linked without it.
+#[test]
+fn ld_zstd_sections_read_back() {
+    let dir = std::env::temp_dir().join(format!("tracec-debugsec-ld-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("q.c"),
+        "#include <stdio.h>\nstruct a { int x; char y[20]; FILE *f; };\n\
+         int main(int c, char **v) { struct a q = { c, \"x\", stdout };\n\
+         fprintf(q.f, \"%s %d\\n\", v[0], q.x); return 0; }\n",
+    )
+    .unwrap();
+    let zstd = "-Wl,--compress-debug-sections=zstd";
+    if !tool(&dir, "cc", &["-g", "-O1", "-o", "plain", "q.c"])
+        || !tool(&dir, "cc", &["-g", "-O1", zstd, "-o", "z", "q.c"])
+    {
+        eprintln!("skipping: cc or ld cannot");
+        std::fs::remove_dir_all(&dir).unwrap();
+        return;
+    }
+    let plain = std::fs::read(dir.join("plain")).unwrap();
+    let plain_elf = Elf::parse(&plain).unwrap();
+    let bytes = std::fs::read(dir.join("z")).unwrap();
+    let elf = Elf::parse(&bytes).unwrap();
+    let zstd_sections = elf
+        .section_headers
+        .iter()
+        .filter(|sh| {
+            sh.sh_flags & SHF_COMPRESSED != 0
+                && section_bytes(&bytes, sh.sh_offset, sh.sh_size)
+                    .is_some_and(|d| d[..4] == ELFCOMPRESS_ZSTD.to_le_bytes())
+        })
+        .count();
+    assert!(zstd_sections > 0, "ld compressed nothing with zstd");
+    for name in DEBUG_SECTIONS {
+        let want = read(&plain_elf, &plain, name).unwrap();
+        assert!(want.as_ref().is_some_and(|w| !w.is_empty()), "{name}");
+        assert_eq!(read(&elf, &bytes, name), Ok(want), "{name}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
