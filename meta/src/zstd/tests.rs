@@ -172,3 +172,37 @@ fn round_trips_through_the_zstd_cli() {
     z.extend(cli(&["-19", "--no-check"], &b).unwrap());
     assert_eq!(decompress(&z, 1 << 20).unwrap(), [a, b].concat());
 }
+
+/// A frame made by hand: one compressed block whose literals use a Huffman tree
+/// in the direct (4-bit weights) form, which the CLI does not write, and no
+/// sequences.
+#[test]
+fn huffman_tree_with_direct_weights() {
+    // Weights of symbols 0..=97: all 0 but 'a' (97) with 1; 'b' (98) implied 1.
+    let mut tree = vec![127 + 98];
+    let mut nibbles = vec![0u8; 98];
+    nibbles[97] = 1;
+    tree.extend(nibbles.chunks(2).map(|p| (p[0] << 4) | p[1]));
+    // "abba": codes 0 1 1 0 under the end mark, first code highest.
+    let stream = [0b1_0110u8];
+    let comp = tree.len() + stream.len();
+    let head: u32 = 2 | (4 << 4) | ((comp as u32) << 14);
+    let mut block = head.to_le_bytes()[..3].to_vec();
+    block.extend(&tree);
+    block.extend(stream);
+    block.push(0); // no sequences
+    let bh = 1 | (2 << 1) | ((block.len() as u32) << 3);
+    // Not single-segment, 1 KiB window, no content size, no checksum.
+    let mut frame = vec![0x28, 0xb5, 0x2f, 0xfd, 0x00, 0x00];
+    frame.extend(&bh.to_le_bytes()[..3]);
+    frame.extend(&block);
+    assert_eq!(decompress(&frame, 100).unwrap(), b"abba");
+    for n in 0..frame.len() {
+        assert!(decompress(&frame[..n], 100).is_err(), "cut at {n}");
+    }
+    // A stream with a code too many is no longer exactly used up.
+    let mut long = frame.clone();
+    let at = long.len() - 2;
+    long[at] = 0b10_0110;
+    assert!(decompress(&long, 100).is_err());
+}

@@ -83,5 +83,9 @@ mod tests {
     fn known_values() {
         assert_eq!(xxh64(b"", 0), 0xEF46_DB37_51D8_E999);
         assert_ne!(xxh64(b"", 1), xxh64(b"", 0));
+        assert_eq!(xxh64(b"abc", 0), 0x44BC_2CF5_AD77_0999);
+        // Low halves as `zstd` writes them (stripes; 4-, 8- and 1-byte tails).
+        assert_eq!(xxh64(&[b'a'; 100], 0) as u32, 0xb1de_cfb3);
+        assert_eq!(xxh64(&[b'a'; 45], 0) as u32, 0x3cb9_701b);
     }
 }
