@@ -180,7 +180,7 @@ fn round_trips_through_the_zstd_cli() {
 fn huffman_tree_with_direct_weights() {
     // Weights of symbols 0..=97: all 0 but 'a' (97) with 1; 'b' (98) implied 1.
     let mut tree = vec![127 + 98];
-    let mut nibbles = vec![0u8; 98];
+    let mut nibbles = [0u8; 98];
     nibbles[97] = 1;
     tree.extend(nibbles.chunks(2).map(|p| (p[0] << 4) | p[1]));
     // "abba": codes 0 1 1 0 under the end mark, first code highest.
