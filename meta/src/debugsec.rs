@@ -1,9 +1,12 @@
 //! The contents of an ELF file's debug sections, decompressed: `SHF_COMPRESSED`
 //! sections (an `Elf64_Chdr`/`Elf32_Chdr`, then a zlib stream: `objcopy
 //! --compress-debug-sections`, `gcc -gz`, distributions' debug packages) and the older
-//! `.zdebug_*` sections (`ZLIB`, a big-endian 8-byte size, a zlib stream). zstd
-//! (`ELFCOMPRESS_ZSTD`) is not decompressed: [`Error::Zstd`], which callers report
-//! once per file. Used by tracec's DWARF readers (gimli) and tracerun's source lines.
+//! `.zdebug_*` sections (`ZLIB`, a big-endian 8-byte size, a zlib stream), and
+//! `SHF_COMPRESSED` sections holding zstd frames (`ELFCOMPRESS_ZSTD`: `objcopy
+//! --compress-debug-sections=zstd`), through our own decoders ([`crate::inflate`],
+//! [`crate::zstd`]). A section that does not decode is an [`Error`], which callers
+//! report once per file. Used by tracec's DWARF readers (gimli) and tracerun's
+//! source lines.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -11,7 +14,7 @@ use std::fmt;
 use goblin::elf::section_header::SHT_NOBITS;
 use goblin::elf::Elf;
 
-use crate::inflate;
+use crate::{inflate, zstd};
 
 /// `SHF_COMPRESSED`.
 pub const SHF_COMPRESSED: u64 = 0x800;
@@ -23,20 +26,20 @@ pub const ELFCOMPRESS_ZSTD: u32 = 2;
 /// Why a debug section could not be read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Error {
-    /// The section is zstd-compressed.
-    Zstd,
     /// An unknown `ch_type`.
     Unknown(u32),
-    /// A compression header or stream that does not decode.
+    /// A compression header or zlib stream that does not decode.
     Corrupt(inflate::Error),
+    /// A zstd stream that does not decode.
+    CorruptZstd(zstd::Error),
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::Zstd => f.write_str("zstd-compressed debug info is not supported"),
             Error::Unknown(t) => write!(f, "debug section compressed with unknown type {t}"),
             Error::Corrupt(e) => write!(f, "compressed debug section: {e}"),
+            Error::CorruptZstd(e) => write!(f, "zstd-compressed debug section: {e}"),
         }
     }
 }
@@ -110,19 +113,6 @@ impl<'a> All<'a> {
     }
 }
 
-/// Whether any section of `elf` is compressed with zstd (what a reader that found no
-/// DWARF reports).
-pub fn has_zstd(elf: &Elf<'_>, bytes: &[u8]) -> bool {
-    elf.section_headers.iter().any(|sh| {
-        let name = elf.shdr_strtab.get_at(sh.sh_name).unwrap_or("");
-        sh.sh_flags & SHF_COMPRESSED != 0
-            && name.starts_with(".debug")
-            && section_bytes(bytes, sh.sh_offset, sh.sh_size)
-                .and_then(|d| d.get(..4))
-                .is_some_and(|t| word(t, elf.little_endian) == ELFCOMPRESS_ZSTD)
-    })
-}
-
 fn section_bytes(bytes: &[u8], off: u64, size: u64) -> Option<&[u8]> {
     let start = usize::try_from(off).ok()?;
     bytes.get(start..start.checked_add(usize::try_from(size).ok()?)?)
@@ -169,13 +159,12 @@ pub fn chdr(data: &[u8], is_64: bool, little: bool) -> Result<Vec<u8>, Error> {
             .ok_or(Error::Corrupt(inflate::Error::Truncated))?;
         (12, u64::from(word(&h[4..8], little)))
     };
-    match word(data, little) {
-        ELFCOMPRESS_ZLIB => {}
-        ELFCOMPRESS_ZSTD => return Err(Error::Zstd),
-        t => return Err(Error::Unknown(t)),
-    }
     let size = usize::try_from(size).map_err(|_| Error::Corrupt(inflate::Error::TooLong))?;
-    inflate::zlib(&data[head..], size).map_err(Error::Corrupt)
+    match word(data, little) {
+        ELFCOMPRESS_ZLIB => inflate::zlib(&data[head..], size).map_err(Error::Corrupt),
+        ELFCOMPRESS_ZSTD => zstd::decompress_exact(&data[head..], size).map_err(Error::CorruptZstd),
+        t => Err(Error::Unknown(t)),
+    }
 }
 
 /// The contents of a `.zdebug_*` section: `ZLIB`, the size (big-endian), the stream.

@@ -34,6 +34,7 @@ mod params;
 pub mod sign;
 pub mod usdt;
 mod values;
+pub mod zstd;
 
 pub use params::*;
 pub use values::*;

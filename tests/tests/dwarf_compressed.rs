@@ -1,6 +1,7 @@
 //! DWARF in compressed debug sections (`objcopy --compress-debug-sections`, as
 //! distributions ship debug files): uprobe arguments and their types read as from
-//! the uncompressed file; zstd (not supported) is one warning naming the file.
+//! the uncompressed file, for zlib and zstd alike; a corrupt section is one warning
+//! naming the file.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -42,7 +43,7 @@ fn compressed(dir: &Path, kind: &str) -> Option<PathBuf> {
 
 #[test]
 fn listed_arguments_of_compressed_dwarf() {
-    for kind in ["zlib", "zlib-gnu"] {
+    for kind in ["zlib", "zlib-gnu", "zstd"] {
         let dir = scratch(&format!("dwarf_compressed_list_{kind}"));
         let Some(bin) = compressed(&dir, kind) else {
             return;
@@ -66,38 +67,59 @@ fn listed_arguments_of_compressed_dwarf() {
 
 #[test]
 fn arguments_of_compressed_dwarf_at_run_time() {
-    let dir = scratch("dwarf_compressed_run");
-    let Some(bin) = compressed(&dir, "zlib") else {
-        return;
-    };
-    let p = bin.to_str().unwrap();
-    let script = format!(
-        r#"uprobe:{p}:fn1 {{ printf("c=%c n=%d\n", args.c, *args.n); }}
+    for kind in ["zlib", "zstd"] {
+        let dir = scratch(&format!("dwarf_compressed_run_{kind}"));
+        let Some(bin) = compressed(&dir, kind) else {
+            return;
+        };
+        let p = bin.to_str().unwrap();
+        let script = format!(
+            r#"uprobe:{p}:fn1 {{ printf("c=%c n=%d\n", args.c, *args.n); }}
 uprobe:{p}:foo {{ printf("a=%d b=%s\n", args.f->a, args.f->b); exit(); }}"#
-    );
-    let obj = dir.join("run.o");
-    let o = tracec(&["-e", &script, "-o", obj.to_str().unwrap()]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let Some(_k) = kernel_or_skip("arguments_of_compressed_dwarf_at_run_time") else {
-        return;
-    };
-    let out = run_object_to_exit(&obj, &["-c", p]).stdout_text();
-    assert_eq!(out.trim_end(), "c=x n=13\na=123 b=one");
+        );
+        let obj = dir.join("run.o");
+        let o = tracec(&["-e", &script, "-o", obj.to_str().unwrap()]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let Some(_k) = kernel_or_skip("arguments_of_compressed_dwarf_at_run_time") else {
+            return;
+        };
+        let out = run_object_to_exit(&obj, &["-c", p]).stdout_text();
+        assert_eq!(out.trim_end(), "c=x n=13\na=123 b=one", "{kind}");
+    }
+}
+
+/// Damages the zstd frame of `bin`'s `.debug_info` (its magic number, just after
+/// the compression header).
+fn corrupt_debug_info(bin: &Path) {
+    let mut bytes = std::fs::read(bin).unwrap();
+    let elf = goblin::elf::Elf::parse(&bytes).unwrap();
+    let sh = elf
+        .section_headers
+        .iter()
+        .find(|s| elf.shdr_strtab.get_at(s.sh_name) == Some(".debug_info"))
+        .unwrap();
+    assert!(sh.sh_flags & 0x800 != 0, "SHF_COMPRESSED");
+    let magic = sh.sh_offset as usize + 24;
+    assert_eq!(bytes[magic..magic + 4], [0x28, 0xb5, 0x2f, 0xfd]);
+    bytes[magic] ^= 0xff;
+    std::fs::write(bin, bytes).unwrap();
 }
 
 #[test]
-fn zstd_compressed_dwarf_is_one_warning() {
-    let dir = scratch("dwarf_compressed_zstd");
+fn corrupt_zstd_dwarf_is_one_warning() {
+    let dir = scratch("dwarf_compressed_zstd_corrupt");
     let Some(bin) = compressed(&dir, "zstd") else {
         return;
     };
+    corrupt_debug_info(&bin);
     let p = bin.display();
     let script = format!(
         r#"uprobe:{p}:fn1 {{ printf("%d\n", args.c); }} uprobe:{p}:foo {{ printf("%d\n", args.f->a); }}"#
     );
     let o = tracec(&["-e", &script, "-o", "/dev/null"]);
     let err = String::from_utf8_lossy(&o.stderr);
-    let warning = format!("WARNING: {p}: zstd-compressed debug info is not supported");
+    let warning =
+        format!("WARNING: {p}: zstd-compressed debug section: invalid zstd data: not a zstd frame");
     assert_eq!(err.matches(&warning).count(), 1, "{err}");
     assert!(!o.status.success(), "no DWARF, so no args: {err}");
 }

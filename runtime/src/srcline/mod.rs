@@ -3,8 +3,8 @@
 //! and the chain of functions inlined at it (`DW_TAG_inlined_subroutine`, named by
 //! their abstract origins, located by their call sites). DWARF 2 to 5; a small reader
 //! of our own (tracerun cannot carry gimli), see `read.rs`, `form.rs`, `line.rs`,
-//! `info.rs`. Compressed debug sections are decompressed (`tracec_meta::debugsec`;
-//! zstd is refused); split units (`.dwo`, `.dwp`) are read for their inlined calls,
+//! `info.rs`. Compressed debug sections (zlib or zstd) are decompressed
+//! (`tracec_meta::debugsec`); split units (`.dwo`, `.dwp`) are read for their inlined calls,
 //! `split.rs`.
 
 mod form;
@@ -56,7 +56,7 @@ pub(crate) const NAMES: [&str; 10] = [
 
 /// The contents of the [`NAMES`] sections (each name followed by `suffix`: `.dwo` in
 /// split DWARF files) of an ELF image, decompressed (empty when absent or unreadable),
-/// and the first error met (a zstd-compressed section).
+/// and the first error met (a section that does not decompress).
 pub(crate) fn load<'a>(
     elf: &Elf<'_>,
     bytes: &'a [u8],
@@ -206,7 +206,7 @@ impl SourceInfo {
 
     /// The source information of the ELF image `bytes`, whose split units are looked
     /// up from `binary` (`split.rs`); `Ok(None)` without DWARF line tables, `Err` when
-    /// a debug section could not be decompressed (zstd).
+    /// a debug section could not be decompressed (corrupt).
     pub fn read(
         bytes: Vec<u8>,
         binary: Option<&Path>,

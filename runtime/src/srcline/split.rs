@@ -26,7 +26,7 @@ struct DwoFile {
 }
 
 impl DwoFile {
-    /// The file at `path`; a section it cannot read (zstd) is reported here, once
+    /// The file at `path`; a section it cannot read (corrupt) is reported here, once
     /// per file (each is read once).
     fn read(path: &Path) -> Option<DwoFile> {
         std::fs::metadata(path).ok()?.is_file().then_some(())?;

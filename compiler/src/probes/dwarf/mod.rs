@@ -8,8 +8,8 @@
 //! debug file (build ID or `.gnu_debuglink`, see `tracec_meta::debugfile`, and the
 //! `--debuginfo` directories of `probes::debugdirs`). Split DWARF is followed from the
 //! skeleton units to their `.dwo` files or the binary's `.dwp` package (`split.rs`).
-//! Compressed sections are decompressed (`tracec_meta::debugsec`); zstd ones are
-//! reported once per file and left unread.
+//! Compressed sections (zlib or zstd) are decompressed (`tracec_meta::debugsec`); one
+//! that does not decode is reported once per file and left unread.
 
 mod btf;
 mod lines;
@@ -162,7 +162,7 @@ impl Function {
 }
 
 /// Prints, once per file, that a debug section of the file at `path` could not be
-/// read (zstd compression).
+/// decompressed (a corrupt zlib or zstd stream).
 fn warn_once(path: Option<&Path>, e: &tracec_meta::debugsec::Error) {
     static SEEN: std::sync::Mutex<Vec<std::path::PathBuf>> = std::sync::Mutex::new(Vec::new());
     let path = path.map(Path::to_path_buf).unwrap_or_default();

@@ -49,7 +49,7 @@ pub(super) fn has_dwarf(bytes: &[u8]) -> bool {
 }
 
 /// The debug sections of an ELF image, decompressed; a section that cannot be
-/// (zstd) is reported once for the file `path` ([`super::warn_once`]).
+/// (corrupt) is reported once for the file `path` ([`super::warn_once`]).
 pub(super) fn debug_sections<'a>(
     elf: &Elf<'_>,
     bytes: &'a [u8],
