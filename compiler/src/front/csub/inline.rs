@@ -647,6 +647,11 @@ impl<'a> Inliner<'a> {
                 Some(Some(flag)) => vec![assign(flag, int(1, sp), sp)],
                 _ => one(StmtKind::Break),
             },
+            // (`goto.rs` rewrote every one before inlining.)
+            CStmtKind::Goto(_) | CStmtKind::Label(_) => {
+                self.diags.push(unsupported(sp, "this `goto`"));
+                Vec::new()
+            }
             CStmtKind::Continue => {
                 let step = fr.steps.last().cloned().unwrap_or_default();
                 let mut out = self.stmts(fr, &step);

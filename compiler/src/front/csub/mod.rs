@@ -3,7 +3,8 @@
 //! the file's own structs and unions), structs and arrays held in locals, local
 //! declarations with initializer lists, the C operators, `->`, `.`, `[]`, unary `*`
 //! and `&`, casts, `sizeof`, `if`/`else`, `while`, `do`/`while`, `for`, `switch`
-//! (cases, `default`, fallthrough), `return`, calls between
+//! (cases, `default`, fallthrough), `return`, `goto` (`goto.rs`: forward to a label
+//! of an enclosing block, or back as a loop), calls between
 //! such functions, the common BPF helpers (`bpf_probe_read_kernel`, `BPF_CORE_READ`,
 //! `bpf_get_current_pid_tgid`..., user-memory reads), integer and character literals, `#define`
 //! macros and `#if` conditionals, scalar global variables (constants: their initial
@@ -16,7 +17,7 @@
 //!
 //! Not in the subset (each a located diagnostic): unions held by value, a returned
 //! struct used otherwise (`f().x`), writes through pointers other than to a
-//! caller's local, maps, floats, `goto`, `##` pasting and `#` stringizing, string literals other than
+//! caller's local, maps, floats, other `goto`s, `##` pasting and `#` stringizing, string literals other than
 //! `bpf_printk` formats and `memcmp` operands. `#include`
 //! lines are ignored: types come from kernel BTF, the file, and the script's
 //! imported headers.
@@ -27,6 +28,7 @@
 //! the subset is a diagnostic at the C file's position: "tracec does not compile
 //! this C construct: ...".
 
+mod goto;
 mod helpers;
 mod helpers_str;
 mod init;
@@ -254,6 +256,11 @@ pub enum CStmtKind {
     Break,
     Continue,
     Block(Vec<CStmt>),
+    /// `goto label;` (rewritten by `goto.rs` into flags, `break`s and loops before
+    /// inlining; the inliner never sees it).
+    Goto(String),
+    /// `label:` (placed before the statement it labels).
+    Label(String),
 }
 
 /// The statements after one `case K:` or `default:` label of a `switch`.
@@ -347,7 +354,7 @@ pub fn unsupported(span: Span, what: &str) -> Diagnostic {
         span,
         format!("tracec does not compile this C construct: {what}"),
     )
-    .with_note("imported .bpf.c files may hold type definitions and functions over integers, bool, pointers, and structs and arrays in locals: declarations, operators, member and element accesses, casts, sizeof, if/else, while, do/while, for, switch, return, calls (structs by value too), BPF read helpers (kernel and user memory), bpf_printk, memcmp, integer, character and string literals, #define macros and #if conditionals")
+    .with_note("imported .bpf.c files may hold type definitions and functions over integers, bool, pointers, and structs and arrays in locals: declarations, operators, member and element accesses, casts, sizeof, if/else, while, do/while, for, switch, return, goto, calls (structs by value too), BPF read helpers (kernel and user memory), bpf_printk, memcmp, integer, character and string literals, #define macros and #if conditionals")
 }
 
 /// Parse the C file `text`, placed at byte `base` of the combined source (spans are
@@ -363,5 +370,7 @@ pub fn parse(text: &str, base: usize, known: &[CDefinition]) -> Result<CFile, Ve
 mod tests;
 #[cfg(test)]
 mod tests_ctl;
+#[cfg(test)]
+mod tests_goto;
 #[cfg(test)]
 mod tests_ptr;

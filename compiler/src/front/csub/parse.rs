@@ -240,7 +240,7 @@ impl Parser {
         if matches!(ret, CType::Array(..)) {
             return Err(unsupported(span, "functions returning arrays"));
         }
-        let body = self.block()?;
+        let body = super::goto::lower(self.block()?)?;
         Ok(Some(CFunc {
             name,
             ret,
@@ -449,7 +449,18 @@ impl Parser {
                 start,
                 format!("'{word}' statement not in switch statement"),
             )),
-            "goto" | "asm" | "__asm__" => Err(unsupported(start, &format!("`{word}` statements"))),
+            "goto" => {
+                self.pos += 1;
+                let (label, _) = self.ident()?;
+                self.expect(";")?;
+                Ok(one(CStmtKind::Goto(label), self.prev_end()))
+            }
+            "asm" | "__asm__" => Err(unsupported(start, &format!("`{word}` statements"))),
+            _ if !word.is_empty() && matches!(self.peek_at(1), Some(Tok::Punct(":"))) => {
+                // `label:` (the statement it labels follows as the next one).
+                self.pos += 2;
+                Ok(one(CStmtKind::Label(word), self.prev_end()))
+            }
             _ => {
                 let s = self.simple_list()?;
                 self.expect(";")?;

@@ -83,7 +83,11 @@ fn constructs_outside_the_subset_are_located() {
             "an array length that is not a constant",
             16,
         ),
-        ("int f() { goto out; return 0; }", "`goto` statements", 10),
+        (
+            "int f() { asm volatile(\"\"); return 0; }",
+            "`asm` statements",
+            10,
+        ),
         (
             "int f() { struct { int a; } s; return 0; }",
             "anonymous `struct`/`union`/`enum` types",
