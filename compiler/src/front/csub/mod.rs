@@ -7,7 +7,7 @@
 //! of an enclosing block, or back as a loop), calls between
 //! such functions, the common BPF helpers (`bpf_probe_read_kernel`, `BPF_CORE_READ`,
 //! `bpf_get_current_pid_tgid`..., user-memory reads), integer and character literals, `#define`
-//! macros and `#if` conditionals, scalar global variables (constants: their initial
+//! macros (with `#` and `##`, `lex_paste.rs`) and `#if` conditionals, scalar global variables (constants: their initial
 //! values), and top-level `struct`/`union`/`enum`/`typedef` definitions (which the
 //! script then knows too).
 //!
@@ -17,7 +17,7 @@
 //!
 //! Not in the subset (each a located diagnostic): unions held by value, a returned
 //! struct used otherwise (`f().x`), writes through pointers other than to a
-//! caller's local, maps, floats, other `goto`s, `##` pasting and `#` stringizing, string literals other than
+//! caller's local, maps, floats, other `goto`s, string literals other than
 //! `bpf_printk` formats and `memcmp` operands. `#include`
 //! lines are ignored: types come from kernel BTF, the file, and the script's
 //! imported headers.
@@ -37,6 +37,7 @@ mod inline_ctl;
 mod inline_expr;
 mod inline_record;
 mod lex;
+mod lex_paste;
 mod parse;
 mod parse_expr;
 mod parse_type;

@@ -93,7 +93,7 @@ fn constructs_outside_the_subset_are_located() {
             "anonymous `struct`/`union`/`enum` types",
             10,
         ),
-        ("#define CAT(a, b) a ## b\n", "this #define", 0),
+        ("#define AT(a) a @ 1\n", "this #define", 0),
         ("#line 3\n", "the preprocessor directive `#line`", 0),
         ("int f() { float x = 1; return 0; }", "`float` types", 10),
     ];
