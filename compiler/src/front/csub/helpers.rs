@@ -80,7 +80,14 @@ pub fn helper_type(name: &str) -> Option<CType> {
         | "bpf_get_current_cgroup_id" => CType::U64,
         "__builtin_memcmp" | "memcmp" => CType::S32,
         "bpf_printk" => CType::S64,
-        "bpf_get_smp_processor_id" | "bpf_get_prandom_u32" => CType::Int {
+        "bpf_get_smp_processor_id"
+        | "bpf_get_prandom_u32"
+        | "bpf_core_field_exists"
+        | "bpf_core_field_size"
+        | "bpf_core_field_offset"
+        | "bpf_core_type_exists"
+        | "bpf_core_type_size"
+        | "bpf_core_enum_value_exists" => CType::Int {
             bits: 32,
             signed: false,
         },
@@ -181,6 +188,9 @@ impl<'a> Inliner<'a> {
         args: &[CExpr],
         sp: Span,
     ) -> Option<Expr> {
+        if let Some(e) = self.core_query(fr, name, args, sp) {
+            return Some(e);
+        }
         let (min, exact) = arity(name)?;
         if args.len() < min || (exact && args.len() > min) {
             let many = if args.len() < min { "few" } else { "many" };

@@ -30,6 +30,7 @@
 
 mod goto;
 mod helpers;
+mod helpers_core;
 mod helpers_str;
 mod init;
 mod inline;
