@@ -6,7 +6,8 @@
 //! (cases, `default`, fallthrough), `return`, `goto` (`goto.rs`: forward to a label
 //! of an enclosing block, or back as a loop), calls between
 //! such functions, the common BPF helpers (`bpf_probe_read_kernel`, `BPF_CORE_READ`,
-//! `bpf_get_current_pid_tgid`..., user-memory reads), integer and character literals, `#define`
+//! `bpf_get_current_pid_tgid`..., user-memory reads, libbpf's CO-RE questions
+//! `bpf_core_field_exists`... in `helpers_core.rs`), integer and character literals, `#define`
 //! macros (with `#` and `##`, `lex_paste.rs`) and `#if` conditionals, scalar global variables (constants: their initial
 //! values), and top-level `struct`/`union`/`enum`/`typedef` definitions (which the
 //! script then knows too).
@@ -356,7 +357,7 @@ pub fn unsupported(span: Span, what: &str) -> Diagnostic {
         span,
         format!("tracec does not compile this C construct: {what}"),
     )
-    .with_note("imported .bpf.c files may hold type definitions and functions over integers, bool, pointers, and structs and arrays in locals: declarations, operators, member and element accesses, casts, sizeof, if/else, while, do/while, for, switch, return, goto, calls (structs by value too), BPF read helpers (kernel and user memory), bpf_printk, memcmp, integer, character and string literals, #define macros and #if conditionals")
+    .with_note("imported .bpf.c files may hold type definitions and functions over integers, bool, pointers, and structs and arrays in locals: declarations, operators, member and element accesses, casts, sizeof, if/else, while, do/while, for, switch, return, goto, calls (structs by value too), BPF read helpers (kernel and user memory), CO-RE questions (bpf_core_field_exists...), bpf_printk, memcmp, integer, character and string literals, #define macros and #if conditionals")
 }
 
 /// Parse the C file `text`, placed at byte `base` of the combined source (spans are
@@ -370,6 +371,8 @@ pub fn parse(text: &str, base: usize, known: &[CDefinition]) -> Result<CFile, Ve
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_core;
 #[cfg(test)]
 mod tests_ctl;
 #[cfg(test)]
