@@ -47,7 +47,12 @@ pub fn inline(program: &mut Program, funcs: &[CFunc], consts: &[CConst]) -> Vec<
         }
         cx.script_block(&mut p.body.stmts);
     }
+    // A function inlined at several calls reports each of its errors once.
+    let mut seen = std::collections::HashSet::new();
     cx.diags
+        .into_iter()
+        .filter(|d| seen.insert((d.span.start, d.span.end, d.message.clone())))
+        .collect()
 }
 
 pub(super) struct Inliner<'a> {

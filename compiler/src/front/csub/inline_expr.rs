@@ -264,6 +264,12 @@ impl<'a> Inliner<'a> {
         if let Some(p) = alias_of(fr, e) {
             return Some(Ok(p));
         }
+        // An array local decays to a pointer to its first element.
+        if matches!(self.ty_of(fr, e), Some(CType::Array(..))) {
+            if let Some(Ok(p @ Place::Local { .. })) = self.place(fr, e) {
+                return Some(Ok(p));
+            }
+        }
         let CExprKind::Unary {
             op: UnOp::AddrOf,
             expr: inner,

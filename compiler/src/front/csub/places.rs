@@ -235,7 +235,7 @@ impl<'a> Inliner<'a> {
                 arrow: true,
             } => {
                 if let Some(target) = alias_of(fr, base) {
-                    return Some(self.member(target, field, sp));
+                    return Some(self.member(first_element(target), field, sp));
                 }
                 let bt = self.ty_of(fr, base);
                 if let Some(t) = bt.as_ref().filter(|t| !t.is_ptr()) {
@@ -273,7 +273,7 @@ impl<'a> Inliner<'a> {
                     return self.place(fr, x);
                 }
                 if let Some(target) = alias_of(fr, inner) {
-                    return Some(Ok(target));
+                    return Some(Ok(first_element(target)));
                 }
                 let ty = self.ty_of(fr, inner).and_then(|t| t.pointee().cloned());
                 if ty == Some(CType::Void) {
@@ -340,16 +340,25 @@ impl<'a> Inliner<'a> {
         index: &CExpr,
         sp: Span,
     ) -> Result<Place, Diagnostic> {
-        if let Some(target) = alias_of(fr, base) {
-            return match const_value(index) {
-                Some(0) => Ok(target),
-                _ => Err(unsupported(
-                    index.span,
-                    "an index other than 0 on a pointer to a local",
-                )),
-            };
-        }
-        let bp = self.place(fr, base).transpose()?;
+        let bp = match alias_of(fr, base) {
+            // A pointer to an array's first element (the array passed on).
+            Some(
+                t @ Place::Local {
+                    ty: CType::Array(..),
+                    ..
+                },
+            ) => Some(t),
+            Some(target) => {
+                return match const_value(index) {
+                    Some(0) => Ok(target),
+                    _ => Err(unsupported(
+                        index.span,
+                        "an index other than 0 on a pointer to a local that is no array",
+                    )),
+                }
+            }
+            None => self.place(fr, base).transpose()?,
+        };
         match bp {
             Some(Place::Local { prefix, ty }) => {
                 let CType::Array(elem, n) = &ty else {
@@ -638,6 +647,28 @@ impl<'a> Inliner<'a> {
             }
             Place::Local { .. } | Place::Mem { .. } => Vec::new(),
         }
+    }
+}
+
+/// What a pointer to the local `target` reads through `*p` and `p->f`: an array's
+/// first element (an array passed on decays to a pointer to it), else the local.
+fn first_element(target: Place) -> Place {
+    match target {
+        Place::Local {
+            prefix,
+            ty: CType::Array(elem, n),
+        } if n > 0 => {
+            let name = leaf_name(&prefix, &Seg::Index(0));
+            if elem.is_scalar() {
+                Place::Var { name, ty: *elem }
+            } else {
+                Place::Local {
+                    prefix: name,
+                    ty: *elem,
+                }
+            }
+        }
+        t => t,
     }
 }
 
