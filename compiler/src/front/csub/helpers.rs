@@ -549,10 +549,11 @@ impl<'a> Inliner<'a> {
         };
         let ty = match &target {
             Place::Var { ty, .. } | Place::Local { ty, .. } => ty.clone(),
-            Place::Dyn { .. } | Place::Mem { .. } => {
+            Place::Dyn { .. } | Place::Mem { .. } | Place::Bits { .. } | Place::Overlay { .. } => {
                 self.diags.push(unsupported(
                     dst.span,
-                    "this destination (only `&local`, a member or element of a local, or a local array)",
+                    "this destination (only `&local`, a member or element of a local that is \
+                     no union, or a local array)",
                 ));
                 return Vec::new();
             }

@@ -101,6 +101,10 @@ impl<'a> Inliner<'a> {
         items: &[CInitItem],
         out: &mut Vec<Stmt>,
     ) {
+        if let CType::Record { union: true, .. } = ty {
+            self.init_union(fr, prefix, ty, items, out);
+            return;
+        }
         let parts: Vec<(Seg, CType)> = match ty {
             CType::Array(elem, n) => (0..*n).map(|i| (Seg::Index(i), (**elem).clone())).collect(),
             CType::Record { name, union } => match self.table.members(name, *union) {

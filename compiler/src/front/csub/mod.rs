@@ -45,6 +45,7 @@ mod parse_expr;
 mod parse_type;
 mod places;
 mod types;
+mod unions;
 
 pub use inline::inline;
 

@@ -62,6 +62,16 @@ pub enum Place {
     /// Memory: the script expression reading the object (`$p->f`, `*$p`, `$p[i]`),
     /// with its C type when the file's definitions give it.
     Mem { expr: Expr, ty: Option<CType> },
+    /// A scalar inside a union local: bits `shift` up of the word variable `word`
+    /// (`unions.rs`).
+    Bits { word: String, shift: u32, ty: CType },
+    /// A struct or array inside a union local: at byte `offset` of the union whose
+    /// words are under `prefix`.
+    Overlay {
+        prefix: String,
+        offset: u32,
+        ty: CType,
+    },
 }
 
 pub fn leaf_name(prefix: &str, seg: &Seg) -> String {
@@ -158,10 +168,11 @@ impl<'a> Inliner<'a> {
                 }
             }
             CType::Record { name, union: true } => {
-                return Err(unsupported(
-                    span,
-                    &format!("a local `union {name}` (unions are read through pointers)"),
-                ))
+                for w in 0..self.union_words(name, span)? {
+                    path.push(Seg::Field(format!("__w{w}")));
+                    out.push((path.clone(), CType::U64));
+                    path.pop();
+                }
             }
             CType::Record { name, .. } => {
                 let members = self.table.members(name, false).ok_or_else(|| {
@@ -298,6 +309,14 @@ impl<'a> Inliner<'a> {
     fn member(&mut self, p: Place, field: &str, sp: Span) -> Result<Place, Diagnostic> {
         let seg = Seg::Field(field.to_string());
         match p {
+            Place::Local {
+                prefix,
+                ty: ty @ CType::Record { union: true, .. },
+            } => self.overlay_member(&prefix, 0, &ty, field, sp),
+            Place::Overlay { prefix, offset, ty } => {
+                self.overlay_member(&prefix, offset, &ty, field, sp)
+            }
+            Place::Bits { ty, .. } => Err(not_a_record(&ty, sp)),
             Place::Local { prefix, ty } => {
                 let CType::Record { .. } = &ty else {
                     return Err(not_a_record(&ty, sp));
@@ -360,6 +379,13 @@ impl<'a> Inliner<'a> {
             None => self.place(fr, base).transpose()?,
         };
         match bp {
+            Some(Place::Overlay { prefix, offset, ty }) => {
+                self.overlay_index(&prefix, offset, &ty, const_value(index), index.span)
+            }
+            Some(Place::Bits { ty, .. }) => Err(Diagnostic::error(
+                sp,
+                format!("subscripted value '{}' is not an array", ty.spelling()),
+            )),
             Some(Place::Local { prefix, ty }) => {
                 let CType::Array(elem, n) = &ty else {
                     return Err(Diagnostic::error(
@@ -457,7 +483,8 @@ impl<'a> Inliner<'a> {
                 }
                 out
             }
-            Place::Local { ty, .. } => {
+            Place::Bits { word, shift, ty } => super::unions::read_bits(&word, shift, &ty, sp),
+            Place::Local { ty, .. } | Place::Overlay { ty, .. } => {
                 self.diags.push(unsupported(
                     sp,
                     &format!("a `{}` local used as a value", ty.spelling()),
@@ -503,6 +530,16 @@ impl<'a> Inliner<'a> {
         src: Place,
         sp: Span,
     ) -> Vec<Stmt> {
+        if let Place::Overlay { ty: from, .. } = &src {
+            self.diags.push(unsupported(
+                sp,
+                &format!(
+                    "copying a `{}` out of a union (read its scalar members)",
+                    from.spelling()
+                ),
+            ));
+            return Vec::new();
+        }
         let leaves = match self.leaves(ty, sp) {
             Ok(l) => l,
             Err(d) => {
@@ -510,6 +547,13 @@ impl<'a> Inliner<'a> {
                 return Vec::new();
             }
         };
+        if matches!(src, Place::Mem { .. }) && self.has_union(ty, 0) {
+            self.diags.push(unsupported(
+                sp,
+                "copying a union from memory into a local (read its members)",
+            ));
+            return Vec::new();
+        }
         let read = |path: &[Seg]| -> Option<Expr> {
             match &src {
                 Place::Local { prefix: from, .. } => Some(var(
@@ -526,7 +570,9 @@ impl<'a> Inliner<'a> {
             Place::Local { ty: from, .. } | Place::Mem { ty: Some(from), .. } if from != ty => {
                 Some(from)
             }
-            Place::Var { ty: from, .. } | Place::Dyn { elem: from, .. } => Some(from),
+            Place::Var { ty: from, .. }
+            | Place::Dyn { elem: from, .. }
+            | Place::Bits { ty: from, .. } => Some(from),
             _ => None,
         };
         if let Some(from) = mismatch {
@@ -607,6 +653,16 @@ impl<'a> Inliner<'a> {
             ));
             return Vec::new();
         }
+        if let Place::Overlay { ty, .. } = place {
+            self.diags.push(unsupported(
+                target.span,
+                &format!(
+                    "assigning a whole `{}` inside a union (assign its scalar members)",
+                    ty.spelling()
+                ),
+            ));
+            return Vec::new();
+        }
         let value = self.value(fr, src);
         match place {
             Place::Var { name, ty } => {
@@ -645,7 +701,14 @@ impl<'a> Inliner<'a> {
                 }
                 out
             }
-            Place::Local { .. } | Place::Mem { .. } => Vec::new(),
+            Place::Bits { word, shift, ty } => {
+                let old = super::unions::read_bits(&word, shift, &ty, sp);
+                let v = combine(old, &ty, value);
+                vec![super::unions::write_bits(
+                    self.table, &word, shift, &ty, v, sp,
+                )]
+            }
+            Place::Local { .. } | Place::Mem { .. } | Place::Overlay { .. } => Vec::new(),
         }
     }
 }
