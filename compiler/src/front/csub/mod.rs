@@ -16,7 +16,10 @@
 //! returned struct initializes or is assigned to a local, or reaches the script as
 //! a record); the script may pass a record or `*ptr` for a struct parameter.
 //!
-//! Not in the subset (each a located diagnostic): unions held by value, a returned
+//! Unions are held by value too (`unions.rs`: a union local is its bytes, each
+//! member a view of them).
+//!
+//! Not in the subset (each a located diagnostic): a returned
 //! struct used otherwise (`f().x`), writes through pointers other than to a
 //! caller's local, maps, floats, other `goto`s, string literals other than
 //! `bpf_printk` formats and `memcmp` operands. `#include`
@@ -358,7 +361,7 @@ pub fn unsupported(span: Span, what: &str) -> Diagnostic {
         span,
         format!("tracec does not compile this C construct: {what}"),
     )
-    .with_note("imported .bpf.c files may hold type definitions and functions over integers, bool, pointers, and structs and arrays in locals: declarations, operators, member and element accesses, casts, sizeof, if/else, while, do/while, for, switch, return, goto, calls (structs by value too), BPF read helpers (kernel and user memory), CO-RE questions (bpf_core_field_exists...), bpf_printk, memcmp, integer, character and string literals, #define macros and #if conditionals")
+    .with_note("imported .bpf.c files may hold type definitions and functions over integers, bool, pointers, and structs, unions and arrays in locals: declarations, operators, member and element accesses, casts, sizeof, if/else, while, do/while, for, switch, return, goto, calls (structs by value too), BPF read helpers (kernel and user memory), CO-RE questions (bpf_core_field_exists...), bpf_printk, memcmp, integer, character and string literals, #define macros and #if conditionals")
 }
 
 /// Parse the C file `text`, placed at byte `base` of the combined source (spans are

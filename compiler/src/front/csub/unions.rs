@@ -364,4 +364,25 @@ mod tests {
         );
         assert_eq!(layout(&t, &rec("task_struct", false)), None);
     }
+
+    #[test]
+    fn members_are_bits_of_the_words() {
+        let t = crate::front::csub::tests_ptr::text(
+            "union n { unsigned int u; unsigned char b[4]; };\nlong f(unsigned int x) { union n v = { .u = x }; v.b[2] = 7; return v.u; }",
+            "f(1)",
+        );
+        // One word; `.u` initializes its low 32 bits, `b[2]` replaces bits 16..23.
+        assert!(t.contains("let $__c0_2_v____w0 = (uint64)0;"), "{t}");
+        assert!(
+            t.contains(
+                "$__c0_2_v____w0 = ((uint64)(uint64)(uint32)$__c0_0_x & (uint64)4294967295);"
+            ),
+            "{t}"
+        );
+        assert!(
+            t.contains("$__c0_2_v____w0 = (uint64)(($__c0_2_v____w0 & (uint64)18446744073692839935) | (((uint64)(uint64)(uint8)7 & (uint64)255) << 16));"),
+            "{t}"
+        );
+        assert!(t.contains("(uint64)(uint32)$__c0_2_v____w0"), "{t}");
+    }
 }
