@@ -113,7 +113,11 @@ pub fn helper_type(name: &str) -> Option<CType> {
         | "bpf_probe_read_user"
         | "bpf_core_read_user"
         | "bpf_probe_read_user_str"
-        | "bpf_core_read_user_str" => CType::S64,
+        | "bpf_core_read_user_str"
+        | "bpf_map_update_elem"
+        | "bpf_map_delete_elem"
+        | "__sync_fetch_and_add"
+        | "__atomic_fetch_add" => CType::S64,
         _ => return None,
     })
 }
@@ -189,6 +193,9 @@ impl<'a> Inliner<'a> {
         sp: Span,
     ) -> Option<Expr> {
         if let Some(e) = self.core_query(fr, name, args, sp) {
+            return Some(e);
+        }
+        if let Some(e) = self.map_helper(fr, name, args, sp) {
             return Some(e);
         }
         let (min, exact) = arity(name)?;
@@ -549,7 +556,11 @@ impl<'a> Inliner<'a> {
         };
         let ty = match &target {
             Place::Var { ty, .. } | Place::Local { ty, .. } => ty.clone(),
-            Place::Dyn { .. } | Place::Mem { .. } | Place::Bits { .. } | Place::Overlay { .. } => {
+            Place::Dyn { .. }
+            | Place::Mem { .. }
+            | Place::Bits { .. }
+            | Place::Overlay { .. }
+            | Place::MapElem { .. } => {
                 self.diags.push(unsupported(
                     dst.span,
                     "this destination (only `&local`, a member or element of a local that is \

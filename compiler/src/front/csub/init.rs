@@ -17,6 +17,11 @@ impl<'a> Inliner<'a> {
         init: Option<&CInit>,
         sp: Span,
     ) -> Vec<Stmt> {
+        if ty.is_ptr() {
+            if let Some(args) = super::helpers_map::lookup_init(init) {
+                return self.lookup_decl(fr, name, ty, args, sp);
+            }
+        }
         if ty.is_scalar() {
             let value = match init {
                 Some(CInit::Expr(e)) => self.value(fr, e),

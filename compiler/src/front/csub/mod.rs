@@ -21,7 +21,9 @@
 //!
 //! Not in the subset (each a located diagnostic): a returned
 //! struct used otherwise (`f().x`), writes through pointers other than to a
-//! caller's local, maps, floats, other `goto`s, string literals other than
+//! caller's local or a map element, maps other than hash and array maps of
+//! integers (those are script maps: `parse_map.rs`, `helpers_map.rs`), floats,
+//! other `goto`s, string literals other than
 //! `bpf_printk` formats and `memcmp` operands. `#include`
 //! lines are ignored: types come from kernel BTF, the file, and the script's
 //! imported headers.
@@ -35,6 +37,7 @@
 mod goto;
 mod helpers;
 mod helpers_core;
+mod helpers_map;
 mod helpers_str;
 mod init;
 mod inline;
@@ -45,6 +48,7 @@ mod lex;
 mod lex_paste;
 mod parse;
 mod parse_expr;
+mod parse_map;
 mod parse_type;
 mod places;
 mod types;
@@ -176,6 +180,21 @@ pub struct CFile {
     /// initial values, as a program reads them that nothing configured (libbpf's
     /// `const volatile` settings keep their defaults).
     pub consts: Vec<CConst>,
+    /// Its BPF maps (the script maps of the same names).
+    pub maps: Vec<CMap>,
+}
+
+/// A BPF map of the file: a hash (or array) map of integers, the script map
+/// `@name` (`parse_map.rs`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CMap {
+    pub name: String,
+    /// `BPF_MAP_TYPE_ARRAY`: every key below `max_entries` is present.
+    pub array: bool,
+    pub key: CType,
+    pub value: CType,
+    pub max_entries: u64,
+    pub span: Span,
 }
 
 /// A global variable: `[const volatile] T name [= constant];`.
@@ -361,7 +380,7 @@ pub fn unsupported(span: Span, what: &str) -> Diagnostic {
         span,
         format!("tracec does not compile this C construct: {what}"),
     )
-    .with_note("imported .bpf.c files may hold type definitions and functions over integers, bool, pointers, and structs, unions and arrays in locals: declarations, operators, member and element accesses, casts, sizeof, if/else, while, do/while, for, switch, return, goto, calls (structs by value too), BPF read helpers (kernel and user memory), CO-RE questions (bpf_core_field_exists...), bpf_printk, memcmp, integer, character and string literals, #define macros and #if conditionals")
+    .with_note("imported .bpf.c files may hold type definitions and functions over integers, bool, pointers, and structs, unions and arrays in locals: declarations, operators, member and element accesses, casts, sizeof, if/else, while, do/while, for, switch, return, goto, calls (structs by value too), BPF read helpers (kernel and user memory), CO-RE questions (bpf_core_field_exists...), hash and array maps of integers (script maps), bpf_printk, memcmp, integer, character and string literals, #define macros and #if conditionals")
 }
 
 /// Parse the C file `text`, placed at byte `base` of the combined source (spans are

@@ -27,6 +27,7 @@ pub struct Parser {
     pub(super) typedefs: HashMap<String, CType>,
     pub(super) defs: Vec<CDefinition>,
     pub(super) consts: Vec<CConst>,
+    pub(super) maps: Vec<super::CMap>,
 }
 
 pub type PResult<T> = Result<T, Diagnostic>;
@@ -45,19 +46,19 @@ impl Parser {
             typedefs,
             defs: Vec::new(),
             consts: Vec::new(),
+            maps: Vec::new(),
         }
     }
 
     pub fn file(mut self) -> Result<CFile, Vec<Diagnostic>> {
         let mut funcs = Vec::new();
         while self.pos < self.toks.len() {
-            if let Some(span) = self.map_definition() {
-                return Err(vec![unsupported(
-                    span,
-                    "BPF map definitions (`SEC(\".maps\")`): C reaches map values through \
-                     pointers it writes through, which script maps (@name) have no equivalent \
-                     of; keep the maps in the script and pass values to the C functions",
-                )]);
+            if self.map_definition().is_some() {
+                match self.map_decl() {
+                    Ok(m) => self.maps.push(m),
+                    Err(d) => return Err(vec![d]),
+                }
+                continue;
             }
             let item = if self.at_definition() {
                 self.definition().map(|()| None)
@@ -74,6 +75,7 @@ impl Parser {
             funcs,
             defs: self.defs,
             consts: self.consts,
+            maps: self.maps,
         })
     }
 

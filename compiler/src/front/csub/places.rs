@@ -72,6 +72,9 @@ pub enum Place {
         offset: u32,
         ty: CType,
     },
+    /// The element of the script map `@map` (a C map) whose key the variable
+    /// `key` holds, of type `ty` (`helpers_map.rs`).
+    MapElem { map: String, key: String, ty: CType },
 }
 
 pub fn leaf_name(prefix: &str, seg: &Seg) -> String {
@@ -316,7 +319,7 @@ impl<'a> Inliner<'a> {
             Place::Overlay { prefix, offset, ty } => {
                 self.overlay_member(&prefix, offset, &ty, field, sp)
             }
-            Place::Bits { ty, .. } => Err(not_a_record(&ty, sp)),
+            Place::Bits { ty, .. } | Place::MapElem { ty, .. } => Err(not_a_record(&ty, sp)),
             Place::Local { prefix, ty } => {
                 let CType::Record { .. } = &ty else {
                     return Err(not_a_record(&ty, sp));
@@ -382,7 +385,7 @@ impl<'a> Inliner<'a> {
             Some(Place::Overlay { prefix, offset, ty }) => {
                 self.overlay_index(&prefix, offset, &ty, const_value(index), index.span)
             }
-            Some(Place::Bits { ty, .. }) => Err(Diagnostic::error(
+            Some(Place::Bits { ty, .. } | Place::MapElem { ty, .. }) => Err(Diagnostic::error(
                 sp,
                 format!("subscripted value '{}' is not an array", ty.spelling()),
             )),
@@ -484,6 +487,9 @@ impl<'a> Inliner<'a> {
                 out
             }
             Place::Bits { word, shift, ty } => super::unions::read_bits(&word, shift, &ty, sp),
+            Place::MapElem { map, key, ty } => {
+                super::helpers_map::read_element(&map, &key, &ty, sp)
+            }
             Place::Local { ty, .. } | Place::Overlay { ty, .. } => {
                 self.diags.push(unsupported(
                     sp,
@@ -572,7 +578,8 @@ impl<'a> Inliner<'a> {
             }
             Place::Var { ty: from, .. }
             | Place::Dyn { elem: from, .. }
-            | Place::Bits { ty: from, .. } => Some(from),
+            | Place::Bits { ty: from, .. }
+            | Place::MapElem { ty: from, .. } => Some(from),
             _ => None,
         };
         if let Some(from) = mismatch {
@@ -607,6 +614,9 @@ impl<'a> Inliner<'a> {
         src: &CExpr,
         sp: Span,
     ) -> Vec<Stmt> {
+        if let Some(stmts) = self.lookup_again(fr, target, src, sp) {
+            return stmts;
+        }
         let place = match self.place(fr, target) {
             Some(Ok(p)) => p,
             Some(Err(d)) => {
@@ -707,6 +717,11 @@ impl<'a> Inliner<'a> {
                 vec![super::unions::write_bits(
                     self.table, &word, shift, &ty, v, sp,
                 )]
+            }
+            Place::MapElem { map, key, ty } => {
+                let old = super::helpers_map::read_element(&map, &key, &ty, sp);
+                let v = combine(old, &ty, value);
+                vec![super::helpers_map::write_element(&map, &key, &ty, v, sp)]
             }
             Place::Local { .. } | Place::Mem { .. } | Place::Overlay { .. } => Vec::new(),
         }
