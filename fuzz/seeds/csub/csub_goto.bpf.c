@@ -138,3 +138,42 @@ static int section(int k, int x)
 end:;
   return r;
 }
+
+/* The kernel's CHECK macro: a goto out of a `do { } while (0)`; a label ending a
+   loop body (a `continue`). */
+#define CHECK(x) do { if (!(x)) goto err; } while (0)
+static int checked(int a, int b)
+{
+  int r = 0;
+  CHECK(a > 0);
+  r += a;
+  CHECK(b > 0);
+  r += b * 10;
+  for (int i = 0; i < 4; i++) {
+    if (i == a)
+      goto next;
+    r += 100;
+  next:
+    ;
+  }
+  return r;
+err:
+  return -r - 1;
+}
+
+/* A forward jump out of a loop inside a backward one. */
+static int rounds(int n)
+{
+  int tries = 0, acc = 0;
+again:
+  tries++;
+  for (int i = 0; i < 3; i++) {
+    acc += i + n;
+    if (acc > 50)
+      goto done;
+  }
+  if (tries < 5)
+    goto again;
+done:
+  return tries * 1000 + acc;
+}
