@@ -147,6 +147,11 @@ fn maps_outside_the_subset_are_located() {
             "a map lookup other than as the initial value of a pointer",
             "9:16",
         ),
+        (
+            "struct {\n  __uint(type, BPF_MAP_TYPE_HASH);\n  __uint(max_entries, 8);\n  __type(key, u32);\n  __type(value, u32);\n} m SEC(\".maps\");\nstatic long f(int v) {\n  u32 k = v;\n  u32 *p = bpf_map_lookup_elem(&m, &k);\n  u32 *q = p;\n  return q ? *q : 0;\n}\n",
+            "a map lookup's pointer used as a value",
+            "10:12",
+        ),
     ];
     assert_c_errors_located(&dir, "f(1)", &cases);
 }

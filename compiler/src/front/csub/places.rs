@@ -216,6 +216,14 @@ impl<'a> Inliner<'a> {
         let sp = e.span;
         Some(match &e.kind {
             CExprKind::Var(name) => match fr.local(name) {
+                Some(Local {
+                    alias: Some(Place::MapElem { .. }),
+                    ..
+                }) => Err(unsupported(
+                    sp,
+                    "a map lookup's pointer used as a value (only `*p`, `p[0]`, testing it, \
+                     passing it on and looking up again in the same map)",
+                )),
                 Some(Local { alias: Some(_), .. }) => Err(unsupported(
                     sp,
                     "a pointer to a local used as a value (only `*p`, `p->f`, `p[0]`, \
