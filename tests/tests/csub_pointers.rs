@@ -220,7 +220,7 @@ fn constructs_outside_the_subset_are_located_in_the_c_file() {
             "2:3",
         ),
         (
-            "union u { int i; char c; };\nstatic int f(struct task_struct *t) {\n  union u v;\n  return 0;\n}\n",
+            "union u { struct task_struct t; char c; };\nstatic int f(struct task_struct *t) {\n  union u v;\n  return 0;\n}\n",
             "a local `union u`",
             "3:11",
         ),

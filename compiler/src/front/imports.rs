@@ -88,6 +88,7 @@ pub fn parse_recovering(main: &str, script_name: &str, include_dirs: &[PathBuf])
         programs: Vec::new(),
         funcs: Vec::new(),
         consts: Vec::new(),
+        maps: Vec::new(),
         headers: Vec::new(),
         include_dirs,
     };
@@ -108,7 +109,9 @@ pub fn parse_recovering(main: &str, script_name: &str, include_dirs: &[PathBuf])
     let mut partial = complete(program, std::mem::take(&mut r.diags));
     if let Some(p) = &mut partial.program {
         if !r.funcs.is_empty() {
-            partial.diags.extend(csub::inline(p, &r.funcs, &r.consts));
+            partial
+                .diags
+                .extend(csub::inline(p, &r.funcs, &r.consts, &r.maps));
             if let Err(d) = depth::check(p) {
                 partial.diags.push(d);
                 if let Some(p) = partial.program.take() {
@@ -180,6 +183,7 @@ struct Resolver<'a> {
     funcs: Vec<CFunc>,
     /// The global variables of `.bpf.c` files (constants).
     consts: Vec<csub::CConst>,
+    maps: Vec<csub::CMap>,
     headers: Vec<CDefinition>,
     include_dirs: &'a [PathBuf],
 }
@@ -396,6 +400,7 @@ impl Resolver<'_> {
                         // Its types are the script's too (casts, field reads).
                         self.headers.extend(file.defs);
                         self.consts.extend(file.consts);
+                        self.maps.extend(file.maps);
                         for f in file.funcs {
                             if self.funcs.iter().any(|g| g.name == f.name) {
                                 self.diags.push(Diagnostic::error(

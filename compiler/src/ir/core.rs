@@ -25,6 +25,10 @@ pub enum CoreKind {
     FieldByteSize,
     /// 1 if the field exists on the running kernel, else 0.
     FieldExists,
+    /// 1 if the root type exists on the running kernel, else 0 (no steps).
+    TypeExists,
+    /// The size in bytes of the root type on the running kernel (no steps).
+    TypeSize,
 }
 
 impl CoreKind {
@@ -34,6 +38,8 @@ impl CoreKind {
             CoreKind::FieldByteOffset => 0,
             CoreKind::FieldByteSize => 1,
             CoreKind::FieldExists => 2,
+            CoreKind::TypeExists => 8,
+            CoreKind::TypeSize => 9,
         }
     }
     pub fn name(self) -> &'static str {
@@ -41,6 +47,8 @@ impl CoreKind {
             CoreKind::FieldByteOffset => "byte_off",
             CoreKind::FieldByteSize => "byte_sz",
             CoreKind::FieldExists => "field_exists",
+            CoreKind::TypeExists => "type_exists",
+            CoreKind::TypeSize => "type_size",
         }
     }
 }
@@ -125,7 +133,8 @@ impl CoreAccess {
                     / 8
             }
             CoreKind::FieldByteSize => u64::from(self.local_size()),
-            CoreKind::FieldExists => 1,
+            CoreKind::FieldExists | CoreKind::TypeExists => 1,
+            CoreKind::TypeSize => u64::from(self.root.size),
         }
     }
 
@@ -216,6 +225,13 @@ mod tests {
         assert_eq!(access(CoreKind::FieldByteOffset).local_value(), 68);
         assert_eq!(access(CoreKind::FieldByteSize).local_value(), 4);
         assert_eq!(access(CoreKind::FieldExists).local_value(), 1);
+        let ty = CoreAccess {
+            steps: Vec::new(),
+            ..access(CoreKind::TypeSize)
+        };
+        assert_eq!(ty.local_value(), u64::from(ty.root.size));
+        assert_eq!(CoreKind::TypeSize.number(), 9);
+        assert_eq!(CoreKind::TypeExists.number(), 8);
     }
 
     #[test]

@@ -91,6 +91,7 @@ impl Lower<'_, '_> {
                 signed,
                 access,
             } => Operand::Reg(self.tp_field_core(*size, *signed, access)),
+            TExprKind::CoreValue { access } => Operand::Reg(self.core_value(access)),
             TExprKind::KernelField { ptr, access, read } => match read {
                 KernelRead::Int { size, signed } => {
                     Operand::Reg(self.kernel_field_int(ptr, access, *size, *signed, true))

@@ -45,6 +45,21 @@ impl Lower<'_, '_> {
         self.b.binary(BinOp::Add, base, Operand::Reg(off))
     }
 
+    /// The constant `access` asks the loader for (a field's existence, size or
+    /// offset, a type's existence or size); the compile-time value for the script's
+    /// own types.
+    pub(crate) fn core_value(&mut self, access: &CoreAccess) -> VReg {
+        if self.is_local_access(access) {
+            return self.b.imm(access.local_value() as i64);
+        }
+        let v = self.b.new_vreg();
+        self.b.emit(Inst::CoreConst {
+            dst: v,
+            access: Box::new(access.clone()),
+        });
+        v
+    }
+
     /// The field's size on the running kernel (`FIELD_BYTE_SIZE`), at most `max`.
     fn core_field_size(&mut self, access: &CoreAccess, max: u32) -> VReg {
         if self.is_local_access(access) {

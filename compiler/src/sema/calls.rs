@@ -26,7 +26,9 @@ pub const UNSAFE_FUNCS: &[&str] = &["system"];
 
 /// Whether `name` is a function of this module (for "unknown function" checks).
 pub fn known(name: &str) -> bool {
-    VALUE_FUNCS.contains(&name) || STMT_FUNCS.contains(&name)
+    VALUE_FUNCS.contains(&name)
+        || STMT_FUNCS.contains(&name)
+        || super::core_query::QUERIES.contains(&name)
 }
 
 /// Start of a printf format that must be prefixed with a source location:
@@ -155,6 +157,9 @@ impl Checker {
         args: &[ast::Expr],
         span: Span,
     ) -> Option<TExpr> {
+        if let Some(t) = self.core_query(cx, name, args, span) {
+            return Some(t);
+        }
         let base = name.strip_prefix("__builtin_").unwrap_or(name);
         if let Some(t) = self.stdlib_call_expr(cx, base, args, span) {
             return Some(t);

@@ -22,6 +22,7 @@ pub mod calls;
 mod cast;
 pub mod config;
 mod control;
+mod core_query;
 pub mod debugf;
 pub mod decls;
 mod deref;

@@ -416,6 +416,12 @@ pub enum TExprKind {
         signed: bool,
         user: bool,
     },
+    /// A constant the loader computes for the running kernel (`access.kind`: a
+    /// field's existence, size or offset, a type's existence or size), from C's
+    /// `bpf_core_field_exists()`... (`sema/core_query.rs`).
+    CoreValue {
+        access: crate::ir::CoreAccess,
+    },
     /// The address of a field: `ptr` plus the CO-RE relocated offset `access` (an
     /// array decaying to a pointer, `&p->a[1]`, the base of an element read).
     FieldAddr {

@@ -80,7 +80,14 @@ pub fn helper_type(name: &str) -> Option<CType> {
         | "bpf_get_current_cgroup_id" => CType::U64,
         "__builtin_memcmp" | "memcmp" => CType::S32,
         "bpf_printk" => CType::S64,
-        "bpf_get_smp_processor_id" | "bpf_get_prandom_u32" => CType::Int {
+        "bpf_get_smp_processor_id"
+        | "bpf_get_prandom_u32"
+        | "bpf_core_field_exists"
+        | "bpf_core_field_size"
+        | "bpf_core_field_offset"
+        | "bpf_core_type_exists"
+        | "bpf_core_type_size"
+        | "bpf_core_enum_value_exists" => CType::Int {
             bits: 32,
             signed: false,
         },
@@ -106,7 +113,11 @@ pub fn helper_type(name: &str) -> Option<CType> {
         | "bpf_probe_read_user"
         | "bpf_core_read_user"
         | "bpf_probe_read_user_str"
-        | "bpf_core_read_user_str" => CType::S64,
+        | "bpf_core_read_user_str"
+        | "bpf_map_update_elem"
+        | "bpf_map_delete_elem"
+        | "__sync_fetch_and_add"
+        | "__atomic_fetch_add" => CType::S64,
         _ => return None,
     })
 }
@@ -181,6 +192,12 @@ impl<'a> Inliner<'a> {
         args: &[CExpr],
         sp: Span,
     ) -> Option<Expr> {
+        if let Some(e) = self.core_query(fr, name, args, sp) {
+            return Some(e);
+        }
+        if let Some(e) = self.map_helper(fr, name, args, sp) {
+            return Some(e);
+        }
         let (min, exact) = arity(name)?;
         if args.len() < min || (exact && args.len() > min) {
             let many = if args.len() < min { "few" } else { "many" };
@@ -539,10 +556,15 @@ impl<'a> Inliner<'a> {
         };
         let ty = match &target {
             Place::Var { ty, .. } | Place::Local { ty, .. } => ty.clone(),
-            Place::Dyn { .. } | Place::Mem { .. } => {
+            Place::Dyn { .. }
+            | Place::Mem { .. }
+            | Place::Bits { .. }
+            | Place::Overlay { .. }
+            | Place::MapElem { .. } => {
                 self.diags.push(unsupported(
                     dst.span,
-                    "this destination (only `&local`, a member or element of a local, or a local array)",
+                    "this destination (only `&local`, a member or element of a local that is \
+                     no union, or a local array)",
                 ));
                 return Vec::new();
             }

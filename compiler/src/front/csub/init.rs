@@ -17,6 +17,11 @@ impl<'a> Inliner<'a> {
         init: Option<&CInit>,
         sp: Span,
     ) -> Vec<Stmt> {
+        if ty.is_ptr() {
+            if let Some(args) = super::helpers_map::lookup_init(init) {
+                return self.lookup_decl(fr, name, ty, args, sp);
+            }
+        }
         if ty.is_scalar() {
             let value = match init {
                 Some(CInit::Expr(e)) => self.value(fr, e),
@@ -101,6 +106,10 @@ impl<'a> Inliner<'a> {
         items: &[CInitItem],
         out: &mut Vec<Stmt>,
     ) {
+        if let CType::Record { union: true, .. } = ty {
+            self.init_union(fr, prefix, ty, items, out);
+            return;
+        }
         let parts: Vec<(Seg, CType)> = match ty {
             CType::Array(elem, n) => (0..*n).map(|i| (Seg::Index(i), (**elem).clone())).collect(),
             CType::Record { name, union } => match self.table.members(name, *union) {

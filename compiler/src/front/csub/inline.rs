@@ -28,7 +28,12 @@ const MAX_INLINE_DEPTH: usize = 16;
 
 /// Replace the calls of `funcs` in every probe of `program` by their bodies (which
 /// read the globals `consts`).
-pub fn inline(program: &mut Program, funcs: &[CFunc], consts: &[CConst]) -> Vec<Diagnostic> {
+pub fn inline(
+    program: &mut Program,
+    funcs: &[CFunc],
+    consts: &[CConst],
+    maps: &[super::CMap],
+) -> Vec<Diagnostic> {
     if funcs.is_empty() {
         return Vec::new();
     }
@@ -40,6 +45,8 @@ pub fn inline(program: &mut Program, funcs: &[CFunc], consts: &[CConst]) -> Vec<
         diags: Vec::new(),
         table: &table,
         consts: consts.iter().map(|c| (c.name.as_str(), c)).collect(),
+        maps: maps.iter().map(|m| (m.name.as_str(), m)).collect(),
+        used_maps: Vec::new(),
     };
     for p in &mut program.probes {
         if let Some(pred) = &mut p.predicate {
@@ -47,7 +54,13 @@ pub fn inline(program: &mut Program, funcs: &[CFunc], consts: &[CConst]) -> Vec<
         }
         cx.script_block(&mut p.body.stmts);
     }
+    super::helpers_map::declare_maps(program, &cx.used_maps);
+    // A function inlined at several calls reports each of its errors once.
+    let mut seen = std::collections::HashSet::new();
     cx.diags
+        .into_iter()
+        .filter(|d| seen.insert((d.span.start, d.span.end, d.message.clone())))
+        .collect()
 }
 
 pub(super) struct Inliner<'a> {
@@ -58,6 +71,10 @@ pub(super) struct Inliner<'a> {
     pub(super) diags: Vec<Diagnostic>,
     pub(super) table: &'a RecordTable,
     pub(super) consts: HashMap<&'a str, &'a CConst>,
+    /// The file's BPF maps by name (script maps).
+    pub(super) maps: HashMap<&'a str, &'a super::CMap>,
+    /// The maps the inlined code uses (declared for the script at the end).
+    pub(super) used_maps: Vec<&'a super::CMap>,
 }
 
 /// One inlined call: its variables and whether it needs the return flag.
@@ -647,6 +664,11 @@ impl<'a> Inliner<'a> {
                 Some(Some(flag)) => vec![assign(flag, int(1, sp), sp)],
                 _ => one(StmtKind::Break),
             },
+            // (`goto.rs` rewrote every one before inlining.)
+            CStmtKind::Goto(_) | CStmtKind::Label(_) => {
+                self.diags.push(unsupported(sp, "this `goto`"));
+                Vec::new()
+            }
             CStmtKind::Continue => {
                 let step = fr.steps.last().cloned().unwrap_or_default();
                 let mut out = self.stmts(fr, &step);

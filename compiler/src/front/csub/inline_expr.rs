@@ -248,10 +248,22 @@ impl<'a> Inliner<'a> {
 
     /// `e` tested for truth: a pointer to a local is never null.
     pub(super) fn truth(&mut self, fr: &mut Frame<'a>, e: &CExpr) -> Expr {
-        if alias_of(fr, e).is_some() {
-            return int(1, e.span);
+        if let Some(p) = alias_of(fr, e) {
+            return self.alias_truth(p, e.span);
         }
         self.value(fr, e)
+    }
+
+    /// Whether a pointer to `p` is not null: a map element when its key is in the
+    /// map; a local always.
+    pub(super) fn alias_truth(&self, p: Place, sp: Span) -> Expr {
+        match p {
+            Place::MapElem { map, key, .. } => match self.maps.get(map.as_str()) {
+                Some(m) => super::helpers_map::present(m, super::inline::var(&key, sp), sp),
+                None => int(1, sp),
+            },
+            _ => int(1, sp),
+        }
     }
 
     /// The local `e` is the address of (`&local`, `&local.member`, or a pointer to a
@@ -263,6 +275,12 @@ impl<'a> Inliner<'a> {
     ) -> Option<Result<Place, Diagnostic>> {
         if let Some(p) = alias_of(fr, e) {
             return Some(Ok(p));
+        }
+        // An array local decays to a pointer to its first element.
+        if matches!(self.ty_of(fr, e), Some(CType::Array(..))) {
+            if let Some(Ok(p @ Place::Local { .. })) = self.place(fr, e) {
+                return Some(Ok(p));
+            }
         }
         let CExprKind::Unary {
             op: UnOp::AddrOf,
@@ -278,6 +296,11 @@ impl<'a> Inliner<'a> {
                 "the address of an array element chosen at run time",
             ))),
             Ok(Place::Mem { .. }) => None,
+            Ok(Place::MapElem { .. }) => None,
+            Ok(Place::Bits { .. } | Place::Overlay { .. }) => Some(Err(unsupported(
+                e.span,
+                "the address of a member of a union local",
+            ))),
             Err(d) => Some(Err(d)),
         }
     }
@@ -342,9 +365,25 @@ impl<'a> Inliner<'a> {
         }
         // A pointer to a local compared with NULL.
         if matches!(op, BinOp::Eq | BinOp::Ne) {
-            let (a, b) = (alias_of(fr, lhs).is_some(), alias_of(fr, rhs).is_some());
-            if (a && is_null(rhs)) || (b && is_null(lhs)) {
-                return int(u64::from(op == BinOp::Ne), sp);
+            let (a, b) = (alias_of(fr, lhs), alias_of(fr, rhs));
+            let p = match (a, b) {
+                (Some(p), None) if is_null(rhs) => Some(p),
+                (None, Some(p)) if is_null(lhs) => Some(p),
+                _ => None,
+            };
+            if let Some(p) = p {
+                let t = self.alias_truth(p, sp);
+                return if op == BinOp::Ne {
+                    t
+                } else {
+                    expr(
+                        ExprKind::Unary {
+                            op: UnOp::Not,
+                            expr: Box::new(t),
+                        },
+                        sp,
+                    )
+                };
             }
         }
         // A pointer compared with a null pointer constant: with 0.

@@ -1,7 +1,8 @@
 //! Tokens of the C subset, with the preprocessor lines it understands:
 //! `#include` (ignored: the subset needs no header), `#pragma`, object-like
 //! `#define NAME tokens` and function-like `#define NAME(a, b) tokens` (whose uses
-//! are replaced by the tokens, arguments substituted), `#undef`, and the
+//! are replaced by the tokens, arguments substituted: `lex_paste.rs`, with `#`
+//! and `##`), `#undef`, and the
 //! conditionals `#if`/`#ifdef`/`#ifndef`/`#elif`/`#else`/`#endif` (their
 //! expressions evaluated by the script preprocessor's `cpp_expr`, with clang's
 //! predefined macros).
@@ -53,9 +54,7 @@ struct FuncMacro {
     variadic: bool,
 }
 
-const VA_ARGS: &str = "__VA_ARGS__";
-/// `##__VA_ARGS__` in a body (after a comma that goes when it is empty).
-const GNU_VA_ARGS: &str = "__tracec_gnu_va_args__";
+use super::lex_paste::VA_ARGS;
 
 /// A function-like macro's invocation being read.
 struct Invocation {
@@ -107,6 +106,8 @@ struct Lexer<'a> {
     line_start: bool,
     /// Whether names are replaced by their macros (not in a function-like body).
     expand: bool,
+    /// Whether `#` and `##` are tokens (in a `#define`'s body).
+    macro_body: bool,
     defines: HashMap<String, Vec<Token>>,
     funcs: HashMap<String, FuncMacro>,
     /// Every macro, for `#if` expressions.
@@ -127,6 +128,7 @@ impl<'a> Lexer<'a> {
             pos: 0,
             line_start: true,
             expand,
+            macro_body: false,
             defines: HashMap::new(),
             funcs: HashMap::new(),
             macros: Macros::predefined(false),
@@ -326,52 +328,56 @@ impl<'a> Lexer<'a> {
             self.recursive(span);
             return;
         }
-        let mut expanded: Vec<Token> = Vec::new();
-        for b in m.body {
+        let pre: Vec<Vec<Token>> = args
+            .iter()
+            .map(|a| self.expand_tokens(a, inv.depth + 1))
+            .collect();
+        let limit = (MAX_EXPANDED_TOKENS + 1).saturating_sub(self.expanded);
+        let expanded =
+            match super::lex_paste::substitute(&m.params, &m.body, &args, &pre, span, limit) {
+                Ok(Some(e)) => e,
+                Ok(None) => {
+                    self.expanded = MAX_EXPANDED_TOKENS + 1;
+                    self.diags.push(too_many_tokens(span));
+                    return;
+                }
+                Err(d) => {
+                    self.diags.push(d);
+                    return;
+                }
+            };
+        for _ in 0..expanded.len() {
             if !self.spend(span) {
                 return;
-            }
-            if b.tok == Tok::Ident(GNU_VA_ARGS.to_string()) {
-                let va = args.last().cloned().unwrap_or_default();
-                if va.is_empty() {
-                    if expanded.last().is_some_and(|t| t.tok == Tok::Punct(",")) {
-                        expanded.pop();
-                    }
-                } else {
-                    for a in va {
-                        if !self.spend(span) {
-                            return;
-                        }
-                        expanded.push(Token { tok: a.tok, span });
-                    }
-                }
-                continue;
-            }
-            let arg = match &b.tok {
-                Tok::Ident(p) => m.params.iter().position(|q| q == p),
-                _ => None,
-            };
-            match arg {
-                Some(i) => {
-                    for a in &args[i] {
-                        if !self.spend(span) {
-                            return;
-                        }
-                        expanded.push(Token {
-                            tok: a.tok.clone(),
-                            span,
-                        });
-                    }
-                }
-                None => expanded.push(Token {
-                    tok: b.tok.clone(),
-                    span,
-                }),
             }
         }
         for t in expanded {
             self.emit(t, inv.depth + 1);
         }
+    }
+
+    /// A macro argument with its macros expanded (for a use of its parameter that
+    /// is no operand of `#` or `##`).
+    fn expand_tokens(&mut self, toks: &[Token], depth: usize) -> Vec<Token> {
+        let mut sub = Lexer::new("", self.base, true);
+        sub.defines = std::mem::take(&mut self.defines);
+        sub.funcs = std::mem::take(&mut self.funcs);
+        sub.expanded = self.expanded;
+        for t in toks {
+            sub.emit(t.clone(), depth);
+        }
+        if let Some(inv) = sub.invocation.take() {
+            // A function-like macro's name that the body may give its `(`.
+            sub.out.push(inv.name);
+            for a in inv.args {
+                sub.out.extend(a);
+            }
+        }
+        self.defines = std::mem::take(&mut sub.defines);
+        self.funcs = std::mem::take(&mut sub.funcs);
+        self.expanded = sub.expanded;
+        self.diags.append(&mut sub.diags);
+        sub.out
     }
 
     /// One token at `pos`, or `None` after an error.
@@ -401,6 +407,11 @@ impl<'a> Lexer<'a> {
                 return None;
             }
             return Some(Tok::Str(scanned.value));
+        }
+        if self.macro_body && c == '#' {
+            let op = if rest.starts_with("##") { "##" } else { "#" };
+            self.pos += op.len();
+            return Some(Tok::Punct(op));
         }
         if let Some(p) = PUNCTS.iter().find(|p| rest.starts_with(**p)) {
             self.pos += p.len();
@@ -577,8 +588,7 @@ impl<'a> Lexer<'a> {
             Macro::Object(v) => (None, v.clone()),
             Macro::Function { params, body } => (Some(params.clone()), body.clone()),
         };
-        // `...` is the parameter `__VA_ARGS__`; GNU's `, ##__VA_ARGS__` drops the
-        // comma when no variable arguments are given.
+        // `...` is the parameter `__VA_ARGS__`.
         let variadic = params
             .as_ref()
             .is_some_and(|p| p.last().is_some_and(|x| x == "..."));
@@ -596,15 +606,11 @@ impl<'a> Lexer<'a> {
             }
             p
         });
-        let value = if variadic {
-            value.replace("##__VA_ARGS__", GNU_VA_ARGS)
-        } else {
-            value
-        };
         // The body is expanded with the macros so far (lent, not copied: they may be
         // large), counting against the file's budget of expanded tokens.
         let mut sub = Lexer::new(&value, 0, params.is_none());
         sub.line_start = false;
+        sub.macro_body = true;
         sub.defines = std::mem::take(&mut self.defines);
         sub.funcs = std::mem::take(&mut self.funcs);
         sub.expanded = self.expanded;
@@ -621,18 +627,38 @@ impl<'a> Lexer<'a> {
             self.diags.push(unsupported(span, "this #define"));
             return;
         }
+        if let Some(d) = super::lex_paste::check_body(&sub.out, params.as_deref(), span) {
+            self.diags.push(d);
+            return;
+        }
+        let mut body = sub.out;
+        if params.is_none() && body.iter().any(|t| t.tok == Tok::Punct("##")) {
+            let limit = (MAX_EXPANDED_TOKENS + 1).saturating_sub(self.expanded);
+            match super::lex_paste::substitute(&[], &body, &[], &[], span, limit) {
+                Ok(Some(b)) => body = b,
+                Ok(None) => {
+                    self.expanded = MAX_EXPANDED_TOKENS + 1;
+                    self.diags.push(too_many_tokens(span));
+                    return;
+                }
+                Err(d) => {
+                    self.diags.push(d);
+                    return;
+                }
+            }
+        }
         self.defines.remove(&name);
         self.funcs.remove(&name);
         match params {
             None => {
-                self.defines.insert(name.clone(), sub.out);
+                self.defines.insert(name.clone(), body);
             }
             Some(params) => {
                 self.funcs.insert(
                     name.clone(),
                     FuncMacro {
                         params,
-                        body: sub.out,
+                        body,
                         variadic,
                     },
                 );

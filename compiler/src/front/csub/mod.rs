@@ -3,10 +3,12 @@
 //! the file's own structs and unions), structs and arrays held in locals, local
 //! declarations with initializer lists, the C operators, `->`, `.`, `[]`, unary `*`
 //! and `&`, casts, `sizeof`, `if`/`else`, `while`, `do`/`while`, `for`, `switch`
-//! (cases, `default`, fallthrough), `return`, calls between
+//! (cases, `default`, fallthrough), `return`, `goto` (`goto.rs`: forward to a label
+//! of an enclosing block, or back as a loop), calls between
 //! such functions, the common BPF helpers (`bpf_probe_read_kernel`, `BPF_CORE_READ`,
-//! `bpf_get_current_pid_tgid`..., user-memory reads), integer and character literals, `#define`
-//! macros and `#if` conditionals, scalar global variables (constants: their initial
+//! `bpf_get_current_pid_tgid`..., user-memory reads, libbpf's CO-RE questions
+//! `bpf_core_field_exists`... in `helpers_core.rs`), integer and character literals, `#define`
+//! macros (with `#` and `##`, `lex_paste.rs`) and `#if` conditionals, scalar global variables (constants: their initial
 //! values), and top-level `struct`/`union`/`enum`/`typedef` definitions (which the
 //! script then knows too).
 //!
@@ -14,9 +16,14 @@
 //! returned struct initializes or is assigned to a local, or reaches the script as
 //! a record); the script may pass a record or `*ptr` for a struct parameter.
 //!
-//! Not in the subset (each a located diagnostic): unions held by value, a returned
+//! Unions are held by value too (`unions.rs`: a union local is its bytes, each
+//! member a view of them).
+//!
+//! Not in the subset (each a located diagnostic): a returned
 //! struct used otherwise (`f().x`), writes through pointers other than to a
-//! caller's local, maps, floats, `goto`, `##` pasting and `#` stringizing, string literals other than
+//! caller's local or a map element, maps other than hash and array maps of
+//! integers (those are script maps: `parse_map.rs`, `helpers_map.rs`), floats,
+//! other `goto`s, string literals other than
 //! `bpf_printk` formats and `memcmp` operands. `#include`
 //! lines are ignored: types come from kernel BTF, the file, and the script's
 //! imported headers.
@@ -27,7 +34,10 @@
 //! the subset is a diagnostic at the C file's position: "tracec does not compile
 //! this C construct: ...".
 
+mod goto;
 mod helpers;
+mod helpers_core;
+mod helpers_map;
 mod helpers_str;
 mod init;
 mod inline;
@@ -35,11 +45,14 @@ mod inline_ctl;
 mod inline_expr;
 mod inline_record;
 mod lex;
+mod lex_paste;
 mod parse;
 mod parse_expr;
+mod parse_map;
 mod parse_type;
 mod places;
 mod types;
+mod unions;
 
 pub use inline::inline;
 
@@ -167,6 +180,21 @@ pub struct CFile {
     /// initial values, as a program reads them that nothing configured (libbpf's
     /// `const volatile` settings keep their defaults).
     pub consts: Vec<CConst>,
+    /// Its BPF maps (the script maps of the same names).
+    pub maps: Vec<CMap>,
+}
+
+/// A BPF map of the file: a hash (or array) map of integers, the script map
+/// `@name` (`parse_map.rs`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CMap {
+    pub name: String,
+    /// `BPF_MAP_TYPE_ARRAY`: every key below `max_entries` is present.
+    pub array: bool,
+    pub key: CType,
+    pub value: CType,
+    pub max_entries: u64,
+    pub span: Span,
 }
 
 /// A global variable: `[const volatile] T name [= constant];`.
@@ -254,6 +282,11 @@ pub enum CStmtKind {
     Break,
     Continue,
     Block(Vec<CStmt>),
+    /// `goto label;` (rewritten by `goto.rs` into flags, `break`s and loops before
+    /// inlining; the inliner never sees it).
+    Goto(String),
+    /// `label:` (placed before the statement it labels).
+    Label(String),
 }
 
 /// The statements after one `case K:` or `default:` label of a `switch`.
@@ -347,7 +380,7 @@ pub fn unsupported(span: Span, what: &str) -> Diagnostic {
         span,
         format!("tracec does not compile this C construct: {what}"),
     )
-    .with_note("imported .bpf.c files may hold type definitions and functions over integers, bool, pointers, and structs and arrays in locals: declarations, operators, member and element accesses, casts, sizeof, if/else, while, do/while, for, switch, return, calls (structs by value too), BPF read helpers (kernel and user memory), bpf_printk, memcmp, integer, character and string literals, #define macros and #if conditionals")
+    .with_note("imported .bpf.c files may hold type definitions and functions over integers, bool, pointers, and structs, unions and arrays in locals: declarations, operators, member and element accesses, casts, sizeof, if/else, while, do/while, for, switch, return, goto, calls (structs by value too), BPF read helpers (kernel and user memory), CO-RE questions (bpf_core_field_exists...), hash and array maps of integers (script maps), bpf_printk, memcmp, integer, character and string literals, #define macros and #if conditionals")
 }
 
 /// Parse the C file `text`, placed at byte `base` of the combined source (spans are
@@ -362,6 +395,10 @@ pub fn parse(text: &str, base: usize, known: &[CDefinition]) -> Result<CFile, Ve
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_core;
+#[cfg(test)]
 mod tests_ctl;
+#[cfg(test)]
+mod tests_goto;
 #[cfg(test)]
 mod tests_ptr;

@@ -27,6 +27,7 @@ pub struct Parser {
     pub(super) typedefs: HashMap<String, CType>,
     pub(super) defs: Vec<CDefinition>,
     pub(super) consts: Vec<CConst>,
+    pub(super) maps: Vec<super::CMap>,
 }
 
 pub type PResult<T> = Result<T, Diagnostic>;
@@ -45,19 +46,19 @@ impl Parser {
             typedefs,
             defs: Vec::new(),
             consts: Vec::new(),
+            maps: Vec::new(),
         }
     }
 
     pub fn file(mut self) -> Result<CFile, Vec<Diagnostic>> {
         let mut funcs = Vec::new();
         while self.pos < self.toks.len() {
-            if let Some(span) = self.map_definition() {
-                return Err(vec![unsupported(
-                    span,
-                    "BPF map definitions (`SEC(\".maps\")`): C reaches map values through \
-                     pointers it writes through, which script maps (@name) have no equivalent \
-                     of; keep the maps in the script and pass values to the C functions",
-                )]);
+            if self.map_definition().is_some() {
+                match self.map_decl() {
+                    Ok(m) => self.maps.push(m),
+                    Err(d) => return Err(vec![d]),
+                }
+                continue;
             }
             let item = if self.at_definition() {
                 self.definition().map(|()| None)
@@ -74,6 +75,7 @@ impl Parser {
             funcs,
             defs: self.defs,
             consts: self.consts,
+            maps: self.maps,
         })
     }
 
@@ -240,7 +242,7 @@ impl Parser {
         if matches!(ret, CType::Array(..)) {
             return Err(unsupported(span, "functions returning arrays"));
         }
-        let body = self.block()?;
+        let body = super::goto::lower(self.block()?)?;
         Ok(Some(CFunc {
             name,
             ret,
@@ -449,7 +451,18 @@ impl Parser {
                 start,
                 format!("'{word}' statement not in switch statement"),
             )),
-            "goto" | "asm" | "__asm__" => Err(unsupported(start, &format!("`{word}` statements"))),
+            "goto" => {
+                self.pos += 1;
+                let (label, _) = self.ident()?;
+                self.expect(";")?;
+                Ok(one(CStmtKind::Goto(label), self.prev_end()))
+            }
+            "asm" | "__asm__" => Err(unsupported(start, &format!("`{word}` statements"))),
+            _ if !word.is_empty() && matches!(self.peek_at(1), Some(Tok::Punct(":"))) => {
+                // `label:` (the statement it labels follows as the next one).
+                self.pos += 2;
+                Ok(one(CStmtKind::Label(word), self.prev_end()))
+            }
             _ => {
                 let s = self.simple_list()?;
                 self.expect(";")?;

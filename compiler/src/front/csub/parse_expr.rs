@@ -129,6 +129,30 @@ impl Parser {
         self.postfix()
     }
 
+    /// A type as an argument of a CO-RE question: `enum NAME` as the stand-in
+    /// `Var("enum NAME")`, another type as `sizeof(T)`; `None` if no type starts here.
+    fn type_arg(&mut self) -> PResult<Option<CExpr>> {
+        let start = self.here();
+        if self.is_word("enum") {
+            if let Some(Tok::Ident(n)) = self.peek_at(1) {
+                let n = n.clone();
+                self.pos += 2;
+                return Ok(Some(CExpr {
+                    kind: CExprKind::Var(format!("{}{n}", super::helpers_core::ENUM_ARG)),
+                    span: self.since(start),
+                }));
+            }
+        }
+        if !self.at_type() {
+            return Ok(None);
+        }
+        let ty = self.abstract_type()?;
+        Ok(Some(CExpr {
+            kind: CExprKind::SizeofType(ty),
+            span: self.since(start),
+        }))
+    }
+
     fn postfix(&mut self) -> PResult<CExpr> {
         let mut e = self.primary()?;
         loop {
@@ -215,6 +239,13 @@ impl Parser {
                 while !self.eat(")") {
                     if !args.is_empty() {
                         self.expect(",")?;
+                    }
+                    // libbpf's CO-RE questions take types.
+                    if super::helpers_core::query(&name).is_some() {
+                        if let Some(t) = self.type_arg()? {
+                            args.push(t);
+                            continue;
+                        }
                     }
                     args.push(self.expr()?);
                 }

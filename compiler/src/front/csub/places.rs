@@ -62,6 +62,19 @@ pub enum Place {
     /// Memory: the script expression reading the object (`$p->f`, `*$p`, `$p[i]`),
     /// with its C type when the file's definitions give it.
     Mem { expr: Expr, ty: Option<CType> },
+    /// A scalar inside a union local: bits `shift` up of the word variable `word`
+    /// (`unions.rs`).
+    Bits { word: String, shift: u32, ty: CType },
+    /// A struct or array inside a union local: at byte `offset` of the union whose
+    /// words are under `prefix`.
+    Overlay {
+        prefix: String,
+        offset: u32,
+        ty: CType,
+    },
+    /// The element of the script map `@map` (a C map) whose key the variable
+    /// `key` holds, of type `ty` (`helpers_map.rs`).
+    MapElem { map: String, key: String, ty: CType },
 }
 
 pub fn leaf_name(prefix: &str, seg: &Seg) -> String {
@@ -158,10 +171,11 @@ impl<'a> Inliner<'a> {
                 }
             }
             CType::Record { name, union: true } => {
-                return Err(unsupported(
-                    span,
-                    &format!("a local `union {name}` (unions are read through pointers)"),
-                ))
+                for w in 0..self.union_words(name, span)? {
+                    path.push(Seg::Field(format!("__w{w}")));
+                    out.push((path.clone(), CType::U64));
+                    path.pop();
+                }
             }
             CType::Record { name, .. } => {
                 let members = self.table.members(name, false).ok_or_else(|| {
@@ -202,6 +216,14 @@ impl<'a> Inliner<'a> {
         let sp = e.span;
         Some(match &e.kind {
             CExprKind::Var(name) => match fr.local(name) {
+                Some(Local {
+                    alias: Some(Place::MapElem { .. }),
+                    ..
+                }) => Err(unsupported(
+                    sp,
+                    "a map lookup's pointer used as a value (only `*p`, `p[0]`, testing it, \
+                     passing it on and looking up again in the same map)",
+                )),
                 Some(Local { alias: Some(_), .. }) => Err(unsupported(
                     sp,
                     "a pointer to a local used as a value (only `*p`, `p->f`, `p[0]`, \
@@ -235,7 +257,7 @@ impl<'a> Inliner<'a> {
                 arrow: true,
             } => {
                 if let Some(target) = alias_of(fr, base) {
-                    return Some(self.member(target, field, sp));
+                    return Some(self.member(first_element(target), field, sp));
                 }
                 let bt = self.ty_of(fr, base);
                 if let Some(t) = bt.as_ref().filter(|t| !t.is_ptr()) {
@@ -273,7 +295,7 @@ impl<'a> Inliner<'a> {
                     return self.place(fr, x);
                 }
                 if let Some(target) = alias_of(fr, inner) {
-                    return Some(Ok(target));
+                    return Some(Ok(first_element(target)));
                 }
                 let ty = self.ty_of(fr, inner).and_then(|t| t.pointee().cloned());
                 if ty == Some(CType::Void) {
@@ -298,6 +320,14 @@ impl<'a> Inliner<'a> {
     fn member(&mut self, p: Place, field: &str, sp: Span) -> Result<Place, Diagnostic> {
         let seg = Seg::Field(field.to_string());
         match p {
+            Place::Local {
+                prefix,
+                ty: ty @ CType::Record { union: true, .. },
+            } => self.overlay_member(&prefix, 0, &ty, field, sp),
+            Place::Overlay { prefix, offset, ty } => {
+                self.overlay_member(&prefix, offset, &ty, field, sp)
+            }
+            Place::Bits { ty, .. } | Place::MapElem { ty, .. } => Err(not_a_record(&ty, sp)),
             Place::Local { prefix, ty } => {
                 let CType::Record { .. } = &ty else {
                     return Err(not_a_record(&ty, sp));
@@ -340,17 +370,33 @@ impl<'a> Inliner<'a> {
         index: &CExpr,
         sp: Span,
     ) -> Result<Place, Diagnostic> {
-        if let Some(target) = alias_of(fr, base) {
-            return match const_value(index) {
-                Some(0) => Ok(target),
-                _ => Err(unsupported(
-                    index.span,
-                    "an index other than 0 on a pointer to a local",
-                )),
-            };
-        }
-        let bp = self.place(fr, base).transpose()?;
+        let bp = match alias_of(fr, base) {
+            // A pointer to an array's first element (the array passed on).
+            Some(
+                t @ Place::Local {
+                    ty: CType::Array(..),
+                    ..
+                },
+            ) => Some(t),
+            Some(target) => {
+                return match const_value(index) {
+                    Some(0) => Ok(target),
+                    _ => Err(unsupported(
+                        index.span,
+                        "an index other than 0 on a pointer to a local that is no array",
+                    )),
+                }
+            }
+            None => self.place(fr, base).transpose()?,
+        };
         match bp {
+            Some(Place::Overlay { prefix, offset, ty }) => {
+                self.overlay_index(&prefix, offset, &ty, const_value(index), index.span)
+            }
+            Some(Place::Bits { ty, .. } | Place::MapElem { ty, .. }) => Err(Diagnostic::error(
+                sp,
+                format!("subscripted value '{}' is not an array", ty.spelling()),
+            )),
             Some(Place::Local { prefix, ty }) => {
                 let CType::Array(elem, n) = &ty else {
                     return Err(Diagnostic::error(
@@ -448,7 +494,11 @@ impl<'a> Inliner<'a> {
                 }
                 out
             }
-            Place::Local { ty, .. } => {
+            Place::Bits { word, shift, ty } => super::unions::read_bits(&word, shift, &ty, sp),
+            Place::MapElem { map, key, ty } => {
+                super::helpers_map::read_element(&map, &key, &ty, sp)
+            }
+            Place::Local { ty, .. } | Place::Overlay { ty, .. } => {
                 self.diags.push(unsupported(
                     sp,
                     &format!("a `{}` local used as a value", ty.spelling()),
@@ -494,6 +544,16 @@ impl<'a> Inliner<'a> {
         src: Place,
         sp: Span,
     ) -> Vec<Stmt> {
+        if let Place::Overlay { ty: from, .. } = &src {
+            self.diags.push(unsupported(
+                sp,
+                &format!(
+                    "copying a `{}` out of a union (read its scalar members)",
+                    from.spelling()
+                ),
+            ));
+            return Vec::new();
+        }
         let leaves = match self.leaves(ty, sp) {
             Ok(l) => l,
             Err(d) => {
@@ -501,6 +561,13 @@ impl<'a> Inliner<'a> {
                 return Vec::new();
             }
         };
+        if matches!(src, Place::Mem { .. }) && self.has_union(ty, 0) {
+            self.diags.push(unsupported(
+                sp,
+                "copying a union from memory into a local (read its members)",
+            ));
+            return Vec::new();
+        }
         let read = |path: &[Seg]| -> Option<Expr> {
             match &src {
                 Place::Local { prefix: from, .. } => Some(var(
@@ -517,7 +584,10 @@ impl<'a> Inliner<'a> {
             Place::Local { ty: from, .. } | Place::Mem { ty: Some(from), .. } if from != ty => {
                 Some(from)
             }
-            Place::Var { ty: from, .. } | Place::Dyn { elem: from, .. } => Some(from),
+            Place::Var { ty: from, .. }
+            | Place::Dyn { elem: from, .. }
+            | Place::Bits { ty: from, .. }
+            | Place::MapElem { ty: from, .. } => Some(from),
             _ => None,
         };
         if let Some(from) = mismatch {
@@ -552,6 +622,9 @@ impl<'a> Inliner<'a> {
         src: &CExpr,
         sp: Span,
     ) -> Vec<Stmt> {
+        if let Some(stmts) = self.lookup_again(fr, target, src, sp) {
+            return stmts;
+        }
         let place = match self.place(fr, target) {
             Some(Ok(p)) => p,
             Some(Err(d)) => {
@@ -598,6 +671,16 @@ impl<'a> Inliner<'a> {
             ));
             return Vec::new();
         }
+        if let Place::Overlay { ty, .. } = place {
+            self.diags.push(unsupported(
+                target.span,
+                &format!(
+                    "assigning a whole `{}` inside a union (assign its scalar members)",
+                    ty.spelling()
+                ),
+            ));
+            return Vec::new();
+        }
         let value = self.value(fr, src);
         match place {
             Place::Var { name, ty } => {
@@ -636,8 +719,42 @@ impl<'a> Inliner<'a> {
                 }
                 out
             }
-            Place::Local { .. } | Place::Mem { .. } => Vec::new(),
+            Place::Bits { word, shift, ty } => {
+                let old = super::unions::read_bits(&word, shift, &ty, sp);
+                let v = combine(old, &ty, value);
+                vec![super::unions::write_bits(
+                    self.table, &word, shift, &ty, v, sp,
+                )]
+            }
+            Place::MapElem { map, key, ty } => {
+                let old = super::helpers_map::read_element(&map, &key, &ty, sp);
+                let v = combine(old, &ty, value);
+                vec![super::helpers_map::write_element(&map, &key, &ty, v, sp)]
+            }
+            Place::Local { .. } | Place::Mem { .. } | Place::Overlay { .. } => Vec::new(),
         }
+    }
+}
+
+/// What a pointer to the local `target` reads through `*p` and `p->f`: an array's
+/// first element (an array passed on decays to a pointer to it), else the local.
+fn first_element(target: Place) -> Place {
+    match target {
+        Place::Local {
+            prefix,
+            ty: CType::Array(elem, n),
+        } if n > 0 => {
+            let name = leaf_name(&prefix, &Seg::Index(0));
+            if elem.is_scalar() {
+                Place::Var { name, ty: *elem }
+            } else {
+                Place::Local {
+                    prefix: name,
+                    ty: *elem,
+                }
+            }
+        }
+        t => t,
     }
 }
 

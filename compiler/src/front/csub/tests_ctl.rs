@@ -244,24 +244,27 @@ fn variadic_macros() {
 }
 
 #[test]
-fn map_definitions_are_a_clear_diagnostic() {
-    let src = "struct {\n  __uint(type, BPF_MAP_TYPE_HASH);\n  __type(key, u32);\n  __type(value, u64);\n} counts SEC(\".maps\");\n";
-    let d = parse(src, 0, &[]).expect_err("an error");
-    assert!(
-        d[0].message
-            .contains("BPF map definitions (`SEC(\".maps\")`)"),
-        "{}",
-        d[0].message
-    );
-    assert_eq!(d[0].span.start, 0);
+fn map_definitions_are_script_maps_or_a_clear_diagnostic() {
+    let src = "struct {\n  __uint(type, BPF_MAP_TYPE_HASH);\n  __uint(max_entries, 16);\n  __type(key, u32);\n  __type(value, u64);\n} counts SEC(\".maps\");\n";
+    let f = parse(src, 0, &[]).unwrap();
+    assert_eq!(f.maps[0].name, "counts");
     // A function body after a map-free declaration is not mistaken for one.
     assert!(parse("int x = 1;\nint f(void) { return x; }", 0, &[]).is_ok());
-    // The map after a function is located at the map.
-    let d = parse(&format!("int f(void) {{ return 0; }}\n{src}"), 0, &[]).expect_err("an error");
+    // A map after a function.
+    let f = parse(&format!("int f(void) {{ return 0; }}\n{src}"), 0, &[]).unwrap();
+    assert_eq!((f.funcs.len(), f.maps.len()), (1, 1));
+    // A map no script map can be is located at what it cannot be.
+    let d = parse(
+        &src.replace("BPF_MAP_TYPE_HASH", "BPF_MAP_TYPE_PERCPU_HASH"),
+        0,
+        &[],
+    )
+    .expect_err("an error");
     assert!(
-        d[0].message.contains("BPF map definitions"),
+        d[0].message
+            .contains("a map of type `BPF_MAP_TYPE_PERCPU_HASH`"),
         "{}",
         d[0].message
     );
-    assert_eq!(d[0].span.start, 26);
+    assert_eq!(d[0].span.start, 24);
 }

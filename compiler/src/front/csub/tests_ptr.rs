@@ -14,7 +14,7 @@ fn inlined(src: &str, call: &str) -> (Program, Vec<String>) {
     let f = file(src);
     let mut p = crate::front::parse(&format!("BEGIN {{ print({call}); }}")).unwrap();
     p.c_definitions = f.defs;
-    let d = inline(&mut p, &f.funcs, &f.consts);
+    let d = inline(&mut p, &f.funcs, &f.consts, &f.maps);
     (p, d.into_iter().map(|d| d.message).collect())
 }
 
@@ -22,7 +22,8 @@ fn inlined(src: &str, call: &str) -> (Program, Vec<String>) {
 pub(super) fn text(src: &str, call: &str) -> String {
     let (p, d) = inlined(src, call);
     assert!(d.is_empty(), "{d:?}");
-    let StmtKind::Expr(e) = &p.probes[0].body.stmts[0].kind else {
+    // (The last statement: the C maps' declarations come first.)
+    let StmtKind::Expr(e) = &p.probes[0].body.stmts.last().expect("a statement").kind else {
         panic!()
     };
     let ExprKind::Call { args, .. } = &e.kind else {
@@ -422,7 +423,7 @@ fn odd_inputs_are_diagnostics() {
         let mut p = crate::front::parse(&format!("BEGIN {{ print({call}); }}")).unwrap();
         p.c_definitions = file.defs;
         // Errors or not, never a panic.
-        let _ = inline(&mut p, &file.funcs, &file.consts);
+        let _ = inline(&mut p, &file.funcs, &file.consts, &file.maps);
     }
     let d = errors(
         "struct a { struct a x; };\nint f() { struct a v; return 0; }",
