@@ -49,18 +49,15 @@ pub const FEATURES_AVAILABLE: &[&str] = &[
     "dwunwind",
     // Bare library names (`uprobe:libc:fread`) resolve through `/etc/ld.so.cache`.
     "libpath_resolv",
+    // tracerun's own symbolizer does what bpftrace gets from blazesym: symbols of
+    // exited processes from a per-pid cache, source lines and inlined frames in stacks.
+    "blazesym",
 ];
 
 /// Features that are unavailable: kernel ones this machine lacks (no kprobes, hence no
 /// multi-kprobes or fentry for us), and bpftrace build options tracec has no
-/// equivalent of (blazesym, bpftrace's AOT).
-pub const FEATURES_UNAVAILABLE: &[&str] = &[
-    "fentry",
-    "kprobe_multi",
-    "kprobe_session",
-    "blazesym",
-    "aot",
-];
+/// equivalent of (bpftrace's AOT).
+pub const FEATURES_UNAVAILABLE: &[&str] = &["fentry", "kprobe_multi", "kprobe_session", "aot"];
 
 /// Facts about the host the rules depend on.
 #[derive(Debug, Clone)]

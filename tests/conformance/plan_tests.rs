@@ -248,10 +248,12 @@ fn skip_rules_name_their_reason() {
     // tracerun honours BPFTRACE_CACHE_USER_SYMBOLS; other variables are skipped.
     assert!(plan_of(&format!("{base}ENV BPFTRACE_CACHE_USER_SYMBOLS=PER_PID\n")).is_ok());
     assert!(reason(&format!("{base}ENV BPFTRACE_NO_SUCH=1\n")).contains("BPFTRACE_NO_SUCH"));
-    assert!(reason(&format!("{base}REQUIRES_FEATURE blazesym\n")).starts_with("feature:"));
+    assert!(reason(&format!("{base}REQUIRES_FEATURE aot\n")).starts_with("feature:"));
+    assert!(plan_of(&format!("{base}REQUIRES_FEATURE blazesym\n")).is_ok());
+    assert!(reason(&format!("{base}REQUIRES_FEATURE !blazesym\n")).starts_with("feature:"));
     assert!(reason(&format!("{base}REQUIRES_FEATURE frobnicate\n")).contains("unknown"));
     assert!(plan_of(&format!(
-        "{base}REQUIRES_FEATURE btf lookup_percpu_elem !blazesym\n"
+        "{base}REQUIRES_FEATURE btf lookup_percpu_elem !aot\n"
     ))
     .is_ok());
     assert!(reason(&format!("{base}REQUIRES_FEATURE !btf\n")).starts_with("feature:"));
