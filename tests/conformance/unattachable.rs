@@ -98,11 +98,7 @@ pub const KNOWN_FAILURES: &[(&str, &str)] = &[
         "call/path_in_unsupported_fentry",
         "tracec does not know where bpf_d_path is allowed",
     ),
-    ("macro/builtin wrapper func", "tracec has no __builtin_func"),
-    (
-        "macro/builtin wrapper retval",
-        "tracec has no __builtin_retval",
-    ),
+    ("tracec has no __builtin_retval",),
     (
         "probe/fentry_missing_probes",
         "tracec's message for a missing fentry function differs",

@@ -159,8 +159,9 @@ impl Checker {
         if let Some(t) = self.stdlib_call_expr(cx, base, args, span) {
             return Some(t);
         }
-        // The call forms of builtins that depend on the probe (`func()`, `probe()`).
-        if args.is_empty() && matches!(base, "func" | "probe") {
+        // The call forms of builtins that depend on the probe (`func()`, `probe()`,
+        // `retval()`).
+        if args.is_empty() && matches!(base, "func" | "probe" | "retval") {
             return Some(self.ident(cx, base, span));
         }
         if matches!(base, "pid" | "tid") && args.len() == 1 {
