@@ -98,19 +98,6 @@ pub const KNOWN_FAILURES: &[(&str, &str)] = &[
         "call/path_in_unsupported_fentry",
         "tracec does not know where bpf_d_path is allowed",
     ),
-    ("tracec has no __builtin_retval",),
-    (
-        "probe/fentry_missing_probes",
-        "tracec's message for a missing fentry function differs",
-    ),
-    (
-        "probe/fentry_warn_missing_probes",
-        "tracec ignores missing_probes for fentry",
-    ),
-    (
-        "probe/fentry_ignore_missing_probes",
-        "tracec ignores missing_probes for fentry",
-    ),
     (
         "probe/kprobe_disallow_rcu_functions",
         "tracec attaches kprobes to rcu_* functions",
