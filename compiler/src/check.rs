@@ -22,7 +22,9 @@ use crate::{finish, Options};
 ///   (lowering, the back end, the object writer), so limits such as the 512-byte
 ///   stack are reported as well.
 pub fn check(source: &str, options: &Options) -> Vec<Diagnostic> {
-    crate::probes::debugdirs::with_dirs(&options.debuginfo, || check_in(source, options))
+    crate::probes::debugdirs::with_dirs(&options.debuginfo, || {
+        crate::probes::traceable::with_unsafe(options.allow_unsafe, || check_in(source, options))
+    })
 }
 
 fn check_in(source: &str, options: &Options) -> Vec<Diagnostic> {

@@ -169,7 +169,9 @@ pub struct Compiled {
 /// and [`Compiled::warnings`] the non-fatal diagnostics. On failure, every error
 /// found, in the order of the script (render them with [`render`]).
 pub fn compile(source: &str, options: &Options) -> Result<Compiled, Vec<Diagnostic>> {
-    probes::debugdirs::with_dirs(&options.debuginfo, || compile_in(source, options))
+    probes::debugdirs::with_dirs(&options.debuginfo, || {
+        probes::traceable::with_unsafe(options.allow_unsafe, || compile_in(source, options))
+    })
 }
 
 fn compile_in(source: &str, options: &Options) -> Result<Compiled, Vec<Diagnostic>> {

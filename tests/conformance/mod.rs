@@ -324,6 +324,14 @@ pub fn run_suites(
                     if opts.verbose || summary_fails(check, &id) {
                         writeln!(out, "  SKIP {id}: {skip}; {line}")?;
                     }
+                    let failed = matches!(check, unattachable::Check::Failed(_));
+                    if !failed && unattachable::known_failure(&id).is_some() {
+                        writeln!(
+                            out,
+                            "  NOTE {id} no longer fails: remove it from \
+                             unattachable::KNOWN_FAILURES"
+                        )?;
+                    }
                 }
                 Outcome::Skip(why) => {
                     *skip_categories

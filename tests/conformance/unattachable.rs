@@ -99,36 +99,8 @@ pub const KNOWN_FAILURES: &[(&str, &str)] = &[
         "tracec does not know where bpf_d_path is allowed",
     ),
     (
-        "probe/kprobe_disallow_rcu_functions",
-        "tracec attaches kprobes to rcu_* functions",
-    ),
-    (
-        "probe/kprobe_func_missing",
-        "tracec does not check that a kprobe's function exists",
-    ),
-    (
-        "probe/missing_probes_multiple_attach_points_default_error",
-        "tracec does not check that a kprobe's function exists",
-    ),
-    (
-        "probe/all_missing_probes_warn",
-        "tracec does not check that a kprobe's function exists",
-    ),
-    (
-        "probe/all_missing_probes_ignore",
-        "tracec does not check that a kprobe's function exists",
-    ),
-    (
         "probe/bpf_programs_limit",
         "tracec has no limit on the number of programs",
-    ),
-    (
-        "probe/probe_filter no match will fail",
-        "tracerun --verify ignores --probe-filter",
-    ),
-    (
-        "probe/probe_filter invalid regex",
-        "tracerun --verify ignores --probe-filter",
     ),
     (
         "probe/traceable_functions_empty",
@@ -154,6 +126,17 @@ pub struct Unit {
     pub source: Source,
     pub flags: Vec<String>,
     pub args: Vec<String>,
+    /// `tracerun --verify` flags: the run's `--probe-filter`.
+    pub verify_flags: Vec<String>,
+}
+
+/// The `--probe-filter REGEX` of `tracerun` flags, which `--verify` honours too.
+fn verify_flags(tracerun_flags: &[String]) -> Vec<String> {
+    tracerun_flags
+        .windows(2)
+        .find(|w| w[0] == "--probe-filter")
+        .map(<[String]>::to_vec)
+        .unwrap_or_default()
 }
 
 /// The compilations of a planned record: its one program (a `PROG`, or a `RUN` line
@@ -164,12 +147,13 @@ pub fn units(p: &Plan) -> Result<Vec<Unit>, String> {
         Exec::Direct {
             source,
             tracec_flags,
-            ..
+            tracerun_flags,
         } => {
             return Ok(vec![Unit {
                 source: source.clone(),
                 flags: tracec_flags.clone(),
                 args: p.args.clone(),
+                verify_flags: verify_flags(tracerun_flags),
             }])
         }
         Exec::Shell(line) => line,
@@ -182,6 +166,7 @@ pub fn units(p: &Plan) -> Result<Vec<Unit>, String> {
                     source: inv.effective_source(source),
                     flags: inv.tracec_flags(),
                     args: inv.args.clone(),
+                    verify_flags: verify_flags(&inv.tracerun_flags(false)),
                 }]);
             }
         }
@@ -192,6 +177,7 @@ pub fn units(p: &Plan) -> Result<Vec<Unit>, String> {
             source: Source::Inline(prog),
             flags: Vec::new(),
             args: Vec::new(),
+            verify_flags: Vec::new(),
         })
         .collect())
 }
@@ -312,25 +298,33 @@ fn check_units(
             return Check::Failed(why);
         }
         let mut cmd = command(ns, &cfg.tracerun, dir);
-        cmd.arg("--verify").arg(&object);
+        cmd.arg("--verify").args(&u.verify_flags).arg(&object);
         if !u.args.is_empty() {
             cmd.arg("--").args(&u.args);
         }
         test_env(&mut cmd, r);
-        let loaded = match run_bounded(cmd, cfg.max_timeout) {
-            Ok((code, report)) => classify_verify(code, &report),
-            Err(e) => Check::Failed(format!("cannot run tracerun --verify: {e}")),
+        let (code, report) = match run_bounded(cmd, cfg.max_timeout) {
+            Ok(x) => x,
+            Err(e) => return Check::Failed(format!("cannot run tracerun --verify: {e}")),
         };
+        if want_error {
+            // An error before anything is loaded (`No probes to attach`, a bad
+            // `--probe-filter`) is the run's error too.
+            return match code {
+                Some(c) if c != 0 => judged_error(r, dir, &format!("{out}{report}"), c),
+                _ => Check::Failed(
+                    "tracec compiled it and its programs load, but the record expects an \
+                     error (WILL_FAIL or RETURN_CODE)"
+                        .into(),
+                ),
+            };
+        }
+        let loaded = classify_verify(code, &report);
         match loaded {
             Check::Failed(_) => return loaded,
             Check::LoadRefused => verdict = Check::LoadRefused,
             _ => {}
         }
-    }
-    if want_error {
-        return Check::Failed(
-            "tracec compiled it, but the record expects an error (WILL_FAIL or RETURN_CODE)".into(),
-        );
     }
     verdict
 }

@@ -155,3 +155,26 @@ fn the_summary_line_counts_each_kind() {
          1 expected errors given, 0 failed, 4 known failures"
     );
 }
+
+#[test]
+fn errors_before_loading_count_and_probe_filters_reach_the_verifier() {
+    let f = verifier("noprobes", "echo 'No probes to attach' >&2; exit 1");
+    let rec = "NAME n\nRUN {{BPFTRACE}} --probe-filter 'xyz' -e 'kprobe:vfs_read { exit(); }'\n\
+               EXPECT No probes to attach\nWILL_FAIL\n";
+    assert_eq!(check_of(run(&f, rec)), Check::ExpectedError);
+    let dir = f.cfg.scratch.join("r0");
+    let log = std::fs::read_to_string(dir.join("args.log")).unwrap();
+    assert_eq!(
+        log,
+        format!(
+            "--verify --probe-filter xyz {}/unattached0.o\n",
+            dir.display()
+        )
+    );
+    // The same error where none is expected fails the check.
+    let rec = "NAME n\nPROG kprobe:vfs_read { exit(); }\nEXPECT x\n";
+    match check_of(run(&f, rec)) {
+        Check::Failed(why) => assert!(why.contains("No probes to attach"), "{why}"),
+        other => panic!("{other:?}"),
+    }
+}

@@ -57,3 +57,80 @@ fn a_missing_fentry_function_follows_missing_probes() {
     );
     assert!(ok && err.is_empty(), "{err}");
 }
+
+#[test]
+fn kprobes_on_untraceable_functions_warn_and_match_nothing() {
+    // Needs the kernel's function list (root reads /proc/kallsyms addresses and
+    // tracefs).
+    let Some(_k) = kernel_or_skip("untraceable") else {
+        return;
+    };
+    let warning = "WARNING: nonsense is not traceable (either non-existing, inlined, or marked \
+                   as \"notrace\"); attaching to it will likely fail\n";
+    let (ok, err) = compile_bpftrace("kprobe:vmlinux:nonsense { exit(); }");
+    assert!(!ok, "{err}");
+    assert!(err.contains(warning), "{err}");
+    assert!(
+        err.contains("ERROR: No matches for kprobe vmlinux:nonsense.\n"),
+        "{err}"
+    );
+    let (ok, err) = compile_bpftrace("kretprobe:vfs_read, kretprobe:bad { exit(); }");
+    assert!(
+        !ok && err.contains("ERROR: No matches for kretprobe bad.\n"),
+        "{err}"
+    );
+    // --unsafe: the probe stays (attaching is tried), with the warning.
+    let o = tracec(&[
+        "--unsafe",
+        "--format",
+        "bpftrace",
+        "-e",
+        "kprobe:vmlinux:nonsense { exit(); }",
+        "-o",
+        "/dev/null",
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success() && err.contains(warning), "{err}");
+    // bpftrace never probes rcu_* functions: the wildcard matches nothing.
+    let (ok, err) = compile_bpftrace("kprobe:rcu_* { exit(); }");
+    assert!(
+        !ok && err.contains("ERROR: Probe has no valid attach points.\n"),
+        "{err}"
+    );
+}
+
+#[test]
+fn probes_left_without_attach_points_follow_missing_probes() {
+    let Some(_k) = kernel_or_skip("no_attach_points") else {
+        return;
+    };
+    let prog = "config = { missing_probes=warn } kprobe:vfs_read { exit(); } \
+                t:syscalls:nonsense { exit(); }";
+    let (ok, err) = compile_bpftrace(prog);
+    assert!(ok, "{err}");
+    assert!(
+        err.contains("WARNING: No matches for tracepoint syscalls:nonsense. Skipping.\n")
+            && err.contains(
+                "WARNING: Probe has no valid attach points. It is being removed which may \
+                 cause issues with program behavior.\n"
+            ),
+        "{err}"
+    );
+    // Nothing left: the run (and the verifier) refuse it as bpftrace does.
+    let dir = scratch("no_attach_points");
+    let obj = compile_text(
+        &dir,
+        "none",
+        "config = { missing_probes=ignore } kprobe:nonsense { exit(); } \
+         t:syscalls:nonsense { exit(); }",
+    );
+    for mode in [&["--verify"][..], &[]] {
+        let o = std::process::Command::new(tracec_tests::bin("tracerun"))
+            .args(mode)
+            .arg(&obj)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(1), "{o:?}");
+        assert_eq!(String::from_utf8_lossy(&o.stderr), "No probes to attach\n");
+    }
+}
