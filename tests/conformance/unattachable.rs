@@ -83,18 +83,6 @@ pub const KNOWN_FAILURES: &[(&str, &str)] = &[
         "tracec refuses usermode in fentry",
     ),
     (
-        "call/path",
-        "tracec's path() takes no struct path member (args.file.f_path)",
-    ),
-    (
-        "call/path_with_optional_size",
-        "tracec's path() takes no struct path member",
-    ),
-    (
-        "strcontains/path",
-        "tracec's path() takes no struct path member",
-    ),
-    (
         "call/path_in_unsupported_fentry",
         "tracec does not know where bpf_d_path is allowed",
     ),

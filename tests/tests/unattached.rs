@@ -134,3 +134,23 @@ fn probes_left_without_attach_points_follow_missing_probes() {
         assert_eq!(String::from_utf8_lossy(&o.stderr), "No probes to attach\n");
     }
 }
+
+#[test]
+fn path_takes_a_struct_path_member_by_its_address() {
+    if !has_kernel_btf() {
+        return;
+    }
+    for prog in [
+        "fentry:security_file_open { printf(\"%s\\n\", path(args.file.f_path)); }",
+        "fentry:security_file_open { $p = path(args.file.f_path, 48); print(sizeof($p)); }",
+        "fentry:vfs_open { print(path(args.path)); }",
+    ] {
+        let (ok, err) = compile_bpftrace(prog);
+        assert!(ok, "{prog}: {err}");
+    }
+    let (ok, err) = compile_bpftrace("fentry:vfs_open { print(path(comm)); }");
+    assert!(
+        !ok && err.contains("path() expects a struct path pointer"),
+        "{err}"
+    );
+}

@@ -276,7 +276,8 @@ impl Checker {
         }
     }
 
-    /// `path(p[, size])`: `bpf_d_path` of a `struct path *` (fentry/fexit only).
+    /// `path(p[, size])`: `bpf_d_path` of a `struct path *`, or of a `struct path`
+    /// member (fentry/fexit only).
     fn path_call(&mut self, cx: &mut ProbeCx, args: &[ast::Expr], span: Span) -> TExpr {
         if args.is_empty() || args.len() > 2 {
             self.error(
@@ -289,7 +290,16 @@ impl Checker {
             self.wrong_probe_type("path()", &cx.probe.attach, span);
             return poisoned(span);
         }
-        let p = self.expr(cx, &args[0]);
+        let mut p = self.expr(cx, &args[0]);
+        // A struct path member by value (`args.file.f_path`): its address, as bpftrace
+        // takes it.
+        let member = matches!(
+            args[0].kind,
+            ExprKind::Field { .. } | ExprKind::Index { .. }
+        );
+        if member && !matches!(p.ty, Type::Ptr { .. } | Type::Int { .. } | Type::Unknown) {
+            p = self.addr_of(cx, &args[0], args[0].span);
+        }
         if !matches!(p.ty, Type::Ptr { .. } | Type::Int { .. } | Type::Unknown) {
             self.error(p.span, "path() expects a struct path pointer");
             return poisoned(span);
