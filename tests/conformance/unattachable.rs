@@ -79,10 +79,6 @@ pub const KNOWN_FAILURES: &[(&str, &str)] = &[
         "tracec refuses a bare `args` statement",
     ),
     (
-        "builtin/usermode_builtin_in_kprobe_fentry",
-        "tracec refuses usermode in fentry",
-    ),
-    (
         "call/path_in_unsupported_fentry",
         "tracec does not know where bpf_d_path is allowed",
     ),

@@ -154,3 +154,31 @@ fn path_takes_a_struct_path_member_by_its_address() {
         "{err}"
     );
 }
+
+#[test]
+fn usermode_in_kernel_function_probes() {
+    if !has_kernel_btf() {
+        return;
+    }
+    // fentry/fexit run in kernel mode: usermode is the constant 0 there.
+    let (ok, err) = compile_bpftrace(
+        "k:vfs_read { printf(\"%d \", usermode); } fentry:vfs_open { print(usermode); }",
+    );
+    assert!(ok, "{err}");
+    let o = tracec(&[
+        "--emit",
+        "ir",
+        "-e",
+        "fexit:vfs_open { @[usermode] = count(); }",
+    ]);
+    let ir = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{ir}");
+    assert!(
+        !ir.contains("load.8 [v0+136]"),
+        "no pt_regs read in fexit:\n{ir}"
+    );
+    compiles_and_loads(
+        "usermode_kprobe",
+        "kprobe:vfs_read { @[usermode] = count(); }",
+    );
+}

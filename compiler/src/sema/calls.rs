@@ -425,6 +425,11 @@ impl Checker {
         }
         match cx.probe.attach {
             tracec_meta::Attach::Begin | tracec_meta::Attach::End => int(1, Type::U64, span),
+            // A kernel function's entry or exit runs in kernel mode (there are no
+            // registers of the interrupted context to look at).
+            tracec_meta::Attach::Fentry { .. } | tracec_meta::Attach::FentryBpf { .. } => {
+                int(0, Type::U64, span)
+            }
             tracec_meta::Attach::Kprobe { .. }
             | tracec_meta::Attach::Uprobe { .. }
             | tracec_meta::Attach::Usdt { .. }
