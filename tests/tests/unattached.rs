@@ -177,6 +177,17 @@ fn usermode_in_kernel_function_probes() {
         !ir.contains("load.8 [v0+136]"),
         "no pt_regs read in fexit:\n{ir}"
     );
+    let o = tracec(&[
+        "--emit",
+        "ir",
+        "-e",
+        "kprobe:vfs_read { @[usermode] = count(); }",
+    ]);
+    let ir = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        ir.contains("load.8 [v0+136]"),
+        "a kprobe reads pt_regs.cs:\n{ir}"
+    );
     compiles_and_loads(
         "usermode_kprobe",
         "kprobe:vfs_read { @[usermode] = count(); }",
