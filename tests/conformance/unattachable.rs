@@ -75,10 +75,6 @@ pub const KNOWN_FAILURES: &[(&str, &str)] = &[
     ),
     // Not yet fixed in tracec (see each reason).
     (
-        "builtin/mixed probe args",
-        "tracec refuses a bare `args` statement",
-    ),
-    (
         "call/path_in_unsupported_fentry",
         "tracec does not know where bpf_d_path is allowed",
     ),

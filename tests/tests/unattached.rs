@@ -193,3 +193,29 @@ fn usermode_in_kernel_function_probes() {
         "kprobe:vfs_read { @[usermode] = count(); }",
     );
 }
+
+#[test]
+fn raw_tracepoint_args_are_a_record() {
+    let Some(_k) = kernel_or_skip("rawtp_args_record") else {
+        return;
+    };
+    let run = tracec_tests::run_to_exit(
+        "rawtp_args_record",
+        "rawtracepoint:sched_switch { print(args); exit(); }",
+        &[],
+    );
+    let line = run
+        .out_lines
+        .iter()
+        .find(|l| l.starts_with("{ .preempt = "))
+        .unwrap_or_else(|| panic!("{:?}", run.out_lines));
+    assert!(
+        line.contains(", .prev = 0x") && line.contains(", .next = 0x"),
+        "{line}"
+    );
+    // A bare `args` (a statement without effect) compiles, as in bpftrace.
+    let (ok, err) = compile_bpftrace(
+        "rawtracepoint:irq_handler_entry, rawtracepoint:irq_handler_exit, fentry:do_nanosleep { args }",
+    );
+    assert!(ok, "{err}");
+}
