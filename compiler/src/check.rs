@@ -23,7 +23,13 @@ use crate::{finish, Options};
 ///   stack are reported as well.
 pub fn check(source: &str, options: &Options) -> Vec<Diagnostic> {
     crate::probes::debugdirs::with_dirs(&options.debuginfo, || {
-        crate::probes::traceable::with_unsafe(options.allow_unsafe, || check_in(source, options))
+        let list = options
+            .traceable_functions
+            .as_deref()
+            .and_then(|p| crate::probes::traceable::read_list(p).ok());
+        crate::probes::traceable::with_settings(options.allow_unsafe, list, || {
+            check_in(source, options)
+        })
     })
 }
 

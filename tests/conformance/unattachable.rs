@@ -82,14 +82,6 @@ pub const KNOWN_FAILURES: &[(&str, &str)] = &[
         "probe/bpf_programs_limit",
         "tracec has no limit on the number of programs",
     ),
-    (
-        "probe/traceable_functions_empty",
-        "tracec has no --traceable-functions",
-    ),
-    (
-        "probe/traceable_functions_empty_unsafe",
-        "tracec has no --traceable-functions",
-    ),
 ];
 
 /// The documented reason why the check of record `id` may fail.

@@ -219,3 +219,54 @@ fn raw_tracepoint_args_are_a_record() {
     );
     assert!(ok, "{err}");
 }
+
+#[test]
+fn traceable_functions_come_from_a_file() {
+    let dir = scratch("traceable_file");
+    let list = dir.join("funcs.txt");
+    std::fs::write(&list, "my_only_function\nother_fn [mymod]\n").unwrap();
+    let list = list.to_str().unwrap();
+    let compile = |extra: &[&str], prog: &str| {
+        let mut args = vec!["--format", "bpftrace", "--traceable-functions", list];
+        args.extend(extra);
+        args.extend(["-e", prog, "-o", "/dev/null"]);
+        let o = tracec(&args);
+        (
+            o.status.success(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
+    let (ok, err) = compile(&[], "kprobe:vfs_read {}");
+    assert!(
+        !ok && err.contains("ERROR: No matches for kprobe vfs_read.\n"),
+        "{err}"
+    );
+    let (ok, err) = compile(&["--unsafe"], "begin { exit(); } kprobe:vfs_read {}");
+    assert!(
+        ok && err.contains("WARNING: vfs_read is not traceable"),
+        "{err}"
+    );
+    let (ok, err) = compile(&[], "kprobe:my_only_function {}");
+    assert!(ok && err.is_empty(), "{err}");
+    // Wildcards expand against the file's functions.
+    let o = tracec(&[
+        "--traceable-functions",
+        list,
+        "--emit",
+        "ir",
+        "-e",
+        "kprobe:*_fn { }",
+    ]);
+    let ir = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success() && ir.contains("kprobe/other_fn"), "{ir}");
+    let o = tracec(&[
+        "--traceable-functions",
+        "/nonexistent/list",
+        "-e",
+        "begin {}",
+        "-o",
+        "/dev/null",
+    ]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("cannot read the traceable functions"));
+}

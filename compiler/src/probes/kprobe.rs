@@ -41,7 +41,7 @@ pub(super) fn expand(ap: &AttachPoint, ret: bool) -> Result<Vec<ExpandedProbe>, 
                 "{kind}: an offset cannot be used with a wildcard"
             )));
         }
-        let all = super::kfuncs::cached().map_err(|e| {
+        let all = super::traceable::functions().map_err(|e| {
             err(format!("cannot expand {kind} wildcard: {e}")).with_note(
                 "the list of traceable functions is /sys/kernel/tracing/available_filter_functions",
             )

@@ -10,8 +10,10 @@
 //! checker drains after each expansion ([`take_warnings`]).
 
 use std::cell::{Cell, RefCell};
+use std::rc::Rc;
 
 use super::glob::has_wildcard;
+use super::kfuncs::KernelFunctions;
 use super::ExpandedProbe;
 use crate::diag::Diagnostic;
 use crate::front::ast::AttachPoint;
@@ -20,19 +22,71 @@ use tracec_meta::Attach;
 thread_local! {
     static ALLOW_UNTRACEABLE: Cell<bool> = const { Cell::new(false) };
     static WARNINGS: RefCell<Vec<Diagnostic>> = const { RefCell::new(Vec::new()) };
+    static LIST: RefCell<Option<Rc<KernelFunctions>>> = const { RefCell::new(None) };
 }
 
 /// Run `f` with kprobes on untraceable functions allowed (`--unsafe`) or not; the
 /// previous setting is restored afterwards.
 pub fn with_unsafe<T>(allow: bool, f: impl FnOnce() -> T) -> T {
-    struct Restore(bool);
+    with_settings(allow, None, f)
+}
+
+/// [`with_unsafe`], and with `list` (`--traceable-functions FILE`, see [`read_list`])
+/// as the traceable functions instead of the kernel's.
+pub fn with_settings<T>(allow: bool, list: Option<KernelFunctions>, f: impl FnOnce() -> T) -> T {
+    struct Restore(bool, Option<Rc<KernelFunctions>>);
     impl Drop for Restore {
         fn drop(&mut self) {
             ALLOW_UNTRACEABLE.with(|a| a.set(self.0));
+            LIST.with(|l| *l.borrow_mut() = self.1.take());
         }
     }
-    let _restore = Restore(ALLOW_UNTRACEABLE.with(|a| a.replace(allow)));
+    let _restore = Restore(
+        ALLOW_UNTRACEABLE.with(|a| a.replace(allow)),
+        LIST.with(|l| l.replace(list.map(Rc::new))),
+    );
     f()
+}
+
+/// `--traceable-functions FILE`: a list in `available_filter_functions`' format
+/// (`name` or `name [module]` per line).
+pub fn read_list(path: &std::path::Path) -> Result<KernelFunctions, String> {
+    let f = std::fs::File::open(path).map_err(|e| {
+        format!(
+            "cannot read the traceable functions {}: {e}",
+            path.display()
+        )
+    })?;
+    KernelFunctions::parse(f, false).map_err(|e| {
+        format!(
+            "cannot read the traceable functions {}: {e}",
+            path.display()
+        )
+    })
+}
+
+/// The traceable functions: the list given to [`with_settings`], else the kernel's.
+pub(super) fn functions() -> Result<Functions, String> {
+    if let Some(l) = LIST.with(|l| l.borrow().clone()) {
+        return Ok(Functions::Given(l));
+    }
+    super::kfuncs::cached().map(Functions::Kernel)
+}
+
+/// See [`functions`].
+pub(super) enum Functions {
+    Kernel(&'static KernelFunctions),
+    Given(Rc<KernelFunctions>),
+}
+
+impl std::ops::Deref for Functions {
+    type Target = KernelFunctions;
+    fn deref(&self) -> &KernelFunctions {
+        match self {
+            Functions::Kernel(k) => k,
+            Functions::Given(g) => g,
+        }
+    }
 }
 
 /// The warnings of the checks since the last call.
@@ -52,15 +106,16 @@ pub fn is_untraceable_warning(d: &Diagnostic) -> bool {
 /// Whether `function` (of `module`, `None`: any) is among the traceable functions.
 /// `None` when the list cannot be read (then nothing is checked).
 fn traceable(module: Option<&str>, function: &str) -> Option<bool> {
-    let list = super::kfuncs::cached().ok()?;
-    Some(list.iter().any(|(m, f)| {
+    let list = functions().ok()?;
+    let found = list.iter().any(|(m, f)| {
         f == function
             && match module {
                 None => true,
                 Some("vmlinux") => m.is_none(),
                 Some(want) => m == Some(want),
             }
-    }))
+    });
+    Some(found)
 }
 
 /// Check the concrete probes of a kprobe/kretprobe attach point `ap` written with a
@@ -184,5 +239,28 @@ mod tests {
         // An unreadable list checks nothing.
         let unknown = check_with(&ap("kprobe:x"), vec![kprobe("x")], &|_, _| None);
         assert!(unknown.is_ok() && take_warnings().is_empty());
+    }
+
+    #[test]
+    fn a_given_list_replaces_the_kernels() {
+        let list = KernelFunctions::parse("only_this\nmod_fn [mymod]\n".as_bytes(), false).unwrap();
+        with_settings(false, Some(list), || {
+            assert_eq!(traceable(None, "only_this"), Some(true));
+            assert_eq!(traceable(None, "vfs_read"), Some(false));
+            assert_eq!(traceable(Some("mymod"), "mod_fn"), Some(true));
+            assert_eq!(traceable(Some("vmlinux"), "mod_fn"), Some(false));
+        });
+        assert!(
+            LIST.with(|l| l.borrow().is_none()),
+            "the setting is restored"
+        );
+        let empty = with_settings(false, Some(KernelFunctions::default()), || {
+            check(&ap("kprobe:vfs_read"), vec![kprobe("vfs_read")])
+        });
+        assert_eq!(
+            empty.unwrap_err().message,
+            "No matches for kprobe vfs_read."
+        );
+        take_warnings();
     }
 }
