@@ -143,14 +143,22 @@ fn path_takes_a_struct_path_member_by_its_address() {
     for prog in [
         "fentry:security_file_open { printf(\"%s\\n\", path(args.file.f_path)); }",
         "fentry:security_file_open { $p = path(args.file.f_path, 48); print(sizeof($p)); }",
-        "fentry:vfs_open { print(path(args.path)); }",
+        "fexit:vfs_getattr { print(path(args.path)); }",
     ] {
         let (ok, err) = compile_bpftrace(prog);
         assert!(ok, "{prog}: {err}");
     }
-    let (ok, err) = compile_bpftrace("fentry:vfs_open { print(path(comm)); }");
+    let (ok, err) = compile_bpftrace("fentry:vfs_getattr { print(path(comm)); }");
     assert!(
         !ok && err.contains("path() expects a struct path pointer"),
+        "{err}"
+    );
+    // The kernel lets only some functions' programs call bpf_d_path.
+    let (ok, err) =
+        compile_bpftrace("fentry:vfs_read { print(\"a\"); print(path(args.file.f_path)); }");
+    assert!(!ok, "{err}");
+    assert!(
+        err.contains("stdin:1:37-59: ERROR: helper bpf_d_path not allowed in probe\n"),
         "{err}"
     );
 }

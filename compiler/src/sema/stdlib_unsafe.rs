@@ -58,6 +58,20 @@ fn helper_call(helper: Helper, args: Vec<TExpr>, span: Span) -> TExpr {
     }
 }
 
+/// The kernel functions whose fentry/fexit programs the kernel lets call `bpf_d_path`
+/// (its `btf_allowlist_d_path`; iterators may call it anywhere).
+const D_PATH_ALLOWED: &[&str] = &[
+    "security_file_permission",
+    "security_inode_getattr",
+    "security_file_open",
+    "security_path_truncate",
+    "vfs_truncate",
+    "vfs_fallocate",
+    "dentry_open",
+    "vfs_getattr",
+    "filp_close",
+];
+
 impl Checker {
     pub(super) fn stdlib_unsafe_expr(
         &mut self,
@@ -289,6 +303,14 @@ impl Checker {
         if !matches!(cx.probe.attach, Attach::Fentry { .. } | Attach::Iter { .. }) {
             self.wrong_probe_type("path()", &cx.probe.attach, span);
             return poisoned(span);
+        }
+        if let Attach::Fentry { function, .. } = &cx.probe.attach {
+            if !D_PATH_ALLOWED.contains(&function.as_str()) {
+                // The kernel's verifier refuses the helper there (bpftrace reports it
+                // at the call); this kernel may not even load fentry programs.
+                self.error(span, "helper bpf_d_path not allowed in probe");
+                return poisoned(span);
+            }
         }
         let mut p = self.expr(cx, &args[0]);
         // A struct path member by value (`args.file.f_path`): its address, as bpftrace
