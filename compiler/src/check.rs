@@ -22,7 +22,15 @@ use crate::{finish, Options};
 ///   (lowering, the back end, the object writer), so limits such as the 512-byte
 ///   stack are reported as well.
 pub fn check(source: &str, options: &Options) -> Vec<Diagnostic> {
-    crate::probes::debugdirs::with_dirs(&options.debuginfo, || check_in(source, options))
+    crate::probes::debugdirs::with_dirs(&options.debuginfo, || {
+        let list = options
+            .traceable_functions
+            .as_deref()
+            .and_then(|p| crate::probes::traceable::read_list(p).ok());
+        crate::probes::traceable::with_settings(options.allow_unsafe, list, || {
+            check_in(source, options)
+        })
+    })
 }
 
 fn check_in(source: &str, options: &Options) -> Vec<Diagnostic> {

@@ -94,6 +94,10 @@ pub struct Options {
     /// `--debuginfo=DIR[:DIR]`: extra directories for the separate debug files of
     /// stripped binaries ([`probes::debugdirs`]), absolute or relative to the binary.
     pub debuginfo: Vec<String>,
+    /// `--traceable-functions FILE`: the kernel functions kprobes may trace, in
+    /// `available_filter_functions`' format, instead of the running kernel's
+    /// ([`probes::traceable`]).
+    pub traceable_functions: Option<PathBuf>,
 }
 
 impl Default for Options {
@@ -110,6 +114,7 @@ impl Default for Options {
             args: None,
             pid: None,
             debuginfo: Vec::new(),
+            traceable_functions: None,
         }
     }
 }
@@ -169,7 +174,16 @@ pub struct Compiled {
 /// and [`Compiled::warnings`] the non-fatal diagnostics. On failure, every error
 /// found, in the order of the script (render them with [`render`]).
 pub fn compile(source: &str, options: &Options) -> Result<Compiled, Vec<Diagnostic>> {
-    probes::debugdirs::with_dirs(&options.debuginfo, || compile_in(source, options))
+    let list = match &options.traceable_functions {
+        Some(path) => Some(
+            probes::traceable::read_list(path)
+                .map_err(|e| vec![Diagnostic::error(front::ast::Span::default(), e)])?,
+        ),
+        None => None,
+    };
+    probes::debugdirs::with_dirs(&options.debuginfo, || {
+        probes::traceable::with_settings(options.allow_unsafe, list, || compile_in(source, options))
+    })
 }
 
 fn compile_in(source: &str, options: &Options) -> Result<Compiled, Vec<Diagnostic>> {

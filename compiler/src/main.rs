@@ -116,6 +116,10 @@ struct Cli {
     /// directory checks the debug link's CRC there when the binary has no build ID.
     #[arg(long = "debuginfo", value_name = "DIR")]
     debuginfo: Vec<String>,
+    /// The kernel functions kprobes may trace (`available_filter_functions`' format:
+    /// `name` or `name [module]` per line), instead of the running kernel's list.
+    #[arg(long = "traceable-functions", value_name = "FILE")]
+    traceable_functions: Option<PathBuf>,
 
     /// Sign the object with the secret key KEY (written by --keygen); `tracerun
     /// --trust NAME.pub` then runs it only if no byte of it was changed.
@@ -302,6 +306,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         args: (!cli.args.is_empty()).then(|| tracec::sema::attach_args::positional(&cli.args)),
         pid: cli.pid,
         debuginfo: cli.debuginfo.clone(),
+        traceable_functions: cli.traceable_functions.clone(),
     };
     let color = std::io::stderr().is_terminal();
     let mut compiled = match compile_guarded(&source, &options)? {

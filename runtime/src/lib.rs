@@ -111,6 +111,7 @@ impl Error {
     pub fn is_bpftrace(&self) -> bool {
         self.0.starts_with("ERROR: ")
             || self.0.starts_with("HINT: ")
+            || self.0 == crate::probe_filter::NO_PROBES
             || self
                 .0
                 .split_once(": ERROR: ")

@@ -58,8 +58,9 @@ struct Cli {
     /// (BPFTRACE_LOG_SIZE); a log that does not fit fails the load, as in bpftrace.
     #[arg(short = 'v')]
     verbose: bool,
-    /// Load and attach only the probes whose name matches this regular expression
-    /// (searched for in names such as `interval:ms:200`); BEGIN and END always run.
+    /// Load and attach (with --verify: verify) only the probes whose name matches this
+    /// regular expression (searched for in names such as `interval:ms:200`); BEGIN
+    /// and END always run.
     #[arg(long = "probe-filter", value_name = "REGEX")]
     probe_filter: Option<String>,
     /// Bench mode: run each `bench:` probe repeatedly after BEGIN and print the
@@ -106,7 +107,12 @@ fn main() -> ExitCode {
     } else if cli.verify {
         // With --trust, only a trusted object goes near the verifier.
         trusted(&cli.object, &cli.trust).and_then(|()| {
-            tracerun::verify::run(&cli.object, &cli.args, &mut std::io::stdout().lock())
+            tracerun::verify::run_filtered(
+                &cli.object,
+                &cli.args,
+                cli.probe_filter.as_deref(),
+                &mut std::io::stdout().lock(),
+            )
         })
     } else {
         let opts = tracerun::Options {

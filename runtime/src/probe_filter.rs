@@ -18,11 +18,21 @@ pub fn apply(meta: &mut Metadata, pattern: &str) -> Result<(), Error> {
     meta.probes
         .retain(|p| special(&p.attach) || re.is_match(&p.name));
     if had_probes && meta.probes.iter().all(|p| special(&p.attach)) {
-        return Err(Error::new(format!(
-            "No probes to attach: --probe-filter '{pattern}' matches none of the program's probes"
-        )));
+        return Err(Error::new(NO_PROBES));
     }
     Ok(())
+}
+
+/// bpftrace's error (a line of its own) for a program left without probes: by
+/// `--probe-filter`, or by `missing_probes` dropping every attach point at compile time.
+pub const NO_PROBES: &str = "No probes to attach";
+
+/// The [`NO_PROBES`] error when `meta` has no probe at all.
+pub fn require_probes(meta: &Metadata) -> Result<(), Error> {
+    match meta.probes.is_empty() {
+        true => Err(Error::new(NO_PROBES)),
+        false => Ok(()),
+    }
 }
 
 #[cfg(test)]
@@ -79,13 +89,24 @@ mod tests {
     #[test]
     fn no_match_and_bad_regex_are_errors() {
         let mut m = meta(&[("interval:ms:100", interval(100))]);
-        let e = apply(&mut m, "nonexistent").unwrap_err().to_string();
-        assert!(e.starts_with("No probes to attach"), "{e}");
+        let e = apply(&mut m, "nonexistent").unwrap_err();
+        assert_eq!(e.to_string(), "No probes to attach");
+        assert!(
+            e.is_bpftrace(),
+            "printed as bpftrace prints it, on a line of its own"
+        );
         let e = apply(&mut m, "[invalid").unwrap_err().to_string();
         assert!(e.starts_with("Invalid --probe-filter regex"), "{e}");
         // Only BEGIN/END: nothing to filter, nothing to complain about.
         let mut m = meta(&[("BEGIN", Attach::Begin)]);
         apply(&mut m, "x").unwrap();
         assert_eq!(names(&m), ["BEGIN"]);
+    }
+
+    #[test]
+    fn a_program_without_probes_is_an_error() {
+        assert!(require_probes(&meta(&[("BEGIN", Attach::Begin)])).is_ok());
+        let e = require_probes(&meta(&[])).unwrap_err();
+        assert_eq!(e.to_string(), "No probes to attach");
     }
 }

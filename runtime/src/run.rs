@@ -128,6 +128,7 @@ fn run_object(obj: &Object, opts: &Options) -> Result<i32, Error> {
         }
         None => obj,
     };
+    crate::probe_filter::require_probes(&obj.meta)?;
     if obj.meta.unsafe_builtins && !opts.allow_unsafe {
         return Err(Error::new(format!(
             "{} uses functions that can change the system (like system()); run it with --unsafe to allow them",

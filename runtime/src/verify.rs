@@ -42,13 +42,26 @@ pub struct Outcome {
 /// Verify `path` as `tracerun path ARGS` would load it, writing the report to `out`.
 /// `Ok(true)` when every program loaded.
 pub fn run(path: &Path, args: &[String], out: &mut dyn Write) -> Result<bool, Error> {
+    run_filtered(path, args, None, out)
+}
+
+/// [`run`] for `tracerun --probe-filter REGEX`: only the probes a run would load.
+pub fn run_filtered(
+    path: &Path,
+    args: &[String],
+    probe_filter: Option<&str>,
+    out: &mut dyn Write,
+) -> Result<bool, Error> {
     let obj = object::read(path).map_err(|e| Error::new(format!("{}: {e}", path.display())))?;
     // Without arguments, attach points that take them keep their placeholders: the
     // programs are the same whatever the values.
-    let obj = match args.is_empty() {
+    let mut obj = match args.is_empty() {
         true => std::borrow::Cow::Borrowed(&obj),
         false => crate::attach_params::with_args(&obj, args)?,
     };
+    if let Some(pattern) = probe_filter {
+        crate::probe_filter::apply(&mut obj.to_mut().meta, pattern)?;
+    }
     if !sys::has_privileges() {
         return Err(Error::new(
             "loading programs needs root (or CAP_BPF and CAP_PERFMON); run tracerun --verify with sudo",
@@ -57,6 +70,7 @@ pub fn run(path: &Path, args: &[String], out: &mut dyn Write) -> Result<bool, Er
     if let Err(e) = sys::bpf_available() {
         return Err(Error::new(format!("BPF is not available here: {e}")));
     }
+    crate::probe_filter::require_probes(&obj.meta)?;
     let params = crate::params::resolve(&obj.meta.params, args)?;
     let outcomes = verify_with(&obj, &params)?;
     let view = ElfView::parse(&obj.bytes).map_err(Error::new)?;

@@ -78,6 +78,8 @@ pub struct Invocation {
     pub dwarf_pids: Vec<String>,
     /// `--debuginfo DIR[:DIR]` (repeatable): where tracec also looks for debug files.
     pub debuginfo: Vec<String>,
+    /// `--traceable-functions FILE`: the functions kprobes may trace (tracec's).
+    pub traceable_functions: Option<String>,
 }
 
 /// Why a command line cannot be run.
@@ -144,6 +146,7 @@ pub fn parse(args: &[String]) -> Result<Invocation, CliError> {
         cmd: None,
         dwarf_pids: Vec::new(),
         debuginfo: Vec::new(),
+        traceable_functions: None,
     };
     let mut program: Option<Source> = None;
     let mut list = false;
@@ -204,6 +207,7 @@ pub fn parse(args: &[String]) -> Result<Invocation, CliError> {
                 ("--cmd", Some(v)) => inv.cmd = Some(v),
                 ("--dwarf-pid", Some(v)) => inv.dwarf_pids.push(v),
                 ("--debuginfo", Some(v)) => inv.debuginfo.push(v),
+                ("--traceable-functions", Some(v)) => inv.traceable_functions = Some(v),
                 ("--mode", Some(v)) => match v.as_str() {
                     "run" => inv.bench = false,
                     "bench" => inv.bench = true,
@@ -369,6 +373,9 @@ impl Invocation {
             v.extend(["-p".to_string(), p.clone()]);
         }
         v.extend(self.debuginfo_flags());
+        if let Some(f) = &self.traceable_functions {
+            v.extend(["--traceable-functions".to_string(), f.clone()]);
+        }
         v
     }
 

@@ -99,9 +99,14 @@ fn bad_and_unsupported_flags_are_errors() {
         Err(CliError::Unsupported(f)) if f == "--mode nosuch"
     ));
     assert!(matches!(
-        p(&["--traceable-functions", "x", "-e", "x"]),
-        Err(CliError::Unsupported(f)) if f == "--traceable-functions"
+        p(&["--no-feature", "x", "-e", "x"]),
+        Err(CliError::Unsupported(f)) if f == "--no-feature"
     ));
+    let traceable = p(&["--traceable-functions", "/dev/null", "-e", "x"]).unwrap();
+    assert!(traceable
+        .tracec_flags()
+        .windows(2)
+        .any(|w| w == ["--traceable-functions", "/dev/null"]));
     let file_activation = p(&["--usdt-file-activation", "-e", "x"]).unwrap();
     assert!(!file_activation
         .tracerun_flags(false)

@@ -17,6 +17,7 @@ while [ $# -gt 0 ]; do
     -e) prog="$2"; shift 2;;
     -o) out="$2"; shift 2;;
     --format) shift 2;;
+    --) break;;
     *) prog="$(cat "$1")" || exit 2; shift;;
   esac
 done
@@ -29,9 +30,9 @@ fn script(path: &Path, body: &str) {
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
 }
 
-struct Fake {
-    cfg: Config,
-    root: PathBuf,
+pub(super) struct Fake {
+    pub(super) cfg: Config,
+    pub(super) root: PathBuf,
 }
 
 impl Drop for Fake {
@@ -41,7 +42,7 @@ impl Drop for Fake {
 }
 
 /// A configuration whose tracerun runs `body` (a shell script; `$1` is the object).
-fn fake(name: &str, body: &str) -> Fake {
+pub(super) fn fake(name: &str, body: &str) -> Fake {
     let root = crate::scratch(&format!("conformance-engine-{name}"));
     let suite = root.join("suite");
     std::fs::create_dir_all(suite.join("outputs")).unwrap();
@@ -58,7 +59,7 @@ fn fake(name: &str, body: &str) -> Fake {
     Fake { cfg, root }
 }
 
-fn run(f: &Fake, record: &str) -> Outcome {
+pub(super) fn run(f: &Fake, record: &str) -> Outcome {
     let r = parse_suite("fake", record).pop().unwrap().unwrap();
     let dir = record_dir(&f.cfg, 0).unwrap();
     run_record(&r, &f.cfg, &Host::detect(), &dir)
@@ -377,13 +378,25 @@ fn run_suites_prints_per_suite_counts_and_the_final_line() {
         "{text}"
     );
     assert!(text.contains("  FAIL alpha/bad: EXPECT"), "{text}");
+    // The fake tracerun exits 0 for `--verify` too: compiled and loaded.
     assert!(
-        text.contains("  SKIP alpha/k: probe type: kprobe"),
+        text.contains(
+            "  SKIP alpha/k: probe type: kprobe cannot attach on this kernel; compiled and loaded\n"
+        ),
         "{text}"
     );
     assert!(text.contains("  FAIL beta/<line 5>: parse error"), "{text}");
     assert!(text.contains("skipped by reason: probe type 1\n"), "{text}");
-    assert_eq!(text.lines().last(), Some("2 passed, 2 failed, 1 skipped"));
+    let tail: Vec<&str> = text.lines().rev().take(2).collect();
+    assert_eq!(
+        tail,
+        [
+            "unattachable: 1 compiled and loaded, 0 compiled (load refused: EPERM), \
+             0 expected errors given, 0 failed",
+            "2 passed, 2 failed, 1 skipped"
+        ]
+    );
+    assert_eq!(s.unattached.loaded, 1);
 
     let re = regex::Regex::new("^alpha/ok$").unwrap();
     let opts = RunOptions {

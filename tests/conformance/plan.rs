@@ -136,6 +136,10 @@ pub struct Plan {
     /// `tracerun -f json`: the `RUN` line asks for it (`-f json`), or the record expects
     /// JSON (`EXPECT_JSON`; bpftrace's runner adds `-q -f json` then).
     pub json: bool,
+    /// The skip reason (`probe type: ...`) when the program uses a provider this kernel
+    /// cannot attach ([`UNATTACHABLE`]) and nothing else stops the record: it is then not
+    /// run but compiled and loaded ([`super::unattachable`]).
+    pub unattachable: Option<String>,
 }
 
 /// Placeholder in `AFTER`/`BEFORE` for the pid of the `tracerun` under test.
@@ -364,9 +368,13 @@ pub fn plan(r: &Record, host: &Host, cwd: &Path) -> Result<Plan, String> {
         return Err(testprog_skip(m));
     }
     let types = probe_types(&text);
-    if let Some(t) = types.iter().find(|t| UNATTACHABLE.contains(&t.as_str())) {
-        return Err(format!("probe type: {t} cannot attach on this kernel"));
-    }
+    // Decided last: a record skipped for another reason too is not checked statically.
+    // A plain `-l` listing attaches nothing, whatever its program's probes.
+    let unattachable = types
+        .iter()
+        .find(|t| UNATTACHABLE.contains(&t.as_str()))
+        .filter(|_| !lists_only(&line.exec))
+        .map(|t| format!("probe type: {t} cannot attach on this kernel"));
     if let Some(k) = r.env.keys().find(|k| !SUPPORTED_ENV.contains(&k.as_str())) {
         return Err(format!("env: ENV {k} not supported yet"));
     }
@@ -385,7 +393,26 @@ pub fn plan(r: &Record, host: &Host, cwd: &Path) -> Result<Plan, String> {
         after,
         args: line.args,
         json,
+        unattachable,
     })
+}
+
+/// Whether a shell line is one plain `{{BPFTRACE}} -l ...` invocation (a listing).
+fn lists_only(exec: &Exec) -> bool {
+    let Exec::Shell(line) = exec else {
+        return false;
+    };
+    let Ok(words) = shell_words(line) else {
+        return false;
+    };
+    words.first().map(String::as_str) == Some("{{BPFTRACE}}")
+        && matches!(
+            super::cli::parse(&words[1..]),
+            Ok(super::cli::Invocation {
+                action: Action::List { .. },
+                ..
+            })
+        )
 }
 
 /// The category of a skip reason (text before the first `:`).

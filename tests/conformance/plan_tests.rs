@@ -258,23 +258,37 @@ fn skip_rules_name_their_reason() {
     .is_ok());
     assert!(reason(&format!("{base}REQUIRES_FEATURE !btf\n")).starts_with("feature:"));
     assert!(reason(&format!("{base}AFTER pgrep bpftrace\n")).starts_with("process:"));
-    assert!(
-        reason("NAME n\nPROG kretprobe:vfs_read { exit(); }\nEXPECT x\n").contains("kretprobe")
-    );
-    assert!(reason("NAME n\nPROG begin {} f:vfs_read { }\nEXPECT x\n").contains("fentry"));
     let json = plan_of("NAME n\nPROG begin {}\nEXPECT_JSON runtime/outputs/a.json\n").unwrap();
     assert!(json.json && json.quiet);
     assert!(reason("NAME n\nPROG begin {}\nEXPECT_REGEX a(?!b)\n").starts_with("regex:"));
     let list = plan_of("NAME n\nRUN {{BPFTRACE}} -l\nEXPECT x\n").unwrap();
     assert_eq!(list.exec, Exec::Shell("{{BPFTRACE}} -l".into()));
-    assert!(
-        reason("NAME n\nRUN {{BPFTRACE}} -l -e 'kprobe:f { }' | grep k\nEXPECT x\n")
-            .starts_with("probe type:"),
-        "the programs of shell lines are checked for unattachable probe types"
-    );
     let p = plan_of("NAME n\nPROG end { }\nAFTER pkill -SIGINT bpftrace\nEXPECT x\n").unwrap();
     assert!(p.attaches_nothing);
     assert_eq!(p.after, "kill -INT {{TRACERUN_PID}}");
+}
+
+#[test]
+fn unattachable_probe_types_are_planned_for_a_static_check() {
+    let unattachable = |t: &str| plan_of(t).unwrap().unattachable;
+    let kr = unattachable("NAME n\nPROG kretprobe:vfs_read { exit(); }\nEXPECT x\n").unwrap();
+    assert!(kr.starts_with("probe type: kretprobe"), "{kr}");
+    let f = unattachable("NAME n\nPROG begin {} f:vfs_read { }\nEXPECT x\n").unwrap();
+    assert!(f.starts_with("probe type: fentry"), "{f}");
+    assert_eq!(unattachable("NAME n\nPROG begin {}\nEXPECT x\n"), None);
+    let shell = "NAME n\nRUN {{BPFTRACE}} -e 'kprobe:f { }' | grep k\nEXPECT x\n";
+    assert!(
+        unattachable(shell).is_some_and(|r| r.starts_with("probe type:")),
+        "the programs of shell lines are checked for unattachable probe types"
+    );
+    // A listing attaches nothing.
+    let list = "NAME n\nRUN {{BPFTRACE}} -l -e 'fentry:vfs_read { }'\nEXPECT x\n";
+    assert_eq!(unattachable(list), None);
+    // Another skip reason wins: the record is not checked.
+    let other = "NAME n\nPROG k:f { }\nENV BPFTRACE_NO_SUCH=1\nEXPECT x\n";
+    assert!(plan_of(other).unwrap_err().starts_with("env:"));
+    let arch = "NAME n\nPROG k:f { }\nARCH aarch64\nEXPECT x\n";
+    assert!(plan_of(arch).unwrap_err().starts_with("arch:"));
 }
 
 #[test]

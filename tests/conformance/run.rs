@@ -13,6 +13,7 @@ use super::proc::{
     drain_ready, drain_to_eof, exit_code, finish_helper, member_named, run_bounded, shell,
     signal_group, spawn_merged, spawn_quiet, wait_until,
 };
+use super::unattachable::{self, Check};
 
 /// Where the binaries and the suite are, and the time limits.
 #[derive(Debug, Clone)]
@@ -95,6 +96,12 @@ pub enum Outcome {
     Pass,
     Fail(String),
     Skip(String),
+    /// Not run because its probes cannot attach here (`skip` is that reason; it counts
+    /// as skipped), but compiled and loaded: `check` is what became of that.
+    Unattached {
+        skip: String,
+        check: Check,
+    },
 }
 
 /// Whether a line is the runtime's attach notice (`Attached 1 probe`, `Attached 3 probes`).
@@ -114,7 +121,7 @@ pub fn is_attached_line(line: &str) -> bool {
     )
 }
 
-fn first_line(s: &str) -> String {
+pub(super) fn first_line(s: &str) -> String {
     let l = s
         .lines()
         .map(str::trim)
@@ -125,7 +132,7 @@ fn first_line(s: &str) -> String {
 
 /// The environment the program under test sees (the Python engine passes only PATH,
 /// `test`, and the record's ENV).
-fn test_env(cmd: &mut Command, r: &Record) {
+pub(super) fn test_env(cmd: &mut Command, r: &Record) {
     cmd.env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("test", &r.name)
@@ -169,7 +176,11 @@ impl Helpers {
 }
 
 /// `program` run in `dir`, inside the record's pid namespace if it has one.
-fn command(ns: Option<&PidNs>, program: impl AsRef<std::ffi::OsStr>, dir: &Path) -> Command {
+pub(super) fn command(
+    ns: Option<&PidNs>,
+    program: impl AsRef<std::ffi::OsStr>,
+    dir: &Path,
+) -> Command {
     match ns {
         Some(ns) => ns.command(program, dir),
         None => {
@@ -239,12 +250,8 @@ fn start_befores(
     Ok((children, pids))
 }
 
-/// Run one record (already parsed) in its own working directory `dir`.
-pub fn run_record(r: &Record, cfg: &Config, host: &Host, dir: &Path) -> Outcome {
-    let p = match plan(r, host, dir) {
-        Ok(p) => p,
-        Err(why) => return Outcome::Skip(why),
-    };
+/// Run one planned record (already parsed) in its own working directory `dir`.
+fn run_planned(r: &Record, cfg: &Config, p: &Plan, dir: &Path) -> Outcome {
     for req in &r.requires {
         let mut cmd = shell(req, dir);
         cmd.stdin(std::process::Stdio::null());
@@ -277,7 +284,14 @@ pub fn run_record(r: &Record, cfg: &Config, host: &Host, dir: &Path) -> Outcome 
         Ok((b, pids)) => {
             helpers.befores = b;
             helpers.before_pids = pids;
-            execute(r, cfg, &p, dir, timeout, &mut helpers, ns.as_ref())
+            match &p.unattachable {
+                // Compiled and loaded, never attached.
+                Some(_) => {
+                    let pid = helpers.before_pids.first().map(u32::to_string);
+                    unattachable::check(r, cfg, p, dir, ns.as_ref(), pid.as_deref())
+                }
+                None => execute(r, cfg, p, dir, timeout, &mut helpers, ns.as_ref()),
+            }
         }
         Err(e) => Outcome::Fail(e),
     };
@@ -292,6 +306,24 @@ pub fn run_record(r: &Record, cfg: &Config, host: &Host, dir: &Path) -> Outcome 
         }
     }
     verdict
+}
+
+/// Run one record; one whose probes cannot attach here is compiled and loaded instead,
+/// and whatever fails on its way (SETUP, BEFORE, CLEANUP) fails that check: it still
+/// counts as skipped.
+pub fn run_record(r: &Record, cfg: &Config, host: &Host, dir: &Path) -> Outcome {
+    let p = match plan(r, host, dir) {
+        Ok(p) => p,
+        Err(why) => return Outcome::Skip(why),
+    };
+    let verdict = run_planned(r, cfg, &p, dir);
+    match (p.unattachable, verdict) {
+        (Some(skip), Outcome::Fail(why)) => Outcome::Unattached {
+            skip,
+            check: Check::Failed(why),
+        },
+        (_, v) => v,
+    }
 }
 
 /// The line bpftrace prints (with `__BPFTRACE_NOTIFY_PROBES_ATTACHED` set in its
@@ -368,35 +400,22 @@ fn execute(
             tracerun_flags,
         } => {
             let object = dir.join("prog.o");
-            let mut cc = command(ns, &cfg.tracec, dir);
-            match source {
-                Source::Inline(text) => {
-                    let text = match &before_pid {
-                        Some(pid) => text.replace("{{BEFORE_PID}}", pid),
-                        None => text.clone(),
-                    };
-                    cc.arg("-e").arg(text)
-                }
-                Source::File(path) => cc.arg(path),
-                Source::Stdin => cc.arg("-"),
-            };
-            // Diagnostics as bpftrace prints them: records match their text.
-            cc.arg("--format").arg("bpftrace");
-            cc.arg("-o")
-                .arg(&object)
-                .args(tracec_flags)
-                .current_dir(dir);
-            // The arguments too: attach points that use `$N` are bound at compile time.
-            if !p.args.is_empty() {
-                cc.arg("--").args(&p.args);
-            }
-            test_env(&mut cc, r);
-            let (code, compile_out) = match run_bounded(cc, cfg.attach_timeout) {
+            let compiled = compile(
+                r,
+                cfg,
+                &Compile {
+                    source,
+                    flags: tracec_flags,
+                    args: &p.args,
+                },
+                &object,
+                dir,
+                ns,
+                before_pid.as_deref(),
+            );
+            let (code, compile_out) = match compiled {
                 Ok(x) => x,
-                Err(e) => return Outcome::Fail(format!("cannot run tracec: {e}")),
-            };
-            let Some(code) = code else {
-                return Outcome::Fail(format!("tracec timed out after {:?}", cfg.attach_timeout));
+                Err(e) => return Outcome::Fail(e),
             };
             if code != 0 {
                 // The compile failure is the outcome of the "bpftrace invocation".
@@ -456,6 +475,52 @@ fn execute(
         helpers,
         ns,
     )
+}
+
+/// What to compile: the source, `tracec`'s flags, the program's arguments.
+pub(super) struct Compile<'a> {
+    pub source: &'a Source,
+    pub flags: &'a [String],
+    pub args: &'a [String],
+}
+
+/// Compile with `tracec` into `object` as a run does (bpftrace's diagnostics format, the
+/// record's environment, `{{BEFORE_PID}}` replaced): the exit code and the compiler's
+/// merged output, or why `tracec` could not be run to the end.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn compile(
+    r: &Record,
+    cfg: &Config,
+    c: &Compile<'_>,
+    object: &Path,
+    dir: &Path,
+    ns: Option<&PidNs>,
+    before_pid: Option<&str>,
+) -> Result<(i32, String), String> {
+    let mut cc = command(ns, &cfg.tracec, dir);
+    let with_pid = |t: &str| match before_pid {
+        Some(pid) => t.replace("{{BEFORE_PID}}", pid),
+        None => t.to_string(),
+    };
+    match c.source {
+        Source::Inline(text) => cc.arg("-e").arg(with_pid(text)),
+        Source::File(path) => cc.arg(path),
+        Source::Stdin => cc.arg("-"),
+    };
+    // Diagnostics as bpftrace prints them: records match their text.
+    cc.arg("--format").arg("bpftrace");
+    cc.arg("-o").arg(object).current_dir(dir);
+    cc.args(c.flags.iter().map(|f| with_pid(f)));
+    // The arguments too: attach points that use `$N` are bound at compile time.
+    if !c.args.is_empty() {
+        cc.arg("--").args(c.args);
+    }
+    test_env(&mut cc, r);
+    match run_bounded(cc, cfg.attach_timeout) {
+        Ok((Some(code), out)) => Ok((code, out)),
+        Ok((None, _)) => Err(format!("tracec timed out after {:?}", cfg.attach_timeout)),
+        Err(e) => Err(format!("cannot run tracec: {e}")),
+    }
 }
 
 /// Run the program under test (`cmd`), start `AFTER` once it is attached, enforce the

@@ -55,9 +55,9 @@ fn usage_and_argument_errors_are_bpftraces() {
     );
     let o = shim(&["-q", "-f", "jsonx", "-e", "begin { }"]);
     assert!(text(&o.stderr).starts_with("ERROR: Invalid output format \"jsonx\""));
-    let o = shim(&["--traceable-functions", "x", "-e", "begin { }"]);
+    let o = shim(&["--no-feature", "x", "-e", "begin { }"]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(text(&o.stderr).contains("--traceable-functions is not supported"));
+    assert!(text(&o.stderr).contains("--no-feature is not supported"));
 }
 
 #[test]

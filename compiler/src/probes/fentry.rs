@@ -80,7 +80,7 @@ pub(super) fn expand(
             // Only the modules that define the function.
             Vec::new()
         } else {
-            return Err(missing(ap, m.as_deref(), function, &all()));
+            return Err(missing(ap, kind, m.as_deref(), function, &all()));
         };
         for f in &names {
             out.push(probe(
@@ -99,7 +99,7 @@ pub(super) fn expand(
         let btf =
             btf_funcs::for_env(env).map_err(|e| err(format!("{kind} needs kernel BTF: {e}")))?;
         let all = btf_funcs::names_with_prefix(&btf, Kind::Func, "");
-        return Err(missing(ap, None, function, &all));
+        return Err(missing(ap, kind, None, function, &all));
     }
     if out.is_empty() {
         let shown = match module {
@@ -124,16 +124,22 @@ fn find_func(btf: &Btf, name: &str, in_scope: &dyn Fn(u32) -> bool) -> Option<u3
     })
 }
 
-fn missing(ap: &AttachPoint, module: Option<&str>, function: &str, all: &[String]) -> Diagnostic {
-    let (text, label) = match module {
-        Some(m) => (
-            format!("kernel function '{function}' is not in the BTF of module {m}"),
-            format!("no BTF for this function in {m}"),
-        ),
-        None => (
-            format!("kernel function '{function}' is not in the kernel BTF"),
-            "no BTF for this function".to_string(),
-        ),
+/// bpftrace's "No matches for fentry FUNCTION." (an error, or under `missing_probes`
+/// a warning or nothing), saying which BTF lacks the function.
+fn missing(
+    ap: &AttachPoint,
+    kind: &str,
+    module: Option<&str>,
+    function: &str,
+    all: &[String],
+) -> Diagnostic {
+    let label = match module {
+        Some(m) => format!("kernel function '{function}' is not in the BTF of module {m}"),
+        None => format!("kernel function '{function}' is not in the kernel BTF"),
+    };
+    let text = match module {
+        Some(m) => format!("No matches for {kind} {m}:{function}."),
+        None => format!("No matches for {kind} {function}."),
     };
     let mut d = Diagnostic::error(ap.span, text).with_label(label);
     if function.len() >= 4 {
@@ -159,7 +165,7 @@ fn probe(
 ) -> Result<ExpandedProbe, Diagnostic> {
     let proto = find_func(btf, function, in_scope)
         .and_then(|f| btf.ty(f).ok().map(|t| t.raw_type()))
-        .ok_or_else(|| missing(ap, module, function, &[]))?;
+        .ok_or_else(|| missing(ap, kind, module, function, &[]))?;
     let (args, ret_ty) = btf_funcs::proto_args(btf, proto, 0)
         .map_err(|e| Diagnostic::error(ap.span, format!("{kind}:{function}: {e}")))?;
     let shown = match (module, written) {

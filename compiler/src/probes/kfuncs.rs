@@ -72,11 +72,14 @@ impl KernelFunctions {
             // Not functions kprobes can trace: in kallsyms, ftrace's padding before each
             // function (`__pfx_`, `__cfi_`) and the loaded BPF programs (module `[bpf]`);
             // in ftrace's list, its placeholders for functions it could not resolve.
-            let untraceable = if kallsyms {
-                name.starts_with("__pfx_") || name.starts_with("__cfi_") || module == Some("bpf")
-            } else {
-                name.starts_with(FTRACE_INVALID)
-            };
+            let untraceable = excluded(name)
+                || if kallsyms {
+                    name.starts_with("__pfx_")
+                        || name.starts_with("__cfi_")
+                        || module == Some("bpf")
+                } else {
+                    name.starts_with(FTRACE_INVALID)
+                };
             if untraceable {
                 continue;
             }
@@ -90,6 +93,16 @@ impl KernelFunctions {
         packed.shrink_to_fit();
         Ok(KernelFunctions { packed })
     }
+}
+
+/// Functions bpftrace never probes although the kernel lists them (probing them
+/// causes suspicious RCU usage reports, or recursion): the idle loop, the XDP
+/// dispatcher, and every `rcu_*` function.
+pub fn excluded(name: &str) -> bool {
+    matches!(
+        name,
+        "arch_cpu_idle" | "default_idle" | "bpf_dispatcher_xdp_func"
+    ) || name.starts_with("rcu_")
 }
 
 /// [`read`], once per process.
@@ -144,6 +157,15 @@ mod tests {
                 (None, "last_no_newline"),
             ]
         );
+    }
+
+    #[test]
+    fn functions_bpftrace_never_probes_are_left_out() {
+        let text = "rcu_note_context_switch\nvfs_read\ndefault_idle\narch_cpu_idle\n\
+                    bpf_dispatcher_xdp_func\nsrcu_read_lock\n";
+        let list = KernelFunctions::parse(text.as_bytes(), false).unwrap();
+        let all: Vec<_> = list.iter().map(|(_, f)| f).collect();
+        assert_eq!(all, ["vfs_read", "srcu_read_lock"]);
     }
 
     #[test]

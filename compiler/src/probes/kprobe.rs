@@ -41,7 +41,7 @@ pub(super) fn expand(ap: &AttachPoint, ret: bool) -> Result<Vec<ExpandedProbe>, 
                 "{kind}: an offset cannot be used with a wildcard"
             )));
         }
-        let all = super::kfuncs::cached().map_err(|e| {
+        let all = super::traceable::functions().map_err(|e| {
             err(format!("cannot expand {kind} wildcard: {e}")).with_note(
                 "the list of traceable functions is /sys/kernel/tracing/available_filter_functions",
             )
@@ -60,12 +60,8 @@ pub(super) fn expand(ap: &AttachPoint, ret: bool) -> Result<Vec<ExpandedProbe>, 
             .collect();
         found.sort();
         found.dedup();
-        if found.is_empty() {
-            return Err(err(format!(
-                "No matches for {kind} {}",
-                &ap.raw[ap.parts[0].len() + 1..]
-            )));
-        }
+        // A pattern that matches nothing gives no probe: the checker reports the probe
+        // that is left without attach points, as bpftrace does.
         // As bpftrace names them: with the module (`vmlinux` for the kernel's own
         // functions) when the attach point names one, else the function alone.
         return found

@@ -39,6 +39,7 @@ mod profile;
 mod rawtracepoint;
 mod self_probe;
 pub mod table;
+pub mod traceable;
 pub mod tracefs;
 mod tracepoint;
 mod upath;

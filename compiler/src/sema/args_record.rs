@@ -1,6 +1,6 @@
 //! `args` as a whole value: bpftrace's record of a probe's arguments, printed
 //! `{ .n = 0x7ffc..., .c = 120 }`. In a uprobe whose function has DWARF arguments and
-//! in fentry/fexit/rawtracepoint probes (BTF arguments) it is checked as the named
+//! in fentry/fexit/rawtracepoint probes (BTF arguments, named) it is checked as the named
 //! tuple `(n = args.n, c = args.c, ...)`, so it can be printed, stored, used as a map
 //! key or value and nested in tuples like any record.
 
@@ -33,8 +33,9 @@ impl Checker {
     /// The argument names of the probe, when `args` is a record there.
     fn arg_names(&self, cx: &ProbeCx) -> Option<Vec<String>> {
         if let Context::BtfArgs(a) = &cx.probe.context {
-            if a.argn {
-                // Raw tracepoints name their arguments only by number.
+            // Raw tracepoints have `argN` too; their BTF names the arguments as well,
+            // unless it does not (then only the numbers can be used).
+            if a.args.iter().any(|a| a.name.is_empty()) {
                 return None;
             }
             return Some(a.args.iter().map(|a| a.name.clone()).collect());

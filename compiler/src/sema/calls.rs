@@ -164,8 +164,9 @@ impl Checker {
         if let Some(t) = self.stdlib_call_expr(cx, base, args, span) {
             return Some(t);
         }
-        // The call forms of builtins that depend on the probe (`func()`, `probe()`).
-        if args.is_empty() && matches!(base, "func" | "probe") {
+        // The call forms of builtins that depend on the probe (`func()`, `probe()`,
+        // `retval()`).
+        if args.is_empty() && matches!(base, "func" | "probe" | "retval") {
             return Some(self.ident(cx, base, span));
         }
         if matches!(base, "pid" | "tid") && args.len() == 1 {
@@ -429,6 +430,11 @@ impl Checker {
         }
         match cx.probe.attach {
             tracec_meta::Attach::Begin | tracec_meta::Attach::End => int(1, Type::U64, span),
+            // A kernel function's entry or exit runs in kernel mode (there are no
+            // registers of the interrupted context to look at).
+            tracec_meta::Attach::Fentry { .. } | tracec_meta::Attach::FentryBpf { .. } => {
+                int(0, Type::U64, span)
+            }
             tracec_meta::Attach::Kprobe { .. }
             | tracec_meta::Attach::Uprobe { .. }
             | tracec_meta::Attach::Usdt { .. }

@@ -6,7 +6,7 @@
 //! runtime (symbolication, log sizes...) are accepted and have no effect.
 
 use crate::diag::Diagnostic;
-use crate::front::ast::{ConfigItem, ConfigValue};
+use crate::front::ast::{self, ConfigItem, ConfigValue};
 use crate::sema::types::{DEFAULT_MAX_ENTRIES, MAX_STRING_SIZE};
 
 /// The settings of a script's config block that tracec applies.
@@ -231,6 +231,22 @@ pub fn missing_probe(cfg: &ScriptConfig, d: Diagnostic) -> Option<Diagnostic> {
             message: format!("{} Skipping.", d.message),
             ..d
         }),
+        MissingProbes::Ignore => None,
+    }
+}
+
+/// A probe none of whose attach points matched anything (a wildcard that matched
+/// nothing, or attach points skipped under `missing_probes`): bpftrace's error, or
+/// under `missing_probes = warn` its warning that the probe is removed.
+pub fn no_attach_points(cfg: &ScriptConfig, probe: &ast::Probe) -> Option<Diagnostic> {
+    let span = probe.attach_points.first().map_or(probe.span, |ap| ap.span);
+    match cfg.missing_probes {
+        MissingProbes::Error => Some(Diagnostic::error(span, "Probe has no valid attach points.")),
+        MissingProbes::Warn => Some(Diagnostic::warning(
+            span,
+            "Probe has no valid attach points. It is being removed which may cause issues \
+             with program behavior.",
+        )),
         MissingProbes::Ignore => None,
     }
 }

@@ -201,9 +201,29 @@ pub struct Checked {
 pub fn check(program: &ast::Program, env: &probes::Env) -> Result<Checked, Vec<Diagnostic>> {
     check_with_kernel(
         program,
-        &mut |ap| probes::expand(ap, env),
+        &mut |ap| expand_checked(ap, env),
         kernel::KernelBtf::new(env.btf.clone()),
     )
+}
+
+/// [`probes::expand`], with kprobe functions checked against the traceable ones
+/// ([`probes::traceable`]) when compiling for the running kernel (another kernel's BTF,
+/// `--btf FILE`, comes without its list of traceable functions).
+fn expand_checked(
+    ap: &ast::AttachPoint,
+    env: &probes::Env,
+) -> Result<Vec<ExpandedProbe>, Diagnostic> {
+    let list = probes::expand(ap, env)?;
+    let this_kernel = env
+        .btf
+        .as_deref()
+        .is_none_or(|b| b == std::path::Path::new(crate::kbtf::VMLINUX_BTF));
+    match probes::canonical_provider(ap.parts.first().map_or("", String::as_str)) {
+        Some(probes::Provider::Supported("kprobe" | "kretprobe")) if this_kernel => {
+            probes::traceable::check(ap, list)
+        }
+        _ => Ok(list),
+    }
 }
 
 /// [`check`] with a custom attach point expander (tests use a fake one).
@@ -224,7 +244,12 @@ pub fn check_with_kernel(
     if errors.is_empty() {
         Ok(checked)
     } else {
-        Err(errors)
+        // An untraceable kprobe function's warning explains the error it leads to.
+        let explained = checked
+            .warnings
+            .into_iter()
+            .filter(probes::traceable::is_untraceable_warning);
+        Err(explained.chain(errors).collect())
     }
 }
 
@@ -234,7 +259,7 @@ pub fn check_with_kernel(
 pub fn check_all(program: &ast::Program, env: &probes::Env) -> (Checked, Vec<Diagnostic>) {
     analyze(
         program,
-        &mut |ap| probes::expand(ap, env),
+        &mut |ap| expand_checked(ap, env),
         kernel::KernelBtf::new(env.btf.clone()),
     )
 }
@@ -260,6 +285,8 @@ fn analyze(
     let mut concrete: Vec<(usize, ExpandedProbe)> = Vec::new();
     let mut attach_templates: Vec<(String, ast::Span)> = Vec::new();
     for (pi, p) in program.probes.iter().enumerate() {
+        let before = concrete.len();
+        let mut reported = false;
         for ap in &p.attach_points {
             let expanded = if probes::deferred::has_params(ap) {
                 // Positional parameters the runtime fills in (`interval:ms:$1`).
@@ -273,14 +300,19 @@ fn analyze(
             } else {
                 expand(ap)
             };
+            diags.extend(probes::traceable::take_warnings());
             match expanded {
                 Ok(list) => concrete.extend(list.into_iter().map(|e| (pi, e))),
                 Err(d) => {
                     if let Some(d) = config::missing_probe(&config, d) {
+                        reported |= d.is_error();
                         diags.push(d);
                     }
                 }
             }
+        }
+        if concrete.len() == before && !reported {
+            diags.extend(config::no_attach_points(&config, p));
         }
     }
     let mut ck = Checker {

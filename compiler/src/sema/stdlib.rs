@@ -79,7 +79,9 @@ pub fn is_config(e: &ast::Expr) -> bool {
 }
 
 /// Checker builtins that also answer to a `__builtin_` spelling here.
-const WRAPPED: &[&str] = &["usermode", "ppid", "curtask", "probe", "kstack", "ustack"];
+const WRAPPED: &[&str] = &[
+    "usermode", "ppid", "curtask", "probe", "kstack", "ustack", "func", "retval",
+];
 
 /// Whether `name` is a stdlib identifier of this module (`pcomm`,
 /// `__builtin_probetype`, `__builtin_usermode`...).

@@ -58,6 +58,20 @@ fn helper_call(helper: Helper, args: Vec<TExpr>, span: Span) -> TExpr {
     }
 }
 
+/// The kernel functions whose fentry/fexit programs the kernel lets call `bpf_d_path`
+/// (its `btf_allowlist_d_path`; iterators may call it anywhere).
+const D_PATH_ALLOWED: &[&str] = &[
+    "security_file_permission",
+    "security_inode_getattr",
+    "security_file_open",
+    "security_path_truncate",
+    "vfs_truncate",
+    "vfs_fallocate",
+    "dentry_open",
+    "vfs_getattr",
+    "filp_close",
+];
+
 impl Checker {
     pub(super) fn stdlib_unsafe_expr(
         &mut self,
@@ -276,7 +290,8 @@ impl Checker {
         }
     }
 
-    /// `path(p[, size])`: `bpf_d_path` of a `struct path *` (fentry/fexit only).
+    /// `path(p[, size])`: `bpf_d_path` of a `struct path *`, or of a `struct path`
+    /// member (fentry/fexit only).
     fn path_call(&mut self, cx: &mut ProbeCx, args: &[ast::Expr], span: Span) -> TExpr {
         if args.is_empty() || args.len() > 2 {
             self.error(
@@ -289,7 +304,24 @@ impl Checker {
             self.wrong_probe_type("path()", &cx.probe.attach, span);
             return poisoned(span);
         }
-        let p = self.expr(cx, &args[0]);
+        if let Attach::Fentry { function, .. } = &cx.probe.attach {
+            if !D_PATH_ALLOWED.contains(&function.as_str()) {
+                // The kernel's verifier refuses the helper there (bpftrace reports it
+                // at the call); this kernel may not even load fentry programs.
+                self.error(span, "helper bpf_d_path not allowed in probe");
+                return poisoned(span);
+            }
+        }
+        let mut p = self.expr(cx, &args[0]);
+        // A struct path member by value (`args.file.f_path`): its address, as bpftrace
+        // takes it.
+        let member = matches!(
+            args[0].kind,
+            ExprKind::Field { .. } | ExprKind::Index { .. }
+        );
+        if member && !matches!(p.ty, Type::Ptr { .. } | Type::Int { .. } | Type::Unknown) {
+            p = self.addr_of(cx, &args[0], args[0].span);
+        }
         if !matches!(p.ty, Type::Ptr { .. } | Type::Int { .. } | Type::Unknown) {
             self.error(p.span, "path() expects a struct path pointer");
             return poisoned(span);
