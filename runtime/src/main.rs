@@ -105,8 +105,9 @@ fn main() -> ExitCode {
             .map(|()| true)
     } else if cli.verify {
         // With --trust, only a trusted object goes near the verifier.
-        trusted(&cli.object, &cli.trust)
-            .and_then(|()| tracerun::verify::run(&cli.object, &cli.args, &mut std::io::stdout().lock()))
+        trusted(&cli.object, &cli.trust).and_then(|()| {
+            tracerun::verify::run(&cli.object, &cli.args, &mut std::io::stdout().lock())
+        })
     } else {
         let opts = tracerun::Options {
             object: cli.object,

@@ -101,7 +101,10 @@ pub fn verify(obj: &Object) -> Result<Vec<Outcome>, Error> {
 
 /// [`verify`] with the parameters' values written to `.rodata` first, as a run does: the
 /// verifier sees them as constants (a `while` bounded by `$1` is checked with its value).
-pub fn verify_with(obj: &Object, params: &[crate::params::GlobalValue]) -> Result<Vec<Outcome>, Error> {
+pub fn verify_with(
+    obj: &Object,
+    params: &[crate::params::GlobalValue],
+) -> Result<Vec<Outcome>, Error> {
     let mut ebpf = load::open(obj, sys::monotonic_ns(), 0, params)?;
     let mut outcomes: Vec<Outcome> = Vec::new();
     for probe in &obj.meta.probes {

@@ -235,12 +235,17 @@ fn verify_takes_the_run_arguments() {
     let dir = scratch("verify-args");
     // The loop ends only when $3 is not 0: the verifier proves that only when it sees the
     // arguments' values, as it does when the object runs.
-    let script = "interval:ms:$1\n{\n  $x = (uint64)$2;\n  while ($x < 1000) { $x += $3; }\n  exit();\n}\n";
+    let script =
+        "interval:ms:$1\n{\n  $x = (uint64)$2;\n  while ($x < 1000) { $x += $3; }\n  exit();\n}\n";
     let obj = compile_text(&dir, "loop", script);
     let path = obj.to_str().unwrap();
     let o = tracerun(&["--verify", path, "7", "100", "50"]);
     let out = stdout(&o);
-    assert!(o.status.success(), "{out}{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "{out}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     assert!(out.contains("(interval:ms:7): loaded, "), "{out}");
     let o = tracerun(&["--verify", path]);
     let out = stdout(&o);
