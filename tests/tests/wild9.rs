@@ -57,3 +57,38 @@ fn a_line_marker_is_still_an_error() {
     let err = compile_error("wild9_line_marker", "# 2021 notes\nBEGIN { exit(); }\n");
     assert!(err.contains("unknown preprocessor directive"), "{err}");
 }
+
+const UPTR_PROG: &str = r#"
+#include <stdint.h>
+__attribute__((noinline)) void probe_me(uint64_t *p) { asm volatile("" :: "r"(p) : "memory"); }
+int main(void) {
+    uint64_t v[2] = {0x1122334455667788ULL, 0x8877665544332211ULL};
+    probe_me(v);
+    return 0;
+}
+"#;
+
+#[test]
+fn uptr_of_an_integer_stays_an_integer_that_star_reads() {
+    // `*uptr(*(arg0+8))`, `*uptr($1)`: bpftrace keeps uptr()'s integer operand an
+    // integer (marked as a user address): `*` reads a uint64 there, arithmetic is on
+    // bytes, and it prints as an integer.
+    let dir = scratch("wild9_uptr_int");
+    let Some(bin) = build_c(&dir, "uptr_prog", UPTR_PROG, &["-O1", "-no-pie"]) else {
+        return;
+    };
+    let p = bin.to_str().unwrap();
+    let script = format!(
+        "uprobe:{p}:probe_me {{ $a = uptr(arg0); printf(\"%lx %lx\\n\", *uptr(arg0), *($a + 8)); \
+         print(uptr(arg0) - arg0); @k[uptr(7)] = 1; exit(); }}"
+    );
+    let obj = compile_text(&dir, "uptr", &script);
+    let Some(_k) = kernel_or_skip("wild9_uptr_int") else {
+        return;
+    };
+    let run = run_object_to_exit(&obj, &["-c", p]);
+    assert_eq!(
+        run.stdout_text(),
+        "1122334455667788 8877665544332211\n0\n\n\n@k[7]: 1\n"
+    );
+}
