@@ -450,6 +450,8 @@ impl<'a> Lexer<'a> {
             .unwrap_or(line.len() - name_start);
         let name = &line[name_start..name_start + name_len];
         match name {
+            // The null directive: `#` alone on its line does nothing in C.
+            "" if line[name_start..].trim().is_empty() => {}
             // Headers only matter for C type definitions, which are not supported yet;
             // the scripts this compiler accepts do not need them.
             "include" => {}

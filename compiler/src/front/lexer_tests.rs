@@ -221,6 +221,9 @@ fn unsupported_directives_are_reported() {
     // `#!` at the start of any line is a comment; indented it is a directive
     assert_eq!(diags("\n#!/bin/x\nBEGIN { }"), vec![]);
     assert_eq!(diags("\n  #!/bin/x\n").len(), 1);
+    // `#` alone is C's null directive; `# 2021` is not
+    assert_eq!(diags("#\n#  \nBEGIN { }"), vec![]);
+    assert_eq!(diags("# 2021\nBEGIN { }").len(), 1);
 }
 
 #[test]

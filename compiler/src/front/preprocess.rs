@@ -148,6 +148,8 @@ impl Pp<'_> {
                 self.conds.elif(yes)
             }
             "else" => self.conds.else_(),
+            // The null directive: `#` alone on its line does nothing in C.
+            "" if rest.trim().is_empty() => Ok(()),
             "endif" => self.conds.endif(),
             _ if !active => Ok(()),
             "include" => {

@@ -206,3 +206,16 @@ fn exponential_script_macros_are_an_error() {
     let (_, diags) = run("#define A B\n#define B A\nBEGIN { A }\n", &[]);
     assert!(diags.is_empty(), "{diags:?}");
 }
+
+#[test]
+fn the_null_directive_is_accepted() {
+    // `#` alone on a line is C's null directive: nothing, as clang takes it.
+    let out = pp("#!/usr/bin/bpftrace\n#\n#   \nBEGIN {}\n");
+    assert_eq!(out.lines().last(), Some("BEGIN {}"), "{out:?}");
+    // A line marker (`# 2021 ...`) is not one.
+    let (_, d) = run("# 2021 notes\nBEGIN {}\n", &[]);
+    assert!(
+        d[0].message.contains("unknown preprocessor directive"),
+        "{d:?}"
+    );
+}

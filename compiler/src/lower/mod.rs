@@ -385,7 +385,7 @@ impl ModuleCx<'_> {
             MapDef {
                 symbol,
                 kind: MapKind::StackTraceBuildId,
-                max_entries: stacks::STACK_MAP_ENTRIES,
+                max_entries: stacks::BUILD_ID_STACK_MAP_ENTRIES,
                 key: Some(DataType::U32),
                 value: Some(DataType::Array {
                     elem: Box::new(DataType::U64),

@@ -526,3 +526,22 @@ fn line_index() {
     );
     assert_eq!(li.loc(crate::front::ast::Span::new(999, 999)).line, 4);
 }
+
+#[test]
+fn stack_maps_have_bpftrace_size() {
+    // bpftrace 0.17's 131072 entries: a stack id is a hash bucket, and a smaller map
+    // turns more of a busy script's stacks into collisions (empty stacks).
+    let p = crate::front::parse(
+        "BEGIN { @a[kstack] = count(); @b[ustack(5), ustack(perf, 5)] = count(); }",
+    )
+    .expect("parses");
+    let l = lower_prog(&p);
+    let stacks: Vec<_> = l
+        .module
+        .maps
+        .iter()
+        .filter(|m| m.kind == MapKind::StackTrace)
+        .map(|m| (m.symbol.as_str(), m.max_entries))
+        .collect();
+    assert_eq!(stacks, vec![("stack_k127", 131_072), ("stack_u5", 131_072)]);
+}

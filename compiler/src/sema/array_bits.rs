@@ -35,6 +35,31 @@ fn le_value(bytes: &[u8]) -> i64 {
 }
 
 impl Checker {
+    /// `pton("text")` as a value: bpftrace's `uint8[4]` (IPv4) or `uint8[16]` (IPv6)
+    /// of the address's bytes in network order, an array of constants.
+    pub(super) fn pton_value(&mut self, args: &[ast::Expr], span: Span) -> TExpr {
+        let Some(bytes) = self.pton_const(args, span) else {
+            return poisoned(span);
+        };
+        let items = bytes
+            .iter()
+            .map(|b| TExpr {
+                kind: TExprKind::Int(i64::from(*b)),
+                ty: Type::int(false),
+                span,
+            })
+            .collect();
+        TExpr {
+            kind: TExprKind::Tuple(items),
+            ty: Type::Tuple(super::tuple::array_layout(
+                Type::int(false),
+                1,
+                bytes.len() as u32,
+            )),
+            span,
+        }
+    }
+
     /// `(intN)pton("text")`: the address's bytes as a constant; `None` when `e` is
     /// no `pton` of a literal or `ty` no integer.
     pub(super) fn pton_int_cast(
@@ -142,6 +167,21 @@ mod tests {
         assert_eq!(
             errors(bad),
             vec!["cannot cast a value of 16 bytes to uint32 (4 bytes)".to_string()]
+        );
+    }
+
+    #[test]
+    fn pton_is_a_value_of_bytes() {
+        let ok = "BEGIN { $a = pton(\"10.1.2.3\"); $b = $a[3] << 24; @v6 = pton(\"::1\"); \
+                  @k[pton(\"1.2.3.4\")] = 1; }";
+        assert_eq!(errors(ok), Vec::<String>::new());
+        assert_eq!(
+            errors("BEGIN { $a = pton(\"1.2.3\"); }"),
+            vec!["pton(): '1.2.3' is not an IP address".to_string()]
+        );
+        assert_eq!(
+            errors("BEGIN { $s = \"::1\"; $a = pton($s); }"),
+            vec!["pton() takes one string literal".to_string()]
         );
     }
 }

@@ -205,13 +205,7 @@ impl Checker {
             "percpu_kaddr" => self.percpu_kaddr(cx, args, span),
             _ if super::fmtvals::known(base) => self.fmt_call(cx, base, args, span)?,
             _ if super::mapfuncs::known(base) => self.map_func_call(cx, base, args, span)?,
-            "pton" => {
-                self.error(
-                    span,
-                    "pton() is only supported as the address of ntop(), e.g. ntop(pton(\"::1\"))",
-                );
-                poisoned(span)
-            }
+            "pton" => self.pton_value(args, span),
             _ if STMT_FUNCS.contains(&base) => {
                 self.error(
                     span,

@@ -105,6 +105,8 @@ impl Checker {
                 },
             ),
             Pointee::PtrTo(inner) => (8, false, Type::Ptr { user, to: *inner }),
+            // `*uptr(n)`: as `*n`, from the address space `uptr`/`kptr` gave it.
+            Pointee::Addr => (8, false, Type::U64),
             Pointee::Kernel { .. } | Pointee::Other | Pointee::Tuple(_) | Pointee::Fmt(_) => {
                 self.error(
                     span,

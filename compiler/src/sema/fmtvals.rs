@@ -274,7 +274,7 @@ impl Checker {
     }
 
     /// `pton("text")` as ntop's address: 4 or 16 bytes.
-    fn pton_const(&mut self, pargs: &[ast::Expr], span: Span) -> Option<Vec<u8>> {
+    pub(super) fn pton_const(&mut self, pargs: &[ast::Expr], span: Span) -> Option<Vec<u8>> {
         let [ast::Expr {
             kind: ExprKind::Str(text),
             ..

@@ -11,7 +11,7 @@ impl Checker {
     /// whose size is unknown, 8 for pointers to pointers.
     pub(super) fn pointee_size(&mut self, to: Pointee, span: Span) -> u32 {
         match to {
-            Pointee::Char | Pointee::Other => 1,
+            Pointee::Char | Pointee::Other | Pointee::Addr => 1,
             Pointee::Ptr | Pointee::PtrTo(_) => 8,
             Pointee::Sized { size } => size.max(1),
             Pointee::Tuple(t) => t.size.max(1),

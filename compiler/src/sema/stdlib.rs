@@ -400,7 +400,7 @@ impl Checker {
                     Type::Int { .. } => {
                         t.ty = Type::Ptr {
                             user: base == "uptr",
-                            to: Pointee::Other,
+                            to: Pointee::Addr,
                         }
                     }
                     Type::Unknown => {}

@@ -230,6 +230,17 @@ impl Checker {
                         return Some(named(TypeBase::Void, 2, span))
                     }
                     Pointee::Other | Pointee::Tuple(_) | Pointee::Fmt(_) => TypeBase::Void,
+                    // `uptr(n)` of an integer keeps bpftrace's integer type.
+                    Pointee::Addr => {
+                        return Some(named(
+                            TypeBase::Int {
+                                bits: 64,
+                                signed: false,
+                            },
+                            0,
+                            span,
+                        ))
+                    }
                 };
                 return Some(named(pointee, 1, span));
             }

@@ -39,6 +39,9 @@ pub enum Pointee {
     /// A pointer to a pointer to the interned pointee (`struct Foo **`, `int32 **`):
     /// `*` reads the inner pointer with its type (see `sema::ptr_to`).
     PtrTo(super::ptr_to::PtrRef),
+    /// An integer given an address space by `uptr()`/`kptr()` (bpftrace keeps its
+    /// integer type): arithmetic is on bytes, and `*` reads a `uint64` there.
+    Addr,
 }
 
 /// The type of a script value. Integers are 64 bits wide in registers; only their
@@ -158,6 +161,13 @@ impl Type {
             },
             Type::Int { signed, .. } => Ty::Int { size: 8, signed },
             Type::Str { size } => Ty::Str { size },
+            // `uptr(n)` of an integer stays an integer in bpftrace's output.
+            Type::Ptr {
+                to: Pointee::Addr, ..
+            } => Ty::Int {
+                size: 8,
+                signed: false,
+            },
             Type::Ptr { .. } => Ty::Ptr,
             Type::Bool => Ty::Bool { size: 8 },
             Type::Tuple(t) => t.meta(),
