@@ -30,6 +30,7 @@ mod dw_stack;
 pub mod enums;
 mod expansion;
 mod expr;
+mod field;
 pub mod fmtvals;
 mod for_map;
 mod func_sym;
