@@ -10,6 +10,8 @@
 //! | `bpf_map_update_elem(&m, &k, &x, flags)` | `@m[k] = x` (`BPF_NOEXIST`/`BPF_EXIST` tested with `has_key`), 0 or `-EEXIST`/`-ENOENT` |
 //! | `bpf_map_delete_elem(&m, &k)` | `delete(@m[k])`, 0 or `-ENOENT` |
 //!
+//! Struct values (records of the script map) in `helpers_map_record.rs`.
+//!
 //! The pointer a lookup gives is the element's name, not memory: it is never
 //! stored, compared with another pointer or moved (a located diagnostic says so).
 
@@ -291,17 +293,26 @@ impl<'a> Inliner<'a> {
         let v = fr.temp();
         let r = fr.temp();
         let key = self.pointed(fr, key)?;
-        let value = self.pointed(fr, value)?;
-        let mut out = vec![
-            let_(k.clone(), script_key(m, key), sp),
-            let_(v.clone(), store(&m.value, value), sp),
-            let_(r.clone(), neg(0, sp), sp),
-        ];
+        let mut out = vec![let_(k.clone(), script_key(m, key), sp)];
+        let set = if m.value.is_scalar() {
+            let value = self.pointed(fr, value)?;
+            out.push(let_(v.clone(), store(&m.value, value), sp));
+            var(&v, sp)
+        } else {
+            // A record is built where it is stored (the value's leaves are read
+            // there, and nothing runs in between that writes them).
+            self.record_arg(fr, m, value)?
+        };
+        out.push(let_(r.clone(), neg(0, sp), sp));
         let set = vec![stmt(
             StmtKind::Assign {
                 target: element(&m.name, var(&k, sp), sp),
                 op: None,
-                value: store(&m.value, var(&v, sp)),
+                value: if m.value.is_scalar() {
+                    store(&m.value, set)
+                } else {
+                    set
+                },
             },
             sp,
         )];
@@ -393,9 +404,12 @@ impl<'a> Inliner<'a> {
             span: ptr.span,
         };
         let ty = match self.place(fr, &target) {
-            Some(Ok(p @ (Place::MapElem { .. } | Place::Var { .. } | Place::Bits { .. }))) => {
-                self.place_ty(&p)
-            }
+            Some(Ok(
+                p @ (Place::MapElem { .. }
+                | Place::MapField { .. }
+                | Place::Var { .. }
+                | Place::Bits { .. }),
+            )) if self.place_ty(&p).is_scalar() => self.place_ty(&p),
             Some(Err(d)) => return Err(d),
             _ => {
                 return Err(unsupported(
@@ -413,9 +427,10 @@ impl<'a> Inliner<'a> {
 
     fn place_ty(&self, p: &Place) -> CType {
         match p {
-            Place::MapElem { ty, .. } | Place::Var { ty, .. } | Place::Bits { ty, .. } => {
-                ty.clone()
-            }
+            Place::MapElem { ty, .. }
+            | Place::MapField { ty, .. }
+            | Place::Var { ty, .. }
+            | Place::Bits { ty, .. } => ty.clone(),
             _ => CType::U64,
         }
     }
@@ -450,17 +465,35 @@ pub fn write_element(map: &str, key: &str, ty: &CType, value: Expr, sp: Span) ->
 }
 
 /// Declares for the script the C maps the inlined code uses: a hash map's size
-/// (`let @m = hash(max_entries);`, unless the script declares it), and its key and
-/// value types, by an assignment that never runs (`if (0) { @m[(K)0] = (V)0; }`,
-/// first in the first probe: the inlined code only updates elements in place,
-/// from which the script's type inference learns nothing).
-pub fn declare_maps(program: &mut crate::front::ast::Program, maps: &[&CMap]) {
+/// (`let @m = hash(max_entries);`, `lruhash` for an LRU map, unless the script
+/// declares it), and its key and value types, by an assignment that never runs
+/// (`if (0) { @m[(K)0] = (V)0; }`, a struct value a record of zeros, first in the
+/// first probe: the inlined code only updates elements in place, from which the
+/// script's type inference learns nothing). A struct value type that is not a
+/// record of integers is reported here, once, at the map.
+pub fn declare_maps(
+    program: &mut crate::front::ast::Program,
+    maps: &[&CMap],
+    table: &super::types::RecordTable,
+    diags: &mut Vec<Diagnostic>,
+) {
     for m in maps {
         let sp = m.span;
+        let zero = if m.value.is_scalar() {
+            store(&m.value, int(0, sp))
+        } else {
+            match super::helpers_map_record::zero_record(table, m) {
+                Ok(r) => r,
+                Err(d) => {
+                    diags.push(d);
+                    continue;
+                }
+            }
+        };
         if !m.array && !program.map_decls.iter().any(|d| d.name == m.name) {
             program.map_decls.push(crate::front::ast::MapDecl {
                 name: m.name.clone(),
-                kind: "hash".into(),
+                kind: if m.lru { "lruhash" } else { "hash" }.into(),
                 args: vec![int(m.max_entries, sp)],
                 span: sp,
             });
@@ -472,7 +505,7 @@ pub fn declare_maps(program: &mut crate::front::ast::Program, maps: &[&CMap]) {
             StmtKind::Assign {
                 target: element(&m.name, script_key(m, int(0, sp)), sp),
                 op: None,
-                value: store(&m.value, int(0, sp)),
+                value: zero,
             },
             sp,
         );

@@ -54,7 +54,7 @@ pub fn inline(
         }
         cx.script_block(&mut p.body.stmts);
     }
-    super::helpers_map::declare_maps(program, &cx.used_maps);
+    super::helpers_map::declare_maps(program, &cx.used_maps, &table, &mut cx.diags);
     // A function inlined at several calls reports each of its errors once.
     let mut seen = std::collections::HashSet::new();
     cx.diags

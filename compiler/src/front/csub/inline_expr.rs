@@ -296,7 +296,7 @@ impl<'a> Inliner<'a> {
                 "the address of an array element chosen at run time",
             ))),
             Ok(Place::Mem { .. }) => None,
-            Ok(Place::MapElem { .. }) => None,
+            Ok(Place::MapElem { .. } | Place::MapField { .. }) => None,
             Ok(Place::Bits { .. } | Place::Overlay { .. }) => Some(Err(unsupported(
                 e.span,
                 "the address of a member of a union local",

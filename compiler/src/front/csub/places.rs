@@ -75,6 +75,15 @@ pub enum Place {
     /// The element of the script map `@map` (a C map) whose key the variable
     /// `key` holds, of type `ty` (`helpers_map.rs`).
     MapElem { map: String, key: String, ty: CType },
+    /// Member `field` (of type `ty`) of the struct-valued element of `@map` whose
+    /// key `key` holds; `record` is the struct (`helpers_map_record.rs`).
+    MapField {
+        map: String,
+        key: String,
+        field: String,
+        ty: CType,
+        record: CType,
+    },
 }
 
 pub fn leaf_name(prefix: &str, seg: &Seg) -> String {
@@ -327,7 +336,14 @@ impl<'a> Inliner<'a> {
             Place::Overlay { prefix, offset, ty } => {
                 self.overlay_member(&prefix, offset, &ty, field, sp)
             }
-            Place::Bits { ty, .. } | Place::MapElem { ty, .. } => Err(not_a_record(&ty, sp)),
+            Place::MapElem {
+                map,
+                key,
+                ty: ty @ CType::Record { union: false, .. },
+            } => self.map_member(map, key, ty, field, sp),
+            Place::Bits { ty, .. } | Place::MapElem { ty, .. } | Place::MapField { ty, .. } => {
+                Err(not_a_record(&ty, sp))
+            }
             Place::Local { prefix, ty } => {
                 let CType::Record { .. } = &ty else {
                     return Err(not_a_record(&ty, sp));
@@ -393,7 +409,9 @@ impl<'a> Inliner<'a> {
             Some(Place::Overlay { prefix, offset, ty }) => {
                 self.overlay_index(&prefix, offset, &ty, const_value(index), index.span)
             }
-            Some(Place::Bits { ty, .. } | Place::MapElem { ty, .. }) => Err(Diagnostic::error(
+            Some(
+                Place::Bits { ty, .. } | Place::MapElem { ty, .. } | Place::MapField { ty, .. },
+            ) => Err(Diagnostic::error(
                 sp,
                 format!("subscripted value '{}' is not an array", ty.spelling()),
             )),
@@ -495,10 +513,17 @@ impl<'a> Inliner<'a> {
                 out
             }
             Place::Bits { word, shift, ty } => super::unions::read_bits(&word, shift, &ty, sp),
-            Place::MapElem { map, key, ty } => {
+            Place::MapElem { map, key, ty } if ty.is_scalar() => {
                 super::helpers_map::read_element(&map, &key, &ty, sp)
             }
-            Place::Local { ty, .. } | Place::Overlay { ty, .. } => {
+            Place::MapField {
+                map,
+                key,
+                field,
+                ty,
+                ..
+            } => Self::read_map_field(&map, &key, &field, &ty, sp),
+            Place::Local { ty, .. } | Place::Overlay { ty, .. } | Place::MapElem { ty, .. } => {
                 self.diags.push(unsupported(
                     sp,
                     &format!("a `{}` local used as a value", ty.spelling()),
@@ -554,6 +579,14 @@ impl<'a> Inliner<'a> {
             ));
             return Vec::new();
         }
+        if let Place::MapElem {
+            map,
+            key,
+            ty: from @ CType::Record { .. },
+        } = &src
+        {
+            return self.copy_map_record(prefix, ty, (map, key, from), sp);
+        }
         let leaves = match self.leaves(ty, sp) {
             Ok(l) => l,
             Err(d) => {
@@ -587,7 +620,8 @@ impl<'a> Inliner<'a> {
             Place::Var { ty: from, .. }
             | Place::Dyn { elem: from, .. }
             | Place::Bits { ty: from, .. }
-            | Place::MapElem { ty: from, .. } => Some(from),
+            | Place::MapElem { ty: from, .. }
+            | Place::MapField { ty: from, .. } => Some(from),
             _ => None,
         };
         if let Some(from) = mismatch {
@@ -681,6 +715,24 @@ impl<'a> Inliner<'a> {
             ));
             return Vec::new();
         }
+        if let Place::MapElem {
+            map,
+            key,
+            ty: ty @ CType::Record { .. },
+        } = &place
+        {
+            if op.is_some() {
+                self.diags.push(Diagnostic::error(
+                    sp,
+                    format!(
+                        "invalid operands to an arithmetic assignment ('{}')",
+                        ty.spelling()
+                    ),
+                ));
+                return Vec::new();
+            }
+            return self.assign_map_record(fr, (map, key, ty), src, sp);
+        }
         let value = self.value(fr, src);
         match place {
             Place::Var { name, ty } => {
@@ -730,6 +782,17 @@ impl<'a> Inliner<'a> {
                 let old = super::helpers_map::read_element(&map, &key, &ty, sp);
                 let v = combine(old, &ty, value);
                 vec![super::helpers_map::write_element(&map, &key, &ty, v, sp)]
+            }
+            Place::MapField {
+                map,
+                key,
+                field,
+                ty,
+                record,
+            } => {
+                let old = Self::read_map_field(&map, &key, &field, &ty, sp);
+                let v = combine(old, &ty, value);
+                self.write_map_field((&map, &key, &field, &record), v, sp)
             }
             Place::Local { .. } | Place::Mem { .. } | Place::Overlay { .. } => Vec::new(),
         }

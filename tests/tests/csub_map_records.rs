@@ -1,0 +1,186 @@
+//! C maps whose values are structs of integers are script maps of records
+//! (printed `{ .count = 1, .bytes = 2 }`, as bpftrace prints a struct value); LRU
+//! hash maps are `lruhash` script maps; per-CPU hash and array maps hold one
+//! element per key. The expected values follow C's semantics on the kernel's
+//! maps (`-EEXIST` for a `BPF_NOEXIST` update of a present key).
+
+use tracec_tests::*;
+
+const STATS: &str = r#"
+struct val { u64 count; u64 bytes; u32 last; s32 delta; };
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 64);
+  __type(key, u32);
+  __type(value, struct val);
+} stats SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, 16);
+  __type(key, u32);
+  __type(value, u64);
+} seen SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 2);
+  __type(key, u32);
+  __type(value, u64);
+} total SEC(".maps");
+
+/* The usual accounting: update members in place, or create the element. */
+static u64 account(u32 key, u64 n)
+{
+  struct val *v = bpf_map_lookup_elem(&stats, &key);
+  if (v) {
+    v->count++;
+    v->bytes += n;
+    v->last = n;
+  } else {
+    struct val init = { .count = 1, .bytes = n, .last = n };
+    bpf_map_update_elem(&stats, &key, &init, BPF_ANY);
+  }
+  u64 *l = bpf_map_lookup_elem(&seen, &key);
+  if (l)
+    *l += 1;
+  else {
+    u64 one = 1;
+    bpf_map_update_elem(&seen, &key, &one, BPF_NOEXIST);
+  }
+  u32 z = 0;
+  u64 *t = bpf_map_lookup_elem(&total, &z);
+  if (t)
+    __sync_fetch_and_add(t, n);
+  v = bpf_map_lookup_elem(&stats, &key);
+  if (!v)
+    return 0;
+  struct val copy = *v;
+  return copy.count * 1000 + copy.bytes;
+}
+
+/* Flags, atomic adds on a member, a whole element assigned from a local. */
+static long reset(u32 k, s32 d)
+{
+  struct val zero = {};
+  zero.delta = d;
+  long r = bpf_map_update_elem(&stats, &k, &zero, BPF_NOEXIST);
+  struct val *v = bpf_map_lookup_elem(&stats, &k);
+  if (!v)
+    return -100;
+  __sync_fetch_and_add(&v->count, 2);
+  v->delta -= 1;
+  struct val w = { .count = 40, .delta = -3 };
+  if (k == 30)
+    *v = w;
+  return r * 1000 + v->count * 10 + v->delta;
+}
+"#;
+
+#[test]
+fn struct_valued_maps_are_maps_of_records() {
+    let dir = import_tree("csub_map_records");
+    write_in(&dir, "m.bpf.c", STATS);
+    write_in(
+        &dir,
+        "main.bt",
+        "import \"m.bpf.c\";\nBEGIN {\n  \
+         printf(\"%lu %lu %lu %lu\\n\", account(1, 10), account(1, 5), account(2, 7), account(1, 1));\n  \
+         printf(\"%ld %ld %ld\\n\", reset(10, 5), reset(10, 9), reset(30, 0));\n  \
+         printf(\"%lu %d\\n\", @stats[1].bytes, @stats[10].delta);\n  \
+         exit();\n}\n",
+    );
+    let src = dir.join("main.bt");
+    let out = dir.join("main.o");
+    let o = tracec(&[src.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert!(!err.contains("warning"), "{err}");
+    let Some(_k) = kernel_or_skip("csub_map_records") else {
+        return;
+    };
+    let run = run_object_to_exit(&out, &[]);
+    // account: (count, bytes) of key 1 go (1, 10), (2, 15), (3, 16); key 2 (1, 7).
+    // reset(10, 5): created (0), count 2, delta 4; reset(10, 9): -EEXIST, count
+    // 4, delta 3; reset(30, 0): created, then replaced by { 40, -3 }.
+    let want = "1010 2015 1007 3016\n\
+                24 -16957 397\n\
+                16 3\n\
+                \n\
+                @seen[1]: 3\n\
+                @seen[2]: 1\n\
+                @stats[1]: { .count = 3, .bytes = 16, .last = 1, .delta = 0 }\n\
+                @stats[2]: { .count = 1, .bytes = 7, .last = 7, .delta = 0 }\n\
+                @stats[10]: { .count = 4, .bytes = 0, .last = 0, .delta = 3 }\n\
+                @stats[30]: { .count = 40, .bytes = 0, .last = 0, .delta = -3 }\n\
+                @total[0]: 23";
+    let text = run.stdout_text();
+    let (head, maps) = text.split_once("\n\n").unwrap_or((&text, ""));
+    let (want_head, want_maps) = want.split_once("\n\n").unwrap();
+    assert_eq!(head, want_head, "{text}");
+    let mut got: Vec<&str> = maps.lines().filter(|l| !l.is_empty()).collect();
+    let mut exp: Vec<&str> = want_maps.lines().filter(|l| !l.is_empty()).collect();
+    got.sort_unstable();
+    exp.sort_unstable();
+    assert_eq!(got, exp, "{text}");
+}
+
+#[test]
+fn lru_maps_are_declared_lruhash() {
+    let dir = import_tree("csub_map_lru");
+    write_in(&dir, "m.bpf.c", STATS);
+    write_in(
+        &dir,
+        "main.bt",
+        "import \"m.bpf.c\";\nBEGIN { print(account(1, 1)); exit(); }\n",
+    );
+    let o = tracec(&[dir.join("main.bt").to_str().unwrap(), "--emit", "ir"]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // The LRU map is an LRU hash of its size; the struct map a hash of records.
+    assert!(
+        text.contains("map AT_seen: lru_hash key=i64 value=i64 max_entries=16"),
+        "{text}"
+    );
+    assert!(
+        text.contains("map AT_stats: hash key=i64 value=struct record"),
+        "{text}"
+    );
+}
+
+#[test]
+fn struct_values_outside_the_subset_are_located() {
+    let dir = import_tree("csub_map_records_errors");
+    let head = "struct in { u64 a; };\nstruct nest { struct in i; };\nstruct val { u64 a; };\n";
+    let map = |v: &str| {
+        format!(
+            "{head}struct {{\n  __uint(type, BPF_MAP_TYPE_HASH);\n  __uint(max_entries, 8);\n  \
+             __type(key, u32);\n  __type(value, {v});\n}} m SEC(\".maps\");\n"
+        )
+    };
+    let nested = map("struct nest")
+        + "static long f(u32 k) {\n  struct nest *p = bpf_map_lookup_elem(&m, &k);\n  return p != 0;\n}\n";
+    let unknown = map("struct val")
+        + "static long f(u32 k) {\n  struct val *p = bpf_map_lookup_elem(&m, &k);\n  return p ? p->b : 0;\n}\n";
+    let arith = map("struct val")
+        + "static long f(u32 k) {\n  struct val *p = bpf_map_lookup_elem(&m, &k);\n  struct val x = {};\n  if (p) *p += x;\n  return 0;\n}\n";
+    let cases = [
+        (
+            nested.as_str(),
+            "a map value `struct nest` whose member `i` is no integer",
+            "4:1",
+        ),
+        (
+            unknown.as_str(),
+            "no member named 'b' in 'struct val'",
+            "12:14",
+        ),
+        (
+            arith.as_str(),
+            "invalid operands to an arithmetic assignment ('struct val')",
+            "13:10",
+        ),
+    ];
+    assert_c_errors_located(&dir, "f(1)", &cases);
+}
