@@ -52,6 +52,7 @@ mod parse_expr;
 mod parse_map;
 mod parse_type;
 mod places;
+mod places_assign;
 mod types;
 mod unions;
 
