@@ -184,3 +184,76 @@ fn struct_values_outside_the_subset_are_located() {
     ];
     assert_c_errors_located(&dir, "f(1)", &cases);
 }
+
+const TERNARY: &str = r#"
+static long g(int a, u8 b, s64 c)
+{
+  long x = a > 0 ? b : -2;
+  long y = a > 1 ? c : 7u;
+  return x * 1000 + y + (a ? (u16)a : (char)-1);
+}
+"#;
+
+const ELEMENT: &str = r#"
+struct {
+  __uint(type, BPF_MAP_TYPE_ARRAY);
+  __uint(max_entries, 4);
+  __type(key, u32);
+  __type(value, u32);
+} s SEC(".maps");
+
+static long f(u32 k)
+{
+  u32 *v = bpf_map_lookup_elem(&s, &k);
+  if (v)
+    *v += 3;
+  return v ? *v : -1;
+}
+"#;
+
+/// `?:` converts its arithmetic branches to their common type, as C does (the
+/// host's C compiler is the oracle), so that reading a narrow map element beside
+/// a negative literal draws no implicit-cast warning.
+#[test]
+fn ternaries_and_element_stores_match_c() {
+    let dir = import_tree("csub_ternary");
+    write_in(&dir, "t.bpf.c", &format!("{TERNARY}{ELEMENT}"));
+    let calls = ["g(1, 200, -5)", "g(0, 3, 9)", "g(2, 3, -9)", "g(-1, 1, 1)"];
+    let mut script = String::from("import \"t.bpf.c\";\nBEGIN {\n");
+    let mut c = String::from(
+        "#include <stdio.h>\ntypedef unsigned char u8; typedef unsigned short u16;\n\
+         typedef long long s64;\n",
+    );
+    c.push_str(TERNARY);
+    c.push_str("int main(void)\n{\n");
+    for call in calls {
+        script.push_str(&format!("  printf(\"%ld\\n\", {call});\n"));
+        c.push_str(&format!("  printf(\"%ld\\n\", {call});\n"));
+    }
+    script.push_str("  printf(\"%ld %ld\\n\", f(1), f(9));\n  exit();\n}\n");
+    c.push_str("  return 0;\n}\n");
+    write_in(&dir, "main.bt", &script);
+    let out = dir.join("main.o");
+    let o = tracec(&[
+        dir.join("main.bt").to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert!(!err.contains("warning"), "{err}");
+    let Some(native) = build_c(&dir, "native", &c, &["-w"]) else {
+        return;
+    };
+    let want = run_cmd(native.to_str().unwrap(), &[]);
+    assert!(want.status.success());
+    // f: element 1 of the array map becomes 3; key 9 has none, and -1 converted
+    // to the branches' `unsigned int` is 4294967295.
+    let want = format!("{}3 4294967295", String::from_utf8_lossy(&want.stdout));
+    let Some(_k) = kernel_or_skip("csub_ternary") else {
+        return;
+    };
+    let run = run_object_to_exit(&out, &[]);
+    let text = run.stdout_text();
+    assert!(text.starts_with(&want), "{text}\nwant:\n{want}");
+}
