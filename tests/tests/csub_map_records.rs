@@ -289,3 +289,95 @@ fn self_referencing_keyed_assignments() {
         String::from_utf8_lossy(&o.stderr)
     );
 }
+
+/// libbpf-tools' shape: the pointer declared first, the lookup assigned later
+/// (in a branch too); a map of struct values and one of integers.
+const LATER: &str = r#"
+struct val { u64 n; u64 sum; };
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 64);
+  __type(key, u32);
+  __type(value, u64);
+} start SEC(".maps");
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, 64);
+  __type(key, u32);
+  __type(value, struct val);
+} acc SEC(".maps");
+
+static int enter(u32 pid, u64 ts)
+{
+  bpf_map_update_elem(&start, &pid, &ts, BPF_ANY);
+  return 0;
+}
+
+static u64 leave(u32 pid, u64 now)
+{
+  u64 *tsp, delta;
+  struct val *v;
+  tsp = bpf_map_lookup_elem(&start, &pid);
+  if (!tsp)
+    return 0;
+  delta = now - *tsp;
+  bpf_map_delete_elem(&start, &pid);
+  if (pid > 100)
+    v = bpf_map_lookup_elem(&acc, &pid);
+  else {
+    u32 other = 0;
+    v = bpf_map_lookup_elem(&acc, &other);
+  }
+  if (!v) {
+    struct val zero = {};
+    bpf_map_update_elem(&acc, &pid, &zero, BPF_NOEXIST);
+    v = bpf_map_lookup_elem(&acc, &pid);
+    if (!v)
+      return 0;
+  }
+  v->n += 1;
+  v->sum += delta;
+  return delta;
+}
+"#;
+
+#[test]
+fn pointers_declared_before_their_lookup() {
+    let dir = import_tree("csub_map_later");
+    write_in(&dir, "l.bpf.c", LATER);
+    write_in(
+        &dir,
+        "main.bt",
+        "import \"l.bpf.c\";\nBEGIN {\n  \
+         enter(7, 100); enter(200, 1000);\n  \
+         printf(\"%lu %lu %lu %lu\\n\", leave(7, 150), leave(7, 170), leave(200, 1500), leave(9, 1));\n  \
+         enter(200, 2000);\n  printf(\"%lu\\n\", leave(200, 2001));\n  exit();\n}\n",
+    );
+    let out = dir.join("main.o");
+    let o = tracec(&[
+        dir.join("main.bt").to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    let Some(_k) = kernel_or_skip("csub_map_later") else {
+        return;
+    };
+    let run = run_object_to_exit(&out, &[]);
+    // leave(7, 150): 50 (pid 7 accounts under key 0 first: absent, so key 7 is
+    // created); leave(7, 170): no start left; leave(200, 1500): 500 under 200;
+    // leave(9, 1): no start. Then 1 more under 200.
+    let want = "50 0 500 0\n1\n\n\
+                @acc[7]: { .n = 1, .sum = 50 }\n\
+                @acc[200]: { .n = 2, .sum = 501 }";
+    let text = run.stdout_text();
+    let (head, maps) = text.split_once("\n\n").unwrap_or((&text, ""));
+    let (want_head, want_maps) = want.split_once("\n\n").unwrap();
+    assert_eq!(head, want_head, "{text}");
+    let mut got: Vec<&str> = maps.lines().filter(|l| !l.is_empty()).collect();
+    let mut exp: Vec<&str> = want_maps.lines().filter(|l| !l.is_empty()).collect();
+    got.sort_unstable();
+    exp.sort_unstable();
+    assert_eq!(got, exp, "{text}");
+}

@@ -17,7 +17,7 @@
 
 use super::inline::{assign, binary, expr, int, let_, stmt, store, var, Frame, Inliner};
 use super::places::{alias_of, Place};
-use super::{unsupported, CExpr, CExprKind, CMap, CType};
+use super::{unsupported, CExpr, CExprKind, CMap, CStmt, CStmtKind, CType};
 use crate::diag::Diagnostic;
 use crate::front::ast::{BinOp, Block, Expr, ExprKind, Span, Stmt, StmtKind, UnOp};
 
@@ -172,6 +172,33 @@ impl<'a> Inliner<'a> {
             },
         );
         vec![let_(k, script_key(m, key), sp)]
+    }
+
+    /// `T *name;` given a lookup later (`name = bpf_map_lookup_elem(&m, &k);`,
+    /// the common libbpf shape): `name` names an element of `m` from here on,
+    /// whose key variable each lookup sets (until then it reads element 0, where C
+    /// would read an uninitialized pointer).
+    pub(super) fn lookup_later(
+        &mut self,
+        fr: &mut Frame<'a>,
+        name: &str,
+        ty: &CType,
+        sp: Span,
+    ) -> Option<Vec<Stmt>> {
+        let map = later_lookup(fr.func_body(), name)?;
+        let m = self.maps.get(map).copied()?;
+        self.use_map(m);
+        let k = fr.temp();
+        fr.declare_alias(
+            name,
+            ty.clone(),
+            Place::MapElem {
+                map: m.name.clone(),
+                key: k.clone(),
+                ty: m.value.clone(),
+            },
+        );
+        Some(vec![let_(k, script_key(m, int(0, sp)), sp)])
     }
 
     fn lookup_args(
@@ -434,6 +461,49 @@ impl<'a> Inliner<'a> {
             _ => CType::U64,
         }
     }
+}
+
+/// The map of the first `name = bpf_map_lookup_elem(&map, ...)` in `body`.
+fn later_lookup<'b>(body: &'b [CStmt], name: &str) -> Option<&'b str> {
+    body.iter().find_map(|s| match &s.kind {
+        CStmtKind::Assign {
+            target:
+                CExpr {
+                    kind: CExprKind::Var(t),
+                    ..
+                },
+            op: None,
+            value:
+                CExpr {
+                    kind: CExprKind::Call { name: f, args },
+                    ..
+                },
+        } if t == name && f == "bpf_map_lookup_elem" => match args.first().map(|a| &a.kind) {
+            Some(CExprKind::Unary {
+                op: UnOp::AddrOf,
+                expr: m,
+            }) => match &m.kind {
+                CExprKind::Var(m) => Some(m.as_str()),
+                _ => None,
+            },
+            _ => None,
+        },
+        CStmtKind::If { then, els, .. } => {
+            later_lookup(then, name).or_else(|| els.as_deref().and_then(|e| later_lookup(e, name)))
+        }
+        CStmtKind::While { body, .. }
+        | CStmtKind::DoWhile { body, .. }
+        | CStmtKind::Block(body) => later_lookup(body, name),
+        CStmtKind::For {
+            init, step, body, ..
+        } => later_lookup(init, name)
+            .or_else(|| later_lookup(body, name))
+            .or_else(|| later_lookup(step, name)),
+        CStmtKind::Switch { sections, .. } => sections
+            .iter()
+            .find_map(|sec| later_lookup(&sec.body, name)),
+        _ => None,
+    })
 }
 
 /// Whether `s` declares a pointer initialized by a map lookup: its arguments.
