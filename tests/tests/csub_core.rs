@@ -175,3 +175,68 @@ fn core_question_errors_are_located() {
     ];
     assert_c_errors_located(&dir, "f(1)", &cases);
 }
+
+/// A made-up kernel whose `enum pid_type` numbers its enumerators otherwise and
+/// has one the running kernel lacks.
+const OTHER_ENUMS: &str = r#"
+enum pid_type { PIDTYPE_PID, PIDTYPE_X, PIDTYPE_Y, PIDTYPE_SID = 5, PIDTYPE_TGID = 7, TRACEC_FAKE_E };
+enum pid_type v;
+"#;
+
+#[test]
+fn enum_values_are_relocated_by_the_loader() {
+    let dir = import_tree("csub_core_enum");
+    let src = dir.join("other.c");
+    std::fs::write(&src, OTHER_ENUMS).unwrap();
+    let btf = dir.join("other.o");
+    match Command::new("cc")
+        .args(["-gbtf", "-c", "-o"])
+        .arg(&btf)
+        .arg(&src)
+        .output()
+    {
+        Ok(o) if o.status.success() => {}
+        other => {
+            eprintln!("skipping: no C compiler writing BTF (cc -gbtf): {other:?}");
+            return;
+        }
+    }
+    write_in(
+        &dir,
+        "e.bpf.c",
+        "static long ev(void)\n{\n  \
+         return bpf_core_enum_value(enum pid_type, PIDTYPE_TGID) * 100\n    \
+         + bpf_core_enum_value(enum pid_type, PIDTYPE_SID) * 10\n    \
+         + bpf_core_enum_value_exists(enum pid_type, TRACEC_FAKE_E);\n}\n",
+    );
+    // The script's own PIDTYPE_* are the compile-time BTF's constants.
+    write_in(
+        &dir,
+        "main.bt",
+        "import \"e.bpf.c\";\nBEGIN { printf(\"%d %d\\n\", ev(), PIDTYPE_TGID * 100 + PIDTYPE_SID * 10 + 1); exit(); }\n",
+    );
+    let obj = dir.join("main.o");
+    let o = tracec(&[
+        "--btf",
+        btf.to_str().unwrap(),
+        dir.join("main.bt").to_str().unwrap(),
+        "-o",
+        obj.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    if !has_kernel_btf() {
+        return;
+    }
+    let Some(_k) = kernel_or_skip("csub_core_enum") else {
+        return;
+    };
+    let run = run_object_to_exit(&obj, &[]);
+    // Compiled for TGID = 7, SID = 5 and an enumerator the running kernel lacks:
+    // the loader's answers are the running kernel's values, and "absent".
+    let want = run_to_exit(
+        "csub_core_enum_script",
+        "BEGIN { printf(\"%d 751\\n\", PIDTYPE_TGID * 100 + PIDTYPE_SID * 10); exit(); }",
+        &[],
+    );
+    assert_eq!(run.stdout_text().trim(), want.stdout_text().trim());
+}

@@ -18,6 +18,8 @@ const MACROS: &str = r#"
 #define LOG(fmt, ...) bpf_printk("tracec-paste " fmt, ## __VA_ARGS__)
 #define TAIL(a, b) a ## b ## 1
 #define FIFTEEN 1 ## 5
+#define HEX(x) 0x ## x
+#define MASK 0xff
 
 GETTER(3)
 GETTER(N)
@@ -48,11 +50,26 @@ static int strs(int x)
     r += 1000;
   if (memcmp(STR(x), "y", 2) == 0)
     r += 10000;
+  if (memcmp(XSTR(MASK), "0xff", 5) == 0)
+    r += 100000;
   return r;
+}
+
+/* Numbers made by pasting keep their spelling: hex digits, prefixes, suffixes. */
+static long numbers(int x)
+{
+  return HEX(1f) + CAT(0x, ff) * x + CAT(0x1, 0) * 1000 + CAT(10, UL) * 100000 + XCAT(N, 0);
 }
 "#;
 
-const CALLS: &[&str] = &["paste(4)", "paste(-3)", "get_12(2)", "get_3(5)", "strs(1)"];
+const CALLS: &[&str] = &[
+    "paste(4)",
+    "paste(-3)",
+    "get_12(2)",
+    "get_3(5)",
+    "strs(1)",
+    "(int)numbers(3)",
+];
 
 #[test]
 fn stringizing_and_pasting_match_c() {
@@ -101,6 +118,11 @@ fn macro_operator_errors_are_located() {
         (
             "#define P(x, y) x ## y\nstatic int f(int v) {\n  return P(v, +);\n}\n",
             "pasting formed 'v+', an invalid preprocessing token",
+            "3:10",
+        ),
+        (
+            "#define H(x) 0x ## x\nstatic int f(int v) {\n  return H(zz);\n}\n",
+            "the number `0xzz`",
             "3:10",
         ),
     ];

@@ -133,8 +133,8 @@ fn maps_outside_the_subset_are_located() {
     let dir = import_tree("csub_maps_errors");
     let cases = [
         (
-            "struct v { long a; };\nstruct {\n  __uint(type, BPF_MAP_TYPE_HASH);\n  __uint(max_entries, 8);\n  __type(key, u32);\n  __type(value, struct v);\n} m SEC(\".maps\");\nstatic int f(int v) { return v; }\n",
-            "a map value of type `struct v`",
+            "union v { long a; };\nstruct {\n  __uint(type, BPF_MAP_TYPE_HASH);\n  __uint(max_entries, 8);\n  __type(key, u32);\n  __type(value, union v);\n} m SEC(\".maps\");\nstatic int f(int v) { return v; }\n",
+            "a map value of type `union v`",
             "6:17",
         ),
         (

@@ -29,6 +29,11 @@ pub enum CoreKind {
     TypeExists,
     /// The size in bytes of the root type on the running kernel (no steps).
     TypeSize,
+    /// 1 if the enumerator exists in the root enum on the running kernel, else 0
+    /// (one step: the enumerator, of type [`CoreType::Enumerator`]).
+    EnumvalExists,
+    /// The enumerator's value on the running kernel (one step, as above).
+    EnumvalValue,
 }
 
 impl CoreKind {
@@ -40,6 +45,8 @@ impl CoreKind {
             CoreKind::FieldExists => 2,
             CoreKind::TypeExists => 8,
             CoreKind::TypeSize => 9,
+            CoreKind::EnumvalExists => 10,
+            CoreKind::EnumvalValue => 11,
         }
     }
     pub fn name(self) -> &'static str {
@@ -49,6 +56,8 @@ impl CoreKind {
             CoreKind::FieldExists => "field_exists",
             CoreKind::TypeExists => "type_exists",
             CoreKind::TypeSize => "type_size",
+            CoreKind::EnumvalExists => "enumval_exists",
+            CoreKind::EnumvalValue => "enumval_value",
         }
     }
 }
@@ -86,6 +95,13 @@ pub enum CoreType {
         size: u32,
         signed: bool,
     },
+    /// An enumerator of the root enum of an `ENUMVAL_*` relocation (whose root
+    /// [`CoreStruct`] names the enum and gives its size): its value on the kernel
+    /// the compiler saw, which fits the 32-bit immediate it is emitted as.
+    Enumerator {
+        value: i32,
+        signed: bool,
+    },
 }
 
 impl CoreType {
@@ -96,6 +112,7 @@ impl CoreType {
             CoreType::Ptr => 8,
             CoreType::Array { elem, len } => elem.size().saturating_mul(*len),
             CoreType::Struct(s) => s.size,
+            CoreType::Enumerator { .. } => 0,
         }
     }
 }
@@ -133,9 +150,18 @@ impl CoreAccess {
                     / 8
             }
             CoreKind::FieldByteSize => u64::from(self.local_size()),
-            CoreKind::FieldExists | CoreKind::TypeExists => 1,
+            CoreKind::FieldExists | CoreKind::TypeExists | CoreKind::EnumvalExists => 1,
             CoreKind::TypeSize => u64::from(self.root.size),
+            CoreKind::EnumvalValue => match self.steps.first().map(|s| &s.ty) {
+                Some(CoreType::Enumerator { value, .. }) => *value as i64 as u64,
+                _ => 0,
+            },
         }
+    }
+
+    /// Whether the root is an enum (an `ENUMVAL_*` relocation).
+    pub fn is_enum(&self) -> bool {
+        matches!(self.kind, CoreKind::EnumvalExists | CoreKind::EnumvalValue)
     }
 
     /// The size in bytes of the accessed field on the kernel the compiler saw.
@@ -157,6 +183,9 @@ impl CoreAccess {
 
     /// `struct task_struct` / `union foo`.
     pub fn root_name(&self) -> String {
+        if self.is_enum() {
+            return format!("enum {}", self.root.name);
+        }
         format!(
             "{} {}",
             if self.root.union { "union" } else { "struct" },

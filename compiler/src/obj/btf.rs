@@ -109,6 +109,14 @@ pub enum BtfType {
         size: u32,
         signed: bool,
     },
+    /// An enum with enumerators (name, 32-bit value): the root of an enumerator's
+    /// CO-RE relocation (`ENUMVAL_EXISTS`, `ENUMVAL_VALUE`), matched by name.
+    EnumValues {
+        name: String,
+        size: u32,
+        signed: bool,
+        values: Vec<(String, u32)>,
+    },
     Const {
         target: u32,
     },
@@ -367,7 +375,8 @@ impl Btf {
             BtfType::Int { size, .. }
             | BtfType::Struct { size, .. }
             | BtfType::Union { size, .. }
-            | BtfType::Enum { size, .. } => Some(*size),
+            | BtfType::Enum { size, .. }
+            | BtfType::EnumValues { size, .. } => Some(*size),
             BtfType::DataSec { size, .. } => Some(*size),
             BtfType::Ptr { .. } => Some(8),
             BtfType::Array { elem, nelems, .. } => self.size_of(*elem)?.checked_mul(*nelems),
@@ -449,6 +458,18 @@ impl Btf {
             BtfType::Enum { name, size, signed } => {
                 header(out, s(name), info(kind::ENUM, 0, *signed), *size);
             }
+            BtfType::EnumValues {
+                name,
+                size,
+                signed,
+                values,
+            } => {
+                header(out, s(name), info(kind::ENUM, values.len(), *signed), *size);
+                for (n, v) in values {
+                    put(out, s(n));
+                    put(out, *v);
+                }
+            }
             BtfType::FuncProto { ret, params } => {
                 header(out, 0, info(kind::FUNC_PROTO, params.len(), false), *ret);
                 for p in params {
@@ -495,6 +516,12 @@ impl Btf {
                 self.strings.add(name);
                 for m in members {
                     self.strings.add(&m.name);
+                }
+            }
+            BtfType::EnumValues { name, values, .. } => {
+                self.strings.add(name);
+                for (n, _) in values {
+                    self.strings.add(n);
                 }
             }
             BtfType::FuncProto { params, .. } => {

@@ -16,7 +16,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use super::btf::{int_enc, Btf, BtfType, Member};
-use crate::ir::{CoreAccess, CoreStruct, CoreType};
+use crate::ir::{CoreAccess, CoreStep, CoreStruct, CoreType};
 
 /// A struct or union of the local BTF under construction.
 #[derive(Debug)]
@@ -48,7 +48,27 @@ pub struct CoreTypes {
     /// Named structs and unions by `(union, name)`.
     named: HashMap<(bool, String), usize>,
     /// For each added access: its root node and, per step, `(node, member index)`.
-    paths: Vec<(usize, Vec<(usize, u32)>)>,
+    paths: Vec<Path>,
+    /// The enums of `ENUMVAL_*` relocations, each with the enumerators they name.
+    enums: Vec<EnumNode>,
+}
+
+#[derive(Debug)]
+enum Path {
+    Struct(usize, Vec<(usize, u32)>),
+    /// An enumerator: the enum, and the enumerator's index in the compile-time BTF.
+    Enum(usize, u32),
+}
+
+/// A local enum: named like the kernel's, holding the enumerators relocations ask
+/// about (by their index in the compile-time BTF) with their compile-time values.
+#[derive(Debug)]
+struct EnumNode {
+    name: String,
+    size: u32,
+    signed: bool,
+    values: BTreeMap<u32, (String, i32)>,
+    id: Option<u32>,
 }
 
 impl CoreTypes {
@@ -80,6 +100,9 @@ impl CoreTypes {
     pub fn add(&mut self, access: &CoreAccess) -> Result<usize, String> {
         if access.root.name.is_empty() {
             return Err(format!("CO-RE relocation {access}: anonymous root type"));
+        }
+        if access.is_enum() {
+            return self.add_enumerator(access);
         }
         let root = self.named_node(&access.root);
         let mut cur = root;
@@ -133,7 +156,48 @@ impl CoreTypes {
                 cur = n;
             }
         }
-        self.paths.push((root, path));
+        self.paths.push(Path::Struct(root, path));
+        Ok(self.paths.len() - 1)
+    }
+
+    /// An `ENUMVAL_*` access: one step naming the enumerator.
+    fn add_enumerator(&mut self, access: &CoreAccess) -> Result<usize, String> {
+        let [CoreStep {
+            name,
+            index,
+            ty: CoreType::Enumerator { value, signed },
+            ..
+        }] = access.steps.as_slice()
+        else {
+            return Err(format!(
+                "CO-RE relocation {access}: an enumerator relocation names one enumerator"
+            ));
+        };
+        let n = match self.enums.iter().position(|e| e.name == access.root.name) {
+            Some(n) => n,
+            None => {
+                self.enums.push(EnumNode {
+                    name: access.root.name.clone(),
+                    size: access.root.size,
+                    signed: *signed,
+                    values: BTreeMap::new(),
+                    id: None,
+                });
+                self.enums.len() - 1
+            }
+        };
+        let e = &mut self.enums[n];
+        let entry = e
+            .values
+            .entry(*index)
+            .or_insert_with(|| (name.clone(), *value));
+        if entry.0 != *name || e.size != access.root.size {
+            return Err(format!(
+                "CO-RE relocation {access}: enumerator #{index} of `enum {}` described two ways",
+                e.name
+            ));
+        }
+        self.paths.push(Path::Enum(n, *index));
         Ok(self.paths.len() - 1)
     }
 
@@ -143,8 +207,32 @@ impl CoreTypes {
         for n in 0..self.nodes.len() {
             self.emit(n, btf, 0)?;
         }
+        for e in &mut self.enums {
+            e.id = Some(
+                btf.add(BtfType::EnumValues {
+                    name: e.name.clone(),
+                    size: e.size,
+                    signed: e.signed,
+                    values: e
+                        .values
+                        .values()
+                        .map(|(n, v)| (n.clone(), *v as u32))
+                        .collect(),
+                }),
+            );
+        }
         let mut out = Vec::with_capacity(self.paths.len());
-        for (root, path) in &self.paths {
+        for p in &self.paths {
+            let (root, path) = match p {
+                Path::Struct(root, path) => (*root, path),
+                Path::Enum(n, index) => {
+                    let e = &self.enums[*n];
+                    let pos = e.values.keys().position(|k| k == index).unwrap_or(0);
+                    // (An enumerator's access string is its index alone.)
+                    out.push((e.id.unwrap_or(0), pos.to_string()));
+                    continue;
+                }
+            };
             let mut s = String::from("0");
             for (node, index) in path {
                 let pos = self.nodes[*node]
@@ -155,7 +243,7 @@ impl CoreTypes {
                 s.push(':');
                 s.push_str(&pos.to_string());
             }
-            let id = self.nodes[*root].id.unwrap_or(0);
+            let id = self.nodes[root].id.unwrap_or(0);
             out.push((id, s));
         }
         Ok(out)
@@ -240,6 +328,9 @@ impl CoreTypes {
                 let e = self.leaf(elem, btf, depth + 1)?;
                 btf.array(e, *len)
             }
+            CoreType::Enumerator { .. } => {
+                return Err("an enumerator as the type of a member".into())
+            }
             CoreType::Enum { name, size, signed } => btf.add(BtfType::Enum {
                 name: name.clone(),
                 size: *size,
@@ -260,7 +351,7 @@ impl CoreTypes {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ir::{CoreKind, CoreStep};
+    use crate::ir::CoreKind;
 
     fn task() -> CoreStruct {
         CoreStruct {
@@ -354,5 +445,65 @@ mod tests {
             .add(&access(vec![int_step("pid", 7, 36), int_step("x", 0, 0)]))
             .unwrap_err();
         assert!(err.contains("`pid` is not a struct"), "{err}");
+    }
+
+    fn enumerator(kind: CoreKind, name: &str, index: u32, value: i32) -> CoreAccess {
+        CoreAccess {
+            kind,
+            root: CoreStruct {
+                name: "pid_type".into(),
+                union: false,
+                size: 4,
+            },
+            steps: vec![CoreStep {
+                name: name.into(),
+                index,
+                bit_offset: 0,
+                ty: CoreType::Enumerator {
+                    value,
+                    signed: false,
+                },
+            }],
+        }
+    }
+
+    #[test]
+    fn enumerators_share_one_enum_in_compile_time_order() {
+        let mut c = CoreTypes::new();
+        c.add(&enumerator(CoreKind::EnumvalValue, "PIDTYPE_TGID", 1, 1))
+            .unwrap();
+        c.add(&enumerator(CoreKind::EnumvalExists, "PIDTYPE_PID", 0, 0))
+            .unwrap();
+        c.add(&access(vec![int_step("pid", 7, 36)])).unwrap();
+        let mut btf = Btf::new();
+        let out = c.finish(&mut btf).unwrap();
+        // An enumerator's access string is its index in the local enum alone.
+        assert_eq!(out[0].1, "1");
+        assert_eq!(out[1].1, "0");
+        assert_eq!(out[2].1, "0:0");
+        assert_eq!(out[0].0, out[1].0);
+        assert_ne!(out[0].0, out[2].0);
+        let Some(BtfType::EnumValues {
+            name, size, values, ..
+        }) = btf.get(out[0].0)
+        else {
+            panic!("root is not an enum with values");
+        };
+        assert_eq!((name.as_str(), *size), ("pid_type", 4));
+        assert_eq!(
+            values,
+            &[
+                ("PIDTYPE_PID".to_string(), 0),
+                ("PIDTYPE_TGID".to_string(), 1)
+            ]
+        );
+        // The same index named otherwise is refused.
+        assert!(c_twice().is_err());
+    }
+
+    fn c_twice() -> Result<usize, String> {
+        let mut c = CoreTypes::new();
+        c.add(&enumerator(CoreKind::EnumvalValue, "A", 0, 0))?;
+        c.add(&enumerator(CoreKind::EnumvalValue, "B", 0, 0))
     }
 }

@@ -6,14 +6,14 @@
 //! `FIELD_EXISTS`, `FIELD_BYTE_SIZE`, `FIELD_BYTE_OFFSET`, `TYPE_EXISTS`,
 //! `TYPE_SIZE`), so one object answers for every kernel. What the kernel the
 //! compiler reads lacks has no local type to relocate against: it is absent (0),
-//! as on kernels without it. Enumerator existence is answered from that kernel's
-//! BTF (the relocation would need an enum root, which the object writer does not
-//! describe). The script's own types are constants.
+//! as on kernels without it. Enumerators (`ENUMVAL_EXISTS`, `ENUMVAL_VALUE`) are
+//! relocated against a local enum holding the enumerators asked about
+//! (`obj/core.rs`). The script's own types are constants.
 
 use super::types::*;
 use super::{poisoned, Checker, ProbeCx};
 use crate::front::ast::{self, ExprKind, Span, TypeBase};
-use crate::ir::{CoreAccess, CoreKind, CoreStruct};
+use crate::ir::{CoreAccess, CoreKind, CoreStep, CoreStruct, CoreType};
 use crate::kbtf::Kind;
 
 /// The names of the questions (as `csub` calls them).
@@ -24,6 +24,7 @@ pub const QUERIES: &[&str] = &[
     "__tracec_core_type_exists",
     "__tracec_core_type_size",
     "__tracec_core_enum_value_exists",
+    "__tracec_core_enum_value",
 ];
 
 /// The C name of a question, for messages.
@@ -63,7 +64,7 @@ impl Checker {
         if !QUERIES.contains(&name) {
             return None;
         }
-        let want = if name.ends_with("enum_value_exists") {
+        let want = if name.ends_with("enum_value_exists") || name.ends_with("enum_value") {
             2
         } else {
             1
@@ -92,7 +93,10 @@ impl Checker {
             }
             "__tracec_core_type_exists" => self.core_type(cx, true, &args[0], span),
             "__tracec_core_type_size" => self.core_type(cx, false, &args[0], span),
-            _ => self.core_enum_value(&args[0], &args[1], span),
+            "__tracec_core_enum_value_exists" => {
+                self.core_enum_value(false, &args[0], &args[1], span)
+            }
+            _ => self.core_enum_value(true, &args[0], &args[1], span),
         })
     }
 
@@ -228,8 +232,18 @@ impl Checker {
         }
     }
 
-    /// `bpf_core_enum_value_exists(enum E, V)`.
-    fn core_enum_value(&mut self, ty: &ast::Expr, value: &ast::Expr, span: Span) -> TExpr {
+    /// `bpf_core_enum_value_exists(enum E, V)` and `bpf_core_enum_value(enum E, V)`
+    /// (`value`): an `ENUMVAL_EXISTS` / `ENUMVAL_VALUE` relocation against the
+    /// enumerator of the compile-time BTF. An enumerator that BTF lacks does not
+    /// exist (0); its value is an error, as in C. A value beyond the 32-bit
+    /// immediate the relocation patches, and an enum of the script's own types, is
+    /// the compile-time value.
+    fn core_enum_value(&mut self, value: bool, ty: &ast::Expr, v: &ast::Expr, span: Span) -> TExpr {
+        let what = if value {
+            "bpf_core_enum_value"
+        } else {
+            "bpf_core_enum_value_exists"
+        };
         let name = match &ty.kind {
             ExprKind::Cast { ty: t, .. } => match &t.base {
                 TypeBase::Enum { name } if t.pointers == 0 => Some(name),
@@ -237,20 +251,77 @@ impl Checker {
             },
             _ => None,
         };
-        let (Some(name), ExprKind::Ident(v)) = (name, &value.kind) else {
+        let (Some(name), ExprKind::Ident(v)) = (name, &v.kind) else {
             self.error(
                 span,
-                "bpf_core_enum_value_exists() takes an enum type and one of its enumerators",
+                format!("{what}() takes an enum type and one of its enumerators"),
             );
             return poisoned(span);
         };
         let Some(btf) = self.btf(span, "CO-RE questions") else {
             return poisoned(span);
         };
-        let found = btf
-            .find_enum(name)
-            .and_then(|id| btf.ty(id).ok())
-            .is_some_and(|t| t.enum_values().any(|e| e.name == v.as_str()));
-        constant(i64::from(found), span)
+        let found = btf.find_enum(name).and_then(|id| {
+            let t = btf.ty(id).ok()?;
+            let size = btf.size_of(id).ok()?;
+            let (index, e) = t
+                .enum_values()
+                .enumerate()
+                .find(|(_, e)| e.name == v.as_str())?;
+            Some((index as u32, e.value, size, t.kind_flag(), btf.is_local(id)))
+        });
+        let Some((index, local, size, signed, script)) = found else {
+            if value {
+                self.error(
+                    span,
+                    format!("use of undeclared identifier '{v}' (no enumerator of enum {name})"),
+                );
+                return poisoned(span);
+            }
+            return constant(0, span);
+        };
+        // The script's (and the imported files') own enums are constants.
+        let imm = i32::try_from(local).ok().filter(|_| !script);
+        let Some(imm) = imm else {
+            return match i64::try_from(local) {
+                Ok(x) if value => constant(x, span),
+                Ok(_) => constant(1, span),
+                Err(_) => {
+                    self.error(
+                        span,
+                        format!("{what}(): the value of {v} does not fit 64 bits"),
+                    );
+                    poisoned(span)
+                }
+            };
+        };
+        TExpr {
+            kind: TExprKind::CoreValue {
+                access: CoreAccess {
+                    kind: if value {
+                        CoreKind::EnumvalValue
+                    } else {
+                        CoreKind::EnumvalExists
+                    },
+                    root: CoreStruct {
+                        name: name.clone(),
+                        union: false,
+                        size,
+                    },
+                    steps: vec![CoreStep {
+                        name: v.clone(),
+                        index,
+                        bit_offset: 0,
+                        ty: CoreType::Enumerator { value: imm, signed },
+                    }],
+                },
+            },
+            ty: if value && signed {
+                Type::I64
+            } else {
+                Type::U64
+            },
+            span,
+        }
     }
 }

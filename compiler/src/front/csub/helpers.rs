@@ -560,7 +560,8 @@ impl<'a> Inliner<'a> {
             | Place::Mem { .. }
             | Place::Bits { .. }
             | Place::Overlay { .. }
-            | Place::MapElem { .. } => {
+            | Place::MapElem { .. }
+            | Place::MapField { .. } => {
                 self.diags.push(unsupported(
                     dst.span,
                     "this destination (only `&local`, a member or element of a local that is \

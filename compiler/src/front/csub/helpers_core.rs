@@ -8,6 +8,7 @@
 //! | `bpf_core_field_size(...)`, `bpf_core_field_offset(...)` | `__tracec_core_field_size(...)`, `__tracec_core_field_offset(...)` |
 //! | `bpf_core_type_exists(struct T)`, `bpf_core_type_size(struct T)` | `__tracec_core_type_exists((struct T)0)`, `__tracec_core_type_size(...)` |
 //! | `bpf_core_enum_value_exists(enum E, V)` | `__tracec_core_enum_value_exists((enum E)0, V)` |
+//! | `bpf_core_enum_value(enum E, V)` | `__tracec_core_enum_value((enum E)0, V)` |
 //!
 //! A field of a local (a struct the function holds) exists; its size is the
 //! file's.
@@ -27,6 +28,7 @@ pub fn query(name: &str) -> Option<&'static str> {
         "bpf_core_type_exists" => "type_exists",
         "bpf_core_type_size" => "type_size",
         "bpf_core_enum_value_exists" => "enum_value_exists",
+        "bpf_core_enum_value" => "enum_value",
         _ => return None,
     })
 }
@@ -114,7 +116,7 @@ impl<'a> Inliner<'a> {
         let q = query(name)?;
         let want: &[usize] = match q {
             "field_exists" | "field_size" | "field_offset" => &[1, 2],
-            "enum_value_exists" => &[2],
+            "enum_value_exists" | "enum_value" => &[2],
             _ => &[1],
         };
         if !want.contains(&args.len()) {
@@ -154,7 +156,7 @@ impl<'a> Inliner<'a> {
         };
         match q {
             "type_exists" | "type_size" => Ok(ask(q, vec![type_arg(type_of(&args[0])?, sp)], sp)),
-            "enum_value_exists" => {
+            "enum_value_exists" | "enum_value" => {
                 let ty = type_of(&args[0])?;
                 let CExprKind::Var(v) = &args[1].kind else {
                     return Err(Diagnostic::error(args[1].span, "expected an enumerator"));

@@ -10,12 +10,14 @@
 //! | `bpf_map_update_elem(&m, &k, &x, flags)` | `@m[k] = x` (`BPF_NOEXIST`/`BPF_EXIST` tested with `has_key`), 0 or `-EEXIST`/`-ENOENT` |
 //! | `bpf_map_delete_elem(&m, &k)` | `delete(@m[k])`, 0 or `-ENOENT` |
 //!
+//! Struct values (records of the script map) in `helpers_map_record.rs`.
+//!
 //! The pointer a lookup gives is the element's name, not memory: it is never
 //! stored, compared with another pointer or moved (a located diagnostic says so).
 
 use super::inline::{assign, binary, expr, int, let_, stmt, store, var, Frame, Inliner};
 use super::places::{alias_of, Place};
-use super::{unsupported, CExpr, CExprKind, CMap, CType};
+use super::{unsupported, CExpr, CExprKind, CMap, CStmt, CStmtKind, CType};
 use crate::diag::Diagnostic;
 use crate::front::ast::{BinOp, Block, Expr, ExprKind, Span, Stmt, StmtKind, UnOp};
 
@@ -172,6 +174,33 @@ impl<'a> Inliner<'a> {
         vec![let_(k, script_key(m, key), sp)]
     }
 
+    /// `T *name;` given a lookup later (`name = bpf_map_lookup_elem(&m, &k);`,
+    /// the common libbpf shape): `name` names an element of `m` from here on,
+    /// whose key variable each lookup sets (until then it reads element 0, where C
+    /// would read an uninitialized pointer).
+    pub(super) fn lookup_later(
+        &mut self,
+        fr: &mut Frame<'a>,
+        name: &str,
+        ty: &CType,
+        sp: Span,
+    ) -> Option<Vec<Stmt>> {
+        let map = later_lookup(fr.func_body(), name)?;
+        let m = self.maps.get(map).copied()?;
+        self.use_map(m);
+        let k = fr.temp();
+        fr.declare_alias(
+            name,
+            ty.clone(),
+            Place::MapElem {
+                map: m.name.clone(),
+                key: k.clone(),
+                ty: m.value.clone(),
+            },
+        );
+        Some(vec![let_(k, script_key(m, int(0, sp)), sp)])
+    }
+
     fn lookup_args(
         &mut self,
         fr: &mut Frame<'a>,
@@ -291,17 +320,26 @@ impl<'a> Inliner<'a> {
         let v = fr.temp();
         let r = fr.temp();
         let key = self.pointed(fr, key)?;
-        let value = self.pointed(fr, value)?;
-        let mut out = vec![
-            let_(k.clone(), script_key(m, key), sp),
-            let_(v.clone(), store(&m.value, value), sp),
-            let_(r.clone(), neg(0, sp), sp),
-        ];
+        let mut out = vec![let_(k.clone(), script_key(m, key), sp)];
+        let set = if m.value.is_scalar() {
+            let value = self.pointed(fr, value)?;
+            out.push(let_(v.clone(), store(&m.value, value), sp));
+            var(&v, sp)
+        } else {
+            // A record is built where it is stored (the value's leaves are read
+            // there, and nothing runs in between that writes them).
+            self.record_arg(fr, m, value)?
+        };
+        out.push(let_(r.clone(), neg(0, sp), sp));
         let set = vec![stmt(
             StmtKind::Assign {
                 target: element(&m.name, var(&k, sp), sp),
                 op: None,
-                value: store(&m.value, var(&v, sp)),
+                value: if m.value.is_scalar() {
+                    store(&m.value, set)
+                } else {
+                    set
+                },
             },
             sp,
         )];
@@ -393,9 +431,12 @@ impl<'a> Inliner<'a> {
             span: ptr.span,
         };
         let ty = match self.place(fr, &target) {
-            Some(Ok(p @ (Place::MapElem { .. } | Place::Var { .. } | Place::Bits { .. }))) => {
-                self.place_ty(&p)
-            }
+            Some(Ok(
+                p @ (Place::MapElem { .. }
+                | Place::MapField { .. }
+                | Place::Var { .. }
+                | Place::Bits { .. }),
+            )) if self.place_ty(&p).is_scalar() => self.place_ty(&p),
             Some(Err(d)) => return Err(d),
             _ => {
                 return Err(unsupported(
@@ -413,12 +454,56 @@ impl<'a> Inliner<'a> {
 
     fn place_ty(&self, p: &Place) -> CType {
         match p {
-            Place::MapElem { ty, .. } | Place::Var { ty, .. } | Place::Bits { ty, .. } => {
-                ty.clone()
-            }
+            Place::MapElem { ty, .. }
+            | Place::MapField { ty, .. }
+            | Place::Var { ty, .. }
+            | Place::Bits { ty, .. } => ty.clone(),
             _ => CType::U64,
         }
     }
+}
+
+/// The map of the first `name = bpf_map_lookup_elem(&map, ...)` in `body`.
+fn later_lookup<'b>(body: &'b [CStmt], name: &str) -> Option<&'b str> {
+    body.iter().find_map(|s| match &s.kind {
+        CStmtKind::Assign {
+            target:
+                CExpr {
+                    kind: CExprKind::Var(t),
+                    ..
+                },
+            op: None,
+            value:
+                CExpr {
+                    kind: CExprKind::Call { name: f, args },
+                    ..
+                },
+        } if t == name && f == "bpf_map_lookup_elem" => match args.first().map(|a| &a.kind) {
+            Some(CExprKind::Unary {
+                op: UnOp::AddrOf,
+                expr: m,
+            }) => match &m.kind {
+                CExprKind::Var(m) => Some(m.as_str()),
+                _ => None,
+            },
+            _ => None,
+        },
+        CStmtKind::If { then, els, .. } => {
+            later_lookup(then, name).or_else(|| els.as_deref().and_then(|e| later_lookup(e, name)))
+        }
+        CStmtKind::While { body, .. }
+        | CStmtKind::DoWhile { body, .. }
+        | CStmtKind::Block(body) => later_lookup(body, name),
+        CStmtKind::For {
+            init, step, body, ..
+        } => later_lookup(init, name)
+            .or_else(|| later_lookup(body, name))
+            .or_else(|| later_lookup(step, name)),
+        CStmtKind::Switch { sections, .. } => sections
+            .iter()
+            .find_map(|sec| later_lookup(&sec.body, name)),
+        _ => None,
+    })
 }
 
 /// Whether `s` declares a pointer initialized by a map lookup: its arguments.
@@ -450,17 +535,35 @@ pub fn write_element(map: &str, key: &str, ty: &CType, value: Expr, sp: Span) ->
 }
 
 /// Declares for the script the C maps the inlined code uses: a hash map's size
-/// (`let @m = hash(max_entries);`, unless the script declares it), and its key and
-/// value types, by an assignment that never runs (`if (0) { @m[(K)0] = (V)0; }`,
-/// first in the first probe: the inlined code only updates elements in place,
-/// from which the script's type inference learns nothing).
-pub fn declare_maps(program: &mut crate::front::ast::Program, maps: &[&CMap]) {
+/// (`let @m = hash(max_entries);`, `lruhash` for an LRU map, unless the script
+/// declares it), and its key and value types, by an assignment that never runs
+/// (`if (0) { @m[(K)0] = (V)0; }`, a struct value a record of zeros, first in the
+/// first probe: the inlined code only updates elements in place, from which the
+/// script's type inference learns nothing). A struct value type that is not a
+/// record of integers is reported here, once, at the map.
+pub fn declare_maps(
+    program: &mut crate::front::ast::Program,
+    maps: &[&CMap],
+    table: &super::types::RecordTable,
+    diags: &mut Vec<Diagnostic>,
+) {
     for m in maps {
         let sp = m.span;
+        let zero = if m.value.is_scalar() {
+            store(&m.value, int(0, sp))
+        } else {
+            match super::helpers_map_record::zero_record(table, m) {
+                Ok(r) => r,
+                Err(d) => {
+                    diags.push(d);
+                    continue;
+                }
+            }
+        };
         if !m.array && !program.map_decls.iter().any(|d| d.name == m.name) {
             program.map_decls.push(crate::front::ast::MapDecl {
                 name: m.name.clone(),
-                kind: "hash".into(),
+                kind: if m.lru { "lruhash" } else { "hash" }.into(),
                 args: vec![int(m.max_entries, sp)],
                 span: sp,
             });
@@ -472,7 +575,7 @@ pub fn declare_maps(program: &mut crate::front::ast::Program, maps: &[&CMap]) {
             StmtKind::Assign {
                 target: element(&m.name, script_key(m, int(0, sp)), sp),
                 op: None,
-                value: store(&m.value, int(0, sp)),
+                value: zero,
             },
             sp,
         );

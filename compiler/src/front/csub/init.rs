@@ -21,6 +21,11 @@ impl<'a> Inliner<'a> {
             if let Some(args) = super::helpers_map::lookup_init(init) {
                 return self.lookup_decl(fr, name, ty, args, sp);
             }
+            if init.is_none() {
+                if let Some(stmts) = self.lookup_later(fr, name, ty, sp) {
+                    return stmts;
+                }
+            }
         }
         if ty.is_scalar() {
             let value = match init {

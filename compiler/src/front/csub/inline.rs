@@ -54,7 +54,7 @@ pub fn inline(
         }
         cx.script_block(&mut p.body.stmts);
     }
-    super::helpers_map::declare_maps(program, &cx.used_maps);
+    super::helpers_map::declare_maps(program, &cx.used_maps, &table, &mut cx.diags);
     // A function inlined at several calls reports each of its errors once.
     let mut seen = std::collections::HashSet::new();
     cx.diags
@@ -693,7 +693,7 @@ impl<'a> Inliner<'a> {
     }
 }
 
-impl Frame<'_> {
+impl<'a> Frame<'a> {
     /// A script name for the local `name` of type `ty`, visible in the current scope.
     pub(super) fn declare(&mut self, name: &str, ty: CType) -> String {
         let script = format!("{}{}_{name}", self.prefix, self.count);
@@ -740,6 +740,9 @@ impl Frame<'_> {
     }
     pub(super) fn func_ret(&self) -> CType {
         self.func.ret.clone()
+    }
+    pub(super) fn func_body(&self) -> &'a [super::CStmt] {
+        &self.func.body
     }
     pub(super) fn done(&self) -> String {
         format!("{}done", self.prefix)

@@ -1,7 +1,7 @@
 //! C expressions as script expressions, and the C types of expressions where the
 //! translation needs them (pointer differences, `sizeof`, member types).
 
-use super::inline::{binary, cast, expr, int, Frame, Inliner};
+use super::inline::{binary, cast, expr, int, store, Frame, Inliner};
 use super::places::{alias_of, Place};
 use super::{unsupported, CExpr, CExprKind, CType};
 use crate::diag::Diagnostic;
@@ -191,8 +191,18 @@ impl<'a> Inliner<'a> {
             CExprKind::Binary { op, lhs, rhs } => self.binary_value(fr, *op, lhs, rhs, sp),
             CExprKind::Ternary { cond, then, els } => {
                 let c = self.truth(fr, cond);
-                let t = self.value(fr, then);
-                let f = self.value(fr, els);
+                let mut t = self.value(fr, then);
+                let mut f = self.value(fr, els);
+                // Arithmetic branches convert to their common type, as in C
+                // (`v ? *v : -1` of a `u32 *v` is an `unsigned int`).
+                let (tt, ft) = (self.ty_of(fr, then), self.ty_of(fr, els));
+                if let Some(ty) = common(tt.as_ref(), ft.as_ref()).filter(|_| {
+                    !tt.as_ref().is_some_and(CType::is_ptr)
+                        && !ft.as_ref().is_some_and(CType::is_ptr)
+                }) {
+                    t = store(&ty, t);
+                    f = store(&ty, f);
+                }
                 expr(
                     ExprKind::Ternary {
                         cond: Box::new(c),
@@ -296,7 +306,7 @@ impl<'a> Inliner<'a> {
                 "the address of an array element chosen at run time",
             ))),
             Ok(Place::Mem { .. }) => None,
-            Ok(Place::MapElem { .. }) => None,
+            Ok(Place::MapElem { .. } | Place::MapField { .. }) => None,
             Ok(Place::Bits { .. } | Place::Overlay { .. }) => Some(Err(unsupported(
                 e.span,
                 "the address of a member of a union local",
@@ -484,7 +494,15 @@ impl<'a> Inliner<'a> {
                     common(l.as_ref(), r.as_ref()).or(l)
                 }
             },
-            CExprKind::Ternary { then, .. } => self.ty_of(fr, then),
+            CExprKind::Ternary { then, els, .. } => {
+                let (tt, ft) = (self.ty_of(fr, then), self.ty_of(fr, els));
+                match (&tt, &ft) {
+                    (Some(a), Some(b)) if !a.is_ptr() && !b.is_ptr() => {
+                        common(tt.as_ref(), ft.as_ref()).or(tt)
+                    }
+                    _ => tt,
+                }
+            }
             CExprKind::SizeofType(_) | CExprKind::SizeofExpr(_) => Some(CType::U64),
             CExprKind::Str(_) => None,
         }

@@ -18,6 +18,9 @@ use std::collections::HashMap;
 pub enum Tok {
     Ident(String),
     Int(u64),
+    /// A preprocessing number as written (`0x1f`, `10UL`, or `0x` before a paste
+    /// completes it): an `Int` once the file is lexed, or a located error.
+    PpNum(String),
     /// A string literal, decoded.
     Str(String),
     Punct(&'static str),
@@ -75,6 +78,45 @@ fn too_many_tokens(span: Span) -> Diagnostic {
 }
 
 pub fn lex(text: &str, base: usize) -> Result<Vec<Token>, Vec<Diagnostic>> {
+    let mut toks = lex_raw(text, base)?;
+    let mut diags = Vec::new();
+    for t in &mut toks {
+        if let Tok::PpNum(word) = &t.tok {
+            match number_value(word) {
+                Some(v) => t.tok = Tok::Int(v),
+                None => diags.push(unsupported(t.span, &format!("the number `{word}`"))),
+            }
+        }
+    }
+    if diags.is_empty() {
+        Ok(toks)
+    } else {
+        Err(diags)
+    }
+}
+
+/// The value of an integer constant as written (`0x1f`, `017`, `0b11`, `10UL`).
+pub fn number_value(word: &str) -> Option<u64> {
+    let digits = word.trim_end_matches(['u', 'U', 'l', 'L']);
+    if let Some(hex) = digits
+        .strip_prefix("0x")
+        .or_else(|| digits.strip_prefix("0X"))
+    {
+        u64::from_str_radix(hex, 16).ok()
+    } else if let Some(bin) = digits
+        .strip_prefix("0b")
+        .or_else(|| digits.strip_prefix("0B"))
+    {
+        u64::from_str_radix(bin, 2).ok()
+    } else if digits.len() > 1 && digits.starts_with('0') {
+        u64::from_str_radix(&digits[1..], 8).ok()
+    } else {
+        digits.parse().ok()
+    }
+}
+
+/// The tokens of `text` with numbers as written (what `##` pastes re-lex).
+pub fn lex_raw(text: &str, base: usize) -> Result<Vec<Token>, Vec<Diagnostic>> {
     let mut lx = Lexer::new(text, base, true);
     lx.run();
     if let Some(inv) = lx.invocation.take() {
@@ -433,35 +475,9 @@ impl<'a> Lexer<'a> {
             .find(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '_'))
             .unwrap_or(rest.len());
         let word = &rest[..len];
-        let start = self.pos;
         self.pos += len;
-        let digits = word.trim_end_matches(['u', 'U', 'l', 'L']);
-        let value = if let Some(hex) = digits
-            .strip_prefix("0x")
-            .or_else(|| digits.strip_prefix("0X"))
-        {
-            u64::from_str_radix(hex, 16).ok()
-        } else if let Some(bin) = digits
-            .strip_prefix("0b")
-            .or_else(|| digits.strip_prefix("0B"))
-        {
-            u64::from_str_radix(bin, 2).ok()
-        } else if digits.len() > 1 && digits.starts_with('0') {
-            u64::from_str_radix(&digits[1..], 8).ok()
-        } else {
-            digits.parse().ok()
-        };
-        match value {
-            Some(v) => Some(Tok::Int(v)),
-            None => {
-                let sp = self.span(start, self.pos);
-                self.diags
-                    .push(unsupported(sp, &format!("the number `{word}`")));
-                None
-            }
-        }
+        Some(Tok::PpNum(word.to_string()))
     }
-
     fn char_literal(&mut self) -> Option<Tok> {
         let rest = &self.text[self.pos..];
         let start = self.pos;
@@ -674,6 +690,7 @@ impl Tok {
         match self {
             Tok::Ident(s) => s.clone(),
             Tok::Int(v) => v.to_string(),
+            Tok::PpNum(s) => s.clone(),
             Tok::Str(s) => format!("{s:?}"),
             Tok::Punct(p) => (*p).to_string(),
         }

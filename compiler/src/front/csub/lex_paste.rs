@@ -85,7 +85,7 @@ fn paste(l: &Tok, r: &Tok, span: Span) -> Result<Tok, Diagnostic> {
     if text.starts_with('#') {
         return Err(invalid());
     }
-    match super::lex::lex(&text, 0) {
+    match super::lex::lex_raw(&text, 0) {
         Ok(mut toks) if toks.len() == 1 => Ok(toks.remove(0).tok),
         _ => Err(invalid()),
     }

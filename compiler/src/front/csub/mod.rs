@@ -38,6 +38,7 @@ mod goto;
 mod helpers;
 mod helpers_core;
 mod helpers_map;
+mod helpers_map_record;
 mod helpers_str;
 mod init;
 mod inline;
@@ -51,6 +52,7 @@ mod parse_expr;
 mod parse_map;
 mod parse_type;
 mod places;
+mod places_assign;
 mod types;
 mod unions;
 
@@ -191,6 +193,8 @@ pub struct CMap {
     pub name: String,
     /// `BPF_MAP_TYPE_ARRAY`: every key below `max_entries` is present.
     pub array: bool,
+    /// `BPF_MAP_TYPE_LRU_HASH` / `LRU_PERCPU_HASH`: the script's `lruhash(N)`.
+    pub lru: bool,
     pub key: CType,
     pub value: CType,
     pub max_entries: u64,
@@ -380,7 +384,7 @@ pub fn unsupported(span: Span, what: &str) -> Diagnostic {
         span,
         format!("tracec does not compile this C construct: {what}"),
     )
-    .with_note("imported .bpf.c files may hold type definitions and functions over integers, bool, pointers, and structs, unions and arrays in locals: declarations, operators, member and element accesses, casts, sizeof, if/else, while, do/while, for, switch, return, goto, calls (structs by value too), BPF read helpers (kernel and user memory), CO-RE questions (bpf_core_field_exists...), hash and array maps of integers (script maps), bpf_printk, memcmp, integer, character and string literals, #define macros and #if conditionals")
+    .with_note("imported .bpf.c files may hold type definitions and functions over integers, bool, pointers, and structs, unions and arrays in locals: declarations, operators, member and element accesses, casts, sizeof, if/else, while, do/while, for, switch, return, goto, calls (structs by value too), BPF read helpers (kernel and user memory), CO-RE questions (bpf_core_field_exists...), hash and array maps (plain, LRU, per-CPU) of integers or structs of integers (script maps), bpf_printk, memcmp, integer, character and string literals, #define macros and #if conditionals")
 }
 
 /// Parse the C file `text`, placed at byte `base` of the combined source (spans are

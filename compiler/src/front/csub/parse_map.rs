@@ -9,10 +9,17 @@
 //! } counts SEC(".maps");
 //! ```
 //!
-//! A hash or array map of integer keys and values is the script map `@counts`
-//! (`helpers_map.rs` translates the C functions' lookups, updates and deletes);
-//! anything else stays a located diagnostic, since the script's maps hold only
-//! what they can print.
+//! A hash or array map of integer keys and integer values is the script map
+//! `@counts` (`helpers_map.rs` translates the C functions' lookups, updates and
+//! deletes); a struct value (of integer members) is a record value of the script
+//! map (`helpers_map_record.rs`), printed as bpftrace prints a struct,
+//! `{ .count = 1, .bytes = 2 }`. An LRU hash map is the script's `lruhash(N)`.
+//! Per-CPU maps (`PERCPU_HASH`, `PERCPU_ARRAY`, `LRU_PERCPU_HASH`) are the same
+//! script maps with one element per key, not one per CPU: the script's per-CPU
+//! maps hold only aggregations, and a C per-CPU counter read by user space is
+//! summed over the CPUs anyway, which is what the single element holds (the C
+//! code then sees that total, not its CPU's share). Anything else stays a
+//! located diagnostic, since the script's maps hold only what they can print.
 
 use super::lex::Tok;
 use super::parse::{PResult, Parser};
@@ -43,14 +50,17 @@ impl Parser {
             match (word.as_str(), attr.as_str()) {
                 ("__uint", "type") => {
                     let (k, ks) = self.ident()?;
+                    // (array, lru): per-CPU maps are one element per key for the
+                    // script, see the module docs.
                     kind = Some(match k.as_str() {
-                        "BPF_MAP_TYPE_HASH" => false,
-                        "BPF_MAP_TYPE_ARRAY" => true,
+                        "BPF_MAP_TYPE_HASH" | "BPF_MAP_TYPE_PERCPU_HASH" => (false, false),
+                        "BPF_MAP_TYPE_LRU_HASH" | "BPF_MAP_TYPE_LRU_PERCPU_HASH" => (false, true),
+                        "BPF_MAP_TYPE_ARRAY" | "BPF_MAP_TYPE_PERCPU_ARRAY" => (true, false),
                         _ => {
                             return Err(unsupported(
                                 ks,
                                 &format!(
-                                    "a map of type `{k}` (only BPF_MAP_TYPE_HASH and BPF_MAP_TYPE_ARRAY, which are script maps)"
+                                    "a map of type `{k}` (only hash and array maps, plain, LRU or per-CPU, which are script maps)"
                                 ),
                             ))
                         }
@@ -65,11 +75,13 @@ impl Parser {
                 ("__type", "key" | "value") => {
                     let ts = self.here();
                     let t = self.abstract_type()?;
-                    if !matches!(t, CType::Int { .. } | CType::Bool) {
+                    let record = attr == "value" && matches!(t, CType::Record { union: false, .. });
+                    if !matches!(t, CType::Int { .. } | CType::Bool) && !record {
                         return Err(unsupported(
                             self.since(ts),
                             &format!(
-                                "a map {attr} of type `{}` (only integers: script maps hold no C structs)",
+                                "a map {attr} of type `{}` (only integers, and structs of \
+                                 integers as values)",
                                 t.spelling()
                             ),
                         ));
@@ -100,10 +112,11 @@ impl Parser {
         }
         let span = self.since(start);
         let missing = |what: &str| unsupported(name_span, &format!("a map without {what}"));
-        let array = kind.ok_or_else(|| missing("`__uint(type, ...)`"))?;
+        let (array, lru) = kind.ok_or_else(|| missing("`__uint(type, ...)`"))?;
         Ok(CMap {
             name,
             array,
+            lru,
             key: key.ok_or_else(|| missing("`__type(key, ...)`"))?,
             value: value.ok_or_else(|| missing("`__type(value, ...)`"))?,
             max_entries: max_entries.ok_or_else(|| missing("`__uint(max_entries, ...)`"))?,

@@ -6,12 +6,11 @@
 //! given a local's address (`fill(&v)`) names that local: `p->f`, `*p` and `p[0]`
 //! in the callee are the caller's variables, so helpers can fill structs.
 
-use super::inline::{assign, binary, expr, int, let_, stmt, store, var, Frame, Inliner};
-use super::inline_expr::arith;
+use super::inline::{assign, binary, expr, int, store, var, Frame, Inliner};
 use super::parse_type::const_value;
 use super::{unsupported, CExpr, CExprKind, CType};
 use crate::diag::Diagnostic;
-use crate::front::ast::{BinOp, Block, Expr, ExprKind, Span, Stmt, StmtKind, UnOp};
+use crate::front::ast::{BinOp, Expr, ExprKind, Span, Stmt, UnOp};
 
 /// How many scalar leaves one local may have (each is a variable of the program,
 /// whose stack is 512 bytes).
@@ -75,6 +74,15 @@ pub enum Place {
     /// The element of the script map `@map` (a C map) whose key the variable
     /// `key` holds, of type `ty` (`helpers_map.rs`).
     MapElem { map: String, key: String, ty: CType },
+    /// Member `field` (of type `ty`) of the struct-valued element of `@map` whose
+    /// key `key` holds; `record` is the struct (`helpers_map_record.rs`).
+    MapField {
+        map: String,
+        key: String,
+        field: String,
+        ty: CType,
+        record: CType,
+    },
 }
 
 pub fn leaf_name(prefix: &str, seg: &Seg) -> String {
@@ -327,7 +335,14 @@ impl<'a> Inliner<'a> {
             Place::Overlay { prefix, offset, ty } => {
                 self.overlay_member(&prefix, offset, &ty, field, sp)
             }
-            Place::Bits { ty, .. } | Place::MapElem { ty, .. } => Err(not_a_record(&ty, sp)),
+            Place::MapElem {
+                map,
+                key,
+                ty: ty @ CType::Record { union: false, .. },
+            } => self.map_member(map, key, ty, field, sp),
+            Place::Bits { ty, .. } | Place::MapElem { ty, .. } | Place::MapField { ty, .. } => {
+                Err(not_a_record(&ty, sp))
+            }
             Place::Local { prefix, ty } => {
                 let CType::Record { .. } = &ty else {
                     return Err(not_a_record(&ty, sp));
@@ -393,7 +408,9 @@ impl<'a> Inliner<'a> {
             Some(Place::Overlay { prefix, offset, ty }) => {
                 self.overlay_index(&prefix, offset, &ty, const_value(index), index.span)
             }
-            Some(Place::Bits { ty, .. } | Place::MapElem { ty, .. }) => Err(Diagnostic::error(
+            Some(
+                Place::Bits { ty, .. } | Place::MapElem { ty, .. } | Place::MapField { ty, .. },
+            ) => Err(Diagnostic::error(
                 sp,
                 format!("subscripted value '{}' is not an array", ty.spelling()),
             )),
@@ -495,10 +512,17 @@ impl<'a> Inliner<'a> {
                 out
             }
             Place::Bits { word, shift, ty } => super::unions::read_bits(&word, shift, &ty, sp),
-            Place::MapElem { map, key, ty } => {
+            Place::MapElem { map, key, ty } if ty.is_scalar() => {
                 super::helpers_map::read_element(&map, &key, &ty, sp)
             }
-            Place::Local { ty, .. } | Place::Overlay { ty, .. } => {
+            Place::MapField {
+                map,
+                key,
+                field,
+                ty,
+                ..
+            } => Self::read_map_field(&map, &key, &field, &ty, sp),
+            Place::Local { ty, .. } | Place::Overlay { ty, .. } | Place::MapElem { ty, .. } => {
                 self.diags.push(unsupported(
                     sp,
                     &format!("a `{}` local used as a value", ty.spelling()),
@@ -554,6 +578,14 @@ impl<'a> Inliner<'a> {
             ));
             return Vec::new();
         }
+        if let Place::MapElem {
+            map,
+            key,
+            ty: from @ CType::Record { .. },
+        } = &src
+        {
+            return self.copy_map_record(prefix, ty, (map, key, from), sp);
+        }
         let leaves = match self.leaves(ty, sp) {
             Ok(l) => l,
             Err(d) => {
@@ -587,7 +619,8 @@ impl<'a> Inliner<'a> {
             Place::Var { ty: from, .. }
             | Place::Dyn { elem: from, .. }
             | Place::Bits { ty: from, .. }
-            | Place::MapElem { ty: from, .. } => Some(from),
+            | Place::MapElem { ty: from, .. }
+            | Place::MapField { ty: from, .. } => Some(from),
             _ => None,
         };
         if let Some(from) = mismatch {
@@ -611,128 +644,6 @@ impl<'a> Inliner<'a> {
                 Some(assign(&n, store(lty, v), sp))
             })
             .collect()
-    }
-
-    /// `target op= value`.
-    pub(super) fn assign_to(
-        &mut self,
-        fr: &mut Frame<'a>,
-        target: &CExpr,
-        op: Option<BinOp>,
-        src: &CExpr,
-        sp: Span,
-    ) -> Vec<Stmt> {
-        if let Some(stmts) = self.lookup_again(fr, target, src, sp) {
-            return stmts;
-        }
-        let place = match self.place(fr, target) {
-            Some(Ok(p)) => p,
-            Some(Err(d)) => {
-                self.diags.push(d);
-                return Vec::new();
-            }
-            None => {
-                let d = match &target.kind {
-                    CExprKind::Var(name) if self.consts.contains_key(name.as_str()) => unsupported(
-                        target.span,
-                        "writing to a global variable (globals keep their initial values)",
-                    ),
-                    CExprKind::Var(name) => {
-                        Diagnostic::error(sp, format!("use of undeclared identifier '{name}'"))
-                    }
-                    _ => Diagnostic::error(target.span, "expression is not assignable"),
-                };
-                self.diags.push(d);
-                return Vec::new();
-            }
-        };
-        let src_ty = self.ty_of(fr, src);
-        let combine = |old: Expr, old_ty: &CType, v: Expr| match op {
-            Some(op) => arith(op, old, Some(old_ty), v, src_ty.as_ref()),
-            None => v,
-        };
-        if let Place::Local { prefix, ty } = place {
-            if op.is_some() {
-                self.diags.push(Diagnostic::error(
-                    sp,
-                    format!(
-                        "invalid operands to an arithmetic assignment ('{}')",
-                        ty.spelling()
-                    ),
-                ));
-                return Vec::new();
-            }
-            return self.copy_from(fr, &prefix, &ty, src, sp);
-        }
-        if let Place::Mem { .. } = place {
-            self.diags.push(unsupported(
-                target.span,
-                "writing to memory through a pointer (BPF tracing programs only read it)",
-            ));
-            return Vec::new();
-        }
-        if let Place::Overlay { ty, .. } = place {
-            self.diags.push(unsupported(
-                target.span,
-                &format!(
-                    "assigning a whole `{}` inside a union (assign its scalar members)",
-                    ty.spelling()
-                ),
-            ));
-            return Vec::new();
-        }
-        let value = self.value(fr, src);
-        match place {
-            Place::Var { name, ty } => {
-                let v = combine(var(&name, sp), &ty, value);
-                vec![assign(&name, store(&ty, v), sp)]
-            }
-            Place::Dyn { elems, elem, index } => {
-                let t = fr.temp();
-                let mut out = vec![let_(t.clone(), index, sp)];
-                let old = self.read(
-                    Place::Dyn {
-                        elems: elems.clone(),
-                        elem: elem.clone(),
-                        index: var(&t, sp),
-                    },
-                    sp,
-                );
-                let v = fr.temp();
-                out.push(let_(
-                    v.clone(),
-                    store(&elem, combine(old, &elem, value)),
-                    sp,
-                ));
-                for (i, e) in elems.iter().enumerate() {
-                    out.push(stmt(
-                        StmtKind::If {
-                            cond: binary(BinOp::Eq, var(&t, sp), int(i as u64, sp)),
-                            then: Block {
-                                stmts: vec![assign(e, var(&v, sp), sp)],
-                                span: sp,
-                            },
-                            els: None,
-                        },
-                        sp,
-                    ));
-                }
-                out
-            }
-            Place::Bits { word, shift, ty } => {
-                let old = super::unions::read_bits(&word, shift, &ty, sp);
-                let v = combine(old, &ty, value);
-                vec![super::unions::write_bits(
-                    self.table, &word, shift, &ty, v, sp,
-                )]
-            }
-            Place::MapElem { map, key, ty } => {
-                let old = super::helpers_map::read_element(&map, &key, &ty, sp);
-                let v = combine(old, &ty, value);
-                vec![super::helpers_map::write_element(&map, &key, &ty, v, sp)]
-            }
-            Place::Local { .. } | Place::Mem { .. } | Place::Overlay { .. } => Vec::new(),
-        }
     }
 }
 

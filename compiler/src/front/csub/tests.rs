@@ -254,3 +254,23 @@ fn doubling_macros_are_bounded() {
     let d = parse(&src, 0, &[]).expect_err("an error");
     assert!(d.len() <= 2, "{d:?}");
 }
+
+#[test]
+fn numbers_keep_their_spelling_until_lexed() {
+    use super::lex::{lex, lex_raw, number_value, Tok};
+    assert_eq!(number_value("0x1f"), Some(31));
+    assert_eq!(number_value("017"), Some(15));
+    assert_eq!(number_value("0b101"), Some(5));
+    assert_eq!(number_value("10UL"), Some(10));
+    assert_eq!(number_value("0x"), None);
+    assert_eq!(number_value("1f"), None);
+    // Pastes see numbers as written; the file's tokens are integers.
+    let raw = lex_raw("0x10 0x", 0).unwrap();
+    assert_eq!(raw[0].tok, Tok::PpNum("0x10".into()));
+    let toks = lex("#define H(x) 0x ## x\nH(10) H(ff)", 0).unwrap();
+    let vals: Vec<_> = toks.iter().map(|t| t.tok.clone()).collect();
+    assert_eq!(vals, [Tok::Int(16), Tok::Int(255)]);
+    let d = lex("int x = 0x;", 0).unwrap_err();
+    assert!(d[0].message.contains("the number `0x`"), "{}", d[0].message);
+    assert_eq!((d[0].span.start, d[0].span.end), (8, 10));
+}

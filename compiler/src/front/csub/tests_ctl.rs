@@ -253,16 +253,26 @@ fn map_definitions_are_script_maps_or_a_clear_diagnostic() {
     // A map after a function.
     let f = parse(&format!("int f(void) {{ return 0; }}\n{src}"), 0, &[]).unwrap();
     assert_eq!((f.funcs.len(), f.maps.len()), (1, 1));
+    // LRU and per-CPU kinds are script maps too.
+    for (kind, array, lru) in [
+        ("BPF_MAP_TYPE_LRU_HASH", false, true),
+        ("BPF_MAP_TYPE_LRU_PERCPU_HASH", false, true),
+        ("BPF_MAP_TYPE_PERCPU_HASH", false, false),
+        ("BPF_MAP_TYPE_PERCPU_ARRAY", true, false),
+    ] {
+        let f = parse(&src.replace("BPF_MAP_TYPE_HASH", kind), 0, &[]).unwrap();
+        assert_eq!((f.maps[0].array, f.maps[0].lru), (array, lru), "{kind}");
+    }
     // A map no script map can be is located at what it cannot be.
     let d = parse(
-        &src.replace("BPF_MAP_TYPE_HASH", "BPF_MAP_TYPE_PERCPU_HASH"),
+        &src.replace("BPF_MAP_TYPE_HASH", "BPF_MAP_TYPE_STACK_TRACE"),
         0,
         &[],
     )
     .expect_err("an error");
     assert!(
         d[0].message
-            .contains("a map of type `BPF_MAP_TYPE_PERCPU_HASH`"),
+            .contains("a map of type `BPF_MAP_TYPE_STACK_TRACE`"),
         "{}",
         d[0].message
     );

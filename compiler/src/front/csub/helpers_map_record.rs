@@ -1,0 +1,288 @@
+//! C maps whose values are structs of integers are script maps of record
+//! values, which print as bpftrace prints a struct (`{ .count = 1, .bytes = 2 }`).
+//! Records are immutable, so writing one member writes the whole element again:
+//!
+//! | C | script |
+//! | --- | --- |
+//! | `v->count` | `@m[$k].count` (as the member's C type) |
+//! | `v->count += n` | `@m[$k] = (count = @m[$k].count + n, bytes = @m[$k].bytes)` |
+//! | `bpf_map_update_elem(&m, &k, &init, f)` | `@m[k] = (count = $init__count, ...)` |
+//! | `*v = init;` / `struct val x = *v;` | the same record / one read per member |
+//!
+//! The members must be integers or `bool` (a record field of a nested struct or
+//! array would not print as C's value does); anything else is a located
+//! diagnostic at the map's use.
+
+use super::inline::{expr, int, store, var, Frame, Inliner};
+use super::places::{leaf_name, Place, Seg};
+use super::types::RecordTable;
+use super::{unsupported, CExpr, CMap, CType};
+use crate::diag::Diagnostic;
+use crate::front::ast::{Expr, ExprKind, Span, Stmt, StmtKind};
+
+/// The members of the struct value type `ty` of a map, when all are integers.
+pub fn value_members(
+    table: &RecordTable,
+    ty: &CType,
+    sp: Span,
+) -> Result<Vec<(String, CType)>, Diagnostic> {
+    let CType::Record { name, union } = ty else {
+        return Err(unsupported(sp, "a map value that is no struct"));
+    };
+    let Some(members) = table.members(name, *union) else {
+        return Err(Diagnostic::error(
+            sp,
+            format!("map value has incomplete type '{}'", ty.spelling()),
+        ));
+    };
+    let mut out = Vec::new();
+    for (m, t) in members {
+        match t {
+            Some(t @ (CType::Int { .. } | CType::Bool)) => out.push((m.clone(), t.clone())),
+            _ => {
+                return Err(unsupported(
+                    sp,
+                    &format!(
+                        "a map value `{}` whose member `{m}` is no integer (script maps hold \
+                         records of integers)",
+                        ty.spelling()
+                    ),
+                ))
+            }
+        }
+    }
+    if out.is_empty() {
+        return Err(unsupported(sp, "a map value struct without members"));
+    }
+    Ok(out)
+}
+
+/// `(a = v_a, b = v_b, ...)` with each value stored as its member's C type.
+fn record(members: &[(String, CType)], mut value: impl FnMut(&str) -> Expr, sp: Span) -> Expr {
+    let (names, values) = members
+        .iter()
+        .map(|(m, t)| (m.clone(), store(t, value(m))))
+        .unzip();
+    expr(ExprKind::Record { names, values }, sp)
+}
+
+/// `@map[$key].field`.
+fn field_of(map: &str, key: &str, field: &str, sp: Span) -> Expr {
+    expr(
+        ExprKind::Field {
+            base: Box::new(super::helpers_map::element(map, var(key, sp), sp)),
+            field: field.to_string(),
+            arrow: false,
+        },
+        sp,
+    )
+}
+
+/// The record of zeros a map of struct values holds (what declares its type).
+pub fn zero_record(table: &RecordTable, m: &CMap) -> Result<Expr, Diagnostic> {
+    let members = value_members(table, &m.value, m.span)?;
+    Ok(record(&members, |_| int(0, m.span), m.span))
+}
+
+impl<'a> Inliner<'a> {
+    /// `v->field` of a map element of struct type `record`.
+    pub(super) fn map_member(
+        &self,
+        map: String,
+        key: String,
+        record: CType,
+        field: &str,
+        sp: Span,
+    ) -> Result<Place, Diagnostic> {
+        let members = value_members(self.table, &record, sp)?;
+        let Some((_, ty)) = members.iter().find(|(m, _)| m == field) else {
+            return Err(Diagnostic::error(
+                sp,
+                format!("no member named '{field}' in '{}'", record.spelling()),
+            ));
+        };
+        Ok(Place::MapField {
+            map,
+            key,
+            field: field.to_string(),
+            ty: ty.clone(),
+            record,
+        })
+    }
+
+    /// The value of a member of a map element.
+    pub(super) fn read_map_field(map: &str, key: &str, field: &str, ty: &CType, sp: Span) -> Expr {
+        store(ty, field_of(map, key, field, sp))
+    }
+
+    /// `@map[$key]` rewritten with `field` set to `value`, the other members kept.
+    pub(super) fn write_map_field(
+        &mut self,
+        place: (&str, &str, &str, &CType),
+        value: Expr,
+        sp: Span,
+    ) -> Vec<Stmt> {
+        let (map, key, field, record_ty) = place;
+        let members = match value_members(self.table, record_ty, sp) {
+            Ok(m) => m,
+            Err(d) => {
+                self.diags.push(d);
+                return Vec::new();
+            }
+        };
+        let mut value = Some(value);
+        let rec = record(
+            &members,
+            |m| {
+                if m == field {
+                    value.take().unwrap_or_else(|| int(0, sp))
+                } else {
+                    field_of(map, key, m, sp)
+                }
+            },
+            sp,
+        );
+        vec![set_element(map, var(key, sp), rec, sp)]
+    }
+
+    /// The record an update's value argument (`&local`, or a pointer to a local or
+    /// to an element of a map of the same struct) stands for.
+    pub(super) fn record_arg(
+        &mut self,
+        fr: &mut Frame<'a>,
+        m: &CMap,
+        e: &CExpr,
+    ) -> Result<Expr, Diagnostic> {
+        let members = value_members(self.table, &m.value, e.span)?;
+        let source = match self.local_address(fr, e) {
+            Some(Ok(p)) => p,
+            Some(Err(d)) => return Err(d),
+            None => match super::places::alias_of(fr, e) {
+                Some(p) => p,
+                None => {
+                    return Err(unsupported(
+                        e.span,
+                        "this value argument (only `&local` or a pointer to one)",
+                    ))
+                }
+            },
+        };
+        self.record_of(&members, &m.value, source, e.span)
+    }
+
+    /// The record the struct at `source` holds, for a map of `ty` values.
+    pub(super) fn record_of(
+        &mut self,
+        members: &[(String, CType)],
+        ty: &CType,
+        source: Place,
+        sp: Span,
+    ) -> Result<Expr, Diagnostic> {
+        match source {
+            Place::Local { prefix, ty: from } if &from == ty => Ok(record(
+                members,
+                |m| var(&leaf_name(&prefix, &Seg::Field(m.to_string())), sp),
+                sp,
+            )),
+            Place::MapElem { map, key, ty: from } if &from == ty => {
+                Ok(super::helpers_map::element(&map, var(&key, sp), sp))
+            }
+            Place::Local { ty: from, .. } | Place::MapElem { ty: from, .. } => {
+                Err(Diagnostic::error(
+                    sp,
+                    format!(
+                        "assigning to '{}' from incompatible type '{}'",
+                        ty.spelling(),
+                        from.spelling()
+                    ),
+                ))
+            }
+            _ => Err(unsupported(
+                sp,
+                &format!(
+                    "this `{}` value for a map element (only a local or another element)",
+                    ty.spelling()
+                ),
+            )),
+        }
+    }
+
+    /// `*v = src;` for a map element of struct type: the whole element.
+    pub(super) fn assign_map_record(
+        &mut self,
+        fr: &mut Frame<'a>,
+        (map, key, ty): (&str, &str, &CType),
+        src: &CExpr,
+        sp: Span,
+    ) -> Vec<Stmt> {
+        let r = value_members(self.table, ty, sp).and_then(|members| {
+            let source = match self.place(fr, src) {
+                Some(Ok(p)) => p,
+                Some(Err(d)) => return Err(d),
+                None => {
+                    return Err(unsupported(
+                        src.span,
+                        &format!("this value assigned to a `{}` map element", ty.spelling()),
+                    ))
+                }
+            };
+            self.record_of(&members, ty, source, src.span)
+        });
+        match r {
+            Ok(rec) => vec![set_element(map, var(key, sp), rec, sp)],
+            Err(d) => {
+                self.diags.push(d);
+                Vec::new()
+            }
+        }
+    }
+
+    /// `struct val x = *v;`: the local's leaves from the element's members.
+    pub(super) fn copy_map_record(
+        &mut self,
+        prefix: &str,
+        ty: &CType,
+        (map, key, from): (&str, &str, &CType),
+        sp: Span,
+    ) -> Vec<Stmt> {
+        if from != ty {
+            self.diags.push(Diagnostic::error(
+                sp,
+                format!(
+                    "assigning to '{}' from incompatible type '{}'",
+                    ty.spelling(),
+                    from.spelling()
+                ),
+            ));
+            return Vec::new();
+        }
+        match value_members(self.table, ty, sp) {
+            Ok(members) => members
+                .iter()
+                .map(|(m, t)| {
+                    super::inline::assign(
+                        &leaf_name(prefix, &Seg::Field(m.clone())),
+                        Self::read_map_field(map, key, m, t, sp),
+                        sp,
+                    )
+                })
+                .collect(),
+            Err(d) => {
+                self.diags.push(d);
+                Vec::new()
+            }
+        }
+    }
+}
+
+/// `@map[key] = value`.
+pub fn set_element(map: &str, key: Expr, value: Expr, sp: Span) -> Stmt {
+    super::inline::stmt(
+        StmtKind::Assign {
+            target: super::helpers_map::element(map, key, sp),
+            op: None,
+            value,
+        },
+        sp,
+    )
+}
