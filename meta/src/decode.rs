@@ -1,4 +1,4 @@
-//! The metadata reader: JSON (as [`serde_json::Value`]) to [`Metadata`], by hand.
+//! The metadata reader: JSON (as [`crate::json::Value`], our own parser) to [`Metadata`], by hand.
 //!
 //! It reads exactly what the derived `Serialize` impls write (field names, enum tags,
 //! `rename_all = "snake_case"`, `flatten`) and accepts what the derived `Deserialize`
@@ -12,15 +12,15 @@
 //! field to the contract fails to compile here until the reader reads it; the tests
 //! match every enum exhaustively for the same reason.
 
+use crate::json::{Map, Value};
 use crate::*;
-use serde_json::{Map, Value};
 
-type Obj = Map<String, Value>;
+type Obj = Map;
 type R<T> = Result<T, String>;
 
 /// Read a whole [`Metadata`] from its JSON payload.
 pub(crate) fn metadata(payload: &[u8]) -> R<Metadata> {
-    let v: Value = serde_json::from_slice(payload).map_err(|e| e.to_string())?;
+    let v: Value = crate::json::parse(payload).map_err(|e| e.to_string())?;
     Metadata::read(&v)
 }
 
