@@ -41,9 +41,20 @@ fn object(v: &Value) -> R<&Obj> {
 /// A field that must be present (`Option` fields may be missing).
 fn field<T: Read>(o: &Obj, name: &str) -> R<T> {
     match o.get(name) {
-        Some(v) => T::read(v).map_err(|e| format!("{name}: {e}")),
-        None => T::missing().ok_or_else(|| format!("missing field `{name}`")),
+        Some(v) => T::read(v).map_err(|e| in_field(name, e)),
+        None => T::missing().ok_or_else(|| missing_field(name)),
     }
+}
+
+// The error paths, out of line: one copy rather than one per field type.
+#[inline(never)]
+fn in_field(name: &str, e: String) -> String {
+    format!("{name}: {e}")
+}
+
+#[inline(never)]
+fn missing_field(name: &str) -> String {
+    format!("missing field `{name}`")
 }
 
 /// A `#[serde(default)]` field.
@@ -60,7 +71,7 @@ fn tag<'a>(o: &'a Obj, name: &str) -> R<&'a str> {
     match o.get(name) {
         Some(Value::String(s)) => Ok(s),
         Some(v) => Err(format!("{name}: expected a string, found {v}")),
-        None => Err(format!("missing field `{name}`")),
+        None => Err(missing_field(name)),
     }
 }
 
@@ -80,6 +91,11 @@ fn external(v: &Value) -> R<(&str, Option<&Value>)> {
 /// The payload of a non-unit variant of an externally tagged enum.
 fn payload<'a>(name: &str, inner: Option<&'a Value>) -> R<&'a Value> {
     inner.ok_or_else(|| format!("variant `{name}` needs a value"))
+}
+
+#[inline(never)]
+fn at_index(i: usize, e: String) -> String {
+    format!("[{i}]: {e}")
 }
 
 fn unknown<T>(what: &str, name: &str) -> R<T> {
@@ -143,11 +159,12 @@ impl<T: Read> Read for Vec<T> {
         let items = v
             .as_array()
             .ok_or_else(|| format!("expected an array, found {v}"))?;
-        items
-            .iter()
-            .enumerate()
-            .map(|(i, x)| T::read(x).map_err(|e| format!("[{i}]: {e}")))
-            .collect()
+        // A loop, not `collect` into a `Result`: smaller for each element type.
+        let mut out = Vec::with_capacity(items.len());
+        for (i, x) in items.iter().enumerate() {
+            out.push(T::read(x).map_err(|e| at_index(i, e))?);
+        }
+        Ok(out)
     }
 }
 impl<T: Read> Read for Option<T> {
