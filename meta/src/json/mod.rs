@@ -98,20 +98,15 @@ impl Map {
     }
     /// Entries read from text, where a repeated key keeps its first place and last value.
     fn from_entries(entries: Vec<(String, Value)>) -> Map {
-        // For each entry, the index of the first entry with its key.
-        let firsts: Vec<usize> = if entries.len() <= 16 {
-            (0..entries.len())
-                .map(|i| {
-                    let key = &entries[i].0;
-                    entries.iter().position(|(k, _)| k == key).unwrap_or(i)
-                })
-                .collect()
-        } else {
-            let mut seen = std::collections::HashMap::new();
-            (0..entries.len())
-                .map(|i| *seen.entry(entries[i].0.as_str()).or_insert(i))
-                .collect()
-        };
+        // For each entry, the index of the first entry with its key: equal keys are
+        // neighbours in the stably sorted order, the first of them first.
+        let mut firsts: Vec<usize> = (0..entries.len()).collect();
+        let order = sorted_by_key(&entries);
+        for pair in order.windows(2) {
+            if entries[pair[0]].0 == entries[pair[1]].0 {
+                firsts[pair[1]] = firsts[pair[0]];
+            }
+        }
         if firsts.iter().enumerate().all(|(i, &f)| i == f) {
             return Map { entries };
         }
@@ -128,6 +123,38 @@ impl Map {
         }
         Map { entries: kept }
     }
+}
+
+/// The indices of `entries` in the order of their keys, equal keys in their order:
+/// a bottom-up merge sort, O(n log n) for objects of any size (a repeated key must not
+/// make a large object quadratic) and a few hundred bytes of code.
+fn sorted_by_key(entries: &[(String, Value)]) -> Vec<usize> {
+    let n = entries.len();
+    let mut from: Vec<usize> = (0..n).collect();
+    let mut to = vec![0; n];
+    let mut width = 1;
+    while width < n {
+        let mut start = 0;
+        while start < n {
+            let mid = (start + width).min(n);
+            let end = (start + 2 * width).min(n);
+            let (mut l, mut r) = (start, mid);
+            for slot in &mut to[start..end] {
+                let left = l < mid && (r >= end || entries[from[l]].0 <= entries[from[r]].0);
+                if left {
+                    *slot = from[l];
+                    l += 1;
+                } else {
+                    *slot = from[r];
+                    r += 1;
+                }
+            }
+            start = end;
+        }
+        std::mem::swap(&mut from, &mut to);
+        width *= 2;
+    }
+    from
 }
 
 impl<K: Into<String>> FromIterator<(K, Value)> for Map {

@@ -357,3 +357,26 @@ fn floats_too_large_are_errors() {
         }
     }
 }
+
+#[test]
+fn key_order_is_a_stable_sort() {
+    // Keys drawn from a small set, so most repeat; indices of equal keys stay in order.
+    let mut x: u32 = 7;
+    for n in [0usize, 1, 2, 3, 17, 100, 257] {
+        let entries: Vec<(String, Value)> = (0..n)
+            .map(|_| {
+                x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                (format!("k{}", (x >> 16) % 13), Value::Null)
+            })
+            .collect();
+        let order = super::sorted_by_key(&entries);
+        let mut seen = vec![false; n];
+        for &i in &order {
+            assert!(!std::mem::replace(&mut seen[i], true), "{i} twice");
+        }
+        for pair in order.windows(2) {
+            let (a, b) = (&entries[pair[0]].0, &entries[pair[1]].0);
+            assert!(a < b || (a == b && pair[0] < pair[1]), "{n}: {pair:?}");
+        }
+    }
+}
