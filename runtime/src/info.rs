@@ -9,6 +9,7 @@ use crate::names;
 use crate::object::{self, Object};
 use crate::Error;
 use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::path::Path;
 use tracec_meta::json::{self, Map, Value};
 use tracec_meta::{AggKind, Attach, MapRole, Ty};
@@ -492,7 +493,9 @@ pub fn target(a: &Attach) -> String {
 /// The text report.
 pub fn render(info: &Info) -> String {
     let mut s = String::new();
-    let mut line = |k: &str, v: String| s.push_str(&format!("{k:<10}{v}\n"));
+    let mut line = |k: &str, v: String| {
+        let _ = writeln!(s, "{k:<10}{v}");
+    };
     line("object", info.path.clone());
     line("compiler", format!("tracec {}", info.compiler_version));
     line(
@@ -530,36 +533,38 @@ pub fn render(info: &Info) -> String {
         },
     );
 
-    s.push_str(&format!("\nprobes ({}):\n", info.probes.len()));
+    let _ = writeln!(s, "\nprobes ({}):", info.probes.len());
     for p in &info.probes {
-        s.push_str(&format!("  {}\n", p.name));
-        s.push_str(&format!("    attach   {}\n", p.target));
-        s.push_str(&format!(
-            "    program  {} in section {} ({}, {} instructions)\n",
+        let _ = writeln!(s, "  {}", p.name);
+        let _ = writeln!(s, "    attach   {}", p.target);
+        let _ = writeln!(
+            s,
+            "    program  {} in section {} ({}, {} instructions)",
             p.program,
             p.section,
             p.program_type.unwrap_or("unknown type"),
             p.instructions
-        ));
+        );
         if !p.helpers.is_empty() {
             let hs: Vec<String> = p.helpers.iter().map(|&h| helper_name(h)).collect();
-            s.push_str(&format!("    helpers  {}\n", hs.join(", ")));
+            let _ = writeln!(s, "    helpers  {}", hs.join(", "));
         }
     }
 
-    s.push_str(&format!("\nmaps ({}):\n", info.maps.len()));
+    let _ = writeln!(s, "\nmaps ({}):", info.maps.len());
     for m in &info.maps {
         let entries = m
             .max_entries
             .map_or(String::new(), |n| format!(", max_entries {n}"));
-        s.push_str(&format!(
-            "  {}  {}{entries}  {}\n",
+        let _ = writeln!(
+            s,
+            "  {}  {}{entries}  {}",
             m.symbol,
             map_type_name(m.map_type),
             m.role
-        ));
+        );
         if let (Some(k), Some(v)) = (&m.key, &m.value) {
-            s.push_str(&format!("    key {k}, value {v}\n"));
+            let _ = writeln!(s, "    key {k}, value {v}");
         }
     }
 
@@ -573,38 +578,41 @@ pub fn render(info: &Info) -> String {
             items.join(", ")
         }
     };
-    s.push_str(&format!(
-        "  program types  {}\n",
+    let _ = writeln!(
+        s,
+        "  program types  {}",
         list(
             r.program_types
                 .iter()
                 .map(|(n, v)| format!("{n}{}", since(v)))
                 .collect()
         )
-    ));
-    s.push_str(&format!(
-        "  map types      {}\n",
+    );
+    let _ = writeln!(
+        s,
+        "  map types      {}",
         list(
             r.map_types
                 .iter()
                 .map(|(n, v)| format!("{n}{}", since(v)))
                 .collect()
         )
-    ));
-    s.push_str(&format!(
-        "  helpers        {}\n",
+    );
+    let _ = writeln!(
+        s,
+        "  helpers        {}",
         list(
             r.helpers
                 .iter()
                 .map(|(h, v)| format!("{} #{h}{}", helper_name(*h), since(v)))
                 .collect()
         )
-    ));
+    );
     for (what, v) in &r.features {
-        s.push_str(&format!("  feature        {what} ({v}+)\n"));
+        let _ = writeln!(s, "  feature        {what} ({v}+)");
     }
     if let Some(k) = r.minimum_kernel() {
-        s.push_str(&format!("  kernel         {k} or newer\n"));
+        let _ = writeln!(s, "  kernel         {k} or newer");
     }
     s
 }
