@@ -715,6 +715,11 @@ pub fn to_json(info: &Info) -> Value {
 
 /// A JSON object of `entries`, its keys sorted.
 fn obj<const N: usize>(entries: [(&str, Value); N]) -> Value {
+    object(Vec::from(entries))
+}
+
+/// [`obj`]'s work, once for every size.
+fn object(entries: Vec<(&str, Value)>) -> Value {
     let mut m: Map = entries.into_iter().collect();
     m.sort_keys();
     Value::Object(m)
