@@ -34,8 +34,7 @@ trait Read: Sized {
 }
 
 fn object(v: &Value) -> R<&Obj> {
-    v.as_object()
-        .ok_or_else(|| format!("expected an object, found {v}"))
+    v.as_object().ok_or_else(|| expected("an object", v))
 }
 
 /// A field that must be present (`Option` fields may be missing).
@@ -84,7 +83,7 @@ fn external(v: &Value) -> R<(&str, Option<&Value>)> {
             let (k, inner) = o.iter().next().expect("one entry");
             Ok((k, Some(inner)))
         }
-        _ => Err(format!("expected an enum, found {v}")),
+        _ => Err(expected("an enum", v)),
     }
 }
 
@@ -99,17 +98,26 @@ fn at_index(i: usize, e: String) -> String {
 }
 
 fn unknown<T>(what: &str, name: &str) -> R<T> {
-    Err(format!("unknown {what} `{name}`"))
+    Err(unknown_name(what, name))
+}
+
+#[inline(never)]
+fn unknown_name(what: &str, name: &str) -> String {
+    format!("unknown {what} `{name}`")
+}
+
+/// "expected `what`, found `v`", out of line.
+#[inline(never)]
+fn expected(what: &str, v: &Value) -> String {
+    format!("expected {what}, found {v}")
 }
 
 fn unsigned(v: &Value) -> R<u64> {
-    v.as_u64()
-        .ok_or_else(|| format!("expected an unsigned integer, found {v}"))
+    v.as_u64().ok_or_else(|| expected("an unsigned integer", v))
 }
 
 fn signed(v: &Value) -> R<i64> {
-    v.as_i64()
-        .ok_or_else(|| format!("expected an integer, found {v}"))
+    v.as_i64().ok_or_else(|| expected("an integer", v))
 }
 
 fn out_of_range<E>(_: E) -> String {
@@ -143,22 +151,19 @@ impl Read for i64 {
 }
 impl Read for bool {
     fn read(v: &Value) -> R<Self> {
-        v.as_bool()
-            .ok_or_else(|| format!("expected a boolean, found {v}"))
+        v.as_bool().ok_or_else(|| expected("a boolean", v))
     }
 }
 impl Read for String {
     fn read(v: &Value) -> R<Self> {
         v.as_str()
             .map(str::to_string)
-            .ok_or_else(|| format!("expected a string, found {v}"))
+            .ok_or_else(|| expected("a string", v))
     }
 }
 impl<T: Read> Read for Vec<T> {
     fn read(v: &Value) -> R<Self> {
-        let items = v
-            .as_array()
-            .ok_or_else(|| format!("expected an array, found {v}"))?;
+        let items = v.as_array().ok_or_else(|| expected("an array", v))?;
         // A loop, not `collect` into a `Result`: smaller for each element type.
         let mut out = Vec::with_capacity(items.len());
         for (i, x) in items.iter().enumerate() {
