@@ -1,4 +1,4 @@
-//! The metadata reader: JSON (as [`serde_json::Value`]) to [`Metadata`], by hand.
+//! The metadata reader: JSON (as [`crate::json::Value`], our own parser) to [`Metadata`], by hand.
 //!
 //! It reads exactly what the derived `Serialize` impls write (field names, enum tags,
 //! `rename_all = "snake_case"`, `flatten`) and accepts what the derived `Deserialize`
@@ -12,15 +12,15 @@
 //! field to the contract fails to compile here until the reader reads it; the tests
 //! match every enum exhaustively for the same reason.
 
+use crate::json::{Map, Value};
 use crate::*;
-use serde_json::{Map, Value};
 
-type Obj = Map<String, Value>;
+type Obj = Map;
 type R<T> = Result<T, String>;
 
 /// Read a whole [`Metadata`] from its JSON payload.
 pub(crate) fn metadata(payload: &[u8]) -> R<Metadata> {
-    let v: Value = serde_json::from_slice(payload).map_err(|e| e.to_string())?;
+    let v: Value = crate::json::parse(payload).map_err(|e| e.to_string())?;
     Metadata::read(&v)
 }
 
@@ -34,16 +34,26 @@ trait Read: Sized {
 }
 
 fn object(v: &Value) -> R<&Obj> {
-    v.as_object()
-        .ok_or_else(|| format!("expected an object, found {v}"))
+    v.as_object().ok_or_else(|| expected("an object", v))
 }
 
 /// A field that must be present (`Option` fields may be missing).
 fn field<T: Read>(o: &Obj, name: &str) -> R<T> {
     match o.get(name) {
-        Some(v) => T::read(v).map_err(|e| format!("{name}: {e}")),
-        None => T::missing().ok_or_else(|| format!("missing field `{name}`")),
+        Some(v) => T::read(v).map_err(|e| in_field(name, e)),
+        None => T::missing().ok_or_else(|| missing_field(name)),
     }
+}
+
+// The error paths, out of line: one copy rather than one per field type.
+#[inline(never)]
+fn in_field(name: &str, e: String) -> String {
+    format!("{name}: {e}")
+}
+
+#[inline(never)]
+fn missing_field(name: &str) -> String {
+    format!("missing field `{name}`")
 }
 
 /// A `#[serde(default)]` field.
@@ -60,7 +70,7 @@ fn tag<'a>(o: &'a Obj, name: &str) -> R<&'a str> {
     match o.get(name) {
         Some(Value::String(s)) => Ok(s),
         Some(v) => Err(format!("{name}: expected a string, found {v}")),
-        None => Err(format!("missing field `{name}`")),
+        None => Err(missing_field(name)),
     }
 }
 
@@ -73,7 +83,7 @@ fn external(v: &Value) -> R<(&str, Option<&Value>)> {
             let (k, inner) = o.iter().next().expect("one entry");
             Ok((k, Some(inner)))
         }
-        _ => Err(format!("expected an enum, found {v}")),
+        _ => Err(expected("an enum", v)),
     }
 }
 
@@ -82,18 +92,32 @@ fn payload<'a>(name: &str, inner: Option<&'a Value>) -> R<&'a Value> {
     inner.ok_or_else(|| format!("variant `{name}` needs a value"))
 }
 
+#[inline(never)]
+fn at_index(i: usize, e: String) -> String {
+    format!("[{i}]: {e}")
+}
+
 fn unknown<T>(what: &str, name: &str) -> R<T> {
-    Err(format!("unknown {what} `{name}`"))
+    Err(unknown_name(what, name))
+}
+
+#[inline(never)]
+fn unknown_name(what: &str, name: &str) -> String {
+    format!("unknown {what} `{name}`")
+}
+
+/// "expected `what`, found `v`", out of line.
+#[inline(never)]
+fn expected(what: &str, v: &Value) -> String {
+    format!("expected {what}, found {v}")
 }
 
 fn unsigned(v: &Value) -> R<u64> {
-    v.as_u64()
-        .ok_or_else(|| format!("expected an unsigned integer, found {v}"))
+    v.as_u64().ok_or_else(|| expected("an unsigned integer", v))
 }
 
 fn signed(v: &Value) -> R<i64> {
-    v.as_i64()
-        .ok_or_else(|| format!("expected an integer, found {v}"))
+    v.as_i64().ok_or_else(|| expected("an integer", v))
 }
 
 fn out_of_range<E>(_: E) -> String {
@@ -127,27 +151,25 @@ impl Read for i64 {
 }
 impl Read for bool {
     fn read(v: &Value) -> R<Self> {
-        v.as_bool()
-            .ok_or_else(|| format!("expected a boolean, found {v}"))
+        v.as_bool().ok_or_else(|| expected("a boolean", v))
     }
 }
 impl Read for String {
     fn read(v: &Value) -> R<Self> {
         v.as_str()
             .map(str::to_string)
-            .ok_or_else(|| format!("expected a string, found {v}"))
+            .ok_or_else(|| expected("a string", v))
     }
 }
 impl<T: Read> Read for Vec<T> {
     fn read(v: &Value) -> R<Self> {
-        let items = v
-            .as_array()
-            .ok_or_else(|| format!("expected an array, found {v}"))?;
-        items
-            .iter()
-            .enumerate()
-            .map(|(i, x)| T::read(x).map_err(|e| format!("[{i}]: {e}")))
-            .collect()
+        let items = v.as_array().ok_or_else(|| expected("an array", v))?;
+        // A loop, not `collect` into a `Result`: smaller for each element type.
+        let mut out = Vec::with_capacity(items.len());
+        for (i, x) in items.iter().enumerate() {
+            out.push(T::read(x).map_err(|e| at_index(i, e))?);
+        }
+        Ok(out)
     }
 }
 impl<T: Read> Read for Option<T> {

@@ -29,6 +29,7 @@ pub mod demangle;
 pub mod dwstack;
 pub mod glob;
 pub mod inflate;
+pub mod json;
 pub mod ldcache;
 mod params;
 pub mod sign;

@@ -8,9 +8,10 @@ use crate::elfview::{self, ElfView, INSN_SIZE};
 use crate::names;
 use crate::object::{self, Object};
 use crate::Error;
-use serde_json::{json, Value};
 use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::path::Path;
+use tracec_meta::json::{self, Map, Value};
 use tracec_meta::{AggKind, Attach, MapRole, Ty};
 
 /// Everything `--info` reports, in a form that prints as text or JSON.
@@ -106,8 +107,7 @@ pub fn run_with_args(
     }
     let info = collect(&obj).map_err(|e| Error::new(format!("{}: {e}", path.display())))?;
     let text = if json {
-        let mut s =
-            serde_json::to_string_pretty(&to_json(&info)).map_err(|e| Error::new(e.to_string()))?;
+        let mut s = json::to_string_pretty(&to_json(&info));
         s.push('\n');
         s
     } else {
@@ -493,7 +493,9 @@ pub fn target(a: &Attach) -> String {
 /// The text report.
 pub fn render(info: &Info) -> String {
     let mut s = String::new();
-    let mut line = |k: &str, v: String| s.push_str(&format!("{k:<10}{v}\n"));
+    let mut line = |k: &str, v: String| {
+        let _ = writeln!(s, "{k:<10}{v}");
+    };
     line("object", info.path.clone());
     line("compiler", format!("tracec {}", info.compiler_version));
     line(
@@ -531,36 +533,38 @@ pub fn render(info: &Info) -> String {
         },
     );
 
-    s.push_str(&format!("\nprobes ({}):\n", info.probes.len()));
+    let _ = writeln!(s, "\nprobes ({}):", info.probes.len());
     for p in &info.probes {
-        s.push_str(&format!("  {}\n", p.name));
-        s.push_str(&format!("    attach   {}\n", p.target));
-        s.push_str(&format!(
-            "    program  {} in section {} ({}, {} instructions)\n",
+        let _ = writeln!(s, "  {}", p.name);
+        let _ = writeln!(s, "    attach   {}", p.target);
+        let _ = writeln!(
+            s,
+            "    program  {} in section {} ({}, {} instructions)",
             p.program,
             p.section,
             p.program_type.unwrap_or("unknown type"),
             p.instructions
-        ));
+        );
         if !p.helpers.is_empty() {
             let hs: Vec<String> = p.helpers.iter().map(|&h| helper_name(h)).collect();
-            s.push_str(&format!("    helpers  {}\n", hs.join(", ")));
+            let _ = writeln!(s, "    helpers  {}", hs.join(", "));
         }
     }
 
-    s.push_str(&format!("\nmaps ({}):\n", info.maps.len()));
+    let _ = writeln!(s, "\nmaps ({}):", info.maps.len());
     for m in &info.maps {
         let entries = m
             .max_entries
             .map_or(String::new(), |n| format!(", max_entries {n}"));
-        s.push_str(&format!(
-            "  {}  {}{entries}  {}\n",
+        let _ = writeln!(
+            s,
+            "  {}  {}{entries}  {}",
             m.symbol,
             map_type_name(m.map_type),
             m.role
-        ));
+        );
         if let (Some(k), Some(v)) = (&m.key, &m.value) {
-            s.push_str(&format!("    key {k}, value {v}\n"));
+            let _ = writeln!(s, "    key {k}, value {v}");
         }
     }
 
@@ -574,77 +578,149 @@ pub fn render(info: &Info) -> String {
             items.join(", ")
         }
     };
-    s.push_str(&format!(
-        "  program types  {}\n",
+    let _ = writeln!(
+        s,
+        "  program types  {}",
         list(
             r.program_types
                 .iter()
                 .map(|(n, v)| format!("{n}{}", since(v)))
                 .collect()
         )
-    ));
-    s.push_str(&format!(
-        "  map types      {}\n",
+    );
+    let _ = writeln!(
+        s,
+        "  map types      {}",
         list(
             r.map_types
                 .iter()
                 .map(|(n, v)| format!("{n}{}", since(v)))
                 .collect()
         )
-    ));
-    s.push_str(&format!(
-        "  helpers        {}\n",
+    );
+    let _ = writeln!(
+        s,
+        "  helpers        {}",
         list(
             r.helpers
                 .iter()
                 .map(|(h, v)| format!("{} #{h}{}", helper_name(*h), since(v)))
                 .collect()
         )
-    ));
+    );
     for (what, v) in &r.features {
-        s.push_str(&format!("  feature        {what} ({v}+)\n"));
+        let _ = writeln!(s, "  feature        {what} ({v}+)");
     }
     if let Some(k) = r.minimum_kernel() {
-        s.push_str(&format!("  kernel         {k} or newer\n"));
+        let _ = writeln!(s, "  kernel         {k} or newer");
     }
     s
 }
 
-/// The JSON report (`--info --format json`).
+/// The JSON report (`--info --format json`). Keys are sorted, as `serde_json`'s map
+/// wrote them when it built this report.
 pub fn to_json(info: &Info) -> Value {
     let r = &info.requires;
-    json!({
-        "object": info.path,
-        "compiler_version": info.compiler_version,
-        "format": { "major": info.format.0, "minor": info.format.1 },
-        "source_name": info.source_name,
-        "source_hash": info.source_hash,
-        "source_embedded": info.source_lines.is_some(),
-        "signed": info.signed,
-        "unsafe_builtins": info.unsafe_builtins,
-        "probes": info.probes.iter().map(|p| json!({
-            "name": p.name,
-            "program": p.program,
-            "section": p.section,
-            "program_type": p.program_type,
-            "attach": p.target,
-            "instructions": p.instructions,
-            "helpers": p.helpers.iter().map(|&h| helper_name(h)).collect::<Vec<_>>(),
-        })).collect::<Vec<_>>(),
-        "maps": info.maps.iter().map(|m| json!({
-            "symbol": m.symbol,
-            "type": map_type_name(m.map_type),
-            "max_entries": m.max_entries,
-            "role": m.role,
-            "key": m.key,
-            "value": m.value,
-        })).collect::<Vec<_>>(),
-        "requires": {
-            "program_types": r.program_types.iter().map(|p| &p.0).collect::<Vec<_>>(),
-            "map_types": r.map_types.iter().map(|m| &m.0).collect::<Vec<_>>(),
-            "helpers": r.helpers.iter().map(|&(h, _)| json!({"id": h, "name": names::helper(h)})).collect::<Vec<_>>(),
-            "features": r.features.iter().map(|f| &f.0).collect::<Vec<_>>(),
-            "minimum_kernel": r.minimum_kernel(),
-        },
-    })
+    let strings = |items: Vec<&String>| Value::from(items);
+    obj([
+        ("object", (&info.path).into()),
+        ("compiler_version", (&info.compiler_version).into()),
+        (
+            "format",
+            obj([
+                ("major", info.format.0.into()),
+                ("minor", info.format.1.into()),
+            ]),
+        ),
+        ("source_name", (&info.source_name).into()),
+        ("source_hash", (&info.source_hash).into()),
+        ("source_embedded", info.source_lines.is_some().into()),
+        ("signed", info.signed.into()),
+        ("unsafe_builtins", info.unsafe_builtins.into()),
+        (
+            "probes",
+            Value::Array(
+                info.probes
+                    .iter()
+                    .map(|p| {
+                        obj([
+                            ("name", (&p.name).into()),
+                            ("program", (&p.program).into()),
+                            ("section", (&p.section).into()),
+                            ("program_type", p.program_type.into()),
+                            ("attach", (&p.target).into()),
+                            ("instructions", p.instructions.into()),
+                            (
+                                "helpers",
+                                p.helpers
+                                    .iter()
+                                    .map(|&h| helper_name(h))
+                                    .collect::<Vec<_>>()
+                                    .into(),
+                            ),
+                        ])
+                    })
+                    .collect(),
+            ),
+        ),
+        (
+            "maps",
+            Value::Array(
+                info.maps
+                    .iter()
+                    .map(|m| {
+                        obj([
+                            ("symbol", (&m.symbol).into()),
+                            ("type", map_type_name(m.map_type).into()),
+                            ("max_entries", m.max_entries.into()),
+                            ("role", (&m.role).into()),
+                            ("key", m.key.clone().into()),
+                            ("value", m.value.clone().into()),
+                        ])
+                    })
+                    .collect(),
+            ),
+        ),
+        (
+            "requires",
+            obj([
+                (
+                    "program_types",
+                    strings(r.program_types.iter().map(|p| &p.0).collect()),
+                ),
+                (
+                    "map_types",
+                    strings(r.map_types.iter().map(|m| &m.0).collect()),
+                ),
+                (
+                    "helpers",
+                    Value::Array(
+                        r.helpers
+                            .iter()
+                            .map(|&(h, _)| {
+                                obj([("id", h.into()), ("name", names::helper(h).into())])
+                            })
+                            .collect(),
+                    ),
+                ),
+                (
+                    "features",
+                    strings(r.features.iter().map(|f| &f.0).collect()),
+                ),
+                ("minimum_kernel", r.minimum_kernel().into()),
+            ]),
+        ),
+    ])
+}
+
+/// A JSON object of `entries`, its keys sorted.
+fn obj<const N: usize>(entries: [(&str, Value); N]) -> Value {
+    object(Vec::from(entries))
+}
+
+/// [`obj`]'s work, once for every size.
+fn object(entries: Vec<(&str, Value)>) -> Value {
+    let mut m: Map = entries.into_iter().collect();
+    m.sort_keys();
+    Value::Object(m)
 }

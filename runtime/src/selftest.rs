@@ -7,6 +7,7 @@
 //! summary after the last one.
 
 use crate::print::json;
+use std::fmt::Write as _;
 
 /// One test's outcome.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,45 +57,49 @@ pub fn text(results: &[TestResult], total: usize) -> String {
     let index = results.len() - 1;
     let mut out = String::new();
     if index == 0 {
-        out.push_str(&format!(
-            "{} Running {total} {}.\n",
+        let _ = writeln!(
+            out,
+            "{} Running {total} {}.",
             tag(GREEN, "[==========]"),
             tests(total)
-        ));
+        );
     }
-    out.push_str(&format!("{} {}\n", tag(GREEN, "[ RUN      ]"), r.name));
+    let _ = writeln!(out, "{} {}", tag(GREEN, "[ RUN      ]"), r.name);
     if r.passed {
-        out.push_str(&format!("{} {}", tag(GREEN, "[       OK ]"), r.name));
+        let _ = write!(out, "{} {}", tag(GREEN, "[       OK ]"), r.name);
     } else {
         for line in r.output.lines().filter(|l| !l.is_empty()) {
             out.push_str(line);
             out.push('\n');
         }
-        out.push_str(&format!("{} {}", tag(RED, "[  FAILED  ]"), r.name));
+        let _ = write!(out, "{} {}", tag(RED, "[  FAILED  ]"), r.name);
     }
-    out.push_str(&format!(" ({})\n", duration(r.duration_ns)));
+    let _ = writeln!(out, " ({})", duration(r.duration_ns));
     if results.len() == total {
         let failed: Vec<&TestResult> = results.iter().filter(|r| !r.passed).collect();
         let passed = total - failed.len();
-        out.push_str(&format!(
-            "{} {total} {} ran.\n",
+        let _ = writeln!(
+            out,
+            "{} {total} {} ran.",
             tag(GREEN, "[==========]"),
             tests(total)
-        ));
-        out.push_str(&format!(
-            "{} {passed} {}.\n",
+        );
+        let _ = writeln!(
+            out,
+            "{} {passed} {}.",
             tag(GREEN, "[  PASSED  ]"),
             tests(passed)
-        ));
+        );
         if !failed.is_empty() {
-            out.push_str(&format!(
-                "{} {} {}, listed below:\n",
+            let _ = writeln!(
+                out,
+                "{} {} {}, listed below:",
                 tag(RED, "[  FAILED  ]"),
                 failed.len(),
                 tests(failed.len())
-            ));
+            );
             for f in failed {
-                out.push_str(&format!("{} {}\n", tag(RED, "[  FAILED  ]"), f.name));
+                let _ = writeln!(out, "{} {}", tag(RED, "[  FAILED  ]"), f.name);
             }
         }
     }

@@ -17,6 +17,7 @@ use crate::verifier_log::{self, Failure};
 use crate::Error;
 use aya::programs::ProgramError;
 use aya::Ebpf;
+use std::fmt::Write as _;
 use std::io::Write;
 use std::path::Path;
 use tracec_meta::ProbeSpec;
@@ -184,7 +185,7 @@ pub fn render_rejection(
         .message
         .first()
         .map_or("the verifier gave no reason", String::as_str);
-    s.push_str(&format!("error: {reason}\n"));
+    let _ = writeln!(s, "error: {reason}");
     let record = match (&lines, failure.insn) {
         (Ok(table), Some(i)) => table.at(i),
         _ => None,
@@ -204,35 +205,36 @@ pub fn render_rejection(
                 .unwrap_or(&r.text);
             let number = r.line.to_string();
             let pad = " ".repeat(number.len());
-            s.push_str(&format!("{pad}--> {}:{}:{}\n", r.file, r.line, r.col));
-            s.push_str(&format!("{pad} |\n"));
-            s.push_str(&format!("{number} | {}\n", text.trim_end()));
-            s.push_str(&format!("{pad} | {}^", caret_indent(text, r.col)));
+            let _ = writeln!(s, "{pad}--> {}:{}:{}", r.file, r.line, r.col);
+            let _ = writeln!(s, "{pad} |");
+            let _ = writeln!(s, "{number} | {}", text.trim_end());
+            let _ = write!(s, "{pad} | {}^", caret_indent(text, r.col));
             if !at_insn.is_empty() {
-                s.push_str(&format!(" {at_insn}"));
+                let _ = write!(s, " {at_insn}");
             }
             s.push('\n');
         }
         None => {
             if !at_insn.is_empty() {
-                s.push_str(&format!("  at {at_insn}\n"));
+                let _ = writeln!(s, "  at {at_insn}");
             }
             let why = match (&lines, failure.insn) {
                 (Err(e), _) => e.clone(),
                 (Ok(_), Some(_)) => "no line info covers that instruction".into(),
                 (Ok(_), None) => "the log names no instruction".into(),
             };
-            s.push_str(&format!("  (cannot place it in the script: {why})\n"));
+            let _ = writeln!(s, "  (cannot place it in the script: {why})");
         }
     }
     for extra in failure.message.iter().skip(1) {
-        s.push_str(&format!("  = {extra}\n"));
+        let _ = writeln!(s, "  = {extra}");
     }
     if let Some(n) = failure.processed {
-        s.push_str(&format!(
-            "  = the verifier processed {n} instructions of {} before it stopped\n",
+        let _ = writeln!(
+            s,
+            "  = the verifier processed {n} instructions of {} before it stopped",
             outcome.program
-        ));
+        );
     }
     if record.is_none() {
         let log = match &outcome.verdict {
@@ -243,7 +245,7 @@ pub fn render_rejection(
         if !tail.is_empty() {
             s.push_str("  verifier log (last lines):\n");
             for l in tail.iter().rev() {
-                s.push_str(&format!("    {l}\n"));
+                let _ = writeln!(s, "    {l}");
             }
         }
     }
