@@ -181,10 +181,19 @@ pub fn render_rejection(
     lines: Result<LineTable, String>,
 ) -> String {
     let mut s = String::new();
-    let reason = failure
-        .message
-        .first()
-        .map_or("the verifier gave no reason", String::as_str);
+    let refused = matches!(&outcome.verdict, Verdict::Rejected { error, log }
+        if log.trim().is_empty() && error.contains("os error 1)"));
+    let reason = match failure.message.first() {
+        Some(m) => m.as_str(),
+        // EPERM with an empty log: the kernel turned the program down before the
+        // verifier looked at it.
+        None if refused => {
+            "the kernel refused this program before verifying it (EPERM, no verifier log): \
+             it does not allow this program type here (some kernels refuse every \
+             fentry/fexit/tracing program, e.g. under lockdown or without BPF trampolines)"
+        }
+        None => "the verifier gave no reason",
+    };
     let _ = writeln!(s, "error: {reason}");
     let record = match (&lines, failure.insn) {
         (Ok(table), Some(i)) => table.at(i),
@@ -214,6 +223,8 @@ pub fn render_rejection(
             }
             s.push('\n');
         }
+        // Nothing was verified, so there is nothing to place.
+        None if refused => {}
         None => {
             if !at_insn.is_empty() {
                 let _ = writeln!(s, "  at {at_insn}");
@@ -345,6 +356,28 @@ mod tests {
         let text = render_rejection(&object(None), &o, &f, Ok(empty));
         assert!(
             text.contains("no line info covers that instruction"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_program_refused_before_verification_says_so() {
+        let mut o = rejected("");
+        o.verdict = Verdict::Rejected {
+            error: "Operation not permitted (os error 1)".into(),
+            log: String::new(),
+        };
+        let text = render_rejection(&object(None), &o, &verifier_log::parse(""), Ok(table()));
+        assert!(
+            text.starts_with("error: the kernel refused this program before verifying it (EPERM"),
+            "{text}"
+        );
+        assert!(!text.contains("cannot place"), "{text}");
+        // Any other empty-log failure keeps the plain wording.
+        let o = rejected("");
+        let text = render_rejection(&object(None), &o, &verifier_log::parse(""), Ok(table()));
+        assert!(
+            text.starts_with("error: the verifier gave no reason"),
             "{text}"
         );
     }
