@@ -74,3 +74,168 @@ fn plain_element_stores_draw_no_cast_warning() {
         assert!(text.lines().any(|l| l == line), "{line} in {text}");
     }
 }
+
+const GLOBALS: &str = r#"
+struct val { u64 count; u32 last; };
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 64);
+  __type(key, u32);
+  __type(value, struct val);
+} vals SEC(".maps");
+
+static struct val initial;
+static const struct val seed = { .count = 7, .last = 3 };
+static u64 weights[3] = { 10, 20, 30 };
+
+static long bump(u32 key, u32 n)
+{
+  struct val *v = bpf_map_lookup_elem(&vals, &key);
+  if (!v) {
+    if (key > 5)
+      bpf_map_update_elem(&vals, &key, &seed, BPF_NOEXIST);
+    else
+      bpf_map_update_elem(&vals, &key, &initial, BPF_NOEXIST);
+    v = bpf_map_lookup_elem(&vals, &key);
+    if (!v)
+      return -1;
+  }
+  v->count += weights[n % 3];
+  v->last = n;
+  return v->count + seed.last;
+}
+"#;
+
+/// Global structs and arrays (zero or listed initial values) start as map
+/// elements and are read as locals are.
+#[test]
+fn global_aggregates_initialize_map_elements() {
+    let dir = import_tree("csub_map_values_globals");
+    write_in(&dir, "g.bpf.c", GLOBALS);
+    write_in(
+        &dir,
+        "main.bt",
+        "import \"g.bpf.c\";\nBEGIN { printf(\"%ld %ld %ld\\n\", bump(1, 1), bump(1, 2), bump(9, 4)); exit(); }\n",
+    );
+    let out = dir.join("main.o");
+    let o = tracec(&[
+        dir.join("main.bt").to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert!(!err.contains("warning"), "{err}");
+    let Some(_k) = kernel_or_skip("csub_map_values_globals") else {
+        return;
+    };
+    let run = run_object_to_exit(&out, &[]);
+    // Key 1 starts from `initial` (zeros): count 20, then 50; key 9 from `seed`:
+    // 7 + 20. Each result adds `seed.last` (3).
+    let text = run.stdout_text();
+    assert!(text.starts_with("23 53 30\n"), "{text}");
+    for line in [
+        "@vals[1]: { .count = 50, .last = 2 }",
+        "@vals[9]: { .count = 27, .last = 4 }",
+    ] {
+        assert!(text.lines().any(|l| l == line), "{line} in {text}");
+    }
+}
+
+const READS: &str = r#"
+struct pt { int x; short y[2]; };
+static struct pt origin = { .x = -4, .y = { 5, 6 } };
+static struct pt blank;
+static unsigned char table[2][3] = { { 1, 2, 3 }, { 4, 5, 250 } };
+
+static long far(int i, int j)
+{
+  struct pt p = origin;
+  p.x += i;
+  return p.x * 1000 + p.y[j & 1] * 10 + table[1][j % 3] + table[0][2] + blank.y[1];
+}
+
+static long near(int k)
+{
+  return origin.y[0] + table[1][k % 3] + sizeof(table);
+}
+"#;
+
+/// Global aggregates read by value, by member and by element match the host's C
+/// compiler.
+#[test]
+fn global_aggregate_reads_match_c() {
+    let dir = import_tree("csub_map_values_reads");
+    write_in(&dir, "r.bpf.c", READS);
+    let calls = ["far(1, 2)", "far(-3, 1)", "far(0, 4)", "near(2)", "near(7)"];
+    let mut script = String::from("import \"r.bpf.c\";\nBEGIN {\n");
+    let mut c = String::from("#include <stdio.h>\n");
+    c.push_str(READS);
+    c.push_str("int main(void)\n{\n");
+    for call in calls {
+        script.push_str(&format!("  printf(\"%ld\\n\", {call});\n"));
+        c.push_str(&format!("  printf(\"%ld\\n\", (long)({call}));\n"));
+    }
+    script.push_str("  exit();\n}\n");
+    c.push_str("  return 0;\n}\n");
+    write_in(&dir, "main.bt", &script);
+    let out = dir.join("main.o");
+    let o = tracec(&[
+        dir.join("main.bt").to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    let Some(native) = build_c(&dir, "native", &c, &["-w"]) else {
+        return;
+    };
+    let want = run_cmd(native.to_str().unwrap(), &[]);
+    assert!(want.status.success());
+    let want = String::from_utf8_lossy(&want.stdout).into_owned();
+    let Some(_k) = kernel_or_skip("csub_map_values_reads") else {
+        return;
+    };
+    let text = run_object_to_exit(&out, &[]).stdout_text();
+    assert!(text.starts_with(&want), "{text}\nwant:\n{want}");
+}
+
+/// Writing a global aggregate, or taking its address for anything but a map
+/// update's value, is outside the subset (a local copy would not persist).
+#[test]
+fn global_aggregate_writes_are_located() {
+    let dir = import_tree("csub_map_values_global_errors");
+    let head = "struct pt { int x; };\nstatic struct pt g;\n";
+    let write = format!("{head}static long f(int a) {{\n  g.x = a;\n  return g.x;\n}}\n");
+    let incr = format!("{head}static long f(int a) {{\n  g.x++;\n  return a;\n}}\n");
+    let addr = format!(
+        "{head}static long h(struct pt *p) {{ return p->x; }}\n\
+         static long f(int a) {{\n  return h(&g) + a;\n}}\n"
+    );
+    let shadow =
+        format!("{head}static long f(int a) {{\n  long r = g.x;\n  {{ int g = a; r += g; }}\n  return r;\n}}\n");
+    let cases = [
+        (
+            write.as_str(),
+            "writing to a global variable (globals keep their initial values)",
+            "4:3",
+        ),
+        (
+            incr.as_str(),
+            "writing to a global variable (globals keep their initial values)",
+            "4:3",
+        ),
+        (
+            addr.as_str(),
+            "the address of a global variable other than as bpf_map_update_elem's value",
+            "5:12",
+        ),
+        (
+            shadow.as_str(),
+            "a local variable named as the global `g`",
+            "5:9",
+        ),
+    ];
+    assert_c_errors_located(&dir, "f(1)", &cases);
+}

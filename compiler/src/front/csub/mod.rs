@@ -34,6 +34,7 @@
 //! the subset is a diagnostic at the C file's position: "tracec does not compile
 //! this C construct: ...".
 
+mod globals;
 mod goto;
 mod helpers;
 mod helpers_core;
