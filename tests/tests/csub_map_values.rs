@@ -239,3 +239,112 @@ fn global_aggregate_writes_are_located() {
     ];
     assert_c_errors_located(&dir, "f(1)", &cases);
 }
+
+const KEYS: &str = r#"
+struct hkey { u32 pid; u16 cpu; s8 tag; };
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 64);
+  __type(key, struct hkey);
+  __type(value, u64);
+} counts SEC(".maps");
+
+static long hit(u32 pid, u32 cpu)
+{
+  struct hkey k = {};
+  k.pid = pid;
+  k.cpu = cpu;
+  k.tag = -1;
+  u64 *v = bpf_map_lookup_elem(&counts, &k);
+  if (v) {
+    __sync_fetch_and_add(v, 1);
+    return *v;
+  }
+  u64 one = 1;
+  bpf_map_update_elem(&counts, &k, &one, BPF_NOEXIST);
+  return 1;
+}
+
+static long drop(u32 pid, u32 cpu)
+{
+  struct hkey k = { .pid = pid, .cpu = cpu, .tag = -1 };
+  return bpf_map_delete_elem(&counts, &k);
+}
+
+static long peek(u32 pid)
+{
+  u64 *v;
+  struct hkey k = { .pid = pid, .cpu = 2, .tag = -1 };
+  v = bpf_map_lookup_elem(&counts, &k);
+  return v ? *v : -1;
+}
+"#;
+
+/// Struct keys of integer members are record keys of the script map, printed as
+/// bpftrace prints a struct key; members are stored as their C types.
+#[test]
+fn struct_keys_are_record_keys() {
+    let dir = import_tree("csub_map_values_keys");
+    write_in(&dir, "k.bpf.c", KEYS);
+    write_in(
+        &dir,
+        "main.bt",
+        "import \"k.bpf.c\";\nBEGIN {\n  printf(\"%ld %ld %ld\\n\", hit(1, 2), hit(1, 2), hit(3, 70000));\n  \
+         printf(\"%ld %ld %ld %ld %ld\\n\", drop(3, 70000), drop(3, 70000), hit(1, 2), peek(1), peek(5));\n  \
+         exit();\n}\n",
+    );
+    let out = dir.join("main.o");
+    let o = tracec(&[
+        dir.join("main.bt").to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert!(!err.contains("warning"), "{err}");
+    let Some(_k) = kernel_or_skip("csub_map_values_keys") else {
+        return;
+    };
+    let text = run_object_to_exit(&out, &[]).stdout_text();
+    // (3, 70000) is the key (3, 4464) (`u16`); deleting it twice gives 0, then
+    // -ENOENT. Key 5 was never added.
+    assert!(text.starts_with("1 2 1\n0 -2 3 3 -1\n"), "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l == "@counts[{ .pid = 1, .cpu = 2, .tag = -1 }]: 3"),
+        "{text}"
+    );
+    assert_eq!(text.matches("@counts[").count(), 1, "{text}");
+}
+
+/// Struct keys with members other than integers, and array maps with struct
+/// keys, are outside the subset.
+#[test]
+fn struct_keys_outside_the_subset_are_located() {
+    let dir = import_tree("csub_map_values_key_errors");
+    let map = |kind: &str, key: &str| {
+        format!(
+            "struct hkey {{ u32 pid; char comm[16]; }};\nstruct ok {{ u32 a; }};\n\
+             struct {{\n  __uint(type, {kind});\n  __uint(max_entries, 8);\n  \
+             __type(key, {key});\n  __type(value, u64);\n}} m SEC(\".maps\");\n\
+             static long f(u32 p) {{\n  {key} k = {{}};\n  u64 *v = bpf_map_lookup_elem(&m, &k);\n  \
+             return v ? *v : p;\n}}\n"
+        )
+    };
+    let comm = map("BPF_MAP_TYPE_HASH", "struct hkey");
+    let array = map("BPF_MAP_TYPE_ARRAY", "struct ok");
+    let cases = [
+        (
+            comm.as_str(),
+            "a map key `struct hkey` whose member `comm` is no integer",
+            "3:1",
+        ),
+        (
+            array.as_str(),
+            "an array map with struct keys (array maps are indexed by integers)",
+            "3:1",
+        ),
+    ];
+    assert_c_errors_located(&dir, "f(1)", &cases);
+}
