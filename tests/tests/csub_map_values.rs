@@ -334,10 +334,25 @@ fn struct_keys_outside_the_subset_are_located() {
     };
     let comm = map("BPF_MAP_TYPE_HASH", "struct hkey");
     let array = map("BPF_MAP_TYPE_ARRAY", "struct ok");
+    // libbpf-tools' histogram shape: a struct value holding an array, updated
+    // through an element pointer.
+    let hist = "struct hist { u32 slots[26]; };\nstatic struct hist initial_hist;\n\
+                struct {\n  __uint(type, BPF_MAP_TYPE_HASH);\n  __uint(max_entries, 8);\n  \
+                __type(key, u32);\n  __type(value, struct hist);\n} hists SEC(\".maps\");\n\
+                static long f(u32 key) {\n  struct hist *histp = bpf_map_lookup_elem(&hists, &key);\n  \
+                if (!histp) {\n    bpf_map_update_elem(&hists, &key, &initial_hist, BPF_NOEXIST);\n    \
+                return 0;\n  }\n  __sync_fetch_and_add(&histp->slots[key % 26], 1);\n  return 1;\n}\n"
+        .to_string();
     let cases = [
         (
             comm.as_str(),
-            "a map key `struct hkey` whose member `comm` is no integer",
+            "a map key `struct hkey` whose member `comm` is an array (script maps hold \
+             records of integers",
+            "3:1",
+        ),
+        (
+            hist.as_str(),
+            "a map value `struct hist` whose member `slots` is an array",
             "3:1",
         ),
         (

@@ -54,6 +54,17 @@ pub fn members_of(
     for (m, t) in members {
         match t {
             Some(t @ (CType::Int { .. } | CType::Bool)) => out.push((m.clone(), t.clone())),
+            Some(CType::Array(..)) => {
+                return Err(unsupported(
+                    sp,
+                    &format!(
+                        "a map {what} `{}` whose member `{m}` is an array (script maps hold \
+                         records of integers; a record has no array fields, which bpftrace \
+                         would print as `[...]`)",
+                        ty.spelling()
+                    ),
+                ))
+            }
             _ => {
                 return Err(unsupported(
                     sp,
