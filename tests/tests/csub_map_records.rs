@@ -138,9 +138,10 @@ fn lru_maps_are_declared_lruhash() {
     let o = tracec(&[dir.join("main.bt").to_str().unwrap(), "--emit", "ir"]);
     let text = String::from_utf8_lossy(&o.stdout);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    // The LRU map is an LRU hash of its size; the struct map a hash of records.
+    // The LRU map is an LRU hash of its size (of the C value type, `u64`); the
+    // struct map a hash of records.
     assert!(
-        text.contains("map AT_seen: lru_hash key=i64 value=i64 max_entries=16"),
+        text.contains("map AT_seen: lru_hash key=i64 value=u64 max_entries=16"),
         "{text}"
     );
     assert!(

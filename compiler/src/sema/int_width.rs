@@ -21,6 +21,49 @@ pub(super) fn int_spelling(signed: bool, bytes: u32) -> String {
     }
 }
 
+/// The key of `e`'s facts: its span and a fingerprint of its shape. Nodes that
+/// share a span (a synthetic cast around a literal, as the C front end builds them,
+/// `(int64)(uint32)0` and `(uint64)0` on one C token) would otherwise overwrite each
+/// other's facts; the fingerprint follows the chain of nested nodes on the same
+/// span (kinds, cast types, operators, literal values), which is short.
+pub(super) fn fact_key(e: &ast::Expr) -> (ast::Span, u64) {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    let mut node = e;
+    loop {
+        std::mem::discriminant(&node.kind).hash(&mut h);
+        let next = match &node.kind {
+            ExprKind::Int(v) => {
+                v.hash(&mut h);
+                None
+            }
+            ExprKind::Cast { ty, expr } => {
+                ty.pointers.hash(&mut h);
+                std::mem::discriminant(&ty.base).hash(&mut h);
+                if let ast::TypeBase::Int { bits, signed } = ty.base {
+                    (bits, signed).hash(&mut h);
+                }
+                Some(expr)
+            }
+            ExprKind::Unary { op, expr } => {
+                std::mem::discriminant(op).hash(&mut h);
+                Some(expr)
+            }
+            ExprKind::Binary { op, lhs, .. } => {
+                std::mem::discriminant(op).hash(&mut h);
+                Some(lhs)
+            }
+            ExprKind::Ternary { then, .. } => Some(then),
+            ExprKind::Block { value, .. } => Some(value),
+            _ => None,
+        };
+        match next {
+            Some(n) if n.span == e.span => node = n,
+            _ => return (e.span, h.finish()),
+        }
+    }
+}
+
 impl Checker {
     /// The width in bytes (1, 2, 4 or 8) of the integer expression `e`.
     pub(super) fn int_width(&self, cx: &ProbeCx, e: &ast::Expr) -> u32 {
@@ -44,7 +87,7 @@ impl Checker {
                 )
             }
             ExprKind::Block { value, .. } => self.int_ty(cx, value),
-            _ => self.int_tys.get(&e.span).copied().or_else(|| {
+            _ => self.int_tys.get(&fact_key(e)).copied().or_else(|| {
                 let bytes = super::tuple::int_size(e);
                 (bytes < 8).then(|| IntTy::new(true, bytes))
             }),
@@ -57,7 +100,7 @@ impl Checker {
             return;
         };
         let ty = self.compute_int(cx, e, t, signed);
-        self.int_tys.insert(e.span, ty);
+        self.int_tys.insert(fact_key(e), ty);
     }
 
     fn compute_int(&self, cx: &ProbeCx, e: &ast::Expr, t: &TExpr, signed: bool) -> IntTy {

@@ -567,9 +567,9 @@ struct Checker {
     /// Whether the script has `#include` lines: names that are still unknown are
     /// then looked up among the Linux ABI constants (`front::kconsts`).
     abi_constants: bool,
-    /// bpftrace's integer type of each integer expression checked, by span (see
-    /// `int_width.rs`).
-    int_tys: std::collections::HashMap<ast::Span, int_promo::IntTy>,
+    /// bpftrace's integer type of each integer expression checked, by span and
+    /// shape (`int_width::fact_key`: nodes nested on one span stay apart).
+    int_tys: std::collections::HashMap<(ast::Span, u64), int_promo::IntTy>,
     /// bpftrace's integer type of each map's plain integer values, by name.
     map_ints: std::collections::HashMap<String, int_promo::IntTy>,
     /// bpftrace's integer type of each map's integer keys, by name and position.

@@ -128,7 +128,7 @@ impl<'a> Inliner<'a> {
 
     /// The value `e` (`&local`, or a pointer to a local or to a map element)
     /// points to.
-    fn pointed(&mut self, fr: &mut Frame<'a>, e: &CExpr) -> Result<Expr, Diagnostic> {
+    pub(super) fn pointed(&mut self, fr: &mut Frame<'a>, e: &CExpr) -> Result<Expr, Diagnostic> {
         if let CExprKind::Unary {
             op: UnOp::AddrOf,
             expr: inner,
@@ -171,7 +171,7 @@ impl<'a> Inliner<'a> {
                 ty: m.value.clone(),
             },
         );
-        vec![let_(k, script_key(m, key), sp)]
+        vec![let_(k, key, sp)]
     }
 
     /// `T *name;` given a lookup later (`name = bpf_map_lookup_elem(&m, &k);`,
@@ -188,6 +188,13 @@ impl<'a> Inliner<'a> {
         let map = later_lookup(fr.func_body(), name)?;
         let m = self.maps.get(map).copied()?;
         self.use_map(m);
+        let zero = match super::helpers_map_record::zero_key(self.table, m, sp) {
+            Ok(z) => z,
+            Err(d) => {
+                self.diags.push(d);
+                return Some(Vec::new());
+            }
+        };
         let k = fr.temp();
         fr.declare_alias(
             name,
@@ -198,7 +205,7 @@ impl<'a> Inliner<'a> {
                 ty: m.value.clone(),
             },
         );
-        Some(vec![let_(k, script_key(m, int(0, sp)), sp)])
+        Some(vec![let_(k, zero, sp)])
     }
 
     fn lookup_args(
@@ -217,7 +224,7 @@ impl<'a> Inliner<'a> {
             ));
         };
         let m = self.map_arg(map)?;
-        Ok((m, self.pointed(fr, key)?))
+        Ok((m, self.key_arg(fr, m, key)?))
     }
 
     fn use_map(&mut self, m: &'a CMap) {
@@ -250,7 +257,7 @@ impl<'a> Inliner<'a> {
             return Some(Vec::new());
         };
         Some(match self.lookup_args(fr, args, sp) {
-            Ok((m, k)) if m.name == map => vec![assign(&key, script_key(m, k), sp)],
+            Ok((m, k)) if m.name == map => vec![assign(&key, k, sp)],
             Ok(_) => {
                 self.diags.push(unsupported(
                     sp,
@@ -319,8 +326,8 @@ impl<'a> Inliner<'a> {
         let k = fr.temp();
         let v = fr.temp();
         let r = fr.temp();
-        let key = self.pointed(fr, key)?;
-        let mut out = vec![let_(k.clone(), script_key(m, key), sp)];
+        let key = self.key_arg(fr, m, key)?;
+        let mut out = vec![let_(k.clone(), key, sp)];
         let set = if m.value.is_scalar() {
             let value = self.pointed(fr, value)?;
             out.push(let_(v.clone(), store(&m.value, value), sp));
@@ -380,7 +387,7 @@ impl<'a> Inliner<'a> {
         }
         let k = fr.temp();
         let r = fr.temp();
-        let key = self.pointed(fr, key)?;
+        let key = self.key_arg(fr, m, key)?;
         let del = stmt(
             StmtKind::Expr(expr(
                 ExprKind::Call {
@@ -392,7 +399,7 @@ impl<'a> Inliner<'a> {
             sp,
         );
         let out = vec![
-            let_(k.clone(), script_key(m, key), sp),
+            let_(k.clone(), key, sp),
             let_(r.clone(), neg(0, sp), sp),
             when(
                 present(m, var(&k, sp), sp),
@@ -571,9 +578,16 @@ pub fn declare_maps(
         let Some(p) = program.probes.first_mut() else {
             return;
         };
+        let key = match super::helpers_map_record::zero_key(table, m, sp) {
+            Ok(k) => k,
+            Err(d) => {
+                diags.push(d);
+                continue;
+            }
+        };
         let typed = stmt(
             StmtKind::Assign {
-                target: element(&m.name, script_key(m, int(0, sp)), sp),
+                target: element(&m.name, key, sp),
                 op: None,
                 value: zero,
             },

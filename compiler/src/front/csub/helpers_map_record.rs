@@ -9,6 +9,10 @@
 //! | `bpf_map_update_elem(&m, &k, &init, f)` | `@m[k] = (count = $init__count, ...)` |
 //! | `*v = init;` / `struct val x = *v;` | the same record / one read per member |
 //!
+//! A struct key (`__type(key, struct hkey)`, hash maps) is a record key of the
+//! script map, built from the key argument's local the same way (`key_arg`), and
+//! printed as bpftrace prints a struct key (`@m[{ .pid = 1, .cpu = 2 }]`).
+//!
 //! The members must be integers or `bool` (a record field of a nested struct or
 //! array would not print as C's value does); anything else is a located
 //! diagnostic at the map's use.
@@ -26,24 +30,46 @@ pub fn value_members(
     ty: &CType,
     sp: Span,
 ) -> Result<Vec<(String, CType)>, Diagnostic> {
+    members_of(table, ty, sp, "value")
+}
+
+/// The members of the struct type `ty` of a map's keys or values (`what`), when
+/// all are integers.
+pub fn members_of(
+    table: &RecordTable,
+    ty: &CType,
+    sp: Span,
+    what: &str,
+) -> Result<Vec<(String, CType)>, Diagnostic> {
     let CType::Record { name, union } = ty else {
-        return Err(unsupported(sp, "a map value that is no struct"));
+        return Err(unsupported(sp, &format!("a map {what} that is no struct")));
     };
     let Some(members) = table.members(name, *union) else {
         return Err(Diagnostic::error(
             sp,
-            format!("map value has incomplete type '{}'", ty.spelling()),
+            format!("map {what} has incomplete type '{}'", ty.spelling()),
         ));
     };
     let mut out = Vec::new();
     for (m, t) in members {
         match t {
             Some(t @ (CType::Int { .. } | CType::Bool)) => out.push((m.clone(), t.clone())),
+            Some(CType::Array(..)) => {
+                return Err(unsupported(
+                    sp,
+                    &format!(
+                        "a map {what} `{}` whose member `{m}` is an array (script maps hold \
+                         records of integers; a record has no array fields, which bpftrace \
+                         would print as `[...]`)",
+                        ty.spelling()
+                    ),
+                ))
+            }
             _ => {
                 return Err(unsupported(
                     sp,
                     &format!(
-                        "a map value `{}` whose member `{m}` is no integer (script maps hold \
+                        "a map {what} `{}` whose member `{m}` is no integer (script maps hold \
                          records of integers)",
                         ty.spelling()
                     ),
@@ -52,7 +78,10 @@ pub fn value_members(
         }
     }
     if out.is_empty() {
-        return Err(unsupported(sp, "a map value struct without members"));
+        return Err(unsupported(
+            sp,
+            &format!("a map {what} struct without members"),
+        ));
     }
     Ok(out)
 }
@@ -82,6 +111,15 @@ fn field_of(map: &str, key: &str, field: &str, sp: Span) -> Expr {
 pub fn zero_record(table: &RecordTable, m: &CMap) -> Result<Expr, Diagnostic> {
     let members = value_members(table, &m.value, m.span)?;
     Ok(record(&members, |_| int(0, m.span), m.span))
+}
+
+/// A key of `m` of zeros: `0`, or the record of zeros of a struct key.
+pub fn zero_key(table: &RecordTable, m: &CMap, sp: Span) -> Result<Expr, Diagnostic> {
+    if m.key.is_scalar() {
+        return Ok(super::helpers_map::script_key(m, int(0, sp)));
+    }
+    let members = members_of(table, &m.key, m.span, "key")?;
+    Ok(record(&members, |_| int(0, sp), sp))
 }
 
 impl<'a> Inliner<'a> {
@@ -168,6 +206,35 @@ impl<'a> Inliner<'a> {
             },
         };
         self.record_of(&members, &m.value, source, e.span)
+    }
+
+    /// The key a key argument (`&local`, or a pointer to a local or to a map
+    /// element) stands for: the integer, or the record of a struct key.
+    pub(super) fn key_arg(
+        &mut self,
+        fr: &mut Frame<'a>,
+        m: &CMap,
+        e: &CExpr,
+    ) -> Result<Expr, Diagnostic> {
+        if m.key.is_scalar() {
+            let k = self.pointed(fr, e)?;
+            return Ok(super::helpers_map::script_key(m, k));
+        }
+        let members = members_of(self.table, &m.key, e.span, "key")?;
+        let source = match self.local_address(fr, e) {
+            Some(Ok(p)) => p,
+            Some(Err(d)) => return Err(d),
+            None => match super::places::alias_of(fr, e) {
+                Some(p) => p,
+                None => {
+                    return Err(unsupported(
+                        e.span,
+                        "this key argument (only `&local` or a pointer to one)",
+                    ))
+                }
+            },
+        };
+        self.record_of(&members, &m.key, source, e.span)
     }
 
     /// The record the struct at `source` holds, for a map of `ty` values.

@@ -9,7 +9,7 @@
 //! `bpf_get_current_pid_tgid`..., user-memory reads, libbpf's CO-RE questions
 //! `bpf_core_field_exists`... in `helpers_core.rs`), integer and character literals, `#define`
 //! macros (with `#` and `##`, `lex_paste.rs`) and `#if` conditionals, scalar global variables (constants: their initial
-//! values), and top-level `struct`/`union`/`enum`/`typedef` definitions (which the
+//! values), struct, union and array globals (read-only, `globals.rs`), and top-level `struct`/`union`/`enum`/`typedef` definitions (which the
 //! script then knows too).
 //!
 //! Structs are passed and returned by value between the file's functions (a
@@ -34,6 +34,7 @@
 //! the subset is a diagnostic at the C file's position: "tracec does not compile
 //! this C construct: ...".
 
+mod globals;
 mod goto;
 mod helpers;
 mod helpers_core;

@@ -27,6 +27,8 @@ pub struct Parser {
     pub(super) typedefs: HashMap<String, CType>,
     pub(super) defs: Vec<CDefinition>,
     pub(super) consts: Vec<CConst>,
+    /// Global struct, union and array variables, as declarations (`globals.rs`).
+    pub(super) aggregates: Vec<CStmt>,
     pub(super) maps: Vec<super::CMap>,
 }
 
@@ -46,6 +48,7 @@ impl Parser {
             typedefs,
             defs: Vec::new(),
             consts: Vec::new(),
+            aggregates: Vec::new(),
             maps: Vec::new(),
         }
     }
@@ -71,6 +74,7 @@ impl Parser {
                 Err(d) => return Err(vec![d]),
             }
         }
+        super::globals::prepend(&mut funcs, &self.aggregates).map_err(|d| vec![d])?;
         Ok(CFile {
             funcs,
             defs: self.defs,
@@ -252,12 +256,33 @@ impl Parser {
         }))
     }
 
-    /// A global variable after its name: a scalar with a constant initial value.
+    /// A global variable after its name: a scalar with a constant initial value,
+    /// or a struct, union or array (`globals.rs`).
     fn global(&mut self, start: Span, name: String, ty: CType) -> PResult<()> {
-        if !ty.is_scalar() || self.is("[") {
+        if matches!(ty, CType::Record { .. }) || self.is("[") {
+            let ty = self.array_dims(ty)?;
+            let init = if self.eat("=") {
+                Some(self.initializer()?)
+            } else {
+                None
+            };
+            self.skip_qualifiers()?;
+            if !self.eat(";") {
+                return Err(unsupported(
+                    start.to(self.here()),
+                    "global variables declared together (one per declaration)",
+                ));
+            }
+            self.aggregates.push(CStmt {
+                kind: CStmtKind::Decl { name, ty, init },
+                span: self.since(start),
+            });
+            return Ok(());
+        }
+        if !ty.is_scalar() {
             return Err(unsupported(
                 start.to(self.here()),
-                "global variables that are no integers, bools or pointers",
+                "global variables that are no integers, bools, pointers, structs or arrays",
             ));
         }
         let value = if self.eat("=") {

@@ -75,13 +75,13 @@ impl Parser {
                 ("__type", "key" | "value") => {
                     let ts = self.here();
                     let t = self.abstract_type()?;
-                    let record = attr == "value" && matches!(t, CType::Record { union: false, .. });
+                    let record = matches!(t, CType::Record { union: false, .. });
                     if !matches!(t, CType::Int { .. } | CType::Bool) && !record {
                         return Err(unsupported(
                             self.since(ts),
                             &format!(
                                 "a map {attr} of type `{}` (only integers, and structs of \
-                                 integers as values)",
+                                 integers)",
                                 t.spelling()
                             ),
                         ));
@@ -113,6 +113,12 @@ impl Parser {
         let span = self.since(start);
         let missing = |what: &str| unsupported(name_span, &format!("a map without {what}"));
         let (array, lru) = kind.ok_or_else(|| missing("`__uint(type, ...)`"))?;
+        if array && matches!(key, Some(CType::Record { .. })) {
+            return Err(unsupported(
+                span,
+                "an array map with struct keys (array maps are indexed by integers)",
+            ));
+        }
         Ok(CMap {
             name,
             array,

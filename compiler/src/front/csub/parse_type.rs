@@ -188,7 +188,7 @@ impl Parser {
         base: CType,
         optional_name: bool,
     ) -> PResult<(CType, String, Span)> {
-        let mut t = self.pointers(base)?;
+        let t = self.pointers(base)?;
         if self.is("(") {
             return Err(unsupported(self.here(), "function pointers"));
         }
@@ -197,6 +197,13 @@ impl Parser {
         } else {
             self.ident()?
         };
+        let t = self.array_dims(t)?;
+        self.skip_qualifiers()?;
+        Ok((t, name, span))
+    }
+
+    /// `[N]...` after a declarator's name: `t` as an array of them.
+    pub(super) fn array_dims(&mut self, mut t: CType) -> PResult<CType> {
         let mut dims = Vec::new();
         while self.eat("[") {
             if self.eat("]") {
@@ -214,8 +221,7 @@ impl Parser {
         for n in dims.into_iter().rev() {
             t = CType::Array(Box::new(t), n);
         }
-        self.skip_qualifiers()?;
-        Ok((t, name, span))
+        Ok(t)
     }
 
     /// A type in a cast or `sizeof`: a base type and `*`s.

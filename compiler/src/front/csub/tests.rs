@@ -74,8 +74,13 @@ fn constructs_outside_the_subset_are_located() {
             10,
         ),
         (
-            "int x[2];",
-            "global variables that are no integers, bools or pointers",
+            "int x[2], y;",
+            "global variables declared together (one per declaration)",
+            0,
+        ),
+        (
+            "void v;",
+            "global variables that are no integers, bools, pointers, structs or arrays",
             0,
         ),
         (
@@ -273,4 +278,37 @@ fn numbers_keep_their_spelling_until_lexed() {
     let d = lex("int x = 0x;", 0).unwrap_err();
     assert!(d[0].message.contains("the number `0x`"), "{}", d[0].message);
     assert_eq!((d[0].span.start, d[0].span.end), (8, 10));
+}
+
+#[test]
+fn global_aggregates_become_locals_of_the_functions_using_them() {
+    let f = funcs(
+        "struct s { int a; };\nint before(void) { return 1; }\n\
+         static struct s g = { .a = 2 };\nstatic long t[2];\n\
+         int uses(void) { return g.a + t[1]; }\nint not(int g) { return g; }\n",
+    );
+    assert_eq!(f[0].body.len(), 1, "defined before the globals");
+    // `t` then `g`: each global used is declared first, with its initializer.
+    let names: Vec<_> = f[1].body[..2]
+        .iter()
+        .map(|s| match &s.kind {
+            CStmtKind::Decl { name, ty, init } => (name.as_str(), ty.clone(), init.is_some()),
+            k => panic!("{k:?}"),
+        })
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("t", CType::Array(Box::new(CType::S64), 2), false),
+            (
+                "g",
+                CType::Record {
+                    name: "s".into(),
+                    union: false
+                },
+                true
+            )
+        ]
+    );
+    assert_eq!(f[2].body.len(), 1, "a parameter named as a global");
 }
