@@ -73,6 +73,25 @@ pub const KNOWN_FAILURES: &[(&str, &str)] = &[
         "probe/kprobe_addr_invalid",
         "the expected error is an attach failure",
     ),
+    // A kprobe function the build host lacks is kept, with bpftrace's warning: the
+    // object may run on a kernel that has it, and tracerun applies `missing_probes`
+    // when it attaches. bpftrace, compiling on the host that runs it, fails at once.
+    (
+        "probe/kprobe_func_missing",
+        "a missing kprobe function is decided when tracerun attaches (AOT)",
+    ),
+    (
+        "probe/missing_probes_multiple_attach_points_default_error",
+        "a missing kprobe function is decided when tracerun attaches (AOT)",
+    ),
+    (
+        "probe/all_missing_probes_warn",
+        "a missing kprobe function is decided when tracerun attaches (AOT)",
+    ),
+    (
+        "probe/all_missing_probes_ignore",
+        "a missing kprobe function is decided when tracerun attaches (AOT)",
+    ),
     // tracec's design differs.
     (
         "probe/bpf_programs_limit",

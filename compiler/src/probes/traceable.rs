@@ -1,9 +1,13 @@
 //! Whether a kprobe's function can be traced, as bpftrace checks it: a function that
-//! the kernel's list of traceable functions ([`super::kfuncs`]) lacks is reported
-//! ("F is not traceable ...; attaching to it will likely fail", a warning), and without
-//! `--unsafe` the attach point matches nothing (bpftrace's "No matches for kprobe F.",
-//! which `missing_probes` turns into a warning or nothing). With `--unsafe` the probe
-//! stays, and attaching it is tried.
+//! the list of traceable functions ([`super::kfuncs`]) lacks is reported ("F is not
+//! traceable ...; attaching to it will likely fail", a warning). The object may run on
+//! another kernel than the one it is compiled on, so against the build host's own list
+//! the probe stays and `tracerun` decides when it attaches (bpftrace's
+//! `missing_probes` rules, on the host that runs it). Where bpftrace would refuse it
+//! whatever the kernel, the attach point matches nothing (bpftrace's "No matches for
+//! kprobe F.", which `missing_probes` turns into a warning or nothing): a function
+//! bpftrace never probes (`rcu_*`, [`super::kfuncs::excluded`]), and without
+//! `--unsafe` any function an explicit list (`--traceable-functions FILE`) lacks.
 //!
 //! `--unsafe` is a per-thread setting ([`with_unsafe`]) that `tracec::compile` and
 //! `tracec::check` scope to their options; the warnings go to a per-thread list the
@@ -125,13 +129,15 @@ pub fn check(
     ap: &AttachPoint,
     probes: Vec<ExpandedProbe>,
 ) -> Result<Vec<ExpandedProbe>, Diagnostic> {
-    check_with(ap, probes, &traceable)
+    let given = LIST.with(|l| l.borrow().is_some());
+    check_with(ap, probes, &traceable, given)
 }
 
 fn check_with(
     ap: &AttachPoint,
     probes: Vec<ExpandedProbe>,
     traceable: &dyn Fn(Option<&str>, &str) -> Option<bool>,
+    given_list: bool,
 ) -> Result<Vec<ExpandedProbe>, Diagnostic> {
     let written = ap.parts.get(1..).unwrap_or_default();
     if written.iter().any(|p| has_wildcard(p)) {
@@ -148,9 +154,18 @@ fn check_with(
         if function.is_empty() || traceable(module, function) != Some(false) {
             continue;
         }
-        let warning = Diagnostic::warning(ap.span, format!("{function}{UNTRACEABLE}"));
+        let never = super::kfuncs::excluded(function);
+        let strict = never || (given_list && !ALLOW_UNTRACEABLE.with(Cell::get));
+        let mut warning = Diagnostic::warning(ap.span, format!("{function}{UNTRACEABLE}"));
+        if !strict {
+            warning = warning.with_note(
+                "it is not a traceable function of the kernel tracec runs on; the probe is \
+                 kept and tracerun tries it where the object runs (missing_probes decides \
+                 what a failure does)",
+            );
+        }
         WARNINGS.with(|w| w.borrow_mut().push(warning));
-        if !ALLOW_UNTRACEABLE.with(Cell::get) {
+        if strict {
             let shown = ap.raw.split_once(':').map_or(ap.raw.as_str(), |(_, r)| r);
             return Err(Diagnostic::error(
                 ap.span,
@@ -202,13 +217,20 @@ mod tests {
     #[test]
     fn untraceable_functions_warn_and_match_nothing_without_unsafe() {
         take_warnings();
-        let ok = check_with(&ap("kprobe:vfs_read"), vec![kprobe("vfs_read")], &known);
+        let given = true;
+        let ok = check_with(
+            &ap("kprobe:vfs_read"),
+            vec![kprobe("vfs_read")],
+            &known,
+            given,
+        );
         assert_eq!(ok.unwrap().len(), 1);
         assert!(take_warnings().is_empty());
         let e = check_with(
             &ap("kprobe:vmlinux:nonsense"),
             vec![kprobe("nonsense")],
             &known,
+            given,
         )
         .unwrap_err();
         assert_eq!(e.message, "No matches for kprobe vmlinux:nonsense.");
@@ -223,7 +245,12 @@ mod tests {
         );
         // With --unsafe the probe stays (attaching is tried), still with the warning.
         let kept = with_unsafe(true, || {
-            check_with(&ap("kretprobe:nonsense"), vec![kprobe("nonsense")], &known)
+            check_with(
+                &ap("kretprobe:nonsense"),
+                vec![kprobe("nonsense")],
+                &known,
+                given,
+            )
         });
         assert_eq!(kept.unwrap().len(), 1);
         assert_eq!(take_warnings().len(), 1);
@@ -232,13 +259,50 @@ mod tests {
             "the setting is restored"
         );
         // A module's function is not the kernel's; wildcards are not checked here.
-        assert!(check_with(&ap("kprobe:kvm:vfs_read"), vec![kprobe("vfs_read")], &known).is_err());
+        let in_kvm = check_with(
+            &ap("kprobe:kvm:vfs_read"),
+            vec![kprobe("vfs_read")],
+            &known,
+            given,
+        );
+        assert!(in_kvm.is_err());
         take_warnings();
-        let wild = check_with(&ap("kprobe:vfs_*"), vec![kprobe("nonsense")], &known);
+        let wild = check_with(&ap("kprobe:vfs_*"), vec![kprobe("nonsense")], &known, given);
         assert!(wild.is_ok());
         // An unreadable list checks nothing.
-        let unknown = check_with(&ap("kprobe:x"), vec![kprobe("x")], &|_, _| None);
+        let unknown = check_with(&ap("kprobe:x"), vec![kprobe("x")], &|_, _| None, given);
         assert!(unknown.is_ok() && take_warnings().is_empty());
+    }
+
+    #[test]
+    fn against_the_build_hosts_list_a_missing_function_is_kept_with_a_warning() {
+        take_warnings();
+        // The object may run on a kernel that has it: tracerun decides when attaching.
+        let kept = check_with(
+            &ap("kprobe:blk_account_io_start"),
+            vec![kprobe("blk_account_io_start")],
+            &known,
+            false,
+        );
+        assert_eq!(kept.unwrap().len(), 1);
+        let w = take_warnings();
+        assert_eq!(w.len(), 1);
+        assert!(is_untraceable_warning(&w[0]));
+        assert!(
+            w[0].notes.iter().any(|n| n.contains("tracerun tries it")),
+            "{:?}",
+            w[0]
+        );
+        // Functions bpftrace never probes are refused whatever the kernel.
+        let e = check_with(
+            &ap("kprobe:rcu_note_context_switch"),
+            vec![kprobe("rcu_note_context_switch")],
+            &known,
+            false,
+        )
+        .unwrap_err();
+        assert_eq!(e.message, "No matches for kprobe rcu_note_context_switch.");
+        take_warnings();
     }
 
     #[test]
