@@ -120,10 +120,7 @@ impl<'a> Inliner<'a> {
             _ => &[1],
         };
         if !want.contains(&args.len()) {
-            self.diags.push(Diagnostic::error(
-                sp,
-                format!("{name}() takes {} arguments, not {}", want[0], args.len()),
-            ));
+            self.diags.push(super::arity(sp, name, want[0], args.len()));
             return Some(int(0, sp));
         }
         Some(match self.core_args(fr, q, args, sp) {

@@ -215,13 +215,7 @@ impl<'a> Inliner<'a> {
         sp: Span,
     ) -> Result<(&'a CMap, Expr), Diagnostic> {
         let [map, key] = args else {
-            return Err(Diagnostic::error(
-                sp,
-                format!(
-                    "bpf_map_lookup_elem() takes 2 arguments, not {}",
-                    args.len()
-                ),
-            ));
+            return Err(super::arity(sp, "bpf_map_lookup_elem", 2, args.len()));
         };
         let m = self.map_arg(map)?;
         Ok((m, self.key_arg(fr, m, key)?))
@@ -300,13 +294,7 @@ impl<'a> Inliner<'a> {
 
     fn update(&mut self, fr: &mut Frame<'a>, args: &[CExpr], sp: Span) -> Result<Expr, Diagnostic> {
         let [map, key, value, flags] = args else {
-            return Err(Diagnostic::error(
-                sp,
-                format!(
-                    "bpf_map_update_elem() takes 4 arguments, not {}",
-                    args.len()
-                ),
-            ));
+            return Err(super::arity(sp, "bpf_map_update_elem", 4, args.len()));
         };
         let m = self.map_arg(map)?;
         let flag = match &flags.kind {
@@ -373,13 +361,7 @@ impl<'a> Inliner<'a> {
 
     fn delete(&mut self, fr: &mut Frame<'a>, args: &[CExpr], sp: Span) -> Result<Expr, Diagnostic> {
         let [map, key] = args else {
-            return Err(Diagnostic::error(
-                sp,
-                format!(
-                    "bpf_map_delete_elem() takes 2 arguments, not {}",
-                    args.len()
-                ),
-            ));
+            return Err(super::arity(sp, "bpf_map_delete_elem", 2, args.len()));
         };
         let m = self.map_arg(map)?;
         if m.array {
@@ -420,15 +402,7 @@ impl<'a> Inliner<'a> {
     ) -> Result<Expr, Diagnostic> {
         let (ptr, n) = match args {
             [p, n] | [p, n, _] => (p, n),
-            _ => {
-                return Err(Diagnostic::error(
-                    sp,
-                    format!(
-                        "__sync_fetch_and_add() takes 2 arguments, not {}",
-                        args.len()
-                    ),
-                ))
-            }
+            _ => return Err(super::arity(sp, "__sync_fetch_and_add", 2, args.len())),
         };
         let target = CExpr {
             kind: CExprKind::Unary {

@@ -358,16 +358,8 @@ impl<'a> Inliner<'a> {
         span: Span,
     ) -> Option<Expr> {
         if args.len() != f.params.len() {
-            self.diags.push(Diagnostic::error(
-                span,
-                format!(
-                    "{}() takes {} argument{}, not {}",
-                    f.name,
-                    f.params.len(),
-                    if f.params.len() == 1 { "" } else { "s" },
-                    args.len()
-                ),
-            ));
+            self.diags
+                .push(super::arity(span, &f.name, f.params.len(), args.len()));
             return None;
         }
         if self.active.contains(&f.name.as_str()) || self.active.len() >= MAX_INLINE_DEPTH {

@@ -388,6 +388,15 @@ pub fn unsupported(span: Span, what: &str) -> Diagnostic {
     .with_note("imported .bpf.c files may hold type definitions and functions over integers, bool, pointers, and structs, unions and arrays in locals: declarations, operators, member and element accesses, casts, sizeof, if/else, while, do/while, for, switch, return, goto, calls (structs by value too), BPF read helpers (kernel and user memory), CO-RE questions (bpf_core_field_exists...), hash and array maps (plain, LRU, per-CPU) of integers or structs of integers (script maps), bpf_printk, memcmp, integer, character and string literals, #define macros and #if conditionals")
 }
 
+/// A call of `name` with `got` arguments where it takes `want`: C's arity error.
+pub fn arity(span: Span, name: &str, want: usize, got: usize) -> Diagnostic {
+    let s = if want == 1 { "" } else { "s" };
+    Diagnostic::error(
+        span,
+        format!("{name}() takes {want} argument{s}, not {got}"),
+    )
+}
+
 /// Parse the C file `text`, placed at byte `base` of the combined source (spans are
 /// `base` + offset in `text`); `known` are the C definitions imported before it
 /// (their typedef names are types here). Returns what the file defines, or every
