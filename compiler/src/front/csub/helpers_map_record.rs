@@ -192,19 +192,7 @@ impl<'a> Inliner<'a> {
         e: &CExpr,
     ) -> Result<Expr, Diagnostic> {
         let members = value_members(self.table, &m.value, e.span)?;
-        let source = match self.local_address(fr, e) {
-            Some(Ok(p)) => p,
-            Some(Err(d)) => return Err(d),
-            None => match super::places::alias_of(fr, e) {
-                Some(p) => p,
-                None => {
-                    return Err(unsupported(
-                        e.span,
-                        "this value argument (only `&local` or a pointer to one)",
-                    ))
-                }
-            },
-        };
+        let source = self.pointed_local(fr, e, "value")?;
         self.record_of(&members, &m.value, source, e.span)
     }
 
@@ -221,20 +209,26 @@ impl<'a> Inliner<'a> {
             return Ok(super::helpers_map::script_key(m, k));
         }
         let members = members_of(self.table, &m.key, e.span, "key")?;
-        let source = match self.local_address(fr, e) {
-            Some(Ok(p)) => p,
-            Some(Err(d)) => return Err(d),
-            None => match super::places::alias_of(fr, e) {
-                Some(p) => p,
-                None => {
-                    return Err(unsupported(
-                        e.span,
-                        "this key argument (only `&local` or a pointer to one)",
-                    ))
-                }
-            },
-        };
+        let source = self.pointed_local(fr, e, "key")?;
         self.record_of(&members, &m.key, source, e.span)
+    }
+
+    /// The local a `what` argument (`&local`, or a pointer to a local) points to.
+    fn pointed_local(
+        &mut self,
+        fr: &mut Frame<'a>,
+        e: &CExpr,
+        what: &str,
+    ) -> Result<Place, Diagnostic> {
+        match self.local_address(fr, e) {
+            Some(r) => r,
+            None => super::places::alias_of(fr, e).ok_or_else(|| {
+                unsupported(
+                    e.span,
+                    &format!("this {what} argument (only `&local` or a pointer to one)"),
+                )
+            }),
+        }
     }
 
     /// The record the struct at `source` holds, for a map of `ty` values.
