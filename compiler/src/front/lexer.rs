@@ -396,7 +396,8 @@ impl<'a> Lexer<'a> {
                     }
                     let end = self.attach_point_end(start);
                     self.pos = end;
-                    return Some((start, Tok::AttachPoint(self.src[start..end].into()), end));
+                    let text = attach_point_text(&self.src[start..end]);
+                    return Some((start, Tok::AttachPoint(text), end));
                 }
             }
         }
@@ -404,21 +405,32 @@ impl<'a> Lexer<'a> {
 
     fn attach_point_end(&self, start: usize) -> usize {
         let rest = &self.src[start..];
-        let mut end = rest.len();
         // After the provider's `:`, `/*` is a path glob (`uprobe:/usr/bin/*sh:main`),
         // as in bpftrace, whose attach-point paths may hold `/` and `*`.
         let colon = rest.find(':');
+        // Blanks after a `:` that the attach point goes on after (`kprobe: vfs_read`)
+        // belong to it, as bpftrace's lexer skips them; [`attach_point_text`] drops them.
+        let mut skip_to = 0;
         for (i, ch) in rest.char_indices() {
+            if i < skip_to {
+                continue;
+            }
+            if matches!(ch, ' ' | '\t') && rest[..i].ends_with(':') {
+                let blanks = rest[i..].len() - rest[i..].trim_start_matches([' ', '\t']).len();
+                if continues_attach_point(&rest[i + blanks..]) {
+                    skip_to = i + blanks;
+                    continue;
+                }
+            }
             let comment = rest[i..].starts_with("//")
                 || (rest[i..].starts_with("/*") && colon.is_none_or(|c| c > i));
             let stop =
                 ch.is_whitespace() || matches!(ch, ',' | '{' | '}' | ';') || (i > 0 && comment);
             if stop {
-                end = i;
-                break;
+                return start + i;
             }
         }
-        start + end
+        start + rest.len()
     }
 
     /// The end of a `#` line, following backslash-newline continuations.
@@ -608,6 +620,32 @@ impl Lexer<'_> {
 
 /// Whether `rest` starts with the word `word` (not followed by an identifier
 /// character or `:`, which would make it an attach point).
+/// Whether `rest`, after blanks that follow an attach point's `:`, goes on with the
+/// attach point rather than with what ends it (`{`, `,`, a predicate, a comment).
+fn continues_attach_point(rest: &str) -> bool {
+    let comment = rest.starts_with("//") || rest.starts_with("/*");
+    !comment
+        && rest
+            .chars()
+            .next()
+            .is_some_and(|c| !c.is_whitespace() && !matches!(c, ',' | '{' | '}' | ';'))
+}
+
+/// An attach point's text without the blanks [`Lexer::attach_point_end`] let through
+/// after its colons.
+fn attach_point_text(raw: &str) -> String {
+    let mut text = String::with_capacity(raw.len());
+    for part in raw.split_inclusive(':') {
+        let part = if text.ends_with(':') {
+            part.trim_start_matches([' ', '\t'])
+        } else {
+            part
+        };
+        text.push_str(part);
+    }
+    text
+}
+
 fn starts_with_word(rest: &str, word: &str) -> bool {
     rest.strip_prefix(word).is_some_and(|after| {
         after

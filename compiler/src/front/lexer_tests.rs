@@ -88,6 +88,24 @@ fn top_level_comments_end_attach_points() {
 }
 
 #[test]
+fn blanks_after_a_colon_stay_in_the_attach_point() {
+    assert_eq!(
+        attach_points("kprobe: nfs4_proc_statfs {}"),
+        vec!["kprobe:nfs4_proc_statfs"]
+    );
+    assert_eq!(
+        attach_points("uprobe:\t/bin/bash: readline, t: syscalls:sys_enter_read\n{}"),
+        vec!["uprobe:/bin/bash:readline", "t:syscalls:sys_enter_read"]
+    );
+    // What ends an attach point still ends it after the blanks.
+    assert_eq!(attach_points("a:b: {}"), vec!["a:b:"]);
+    assert_eq!(attach_points("a:b: , c {}"), vec!["a:b:", "c"]);
+    assert_eq!(attach_points("a:b: // x\n{}"), vec!["a:b:"]);
+    // A newline after the colon ends it, as any newline does.
+    assert_eq!(attach_points("a:\nb {}"), vec!["a:", "b"]);
+}
+
+#[test]
 fn tokens_inside_blocks_are_not_attach_points() {
     let toks = lex("BEGIN { @x[1] = $y + a:b; } END { }");
     let kinds: Vec<Tok> = toks.into_iter().map(|t| t.0).collect();
