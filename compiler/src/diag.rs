@@ -46,6 +46,9 @@ pub struct Diagnostic {
     /// The imported file the span lies in (`front::imports`); `None` for the script
     /// itself. Spans stay offsets of the combined text; [`located`] makes them local.
     pub file: Option<Arc<SourceFile>>,
+    /// About the script as a whole: shown without a source excerpt (the span still
+    /// says where it was found, for JSON output).
+    pub whole_script: bool,
 }
 
 /// An imported file: its name, text, and where it starts in the combined text the
@@ -83,6 +86,7 @@ impl Diagnostic {
             notes: Vec::new(),
             reporter: Reporter::Bpftrace,
             file: None,
+            whole_script: false,
         }
     }
     pub fn warning(span: Span, message: impl Into<String>) -> Diagnostic {
@@ -97,6 +101,11 @@ impl Diagnostic {
     }
     pub fn with_note(mut self, note: impl Into<String>) -> Diagnostic {
         self.notes.push(note.into());
+        self
+    }
+    /// Shown without a source excerpt: about the script as a whole.
+    pub fn about_whole_script(mut self) -> Diagnostic {
+        self.whole_script = true;
         self
     }
     /// A clang error on the script's C definitions.
@@ -149,8 +158,12 @@ pub fn render(name: &str, source: &str, diags: &[Diagnostic], color: bool) -> St
             Severity::Warning => CsDiagnostic::warning(),
         }
         .with_message(&d.message)
-        .with_labels(vec![Label::primary((), start..end).with_message(&d.label)])
         .with_notes(d.notes.clone());
+        let cs = if d.whole_script {
+            cs
+        } else {
+            cs.with_labels(vec![Label::primary((), start..end).with_message(&d.label)])
+        };
         term::emit_to_write_style(&mut buf, &config, &file, &cs).expect("render to memory");
     }
     String::from_utf8_lossy(buf.as_slice()).into_owned()
@@ -166,6 +179,16 @@ mod tests {
         assert_eq!(line_col(src, 0), (1, 1));
         assert_eq!(line_col(src, 10), (2, 3));
         assert_eq!(line_col(src, 999), (3, 2));
+    }
+
+    #[test]
+    fn whole_script_diagnostics_have_no_excerpt() {
+        let src = "BEGIN {\n  @x = 1;\n}";
+        let d = Diagnostic::warning(Span::new(10, 12), "about the script").about_whole_script();
+        assert_eq!(
+            render("x.bt", src, &[d], false),
+            "warning: about the script\n\n"
+        );
     }
 
     #[test]

@@ -43,6 +43,10 @@ pub fn render(name: &str, source: &str, diags: &[Diagnostic]) -> String {
             Severity::Error => "ERROR",
             Severity::Warning => "WARNING",
         };
+        if d.whole_script {
+            out += &format!("{level}: {}\n", d.message);
+            continue;
+        }
         let (l1, c1) = line_col(source, span.start);
         let (l2, c2) = line_col(source, span.end.max(span.start));
         let at = if l1 == l2 {
@@ -92,6 +96,12 @@ mod tests {
             "stdin:1:12-26: ERROR: bad_config: not a known configuration option\n\
              config = { bad_config=raw } begin {}\n           ~~~~~~~~~~~~~~\n"
         );
+    }
+
+    #[test]
+    fn whole_script_diagnostics_have_no_location() {
+        let d = Diagnostic::warning(Span::new(2, 5), "unstable").about_whole_script();
+        assert_eq!(render("<-e>", "begin {}", &[d]), "WARNING: unstable\n");
     }
 
     #[test]

@@ -26,6 +26,9 @@ pub struct ScriptConfig {
     /// `max_strlen`: the size of the strings `str()` reads (tracec's default is
     /// [`MAX_STRING_SIZE`], bpftrace 0.17's; see `sema/strlen.rs`).
     pub max_strlen: u32,
+    /// `unstable_<feature>`: whether using each unstable feature is fine, warned
+    /// about or an error (`sema/unstable.rs`).
+    pub unstable: super::unstable::Flags,
 }
 
 pub use tracec_meta::MissingProbes;
@@ -39,6 +42,7 @@ impl Default for ScriptConfig {
             missing_probes: MissingProbes::Error,
             perf_rb_pages: 0,
             max_strlen: MAX_STRING_SIZE,
+            unstable: super::unstable::Flags::default(),
         }
     }
 }
@@ -63,7 +67,10 @@ const KNOWN: &[&str] = &[
     "stack_mode",
     "str_trunc_trailer",
     "unstable_dw_ustack",
+    "unstable_import_statement",
     "unstable_tseries",
+    "unstable_typeinfo",
+    "use_blazesym",
 ];
 
 /// Whether `key` (canonical spelling) is a config variable bpftrace knows.
@@ -97,6 +104,10 @@ pub fn check(items: &[ConfigItem], diags: &mut Vec<Diagnostic>) -> ScriptConfig 
     let mut cfg = ScriptConfig::default();
     for item in items {
         let key = canonical(&item.key);
+        if let Some(d) = super::unstable::old_variable(&key, item.span) {
+            diags.push(d);
+            continue;
+        }
         if !KNOWN.contains(&key.as_str()) {
             diags.push(Diagnostic::error(
                 item.span,
@@ -156,6 +167,13 @@ pub fn check(items: &[ConfigItem], diags: &mut Vec<Diagnostic>) -> ScriptConfig 
                 }
             }
             "license" => check_license(item, diags),
+            k if k.starts_with("unstable_") => match super::unstable::Level::parse(&item.value) {
+                Some(level) => cfg.unstable.set(k, level),
+                None => diags.push(Diagnostic::error(
+                    item.span,
+                    format!("{}: expects enable, warn or error", item.key),
+                )),
+            },
             "max_strlen" => match super::strlen::config_value(&item.value) {
                 Ok((n, warning)) => {
                     cfg.max_strlen = n;

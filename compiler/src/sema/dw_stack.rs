@@ -43,6 +43,7 @@ impl Checker {
             );
             return poisoned(span);
         }
+        self.unstable_use(super::unstable::Feature::DwUstack, span);
         self.stack_expr("dw_ustack", args, span)
     }
 }

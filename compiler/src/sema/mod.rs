@@ -88,6 +88,7 @@ mod typename;
 pub mod types;
 mod uaddr_type;
 mod unroll_param;
+pub mod unstable;
 mod unwatch;
 mod uprobe_args;
 pub mod value_layout;
@@ -320,6 +321,7 @@ fn analyze(
         kernel,
         stack_mode: config.stack_mode,
         max_strlen: config.max_strlen,
+        unstable: config.unstable,
         config_items: program
             .config
             .iter()
@@ -576,6 +578,10 @@ struct Checker {
     map_key_ints: std::collections::HashMap<(String, usize), int_promo::IntTy>,
     /// The DWARF parameters of probed user functions (see `uprobe_args.rs`).
     uprobe_args: uprobe_args::UprobeArgs,
+    /// The config block's levels of the unstable features.
+    unstable: unstable::Flags,
+    /// The unstable features already warned about.
+    unstable_warned: Vec<unstable::Feature>,
 }
 
 impl Checker {

@@ -22,6 +22,7 @@ impl Checker {
             self.error(span, arity_error(name, "3 or 4 arguments", args.len()));
             return None;
         }
+        self.unstable_use(super::unstable::Feature::Tseries, span);
         let x = self.agg_operand(cx, name, &args[0]);
         let interval = self.const_arg(cx, name, "interval_ns", &args[1]);
         let num = self.const_arg(cx, name, "num_intervals", &args[2]);
