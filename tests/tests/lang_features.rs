@@ -275,3 +275,26 @@ fn build_id_stacks() {
         "{err}"
     );
 }
+
+/// `==` / `!=` of tuples and records (language.md, "Relational operators"): field by
+/// field after widening to the common layout, records by field name, nested tuples.
+#[test]
+fn tuples_compare_field_by_field() {
+    let Some(out) = stdout_of(
+        "tuple_compare",
+        r#"BEGIN {
+  $a = (1, "bye"); @b = (1, "bye"); $r = (x = 1, y = "s");
+  printf("%d %d %d %d\n", $a == @b, $a != @b, $a == (1, "by"), $a == ((int8)1, "bye"));
+  printf("%d %d %d\n", $a == (2, "bye"), (1, (2, "x")) == (1, (2, "x")), (1, (2, "x")) == (1, (2, "y")));
+  printf("%d %d\n", $r == (y = "s", x = 1), $r != (x = 1, y = "t"));
+  @m[1] = (comm, pid);
+  printf("%d\n", @m[1] == (comm, pid));
+  if ($a != @b) { printf("wrong\n"); }
+  clear(@b); clear(@m); exit();
+}"#,
+        &[],
+    ) else {
+        return;
+    };
+    assert_eq!(out.trim_end(), "1 0 0 1\n0 1 0\n1 1\n1", "{out}");
+}

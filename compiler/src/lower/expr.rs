@@ -135,6 +135,7 @@ impl Lower<'_, '_> {
             TExprKind::Cmp { .. }
             | TExprKind::StrEq { .. }
             | TExprKind::ArrayEq { .. }
+            | TExprKind::TupleEq { .. }
             | TExprKind::Logic { .. } => {
                 // Materialize 0/1 through the branch form.
                 let r = self.b.new_vreg();
@@ -262,6 +263,17 @@ impl Lower<'_, '_> {
                 let (t, f) = if *negate { (els, then) } else { (then, els) };
                 let a = self.str_val(lhs);
                 let b = self.str_val(rhs);
+                self.str_eq(&a, &b, t, f);
+            }
+            TExprKind::TupleEq {
+                negate,
+                lhs,
+                rhs,
+                ty,
+            } => {
+                let (t, f) = if *negate { (els, then) } else { (then, els) };
+                let a = self.tuple_as(lhs, *ty);
+                let b = self.tuple_as(rhs, *ty);
                 self.str_eq(&a, &b, t, f);
             }
             _ => {

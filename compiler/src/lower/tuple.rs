@@ -166,6 +166,22 @@ impl Lower<'_, '_> {
         self.b.load(m.base, m.offset, width(f.size), signed)
     }
 
+    /// Tuple `e` in layout `ty` (the same shape): where it is if it has that layout,
+    /// else converted into a zeroed temporary (`sema/tuple_cmp.rs`).
+    pub(crate) fn tuple_as(&mut self, e: &TExpr, ty: TupleRef) -> StrVal {
+        if e.ty == Type::Tuple(ty) {
+            return self.str_val(e);
+        }
+        let slot = self.b.temp_slot(ty.size);
+        let m = Mem {
+            base: ir::Base::Slot(slot),
+            offset: 0,
+            size: ty.size,
+        };
+        self.tuple_into(e, m, ty);
+        StrVal::Mem(m)
+    }
+
     /// Field `index` of tuple `base` as an integer, bool or pointer.
     pub(crate) fn tuple_get_int(&mut self, base: &TExpr, index: u32) -> Operand {
         let Type::Tuple(t) = base.ty else {

@@ -479,6 +479,9 @@ impl Checker {
         if super::array_cmp::both_arrays(&lhs, &rhs) {
             return self.array_compare(op, lhs, rhs, span);
         }
+        if super::tuple_cmp::both_tuples(&lhs, &rhs) {
+            return self.tuple_compare(op, lhs, rhs, span);
+        }
         match (lhs.ty, rhs.ty) {
             (
                 Type::Fmt(tracec_meta::FmtKind::Buf { .. }),

@@ -84,6 +84,7 @@ pub mod task_comm;
 mod tp_array_addr;
 mod tseries;
 pub mod tuple;
+mod tuple_cmp;
 mod typename;
 pub mod types;
 mod uaddr_type;

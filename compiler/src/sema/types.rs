@@ -538,6 +538,14 @@ pub enum TExprKind {
         lhs: Box<TExpr>,
         rhs: Box<TExpr>,
     },
+    /// `a == b` / `a != b` (`negate`) of two tuples or records: both converted to the
+    /// common layout `ty`, equal when their bytes are (`sema/tuple_cmp.rs`).
+    TupleEq {
+        negate: bool,
+        lhs: Box<TExpr>,
+        rhs: Box<TExpr>,
+        ty: super::tuple::TupleRef,
+    },
     /// `strcontains(hay, needle)`: 1 when `needle` occurs in `hay`.
     StrContains {
         hay: Box<TExpr>,
