@@ -21,6 +21,18 @@ pub(crate) enum StrVal {
 }
 
 impl StrVal {
+    /// The value as `size` bytes at most: a temporary may be rounded up past the
+    /// bytes its value fills (and zeroes), as a tuple's is.
+    pub(crate) fn within(self, size: u32) -> StrVal {
+        match self {
+            StrVal::Mem(m) => StrVal::Mem(Mem {
+                size: m.size.min(size),
+                ..m
+            }),
+            lit => lit,
+        }
+    }
+
     fn size(&self) -> u32 {
         match self {
             StrVal::Mem(m) => m.size,
@@ -259,10 +271,16 @@ impl Lower<'_, '_> {
                 self.b.switch_to(mid);
                 self.cond_branch(rhs, then, els);
             }
-            TExprKind::StrEq { negate, lhs, rhs } | TExprKind::ArrayEq { negate, lhs, rhs } => {
+            TExprKind::StrEq { negate, lhs, rhs } => {
                 let (t, f) = if *negate { (els, then) } else { (then, els) };
                 let a = self.str_val(lhs);
                 let b = self.str_val(rhs);
+                self.str_eq(&a, &b, t, f);
+            }
+            TExprKind::ArrayEq { negate, lhs, rhs } => {
+                let (t, f) = if *negate { (els, then) } else { (then, els) };
+                let a = self.str_val(lhs).within(lhs.ty.storage_size());
+                let b = self.str_val(rhs).within(rhs.ty.storage_size());
                 self.str_eq(&a, &b, t, f);
             }
             TExprKind::TupleEq {

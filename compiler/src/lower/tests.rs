@@ -545,3 +545,21 @@ fn stack_maps_have_bpftrace_size() {
         .collect();
     assert_eq!(stacks, vec![("stack_k127", 131_072), ("stack_u5", 131_072)]);
 }
+
+/// A tuple compared with `==` is read only as far as its bytes go: a small tuple's
+/// temporary is rounded up to 8 bytes, and only the tuple's own bytes are zeroed.
+#[test]
+fn tuple_comparisons_read_only_the_tuples_bytes() {
+    let p = crate::front::parse("BEGIN { @a[1] = (3, 4); if (@a[1] != (3, 4)) { exit(); } }")
+        .expect("parses");
+    let l = lower_prog(&p);
+    let f = &l.module.functions[0];
+    let widths: Vec<Width> = insts(f)
+        .into_iter()
+        .filter_map(|i| match i {
+            Inst::Load { width, .. } => Some(*width),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(widths, vec![Width::B2, Width::B2], "{widths:?}");
+}

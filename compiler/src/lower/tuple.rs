@@ -170,7 +170,7 @@ impl Lower<'_, '_> {
     /// else converted into a zeroed temporary (`sema/tuple_cmp.rs`).
     pub(crate) fn tuple_as(&mut self, e: &TExpr, ty: TupleRef) -> StrVal {
         if e.ty == Type::Tuple(ty) {
-            return self.str_val(e);
+            return self.str_val(e).within(ty.size);
         }
         let slot = self.b.temp_slot(ty.size);
         let m = Mem {
