@@ -298,3 +298,23 @@ fn tuples_compare_field_by_field() {
     };
     assert_eq!(out.trim_end(), "1 0 0 1\n0 1 0\n1 1\n1", "{out}");
 }
+
+/// `$s = str_concat(..., $s, ...)`: the variable is one of the parts it is built from.
+#[test]
+fn str_concat_into_one_of_its_parts() {
+    let Some(out) = stdout_of(
+        "str_concat_self",
+        r#"BEGIN {
+  $path = str_concat("var", "/");
+  $path = str_concat("/", $path);
+  $path = str_concat($path, "log/");
+  $path = pid > 0 ? str_concat($path, "system.journal") : $path;
+  printf("%s %d\n", $path, $path == "/var/log/system.journal");
+  exit();
+}"#,
+        &[],
+    ) else {
+        return;
+    };
+    assert_eq!(out.trim_end(), "/var/log/system.journal 1", "{out}");
+}

@@ -48,8 +48,10 @@ impl Lower<'_, '_> {
                         };
                         self.tuple_into(value, m, t);
                         self.b.copy(Base::Slot(slot), 0, Base::Slot(tmp), 0, t.size);
-                    } else if let TExprKind::Var(_) = value.kind {
-                        // `$s = $s` or a string built from itself: go through a temporary.
+                    } else if matches!(value.kind, TExprKind::Var(_)) || builds_in_place(value) {
+                        // `$s = $s`, or a string built in place from its parts, which may
+                        // be the variable itself (`$s = str_concat("/", $s)`): through a
+                        // temporary.
                         let v = self.str_val(value);
                         self.write_str(&v, dst);
                     } else {
@@ -126,5 +128,17 @@ impl Lower<'_, '_> {
                 self.leave_probe(v)
             }
         }
+    }
+}
+
+/// Whether string `e` is written into its destination piece by piece while its parts
+/// are still being read (`str_concat`, also as a branch or a block's value), so that
+/// the destination must not be one of the parts.
+fn builds_in_place(e: &TExpr) -> bool {
+    match &e.kind {
+        TExprKind::Stdlib(x) => matches!(**x, crate::sema::stdlib::StdlibExpr::StrConcat { .. }),
+        TExprKind::Ternary { then, els, .. } => builds_in_place(then) || builds_in_place(els),
+        TExprKind::Block { value, .. } => builds_in_place(value),
+        _ => false,
     }
 }
