@@ -160,8 +160,7 @@ impl Lower<'_, '_> {
         let scratch = self.m.stack_scratch_map(limit);
         let hash = self.b.imm(EMPTY_STACK_HASH as i64);
         let key = self.b.temp_slot(8);
-        self.b
-            .store(Base::Slot(key), 0, Width::B8, Operand::Imm(0));
+        self.b.store(Base::Slot(key), 0, Width::B8, Operand::Imm(0));
         let m = self.b.map_addr(scratch);
         let k = self.b.slot_addr(key, 0);
         let buf = self.b.call(

@@ -27,12 +27,11 @@ fn calls(c: &crate::Compiled) -> Vec<Helper> {
 }
 
 fn map<'a>(c: &'a crate::Compiled, symbol: &str) -> (&'a MapDef, &'a MapSpec) {
-    let i = c
-        .ir
-        .maps
-        .iter()
-        .position(|m| m.symbol == symbol)
-        .unwrap_or_else(|| panic!("no map {symbol}"));
+    let i =
+        c.ir.maps
+            .iter()
+            .position(|m| m.symbol == symbol)
+            .unwrap_or_else(|| panic!("no map {symbol}"));
     let spec = c
         .metadata
         .maps
