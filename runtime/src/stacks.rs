@@ -420,3 +420,7 @@ mod tests {
         assert_eq!(decode(false, StackMode::Bpftrace, 127, &b[..8]), None);
     }
 }
+
+#[cfg(test)]
+#[path = "stacks_maps_tests.rs"]
+mod maps_tests;

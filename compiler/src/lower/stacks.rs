@@ -49,7 +49,7 @@ pub(crate) fn map_symbol(user: bool, limit: u32) -> String {
 
 /// The ELF symbol of the per-CPU buffer stacks `limit` frames deep are collected in.
 pub(crate) fn scratch_symbol(limit: u32) -> String {
-    format!("stack_scratch{limit}")
+    format!("stack_buf{limit}")
 }
 
 /// The ELF symbol of the build-id stack map of user stacks `limit` frames deep.

@@ -6,7 +6,7 @@ use tracec_meta::MapSpec;
 fn symbols_name_kind_and_depth() {
     assert_eq!(map_symbol(false, 127), "stack_k127");
     assert_eq!(map_symbol(true, 3), "stack_u3");
-    assert_eq!(scratch_symbol(3), "stack_scratch3");
+    assert_eq!(scratch_symbol(3), "stack_buf3");
 }
 
 fn compile(script: &str) -> crate::Compiled {
@@ -66,7 +66,7 @@ fn stacks_are_stored_by_hash_in_maps_that_grow() {
         }
     );
     // Each depth has its per-CPU buffer, big enough for its frames.
-    for (symbol, limit) in [("stack_scratch127", 127), ("stack_scratch7", 7)] {
+    for (symbol, limit) in [("stack_buf127", 127), ("stack_buf7", 7)] {
         let (s, spec) = map(&c, symbol);
         assert_eq!((s.kind, s.max_entries), (MapKind::PerCpuArray, 1));
         assert_eq!(s.value.as_ref().map(DataType::size), Some(limit * 8));
@@ -94,7 +94,7 @@ fn kernel_and_user_stacks_of_one_depth_share_the_buffer_not_the_map() {
     let count = |s: &str| symbols.iter().filter(|m| **m == s).count();
     assert_eq!(count("stack_k5"), 1, "{symbols:?}");
     assert_eq!(count("stack_u5"), 1, "{symbols:?}");
-    assert_eq!(count("stack_scratch5"), 1, "{symbols:?}");
+    assert_eq!(count("stack_buf5"), 1, "{symbols:?}");
 }
 
 /// The helper call sequence of one stack: the buffer's lookup, the stack into it,
