@@ -106,3 +106,8 @@ fn begin_end() {
 fn map_increments() {
     snapshot("map_increments", script("map-increments.bt"));
 }
+
+#[test]
+fn stacks() {
+    snapshot("stacks", script("stacks.bt"));
+}

@@ -361,6 +361,10 @@ impl Read for MapSpec {
                 user: field(o, "user")?,
                 limit: field(o, "limit")?,
             },
+            "stack_frames" => MapRole::StackFrames {
+                user: field(o, "user")?,
+                limit: field(o, "limit")?,
+            },
             "build_id_stack" => MapRole::BuildIdStack {
                 limit: field(o, "limit")?,
             },

@@ -216,6 +216,10 @@ fn all_roles() -> Vec<MapRole> {
             limit: 10,
         },
         MapRole::BuildIdStack { limit: 4 },
+        MapRole::StackFrames {
+            user: false,
+            limit: 127,
+        },
         MapRole::UsdtSpecs,
         MapRole::SkbOutput,
         MapRole::Scratch,
@@ -453,9 +457,10 @@ fn role_tag(r: &MapRole) -> usize {
         MapRole::UsdtSpecs => 6,
         MapRole::SkbOutput => 7,
         MapRole::Scratch => 8,
+        MapRole::StackFrames { .. } => 9,
     }
 }
-const ROLE_TAGS: usize = 9;
+const ROLE_TAGS: usize = 10;
 
 fn agg_tag(a: &AggKind) -> usize {
     match a {
@@ -719,4 +724,38 @@ fn kfunc_allowed_names_its_program_section_and_an_older_global_none() {
             .allowed_in,
         None
     );
+}
+
+#[test]
+fn stack_frames_maps_read_back_beside_older_stack_trace_maps() {
+    let read = |text: &str| {
+        <MapSpec as super::Read>::read(&crate::json::parse(text.as_bytes()).unwrap()).unwrap()
+    };
+    // Format 1.15: frames stored by hash.
+    let new = read(r#"{"symbol":"stack_u7","role":"stack_frames","user":true,"limit":7}"#);
+    assert_eq!(
+        new,
+        MapSpec {
+            symbol: "stack_u7".into(),
+            role: MapRole::StackFrames {
+                user: true,
+                limit: 7
+            },
+        }
+    );
+    assert_eq!(
+        serde_json::to_value(&new).unwrap(),
+        json!({"symbol": "stack_u7", "role": "stack_frames", "user": true, "limit": 7})
+    );
+    // Objects compiled before it name a stack trace map, which still reads.
+    let old = read(r#"{"symbol":"stack_k127","role":"stack","user":false,"limit":127}"#);
+    assert_eq!(
+        old.role,
+        MapRole::Stack {
+            user: false,
+            limit: 127
+        }
+    );
+    let missing = crate::json::parse(br#"{"symbol":"s","role":"stack_frames","user":true}"#);
+    assert!(<MapSpec as super::Read>::read(&missing.unwrap()).is_err());
 }

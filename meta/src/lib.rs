@@ -47,7 +47,7 @@ pub const MAGIC: [u8; 4] = *b"TRCM";
 /// Bumped when an old runtime could not run a new object correctly.
 pub const FORMAT_MAJOR: u16 = 1;
 /// Bumped for additions an old runtime may safely ignore.
-pub const FORMAT_MINOR: u16 = 14;
+pub const FORMAT_MINOR: u16 = 15;
 /// ELF section holding an object's signature (see `tracec --sign`), when it is signed.
 pub const SIGNATURE_SECTION: &str = ".tracec.sig";
 /// Size of the header in front of the JSON payload: magic, major, minor, payload length.
@@ -182,6 +182,11 @@ pub enum MapRole {
     /// A `BPF_MAP_TYPE_STACK_TRACE` map: `u32` stack id to `limit` `u64` addresses
     /// (zero after the last frame), of kernel or `user` stacks. Format 1.5.
     Stack { user: bool, limit: u32 },
+    /// A `BPF_MAP_TYPE_HASH` created with `BPF_F_NO_PREALLOC`: the `u64` hash of a
+    /// stack's frames to `limit` `u64` addresses (zero after the last frame), of
+    /// kernel or `user` stacks. Stack values name their frames by that hash. Replaces
+    /// [`MapRole::Stack`] in objects of format 1.15 and newer.
+    StackFrames { user: bool, limit: u32 },
     /// The `BPF_F_STACK_BUILD_ID` stack trace map of user stacks `limit` frames deep:
     /// `struct bpf_stack_build_id` (32 bytes) per frame.
     BuildIdStack { limit: u32 },

@@ -21,10 +21,12 @@ pub enum Ty {
     /// Named fields (a record, `(a = 1, b = "x")`), printed as `{ .a = 1, .b = x }`.
     /// Format 1.4.
     Record { fields: Vec<RecordField> },
-    /// A kernel (`kstack`) or user (`ustack`) stack: `i64 stack id` in the
-    /// [`MapRole::Stack`] map of the same `user` and `limit` (negative: no stack),
-    /// then `u64 pid` (the process whose addresses a user stack holds). Printed as
-    /// one symbolized frame per line in `mode`. Format 1.5.
+    /// A kernel (`kstack`) or user (`ustack`) stack: `u64 key` of its frames, then
+    /// `u64 pid` (the process whose addresses a user stack holds). The key is the
+    /// frames' hash in the [`MapRole::StackFrames`] map of the same `user` and `limit`
+    /// (format 1.15), or in older objects an `i64 stack id` in the
+    /// [`MapRole::Stack`] map (negative: no stack). Printed as one symbolized frame
+    /// per line in `mode`. Format 1.5.
     Stack {
         user: bool,
         mode: StackMode,

@@ -188,6 +188,14 @@ pub fn collect(obj: &Object) -> Result<Info, String> {
                     None,
                     None,
                 ),
+                MapRole::StackFrames { user, limit } => (
+                    format!(
+                        "{} stack frames by hash ({limit} frames)",
+                        if *user { "user" } else { "kernel" }
+                    ),
+                    None,
+                    None,
+                ),
                 MapRole::BuildIdStack { limit } => (
                     format!("user stacks with build ids ({limit} frames)"),
                     None,
@@ -195,7 +203,11 @@ pub fn collect(obj: &Object) -> Result<Info, String> {
                 ),
                 MapRole::UsdtSpecs => ("usdt argument specs (filled at attach)".into(), None, None),
                 MapRole::SkbOutput => ("skboutput packets (perf buffers)".into(), None, None),
-                MapRole::Scratch => ("scratch values too big for the stack".into(), None, None),
+                MapRole::Scratch => (
+                    "per-CPU scratch for values too big for the BPF stack".into(),
+                    None,
+                    None,
+                ),
             };
             MapInfo {
                 symbol: m.symbol.clone(),

@@ -301,6 +301,11 @@ impl<'a> Session<'a> {
                     .maps
                     .push((user, limit, load::map_fd(&ebpf, &m.symbol)?));
             }
+            if let MapRole::StackFrames { user, limit } = m.role {
+                stacks
+                    .frame_maps
+                    .push((user, limit, load::map_fd(&ebpf, &m.symbol)?));
+            }
             if let MapRole::BuildIdStack { limit } = m.role {
                 stacks
                     .build_id_maps

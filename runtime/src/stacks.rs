@@ -1,7 +1,9 @@
-//! `kstack` / `ustack` values: a stack id into a stack trace map and a pid (see
-//! `tracec_meta::Ty::Stack`), turned into bpftrace's text. The session installs the
+//! `kstack` / `ustack` values: a key of the frames and a pid (see
+//! `tracec_meta::Ty::Stack`), turned into bpftrace's text. The key is the frames'
+//! hash in a hash map (`MapRole::StackFrames`, format 1.15), or in older objects a
+//! stack id into a stack trace map (`MapRole::Stack`). The session installs the
 //! maps' file descriptors ([`install`]) for the thread that decodes events and maps;
-//! without them (or for a negative id) a stack prints as nothing.
+//! without them (or for a key with no frames) a stack prints as nothing.
 
 use crate::srcline::{Loc, SourceFrames};
 use crate::symbolize::{Resolved, Symbolizer};
@@ -14,8 +16,10 @@ use tracec_meta::StackMode;
 /// The stack trace maps of a loaded object and the symbol caches.
 #[derive(Default)]
 pub struct Stacks {
-    /// `(user, limit, fd)` of every stack map.
+    /// `(user, limit, fd)` of every stack trace map (objects before format 1.15).
     pub maps: Vec<(bool, u32, RawFd)>,
+    /// `(user, limit, fd)` of every stack frames map: frames by `u64` hash.
+    pub frame_maps: Vec<(bool, u32, RawFd)>,
     /// `(limit, fd)` of every build-id stack map (`ustack(build_id)`).
     pub build_id_maps: Vec<(u32, RawFd)>,
     pub symbols: Symbolizer,
@@ -42,16 +46,30 @@ pub fn uninstall() {
     STACKS.with(|s| *s.borrow_mut() = None);
 }
 
-/// The addresses of stack `id`, up to the first zero.
-fn addresses(st: &Stacks, user: bool, limit: u32, id: i64) -> Vec<u64> {
-    let Ok(key) = u32::try_from(id) else {
-        return Vec::new();
+/// The addresses of the stack of `key`, up to the first zero: the frames stored
+/// under that hash, or (objects without a frames map) the stack with that id.
+fn addresses(st: &Stacks, user: bool, limit: u32, key: u64) -> Vec<u64> {
+    let find = |maps: &[(bool, u32, RawFd)]| {
+        maps.iter()
+            .find(|m| m.0 == user && m.1 == limit)
+            .map(|m| m.2)
     };
-    let Some((_, _, fd)) = st.maps.iter().find(|m| m.0 == user && m.1 == limit) else {
-        return Vec::new();
+    let (fd, key) = if let Some(fd) = find(&st.frame_maps) {
+        (fd, key.to_ne_bytes().to_vec())
+    } else {
+        // A stack id: negative when bpf_get_stackid failed.
+        let (Some(fd), Ok(id)) = (find(&st.maps), u32::try_from(key as i64)) else {
+            return Vec::new();
+        };
+        (fd, id.to_ne_bytes().to_vec())
     };
+    frame_words(fd, &key, limit)
+}
+
+/// The non-zero words of the `limit` addresses stored under `key` in map `fd`.
+fn frame_words(fd: RawFd, key: &[u8], limit: u32) -> Vec<u64> {
     let len = limit as usize * 8;
-    match sys::map_lookup(*fd, &key.to_ne_bytes(), len) {
+    match sys::map_lookup(fd, key, len) {
         Ok(Some(bytes)) => bytes
             .chunks_exact(8)
             .filter_map(|c| read_int(c, 8, false))
@@ -178,13 +196,13 @@ fn build_id_stack(st: &Stacks, limit: u32, id: i64) -> Vec<String> {
 
 /// Decode a stack value (`id`, `pid`) and symbolize it.
 pub fn decode(user: bool, mode: StackMode, limit: u32, bytes: &[u8]) -> Option<Value> {
-    let id = read_int(bytes, 8, true)? as i64;
+    let key = read_int(bytes, 8, false)?;
     let pid = read_int(bytes.get(8..)?, 8, false)? as u32;
     if mode == StackMode::BuildId && user {
         let lines = STACKS.with(|s| {
             s.borrow()
                 .as_ref()
-                .map_or_else(Vec::new, |st| build_id_stack(st, limit, id))
+                .map_or_else(Vec::new, |st| build_id_stack(st, limit, key as i64))
         });
         return Some(stack_value(mode, lines));
     }
@@ -193,7 +211,7 @@ pub fn decode(user: bool, mode: StackMode, limit: u32, bytes: &[u8]) -> Option<V
         let Some(st) = s.as_mut() else {
             return Vec::new();
         };
-        let addrs = addresses(st, user, limit, id);
+        let addrs = addresses(st, user, limit, key);
         stack_lines(st, user, pid, mode, addrs)
     });
     Some(stack_value(mode, lines))
@@ -402,3 +420,7 @@ mod tests {
         assert_eq!(decode(false, StackMode::Bpftrace, 127, &b[..8]), None);
     }
 }
+
+#[cfg(test)]
+#[path = "stacks_maps_tests.rs"]
+mod maps_tests;

@@ -101,13 +101,17 @@ pub enum MapKind {
     /// `BPF_MAP_TYPE_PERF_EVENT_ARRAY` (`skboutput`): `u32` CPU index to a perf event
     /// fd. `max_entries` 0: the loader makes it the number of possible CPUs.
     PerfEventArray,
+    /// `BPF_MAP_TYPE_HASH` with `BPF_F_NO_PREALLOC`: elements are allocated as they
+    /// are inserted, so memory follows the entries actually stored (stack frames by
+    /// hash, `lower/stacks.rs`), not `max_entries`.
+    HashNoPrealloc,
 }
 
 impl MapKind {
     /// `BPF_MAP_TYPE_*` number.
     pub fn bpf_type(self) -> u32 {
         match self {
-            MapKind::Hash => 1,
+            MapKind::Hash | MapKind::HashNoPrealloc => 1,
             MapKind::Array => 2,
             MapKind::PerCpuHash => 5,
             MapKind::PerCpuArray => 6,
@@ -118,10 +122,13 @@ impl MapKind {
             MapKind::PerfEventArray => 4,
         }
     }
-    /// `map_flags` of the map definition (`BPF_F_STACK_BUILD_ID` for build-id stacks).
+    /// `map_flags` of the map definition (`BPF_F_STACK_BUILD_ID` for build-id stacks,
+    /// `BPF_F_NO_PREALLOC` for hash maps that grow as they fill).
     pub fn map_flags(self) -> u32 {
         match self {
             MapKind::StackTraceBuildId => 1 << 5,
+            // BPF_F_NO_PREALLOC
+            MapKind::HashNoPrealloc => 1,
             _ => 0,
         }
     }
@@ -137,6 +144,7 @@ impl MapKind {
             MapKind::StackTrace => "stack_trace",
             MapKind::StackTraceBuildId => "stack_trace (build id)",
             MapKind::PerfEventArray => "perf_event_array",
+            MapKind::HashNoPrealloc => "hash (no prealloc)",
         }
     }
 }

@@ -352,28 +352,6 @@ impl ModuleCx<'_> {
         id
     }
 
-    /// The stack trace map of `user` or kernel stacks `limit` frames deep (one per
-    /// kind and depth, created on first use).
-    pub(crate) fn stack_map(&mut self, user: bool, limit: u32) -> MapId {
-        let symbol = stacks::map_symbol(user, limit);
-        if let Some(i) = self.maps.iter().position(|m| m.symbol == symbol) {
-            return MapId(i as u32);
-        }
-        self.add_map(
-            MapDef {
-                symbol,
-                kind: MapKind::StackTrace,
-                max_entries: stacks::STACK_MAP_ENTRIES,
-                key: Some(DataType::U32),
-                value: Some(DataType::Array {
-                    elem: Box::new(DataType::U64),
-                    len: limit,
-                }),
-            },
-            MapRole::Stack { user, limit },
-        )
-    }
-
     /// The build-id stack trace map of user stacks `limit` frames deep (created on
     /// first use): 32 bytes (`struct bpf_stack_build_id`) per frame.
     pub(crate) fn build_id_stack_map(&mut self, limit: u32) -> MapId {
