@@ -92,6 +92,10 @@ pub(super) struct Frame<'a> {
     /// For a function returning a struct: the prefix of the caller's local its
     /// `return` copies into.
     pub(super) out: Option<String>,
+    /// The variables holding a copy of a struct map element while one of its
+    /// members is written (`helpers_map_array.rs`): map, variable, and the record of
+    /// zeros declaring it at the start of the function.
+    pub(super) wholes: Vec<(String, String, Expr)>,
 }
 
 pub(super) fn expr(kind: ExprKind, span: Span) -> Expr {
@@ -399,6 +403,7 @@ impl<'a> Inliner<'a> {
             steps: Vec::new(),
             breaks: Vec::new(),
             out: out.map(str::to_string),
+            wholes: Vec::new(),
         };
         let mut out = Vec::new();
         for (p, a) in f.params.iter().zip(args) {
@@ -457,6 +462,13 @@ impl<'a> Inliner<'a> {
             }
         };
         self.active.pop();
+        let wholes = std::mem::take(&mut fr.wholes);
+        out.splice(
+            0..0,
+            wholes
+                .into_iter()
+                .map(|(_, name, zero)| let_(name, zero, f.span)),
+        );
         let value = match f.ret {
             CType::Int { bits, signed } if bits < 64 => cast(bits, signed, result),
             CType::Bool => binary(BinOp::Ne, result, int(0, span)),

@@ -39,6 +39,7 @@ mod goto;
 mod helpers;
 mod helpers_core;
 mod helpers_map;
+mod helpers_map_array;
 mod helpers_map_record;
 mod helpers_str;
 mod init;

@@ -75,13 +75,16 @@ pub enum Place {
     /// `key` holds, of type `ty` (`helpers_map.rs`).
     MapElem { map: String, key: String, ty: CType },
     /// Member `field` (of type `ty`) of the struct-valued element of `@map` whose
-    /// key `key` holds; `record` is the struct (`helpers_map_record.rs`).
+    /// key `key` holds; `record` is the struct (`helpers_map_record.rs`). With an
+    /// `index`, element `index` of the array member `field`, `ty` the element's
+    /// type (`helpers_map_array.rs`).
     MapField {
         map: String,
         key: String,
         field: String,
         ty: CType,
         record: CType,
+        index: Option<Expr>,
     },
 }
 
@@ -408,6 +411,20 @@ impl<'a> Inliner<'a> {
             Some(Place::Overlay { prefix, offset, ty }) => {
                 self.overlay_index(&prefix, offset, &ty, const_value(index), index.span)
             }
+            Some(Place::MapField {
+                map,
+                key,
+                field,
+                ty: CType::Array(elem, n),
+                record,
+                index: None,
+            }) => {
+                let i = match const_value(index) {
+                    Some(c) => int(c, index.span),
+                    None => self.value(fr, index),
+                };
+                Self::map_field_elem((map, key, field, record), (*elem, n), i, index.span)
+            }
             Some(
                 Place::Bits { ty, .. } | Place::MapElem { ty, .. } | Place::MapField { ty, .. },
             ) => Err(Diagnostic::error(
@@ -520,8 +537,9 @@ impl<'a> Inliner<'a> {
                 key,
                 field,
                 ty,
+                index,
                 ..
-            } => Self::read_map_field(&map, &key, &field, &ty, sp),
+            } => Self::read_map_field(&map, &key, &field, &ty, index, sp),
             Place::Local { ty, .. } | Place::Overlay { ty, .. } | Place::MapElem { ty, .. } => {
                 self.diags.push(unsupported(
                     sp,
