@@ -298,3 +298,78 @@ fn char_array_members_are_strings() {
     }
     assert_eq!(text.matches("@counts[").count(), 2, "{text}");
 }
+
+/// runqlat's shape: a histogram per pid whose `comm` member is filled in place by
+/// `bpf_get_current_comm` or `bpf_probe_read_kernel_str` when the element is
+/// created from a global of zeros.
+const RUNQ: &str = r#"
+#define MAX_SLOTS 6
+#define TASK_COMM_LEN 16
+struct hist { u32 slots[MAX_SLOTS]; char comm[TASK_COMM_LEN]; };
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 64);
+  __type(key, u32);
+  __type(value, struct hist);
+} hists SEC(".maps");
+static struct hist zero;
+
+static int handle(u32 pid, u64 delta)
+{
+  struct hist *histp = bpf_map_lookup_elem(&hists, &pid);
+  if (!histp) {
+    bpf_map_update_elem(&hists, &pid, &zero, BPF_ANY);
+    histp = bpf_map_lookup_elem(&hists, &pid);
+    if (!histp)
+      return 0;
+    struct task_struct *task = (void *)bpf_get_current_task();
+    if (pid == 2)
+      bpf_probe_read_kernel_str(&histp->comm, sizeof(task->comm), task->comm);
+    else
+      bpf_get_current_comm(&histp->comm, sizeof(histp->comm));
+  }
+  u64 slot = delta;
+  if (slot >= MAX_SLOTS)
+    slot = MAX_SLOTS - 1;
+  __sync_fetch_and_add(&histp->slots[slot], 1);
+  return histp->comm[0] * 10 + histp->slots[slot];
+}
+"#;
+
+#[test]
+fn string_members_are_filled_in_place() {
+    let dir = import_tree("csub_map_fill");
+    write_in(&dir, "r.bpf.c", RUNQ);
+    write_in(
+        &dir,
+        "main.bt",
+        "import \"r.bpf.c\";\n\
+         BEGIN { printf(\"%d %d\\n\", handle(1, 2), handle(1, 9)); }\n\
+         BEGIN { printf(\"%d %d %s\\n\", handle(2, 0), handle(2, 0), comm); exit(); }\n",
+    );
+    let out = dir.join("main.o");
+    let o = tracec(&[
+        dir.join("main.bt").to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    let Some(_k) = kernel_or_skip("csub_map_fill") else {
+        return;
+    };
+    let text = run_object_to_exit(&out, &[]).stdout_text();
+    let mut lines = text.lines();
+    let first = lines.next().unwrap_or_default().to_string();
+    let second = lines.next().unwrap_or_default();
+    let (counts, comm) = second.rsplit_once(' ').expect(&text);
+    let c0 = i64::from(comm.as_bytes()[0]);
+    assert_eq!(first, format!("{} {}", c0 * 10 + 1, c0 * 10 + 1), "{text}");
+    assert_eq!(counts, format!("{} {}", c0 * 10 + 1, c0 * 10 + 2), "{text}");
+    for w in [
+        format!("@hists[1]: {{ .slots = [0,0,1,0,0,1], .comm = {comm} }}"),
+        format!("@hists[2]: {{ .slots = [2,0,0,0,0,0], .comm = {comm} }}"),
+    ] {
+        assert!(text.lines().any(|l| l == w), "{text}\nwant: {w}");
+    }
+}

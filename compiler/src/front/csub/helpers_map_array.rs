@@ -8,6 +8,7 @@
 //! | `v->slots[i]` | `@m[$k].slots[$i]` |
 //! | `v->slots[i] += n`, `__sync_fetch_and_add(&v->slots[i], n)` | `let $w = @m[$k]; @m[$k] = (slots = __tracec_array_u32($i == 0 ? $n : $w.slots[0], ...))` |
 //! | `static struct hist zero;` as an update's value | `(slots = __tracec_array_u32(0, ...))` |
+//! | `bpf_get_current_comm(&v->comm, n)`, `bpf_probe_read_kernel_str(&v->comm, n, p)` | into a local `char[N]`, then the member from its bytes |
 //!
 //! Records are immutable, so writing one element writes the whole element of the
 //! map again, from one copy of the old element; an index that is a constant
@@ -15,11 +16,11 @@
 //! position (an index past the end writes nothing).
 
 use super::helpers_map_record::{built, record, set_element, value_members};
-use super::inline::{assign, binary, expr, int, var, Frame, Inliner};
-use super::places::Place;
-use super::{unsupported, CType};
+use super::inline::{assign, binary, expr, int, let_, var, Frame, Inliner};
+use super::places::{leaf_name, Place, Seg};
+use super::{unsupported, CExpr, CExprKind, CType};
 use crate::diag::Diagnostic;
-use crate::front::ast::{BinOp, Expr, ExprKind, Span, Stmt};
+use crate::front::ast::{BinOp, Expr, ExprKind, Span, Stmt, UnOp};
 
 /// Elements an array member may have (each is one argument of the array
 /// builder, and a run-time index compares with each).
@@ -109,7 +110,98 @@ fn index(base: Expr, i: u32, sp: Span) -> Expr {
     )
 }
 
-impl Inliner<'_> {
+/// Helpers whose first argument is a buffer they fill.
+const FILLERS: &[&str] = &[
+    "bpf_get_current_comm",
+    "bpf_probe_read_kernel_str",
+    "bpf_probe_read_str",
+    "bpf_core_read_str",
+    "bpf_probe_read_user_str",
+    "bpf_core_read_user_str",
+    "bpf_probe_read_kernel",
+    "bpf_probe_read",
+    "bpf_core_read",
+    "bpf_probe_read_user",
+    "bpf_core_read_user",
+];
+
+impl<'a> Inliner<'a> {
+    /// A helper filling an array member of a map element (`&v->comm`): it fills a
+    /// local array of the member's type, whose elements then make the member
+    /// (the element written again); the value is the helper's. `None`: the first
+    /// argument is no such member.
+    pub(super) fn fill_map_member(
+        &mut self,
+        fr: &mut Frame<'a>,
+        name: &str,
+        args: &[CExpr],
+        sp: Span,
+    ) -> Option<Expr> {
+        if !FILLERS.contains(&name) {
+            return None;
+        }
+        let dst = args.first()?;
+        let target = match &dst.kind {
+            CExprKind::Unary {
+                op: UnOp::AddrOf,
+                expr: d,
+            } => d,
+            _ => dst,
+        };
+        let Some(Ok(Place::MapField {
+            map,
+            key,
+            field,
+            ty: ty @ CType::Array(..),
+            record: record_ty,
+            index: None,
+        })) = self.place(fr, target)
+        else {
+            return None;
+        };
+        let CType::Array(elem, n) = &ty else {
+            return None;
+        };
+        // One buffer per type in the function (each element is a variable, live
+        // from the start of the probe), emptied before each use.
+        let local = format!("buffer of {}", ty.spelling());
+        if !fr.shared.contains_key(&local) {
+            let decl = self.declare(fr, &local, &ty, None, sp);
+            let l = fr.scopes.last_mut()?.remove(&local)?;
+            fr.scopes.first_mut()?.insert(local.clone(), l);
+            fr.prelude.extend(decl);
+            fr.shared.insert(local.clone(), local.clone());
+        }
+        let prefix = fr.local(&local)?.script.clone();
+        let mut out: Vec<Stmt> = (0..*n)
+            .map(|i| assign(&leaf_name(&prefix, &Seg::Index(i)), int(0, sp), sp))
+            .collect();
+        let mut with_local = args.to_vec();
+        with_local[0] = CExpr {
+            kind: CExprKind::Var(local),
+            span: dst.span,
+        };
+        let call = self.helper(fr, name, &with_local, sp)?;
+        let r = fr.temp();
+        out.push(let_(r.clone(), call, sp));
+        let string = self.table.is_string(&record_ty, &field);
+        let value = array_of(
+            elem,
+            *n,
+            string,
+            |i| var(&leaf_name(&prefix, &Seg::Index(i)), sp),
+            sp,
+        );
+        out.extend(self.write_map_field(fr, (&map, &key, &field, &record_ty), value, sp));
+        Some(expr(
+            ExprKind::Block {
+                stmts: out,
+                value: Box::new(var(&r, sp)),
+            },
+            sp,
+        ))
+    }
+
     /// Element `i` of the array member `field` of a map element (`v->slots[i]`).
     pub(super) fn map_field_elem(
         (map, key, field, record): (String, String, String, CType),
@@ -153,8 +245,9 @@ impl Inliner<'_> {
         members: &[(String, CType)],
         sp: Span,
     ) -> (String, Stmt) {
-        let name = match fr.wholes.iter().find(|(m, ..)| m == map) {
-            Some((_, name, _)) => name.clone(),
+        let purpose = format!("element of {map}");
+        let name = match fr.shared.get(&purpose) {
+            Some(name) => name.clone(),
             None => {
                 let name = fr.temp();
                 let table = self.table;
@@ -163,7 +256,8 @@ impl Inliner<'_> {
                     |m, t| built(t, table.is_string(record_ty, m), |_| int(0, sp), sp),
                     sp,
                 );
-                fr.wholes.push((map.to_string(), name.clone(), zero));
+                fr.prelude.push(let_(name.clone(), zero, sp));
+                fr.shared.insert(purpose, name.clone());
                 name
             }
         };

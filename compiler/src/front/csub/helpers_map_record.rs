@@ -21,9 +21,9 @@
 use super::inline::{expr, int, store, var, Frame, Inliner};
 use super::places::{leaf_name, Place, Seg};
 use super::types::RecordTable;
-use super::{unsupported, CExpr, CMap, CType};
+use super::{unsupported, CExpr, CExprKind, CMap, CType};
 use crate::diag::Diagnostic;
-use crate::front::ast::{Expr, ExprKind, Span, Stmt, StmtKind};
+use crate::front::ast::{Expr, ExprKind, Span, Stmt, StmtKind, UnOp};
 
 /// The members of the struct value type `ty` of a map, when all are integers.
 pub fn value_members(
@@ -251,6 +251,9 @@ impl<'a> Inliner<'a> {
         e: &CExpr,
     ) -> Result<Expr, Diagnostic> {
         let members = value_members(self.table, &m.value, e.span)?;
+        if let Some(zero) = self.zero_global_arg(fr, &members, &m.value, e) {
+            return Ok(zero);
+        }
         let source = self.pointed_local(fr, e, "value")?;
         self.record_of(&members, &m.value, source, e.span)
     }
@@ -268,8 +271,43 @@ impl<'a> Inliner<'a> {
             return Ok(super::helpers_map::script_key(m, k));
         }
         let members = members_of(self.table, &m.key, e.span, "key")?;
+        if let Some(zero) = self.zero_global_arg(fr, &members, &m.key, e) {
+            return Ok(zero);
+        }
         let source = self.pointed_local(fr, e, "key")?;
         self.record_of(&members, &m.key, source, e.span)
+    }
+
+    /// The record of zeros `&g` stands for, `g` a global aggregate of zeros of
+    /// type `ty` (so that the global's copy is never read: its variables would be
+    /// live from the start of the function).
+    fn zero_global_arg(
+        &self,
+        fr: &Frame<'a>,
+        members: &[(String, CType)],
+        ty: &CType,
+        e: &CExpr,
+    ) -> Option<Expr> {
+        let CExprKind::Unary {
+            op: UnOp::AddrOf,
+            expr: g,
+        } = &e.kind
+        else {
+            return None;
+        };
+        let CExprKind::Var(name) = &g.kind else {
+            return None;
+        };
+        if !fr.zero_global(name) || fr.local(name).map(|l| &l.ty) != Some(ty) {
+            return None;
+        }
+        let sp = e.span;
+        let table = self.table;
+        Some(record(
+            members,
+            |m, t| built(t, table.is_string(ty, m), |_| int(0, sp), sp),
+            sp,
+        ))
     }
 
     /// The local a `what` argument (`&local`, or a pointer to a local) points to.

@@ -221,6 +221,10 @@ pub struct CFunc {
     pub body: Vec<CStmt>,
     /// The function's header.
     pub span: Span,
+    /// The global aggregates copied at the start of `body` whose value is all
+    /// zeros (no initializer, or `{}`): an update's value naming one is a record
+    /// of zeros, not of the copy's variables (`globals.rs`).
+    pub zero_globals: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
