@@ -22,7 +22,8 @@
 //! Not in the subset (each a located diagnostic): a returned
 //! struct used otherwise (`f().x`), writes through pointers other than to a
 //! caller's local or a map element, maps other than hash and array maps of
-//! integers (those are script maps: `parse_map.rs`, `helpers_map.rs`), floats,
+//! integers or of structs of integers and integer arrays (those are script maps:
+//! `parse_map.rs`, `helpers_map.rs`, `helpers_map_record.rs`, `helpers_map_array.rs`), floats,
 //! other `goto`s, string literals other than
 //! `bpf_printk` formats and `memcmp` operands. `#include`
 //! lines are ignored: types come from kernel BTF, the file, and the script's
@@ -390,7 +391,7 @@ pub fn unsupported(span: Span, what: &str) -> Diagnostic {
         span,
         format!("tracec does not compile this C construct: {what}"),
     )
-    .with_note("imported .bpf.c files may hold type definitions and functions over integers, bool, pointers, and structs, unions and arrays in locals: declarations, operators, member and element accesses, casts, sizeof, if/else, while, do/while, for, switch, return, goto, calls (structs by value too), BPF read helpers (kernel and user memory), CO-RE questions (bpf_core_field_exists...), hash and array maps (plain, LRU, per-CPU) of integers or structs of integers (script maps), bpf_printk, memcmp, integer, character and string literals, #define macros and #if conditionals")
+    .with_note("imported .bpf.c files may hold type definitions and functions over integers, bool, pointers, and structs, unions and arrays in locals: declarations, operators, member and element accesses, casts, sizeof, if/else, while, do/while, for, switch, return, goto, calls (structs by value too), BPF read helpers (kernel and user memory), CO-RE questions (bpf_core_field_exists...), hash and array maps (plain, LRU, per-CPU) of integers or structs of integers and integer or char arrays (script maps), bpf_printk, memcmp, integer, character and string literals, #define macros and #if conditionals")
 }
 
 /// A call of `name` with `got` arguments where it takes `want`: C's arity error.
