@@ -52,9 +52,10 @@ pub enum Place {
     Var { name: String, ty: CType },
     /// A struct or array local, or an aggregate part of one: its leaves' prefix.
     Local { prefix: String, ty: CType },
-    /// A scalar element of a local array chosen at run time.
+    /// A scalar element of a local array chosen at run time: each element a
+    /// variable ([`Place::Var`]) or the bits of a union's word ([`Place::Bits`]).
     Dyn {
-        elems: Vec<String>,
+        elems: Vec<Place>,
         elem: CType,
         index: Expr,
     },
@@ -408,9 +409,14 @@ impl<'a> Inliner<'a> {
             None => self.place(fr, base).transpose()?,
         };
         match bp {
-            Some(Place::Overlay { prefix, offset, ty }) => {
-                self.overlay_index(&prefix, offset, &ty, const_value(index), index.span)
-            }
+            Some(Place::Overlay { prefix, offset, ty }) => match const_value(index) {
+                Some(i) => self.overlay_index(&prefix, offset, &ty, Some(i), index.span),
+                None => {
+                    let (elems, elem) = self.overlay_elems(&prefix, offset, &ty, index.span)?;
+                    let index = self.value(fr, index);
+                    Ok(Place::Dyn { elems, elem, index })
+                }
+            },
             Some(Place::MapField {
                 map,
                 key,
@@ -467,7 +473,10 @@ impl<'a> Inliner<'a> {
                     ));
                 }
                 let elems = (0..*n)
-                    .map(|i| leaf_name(&prefix, &Seg::Index(i)))
+                    .map(|i| Place::Var {
+                        name: leaf_name(&prefix, &Seg::Index(i)),
+                        ty: (**elem).clone(),
+                    })
                     .collect();
                 let index = self.value(fr, index);
                 Ok(Place::Dyn {
@@ -517,10 +526,11 @@ impl<'a> Inliner<'a> {
                 let mut out = int(0, sp);
                 for (i, e) in elems.iter().enumerate().rev() {
                     let cond = binary(BinOp::Eq, index.clone(), int(i as u64, sp));
+                    let then = self.read(e.clone(), sp);
                     out = expr(
                         ExprKind::Ternary {
                             cond: Box::new(cond),
-                            then: Box::new(var(e, sp)),
+                            then: Box::new(then),
                             els: Box::new(out),
                         },
                         sp,

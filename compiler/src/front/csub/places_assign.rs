@@ -119,11 +119,19 @@ impl<'a> Inliner<'a> {
                     sp,
                 ));
                 for (i, e) in elems.iter().enumerate() {
+                    let write = match e {
+                        Place::Bits { word, shift, ty } => {
+                            super::unions::write_bits(self.table, word, *shift, ty, var(&v, sp), sp)
+                        }
+                        Place::Var { name, .. } => assign(name, var(&v, sp), sp),
+                        // (Elements are variables or bits.)
+                        _ => continue,
+                    };
                     out.push(stmt(
                         StmtKind::If {
                             cond: binary(BinOp::Eq, var(&t, sp), int(i as u64, sp)),
                             then: Block {
-                                stmts: vec![assign(e, var(&v, sp), sp)],
+                                stmts: vec![write],
                                 span: sp,
                             },
                             els: None,
