@@ -4,7 +4,7 @@
 //! declarations with initializer lists, the C operators, `->`, `.`, `[]`, unary `*`
 //! and `&`, casts, `sizeof`, `if`/`else`, `while`, `do`/`while`, `for`, `switch`
 //! (cases, `default`, fallthrough), `return`, `goto` (`goto.rs`: forward to a label
-//! of an enclosing block, or back as a loop), calls between
+//! of an enclosing block or of an `if` or block in one, or back as a loop), calls between
 //! such functions, the common BPF helpers (`bpf_probe_read_kernel`, `BPF_CORE_READ`,
 //! `bpf_get_current_pid_tgid`..., user-memory reads, libbpf's CO-RE questions
 //! `bpf_core_field_exists`... in `helpers_core.rs`), integer and character literals, `#define`
