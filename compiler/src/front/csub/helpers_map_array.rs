@@ -8,7 +8,8 @@
 //! | `v->slots[i]` | `@m[$k].slots[$i]` |
 //! | `v->slots[i] += n`, `__sync_fetch_and_add(&v->slots[i], n)` | `let $w = @m[$k]; @m[$k] = (slots = __tracec_array_u32($i == 0 ? $n : $w.slots[0], ...))` |
 //! | `static struct hist zero;` as an update's value | `(slots = __tracec_array_u32(0, ...))` |
-//! | `bpf_get_current_comm(&v->comm, n)`, `bpf_probe_read_kernel_str(&v->comm, n, p)` | into a local `char[N]`, then the member from its bytes |
+//! | `bpf_get_current_comm(&v->comm, n)` | the member is `comm` (`n` and the member at least 16 bytes) |
+//! | `bpf_probe_read_kernel_str(&v->comm, n, p)`... | into a local `char[N]`, then the member from its bytes |
 //!
 //! Records are immutable, so writing one element writes the whole element of the
 //! map again, from one copy of the old element; an index that is a constant
@@ -110,6 +111,9 @@ fn index(base: Expr, i: u32, sp: Span) -> Expr {
     )
 }
 
+/// The bytes of a task's name, `TASK_COMM_LEN`.
+const COMM_LEN: u32 = 16;
+
 /// Helpers whose first argument is a buffer they fill.
 const FILLERS: &[&str] = &[
     "bpf_get_current_comm",
@@ -162,20 +166,32 @@ impl<'a> Inliner<'a> {
         let CType::Array(elem, n) = &ty else {
             return None;
         };
-        // One buffer per type in the function (each element is a variable, live
-        // from the start of the probe), emptied before each use.
-        let local = format!("buffer of {}", ty.spelling());
-        if !fr.shared.contains_key(&local) {
-            let decl = self.declare(fr, &local, &ty, None, sp);
-            let l = fr.scopes.last_mut()?.remove(&local)?;
-            fr.scopes.first_mut()?.insert(local.clone(), l);
-            fr.prelude.extend(decl);
-            fr.shared.insert(local.clone(), local.clone());
+        let string = self.table.is_string(&record_ty, &field);
+        if name == "bpf_get_current_comm" && string && *n >= COMM_LEN {
+            // The whole name fits: the member is `comm` itself (no bytes held in
+            // variables across the reads).
+            if let Some(size) = args.get(1) {
+                if let ExprKind::Int(len) = self.value(fr, size).kind {
+                    if len >= u64::from(COMM_LEN) {
+                        let comm = expr(ExprKind::Ident("comm".into()), sp);
+                        let out =
+                            self.write_map_field(fr, (&map, &key, &field, &record_ty), comm, sp);
+                        return Some(expr(
+                            ExprKind::Block {
+                                stmts: out,
+                                value: Box::new(int(0, sp)),
+                            },
+                            sp,
+                        ));
+                    }
+                }
+            }
         }
+        // A buffer declared here (its elements are variables, live from here to
+        // the member's write only).
+        let local = format!("{}buffer", fr.temp());
+        let mut out = self.declare(fr, &local, &ty, None, sp);
         let prefix = fr.local(&local)?.script.clone();
-        let mut out: Vec<Stmt> = (0..*n)
-            .map(|i| assign(&leaf_name(&prefix, &Seg::Index(i)), int(0, sp), sp))
-            .collect();
         let mut with_local = args.to_vec();
         with_local[0] = CExpr {
             kind: CExprKind::Var(local),
@@ -184,7 +200,6 @@ impl<'a> Inliner<'a> {
         let call = self.helper(fr, name, &with_local, sp)?;
         let r = fr.temp();
         out.push(let_(r.clone(), call, sp));
-        let string = self.table.is_string(&record_ty, &field);
         let value = array_of(
             elem,
             *n,
