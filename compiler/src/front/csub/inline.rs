@@ -93,8 +93,8 @@ pub(super) struct Frame<'a> {
     /// `return` copies into.
     pub(super) out: Option<String>,
     /// Variables shared by the whole function (`helpers_map_array.rs`: a copy of
-    /// a struct map element while one of its members is written, a buffer a
-    /// helper fills for a map element's array member), by what they are for.
+    /// a struct map element while one of its members is written), by what they
+    /// are for.
     pub(super) shared: HashMap<String, String>,
     /// Their declarations, put at the start of the function.
     pub(super) prelude: Vec<Stmt>,
