@@ -202,6 +202,8 @@ fn array_members_outside_the_subset_are_located() {
     let nested = map("struct in s[2];", "v->s[k].a++;");
     let past = map("u32 s[4];", "v->s[4] = 1;");
     let grid = map("u32 s[2][2];", "v->s[0][1] = 1;");
+    let whole = map("u32 s[2];", "u32 *p = v->s;");
+    let assign = map("u32 s[2];", "v->s = 3;");
     let cases = [
         (
             nested.as_str(),
@@ -212,6 +214,16 @@ fn array_members_outside_the_subset_are_located() {
             past.as_str(),
             "array index 4 is past the end of the array (of 4 elements)",
             "12:8",
+        ),
+        (
+            whole.as_str(),
+            "a `unsigned int[2]` member of a map element used as a value",
+            "12:12",
+        ),
+        (
+            assign.as_str(),
+            "array type 'unsigned int[2]' is not assignable",
+            "12:3",
         ),
         (
             grid.as_str(),

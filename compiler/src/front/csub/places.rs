@@ -542,6 +542,17 @@ impl<'a> Inliner<'a> {
             Place::MapElem { map, key, ty } if ty.is_scalar() => {
                 super::helpers_map::read_element(&map, &key, &ty, sp)
             }
+            Place::MapField { ty, .. } if !ty.is_scalar() => {
+                self.diags.push(unsupported(
+                    sp,
+                    &format!(
+                        "a `{}` member of a map element used as a value (only its elements, \
+                         `v->m[i]`, or a helper filling it)",
+                        ty.spelling()
+                    ),
+                ));
+                int(0, sp)
+            }
             Place::MapField {
                 map,
                 key,

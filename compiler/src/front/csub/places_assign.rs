@@ -95,6 +95,15 @@ impl<'a> Inliner<'a> {
             }
             return self.assign_map_record(fr, (map, key, ty), src, sp);
         }
+        if let Place::MapField { ty, .. } = &place {
+            if !ty.is_scalar() {
+                self.diags.push(Diagnostic::error(
+                    target.span,
+                    format!("array type '{}' is not assignable", ty.spelling()),
+                ));
+                return Vec::new();
+            }
+        }
         let value = self.value(fr, src);
         match place {
             Place::Var { name, ty } => {
