@@ -254,6 +254,114 @@ fn goto_matches_c() {
     );
 }
 
+/// Forward jumps into the branches of an `if` (past its condition) and into
+/// blocks, from the same list and from inside a loop.
+const INTO: &str = r#"
+static int into_then(int v)
+{
+  int r = 0;
+  if (v > 5)
+    goto found;
+  r = 1;
+  if (v == 100) {
+    r = 2;
+  found:
+    r += 10;
+  } else {
+    r += 100;
+  }
+  return r + v;
+}
+
+static int into_else(int v)
+{
+  int r = v;
+  if (v < 0)
+    goto neg;
+  if (v & 1)
+    goto odd;
+  if (v > 1000) {
+    r = 1;
+  } else {
+    int k = 3;
+    r += k;
+  neg:
+    r = -r;
+    {
+      r *= 2;
+    odd:
+      r += 7;
+    }
+  }
+  return r;
+}
+
+static int search(int n)
+{
+  int i;
+  for (i = 0; i < 10; i++)
+    if (i * i > n)
+      goto hit;
+  i = -1;
+  if (n > 1000) {
+  hit:
+    i *= 3;
+  }
+  return i;
+}
+"#;
+
+const INTO_CALLS: &[&str] = &[
+    "into_then(1)",
+    "into_then(9)",
+    "into_then(100)",
+    "into_else(-4)",
+    "into_else(7)",
+    "into_else(8)",
+    "into_else(2000)",
+    "into_else(2001)",
+    "search(5)",
+    "search(200)",
+    "search(5000)",
+];
+
+#[test]
+fn goto_into_blocks_matches_c() {
+    let dir = import_tree("csub_goto_into");
+    write_in(&dir, "into.bpf.c", INTO);
+    let mut script = String::from("import \"into.bpf.c\";\n");
+    let mut c = String::from("#include <stdio.h>\n#include \"into.bpf.c\"\nint main(void)\n{\n");
+    for calls in INTO_CALLS.chunks(4) {
+        script.push_str("BEGIN {\n");
+        for call in calls {
+            script.push_str(&format!("  printf(\"%d\\n\", {call});\n"));
+            c.push_str(&format!("  printf(\"%d\\n\", {call});\n"));
+        }
+        script.push_str("}\n");
+    }
+    script.push_str("BEGIN { exit(); }\n");
+    c.push_str("  return 0;\n}\n");
+    write_in(&dir, "main.bt", &script);
+    let obj = compile_file(&dir.join("main.bt"), &dir.join("main.o"));
+    let Some(native) = build_c(&dir, "native", &c, &["-w"]) else {
+        return;
+    };
+    let want = run_cmd(native.to_str().unwrap(), &[]);
+    assert!(want.status.success());
+    let want = String::from_utf8_lossy(&want.stdout).into_owned();
+    assert_eq!(want.lines().count(), INTO_CALLS.len(), "{want}");
+    let Some(_k) = kernel_or_skip("csub_goto_into") else {
+        return;
+    };
+    let run = run_object_to_exit(&obj, &[]);
+    assert_eq!(
+        run.stdout_text().trim_end(),
+        want.trim_end(),
+        "{:?}",
+        run.err_lines
+    );
+}
+
 #[test]
 fn goto_errors_are_located() {
     let dir = import_tree("csub_goto_errors");

@@ -63,6 +63,16 @@ static long flags(unsigned char r)
   f.on = 1;
   return on * 1000 + f.raw;
 }
+
+static long picked(unsigned int x, int i)
+{
+  union num n = { .u = x };
+  n.b[i & 3] += 5;
+  n.h[(i + 1) & 1] ^= 0x101;
+  union big g = {};
+  g.w[i & 1] = x;
+  return (long)n.u * 10 + n.b[(i + 2) & 3] + g.w[0] % 1000;
+}
 "#;
 
 const CALLS: &[&str] = &[
@@ -79,6 +89,10 @@ const CALLS: &[&str] = &[
     "sign(77)",
     "flags(0)",
     "flags(1)",
+    "picked(0x12345678, 0)",
+    "picked(0x12345678, 1)",
+    "picked(0xfffffffe, 2)",
+    "picked(7, 7)",
 ];
 
 #[test]
@@ -124,9 +138,9 @@ fn union_errors_are_located() {
     let dir = import_tree("csub_unions_errors");
     let cases = [
         (
-            "union u { int a; char b[4]; };\nstatic int f(int v) {\n  union u x = {};\n  return x.b[v];\n}\n",
-            "an index chosen at run time into an array in a union",
-            "4:14",
+            "struct p { int a; };\nunion u { int a; struct p b[2]; };\nstatic int f(int v) {\n  union u x = {};\n  return x.b[v].a;\n}\n",
+            "an index chosen at run time into an array of structs or arrays in a union",
+            "5:14",
         ),
         (
             "union u { int a; long b; };\nstatic int f(int v) {\n  union u x = { 1, 2 };\n  return x.a;\n}\n",

@@ -474,6 +474,7 @@ impl Lower<'_, '_> {
                 self.b.switch_to(done);
             }
             TExprKind::Stdlib(x) => self.stdlib_str_into(x, dst, pad),
+            TExprKind::Tuple(bytes) => self.bytes_into(bytes, dst),
             _ => {
                 let v = self.str_val(e);
                 self.write_str(&v, dst);

@@ -40,6 +40,7 @@ mod stack_len;
 mod stacks;
 mod stdlib;
 mod stmt;
+mod str_bytes;
 mod str_index;
 mod strlen;
 mod struct_value;

@@ -145,6 +145,15 @@ impl Checker {
                     poisoned(span)
                 }
             },
+            // A string field of a record (`$r.comm[0]`): its byte, as `$s[0]`.
+            Type::Str { .. } if matches!(i.ty, Type::Int { .. }) => TExpr {
+                kind: TExprKind::StrIndex {
+                    base: Box::new(a),
+                    index: Box::new(i),
+                },
+                ty: Type::I64,
+                span,
+            },
             other => {
                 self.error(
                     span,

@@ -29,6 +29,7 @@ pub fn known(name: &str) -> bool {
     VALUE_FUNCS.contains(&name)
         || STMT_FUNCS.contains(&name)
         || super::core_query::QUERIES.contains(&name)
+        || super::array_build::known(name)
 }
 
 /// Start of a printf format that must be prefixed with a source location:
@@ -158,6 +159,9 @@ impl Checker {
         span: Span,
     ) -> Option<TExpr> {
         if let Some(t) = self.core_query(cx, name, args, span) {
+            return Some(t);
+        }
+        if let Some(t) = self.array_build(cx, name, args, span) {
             return Some(t);
         }
         let base = name.strip_prefix("__builtin_").unwrap_or(name);

@@ -13,6 +13,7 @@ mod agg_read;
 mod args_record;
 mod array;
 mod array_bits;
+pub mod array_build;
 mod array_cmp;
 mod array_index;
 pub mod attach_args;

@@ -15,8 +15,13 @@ use crate::front::ast::UnOp;
 /// `CStmtKind::Decl`) that names it with a copy of `decl`.
 pub fn prepend(funcs: &mut [CFunc], globals: &[CStmt]) -> Result<(), Diagnostic> {
     for g in globals {
-        let CStmtKind::Decl { name, .. } = &g.kind else {
+        let CStmtKind::Decl { name, init, .. } = &g.kind else {
             continue;
+        };
+        let zero = match init {
+            None => true,
+            Some(super::CInit::List(items)) => items.is_empty(),
+            Some(super::CInit::Expr(_)) => false,
         };
         for f in funcs.iter_mut().filter(|f| f.span.start > g.span.start) {
             if f.params.iter().any(|p| &p.name == name) {
@@ -36,6 +41,9 @@ pub fn prepend(funcs: &mut [CFunc], globals: &[CStmt]) -> Result<(), Diagnostic>
                 return Err(d);
             }
             f.body.insert(0, g.clone());
+            if zero {
+                f.zero_globals.push(name.clone());
+            }
         }
     }
     Ok(())

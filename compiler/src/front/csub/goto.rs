@@ -33,8 +33,23 @@
 //! The flags are `int` locals declared first in the function. Declarations among
 //! the skipped statements are moved before the guard (their initializer becomes
 //! an assignment under it), so the names stay visible after the label, as in C.
-//! A `goto` into a block it is not in (or backward into a loop) stays a located
-//! diagnostic, as does a `break`/`continue` between a label and a backward `goto`
+//! A forward `goto` may also enter an `if` or a block (not a loop or `switch`)
+//! that holds its label: the `if` takes the branch holding the label without
+//! testing its condition (`flag || cond`, `!flag && cond` for the `else`), and the
+//! statements before the label in each list entered are skipped as above:
+//!
+//! ```text
+//! if (c) goto in;             if (c) { __goto_in = 1; }
+//! v = 5;                      if (!(__goto_in)) { v = 5; }
+//! if (v > 3) {                if (__goto_in || v > 3) {
+//!   v = 1;                      if (!(__goto_in)) { v = 1; }
+//! in:                           __goto_in = 0;
+//!   v += 2;                     v += 2;
+//! }                           }
+//! ```
+//!
+//! Any other `goto` into a block it is not in (backward, into a loop or `switch`,
+//! or from one branch of an `if` into the other) stays a located diagnostic, as does a `break`/`continue` between a label and a backward `goto`
 //! to it that would then end the new loop instead of the one it is in.
 
 use super::{unsupported, CExpr, CExprKind, CInit, CSection, CStmt, CStmtKind, CType};
@@ -67,7 +82,7 @@ pub fn lower(body: Vec<CStmt>) -> PResult<Vec<CStmt>> {
         open: Vec::new(),
         flags,
     };
-    let body = fwd.list(body, 0)?;
+    let body = fwd.list(body, 0, Vec::new())?;
     let mut out: Vec<CStmt> = fwd
         .flags
         .iter()
@@ -431,18 +446,20 @@ impl Forward {
         self.depth_of.get(label).copied().unwrap_or(0)
     }
 
-    fn list(&mut self, stmts: Vec<CStmt>, depth: usize) -> PResult<Vec<CStmt>> {
-        let here = stmts
-            .iter()
-            .filter_map(|s| match &s.kind {
-                CStmtKind::Label(l) => Some(l.clone()),
-                _ => None,
-            })
-            .collect();
+    /// `stmts` lowered; `entering`: the labels in them a `goto` outside may be
+    /// jumping to when the list starts (what precedes them is skipped).
+    fn list(
+        &mut self,
+        stmts: Vec<CStmt>,
+        depth: usize,
+        entering: Vec<String>,
+    ) -> PResult<Vec<CStmt>> {
+        let mut here = HashSet::new();
+        enterable(&stmts, &mut here);
         self.open.push(here);
         let mut out = Vec::new();
         // Labels a `goto` before may be jumping to (skipping what follows).
-        let mut pending: Vec<String> = Vec::new();
+        let mut pending: Vec<String> = entering;
         let mut skipped: Vec<CStmt> = Vec::new();
         for s in stmts {
             if let CStmtKind::Label(l) = &s.kind {
@@ -457,11 +474,35 @@ impl Forward {
                 continue;
             }
             let targets = escaping(&s);
-            let lowered = self.stmt(s, depth)?;
-            if pending.is_empty() {
-                out.extend(lowered);
+            let mut inside = HashSet::new();
+            if matches!(s.kind, CStmtKind::If { .. } | CStmtKind::Block(_)) {
+                for (c, _) in children(&s) {
+                    enterable(c, &mut inside);
+                }
+            }
+            if let Some(open) = self.open.last_mut() {
+                open.retain(|l| !inside.contains(l));
+            }
+            let (entered, others): (Vec<String>, Vec<String>) =
+                pending.iter().cloned().partition(|p| inside.contains(p));
+            if !entered.is_empty() {
+                // A jump into a block of this statement: it is entered when the
+                // label's flag is set (what other pending jumps skip it).
+                guard(&mut out, std::mem::take(&mut skipped), &pending);
+                let lowered = self.enter(s, depth, &entered)?;
+                if others.is_empty() {
+                    out.extend(lowered);
+                } else {
+                    guard(&mut out, lowered, &others);
+                }
+                pending = others;
             } else {
-                skipped.extend(lowered);
+                let lowered = self.stmt(s, depth)?;
+                if pending.is_empty() {
+                    out.extend(lowered);
+                } else {
+                    skipped.extend(lowered);
+                }
             }
             // What follows a statement that may jump is guarded anew (by every
             // flag that may be set there).
@@ -519,7 +560,7 @@ impl Forward {
             CStmtKind::Label(_) => return Ok(Vec::new()),
             kind => {
                 let inner = depth + usize::from(breakable);
-                map_lists(kind, &mut |b| self.list(b, inner))?
+                map_lists(kind, &mut |b| self.list(b, inner, Vec::new()))?
             }
         };
         let mut out = vec![CStmt { kind, span }];
@@ -541,6 +582,90 @@ impl Forward {
             }
         }
         Ok(out)
+    }
+}
+
+impl Forward {
+    /// The `if` or block `s` entered by a jump to one of `labels` inside it: an
+    /// `if` takes the branch holding the label without testing its condition,
+    /// `flag || cond` (`!flag && cond` for the `else`), and each list skips what
+    /// precedes the label.
+    fn enter(&mut self, s: CStmt, depth: usize, labels: &[String]) -> PResult<Vec<CStmt>> {
+        let span = s.span;
+        let kind = match s.kind {
+            CStmtKind::If { cond, then, els } => {
+                let mut in_then = HashSet::new();
+                enterable(&then, &mut in_then);
+                let (to_then, to_else): (Vec<String>, Vec<String>) =
+                    labels.iter().cloned().partition(|l| in_then.contains(l));
+                let mut cond = cond;
+                if let Some(e) = any_flag(&to_else, span) {
+                    cond = logic(BinOp::LogAnd, not(e), cond);
+                }
+                if let Some(t) = any_flag(&to_then, span) {
+                    cond = logic(BinOp::LogOr, t, cond);
+                }
+                let then = self.list(then, depth, to_then)?;
+                let els = match els {
+                    Some(e) => Some(self.list(e, depth, to_else)?),
+                    None => None,
+                };
+                CStmtKind::If { cond, then, els }
+            }
+            CStmtKind::Block(b) => CStmtKind::Block(self.list(b, depth, labels.to_vec())?),
+            // (Only `if`s and blocks hold enterable labels.)
+            kind => kind,
+        };
+        Ok(vec![CStmt { kind, span }])
+    }
+}
+
+/// The labels of `stmts` a forward `goto` from outside may enter: those of the
+/// list and of the `if`s and blocks in it, not of loops or `switch`es.
+fn enterable(stmts: &[CStmt], out: &mut HashSet<String>) {
+    for s in stmts {
+        match &s.kind {
+            CStmtKind::Label(l) => {
+                out.insert(l.clone());
+            }
+            CStmtKind::If { .. } | CStmtKind::Block(_) => {
+                for (c, _) in children(s) {
+                    enterable(c, out);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// `flag_a || flag_b ...` of the labels (`None` for none).
+fn any_flag(labels: &[String], span: Span) -> Option<CExpr> {
+    labels
+        .iter()
+        .map(|p| var(&forward_flag(p), span))
+        .reduce(|a, b| logic(BinOp::LogOr, a, b))
+}
+
+fn logic(op: BinOp, a: CExpr, b: CExpr) -> CExpr {
+    let span = a.span.to(b.span);
+    CExpr {
+        kind: CExprKind::Binary {
+            op,
+            lhs: Box::new(a),
+            rhs: Box::new(b),
+        },
+        span,
+    }
+}
+
+fn not(e: CExpr) -> CExpr {
+    let span = e.span;
+    CExpr {
+        kind: CExprKind::Unary {
+            op: UnOp::Not,
+            expr: Box::new(e),
+        },
+        span,
     }
 }
 

@@ -198,6 +198,9 @@ impl<'a> Inliner<'a> {
         if let Some(e) = self.map_helper(fr, name, args, sp) {
             return Some(e);
         }
+        if let Some(e) = self.fill_map_member(fr, name, args, sp) {
+            return Some(e);
+        }
         let (min, exact) = arity(name)?;
         if args.len() < min || (exact && args.len() > min) {
             let many = if args.len() < min { "few" } else { "many" };

@@ -13,16 +13,17 @@
 //! script map, built from the key argument's local the same way (`key_arg`), and
 //! printed as bpftrace prints a struct key (`@m[{ .pid = 1, .cpu = 2 }]`).
 //!
-//! The members must be integers or `bool` (a record field of a nested struct or
-//! array would not print as C's value does); anything else is a located
-//! diagnostic at the map's use.
+//! The members must be integers, `bool`s or arrays of them (`u32 slots[26]`, an
+//! array field printed `[0,1,...]`, `helpers_map_array.rs`); a nested struct would
+//! not print as C's value does, and anything else is a located diagnostic at the
+//! map's use.
 
 use super::inline::{expr, int, store, var, Frame, Inliner};
 use super::places::{leaf_name, Place, Seg};
 use super::types::RecordTable;
-use super::{unsupported, CExpr, CMap, CType};
+use super::{unsupported, CExpr, CExprKind, CMap, CType};
 use crate::diag::Diagnostic;
-use crate::front::ast::{Expr, ExprKind, Span, Stmt, StmtKind};
+use crate::front::ast::{Expr, ExprKind, Span, Stmt, StmtKind, UnOp};
 
 /// The members of the struct value type `ty` of a map, when all are integers.
 pub fn value_members(
@@ -34,7 +35,7 @@ pub fn value_members(
 }
 
 /// The members of the struct type `ty` of a map's keys or values (`what`), when
-/// all are integers.
+/// all are integers or arrays of integers.
 pub fn members_of(
     table: &RecordTable,
     ty: &CType,
@@ -54,23 +55,16 @@ pub fn members_of(
     for (m, t) in members {
         match t {
             Some(t @ (CType::Int { .. } | CType::Bool)) => out.push((m.clone(), t.clone())),
-            Some(CType::Array(..)) => {
-                return Err(unsupported(
-                    sp,
-                    &format!(
-                        "a map {what} `{}` whose member `{m}` is an array (script maps hold \
-                         records of integers; a record has no array fields, which bpftrace \
-                         would print as `[...]`)",
-                        ty.spelling()
-                    ),
-                ))
+            Some(t @ CType::Array(..)) => {
+                super::helpers_map_array::check_member(ty, m, t, what, sp)?;
+                out.push((m.clone(), t.clone()));
             }
             _ => {
                 return Err(unsupported(
                     sp,
                     &format!(
                         "a map {what} `{}` whose member `{m}` is no integer (script maps hold \
-                         records of integers)",
+                         records of integers and integer arrays)",
                         ty.spelling()
                     ),
                 ))
@@ -87,16 +81,40 @@ pub fn members_of(
 }
 
 /// `(a = v_a, b = v_b, ...)` with each value stored as its member's C type.
-fn record(members: &[(String, CType)], mut value: impl FnMut(&str) -> Expr, sp: Span) -> Expr {
+pub(super) fn record(
+    members: &[(String, CType)],
+    mut value: impl FnMut(&str, &CType) -> Expr,
+    sp: Span,
+) -> Expr {
     let (names, values) = members
         .iter()
-        .map(|(m, t)| (m.clone(), store(t, value(m))))
+        .map(|(m, t)| {
+            let v = value(m, t);
+            (m.clone(), if t.is_scalar() { store(t, v) } else { v })
+        })
         .unzip();
     expr(ExprKind::Record { names, values }, sp)
 }
 
+/// The value of a member of type `t` whose scalars (the member itself, or each
+/// element `i` of an array member) are `leaf(None)` / `leaf(Some(i))`; a `string`
+/// member (`char[N]`) is the string of those bytes.
+pub(super) fn built(
+    t: &CType,
+    string: bool,
+    mut leaf: impl FnMut(Option<u32>) -> Expr,
+    sp: Span,
+) -> Expr {
+    match t {
+        CType::Array(elem, n) => {
+            super::helpers_map_array::array_of(elem, *n, string, |i| leaf(Some(i)), sp)
+        }
+        _ => leaf(None),
+    }
+}
+
 /// `@map[$key].field`.
-fn field_of(map: &str, key: &str, field: &str, sp: Span) -> Expr {
+pub(super) fn field_of(map: &str, key: &str, field: &str, sp: Span) -> Expr {
     expr(
         ExprKind::Field {
             base: Box::new(super::helpers_map::element(map, var(key, sp), sp)),
@@ -110,7 +128,11 @@ fn field_of(map: &str, key: &str, field: &str, sp: Span) -> Expr {
 /// The record of zeros a map of struct values holds (what declares its type).
 pub fn zero_record(table: &RecordTable, m: &CMap) -> Result<Expr, Diagnostic> {
     let members = value_members(table, &m.value, m.span)?;
-    Ok(record(&members, |_| int(0, m.span), m.span))
+    Ok(record(
+        &members,
+        |f, t| built(t, table.is_string(&m.value, f), |_| int(0, m.span), m.span),
+        m.span,
+    ))
 }
 
 /// A key of `m` of zeros: `0`, or the record of zeros of a struct key.
@@ -119,7 +141,11 @@ pub fn zero_key(table: &RecordTable, m: &CMap, sp: Span) -> Result<Expr, Diagnos
         return Ok(super::helpers_map::script_key(m, int(0, sp)));
     }
     let members = members_of(table, &m.key, m.span, "key")?;
-    Ok(record(&members, |_| int(0, sp), sp))
+    Ok(record(
+        &members,
+        |f, t| built(t, table.is_string(&m.key, f), |_| int(0, sp), sp),
+        sp,
+    ))
 }
 
 impl<'a> Inliner<'a> {
@@ -145,17 +171,43 @@ impl<'a> Inliner<'a> {
             field: field.to_string(),
             ty: ty.clone(),
             record,
+            index: None,
         })
     }
 
-    /// The value of a member of a map element.
-    pub(super) fn read_map_field(map: &str, key: &str, field: &str, ty: &CType, sp: Span) -> Expr {
-        store(ty, field_of(map, key, field, sp))
+    /// The value of a member of a map element (of element `index` of an array
+    /// member).
+    pub(super) fn read_map_field(
+        map: &str,
+        key: &str,
+        field: &str,
+        ty: &CType,
+        index: Option<Expr>,
+        sp: Span,
+    ) -> Expr {
+        let whole = field_of(map, key, field, sp);
+        match index {
+            Some(i) => store(
+                ty,
+                expr(
+                    ExprKind::Index {
+                        base: Box::new(whole),
+                        index: Box::new(i),
+                    },
+                    sp,
+                ),
+            ),
+            None => store(ty, whole),
+        }
     }
 
     /// `@map[$key]` rewritten with `field` set to `value`, the other members kept.
+    /// Each other member is one read of the element (whose copy is a temporary of
+    /// the statement), or, in a struct with array members, read from one copy of
+    /// the old element (`whole_copy`, as an element write needs).
     pub(super) fn write_map_field(
         &mut self,
+        fr: &mut Frame<'a>,
         place: (&str, &str, &str, &CType),
         value: Expr,
         sp: Span,
@@ -168,19 +220,26 @@ impl<'a> Inliner<'a> {
                 return Vec::new();
             }
         };
+        let mut out = Vec::new();
+        let whole = if members.iter().any(|(_, t)| matches!(t, CType::Array(..))) {
+            let (w, copy) = self.whole_copy(fr, (map, key, record_ty), &members, sp);
+            out.push(copy);
+            Some(w)
+        } else {
+            None
+        };
         let mut value = Some(value);
         let rec = record(
             &members,
-            |m| {
-                if m == field {
-                    value.take().unwrap_or_else(|| int(0, sp))
-                } else {
-                    field_of(map, key, m, sp)
-                }
+            |m, _| match &whole {
+                _ if m == field => value.take().unwrap_or_else(|| int(0, sp)),
+                Some(w) => super::helpers_map_array::member(var(w, sp), m, sp),
+                None => field_of(map, key, m, sp),
             },
             sp,
         );
-        vec![set_element(map, var(key, sp), rec, sp)]
+        out.push(set_element(map, var(key, sp), rec, sp));
+        out
     }
 
     /// The record an update's value argument (`&local`, or a pointer to a local or
@@ -192,6 +251,9 @@ impl<'a> Inliner<'a> {
         e: &CExpr,
     ) -> Result<Expr, Diagnostic> {
         let members = value_members(self.table, &m.value, e.span)?;
+        if let Some(zero) = self.zero_global_arg(fr, &members, &m.value, e) {
+            return Ok(zero);
+        }
         let source = self.pointed_local(fr, e, "value")?;
         self.record_of(&members, &m.value, source, e.span)
     }
@@ -209,8 +271,43 @@ impl<'a> Inliner<'a> {
             return Ok(super::helpers_map::script_key(m, k));
         }
         let members = members_of(self.table, &m.key, e.span, "key")?;
+        if let Some(zero) = self.zero_global_arg(fr, &members, &m.key, e) {
+            return Ok(zero);
+        }
         let source = self.pointed_local(fr, e, "key")?;
         self.record_of(&members, &m.key, source, e.span)
+    }
+
+    /// The record of zeros `&g` stands for, `g` a global aggregate of zeros of
+    /// type `ty` (so that the global's copy is never read: its variables would be
+    /// live from the start of the function).
+    fn zero_global_arg(
+        &self,
+        fr: &Frame<'a>,
+        members: &[(String, CType)],
+        ty: &CType,
+        e: &CExpr,
+    ) -> Option<Expr> {
+        let CExprKind::Unary {
+            op: UnOp::AddrOf,
+            expr: g,
+        } = &e.kind
+        else {
+            return None;
+        };
+        let CExprKind::Var(name) = &g.kind else {
+            return None;
+        };
+        if !fr.zero_global(name) || fr.local(name).map(|l| &l.ty) != Some(ty) {
+            return None;
+        }
+        let sp = e.span;
+        let table = self.table;
+        Some(record(
+            members,
+            |m, t| built(t, table.is_string(ty, m), |_| int(0, sp), sp),
+            sp,
+        ))
     }
 
     /// The local a `what` argument (`&local`, or a pointer to a local) points to.
@@ -242,7 +339,18 @@ impl<'a> Inliner<'a> {
         match source {
             Place::Local { prefix, ty: from } if &from == ty => Ok(record(
                 members,
-                |m| var(&leaf_name(&prefix, &Seg::Field(m.to_string())), sp),
+                |m, t| {
+                    let name = leaf_name(&prefix, &Seg::Field(m.to_string()));
+                    built(
+                        t,
+                        self.table.is_string(ty, m),
+                        |i| match i {
+                            Some(i) => var(&leaf_name(&name, &Seg::Index(i)), sp),
+                            None => var(&name, sp),
+                        },
+                        sp,
+                    )
+                },
                 sp,
             )),
             Place::MapElem { map, key, ty: from } if &from == ty => {
@@ -320,12 +428,25 @@ impl<'a> Inliner<'a> {
         match value_members(self.table, ty, sp) {
             Ok(members) => members
                 .iter()
-                .map(|(m, t)| {
-                    super::inline::assign(
-                        &leaf_name(prefix, &Seg::Field(m.clone())),
-                        Self::read_map_field(map, key, m, t, sp),
-                        sp,
-                    )
+                .flat_map(|(m, t)| {
+                    let name = leaf_name(prefix, &Seg::Field(m.clone()));
+                    match t {
+                        CType::Array(elem, n) => (0..*n)
+                            .map(|i| {
+                                let at = Some(int(u64::from(i), sp));
+                                super::inline::assign(
+                                    &leaf_name(&name, &Seg::Index(i)),
+                                    Self::read_map_field(map, key, m, elem, at, sp),
+                                    sp,
+                                )
+                            })
+                            .collect::<Vec<_>>(),
+                        _ => vec![super::inline::assign(
+                            &name,
+                            Self::read_map_field(map, key, m, t, None, sp),
+                            sp,
+                        )],
+                    }
                 })
                 .collect(),
             Err(d) => {

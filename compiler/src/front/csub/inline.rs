@@ -92,6 +92,12 @@ pub(super) struct Frame<'a> {
     /// For a function returning a struct: the prefix of the caller's local its
     /// `return` copies into.
     pub(super) out: Option<String>,
+    /// Variables shared by the whole function (`helpers_map_array.rs`: a copy of
+    /// a struct map element while one of its members is written), by what they
+    /// are for.
+    pub(super) shared: HashMap<String, String>,
+    /// Their declarations, put at the start of the function.
+    pub(super) prelude: Vec<Stmt>,
 }
 
 pub(super) fn expr(kind: ExprKind, span: Span) -> Expr {
@@ -399,6 +405,8 @@ impl<'a> Inliner<'a> {
             steps: Vec::new(),
             breaks: Vec::new(),
             out: out.map(str::to_string),
+            shared: HashMap::new(),
+            prelude: Vec::new(),
         };
         let mut out = Vec::new();
         for (p, a) in f.params.iter().zip(args) {
@@ -457,6 +465,8 @@ impl<'a> Inliner<'a> {
             }
         };
         self.active.pop();
+        let prelude = std::mem::take(&mut fr.prelude);
+        out.splice(0..0, prelude);
         let value = match f.ret {
             CType::Int { bits, signed } if bits < 64 => cast(bits, signed, result),
             CType::Bool => binary(BinOp::Ne, result, int(0, span)),
@@ -732,6 +742,11 @@ impl<'a> Frame<'a> {
     }
     pub(super) fn func_ret(&self) -> CType {
         self.func.ret.clone()
+    }
+    /// Whether `name` is a global aggregate of zeros copied at the start of the
+    /// function (`globals.rs`).
+    pub(super) fn zero_global(&self, name: &str) -> bool {
+        self.func.zero_globals.iter().any(|g| g == name)
     }
     pub(super) fn func_body(&self) -> &'a [super::CStmt] {
         &self.func.body

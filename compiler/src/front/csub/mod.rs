@@ -4,7 +4,7 @@
 //! declarations with initializer lists, the C operators, `->`, `.`, `[]`, unary `*`
 //! and `&`, casts, `sizeof`, `if`/`else`, `while`, `do`/`while`, `for`, `switch`
 //! (cases, `default`, fallthrough), `return`, `goto` (`goto.rs`: forward to a label
-//! of an enclosing block, or back as a loop), calls between
+//! of an enclosing block or of an `if` or block in one, or back as a loop), calls between
 //! such functions, the common BPF helpers (`bpf_probe_read_kernel`, `BPF_CORE_READ`,
 //! `bpf_get_current_pid_tgid`..., user-memory reads, libbpf's CO-RE questions
 //! `bpf_core_field_exists`... in `helpers_core.rs`), integer and character literals, `#define`
@@ -22,7 +22,8 @@
 //! Not in the subset (each a located diagnostic): a returned
 //! struct used otherwise (`f().x`), writes through pointers other than to a
 //! caller's local or a map element, maps other than hash and array maps of
-//! integers (those are script maps: `parse_map.rs`, `helpers_map.rs`), floats,
+//! integers or of structs of integers and integer arrays (those are script maps:
+//! `parse_map.rs`, `helpers_map.rs`, `helpers_map_record.rs`, `helpers_map_array.rs`), floats,
 //! other `goto`s, string literals other than
 //! `bpf_printk` formats and `memcmp` operands. `#include`
 //! lines are ignored: types come from kernel BTF, the file, and the script's
@@ -39,6 +40,7 @@ mod goto;
 mod helpers;
 mod helpers_core;
 mod helpers_map;
+mod helpers_map_array;
 mod helpers_map_record;
 mod helpers_str;
 mod init;
@@ -220,6 +222,10 @@ pub struct CFunc {
     pub body: Vec<CStmt>,
     /// The function's header.
     pub span: Span,
+    /// The global aggregates copied at the start of `body` whose value is all
+    /// zeros (no initializer, or `{}`): an update's value naming one is a record
+    /// of zeros, not of the copy's variables (`globals.rs`).
+    pub zero_globals: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -385,7 +391,7 @@ pub fn unsupported(span: Span, what: &str) -> Diagnostic {
         span,
         format!("tracec does not compile this C construct: {what}"),
     )
-    .with_note("imported .bpf.c files may hold type definitions and functions over integers, bool, pointers, and structs, unions and arrays in locals: declarations, operators, member and element accesses, casts, sizeof, if/else, while, do/while, for, switch, return, goto, calls (structs by value too), BPF read helpers (kernel and user memory), CO-RE questions (bpf_core_field_exists...), hash and array maps (plain, LRU, per-CPU) of integers or structs of integers (script maps), bpf_printk, memcmp, integer, character and string literals, #define macros and #if conditionals")
+    .with_note("imported .bpf.c files may hold type definitions and functions over integers, bool, pointers, and structs, unions and arrays in locals: declarations, operators, member and element accesses, casts, sizeof, if/else, while, do/while, for, switch, return, goto, calls (structs by value too), BPF read helpers (kernel and user memory), CO-RE questions (bpf_core_field_exists...), hash and array maps (plain, LRU, per-CPU) of integers or structs of integers and integer or char arrays (script maps), bpf_printk, memcmp, integer, character and string literals, #define macros and #if conditionals")
 }
 
 /// A call of `name` with `got` arguments where it takes `want`: C's arity error.

@@ -253,6 +253,7 @@ impl Parser {
             params,
             body,
             span,
+            zero_globals: Vec::new(),
         }))
     }
 

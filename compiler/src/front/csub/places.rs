@@ -52,9 +52,10 @@ pub enum Place {
     Var { name: String, ty: CType },
     /// A struct or array local, or an aggregate part of one: its leaves' prefix.
     Local { prefix: String, ty: CType },
-    /// A scalar element of a local array chosen at run time.
+    /// A scalar element of a local array chosen at run time: each element a
+    /// variable ([`Place::Var`]) or the bits of a union's word ([`Place::Bits`]).
     Dyn {
-        elems: Vec<String>,
+        elems: Vec<Place>,
         elem: CType,
         index: Expr,
     },
@@ -75,13 +76,16 @@ pub enum Place {
     /// `key` holds, of type `ty` (`helpers_map.rs`).
     MapElem { map: String, key: String, ty: CType },
     /// Member `field` (of type `ty`) of the struct-valued element of `@map` whose
-    /// key `key` holds; `record` is the struct (`helpers_map_record.rs`).
+    /// key `key` holds; `record` is the struct (`helpers_map_record.rs`). With an
+    /// `index`, element `index` of the array member `field`, `ty` the element's
+    /// type (`helpers_map_array.rs`).
     MapField {
         map: String,
         key: String,
         field: String,
         ty: CType,
         record: CType,
+        index: Option<Expr>,
     },
 }
 
@@ -405,8 +409,27 @@ impl<'a> Inliner<'a> {
             None => self.place(fr, base).transpose()?,
         };
         match bp {
-            Some(Place::Overlay { prefix, offset, ty }) => {
-                self.overlay_index(&prefix, offset, &ty, const_value(index), index.span)
+            Some(Place::Overlay { prefix, offset, ty }) => match const_value(index) {
+                Some(i) => self.overlay_index(&prefix, offset, &ty, Some(i), index.span),
+                None => {
+                    let (elems, elem) = self.overlay_elems(&prefix, offset, &ty, index.span)?;
+                    let index = self.value(fr, index);
+                    Ok(Place::Dyn { elems, elem, index })
+                }
+            },
+            Some(Place::MapField {
+                map,
+                key,
+                field,
+                ty: CType::Array(elem, n),
+                record,
+                index: None,
+            }) => {
+                let i = match const_value(index) {
+                    Some(c) => int(c, index.span),
+                    None => self.value(fr, index),
+                };
+                Self::map_field_elem((map, key, field, record), (*elem, n), i, index.span)
             }
             Some(
                 Place::Bits { ty, .. } | Place::MapElem { ty, .. } | Place::MapField { ty, .. },
@@ -450,7 +473,10 @@ impl<'a> Inliner<'a> {
                     ));
                 }
                 let elems = (0..*n)
-                    .map(|i| leaf_name(&prefix, &Seg::Index(i)))
+                    .map(|i| Place::Var {
+                        name: leaf_name(&prefix, &Seg::Index(i)),
+                        ty: (**elem).clone(),
+                    })
                     .collect();
                 let index = self.value(fr, index);
                 Ok(Place::Dyn {
@@ -500,10 +526,11 @@ impl<'a> Inliner<'a> {
                 let mut out = int(0, sp);
                 for (i, e) in elems.iter().enumerate().rev() {
                     let cond = binary(BinOp::Eq, index.clone(), int(i as u64, sp));
+                    let then = self.read(e.clone(), sp);
                     out = expr(
                         ExprKind::Ternary {
                             cond: Box::new(cond),
-                            then: Box::new(var(e, sp)),
+                            then: Box::new(then),
                             els: Box::new(out),
                         },
                         sp,
@@ -515,13 +542,25 @@ impl<'a> Inliner<'a> {
             Place::MapElem { map, key, ty } if ty.is_scalar() => {
                 super::helpers_map::read_element(&map, &key, &ty, sp)
             }
+            Place::MapField { ty, .. } if !ty.is_scalar() => {
+                self.diags.push(unsupported(
+                    sp,
+                    &format!(
+                        "a `{}` member of a map element used as a value (only its elements, \
+                         `v->m[i]`, or a helper filling it)",
+                        ty.spelling()
+                    ),
+                ));
+                int(0, sp)
+            }
             Place::MapField {
                 map,
                 key,
                 field,
                 ty,
+                index,
                 ..
-            } => Self::read_map_field(&map, &key, &field, &ty, sp),
+            } => Self::read_map_field(&map, &key, &field, &ty, index, sp),
             Place::Local { ty, .. } | Place::Overlay { ty, .. } | Place::MapElem { ty, .. } => {
                 self.diags.push(unsupported(
                     sp,

@@ -6,7 +6,7 @@ use super::inline_expr::arith;
 use super::places::Place;
 use super::{unsupported, CExpr, CExprKind, CType};
 use crate::diag::Diagnostic;
-use crate::front::ast::{BinOp, Block, Expr, Span, Stmt, StmtKind};
+use crate::front::ast::{BinOp, Block, Expr, ExprKind, Span, Stmt, StmtKind};
 
 impl<'a> Inliner<'a> {
     /// `target op= value`.
@@ -95,6 +95,15 @@ impl<'a> Inliner<'a> {
             }
             return self.assign_map_record(fr, (map, key, ty), src, sp);
         }
+        if let Place::MapField { ty, .. } = &place {
+            if !ty.is_scalar() {
+                self.diags.push(Diagnostic::error(
+                    target.span,
+                    format!("array type '{}' is not assignable", ty.spelling()),
+                ));
+                return Vec::new();
+            }
+        }
         let value = self.value(fr, src);
         match place {
             Place::Var { name, ty } => {
@@ -119,11 +128,19 @@ impl<'a> Inliner<'a> {
                     sp,
                 ));
                 for (i, e) in elems.iter().enumerate() {
+                    let write = match e {
+                        Place::Bits { word, shift, ty } => {
+                            super::unions::write_bits(self.table, word, *shift, ty, var(&v, sp), sp)
+                        }
+                        Place::Var { name, .. } => assign(name, var(&v, sp), sp),
+                        // (Elements are variables or bits.)
+                        _ => continue,
+                    };
                     out.push(stmt(
                         StmtKind::If {
                             cond: binary(BinOp::Eq, var(&t, sp), int(i as u64, sp)),
                             then: Block {
-                                stmts: vec![assign(e, var(&v, sp), sp)],
+                                stmts: vec![write],
                                 span: sp,
                             },
                             els: None,
@@ -151,10 +168,39 @@ impl<'a> Inliner<'a> {
                 field,
                 ty,
                 record,
+                index: Some(index),
             } => {
-                let old = Self::read_map_field(&map, &key, &field, &ty, sp);
+                // A run-time index is evaluated once.
+                let (mut out, at) = match index.kind {
+                    ExprKind::Int(_) => (Vec::new(), index),
+                    _ => {
+                        let t = fr.temp();
+                        (vec![let_(t.clone(), index, sp)], var(&t, sp))
+                    }
+                };
+                let old = Self::read_map_field(&map, &key, &field, &ty, Some(at.clone()), sp);
+                let v = fr.temp();
+                out.push(let_(v.clone(), store(&ty, combine(old, &ty, value)), sp));
+                out.extend(self.write_map_elem(
+                    fr,
+                    (&map, &key, &field, &record),
+                    at,
+                    var(&v, sp),
+                    sp,
+                ));
+                out
+            }
+            Place::MapField {
+                map,
+                key,
+                field,
+                ty,
+                record,
+                index: None,
+            } => {
+                let old = Self::read_map_field(&map, &key, &field, &ty, None, sp);
                 let v = combine(old, &ty, value);
-                self.write_map_field((&map, &key, &field, &record), v, sp)
+                self.write_map_field(fr, (&map, &key, &field, &record), v, sp)
             }
             Place::Local { .. } | Place::Mem { .. } | Place::Overlay { .. } => Vec::new(),
         }

@@ -311,4 +311,34 @@ fn global_aggregates_become_locals_of_the_functions_using_them() {
         ]
     );
     assert_eq!(f[2].body.len(), 1, "a parameter named as a global");
+    // Only `t` is all zeros (`g` has an initializer).
+    assert_eq!(f[1].zero_globals, ["t"]);
+    assert!(f[2].zero_globals.is_empty());
+    let z = funcs(
+        "struct s { int a; };
+static struct s e = {};
+int u(void) { return e.a; }
+",
+    );
+    assert_eq!(z[0].zero_globals, ["e"]);
+}
+
+#[test]
+fn only_plain_char_array_members_are_strings() {
+    let f = parse(
+        "struct k { char c[4]; signed char s[4]; unsigned char u[4]; __u8 b[2]; char one; };\n",
+        0,
+        &[],
+    )
+    .unwrap_or_else(|d| panic!("{d:?}"));
+    let t = types::RecordTable::new(&f.defs);
+    let k = CType::Record {
+        name: "k".into(),
+        union: false,
+    };
+    assert!(t.is_string(&k, "c"));
+    for m in ["s", "u", "b", "one", "missing"] {
+        assert!(!t.is_string(&k, m), "{m}");
+    }
+    assert!(!t.is_string(&CType::U64, "c"));
 }

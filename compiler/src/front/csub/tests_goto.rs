@@ -129,10 +129,46 @@ fn goto_errors() {
         error("int f(int v) { if (v) { in: v++; } goto in; return v; }")
             .contains("into a block it is not in")
     );
-    assert!(error("int f(int v) { goto in; { in: v++; } return v; }")
-        .contains("into a block it is not in"));
+    assert!(
+        error("int f(int v) { if (v) { goto in; } else { in: v++; } return v; }")
+            .contains("into a block it is not in")
+    );
+    assert!(
+        error("int f(int v) { goto in; while (v) { in: v++; } return v; }")
+            .contains("into a block it is not in")
+    );
     assert!(error(
         "int f(int v) { for (;;) { l: v--; if (v == 2) continue; if (v) goto l; break; } return v; }"
     )
     .contains("a `break` or `continue` between the label `l`"));
+}
+
+#[test]
+fn forward_goto_into_a_block_enters_it() {
+    let b = body("int f(int v) { goto in; v = 5; { v--; in: v++; } return v; }");
+    assert!(!jumps_left(&b), "{b:?}");
+    // Flag declared, set; `v = 5` guarded; the block's statements before the
+    // label guarded, the flag cleared at the label.
+    assert!(
+        matches!(&b[1].kind, CStmtKind::Assign { value, .. } if value.kind == CExprKind::Int(1))
+    );
+    assert!(matches!(&b[2].kind, CStmtKind::If { .. }), "{b:?}");
+    let CStmtKind::Block(inner) = &b[3].kind else {
+        panic!("{b:?}")
+    };
+    assert!(matches!(&inner[0].kind, CStmtKind::If { .. }), "{inner:?}");
+    assert!(
+        matches!(&inner[1].kind, CStmtKind::Assign { value, .. } if value.kind == CExprKind::Int(0)),
+        "{inner:?}"
+    );
+}
+
+#[test]
+fn forward_goto_into_a_branch_skips_its_condition() {
+    let t = text(
+        "int f(int v) { if (v) goto in; if (v > 3) { v = 1; in: v += 2; } else { v = 7; } return v; }",
+        "f(1)",
+    );
+    // The branch is taken when the flag is set, without testing `v > 3`.
+    assert!(t.contains("if ($__c0_1___goto_in || "), "{t}");
 }

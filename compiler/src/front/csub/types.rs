@@ -4,7 +4,7 @@
 use super::CType;
 use crate::front::ast::CDefinition;
 use crate::front::ctypes::{self, CDecl, CRecord};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// Fixed-width and common kernel type names.
 pub fn builtin_typedef(w: &str) -> Option<CType> {
@@ -80,6 +80,9 @@ pub struct RecordTable {
     records: HashMap<(String, bool), Vec<Member>>,
     pub typedefs: HashMap<String, CType>,
     pub enumerators: HashMap<String, i64>,
+    /// Members that are arrays of plain `char` (record name, union, member), which
+    /// bpftrace reads as strings.
+    strings: HashSet<(String, bool, String)>,
 }
 
 impl RecordTable {
@@ -125,7 +128,12 @@ impl RecordTable {
                 convert(&m.ty, &self.typedefs)
             };
             match &m.name {
-                Some(n) => out.push((n.clone(), ty)),
+                Some(n) => {
+                    if let (Some(rn), true) = (&r.name, is_chars(&m.ty)) {
+                        self.strings.insert((rn.clone(), r.union, n.clone()));
+                    }
+                    out.push((n.clone(), ty))
+                }
                 // An anonymous member's members are the record's (as C reads them);
                 // a local cannot hold it.
                 None => out.push((String::new(), None)),
@@ -143,6 +151,16 @@ impl RecordTable {
             .map(Vec::as_slice)
     }
 
+    /// Whether `field` of the record `ty` is an array of plain `char` (a string
+    /// to bpftrace; `signed char`, `u8`... arrays are integer arrays).
+    pub fn is_string(&self, ty: &CType, field: &str) -> bool {
+        let CType::Record { name, union } = ty else {
+            return false;
+        };
+        self.strings
+            .contains(&(name.clone(), *union, field.to_string()))
+    }
+
     /// The type of `field` of the record `ty` (or of the record `ty` points to).
     pub fn member_type(&self, ty: &CType, field: &str) -> Option<CType> {
         let CType::Record { name, union } = ty else {
@@ -153,4 +171,9 @@ impl RecordTable {
             .find(|(n, _)| n == field)
             .and_then(|(_, t)| t.clone())
     }
+}
+
+/// Whether `t` is an array of plain `char`.
+fn is_chars(t: &ctypes::CType) -> bool {
+    matches!(t, ctypes::CType::Array(e, _) if matches!(&**e, ctypes::CType::Int { name, .. } if name == "char"))
 }

@@ -203,7 +203,7 @@ impl<'a> Inliner<'a> {
         let Some(i) = index else {
             return Err(unsupported(
                 sp,
-                "an index chosen at run time into an array in a union",
+                "an index chosen at run time into an array of structs or arrays in a union",
             ));
         };
         if i >= u64::from(*n) {
@@ -215,6 +215,42 @@ impl<'a> Inliner<'a> {
         let (size, _) =
             layout(self.table, elem).ok_or_else(|| unsupported(sp, "this array in a union"))?;
         self.overlay(prefix, offset + size * i as u32, (**elem).clone(), sp)
+    }
+}
+
+impl Inliner<'_> {
+    /// The elements of the array `ty` of scalars at byte `offset` of the union
+    /// under `prefix` (each a [`Place::Bits`]), and their type: what an index
+    /// chosen at run time picks from.
+    pub(super) fn overlay_elems(
+        &self,
+        prefix: &str,
+        offset: u32,
+        ty: &CType,
+        sp: Span,
+    ) -> Result<(Vec<Place>, CType), Diagnostic> {
+        let elem = match ty {
+            CType::Array(elem, _) if elem.is_scalar() => (**elem).clone(),
+            CType::Array(..) => {
+                return Err(unsupported(
+                    sp,
+                    "an index chosen at run time into an array of structs or arrays in a union",
+                ))
+            }
+            _ => {
+                return Err(Diagnostic::error(
+                    sp,
+                    format!("subscripted value '{}' is not an array", ty.spelling()),
+                ))
+            }
+        };
+        let CType::Array(_, n) = ty else {
+            return Err(unsupported(sp, "this array in a union"));
+        };
+        let elems = (0..*n)
+            .map(|i| self.overlay_index(prefix, offset, ty, Some(u64::from(i)), sp))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((elems, elem))
     }
 }
 
