@@ -293,8 +293,10 @@ fn finish_bound(
     };
     let mut functions = Vec::with_capacity(lowered.module.functions.len());
     for f in &lowered.module.functions {
-        functions
-            .push(back::compile(f).map_err(|e| ice(&format!("back end, program {}", f.name), e))?);
+        functions.push(back::compile(f).map_err(|e| match e {
+            back::Error::StackLimit { bytes, .. } => vec![stack_limit(source, f.loc, bytes)],
+            e => ice(&format!("back end, program {}", f.name), e.to_string()),
+        })?);
     }
     let core_relocs = functions
         .iter()
@@ -458,4 +460,29 @@ pub fn source_hash(source: &str) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
+}
+
+/// bpftrace's error for a program whose stack frame is over the kernel's 512 bytes
+/// (language.md, "Errors"), at the probe `loc` names: the script holds too much at once.
+fn stack_limit(source: &str, loc: ir::Loc, bytes: u32) -> Diagnostic {
+    let line_start = source
+        .split_inclusive('\n')
+        .take(loc.line.saturating_sub(1) as usize)
+        .map(str::len)
+        .sum::<usize>();
+    let col = source[line_start.min(source.len())..]
+        .char_indices()
+        .nth(loc.col.saturating_sub(1) as usize)
+        .map_or(0, |(i, _)| i);
+    let at = (line_start + col).min(source.len());
+    Diagnostic::error(
+        front::ast::Span::new(at, at + 1),
+        format!(
+            "Looks like the BPF stack limit of 512 bytes is exceeded: this probe needs {bytes} bytes"
+        ),
+    )
+    .with_note(
+        "keep fewer or smaller strings, tuples and buffers at once (pid instead of comm, a \
+         smaller max_strlen), or split the work over several probes",
+    )
 }

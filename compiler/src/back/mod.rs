@@ -21,14 +21,56 @@ pub mod spill;
 use crate::ir::{self, FuncId, GlobalId, Loc, MapId};
 pub use insn::Insn;
 
+/// Why a function could not be compiled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Error {
+    /// Its stack frame (slots, then spills) is over the kernel's 512 bytes: the script
+    /// holds too much at once, which the user can change (language.md, "Errors").
+    StackLimit { function: String, bytes: u32 },
+    /// Malformed IR or a failure of the back end itself: a bug in tracec.
+    Internal(String),
+}
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Error::StackLimit { function, bytes } => write!(
+                f,
+                "function {function}: stack frame of {bytes} bytes exceeds the BPF limit of {} bytes",
+                isel::STACK_LIMIT
+            ),
+            Error::Internal(e) => f.write_str(e),
+        }
+    }
+}
+
+impl Error {
+    /// Whether the message says `needle` (for tests and callers that only report it).
+    pub fn contains(&self, needle: &str) -> bool {
+        self.to_string().contains(needle)
+    }
+}
+
 /// Compile one IR function to BPF: instruction selection, register allocation,
-/// layout and encoding. Errors name the function (e.g. a stack frame over 512 bytes,
-/// malformed IR).
-pub fn compile(f: &ir::Function) -> Result<CompiledFunction, String> {
-    let mut m = isel::select(f)?;
-    regalloc::allocate(&mut m)?;
+/// layout and encoding.
+pub fn compile(f: &ir::Function) -> Result<CompiledFunction, Error> {
+    let over = |bytes: u32| Error::StackLimit {
+        function: f.name.clone(),
+        bytes,
+    };
+    let (_, slots) = isel::slot_layout(f);
+    if slots > isel::STACK_LIMIT {
+        return Err(over(slots));
+    }
+    let mut m = isel::select(f).map_err(Error::Internal)?;
+    let allocated = regalloc::allocate(&mut m);
+    // Spills may take the frame over the limit, and with it allocation may fail.
+    if m.frame_size > isel::STACK_LIMIT {
+        return Err(over(m.frame_size));
+    }
+    allocated.map_err(Error::Internal)?;
     peephole::run(&mut m);
-    emit::emit(&m)
+    emit::emit(&m).map_err(Error::Internal)
 }
 
 /// What an instruction must be relocated against.
