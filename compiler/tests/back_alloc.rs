@@ -550,3 +550,34 @@ fn large_function_with_many_live_values() {
     assert!(m.frame_size > 0 && m.frame_size <= 512);
     assert_eq!(run(&f, &[3]).0, total.1);
 }
+
+/// Spilled values that are never live at once share a stack slot: two phases, each
+/// keeping 12 values live across a call, need the slots of one phase, not of both.
+#[test]
+fn spills_of_separate_phases_share_slots() {
+    let mut b = Fb::new("phases");
+    let c = b.ctx();
+    let mut expect = 0u64;
+    let mut total = b.imm(0);
+    for phase in 0..2u64 {
+        let vals: Vec<VReg> = (0..12).map(|i| b.arg(c, i)).collect();
+        b.call(Helper::KtimeGetNs, vec![]);
+        for (k, v) in vals.iter().enumerate() {
+            let w = b.bin(BinOp::Mul, *v, Operand::Imm(k as i64 + 1 + phase as i64));
+            total = b.bin(BinOp::Add, total, Operand::Reg(w));
+            expect += (100 + k as u64) * (k as u64 + 1 + phase);
+        }
+    }
+    b.ret(Operand::Reg(total));
+    let f = b.finish();
+    let m = allocated(&f);
+    let spill_bytes = m.frame_size - isel::slot_layout(&f).1;
+    // One phase alone spills at least 12 - 4 callee-saved registers.
+    assert!(spill_bytes > 0, "expected spills");
+    assert!(
+        spill_bytes <= 12 * 8,
+        "the phases' spills did not share slots: {spill_bytes} bytes"
+    );
+    let args: Vec<u64> = (0..12).map(|i| 100 + i).collect();
+    assert_eq!(run(&f, &args).0, expect);
+}

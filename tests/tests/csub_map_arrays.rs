@@ -135,19 +135,40 @@ static void print_hists(void)
 
 #[test]
 fn struct_values_with_arrays_match_c() {
-    let dir = import_tree("csub_map_arrays");
+    histogram_matches_c(
+        "csub_map_arrays",
+        &[
+            vec!["record(1, 5)", "record(1, 6)"],
+            vec!["record(2, 1000)", "record(1, 1)"],
+            vec!["summary(1)", "summary(2)", "summary(3)"],
+            vec!["fresh(4)", "record(4, 3)", "summary(4)"],
+        ],
+    );
+}
+
+/// Every inlined call keeps its copies of the element, so a probe with many calls
+/// has more small values than its 512-byte stack holds: they move to the per-CPU
+/// scratch value (`lower/scratch.rs`) and the spills share slots.
+#[test]
+fn many_calls_in_one_probe_fit() {
+    let calls: Vec<String> = (0..12)
+        .map(|i| format!("record({}, {})", 1 + i % 2, i * 7))
+        .chain((1..4).map(|k| format!("summary({k})")))
+        .collect();
+    histogram_matches_c(
+        "csub_map_arrays_many",
+        &[calls.iter().map(String::as_str).collect()],
+    );
+}
+
+/// Compile `h.bpf.c` (`HIST`) with one `BEGIN` probe per list of calls, run it, and
+/// compare what it prints with the host C build of the same calls.
+fn histogram_matches_c(name: &str, probes: &[Vec<&str>]) {
+    let dir = import_tree(name);
     write_in(&dir, "h.bpf.c", HIST);
-    // Each probe has its own 512-byte stack; every inlined call of `record` keeps
-    // a copy of the element there.
-    let probes = [
-        vec!["record(1, 5)", "record(1, 6)"],
-        vec!["record(2, 1000)", "record(1, 1)"],
-        vec!["summary(1)", "summary(2)", "summary(3)"],
-        vec!["fresh(4)", "record(4, 3)", "summary(4)"],
-    ];
     let mut script = String::from("import \"h.bpf.c\";\n");
     let mut c = format!("{SHIM}{HIST}{PRINT}int main(void)\n{{\n");
-    for calls in &probes {
+    for calls in probes {
         script.push_str("BEGIN {\n");
         for call in calls {
             script.push_str(&format!("  printf(\"%ld\\n\", (int64){call});\n"));
@@ -173,7 +194,7 @@ fn struct_values_with_arrays_match_c() {
     let want = run_cmd(native.to_str().unwrap(), &[]);
     assert!(want.status.success());
     let want = String::from_utf8_lossy(&want.stdout).to_string();
-    let Some(_k) = kernel_or_skip("csub_map_arrays") else {
+    let Some(_k) = kernel_or_skip(name) else {
         return;
     };
     let text = run_object_to_exit(&out, &[]).stdout_text();

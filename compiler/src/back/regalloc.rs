@@ -45,7 +45,8 @@ pub fn allocate(f: &mut MFunction) -> Result<(), String> {
             }
             Colouring::Spill(roots) => {
                 let spilled = g.members(&roots);
-                insert_spill_code(f, &spilled, &mut no_spill);
+                let slots = g.spill_slots(&roots);
+                insert_spill_code(f, &spilled, &slots, &mut no_spill);
                 // `back::compile` reports a frame the spills took over the limit.
                 if f.frame_size > STACK_LIMIT {
                     return Ok(());
@@ -289,6 +290,23 @@ impl Graph {
                 }
             }
         }
+    }
+
+    /// A stack slot index for each spilled root: roots that never live at once share
+    /// one (the lowest a root's interfering roots leave free), so a function with many
+    /// short-lived spilled values keeps its frame small.
+    pub(crate) fn spill_slots(&self, roots: &[u32]) -> Vec<usize> {
+        let mut slots: Vec<usize> = Vec::with_capacity(roots.len());
+        for (i, &r) in roots.iter().enumerate() {
+            let taken: HashSet<usize> = roots[..i]
+                .iter()
+                .zip(&slots)
+                .filter(|(&q, _)| self.interferes(r, q))
+                .map(|(_, &s)| s)
+                .collect();
+            slots.push((0..).find(|s| !taken.contains(s)).unwrap_or(0));
+        }
+        slots
     }
 
     /// All registers whose root is one of `roots`.

@@ -12,13 +12,21 @@ use crate::ir::{Loc, Width};
 use std::collections::{HashMap, HashSet};
 
 /// Give each class of `spilled` registers (registers that were coalesced together,
-/// so never live at once) one new stack slot, and rewrite `f` to use it.
-pub fn insert_spill_code(f: &mut MFunction, spilled: &[Vec<Reg>], no_spill: &mut HashSet<Reg>) {
+/// so never live at once) the new stack slot `slots` gives it (classes that never
+/// live at once may share one), and rewrite `f` to use it.
+pub fn insert_spill_code(
+    f: &mut MFunction,
+    spilled: &[Vec<Reg>],
+    slots: &[usize],
+    no_spill: &mut HashSet<Reg>,
+) {
     let mut slot_of: HashMap<Reg, i16> = HashMap::new();
-    for class in spilled {
-        f.frame_size += 8;
+    let base = f.frame_size;
+    for (class, &slot) in spilled.iter().zip(slots) {
+        let end = base + 8 * (slot as u32 + 1);
+        f.frame_size = f.frame_size.max(end);
         // Saturate: an oversized frame is reported by the caller.
-        let off = i16::try_from(-i64::from(f.frame_size)).unwrap_or(i16::MIN);
+        let off = i16::try_from(-i64::from(end)).unwrap_or(i16::MIN);
         for &r in class {
             slot_of.insert(r, off);
         }

@@ -26,7 +26,10 @@ use tracec_meta::MapRole;
 const FRAME_TRIGGER: u32 = 480;
 /// How much of the frame may stay on the stack once slots are moved.
 const FRAME_KEEP: u32 = 256;
-/// Slots smaller than this stay on the stack.
+/// How much may stay once small slots move too.
+const FRAME_KEEP_SMALL: u32 = 128;
+/// Slots smaller than this stay on the stack unless moving the bigger ones left the
+/// frame over [`FRAME_TRIGGER`].
 const MIN_MOVED: u32 = 64;
 /// The largest value of a per-CPU array (the kernel's `PCPU_MIN_UNIT_SIZE`).
 const MAX_VALUE: u32 = 32 * 1024;
@@ -82,13 +85,26 @@ fn plan(f: &Function) -> Option<(Vec<Option<Moved>>, Vec<u32>)> {
     }
     let pinned = stack_only(f);
     let mut order: Vec<usize> = (0..f.slots.len())
-        .filter(|&i| f.slots[i].size >= MIN_MOVED && !pinned.contains(&i))
+        .filter(|&i| !pinned.contains(&i))
         .collect();
     order.sort_by_key(|&i| std::cmp::Reverse(f.slots[i].size));
     let mut moved = vec![None; f.slots.len()];
     let mut sizes: Vec<u32> = Vec::new();
+    // Small slots move only when the big ones were not enough (many small values, as
+    // the inlined calls of an imported C function make); decided once, when the big
+    // ones are done.
+    let mut small_too: Option<bool> = None;
     for i in order {
-        if frame <= FRAME_KEEP {
+        // Many small values come with many registers to spill: then keep less.
+        let keep = if small_too == Some(true) {
+            FRAME_KEEP_SMALL
+        } else {
+            FRAME_KEEP
+        };
+        if frame <= keep {
+            break;
+        }
+        if f.slots[i].size < MIN_MOVED && !*small_too.get_or_insert(frame > FRAME_TRIGGER) {
             break;
         }
         let size = f.slots[i].size.div_ceil(8) * 8;

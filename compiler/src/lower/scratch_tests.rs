@@ -27,6 +27,26 @@ fn small_frames_are_untouched() {
 }
 
 #[test]
+fn many_small_slots_move_when_the_big_ones_are_not_enough() {
+    // 64 slots of 16 bytes and one of 128: moving the big one leaves 1024 bytes.
+    let mut sizes = vec![16; 64];
+    sizes.push(128);
+    let f = func(&sizes, vec![]);
+    let (moved, groups) = plan(&f).unwrap();
+    assert!(moved[64].is_some());
+    let kept: u32 = moved[..64].iter().filter(|m| m.is_none()).count() as u32 * 16;
+    assert_eq!(
+        kept, 128,
+        "small slots move until the frame is down to 128 bytes"
+    );
+    assert_eq!(groups, vec![128 + 56 * 16]);
+    // When the big slots suffice, the small ones stay.
+    let f = func(&[16, 16, 16, 400, 200], vec![]);
+    let (moved, _) = plan(&f).unwrap();
+    assert!(moved[..3].iter().all(Option::is_none));
+}
+
+#[test]
 fn big_slots_move_into_groups_of_at_most_32k() {
     let f = func(&[10000, 10000, 10000, 10000, 16], vec![]);
     let (moved, sizes) = plan(&f).unwrap();
