@@ -65,8 +65,14 @@ pub fn attach(ebpf: &mut Ebpf, probe: &ProbeSpec, pid: Option<u32>) -> Result<()
     };
     let prog_fd = u.fd().map_err(|e| chain(&e))?.as_fd().as_raw_fd();
     let mut attached = 0;
+    // Files found through processes (`usdt:*`), which may exit meanwhile: a file gone
+    // with its process has nothing left to attach to.
+    let through_processes = path.is_empty() || path == "*";
+    let gone = |file: &Path| through_processes && !file.exists();
     for file in files(path, pid, crate::load_more::child_program())? {
-        let locations = elf::locations(&file)?;
+        let Some(locations) = file_locations(&file, through_processes)? else {
+            continue;
+        };
         for loc in locations
             .iter()
             .filter(|l| (provider.is_empty() || glob(provider, &l.provider)) && glob(name, &l.name))
@@ -77,8 +83,11 @@ pub fn attach(ebpf: &mut Ebpf, probe: &ProbeSpec, pid: Option<u32>) -> Result<()
                 Some(fd) => store_spec(fd, &loc.args).map_err(|e| format!("{what}: {e}"))?,
                 None => 0,
             };
-            let perf = perf::open_uprobe(&file, loc.offset, loc.semaphore, pid)
-                .map_err(|e| format!("{what}: perf_event_open: {e}"))?;
+            let perf = match perf::open_uprobe(&file, loc.offset, loc.semaphore, pid) {
+                Ok(p) => p,
+                Err(_) if gone(&file) => break,
+                Err(e) => return Err(format!("{what}: perf_event_open: {e}")),
+            };
             let link = perf::link_perf_event(prog_fd, perf.as_raw_fd(), u64::from(cookie))
                 .map_err(|e| format!("{what}: cannot attach the program: {e}"))?;
             keep(&probe.program, perf, link);
@@ -211,6 +220,19 @@ fn mapped_files(pid: u32) -> Result<Vec<PathBuf>, String> {
 
 /// The executable files mapped by any running process, each once (processes that end
 /// or cannot be read meanwhile are skipped).
+/// The USDT locations of `file`; `None` when it was found `through_processes` and is
+/// gone (its process exited since the files were listed).
+fn file_locations(
+    file: &Path,
+    through_processes: bool,
+) -> Result<Option<Vec<elf::Location>>, String> {
+    match elf::locations(file) {
+        Ok(l) => Ok(Some(l)),
+        Err(_) if through_processes && !file.exists() => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 fn all_mapped_files() -> Vec<PathBuf> {
     use std::os::unix::fs::MetadataExt;
     let mut seen: Vec<(u64, u64)> = Vec::new();
@@ -236,6 +258,13 @@ pub use tracec_meta::glob::matches as glob;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_file_gone_with_its_process_is_skipped_only_when_found_through_processes() {
+        let gone = Path::new("/proc/999999999/root/no/such/file");
+        assert_eq!(file_locations(gone, true).map(|l| l.is_none()), Ok(true));
+        assert!(file_locations(gone, false).is_err());
+    }
 
     #[test]
     fn library_names() {
