@@ -1,0 +1,72 @@
+//! Parser tests for constructs found missing by comparing with bpftrace's own parser
+//! and type-checker snippets.
+
+use super::ast::*;
+use super::*;
+
+/// The cast at the top of `src` (an expression): its type and operand.
+fn cast_of(src: &str) -> (TypeName, Expr) {
+    let e = parse_expr(src).unwrap_or_else(|d| panic!("{src}: {d:?}"));
+    match e.kind {
+        ExprKind::Cast { ty, expr } => (ty, *expr),
+        other => panic!("{src}: not a cast: {other:?}"),
+    }
+}
+
+/// The argument of the `typeof(...)` a type name stands for.
+fn typeof_arg(ty: &TypeName) -> &Expr {
+    let TypeBase::Typeof(call) = &ty.base else {
+        panic!("not typeof: {ty:?}");
+    };
+    let ExprKind::Call { name, args } = &call.kind else {
+        panic!("typeof is no call: {call:?}");
+    };
+    assert_eq!(name, "typeof");
+    assert_eq!(args.len(), 1);
+    &args[0]
+}
+
+#[test]
+fn typeof_of_an_expression_is_a_cast_type() {
+    let (ty, operand) = cast_of("(typeof($x))-1");
+    assert!(matches!(typeof_arg(&ty).kind, ExprKind::Var(ref v) if v == "x"));
+    assert!(matches!(
+        operand.kind,
+        ExprKind::Unary { op: UnOp::Neg, .. }
+    ));
+    let (ty, operand) = cast_of("(typeof(@m[1])) $v");
+    assert!(matches!(typeof_arg(&ty).kind, ExprKind::Map { .. }));
+    assert!(matches!(operand.kind, ExprKind::Var(_)));
+}
+
+#[test]
+fn typeof_of_a_type_is_a_cast_type() {
+    let (ty, operand) = cast_of("(typeof(uint16))70000");
+    let ExprKind::Cast { ty: inner, expr } = &typeof_arg(&ty).kind else {
+        panic!("{ty:?}");
+    };
+    assert_eq!(
+        inner.base,
+        TypeBase::Int {
+            bits: 16,
+            signed: false
+        }
+    );
+    assert!(matches!(expr.kind, ExprKind::Int(0)));
+    assert!(matches!(operand.kind, ExprKind::Int(70000)));
+    let (ty, _) = cast_of("(typeof(struct task_struct *))arg0");
+    assert!(matches!(typeof_arg(&ty).kind, ExprKind::Cast { .. }));
+}
+
+#[test]
+fn typeof_as_an_argument_stays_a_call() {
+    let e = parse_expr("sizeof(typeof($x))").unwrap();
+    let ExprKind::Call { name, args } = e.kind else {
+        panic!("not a call");
+    };
+    assert_eq!(name, "sizeof");
+    assert!(matches!(&args[0].kind, ExprKind::Call { name, .. } if name == "typeof"));
+    // A cast binds tighter than a binary operator.
+    let e = parse_expr("(typeof($x))1 + 2").unwrap();
+    assert!(matches!(e.kind, ExprKind::Binary { .. }));
+}

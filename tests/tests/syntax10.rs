@@ -1,0 +1,23 @@
+//! Constructs of bpftrace's language found missing by running its own parser and
+//! type-checker snippets through `tracec --check`: each runs and prints bpftrace's
+//! output.
+
+use tracec_tests::*;
+
+fn stdout_of(name: &str, script: &str) -> Option<String> {
+    let _k = kernel_or_skip(name)?;
+    Some(run_to_exit(name, script, &[]).stdout_text())
+}
+
+#[test]
+fn typeof_casts_convert_to_the_named_type() {
+    let Some(out) = stdout_of(
+        "syntax10_typeof_cast",
+        "begin { $x = (uint8)1; $y = (typeof($x))-1; $z = (typeof(int16))70000;\n\
+         @m[1] = (int32)5; $w = (typeof(@m[1]))-2;\n\
+         printf(\"%d %d %d %d\\n\", $y, $z, $w, sizeof(typeof($x))); exit(); }",
+    ) else {
+        return;
+    };
+    assert_eq!(out.lines().next(), Some("255 4464 -2 1"), "{out}");
+}
