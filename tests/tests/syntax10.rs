@@ -21,3 +21,16 @@ fn typeof_casts_convert_to_the_named_type() {
     };
     assert_eq!(out.lines().next(), Some("255 4464 -2 1"), "{out}");
 }
+
+#[test]
+fn string_declarations_hold_strings_of_their_size() {
+    let Some(out) = stdout_of(
+        "syntax10_string_let",
+        "begin { let $a: string; printf(\"[%s]\\n\", $a); $a = \"hiya\";\n\
+         let $b: string[8] = \"ab\"; $b = \"abcdefg\"; $x = \"foo\"; let $y: typeof($x); $y = \"bar\";\n\
+         printf(\"%s %s %s %d\\n\", $a, $b, $y, sizeof($b)); exit(); }",
+    ) else {
+        return;
+    };
+    assert!(out.starts_with("[]\nhiya abcdefg bar 8\n"), "{out}");
+}

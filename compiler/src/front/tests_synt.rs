@@ -70,3 +70,33 @@ fn typeof_as_an_argument_stays_a_call() {
     let e = parse_expr("(typeof($x))1 + 2").unwrap();
     assert!(matches!(e.kind, ExprKind::Binary { .. }));
 }
+
+/// The declared type of the first statement of `BEGIN { src }`.
+fn let_type(src: &str) -> TypeName {
+    let p = parse(&format!("BEGIN {{ {src} }}")).unwrap_or_else(|d| panic!("{src}: {d:?}"));
+    let stmt = p.probes.into_iter().next().unwrap().body.stmts.remove(0);
+    match stmt.kind {
+        StmtKind::Let { ty: Some(ty), .. } => ty,
+        other => panic!("{src}: {other:?}"),
+    }
+}
+
+#[test]
+fn bare_names_are_declared_types() {
+    let t = let_type("let $s: string;");
+    assert_eq!(t.base, TypeBase::Named("string".into()));
+    let t = let_type("let $s: string[16] = \"a\";");
+    let TypeBase::Array { elem, len } = &t.base else {
+        panic!("{t:?}");
+    };
+    assert_eq!(elem.base, TypeBase::Named("string".into()));
+    assert_eq!(*len, Some(16));
+    let t = let_type("let $p: my_type **;");
+    assert_eq!(
+        (t.base.clone(), t.pointers),
+        (TypeBase::Named("my_type".into()), 2)
+    );
+    // `typeof` keeps its meaning.
+    let t = let_type("let $p: typeof($x);");
+    assert!(matches!(t.base, TypeBase::Typeof(_)));
+}

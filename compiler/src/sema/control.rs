@@ -33,33 +33,45 @@ impl Checker {
             };
             self.error(span, msg);
         }
-        let declared = ty
-            .and_then(|t| self.resolve_type(cx, t))
-            .and_then(|t| self.declared_type(&t))
-            .map(|t| match t {
-                // A declared pointer in a uprobe or usdt probe points into the traced
-                // process's memory, as `(struct X *)arg0` does.
-                Type::Ptr { to, .. } => Type::Ptr {
-                    user: matches!(
-                        cx.probe.attach,
-                        tracec_meta::Attach::Uprobe { .. } | tracec_meta::Attach::Usdt { .. }
-                    ),
-                    to,
-                },
-                array @ Type::Tuple(_)
-                    if matches!(
-                        cx.probe.attach,
-                        tracec_meta::Attach::Uprobe { .. } | tracec_meta::Attach::Usdt { .. }
-                    ) =>
-                {
-                    super::struct_value::user_pointers(array)
-                }
-                other => other,
-            });
+        let resolved = ty.and_then(|t| self.resolve_type(cx, t));
+        let string = resolved
+            .as_ref()
+            .map(|t| (t, super::str_decl::string_decl(t)));
+        let (declared, cap) = match string {
+            Some((t, Some(_))) => match self.declared_string(t) {
+                Some((ty, cap)) => (Some(ty), cap),
+                None => (None, None),
+            },
+            _ => (resolved.and_then(|t| self.declared_type(&t)), None),
+        };
+        let declared = declared.map(|t| match t {
+            // A declared pointer in a uprobe or usdt probe points into the traced
+            // process's memory, as `(struct X *)arg0` does.
+            Type::Ptr { to, .. } => Type::Ptr {
+                user: matches!(
+                    cx.probe.attach,
+                    tracec_meta::Attach::Uprobe { .. } | tracec_meta::Attach::Usdt { .. }
+                ),
+                to,
+            },
+            array @ Type::Tuple(_)
+                if matches!(
+                    cx.probe.attach,
+                    tracec_meta::Attach::Uprobe { .. } | tracec_meta::Attach::Usdt { .. }
+                ) =>
+            {
+                super::struct_value::user_pointers(array)
+            }
+            other => other,
+        });
         // The value is checked before the name is visible: `let $x = $x` reads an
         // outer `$x` (which is an error above) rather than the new one.
         let v = value.map(|v| self.expr(cx, v));
         let var = cx.vars.declare_new(name);
+        match cap {
+            Some(n) => cx.vars.str_caps.insert(var.0, n),
+            None => cx.vars.str_caps.remove(&var.0),
+        };
         if let Some(t) = declared {
             if cx.vars.ty(var) == Type::Unknown {
                 cx.vars.vars[var.0 as usize].1 = t;

@@ -75,6 +75,7 @@ pub mod stdlib_more;
 mod stdlib_str;
 pub mod stdlib_unsafe;
 mod stmt;
+mod str_decl;
 mod str_index;
 pub mod strlen;
 pub mod struct_value;
@@ -110,6 +111,8 @@ mod params_tests;
 mod percpu_tests;
 #[cfg(test)]
 mod skb_tests;
+#[cfg(test)]
+mod str_decl_tests;
 #[cfg(test)]
 pub(crate) mod tests;
 
@@ -447,6 +450,8 @@ struct VarTable {
     /// bpftrace's integer type of each variable, all the values assigned to it in any
     /// pass promoted together (`None`: none yet; see `int_width.rs`).
     widths: Vec<Option<int_promo::IntTy>>,
+    /// The capacity of each variable declared `string[N]` (`str_decl.rs`).
+    str_caps: std::collections::HashMap<u32, u32>,
 }
 
 impl VarTable {
@@ -480,6 +485,7 @@ impl VarTable {
             self.widths.push(None);
         } else if self.vars[idx].0 != name {
             self.vars[idx] = (name.to_string(), Type::Unknown);
+            self.str_caps.remove(&(idx as u32));
             if let Some(w) = self.widths.get_mut(idx) {
                 *w = None;
             }

@@ -198,6 +198,7 @@ impl Checker {
                 a
             }
         };
+        let new = self.capped_string(cx, var, new, &v.ty, span);
         cx.vars.vars[var.0 as usize].1 = new;
         cx.vars.assigned[var.0 as usize] = true;
         TStmtKind::AssignVar { var, value: v }
