@@ -34,3 +34,16 @@ fn string_declarations_hold_strings_of_their_size() {
     };
     assert!(out.starts_with("[]\nhiya abcdefg bar 8\n"), "{out}");
 }
+
+#[test]
+fn integer_declarations_convert_what_is_assigned() {
+    let Some(out) = stdout_of(
+        "syntax10_int_let",
+        "begin { $b = -1; let $a: uint16 = $b; let $d: uint8 = 255; $d++;\n\
+         let $e: int8 = 100; $e += 100; let $f: uint16 = (uint16)-1;\n\
+         printf(\"%d %d %d %d %d\\n\", $a, $d, $e, $f, sizeof($a)); exit(); }",
+    ) else {
+        return;
+    };
+    assert!(out.starts_with("65535 0 -56 65535 2\n"), "{out}");
+}

@@ -34,6 +34,7 @@ impl Checker {
             self.error(span, msg);
         }
         let resolved = ty.and_then(|t| self.resolve_type(cx, t));
+        let int_decl = resolved.as_ref().and_then(super::int_decl::declared_int);
         let string = resolved
             .as_ref()
             .map(|t| (t, super::str_decl::string_decl(t)));
@@ -72,6 +73,7 @@ impl Checker {
             Some(n) => cx.vars.str_caps.insert(var.0, n),
             None => cx.vars.str_caps.remove(&var.0),
         };
+        self.declare_int(cx, var, int_decl);
         if let Some(t) = declared {
             if cx.vars.ty(var) == Type::Unknown {
                 cx.vars.vars[var.0 as usize].1 = t;
@@ -82,15 +84,21 @@ impl Checker {
             // Never assigned anywhere: `let $x;` is the integer 0.
             cx.vars.vars[var.0 as usize].1 = Type::I64;
         }
-        match v {
-            None => TStmtKind::ZeroVar { var },
-            Some(v) => {
+        match (v, value) {
+            (Some(v), Some(value)) => {
                 let target = ast::Expr {
                     kind: ExprKind::Var(name.to_string()),
                     span,
                 };
-                self.assign_checked(cx, &target, var, v, span)
+                // As `$x = value`: integer width, and the implicit-cast warning
+                // against a declared type.
+                let vint = self.value_int(cx, Some(value), &v);
+                self.var_assign_warning(cx, var, value, &v, vint);
+                let stmt = self.assign_checked(cx, &target, var, v, span);
+                self.note_var_int(cx, var, vint);
+                stmt
             }
+            _ => TStmtKind::ZeroVar { var },
         }
     }
 

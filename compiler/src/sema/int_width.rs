@@ -174,6 +174,10 @@ impl Checker {
         let (Some(value), Type::Int { signed, enum_id }) = (value, cx.vars.ty(var)) else {
             return;
         };
+        if cx.vars.int_decls.contains_key(&var.0) {
+            // A declared type (`let $a: uint16`) stays as declared.
+            return;
+        }
         let Some(slot) = cx.vars.widths.get_mut(var.0 as usize) else {
             return;
         };

@@ -36,6 +36,7 @@ mod for_map;
 mod func_sym;
 mod functions;
 mod int_assign;
+mod int_decl;
 mod int_ops;
 mod int_promo;
 mod int_width;
@@ -99,6 +100,8 @@ pub mod value_layout;
 mod fmtvals_tests;
 #[cfg(test)]
 mod int_assign_tests;
+#[cfg(test)]
+mod int_decl_tests;
 #[cfg(test)]
 mod int_ops_tests;
 #[cfg(test)]
@@ -452,6 +455,8 @@ struct VarTable {
     widths: Vec<Option<int_promo::IntTy>>,
     /// The capacity of each variable declared `string[N]` (`str_decl.rs`).
     str_caps: std::collections::HashMap<u32, u32>,
+    /// The type of each variable declared with an integer type (`int_decl.rs`).
+    int_decls: std::collections::HashMap<u32, int_promo::IntTy>,
 }
 
 impl VarTable {
@@ -486,6 +491,7 @@ impl VarTable {
         } else if self.vars[idx].0 != name {
             self.vars[idx] = (name.to_string(), Type::Unknown);
             self.str_caps.remove(&(idx as u32));
+            self.int_decls.remove(&(idx as u32));
             if let Some(w) = self.widths.get_mut(idx) {
                 *w = None;
             }
