@@ -58,7 +58,7 @@ impl Checker {
     }
 
     /// `v` as assigned to `var`: converted to its declared integer type, if any.
-    pub(super) fn into_declared_int(&mut self, cx: &ProbeCx, var: VarId, v: TExpr) -> TExpr {
+    pub(super) fn convert_to_declared_int(&mut self, cx: &ProbeCx, var: VarId, v: TExpr) -> TExpr {
         let Some(&decl) = cx.vars.int_decls.get(&var.0) else {
             return v;
         };

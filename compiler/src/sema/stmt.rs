@@ -165,7 +165,7 @@ impl Checker {
         if v.ty == Type::Void {
             self.error(v.span, "this expression has no value to assign");
         }
-        let v = self.into_declared_int(cx, var, v);
+        let v = self.convert_to_declared_int(cx, var, v);
         let old = cx.vars.ty(var);
         // `probe`/`func` into a string variable become strings (`name_str`).
         let v = match old {
