@@ -47,3 +47,18 @@ fn integer_declarations_convert_what_is_assigned() {
     };
     assert!(out.starts_with("65535 0 -56 65535 2\n"), "{out}");
 }
+
+#[test]
+fn macros_pass_types_to_offsetof_and_casts() {
+    let Some(out) = stdout_of(
+        "syntax10_macro_types",
+        "struct Foo { int x; int y; struct { long c; } a; }\n\
+         macro off(t, f) { offsetof(t, f) }\n\
+         macro p_cast(a, b) { (a*)b }\n\
+         begin { printf(\"%d %d %d\\n\", off(typeof(struct Foo), y), off(typeof(struct Foo), a.c),\n\
+         sizeof((typeof(uint16))70000)); print(p_cast(typeof(uint8), -1)); exit(); }",
+    ) else {
+        return;
+    };
+    assert!(out.starts_with("4 8 2\n0xff\n"), "{out}");
+}

@@ -18,6 +18,9 @@ impl Checker {
             return poisoned(span);
         };
         let ty = &resolved;
+        if let Some(int) = super::int_decl::declared_int(ty) {
+            self.cast_ints.insert(ty.span, int);
+        }
         if let Some(t) = self.pton_int_cast(ty, e, span) {
             return t;
         }

@@ -130,7 +130,7 @@ impl Checker {
                 ast::TypeBase::Int { bits, signed } => {
                     IntTy::new(signed, u32::from(bits / 8).clamp(1, 8))
                 }
-                _ => wide,
+                _ => self.cast_ints.get(&ty.span).copied().unwrap_or(wide),
             },
             ExprKind::Ident(name) => match super::builtins::lookup(name) {
                 Some(_) => int_promo::builtin_bytes(name).map_or(wide, |b| IntTy::new(signed, b)),

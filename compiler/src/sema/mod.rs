@@ -118,6 +118,8 @@ mod skb_tests;
 mod str_decl_tests;
 #[cfg(test)]
 pub(crate) mod tests;
+#[cfg(test)]
+mod typeof_tests;
 
 use crate::diag::Diagnostic;
 use crate::front::ast;
@@ -585,6 +587,9 @@ struct Checker {
     /// bpftrace's integer type of each integer expression checked, by span and
     /// shape (`int_width::fact_key`: nodes nested on one span stay apart).
     int_tys: std::collections::HashMap<(ast::Span, u64), int_promo::IntTy>,
+    /// The integer type of each cast whose type name had to be resolved
+    /// (`(typeof($x))e`, `(uint16_t)e`), by the type name's span.
+    cast_ints: std::collections::HashMap<ast::Span, int_promo::IntTy>,
     /// bpftrace's integer type of each map's plain integer values, by name.
     map_ints: std::collections::HashMap<String, int_promo::IntTy>,
     /// bpftrace's integer type of each map's integer keys, by name and position.
