@@ -62,3 +62,16 @@ fn macros_pass_types_to_offsetof_and_casts() {
     };
     assert!(out.starts_with("4 8 2\n0xff\n"), "{out}");
 }
+
+#[test]
+fn macros_ending_in_macro_calls_have_values() {
+    let Some(out) = stdout_of(
+        "syntax10_macro_values",
+        "macro one() { 1 } macro two() { one() }\n\
+         macro inner(t) { sizeof(t) } macro outer(z) { inner(typeof(z)) }\n\
+         begin { printf(\"%d %d\\n\", two(), outer(typeof(uint16))); exit(); }",
+    ) else {
+        return;
+    };
+    assert!(out.starts_with("1 2\n"), "{out}");
+}

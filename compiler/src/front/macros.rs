@@ -173,13 +173,10 @@ impl Expander {
             e.kind = ExprKind::Int(0);
             return;
         };
-        let value = match body.stmts.pop() {
-            Some(Stmt {
-                kind: StmtKind::Expr(v),
-                ..
-            }) => v,
+        let value = match body.stmts.pop().map(block_value) {
+            Some(Ok(v)) => v,
             other => {
-                body.stmts.extend(other);
+                body.stmts.extend(other.and_then(Result::err));
                 self.diags.push(Diagnostic::error(
                     e.span,
                     format!(
@@ -410,5 +407,35 @@ impl Subst {
                 self.expr(value);
             }
         }
+    }
+}
+
+/// The value a block's last statement `s` gives: an expression, or a block (a macro
+/// call expanded in statement position, `macro two() { one() }`, or a nested block)
+/// whose own last statement gives one. `Err(s)` when it gives none.
+fn block_value(s: Stmt) -> Result<Expr, Stmt> {
+    match s.kind {
+        StmtKind::Expr(v) => Ok(v),
+        StmtKind::Block(mut b) => match b.stmts.pop().map(block_value) {
+            Some(Ok(value)) => Ok(Expr {
+                kind: ExprKind::Block {
+                    stmts: b.stmts,
+                    value: Box::new(value),
+                },
+                span: s.span,
+            }),
+            Some(Err(last)) => {
+                b.stmts.push(last);
+                Err(Stmt {
+                    kind: StmtKind::Block(b),
+                    span: s.span,
+                })
+            }
+            None => Err(Stmt {
+                kind: StmtKind::Block(b),
+                span: s.span,
+            }),
+        },
+        kind => Err(Stmt { kind, span: s.span }),
     }
 }

@@ -100,3 +100,29 @@ fn bare_names_are_declared_types() {
     let t = let_type("let $p: typeof($x);");
     assert!(matches!(t.base, TypeBase::Typeof(_)));
 }
+
+#[test]
+fn a_macro_ending_in_a_macro_call_has_its_value() {
+    let p = parse("macro one() { 1 } macro two() { one() } BEGIN { $x = two(); }")
+        .unwrap_or_else(|d| panic!("{d:?}"));
+    let stmt = &p.probes[0].body.stmts[0];
+    let StmtKind::Assign { value, .. } = &stmt.kind else {
+        panic!("{stmt:?}");
+    };
+    // two() is a block whose value is one()'s block, whose value is 1.
+    let ExprKind::Block { value: inner, .. } = &value.kind else {
+        panic!("{value:?}");
+    };
+    let ExprKind::Block { value: one, .. } = &inner.kind else {
+        panic!("{inner:?}");
+    };
+    assert!(matches!(one.kind, ExprKind::Int(1)), "{one:?}");
+    // A macro ending in a statement still has no value, through another macro too.
+    let errs =
+        parse("macro a($x) { $x += 1; } macro b($x) { a($x) } BEGIN { $y = 1; $z = b($y); }")
+            .expect_err("no value");
+    assert!(
+        errs[0].message.contains("does not end with an expression"),
+        "{errs:?}"
+    );
+}
