@@ -176,7 +176,7 @@ impl Expander {
         let value = match body.stmts.pop().map(block_value) {
             Some(Ok(v)) => v,
             other => {
-                body.stmts.extend(other.and_then(Result::err));
+                body.stmts.extend(other.and_then(Result::err).map(|s| *s));
                 self.diags.push(Diagnostic::error(
                     e.span,
                     format!(
@@ -413,7 +413,8 @@ impl Subst {
 /// The value a block's last statement `s` gives: an expression, or a block (a macro
 /// call expanded in statement position, `macro two() { one() }`, or a nested block)
 /// whose own last statement gives one. `Err(s)` when it gives none.
-fn block_value(s: Stmt) -> Result<Expr, Stmt> {
+fn block_value(s: Stmt) -> Result<Expr, Box<Stmt>> {
+    let span = s.span;
     match s.kind {
         StmtKind::Expr(v) => Ok(v),
         StmtKind::Block(mut b) => match b.stmts.pop().map(block_value) {
@@ -422,20 +423,16 @@ fn block_value(s: Stmt) -> Result<Expr, Stmt> {
                     stmts: b.stmts,
                     value: Box::new(value),
                 },
-                span: s.span,
+                span,
             }),
-            Some(Err(last)) => {
-                b.stmts.push(last);
-                Err(Stmt {
+            last => {
+                b.stmts.extend(last.and_then(Result::err).map(|l| *l));
+                Err(Box::new(Stmt {
                     kind: StmtKind::Block(b),
-                    span: s.span,
-                })
+                    span,
+                }))
             }
-            None => Err(Stmt {
-                kind: StmtKind::Block(b),
-                span: s.span,
-            }),
         },
-        kind => Err(Stmt { kind, span: s.span }),
+        kind => Err(Box::new(Stmt { kind, span })),
     }
 }
