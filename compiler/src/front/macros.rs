@@ -114,7 +114,15 @@ impl Expander {
                 }
             }
             StmtKind::Block(b) => self.block(b),
-            StmtKind::Let { value, .. } | StmtKind::Return(value) => {
+            StmtKind::Let { ty, value, .. } => {
+                if let Some(t) = ty {
+                    self.type_name(t);
+                }
+                if let Some(v) = value {
+                    self.expr(v);
+                }
+            }
+            StmtKind::Return(value) => {
                 if let Some(v) = value {
                     self.expr(v);
                 }
@@ -137,6 +145,15 @@ impl Expander {
         }
     }
 
+    /// Macro calls inside a type name's `typeof(...)` (`(typeof(mytype()))1`).
+    fn type_name(&mut self, t: &mut TypeName) {
+        match &mut t.base {
+            TypeBase::Typeof(e) => self.expr(e),
+            TypeBase::Array { elem, .. } => self.type_name(elem),
+            _ => {}
+        }
+    }
+
     fn expr(&mut self, e: &mut Expr) {
         match &mut e.kind {
             ExprKind::Int(_) | ExprKind::Str(_) | ExprKind::Var(_) | ExprKind::Ident(_) => {}
@@ -144,9 +161,11 @@ impl Expander {
             | ExprKind::Call { args: list, .. }
             | ExprKind::Tuple(list)
             | ExprKind::Record { values: list, .. } => list.iter_mut().for_each(|a| self.expr(a)),
-            ExprKind::Field { base, .. }
-            | ExprKind::Unary { expr: base, .. }
-            | ExprKind::Cast { expr: base, .. } => self.expr(base),
+            ExprKind::Field { base, .. } | ExprKind::Unary { expr: base, .. } => self.expr(base),
+            ExprKind::Cast { ty, expr: base } => {
+                self.type_name(ty);
+                self.expr(base);
+            }
             ExprKind::Index { base: a, index: b } | ExprKind::Binary { lhs: a, rhs: b, .. } => {
                 self.expr(a);
                 self.expr(b);

@@ -28,3 +28,15 @@ fn typeof_casts_take_the_type() {
         vec![255, 4464, 1]
     );
 }
+
+#[test]
+fn macro_calls_inside_typeof_are_expanded() {
+    assert_eq!(
+        map_constants(
+            "macro mytype() { (uint16)1 } \
+             BEGIN { $x = (typeof(mytype()))1; @a = sizeof($x); \
+             let $y: typeof(mytype()) = 3; @b = sizeof($y) }"
+        ),
+        vec![2, 2]
+    );
+}
