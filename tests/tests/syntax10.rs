@@ -75,3 +75,16 @@ fn macros_ending_in_macro_calls_have_values() {
     };
     assert!(out.starts_with("1 2\n"), "{out}");
 }
+
+#[test]
+fn string_casts_set_the_size() {
+    let Some(out) = stdout_of(
+        "syntax10_string_cast",
+        "begin { $a = (string[10])\"hello\"; @m[(string[12])\"k\"] = 1;\n\
+         printf(\"%s %d %d\\n\", $a, sizeof($a), sizeof((string)\"abc\")); exit(); }",
+    ) else {
+        return;
+    };
+    assert!(out.starts_with("hello 10 4\n"), "{out}");
+    assert!(out.contains("@m[k]: 1\n"), "{out}");
+}

@@ -24,6 +24,29 @@ pub(crate) fn is_cast_typeof(src: &str, at: usize) -> bool {
     bytes.get(pos).is_some_and(|&c| starts_operand(c))
 }
 
+/// Whether the text at `at` (just after `string`, itself after `(`) is `)` or
+/// `[N])`: the type of a cast, `(string)e` or `(string[16])e`.
+pub(crate) fn string_cast_follows(src: &str, at: usize) -> bool {
+    let bytes = src.as_bytes();
+    let mut pos = skip_blank(src, at);
+    if bytes.get(pos) == Some(&b'[') {
+        pos = skip_blank(src, pos + 1);
+        let digits = bytes[pos.min(bytes.len())..]
+            .iter()
+            .take_while(|c| c.is_ascii_digit())
+            .count();
+        if digits == 0 {
+            return false;
+        }
+        pos = skip_blank(src, pos + digits);
+        if bytes.get(pos) != Some(&b']') {
+            return false;
+        }
+        pos = skip_blank(src, pos + 1);
+    }
+    bytes.get(pos) == Some(&b')')
+}
+
 /// Characters an operand can start with (after a cast's `)`).
 fn starts_operand(c: u8) -> bool {
     c.is_ascii_alphanumeric()
@@ -93,6 +116,20 @@ mod tests {
         assert!(at_typeof("(typeof(struct task_struct *))arg0"));
         assert!(at_typeof("(typeof(\")\"))$y"));
         assert!(at_typeof("(typeof( /* c */ @m[1])) /* x */ $v"));
+    }
+
+    #[test]
+    fn string_cast_types() {
+        let after = |src: &str| {
+            let at = src.find("string").unwrap() + "string".len();
+            super::string_cast_follows(src, at)
+        };
+        assert!(after("(string)arg0"));
+        assert!(after("(string[64])arg0"));
+        assert!(after("( string [ 10 ] ) \"hello\""));
+        assert!(!after("(string[])x"));
+        assert!(!after("(string[$i])"));
+        assert!(!after("(string + 1)"));
     }
 
     #[test]

@@ -572,7 +572,10 @@ impl<'a> Lexer<'a> {
             // pointer type (a typedef, or a macro parameter standing for a type).
             Tok::Ident(name)
                 if super::typenames::TYPE_WORDS.contains(&name.as_str())
-                    || (matches!(self.prev, Some(Tok::LParen)) && self.stars_then_rparen(end)) =>
+                    || (matches!(self.prev, Some(Tok::LParen)) && self.stars_then_rparen(end))
+                    || (name == "string"
+                        && matches!(self.prev, Some(Tok::LParen))
+                        && super::cast_typeof::string_cast_follows(self.src, end)) =>
             {
                 Tok::IntType(name)
             }

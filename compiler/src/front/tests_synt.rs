@@ -126,3 +126,19 @@ fn a_macro_ending_in_a_macro_call_has_its_value() {
         "{errs:?}"
     );
 }
+
+#[test]
+fn string_types_in_casts() {
+    let (ty, operand) = cast_of("(string[64])arg0");
+    let TypeBase::Array { elem, len } = &ty.base else {
+        panic!("{ty:?}");
+    };
+    assert_eq!(elem.base, TypeBase::Named("string".into()));
+    assert_eq!(*len, Some(64));
+    assert!(matches!(operand.kind, ExprKind::Ident(_)));
+    let (ty, _) = cast_of("(string)\"a\"");
+    assert_eq!(ty.base, TypeBase::Named("string".into()));
+    // `$string` and a parenthesized variable stay expressions.
+    let e = parse_expr("($string) + 1").unwrap();
+    assert!(matches!(e.kind, ExprKind::Binary { .. }));
+}

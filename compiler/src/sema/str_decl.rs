@@ -4,8 +4,8 @@
 //! included), and assigning a larger one is an error. `typeof($s)` of a string
 //! variable is `string[N]` of its size.
 
-use super::types::Type;
-use super::{Checker, ProbeCx, VarId};
+use super::types::{TExpr, Type};
+use super::{poisoned, Checker, ProbeCx, VarId};
 use crate::front::ast::{Span, TypeBase, TypeName};
 
 /// The type name `string`.
@@ -47,6 +47,32 @@ pub(super) fn string_type_name(size: u32, span: Span) -> TypeName {
 }
 
 impl Checker {
+    /// `(string)e` / `(string[N])e`: a string as a string of `N` bytes (at least its
+    /// own size); nothing else converts to a string.
+    pub(super) fn string_cast(
+        &mut self,
+        cx: &mut ProbeCx,
+        size: Option<u32>,
+        e: &crate::front::ast::Expr,
+        span: Span,
+    ) -> TExpr {
+        let inner = self.expr(cx, e);
+        match (inner.ty, size) {
+            (Type::Unknown, _) => poisoned(span),
+            (Type::Str { .. }, None) => TExpr { span, ..inner },
+            (Type::Str { size: have }, Some(n)) if have <= n && n > 0 => TExpr {
+                ty: Type::Str { size: n },
+                span,
+                ..inner
+            },
+            (other, _) => {
+                let to = size.map_or("string".to_string(), |n| format!("string[{n}]"));
+                self.error(span, format!("cannot cast {} to {to}", other.describe()));
+                poisoned(span)
+            }
+        }
+    }
+
     /// The variable type a `string`/`string[N]` declaration gives, with its capacity.
     pub(super) fn declared_string(&mut self, t: &TypeName) -> Option<(Type, Option<u32>)> {
         match string_decl(t)? {

@@ -58,3 +58,22 @@ fn bare_type_names_in_declarations_are_looked_up() {
         "{e:?}"
     );
 }
+
+#[test]
+fn string_casts_resize_strings_only() {
+    assert_eq!(
+        map_constants(
+            r#"BEGIN { $a = (string[10])"hello"; @a = sizeof($a); @b = sizeof((string)"abc") }"#
+        ),
+        vec![10, 4]
+    );
+    for src in [
+        r#"BEGIN { $a = (string[2])"hello"; }"#,
+        "BEGIN { $a = (string[2])5; }",
+        "BEGIN { $a = (string)5; }",
+    ] {
+        let e = errors(src);
+        assert_eq!(e.len(), 1, "{src}: {e:?}");
+        assert!(e[0].starts_with("cannot cast"), "{src}: {e:?}");
+    }
+}
