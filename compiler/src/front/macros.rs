@@ -54,6 +54,26 @@ fn as_call(e: &Expr) -> Option<(&str, &[Expr])> {
 
 impl Expander {
     fn check_duplicates(&mut self) {
+        for m in &self.macros {
+            // `macro set(x, x)`, `macro set(@x, @x)`: a parameter named twice.
+            let names: Vec<String> = m
+                .params
+                .iter()
+                .map(|p| match p {
+                    MacroParam::Var(n) => format!("${n}"),
+                    MacroParam::Map(n) => format!("@{n}"),
+                    MacroParam::Expr(n) => n.clone(),
+                })
+                .collect();
+            for (j, n) in names.iter().enumerate() {
+                if names[..j].contains(n) {
+                    self.diags.push(Diagnostic::error(
+                        m.span,
+                        format!("macro `{}` names parameter `{n}` twice", m.name),
+                    ));
+                }
+            }
+        }
         for (i, m) in self.macros.iter().enumerate() {
             let dup = self.macros[..i]
                 .iter()

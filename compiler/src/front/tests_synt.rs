@@ -142,3 +142,20 @@ fn string_types_in_casts() {
     let e = parse_expr("($string) + 1").unwrap();
     assert!(matches!(e.kind, ExprKind::Binary { .. }));
 }
+
+#[test]
+fn a_macro_parameter_named_twice_is_an_error() {
+    for src in [
+        "macro set(x, x) { x } BEGIN { set(1, 1); }",
+        "macro set(@x, @x) { @x } BEGIN { @a = 1; set(@a, @a); }",
+        "macro set($x, $x) { $x } BEGIN { $a = 1; set($a, $a); }",
+    ] {
+        let errs = parse(src).expect_err(src);
+        assert!(
+            errs[0].message.contains("names parameter"),
+            "{src}: {errs:?}"
+        );
+    }
+    // Different kinds of parameter may share a name.
+    parse("macro f($x, x) { $x + x } BEGIN { $a = 1; $b = f($a, 2); }").expect("parses");
+}
