@@ -101,6 +101,9 @@ pub enum Tok {
     /// An `if` where an expression is expected (`print(if (c) { a } else { b })`,
     /// `$x = if ...`): an if expression. Produced by [`Lexer`] from `if`.
     ExprIf,
+    /// `typeof` opening a cast's type (`(typeof($x))1`): `(typeof(...))` followed by
+    /// the start of an operand. Produced by [`Lexer`] from the identifier `typeof`.
+    CastTypeof,
     #[token("..")]
     DotDot,
 
@@ -550,6 +553,13 @@ impl<'a> Lexer<'a> {
                 }
             }
             Tok::If if self.prev.as_ref().is_some_and(opens_expression) => Tok::ExprIf,
+            Tok::Ident(name)
+                if name == "typeof"
+                    && matches!(self.prev, Some(Tok::LParen))
+                    && super::cast_typeof::is_cast_typeof(self.src, end) =>
+            {
+                Tok::CastTypeof
+            }
             Tok::Semi if self.braces == 0 => {
                 self.header = false;
                 tok
@@ -562,7 +572,10 @@ impl<'a> Lexer<'a> {
             // pointer type (a typedef, or a macro parameter standing for a type).
             Tok::Ident(name)
                 if super::typenames::TYPE_WORDS.contains(&name.as_str())
-                    || (matches!(self.prev, Some(Tok::LParen)) && self.stars_then_rparen(end)) =>
+                    || (matches!(self.prev, Some(Tok::LParen)) && self.stars_then_rparen(end))
+                    || (name == "string"
+                        && matches!(self.prev, Some(Tok::LParen))
+                        && super::cast_typeof::string_cast_follows(self.src, end)) =>
             {
                 Tok::IntType(name)
             }

@@ -54,6 +54,26 @@ fn as_call(e: &Expr) -> Option<(&str, &[Expr])> {
 
 impl Expander {
     fn check_duplicates(&mut self) {
+        for m in &self.macros {
+            // `macro set(x, x)`, `macro set(@x, @x)`: a parameter named twice.
+            let names: Vec<String> = m
+                .params
+                .iter()
+                .map(|p| match p {
+                    MacroParam::Var(n) => format!("${n}"),
+                    MacroParam::Map(n) => format!("@{n}"),
+                    MacroParam::Expr(n) => n.clone(),
+                })
+                .collect();
+            for (j, n) in names.iter().enumerate() {
+                if names[..j].contains(n) {
+                    self.diags.push(Diagnostic::error(
+                        m.span,
+                        format!("macro `{}` names parameter `{n}` twice", m.name),
+                    ));
+                }
+            }
+        }
         for (i, m) in self.macros.iter().enumerate() {
             let dup = self.macros[..i]
                 .iter()
@@ -114,7 +134,15 @@ impl Expander {
                 }
             }
             StmtKind::Block(b) => self.block(b),
-            StmtKind::Let { value, .. } | StmtKind::Return(value) => {
+            StmtKind::Let { ty, value, .. } => {
+                if let Some(t) = ty {
+                    self.type_name(t);
+                }
+                if let Some(v) = value {
+                    self.expr(v);
+                }
+            }
+            StmtKind::Return(value) => {
                 if let Some(v) = value {
                     self.expr(v);
                 }
@@ -137,6 +165,15 @@ impl Expander {
         }
     }
 
+    /// Macro calls inside a type name's `typeof(...)` (`(typeof(mytype()))1`).
+    fn type_name(&mut self, t: &mut TypeName) {
+        match &mut t.base {
+            TypeBase::Typeof(e) => self.expr(e),
+            TypeBase::Array { elem, .. } => self.type_name(elem),
+            _ => {}
+        }
+    }
+
     fn expr(&mut self, e: &mut Expr) {
         match &mut e.kind {
             ExprKind::Int(_) | ExprKind::Str(_) | ExprKind::Var(_) | ExprKind::Ident(_) => {}
@@ -144,9 +181,11 @@ impl Expander {
             | ExprKind::Call { args: list, .. }
             | ExprKind::Tuple(list)
             | ExprKind::Record { values: list, .. } => list.iter_mut().for_each(|a| self.expr(a)),
-            ExprKind::Field { base, .. }
-            | ExprKind::Unary { expr: base, .. }
-            | ExprKind::Cast { expr: base, .. } => self.expr(base),
+            ExprKind::Field { base, .. } | ExprKind::Unary { expr: base, .. } => self.expr(base),
+            ExprKind::Cast { ty, expr: base } => {
+                self.type_name(ty);
+                self.expr(base);
+            }
             ExprKind::Index { base: a, index: b } | ExprKind::Binary { lhs: a, rhs: b, .. } => {
                 self.expr(a);
                 self.expr(b);
@@ -173,13 +212,10 @@ impl Expander {
             e.kind = ExprKind::Int(0);
             return;
         };
-        let value = match body.stmts.pop() {
-            Some(Stmt {
-                kind: StmtKind::Expr(v),
-                ..
-            }) => v,
+        let value = match body.stmts.pop().map(block_value) {
+            Some(Ok(v)) => v,
             other => {
-                body.stmts.extend(other);
+                body.stmts.extend(other.and_then(Result::err).map(|s| *s));
                 self.diags.push(Diagnostic::error(
                     e.span,
                     format!(
@@ -410,5 +446,32 @@ impl Subst {
                 self.expr(value);
             }
         }
+    }
+}
+
+/// The value a block's last statement `s` gives: an expression, or a block (a macro
+/// call expanded in statement position, `macro two() { one() }`, or a nested block)
+/// whose own last statement gives one. `Err(s)` when it gives none.
+fn block_value(s: Stmt) -> Result<Expr, Box<Stmt>> {
+    let span = s.span;
+    match s.kind {
+        StmtKind::Expr(v) => Ok(v),
+        StmtKind::Block(mut b) => match b.stmts.pop().map(block_value) {
+            Some(Ok(value)) => Ok(Expr {
+                kind: ExprKind::Block {
+                    stmts: b.stmts,
+                    value: Box::new(value),
+                },
+                span,
+            }),
+            last => {
+                b.stmts.extend(last.and_then(Result::err).map(|l| *l));
+                Err(Box::new(Stmt {
+                    kind: StmtKind::Block(b),
+                    span,
+                }))
+            }
+        },
+        kind => Err(Box::new(Stmt { kind, span })),
     }
 }

@@ -4,6 +4,7 @@
 //! Entry point: [`parse`]. It never panics; every problem is a [`Diagnostic`].
 
 pub mod ast;
+mod cast_typeof;
 pub mod cpp;
 pub mod cpp_expr;
 pub mod csub;
@@ -234,3 +235,5 @@ impl TopItem {
 fn params_special(name: &str) -> bool {
     name == "#" || (!name.is_empty() && name.bytes().all(|b| b.is_ascii_digit()))
 }
+#[cfg(test)]
+mod tests_synt;

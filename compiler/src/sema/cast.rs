@@ -18,6 +18,12 @@ impl Checker {
             return poisoned(span);
         };
         let ty = &resolved;
+        if let Some(size) = super::str_decl::string_decl(ty) {
+            return self.string_cast(cx, size, e, span);
+        }
+        if let Some(int) = super::int_decl::declared_int(ty) {
+            self.cast_ints.insert(ty.span, int);
+        }
         if let Some(t) = self.pton_int_cast(ty, e, span) {
             return t;
         }

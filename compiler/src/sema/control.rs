@@ -33,33 +33,47 @@ impl Checker {
             };
             self.error(span, msg);
         }
-        let declared = ty
-            .and_then(|t| self.resolve_type(cx, t))
-            .and_then(|t| self.declared_type(&t))
-            .map(|t| match t {
-                // A declared pointer in a uprobe or usdt probe points into the traced
-                // process's memory, as `(struct X *)arg0` does.
-                Type::Ptr { to, .. } => Type::Ptr {
-                    user: matches!(
-                        cx.probe.attach,
-                        tracec_meta::Attach::Uprobe { .. } | tracec_meta::Attach::Usdt { .. }
-                    ),
-                    to,
-                },
-                array @ Type::Tuple(_)
-                    if matches!(
-                        cx.probe.attach,
-                        tracec_meta::Attach::Uprobe { .. } | tracec_meta::Attach::Usdt { .. }
-                    ) =>
-                {
-                    super::struct_value::user_pointers(array)
-                }
-                other => other,
-            });
+        let resolved = ty.and_then(|t| self.resolve_type(cx, t));
+        let int_decl = resolved.as_ref().and_then(super::int_decl::declared_int);
+        let string = resolved
+            .as_ref()
+            .map(|t| (t, super::str_decl::string_decl(t)));
+        let (declared, cap) = match string {
+            Some((t, Some(_))) => match self.declared_string(t) {
+                Some((ty, cap)) => (Some(ty), cap),
+                None => (None, None),
+            },
+            _ => (resolved.and_then(|t| self.declared_type(&t)), None),
+        };
+        let declared = declared.map(|t| match t {
+            // A declared pointer in a uprobe or usdt probe points into the traced
+            // process's memory, as `(struct X *)arg0` does.
+            Type::Ptr { to, .. } => Type::Ptr {
+                user: matches!(
+                    cx.probe.attach,
+                    tracec_meta::Attach::Uprobe { .. } | tracec_meta::Attach::Usdt { .. }
+                ),
+                to,
+            },
+            array @ Type::Tuple(_)
+                if matches!(
+                    cx.probe.attach,
+                    tracec_meta::Attach::Uprobe { .. } | tracec_meta::Attach::Usdt { .. }
+                ) =>
+            {
+                super::struct_value::user_pointers(array)
+            }
+            other => other,
+        });
         // The value is checked before the name is visible: `let $x = $x` reads an
         // outer `$x` (which is an error above) rather than the new one.
         let v = value.map(|v| self.expr(cx, v));
         let var = cx.vars.declare_new(name);
+        match cap {
+            Some(n) => cx.vars.str_caps.insert(var.0, n),
+            None => cx.vars.str_caps.remove(&var.0),
+        };
+        self.declare_int(cx, var, int_decl);
         if let Some(t) = declared {
             if cx.vars.ty(var) == Type::Unknown {
                 cx.vars.vars[var.0 as usize].1 = t;
@@ -70,15 +84,21 @@ impl Checker {
             // Never assigned anywhere: `let $x;` is the integer 0.
             cx.vars.vars[var.0 as usize].1 = Type::I64;
         }
-        match v {
-            None => TStmtKind::ZeroVar { var },
-            Some(v) => {
+        match (v, value) {
+            (Some(v), Some(value)) => {
                 let target = ast::Expr {
                     kind: ExprKind::Var(name.to_string()),
                     span,
                 };
-                self.assign_checked(cx, &target, var, v, span)
+                // As `$x = value`: integer width, and the implicit-cast warning
+                // against a declared type.
+                let vint = self.value_int(cx, Some(value), &v);
+                self.var_assign_warning(cx, var, value, &v, vint);
+                let stmt = self.assign_checked(cx, &target, var, v, span);
+                self.note_var_int(cx, var, vint);
+                stmt
             }
+            _ => TStmtKind::ZeroVar { var },
         }
     }
 

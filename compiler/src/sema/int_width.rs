@@ -130,7 +130,7 @@ impl Checker {
                 ast::TypeBase::Int { bits, signed } => {
                     IntTy::new(signed, u32::from(bits / 8).clamp(1, 8))
                 }
-                _ => wide,
+                _ => self.cast_ints.get(&ty.span).copied().unwrap_or(wide),
             },
             ExprKind::Ident(name) => match super::builtins::lookup(name) {
                 Some(_) => int_promo::builtin_bytes(name).map_or(wide, |b| IntTy::new(signed, b)),
@@ -174,6 +174,10 @@ impl Checker {
         let (Some(value), Type::Int { signed, enum_id }) = (value, cx.vars.ty(var)) else {
             return;
         };
+        if cx.vars.int_decls.contains_key(&var.0) {
+            // A declared type (`let $a: uint16`) stays as declared.
+            return;
+        }
         let Some(slot) = cx.vars.widths.get_mut(var.0 as usize) else {
             return;
         };

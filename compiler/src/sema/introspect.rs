@@ -5,7 +5,7 @@
 
 use super::types::*;
 use super::{poisoned, Checker, ProbeCx};
-use crate::front::ast::{self, ExprKind, Span, TypeBase};
+use crate::front::ast::{self, ExprKind, Span, TypeBase, TypeName};
 
 /// Whether `e` is a comparison, `&&`, `||` or `!`: a bool in bpftrace.
 fn is_boolean(e: &ast::Expr) -> bool {
@@ -89,6 +89,21 @@ impl Checker {
                     None
                 }
             },
+            // `typeof(struct T)`, as a macro's type parameter receives it.
+            ExprKind::Call { name, .. } if name == "typeof" => {
+                match self.type_of_expr(cx, target, 0) {
+                    Some(TypeName {
+                        base: TypeBase::Record { name, union },
+                        pointers: 0,
+                        span: tspan,
+                    }) => self.record(&name, union, tspan),
+                    Some(_) => {
+                        self.error(target.span, "offsetof() needs a struct or union type");
+                        None
+                    }
+                    None => None,
+                }
+            }
             _ => {
                 let inner = match &target.kind {
                     ExprKind::Unary {

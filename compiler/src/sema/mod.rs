@@ -37,6 +37,7 @@ mod for_map;
 mod func_sym;
 mod functions;
 mod int_assign;
+mod int_decl;
 mod int_ops;
 mod int_promo;
 mod int_width;
@@ -76,6 +77,7 @@ pub mod stdlib_more;
 mod stdlib_str;
 pub mod stdlib_unsafe;
 mod stmt;
+mod str_decl;
 mod str_index;
 pub mod strlen;
 pub mod struct_value;
@@ -100,6 +102,8 @@ mod fmtvals_tests;
 #[cfg(test)]
 mod int_assign_tests;
 #[cfg(test)]
+mod int_decl_tests;
+#[cfg(test)]
 mod int_ops_tests;
 #[cfg(test)]
 mod int_promo_tests;
@@ -112,7 +116,11 @@ mod percpu_tests;
 #[cfg(test)]
 mod skb_tests;
 #[cfg(test)]
+mod str_decl_tests;
+#[cfg(test)]
 pub(crate) mod tests;
+#[cfg(test)]
+mod typeof_tests;
 
 use crate::diag::Diagnostic;
 use crate::front::ast;
@@ -448,6 +456,10 @@ struct VarTable {
     /// bpftrace's integer type of each variable, all the values assigned to it in any
     /// pass promoted together (`None`: none yet; see `int_width.rs`).
     widths: Vec<Option<int_promo::IntTy>>,
+    /// The capacity of each variable declared `string[N]` (`str_decl.rs`).
+    str_caps: std::collections::HashMap<u32, u32>,
+    /// The type of each variable declared with an integer type (`int_decl.rs`).
+    int_decls: std::collections::HashMap<u32, int_promo::IntTy>,
 }
 
 impl VarTable {
@@ -481,6 +493,8 @@ impl VarTable {
             self.widths.push(None);
         } else if self.vars[idx].0 != name {
             self.vars[idx] = (name.to_string(), Type::Unknown);
+            self.str_caps.remove(&(idx as u32));
+            self.int_decls.remove(&(idx as u32));
             if let Some(w) = self.widths.get_mut(idx) {
                 *w = None;
             }
@@ -574,6 +588,9 @@ struct Checker {
     /// bpftrace's integer type of each integer expression checked, by span and
     /// shape (`int_width::fact_key`: nodes nested on one span stay apart).
     int_tys: std::collections::HashMap<(ast::Span, u64), int_promo::IntTy>,
+    /// The integer type of each cast whose type name had to be resolved
+    /// (`(typeof($x))e`, `(uint16_t)e`), by the type name's span.
+    cast_ints: std::collections::HashMap<ast::Span, int_promo::IntTy>,
     /// bpftrace's integer type of each map's plain integer values, by name.
     map_ints: std::collections::HashMap<String, int_promo::IntTy>,
     /// bpftrace's integer type of each map's integer keys, by name and position.

@@ -165,6 +165,7 @@ impl Checker {
         if v.ty == Type::Void {
             self.error(v.span, "this expression has no value to assign");
         }
+        let v = self.convert_to_declared_int(cx, var, v);
         let old = cx.vars.ty(var);
         // `probe`/`func` into a string variable become strings (`name_str`).
         let v = match old {
@@ -198,6 +199,7 @@ impl Checker {
                 a
             }
         };
+        let new = self.capped_string(cx, var, new, &v.ty, span);
         cx.vars.vars[var.0 as usize].1 = new;
         cx.vars.assigned[var.0 as usize] = true;
         TStmtKind::AssignVar { var, value: v }

@@ -105,6 +105,7 @@ impl Checker {
             return None;
         }
         let inner = match &t.base {
+            TypeBase::Named(_) if super::str_decl::is_string_name(t) => return Some(t.clone()),
             TypeBase::Named(name) => self.named_type(name, t.span)?,
             TypeBase::Typeof(e) => self.type_of_expr(cx, e, depth + 1)?,
             TypeBase::Array { elem, len } => {
@@ -209,6 +210,7 @@ impl Checker {
                 }
             }
             Type::Bool => TypeBase::Bool,
+            Type::Str { size } => return Some(super::str_decl::string_type_name(size, span)),
             Type::Ptr { to, .. } => {
                 let pointee = match to {
                     Pointee::Char => TypeBase::Int {
