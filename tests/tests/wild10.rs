@@ -100,3 +100,30 @@ fn a_bare_executable_name_attaches_through_path() {
         run.stderr_text()
     );
 }
+
+/// `uprobe:libc:str* { @[func] = count(); }`: a wildcard naming ~100 functions of
+/// libc, whose separate debug file is compressed DWARF. The compiler read that DWARF
+/// once per function (about a second each; `uprobe:libc:*` took over ten minutes);
+/// it reads it once per file now.
+#[test]
+fn a_wildcard_uprobe_reads_the_dwarf_once() {
+    let dir = scratch("wild10_wildcard_dwarf");
+    let src = dir.join("w.bt");
+    std::fs::write(&src, "uprobe:libc:str* { @[func] = count(); }\n").unwrap();
+    let listed = tracec(&["-l", "uprobe:libc:str*"]);
+    let n = String::from_utf8_lossy(&listed.stdout).lines().count();
+    if n < 20 {
+        eprintln!("skipped: libc has {n} str* functions here");
+        return;
+    }
+    let start = std::time::Instant::now();
+    let out = dir.join("w.o");
+    let o = tracec(&[src.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    let took = start.elapsed();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // Before: about 90 s for the ~100 functions; now about a second.
+    assert!(
+        took < Duration::from_secs(30),
+        "compiling {n} uprobes took {took:?}"
+    );
+}
