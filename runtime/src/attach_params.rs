@@ -97,7 +97,7 @@ pub fn apply(meta: &mut Metadata, positional: &[String]) -> Result<(), Error> {
 /// The file a bare uprobe binary name names, as the compiler finds it: not a file of
 /// the working directory, it is searched in `$PATH`, then in the library cache
 /// (`libc`). `None` for a path with `/` or a name found nowhere (kept as given).
-fn find_binary(path: &str) -> Option<String> {
+pub(crate) fn find_binary(path: &str) -> Option<String> {
     if path.contains('/') || Path::new(path).exists() {
         return None;
     }

@@ -421,13 +421,12 @@ pub fn uprobe_at(
     scope: UProbeScope,
 ) -> Result<(), String> {
     use aya::programs::uprobe::{UProbeAttachPoint, UProbeError};
-    // A bare library name (`libc`, or a soname such as `libc.so.6`, which aya's own
-    // lookup does not take) is the library cache's file, as the compiler found it.
-    let cached = (!path.contains('/'))
-        .then(|| tracec_meta::ldcache::library(path))
-        .flatten();
+    // A bare name is found as the compiler found it: an executable in `$PATH`
+    // (`uprobe:bash:readline`), else a library name (`libc`, or a soname such as
+    // `libc.so.6`, which aya's own lookup does not take) in the library cache.
+    let cached = crate::attach_params::find_binary(path);
     let path = match &cached {
-        Some(p) => p.to_str().unwrap_or(path),
+        Some(p) => p.as_str(),
         None => path,
     };
     if let Some(found) = crate::uprobe_archive::locate(path, symbol, offset) {

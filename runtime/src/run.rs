@@ -70,6 +70,11 @@ pub struct Options {
 /// Records handled between two looks for SIGINT/SIGTERM while events keep coming.
 const SIGNAL_CHECK_BATCH: usize = 64;
 
+/// Records the event loop takes from the ringbuf at a time: a probe that fires
+/// for tracerun's own work (a uprobe on libc's `malloc`) refills the ring as fast
+/// as it is read, and SIGINT must still end the session.
+const DRAIN_LIMIT: usize = 4096;
+
 /// Run the object until it exits or is interrupted.
 pub fn run(opts: &Options) -> Result<(), Error> {
     run_status(opts).map(|_| ())
@@ -403,7 +408,7 @@ impl<'a> Session<'a> {
             // The child's exit ends the session like exit() (after its last events).
             if let Some(c) = child.as_deref_mut() {
                 if c.try_reap() {
-                    let records = self.drain();
+                    let records = self.drain_up_to(DRAIN_LIMIT);
                     self.handle(&records);
                     break;
                 }
@@ -429,7 +434,7 @@ impl<'a> Session<'a> {
                 }
             }
             if ready.last() == Some(&true) || user.is_some() {
-                let records = self.drain();
+                let records = self.drain_up_to(DRAIN_LIMIT);
                 // A signal is looked for between batches: events such as system() take
                 // milliseconds each, and a busy probe can queue thousands of them.
                 let mut interrupted = false;
@@ -535,7 +540,7 @@ impl<'a> Session<'a> {
                 let n = file
                     .read(&mut buf)
                     .map_err(|e| Error::new(format!("cannot read {}: {e}", probe.name)))?;
-                let records = self.drain();
+                let records = self.drain_up_to(DRAIN_LIMIT);
                 for record in &records {
                     exited |= self.handle(std::slice::from_ref(record));
                 }
@@ -552,9 +557,17 @@ impl<'a> Session<'a> {
 
     /// Take every record currently in the ringbuf.
     fn drain(&mut self) -> Vec<Vec<u8>> {
+        self.drain_up_to(usize::MAX)
+    }
+
+    /// Take at most `limit` records from the ringbuf. While probes fire, the ring
+    /// may never empty: a uprobe on `malloc` fires for tracerun's own reads of it,
+    /// so the event loop takes a bounded share and looks for signals in between.
+    fn drain_up_to(&mut self, limit: usize) -> Vec<Vec<u8>> {
         let mut records = Vec::new();
         if let Some(ring) = &mut self.ring {
-            while let Some(item) = ring.next() {
+            while records.len() < limit {
+                let Some(item) = ring.next() else { break };
                 records.push(item.to_vec());
             }
         }

@@ -2,7 +2,7 @@
 //! first use fixes the kind of each key and of the value, later conflicting uses are
 //! errors. Strings of different sizes merge to the largest.
 
-use super::types::{MapIdx, Type};
+use super::types::{MapIdx, Pointee, Type};
 use crate::front::ast::Span;
 use std::collections::HashMap;
 use tracec_meta::AggKind;
@@ -54,7 +54,11 @@ pub struct MapTable {
 
 fn key_part(t: Type) -> Type {
     match t {
-        Type::Ptr { .. } => Type::U64,
+        // `uptr(n)`/`kptr(n)` of an integer stays an integer, as in `Type::meta`;
+        // other pointers stay pointers, printed in hex (`@[0xffffffff81476c30]`).
+        Type::Ptr {
+            to: Pointee::Addr, ..
+        } => Type::U64,
         other => other,
     }
 }
@@ -171,6 +175,9 @@ impl MapTable {
                 (_, Type::Unknown) => {}
                 (Type::Unknown, t) => *k = t,
                 (Type::Int { .. }, Type::Int { .. }) => {}
+                // Pointers of any pointee, or a pointer and an integer: one 8-byte
+                // key, printed as the first use types it.
+                (Type::Ptr { .. } | Type::Int { .. }, Type::Ptr { .. } | Type::Int { .. }) => {}
                 (Type::Str { .. }, Type::Str { .. }) => *k = merge_str(*k, t),
                 (Type::Bool, Type::Bool) => {}
                 (Type::Stack(a), Type::Stack(b)) if a == b => {}

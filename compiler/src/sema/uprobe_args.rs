@@ -102,20 +102,57 @@ fn int_pointee(btf: &crate::kbtf::Btf, ptr: TypeId) -> Option<Pointee> {
         .then_some(Pointee::Sized { size })
 }
 
+/// The distinct `(binary, function)` pairs of the uprobes, in probe order.
+fn wanted_functions(probes: &[(usize, ExpandedProbe)]) -> Vec<(String, String)> {
+    let mut wanted: Vec<(String, String)> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for (_, p) in probes {
+        let Attach::Uprobe { path, symbol, .. } = &p.attach else {
+            continue;
+        };
+        if symbol.is_empty() || !seen.insert((path.clone(), symbol.clone())) {
+            continue;
+        }
+        wanted.push((path.clone(), symbol.clone()));
+    }
+    wanted
+}
+
+/// The DWARF functions of `wanted`, each binary's DWARF read once (a wildcard such as
+/// `uprobe:libc:*` names thousands of functions of one file): per name, the first
+/// the file holds, as [`dwarf::function`] finds it.
+fn read_functions(
+    wanted: &[(String, String)],
+) -> std::collections::HashMap<(String, String), dwarf::Function> {
+    let mut by_path: Vec<(&str, std::collections::HashSet<&str>)> = Vec::new();
+    for (path, symbol) in wanted {
+        match by_path.iter_mut().find(|(p, _)| p == path) {
+            Some((_, names)) => {
+                names.insert(symbol);
+            }
+            None => by_path.push((path, [symbol.as_str()].into_iter().collect())),
+        }
+    }
+    let mut found = std::collections::HashMap::new();
+    for (path, names) in by_path {
+        let Ok(functions) = dwarf::functions(Path::new(path), &|n| names.contains(n)) else {
+            continue;
+        };
+        for f in functions {
+            found.entry((path.to_string(), f.name.clone())).or_insert(f);
+        }
+    }
+    found
+}
+
 impl Checker {
     /// Reads the DWARF of every uprobe's function and appends the types of its
     /// parameters to the BTF (see the module docs).
     pub(super) fn add_dwarf_types(&mut self, probes: &[(usize, ExpandedProbe)]) -> Vec<Diagnostic> {
-        let mut seen: Vec<(String, String)> = Vec::new();
-        for (_, p) in probes {
-            let Attach::Uprobe { path, symbol, .. } = &p.attach else {
-                continue;
-            };
-            if symbol.is_empty() || seen.iter().any(|(a, b)| a == path && b == symbol) {
-                continue;
-            }
-            seen.push((path.clone(), symbol.clone()));
-            let Ok(Some(f)) = dwarf::function(Path::new(path), symbol) else {
+        let wanted = wanted_functions(probes);
+        let found = read_functions(&wanted);
+        for (path, symbol) in &wanted {
+            let Some(f) = found.get(&(path.clone(), symbol.clone())) else {
                 continue;
             };
             let first = self.kernel.next_type_id();
@@ -128,14 +165,14 @@ impl Checker {
                 }
                 btf.as_ref()?.find_struct(name)
             };
-            let local = dwarf::to_local(&f, first, &existing);
+            let local = dwarf::to_local(f, first, &existing);
             if !self.kernel.append_local_types(&local.types) {
                 continue;
             }
             let args = f
                 .params
                 .iter()
-                .zip(locations(&f))
+                .zip(locations(f))
                 .map(|(p, loc)| UArg {
                     name: p.name.clone(),
                     ty: local.ids.get(p.ty).copied().unwrap_or(0),
