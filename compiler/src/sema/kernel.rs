@@ -138,10 +138,9 @@ impl KernelBtf {
         let Ok(btf) = base.with_local(types) else {
             return false;
         };
-        for t in btf
-            .types()
-            .filter(|t| btf.is_local(t.id()) && !base.is_local(t.id()) && t.id() >= base.len())
-        {
+        // Only the types just appended: the kernel's are many, and a wildcard uprobe
+        // appends the types of each of its functions in turn.
+        for t in (base.len()..btf.len()).filter_map(|id| btf.ty(id).ok()) {
             if matches!(t.kind(), Kind::Struct | Kind::Union) && !t.name().is_empty() {
                 let rec = (t.name().to_string(), t.kind() == Kind::Union);
                 if !self.local_records.contains(&rec) {
