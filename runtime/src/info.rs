@@ -180,18 +180,15 @@ pub fn collect(obj: &Object) -> Result<Info, String> {
                 MapRole::Events => ("events (printf, exit and other records)".into(), None, None),
                 MapRole::Lost => ("lost events counter".into(), None, None),
                 MapRole::LostCounter => ("lost events counter (a u64 in .bss)".into(), None, None),
-                MapRole::Stack { user, limit } => (
+                MapRole::Stack { user, limit } | MapRole::StackFrames { user, limit } => (
                     format!(
-                        "{} stacks ({limit} frames)",
-                        if *user { "user" } else { "kernel" }
-                    ),
-                    None,
-                    None,
-                ),
-                MapRole::StackFrames { user, limit } => (
-                    format!(
-                        "{} stack frames by hash ({limit} frames)",
-                        if *user { "user" } else { "kernel" }
+                        "{} {} ({limit} frames)",
+                        if *user { "user" } else { "kernel" },
+                        if matches!(m.role, MapRole::Stack { .. }) {
+                            "stacks"
+                        } else {
+                            "stack frames by hash"
+                        }
                     ),
                     None,
                     None,

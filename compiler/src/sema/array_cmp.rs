@@ -28,18 +28,26 @@ pub(super) fn both_arrays(lhs: &TExpr, rhs: &TExpr) -> bool {
 }
 
 impl Checker {
-    /// The comparison of two arrays.
-    pub(super) fn array_compare(&mut self, op: BinOp, lhs: TExpr, rhs: TExpr, span: Span) -> TExpr {
-        let negate = match op {
-            BinOp::Eq => false,
-            BinOp::Ne => true,
+    /// Whether `op`, comparing two `what` (arrays, tuples), is `!=`; `None` (reported)
+    /// for operators other than `==` and `!=`.
+    pub(super) fn equality_negation(&mut self, op: BinOp, what: &str, span: Span) -> Option<bool> {
+        match op {
+            BinOp::Eq => Some(false),
+            BinOp::Ne => Some(true),
             _ => {
                 self.error(
                     span,
-                    format!("The {} operator cannot be used on arrays.", op.symbol()),
+                    format!("The {} operator cannot be used on {what}.", op.symbol()),
                 );
-                return poisoned(span);
+                None
             }
+        }
+    }
+
+    /// The comparison of two arrays.
+    pub(super) fn array_compare(&mut self, op: BinOp, lhs: TExpr, rhs: TExpr, span: Span) -> TExpr {
+        let Some(negate) = self.equality_negation(op, "arrays", span) else {
+            return poisoned(span);
         };
         match (int_array(lhs.ty), int_array(rhs.ty)) {
             (Some((a, n)), Some((b, m))) if a == b && n == m && a != 0 => TExpr {

@@ -18,16 +18,8 @@ pub(super) fn both_tuples(lhs: &TExpr, rhs: &TExpr) -> bool {
 impl Checker {
     /// The comparison of two tuples.
     pub(super) fn tuple_compare(&mut self, op: BinOp, lhs: TExpr, rhs: TExpr, span: Span) -> TExpr {
-        let negate = match op {
-            BinOp::Eq => false,
-            BinOp::Ne => true,
-            _ => {
-                self.error(
-                    span,
-                    format!("The {} operator cannot be used on tuples.", op.symbol()),
-                );
-                return poisoned(span);
-            }
+        let Some(negate) = self.equality_negation(op, "tuples", span) else {
+            return poisoned(span);
         };
         let Some(Type::Tuple(ty)) = lhs.ty.merge(rhs.ty) else {
             self.error(
