@@ -14,6 +14,7 @@ pub mod headers;
 pub mod imports;
 pub mod kconsts;
 pub mod lexer;
+mod lexer_top;
 pub mod literal;
 pub mod macros;
 pub mod preprocess;
