@@ -104,9 +104,10 @@ fn a_bare_executable_name_attaches_through_path() {
 /// `uprobe:libc:str* { @[func] = count(); }`: a wildcard naming ~100 functions of
 /// libc, whose separate debug file is compressed DWARF. The compiler read that DWARF
 /// once per function (about a second each; `uprobe:libc:*` took over ten minutes);
-/// it reads it once per file now.
+/// it reads it once per file now (timings in BENCHMARKS.md, "Compile time and memory"; a timed
+/// test would depend on the machine). Here: every function becomes a probe.
 #[test]
-fn a_wildcard_uprobe_reads_the_dwarf_once() {
+fn a_wildcard_uprobe_on_libc_compiles_every_function() {
     let dir = scratch("wild10_wildcard_dwarf");
     let src = dir.join("w.bt");
     std::fs::write(&src, "uprobe:libc:str* { @[func] = count(); }\n").unwrap();
@@ -116,14 +117,9 @@ fn a_wildcard_uprobe_reads_the_dwarf_once() {
         eprintln!("skipped: libc has {n} str* functions here");
         return;
     }
-    let start = std::time::Instant::now();
     let out = dir.join("w.o");
     let o = tracec(&[src.to_str().unwrap(), "-o", out.to_str().unwrap()]);
-    let took = start.elapsed();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    // Before: about 90 s for the ~100 functions; now about a second.
-    assert!(
-        took < Duration::from_secs(30),
-        "compiling {n} uprobes took {took:?}"
-    );
+    let meta = object_metadata(&std::fs::read(&out).unwrap());
+    assert_eq!(meta.probes.len(), n, "{:?}", meta.probes.first());
 }
