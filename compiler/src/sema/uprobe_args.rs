@@ -151,31 +151,53 @@ impl Checker {
     pub(super) fn add_dwarf_types(&mut self, probes: &[(usize, ExpandedProbe)]) -> Vec<Diagnostic> {
         let wanted = wanted_functions(probes);
         let found = read_functions(&wanted);
+        // Every function's types are appended at once: an append builds a new BTF (and
+        // its name index), which once per function made `uprobe:libc:*` quadratic.
+        let mut next = self.kernel.next_type_id();
+        let btf = self.kernel.loaded_btf();
+        let records = self.kernel.local_records.clone();
+        // Named structs appended for an earlier function of this batch.
+        let mut batch: HashMap<(String, bool), TypeId> = HashMap::new();
+        let mut all = Vec::new();
+        let mut converted = Vec::new();
         for (path, symbol) in &wanted {
             let Some(f) = found.get(&(path.clone(), symbol.clone())) else {
                 continue;
             };
-            let first = self.kernel.next_type_id();
-            // The script's own structs win over the binary's of the same name.
-            let btf = self.kernel.loaded_btf();
-            let records = self.kernel.local_records.clone();
+            // The script's own structs win over the binary's of the same name, and a
+            // struct is appended once for all the functions that use it.
             let existing = |name: &str, union: bool| {
+                if let Some(&id) = batch.get(&(name.to_string(), union)) {
+                    return Some(id);
+                }
                 if !records.iter().any(|(n, u)| n == name && *u == union) {
                     return None;
                 }
                 btf.as_ref()?.find_struct(name)
             };
-            let local = dwarf::to_local(f, first, &existing);
-            if !self.kernel.append_local_types(&local.types) {
-                continue;
+            let local = dwarf::to_local(f, next, &existing);
+            for (t, &id) in f.types.iter().zip(&local.ids) {
+                if let dwarf::DType::Record { name, union, .. } = t {
+                    if !name.is_empty() && id >= next {
+                        batch.entry((name.clone(), *union)).or_insert(id);
+                    }
+                }
             }
+            next += local.types.len() as TypeId;
+            all.extend(local.types.iter().cloned());
+            converted.push((path, symbol, f, local.ids));
+        }
+        if converted.is_empty() || !self.kernel.append_local_types(&all) {
+            return Vec::new();
+        }
+        for (path, symbol, f, ids) in converted {
             let args = f
                 .params
                 .iter()
                 .zip(locations(f))
                 .map(|(p, loc)| UArg {
                     name: p.name.clone(),
-                    ty: local.ids.get(p.ty).copied().unwrap_or(0),
+                    ty: ids.get(p.ty).copied().unwrap_or(0),
                     loc,
                 })
                 .collect();
