@@ -87,3 +87,34 @@ uprobe:{p}:fn2 {{
     assert!(out.contains("[1,2,3]\n"), "{out}");
     assert!(out.contains("cast=123\n"), "{out}");
 }
+
+/// The functions' types are appended together (`sema/uprobe_args.rs`): a struct two
+/// functions share is one type, so a map holds pointers from both.
+#[test]
+fn functions_share_their_struct_types() {
+    let Some(_k) = kernel_or_skip("dwarf_shared_structs") else {
+        return;
+    };
+    let dir = scratch("dwarf_shared_structs");
+    let Some(bin) = build_c(
+        &dir,
+        "shared",
+        "struct foo { int x; long y; };\nstruct bar { struct foo *f; char name[8]; };\n\
+         __attribute__((noinline)) int fn_a(struct foo *p) { return p->x; }\n\
+         __attribute__((noinline)) int fn_b(struct bar *b) { return b->f->x; }\n\
+         int main(void) { struct foo f = {3, 4}; struct bar b = {&f, \"hi\"};\n\
+         return fn_a(&f) + fn_b(&b) == 6 ? 0 : 1; }\n",
+        &["-g", "-O0"],
+    ) else {
+        eprintln!("skipping: no C compiler");
+        return;
+    };
+    let p = bin.to_str().unwrap();
+    let script = format!(
+        r#"uprobe:{p}:fn_* {{ @n++; }}
+uprobe:{p}:fn_a {{ @p = args.p; }}
+uprobe:{p}:fn_b {{ printf("%d %d %s\n", @p == args.b->f, @p->y, args.b->name); exit(); }}"#
+    );
+    let out = run_to_exit("dwarf_shared", &script, &["-c", p]).stdout_text();
+    assert!(out.starts_with("1 4 hi\n"), "{out}");
+}
