@@ -541,6 +541,20 @@ pub fn build_c(dir: &Path, name: &str, source: &str, flags: &[&str]) -> Option<P
     build_c_file(&src, &dir.join(name), flags)
 }
 
+/// What the C program `source` prints, built with the host `cc` (`-w`) as
+/// `dir/native` and run (it must succeed): the reference the C-subset tests compare
+/// the compiled import with. `None` without a C compiler.
+pub fn native_output(dir: &Path, source: &str) -> Option<String> {
+    let native = build_c(dir, "native", source, &["-w"])?;
+    let out = run_cmd(native.to_str().expect("UTF-8 path"), &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
 /// A `-c` command running the shell text `script` with bash: tracerun splits `-c` at
 /// spaces only, as bpftrace does (quotes reach the command), so the text goes into a
 /// file `NAME.sh` in `dir`.

@@ -235,12 +235,9 @@ fn goto_matches_c() {
     c.push_str("  return 0;\n}\n");
     write_in(&dir, "main.bt", &script);
     let obj = compile_file(&dir.join("main.bt"), &dir.join("main.o"));
-    let Some(native) = build_c(&dir, "native", &c, &["-w"]) else {
+    let Some(want) = native_output(&dir, &c) else {
         return;
     };
-    let want = run_cmd(native.to_str().unwrap(), &[]);
-    assert!(want.status.success());
-    let want = String::from_utf8_lossy(&want.stdout).into_owned();
     assert_eq!(want.lines().count(), CALLS.len(), "{want}");
     let Some(_k) = kernel_or_skip("csub_goto") else {
         return;
@@ -343,12 +340,9 @@ fn goto_into_blocks_matches_c() {
     c.push_str("  return 0;\n}\n");
     write_in(&dir, "main.bt", &script);
     let obj = compile_file(&dir.join("main.bt"), &dir.join("main.o"));
-    let Some(native) = build_c(&dir, "native", &c, &["-w"]) else {
+    let Some(want) = native_output(&dir, &c) else {
         return;
     };
-    let want = run_cmd(native.to_str().unwrap(), &[]);
-    assert!(want.status.success());
-    let want = String::from_utf8_lossy(&want.stdout).into_owned();
     assert_eq!(want.lines().count(), INTO_CALLS.len(), "{want}");
     let Some(_k) = kernel_or_skip("csub_goto_into") else {
         return;

@@ -188,12 +188,9 @@ fn histogram_matches_c(name: &str, probes: &[Vec<&str>]) {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(o.status.success(), "{err}");
     assert!(!err.contains("warning"), "{err}");
-    let Some(native) = build_c(&dir, "native", &c, &["-w"]) else {
+    let Some(want) = native_output(&dir, &c) else {
         return;
     };
-    let want = run_cmd(native.to_str().unwrap(), &[]);
-    assert!(want.status.success());
-    let want = String::from_utf8_lossy(&want.stdout).to_string();
     let Some(_k) = kernel_or_skip(name) else {
         return;
     };

@@ -115,11 +115,9 @@ fn unions_match_c() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(o.status.success(), "{err}");
     assert!(!err.contains("warning"), "{err}");
-    let Some(native) = build_c(&dir, "native", &c, &["-w"]) else {
+    let Some(want) = native_output(&dir, &c) else {
         return;
     };
-    let want = run_cmd(native.to_str().unwrap(), &[]);
-    let want = String::from_utf8_lossy(&want.stdout).into_owned();
     assert_eq!(want.lines().count(), CALLS.len(), "{want}");
     let Some(_k) = kernel_or_skip("csub_unions") else {
         return;

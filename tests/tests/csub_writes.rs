@@ -47,11 +47,9 @@ fn writes_through_pointers_to_locals_match_c() {
     c.push_str("  return 0;\n}\n");
     write_in(&dir, "main.bt", &script);
     let obj = compile_file(&dir.join("main.bt"), &dir.join("main.o"));
-    let Some(native) = build_c(&dir, "native", &c, &["-w"]) else {
+    let Some(want) = native_output(&dir, &c) else {
         return;
     };
-    let want = run_cmd(native.to_str().unwrap(), &[]);
-    let want = String::from_utf8_lossy(&want.stdout).into_owned();
     assert_eq!(want.lines().count(), CALLS.len(), "{want}");
     let Some(_k) = kernel_or_skip("csub_writes") else {
         return;
