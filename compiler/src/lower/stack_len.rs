@@ -4,13 +4,12 @@
 //! fails). Only the count is used, so programs running at once on several CPUs may
 //! share the buffer.
 
+use super::stacks::BPF_F_USER_STACK;
 use super::Lower;
 use crate::ir::{BinOp, Cond, Helper, Operand, VReg};
 use crate::sema::types::StackTy;
 use tracec_meta::StackMode;
 
-/// `BPF_F_USER_STACK`.
-const BPF_F_USER_STACK: i64 = 1 << 8;
 /// `BPF_F_USER_BUILD_ID`: frames as `struct bpf_stack_build_id` (32 bytes).
 const BPF_F_USER_BUILD_ID: i64 = 1 << 11;
 

@@ -31,7 +31,7 @@ pub(crate) const STACK_MAP_ENTRIES: u32 = 131_072;
 /// `max_entries` of a build-id stack map, whose frames take 32 bytes each.
 pub(crate) const BUILD_ID_STACK_MAP_ENTRIES: u32 = 4096;
 /// `BPF_F_USER_STACK`: walk the user stack instead of the kernel's.
-const BPF_F_USER_STACK: i64 = 1 << 8;
+pub(crate) const BPF_F_USER_STACK: i64 = 1 << 8;
 /// `BPF_NOEXIST`: a stack already stored is left as it is (its frames are equal);
 /// replacing it would allocate a new element every time.
 const BPF_NOEXIST: i64 = 1;

@@ -1,9 +1,10 @@
 //! `len(STACK)`: the number of frames of a `kstack`/`ustack` value, e.g.
-//! `$x = ustack(3); len($x)`. A stack value holds the id of the stack in its stack map,
-//! which programs cannot read, so the length is that of the probe's current stack of
-//! the value's kind and depth (`bpf_get_stack`, `lower/stack_len.rs`): the stack a
+//! `$x = ustack(3); len($x)`. The length is that of the probe's current stack of the
+//! value's kind and depth (`bpf_get_stack`, `lower/stack_len.rs`): the stack a
 //! `ustack`/`kstack` expression or a variable assigned one in the probe holds. A stack
-//! read back from a map may come from another event and is refused.
+//! read back from a map may come from another event and is refused. (A stack value is
+//! now the hash its frames are stored under in a hash map, `lower/stacks.rs`, which a
+//! program could read: that would lift the refusal; build-id stacks keep stack ids.)
 
 use super::types::*;
 use super::{poisoned, Checker, ProbeCx};
